@@ -1,0 +1,118 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { hmac } from '../crypto/tokens.js';
+import { AppError } from '../http/errors.js';
+
+/** How many events each limit allows in its window. */
+export const LIMITS = {
+  /** Codes sent to one email or phone. */
+  codesPerDestination: { points: 5, seconds: 15 * 60 },
+  /** Codes asked for from one IP, whatever the destination. */
+  codesPerIp: { points: 30, seconds: 15 * 60 },
+  /** Failed sign-ins for one login from one IP; then that pair is refused until the window passes. */
+  failuresPerLoginAndIp: { points: 10, seconds: 15 * 60 },
+  /** Failed sign-ins for one login from every IP (a distributed guess). */
+  failuresPerLogin: { points: 100, seconds: 60 * 60 },
+  /** Failed sign-ins from one IP across logins (a spray). */
+  failuresPerIp: { points: 100, seconds: 15 * 60 },
+} as const;
+
+type LimitName = keyof typeof LIMITS;
+
+/**
+ * Rate limits on every code and password path, in process or shared through Redis. Keys are keyed
+ * hashes, so Redis never holds an email address, a phone number or a login.
+ */
+export class RateLimits {
+  private readonly limiters: Record<LimitName, RateLimiterAbstract>;
+
+  constructor(
+    private readonly enabled: boolean,
+    private readonly key: Buffer,
+    redis?: Redis,
+  ) {
+    const make = (name: LimitName): RateLimiterAbstract => {
+      const { points, seconds } = LIMITS[name];
+      if (!redis) return new RateLimiterMemory({ points, duration: seconds, keyPrefix: name });
+      return new RateLimiterRedis({
+        storeClient: redis,
+        points,
+        duration: seconds,
+        keyPrefix: `lanyard:rl:${name}`,
+        // If Redis is down, keep limiting in this process rather than not at all.
+        insuranceLimiter: new RateLimiterMemory({ points, duration: seconds, keyPrefix: `${name}:insurance` }),
+      });
+    };
+    this.limiters = {
+      codesPerDestination: make('codesPerDestination'),
+      codesPerIp: make('codesPerIp'),
+      failuresPerLoginAndIp: make('failuresPerLoginAndIp'),
+      failuresPerLogin: make('failuresPerLogin'),
+      failuresPerIp: make('failuresPerIp'),
+    };
+  }
+
+  private hashed(...parts: string[]): string {
+    return hmac(this.key, ...parts);
+  }
+
+  /** Counts one code sent to a destination from an IP; refuses past the limits. */
+  async consumeCodeSend(destination: string, ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('codesPerIp', this.hashed('ip', ip));
+    await this.consume('codesPerDestination', this.hashed('destination', destination));
+  }
+
+  /** Refuses a sign-in attempt (or re-authentication) for a login from an IP that failed too often. */
+  async checkPasswordAttempt(login: string, ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.refuseIfSpent('failuresPerLoginAndIp', this.hashed('login-ip', login, ip));
+    await this.refuseIfSpent('failuresPerLogin', this.hashed('login', login));
+    await this.refuseIfSpent('failuresPerIp', this.hashed('ip', ip));
+  }
+
+  /** Records a failed password; returns true when this failure reached the per-login-and-IP limit (a burst). */
+  async recordPasswordFailure(login: string, ip: string): Promise<boolean> {
+    if (!this.enabled) return false;
+    const [pair] = await Promise.all([
+      this.count('failuresPerLoginAndIp', this.hashed('login-ip', login, ip)),
+      this.count('failuresPerLogin', this.hashed('login', login)),
+      this.count('failuresPerIp', this.hashed('ip', ip)),
+    ]);
+    return pair === LIMITS.failuresPerLoginAndIp.points;
+  }
+
+  /** A correct password clears the failures of that login from that IP. */
+  async recordPasswordSuccess(login: string, ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.limiters.failuresPerLoginAndIp.delete(this.hashed('login-ip', login, ip));
+  }
+
+  private async consume(name: LimitName, key: string): Promise<void> {
+    try {
+      await this.limiters[name].consume(key);
+    } catch (result) {
+      if (result instanceof RateLimiterRes) throw rateLimited(result.msBeforeNext);
+      throw result;
+    }
+  }
+
+  private async count(name: LimitName, key: string): Promise<number> {
+    try {
+      return (await this.limiters[name].consume(key)).consumedPoints;
+    } catch (result) {
+      if (result instanceof RateLimiterRes) return result.consumedPoints;
+      throw result;
+    }
+  }
+
+  private async refuseIfSpent(name: LimitName, key: string): Promise<void> {
+    const state = await this.limiters[name].get(key);
+    if (state && state.consumedPoints >= LIMITS[name].points) throw rateLimited(state.msBeforeNext);
+  }
+}
+
+function rateLimited(msBeforeNext: number): AppError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError('rate_limited', `Too many attempts; try again in ${retryAfterSeconds} seconds`, { retryAfterSeconds });
+}

@@ -1,0 +1,138 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Redis } from 'ioredis';
+import path from 'node:path';
+import { pino } from 'pino';
+import { RateLimits } from './abuse/rate-limits.js';
+import { AccountRepository } from './accounts/repository.js';
+import { registerAccountRoutes } from './accounts/routes.js';
+import { AccountService } from './accounts/service.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
+import { warmUpPasswords } from './crypto/passwords.js';
+import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { SecurityEventRepository } from './events/repository.js';
+import { SecurityEventService } from './events/service.js';
+import { createGuards } from './http/auth.js';
+import { createHttpServer, type HttpServer } from './http/server.js';
+import { JobRepository } from './jobs/repository.js';
+import { JobService, type JobsOptions } from './jobs/service.js';
+import { MessageService } from './messaging/service.js';
+import { ChannelRouter, DevOutboxTransport, SmsWebhookTransport, SmtpTransport, type MessageTransport } from './messaging/transports.js';
+import { SessionIssuer } from './sessions/issuer.js';
+import { SessionRepository } from './sessions/repository.js';
+import { registerSessionRoutes } from './sessions/routes.js';
+import { SessionService } from './sessions/service.js';
+import { VerificationCodeRepository } from './verification/repository.js';
+import { VerificationService } from './verification/service.js';
+
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  config: Config;
+  clock?: Clock;
+  /** Replaces the configured transports (tests capture messages this way). */
+  transport?: MessageTransport;
+  /** Overrides where the database is (tests: SQLite in memory, or a PostgreSQL schema of their own). */
+  database?: DatabaseOptions;
+  logger?: FastifyBaseLogger | false;
+  jobs?: JobsOptions;
+}
+
+/** The whole server, wired: what `lanyard serve` runs and what tests build. */
+export interface App {
+  readonly config: Config;
+  readonly http: HttpServer;
+  readonly database: DatabaseHandle;
+  readonly jobs: JobService;
+  readonly services: {
+    accounts: AccountService;
+    sessions: SessionService;
+    verification: VerificationService;
+    events: SecurityEventService;
+    messages: MessageService;
+  };
+  /** Starts the job worker and the periodic sweeps in this process. */
+  startWorker(): void;
+  close(): Promise<void>;
+}
+
+/** Reads config, opens and migrates the database, builds repositories, services and routes, in that order. */
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const log: FastifyBaseLogger =
+    options.logger === false
+      ? pino({ level: 'silent' })
+      : (options.logger ?? pino({ level: config.logLevel, redact: ['*.password', '*.token', '*.authorization', '*.cookie'] }));
+
+  // Configuration → keys and database.
+  const keys = deriveServerKeys(config.masterKey ?? loadOrCreateMasterKey(config.dataDir));
+  const database = openDatabase(options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
+  await migrateToLatest(database.db);
+  const { db } = database;
+
+  // Outside world: message transports and the optional Redis for shared rate limits.
+  const outbox = new DevOutboxTransport(config.dataDir, log);
+  const transport =
+    options.transport ??
+    new ChannelRouter({
+      email: config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom, new URL(config.baseUrl).hostname) : outbox,
+      sms: config.smsWebhookUrl ? new SmsWebhookTransport(config.smsWebhookUrl) : outbox,
+    });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  redis?.on('error', (error) => log.warn({ err: error }, 'redis unavailable; rate limits fall back to this process'));
+
+  // Repositories.
+  const accountRepository = new AccountRepository(db);
+  const sessionRepository = new SessionRepository(db);
+  const verificationRepository = new VerificationCodeRepository(db);
+  const eventRepository = new SecurityEventRepository(db);
+  const jobRepository = new JobRepository(db, database.dialect);
+
+  // Services.
+  const jobs = new JobService(jobRepository, clock, log, options.jobs);
+  const messages = new MessageService(jobs, transport, keys.jobPayload);
+  const rateLimits = new RateLimits(config.rateLimit, keys.rateLimit, redis);
+  const events = new SecurityEventService(eventRepository, keys.lookup, clock);
+  const verification = new VerificationService(verificationRepository, keys.verificationCode, keys.lookup, clock);
+  const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock);
+  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock);
+  const sessions = new SessionService(db, sessionRepository, accountRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock);
+
+  // Routes.
+  const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
+  const guards = createGuards(sessions);
+  const secureCookies = config.baseUrl.startsWith('https:');
+  registerAccountRoutes(http, { accounts, events, guards, secureCookies });
+  registerSessionRoutes(http, { sessions, guards, secureCookies });
+  http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  await http.ready();
+  await warmUpPasswords();
+
+  let sweepTimer: NodeJS.Timeout | undefined;
+  return {
+    config,
+    http,
+    database,
+    jobs,
+    services: { accounts, sessions, verification, events, messages },
+    startWorker() {
+      jobs.start();
+      const sweep = () =>
+        Promise.all([sessions.sweepExpired(), verification.sweepExpired()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
+      void sweep();
+      sweepTimer = setInterval(sweep, 60 * 60_000);
+      sweepTimer.unref();
+    },
+    async close() {
+      if (sweepTimer) clearInterval(sweepTimer);
+      await http.close();
+      await jobs.stop();
+      await transport.close?.();
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import path from 'node:path';
+
+/** Everything Lanyard reads from its environment, parsed once and frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** `postgres://…` for PostgreSQL; undefined means SQLite in the data folder. */
+  readonly databaseUrl: string | undefined;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly smsWebhookUrl: string | undefined;
+  readonly baseUrl: string;
+  readonly rateLimit: boolean;
+  readonly redisUrl: string | undefined;
+  readonly unlockWaitSeconds: number;
+  /** 32 bytes, from LANYARD_MASTER_KEY (base64 or hex); undefined means the key file in the data folder. */
+  readonly masterKey: Buffer | undefined;
+  readonly logLevel: string;
+  /** Whether `serve` also runs the job worker in the same process. */
+  readonly runWorker: boolean;
+  /** Whether X-Forwarded-For is trusted (only behind a proxy that sets it). */
+  readonly trustProxy: boolean;
+  readonly session: {
+    readonly idleSeconds: number;
+    readonly absoluteSeconds: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the environment into a Config, listing every problem at once. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got "${parsed.protocol}")`);
+      }
+    } catch {
+      problems.push(`${name} is not a URL`);
+    }
+    return raw;
+  };
+  const onOff = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+    if (['off', 'false', '0', 'no'].includes(raw)) return false;
+    problems.push(`${name} must be "on" or "off" (got "${env[name]}")`);
+    return fallback;
+  };
+
+  const port = integer('LANYARD_PORT', 8080, 0, 65535);
+  const host = env.LANYARD_HOST || '127.0.0.1';
+  const databaseUrl = url('LANYARD_DATABASE_URL', ['postgres:', 'postgresql:']);
+  const smtpUrl = url('LANYARD_SMTP_URL', ['smtp:', 'smtps:']);
+  const smsWebhookUrl = url('LANYARD_SMS_WEBHOOK_URL', ['http:', 'https:']);
+  const redisUrl = url('LANYARD_REDIS_URL', ['redis:', 'rediss:']);
+  const baseUrl = (url('LANYARD_BASE_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+
+  let masterKey: Buffer | undefined;
+  const rawKey = env.LANYARD_MASTER_KEY;
+  if (rawKey) {
+    masterKey = /^[0-9a-f]{64}$/i.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64');
+    if (masterKey.length !== 32) problems.push('LANYARD_MASTER_KEY must be 32 bytes, as 64 hex digits or base64');
+  }
+
+  const config: Config = {
+    port,
+    host,
+    dataDir: path.resolve(env.LANYARD_DATA_DIR || './data'),
+    databaseUrl,
+    smtpUrl,
+    mailFrom: env.LANYARD_MAIL_FROM || 'Lanyard <no-reply@lanyard.invalid>',
+    smsWebhookUrl,
+    baseUrl,
+    rateLimit: onOff('LANYARD_RATE_LIMIT', true),
+    redisUrl,
+    unlockWaitSeconds: integer('LANYARD_UNLOCK_WAIT_S', 259200, 0, 365 * 86400),
+    masterKey,
+    logLevel: env.LANYARD_LOG_LEVEL || 'info',
+    runWorker: onOff('LANYARD_WORKER', true),
+    trustProxy: onOff('LANYARD_TRUST_PROXY', false),
+    session: {
+      idleSeconds: integer('LANYARD_SESSION_IDLE_S', 14 * 86400, 60, 365 * 86400),
+      absoluteSeconds: integer('LANYARD_SESSION_ABSOLUTE_S', 90 * 86400, 60, 3650 * 86400),
+    },
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    problems.push(`LANYARD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

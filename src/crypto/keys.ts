@@ -1,0 +1,60 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Keys derived from the master key, one per purpose, so that no key serves two. */
+export interface ServerKeys {
+  /** HMAC key for verification codes. */
+  readonly verificationCode: Buffer;
+  /** HMAC key for blind indexes of emails, phones and other lookups. */
+  readonly lookup: Buffer;
+  /** HMAC key for CSRF tokens derived from sessions. */
+  readonly csrf: Buffer;
+  /** HMAC key for rate-limit keys, so Redis never holds a raw email or phone. */
+  readonly rateLimit: Buffer;
+  /** AES key for job payloads, which may carry a code on its way to the person. */
+  readonly jobPayload: Buffer;
+  /** The master key itself, for wrapping per-account data keys. */
+  readonly master: Buffer;
+}
+
+function derive(master: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `lanyard/${purpose}/v1`, 32));
+}
+
+/** Derives every purpose key from a 32-byte master key. */
+export function deriveServerKeys(master: Buffer): ServerKeys {
+  return Object.freeze({
+    verificationCode: derive(master, 'verification-code'),
+    lookup: derive(master, 'lookup'),
+    csrf: derive(master, 'csrf'),
+    rateLimit: derive(master, 'rate-limit'),
+    jobPayload: derive(master, 'job-payload'),
+    master,
+  });
+}
+
+/**
+ * Reads the master key file in the data folder, creating it (0600) on first start.
+ * Kept apart from the database so that a database backup alone does not hold the keys that open it.
+ */
+export function loadOrCreateMasterKey(dataDir: string): Buffer {
+  const file = path.join(dataDir, 'master.key');
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    const existing = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+    if (existing.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
+    return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32);
+  // 'wx' fails if another process created it first; then read theirs so both agree.
+  try {
+    fs.writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateMasterKey(dataDir);
+    throw error;
+  }
+}

@@ -1,0 +1,104 @@
+import type { Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+
+// Times are milliseconds since the epoch (bigint on PostgreSQL, integer on SQLite): one representation
+// on both databases, cheap to compare and index.
+
+export interface AccountsTable {
+  id: string;
+  status: 'active' | 'deletion_pending' | 'erasing';
+  email: string | null;
+  /** Keyed hash (blind index) of the normalized email: lookups never need the address itself. */
+  email_lookup: string | null;
+  phone: string | null;
+  phone_lookup: string | null;
+  name: string | null;
+  password_hash: string;
+  role: 'user' | 'support' | 'admin';
+  locale: string;
+  created_at: number;
+  updated_at: number;
+  password_changed_at: number;
+}
+
+export interface SessionsTable {
+  account_id: string;
+  id: string;
+  /** SHA-256 of the bearer token; the token itself is never stored. */
+  token_hash: string;
+  kind: 'web' | 'api' | 'device';
+  created_at: number;
+  last_used_at: number;
+  /** Absolute expiry; idle expiry is last_used_at plus the idle lifetime. */
+  expires_at: number;
+  /** When the password was last entered on this session (sign-in or re-authentication). */
+  reauthenticated_at: number;
+  ip: string;
+  client: string;
+}
+
+export interface VerificationCodesTable {
+  id: string;
+  purpose: string;
+  /** Keyed hash of what the code is bound to (a destination, or an account and a new address). */
+  subject_lookup: string;
+  account_id: string | null;
+  channel: 'email' | 'sms';
+  code_hmac: string;
+  attempts: number;
+  max_attempts: number;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface SecurityEventsTable {
+  account_id: string;
+  id: string;
+  type: string;
+  at: number;
+  ip: string;
+  client: string;
+}
+
+export interface KnownClientsTable {
+  account_id: string;
+  client_lookup: string;
+  first_seen_at: number;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: string;
+  account_id: string | null;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  failed_at: number | null;
+  created_at: number;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+  verification_codes: VerificationCodesTable;
+  security_events: SecurityEventsTable;
+  known_clients: KnownClientsTable;
+  jobs: JobsTable;
+}
+
+export type Db = Kysely<Database>;
+/** Either the database or a transaction on it: repositories accept both. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export type AccountRow = Selectable<AccountsTable>;
+export type NewAccountRow = Insertable<AccountsTable>;
+export type AccountUpdate = Updateable<AccountsTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type VerificationCodeRow = Selectable<VerificationCodesTable>;
+export type SecurityEventRow = Selectable<SecurityEventsTable>;
+export type JobRow = Selectable<JobsTable>;
+export type { Generated };

@@ -1,0 +1,31 @@
+import type { Db, Executor, SecurityEventRow } from '../db/schema.js';
+
+/** SQL for security events and the clients an account has been seen from. */
+export class SecurityEventRepository {
+  constructor(private readonly db: Db) {}
+
+  async create(executor: Executor, row: SecurityEventRow): Promise<void> {
+    await executor.insertInto('security_events').values(row).execute();
+  }
+
+  async list(accountId: string, limit: number): Promise<SecurityEventRow[]> {
+    return this.db
+      .selectFrom('security_events')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Remembers a client for an account; true when it had not been seen before. */
+  async createKnownClient(executor: Executor, accountId: string, clientLookup: string, now: number): Promise<boolean> {
+    const result = await executor
+      .insertInto('known_clients')
+      .values({ account_id: accountId, client_lookup: clientLookup, first_seen_at: now })
+      .onConflict((oc) => oc.columns(['account_id', 'client_lookup']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+}

@@ -1,0 +1,89 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from './errors.js';
+
+export const SESSION_COOKIE = 'lanyard_session';
+/** A password entered within this many milliseconds makes a session fresh (API.md: 10 minutes). */
+export const FRESH_SESSION_MS = 10 * 60 * 1000;
+
+/** Who is calling: resolved from a bearer token or the session cookie. */
+export interface AuthContext {
+  accountId: string;
+  sessionId: string;
+  kind: 'web' | 'api' | 'device';
+  role: 'user' | 'support' | 'admin';
+  reauthenticatedAt: number;
+  via: 'bearer' | 'cookie';
+  tokenHash: string;
+}
+
+/** What the HTTP layer needs from the sessions feature to authenticate a request. */
+export interface Authenticator {
+  authenticate(token: string): Promise<Omit<AuthContext, 'via'> | undefined>;
+  csrfTokenFor(tokenHash: string): string;
+  csrfTokenMatches(tokenHash: string, presented: string): boolean;
+  isFresh(auth: AuthContext): boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | undefined;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function tokenFrom(request: FastifyRequest): { token: string; via: 'bearer' | 'cookie' } | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(header);
+    if (!match?.[1]) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <token>"');
+    return { token: match[1], via: 'bearer' };
+  }
+  const cookieToken = request.cookies?.[SESSION_COOKIE];
+  if (cookieToken) return { token: cookieToken, via: 'cookie' };
+  return undefined;
+}
+
+/** Route guards, built once from the Authenticator and attached as preHandlers. */
+export function createGuards(authenticator: Authenticator) {
+  const session = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const presented = tokenFrom(request);
+    if (!presented) throw new AppError('unauthenticated');
+    const found = await authenticator.authenticate(presented.token);
+    if (!found) throw new AppError('unauthenticated', 'The session has ended or the token is not valid; sign in again');
+    const auth: AuthContext = { ...found, via: presented.via };
+    // Cookies ride along on cross-site requests; a state change by cookie must prove it came from our page.
+    if (auth.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
+      const csrf = request.headers['x-csrf-token'];
+      if (typeof csrf !== 'string' || !authenticator.csrfTokenMatches(auth.tokenHash, csrf)) {
+        throw new AppError('csrf_failed', 'Send the CSRF token from GET /v1/session in the X-CSRF-Token header');
+      }
+    }
+    request.auth = auth;
+  };
+  const fresh = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await session(request, reply);
+    if (!authenticator.isFresh(request.auth!)) {
+      throw new AppError('reauthentication_required', 'Enter your password again (POST /v1/session/reauth) to continue');
+    }
+  };
+  const staff = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await session(request, reply);
+    if (request.auth!.role === 'user') throw new AppError('forbidden', 'Only staff may do this');
+  };
+  return { session, fresh, staff };
+}
+
+export type Guards = ReturnType<typeof createGuards>;
+
+/** The authenticated caller; only call behind a guard. */
+export function authOf(request: FastifyRequest): AuthContext {
+  if (!request.auth) throw new AppError('unauthenticated');
+  return request.auth;
+}
+
+/** The caller's client description, as shown in session lists and security events. */
+export function clientOf(request: FastifyRequest): string {
+  const agent = request.headers['user-agent'];
+  return typeof agent === 'string' && agent.length > 0 ? agent.slice(0, 200) : 'unknown';
+}

@@ -1,0 +1,31 @@
+import { Type, type TSchema } from 'typebox';
+
+// Shared pieces of request and response schemas; each feature composes its own from these.
+
+export const EmailSchema = Type.String({ minLength: 3, maxLength: 254, description: 'An email address' });
+export const PhoneSchema = Type.String({ minLength: 4, maxLength: 32, description: 'A phone number in international form, e.g. +34 612 345 678' });
+export const CodeSchema = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit verification code' });
+export const PasswordSchema = Type.String({ minLength: 1, maxLength: 1024, description: '8 to 128 characters, not a common password' });
+export const IdSchema = Type.String({ minLength: 1, maxLength: 64 });
+export const TimeSchema = Type.String({ format: 'date-time', description: 'ISO 8601, UTC' });
+export const ChannelSchema = Type.Union([Type.Literal('email'), Type.Literal('sms')]);
+
+/** An object schema that refuses fields it does not name. */
+export function Strict<T extends Record<string, TSchema>>(properties: T, description?: string) {
+  return Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
+}
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    requestId: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { description: 'RFC 9457 problem details' },
+);
+
+export const NoContent = Type.Null({ description: 'No content' });

@@ -1,0 +1,151 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import { uuidv7 } from 'uuidv7';
+import { AppError, errorRegistry, type ErrorCode, type FieldError } from './errors.js';
+
+/** The Fastify instance every feature registers its routes on, typed by TypeBox schemas. */
+export type HttpServer = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpServerOptions {
+  logger: FastifyBaseLogger | false;
+  trustProxy: boolean;
+  baseUrl: string;
+  version: string;
+}
+
+/** A JSON body is at most 64 KiB (API.md); larger bodies are refused before parsing. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+
+/** Builds the Fastify server: problem+json errors, request ids, OpenAPI, strict JSON. */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const app = Fastify({
+    loggerInstance: options.logger === false ? undefined : options.logger,
+    logger: options.logger === false ? false : undefined,
+    trustProxy: options.trustProxy,
+    bodyLimit: JSON_BODY_LIMIT,
+    genReqId: () => uuidv7(),
+    // One summary line per request is written by the onResponse hook below instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    ajv: {
+      customOptions: {
+        // Unknown fields are refused, not silently dropped (API.md Conventions).
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: true,
+      },
+      plugins: [],
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
+
+  // Only JSON is accepted; features that take other bodies (photos) register their own parser.
+  app.removeContentTypeParser('text/plain');
+
+  app.register(cookie);
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Lanyard API',
+        version: options.version,
+        description: 'The HTTP contract of Lanyard, the open account platform for device makers.',
+      },
+      servers: [{ url: options.baseUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A session or device token' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'lanyard_session', description: 'Web session; state changes also need X-CSRF-Token' },
+        },
+      },
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    const problem = toAppError(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(request, reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+/** Writes an AppError as RFC 9457 problem+json. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.extra.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.extra.retryAfterSeconds));
+  const { retryAfterSeconds: _omit, ...extra } = error.extra;
+  return reply
+    .code(error.status)
+    .type('application/problem+json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send({
+      type: `urn:lanyard:problem:${error.code}`,
+      title: errorRegistry[error.code].title,
+      status: error.status,
+      detail: error.detail,
+      code: error.code,
+      requestId: request.id,
+      ...extra,
+    });
+}
+
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'validation_failed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'validation_failed',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+};
+
+function toAppError(error: FastifyError | AppError): AppError {
+  if (error instanceof AppError) return error;
+  if (error.validation) {
+    const errors: FieldError[] = error.validation.map((issue) => {
+      const params = issue.params as Record<string, unknown>;
+      let path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+      if (typeof params.missingProperty === 'string') path = path ? `${path}.${params.missingProperty}` : params.missingProperty;
+      if (typeof params.additionalProperty === 'string') {
+        path = path ? `${path}.${params.additionalProperty}` : params.additionalProperty;
+        return { path: `${error.validationContext}.${path}`, message: 'is not a known field' };
+      }
+      return { path: path ? `${error.validationContext}.${path}` : String(error.validationContext), message: issue.message ?? 'is not valid' };
+    });
+    return new AppError('validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
+  }
+  const mapped = error.code ? fastifyCodes[error.code] : undefined;
+  if (mapped === 'validation_failed' && error.code?.includes('JSON')) {
+    return new AppError('validation_failed', 'The body is not valid JSON', { errors: [{ path: 'body', message: 'is not valid JSON' }] });
+  }
+  if (mapped) return new AppError(mapped, mapped === 'validation_failed' ? error.message : errorRegistry[mapped].title);
+  const status = error.statusCode ?? 500;
+  if (status === 404) return new AppError('not_found');
+  if (status === 405) return new AppError('method_not_allowed');
+  if (status === 413) return new AppError('payload_too_large');
+  if (status === 415) return new AppError('unsupported_media_type');
+  if (status === 503) return new AppError('service_unavailable');
+  if (status >= 400 && status < 500) return new AppError('validation_failed', error.message);
+  return new AppError('internal_error', 'Something went wrong on our side; quote the request id when you report it');
+}

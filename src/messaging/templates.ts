@@ -1,0 +1,96 @@
+// Plain-text messages, one per kind and locale. A message that carries a code carries it as the only
+// 6-digit number in its text (API.md), so nothing else in a code message may be six digits in a row.
+
+export type Locale = 'en' | 'es';
+export const LOCALES: readonly Locale[] = ['en', 'es'];
+
+export interface MessageParams {
+  signup_code: { code: string; minutes: number };
+  signup_already_registered: Record<string, never>;
+  address_change_code: { code: string; minutes: number; field: 'email' | 'phone' };
+  address_changed: { field: 'email' | 'phone'; newAddress: string };
+  password_changed: Record<string, never>;
+  new_client_sign_in: { client: string; ip: string; at: string };
+}
+
+export type MessageKind = keyof MessageParams;
+
+export interface RenderedMessage {
+  subject: string;
+  text: string;
+}
+
+type Templates = { [K in MessageKind]: (p: MessageParams[K]) => RenderedMessage };
+
+const fieldName = { en: { email: 'email address', phone: 'phone number' }, es: { email: 'correo electrónico', phone: 'número de teléfono' } };
+
+const en: Templates = {
+  signup_code: (p) => ({
+    subject: 'Your Lanyard sign-up code',
+    text: `Your code to create a Lanyard account is ${p.code}. It is valid for ${p.minutes} minutes.\n\nIf you did not ask for it, ignore this message: no account is created without the code.`,
+  }),
+  signup_already_registered: () => ({
+    subject: 'Someone tried to sign up with your address',
+    text: 'Someone tried to create a Lanyard account with this address, which already has one.\n\nIf it was you, sign in instead, or use "Forgot password". If it was not you, you need do nothing: your account is unchanged.',
+  }),
+  address_change_code: (p) => ({
+    subject: `Confirm your new ${fieldName.en[p.field]}`,
+    text: `Your code to add this ${fieldName.en[p.field]} to your Lanyard account is ${p.code}. It is valid for ${p.minutes} minutes.\n\nIf you did not ask for it, ignore this message.`,
+  }),
+  address_changed: (p) => ({
+    subject: `Your Lanyard ${fieldName.en[p.field]} was changed`,
+    text: `The ${fieldName.en[p.field]} of your Lanyard account was changed to ${p.newAddress}.\n\nIf you did not do this, reset your password at once with "Forgot password" and review your sessions.`,
+  }),
+  password_changed: () => ({
+    subject: 'Your Lanyard password was changed',
+    text: 'The password of your Lanyard account was changed, and your other sessions were signed out.\n\nIf you did not do this, reset your password at once with "Forgot password".',
+  }),
+  new_client_sign_in: (p) => ({
+    subject: 'New sign-in to your Lanyard account',
+    text: `Your Lanyard account was signed in from a client it had not seen before:\n\n  client: ${p.client}\n  IP address: ${p.ip}\n  time: ${p.at}\n\nIf this was you, you need do nothing. If not, change your password and end that session in your account's security page.`,
+  }),
+};
+
+const es: Templates = {
+  signup_code: (p) => ({
+    subject: 'Tu código de registro de Lanyard',
+    text: `Tu código para crear una cuenta de Lanyard es ${p.code}. Es válido durante ${p.minutes} minutos.\n\nSi no lo has pedido, ignora este mensaje: sin el código no se crea ninguna cuenta.`,
+  }),
+  signup_already_registered: () => ({
+    subject: 'Alguien intentó registrarse con tu dirección',
+    text: 'Alguien intentó crear una cuenta de Lanyard con esta dirección, que ya tiene una.\n\nSi fuiste tú, inicia sesión o usa "He olvidado mi contraseña". Si no fuiste tú, no tienes que hacer nada: tu cuenta no ha cambiado.',
+  }),
+  address_change_code: (p) => ({
+    subject: `Confirma tu nuevo ${fieldName.es[p.field]}`,
+    text: `Tu código para añadir este ${fieldName.es[p.field]} a tu cuenta de Lanyard es ${p.code}. Es válido durante ${p.minutes} minutos.\n\nSi no lo has pedido, ignora este mensaje.`,
+  }),
+  address_changed: (p) => ({
+    subject: `Se ha cambiado el ${fieldName.es[p.field]} de tu cuenta de Lanyard`,
+    text: `El ${fieldName.es[p.field]} de tu cuenta de Lanyard se ha cambiado a ${p.newAddress}.\n\nSi no has sido tú, restablece tu contraseña ahora con "He olvidado mi contraseña" y revisa tus sesiones.`,
+  }),
+  password_changed: () => ({
+    subject: 'Se ha cambiado la contraseña de tu cuenta de Lanyard',
+    text: 'Se ha cambiado la contraseña de tu cuenta de Lanyard y se han cerrado tus otras sesiones.\n\nSi no has sido tú, restablece tu contraseña ahora con "He olvidado mi contraseña".',
+  }),
+  new_client_sign_in: (p) => ({
+    subject: 'Nuevo inicio de sesión en tu cuenta de Lanyard',
+    text: `Se ha iniciado sesión en tu cuenta de Lanyard desde un cliente que no conocíamos:\n\n  cliente: ${p.client}\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y cierra esa sesión en la página de seguridad de tu cuenta.`,
+  }),
+};
+
+const templates: Record<Locale, Templates> = { en, es };
+
+/** Renders one message kind in a locale (English when the locale is unknown). */
+export function renderMessage<K extends MessageKind>(kind: K, locale: string, params: MessageParams[K]): RenderedMessage {
+  const set = templates[(LOCALES as readonly string[]).includes(locale) ? (locale as Locale) : 'en'];
+  return (set[kind] as (p: MessageParams[K]) => RenderedMessage)(params);
+}
+
+/** Picks a supported locale from an Accept-Language header. */
+export function localeFromHeader(header: string | undefined): Locale {
+  for (const part of (header ?? '').split(',')) {
+    const tag = part.split(';')[0]?.trim().slice(0, 2).toLowerCase();
+    if (tag && (LOCALES as readonly string[]).includes(tag)) return tag as Locale;
+  }
+  return 'en';
+}

@@ -1,0 +1,57 @@
+import { uuidv7 } from 'uuidv7';
+import { iso, type Clock } from '../clock.js';
+import type { Executor, SessionRow } from '../db/schema.js';
+import { newToken, sha256 } from '../crypto/tokens.js';
+import type { RequestOrigin } from '../events/service.js';
+import type { SessionRepository } from './repository.js';
+
+export type SessionKind = SessionRow['kind'];
+
+export interface SessionLifetimes {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+export interface IssuedSession {
+  id: string;
+  token: string;
+  kind: SessionKind;
+  expiresAt: string;
+  /** Seconds until the absolute expiry, for the cookie's Max-Age. */
+  maxAgeSeconds: number;
+}
+
+/** Creates sessions; shared by sign-up, sign-in and (later) device linking. */
+export class SessionIssuer {
+  constructor(
+    private readonly repository: SessionRepository,
+    readonly lifetimes: SessionLifetimes,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a session in the caller's transaction; the password was just entered, so it starts fresh. */
+  async create(executor: Executor, accountId: string, kind: SessionKind, origin: RequestOrigin): Promise<IssuedSession> {
+    const now = this.clock.now();
+    const token = newToken();
+    const id = uuidv7();
+    const expiresAt = now + this.lifetimes.absoluteMs;
+    await this.repository.create(executor, {
+      account_id: accountId,
+      id,
+      token_hash: sha256(token),
+      kind,
+      created_at: now,
+      last_used_at: now,
+      expires_at: expiresAt,
+      reauthenticated_at: now,
+      ip: origin.ip,
+      client: origin.client,
+    });
+    return { id, token, kind, expiresAt: iso(this.expiryOf({ expires_at: expiresAt, last_used_at: now })), maxAgeSeconds: Math.floor(this.lifetimes.absoluteMs / 1000) };
+  }
+
+  /** A session ends at its absolute expiry or after the idle lifetime without use, whichever is first. */
+  expiryOf(row: Pick<SessionRow, 'expires_at' | 'last_used_at'>): number {
+    return Math.min(row.expires_at, row.last_used_at + this.lifetimes.idleMs);
+  }
+}

@@ -1,0 +1,176 @@
+import { iso, type Clock } from '../clock.js';
+import type { Db, Executor, SessionRow } from '../db/schema.js';
+import { constantTimeEqual, hmac, sha256 } from '../crypto/tokens.js';
+import { verifyPassword } from '../crypto/passwords.js';
+import type { RateLimits } from '../abuse/rate-limits.js';
+import type { AccountRepository } from '../accounts/repository.js';
+import { parseLogin } from '../accounts/addresses.js';
+import type { AccountService } from '../accounts/service.js';
+import type { MessageService } from '../messaging/service.js';
+import type { RequestOrigin, SecurityEventService } from '../events/service.js';
+import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/auth.js';
+import { AppError } from '../http/errors.js';
+import type { SessionRepository } from './repository.js';
+import type { SessionIssuer, SessionKind } from './issuer.js';
+
+export interface SessionView {
+  id: string;
+  kind: SessionKind;
+  current: boolean;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  ip: string;
+  client: string;
+}
+
+// last_used_at is written at most this often per session, so that reads stay reads.
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Sessions: sign-in, bearer and cookie authentication, listing and ending sessions, re-authentication. */
+export class SessionService implements Authenticator {
+  constructor(
+    private readonly db: Db,
+    private readonly repository: SessionRepository,
+    private readonly accounts: AccountRepository,
+    private readonly accountService: AccountService,
+    private readonly events: SecurityEventService,
+    private readonly messages: MessageService,
+    private readonly rateLimits: RateLimits,
+    private readonly issuer: SessionIssuer,
+    private readonly csrfKey: Buffer,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Signs in with an email, phone or account id and a password; every failure looks the same. */
+  async signIn(input: { login: string; password: string; kind: SessionKind }, origin: RequestOrigin) {
+    const login = parseLogin(input.login);
+    const loginKey = `${login.kind}:${login.value}`;
+    await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
+    const account = await this.accountService.findByLogin(login);
+    const usable = account && account.status === 'active' ? account : undefined;
+    const ok = await verifyPassword(usable?.password_hash, input.password);
+    if (!usable || !ok) {
+      const burst = await this.rateLimits.recordPasswordFailure(loginKey, origin.ip);
+      if (burst && usable) await this.events.record(this.db, usable.id, 'sign_in.failures_burst', origin);
+      throw new AppError('invalid_credentials');
+    }
+    await this.rateLimits.recordPasswordSuccess(loginKey, origin.ip);
+    const session = await this.db.transaction().execute(async (trx) => {
+      const issued = await this.issuer.create(trx, usable.id, input.kind, origin);
+      await this.events.record(trx, usable.id, 'sign_in', origin);
+      if (await this.events.rememberClient(trx, usable.id, origin.client)) {
+        await this.events.record(trx, usable.id, 'sign_in.new_client', origin);
+        for (const to of this.accountService.contactsOf(usable)) {
+          await this.messages.enqueue(trx, {
+            ...to,
+            kind: 'new_client_sign_in',
+            locale: usable.locale,
+            accountId: usable.id,
+            params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString() },
+          });
+        }
+      }
+      return issued;
+    });
+    return { account: this.accountService.profileOf(usable), session };
+  }
+
+  async authenticate(token: string): Promise<Omit<AuthContext, 'via'> | undefined> {
+    const tokenHash = sha256(token);
+    const row = await this.repository.getByTokenHash(tokenHash);
+    if (!row || row.status !== 'active') return undefined;
+    const now = this.clock.now();
+    if (this.issuer.expiryOf(row) <= now) return undefined;
+    if (now - row.last_used_at >= TOUCH_INTERVAL_MS) await this.repository.touch(row.account_id, row.id, now);
+    return {
+      accountId: row.account_id,
+      sessionId: row.id,
+      kind: row.kind,
+      role: row.role,
+      reauthenticatedAt: row.reauthenticated_at,
+      tokenHash,
+    };
+  }
+
+  csrfTokenFor(tokenHash: string): string {
+    return hmac(this.csrfKey, 'csrf', tokenHash);
+  }
+
+  csrfTokenMatches(tokenHash: string, presented: string): boolean {
+    return constantTimeEqual(this.csrfTokenFor(tokenHash), presented);
+  }
+
+  isFresh(auth: AuthContext): boolean {
+    return this.clock.now() - auth.reauthenticatedAt < FRESH_SESSION_MS;
+  }
+
+  /** The current session, with its CSRF token for cookie-authenticated state changes. */
+  async current(auth: AuthContext) {
+    const row = await this.repository.get(auth.accountId, auth.sessionId);
+    if (!row) throw new AppError('unauthenticated');
+    return {
+      ...this.view(row, auth.sessionId),
+      accountId: auth.accountId,
+      fresh: this.isFresh(auth),
+      freshUntil: iso(row.reauthenticated_at + FRESH_SESSION_MS),
+      csrfToken: this.csrfTokenFor(auth.tokenHash),
+    };
+  }
+
+  async list(auth: AuthContext): Promise<SessionView[]> {
+    const rows = await this.repository.list(auth.accountId);
+    const now = this.clock.now();
+    return rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId));
+  }
+
+  private view(row: SessionRow, currentId: string): SessionView {
+    return {
+      id: row.id,
+      kind: row.kind,
+      current: row.id === currentId,
+      createdAt: iso(row.created_at),
+      lastUsedAt: iso(row.last_used_at),
+      expiresAt: iso(this.issuer.expiryOf(row)),
+      ip: row.ip,
+      client: row.client,
+    };
+  }
+
+  /** Ends one session of the caller's account; another account's session id is simply not found. */
+  async end(auth: AuthContext, id: string, origin: RequestOrigin): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (!(await this.repository.delete(trx, auth.accountId, id))) throw new AppError('not_found', 'No such session');
+      await this.events.record(trx, auth.accountId, 'session.ended', origin);
+    });
+  }
+
+  /** Ends every web and API session but the caller's; device tokens are ended by unlinking the device. */
+  async endOthers(auth: AuthContext, origin: RequestOrigin): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const ended = await this.repository.deleteOthers(trx, auth.accountId, auth.sessionId, ['web', 'api']);
+      await this.events.record(trx, auth.accountId, 'sessions.ended_others', origin);
+      return ended;
+    });
+  }
+
+  /** Marks the session fresh for 10 minutes after the password is entered again. */
+  async reauthenticate(auth: AuthContext, password: string, origin: RequestOrigin): Promise<void> {
+    const loginKey = `id:${auth.accountId}`;
+    await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
+    const account = await this.accounts.get(auth.accountId);
+    if (!account || !(await verifyPassword(account.password_hash, password))) {
+      await this.rateLimits.recordPasswordFailure(loginKey, origin.ip);
+      throw new AppError('invalid_credentials', 'The password is wrong');
+    }
+    await this.rateLimits.recordPasswordSuccess(loginKey, origin.ip);
+    await this.db.transaction().execute(async (trx) => {
+      await this.repository.update(trx, auth.accountId, auth.sessionId, { reauthenticated_at: this.clock.now() });
+      await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
+    });
+  }
+
+  async sweepExpired(): Promise<number> {
+    return this.repository.deleteExpired(this.clock.now(), this.issuer.lifetimes.idleMs);
+  }
+}

@@ -1,0 +1,118 @@
+import { uuidv7 } from 'uuidv7';
+import type { Clock } from '../clock.js';
+import type { Executor, VerificationCodeRow } from '../db/schema.js';
+import { constantTimeEqual, hmac, newSixDigitCode } from '../crypto/tokens.js';
+import { AppError } from '../http/errors.js';
+import type { VerificationCodeRepository } from './repository.js';
+
+/** Lifetime and tries of each kind of code. */
+export const PURPOSES = {
+  signup: { lifetimeMs: 15 * 60_000, maxAttempts: 5 },
+  email_change: { lifetimeMs: 15 * 60_000, maxAttempts: 5 },
+  phone_change: { lifetimeMs: 15 * 60_000, maxAttempts: 5 },
+  recovery: { lifetimeMs: 15 * 60_000, maxAttempts: 5 },
+  deletion: { lifetimeMs: 60_000, maxAttempts: 5 },
+} as const;
+
+export type Purpose = keyof typeof PURPOSES;
+
+export interface IssuedCode {
+  id: string;
+  code: string;
+  expiresAt: number;
+  lifetimeMinutes: number;
+}
+
+export interface IssueRequest {
+  purpose: Purpose;
+  /** What the code is bound to: e.g. "email:a@b.c", or "account:ID:email:new@b.c". */
+  subject: string;
+  channel: 'email' | 'sms';
+  accountId?: string | null;
+}
+
+/**
+ * Verification codes for every purpose: stored as an HMAC bound to the purpose and subject, attempts
+ * counted before comparing, consumed with a conditional update.
+ */
+export class VerificationService {
+  constructor(
+    private readonly repository: VerificationCodeRepository,
+    private readonly codeKey: Buffer,
+    private readonly lookupKey: Buffer,
+    private readonly clock: Clock,
+  ) {}
+
+  private subjectLookup(purpose: Purpose, subject: string): string {
+    return hmac(this.lookupKey, 'verification', purpose, subject);
+  }
+
+  private codeHmac(id: string, purpose: Purpose, subject: string, code: string): string {
+    return hmac(this.codeKey, id, purpose, subject, code);
+  }
+
+  /** Creates a code in the caller's transaction, retiring earlier open codes for the same subject. */
+  async issue(executor: Executor, request: IssueRequest): Promise<IssuedCode> {
+    const settings = PURPOSES[request.purpose];
+    const now = this.clock.now();
+    const id = uuidv7();
+    const code = newSixDigitCode();
+    const subjectLookup = this.subjectLookup(request.purpose, request.subject);
+    await this.repository.retireOpen(executor, request.purpose, subjectLookup, now);
+    await this.repository.create(executor, {
+      id,
+      purpose: request.purpose,
+      subject_lookup: subjectLookup,
+      account_id: request.accountId ?? null,
+      channel: request.channel,
+      code_hmac: this.codeHmac(id, request.purpose, request.subject, code),
+      attempts: 0,
+      max_attempts: settings.maxAttempts,
+      created_at: now,
+      expires_at: now + settings.lifetimeMs,
+      consumed_at: null,
+    });
+    return { id, code, expiresAt: now + settings.lifetimeMs, lifetimeMinutes: Math.max(1, Math.round(settings.lifetimeMs / 60_000)) };
+  }
+
+  /**
+   * Checks a presented code against the newest open code of a subject (or a given code id). Counts the
+   * attempt first; the caller consumes the returned row in the transaction that acts on it.
+   */
+  async check(purpose: Purpose, subject: string, presented: string, codeId?: string): Promise<VerificationCodeRow> {
+    const row = codeId
+      ? await this.repository.get(codeId)
+      : await this.repository.getLatestOpen(purpose, this.subjectLookup(purpose, subject));
+    if (!row || row.purpose !== purpose || row.subject_lookup !== this.subjectLookup(purpose, subject) || row.consumed_at !== null) {
+      throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
+    }
+    const now = this.clock.now();
+    if (row.expires_at <= now) throw new AppError('code_expired');
+    if (!(await this.repository.countAttempt(row.id, now))) {
+      // Either the tries are spent, or the code expired or was used between our read and this update.
+      const fresh = await this.repository.get(row.id);
+      if (fresh && fresh.consumed_at === null && fresh.expires_at > now) throw new AppError('too_many_attempts');
+      if (fresh && fresh.expires_at <= now) throw new AppError('code_expired');
+      throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
+    }
+    if (!constantTimeEqual(row.code_hmac, this.codeHmac(row.id, purpose, subject, presented))) {
+      const left = row.max_attempts - row.attempts - 1;
+      throw new AppError('code_invalid', left > 0 ? `The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left` : 'The code is wrong; ask for a new one', {
+        attemptsLeft: Math.max(0, left),
+      });
+    }
+    return row;
+  }
+
+  /** Consumes a checked code in the caller's transaction; throws code_invalid if another request won. */
+  async consume(executor: Executor, row: VerificationCodeRow): Promise<void> {
+    if (!(await this.repository.consume(executor, row.id, this.clock.now()))) {
+      throw new AppError('code_invalid', 'The code was already used');
+    }
+  }
+
+  async sweepExpired(): Promise<number> {
+    // Keep a day of history for support questions, then forget.
+    return this.repository.deleteExpired(this.clock.now() - 86_400_000);
+  }
+}
