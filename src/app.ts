@@ -83,6 +83,17 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
   const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   redis?.on('error', (error) => log.warn({ err: error }, 'redis unavailable; rate limits fall back to this process'));
+  // Without the offline queue, commands sent before the connection is up would fall back to the
+  // in-process limiter; wait (briefly) so that instances share limits from their first request.
+  if (redis && redis.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3000);
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
 
   // Repositories.
   const accountRepository = new AccountRepository(db);
@@ -103,6 +114,8 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
+  // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
+  await http.after();
   const guards = createGuards(sessions);
   const secureCookies = config.baseUrl.startsWith('https:');
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
