@@ -9,6 +9,10 @@ import { AccountService } from './accounts/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
+import { DeviceCommandService } from './devices/commands.js';
+import { DeviceRepository } from './devices/repository.js';
+import { registerDeviceRoutes } from './devices/routes.js';
+import { DeviceService, DeviceSignals } from './devices/service.js';
 import { warmUpPasswords } from './crypto/passwords.js';
 import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -52,6 +56,7 @@ export interface App {
     verification: VerificationService;
     events: SecurityEventService;
     messages: MessageService;
+    devices: DeviceService;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
@@ -101,6 +106,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const verificationRepository = new VerificationCodeRepository(db);
   const eventRepository = new SecurityEventRepository(db);
   const jobRepository = new JobRepository(db, database.dialect);
+  const deviceRepository = new DeviceRepository(db);
 
   // Services.
   const jobs = new JobService(jobRepository, clock, log, options.jobs);
@@ -111,6 +117,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock);
   const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock);
   const sessions = new SessionService(db, sessionRepository, accountRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock);
+  const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
+  const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
 
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
@@ -120,6 +128,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const secureCookies = config.baseUrl.startsWith('https:');
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
+  registerDeviceRoutes(http, { devices, commands: deviceCommands, guards });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
@@ -130,7 +139,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     http,
     database,
     jobs,
-    services: { accounts, sessions, verification, events, messages },
+    services: { accounts, sessions, verification, events, messages, devices },
     startWorker() {
       jobs.start();
       const sweep = () =>

@@ -15,6 +15,8 @@ export const LIMITS = {
   failuresPerLogin: { points: 100, seconds: 60 * 60 },
   /** Failed sign-ins from one IP across logins (a spray). */
   failuresPerIp: { points: 100, seconds: 15 * 60 },
+  /** Activation checks (GET /v1/activation/{serial}) from one IP: enough for a buyer, too few to sweep serials. */
+  activationChecksPerIp: { points: 30, seconds: 60 },
 } as const;
 
 type LimitName = keyof typeof LIMITS;
@@ -49,6 +51,7 @@ export class RateLimits {
       failuresPerLoginAndIp: make('failuresPerLoginAndIp'),
       failuresPerLogin: make('failuresPerLogin'),
       failuresPerIp: make('failuresPerIp'),
+      activationChecksPerIp: make('activationChecksPerIp'),
     };
   }
 
@@ -61,6 +64,12 @@ export class RateLimits {
     if (!this.enabled) return;
     await this.consume('codesPerIp', this.hashed('ip', ip));
     await this.consume('codesPerDestination', this.hashed('destination', destination));
+  }
+
+  /** Counts one activation check from an IP; refuses past the limit. */
+  async consumeActivationCheck(ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('activationChecksPerIp', this.hashed('activation-ip', ip));
   }
 
   /** Refuses a sign-in attempt (or re-authentication) for a login from an IP that failed too often. */

@@ -1,11 +1,13 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './schema.js';
 import * as foundation from './migrations/2026-11-23-foundation.js';
+import * as devices from './migrations/2026-11-24-devices.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
 // Append new migrations at the end; names sort by date.
 const migrations: Record<string, Migration> = {
   '2026-11-23-foundation': foundation,
+  '2026-11-24-devices': devices,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

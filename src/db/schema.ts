@@ -81,6 +81,47 @@ export interface JobsTable {
   created_at: number;
 }
 
+export interface DevicesTable {
+  account_id: string;
+  id: string;
+  /** Keyed hash of the normalized serial; the serial itself is not stored. */
+  serial_lookup: string;
+  /** The serial's last characters, so that the owner can tell two devices of one model apart. */
+  serial_hint: string;
+  model: string;
+  name: string;
+  kind: 'phone' | 'tablet' | 'watch' | 'band' | 'other';
+  /** The session that is the device's token; null after it was revoked (an erased device). */
+  session_id: string | null;
+  linked_at: number;
+  last_seen_at: number;
+  /** JSON {lat, lon, accuracy, at} of the last located position. */
+  last_location: string | null;
+}
+
+export interface DeviceLocksTable {
+  /** Keyed hash of a serial or an IMEI: the table is no list of serials. */
+  lookup: string;
+  kind: 'serial' | 'imei';
+  account_id: string;
+  device_id: string;
+  locked_at: number;
+}
+
+export interface DeviceCommandsTable {
+  account_id: string;
+  id: string;
+  device_id: string;
+  type: 'locate' | 'ring' | 'lock' | 'erase';
+  message: string | null;
+  /** Expiry is not stored as a status: a queued or delivered command past expires_at reads as expired. */
+  status: 'queued' | 'delivered' | 'done' | 'failed';
+  created_at: number;
+  expires_at: number;
+  delivered_at: number | null;
+  completed_at: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -88,6 +129,9 @@ export interface Database {
   security_events: SecurityEventsTable;
   known_clients: KnownClientsTable;
   jobs: JobsTable;
+  devices: DevicesTable;
+  device_locks: DeviceLocksTable;
+  device_commands: DeviceCommandsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -101,4 +145,7 @@ export type SessionRow = Selectable<SessionsTable>;
 export type VerificationCodeRow = Selectable<VerificationCodesTable>;
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
 export type JobRow = Selectable<JobsTable>;
+export type DeviceRow = Selectable<DevicesTable>;
+export type DeviceLockRow = Selectable<DeviceLocksTable>;
+export type DeviceCommandRow = Selectable<DeviceCommandsTable>;
 export type { Generated };

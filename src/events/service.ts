@@ -16,7 +16,9 @@ export type SecurityEventType =
   | 'password.changed'
   | 'email.changed'
   | 'phone.changed'
-  | 'name.changed';
+  | 'name.changed'
+  | 'device.linked'
+  | 'device.removed';
 
 export interface RequestOrigin {
   ip: string;

@@ -17,6 +17,7 @@ export const errorRegistry = {
   payload_too_large: { status: 413, title: 'The request is too large' },
   unsupported_media_type: { status: 415, title: 'Send application/json' },
   devices_still_linked: { status: 409, title: 'Devices are still linked to this account' },
+  activation_delayed: { status: 403, title: 'This device cannot be set up with this account yet' },
   channel_unavailable: { status: 400, title: 'The account has no address for that channel' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },

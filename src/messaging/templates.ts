@@ -11,6 +11,7 @@ export interface MessageParams {
   address_changed: { field: 'email' | 'phone'; newAddress: string };
   password_changed: Record<string, never>;
   new_client_sign_in: { client: string; ip: string; at: string };
+  device_linked: { model: string; name: string; at: string };
 }
 
 export type MessageKind = keyof MessageParams;
@@ -49,6 +50,10 @@ const en: Templates = {
     subject: 'New sign-in to your Lanyard account',
     text: `Your Lanyard account was signed in from a client it had not seen before:\n\n  client: ${p.client}\n  IP address: ${p.ip}\n  time: ${p.at}\n\nIf this was you, you need do nothing. If not, change your password and end that session in your account's security page.`,
   }),
+  device_linked: (p) => ({
+    subject: `A new ${p.model} was linked to your Lanyard account`,
+    text: `A new ${p.model} ("${p.name}") was linked to your Lanyard account at ${p.at}. It is now locked to your account.\n\nIf this was you, you need do nothing. If not, change your password and remove the device from your account's devices page.`,
+  }),
 };
 
 const es: Templates = {
@@ -75,6 +80,10 @@ const es: Templates = {
   new_client_sign_in: (p) => ({
     subject: 'Nuevo inicio de sesión en tu cuenta de Lanyard',
     text: `Se ha iniciado sesión en tu cuenta de Lanyard desde un cliente que no conocíamos:\n\n  cliente: ${p.client}\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y cierra esa sesión en la página de seguridad de tu cuenta.`,
+  }),
+  device_linked: (p) => ({
+    subject: `Se ha vinculado un nuevo ${p.model} a tu cuenta de Lanyard`,
+    text: `Se ha vinculado un nuevo ${p.model} ("${p.name}") a tu cuenta de Lanyard el ${p.at}. Ahora está bloqueado a tu cuenta.\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y quita el dispositivo en la página de dispositivos de tu cuenta.`,
   }),
 };
 

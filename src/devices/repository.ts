@@ -1,0 +1,132 @@
+import type { Db, DeviceCommandRow, DeviceLockRow, DeviceRow, Executor } from '../db/schema.js';
+
+export interface DeviceWithLock extends DeviceRow {
+  locked: boolean;
+}
+
+/** SQL for devices, device locks and Find Device commands. */
+export class DeviceRepository {
+  constructor(private readonly db: Db) {}
+
+  async create(executor: Executor, row: DeviceRow): Promise<void> {
+    await executor.insertInto('devices').values(row).execute();
+  }
+
+  async get(accountId: string, id: string, executor: Executor = this.db): Promise<DeviceRow | undefined> {
+    return executor.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  }
+
+  async getBySerial(executor: Executor, accountId: string, serialLookup: string): Promise<DeviceRow | undefined> {
+    return executor.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('serial_lookup', '=', serialLookup).executeTakeFirst();
+  }
+
+  /** The device whose token is this session: how a device request finds its device. */
+  async getBySession(accountId: string, sessionId: string): Promise<DeviceRow | undefined> {
+    return this.db.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('session_id', '=', sessionId).executeTakeFirst();
+  }
+
+  /** The account's devices with whether each is locked: one range scan and a primary-key probe a device. */
+  async list(accountId: string): Promise<DeviceWithLock[]> {
+    const rows = await this.db
+      .selectFrom('devices')
+      .leftJoin('device_locks', (join) =>
+        join.onRef('device_locks.lookup', '=', 'devices.serial_lookup').onRef('device_locks.account_id', '=', 'devices.account_id'),
+      )
+      .selectAll('devices')
+      .select('device_locks.lookup as lock_lookup')
+      .where('devices.account_id', '=', accountId)
+      .orderBy('devices.linked_at', 'desc')
+      .orderBy('devices.id', 'desc')
+      .execute();
+    return rows.map(({ lock_lookup, ...row }) => ({ ...row, locked: lock_lookup !== null }));
+  }
+
+  async update(executor: Executor, accountId: string, id: string, patch: Partial<Omit<DeviceRow, 'account_id' | 'id'>>): Promise<void> {
+    await executor.updateTable('devices').set(patch).where('account_id', '=', accountId).where('id', '=', id).execute();
+  }
+
+  /** Deletes the device and its commands; true when it existed. */
+  async delete(executor: Executor, accountId: string, id: string): Promise<boolean> {
+    await executor.deleteFrom('device_commands').where('account_id', '=', accountId).where('device_id', '=', id).execute();
+    const result = await executor.deleteFrom('devices').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async getLock(lookup: string, executor: Executor = this.db): Promise<DeviceLockRow | undefined> {
+    return executor.selectFrom('device_locks').selectAll().where('lookup', '=', lookup).executeTakeFirst();
+  }
+
+  async getLocks(lookups: string[]): Promise<DeviceLockRow[]> {
+    return this.db.selectFrom('device_locks').selectAll().where('lookup', 'in', lookups).execute();
+  }
+
+  /**
+   * Takes a lock unless someone holds it, and returns whoever holds it afterwards. The insert is the
+   * arbiter between two accounts linking one serial at once: the primary key lets only one win.
+   */
+  async takeLock(executor: Executor, row: DeviceLockRow): Promise<DeviceLockRow> {
+    await executor.insertInto('device_locks').values(row).onConflict((oc) => oc.column('lookup').doNothing()).execute();
+    return (await this.getLock(row.lookup, executor))!;
+  }
+
+  async deleteLocks(executor: Executor, accountId: string, deviceId: string): Promise<void> {
+    await executor.deleteFrom('device_locks').where('account_id', '=', accountId).where('device_id', '=', deviceId).execute();
+  }
+
+  async createCommand(executor: Executor, row: DeviceCommandRow): Promise<void> {
+    await executor.insertInto('device_commands').values(row).execute();
+  }
+
+  async getCommand(accountId: string, id: string): Promise<DeviceCommandRow | undefined> {
+    return this.db.selectFrom('device_commands').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  }
+
+  async listCommands(accountId: string, deviceId: string, limit: number): Promise<DeviceCommandRow[]> {
+    return this.db
+      .selectFrom('device_commands')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Queued commands that have not expired, oldest first. */
+  async listQueued(accountId: string, deviceId: string, now: number): Promise<DeviceCommandRow[]> {
+    return this.db
+      .selectFrom('device_commands')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .where('status', '=', 'queued')
+      .where('expires_at', '>', now)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+  }
+
+  /**
+   * Moves a command from one state to the next only if it is still in the expected state and not
+   * expired: a poll and the push channel racing for one command deliver it once.
+   */
+  async transitionCommand(
+    executor: Executor,
+    accountId: string,
+    id: string,
+    from: DeviceCommandRow['status'][],
+    patch: Pick<Partial<DeviceCommandRow>, 'status' | 'delivered_at' | 'completed_at'>,
+    now: number,
+  ): Promise<boolean> {
+    const result = await executor
+      .updateTable('device_commands')
+      .set(patch)
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+}

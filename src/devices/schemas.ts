@@ -1,0 +1,100 @@
+import { Type } from 'typebox';
+import { IdSchema, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
+
+// Printable characters only: these strings end up in messages to the owner and on the device's screen.
+const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
+
+export const SerialSchema = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
+  description: 'The serial number (letters, digits, . _ / -; case does not matter)',
+});
+export const ImeiSchema = Type.String({ pattern: '^[0-9]{15}$', description: 'The 15-digit IMEI' });
+// Enums rather than unions of literals: a wrong value then gets one error that names the field.
+export const DeviceKindSchema = Type.Enum(['phone', 'tablet', 'watch', 'band', 'other'], { description: 'phone, tablet, watch, band or other' });
+export const CommandTypeSchema = Type.Enum(['locate', 'ring', 'lock', 'erase'], {
+  description: 'locate, ring, lock (with a message shown on the device) or erase (needs a fresh session)',
+});
+export const CommandStateSchema = Type.Enum(['queued', 'delivered', 'done', 'failed', 'expired'], {
+  description: 'queued → delivered → done | failed; expired when the device did not answer within 7 days',
+});
+
+export const LinkDeviceBody = Strict({
+  serial: SerialSchema,
+  model: Type.String({ minLength: 1, maxLength: 100, pattern: PRINTABLE }),
+  name: Type.String({ minLength: 1, maxLength: 100, pattern: PRINTABLE }),
+  kind: DeviceKindSchema,
+  imei: Type.Optional(ImeiSchema),
+});
+
+export const LocationSchema = Type.Object({
+  lat: Type.Number({ minimum: -90, maximum: 90 }),
+  lon: Type.Number({ minimum: -180, maximum: 180 }),
+  accuracy: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'Radius in metres' }),
+});
+
+export const DeviceSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    model: Type.String(),
+    kind: DeviceKindSchema,
+    serialHint: Type.String({ description: 'The last characters of the serial' }),
+    linkedAt: TimeSchema,
+    lastSeenAt: TimeSchema,
+    locked: Type.Boolean({ description: 'Whether the device lock holds it to this account' }),
+    tokenActive: Type.Boolean({ description: 'Whether the device still holds a valid device token (false after an erase)' }),
+  },
+  { description: 'A linked device' },
+);
+
+export const DeviceDetailSchema = Type.Object(
+  {
+    ...DeviceSchema.properties,
+    lastLocation: Type.Union([Type.Object({ ...LocationSchema.properties, at: TimeSchema }), Type.Null()], {
+      description: 'The last position the device reported to a locate command',
+    }),
+  },
+  { description: 'A linked device with its last known location' },
+);
+
+export const CommandSchema = Type.Object(
+  {
+    id: Type.String(),
+    type: CommandTypeSchema,
+    message: Type.Optional(Type.String()),
+    state: CommandStateSchema,
+    createdAt: TimeSchema,
+    expiresAt: TimeSchema,
+    deliveredAt: Type.Union([TimeSchema, Type.Null()]),
+    completedAt: Type.Union([TimeSchema, Type.Null()]),
+  },
+  { description: 'A Find Device command, as its owner sees it' },
+);
+
+/** A command as the device receives it. */
+export const DeviceCommandSchema = Type.Object({
+  id: Type.String(),
+  type: CommandTypeSchema,
+  message: Type.Optional(Type.String()),
+  createdAt: TimeSchema,
+});
+
+export const CreateCommandBody = Strict({
+  type: CommandTypeSchema,
+  message: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: PRINTABLE, description: 'Shown on the device (lock, ring)' })),
+});
+
+export const CommandResultBody = Strict({
+  status: Type.Enum(['done', 'failed']),
+  location: Type.Optional(Strict(LocationSchema.properties)),
+});
+
+export const DeviceSignOutBody = Strict({ password: PasswordSchema });
+export const DeviceIdParams = Strict({ id: IdSchema });
+
+export const ActivationSchema = Type.Object({
+  locked: Type.Boolean(),
+  ownerHint: Type.Optional(Type.String({ description: 'A masked email or phone of the owner, e.g. j***@e***.com' })),
+});

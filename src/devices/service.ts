@@ -1,0 +1,288 @@
+import { EventEmitter } from 'node:events';
+import { uuidv7 } from 'uuidv7';
+import { iso, type Clock } from '../clock.js';
+import type { Db, DeviceRow, Executor } from '../db/schema.js';
+import { hmac } from '../crypto/tokens.js';
+import { verifyPassword } from '../crypto/passwords.js';
+import type { RateLimits } from '../abuse/rate-limits.js';
+import { maskEmail, maskPhone } from '../accounts/addresses.js';
+import type { AccountRepository } from '../accounts/repository.js';
+import type { AccountService } from '../accounts/service.js';
+import type { RequestOrigin, SecurityEventService } from '../events/service.js';
+import type { AuthContext } from '../http/auth.js';
+import { AppError } from '../http/errors.js';
+import type { MessageService } from '../messaging/service.js';
+import type { SessionIssuer } from '../sessions/issuer.js';
+import type { SessionRepository } from '../sessions/repository.js';
+import type { DeviceRepository } from './repository.js';
+
+/** After a password change, a device locked before it cannot be set up again with the account for this long. */
+export const ACTIVATION_DELAY_MS = 24 * 60 * 60 * 1000;
+// last_seen_at is written at most this often, like a session's last_used_at, so that polls stay reads.
+const SEEN_INTERVAL_MS = 60_000;
+
+export type DeviceKind = DeviceRow['kind'];
+
+export interface DeviceView {
+  id: string;
+  name: string;
+  model: string;
+  kind: DeviceKind;
+  serialHint: string;
+  linkedAt: string;
+  lastSeenAt: string;
+  locked: boolean;
+  tokenActive: boolean;
+}
+
+export interface LinkInput {
+  serial: string;
+  model: string;
+  name: string;
+  kind: DeviceKind;
+  imei?: string | undefined;
+}
+
+/** What reaches a device's push channel: a new command, or the end of the device's token. */
+export type DeviceSignal = { type: 'command'; commandId: string } | { type: 'ended' };
+
+/**
+ * Signals to the devices connected to this process. An in-process emitter is enough for one server
+ * process; with several behind a load balancer the device may be connected to another one, so this
+ * would need PostgreSQL LISTEN/NOTIFY or Redis pub/sub (polling keeps working meanwhile).
+ */
+export class DeviceSignals {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  emit(accountId: string, deviceId: string, signal: DeviceSignal): void {
+    this.emitter.emit(`${accountId}/${deviceId}`, signal);
+  }
+
+  subscribe(accountId: string, deviceId: string, listener: (signal: DeviceSignal) => void): () => void {
+    const key = `${accountId}/${deviceId}`;
+    this.emitter.on(key, listener);
+    return () => this.emitter.off(key, listener);
+  }
+}
+
+/** Devices: linking with a device token, device locks, removal, sign-out on the device, activation checks. */
+export class DeviceService {
+  constructor(
+    private readonly db: Db,
+    private readonly repository: DeviceRepository,
+    private readonly accounts: AccountRepository,
+    private readonly accountService: AccountService,
+    private readonly sessions: SessionRepository,
+    private readonly issuer: SessionIssuer,
+    private readonly events: SecurityEventService,
+    private readonly messages: MessageService,
+    private readonly rateLimits: RateLimits,
+    readonly signals: DeviceSignals,
+    private readonly lookupKey: Buffer,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Serials are compared without regard to case or surrounding spaces. */
+  private serialLookup(serial: string): string {
+    return hmac(this.lookupKey, 'serial', serial.trim().toUpperCase());
+  }
+
+  private imeiLookup(imei: string): string {
+    return hmac(this.lookupKey, 'imei', imei.trim());
+  }
+
+  /** Owner actions need an account session: a device token must not manage devices (a thief holds one). */
+  requireAccountSession(auth: AuthContext): void {
+    if (auth.kind === 'device') throw new AppError('forbidden', 'A device token cannot manage devices; use an account session');
+  }
+
+  /** The device a device token belongs to; marks it seen. */
+  async requireDevice(auth: AuthContext): Promise<DeviceRow> {
+    if (auth.kind !== 'device') throw new AppError('forbidden', 'This needs a device token (from POST /v1/devices)');
+    const device = await this.repository.getBySession(auth.accountId, auth.sessionId);
+    if (!device) throw new AppError('unauthenticated', 'This device is no longer linked; link it again');
+    const now = this.clock.now();
+    if (now - device.last_seen_at >= SEEN_INTERVAL_MS) {
+      await this.repository.update(this.db, device.account_id, device.id, { last_seen_at: now });
+      device.last_seen_at = now;
+    }
+    return device;
+  }
+
+  /** An owner's device, or 404: another account's device id is simply not found. */
+  async requireOwned(auth: AuthContext, id: string): Promise<DeviceRow> {
+    this.requireAccountSession(auth);
+    const device = await this.repository.get(auth.accountId, id);
+    if (!device) throw new AppError('not_found', 'No such device');
+    return device;
+  }
+
+  private async activeAccount(accountId: string, executor: Executor = this.db) {
+    const account = await this.accounts.get(accountId, executor);
+    if (!account || account.status !== 'active') throw new AppError('unauthenticated');
+    return account;
+  }
+
+  /**
+   * Links a device to the caller's account and locks it there; returns the device token (shown once).
+   *
+   * Linking a serial that is already locked to this account means the device was set up again: a device
+   * that kept its token never needs to link again, it calls with its token. Whether the old token is
+   * still valid on the server says nothing (a factory reset forgets it on the device only), so every
+   * re-link of a locked serial counts. Such a re-link is the trip-wire: within 24 hours of a password
+   * change, a device locked before that change is refused (`activation_delayed`), so that a thief who
+   * took over the password cannot reset the phone and make it theirs while the owner is still unaware.
+   * A re-link keeps the device's id and lock, and replaces its token.
+   */
+  async link(auth: AuthContext, input: LinkInput, origin: RequestOrigin): Promise<{ device: DeviceView; deviceToken: string }> {
+    this.requireAccountSession(auth);
+    const serialLookup = this.serialLookup(input.serial);
+    const imeiLookup = input.imei ? this.imeiLookup(input.imei) : undefined;
+    const serialHint = input.serial.trim().toUpperCase().slice(-4);
+    const linked = await this.db.transaction().execute(async (trx) => {
+      const account = await this.activeAccount(auth.accountId, trx);
+      const now = this.clock.now();
+      const serialLock = await this.repository.getLock(serialLookup, trx);
+      const imeiLock = imeiLookup ? await this.repository.getLock(imeiLookup, trx) : undefined;
+      for (const lock of [serialLock, imeiLock]) {
+        if (lock && lock.account_id !== auth.accountId) {
+          throw new AppError('conflict', 'This device is locked to another account. Its owner must remove it from their account first.');
+        }
+      }
+      if (serialLock && serialLock.locked_at < account.password_changed_at && now < account.password_changed_at + ACTIVATION_DELAY_MS) {
+        const availableAt = iso(account.password_changed_at + ACTIVATION_DELAY_MS);
+        throw new AppError(
+          'activation_delayed',
+          `This device was set up again soon after the account's password changed. To protect a device that may have been stolen, it can be set up with this account from ${availableAt}, 24 hours after the change.`,
+          { availableAt, retryAfterSeconds: Math.ceil((account.password_changed_at + ACTIVATION_DELAY_MS - now) / 1000) },
+        );
+      }
+
+      const existing = await this.repository.getBySerial(trx, auth.accountId, serialLookup);
+      const deviceId = existing?.id ?? uuidv7();
+      // Locks first: the lock's primary key is what serializes two requests linking one serial at once.
+      // The loser waits for the winner's commit, inserts nothing, and sees the winner as the holder.
+      const locks = [{ lookup: serialLookup, kind: 'serial' as const }, ...(imeiLookup ? [{ lookup: imeiLookup, kind: 'imei' as const }] : [])];
+      for (const { lookup, kind } of locks) {
+        const holder = await this.repository.takeLock(trx, { lookup, kind, account_id: auth.accountId, device_id: deviceId, locked_at: now });
+        if (holder.account_id !== auth.accountId) throw new AppError('conflict', 'This device is locked to another account. Its owner must remove it from their account first.');
+        if (holder.device_id !== deviceId) {
+          throw new AppError('conflict', kind === 'imei' ? 'This IMEI belongs to another of your devices; remove that one first' : 'This device is being linked by another request; try again');
+        }
+      }
+      const issued = await this.issuer.create(trx, auth.accountId, 'device', origin);
+      const fields = { model: input.model, name: input.name, kind: input.kind, serial_hint: serialHint, session_id: issued.id, last_seen_at: now };
+      if (existing) {
+        if (existing.session_id) await this.sessions.delete(trx, auth.accountId, existing.session_id);
+        await this.repository.update(trx, auth.accountId, existing.id, fields);
+      } else {
+        await this.repository.create(trx, { account_id: auth.accountId, id: deviceId, serial_lookup: serialLookup, linked_at: now, last_location: null, ...fields });
+      }
+
+      await this.events.record(trx, auth.accountId, 'device.linked', origin);
+      for (const to of this.accountService.contactsOf(account)) {
+        await this.messages.enqueue(trx, {
+          ...to,
+          kind: 'device_linked',
+          locale: account.locale,
+          accountId: account.id,
+          params: { model: input.model, name: input.name, at: new Date(now).toUTCString() },
+        });
+      }
+      const device = (await this.repository.get(auth.accountId, deviceId, trx))!;
+      return { device: this.view(device, true), deviceToken: issued.token, replaced: existing !== undefined };
+    });
+    // A stream still open with the replaced token must stop receiving this device's commands.
+    if (linked.replaced) this.signals.emit(auth.accountId, linked.device.id, { type: 'ended' });
+    return { device: linked.device, deviceToken: linked.deviceToken };
+  }
+
+  async list(auth: AuthContext): Promise<DeviceView[]> {
+    this.requireAccountSession(auth);
+    const rows = await this.repository.list(auth.accountId);
+    return rows.map((row) => this.view(row, row.locked));
+  }
+
+  /** One device with its last known location. */
+  async get(auth: AuthContext, id: string) {
+    const device = await this.requireOwned(auth, id);
+    return this.detail(device);
+  }
+
+  /** The device's own view, for the device itself (its token). */
+  async self(auth: AuthContext) {
+    return this.detail(await this.requireDevice(auth));
+  }
+
+  private async detail(device: DeviceRow) {
+    const lock = await this.repository.getLock(device.serial_lookup);
+    const location = device.last_location ? (JSON.parse(device.last_location) as { lat: number; lon: number; accuracy: number; at: number }) : null;
+    return {
+      ...this.view(device, lock?.account_id === device.account_id),
+      lastLocation: location ? { lat: location.lat, lon: location.lon, accuracy: location.accuracy, at: iso(location.at) } : null,
+    };
+  }
+
+  view(row: DeviceRow, locked: boolean): DeviceView {
+    return {
+      id: row.id,
+      name: row.name,
+      model: row.model,
+      kind: row.kind,
+      serialHint: row.serial_hint,
+      linkedAt: iso(row.linked_at),
+      lastSeenAt: iso(row.last_seen_at),
+      locked,
+      tokenActive: row.session_id !== null,
+    };
+  }
+
+  /** Unlinks a device remotely (the route demands a fresh session): its token ends, its lock is released. */
+  async remove(auth: AuthContext, id: string, origin: RequestOrigin): Promise<void> {
+    this.requireAccountSession(auth);
+    await this.db.transaction().execute(async (trx) => {
+      const device = await this.repository.get(auth.accountId, id, trx);
+      if (!device) throw new AppError('not_found', 'No such device');
+      await this.unlink(trx, device, origin);
+    });
+    this.signals.emit(auth.accountId, id, { type: 'ended' });
+  }
+
+  /** Signs out on the device itself: the same as a removal, but only with the account password. */
+  async signOut(auth: AuthContext, password: string, origin: RequestOrigin): Promise<void> {
+    const device = await this.requireDevice(auth);
+    const loginKey = `id:${auth.accountId}`;
+    await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
+    const account = await this.accounts.get(auth.accountId);
+    if (!account || !(await verifyPassword(account.password_hash, password))) {
+      await this.rateLimits.recordPasswordFailure(loginKey, origin.ip);
+      throw new AppError('invalid_credentials', 'The password is wrong; the device stays linked');
+    }
+    await this.rateLimits.recordPasswordSuccess(loginKey, origin.ip);
+    await this.db.transaction().execute(async (trx) => {
+      await this.unlink(trx, device, origin);
+    });
+    this.signals.emit(auth.accountId, device.id, { type: 'ended' });
+  }
+
+  private async unlink(trx: Executor, device: DeviceRow, origin: RequestOrigin): Promise<void> {
+    if (device.session_id) await this.sessions.delete(trx, device.account_id, device.session_id);
+    await this.repository.deleteLocks(trx, device.account_id, device.id);
+    await this.repository.delete(trx, device.account_id, device.id);
+    await this.events.record(trx, device.account_id, 'device.removed', origin);
+  }
+
+  /**
+   * What anyone may learn about a serial (or IMEI): whether it is locked, and a masked hint of the owner
+   * that the owner recognises and a stranger cannot use. Rate-limited per IP so that it is no oracle.
+   */
+  async activation(serial: string, ip: string): Promise<{ locked: boolean; ownerHint?: string }> {
+    await this.rateLimits.consumeActivationCheck(ip);
+    const lookups = [this.serialLookup(serial), ...(/^[0-9]{15}$/.test(serial.trim()) ? [this.imeiLookup(serial)] : [])];
+    const [lock] = await this.repository.getLocks(lookups);
+    if (!lock) return { locked: false };
+    const owner = await this.accounts.get(lock.account_id);
+    const ownerHint = owner?.email ? maskEmail(owner.email) : owner?.phone ? maskPhone(owner.phone) : undefined;
+    return ownerHint ? { locked: true, ownerHint } : { locked: true };
+  }
+}
