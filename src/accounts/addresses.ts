@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { invalidField } from '../http/errors.js';
 
-const EMAIL_PATTERN = /^[^\s@"<>()[\],;:\\]+@[^\s@"<>()[\],;:\\]+\.[^\s@"<>()[\],;:\\]{2,}$/;
+const EMAIL_PATTERN = /^[^\s\x00-\x1f\x7f@"<>()[\],;:\\]+@[^\s\x00-\x1f\x7f@"<>()[\],;:\\]+\.[^\s\x00-\x1f\x7f@"<>()[\],;:\\]{2,}$/;
 
 /** Lower-cases and trims an email; throws validation_failed if it is not an address. */
 export function normalizeEmail(input: string, field = 'email'): string {

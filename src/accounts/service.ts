@@ -68,7 +68,7 @@ export class AccountService {
 
   /** Finds the account a login names, whatever its form. */
   async findByLogin(login: Login): Promise<AccountRow | undefined> {
-    if (login.kind === 'id') return login.value.length <= 64 ? this.repository.get(login.value) : undefined;
+    if (login.kind === 'id') return /^[^\x00-\x1f\x7f]{1,64}$/.test(login.value) ? this.repository.get(login.value) : undefined;
     return this.getByAddress({ field: login.kind, value: login.value });
   }
 

@@ -6,7 +6,7 @@ export const EmailSchema = Type.String({ minLength: 3, maxLength: 254, descripti
 export const PhoneSchema = Type.String({ minLength: 4, maxLength: 32, description: 'A phone number in international form, e.g. +34 612 345 678' });
 export const CodeSchema = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit verification code' });
 export const PasswordSchema = Type.String({ minLength: 1, maxLength: 1024, description: '8 to 128 characters, not a common password' });
-export const IdSchema = Type.String({ minLength: 1, maxLength: 64 });
+export const IdSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
 export const TimeSchema = Type.String({ format: 'date-time', description: 'ISO 8601, UTC' });
 export const ChannelSchema = Type.Union([Type.Literal('email'), Type.Literal('sms')]);
 

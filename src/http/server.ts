@@ -88,7 +88,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     sendProblem(request, reply, new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // A plugin loads after @fastify/swagger, so the document's onRoute hook sees (and lists) this route too.
+  app.register(async (instance) => {
+    instance.get('/v1/openapi.json', {
+      schema: {
+        tags: ['meta'],
+        summary: 'This API as an OpenAPI 3.1 document',
+        response: { 200: { type: 'object', additionalProperties: true, description: 'An OpenAPI 3.1 document' } },
+      },
+    }, async () => instance.swagger());
+  });
   return app;
 }
 
@@ -139,13 +148,18 @@ function toAppError(error: FastifyError | AppError): AppError {
   if (mapped === 'validation_failed' && error.code?.includes('JSON')) {
     return new AppError('validation_failed', 'The body is not valid JSON', { errors: [{ path: 'body', message: 'is not valid JSON' }] });
   }
-  if (mapped) return new AppError(mapped, mapped === 'validation_failed' ? error.message : errorRegistry[mapped].title);
+  if (mapped === 'validation_failed') return new AppError('validation_failed', error.message, { errors: [{ path: 'body', message: error.message }] });
+  if (mapped) return new AppError(mapped, errorRegistry[mapped].title);
+  // PostgreSQL refuses NUL in text where SQLite stores it: that is the caller's bad input, never a 500.
+  if (error.code === '22021' || error.code === '22P05') {
+    return new AppError('validation_failed', 'Text must not contain NUL characters', { errors: [{ path: 'body', message: 'must not contain NUL characters' }] });
+  }
   const status = error.statusCode ?? 500;
   if (status === 404) return new AppError('not_found');
   if (status === 405) return new AppError('method_not_allowed');
   if (status === 413) return new AppError('payload_too_large');
   if (status === 415) return new AppError('unsupported_media_type');
   if (status === 503) return new AppError('service_unavailable');
-  if (status >= 400 && status < 500) return new AppError('validation_failed', error.message);
+  if (status >= 400 && status < 500) return new AppError('validation_failed', error.message, { errors: [{ path: 'request', message: error.message }] });
   return new AppError('internal_error', 'Something went wrong on our side; quote the request id when you report it');
 }
