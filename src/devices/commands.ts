@@ -5,7 +5,7 @@ import { FRESH_SESSION_MS, type AuthContext } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
 import type { SessionRepository } from '../sessions/repository.js';
 import type { DeviceRepository } from './repository.js';
-import type { DeviceService } from './service.js';
+import { refuseControlCharacters, type DeviceService } from './service.js';
 
 /** A command the device has not answered within this long is shown as expired and no longer delivered. */
 export const COMMAND_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
@@ -51,6 +51,7 @@ export class DeviceCommandService {
 
   /** Queues a command for one of the owner's devices and pushes it to the device if it is connected. */
   async create(auth: AuthContext, deviceId: string, input: { type: CommandType; message?: string | undefined }): Promise<CommandView> {
+    refuseControlCharacters('message', input.message);
     const device = await this.devices.requireOwned(auth, deviceId);
     // Erasing is the one command that cannot be undone: it asks for the password like a removal does.
     if (input.type === 'erase' && this.clock.now() - auth.reauthenticatedAt >= FRESH_SESSION_MS) {

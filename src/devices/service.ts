@@ -10,7 +10,7 @@ import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import type { AuthContext } from '../http/auth.js';
-import { AppError } from '../http/errors.js';
+import { AppError, invalidField } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
 import type { SessionIssuer } from '../sessions/issuer.js';
 import type { SessionRepository } from '../sessions/repository.js';
@@ -63,6 +63,18 @@ export class DeviceSignals {
     this.emitter.on(key, listener);
     return () => this.emitter.off(key, listener);
   }
+}
+
+/** Model, name and messages end up in mail subjects and on screens: control characters are refused. */
+export function refuseControlCharacters(field: string, value: string | undefined): void {
+  if (value !== undefined && /\p{Cc}/u.test(value)) throw invalidField(`body.${field}`, 'must not contain control characters');
+}
+
+function cleanLabel(field: string, value: string): string {
+  refuseControlCharacters(field, value);
+  const trimmed = value.normalize('NFC').trim();
+  if (trimmed === '') throw invalidField(`body.${field}`, 'must not be blank');
+  return trimmed;
 }
 
 /** Devices: linking with a device token, device locks, removal, sign-out on the device, activation checks. */
@@ -134,8 +146,9 @@ export class DeviceService {
    * took over the password cannot reset the phone and make it theirs while the owner is still unaware.
    * A re-link keeps the device's id and lock, and replaces its token.
    */
-  async link(auth: AuthContext, input: LinkInput, origin: RequestOrigin): Promise<{ device: DeviceView; deviceToken: string }> {
+  async link(auth: AuthContext, raw: LinkInput, origin: RequestOrigin): Promise<{ device: DeviceView; deviceToken: string }> {
     this.requireAccountSession(auth);
+    const input = { ...raw, model: cleanLabel('model', raw.model), name: cleanLabel('name', raw.name) };
     const serialLookup = this.serialLookup(input.serial);
     const imeiLookup = input.imei ? this.imeiLookup(input.imei) : undefined;
     const serialHint = input.serial.trim().toUpperCase().slice(-4);
