@@ -9,6 +9,14 @@ import { AccountService } from './accounts/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
+import { FileKeyRing, type KeyRing } from './crypto/keyring.js';
+import { DiskBlobStore } from './blobs/disk.js';
+import { S3BlobStore } from './blobs/s3.js';
+import { parseS3Url } from './blobs/s3-url.js';
+import type { BlobStore } from './blobs/store.js';
+import { CloudRepository } from './cloud/repository.js';
+import { registerCloudRoutes } from './cloud/routes.js';
+import { CloudService } from './cloud/service.js';
 import { DeviceCommandService } from './devices/commands.js';
 import { DeviceRepository } from './devices/repository.js';
 import { registerDeviceRoutes } from './devices/routes.js';
@@ -42,6 +50,8 @@ export interface AppOptions {
   database?: DatabaseOptions;
   logger?: FastifyBaseLogger | false;
   jobs?: JobsOptions;
+  /** Replaces the key ring file in the data folder (a KMS, say). */
+  keyRing?: KeyRing;
 }
 
 /** The whole server, wired: what `lanyard serve` runs and what tests build. */
@@ -50,7 +60,11 @@ export interface App {
   readonly http: HttpServer;
   readonly database: DatabaseHandle;
   readonly jobs: JobService;
+  /** Per-account data keys, kept apart from the database. */
+  readonly keyRing: KeyRing;
+  readonly blobs: BlobStore;
   readonly services: {
+    cloud: CloudService;
     accounts: AccountService;
     sessions: SessionService;
     verification: VerificationService;
@@ -77,6 +91,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const database = openDatabase(options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
   await migrateToLatest(database.db);
   const { db } = database;
+  const keyRing = options.keyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  const blobs: BlobStore = config.cloud.s3Url ? new S3BlobStore(parseS3Url(config.cloud.s3Url)) : new DiskBlobStore(path.join(config.dataDir, 'blobs'));
 
   // Outside world: message transports and the optional Redis for shared rate limits.
   const outbox = new DevOutboxTransport(config.dataDir, log);
@@ -106,6 +122,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const verificationRepository = new VerificationCodeRepository(db);
   const eventRepository = new SecurityEventRepository(db);
   const jobRepository = new JobRepository(db, database.dialect);
+  const cloudRepository = new CloudRepository(db);
   const deviceRepository = new DeviceRepository(db);
 
   // Services.
@@ -119,6 +136,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const sessions = new SessionService(db, sessionRepository, accountRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock);
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
+  const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
 
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
@@ -129,6 +147,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
   registerDeviceRoutes(http, { devices, commands: deviceCommands, guards });
+  registerCloudRoutes(http, { cloud, guards });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
@@ -139,7 +158,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     http,
     database,
     jobs,
-    services: { accounts, sessions, verification, events, messages, devices },
+    keyRing,
+    blobs,
+    services: { cloud, accounts, sessions, verification, events, messages, devices },
     startWorker() {
       jobs.start();
       const sweep = () =>
@@ -155,6 +176,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       await transport.close?.();
       redis?.disconnect();
       await database.close();
+      await blobs.close();
+      await keyRing.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseS3Url } from './blobs/s3-url.js';
 
 /** Everything Lanyard reads from its environment, parsed once and frozen. */
 export interface Config {
@@ -24,6 +25,14 @@ export interface Config {
   readonly session: {
     readonly idleSeconds: number;
     readonly absoluteSeconds: number;
+  };
+  readonly cloud: {
+    /** Bytes of cloud data one account may keep (LANYARD_QUOTA_BYTES). */
+    readonly quotaBytes: number;
+    /** Largest photo accepted (LANYARD_MAX_PHOTO_BYTES). */
+    readonly maxPhotoBytes: number;
+    /** `s3://KEY:SECRET@host:port/bucket?region=…` (or `s3+http://…`); undefined means blobs on disk in the data folder. */
+    readonly s3Url: string | undefined;
   };
 }
 
@@ -106,9 +115,21 @@ export function loadConfig(env: Env = process.env): Config {
       idleSeconds: integer('LANYARD_SESSION_IDLE_S', 14 * 86400, 60, 365 * 86400),
       absoluteSeconds: integer('LANYARD_SESSION_ABSOLUTE_S', 90 * 86400, 60, 3650 * 86400),
     },
+    cloud: {
+      quotaBytes: integer('LANYARD_QUOTA_BYTES', 5 * 1024 ** 3, 0, 2 ** 50),
+      maxPhotoBytes: integer('LANYARD_MAX_PHOTO_BYTES', 25 * 1024 ** 2, 1024, 1024 ** 3),
+      s3Url: url('LANYARD_S3_URL', ['s3:', 's3+http:']),
+    },
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(`LANYARD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  if (config.cloud.s3Url && URL.canParse(config.cloud.s3Url)) {
+    try {
+      parseS3Url(config.cloud.s3Url);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -14,6 +14,8 @@ export interface ServerKeys {
   readonly rateLimit: Buffer;
   /** AES key for job payloads, which may carry a code on its way to the person. */
   readonly jobPayload: Buffer;
+  /** HMAC key for cloud sync cursors, so that a cursor cannot be forged or altered. */
+  readonly cursor: Buffer;
   /** The master key itself, for wrapping per-account data keys. */
   readonly master: Buffer;
 }
@@ -30,6 +32,7 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
     csrf: derive(master, 'csrf'),
     rateLimit: derive(master, 'rate-limit'),
     jobPayload: derive(master, 'job-payload'),
+    cursor: derive(master, 'cloud-cursor'),
     master,
   });
 }

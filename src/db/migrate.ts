@@ -2,12 +2,14 @@ import { Migrator, PostgresAdapter, sql, type Migration, type MigrationProvider 
 import type { Db } from './schema.js';
 import * as foundation from './migrations/2026-11-23-foundation.js';
 import * as devices from './migrations/2026-11-24-devices.js';
+import * as cloud from './migrations/2026-11-25-cloud.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
 // Append new migrations at the end; names sort by date.
 const migrations: Record<string, Migration> = {
   '2026-11-23-foundation': foundation,
   '2026-11-24-devices': devices,
+  '2026-11-25-cloud': cloud,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

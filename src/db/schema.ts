@@ -122,6 +122,54 @@ export interface DeviceCommandsTable {
   completed_at: number | null;
 }
 
+export interface CloudAccountsTable {
+  account_id: string;
+  /** The account's change counter: every item write takes the next value. */
+  last_seq: number;
+  /** Bytes of live items (JSON bodies and photos as the client sent them), counted against the quota. */
+  used_bytes: number;
+  updated_at: number;
+}
+
+export interface CloudItemsTable {
+  account_id: string;
+  collection: 'contacts' | 'notes' | 'messages' | 'app-data' | 'photos';
+  item_id: string;
+  version: number;
+  /** The account's change counter at this item's last change: delta sync reads rows past a cursor's seq. */
+  seq: number;
+  updated_at: number;
+  /** 1 for a tombstone, kept so that delta sync can tell devices what was deleted. */
+  deleted: number;
+  /** A JSON item sealed under the account's data key (base64); null for photos and tombstones. */
+  body: string | null;
+  /** The photo's blob in the blob store (sealed); null for JSON items and tombstones. */
+  blob_name: string | null;
+  content_type: string | null;
+  size: number;
+  /** 1 once a thumbnail blob (`<blob_name>.thumb`) exists. */
+  thumbnail: number;
+}
+
+export interface CloudExportsTable {
+  account_id: string;
+  id: string;
+  status: 'pending' | 'ready' | 'failed' | 'expired';
+  created_at: number;
+  completed_at: number | null;
+  expires_at: number | null;
+  blob_name: string | null;
+  size: number | null;
+  error: string | null;
+}
+
+/** Captcha payloads already accepted, so that each is accepted once; kept until the challenge expires. */
+export interface AcceptedCaptchasTable {
+  /** SHA-256 of the challenge's signature, which covers its random nonce and salt. */
+  challenge_hash: string;
+  expires_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -132,6 +180,9 @@ export interface Database {
   devices: DevicesTable;
   device_locks: DeviceLocksTable;
   device_commands: DeviceCommandsTable;
+  cloud_accounts: CloudAccountsTable;
+  cloud_items: CloudItemsTable;
+  cloud_exports: CloudExportsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -148,4 +199,6 @@ export type JobRow = Selectable<JobsTable>;
 export type DeviceRow = Selectable<DevicesTable>;
 export type DeviceLockRow = Selectable<DeviceLocksTable>;
 export type DeviceCommandRow = Selectable<DeviceCommandsTable>;
+export type CloudItemRow = Selectable<CloudItemsTable>;
+export type CloudExportRow = Selectable<CloudExportsTable>;
 export type { Generated };

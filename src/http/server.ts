@@ -32,6 +32,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     logger: options.logger === false ? false : undefined,
     trustProxy: options.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
+    // Cloud item ids are the client's: up to 200 characters, each up to 12 bytes once percent-encoded.
+    routerOptions: { maxParamLength: 2400 },
     genReqId: () => uuidv7(),
     // One summary line per request is written by the onResponse hook below instead.
     logController: new LogController({ disableRequestLogging: true }),

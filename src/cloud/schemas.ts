@@ -1,0 +1,58 @@
+import { Type } from 'typebox';
+import { TimeSchema } from '../http/schemas.js';
+import { COLLECTIONS, DEFAULT_PAGE, MAX_PAGE } from './service.js';
+
+export const CollectionSchema = Type.Union(
+  COLLECTIONS.map((c) => Type.Literal(c)),
+  { description: 'contacts, notes, messages, app-data (JSON items) or photos (image bytes)' },
+);
+
+/** Item ids are the client's: anything printable up to 200 characters, without "/". */
+export const ItemIdSchema = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\x00-\\x1f\\x7f/]+$', description: "The client's id for the item" });
+
+export const ItemParams = Type.Object({ collection: CollectionSchema, itemId: ItemIdSchema });
+export const PhotoParams = Type.Object({ collection: Type.Literal('photos'), itemId: ItemIdSchema });
+
+export const ItemWrittenSchema = Type.Object(
+  {
+    id: Type.String(),
+    version: Type.Integer({ description: 'Starts at 1 and grows by one with every change, deletions included' }),
+    updatedAt: TimeSchema,
+  },
+  { description: 'The item as stored now' },
+);
+
+export const ItemSchema = Type.Object(
+  {
+    id: Type.String(),
+    version: Type.Integer(),
+    updatedAt: TimeSchema,
+    data: Type.Optional(Type.Unknown({ description: 'The JSON item (not for photos)' })),
+    size: Type.Optional(Type.Integer({ description: 'Photos: bytes of the original' })),
+    contentType: Type.Optional(Type.String({ description: 'Photos: the image type, as sniffed from its bytes' })),
+    thumbnail: Type.Optional(Type.Boolean({ description: 'Photos: whether GET …/thumbnail has one' })),
+  },
+  { description: 'An item; photos carry size, contentType and thumbnail instead of data' },
+);
+
+export const ChangesQuery = Type.Object(
+  {
+    since: Type.Optional(Type.String({ maxLength: 256, description: 'The cursor of the previous page or sync; omit it to start from the beginning' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: `Items per page, 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE})` })),
+  },
+  { additionalProperties: false },
+);
+
+export const ChangesSchema = Type.Object({
+  items: Type.Array(ItemSchema, { description: 'Items created or changed since the cursor, in the order they changed' }),
+  deleted: Type.Array(Type.String(), { description: 'Ids of items deleted since the cursor' }),
+  cursor: Type.String({ description: 'Send it back as "since" for the next page or the next sync' }),
+  hasMore: Type.Boolean({ description: 'Whether another page follows right away' }),
+});
+
+const Usage = Type.Object({ count: Type.Integer(), bytes: Type.Integer() });
+export const SummarySchema = Type.Object({
+  collections: Type.Object(Object.fromEntries(COLLECTIONS.map((c) => [c, Usage])), { description: 'Live items and their bytes, per collection' }),
+  usedBytes: Type.Integer({ description: 'Bytes counted against the quota' }),
+  quotaBytes: Type.Integer(),
+});

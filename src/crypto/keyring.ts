@@ -1,0 +1,134 @@
+import SqliteDatabase from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { open, seal } from './sealing.js';
+
+/**
+ * Where each account's data key lives. Kept apart from the main database on purpose: a backup of the
+ * database then never holds the keys that open it, and destroying one key makes every copy of that
+ * account's cloud data (replicas, backups, blobs) unreadable at once. A KMS can implement this.
+ */
+export interface KeyRing {
+  /** The account's 256-bit data key, created on first use. */
+  getOrCreate(accountId: string): Promise<Buffer>;
+  /** The account's data key, or undefined when it has none (never created, or destroyed). */
+  get(accountId: string): Promise<Buffer | undefined>;
+  /** Destroys the key for good: what it sealed can never be opened again. */
+  destroy(accountId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Unwrapped keys kept in memory, least recently used dropped first, so that hot accounts skip a read and an unwrap. */
+class KeyCache {
+  private readonly entries = new Map<string, Buffer>();
+  constructor(private readonly capacity: number) {}
+  get(accountId: string): Buffer | undefined {
+    const key = this.entries.get(accountId);
+    if (key) {
+      this.entries.delete(accountId);
+      this.entries.set(accountId, key);
+    }
+    return key;
+  }
+  set(accountId: string, key: Buffer): void {
+    this.entries.delete(accountId);
+    this.entries.set(accountId, key);
+    if (this.entries.size > this.capacity) {
+      // Not zeroed: a request in flight (a photo streaming) may still be using the buffer.
+      this.entries.delete(this.entries.keys().next().value as string);
+    }
+  }
+  drop(accountId: string): void {
+    this.entries.delete(accountId);
+  }
+  clear(): void {
+    this.entries.clear();
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+// The wrapped key is bound to its account: a wrapped key copied onto another account's row does not open.
+const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${accountId}`;
+
+/**
+ * The default key ring: a SQLite file of its own (`$LANYARD_DATA_DIR/keyring.db`), whatever the main
+ * database is, with each key wrapped (AES-256-GCM) by the master key. Several processes may share the
+ * file on one host; instances on several hosts need a shared key ring (a KMS) instead.
+ */
+export class FileKeyRing implements KeyRing {
+  private readonly sqlite: SqliteDatabase.Database;
+  private readonly cache: KeyCache;
+
+  constructor(
+    file: string,
+    private readonly masterKey: Buffer,
+    options: { cacheSize?: number } = {},
+  ) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const existed = fs.existsSync(file);
+    this.sqlite = new SqliteDatabase(file);
+    if (!existed) fs.chmodSync(file, 0o600);
+    this.sqlite.pragma('journal_mode = WAL');
+    // A key created and used to seal data must not vanish in a power cut, nor a destroyed one come back.
+    this.sqlite.pragma('synchronous = FULL');
+    this.sqlite.pragma('busy_timeout = 5000');
+    // Deleted keys are overwritten in the file, not left in free pages.
+    this.sqlite.pragma('secure_delete = ON');
+    this.sqlite.exec(`CREATE TABLE IF NOT EXISTS account_keys (
+      account_id TEXT PRIMARY KEY,
+      wrapped BLOB NOT NULL,
+      created_at INTEGER NOT NULL
+    ) WITHOUT ROWID`);
+    this.cache = new KeyCache(options.cacheSize ?? 1000);
+  }
+
+  async getOrCreate(accountId: string): Promise<Buffer> {
+    const known = await this.get(accountId);
+    if (known) return known;
+    const key = randomBytes(32);
+    // Another request or process may create it at the same moment: the first insert wins and both read it back.
+    this.sqlite
+      .prepare('INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING')
+      .run(accountId, seal(this.masterKey, key, wrappingContext(accountId)), Date.now());
+    key.fill(0);
+    const created = await this.get(accountId);
+    if (!created) throw new Error('the key ring lost a key it just wrote');
+    return created;
+  }
+
+  async get(accountId: string): Promise<Buffer | undefined> {
+    const cached = this.cache.get(accountId);
+    if (cached) return cached;
+    const row = this.sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get(accountId) as { wrapped: Buffer } | undefined;
+    if (!row) return undefined;
+    const key = open(this.masterKey, row.wrapped, wrappingContext(accountId));
+    this.cache.set(accountId, key);
+    return key;
+  }
+
+  async destroy(accountId: string): Promise<void> {
+    this.cache.drop(accountId);
+    this.sqlite.prepare('DELETE FROM account_keys WHERE account_id = ?').run(accountId);
+    // The WAL still holds the page as it was before the delete; fold it into the file (where secure_delete
+    // zeroed the row) and empty the WAL, so that the wrapped key is gone from disk and not just unlinked.
+    const [result] = this.sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    if (result?.busy) {
+      // A reader in another process holds the WAL; it is emptied at the next checkpoint that finds it free.
+      // The key is already unreadable through this key ring; only the file's bytes wait.
+      this.sqlite.pragma('wal_checkpoint(PASSIVE)');
+    }
+  }
+
+  /** How many unwrapped keys are held in memory (bounded by the cache size). */
+  get cachedKeys(): number {
+    return this.cache.size;
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    this.sqlite.close();
+  }
+}
