@@ -140,7 +140,12 @@ export class CloudService {
     const blobName = uuidv7();
     const report: IntakeReport = { type: undefined, bytes: 0 };
     let failure: unknown;
-    const sealed = pipeline(body, photoIntake(maxPhotoBytes, report), sealStream(key, photoAad(accountId, itemId, blobName, 'photo')), (error) => {
+    const intake = photoIntake(maxPhotoBytes, report);
+    // Piped, not pipelined: a refusal must not destroy the request, or the client would see a reset
+    // connection instead of the 413 or 415 that explains it. Reading just stops, as for Fastify's own limits.
+    body.pipe(intake);
+    body.once('error', (error) => intake.destroy(error));
+    const sealed = pipeline(intake, sealStream(key, photoAad(accountId, itemId, blobName, 'photo')), (error) => {
       if (error) failure ??= error;
     });
     try {
