@@ -296,9 +296,24 @@ export class CloudService {
     const key = await this.keyRing.get(accountId);
     const source = key ? await this.blobs.get(accountId, name) : undefined;
     if (!key || !source) throw new AppError('not_found', 'No such item');
-    return pipeline(source, openStream(key, aad), (error) => {
-      if (error) this.log.warn({ err: error, accountId }, 'a blob failed to stream or to open');
+    const opened = pipeline(source, openStream(key, aad), (error) => {
+      if (error) this.log.error({ err: error, accountId }, 'a blob failed to stream or to open');
     });
+    // Open the first chunk before answering: a blob that is not this item's (moved, swapped, corrupt) then
+    // fails as a clean 500 instead of a reset connection. Later chunks can only fail mid-download.
+    await new Promise<void>((resolve, reject) => {
+      const ready = () => {
+        opened.off('error', failed);
+        resolve();
+      };
+      const failed = (error: Error) => {
+        opened.off('readable', ready);
+        reject(error);
+      };
+      opened.once('readable', ready);
+      opened.once('error', failed);
+    });
+    return opened;
   }
 
   private async enqueueBlobDeletion(trx: Executor, accountId: string, previous: CloudItemRow | undefined): Promise<void> {
