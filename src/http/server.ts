@@ -38,6 +38,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // One summary line per request is written by the onResponse hook below instead.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // A URL the router cannot decode never reaches the error handler; answer it as problem+json too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      return sendProblem(request, reply, toAppError(error));
+    },
     ajv: {
       customOptions: {
         // Unknown fields are refused, not silently dropped (API.md Conventions).
@@ -131,6 +136,8 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
 };
 
+const MAX_FIELD_ERRORS = 20;
+
 function toAppError(error: FastifyError | AppError): AppError {
   if (error instanceof AppError) return error;
   if (error.validation) {
@@ -144,7 +151,10 @@ function toAppError(error: FastifyError | AppError): AppError {
       }
       return { path: path ? `${error.validationContext}.${path}` : String(error.validationContext), message: issue.message ?? 'is not valid' };
     });
-    return new AppError('validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
+    // Every fault is listed (allErrors), but a body of thousands of unknown fields must not earn an answer ten times its size.
+    const shown = errors.slice(0, MAX_FIELD_ERRORS);
+    const more = errors.length > shown.length ? `; and ${errors.length - shown.length} more` : '';
+    return new AppError('validation_failed', shown.map((e) => `${e.path} ${e.message}`).join('; ') + more, { errors: shown });
   }
   const mapped = error.code ? fastifyCodes[error.code] : undefined;
   if (mapped === 'validation_failed' && error.code?.includes('JSON')) {
