@@ -10,9 +10,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
 import { FileKeyRing, type KeyRing } from './crypto/keyring.js';
-import { DiskBlobStore } from './blobs/disk.js';
-import { S3BlobStore } from './blobs/s3.js';
-import { parseS3Url } from './blobs/s3-url.js';
+import { openBlobStore } from './blobs/open.js';
 import type { BlobStore } from './blobs/store.js';
 import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
@@ -92,7 +90,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   await migrateToLatest(database.db);
   const { db } = database;
   const keyRing = options.keyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
-  const blobs: BlobStore = config.cloud.s3Url ? new S3BlobStore(parseS3Url(config.cloud.s3Url)) : new DiskBlobStore(path.join(config.dataDir, 'blobs'));
+  const blobs = await openBlobStore({ dataDir: config.dataDir, s3Url: config.cloud.s3Url });
 
   // Outside world: message transports and the optional Redis for shared rate limits.
   const outbox = new DevOutboxTransport(config.dataDir, log);
