@@ -108,6 +108,35 @@ for (const database of testDatabases()) {
       assert.equal(merged.body.version, 3);
     });
 
+    test('of 12 concurrent writes against the same version exactly one wins; the others get 409', async () => {
+      const ana = await t.signUp();
+      await put(ana, 'notes/race', { n: 0 });
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => put(ana, 'notes/race', { n: i + 1 }, { 'if-match': '1' })));
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, ...Array(11).fill(409)]);
+      const winner = results.find((r) => r.status === 200)!;
+      assert.equal(winner.body.version, 2);
+      assert.equal((await get(ana, 'notes/race')).body.version, 2);
+    });
+
+    test('concurrent writes to many items all land, and a delta sync taken meanwhile misses none of them', async () => {
+      const ana = await t.signUp();
+      const { cursor } = await syncAll(ana, 'messages');
+      const seen = new Map<string, number>();
+      let position = cursor;
+      const writes = Promise.all(Array.from({ length: 40 }, (_, i) => put(ana, `messages/m${i}`, { i })));
+      // Sync while the writes run, then once more after: every item must show up, none twice at one version.
+      for (let round = 0; round < 3; round++) {
+        const page = await syncAll(ana, 'messages', position);
+        for (const item of page.items) seen.set(item.id, item.version);
+        position = page.cursor;
+      }
+      assert.ok((await writes).every((r) => r.status === 200));
+      const last = await syncAll(ana, 'messages', position);
+      for (const item of last.items) seen.set(item.id, item.version);
+      assert.equal(seen.size, 40);
+      assert.ok([...seen.values()].every((v) => v === 1));
+    });
+
     test('If-None-Match: * creates only; If-Match on a missing item conflicts; a stale delete conflicts', async () => {
       const ana = await t.signUp();
       assert.equal((await put(ana, 'notes/a', { n: 1 }, { 'if-none-match': '*' })).status, 200);
