@@ -95,6 +95,14 @@ for (const database of testDatabases()) {
       assert.equal(await listing(), snapshot);
     });
 
+    test('a HEAD request does not mark commands delivered', async () => {
+      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'ring' } });
+      const head = await t.request('HEAD', '/v1/device/commands', { token: device.token });
+      assert.ok(head.status >= 400 && head.status < 500, `HEAD answered ${head.status}`);
+      const polled = await t.request('GET', '/v1/device/commands', { token: device.token });
+      assert.ok(polled.body.commands.some((c: { id: string }) => c.id === sent.body.command.id));
+    });
+
     test('activation checks refuse serials that are oversized or malformed', async () => {
       assertProblem(await activation(t, 'S'.repeat(65)), 400, 'validation_failed');
       assertProblem(await activation(t, 'bad serial!'), 400, 'validation_failed');

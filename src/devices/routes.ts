@@ -99,16 +99,24 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
     return reply.code(204).send(null);
   });
 
+  // No automatic HEAD twins for the device's reads: a HEAD would mark commands delivered that nobody read.
   app.get('/v1/device/commands', {
+    exposeHeadRoute: false,
     schema: { tags: ['devices'], summary: 'Commands waiting for this device (device token); they are marked delivered', response: { 200: Type.Object({ commands: Type.Array(DeviceCommandSchema) }) } },
     preHandler: guards.session,
   }, async (request) => ({ commands: await commands.poll(authOf(request)) }));
 
   app.get('/v1/device/commands/stream', {
+    exposeHeadRoute: false,
     schema: {
       tags: ['devices'],
       summary: 'Server-sent events (device token): `command` for each command as it is created, `ended` when the token stops working',
-      produces: ['text/event-stream'],
+      response: {
+        200: {
+          description: 'An event stream: `event: command` with a command as JSON in `data`, `event: ended`, and keep-alive comments',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+      },
     },
     preHandler: guards.session,
   }, async (request, reply) => {

@@ -4,8 +4,8 @@ import { IdSchema, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js
 export const SerialSchema = Type.String({
   minLength: 1,
   maxLength: 64,
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
-  description: 'The serial number (letters, digits, . _ / -; case does not matter)',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+  description: 'The serial number (letters, digits, . _ -; case does not matter)',
 });
 export const ImeiSchema = Type.String({ pattern: '^[0-9]{15}$', description: 'The 15-digit IMEI' });
 // Enums rather than unions of literals: a wrong value then gets one error that names the field.
