@@ -15,6 +15,8 @@ import type { BlobStore } from './blobs/store.js';
 import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
 import { CloudService } from './cloud/service.js';
+import { registerExportRoutes } from './export/routes.js';
+import { ExportService } from './export/service.js';
 import { DeviceCommandService } from './devices/commands.js';
 import { DeviceRepository } from './devices/repository.js';
 import { registerDeviceRoutes } from './devices/routes.js';
@@ -63,6 +65,7 @@ export interface App {
   readonly blobs: BlobStore;
   readonly services: {
     cloud: CloudService;
+    exports: ExportService;
     accounts: AccountService;
     sessions: SessionService;
     verification: VerificationService;
@@ -135,6 +138,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
+  const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
 
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
@@ -146,6 +150,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerSessionRoutes(http, { sessions, guards, secureCookies });
   registerDeviceRoutes(http, { devices, commands: deviceCommands, guards });
   registerCloudRoutes(http, { cloud, guards });
+  registerExportRoutes(http, { exports, guards });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
@@ -158,7 +163,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     jobs,
     keyRing,
     blobs,
-    services: { cloud, accounts, sessions, verification, events, messages, devices },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices },
     startWorker() {
       jobs.start();
       const sweep = () =>

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { QUICK_CAPTCHA_ENV, signInSolvingCaptcha } from '../testing/captcha.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
 
 const REDIS_URL = process.env.LANYARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -13,8 +14,10 @@ function ipNumber(n: number): string {
 for (const database of testDatabases()) {
   describe(`rate limits (${database})`, () => {
     let t: TestApp;
+    // From the 5th failure on, sign-in also asks for a captcha; these tests solve it as a person would
+    // (signInSolvingCaptcha), so that what they check is the rate limits behind it.
     before(async () => {
-      t = await createTestApp({ database });
+      t = await createTestApp({ database, env: QUICK_CAPTCHA_ENV });
     });
     after(async () => t.close());
 
@@ -22,7 +25,7 @@ for (const database of testDatabases()) {
       const account = await t.signUp();
       const attacker = '192.0.2.10';
       for (let i = 0; i < 10; i++) {
-        const failed = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: `guess number ${i}` }, ip: attacker });
+        const failed = await signInSolvingCaptcha(t, { body: { login: account.email, password: `guess number ${i}` }, ip: attacker });
         assert.equal(failed.status, 401);
       }
       const refused = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, ip: attacker });
@@ -31,7 +34,7 @@ for (const database of testDatabases()) {
       const retryAfter = Number(refused.headers['retry-after']);
       assert.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter}`);
       // The owner, elsewhere, is not locked out.
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, ip: '192.0.2.99' })).status, 201);
+      assert.equal((await signInSolvingCaptcha(t, { body: { login: account.email, password: account.password }, ip: '192.0.2.99' })).status, 201);
       const events = await t.request('GET', '/v1/me/events', { token: account.token });
       assert.ok(events.body.events.some((e: { type: string; ip: string }) => e.type === 'sign_in.failures_burst' && e.ip === attacker));
     });
@@ -39,15 +42,15 @@ for (const database of testDatabases()) {
     test('a correct password clears the failures of that login from that IP', async () => {
       const account = await t.signUp();
       for (let round = 0; round < 2; round++) {
-        for (let i = 0; i < 9; i++) await t.request('POST', '/v1/sessions', { body: { login: account.email, password: `wrong ${i}` }, ip: '192.0.2.20' });
-        assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, ip: '192.0.2.20' })).status, 201);
+        for (let i = 0; i < 9; i++) await signInSolvingCaptcha(t, { body: { login: account.email, password: `wrong ${i}` }, ip: '192.0.2.20' });
+        assert.equal((await signInSolvingCaptcha(t, { body: { login: account.email, password: account.password }, ip: '192.0.2.20' })).status, 201);
       }
     });
 
     test('100 failures for one login from many IPs in an hour lock that login for every IP', async () => {
       const account = await t.signUp();
       for (let i = 0; i < 100; i++) {
-        const failed = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: `spray ${i}` }, ip: ipNumber(1000 + i) });
+        const failed = await signInSolvingCaptcha(t, { body: { login: account.email, password: `spray ${i}` }, ip: ipNumber(1000 + i) });
         assert.equal(failed.status, 401, `attempt ${i}`);
       }
       const refused = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, ip: '198.51.100.77' });
@@ -59,7 +62,7 @@ for (const database of testDatabases()) {
       const account = await t.signUp();
       const sprayer = '203.0.113.200';
       for (let i = 0; i < 100; i++) {
-        const failed = await t.request('POST', '/v1/sessions', { body: { login: `victim-${i}@example.com`, password: 'Summer2026!' }, ip: sprayer });
+        const failed = await signInSolvingCaptcha(t, { body: { login: `victim-${i}@example.com`, password: 'Summer2026!' }, ip: sprayer });
         assert.equal(failed.status, 401);
       }
       const refused = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, ip: sprayer });

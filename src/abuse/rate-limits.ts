@@ -17,6 +17,10 @@ export const LIMITS = {
   failuresPerIp: { points: 100, seconds: 15 * 60 },
   /** Activation checks (GET /v1/activation/{serial}) from one IP: enough for a buyer, too few to sweep serials. */
   activationChecksPerIp: { points: 30, seconds: 60 },
+  /** Failed sign-ins for one login (from any IP) after which sign-in needs a solved captcha. */
+  captchaAfterFailuresPerLogin: { points: 5, seconds: 15 * 60 },
+  /** Failed sign-ins from one IP (for any login) after which sign-in needs a solved captcha. */
+  captchaAfterFailuresPerIp: { points: 5, seconds: 15 * 60 },
 } as const;
 
 type LimitName = keyof typeof LIMITS;
@@ -52,6 +56,8 @@ export class RateLimits {
       failuresPerLogin: make('failuresPerLogin'),
       failuresPerIp: make('failuresPerIp'),
       activationChecksPerIp: make('activationChecksPerIp'),
+      captchaAfterFailuresPerLogin: make('captchaAfterFailuresPerLogin'),
+      captchaAfterFailuresPerIp: make('captchaAfterFailuresPerIp'),
     };
   }
 
@@ -64,6 +70,21 @@ export class RateLimits {
     if (!this.enabled) return;
     await this.consume('codesPerIp', this.hashed('ip', ip));
     await this.consume('codesPerDestination', this.hashed('destination', destination));
+  }
+
+  /**
+   * Counts one code sent to a destination, without refusing: false once the destination had its share.
+   * For callers whose answer must not depend on whether the address belongs to an account.
+   */
+  async tryCodeSendTo(destination: string): Promise<boolean> {
+    if (!this.enabled) return true;
+    try {
+      await this.limiters.codesPerDestination.consume(this.hashed('destination', destination));
+      return true;
+    } catch (result) {
+      if (result instanceof RateLimiterRes) return false;
+      throw result;
+    }
   }
 
   /** Counts one activation check from an IP; refuses past the limit. */
@@ -89,6 +110,29 @@ export class RateLimits {
       this.count('failuresPerIp', this.hashed('ip', ip)),
     ]);
     return pair === LIMITS.failuresPerLoginAndIp.points;
+  }
+
+  /** Whether sign-in for this login, or from this IP, failed often enough lately to need a solved captcha. */
+  async signInNeedsCaptcha(login: string, ip: string): Promise<boolean> {
+    if (!this.enabled) return false;
+    const [byLogin, byIp] = await Promise.all([
+      this.limiters.captchaAfterFailuresPerLogin.get(this.hashed('login', login)),
+      this.limiters.captchaAfterFailuresPerIp.get(this.hashed('ip', ip)),
+    ]);
+    return (byLogin?.consumedPoints ?? 0) >= LIMITS.captchaAfterFailuresPerLogin.points || (byIp?.consumedPoints ?? 0) >= LIMITS.captchaAfterFailuresPerIp.points;
+  }
+
+  /**
+   * Counts a failed sign-in towards the captcha threshold. Only sign-in counts: re-authentication and
+   * password changes come from a session, where a captcha would not tell a person from a script.
+   * A later success does not clear it, since it says nothing about who made the failures.
+   */
+  async recordSignInFailure(login: string, ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await Promise.all([
+      this.count('captchaAfterFailuresPerLogin', this.hashed('login', login)),
+      this.count('captchaAfterFailuresPerIp', this.hashed('ip', ip)),
+    ]);
   }
 
   /** A correct password clears the failures of that login from that IP. */

@@ -14,6 +14,8 @@ Usage:
   lanyard migrate               bring the database schema up to date
   lanyard admin create --email E --password P [--role admin|support]
                                 create a staff account (or promote the account with that email)
+  lanyard export --account ID [--out FILE]
+                                write a zip of the account's cloud data, with a progress bar
 
 Configuration comes from the environment (LANYARD_PORT, LANYARD_DATA_DIR, LANYARD_DATABASE_URL, …); see README.md.`;
 
@@ -88,6 +90,8 @@ export async function main(argv: string[]): Promise<void> {
         return await serve(false);
       case 'migrate':
         return await migrate();
+      case 'export':
+        return await (await import('../export/cli.js')).exportCommand(rest);
       case 'admin':
         if (rest[0] !== 'create') throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
         return await adminCreate(rest.slice(1));

@@ -16,6 +16,8 @@ export interface ServerKeys {
   readonly jobPayload: Buffer;
   /** HMAC key for cloud sync cursors, so that a cursor cannot be forged or altered. */
   readonly cursor: Buffer;
+  /** HMAC key that signs captcha challenges (ALTCHA), so that a solved challenge cannot be forged. */
+  readonly captcha: Buffer;
   /** The master key itself, for wrapping per-account data keys. */
   readonly master: Buffer;
 }
@@ -33,6 +35,7 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
     rateLimit: derive(master, 'rate-limit'),
     jobPayload: derive(master, 'job-payload'),
     cursor: derive(master, 'cloud-cursor'),
+    captcha: derive(master, 'captcha'),
     master,
   });
 }

@@ -183,6 +183,7 @@ export interface Database {
   cloud_accounts: CloudAccountsTable;
   cloud_items: CloudItemsTable;
   cloud_exports: CloudExportsTable;
+  accepted_captchas: AcceptedCaptchasTable;
 }
 
 export type Db = Kysely<Database>;

@@ -14,6 +14,7 @@ export type SecurityEventType =
   | 'sessions.ended_others'
   | 'session.reauthenticated'
   | 'password.changed'
+  | 'password.recovered'
   | 'email.changed'
   | 'phone.changed'
   | 'name.changed'

@@ -12,6 +12,8 @@ export interface MessageParams {
   password_changed: Record<string, never>;
   new_client_sign_in: { client: string; ip: string; at: string };
   device_linked: { model: string; name: string; at: string };
+  recovery_code: { code: string; minutes: number };
+  password_recovered: { via: 'email' | 'phone'; ip: string; at: string };
 }
 
 export type MessageKind = keyof MessageParams;
@@ -54,6 +56,14 @@ const en: Templates = {
     subject: `A new ${p.model} was linked to your Lanyard account`,
     text: `A new ${p.model} ("${p.name}") was linked to your Lanyard account at ${p.at}. It is now locked to your account.\n\nIf this was you, you need do nothing. If not, change your password and remove the device from your account's devices page.`,
   }),
+  recovery_code: (p) => ({
+    subject: 'Your Lanyard password reset code',
+    text: `Your code to reset the password of your Lanyard account is ${p.code}. It is valid for ${p.minutes} minutes.\n\nIf you did not ask for it, do not give it to anyone and ignore this message: your password stays as it is, and nobody can reset it without this code.`,
+  }),
+  password_recovered: (p) => ({
+    subject: 'Your Lanyard password was reset',
+    text: `The password of your Lanyard account was reset with a code sent to your ${fieldName.en[p.via]}:\n\n  IP address: ${p.ip}\n  time: ${p.at}\n\nEvery signed-in session was ended. Your cloud data stays, and your devices stay linked and signed in.\n\nIf you did not do this, someone can read your ${fieldName.en[p.via]}: reset your password again at once with "Forgot password", secure that ${fieldName.en[p.via]}, and remove any device you do not recognise from your account's devices page.`,
+  }),
 };
 
 const es: Templates = {
@@ -84,6 +94,14 @@ const es: Templates = {
   device_linked: (p) => ({
     subject: `Se ha vinculado un nuevo ${p.model} a tu cuenta de Lanyard`,
     text: `Se ha vinculado un nuevo ${p.model} ("${p.name}") a tu cuenta de Lanyard el ${p.at}. Ahora está bloqueado a tu cuenta.\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y quita el dispositivo en la página de dispositivos de tu cuenta.`,
+  }),
+  recovery_code: (p) => ({
+    subject: 'Tu código para restablecer la contraseña de Lanyard',
+    text: `Tu código para restablecer la contraseña de tu cuenta de Lanyard es ${p.code}. Es válido durante ${p.minutes} minutos.\n\nSi no lo has pedido, no se lo des a nadie e ignora este mensaje: tu contraseña sigue igual y nadie puede restablecerla sin este código.`,
+  }),
+  password_recovered: (p) => ({
+    subject: 'Se ha restablecido la contraseña de tu cuenta de Lanyard',
+    text: `Se ha restablecido la contraseña de tu cuenta de Lanyard con un código enviado a tu ${fieldName.es[p.via]}:\n\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSe han cerrado todas las sesiones iniciadas. Tus datos en la nube se conservan, y tus dispositivos siguen vinculados y con la sesión iniciada.\n\nSi no has sido tú, alguien puede leer tu ${fieldName.es[p.via]}: restablece tu contraseña de nuevo ahora con "He olvidado mi contraseña", protege ese ${fieldName.es[p.via]} y quita los dispositivos que no reconozcas en la página de dispositivos de tu cuenta.`,
   }),
 };
 

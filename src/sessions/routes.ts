@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { SessionIssuedSchema, SessionKindInput } from '../accounts/schemas.js';
+import { CaptchaPayloadSchema } from '../captcha/routes.js';
 import { authOf, type Guards } from '../http/auth.js';
 import { clearSessionCookie, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
 import { IdSchema, NoContent, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
@@ -29,6 +30,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
         login: Type.String({ minLength: 1, maxLength: 254 }),
         password: PasswordSchema,
         kind: Type.Optional(SessionKindInput),
+        captcha: Type.Optional(CaptchaPayloadSchema),
       }),
       response: { 201: SessionIssuedSchema },
     },

@@ -6,6 +6,7 @@ import type { RateLimits } from '../abuse/rate-limits.js';
 import type { AccountRepository } from '../accounts/repository.js';
 import { parseLogin } from '../accounts/addresses.js';
 import type { AccountService } from '../accounts/service.js';
+import type { CaptchaService } from '../captcha/service.js';
 import type { MessageService } from '../messaging/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/auth.js';
@@ -40,18 +41,26 @@ export class SessionService implements Authenticator {
     private readonly issuer: SessionIssuer,
     private readonly csrfKey: Buffer,
     private readonly clock: Clock,
+    private readonly captcha: CaptchaService,
   ) {}
 
-  /** Signs in with an email, phone or account id and a password; every failure looks the same. */
-  async signIn(input: { login: string; password: string; kind: SessionKind }, origin: RequestOrigin) {
+  /**
+   * Signs in with an email, phone or account id and a password; every failure looks the same. After 5
+   * failures for the login or from the IP in 15 minutes, it also needs a solved captcha.
+   */
+  async signIn(input: { login: string; password: string; kind: SessionKind; captcha?: string | undefined }, origin: RequestOrigin) {
     const login = parseLogin(input.login);
     const loginKey = `${login.kind}:${login.value}`;
     await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
+    // Checked before the password, so that a script without captchas learns nothing from its guesses;
+    // unknown logins count the same as known ones, so that asking for a captcha reveals nothing either.
+    if (await this.rateLimits.signInNeedsCaptcha(loginKey, origin.ip)) await this.captcha.accept(input.captcha);
     const account = await this.accountService.findByLogin(login);
     const usable = account && account.status === 'active' ? account : undefined;
     const ok = await verifyPassword(usable?.password_hash, input.password);
     if (!usable || !ok) {
       const burst = await this.rateLimits.recordPasswordFailure(loginKey, origin.ip);
+      await this.rateLimits.recordSignInFailure(loginKey, origin.ip);
       if (burst && usable) await this.events.record(this.db, usable.id, 'sign_in.failures_burst', origin);
       throw new AppError('invalid_credentials');
     }

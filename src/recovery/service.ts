@@ -1,0 +1,114 @@
+import type { Clock } from '../clock.js';
+import type { AccountRow, Db } from '../db/schema.js';
+import { hashPassword, passwordProblem } from '../crypto/passwords.js';
+import type { RateLimits } from '../abuse/rate-limits.js';
+import { parseLogin } from '../accounts/addresses.js';
+import type { AccountRepository } from '../accounts/repository.js';
+import type { AccountService } from '../accounts/service.js';
+import type { CaptchaService } from '../captcha/service.js';
+import type { RequestOrigin, SecurityEventService } from '../events/service.js';
+import { AppError, invalidField } from '../http/errors.js';
+import type { MessageService } from '../messaging/service.js';
+import type { Channel } from '../messaging/transports.js';
+import type { SessionRepository } from '../sessions/repository.js';
+import type { VerificationService } from '../verification/service.js';
+
+/** The code is bound to the account, not to the login typed: any login of the account completes it. */
+function subjectOf(accountId: string): string {
+  return `account:${accountId}`;
+}
+
+/**
+ * Password recovery ("forgot password"): a code by email or SMS behind a captcha, then a new password.
+ *
+ * Sessions: recovery ends every web and API session, and keeps device tokens. API.md says "every session
+ * of the account ends; cloud data, devices and credits stay", and a device's token is what keeps the
+ * device in the account: ending it would (1) cut Find Device off a lost or stolen phone exactly when its
+ * owner is most likely recovering the account, and (2) make every phone set itself up again, which the
+ * trip-wire of the devices issue refuses for 24 hours after a password change or recovery, locking the
+ * owner out of their own phones. A device token cannot act as the account (it cannot manage devices or
+ * sessions), and the owner ends any one by removing the device; the notice says so. This matches
+ * `POST /v1/me/password`, which also ends only web and API sessions.
+ */
+export class RecoveryService {
+  constructor(
+    private readonly db: Db,
+    private readonly accounts: AccountService,
+    private readonly accountRepository: AccountRepository,
+    private readonly sessions: SessionRepository,
+    private readonly verification: VerificationService,
+    private readonly messages: MessageService,
+    private readonly events: SecurityEventService,
+    private readonly rateLimits: RateLimits,
+    private readonly captcha: CaptchaService,
+    private readonly clock: Clock,
+  ) {}
+
+  private async activeAccount(login: string): Promise<AccountRow | undefined> {
+    const account = await this.accounts.findByLogin(parseLogin(login));
+    return account && account.status === 'active' ? account : undefined;
+  }
+
+  /**
+   * Sends a recovery code by the chosen channel. Unknown logins, accounts being deleted and channels
+   * the account lacks get the same answer and send nothing, so that the answer names no account.
+   */
+  async request(input: { login: string; channel: Channel; captcha?: string | undefined }, origin: RequestOrigin): Promise<void> {
+    // The captcha comes first: a script without one must not spend the code budget of someone's address.
+    await this.captcha.accept(input.captcha);
+    const login = parseLogin(input.login);
+    // Limited per IP and per login and channel asked for, which is the same for every login, known or
+    // not. The real address is also counted (with sign-up codes to it), so that it is not flooded through
+    // the account's other logins; past that, nothing is sent but the answer stays the same, since a
+    // refusal there would tell that the login's account has that address.
+    await this.rateLimits.consumeCodeSend(`recovery:${login.kind}:${login.value}:${input.channel}`, origin.ip);
+    const account = await this.accounts.findByLogin(login);
+    const to = account?.status === 'active' ? (input.channel === 'email' ? account.email : account.phone) : null;
+    if (!account || !to || !(await this.rateLimits.tryCodeSendTo(to))) return;
+    await this.db.transaction().execute(async (trx) => {
+      const issued = await this.verification.issue(trx, { purpose: 'recovery', subject: subjectOf(account.id), channel: input.channel, accountId: account.id });
+      await this.messages.enqueue(trx, {
+        channel: input.channel,
+        to,
+        kind: 'recovery_code',
+        locale: account.locale,
+        accountId: account.id,
+        params: { code: issued.code, minutes: issued.lifetimeMinutes },
+      });
+    });
+  }
+
+  /**
+   * Sets a new password with the code. Every web and API session ends, data and devices stay, and the
+   * owner is told at every address (so also by the channel the code did not go to).
+   */
+  async complete(input: { login: string; code: string; newPassword: string }, origin: RequestOrigin): Promise<void> {
+    const problem = passwordProblem(input.newPassword);
+    if (problem) throw invalidField('newPassword', problem);
+    const account = await this.activeAccount(input.login);
+    // An unknown login has no code: it gets the answer of a wrong code, not one of its own.
+    if (!account) throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
+    const code = await this.verification.check('recovery', subjectOf(account.id), input.code);
+    const passwordHash = await hashPassword(input.newPassword);
+    await this.db.transaction().execute(async (trx) => {
+      // Of concurrent completions with the right code, one consumes it; the others fail and roll back.
+      await this.verification.consume(trx, code);
+      const now = this.clock.now();
+      // password_changed_at also arms the devices' trip-wire: a locked device reset now cannot be set up
+      // again with this account for 24 hours.
+      await this.accountRepository.update(trx, account.id, { password_hash: passwordHash, password_changed_at: now, updated_at: now });
+      await this.sessions.deleteOthers(trx, account.id, null, ['web', 'api']);
+      await this.events.record(trx, account.id, 'password.recovered', origin);
+      const via = code.channel === 'email' ? 'email' : 'phone';
+      for (const to of this.accounts.contactsOf(account)) {
+        await this.messages.enqueue(trx, {
+          ...to,
+          kind: 'password_recovered',
+          locale: account.locale,
+          accountId: account.id,
+          params: { via, ip: origin.ip, at: new Date(now).toUTCString() },
+        });
+      }
+    });
+  }
+}
