@@ -6,6 +6,9 @@ import { RateLimits } from './abuse/rate-limits.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
 import { AccountService } from './accounts/service.js';
+import { AcceptedCaptchaRepository } from './captcha/repository.js';
+import { registerCaptchaRoutes } from './captcha/routes.js';
+import { CaptchaService } from './captcha/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
@@ -32,6 +35,8 @@ import { JobRepository } from './jobs/repository.js';
 import { JobService, type JobsOptions } from './jobs/service.js';
 import { MessageService } from './messaging/service.js';
 import { ChannelRouter, DevOutboxTransport, SmsWebhookTransport, SmtpTransport, type MessageTransport } from './messaging/transports.js';
+import { registerRecoveryRoutes } from './recovery/routes.js';
+import { RecoveryService } from './recovery/service.js';
 import { SessionIssuer } from './sessions/issuer.js';
 import { SessionRepository } from './sessions/repository.js';
 import { registerSessionRoutes } from './sessions/routes.js';
@@ -125,6 +130,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const jobRepository = new JobRepository(db, database.dialect);
   const cloudRepository = new CloudRepository(db);
   const deviceRepository = new DeviceRepository(db);
+  const acceptedCaptchaRepository = new AcceptedCaptchaRepository(db);
 
   // Services.
   const jobs = new JobService(jobRepository, clock, log, options.jobs);
@@ -134,7 +140,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const verification = new VerificationService(verificationRepository, keys.verificationCode, keys.lookup, clock);
   const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock);
   const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock);
-  const sessions = new SessionService(db, sessionRepository, accountRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock);
+  // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
+  const captcha = new CaptchaService(acceptedCaptchaRepository, keys.captcha, { maxCounter: config.captchaMaxCounter });
+  const sessions = new SessionService(db, sessionRepository, accountRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha);
+  const recovery = new RecoveryService(db, accounts, accountRepository, sessionRepository, verification, messages, events, rateLimits, captcha, clock);
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
@@ -148,6 +157,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const secureCookies = config.baseUrl.startsWith('https:');
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
+  registerCaptchaRoutes(http, { captcha });
+  registerRecoveryRoutes(http, { recovery });
   registerDeviceRoutes(http, { devices, commands: deviceCommands, guards });
   registerCloudRoutes(http, { cloud, guards });
   registerExportRoutes(http, { exports, guards });
@@ -167,7 +178,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     startWorker() {
       jobs.start();
       const sweep = () =>
-        Promise.all([sessions.sweepExpired(), verification.sweepExpired()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
+        Promise.all([sessions.sweepExpired(), verification.sweepExpired(), captcha.sweepExpired()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
       void sweep();
       sweepTimer = setInterval(sweep, 60 * 60_000);
       sweepTimer.unref();
