@@ -129,18 +129,12 @@ export class CloudRepository {
     return this.db.selectFrom('cloud_exports').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
   }
 
-  async updateExport(accountId: string, id: string, changes: Partial<Omit<CloudExportRow, 'account_id' | 'id'>>): Promise<void> {
-    await this.db.updateTable('cloud_exports').set(changes).where('account_id', '=', accountId).where('id', '=', id).execute();
+  /** The export still being made for the account, if any. */
+  async getPendingExport(executor: Executor, accountId: string): Promise<CloudExportRow | undefined> {
+    return executor.selectFrom('cloud_exports').selectAll().where('account_id', '=', accountId).where('status', '=', 'pending').executeTakeFirst();
   }
 
-  /** Ready exports whose download window has closed. */
-  async listExpiredExports(now: number, limit: number): Promise<CloudExportRow[]> {
-    return this.db
-      .selectFrom('cloud_exports')
-      .selectAll()
-      .where('status', '=', 'ready')
-      .where('expires_at', '<=', now)
-      .limit(limit)
-      .execute();
+  async updateExport(accountId: string, id: string, changes: Partial<Omit<CloudExportRow, 'account_id' | 'id'>>, executor: Executor = this.db): Promise<void> {
+    await executor.updateTable('cloud_exports').set(changes).where('account_id', '=', accountId).where('id', '=', id).execute();
   }
 }

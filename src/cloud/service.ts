@@ -228,6 +228,18 @@ export class CloudService {
     this.jobs.wake();
   }
 
+  /** Every live item of a collection, decrypted, a page at a time, in id order (for exports). */
+  async *liveItems(accountId: string, collection: Collection, pageSize = 200): AsyncGenerator<ItemView[]> {
+    const key = await this.keyRing.get(accountId);
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.repository.listLive(accountId, collection, after, pageSize);
+      if (rows.length === 0) return;
+      yield rows.map((row) => this.view(row, key));
+      after = rows[rows.length - 1]!.item_id;
+    }
+  }
+
   /** Counts and bytes per collection, and the quota. */
   async summary(accountId: string): Promise<CloudSummary> {
     const collections = Object.fromEntries(COLLECTIONS.map((c) => [c, { count: 0, bytes: 0 }])) as CloudSummary['collections'];
