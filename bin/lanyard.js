@@ -1,9 +1,32 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (npm install builds it); falls back to the TypeScript sources through tsx.
-import { existsSync } from 'node:fs';
+// Runs the compiled CLI (npm install builds it), or the TypeScript sources through tsx when there is no
+// build or when a source file changed after it: a checkout must never run yesterday's code.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(compiled)) {
+const sources = fileURLToPath(new URL('../src/', import.meta.url));
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    // src/testing is not part of the build (tsconfig.build.json), so it cannot make the build stale.
+    if (entry.isDirectory()) newest = file === path.join(sources, 'testing') ? newest : Math.max(newest, newestSource(file));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIsCurrent() {
+  if (!existsSync(compiled)) return false;
+  // An installed package may ship only the build.
+  if (!existsSync(sources)) return true;
+  return statSync(compiled).mtimeMs >= newestSource(sources);
+}
+
+if (buildIsCurrent()) {
   await import(compiled.href);
 } else {
   const { register } = await import('tsx/esm/api');

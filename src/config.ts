@@ -51,9 +51,10 @@ export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
 
   const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
+    const raw = env[name]?.trim();
     if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
+    // Digits only: Number() would also take "0x50", "1e3" and "8080.0", which nobody means as a port.
+    const value = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
       problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
       return fallback;
@@ -74,7 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
     return raw;
   };
   const onOff = (name: string, fallback: boolean): boolean => {
-    const raw = env[name]?.toLowerCase();
+    const raw = env[name]?.trim().toLowerCase();
     if (raw === undefined || raw === '') return fallback;
     if (['on', 'true', '1', 'yes'].includes(raw)) return true;
     if (['off', 'false', '0', 'no'].includes(raw)) return false;
@@ -134,6 +135,17 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push((error as Error).message);
     }
   }
+  if (config.session.absoluteSeconds < config.session.idleSeconds) {
+    problems.push('LANYARD_SESSION_ABSOLUTE_S must not be shorter than LANYARD_SESSION_IDLE_S');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * The configuration once the server knows its real port (LANYARD_PORT=0 asks the system for a free one):
+ * the default base URL then names that port instead of 0, so links in messages and the OpenAPI servers work.
+ */
+export function withPort(port: number, env: Env = process.env): Config {
+  return loadConfig({ ...env, LANYARD_PORT: String(port) });
 }

@@ -1,10 +1,13 @@
-import { parseArgs } from 'node:util';
-import { createApp, VERSION } from '../app.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { openDatabase } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { AppError } from '../http/errors.js';
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, withPort, type Config } from '../config.js';
+import { AppError } from '../http/errors.js';
+
+// The app, the database drivers and argon2 are imported by the commands that need them, so that usage,
+// --version and configuration errors answer at once instead of after loading the whole server.
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const USAGE = `lanyard ${VERSION}: the open account platform for device makers
 
@@ -19,8 +22,46 @@ Usage:
 
 Configuration comes from the environment (LANYARD_PORT, LANYARD_DATA_DIR, LANYARD_DATABASE_URL, …); see README.md.`;
 
-async function serve(withHttp: boolean): Promise<void> {
-  const config = loadConfig();
+/** Asks the system for a free port on the host (LANYARD_PORT=0). */
+async function freePort(host: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, host, resolve);
+  });
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function describeSetup(config: Config): string {
+  const outbox = `the dev outbox (${path.join(config.dataDir, 'outbox.jsonl')})`;
+  const database = config.databaseUrl ? `PostgreSQL at ${new URL(config.databaseUrl).host}` : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
+  const email = config.smtpUrl ? `SMTP at ${new URL(config.smtpUrl).host}` : outbox;
+  const sms = config.smsWebhookUrl ? `the webhook at ${new URL(config.smsWebhookUrl).host}` : outbox;
+  return `  database: ${database}\n  email: ${email}\n  SMS: ${sms}\n`;
+}
+
+async function serve(withHttp: boolean, args: string[]): Promise<void> {
+  if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; the server is configured through the environment`);
+  let config = loadConfig();
+  // Signals are caught from the start: one that arrives while the app starts (a supervisor stopping it
+  // right after the URL appears) must still stop it gracefully, not kill it with the default action.
+  let stopRequested: string | undefined;
+  let stop: ((signal: string) => void) | undefined;
+  const onSignal = (signal: string) => {
+    // A second signal means the operator will not wait for requests in flight.
+    if (stopRequested) process.exit(1);
+    stopRequested = signal;
+    stop?.(signal);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  // The port is chosen before the app is built so that the default base URL (messages, OpenAPI servers)
+  // names the real port; another process could take it in between, which listen then reports.
+  if (withHttp && config.port === 0) config = withPort(await freePort(config.host));
+  const { createApp } = await import('../app.js');
   const app = await createApp({ config });
   const log = app.http.log;
   if (!config.rateLimit) log.warn('LANYARD_RATE_LIMIT=off: rate limits are disabled. Use this for load tests only.');
@@ -28,19 +69,25 @@ async function serve(withHttp: boolean): Promise<void> {
     await app.http.listen({ port: config.port, host: config.host });
     const address = app.http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const database = config.databaseUrl ? 'PostgreSQL' : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
-    const mail = config.smtpUrl ? 'SMTP' : `the dev outbox (${path.join(config.dataDir, 'outbox.jsonl')})`;
-    process.stdout.write(`Lanyard ${VERSION} is running at http://${config.host}:${port}\n  database: ${database}\n  messages: ${mail}\n`);
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    process.stdout.write(`Lanyard ${VERSION} is running at http://${host}:${port}\n${describeSetup(config)}`);
+  } else {
+    process.stdout.write(`Lanyard ${VERSION} job worker is running\n${describeSetup(config)}`);
   }
   if (config.runWorker || !withHttp) app.startWorker();
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
+  // The worker's timers do not hold the process open (tests build apps that must exit on their own), so
+  // without a listening server something else has to, until a signal stops it.
+  const keepAlive = withHttp ? undefined : setInterval(() => {}, 2 ** 30);
+
+  stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
+    clearInterval(keepAlive);
     // Finish requests in flight and the jobs in hand; a second signal or 10 s forces the exit.
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    // A connection whose request was still running when the close began would otherwise stay open for
+    // the keep-alive timeout once answered, holding the exit back by seconds.
+    app.http.server.keepAliveTimeout = 1;
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -49,12 +96,13 @@ async function serve(withHttp: boolean): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (stopRequested) stop(stopRequested);
 }
 
-async function migrate(): Promise<void> {
+async function migrate(args: string[]): Promise<void> {
+  if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; migrate takes none`);
   const config = loadConfig();
+  const [{ openDatabase }, { migrateToLatest }] = await Promise.all([import('../db/database.js'), import('../db/migrate.js')]);
   const handle = openDatabase({ url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
   try {
     const ran = await migrateToLatest(handle.db);
@@ -65,10 +113,18 @@ async function migrate(): Promise<void> {
 }
 
 async function adminCreate(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string', default: 'admin' } } });
+  let values: { email?: string | undefined; password?: string | undefined; role?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string', default: 'admin' } } }));
+  } catch (error) {
+    // parseArgs explains unknown options and missing values well; they are usage errors, not crashes.
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
   if (!values.email || !values.password) throw new UsageError('admin create needs --email and --password');
   if (values.role !== 'admin' && values.role !== 'support') throw new UsageError('--role must be admin or support');
-  const app = await createApp({ config: loadConfig(), logger: false });
+  const config = loadConfig();
+  const { createApp } = await import('../app.js');
+  const app = await createApp({ config, logger: false });
   try {
     const result = await app.services.accounts.createStaff({ email: values.email, password: values.password, role: values.role });
     process.stdout.write(`${result.created ? 'Created' : 'Updated'} ${values.role} account ${result.id} (${values.email.trim().toLowerCase()})\n`);
@@ -85,11 +141,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     switch (command) {
       case 'serve':
-        return await serve(true);
+        return await serve(true, rest);
       case 'worker':
-        return await serve(false);
+        return await serve(false, rest);
       case 'migrate':
-        return await migrate();
+        return await migrate(rest);
       case 'export':
         return await (await import('../export/cli.js')).exportCommand(rest);
       case 'admin':
@@ -108,14 +164,22 @@ export async function main(argv: string[]): Promise<void> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-    else if (error instanceof UsageError) process.stderr.write(`lanyard: ${error.message}\n\n${USAGE}\n`);
-    else if (error instanceof AppError) process.stderr.write(`lanyard: ${error.detail}\n`);
-    else if (error instanceof Error && 'code' in error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE') process.stderr.write(`lanyard: ${error.message}; set LANYARD_PORT to another port\n`);
-    else process.stderr.write(`lanyard: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = command === undefined ? 0 : 1;
-    if (command === 'serve' || command === 'worker') process.exit(1);
+    // Exit explicitly once stderr is written: a half-built app (a pool, a Redis client) would keep the
+    // process alive, and a stack trace would tell the operator nothing they can act on.
+    process.stderr.write(explain(error), () => process.exit(1));
   }
+}
+
+/** One clear message for an error that stops a command. */
+function explain(error: unknown): string {
+  if (error instanceof ConfigError) return `${error.message}\n`;
+  if (error instanceof UsageError) return `lanyard: ${error.message}\n\n${USAGE}\n`;
+  if (error instanceof AppError) return `lanyard: ${error.detail}\n`;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'EADDRINUSE') return `lanyard: ${message}; set LANYARD_PORT to another port\n`;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `lanyard: cannot reach the database (${message}); check LANYARD_DATABASE_URL\n`;
+  return `lanyard: ${message}\n`;
 }
 
 await main(process.argv.slice(2));
