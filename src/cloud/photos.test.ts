@@ -169,6 +169,22 @@ for (const database of testDatabases()) {
       assert.deepEqual(listed.body.deleted, ['p']);
     });
 
+    test('a thumbnail job whose photo cannot be opened fails and waits for a retry instead of hanging the worker', async () => {
+      const ana = await t.signUp();
+      await upload(t, ana, 'broken', await makeImage('png', 300, 200));
+      const [blob] = blobFiles(t, ana);
+      const file = path.join(t.app.config.dataDir, 'blobs', ana.id, blob!);
+      const sealed = fs.readFileSync(file);
+      sealed.writeUInt8(sealed.readUInt8(40) ^ 0xff, 40);
+      fs.writeFileSync(file, sealed);
+      await t.drainJobs();
+      const job = await t.app.database.db.selectFrom('jobs').selectAll().where('kind', '=', 'cloud.thumbnail').where('account_id', '=', ana.id).executeTakeFirstOrThrow();
+      assert.equal(job.attempts, 1);
+      assert.ok(job.last_error);
+      assert.equal(job.failed_at, null, 'retried later, with backoff');
+      assert.equal((await t.request('GET', '/v1/cloud/photos/broken/thumbnail', { token: ana.token })).status, 404);
+    });
+
     test('a stale If-Match on a photo is a 409 before any byte is stored', async () => {
       const ana = await t.signUp();
       const ben = await t.signUp();

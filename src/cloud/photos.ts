@@ -14,20 +14,24 @@ export const THUMBNAIL_SIZE = 320;
  * reading or opening the blob fails, so that the job retries a store that was down.
  */
 export async function renderThumbnail(source: Readable, opener: Transform): Promise<Buffer | undefined> {
-  let sourceError: Error | undefined;
-  const fail = (error: Error) => {
-    sourceError ??= error;
-  };
-  source.on('error', fail);
-  opener.on('error', fail);
   const image = sharp({ failOn: 'error', limitInputPixels: 100_000_000, sequentialRead: true })
     .rotate()
     .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
     .webp({ quality: 70 });
+  let sourceError: Error | undefined;
+  // sharp waits for the end of its input before it decodes: a read that fails must end that input, or
+  // the job would wait for ever. The result is then thrown away in favour of the read's error.
+  const fail = (error: Error) => {
+    if (sourceError) return;
+    sourceError = error;
+    source.unpipe(opener);
+    source.destroy();
+    opener.unpipe(image);
+    image.end();
+  };
+  source.once('error', fail);
+  opener.once('error', fail);
   source.pipe(opener).pipe(image);
-  // sharp reads the whole input before it decodes; a failed read must not hang it waiting for the end.
-  opener.on('error', () => image.destroy());
-  source.on('error', () => opener.destroy());
   try {
     const thumbnail = await image.toBuffer();
     if (sourceError) throw sourceError;

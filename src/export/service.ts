@@ -130,8 +130,10 @@ export class ExportService {
     const key = await this.keyRing.get(accountId);
     const source = key ? await this.blobs.get(accountId, row.blob_name!) : undefined;
     if (!key || !source) throw new AppError('not_found', 'No such export (exports are kept 7 days)');
-    const opened = source.pipe(openStream(key, exportAad(accountId, id)));
-    source.once('error', (error) => opened.destroy(error));
+    // Pipelined: a download that breaks off (the client went away) also closes the blob.
+    const opened = pipelineCallback(source, openStream(key, exportAad(accountId, id)), (error) => {
+      if (error) this.log.warn({ err: error, accountId }, 'an export download broke off');
+    });
     return { stream: opened, size: row.size! };
   }
 
