@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely';
 import type { Db, Executor, SessionRow } from '../db/schema.js';
 
 export interface SessionWithAccount extends SessionRow {
@@ -7,7 +8,20 @@ export interface SessionWithAccount extends SessionRow {
 
 /** SQL for sessions (web, API and device tokens share this table). */
 export class SessionRepository {
-  constructor(private readonly db: Db) {}
+  private readonly byTokenHash: CompiledQuery<SessionWithAccount>;
+
+  constructor(private readonly db: Db) {
+    // Building and compiling this query took as long as running it; it is compiled once, and each call
+    // only puts its token hash in the one parameter.
+    this.byTokenHash = db
+      .selectFrom('sessions')
+      .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+      .selectAll('sessions')
+      .select(['accounts.role', 'accounts.status'])
+      .where('sessions.token_hash', '=', '')
+      .compile();
+    if (this.byTokenHash.parameters.length !== 1) throw new Error('the session lookup must have exactly one parameter');
+  }
 
   async create(executor: Executor, row: SessionRow): Promise<void> {
     await executor.insertInto('sessions').values(row).execute();
@@ -15,13 +29,8 @@ export class SessionRepository {
 
   /** The hot path of every authenticated request: one unique-index lookup and a primary-key join. */
   async getByTokenHash(tokenHash: string): Promise<SessionWithAccount | undefined> {
-    return this.db
-      .selectFrom('sessions')
-      .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-      .selectAll('sessions')
-      .select(['accounts.role', 'accounts.status'])
-      .where('sessions.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const { rows } = await this.db.executeQuery<SessionWithAccount>({ ...this.byTokenHash, parameters: [tokenHash] });
+    return rows[0];
   }
 
   async get(accountId: string, id: string): Promise<SessionRow | undefined> {

@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { HashRun, LoadRun } from './load.js';
+import { ROOT } from './server.js';
+
+export const TARGETS = {
+  /** Sign-in requests/s over argon2id hashes/s alone: the server adds almost nothing to the hash. */
+  signInToHashRatio: 0.9,
+  /** GET /v1/me on SQLite, on a 2-core machine. */
+  meSqliteRequestsPerSecond: 10_000,
+  meSqliteP99Ms: 10,
+} as const;
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export interface MeFigures {
+  runner: 'in-process' | 'cli';
+  connections: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  runs: LoadRun[];
+}
+
+export function summariseMe(runner: MeFigures['runner'], connections: number, runs: LoadRun[]): MeFigures {
+  return {
+    runner,
+    connections,
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    p50Ms: median(runs.map((r) => r.latencyMs.p50)),
+    p99Ms: median(runs.map((r) => r.latencyMs.p99)),
+    runs,
+  };
+}
+
+export interface Target {
+  target: string;
+  value: number;
+  met: boolean;
+}
+
+export interface DatabaseResult {
+  database: 'sqlite' | 'postgres';
+  hash?: { hashesPerSecond: number; runs: HashRun[] };
+  signIn?: { requestsPerSecond: number; ratioToHash: number; ratiosPerRepeat: number[]; runs: LoadRun[] };
+  /** The headline GET /v1/me figure, and the same load from the other runner for comparison. */
+  me?: MeFigures;
+  meOtherRunner?: MeFigures;
+  targets?: Record<string, Target>;
+  error?: string;
+}
+
+export function targetsFor(result: DatabaseResult): Record<string, Target> {
+  const targets: Record<string, Target> = {};
+  if (result.signIn) {
+    targets.signInAtLeast90PercentOfHashRate = {
+      target: `sign-in req/s >= ${TARGETS.signInToHashRatio * 100} % of argon2id hashes/s`,
+      value: round(result.signIn.ratioToHash, 3),
+      met: result.signIn.ratioToHash >= TARGETS.signInToHashRatio,
+    };
+  }
+  if (result.me && result.database === 'sqlite') {
+    targets.meAtLeast10000RequestsPerSecond = {
+      target: `GET /v1/me >= ${TARGETS.meSqliteRequestsPerSecond} req/s on SQLite`,
+      value: Math.round(result.me.requestsPerSecond),
+      met: result.me.requestsPerSecond >= TARGETS.meSqliteRequestsPerSecond,
+    };
+    targets.meP99Under10Ms = {
+      target: `GET /v1/me p99 < ${TARGETS.meSqliteP99Ms} ms on SQLite (whole ms, fractions dropped)`,
+      value: result.me.p99Ms,
+      met: result.me.p99Ms < TARGETS.meSqliteP99Ms,
+    };
+  }
+  return targets;
+}
+
+export function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function machineInfo() {
+  let commit = 'unknown';
+  let dirty = false;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+  } catch {
+    // Not a git checkout (a tarball): the commit stays unknown.
+  }
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpuCount: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    git: { commit, dirty },
+  };
+}
+
+/** Writes bench/results/<date>.json and bench/results/latest.json; returns the dated path. */
+export function saveResult(result: { date: string }): string {
+  const dir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const dated = path.join(dir, `${result.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  fs.writeFileSync(dated, text);
+  fs.writeFileSync(path.join(dir, 'latest.json'), text);
+  return dated;
+}
+
+const mark = (met: boolean | undefined) => (met === undefined ? '' : met ? ' ✓' : ' ✗');
+const fmt = (value: number | undefined, digits = 0) =>
+  value === undefined || Number.isNaN(value) ? '-' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** The readable summary: medians, with every run's figure after them. */
+export function summaryTable(results: DatabaseResult[]): string {
+  const rows: string[][] = [];
+  const column = (label: string, cell: (r: DatabaseResult) => string) => rows.push([label, ...results.map(cell)]);
+  const all = (runs: number[] | undefined, digits = 0) => (runs ? `  [${runs.map((v) => fmt(v, digits)).join(', ')}]` : '');
+
+  column('', (r) => (r.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'));
+  column('argon2id hashes/s alone', (r) => (r.error ? `failed: ${r.error.split('\n')[0]}` : `${fmt(r.hash?.hashesPerSecond, 1)}${all(r.hash?.runs.map((x) => x.hashesPerSecond), 1)}`));
+  column('sign-in req/s', (r) => `${fmt(r.signIn?.requestsPerSecond, 1)}${all(r.signIn?.runs.map((x) => x.requestsPerSecond), 1)}`);
+  column('sign-in / hash', (r) =>
+    r.signIn ? `${fmt(r.signIn.ratioToHash * 100, 1)} %${mark(r.targets?.signInAtLeast90PercentOfHashRate?.met)}${all(r.signIn.ratiosPerRepeat.map((x) => x * 100), 1)}` : '-',
+  );
+  for (const [label, pick] of [
+    ['GET /v1/me', (r: DatabaseResult) => r.me],
+    ['GET /v1/me, other runner', (r: DatabaseResult) => r.meOtherRunner],
+  ] as const) {
+    column(`${label} req/s`, (r) => {
+      const me = pick(r);
+      if (!me) return '-';
+      const met = label === 'GET /v1/me' ? r.targets?.meAtLeast10000RequestsPerSecond?.met : undefined;
+      return `${fmt(me.requestsPerSecond)}${mark(met)} (${me.runner}, ${me.connections} conn.)${all(me.runs.map((x) => x.requestsPerSecond))}`;
+    });
+    column(`${label} p50 / p99 ms`, (r) => {
+      const me = pick(r);
+      if (!me) return '-';
+      const met = label === 'GET /v1/me' ? r.targets?.meP99Under10Ms?.met : undefined;
+      return `${me.p50Ms} / ${me.p99Ms}${mark(met)}${all(me.runs.map((x) => x.latencyMs.p99))}`;
+    });
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
+}

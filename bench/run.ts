@@ -1,0 +1,176 @@
+// `npm run bench`: argon2id alone, sign-in and GET /v1/me against the real server, on SQLite and then on
+// PostgreSQL, in one run. Figures are medians of repeats measured side by side; see bench/README.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
+import { createBenchDatabase, type BenchDatabase } from './postgres.js';
+import { machineInfo, median, round, saveResult, summariseMe, summaryTable, targetsFor, type DatabaseResult } from './report.js';
+import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
+import { ensureBuild, startServer, type ServerBuild } from './server.js';
+
+const { values: options } = parseArgs({
+  options: {
+    databases: { type: 'string', default: 'sqlite,postgres' },
+    repeats: { type: 'string', default: '3' },
+    'hash-seconds': { type: 'string', default: '6' },
+    'me-seconds': { type: 'string', default: '10' },
+    'signin-concurrency': { type: 'string', default: '8' },
+    'me-connections': { type: 'string', default: '50' },
+    /** Which runner gives the headline GET /v1/me figure; the other is measured alongside for comparison. */
+    'me-runner': { type: 'string', default: 'cli' },
+    quick: { type: 'boolean', default: false },
+    'no-save': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+
+const quick = options.quick;
+const settings = {
+  repeats: quick ? 1 : Number(options.repeats),
+  hashSeconds: quick ? 2 : Number(options['hash-seconds']),
+  signInSeconds: quick ? 2 : Number(options['hash-seconds']),
+  signInConcurrency: Number(options['signin-concurrency']),
+  meSeconds: quick ? 3 : Number(options['me-seconds']),
+  meConnections: Number(options['me-connections']),
+  mePipelining: 1,
+  meRunner: options['me-runner'] === 'in-process' ? ('in-process' as const) : ('cli' as const),
+  warmUpSeconds: quick ? 1 : 3,
+  libuvThreadPoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4,
+};
+const databases = options.databases.split(',').map((d) => d.trim()).filter((d): d is 'sqlite' | 'postgres' => d === 'sqlite' || d === 'postgres');
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild): Promise<DatabaseResult> {
+  const result: DatabaseResult = { database };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lanyard-bench-${database}-`));
+  let pg: BenchDatabase | undefined;
+  const profileDir = path.join(dataDir, 'profiles');
+  try {
+    if (database === 'postgres') pg = await createBenchDatabase();
+    const server = await startServer({
+      build,
+      dataDir,
+      databaseUrl: pg?.url,
+      nodeArgs: options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    });
+    say(`\n${database}: server pid ${server.pid} at ${server.url}${pg ? ` on database ${pg.name}` : ''}`);
+    try {
+      const accounts = await Promise.all(Array.from({ length: settings.signInConcurrency }, (_, i) => signUp(server.url, dataDir, i)));
+      const meToken = await signIn(server.url, accounts[0]!);
+      await checkMe(server.url, meToken);
+
+      const signInSpec: LoadSpec = {
+        url: `${server.url}/v1/sessions`,
+        method: 'POST',
+        connections: settings.signInConcurrency,
+        seconds: settings.signInSeconds,
+        headers: { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT },
+        // One account per connection, as many people signing in at once would be.
+        bodies: accounts.map((a) => JSON.stringify({ login: a.email, password: a.password, kind: 'api' })),
+      };
+      const meSpec: LoadSpec = {
+        url: `${server.url}/v1/me`,
+        connections: settings.meConnections,
+        seconds: settings.meSeconds,
+        headers: { authorization: `Bearer ${meToken}`, 'user-agent': BENCH_USER_AGENT },
+      };
+
+      say(`  warming up (${settings.warmUpSeconds} s of each load)…`);
+      await hashRate(settings.warmUpSeconds, settings.signInConcurrency);
+      await loadInProcess({ ...signInSpec, seconds: settings.warmUpSeconds });
+      await loadInProcess({ ...meSpec, seconds: settings.warmUpSeconds });
+
+      // Hash-only and sign-in alternate, so that each ratio compares two runs a few seconds apart.
+      const hashRuns: HashRun[] = [];
+      const signInRuns: LoadRun[] = [];
+      for (let i = 0; i < settings.repeats; i++) {
+        const hash = await hashRate(settings.hashSeconds, settings.signInConcurrency);
+        hashRuns.push(hash);
+        const run = checked(await loadInProcess(signInSpec), 'sign-in');
+        signInRuns.push(run);
+        say(`  repeat ${i + 1}: argon2id ${round(hash.hashesPerSecond, 1)}/s, sign-in ${round(run.requestsPerSecond, 1)} req/s`);
+      }
+      result.hash = { hashesPerSecond: median(hashRuns.map((r) => r.hashesPerSecond)), runs: hashRuns };
+      const signInRate = median(signInRuns.map((r) => r.requestsPerSecond));
+      result.signIn = {
+        requestsPerSecond: signInRate,
+        ratioToHash: signInRate / result.hash.hashesPerSecond,
+        ratiosPerRepeat: signInRuns.map((r, i) => round(r.requestsPerSecond / hashRuns[i]!.hashesPerSecond, 3)),
+        runs: signInRuns,
+      };
+
+      const inProcessRuns: LoadRun[] = [];
+      const cliRuns: LoadRun[] = [];
+      for (let i = 0; i < settings.repeats; i++) {
+        const a = checked(await loadInProcess(meSpec), 'GET /v1/me');
+        inProcessRuns.push(a);
+        const b = checked(await loadInCli(meSpec), 'GET /v1/me');
+        cliRuns.push(b);
+        say(
+          `  repeat ${i + 1}: GET /v1/me in-process ${Math.round(a.requestsPerSecond)} req/s p50 ${a.latencyMs.p50} p99 ${a.latencyMs.p99} ms; ` +
+            `CLI ${Math.round(b.requestsPerSecond)} req/s p50 ${b.latencyMs.p50} p99 ${b.latencyMs.p99} ms`,
+        );
+      }
+      const inProcess = summariseMe('in-process', settings.meConnections, inProcessRuns);
+      const cli = summariseMe('cli', settings.meConnections, cliRuns);
+      result.me = settings.meRunner === 'cli' ? cli : inProcess;
+      result.meOtherRunner = settings.meRunner === 'cli' ? inProcess : cli;
+      result.targets = targetsFor(result);
+    } finally {
+      await server.stop();
+    }
+    if (options['cpu-prof']) say(`  server CPU profile(s) in ${profileDir}`);
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+    say(`  ${database} failed: ${result.error}`);
+  } finally {
+    if (pg) await pg.drop().catch((error: unknown) => say(`  could not drop ${pg!.name}: ${String(error)}`));
+    if (!options['cpu-prof']) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+/** A run with failed requests measures the wrong thing; it stops the bench instead of being reported. */
+function checked(run: LoadRun, what: string): LoadRun {
+  if (run.non2xx > 0 || run.errors > 0 || run.completed === 0) {
+    throw new Error(`${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors out of ${run.completed + run.non2xx}`);
+  }
+  return run;
+}
+
+const started = Date.now();
+const build = ensureBuild();
+const machine = machineInfo();
+say(`Lanyard bench: node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), commit ${machine.git.commit.slice(0, 10)}${machine.git.dirty ? ' (uncommitted changes)' : ''}`);
+say(`server: ${build.kind === 'dist' ? 'dist/cli/main.js' : 'src through tsx'} (${build.note}); libuv thread pool ${settings.libuvThreadPoolSize} in the server and the bench`);
+
+const results: DatabaseResult[] = [];
+for (const database of databases) results.push(await benchDatabase(database, build));
+
+const report = {
+  date: new Date().toISOString(),
+  ...machine,
+  server: {
+    command: build.kind === 'dist' ? 'node dist/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve',
+    buildNote: build.note,
+    environment: { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', worker: 'on (in process)' },
+    profiled: options['cpu-prof'],
+  },
+  settings,
+  notes: [
+    'argon2id hashes/s: argon2.verify through src/crypto/passwords.ts (19 MiB, t=2, p=1) in the bench process, with as many in flight as sign-in connections; the server sits idle meanwhile.',
+    'sign-in: POST /v1/sessions with correct passwords, one account per connection; requests/s counts 201 answers only.',
+    `GET /v1/me: one bearer token, ${settings.meConnections} connections, pipelining 1; latencies are autocannon's, in whole milliseconds (fractions dropped).`,
+    'in-process: autocannon inside the bench process; cli: autocannon --json in a process of its own. Either way the server is a separate process sharing the same cores.',
+    'Medians of the repeats; every run is kept under runs.',
+  ],
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+  databases: Object.fromEntries(results.map((r) => [r.database, r])),
+};
+
+say(`\n${summaryTable(results)}`);
+if (!options['no-save']) say(`\nSaved ${path.relative(process.cwd(), saveResult(report))} and bench/results/latest.json (${report.durationSeconds} s).`);
+process.exitCode = results.some((r) => r.error) ? 1 : 0;
