@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { hashPassword, verifyPassword } from '../src/crypto/passwords.js';
+import type { CpuShare } from './cpu.js';
 
 /** One timed load run, reduced to what the report needs. */
 export interface LoadRun {
@@ -13,6 +14,9 @@ export interface LoadRun {
   latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
   non2xx: number;
   errors: number;
+  cpu?: CpuShare;
+  /** Server CPU time per answered request: steadier than requests/s when other processes take cores. */
+  serverMicrosPerRequest?: number;
 }
 
 export interface LoadSpec {
@@ -82,6 +86,7 @@ export interface HashRun {
   hashesPerSecond: number;
   completed: number;
   seconds: number;
+  cpu?: CpuShare;
 }
 
 /**

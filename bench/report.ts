@@ -26,6 +26,7 @@ export interface MeFigures {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  serverMicrosPerRequest: number | undefined;
   runs: LoadRun[];
 }
 
@@ -36,6 +37,7 @@ export function summariseMe(runner: MeFigures['runner'], connections: number, ru
     requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
     p50Ms: median(runs.map((r) => r.latencyMs.p50)),
     p99Ms: median(runs.map((r) => r.latencyMs.p99)),
+    serverMicrosPerRequest: runs.every((r) => r.serverMicrosPerRequest !== undefined) ? median(runs.map((r) => r.serverMicrosPerRequest!)) : undefined,
     runs,
   };
 }
@@ -54,7 +56,16 @@ export interface DatabaseResult {
   me?: MeFigures;
   meOtherRunner?: MeFigures;
   targets?: Record<string, Target>;
+  /** CPU taken by other processes during the measured runs (cores): how noisy the figures are. */
+  otherProcessesCores?: { median: number; max: number };
   error?: string;
+}
+
+/** Sums up the CPU other processes took during every measured run of one database. */
+export function otherProcessesOf(result: DatabaseResult): DatabaseResult['otherProcessesCores'] {
+  const runs: (HashRun | LoadRun)[] = [...(result.hash?.runs ?? []), ...(result.signIn?.runs ?? []), ...(result.me?.runs ?? []), ...(result.meOtherRunner?.runs ?? [])];
+  const others = runs.flatMap((r) => (r.cpu ? [r.cpu.otherCores] : []));
+  return others.length ? { median: round(median(others), 2), max: round(Math.max(...others), 2) } : undefined;
 }
 
 export function targetsFor(result: DatabaseResult): Record<string, Target> {
@@ -149,7 +160,12 @@ export function summaryTable(results: DatabaseResult[]): string {
       const met = label === 'GET /v1/me' ? r.targets?.meP99Under10Ms?.met : undefined;
       return `${me.p50Ms} / ${me.p99Ms}${mark(met)}${all(me.runs.map((x) => x.latencyMs.p99))}`;
     });
+    column(`${label} server CPU µs/req`, (r) => {
+      const me = pick(r);
+      return me?.serverMicrosPerRequest === undefined ? '-' : `${fmt(me.serverMicrosPerRequest)}${all(me.runs.map((x) => x.serverMicrosPerRequest ?? NaN))}`;
+    });
   }
+  column('other processes, CPU cores', (r) => (r.otherProcessesCores ? `median ${r.otherProcessesCores.median}, max ${r.otherProcessesCores.max}` : '-'));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
 }

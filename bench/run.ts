@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { withCpuShare } from './cpu.js';
 import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
 import { createBenchDatabase, type BenchDatabase } from './postgres.js';
-import { machineInfo, median, round, saveResult, summariseMe, summaryTable, targetsFor, type DatabaseResult } from './report.js';
+import { machineInfo, median, otherProcessesOf, round, saveResult, summariseMe, summaryTable, targetsFor, type DatabaseResult } from './report.js';
 import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
 import { ensureBuild, startServer, type ServerBuild } from './server.js';
 
@@ -78,6 +79,17 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
         headers: { authorization: `Bearer ${meToken}`, 'user-agent': BENCH_USER_AGENT },
       };
 
+      const measured = async <T extends HashRun | LoadRun>(run: () => Promise<T>): Promise<T> => {
+        const { result, cpu } = await withCpuShare(server.pid, run);
+        if (cpu) {
+          result.cpu = cpu;
+          if ('requestsPerSecond' in result && result.completed > 0) {
+            result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / result.completed) * 1e6);
+          }
+        }
+        return result;
+      };
+
       say(`  warming up (${settings.warmUpSeconds} s of each load)…`);
       await hashRate(settings.warmUpSeconds, settings.signInConcurrency);
       await loadInProcess({ ...signInSpec, seconds: settings.warmUpSeconds });
@@ -87,11 +99,11 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       const hashRuns: HashRun[] = [];
       const signInRuns: LoadRun[] = [];
       for (let i = 0; i < settings.repeats; i++) {
-        const hash = await hashRate(settings.hashSeconds, settings.signInConcurrency);
+        const hash = await measured(() => hashRate(settings.hashSeconds, settings.signInConcurrency));
         hashRuns.push(hash);
-        const run = checked(await loadInProcess(signInSpec), 'sign-in');
+        const run = checked(await measured(() => loadInProcess(signInSpec)), 'sign-in');
         signInRuns.push(run);
-        say(`  repeat ${i + 1}: argon2id ${round(hash.hashesPerSecond, 1)}/s, sign-in ${round(run.requestsPerSecond, 1)} req/s`);
+        say(`  repeat ${i + 1}: argon2id ${round(hash.hashesPerSecond, 1)}/s${others(hash)}, sign-in ${round(run.requestsPerSecond, 1)} req/s${others(run)}`);
       }
       result.hash = { hashesPerSecond: median(hashRuns.map((r) => r.hashesPerSecond)), runs: hashRuns };
       const signInRate = median(signInRuns.map((r) => r.requestsPerSecond));
@@ -105,13 +117,13 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       const inProcessRuns: LoadRun[] = [];
       const cliRuns: LoadRun[] = [];
       for (let i = 0; i < settings.repeats; i++) {
-        const a = checked(await loadInProcess(meSpec), 'GET /v1/me');
+        const a = checked(await measured(() => loadInProcess(meSpec)), 'GET /v1/me');
         inProcessRuns.push(a);
-        const b = checked(await loadInCli(meSpec), 'GET /v1/me');
+        const b = checked(await measured(() => loadInCli(meSpec)), 'GET /v1/me');
         cliRuns.push(b);
         say(
-          `  repeat ${i + 1}: GET /v1/me in-process ${Math.round(a.requestsPerSecond)} req/s p50 ${a.latencyMs.p50} p99 ${a.latencyMs.p99} ms; ` +
-            `CLI ${Math.round(b.requestsPerSecond)} req/s p50 ${b.latencyMs.p50} p99 ${b.latencyMs.p99} ms`,
+          `  repeat ${i + 1}: GET /v1/me in-process ${Math.round(a.requestsPerSecond)} req/s p50 ${a.latencyMs.p50} p99 ${a.latencyMs.p99} ms${others(a)}; ` +
+            `CLI ${Math.round(b.requestsPerSecond)} req/s p50 ${b.latencyMs.p50} p99 ${b.latencyMs.p99} ms${others(b)}`,
         );
       }
       const inProcess = summariseMe('in-process', settings.meConnections, inProcessRuns);
@@ -119,6 +131,7 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       result.me = settings.meRunner === 'cli' ? cli : inProcess;
       result.meOtherRunner = settings.meRunner === 'cli' ? inProcess : cli;
       result.targets = targetsFor(result);
+      result.otherProcessesCores = otherProcessesOf(result);
     } finally {
       await server.stop();
     }
@@ -133,6 +146,9 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
   return result;
 }
 
+const others = (run: HashRun | LoadRun) =>
+  run.cpu ? ` (server ${run.cpu.serverCores} cores, bench ${run.cpu.benchCores}, other processes ${run.cpu.otherCores})` : '';
+
 /** A run with failed requests measures the wrong thing; it stops the bench instead of being reported. */
 function checked(run: LoadRun, what: string): LoadRun {
   if (run.non2xx > 0 || run.errors > 0 || run.completed === 0) {
@@ -145,6 +161,8 @@ const started = Date.now();
 const build = ensureBuild();
 const machine = machineInfo();
 say(`Lanyard bench: node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), commit ${machine.git.commit.slice(0, 10)}${machine.git.dirty ? ' (uncommitted changes)' : ''}`);
+const loadAtStart = round(os.loadavg()[0]!, 2);
+if (loadAtStart > 1) say(`The 1-minute load average is ${loadAtStart}: other processes are using the CPU, so the figures will be low and noisy.`);
 say(`server: ${build.kind === 'dist' ? 'dist/cli/main.js' : 'src through tsx'} (${build.note}); libuv thread pool ${settings.libuvThreadPoolSize} in the server and the bench`);
 
 const results: DatabaseResult[] = [];
@@ -160,12 +178,14 @@ const report = {
     profiled: options['cpu-prof'],
   },
   settings,
+  loadAverageAtStart: loadAtStart,
   notes: [
     'argon2id hashes/s: argon2.verify through src/crypto/passwords.ts (19 MiB, t=2, p=1) in the bench process, with as many in flight as sign-in connections; the server sits idle meanwhile.',
     'sign-in: POST /v1/sessions with correct passwords, one account per connection; requests/s counts 201 answers only.',
     `GET /v1/me: one bearer token, ${settings.meConnections} connections, pipelining 1; latencies are autocannon's, in whole milliseconds (fractions dropped).`,
     'in-process: autocannon inside the bench process; cli: autocannon --json in a process of its own. Either way the server is a separate process sharing the same cores.',
     'Medians of the repeats; every run is kept under runs.',
+    'cpu: cores used during each run by the server, by the bench process (hashing, or autocannon with its CLI children) and by every other process on the machine (otherCores: the noise). serverMicrosPerRequest: server CPU time per answered request, steadier than requests/s when other processes take cores.',
   ],
   durationSeconds: Math.round((Date.now() - started) / 1000),
   databases: Object.fromEntries(results.map((r) => [r.database, r])),

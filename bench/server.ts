@@ -83,7 +83,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start within 30 s:\n${output}`));
+    }, 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /running at (http:\/\/[^\s]+)/.exec(output);
@@ -105,10 +108,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   child.stdout!.on('data', () => {});
   child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
 
+  // Whatever ends the bench (an error, a closed pipe) must not leave a server running behind it.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
   return {
     url,
     pid: child.pid!,
-    stop: () => stopChild(child, exited),
+    stop: async () => {
+      await stopChild(child, exited);
+      process.off('exit', orphanGuard);
+    },
   };
 }
 
