@@ -12,6 +12,16 @@ export interface NewJob {
   createdAt: number;
 }
 
+/**
+ * One claim of one job: the worker and the attempt it counted. A worker whose lease ran out may finish
+ * late, after another worker (or itself, in a later poll) claimed the job again; matching the attempt
+ * too keeps that late finish from deleting or rescheduling the newer claim.
+ */
+export interface Lease {
+  workerId: string;
+  attempt: number;
+}
+
 /** SQL for the durable job table. */
 export class JobRepository {
   constructor(
@@ -40,16 +50,20 @@ export class JobRepository {
   }
 
   /**
-   * Leases up to `limit` due jobs to one worker and counts the attempt now, so that a worker that
-   * crashes mid-job still used up an attempt. PostgreSQL skips rows another worker holds; SQLite has a
-   * single writer, so the update is atomic as it stands.
+   * Leases up to `limit` due jobs of the given kinds to one worker and counts the attempt now, so that a
+   * worker that crashes mid-job still used up an attempt (a job that kills its worker cannot loop for
+   * ever). PostgreSQL skips rows another worker is claiming; SQLite has a single writer, so the update is
+   * atomic as it stands.
    */
-  async claim(workerId: string, now: number, leaseMs: number, limit: number): Promise<JobRow[]> {
+  async claim(workerId: string, kinds: readonly string[], now: number, leaseMs: number, limit: number): Promise<JobRow[]> {
+    if (kinds.length === 0) return [];
     let due = this.db
       .selectFrom('jobs')
       .select('id')
       .where('failed_at', 'is', null)
       .where('run_at', '<=', now)
+      .where('kind', 'in', kinds)
+      .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
       .orderBy('run_at')
       .limit(limit);
@@ -62,18 +76,40 @@ export class JobRepository {
       .execute();
   }
 
-  /** Removes a finished job, only while this worker still holds its lease. */
-  async delete(id: string, workerId: string): Promise<void> {
-    await this.db.deleteFrom('jobs').where('id', '=', id).where('locked_by', '=', workerId).execute();
+  /**
+   * Marks failed the jobs whose last allowed attempt was claimed by a worker that never reported back
+   * (it died mid-job) once that lease has run out; claim() no longer picks them up.
+   */
+  async failAbandoned(now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ failed_at: now, last_error: 'the worker stopped during the last attempt', locked_by: null, locked_until: null })
+      .where('failed_at', 'is', null)
+      .where((eb) => eb('attempts', '>=', eb.ref('max_attempts')))
+      .where('locked_until', '<', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
-  /** Puts a job back for a later try, or marks it failed for good. */
-  async reschedule(id: string, workerId: string, update: { runAt: number; error: string; failedAt: number | null }): Promise<void> {
+  /** Removes a finished job, only while this claim still holds its lease. */
+  async delete(id: string, lease: Lease): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('jobs')
+      .where('id', '=', id)
+      .where('locked_by', '=', lease.workerId)
+      .where('attempts', '=', lease.attempt)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** Puts a job back for a later try, or marks it failed for good, only while this claim holds it. */
+  async reschedule(id: string, lease: Lease, update: { runAt: number; error: string; failedAt: number | null }): Promise<void> {
     await this.db
       .updateTable('jobs')
       .set({ run_at: update.runAt, last_error: update.error, failed_at: update.failedAt, locked_by: null, locked_until: null })
       .where('id', '=', id)
-      .where('locked_by', '=', workerId)
+      .where('locked_by', '=', lease.workerId)
+      .where('attempts', '=', lease.attempt)
       .execute();
   }
 

@@ -3,11 +3,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { uuidv7 } from 'uuidv7';
 import type { Clock } from '../clock.js';
 import type { Executor, JobRow } from '../db/schema.js';
-import type { JobRepository } from './repository.js';
+import type { JobRepository, Lease } from './repository.js';
 
 export type JobHandler = (payload: unknown, job: JobRow) => Promise<void>;
 
 export interface EnqueueOptions {
+  /** The job's id, when the caller must know it first (to bind a sealed payload to it); a UUIDv7 otherwise. */
+  id?: string;
   kind: string;
   payload: unknown;
   accountId?: string | null;
@@ -64,7 +66,7 @@ export class JobService {
 
   /** Records a job in the caller's transaction; it runs only if that transaction commits. */
   async enqueue(executor: Executor, options: EnqueueOptions): Promise<string> {
-    const id = uuidv7();
+    const id = options.id ?? uuidv7();
     const now = this.clock.now();
     await this.repository.create(executor, {
       id,
@@ -84,14 +86,29 @@ export class JobService {
   }
 
   /** Runs every job that is due now, once; returns how many ran. Tests and `lanyard worker` use it. */
-  async runDue(): Promise<number> {
+  runDue(): Promise<number> {
+    return this.drain(() => true);
+  }
+
+  /**
+   * Claims and runs batches until none is due or `more()` says stop. Only kinds this process has a
+   * handler for are claimed: during a rolling upgrade an older worker leaves a newer kind of job for a
+   * worker that knows it, instead of failing it.
+   */
+  private async drain(more: () => boolean): Promise<number> {
+    await this.repository.failAbandoned(this.clock.now());
+    const kinds = [...this.handlers.keys()];
     let total = 0;
-    for (;;) {
-      const jobs = await this.repository.claim(this.workerId, this.clock.now(), this.leaseMs, this.batchSize);
-      if (jobs.length === 0) return total;
-      await Promise.all(jobs.map((job) => this.runOne(job)));
+    while (more()) {
+      const jobs = await this.repository.claim(this.workerId, kinds, this.clock.now(), this.leaseMs, this.batchSize);
+      if (jobs.length === 0) break;
+      // Settled, not all: one job whose bookkeeping fails must not orphan the others still running.
+      const results = await Promise.allSettled(jobs.map((job) => this.runOne(job)));
+      const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (broken) throw broken.reason;
       total += jobs.length;
     }
+    return total;
   }
 
   start(): void {
@@ -112,7 +129,9 @@ export class JobService {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.running = this.runDue()
+      // Between batches, a stop() ends the drain; the batch in hand finishes first.
+      this.running = this.drain(() => !this.stopped)
+        .then(() => undefined)
         .catch((error: unknown) => this.log.error({ err: error }, 'job worker poll failed'))
         .then(() => {
           this.running = undefined;
@@ -123,11 +142,17 @@ export class JobService {
   }
 
   private async runOne(job: JobRow): Promise<void> {
+    const lease: Lease = { workerId: this.workerId, attempt: job.attempts };
     const handler = this.handlers.get(job.kind);
     try {
       if (!handler) throw new PermanentJobError(`no handler for job kind ${job.kind}`);
-      await handler(JSON.parse(job.payload), job);
-      await this.repository.delete(job.id, this.workerId);
+      let payload: unknown;
+      try {
+        payload = JSON.parse(job.payload);
+      } catch {
+        throw new PermanentJobError('job payload is not JSON');
+      }
+      await handler(payload, job);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof PermanentJobError || job.attempts >= job.max_attempts;
@@ -135,8 +160,14 @@ export class JobService {
       const delay = Math.min(this.backoffBaseMs * 2 ** (job.attempts - 1), this.backoffMaxMs);
       // Jitter spreads retries of many jobs that failed together (a provider outage).
       const runAt = now + Math.round(delay * (0.8 + Math.random() * 0.4));
-      await this.repository.reschedule(job.id, this.workerId, { runAt, error: message.slice(0, 1000), failedAt: permanent ? now : null });
+      await this.repository.reschedule(job.id, lease, { runAt, error: message.slice(0, 1000), failedAt: permanent ? now : null });
       this.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, permanent, error: message }, 'job failed');
+      return;
+    }
+    // Outside the try: a job that ran must not be counted as failed (and run again) because its
+    // bookkeeping failed; its lease runs out and the at-least-once retry is de-duplicated by the job id.
+    if (!(await this.repository.delete(job.id, lease))) {
+      this.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts }, 'job finished after its lease ran out; another claim owns it now');
     }
   }
 }

@@ -1,8 +1,9 @@
+import { uuidv7 } from 'uuidv7';
 import type { Executor } from '../db/schema.js';
 import { openText, sealText } from '../crypto/sealing.js';
 import { PermanentJobError, type JobService } from '../jobs/service.js';
 import { renderMessage, type MessageKind, type MessageParams } from './templates.js';
-import type { Channel, MessageTransport } from './transports.js';
+import { PermanentDeliveryError, type Channel, type MessageTransport } from './transports.js';
 
 export const MESSAGE_JOB = 'message.send';
 
@@ -13,6 +14,18 @@ export interface MessageRequest<K extends MessageKind> {
   locale: string;
   params: MessageParams[K];
   accountId?: string | null;
+}
+
+interface SealedMessage {
+  channel: Channel;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** The sealed payload is bound to its job: copied onto another job row, it does not open. */
+function associatedData(jobId: string): string {
+  return `${MESSAGE_JOB}:${jobId}`;
 }
 
 /**
@@ -28,18 +41,32 @@ export class MessageService {
     jobs.register(MESSAGE_JOB, (payload, job) => this.deliver(payload, job.id));
   }
 
-  /** Renders the message now and queues it in the caller's transaction. */
-  async enqueue<K extends MessageKind>(executor: Executor, request: MessageRequest<K>): Promise<void> {
+  /** Renders the message now and queues it in the caller's transaction; returns the message (job) id. */
+  async enqueue<K extends MessageKind>(executor: Executor, request: MessageRequest<K>): Promise<string> {
     const rendered = renderMessage(request.kind, request.locale, request.params);
-    // The text may hold a verification code: it waits in the database sealed, not in clear.
-    const sealed = sealText(this.payloadKey, JSON.stringify({ channel: request.channel, to: request.to, ...rendered }), MESSAGE_JOB);
-    await this.jobs.enqueue(executor, { kind: MESSAGE_JOB, payload: { sealed }, accountId: request.accountId ?? null, maxAttempts: 12 });
+    const id = uuidv7();
+    const message: SealedMessage = { channel: request.channel, to: request.to, ...rendered };
+    // The text may hold a verification code, and the address is personal data: both wait in the
+    // database sealed, not in clear.
+    const sealed = sealText(this.payloadKey, JSON.stringify(message), associatedData(id));
+    return this.jobs.enqueue(executor, { id, kind: MESSAGE_JOB, payload: { sealed }, accountId: request.accountId ?? null, maxAttempts: 12 });
   }
 
   private async deliver(payload: unknown, jobId: string): Promise<void> {
-    const sealed = (payload as { sealed?: unknown }).sealed;
+    const sealed = (payload as { sealed?: unknown } | null)?.sealed;
     if (typeof sealed !== 'string') throw new PermanentJobError('message job without a sealed payload');
-    const message = JSON.parse(openText(this.payloadKey, sealed, MESSAGE_JOB)) as { channel: Channel; to: string; subject: string; text: string };
-    await this.transport.send({ id: jobId, ...message });
+    let message: SealedMessage;
+    try {
+      message = JSON.parse(openText(this.payloadKey, sealed, associatedData(jobId))) as SealedMessage;
+    } catch {
+      // Altered, moved from another job, or sealed under another key: no later try can open it.
+      throw new PermanentJobError('message payload does not open with this server key');
+    }
+    try {
+      await this.transport.send({ id: jobId, ...message });
+    } catch (error) {
+      if (error instanceof PermanentDeliveryError) throw new PermanentJobError(error.message);
+      throw error;
+    }
   }
 }

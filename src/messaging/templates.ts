@@ -107,17 +107,29 @@ const es: Templates = {
 
 const templates: Record<Locale, Templates> = { en, es };
 
+/** The supported locale for a language tag ("es", "es-MX", "ES_es"), English when there is none. */
+export function supportedLocale(tag: string | undefined): Locale {
+  const language = (tag ?? '').trim().split(/[-_]/)[0]!.toLowerCase();
+  return (LOCALES as readonly string[]).includes(language) ? (language as Locale) : 'en';
+}
+
 /** Renders one message kind in a locale (English when the locale is unknown). */
 export function renderMessage<K extends MessageKind>(kind: K, locale: string, params: MessageParams[K]): RenderedMessage {
-  const set = templates[(LOCALES as readonly string[]).includes(locale) ? (locale as Locale) : 'en'];
+  const set = templates[supportedLocale(locale)];
   return (set[kind] as (p: MessageParams[K]) => RenderedMessage)(params);
 }
 
-/** Picks a supported locale from an Accept-Language header. */
+/** Picks a supported locale from an Accept-Language header, by its q-values (English when none fits). */
 export function localeFromHeader(header: string | undefined): Locale {
+  let best: { locale: Locale; q: number } | undefined;
   for (const part of (header ?? '').split(',')) {
-    const tag = part.split(';')[0]?.trim().slice(0, 2).toLowerCase();
-    if (tag && (LOCALES as readonly string[]).includes(tag)) return tag as Locale;
+    const [tag = '', ...parameters] = part.split(';').map((p) => p.trim());
+    const language = tag.split(/[-_]/)[0]!.toLowerCase();
+    if (!(LOCALES as readonly string[]).includes(language)) continue;
+    const qParameter = parameters.find((p) => /^q=/i.test(p));
+    const q = qParameter ? Number(qParameter.slice(2)) : 1;
+    if (!Number.isFinite(q) || q <= 0) continue;
+    if (!best || q > best.q) best = { locale: language as Locale, q };
   }
-  return 'en';
+  return best?.locale ?? 'en';
 }

@@ -97,6 +97,12 @@ export interface TestAppOptions {
   database?: TestDatabase;
   env?: Record<string, string>;
   dataDir?: string;
+  /** Sends through the configured transports (SMTP, SMS webhook, dev outbox) instead of capturing. */
+  realTransports?: boolean;
+  /** Opens this SQLite file instead of a database in memory (to reopen it after a restart). */
+  sqlitePath?: string;
+  /** Uses this existing PostgreSQL schema, which the app neither creates nor drops (to reopen it). */
+  pgSchema?: string;
 }
 
 /** Builds the real app on a fresh database (SQLite in memory, or a PostgreSQL schema of its own). */
@@ -112,7 +118,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const messages = new CapturingTransport();
   let schema: string | undefined;
-  if (database === 'postgres') {
+  if (database === 'postgres' && !options.pgSchema) {
     schema = `test_${randomBytes(6).toString('hex')}`;
     const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await client.connect();
@@ -122,9 +128,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = await createApp({
     config,
     clock,
-    transport: messages,
+    ...(options.realTransports ? {} : { transport: messages }),
     logger: false,
-    database: database === 'postgres' ? { url: TEST_POSTGRES_URL, pgSchema: schema!, poolSize: 20 } : { sqlitePath: ':memory:' },
+    database:
+      database === 'postgres'
+        ? { url: TEST_POSTGRES_URL, pgSchema: options.pgSchema ?? schema!, poolSize: 20 }
+        : { sqlitePath: options.sqlitePath ?? ':memory:' },
   });
 
   const request = async <T>(method: string, url: string, opts: RequestOptions = {}): Promise<TestResponse<T>> => {
