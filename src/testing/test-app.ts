@@ -130,9 +130,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     clock,
     ...(options.realTransports ? {} : { transport: messages }),
     logger: false,
+    // Small pools: test files run in parallel, each with several apps, under PostgreSQL's 100 connections.
     database:
       database === 'postgres'
-        ? { url: TEST_POSTGRES_URL, pgSchema: options.pgSchema ?? schema!, poolSize: 20 }
+        ? { url: TEST_POSTGRES_URL, pgSchema: options.pgSchema ?? schema!, poolSize: 6 }
         : { sqlitePath: options.sqlitePath ?? ':memory:' },
   });
 
