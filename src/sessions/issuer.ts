@@ -12,6 +12,13 @@ export interface SessionLifetimes {
   absoluteMs: number;
 }
 
+/**
+ * A device token lasts as long as the device stays linked: a phone that sits in a drawer for a month must
+ * still answer Find Device when it comes back. It ends when the device is removed or signs out, or after
+ * this long as a last resort; it never ends for being idle.
+ */
+export const DEVICE_TOKEN_LIFETIME_MS = 10 * 365 * 86_400_000;
+
 export interface IssuedSession {
   id: string;
   token: string;
@@ -34,7 +41,8 @@ export class SessionIssuer {
     const now = this.clock.now();
     const token = newToken();
     const id = uuidv7();
-    const expiresAt = now + this.lifetimes.absoluteMs;
+    const absoluteMs = kind === 'device' ? DEVICE_TOKEN_LIFETIME_MS : this.lifetimes.absoluteMs;
+    const expiresAt = now + absoluteMs;
     await this.repository.create(executor, {
       account_id: accountId,
       id,
@@ -47,11 +55,12 @@ export class SessionIssuer {
       ip: origin.ip,
       client: origin.client,
     });
-    return { id, token, kind, expiresAt: iso(this.expiryOf({ expires_at: expiresAt, last_used_at: now })), maxAgeSeconds: Math.floor(this.lifetimes.absoluteMs / 1000) };
+    return { id, token, kind, expiresAt: iso(this.expiryOf({ kind, expires_at: expiresAt, last_used_at: now })), maxAgeSeconds: Math.floor(absoluteMs / 1000) };
   }
 
   /** A session ends at its absolute expiry or after the idle lifetime without use, whichever is first. */
-  expiryOf(row: Pick<SessionRow, 'expires_at' | 'last_used_at'>): number {
+  expiryOf(row: Pick<SessionRow, 'kind' | 'expires_at' | 'last_used_at'>): number {
+    if (row.kind === 'device') return row.expires_at;
     return Math.min(row.expires_at, row.last_used_at + this.lifetimes.idleMs);
   }
 }

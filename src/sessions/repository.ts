@@ -67,7 +67,8 @@ export class SessionRepository {
   async deleteExpired(now: number, idleMs: number): Promise<number> {
     const result = await this.db
       .deleteFrom('sessions')
-      .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_used_at', '<=', now - idleMs)]))
+      // Device tokens do not end for being idle (see DEVICE_TOKEN_LIFETIME_MS).
+      .where((eb) => eb.or([eb('expires_at', '<=', now), eb.and([eb('kind', '!=', 'device'), eb('last_used_at', '<=', now - idleMs)])]))
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

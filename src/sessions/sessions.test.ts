@@ -115,6 +115,19 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('GET', '/v1/me', { token: busy.token })).status, 401);
     });
 
+    test('a device token does not end for being idle, and the expiry sweep keeps it', async () => {
+      const account = await t.signUp();
+      const linked = await t.request('POST', '/v1/devices', {
+        token: account.token,
+        body: { serial: `SN-IDLE-${account.id.slice(-8)}`, model: 'Redmi Note 13', name: 'Drawer phone', kind: 'phone' },
+      });
+      assert.equal(linked.status, 201, linked.text);
+      t.clock.advance(60 * DAY);
+      assert.equal(await t.app.services.sessions.sweepExpired() >= 1, true, 'the idle account session is swept');
+      assert.equal((await t.request('GET', '/v1/me', { token: account.token })).status, 401);
+      assert.equal((await t.request('GET', '/v1/device/commands', { token: linked.body.deviceToken })).status, 200);
+    });
+
     test('changing the password needs the current one, ends the other sessions and tells the owner', async () => {
       const account = await t.signUp();
       const other = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } });
