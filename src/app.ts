@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
+import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { RateLimits } from './abuse/rate-limits.js';
@@ -44,7 +45,7 @@ import { SessionService } from './sessions/service.js';
 import { VerificationCodeRepository } from './verification/repository.js';
 import { VerificationService } from './verification/service.js';
 
-export const VERSION = '0.1.0';
+export const VERSION = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface AppOptions {
   config: Config;

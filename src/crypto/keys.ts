@@ -46,7 +46,8 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
  */
 export function loadOrCreateMasterKey(dataDir: string): Buffer {
   const file = path.join(dataDir, 'master.key');
-  fs.mkdirSync(dataDir, { recursive: true });
+  // The data folder holds keys and personal data: only the server's user may enter it.
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     const existing = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
     if (existing.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);

@@ -50,7 +50,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   }
 
   const file = options.sqlitePath ?? ':memory:';
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a committed change (a deletion, a consumed code) must survive a power cut.

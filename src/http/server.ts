@@ -56,6 +56,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   // Only JSON is accepted; features that take other bodies (photos) register their own parser.
   app.removeContentTypeParser('text/plain');
+  // Many clients send Content-Type: application/json on every request, DELETE included; an empty body
+  // then means "no body", and the route's schema decides whether one was needed.
+  // Fastify's own parser still does the work, refusing __proto__ and constructor poisoning.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
 
   app.register(cookie);
   app.register(swagger, {

@@ -84,6 +84,13 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('GET', '/v1/me', { token: account.token })).status, 401);
     });
 
+    test('a client that always sends Content-Type: application/json can still sign out with an empty body', async () => {
+      const account = await t.signUp();
+      const signOut = await t.request('DELETE', '/v1/sessions/current', { token: account.token, headers: { 'content-type': 'application/json' }, payload: '' });
+      assert.equal(signOut.status, 204);
+      assert.equal((await t.request('GET', '/v1/me', { token: account.token })).status, 401);
+    });
+
     test('a session is fresh for 10 minutes after the password; re-authentication makes it fresh again', async () => {
       const account = await t.signUp();
       assert.equal((await t.request('GET', '/v1/session', { token: account.token })).body.fresh, true);
