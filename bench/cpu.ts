@@ -7,14 +7,23 @@ interface Snapshot {
   at: number;
   busy: number;
   server: number;
+  serverMainThread: number;
   bench: number;
+  database: number;
 }
 
-/** Where the cores went during a run: the server, the bench (hashing, or autocannon in it and its CLI children), everything else. */
+/**
+ * Where the cores went during a run: the server (and its JavaScript thread alone), the bench (hashing, or
+ * autocannon in it and its CLI children), the PostgreSQL server's processes, and everything else.
+ */
 export interface CpuShare {
   serverCpuSeconds: number;
   serverCores: number;
+  /** The event loop's thread; the rest of the server's time is libuv's pool (argon2) and V8's helpers. */
+  serverMainThreadCores: number;
   benchCores: number;
+  /** The PostgreSQL backends serving the bench database (0 on SQLite, which runs inside the server). */
+  databaseCores: number;
   /** Other processes on the machine: the noise in the figure. */
   otherCores: number;
 }
@@ -24,36 +33,66 @@ function ticksOf(statLine: string): number[] {
   return statLine.slice(statLine.lastIndexOf(')') + 2).split(' ').map(Number);
 }
 
-function snapshot(serverPid: number): Snapshot | undefined {
+/** CPU of the PostgreSQL backends serving one database (their title names it), so that others' work is not ours. */
+function postgresTicks(database: string | undefined): number {
+  if (!database) return 0;
+  let total = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `)) continue;
+      const fields = ticksOf(stat);
+      total += fields[11]! + fields[12]!;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+function snapshot(serverPid: number, database: string | undefined): Snapshot | undefined {
   try {
     const [cpu] = fs.readFileSync('/proc/stat', 'utf8').split('\n');
     const [, user, nice, system, , , irq, softirq, steal] = cpu!.trim().split(/\s+/).map(Number);
     const server = ticksOf(fs.readFileSync(`/proc/${serverPid}/stat`, 'utf8'));
+    const mainThread = ticksOf(fs.readFileSync(`/proc/${serverPid}/task/${serverPid}/stat`, 'utf8'));
     const self = ticksOf(fs.readFileSync('/proc/self/stat', 'utf8'));
     // utime, stime, and for the bench also cutime, cstime: autocannon CLI processes it has waited for.
     return {
       at: performance.now(),
       busy: user! + nice! + system! + irq! + softirq! + steal!,
       server: server[11]! + server[12]!,
+      serverMainThread: mainThread[11]! + mainThread[12]!,
       bench: self[11]! + self[12]! + self[13]! + self[14]!,
+      database: postgresTicks(database),
     };
   } catch {
     return undefined; // Not Linux: the run is reported without its CPU shares.
   }
 }
 
-/** Measures the CPU shares over `run`. */
-export async function withCpuShare<T>(serverPid: number, run: () => Promise<T>): Promise<{ result: T; cpu: CpuShare | undefined }> {
-  const before = snapshot(serverPid);
+/** Measures the CPU shares over `run`; `database` names the PostgreSQL database the server uses, if any. */
+export async function withCpuShare<T>(serverPid: number, database: string | undefined, run: () => Promise<T>): Promise<{ result: T; cpu: CpuShare | undefined }> {
+  const before = snapshot(serverPid, database);
   const result = await run();
-  const after = snapshot(serverPid);
+  const after = snapshot(serverPid, database);
   if (!before || !after) return { result, cpu: undefined };
   const seconds = (after.at - before.at) / 1000;
-  const cores = (ticks: number) => Math.round((ticks / TICKS_PER_SECOND / seconds) * 100) / 100;
+  const cores = (ticks: number) => Math.max(0, Math.round((ticks / TICKS_PER_SECOND / seconds) * 100) / 100);
   const server = after.server - before.server;
   const bench = after.bench - before.bench;
+  const backends = after.database - before.database;
   return {
     result,
-    cpu: { serverCpuSeconds: server / TICKS_PER_SECOND, serverCores: cores(server), benchCores: cores(bench), otherCores: Math.max(0, cores(after.busy - before.busy - server - bench)) },
+    cpu: {
+      serverCpuSeconds: server / TICKS_PER_SECOND,
+      serverCores: cores(server),
+      serverMainThreadCores: cores(after.serverMainThread - before.serverMainThread),
+      benchCores: cores(bench),
+      databaseCores: cores(backends),
+      otherCores: cores(after.busy - before.busy - server - bench - backends),
+    },
   };
 }

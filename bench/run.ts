@@ -80,7 +80,7 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       };
 
       const measured = async <T extends HashRun | LoadRun>(run: () => Promise<T>): Promise<T> => {
-        const { result, cpu } = await withCpuShare(server.pid, run);
+        const { result, cpu } = await withCpuShare(server.pid, pg?.name, run);
         if (cpu) {
           result.cpu = cpu;
           if ('requestsPerSecond' in result && result.completed > 0) {
@@ -147,7 +147,10 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
 }
 
 const others = (run: HashRun | LoadRun) =>
-  run.cpu ? ` (server ${run.cpu.serverCores} cores, bench ${run.cpu.benchCores}, other processes ${run.cpu.otherCores})` : '';
+  run.cpu
+    ? ` (cores: server ${run.cpu.serverCores} of which event loop ${run.cpu.serverMainThreadCores}, bench ${run.cpu.benchCores}` +
+      `${run.cpu.databaseCores ? `, PostgreSQL ${run.cpu.databaseCores}` : ''}, other processes ${run.cpu.otherCores})`
+    : '';
 
 /** A run with failed requests measures the wrong thing; it stops the bench instead of being reported. */
 function checked(run: LoadRun, what: string): LoadRun {
@@ -185,7 +188,7 @@ const report = {
     `GET /v1/me: one bearer token, ${settings.meConnections} connections, pipelining 1; latencies are autocannon's, in whole milliseconds (fractions dropped).`,
     'in-process: autocannon inside the bench process; cli: autocannon --json in a process of its own. Either way the server is a separate process sharing the same cores.',
     'Medians of the repeats; every run is kept under runs.',
-    'cpu: cores used during each run by the server, by the bench process (hashing, or autocannon with its CLI children) and by every other process on the machine (otherCores: the noise). serverMicrosPerRequest: server CPU time per answered request, steadier than requests/s when other processes take cores.',
+    'cpu: cores used during each run by the server (serverMainThreadCores: its event loop alone; the rest is the argon2 thread pool and V8), by the bench process (hashing, or autocannon with its CLI children), by the PostgreSQL backends serving the bench database, and by every other process on the machine (otherCores: the noise). serverMicrosPerRequest: server CPU time per answered request, steadier than requests/s when other processes take cores.',
   ],
   durationSeconds: Math.round((Date.now() - started) / 1000),
   databases: Object.fromEntries(results.map((r) => [r.database, r])),
