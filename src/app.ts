@@ -37,6 +37,14 @@ import { JobService, type JobsOptions } from './jobs/service.js';
 import { MessageService } from './messaging/service.js';
 import { ChannelRouter, DevOutboxTransport, SmsWebhookTransport, SmtpTransport, type MessageTransport } from './messaging/transports.js';
 import { registerRecoveryRoutes } from './recovery/routes.js';
+import { ErasureRunner } from './deletion/erasure.js';
+import { DeletionRepository } from './deletion/repository.js';
+import { registerDeletionRoutes } from './deletion/routes.js';
+import { DeletionService } from './deletion/service.js';
+import { TombstoneLog } from './deletion/tombstone-log.js';
+import { WebhookRepository } from './webhooks/repository.js';
+import { registerWebhookRoutes } from './webhooks/routes.js';
+import { WebhookService, webhookSecretKey } from './webhooks/service.js';
 import { RecoveryService } from './recovery/service.js';
 import { SessionIssuer } from './sessions/issuer.js';
 import { SessionRepository } from './sessions/repository.js';
@@ -78,6 +86,8 @@ export interface App {
     events: SecurityEventService;
     messages: MessageService;
     devices: DeviceService;
+    deletion: DeletionService;
+    webhooks: WebhookService;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
@@ -132,9 +142,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   const cloudRepository = new CloudRepository(db);
   const deviceRepository = new DeviceRepository(db);
   const acceptedCaptchaRepository = new AcceptedCaptchaRepository(db);
+  const deletionRepository = new DeletionRepository(db, database.dialect);
+  const webhookRepository = new WebhookRepository(db);
 
   // Services.
-  const jobs = new JobService(jobRepository, clock, log, options.jobs);
+  const jobs = new JobService(jobRepository, clock, log, { leaseMs: config.jobLeaseSeconds * 1000, ...options.jobs });
   const messages = new MessageService(jobs, transport, keys.jobPayload);
   const rateLimits = new RateLimits(config.rateLimit, keys.rateLimit, redis);
   const events = new SecurityEventService(eventRepository, keys.lookup, clock);
@@ -149,6 +161,29 @@ export async function createApp(options: AppOptions): Promise<App> {
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
   const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
+  const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log);
+  const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
+  const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
+  const deletion = new DeletionService({
+    db,
+    repository: deletionRepository,
+    accounts,
+    devices,
+    deviceRepository,
+    cloud,
+    verification,
+    messages,
+    rateLimits,
+    webhooks,
+    jobs,
+    keyRing,
+    tombstones,
+    erasure,
+    lookupKey: keys.lookup,
+    clock,
+    log,
+    options: { graceDays: config.deletion.graceDays, baseUrl: config.baseUrl },
+  });
 
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
@@ -163,6 +198,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerDeviceRoutes(http, { devices, commands: deviceCommands, guards });
   registerCloudRoutes(http, { cloud, guards });
   registerExportRoutes(http, { exports, guards });
+  registerDeletionRoutes(http, { deletion, guards });
+  registerWebhookRoutes(http, { webhooks, guards });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
@@ -175,9 +212,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     jobs,
     keyRing,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks },
     startWorker() {
       jobs.start();
+      // Tombstones first applied again: an account restored from an old backup must not stay usable.
+      deletion.reapplyTombstones().catch((error: unknown) => log.error({ err: error }, 'could not apply the tombstones again'));
       const sweep = () =>
         Promise.all([sessions.sweepExpired(), verification.sweepExpired(), captcha.sweepExpired()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
       void sweep();

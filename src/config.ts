@@ -28,6 +28,14 @@ export interface Config {
     readonly idleSeconds: number;
     readonly absoluteSeconds: number;
   };
+  readonly deletion: {
+    /** Days between a confirmed deletion and its erasure, during which the owner may cancel; 0 erases at once. */
+    readonly graceDays: number;
+    /** Rows deleted per statement while erasing (LANYARD_ERASURE_BATCH_SIZE): small batches keep other writers waiting less. */
+    readonly erasureBatchSize: number;
+  };
+  /** How long a worker holds a job before another may take it over (LANYARD_JOB_LEASE_S): how soon work resumes after a crash. */
+  readonly jobLeaseSeconds: number;
   readonly cloud: {
     /** Bytes of cloud data one account may keep (LANYARD_QUOTA_BYTES). */
     readonly quotaBytes: number;
@@ -119,6 +127,11 @@ export function loadConfig(env: Env = process.env): Config {
       idleSeconds: integer('LANYARD_SESSION_IDLE_S', 14 * 86400, 60, 365 * 86400),
       absoluteSeconds: integer('LANYARD_SESSION_ABSOLUTE_S', 90 * 86400, 60, 3650 * 86400),
     },
+    deletion: {
+      graceDays: integer('LANYARD_DELETION_GRACE_DAYS', 0, 0, 365),
+      erasureBatchSize: integer('LANYARD_ERASURE_BATCH_SIZE', 500, 1, 100_000),
+    },
+    jobLeaseSeconds: integer('LANYARD_JOB_LEASE_S', 300, 1, 86400),
     cloud: {
       quotaBytes: integer('LANYARD_QUOTA_BYTES', 5 * 1024 ** 3, 0, 2 ** 50),
       maxPhotoBytes: integer('LANYARD_MAX_PHOTO_BYTES', 25 * 1024 ** 2, 1024, 1024 ** 3),

@@ -5,7 +5,7 @@ import type { Generated, Insertable, Kysely, Selectable, Transaction, Updateable
 
 export interface AccountsTable {
   id: string;
-  status: 'active' | 'deletion_pending' | 'erasing';
+  status: 'active' | 'deletion_pending' | 'deletion_scheduled' | 'erasing';
   email: string | null;
   /** Keyed hash (blind index) of the normalized email: lookups never need the address itself. */
   email_lookup: string | null;
@@ -170,6 +170,61 @@ export interface AcceptedCaptchasTable {
   expires_at: number;
 }
 
+/** An account's erasure; once completed, its tombstone (no personal data: a keyed hash of the id). */
+export interface ErasuresTable {
+  account_hash: string;
+  /** Needed while the erasure runs; null once it completed. */
+  account_id: string | null;
+  status: 'scheduled' | 'erasing' | 'erased';
+  requested_at: number;
+  /** When the erasure starts: the confirmation, or the end of the grace period. */
+  erase_at: number;
+  /** When the account was deleted (the erasure began); null while only scheduled. */
+  deleted_at: number | null;
+  completed_at: number | null;
+  /** JSON array of the erasure steps completed, in order. */
+  steps: string;
+  release_devices: number;
+  job_id: string | null;
+  cancel_token_hash: string | null;
+}
+
+/** Decisions and irreversible acts, without personal data. */
+export interface AuditRecordsTable {
+  id: string;
+  at: number;
+  action: string;
+  /** A keyed hash of what the record is about. */
+  subject: string;
+  /** JSON, without personal data. */
+  detail: string;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  /** The signing secret, sealed under a server key. */
+  secret: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  last_attempt_at: number | null;
+  next_attempt_at: number | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -184,6 +239,10 @@ export interface Database {
   cloud_items: CloudItemsTable;
   cloud_exports: CloudExportsTable;
   accepted_captchas: AcceptedCaptchasTable;
+  erasures: ErasuresTable;
+  audit_records: AuditRecordsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -202,4 +261,7 @@ export type DeviceLockRow = Selectable<DeviceLocksTable>;
 export type DeviceCommandRow = Selectable<DeviceCommandsTable>;
 export type CloudItemRow = Selectable<CloudItemsTable>;
 export type CloudExportRow = Selectable<CloudExportsTable>;
+export type ErasureRow = Selectable<ErasuresTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type { Generated };

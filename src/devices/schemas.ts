@@ -93,5 +93,7 @@ export const DeviceIdParams = Strict({ id: IdSchema });
 
 export const ActivationSchema = Type.Object({
   locked: Type.Boolean(),
-  ownerHint: Type.Optional(Type.String({ description: 'A masked email or phone of the owner, e.g. j***@e***.com' })),
+  ownerHint: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], { description: 'A masked email or phone of the owner, e.g. j***@e***.com; null for a lock kept past its account\'s deletion' }),
+  ),
 });

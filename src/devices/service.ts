@@ -289,12 +289,14 @@ export class DeviceService {
    * What anyone may learn about a serial (or IMEI): whether it is locked, and a masked hint of the owner
    * that the owner recognises and a stranger cannot use. Rate-limited per IP so that it is no oracle.
    */
-  async activation(serial: string, ip: string): Promise<{ locked: boolean; ownerHint?: string }> {
+  async activation(serial: string, ip: string): Promise<{ locked: boolean; ownerHint?: string | null }> {
     await this.rateLimits.consumeActivationCheck(ip);
     const lookups = [this.serialLookup(serial), ...(/^[0-9]{15}$/.test(serial.trim()) ? [this.imeiLookup(serial)] : [])];
     const [lock] = await this.repository.getLocks(lookups);
     if (!lock) return { locked: false };
     const owner = await this.accounts.get(lock.account_id);
+    // A lock kept past its account's deletion has no owner left to hint at: only an unlock request releases it.
+    if (!owner || owner.status !== 'active') return { locked: true, ownerHint: null };
     const ownerHint = owner?.email ? maskEmail(owner.email) : owner?.phone ? maskPhone(owner.phone) : undefined;
     return ownerHint ? { locked: true, ownerHint } : { locked: true };
   }

@@ -15,6 +15,9 @@ const examples: { [K in MessageKind]: MessageParams[K] } = {
   device_linked: { model: 'Pixel 9', name: 'Ana’s phone', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },
   recovery_code: { code: '000042', minutes: 15 },
   password_recovered: { via: 'email', ip: '198.51.100.4', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },
+  deletion_code: { code: '314159', seconds: 60 },
+  account_deleted: { at: 'Mon, 23 Nov 2026 12:00:00 GMT', keptLocks: 2 },
+  account_deletion_scheduled: { at: 'Mon, 23 Nov 2026 12:00:00 GMT', eraseAt: 'Mon, 7 Dec 2026 12:00:00 GMT', cancelUrl: 'https://id.example.com/v1/deletion/cancel?token=abc' },
 };
 const kinds = Object.keys(examples) as MessageKind[];
 const render = (kind: MessageKind, locale: string, params: object = examples[kind]) => renderMessage(kind, locale, params as never);

@@ -14,6 +14,9 @@ export interface MessageParams {
   device_linked: { model: string; name: string; at: string };
   recovery_code: { code: string; minutes: number };
   password_recovered: { via: 'email' | 'phone'; ip: string; at: string };
+  deletion_code: { code: string; seconds: number };
+  account_deleted: { at: string; keptLocks: number };
+  account_deletion_scheduled: { at: string; eraseAt: string; cancelUrl: string };
 }
 
 export type MessageKind = keyof MessageParams;
@@ -64,6 +67,22 @@ const en: Templates = {
     subject: 'Your Lanyard password was reset',
     text: `The password of your Lanyard account was reset with a code sent to your ${fieldName.en[p.via]}:\n\n  IP address: ${p.ip}\n  time: ${p.at}\n\nEvery signed-in session was ended. Your cloud data stays, and your devices stay linked and signed in.\n\nIf you did not do this, someone can read your ${fieldName.en[p.via]}: reset your password again at once with "Forgot password", secure that ${fieldName.en[p.via]}, and remove any device you do not recognise from your account's devices page.`,
   }),
+  deletion_code: (p) => ({
+    subject: 'Your code to delete your Lanyard account',
+    text: `Your code to delete your Lanyard account and all its data permanently is ${p.code}. It is valid for ${p.seconds} seconds. Once confirmed, the deletion cannot be undone.\n\nIf you did not ask for it, someone who knows your password is trying to delete your account: do not give this code to anyone, change your password at once, and end the sessions you do not recognise in your account's security page. Without this code nothing is deleted.`,
+  }),
+  account_deleted: (p) => ({
+    subject: 'Your Lanyard account was deleted',
+    text: `Your Lanyard account was deleted at ${p.at}, as you asked. Its cloud data (contacts, notes, messages, app data, photos), devices, sessions and history are being erased for good, and this address is free for a new account.${
+      p.keptLocks > 0
+        ? `\n\n${p.keptLocks === 1 ? 'One device stays' : `${p.keptLocks} devices stay`} locked, as you chose: only an unlock request can release ${p.keptLocks === 1 ? 'it' : 'them'}.`
+        : ''
+    }\n\nThis is the last message you will receive about this account. If you did not ask for this, contact support at once: a deleted account cannot be brought back.`,
+  }),
+  account_deletion_scheduled: (p) => ({
+    subject: 'Your Lanyard account will be deleted',
+    text: `Your Lanyard account was closed at ${p.at}, as you asked, and will be erased for good at ${p.eraseAt}. Until then nobody can sign in to it.\n\nTo keep your account, open this link before then:\n\n  ${p.cancelUrl}\n\nIf you did not ask for this, open the link now, then change your password.`,
+  }),
 };
 
 const es: Templates = {
@@ -102,6 +121,22 @@ const es: Templates = {
   password_recovered: (p) => ({
     subject: 'Se ha restablecido la contraseña de tu cuenta de Lanyard',
     text: `Se ha restablecido la contraseña de tu cuenta de Lanyard con un código enviado a tu ${fieldName.es[p.via]}:\n\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSe han cerrado todas las sesiones iniciadas. Tus datos en la nube se conservan, y tus dispositivos siguen vinculados y con la sesión iniciada.\n\nSi no has sido tú, alguien puede leer tu ${fieldName.es[p.via]}: restablece tu contraseña de nuevo ahora con "He olvidado mi contraseña", protege ese ${fieldName.es[p.via]} y quita los dispositivos que no reconozcas en la página de dispositivos de tu cuenta.`,
+  }),
+  deletion_code: (p) => ({
+    subject: 'Tu código para eliminar tu cuenta de Lanyard',
+    text: `Tu código para eliminar tu cuenta de Lanyard y todos sus datos para siempre es ${p.code}. Es válido durante ${p.seconds} segundos. Una vez confirmada, la eliminación no se puede deshacer.\n\nSi no lo has pedido, alguien que conoce tu contraseña intenta eliminar tu cuenta: no des este código a nadie, cambia tu contraseña ahora y cierra las sesiones que no reconozcas en la página de seguridad de tu cuenta. Sin este código no se elimina nada.`,
+  }),
+  account_deleted: (p) => ({
+    subject: 'Se ha eliminado tu cuenta de Lanyard',
+    text: `Tu cuenta de Lanyard se eliminó el ${p.at}, como pediste. Sus datos en la nube (contactos, notas, mensajes, datos de apps, fotos), dispositivos, sesiones e historial se están borrando para siempre, y esta dirección queda libre para una cuenta nueva.${
+      p.keptLocks > 0
+        ? `\n\n${p.keptLocks === 1 ? 'Un dispositivo sigue bloqueado' : `${p.keptLocks} dispositivos siguen bloqueados`}, como elegiste: solo una solicitud de desbloqueo puede liberar${p.keptLocks === 1 ? 'lo' : 'los'}.`
+        : ''
+    }\n\nEste es el último mensaje que recibirás sobre esta cuenta. Si no lo has pedido tú, contacta con soporte ahora: una cuenta eliminada no se puede recuperar.`,
+  }),
+  account_deletion_scheduled: (p) => ({
+    subject: 'Tu cuenta de Lanyard se va a eliminar',
+    text: `Tu cuenta de Lanyard se cerró el ${p.at}, como pediste, y se borrará para siempre el ${p.eraseAt}. Hasta entonces nadie puede iniciar sesión en ella.\n\nPara conservar tu cuenta, abre este enlace antes de esa fecha:\n\n  ${p.cancelUrl}\n\nSi no lo has pedido tú, abre el enlace ahora y después cambia tu contraseña.`,
   }),
 };
 

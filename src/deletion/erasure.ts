@@ -1,0 +1,177 @@
+import type SqliteDatabase from 'better-sqlite3';
+import type { FastifyBaseLogger } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import { uuidv7 } from 'uuidv7';
+import type { BlobStore } from '../blobs/store.js';
+import { iso, type Clock } from '../clock.js';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { Db, ErasureRow, Executor, JobRow } from '../db/schema.js';
+import type { JobService } from '../jobs/service.js';
+import type { WebhookService } from '../webhooks/service.js';
+import { ERASED_TABLES, type DeletionRepository, type ErasedTable } from './repository.js';
+import type { TombstoneLog } from './tombstone-log.js';
+
+export const ERASE_JOB = 'account.erase';
+/** An erasure never gives up: a failing step is retried with backoff until it succeeds (and is visible meanwhile). */
+export const ERASE_MAX_ATTEMPTS = 1000;
+/**
+ * Wall time one job spends erasing before it hands over to the next link of the chain. Short links keep
+ * far below any job lease (so a live worker never loses its erasure to another), and a crash loses at
+ * most one link's progress, which is redone harmlessly since every step is idempotent.
+ */
+const SLICE_MS = 250;
+
+export interface ErasureDeps {
+  db: Db;
+  sqlite: SqliteDatabase.Database | undefined;
+  repository: DeletionRepository;
+  keyRing: KeyRing;
+  blobs: BlobStore;
+  webhooks: WebhookService;
+  tombstones: TombstoneLog;
+  jobs: JobService;
+  clock: Clock;
+  log: FastifyBaseLogger;
+  batchSize: number;
+}
+
+/** The steps of an erasure, in order; each is idempotent, and recorded on the erasure once done. */
+export function stepsOf(row: Pick<ErasureRow, 'release_devices'>, onSqlite: boolean): string[] {
+  const tables: ErasedTable[] = [...ERASED_TABLES, ...(row.release_devices ? (['device_locks'] as const) : [])];
+  return [
+    // The account leaves `active` (done by the confirmation itself unless a grace period delayed it).
+    'begin',
+    // Crypto-shredding first: from here on, every sealed copy of the account's data (rows not yet
+    // deleted, blobs, replicas, backups) is unreadable, whatever happens to the steps that follow.
+    'data_key',
+    'tombstone_log',
+    ...tables.map((t) => `rows:${t}`),
+    'blobs',
+    'account',
+    // A request that was already in flight at the confirmation may have re-created a key or a blob.
+    'sweep',
+    // SQLite keeps the pre-deletion pages in the WAL until a checkpoint; secure_delete zeroed them in the file.
+    ...(onSqlite ? ['checkpoint'] : []),
+    'finish',
+  ];
+}
+
+/**
+ * Runs erasures as a chain of short jobs, each resuming from the steps recorded on the erasure row. A
+ * crash at any point loses nothing: the committed steps stay done, the step in hand is run again.
+ */
+export class ErasureRunner {
+  constructor(private readonly deps: ErasureDeps) {
+    deps.jobs.register(ERASE_JOB, (payload, job) => this.run(payload as { erasure?: unknown }, job));
+  }
+
+  /** Queues the first link of an erasure's chain in the caller's transaction. */
+  async enqueue(executor: Executor, accountHash: string, jobId: string, runAt: number): Promise<void> {
+    await this.deps.jobs.enqueue(executor, { id: jobId, kind: ERASE_JOB, payload: { erasure: accountHash }, runAt, maxAttempts: ERASE_MAX_ATTEMPTS });
+  }
+
+  private async run(payload: { erasure?: unknown }, job: JobRow): Promise<void> {
+    const { repository } = this.deps;
+    if (typeof payload?.erasure !== 'string') return;
+    const hash = payload.erasure;
+    const row = await repository.getErasure(hash);
+    // Cancelled, finished, or a stale link run again after a crash: the current link owns the erasure.
+    if (!row || row.job_id !== job.id || !row.account_id) return;
+    const accountId = row.account_id;
+    const done: string[] = JSON.parse(row.steps) as string[];
+    const deadline = performance.now() + SLICE_MS;
+    for (const step of stepsOf(row, this.deps.sqlite !== undefined)) {
+      if (done.includes(step)) continue;
+      if (performance.now() > deadline) return this.handOver(hash, job.id, done);
+      if (step === 'begin') {
+        if (!(await this.begin(row, job.id))) return;
+      } else if (step === 'finish') {
+        await this.finish(row, job.id, [...done, step]);
+        return;
+      } else {
+        const complete = await this.runStep(step, accountId, row, deadline);
+        if (!complete) return this.handOver(hash, job.id, done);
+        if (!(await repository.updateErasure(this.deps.db, hash, job.id, { steps: JSON.stringify([...done, step]) }))) return;
+      }
+      done.push(step);
+    }
+  }
+
+  /** Runs one step; false when it ran out of time and must go on in the next link. */
+  private async runStep(step: string, accountId: string, row: ErasureRow, deadline: number): Promise<boolean> {
+    const { repository, keyRing, blobs, tombstones, sqlite, batchSize } = this.deps;
+    if (step.startsWith('rows:')) {
+      const table = step.slice('rows:'.length) as ErasedTable;
+      for (;;) {
+        const deleted = await repository.deleteBatch(table, accountId, batchSize);
+        if (deleted < batchSize) return true;
+        if (performance.now() > deadline) return false;
+      }
+    }
+    switch (step) {
+      case 'data_key':
+        await keyRing.destroy(accountId);
+        return true;
+      case 'tombstone_log':
+        tombstones.append({ account: row.account_hash, deletedAt: iso(row.deleted_at ?? row.requested_at), releaseDevices: row.release_devices === 1 });
+        return true;
+      case 'blobs':
+        await blobs.deleteAllForAccount(accountId);
+        return true;
+      case 'account':
+        await repository.deleteAccount(accountId);
+        return true;
+      case 'sweep':
+        await keyRing.destroy(accountId);
+        await blobs.deleteAllForAccount(accountId);
+        return true;
+      case 'checkpoint': {
+        const [result] = sqlite!.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+        // Another process reading the database holds the WAL; the job is retried (with backoff) until it is free.
+        if (result?.busy) throw new Error('the SQLite WAL is busy (another process reads the database); the checkpoint will be retried');
+        return true;
+      }
+      default:
+        throw new Error(`unknown erasure step ${step}`);
+    }
+  }
+
+  /** The end of a grace period: the account leaves `deletion_scheduled` for `erasing`, unless it was cancelled. */
+  private async begin(row: ErasureRow, jobId: string): Promise<boolean> {
+    const { db, repository, webhooks, clock } = this.deps;
+    const accountId = row.account_id!;
+    const now = clock.now();
+    return db.transaction().execute(async (trx) => {
+      if (!(await repository.startScheduled(trx, row.account_hash, jobId, now))) return false;
+      await repository.setAccountStatus(trx, accountId, ['deletion_scheduled', 'active'], 'erasing', now);
+      await repository.deleteSessions(trx, accountId);
+      await repository.deleteVerificationCodes(trx, accountId);
+      const released = row.release_devices ? await repository.releaseLocks(trx, accountId) : 0;
+      await webhooks.emit(trx, 'account.deleted', { account: row.account_hash, deletedAt: iso(now) });
+      await repository.audit(trx, { at: now, action: 'account.deleted', subject: row.account_hash, detail: { gracePeriodEnded: true, releasedLocks: released } });
+      await repository.updateErasure(trx, row.account_hash, jobId, { steps: JSON.stringify(['begin']) });
+      row.deleted_at = now;
+      return true;
+    });
+  }
+
+  private async finish(row: ErasureRow, jobId: string, steps: string[]): Promise<void> {
+    const { db, repository, clock } = this.deps;
+    const now = clock.now();
+    await db.transaction().execute(async (trx) => {
+      // What stays is the tombstone: the hash, the times, the steps. The account id goes.
+      const finished = await repository.updateErasure(trx, row.account_hash, jobId, { status: 'erased', account_id: null, completed_at: now, steps: JSON.stringify(steps), job_id: null });
+      if (finished) await repository.audit(trx, { at: now, action: 'account.erased', subject: row.account_hash, detail: { steps } });
+    });
+  }
+
+  /** Records progress and queues the next link, in one transaction: exactly one link owns the erasure. */
+  private async handOver(hash: string, jobId: string, done: string[]): Promise<void> {
+    const { db, repository, clock } = this.deps;
+    const next = uuidv7();
+    await db.transaction().execute(async (trx) => {
+      if (!(await repository.updateErasure(trx, hash, jobId, { steps: JSON.stringify(done), job_id: next }))) return;
+      await this.enqueue(trx, hash, next, clock.now());
+    });
+  }
+}

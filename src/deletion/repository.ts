@@ -1,0 +1,174 @@
+import { sql } from 'kysely';
+import { uuidv7 } from 'uuidv7';
+import type { DialectName } from '../db/database.js';
+import type { Database, Db, ErasureRow, Executor } from '../db/schema.js';
+
+/**
+ * Every table that holds rows of an account, erased in this order (children before parents, the
+ * accounts row last). A test fails when a table with an account_id column is in neither this list nor
+ * KEPT_TABLES, so that a new feature's table cannot be forgotten by the erasure.
+ */
+export const ERASED_TABLES = [
+  'cloud_items',
+  'cloud_exports',
+  'cloud_accounts',
+  'device_commands',
+  'devices',
+  'security_events',
+  'known_clients',
+  'verification_codes',
+  'jobs',
+  'sessions',
+] as const satisfies readonly (keyof Database)[];
+export type ErasedTable = (typeof ERASED_TABLES)[number] | 'device_locks';
+
+/** Tables with an account_id column that the erasure keeps, and why. */
+export const KEPT_TABLES: Record<string, string> = {
+  device_locks: 'a lock the owner chose to keep stays past the deletion (erased only when released)',
+  erasures: 'the tombstone; its account_id is cleared when the erasure completes',
+};
+
+/** SQL for deletion: erasures (tombstones), audit records, and the account-wide deletes of the erasure. */
+export class DeletionRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: DialectName,
+  ) {}
+
+  async getErasure(accountHash: string, executor: Executor = this.db): Promise<ErasureRow | undefined> {
+    return executor.selectFrom('erasures').selectAll().where('account_hash', '=', accountHash).executeTakeFirst();
+  }
+
+  async getErasureByCancelToken(executor: Executor, tokenHash: string): Promise<ErasureRow | undefined> {
+    return executor.selectFrom('erasures').selectAll().where('cancel_token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
+  /** Records an erasure, replacing an earlier one of the same account (a tombstone applied again). */
+  async saveErasure(executor: Executor, row: ErasureRow): Promise<void> {
+    const { account_hash: _key, ...rest } = row;
+    await executor
+      .insertInto('erasures')
+      .values(row)
+      .onConflict((oc) => oc.column('account_hash').doUpdateSet(rest))
+      .execute();
+  }
+
+  /**
+   * Changes an erasure only while the given job still owns it: of two links of one erasure's job chain
+   * (a stale one run again after a crash), only the current one may move it on.
+   */
+  async updateErasure(executor: Executor, accountHash: string, jobId: string, patch: Partial<Omit<ErasureRow, 'account_hash'>>): Promise<boolean> {
+    const result = await executor.updateTable('erasures').set(patch).where('account_hash', '=', accountHash).where('job_id', '=', jobId).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Starts a scheduled erasure whose grace period ended, unless it was cancelled meanwhile. */
+  async startScheduled(executor: Executor, accountHash: string, jobId: string, now: number): Promise<boolean> {
+    const result = await executor
+      .updateTable('erasures')
+      .set({ status: 'erasing', deleted_at: now, cancel_token_hash: null })
+      .where('account_hash', '=', accountHash)
+      .where('job_id', '=', jobId)
+      .where('status', '=', 'scheduled')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Cancels a scheduled erasure; false when it already started or was cancelled. */
+  async deleteScheduled(executor: Executor, accountHash: string): Promise<boolean> {
+    const result = await executor.deleteFrom('erasures').where('account_hash', '=', accountHash).where('status', '=', 'scheduled').executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Erasures that are not finished: what a start or the doctor looks at. */
+  async listUnfinished(): Promise<ErasureRow[]> {
+    return this.db.selectFrom('erasures').selectAll().where('status', '!=', 'erased').execute();
+  }
+
+  async listTombstoneHashes(): Promise<string[]> {
+    const rows = await this.db.selectFrom('erasures').select('account_hash').where('status', '=', 'erased').execute();
+    return rows.map((r) => r.account_hash);
+  }
+
+  /** Whether a job is still due to run (not failed, not finished). */
+  async jobPending(id: string): Promise<boolean> {
+    const row = await this.db.selectFrom('jobs').select('id').where('id', '=', id).where('failed_at', 'is', null).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async deleteJob(executor: Executor, id: string): Promise<void> {
+    await executor.deleteFrom('jobs').where('id', '=', id).execute();
+  }
+
+  /**
+   * Moves an account from one of the given states to another. Leaving `active` for good also frees its
+   * email and phone (their blind indexes), so that they can sign up again at once.
+   */
+  async setAccountStatus(executor: Executor, accountId: string, from: string[], to: 'active' | 'deletion_scheduled' | 'erasing', now: number): Promise<boolean> {
+    const result = await executor
+      .updateTable('accounts')
+      .set({ status: to, updated_at: now, ...(to === 'erasing' ? { email_lookup: null, phone_lookup: null } : {}) })
+      .where('id', '=', accountId)
+      .where('status', 'in', from as never[])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async accountStatus(accountId: string, executor: Executor = this.db): Promise<string | undefined> {
+    const row = await executor.selectFrom('accounts').select('status').where('id', '=', accountId).executeTakeFirst();
+    return row?.status;
+  }
+
+  /** Ends every session of the account: web, API and device tokens alike. */
+  async deleteSessions(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('sessions').where('account_id', '=', accountId).execute();
+  }
+
+  async deleteVerificationCodes(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('verification_codes').where('account_id', '=', accountId).execute();
+  }
+
+  async releaseLocks(executor: Executor, accountId: string): Promise<number> {
+    const result = await executor.deleteFrom('device_locks').where('account_id', '=', accountId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async countLocks(executor: Executor, accountId: string): Promise<number> {
+    const row = await executor.selectFrom('device_locks').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Deletes up to `limit` rows of the account from one table; returns how many. Bounded statements keep
+   * each transaction short (other accounts' writers wait less) and each uses the account_id index.
+   */
+  async deleteBatch(table: ErasedTable, accountId: string, limit: number): Promise<number> {
+    const ref = sql.table(table);
+    const query =
+      this.dialect === 'postgres'
+        ? sql`delete from ${ref} where ctid in (select ctid from ${ref} where account_id = ${accountId} limit ${limit})`
+        : sql`delete from ${ref} where rowid in (select rowid from ${ref} where account_id = ${accountId} limit ${limit})`;
+    const result = await query.execute(this.db);
+    return Number(result.numAffectedRows ?? 0n);
+  }
+
+  /** Deletes the accounts row itself (foreign keys cascade to anything written since the batches ran). */
+  async deleteAccount(accountId: string): Promise<void> {
+    await this.db.deleteFrom('accounts').where('id', '=', accountId).execute();
+  }
+
+  /** A page of account ids in id order: tombstones are matched against every account, a page at a time. */
+  async listAccountIds(after: string | undefined, limit: number): Promise<Array<{ id: string; status: string }>> {
+    let query = this.db.selectFrom('accounts').select(['id', 'status']).orderBy('id').limit(limit);
+    if (after !== undefined) query = query.where('id', '>', after);
+    return query.execute();
+  }
+
+  async audit(executor: Executor, record: { at: number; action: string; subject: string; detail: Record<string, unknown> }): Promise<void> {
+    await executor.insertInto('audit_records').values({ id: uuidv7(), at: record.at, action: record.action, subject: record.subject, detail: JSON.stringify(record.detail) }).execute();
+  }
+
+  async listAudit(subject: string): Promise<Array<{ action: string; at: number; detail: string }>> {
+    return this.db.selectFrom('audit_records').select(['action', 'at', 'detail']).where('subject', '=', subject).orderBy('at').orderBy('id').execute();
+  }
+}

@@ -1,0 +1,216 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { uuidv7 } from 'uuidv7';
+import { iso, type Clock } from '../clock.js';
+import { openText, sealText } from '../crypto/sealing.js';
+import type { Db, Executor, WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
+import { AppError, invalidField } from '../http/errors.js';
+import type { JobService } from '../jobs/service.js';
+import type { WebhookRepository } from './repository.js';
+
+/** The events linked services can subscribe to. */
+export const WEBHOOK_EVENTS = ['account.deleted'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export const DELIVER_JOB = 'webhook.deliver';
+/** A delivery is retried for this long after the event, then given up (and shown failed to staff). */
+export const RETRY_WINDOW_MS = 3 * 24 * 60 * 60 * 1000;
+/** Delay before try n+1 is base * 2^(n-1), capped: 10 s, 20 s, 40 s … up to 6 hours between tries. */
+export const RETRY_BASE_MS = 10_000;
+export const RETRY_MAX_MS = 6 * 60 * 60 * 1000;
+/** Well below the job lease, so that a hanging receiver never lets a second worker send the same try. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  createdAt: string;
+}
+
+export interface DeliveryView {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: WebhookDeliveryRow['status'];
+  attempts: number;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+/** The key that seals endpoint secrets at rest, derived from the master key for this purpose only. */
+export function webhookSecretKey(master: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'lanyard/webhook-secret/v1', 32));
+}
+
+const secretAad = (endpointId: string) => `webhook-secret/v1\u0000${endpointId}`;
+
+/** The delay before the next try after `attempts` failed ones, with ±10% jitter so that retries spread. */
+export function retryDelayMs(attempts: number): number {
+  const delay = Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS);
+  return Math.round(delay * (0.9 + Math.random() * 0.2));
+}
+
+/**
+ * Webhooks to linked services, per the Standard Webhooks spec: staff register endpoints; an event is
+ * recorded as one delivery per subscribed endpoint in the caller's transaction (transactional outbox);
+ * each try is a durable job that signs and POSTs the event, and schedules the next try with exponential
+ * backoff until the receiver answers 2xx or three days have passed.
+ */
+export class WebhookService {
+  constructor(
+    private readonly db: Db,
+    private readonly repository: WebhookRepository,
+    private readonly jobs: JobService,
+    private readonly secretKey: Buffer,
+    private readonly clock: Clock,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    jobs.register(DELIVER_JOB, (payload) => this.deliver(payload as { deliveryId?: unknown }));
+  }
+
+  /** Registers an endpoint; its signing secret is returned this once. */
+  async register(input: { url: string; events: WebhookEvent[] }): Promise<WebhookView & { secret: string }> {
+    const url = checkUrl(input.url);
+    const events = [...new Set(input.events)];
+    const id = uuidv7();
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const row: WebhookEndpointRow = { id, url, events: JSON.stringify(events), secret: sealText(this.secretKey, secret, secretAad(id)), created_at: this.clock.now() };
+    await this.repository.createEndpoint(row);
+    return { ...this.view(row), secret };
+  }
+
+  async list(): Promise<WebhookView[]> {
+    return (await this.repository.listEndpoints()).map((row) => this.view(row));
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!(await this.repository.deleteEndpoint(id))) throw new AppError('not_found', 'No such webhook');
+  }
+
+  async deliveries(endpointId: string, limit = 100): Promise<DeliveryView[]> {
+    if (!(await this.repository.getEndpoint(endpointId))) throw new AppError('not_found', 'No such webhook');
+    return (await this.repository.listDeliveries(endpointId, limit)).map((row) => ({
+      id: row.id,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      status: row.status,
+      attempts: row.attempts,
+      lastError: row.last_error,
+      lastAttemptAt: row.last_attempt_at === null ? null : iso(row.last_attempt_at),
+      nextAttemptAt: row.next_attempt_at === null ? null : iso(row.next_attempt_at),
+      deliveredAt: row.delivered_at === null ? null : iso(row.delivered_at),
+      createdAt: iso(row.created_at),
+    }));
+  }
+
+  /**
+   * Records an event for every endpoint subscribed to it, in the caller's transaction: it goes out if
+   * and only if the change that caused it commits. `data` must hold no personal data.
+   */
+  async emit(executor: Executor, type: WebhookEvent, data: Record<string, unknown>): Promise<string> {
+    const now = this.clock.now();
+    const eventId = `msg_${uuidv7()}`;
+    const payload = JSON.stringify({ type, timestamp: iso(now), data });
+    for (const endpoint of await this.repository.listEndpoints(executor)) {
+      if (!(JSON.parse(endpoint.events) as string[]).includes(type)) continue;
+      const id = uuidv7();
+      const created = await this.repository.createDelivery(executor, {
+        id,
+        endpoint_id: endpoint.id,
+        event_id: eventId,
+        event_type: type,
+        payload,
+        status: 'pending',
+        attempts: 0,
+        last_error: null,
+        last_attempt_at: null,
+        next_attempt_at: now,
+        delivered_at: null,
+        created_at: now,
+      });
+      if (created) await this.jobs.enqueue(executor, { kind: DELIVER_JOB, payload: { deliveryId: id }, maxAttempts: 5 });
+    }
+    return eventId;
+  }
+
+  /** Job: one try of one delivery. A failed try is recorded and the next one scheduled, not thrown. */
+  private async deliver(payload: { deliveryId?: unknown }): Promise<void> {
+    if (typeof payload?.deliveryId !== 'string') return;
+    const delivery = await this.repository.getDelivery(payload.deliveryId);
+    if (!delivery || delivery.status !== 'pending') return;
+    const endpoint = await this.repository.getEndpoint(delivery.endpoint_id);
+    if (!endpoint) return;
+    const error = await this.post(endpoint, delivery);
+    const now = this.clock.now();
+    const attempts = delivery.attempts + 1;
+    if (error === undefined) {
+      await this.repository.updatePending(this.db, delivery.id, { status: 'delivered', attempts, last_error: null, last_attempt_at: now, next_attempt_at: null, delivered_at: now });
+      return;
+    }
+    const next = now + retryDelayMs(attempts);
+    const giveUp = next > delivery.created_at + RETRY_WINDOW_MS;
+    this.log.warn({ deliveryId: delivery.id, endpointId: endpoint.id, attempts, giveUp, error }, 'webhook delivery failed');
+    await this.db.transaction().execute(async (trx) => {
+      const updated = await this.repository.updatePending(trx, delivery.id, {
+        status: giveUp ? 'failed' : 'pending',
+        attempts,
+        last_error: error.slice(0, 500),
+        last_attempt_at: now,
+        next_attempt_at: giveUp ? null : next,
+      });
+      if (updated && !giveUp) await this.jobs.enqueue(trx, { kind: DELIVER_JOB, payload: { deliveryId: delivery.id }, runAt: next, maxAttempts: 5 });
+    });
+  }
+
+  /** Signs and POSTs the event; returns why it failed, or undefined when the receiver took it (2xx). */
+  private async post(endpoint: WebhookEndpointRow, delivery: WebhookDeliveryRow): Promise<string | undefined> {
+    const secret = openText(this.secretKey, endpoint.secret, secretAad(endpoint.id));
+    // The receiver checks webhook-timestamp against its own clock to refuse replays, so it is the wall
+    // clock's time of this try, whatever clock schedules the tries.
+    const timestamp = new Date();
+    const signature = new Webhook(secret).sign(delivery.event_id, timestamp, delivery.payload);
+    try {
+      const response = await fetch(endpoint.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Lanyard-Webhooks/1',
+          'webhook-id': delivery.event_id,
+          'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+          'webhook-signature': signature,
+        },
+        body: delivery.payload,
+        // A redirect is an answer, not a success: following it could send the event somewhere staff never registered.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      await response.body?.cancel().catch(() => {});
+      return response.status >= 200 && response.status < 300 ? undefined : `the receiver answered ${response.status}`;
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      return `the request failed: ${cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))}`;
+    }
+  }
+
+  private view(row: WebhookEndpointRow): WebhookView {
+    return { id: row.id, url: row.url, events: JSON.parse(row.events) as WebhookEvent[], createdAt: iso(row.created_at) };
+  }
+}
+
+/** An http(s) URL without credentials: fetch refuses user:password in URLs, and staff must see where events go. */
+function checkUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalidField('url', 'must be an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('url', 'must be an absolute http:// or https:// URL');
+  if (url.username || url.password) throw invalidField('url', 'must not carry a user name or password');
+  return url.href;
+}
