@@ -50,9 +50,11 @@ export function stepsOf(row: Pick<ErasureRow, 'release_devices'>, onSqlite: bool
     'account',
     // A request that was already in flight at the confirmation may have re-created a key or a blob.
     'sweep',
-    // SQLite keeps the pre-deletion pages in the WAL until a checkpoint; secure_delete zeroed them in the file.
-    ...(onSqlite ? ['checkpoint'] : []),
+    // The tombstone loses the account id.
     'finish',
+    // Last, after every write that held the account id (the erasure row's own included): SQLite keeps old
+    // page images in the WAL until a checkpoint folds the zeroed ones (secure_delete) into the file.
+    ...(onSqlite ? ['checkpoint'] : []),
   ];
 }
 
@@ -76,7 +78,8 @@ export class ErasureRunner {
     const hash = payload.erasure;
     const row = await repository.getErasure(hash);
     // Cancelled, finished, or a stale link run again after a crash: the current link owns the erasure.
-    if (!row || row.job_id !== job.id || !row.account_id) return;
+    if (!row || row.job_id !== job.id) return;
+    // Null once the tombstone is written; only the checkpoint may remain then.
     const accountId = row.account_id;
     const done: string[] = JSON.parse(row.steps) as string[];
     const deadline = performance.now() + SLICE_MS;
@@ -86,15 +89,16 @@ export class ErasureRunner {
       if (step === 'begin') {
         if (!(await this.begin(row, job.id))) return;
       } else if (step === 'finish') {
-        await this.finish(row, job.id, [...done, step]);
-        return;
+        if (!(await this.finish(row, job.id, [...done, step]))) return;
       } else {
-        const complete = await this.runStep(step, accountId, row, deadline);
+        const complete = await this.runStep(step, accountId!, row, deadline);
         if (!complete) return this.handOver(hash, job.id, done);
         if (!(await repository.updateErasure(this.deps.db, hash, job.id, { steps: JSON.stringify([...done, step]) }))) return;
       }
       done.push(step);
     }
+    // The chain ends: no link owns the erasure any more.
+    await repository.updateErasure(this.deps.db, hash, job.id, { job_id: null });
   }
 
   /** Runs one step; false when it ran out of time and must go on in the next link. */
@@ -155,13 +159,14 @@ export class ErasureRunner {
     });
   }
 
-  private async finish(row: ErasureRow, jobId: string, steps: string[]): Promise<void> {
+  private async finish(row: ErasureRow, jobId: string, steps: string[]): Promise<boolean> {
     const { db, repository, clock } = this.deps;
     const now = clock.now();
-    await db.transaction().execute(async (trx) => {
+    return db.transaction().execute(async (trx) => {
       // What stays is the tombstone: the hash, the times, the steps. The account id goes.
-      const finished = await repository.updateErasure(trx, row.account_hash, jobId, { status: 'erased', account_id: null, completed_at: now, steps: JSON.stringify(steps), job_id: null });
+      const finished = await repository.updateErasure(trx, row.account_hash, jobId, { status: 'erased', account_id: null, completed_at: now, steps: JSON.stringify(steps) });
       if (finished) await repository.audit(trx, { at: now, action: 'account.erased', subject: row.account_hash, detail: { steps } });
+      return finished;
     });
   }
 

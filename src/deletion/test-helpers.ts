@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import type { App } from '../app.js';
 import { makeLargeJpeg } from '../cloud/test-images.js';
@@ -111,7 +112,7 @@ export async function tablesContaining(app: App, needles: string[], pgSchema?: s
     const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await client.connect();
     try {
-      const schema = pgSchema ?? (await client.query('select current_schema() as s')).rows[0].s;
+      const schema = pgSchema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(app.database.db)).rows[0]!.s;
       const columns = await client.query<{ table_name: string; column_name: string }>(
         `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1`,
         [schema],
