@@ -19,6 +19,8 @@ Usage:
                                 create a staff account (or promote the account with that email)
   lanyard export --account ID [--out FILE]
                                 write a zip of the account's cloud data, with a progress bar
+  lanyard doctor                report accounts that should not exist (deleted, yet present, e.g.
+                                after a backup was restored); exits non-zero if there is any
 
 Configuration comes from the environment (LANYARD_PORT, LANYARD_DATA_DIR, LANYARD_DATABASE_URL, …); see README.md.`;
 
@@ -133,6 +135,28 @@ async function adminCreate(args: string[]): Promise<void> {
   }
 }
 
+/** Reports accounts that a tombstone names but that exist; `serve` erases them again at start. */
+async function doctor(args: string[]): Promise<void> {
+  if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; doctor takes none`);
+  const config = loadConfig();
+  const { createApp } = await import('../app.js');
+  const app = await createApp({ config, logger: false });
+  try {
+    const { revived, erasing, missingFromLog } = await app.services.deletion.scan();
+    const lines: string[] = [];
+    for (const { accountId, entry } of revived) lines.push(`  ${accountId}: deleted at ${entry.deletedAt} but present again (restored backup?); \`lanyard serve\` erases it again at start`);
+    for (const accountId of erasing) lines.push(`  ${accountId}: deleted; its erasure is still running`);
+    if (lines.length > 0) process.stdout.write(`${lines.length} account(s) should not exist:\n${lines.join('\n')}\n`);
+    else process.stdout.write('No account that should not exist.\n');
+    if (missingFromLog.length > 0) {
+      process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${path.join(config.dataDir, 'tombstones.log')}: a backup restored from before those deletions would bring them back unnoticed.\n`);
+    }
+    if (lines.length > 0) process.exitCode = 1;
+  } finally {
+    await app.close();
+  }
+}
+
 class UsageError extends Error {}
 
 /** Runs one `lanyard` command; exits non-zero with a clear message on bad input. */
@@ -148,6 +172,8 @@ export async function main(argv: string[]): Promise<void> {
         return await migrate(rest);
       case 'export':
         return await (await import('../export/cli.js')).exportCommand(rest);
+      case 'doctor':
+        return await doctor(rest);
       case 'admin':
         if (rest[0] !== 'create') throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
         return await adminCreate(rest.slice(1));
