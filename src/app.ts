@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { RateLimits } from './abuse/rate-limits.js';
+import { sealPlaintextProfiles } from './accounts/backfill.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
 import { AccountService } from './accounts/service.js';
@@ -24,6 +25,7 @@ import { ExportService } from './export/service.js';
 import { DeviceCommandService } from './devices/commands.js';
 import { DeviceRepository } from './devices/repository.js';
 import { registerDeviceRoutes } from './devices/routes.js';
+import { sealPlaintextDevices } from './devices/sealed-fields.js';
 import { DeviceService, DeviceSignals } from './devices/service.js';
 import { warmUpPasswords } from './crypto/passwords.js';
 import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './db/database.js';
@@ -109,6 +111,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   await migrateToLatest(database.db);
   const { db } = database;
   const keyRing = options.keyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  // Rows from before personal fields were sealed get sealed now (migrations have no key ring); a no-op once done.
+  await sealPlaintextProfiles(db, keyRing);
+  await sealPlaintextDevices(db, keyRing);
   const blobs = await openBlobStore({ dataDir: config.dataDir, s3Url: config.cloud.s3Url });
 
   // Outside world: message transports and the optional Redis for shared rate limits.
@@ -134,13 +139,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
 
   // Repositories.
-  const accountRepository = new AccountRepository(db);
+  const accountRepository = new AccountRepository(db, keyRing);
   const sessionRepository = new SessionRepository(db);
   const verificationRepository = new VerificationCodeRepository(db);
   const eventRepository = new SecurityEventRepository(db);
   const jobRepository = new JobRepository(db, database.dialect);
   const cloudRepository = new CloudRepository(db);
-  const deviceRepository = new DeviceRepository(db);
+  const deviceRepository = new DeviceRepository(db, keyRing);
   const acceptedCaptchaRepository = new AcceptedCaptchaRepository(db);
   const deletionRepository = new DeletionRepository(db, database.dialect);
   const webhookRepository = new WebhookRepository(db);

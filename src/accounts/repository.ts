@@ -1,35 +1,52 @@
 import type { CompiledQuery } from 'kysely';
+import type { KeyRing } from '../crypto/keyring.js';
 import type { AccountRow, AccountUpdate, Db, Executor, NewAccountRow } from '../db/schema.js';
+import { ProfileSealer } from './sealed-profile.js';
 
-/** SQL for accounts. */
+/**
+ * SQL for accounts. The email, phone and name are sealed here on every write and opened on every read:
+ * callers pass and receive them in clear, and the database only ever holds them sealed.
+ */
 export class AccountRepository {
   // Every authenticated read of the profile runs this; it is compiled once (compiling cost as much as
   // running it), and each call only puts its id in the one parameter.
   private readonly byId: CompiledQuery<AccountRow>;
+  readonly sealer: ProfileSealer;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    keyRing: KeyRing,
+  ) {
     this.byId = db.selectFrom('accounts').selectAll().where('id', '=', '').compile();
     if (this.byId.parameters.length !== 1) throw new Error('the account lookup must have exactly one parameter');
+    this.sealer = new ProfileSealer(keyRing);
   }
 
+  /** Creates the account's data key (if it has none) before sealing its profile under it. */
   async create(executor: Executor, row: NewAccountRow): Promise<void> {
-    await executor.insertInto('accounts').values(row).execute();
+    await this.sealer.keyFor(row.id);
+    const sealed = await this.sealer.sealWrite(row.id, { email: null, phone: null, name: null, ...row });
+    await executor.insertInto('accounts').values(sealed as NewAccountRow).execute();
   }
 
   async get(id: string, executor: Executor = this.db): Promise<AccountRow | undefined> {
     const { rows } = await executor.executeQuery<AccountRow>({ ...this.byId, parameters: [id] });
-    return rows[0];
+    return this.opened(rows[0]);
   }
 
   async getByEmailLookup(lookup: string, executor: Executor = this.db): Promise<AccountRow | undefined> {
-    return executor.selectFrom('accounts').selectAll().where('email_lookup', '=', lookup).executeTakeFirst();
+    return this.opened(await executor.selectFrom('accounts').selectAll().where('email_lookup', '=', lookup).executeTakeFirst());
   }
 
   async getByPhoneLookup(lookup: string, executor: Executor = this.db): Promise<AccountRow | undefined> {
-    return executor.selectFrom('accounts').selectAll().where('phone_lookup', '=', lookup).executeTakeFirst();
+    return this.opened(await executor.selectFrom('accounts').selectAll().where('phone_lookup', '=', lookup).executeTakeFirst());
   }
 
   async update(executor: Executor, id: string, patch: AccountUpdate): Promise<void> {
-    await executor.updateTable('accounts').set(patch).where('id', '=', id).execute();
+    await executor.updateTable('accounts').set(await this.sealer.sealWrite(id, patch)).where('id', '=', id).execute();
+  }
+
+  private async opened(row: AccountRow | undefined): Promise<AccountRow | undefined> {
+    return row ? this.sealer.open(row) : undefined;
   }
 }

@@ -4,6 +4,7 @@ import * as foundation from './migrations/2026-11-23-foundation.js';
 import * as devices from './migrations/2026-11-24-devices.js';
 import * as cloud from './migrations/2026-11-25-cloud.js';
 import * as recovery from './migrations/2026-11-26-recovery.js';
+import * as sealedProfile from './migrations/2026-11-27-sealed-profile.js';
 import * as deletion from './migrations/2026-11-28-deletion.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-24-devices': devices,
   '2026-11-25-cloud': cloud,
   '2026-11-26-recovery': recovery,
+  '2026-11-27-sealed-profile': sealedProfile,
   '2026-11-28-deletion': deletion,
 };
 

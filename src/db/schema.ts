@@ -12,6 +12,14 @@ export interface AccountsTable {
   phone: string | null;
   phone_lookup: string | null;
   name: string | null;
+  /**
+   * email, phone and name sealed under the account's data key (src/accounts/sealed-profile.ts). Since
+   * these exist the plaintext columns above stay NULL on disk (a later migration drops them); rows read
+   * through AccountRepository carry the opened values in email, phone and name.
+   */
+  email_sealed: string | null;
+  phone_sealed: string | null;
+  name_sealed: string | null;
   password_hash: string;
   role: 'user' | 'support' | 'admin';
   locale: string;
@@ -89,13 +97,16 @@ export interface DevicesTable {
   /** The serial's last characters, so that the owner can tell two devices of one model apart. */
   serial_hint: string;
   model: string;
+  /** '' on disk once sealed in name_sealed; DeviceRepository reads carry the opened name here. */
   name: string;
+  /** The name sealed under the account's data key; null only for a row the backfill has not sealed yet. */
+  name_sealed: string | null;
   kind: 'phone' | 'tablet' | 'watch' | 'band' | 'other';
   /** The session that is the device's token; null after it was revoked (an erased device). */
   session_id: string | null;
   linked_at: number;
   last_seen_at: number;
-  /** JSON {lat, lon, accuracy, at} of the last located position. */
+  /** JSON {lat, lon, accuracy, at} of the last located position, sealed under the account's data key on disk. */
   last_location: string | null;
 }
 

@@ -1,28 +1,44 @@
+import type { KeyRing } from '../crypto/keyring.js';
 import type { Db, DeviceCommandRow, DeviceLockRow, DeviceRow, Executor } from '../db/schema.js';
+import { DeviceSealer } from './sealed-fields.js';
 
 export interface DeviceWithLock extends DeviceRow {
   locked: boolean;
 }
 
-/** SQL for devices, device locks and Find Device commands. */
+/**
+ * SQL for devices, device locks and Find Device commands. A device's name and last location are sealed
+ * here on write and opened on read (see DeviceSealer): callers pass and receive them in clear.
+ */
 export class DeviceRepository {
-  constructor(private readonly db: Db) {}
+  private readonly sealer: DeviceSealer;
 
-  async create(executor: Executor, row: DeviceRow): Promise<void> {
-    await executor.insertInto('devices').values(row).execute();
+  constructor(
+    private readonly db: Db,
+    keyRing: KeyRing,
+  ) {
+    this.sealer = new DeviceSealer(keyRing);
+  }
+
+  async create(executor: Executor, row: Omit<DeviceRow, 'name_sealed'>): Promise<void> {
+    await executor.insertInto('devices').values(await this.sealer.sealWrite(row.account_id, row.id, { ...row, name_sealed: null })).execute();
   }
 
   async get(accountId: string, id: string, executor: Executor = this.db): Promise<DeviceRow | undefined> {
-    return executor.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    return this.opened(await executor.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst());
   }
 
   async getBySerial(executor: Executor, accountId: string, serialLookup: string): Promise<DeviceRow | undefined> {
-    return executor.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('serial_lookup', '=', serialLookup).executeTakeFirst();
+    return this.opened(await executor.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('serial_lookup', '=', serialLookup).executeTakeFirst());
   }
 
   /** The device whose token is this session: how a device request finds its device. */
   async getBySession(accountId: string, sessionId: string): Promise<DeviceRow | undefined> {
-    return this.db.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('session_id', '=', sessionId).executeTakeFirst();
+    return this.opened(await this.db.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('session_id', '=', sessionId).executeTakeFirst());
+  }
+
+  private async opened(row: DeviceRow | undefined): Promise<DeviceRow | undefined> {
+    return row ? this.sealer.open(row) : undefined;
   }
 
   /** The account's devices with whether each is locked: one range scan and a primary-key probe a device. */
@@ -38,11 +54,11 @@ export class DeviceRepository {
       .orderBy('devices.linked_at', 'desc')
       .orderBy('devices.id', 'desc')
       .execute();
-    return rows.map(({ lock_lookup, ...row }) => ({ ...row, locked: lock_lookup !== null }));
+    return Promise.all(rows.map(async ({ lock_lookup, ...row }) => ({ ...(await this.sealer.open(row)), locked: lock_lookup !== null })));
   }
 
   async update(executor: Executor, accountId: string, id: string, patch: Partial<Omit<DeviceRow, 'account_id' | 'id'>>): Promise<void> {
-    await executor.updateTable('devices').set(patch).where('account_id', '=', accountId).where('id', '=', id).execute();
+    await executor.updateTable('devices').set(await this.sealer.sealWrite(accountId, id, patch)).where('account_id', '=', accountId).where('id', '=', id).execute();
   }
 
   /** Deletes the device and its commands; true when it existed. */
