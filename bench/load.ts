@@ -30,7 +30,7 @@ export interface LoadSpec {
   bodies?: string[];
 }
 
-function toRun(result: autocannon.Result): LoadRun {
+export function toRun(result: autocannon.Result): LoadRun {
   const ok = result['2xx'];
   return {
     requestsPerSecond: ok / result.duration,

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CloudResult } from './cloud.js';
+import type { DevicesResult } from './devices.js';
 import type { HashRun, LoadRun } from './load.js';
 import { ROOT } from './server.js';
 
@@ -58,6 +60,10 @@ export interface DatabaseResult {
   targets?: Record<string, Target>;
   /** CPU taken by other processes during the measured runs (cores): how noisy the figures are. */
   otherProcessesCores?: { median: number; max: number };
+  /** GET /v1/devices and the activation check as the tables grow (bench/devices.ts), on a server of their own. */
+  devices?: DevicesResult;
+  /** One account's contacts and photos: upload, full and delta sync, peak memory (bench/cloud.ts), on a server of their own. */
+  cloud?: CloudResult;
   error?: string;
 }
 

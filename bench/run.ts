@@ -4,16 +4,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchCloud, DEFAULT_CLOUD_SETTINGS } from './cloud.js';
 import { withCpuShare } from './cpu.js';
+import { benchDevices, DEFAULT_DEVICES_SETTINGS } from './devices.js';
 import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
 import { createBenchDatabase, type BenchDatabase } from './postgres.js';
 import { machineInfo, median, otherProcessesOf, round, saveResult, summariseMe, summaryTable, targetsFor, type DatabaseResult } from './report.js';
+import { partsSummary, partTargets } from './scale-report.js';
 import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
 import { ensureBuild, startServer, type ServerBuild } from './server.js';
 
 const { values: options } = parseArgs({
   options: {
     databases: { type: 'string', default: 'sqlite,postgres' },
+    /** auth: argon2id, sign-in, GET /v1/me; devices: bench/devices.ts; cloud: bench/cloud.ts. */
+    parts: { type: 'string', default: 'auth,devices,cloud' },
+    'device-accounts': { type: 'string' },
+    'cloud-contacts': { type: 'string' },
+    'cloud-photos': { type: 'string' },
     repeats: { type: 'string', default: '3' },
     'hash-seconds': { type: 'string', default: '6' },
     'me-seconds': { type: 'string', default: '10' },
@@ -39,6 +47,19 @@ const settings = {
   meRunner: options['me-runner'] === 'in-process' ? ('in-process' as const) : ('cli' as const),
   warmUpSeconds: quick ? 1 : 3,
   libuvThreadPoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4,
+};
+const parts = new Set(options.parts.split(',').map((p) => p.trim()));
+// --quick shrinks the devices and cloud parts tenfold, for trying the bench itself.
+const devicesSettings = {
+  ...DEFAULT_DEVICES_SETTINGS,
+  ...(quick ? { accountSteps: [1000, 10_000], seconds: 3 } : {}),
+  ...(options['device-accounts'] ? { accountSteps: options['device-accounts'].split(',').map(Number) } : {}),
+};
+const cloudSettings = {
+  ...DEFAULT_CLOUD_SETTINGS,
+  ...(quick ? { contacts: 2000, photos: 20, deltaRounds: 5 } : {}),
+  ...(options['cloud-contacts'] ? { contacts: Number(options['cloud-contacts']) } : {}),
+  ...(options['cloud-photos'] ? { photos: Number(options['cloud-photos']) } : {}),
 };
 const databases = options.databases.split(',').map((d) => d.trim()).filter((d): d is 'sqlite' | 'postgres' => d === 'sqlite' || d === 'postgres');
 
@@ -169,7 +190,13 @@ if (loadAtStart > 1) say(`The 1-minute load average is ${loadAtStart}: other pro
 say(`server: ${build.kind === 'dist' ? 'dist/cli/main.js' : 'src through tsx'} (${build.note}); libuv thread pool ${settings.libuvThreadPoolSize} in the server and the bench`);
 
 const results: DatabaseResult[] = [];
-for (const database of databases) results.push(await benchDatabase(database, build));
+for (const database of databases) {
+  const result: DatabaseResult = parts.has('auth') ? await benchDatabase(database, build) : { database };
+  if (parts.has('devices')) result.devices = await benchDevices(database, build, devicesSettings, say);
+  if (parts.has('cloud')) result.cloud = await benchCloud(database, build, cloudSettings, say);
+  result.targets = { ...result.targets, ...partTargets(result) };
+  results.push(result);
+}
 
 const report = {
   date: new Date().toISOString(),
@@ -180,7 +207,7 @@ const report = {
     environment: { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', worker: 'on (in process)' },
     profiled: options['cpu-prof'],
   },
-  settings,
+  settings: { ...settings, parts: [...parts], devices: devicesSettings, cloud: cloudSettings },
   loadAverageAtStart: loadAtStart,
   notes: [
     'argon2id hashes/s: argon2.verify through src/crypto/passwords.ts (19 MiB, t=2, p=1) in the bench process, with as many in flight as sign-in connections; the server sits idle meanwhile.',
@@ -188,12 +215,15 @@ const report = {
     `GET /v1/me: one bearer token, ${settings.meConnections} connections, pipelining 1; latencies are autocannon's, in whole milliseconds (fractions dropped).`,
     'in-process: autocannon inside the bench process; cli: autocannon --json in a process of its own. Either way the server is a separate process sharing the same cores.',
     'Medians of the repeats; every run is kept under runs.',
+    'devices: on a server of its own, accounts made straight in the database (each with an API session and 3 devices, each device with its device token and lock; the email and device names sealed under a data key held in the key ring file), plus a few made through the API; GET /v1/devices rotates through the tokens of random accounts (one pass first records each session\'s use, so that the timed run reads only), the activation check through random locked serials; measured at each account count as the database grows; one timed run each.',
+    'cloud: on a server of its own, one account\'s device token: contacts PUT with several in flight (autocannon), 3 MiB JPEG photos PUT 4 at a time, then every thumbnail awaited, a full sync (contact pages of 500 with cursors; the photo list, then every photo downloaded 4 at a time), then rounds of 5 edits and a deletion each followed by GET ?since=cursor. memory: VmHWM of the server process (its peak resident set since it started), and VmRSS sampled every 50 ms per phase.',
     'cpu: cores used during each run by the server (serverMainThreadCores: its event loop alone; the rest is the argon2 thread pool and V8), by the bench process (hashing, or autocannon with its CLI children), by the PostgreSQL backends serving the bench database, and by every other process on the machine (otherCores: the noise). serverMicrosPerRequest: server CPU time per answered request, steadier than requests/s when other processes take cores.',
   ],
   durationSeconds: Math.round((Date.now() - started) / 1000),
   databases: Object.fromEntries(results.map((r) => [r.database, r])),
 };
 
-say(`\n${summaryTable(results)}`);
+if (parts.has('auth')) say(`\n${summaryTable(results)}`);
+if (parts.has('devices') || parts.has('cloud')) say(`\n${partsSummary(results)}`);
 if (!options['no-save']) say(`\nSaved ${path.relative(process.cwd(), saveResult(report))} and bench/results/latest.json (${report.durationSeconds} s).`);
-process.exitCode = results.some((r) => r.error) ? 1 : 0;
+process.exitCode = results.some((r) => r.error || r.devices?.error || r.cloud?.error) ? 1 : 0;

@@ -1,0 +1,77 @@
+import type { CloudResult } from './cloud.js';
+import type { DevicesResult } from './devices.js';
+import type { LoadRun } from './load.js';
+
+interface PartsResult {
+  database: 'sqlite' | 'postgres';
+  devices?: DevicesResult;
+  cloud?: CloudResult;
+}
+
+const fmt = (value: number | undefined, digits = 0) =>
+  value === undefined || Number.isNaN(value) ? '-' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+const load = (run: LoadRun) => `${fmt(run.requestsPerSecond)} req/s, p99 ${run.latencyMs.p99} ms, ${fmt(run.serverMicrosPerRequest)} µs CPU/req`;
+
+/** The devices and cloud figures, one column per database, as summaryTable prints the others. */
+export function partsSummary(results: PartsResult[]): string {
+  const rows: string[][] = [];
+  const column = (label: string, cell: (r: PartsResult) => string) => rows.push([label, ...results.map(cell)]);
+  column('', (r) => (r.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'));
+
+  if (results.some((r) => r.devices)) {
+    const steps = results.find((r) => r.devices?.steps.length)?.devices?.steps.map((s) => s.accounts) ?? [];
+    for (const [index, accounts] of steps.entries()) {
+      const step = (r: PartsResult) => r.devices?.steps[index];
+      const size = `${accounts >= 1000 ? `${fmt(accounts / 1000)}k` : fmt(accounts)} accounts`;
+      column(`GET /v1/devices, ${size}`, (r) => (r.devices?.error && !step(r) ? `failed: ${r.devices.error.split('\n')[0]}` : step(r) ? load(step(r)!.list) : '-'));
+      column(`activation check, ${size}`, (r) => (step(r) ? load(step(r)!.activation) : '-'));
+    }
+    const ratio = (pick: (r: DevicesResult) => NonNullable<DevicesResult['ratios']>['list'] | undefined) => (r: PartsResult) => {
+      const x = r.devices && pick(r.devices);
+      return x ? `req/s × ${x.requestsPerSecond}, p99 × ${x.p99}, CPU/req × ${x.serverMicrosPerRequest ?? '-'}` : '-';
+    };
+    const span = steps.length > 1 ? `${fmt(steps[steps.length - 1]! / steps[0]!)}× accounts` : 'growth';
+    column(`GET /v1/devices, ${span}`, ratio((d) => d.ratios?.list));
+    column(`activation check, ${span}`, ratio((d) => d.ratios?.activation));
+  }
+
+  if (results.some((r) => r.cloud)) {
+    const cloud = (pick: (c: CloudResult) => string | undefined) => (r: PartsResult) =>
+      r.cloud ? (pick(r.cloud) ?? (r.cloud.error ? `failed: ${r.cloud.error.split('\n')[0]}` : '-')) : '-';
+    column('contacts upload', cloud((c) => c.contactsUpload && `${c.contactsUpload.items} in ${c.contactsUpload.seconds} s: ${fmt(c.contactsUpload.itemsPerSecond)} items/s, p99 ${c.contactsUpload.p99Ms} ms`));
+    column('photos upload', cloud((c) => c.photosUpload && `${c.photosUpload.items} in ${c.photosUpload.seconds} s: ${c.photosUpload.itemsPerSecond} items/s, ${c.photosUpload.mibPerSecond} MiB/s`));
+    column('thumbnails all made after', cloud((c) => c.photosUpload && `${c.photosUpload.thumbnailsDoneSeconds} s`));
+    column('contacts full sync', cloud((c) => c.contactsFullSync && `${c.contactsFullSync.pages} pages in ${c.contactsFullSync.seconds} s: ${fmt(c.contactsFullSync.itemsPerSecond)} items/s`));
+    column('photos full sync', cloud((c) => c.photosFullSync && `${c.photosFullSync.seconds} s (${c.photosFullSync.listPages} list pages): ${c.photosFullSync.itemsPerSecond} items/s, ${c.photosFullSync.mibPerSecond} MiB/s`));
+    column('delta sync p50 / max', cloud((c) => c.deltaSync && `${c.deltaSync.p50Ms} / ${c.deltaSync.maxMs} ms (nothing new: ${c.deltaSync.emptyP50Ms} ms)`));
+    column('server peak RSS', cloud((c) => c.memory && `${c.memory.peakMiB} MiB${c.memory.met ? ' ✓' : ' ✗'} (after start ${c.memory.startMiB})`));
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
+}
+
+/** Flat means within this factor from the smallest to the largest table, on both req/s and server CPU per request. */
+export const FLAT_WITHIN = 1.5;
+
+/** Targets of the devices and cloud parts, beside those of targetsFor (bench/report.ts). */
+export function partTargets(result: PartsResult): Record<string, { target: string; value: number; met: boolean }> {
+  const targets: Record<string, { target: string; value: number; met: boolean }> = {};
+  for (const [name, label] of [
+    ['list', 'GET /v1/devices'],
+    ['activation', 'activation check'],
+  ] as const) {
+    const ratio = result.devices?.ratios?.[name];
+    if (!ratio) continue;
+    const worst = Math.max(1 / ratio.requestsPerSecond, ratio.serverMicrosPerRequest ?? 1);
+    targets[`${name === 'list' ? 'devicesList' : 'activation'}Flat`] = {
+      target: `${label}: req/s and server CPU/req within ${FLAT_WITHIN}× from the smallest to the largest table (value: the worse factor)`,
+      value: Math.round(worst * 100) / 100,
+      met: worst <= FLAT_WITHIN,
+    };
+  }
+  if (result.cloud?.memory) {
+    targets.cloudPeakRssUnder300MiB = { target: `server peak RSS (VmHWM) < ${result.cloud.memory.targetMiB} MiB during the cloud part`, value: result.cloud.memory.peakMiB, met: result.cloud.memory.met };
+  }
+  return targets;
+}
