@@ -226,6 +226,25 @@ for (const database of testDatabases()) {
       assert.equal(accepted.body.device.id, device.id);
     });
 
+    test('after a password change, the lock of an earlier device cannot be released for 24 hours, by removal or by sign-out', async () => {
+      const owner = await t.signUp();
+      const device = await linkDevice(t, owner);
+      t.clock.advance(60 * 60_000);
+      const newPassword = 'the thief chose this one';
+      assert.equal((await t.request('POST', '/v1/me/password', { token: owner.token, body: { currentPassword: owner.password, newPassword } })).status, 204);
+      const changedAt = t.clock.now();
+      assert.equal((await t.request('POST', '/v1/session/reauth', { token: owner.token, body: { password: newPassword } })).status, 204);
+      assertProblem(await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token }), 403, 'activation_delayed');
+      assertProblem(await t.request('POST', '/v1/device/sign-out', { token: device.token, body: { password: newPassword } }), 403, 'activation_delayed');
+      assert.deepEqual((await activation(t, device.serial)).body.locked, true);
+      assert.deepEqual(await deviceIds(t, owner), [device.id]);
+
+      t.clock.set(changedAt + 24 * 60 * 60_000);
+      await t.request('POST', '/v1/session/reauth', { token: owner.token, body: { password: newPassword } });
+      assert.equal((await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token })).status, 204);
+      assert.deepEqual((await activation(t, device.serial)).body, { locked: false });
+    });
+
     test('a device first linked after the password change can be set up again at once', async () => {
       const owner = await t.signUp();
       await t.request('POST', '/v1/me/password', { token: owner.token, body: { currentPassword: owner.password, newPassword: 'another new passphrase' } });

@@ -162,14 +162,7 @@ export class DeviceService {
           throw new AppError('conflict', 'This device is locked to another account. Its owner must remove it from their account first.');
         }
       }
-      if (serialLock && serialLock.locked_at < account.password_changed_at && now < account.password_changed_at + ACTIVATION_DELAY_MS) {
-        const availableAt = iso(account.password_changed_at + ACTIVATION_DELAY_MS);
-        throw new AppError(
-          'activation_delayed',
-          `This device was set up again soon after the account's password changed. To protect a device that may have been stolen, it can be set up with this account from ${availableAt}, 24 hours after the change.`,
-          { availableAt, retryAfterSeconds: Math.ceil((account.password_changed_at + ACTIVATION_DELAY_MS - now) / 1000) },
-        );
-      }
+      refuseWithinTripWire(serialLock, account.password_changed_at, now, 'set up again');
 
       const existing = await this.repository.getBySerial(trx, auth.accountId, serialLookup);
       const deviceId = existing?.id ?? uuidv7();
@@ -279,6 +272,11 @@ export class DeviceService {
   }
 
   private async unlink(trx: Executor, device: DeviceRow, origin: RequestOrigin): Promise<void> {
+    // The same trip-wire guards the lock's release: a thief who changed the password must not free the
+    // phone by removing it or signing out on it, any more than by resetting it.
+    const account = await this.activeAccount(device.account_id, trx);
+    const lock = await this.repository.getLock(device.serial_lookup, trx);
+    refuseWithinTripWire(lock?.account_id === device.account_id ? lock : undefined, account.password_changed_at, this.clock.now(), 'released');
     if (device.session_id) await this.sessions.delete(trx, device.account_id, device.session_id);
     await this.repository.deleteLocks(trx, device.account_id, device.id);
     await this.repository.delete(trx, device.account_id, device.id);
@@ -300,4 +298,19 @@ export class DeviceService {
     const ownerHint = owner?.email ? maskEmail(owner.email) : owner?.phone ? maskPhone(owner.phone) : undefined;
     return ownerHint ? { locked: true, ownerHint } : { locked: true };
   }
+}
+
+/**
+ * Within 24 hours of a password change, a lock taken before that change may be neither re-taken by a
+ * reset device nor released (`activation_delayed`, with the time it becomes possible).
+ */
+function refuseWithinTripWire(lock: { locked_at: number } | undefined, passwordChangedAt: number, now: number, action: 'set up again' | 'released'): void {
+  if (!lock || lock.locked_at >= passwordChangedAt || now >= passwordChangedAt + ACTIVATION_DELAY_MS) return;
+  const availableAt = iso(passwordChangedAt + ACTIVATION_DELAY_MS);
+  const what = action === 'set up again' ? 'This device was set up again' : "This device's lock cannot be released";
+  throw new AppError(
+    'activation_delayed',
+    `${what} soon after the account's password changed. To protect a device that may have been stolen, this is possible from ${availableAt}, 24 hours after the change.`,
+    { availableAt, retryAfterSeconds: Math.ceil((passwordChangedAt + ACTIVATION_DELAY_MS - now) / 1000) },
+  );
 }
