@@ -187,10 +187,12 @@ export class CloudService {
     let lastSeq = afterSeq;
     let bytes = 0;
     let taken = 0;
+    // Only JSON bodies travel in a page; photo bytes are fetched one by one, so they do not count.
+    const pageBytes = (row: (typeof rows)[number]) => (collection === 'photos' ? 0 : row.size);
     for (const row of rows) {
-      if (taken === limit || (taken > 0 && bytes + row.size > PAGE_BYTES)) break;
+      if (taken === limit || (taken > 0 && bytes + pageBytes(row) > PAGE_BYTES)) break;
       taken += 1;
-      bytes += row.size;
+      bytes += pageBytes(row);
       lastSeq = row.seq;
       if (row.deleted) deleted.push(row.item_id);
       else items.push(this.view(row, key));
