@@ -104,6 +104,16 @@ for (const database of testDatabases()) {
       assert.equal(same.status, 409);
     });
 
+    test('promoting an existing account to staff with a new password ends its old sessions', async () => {
+      const account = await t.signUp();
+      const promoted = await t.app.services.accounts.createStaff({ email: account.email!, password: 'staff passphrase here', role: 'support' });
+      assert.deepEqual(promoted, { id: account.id, created: false });
+      assert.equal((await t.request('GET', '/v1/me', { token: account.token })).status, 401);
+      const signIn = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: 'staff passphrase here' } });
+      assert.equal(signIn.status, 201);
+      assert.equal(signIn.body.account.role, 'support');
+    });
+
     test('malformed addresses are refused with the field named', async () => {
       const account = await t.signUp();
       for (const [route, body, path] of [

@@ -270,6 +270,8 @@ export class AccountService {
       const existing = await this.getByAddress({ field: 'email', value: email }, trx);
       if (existing) {
         await this.repository.update(trx, existing.id, { role: input.role, password_hash: passwordHash, password_changed_at: now, updated_at: now });
+        // A new password ends the sessions opened with the old one, as a password change does.
+        await this.sessions.deleteOthers(trx, existing.id, null, ['web', 'api']);
         return { id: existing.id, created: false };
       }
       const id = uuidv7();
