@@ -236,15 +236,25 @@ export class AccountService {
     });
   }
 
+  /**
+   * Checks the password of a signed-in account (re-authentication, password change, sign-out on a
+   * device) under the same per-login and per-IP limits as sign-in; a wrong one throws invalid_credentials.
+   */
+  async checkPassword(accountId: string, password: string, ip: string, wrongDetail: string): Promise<AccountRow> {
+    const loginKey = `id:${accountId}`;
+    await this.rateLimits.checkPasswordAttempt(loginKey, ip);
+    const account = await this.getOrThrow(accountId);
+    if (!(await verifyPassword(account.password_hash, password))) {
+      await this.rateLimits.recordPasswordFailure(loginKey, ip);
+      throw new AppError('invalid_credentials', wrongDetail);
+    }
+    await this.rateLimits.recordPasswordSuccess(loginKey, ip);
+    return account;
+  }
+
   /** Changes the password; the caller's session stays, every other web and API session ends. */
   async changePassword(accountId: string, keepSessionId: string, input: { currentPassword: string; newPassword: string }, origin: RequestOrigin): Promise<void> {
-    const loginKey = `id:${accountId}`;
-    await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
-    const account = await this.getOrThrow(accountId);
-    if (!(await verifyPassword(account.password_hash, input.currentPassword))) {
-      await this.rateLimits.recordPasswordFailure(loginKey, origin.ip);
-      throw new AppError('invalid_credentials', 'The current password is wrong');
-    }
+    const account = await this.checkPassword(accountId, input.currentPassword, origin.ip, 'The current password is wrong');
     const problem = passwordProblem(input.newPassword);
     if (problem) throw invalidField('newPassword', problem);
     const passwordHash = await hashPassword(input.newPassword);

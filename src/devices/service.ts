@@ -3,7 +3,6 @@ import { uuidv7 } from 'uuidv7';
 import { iso, type Clock } from '../clock.js';
 import type { Db, DeviceRow, Executor } from '../db/schema.js';
 import { hmac } from '../crypto/tokens.js';
-import { verifyPassword } from '../crypto/passwords.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { maskEmail, maskPhone } from '../accounts/addresses.js';
 import type { AccountRepository } from '../accounts/repository.js';
@@ -257,14 +256,7 @@ export class DeviceService {
   /** Signs out on the device itself: the same as a removal, but only with the account password. */
   async signOut(auth: AuthContext, password: string, origin: RequestOrigin): Promise<void> {
     const device = await this.requireDevice(auth);
-    const loginKey = `id:${auth.accountId}`;
-    await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
-    const account = await this.accounts.get(auth.accountId);
-    if (!account || !(await verifyPassword(account.password_hash, password))) {
-      await this.rateLimits.recordPasswordFailure(loginKey, origin.ip);
-      throw new AppError('invalid_credentials', 'The password is wrong; the device stays linked');
-    }
-    await this.rateLimits.recordPasswordSuccess(loginKey, origin.ip);
+    await this.accountService.checkPassword(auth.accountId, password, origin.ip, 'The password is wrong; the device stays linked');
     await this.db.transaction().execute(async (trx) => {
       await this.unlink(trx, device, origin);
     });

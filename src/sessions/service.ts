@@ -3,7 +3,6 @@ import type { Db, Executor, SessionRow } from '../db/schema.js';
 import { constantTimeEqual, hmac, sha256 } from '../crypto/tokens.js';
 import { verifyPassword } from '../crypto/passwords.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
-import type { AccountRepository } from '../accounts/repository.js';
 import { parseLogin } from '../accounts/addresses.js';
 import type { AccountService } from '../accounts/service.js';
 import type { CaptchaService } from '../captcha/service.js';
@@ -33,7 +32,6 @@ export class SessionService implements Authenticator {
   constructor(
     private readonly db: Db,
     private readonly repository: SessionRepository,
-    private readonly accounts: AccountRepository,
     private readonly accountService: AccountService,
     private readonly events: SecurityEventService,
     private readonly messages: MessageService,
@@ -165,14 +163,7 @@ export class SessionService implements Authenticator {
 
   /** Marks the session fresh for 10 minutes after the password is entered again. */
   async reauthenticate(auth: AuthContext, password: string, origin: RequestOrigin): Promise<void> {
-    const loginKey = `id:${auth.accountId}`;
-    await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
-    const account = await this.accounts.get(auth.accountId);
-    if (!account || !(await verifyPassword(account.password_hash, password))) {
-      await this.rateLimits.recordPasswordFailure(loginKey, origin.ip);
-      throw new AppError('invalid_credentials', 'The password is wrong');
-    }
-    await this.rateLimits.recordPasswordSuccess(loginKey, origin.ip);
+    await this.accountService.checkPassword(auth.accountId, password, origin.ip, 'The password is wrong');
     await this.db.transaction().execute(async (trx) => {
       await this.repository.update(trx, auth.accountId, auth.sessionId, { reauthenticated_at: this.clock.now() });
       await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
