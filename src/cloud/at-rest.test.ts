@@ -9,6 +9,7 @@ import { createApp, type App } from '../app.js';
 import { ManualClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { CapturingTransport, TEST_POSTGRES_URL, testDatabases, uniqueEmail } from '../testing/test-app.js';
+import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
 import { makeLargeJpeg } from './test-images.js';
 
 /** Every file under a folder, recursively. */
@@ -51,10 +52,7 @@ for (const database of testDatabases()) {
 
     before(async () => {
       if (database === 'postgres') {
-        const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-        await client.connect();
-        await client.query(`CREATE SCHEMA ${schema}`);
-        await client.end();
+        await createTestSchema(schema);
       }
       app = await createApp({
         config: loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_LOG_LEVEL: 'silent' }),
@@ -86,12 +84,7 @@ for (const database of testDatabases()) {
     });
     after(async () => {
       await app.close();
-      if (database === 'postgres') {
-        const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA ${schema} CASCADE`);
-        await client.end();
-      }
+      if (database === 'postgres') await dropTestSchema(schema);
       fs.rmSync(dataDir, { recursive: true, force: true });
     });
 

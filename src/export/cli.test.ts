@@ -7,11 +7,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { createApp, type App } from '../app.js';
 import { ManualClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { CapturingTransport, TEST_POSTGRES_URL, testDatabases, uniqueEmail } from '../testing/test-app.js';
+import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,10 +29,7 @@ for (const database of testDatabases()) {
 
     before(async () => {
       if (database === 'postgres') {
-        const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-        await client.connect();
-        await client.query(`CREATE SCHEMA ${schema}`);
-        await client.end();
+        await createTestSchema(schema);
         env.LANYARD_DATABASE_URL = `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       }
       app = await createApp({
@@ -53,12 +50,7 @@ for (const database of testDatabases()) {
     });
     after(async () => {
       await app.close();
-      if (database === 'postgres') {
-        const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA ${schema} CASCADE`);
-        await client.end();
-      }
+      if (database === 'postgres') await dropTestSchema(schema);
       fs.rmSync(dataDir, { recursive: true, force: true });
     });
 

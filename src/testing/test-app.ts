@@ -2,16 +2,15 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { createApp, type App } from '../app.js';
 import { ManualClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import type { OutgoingMessage, MessageTransport } from '../messaging/transports.js';
+import { createTestSchema, dropTestSchema, TEST_POSTGRES_URL } from './pg-schema.js';
 
 export type TestDatabase = 'sqlite' | 'postgres';
 
-/** PostgreSQL for tests: LANYARD_TEST_DATABASE_URL, or the local server's `test` database. */
-export const TEST_POSTGRES_URL = process.env.LANYARD_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+export { TEST_POSTGRES_URL };
 
 /**
  * The databases every storage test runs on. Both, always: PostgreSQL is skipped only when the run says
@@ -120,10 +119,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   let schema: string | undefined;
   if (database === 'postgres' && !options.pgSchema) {
     schema = `test_${randomBytes(6).toString('hex')}`;
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
+    await createTestSchema(schema);
   }
   const app = await createApp({
     config,
@@ -182,12 +178,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     async close() {
       await app.close();
-      if (schema) {
-        const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA ${schema} CASCADE`);
-        await client.end();
-      }
+      if (schema) await dropTestSchema(schema);
       if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
