@@ -27,7 +27,12 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const schema = onPostgres ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's introspection lists the tables of every schema; a schema dropped meanwhile by another
+    // process (3F000, invalid_schema_name) fails that listing. Nothing was migrated then: try again.
+    const vanishedSchema = (error as { code?: string }).code === '3F000' && schema !== undefined;
+    if (!vanishedSchema || attempt === 3) throw error instanceof Error ? error : new Error(String(error));
+  }
 }
