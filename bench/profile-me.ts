@@ -1,10 +1,10 @@
-// `node --import tsx bench/profile-me.ts [sqlite|postgres] [seconds]`: GET /v1/me load against a server
-// running under --cpu-prof, then the functions with the most self time. For finding where time goes,
-// not for figures (the profiler slows the server down).
+// `node --import tsx bench/profile-me.ts [sqlite|postgres] [seconds] [me|signin]`: GET /v1/me (or sign-in)
+// load against a server running under --cpu-prof, then the functions with the most self time. For finding
+// where time goes, not for figures (the profiler slows the server down).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadInCli } from './load.js';
+import { loadInCli, loadInProcess } from './load.js';
 import { createBenchDatabase } from './postgres.js';
 import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
 import { ensureBuild, startServer } from './server.js';
@@ -22,16 +22,27 @@ interface CpuProfile {
 
 const database = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite';
 const seconds = Number(process.argv[3] ?? 10);
+const route = process.argv[4] === 'signin' ? 'signin' : 'me';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-profile-'));
 const profileDir = path.join(dataDir, 'profiles');
 const pg = database === 'postgres' ? await createBenchDatabase() : undefined;
 const server = await startServer({ build: ensureBuild(), dataDir, databaseUrl: pg?.url, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
 try {
-  const account = await signUp(server.url, dataDir, 0);
-  const token = await signIn(server.url, account);
+  const accounts = await Promise.all(Array.from({ length: route === 'signin' ? 8 : 1 }, (_, i) => signUp(server.url, dataDir, i)));
+  const token = await signIn(server.url, accounts[0]!);
   await checkMe(server.url, token);
-  const run = await loadInCli({ url: `${server.url}/v1/me`, connections: 50, seconds, headers: { authorization: `Bearer ${token}`, 'user-agent': BENCH_USER_AGENT } });
-  process.stdout.write(`GET /v1/me under the profiler: ${Math.round(run.requestsPerSecond)} req/s, p50 ${run.latencyMs.p50} p99 ${run.latencyMs.p99} ms\n`);
+  const run =
+    route === 'signin'
+      ? await loadInProcess({
+          url: `${server.url}/v1/sessions`,
+          method: 'POST',
+          connections: accounts.length,
+          seconds,
+          headers: { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT },
+          bodies: accounts.map((a) => JSON.stringify({ login: a.email, password: a.password, kind: 'api' })),
+        })
+      : await loadInCli({ url: `${server.url}/v1/me`, connections: 50, seconds, headers: { authorization: `Bearer ${token}`, 'user-agent': BENCH_USER_AGENT } });
+  process.stdout.write(`${route === 'signin' ? 'POST /v1/sessions' : 'GET /v1/me'} under the profiler: ${Math.round(run.requestsPerSecond)} req/s, p50 ${run.latencyMs.p50} p99 ${run.latencyMs.p99} ms\n`);
 } finally {
   await server.stop();
   await pg?.drop();

@@ -52,7 +52,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
   app.get('/v1/me', {
     schema: { tags: ['accounts'], summary: 'The profile of the signed-in account', response: { 200: ProfileSchema } },
     preHandler: guards.session,
-  }, async (request) => accounts.getProfile(authOf(request).accountId));
+  }, async (request) => accounts.profileFromStored(authOf(request).account));
 
   app.patch('/v1/me', {
     schema: {

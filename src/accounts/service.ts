@@ -96,6 +96,11 @@ export class AccountService {
     return this.profileOf(await this.getOrThrow(accountId));
   }
 
+  /** The profile from the account row that authentication read along with the session (still sealed). */
+  async profileFromStored(account: AccountRow): Promise<Profile> {
+    return this.profileOf(await this.repository.sealer.open(account));
+  }
+
   private async getOrThrow(accountId: string, executor: Executor = this.db): Promise<AccountRow> {
     const account = await this.repository.get(accountId, executor);
     if (!account || account.status !== 'active') throw new AppError('unauthenticated');

@@ -5,7 +5,22 @@ export class SecurityEventRepository {
   constructor(private readonly db: Db) {}
 
   async create(executor: Executor, row: SecurityEventRow): Promise<void> {
-    await executor.insertInto('security_events').values(row).execute();
+    await this.pendingCreate(row, executor).execute();
+  }
+
+  /** The insert of an event, to be run with other writes (see db/atomic.ts). */
+  pendingCreate(row: SecurityEventRow, executor: Executor = this.db) {
+    return executor.insertInto('security_events').values(row);
+  }
+
+  async hasKnownClient(accountId: string, clientLookup: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('known_clients')
+      .select('first_seen_at')
+      .where('account_id', '=', accountId)
+      .where('client_lookup', '=', clientLookup)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async list(accountId: string, limit: number): Promise<SecurityEventRow[]> {

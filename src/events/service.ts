@@ -43,7 +43,12 @@ export class SecurityEventService {
   ) {}
 
   async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<void> {
-    await this.repository.create(executor, { account_id: accountId, id: uuidv7(), type, at: this.clock.now(), ip: origin.ip, client: origin.client });
+    await this.pendingRecord(accountId, type, origin, executor).execute();
+  }
+
+  /** The event's insert, to be run with other writes (see db/atomic.ts). */
+  pendingRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin, executor?: Executor) {
+    return this.repository.pendingCreate({ account_id: accountId, id: uuidv7(), type, at: this.clock.now(), ip: origin.ip, client: origin.client }, executor);
   }
 
   /** Newest first. */
@@ -52,8 +57,17 @@ export class SecurityEventService {
     return rows.map((row) => ({ id: row.id, type: row.type, at: iso(row.at), ip: row.ip, client: row.client }));
   }
 
+  /** Whether the account has signed in from this client before. */
+  async isKnownClient(accountId: string, client: string): Promise<boolean> {
+    return this.repository.hasKnownClient(accountId, this.clientLookup(client));
+  }
+
+  private clientLookup(client: string): string {
+    return hmac(this.lookupKey, 'client', client);
+  }
+
   /** Remembers the client; true on its first sign-in to this account. */
   async rememberClient(executor: Executor, accountId: string, client: string): Promise<boolean> {
-    return this.repository.createKnownClient(executor, accountId, hmac(this.lookupKey, 'client', client), this.clock.now());
+    return this.repository.createKnownClient(executor, accountId, this.clientLookup(client), this.clock.now());
   }
 }

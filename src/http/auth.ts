@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccountRow } from '../db/schema.js';
 import { AppError } from './errors.js';
 
 export const SESSION_COOKIE = 'lanyard_session';
@@ -14,6 +15,12 @@ export interface AuthContext {
   reauthenticatedAt: number;
   via: 'bearer' | 'cookie';
   tokenHash: string;
+  /**
+   * The account as read in the same statement as the session, its sealed fields not opened: a handler
+   * that needs only this (GET /v1/me) makes no second query. Anything that changes the account reads it
+   * again inside its own transaction.
+   */
+  account: AccountRow;
 }
 
 /** What the HTTP layer needs from the sessions feature to authenticate a request. */

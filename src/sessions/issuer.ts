@@ -38,12 +38,19 @@ export class SessionIssuer {
 
   /** Creates a session in the caller's transaction; the password was just entered, so it starts fresh. */
   async create(executor: Executor, accountId: string, kind: SessionKind, origin: RequestOrigin): Promise<IssuedSession> {
+    const { row, issued } = this.prepare(accountId, kind, origin);
+    await this.repository.create(executor, row);
+    return issued;
+  }
+
+  /** A new session's row and what its holder is told, for a caller that writes the row itself. */
+  prepare(accountId: string, kind: SessionKind, origin: RequestOrigin): { row: SessionRow; issued: IssuedSession } {
     const now = this.clock.now();
     const token = newToken();
     const id = uuidv7();
     const absoluteMs = kind === 'device' ? DEVICE_TOKEN_LIFETIME_MS : this.lifetimes.absoluteMs;
     const expiresAt = now + absoluteMs;
-    await this.repository.create(executor, {
+    const row: SessionRow = {
       account_id: accountId,
       id,
       token_hash: sha256(token),
@@ -54,8 +61,9 @@ export class SessionIssuer {
       reauthenticated_at: now,
       ip: origin.ip,
       client: origin.client,
-    });
-    return { id, token, kind, expiresAt: iso(this.expiryOf({ kind, expires_at: expiresAt, last_used_at: now })), maxAgeSeconds: Math.floor(absoluteMs / 1000) };
+    };
+    const issued = { id, token, kind, expiresAt: iso(this.expiryOf({ kind, expires_at: expiresAt, last_used_at: now })), maxAgeSeconds: Math.floor(absoluteMs / 1000) };
+    return { row, issued };
   }
 
   /** A session ends at its absolute expiry or after the idle lifetime without use, whichever is first. */

@@ -1,36 +1,57 @@
 import type { CompiledQuery } from 'kysely';
-import type { Db, Executor, SessionRow } from '../db/schema.js';
+import type { AccountRow, Db, Executor, SessionRow } from '../db/schema.js';
 
-export interface SessionWithAccount extends SessionRow {
-  role: 'user' | 'support' | 'admin';
-  status: string;
+/** A session and the account it belongs to, as one authentication reads them. */
+export interface SessionWithAccount {
+  session: SessionRow;
+  /** The account row as stored: its sealed fields are not opened yet (AccountService does that). */
+  account: AccountRow;
 }
+
+// The session's columns are read under these names beside the account's, whose names they share.
+const SESSION_COLUMNS = ['account_id', 'id', 'token_hash', 'kind', 'created_at', 'last_used_at', 'expires_at', 'reauthenticated_at', 'ip', 'client'] as const;
+type SessionColumn = (typeof SESSION_COLUMNS)[number];
+type JoinedRow = AccountRow & { [K in SessionColumn as `session_${K}`]: SessionRow[K] };
 
 /** SQL for sessions (web, API and device tokens share this table). */
 export class SessionRepository {
-  private readonly byTokenHash: CompiledQuery<SessionWithAccount>;
+  private readonly byTokenHash: CompiledQuery<JoinedRow>;
 
   constructor(private readonly db: Db) {
-    // Building and compiling this query took as long as running it; it is compiled once, and each call
-    // only puts its token hash in the one parameter.
+    // The account comes with the session, so that a request that needs it (GET /v1/me, every guard that
+    // checks the account's status and role) makes one round trip. Building and compiling this query took
+    // as long as running it; it is compiled once, and each call only puts its token hash in the parameter.
     this.byTokenHash = db
       .selectFrom('sessions')
       .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-      .selectAll('sessions')
-      .select(['accounts.role', 'accounts.status'])
+      .selectAll('accounts')
+      .select(SESSION_COLUMNS.map((column) => `sessions.${column} as session_${column}` as const))
       .where('sessions.token_hash', '=', '')
-      .compile();
+      .compile() as CompiledQuery<JoinedRow>;
     if (this.byTokenHash.parameters.length !== 1) throw new Error('the session lookup must have exactly one parameter');
   }
 
   async create(executor: Executor, row: SessionRow): Promise<void> {
-    await executor.insertInto('sessions').values(row).execute();
+    await this.pendingCreate(row, executor).execute();
+  }
+
+  /** The insert of a session, to be run with other writes (see db/atomic.ts). */
+  pendingCreate(row: SessionRow, executor: Executor = this.db) {
+    return executor.insertInto('sessions').values(row);
   }
 
   /** The hot path of every authenticated request: one unique-index lookup and a primary-key join. */
   async getByTokenHash(tokenHash: string): Promise<SessionWithAccount | undefined> {
-    const { rows } = await this.db.executeQuery<SessionWithAccount>({ ...this.byTokenHash, parameters: [tokenHash] });
-    return rows[0];
+    const { rows } = await this.db.executeQuery<JoinedRow>({ ...this.byTokenHash, parameters: [tokenHash] });
+    const row = rows[0];
+    if (!row) return undefined;
+    const session: Record<string, unknown> = {};
+    const account: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries(row)) {
+      if (column.startsWith('session_')) session[column.slice(8)] = value;
+      else account[column] = value;
+    }
+    return { session: session as unknown as SessionRow, account: account as unknown as AccountRow };
   }
 
   async get(accountId: string, id: string): Promise<SessionRow | undefined> {

@@ -187,9 +187,16 @@ for (const database of testDatabases()) {
       const account = await t.signUp({ client: 'Phone/1.0' });
       await t.drainJobs();
       const before = t.messages.to(account.email!).length;
-      await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, headers: { 'user-agent': 'Phone/1.0' } });
+      const known = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, headers: { 'user-agent': 'Phone/1.0' } });
+      assert.equal(known.status, 201);
+      assert.equal((await t.request('GET', '/v1/me', { token: known.body.token })).body.id, account.id);
       await t.drainJobs();
       assert.equal(t.messages.to(account.email!).length, before);
+      const events = (await t.request('GET', '/v1/me/events', { token: known.body.token })).body.events;
+      assert.deepEqual(
+        events.filter((e: any) => e.type.startsWith('sign_in')).map((e: any) => [e.type, e.client]),
+        [['sign_in', 'Phone/1.0']],
+      );
       await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, headers: { 'user-agent': 'Strange Browser/9' }, ip: '198.51.100.4' });
       await t.drainJobs();
       const notices = t.messages.to(account.email!).slice(before);
