@@ -112,6 +112,28 @@ for (const database of testDatabases()) {
       assert.equal(complete.body.code, 'code_invalid');
     });
 
+    test('a known and an unknown login cost the request the same work: one queued job, no code until it runs', async () => {
+      const account = await t.signUp();
+      const { db } = t.app.database;
+      const codesOf = async () => (await db.selectFrom('verification_codes').select('id').where('account_id', '=', account.id).execute()).length;
+      const recoveryJobs = async () => (await db.selectFrom('jobs').select('id').where('kind', '=', 'recovery.request').execute()).length;
+      await t.drainJobs();
+      const codesBefore = await codesOf();
+      for (const login of [account.email!, uniqueEmail('nobody')]) {
+        const captcha = await solvedCaptcha(t);
+        const jobsBefore = await recoveryJobs();
+        assert.equal((await t.request('POST', '/v1/recovery', { body: { login, channel: 'email', captcha } })).status, 202);
+        assert.equal(await recoveryJobs(), jobsBefore + 1, `one job for ${login === account.email ? 'the known' : 'the unknown'} login`);
+        assert.equal(await codesOf(), codesBefore, 'the request itself issues no code');
+      }
+      const job = await db.selectFrom('jobs').select('payload').where('kind', '=', 'recovery.request').executeTakeFirstOrThrow();
+      assert.ok(!job.payload.includes(account.email!), 'the queued login is sealed');
+      await t.drainJobs();
+      assert.equal(await recoveryJobs(), 0);
+      assert.equal(await codesOf(), codesBefore + 1, 'the job issued the code of the known login');
+      assert.ok(t.messages.to(account.email!).some((m) => /reset code/.test(m.subject)));
+    });
+
     test('without a solved captcha, or with a used one, no code is sent', async () => {
       const account = await t.signUp();
       const sentBefore = t.messages.to(account.email!).length;

@@ -1,4 +1,7 @@
+import { uuidv7 } from 'uuidv7';
 import type { Clock } from '../clock.js';
+import { openText, sealText } from '../crypto/sealing.js';
+import { PermanentJobError, type JobService } from '../jobs/service.js';
 import type { AccountRow, Db } from '../db/schema.js';
 import { hashPassword, passwordProblem } from '../crypto/passwords.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
@@ -12,6 +15,16 @@ import type { MessageService } from '../messaging/service.js';
 import type { Channel } from '../messaging/transports.js';
 import type { SessionRepository } from '../sessions/repository.js';
 import type { VerificationService } from '../verification/service.js';
+
+const RECOVERY_JOB = 'recovery.request';
+
+interface RecoveryRequest {
+  login: string;
+  channel: Channel;
+}
+
+/** The sealed request is bound to its job: copied onto another job row, it does not open. */
+const jobContext = (jobId: string) => `${RECOVERY_JOB}:${jobId}`;
 
 /** The code is bound to the account, not to the login typed: any login of the account completes it. */
 function subjectOf(accountId: string): string {
@@ -42,7 +55,11 @@ export class RecoveryService {
     private readonly rateLimits: RateLimits,
     private readonly captcha: CaptchaService,
     private readonly clock: Clock,
-  ) {}
+    private readonly jobs: JobService,
+    private readonly payloadKey: Buffer,
+  ) {
+    jobs.register(RECOVERY_JOB, (payload, job) => this.send(payload, job.id));
+  }
 
   private async activeAccount(login: string): Promise<AccountRow | undefined> {
     const account = await this.accounts.findByLogin(parseLogin(login));
@@ -50,25 +67,47 @@ export class RecoveryService {
   }
 
   /**
-   * Sends a recovery code by the chosen channel. Unknown logins, accounts being deleted and channels
-   * the account lacks get the same answer and send nothing, so that the answer names no account.
+   * Takes a request for a recovery code by the chosen channel; a job sends it. Unknown logins, accounts
+   * being deleted and channels the account lacks get the same answer and send nothing. The request only
+   * records the job, the same one row for every login, so that neither the answer nor its time tells
+   * whether the login has an account: looking it up and issuing the code here took a transaction for
+   * known logins that unknown ones skipped.
    */
   async request(input: { login: string; channel: Channel; captcha?: string | undefined }, origin: RequestOrigin): Promise<void> {
     // The captcha comes first: a script without one must not spend the code budget of someone's address.
     await this.captcha.accept(input.captcha);
     const login = parseLogin(input.login);
     // Limited per IP and per login and channel asked for, which is the same for every login, known or
-    // not. The real address is also counted (with sign-up codes to it), so that it is not flooded through
-    // the account's other logins; past that, nothing is sent but the answer stays the same, since a
-    // refusal there would tell that the login's account has that address.
+    // not. The real address is also counted when the job sends (see send).
     await this.rateLimits.consumeCodeSend(`recovery:${login.kind}:${login.value}:${input.channel}`, origin.ip);
-    const account = await this.accounts.findByLogin(login);
-    const to = account?.status === 'active' ? (input.channel === 'email' ? account.email : account.phone) : null;
+    const id = uuidv7();
+    const request: RecoveryRequest = { login: input.login, channel: input.channel };
+    // The login is an email or phone: the jobs table holds it sealed, and only until the job has run.
+    const sealed = sealText(this.payloadKey, JSON.stringify(request), jobContext(id));
+    await this.jobs.enqueue(this.db, { id, kind: RECOVERY_JOB, payload: { sealed }, maxAttempts: 5 });
+  }
+
+  /**
+   * The job: issues the code and queues its message in one transaction. The real address is counted too
+   * (with sign-up codes to it), so that it is not flooded through the account's other logins; past that
+   * limit nothing is sent. A retry after a crash issues a new code, which replaces the first.
+   */
+  private async send(payload: unknown, jobId: string): Promise<void> {
+    const sealed = (payload as { sealed?: unknown } | null)?.sealed;
+    if (typeof sealed !== 'string') throw new PermanentJobError('recovery job without a sealed request');
+    let request: RecoveryRequest;
+    try {
+      request = JSON.parse(openText(this.payloadKey, sealed, jobContext(jobId))) as RecoveryRequest;
+    } catch {
+      throw new PermanentJobError('recovery request does not open with this server key');
+    }
+    const account = await this.accounts.findByLogin(parseLogin(request.login));
+    const to = account?.status === 'active' ? (request.channel === 'email' ? account.email : account.phone) : null;
     if (!account || !to || !(await this.rateLimits.tryCodeSendTo(to))) return;
     await this.db.transaction().execute(async (trx) => {
-      const issued = await this.verification.issue(trx, { purpose: 'recovery', subject: subjectOf(account.id), channel: input.channel, accountId: account.id });
+      const issued = await this.verification.issue(trx, { purpose: 'recovery', subject: subjectOf(account.id), channel: request.channel, accountId: account.id });
       await this.messages.enqueue(trx, {
-        channel: input.channel,
+        channel: request.channel,
         to,
         kind: 'recovery_code',
         locale: account.locale,
