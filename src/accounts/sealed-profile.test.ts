@@ -9,6 +9,7 @@ import { uuidv7 } from 'uuidv7';
 import { hashPassword } from '../crypto/passwords.js';
 import { linkDevice } from '../devices/test-factories.js';
 import { sealPlaintextDevices } from '../devices/sealed-fields.js';
+import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
 import { createTestApp, TEST_POSTGRES_URL, testDatabases, uniqueEmail, uniquePhone, type TestAccount, type TestApp, type TestDatabase } from '../testing/test-app.js';
 import { maskEmail } from './addresses.js';
 import { sealPlaintextProfiles } from './backfill.js';
@@ -83,12 +84,7 @@ class OnDisk {
   }
 
   async start(): Promise<TestApp> {
-    if (this.schema) {
-      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await client.connect();
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
-      await client.end();
-    }
+    if (this.schema) await createTestSchema(this.schema);
     return createTestApp({
       database: this.database,
       dataDir: this.dataDir,
@@ -98,12 +94,7 @@ class OnDisk {
   }
 
   async remove(): Promise<void> {
-    if (this.schema) {
-      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA ${this.schema} CASCADE`);
-      await client.end();
-    }
+    if (this.schema) await dropTestSchema(this.schema);
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import pg from 'pg';
 import { pino } from 'pino';
 import { createApp, type App } from '../app.js';
 import { ManualClock } from '../clock.js';
 import { loadConfig } from '../config.js';
+import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
 import { CapturingTransport, TEST_POSTGRES_URL, testDatabases, uniqueEmail, type TestDatabase } from '../testing/test-app.js';
 
 // The server's log must never hold a password, a token, a CSRF token or a verification code. The logger
@@ -36,13 +36,7 @@ async function createLoggedApp(database: TestDatabase): Promise<LoggedApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-logs-'));
   const config = loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: randomBytes(32).toString('hex'), LANYARD_LOG_LEVEL: 'trace' });
   const schema = database === 'postgres' ? `logs_${randomBytes(6).toString('hex')}` : undefined;
-  const admin = async (query: string) => {
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(query);
-    await client.end();
-  };
-  if (schema) await admin(`CREATE SCHEMA ${schema}`);
+  if (schema) await createTestSchema(schema);
   const log = new LogCapture();
   const messages = new CapturingTransport();
   const app = await createApp({
@@ -58,7 +52,7 @@ async function createLoggedApp(database: TestDatabase): Promise<LoggedApp> {
     messages,
     async close() {
       await app.close();
-      if (schema) await admin(`DROP SCHEMA ${schema} CASCADE`);
+      if (schema) await dropTestSchema(schema);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -14,9 +14,12 @@ async function runOnTestDatabase(statement: string): Promise<void> {
   }
 }
 
-/** Creates a schema of its own for one test app, so that test files can share the database in parallel. */
+/**
+ * Creates a schema of its own for one test app, so that test files can share the database in parallel;
+ * a test that restarts its app on the same schema may ask again.
+ */
 export function createTestSchema(schema: string): Promise<void> {
-  return runOnTestDatabase(`CREATE SCHEMA ${schema}`);
+  return runOnTestDatabase(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
 }
 
 /** Drops a test schema and everything in it. */
