@@ -15,7 +15,7 @@ import { seal, sealText } from '../src/crypto/sealing.js';
 import { hmac, sha256 } from '../src/crypto/tokens.js';
 import type { BenchDialect } from './fresh-server.js';
 
-type Row = Record<string, string | number | null>;
+export type Row = Record<string, string | number | null>;
 
 interface Batch {
   keys: Array<{ account_id: string; wrapped: Buffer; created_at: number }>;
@@ -41,17 +41,19 @@ const MODELS = [
 const DAY = 86_400_000;
 
 /** Writes batches of rows: prepared inserts on SQLite, one INSERT … SELECT FROM unnest(…) a table on PostgreSQL. */
-interface RowWriter {
+export interface RowWriter {
   write(tables: Array<[string, Row[]]>): Promise<void>;
   finish(): Promise<void>;
   close(): Promise<void>;
 }
 
-function sqliteWriter(file: string): RowWriter {
+export function sqliteWriter(file: string): RowWriter {
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('busy_timeout = 10000');
   // Seeding only: a crash loses the seed, which is thrown away anyway.
   sqlite.pragma('synchronous = OFF');
+  // As the server's connection does: pages this connection splits or frees are zeroed, not left with stale rows.
+  sqlite.pragma('secure_delete = ON');
   const statements = new Map<string, SqliteDatabase.Statement>();
   const insert = (table: string, columns: string[]) => {
     const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
@@ -77,7 +79,7 @@ function sqliteWriter(file: string): RowWriter {
   };
 }
 
-async function postgresWriter(url: string): Promise<RowWriter> {
+export async function postgresWriter(url: string): Promise<RowWriter> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query('SET synchronous_commit = off');
@@ -137,6 +139,8 @@ export class BulkSeeder {
     const keyRing = new SqliteDatabase(path.join(options.dataDir, 'keyring.db'));
     keyRing.pragma('busy_timeout = 10000');
     keyRing.pragma('synchronous = OFF');
+    // As FileKeyRing does: a page split by this connection must not leave copies of wrapped keys behind.
+    keyRing.pragma('secure_delete = ON');
     return new BulkSeeder(writer, keyRing, options.keys, options.passwordHash, options.devicesPerAccount ?? 3);
   }
 

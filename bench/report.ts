@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CloudResult } from './cloud.js';
+import type { DeletionResult } from './deletion.js';
 import type { DevicesResult } from './devices.js';
 import type { HashRun, LoadRun } from './load.js';
 import { ROOT } from './server.js';
@@ -64,6 +65,8 @@ export interface DatabaseResult {
   devices?: DevicesResult;
   /** One account's contacts and photos: upload, full and delta sync, peak memory (bench/cloud.ts), on a server of their own. */
   cloud?: CloudResult;
+  /** Confirm to no residue per account size, against the database size, and sign-in during a large erasure (bench/deletion.ts). */
+  deletion?: DeletionResult;
   error?: string;
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCloud, DEFAULT_CLOUD_SETTINGS } from './cloud.js';
 import { withCpuShare } from './cpu.js';
+import { benchDeletion, DEFAULT_DELETION_SETTINGS } from './deletion.js';
 import { benchDevices, DEFAULT_DEVICES_SETTINGS } from './devices.js';
 import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
 import { createBenchDatabase, type BenchDatabase } from './postgres.js';
@@ -17,11 +18,14 @@ import { ensureBuild, startServer, type ServerBuild } from './server.js';
 const { values: options } = parseArgs({
   options: {
     databases: { type: 'string', default: 'sqlite,postgres' },
-    /** auth: argon2id, sign-in, GET /v1/me; devices: bench/devices.ts; cloud: bench/cloud.ts. */
-    parts: { type: 'string', default: 'auth,devices,cloud' },
+    /** auth: argon2id, sign-in, GET /v1/me; devices: bench/devices.ts; cloud: bench/cloud.ts; deletion: bench/deletion.ts. */
+    parts: { type: 'string', default: 'auth,devices,cloud,deletion' },
     'device-accounts': { type: 'string' },
     'cloud-contacts': { type: 'string' },
     'cloud-photos': { type: 'string' },
+    'deletion-items': { type: 'string' },
+    'deletion-photo-mib': { type: 'string' },
+    'deletion-other-accounts': { type: 'string' },
     repeats: { type: 'string', default: '3' },
     'hash-seconds': { type: 'string', default: '6' },
     'me-seconds': { type: 'string', default: '10' },
@@ -49,7 +53,7 @@ const settings = {
   libuvThreadPoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4,
 };
 const parts = new Set(options.parts.split(',').map((p) => p.trim()));
-// --quick shrinks the devices and cloud parts tenfold, for trying the bench itself.
+// --quick shrinks the devices, cloud and deletion parts tenfold, for trying the bench itself.
 const devicesSettings = {
   ...DEFAULT_DEVICES_SETTINGS,
   ...(quick ? { accountSteps: [1000, 10_000], seconds: 3 } : {}),
@@ -60,6 +64,16 @@ const cloudSettings = {
   ...(quick ? { contacts: 2000, photos: 20, deltaRounds: 5 } : {}),
   ...(options['cloud-contacts'] ? { contacts: Number(options['cloud-contacts']) } : {}),
   ...(options['cloud-photos'] ? { photos: Number(options['cloud-photos']) } : {}),
+};
+// The smallest account is also deleted at a tenth of the other accounts: the ratio shows the database size does not matter.
+const deletionOthers = options['deletion-other-accounts'] ? Number(options['deletion-other-accounts']) : quick ? 10_000 : DEFAULT_DELETION_SETTINGS.otherAccounts;
+const deletionSettings = {
+  ...DEFAULT_DELETION_SETTINGS,
+  ...(quick ? { itemSteps: [10, 1000, 10_000], photoMiB: 104, signInWindowSeconds: 3 } : {}),
+  ...(options['deletion-items'] ? { itemSteps: options['deletion-items'].split(',').map(Number) } : {}),
+  ...(options['deletion-photo-mib'] ? { photoMiB: Number(options['deletion-photo-mib']) } : {}),
+  otherAccounts: deletionOthers,
+  probeOtherAccounts: Math.max(1, Math.round(deletionOthers / 10)),
 };
 const databases = options.databases.split(',').map((d) => d.trim()).filter((d): d is 'sqlite' | 'postgres' => d === 'sqlite' || d === 'postgres');
 
@@ -194,6 +208,7 @@ for (const database of databases) {
   const result: DatabaseResult = parts.has('auth') ? await benchDatabase(database, build) : { database };
   if (parts.has('devices')) result.devices = await benchDevices(database, build, devicesSettings, say);
   if (parts.has('cloud')) result.cloud = await benchCloud(database, build, cloudSettings, say);
+  if (parts.has('deletion')) result.deletion = await benchDeletion(database, build, deletionSettings, say);
   result.targets = { ...result.targets, ...partTargets(result) };
   results.push(result);
 }
@@ -207,7 +222,7 @@ const report = {
     environment: { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', worker: 'on (in process)' },
     profiled: options['cpu-prof'],
   },
-  settings: { ...settings, parts: [...parts], devices: devicesSettings, cloud: cloudSettings },
+  settings: { ...settings, parts: [...parts], devices: devicesSettings, cloud: cloudSettings, deletion: deletionSettings },
   loadAverageAtStart: loadAtStart,
   notes: [
     'argon2id hashes/s: argon2.verify through src/crypto/passwords.ts (19 MiB, t=2, p=1) in the bench process, with as many in flight as sign-in connections; the server sits idle meanwhile.',
@@ -217,6 +232,7 @@ const report = {
     'Medians of the repeats; every run is kept under runs.',
     'devices: on a server of its own, accounts made straight in the database (each with an API session and 3 devices, each device with its device token and lock; the email and device names sealed under a data key held in the key ring file), plus a few made through the API; GET /v1/devices rotates through the tokens of random accounts (one pass first records each session\'s use, so that the timed run reads only), the activation check through random locked serials; measured at each account count as the database grows; one timed run each.',
     'cloud: on a server of its own, one account\'s device token: contacts PUT with several in flight (autocannon), 3 MiB JPEG photos PUT 4 at a time, then every thumbnail awaited, a full sync (contact pages of 500 with cursors; the photo list, then every photo downloaded 4 at a time), then rounds of 5 edits and a deletion each followed by GET ?since=cursor. memory: VmHWM of the server process (its peak resident set since it started), and VmRSS sampled every 50 ms per phase.',
+    'deletion: on a server of its own, accounts made through the API (devices linked, an extra session), their JSON items written straight into cloud_items in the app\'s shape (sealed under the data key the key ring holds; checked through the API), their photos PUT through the API and thumbnailed; other accounts seeded as for devices. Each deletion goes through the API (GET /v1/me/deletion, POST /v1/me/deletion with a fresh session, the code from the outbox, confirm with releaseDevices); erasureSeconds runs from the confirmation\'s 200 until the erasure row is erased and its job chain ended (polled every 10 ms), then a residue check (rows in every table with account_id, the erasure row, the blob folder, the key ring, sign-in, and the id in no live cell of the SQLite files nor a WAL) must find nothing; copies of the id in the free space of live SQLite pages are listed as leftovers. Probes (100 items, 32 MiB of photos) are deleted at a tenth of the other accounts and at all of them: the ratio of their medians. Sign-in: one fetch loop per account (POST /v1/sessions, correct passwords), counted by answer time in windows before, during (confirm sent until erased) and after the erasure of another largest account.',
     'cpu: cores used during each run by the server (serverMainThreadCores: its event loop alone; the rest is the argon2 thread pool and V8), by the bench process (hashing, or autocannon with its CLI children), by the PostgreSQL backends serving the bench database, and by every other process on the machine (otherCores: the noise). serverMicrosPerRequest: server CPU time per answered request, steadier than requests/s when other processes take cores.',
   ],
   durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -224,6 +240,6 @@ const report = {
 };
 
 if (parts.has('auth')) say(`\n${summaryTable(results)}`);
-if (parts.has('devices') || parts.has('cloud')) say(`\n${partsSummary(results)}`);
+if (parts.has('devices') || parts.has('cloud') || parts.has('deletion')) say(`\n${partsSummary(results)}`);
 if (!options['no-save']) say(`\nSaved ${path.relative(process.cwd(), saveResult(report))} and bench/results/latest.json (${report.durationSeconds} s).`);
-process.exitCode = results.some((r) => r.error || r.devices?.error || r.cloud?.error) ? 1 : 0;
+process.exitCode = results.some((r) => r.error || r.devices?.error || r.cloud?.error || r.deletion?.error) ? 1 : 0;

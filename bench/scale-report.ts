@@ -1,4 +1,5 @@
 import type { CloudResult } from './cloud.js';
+import type { DeletionResult } from './deletion.js';
 import type { DevicesResult } from './devices.js';
 import type { LoadRun } from './load.js';
 
@@ -6,6 +7,7 @@ interface PartsResult {
   database: 'sqlite' | 'postgres';
   devices?: DevicesResult;
   cloud?: CloudResult;
+  deletion?: DeletionResult;
 }
 
 const fmt = (value: number | undefined, digits = 0) =>
@@ -47,6 +49,28 @@ export function partsSummary(results: PartsResult[]): string {
     column('delta sync p50 / max', cloud((c) => c.deltaSync && `${c.deltaSync.p50Ms} / ${c.deltaSync.maxMs} ms (nothing new: ${c.deltaSync.emptyP50Ms} ms)`));
     column('server peak RSS', cloud((c) => c.memory && `${c.memory.peakMiB} MiB${c.memory.met ? ' ✓' : ' ✗'} (after start ${c.memory.startMiB})`));
   }
+
+  if (results.some((r) => r.deletion)) {
+    const size = (n: number) => (n >= 1000 ? `${fmt(n / 1000)}k` : fmt(n));
+    const cases = (r: PartsResult) => r.deletion?.cases.filter((c) => c.kind === 'measured' || c.kind === 'under sign-in load') ?? [];
+    const shown = cases(results.find((r) => cases(r).length > 0) ?? results[0]!);
+    for (const [index, c] of shown.entries()) {
+      const label = `deletion, ${size(c.items)} items + ${fmt(c.photoMiB)} MiB, ${size(c.otherAccounts)} others${c.kind === 'under sign-in load' ? ', sign-in load' : ''}`;
+      column(label, (r) => {
+        const x = cases(r)[index];
+        if (!x) return r.deletion?.error && index === 0 ? `failed: ${r.deletion.error.split('\n')[0]}` : '-';
+        return `no residue ${fmt(x.erasureSeconds, 2)} s after confirm (${fmt(x.confirmMs)} ms)${x.leftovers.length ? `, ${x.leftovers.length} stale copies of the id` : ''}`;
+      });
+    }
+    column('deletion probes, smaller / larger database', (r) => {
+      const x = r.deletion?.databaseRatio;
+      return x ? `${fmt(x.medianSeconds[0], 2)} / ${fmt(x.medianSeconds[1], 2)} s (${size(x.otherAccounts[0])} / ${size(x.otherAccounts[1])} others): × ${x.ratio}` : '-';
+    });
+    column('sign-in before / during erasure', (r) => {
+      const s = r.deletion?.signIn;
+      return s ? `${fmt(s.before.perSecond, 1)} / ${fmt(s.during.perSecond, 1)} req/s (× ${s.duringOverBefore}; p99 ${fmt(s.before.p99Ms)} / ${fmt(s.during.p99Ms)} ms)` : '-';
+    });
+  }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
 }
@@ -68,6 +92,23 @@ export function partTargets(result: PartsResult): Record<string, { target: strin
       target: `${label}: req/s and server CPU/req within ${FLAT_WITHIN}× from the smallest to the largest table (value: the worse factor)`,
       value: Math.round(worst * 100) / 100,
       met: worst <= FLAT_WITHIN,
+    };
+  }
+  const ratio = result.deletion?.databaseRatio;
+  if (ratio) {
+    targets.deletionFlatWithDatabase = {
+      target: `deletion probes: median confirm to no residue within ${FLAT_WITHIN}× from ${ratio.otherAccounts[0]} to ${ratio.otherAccounts[1]} other accounts (value: the ratio)`,
+      value: ratio.ratio,
+      met: ratio.ratio <= FLAT_WITHIN,
+    };
+  }
+  const cases = result.deletion?.cases ?? [];
+  if (cases.length > 0) {
+    const stale = cases.reduce((sum, c) => sum + c.leftovers.length, 0);
+    targets.deletionNoStaleCopies = {
+      target: 'no copy of a deleted account\'s id left in the free space of live SQLite pages (value: copies over all deletions)',
+      value: stale,
+      met: stale === 0,
     };
   }
   if (result.cloud?.memory) {
