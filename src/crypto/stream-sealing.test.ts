@@ -24,7 +24,9 @@ describe('streaming encryption in chunks', () => {
       const sealed = await seal(plaintext);
       assert.equal(sealed.length, sealedSize(length, 1024), `length ${length}`);
       assert.ok((await open(sealed)).equals(plaintext), `length ${length}`);
-      assert.ok(!sealed.includes(plaintext.subarray(0, Math.min(16, length))) || length === 0);
+      // Only a run of 16 bytes says anything: a shorter one turns up in random ciphertext by chance (one
+      // byte does in about one stream of eight), which made this test fail now and then.
+      if (length >= 16) assert.ok(!sealed.includes(plaintext.subarray(0, 16)), `length ${length}: plaintext shows through`);
     }
   });
 
