@@ -30,6 +30,9 @@ interface Batch {
 // in bench/devices.ts proves them right through the API on every run.
 const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${accountId}`;
 const deviceNameContext = (accountId: string, deviceId: string) => JSON.stringify(['lanyard/device-field/v1', accountId, deviceId, 'name']);
+// And of src/events/sealed-origin.ts, which seals a session's IP address and client.
+const originContext = (accountId: string, sessionId: string) => JSON.stringify(['lanyard/origin/v1', accountId, 'sessions', sessionId]);
+const SEED_ORIGIN = JSON.stringify(['203.0.113.7', 'lanyard-bench-seed/1']);
 
 const MODELS = [
   ['Redmi Note 13', 'phone'],
@@ -217,7 +220,7 @@ export class BulkSeeder {
         updated_at: createdAt,
         password_changed_at: createdAt,
       });
-      batch.sessions.push(this.session(id, sha256(this.tokenOf(i)), 'api', now, now + 30 * DAY));
+      batch.sessions.push(this.session(key, id, uuidv7(), sha256(this.tokenOf(i)), 'api', now, now + 30 * DAY));
       for (let d = 0; d < this.devicesPerAccount; d++) {
         const index = i * this.devicesPerAccount + d;
         const serial = this.serialOf(index);
@@ -240,7 +243,7 @@ export class BulkSeeder {
           last_location: null,
           name_sealed: sealText(key, `${model} ${d + 1}`, deviceNameContext(id, deviceId)),
         });
-        batch.sessions.push({ ...this.session(id, sha256(`${this.salt}/device/${index}`), 'device', now, now + 3650 * DAY), id: sessionId });
+        batch.sessions.push(this.session(key, id, sessionId, sha256(`${this.salt}/device/${index}`), 'device', now, now + 3650 * DAY));
         batch.device_locks.push({ lookup, kind: 'serial', account_id: id, device_id: deviceId, locked_at: linkedAt });
       }
       key.fill(0);
@@ -248,18 +251,19 @@ export class BulkSeeder {
     return batch;
   }
 
-  private session(accountId: string, tokenHash: string, kind: 'api' | 'device', now: number, expiresAt: number): Row {
+  private session(key: Buffer, accountId: string, id: string, tokenHash: string, kind: 'api' | 'device', now: number, expiresAt: number): Row {
     return {
       account_id: accountId,
-      id: uuidv7(),
+      id,
       token_hash: tokenHash,
       kind,
       created_at: now,
       last_used_at: now,
       expires_at: expiresAt,
       reauthenticated_at: now,
-      ip: '203.0.113.7',
-      client: 'lanyard-bench-seed/1',
+      ip: '',
+      client: '',
+      origin_sealed: sealText(key, SEED_ORIGIN, originContext(accountId, id)),
     };
   }
 

@@ -26,6 +26,7 @@ import { DeviceCommandService } from './devices/commands.js';
 import { DeviceRepository } from './devices/repository.js';
 import { registerDeviceRoutes } from './devices/routes.js';
 import { sealPlaintextDevices } from './devices/sealed-fields.js';
+import { OriginSealer, sealPlaintextOrigins } from './events/sealed-origin.js';
 import { DeviceService, DeviceSignals } from './devices/service.js';
 import { warmUpPasswords } from './crypto/passwords.js';
 import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './db/database.js';
@@ -114,6 +115,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Rows from before personal fields were sealed get sealed now (migrations have no key ring); a no-op once done.
   await sealPlaintextProfiles(db, keyRing);
   await sealPlaintextDevices(db, keyRing);
+  await sealPlaintextOrigins(db, keyRing);
   const blobs = await openBlobStore({ dataDir: config.dataDir, s3Url: config.cloud.s3Url });
 
   // Outside world: message transports and the optional Redis for shared rate limits.
@@ -154,13 +156,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   const jobs = new JobService(jobRepository, clock, log, { leaseMs: config.jobLeaseSeconds * 1000, ...options.jobs });
   const messages = new MessageService(jobs, transport, keys.jobPayload);
   const rateLimits = new RateLimits(config.rateLimit, keys.rateLimit, redis);
-  const events = new SecurityEventService(eventRepository, keys.lookup, clock);
+  const origins = new OriginSealer(keyRing);
+  const events = new SecurityEventService(eventRepository, keys.lookup, clock, origins);
   const verification = new VerificationService(verificationRepository, keys.verificationCode, keys.lookup, clock);
-  const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock);
+  const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock, origins);
   const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock);
   // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
   const captcha = new CaptchaService(acceptedCaptchaRepository, keys.captcha, { maxCounter: config.captchaMaxCounter });
-  const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect);
+  const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins);
   const recovery = new RecoveryService(db, accounts, accountRepository, sessionRepository, verification, messages, events, rateLimits, captcha, clock, jobs, keys.jobPayload);
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);

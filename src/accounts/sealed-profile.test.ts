@@ -7,8 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { hashPassword } from '../crypto/passwords.js';
+import { sha256 } from '../crypto/tokens.js';
 import { linkDevice } from '../devices/test-factories.js';
 import { sealPlaintextDevices } from '../devices/sealed-fields.js';
+import { sealPlaintextOrigins } from '../events/sealed-origin.js';
 import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
 import { createTestApp, TEST_POSTGRES_URL, testDatabases, uniqueEmail, uniquePhone, type TestAccount, type TestApp, type TestDatabase } from '../testing/test-app.js';
 import { maskEmail } from './addresses.js';
@@ -119,6 +121,9 @@ for (const database of testDatabases()) {
     const location = { lat: 40.41677123, lon: -3.70379456, accuracy: 12.5 };
     let deviceId: string;
     let serial: string;
+    // Where the owner signs in from: an IP address and a client (user agent) are personal data too.
+    const origin = { ip: `203.0.113.${10 + (randomBytes(1)[0]! % 200)}`, client: `Zoraida-Browser/${randomBytes(4).toString('hex')}` };
+    let originToken: string;
 
     before(async () => {
       t = await disk.start();
@@ -132,6 +137,9 @@ for (const database of testDatabases()) {
       assert.equal(sent.status, 202, sent.text);
       const answered = await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'done', location } });
       assert.equal(answered.status, 204, answered.text);
+      const signedIn = await t.request('POST', '/v1/sessions', { body: { login: email, password: account.password }, ip: origin.ip, headers: { 'user-agent': origin.client } });
+      assert.equal(signedIn.status, 201, signedIn.text);
+      originToken = signedIn.body.token;
       await t.drainJobs();
     });
     after(async () => {
@@ -151,6 +159,17 @@ for (const database of testDatabases()) {
       assert.equal(hint.body.ownerHint, maskEmail(email));
     });
 
+    test('the owner sees the IP address and client of sessions and security events through the API', async () => {
+      const sessions = await t.request('GET', '/v1/sessions', { token: originToken });
+      const current = sessions.body.sessions.find((s: any) => s.current);
+      assert.deepEqual({ ip: current.ip, client: current.client }, origin);
+      const events = (await t.request('GET', '/v1/me/events', { token: originToken })).body.events;
+      const fromOrigin = events.filter((e: any) => e.client === origin.client).map((e: any) => [e.type, e.ip]).sort();
+      assert.deepEqual(fromOrigin, [['sign_in', origin.ip], ['sign_in.new_client', origin.ip]]);
+      const rows = await t.app.database.db.selectFrom('sessions').select(['ip', 'client', 'origin_sealed']).where('account_id', '=', account.id).execute();
+      assert.ok(rows.every((row) => row.ip === '' && row.client === '' && row.origin_sealed), 'stored sealed, with the plaintext columns empty');
+    });
+
     test('signs in by email and by the current phone, and no longer by the replaced phone', async () => {
       for (const login of [email, phone]) {
         const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password: account.password } });
@@ -161,7 +180,7 @@ for (const database of testDatabases()) {
     });
 
     test('no text column of any table holds the email, either phone, the name or the location in clear', async () => {
-      const { hits, columns } = await columnsContaining(t, disk.schema, [email, firstPhone, phone, name, String(location.lat), String(location.lon)]);
+      const { hits, columns } = await columnsContaining(t, disk.schema, [email, firstPhone, phone, name, String(location.lat), String(location.lon), origin.ip, origin.client]);
       assert.ok(columns > 40, `the scan reaches every table (${columns} columns)`);
       assert.deepEqual(hits, []);
       const row = await t.app.database.db.selectFrom('accounts').selectAll().where('id', '=', account.id).executeTakeFirstOrThrow();
@@ -177,7 +196,7 @@ for (const database of testDatabases()) {
         // The scan does read the database: ids are kept in clear, by design.
         assert.notDeepEqual(filesContaining(disk.dataDir, [account.id]), []);
       }
-      assert.deepEqual(filesContaining(disk.dataDir, [email, firstPhone, phone, name, String(location.lat), String(location.lon)]), []);
+      assert.deepEqual(filesContaining(disk.dataDir, [email, firstPhone, phone, name, String(location.lat), String(location.lon), origin.ip, origin.client]), []);
     });
 
     test('a sealed value moved to another field or another account does not open', async () => {
@@ -212,6 +231,18 @@ for (const database of testDatabases()) {
     let t: TestApp;
     const legacy = { id: uuidv7(), email: uniqueEmail('legacy'), phone: uniquePhone(), name: `Legacy Person ${randomBytes(3).toString('hex')}`, password: 'an old but long passphrase' };
     const legacyDevice = { id: uuidv7(), name: `${legacy.name}'s tablet`, location: { lat: 41.38791234, lon: 2.16991234, accuracy: 8, at: Date.UTC(2026, 10, 20) } };
+    const legacySession = { id: uuidv7(), token: randomBytes(32).toString('base64url'), ip: '198.51.100.201', client: `Old-Browser/${randomBytes(3).toString('hex')}` };
+    const legacyEvent = { id: uuidv7(), ip: '198.51.100.202', client: `Old-Phone/${randomBytes(3).toString('hex')}` };
+
+    /** A session and a security event as the code before sealed origins wrote them: IP and client in clear. */
+    async function insertLegacyOrigins(accountId: string, session: typeof legacySession, event: typeof legacyEvent) {
+      const now = t.clock.now();
+      await t.app.database.db
+        .insertInto('sessions')
+        .values({ account_id: accountId, id: session.id, token_hash: sha256(session.token), kind: 'api', created_at: now, last_used_at: now, expires_at: now + 86_400_000, reauthenticated_at: now, ip: session.ip, client: session.client })
+        .execute();
+      await t.app.database.db.insertInto('security_events').values({ account_id: accountId, id: event.id, type: 'sign_in', at: now, ip: event.ip, client: event.client }).execute();
+    }
 
     /** Writes an account as the code before sealing did: email, phone and name in clear, no data key. */
     async function insertLegacyAccount(fields: { id: string; email: string; phone?: string | null; name?: string | null; status?: 'active' | 'erasing'; password?: string }) {
@@ -255,6 +286,7 @@ for (const database of testDatabases()) {
           last_location: JSON.stringify(legacyDevice.location),
         })
         .execute();
+      await insertLegacyOrigins(legacy.id, legacySession, legacyEvent);
       assert.equal(await t.app.keyRing.get(legacy.id), undefined, 'an account from before had no data key');
       // The server restarts on the older database: the backfill seals it at start.
       await t.close();
@@ -292,6 +324,20 @@ for (const database of testDatabases()) {
       assert.equal(device.body.name, legacyDevice.name);
       const { at, ...place } = legacyDevice.location;
       assert.deepEqual(device.body.lastLocation, { ...place, at: new Date(at).toISOString() });
+    });
+
+    test('at start, the IP addresses and clients of sessions and events are sealed, and the owner still reads them', async () => {
+      const { hits } = await columnsContaining(t, disk.schema, [legacySession.ip, legacySession.client, legacyEvent.ip, legacyEvent.client]);
+      assert.deepEqual(hits, []);
+      const sessions = await t.request('GET', '/v1/sessions', { token: legacySession.token });
+      assert.equal(sessions.status, 200, sessions.text);
+      const current = sessions.body.sessions.find((s: any) => s.current);
+      assert.deepEqual({ id: current.id, ip: current.ip, client: current.client }, { id: legacySession.id, ip: legacySession.ip, client: legacySession.client });
+      const events = (await t.request('GET', '/v1/me/events', { token: legacySession.token })).body.events;
+      const event = events.find((e: any) => e.id === legacyEvent.id);
+      assert.deepEqual({ ip: event.ip, client: event.client }, { ip: legacyEvent.ip, client: legacyEvent.client });
+      const { db } = t.app.database;
+      assert.equal(await sealPlaintextOrigins(db, t.app.keyRing), 0, 'a second run finds nothing left to seal');
     });
 
     test('runs again without changing anything, seals in batches, and drops the plaintext of an account whose key was destroyed', async () => {

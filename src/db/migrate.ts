@@ -6,6 +6,7 @@ import * as cloud from './migrations/2026-11-25-cloud.js';
 import * as recovery from './migrations/2026-11-26-recovery.js';
 import * as sealedProfile from './migrations/2026-11-27-sealed-profile.js';
 import * as deletion from './migrations/2026-11-28-deletion.js';
+import * as sealedOrigins from './migrations/2026-11-29-sealed-origins.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
 // Append new migrations at the end; names sort by date.
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26-recovery': recovery,
   '2026-11-27-sealed-profile': sealedProfile,
   '2026-11-28-deletion': deletion,
+  '2026-11-29-sealed-origins': sealedOrigins,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

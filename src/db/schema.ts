@@ -40,8 +40,11 @@ export interface SessionsTable {
   expires_at: number;
   /** When the password was last entered on this session (sign-in or re-authentication). */
   reauthenticated_at: number;
+  /** '' since the origin is sealed; older rows hold it here until the backfill seals it. */
   ip: string;
   client: string;
+  /** The IP address and client sealed under the account's data key (src/events/sealed-origin.ts). */
+  origin_sealed: string | null;
 }
 
 export interface VerificationCodesTable {
@@ -64,8 +67,10 @@ export interface SecurityEventsTable {
   id: string;
   type: string;
   at: number;
+  /** As in sessions: '' once sealed into origin_sealed. */
   ip: string;
   client: string;
+  origin_sealed: string | null;
 }
 
 export interface KnownClientsTable {

@@ -3,6 +3,7 @@ import { iso, type Clock } from '../clock.js';
 import type { Executor } from '../db/schema.js';
 import { hmac } from '../crypto/tokens.js';
 import type { SecurityEventRepository } from './repository.js';
+import type { OriginSealer } from './sealed-origin.js';
 
 export type SecurityEventType =
   | 'account.created'
@@ -40,21 +41,24 @@ export class SecurityEventService {
     private readonly repository: SecurityEventRepository,
     private readonly lookupKey: Buffer,
     private readonly clock: Clock,
+    private readonly origins: OriginSealer,
   ) {}
 
   async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<void> {
-    await this.pendingRecord(accountId, type, origin, executor).execute();
+    await (await this.pendingRecord(accountId, type, origin, executor)).execute();
   }
 
-  /** The event's insert, to be run with other writes (see db/atomic.ts). */
-  pendingRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin, executor?: Executor) {
-    return this.repository.pendingCreate({ account_id: accountId, id: uuidv7(), type, at: this.clock.now(), ip: origin.ip, client: origin.client }, executor);
+  /** The event's insert, to be run with other writes (see db/atomic.ts); its origin is sealed. */
+  async pendingRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin, executor?: Executor) {
+    const id = uuidv7();
+    const sealed = await this.origins.seal(accountId, 'security_events', id, origin);
+    return this.repository.pendingCreate({ account_id: accountId, id, type, at: this.clock.now(), ...sealed }, executor);
   }
 
   /** Newest first. */
   async list(accountId: string, limit = 100): Promise<SecurityEvent[]> {
     const rows = await this.repository.list(accountId, limit);
-    return rows.map((row) => ({ id: row.id, type: row.type, at: iso(row.at), ip: row.ip, client: row.client }));
+    return Promise.all(rows.map(async (row) => ({ id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.open(accountId, 'security_events', row)) })));
   }
 
   /** Whether the account has signed in from this client before. */

@@ -1,3 +1,4 @@
+import type {} from '@fastify/cookie'; // request.cookies, for programs that do not load the server
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountRow } from '../db/schema.js';
 import { AppError } from './errors.js';

@@ -3,6 +3,7 @@ import { iso, type Clock } from '../clock.js';
 import type { Executor, SessionRow } from '../db/schema.js';
 import { newToken, sha256 } from '../crypto/tokens.js';
 import type { RequestOrigin } from '../events/service.js';
+import type { OriginSealer } from '../events/sealed-origin.js';
 import type { SessionRepository } from './repository.js';
 
 export type SessionKind = SessionRow['kind'];
@@ -34,17 +35,18 @@ export class SessionIssuer {
     private readonly repository: SessionRepository,
     readonly lifetimes: SessionLifetimes,
     private readonly clock: Clock,
+    private readonly origins: OriginSealer,
   ) {}
 
   /** Creates a session in the caller's transaction; the password was just entered, so it starts fresh. */
   async create(executor: Executor, accountId: string, kind: SessionKind, origin: RequestOrigin): Promise<IssuedSession> {
-    const { row, issued } = this.prepare(accountId, kind, origin);
+    const { row, issued } = await this.prepare(accountId, kind, origin);
     await this.repository.create(executor, row);
     return issued;
   }
 
   /** A new session's row and what its holder is told, for a caller that writes the row itself. */
-  prepare(accountId: string, kind: SessionKind, origin: RequestOrigin): { row: SessionRow; issued: IssuedSession } {
+  async prepare(accountId: string, kind: SessionKind, origin: RequestOrigin): Promise<{ row: SessionRow; issued: IssuedSession }> {
     const now = this.clock.now();
     const token = newToken();
     const id = uuidv7();
@@ -59,8 +61,7 @@ export class SessionIssuer {
       last_used_at: now,
       expires_at: expiresAt,
       reauthenticated_at: now,
-      ip: origin.ip,
-      client: origin.client,
+      ...(await this.origins.seal(accountId, 'sessions', id, origin)),
     };
     const issued = { id, token, kind, expiresAt: iso(this.expiryOf({ kind, expires_at: expiresAt, last_used_at: now })), maxAgeSeconds: Math.floor(absoluteMs / 1000) };
     return { row, issued };

@@ -12,6 +12,7 @@ import type { MessageService } from '../messaging/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
+import type { OriginSealer } from '../events/sealed-origin.js';
 import type { SessionRepository } from './repository.js';
 import type { SessionIssuer, SessionKind } from './issuer.js';
 
@@ -43,6 +44,7 @@ export class SessionService implements Authenticator {
     private readonly clock: Clock,
     private readonly captcha: CaptchaService,
     private readonly dialect: DialectName,
+    private readonly origins: OriginSealer,
   ) {}
 
   /**
@@ -72,8 +74,8 @@ export class SessionService implements Authenticator {
     await this.rateLimits.recordPasswordSuccess(loginKey, origin.ip);
     if (knownClient) {
       // The usual sign-in, from a client seen before: the session and its event in one round trip.
-      const { row, issued } = this.issuer.prepare(usable.id, input.kind, origin);
-      await writeAtomically(this.db, this.dialect, [this.repository.pendingCreate(row), this.events.pendingRecord(usable.id, 'sign_in', origin)]);
+      const { row, issued } = await this.issuer.prepare(usable.id, input.kind, origin);
+      await writeAtomically(this.db, this.dialect, [this.repository.pendingCreate(row), await this.events.pendingRecord(usable.id, 'sign_in', origin)]);
       return { account: this.accountService.profileOf(usable), session: issued };
     }
     const session = await this.db.transaction().execute(async (trx) => {
@@ -132,7 +134,7 @@ export class SessionService implements Authenticator {
     const row = await this.repository.get(auth.accountId, auth.sessionId);
     if (!row) throw new AppError('unauthenticated');
     return {
-      ...this.view(row, auth.sessionId),
+      ...(await this.view(row, auth.sessionId)),
       accountId: auth.accountId,
       fresh: this.isFresh(auth),
       freshUntil: iso(row.reauthenticated_at + FRESH_SESSION_MS),
@@ -143,10 +145,11 @@ export class SessionService implements Authenticator {
   async list(auth: AuthContext): Promise<SessionView[]> {
     const rows = await this.repository.list(auth.accountId);
     const now = this.clock.now();
-    return rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId));
+    return Promise.all(rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId)));
   }
 
-  private view(row: SessionRow, currentId: string): SessionView {
+  private async view(row: SessionRow, currentId: string): Promise<SessionView> {
+    const { ip, client } = await this.origins.open(row.account_id, 'sessions', row);
     return {
       id: row.id,
       kind: row.kind,
@@ -154,8 +157,8 @@ export class SessionService implements Authenticator {
       createdAt: iso(row.created_at),
       lastUsedAt: iso(row.last_used_at),
       expiresAt: iso(this.issuer.expiryOf(row)),
-      ip: row.ip,
-      client: row.client,
+      ip,
+      client,
     };
   }
 
