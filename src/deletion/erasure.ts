@@ -1,6 +1,7 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { FastifyBaseLogger } from 'fastify';
 import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { uuidv7 } from 'uuidv7';
 import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
@@ -110,6 +111,9 @@ export class ErasureRunner {
         const deleted = await repository.deleteBatch(table, accountId, batchSize);
         if (deleted < batchSize) return true;
         if (performance.now() > deadline) return false;
+        // better-sqlite3 runs each batch on the event loop: let waiting requests in between batches, so
+        // that a large erasure does not hold everyone else's sign-ins for a whole slice.
+        await yieldToRequests();
       }
     }
     switch (step) {
