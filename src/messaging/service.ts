@@ -1,6 +1,6 @@
 import { uuidv7 } from 'uuidv7';
 import type { Executor } from '../db/schema.js';
-import { openText, sealText } from '../crypto/sealing.js';
+import { openJobPayload, sealJobPayload } from '../jobs/sealed-payload.js';
 import { PermanentJobError, type JobService } from '../jobs/service.js';
 import { renderMessage, type MessageKind, type MessageParams } from './templates.js';
 import { PermanentDeliveryError, type Channel, type MessageTransport } from './transports.js';
@@ -23,11 +23,6 @@ interface SealedMessage {
   text: string;
 }
 
-/** The sealed payload is bound to its job: copied onto another job row, it does not open. */
-function associatedData(jobId: string): string {
-  return `${MESSAGE_JOB}:${jobId}`;
-}
-
 /**
  * Sends messages through a durable job written in the caller's transaction: a crash after commit does
  * not lose the message, and the job id doubles as the message id so that a retry is not a second copy.
@@ -48,20 +43,12 @@ export class MessageService {
     const message: SealedMessage = { channel: request.channel, to: request.to, ...rendered };
     // The text may hold a verification code, and the address is personal data: both wait in the
     // database sealed, not in clear.
-    const sealed = sealText(this.payloadKey, JSON.stringify(message), associatedData(id));
-    return this.jobs.enqueue(executor, { id, kind: MESSAGE_JOB, payload: { sealed }, accountId: request.accountId ?? null, maxAttempts: 12 });
+    const payload = sealJobPayload(this.payloadKey, MESSAGE_JOB, id, message);
+    return this.jobs.enqueue(executor, { id, kind: MESSAGE_JOB, payload, accountId: request.accountId ?? null, maxAttempts: 12 });
   }
 
   private async deliver(payload: unknown, jobId: string): Promise<void> {
-    const sealed = (payload as { sealed?: unknown } | null)?.sealed;
-    if (typeof sealed !== 'string') throw new PermanentJobError('message job without a sealed payload');
-    let message: SealedMessage;
-    try {
-      message = JSON.parse(openText(this.payloadKey, sealed, associatedData(jobId))) as SealedMessage;
-    } catch {
-      // Altered, moved from another job, or sealed under another key: no later try can open it.
-      throw new PermanentJobError('message payload does not open with this server key');
-    }
+    const message = openJobPayload<SealedMessage>(this.payloadKey, MESSAGE_JOB, jobId, payload);
     try {
       await this.transport.send({ id: jobId, ...message });
     } catch (error) {

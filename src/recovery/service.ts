@@ -1,7 +1,7 @@
 import { uuidv7 } from 'uuidv7';
 import type { Clock } from '../clock.js';
-import { openText, sealText } from '../crypto/sealing.js';
-import { PermanentJobError, type JobService } from '../jobs/service.js';
+import { openJobPayload, sealJobPayload } from '../jobs/sealed-payload.js';
+import type { JobService } from '../jobs/service.js';
 import type { AccountRow, Db } from '../db/schema.js';
 import { hashPassword, passwordProblem } from '../crypto/passwords.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
@@ -22,9 +22,6 @@ interface RecoveryRequest {
   login: string;
   channel: Channel;
 }
-
-/** The sealed request is bound to its job: copied onto another job row, it does not open. */
-const jobContext = (jobId: string) => `${RECOVERY_JOB}:${jobId}`;
 
 /** The code is bound to the account, not to the login typed: any login of the account completes it. */
 function subjectOf(accountId: string): string {
@@ -83,8 +80,8 @@ export class RecoveryService {
     const id = uuidv7();
     const request: RecoveryRequest = { login: input.login, channel: input.channel };
     // The login is an email or phone: the jobs table holds it sealed, and only until the job has run.
-    const sealed = sealText(this.payloadKey, JSON.stringify(request), jobContext(id));
-    await this.jobs.enqueue(this.db, { id, kind: RECOVERY_JOB, payload: { sealed }, maxAttempts: 5 });
+    const payload = sealJobPayload(this.payloadKey, RECOVERY_JOB, id, request);
+    await this.jobs.enqueue(this.db, { id, kind: RECOVERY_JOB, payload, maxAttempts: 5 });
   }
 
   /**
@@ -93,14 +90,7 @@ export class RecoveryService {
    * limit nothing is sent. A retry after a crash issues a new code, which replaces the first.
    */
   private async send(payload: unknown, jobId: string): Promise<void> {
-    const sealed = (payload as { sealed?: unknown } | null)?.sealed;
-    if (typeof sealed !== 'string') throw new PermanentJobError('recovery job without a sealed request');
-    let request: RecoveryRequest;
-    try {
-      request = JSON.parse(openText(this.payloadKey, sealed, jobContext(jobId))) as RecoveryRequest;
-    } catch {
-      throw new PermanentJobError('recovery request does not open with this server key');
-    }
+    const request = openJobPayload<RecoveryRequest>(this.payloadKey, RECOVERY_JOB, jobId, payload);
     const account = await this.accounts.findByLogin(parseLogin(request.login));
     const to = account?.status === 'active' ? (request.channel === 'email' ? account.email : account.phone) : null;
     if (!account || !to || !(await this.rateLimits.tryCodeSendTo(to))) return;
