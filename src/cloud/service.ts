@@ -345,15 +345,13 @@ export class CloudService {
     const row = await this.repository.get(this.db, accountId, 'photos', itemId);
     const key = await this.keyRing.get(accountId);
     if (!row || row.blob_name !== blobName || row.thumbnail || !key) return;
-    const source = await this.blobs.get(accountId, blobName);
-    if (!source) return;
-    const thumbnail = await renderThumbnail(source, openStream(key, photoAad(accountId, itemId, blobName, 'photo')));
-    if (!thumbnail) {
-      this.log.info({ accountId, contentType: row.content_type }, 'no thumbnail: the image could not be decoded');
+    const outcome = await renderThumbnail(() => this.blobs.get(accountId, blobName), openStream(key, photoAad(accountId, itemId, blobName, 'photo')), row.size);
+    if ('skipped' in outcome) {
+      this.log.info({ accountId, contentType: row.content_type }, `no thumbnail: ${outcome.skipped}`);
       return;
     }
     const name = `${blobName}.thumb`;
-    await this.blobs.put(accountId, name, Readable.from([thumbnail]).pipe(sealStream(key, photoAad(accountId, itemId, blobName, 'thumb'))));
+    await this.blobs.put(accountId, name, Readable.from([outcome.thumbnail]).pipe(sealStream(key, photoAad(accountId, itemId, blobName, 'thumb'))));
     if (!(await this.repository.markThumbnail(accountId, itemId, blobName))) await this.blobs.delete(accountId, name);
   }
 }
