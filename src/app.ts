@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -126,7 +125,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       email: config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom, new URL(config.baseUrl).hostname) : outbox,
       sms: config.smsWebhookUrl ? new SmsWebhookTransport(config.smsWebhookUrl) : outbox,
     });
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  // ioredis loads only when Redis is configured.
+  const redis = config.redisUrl ? new (await import('ioredis')).Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   redis?.on('error', (error) => log.warn({ err: error }, 'redis unavailable; rate limits fall back to this process'));
   // Without the offline queue, commands sent before the connection is up would fall back to the
   // in-process limiter; wait (briefly) so that instances share limits from their first request.

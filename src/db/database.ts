@@ -1,8 +1,8 @@
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import pg from 'pg';
 import type { Database, Db } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -25,22 +25,26 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+type PgModule = typeof import('pg');
+
 // pg returns bigint (int8) as a string to be safe with values past 2^53; our bigints are epoch
 // milliseconds and counters, far below that, so read them as numbers.
-const pgTypes = {
+const pgTypes = (pg: PgModule) => ({
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20) return (value: string) => Number(value);
     return pg.types.getTypeParser(oid, format as 'text');
   },
-};
+});
 
 /** Opens SQLite (the embedded default) or PostgreSQL, configured for durability. */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.url) {
+    // The PostgreSQL driver loads only when PostgreSQL is configured.
+    const pg = createRequire(import.meta.url)('pg') as PgModule;
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
-      types: pgTypes,
+      types: pgTypes(pg),
       ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
     });
     // An idle client's error (the server restarting) must not crash the process; the next query retries.
@@ -59,6 +63,9 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('busy_timeout = 5000');
   // Overwrite deleted content instead of leaving it in free pages.
   sqlite.pragma('secure_delete = ON');
+  // better-sqlite3 builds SQLite with a 16 MB page cache, which fills and stays: 16 MiB of the server's
+  // memory, copying pages the kernel caches anyway (point lookups in a 113 MB database ran as fast with 4 MB).
+  sqlite.pragma('cache_size = -4000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
 }

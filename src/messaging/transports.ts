@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 export type Channel = 'email' | 'sms';
 
@@ -39,6 +40,8 @@ export class SmtpTransport implements MessageTransport {
     private readonly from: string,
     private readonly messageIdDomain: string,
   ) {
+    // nodemailer loads only when SMTP is configured.
+    const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer');
     // nodemailer waits up to 2 minutes to connect and 10 minutes on a silent socket; a job's lease is
     // 5 minutes, and a send still hanging when it runs out would be sent again by the next worker.
     // Settings in the URL's query string still win over these.
