@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { api, linkDevice } from './api.js';
 import { withCpuShare, type CpuShare } from './cpu.js';
 import { memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
-import { BenchPhotos, sha256Hex } from './photos.js';
+import { BenchPhotos, sha256Hex, uploadPhoto } from './photos.js';
 import { median, round } from './report.js';
 import { checkedRun, loadRotating } from './rotating-load.js';
 import { BENCH_USER_AGENT, signUp } from './seed.js';
@@ -160,13 +160,7 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           inLanes(settings.photos, settings.photoConcurrency, async (i) => {
             const bytes = photos.photo(i);
             if (i < 3) uploaded.set(`p${i}`, sha256Hex(bytes));
-            const response = await fetch(new URL(`/v1/cloud/photos/p${i}`, server.url), {
-              method: 'PUT',
-              headers: { ...auth, 'content-type': 'image/jpeg', 'user-agent': BENCH_USER_AGENT },
-              body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) as Uint8Array<ArrayBuffer>,
-            });
-            if (response.status !== 200) throw new Error(`photo ${i} answered ${response.status}: ${await response.text()}`);
-            await response.arrayBuffer();
+            await uploadPhoto(server.url, token, `p${i}`, bytes);
           }),
         );
         const photoSeconds = (performance.now() - photoStart) / 1000;

@@ -20,7 +20,7 @@ import { api, linkDevice } from './api.js';
 import { BulkSeeder, postgresWriter, sqliteWriter, type Row, type RowWriter, type SeedReport } from './bulk-seed.js';
 import { withCpuShare, type CpuShare } from './cpu.js';
 import { masterKeyOf, withFreshServer, type BenchDialect } from './fresh-server.js';
-import { BenchPhotos } from './photos.js';
+import { BenchPhotos, uploadPhoto } from './photos.js';
 import { median, round } from './report.js';
 import { BENCH_USER_AGENT, signIn, signUp, type BenchAccount } from './seed.js';
 import type { ServerBuild } from './server.js';
@@ -650,16 +650,9 @@ async function listChanges(baseUrl: string, token: string, collection: string): 
 /** The photos through PUT /v1/cloud/photos/{id} with a device token, a few in flight; returns the seconds. */
 async function uploadPhotos(baseUrl: string, target: Target, photos: BenchPhotos, settings: DeletionSettings): Promise<number> {
   const started = performance.now();
-  const auth = { authorization: `Bearer ${target.deviceTokens[0]!}` };
   await inLanes(target.photos, settings.photoConcurrency, async (i) => {
     const bytes = photos.photo(i);
-    const response = await fetch(new URL(`/v1/cloud/photos/IMG_${String(i).padStart(4, '0')}.jpg`, baseUrl), {
-      method: 'PUT',
-      headers: { ...auth, 'content-type': 'image/jpeg', 'user-agent': BENCH_USER_AGENT },
-      body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) as Uint8Array<ArrayBuffer>,
-    });
-    if (response.status !== 200) throw new Error(`photo ${i} answered ${response.status}: ${await response.text()}`);
-    await response.arrayBuffer();
+    await uploadPhoto(baseUrl, target.deviceTokens[0]!, `IMG_${String(i).padStart(4, '0')}.jpg`, bytes);
   });
   const seconds = (performance.now() - started) / 1000;
   const summary = await api<{ collections: Record<string, { count: number; bytes: number }> }>(baseUrl, 'GET', '/v1/cloud', { token: target.deviceTokens[0]! });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
+import { BENCH_USER_AGENT } from './seed.js';
 
 /**
  * Photos for the cloud bench: one real 12-megapixel JPEG (a gradient with grain, about what a phone
@@ -62,3 +63,14 @@ export class BenchPhotos {
 }
 
 export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** `PUT /v1/cloud/photos/{id}` with the bytes as a JPEG, as a phone uploads one; throws unless it answers 200. */
+export async function uploadPhoto(baseUrl: string, token: string, id: string, bytes: Buffer): Promise<void> {
+  const response = await fetch(new URL(`/v1/cloud/photos/${id}`, baseUrl), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg', 'user-agent': BENCH_USER_AGENT },
+    body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) as Uint8Array<ArrayBuffer>,
+  });
+  if (response.status !== 200) throw new Error(`photo ${id} answered ${response.status}: ${await response.text()}`);
+  await response.arrayBuffer();
+}
