@@ -19,8 +19,10 @@ Usage:
                                 create a staff account (or promote the account with that email)
   lanyard export --account ID [--out FILE]
                                 write a zip of the account's cloud data, with a progress bar
-  lanyard doctor                report accounts that should not exist (deleted, yet present, e.g.
-                                after a backup was restored); exits non-zero if there is any
+  lanyard doctor [--vacuum]     report accounts that should not exist (deleted, yet present, e.g.
+                                after a backup was restored); exits non-zero if there is any.
+                                --vacuum: on SQLite, also rewrite the database and key ring files,
+                                so that no copy of erased ids stays in their pages' unused space
 
 Configuration comes from the environment (LANYARD_PORT, LANYARD_DATA_DIR, LANYARD_DATABASE_URL, …); see README.md.`;
 
@@ -137,7 +139,9 @@ async function adminCreate(args: string[]): Promise<void> {
 
 /** Reports accounts that a tombstone names but that exist; `serve` erases them again at start. */
 async function doctor(args: string[]): Promise<void> {
-  if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; doctor takes none`);
+  const vacuum = args[0] === '--vacuum';
+  const unexpected = args.slice(vacuum ? 1 : 0)[0];
+  if (unexpected !== undefined) throw new UsageError(`unexpected argument "${unexpected}"; doctor takes only --vacuum`);
   const config = loadConfig();
   const { createApp } = await import('../app.js');
   const app = await createApp({ config, logger: false });
@@ -152,8 +156,34 @@ async function doctor(args: string[]): Promise<void> {
       process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${path.join(config.dataDir, 'tombstones.log')}: a backup restored from before those deletions would bring them back unnoticed.\n`);
     }
     if (lines.length > 0) process.exitCode = 1;
+    if (vacuum) await vacuumFiles(app, config);
   } finally {
     await app.close();
+  }
+}
+
+/**
+ * SQLite's secure_delete zeroes deleted rows and freed pages, but a page that a b-tree balance rebuilt
+ * keeps old bytes in its unused gap: erased ids (random, and linked to nobody any more) can stay there.
+ * VACUUM rewrites every page. It takes about as long as copying the file and holds writers back meanwhile,
+ * so it is an operator's command, not part of each erasure. PostgreSQL's own VACUUM (autovacuum) reclaims
+ * dead tuples, whose personal fields are sealed under destroyed keys anyway.
+ */
+async function vacuumFiles(app: import('../app.js').App, config: Config): Promise<void> {
+  const sqlite = app.database.sqlite;
+  if (!sqlite) {
+    process.stdout.write('The database is PostgreSQL: its VACUUM (autovacuum) reclaims dead rows; nothing to do here.\n');
+  } else {
+    const file = path.join(config.dataDir, 'lanyard.db');
+    const before = fs.statSync(file).size;
+    process.stdout.write(`Vacuuming ${file} (${(before / 1048576).toFixed(1)} MiB)…\n`);
+    sqlite.exec('VACUUM');
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    process.stdout.write(`  done: ${(fs.statSync(file).size / 1048576).toFixed(1)} MiB\n`);
+  }
+  if (app.keyRing.compact) {
+    await app.keyRing.compact();
+    process.stdout.write('Key ring compacted.\n');
   }
 }
 

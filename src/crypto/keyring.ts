@@ -16,6 +16,8 @@ export interface KeyRing {
   get(accountId: string): Promise<Buffer | undefined>;
   /** Destroys the key for good: what it sealed can never be opened again. */
   destroy(accountId: string): Promise<void>;
+  /** Rewrites the store so that nothing of destroyed keys lingers in its files; undefined where the store needs no such thing. */
+  compact?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,11 @@ export class FileKeyRing implements KeyRing {
       // The key is already unreadable through this key ring; only the file's bytes wait.
       this.sqlite.pragma('wal_checkpoint(PASSIVE)');
     }
+  }
+
+  async compact(): Promise<void> {
+    this.sqlite.exec('VACUUM');
+    this.sqlite.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** How many unwrapped keys are held in memory (bounded by the cache size). */

@@ -115,7 +115,8 @@ export async function runCrashScenario(database: TestDatabase, killsWanted: numb
     // The person's data (email, phone, name, item content, photo bytes) is in no byte of any file. The
     // account id is in no row and no WAL; on SQLite, though, a copy of it can stay in the unused gap of a
     // live page that a b-tree balance rebuilt while the account's rows were on it (SQLite's rebuildPage
-    // does not zero that gap, and secure_delete only zeroes deleted cells and freed pages), until a VACUUM.
+    // does not zero that gap, and secure_delete only zeroes deleted cells and freed pages), until a VACUUM
+    // (`lanyard doctor --vacuum`).
     // It is a random id that no row links to anyone any more; see the closing note of this issue.
     const content = [victim.email, victim.phone, victim.name, victim.marker];
     // The dev outbox stands for the person's mailbox and phone, outside the server: it keeps what was sent.
