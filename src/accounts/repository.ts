@@ -42,6 +42,23 @@ export class AccountRepository {
     return this.opened(await executor.selectFrom('accounts').selectAll().where('phone_lookup', '=', lookup).executeTakeFirst());
   }
 
+  /**
+   * The account by id or by an address's blind index, and whether it has signed in from this client
+   * before: all that a sign-in reads, in one round trip.
+   */
+  async getForSignIn(by: { column: 'id' | 'email_lookup' | 'phone_lookup'; value: string }, clientLookup: string): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
+    const row = await this.db
+      .selectFrom('accounts')
+      .leftJoin('known_clients', (join) => join.onRef('known_clients.account_id', '=', 'accounts.id').on('known_clients.client_lookup', '=', clientLookup))
+      .selectAll('accounts')
+      .select('known_clients.first_seen_at as known_client_seen_at')
+      .where(`accounts.${by.column}`, '=', by.value)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { known_client_seen_at: seenAt, ...account } = row;
+    return { account: await this.sealer.open(account), knownClient: seenAt !== null };
+  }
+
   async update(executor: Executor, id: string, patch: AccountUpdate): Promise<void> {
     await executor.updateTable('accounts').set(await this.sealer.sealWrite(id, patch)).where('id', '=', id).execute();
   }

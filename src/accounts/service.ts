@@ -72,6 +72,14 @@ export class AccountService {
     return this.getByAddress({ field: login.kind, value: login.value });
   }
 
+  /** findByLogin for a sign-in: also whether the account has signed in from this client (its keyed hash) before. */
+  async findForSignIn(login: Login, clientLookup: string): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
+    if (login.kind === 'id') {
+      return /^[^\x00-\x1f\x7f]{1,64}$/.test(login.value) ? this.repository.getForSignIn({ column: 'id', value: login.value }, clientLookup) : undefined;
+    }
+    return this.repository.getForSignIn({ column: `${login.kind}_lookup`, value: this.lookupOf(login.kind, login.value) }, clientLookup);
+  }
+
   profileOf(account: AccountRow): Profile {
     return {
       id: account.id,

@@ -13,16 +13,6 @@ export class SecurityEventRepository {
     return executor.insertInto('security_events').values(row);
   }
 
-  async hasKnownClient(accountId: string, clientLookup: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('known_clients')
-      .select('first_seen_at')
-      .where('account_id', '=', accountId)
-      .where('client_lookup', '=', clientLookup)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
   async list(accountId: string, limit: number): Promise<SecurityEventRow[]> {
     return this.db
       .selectFrom('security_events')

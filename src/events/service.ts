@@ -61,12 +61,8 @@ export class SecurityEventService {
     return Promise.all(rows.map(async (row) => ({ id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.open(accountId, 'security_events', row)) })));
   }
 
-  /** Whether the account has signed in from this client before. */
-  async isKnownClient(accountId: string, client: string): Promise<boolean> {
-    return this.repository.hasKnownClient(accountId, this.clientLookup(client));
-  }
-
-  private clientLookup(client: string): string {
+  /** The keyed hash that known_clients holds for a client. */
+  clientLookup(client: string): string {
     return hmac(this.lookupKey, 'client', client);
   }
 

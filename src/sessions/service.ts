@@ -58,13 +58,10 @@ export class SessionService implements Authenticator {
     // Checked before the password, so that a script without captchas learns nothing from its guesses;
     // unknown logins count the same as known ones, so that asking for a captcha reveals nothing either.
     if (await this.rateLimits.signInNeedsCaptcha(loginKey, origin.ip)) await this.captcha.accept(input.captcha);
-    const account = await this.accountService.findByLogin(login);
-    const usable = account && account.status === 'active' ? account : undefined;
-    // Asked while the password hashes, so that it costs no time.
-    const [ok, knownClient] = await Promise.all([
-      verifyPassword(usable?.password_hash, input.password),
-      usable ? this.events.isKnownClient(usable.id, origin.client) : false,
-    ]);
+    const found = await this.accountService.findForSignIn(login, this.events.clientLookup(origin.client));
+    const usable = found && found.account.status === 'active' ? found.account : undefined;
+    const knownClient = found?.knownClient ?? false;
+    const ok = await verifyPassword(usable?.password_hash, input.password);
     if (!usable || !ok) {
       const burst = await this.rateLimits.recordPasswordFailure(loginKey, origin.ip);
       await this.rateLimits.recordSignInFailure(loginKey, origin.ip);
