@@ -33,6 +33,9 @@ interface Address {
   value: string;
 }
 
+/** Whether a login given as an account id is worth looking up: ids are 1 to 64 printable characters. */
+const couldBeAccountId = (value: string) => /^[^\x00-\x1f\x7f]{1,64}$/.test(value);
+
 /** Accounts: sign-up with a code, the profile, address and password changes. */
 export class AccountService {
   constructor(
@@ -68,14 +71,14 @@ export class AccountService {
 
   /** Finds the account a login names, whatever its form. */
   async findByLogin(login: Login): Promise<AccountRow | undefined> {
-    if (login.kind === 'id') return /^[^\x00-\x1f\x7f]{1,64}$/.test(login.value) ? this.repository.get(login.value) : undefined;
+    if (login.kind === 'id') return couldBeAccountId(login.value) ? this.repository.get(login.value) : undefined;
     return this.getByAddress({ field: login.kind, value: login.value });
   }
 
   /** findByLogin for a sign-in: also whether the account has signed in from this client (its keyed hash) before. */
   async findForSignIn(login: Login, clientLookup: string): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
     if (login.kind === 'id') {
-      return /^[^\x00-\x1f\x7f]{1,64}$/.test(login.value) ? this.repository.getForSignIn({ column: 'id', value: login.value }, clientLookup) : undefined;
+      return couldBeAccountId(login.value) ? this.repository.getForSignIn({ column: 'id', value: login.value }, clientLookup) : undefined;
     }
     return this.repository.getForSignIn({ column: `${login.kind}_lookup`, value: this.lookupOf(login.kind, login.value) }, clientLookup);
   }

@@ -177,8 +177,8 @@ async function vacuumFiles(app: import('../app.js').App, config: Config): Promis
     const file = path.join(config.dataDir, 'lanyard.db');
     const before = fs.statSync(file).size;
     process.stdout.write(`Vacuuming ${file} (${(before / 1048576).toFixed(1)} MiB)…\n`);
-    sqlite.exec('VACUUM');
-    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    const { vacuumSqlite } = await import('../db/database.js');
+    vacuumSqlite(sqlite);
     process.stdout.write(`  done: ${(fs.statSync(file).size / 1048576).toFixed(1)} MiB\n`);
   }
   if (app.keyRing.compact) {

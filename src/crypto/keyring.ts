@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { open, seal } from './sealing.js';
+import { vacuumSqlite } from '../db/database.js';
 
 /**
  * Where each account's data key lives. Kept apart from the main database on purpose: a backup of the
@@ -125,8 +126,7 @@ export class FileKeyRing implements KeyRing {
   }
 
   async compact(): Promise<void> {
-    this.sqlite.exec('VACUUM');
-    this.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    vacuumSqlite(this.sqlite);
   }
 
   /** How many unwrapped keys are held in memory (bounded by the cache size). */

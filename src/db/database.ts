@@ -36,6 +36,15 @@ const pgTypes = (pg: PgModule) => ({
   },
 });
 
+/**
+ * Rewrites a SQLite file page by page and empties its WAL, so that no old bytes stay in the unused parts
+ * of pages (secure_delete does not reach the gap a b-tree balance leaves). Holds writers back meanwhile.
+ */
+export function vacuumSqlite(sqlite: SqliteDatabase.Database): void {
+  sqlite.exec('VACUUM');
+  sqlite.pragma('wal_checkpoint(TRUNCATE)');
+}
+
 /** Opens SQLite (the embedded default) or PostgreSQL, configured for durability. */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.url) {

@@ -3,7 +3,6 @@ import { openText, sealText } from '../crypto/sealing.js';
 import type { Db } from '../db/schema.js';
 import type { RequestOrigin } from './service.js';
 
-
 export type OriginTable = 'sessions' | 'security_events';
 
 interface StoredOrigin {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { runOnTestDatabase } from './pg-schema.js';
 import type { TestDatabase } from './test-app.js';
 import { TEST_POSTGRES_URL } from './test-app.js';
 
@@ -151,19 +151,10 @@ export interface CliDatabase {
 export async function createCliDatabase(kind: TestDatabase): Promise<CliDatabase> {
   if (kind === 'sqlite') return { env: {}, drop: async () => {} };
   const name = `lanyard_cli_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
+  await runOnTestDatabase(`CREATE DATABASE ${name}`);
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
-  return { env: { LANYARD_DATABASE_URL: url.href }, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { env: { LANYARD_DATABASE_URL: url.href }, drop: () => runOnTestDatabase(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /** The outbox lines addressed to someone, oldest first. */

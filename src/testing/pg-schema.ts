@@ -4,7 +4,7 @@ import pg from 'pg';
 export const TEST_POSTGRES_URL = process.env.LANYARD_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Runs one statement on the test database with a short-lived connection. */
-async function runOnTestDatabase(statement: string): Promise<void> {
+export async function runOnTestDatabase(statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await client.connect();
   try {
