@@ -9,7 +9,7 @@ import { withCpuShare } from './cpu.js';
 import { benchDeletion, DEFAULT_DELETION_SETTINGS } from './deletion.js';
 import { benchDevices, DEFAULT_DEVICES_SETTINGS } from './devices.js';
 import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
-import { createBenchDatabase, type BenchDatabase } from './postgres.js';
+import { benchPostgresConnection, createBenchDatabase, type BenchDatabase } from './postgres.js';
 import { machineInfo, median, otherProcessesOf, round, saveResult, summariseMe, summaryTable, targetsFor, type DatabaseResult } from './report.js';
 import { partsSummary, partTargets } from './scale-report.js';
 import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
@@ -202,6 +202,7 @@ say(`Lanyard bench: node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cp
 const loadAtStart = round(os.loadavg()[0]!, 2);
 if (loadAtStart > 1) say(`The 1-minute load average is ${loadAtStart}: other processes are using the CPU, so the figures will be low and noisy.`);
 say(`server: ${build.kind === 'dist' ? 'dist/cli/main.js' : 'src through tsx'} (${build.note}); libuv thread pool ${settings.libuvThreadPoolSize} in the server and the bench`);
+if (databases.includes('postgres')) say(`PostgreSQL: ${benchPostgresConnection()}`);
 
 const results: DatabaseResult[] = [];
 for (const database of databases) {
@@ -220,6 +221,7 @@ const report = {
     command: build.kind === 'dist' ? 'node dist/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve',
     buildNote: build.note,
     environment: { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', worker: 'on (in process)' },
+    postgresConnection: databases.includes('postgres') ? benchPostgresConnection() : undefined,
     profiled: options['cpu-prof'],
   },
   settings: { ...settings, parts: [...parts], devices: devicesSettings, cloud: cloudSettings, deletion: deletionSettings },
