@@ -9,7 +9,7 @@ interface Snapshot {
   server: number;
   serverMainThread: number;
   bench: number;
-  database: number;
+  database: Map<string, number>;
 }
 
 /**
@@ -33,10 +33,14 @@ function ticksOf(statLine: string): number[] {
   return statLine.slice(statLine.lastIndexOf(')') + 2).split(' ').map(Number);
 }
 
-/** CPU of the PostgreSQL backends serving one database (their title names it), so that others' work is not ours. */
-function postgresTicks(database: string | undefined): number {
-  if (!database) return 0;
-  let total = 0;
+/**
+ * CPU of each PostgreSQL backend serving one database (their title names it), so that others' work is not
+ * ours. Kept per process: a pooled connection that closes during a run (idle for 10 s) takes its whole
+ * past CPU time with it, which a plain sum would count as negative time.
+ */
+function postgresTicks(database: string | undefined): Map<string, number> {
+  const ticks = new Map<string, number>();
+  if (!database) return ticks;
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
@@ -44,11 +48,18 @@ function postgresTicks(database: string | undefined): number {
       if (!stat.includes('(postgres)')) continue;
       if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `)) continue;
       const fields = ticksOf(stat);
-      total += fields[11]! + fields[12]!;
+      ticks.set(pid, fields[11]! + fields[12]!);
     } catch {
       // The process ended between the listing and the read.
     }
   }
+  return ticks;
+}
+
+/** The backends' CPU between two snapshots: what each one still running used since the first (all of it, if it is new). */
+function backendTicksBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, ticks] of after) total += ticks - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -83,7 +94,7 @@ export async function withCpuShare<T>(serverPid: number, database: string | unde
   const cores = (ticks: number) => Math.max(0, Math.round((ticks / TICKS_PER_SECOND / seconds) * 100) / 100);
   const server = after.server - before.server;
   const bench = after.bench - before.bench;
-  const backends = after.database - before.database;
+  const backends = backendTicksBetween(before.database, after.database);
   return {
     result,
     cpu: {
