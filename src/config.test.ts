@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, withPort } from './config.js';
+import { ConfigError, describePostgresUrl, loadConfig, withPort } from './config.js';
 
 /** The problems a configuration is refused for, or [] when it loads. */
 function problemsOf(env: Record<string, string>): string[] {
@@ -137,5 +137,12 @@ describe('configuration', () => {
     assert.equal(loadConfig({ LANYARD_DATA_DIR: 'var/lanyard' }).dataDir, path.resolve('var/lanyard'));
     assert.equal(loadConfig({ LANYARD_LOG_LEVEL: 'debug' }).logLevel, 'debug');
     assert.match(problemsOf({ LANYARD_LOG_LEVEL: 'verbose' })[0]!, /LANYARD_LOG_LEVEL must be one of/);
+  });
+
+  test('the start-up banner names where PostgreSQL is, over TCP or a Unix socket, and never its password', () => {
+    assert.equal(describePostgresUrl('postgres://lanyard:secret@db.example:5433/accounts'), 'db.example:5433, database accounts');
+    assert.equal(describePostgresUrl('postgres://lanyard@%2Fvar%2Frun%2Fpostgresql/lanyard'), 'the Unix socket in /var/run/postgresql, database lanyard');
+    assert.equal(describePostgresUrl('postgresql:///lanyard?host=/run/postgresql'), 'the Unix socket in /run/postgresql, database lanyard');
+    assert.equal(loadConfig({ LANYARD_DATABASE_URL: 'postgres://lanyard@%2Fvar%2Frun%2Fpostgresql/lanyard' }).databaseUrl, 'postgres://lanyard@%2Fvar%2Frun%2Fpostgresql/lanyard');
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, withPort, type Config } from '../config.js';
+import { ConfigError, describePostgresUrl, loadConfig, withPort, type Config } from '../config.js';
 import { AppError } from '../http/errors.js';
 
 // The app, the database drivers and argon2 are imported by the commands that need them, so that usage,
@@ -40,7 +40,7 @@ async function freePort(host: string): Promise<number> {
 
 function describeSetup(config: Config): string {
   const outbox = `the dev outbox (${path.join(config.dataDir, 'outbox.jsonl')})`;
-  const database = config.databaseUrl ? `PostgreSQL at ${new URL(config.databaseUrl).host}` : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
+  const database = config.databaseUrl ? `PostgreSQL at ${describePostgresUrl(config.databaseUrl)}` : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
   const email = config.smtpUrl ? `SMTP at ${new URL(config.smtpUrl).host}` : outbox;
   const sms = config.smsWebhookUrl ? `the webhook at ${new URL(config.smsWebhookUrl).host}` : outbox;
   return `  database: ${database}\n  email: ${email}\n  SMS: ${sms}\n`;
