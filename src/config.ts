@@ -156,10 +156,6 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /**
- * The configuration once the server knows its real port (LANYARD_PORT=0 asks the system for a free one):
- * the default base URL then names that port instead of 0, so links in messages and the OpenAPI servers work.
- */
-/**
  * Where a PostgreSQL URL points, for the start-up banner, without its credentials: `127.0.0.1:5432,
  * database lanyard`, or the socket folder when the host is one (percent-encoded, or as `?host=`).
  */
@@ -171,6 +167,10 @@ export function describePostgresUrl(databaseUrl: string): string {
   return name ? `${where}, database ${name}` : where;
 }
 
+/**
+ * The configuration once the server knows its real port (LANYARD_PORT=0 asks the system for a free one):
+ * the default base URL then names that port instead of 0, so links in messages and the OpenAPI servers work.
+ */
 export function withPort(port: number, env: Env = process.env): Config {
   return loadConfig({ ...env, LANYARD_PORT: String(port) });
 }

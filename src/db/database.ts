@@ -82,7 +82,6 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
 }
 
-
 /**
  * PostgreSQL parses and plans an unnamed statement at every execution; a named one is parsed once per
  * connection and, after a few runs, keeps its plan (a third less database CPU per sign-in). Each SQL text
