@@ -10,10 +10,11 @@ import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { ProfileSealer } from '../src/accounts/sealed-profile.js';
 import type { KeyRing } from '../src/crypto/keyring.js';
-import type { ServerKeys } from '../src/crypto/keys.js';
+import { deriveServerKeys, type ServerKeys } from '../src/crypto/keys.js';
+import { hashPassword } from '../src/crypto/passwords.js';
 import { seal, sealText } from '../src/crypto/sealing.js';
 import { hmac, sha256 } from '../src/crypto/tokens.js';
-import type { BenchDialect } from './fresh-server.js';
+import { masterKeyOf, type BenchDialect } from './fresh-server.js';
 
 export type Row = Record<string, string | number | null>;
 
@@ -137,14 +138,18 @@ export class BulkSeeder {
     this.profiles = new ProfileSealer(undefined as unknown as KeyRing);
   }
 
-  static async open(options: { database: BenchDialect; dataDir: string; pgUrl?: string | undefined; keys: ServerKeys; passwordHash: string; devicesPerAccount?: number }) {
+  /** Seeds the database of the server whose data folder is `dataDir`, under that server's own keys. */
+  static async open(options: { database: BenchDialect; dataDir: string; pgUrl?: string | undefined; devicesPerAccount?: number }) {
+    const keys = deriveServerKeys(masterKeyOf(options.dataDir));
+    // Seeded accounts are signed in by their seeded session tokens; nobody knows their password.
+    const passwordHash = await hashPassword(`bench-${randomBytes(8).toString('hex')}`);
     const writer = options.database === 'postgres' ? await postgresWriter(options.pgUrl!) : sqliteWriter(path.join(options.dataDir, 'lanyard.db'));
     const keyRing = new SqliteDatabase(path.join(options.dataDir, 'keyring.db'));
     keyRing.pragma('busy_timeout = 10000');
     keyRing.pragma('synchronous = OFF');
     // As FileKeyRing does: a page split by this connection must not leave copies of wrapped keys behind.
     keyRing.pragma('secure_delete = ON');
-    return new BulkSeeder(writer, keyRing, options.keys, options.passwordHash, options.devicesPerAccount ?? 3);
+    return new BulkSeeder(writer, keyRing, keys, passwordHash, options.devicesPerAccount ?? 3);
   }
 
   get accounts(): number {

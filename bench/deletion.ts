@@ -12,7 +12,6 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { deriveServerKeys } from '../src/crypto/keys.js';
-import { hashPassword } from '../src/crypto/passwords.js';
 import { open, sealText } from '../src/crypto/sealing.js';
 import { hmac } from '../src/crypto/tokens.js';
 import { CONFIRMATION_SENTENCE } from '../src/deletion/service.js';
@@ -497,8 +496,6 @@ export async function benchDeletion(database: BenchDialect, build: ServerBuild, 
           database,
           dataDir,
           pgUrl: pgDb?.url,
-          keys: deriveServerKeys(masterKeyOf(dataDir)),
-          passwordHash: await hashPassword(`bench-${randomBytes(8).toString('hex')}`),
         });
         try {
           const otherAccountsFor = (kind: CaseKind) => (kind === 'probe, smaller database' ? settings.probeOtherAccounts : settings.otherAccounts);

@@ -3,12 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { maskEmail } from '../src/accounts/addresses.js';
-import { hashPassword } from '../src/crypto/passwords.js';
-import { deriveServerKeys } from '../src/crypto/keys.js';
 import { api, linkDevice } from './api.js';
 import { BulkSeeder, type SeedReport } from './bulk-seed.js';
 import { withCpuShare } from './cpu.js';
-import { masterKeyOf, memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
+import { memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
 import type { LoadRun } from './load.js';
 import { round } from './report.js';
 import { checkedRun, loadRotating, sampleIndexes, shuffled } from './rotating-load.js';
@@ -97,8 +95,6 @@ export async function benchDevices(database: BenchDialect, build: ServerBuild, s
         database,
         dataDir,
         pgUrl: pg?.url,
-        keys: deriveServerKeys(masterKeyOf(dataDir)),
-        passwordHash: await hashPassword(`bench-${randomBytes(8).toString('hex')}`),
         devicesPerAccount: settings.devicesPerAccount,
       });
       try {

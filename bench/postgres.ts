@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import pg from 'pg';
+import { describePostgresUrl } from '../src/config.js';
 
 const LOCAL_SOCKET_DIR = '/var/run/postgresql';
 
@@ -14,10 +15,9 @@ export const BENCH_POSTGRES_URL =
   process.env.LANYARD_BENCH_POSTGRES_URL ||
   (fs.existsSync(`${LOCAL_SOCKET_DIR}/.s.PGSQL.5432`) ? `postgres://postgres@${encodeURIComponent(LOCAL_SOCKET_DIR)}/test` : 'postgres://postgres@127.0.0.1:5432/test');
 
-/** How the bench reaches PostgreSQL, for the result: 'unix socket /var/run/postgresql' or 'tcp 127.0.0.1:5432'. */
+/** How the bench reaches PostgreSQL, for the result: as the server's start-up banner says it. */
 export function benchPostgresConnection(): string {
-  const host = decodeURIComponent(new URL(BENCH_POSTGRES_URL).hostname);
-  return host.startsWith('/') ? `unix socket ${host}` : `tcp ${new URL(BENCH_POSTGRES_URL).host}`;
+  return describePostgresUrl(BENCH_POSTGRES_URL);
 }
 
 export interface BenchDatabase {

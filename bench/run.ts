@@ -132,7 +132,6 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       await loadInProcess({ ...signInSpec, seconds: settings.warmUpSeconds });
       await loadInProcess({ ...meSpec, seconds: settings.warmUpSeconds });
 
-      // Hash-only and sign-in alternate, so that each ratio compares two runs a few seconds apart.
       // Hash-only runs bracket the sign-in runs (hash, sign-in, hash, sign-in, …, hash), and each sign-in run
       // is compared with the mean of the hash runs on either side: this machine's argon2 rate drifts by
       // several per cent within a minute, and the bracket cancels a steady drift.
