@@ -23,6 +23,8 @@ export interface LoadSpec {
   url: string;
   connections: number;
   seconds: number;
+  /** Stop after this many requests instead of after `seconds`. */
+  amount?: number;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
@@ -50,6 +52,7 @@ export async function loadInProcess(spec: LoadSpec): Promise<LoadRun> {
     connections: spec.connections,
     pipelining: 1,
     duration: spec.seconds,
+    ...(spec.amount === undefined ? {} : { amount: spec.amount }),
     method: spec.method ?? 'GET',
     headers: spec.headers,
     body: spec.body,

@@ -54,7 +54,7 @@ export interface Target {
 export interface DatabaseResult {
   database: 'sqlite' | 'postgres';
   hash?: { hashesPerSecond: number; runs: HashRun[] };
-  signIn?: { requestsPerSecond: number; ratioToHash: number; ratiosPerRepeat: number[]; runs: LoadRun[] };
+  signIn?: { requestsPerSecond: number; ratioToHash: number; ratiosPerRepeat: number[]; runs: LoadRun[]; warmUp?: LoadRun };
   /** The headline GET /v1/me figure, and the same load from the other runner for comparison. */
   me?: MeFigures;
   meOtherRunner?: MeFigures;
