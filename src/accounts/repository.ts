@@ -1,7 +1,11 @@
 import type { CompiledQuery } from 'kysely';
+import { QueryTemplate } from '../db/query-template.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { AccountRow, AccountUpdate, Db, Executor, NewAccountRow } from '../db/schema.js';
 import { ProfileSealer } from './sealed-profile.js';
+
+/** The columns a sign-in finds an account by: its id, or the blind index of its email or phone. */
+type SignInColumn = 'id' | 'email_lookup' | 'phone_lookup';
 
 /**
  * SQL for accounts. The email, phone and name are sealed here on every write and opened on every read:
@@ -11,6 +15,8 @@ export class AccountRepository {
   // Every authenticated read of the profile runs this; it is compiled once (compiling cost as much as
   // running it), and each call only puts its id in the one parameter.
   private readonly byId: CompiledQuery<AccountRow>;
+  // What a sign-in reads, by each kind of login, compiled once for the same reason.
+  private readonly forSignIn: Record<SignInColumn, QueryTemplate<AccountRow & { known_client_seen_at: number | null }>>;
   readonly sealer: ProfileSealer;
 
   constructor(
@@ -20,6 +26,16 @@ export class AccountRepository {
     this.byId = db.selectFrom('accounts').selectAll().where('id', '=', '').compile();
     if (this.byId.parameters.length !== 1) throw new Error('the account lookup must have exactly one parameter');
     this.sealer = new ProfileSealer(keyRing);
+    const forSignIn = (column: SignInColumn) =>
+      QueryTemplate.compile((slot) =>
+        db
+          .selectFrom('accounts')
+          .leftJoin('known_clients', (join) => join.onRef('known_clients.account_id', '=', 'accounts.id').on('known_clients.client_lookup', '=', slot('client')))
+          .selectAll('accounts')
+          .select('known_clients.first_seen_at as known_client_seen_at')
+          .where(`accounts.${column}`, '=', slot('login')),
+      );
+    this.forSignIn = { id: forSignIn('id'), email_lookup: forSignIn('email_lookup'), phone_lookup: forSignIn('phone_lookup') };
   }
 
   /** Creates the account's data key (if it has none) before sealing its profile under it. */
@@ -46,14 +62,9 @@ export class AccountRepository {
    * The account by id or by an address's blind index, and whether it has signed in from this client
    * before: all that a sign-in reads, in one round trip.
    */
-  async getForSignIn(by: { column: 'id' | 'email_lookup' | 'phone_lookup'; value: string }, clientLookup: string): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
-    const row = await this.db
-      .selectFrom('accounts')
-      .leftJoin('known_clients', (join) => join.onRef('known_clients.account_id', '=', 'accounts.id').on('known_clients.client_lookup', '=', clientLookup))
-      .selectAll('accounts')
-      .select('known_clients.first_seen_at as known_client_seen_at')
-      .where(`accounts.${by.column}`, '=', by.value)
-      .executeTakeFirst();
+  async getForSignIn(by: { column: SignInColumn; value: string }, clientLookup: string): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
+    const { rows } = await this.db.executeQuery(this.forSignIn[by.column].with({ client: clientLookup, login: by.value }));
+    const row = rows[0];
     if (!row) return undefined;
     const { known_client_seen_at: seenAt, ...account } = row;
     return { account: await this.sealer.open(account), knownClient: seenAt !== null };

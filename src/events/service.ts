@@ -1,6 +1,6 @@
 import { uuidv7 } from 'uuidv7';
 import { iso, type Clock } from '../clock.js';
-import type { Executor } from '../db/schema.js';
+import type { Executor, SecurityEventRow } from '../db/schema.js';
 import { hmac } from '../crypto/tokens.js';
 import type { SecurityEventRepository } from './repository.js';
 import type { OriginSealer } from './sealed-origin.js';
@@ -45,14 +45,19 @@ export class SecurityEventService {
   ) {}
 
   async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<void> {
-    await (await this.pendingRecord(accountId, type, origin, executor)).execute();
+    await this.repository.create(executor, await this.prepareRecord(accountId, type, origin));
   }
 
-  /** The event's insert, to be run with other writes (see db/atomic.ts); its origin is sealed. */
-  async pendingRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin, executor?: Executor) {
+  /** A new event's row, its origin sealed, for a caller that writes it with other writes (see db/atomic.ts). */
+  async prepareRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<SecurityEventRow> {
     const id = uuidv7();
     const sealed = await this.origins.seal(accountId, 'security_events', id, origin);
-    return this.repository.pendingCreate({ account_id: accountId, id, type, at: this.clock.now(), ...sealed }, executor);
+    return { account_id: accountId, id, type, at: this.clock.now(), ...sealed };
+  }
+
+  /** The insert of an event row (from prepareRecord, or slots of a template). */
+  pendingInsert(row: SecurityEventRow, executor?: Executor) {
+    return this.repository.pendingCreate(row, executor);
   }
 
   /** Newest first. */

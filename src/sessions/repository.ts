@@ -9,7 +9,7 @@ export interface SessionWithAccount {
 }
 
 // The session's columns are read under these names beside the account's, whose names they share.
-const SESSION_COLUMNS = ['account_id', 'id', 'token_hash', 'kind', 'created_at', 'last_used_at', 'expires_at', 'reauthenticated_at', 'ip', 'client', 'origin_sealed'] as const;
+export const SESSION_COLUMNS = ['account_id', 'id', 'token_hash', 'kind', 'created_at', 'last_used_at', 'expires_at', 'reauthenticated_at', 'ip', 'client', 'origin_sealed'] as const;
 type SessionColumn = (typeof SESSION_COLUMNS)[number];
 // Every column of the table, so that the session read here is a whole SessionRow: a column added to the
 // table and not to the list fails to compile.

@@ -1,6 +1,8 @@
 import { iso, type Clock } from '../clock.js';
 import type { Db, Executor, SessionRow } from '../db/schema.js';
-import { writeAtomically } from '../db/atomic.js';
+import { AtomicWrites } from '../db/atomic.js';
+import { QueryTemplate } from '../db/query-template.js';
+import { SECURITY_EVENT_COLUMNS } from '../events/repository.js';
 import type { DialectName } from '../db/database.js';
 import { constantTimeEqual, hmac, sha256 } from '../crypto/tokens.js';
 import { verifyPassword } from '../crypto/passwords.js';
@@ -13,7 +15,7 @@ import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
-import type { SessionRepository } from './repository.js';
+import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
 import type { SessionIssuer, SessionKind } from './issuer.js';
 
 export interface SessionView {
@@ -43,9 +45,17 @@ export class SessionService implements Authenticator {
     private readonly csrfKey: Buffer,
     private readonly clock: Clock,
     private readonly captcha: CaptchaService,
-    private readonly dialect: DialectName,
+    dialect: DialectName,
     private readonly origins: OriginSealer,
-  ) {}
+  ) {
+    this.signInWrites = new AtomicWrites(db, dialect, (slot) => [
+      repository.pendingCreate(QueryTemplate.rowOf(slot, 'session', SESSION_COLUMNS)),
+      events.pendingInsert(QueryTemplate.rowOf(slot, 'event', SECURITY_EVENT_COLUMNS)),
+    ]);
+  }
+
+  /** The usual sign-in's writes, the session and its event: compiled once, one round trip on PostgreSQL. */
+  private readonly signInWrites: AtomicWrites;
 
   /**
    * Signs in with an email, phone or account id and a password; every failure looks the same. After 5
@@ -72,7 +82,7 @@ export class SessionService implements Authenticator {
     if (knownClient) {
       // The usual sign-in, from a client seen before: the session and its event in one round trip.
       const { row, issued } = await this.issuer.prepare(usable.id, input.kind, origin);
-      await writeAtomically(this.db, this.dialect, [this.repository.pendingCreate(row), await this.events.pendingRecord(usable.id, 'sign_in', origin)]);
+      await this.signInWrites.run({ session: row, event: await this.events.prepareRecord(usable.id, 'sign_in', origin) });
       return { account: this.accountService.profileOf(usable), session: issued };
     }
     const session = await this.db.transaction().execute(async (trx) => {
