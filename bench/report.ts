@@ -54,7 +54,7 @@ export interface Target {
 export interface DatabaseResult {
   database: 'sqlite' | 'postgres';
   hash?: { hashesPerSecond: number; runs: HashRun[] };
-  signIn?: { requestsPerSecond: number; ratioToHash: number; ratiosPerRepeat: number[]; runs: LoadRun[]; warmUp?: LoadRun };
+  signIn?: { requestsPerSecond: number; ratioToHash: number; ratiosPerRepeat: number[]; ratioOfTotals?: number; runs: LoadRun[]; warmUp?: LoadRun };
   /** The headline GET /v1/me figure, and the same load from the other runner for comparison. */
   me?: MeFigures;
   meOtherRunner?: MeFigures;
@@ -153,6 +153,7 @@ export function summaryTable(results: DatabaseResult[]): string {
   column('sign-in / hash', (r) =>
     r.signIn ? `${fmt(r.signIn.ratioToHash * 100, 1)} %${mark(r.targets?.signInAtLeast90PercentOfHashRate?.met)}${all(r.signIn.ratiosPerRepeat.map((x) => x * 100), 1)}` : '-',
   );
+  column('sign-in / hash, ratio of totals', (r) => (r.signIn?.ratioOfTotals === undefined ? '-' : `${fmt(r.signIn.ratioOfTotals * 100, 1)} %`));
   for (const [label, pick] of [
     ['GET /v1/me', (r: DatabaseResult) => r.me],
     ['GET /v1/me, other runner', (r: DatabaseResult) => r.meOtherRunner],
