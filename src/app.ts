@@ -142,7 +142,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // Repositories.
   const accountRepository = new AccountRepository(db, keyRing);
-  const sessionRepository = new SessionRepository(db);
+  const sessionRepository = new SessionRepository(db, database.sqliteReader);
   const verificationRepository = new VerificationCodeRepository(db);
   const eventRepository = new SecurityEventRepository(db);
   const jobRepository = new JobRepository(db, database.dialect);

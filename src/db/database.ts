@@ -12,6 +12,12 @@ export interface DatabaseHandle {
   readonly dialect: DialectName;
   /** The SQLite connection, for pragmas such as checkpoints; undefined on PostgreSQL. */
   readonly sqlite: SqliteDatabase.Database | undefined;
+  /**
+   * On SQLite, a read-only connection of its own for the reads of every authenticated request (see
+   * SessionRepository): they need not queue behind Kysely's one connection, and in WAL mode it sees
+   * committed data only. An in-memory database has no second connection: there it is `sqlite` itself.
+   */
+  readonly sqliteReader: SqliteDatabase.Database | undefined;
   close(): Promise<void>;
 }
 
@@ -62,7 +68,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     // An idle client's error (the server restarting) must not crash the process; the next query retries.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool, STATEMENT_CACHE_SIZE) }) });
-    return { db, dialect: 'postgres', sqlite: undefined, close: () => db.destroy() };
+    return { db, dialect: 'postgres', sqlite: undefined, sqliteReader: undefined, close: () => db.destroy() };
   }
 
   const file = options.sqlitePath ?? ':memory:';
@@ -79,7 +85,22 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   // memory, copying pages the kernel caches anyway (point lookups in a 113 MB database ran as fast with 4 MB).
   sqlite.pragma('cache_size = -4000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+  // Opened after the main connection, which has made the file a WAL database.
+  const reader = file === ':memory:' ? sqlite : new SqliteDatabase(file, { readonly: true });
+  if (reader !== sqlite) {
+    reader.pragma('busy_timeout = 5000');
+    reader.pragma('cache_size = -4000');
+  }
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite,
+    sqliteReader: reader,
+    close: async () => {
+      if (reader !== sqlite) reader.close();
+      await db.destroy();
+    },
+  };
 }
 
 /**

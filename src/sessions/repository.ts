@@ -1,3 +1,4 @@
+import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import type { AccountRow, Db, Executor, SessionRow } from '../db/schema.js';
 
@@ -20,8 +21,18 @@ type JoinedRow = AccountRow & { [K in SessionColumn as `session_${K}`]: SessionR
 /** SQL for sessions (web, API and device tokens share this table). */
 export class SessionRepository {
   private readonly byTokenHash: CompiledQuery<JoinedRow>;
+  // On SQLite, the same SQL as a statement of the reader connection, run without Kysely: its queue and
+  // promises were a third of the CPU of GET /v1/me (114 against 72 µs per request with the statement run
+  // directly, in paired runs); the SQL is still Kysely's, compiled once.
+  private readonly byTokenHashOnReader: SqliteDatabase.Statement<[string], JoinedRow> | undefined;
+  // Which column of the joined row goes to the session and under which name, in the row's order: one
+  // statement always answers the same columns, so this is worked out from the first row.
+  private columnSplit: { from: string; to: string; toSession: boolean }[] | undefined;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    sqliteReader?: SqliteDatabase.Database,
+  ) {
     // The account comes with the session, so that a request that needs it (GET /v1/me, every guard that
     // checks the account's status and role) makes one round trip. Building and compiling this query took
     // as long as running it; it is compiled once, and each call only puts its token hash in the parameter.
@@ -33,6 +44,7 @@ export class SessionRepository {
       .where('sessions.token_hash', '=', '')
       .compile() as CompiledQuery<JoinedRow>;
     if (this.byTokenHash.parameters.length !== 1) throw new Error('the session lookup must have exactly one parameter');
+    this.byTokenHashOnReader = sqliteReader?.prepare<[string], JoinedRow>(this.byTokenHash.sql);
   }
 
   async create(executor: Executor, row: SessionRow): Promise<void> {
@@ -46,15 +58,17 @@ export class SessionRepository {
 
   /** The hot path of every authenticated request: one unique-index lookup and a primary-key join. */
   async getByTokenHash(tokenHash: string): Promise<SessionWithAccount | undefined> {
-    const { rows } = await this.db.executeQuery<JoinedRow>({ ...this.byTokenHash, parameters: [tokenHash] });
-    const row = rows[0];
+    const row = this.byTokenHashOnReader
+      ? this.byTokenHashOnReader.get(tokenHash)
+      : (await this.db.executeQuery<JoinedRow>({ ...this.byTokenHash, parameters: [tokenHash] })).rows[0];
     if (!row) return undefined;
+    const split = (this.columnSplit ??= Object.keys(row).map((from) =>
+      from.startsWith('session_') ? { from, to: from.slice('session_'.length), toSession: true } : { from, to: from, toSession: false },
+    ));
     const session: Record<string, unknown> = {};
     const account: Record<string, unknown> = {};
-    for (const [column, value] of Object.entries(row)) {
-      if (column.startsWith('session_')) session[column.slice(8)] = value;
-      else account[column] = value;
-    }
+    const values = row as unknown as Record<string, unknown>;
+    for (const { from, to, toSession } of split) (toSession ? session : account)[to] = values[from];
     return { session: session as unknown as SessionRow, account: account as unknown as AccountRow };
   }
 
