@@ -24,12 +24,11 @@ export class AtomicWrites {
     dialect: DialectName,
     build: (slot: (name: string) => never) => PendingWrite[],
   ) {
-    if (dialect === 'postgres') {
-      this.templates = [QueryTemplate.compile((slot) => ({ compile: () => atomicStatement(build(slot)).compile(db) }))];
-    } else {
-      const count = build(() => '' as never).length;
-      this.templates = Array.from({ length: count }, (_, i) => QueryTemplate.compile((slot) => build(slot)[i]!));
-    }
+    const writes = build(QueryTemplate.slot);
+    this.templates =
+      dialect === 'postgres'
+        ? [QueryTemplate.of({ compile: () => atomicStatement(writes).compile(db) })]
+        : writes.map((write) => QueryTemplate.of(write));
   }
 
   async run(values: Readonly<Record<string, unknown>>): Promise<void> {

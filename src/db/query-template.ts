@@ -20,9 +20,19 @@ export class QueryTemplate<Row = unknown> {
     private readonly keysPerGroup: ReadonlyMap<string, number>,
   ) {}
 
-  /** `build` gets a function that names a slot; it returns a placeholder to pass wherever a value goes. */
+  /** The placeholder for a named slot, to pass wherever a value goes in a query given to `of`. */
+  static slot(name: string): never {
+    return `${SLOT_PREFIX}${name}` as never;
+  }
+
+  /** `build` gets `QueryTemplate.slot`, to name a slot wherever a value goes. */
   static compile<Row>(build: (slot: (name: string) => never) => Compilable<Row>): QueryTemplate<Row> {
-    const compiled = build((name) => `${SLOT_PREFIX}${name}` as never).compile();
+    return QueryTemplate.of(build(QueryTemplate.slot));
+  }
+
+  /** A template of a query built with `QueryTemplate.slot` placeholders. */
+  static of<Row>(query: Compilable<Row>): QueryTemplate<Row> {
+    const compiled = query.compile();
     const slots = compiled.parameters.map((parameter) => {
       if (typeof parameter !== 'string' || !parameter.startsWith(SLOT_PREFIX)) {
         throw new Error(`a query template holds a value that is not in a slot: ${JSON.stringify(parameter)}`);
@@ -31,12 +41,11 @@ export class QueryTemplate<Row = unknown> {
       const dot = name.indexOf('.');
       return dot < 0 ? { group: undefined, key: name } : { group: name.slice(0, dot), key: name.slice(dot + 1) };
     });
-    const keysPerGroup = new Map<string, number>();
-    for (const name of new Set(slots.filter((s) => s.group !== undefined).map((s) => `${s.group}.${s.key}`))) {
-      const group = name.slice(0, name.indexOf('.'));
-      keysPerGroup.set(group, (keysPerGroup.get(group) ?? 0) + 1);
+    const keysOfGroups = new Map<string, Set<string>>();
+    for (const { group, key } of slots) {
+      if (group !== undefined) keysOfGroups.set(group, (keysOfGroups.get(group) ?? new Set()).add(key));
     }
-    return new QueryTemplate(compiled, slots, keysPerGroup);
+    return new QueryTemplate(compiled, slots, new Map([...keysOfGroups].map(([group, keys]) => [group, keys.size])));
   }
 
   /** Placeholders for a whole row: `{ column: slot('group.column') }` for each column. */
