@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { uuidv7 } from 'uuidv7';
+import { writeAudit } from '../audit/audit-log.js';
 import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
 import type { KeyRing } from '../crypto/keyring.js';
@@ -156,7 +157,7 @@ export class ErasureRunner {
       await repository.deleteVerificationCodes(trx, accountId);
       const released = row.release_devices ? await repository.releaseLocks(trx, accountId) : 0;
       await webhooks.emit(trx, 'account.deleted', { account: row.account_hash, deletedAt: iso(now) });
-      await repository.audit(trx, { at: now, action: 'account.deleted', subject: row.account_hash, detail: { gracePeriodEnded: true, releasedLocks: released } });
+      await writeAudit(trx, { at: now, action: 'account.deleted', subject: row.account_hash, detail: { gracePeriodEnded: true, releasedLocks: released } });
       await repository.updateErasure(trx, row.account_hash, jobId, { steps: JSON.stringify(['begin']) });
       row.deleted_at = now;
       return true;
@@ -169,7 +170,7 @@ export class ErasureRunner {
     return db.transaction().execute(async (trx) => {
       // What stays is the tombstone: the hash, the times, the steps. The account id goes.
       const finished = await repository.updateErasure(trx, row.account_hash, jobId, { status: 'erased', account_id: null, completed_at: now, steps: JSON.stringify(steps) });
-      if (finished) await repository.audit(trx, { at: now, action: 'account.erased', subject: row.account_hash, detail: { steps } });
+      if (finished) await writeAudit(trx, { at: now, action: 'account.erased', subject: row.account_hash, detail: { steps } });
       return finished;
     });
   }

@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { uuidv7 } from 'uuidv7';
 import type { DialectName } from '../db/database.js';
 import type { Database, Db, ErasureRow, Executor } from '../db/schema.js';
 
@@ -28,7 +27,7 @@ export const KEPT_TABLES: Record<string, string> = {
   erasures: 'the tombstone; its account_id is cleared when the erasure completes',
 };
 
-/** SQL for deletion: erasures (tombstones), audit records, and the account-wide deletes of the erasure. */
+/** SQL for deletion: erasures (tombstones) and the account-wide deletes of the erasure. */
 export class DeletionRepository {
   constructor(
     private readonly db: Db,
@@ -162,13 +161,5 @@ export class DeletionRepository {
     let query = this.db.selectFrom('accounts').select(['id', 'status']).orderBy('id').limit(limit);
     if (after !== undefined) query = query.where('id', '>', after);
     return query.execute();
-  }
-
-  async audit(executor: Executor, record: { at: number; action: string; subject: string; detail: Record<string, unknown> }): Promise<void> {
-    await executor.insertInto('audit_records').values({ id: uuidv7(), at: record.at, action: record.action, subject: record.subject, detail: JSON.stringify(record.detail) }).execute();
-  }
-
-  async listAudit(subject: string): Promise<Array<{ action: string; at: number; detail: string }>> {
-    return this.db.selectFrom('audit_records').select(['action', 'at', 'detail']).where('subject', '=', subject).orderBy('at').orderBy('id').execute();
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { uuidv7 } from 'uuidv7';
+import { writeAudit } from '../audit/audit-log.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { maskEmail, maskPhone } from '../accounts/addresses.js';
 import type { AccountService, Profile } from '../accounts/service.js';
@@ -210,7 +211,7 @@ export class DeletionService {
       });
       await this.deps.erasure.enqueue(trx, hash, jobId, eraseAt);
       if (!grace) await this.deps.webhooks.emit(trx, 'account.deleted', { account: hash, deletedAt: iso(now) });
-      await repository.audit(trx, {
+      await writeAudit(trx, {
         at: now,
         action: grace ? 'account.deletion_scheduled' : 'account.deleted',
         subject: hash,
@@ -264,7 +265,7 @@ export class DeletionService {
       if (!(await repository.deleteScheduled(trx, row.account_hash))) throw new AppError('not_found', 'The account was already erased');
       if (row.job_id) await repository.deleteJob(trx, row.job_id);
       await repository.setAccountStatus(trx, row.account_id, ['deletion_scheduled'], 'active', now);
-      await repository.audit(trx, { at: now, action: 'account.deletion_cancelled', subject: row.account_hash, detail: {} });
+      await writeAudit(trx, { at: now, action: 'account.deletion_cancelled', subject: row.account_hash, detail: {} });
     });
     return { status: 'active' };
   }
@@ -306,7 +307,7 @@ export class DeletionService {
         });
         if (entry.releaseDevices) await repository.releaseLocks(trx, accountId);
         await this.deps.erasure.enqueue(trx, hash, jobId, now);
-        await repository.audit(trx, { at: now, action: 'account.erased_again', subject: hash, detail: { reason: 'the account was deleted but exists again (a restored backup)' } });
+        await writeAudit(trx, { at: now, action: 'account.erased_again', subject: hash, detail: { reason: 'the account was deleted but exists again (a restored backup)' } });
       });
       this.deps.log.warn({ accountHash: hash }, 'an account deleted before exists again (restored backup?); erasing it again');
     }
