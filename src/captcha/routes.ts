@@ -1,3 +1,4 @@
+import type { FastifySchemaValidationError } from 'fastify';
 import { Type } from 'typebox';
 import type { HttpServer } from '../http/server.js';
 import type { CaptchaService } from './service.js';
@@ -7,6 +8,16 @@ export const CaptchaPayloadSchema = Type.String({
   maxLength: 4096,
   description: 'A solved captcha from GET /v1/captcha: the ALTCHA widget\'s payload (base64 JSON). Each is accepted once.',
 });
+
+/**
+ * Whether a request's validation failed only for want of the captcha field. Routes whose captcha is a
+ * required field (API.md) answer such a request like one with a wrong captcha, captcha_required, which
+ * is what tells a client to show the widget.
+ */
+export function lacksOnlyCaptcha(error: { validation?: FastifySchemaValidationError[] }): boolean {
+  const issues = error.validation ?? [];
+  return issues.length === 1 && issues[0]!.keyword === 'required' && issues[0]!.params.missingProperty === 'captcha';
+}
 
 // Every field altcha-lib signs must be served as is, or the signature no longer matches.
 const ChallengeSchema = Type.Object(

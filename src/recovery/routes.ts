@@ -1,15 +1,9 @@
-import type { FastifySchemaValidationError } from 'fastify';
 import { Type } from 'typebox';
-import { CaptchaPayloadSchema } from '../captcha/routes.js';
+import { CaptchaPayloadSchema, lacksOnlyCaptcha } from '../captcha/routes.js';
 import { originOf } from '../http/origin.js';
 import { ChannelSchema, CodeSchema, NoContent, PasswordSchema, Strict } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { RecoveryService } from './service.js';
-
-function lacksOnlyCaptcha(error: { validation?: FastifySchemaValidationError[] }): boolean {
-  const issues = error.validation ?? [];
-  return issues.length === 1 && issues[0]!.keyword === 'required' && issues[0]!.params.missingProperty === 'captcha';
-}
 
 const LoginSchema = Type.String({ minLength: 1, maxLength: 254, description: 'The email, phone number or account id' });
 
