@@ -53,6 +53,9 @@ import { SessionRepository } from './sessions/repository.js';
 import { registerSessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import { VerificationCodeRepository } from './verification/repository.js';
+import { UnlockRequestRepository } from './unlock/repository.js';
+import { registerUnlockRoutes } from './unlock/routes.js';
+import { UnlockRequestService } from './unlock/service.js';
 import { VerificationService } from './verification/service.js';
 
 export const VERSION = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -90,6 +93,7 @@ export interface App {
     devices: DeviceService;
     deletion: DeletionService;
     webhooks: WebhookService;
+    unlock: UnlockRequestService;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
@@ -151,6 +155,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const acceptedCaptchaRepository = new AcceptedCaptchaRepository(db);
   const deletionRepository = new DeletionRepository(db, database.dialect);
   const webhookRepository = new WebhookRepository(db);
+  const unlockRequestRepository = new UnlockRequestRepository(db);
 
   // Services.
   const jobs = new JobService(jobRepository, clock, log, { leaseMs: config.jobLeaseSeconds * 1000, ...options.jobs });
@@ -193,6 +198,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     options: { graceDays: config.deletion.graceDays, baseUrl: config.baseUrl },
   });
 
+  const unlock = new UnlockRequestService(db, unlockRequestRepository, devices, accountRepository, accounts, events, messages, rateLimits, captcha, jobs, keys.unlockRequest, keys.lookup, clock, log, {
+    waitSeconds: config.unlockWaitSeconds,
+    baseUrl: config.baseUrl,
+  });
+
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
@@ -208,6 +218,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerExportRoutes(http, { exports, guards });
   registerDeletionRoutes(http, { deletion, guards });
   registerWebhookRoutes(http, { webhooks, guards });
+  registerUnlockRoutes(http, { unlock, guards });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
@@ -220,7 +231,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     jobs,
     keyRing,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock },
     startWorker() {
       jobs.start();
       // Tombstones first applied again: an account restored from an old backup must not stay usable.

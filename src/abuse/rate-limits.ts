@@ -21,6 +21,10 @@ export const LIMITS = {
   captchaAfterFailuresPerLogin: { points: 5, seconds: 15 * 60 },
   /** Failed sign-ins from one IP (for any login) after which sign-in needs a solved captcha. */
   captchaAfterFailuresPerIp: { points: 5, seconds: 15 * 60 },
+  /** Unlock requests from one IP: a shop with a few second-hand phones, not a sweep of serials. */
+  unlockRequestsPerIp: { points: 10, seconds: 24 * 60 * 60 },
+  /** Unlock requests for one serial from anywhere: each one reaches staff and, once approved, the owner. */
+  unlockRequestsPerSerial: { points: 3, seconds: 24 * 60 * 60 },
 } as const;
 
 type LimitName = keyof typeof LIMITS;
@@ -58,6 +62,8 @@ export class RateLimits {
       activationChecksPerIp: make('activationChecksPerIp'),
       captchaAfterFailuresPerLogin: make('captchaAfterFailuresPerLogin'),
       captchaAfterFailuresPerIp: make('captchaAfterFailuresPerIp'),
+      unlockRequestsPerIp: make('unlockRequestsPerIp'),
+      unlockRequestsPerSerial: make('unlockRequestsPerSerial'),
     };
   }
 
@@ -91,6 +97,13 @@ export class RateLimits {
   async consumeActivationCheck(ip: string): Promise<void> {
     if (!this.enabled) return;
     await this.consume('activationChecksPerIp', this.hashed('activation-ip', ip));
+  }
+
+  /** Counts one unlock request for a device (its serial's lookup) from an IP; refuses past the limits. */
+  async consumeUnlockRequest(serialLookup: string, ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('unlockRequestsPerIp', this.hashed('unlock-ip', ip));
+    await this.consume('unlockRequestsPerSerial', this.hashed('unlock-serial', serialLookup));
   }
 
   /** Refuses a sign-in attempt (or re-authentication) for a login from an IP that failed too often. */

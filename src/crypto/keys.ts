@@ -18,6 +18,8 @@ export interface ServerKeys {
   readonly cursor: Buffer;
   /** HMAC key that signs captcha challenges (ALTCHA), so that a solved challenge cannot be forged. */
   readonly captcha: Buffer;
+  /** AES key for what an unlock request's sender gave (email, proof): they have no account, so no data key. */
+  readonly unlockRequest: Buffer;
   /** The master key itself, for wrapping per-account data keys. */
   readonly master: Buffer;
 }
@@ -36,6 +38,7 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
     jobPayload: derive(master, 'job-payload'),
     cursor: derive(master, 'cloud-cursor'),
     captcha: derive(master, 'captcha'),
+    unlockRequest: derive(master, 'unlock-request'),
     master,
   });
 }

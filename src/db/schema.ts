@@ -216,6 +216,29 @@ export interface AuditRecordsTable {
   detail: string;
 }
 
+export type UnlockRequestStatus = 'submitted' | 'waiting' | 'released' | 'rejected' | 'objected';
+
+/** A request to release a device lock; see the migration for why it never names the lock's owner. */
+export interface UnlockRequestsTable {
+  id: string;
+  status: UnlockRequestStatus;
+  status_token_hash: string;
+  /** JSON array of device_locks lookups. */
+  lookups: string;
+  serial_hint: string;
+  /** The requester's email and proof, sealed under a server key bound to the id. */
+  requester_sealed: string;
+  locale: string;
+  created_at: number;
+  /** When staff approved or rejected it. */
+  decided_at: number | null;
+  /** Approved: when the lock is released unless the owner objects first. */
+  release_at: number | null;
+  released_at: number | null;
+  /** When it ended other than by release: rejected or objected. */
+  closed_at: number | null;
+}
+
 export interface WebhookEndpointsTable {
   id: string;
   url: string;
@@ -259,6 +282,7 @@ export interface Database {
   audit_records: AuditRecordsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  unlock_requests: UnlockRequestsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -281,3 +305,4 @@ export type ErasureRow = Selectable<ErasuresTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type { Generated };
+export type UnlockRequestRow = Selectable<UnlockRequestsTable>;

@@ -72,8 +72,15 @@ export class DeviceRepository {
     return executor.selectFrom('device_locks').selectAll().where('lookup', '=', lookup).executeTakeFirst();
   }
 
-  async getLocks(lookups: string[]): Promise<DeviceLockRow[]> {
-    return this.db.selectFrom('device_locks').selectAll().where('lookup', 'in', lookups).execute();
+  async getLocks(lookups: string[], executor: Executor = this.db): Promise<DeviceLockRow[]> {
+    return executor.selectFrom('device_locks').selectAll().where('lookup', 'in', lookups).execute();
+  }
+
+  /** Deletes locks by lookup, only those taken at or before a time; returns the rows it deleted. */
+  async deleteLocksTakenBy(executor: Executor, lookups: string[], lockedAtOrBefore: number): Promise<DeviceLockRow[]> {
+    const locks = (await this.getLocks(lookups, executor)).filter((lock) => lock.locked_at <= lockedAtOrBefore);
+    if (locks.length > 0) await executor.deleteFrom('device_locks').where('lookup', 'in', locks.map((lock) => lock.lookup)).execute();
+    return locks;
   }
 
   /**

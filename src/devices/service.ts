@@ -102,6 +102,11 @@ export class DeviceService {
     return hmac(this.lookupKey, 'imei', imei.trim());
   }
 
+  /** The lock lookups a serial typed by someone may match: the serial, and the IMEI when it looks like one. */
+  lookupsOf(serial: string): string[] {
+    return [this.serialLookup(serial), ...(/^[0-9]{15}$/.test(serial.trim()) ? [this.imeiLookup(serial)] : [])];
+  }
+
   /** Owner actions need an account session: a device token must not manage devices (a thief holds one). */
   requireAccountSession(auth: AuthContext): void {
     if (auth.kind === 'device') throw new AppError('forbidden', 'A device token cannot manage devices; use an account session');
@@ -276,13 +281,42 @@ export class DeviceService {
   }
 
   /**
+   * Releases the locks that an approved unlock request names, as they were when staff approved it: a
+   * lock taken after the approval (the owner set the device up again) stays. Where the owner still has
+   * an account, the device leaves it too: its token ends and the owner's events say why. Returns the
+   * devices unlinked, to be told once the transaction has committed.
+   */
+  async releaseForUnlockRequest(trx: Executor, lookups: string[], approvedAt: number, origin: RequestOrigin): Promise<{ releasedLocks: number; unlinked: Array<{ accountId: string; deviceId: string }> }> {
+    const released = await this.repository.deleteLocksTakenBy(trx, lookups, approvedAt);
+    const unlinked: Array<{ accountId: string; deviceId: string }> = [];
+    const seen = new Set<string>();
+    for (const lock of released) {
+      const key = `${lock.account_id}/${lock.device_id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const device = await this.repository.get(lock.account_id, lock.device_id, trx);
+      if (!device) continue;
+      if (device.session_id) await this.sessions.delete(trx, device.account_id, device.session_id);
+      await this.repository.delete(trx, device.account_id, device.id);
+      await this.events.record(trx, device.account_id, 'device.released_by_unlock_request', origin);
+      unlinked.push({ accountId: device.account_id, deviceId: device.id });
+    }
+    return { releasedLocks: released.length, unlinked };
+  }
+
+  /** The accounts that hold a lock on any of these lookups now (a lock kept past deletion names a deleted one). */
+  async lockHolders(lookups: string[], executor: Executor = this.db): Promise<Array<{ accountId: string; deviceId: string; lockedAt: number }>> {
+    const locks = await this.repository.getLocks(lookups, executor);
+    return locks.map((lock) => ({ accountId: lock.account_id, deviceId: lock.device_id, lockedAt: lock.locked_at }));
+  }
+
+  /**
    * What anyone may learn about a serial (or IMEI): whether it is locked, and a masked hint of the owner
    * that the owner recognises and a stranger cannot use. Rate-limited per IP so that it is no oracle.
    */
   async activation(serial: string, ip: string): Promise<{ locked: boolean; ownerHint?: string | null }> {
     await this.rateLimits.consumeActivationCheck(ip);
-    const lookups = [this.serialLookup(serial), ...(/^[0-9]{15}$/.test(serial.trim()) ? [this.imeiLookup(serial)] : [])];
-    const [lock] = await this.repository.getLocks(lookups);
+    const [lock] = await this.repository.getLocks(this.lookupsOf(serial));
     if (!lock) return { locked: false };
     const owner = await this.accounts.get(lock.account_id);
     // A lock kept past its account's deletion has no owner left to hint at: only an unlock request releases it.

@@ -20,7 +20,10 @@ export type SecurityEventType =
   | 'phone.changed'
   | 'name.changed'
   | 'device.linked'
-  | 'device.removed';
+  | 'device.removed'
+  | 'unlock_request.approved'
+  | 'unlock_request.objected'
+  | 'device.released_by_unlock_request';
 
 export interface RequestOrigin {
   ip: string;

@@ -10,7 +10,7 @@ import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const API_MD = path.resolve(repoRoot, '..', 'shared', 'API.md');
-const SECTIONS = ['Sign-up, sign-in, sessions', 'Recovery', 'Devices', 'Cloud', 'Deletion'];
+const SECTIONS = ['Sign-up, sign-in, sessions', 'Recovery', 'Devices', 'Cloud', 'Deletion', 'Unlock requests'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
 /** Routes of the foundation that API.md does not spell out as `METHOD /path`. */
@@ -31,12 +31,14 @@ function contractText(): string {
 /** `/v1/sessions/{id}` and `/v1/sessions/{sessionId}` are one route: parameter names do not matter. */
 const routeKey = (method: string, route: string) => `${method.toUpperCase()} ${route.replace(/\{[^}]*\}/g, '{}')}`;
 
-/** Every `METHOD /path` of the text, as check-contract finds them (approve|reject stands for two routes). */
+/** `/x/{id}/approve|reject` stands for two routes, as check-contract reads it. */
+const expandAlternatives = (route: string): string[] => (route.includes('approve|reject') ? ['approve', 'reject'].map((w) => route.replace('approve|reject', w)) : [route]);
+
+/** Every `METHOD /path` of the text, as check-contract finds them. */
 function contractRoutes(text: string): string[] {
   const wanted = new Set<string>();
   for (const [, method, route] of text.matchAll(/`(GET|POST|PUT|DELETE|PATCH) (\/[^` ?]+)/g)) {
-    const routes = route!.includes('approve|reject') ? ['approve', 'reject'].map((w) => route!.replace('approve|reject', w)) : [route!];
-    for (const r of routes) wanted.add(routeKey(method!, r));
+    for (const r of expandAlternatives(route!)) wanted.add(routeKey(method!, r));
   }
   return [...wanted].sort();
 }
@@ -92,12 +94,14 @@ interface ContractOperation {
 /** What API.md says of each route where it names it: request body, success status and response body. */
 function contractOperations(text: string): ContractOperation[] {
   const pattern = /`(GET|POST|PUT|DELETE|PATCH) (\/[^` ?]+)`((?:\s*(?:or\s+)?`\{[^`]*\}`)*)(?:\s*\([^`)]*\))?(?:\s*(→)\s*(\d{3})?\s*(?:`(\{[^`]*\})`)?)?/g;
-  return [...text.matchAll(pattern)].map(([, method, route, requests, arrow, status, response]) => ({
-    key: routeKey(method!, route!),
-    requests: [...(requests ?? '').matchAll(/`(\{[^`]*\})`/g)].map(([, body]) => parseShape(body!)[0]),
-    ...(arrow ? { status: status ? Number(status) : 200 } : {}),
-    ...(response ? { response: parseShape(response)[0] } : {}),
-  }));
+  return [...text.matchAll(pattern)].flatMap(([, method, route, requests, arrow, status, response]) =>
+    expandAlternatives(route!).map((r) => ({
+      key: routeKey(method!, r),
+      requests: [...(requests ?? '').matchAll(/`(\{[^`]*\})`/g)].map(([, body]) => parseShape(body!)[0]),
+      ...(arrow ? { status: status ? Number(status) : 200 } : {}),
+      ...(response ? { response: parseShape(response)[0] } : {}),
+    })),
+  );
 }
 
 type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; items?: Schema; additionalProperties?: unknown; anyOf?: Schema[] };

@@ -18,6 +18,13 @@ const examples: { [K in MessageKind]: MessageParams[K] } = {
   deletion_code: { code: '314159', seconds: 60 },
   account_deleted: { at: 'Mon, 23 Nov 2026 12:00:00 GMT', keptLocks: 2 },
   account_deletion_scheduled: { at: 'Mon, 23 Nov 2026 12:00:00 GMT', eraseAt: 'Mon, 7 Dec 2026 12:00:00 GMT', cancelUrl: 'https://id.example.com/v1/deletion/cancel?token=abc' },
+  unlock_request_received: { statusUrl: 'https://id.example.com/v1/unlock-requests/r1?token=abc' },
+  unlock_request_owner_notice: { serialHint: 'A1B2', releaseAt: 'Thu, 26 Nov 2026 12:00:00 GMT', requestId: 'r1', objectUrl: 'https://id.example.com/v1/unlock-requests/r1/object' },
+  unlock_request_approved: { releaseAt: 'Thu, 26 Nov 2026 12:00:00 GMT', statusUrl: 'https://id.example.com/v1/unlock-requests/r1?token=abc' },
+  unlock_request_rejected: { statusUrl: 'https://id.example.com/v1/unlock-requests/r1?token=abc' },
+  unlock_request_objected: { statusUrl: 'https://id.example.com/v1/unlock-requests/r1?token=abc' },
+  unlock_request_released: { serialHint: 'A1B2' },
+  unlock_device_released: { serialHint: 'A1B2', at: 'Thu, 26 Nov 2026 12:00:00 GMT' },
 };
 const kinds = Object.keys(examples) as MessageKind[];
 const render = (kind: MessageKind, locale: string, params: object = examples[kind]) => renderMessage(kind, locale, params as never);

@@ -17,6 +17,13 @@ export interface MessageParams {
   deletion_code: { code: string; seconds: number };
   account_deleted: { at: string; keptLocks: number };
   account_deletion_scheduled: { at: string; eraseAt: string; cancelUrl: string };
+  unlock_request_received: { statusUrl: string };
+  unlock_request_owner_notice: { serialHint: string; releaseAt: string; requestId: string; objectUrl: string };
+  unlock_request_approved: { releaseAt: string; statusUrl: string };
+  unlock_request_rejected: { statusUrl: string };
+  unlock_request_objected: { statusUrl: string };
+  unlock_request_released: { serialHint: string };
+  unlock_device_released: { serialHint: string; at: string };
 }
 
 export type MessageKind = keyof MessageParams;
@@ -83,6 +90,34 @@ const en: Templates = {
     subject: 'Your Lanyard account will be deleted',
     text: `Your Lanyard account was closed at ${p.at}, as you asked, and will be erased for good at ${p.eraseAt}. Until then nobody can sign in to it.\n\nTo keep your account, open this link before then:\n\n  ${p.cancelUrl}\n\nIf you did not ask for this, open the link now, then change your password.`,
   }),
+  unlock_request_received: (p) => ({
+    subject: 'We received your device unlock request',
+    text: `We received your request to unlock a device. Our support staff will review it and its proof, and we will write to you at this address when they decide.\n\nYou can follow it here:\n\n  ${p.statusUrl}\n\nIf you did not send this request, ignore this message.`,
+  }),
+  unlock_request_owner_notice: (p) => ({
+    subject: 'Someone asked to unlock a device locked to your Lanyard account',
+    text: `Someone who holds the device with serial number ending in ${p.serialHint}, which is locked to your Lanyard account, asked us to release its lock, and our support staff accepted their proof.\n\nThe lock will be released at ${p.releaseAt}, and the device will leave your account, unless you object before then.\n\nIf you sold or gave away this device, you need do nothing. If it is still yours, or was lost or stolen, sign in and object to request ${p.requestId}:\n\n  ${p.objectUrl}`,
+  }),
+  unlock_request_approved: (p) => ({
+    subject: 'Your device unlock request was approved',
+    text: `Our support staff approved your request to unlock a device. Its account's owner has been told, and the lock will be released at ${p.releaseAt} unless the owner objects before then. We will write to you again at that time.\n\nYou can follow it here:\n\n  ${p.statusUrl}`,
+  }),
+  unlock_request_rejected: (p) => ({
+    subject: 'Your device unlock request was not approved',
+    text: `Our support staff could not approve your request to unlock a device with the proof you sent, and the device stays locked.\n\nIf you have a better proof of purchase, you may send a new request. The request's status is here:\n\n  ${p.statusUrl}`,
+  }),
+  unlock_request_objected: (p) => ({
+    subject: 'Your device unlock request was stopped by the owner',
+    text: `The owner of the account that the device is locked to objected to your request, so the device stays locked. If you bought the device, ask the seller to remove it from their account.\n\nThe request's status is here:\n\n  ${p.statusUrl}`,
+  }),
+  unlock_request_released: (p) => ({
+    subject: 'Your device is unlocked',
+    text: `The lock of the device with serial number ending in ${p.serialHint} was released, as your unlock request asked. You can now set it up with your own account.`,
+  }),
+  unlock_device_released: (p) => ({
+    subject: 'A device left your Lanyard account after an unlock request',
+    text: `The device with serial number ending in ${p.serialHint} was released from your Lanyard account at ${p.at}: an unlock request for it was approved, and nobody objected in the waiting period. Its lock is gone and it was signed out.\n\nIf you did not expect this, contact support.`,
+  }),
 };
 
 const es: Templates = {
@@ -137,6 +172,34 @@ const es: Templates = {
   account_deletion_scheduled: (p) => ({
     subject: 'Tu cuenta de Lanyard se va a eliminar',
     text: `Tu cuenta de Lanyard se cerró el ${p.at}, como pediste, y se borrará para siempre el ${p.eraseAt}. Hasta entonces nadie puede iniciar sesión en ella.\n\nPara conservar tu cuenta, abre este enlace antes de esa fecha:\n\n  ${p.cancelUrl}\n\nSi no lo has pedido tú, abre el enlace ahora y después cambia tu contraseña.`,
+  }),
+  unlock_request_received: (p) => ({
+    subject: 'Hemos recibido tu solicitud de desbloqueo',
+    text: `Hemos recibido tu solicitud para desbloquear un dispositivo. Nuestro equipo de soporte la revisará junto con su prueba, y te escribiremos a esta dirección cuando decida.\n\nPuedes seguirla aquí:\n\n  ${p.statusUrl}\n\nSi no has enviado esta solicitud, ignora este mensaje.`,
+  }),
+  unlock_request_owner_notice: (p) => ({
+    subject: 'Alguien ha pedido desbloquear un dispositivo bloqueado a tu cuenta de Lanyard',
+    text: `Alguien que tiene el dispositivo con número de serie terminado en ${p.serialHint}, bloqueado a tu cuenta de Lanyard, nos ha pedido liberar su bloqueo, y nuestro equipo de soporte ha aceptado su prueba.\n\nEl bloqueo se liberará el ${p.releaseAt} y el dispositivo saldrá de tu cuenta, salvo que te opongas antes.\n\nSi vendiste o regalaste este dispositivo, no tienes que hacer nada. Si sigue siendo tuyo, o lo perdiste o te lo robaron, inicia sesión y oponte a la solicitud ${p.requestId}:\n\n  ${p.objectUrl}`,
+  }),
+  unlock_request_approved: (p) => ({
+    subject: 'Se ha aprobado tu solicitud de desbloqueo',
+    text: `Nuestro equipo de soporte ha aprobado tu solicitud para desbloquear un dispositivo. Hemos avisado al titular de su cuenta, y el bloqueo se liberará el ${p.releaseAt} salvo que el titular se oponga antes. Te escribiremos de nuevo entonces.\n\nPuedes seguirla aquí:\n\n  ${p.statusUrl}`,
+  }),
+  unlock_request_rejected: (p) => ({
+    subject: 'No se ha aprobado tu solicitud de desbloqueo',
+    text: `Nuestro equipo de soporte no ha podido aprobar tu solicitud para desbloquear un dispositivo con la prueba que enviaste, y el dispositivo sigue bloqueado.\n\nSi tienes una prueba de compra mejor, puedes enviar una nueva solicitud. El estado de la solicitud está aquí:\n\n  ${p.statusUrl}`,
+  }),
+  unlock_request_objected: (p) => ({
+    subject: 'El titular ha detenido tu solicitud de desbloqueo',
+    text: `El titular de la cuenta a la que está bloqueado el dispositivo se ha opuesto a tu solicitud, así que el dispositivo sigue bloqueado. Si compraste el dispositivo, pide al vendedor que lo quite de su cuenta.\n\nEl estado de la solicitud está aquí:\n\n  ${p.statusUrl}`,
+  }),
+  unlock_request_released: (p) => ({
+    subject: 'Tu dispositivo está desbloqueado',
+    text: `Se ha liberado el bloqueo del dispositivo con número de serie terminado en ${p.serialHint}, como pedía tu solicitud de desbloqueo. Ya puedes configurarlo con tu propia cuenta.`,
+  }),
+  unlock_device_released: (p) => ({
+    subject: 'Un dispositivo ha salido de tu cuenta de Lanyard tras una solicitud de desbloqueo',
+    text: `El dispositivo con número de serie terminado en ${p.serialHint} se liberó de tu cuenta de Lanyard el ${p.at}: se aprobó una solicitud de desbloqueo y nadie se opuso durante el plazo de espera. Su bloqueo ya no existe y se ha cerrado su sesión.\n\nSi no lo esperabas, contacta con soporte.`,
   }),
 };
 

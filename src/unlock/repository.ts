@@ -1,0 +1,30 @@
+import type { Db, Executor, UnlockRequestRow, UnlockRequestStatus, UnlockRequestsTable } from '../db/schema.js';
+
+/** SQL for unlock requests. Every change of status is conditional on the status it leaves. */
+export class UnlockRequestRepository {
+  constructor(private readonly db: Db) {}
+
+  async create(executor: Executor, row: UnlockRequestRow): Promise<void> {
+    await executor.insertInto('unlock_requests').values(row).execute();
+  }
+
+  async get(id: string, executor: Executor = this.db): Promise<UnlockRequestRow | undefined> {
+    return executor.selectFrom('unlock_requests').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Newest first, optionally of one status. */
+  async list(status: UnlockRequestStatus | undefined, limit: number): Promise<UnlockRequestRow[]> {
+    let query = this.db.selectFrom('unlock_requests').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+    if (status) query = query.where('status', '=', status);
+    return query.execute();
+  }
+
+  /**
+   * Moves a request on from one of the statuses in `from`; false when it was in none of them (another
+   * decision came first). Of concurrent decisions on one request, exactly one moves it.
+   */
+  async transition(executor: Executor, id: string, from: UnlockRequestStatus[], patch: Partial<Omit<UnlockRequestsTable, 'id'>>): Promise<boolean> {
+    const result = await executor.updateTable('unlock_requests').set(patch).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+}
