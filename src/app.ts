@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { RateLimits } from './abuse/rate-limits.js';
+import { createOidcProvider } from './apps/oidc.js';
+import { registerAppRoutes } from './apps/routes.js';
+import { AppService } from './apps/service.js';
 import { sealPlaintextProfiles } from './accounts/backfill.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
@@ -94,6 +97,7 @@ export interface App {
     deletion: DeletionService;
     webhooks: WebhookService;
     unlock: UnlockRequestService;
+    apps: AppService;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
@@ -175,11 +179,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
   const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
   const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log);
+  const apps = new AppService(db, keys.oidc, clock);
   const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
   const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
   const deletion = new DeletionService({
     db,
     repository: deletionRepository,
+    apps,
     accounts,
     devices,
     deviceRepository,
@@ -219,6 +225,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerDeletionRoutes(http, { deletion, guards });
   registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
+  const oidc = await createOidcProvider(db, accountRepository, keys.oidc, log, { issuer: config.baseUrl, secureCookies });
+  registerAppRoutes(http, { apps, provider: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
@@ -231,7 +239,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     jobs,
     keyRing,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps },
     startWorker() {
       jobs.start();
       // Tombstones first applied again: an account restored from an old backup must not stay usable.

@@ -20,6 +20,8 @@ export interface ServerKeys {
   readonly captcha: Buffer;
   /** AES key for what an unlock request's sender gave (email, proof): they have no account, so no data key. */
   readonly unlockRequest: Buffer;
+  /** AES key for app secrets and the OpenID provider's signing keys; also the provider's cookie key. */
+  readonly oidc: Buffer;
   /** The master key itself, for wrapping per-account data keys. */
   readonly master: Buffer;
 }
@@ -39,6 +41,7 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
     cursor: derive(master, 'cloud-cursor'),
     captcha: derive(master, 'captcha'),
     unlockRequest: derive(master, 'unlock-request'),
+    oidc: derive(master, 'oidc'),
     master,
   });
 }

@@ -239,6 +239,39 @@ export interface UnlockRequestsTable {
   closed_at: number | null;
 }
 
+/** An app that signs in with Lanyard (an OAuth 2 / OpenID Connect client). */
+export interface OauthAppsTable {
+  client_id: string;
+  name: string;
+  /** JSON array. */
+  redirect_uris: string;
+  /** JSON array of the scopes the app may ask for. */
+  scopes: string;
+  secret_sealed: string;
+  created_at: number;
+}
+
+/** One record of the OpenID Connect provider (grant, code, token, session, interaction). */
+export interface OidcRecordsTable {
+  model: string;
+  id: string;
+  /** JSON. */
+  payload: string;
+  account_id: string | null;
+  client_id: string | null;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface OidcSigningKeysTable {
+  id: string;
+  jwk_sealed: string;
+  created_at: number;
+}
+
 export interface WebhookEndpointsTable {
   id: string;
   url: string;
@@ -283,6 +316,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   unlock_requests: UnlockRequestsTable;
+  oauth_apps: OauthAppsTable;
+  oidc_records: OidcRecordsTable;
+  oidc_signing_keys: OidcSigningKeysTable;
 }
 
 export type Db = Kysely<Database>;
@@ -306,3 +342,4 @@ export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type { Generated };
 export type UnlockRequestRow = Selectable<UnlockRequestsTable>;
+export type OauthAppRow = Selectable<OauthAppsTable>;

@@ -17,6 +17,7 @@ export const ERASED_TABLES = [
   'known_clients',
   'verification_codes',
   'jobs',
+  'oidc_records',
   'sessions',
 ] as const satisfies readonly (keyof Database)[];
 export type ErasedTable = (typeof ERASED_TABLES)[number] | 'device_locks';

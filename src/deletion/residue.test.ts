@@ -63,10 +63,11 @@ for (const database of testDatabases()) {
     });
 
     test('nothing comes back once the server has closed the database and its WAL', async () => {
+      const masterKey = t.app.config.masterKey!.toString('hex');
       await t.close();
       assert.deepEqual(filesContaining(dataDir, [...strings, victim.account.id, victim.photoRun]), []);
-      // Reopened on the same files for after() to close again.
-      t = await createTestApp({ database, dataDir, ...(database === 'sqlite' ? { sqlitePath: path.join(dataDir, 'lanyard.db') } : {}) });
+      // Reopened on the same files, with the same master key as a restarted server, for after() to close again.
+      t = await createTestApp({ database, dataDir, env: { LANYARD_MASTER_KEY: masterKey }, ...(database === 'sqlite' ? { sqlitePath: path.join(dataDir, 'lanyard.db') } : {}) });
     });
   });
 }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { uuidv7 } from 'uuidv7';
+import type { AppService } from '../apps/service.js';
 import { writeAudit } from '../audit/audit-log.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { maskEmail, maskPhone } from '../accounts/addresses.js';
@@ -67,6 +68,7 @@ const DAY_MS = 86_400_000;
 export class DeletionService {
   constructor(
     private readonly deps: {
+      apps: AppService;
       db: Db;
       repository: DeletionRepository;
       accounts: AccountService;
@@ -120,8 +122,8 @@ export class DeletionService {
       photos: cloud.collections.photos,
       totalBytes: Object.values(cloud.collections).reduce((sum, c) => sum + c.bytes, 0),
       devices: await this.devicesAtStake(auth.accountId),
-      // Apps (OAuth grants) do not exist yet; when they do, their grants are listed and revoked here.
-      apps: [],
+      // The erasure deletes their grants and tokens with the account (oidc_records is an erased table).
+      apps: (await this.deps.apps.granted(auth.accountId)).map(({ clientId, name, scopes }) => ({ clientId, name, scopes })),
       // No wallet exists yet: nothing to lose.
       creditBalance: 0,
       channels: this.channelsOf(profile),

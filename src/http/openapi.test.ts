@@ -10,7 +10,7 @@ import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const API_MD = path.resolve(repoRoot, '..', 'shared', 'API.md');
-const SECTIONS = ['Sign-up, sign-in, sessions', 'Recovery', 'Devices', 'Cloud', 'Deletion', 'Unlock requests'];
+const SECTIONS = ['Sign-up, sign-in, sessions', 'Recovery', 'Devices', 'Cloud', 'Apps (OAuth 2 / OpenID Connect)', 'Deletion', 'Unlock requests'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
 /** Routes of the foundation that API.md does not spell out as `METHOD /path`. */

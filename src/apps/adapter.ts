@@ -1,0 +1,85 @@
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { openText } from '../crypto/sealing.js';
+import type { Db } from '../db/schema.js';
+
+/** The claims a registered app's client metadata is built from. */
+export function clientMetadata(app: { client_id: string; name: string; redirect_uris: string; scopes: string }, secret: string): AdapterPayload {
+  return {
+    client_id: app.client_id,
+    client_secret: secret,
+    client_name: app.name,
+    redirect_uris: JSON.parse(app.redirect_uris) as string[],
+    scope: (JSON.parse(app.scopes) as string[]).join(' '),
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  };
+}
+
+export const appSecretAad = (clientId: string) => `oauth-app-secret/v1\u0000${clientId}`;
+
+/**
+ * oidc-provider's storage, in our database. Clients come from oauth_apps (registered by staff); every
+ * other model (grants, codes, tokens, sessions, interactions) is a JSON payload in oidc_records, with
+ * the account, client and grant copied out so that grants can be listed, revoked and erased.
+ * Expiry uses the provider's own time (the wall clock), as its tokens do.
+ */
+export function databaseAdapter(db: Db, sealKey: Buffer): AdapterFactory {
+  return (model: string): Adapter => {
+    const find = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> => {
+      const row = await db.selectFrom('oidc_records').selectAll().where('model', '=', model).where(column, '=', value).executeTakeFirst();
+      if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return undefined;
+      const payload = JSON.parse(row.payload) as AdapterPayload;
+      return row.consumed_at === null ? payload : { ...payload, consumed: Math.floor(row.consumed_at / 1000) };
+    };
+
+    if (model === 'Client') {
+      const none = async () => undefined;
+      return {
+        async find(id) {
+          const app = await db.selectFrom('oauth_apps').selectAll().where('client_id', '=', id).executeTakeFirst();
+          return app ? clientMetadata(app, openText(sealKey, app.secret_sealed, appSecretAad(app.client_id))) : undefined;
+        },
+        // Apps are registered through POST /v1/admin/apps, never by the provider itself.
+        upsert: none,
+        findByUid: none,
+        findByUserCode: none,
+        consume: none,
+        destroy: none,
+        revokeByGrantId: none,
+      };
+    }
+
+    return {
+      async upsert(id, payload, expiresIn) {
+        const row = {
+          payload: JSON.stringify(payload),
+          account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
+          client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
+          grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
+          uid: typeof payload.uid === 'string' ? payload.uid : null,
+          user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
+          expires_at: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : null,
+        };
+        await db
+          .insertInto('oidc_records')
+          .values({ model, id, consumed_at: null, ...row })
+          .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(row))
+          .execute();
+      },
+      find: (id) => find('id', id),
+      findByUid: (uid) => find('uid', uid),
+      findByUserCode: (userCode) => find('user_code', userCode),
+      async consume(id) {
+        await db.updateTable('oidc_records').set({ consumed_at: Date.now() }).where('model', '=', model).where('id', '=', id).execute();
+      },
+      async destroy(id) {
+        await db.deleteFrom('oidc_records').where('model', '=', model).where('id', '=', id).execute();
+      },
+      async revokeByGrantId(grantId) {
+        // Every model's records of the grant: its codes, access and refresh tokens.
+        await db.deleteFrom('oidc_records').where('grant_id', '=', grantId).execute();
+      },
+    };
+  };
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { iso, type Clock } from '../clock.js';
+import { sealText } from '../crypto/sealing.js';
+import { newToken } from '../crypto/tokens.js';
+import type { Db } from '../db/schema.js';
+import { invalidField, AppError } from '../http/errors.js';
+import { appSecretAad } from './adapter.js';
+import type { Scope } from './oidc.js';
+
+export interface RegisteredApp {
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  redirectUris: string[];
+  scopes: Scope[];
+  createdAt: string;
+}
+
+export interface GrantedApp {
+  clientId: string;
+  name: string;
+  scopes: string[];
+  grantedAt: string;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** A redirect URI an app may register: absolute, https (http only to this machine), no fragment. */
+function checkRedirectUri(uri: string, index: number): void {
+  const path = `body.redirectUris.${index}`;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw invalidField(path, 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw invalidField(path, 'must use https (http only for localhost)');
+  }
+  if (url.hash !== '' || uri.includes('#')) throw invalidField(path, 'must not have a fragment');
+  if (url.username || url.password) throw invalidField(path, 'must not carry credentials');
+}
+
+/**
+ * Apps that sign in with Lanyard: registration by staff, and each person's view of the apps they let
+ * in, with revocation. The OpenID Connect protocol itself is oidc-provider's (see oidc.ts).
+ */
+export class AppService {
+  constructor(
+    private readonly db: Db,
+    private readonly sealKey: Buffer,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Registers an app; its secret is shown once. */
+  async register(input: { name: string; redirectUris: string[]; scopes: Scope[] }): Promise<RegisteredApp> {
+    const name = input.name.normalize('NFC').trim();
+    if (name === '' || /\p{Cc}/u.test(name)) throw invalidField('body.name', 'must be a name without control characters');
+    input.redirectUris.forEach(checkRedirectUri);
+    if (!input.scopes.includes('openid')) throw invalidField('body.scopes', 'must include openid');
+    const clientId = `app_${randomBytes(12).toString('base64url')}`;
+    const clientSecret = newToken();
+    const now = this.clock.now();
+    await this.db
+      .insertInto('oauth_apps')
+      .values({
+        client_id: clientId,
+        name,
+        redirect_uris: JSON.stringify(input.redirectUris),
+        scopes: JSON.stringify(input.scopes),
+        secret_sealed: sealText(this.sealKey, clientSecret, appSecretAad(clientId)),
+        created_at: now,
+      })
+      .execute();
+    return { clientId, clientSecret, name, redirectUris: input.redirectUris, scopes: input.scopes, createdAt: iso(now) };
+  }
+
+  /** The apps an account let in, with the scopes it granted each; newest grant first. */
+  async granted(accountId: string): Promise<GrantedApp[]> {
+    const rows = await this.db
+      .selectFrom('oidc_records')
+      .innerJoin('oauth_apps', 'oauth_apps.client_id', 'oidc_records.client_id')
+      .select(['oidc_records.client_id', 'oidc_records.payload', 'oidc_records.expires_at', 'oauth_apps.name'])
+      .where('oidc_records.account_id', '=', accountId)
+      .where('oidc_records.model', '=', 'Grant')
+      .execute();
+    const byApp = new Map<string, GrantedApp>();
+    for (const row of rows) {
+      if (row.expires_at !== null && row.expires_at <= Date.now()) continue;
+      const grant = JSON.parse(row.payload) as { openid?: { scope?: string }; iat?: number };
+      const scopes = (grant.openid?.scope ?? '').split(' ').filter(Boolean);
+      const grantedAt = iso((grant.iat ?? 0) * 1000);
+      const known = byApp.get(row.client_id!);
+      byApp.set(row.client_id!, {
+        clientId: row.client_id!,
+        name: row.name,
+        scopes: [...new Set([...(known?.scopes ?? []), ...scopes])],
+        grantedAt: known && known.grantedAt > grantedAt ? known.grantedAt : grantedAt,
+      });
+    }
+    return [...byApp.values()].sort((a, b) => b.grantedAt.localeCompare(a.grantedAt));
+  }
+
+  /**
+   * Revokes an app's access to an account: its consent (grants), authorization codes, access and
+   * refresh tokens, in one statement. The next sign-in with the app asks for consent again.
+   */
+  async revoke(accountId: string, clientId: string): Promise<void> {
+    const result = await this.db.deleteFrom('oidc_records').where('account_id', '=', accountId).where('client_id', '=', clientId).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', 'This account has not let that app in');
+  }
+}
