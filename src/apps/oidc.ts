@@ -82,6 +82,8 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
     jwks: { keys: [signingKey as never] },
     cookies: { keys: [sealKey.toString('base64url')], long: { secure: options.secureCookies }, short: { secure: options.secureCookies } },
     scopes: SCOPES,
+    // The authorization code flow only (with PKCE for apps that send it); no implicit flow.
+    responseTypes: ['code'],
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
     routes: OIDC_ROUTES,
     // In seconds. A consent (grant) lasts until revoked or a year unused; a session of the provider as

@@ -35,8 +35,14 @@ button.primary{background:#1f5fd6;color:#fff;border-color:#1f5fd6}.error{color:#
 }
 
 function sendPage(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
-  // The pages carry a form that must not be framed by another site (clickjacking).
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('x-frame-options', 'DENY').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'").send(page(title, body));
+  // The pages carry a form that must not be framed by another site (clickjacking). No form-action: the
+  // consent form's answer ends in a redirect to the app, which form-action would block in browsers.
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('x-frame-options', 'DENY')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+    .send(page(title, body));
 }
 
 /** Apps (OAuth 2 / OpenID Connect): the provider's endpoints, its sign-in and consent pages, and the API. */

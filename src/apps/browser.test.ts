@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+
+// The sign-in and consent pages in a real browser (Debian's Chromium): what a person sees when an app
+// sends them to "Sign in with Lanyard", the forms they fill in, and the way back to the app.
+
+const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const REDIRECT_URI = 'https://notes.example.com/callback';
+
+/** A port nobody listens on now, so that the server's public URL (the OpenID issuer) is known before it starts. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+for (const database of testDatabases()) {
+  describe(`apps: sign-in and consent pages in Chromium (${database})`, () => {
+    let t: TestApp;
+    let browser: Browser;
+    let baseUrl: string;
+    let client: { clientId: string; clientSecret: string };
+    // LANYARD_TEST_SCREENSHOTS=folder keeps a picture of each page there.
+    const screenshots = process.env.LANYARD_TEST_SCREENSHOTS;
+    const picture = async (page: Page, name: string) => {
+      if (screenshots) await page.screenshot({ path: path.join(screenshots, `${name}-${database}.png`) });
+    };
+
+    before(async () => {
+      if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the browser tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`);
+      const port = await freePort();
+      baseUrl = `http://127.0.0.1:${port}`;
+      t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl } });
+      await t.app.http.listen({ port, host: '127.0.0.1' });
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      const email = uniqueEmail('staff');
+      await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
+      const staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
+      client = (await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'email'] } })).body;
+    });
+    after(async () => {
+      await browser?.close();
+      await t?.close();
+    });
+
+    test('a person signs in with a typo, then rightly, allows the app, and lands back in the app with a code it can redeem', async () => {
+      const account = await t.signUp({ name: 'Ana' });
+      const page = await browser.newPage();
+      // The app's own site: the browser ends there, and the test reads the code from its URL.
+      let landed: URL | undefined;
+      await page.route('https://notes.example.com/**', async (route) => {
+        landed = new URL(route.request().url());
+        await route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Notes Web</h1>' });
+      });
+      const query = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid email', state: 's-123' });
+      await page.goto(`${baseUrl}/oauth/authorize?${query}`);
+
+      assert.equal(await page.title(), 'Sign in · Lanyard');
+      assert.equal(await page.locator('h1').textContent(), 'Sign in to continue to Notes Web');
+      await picture(page, 'sign-in');
+      await page.getByLabel('Email, phone or account id').fill(account.email!);
+      await page.getByLabel('Password').fill('a wrong password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      assert.equal(await page.getByRole('alert').textContent(), 'The login or password is wrong.');
+
+      await page.getByLabel('Email, phone or account id').fill(account.email!);
+      await page.getByLabel('Password').fill(account.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(/\/oauth\/interaction\//);
+      assert.equal(await page.locator('h1').textContent(), 'Notes Web wants to use your Lanyard account');
+      assert.deepEqual(await page.locator('li').allTextContents(), ['Know who you are (your Lanyard account id)', 'See your email address']);
+      await picture(page, 'consent');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForURL(/notes\.example\.com/);
+
+      assert.ok(landed, 'the browser came back to the app');
+      assert.equal(landed.searchParams.get('state'), 's-123');
+      const code = landed.searchParams.get('code')!;
+      const tokens = await fetch(`${baseUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }),
+      });
+      assert.equal(tokens.status, 200, await tokens.clone().text());
+      const { access_token } = (await tokens.json()) as { access_token: string };
+      const userinfo = (await (await fetch(`${baseUrl}/oauth/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { sub: string; email: string };
+      assert.deepEqual({ sub: userinfo.sub, email: userinfo.email }, { sub: account.id, email: account.email });
+
+      // The browser is now signed in to Lanyard too (its web session cookie), as a person would expect.
+      const cookies = await page.context().cookies(baseUrl);
+      const session = cookies.find((c) => c.name === 'lanyard_session');
+      assert.ok(session, 'a Lanyard web session cookie');
+      assert.equal(session.httpOnly, true);
+      assert.equal(session.sameSite, 'Lax');
+      await page.close();
+    });
+  });
+}
