@@ -179,9 +179,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
   const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
   const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log);
-  const apps = new AppService(db, keys.oidc, clock);
+  const oidc = await createOidcProvider(db, accountRepository, keys.oidc, log, { issuer: config.baseUrl, secureCookies: config.baseUrl.startsWith('https:'), cookieKey: keys.oidcCookie });
+  const apps = new AppService(db, oidc, jobs, keys.oidc, keys.jobPayload, clock, log);
   const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
-  const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
+  const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, apps, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
   const deletion = new DeletionService({
     db,
     repository: deletionRepository,
@@ -225,7 +226,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerDeletionRoutes(http, { deletion, guards });
   registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
-  const oidc = await createOidcProvider(db, accountRepository, keys.oidc, log, { issuer: config.baseUrl, secureCookies });
   registerAppRoutes(http, { apps, provider: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();

@@ -3,8 +3,9 @@ import { openText } from '../crypto/sealing.js';
 import type { Db } from '../db/schema.js';
 
 /** The claims a registered app's client metadata is built from. */
-export function clientMetadata(app: { client_id: string; name: string; redirect_uris: string; scopes: string }, secret: string): AdapterPayload {
+export function clientMetadata(app: { client_id: string; name: string; redirect_uris: string; scopes: string; backchannel_logout_uri: string | null }, secret: string): AdapterPayload {
   return {
+    ...(app.backchannel_logout_uri ? { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: false } : {}),
     client_id: app.client_id,
     client_secret: secret,
     client_name: app.name,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../devices/test-factories.js';
+import { startSmsReceiver, type SmsReceiver } from '../testing/receivers.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestAccount, type TestApp, type TestResponse } from '../testing/test-app.js';
 
 const REDIRECT_URI = 'https://notes.example.com/callback';
@@ -34,16 +35,22 @@ for (const database of testDatabases()) {
     let t: TestApp;
     let staff: string;
     let client: { clientId: string; clientSecret: string };
+    // The app's back-channel logout endpoint: a plain HTTP server that answers 200.
+    let logoutReceiver: SmsReceiver;
     before(async () => {
+      logoutReceiver = await startSmsReceiver();
       t = await createTestApp({ database });
       const email = uniqueEmail('staff');
       await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
       staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
-      const registered = await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile', 'email', 'offline_access'] } });
+      const registered = await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile', 'email', 'offline_access'], backchannelLogoutUri: logoutReceiver.url } });
       assert.equal(registered.status, 201, registered.text);
       client = registered.body;
     });
-    after(async () => t.close());
+    after(async () => {
+      await t.close();
+      await logoutReceiver.close();
+    });
 
     /** A browser request: cookies from the jar, new ones kept. */
     async function browse(jar: CookieJar, method: string, url: string, options: { payload?: string; headers?: Record<string, string> } = {}) {
@@ -177,11 +184,29 @@ for (const database of testDatabases()) {
       assert.deepEqual((await t.request('GET', '/v1/apps', { token: account.token })).body.apps, []);
     });
 
-    test("deleting the account erases the app's grants and tokens", async () => {
+    test("deleting the account erases the app's grants and tokens, and the app gets a signed back-channel logout", async () => {
       const account = await t.signUp();
       const { tokens } = await signInWithLanyard(account, 'openid email');
       await t.drainJobs();
+      const before = logoutReceiver.requests.length;
       await deleteAccount(t, account);
+      await t.drainJobs();
+      const posted = logoutReceiver.requests.slice(before);
+      assert.equal(posted.length, 1, 'one logout for the one app');
+      assert.equal(posted[0]!.method, 'POST');
+      const logoutToken = new URLSearchParams(String(posted[0]!.body)).get('logout_token')!;
+      const [header, claims, signature] = logoutToken.split('.');
+      const jwks = (await t.request('GET', '/oauth/jwks')).body.keys;
+      const { kid, alg } = JSON.parse(Buffer.from(header!, 'base64url').toString());
+      assert.equal(alg, 'RS256');
+      const key = createPublicKey({ key: jwks.find((k: { kid: string }) => k.kid === kid), format: 'jwk' });
+      assert.ok(verify('sha256', Buffer.from(`${header}.${claims}`), key, Buffer.from(signature!, 'base64url')), 'signed by the provider');
+      const logout = JSON.parse(Buffer.from(claims!, 'base64url').toString());
+      assert.equal(logout.sub, account.id);
+      assert.equal(logout.aud, client.clientId);
+      assert.equal(logout.iss, t.app.config.baseUrl);
+      assert.ok('http://schemas.openid.net/event/backchannel-logout' in logout.events);
+      assert.equal(logout.nonce, undefined);
       assert.equal((await t.request('GET', '/oauth/userinfo', { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 401);
       const left = await t.app.database.db.selectFrom('oidc_records').select('model').where('account_id', '=', account.id).execute();
       assert.deepEqual(left, []);
@@ -207,6 +232,8 @@ for (const database of testDatabases()) {
       const local = await t.request('POST', '/v1/admin/apps', { token: staff, body: { ...valid, redirectUris: ['http://127.0.0.1:3000/cb'] } });
       assert.equal(local.status, 201, 'http is allowed for this machine');
       assert.notEqual(local.body.clientSecret, client.clientSecret);
+      assert.equal(local.body.backchannelLogoutUri, null);
+      assertProblem(await t.request('POST', '/v1/admin/apps', { token: staff, body: { ...valid, backchannelLogoutUri: 'http://shop.example.com/logout' } }), 400, 'validation_failed');
       assertProblem(await t.request('GET', '/v1/apps'), 401, 'unauthenticated');
       assertProblem(await t.request('DELETE', '/v1/apps/bad%20id', { token: user.token }), 400, 'validation_failed');
     });

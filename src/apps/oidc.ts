@@ -67,6 +67,7 @@ async function loadOidcProvider(log: FastifyBaseLogger): Promise<typeof import('
 export interface OidcOptions {
   issuer: string;
   secureCookies: boolean;
+  cookieKey: Buffer;
 }
 
 /**
@@ -80,7 +81,7 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
     adapter: databaseAdapter(db, sealKey),
     clients: [],
     jwks: { keys: [signingKey as never] },
-    cookies: { keys: [sealKey.toString('base64url')], long: { secure: options.secureCookies }, short: { secure: options.secureCookies } },
+    cookies: { keys: [options.cookieKey.toString('base64url')], long: { secure: options.secureCookies }, short: { secure: options.secureCookies } },
     scopes: SCOPES,
     // The authorization code flow only (with PKCE for apps that send it); no implicit flow.
     responseTypes: ['code'],
@@ -102,6 +103,8 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // Apps that registered a back-channel logout URI are told when a person's account is deleted.
+      backchannelLogout: { enabled: true },
     },
     // Apps ask for offline_access to get refresh tokens; they are issued only with the person's consent.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
@@ -121,6 +124,15 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
           };
         },
       };
+    },
+    // oidc-provider refuses to reach special-use addresses (SSRF protection). An app's URI that staff
+    // registered on this very machine (http://localhost, 127.0.0.1: development) is let through; any
+    // other host keeps the protection, also when its name resolves to a private address.
+    fetch: (url, init) => {
+      const { hostname } = new URL(url instanceof Request ? url.url : url);
+      const loopback = hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+      // `dispatcher` is undici's option to Node's fetch, which the DOM's RequestInit type does not name.
+      return globalThis.fetch(url, loopback ? ({ ...init, dispatcher: undefined } as RequestInit) : init);
     },
     renderError: async (ctx, out) => {
       ctx.type = 'html';

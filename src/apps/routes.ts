@@ -60,6 +60,7 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
         name: Type.String({ minLength: 1, maxLength: 100 }),
         redirectUris: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 10, uniqueItems: true, description: 'https URLs (http only for localhost)' }),
         scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true, description: 'What the app may ask for; openid is required' }),
+        backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'OpenID back-channel logout: where the app is told that a person it signed in deleted their account' })),
       }),
       response: {
         201: Type.Object({
@@ -68,6 +69,7 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
           name: Type.String(),
           redirectUris: Type.Array(Type.String()),
           scopes: Type.Array(ScopeSchema),
+          backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]),
           createdAt: TimeSchema,
         }),
       },

@@ -1,11 +1,18 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import type { Provider } from 'oidc-provider';
+import { uuidv7 } from 'uuidv7';
 import { iso, type Clock } from '../clock.js';
 import { sealText } from '../crypto/sealing.js';
 import { newToken } from '../crypto/tokens.js';
-import type { Db } from '../db/schema.js';
+import type { Db, Executor } from '../db/schema.js';
 import { invalidField, AppError } from '../http/errors.js';
+import { openJobPayload, sealJobPayload } from '../jobs/sealed-payload.js';
+import { PermanentJobError, type JobService } from '../jobs/service.js';
 import { appSecretAad } from './adapter.js';
 import type { Scope } from './oidc.js';
+
+const BACKCHANNEL_LOGOUT_JOB = 'apps.backchannel_logout';
 
 export interface RegisteredApp {
   clientId: string;
@@ -13,6 +20,7 @@ export interface RegisteredApp {
   name: string;
   redirectUris: string[];
   scopes: Scope[];
+  backchannelLogoutUri: string | null;
   createdAt: string;
 }
 
@@ -25,9 +33,8 @@ export interface GrantedApp {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** A redirect URI an app may register: absolute, https (http only to this machine), no fragment. */
-function checkRedirectUri(uri: string, index: number): void {
-  const path = `body.redirectUris.${index}`;
+/** A URI an app may register (redirect, logout): absolute, https (http only to this machine), no fragment. */
+function checkAppUri(uri: string, path: string): void {
   let url: URL;
   try {
     url = new URL(uri);
@@ -48,15 +55,23 @@ function checkRedirectUri(uri: string, index: number): void {
 export class AppService {
   constructor(
     private readonly db: Db,
+    private readonly provider: Provider,
+    private readonly jobs: JobService,
     private readonly sealKey: Buffer,
+    private readonly payloadKey: Buffer,
     private readonly clock: Clock,
-  ) {}
+    private readonly log: FastifyBaseLogger,
+  ) {
+    jobs.register(BACKCHANNEL_LOGOUT_JOB, (payload, job) => this.sendBackchannelLogout(payload, job.id));
+  }
 
   /** Registers an app; its secret is shown once. */
-  async register(input: { name: string; redirectUris: string[]; scopes: Scope[] }): Promise<RegisteredApp> {
+  async register(input: { name: string; redirectUris: string[]; scopes: Scope[]; backchannelLogoutUri?: string | undefined }): Promise<RegisteredApp> {
     const name = input.name.normalize('NFC').trim();
     if (name === '' || /\p{Cc}/u.test(name)) throw invalidField('body.name', 'must be a name without control characters');
-    input.redirectUris.forEach(checkRedirectUri);
+    input.redirectUris.forEach((uri, index) => checkAppUri(uri, `body.redirectUris.${index}`));
+    const backchannelLogoutUri = input.backchannelLogoutUri ?? null;
+    if (backchannelLogoutUri !== null) checkAppUri(backchannelLogoutUri, 'body.backchannelLogoutUri');
     if (!input.scopes.includes('openid')) throw invalidField('body.scopes', 'must include openid');
     const clientId = `app_${randomBytes(12).toString('base64url')}`;
     const clientSecret = newToken();
@@ -69,10 +84,45 @@ export class AppService {
         redirect_uris: JSON.stringify(input.redirectUris),
         scopes: JSON.stringify(input.scopes),
         secret_sealed: sealText(this.sealKey, clientSecret, appSecretAad(clientId)),
+        backchannel_logout_uri: backchannelLogoutUri,
         created_at: now,
       })
       .execute();
-    return { clientId, clientSecret, name, redirectUris: input.redirectUris, scopes: input.scopes, createdAt: iso(now) };
+    return { clientId, clientSecret, name, redirectUris: input.redirectUris, scopes: input.scopes, backchannelLogoutUri, createdAt: iso(now) };
+  }
+
+  /**
+   * In the transaction that deletes an account: queues an OpenID back-channel logout to every app the
+   * account let in that asked for one, so that the app signs the person out and can drop what it holds.
+   * The jobs are not tied to the account (the erasure deletes its jobs), and their payload (the account
+   * id, which is the app's `sub`) is sealed and gone once delivered.
+   */
+  async queueDeletionLogouts(trx: Executor, accountId: string): Promise<void> {
+    const apps = await trx
+      .selectFrom('oidc_records')
+      .innerJoin('oauth_apps', 'oauth_apps.client_id', 'oidc_records.client_id')
+      .select('oauth_apps.client_id')
+      .distinct()
+      .where('oidc_records.account_id', '=', accountId)
+      .where('oidc_records.model', '=', 'Grant')
+      .where('oauth_apps.backchannel_logout_uri', 'is not', null)
+      .execute();
+    for (const { client_id: clientId } of apps) {
+      const id = uuidv7();
+      const payload = sealJobPayload(this.payloadKey, BACKCHANNEL_LOGOUT_JOB, id, { clientId, sub: accountId });
+      await this.jobs.enqueue(trx, { id, kind: BACKCHANNEL_LOGOUT_JOB, payload, accountId: null, maxAttempts: 12 });
+    }
+  }
+
+  /** The job: a logout token signed by the provider, POSTed to the app; retried until it answers 200 or 204. */
+  private async sendBackchannelLogout(payload: unknown, jobId: string): Promise<void> {
+    const { clientId, sub } = openJobPayload<{ clientId: string; sub: string }>(this.payloadKey, BACKCHANNEL_LOGOUT_JOB, jobId, payload);
+    const client = await this.provider.Client.find(clientId);
+    // An app removed since has nobody to tell.
+    if (!client?.backchannelLogoutUri) throw new PermanentJobError(`app ${clientId} has no back-channel logout URI`);
+    // oidc-provider's Client has backchannelLogout(sub, sid); @types/oidc-provider does not declare it.
+    await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub);
+    this.log.info({ clientId }, 'back-channel logout delivered');
   }
 
   /** The apps an account let in, with the scopes it granted each; newest grant first. */

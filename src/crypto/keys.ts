@@ -20,8 +20,10 @@ export interface ServerKeys {
   readonly captcha: Buffer;
   /** AES key for what an unlock request's sender gave (email, proof): they have no account, so no data key. */
   readonly unlockRequest: Buffer;
-  /** AES key for app secrets and the OpenID provider's signing keys; also the provider's cookie key. */
+  /** AES key for app secrets and the OpenID provider's signing keys. */
   readonly oidc: Buffer;
+  /** HMAC key that signs the OpenID provider's cookies. */
+  readonly oidcCookie: Buffer;
   /** The master key itself, for wrapping per-account data keys. */
   readonly master: Buffer;
 }
@@ -42,6 +44,7 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
     captcha: derive(master, 'captcha'),
     unlockRequest: derive(master, 'unlock-request'),
     oidc: derive(master, 'oidc'),
+    oidcCookie: derive(master, 'oidc-cookie'),
     master,
   });
 }

@@ -248,6 +248,7 @@ export interface OauthAppsTable {
   /** JSON array of the scopes the app may ask for. */
   scopes: string;
   secret_sealed: string;
+  backchannel_logout_uri: string | null;
   created_at: number;
 }
 

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { uuidv7 } from 'uuidv7';
+import type { AppService } from '../apps/service.js';
 import { writeAudit } from '../audit/audit-log.js';
 import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
@@ -27,6 +28,8 @@ export interface ErasureDeps {
   db: Db;
   sqlite: SqliteDatabase.Database | undefined;
   repository: DeletionRepository;
+  /** Apps the account let in are told of the deletion (OpenID back-channel logout). */
+  apps: AppService;
   keyRing: KeyRing;
   blobs: BlobStore;
   webhooks: WebhookService;
@@ -147,7 +150,7 @@ export class ErasureRunner {
 
   /** The end of a grace period: the account leaves `deletion_scheduled` for `erasing`, unless it was cancelled. */
   private async begin(row: ErasureRow, jobId: string): Promise<boolean> {
-    const { db, repository, webhooks, clock } = this.deps;
+    const { db, repository, webhooks, apps, clock } = this.deps;
     const accountId = row.account_id!;
     const now = clock.now();
     return db.transaction().execute(async (trx) => {
@@ -157,6 +160,7 @@ export class ErasureRunner {
       await repository.deleteVerificationCodes(trx, accountId);
       const released = row.release_devices ? await repository.releaseLocks(trx, accountId) : 0;
       await webhooks.emit(trx, 'account.deleted', { account: row.account_hash, deletedAt: iso(now) });
+      await apps.queueDeletionLogouts(trx, accountId);
       await writeAudit(trx, { at: now, action: 'account.deleted', subject: row.account_hash, detail: { gracePeriodEnded: true, releasedLocks: released } });
       await repository.updateErasure(trx, row.account_hash, jobId, { steps: JSON.stringify(['begin']) });
       row.deleted_at = now;

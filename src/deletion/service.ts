@@ -212,7 +212,10 @@ export class DeletionService {
         cancel_token_hash: cancelToken ? sha256(cancelToken) : null,
       });
       await this.deps.erasure.enqueue(trx, hash, jobId, eraseAt);
-      if (!grace) await this.deps.webhooks.emit(trx, 'account.deleted', { account: hash, deletedAt: iso(now) });
+      if (!grace) {
+        await this.deps.webhooks.emit(trx, 'account.deleted', { account: hash, deletedAt: iso(now) });
+        await this.deps.apps.queueDeletionLogouts(trx, accountId);
+      }
       await writeAudit(trx, {
         at: now,
         action: grace ? 'account.deletion_scheduled' : 'account.deleted',

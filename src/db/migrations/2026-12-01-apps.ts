@@ -13,6 +13,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('scopes', 'text', (c) => c.notNull())
     // The client secret, sealed under a server key bound to the client id (the provider compares it).
     .addColumn('secret_sealed', 'text', (c) => c.notNull())
+    // Where the app is told (OpenID back-channel logout) that a person's account was deleted; optional.
+    .addColumn('backchannel_logout_uri', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
 
