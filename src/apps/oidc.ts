@@ -1,4 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Configuration, Provider } from 'oidc-provider';
 import { openText, sealText } from '../crypto/sealing.js';
@@ -40,7 +41,9 @@ async function loadOrCreateSigningKey(db: Db, sealKey: Buffer): Promise<Record<s
   const read = () => db.selectFrom('oidc_signing_keys').select(['id', 'jwk_sealed']).where('id', '=', SIGNING_KEY_ID).executeTakeFirst();
   let row = await read();
   if (!row) {
-    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    // Off the event loop: an RSA key takes 60 to 300 ms to find.
+    const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+    const jwk = privateKey.export({ format: 'jwk' });
     const sealed = sealText(sealKey, JSON.stringify({ ...jwk, kid: SIGNING_KEY_ID, alg: 'RS256', use: 'sig' }), signingKeyAad(SIGNING_KEY_ID));
     // Two servers starting at once: one insert wins and both read the winner's key.
     await db.insertInto('oidc_signing_keys').values({ id: SIGNING_KEY_ID, jwk_sealed: sealed, created_at: Date.now() }).onConflict((oc) => oc.column('id').doNothing()).execute();
