@@ -40,6 +40,16 @@ export interface ErasureDeps {
   batchSize: number;
 }
 
+/**
+ * Tells linked services, in the transaction that deletes the account: webhook endpoints get
+ * `account.deleted` (naming the account by its keyed hash), and the apps it let in an OpenID
+ * back-channel logout (naming it by the `sub` they know). Both are durable jobs.
+ */
+export async function announceDeletion(trx: Executor, deps: { webhooks: WebhookService; apps: AppService }, accountHash: string, accountId: string, now: number): Promise<void> {
+  await deps.webhooks.emit(trx, 'account.deleted', { account: accountHash, deletedAt: iso(now) });
+  await deps.apps.queueDeletionLogouts(trx, accountId);
+}
+
 /** The steps of an erasure, in order; each is idempotent, and recorded on the erasure once done. */
 export function stepsOf(row: Pick<ErasureRow, 'release_devices'>, onSqlite: boolean): string[] {
   const tables: ErasedTable[] = [...ERASED_TABLES, ...(row.release_devices ? (['device_locks'] as const) : [])];
@@ -159,8 +169,7 @@ export class ErasureRunner {
       await repository.deleteSessions(trx, accountId);
       await repository.deleteVerificationCodes(trx, accountId);
       const released = row.release_devices ? await repository.releaseLocks(trx, accountId) : 0;
-      await webhooks.emit(trx, 'account.deleted', { account: row.account_hash, deletedAt: iso(now) });
-      await apps.queueDeletionLogouts(trx, accountId);
+      await announceDeletion(trx, { webhooks, apps }, row.account_hash, accountId, now);
       await writeAudit(trx, { at: now, action: 'account.deleted', subject: row.account_hash, detail: { gracePeriodEnded: true, releasedLocks: released } });
       await repository.updateErasure(trx, row.account_hash, jobId, { steps: JSON.stringify(['begin']) });
       row.deleted_at = now;

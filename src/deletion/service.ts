@@ -20,7 +20,7 @@ import type { MessageService } from '../messaging/service.js';
 import type { Channel } from '../messaging/transports.js';
 import { PURPOSES, type VerificationService } from '../verification/service.js';
 import type { WebhookService } from '../webhooks/service.js';
-import type { ErasureRunner } from './erasure.js';
+import { announceDeletion, type ErasureRunner } from './erasure.js';
 import type { DeletionRepository } from './repository.js';
 import type { TombstoneLog } from './tombstone-log.js';
 
@@ -212,10 +212,7 @@ export class DeletionService {
         cancel_token_hash: cancelToken ? sha256(cancelToken) : null,
       });
       await this.deps.erasure.enqueue(trx, hash, jobId, eraseAt);
-      if (!grace) {
-        await this.deps.webhooks.emit(trx, 'account.deleted', { account: hash, deletedAt: iso(now) });
-        await this.deps.apps.queueDeletionLogouts(trx, accountId);
-      }
+      if (!grace) await announceDeletion(trx, this.deps, hash, accountId, now);
       await writeAudit(trx, {
         at: now,
         action: grace ? 'account.deletion_scheduled' : 'account.deleted',
