@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { LocaleSchema } from '../accounts/schemas.js';
 import { CaptchaPayloadSchema, lacksOnlyCaptcha } from '../captcha/routes.js';
 import { SerialSchema } from '../devices/schemas.js';
-import { authOf, type Guards } from '../http/auth.js';
+import { authOf, type AuthContext, type Guards } from '../http/auth.js';
 import { originOf } from '../http/origin.js';
 import { EmailSchema, IdSchema, Strict, TimeSchema } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
@@ -115,29 +115,22 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
     preHandler: guards.staff,
   }, async (request) => ({ unlockRequests: await unlock.list(authOf(request), request.query.status) }));
 
-  app.post('/v1/admin/unlock-requests/:id/approve', {
-    schema: {
-      tags: ['admin'],
+  // Staff decisions: the same shape, each its own service method.
+  const decisions = {
+    approve: {
       summary: 'Approve a submitted request: the owner is told, and the lock is released after the waiting period unless they object (staff)',
-      security,
-      params: RequestParams,
-      body: NoFields,
-      response: { 200: StaffViewSchema },
+      decide: (staff: AuthContext, id: string) => unlock.approve(staff, id),
     },
-    preValidation: absentBodyIsEmpty,
-    preHandler: guards.staff,
-  }, async (request) => unlock.approve(authOf(request), request.params.id));
-
-  app.post('/v1/admin/unlock-requests/:id/reject', {
-    schema: {
-      tags: ['admin'],
+    reject: {
       summary: 'Reject a submitted request, or stop one that is waiting; the requester is told (staff)',
-      security,
-      params: RequestParams,
-      body: NoFields,
-      response: { 200: StaffViewSchema },
+      decide: (staff: AuthContext, id: string) => unlock.reject(staff, id),
     },
-    preValidation: absentBodyIsEmpty,
-    preHandler: guards.staff,
-  }, async (request) => unlock.reject(authOf(request), request.params.id));
+  };
+  for (const [decision, { summary, decide }] of Object.entries(decisions)) {
+    app.post(`/v1/admin/unlock-requests/:id/${decision}`, {
+      schema: { tags: ['admin'], summary, security, params: RequestParams, body: NoFields, response: { 200: StaffViewSchema } },
+      preValidation: absentBodyIsEmpty,
+      preHandler: guards.staff,
+    }, async (request) => decide(authOf(request), request.params.id));
+  }
 }
