@@ -212,6 +212,15 @@ for (const database of testDatabases()) {
       assert.deepEqual(left, []);
     });
 
+    test("the sweep deletes the provider's expired records and keeps the live ones", async () => {
+      const db = t.app.database.db;
+      const record = (id: string, expiresAt: number | null) => ({ model: 'AccessToken', id, payload: '{}', account_id: null, client_id: null, grant_id: null, uid: null, user_code: null, expires_at: expiresAt, consumed_at: null });
+      await db.insertInto('oidc_records').values([record('expired-token', Date.now() - 1000), record('live-token', Date.now() + 3_600_000), record('lasting-token', null)]).execute();
+      assert.ok((await t.app.services.apps.sweepExpired()) >= 1);
+      const left = await db.selectFrom('oidc_records').select('id').where('id', 'in', ['expired-token', 'live-token', 'lasting-token']).orderBy('id').execute();
+      assert.deepEqual(left.map((r) => r.id), ['lasting-token', 'live-token']);
+    });
+
     test('only staff register apps, with https redirect URIs, known scopes and openid', async () => {
       const user = await t.signUp();
       const valid = { name: 'Shop', redirectUris: ['https://shop.example.com/cb'], scopes: ['openid'] };

@@ -91,6 +91,12 @@ export class AppService {
     return { clientId, clientSecret, name, redirectUris: input.redirectUris, scopes: input.scopes, backchannelLogoutUri, createdAt: iso(now) };
   }
 
+  /** Deletes the provider's expired records (codes, tokens, sessions, interactions); the hourly sweep calls it. */
+  async sweepExpired(): Promise<number> {
+    const result = await this.db.deleteFrom('oidc_records').where('expires_at', '<=', Date.now()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /**
    * In the transaction that deletes an account: queues an OpenID back-channel logout to every app the
    * account let in that asked for one, so that the app signs the person out and can drop what it holds.

@@ -41,6 +41,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('oidc_records_grant').on('oidc_records').columns(['grant_id']).execute();
   await db.schema.createIndex('oidc_records_uid').on('oidc_records').columns(['uid']).execute();
   await db.schema.createIndex('oidc_records_user_code').on('oidc_records').columns(['user_code']).execute();
+  // The hourly sweep of expired records.
+  await db.schema.createIndex('oidc_records_expiry').on('oidc_records').columns(['expires_at']).execute();
 
   // The provider's signing keys (JWK with the private part), sealed under a server key: every server
   // process signs ID tokens with the same key.
