@@ -245,7 +245,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       // Tombstones first applied again: an account restored from an old backup must not stay usable.
       deletion.reapplyTombstones().catch((error: unknown) => log.error({ err: error }, 'could not apply the tombstones again'));
       const sweep = () =>
-        Promise.all([sessions.sweepExpired(), verification.sweepExpired(), captcha.sweepExpired(), apps.sweepExpired()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
+        Promise.all([sessions.sweepExpired(), verification.sweepExpired(), captcha.sweepExpired(), apps.sweepExpired(), unlock.sweepEnded()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
       void sweep();
       sweepTimer = setInterval(sweep, 60 * 60_000);
       sweepTimer.unref();

@@ -19,6 +19,15 @@ export class UnlockRequestRepository {
     return query.execute();
   }
 
+  /** Deletes the requests that ended (released or closed) before a time; returns how many. */
+  async deleteEndedBefore(time: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('unlock_requests')
+      .where((eb) => eb.or([eb('released_at', '<', time), eb('closed_at', '<', time)]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /**
    * Moves a request on from one of the statuses in `from`; false when it was in none of them (another
    * decision came first). Of concurrent decisions on one request, exactly one moves it.

@@ -20,6 +20,8 @@ import type { MessageParams } from '../messaging/templates.js';
 import type { UnlockRequestRepository } from './repository.js';
 
 const RELEASE_JOB = 'unlock.release';
+/** A request that ended (released, rejected, objected) is kept this long for questions, then deleted with the requester's data. */
+export const ENDED_REQUEST_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
 /** How many requests the staff list shows at once (newest first). */
 const LIST_LIMIT = 200;
 /** What the owner's events show as the origin of steps taken by support and by the waiting period. */
@@ -242,6 +244,11 @@ export class UnlockRequestService {
     });
     for (const { accountId, deviceId } of unlinked) this.devices.signals.emit(accountId, deviceId, { type: 'ended' });
     if (unlinked.length > 0) this.log.info({ unlockRequest: id, devices: unlinked.length }, 'unlock request released a device lock');
+  }
+
+  /** Deletes requests that ended more than the retention period ago; their audit records stay. */
+  async sweepEnded(): Promise<number> {
+    return this.repository.deleteEndedBefore(this.clock.now() - ENDED_REQUEST_RETENTION_MS);
   }
 
   private async requireRow(id: string, executor: Executor): Promise<UnlockRequestRow> {

@@ -256,5 +256,22 @@ for (const database of testDatabases()) {
       assertProblem(limited, 429, 'rate_limited');
       assert.ok(Number(limited.headers['retry-after']) > 0);
     });
+
+    // Last: it moves the clock by 91 days, past every session of this app.
+    test('a request that ended is deleted, with the requester\'s email and proof, 90 days later; its audit trail stays', async () => {
+      const owner = await t.signUp();
+      const device = await linkDevice(t, owner);
+      const ended = (await submit(device.serial)).answer.body;
+      const open = (await submit(device.serial)).answer.body;
+      assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${ended.id}/reject`, { token: staff })).status, 200);
+      t.clock.advance(89 * 24 * 3600 * 1000);
+      await t.app.services.unlock.sweepEnded();
+      assert.equal((await status(ended.id, ended.statusToken)).status, 200, 'kept within 90 days');
+      t.clock.advance(2 * 24 * 3600 * 1000);
+      assert.ok((await t.app.services.unlock.sweepEnded()) >= 1);
+      assertProblem(await status(ended.id, ended.statusToken), 404, 'not_found');
+      assert.equal((await status(open.id, open.statusToken)).body.status, 'submitted', 'a request still open stays');
+      assert.ok((await auditTrails()).some((trail) => trail.join() === 'unlock_request.submitted,unlock_request.rejected'), 'the audit trail stays');
+    });
   });
 }
