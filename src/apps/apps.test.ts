@@ -150,6 +150,10 @@ for (const database of testDatabases()) {
 
       const stranger = await t.signUp();
       assertProblem(await t.request('DELETE', `/v1/apps/${client.clientId}`, { token: stranger.token }), 404, 'not_found');
+      const device = await t.request('POST', '/v1/devices', { token: account.token, body: { serial: `SN${randomBytes(4).toString('hex')}`, model: 'Redmi Note 13', name: 'Phone', kind: 'phone' } });
+      assert.equal(device.status, 201, device.text);
+      assertProblem(await t.request('GET', '/v1/apps', { token: device.body.deviceToken }), 403, 'forbidden');
+      assertProblem(await t.request('DELETE', `/v1/apps/${client.clientId}`, { token: device.body.deviceToken }), 403, 'forbidden');
       assert.equal((await t.request('DELETE', `/v1/apps/${client.clientId}`, { token: account.token })).status, 204);
       assert.equal((await t.request('GET', '/oauth/userinfo', { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 401, 'the access token ended');
       const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });

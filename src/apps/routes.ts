@@ -23,6 +23,13 @@ const SCOPE_TEXT: Record<Scope, string> = {
   offline_access: 'Keep access while you are away (until you revoke it)',
 };
 
+/** The apps an account let in are the account's business: a device token (a thief may hold one) gets 403. */
+function accountSessionOf(request: FastifyRequest) {
+  const auth = authOf(request);
+  if (auth.kind === 'device') throw new AppError('forbidden', 'A device token cannot see or manage apps; use an account session');
+  return auth;
+}
+
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -89,7 +96,7 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       },
     },
     preHandler: guards.session,
-  }, async (request) => ({ apps: await apps.granted(authOf(request).accountId) }));
+  }, async (request) => ({ apps: await apps.granted(accountSessionOf(request).accountId) }));
 
   app.delete('/v1/apps/:clientId', {
     schema: {
@@ -101,9 +108,7 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
     },
     preHandler: guards.session,
   }, async (request, reply) => {
-    const auth = authOf(request);
-    if (auth.kind === 'device') throw new AppError('forbidden', 'A device token cannot manage apps; use an account session');
-    await apps.revoke(auth.accountId, request.params.clientId);
+    await apps.revoke(accountSessionOf(request).accountId, request.params.clientId);
     return reply.code(204).send(null);
   });
 
