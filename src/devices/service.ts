@@ -274,15 +274,20 @@ export class DeviceService {
     const account = await this.activeAccount(device.account_id, trx);
     const lock = await this.repository.getLock(device.serial_lookup, trx);
     refuseWithinTripWire(lock?.account_id === device.account_id ? lock : undefined, account.password_changed_at, this.clock.now(), 'released');
-    if (device.session_id) await this.sessions.delete(trx, device.account_id, device.session_id);
     await this.repository.deleteLocks(trx, device.account_id, device.id);
+    await this.dropDevice(trx, device, 'device.removed', origin);
+  }
+
+  /** A device leaves its account: its token ends, its row and commands go, and the owner's events say why. */
+  private async dropDevice(trx: Executor, device: DeviceRow, event: 'device.removed' | 'device.released_by_unlock_request', origin: RequestOrigin): Promise<void> {
+    if (device.session_id) await this.sessions.delete(trx, device.account_id, device.session_id);
     await this.repository.delete(trx, device.account_id, device.id);
-    await this.events.record(trx, device.account_id, 'device.removed', origin);
+    await this.events.record(trx, device.account_id, event, origin);
   }
 
   /**
    * Releases the locks that an approved unlock request names, as they were when staff approved it: a
-   * lock taken after the approval (the owner set the device up again) stays. Where the owner still has
+   * lock taken after the approval (the device removed, then set up by anyone) stays. Where the owner still has
    * an account, the device leaves it too: its token ends and the owner's events say why. Returns the
    * devices unlinked, to be told once the transaction has committed.
    */
@@ -296,18 +301,16 @@ export class DeviceService {
       seen.add(key);
       const device = await this.repository.get(lock.account_id, lock.device_id, trx);
       if (!device) continue;
-      if (device.session_id) await this.sessions.delete(trx, device.account_id, device.session_id);
-      await this.repository.delete(trx, device.account_id, device.id);
-      await this.events.record(trx, device.account_id, 'device.released_by_unlock_request', origin);
+      await this.dropDevice(trx, device, 'device.released_by_unlock_request', origin);
       unlinked.push({ accountId: device.account_id, deviceId: device.id });
     }
     return { releasedLocks: released.length, unlinked };
   }
 
   /** The accounts that hold a lock on any of these lookups now (a lock kept past deletion names a deleted one). */
-  async lockHolders(lookups: string[], executor: Executor = this.db): Promise<Array<{ accountId: string; deviceId: string; lockedAt: number }>> {
+  async lockHolders(lookups: string[], executor: Executor = this.db): Promise<Array<{ accountId: string }>> {
     const locks = await this.repository.getLocks(lookups, executor);
-    return locks.map((lock) => ({ accountId: lock.account_id, deviceId: lock.device_id, lockedAt: lock.locked_at }));
+    return locks.map((lock) => ({ accountId: lock.account_id }));
   }
 
   /**
