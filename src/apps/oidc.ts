@@ -29,6 +29,8 @@ export const OIDC_ROUTES = {
   pushed_authorization_request: '/oauth/par',
 } as const;
 export const INTERACTION_PATH = '/oauth/interaction';
+/** Host names of this machine: app URIs there may use http (development), and pass the SSRF guard. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const SIGNING_KEY_ID = 'signing-key-1';
 const signingKeyAad = (id: string) => `oidc-signing-key/v1\u0000${id}`;
@@ -132,8 +134,7 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
     // registered on this very machine (http://localhost, 127.0.0.1: development) is let through; any
     // other host keeps the protection, also when its name resolves to a private address.
     fetch: (url, init) => {
-      const { hostname } = new URL(url instanceof Request ? url.url : url);
-      const loopback = hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+      const loopback = LOOPBACK_HOSTS.has(new URL(url instanceof Request ? url.url : url).hostname);
       // `dispatcher` is undici's option to Node's fetch, which the DOM's RequestInit type does not name.
       return globalThis.fetch(url, loopback ? ({ ...init, dispatcher: undefined } as RequestInit) : init);
     },

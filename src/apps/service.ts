@@ -10,7 +10,7 @@ import { invalidField, AppError } from '../http/errors.js';
 import { openJobPayload, sealJobPayload } from '../jobs/sealed-payload.js';
 import { PermanentJobError, type JobService } from '../jobs/service.js';
 import { appSecretAad } from './adapter.js';
-import type { Scope } from './oidc.js';
+import { LOOPBACK_HOSTS, type Scope } from './oidc.js';
 
 const BACKCHANNEL_LOGOUT_JOB = 'apps.backchannel_logout';
 
@@ -31,7 +31,14 @@ export interface GrantedApp {
   grantedAt: string;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** An account's grants (consents), joined with the apps they were given to. */
+function grantsOf(executor: Executor, accountId: string) {
+  return executor
+    .selectFrom('oidc_records')
+    .innerJoin('oauth_apps', 'oauth_apps.client_id', 'oidc_records.client_id')
+    .where('oidc_records.account_id', '=', accountId)
+    .where('oidc_records.model', '=', 'Grant');
+}
 
 /** A URI an app may register (redirect, logout): absolute, https (http only to this machine), no fragment. */
 function checkAppUri(uri: string, path: string): void {
@@ -104,15 +111,7 @@ export class AppService {
    * id, which is the app's `sub`) is sealed and gone once delivered.
    */
   async queueDeletionLogouts(trx: Executor, accountId: string): Promise<void> {
-    const apps = await trx
-      .selectFrom('oidc_records')
-      .innerJoin('oauth_apps', 'oauth_apps.client_id', 'oidc_records.client_id')
-      .select('oauth_apps.client_id')
-      .distinct()
-      .where('oidc_records.account_id', '=', accountId)
-      .where('oidc_records.model', '=', 'Grant')
-      .where('oauth_apps.backchannel_logout_uri', 'is not', null)
-      .execute();
+    const apps = await grantsOf(trx, accountId).select('oauth_apps.client_id').distinct().where('oauth_apps.backchannel_logout_uri', 'is not', null).execute();
     for (const { client_id: clientId } of apps) {
       const id = uuidv7();
       const payload = sealJobPayload(this.payloadKey, BACKCHANNEL_LOGOUT_JOB, id, { clientId, sub: accountId });
@@ -133,16 +132,12 @@ export class AppService {
 
   /** The apps an account let in, with the scopes it granted each; newest grant first. */
   async granted(accountId: string): Promise<GrantedApp[]> {
-    const rows = await this.db
-      .selectFrom('oidc_records')
-      .innerJoin('oauth_apps', 'oauth_apps.client_id', 'oidc_records.client_id')
-      .select(['oidc_records.client_id', 'oidc_records.payload', 'oidc_records.expires_at', 'oauth_apps.name'])
-      .where('oidc_records.account_id', '=', accountId)
-      .where('oidc_records.model', '=', 'Grant')
+    const rows = await grantsOf(this.db, accountId)
+      .select(['oidc_records.client_id', 'oidc_records.payload', 'oauth_apps.name'])
+      .where((eb) => eb.or([eb('oidc_records.expires_at', 'is', null), eb('oidc_records.expires_at', '>', Date.now())]))
       .execute();
     const byApp = new Map<string, GrantedApp>();
     for (const row of rows) {
-      if (row.expires_at !== null && row.expires_at <= Date.now()) continue;
       const grant = JSON.parse(row.payload) as { openid?: { scope?: string }; iat?: number };
       const scopes = (grant.openid?.scope ?? '').split(' ').filter(Boolean);
       const grantedAt = iso((grant.iat ?? 0) * 1000);
