@@ -79,7 +79,28 @@ export function createGuards(authenticator: Authenticator) {
     await session(request, reply);
     if (request.auth!.role === 'user') throw new AppError('forbidden', 'Only staff may do this');
   };
-  return { session, fresh, staff };
+  // The vocabulary every route declares its access with (one per kind of credential). The security
+  // work tightens what each one lets in; routes keep naming them the same way.
+  /** An account session (browser or API client), never a device token. */
+  const account = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await session(request, reply);
+    if (request.auth!.kind === 'device') throw new AppError('forbidden', 'A device token cannot do this; use an account session');
+  };
+  /** A device token: the device's own work (sync, commands, its own sign-out). */
+  const device = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await session(request, reply);
+    if (request.auth!.kind !== 'device') throw new AppError('forbidden', 'This needs a device token (from POST /v1/devices)');
+  };
+  /** Either an account session or a device token (the cloud, which devices sync and people browse). */
+  const accountOrDevice = session;
+  /** Staff with the support role or above. */
+  const support = staff;
+  /** Staff with the admin role. */
+  const admin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await session(request, reply);
+    if (request.auth!.role !== 'admin') throw new AppError('forbidden', 'Only an admin may do this');
+  };
+  return { session, fresh, staff, account, device, accountOrDevice, support, admin };
 }
 
 export type Guards = ReturnType<typeof createGuards>;
