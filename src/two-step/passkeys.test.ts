@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { relyingPartyOf } from './passkeys.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 import { SoftwarePasskey } from '../testing/webauthn.js';
+import { generate } from 'otplib';
+import { deleteAccount, rowsOf } from '../deletion/test-helpers.js';
 
 for (const database of testDatabases()) {
   describe(`passkeys (${database})`, () => {
@@ -120,6 +122,19 @@ for (const database of testDatabases()) {
       // Its answers no longer sign in.
       const later = await t.request('POST', '/v1/sessions/passkey/options', {});
       assert.equal((await t.request('POST', '/v1/sessions/passkey', { body: { response: passkey.get(later.body) } })).body.code, 'passkey.invalid');
+    });
+
+    test('deleting the account erases its authenticator app, passkeys, recovery codes and challenges', async () => {
+      const account = await t.signUp();
+      await addPasskey(account);
+      const totp = await t.request('POST', '/v1/me/totp', { token: account.token });
+      const code = await generate({ secret: totp.body.secret, epoch: Math.floor(t.clock.now() / 1000) });
+      assert.equal((await t.request('POST', '/v1/me/totp/confirm', { token: account.token, body: { code } })).status, 200);
+      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } })).status, 200);
+      const before = await rowsOf(t.app, account.id);
+      for (const table of ['totp_factors', 'passkeys', 'recovery_codes', 'two_step_challenges']) assert.ok(before[table], `${table} holds the account before`);
+      await deleteAccount(t, account);
+      assert.deepEqual(await rowsOf(t.app, account.id), {});
     });
   });
 }
