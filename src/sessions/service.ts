@@ -13,7 +13,7 @@ import type { CaptchaService } from '../captcha/service.js';
 import type { MessageService } from '../messaging/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/auth.js';
-import { AppError } from '../http/errors.js';
+import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
 import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
@@ -260,7 +260,7 @@ export class SessionService implements Authenticator {
    */
   private async checkReauthCredential(accountId: string, credential: ReauthCredential, origin: RequestOrigin): Promise<void> {
     if (credential.method === undefined) {
-      if (credential.password === undefined) throw new AppError('validation_failed', 'Give the password, or a second factor (method with code or response)');
+      if (credential.password === undefined) throw invalidField('password', 'is required, unless a second factor (method with code or response) is given');
       await this.accountService.checkPassword(accountId, credential.password, origin.ip, 'The password is wrong');
       const { methods } = await this.twoStep.gate(accountId);
       if (methods.length > 0) throw new AppError('two_step.required', undefined, { methods });

@@ -1,12 +1,4 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorTransport, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { AppError } from '../http/errors.js';
 import type { PasskeyRow } from './repository.js';
 
@@ -36,11 +28,17 @@ export function challengeOf(response: { response?: { clientDataJSON?: unknown } 
   throw new AppError('passkey.invalid', 'The passkey answer has no readable challenge');
 }
 
+// Loaded on first use: the library and its ASN.1 parsers weigh on every start (the CLI's too), and most
+// processes never see a passkey.
+let library: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => (library ??= import('@simplewebauthn/server'));
+
 /** WebAuthn ceremonies with @simplewebauthn/server; the library checks signatures, origin, rp id and counters. */
 export class PasskeyCeremonies {
   constructor(private readonly rp: RelyingParty) {}
 
-  creationOptions(input: { accountId: string; userName: string; existing: PasskeyRow[] }) {
+  async creationOptions(input: { accountId: string; userName: string; existing: PasskeyRow[] }) {
+    const { generateRegistrationOptions } = await webauthn();
     return generateRegistrationOptions({
       rpName: this.rp.name,
       rpID: this.rp.id,
@@ -55,7 +53,8 @@ export class PasskeyCeremonies {
     });
   }
 
-  requestOptions(allow: PasskeyRow[] | undefined) {
+  async requestOptions(allow: PasskeyRow[] | undefined) {
+    const { generateAuthenticationOptions } = await webauthn();
     return generateAuthenticationOptions({
       rpID: this.rp.id,
       userVerification: allow ? 'preferred' : 'required',
@@ -65,6 +64,7 @@ export class PasskeyCeremonies {
 
   /** Verifies a registration; returns what to store, or throws passkey.invalid. */
   async register(response: unknown, expectedChallenge: string) {
+    const { verifyRegistrationResponse } = await webauthn();
     let verified;
     try {
       verified = await verifyRegistrationResponse({
@@ -89,6 +89,7 @@ export class PasskeyCeremonies {
 
   /** Verifies an assertion by a stored passkey; returns the new counter, or throws passkey.invalid. */
   async authenticate(response: unknown, passkey: PasskeyRow, expectedChallenge: string, requireUserVerification: boolean): Promise<number> {
+    const { verifyAuthenticationResponse } = await webauthn();
     let verified;
     try {
       verified = await verifyAuthenticationResponse({

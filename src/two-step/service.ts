@@ -10,7 +10,7 @@ import { openText, sealText } from '../crypto/sealing.js';
 import { hmac, newToken, sha256 } from '../crypto/tokens.js';
 import type { AccountRow, Db, Executor } from '../db/schema.js';
 import type { RequestOrigin, SecurityEventService, SecurityEventType } from '../events/service.js';
-import { AppError } from '../http/errors.js';
+import { AppError, invalidField } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
 import type { TwoStepChange } from '../messaging/templates.js';
 import type { SessionRepository } from '../sessions/repository.js';
@@ -331,6 +331,7 @@ export class TwoStepService {
    * CHALLENGE_MAX_ATTEMPTS; the account-wide limit of RateLimits applies across challenges).
    */
   async completeSignIn(input: { challengeId: string } & SecondFactorInput, origin: RequestOrigin): Promise<{ accountId: string; kind: SessionKindOfChallenge }> {
+    requireFactorFields(input);
     const id = sha256(input.challengeId);
     const challenge = await this.repository.getChallenge(id);
     const now = this.now();
@@ -363,6 +364,7 @@ export class TwoStepService {
    * it, in the caller's transaction when given. Rate-limited per account and IP like passwords.
    */
   async verifyFactor(accountId: string, input: SecondFactorInput, origin: RequestOrigin, executor?: Executor): Promise<void> {
+    requireFactorFields(input);
     await this.throttle(accountId, origin);
     try {
       // Every read inside the transaction: on SQLite a read outside it would wait for its one connection.
@@ -511,6 +513,12 @@ export class TwoStepService {
       await this.deps.messages.enqueue(trx, { channel: 'email', to: account.email, kind: 'two_step_changed', locale: account.locale, accountId, params: { change, at: new Date(this.now()).toUTCString() } });
     }
   }
+}
+
+/** A factor's method names the field it needs: code for totp and recovery_code, response for passkey. */
+export function requireFactorFields(input: SecondFactorInput): void {
+  if (input.method === 'passkey' && input.response === undefined) throw invalidField('response', 'is required for the passkey method');
+  if (input.method !== 'passkey' && input.code === undefined) throw invalidField('code', `is required for the ${input.method} method`);
 }
 
 // Second-factor guesses share the password limits under a key of their own, per account and IP.
