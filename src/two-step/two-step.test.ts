@@ -219,12 +219,17 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('POST', '/v1/me/phone/confirm', { token: account.token, body: { phone, code: t.messages.lastCode(phone) } })).status, 200);
       const other = await signIn(account);
       assert.equal(other.status, 201);
+      // An app's access token, as the OpenID provider stores it (the apps' own tests issue them through the
+      // whole code flow; here only its row matters).
+      const { db } = t.app.database;
+      await db.insertInto('oidc_records').values({ model: 'AccessToken', id: `at-${account.id}`, payload: '{}', account_id: account.id, client_id: 'some-app', grant_id: 'g1', uid: null, user_code: null, expires_at: t.clock.now() + 3_600_000, consumed_at: null }).execute();
       // Any account session may lock, a stale one too: it is what a person who lost the account holds.
       t.clock.advance(30 * MINUTE);
       const locked = await t.request('POST', '/v1/me/lock', { token: other.body.token });
       assert.equal(locked.status, 202, locked.text);
       assert.ok(!Number.isNaN(Date.parse(locked.body.lockedAt)));
       for (const token of [account.token, other.body.token]) assert.equal((await t.request('GET', '/v1/me', { token })).status, 401);
+      assert.deepEqual(await db.selectFrom('oidc_records').select('id').where('account_id', '=', account.id).execute(), [], "the apps' tokens ended");
       const refused = await signIn(account);
       assert.equal(refused.status, 403);
       assert.equal(refused.body.code, 'account.locked');
