@@ -136,5 +136,14 @@ for (const database of testDatabases()) {
       await deleteAccount(t, account);
       assert.deepEqual(await rowsOf(t.app, account.id), {});
     });
+
+    test('passwordless sign-in options, asked without an account, are limited per IP', async () => {
+      const ip = '203.0.113.77';
+      const answers = [];
+      for (let i = 0; i < 61; i++) answers.push((await t.request('POST', '/v1/sessions/passkey/options', { ip })).status);
+      assert.deepEqual([...new Set(answers.slice(0, 60))], [200]);
+      assert.equal(answers[60], 429);
+      assert.equal((await t.request('POST', '/v1/sessions/passkey/options', { ip: '203.0.113.78' })).status, 200);
+    });
   });
 }

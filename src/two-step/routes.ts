@@ -122,7 +122,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
       summary: 'WebAuthn request options for a passwordless sign-in with a passkey (valid 5 minutes)',
       response: { 200: WebAuthnOptionsSchema },
     },
-  }, async () => twoStep.passkeyRequestOptions());
+  }, async (request) => twoStep.passkeyRequestOptions(undefined, originOf(request)));
 
   app.post('/v1/sessions/passkey', {
     schema: {

@@ -241,7 +241,8 @@ export class TwoStepService {
    * Request options for a passkey without an account (passwordless sign-in), or for the passkeys of one
    * account (re-authentication, recovery). Anyone may ask; each challenge is one short-lived row.
    */
-  async passkeyRequestOptions(accountId?: string) {
+  async passkeyRequestOptions(accountId?: string, origin?: RequestOrigin) {
+    if (!accountId && origin) await this.deps.rateLimits.consumePasskeyOptions(origin.ip);
     const allow = accountId ? await this.repository.listPasskeys(accountId) : undefined;
     if (allow && allow.length === 0) throw new AppError('two_step.method_unavailable', 'This account has no passkey');
     const options = await this.deps.passkeys.requestOptions(allow);
