@@ -16,8 +16,12 @@ export class TwoStepRepository {
 
   /** Starts (or restarts) an enrolment: an unconfirmed secret replaces an earlier unconfirmed one. */
   async putPendingTotp(executor: Executor, row: TotpFactorRow): Promise<void> {
-    await executor.deleteFrom('totp_factors').where('account_id', '=', row.account_id).where('confirmed_at', 'is', null).execute();
-    await executor.insertInto('totp_factors').values(row).execute();
+    // An upsert that never touches a confirmed factor: two enrolments started at once leave the later one.
+    await executor
+      .insertInto('totp_factors')
+      .values(row)
+      .onConflict((oc) => oc.column('account_id').doUpdateSet({ secret_sealed: row.secret_sealed, last_step: null, created_at: row.created_at }).where('totp_factors.confirmed_at', 'is', null))
+      .execute();
   }
 
   /**

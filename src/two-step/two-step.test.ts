@@ -68,6 +68,17 @@ for (const database of testDatabases()) {
       assert.ok(events.body.events.some((e: any) => e.type === 'two_step.totp_added'));
     });
 
+    test('starting the enrolment again replaces the unconfirmed secret', async () => {
+      const account = await t.signUp();
+      const first = await t.request('POST', '/v1/me/totp', { token: account.token });
+      const second = await t.request('POST', '/v1/me/totp', { token: account.token });
+      assert.equal(second.status, 201);
+      assert.notEqual(first.body.secret, second.body.secret);
+      const [oldCode, newCode] = [await totpCode(first.body.secret), await totpCode(second.body.secret)];
+      if (oldCode !== newCode) assert.equal((await t.request('POST', '/v1/me/totp/confirm', { token: account.token, body: { code: oldCode } })).body.code, 'two_step.code_invalid');
+      assert.equal((await t.request('POST', '/v1/me/totp/confirm', { token: account.token, body: { code: newCode } })).status, 200);
+    });
+
     test('sign-in asks the second factor: no token until a code of the app, which works once', async () => {
       const account = await t.signUp();
       const { secret } = await withTotp(account);
