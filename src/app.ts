@@ -60,6 +60,10 @@ import { UnlockRequestRepository } from './unlock/repository.js';
 import { registerUnlockRoutes } from './unlock/routes.js';
 import { UnlockRequestService } from './unlock/service.js';
 import { VerificationService } from './verification/service.js';
+import { PasskeyCeremonies, relyingPartyOf } from './two-step/passkeys.js';
+import { TwoStepRepository } from './two-step/repository.js';
+import { registerTwoStepRoutes } from './two-step/routes.js';
+import { recoveryCodeKey, TwoStepService } from './two-step/service.js';
 
 export const VERSION = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -98,6 +102,7 @@ export interface App {
     webhooks: WebhookService;
     unlock: UnlockRequestService;
     apps: AppService;
+    twoStep: TwoStepService;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
@@ -172,8 +177,21 @@ export async function createApp(options: AppOptions): Promise<App> {
   const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock);
   // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
   const captcha = new CaptchaService(acceptedCaptchaRepository, keys.captcha, { maxCounter: config.captchaMaxCounter });
-  const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins);
-  const recovery = new RecoveryService(db, accounts, accountRepository, sessionRepository, verification, messages, events, rateLimits, captcha, clock, jobs, keys.jobPayload);
+  const twoStep = new TwoStepService({
+    db,
+    repository: new TwoStepRepository(db),
+    accountRepository,
+    sessionRepository,
+    events,
+    messages,
+    rateLimits,
+    keyRing,
+    passkeys: new PasskeyCeremonies(relyingPartyOf(config.baseUrl)),
+    recoveryCodeKey: recoveryCodeKey(keys.master),
+    clock,
+  });
+  const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins, twoStep);
+  const recovery = new RecoveryService(db, accounts, accountRepository, sessionRepository, verification, messages, events, rateLimits, captcha, clock, jobs, keys.jobPayload, twoStep);
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
@@ -226,6 +244,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerDeletionRoutes(http, { deletion, guards });
   registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
+  registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
   registerAppRoutes(http, { apps, provider: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
@@ -239,13 +258,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     jobs,
     keyRing,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep },
     startWorker() {
       jobs.start();
       // Tombstones first applied again: an account restored from an old backup must not stay usable.
       deletion.reapplyTombstones().catch((error: unknown) => log.error({ err: error }, 'could not apply the tombstones again'));
       const sweep = () =>
-        Promise.all([sessions.sweepExpired(), verification.sweepExpired(), captcha.sweepExpired(), apps.sweepExpired(), unlock.sweepEnded()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
+        Promise.all([sessions.sweepExpired(), verification.sweepExpired(), captcha.sweepExpired(), apps.sweepExpired(), unlock.sweepEnded(), twoStep.sweepExpired()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
       void sweep();
       sweepTimer = setInterval(sweep, 60 * 60_000);
       sweepTimer.unref();

@@ -25,6 +25,8 @@ export const LIMITS = {
   unlockRequestsPerIp: { points: 10, seconds: 24 * 60 * 60 },
   /** Unlock requests for one serial from anywhere: each one reaches staff and, once approved, the owner. */
   unlockRequestsPerSerial: { points: 3, seconds: 24 * 60 * 60 },
+  /** Passkey sign-in options from one IP: each is a stored challenge, asked without an account. */
+  passkeyOptionsPerIp: { points: 60, seconds: 60 },
 } as const;
 
 type LimitName = keyof typeof LIMITS;
@@ -64,6 +66,7 @@ export class RateLimits {
       captchaAfterFailuresPerIp: make('captchaAfterFailuresPerIp'),
       unlockRequestsPerIp: make('unlockRequestsPerIp'),
       unlockRequestsPerSerial: make('unlockRequestsPerSerial'),
+      passkeyOptionsPerIp: make('passkeyOptionsPerIp'),
     };
   }
 
@@ -104,6 +107,12 @@ export class RateLimits {
     if (!this.enabled) return;
     await this.consume('unlockRequestsPerIp', this.hashed('unlock-ip', ip));
     await this.consume('unlockRequestsPerSerial', this.hashed('unlock-serial', serialLookup));
+  }
+
+  /** Counts one request for passkey sign-in options from an IP; refuses past the limit. */
+  async consumePasskeyOptions(ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('passkeyOptionsPerIp', this.hashed('passkey-options-ip', ip));
   }
 
   /** Refuses a sign-in attempt (or re-authentication) for a login from an IP that failed too often. */

@@ -298,6 +298,57 @@ export interface WebhookDeliveriesTable {
   created_at: number;
 }
 
+export interface TotpFactorsTable {
+  account_id: string;
+  /** The base32 secret sealed under the account's data key (src/two-step/repository.ts). */
+  secret_sealed: string;
+  confirmed_at: number | null;
+  /** The RFC 6238 time step of the last accepted code; a code of that step or earlier is refused. */
+  last_step: number | null;
+  created_at: number;
+}
+
+export interface PasskeysTable {
+  account_id: string;
+  id: string;
+  credential_id: string;
+  /** base64url COSE public key. */
+  public_key: string;
+  counter: number;
+  /** JSON array of the transports the authenticator reported. */
+  transports: string;
+  name_sealed: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface RecoveryCodesTable {
+  account_id: string;
+  id: string;
+  /** Keyed hash of the normalized code; the code itself is shown once and never stored. */
+  code_hash: string;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface TwoStepChallengesTable {
+  /** SHA-256 of the challenge id the client holds (or of the WebAuthn challenge). */
+  id: string;
+  account_id: string | null;
+  purpose: 'sign_in' | 'passkey_sign_in' | 'passkey_register' | 'passkey_verify';
+  session_kind: 'web' | 'api' | 'device' | null;
+  webauthn_challenge: string | null;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface AccountLocksTable {
+  account_id: string;
+  locked_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -320,6 +371,11 @@ export interface Database {
   oauth_apps: OauthAppsTable;
   oidc_records: OidcRecordsTable;
   oidc_signing_keys: OidcSigningKeysTable;
+  totp_factors: TotpFactorsTable;
+  passkeys: PasskeysTable;
+  recovery_codes: RecoveryCodesTable;
+  two_step_challenges: TwoStepChallengesTable;
+  account_locks: AccountLocksTable;
 }
 
 export type Db = Kysely<Database>;

@@ -18,6 +18,11 @@ export const ERASED_TABLES = [
   'verification_codes',
   'jobs',
   'oidc_records',
+  'totp_factors',
+  'passkeys',
+  'recovery_codes',
+  'two_step_challenges',
+  'account_locks',
   'sessions',
 ] as const satisfies readonly (keyof Database)[];
 export type ErasedTable = (typeof ERASED_TABLES)[number] | 'device_locks';

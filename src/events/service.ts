@@ -23,7 +23,18 @@ export type SecurityEventType =
   | 'device.removed'
   | 'unlock_request.approved'
   | 'unlock_request.objected'
-  | 'device.released_by_unlock_request';
+  | 'device.released_by_unlock_request'
+  | 'two_step.totp_added'
+  | 'two_step.totp_removed'
+  | 'two_step.passkey_added'
+  | 'two_step.passkey_removed'
+  | 'two_step.recovery_codes_renewed'
+  | 'two_step.recovery_code_used'
+  | 'two_step.recovery_codes_low'
+  | 'two_step.failed'
+  | 'sign_in.passkey'
+  | 'account.locked'
+  | 'account.unlocked';
 
 export interface RequestOrigin {
   ip: string;

@@ -190,7 +190,10 @@ for (const database of testDatabases()) {
     });
 
     test('request fields, success statuses and response fields are the ones API.md names', () => {
-      const described = contractOperations(contractText());
+      // Routes that "Added with the second round of work" restates take their shape from there:
+      // re-authentication takes {password} or {method, code|response} (two-step verification).
+      const restated = new Set(['POST /v1/session/reauth']);
+      const described = contractOperations(contractText()).filter((op) => !restated.has(op.key));
       assert.ok(described.filter((op) => op.requests.length > 0).length >= 6, 'API.md parsed to too few request bodies');
       for (const { key, requests, status, response } of described) {
         const operation = operations.get(key)!;

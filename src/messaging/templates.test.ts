@@ -25,6 +25,9 @@ const examples: { [K in MessageKind]: MessageParams[K] } = {
   unlock_request_objected: { statusUrl: 'https://id.example.com/v1/unlock-requests/r1?token=abc' },
   unlock_request_released: { serialHint: 'A1B2' },
   unlock_device_released: { serialHint: 'A1B2', at: 'Thu, 26 Nov 2026 12:00:00 GMT' },
+  two_step_changed: { change: 'passkey_added', at: 'Thu, 26 Nov 2026 12:00:00 GMT' },
+  recovery_codes_low: { remaining: 2 },
+  account_locked: { at: 'Thu, 26 Nov 2026 12:00:00 GMT', ip: '203.0.113.7' },
 };
 const kinds = Object.keys(examples) as MessageKind[];
 const render = (kind: MessageKind, locale: string, params: object = examples[kind]) => renderMessage(kind, locale, params as never);

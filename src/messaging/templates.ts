@@ -24,7 +24,30 @@ export interface MessageParams {
   unlock_request_objected: { statusUrl: string };
   unlock_request_released: { serialHint: string };
   unlock_device_released: { serialHint: string; at: string };
+  two_step_changed: { change: TwoStepChange; at: string };
+  recovery_codes_low: { remaining: number };
+  account_locked: { at: string; ip: string };
 }
+
+/** What changed in a person's two-step verification, as the notice names it. */
+export type TwoStepChange = 'totp_added' | 'totp_removed' | 'passkey_added' | 'passkey_removed' | 'recovery_codes_renewed';
+
+const changeName: Record<'en' | 'es', Record<TwoStepChange, string>> = {
+  en: {
+    totp_added: 'An authenticator app was added',
+    totp_removed: 'The authenticator app was removed',
+    passkey_added: 'A passkey was added',
+    passkey_removed: 'A passkey was removed',
+    recovery_codes_renewed: 'A new set of recovery codes was made (the old codes no longer work)',
+  },
+  es: {
+    totp_added: 'Se ha añadido una aplicación de autenticación',
+    totp_removed: 'Se ha quitado la aplicación de autenticación',
+    passkey_added: 'Se ha añadido una llave de acceso',
+    passkey_removed: 'Se ha quitado una llave de acceso',
+    recovery_codes_renewed: 'Se ha creado un nuevo juego de códigos de recuperación (los anteriores ya no sirven)',
+  },
+};
 
 export type MessageKind = keyof MessageParams;
 
@@ -118,6 +141,18 @@ const en: Templates = {
     subject: 'A device left your Lanyard account after an unlock request',
     text: `The device with serial number ending in ${p.serialHint} was released from your Lanyard account at ${p.at}: an unlock request for it was approved, and nobody objected in the waiting period. Its lock is gone and it was signed out.\n\nIf you did not expect this, contact support.`,
   }),
+  two_step_changed: (p) => ({
+    subject: 'Your Lanyard two-step verification changed',
+    text: `${changeName.en[p.change]} on your Lanyard account at ${p.at}.\n\nIf this was you, you need do nothing. If not, lock your account at once from any signed-in session (Security, "Lock my account"), then reset your password with "Forgot password".`,
+  }),
+  recovery_codes_low: (p) => ({
+    subject: 'Your Lanyard recovery codes are running out',
+    text: `Your Lanyard account has ${p.remaining === 0 ? 'no' : `only ${p.remaining}`} unused recovery code${p.remaining === 1 ? '' : 's'} left. Recovery codes let you sign in when you do not have your authenticator app or passkey.\n\nMake a new set in your account's security page (the old codes then stop working) and keep it somewhere safe.`,
+  }),
+  account_locked: (p) => ({
+    subject: 'Your Lanyard account is locked',
+    text: `Your Lanyard account was locked at ${p.at} (from IP address ${p.ip}). Every signed-in session and every app's access ended, and nobody can sign in. Your devices stay locked to your account.\n\nTo open it again, reset your password with "Forgot password"; if the account has two-step verification, that also asks your second factor or a recovery code.`,
+  }),
 };
 
 const es: Templates = {
@@ -200,6 +235,18 @@ const es: Templates = {
   unlock_device_released: (p) => ({
     subject: 'Un dispositivo ha salido de tu cuenta de Lanyard tras una solicitud de desbloqueo',
     text: `El dispositivo con número de serie terminado en ${p.serialHint} se liberó de tu cuenta de Lanyard el ${p.at}: se aprobó una solicitud de desbloqueo y nadie se opuso durante el plazo de espera. Su bloqueo ya no existe y se ha cerrado su sesión.\n\nSi no lo esperabas, contacta con soporte.`,
+  }),
+  two_step_changed: (p) => ({
+    subject: 'Ha cambiado la verificación en dos pasos de tu cuenta de Lanyard',
+    text: `${changeName.es[p.change]} en tu cuenta de Lanyard el ${p.at}.\n\nSi has sido tú, no tienes que hacer nada. Si no, bloquea tu cuenta enseguida desde cualquier sesión iniciada (Seguridad, «Bloquear mi cuenta») y después restablece tu contraseña con «¿Has olvidado la contraseña?».`,
+  }),
+  recovery_codes_low: (p) => ({
+    subject: 'Te quedan pocos códigos de recuperación de Lanyard',
+    text: `A tu cuenta de Lanyard ${p.remaining === 0 ? 'no le queda ningún código de recuperación sin usar' : p.remaining === 1 ? 'solo le queda 1 código de recuperación sin usar' : `solo le quedan ${p.remaining} códigos de recuperación sin usar`}. Los códigos de recuperación te permiten iniciar sesión cuando no tienes tu aplicación de autenticación ni tu llave de acceso.\n\nCrea un juego nuevo en la página de seguridad de tu cuenta (los anteriores dejarán de servir) y guárdalo en un lugar seguro.`,
+  }),
+  account_locked: (p) => ({
+    subject: 'Tu cuenta de Lanyard está bloqueada',
+    text: `Tu cuenta de Lanyard se bloqueó el ${p.at} (desde la dirección IP ${p.ip}). Se cerraron todas las sesiones iniciadas y el acceso de todas las aplicaciones, y nadie puede iniciar sesión. Tus dispositivos siguen bloqueados a tu cuenta.\n\nPara abrirla de nuevo, restablece tu contraseña con «¿Has olvidado la contraseña?»; si la cuenta tiene verificación en dos pasos, también se te pedirá tu segundo factor o un código de recuperación.`,
   }),
 };
 

@@ -3,6 +3,7 @@ import { CaptchaPayloadSchema, lacksOnlyCaptcha } from '../captcha/routes.js';
 import { originOf } from '../http/origin.js';
 import { ChannelSchema, CodeSchema, NoContent, PasswordSchema, Strict } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
+import { SecondFactorInputSchema } from '../two-step/schemas.js';
 import type { RecoveryService } from './service.js';
 
 const LoginSchema = Type.String({ minLength: 1, maxLength: 254, description: 'The email, phone number or account id' });
@@ -32,7 +33,12 @@ export function registerRecoveryRoutes(app: HttpServer, deps: { recovery: Recove
     schema: {
       tags: ['recovery'],
       summary: 'Sets a new password with the code; every web and API session of the account ends, data and devices stay',
-      body: Strict({ login: LoginSchema, code: CodeSchema, newPassword: PasswordSchema }),
+      body: Strict({
+        login: LoginSchema,
+        code: CodeSchema,
+        newPassword: PasswordSchema,
+        secondFactor: Type.Optional(SecondFactorInputSchema),
+      }),
       response: { 204: NoContent },
     },
   }, async (request, reply) => {

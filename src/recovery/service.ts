@@ -15,6 +15,7 @@ import type { MessageService } from '../messaging/service.js';
 import type { Channel } from '../messaging/transports.js';
 import type { SessionRepository } from '../sessions/repository.js';
 import type { VerificationService } from '../verification/service.js';
+import type { SecondFactorInput, TwoStepService } from '../two-step/service.js';
 
 const RECOVERY_JOB = 'recovery.request';
 
@@ -54,6 +55,7 @@ export class RecoveryService {
     private readonly clock: Clock,
     private readonly jobs: JobService,
     private readonly payloadKey: Buffer,
+    private readonly twoStep: TwoStepService,
   ) {
     jobs.register(RECOVERY_JOB, (payload, job) => this.send(payload, job.id));
   }
@@ -111,17 +113,28 @@ export class RecoveryService {
    * Sets a new password with the code. Every web and API session ends, data and devices stay, and the
    * owner is told at every address (so also by the channel the code did not go to).
    */
-  async complete(input: { login: string; code: string; newPassword: string }, origin: RequestOrigin): Promise<void> {
+  async complete(input: { login: string; code: string; newPassword: string; secondFactor?: SecondFactorInput | undefined }, origin: RequestOrigin): Promise<void> {
     const problem = passwordProblem(input.newPassword);
     if (problem) throw invalidField('newPassword', problem);
     const account = await this.activeAccount(input.login);
     // An unknown login has no code: it gets the answer of a wrong code, not one of its own.
     if (!account) throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
     const code = await this.verification.check('recovery', subjectOf(account.id), input.code);
+    // A code by email or SMS proves the address, not the person: with a second factor enrolled, recovery
+    // also asks it (or a recovery code), or whoever reads the mailbox would take the account. Asked after
+    // the code is checked and before it is used, so that the answer says nothing to someone without the
+    // code, and the person can send the same code again with the factor.
+    const { methods } = await this.twoStep.gate(account.id);
+    if (methods.length > 0 && !input.secondFactor) {
+      throw new AppError('two_step.required', 'This account has two-step verification: send secondFactor (an authenticator code, a passkey or a recovery code) with the code', { methods });
+    }
     const passwordHash = await hashPassword(input.newPassword);
     await this.db.transaction().execute(async (trx) => {
       // Of concurrent completions with the right code, one consumes it; the others fail and roll back.
       await this.verification.consume(trx, code);
+      if (methods.length > 0) await this.twoStep.verifyFactor(account.id, input.secondFactor!, origin, trx);
+      // Recovery is what opens an account its owner locked (POST /v1/me/lock).
+      await this.twoStep.unlock(trx, account.id, origin);
       const now = this.clock.now();
       // password_changed_at also arms the devices' trip-wire: a locked device reset now cannot be set up
       // again with this account for 24 hours.

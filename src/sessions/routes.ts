@@ -5,6 +5,7 @@ import { authOf, type Guards } from '../http/auth.js';
 import { clearSessionCookie, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
 import { IdSchema, NoContent, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
+import { FactorCodeSchema, SecondFactorChallengeSchema, SecondFactorMethodSchema, WebAuthnResponseSchema } from '../two-step/schemas.js';
 import type { SessionService } from './service.js';
 
 const SessionSchema = Type.Object({
@@ -32,11 +33,13 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
         kind: Type.Optional(SessionKindInput),
         captcha: Type.Optional(CaptchaPayloadSchema),
       }),
-      response: { 201: SessionIssuedSchema },
+      response: { 201: SessionIssuedSchema, 200: SecondFactorChallengeSchema },
     },
   }, async (request, reply) => {
     const kind = sessionKindOf(request, request.body.kind);
-    const { account, session } = await sessions.signIn({ ...request.body, kind }, originOf(request));
+    const result = await sessions.beginSignIn({ ...request.body, kind }, originOf(request));
+    if ('secondFactor' in result) return reply.code(200).send(result);
+    const { account, session } = result;
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
     return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
   });
@@ -95,12 +98,13 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
     schema: {
       tags: ['sessions'],
       summary: 'Enter the password again: the session counts as fresh for 10 minutes',
-      body: Strict({ password: PasswordSchema }),
+      // The password, or a second factor (with a second factor enrolled, the factor is what counts).
+      body: Strict({ password: Type.Optional(PasswordSchema), method: Type.Optional(SecondFactorMethodSchema), code: Type.Optional(FactorCodeSchema), response: Type.Optional(WebAuthnResponseSchema) }),
       response: { 204: NoContent },
     },
     preHandler: guards.session,
   }, async (request, reply) => {
-    await sessions.reauthenticate(authOf(request), request.body.password, originOf(request));
+    await sessions.reauthenticate(authOf(request), request.body, originOf(request));
     return reply.code(204).send(null);
   });
 }

@@ -1,5 +1,5 @@
 import { iso, type Clock } from '../clock.js';
-import type { Db, Executor, SessionRow } from '../db/schema.js';
+import type { AccountRow, Db, Executor, SessionRow } from '../db/schema.js';
 import { AtomicWrites } from '../db/atomic.js';
 import { QueryTemplate } from '../db/query-template.js';
 import { SECURITY_EVENT_COLUMNS } from '../events/repository.js';
@@ -8,15 +8,31 @@ import { constantTimeEqual, hmac, sha256 } from '../crypto/tokens.js';
 import { verifyPassword } from '../crypto/passwords.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { parseLogin } from '../accounts/addresses.js';
-import type { AccountService } from '../accounts/service.js';
+import type { AccountService, Profile } from '../accounts/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import type { MessageService } from '../messaging/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/auth.js';
-import { AppError } from '../http/errors.js';
+import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
 import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
-import type { SessionIssuer, SessionKind } from './issuer.js';
+import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
+import type { SecondFactorChallenge, SecondFactorInput, TwoStepService } from '../two-step/service.js';
+
+export interface SignInInput {
+  login: string;
+  password: string;
+  kind: SessionKind;
+  captcha?: string | undefined;
+}
+
+/** POST /v1/session/reauth: the password, or a second factor (a code, or a passkey's response). */
+export interface ReauthCredential {
+  password?: string | undefined;
+  method?: SecondFactorInput['method'] | undefined;
+  code?: string | undefined;
+  response?: unknown;
+}
 
 export interface SessionView {
   id: string;
@@ -47,6 +63,7 @@ export class SessionService implements Authenticator {
     private readonly captcha: CaptchaService,
     dialect: DialectName,
     private readonly origins: OriginSealer,
+    private readonly twoStep: TwoStepService,
   ) {
     this.signInWrites = new AtomicWrites(db, dialect, (slot) => [
       repository.pendingCreate(QueryTemplate.rowOf(slot, 'session', SESSION_COLUMNS)),
@@ -61,7 +78,20 @@ export class SessionService implements Authenticator {
    * Signs in with an email, phone or account id and a password; every failure looks the same. After 5
    * failures for the login or from the IP in 15 minutes, it also needs a solved captcha.
    */
-  async signIn(input: { login: string; password: string; kind: SessionKind; captcha?: string | undefined }, origin: RequestOrigin) {
+  async signIn(input: SignInInput, origin: RequestOrigin): Promise<{ account: Profile; session: IssuedSession }> {
+    const result = await this.beginSignIn(input, origin);
+    // A caller that knows no second step (an older page) must never get a session without one: it gets
+    // two_step.required, with the challenge, which completeSecondFactor completes.
+    if ('secondFactor' in result) throw new AppError('two_step.required', undefined, { secondFactor: result.secondFactor });
+    return result;
+  }
+
+  /**
+   * The password step of a sign-in: the session, or, when the account has a second factor, the challenge
+   * of the second step (completed by completeSecondFactor). What POST /v1/sessions and any sign-in page
+   * (the OpenID provider's included) call.
+   */
+  async beginSignIn(input: SignInInput, origin: RequestOrigin): Promise<{ account: Profile; session: IssuedSession } | { secondFactor: SecondFactorChallenge }> {
     const login = parseLogin(input.login);
     const loginKey = `${login.kind}:${login.value}`;
     await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
@@ -79,14 +109,42 @@ export class SessionService implements Authenticator {
       throw new AppError('invalid_credentials');
     }
     await this.rateLimits.recordPasswordSuccess(loginKey, origin.ip);
+    // Asked only once the password is right, so that neither a lock nor a second factor tells a guesser
+    // anything about the account.
+    const gate = await this.twoStep.gate(usable.id);
+    if (gate.locked) throw new AppError('account.locked');
+    if (gate.methods.length > 0) return { secondFactor: await this.twoStep.startSignInChallenge(usable.id, input.kind, gate.methods) };
     if (knownClient) {
       // The usual sign-in, from a client seen before: the session and its event in one round trip.
       const { row, issued } = await this.issuer.prepare(usable.id, input.kind, origin);
       await this.signInWrites.run({ session: row, event: await this.events.prepareRecord(usable.id, 'sign_in', origin) });
       return { account: this.accountService.profileOf(usable), session: issued };
     }
+    return this.issueSignIn(usable, input.kind, origin);
+  }
+
+  /** A sign-in's second step (POST /v1/sessions/second-factor): the factor given, the session issued. */
+  async completeSecondFactor(input: { challengeId: string } & SecondFactorInput, origin: RequestOrigin) {
+    const { accountId, kind } = await this.twoStep.completeSignIn(input, origin);
+    return { ...(await this.issueSignIn(await this.activeAccountOf(accountId), kind, origin)), kind };
+  }
+
+  /** Passwordless sign-in with a passkey (POST /v1/sessions/passkey). */
+  async signInWithPasskey(response: unknown, kind: SessionKind, origin: RequestOrigin) {
+    const accountId = await this.twoStep.passkeySignIn(response, origin);
+    return this.issueSignIn(await this.activeAccountOf(accountId), kind, origin);
+  }
+
+  private async activeAccountOf(accountId: string): Promise<AccountRow> {
+    const account = await this.accountService.findByLogin({ kind: 'id', value: accountId });
+    if (!account || account.status !== 'active') throw new AppError('invalid_credentials');
+    return account;
+  }
+
+  /** Issues a sign-in's session with its event, and tells every address of a client not seen before. */
+  private async issueSignIn(usable: AccountRow, kind: SessionKind, origin: RequestOrigin) {
     const session = await this.db.transaction().execute(async (trx) => {
-      const issued = await this.issuer.create(trx, usable.id, input.kind, origin);
+      const issued = await this.issuer.create(trx, usable.id, kind, origin);
       await this.events.record(trx, usable.id, 'sign_in', origin);
       if (await this.events.rememberClient(trx, usable.id, origin.client)) {
         await this.events.record(trx, usable.id, 'sign_in.new_client', origin);
@@ -187,12 +245,29 @@ export class SessionService implements Authenticator {
   }
 
   /** Marks the session fresh for 10 minutes after the password is entered again. */
-  async reauthenticate(auth: AuthContext, password: string, origin: RequestOrigin): Promise<void> {
-    await this.accountService.checkPassword(auth.accountId, password, origin.ip, 'The password is wrong');
+  async reauthenticate(auth: AuthContext, credential: ReauthCredential, origin: RequestOrigin): Promise<void> {
+    await this.checkReauthCredential(auth.accountId, credential, origin);
     await this.db.transaction().execute(async (trx) => {
       await this.repository.update(trx, auth.accountId, auth.sessionId, { reauthenticated_at: this.clock.now() });
       await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
     });
+  }
+
+  /**
+   * What re-authentication accepts: the password, or a second factor. With a second factor enrolled, the
+   * password alone is not enough (it is what a phished or leaked credential is); the factor is, with or
+   * without the password.
+   */
+  private async checkReauthCredential(accountId: string, credential: ReauthCredential, origin: RequestOrigin): Promise<void> {
+    if (credential.method === undefined) {
+      if (credential.password === undefined) throw invalidField('password', 'is required, unless a second factor (method with code or response) is given');
+      await this.accountService.checkPassword(accountId, credential.password, origin.ip, 'The password is wrong');
+      const { methods } = await this.twoStep.gate(accountId);
+      if (methods.length > 0) throw new AppError('two_step.required', undefined, { methods });
+      return;
+    }
+    if (credential.password !== undefined) await this.accountService.checkPassword(accountId, credential.password, origin.ip, 'The password is wrong');
+    await this.twoStep.verifyFactor(accountId, { method: credential.method, code: credential.code, response: credential.response }, origin);
   }
 
   async sweepExpired(): Promise<number> {

@@ -1,0 +1,142 @@
+import { Type } from 'typebox';
+import { SessionIssuedSchema, SessionKindInput } from '../accounts/schemas.js';
+import { authOf, type Guards } from '../http/auth.js';
+import { originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
+import { IdSchema, NoContent, Strict, TimeSchema } from '../http/schemas.js';
+import type { HttpServer } from '../http/server.js';
+import type { SessionService } from '../sessions/service.js';
+import {
+  FactorCodeSchema,
+  PasskeySchema,
+  RecoveryCodesSchema,
+  SecondFactorFields,
+  SecurityViewSchema,
+  TotpEnrolmentSchema,
+  WebAuthnOptionsSchema,
+  WebAuthnResponseSchema,
+} from './schemas.js';
+import type { TwoStepService } from './service.js';
+
+/** Two-step verification: settings under /v1/me, the second step of sign-in, passkey sign-in, Lock my account. */
+export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepService; sessions: SessionService; guards: Guards; secureCookies: boolean }) {
+  const { twoStep, sessions, guards, secureCookies } = deps;
+  const tags = ['two-step'];
+  // A fresh account session: guards.fresh alone would let a device token just issued pass as fresh (the
+  // guards work makes fresh imply an account session; then this is guards.fresh alone).
+  const freshAccount = [guards.account, guards.fresh];
+
+  app.get('/v1/me/security', {
+    schema: { tags, summary: 'The password, second factors and recovery codes of the account', response: { 200: SecurityViewSchema } },
+    preHandler: guards.account,
+  }, async (request) => twoStep.security(authOf(request).accountId));
+
+  app.post('/v1/me/totp', {
+    schema: {
+      tags,
+      summary: 'Start adding an authenticator app: its secret and QR code. Enabled once a code confirms it',
+      response: { 201: TotpEnrolmentSchema },
+    },
+    preHandler: freshAccount,
+  }, async (request, reply) => reply.code(201).send(await twoStep.startTotp(authOf(request).accountId)));
+
+  app.post('/v1/me/totp/confirm', {
+    schema: {
+      tags,
+      summary: 'Confirm the authenticator app with its first code; the first factor of an account also gets ten recovery codes',
+      body: Strict({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code the app shows' }) }),
+      response: { 200: Type.Object({ enabled: Type.Literal(true), recoveryCodes: Type.Optional(RecoveryCodesSchema) }) },
+    },
+    preHandler: freshAccount,
+  }, async (request) => ({ enabled: true as const, ...(await twoStep.confirmTotp(authOf(request).accountId, request.body.code, originOf(request))) }));
+
+  app.delete('/v1/me/totp', {
+    schema: { tags, summary: 'Remove the authenticator app', response: { 204: NoContent } },
+    preHandler: freshAccount,
+  }, async (request, reply) => {
+    await twoStep.removeTotp(authOf(request).accountId, originOf(request));
+    return reply.code(204).send(null);
+  });
+
+  app.post('/v1/me/passkeys/options', {
+    schema: { tags, summary: 'WebAuthn creation options for a new passkey (valid 5 minutes)', response: { 200: WebAuthnOptionsSchema } },
+    preHandler: freshAccount,
+  }, async (request) => twoStep.passkeyCreationOptions(authOf(request).accountId));
+
+  app.post('/v1/me/passkeys', {
+    schema: {
+      tags,
+      summary: 'Register a passkey from the authenticator response; the first factor of an account also gets ten recovery codes',
+      body: Strict({ name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' }), response: WebAuthnResponseSchema }),
+      response: { 201: Type.Object({ passkey: PasskeySchema, recoveryCodes: Type.Optional(RecoveryCodesSchema) }) },
+    },
+    preHandler: freshAccount,
+  }, async (request, reply) => reply.code(201).send(await twoStep.addPasskey(authOf(request).accountId, request.body, originOf(request))));
+
+  app.delete('/v1/me/passkeys/:id', {
+    schema: { tags, summary: 'Remove a passkey', params: Strict({ id: IdSchema }), response: { 204: NoContent } },
+    preHandler: freshAccount,
+  }, async (request, reply) => {
+    await twoStep.removePasskey(authOf(request).accountId, request.params.id, originOf(request));
+    return reply.code(204).send(null);
+  });
+
+  app.post('/v1/me/recovery-codes', {
+    schema: { tags, summary: 'A new set of ten recovery codes; the old set stops working', response: { 201: Type.Object({ codes: RecoveryCodesSchema }) } },
+    preHandler: freshAccount,
+  }, async (request, reply) => reply.code(201).send({ codes: await twoStep.regenerateRecoveryCodes(authOf(request).accountId, originOf(request)) }));
+
+  app.post('/v1/me/lock', {
+    schema: {
+      tags,
+      summary: 'Lock my account: every session and app token ends, and only password recovery opens it again',
+      response: { 202: Type.Object({ lockedAt: TimeSchema }) },
+    },
+    preHandler: guards.account,
+  }, async (request, reply) => reply.code(202).send(await twoStep.lock(authOf(request).accountId, originOf(request))));
+
+  app.post('/v1/session/reauth/options', {
+    schema: {
+      tags,
+      summary: "WebAuthn request options for re-authenticating with one of the account's passkeys (valid 5 minutes)",
+      response: { 200: WebAuthnOptionsSchema },
+    },
+    preHandler: guards.account,
+  }, async (request) => twoStep.passkeyRequestOptions(authOf(request).accountId));
+
+  app.post('/v1/sessions/second-factor', {
+    schema: {
+      tags: ['sessions', ...tags],
+      summary: 'The second step of a sign-in: the challenge from POST /v1/sessions and a second factor',
+      body: Strict({ challengeId: Type.String({ minLength: 16, maxLength: 128 }), ...SecondFactorFields }),
+      response: { 201: SessionIssuedSchema },
+    },
+  }, async (request, reply) => {
+    const { account, session, kind } = await sessions.completeSecondFactor(request.body, originOf(request));
+    if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
+    return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
+  });
+
+  app.post('/v1/sessions/passkey/options', {
+    schema: {
+      tags: ['sessions', ...tags],
+      summary: 'WebAuthn request options for a passwordless sign-in with a passkey (valid 5 minutes)',
+      response: { 200: WebAuthnOptionsSchema },
+    },
+  }, async (request) => twoStep.passkeyRequestOptions(undefined, originOf(request)));
+
+  app.post('/v1/sessions/passkey', {
+    schema: {
+      tags: ['sessions', ...tags],
+      summary: 'Sign in with a passkey alone (it verifies the person): like POST /v1/sessions',
+      body: Strict({ response: WebAuthnResponseSchema, kind: Type.Optional(SessionKindInput) }),
+      response: { 201: SessionIssuedSchema },
+    },
+  }, async (request, reply) => {
+    const kind = sessionKindOf(request, request.body.kind);
+    const { account, session } = await sessions.signInWithPasskey(request.body.response, kind, originOf(request));
+    if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
+    return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
+  });
+}
+
+export { FactorCodeSchema };
