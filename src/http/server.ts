@@ -1,10 +1,13 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import { uuidv7 } from 'uuidv7';
 import { AppError, errorRegistry, type ErrorCode, type FieldError } from './errors.js';
+import { transformDocument, transformRoute } from './openapi.js';
+import { OpenApiDocumentSchema } from './schemas.js';
 
 /** The Fastify instance every feature registers its routes on, typed by TypeBox schemas. */
 export type HttpServer = FastifyInstance<
@@ -83,6 +86,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         },
       },
     },
+    transform: transformRoute,
+    transformObject: transformDocument,
+  });
+  // The reference is served from the package's own files (no CDN), under a CSP of 'self' scripts.
+  app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { deepLinking: true, defaultModelsExpandDepth: 0 },
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -112,8 +123,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     instance.get('/v1/openapi.json', {
       schema: {
         tags: ['meta'],
+        operationId: 'getOpenApiDocument',
         summary: 'This API as an OpenAPI 3.1 document',
-        response: { 200: { type: 'object', additionalProperties: true, description: 'An OpenAPI 3.1 document' } },
+        response: { 200: OpenApiDocumentSchema },
       },
     }, async () => instance.swagger());
   });
