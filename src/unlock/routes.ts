@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { LocaleSchema } from '../accounts/schemas.js';
-import { CaptchaPayloadSchema, lacksOnlyCaptcha } from '../captcha/routes.js';
+import { lacksOnlyCaptcha } from '../captcha/routes.js';
+import { CaptchaPayloadSchema } from '../captcha/schemas.js';
 import { SerialSchema } from '../devices/schemas.js';
 import { authOf, type AuthContext, type Guards } from '../http/auth.js';
 import { originOf } from '../http/origin.js';
