@@ -9,8 +9,8 @@ import { errorRegistry } from './errors.js';
 
 const COMPONENTS = '#/components/schemas/';
 
-/** Names given with `named()`, so the document can tell a named schema from any other `title`. */
-const names = new Set<string>();
+/** Schemas given a name with `named()`, so the document can tell them from any other `title`. */
+const names = new Map<string, TSchema>();
 
 /**
  * Names a schema: it lands in the document's `components.schemas` under that name and every request or
@@ -19,7 +19,7 @@ const names = new Set<string>();
  */
 export function named<T extends TSchema>(name: string, schema: T): T {
   if (names.has(name)) throw new Error(`Two schemas are named ${name}: each component name is used once`);
-  names.add(name);
+  names.set(name, schema);
   (schema as { title?: string }).title = name;
   return schema;
 }
@@ -70,6 +70,11 @@ export function sortKeys(value: Json): Json {
   return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys(value[key]!)]));
 }
 
+function withDescription(schema: JsonObject, description: string | undefined): JsonObject {
+  const { description: _old, ...rest } = schema;
+  return description === undefined ? rest : { ...rest, description };
+}
+
 /** Replaces each named schema (inner ones first) by a `$ref`, collecting its one definition into `found`. */
 function hoist(node: Json, found: Map<string, JsonObject>): Json {
   if (Array.isArray(node)) return node.map((item) => hoist(item, found));
@@ -78,11 +83,13 @@ function hoist(node: Json, found: Map<string, JsonObject>): Json {
   const name = copy.title;
   if (typeof name !== 'string' || !names.has(name)) return copy;
   const known = found.get(name);
-  if (!known) found.set(name, copy);
+  // The component is described as the named schema is; a use that says more keeps its own words.
+  if (!known) found.set(name, withDescription(copy, (names.get(name) as { description?: string }).description));
   else if (!sameSchema(known, copy)) return copy; // a variant built from a named schema: it stays inline
   const ref: JsonObject = { $ref: `${COMPONENTS}${name}` };
   // OpenAPI 3.1 lets a $ref carry its own description; keep the one this use gives.
-  if (known && typeof copy.description === 'string' && copy.description !== known.description) ref.description = copy.description;
+  const canonical = found.get(name)!;
+  if (typeof copy.description === 'string' && copy.description !== canonical.description) ref.description = copy.description;
   return ref;
 }
 
@@ -133,7 +140,7 @@ function problemStatuses(method: string, operation: JsonObject): string[] {
   const changes = ['post', 'put', 'patch', 'delete'].includes(method);
   const statuses = ['400'];
   if (guarded) statuses.push('401', '403');
-  if (hasPathParameter || changes) statuses.push('404');
+  if (hasPathParameter) statuses.push('404');
   if (changes) statuses.push('409');
   if (operation.requestBody !== undefined) statuses.push('413', '415');
   statuses.push('429');
