@@ -168,6 +168,6 @@ export const transformDocument: SwaggerTransformObject = (documentObject) => {
   const components = (openapiObject.components ?? {}) as JsonObject;
   const schemas: JsonObject = { ...(isObject(components.schemas) ? components.schemas : {}), Problem: problemSchema() };
   for (const [name, schema] of found) schemas[name] = schema;
-  const errorCodes = Object.fromEntries(Object.entries(errorRegistry).map(([code, { status, title }]) => [code, { status, title }]));
+  const errorCodes = Object.fromEntries(Object.entries(errorRegistry).map(([code, entry]) => [code, { ...entry }]));
   return { ...openapiObject, paths, components: { ...components, schemas }, 'x-error-codes': errorCodes } as ReturnType<SwaggerTransformObject>;
 };
