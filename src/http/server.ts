@@ -34,6 +34,14 @@ export const DOCS_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
 
+const DOCS_OPERATION = {
+  tags: ['meta'],
+  operationId: 'getApiReference',
+  summary: 'This API\'s reference, to read in a browser (swagger-ui, served from this server\'s own files)',
+  produces: ['text/html'],
+  response: { 200: { type: 'string', description: 'The HTML page of the reference' } },
+};
+
 /** A JSON body is at most 64 KiB (API.md); larger bodies are refused before parsing. */
 export const JSON_BODY_LIMIT = 64 * 1024;
 
@@ -95,7 +103,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         },
       },
     },
-    transform: transformRoute,
+    // swagger-ui hides its routes; its page is part of the contract (API.md: GET /docs), so it is listed.
+    // The page answers at /docs as at /docs/ (the router's prefix rule), and /docs is the one API.md names.
+    transform: (route) => transformRoute(route.url === '/docs/' ? { ...route, url: '/docs', schema: DOCS_OPERATION } : route),
     transformObject: transformDocument,
   });
   // The API reference: swagger-ui from the package's own files, so it works offline and with no CDN. Its
