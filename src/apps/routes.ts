@@ -10,7 +10,6 @@ import type { SessionService } from '../sessions/service.js';
 import { escapeHtml, INTERACTION_PATH, OIDC_ROUTES, type Scope } from './oidc.js';
 import { AppCreatedSchema, AppGrantListSchema, ClientIdParams, CreateAppBody } from './schemas.js';
 import type { AppService } from './service.js';
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
 /** What each scope lets an app see, as the consent page says it. */
 const SCOPE_TEXT: Record<Scope, string> = {
@@ -61,7 +60,6 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       tags: ['admin'],
       operationId: 'createApp',
       summary: 'Register an app that signs in with Lanyard (staff); the client secret is shown once',
-      security,
       body: CreateAppBody,
       response: { 201: AppCreatedSchema },
     },
@@ -73,7 +71,6 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       tags: ['apps'],
       operationId: 'listApps',
       summary: 'The apps this account let in, with the scopes granted to each',
-      security,
       response: { 200: AppGrantListSchema },
     },
     preHandler: guards.session,
@@ -84,7 +81,6 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       tags: ['apps'],
       operationId: 'revokeApp',
       summary: "Revoke an app: its consent and every token it holds for this account end at once",
-      security,
       params: ClientIdParams,
       response: { 204: NoContent },
     },

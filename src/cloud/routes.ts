@@ -55,7 +55,6 @@ function sendPhotoStream(reply: FastifyReply, stream: Readable, contentType: str
 /** Cloud sync: items of five collections, delta pages, photos and their thumbnails, usage. */
 export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService; guards: Guards }) {
   const { cloud, guards } = deps;
-  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
   // Encapsulated, so that only cloud routes take raw bodies: a photo arrives as a stream and is never
   // buffered whole. What it is gets decided by its bytes, not by this header.
@@ -66,7 +65,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
     scope.addContentTypeParser(/^image\/[a-z0-9.+-]+$/i, passThrough);
 
     scope.get('/v1/cloud', {
-      schema: { tags: ['cloud'], operationId: 'getCloudSummary', summary: 'Counts and bytes per collection, and the quota', security, response: { 200: SummarySchema } },
+      schema: { tags: ['cloud'], operationId: 'getCloudSummary', summary: 'Counts and bytes per collection, and the quota', response: { 200: SummarySchema } },
       preHandler: guards.session,
     }, async (request) => cloud.summary(authOf(request).accountId));
 
@@ -75,7 +74,6 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         tags: ['cloud'],
         operationId: 'listChanges',
         summary: 'Delta sync: what changed and what was deleted since the cursor, a page at a time',
-        security,
         params: CollectionParams,
         querystring: ChangesQuery,
         response: { 200: ChangesSchema },
@@ -94,7 +92,6 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         summary: 'Create or replace an item: JSON (at most 64 KiB), or for photos the image bytes (Content-Type image/*)',
         description:
           'Without If-Match the item is created or overwritten. With If-Match: <version> it is written only if that is still the current version (409 conflict otherwise, with currentVersion).',
-        security,
         consumes: ['application/json', 'image/jpeg', 'image/png', 'image/heic', 'image/webp', 'image/gif'],
         params: ItemParams,
         headers: PreconditionHeaders,
@@ -121,7 +118,6 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         tags: ['cloud'],
         operationId: 'getItem',
         summary: 'One item; for photos, the original bytes with their content type',
-        security,
         produces: ['application/json', 'image/*'],
         params: ItemParams,
         response: { 200: { ...ItemSchema, description: 'The JSON item, or for photos the image bytes' } },
@@ -145,7 +141,6 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         tags: ['cloud'],
         operationId: 'getThumbnail',
         summary: "A photo's thumbnail (WebP, at most 320 px a side); 404 when it has none (not made yet, or HEIC)",
-        security,
         produces: ['image/webp'],
         params: PhotoParams,
         response: { 200: { ...Binary, description: 'The thumbnail, image/webp' } },
@@ -161,7 +156,6 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         tags: ['cloud'],
         operationId: 'deleteItem',
         summary: 'Delete an item; delta sync reports it in "deleted"',
-        security,
         params: ItemParams,
         headers: PreconditionHeaders,
         response: { 204: NoContent },

@@ -15,14 +15,12 @@ import {
 } from './schemas.js';
 import type { DeletionService } from './service.js';
 
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
-
 /** Account deletion: what will be lost, the request with its code, the confirmation, and the grace period's cancel link. */
 export function registerDeletionRoutes(app: HttpServer, deps: { deletion: DeletionService; guards: Guards }) {
   const { deletion, guards } = deps;
 
   app.get('/v1/me/deletion', {
-    schema: { tags: ['deletion'], operationId: 'getDeletionSummary', summary: 'Everything a deletion of the account would erase, counted', security, response: { 200: SummarySchema } },
+    schema: { tags: ['deletion'], operationId: 'getDeletionSummary', summary: 'Everything a deletion of the account would erase, counted', response: { 200: SummarySchema } },
     preHandler: guards.session,
   }, async (request) => deletion.summary(authOf(request)));
 
@@ -31,7 +29,6 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
       tags: ['deletion'],
       operationId: 'requestDeletion',
       summary: 'Ask to delete the account (fresh session): sends a code valid 60 seconds by the chosen channel',
-      security,
       body: DeletionRequestBody,
       response: { 202: DeletionRequestedSchema },
     },
@@ -43,7 +40,6 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
       tags: ['deletion'],
       operationId: 'confirmDeletion',
       summary: 'Confirm the deletion with the code: the account is gone at once, its data erased; 409 devices_still_linked while devices are linked and neither flag is set',
-      security,
       params: DeletionParams,
       body: ConfirmDeletionBody,
       response: { 200: DeletionConfirmedSchema },

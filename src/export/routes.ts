@@ -4,8 +4,6 @@ import type { HttpServer } from '../http/server.js';
 import { ExportIdParams, ExportSchema } from './schemas.js';
 import type { ExportService } from './service.js';
 
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
-
 /** Exports: ask for a zip of everything in the cloud, follow it, download it. */
 export function registerExportRoutes(app: HttpServer, deps: { exports: ExportService; guards: Guards }) {
   const { exports, guards } = deps;
@@ -15,14 +13,13 @@ export function registerExportRoutes(app: HttpServer, deps: { exports: ExportSer
       tags: ['cloud'],
       operationId: 'requestExport',
       summary: 'Ask for a copy of all cloud data: a zip with a JSON file per collection and the original photos',
-      security,
       response: { 202: ExportSchema },
     },
     preHandler: guards.session,
   }, async (request, reply) => reply.code(202).send(await exports.request(authOf(request).accountId)));
 
   app.get('/v1/me/export/:id', {
-    schema: { tags: ['cloud'], operationId: 'getExport', summary: "An export's status", security, params: ExportIdParams, response: { 200: ExportSchema } },
+    schema: { tags: ['cloud'], operationId: 'getExport', summary: "An export's status", params: ExportIdParams, response: { 200: ExportSchema } },
     preHandler: guards.session,
   }, async (request) => exports.get(authOf(request).accountId, request.params.id));
 
@@ -31,7 +28,6 @@ export function registerExportRoutes(app: HttpServer, deps: { exports: ExportSer
       tags: ['cloud'],
       operationId: 'downloadExport',
       summary: 'Download a ready export (application/zip); 409 while it is being made, 404 after its 7 days',
-      security,
       produces: ['application/zip'],
       params: ExportIdParams,
       response: { 200: { type: 'string', format: 'binary', description: 'The zip' } },

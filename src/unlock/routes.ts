@@ -20,7 +20,6 @@ import type { UnlockRequestService } from './service.js';
 const absentBodyIsEmpty = async (request: FastifyRequest) => {
   request.body ??= {};
 };
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
 /** Unlock requests: anyone asks (behind a captcha), staff decide, the owner may object, a job releases. */
 export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequestService; guards: Guards }) {
@@ -62,7 +61,6 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
       tags: ['unlock requests'],
       operationId: 'objectToUnlockRequest',
       summary: 'The owner of the locked device objects: the request ends and the device stays locked (account session)',
-      security,
       params: RequestParams,
       body: NoFields,
       response: { 200: RequestViewSchema },
@@ -76,7 +74,6 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
       tags: ['admin'],
       operationId: 'listUnlockRequests',
       summary: 'Unlock requests, newest first, with their proof and whether the device is locked (staff; audited)',
-      security,
       querystring: StaffListQuery,
       response: { 200: UnlockRequestListSchema },
     },
@@ -98,7 +95,7 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
   };
   for (const [decision, { operationId, summary, decide }] of Object.entries(decisions)) {
     app.post(`/v1/admin/unlock-requests/:id/${decision}`, {
-      schema: { tags: ['admin'], operationId, summary, security, params: RequestParams, body: NoFields, response: { 200: StaffViewSchema } },
+      schema: { tags: ['admin'], operationId, summary, params: RequestParams, body: NoFields, response: { 200: StaffViewSchema } },
       preValidation: absentBodyIsEmpty,
       preHandler: guards.staff,
     }, async (request) => decide(authOf(request), request.params.id));

@@ -4,8 +4,6 @@ import type { HttpServer } from '../http/server.js';
 import { CreateWebhookBody, DeliveryListSchema, WebhookCreatedSchema, WebhookListSchema, WebhookParams } from './schemas.js';
 import type { WebhookService } from './service.js';
 
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
-
 /** Staff: webhook endpoints of linked services, and what was delivered to each. */
 export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: WebhookService; guards: Guards }) {
   const { webhooks, guards } = deps;
@@ -15,7 +13,6 @@ export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: Webhook
       tags: ['admin'],
       operationId: 'createWebhook',
       summary: 'Register a webhook endpoint (staff); the signing secret (whsec_…) is shown once',
-      security,
       body: CreateWebhookBody,
       response: { 201: WebhookCreatedSchema },
     },
@@ -23,12 +20,12 @@ export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: Webhook
   }, async (request, reply) => reply.code(201).send(await webhooks.register(request.body)));
 
   app.get('/v1/admin/webhooks', {
-    schema: { tags: ['admin'], operationId: 'listWebhooks', summary: 'Every webhook endpoint (staff)', security, response: { 200: WebhookListSchema } },
+    schema: { tags: ['admin'], operationId: 'listWebhooks', summary: 'Every webhook endpoint (staff)', response: { 200: WebhookListSchema } },
     preHandler: guards.staff,
   }, async () => ({ webhooks: await webhooks.list() }));
 
   app.delete('/v1/admin/webhooks/:id', {
-    schema: { tags: ['admin'], operationId: 'deleteWebhook', summary: 'Remove a webhook endpoint and its delivery history (staff)', security, params: WebhookParams, response: { 204: NoContent } },
+    schema: { tags: ['admin'], operationId: 'deleteWebhook', summary: 'Remove a webhook endpoint and its delivery history (staff)', params: WebhookParams, response: { 204: NoContent } },
     preHandler: guards.staff,
   }, async (request, reply) => {
     await webhooks.remove(request.params.id);
@@ -40,7 +37,6 @@ export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: Webhook
       tags: ['admin'],
       operationId: 'listWebhookDeliveries',
       summary: "An endpoint's deliveries, newest first: status, tries, last error, next try (staff)",
-      security,
       params: WebhookParams,
       response: { 200: DeliveryListSchema },
     },
