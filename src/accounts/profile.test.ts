@@ -94,7 +94,7 @@ for (const database of testDatabases()) {
       await t.signUp({ email: target });
       const late = await t.request('POST', '/v1/me/email/confirm', { token: alice.token, body: { email: target, code } });
       assert.equal(late.status, 409);
-      assert.equal(late.body.code, 'conflict');
+      assert.equal(late.body.code, 'account.address_taken');
       assert.equal((await t.request('GET', '/v1/me', { token: alice.token })).body.email, alice.email);
     });
 

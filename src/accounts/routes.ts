@@ -1,15 +1,24 @@
-import { Type } from 'typebox';
 import type { Guards } from '../http/auth.js';
 import { authOf } from '../http/auth.js';
 import { originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
-import { CodeSchema, EmailSchema, NoContent, PasswordSchema, PhoneSchema, Strict } from '../http/schemas.js';
+import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import { localeFromHeader } from '../messaging/templates.js';
 import type { SecurityEventService } from '../events/service.js';
-import { addressFields, LocaleSchema, NameSchema, ProfileSchema, SessionIssuedSchema, SessionKindInput } from './schemas.js';
+import {
+  AddressChangeBodies,
+  AddressConfirmBodies,
+  ChangePasswordBody,
+  CodeSentSchema,
+  CompleteSignupBody,
+  EventsQuery,
+  ProfileSchema,
+  SecurityEventListSchema,
+  SessionIssuedSchema,
+  SignupBody,
+  UpdateMeBody,
+} from './schemas.js';
 import type { AccountService } from './service.js';
-
-const Accepted = Type.Object({}, { description: 'Accepted: a code is on its way (the same answer whether or not the address is known)' });
 
 /** Sign-up, the profile, address and password changes, security events. */
 export function registerAccountRoutes(app: HttpServer, deps: { accounts: AccountService; events: SecurityEventService; guards: Guards; secureCookies: boolean }) {
@@ -18,9 +27,10 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
   app.post('/v1/signup', {
     schema: {
       tags: ['accounts'],
+      operationId: 'startSignup',
       summary: 'Start sign-up: send a 6-digit code to an email or phone',
-      body: Strict({ ...addressFields, locale: Type.Optional(LocaleSchema) }),
-      response: { 202: Accepted },
+      body: SignupBody,
+      response: { 202: CodeSentSchema },
     },
   }, async (request, reply) => {
     await accounts.requestSignup(request.body, request.body.locale ?? localeFromHeader(request.headers['accept-language']), originOf(request));
@@ -30,15 +40,9 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
   app.post('/v1/signup/complete', {
     schema: {
       tags: ['accounts'],
+      operationId: 'completeSignup',
       summary: 'Complete sign-up with the code and a password; creates the account and a session',
-      body: Strict({
-        ...addressFields,
-        code: CodeSchema,
-        password: PasswordSchema,
-        name: Type.Optional(NameSchema),
-        locale: Type.Optional(LocaleSchema),
-        kind: Type.Optional(SessionKindInput),
-      }),
+      body: CompleteSignupBody,
       response: { 201: SessionIssuedSchema },
     },
   }, async (request, reply) => {
@@ -50,28 +54,30 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
   });
 
   app.get('/v1/me', {
-    schema: { tags: ['accounts'], summary: 'The profile of the signed-in account', response: { 200: ProfileSchema } },
+    schema: { tags: ['accounts'], operationId: 'getMe', summary: 'The profile of the signed-in account', response: { 200: ProfileSchema } },
     preHandler: guards.session,
   }, async (request) => accounts.profileFromStored(authOf(request).account));
 
   app.patch('/v1/me', {
     schema: {
       tags: ['accounts'],
+      operationId: 'updateMe',
       summary: 'Change the name',
-      body: Strict({ name: Type.Union([NameSchema, Type.Null()]) }),
+      body: UpdateMeBody,
       response: { 200: ProfileSchema },
     },
     preHandler: guards.session,
   }, async (request) => accounts.updateProfile(authOf(request).accountId, request.body, originOf(request)));
 
   for (const field of ['email', 'phone'] as const) {
-    const addressSchema = field === 'email' ? EmailSchema : PhoneSchema;
+    const Field = field === 'email' ? 'Email' : 'Phone';
     app.post(`/v1/me/${field}`, {
       schema: {
         tags: ['accounts'],
+        operationId: `request${Field}Change`,
         summary: `Add or change the ${field}: a code goes to the new address`,
-        body: Type.Object({ [field]: addressSchema }, { additionalProperties: false }),
-        response: { 202: Accepted },
+        body: AddressChangeBodies[field],
+        response: { 202: CodeSentSchema },
       },
       preHandler: guards.session,
     }, async (request, reply) => {
@@ -82,8 +88,9 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
     app.post(`/v1/me/${field}/confirm`, {
       schema: {
         tags: ['accounts'],
+        operationId: `confirm${Field}Change`,
         summary: `Confirm the new ${field} with its code; the old address is told`,
-        body: Type.Object({ [field]: addressSchema, code: CodeSchema }, { additionalProperties: false }),
+        body: AddressConfirmBodies[field],
         response: { 200: ProfileSchema },
       },
       preHandler: guards.session,
@@ -93,8 +100,9 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
   app.post('/v1/me/password', {
     schema: {
       tags: ['accounts'],
+      operationId: 'changePassword',
       summary: 'Change the password; every other web and API session ends',
-      body: Strict({ currentPassword: PasswordSchema, newPassword: PasswordSchema }),
+      body: ChangePasswordBody,
       response: { 204: NoContent },
     },
     preHandler: guards.session,
@@ -107,13 +115,10 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
   app.get('/v1/me/events', {
     schema: {
       tags: ['accounts'],
+      operationId: 'listSecurityEvents',
       summary: 'Recent security events, newest first',
-      querystring: Strict({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })) }),
-      response: {
-        200: Type.Object({
-          events: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), at: Type.String(), ip: Type.String(), client: Type.String() })),
-        }),
-      },
+      querystring: EventsQuery,
+      response: { 200: SecurityEventListSchema },
     },
     preHandler: guards.session,
   }, async (request) => {

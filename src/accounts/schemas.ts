@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
-import { EmailSchema, PhoneSchema, Strict, TimeSchema } from '../http/schemas.js';
+import { named } from '../http/openapi.js';
+import { AcceptedSchema, CodeSchema, EmailSchema, PasswordSchema, PhoneSchema, Strict, TimeSchema } from '../http/schemas.js';
 
-export const ProfileSchema = Type.Object(
+export const ProfileSchema = named('Account', Type.Object(
   {
     id: Type.String(),
     email: Type.Union([Type.String(), Type.Null()]),
@@ -12,7 +13,7 @@ export const ProfileSchema = Type.Object(
     createdAt: TimeSchema,
   },
   { description: 'The account profile' },
-);
+));
 
 export const NameSchema = Type.String({ maxLength: 100 });
 export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('es')], { description: 'Language of messages; from Accept-Language when absent' });
@@ -23,8 +24,44 @@ export const SessionKindInput = Type.Union([Type.Literal('web'), Type.Literal('a
 /** Exactly one of email or phone; the service checks that one, and only one, is present. */
 export const addressFields = { email: Type.Optional(EmailSchema), phone: Type.Optional(PhoneSchema) };
 
-export const SessionIssuedSchema = Type.Object({
+export const SessionIssuedSchema = named('SessionIssued', Type.Object({
   account: ProfileSchema,
   token: Type.String({ description: 'Bearer token; shown once' }),
   expiresAt: TimeSchema,
-});
+}));
+
+/** The answer to a request for a code: the same whether or not the address is known. */
+export const CodeSentSchema = { ...AcceptedSchema, description: 'Accepted: a code is on its way (the same answer whether or not the address is known)' };
+
+export const SignupBody = named('SignupBody', Strict({ ...addressFields, locale: Type.Optional(LocaleSchema) }));
+
+export const CompleteSignupBody = named('CompleteSignupBody', Strict({
+  ...addressFields,
+  code: CodeSchema,
+  password: PasswordSchema,
+  name: Type.Optional(NameSchema),
+  locale: Type.Optional(LocaleSchema),
+  kind: Type.Optional(SessionKindInput),
+}));
+
+export const UpdateMeBody = named('UpdateMeBody', Strict({ name: Type.Union([NameSchema, Type.Null()]) }));
+
+/** Asking to add or change an address: a code goes to the new one. */
+export const AddressChangeBodies = {
+  email: named('EmailChangeBody', Strict({ email: EmailSchema })),
+  phone: named('PhoneChangeBody', Strict({ phone: PhoneSchema })),
+};
+
+/** Confirming the new address with its code. */
+export const AddressConfirmBodies = {
+  email: named('ConfirmEmailChangeBody', Strict({ email: EmailSchema, code: CodeSchema })),
+  phone: named('ConfirmPhoneChangeBody', Strict({ phone: PhoneSchema, code: CodeSchema })),
+};
+
+export const ChangePasswordBody = named('ChangePasswordBody', Strict({ currentPassword: PasswordSchema, newPassword: PasswordSchema }));
+
+export const EventsQuery = Strict({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })) });
+
+export const SecurityEventSchema = named('SecurityEvent', Type.Object({ id: Type.String(), type: Type.String(), at: Type.String(), ip: Type.String(), client: Type.String() }));
+
+export const SecurityEventListSchema = named('SecurityEventList', Type.Object({ events: Type.Array(SecurityEventSchema) }));

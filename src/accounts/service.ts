@@ -155,7 +155,7 @@ export class AccountService {
     return this.db.transaction().execute(async (trx) => {
       await this.verification.consume(trx, code);
       // The code proved the address was free when it was sent; someone may have taken it since.
-      if (await this.getByAddress(address, trx)) throw new AppError('conflict', 'This address already has an account; sign in instead');
+      if (await this.getByAddress(address, trx)) throw new AppError('account.address_taken', 'This address already has an account; sign in instead');
       await this.repository.create(trx, {
         id,
         status: 'active',
@@ -202,7 +202,7 @@ export class AccountService {
   async requestAddressChange(accountId: string, input: AddressInput, origin: RequestOrigin): Promise<void> {
     const address = this.addressOf(input);
     const account = await this.getOrThrow(accountId);
-    if (account[address.field] === address.value) throw new AppError('conflict', `That is already your ${address.field === 'email' ? 'email address' : 'phone number'}`);
+    if (account[address.field] === address.value) throw new AppError('account.address_unchanged', `That is already your ${address.field === 'email' ? 'email address' : 'phone number'}`);
     await this.rateLimits.consumeCodeSend(address.value, origin.ip);
     await this.db.transaction().execute(async (trx) => {
       const issued = await this.verification.issue(trx, {
@@ -230,7 +230,7 @@ export class AccountService {
       const account = await this.getOrThrow(accountId, trx);
       await this.verification.consume(trx, code);
       const holder = await this.getByAddress(address, trx);
-      if (holder && holder.id !== accountId) throw new AppError('conflict', 'Another account uses this address');
+      if (holder && holder.id !== accountId) throw new AppError('account.address_taken', 'Another account uses this address');
       const old = account[address.field];
       await this.repository.update(trx, accountId, {
         [address.field]: address.value,

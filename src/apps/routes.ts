@@ -1,18 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseQuery } from 'node:querystring';
 import type { Provider } from 'oidc-provider';
-import { Type } from 'typebox';
 import { authOf, SESSION_COOKIE, type Guards } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
 import { originOf } from '../http/origin.js';
-import { NoContent, Strict, TimeSchema } from '../http/schemas.js';
+import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';
-import { escapeHtml, INTERACTION_PATH, OIDC_ROUTES, SCOPES, type Scope } from './oidc.js';
+import { escapeHtml, INTERACTION_PATH, OIDC_ROUTES, type Scope } from './oidc.js';
+import { AppCreatedSchema, AppGrantListSchema, ClientIdParams, CreateAppBody } from './schemas.js';
 import type { AppService } from './service.js';
-
-const ScopeSchema = Type.Enum([...SCOPES], { description: `A scope: ${SCOPES.join(', ')}` });
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
 /** What each scope lets an app see, as the consent page says it. */
 const SCOPE_TEXT: Record<Scope, string> = {
@@ -61,25 +58,10 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
   app.post('/v1/admin/apps', {
     schema: {
       tags: ['admin'],
+      operationId: 'createApp',
       summary: 'Register an app that signs in with Lanyard (staff); the client secret is shown once',
-      security,
-      body: Strict({
-        name: Type.String({ minLength: 1, maxLength: 100 }),
-        redirectUris: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 10, uniqueItems: true, description: 'https URLs (http only for localhost)' }),
-        scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true, description: 'What the app may ask for; openid is required' }),
-        backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'OpenID back-channel logout: where the app is told that a person it signed in deleted their account' })),
-      }),
-      response: {
-        201: Type.Object({
-          clientId: Type.String(),
-          clientSecret: Type.String({ description: 'Shown once; the app authenticates with it at the token endpoint (client_secret_basic)' }),
-          name: Type.String(),
-          redirectUris: Type.Array(Type.String()),
-          scopes: Type.Array(ScopeSchema),
-          backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]),
-          createdAt: TimeSchema,
-        }),
-      },
+      body: CreateAppBody,
+      response: { 201: AppCreatedSchema },
     },
     preHandler: guards.staff,
   }, async (request, reply) => reply.code(201).send(await apps.register(request.body)));
@@ -87,13 +69,9 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
   app.get('/v1/apps', {
     schema: {
       tags: ['apps'],
+      operationId: 'listApps',
       summary: 'The apps this account let in, with the scopes granted to each',
-      security,
-      response: {
-        200: Type.Object({
-          apps: Type.Array(Type.Object({ clientId: Type.String(), name: Type.String(), scopes: Type.Array(Type.String()), grantedAt: TimeSchema })),
-        }),
-      },
+      response: { 200: AppGrantListSchema },
     },
     preHandler: guards.session,
   }, async (request) => ({ apps: await apps.granted(accountSessionOf(request).accountId) }));
@@ -101,9 +79,9 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
   app.delete('/v1/apps/:clientId', {
     schema: {
       tags: ['apps'],
+      operationId: 'revokeApp',
       summary: "Revoke an app: its consent and every token it holds for this account end at once",
-      security,
-      params: Strict({ clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }),
+      params: ClientIdParams,
       response: { 204: NoContent },
     },
     preHandler: guards.session,
@@ -125,7 +103,7 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       request.raw.headers['x-forwarded-for'] = request.ip;
       await handleOidc(request.raw, reply.raw);
     };
-    scope.get('/.well-known/openid-configuration', { schema: { tags: ['apps'], summary: 'OpenID Connect discovery: the provider\'s endpoints, scopes and claims' } }, passToProvider);
+    scope.get('/.well-known/openid-configuration', { schema: { tags: ['apps'], operationId: 'getOpenIdConfiguration', summary: 'OpenID Connect discovery: the provider\'s endpoints, scopes and claims' } }, passToProvider);
     for (const path of new Set(Object.values(OIDC_ROUTES))) {
       // With what follows them: the authorization endpoint resumes at /oauth/authorize/{uid}, logout confirms at /oauth/logout/confirm.
       for (const url of [path, `${path}/*`]) scope.route({ method: ['GET', 'POST'], url, schema: { hide: true }, handler: passToProvider });

@@ -1,19 +1,24 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { Type } from 'typebox';
 import { authOf, type Guards } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
-import { ChangesQuery, ChangesSchema, ItemParams, ItemSchema, ItemWrittenSchema, PhotoParams, SummarySchema } from './schemas.js';
+import {
+  Binary,
+  ChangesQuery,
+  ChangesSchema,
+  CollectionParams,
+  ItemBody,
+  ItemParams,
+  ItemSchema,
+  ItemWrittenSchema,
+  PhotoParams,
+  PreconditionHeaders,
+  SummarySchema,
+} from './schemas.js';
 import { DEFAULT_PAGE, MAX_PAGE, type CloudService, type JsonCollection, type Precondition } from './service.js';
-
-const Binary = { type: 'string', format: 'binary' } as const;
-const PreconditionHeaders = Type.Object({
-  'if-match': Type.Optional(Type.String({ description: 'The version the client last saw ("3" or 3): the write happens only if it is still the current one, else 409 conflict. "*": only if the item exists.' })),
-  'if-none-match': Type.Optional(Type.String({ description: '"*": create only, 409 conflict if the item exists' })),
-});
 
 /** Reads If-Match / If-None-Match into a precondition; a malformed one is the caller's error (400). */
 function preconditionOf(request: FastifyRequest): Precondition {
@@ -50,7 +55,6 @@ function sendPhotoStream(reply: FastifyReply, stream: Readable, contentType: str
 /** Cloud sync: items of five collections, delta pages, photos and their thumbnails, usage. */
 export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService; guards: Guards }) {
   const { cloud, guards } = deps;
-  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
   // Encapsulated, so that only cloud routes take raw bodies: a photo arrives as a stream and is never
   // buffered whole. What it is gets decided by its bytes, not by this header.
@@ -61,16 +65,16 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
     scope.addContentTypeParser(/^image\/[a-z0-9.+-]+$/i, passThrough);
 
     scope.get('/v1/cloud', {
-      schema: { tags: ['cloud'], summary: 'Counts and bytes per collection, and the quota', security, response: { 200: SummarySchema } },
+      schema: { tags: ['cloud'], operationId: 'getCloudSummary', summary: 'Counts and bytes per collection, and the quota', response: { 200: SummarySchema } },
       preHandler: guards.session,
     }, async (request) => cloud.summary(authOf(request).accountId));
 
     scope.get('/v1/cloud/:collection', {
       schema: {
         tags: ['cloud'],
+        operationId: 'listChanges',
         summary: 'Delta sync: what changed and what was deleted since the cursor, a page at a time',
-        security,
-        params: Type.Object({ collection: ItemParams.properties.collection }),
+        params: CollectionParams,
         querystring: ChangesQuery,
         response: { 200: ChangesSchema },
       },
@@ -84,14 +88,14 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
     scope.put('/v1/cloud/:collection/:itemId', {
       schema: {
         tags: ['cloud'],
+        operationId: 'putItem',
         summary: 'Create or replace an item: JSON (at most 64 KiB), or for photos the image bytes (Content-Type image/*)',
         description:
           'Without If-Match the item is created or overwritten. With If-Match: <version> it is written only if that is still the current version (409 conflict otherwise, with currentVersion).',
-        security,
         consumes: ['application/json', 'image/jpeg', 'image/png', 'image/heic', 'image/webp', 'image/gif'],
         params: ItemParams,
         headers: PreconditionHeaders,
-        body: Type.Unknown({ description: 'The JSON item, or the photo bytes' }),
+        body: ItemBody,
         response: { 200: ItemWrittenSchema },
       },
       preHandler: guards.session,
@@ -112,8 +116,8 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
     scope.get('/v1/cloud/:collection/:itemId', {
       schema: {
         tags: ['cloud'],
+        operationId: 'getItem',
         summary: 'One item; for photos, the original bytes with their content type',
-        security,
         produces: ['application/json', 'image/*'],
         params: ItemParams,
         response: { 200: { ...ItemSchema, description: 'The JSON item, or for photos the image bytes' } },
@@ -135,8 +139,8 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
     scope.get('/v1/cloud/:collection/:itemId/thumbnail', {
       schema: {
         tags: ['cloud'],
+        operationId: 'getThumbnail',
         summary: "A photo's thumbnail (WebP, at most 320 px a side); 404 when it has none (not made yet, or HEIC)",
-        security,
         produces: ['image/webp'],
         params: PhotoParams,
         response: { 200: { ...Binary, description: 'The thumbnail, image/webp' } },
@@ -150,8 +154,8 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
     scope.delete('/v1/cloud/:collection/:itemId', {
       schema: {
         tags: ['cloud'],
+        operationId: 'deleteItem',
         summary: 'Delete an item; delta sync reports it in "deleted"',
-        security,
         params: ItemParams,
         headers: PreconditionHeaders,
         response: { 204: NoContent },

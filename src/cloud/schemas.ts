@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { named } from '../http/openapi.js';
 import { TimeSchema } from '../http/schemas.js';
 import { COLLECTIONS, DEFAULT_PAGE, MAX_PAGE } from './service.js';
 
@@ -13,16 +14,16 @@ export const ItemIdSchema = Type.String({ minLength: 1, maxLength: 200, pattern:
 export const ItemParams = Type.Object({ collection: CollectionSchema, itemId: ItemIdSchema });
 export const PhotoParams = Type.Object({ collection: Type.Literal('photos'), itemId: ItemIdSchema });
 
-export const ItemWrittenSchema = Type.Object(
+export const ItemWrittenSchema = named('ItemWritten', Type.Object(
   {
     id: Type.String(),
     version: Type.Integer({ description: 'Starts at 1 and grows by one with every change, deletions included' }),
     updatedAt: TimeSchema,
   },
   { description: 'The item as stored now' },
-);
+));
 
-export const ItemSchema = Type.Object(
+export const ItemSchema = named('Item', Type.Object(
   {
     id: Type.String(),
     version: Type.Integer(),
@@ -33,7 +34,7 @@ export const ItemSchema = Type.Object(
     thumbnail: Type.Optional(Type.Boolean({ description: 'Photos: whether GET …/thumbnail has one' })),
   },
   { description: 'An item; photos carry size, contentType and thumbnail instead of data' },
-);
+));
 
 export const ChangesQuery = Type.Object(
   {
@@ -43,16 +44,29 @@ export const ChangesQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ChangesSchema = Type.Object({
+export const ChangesSchema = named('Changes', Type.Object({
   items: Type.Array(ItemSchema, { description: 'Items created or changed since the cursor, in the order they changed' }),
   deleted: Type.Array(Type.String(), { description: 'Ids of items deleted since the cursor' }),
   cursor: Type.String({ description: 'Send it back as "since" for the next page or the next sync' }),
   hasMore: Type.Boolean({ description: 'Whether another page follows right away' }),
-});
+}));
 
 const Usage = Type.Object({ count: Type.Integer(), bytes: Type.Integer() });
-export const SummarySchema = Type.Object({
+export const SummarySchema = named('CloudSummary', Type.Object({
   collections: Type.Object(Object.fromEntries(COLLECTIONS.map((c) => [c, Usage])), { description: 'Live items and their bytes, per collection' }),
   usedBytes: Type.Integer({ description: 'Bytes counted against the quota' }),
   quotaBytes: Type.Integer(),
+}));
+
+export const CollectionParams = Type.Object({ collection: CollectionSchema });
+
+export const PreconditionHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'The version the client last saw ("3" or 3): the write happens only if it is still the current one, else 409 conflict. "*": only if the item exists.' })),
+  'if-none-match': Type.Optional(Type.String({ description: '"*": create only, 409 conflict if the item exists' })),
 });
+
+/** A JSON item is the person's own JSON; a photo is its image bytes: the body is open by design. */
+export const ItemBody = named('ItemBody', Type.Unknown({ description: 'The JSON item, or the photo bytes' }));
+
+/** Bytes, not JSON: a photo's original or its thumbnail. */
+export const Binary = { type: 'string', format: 'binary' } as const;

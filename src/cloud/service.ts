@@ -364,12 +364,12 @@ function quotaExceeded(quotaBytes: number): AppError {
   return new AppError('quota_exceeded', `This would take the account past its storage quota of ${quotaBytes} bytes; delete something first`, { quotaBytes });
 }
 
-/** Throws conflict (409) unless the stored item is what the client said it expects. */
+/** Throws a 409 unless the stored item is what the client said it expects: conflict for a stale If-Match (API.md), cloud.item_exists for If-None-Match: *. */
 function checkPrecondition(current: CloudItemRow | undefined, precondition: Precondition): void {
   const live = current && !current.deleted ? current : undefined;
   const currentVersion = live?.version ?? null;
   if (precondition.ifNoneMatch && live) {
-    throw new AppError('conflict', `The item already exists (version ${live.version})`, { currentVersion });
+    throw new AppError('cloud.item_exists', `The item already exists (version ${live.version})`, { currentVersion });
   }
   const expected = precondition.ifMatch;
   if (expected === undefined) return;

@@ -142,6 +142,7 @@ for (const database of testDatabases()) {
       assert.equal((await put(ana, 'notes/a', { n: 1 }, { 'if-none-match': '*' })).status, 200);
       const again = await put(ana, 'notes/a', { n: 2 }, { 'if-none-match': '*' });
       assert.equal(again.status, 409);
+      assert.equal(again.body.code, 'cloud.item_exists');
       assert.equal(again.body.currentVersion, 1);
       assert.equal((await put(ana, 'notes/nothing-here', { n: 1 }, { 'if-match': '1' })).status, 409);
       await put(ana, 'notes/a', { n: 3 });

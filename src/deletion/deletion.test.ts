@@ -159,7 +159,7 @@ for (const database of testDatabases()) {
       for (const device of owner.devices) assert.deepEqual((await activation(t, device.serial)).body, { locked: true, ownerHint: null });
       const stranger = await t.signUp();
       const taken = await t.request('POST', '/v1/devices', { token: stranger.token, body: { serial: owner.devices[0]!.serial, model: 'Phone', name: 'Mine now', kind: 'phone' } });
-      assertProblem(taken, 409, 'conflict');
+      assertProblem(taken, 409, 'device.locked_to_other_account');
       // The stranger's own device links fine: the kept locks hold only their serials.
       await linkDevice(t, stranger);
     });

@@ -97,7 +97,7 @@ async function link(args: string[], stateFile: string): Promise<number> {
     out(`Linked "${device.name}" (${device.model}) as device ${device.id}. It is locked to your account.`);
     return 0;
   } catch (error) {
-    if (error instanceof LanyardError && error.code === 'conflict') {
+    if (error instanceof LanyardError && error.code === 'device.locked_to_other_account') {
       process.stderr.write(`lanyard-device: ${error.detail}\n`);
       await printActivation(client, state.serial);
       return 1;

@@ -32,7 +32,7 @@ for (const database of testDatabases()) {
       const answered = await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'done' } });
       assert.equal(answered.status, 204);
       assert.deepEqual(await states(owner.token, device.id), ['ring:done']);
-      assertProblem(await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'failed' } }), 409, 'conflict');
+      assertProblem(await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'failed' } }), 409, 'command.already_answered');
       assert.deepEqual(await states(owner.token, device.id), ['ring:done'], 'a second answer changes nothing');
     });
 
@@ -85,7 +85,7 @@ for (const database of testDatabases()) {
       assert.deepEqual(await states(owner.token, device.id), ['lock:queued', 'locate:expired', 'ring:expired']);
       const poll = await t.request('GET', '/v1/device/commands', { token: device.token });
       assert.deepEqual(poll.body.commands.map((c: { id: string }) => c.id), [late.body.command.id]);
-      assertProblem(await t.request('POST', `/v1/device/commands/${delivered.body.command.id}/result`, { token: device.token, body: { status: 'done' } }), 409, 'conflict');
+      assertProblem(await t.request('POST', `/v1/device/commands/${delivered.body.command.id}/result`, { token: device.token, body: { status: 'done' } }), 409, 'command.expired');
       assert.deepEqual(await states(owner.token, device.id), ['lock:delivered', 'locate:expired', 'ring:expired']);
     });
 
@@ -107,7 +107,7 @@ for (const database of testDatabases()) {
       assert.equal(listed.locked, true);
       assert.equal(listed.tokenActive, false);
       assert.equal((await activation(t, device.serial)).body.locked, true);
-      assertProblem(await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'ring' } }), 409, 'conflict');
+      assertProblem(await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'ring' } }), 409, 'device.erased');
 
       const setUpAgain = await linkDevice(t, owner, { serial: device.serial });
       assert.equal(setUpAgain.id, device.id);

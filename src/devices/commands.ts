@@ -57,7 +57,7 @@ export class DeviceCommandService {
     if (input.type === 'erase' && this.clock.now() - auth.reauthenticatedAt >= FRESH_SESSION_MS) {
       throw new AppError('reauthentication_required', 'Erasing a device needs your password again (POST /v1/session/reauth)');
     }
-    if (!device.session_id) throw new AppError('conflict', 'This device was erased and holds no device token; it cannot receive commands until it is set up again');
+    if (!device.session_id) throw new AppError('device.erased', 'This device was erased and holds no device token; it cannot receive commands until it is set up again');
     const now = this.clock.now();
     const row: DeviceCommandRow = {
       account_id: auth.accountId,
@@ -125,8 +125,8 @@ export class DeviceCommandService {
     const ended = await this.db.transaction().execute(async (trx) => {
       const moved = await this.repository.transitionCommand(trx, device.account_id, row.id, ['queued', 'delivered'], { status: input.status, completed_at: now }, now);
       if (!moved) {
-        const reason = row.status === 'done' || row.status === 'failed' ? 'was already answered' : 'has expired';
-        throw new AppError('conflict', `This command ${reason}`);
+        if (row.status === 'done' || row.status === 'failed') throw new AppError('command.already_answered', 'This command was already answered');
+        throw new AppError('command.expired', 'This command has expired');
       }
       if (input.location) {
         const location = JSON.stringify({ lat: input.location.lat, lon: input.location.lon, accuracy: input.location.accuracy, at: now });

@@ -64,7 +64,7 @@ for (const database of testDatabases()) {
         token: thief.token,
         body: { serial: device.serial.toLowerCase(), model: 'Redmi Note 13', name: 'mine now', kind: 'phone' },
       });
-      assertProblem(attempt, 409, 'conflict');
+      assertProblem(attempt, 409, 'device.locked_to_other_account');
       assert.doesNotMatch(attempt.text, new RegExp(`${owner.id}|${owner.email}|o\\*\\*\\*`));
       assert.deepEqual(await deviceIds(t, thief), []);
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
@@ -77,7 +77,7 @@ for (const database of testDatabases()) {
       const imei = uniqueImei();
       await linkDevice(t, owner, { imei });
       const attempt = await t.request('POST', '/v1/devices', { token: other.token, body: { serial: uniqueSerial(), model: 'M', name: 'N', kind: 'phone', imei } });
-      assertProblem(attempt, 409, 'conflict');
+      assertProblem(attempt, 409, 'device.locked_to_other_account');
       assert.deepEqual(await deviceIds(t, other), []);
       assert.equal((await activation(t, imei)).body.locked, true, 'the IMEI is looked up too');
     });

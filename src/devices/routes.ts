@@ -1,21 +1,23 @@
-import { Type } from 'typebox';
 import { authOf, type Guards } from '../http/auth.js';
 import { originOf } from '../http/origin.js';
-import { IdSchema, NoContent, Strict } from '../http/schemas.js';
+import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { DeviceCommandService } from './commands.js';
 import {
   ActivationSchema,
+  CommandCreatedSchema,
+  CommandIdParams,
+  CommandListSchema,
   CommandResultBody,
-  CommandSchema,
   CreateCommandBody,
-  DeviceCommandSchema,
+  DeviceCommandListSchema,
   DeviceDetailSchema,
   DeviceIdParams,
-  DeviceSchema,
+  DeviceListSchema,
   DeviceSignOutBody,
   LinkDeviceBody,
-  SerialSchema,
+  LinkedDeviceSchema,
+  SerialParams,
 } from './schemas.js';
 import type { DeviceService } from './service.js';
 import { CommandStreams } from './stream.js';
@@ -29,9 +31,10 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.post('/v1/devices', {
     schema: {
       tags: ['devices'],
+      operationId: 'linkDevice',
       summary: 'Link a device to the account and lock it there; returns its device token (shown once)',
       body: LinkDeviceBody,
-      response: { 201: Type.Object({ device: DeviceSchema, deviceToken: Type.String({ description: 'Bearer token of the device; shown once' }) }) },
+      response: { 201: LinkedDeviceSchema },
     },
     preHandler: guards.session,
   }, async (request, reply) => {
@@ -40,18 +43,19 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.get('/v1/devices', {
-    schema: { tags: ['devices'], summary: 'Every device linked to the account, newest first', response: { 200: Type.Object({ devices: Type.Array(DeviceSchema) }) } },
+    schema: { tags: ['devices'], operationId: 'listDevices', summary: 'Every device linked to the account, newest first', response: { 200: DeviceListSchema } },
     preHandler: guards.session,
   }, async (request) => ({ devices: await devices.list(authOf(request)) }));
 
   app.get('/v1/devices/:id', {
-    schema: { tags: ['devices'], summary: 'One device, with its last known location', params: DeviceIdParams, response: { 200: DeviceDetailSchema } },
+    schema: { tags: ['devices'], operationId: 'getDevice', summary: 'One device, with its last known location', params: DeviceIdParams, response: { 200: DeviceDetailSchema } },
     preHandler: guards.session,
   }, async (request) => devices.get(authOf(request), request.params.id));
 
   app.delete('/v1/devices/:id', {
     schema: {
       tags: ['devices'],
+      operationId: 'removeDevice',
       summary: 'Remove a device remotely (fresh session): its token ends and its lock is released',
       params: DeviceIdParams,
       response: { 204: NoContent },
@@ -65,10 +69,11 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.post('/v1/devices/:id/commands', {
     schema: {
       tags: ['devices'],
+      operationId: 'createCommand',
       summary: 'Send a Find Device command (erase needs a fresh session)',
       params: DeviceIdParams,
       body: CreateCommandBody,
-      response: { 202: Type.Object({ command: CommandSchema }) },
+      response: { 202: CommandCreatedSchema },
     },
     preHandler: guards.session,
   }, async (request, reply) => {
@@ -77,18 +82,19 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.get('/v1/devices/:id/commands', {
-    schema: { tags: ['devices'], summary: "A device's commands and their states, newest first", params: DeviceIdParams, response: { 200: Type.Object({ commands: Type.Array(CommandSchema) }) } },
+    schema: { tags: ['devices'], operationId: 'listCommands', summary: "A device's commands and their states, newest first", params: DeviceIdParams, response: { 200: CommandListSchema } },
     preHandler: guards.session,
   }, async (request) => ({ commands: await commands.list(authOf(request), request.params.id) }));
 
   app.get('/v1/device', {
-    schema: { tags: ['devices'], summary: 'The calling device itself (device token)', response: { 200: DeviceDetailSchema } },
+    schema: { tags: ['devices'], operationId: 'getThisDevice', summary: 'The calling device itself (device token)', response: { 200: DeviceDetailSchema } },
     preHandler: guards.session,
   }, async (request) => devices.self(authOf(request)));
 
   app.post('/v1/device/sign-out', {
     schema: {
       tags: ['devices'],
+      operationId: 'signOutDevice',
       summary: 'Sign out on the device (device token) with the account password: the device is unlinked and its lock released',
       body: DeviceSignOutBody,
       response: { 204: NoContent },
@@ -102,7 +108,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   // No automatic HEAD twins for the device's reads: a HEAD would mark commands delivered that nobody read.
   app.get('/v1/device/commands', {
     exposeHeadRoute: false,
-    schema: { tags: ['devices'], summary: 'Commands waiting for this device (device token); they are marked delivered', response: { 200: Type.Object({ commands: Type.Array(DeviceCommandSchema) }) } },
+    schema: { tags: ['devices'], operationId: 'pollDeviceCommands', summary: 'Commands waiting for this device (device token); they are marked delivered', response: { 200: DeviceCommandListSchema } },
     preHandler: guards.session,
   }, async (request) => ({ commands: await commands.poll(authOf(request)) }));
 
@@ -110,6 +116,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
     exposeHeadRoute: false,
     schema: {
       tags: ['devices'],
+      operationId: 'streamDeviceCommands',
       summary: 'Server-sent events (device token): `command` for each command as it is created, `ended` when the token stops working',
       response: {
         200: {
@@ -129,8 +136,9 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.post('/v1/device/commands/:id/result', {
     schema: {
       tags: ['devices'],
+      operationId: 'answerCommand',
       summary: "The device's answer to a command (device token); a locate that is done carries the location",
-      params: Strict({ id: IdSchema }),
+      params: CommandIdParams,
       body: CommandResultBody,
       response: { 204: NoContent },
     },
@@ -143,8 +151,9 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.get('/v1/activation/:serial', {
     schema: {
       tags: ['devices'],
+      operationId: 'getActivation',
       summary: 'Whether a serial (or IMEI) is locked to an account, with a masked hint of the owner; no sign-in, rate-limited',
-      params: Strict({ serial: SerialSchema }),
+      params: SerialParams,
       response: { 200: ActivationSchema },
     },
   }, async (request) => devices.activation(request.params.serial, request.ip));

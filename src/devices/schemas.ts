@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { named } from '../http/openapi.js';
 import { IdSchema, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
 
 export const SerialSchema = Type.String({
@@ -17,13 +18,13 @@ export const CommandStateSchema = Type.Enum(['queued', 'delivered', 'done', 'fai
   description: 'queued → delivered → done | failed; expired when the device did not answer within 7 days',
 });
 
-export const LinkDeviceBody = Strict({
+export const LinkDeviceBody = named('LinkDeviceBody', Strict({
   serial: SerialSchema,
   model: Type.String({ minLength: 1, maxLength: 100, description: 'e.g. Redmi Note 13; no control characters' }),
   name: Type.String({ minLength: 1, maxLength: 100, description: 'What the owner calls it; no control characters' }),
   kind: DeviceKindSchema,
   imei: Type.Optional(ImeiSchema),
-});
+}));
 
 export const LocationSchema = Type.Object({
   lat: Type.Number({ minimum: -90, maximum: 90 }),
@@ -31,7 +32,7 @@ export const LocationSchema = Type.Object({
   accuracy: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'Radius in metres' }),
 });
 
-export const DeviceSchema = Type.Object(
+export const DeviceSchema = named('Device', Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
@@ -44,9 +45,9 @@ export const DeviceSchema = Type.Object(
     tokenActive: Type.Boolean({ description: 'Whether the device still holds a valid device token (false after an erase)' }),
   },
   { description: 'A linked device' },
-);
+));
 
-export const DeviceDetailSchema = Type.Object(
+export const DeviceDetailSchema = named('DeviceDetail', Type.Object(
   {
     ...DeviceSchema.properties,
     lastLocation: Type.Union([Type.Object({ ...LocationSchema.properties, at: TimeSchema }), Type.Null()], {
@@ -54,9 +55,9 @@ export const DeviceDetailSchema = Type.Object(
     }),
   },
   { description: 'A linked device with its last known location' },
-);
+));
 
-export const CommandSchema = Type.Object(
+export const CommandSchema = named('Command', Type.Object(
   {
     id: Type.String(),
     type: CommandTypeSchema,
@@ -68,32 +69,40 @@ export const CommandSchema = Type.Object(
     completedAt: Type.Union([TimeSchema, Type.Null()]),
   },
   { description: 'A Find Device command, as its owner sees it' },
-);
+));
 
 /** A command as the device receives it. */
-export const DeviceCommandSchema = Type.Object({
+export const DeviceCommandSchema = named('DeviceCommand', Type.Object({
   id: Type.String(),
   type: CommandTypeSchema,
   message: Type.Optional(Type.String()),
   createdAt: TimeSchema,
-});
+}));
 
-export const CreateCommandBody = Strict({
+export const CreateCommandBody = named('CreateCommandBody', Strict({
   type: CommandTypeSchema,
   message: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Shown on the device (lock, ring); no control characters' })),
-});
+}));
 
-export const CommandResultBody = Strict({
+export const CommandResultBody = named('CommandResultBody', Strict({
   status: Type.Enum(['done', 'failed']),
   location: Type.Optional(Strict(LocationSchema.properties)),
-});
+}));
 
-export const DeviceSignOutBody = Strict({ password: PasswordSchema });
+export const DeviceSignOutBody = named('DeviceSignOutBody', Strict({ password: PasswordSchema }));
 export const DeviceIdParams = Strict({ id: IdSchema });
 
-export const ActivationSchema = Type.Object({
+export const ActivationSchema = named('Activation', Type.Object({
   locked: Type.Boolean(),
   ownerHint: Type.Optional(
     Type.Union([Type.String(), Type.Null()], { description: 'A masked email or phone of the owner, e.g. j***@e***.com; null for a lock kept past its account\'s deletion' }),
   ),
-});
+}));
+
+export const LinkedDeviceSchema = named('LinkedDevice', Type.Object({ device: DeviceSchema, deviceToken: Type.String({ description: 'Bearer token of the device; shown once' }) }));
+export const DeviceListSchema = named('DeviceList', Type.Object({ devices: Type.Array(DeviceSchema) }));
+export const CommandCreatedSchema = named('CommandCreated', Type.Object({ command: CommandSchema }));
+export const CommandListSchema = named('CommandList', Type.Object({ commands: Type.Array(CommandSchema) }));
+export const DeviceCommandListSchema = named('DeviceCommandList', Type.Object({ commands: Type.Array(DeviceCommandSchema) }));
+export const CommandIdParams = Strict({ id: IdSchema });
+export const SerialParams = Strict({ serial: SerialSchema });

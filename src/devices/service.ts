@@ -163,7 +163,7 @@ export class DeviceService {
       const imeiLock = imeiLookup ? await this.repository.getLock(imeiLookup, trx) : undefined;
       for (const lock of [serialLock, imeiLock]) {
         if (lock && lock.account_id !== auth.accountId) {
-          throw new AppError('conflict', 'This device is locked to another account. Its owner must remove it from their account first.');
+          throw new AppError('device.locked_to_other_account', 'This device is locked to another account. Its owner must remove it from their account first.');
         }
       }
       refuseWithinTripWire(serialLock, account.password_changed_at, now, 'set up again');
@@ -175,9 +175,11 @@ export class DeviceService {
       const locks = [{ lookup: serialLookup, kind: 'serial' as const }, ...(imeiLookup ? [{ lookup: imeiLookup, kind: 'imei' as const }] : [])];
       for (const { lookup, kind } of locks) {
         const holder = await this.repository.takeLock(trx, { lookup, kind, account_id: auth.accountId, device_id: deviceId, locked_at: now });
-        if (holder.account_id !== auth.accountId) throw new AppError('conflict', 'This device is locked to another account. Its owner must remove it from their account first.');
+        if (holder.account_id !== auth.accountId) throw new AppError('device.locked_to_other_account', 'This device is locked to another account. Its owner must remove it from their account first.');
         if (holder.device_id !== deviceId) {
-          throw new AppError('conflict', kind === 'imei' ? 'This IMEI belongs to another of your devices; remove that one first' : 'This device is being linked by another request; try again');
+          throw kind === 'imei'
+            ? new AppError('device.imei_in_use', 'This IMEI belongs to another of your devices; remove that one first')
+            : new AppError('device.link_in_progress', 'This device is being linked by another request; try again');
         }
       }
       const issued = await this.issuer.create(trx, auth.accountId, 'device', origin);

@@ -61,6 +61,7 @@ for (const database of testDatabases()) {
       assert.equal(again.body.id, asked.body.id, 'asking twice while it is being made gives the same export');
       const early = await download(ana, asked.body.id);
       assert.equal(early.statusCode, 409);
+      assert.equal(JSON.parse(early.body).code, 'export.not_ready');
 
       await t.drainJobs();
       const status = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });

@@ -126,7 +126,7 @@ export class ExportService {
   async openDownload(accountId: string, id: string): Promise<{ stream: Readable; size: number }> {
     const row = await this.repository.getExport(accountId, id);
     if (!row || row.status === 'expired' || row.status === 'failed') throw new AppError('not_found', 'No such export (exports are kept 7 days)');
-    if (row.status !== 'ready') throw new AppError('conflict', 'The export is not ready yet; GET its status until it is "ready"');
+    if (row.status !== 'ready') throw new AppError('export.not_ready', 'The export is not ready yet; GET its status until it is "ready"');
     const key = await this.keyRing.get(accountId);
     const source = key ? await this.blobs.get(accountId, row.blob_name!) : undefined;
     if (!key || !source) throw new AppError('not_found', 'No such export (exports are kept 7 days)');

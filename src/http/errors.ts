@@ -1,4 +1,9 @@
-/** Every error code the API answers with: its HTTP status and a title that explains it to a person. */
+/**
+ * Every error code the API answers with: its HTTP status and a title that explains it to a person. Each
+ * distinct situation has its own code, so that a client (the portal translates by code) can tell them
+ * apart; the codes API.md names keep their names. Newer codes follow API.md's `domain.reason` style, and
+ * `aliasOf` names the older, broader code a client may have matched the situation by before.
+ */
 export const errorRegistry = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   invalid_credentials: { status: 401, title: 'The login or password is wrong' },
@@ -31,9 +36,22 @@ export const errorRegistry = {
   'two_step.method_unavailable': { status: 400, title: 'This account has no second factor of that kind' },
   'passkey.invalid': { status: 400, title: 'The passkey answer could not be verified' },
   'account.locked': { status: 403, title: 'The owner locked this account; reset the password to open it again' },
+  'account.address_taken': { status: 409, title: 'Another account uses this address', aliasOf: 'conflict' },
+  'account.address_unchanged': { status: 409, title: 'That is already the address of this account', aliasOf: 'conflict' },
+  'device.locked_to_other_account': { status: 409, title: 'This device is locked to another account', aliasOf: 'conflict' },
+  'device.imei_in_use': { status: 409, title: 'This IMEI belongs to another device of this account', aliasOf: 'conflict' },
+  'device.link_in_progress': { status: 409, title: 'This device is being linked by another request; try again', aliasOf: 'conflict' },
+  'device.erased': { status: 409, title: 'This device was erased and cannot receive commands until it is set up again', aliasOf: 'conflict' },
+  'command.already_answered': { status: 409, title: 'This command was already answered', aliasOf: 'conflict' },
+  'command.expired': { status: 409, title: 'This command has expired', aliasOf: 'conflict' },
+  'cloud.item_exists': { status: 409, title: 'The item already exists (If-None-Match: *)', aliasOf: 'conflict' },
+  'export.not_ready': { status: 409, title: 'The export is not ready yet', aliasOf: 'conflict' },
+  'unlock_request.already_decided': { status: 409, title: 'This unlock request was decided already', aliasOf: 'conflict' },
+  'unlock_request.closed': { status: 409, title: 'This unlock request has ended', aliasOf: 'conflict' },
+  'unlock_request.no_lock': { status: 409, title: 'No lock is held on this device: there is nothing to release', aliasOf: 'conflict' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
-} as const satisfies Record<string, { status: number; title: string }>;
+} as const satisfies Record<string, { status: number; title: string; aliasOf?: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;
 

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from 'typebox';
+import { named } from './openapi.js';
 
 // Shared pieces of request and response schemas; each feature composes its own from these.
 
@@ -15,17 +16,9 @@ export function Strict<T extends Record<string, TSchema>>(properties: T, descrip
   return Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
 }
 
-export const ProblemSchema = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
-    requestId: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
-  },
-  { description: 'RFC 9457 problem details' },
-);
+export const OpenApiDocumentSchema = named('OpenApiDocument', Type.Object({}, { additionalProperties: true, description: 'An OpenAPI 3.1 document' }));
+
+/** The empty answer of an accepted request whose result arrives by other means (a code on its way). */
+export const AcceptedSchema = named('Accepted', Type.Object({}, { description: 'Accepted' }));
 
 export const NoContent = Type.Null({ description: 'No content' });

@@ -1,10 +1,13 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import { uuidv7 } from 'uuidv7';
 import { AppError, errorRegistry, type ErrorCode, type FieldError } from './errors.js';
+import { transformDocument, transformRoute } from './openapi.js';
+import { OpenApiDocumentSchema } from './schemas.js';
 
 /** The Fastify instance every feature registers its routes on, typed by TypeBox schemas. */
 export type HttpServer = FastifyInstance<
@@ -21,6 +24,23 @@ export interface HttpServerOptions {
   baseUrl: string;
   version: string;
 }
+
+/**
+ * What the API reference at /docs may load: its own files, its document, and nothing from elsewhere. The
+ * one hash is a small style element swagger-ui's bundle adds at run time; allowing that exact text keeps
+ * every other inline style out (docs.test.ts renders the page in Chromium and fails on any violation).
+ */
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
+
+const DOCS_OPERATION = {
+  tags: ['meta'],
+  operationId: 'getApiReference',
+  summary: 'This API\'s reference, to read in a browser (swagger-ui, served from this server\'s own files)',
+  produces: ['text/html'],
+  response: { 200: { type: 'string', description: 'The HTML page of the reference' } },
+};
 
 /** A JSON body is at most 64 KiB (API.md); larger bodies are refused before parsing. */
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -83,6 +103,18 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         },
       },
     },
+    // swagger-ui hides its routes; its page is part of the contract (API.md: GET /docs), so it is listed.
+    // The page answers at /docs as at /docs/ (the router's prefix rule), and /docs is the one API.md names.
+    transform: (route) => transformRoute(route.url === '/docs/' ? { ...route, url: '/docs', schema: DOCS_OPERATION } : route),
+    transformObject: transformDocument,
+  });
+  // The API reference: swagger-ui from the package's own files, so it works offline and with no CDN. Its
+  // page loads its script from a file (no inline script), so it runs under a CSP that allows only our
+  // own origin; swagger-ui's default CSP would allow any https: style or font and upgrade requests to https.
+  app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: DOCS_CSP,
+    uiConfig: { deepLinking: true, defaultModelsExpandDepth: 0, displayOperationId: true },
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -112,8 +144,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     instance.get('/v1/openapi.json', {
       schema: {
         tags: ['meta'],
+        operationId: 'getOpenApiDocument',
         summary: 'This API as an OpenAPI 3.1 document',
-        response: { 200: { type: 'object', additionalProperties: true, description: 'An OpenAPI 3.1 document' } },
+        response: { 200: OpenApiDocumentSchema },
       },
     }, async () => instance.swagger());
   });

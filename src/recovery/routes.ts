@@ -1,12 +1,9 @@
-import { Type } from 'typebox';
-import { CaptchaPayloadSchema, lacksOnlyCaptcha } from '../captcha/routes.js';
+import { lacksOnlyCaptcha } from '../captcha/routes.js';
 import { originOf } from '../http/origin.js';
-import { ChannelSchema, CodeSchema, NoContent, PasswordSchema, Strict } from '../http/schemas.js';
+import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
-import { SecondFactorInputSchema } from '../two-step/schemas.js';
+import { CompleteRecoveryBody, RecoveryAcceptedSchema, RecoveryBody } from './schemas.js';
 import type { RecoveryService } from './service.js';
-
-const LoginSchema = Type.String({ minLength: 1, maxLength: 254, description: 'The email, phone number or account id' });
 
 /** Password recovery: ask for a code (behind a captcha), then set a new password with it. */
 export function registerRecoveryRoutes(app: HttpServer, deps: { recovery: RecoveryService }) {
@@ -15,9 +12,10 @@ export function registerRecoveryRoutes(app: HttpServer, deps: { recovery: Recove
   app.post('/v1/recovery', {
     schema: {
       tags: ['recovery'],
+      operationId: 'requestRecovery',
       summary: 'Forgot password: sends a code by email or SMS. The same answer whether or not the login has an account',
-      body: Strict({ login: LoginSchema, channel: ChannelSchema, captcha: CaptchaPayloadSchema }),
-      response: { 202: Type.Object({}, { description: 'Accepted: a code is on its way if the login has an account with that channel' }) },
+      body: RecoveryBody,
+      response: { 202: RecoveryAcceptedSchema },
     },
     attachValidation: true,
   }, async (request, reply) => {
@@ -32,13 +30,9 @@ export function registerRecoveryRoutes(app: HttpServer, deps: { recovery: Recove
   app.post('/v1/recovery/complete', {
     schema: {
       tags: ['recovery'],
+      operationId: 'completeRecovery',
       summary: 'Sets a new password with the code; every web and API session of the account ends, data and devices stay',
-      body: Strict({
-        login: LoginSchema,
-        code: CodeSchema,
-        newPassword: PasswordSchema,
-        secondFactor: Type.Optional(SecondFactorInputSchema),
-      }),
+      body: CompleteRecoveryBody,
       response: { 204: NoContent },
     },
   }, async (request, reply) => {

@@ -1,23 +1,11 @@
-import { Type } from 'typebox';
-import { SessionIssuedSchema, SessionKindInput } from '../accounts/schemas.js';
-import { CaptchaPayloadSchema } from '../captcha/routes.js';
+import { SessionIssuedSchema } from '../accounts/schemas.js';
 import { authOf, type Guards } from '../http/auth.js';
 import { clearSessionCookie, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
-import { IdSchema, NoContent, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
+import { IdSchema, NoContent, Strict } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
-import { FactorCodeSchema, SecondFactorChallengeSchema, SecondFactorMethodSchema, WebAuthnResponseSchema } from '../two-step/schemas.js';
+import { SecondFactorChallengeSchema } from '../two-step/schemas.js';
+import { CurrentSessionSchema, ReauthBody, SessionListSchema, SignInBody } from './schemas.js';
 import type { SessionService } from './service.js';
-
-const SessionSchema = Type.Object({
-  id: Type.String(),
-  kind: Type.Union([Type.Literal('web'), Type.Literal('api'), Type.Literal('device')]),
-  current: Type.Boolean(),
-  createdAt: TimeSchema,
-  lastUsedAt: TimeSchema,
-  expiresAt: TimeSchema,
-  ip: Type.String(),
-  client: Type.String(),
-});
 
 /** Sign-in, the current session, listing and ending sessions, re-authentication. */
 export function registerSessionRoutes(app: HttpServer, deps: { sessions: SessionService; guards: Guards; secureCookies: boolean }) {
@@ -26,13 +14,9 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
   app.post('/v1/sessions', {
     schema: {
       tags: ['sessions'],
+      operationId: 'createSession',
       summary: 'Sign in with an email, phone or account id and the password',
-      body: Strict({
-        login: Type.String({ minLength: 1, maxLength: 254 }),
-        password: PasswordSchema,
-        kind: Type.Optional(SessionKindInput),
-        captcha: Type.Optional(CaptchaPayloadSchema),
-      }),
+      body: SignInBody,
       response: { 201: SessionIssuedSchema, 200: SecondFactorChallengeSchema },
     },
   }, async (request, reply) => {
@@ -47,27 +31,20 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
   app.get('/v1/session', {
     schema: {
       tags: ['sessions'],
+      operationId: 'getCurrentSession',
       summary: 'The current session, with the CSRF token that cookie-authenticated state changes need',
-      response: {
-        200: Type.Object({
-          ...SessionSchema.properties,
-          accountId: Type.String(),
-          fresh: Type.Boolean({ description: 'Whether the password was entered in the last 10 minutes' }),
-          freshUntil: TimeSchema,
-          csrfToken: Type.String({ description: 'Send as X-CSRF-Token with cookie-authenticated POST, PUT, PATCH and DELETE' }),
-        }),
-      },
+      response: { 200: CurrentSessionSchema },
     },
     preHandler: guards.session,
   }, async (request) => sessions.current(authOf(request)));
 
   app.get('/v1/sessions', {
-    schema: { tags: ['sessions'], summary: 'Every session of the account, the current one marked', response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }) } },
+    schema: { tags: ['sessions'], operationId: 'listSessions', summary: 'Every session of the account, the current one marked', response: { 200: SessionListSchema } },
     preHandler: guards.session,
   }, async (request) => ({ sessions: await sessions.list(authOf(request)) }));
 
   app.delete('/v1/sessions/current', {
-    schema: { tags: ['sessions'], summary: 'Sign out', response: { 204: NoContent } },
+    schema: { tags: ['sessions'], operationId: 'deleteCurrentSession', summary: 'Sign out', response: { 204: NoContent } },
     preHandler: guards.session,
   }, async (request, reply) => {
     const auth = authOf(request);
@@ -77,7 +54,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
   });
 
   app.delete('/v1/sessions/others', {
-    schema: { tags: ['sessions'], summary: 'End every other web and API session of the account', response: { 204: NoContent } },
+    schema: { tags: ['sessions'], operationId: 'deleteOtherSessions', summary: 'End every other web and API session of the account', response: { 204: NoContent } },
     preHandler: guards.session,
   }, async (request, reply) => {
     await sessions.endOthers(authOf(request), originOf(request));
@@ -85,7 +62,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
   });
 
   app.delete('/v1/sessions/:id', {
-    schema: { tags: ['sessions'], summary: 'End one session', params: Strict({ id: IdSchema }), response: { 204: NoContent } },
+    schema: { tags: ['sessions'], operationId: 'deleteSession', summary: 'End one session', params: Strict({ id: IdSchema }), response: { 204: NoContent } },
     preHandler: guards.session,
   }, async (request, reply) => {
     const auth = authOf(request);
@@ -97,9 +74,9 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
   app.post('/v1/session/reauth', {
     schema: {
       tags: ['sessions'],
+      operationId: 'reauthenticate',
       summary: 'Enter the password again: the session counts as fresh for 10 minutes',
-      // The password, or a second factor (with a second factor enrolled, the factor is what counts).
-      body: Strict({ password: Type.Optional(PasswordSchema), method: Type.Optional(SecondFactorMethodSchema), code: Type.Optional(FactorCodeSchema), response: Type.Optional(WebAuthnResponseSchema) }),
+      body: ReauthBody,
       response: { 204: NoContent },
     },
     preHandler: guards.session,

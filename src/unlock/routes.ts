@@ -1,47 +1,25 @@
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
-import { LocaleSchema } from '../accounts/schemas.js';
-import { CaptchaPayloadSchema, lacksOnlyCaptcha } from '../captcha/routes.js';
-import { SerialSchema } from '../devices/schemas.js';
+import { lacksOnlyCaptcha } from '../captcha/routes.js';
 import { authOf, type AuthContext, type Guards } from '../http/auth.js';
 import { originOf } from '../http/origin.js';
-import { EmailSchema, IdSchema, Strict, TimeSchema } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import { localeFromHeader } from '../messaging/templates.js';
-import { PROOF_KINDS, type UnlockRequestService } from './service.js';
+import {
+  NoFields,
+  RequestParams,
+  RequestViewSchema,
+  StaffListQuery,
+  StaffViewSchema,
+  StatusTokenQuery,
+  UnlockRequestBody,
+  UnlockRequestCreatedSchema,
+  UnlockRequestListSchema,
+} from './schemas.js';
+import type { UnlockRequestService } from './service.js';
 
-// Enums rather than unions of literals: a wrong value then gets one error that names the field.
-const StatusSchema = Type.Enum(['submitted', 'waiting', 'released', 'rejected', 'objected'], {
-  description: 'submitted (waiting for staff) → waiting (approved; released at releaseAt unless the owner objects) → released; or rejected / objected',
-});
-const ProofKindSchema = Type.Enum([...PROOF_KINDS], { description: `The kind of proof: ${PROOF_KINDS.join(', ')}` });
-const nullableTime = (description: string) => Type.Union([TimeSchema, Type.Null()], { description });
-
-const RequestViewSchema = Type.Object({
-  id: Type.String(),
-  status: StatusSchema,
-  createdAt: TimeSchema,
-  decidedAt: nullableTime('When staff approved or rejected it'),
-  releaseAt: nullableTime('Approved: when the lock is released unless the owner objects first'),
-  releasedAt: nullableTime('When the lock was released'),
-});
-const StaffViewSchema = Type.Object({
-  ...RequestViewSchema.properties,
-  serialHint: Type.String({ description: 'The last characters of the serial' }),
-  contact: Type.Object({ email: Type.String() }),
-  proof: Type.Object({ kind: ProofKindSchema, text: Type.Union([Type.String(), Type.Null()]) }),
-  lock: Type.Object({
-    locked: Type.Boolean({ description: 'Whether a lock is held on the serial (or IMEI) now' }),
-    ownerActive: Type.Boolean({ description: 'Whether the lock holder is an active account, which an approval tells' }),
-  }),
-});
-const RequestParams = Strict({ id: IdSchema });
-/** Decisions carry no fields: the body is `{}` or absent, and anything else in it is refused. */
-const NoFields = Strict({}, 'No fields; the body may also be left out');
 const absentBodyIsEmpty = async (request: FastifyRequest) => {
   request.body ??= {};
 };
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
 /** Unlock requests: anyone asks (behind a captcha), staff decide, the owner may object, a job releases. */
 export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequestService; guards: Guards }) {
@@ -50,24 +28,10 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
   app.post('/v1/unlock-requests', {
     schema: {
       tags: ['unlock requests'],
+      operationId: 'createUnlockRequest',
       summary: 'Ask for the lock of a device to be released, with proof. The same answer whether or not the device is locked',
-      body: Strict({
-        serial: SerialSchema,
-        contact: Strict({ email: EmailSchema }),
-        proof: Strict({
-          kind: ProofKindSchema,
-          text: Type.Optional(Type.String({ maxLength: 2000, description: 'What the proof shows (seller, date, order number); required for kind "other"' })),
-        }),
-        captcha: CaptchaPayloadSchema,
-        locale: Type.Optional(LocaleSchema),
-      }),
-      response: {
-        202: Type.Object({
-          id: Type.String(),
-          status: Type.Literal('submitted'),
-          statusToken: Type.String({ description: 'Shown once: GET /v1/unlock-requests/{id}?token=… tells the status' }),
-        }),
-      },
+      body: UnlockRequestBody,
+      response: { 202: UnlockRequestCreatedSchema },
     },
     attachValidation: true,
   }, async (request, reply) => {
@@ -84,9 +48,10 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
   app.get('/v1/unlock-requests/:id', {
     schema: {
       tags: ['unlock requests'],
+      operationId: 'getUnlockRequestStatus',
       summary: "An unlock request's status, for the holder of its status token",
       params: RequestParams,
-      querystring: Strict({ token: Type.String({ minLength: 1, maxLength: 128, description: 'The statusToken from POST /v1/unlock-requests' }) }),
+      querystring: StatusTokenQuery,
       response: { 200: RequestViewSchema },
     },
   }, async (request) => unlock.status(request.params.id, request.query.token));
@@ -94,8 +59,8 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
   app.post('/v1/unlock-requests/:id/object', {
     schema: {
       tags: ['unlock requests'],
+      operationId: 'objectToUnlockRequest',
       summary: 'The owner of the locked device objects: the request ends and the device stays locked (account session)',
-      security,
       params: RequestParams,
       body: NoFields,
       response: { 200: RequestViewSchema },
@@ -107,10 +72,10 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
   app.get('/v1/admin/unlock-requests', {
     schema: {
       tags: ['admin'],
+      operationId: 'listUnlockRequests',
       summary: 'Unlock requests, newest first, with their proof and whether the device is locked (staff; audited)',
-      security,
-      querystring: Strict({ status: Type.Optional(StatusSchema) }),
-      response: { 200: Type.Object({ unlockRequests: Type.Array(StaffViewSchema) }) },
+      querystring: StaffListQuery,
+      response: { 200: UnlockRequestListSchema },
     },
     preHandler: guards.staff,
   }, async (request) => ({ unlockRequests: await unlock.list(authOf(request), request.query.status) }));
@@ -118,17 +83,19 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
   // Staff decisions: the same shape, each its own service method.
   const decisions = {
     approve: {
+      operationId: 'approveUnlockRequest',
       summary: 'Approve a submitted request: the owner is told, and the lock is released after the waiting period unless they object (staff)',
       decide: (staff: AuthContext, id: string) => unlock.approve(staff, id),
     },
     reject: {
+      operationId: 'rejectUnlockRequest',
       summary: 'Reject a submitted request, or stop one that is waiting; the requester is told (staff)',
       decide: (staff: AuthContext, id: string) => unlock.reject(staff, id),
     },
   };
-  for (const [decision, { summary, decide }] of Object.entries(decisions)) {
+  for (const [decision, { operationId, summary, decide }] of Object.entries(decisions)) {
     app.post(`/v1/admin/unlock-requests/:id/${decision}`, {
-      schema: { tags: ['admin'], summary, security, params: RequestParams, body: NoFields, response: { 200: StaffViewSchema } },
+      schema: { tags: ['admin'], operationId, summary, params: RequestParams, body: NoFields, response: { 200: StaffViewSchema } },
       preValidation: absentBodyIsEmpty,
       preHandler: guards.staff,
     }, async (request) => decide(authOf(request), request.params.id));

@@ -159,10 +159,10 @@ export class UnlockRequestService {
     const releaseAt = now + this.options.waitSeconds * 1000;
     await this.db.transaction().execute(async (trx) => {
       const row = await this.requireRow(id, trx);
-      const decidedAlready = new AppError('conflict', `This request is ${row.status}, not submitted: it was decided already`);
+      const decidedAlready = new AppError('unlock_request.already_decided', `This request is ${row.status}, not submitted: it was decided already`);
       if (row.status !== 'submitted') throw decidedAlready;
       const holders = await this.devices.lockHolders(lookupsOf(row), trx);
-      if (holders.length === 0) throw new AppError('conflict', 'No lock is held on this device (any more): there is nothing to release. Reject the request instead.');
+      if (holders.length === 0) throw new AppError('unlock_request.no_lock', 'No lock is held on this device (any more): there is nothing to release. Reject the request instead.');
       // The conditional update decides between two staff approving at once.
       if (!(await this.repository.transition(trx, id, ['submitted'], { status: 'waiting', decided_at: now, release_at: releaseAt }))) throw decidedAlready;
       await this.jobs.enqueue(trx, { kind: RELEASE_JOB, payload: { id }, runAt: releaseAt, maxAttempts: 20 });
@@ -190,7 +190,7 @@ export class UnlockRequestService {
     await this.db.transaction().execute(async (trx) => {
       const row = await this.requireRow(id, trx);
       if (!(await this.repository.transition(trx, id, ['submitted', 'waiting'], { status: 'rejected', decided_at: row.decided_at ?? now, closed_at: now }))) {
-        throw new AppError('conflict', `This request is ${row.status}: it can no longer be rejected`);
+        throw new AppError('unlock_request.closed', `This request is ${row.status}: it can no longer be rejected`);
       }
       await this.audit(trx, id, 'unlock_request.rejected', { by: this.staffHash(staff), was: row.status });
       await this.tellRequester(trx, this.opened(row), 'unlock_request_rejected', { statusUrl: this.statusUrl(id) });
@@ -210,7 +210,7 @@ export class UnlockRequestService {
       const holders = row ? await this.devices.lockHolders(lookupsOf(row), trx) : [];
       if (!row || !holders.some((holder) => holder.accountId === auth.accountId)) throw new AppError('not_found', 'No unlock request for a device locked to this account');
       if (!(await this.repository.transition(trx, id, ['submitted', 'waiting'], { status: 'objected', closed_at: now }))) {
-        throw new AppError('conflict', `This request is ${row.status}: it can no longer be objected to`);
+        throw new AppError('unlock_request.closed', `This request is ${row.status}: it can no longer be objected to`);
       }
       await this.events.record(trx, auth.accountId, 'unlock_request.objected', SUPPORT_ORIGIN);
       await this.audit(trx, id, 'unlock_request.objected', { was: row.status });

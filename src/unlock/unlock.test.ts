@@ -133,8 +133,8 @@ for (const database of testDatabases()) {
       const objected = await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token });
       assert.equal(objected.status, 200, objected.text);
       assert.equal(objected.body.status, 'objected');
-      assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token }), 409, 'conflict');
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: staff }), 409, 'conflict');
+      assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token }), 409, 'unlock_request.closed');
+      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: staff }), 409, 'unlock_request.already_decided');
 
       t.clock.advance(WAIT_SECONDS * 1000 + 1000);
       await t.drainJobs();
@@ -154,8 +154,8 @@ for (const database of testDatabases()) {
       assert.equal(rejected.body.status, 'rejected');
       await t.drainJobs();
       assert.ok(subjects(first.email).some((s) => /was not approved/.test(s)));
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`, { token: staff }), 409, 'conflict');
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/approve`, { token: staff }), 409, 'conflict');
+      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`, { token: staff }), 409, 'unlock_request.closed');
+      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/approve`, { token: staff }), 409, 'unlock_request.already_decided');
 
       const second = await submit(device.serial);
       assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/approve`, { token: staff })).status, 200);
@@ -187,7 +187,7 @@ for (const database of testDatabases()) {
       assert.deepEqual(subjects(free.email), subjects(locked.email));
       const view = await staffView(free.answer.body.id);
       assert.deepEqual(view.lock, { locked: false, ownerActive: false });
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${free.answer.body.id}/approve`, { token: staff }), 409, 'conflict');
+      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${free.answer.body.id}/approve`, { token: staff }), 409, 'unlock_request.no_lock');
     });
 
     test('a lock kept past its account\'s deletion is released by an approved request, with nobody left to tell', async () => {

@@ -1,30 +1,8 @@
-import { Type } from 'typebox';
 import type { Guards } from '../http/auth.js';
-import { IdSchema, NoContent, Strict, TimeSchema } from '../http/schemas.js';
+import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
-import { WEBHOOK_EVENTS, type WebhookService } from './service.js';
-
-const EventSchema = Type.Union([Type.Literal(WEBHOOK_EVENTS[0])], { description: 'An event type' });
-const WebhookSchema = Type.Object({
-  id: Type.String(),
-  url: Type.String(),
-  events: Type.Array(EventSchema),
-  createdAt: TimeSchema,
-});
-const DeliverySchema = Type.Object({
-  id: Type.String(),
-  eventId: Type.String({ description: 'The webhook-id header: the same on every try of this event' }),
-  eventType: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
-  attempts: Type.Integer(),
-  lastError: Type.Union([Type.String(), Type.Null()]),
-  lastAttemptAt: Type.Union([TimeSchema, Type.Null()]),
-  nextAttemptAt: Type.Union([TimeSchema, Type.Null()], { description: 'When the next try is due; null once delivered or given up' }),
-  deliveredAt: Type.Union([TimeSchema, Type.Null()]),
-  createdAt: TimeSchema,
-});
-const WebhookParams = Strict({ id: IdSchema });
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
+import { CreateWebhookBody, DeliveryListSchema, WebhookCreatedSchema, WebhookListSchema, WebhookParams } from './schemas.js';
+import type { WebhookService } from './service.js';
 
 /** Staff: webhook endpoints of linked services, and what was delivered to each. */
 export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: WebhookService; guards: Guards }) {
@@ -33,24 +11,21 @@ export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: Webhook
   app.post('/v1/admin/webhooks', {
     schema: {
       tags: ['admin'],
+      operationId: 'createWebhook',
       summary: 'Register a webhook endpoint (staff); the signing secret (whsec_…) is shown once',
-      security,
-      body: Strict({
-        url: Type.String({ minLength: 1, maxLength: 2048, description: 'http:// or https:// URL that receives signed POSTs' }),
-        events: Type.Array(EventSchema, { minItems: 1, maxItems: WEBHOOK_EVENTS.length, uniqueItems: true }),
-      }),
-      response: { 201: Type.Object({ ...WebhookSchema.properties, secret: Type.String({ description: 'Standard Webhooks signing secret; shown once' }) }) },
+      body: CreateWebhookBody,
+      response: { 201: WebhookCreatedSchema },
     },
     preHandler: guards.staff,
   }, async (request, reply) => reply.code(201).send(await webhooks.register(request.body)));
 
   app.get('/v1/admin/webhooks', {
-    schema: { tags: ['admin'], summary: 'Every webhook endpoint (staff)', security, response: { 200: Type.Object({ webhooks: Type.Array(WebhookSchema) }) } },
+    schema: { tags: ['admin'], operationId: 'listWebhooks', summary: 'Every webhook endpoint (staff)', response: { 200: WebhookListSchema } },
     preHandler: guards.staff,
   }, async () => ({ webhooks: await webhooks.list() }));
 
   app.delete('/v1/admin/webhooks/:id', {
-    schema: { tags: ['admin'], summary: 'Remove a webhook endpoint and its delivery history (staff)', security, params: WebhookParams, response: { 204: NoContent } },
+    schema: { tags: ['admin'], operationId: 'deleteWebhook', summary: 'Remove a webhook endpoint and its delivery history (staff)', params: WebhookParams, response: { 204: NoContent } },
     preHandler: guards.staff,
   }, async (request, reply) => {
     await webhooks.remove(request.params.id);
@@ -60,10 +35,10 @@ export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: Webhook
   app.get('/v1/admin/webhooks/:id/deliveries', {
     schema: {
       tags: ['admin'],
+      operationId: 'listWebhookDeliveries',
       summary: "An endpoint's deliveries, newest first: status, tries, last error, next try (staff)",
-      security,
       params: WebhookParams,
-      response: { 200: Type.Object({ deliveries: Type.Array(DeliverySchema) }) },
+      response: { 200: DeliveryListSchema },
     },
     preHandler: guards.staff,
   }, async (request) => ({ deliveries: await webhooks.deliveries(request.params.id) }));
