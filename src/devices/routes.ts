@@ -40,11 +40,13 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.get('/v1/devices', {
+    config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], summary: 'Every device linked to the account, newest first', response: { 200: Type.Object({ devices: Type.Array(DeviceSchema) }) } },
     preHandler: guards.session,
   }, async (request) => ({ devices: await devices.list(authOf(request)) }));
 
   app.get('/v1/devices/:id', {
+    config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], summary: 'One device, with its last known location', params: DeviceIdParams, response: { 200: DeviceDetailSchema } },
     preHandler: guards.session,
   }, async (request) => devices.get(authOf(request), request.params.id));
@@ -63,6 +65,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.post('/v1/devices/:id/commands', {
+    config: { scopes: ['devices:write'] },
     schema: {
       tags: ['devices'],
       summary: 'Send a Find Device command (erase needs a fresh session)',
@@ -77,6 +80,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.get('/v1/devices/:id/commands', {
+    config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], summary: "A device's commands and their states, newest first", params: DeviceIdParams, response: { 200: Type.Object({ commands: Type.Array(CommandSchema) }) } },
     preHandler: guards.session,
   }, async (request) => ({ commands: await commands.list(authOf(request), request.params.id) }));

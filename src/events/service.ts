@@ -23,7 +23,8 @@ export type SecurityEventType =
   | 'device.removed'
   | 'unlock_request.approved'
   | 'unlock_request.objected'
-  | 'device.released_by_unlock_request';
+  | 'device.released_by_unlock_request'
+  | 'app.refresh_token_reused';
 
 export interface RequestOrigin {
   ip: string;
