@@ -191,7 +191,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const appRepository = new AppRepository(db);
   const signingKeys = new SigningKeys({ repository: appRepository, sealKey: keys.oidc, clock });
   const apiResource = apiResourceOf(config.baseUrl);
-  const oidcPages = providerPages({ sessions });
+  const oidcPages = providerPages({ sessions, clock });
   // Set once the apps service exists: the provider asks it whether an app is first-party.
   let firstParty: (clientId: string) => Promise<boolean> = async () => false;
   const oidc = new OidcHost(config.baseUrl, signingKeys, (keySet) =>

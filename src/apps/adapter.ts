@@ -2,10 +2,14 @@ import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { openText } from '../crypto/sealing.js';
 import type { Db } from '../db/schema.js';
 import type { AppRow } from './repository.js';
+import { API_SCOPES } from './scopes.js';
+
+const isApiScope = (scope: string) => (API_SCOPES as readonly string[]).includes(scope);
 
 /** A registered app's client metadata, as oidc-provider validates and uses it. */
 export function clientMetadata(app: AppRow, secret: string | undefined): AdapterPayload {
   const confidential = app.type === 'web';
+  const scopes = JSON.parse(app.scopes) as string[];
   return {
     ...(app.backchannel_logout_uri ? { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: false } : {}),
     client_id: app.client_id,
@@ -16,9 +20,13 @@ export function clientMetadata(app: AppRow, secret: string | undefined): Adapter
     application_type: app.type === 'native' ? 'native' : 'web',
     redirect_uris: JSON.parse(app.redirect_uris) as string[],
     post_logout_redirect_uris: JSON.parse(app.post_logout_redirect_uris) as string[],
-    scope: (JSON.parse(app.scopes) as string[]).join(' '),
+    // The OpenID scopes the app may ask for; those of Lanyard's API are the resource server's (oidc.ts).
+    scope: scopes.filter((s) => !isApiScope(s)).join(' '),
+    lanyard_api_scopes: scopes.filter(isApiScope).join(' '),
     grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
+    // Every ID token says when the password was given (auth_time), asked for or not.
+    require_auth_time: true,
     // A phone app or a page cannot keep a secret: it is a public client, and PKCE protects its codes.
     token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
     dpop_bound_access_tokens: app.require_dpop === 1,

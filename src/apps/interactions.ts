@@ -25,7 +25,7 @@ const hiddenOf = (form: string, name: string) => new RegExp(`name="${name}" valu
 const actionOf = (form: string) => /action="([^"]*)"/.exec(form)?.[1] ?? '';
 
 /** The pages oidc-provider renders itself (sign-out, the device flow), in Lanyard's look and both languages. */
-export function providerPages(deps: { sessions: SessionService }): {
+export function providerPages(deps: { sessions: SessionService; clock: Clock }): {
   logoutPages: Pick<Features['rpInitiatedLogout'] & object, 'logoutSource' | 'postLogoutSuccessSource'>;
   deviceFlowPages: Pick<Features['deviceFlow'] & object, 'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'>;
   webSessionMatches(ctx: KoaContextWithOIDC, accountId: string): Promise<boolean>;
@@ -70,7 +70,10 @@ export function providerPages(deps: { sessions: SessionService }): {
     async webSessionMatches(ctx, accountId) {
       const token = ctx.cookies.get(SESSION_COOKIE, { signed: false });
       const session = token ? await deps.sessions.authenticate(token).catch(() => undefined) : undefined;
-      return session?.kind === 'web' && session.accountId === accountId;
+      if (session?.kind !== 'web' || session.accountId !== accountId) return false;
+      // max_age by the time the password was last given to Lanyard (a re-authentication in the portal counts).
+      const maxAge = (ctx.oidc.params as Record<string, unknown> | undefined)?.['max_age'];
+      return maxAge === undefined || deps.clock.now() - session.reauthenticatedAt < Number(maxAge) * 1000;
     },
   };
 }
@@ -143,7 +146,7 @@ export function registerInteractionRoutes(app: HttpServer, deps: { host: OidcHos
         if (session && session.kind === 'web') {
           const ageSeconds = Math.max(0, Math.floor((clock.now() - session.reauthenticatedAt) / 1000));
           const maxAge = interaction.params.max_age === undefined ? undefined : Number(interaction.params.max_age);
-          const fresh = maxAge === undefined || ageSeconds <= maxAge;
+          const fresh = maxAge === undefined || ageSeconds < maxAge;
           if (!interaction.prompt.reasons.includes('login_prompt') && fresh && !wantsTwoFactor(interaction)) {
             return finish(request, reply, loginResult(session.accountId, nowSeconds() - ageSeconds), false);
           }

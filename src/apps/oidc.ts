@@ -92,7 +92,8 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
     acrValues: [ACR.password, ACR.twoFactor],
     // The authorization code flow only; no implicit flow.
     responseTypes: ['code'],
-    claims: { acr: null, amr: null, auth_time: null, sid: null, ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])) },
+    // Every ID token says how the person signed in (acr, amr), asked for or not.
+    claims: { auth_time: null, sid: null, ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: ['sub', 'acr', 'amr'] },
     routes: OIDC_ROUTES,
     // PKCE (S256, the only method oidc-provider offers) for every app, confidential ones too (RFC 9700).
     pkce: { required: () => true },
@@ -110,11 +111,17 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
     },
     // Every refresh rotates the refresh token; oidc-provider revokes the whole grant when a used one comes back.
     rotateRefreshToken: true,
+    extraClientMetadata: { properties: ['lanyard_api_scopes'] },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A confidential app may introspect its own tokens; the maker's own services (first-party,
+        // confidential) those of every app, as the resource servers they are. Public apps none.
+        allowedPolicy: async (_ctx, client, token) => client.clientAuthMethod !== 'none' && (token.clientId === client.clientId || (await options.firstParty(client.clientId))),
+      },
       claimsParameter: { enabled: true },
       rpInitiatedLogout: { enabled: true, ...options.logoutPages },
       backchannelLogout: { enabled: true },
@@ -128,9 +135,11 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
         defaultResource: (ctx, _client, oneOf) => oneOf ?? (String(ctx.oidc.params?.['scope'] ?? '').split(' ').some((s) => (API_SCOPES as readonly string[]).includes(s)) ? options.apiResource : undefined),
         useGrantedResource: () => true,
         // Lanyard's API takes JWT access tokens (RFC 9068) that it and the maker's services verify offline.
-        getResourceServerInfo: async (_ctx, indicator) => {
+        getResourceServerInfo: async (_ctx, indicator, client) => {
           if (indicator !== options.apiResource) throw new errors.InvalidTarget();
-          return { scope: API_SCOPES.join(' '), audience: options.apiResource, accessTokenFormat: 'jwt', accessTokenTTL: 15 * 60, jwt: { sign: { alg: 'RS256' } } };
+          // Only the API scopes staff registered the app for.
+          const allowed = String((client as unknown as { lanyard_api_scopes?: string }).lanyard_api_scopes ?? '');
+          return { scope: allowed, audience: options.apiResource, accessTokenFormat: 'jwt', accessTokenTTL: 15 * 60, jwt: { sign: { alg: 'RS256' } } };
         },
       },
     },
