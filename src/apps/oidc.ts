@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { AccountRepository } from '../accounts/repository.js';
@@ -190,7 +191,36 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
   // Our routes set X-Forwarded-Host, -Proto and -For from LANYARD_BASE_URL and Fastify's own view of the
   // client (see routes.ts), overwriting what the client sent: the provider may trust them.
   provider.proxy = true;
+  answerSlowDown(provider);
   return provider;
+}
+
+/** How often a device may poll the token endpoint (RFC 8628: the interval oidc-provider announces). */
+const DEVICE_POLL_INTERVAL_MS = 5_000;
+
+/**
+ * RFC 8628 slow_down, which oidc-provider leaves to its host: a device that polls again before the
+ * interval gets slow_down instead of authorization_pending. The last poll of each device code is kept
+ * in this process for the code's lifetime (10 minutes); behind a load balancer a device may be told
+ * authorization_pending where one process would have said slow_down, which it handles the same way.
+ */
+function answerSlowDown(provider: Provider): void {
+  const lastPoll = new Map<string, number>();
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { error?: string } | undefined;
+    if (ctx.oidc?.route !== 'token' || body?.error !== 'authorization_pending') return;
+    const deviceCode = (ctx.oidc.params as Record<string, unknown> | undefined)?.['device_code'];
+    if (typeof deviceCode !== 'string') return;
+    const key = createHash('sha256').update(deviceCode).digest('base64url');
+    const now = Date.now();
+    const previous = lastPoll.get(key);
+    lastPoll.set(key, now);
+    for (const [other, at] of lastPoll) if (now - at > 10 * 60_000) lastPoll.delete(other);
+    if (previous !== undefined && now - previous < DEVICE_POLL_INTERVAL_MS) {
+      ctx.body = { error: 'slow_down', error_description: 'Poll no more often than every 5 seconds' };
+    }
+  });
 }
 
 export function escapeHtml(text: string): string {
