@@ -259,6 +259,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   await warmUpPasswords();
 
   let sweepTimer: NodeJS.Timeout | undefined;
+  // Every process that answers the provider's endpoints picks up a rotated key (`lanyard keys rotate`
+  // in another process) and a new key's time to sign within a minute.
+  const keysTimer = setInterval(() => void oidc.refreshKeys().catch((error: unknown) => log.error({ err: error }, 'could not load the signing keys')), 60_000);
+  keysTimer.unref();
   return {
     config,
     http,
@@ -279,6 +283,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     async close() {
       if (sweepTimer) clearInterval(sweepTimer);
+      clearInterval(keysTimer);
       await http.close();
       await jobs.stop();
       await transport.close?.();
