@@ -84,6 +84,16 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
     }),
   );
 
+  // oidc-provider shows native apps the consent page every time (RFC 8252 8.6: another app may claim
+  // the same private-use scheme and the same client id). A first-party watch or TV in the device flow
+  // is the exception: the person just confirmed it on /activate, with its code before their eyes.
+  const nativePrompt = policy.get('consent')!.checks.get('native_client_prompt')!;
+  const nativeCheck = nativePrompt.check;
+  nativePrompt.check = async (ctx) => {
+    if (ctx.oidc.route === 'device_resume' && (await options.firstParty(ctx.oidc.client!.clientId))) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    return nativeCheck(ctx);
+  };
+
   const configuration: Configuration = {
     adapter: databaseAdapter(db, sealKey),
     clients: [],
