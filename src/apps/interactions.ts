@@ -9,7 +9,7 @@ import { originOf } from '../http/origin.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';
 import type { OidcHost } from './host.js';
-import { ACR, escapeHtml, INTERACTION_PATH } from './oidc.js';
+import { ACR, escapeHtml, IMPLIED_CONSENT_PARAM, INTERACTION_PATH } from './oidc.js';
 import { consentBody, expiredBody, localeOf, page, PAGE_HEADERS, secondFactorBody, signInBody, textOf } from './pages.js';
 import { isScope } from './scopes.js';
 import { AMR_OF, type SecondFactorStep } from './second-factor.js';
@@ -155,6 +155,12 @@ export function registerInteractionRoutes(app: HttpServer, deps: { host: OidcHos
       }
       const locale = localeFor(request, interaction);
       const t = textOf(locale);
+      const asked = interaction.prompt.details;
+      const nothingNew = !asked.missingOIDCScope && !asked.missingOIDCClaims && !asked.missingResourceScopes;
+      if (interaction.params[IMPLIED_CONSENT_PARAM] === '1' && nothingNew && interaction.grantId && interaction.prompt.reasons.every((r: string) => r === 'consent_prompt')) {
+        // The person already allowed everything asked, offline_access included (see keepOfflineAccess).
+        return finish(request, reply, { consent: { grantId: interaction.grantId } }, true);
+      }
       const missing = [...((interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? []), ...Object.values((interaction.prompt.details.missingResourceScopes as Record<string, string[]> | undefined) ?? {}).flat()];
       const scopes = [...new Set(missing)].filter(isScope);
       return send(reply, 200, locale, t.allowAccess, consentBody(t, locale, `${INTERACTION_PATH}/${encodeURIComponent(interaction.uid)}/consent`, await clientNameOf(interaction.params.client_id), scopes));

@@ -152,11 +152,20 @@ for (const database of testDatabases()) {
     test('refresh tokens rotate; a used one coming back revokes the grant and the person sees it in their activity', async () => {
       const account = await s.t.signUp();
       const browser = new Browser(s.baseUrl);
-      const { url, verifier, state } = await authorizationRequest(webRp, { redirect_uri: WEB_REDIRECT, scope: 'openid email offline_access', prompt: 'consent' });
-      const back = await signInAndAllow(browser, url, account);
+      // offline_access without prompt=consent (OIDC Core 11): the consent page asks for it in words.
+      const { url, verifier, state } = await authorizationRequest(webRp, { redirect_uri: WEB_REDIRECT, scope: 'openid email offline_access' });
+      const signIn = await browser.go('GET', url.href);
+      const consent = await browser.submit(signIn.text, /\/login$/, { login: account.email!, password: account.password });
+      assert.match(consent.text, /Keep access while you are away/);
+      const back = (await browser.submit(consent.text, /\/consent$/, { decision: 'allow' })).left!;
       const tokens = await client.authorizationCodeGrant(webRp, new URL(back), { pkceCodeVerifier: verifier, expectedState: state });
       const first = tokens.refresh_token!;
       assert.ok(first, 'offline_access gives a refresh token');
+      // Asked again once allowed: no consent page, and a refresh token again.
+      const again = await authorizationRequest(webRp, { redirect_uri: WEB_REDIRECT, scope: 'openid email offline_access' });
+      const quiet = await browser.go('GET', again.url.href);
+      assert.ok(quiet.left, `straight back to the app: ${quiet.text.slice(0, 200)}`);
+      assert.ok((await client.authorizationCodeGrant(webRp, new URL(quiet.left), { pkceCodeVerifier: again.verifier, expectedState: again.state })).refresh_token);
       const rotated = await client.refreshTokenGrant(webRp, first);
       assert.ok(rotated.refresh_token && rotated.refresh_token !== first, 'a new refresh token each time');
 

@@ -122,6 +122,7 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
     },
     // Every refresh rotates the refresh token; oidc-provider revokes the whole grant when a used one comes back.
     rotateRefreshToken: true,
+    extraParams: [IMPLIED_CONSENT_PARAM],
     extraClientMetadata: { properties: ['lanyard_api_scopes'] },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
     features: {
@@ -202,7 +203,34 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
   // client (see routes.ts), overwriting what the client sent: the provider may trust them.
   provider.proxy = true;
   answerSlowDown(provider);
+  keepOfflineAccess(provider);
   return provider;
+}
+
+/** Marks an authorization request whose prompt=consent we added (see keepOfflineAccess). */
+export const IMPLIED_CONSENT_PARAM = 'lanyard_implied_consent';
+
+/**
+ * offline_access as OIDC Core (section 11) says: it needs prompt=consent "unless other conditions for
+ * processing the request permitting offline access are in place", and oidc-provider drops it without.
+ * Our condition: the person sees the consent page whenever their grant lacks offline_access, and has
+ * said yes to it otherwise. So a request for it without prompt=consent gets prompt=consent added and
+ * marked; the consent page then finishes by itself when nothing new is asked (interactions.ts).
+ */
+function keepOfflineAccess(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'GET' && ctx.path === OIDC_ROUTES.authorization) {
+      const query = new URLSearchParams(ctx.querystring);
+      const prompts = (query.get('prompt') ?? '').split(' ').filter(Boolean);
+      const scopes = (query.get('scope') ?? '').split(' ');
+      if (scopes.includes('offline_access') && !prompts.includes('consent') && !prompts.includes('none') && !query.has('request_uri')) {
+        query.set('prompt', [...prompts, 'consent'].join(' '));
+        query.set(IMPLIED_CONSENT_PARAM, '1');
+        ctx.querystring = query.toString();
+      }
+    }
+    await next();
+  });
 }
 
 /** How often a device may poll the token endpoint (RFC 8628: the interval oidc-provider announces). */
