@@ -258,6 +258,11 @@ for (const database of testDatabases()) {
       };
       const before = await idToken();
       const oldKid = decodeProtectedHeader(before).kid!;
+      const resource = `${s.baseUrl}/v1`;
+      const api = await authorizationRequest(webRp, { redirect_uri: WEB_REDIRECT, scope: 'openid devices:read', resource });
+      const apiBack = await signInAndAllow(browser, api.url, account);
+      const apiToken = (await client.authorizationCodeGrant(webRp, new URL(apiBack), { pkceCodeVerifier: api.verifier, expectedState: api.state }, { resource })).access_token;
+      assert.equal(decodeProtectedHeader(apiToken).kid, oldKid);
       const { kid, signFrom, retireAt } = await s.t.app.services.signingKeys.rotate({ signAfterMs: 60 * 60_000, retireAfterMs: 24 * 60 * 60_000 });
       assert.equal(await s.t.app.services.oidc.refreshKeys(), true);
       assert.deepEqual((await jwks()).map((k) => k.kid).sort(), [kid, oldKid].sort(), 'published at once');
@@ -273,6 +278,9 @@ for (const database of testDatabases()) {
         const { payload } = await jwtVerify(token, keySet, { issuer: s.baseUrl, audience: web.clientId });
         assert.equal(payload.sub, account.id);
       }
+
+      const listed = await s.t.request('GET', '/v1/devices', { headers: { authorization: `Bearer ${apiToken}` } });
+      assert.equal(listed.status, 200, 'an API token signed by the old, still published key is accepted');
 
       s.t.clock.set(retireAt);
       await s.t.app.services.oidc.refreshKeys();
