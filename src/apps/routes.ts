@@ -151,6 +151,12 @@ export function registerAppRoutes(
       const ending = endWebSessionOnLogout(sessions, ctx);
       if (ending) pendingLogouts.set(ctx.req, ending);
     });
+    // The answer (the redirect back to the app) leaves once the web session has ended, not before.
+    provider.use(async (ctx, next) => {
+      await next();
+      const ending = pendingLogouts.get(ctx.req);
+      if (ending) await ending.catch((error: unknown) => app.log.error({ err: error }, 'could not end the web session at logout'));
+    });
   });
   const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
   const handlerOf = (provider: Provider) => {
@@ -171,8 +177,6 @@ export function registerAppRoutes(
       request.raw.headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
       request.raw.headers['x-forwarded-for'] = request.ip;
       await handlerOf(host.provider)(request.raw, reply.raw);
-      const ending = pendingLogouts.get(request.raw);
-      if (ending) await ending.catch((error: unknown) => request.log.error({ err: error }, 'could not end the web session at logout'));
     };
     scope.get('/.well-known/openid-configuration', { schema: { tags: ['apps'], summary: 'OpenID Connect discovery: the provider\'s endpoints, scopes and claims' } }, passToProvider);
     for (const path of new Set(Object.values(OIDC_ROUTES))) {
