@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { RateLimits } from './abuse/rate-limits.js';
+import { AppTokenVerifier } from './apps/access-tokens.js';
+import { OidcHost } from './apps/host.js';
+import { providerPages } from './apps/interactions.js';
+import { SigningKeys } from './apps/keys.js';
 import { createOidcProvider } from './apps/oidc.js';
+import { AppRepository } from './apps/repository.js';
+import { apiResourceOf } from './apps/scopes.js';
+import { noSecondFactor } from './apps/second-factor.js';
 import { registerAppRoutes } from './apps/routes.js';
 import { AppService } from './apps/service.js';
 import { sealPlaintextProfiles } from './accounts/backfill.js';
@@ -103,6 +110,8 @@ export interface App {
     unlock: UnlockRequestService;
     apps: AppService;
     twoStep: TwoStepService;
+    oidc: OidcHost;
+    signingKeys: SigningKeys;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
@@ -197,8 +206,26 @@ export async function createApp(options: AppOptions): Promise<App> {
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
   const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
   const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log);
-  const oidc = await createOidcProvider(db, accountRepository, keys.oidc, log, { issuer: config.baseUrl, secureCookies: config.baseUrl.startsWith('https:'), cookieKey: keys.oidcCookie });
-  const apps = new AppService(db, oidc, jobs, keys.oidc, keys.jobPayload, clock, log);
+  const appRepository = new AppRepository(db);
+  const signingKeys = new SigningKeys({ repository: appRepository, sealKey: keys.oidc, clock });
+  const apiResource = apiResourceOf(config.baseUrl);
+  const oidcPages = providerPages({ sessions, clock });
+  // Set once the apps service exists: the provider asks it whether an app is first-party.
+  let firstParty: (clientId: string) => Promise<boolean> = async () => false;
+  const oidc = new OidcHost(config.baseUrl, signingKeys, (keySet) =>
+    createOidcProvider(db, accountRepository, keys.oidc, keySet, log, {
+      issuer: config.baseUrl,
+      secureCookies: config.baseUrl.startsWith('https:'),
+      cookieKey: keys.oidcCookie,
+      apiResource,
+      ...oidcPages,
+      firstParty: (clientId) => firstParty(clientId),
+    }),
+  );
+  await oidc.refreshKeys();
+  const apps = new AppService({ repository: appRepository, host: oidc, jobs, events, sealKey: keys.oidc, payloadKey: keys.jobPayload, clock, log });
+  firstParty = (clientId) => apps.isFirstParty(clientId);
+  const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts: accountRepository, apiResource });
   const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
   const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, apps, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
   const deletion = new DeletionService({
@@ -232,7 +259,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
-  const guards = createGuards(sessions);
+  const guards = createGuards(sessions, appTokens);
   const secureCookies = config.baseUrl.startsWith('https:');
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
@@ -245,12 +272,16 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
-  registerAppRoutes(http, { apps, provider: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl });
+  registerAppRoutes(http, { apps, host: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl, secondFactor: noSecondFactor, stateKey: keys.oidc, clock });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
 
   let sweepTimer: NodeJS.Timeout | undefined;
+  // Every process that answers the provider's endpoints picks up a rotated key (`lanyard keys rotate`
+  // in another process) and a new key's time to sign within a minute.
+  const keysTimer = setInterval(() => void oidc.refreshKeys().catch((error: unknown) => log.error({ err: error }, 'could not load the signing keys')), 60_000);
+  keysTimer.unref();
   return {
     config,
     http,
@@ -258,7 +289,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     jobs,
     keyRing,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys },
     startWorker() {
       jobs.start();
       // Tombstones first applied again: an account restored from an old backup must not stay usable.
@@ -271,6 +302,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     async close() {
       if (sweepTimer) clearInterval(sweepTimer);
+      clearInterval(keysTimer);
       await http.close();
       await jobs.stop();
       await transport.close?.();

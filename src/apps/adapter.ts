@@ -1,19 +1,36 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { openText } from '../crypto/sealing.js';
 import type { Db } from '../db/schema.js';
+import type { AppRow } from './repository.js';
+import { API_SCOPES } from './scopes.js';
 
-/** The claims a registered app's client metadata is built from. */
-export function clientMetadata(app: { client_id: string; name: string; redirect_uris: string; scopes: string; backchannel_logout_uri: string | null }, secret: string): AdapterPayload {
+const isApiScope = (scope: string) => (API_SCOPES as readonly string[]).includes(scope);
+
+/** A registered app's client metadata, as oidc-provider validates and uses it. */
+export function clientMetadata(app: AppRow, secret: string | undefined): AdapterPayload {
+  const confidential = app.type === 'web';
+  const scopes = JSON.parse(app.scopes) as string[];
   return {
     ...(app.backchannel_logout_uri ? { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: false } : {}),
     client_id: app.client_id,
-    client_secret: secret,
+    ...(confidential && secret ? { client_secret: secret } : {}),
     client_name: app.name,
+    ...(app.logo_uri ? { logo_uri: app.logo_uri } : {}),
+    // native: RFC 8252 redirect URIs (private-use schemes, claimed https, loopback with any port).
+    application_type: app.type === 'native' ? 'native' : 'web',
     redirect_uris: JSON.parse(app.redirect_uris) as string[],
-    scope: (JSON.parse(app.scopes) as string[]).join(' '),
-    grant_types: ['authorization_code', 'refresh_token'],
+    post_logout_redirect_uris: JSON.parse(app.post_logout_redirect_uris) as string[],
+    // The OpenID scopes the app may ask for; those of Lanyard's API are the resource server's (oidc.ts).
+    scope: scopes.filter((s) => !isApiScope(s)).join(' '),
+    lanyard_api_scopes: scopes.filter(isApiScope).join(' '),
+    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
+    // Every ID token says when the password was given (auth_time), asked for or not.
+    require_auth_time: true,
+    // A phone app or a page cannot keep a secret: it is a public client, and PKCE protects its codes.
+    token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
+    dpop_bound_access_tokens: app.require_dpop === 1,
+    require_pushed_authorization_requests: app.require_par === 1,
   };
 }
 
@@ -39,7 +56,9 @@ export function databaseAdapter(db: Db, sealKey: Buffer): AdapterFactory {
       return {
         async find(id) {
           const app = await db.selectFrom('oauth_apps').selectAll().where('client_id', '=', id).executeTakeFirst();
-          return app ? clientMetadata(app, openText(sealKey, app.secret_sealed, appSecretAad(app.client_id))) : undefined;
+          // A disabled app is unknown to the provider: no sign-in, no token, no refresh.
+          if (!app || app.disabled_at !== null) return undefined;
+          return clientMetadata(app, app.secret_sealed === '' ? undefined : openText(sealKey, app.secret_sealed, appSecretAad(app.client_id)));
         },
         // Apps are registered through POST /v1/admin/apps, never by the provider itself.
         upsert: none,

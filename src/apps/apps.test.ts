@@ -154,7 +154,14 @@ for (const database of testDatabases()) {
       assert.equal(device.status, 201, device.text);
       assertProblem(await t.request('GET', '/v1/apps', { token: device.body.deviceToken }), 403, 'forbidden');
       assertProblem(await t.request('DELETE', `/v1/apps/${client.clientId}`, { token: device.body.deviceToken }), 403, 'forbidden');
+      await t.drainJobs();
+      const logoutsBefore = logoutReceiver.requests.length;
       assert.equal((await t.request('DELETE', `/v1/apps/${client.clientId}`, { token: account.token })).status, 204);
+      await t.drainJobs();
+      const told = logoutReceiver.requests.slice(logoutsBefore);
+      assert.equal(told.length, 1, 'the app is told (back-channel logout) that the person revoked it');
+      const revokedLogout = JSON.parse(Buffer.from(new URLSearchParams(String(told[0]!.body)).get('logout_token')!.split('.')[1]!, 'base64url').toString());
+      assert.equal(revokedLogout.sub, account.id);
       assert.equal((await t.request('GET', '/oauth/userinfo', { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 401, 'the access token ended');
       const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
       assert.equal(refreshed.status, 400, 'the refresh token ended');

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import * as openid from 'openid-client';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import { relyingParty } from './test-relying-party.js';
 
 // The sign-in and consent pages in a real browser (Debian's Chromium): what a person sees when an app
 // sends them to "Sign in with Lanyard", the forms they fill in, and the way back to the app.
@@ -30,6 +33,7 @@ for (const database of testDatabases()) {
     let browser: Browser;
     let baseUrl: string;
     let client: { clientId: string; clientSecret: string };
+    let staff: string;
     // LANYARD_TEST_SCREENSHOTS=folder keeps a picture of each page there.
     const screenshots = process.env.LANYARD_TEST_SCREENSHOTS;
     const picture = async (page: Page, name: string) => {
@@ -45,7 +49,7 @@ for (const database of testDatabases()) {
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
       const email = uniqueEmail('staff');
       await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
-      const staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
+      staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
       client = (await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'email'] } })).body;
     });
     after(async () => {
@@ -62,7 +66,9 @@ for (const database of testDatabases()) {
         landed = new URL(route.request().url());
         await route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Notes Web</h1>' });
       });
-      const query = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid email', state: 's-123' });
+      const verifier = randomBytes(32).toString('base64url');
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      const query = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid email', state: 's-123', code_challenge: challenge, code_challenge_method: 'S256' });
       await page.goto(`${baseUrl}/oauth/authorize?${query}`);
 
       assert.equal(await page.title(), 'Sign in · Lanyard');
@@ -89,7 +95,7 @@ for (const database of testDatabases()) {
       const tokens = await fetch(`${baseUrl}/oauth/token`, {
         method: 'POST',
         headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }),
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }),
       });
       assert.equal(tokens.status, 200, await tokens.clone().text());
       const { access_token } = (await tokens.json()) as { access_token: string };
@@ -102,6 +108,58 @@ for (const database of testDatabases()) {
       assert.ok(session, 'a Lanyard web session cookie');
       assert.equal(session.httpOnly, true);
       assert.equal(session.sameSite, 'Lax');
+      await page.close();
+    });
+
+    test('a watch shows a code; the person enters it at /activate, signs in and allows it, and the watch polling gets its tokens; a cancelled one gets access_denied', async () => {
+      const watch = (await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Lanyard Watch', type: 'native', redirectUris: ['com.example.watch:/cb'], scopes: ['openid', 'profile'] } })).body;
+      const rp = await relyingParty(baseUrl, watch.clientId);
+      const account = await t.signUp({ name: 'Noa' });
+      const started = await openid.initiateDeviceAuthorization(rp, { scope: 'openid profile' });
+      assert.equal(started.verification_uri, `${baseUrl}/activate`);
+      assert.match(started.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+
+      // The watch polls too soon: told to slow down.
+      const poll = () => fetch(`${baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: started.device_code, client_id: watch.clientId }) }).then((r) => r.json() as Promise<{ error?: string }>);
+      assert.equal((await poll()).error, 'authorization_pending');
+      assert.equal((await poll()).error, 'slow_down');
+
+      const page = await browser.newPage();
+      await page.goto(started.verification_uri);
+      assert.equal(await page.locator('h1').textContent(), 'Connect a device');
+      await page.getByLabel('Code').fill('BCDF-GHJK');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      assert.match((await page.getByRole('alert').textContent())!, /wrong or has expired/);
+      await page.getByLabel('Code').fill(started.user_code.toLowerCase());
+      await page.getByRole('button', { name: 'Continue' }).click();
+      assert.equal(await page.locator('h1').textContent(), 'Connect Lanyard Watch to your Lanyard account?');
+      assert.equal(await page.locator('code').textContent(), started.user_code);
+      await picture(page, 'activate-confirm');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByLabel('Email, phone or account id').fill(account.email!);
+      await page.getByLabel('Password').fill(account.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      assert.equal(await page.locator('h1').textContent(), 'Lanyard Watch wants to use your Lanyard account');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForSelector('text=Lanyard Watch is connected');
+      await picture(page, 'activate-done');
+
+      const tokens = await openid.pollDeviceAuthorizationGrant(rp, started);
+      assert.equal(tokens.claims()!.sub, account.id);
+      assert.equal((await openid.fetchUserInfo(rp, tokens.access_token, account.id)).name, 'Noa');
+
+      // Another request, cancelled on the confirmation page: the watch is told access_denied.
+      const denied = await openid.initiateDeviceAuthorization(rp, { scope: 'openid' });
+      await page.goto(denied.verification_uri_complete!);
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await assert.rejects(openid.pollDeviceAuthorizationGrant(rp, denied), (error: openid.ResponseBodyError) => error.error === 'access_denied');
+
+      // A code nobody entered in time: expired_token (its expiry moved to the past, as time would).
+      const late = await openid.initiateDeviceAuthorization(rp, { scope: 'openid' });
+      const record = await t.app.database.db.selectFrom('oidc_records').select(['id', 'payload']).where('model', '=', 'DeviceCode').where('user_code', '=', late.user_code.replace('-', '')).executeTakeFirstOrThrow();
+      const payload = { ...JSON.parse(record.payload), exp: Math.floor(Date.now() / 1000) - 1 };
+      await t.app.database.db.updateTable('oidc_records').set({ payload: JSON.stringify(payload), expires_at: null }).where('model', '=', 'DeviceCode').where('id', '=', record.id).execute();
+      await assert.rejects(openid.pollDeviceAuthorizationGrant(rp, late), (error: openid.ResponseBodyError) => error.error === 'expired_token');
       await page.close();
     });
   });

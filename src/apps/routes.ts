@@ -1,24 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parse as parseQuery } from 'node:querystring';
 import type { Provider } from 'oidc-provider';
-import { authOf, SESSION_COOKIE, type Guards } from '../http/auth.js';
+import { authOf, type Guards } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
-import { originOf } from '../http/origin.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';
-import { escapeHtml, INTERACTION_PATH, OIDC_ROUTES, type Scope } from './oidc.js';
-import { AppCreatedSchema, AppGrantListSchema, ClientIdParams, CreateAppBody } from './schemas.js';
+import type { Clock } from '../clock.js';
+import type { OidcHost } from './host.js';
+import { endWebSessionOnLogout, registerInteractionRoutes } from './interactions.js';
+import { OIDC_ROUTES } from './oidc.js';
+import { AppCreatedSchema, AppGrantListSchema, AppListSchema, AppView, ClientIdParams, ClientSecretSchema, CreateAppBody, UpdateAppBody } from './schemas.js';
+import type { SecondFactorStep } from './second-factor.js';
 import type { AppService } from './service.js';
-
-/** What each scope lets an app see, as the consent page says it. */
-const SCOPE_TEXT: Record<Scope, string> = {
-  openid: 'Know who you are (your Lanyard account id)',
-  profile: 'See your name and language',
-  email: 'See your email address',
-  phone: 'See your phone number',
-  offline_access: 'Keep access while you are away (until you revoke it)',
-};
 
 /** The apps an account let in are the account's business: a device token (a thief may hold one) gets 403. */
 function accountSessionOf(request: FastifyRequest) {
@@ -27,49 +20,64 @@ function accountSessionOf(request: FastifyRequest) {
   return auth;
 }
 
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Lanyard</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}
-h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
-button{margin:1rem .5rem 0 0;padding:.55rem 1.1rem;font:inherit;border-radius:.4rem;border:1px solid #555;background:#fff;cursor:pointer}
-button.primary{background:#1f5fd6;color:#fff;border-color:#1f5fd6}.error{color:#b00020}li{margin:.3rem 0}</style></head>
-<body>${body}</body></html>`;
-}
-
-function sendPage(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
-  // The pages carry a form that must not be framed by another site (clickjacking). No form-action: the
-  // consent form's answer ends in a redirect to the app, which form-action would block in browsers.
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('x-frame-options', 'DENY')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-    .send(page(title, body));
-}
-
 /** Apps (OAuth 2 / OpenID Connect): the provider's endpoints, its sign-in and consent pages, and the API. */
-export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; provider: Provider; sessions: SessionService; guards: Guards; secureCookies: boolean; baseUrl: string }) {
-  const { apps, provider, sessions, guards, secureCookies } = deps;
+export function registerAppRoutes(
+  app: HttpServer,
+  deps: { apps: AppService; host: OidcHost; sessions: SessionService; guards: Guards; secureCookies: boolean; baseUrl: string; secondFactor: SecondFactorStep; stateKey: Buffer; clock: Clock },
+) {
+  const { apps, host, sessions, guards } = deps;
   const publicUrl = new URL(deps.baseUrl);
-  const handleOidc = provider.callback();
 
   app.post('/v1/admin/apps', {
     schema: {
-      tags: ['admin'],
       operationId: 'createApp',
-      summary: 'Register an app that signs in with Lanyard (staff); the client secret is shown once',
+      tags: ['admin'],
+      summary: 'Register an app that signs in with Lanyard (admin); a web app\'s client secret is shown once',
       body: CreateAppBody,
       response: { 201: AppCreatedSchema },
     },
-    preHandler: guards.staff,
+    preHandler: guards.admin,
   }, async (request, reply) => reply.code(201).send(await apps.register(request.body)));
+
+  app.get('/v1/admin/apps', {
+    schema: { operationId: 'listAdminApps', tags: ['admin'], summary: 'Every app, with how many accounts let it in and when it last got tokens (admin)', response: { 200: AppListSchema } },
+    preHandler: guards.admin,
+  }, async () => ({ apps: await apps.list() }));
+
+  app.get('/v1/admin/apps/:clientId', {
+    schema: { operationId: 'getAdminApp', tags: ['admin'], summary: 'One app (admin)', params: ClientIdParams, response: { 200: AppView } },
+    preHandler: guards.admin,
+  }, async (request) => apps.get(request.params.clientId));
+
+  app.patch('/v1/admin/apps/:clientId', {
+    schema: {
+      operationId: 'updateApp',
+      tags: ['admin'],
+      summary: 'Change an app: name, logo, URIs, scopes, first-party, DPoP/PAR, disabled (admin)',
+      params: ClientIdParams,
+      body: UpdateAppBody,
+      response: { 200: AppView },
+    },
+    preHandler: guards.admin,
+  }, async (request) => apps.update(request.params.clientId, request.body));
+
+  app.delete('/v1/admin/apps/:clientId', {
+    schema: { operationId: 'deleteApp', tags: ['admin'], summary: 'Delete an app: every grant and token it held ends (admin)', params: ClientIdParams, response: { 204: NoContent } },
+    preHandler: guards.admin,
+  }, async (request, reply) => {
+    await apps.delete(request.params.clientId);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/v1/admin/apps/:clientId/secret', {
+    schema: { operationId: 'rotateAppSecret', tags: ['admin'], summary: 'A new client secret for a web app, shown once; the old one stops working (admin)', params: ClientIdParams, response: { 200: ClientSecretSchema } },
+    preHandler: guards.admin,
+  }, async (request) => apps.rotateSecret(request.params.clientId));
 
   app.get('/v1/apps', {
     schema: {
-      tags: ['apps'],
       operationId: 'listApps',
+      tags: ['apps'],
       summary: 'The apps this account let in, with the scopes granted to each',
       response: { 200: AppGrantListSchema },
     },
@@ -77,18 +85,33 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
   }, async (request) => ({ apps: await apps.granted(accountSessionOf(request).accountId) }));
 
   app.delete('/v1/apps/:clientId', {
-    schema: {
-      tags: ['apps'],
-      operationId: 'revokeApp',
-      summary: "Revoke an app: its consent and every token it holds for this account end at once",
-      params: ClientIdParams,
-      response: { 204: NoContent },
-    },
+    schema: { operationId: 'revokeApp', tags: ['apps'], summary: 'Revoke an app: its consent and every token it holds for this account end at once', params: ClientIdParams, response: { 204: NoContent } },
     preHandler: guards.session,
   }, async (request, reply) => {
     await apps.revoke(accountSessionOf(request).accountId, request.params.clientId);
     return reply.code(204).send(null);
   });
+
+  // RP-initiated logout the person confirmed ends their web session too (see endWebSessionOnLogout).
+  const pendingLogouts = new WeakMap<object, Promise<void>>();
+  host.onProvider((provider) => {
+    provider.on('end_session.success', (ctx) => {
+      const ending = endWebSessionOnLogout(sessions, ctx);
+      if (ending) pendingLogouts.set(ctx.req, ending);
+    });
+    // The answer (the redirect back to the app) leaves once the web session has ended, not before.
+    provider.use(async (ctx, next) => {
+      await next();
+      const ending = pendingLogouts.get(ctx.req);
+      if (ending) await ending.catch((error: unknown) => app.log.error({ err: error }, 'could not end the web session at logout'));
+    });
+  });
+  const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  const handlerOf = (provider: Provider) => {
+    let handler = handlers.get(provider);
+    if (!handler) handlers.set(provider, (handler = provider.callback()));
+    return handler;
+  };
 
   // The provider's own endpoints, answered by oidc-provider on the raw request, which reads its form
   // posts itself: this scope leaves their stream unread.
@@ -101,7 +124,7 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       request.raw.headers['x-forwarded-host'] = publicUrl.host;
       request.raw.headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
       request.raw.headers['x-forwarded-for'] = request.ip;
-      await handleOidc(request.raw, reply.raw);
+      await handlerOf(host.provider)(request.raw, reply.raw);
     };
     scope.get('/.well-known/openid-configuration', { schema: { tags: ['apps'], operationId: 'getOpenIdConfiguration', summary: 'OpenID Connect discovery: the provider\'s endpoints, scopes and claims' } }, passToProvider);
     for (const path of new Set(Object.values(OIDC_ROUTES))) {
@@ -110,85 +133,5 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
     }
   });
 
-  // Sign-in and consent, on our pages, with the Lanyard web session; their forms are read here.
-  app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => done(null, body));
-    const details = async (request: FastifyRequest, reply: FastifyReply) => {
-      try {
-        return await provider.interactionDetails(request.raw, reply.raw);
-      } catch {
-        return undefined;
-      }
-    };
-    const expired = (reply: FastifyReply) => sendPage(reply, 400, 'Sign-in expired', '<h1>This sign-in has expired</h1><p>Go back to the app and start again.</p>');
-    const finish = async (request: FastifyRequest, reply: FastifyReply, result: Parameters<Provider['interactionFinished']>[2], merge: boolean) => {
-      reply.hijack();
-      await provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
-    };
-    const signInForm = (uid: string, clientName: string, error?: string) =>
-      `<h1>Sign in to continue to ${escapeHtml(clientName)}</h1>${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
-<form method="post" action="${INTERACTION_PATH}/${encodeURIComponent(uid)}/login">
-<label for="login">Email, phone or account id</label><input id="login" name="login" autocomplete="username" required>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button class="primary" type="submit">Sign in</button></form>`;
-    const clientNameOf = async (clientId: unknown) => (await provider.Client.find(String(clientId)))?.clientName ?? 'the app';
-
-    scope.get(`${INTERACTION_PATH}/:uid`, { schema: { hide: true } }, async (request, reply) => {
-      const interaction = await details(request, reply);
-      if (!interaction) return expired(reply);
-      const clientName = await clientNameOf(interaction.params.client_id);
-      if (interaction.prompt.name === 'login') {
-        // Already signed in to Lanyard in this browser: no second sign-in.
-        const token = request.cookies[SESSION_COOKIE];
-        const session = token ? await sessions.authenticate(token) : undefined;
-        if (session && session.kind === 'web') return finish(request, reply, { login: { accountId: session.accountId } }, false);
-        return sendPage(reply, 200, 'Sign in', signInForm(interaction.uid, clientName));
-      }
-      const missing = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
-      const scopes = missing.filter((s): s is Scope => s in SCOPE_TEXT);
-      return sendPage(
-        reply,
-        200,
-        'Allow access',
-        `<h1>${escapeHtml(clientName)} wants to use your Lanyard account</h1><p>If you allow it, it can:</p>
-<ul>${scopes.map((s) => `<li>${escapeHtml(SCOPE_TEXT[s])}</li>`).join('')}</ul>
-<p>You can revoke this at any time in your account's apps page.</p>
-<form method="post" action="${INTERACTION_PATH}/${encodeURIComponent(interaction.uid)}/consent">
-<button class="primary" type="submit" name="decision" value="allow">Allow</button><button type="submit" name="decision" value="deny">Deny</button></form>`,
-      );
-    });
-
-    scope.post(`${INTERACTION_PATH}/:uid/login`, { schema: { hide: true } }, async (request, reply) => {
-      const interaction = await details(request, reply);
-      if (!interaction || interaction.prompt.name !== 'login') return expired(reply);
-      const form = parseQuery(typeof request.body === 'string' ? request.body : '');
-      const login = typeof form.login === 'string' ? form.login : '';
-      const password = typeof form.password === 'string' ? form.password : '';
-      const clientName = await clientNameOf(interaction.params.client_id);
-      try {
-        const { account, session } = await sessions.signIn({ login, password, kind: 'web' }, originOf(request));
-        reply.raw.setHeader('set-cookie', [request.server.serializeCookie(SESSION_COOKIE, session.token, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', maxAge: session.maxAgeSeconds })]);
-        return finish(request, reply, { login: { accountId: account.id } }, false);
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        const message = error.code === 'invalid_credentials' ? 'The login or password is wrong.' : error.message;
-        return sendPage(reply, error.status, 'Sign in', signInForm(interaction.uid, clientName, message));
-      }
-    });
-
-    scope.post(`${INTERACTION_PATH}/:uid/consent`, { schema: { hide: true } }, async (request, reply) => {
-      const interaction = await details(request, reply);
-      if (!interaction || interaction.prompt.name !== 'consent' || !interaction.session) return expired(reply);
-      const form = parseQuery(typeof request.body === 'string' ? request.body : '');
-      if (form.decision !== 'allow') return finish(request, reply, { error: 'access_denied', error_description: 'The person did not allow access' }, false);
-      const grant = interaction.grantId
-        ? (await provider.Grant.find(interaction.grantId))!
-        : new provider.Grant({ accountId: interaction.session.accountId, clientId: String(interaction.params.client_id) });
-      const missing = interaction.prompt.details;
-      if (Array.isArray(missing.missingOIDCScope)) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-      if (Array.isArray(missing.missingOIDCClaims)) grant.addOIDCClaims(missing.missingOIDCClaims as string[]);
-      const grantId = await grant.save();
-      return finish(request, reply, { consent: { grantId } }, true);
-    });
-  });
+  registerInteractionRoutes(app, { host, sessions, secondFactor: deps.secondFactor, stateKey: deps.stateKey, secureCookies: deps.secureCookies, clock: deps.clock });
 }

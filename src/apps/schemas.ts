@@ -1,26 +1,70 @@
 import { Type } from 'typebox';
 import { named } from '../http/openapi.js';
 import { Strict, TimeSchema } from '../http/schemas.js';
-import { SCOPES } from './oidc.js';
+import { SCOPES } from './scopes.js';
 
 const ScopeSchema = Type.Enum([...SCOPES], { description: `A scope: ${SCOPES.join(', ')}` });
+const UriList = (description: string) => Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 10, uniqueItems: true, description });
+export const ClientIdParams = Strict({ clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+
+const AppFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  redirectUris: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 10, uniqueItems: true, description: 'web and spa: https URLs (http only for localhost); native (RFC 8252): a private-use scheme such as com.example.app:/cb, a claimed https URL, or http://127.0.0.1/cb (any port at use)' }),
+  postLogoutRedirectUris: UriList('Where RP-initiated logout may send the browser back to'),
+  scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true, description: 'What the app may ask for; openid is required' }),
+  firstParty: Type.Boolean({ description: "The maker's own app: no consent page" }),
+  backchannelLogoutUri: Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()], { description: 'OpenID back-channel logout: where the app is told that a person signed out, revoked it, or deleted their account' }),
+  logoUri: Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()]),
+  requireDpop: Type.Boolean({ description: 'The app must bind its tokens to a key (DPoP, RFC 9449)' }),
+  requirePar: Type.Boolean({ description: 'The app must push its authorization requests first (PAR, RFC 9126)' }),
+};
+const AppType = Type.Enum(['web', 'native', 'spa'], { description: 'web: confidential (client_secret_basic); native, spa: public (no secret, PKCE)' });
+export const AppView = named('App', Type.Object({
+  clientId: Type.String(),
+  ...AppFields,
+  type: AppType,
+  backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]),
+  logoUri: Type.Union([Type.String(), Type.Null()]),
+  disabled: Type.Boolean(),
+  createdAt: TimeSchema,
+  lastUsedAt: Type.Union([TimeSchema, Type.Null()]),
+  accounts: Type.Optional(Type.Integer({ description: 'How many accounts let the app in' })),
+}));
 
 export const CreateAppBody = named('CreateAppBody', Strict({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  redirectUris: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 10, uniqueItems: true, description: 'https URLs (http only for localhost)' }),
-  scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true, description: 'What the app may ask for; openid is required' }),
-  backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'OpenID back-channel logout: where the app is told that a person it signed in deleted their account' })),
+  name: AppFields.name,
+  type: Type.Optional(AppType),
+  redirectUris: AppFields.redirectUris,
+  postLogoutRedirectUris: Type.Optional(AppFields.postLogoutRedirectUris),
+  scopes: AppFields.scopes,
+  firstParty: Type.Optional(AppFields.firstParty),
+  backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'OpenID back-channel logout: where the app is told that a person signed out, revoked it, or deleted their account' })),
+  logoUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  requireDpop: Type.Optional(AppFields.requireDpop),
+  requirePar: Type.Optional(AppFields.requirePar),
 }));
 
 export const AppCreatedSchema = named('AppCreated', Type.Object({
-  clientId: Type.String(),
-  clientSecret: Type.String({ description: 'Shown once; the app authenticates with it at the token endpoint (client_secret_basic)' }),
-  name: Type.String(),
-  redirectUris: Type.Array(Type.String()),
-  scopes: Type.Array(ScopeSchema),
-  backchannelLogoutUri: Type.Union([Type.String(), Type.Null()]),
-  createdAt: TimeSchema,
+  ...AppView.properties,
+  clientSecret: Type.Union([Type.String(), Type.Null()], { description: 'Shown once; null for native and spa apps, which are public clients' }),
 }));
+
+export const AppListSchema = named('AppList', Type.Object({ apps: Type.Array(AppView) }));
+
+export const UpdateAppBody = named('UpdateAppBody', Strict({
+  name: Type.Optional(AppFields.name),
+  redirectUris: Type.Optional(AppFields.redirectUris),
+  postLogoutRedirectUris: Type.Optional(AppFields.postLogoutRedirectUris),
+  scopes: Type.Optional(AppFields.scopes),
+  firstParty: Type.Optional(AppFields.firstParty),
+  backchannelLogoutUri: Type.Optional(AppFields.backchannelLogoutUri),
+  logoUri: Type.Optional(AppFields.logoUri),
+  requireDpop: Type.Optional(AppFields.requireDpop),
+  requirePar: Type.Optional(AppFields.requirePar),
+  disabled: Type.Optional(Type.Boolean({ description: 'A disabled app signs nobody in and gets no token' })),
+}));
+
+export const ClientSecretSchema = named('ClientSecret', Type.Object({ clientSecret: Type.String() }));
 
 export const AppGrantSchema = named('AppGrant', Type.Object(
   { clientId: Type.String(), name: Type.String(), scopes: Type.Array(Type.String()), grantedAt: TimeSchema },
@@ -28,5 +72,3 @@ export const AppGrantSchema = named('AppGrant', Type.Object(
 ));
 
 export const AppGrantListSchema = named('AppGrantList', Type.Object({ apps: Type.Array(AppGrantSchema) }));
-
-export const ClientIdParams = Strict({ clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });

@@ -17,6 +17,9 @@ Usage:
   lanyard migrate               bring the database schema up to date
   lanyard admin create --email E --password P [--role admin|support]
                                 create a staff account (or promote the account with that email)
+  lanyard keys rotate [--sign-after-hours H] [--retire-after-hours H]
+                                add an OpenID signing key: published at once, signing after H hours
+                                (default 24), the old keys retired H hours after that (default 48)
   lanyard export --account ID [--out FILE]
                                 write a zip of the account's cloud data, with a progress bar
   lanyard doctor [--vacuum]     report accounts that should not exist (deleted, yet present, e.g.
@@ -137,6 +140,34 @@ async function adminCreate(args: string[]): Promise<void> {
   }
 }
 
+/** Adds an OpenID signing key (see SigningKeys.rotate); running servers pick it up within a minute. */
+async function keysRotate(args: string[]): Promise<void> {
+  let values: { 'sign-after-hours'?: string | undefined; 'retire-after-hours'?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { 'sign-after-hours': { type: 'string' }, 'retire-after-hours': { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const hours = (name: 'sign-after-hours' | 'retire-after-hours') => {
+    const raw = values[name];
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0 || value > 24 * 365) throw new UsageError(`--${name} must be a number of hours from 0 to 8760`);
+    return value * 60 * 60 * 1000;
+  };
+  const signAfterMs = hours('sign-after-hours');
+  const retireAfterMs = hours('retire-after-hours');
+  const config = loadConfig();
+  const { createApp } = await import('../app.js');
+  const app = await createApp({ config, logger: false });
+  try {
+    const { kid, signFrom, retireAt } = await app.services.signingKeys.rotate({ ...(signAfterMs !== undefined ? { signAfterMs } : {}), ...(retireAfterMs !== undefined ? { retireAfterMs } : {}) });
+    process.stdout.write(`Added signing key ${kid}: published now, signs from ${new Date(signFrom).toISOString()}; the older keys are retired at ${new Date(retireAt).toISOString()}\n`);
+  } finally {
+    await app.close();
+  }
+}
+
 /** Reports accounts that a tombstone names but that exist; `serve` erases them again at start. */
 async function doctor(args: string[]): Promise<void> {
   const vacuum = args[0] === '--vacuum';
@@ -207,6 +238,9 @@ export async function main(argv: string[]): Promise<void> {
       case 'admin':
         if (rest[0] !== 'create') throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
         return await adminCreate(rest.slice(1));
+      case 'keys':
+        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate');
+        return await keysRotate(rest.slice(1));
       case undefined:
       case 'help':
       case '--help':

@@ -250,6 +250,15 @@ export interface OauthAppsTable {
   secret_sealed: string;
   backchannel_logout_uri: string | null;
   created_at: number;
+  type: 'web' | 'native' | 'spa';
+  /** JSON array. */
+  post_logout_redirect_uris: string;
+  first_party: number;
+  require_dpop: number;
+  require_par: number;
+  logo_uri: string | null;
+  disabled_at: number | null;
+  last_used_at: number | null;
 }
 
 /** One record of the OpenID Connect provider (grant, code, token, session, interaction). */
@@ -271,6 +280,10 @@ export interface OidcSigningKeysTable {
   id: string;
   jwk_sealed: string;
   created_at: number;
+  /** From when it signs (milliseconds); null: since it was made. */
+  sign_from: number | null;
+  /** When it leaves the published key set; null: not planned. */
+  retire_at: number | null;
 }
 
 export interface WebhookEndpointsTable {

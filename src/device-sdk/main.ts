@@ -17,6 +17,10 @@ Usage:
   lanyard-device sign-out --password P
                       sign out on the device: unlinks it and releases its lock
   lanyard-device factory-reset       forget the device token, then meet the activation lock
+  lanyard-device login-app --server URL --client-id ID [--scope S]
+                      sign in to an app the way a watch or TV does (OAuth device authorization
+                      grant, RFC 8628): shows a code to enter at the server's /activate page,
+                      waits, and keeps the app's tokens
 
 Every command takes --state FILE (default ./.lanyard-device.json), where the device keeps its server,
 serial and token.`;
@@ -33,6 +37,8 @@ interface DeviceState {
   imei?: string;
   deviceId?: string;
   deviceToken?: string;
+  /** An app's sign-in made by login-app: its tokens, kept like the device token. */
+  appSession?: { clientId: string; sub: string; accessToken: string; refreshToken?: string; idToken?: string; expiresAt?: string };
 }
 
 class UsageError extends Error {}
@@ -249,6 +255,55 @@ async function factoryReset(stateFile: string): Promise<number> {
   return 0;
 }
 
+/**
+ * Signs in to an app with the device authorization grant, with openid-client (the certified relying
+ * party) against what the server's discovery advertises: the person enters the code on a phone or
+ * computer; the simulator polls (slowing down when told) until they allow it, decline, or the code expires.
+ */
+async function loginApp(args: string[], file: string): Promise<number> {
+  const { values } = parseArgs({ args, options: { server: { type: 'string' }, 'client-id': { type: 'string' }, scope: { type: 'string', default: 'openid profile' }, state: { type: 'string' } } });
+  required(values, 'server', 'client-id');
+  const openid = await import('openid-client');
+  const server = new URL(values.server!);
+  // http only for a server on this machine or a test network: the simulator's own choice, as `link` makes it.
+  const config = await openid.discovery(server, values['client-id']!, undefined, openid.None(), server.protocol === 'http:' ? { execute: [openid.allowInsecureRequests] } : undefined);
+  const started = await openid.initiateDeviceAuthorization(config, { scope: values.scope! });
+  out(`To sign in, visit ${started.verification_uri} and enter the code ${started.user_code}`);
+  if (started.verification_uri_complete) out(`(or open ${started.verification_uri_complete})`);
+  let tokens;
+  try {
+    tokens = await openid.pollDeviceAuthorizationGrant(config, started);
+  } catch (error) {
+    if (error instanceof openid.ResponseBodyError && error.error === 'access_denied') {
+      process.stderr.write('lanyard-device: the sign-in was declined\n');
+      return 1;
+    }
+    if (error instanceof openid.ResponseBodyError && error.error === 'expired_token') {
+      process.stderr.write('lanyard-device: the code expired before anyone entered it; run login-app again\n');
+      return 1;
+    }
+    throw error;
+  }
+  const sub = tokens.claims()?.sub ?? '';
+  let state: DeviceState | undefined;
+  try {
+    state = readState(file);
+  } catch {
+    state = undefined;
+  }
+  const appSession = {
+    clientId: values['client-id']!,
+    sub,
+    accessToken: tokens.access_token,
+    ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
+    ...(tokens.id_token ? { idToken: tokens.id_token } : {}),
+    ...(tokens.expires_in ? { expiresAt: new Date(Date.now() + tokens.expires_in * 1000).toISOString() } : {}),
+  };
+  writeState(file, { ...(state ?? { server: server.origin, serial: '', model: '', name: '', kind: 'other' }), appSession });
+  out(`Signed in to the app as ${sub}`);
+  return 0;
+}
+
 /** Runs one `lanyard-device` command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -266,6 +321,8 @@ export async function main(argv: string[]): Promise<number> {
         return await signOut(rest, file);
       case 'factory-reset':
         return await factoryReset(file);
+      case 'login-app':
+        return await loginApp(rest, file);
       case undefined:
       case 'help':
       case '--help':

@@ -43,11 +43,13 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.get('/v1/devices', {
+    config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], operationId: 'listDevices', summary: 'Every device linked to the account, newest first', response: { 200: DeviceListSchema } },
     preHandler: guards.session,
   }, async (request) => ({ devices: await devices.list(authOf(request)) }));
 
   app.get('/v1/devices/:id', {
+    config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], operationId: 'getDevice', summary: 'One device, with its last known location', params: DeviceIdParams, response: { 200: DeviceDetailSchema } },
     preHandler: guards.session,
   }, async (request) => devices.get(authOf(request), request.params.id));
@@ -67,6 +69,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.post('/v1/devices/:id/commands', {
+    config: { scopes: ['devices:write'] },
     schema: {
       tags: ['devices'],
       operationId: 'createCommand',
@@ -82,6 +85,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.get('/v1/devices/:id/commands', {
+    config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], operationId: 'listCommands', summary: "A device's commands and their states, newest first", params: DeviceIdParams, response: { 200: CommandListSchema } },
     preHandler: guards.session,
   }, async (request) => ({ commands: await commands.list(authOf(request), request.params.id) }));

@@ -34,7 +34,8 @@ export type SecurityEventType =
   | 'two_step.failed'
   | 'sign_in.passkey'
   | 'account.locked'
-  | 'account.unlocked';
+  | 'account.unlocked'
+  | 'app.refresh_token_reused';
 
 export interface RequestOrigin {
   ip: string;

@@ -22,6 +22,8 @@ export interface AuthContext {
    * again inside its own transaction.
    */
   account: AccountRow;
+  /** Set when the caller is an app with an OAuth access token: its client and the scopes it holds. */
+  app?: { clientId: string; scopes: string[] };
 }
 
 /** What the HTTP layer needs from the sessions feature to authenticate a request. */
@@ -36,6 +38,56 @@ declare module 'fastify' {
   interface FastifyRequest {
     auth: AuthContext | undefined;
   }
+  interface FastifyContextConfig {
+    /** The OAuth scopes (API.md) that let an app's access token reach this route; none: no app token does. */
+    scopes?: readonly string[];
+  }
+}
+
+/** What an app's OAuth access token (a JWT from the OpenID provider) stands for. */
+export interface AppTokenContext {
+  account: AccountRow;
+  clientId: string;
+  scopes: string[];
+  tokenId: string;
+}
+
+/** Verifies apps' access tokens (the apps feature provides it). */
+export interface AppTokenAuthenticator {
+  verify(token: string): Promise<AppTokenContext | undefined>;
+}
+
+const APP_TOKEN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/**
+ * An app's access token (RFC 6750, RFC 9068): it reaches only the routes that declare one of its scopes
+ * (route config `scopes`), as an account caller without staff power or freshness; elsewhere it gets 403
+ * insufficient_scope, and a bad token 401, each with the WWW-Authenticate header an OAuth client reads.
+ */
+async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined, token: string, request: FastifyRequest, reply: FastifyReply): Promise<AuthContext> {
+  const wanted = request.routeOptions.config.scopes ?? [];
+  const scopeParam = wanted.length > 0 ? `, scope="${wanted.join(' ')}"` : '';
+  const found = appTokens ? await appTokens.verify(token) : undefined;
+  if (!found) {
+    reply.header('www-authenticate', `Bearer error="invalid_token", error_description="The access token is not valid or has expired"`);
+    throw new AppError('unauthenticated', 'The access token is not valid or has expired');
+  }
+  if (!wanted.some((scope) => found.scopes.includes(scope))) {
+    reply.header('www-authenticate', `Bearer error="insufficient_scope"${scopeParam}`);
+    throw new AppError('insufficient_scope', wanted.length > 0 ? `This needs an access token with the scope ${wanted.join(' or ')}` : 'An app\'s access token cannot do this; use an account session');
+  }
+  return {
+    accountId: found.account.id,
+    sessionId: `app:${found.tokenId}`,
+    kind: 'api',
+    role: 'user',
+    // Never fresh: nothing that needs a password typed just now is an app's to do.
+    reauthenticatedAt: 0,
+    via: 'bearer',
+    tokenHash: '',
+    account: found.account,
+    app: { clientId: found.clientId, scopes: found.scopes },
+  };
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -53,8 +105,13 @@ function tokenFrom(request: FastifyRequest): { token: string; via: 'bearer' | 'c
 }
 
 /** Route guards, built once from the Authenticator and attached as preHandlers. */
-export function createGuards(authenticator: Authenticator) {
-  const session = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+export function createGuards(authenticator: Authenticator, appTokens?: AppTokenAuthenticator) {
+  const session = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const appToken = APP_TOKEN.exec(request.headers.authorization ?? '')?.[1];
+    if (appToken) {
+      request.auth = await authenticateAppToken(appTokens, appToken, request, reply);
+      return;
+    }
     const presented = tokenFrom(request);
     if (!presented) throw new AppError('unauthenticated');
     const found = await authenticator.authenticate(presented.token);

@@ -11,6 +11,7 @@ export const errorRegistry = {
   reauthentication_required: { status: 403, title: 'Enter your password again to continue' },
   csrf_failed: { status: 403, title: 'The CSRF token is missing or wrong' },
   forbidden: { status: 403, title: 'This is not allowed' },
+  insufficient_scope: { status: 403, title: "The app's access token does not have the scope this needs" },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict with the current state' },
