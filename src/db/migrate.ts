@@ -9,6 +9,7 @@ import * as deletion from './migrations/2026-11-28-deletion.js';
 import * as sealedOrigins from './migrations/2026-11-29-sealed-origins.js';
 import * as unlockRequests from './migrations/2026-11-30-unlock-requests.js';
 import * as apps from './migrations/2026-12-01-apps.js';
+import * as jobStarts from './migrations/2026-12-03-job-starts.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
 // Append new migrations at the end; names sort by date.
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29-sealed-origins': sealedOrigins,
   '2026-11-30-unlock-requests': unlockRequests,
   '2026-12-01-apps': apps,
+  '2026-12-03-job-starts': jobStarts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -15,6 +15,8 @@ export const errorRegistry = {
   rate_limited: { status: 429, title: 'Too many requests; try again later' },
   captcha_required: { status: 400, title: 'Solve the captcha to continue' },
   payload_too_large: { status: 413, title: 'The request is too large' },
+  body_too_deep: { status: 400, title: 'The JSON body nests too deeply' },
+  item_unreadable: { status: 422, title: 'This item is stored in a form that can no longer be read; overwrite or delete it' },
   unsupported_media_type: { status: 415, title: 'Send application/json' },
   devices_still_linked: { status: 409, title: 'Devices are still linked to this account' },
   quota_exceeded: { status: 413, title: 'The account has no storage left for this' },

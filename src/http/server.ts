@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import { uuidv7 } from 'uuidv7';
 import { AppError, errorRegistry, type ErrorCode, type FieldError } from './errors.js';
+import { isTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** The Fastify instance every feature registers its routes on, typed by TypeBox schemas. */
 export type HttpServer = FastifyInstance<
@@ -63,6 +64,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
+    // Counted on the raw text before parsing: a deep body must be refused before any recursive code
+    // (the validator, a serializer) sees it, on every route at once.
+    if (isTooDeep(body as string)) return done(new AppError('body_too_deep', `JSON may nest at most ${MAX_JSON_DEPTH} levels deep`));
     return parseJson(request, body as string, done);
   });
 
