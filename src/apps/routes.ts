@@ -4,6 +4,7 @@ import type { Provider } from 'oidc-provider';
 import { Type } from 'typebox';
 import { authOf, SESSION_COOKIE, type Guards } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
+import { cspHash } from '../http/headers.js';
 import { originOf } from '../http/origin.js';
 import { NoContent, Strict, TimeSchema } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
@@ -30,14 +31,19 @@ function accountSessionOf(request: FastifyRequest) {
   return auth;
 }
 
+const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}
+h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
+button{margin:1rem .5rem 0 0;padding:.55rem 1.1rem;font:inherit;border-radius:.4rem;border:1px solid #555;background:#fff;cursor:pointer}
+button.primary{background:#1f5fd6;color:#fff;border-color:#1f5fd6}.error{color:#b00020}li{margin:.3rem 0}`;
+// The one inline style these pages have is allowed by its hash, not by 'unsafe-inline': markup injected
+// into a page (an app's name, say) cannot bring styles or scripts of its own.
+const PAGE_CSP = `default-src 'none'; style-src '${cspHash(STYLE)}'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`;
+
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Lanyard</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}
-h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
-button{margin:1rem .5rem 0 0;padding:.55rem 1.1rem;font:inherit;border-radius:.4rem;border:1px solid #555;background:#fff;cursor:pointer}
-button.primary{background:#1f5fd6;color:#fff;border-color:#1f5fd6}.error{color:#b00020}li{margin:.3rem 0}</style></head>
+<style>${STYLE}</style></head>
 <body>${body}</body></html>`;
 }
 
@@ -48,7 +54,7 @@ function sendPage(reply: FastifyReply, status: number, title: string, body: stri
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('x-frame-options', 'DENY')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+    .header('content-security-policy', PAGE_CSP)
     .send(page(title, body));
 }
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { authOf, type Guards } from '../http/auth.js';
+import { cspHash } from '../http/headers.js';
 import { originOf } from '../http/origin.js';
 import { ChannelSchema, CodeSchema, IdSchema, Strict, TimeSchema } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
@@ -92,7 +93,7 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
       querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 128 })) }),
       response: { 200: Type.String({ description: 'HTML' }) },
     },
-  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(cancelPage(request.query.token ?? '')));
+  }, async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', CANCEL_CSP).send(cancelPage()));
 
   app.post('/v1/deletion/cancel', {
     schema: {
@@ -105,8 +106,18 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
 }
 
 // A page rather than an action on GET: mail scanners open links, and must not undo what the owner asked.
-function cancelPage(token: string): string {
-  const safe = /^[A-Za-z0-9_-]{0,128}$/.test(token) ? token : '';
+// The page's script reads the token from its own address, so that it is the same text on every page and
+// the CSP allows it by hash; no inline script of any other text runs.
+const CANCEL_SCRIPT = `
+document.getElementById('keep').addEventListener('click', async () => {
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const response = await fetch('/v1/deletion/cancel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  document.getElementById('result').textContent = response.ok ? 'Your account is kept. Sign in again to use it.' : 'This link was already used, or the account was already erased.';
+});
+`;
+const CANCEL_CSP = `default-src 'none'; script-src '${cspHash(CANCEL_SCRIPT)}'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`;
+
+function cancelPage(): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Keep your Lanyard account</title></head>
 <body>
@@ -114,12 +125,7 @@ function cancelPage(token: string): string {
 <p>Your account is scheduled for deletion. Press the button to cancel the deletion and keep your account and its data.</p>
 <button id="keep" type="button">Keep my account</button>
 <p id="result" role="status"></p>
-<script>
-document.getElementById('keep').addEventListener('click', async () => {
-  const response = await fetch('/v1/deletion/cancel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: ${JSON.stringify(safe)} }) });
-  document.getElementById('result').textContent = response.ok ? 'Your account is kept. Sign in again to use it.' : 'This link was already used, or the account was already erased.';
-});
-</script>
+<script>${CANCEL_SCRIPT}</script>
 </body></html>
 `;
 }
