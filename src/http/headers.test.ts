@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
+import { makeImage } from '../cloud/test-images.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp, type TestResponse } from '../testing/test-app.js';
 
 // Issue 13, item 5: the headers every answer carries, the policy of every HTML page, and protocol errors
@@ -76,6 +77,28 @@ for (const database of testDatabases()) {
       const logout = await t.request('GET', '/oauth/logout');
       assert.equal(logout.status, 200, logout.text);
       assertStrictPage(logout, 'the provider\'s logout page');
+    });
+
+    test('photo and export downloads carry an attachment Content-Disposition with a safe file name', async () => {
+      const ana = await t.signUp();
+      const safe = /^attachment; filename="[A-Za-z0-9._ -]+"; filename\*=UTF-8''[A-Za-z0-9%._~!$&+-]+$/;
+      const ids = { '..\\..\\"evil";.JPG': '..\\..\\"evil";.JPG', 'fóto ☂ 1': 'fóto ☂ 1.jpg', '.hidden': '.hidden.jpg' };
+      for (const [id, saved] of Object.entries(ids)) {
+        const url = `/v1/cloud/photos/${encodeURIComponent(id)}`;
+        const put = await t.request('PUT', url, { token: ana.token, payload: await makeImage('jpeg'), headers: { 'content-type': 'image/jpeg' } });
+        assert.equal(put.status, 200, put.text);
+        const got = await t.app.http.inject({ method: 'GET', url, headers: { authorization: `Bearer ${ana.token}` } });
+        const disposition = String(got.headers['content-disposition']);
+        assert.match(disposition, safe, id);
+        assert.doesNotMatch(/filename="([^"]*)"/.exec(disposition)![1]!, /^\.|[\\/]/, 'no dot-file, no path');
+        assert.equal(decodeURIComponent(/filename\*=UTF-8''(.*)$/.exec(disposition)![1]!), saved);
+        assert.equal(got.headers['x-content-type-options'], 'nosniff');
+      }
+      const asked = await t.request('POST', '/v1/me/export', { token: ana.token });
+      await t.drainJobs();
+      const zip = await t.app.http.inject({ method: 'GET', url: `/v1/me/export/${asked.body.id}/download`, headers: { authorization: `Bearer ${ana.token}` } });
+      assert.equal(zip.statusCode, 200);
+      assert.equal(zip.headers['content-disposition'], `attachment; filename="lanyard-export-${asked.body.id}.zip"; filename*=UTF-8''lanyard-export-${asked.body.id}.zip`);
     });
 
     test('a request with headers too large answers 431 problem+json', async () => {
