@@ -214,8 +214,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
-  const guards = createGuards(sessions);
   const secureCookies = config.baseUrl.startsWith('https:');
+  const guards = createGuards(sessions, { secureCookies });
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
   registerCaptchaRoutes(http, { captcha });

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Guards } from '../http/auth.js';
 import { authOf } from '../http/auth.js';
-import { originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
+import { issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
 import { CodeSchema, EmailSchema, NoContent, PasswordSchema, PhoneSchema, Strict } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import { localeFromHeader } from '../messaging/templates.js';
@@ -46,7 +46,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
     const locale = request.body.locale ?? localeFromHeader(request.headers['accept-language']);
     const { account, session } = await accounts.completeSignup(request.body, kind, locale, originOf(request));
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, deps.secureCookies);
-    return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
+    return reply.code(201).send(issuedBody(kind, account, session));
   });
 
   app.get('/v1/me', {

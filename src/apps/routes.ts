@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseQuery } from 'node:querystring';
 import type { Provider } from 'oidc-provider';
 import { Type } from 'typebox';
-import { authOf, SESSION_COOKIE, type Guards } from '../http/auth.js';
+import { authOf, sessionCookieName, type Guards } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
 import { cspHash } from '../http/headers.js';
 import { originOf } from '../http/origin.js';
@@ -167,7 +167,7 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       const clientName = await clientNameOf(interaction.params.client_id);
       if (interaction.prompt.name === 'login') {
         // Already signed in to Lanyard in this browser: no second sign-in.
-        const token = request.cookies[SESSION_COOKIE];
+        const token = request.cookies[sessionCookieName(secureCookies)];
         const session = token ? await sessions.authenticate(token) : undefined;
         if (session && session.kind === 'web') return finish(request, reply, { login: { accountId: session.accountId } }, false);
         return sendPage(reply, 200, 'Sign in', signInForm(interaction.uid, clientName));
@@ -195,7 +195,7 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       const clientName = await clientNameOf(interaction.params.client_id);
       try {
         const { account, session } = await sessions.signIn({ login, password, kind: 'web' }, originOf(request));
-        reply.raw.setHeader('set-cookie', [request.server.serializeCookie(SESSION_COOKIE, session.token, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', maxAge: session.maxAgeSeconds })]);
+        reply.raw.setHeader('set-cookie', [request.server.serializeCookie(sessionCookieName(secureCookies), session.token, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', maxAge: session.maxAgeSeconds })]);
         return finish(request, reply, { login: { accountId: account.id } }, false);
       } catch (error) {
         if (!(error instanceof AppError)) throw error;

@@ -101,6 +101,39 @@ for (const database of testDatabases()) {
       assert.equal(zip.headers['content-disposition'], `attachment; filename="lanyard-export-${asked.body.id}.zip"; filename*=UTF-8''lanyard-export-${asked.body.id}.zip`);
     });
 
+    test('behind https a web sign-in sets a __Host- cookie and puts the token in no body; API clients keep theirs in the body', async () => {
+      const secure = await createTestApp({ database, env: { LANYARD_BASE_URL: 'https://id.example.com' } });
+      try {
+        const email = uniqueEmail();
+        const password = 'a long unusual passphrase';
+        await secure.request('POST', '/v1/signup', { body: { email } });
+        await secure.drainJobs();
+        const signedUp = await secure.request('POST', '/v1/signup/complete', { body: { email, code: secure.messages.lastCode(email), password, kind: 'web' } });
+        assert.equal(signedUp.status, 201, signedUp.text);
+        assert.equal(signedUp.body.token, undefined, 'sign-up on the web: the token is in the cookie only');
+        const web = await secure.request('POST', '/v1/sessions', { body: { login: email, password }, headers: { 'sec-fetch-mode': 'cors' } });
+        assert.equal(web.status, 201);
+        assert.equal(web.body.token, undefined);
+        assert.equal(web.body.account.email, email);
+        const setCookie = String(web.headers['set-cookie']);
+        assert.match(setCookie, /^__Host-lanyard_session=[A-Za-z0-9_-]+;/);
+        assert.match(setCookie, /; Path=\/(;|$)/);
+        assert.match(setCookie, /; Secure/);
+        assert.match(setCookie, /; HttpOnly/);
+        assert.doesNotMatch(setCookie, /Domain=/i);
+        const token = /^__Host-lanyard_session=([A-Za-z0-9_-]+);/.exec(setCookie)![1]!;
+        assert.equal((await secure.request('GET', '/v1/session', { cookies: { '__Host-lanyard_session': token } })).status, 200);
+        // A cookie without the prefix could have been planted by a sibling subdomain: it is not read.
+        assert.equal((await secure.request('GET', '/v1/session', { cookies: { lanyard_session: token } })).status, 401);
+        const api = await secure.request('POST', '/v1/sessions', { body: { login: email, password, kind: 'api' } });
+        assert.equal(typeof api.body.token, 'string');
+        assert.equal(api.headers['set-cookie'], undefined);
+        assert.equal(api.headers['cache-control'], 'no-store');
+      } finally {
+        await secure.close();
+      }
+    });
+
     test('a request with headers too large answers 431 problem+json', async () => {
       const answer = await raw(port, `GET /v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
       assert.equal(answer.status, 431);

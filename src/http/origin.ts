@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestOrigin } from '../events/service.js';
-import { clientOf, SESSION_COOKIE } from './auth.js';
+import { clientOf, sessionCookieName } from './auth.js';
 
 /** Where a request came from, as recorded in sessions and security events. */
 export function originOf(request: FastifyRequest): RequestOrigin {
@@ -13,11 +13,19 @@ export function sessionKindOf(request: FastifyRequest, asked: 'web' | 'api' | un
   return request.headers['sec-fetch-mode'] !== undefined ? 'web' : 'api';
 }
 
-/** Sets the session cookie for web sessions: HttpOnly, SameSite=Lax, Secure behind TLS. */
+/** Sets the session cookie for web sessions: HttpOnly, SameSite=Lax, Secure and `__Host-` behind TLS. */
 export function setSessionCookie(reply: FastifyReply, token: string, maxAgeSeconds: number, secure: boolean): void {
-  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: maxAgeSeconds });
+  reply.setCookie(sessionCookieName(secure), token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: maxAgeSeconds });
 }
 
 export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
-  reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+  reply.clearCookie(sessionCookieName(secure), { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+}
+
+/**
+ * The answer to a sign-in: a web session's token travels only in its HttpOnly cookie, where page
+ * scripts (an injected one included) cannot read it; API and device clients get it in the body.
+ */
+export function issuedBody<A>(kind: 'web' | 'api', account: A, session: { token: string; expiresAt: string }): { account: A; token?: string; expiresAt: string } {
+  return kind === 'web' ? { account, expiresAt: session.expiresAt } : { account, token: session.token, expiresAt: session.expiresAt };
 }

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { SessionIssuedSchema, SessionKindInput } from '../accounts/schemas.js';
 import { CaptchaPayloadSchema } from '../captcha/routes.js';
 import { authOf, type Guards } from '../http/auth.js';
-import { clearSessionCookie, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
+import { clearSessionCookie, issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
 import { IdSchema, NoContent, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from './service.js';
@@ -38,7 +38,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
     const kind = sessionKindOf(request, request.body.kind);
     const { account, session } = await sessions.signIn({ ...request.body, kind }, originOf(request));
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
-    return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
+    return reply.code(201).send(issuedBody(kind, account, session));
   });
 
   app.get('/v1/session', {

@@ -163,7 +163,10 @@ for (const database of testDatabases()) {
       assert.match(setCookie, /HttpOnly/);
       assert.match(setCookie, /SameSite=Lax/);
       assert.doesNotMatch(setCookie, /Secure/, 'not Secure over plain http');
-      const cookies = { lanyard_session: signIn.body.token };
+      // The token is in the HttpOnly cookie only: no page script can read it from the answer.
+      assert.equal(signIn.body.token, undefined);
+      assert.ok(signIn.body.account.id && signIn.body.expiresAt);
+      const cookies = { lanyard_session: /^lanyard_session=([A-Za-z0-9_-]+);/.exec(setCookie)![1]! };
       const session = await t.request('GET', '/v1/session', { cookies });
       assert.equal(session.status, 200);
       assert.equal(session.body.kind, 'web');
