@@ -178,7 +178,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
   const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
-  const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log);
+  const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log, { allowLoopback: config.webhooks.allowLoopback });
   const oidc = await createOidcProvider(db, accountRepository, keys.oidc, log, { issuer: config.baseUrl, secureCookies: config.baseUrl.startsWith('https:'), cookieKey: keys.oidcCookie });
   const apps = new AppService(db, oidc, jobs, keys.oidc, keys.jobPayload, clock, log);
   const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
