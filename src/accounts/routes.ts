@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Guards } from '../http/auth.js';
 import { authOf } from '../http/auth.js';
 import { issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
-import { CodeSchema, EmailSchema, NoContent, PasswordSchema, PhoneSchema, Strict } from '../http/schemas.js';
+import { CodeSchema, EmailSchema, NoContent, PasswordSchema, PhoneSchema, Strict, UnreadableSchema, unreadableIds } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import { localeFromHeader } from '../messaging/templates.js';
 import type { SecurityEventService } from '../events/service.js';
@@ -112,12 +112,14 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
       response: {
         200: Type.Object({
           events: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), at: Type.String(), ip: Type.String(), client: Type.String() })),
+          unreadable: UnreadableSchema,
         }),
       },
     },
     preHandler: guards.session,
   }, async (request) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), 500);
-    return { events: await events.list(authOf(request).accountId, limit) };
+    const list = await events.list(authOf(request).accountId, limit);
+    return { events: list, unreadable: unreadableIds(list) };
   });
 }

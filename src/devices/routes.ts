@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { authOf, type Guards } from '../http/auth.js';
 import { originOf } from '../http/origin.js';
-import { IdSchema, NoContent, Strict } from '../http/schemas.js';
+import { IdSchema, NoContent, Strict, UnreadableSchema, unreadableIds } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { DeviceCommandService } from './commands.js';
 import {
@@ -40,9 +40,12 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   });
 
   app.get('/v1/devices', {
-    schema: { tags: ['devices'], summary: 'Every device linked to the account, newest first', response: { 200: Type.Object({ devices: Type.Array(DeviceSchema) }) } },
+    schema: { tags: ['devices'], summary: 'Every device linked to the account, newest first', response: { 200: Type.Object({ devices: Type.Array(DeviceSchema), unreadable: UnreadableSchema }) } },
     preHandler: guards.session,
-  }, async (request) => ({ devices: await devices.list(authOf(request)) }));
+  }, async (request) => {
+    const list = await devices.list(authOf(request));
+    return { devices: list, unreadable: unreadableIds(list) };
+  });
 
   app.get('/v1/devices/:id', {
     schema: { tags: ['devices'], summary: 'One device, with its last known location', params: DeviceIdParams, response: { 200: DeviceDetailSchema } },

@@ -147,6 +147,38 @@ for (const database of testDatabases()) {
       assert.deepEqual(contacts.map((c: any) => [c.id, c.data?.name, c.unreadable]), [['one', 'one', undefined], ['three', 'three', undefined], ['two', undefined, true]]);
     });
 
+    test('a damaged session, security event or device row is named in "unreadable" while the rest of its list is answered', async () => {
+      const ana = await t.signUp();
+      const second = await t.request('POST', '/v1/sessions', { body: { login: ana.email, password: ana.password } });
+      for (const serial of ['SN-A', 'SN-B']) {
+        const linked = await t.request('POST', '/v1/devices', { token: ana.token, body: { serial: `${serial}-${ana.id}`, model: 'Phone', name: `name ${serial}`, kind: 'phone' } });
+        assert.equal(linked.status, 201, linked.text);
+      }
+      const db = t.app.database.db;
+      const [damagedSession] = await db.selectFrom('sessions').select('id').where('account_id', '=', ana.id).where('origin_sealed', 'is not', null).limit(1).execute();
+      await db.updateTable('sessions').set({ origin_sealed: 'damaged' }).where('id', '=', damagedSession!.id).execute();
+      const [damagedEvent] = await db.selectFrom('security_events').select('id').where('account_id', '=', ana.id).where('origin_sealed', 'is not', null).limit(1).execute();
+      await db.updateTable('security_events').set({ origin_sealed: 'damaged' }).where('id', '=', damagedEvent!.id).execute();
+      const [damagedDevice] = await db.selectFrom('devices').select('id').where('account_id', '=', ana.id).limit(1).execute();
+      await db.updateTable('devices').set({ name_sealed: 'damaged' }).where('id', '=', damagedDevice!.id).execute();
+
+      const sessions = await t.request('GET', '/v1/sessions', { token: second.body.token });
+      assert.equal(sessions.status, 200, sessions.text);
+      assert.deepEqual(sessions.body.unreadable, [damagedSession!.id]);
+      assert.ok(sessions.body.sessions.length >= 3, 'every session is still listed, so the owner can end it');
+      assert.equal(sessions.body.sessions.find((s: any) => s.id === damagedSession!.id).client, '');
+      const events = await t.request('GET', '/v1/me/events', { token: second.body.token });
+      assert.equal(events.status, 200, events.text);
+      assert.deepEqual(events.body.unreadable, [damagedEvent!.id]);
+      assert.ok(events.body.events.length > 1);
+      const devices = await t.request('GET', '/v1/devices', { token: second.body.token });
+      assert.equal(devices.status, 200, devices.text);
+      assert.deepEqual(devices.body.unreadable, [damagedDevice!.id]);
+      const [damaged, intact] = [devices.body.devices.find((d: any) => d.id === damagedDevice!.id), devices.body.devices.find((d: any) => d.id !== damagedDevice!.id)];
+      assert.equal(damaged.name, '', 'listed, with the field that did not open empty');
+      assert.match(intact.name, /^name SN-[AB]$/);
+    });
+
     test('an export whose photo breaks mid-stream is retried with backoff, then shows "failed" with a reason, and can be asked again', async () => {
       const ana = await t.signUp();
       const photo = makeHeic(200_000); // several sealed chunks: the first opens, a later one does not

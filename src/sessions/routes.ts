@@ -3,7 +3,7 @@ import { SessionIssuedSchema, SessionKindInput } from '../accounts/schemas.js';
 import { CaptchaPayloadSchema } from '../captcha/routes.js';
 import { authOf, type Guards } from '../http/auth.js';
 import { clearSessionCookie, issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
-import { IdSchema, NoContent, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
+import { IdSchema, NoContent, PasswordSchema, Strict, TimeSchema, UnreadableSchema, unreadableIds } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from './service.js';
 
@@ -59,9 +59,12 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
   }, async (request) => sessions.current(authOf(request)));
 
   app.get('/v1/sessions', {
-    schema: { tags: ['sessions'], summary: 'Every session of the account, the current one marked', response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }) } },
+    schema: { tags: ['sessions'], summary: 'Every session of the account, the current one marked', response: { 200: Type.Object({ sessions: Type.Array(SessionSchema), unreadable: UnreadableSchema }) } },
     preHandler: guards.session,
-  }, async (request) => ({ sessions: await sessions.list(authOf(request)) }));
+  }, async (request) => {
+    const list = await sessions.list(authOf(request));
+    return { sessions: list, unreadable: unreadableIds(list) };
+  });
 
   app.delete('/v1/sessions/current', {
     schema: { tags: ['sessions'], summary: 'Sign out', response: { 204: NoContent } },
