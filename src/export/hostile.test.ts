@@ -81,6 +81,10 @@ for (const database of testDatabases()) {
       const objects = '{"a":'.repeat(MAX_JSON_DEPTH + 1) + '1' + '}'.repeat(MAX_JSON_DEPTH + 1);
       assertProblem(await t.request('POST', '/v1/sessions', { payload: objects, headers: { 'content-type': 'application/json' } }), 400, 'body_too_deep');
       assertProblem(await t.request('POST', '/v1/signup', { payload: nested(30_000), headers: { 'content-type': 'application/json' } }), 400, 'body_too_deep');
+      // JSON inside a field (the captcha's base64 payload) is held to the same limit: a refusal, not a 500.
+      const deepCaptcha = Buffer.from(`{"challenge":{"parameters":${nested(1400)}},"solution":{}}`).toString('base64');
+      const recovery = await t.request('POST', '/v1/recovery', { body: { login: 'someone@example.com', channel: 'email', captcha: deepCaptcha } });
+      assert.equal(recovery.status, 400, recovery.text);
       // Not an item of the collection, and the server still answers.
       assertProblem(await t.request('GET', '/v1/cloud/notes/deep', { token: ana.token }), 404, 'not_found');
     });
