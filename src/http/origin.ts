@@ -7,10 +7,14 @@ export function originOf(request: FastifyRequest): RequestOrigin {
   return { ip: request.ip, client: clientOf(request) };
 }
 
-/** A browser sends Sec-Fetch-* headers; such a caller gets a cookie session unless it asks otherwise. */
+/**
+ * A browser sends Sec-Fetch-* headers; such a caller gets a cookie session unless it asks otherwise.
+ * Both Mode and Site: Node's fetch (an API client) sends Sec-Fetch-Mode alone, and must get its token
+ * in the body, which a web session no longer carries.
+ */
 export function sessionKindOf(request: FastifyRequest, asked: 'web' | 'api' | undefined): 'web' | 'api' {
   if (asked) return asked;
-  return request.headers['sec-fetch-mode'] !== undefined ? 'web' : 'api';
+  return request.headers['sec-fetch-mode'] !== undefined && request.headers['sec-fetch-site'] !== undefined ? 'web' : 'api';
 }
 
 /** Sets the session cookie for web sessions: HttpOnly, SameSite=Lax, Secure and `__Host-` behind TLS. */

@@ -156,7 +156,7 @@ for (const database of testDatabases()) {
 
     test('a browser gets an HttpOnly SameSite=Lax cookie; state changes by cookie need the CSRF token', async () => {
       const account = await t.signUp();
-      const signIn = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, headers: { 'sec-fetch-mode': 'cors' } });
+      const signIn = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, headers: { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' } });
       assert.equal(signIn.status, 201);
       const setCookie = String(signIn.headers['set-cookie']);
       assert.match(setCookie, /^lanyard_session=[A-Za-z0-9_-]+;/);
