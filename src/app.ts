@@ -205,11 +205,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
   const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
-  const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log);
+  const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log, { allowLoopback: config.webhooks.allowLoopback });
   const appRepository = new AppRepository(db);
   const signingKeys = new SigningKeys({ repository: appRepository, sealKey: keys.oidc, clock });
   const apiResource = apiResourceOf(config.baseUrl);
-  const oidcPages = providerPages({ sessions, clock });
+  const oidcPages = providerPages({ sessions, clock, secureCookies: config.baseUrl.startsWith('https:') });
   // Set once the apps service exists: the provider asks it whether an app is first-party.
   let firstParty: (clientId: string) => Promise<boolean> = async () => false;
   const oidc = new OidcHost(config.baseUrl, signingKeys, (keySet) =>
@@ -259,8 +259,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
-  const guards = createGuards(sessions, appTokens);
   const secureCookies = config.baseUrl.startsWith('https:');
+  const guards = createGuards(sessions, { secureCookies, appTokens });
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
   registerCaptchaRoutes(http, { captcha });

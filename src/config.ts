@@ -34,6 +34,13 @@ export interface Config {
     /** Rows deleted per statement while erasing (LANYARD_ERASURE_BATCH_SIZE): small batches keep other writers waiting less. */
     readonly erasureBatchSize: number;
   };
+  readonly webhooks: {
+    /**
+     * Whether webhook URLs may point at this machine (localhost, 127/8, ::1): for development only
+     * (LANYARD_WEBHOOKS_ALLOW_LOOPBACK). Private, link-local and metadata addresses stay refused.
+     */
+    readonly allowLoopback: boolean;
+  };
   /** How long a worker holds a job before another may take it over (LANYARD_JOB_LEASE_S): how soon work resumes after a crash. */
   readonly jobLeaseSeconds: number;
   readonly cloud: {
@@ -131,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
       graceDays: integer('LANYARD_DELETION_GRACE_DAYS', 0, 0, 365),
       erasureBatchSize: integer('LANYARD_ERASURE_BATCH_SIZE', 500, 1, 100_000),
     },
+    webhooks: { allowLoopback: onOff('LANYARD_WEBHOOKS_ALLOW_LOOPBACK', false) },
     jobLeaseSeconds: integer('LANYARD_JOB_LEASE_S', 300, 1, 86400),
     cloud: {
       quotaBytes: integer('LANYARD_QUOTA_BYTES', 5 * 1024 ** 3, 0, 2 ** 50),

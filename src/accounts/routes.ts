@@ -1,7 +1,7 @@
 import type { Guards } from '../http/auth.js';
 import { authOf } from '../http/auth.js';
-import { originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
-import { NoContent } from '../http/schemas.js';
+import { issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
+import { NoContent, unreadableIds } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import { localeFromHeader } from '../messaging/templates.js';
 import type { SecurityEventService } from '../events/service.js';
@@ -50,7 +50,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
     const locale = request.body.locale ?? localeFromHeader(request.headers['accept-language']);
     const { account, session } = await accounts.completeSignup(request.body, kind, locale, originOf(request));
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, deps.secureCookies);
-    return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
+    return reply.code(201).send(issuedBody(kind, account, session));
   });
 
   app.get('/v1/me', {
@@ -123,6 +123,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
     preHandler: guards.session,
   }, async (request) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), 500);
-    return { events: await events.list(authOf(request).accountId, limit) };
+    const list = await events.list(authOf(request).accountId, limit);
+    return { events: list, unreadable: unreadableIds(list) };
   });
 }

@@ -26,7 +26,7 @@ export const addressFields = { email: Type.Optional(EmailSchema), phone: Type.Op
 
 export const SessionIssuedSchema = named('SessionIssued', Type.Object({
   account: ProfileSchema,
-  token: Type.String({ description: 'Bearer token; shown once' }),
+  token: Type.Optional(Type.String({ description: 'Bearer token; shown once. Absent for a web session, whose token is only in the HttpOnly session cookie' })),
   expiresAt: TimeSchema,
 }));
 

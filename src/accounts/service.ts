@@ -148,7 +148,9 @@ export class AccountService {
     if (problem) throw invalidField('password', problem);
     const name = this.cleanName(input.name);
     const subject = `${address.field}:${address.value}`;
-    const code = await this.verification.check('signup', subject, input.code);
+    // A taken address never gets a sign-up code (its owner is told instead): its refusal must read like
+    // any wrong code's, or this route would tell which addresses have accounts.
+    const code = await this.verification.checkAnonymous('signup', subject, input.code);
     const passwordHash = await hashPassword(input.password);
     const now = this.clock.now();
     const id = uuidv7();

@@ -3,7 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.js';
 import { openText, sealText } from '../crypto/sealing.js';
-import { SESSION_COOKIE } from '../http/auth.js';
+import { sessionCookieName } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
 import { originOf } from '../http/origin.js';
 import type { HttpServer } from '../http/server.js';
@@ -25,7 +25,7 @@ const hiddenOf = (form: string, name: string) => new RegExp(`name="${name}" valu
 const actionOf = (form: string) => /action="([^"]*)"/.exec(form)?.[1] ?? '';
 
 /** The pages oidc-provider renders itself (sign-out, the device flow), in Lanyard's look and both languages. */
-export function providerPages(deps: { sessions: SessionService; clock: Clock }): {
+export function providerPages(deps: { sessions: SessionService; clock: Clock; secureCookies: boolean }): {
   logoutPages: Pick<Features['rpInitiatedLogout'] & object, 'logoutSource' | 'postLogoutSuccessSource'>;
   deviceFlowPages: Pick<Features['deviceFlow'] & object, 'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'>;
   webSessionMatches(ctx: KoaContextWithOIDC, accountId: string): Promise<boolean>;
@@ -68,7 +68,7 @@ export function providerPages(deps: { sessions: SessionService; clock: Clock }):
       },
     },
     async webSessionMatches(ctx, accountId) {
-      const token = ctx.cookies.get(SESSION_COOKIE, { signed: false });
+      const token = ctx.cookies.get(sessionCookieName(deps.secureCookies), { signed: false });
       const session = token ? await deps.sessions.authenticate(token).catch(() => undefined) : undefined;
       if (session?.kind !== 'web' || session.accountId !== accountId) return false;
       // max_age by the time the password was last given to Lanyard (a re-authentication in the portal counts).
@@ -84,11 +84,12 @@ export function providerPages(deps: { sessions: SessionService; clock: Clock }):
  * end_session.success event (synchronous): the cookie is cleared in this answer, the session ended
  * by the promise the caller awaits.
  */
-export function endWebSessionOnLogout(sessions: SessionService, ctx: KoaContextWithOIDC): Promise<void> | undefined {
+export function endWebSessionOnLogout(sessions: SessionService, ctx: KoaContextWithOIDC, secureCookies: boolean): Promise<void> | undefined {
   if (!ctx.oidc.params?.logout) return undefined;
-  const token = ctx.cookies.get(SESSION_COOKIE, { signed: false });
+  const cookieName = sessionCookieName(secureCookies);
+  const token = ctx.cookies.get(cookieName, { signed: false });
   if (!token) return undefined;
-  ctx.cookies.set(SESSION_COOKIE, null, { signed: false, path: '/', httpOnly: true, sameSite: 'lax' });
+  ctx.cookies.set(cookieName, null, { signed: false, path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies });
   const origin = { ip: ctx.ip, client: String(ctx.get('user-agent') || 'unknown').slice(0, 200) };
   return (async () => {
     const auth = await sessions.authenticate(token);
@@ -141,7 +142,7 @@ export function registerInteractionRoutes(app: HttpServer, deps: { host: OidcHos
       if (interaction.prompt.name === 'login') {
         // Already signed in to Lanyard in this browser: no second sign-in, unless the app asked for a
         // fresh one (prompt=login), a recent one (max_age) the web session is too old for, or a second factor.
-        const token = request.cookies[SESSION_COOKIE];
+        const token = request.cookies[sessionCookieName(secureCookies)];
         const session = token ? await sessions.authenticate(token) : undefined;
         if (session && session.kind === 'web') {
           const ageSeconds = Math.max(0, Math.floor((clock.now() - session.reauthenticatedAt) / 1000));
@@ -188,7 +189,7 @@ export function registerInteractionRoutes(app: HttpServer, deps: { host: OidcHos
       if (essentialTwoFactor(interaction)) {
         return finish(request, reply, { error: 'unmet_authentication_requirements', error_description: 'This account has no second factor' }, false);
       }
-      const cookie = request.server.serializeCookie(SESSION_COOKIE, signedIn.session.token, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', maxAge: signedIn.session.maxAgeSeconds });
+      const cookie = request.server.serializeCookie(sessionCookieName(secureCookies), signedIn.session.token, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', maxAge: signedIn.session.maxAgeSeconds });
       reply.raw.setHeader('set-cookie', [cookie]);
       return finish(request, reply, loginResult(signedIn.account.id, nowSeconds()), false);
     });
@@ -216,7 +217,7 @@ export function registerInteractionRoutes(app: HttpServer, deps: { host: OidcHos
         if (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts') return expired(request, reply);
         return send(reply, 401, localeFor(request, interaction), t.secondFactor, secondFactorBody(t, `${INTERACTION_PATH}/${encodeURIComponent(interaction.uid)}/second-factor`, field(form, 'state'), ['totp', 'recovery_code'], t.wrongCode));
       }
-      const cookie = request.server.serializeCookie(SESSION_COOKIE, done.session.token, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', maxAge: done.session.maxAgeSeconds });
+      const cookie = request.server.serializeCookie(sessionCookieName(secureCookies), done.session.token, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', maxAge: done.session.maxAgeSeconds });
       reply.raw.setHeader('set-cookie', [cookie]);
       return finish(request, reply, loginResult(done.account.id, pending.ts, method), false);
     });

@@ -1,3 +1,4 @@
+import { cspHash } from '../http/headers.js';
 import type { Locale } from '../messaging/templates.js';
 import { escapeHtml } from './oidc.js';
 import { SCOPE_TEXT, type Scope } from './scopes.js';
@@ -104,12 +105,22 @@ export function localeOf(uiLocales: unknown, acceptLanguage: unknown): Locale {
 
 export const textOf = (locale: Locale): PageText => TEXT[locale];
 
+const PAGE_STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}
+h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
+button{margin:1rem .5rem 0 0;padding:.55rem 1.1rem;font:inherit;border-radius:.4rem;border:1px solid #555;background:#fff;cursor:pointer}
+button.primary{background:#1f5fd6;color:#fff;border-color:#1f5fd6}.error{color:#b00020}li{margin:.3rem 0}
+code.user-code{font-size:1.6rem;letter-spacing:.1em}`;
+
 export const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   // The pages carry a form that must not be framed by another site (clickjacking). No form-action: the
   // consent form's answer ends in a redirect to the app, which form-action would block in browsers.
   'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  // The one inline style is allowed by its hash, not 'unsafe-inline': markup injected into a page (an
+  // app's name, say) cannot bring styles or scripts of its own.
+  'content-security-policy': `default-src 'none'; style-src '${cspHash(PAGE_STYLE)}'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
 } as const;
 
@@ -118,11 +129,7 @@ export function page(locale: Locale, title: string, body: string): string {
   return `<!doctype html>
 <html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Lanyard</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}
-h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
-button{margin:1rem .5rem 0 0;padding:.55rem 1.1rem;font:inherit;border-radius:.4rem;border:1px solid #555;background:#fff;cursor:pointer}
-button.primary{background:#1f5fd6;color:#fff;border-color:#1f5fd6}.error{color:#b00020}li{margin:.3rem 0}
-code.user-code{font-size:1.6rem;letter-spacing:.1em}</style></head>
+<style>${PAGE_STYLE}</style></head>
 <body><main>${body}</main></body></html>`;
 }
 

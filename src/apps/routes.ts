@@ -96,7 +96,7 @@ export function registerAppRoutes(
   const pendingLogouts = new WeakMap<object, Promise<void>>();
   host.onProvider((provider) => {
     provider.on('end_session.success', (ctx) => {
-      const ending = endWebSessionOnLogout(sessions, ctx);
+      const ending = endWebSessionOnLogout(sessions, ctx, deps.secureCookies);
       if (ending) pendingLogouts.set(ctx.req, ending);
     });
     // The answer (the redirect back to the app) leaves once the web session has ended, not before.

@@ -3,6 +3,7 @@ import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { systemClock, type Clock } from '../clock.js';
 import { hmac, sha256 } from '../crypto/tokens.js';
 import { AppError } from '../http/errors.js';
+import { isTooDeep } from '../http/json-depth.js';
 import type { AcceptedCaptchaRepository } from './repository.js';
 
 /** How long a challenge may be solved and submitted. */
@@ -117,7 +118,10 @@ export class CaptchaService {
 function parsePayload(encoded: string): Payload | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(encoded.trim(), 'base64').toString('utf8'));
+    const text = Buffer.from(encoded.trim(), 'base64').toString('utf8');
+    // JSON inside the base64 escapes the body's depth limit: the same limit, before parsing.
+    if (isTooDeep(text)) return undefined;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -71,6 +71,10 @@ async function serve(withHttp: boolean, args: string[]): Promise<void> {
   const { createApp } = await import('../app.js');
   const app = await createApp({ config });
   const log = app.http.log;
+  // A promise that some background task forgot to await must not take every request in flight down
+  // with it (Node's default for an unhandled rejection): it is logged, with its stack, and the server
+  // goes on. Jobs that do crash the process are counted by the job table and parked after two.
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection in a background task'));
   if (!config.rateLimit) log.warn('LANYARD_RATE_LIMIT=off: rate limits are disabled. Use this for load tests only.');
   if (withHttp) {
     await app.http.listen({ port: config.port, host: config.host });

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { authOf, type Guards } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
+import { attachment } from '../http/headers.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import {
@@ -43,8 +44,16 @@ function preconditionOf(request: FastifyRequest): Precondition {
   return precondition;
 }
 
-function sendPhotoStream(reply: FastifyReply, stream: Readable, contentType: string, size?: number) {
+/** The name a downloaded photo is saved under: its id, with the extension of what its bytes are. */
+function photoFileName(itemId: string, contentType: string): string {
+  const extension = `.${contentType.split('/')[1]!.replace('jpeg', 'jpg').replace(/[^a-z0-9]/g, '')}`;
+  return itemId.toLowerCase().endsWith(extension) ? itemId : `${itemId}${extension}`;
+}
+
+function sendPhotoStream(reply: FastifyReply, stream: Readable, contentType: string, size: number | undefined, fileName: string) {
   reply.header('content-type', contentType);
+  // An attachment, never a document of our origin, whatever a browser makes of the bytes; <img> still shows it.
+  reply.header('content-disposition', attachment(fileName));
   if (size !== undefined) reply.header('content-length', String(size));
   // User content: the browser must take it for what we say it is, and keep it out of shared caches.
   reply.header('x-content-type-options', 'nosniff');
@@ -129,7 +138,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
       if (collection === 'photos') {
         const photo = await cloud.openPhoto(accountId, itemId);
         reply.header('etag', `"${photo.version}"`);
-        return sendPhotoStream(reply, photo.stream, photo.contentType, photo.size);
+        return sendPhotoStream(reply, photo.stream, photo.contentType, photo.size, photoFileName(itemId, photo.contentType));
       }
       const item = await cloud.getJson(accountId, collection as JsonCollection, itemId);
       reply.header('etag', `"${item.version}"`);
@@ -148,7 +157,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
       preHandler: guards.session,
     }, async (request, reply) => {
       const stream = await cloud.openThumbnail(authOf(request).accountId, request.params.itemId);
-      return sendPhotoStream(reply, stream, 'image/webp');
+      return sendPhotoStream(reply, stream, 'image/webp', undefined, `${request.params.itemId}-thumbnail.webp`);
     });
 
     scope.delete('/v1/cloud/:collection/:itemId', {

@@ -49,6 +49,9 @@ export const ChangesSchema = named('Changes', Type.Object({
   deleted: Type.Array(Type.String(), { description: 'Ids of items deleted since the cursor' }),
   cursor: Type.String({ description: 'Send it back as "since" for the next page or the next sync' }),
   hasMore: Type.Boolean({ description: 'Whether another page follows right away' }),
+  unreadable: Type.Array(Type.String(), {
+    description: 'Ids of items changed since the cursor that could not be read (a damaged row); every other item is in items',
+  }),
 }));
 
 const Usage = Type.Object({ count: Type.Integer(), bytes: Type.Integer() });

@@ -9,6 +9,7 @@ import { openText, sealText } from '../crypto/sealing.js';
 import { openStream, sealStream } from '../crypto/stream-sealing.js';
 import type { CloudItemRow, Db, Executor } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
+import { isTooDeep } from '../http/json-depth.js';
 import type { JobService } from '../jobs/service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
 import { renderThumbnail } from './photos.js';
@@ -49,6 +50,13 @@ export interface ChangesPage {
   deleted: string[];
   cursor: string;
   hasMore: boolean;
+  /** Items of this page that could not be read; the others are answered all the same. */
+  unreadable: string[];
+}
+
+/** A live JSON item as stored: its text, opened but not parsed; `text` undefined when it cannot be read. */
+export interface StoredItem extends ItemWritten {
+  text: string | undefined;
 }
 
 export interface CloudSummary {
@@ -72,7 +80,7 @@ export interface CloudLimits {
 // Associated data binds every sealed value to its place: an item body to its account, collection, item and
 // version; a photo to its account, item and blob (one blob per version, so the blob name stands for the
 // version, which is only settled when the upload commits). Moving a sealed value elsewhere makes it unopenable.
-const itemAad = (accountId: string, collection: string, itemId: string, version: number) =>
+export const itemAad = (accountId: string, collection: string, itemId: string, version: number) =>
   `cloud/v1\u0000${accountId}\u0000${collection}\u0000${itemId}\u0000${version}`;
 export const photoAad = (accountId: string, itemId: string, blobName: string, part: 'photo' | 'thumb') =>
   `cloud/v1\u0000${accountId}\u0000photos\u0000${itemId}\u0000${blobName}\u0000${part}`;
@@ -184,6 +192,7 @@ export class CloudService {
     const key = rows.some((r) => !r.deleted && r.body !== null) ? await this.keyRing.get(accountId) : undefined;
     const items: ItemView[] = [];
     const deleted: string[] = [];
+    const unreadable: string[] = [];
     let lastSeq = afterSeq;
     let bytes = 0;
     let taken = 0;
@@ -195,15 +204,30 @@ export class CloudService {
       bytes += pageBytes(row);
       lastSeq = row.seq;
       if (row.deleted) deleted.push(row.item_id);
-      else items.push(this.view(row, key));
+      else {
+        // One damaged row must not stop every device's sync of the whole collection: it is named instead.
+        try {
+          items.push(this.view(row, key));
+        } catch (error) {
+          this.log.error({ err: error, accountId, collection }, 'a cloud item could not be read');
+          unreadable.push(row.item_id);
+        }
+      }
     }
-    return { items, deleted, cursor: encodeCursor(this.cursorKey, accountId, collection, lastSeq), hasMore: rows.length > taken };
+    return { items, deleted, cursor: encodeCursor(this.cursorKey, accountId, collection, lastSeq), hasMore: rows.length > taken, unreadable };
   }
 
   /** A JSON item with its data. */
   async getJson(accountId: string, collection: JsonCollection, itemId: string): Promise<ItemView> {
     const row = await this.getLive(accountId, collection, itemId);
-    return this.view(row, await this.keyRing.get(accountId));
+    try {
+      return this.view(row, await this.keyRing.get(accountId));
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      // A row that no longer opens (damaged, moved, its key gone) is the item's state, not a server fault.
+      this.log.error({ err: error, accountId, collection }, 'a cloud item could not be read');
+      throw new AppError('item_unreadable');
+    }
   }
 
   /** The photo's original bytes, opened as they stream out of the blob store. */
@@ -238,6 +262,30 @@ export class CloudService {
       const rows = await this.repository.listLive(accountId, collection, after, pageSize);
       if (rows.length === 0) return;
       yield rows.map((row) => this.view(row, key));
+      after = rows[rows.length - 1]!.item_id;
+    }
+  }
+
+  /**
+   * Every live JSON item of a collection as its stored text, a page at a time, in id order (for exports):
+   * the text goes out as it is, never parsed and serialized again, so that no item's shape can break the
+   * export; an item that cannot be opened comes with `text` undefined.
+   */
+  async *liveTexts(accountId: string, collection: JsonCollection, pageSize = 200): AsyncGenerator<StoredItem[]> {
+    const key = await this.keyRing.get(accountId);
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.repository.listLive(accountId, collection, after, pageSize);
+      if (rows.length === 0) return;
+      yield rows.map((row) => {
+        let text: string | undefined;
+        try {
+          text = this.openBody(row, key);
+        } catch (error) {
+          this.log.error({ err: error, accountId, collection }, 'a cloud item could not be read for an export');
+        }
+        return { ...written(row), text };
+      });
       after = rows[rows.length - 1]!.item_id;
     }
   }
@@ -302,8 +350,15 @@ export class CloudService {
   private view(row: CloudItemRow, key: Buffer | undefined): ItemView {
     const base = { id: row.item_id, version: row.version, updatedAt: iso(row.updated_at) };
     if (row.collection === 'photos') return { ...base, size: row.size, contentType: row.content_type!, thumbnail: row.thumbnail === 1 };
+    const text = this.openBody(row, key);
+    // Items stored before bodies had a depth limit may nest deeper than the serializer can walk.
+    if (isTooDeep(text)) throw new AppError('item_unreadable', 'This item nests too deeply to be sent; overwrite or delete it');
+    return { ...base, data: JSON.parse(text) };
+  }
+
+  private openBody(row: CloudItemRow, key: Buffer | undefined): string {
     if (!key) throw new Error(`account ${row.account_id} has cloud items but no data key`);
-    return { ...base, data: JSON.parse(openText(key, row.body!, itemAad(row.account_id, row.collection, row.item_id, row.version))) };
+    return openText(key, row.body!, itemAad(row.account_id, row.collection, row.item_id, row.version));
   }
 
   private async openBlob(accountId: string, name: string, aad: string): Promise<Readable> {

@@ -54,6 +54,18 @@ export function vacuumSqlite(sqlite: SqliteDatabase.Database): void {
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
 }
 
+/**
+ * Makes the SQLite file readable by its owner only (0600), creating it so before SQLite does: SQLite
+ * gives the -wal and -shm files it creates the mode of the database file, so they are 0600 too. A file
+ * (or -wal, -shm) left by an older version with looser rights is tightened.
+ */
+function restrictToOwner(file: string): void {
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    if (fs.existsSync(name)) fs.chmodSync(name, 0o600);
+  }
+}
+
 /** Opens SQLite (the embedded default) or PostgreSQL, configured for durability. */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.url) {
@@ -72,7 +84,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   }
 
   const file = options.sqlitePath ?? ':memory:';
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    restrictToOwner(file);
+  }
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a committed change (a deletion, a consumed code) must survive a power cut.

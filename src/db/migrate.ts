@@ -11,6 +11,7 @@ import * as unlockRequests from './migrations/2026-11-30-unlock-requests.js';
 import * as apps from './migrations/2026-12-01-apps.js';
 import * as twoStep from './migrations/2026-12-02-two-step.js';
 import * as appsClients from './migrations/2026-12-03-apps-clients.js';
+import * as jobStarts from './migrations/2026-12-03-job-starts.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
 // Append new migrations at the end; names sort by date.
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-apps': apps,
   '2026-12-02-two-step': twoStep,
   '2026-12-03-apps-clients': appsClients,
+  '2026-12-03-job-starts': jobStarts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -92,6 +92,8 @@ export interface JobsTable {
   last_error: string | null;
   failed_at: number | null;
   created_at: number;
+  /** Starts that never reported back (a crash, or a run past its lease); two park the job as failed. */
+  unfinished_starts: Generated<number>;
 }
 
 export interface DevicesTable {

@@ -1,4 +1,5 @@
 import { authOf, type Guards } from '../http/auth.js';
+import { cspHash } from '../http/headers.js';
 import { originOf } from '../http/origin.js';
 import type { HttpServer } from '../http/server.js';
 import {
@@ -56,7 +57,7 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
       querystring: CancelPageQuery,
       response: { 200: HtmlPage },
     },
-  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(cancelPage(request.query.token ?? '')));
+  }, async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', CANCEL_CSP).send(cancelPage()));
 
   app.post('/v1/deletion/cancel', {
     schema: {
@@ -70,8 +71,18 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
 }
 
 // A page rather than an action on GET: mail scanners open links, and must not undo what the owner asked.
-function cancelPage(token: string): string {
-  const safe = /^[A-Za-z0-9_-]{0,128}$/.test(token) ? token : '';
+// The page's script reads the token from its own address, so that it is the same text on every page and
+// the CSP allows it by hash; no inline script of any other text runs.
+const CANCEL_SCRIPT = `
+document.getElementById('keep').addEventListener('click', async () => {
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const response = await fetch('/v1/deletion/cancel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  document.getElementById('result').textContent = response.ok ? 'Your account is kept. Sign in again to use it.' : 'This link was already used, or the account was already erased.';
+});
+`;
+const CANCEL_CSP = `default-src 'none'; script-src '${cspHash(CANCEL_SCRIPT)}'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`;
+
+function cancelPage(): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Keep your Lanyard account</title></head>
 <body>
@@ -79,12 +90,7 @@ function cancelPage(token: string): string {
 <p>Your account is scheduled for deletion. Press the button to cancel the deletion and keep your account and its data.</p>
 <button id="keep" type="button">Keep my account</button>
 <p id="result" role="status"></p>
-<script>
-document.getElementById('keep').addEventListener('click', async () => {
-  const response = await fetch('/v1/deletion/cancel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: ${JSON.stringify(safe)} }) });
-  document.getElementById('result').textContent = response.ok ? 'Your account is kept. Sign in again to use it.' : 'This link was already used, or the account was already erased.';
-});
-</script>
+<script>${CANCEL_SCRIPT}</script>
 </body></html>
 `;
 }

@@ -4,6 +4,8 @@ import { DeviceSealer } from './sealed-fields.js';
 
 export interface DeviceWithLock extends DeviceRow {
   locked: boolean;
+  /** Its sealed name or location did not open (a damaged row): they read as '' and null. */
+  unreadable?: true;
 }
 
 /**
@@ -54,7 +56,10 @@ export class DeviceRepository {
       .orderBy('devices.linked_at', 'desc')
       .orderBy('devices.id', 'desc')
       .execute();
-    return Promise.all(rows.map(async ({ lock_lookup, ...row }) => ({ ...(await this.sealer.open(row)), locked: lock_lookup !== null })));
+    // One damaged row must not hide every device of the account from its owner: it is listed, marked.
+    const openOrBlank = (row: DeviceRow) =>
+      this.sealer.open(row).catch(() => ({ ...row, name: '', name_sealed: null, last_location: null, unreadable: true as const }));
+    return Promise.all(rows.map(async ({ lock_lookup, ...row }) => ({ ...(await openOrBlank(row)), locked: lock_lookup !== null })));
   }
 
   async update(executor: Executor, accountId: string, id: string, patch: Partial<Omit<DeviceRow, 'account_id' | 'id'>>): Promise<void> {

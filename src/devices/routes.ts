@@ -1,6 +1,6 @@
 import { authOf, type Guards } from '../http/auth.js';
 import { originOf } from '../http/origin.js';
-import { NoContent } from '../http/schemas.js';
+import { NoContent, unreadableIds } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { DeviceCommandService } from './commands.js';
 import {
@@ -46,7 +46,10 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
     config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], operationId: 'listDevices', summary: 'Every device linked to the account, newest first', response: { 200: DeviceListSchema } },
     preHandler: guards.session,
-  }, async (request) => ({ devices: await devices.list(authOf(request)) }));
+  }, async (request) => {
+    const list = await devices.list(authOf(request));
+    return { devices: list, unreadable: unreadableIds(list) };
+  });
 
   app.get('/v1/devices/:id', {
     config: { scopes: ['devices:read'] },

@@ -209,10 +209,10 @@ export class DeviceService {
     return { device: linked.device, deviceToken: linked.deviceToken };
   }
 
-  async list(auth: AuthContext): Promise<DeviceView[]> {
+  async list(auth: AuthContext): Promise<Array<DeviceView & { unreadable?: true }>> {
     this.requireAccountSession(auth);
     const rows = await this.repository.list(auth.accountId);
-    return rows.map((row) => this.view(row, row.locked));
+    return rows.map((row) => ({ ...this.view(row, row.locked), ...(row.unreadable ? { unreadable: row.unreadable } : {}) }));
   }
 
   /** One device with its last known location. */

@@ -39,6 +39,18 @@ export class OriginSealer {
     const [ip, client] = JSON.parse(openText(key, row.origin_sealed, context(accountId, table, row.id))) as [string, string];
     return { ip, client };
   }
+
+  /**
+   * For lists: a row whose origin does not open (damaged, or moved from another row) reads as '' and is
+   * marked unreadable, so that one bad row never hides every other from the person reading the list.
+   */
+  async openOrBlank(accountId: string, table: OriginTable, row: StoredOrigin): Promise<RequestOrigin & { unreadable?: true }> {
+    try {
+      return await this.open(accountId, table, row);
+    } catch {
+      return { ip: '', client: '', unreadable: true };
+    }
+  }
 }
 
 /**

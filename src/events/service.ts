@@ -76,9 +76,9 @@ export class SecurityEventService {
   }
 
   /** Newest first. */
-  async list(accountId: string, limit = 100): Promise<SecurityEvent[]> {
+  async list(accountId: string, limit = 100): Promise<Array<SecurityEvent & { unreadable?: true }>> {
     const rows = await this.repository.list(accountId, limit);
-    return Promise.all(rows.map(async (row) => ({ id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.open(accountId, 'security_events', row)) })));
+    return Promise.all(rows.map(async (row) => ({ id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.openOrBlank(accountId, 'security_events', row)) })));
   }
 
   /** The keyed hash that known_clients holds for a client. */

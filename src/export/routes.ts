@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { authOf, type Guards } from '../http/auth.js';
+import { attachment } from '../http/headers.js';
 import type { HttpServer } from '../http/server.js';
 import { ExportIdParams, ExportSchema } from './schemas.js';
 import type { ExportService } from './service.js';
@@ -37,7 +38,7 @@ export function registerExportRoutes(app: HttpServer, deps: { exports: ExportSer
     const { stream, size } = await exports.openDownload(authOf(request).accountId, request.params.id);
     reply.header('content-type', 'application/zip');
     reply.header('content-length', String(size));
-    reply.header('content-disposition', `attachment; filename="lanyard-export-${request.params.id}.zip"`);
+    reply.header('content-disposition', attachment(`lanyard-export-${request.params.id}.zip`));
     reply.header('cache-control', 'private, no-store');
     // Typed as the schema's string for the OpenAPI document; the bytes go out as a stream.
     return (reply as FastifyReply).send(stream);

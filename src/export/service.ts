@@ -6,10 +6,10 @@ import { ZipFile } from 'yazl';
 import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
 import type { CloudRepository } from '../cloud/repository.js';
-import { COLLECTIONS, type CloudService, type ItemView } from '../cloud/service.js';
+import { COLLECTIONS, type CloudService, type ItemView, type StoredItem } from '../cloud/service.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openStream, sealStream } from '../crypto/stream-sealing.js';
-import type { CloudExportRow, Db, JobRow } from '../db/schema.js';
+import type { CloudExportRow, Db } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import type { JobService } from '../jobs/service.js';
 
@@ -26,6 +26,8 @@ export interface ExportView {
   size: number | null;
   /** Where to download the zip, once ready. */
   download: string | null;
+  /** Why it failed, when it did. */
+  error: string | null;
 }
 
 export interface ExportProgress {
@@ -36,7 +38,8 @@ export interface ExportProgress {
 const README = `This is a copy of the data your Lanyard account keeps in its cloud.
 
 contacts.json, notes.json, messages.json, app-data.json: every item of that collection, as a JSON array of
-  {"id", "version", "updatedAt", "data"}, where data is the item exactly as your devices stored it.
+  {"id", "version", "updatedAt", "data"}, where data is the item exactly as your devices stored it
+  (an item that could not be read is listed with "unreadable": true instead of data).
 photos.json: every photo, as {"id", "file", "contentType", "size", "version", "updatedAt"}.
 photos/: the original photos, byte for byte, named after their ids.
 `;
@@ -63,15 +66,20 @@ function fileNameFor(itemId: string, contentType: string, taken: Set<string>): s
   return name;
 }
 
-/** A JSON array written item by item as the zip asks for more, so that no collection is held whole. */
-function jsonArrayStream(items: AsyncGenerator<ItemView[]>, onItem: () => void): Readable {
+/**
+ * A JSON array written item by item as the zip asks for more, so that no collection is held whole. Each
+ * item's data is its stored JSON text as it is: never parsed and serialized again, so no item's shape
+ * (however deep) can break the export. An item that cannot be read is named, with `"unreadable": true`.
+ */
+function jsonArrayStream(items: AsyncGenerator<StoredItem[]>, onItem: () => void): Readable {
   return Readable.from(
     (async function* () {
       yield '[';
       let first = true;
       for await (const page of items) {
         for (const item of page) {
-          yield `${first ? '\n' : ',\n'}${JSON.stringify({ id: item.id, version: item.version, updatedAt: item.updatedAt, data: item.data })}`;
+          const head = `{"id":${JSON.stringify(item.id)},"version":${item.version},"updatedAt":${JSON.stringify(item.updatedAt)}`;
+          yield `${first ? '\n' : ',\n'}${head}${item.text === undefined ? ',"unreadable":true}' : `,"data":${item.text}}`}`;
           first = false;
           onItem();
         }
@@ -96,7 +104,11 @@ export class ExportService {
     private readonly clock: Clock,
     private readonly log: FastifyBaseLogger,
   ) {
-    jobs.register('cloud.export', (payload, job) => this.build(payload as { accountId: string; exportId: string }, job));
+    jobs.register(
+      'cloud.export',
+      (payload) => this.build(payload as { accountId: string; exportId: string }),
+      (payload, reason) => this.markFailed(payload as { accountId: string; exportId: string }, reason),
+    );
     jobs.register('cloud.export-expire', (payload) => this.expire(payload as { accountId: string; exportId: string }));
   }
 
@@ -153,7 +165,7 @@ export class ExportService {
     const mtime = new Date(this.clock.now());
     zip.addBuffer(Buffer.from(README), 'README.txt', { mtime });
     for (const collection of COLLECTIONS.filter((c) => c !== 'photos')) {
-      zip.addReadStreamLazy(`${collection}.json`, { mtime }, (callback) => callback(null, jsonArrayStream(this.cloud.liveItems(accountId, collection), tick)));
+      zip.addReadStreamLazy(`${collection}.json`, { mtime }, (callback) => callback(null, guarded(jsonArrayStream(this.cloud.liveTexts(accountId, collection), tick))));
     }
     // Photo metadata is small: gathered first, so that photos.json can name each file; the bytes stream later.
     const photos: Array<ItemView & { file: string }> = [];
@@ -169,7 +181,7 @@ export class ExportService {
         this.cloud.openPhoto(accountId, photo.id).then(
           ({ stream }) => {
             stream.once('end', tick);
-            callback(null, stream);
+            callback(null, guarded(stream));
           },
           (error: unknown) => callback(error, undefined as never),
         );
@@ -179,14 +191,20 @@ export class ExportService {
     const counter = new PassThrough();
     counter.on('data', (chunk: Buffer) => (bytes += chunk.length));
     const done = pipeline(zip.outputStream as Readable, counter, output);
-    zip.once('error', (error: Error) => (zip.outputStream as Readable).destroy(error));
+    // yazl pipes each entry's stream without listening for its errors: an entry that fails would be an
+    // unhandled 'error', which ends the process. Every entry's error goes to the zip instead, and the
+    // zip's (on, not once: several entries may fail) ends the output, which rejects `done`.
+    function guarded(stream: Readable): Readable {
+      return stream.on('error', (error: Error) => zip.emit('error', error));
+    }
+    zip.on('error', (error: Error) => (zip.outputStream as Readable).destroy(error));
     zip.end();
     await done;
     return { bytes, items: progress.done };
   }
 
   /** Job: makes the zip, sealed, into the blob store; marks the export ready and schedules its deletion. */
-  private async build({ accountId, exportId }: { accountId: string; exportId: string }, job: JobRow): Promise<void> {
+  private async build({ accountId, exportId }: { accountId: string; exportId: string }): Promise<void> {
     const row = await this.repository.getExport(accountId, exportId);
     if (!row || row.status !== 'pending') return;
     const name = `export-${exportId}`;
@@ -207,11 +225,21 @@ export class ExportService {
       });
     } catch (error) {
       await this.blobs.delete(accountId, name).catch(() => undefined);
-      if (job.attempts >= job.max_attempts) {
-        await this.repository.updateExport(accountId, exportId, { status: 'failed', completed_at: this.clock.now(), error: 'The export could not be made; ask for a new one' });
-      }
       throw error;
     }
+  }
+
+  /**
+   * Job parked as failed (its tries used up, or it stopped the process twice): the export says so, with
+   * a reason for the person, and asking again makes a new one. The job's own error stays for staff.
+   */
+  private async markFailed({ accountId, exportId }: { accountId: string; exportId: string }, reason: string): Promise<void> {
+    const crashed = /stopped its worker|worker stopped/.test(reason);
+    const error = crashed
+      ? 'Making the export stopped the server before it could finish; ask for a new one, and tell support if it fails again'
+      : 'The export could not be made after several tries; ask for a new one';
+    await this.repository.updateExport(accountId, exportId, { status: 'failed', completed_at: this.clock.now(), error });
+    this.log.error({ accountId, exportId, reason }, 'export failed');
   }
 
   /** Job: deletes an export whose 7 days are over. */
@@ -232,6 +260,7 @@ export class ExportService {
       expiresAt: row.expires_at === null ? null : iso(row.expires_at),
       size: row.size,
       download: row.status === 'ready' ? `/v1/me/export/${row.id}/download` : null,
+      error: row.status === 'failed' ? row.error : null,
     };
   }
 }

@@ -4,6 +4,16 @@ import type { AccountRow } from '../db/schema.js';
 import { AppError } from './errors.js';
 
 export const SESSION_COOKIE = 'lanyard_session';
+/**
+ * The session cookie's name behind https: a `__Host-` cookie is taken by browsers only from this very
+ * origin over TLS, with Path=/ and no Domain, so a sibling subdomain cannot plant a session of its own.
+ */
+export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+
+/** The session cookie's name for a server whose base URL is (or is not) https. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? HOST_SESSION_COOKIE : SESSION_COOKIE;
+}
 /** A password entered within this many milliseconds makes a session fresh (API.md: 10 minutes). */
 export const FRESH_SESSION_MS = 10 * 60 * 1000;
 
@@ -92,27 +102,30 @@ async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function tokenFrom(request: FastifyRequest): { token: string; via: 'bearer' | 'cookie' } | undefined {
+function tokenFrom(request: FastifyRequest, cookieName: string): { token: string; via: 'bearer' | 'cookie' } | undefined {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(header);
     if (!match?.[1]) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <token>"');
     return { token: match[1], via: 'bearer' };
   }
-  const cookieToken = request.cookies?.[SESSION_COOKIE];
+  // Only the cookie of this server's kind: behind https a plain one could have been planted.
+  const cookieToken = request.cookies?.[cookieName];
   if (cookieToken) return { token: cookieToken, via: 'cookie' };
   return undefined;
 }
 
 /** Route guards, built once from the Authenticator and attached as preHandlers. */
-export function createGuards(authenticator: Authenticator, appTokens?: AppTokenAuthenticator) {
+export function createGuards(authenticator: Authenticator, options: { secureCookies?: boolean; appTokens?: AppTokenAuthenticator } = {}) {
+  const cookieName = sessionCookieName(options.secureCookies ?? false);
+  const { appTokens } = options;
   const session = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const appToken = APP_TOKEN.exec(request.headers.authorization ?? '')?.[1];
     if (appToken) {
       request.auth = await authenticateAppToken(appTokens, appToken, request, reply);
       return;
     }
-    const presented = tokenFrom(request);
+    const presented = tokenFrom(request, cookieName);
     if (!presented) throw new AppError('unauthenticated');
     const found = await authenticator.authenticate(presented.token);
     if (!found) throw new AppError('unauthenticated', 'The session has ended or the token is not valid; sign in again');

@@ -62,7 +62,8 @@ for (const database of testDatabases()) {
       const other = await signIn('api');
       const sessions = await t.request('GET', '/v1/sessions', { token: other.body.token });
       ctx = { account, otherSessionId: sessions.body.sessions.find((s: { current: boolean }) => s.current).id };
-      cookieToken = (await signIn('web')).body.token;
+      // A web sign-in's token is only in its cookie.
+      cookieToken = /lanyard_session=([A-Za-z0-9_-]+);/.exec(String((await signIn('web')).headers['set-cookie']))![1]!;
       revokedToken = (await signIn('api')).body.token;
       assert.equal((await t.request('DELETE', '/v1/sessions/current', { token: revokedToken })).status, 204);
     });

@@ -97,8 +97,11 @@ for (const database of testDatabases()) {
         assert.equal((await call('POST', '/v1/sessions', { body: { login: email, password: wrongPassword } })).status, 401);
         const web = await call('POST', '/v1/sessions', { body: { login: email, password, kind: 'web' }, headers: { 'user-agent': 'another-client' } });
         assert.equal(web.status, 201);
-        secrets.push(web.body.token);
-        const cookie = `lanyard_session=${web.body.token}`;
+        // A web sign-in's token is only in its cookie.
+        const webToken = (web.cookies as Array<{ name: string; value: string }>).find((c) => c.name === 'lanyard_session')?.value;
+        assert.ok(webToken);
+        secrets.push(webToken);
+        const cookie = `lanyard_session=${webToken}`;
         const session = await call('GET', '/v1/session', { headers: { cookie } });
         const csrf: string = session.body.csrfToken;
         secrets.push(csrf);

@@ -22,3 +22,13 @@ export const OpenApiDocumentSchema = named('OpenApiDocument', Type.Object({}, { 
 export const AcceptedSchema = named('Accepted', Type.Object({}, { description: 'Accepted' }));
 
 export const NoContent = Type.Null({ description: 'No content' });
+
+/** A list's ids of rows that could not be read (a damaged row): the rest of the list is answered all the same. */
+export const UnreadableSchema = Type.Array(Type.String(), {
+  description: 'Ids of listed rows whose sealed fields could not be opened (a damaged row); they are listed with those fields empty',
+});
+
+/** The ids of the items a service marked unreadable. */
+export function unreadableIds(items: ReadonlyArray<{ id: string; unreadable?: boolean }>): string[] {
+  return items.filter((item) => item.unreadable).map((item) => item.id);
+}

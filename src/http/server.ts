@@ -1,13 +1,16 @@
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { Socket } from 'node:net';
 import { uuidv7 } from 'uuidv7';
 import { AppError, errorRegistry, type ErrorCode, type FieldError } from './errors.js';
 import { transformDocument, transformRoute } from './openapi.js';
 import { OpenApiDocumentSchema } from './schemas.js';
+import { isTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** The Fastify instance every feature registers its routes on, typed by TypeBox schemas. */
 export type HttpServer = FastifyInstance<
@@ -63,6 +66,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       reply.header('x-request-id', request.id);
       return sendProblem(request, reply, toAppError(error));
     },
+    // A request Node's parser refuses (headers too large, broken framing, a bad Content-Length) never
+    // reaches a route; it is still answered as problem+json, then the connection closes.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => writeProtocolProblem(error, socket),
     ajv: {
       customOptions: {
         // Unknown fields are refused, not silently dropped (API.md Conventions).
@@ -83,10 +89,44 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
+    // Counted on the raw text before parsing: a deep body must be refused before any recursive code
+    // (the validator, a serializer) sees it, on every route at once.
+    if (isTooDeep(body as string)) return done(new AppError('body_too_deep', `JSON may nest at most ${MAX_JSON_DEPTH} levels deep`));
     return parseJson(request, body as string, done);
   });
 
   app.register(cookie);
+  // Every answer: nosniff, no referrer, no framing. HTML pages (sign-in, consent, the provider's own
+  // error and logout pages, deletion-cancel) get a CSP that runs only our own scripts and styles, or the
+  // ones a page names by hash; no plugins, no <base> rewriting. Headers are set on the raw response, so
+  // the OpenID provider's pages, written on a hijacked reply, carry them too. A page that needs another
+  // policy (the consent form's redirect) sets its own header, which wins.
+  app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    // HSTS only means something over https; behind http (development) it would only be noise.
+    strictTransportSecurity: options.baseUrl.startsWith('https:') ? { maxAge: 31536000 } : false,
+    // Photos and exports are read by our own pages only.
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  // Answers are personal and many carry a token or secret (sign-in, device linking, CSRF, app secrets):
+  // no cache keeps them, unless a route says otherwise (photos revalidate instead).
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
   app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -170,6 +210,24 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
       requestId: request.id,
       ...extra,
     });
+}
+
+/** Answers a request that Node's HTTP parser refused, on the bare socket, as problem+json. */
+function writeProtocolProblem(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'malformed_request';
+  const { status, title } = errorRegistry[code];
+  const requestId = uuidv7();
+  const body = JSON.stringify({ type: `urn:lanyard:problem:${code}`, title, status, detail: title, code, requestId });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 const fastifyCodes: Record<string, ErrorCode> = {

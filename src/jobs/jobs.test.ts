@@ -180,6 +180,48 @@ for (const database of testDatabases()) {
       assert.match(job.last_error ?? '', /worker stopped/);
     });
 
+    test('a job that took its process down twice is parked as failed with its reason, not started a third time, and its owner is told', async () => {
+      const told: Array<{ payload: unknown; reason: string }> = [];
+      const jobs = worker();
+      jobs.register('test.crashes', async () => assert.fail('a job that crashed twice must not be started again'), async (payload, reason) => {
+        told.push({ payload, reason });
+      });
+      const id = await jobs.enqueue(handle.db, { kind: 'test.crashes', payload: { n: 7 }, maxAttempts: 10 });
+      const repository = new JobRepository(handle.db, handle.dialect);
+      // Two processes in turn claim it and die before reporting back: the claim is the durable start mark.
+      assert.equal((await repository.claim('process-1', ['test.crashes'], clock.now(), LEASE_MS, 10)).length, 1);
+      clock.advance(LEASE_MS + 1);
+      const [second] = await repository.claim('process-2', ['test.crashes'], clock.now(), LEASE_MS, 10);
+      assert.equal(second?.unfinished_starts, 1, 'the first start never finished');
+      clock.advance(LEASE_MS + 1);
+      assert.equal(await jobs.runDue(), 0);
+      const job = (await row(id))!;
+      assert.equal(job.failed_at, clock.now());
+      assert.equal(job.attempts, 2);
+      assert.match(job.last_error ?? '', /stopped its worker twice/);
+      assert.deepEqual(told, [{ payload: { n: 7 }, reason: job.last_error }]);
+      clock.advance(24 * 3600_000);
+      assert.equal(await jobs.runDue(), 0);
+    });
+
+    test('a job that crashed once and then failed normally is retried; only unfinished starts count towards parking it', async () => {
+      const jobs = worker();
+      let calls = 0;
+      jobs.register('test.flaky', async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('a provider was down');
+      });
+      const id = await jobs.enqueue(handle.db, { kind: 'test.flaky', payload: {} });
+      await new JobRepository(handle.db, handle.dialect).claim('process-that-died', ['test.flaky'], clock.now(), LEASE_MS, 10);
+      clock.advance(LEASE_MS + 1);
+      assert.equal(await jobs.runDue(), 1);
+      assert.equal((await row(id))?.last_error, 'a provider was down');
+      clock.advance(3600_000);
+      assert.equal(await jobs.runDue(), 1);
+      assert.equal(calls, 2);
+      assert.equal(await row(id), undefined, 'it finished');
+    });
+
     test('a run that outlives its lease neither removes nor reschedules the newer claim of the same job', async () => {
       const jobs = new JobService(new JobRepository(handle.db, handle.dialect), clock, log);
       const firstStarted = gate();

@@ -70,25 +70,37 @@ export class JobRepository {
     if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
     return this.db
       .updateTable('jobs')
-      .set({ locked_by: workerId, locked_until: now + leaseMs, attempts: sql`attempts + 1` })
+      // A row still locked is one whose previous start never reported back: that start is counted as
+      // unfinished before this one begins, so that the mark is durable even if this start crashes too.
+      .set({
+        locked_by: workerId,
+        locked_until: now + leaseMs,
+        attempts: sql`attempts + 1`,
+        unfinished_starts: sql`unfinished_starts + (case when locked_by is null then 0 else 1 end)`,
+      })
       .where('id', 'in', due)
       .returningAll()
       .execute();
   }
 
   /**
-   * Marks failed the jobs whose last allowed attempt was claimed by a worker that never reported back
-   * (it died mid-job) once that lease has run out; claim() no longer picks them up.
+   * Marks failed, and returns, the jobs whose lease ran out while their worker never reported back (it
+   * died mid-job), when that was their last allowed attempt or their second unfinished start: a job that
+   * took its process down twice is not started a third time. claim() no longer picks them up.
    */
-  async failAbandoned(now: number): Promise<number> {
-    const result = await this.db
-      .updateTable('jobs')
-      .set({ failed_at: now, last_error: 'the worker stopped during the last attempt', locked_by: null, locked_until: null })
-      .where('failed_at', 'is', null)
-      .where((eb) => eb('attempts', '>=', eb.ref('max_attempts')))
-      .where('locked_until', '<', now)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  async failAbandoned(now: number): Promise<JobRow[]> {
+    const park = (reason: string, which: 'last-attempt' | 'second-crash') =>
+      this.db
+        .updateTable('jobs')
+        .set({ failed_at: now, last_error: reason, locked_by: null, locked_until: null })
+        .where('failed_at', 'is', null)
+        .where('locked_until', '<', now)
+        .where((eb) => (which === 'second-crash' ? eb('unfinished_starts', '>=', 1) : eb('attempts', '>=', eb.ref('max_attempts'))))
+        .returningAll()
+        .execute();
+    const crashed = await park('the job stopped its worker twice (a crash or a run past its lease); it is not started again', 'second-crash');
+    const last = await park('the worker stopped during the last attempt', 'last-attempt');
+    return [...crashed, ...last];
   }
 
   /** Removes a finished job, only while this claim still holds its lease. */

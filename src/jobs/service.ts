@@ -7,6 +7,9 @@ import type { JobRepository, Lease } from './repository.js';
 
 export type JobHandler = (payload: unknown, job: JobRow) => Promise<void>;
 
+/** Told once when a job of its kind is parked as failed for good, with the reason, so the owner can show it. */
+export type JobFailedHandler = (payload: unknown, reason: string) => Promise<void>;
+
 export interface EnqueueOptions {
   /** The job's id, when the caller must know it first (to bind a sealed payload to it); a UUIDv7 otherwise. */
   id?: string;
@@ -36,6 +39,7 @@ export class PermanentJobError extends Error {}
  */
 export class JobService {
   private readonly handlers = new Map<string, JobHandler>();
+  private readonly failedHandlers = new Map<string, JobFailedHandler>();
   private readonly workerId = `worker-${randomUUID()}`;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -59,9 +63,10 @@ export class JobService {
     this.backoffMaxMs = options.backoffMaxMs ?? 3600_000;
   }
 
-  /** Declares how jobs of one kind run. */
-  register(kind: string, handler: JobHandler): void {
+  /** Declares how jobs of one kind run, and optionally what to do when one is parked as failed. */
+  register(kind: string, handler: JobHandler, onFailed?: JobFailedHandler): void {
     this.handlers.set(kind, handler);
+    if (onFailed) this.failedHandlers.set(kind, onFailed);
   }
 
   /** Records a job in the caller's transaction; it runs only if that transaction commits. */
@@ -96,7 +101,10 @@ export class JobService {
    * worker that knows it, instead of failing it.
    */
   private async drain(more: () => boolean): Promise<number> {
-    await this.repository.failAbandoned(this.clock.now());
+    for (const job of await this.repository.failAbandoned(this.clock.now())) {
+      this.log.error({ jobId: job.id, kind: job.kind, attempt: job.attempts, error: job.last_error }, 'job parked as failed');
+      await this.tellFailed(job, job.last_error ?? 'failed');
+    }
     const kinds = [...this.handlers.keys()];
     let total = 0;
     while (more()) {
@@ -141,6 +149,17 @@ export class JobService {
     this.timer.unref();
   }
 
+  /** Tells the kind's owner that a job failed for good; its own failure is logged, never thrown. */
+  private async tellFailed(job: JobRow, reason: string): Promise<void> {
+    const onFailed = this.failedHandlers.get(job.kind);
+    if (!onFailed) return;
+    try {
+      await onFailed(JSON.parse(job.payload), reason);
+    } catch (error) {
+      this.log.error({ err: error, jobId: job.id, kind: job.kind }, 'could not record that a job failed');
+    }
+  }
+
   private async runOne(job: JobRow): Promise<void> {
     const lease: Lease = { workerId: this.workerId, attempt: job.attempts };
     const handler = this.handlers.get(job.kind);
@@ -162,6 +181,7 @@ export class JobService {
       const runAt = now + Math.round(delay * (0.8 + Math.random() * 0.4));
       await this.repository.reschedule(job.id, lease, { runAt, error: message.slice(0, 1000), failedAt: permanent ? now : null });
       this.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, permanent, error: message }, 'job failed');
+      if (permanent) await this.tellFailed(job, message.slice(0, 1000));
       return;
     }
     // Outside the try: a job that ran must not be counted as failed (and run again) because its

@@ -117,9 +117,10 @@ export class RecoveryService {
     const problem = passwordProblem(input.newPassword);
     if (problem) throw invalidField('newPassword', problem);
     const account = await this.activeAccount(input.login);
-    // An unknown login has no code: it gets the answer of a wrong code, not one of its own.
-    if (!account) throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
-    const code = await this.verification.check('recovery', subjectOf(account.id), input.code);
+    // An unknown login has no code: it goes through the same check (same statements, same answer) as a
+    // known login with a wrong code, so that neither the answer nor its time tells them apart.
+    const code = await this.verification.checkAnonymous('recovery', account ? subjectOf(account.id) : undefined, input.code);
+    if (!account) throw new AppError('internal_error', 'a recovery code matched a login without an account');
     // A code by email or SMS proves the address, not the person: with a second factor enrolled, recovery
     // also asks it (or a recovery code), or whoever reads the mailbox would take the account. Asked after
     // the code is checked and before it is used, so that the answer says nothing to someone without the

@@ -1,7 +1,7 @@
 import { SessionIssuedSchema } from '../accounts/schemas.js';
 import { authOf, type Guards } from '../http/auth.js';
-import { clearSessionCookie, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
-import { IdSchema, NoContent, Strict } from '../http/schemas.js';
+import { clearSessionCookie, issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
+import { IdSchema, NoContent, Strict, unreadableIds } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import { SecondFactorChallengeSchema } from '../two-step/schemas.js';
 import { CurrentSessionSchema, ReauthBody, SessionListSchema, SignInBody } from './schemas.js';
@@ -25,7 +25,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
     if ('secondFactor' in result) return reply.code(200).send(result);
     const { account, session } = result;
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
-    return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
+    return reply.code(201).send(issuedBody(kind, account, session));
   });
 
   app.get('/v1/session', {
@@ -41,7 +41,10 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
   app.get('/v1/sessions', {
     schema: { tags: ['sessions'], operationId: 'listSessions', summary: 'Every session of the account, the current one marked', response: { 200: SessionListSchema } },
     preHandler: guards.session,
-  }, async (request) => ({ sessions: await sessions.list(authOf(request)) }));
+  }, async (request) => {
+    const list = await sessions.list(authOf(request));
+    return { sessions: list, unreadable: unreadableIds(list) };
+  });
 
   app.delete('/v1/sessions/current', {
     schema: { tags: ['sessions'], operationId: 'deleteCurrentSession', summary: 'Sign out', response: { 204: NoContent } },

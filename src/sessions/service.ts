@@ -207,15 +207,16 @@ export class SessionService implements Authenticator {
     };
   }
 
-  async list(auth: AuthContext): Promise<SessionView[]> {
+  async list(auth: AuthContext): Promise<Array<SessionView & { unreadable?: true }>> {
     const rows = await this.repository.list(auth.accountId);
     const now = this.clock.now();
     return Promise.all(rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId)));
   }
 
-  private async view(row: SessionRow, currentId: string): Promise<SessionView> {
-    const { ip, client } = await this.origins.open(row.account_id, 'sessions', row);
+  private async view(row: SessionRow, currentId: string): Promise<SessionView & { unreadable?: true }> {
+    const { ip, client, unreadable } = await this.origins.openOrBlank(row.account_id, 'sessions', row);
     return {
+      ...(unreadable ? { unreadable } : {}),
       id: row.id,
       kind: row.kind,
       current: row.id === currentId,

@@ -156,14 +156,17 @@ for (const database of testDatabases()) {
 
     test('a browser gets an HttpOnly SameSite=Lax cookie; state changes by cookie need the CSRF token', async () => {
       const account = await t.signUp();
-      const signIn = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, headers: { 'sec-fetch-mode': 'cors' } });
+      const signIn = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, headers: { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' } });
       assert.equal(signIn.status, 201);
       const setCookie = String(signIn.headers['set-cookie']);
       assert.match(setCookie, /^lanyard_session=[A-Za-z0-9_-]+;/);
       assert.match(setCookie, /HttpOnly/);
       assert.match(setCookie, /SameSite=Lax/);
       assert.doesNotMatch(setCookie, /Secure/, 'not Secure over plain http');
-      const cookies = { lanyard_session: signIn.body.token };
+      // The token is in the HttpOnly cookie only: no page script can read it from the answer.
+      assert.equal(signIn.body.token, undefined);
+      assert.ok(signIn.body.account.id && signIn.body.expiresAt);
+      const cookies = { lanyard_session: /^lanyard_session=([A-Za-z0-9_-]+);/.exec(setCookie)![1]! };
       const session = await t.request('GET', '/v1/session', { cookies });
       assert.equal(session.status, 200);
       assert.equal(session.body.kind, 'web');

@@ -31,6 +31,12 @@ export interface IssueRequest {
   accountId?: string | null;
 }
 
+// Stand-ins for a code that is not there, so that looking for none costs what checking one does. No row
+// has this id (ids are UUIDs), no subject is this string, and no HMAC (base64url of 32 bytes) is this one.
+const NO_CODE_ID = 'no-code';
+const NO_SUBJECT = 'no-subject';
+const NO_CODE_HMAC = 'A'.repeat(43);
+
 /**
  * Verification codes for every purpose: stored as an HMAC bound to the purpose and subject, attempts
  * counted before comparing, consumed with a conditional update.
@@ -83,25 +89,45 @@ export class VerificationService {
     const row = codeId
       ? await this.repository.get(codeId)
       : await this.repository.getLatestOpen(purpose, this.subjectLookup(purpose, subject));
-    if (!row || row.purpose !== purpose || row.subject_lookup !== this.subjectLookup(purpose, subject) || row.consumed_at !== null) {
-      throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
-    }
+    const usable = row !== undefined && row.purpose === purpose && row.subject_lookup === this.subjectLookup(purpose, subject) && row.consumed_at === null;
     const now = this.clock.now();
+    // The same statements and the same HMAC run whatever there is to find (no code, an expired one, a
+    // wrong one): the time of a refusal tells nothing about whether the subject has a code, or an account.
+    const counted = await this.repository.countAttempt(usable ? row.id : NO_CODE_ID, now);
+    const matches = constantTimeEqual(usable ? row.code_hmac : NO_CODE_HMAC, this.codeHmac(usable ? row.id : NO_CODE_ID, purpose, subject, presented));
+    if (!usable) throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
     if (row.expires_at <= now) throw new AppError('code_expired');
-    if (!(await this.repository.countAttempt(row.id, now))) {
+    if (!counted) {
       // Either the tries are spent, or the code expired or was used between our read and this update.
       const fresh = await this.repository.get(row.id);
       if (fresh && fresh.consumed_at === null && fresh.expires_at > now) throw new AppError('too_many_attempts');
       if (fresh && fresh.expires_at <= now) throw new AppError('code_expired');
       throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
     }
-    if (!constantTimeEqual(row.code_hmac, this.codeHmac(row.id, purpose, subject, presented))) {
+    if (!matches) {
       const left = row.max_attempts - row.attempts - 1;
       throw new AppError('code_invalid', left > 0 ? `The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left` : 'The code is wrong; ask for a new one', {
         attemptsLeft: Math.max(0, left),
       });
     }
     return row;
+  }
+
+  /**
+   * check() for the routes anyone may call with any login (sign-up and recovery completion): every
+   * refusal (wrong, expired, spent, used, or no code at all because the login has no account, or has
+   * one already) is the same 400 code_invalid in the same words, so that the answer cannot tell a known
+   * login from an unknown one. `subject` undefined stands for a login that can have no code.
+   */
+  async checkAnonymous(purpose: Purpose, subject: string | undefined, presented: string): Promise<VerificationCodeRow> {
+    try {
+      return await this.check(purpose, subject ?? NO_SUBJECT, presented);
+    } catch (error) {
+      if (error instanceof AppError && ['code_invalid', 'code_expired', 'too_many_attempts'].includes(error.code)) {
+        throw new AppError('code_invalid', 'The code is wrong, expired or was already used; ask for a new one');
+      }
+      throw error;
+    }
   }
 
   /** Consumes a checked code in the caller's transaction; throws code_invalid if another request won. */

@@ -1,11 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { hkdfSync, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { uuidv7 } from 'uuidv7';
 import { iso, type Clock } from '../clock.js';
 import { openText, sealText } from '../crypto/sealing.js';
 import type { Db, Executor, WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
-import { AppError, invalidField } from '../http/errors.js';
+import { AppError } from '../http/errors.js';
+import { checkOutboundUrl, guardedLookup, refusedAddress } from '../http/ssrf.js';
 import type { JobService } from '../jobs/service.js';
 import type { WebhookRepository } from './repository.js';
 
@@ -69,13 +73,14 @@ export class WebhookService {
     private readonly secretKey: Buffer,
     private readonly clock: Clock,
     private readonly log: FastifyBaseLogger,
+    private readonly outbound: { allowLoopback: boolean } = { allowLoopback: false },
   ) {
     jobs.register(DELIVER_JOB, (payload) => this.deliver(payload as { deliveryId?: unknown }));
   }
 
   /** Registers an endpoint; its signing secret is returned this once. */
   async register(input: { url: string; events: WebhookEvent[] }): Promise<WebhookView & { secret: string }> {
-    const url = checkUrl(input.url);
+    const url = checkOutboundUrl(input.url, 'url', this.outbound).href;
     const events = [...new Set(input.events)];
     const id = uuidv7();
     const secret = `whsec_${randomBytes(32).toString('base64')}`;
@@ -174,43 +179,43 @@ export class WebhookService {
     // clock's time of this try, whatever clock schedules the tries.
     const timestamp = new Date();
     const signature = new Webhook(secret).sign(delivery.event_id, timestamp, delivery.payload);
-    try {
-      const response = await fetch(endpoint.url, {
+    const url = new URL(endpoint.url);
+    // Checked again at every try, after DNS: the name may point elsewhere now than at registration.
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    const refused = isIP(literal) !== 0 ? refusedAddress(literal, this.outbound) : undefined;
+    if (refused) return `the request was refused: ${refused}`;
+    const body = Buffer.from(delivery.payload);
+    return new Promise((resolve) => {
+      const request = (url.protocol === 'https:' ? https : http).request(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          'content-length': String(body.length),
           'user-agent': 'Lanyard-Webhooks/1',
           'webhook-id': delivery.event_id,
           'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
           'webhook-signature': signature,
         },
-        body: delivery.payload,
-        // A redirect is an answer, not a success: following it could send the event somewhere staff never registered.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        // The connection goes to the address this lookup checked: no second resolution to rebind.
+        lookup: guardedLookup(this.outbound),
+        // No redirect is followed (node:http never does): a redirect is an answer, not a success, and
+        // following it could send the event somewhere staff never registered.
+        timeout: REQUEST_TIMEOUT_MS,
       });
-      await response.body?.cancel().catch(() => {});
-      return response.status >= 200 && response.status < 300 ? undefined : `the receiver answered ${response.status}`;
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      return `the request failed: ${cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))}`;
-    }
+      request.on('response', (response) => {
+        response.resume();
+        const status = response.statusCode ?? 0;
+        resolve(status >= 200 && status < 300 ? undefined : `the receiver answered ${status}`);
+      });
+      request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        resolve(error.code === 'ESSRF' ? `the request was refused: ${error.message}` : `the request failed: ${error.code ?? error.message}`);
+      });
+      request.end(body);
+    });
   }
 
   private view(row: WebhookEndpointRow): WebhookView {
     return { id: row.id, url: row.url, events: JSON.parse(row.events) as WebhookEvent[], createdAt: iso(row.created_at) };
   }
-}
-
-/** An http(s) URL without credentials: fetch refuses user:password in URLs, and staff must see where events go. */
-function checkUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw invalidField('url', 'must be an absolute http:// or https:// URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('url', 'must be an absolute http:// or https:// URL');
-  if (url.username || url.password) throw invalidField('url', 'must not carry a user name or password');
-  return url.href;
 }

@@ -36,7 +36,7 @@ for (const database of testDatabases()) {
     let t: TestApp;
     let staff: string;
     before(async () => {
-      t = await createTestApp({ database });
+      t = await createTestApp({ database, env: { LANYARD_WEBHOOKS_ALLOW_LOOPBACK: 'on' } });
       const email = uniqueEmail('staff');
       await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
       staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
