@@ -19,6 +19,7 @@ import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
 import { FileKeyRing, type KeyRing } from './crypto/keyring.js';
 import { openBlobStore } from './blobs/open.js';
 import type { BlobStore } from './blobs/store.js';
+import { CloudBatchService } from './cloud/batch.js';
 import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
 import { CloudService } from './cloud/service.js';
@@ -177,6 +178,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
+  const cloudBatch = new CloudBatchService({ db, repository: cloudRepository, keyRing, cursorKey: keys.cursor, clock, limits: config.cloud });
   const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
   const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log);
   const oidc = await createOidcProvider(db, accountRepository, keys.oidc, log, { issuer: config.baseUrl, secureCookies: config.baseUrl.startsWith('https:'), cookieKey: keys.oidcCookie });
@@ -221,7 +223,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerCaptchaRoutes(http, { captcha });
   registerRecoveryRoutes(http, { recovery });
   registerDeviceRoutes(http, { devices, commands: deviceCommands, guards });
-  registerCloudRoutes(http, { cloud, guards });
+  registerCloudRoutes(http, { cloud, batch: cloudBatch, guards });
   registerExportRoutes(http, { exports, guards });
   registerDeletionRoutes(http, { deletion, guards });
   registerWebhookRoutes(http, { webhooks, guards });

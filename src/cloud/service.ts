@@ -72,7 +72,7 @@ export interface CloudLimits {
 // Associated data binds every sealed value to its place: an item body to its account, collection, item and
 // version; a photo to its account, item and blob (one blob per version, so the blob name stands for the
 // version, which is only settled when the upload commits). Moving a sealed value elsewhere makes it unopenable.
-const itemAad = (accountId: string, collection: string, itemId: string, version: number) =>
+export const itemAad = (accountId: string, collection: string, itemId: string, version: number) =>
   `cloud/v1\u0000${accountId}\u0000${collection}\u0000${itemId}\u0000${version}`;
 export const photoAad = (accountId: string, itemId: string, blobName: string, part: 'photo' | 'thumb') =>
   `cloud/v1\u0000${accountId}\u0000photos\u0000${itemId}\u0000${blobName}\u0000${part}`;
