@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { LanyardDeviceClient, LanyardError, type DeviceCommand, type DeviceKind, type Location } from './client.js';
+import { syncCollection, type CollectionSyncState } from './sync.js';
 
 const USAGE = `lanyard-device: a simulated phone for a Lanyard server
 
@@ -17,6 +18,9 @@ Usage:
   lanyard-device sign-out --password P
                       sign out on the device: unlinks it and releases its lock
   lanyard-device factory-reset       forget the device token, then meet the activation lock
+  lanyard-device sync --items FILE [--collection contacts|notes|messages|app-data]
+                      two-way sync of FILE (a JSON object: item id → item) with the account's
+                      cloud: local changes go up in batches of 1,000, the server's come down into FILE
 
 Every command takes --state FILE (default ./.lanyard-device.json), where the device keeps its server,
 serial and token.`;
@@ -33,6 +37,8 @@ interface DeviceState {
   imei?: string;
   deviceId?: string;
   deviceToken?: string;
+  /** Per collection: the sync cursor and what was last synced of each item. */
+  sync?: Record<string, CollectionSyncState>;
 }
 
 class UsageError extends Error {}
@@ -249,6 +255,33 @@ async function factoryReset(stateFile: string): Promise<number> {
   return 0;
 }
 
+async function sync(args: string[], stateFile: string): Promise<number> {
+  const { values } = parseArgs({ args, options: { items: { type: 'string' }, collection: { type: 'string', default: 'contacts' }, state: { type: 'string' } } });
+  required(values, 'items');
+  const collection = values.collection!;
+  if (!['contacts', 'notes', 'messages', 'app-data'].includes(collection)) throw new UsageError('--collection must be contacts, notes, messages or app-data');
+  const state = readState(stateFile);
+  if (!state.deviceToken) throw new UsageError('this device is not linked');
+  let local: Record<string, unknown> = {};
+  if (fs.existsSync(values.items!)) {
+    const parsed: unknown = JSON.parse(fs.readFileSync(values.items!, 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${values.items} must hold a JSON object of item id → item`);
+    local = parsed as Record<string, unknown>;
+  }
+  const synced = state.sync?.[collection] ?? { items: {} };
+  const report = await syncCollection(new LanyardDeviceClient(state.server, state.deviceToken), collection, local, synced);
+  // The items first: a crash between the two writes then only makes the next sync upload again.
+  const temporary = `${values.items}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, `${JSON.stringify(local, null, 2)}\n`);
+  fs.renameSync(temporary, values.items!);
+  writeState(stateFile, { ...state, sync: { ...state.sync, [collection]: synced } });
+  out(
+    `Synced ${collection}: ${report.uploaded} uploaded, ${report.deleted} deleted, ${report.conflicts} conflicts (the server's version kept), ` +
+      `${report.invalid} refused; ${report.downloaded} downloaded, ${report.removed} removed; ${Object.keys(local).length} items on the device.`,
+  );
+  return report.invalid > 0 ? 1 : 0;
+}
+
 /** Runs one `lanyard-device` command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -266,6 +299,8 @@ export async function main(argv: string[]): Promise<number> {
         return await signOut(rest, file);
       case 'factory-reset':
         return await factoryReset(file);
+      case 'sync':
+        return await sync(rest, file);
       case undefined:
       case 'help':
       case '--help':
