@@ -20,6 +20,8 @@ import { FileKeyRing, type KeyRing } from './crypto/keyring.js';
 import { openBlobStore } from './blobs/open.js';
 import type { BlobStore } from './blobs/store.js';
 import { CloudBatchService } from './cloud/batch.js';
+import { Metrics } from './ops/metrics.js';
+import { registerOperations } from './ops/routes.js';
 import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
 import { CloudService } from './cloud/service.js';
@@ -216,6 +218,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
+  // First, so that overload is refused before any other hook and every route is timed.
+  const metrics = new Metrics({ db, jobs, jobRepository, getErasure: (hash) => deletionRepository.getErasure(hash), clock });
+  registerOperations(http, { db, metrics, pingRedis: redis ? () => redis.ping() : undefined, config: config.operations });
   const guards = createGuards(sessions);
   const secureCookies = config.baseUrl.startsWith('https:');
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
@@ -229,7 +234,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
   registerAppRoutes(http, { apps, provider: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl });
-  http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
 
@@ -254,8 +258,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     async close() {
       if (sweepTimer) clearInterval(sweepTimer);
+      // Requests in flight finish (new ones get 503); jobs in hand get a while, then their leases go back.
+      // A connection whose request was running when the close began would otherwise stay open for the
+      // keep-alive timeout once answered, holding the close back by up to 72 s.
+      http.server.keepAliveTimeout = 1;
       await http.close();
-      await jobs.stop();
+      await jobs.stop(config.operations.shutdownJobWaitMs);
       await transport.close?.();
       redis?.disconnect();
       await database.close();

@@ -24,6 +24,7 @@ export const errorRegistry = {
   channel_unavailable: { status: 400, title: 'The account has no address for that channel' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
+  overloaded: { status: 503, title: 'The server is overloaded; try again after Retry-After seconds' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;
