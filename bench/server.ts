@@ -61,6 +61,8 @@ export interface StartOptions {
   build: ServerBuild;
   dataDir: string;
   databaseUrl?: string | undefined;
+  /** The server's own defaults (rate limits on, logging at info), as a user runs it; else both turned down for load. */
+  defaults?: boolean;
   /** Extra node flags, e.g. --cpu-prof for profiling. */
   nodeArgs?: string[];
   cwd?: string;
@@ -73,9 +75,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     LANYARD_DATA_DIR: options.dataDir,
     LANYARD_PORT: '0',
     LANYARD_HOST: '127.0.0.1',
-    LANYARD_RATE_LIMIT: 'off',
-    LANYARD_LOG_LEVEL: 'warn',
+    ...(options.defaults ? {} : { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn' }),
   };
+  if (options.defaults) {
+    delete env.LANYARD_RATE_LIMIT;
+    delete env.LANYARD_LOG_LEVEL;
+  }
   delete env.LANYARD_REDIS_URL;
   delete env.LANYARD_SMTP_URL;
   delete env.LANYARD_SMS_WEBHOOK_URL;
