@@ -98,8 +98,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`the server did not start within 30 s:\n${output}`));
-    }, 30_000);
+      reject(new Error(`the server did not start within 120 s:\n${output}`));
+    }, 120_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /running at (http:\/\/[^\s]+)/.exec(output);
