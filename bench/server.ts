@@ -75,7 +75,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     LANYARD_DATA_DIR: options.dataDir,
     LANYARD_PORT: '0',
     LANYARD_HOST: '127.0.0.1',
-    ...(options.defaults ? {} : { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn' }),
+    // Load parts measure throughput: no rate limits, and no load shedding, which a machine shared with other
+    // work can trigger (503 overloaded) in the middle of a run.
+    ...(options.defaults ? {} : { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' }),
   };
   if (options.defaults) {
     delete env.LANYARD_RATE_LIMIT;
