@@ -49,6 +49,8 @@ interface Throughput {
 export interface CloudResult {
   settings: CloudSettings;
   contactsUpload?: Throughput & { p50Ms: number; p99Ms: number };
+  /** The same number of contacts for another phone through POST /v1/cloud/contacts/batch, 1,000 a request, one request at a time. */
+  contactsBatchUpload?: Throughput & { requests: number; p50Ms: number; maxMs: number; targetItemsPerSecond: number; met: boolean };
   photosUpload?: Throughput & { p50Ms: number; maxMs: number; thumbnailsDoneSeconds: number };
   contactsFullSync?: Throughput & { pages: number; pageP50Ms: number; pageMaxMs: number };
   /** listPages: delta-sync pages it took to list the photos; p50Ms / maxMs: one photo's download. */
@@ -151,6 +153,53 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           cpu: up.cpu,
         };
         say(`  contacts upload: ${upload.completed} in ${round(upload.seconds, 1)} s, ${Math.round(upload.requestsPerSecond)} items/s, p50 ${upload.latencyMs.p50} p99 ${upload.latencyMs.p99} ms`);
+
+        // Batch sync: another phone of another account restores as many contacts, 1,000 a request, one
+        // request after the other, as a phone restoring its address book would; then a delta sync from the
+        // start must return exactly them.
+        watch.phase = 'contacts batch upload';
+        const other = await signUp(server.url, dataDir, 2001);
+        const otherToken = await linkDevice(server.url, other.token, `CB${randomBytes(4).toString('hex').toUpperCase()}`);
+        const batchTimes: number[] = [];
+        const bu = await timed(async () => {
+          let cursor: string | undefined;
+          for (let from = 0; from < settings.contacts; from += 1000) {
+            const ops = Array.from({ length: Math.min(1000, settings.contacts - from) }, (_, i) => ({ op: 'put', id: `c${from + i}`, data: contact(from + i) }));
+            const sent = performance.now();
+            const answer: { results: Array<{ status: number }>; cursor: string } = await api(server.url, 'POST', '/v1/cloud/contacts/batch', { token: otherToken, body: { ops, ...(cursor ? { since: cursor } : {}) } });
+            batchTimes.push(ms(sent));
+            if (answer.results.some((r) => r.status !== 200)) throw new Error(`a batch answered ${JSON.stringify(answer.results.find((r) => r.status !== 200))}`);
+            cursor = answer.cursor;
+          }
+          return cursor;
+        });
+        const batchSeconds = batchTimes.reduce((sum, t) => sum + t, 0) / 1000;
+        let deltaCount = 0;
+        for (let since: string | undefined; ; ) {
+          const page: { items: unknown[]; cursor: string; hasMore: boolean } = await api(server.url, 'GET', `/v1/cloud/contacts?limit=1000${since ? `&since=${encodeURIComponent(since)}` : ''}`, { token: otherToken });
+          deltaCount += page.items.length;
+          since = page.cursor;
+          if (!page.hasMore) {
+            if (since !== bu.result) throw new Error('the last batch cursor is not where a full delta sync ends');
+            break;
+          }
+        }
+        if (deltaCount !== settings.contacts) throw new Error(`a delta sync after the batches returned ${deltaCount} contacts of ${settings.contacts}`);
+        const batchTarget = database === 'sqlite' ? 20_000 : 10_000;
+        const batchRate = settings.contacts / batchSeconds;
+        result.contactsBatchUpload = {
+          items: settings.contacts,
+          seconds: round(batchSeconds, 2),
+          itemsPerSecond: round(batchRate, 0),
+          mibPerSecond: round((settings.contacts * Buffer.byteLength(contactBody(12345))) / MiB / batchSeconds, 2),
+          requests: batchTimes.length,
+          p50Ms: round(median(batchTimes), 1),
+          maxMs: round(Math.max(...batchTimes), 1),
+          targetItemsPerSecond: batchTarget,
+          met: batchRate >= batchTarget,
+          cpu: bu.cpu,
+        };
+        say(`  contacts batch upload: ${settings.contacts} in ${batchTimes.length} requests, ${round(batchSeconds, 2)} s, ${Math.round(batchRate)} items/s (target ${batchTarget}), request p50 ${result.contactsBatchUpload.p50Ms} ms; a delta sync from the start returns exactly them`);
 
         // Photos: 3 MiB each, streamed up a few at a time; the server makes their thumbnails in the background.
         watch.phase = 'photos upload';

@@ -7,8 +7,11 @@ import { parseArgs } from 'node:util';
 import { benchCloud, DEFAULT_CLOUD_SETTINGS } from './cloud.js';
 import { withCpuShare } from './cpu.js';
 import { benchDeletion, DEFAULT_DELETION_SETTINGS } from './deletion.js';
+import { BulkSeeder } from './bulk-seed.js';
 import { benchDevices, DEFAULT_DEVICES_SETTINGS } from './devices.js';
+import { floorToken, startFloor } from './floor.js';
 import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
+import { loadRotating, shuffled } from './rotating-load.js';
 import { benchPostgresConnection, createBenchDatabase, type BenchDatabase } from './postgres.js';
 import { machineInfo, median, otherProcessesOf, round, saveResult, summariseMe, summaryTable, targetsFor, type DatabaseResult } from './report.js';
 import { partsSummary, partTargets } from './scale-report.js';
@@ -34,6 +37,8 @@ const { values: options } = parseArgs({
     /** Sign-ins before the measured runs: V8 optimises the sign-in path only after a few thousand calls. */
     'signin-warm-up': { type: 'string', default: '3000' },
     'me-connections': { type: 'string', default: '50' },
+    /** Distinct sessions GET /v1/me rotates through (seeded straight into the tables), beside the one hot session. */
+    'me-sessions': { type: 'string', default: '100000' },
     /** Which runner gives the headline GET /v1/me figure; the other is measured alongside for comparison. */
     'me-runner': { type: 'string', default: 'cli' },
     quick: { type: 'boolean', default: false },
@@ -56,6 +61,7 @@ const settings = {
   warmUpSeconds: quick ? 1 : 3,
   signInWarmUpRequests: quick ? 100 : Number(options['signin-warm-up']),
   libuvThreadPoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4,
+  meSessions: quick ? 10_000 : Number(options['me-sessions']),
 };
 const parts = new Set(options.parts.split(',').map((p) => p.trim()));
 // --quick shrinks the devices, cloud and deletion parts tenfold, for trying the bench itself.
@@ -91,10 +97,12 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
   const profileDir = path.join(dataDir, 'profiles');
   try {
     if (database === 'postgres') pg = await createBenchDatabase();
+    // The server's defaults, as a user runs it: rate limits on, logging at info (a line per request).
     const server = await startServer({
       build,
       dataDir,
       databaseUrl: pg?.url,
+      defaults: true,
       nodeArgs: options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     });
     say(`\n${database}: server pid ${server.pid} at ${server.url}${pg ? ` on database ${pg.name}` : ''}`);
@@ -119,8 +127,8 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
         headers: { authorization: `Bearer ${meToken}`, 'user-agent': BENCH_USER_AGENT },
       };
 
-      const measured = async <T extends HashRun | LoadRun>(run: () => Promise<T>): Promise<T> => {
-        const { result, cpu } = await withCpuShare(server.pid, pg?.name, run);
+      const measured = async <T extends HashRun | LoadRun>(run: () => Promise<T>, pid = server.pid): Promise<T> => {
+        const { result, cpu } = await withCpuShare(pid, pg?.name, run);
         if (cpu) {
           result.cpu = cpu;
           if ('requestsPerSecond' in result && result.completed > 0) {
@@ -134,7 +142,7 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       // few thousand (0.5 ms of CPU per sign-in in the first 500, under 0.1 ms after 3,000), which takes cores
       // from argon2: a server that has run for a minute no longer pays it, so the warm-up is counted in sign-ins.
       say(`  warming up (${settings.warmUpSeconds} s of argon2id alone, ${settings.signInWarmUpRequests} sign-ins, ${settings.warmUpSeconds} s of GET /v1/me)…`);
-      await hashRate(settings.warmUpSeconds, settings.signInConcurrency);
+      await hashRate(settings.warmUpSeconds, settings.libuvThreadPoolSize);
       // autocannon reads an amount of 0 as no limit, so a warm-up of 0 sign-ins is skipped instead.
       const signInWarmUp =
         settings.signInWarmUpRequests > 0
@@ -146,14 +154,14 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       // Hash-only runs bracket the sign-in runs (hash, sign-in, hash, sign-in, …, hash), and each sign-in run
       // is compared with the mean of the hash runs on either side: this machine's argon2 rate drifts by
       // several per cent within a minute, and the bracket cancels a steady drift.
-      const hashRuns: HashRun[] = [await measured(() => hashRate(settings.hashSeconds, settings.signInConcurrency))];
+      const hashRuns: HashRun[] = [await measured(() => hashRate(settings.hashSeconds, settings.libuvThreadPoolSize))];
       const signInRuns: LoadRun[] = [];
       const brackets: number[] = [];
       const ratios: number[] = [];
       for (let i = 0; i < settings.signInRepeats; i++) {
         const run = checked(await measured(() => loadInProcess(signInSpec)), 'sign-in');
         signInRuns.push(run);
-        const hash = await measured(() => hashRate(settings.hashSeconds, settings.signInConcurrency));
+        const hash = await measured(() => hashRate(settings.hashSeconds, settings.libuvThreadPoolSize));
         hashRuns.push(hash);
         const bracket = (hashRuns[i]!.hashesPerSecond + hash.hashesPerSecond) / 2;
         brackets.push(bracket);
@@ -176,22 +184,78 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
         ...(signInWarmUp ? { warmUp: signInWarmUp } : {}),
       };
 
+      // Many distinct sessions, written straight into the tables as the app writes them (bench/bulk-seed.ts).
+      const seeder = await BulkSeeder.open({ database, dataDir, pgUrl: pg?.url, devicesPerAccount: 0 });
+      let seededTokens: string[];
+      try {
+        const seed = await seeder.growTo(settings.meSessions);
+        say(`  seeded ${seed.accounts.toLocaleString('en-US')} accounts with a session each in ${round(seed.seconds, 1)} s`);
+        seededTokens = shuffled(Array.from({ length: settings.meSessions }, (_, i) => seeder.tokenOf(i)));
+      } finally {
+        await seeder.close();
+      }
+      await checkMe(server.url, seededTokens[0]!);
+      // The floor: a bare Fastify doing one indexed lookup on the same database, with as many sessions.
+      const floor = await startFloor({ database, sqliteFile: path.join(dataDir, 'floor.db'), pgUrl: pg?.url, sessions: settings.meSessions });
+      const floorTokens = shuffled(Array.from({ length: settings.meSessions }, (_, i) => floorToken(i)));
+      const floorSpec: LoadSpec = { ...meSpec, url: `${floor.url}/v1/me`, headers: { ...meSpec.headers, authorization: `Bearer ${floorToken(0)}` } };
+      const rotating = (origin: string, tokens: string[]) => () =>
+        loadRotating({ origin, connections: settings.meConnections, seconds: settings.meSeconds, request: (n) => ({ path: '/v1/me', headers: { authorization: `Bearer ${tokens[n % tokens.length]}` } }) });
+
       const inProcessRuns: LoadRun[] = [];
       const cliRuns: LoadRun[] = [];
-      for (let i = 0; i < settings.repeats; i++) {
-        const a = checked(await measured(() => loadInProcess(meSpec)), 'GET /v1/me');
-        inProcessRuns.push(a);
-        const b = checked(await measured(() => loadInCli(meSpec)), 'GET /v1/me');
-        cliRuns.push(b);
-        say(
-          `  repeat ${i + 1}: GET /v1/me in-process ${Math.round(a.requestsPerSecond)} req/s p50 ${a.latencyMs.p50} p99 ${a.latencyMs.p99} ms${others(a)}; ` +
-            `CLI ${Math.round(b.requestsPerSecond)} req/s p50 ${b.latencyMs.p50} p99 ${b.latencyMs.p99} ms${others(b)}`,
-        );
+      const floorCliRuns: LoadRun[] = [];
+      const rotatingRuns: LoadRun[] = [];
+      const floorRotatingRuns: LoadRun[] = [];
+      try {
+        await loadInProcess({ ...floorSpec, seconds: settings.warmUpSeconds });
+        for (let i = 0; i < settings.repeats; i++) {
+          const a = checked(await measured(() => loadInProcess(meSpec)), 'GET /v1/me');
+          inProcessRuns.push(a);
+          const b = checked(await measured(() => loadInCli(meSpec)), 'GET /v1/me');
+          cliRuns.push(b);
+          const f = checked(await measured(() => loadInCli(floorSpec), floor.pid), 'floor');
+          floorCliRuns.push(f);
+          const r = checked(await measured(rotating(server.url, seededTokens)), `GET /v1/me over ${settings.meSessions} sessions`);
+          rotatingRuns.push(r);
+          const fr = checked(await measured(rotating(floor.url, floorTokens), floor.pid), 'floor over many sessions');
+          floorRotatingRuns.push(fr);
+          say(
+            `  repeat ${i + 1}: GET /v1/me one session: in-process ${Math.round(a.requestsPerSecond)} req/s p99 ${a.latencyMs.p99} ms; ` +
+              `CLI ${Math.round(b.requestsPerSecond)} req/s p50 ${b.latencyMs.p50} p99 ${b.latencyMs.p99} ms${others(b)}; floor ${Math.round(f.requestsPerSecond)} req/s (${f.serverMicrosPerRequest} µs CPU/req)`,
+          );
+          say(
+            `            ${settings.meSessions.toLocaleString('en-US')} sessions in rotation: ${Math.round(r.requestsPerSecond)} req/s p99 ${r.latencyMs.p99} ms (${r.serverMicrosPerRequest} µs CPU/req); ` +
+              `floor ${Math.round(fr.requestsPerSecond)} req/s (${fr.serverMicrosPerRequest} µs CPU/req)`,
+          );
+        }
+      } finally {
+        await floor.stop();
       }
       const inProcess = summariseMe('in-process', settings.meConnections, inProcessRuns);
       const cli = summariseMe('cli', settings.meConnections, cliRuns);
       result.me = settings.meRunner === 'cli' ? cli : inProcess;
       result.meOtherRunner = settings.meRunner === 'cli' ? inProcess : cli;
+      // Each against the floor measured the same way (same runner, same connections, one or many sessions).
+      const floorHot = summariseMe('cli', settings.meConnections, floorCliRuns);
+      const meRotating = summariseMe('in-process', settings.meConnections, rotatingRuns);
+      const floorRotating = summariseMe('in-process', settings.meConnections, floorRotatingRuns);
+      result.floor = {
+        what: 'bare Fastify, one indexed lookup of the token hash per request, on the same database (bench/floor-server.ts)',
+        oneSession: floorHot,
+        rotating: floorRotating,
+      };
+      result.meRotating = { sessions: settings.meSessions, ...meRotating };
+      result.ratios = {
+        meOneSessionToFloor: round(cli.requestsPerSecond / floorHot.requestsPerSecond, 3),
+        meRotatingToFloor: round(meRotating.requestsPerSecond / floorRotating.requestsPerSecond, 3),
+        signInToLimit: round(result.signIn!.ratioToHash, 3),
+      };
+      result.limit = {
+        what: `argon2id (19 MiB, t=2, p=1) verifications by @node-rs/argon2 in the bench process, ${settings.libuvThreadPoolSize} at once (the libuv thread pool the server runs them on)`,
+        hashesPerSecond: result.hash!.hashesPerSecond,
+        concurrency: settings.libuvThreadPoolSize,
+      };
       result.targets = targetsFor(result);
       result.otherProcessesCores = otherProcessesOf(result);
     } finally {
@@ -247,14 +311,18 @@ const report = {
   server: {
     command: build.kind === 'dist' ? 'node dist/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve',
     buildNote: build.note,
-    environment: { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', worker: 'on (in process)' },
+    environment: {
+      auth: 'the server defaults: rate limits on, LANYARD_LOG_LEVEL info (a line per request, drained by the bench), worker on (in process)',
+      devicesCloudDeletion: { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', worker: 'on (in process)' },
+    },
     postgresConnection: databases.includes('postgres') ? benchPostgresConnection() : undefined,
     profiled: options['cpu-prof'],
   },
   settings: { ...settings, parts: [...parts], devices: devicesSettings, cloud: cloudSettings, deletion: deletionSettings },
   loadAverageAtStart: loadAtStart,
   notes: [
-    'argon2id hashes/s: argon2.verify through src/crypto/passwords.ts (19 MiB, t=2, p=1) in the bench process, with as many in flight as sign-in connections; the server sits idle meanwhile.',
+    'limit (argon2id hashes/s): verifyPassword of src/crypto/passwords.ts, i.e. @node-rs/argon2 (19 MiB, t=2, p=1), in the bench process with as many in flight as the libuv thread pool runs (UV_THREADPOOL_SIZE, 4 by default, as in the server); the server sits idle meanwhile. signIn.ratioToHash = ratios.signInToLimit.',
+    'floor: bench/floor-server.ts, a bare Fastify (no logging, no schemas) doing one indexed lookup of the token hash per request on the same database (a WAL SQLite file in the same folder, or the same PostgreSQL database, pool of 10), with as many sessions as the rotation. ratios.meOneSessionToFloor compares the CLI runs with one token; ratios.meRotatingToFloor the in-process runs rotating through every token of each.',
     'sign-in: POST /v1/sessions with correct passwords, one account per connection; requests/s counts 201 answers only. Hash-only runs bracket the sign-in runs; each ratio is a sign-in run over the mean of the hash-only runs just before and after it, and the headline ratio is the median of those ratios. Before them, a warm-up of signin-warm-up sign-ins (3,000 by default; recorded as signIn.warmUp) lets V8 finish optimising the sign-in path, which a long-running server has long done.',
     `GET /v1/me: one bearer token, ${settings.meConnections} connections, pipelining 1; latencies are autocannon's, in whole milliseconds (fractions dropped).`,
     'in-process: autocannon inside the bench process; cli: autocannon --json in a process of its own. Either way the server is a separate process sharing the same cores.',

@@ -42,6 +42,7 @@ export function partsSummary(results: PartsResult[]): string {
     const cloud = (pick: (c: CloudResult) => string | undefined) => (r: PartsResult) =>
       r.cloud ? (pick(r.cloud) ?? (r.cloud.error ? `failed: ${r.cloud.error.split('\n')[0]}` : '-')) : '-';
     column('contacts upload', cloud((c) => c.contactsUpload && `${c.contactsUpload.items} in ${c.contactsUpload.seconds} s: ${fmt(c.contactsUpload.itemsPerSecond)} items/s, p99 ${c.contactsUpload.p99Ms} ms`));
+    column('contacts batch upload', cloud((c) => c.contactsBatchUpload && `${c.contactsBatchUpload.items} in ${c.contactsBatchUpload.requests} requests, ${c.contactsBatchUpload.seconds} s: ${fmt(c.contactsBatchUpload.itemsPerSecond)} items/s${c.contactsBatchUpload.met ? ' ✓' : ' ✗'}`));
     column('photos upload', cloud((c) => c.photosUpload && `${c.photosUpload.items} in ${c.photosUpload.seconds} s: ${c.photosUpload.itemsPerSecond} items/s, ${c.photosUpload.mibPerSecond} MiB/s`));
     column('thumbnails all made after', cloud((c) => c.photosUpload && `${c.photosUpload.thumbnailsDoneSeconds} s`));
     column('contacts full sync', cloud((c) => c.contactsFullSync && `${c.contactsFullSync.pages} pages in ${c.contactsFullSync.seconds} s: ${fmt(c.contactsFullSync.itemsPerSecond)} items/s`));
@@ -110,6 +111,10 @@ export function partTargets(result: PartsResult): Record<string, { target: strin
       value: stale,
       met: stale === 0,
     };
+  }
+  if (result.cloud?.contactsBatchUpload) {
+    const batch = result.cloud.contactsBatchUpload;
+    targets.cloudBatchUploadItemsPerSecond = { target: `contacts through batch sync >= ${batch.targetItemsPerSecond} items/s`, value: batch.itemsPerSecond, met: batch.met };
   }
   if (result.cloud?.memory) {
     targets.cloudPeakRssUnder300MiB = { target: `server peak RSS (VmHWM) < ${result.cloud.memory.targetMiB} MiB during the cloud part`, value: result.cloud.memory.peakMiB, met: result.cloud.memory.met };

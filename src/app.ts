@@ -26,6 +26,9 @@ import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
 import { FileKeyRing, type KeyRing } from './crypto/keyring.js';
 import { openBlobStore } from './blobs/open.js';
 import type { BlobStore } from './blobs/store.js';
+import { CloudBatchService } from './cloud/batch.js';
+import { Metrics } from './ops/metrics.js';
+import { registerOperations } from './ops/routes.js';
 import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
 import { CloudService } from './cloud/service.js';
@@ -204,6 +207,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
+  const cloudBatch = new CloudBatchService({ db, repository: cloudRepository, keyRing, cursorKey: keys.cursor, clock, limits: config.cloud });
   const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
   const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log, { allowLoopback: config.webhooks.allowLoopback });
   const appRepository = new AppRepository(db);
@@ -259,6 +263,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
+  // First, so that overload is refused before any other hook and every route is timed.
+  const metrics = new Metrics({ db, jobs, jobRepository, getErasure: (hash) => deletionRepository.getErasure(hash), clock });
+  registerOperations(http, { db, metrics, pingRedis: redis ? () => redis.ping() : undefined, config: config.operations });
   const secureCookies = config.baseUrl.startsWith('https:');
   const guards = createGuards(sessions, { secureCookies, appTokens });
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
@@ -266,14 +273,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerCaptchaRoutes(http, { captcha });
   registerRecoveryRoutes(http, { recovery });
   registerDeviceRoutes(http, { devices, commands: deviceCommands, guards });
-  registerCloudRoutes(http, { cloud, guards });
+  registerCloudRoutes(http, { cloud, batch: cloudBatch, guards });
   registerExportRoutes(http, { exports, guards });
   registerDeletionRoutes(http, { deletion, guards });
   registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
   registerAppRoutes(http, { apps, host: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl, secondFactor: noSecondFactor, stateKey: keys.oidc, clock });
-  http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
 
@@ -303,8 +309,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       if (sweepTimer) clearInterval(sweepTimer);
       clearInterval(keysTimer);
+      // Requests in flight finish (new ones get 503); jobs in hand get a while, then their leases go back.
+      // A connection whose request was running when the close began would otherwise stay open for the
+      // keep-alive timeout once answered, holding the close back by up to 72 s.
+      http.server.keepAliveTimeout = 1;
       await http.close();
-      await jobs.stop();
+      await jobs.stop(config.operations.shutdownJobWaitMs);
       await transport.close?.();
       redis?.disconnect();
       await database.close();

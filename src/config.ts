@@ -43,6 +43,18 @@ export interface Config {
   };
   /** How long a worker holds a job before another may take it over (LANYARD_JOB_LEASE_S): how soon work resumes after a crash. */
   readonly jobLeaseSeconds: number;
+  readonly operations: {
+    /** Mean event-loop delay past which requests are answered 503 with Retry-After (LANYARD_MAX_EVENT_LOOP_DELAY_MS; 0: never). */
+    readonly maxEventLoopDelayMs: number;
+    /** How often that delay is sampled (LANYARD_PRESSURE_SAMPLE_MS). */
+    readonly pressureSampleMs: number;
+    /** The Retry-After of an overloaded answer (LANYARD_OVERLOAD_RETRY_AFTER_S). */
+    readonly overloadRetryAfterSeconds: number;
+    /** When set, GET /metrics asks for `Authorization: Bearer <it>` (LANYARD_METRICS_TOKEN). */
+    readonly metricsToken: string | undefined;
+    /** How long a stopping process waits for the jobs in hand before giving their leases back (LANYARD_SHUTDOWN_JOB_WAIT_MS). */
+    readonly shutdownJobWaitMs: number;
+  };
   readonly cloud: {
     /** Bytes of cloud data one account may keep (LANYARD_QUOTA_BYTES). */
     readonly quotaBytes: number;
@@ -140,6 +152,13 @@ export function loadConfig(env: Env = process.env): Config {
     },
     webhooks: { allowLoopback: onOff('LANYARD_WEBHOOKS_ALLOW_LOOPBACK', false) },
     jobLeaseSeconds: integer('LANYARD_JOB_LEASE_S', 300, 1, 86400),
+    operations: {
+      maxEventLoopDelayMs: integer('LANYARD_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 600_000),
+      pressureSampleMs: integer('LANYARD_PRESSURE_SAMPLE_MS', 1000, 10, 60_000),
+      overloadRetryAfterSeconds: integer('LANYARD_OVERLOAD_RETRY_AFTER_S', 5, 1, 3600),
+      metricsToken: env.LANYARD_METRICS_TOKEN || undefined,
+      shutdownJobWaitMs: integer('LANYARD_SHUTDOWN_JOB_WAIT_MS', 8000, 0, 600_000),
+    },
     cloud: {
       quotaBytes: integer('LANYARD_QUOTA_BYTES', 5 * 1024 ** 3, 0, 2 ** 50),
       maxPhotoBytes: integer('LANYARD_MAX_PHOTO_BYTES', 25 * 1024 ** 2, 1024, 1024 ** 3),

@@ -57,7 +57,8 @@ export class ProfileSealer {
     private readonly keyRing: KeyRing,
     options: { cacheSize?: number } = {},
   ) {
-    this.cache = new OpenedCache(options.cacheSize ?? 1000);
+    // As many accounts as the key ring caches (about 50 MB at 100,000): a miss opens three sealed fields.
+    this.cache = new OpenedCache(options.cacheSize ?? 100_000);
   }
 
   /** The account's data key, created if it has none yet: every account gets one at creation. */

@@ -3,6 +3,9 @@ import type { CloudExportRow, CloudItemRow, Db, Executor } from '../db/schema.js
 
 export type Collection = CloudItemRow['collection'];
 
+// Rows per statement in a batch: 12 columns × 250 stays far under both databases' limits on bound values.
+const BATCH_SLICE = 250;
+
 /** SQL for cloud items, the per-account change counter and quota, and exports. */
 export class CloudRepository {
   constructor(private readonly db: Db) {}
@@ -119,6 +122,82 @@ export class CloudRepository {
       .where('deleted', '=', 0);
     if (afterItemId !== undefined) query = query.where('item_id', '>', afterItemId);
     return query.orderBy('item_id').limit(limit).execute();
+  }
+
+  /** Locks the account's counter row for the transaction and reads it (a batch takes its seqs later). */
+  async lockAccount(trx: Executor, accountId: string, now: number): Promise<{ lastSeq: number; usedBytes: number }> {
+    const row = await trx
+      .updateTable('cloud_accounts')
+      .set({ updated_at: now })
+      .where('account_id', '=', accountId)
+      .returning(['last_seq', 'used_bytes'])
+      .executeTakeFirstOrThrow();
+    return { lastSeq: Number(row.last_seq), usedBytes: Number(row.used_bytes) };
+  }
+
+  /** Moves the account's counter to `lastSeq` and its usage by `deltaBytes`, once per batch. */
+  async advance(trx: Executor, accountId: string, lastSeq: number, deltaBytes: number): Promise<void> {
+    await trx
+      .updateTable('cloud_accounts')
+      .set({ last_seq: lastSeq, used_bytes: sql`used_bytes + ${deltaBytes}` })
+      .where('account_id', '=', accountId)
+      .execute();
+  }
+
+  /** The stored items among these ids, tombstones included. */
+  async getMany(executor: Executor, accountId: string, collection: Collection, itemIds: string[]): Promise<CloudItemRow[]> {
+    const rows: CloudItemRow[] = [];
+    // In slices: SQLite takes at most 32,766 bound values in a statement, and a batch holds 1,000 ids.
+    for (let i = 0; i < itemIds.length; i += BATCH_SLICE) {
+      const slice = itemIds.slice(i, i + BATCH_SLICE);
+      rows.push(
+        ...(await executor
+          .selectFrom('cloud_items')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('collection', '=', collection)
+          .where('item_id', 'in', slice)
+          .execute()),
+      );
+    }
+    return rows;
+  }
+
+  /** Writes items' new states (new items, new versions, tombstones) in multi-row upserts. */
+  async saveMany(trx: Executor, rows: CloudItemRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += BATCH_SLICE) {
+      await trx
+        .insertInto('cloud_items')
+        .values(rows.slice(i, i + BATCH_SLICE))
+        .onConflict((oc) =>
+          oc.columns(['account_id', 'collection', 'item_id']).doUpdateSet((eb) => ({
+            version: eb.ref('excluded.version'),
+            seq: eb.ref('excluded.seq'),
+            updated_at: eb.ref('excluded.updated_at'),
+            deleted: eb.ref('excluded.deleted'),
+            body: eb.ref('excluded.body'),
+            blob_name: eb.ref('excluded.blob_name'),
+            content_type: eb.ref('excluded.content_type'),
+            size: eb.ref('excluded.size'),
+            thumbnail: eb.ref('excluded.thumbnail'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** Whether an item of the collection changed after `afterSeq` and before `beforeSeq` (both excluded). */
+  async changedBetween(executor: Executor, accountId: string, collection: Collection, afterSeq: number, beforeSeq: number): Promise<boolean> {
+    const row = await executor
+      .selectFrom('cloud_items')
+      .select('seq')
+      .where('account_id', '=', accountId)
+      .where('collection', '=', collection)
+      .where('seq', '>', afterSeq)
+      .where('seq', '<', beforeSeq)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async createExport(executor: Executor, row: CloudExportRow): Promise<void> {

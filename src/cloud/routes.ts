@@ -6,7 +6,11 @@ import { AppError, invalidField } from '../http/errors.js';
 import { attachment } from '../http/headers.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
+import { BATCH_BODY_BYTES, type CloudBatchService } from './batch.js';
 import {
+  BatchBody,
+  BatchParams,
+  BatchResultSchema,
   Binary,
   ChangesQuery,
   ChangesSchema,
@@ -62,8 +66,8 @@ function sendPhotoStream(reply: FastifyReply, stream: Readable, contentType: str
 }
 
 /** Cloud sync: items of five collections, delta pages, photos and their thumbnails, usage. */
-export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService; guards: Guards }) {
-  const { cloud, guards } = deps;
+export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService; batch: CloudBatchService; guards: Guards }) {
+  const { cloud, batch, guards } = deps;
 
   // Encapsulated, so that only cloud routes take raw bodies: a photo arrives as a stream and is never
   // buffered whole. What it is gets decided by its bytes, not by this header.
@@ -159,6 +163,21 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
       const stream = await cloud.openThumbnail(authOf(request).accountId, request.params.itemId);
       return sendPhotoStream(reply, stream, 'image/webp', undefined, `${request.params.itemId}-thumbnail.webp`);
     });
+
+    scope.post('/v1/cloud/:collection/batch', {
+      schema: {
+        tags: ['cloud'],
+        operationId: 'syncBatch',
+        summary: 'Batch sync: up to 1,000 puts and deletes of JSON items in one transaction, each with its own result',
+        description:
+          'The body is at most 8 MiB. Each operation gets a result in order: 200 written (with its version), 204 deleted, 409 conflict (ifMatch no longer the current version), 400 invalid. A batch that would pass the quota is refused whole (413 quota_exceeded).',
+        params: BatchParams,
+        body: BatchBody,
+        response: { 200: BatchResultSchema },
+      },
+      bodyLimit: BATCH_BODY_BYTES,
+      preHandler: guards.accountOrDevice,
+    }, async (request) => batch.apply(authOf(request).accountId, request.params.collection, request.body.ops, request.body.since));
 
     scope.delete('/v1/cloud/:collection/:itemId', {
       schema: {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { named } from '../http/openapi.js';
 import { TimeSchema } from '../http/schemas.js';
+import { MAX_BATCH_OPS } from './batch.js';
 import { COLLECTIONS, DEFAULT_PAGE, MAX_PAGE } from './service.js';
 
 export const CollectionSchema = Type.Union(
@@ -73,3 +74,47 @@ export const ItemBody = named('ItemBody', Type.Unknown({ description: 'The JSON 
 
 /** Bytes, not JSON: a photo's original or its thumbnail. */
 export const Binary = { type: 'string', format: 'binary' } as const;
+
+export const BatchParams = Type.Object({
+  collection: Type.Union(
+    COLLECTIONS.filter((c) => c !== 'photos').map((c) => Type.Literal(c)),
+    { description: 'contacts, notes, messages or app-data (photos are uploaded one by one)' },
+  ),
+});
+
+export const BatchOpSchema = Type.Unknown({
+  description:
+    '{op: "put", id, data, ifMatch?} or {op: "delete", id, ifMatch?}; ifMatch is a version number or "*". Each is checked on its own: a malformed one gets status 400 in its result, the others go ahead.',
+});
+
+export const BatchBody = named('BatchBody', Type.Object(
+  {
+    ops: Type.Array(BatchOpSchema, { minItems: 1, maxItems: MAX_BATCH_OPS, description: `1 to ${MAX_BATCH_OPS} operations, applied in order in one transaction` }),
+    since: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description: 'The cursor of the last sync: the answer\'s cursor then moves past this batch only when nothing else changed in between',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+));
+
+export const BatchResultSchema = named('BatchResult', Type.Object({
+  results: Type.Array(
+    Type.Object({
+      id: Type.String({ description: 'The operation\'s id ("" when it had none)' }),
+      status: Type.Union([Type.Literal(200), Type.Literal(204), Type.Literal(409), Type.Literal(400)], {
+        description: '200 written, 204 deleted (or already absent), 409 conflict with the current version, 400 invalid',
+      }),
+      version: Type.Optional(Type.Integer({ description: '200 and 204: the version written; 409: the current version, when the item exists' })),
+      updatedAt: Type.Optional(TimeSchema),
+      code: Type.Optional(Type.String({ description: 'conflict, validation_failed or payload_too_large' })),
+      detail: Type.Optional(Type.String()),
+    }),
+    { description: 'One result per operation, in the order sent' },
+  ),
+  cursor: Type.String({
+    description: 'Past this batch when nothing else changed since "since" (the start without it); else "since" itself, so that a delta sync from it still brings the other changes',
+  }),
+}));

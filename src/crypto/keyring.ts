@@ -85,7 +85,9 @@ export class FileKeyRing implements KeyRing {
       wrapped BLOB NOT NULL,
       created_at INTEGER NOT NULL
     ) WITHOUT ROWID`);
-    this.cache = new KeyCache(options.cacheSize ?? 1000);
+    // 100,000 accounts (about 20 MB): past the cache, every session check reads the key ring and unwraps
+    // again (+60-80 % per request, issue 18), and a phone maker's active accounts are far more than 1,000.
+    this.cache = new KeyCache(options.cacheSize ?? 100_000);
   }
 
   async getOrCreate(accountId: string): Promise<Buffer> {

@@ -30,6 +30,23 @@ export interface Location {
   accuracy: number;
 }
 
+export type BatchOp = { op: 'put'; id: string; data: unknown; ifMatch?: number | '*' } | { op: 'delete'; id: string; ifMatch?: number | '*' };
+
+export interface BatchItemResult {
+  id: string;
+  status: 200 | 204 | 409 | 400;
+  version?: number;
+  code?: string;
+  detail?: string;
+}
+
+export interface ChangesPage {
+  items: Array<{ id: string; version: number; updatedAt: string; data?: unknown }>;
+  deleted: string[];
+  cursor: string;
+  hasMore: boolean;
+}
+
 export interface Activation {
   locked: boolean;
   ownerHint?: string;
@@ -123,6 +140,16 @@ export class LanyardDeviceClient {
   /** Forgets the device token, as a factory reset does. The server still holds the device's lock. */
   forgetToken(): void {
     this.deviceToken = undefined;
+  }
+
+  /** Up to 1,000 puts and deletes of one collection in one request, each with its own result. */
+  async batch(collection: string, ops: BatchOp[], since?: string): Promise<{ results: BatchItemResult[]; cursor: string }> {
+    return this.call('POST', `/v1/cloud/${encodeURIComponent(collection)}/batch`, { body: { ops, ...(since ? { since } : {}) } });
+  }
+
+  /** One page of what changed in a collection after the cursor (from the start without one). */
+  async changes(collection: string, since?: string): Promise<ChangesPage> {
+    return this.call('GET', `/v1/cloud/${encodeURIComponent(collection)}${since ? `?since=${encodeURIComponent(since)}` : ''}`);
   }
 
   /** What the activation check says about a serial: locked or not, and a masked hint of the owner. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { LanyardDeviceClient, LanyardError, type DeviceCommand, type DeviceKind, type Location } from './client.js';
+import { syncCollection, type CollectionSyncState } from './sync.js';
 
 const USAGE = `lanyard-device: a simulated phone for a Lanyard server
 
@@ -21,6 +22,9 @@ Usage:
                       sign in to an app the way a watch or TV does (OAuth device authorization
                       grant, RFC 8628): shows a code to enter at the server's /activate page,
                       waits, and keeps the app's tokens
+  lanyard-device sync --items FILE [--collection contacts|notes|messages|app-data]
+                      two-way sync of FILE (a JSON object: item id → item) with the account's
+                      cloud: local changes go up in batches of 1,000, the server's come down into FILE
 
 Every command takes --state FILE (default ./.lanyard-device.json), where the device keeps its server,
 serial and token.`;
@@ -39,6 +43,8 @@ interface DeviceState {
   deviceToken?: string;
   /** An app's sign-in made by login-app: its tokens, kept like the device token. */
   appSession?: { clientId: string; sub: string; accessToken: string; refreshToken?: string; idToken?: string; expiresAt?: string };
+  /** Per collection: the sync cursor and what was last synced of each item. */
+  sync?: Record<string, CollectionSyncState>;
 }
 
 class UsageError extends Error {}
@@ -255,6 +261,33 @@ async function factoryReset(stateFile: string): Promise<number> {
   return 0;
 }
 
+async function sync(args: string[], stateFile: string): Promise<number> {
+  const { values } = parseArgs({ args, options: { items: { type: 'string' }, collection: { type: 'string', default: 'contacts' }, state: { type: 'string' } } });
+  required(values, 'items');
+  const collection = values.collection!;
+  if (!['contacts', 'notes', 'messages', 'app-data'].includes(collection)) throw new UsageError('--collection must be contacts, notes, messages or app-data');
+  const state = readState(stateFile);
+  if (!state.deviceToken) throw new UsageError('this device is not linked');
+  let local: Record<string, unknown> = {};
+  if (fs.existsSync(values.items!)) {
+    const parsed: unknown = JSON.parse(fs.readFileSync(values.items!, 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${values.items} must hold a JSON object of item id → item`);
+    local = parsed as Record<string, unknown>;
+  }
+  const synced = state.sync?.[collection] ?? { items: {} };
+  const report = await syncCollection(new LanyardDeviceClient(state.server, state.deviceToken), collection, local, synced);
+  // The items first: a crash between the two writes then only makes the next sync upload again.
+  const temporary = `${values.items}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, `${JSON.stringify(local, null, 2)}\n`);
+  fs.renameSync(temporary, values.items!);
+  writeState(stateFile, { ...state, sync: { ...state.sync, [collection]: synced } });
+  out(
+    `Synced ${collection}: ${report.uploaded} uploaded, ${report.deleted} deleted, ${report.conflicts} conflicts (the server's version kept), ` +
+      `${report.invalid} refused; ${report.downloaded} downloaded, ${report.removed} removed; ${Object.keys(local).length} items on the device.`,
+  );
+  return report.invalid > 0 ? 1 : 0;
+}
+
 /**
  * Signs in to an app with the device authorization grant, with openid-client (the certified relying
  * party) against what the server's discovery advertises: the person enters the code on a phone or
@@ -323,6 +356,8 @@ export async function main(argv: string[]): Promise<number> {
         return await factoryReset(file);
       case 'login-app':
         return await loginApp(rest, file);
+      case 'sync':
+        return await sync(rest, file);
       case undefined:
       case 'help':
       case '--help':

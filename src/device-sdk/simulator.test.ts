@@ -222,6 +222,45 @@ for (const database of testDatabases()) {
       }
     });
 
+    test('sync uploads 2,500 contacts in batches, then exchanges edits, deletions and conflicts both ways', GUARD, async () => {
+      const owner = await t.signUp();
+      const state = newState();
+      assert.equal((await link(owner, uniqueSerial(), state)).code, 0);
+      const items = path.join(dir, `contacts-${stateCounter}.json`);
+      const contacts: Record<string, unknown> = {};
+      for (let i = 0; i < 2500; i++) contacts[`c${i}`] = { name: `Contact ${i}` };
+      fs.writeFileSync(items, JSON.stringify(contacts));
+      const first = await run(['sync', '--items', items, '--state', state]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /2500 uploaded, 0 deleted, 0 conflicts .* 2500 items on the device/);
+      const cloud = async () => (await t.request('GET', '/v1/cloud', { token: owner.token })).body.collections.contacts.count;
+      assert.equal(await cloud(), 2500);
+
+      // On the device: an edit, a deletion, and an edit of an item that the web also edits (a conflict).
+      const local = JSON.parse(fs.readFileSync(items, 'utf8'));
+      local.c1 = { name: 'Contact 1, edited on the phone' };
+      delete local.c2;
+      local.c3 = { name: 'Contact 3, edited on the phone' };
+      fs.writeFileSync(items, JSON.stringify(local));
+      // Elsewhere: a new contact and an edit of c3.
+      assert.equal((await t.request('PUT', '/v1/cloud/contacts/from-web', { token: owner.token, body: { name: 'Added on the web' } })).status, 200);
+      assert.equal((await t.request('PUT', '/v1/cloud/contacts/c3', { token: owner.token, body: { name: 'Contact 3, edited on the web' } })).status, 200);
+
+      const second = await run(['sync', '--items', items, '--state', state]);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, /1 uploaded, 1 deleted, 1 conflicts/);
+      assert.deepEqual((await t.request('GET', '/v1/cloud/contacts/c1', { token: owner.token })).body.data, { name: 'Contact 1, edited on the phone' });
+      assert.equal((await t.request('GET', '/v1/cloud/contacts/c2', { token: owner.token })).status, 404);
+      const after = JSON.parse(fs.readFileSync(items, 'utf8'));
+      assert.deepEqual(after['from-web'], { name: 'Added on the web' });
+      assert.deepEqual(after.c3, { name: 'Contact 3, edited on the web' });
+      assert.equal(Object.keys(after).length, 2500);
+      assert.equal(await cloud(), 2500);
+
+      const third = await run(['sync', '--items', items, '--state', state]);
+      assert.match(third.stdout, /0 uploaded, 0 deleted, 0 conflicts .*, 0 refused; 0 downloaded, 0 removed; 2500 items on the device/);
+    });
+
     test('bad usage exits 2 with the usage text; an unreachable server exits 1 with a clear message', GUARD, async () => {
       const missing = await run(['link', '--server', server, '--serial', 'X1', '--state', newState()]);
       assert.equal(missing.code, 2);

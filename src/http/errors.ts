@@ -57,6 +57,7 @@ export const errorRegistry = {
   'unlock_request.no_lock': { status: 409, title: 'No lock is held on this device: there is nothing to release', aliasOf: 'conflict' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
+  overloaded: { status: 503, title: 'The server is overloaded; try again after Retry-After seconds' },
 } as const satisfies Record<string, { status: number; title: string; aliasOf?: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

@@ -135,4 +135,39 @@ export class JobRepository {
     if (filter.failed !== undefined) query = query.where('failed_at', filter.failed ? 'is not' : 'is', null);
     return query.execute();
   }
+  /**
+   * Gives back the leases a stopping worker still holds, without counting the attempt: the process is
+   * leaving on purpose, so another worker may take the job at once instead of after the lease runs out.
+   */
+  async releaseLeases(workerId: string): Promise<number> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ locked_by: null, locked_until: null, attempts: sql`attempts - 1` })
+      .where('locked_by', '=', workerId)
+      .where('failed_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Per kind: jobs waiting (not failed), those due now, the oldest due one's run_at, and failed ones. */
+  async queueStats(now: number): Promise<Array<{ kind: string; waiting: number; due: number; oldestDueAt: number | null; failed: number }>> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select([
+        'kind',
+        sql<number>`sum(case when failed_at is null then 1 else 0 end)`.as('waiting'),
+        sql<number>`sum(case when failed_at is null and run_at <= ${now} then 1 else 0 end)`.as('due'),
+        sql<number | null>`min(case when failed_at is null and run_at <= ${now} then run_at end)`.as('oldest_due_at'),
+        sql<number>`sum(case when failed_at is null then 0 else 1 end)`.as('failed'),
+      ])
+      .groupBy('kind')
+      .execute();
+    return rows.map((r) => ({
+      kind: r.kind,
+      waiting: Number(r.waiting),
+      due: Number(r.due),
+      oldestDueAt: r.oldest_due_at === null ? null : Number(r.oldest_due_at),
+      failed: Number(r.failed),
+    }));
+  }
 }

@@ -30,6 +30,10 @@ export interface JobsOptions {
   backoffMaxMs?: number;
 }
 
+/** How one run of a job ended: done, to be tried again, or failed for good. */
+export type JobOutcome = 'done' | 'retry' | 'failed';
+export type JobObserver = (job: JobRow, outcome: JobOutcome, seconds: number) => void;
+
 /** A job that asks not to be retried (bad payload): it is marked failed at once. */
 export class PermanentJobError extends Error {}
 
@@ -40,6 +44,7 @@ export class PermanentJobError extends Error {}
 export class JobService {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly failedHandlers = new Map<string, JobFailedHandler>();
+  private readonly observers: JobObserver[] = [];
   private readonly workerId = `worker-${randomUUID()}`;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -67,6 +72,11 @@ export class JobService {
   register(kind: string, handler: JobHandler, onFailed?: JobFailedHandler): void {
     this.handlers.set(kind, handler);
     if (onFailed) this.failedHandlers.set(kind, onFailed);
+  }
+
+  /** Calls `observer` after every run of a job, with how it ended (metrics). */
+  observe(observer: JobObserver): void {
+    this.observers.push(observer);
   }
 
   /** Records a job in the caller's transaction; it runs only if that transaction commits. */
@@ -125,12 +135,23 @@ export class JobService {
     this.schedule(0);
   }
 
-  /** Stops polling and waits for the jobs in hand to finish. */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling and waits for the jobs in hand to finish; after `graceMs` (when given) gives their
+   * leases back instead, so that another process takes them over at once rather than when the lease ends.
+   */
+  async stop(graceMs?: number): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.running;
+    const running = this.running;
+    if (!running) return;
+    if (graceMs === undefined) return void (await running);
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([running.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+    clearTimeout(timer);
+    if (finished) return;
+    const released = await this.repository.releaseLeases(this.workerId);
+    this.log.warn({ released }, 'stopping with jobs still running: their leases are given back for another process');
   }
 
   private schedule(delayMs: number): void {
@@ -161,6 +182,13 @@ export class JobService {
   }
 
   private async runOne(job: JobRow): Promise<void> {
+    const started = performance.now();
+    const outcome = await this.runAndSettle(job);
+    const seconds = (performance.now() - started) / 1000;
+    for (const observer of this.observers) observer(job, outcome, seconds);
+  }
+
+  private async runAndSettle(job: JobRow): Promise<JobOutcome> {
     const lease: Lease = { workerId: this.workerId, attempt: job.attempts };
     const handler = this.handlers.get(job.kind);
     try {
@@ -182,12 +210,13 @@ export class JobService {
       await this.repository.reschedule(job.id, lease, { runAt, error: message.slice(0, 1000), failedAt: permanent ? now : null });
       this.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, permanent, error: message }, 'job failed');
       if (permanent) await this.tellFailed(job, message.slice(0, 1000));
-      return;
+      return permanent ? 'failed' : 'retry';
     }
     // Outside the try: a job that ran must not be counted as failed (and run again) because its
     // bookkeeping failed; its lease runs out and the at-least-once retry is de-duplicated by the job id.
     if (!(await this.repository.delete(job.id, lease))) {
       this.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts }, 'job finished after its lease ran out; another claim owns it now');
     }
+    return 'done';
   }
 }

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deleteAccount } from '../deletion/test-helpers.js';
+import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+
+const REDIS_URL = process.env.LANYARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** The value of one sample of the Prometheus text, or undefined when the series is absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+for (const database of testDatabases()) {
+  describe(`operations (${database})`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await createTestApp({ database, env: { LANYARD_METRICS_TOKEN: 'scrape-me-please' } });
+    });
+    after(async () => t.close());
+
+    const scrape = async () => {
+      const answer = await t.request('GET', '/metrics', { headers: { authorization: 'Bearer scrape-me-please' } });
+      assert.equal(answer.status, 200, answer.text);
+      assert.match(String(answer.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+      return answer.text;
+    };
+
+    test('GET /metrics times each route by its pattern and status, never by a URL with ids in it', async () => {
+      const ana = await t.signUp();
+      for (let i = 0; i < 3; i++) assert.equal((await t.request('GET', '/v1/me', { token: ana.token })).status, 200);
+      assert.equal((await t.request('GET', '/v1/cloud/contacts/someone-secret', { token: ana.token })).status, 404);
+      const text = await scrape();
+      assert.ok((sample(text, 'lanyard_http_request_duration_seconds_count{method="GET",route="/v1/me",status_code="200"}') ?? 0) >= 3);
+      assert.equal(sample(text, 'lanyard_http_request_duration_seconds_count{method="GET",route="/v1/cloud/:collection/:itemId",status_code="404"}'), 1);
+      assert.ok(!text.includes('someone-secret'));
+      assert.ok(sample(text, 'lanyard_process_resident_memory_bytes')! > 0);
+    });
+
+    test('GET /metrics shows the job queue, messages sent and failed, erasures and their duration', async () => {
+      await t.drainJobs();
+      const started = await t.request('POST', '/v1/signup', { body: { email: 'queued@example.com' } });
+      assert.equal(started.status, 202);
+      t.clock.advance(30_000);
+      let text = await scrape();
+      assert.equal(sample(text, 'lanyard_jobs_due{kind="message.send"}'), 1);
+      assert.equal(sample(text, 'lanyard_jobs_oldest_due_age_seconds{kind="message.send"}'), 30);
+      const sentBefore = sample(text, 'lanyard_messages_total{outcome="sent"}') ?? 0;
+      await t.drainJobs();
+      text = await scrape();
+      assert.equal(sample(text, 'lanyard_jobs_due{kind="message.send"}'), undefined);
+      assert.equal(sample(text, 'lanyard_messages_total{outcome="sent"}'), sentBefore + 1);
+
+      t.messages.failing = true;
+      await t.request('POST', '/v1/signup', { body: { email: 'fails@example.com' } });
+      await t.drainJobs();
+      t.messages.failing = false;
+      text = await scrape();
+      assert.equal(sample(text, 'lanyard_messages_total{outcome="retry"}'), 1);
+      assert.equal(sample(text, 'lanyard_jobs_waiting{kind="message.send"}'), 1);
+
+      const leaving = await t.signUp();
+      await deleteAccount(t, leaving);
+      text = await scrape();
+      assert.equal(sample(text, 'lanyard_erasures_total{outcome="erased"}'), 1);
+      assert.equal(sample(text, 'lanyard_erasure_duration_seconds_count'), 1);
+      assert.equal(sample(text, 'lanyard_erasures{status="erased"}'), 1);
+      assert.ok((sample(text, 'lanyard_job_runs_total{kind="account.erase",outcome="done"}') ?? 0) >= 1);
+      assert.match(text, /# TYPE lanyard_webhook_deliveries gauge/);
+    });
+
+    test('GET /metrics asks for the metrics token when one is set', async () => {
+      const without = await t.request('GET', '/metrics');
+      assert.equal(without.status, 401);
+      assert.equal(without.body.code, 'unauthenticated');
+      assert.equal((await t.request('GET', '/metrics', { headers: { authorization: 'Bearer scrape-me-not' } })).status, 401);
+    });
+
+    test('GET /readyz answers 200 when the database answers, and says Redis is not configured', async () => {
+      const ready = await t.request('GET', '/readyz');
+      assert.equal(ready.status, 200, ready.text);
+      assert.deepEqual(ready.body, { status: 'ready', checks: { database: 'ok', redis: 'not configured' } });
+      assert.equal((await t.request('GET', '/healthz')).status, 200);
+    });
+  });
+
+  describe(`readiness with Redis, overload and shutdown (${database})`, () => {
+    test('GET /readyz checks Redis too, and answers 503 when it does not answer', async () => {
+      const withRedis = await createTestApp({ database, env: { LANYARD_REDIS_URL: REDIS_URL } });
+      try {
+        const ready = await withRedis.request('GET', '/readyz');
+        assert.equal(ready.status, 200, ready.text);
+        assert.deepEqual(ready.body.checks, { database: 'ok', redis: 'ok' });
+      } finally {
+        await withRedis.close();
+      }
+      const redisDown = await createTestApp({ database, env: { LANYARD_REDIS_URL: 'redis://127.0.0.1:1' } });
+      try {
+        const notReady = await redisDown.request('GET', '/readyz');
+        assert.equal(notReady.status, 503);
+        assert.equal(notReady.body.code, 'service_unavailable');
+        assert.equal(notReady.body.checks.database, 'ok');
+        assert.match(notReady.body.checks.redis, /^unreachable/);
+        assert.ok(notReady.headers['retry-after']);
+      } finally {
+        await redisDown.close();
+      }
+    });
+
+    test('an overloaded server answers 503 with Retry-After at once, while /healthz and /metrics still answer', async () => {
+      const t = await createTestApp({ database, env: { LANYARD_MAX_EVENT_LOOP_DELAY_MS: '50', LANYARD_PRESSURE_SAMPLE_MS: '100', LANYARD_OVERLOAD_RETRY_AFTER_S: '7' } });
+      try {
+        const ana = await t.signUp();
+        assert.equal((await t.request('GET', '/v1/me', { token: ana.token })).status, 200);
+        // Work that holds the event loop, as a flood of requests would.
+        const until = Date.now() + 1500;
+        while (Date.now() < until);
+        let refused: { status: number; headers: Record<string, unknown>; body: any } | undefined;
+        for (let i = 0; i < 200 && !refused; i++) {
+          const [me, health, metrics] = await Promise.all([t.request('GET', '/v1/me', { token: ana.token }), t.request('GET', '/healthz'), t.request('GET', '/metrics')]);
+          if (me.status === 503) {
+            refused = me;
+            assert.equal(health.status, 200);
+            assert.equal(metrics.status, 200);
+          } else {
+            assert.equal(me.status, 200);
+            await sleep(5);
+          }
+        }
+        assert.ok(refused, 'the overload was never seen');
+        assert.equal(refused.body.code, 'overloaded');
+        assert.equal(refused.headers['retry-after'], '7');
+        let recovered = false;
+        for (let i = 0; i < 200 && !recovered; i++) {
+          recovered = (await t.request('GET', '/v1/me', { token: ana.token })).status === 200;
+          if (!recovered) await sleep(20);
+        }
+        assert.ok(recovered, 'the server went on refusing once the event loop was free');
+      } finally {
+        await t.close();
+      }
+    });
+
+    test('stopping finishes the requests in flight', async () => {
+      const t = await createTestApp({ database });
+      const ana = await t.signUp();
+      await t.app.http.listen({ port: 0, host: '127.0.0.1' });
+      const address = t.app.http.server.address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      // A sign-in takes an argon2id verification: it is still running when the close begins.
+      const received = new Promise((resolve) => t.app.http.server.once('request', resolve));
+      const signIn = fetch(`${url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: ana.email, password: ana.password }) });
+      await received;
+      const closing = t.close();
+      const answer = await signIn;
+      assert.equal(answer.status, 201);
+      assert.ok(((await answer.json()) as { token?: string }).token);
+      await closing;
+      await assert.rejects(fetch(`${url}/healthz`));
+    });
+
+    test('a worker stopping with a job in hand gives its lease back, without counting the attempt', async () => {
+      const t = await createTestApp({ database });
+      try {
+        let began!: () => void;
+        const running = new Promise<void>((resolve) => (began = resolve));
+        let finish!: () => void;
+        const held = new Promise<void>((resolve) => (finish = resolve));
+        t.app.jobs.register('test.slow', async () => {
+          began();
+          await held;
+        });
+        const id = await t.app.jobs.enqueue(t.app.database.db, { kind: 'test.slow', payload: {} });
+        t.app.jobs.start();
+        await running;
+        const leased = await t.app.database.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        assert.ok(leased.locked_by);
+        assert.equal(leased.attempts, 1);
+        await t.app.jobs.stop(0);
+        const released = await t.app.database.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        assert.equal(released.locked_by, null);
+        assert.equal(released.locked_until, null);
+        assert.equal(released.attempts, 0);
+        assert.equal(released.failed_at, null);
+        finish();
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
