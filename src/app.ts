@@ -41,6 +41,7 @@ import { JobRepository } from './jobs/repository.js';
 import { JobService, type JobsOptions } from './jobs/service.js';
 import { MessageService } from './messaging/service.js';
 import { ChannelRouter, DevOutboxTransport, SmsWebhookTransport, SmtpTransport, type MessageTransport } from './messaging/transports.js';
+import { registerPortal } from './portal/register.js';
 import { registerRecoveryRoutes } from './recovery/routes.js';
 import { ErasureRunner } from './deletion/erasure.js';
 import { DeletionRepository } from './deletion/repository.js';
@@ -227,6 +228,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
   registerAppRoutes(http, { apps, provider: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl });
+  registerPortal(http);
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();
   await warmUpPasswords();
