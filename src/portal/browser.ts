@@ -78,6 +78,7 @@ export async function startPortal(database: TestDatabase = 'sqlite', env: Record
     async context(language, viewport) {
       const context = await browser.newContext({ baseURL: baseUrl, locale: language === 'es' ? 'es-ES' : 'en-US', viewport: VIEWPORTS[viewport] });
       const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
       const problems: string[] = [];
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       page.on('console', (message) => {
@@ -114,8 +115,9 @@ export async function screenshot(page: Page, name: string, language: Language, v
 /** Tabs through the page until the element named is focused: proof that the keyboard reaches it. */
 export async function tabTo(page: Page, role: 'button' | 'link' | 'textbox' | 'checkbox' | 'radio', name: string | RegExp, maxTabs = 40): Promise<void> {
   const target = page.getByRole(role, { name, exact: typeof name === 'string' });
+  await target.waitFor();
   for (let i = 0; i < maxTabs; i += 1) {
-    if (await target.evaluate((el) => el === document.activeElement || el.contains(document.activeElement)).catch(() => false)) return;
+    if (await target.evaluate((el) => el === document.activeElement || el.contains(document.activeElement), undefined, { timeout: 2000 })) return;
     await page.keyboard.press('Tab');
   }
   assert.fail(`the keyboard never reached the ${role} "${String(name)}" in ${maxTabs} tabs`);

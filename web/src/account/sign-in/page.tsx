@@ -38,11 +38,10 @@ function SignInPage() {
           <div className={styles.actions}>
             <Button type="submit" isDisabled={signIn.isPending}>{t('signIn.submit')}</Button>
             <Link to="/forgot-password">{t('signIn.forgot')}</Link>
-            
           </div>
         </Form>
       </div>
-      
+      <p>{t('signIn.noAccount')} <Link to="/create-account">{t('signIn.create')}</Link></p>
     </div>
   );
 }
