@@ -3,6 +3,7 @@
 import { createAccountRoute } from './account/create-account/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
 import { overviewRoute } from './account/overview/route';
+import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
 import { rootRoute } from './shell/root';
 
@@ -11,4 +12,5 @@ export const routeTree = rootRoute.addChildren([
   signInRoute,
   createAccountRoute,
   forgotPasswordRoute,
+  sessionsRoute,
 ]);

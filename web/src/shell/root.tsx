@@ -58,6 +58,7 @@ function Shell() {
         {me && (
           <nav className={styles.nav} aria-label={t('shell.navigation')}>
             <Link to="/">{t('nav.home')}</Link>
+            <Link to="/sessions">{t('nav.sessions')}</Link>
           </nav>
         )}
         <LanguageSwitch />
