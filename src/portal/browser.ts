@@ -34,9 +34,28 @@ function newestFile(folder: string): number {
 /** Builds the portal when there is no build or the sources changed since (so a test never runs stale pages). */
 export function ensurePortalBuilt(): void {
   const index = path.join(PORTAL_DIST, 'index.html');
-  const sources = Math.max(newestFile(path.join(ROOT, 'web/src')), fs.statSync(path.join(ROOT, 'web/index.html')).mtimeMs);
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return;
-  execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' });
+  const fresh = () => {
+    const sources = Math.max(newestFile(path.join(ROOT, 'web/src')), fs.statSync(path.join(ROOT, 'web/index.html')).mtimeMs);
+    return fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources;
+  };
+  if (fresh()) return;
+  // Test files run in parallel: one builds, the others wait for it (a lock folder, taken atomically).
+  const lock = path.join(ROOT, 'web/.build-lock');
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than two minutes belongs to a build that died.
+      if (Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) fs.rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+  try {
+    if (!fresh()) execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' });
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 async function freePort(): Promise<number> {

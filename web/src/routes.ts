@@ -3,6 +3,7 @@
 import { createAccountRoute } from './account/create-account/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
 import { overviewRoute } from './account/overview/route';
+import { profileRoute } from './account/profile/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
 import { rootRoute } from './shell/root';
@@ -13,4 +14,5 @@ export const routeTree = rootRoute.addChildren([
   createAccountRoute,
   forgotPasswordRoute,
   sessionsRoute,
+  profileRoute,
 ]);
