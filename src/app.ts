@@ -51,6 +51,7 @@ import { JobRepository } from './jobs/repository.js';
 import { JobService, type JobsOptions } from './jobs/service.js';
 import { MessageService } from './messaging/service.js';
 import { ChannelRouter, DevOutboxTransport, SmsWebhookTransport, SmtpTransport, type MessageTransport } from './messaging/transports.js';
+import { registerPortal } from './portal/register.js';
 import { registerRecoveryRoutes } from './recovery/routes.js';
 import { ErasureRunner } from './deletion/erasure.js';
 import { DeletionRepository } from './deletion/repository.js';
@@ -280,6 +281,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerUnlockRoutes(http, { unlock, guards });
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
   registerAppRoutes(http, { apps, host: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl, secondFactor: noSecondFactor, stateKey: keys.oidc, clock });
+  registerPortal(http);
   await http.ready();
   await warmUpPasswords();
 

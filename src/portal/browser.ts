@@ -1,0 +1,154 @@
+// The portal's test harness: the real server (createTestApp, listening on a real port) with the built
+// portal, Debian's Chromium driven by playwright-core, axe-core run in each page, screenshots.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
+import { PORTAL_DIST } from './register.js';
+
+const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ROOT = path.resolve(PORTAL_DIST, '../..');
+export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+
+export const VIEWPORTS = {
+  phone: { width: 360, height: 780 },
+  desktop: { width: 1280, height: 860 },
+} as const;
+export type Viewport = keyof typeof VIEWPORTS;
+export type Language = 'en' | 'es';
+
+function newestFile(folder: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+    const full = path.join(folder, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestFile(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the portal when there is no build or the sources changed since (so a test never runs stale pages). */
+export function ensurePortalBuilt(): void {
+  const index = path.join(PORTAL_DIST, 'index.html');
+  const fresh = () => {
+    const sources = Math.max(newestFile(path.join(ROOT, 'web/src')), fs.statSync(path.join(ROOT, 'web/index.html')).mtimeMs);
+    return fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources;
+  };
+  if (fresh()) return;
+  // Test files run in parallel: one builds, the others wait for it (a lock folder, taken atomically).
+  const lock = path.join(ROOT, 'web/.build-lock');
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than two minutes belongs to a build that died.
+      if (Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) fs.rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+  try {
+    if (!fresh()) execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' });
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface Portal {
+  t: TestApp;
+  baseUrl: string;
+  browser: Browser;
+  /** A fresh browser profile in a language and at a size; CSP violations and page errors are collected. */
+  context(language: Language, viewport: Viewport): Promise<{ context: BrowserContext; page: Page; problems: string[] }>;
+  close(): Promise<void>;
+}
+
+export async function startPortal(database: TestDatabase = 'sqlite', env: Record<string, string> = {}): Promise<Portal> {
+  if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the portal tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`);
+  ensurePortalBuilt();
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl, ...env } });
+  // The browser checks the captcha's expiry and the cookies' against its own clock: the server's starts at now.
+  t.clock.set(Date.now());
+  await t.app.http.listen({ port, host: '127.0.0.1' });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return {
+    t,
+    baseUrl,
+    browser,
+    async context(language, viewport) {
+      const context = await browser.newContext({ baseURL: baseUrl, locale: language === 'es' ? 'es-ES' : 'en-US', viewport: VIEWPORTS[viewport] });
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+      });
+      return { context, page, problems };
+    },
+    async close() {
+      await browser.close();
+      await t.close();
+    },
+  };
+}
+
+/** axe-core's WCAG 2.x A/AA rules on the page as it is now; fails the test on any violation. */
+export async function expectNoAxeViolations(page: Page, where: string): Promise<void> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected <script> would be refused).
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }> } }).axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
+  });
+  assert.deepEqual(violations, [], `axe-core violations on ${where}`);
+}
+
+/** Saves docs/screenshots/<name>-<language>-<viewport>.png. */
+export async function screenshot(page: Page, name: string, language: Language, viewport: Viewport): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${language}-${viewport}.png`), fullPage: true });
+}
+
+/** Tabs through the page until the element named is focused: proof that the keyboard reaches it. */
+export async function tabTo(page: Page, role: 'button' | 'link' | 'textbox' | 'checkbox' | 'radio', name: string | RegExp, maxTabs = 40): Promise<void> {
+  const target = page.getByRole(role, { name, exact: typeof name === 'string' });
+  await target.waitFor();
+  for (let i = 0; i < maxTabs; i += 1) {
+    if (await target.evaluate((el) => el === document.activeElement || el.contains(document.activeElement), undefined, { timeout: 2000 })) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`the keyboard never reached the ${role} "${String(name)}" in ${maxTabs} tabs`);
+}
+
+/** An account made through the API, whose profile language is the one given (as the portal's sign-up sets it). */
+export async function accountIn(t: TestApp, language: Language, name = 'Ana'): Promise<{ email: string; password: string; id: string }> {
+  const email = `portal-${Math.random().toString(36).slice(2, 10)}@example.com`;
+  const password = `long pass ${Math.random().toString(36).slice(2, 10)}`;
+  assert.equal((await t.request('POST', '/v1/signup', { body: { email, locale: language } })).status, 202);
+  await t.drainJobs();
+  const done = await t.request('POST', '/v1/signup/complete', { body: { email, code: t.messages.lastCode(email), password, name, locale: language, kind: 'api' } });
+  assert.equal(done.status, 201, done.text);
+  return { email, password, id: done.body.account.id };
+}

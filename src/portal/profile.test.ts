@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+
+const text = {
+  en: { password: 'Password', login: 'Email, phone or account id', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Profile', title: 'Profile', name: 'Name', save: 'Save', saved: 'Saved.', after: 'Hello, Ana María' },
+  es: { password: 'Contraseña', login: 'Correo, teléfono o id de cuenta', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Perfil', title: 'Perfil', name: 'Nombre', save: 'Guardar', saved: 'Guardado.', after: 'Hola, Ana María' },
+} as const;
+
+describe('portal: profile in Chromium', () => {
+  let portal: Portal;
+  before(async () => {
+    portal = await startPortal();
+  });
+  after(async () => portal?.close());
+
+  for (const language of ['en', 'es'] as Language[]) {
+    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
+      test(`${language}, ${viewport}: the name is changed with the keyboard and shown at once`, async () => {
+        const words = text[language];
+        const account = await accountIn(portal.t, language);
+        const { context, page, problems } = await portal.context(language, viewport);
+        await page.goto('/sign-in');
+        await page.getByRole('textbox', { name: words.login }).fill(account.email);
+        await page.getByLabel(words.password).fill(account.password);
+        await page.getByRole('button', { name: words.submit, exact: true }).click();
+        await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+        await tabTo(page, 'link', words.nav);
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
+        await page.getByText(account.email).waitFor();
+        await expectNoAxeViolations(page, `profile (${language}, ${viewport})`);
+        await screenshot(page, 'profile', language, viewport);
+        await tabTo(page, 'textbox', words.name);
+        await page.keyboard.press('End');
+        await page.keyboard.type(' María');
+        await page.keyboard.press('Enter');
+        await page.getByText(words.saved).waitFor();
+        assert.equal((await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.account.name, 'Ana María');
+        await page.getByRole('link', { name: 'Lanyard' }).click();
+        await page.getByRole('heading', { level: 1, name: words.after }).waitFor();
+        assert.deepEqual(problems, []);
+        await context.close();
+      });
+    }
+  }
+});

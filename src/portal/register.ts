@@ -1,0 +1,80 @@
+import fastifyStatic from '@fastify/static';
+import type { FastifyReply } from 'fastify';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../http/errors.js';
+import type { HttpServer } from '../http/server.js';
+
+/** Where `npm run build -w web` writes the portal. */
+export const PORTAL_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+
+// The portal's own scripts and styles only: no inline script, no inline <style> (the ALTCHA widget is
+// loaded from its "external" build for that reason), nothing from other origins. The PBKDF2 worker of
+// the captcha is one of our files too.
+export const PORTAL_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Serves the account portal at `/`: hashed assets (`/assets/…`) cached for a year as immutable, the
+ * HTML never cached, and index.html for the portal's client routes (any GET outside /v1 that accepts
+ * HTML and matches no file). Without a build (a server started from `src/` before `npm run build`),
+ * `/` says how to build it instead.
+ */
+export function registerPortal(app: HttpServer, options: { dist?: string } = {}): void {
+  const dist = options.dist ?? PORTAL_DIST;
+  const indexFile = path.join(dist, 'index.html');
+  const built = fs.existsSync(indexFile);
+  const htmlHeaders = (reply: { header(name: string, value: string): unknown }) => {
+    reply.header('cache-control', 'no-cache, no-store, must-revalidate');
+    reply.header('content-security-policy', PORTAL_CSP);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+  };
+
+  if (built) {
+    app.register(fastifyStatic, {
+      root: dist,
+      // Routes per file (the build is fixed while the server runs), so that the fallback below is ours.
+      wildcard: false,
+      index: false,
+      serve: true,
+      schemaHide: true,
+      // @fastify/static 10 hands over Fastify's reply here.
+      setHeaders(reply: { header(name: string, value: string): unknown }, filePath: string) {
+        const hashed = filePath.startsWith(path.join(dist, 'assets') + path.sep);
+        reply.header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+        reply.header('x-content-type-options', 'nosniff');
+      },
+    });
+  }
+
+  const sendIndex = async (reply: FastifyReply) => {
+    htmlHeaders(reply);
+    if (!built) {
+      return reply.type('text/html; charset=utf-8').send('<!doctype html><title>Lanyard</title><p>The portal is not built: run <code>npm run build</code>.</p>');
+    }
+    return reply.type('text/html; charset=utf-8').send(await fs.promises.readFile(indexFile));
+  };
+
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const pathname = request.url.split('?')[0]!;
+    const wantsHtml = (request.headers.accept ?? '').includes('text/html');
+    // The API's unknown paths stay problem+json, like every other unknown route.
+    if (pathname === '/v1' || pathname.startsWith('/v1/') || !wantsHtml || pathname.startsWith('/assets/')) {
+      throw new AppError('not_found', `No route for ${request.method} ${pathname}`);
+    }
+    return sendIndex(reply);
+  });
+}

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startPortal, type Portal } from './browser.js';
+
+// How the server serves the portal: the HTML never cached and under a CSP without inline scripts,
+// hashed assets cached for good, client routes answered with the page, the API's unknown paths still problem+json.
+describe('portal: served by the server', () => {
+  let portal: Portal;
+  before(async () => {
+    portal = await startPortal();
+  });
+  after(async () => portal?.close());
+
+  test('GET / is the portal page, never cached, under a CSP that allows no inline script', async () => {
+    const response = await fetch(`${portal.baseUrl}/`, { headers: { accept: 'text/html' } });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(response.headers.get('cache-control') ?? '', /no-store/);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const html = await response.text();
+    assert.match(html, /<div id="root"><\/div>/);
+    // Every script is a file of ours, none inline.
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/);
+    const asset = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+    assert.ok(asset, 'the page loads its script from /assets/');
+    const script = await fetch(`${portal.baseUrl}${asset}`);
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type') ?? '', /javascript/);
+    assert.equal(script.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  });
+
+  test('a client route opened directly gets the page; the API and missing assets still answer 404 problem+json', async () => {
+    const page = await fetch(`${portal.baseUrl}/devices/some-id?x=1`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="root">/);
+
+    for (const url of ['/v1/nothing-here', '/assets/missing-abc.js']) {
+      const response = await fetch(`${portal.baseUrl}${url}`, { headers: { accept: 'text/html' } });
+      assert.equal(response.status, 404, url);
+      assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.equal(((await response.json()) as { code: string }).code, 'not_found');
+    }
+    const json = await fetch(`${portal.baseUrl}/devices`, { headers: { accept: 'application/json' } });
+    assert.equal(json.status, 404);
+    assert.equal(((await json.json()) as { code: string }).code, 'not_found');
+  });
+});

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+
+const text = {
+  en: { password: 'Password', login: 'Email, phone or account id', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Sessions', title: 'Sessions and activity', thisOne: 'This browser', others: 'Sign out everywhere else', done: 'Signed out.', signedIn: 'Signed in', created: 'Account created' },
+  es: { password: 'Contraseña', login: 'Correo, teléfono o id de cuenta', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Sesiones', title: 'Sesiones y actividad', thisOne: 'Este navegador', others: 'Cerrar las demás sesiones', done: 'Sesión cerrada.', signedIn: 'Inicio de sesión', created: 'Cuenta creada' },
+} as const;
+
+describe('portal: sessions and activity in Chromium', () => {
+  let portal: Portal;
+  before(async () => {
+    portal = await startPortal();
+  });
+  after(async () => portal?.close());
+
+  for (const language of ['en', 'es'] as Language[]) {
+    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
+      test(`${language}, ${viewport}: this browser marked, the history of events, and signing out everywhere else ends the other sessions`, async () => {
+        const words = text[language];
+        const account = await accountIn(portal.t, language);
+        const other = (await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' }, headers: { 'user-agent': 'curl/8.0' } })).body.token as string;
+
+        const { context, page, problems } = await portal.context(language, viewport);
+        await page.goto('/sign-in');
+        await page.getByRole('textbox', { name: words.login }).fill(account.email);
+        await page.getByLabel(words.password).fill(account.password);
+        await page.getByRole('button', { name: words.submit, exact: true }).click();
+        await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+        await tabTo(page, 'link', words.nav);
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
+        await page.getByText(words.thisOne).waitFor();
+        assert.equal(await page.getByText(words.thisOne).count(), 1);
+        await page.getByText(words.created).waitFor();
+        assert.ok((await page.getByText(words.signedIn, { exact: true }).count()) >= 2);
+        await expectNoAxeViolations(page, `sessions (${language}, ${viewport})`);
+        await screenshot(page, 'sessions', language, viewport);
+
+        await tabTo(page, 'button', words.others);
+        await page.keyboard.press('Enter');
+        await page.getByText(words.done).waitFor();
+        assert.equal((await portal.t.request('GET', '/v1/me', { token: other })).status, 401);
+        // This browser is still signed in.
+        assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 200);
+        await page.getByRole('button', { name: words.others }).waitFor({ state: 'detached' });
+        assert.deepEqual(problems, []);
+        await context.close();
+      });
+    }
+  }
+});

@@ -1,0 +1,18 @@
+// The portal's pages. Each lives in its own folder (route.ts + lazily loaded page.tsx); adding one is an
+// import and an entry in this list.
+import { createAccountRoute } from './account/create-account/route';
+import { forgotPasswordRoute } from './account/forgot-password/route';
+import { overviewRoute } from './account/overview/route';
+import { profileRoute } from './account/profile/route';
+import { sessionsRoute } from './account/sessions/route';
+import { signInRoute } from './account/sign-in/route';
+import { rootRoute } from './shell/root';
+
+export const routeTree = rootRoute.addChildren([
+  overviewRoute,
+  signInRoute,
+  createAccountRoute,
+  forgotPasswordRoute,
+  sessionsRoute,
+  profileRoute,
+]);
