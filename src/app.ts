@@ -35,7 +35,7 @@ import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './db/da
 import { migrateToLatest } from './db/migrate.js';
 import { SecurityEventRepository } from './events/repository.js';
 import { SecurityEventService } from './events/service.js';
-import { createGuards } from './http/auth.js';
+import { createGuards, enforceDeclaredAccess } from './http/auth.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService, type JobsOptions } from './jobs/service.js';
@@ -215,6 +215,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
   const guards = createGuards(sessions);
+  // Before the first route: every route's guard runs first and its access level is documented.
+  enforceDeclaredAccess(http, guards);
   const secureCookies = config.baseUrl.startsWith('https:');
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });

@@ -51,7 +51,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
 
   app.get('/v1/me', {
     schema: { tags: ['accounts'], summary: 'The profile of the signed-in account', response: { 200: ProfileSchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => accounts.profileFromStored(authOf(request).account));
 
   app.patch('/v1/me', {
@@ -61,7 +61,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
       body: Strict({ name: Type.Union([NameSchema, Type.Null()]) }),
       response: { 200: ProfileSchema },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => accounts.updateProfile(authOf(request).accountId, request.body, originOf(request)));
 
   for (const field of ['email', 'phone'] as const) {
@@ -73,7 +73,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
         body: Type.Object({ [field]: addressSchema }, { additionalProperties: false }),
         response: { 202: Accepted },
       },
-      preHandler: guards.session,
+      preHandler: guards.fresh,
     }, async (request, reply) => {
       await accounts.requestAddressChange(authOf(request).accountId, request.body as Record<string, string>, originOf(request));
       return reply.code(202).send({});
@@ -86,7 +86,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
         body: Type.Object({ [field]: addressSchema, code: CodeSchema }, { additionalProperties: false }),
         response: { 200: ProfileSchema },
       },
-      preHandler: guards.session,
+      preHandler: guards.fresh,
     }, async (request) => accounts.confirmAddressChange(authOf(request).accountId, request.body as { code: string }, originOf(request)));
   }
 
@@ -97,7 +97,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
       body: Strict({ currentPassword: PasswordSchema, newPassword: PasswordSchema }),
       response: { 204: NoContent },
     },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     const auth = authOf(request);
     await accounts.changePassword(auth.accountId, auth.sessionId, request.body, originOf(request));
@@ -115,7 +115,7 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
         }),
       },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), 500);
     return { events: await events.list(authOf(request).accountId, limit) };

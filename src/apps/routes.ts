@@ -23,13 +23,6 @@ const SCOPE_TEXT: Record<Scope, string> = {
   offline_access: 'Keep access while you are away (until you revoke it)',
 };
 
-/** The apps an account let in are the account's business: a device token (a thief may hold one) gets 403. */
-function accountSessionOf(request: FastifyRequest) {
-  const auth = authOf(request);
-  if (auth.kind === 'device') throw new AppError('forbidden', 'A device token cannot see or manage apps; use an account session');
-  return auth;
-}
-
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -95,8 +88,8 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
         }),
       },
     },
-    preHandler: guards.session,
-  }, async (request) => ({ apps: await apps.granted(accountSessionOf(request).accountId) }));
+    preHandler: guards.account,
+  }, async (request) => ({ apps: await apps.granted(authOf(request).accountId) }));
 
   app.delete('/v1/apps/:clientId', {
     schema: {
@@ -106,9 +99,9 @@ export function registerAppRoutes(app: HttpServer, deps: { apps: AppService; pro
       params: Strict({ clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }),
       response: { 204: NoContent },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
-    await apps.revoke(accountSessionOf(request).accountId, request.params.clientId);
+    await apps.revoke(authOf(request).accountId, request.params.clientId);
     return reply.code(204).send(null);
   });
 

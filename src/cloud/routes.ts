@@ -62,7 +62,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
 
     scope.get('/v1/cloud', {
       schema: { tags: ['cloud'], summary: 'Counts and bytes per collection, and the quota', security, response: { 200: SummarySchema } },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request) => cloud.summary(authOf(request).accountId));
 
     scope.get('/v1/cloud/:collection', {
@@ -74,7 +74,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         querystring: ChangesQuery,
         response: { 200: ChangesSchema },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request) => {
       const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit);
       if (limit < 1 || limit > MAX_PAGE) throw invalidField('querystring.limit', `must be from 1 to ${MAX_PAGE}`);
@@ -94,7 +94,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         body: Type.Unknown({ description: 'The JSON item, or the photo bytes' }),
         response: { 200: ItemWrittenSchema },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request) => {
       const { accountId } = authOf(request);
       const { collection, itemId } = request.params;
@@ -118,7 +118,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         params: ItemParams,
         response: { 200: { ...ItemSchema, description: 'The JSON item, or for photos the image bytes' } },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request, reply) => {
       const { accountId } = authOf(request);
       const { collection, itemId } = request.params;
@@ -141,7 +141,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         params: PhotoParams,
         response: { 200: { ...Binary, description: 'The thumbnail, image/webp' } },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request, reply) => {
       const stream = await cloud.openThumbnail(authOf(request).accountId, request.params.itemId);
       return sendPhotoStream(reply, stream, 'image/webp');
@@ -156,7 +156,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         headers: PreconditionHeaders,
         response: { 204: NoContent },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request, reply) => {
       await cloud.delete(authOf(request).accountId, request.params.collection, request.params.itemId, preconditionOf(request));
       return reply.code(204).send(null);

@@ -36,7 +36,7 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
 
   app.get('/v1/me/deletion', {
     schema: { tags: ['deletion'], summary: 'Everything a deletion of the account would erase, counted', security, response: { 200: SummarySchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => deletion.summary(authOf(request)));
 
   app.post('/v1/me/deletion', {
@@ -81,7 +81,7 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
         }),
       },
     },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request) => deletion.confirm(authOf(request), request.params.id, request.body));
 
   app.get('/v1/deletion/cancel', {

@@ -33,7 +33,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
       body: LinkDeviceBody,
       response: { 201: Type.Object({ device: DeviceSchema, deviceToken: Type.String({ description: 'Bearer token of the device; shown once' }) }) },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
     const linked = await devices.link(authOf(request), request.body, originOf(request));
     return reply.code(201).send(linked);
@@ -41,12 +41,12 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
 
   app.get('/v1/devices', {
     schema: { tags: ['devices'], summary: 'Every device linked to the account, newest first', response: { 200: Type.Object({ devices: Type.Array(DeviceSchema) }) } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => ({ devices: await devices.list(authOf(request)) }));
 
   app.get('/v1/devices/:id', {
     schema: { tags: ['devices'], summary: 'One device, with its last known location', params: DeviceIdParams, response: { 200: DeviceDetailSchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => devices.get(authOf(request), request.params.id));
 
   app.delete('/v1/devices/:id', {
@@ -70,7 +70,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
       body: CreateCommandBody,
       response: { 202: Type.Object({ command: CommandSchema }) },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
     const command = await commands.create(authOf(request), request.params.id, request.body);
     return reply.code(202).send({ command });
@@ -78,12 +78,12 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
 
   app.get('/v1/devices/:id/commands', {
     schema: { tags: ['devices'], summary: "A device's commands and their states, newest first", params: DeviceIdParams, response: { 200: Type.Object({ commands: Type.Array(CommandSchema) }) } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => ({ commands: await commands.list(authOf(request), request.params.id) }));
 
   app.get('/v1/device', {
     schema: { tags: ['devices'], summary: 'The calling device itself (device token)', response: { 200: DeviceDetailSchema } },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request) => devices.self(authOf(request)));
 
   app.post('/v1/device/sign-out', {
@@ -93,7 +93,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
       body: DeviceSignOutBody,
       response: { 204: NoContent },
     },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request, reply) => {
     await devices.signOut(authOf(request), request.body.password, originOf(request));
     return reply.code(204).send(null);
@@ -103,7 +103,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.get('/v1/device/commands', {
     exposeHeadRoute: false,
     schema: { tags: ['devices'], summary: 'Commands waiting for this device (device token); they are marked delivered', response: { 200: Type.Object({ commands: Type.Array(DeviceCommandSchema) }) } },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request) => ({ commands: await commands.poll(authOf(request)) }));
 
   app.get('/v1/device/commands/stream', {
@@ -118,7 +118,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
         },
       },
     },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request, reply) => {
     const auth = authOf(request);
     const device = await devices.requireDevice(auth);
@@ -134,7 +134,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
       body: CommandResultBody,
       response: { 204: NoContent },
     },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request, reply) => {
     await commands.answer(authOf(request), request.params.id, request.body);
     return reply.code(204).send(null);

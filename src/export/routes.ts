@@ -30,12 +30,12 @@ export function registerExportRoutes(app: HttpServer, deps: { exports: ExportSer
       security,
       response: { 202: ExportSchema },
     },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => reply.code(202).send(await exports.request(authOf(request).accountId)));
 
   app.get('/v1/me/export/:id', {
     schema: { tags: ['cloud'], summary: "An export's status", security, params: Type.Object({ id: IdSchema }), response: { 200: ExportSchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => exports.get(authOf(request).accountId, request.params.id));
 
   app.get('/v1/me/export/:id/download', {
@@ -47,7 +47,7 @@ export function registerExportRoutes(app: HttpServer, deps: { exports: ExportSer
       params: Type.Object({ id: IdSchema }),
       response: { 200: { type: 'string', format: 'binary', description: 'The zip' } },
     },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     const { stream, size } = await exports.openDownload(authOf(request).accountId, request.params.id);
     reply.header('content-type', 'application/zip');

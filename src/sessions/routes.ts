@@ -55,17 +55,17 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
         }),
       },
     },
-    preHandler: guards.session,
+    preHandler: guards.accountOrDevice,
   }, async (request) => sessions.current(authOf(request)));
 
   app.get('/v1/sessions', {
     schema: { tags: ['sessions'], summary: 'Every session of the account, the current one marked', response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }) } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => ({ sessions: await sessions.list(authOf(request)) }));
 
   app.delete('/v1/sessions/current', {
     schema: { tags: ['sessions'], summary: 'Sign out', response: { 204: NoContent } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
     const auth = authOf(request);
     await sessions.end(auth, auth.sessionId, originOf(request));
@@ -75,7 +75,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
 
   app.delete('/v1/sessions/others', {
     schema: { tags: ['sessions'], summary: 'End every other web and API session of the account', response: { 204: NoContent } },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     await sessions.endOthers(authOf(request), originOf(request));
     return reply.code(204).send(null);
@@ -83,7 +83,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
 
   app.delete('/v1/sessions/:id', {
     schema: { tags: ['sessions'], summary: 'End one session', params: Strict({ id: IdSchema }), response: { 204: NoContent } },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     const auth = authOf(request);
     await sessions.end(auth, request.params.id, originOf(request));
@@ -98,7 +98,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
       body: Strict({ password: PasswordSchema }),
       response: { 204: NoContent },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
     await sessions.reauthenticate(authOf(request), request.body.password, originOf(request));
     return reply.code(204).send(null);

@@ -101,7 +101,7 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
       response: { 200: RequestViewSchema },
     },
     preValidation: absentBodyIsEmpty,
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => unlock.object(authOf(request), request.params.id));
 
   app.get('/v1/admin/unlock-requests', {
@@ -112,7 +112,7 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
       querystring: Strict({ status: Type.Optional(StatusSchema) }),
       response: { 200: Type.Object({ unlockRequests: Type.Array(StaffViewSchema) }) },
     },
-    preHandler: guards.staff,
+    preHandler: guards.support,
   }, async (request) => ({ unlockRequests: await unlock.list(authOf(request), request.query.status) }));
 
   // Staff decisions: the same shape, each its own service method.
@@ -130,7 +130,7 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
     app.post(`/v1/admin/unlock-requests/:id/${decision}`, {
       schema: { tags: ['admin'], summary, security, params: RequestParams, body: NoFields, response: { 200: StaffViewSchema } },
       preValidation: absentBodyIsEmpty,
-      preHandler: guards.staff,
+      preHandler: guards.support,
     }, async (request) => decide(authOf(request), request.params.id));
   }
 }

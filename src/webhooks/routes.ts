@@ -41,17 +41,17 @@ export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: Webhook
       }),
       response: { 201: Type.Object({ ...WebhookSchema.properties, secret: Type.String({ description: 'Standard Webhooks signing secret; shown once' }) }) },
     },
-    preHandler: guards.staff,
+    preHandler: guards.admin,
   }, async (request, reply) => reply.code(201).send(await webhooks.register(request.body)));
 
   app.get('/v1/admin/webhooks', {
     schema: { tags: ['admin'], summary: 'Every webhook endpoint (staff)', security, response: { 200: Type.Object({ webhooks: Type.Array(WebhookSchema) }) } },
-    preHandler: guards.staff,
+    preHandler: guards.admin,
   }, async () => ({ webhooks: await webhooks.list() }));
 
   app.delete('/v1/admin/webhooks/:id', {
     schema: { tags: ['admin'], summary: 'Remove a webhook endpoint and its delivery history (staff)', security, params: WebhookParams, response: { 204: NoContent } },
-    preHandler: guards.staff,
+    preHandler: guards.admin,
   }, async (request, reply) => {
     await webhooks.remove(request.params.id);
     return reply.code(204).send(null);
@@ -65,6 +65,6 @@ export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: Webhook
       params: WebhookParams,
       response: { 200: Type.Object({ deliveries: Type.Array(DeliverySchema) }) },
     },
-    preHandler: guards.staff,
+    preHandler: guards.admin,
   }, async (request) => ({ deliveries: await webhooks.deliveries(request.params.id) }));
 }
