@@ -25,6 +25,11 @@ export const LIMITS = {
   unlockRequestsPerIp: { points: 10, seconds: 24 * 60 * 60 },
   /** Unlock requests for one serial from anywhere: each one reaches staff and, once approved, the owner. */
   unlockRequestsPerSerial: { points: 3, seconds: 24 * 60 * 60 },
+  /**
+   * Re-authentications of one account, right or wrong: each one hands out a fresh token, so a stolen
+   * session must not be able to try passwords (or second-factor codes) at the speed of a script.
+   */
+  reauthenticationsPerAccount: { points: 10, seconds: 15 * 60 },
 } as const;
 
 type LimitName = keyof typeof LIMITS;
@@ -64,6 +69,7 @@ export class RateLimits {
       captchaAfterFailuresPerIp: make('captchaAfterFailuresPerIp'),
       unlockRequestsPerIp: make('unlockRequestsPerIp'),
       unlockRequestsPerSerial: make('unlockRequestsPerSerial'),
+      reauthenticationsPerAccount: make('reauthenticationsPerAccount'),
     };
   }
 
@@ -104,6 +110,12 @@ export class RateLimits {
     if (!this.enabled) return;
     await this.consume('unlockRequestsPerIp', this.hashed('unlock-ip', ip));
     await this.consume('unlockRequestsPerSerial', this.hashed('unlock-serial', serialLookup));
+  }
+
+  /** Counts one re-authentication of an account; refuses past the limit. */
+  async consumeReauthentication(accountId: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('reauthenticationsPerAccount', this.hashed('reauth', accountId));
   }
 
   /** Refuses a sign-in attempt (or re-authentication) for a login from an IP that failed too often. */

@@ -5,6 +5,7 @@ import { authOf, type Guards } from '../http/auth.js';
 import { clearSessionCookie, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
 import { IdSchema, NoContent, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
+import { sha256 } from '../crypto/tokens.js';
 import type { SessionService } from './service.js';
 
 const SessionSchema = Type.Object({
@@ -94,13 +95,26 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
   app.post('/v1/session/reauth', {
     schema: {
       tags: ['sessions'],
-      summary: 'Enter the password again: the session counts as fresh for 10 minutes',
+      summary: 'Enter the password again: a new session replaces this one (the old token stops working), fresh for 10 minutes',
       body: Strict({ password: PasswordSchema }),
-      response: { 204: NoContent },
+      response: {
+        200: Type.Object({
+          token: Type.Optional(Type.String({ description: 'The new bearer token; a cookie session gets a new cookie instead' })),
+          expiresAt: TimeSchema,
+          freshUntil: TimeSchema,
+          csrfToken: Type.Optional(Type.String({ description: 'Cookie sessions: the new CSRF token, for the new cookie' })),
+        }),
+      },
     },
     preHandler: guards.account,
   }, async (request, reply) => {
-    await sessions.reauthenticate(authOf(request), request.body.password, originOf(request));
-    return reply.code(204).send(null);
+    const auth = authOf(request);
+    const { session, freshUntil } = await sessions.reauthenticate(auth, request.body.password, originOf(request));
+    reply.header('cache-control', 'no-store');
+    if (auth.via === 'cookie') {
+      setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
+      return { expiresAt: session.expiresAt, freshUntil, csrfToken: sessions.csrfTokenFor(sha256(session.token)) };
+    }
+    return { token: session.token, expiresAt: session.expiresAt, freshUntil };
   });
 }

@@ -16,7 +16,7 @@ import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/
 import { AppError } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
 import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
-import type { SessionIssuer, SessionKind } from './issuer.js';
+import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
 
 export interface SessionView {
   id: string;
@@ -186,13 +186,22 @@ export class SessionService implements Authenticator {
     });
   }
 
-  /** Marks the session fresh for 10 minutes after the password is entered again. */
-  async reauthenticate(auth: AuthContext, password: string, origin: RequestOrigin): Promise<void> {
+  /**
+   * The password again: the session is replaced by a new one, fresh for 10 minutes. A new token, not the
+   * old one made fresh, so that a copy of the old token (a cookie lifted from the browser) is not
+   * promoted along with the owner's; the old one stops working at once. Deleting it first also makes
+   * the exchange single-use: of two re-authentications with one token, the second finds nothing to end.
+   */
+  async reauthenticate(auth: AuthContext, password: string, origin: RequestOrigin): Promise<{ session: IssuedSession; freshUntil: string }> {
+    await this.rateLimits.consumeReauthentication(auth.accountId);
     await this.accountService.checkPassword(auth.accountId, password, origin.ip, 'The password is wrong');
-    await this.db.transaction().execute(async (trx) => {
-      await this.repository.update(trx, auth.accountId, auth.sessionId, { reauthenticated_at: this.clock.now() });
+    const session = await this.db.transaction().execute(async (trx) => {
+      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+      const issued = await this.issuer.create(trx, auth.accountId, auth.kind, origin);
       await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
+      return issued;
     });
+    return { session, freshUntil: iso(this.clock.now() + FRESH_SESSION_MS) };
   }
 
   async sweepExpired(): Promise<number> {
