@@ -10,6 +10,7 @@ import { sealPlaintextProfiles } from './accounts/backfill.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
 import { AccountService } from './accounts/service.js';
+import { AddressChangeUndoLinks } from './accounts/undo-links.js';
 import { AcceptedCaptchaRepository } from './captcha/repository.js';
 import { registerCaptchaRoutes } from './captcha/routes.js';
 import { CaptchaService } from './captcha/service.js';
@@ -169,7 +170,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const events = new SecurityEventService(eventRepository, keys.lookup, clock, origins);
   const verification = new VerificationService(verificationRepository, keys.verificationCode, keys.lookup, clock);
   const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock, origins);
-  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock);
+  const undoLinks = new AddressChangeUndoLinks({ key: keys.addressChangeUndo, clock, baseUrl: config.baseUrl });
+  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock, undoLinks);
   // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
   const captcha = new CaptchaService(acceptedCaptchaRepository, keys.captcha, { maxCounter: config.captchaMaxCounter });
   const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins);

@@ -104,6 +104,17 @@ export function registerAccountRoutes(app: HttpServer, deps: { accounts: Account
     return reply.code(204).send(null);
   });
 
+  // Anonymous: the link goes to the old address, whose owner may have lost every session to the taker.
+  // The portal's page at UNDO_PAGE_PATH asks before it posts here (mail scanners open links).
+  app.post('/v1/address-changes/undo', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Undo an email or phone change with the token of the link sent to the old address (7 days): the old address returns and every web and API session ends',
+      body: Strict({ token: Type.String({ minLength: 16, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' }) }),
+      response: { 200: Type.Object({ status: Type.Literal('undone'), field: Type.Union([Type.Literal('email'), Type.Literal('phone')]) }) },
+    },
+  }, async (request) => ({ status: 'undone' as const, ...(await accounts.undoAddressChange(request.body.token, originOf(request))) }));
+
   app.get('/v1/me/events', {
     schema: {
       tags: ['accounts'],

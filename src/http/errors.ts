@@ -22,6 +22,7 @@ export const errorRegistry = {
   unsupported_image_type: { status: 415, title: 'Photos must be JPEG, PNG, HEIC, WebP or GIF images' },
   activation_delayed: { status: 403, title: 'This device cannot be set up with this account yet' },
   channel_unavailable: { status: 400, title: 'The account has no address for that channel' },
+  undo_link_invalid: { status: 400, title: 'This undo link is not valid, or its 7 days are over' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
 } as const satisfies Record<string, { status: number; title: string }>;
