@@ -9,6 +9,7 @@ import { AppService } from './apps/service.js';
 import { sealPlaintextProfiles } from './accounts/backfill.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
+import { registerAdminRoutes } from './admin/routes.js';
 import { AccountService } from './accounts/service.js';
 import { AddressChangeUndoLinks } from './accounts/undo-links.js';
 import { AcceptedCaptchaRepository } from './captcha/repository.js';
@@ -49,7 +50,6 @@ import { registerDeletionRoutes } from './deletion/routes.js';
 import { DeletionService } from './deletion/service.js';
 import { TombstoneLog } from './deletion/tombstone-log.js';
 import { WebhookRepository } from './webhooks/repository.js';
-import { registerWebhookRoutes } from './webhooks/routes.js';
 import { WebhookService, webhookSecretKey } from './webhooks/service.js';
 import { RecoveryService } from './recovery/service.js';
 import { SessionIssuer } from './sessions/issuer.js';
@@ -214,11 +214,11 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
+  const guards = createGuards(sessions);
+  // Before the first route (/v1/openapi.json's own, below): every route's guard runs first and its access level is documented.
+  enforceDeclaredAccess(http, guards);
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
-  const guards = createGuards(sessions);
-  // Before the first route: every route's guard runs first and its access level is documented.
-  enforceDeclaredAccess(http, guards);
   const secureCookies = config.baseUrl.startsWith('https:');
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
@@ -228,8 +228,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerCloudRoutes(http, { cloud, guards });
   registerExportRoutes(http, { exports, guards });
   registerDeletionRoutes(http, { deletion, guards });
-  registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
+  registerAdminRoutes(http, { webhooks, unlock, guards });
   registerAppRoutes(http, { apps, provider: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await http.ready();

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { LocaleSchema } from '../accounts/schemas.js';
 import { CaptchaPayloadSchema, lacksOnlyCaptcha } from '../captcha/routes.js';
 import { SerialSchema } from '../devices/schemas.js';
-import { authOf, type AuthContext, type Guards } from '../http/auth.js';
+import { authOf, type Guards } from '../http/auth.js';
 import { originOf } from '../http/origin.js';
 import { EmailSchema, IdSchema, Strict, TimeSchema } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
@@ -11,7 +11,7 @@ import { localeFromHeader } from '../messaging/templates.js';
 import { PROOF_KINDS, type UnlockRequestService } from './service.js';
 
 // Enums rather than unions of literals: a wrong value then gets one error that names the field.
-const StatusSchema = Type.Enum(['submitted', 'waiting', 'released', 'rejected', 'objected'], {
+export const StatusSchema = Type.Enum(['submitted', 'waiting', 'released', 'rejected', 'objected'], {
   description: 'submitted (waiting for staff) → waiting (approved; released at releaseAt unless the owner objects) → released; or rejected / objected',
 });
 const ProofKindSchema = Type.Enum([...PROOF_KINDS], { description: `The kind of proof: ${PROOF_KINDS.join(', ')}` });
@@ -25,7 +25,7 @@ const RequestViewSchema = Type.Object({
   releaseAt: nullableTime('Approved: when the lock is released unless the owner objects first'),
   releasedAt: nullableTime('When the lock was released'),
 });
-const StaffViewSchema = Type.Object({
+export const StaffViewSchema = Type.Object({
   ...RequestViewSchema.properties,
   serialHint: Type.String({ description: 'The last characters of the serial' }),
   contact: Type.Object({ email: Type.String() }),
@@ -35,13 +35,13 @@ const StaffViewSchema = Type.Object({
     ownerActive: Type.Boolean({ description: 'Whether the lock holder is an active account, which an approval tells' }),
   }),
 });
-const RequestParams = Strict({ id: IdSchema });
+export const RequestParams = Strict({ id: IdSchema });
 /** Decisions carry no fields: the body is `{}` or absent, and anything else in it is refused. */
-const NoFields = Strict({}, 'No fields; the body may also be left out');
-const absentBodyIsEmpty = async (request: FastifyRequest) => {
+export const NoFields = Strict({}, 'No fields; the body may also be left out');
+export const absentBodyIsEmpty = async (request: FastifyRequest) => {
   request.body ??= {};
 };
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
+export const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
 /** Unlock requests: anyone asks (behind a captcha), staff decide, the owner may object, a job releases. */
 export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequestService; guards: Guards }) {
@@ -103,34 +103,5 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
     preValidation: absentBodyIsEmpty,
     preHandler: guards.account,
   }, async (request) => unlock.object(authOf(request), request.params.id));
-
-  app.get('/v1/admin/unlock-requests', {
-    schema: {
-      tags: ['admin'],
-      summary: 'Unlock requests, newest first, with their proof and whether the device is locked (staff; audited)',
-      security,
-      querystring: Strict({ status: Type.Optional(StatusSchema) }),
-      response: { 200: Type.Object({ unlockRequests: Type.Array(StaffViewSchema) }) },
-    },
-    preHandler: guards.support,
-  }, async (request) => ({ unlockRequests: await unlock.list(authOf(request), request.query.status) }));
-
-  // Staff decisions: the same shape, each its own service method.
-  const decisions = {
-    approve: {
-      summary: 'Approve a submitted request: the owner is told, and the lock is released after the waiting period unless they object (staff)',
-      decide: (staff: AuthContext, id: string) => unlock.approve(staff, id),
-    },
-    reject: {
-      summary: 'Reject a submitted request, or stop one that is waiting; the requester is told (staff)',
-      decide: (staff: AuthContext, id: string) => unlock.reject(staff, id),
-    },
-  };
-  for (const [decision, { summary, decide }] of Object.entries(decisions)) {
-    app.post(`/v1/admin/unlock-requests/:id/${decision}`, {
-      schema: { tags: ['admin'], summary, security, params: RequestParams, body: NoFields, response: { 200: StaffViewSchema } },
-      preValidation: absentBodyIsEmpty,
-      preHandler: guards.support,
-    }, async (request) => decide(authOf(request), request.params.id));
-  }
+  // Staff decide in the /v1/admin scope: src/admin/unlock-requests.ts.
 }

@@ -1,17 +1,16 @@
+// The webhook endpoints' schemas; the staff routes that use them are in src/admin/webhooks.ts.
 import { Type } from 'typebox';
-import type { Guards } from '../http/auth.js';
-import { IdSchema, NoContent, Strict, TimeSchema } from '../http/schemas.js';
-import type { HttpServer } from '../http/server.js';
-import { WEBHOOK_EVENTS, type WebhookService } from './service.js';
+import { IdSchema, Strict, TimeSchema } from '../http/schemas.js';
+import { WEBHOOK_EVENTS } from './service.js';
 
-const EventSchema = Type.Union([Type.Literal(WEBHOOK_EVENTS[0])], { description: 'An event type' });
-const WebhookSchema = Type.Object({
+export const EventSchema = Type.Union([Type.Literal(WEBHOOK_EVENTS[0])], { description: 'An event type' });
+export const WebhookSchema = Type.Object({
   id: Type.String(),
   url: Type.String(),
   events: Type.Array(EventSchema),
   createdAt: TimeSchema,
 });
-const DeliverySchema = Type.Object({
+export const DeliverySchema = Type.Object({
   id: Type.String(),
   eventId: Type.String({ description: 'The webhook-id header: the same on every try of this event' }),
   eventType: Type.String(),
@@ -23,48 +22,5 @@ const DeliverySchema = Type.Object({
   deliveredAt: Type.Union([TimeSchema, Type.Null()]),
   createdAt: TimeSchema,
 });
-const WebhookParams = Strict({ id: IdSchema });
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
-
-/** Staff: webhook endpoints of linked services, and what was delivered to each. */
-export function registerWebhookRoutes(app: HttpServer, deps: { webhooks: WebhookService; guards: Guards }) {
-  const { webhooks, guards } = deps;
-
-  app.post('/v1/admin/webhooks', {
-    schema: {
-      tags: ['admin'],
-      summary: 'Register a webhook endpoint (staff); the signing secret (whsec_…) is shown once',
-      security,
-      body: Strict({
-        url: Type.String({ minLength: 1, maxLength: 2048, description: 'http:// or https:// URL that receives signed POSTs' }),
-        events: Type.Array(EventSchema, { minItems: 1, maxItems: WEBHOOK_EVENTS.length, uniqueItems: true }),
-      }),
-      response: { 201: Type.Object({ ...WebhookSchema.properties, secret: Type.String({ description: 'Standard Webhooks signing secret; shown once' }) }) },
-    },
-    preHandler: guards.admin,
-  }, async (request, reply) => reply.code(201).send(await webhooks.register(request.body)));
-
-  app.get('/v1/admin/webhooks', {
-    schema: { tags: ['admin'], summary: 'Every webhook endpoint (staff)', security, response: { 200: Type.Object({ webhooks: Type.Array(WebhookSchema) }) } },
-    preHandler: guards.admin,
-  }, async () => ({ webhooks: await webhooks.list() }));
-
-  app.delete('/v1/admin/webhooks/:id', {
-    schema: { tags: ['admin'], summary: 'Remove a webhook endpoint and its delivery history (staff)', security, params: WebhookParams, response: { 204: NoContent } },
-    preHandler: guards.admin,
-  }, async (request, reply) => {
-    await webhooks.remove(request.params.id);
-    return reply.code(204).send(null);
-  });
-
-  app.get('/v1/admin/webhooks/:id/deliveries', {
-    schema: {
-      tags: ['admin'],
-      summary: "An endpoint's deliveries, newest first: status, tries, last error, next try (staff)",
-      security,
-      params: WebhookParams,
-      response: { 200: Type.Object({ deliveries: Type.Array(DeliverySchema) }) },
-    },
-    preHandler: guards.admin,
-  }, async (request) => ({ deliveries: await webhooks.deliveries(request.params.id) }));
-}
+export const WebhookParams = Strict({ id: IdSchema });
+export const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
