@@ -16,7 +16,9 @@ import { AppService } from './apps/service.js';
 import { sealPlaintextProfiles } from './accounts/backfill.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
+import { registerAdminRoutes } from './admin/routes.js';
 import { AccountService } from './accounts/service.js';
+import { AddressChangeUndoLinks } from './accounts/undo-links.js';
 import { AcceptedCaptchaRepository } from './captcha/repository.js';
 import { registerCaptchaRoutes } from './captcha/routes.js';
 import { CaptchaService } from './captcha/service.js';
@@ -45,7 +47,7 @@ import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './db/da
 import { migrateToLatest } from './db/migrate.js';
 import { SecurityEventRepository } from './events/repository.js';
 import { SecurityEventService } from './events/service.js';
-import { createGuards } from './http/auth.js';
+import { createGuards, enforceDeclaredAccess } from './http/auth.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService, type JobsOptions } from './jobs/service.js';
@@ -59,7 +61,6 @@ import { registerDeletionRoutes } from './deletion/routes.js';
 import { DeletionService } from './deletion/service.js';
 import { TombstoneLog } from './deletion/tombstone-log.js';
 import { WebhookRepository } from './webhooks/repository.js';
-import { registerWebhookRoutes } from './webhooks/routes.js';
 import { WebhookService, webhookSecretKey } from './webhooks/service.js';
 import { RecoveryService } from './recovery/service.js';
 import { SessionIssuer } from './sessions/issuer.js';
@@ -187,7 +188,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const events = new SecurityEventService(eventRepository, keys.lookup, clock, origins);
   const verification = new VerificationService(verificationRepository, keys.verificationCode, keys.lookup, clock);
   const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock, origins);
-  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock);
+  const undoLinks = new AddressChangeUndoLinks({ key: keys.addressChangeUndo, clock, baseUrl: config.baseUrl });
+  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock, undoLinks);
   // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
   const captcha = new CaptchaService(acceptedCaptchaRepository, keys.captcha, { maxCounter: config.captchaMaxCounter });
   const twoStep = new TwoStepService({
@@ -262,13 +264,15 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
+  const secureCookies = config.baseUrl.startsWith('https:');
+  const guards = createGuards(sessions, { secureCookies, appTokens });
+  // Before the first route (/v1/openapi.json's own, below): every route's guard runs first and its access level is documented.
+  enforceDeclaredAccess(http, guards);
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
   // First, so that overload is refused before any other hook and every route is timed.
   const metrics = new Metrics({ db, jobs, jobRepository, getErasure: (hash) => deletionRepository.getErasure(hash), clock });
   registerOperations(http, { db, metrics, pingRedis: redis ? () => redis.ping() : undefined, config: config.operations });
-  const secureCookies = config.baseUrl.startsWith('https:');
-  const guards = createGuards(sessions, { secureCookies, appTokens });
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
   registerCaptchaRoutes(http, { captcha });
@@ -277,10 +281,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerCloudRoutes(http, { cloud, batch: cloudBatch, guards });
   registerExportRoutes(http, { exports, guards });
   registerDeletionRoutes(http, { deletion, guards });
-  registerWebhookRoutes(http, { webhooks, guards });
   registerUnlockRoutes(http, { unlock, guards });
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
   registerAppRoutes(http, { apps, host: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl, secondFactor: noSecondFactor, stateKey: keys.oidc, clock });
+  registerAdminRoutes(http, { webhooks, unlock, guards });
   registerPortal(http);
   await http.ready();
   await warmUpPasswords();

@@ -27,6 +27,11 @@ export const LIMITS = {
   unlockRequestsPerSerial: { points: 3, seconds: 24 * 60 * 60 },
   /** Passkey sign-in options from one IP: each is a stored challenge, asked without an account. */
   passkeyOptionsPerIp: { points: 60, seconds: 60 },
+  /**
+   * Re-authentications of one account, right or wrong: each one hands out a fresh token, so a stolen
+   * session must not be able to try passwords (or second-factor codes) at the speed of a script.
+   */
+  reauthenticationsPerAccount: { points: 10, seconds: 15 * 60 },
 } as const;
 
 type LimitName = keyof typeof LIMITS;
@@ -67,6 +72,7 @@ export class RateLimits {
       unlockRequestsPerIp: make('unlockRequestsPerIp'),
       unlockRequestsPerSerial: make('unlockRequestsPerSerial'),
       passkeyOptionsPerIp: make('passkeyOptionsPerIp'),
+      reauthenticationsPerAccount: make('reauthenticationsPerAccount'),
     };
   }
 
@@ -113,6 +119,12 @@ export class RateLimits {
   async consumePasskeyOptions(ip: string): Promise<void> {
     if (!this.enabled) return;
     await this.consume('passkeyOptionsPerIp', this.hashed('passkey-options-ip', ip));
+  }
+
+  /** Counts one re-authentication of an account; refuses past the limit. */
+  async consumeReauthentication(accountId: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('reauthenticationsPerAccount', this.hashed('reauth', accountId));
   }
 
   /** Refuses a sign-in attempt (or re-authentication) for a login from an IP that failed too often. */

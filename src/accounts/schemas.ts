@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { named } from '../http/openapi.js';
-import { AcceptedSchema, CodeSchema, EmailSchema, PasswordSchema, PhoneSchema, Strict, TimeSchema } from '../http/schemas.js';
+import { AcceptedSchema, CodeSchema, EmailSchema, PasswordSchema, PhoneSchema, Strict, TimeSchema, UnreadableSchema } from '../http/schemas.js';
 
 export const ProfileSchema = named('Account', Type.Object(
   {
@@ -64,4 +64,8 @@ export const EventsQuery = Strict({ limit: Type.Optional(Type.String({ pattern: 
 
 export const SecurityEventSchema = named('SecurityEvent', Type.Object({ id: Type.String(), type: Type.String(), at: Type.String(), ip: Type.String(), client: Type.String() }));
 
-export const SecurityEventListSchema = named('SecurityEventList', Type.Object({ events: Type.Array(SecurityEventSchema) }));
+export const SecurityEventListSchema = named('SecurityEventList', Type.Object({ events: Type.Array(SecurityEventSchema), unreadable: UnreadableSchema }));
+
+export const UndoAddressChangeBody = named('UndoAddressChangeBody', Strict({ token: Type.String({ minLength: 16, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' }) }));
+
+export const AddressChangeUndoneSchema = named('AddressChangeUndone', Type.Object({ status: Type.Literal('undone'), field: Type.Union([Type.Literal('email'), Type.Literal('phone')]) }));

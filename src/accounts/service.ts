@@ -13,6 +13,7 @@ import type { IssuedSession, SessionIssuer, SessionKind } from '../sessions/issu
 import type { VerificationService } from '../verification/service.js';
 import { normalizeEmail, normalizePhone, type Login } from './addresses.js';
 import type { AccountRepository } from './repository.js';
+import { UNDO_DAYS, type AddressChangeUndoLinks } from './undo-links.js';
 
 export interface Profile {
   id: string;
@@ -49,6 +50,7 @@ export class AccountService {
     private readonly rateLimits: RateLimits,
     private readonly lookupKey: Buffer,
     private readonly clock: Clock,
+    private readonly undoLinks: AddressChangeUndoLinks,
   ) {}
 
   /** The blind index of an address: lookups never need the address in clear. */
@@ -244,14 +246,45 @@ export class AccountService {
         await this.messages.enqueue(trx, {
           channel: address.field === 'email' ? 'email' : 'sms',
           to: old,
-          kind: 'address_changed',
+          kind: 'address_changed_undo',
           locale: account.locale,
           accountId,
-          params: { field: address.field, newAddress: address.value },
+          params: {
+            field: address.field,
+            newAddress: address.value,
+            undoUrl: this.undoLinks.linkFor({ accountId, field: address.field, oldAddress: old, newAddress: address.value }),
+            days: UNDO_DAYS,
+          },
         });
       }
       return this.profileOf(await this.getOrThrow(accountId, trx));
     });
+  }
+
+  /**
+   * The old address takes a change back (the link of its notice): the old address returns and every web
+   * and API session ends, the taker's included, as after a password recovery; devices stay linked (their
+   * tokens do device work only). Only while the account still has the address the link names: a link
+   * used once, or overtaken by a later change, does nothing.
+   */
+  async undoAddressChange(token: string, origin: RequestOrigin): Promise<{ field: 'email' | 'phone' }> {
+    const change = this.undoLinks.open(token);
+    await this.db.transaction().execute(async (trx) => {
+      const account = await this.repository.get(change.accountId, trx);
+      if (!account || account.status !== 'active' || account[change.field] !== change.newAddress) {
+        throw new AppError('conflict', 'This change was already undone, or the address has changed since');
+      }
+      const holder = await this.getByAddress({ field: change.field, value: change.oldAddress }, trx);
+      if (holder && holder.id !== account.id) throw new AppError('conflict', 'Another account uses the old address now');
+      await this.repository.update(trx, account.id, {
+        [change.field]: change.oldAddress,
+        [`${change.field}_lookup`]: this.lookupOf(change.field, change.oldAddress),
+        updated_at: this.clock.now(),
+      });
+      await this.sessions.deleteOthers(trx, account.id, null, ['web', 'api']);
+      await this.events.record(trx, account.id, 'address_change.undone', origin);
+    });
+    return { field: change.field };
   }
 
   /**

@@ -13,12 +13,6 @@ import { AppCreatedSchema, AppGrantListSchema, AppListSchema, AppView, ClientIdP
 import type { SecondFactorStep } from './second-factor.js';
 import type { AppService } from './service.js';
 
-/** The apps an account let in are the account's business: a device token (a thief may hold one) gets 403. */
-function accountSessionOf(request: FastifyRequest) {
-  const auth = authOf(request);
-  if (auth.kind === 'device') throw new AppError('forbidden', 'A device token cannot see or manage apps; use an account session');
-  return auth;
-}
 
 /** Apps (OAuth 2 / OpenID Connect): the provider's endpoints, its sign-in and consent pages, and the API. */
 export function registerAppRoutes(
@@ -81,14 +75,14 @@ export function registerAppRoutes(
       summary: 'The apps this account let in, with the scopes granted to each',
       response: { 200: AppGrantListSchema },
     },
-    preHandler: guards.session,
-  }, async (request) => ({ apps: await apps.granted(accountSessionOf(request).accountId) }));
+    preHandler: guards.account,
+  }, async (request) => ({ apps: await apps.granted(authOf(request).accountId) }));
 
   app.delete('/v1/apps/:clientId', {
     schema: { operationId: 'revokeApp', tags: ['apps'], summary: 'Revoke an app: its consent and every token it holds for this account end at once', params: ClientIdParams, response: { 204: NoContent } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
-    await apps.revoke(accountSessionOf(request).accountId, request.params.clientId);
+    await apps.revoke(authOf(request).accountId, request.params.clientId);
     return reply.code(204).send(null);
   });
 

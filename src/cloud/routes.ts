@@ -79,7 +79,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
 
     scope.get('/v1/cloud', {
       schema: { tags: ['cloud'], operationId: 'getCloudSummary', summary: 'Counts and bytes per collection, and the quota', response: { 200: SummarySchema } },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request) => cloud.summary(authOf(request).accountId));
 
     scope.get('/v1/cloud/:collection', {
@@ -91,7 +91,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         querystring: ChangesQuery,
         response: { 200: ChangesSchema },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request) => {
       const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit);
       if (limit < 1 || limit > MAX_PAGE) throw invalidField('querystring.limit', `must be from 1 to ${MAX_PAGE}`);
@@ -111,7 +111,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         body: ItemBody,
         response: { 200: ItemWrittenSchema },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request) => {
       const { accountId } = authOf(request);
       const { collection, itemId } = request.params;
@@ -135,7 +135,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         params: ItemParams,
         response: { 200: { ...ItemSchema, description: 'The JSON item, or for photos the image bytes' } },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request, reply) => {
       const { accountId } = authOf(request);
       const { collection, itemId } = request.params;
@@ -158,7 +158,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         params: PhotoParams,
         response: { 200: { ...Binary, description: 'The thumbnail, image/webp' } },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request, reply) => {
       const stream = await cloud.openThumbnail(authOf(request).accountId, request.params.itemId);
       return sendPhotoStream(reply, stream, 'image/webp', undefined, `${request.params.itemId}-thumbnail.webp`);
@@ -188,7 +188,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         headers: PreconditionHeaders,
         response: { 204: NoContent },
       },
-      preHandler: guards.session,
+      preHandler: guards.accountOrDevice,
     }, async (request, reply) => {
       await cloud.delete(authOf(request).accountId, request.params.collection, request.params.itemId, preconditionOf(request));
       return reply.code(204).send(null);

@@ -24,6 +24,8 @@ export interface ServerKeys {
   readonly oidc: Buffer;
   /** HMAC key that signs the OpenID provider's cookies. */
   readonly oidcCookie: Buffer;
+  /** AES key that seals the undo links of address changes (they name both addresses). */
+  readonly addressChangeUndo: Buffer;
   /** The master key itself, for wrapping per-account data keys. */
   readonly master: Buffer;
 }
@@ -45,6 +47,7 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
     unlockRequest: derive(master, 'unlock-request'),
     oidc: derive(master, 'oidc'),
     oidcCookie: derive(master, 'oidc-cookie'),
+    addressChangeUndo: derive(master, 'address-change-undo'),
     master,
   });
 }

@@ -4,6 +4,7 @@ import { activation, linkDevice } from '../devices/test-factories.js';
 import { assertProblem } from '../testing/problems.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
 import { CONFIRMATION_SENTENCE, deleteAccount, populate, requestDeletion, rowsOf, type Populated } from './test-helpers.js';
+import { reauthenticate } from '../testing/reauth.js';
 
 for (const database of testDatabases()) {
   describe(`account deletion, the whole flow (${database})`, () => {
@@ -48,12 +49,10 @@ for (const database of testDatabases()) {
       t.clock.advance(11 * 60_000);
       const stale = await t.request('POST', '/v1/me/deletion', { token: noPhone.token, body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' } });
       assertProblem(stale, 403, 'reauthentication_required');
-      assert.equal((await t.request('POST', '/v1/session/reauth', { token: noPhone.token, body: { password: noPhone.password } })).status, 204);
+      await reauthenticate(t, noPhone);
       assert.equal((await t.request('POST', '/v1/me/deletion', { token: noPhone.token, body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' } })).status, 202);
       // The victim's own session was made before the clock moved: fresh again for the rest of this suite.
-      for (const token of [victim.account.token, other.account.token]) {
-        assert.equal((await t.request('POST', '/v1/session/reauth', { token, body: { password: victim.account.token === token ? victim.account.password : other.account.password } })).status, 204);
-      }
+      for (const account of [victim.account, other.account]) await reauthenticate(t, account);
     });
 
     test('the code goes by SMS too, says what it is for and what to do if the owner did not ask', async () => {

@@ -22,7 +22,7 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
 
   app.get('/v1/me/deletion', {
     schema: { tags: ['deletion'], operationId: 'getDeletionSummary', summary: 'Everything a deletion of the account would erase, counted', response: { 200: SummarySchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => deletion.summary(authOf(request)));
 
   app.post('/v1/me/deletion', {
@@ -45,7 +45,7 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
       body: ConfirmDeletionBody,
       response: { 200: DeletionConfirmedSchema },
     },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request) => deletion.confirm(authOf(request), request.params.id, request.body));
 
   app.get('/v1/deletion/cancel', {

@@ -95,11 +95,6 @@ export class DeletionService {
     return hmac(this.deps.lookupKey, 'tombstone', accountId);
   }
 
-  /** A device token must not delete its account: whoever holds a phone is not necessarily its owner. */
-  private requireAccountSession(auth: AuthContext): void {
-    this.deps.devices.requireAccountSession(auth);
-  }
-
   private async devicesAtStake(accountId: string): Promise<DeviceAtStake[]> {
     const rows = await this.deps.deviceRepository.list(accountId);
     return rows.map((row) => {
@@ -114,7 +109,6 @@ export class DeletionService {
 
   /** Everything that the deletion would erase, counted. */
   async summary(auth: AuthContext): Promise<DeletionSummary> {
-    this.requireAccountSession(auth);
     const profile = await this.deps.accounts.getProfile(auth.accountId);
     const cloud = await this.deps.cloud.summary(auth.accountId);
     return {
@@ -134,7 +128,6 @@ export class DeletionService {
 
   /** Sends the code that confirms a deletion; a new request replaces the previous code. */
   async request(auth: AuthContext, input: { confirm: string; channel: Channel }, origin: RequestOrigin) {
-    this.requireAccountSession(auth);
     if (input.confirm !== CONFIRMATION_SENTENCE) throw invalidField('confirm', `must be exactly "${CONFIRMATION_SENTENCE}"`);
     const profile = await this.deps.accounts.getProfile(auth.accountId);
     const to = input.channel === 'email' ? profile.email : profile.phone;
@@ -169,7 +162,6 @@ export class DeletionService {
    * erasure job, the final message and the webhook event (transactional outbox): all of it or none.
    */
   async confirm(auth: AuthContext, requestId: string, input: { code: string; releaseDevices?: boolean | undefined; acknowledgeLockedDevices?: boolean | undefined }) {
-    this.requireAccountSession(auth);
     const { db, repository, clock, options } = this.deps;
     const accountId = auth.accountId;
     const devices = await this.devicesAtStake(accountId);

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { uniqueSerial } from '../devices/test-factories.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestAccount, type TestApp } from '../testing/test-app.js';
+import { reauthenticate } from '../testing/reauth.js';
 
 // The simulator runs as its own process from the sources, against a real listening server.
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -145,6 +146,7 @@ for (const database of testDatabases()) {
       const state = newState();
       assert.equal((await link(owner, serial, state)).code, 0);
       t.clock.advance(60 * 60_000);
+      await reauthenticate(t, owner); // a password change needs a fresh session
       const newPassword = 'changed by someone else';
       assert.equal((await t.request('POST', '/v1/me/password', { token: owner.token, body: { currentPassword: owner.password, newPassword } })).status, 204);
       const availableAt = new Date(t.clock.now() + 24 * 60 * 60_000).toISOString();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { activation, assertProblem, deviceIds, linkDevice } from './test-factories.js';
+import { reauthenticate } from '../testing/reauth.js';
 
 for (const database of testDatabases()) {
   describe(`Find Device (${database})`, () => {
@@ -95,7 +96,7 @@ for (const database of testDatabases()) {
       t.clock.advance(11 * 60_000);
       assertProblem(await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'erase' } }), 403, 'reauthentication_required');
       assert.deepEqual(await states(owner.token, device.id), []);
-      await t.request('POST', '/v1/session/reauth', { token: owner.token, body: { password: owner.password } });
+      await reauthenticate(t, owner);
       const erase = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'erase' } });
       assert.equal(erase.status, 202);
       await t.request('GET', '/v1/device/commands', { token: device.token });

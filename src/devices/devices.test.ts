@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestApp } from '../testing/test-app.js';
 import { activation, assertProblem, deviceIds, linkDevice, uniqueImei, uniqueSerial } from './test-factories.js';
+import { reauthenticate } from '../testing/reauth.js';
 
 for (const database of testDatabases()) {
   describe(`devices (${database})`, () => {
@@ -139,7 +140,7 @@ for (const database of testDatabases()) {
       assertProblem(await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token }), 403, 'reauthentication_required');
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
 
-      assert.equal((await t.request('POST', '/v1/session/reauth', { token: owner.token, body: { password: owner.password } })).status, 204);
+      await reauthenticate(t, owner);
       const removed = await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token });
       assert.equal(removed.status, 204);
       assert.deepEqual(await deviceIds(t, owner), []);
@@ -206,6 +207,7 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       t.clock.advance(60 * 60_000);
+      await reauthenticate(t, owner); // a password change needs a fresh session
       const changed = await t.request('POST', '/v1/me/password', { token: owner.token, body: { currentPassword: owner.password, newPassword: 'a brand new passphrase' } });
       assert.equal(changed.status, 204, changed.text);
       const changedAt = t.clock.now();
@@ -230,17 +232,18 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       t.clock.advance(60 * 60_000);
+      await reauthenticate(t, owner); // a password change needs a fresh session
       const newPassword = 'the thief chose this one';
       assert.equal((await t.request('POST', '/v1/me/password', { token: owner.token, body: { currentPassword: owner.password, newPassword } })).status, 204);
       const changedAt = t.clock.now();
-      assert.equal((await t.request('POST', '/v1/session/reauth', { token: owner.token, body: { password: newPassword } })).status, 204);
+      await reauthenticate(t, owner, newPassword);
       assertProblem(await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token }), 403, 'activation_delayed');
       assertProblem(await t.request('POST', '/v1/device/sign-out', { token: device.token, body: { password: newPassword } }), 403, 'activation_delayed');
       assert.deepEqual((await activation(t, device.serial)).body.locked, true);
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
 
       t.clock.set(changedAt + 24 * 60 * 60_000);
-      await t.request('POST', '/v1/session/reauth', { token: owner.token, body: { password: newPassword } });
+      await reauthenticate(t, owner, newPassword);
       assert.equal((await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token })).status, 204);
       assert.deepEqual((await activation(t, device.serial)).body, { locked: false });
     });

@@ -36,7 +36,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
       body: LinkDeviceBody,
       response: { 201: LinkedDeviceSchema },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
     const linked = await devices.link(authOf(request), request.body, originOf(request));
     return reply.code(201).send(linked);
@@ -45,7 +45,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.get('/v1/devices', {
     config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], operationId: 'listDevices', summary: 'Every device linked to the account, newest first', response: { 200: DeviceListSchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => {
     const list = await devices.list(authOf(request));
     return { devices: list, unreadable: unreadableIds(list) };
@@ -54,7 +54,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.get('/v1/devices/:id', {
     config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], operationId: 'getDevice', summary: 'One device, with its last known location', params: DeviceIdParams, response: { 200: DeviceDetailSchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => devices.get(authOf(request), request.params.id));
 
   app.delete('/v1/devices/:id', {
@@ -81,7 +81,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
       body: CreateCommandBody,
       response: { 202: CommandCreatedSchema },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
     const command = await commands.create(authOf(request), request.params.id, request.body);
     return reply.code(202).send({ command });
@@ -90,12 +90,12 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.get('/v1/devices/:id/commands', {
     config: { scopes: ['devices:read'] },
     schema: { tags: ['devices'], operationId: 'listCommands', summary: "A device's commands and their states, newest first", params: DeviceIdParams, response: { 200: CommandListSchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => ({ commands: await commands.list(authOf(request), request.params.id) }));
 
   app.get('/v1/device', {
     schema: { tags: ['devices'], operationId: 'getThisDevice', summary: 'The calling device itself (device token)', response: { 200: DeviceDetailSchema } },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request) => devices.self(authOf(request)));
 
   app.post('/v1/device/sign-out', {
@@ -106,7 +106,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
       body: DeviceSignOutBody,
       response: { 204: NoContent },
     },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request, reply) => {
     await devices.signOut(authOf(request), request.body.password, originOf(request));
     return reply.code(204).send(null);
@@ -116,7 +116,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
   app.get('/v1/device/commands', {
     exposeHeadRoute: false,
     schema: { tags: ['devices'], operationId: 'pollDeviceCommands', summary: 'Commands waiting for this device (device token); they are marked delivered', response: { 200: DeviceCommandListSchema } },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request) => ({ commands: await commands.poll(authOf(request)) }));
 
   app.get('/v1/device/commands/stream', {
@@ -132,7 +132,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
         },
       },
     },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request, reply) => {
     const auth = authOf(request);
     const device = await devices.requireDevice(auth);
@@ -149,7 +149,7 @@ export function registerDeviceRoutes(app: HttpServer, deps: { devices: DeviceSer
       body: CommandResultBody,
       response: { 204: NoContent },
     },
-    preHandler: guards.session,
+    preHandler: guards.device,
   }, async (request, reply) => {
     await commands.answer(authOf(request), request.params.id, request.body);
     return reply.code(204).send(null);

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { named } from '../http/openapi.js';
-import { IdSchema, PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
+import { IdSchema, PasswordSchema, Strict, TimeSchema, UnreadableSchema } from '../http/schemas.js';
 
 export const SerialSchema = Type.String({
   minLength: 1,
@@ -100,7 +100,7 @@ export const ActivationSchema = named('Activation', Type.Object({
 }));
 
 export const LinkedDeviceSchema = named('LinkedDevice', Type.Object({ device: DeviceSchema, deviceToken: Type.String({ description: 'Bearer token of the device; shown once' }) }));
-export const DeviceListSchema = named('DeviceList', Type.Object({ devices: Type.Array(DeviceSchema) }));
+export const DeviceListSchema = named('DeviceList', Type.Object({ devices: Type.Array(DeviceSchema), unreadable: UnreadableSchema }));
 export const CommandCreatedSchema = named('CommandCreated', Type.Object({ command: CommandSchema }));
 export const CommandListSchema = named('CommandList', Type.Object({ commands: Type.Array(CommandSchema) }));
 export const DeviceCommandListSchema = named('DeviceCommandList', Type.Object({ commands: Type.Array(DeviceCommandSchema) }));

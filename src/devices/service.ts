@@ -107,14 +107,8 @@ export class DeviceService {
     return [this.serialLookup(serial), ...(/^[0-9]{15}$/.test(serial.trim()) ? [this.imeiLookup(serial)] : [])];
   }
 
-  /** Owner actions need an account session: a device token must not manage devices (a thief holds one). */
-  requireAccountSession(auth: AuthContext): void {
-    if (auth.kind === 'device') throw new AppError('forbidden', 'A device token cannot manage devices; use an account session');
-  }
-
-  /** The device a device token belongs to; marks it seen. */
+  /** The device a device token belongs to (the route's guard let in device tokens only); marks it seen. */
   async requireDevice(auth: AuthContext): Promise<DeviceRow> {
-    if (auth.kind !== 'device') throw new AppError('forbidden', 'This needs a device token (from POST /v1/devices)');
     const device = await this.repository.getBySession(auth.accountId, auth.sessionId);
     if (!device) throw new AppError('unauthenticated', 'This device is no longer linked; link it again');
     const now = this.clock.now();
@@ -127,7 +121,6 @@ export class DeviceService {
 
   /** An owner's device, or 404: another account's device id is simply not found. */
   async requireOwned(auth: AuthContext, id: string): Promise<DeviceRow> {
-    this.requireAccountSession(auth);
     const device = await this.repository.get(auth.accountId, id);
     if (!device) throw new AppError('not_found', 'No such device');
     return device;
@@ -151,7 +144,6 @@ export class DeviceService {
    * A re-link keeps the device's id and lock, and replaces its token.
    */
   async link(auth: AuthContext, raw: LinkInput, origin: RequestOrigin): Promise<{ device: DeviceView; deviceToken: string }> {
-    this.requireAccountSession(auth);
     const input = { ...raw, model: cleanLabel('model', raw.model), name: cleanLabel('name', raw.name) };
     const serialLookup = this.serialLookup(input.serial);
     const imeiLookup = input.imei ? this.imeiLookup(input.imei) : undefined;
@@ -210,7 +202,6 @@ export class DeviceService {
   }
 
   async list(auth: AuthContext): Promise<Array<DeviceView & { unreadable?: true }>> {
-    this.requireAccountSession(auth);
     const rows = await this.repository.list(auth.accountId);
     return rows.map((row) => ({ ...this.view(row, row.locked), ...(row.unreadable ? { unreadable: row.unreadable } : {}) }));
   }
@@ -251,7 +242,6 @@ export class DeviceService {
 
   /** Unlinks a device remotely (the route demands a fresh session): its token ends, its lock is released. */
   async remove(auth: AuthContext, id: string, origin: RequestOrigin): Promise<void> {
-    this.requireAccountSession(auth);
     await this.db.transaction().execute(async (trx) => {
       const device = await this.repository.get(auth.accountId, id, trx);
       if (!device) throw new AppError('not_found', 'No such device');

@@ -18,6 +18,7 @@ export type SecurityEventType =
   | 'password.recovered'
   | 'email.changed'
   | 'phone.changed'
+  | 'address_change.undone'
   | 'name.changed'
   | 'device.linked'
   | 'device.removed'

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import yauzl from 'yauzl';
 import { makeHeic, makeImage } from '../cloud/test-images.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
+import { reauthenticate } from '../testing/reauth.js';
 
 /** Every entry of a zip, by name. */
 async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
@@ -103,6 +104,7 @@ for (const database of testDatabases()) {
 
       t.clock.advance(7 * 24 * 3600 * 1000 - 60_000);
       await t.drainJobs();
+      await reauthenticate(t, ana); // a download needs a fresh session
       assert.equal((await download(ana, body.id)).statusCode, 200, 'still there a minute before');
       t.clock.advance(60_000);
       await t.drainJobs();

@@ -16,12 +16,12 @@ export function registerExportRoutes(app: HttpServer, deps: { exports: ExportSer
       summary: 'Ask for a copy of all cloud data: a zip with a JSON file per collection and the original photos',
       response: { 202: ExportSchema },
     },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => reply.code(202).send(await exports.request(authOf(request).accountId)));
 
   app.get('/v1/me/export/:id', {
     schema: { tags: ['cloud'], operationId: 'getExport', summary: "An export's status", params: ExportIdParams, response: { 200: ExportSchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => exports.get(authOf(request).accountId, request.params.id));
 
   app.get('/v1/me/export/:id/download', {
@@ -33,7 +33,7 @@ export function registerExportRoutes(app: HttpServer, deps: { exports: ExportSer
       params: ExportIdParams,
       response: { 200: { type: 'string', format: 'binary', description: 'The zip' } },
     },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     const { stream, size } = await exports.openDownload(authOf(request).accountId, request.params.id);
     reply.header('content-type', 'application/zip');

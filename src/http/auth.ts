@@ -1,6 +1,7 @@
 import type {} from '@fastify/cookie'; // request.cookies, for programs that do not load the server
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchema, RouteOptions } from 'fastify';
 import type { AccountRow } from '../db/schema.js';
+import { allows, credentialsOf, type Access, type Credential } from './access.js';
 import { AppError } from './errors.js';
 
 export const SESSION_COOKIE = 'lanyard_session';
@@ -115,15 +116,28 @@ function tokenFrom(request: FastifyRequest, cookieName: string): { token: string
   return undefined;
 }
 
-/** Route guards, built once from the Authenticator and attached as preHandlers. */
+/** A guard: a Fastify hook that lets in only the callers its access level allows (see ./access.ts). */
+export type Guard = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & { readonly access: Exclude<Access, 'anonymous'> };
+
+function isGuard(value: unknown): value is Guard {
+  return typeof value === 'function' && typeof (value as Partial<Guard>).access === 'string';
+}
+
+/**
+ * Route guards, one per access level, all written by `guardFor`. A route declares what it needs by naming
+ * one, `preHandler: guards.account`, or by `config: { access: 'account' }`; `enforceDeclaredAccess` then
+ * runs it first of all (see there) and records the level in the OpenAPI document.
+ */
 export function createGuards(authenticator: Authenticator, options: { secureCookies?: boolean; appTokens?: AppTokenAuthenticator } = {}) {
   const cookieName = sessionCookieName(options.secureCookies ?? false);
   const { appTokens } = options;
-  const session = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  /** Who calls: sets request.auth from the bearer token or the cookie (with its CSRF token), or refuses. */
+  const identify = async (request: FastifyRequest, reply: FastifyReply): Promise<AuthContext> => {
+    // An app's access token reaches only the routes that declare one of its scopes, as a plain account.
     const appToken = APP_TOKEN.exec(request.headers.authorization ?? '')?.[1];
     if (appToken) {
       request.auth = await authenticateAppToken(appTokens, appToken, request, reply);
-      return;
+      return request.auth;
     }
     const presented = tokenFrom(request, cookieName);
     if (!presented) throw new AppError('unauthenticated');
@@ -138,39 +152,96 @@ export function createGuards(authenticator: Authenticator, options: { secureCook
       }
     }
     request.auth = auth;
+    return auth;
   };
-  const fresh = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    await session(request, reply);
-    if (!authenticator.isFresh(request.auth!)) {
-      throw new AppError('reauthentication_required', 'Enter your password again (POST /v1/session/reauth) to continue');
-    }
+  const guardFor = (access: Exclude<Access, 'anonymous'>): Guard => {
+    const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const auth = await identify(request, reply);
+      const held = credentialsOf(auth, authenticator.isFresh(auth));
+      if (!allows(access, held)) throw refusal(access, held);
+    };
+    return Object.assign(guard, { access });
   };
-  const staff = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    await session(request, reply);
-    if (request.auth!.role === 'user') throw new AppError('forbidden', 'Only staff may do this');
+  const guards = {
+    /** A device token only: the device itself, its commands, its sign-out. */
+    device: guardFor('device'),
+    /** A device token or an account session (the cloud, which devices sync and people browse). */
+    accountOrDevice: guardFor('accountOrDevice'),
+    /** An account session (browser or API client), never a device token. */
+    account: guardFor('account'),
+    /** An account session whose password (or second factor) was given in the last 10 minutes. */
+    fresh: guardFor('fresh'),
+    /** Staff with the support role or above, by an account session. */
+    support: guardFor('support'),
+    /** Staff with the admin role, by an account session. */
+    admin: guardFor('admin'),
   };
-  // The vocabulary every route declares its access with (one per kind of credential). The security
-  // work tightens what each one lets in; routes keep naming them the same way.
-  /** An account session (browser or API client), never a device token. */
-  const account = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    await session(request, reply);
-    if (request.auth!.kind === 'device') throw new AppError('forbidden', 'A device token cannot do this; use an account session');
+  return {
+    ...guards,
+    /** The older name of accountOrDevice; new routes name what they need instead. */
+    session: guards.accountOrDevice,
+    /** The older name of support. */
+    staff: guards.support,
+    /** The guard of an access level (undefined: anonymous). */
+    of(access: Access): Guard | undefined {
+      return access === 'anonymous' ? undefined : guards[access];
+    },
   };
-  /** A device token: the device's own work (sync, commands, its own sign-out). */
-  const device = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    await session(request, reply);
-    if (request.auth!.kind !== 'device') throw new AppError('forbidden', 'This needs a device token (from POST /v1/devices)');
-  };
-  /** Either an account session or a device token (the cloud, which devices sync and people browse). */
-  const accountOrDevice = session;
-  /** Staff with the support role or above. */
-  const support = staff;
-  /** Staff with the admin role. */
-  const admin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    await session(request, reply);
-    if (request.auth!.role !== 'admin') throw new AppError('forbidden', 'Only an admin may do this');
-  };
-  return { session, fresh, staff, account, device, accountOrDevice, support, admin };
+}
+
+/** Why a caller that holds these credentials is refused at this access level. */
+function refusal(access: Exclude<Access, 'anonymous'>, held: readonly Credential[]): AppError {
+  if (held.includes('device')) return new AppError('forbidden', "A device token does the device's own work only; use an account session");
+  switch (access) {
+    case 'device':
+      return new AppError('forbidden', 'This needs a device token (from POST /v1/devices)');
+    case 'fresh':
+      return new AppError('reauthentication_required', 'Enter your password again (POST /v1/session/reauth) to continue');
+    case 'support':
+      return new AppError('forbidden', 'Only staff may do this');
+    case 'admin':
+      return new AppError('forbidden', 'Only an admin may do this');
+    default:
+      return new AppError('forbidden');
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the route needs (./access.ts); set from its guard when it names one. */
+    access?: Access;
+  }
+}
+
+/**
+ * Makes every route's declared access the one enforced and documented. For each route: the guard it
+ * names in preHandler (or the one its `config.access` names) runs as its first onRequest hook instead,
+ * and the level goes to `config.access` and to the OpenAPI operation as `x-access`; a route that names
+ * none is `anonymous`. Running before the body is parsed and validated means an unauthorized caller
+ * learns nothing from validation errors and costs no parsing, and the credential table test sees the
+ * guard's answer whatever the body. Add it before the first route.
+ */
+export function enforceDeclaredAccess(app: { addHook(name: 'onRoute', hook: (route: RouteOptions) => void): unknown }, guards: Guards): void {
+  app.addHook('onRoute', (route) => {
+    const preHandlers = toArray(route.preHandler);
+    const onRequest = toArray(route.onRequest);
+    const named = [...onRequest, ...preHandlers].filter(isGuard);
+    const declared = new Set<Access>([...named.map((guard) => guard.access), ...(route.config?.access ? [route.config.access] : [])]);
+    if (declared.size > 1) throw new Error(`${route.method} ${route.url} declares more than one access level: ${[...declared].join(', ')}`);
+    const access: Access = declared.values().next().value ?? 'anonymous';
+    const guard = guards.of(access);
+    // New arrays: Fastify's HEAD twin of a GET route shares the original ones.
+    route.preHandler = preHandlers.filter((hook) => !isGuard(hook));
+    route.onRequest = [...(guard ? [guard] : []), ...onRequest.filter((hook) => !isGuard(hook))];
+    route.config = { ...route.config, access };
+    if (route.schema) (route.schema as Record<string, unknown>)['x-access'] = access;
+    else route.schema = { 'x-access': access } as FastifySchema;
+  });
+}
+
+function toArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? [...value] : [value];
 }
 
 export type Guards = ReturnType<typeof createGuards>;

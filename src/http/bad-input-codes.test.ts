@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { errorRegistry } from './errors.js';
 import { assertChangesNothing, assertProblem } from '../testing/problems.js';
 import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestAccount, type TestApp } from '../testing/test-app.js';
+import { reauthenticate } from '../testing/reauth.js';
 
 // The routes that take a verification code, given wrong, expired, reused, misdirected and racing codes.
 // Sign-up's own wrong, expired, reused and racing codes are in src/accounts/signup.test.ts.
@@ -59,6 +60,8 @@ for (const database of testDatabases()) {
         const address = newAddress();
         const code = await ask(account, address);
         t.clock.advance(15 * MINUTE + 1);
+        // An address change needs a fresh session: the password again, so that only the code is late.
+        await reauthenticate(t, account);
         const refused = await assertChangesNothing(t, [account], () => confirm(account, address, code), IGNORE_CODE_ROWS);
         assertProblem(refused, 400, 'code_expired');
       });

@@ -55,6 +55,7 @@ export const errorRegistry = {
   'unlock_request.already_decided': { status: 409, title: 'This unlock request was decided already', aliasOf: 'conflict' },
   'unlock_request.closed': { status: 409, title: 'This unlock request has ended', aliasOf: 'conflict' },
   'unlock_request.no_lock': { status: 409, title: 'No lock is held on this device: there is nothing to release', aliasOf: 'conflict' },
+  undo_link_invalid: { status: 400, title: 'This undo link is not valid, or its 7 days are over' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
   overloaded: { status: 503, title: 'The server is overloaded; try again after Retry-After seconds' },

@@ -91,7 +91,7 @@ for (const database of testDatabases()) {
         assert.equal((await call('POST', '/v1/signup', { body: { email } })).status, 202);
         const created = await call('POST', '/v1/signup/complete', { body: { email, code: await codeFor(email), password } });
         assert.equal(created.status, 201);
-        const token: string = created.body.token;
+        let token: string = created.body.token;
         secrets.push(token);
 
         assert.equal((await call('POST', '/v1/sessions', { body: { login: email, password: wrongPassword } })).status, 401);
@@ -106,7 +106,10 @@ for (const database of testDatabases()) {
         const csrf: string = session.body.csrfToken;
         secrets.push(csrf);
         assert.equal((await call('PATCH', '/v1/me', { body: { name: 'Logged' }, headers: { cookie, 'x-csrf-token': csrf } })).status, 200);
-        assert.equal((await call('POST', '/v1/session/reauth', { body: { password }, token })).status, 204);
+        const fresh = await call('POST', '/v1/session/reauth', { body: { password }, token });
+        assert.equal(fresh.status, 200);
+        token = fresh.body.token;
+        secrets.push(token);
 
         const newEmail = uniqueEmail();
         assert.equal((await call('POST', '/v1/me/email', { body: { email: newEmail }, token })).status, 202);

@@ -28,27 +28,23 @@ export function named<T extends TSchema>(name: string, schema: T): T {
 const ACCOUNT_OR_DEVICE: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 const DEVICE_ONLY: Array<Record<string, string[]>> = [{ bearer: [] }];
 
-type RouteLike = { preHandler?: unknown; method?: unknown };
+type RouteLike = { config?: unknown };
 
-/**
- * The access a route declares, read from its preHandler guard: the guard functions of http/auth.ts are
- * named after what they let in (`account`, `device`, `fresh`, `staff`…). A route without one is public.
- */
-export function accessOf(route: RouteLike): string | undefined {
-  const handlers = [route.preHandler].flat().filter((h): h is (...args: unknown[]) => unknown => typeof h === 'function');
-  if (handlers.length === 0) return undefined;
-  return handlers.map((h) => h.name || 'authenticated').join('+');
+/** The access a route declares (set by enforceDeclaredAccess in http/auth.ts from its guard); anonymous without one. */
+export function accessOf(route: RouteLike): string {
+  const access = (route.config as { access?: string } | undefined)?.access;
+  return access ?? 'anonymous';
 }
 
 /**
  * @fastify/swagger's per-route transform: the operation's `security` follows its guard (a device token is
- * a bearer token only; the others also come as the session cookie), `[]` for a public route.
+ * a bearer token only; the others also come as the session cookie), `[]` for an anonymous route.
  */
 export const transformRoute: SwaggerTransform = ({ schema, url, route }) => {
   if (!schema) return { schema, url };
   const access = accessOf(route);
-  const security = schema.security ?? (access === undefined ? [] : access === 'device' ? DEVICE_ONLY : ACCOUNT_OR_DEVICE);
-  return { schema: { ...schema, security, 'x-access': access ?? 'public' }, url };
+  const security = schema.security ?? (access === 'anonymous' ? [] : access === 'device' ? DEVICE_ONLY : ACCOUNT_OR_DEVICE);
+  return { schema: { ...schema, security, 'x-access': access }, url };
 };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -10,6 +10,7 @@ const examples: { [K in MessageKind]: MessageParams[K] } = {
   signup_already_registered: {},
   address_change_code: { code: '654321', minutes: 15, field: 'email' },
   address_changed: { field: 'phone', newAddress: '+34612345678' },
+  address_changed_undo: { field: 'email', newAddress: 'new@example.com', undoUrl: 'https://id.example.com/account/undo-change?token=abc', days: 7 },
   password_changed: {},
   new_client_sign_in: { client: 'Firefox/128.0', ip: '203.0.113.7', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },
   device_linked: { model: 'Pixel 9', name: 'Ana’s phone', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },

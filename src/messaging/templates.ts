@@ -9,6 +9,7 @@ export interface MessageParams {
   signup_already_registered: Record<string, never>;
   address_change_code: { code: string; minutes: number; field: 'email' | 'phone' };
   address_changed: { field: 'email' | 'phone'; newAddress: string };
+  address_changed_undo: { field: 'email' | 'phone'; newAddress: string; undoUrl: string; days: number };
   password_changed: Record<string, never>;
   new_client_sign_in: { client: string; ip: string; at: string };
   device_linked: { model: string; name: string; at: string };
@@ -76,6 +77,10 @@ const en: Templates = {
   address_changed: (p) => ({
     subject: `Your Lanyard ${fieldName.en[p.field]} was changed`,
     text: `The ${fieldName.en[p.field]} of your Lanyard account was changed to ${p.newAddress}.\n\nIf you did not do this, reset your password at once with "Forgot password" and review your sessions.`,
+  }),
+  address_changed_undo: (p) => ({
+    subject: `Your Lanyard ${fieldName.en[p.field]} was changed`,
+    text: `The ${fieldName.en[p.field]} of your Lanyard account was changed to ${p.newAddress}.\n\nIf you did not do this, open this link within ${p.days} days: it puts this ${fieldName.en[p.field]} back and signs out every session of the account.\n\n${p.undoUrl}\n\nThen reset your password with "Forgot password".`,
   }),
   password_changed: () => ({
     subject: 'Your Lanyard password was changed',
@@ -171,6 +176,10 @@ const es: Templates = {
   address_changed: (p) => ({
     subject: `Se ha cambiado el ${fieldName.es[p.field]} de tu cuenta de Lanyard`,
     text: `El ${fieldName.es[p.field]} de tu cuenta de Lanyard se ha cambiado a ${p.newAddress}.\n\nSi no has sido tú, restablece tu contraseña ahora con "He olvidado mi contraseña" y revisa tus sesiones.`,
+  }),
+  address_changed_undo: (p) => ({
+    subject: `Se ha cambiado el ${fieldName.es[p.field]} de tu cuenta de Lanyard`,
+    text: `El ${fieldName.es[p.field]} de tu cuenta de Lanyard se ha cambiado a ${p.newAddress}.\n\nSi no has sido tú, abre este enlace antes de ${p.days} días: vuelve a poner este ${fieldName.es[p.field]} y cierra todas las sesiones de la cuenta.\n\n${p.undoUrl}\n\nDespués restablece tu contraseña con "He olvidado mi contraseña".`,
   }),
   password_changed: () => ({
     subject: 'Se ha cambiado la contraseña de tu cuenta de Lanyard',

@@ -3,8 +3,9 @@ import { authOf, type Guards } from '../http/auth.js';
 import { clearSessionCookie, issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
 import { IdSchema, NoContent, Strict, unreadableIds } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
+import { sha256 } from '../crypto/tokens.js';
 import { SecondFactorChallengeSchema } from '../two-step/schemas.js';
-import { CurrentSessionSchema, ReauthBody, SessionListSchema, SignInBody } from './schemas.js';
+import { CurrentSessionSchema, ReauthBody, ReauthenticatedSchema, SessionListSchema, SignInBody } from './schemas.js';
 import type { SessionService } from './service.js';
 
 /** Sign-in, the current session, listing and ending sessions, re-authentication. */
@@ -35,12 +36,12 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
       summary: 'The current session, with the CSRF token that cookie-authenticated state changes need',
       response: { 200: CurrentSessionSchema },
     },
-    preHandler: guards.session,
+    preHandler: guards.accountOrDevice,
   }, async (request) => sessions.current(authOf(request)));
 
   app.get('/v1/sessions', {
     schema: { tags: ['sessions'], operationId: 'listSessions', summary: 'Every session of the account, the current one marked', response: { 200: SessionListSchema } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => {
     const list = await sessions.list(authOf(request));
     return { sessions: list, unreadable: unreadableIds(list) };
@@ -48,7 +49,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
 
   app.delete('/v1/sessions/current', {
     schema: { tags: ['sessions'], operationId: 'deleteCurrentSession', summary: 'Sign out', response: { 204: NoContent } },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
     const auth = authOf(request);
     await sessions.end(auth, auth.sessionId, originOf(request));
@@ -58,7 +59,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
 
   app.delete('/v1/sessions/others', {
     schema: { tags: ['sessions'], operationId: 'deleteOtherSessions', summary: 'End every other web and API session of the account', response: { 204: NoContent } },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     await sessions.endOthers(authOf(request), originOf(request));
     return reply.code(204).send(null);
@@ -66,7 +67,7 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
 
   app.delete('/v1/sessions/:id', {
     schema: { tags: ['sessions'], operationId: 'deleteSession', summary: 'End one session', params: Strict({ id: IdSchema }), response: { 204: NoContent } },
-    preHandler: guards.session,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     const auth = authOf(request);
     await sessions.end(auth, request.params.id, originOf(request));
@@ -78,13 +79,19 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
     schema: {
       tags: ['sessions'],
       operationId: 'reauthenticate',
-      summary: 'Enter the password again: the session counts as fresh for 10 minutes',
+      summary: 'Enter the password (or a second factor) again: a new session replaces this one (the old token stops working), fresh for 10 minutes',
       body: ReauthBody,
-      response: { 204: NoContent },
+      response: { 200: ReauthenticatedSchema },
     },
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request, reply) => {
-    await sessions.reauthenticate(authOf(request), request.body, originOf(request));
-    return reply.code(204).send(null);
+    const auth = authOf(request);
+    const { session, freshUntil } = await sessions.reauthenticate(auth, request.body, originOf(request));
+    reply.header('cache-control', 'no-store');
+    if (auth.via === 'cookie') {
+      setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
+      return { expiresAt: session.expiresAt, freshUntil, csrfToken: sessions.csrfTokenFor(sha256(session.token)) };
+    }
+    return { token: session.token, expiresAt: session.expiresAt, freshUntil };
   });
 }

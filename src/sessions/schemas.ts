@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { SessionKindInput } from '../accounts/schemas.js';
 import { CaptchaPayloadSchema } from '../captcha/schemas.js';
 import { named } from '../http/openapi.js';
-import { PasswordSchema, Strict, TimeSchema } from '../http/schemas.js';
+import { PasswordSchema, Strict, TimeSchema, UnreadableSchema } from '../http/schemas.js';
 import { FactorCodeSchema, SecondFactorMethodSchema, WebAuthnResponseSchema } from '../two-step/schemas.js';
 
 export const SessionSchema = named('Session', Type.Object({
@@ -31,7 +31,7 @@ export const CurrentSessionSchema = named('CurrentSession', Type.Object({
   csrfToken: Type.String({ description: 'Send as X-CSRF-Token with cookie-authenticated POST, PUT, PATCH and DELETE' }),
 }));
 
-export const SessionListSchema = named('SessionList', Type.Object({ sessions: Type.Array(SessionSchema) }));
+export const SessionListSchema = named('SessionList', Type.Object({ sessions: Type.Array(SessionSchema), unreadable: UnreadableSchema }));
 
 // The password, or a second factor (with a second factor enrolled, the factor is what counts).
 export const ReauthBody = named('ReauthBody', Strict({
@@ -39,4 +39,11 @@ export const ReauthBody = named('ReauthBody', Strict({
   method: Type.Optional(SecondFactorMethodSchema),
   code: Type.Optional(FactorCodeSchema),
   response: Type.Optional(WebAuthnResponseSchema),
+}));
+
+export const ReauthenticatedSchema = named('Reauthenticated', Type.Object({
+  token: Type.Optional(Type.String({ description: 'The new bearer token; a cookie session gets a new cookie instead' })),
+  expiresAt: TimeSchema,
+  freshUntil: TimeSchema,
+  csrfToken: Type.Optional(Type.String({ description: 'Cookie sessions: the new CSRF token, for the new cookie' })),
 }));

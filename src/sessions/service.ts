@@ -245,13 +245,22 @@ export class SessionService implements Authenticator {
     });
   }
 
-  /** Marks the session fresh for 10 minutes after the password is entered again. */
-  async reauthenticate(auth: AuthContext, credential: ReauthCredential, origin: RequestOrigin): Promise<void> {
+  /**
+   * The password (or a second factor) again: the session is replaced by a new one, fresh for 10 minutes. A new token, not the
+   * old one made fresh, so that a copy of the old token (a cookie lifted from the browser) is not
+   * promoted along with the owner's; the old one stops working at once. Deleting it first also makes
+   * the exchange single-use: of two re-authentications with one token, the second finds nothing to end.
+   */
+  async reauthenticate(auth: AuthContext, credential: ReauthCredential, origin: RequestOrigin): Promise<{ session: IssuedSession; freshUntil: string }> {
+    await this.rateLimits.consumeReauthentication(auth.accountId);
     await this.checkReauthCredential(auth.accountId, credential, origin);
-    await this.db.transaction().execute(async (trx) => {
-      await this.repository.update(trx, auth.accountId, auth.sessionId, { reauthenticated_at: this.clock.now() });
+    const session = await this.db.transaction().execute(async (trx) => {
+      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+      const issued = await this.issuer.create(trx, auth.accountId, auth.kind, origin);
       await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
+      return issued;
     });
+    return { session, freshUntil: iso(this.clock.now() + FRESH_SESSION_MS) };
   }
 
   /**

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, uniquePhone, type TestApp } from '../testing/test-app.js';
+import { reauthenticate } from '../testing/reauth.js';
+import { assertProblem } from '../testing/problems.js';
 
 const DAY = 86_400_000;
 
@@ -100,10 +102,13 @@ for (const database of testDatabases()) {
       assert.equal(wrong.status, 401);
       assert.equal(wrong.body.code, 'invalid_credentials');
       assert.equal((await t.request('GET', '/v1/session', { token: account.token })).body.fresh, false);
-      assert.equal((await t.request('POST', '/v1/session/reauth', { token: account.token, body: { password: account.password } })).status, 204);
+      const stale = account.token;
+      await reauthenticate(t, account);
+      assert.notEqual(account.token, stale, 'a new token');
       const session = await t.request('GET', '/v1/session', { token: account.token });
       assert.equal(session.body.fresh, true);
       assert.equal(Date.parse(session.body.freshUntil), t.clock.now() + 10 * 60_000);
+      assertProblem(await t.request('GET', '/v1/session', { token: stale }), 401, 'unauthenticated');
     });
 
     test('an unused session ends after 14 idle days; a used one lasts until its absolute 90 days', async () => {

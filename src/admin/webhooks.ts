@@ -1,0 +1,45 @@
+import type { Guards } from '../http/auth.js';
+import { NoContent } from '../http/schemas.js';
+import type { HttpServer } from '../http/server.js';
+import { CreateWebhookBody, DeliveryListSchema, WebhookCreatedSchema, WebhookListSchema, WebhookParams } from '../webhooks/schemas.js';
+import type { WebhookService } from '../webhooks/service.js';
+
+/** Staff: webhook endpoints of linked services, and what was delivered to each (admin). */
+export function registerWebhookAdminRoutes(app: HttpServer, deps: { webhooks: WebhookService; guards: Guards }) {
+  const { webhooks, guards } = deps;
+
+  app.post('/webhooks', {
+    schema: {
+      tags: ['admin'],
+      operationId: 'createWebhook',
+      summary: 'Register a webhook endpoint (admin); the signing secret (whsec_…) is shown once',
+      body: CreateWebhookBody,
+      response: { 201: WebhookCreatedSchema },
+    },
+    preHandler: guards.admin,
+  }, async (request, reply) => reply.code(201).send(await webhooks.register(request.body)));
+
+  app.get('/webhooks', {
+    schema: { tags: ['admin'], operationId: 'listWebhooks', summary: 'Every webhook endpoint (admin)', response: { 200: WebhookListSchema } },
+    preHandler: guards.admin,
+  }, async () => ({ webhooks: await webhooks.list() }));
+
+  app.delete('/webhooks/:id', {
+    schema: { tags: ['admin'], operationId: 'deleteWebhook', summary: 'Remove a webhook endpoint and its delivery history (admin)', params: WebhookParams, response: { 204: NoContent } },
+    preHandler: guards.admin,
+  }, async (request, reply) => {
+    await webhooks.remove(request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.get('/webhooks/:id/deliveries', {
+    schema: {
+      tags: ['admin'],
+      operationId: 'listWebhookDeliveries',
+      summary: "An endpoint's deliveries, newest first: status, tries, last error, next try (admin)",
+      params: WebhookParams,
+      response: { 200: DeliveryListSchema },
+    },
+    preHandler: guards.admin,
+  }, async (request) => ({ deliveries: await webhooks.deliveries(request.params.id) }));
+}
