@@ -165,13 +165,13 @@ async function fixtures(t: TestApp, knownIds: Set<string>, creds: Credential[], 
   for (const id of ['fuzz-note', 'fuzz-photo', 'notes', 'photos']) knownIds.add(id);
 }
 
-/** Ids in an answer (`id`, `clientId`, `…Id`, `serial`): later requests aim at real things with them. */
+/** Ids in an answer (`id`, `clientId`, `…Id`, `serial`; not request ids): later requests aim at real things with them. */
 function harvest(response: WireResponse, knownIds: Set<string>): void {
   if (!/json/.test(String(response.headers['content-type'])) || response.body.length > 200_000) return;
   const walk = (node: unknown, depth: number): void => {
     if (depth > 6 || node === null || typeof node !== 'object') return;
     for (const [key, value] of Object.entries(node)) {
-      if (typeof value === 'string' && value.length <= 200 && (key === 'id' || key === 'serial' || /Id$/.test(key))) knownIds.add(value);
+      if (typeof value === 'string' && value.length <= 200 && (key === 'id' || key === 'serial' || (/Id$/.test(key) && key !== 'requestId'))) knownIds.add(value);
       else walk(value, depth + 1);
     }
   };
@@ -240,9 +240,7 @@ for (const database of testDatabases()) {
       const reached = new Set<string>();
       const inputs = { knownIds: () => [...knownIds], images, maxDepth: MAX_DEPTH };
 
-      const timing: string[] = [];
       for (const op of operations) {
-        const started = Date.now();
         const requests = requestsFor(op, doc, inputs);
         for (const credential of creds) {
           const seed = seedOf(op, credential.name);
@@ -279,14 +277,9 @@ for (const database of testDatabases()) {
               `${op.key} with ${credential.name}: ${error}\n    ${request ? describeRequest(request) : '(no request)'}\n    replay: LANYARD_FUZZ_SEED=${SEED} LANYARD_FUZZ_RUNS=${RUNS} LANYARD_FUZZ_ONLY='${op.key}' (fast-check seed ${seed}, path ${result.counterexamplePath})`,
             );
           }
-          if (!(await credential.alive())) {
-            timing.push(`renew ${credential.name} after ${op.key}`);
-            await credential.renew();
-          }
+          if (!(await credential.alive())) await credential.renew();
         }
-        timing.push(`${op.key} ${Date.now() - started} ms`);
       }
-      if (process.env.LANYARD_FUZZ_TIMING) console.log(timing.join('\n'));
 
       // The background work the requests queued (exports of the fuzzed items, messages) runs too, and the
       // server still answers after it.
