@@ -123,6 +123,12 @@ async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credentia
       renew: renewCookie,
     },
     {
+      name: 'web session (cookie without its CSRF token)',
+      headers: () => ({ cookie: `lanyard_session=${cookie.token}` }),
+      alive: () => sessionAlive(t, cookie.token),
+      renew: renewCookie,
+    },
+    {
       name: 'device token',
       headers: () => ({ authorization: `Bearer ${device.token}` }),
       alive: () => sessionAlive(t, device.token, '/v1/device'),
