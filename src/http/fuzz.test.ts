@@ -10,8 +10,8 @@ import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../test
 
 // Issue 13, item 1: every operation of GET /v1/openapi.json, fuzzed through real HTTP with requests
 // that fit its schemas and requests that do not, with no credential, a forged one and each real kind
-// (account session by bearer, web session by cookie with its CSRF token, device token, staff support,
-// staff admin). Every answer: never 5xx, never a dropped connection, errors as problem+json, and each
+// (account session by bearer, web session by cookie with its CSRF token and without it, device token,
+// staff support, staff admin). Every answer: never 5xx, never a dropped connection, errors as problem+json, and each
 // body matching the schema the document declares for its status.
 //
 // Seeded and bounded. LANYARD_FUZZ_SEED (printed with every failure) replays a run; LANYARD_FUZZ_RUNS
