@@ -53,7 +53,8 @@ export interface FuzzInputs {
   maxDepth: number;
 }
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+/** The operations a path item may hold (OpenAPI 3.1, "Path Item Object"). */
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 /** Every operation of the document, in its order. */
 export function operationsOf(doc: OpenApiDocument): Operation[] {
