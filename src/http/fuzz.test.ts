@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { makeImage } from '../cloud/test-images.js';
@@ -310,3 +311,48 @@ for (const database of testDatabases()) {
     });
   });
 }
+
+describe('the fuzzer sees what it is meant to catch', () => {
+  const op: Operation = {
+    key: 'GET /v1/thing',
+    method: 'GET',
+    route: '/v1/thing',
+    spec: { responses: { '200': { content: { 'application/json': { schema: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } } } }, '204': {} } },
+  };
+  const checker = new ResponseChecker({ paths: { '/v1/thing': { get: op.spec } } });
+  const answer = (status: number, type: string, body: unknown): WireResponse => ({ status, headers: { 'content-type': type }, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });
+  const problem = (status: number, extra: Record<string, unknown> = {}) => answer(status, 'application/problem+json', { type: 'urn:x', title: 'T', status, detail: 'D', code: 'not_found', ...extra });
+
+  test('a 5xx, a body off its declared schema, an error that is not problem+json and a 204 with a body are failures', () => {
+    const failed = (response: WireResponse) => {
+      const verdict = checker.check(op, response);
+      return verdict !== undefined && 'failure' in verdict;
+    };
+    assert.equal(failed(problem(500)), true);
+    assert.equal(failed(answer(503, 'text/plain', 'closing')), true);
+    assert.equal(failed(answer(200, 'application/json', { id: 7 })), true);
+    assert.equal(failed(answer(200, 'text/html', '<p>')), true);
+    assert.equal(failed(answer(404, 'application/json', { error: 'nope' })), true);
+    assert.equal(failed(problem(404, { code: undefined })), true);
+    assert.equal(failed(problem(404, { status: 400 })), true);
+    assert.equal(failed(answer(204, 'application/json', { id: 'x' })), true);
+  });
+
+  test('a declared answer passes, and a problem for a status the operation does not declare is listed', () => {
+    assert.equal(checker.check(op, answer(200, 'application/json; charset=utf-8', { id: 'x' })), undefined);
+    assert.equal(checker.check(op, answer(204, '', '')), undefined);
+    assert.deepEqual(checker.check(op, problem(404)), { undeclared: true });
+  });
+
+  test('a connection the server drops is reported as such, not as an answer', async () => {
+    const server = net.createServer((socket) => socket.once('data', () => socket.destroy()));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const port = (server.address() as AddressInfo).port;
+      await assert.rejects(send(port, { method: 'GET', path: '/', headers: {}, variant: 'valid' }, {}), DroppedConnection);
+    } finally {
+      server.close();
+    }
+  });
+});
