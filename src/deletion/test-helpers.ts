@@ -148,7 +148,10 @@ export async function tablesContaining(app: App, needles: string[], pgSchema?: s
 export async function rowsOf(app: App, accountId: string): Promise<Record<string, number>> {
   const { db } = app.database;
   const counts: Record<string, number> = {};
+  // On PostgreSQL the introspection lists every schema's tables: other test files' schemas are not this app's.
+  const schema = app.database.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
   for (const table of await db.introspection.getTables()) {
+    if (schema !== undefined && table.schema !== schema) continue;
     if (!table.columns.some((c) => c.name === 'account_id') && table.name !== 'accounts') continue;
     const column = table.name === 'accounts' ? 'id' : 'account_id';
     const row = await db
