@@ -12,6 +12,7 @@ import { SESSION_COOKIE } from './auth.js';
  */
 const EXPECTED: Record<string, Access> = {
   'GET /v1/openapi.json': 'anonymous',
+  'GET /docs': 'anonymous',
   // Sign-up, sign-in, sessions.
   'POST /v1/signup': 'anonymous',
   'POST /v1/signup/complete': 'anonymous',
@@ -22,6 +23,10 @@ const EXPECTED: Record<string, Access> = {
   'DELETE /v1/sessions/others': 'fresh',
   'DELETE /v1/sessions/{id}': 'fresh',
   'POST /v1/session/reauth': 'account',
+  'POST /v1/session/reauth/options': 'account',
+  'POST /v1/sessions/second-factor': 'anonymous',
+  'POST /v1/sessions/passkey/options': 'anonymous',
+  'POST /v1/sessions/passkey': 'anonymous',
   // The account.
   'GET /v1/me': 'account',
   'PATCH /v1/me': 'account',
@@ -32,6 +37,16 @@ const EXPECTED: Record<string, Access> = {
   'POST /v1/me/password': 'fresh',
   'GET /v1/me/events': 'account',
   'POST /v1/address-changes/undo': 'anonymous',
+  // Two-step verification: reading is an account's; changing it hands the account over, so it is fresh.
+  'GET /v1/me/security': 'account',
+  'POST /v1/me/totp': 'fresh',
+  'POST /v1/me/totp/confirm': 'fresh',
+  'DELETE /v1/me/totp': 'fresh',
+  'POST /v1/me/passkeys/options': 'fresh',
+  'POST /v1/me/passkeys': 'fresh',
+  'DELETE /v1/me/passkeys/{id}': 'fresh',
+  'POST /v1/me/recovery-codes': 'fresh',
+  'POST /v1/me/lock': 'account',
   // Recovery and captcha.
   'GET /v1/captcha': 'anonymous',
   'POST /v1/recovery': 'anonymous',
@@ -56,6 +71,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /v1/cloud/{collection}/{itemId}': 'accountOrDevice',
   'DELETE /v1/cloud/{collection}/{itemId}': 'accountOrDevice',
   'GET /v1/cloud/{collection}/{itemId}/thumbnail': 'accountOrDevice',
+  'POST /v1/cloud/{collection}/batch': 'accountOrDevice',
   // Export and deletion: what hands the account's data over, or ends it.
   'POST /v1/me/export': 'fresh',
   'GET /v1/me/export/{id}': 'account',
@@ -74,7 +90,12 @@ const EXPECTED: Record<string, Access> = {
   'GET /v1/unlock-requests/{id}': 'anonymous',
   'POST /v1/unlock-requests/{id}/object': 'account',
   // Staff.
-  'POST /v1/admin/apps': 'support',
+  'POST /v1/admin/apps': 'admin',
+  'GET /v1/admin/apps': 'admin',
+  'GET /v1/admin/apps/{clientId}': 'admin',
+  'PATCH /v1/admin/apps/{clientId}': 'admin',
+  'DELETE /v1/admin/apps/{clientId}': 'admin',
+  'POST /v1/admin/apps/{clientId}/secret': 'admin',
   'GET /v1/admin/unlock-requests': 'support',
   'POST /v1/admin/unlock-requests/{id}/approve': 'support',
   'POST /v1/admin/unlock-requests/{id}/reject': 'support',
@@ -108,7 +129,6 @@ for (const database of testDatabases()) {
     let t: TestApp;
     let base: string;
     let doc: { paths: Record<string, Record<string, { 'x-access'?: string; requestBody?: unknown }>> };
-    const staff = { support: uniqueEmail('support'), admin: uniqueEmail('admin') };
     let minted: Minted;
 
     const bearer = (token: string) => () => ({ authorization: `Bearer ${token}` });
@@ -129,6 +149,10 @@ for (const database of testDatabases()) {
      * bearer and by cookie, staff of each role, and an admin's device token (a device, whoever owns it).
      */
     const mint = async (): Promise<Minted> => {
+      // Staff of their own each time: an operation may have ended (or locked) the previous ones.
+      const staff = { support: uniqueEmail('support'), admin: uniqueEmail('admin') };
+      await t.app.services.accounts.createStaff({ email: staff.support, password: STAFF_PASSWORD, role: 'support' });
+      await t.app.services.accounts.createStaff({ email: staff.admin, password: STAFF_PASSWORD, role: 'admin' });
       const person = await t.signUp();
       const device = await linkDevice(t, person);
       const support = await signIn(staff.support, STAFF_PASSWORD, 'api');
@@ -162,8 +186,6 @@ for (const database of testDatabases()) {
 
     before(async () => {
       t = await createTestApp({ database });
-      await t.app.services.accounts.createStaff({ email: staff.support, password: STAFF_PASSWORD, role: 'support' });
-      await t.app.services.accounts.createStaff({ email: staff.admin, password: STAFF_PASSWORD, role: 'admin' });
       base = await t.app.http.listen({ port: 0, host: '127.0.0.1' });
       doc = (await t.request('GET', '/v1/openapi.json')).body;
       minted = await mint();

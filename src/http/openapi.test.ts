@@ -121,6 +121,12 @@ function deref(schema: Schema | undefined): Schema | undefined {
   return deref(components[name]);
 }
 
+/**
+ * The token of a sign-in (or re-authentication) is left out of the body when the session is a browser's
+ * cookie (issue 13: the token lives in the HttpOnly cookie only), so the schema cannot require it.
+ */
+const OMITTED_FOR_COOKIE_SESSIONS = /^POST \/v1\/(signup\/complete|sessions|sessions\/second-factor|sessions\/passkey|session\/reauth) 20[01]\.token$/;
+
 /** Asserts that a schema has every field of a contract shape, required unless the contract says optional. */
 function assertShape(named: Schema | undefined, shape: Shape, where: string, requireFields: boolean): void {
   const schema = deref(named);
@@ -134,7 +140,7 @@ function assertShape(named: Schema | undefined, shape: Shape, where: string, req
   for (const field of shape.fields) {
     for (const name of field.names) {
       assert.ok(schema.properties?.[name], `${where} lacks the field "${name}" that API.md names`);
-      if (requireFields && !field.optional && field.names.length === 1) assert.ok(schema.required?.includes(name), `${where}.${name} should be required`);
+      if (requireFields && !field.optional && field.names.length === 1 && !OMITTED_FOR_COOKIE_SESSIONS.test(`${where}.${name}`)) assert.ok(schema.required?.includes(name), `${where}.${name} should be required`);
       assertShape(schema.properties[name], field.shape, `${where}.${name}`, requireFields);
     }
   }
@@ -283,7 +289,7 @@ for (const database of testDatabases()) {
       for (const [key, operation] of operations) {
         assert.ok(Array.isArray(operation.security), `${key} declares no security`);
         assert.ok(operation['x-access'], `${key} does not say who may call it`);
-        assert.equal(operation.security.length === 0, operation['x-access'] === 'public', `${key}: security ${JSON.stringify(operation.security)} but access ${operation['x-access']}`);
+        assert.equal(operation.security.length === 0, operation['x-access'] === 'anonymous', `${key}: security ${JSON.stringify(operation.security)} but access ${operation['x-access']}`);
         for (const requirement of operation.security) for (const name of Object.keys(requirement)) assert.ok(schemes.includes(name), `${key} names an unknown scheme ${name}`);
       }
       assert.deepEqual(operations.get('GET /v1/me')?.security, [{ bearer: [] }, { cookie: [] }]);

@@ -1,19 +1,22 @@
-import { Type } from 'typebox';
-import { SessionIssuedSchema, SessionKindInput } from '../accounts/schemas.js';
+import { SessionIssuedSchema } from '../accounts/schemas.js';
 import { authOf, type Guards } from '../http/auth.js';
-import { originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
-import { IdSchema, NoContent, Strict, TimeSchema } from '../http/schemas.js';
+import { issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
+import { IdSchema, NoContent, Strict } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';
 import {
+  AccountLockedSchema,
+  AddPasskeyBody,
+  ConfirmTotpBody,
   FactorCodeSchema,
-  PasskeySchema,
-  RecoveryCodesSchema,
-  SecondFactorFields,
+  PasskeyAddedSchema,
+  PasskeySignInBody,
+  RecoveryCodeSetSchema,
+  SecondFactorBody,
   SecurityViewSchema,
+  TotpConfirmedSchema,
   TotpEnrolmentSchema,
   WebAuthnOptionsSchema,
-  WebAuthnResponseSchema,
 } from './schemas.js';
 import type { TwoStepService } from './service.js';
 
@@ -23,13 +26,14 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   const tags = ['two-step'];
 
   app.get('/v1/me/security', {
-    schema: { tags, summary: 'The password, second factors and recovery codes of the account', response: { 200: SecurityViewSchema } },
+    schema: { tags, operationId: 'getSecurity', summary: 'The password, second factors and recovery codes of the account', response: { 200: SecurityViewSchema } },
     preHandler: guards.account,
   }, async (request) => twoStep.security(authOf(request).accountId));
 
   app.post('/v1/me/totp', {
     schema: {
       tags,
+      operationId: 'startTotp',
       summary: 'Start adding an authenticator app: its secret and QR code. Enabled once a code confirms it',
       response: { 201: TotpEnrolmentSchema },
     },
@@ -39,15 +43,16 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   app.post('/v1/me/totp/confirm', {
     schema: {
       tags,
+      operationId: 'confirmTotp',
       summary: 'Confirm the authenticator app with its first code; the first factor of an account also gets ten recovery codes',
-      body: Strict({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code the app shows' }) }),
-      response: { 200: Type.Object({ enabled: Type.Literal(true), recoveryCodes: Type.Optional(RecoveryCodesSchema) }) },
+      body: ConfirmTotpBody,
+      response: { 200: TotpConfirmedSchema },
     },
     preHandler: guards.fresh,
   }, async (request) => ({ enabled: true as const, ...(await twoStep.confirmTotp(authOf(request).accountId, request.body.code, originOf(request))) }));
 
   app.delete('/v1/me/totp', {
-    schema: { tags, summary: 'Remove the authenticator app', response: { 204: NoContent } },
+    schema: { tags, operationId: 'removeTotp', summary: 'Remove the authenticator app', response: { 204: NoContent } },
     preHandler: guards.fresh,
   }, async (request, reply) => {
     await twoStep.removeTotp(authOf(request).accountId, originOf(request));
@@ -55,22 +60,23 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   });
 
   app.post('/v1/me/passkeys/options', {
-    schema: { tags, summary: 'WebAuthn creation options for a new passkey (valid 5 minutes)', response: { 200: WebAuthnOptionsSchema } },
+    schema: { tags, operationId: 'getPasskeyCreationOptions', summary: 'WebAuthn creation options for a new passkey (valid 5 minutes)', response: { 200: WebAuthnOptionsSchema } },
     preHandler: guards.fresh,
   }, async (request) => twoStep.passkeyCreationOptions(authOf(request).accountId));
 
   app.post('/v1/me/passkeys', {
     schema: {
       tags,
+      operationId: 'addPasskey',
       summary: 'Register a passkey from the authenticator response; the first factor of an account also gets ten recovery codes',
-      body: Strict({ name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' }), response: WebAuthnResponseSchema }),
-      response: { 201: Type.Object({ passkey: PasskeySchema, recoveryCodes: Type.Optional(RecoveryCodesSchema) }) },
+      body: AddPasskeyBody,
+      response: { 201: PasskeyAddedSchema },
     },
     preHandler: guards.fresh,
   }, async (request, reply) => reply.code(201).send(await twoStep.addPasskey(authOf(request).accountId, request.body, originOf(request))));
 
   app.delete('/v1/me/passkeys/:id', {
-    schema: { tags, summary: 'Remove a passkey', params: Strict({ id: IdSchema }), response: { 204: NoContent } },
+    schema: { tags, operationId: 'removePasskey', summary: 'Remove a passkey', params: Strict({ id: IdSchema }), response: { 204: NoContent } },
     preHandler: guards.fresh,
   }, async (request, reply) => {
     await twoStep.removePasskey(authOf(request).accountId, request.params.id, originOf(request));
@@ -78,15 +84,16 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   });
 
   app.post('/v1/me/recovery-codes', {
-    schema: { tags, summary: 'A new set of ten recovery codes; the old set stops working', response: { 201: Type.Object({ codes: RecoveryCodesSchema }) } },
+    schema: { tags, operationId: 'regenerateRecoveryCodes', summary: 'A new set of ten recovery codes; the old set stops working', response: { 201: RecoveryCodeSetSchema } },
     preHandler: guards.fresh,
   }, async (request, reply) => reply.code(201).send({ codes: await twoStep.regenerateRecoveryCodes(authOf(request).accountId, originOf(request)) }));
 
   app.post('/v1/me/lock', {
     schema: {
       tags,
+      operationId: 'lockAccount',
       summary: 'Lock my account: every session and app token ends, and only password recovery opens it again',
-      response: { 202: Type.Object({ lockedAt: TimeSchema }) },
+      response: { 202: AccountLockedSchema },
     },
     preHandler: guards.account,
   }, async (request, reply) => reply.code(202).send(await twoStep.lock(authOf(request).accountId, originOf(request))));
@@ -94,6 +101,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   app.post('/v1/session/reauth/options', {
     schema: {
       tags,
+      operationId: 'getReauthPasskeyOptions',
       summary: "WebAuthn request options for re-authenticating with one of the account's passkeys (valid 5 minutes)",
       response: { 200: WebAuthnOptionsSchema },
     },
@@ -103,19 +111,21 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   app.post('/v1/sessions/second-factor', {
     schema: {
       tags: ['sessions', ...tags],
+      operationId: 'completeSecondFactor',
       summary: 'The second step of a sign-in: the challenge from POST /v1/sessions and a second factor',
-      body: Strict({ challengeId: Type.String({ minLength: 16, maxLength: 128 }), ...SecondFactorFields }),
+      body: SecondFactorBody,
       response: { 201: SessionIssuedSchema },
     },
   }, async (request, reply) => {
     const { account, session, kind } = await sessions.completeSecondFactor(request.body, originOf(request));
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
-    return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
+    return reply.code(201).send(issuedBody(kind === 'web' ? 'web' : 'api', account, session));
   });
 
   app.post('/v1/sessions/passkey/options', {
     schema: {
       tags: ['sessions', ...tags],
+      operationId: 'getPasskeySignInOptions',
       summary: 'WebAuthn request options for a passwordless sign-in with a passkey (valid 5 minutes)',
       response: { 200: WebAuthnOptionsSchema },
     },
@@ -124,15 +134,16 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   app.post('/v1/sessions/passkey', {
     schema: {
       tags: ['sessions', ...tags],
+      operationId: 'signInWithPasskey',
       summary: 'Sign in with a passkey alone (it verifies the person): like POST /v1/sessions',
-      body: Strict({ response: WebAuthnResponseSchema, kind: Type.Optional(SessionKindInput) }),
+      body: PasskeySignInBody,
       response: { 201: SessionIssuedSchema },
     },
   }, async (request, reply) => {
     const kind = sessionKindOf(request, request.body.kind);
     const { account, session } = await sessions.signInWithPasskey(request.body.response, kind, originOf(request));
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
-    return reply.code(201).send({ account, token: session.token, expiresAt: session.expiresAt });
+    return reply.code(201).send(issuedBody(kind, account, session));
   });
 }
 

@@ -1,4 +1,6 @@
 import { Type } from 'typebox';
+import { SessionKindInput } from '../accounts/schemas.js';
+import { named } from '../http/openapi.js';
 import { Strict, TimeSchema } from '../http/schemas.js';
 
 export const SecondFactorMethodSchema = Type.Union([Type.Literal('totp'), Type.Literal('passkey'), Type.Literal('recovery_code')], {
@@ -30,7 +32,7 @@ export const SecondFactorFields = {
 
 export const SecondFactorInputSchema = Strict(SecondFactorFields, 'A second factor: method, with code (totp, recovery_code) or response (passkey)');
 
-export const SecondFactorChallengeSchema = Type.Object(
+export const SecondFactorChallengeSchema = named('SecondFactorChallenge', Type.Object(
   {
     secondFactor: Type.Object({
       challengeId: Type.String({ description: 'Single-use; send it to POST /v1/sessions/second-factor within 5 minutes' }),
@@ -40,9 +42,9 @@ export const SecondFactorChallengeSchema = Type.Object(
     }),
   },
   { description: 'The password was right; the account asks its second factor. No session yet' },
-);
+));
 
-export const SecurityViewSchema = Type.Object({
+export const SecurityViewSchema = named('SecurityView', Type.Object({
   password: Type.Object({ changedAt: TimeSchema }),
   totp: Type.Object({ enabled: Type.Boolean() }),
   passkeys: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), createdAt: TimeSchema, lastUsedAt: Type.Union([TimeSchema, Type.Null()]) })),
@@ -51,17 +53,33 @@ export const SecurityViewSchema = Type.Object({
     low: Type.Boolean({ description: 'Two or fewer left: make a new set (POST /v1/me/recovery-codes)' }),
   }),
   secondFactorRequired: Type.Boolean({ description: 'Whether sign-in asks a second factor' }),
-});
+}));
 
-export const TotpEnrolmentSchema = Type.Object({
+export const TotpEnrolmentSchema = named('TotpEnrolment', Type.Object({
   secret: Type.String({ description: 'Base32 secret, for typing into an authenticator app' }),
   otpauthUri: Type.String(),
   qrSvg: Type.String({ description: 'The otpauth URI as a QR code (SVG)' }),
-});
+}));
 
 export const RecoveryCodesSchema = Type.Array(Type.String(), { minItems: 10, maxItems: 10, description: 'Shown once; each works once' });
 
 export const PasskeySchema = Type.Object({ id: Type.String(), name: Type.String(), createdAt: TimeSchema, lastUsedAt: Type.Union([TimeSchema, Type.Null()]) });
 
 /** WebAuthn options (creation or request), as @simplewebauthn/server makes them for navigator.credentials. */
-export const WebAuthnOptionsSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'Pass to navigator.credentials (after decoding the base64url fields)' });
+export const WebAuthnOptionsSchema = named('WebAuthnOptions', Type.Record(Type.String(), Type.Unknown(), { description: 'Pass to navigator.credentials (after decoding the base64url fields)' }));
+
+export const ConfirmTotpBody = named('ConfirmTotpBody', Strict({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code the app shows' }) }));
+
+export const TotpConfirmedSchema = named('TotpConfirmed', Type.Object({ enabled: Type.Literal(true), recoveryCodes: Type.Optional(RecoveryCodesSchema) }));
+
+export const AddPasskeyBody = named('AddPasskeyBody', Strict({ name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' }), response: WebAuthnResponseSchema }));
+
+export const PasskeyAddedSchema = named('PasskeyAdded', Type.Object({ passkey: PasskeySchema, recoveryCodes: Type.Optional(RecoveryCodesSchema) }));
+
+export const RecoveryCodeSetSchema = named('RecoveryCodeSet', Type.Object({ codes: RecoveryCodesSchema }));
+
+export const AccountLockedSchema = named('AccountLocked', Type.Object({ lockedAt: TimeSchema }));
+
+export const SecondFactorBody = named('SecondFactorBody', Strict({ challengeId: Type.String({ minLength: 16, maxLength: 128 }), ...SecondFactorFields }));
+
+export const PasskeySignInBody = named('PasskeySignInBody', Strict({ response: WebAuthnResponseSchema, kind: Type.Optional(SessionKindInput) }));
