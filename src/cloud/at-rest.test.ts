@@ -55,7 +55,7 @@ for (const database of testDatabases()) {
         await createTestSchema(schema);
       }
       app = await createApp({
-        config: loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_LOG_LEVEL: 'silent' }),
+        config: loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_LOG_LEVEL: 'silent', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' }),
         clock: new ManualClock(Date.UTC(2026, 10, 25)),
         transport: messages,
         logger: false,

@@ -23,7 +23,7 @@ for (const database of testDatabases()) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-export-cli-'));
     const schema = `test_${randomBytes(6).toString('hex')}`;
     const messages = new CapturingTransport();
-    const env: Record<string, string> = { LANYARD_DATA_DIR: dataDir, LANYARD_LOG_LEVEL: 'silent' };
+    const env: Record<string, string> = { LANYARD_DATA_DIR: dataDir, LANYARD_LOG_LEVEL: 'silent', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' };
     let app: App;
     let accountId: string;
 

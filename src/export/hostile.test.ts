@@ -10,6 +10,7 @@ import { makeHeic } from '../cloud/test-images.js';
 import { sealText } from '../crypto/sealing.js';
 import { MAX_JSON_DEPTH } from '../http/json-depth.js';
 import { assertProblem } from '../testing/problems.js';
+import { reauthenticate } from '../testing/reauth.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 
 // Issue 13, item 1: a hostile item (thousands of nested arrays in 8 KiB) and a damaged row must neither
@@ -206,6 +207,8 @@ for (const database of testDatabases()) {
       const failed = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
       assert.equal(failed.body.status, 'failed');
       assert.match(failed.body.error, /could not be made.*ask for a new one/);
+      // Three hours on, the session is no longer fresh: the download and a new export ask the password again.
+      await reauthenticate(t, ana);
       assertProblem(await t.request('GET', `/v1/me/export/${asked.body.id}/download`, { token: ana.token }), 404, 'not_found');
 
       const again = await t.request('POST', '/v1/me/export', { token: ana.token });

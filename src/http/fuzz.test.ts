@@ -71,7 +71,11 @@ async function newAccount(t: TestApp): Promise<Account> {
 async function signIn(t: TestApp, login: string, password: string, kind: 'api' | 'web' = 'api'): Promise<string> {
   const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password, kind }, ip: freshIp() });
   assert.equal(signedIn.status, 201, signedIn.text);
-  return signedIn.body.token;
+  if (kind === 'api') return signedIn.body.token;
+  // A web sign-in's token is in the HttpOnly cookie only.
+  const setCookie = [signedIn.headers['set-cookie'] ?? []].flat().map(String).find((c) => c.startsWith('lanyard_session='));
+  assert.ok(setCookie, 'a web sign-in sets the session cookie');
+  return setCookie.slice('lanyard_session='.length).split(';')[0]!;
 }
 
 const sessionAlive = async (t: TestApp, token: string, url = '/v1/session') => (await t.request('GET', url, { token })).status === 200;

@@ -34,7 +34,7 @@ interface LoggedApp {
 /** The real app with a logger at its most verbose, writing into memory. */
 async function createLoggedApp(database: TestDatabase): Promise<LoggedApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-logs-'));
-  const config = loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: randomBytes(32).toString('hex'), LANYARD_LOG_LEVEL: 'trace' });
+  const config = loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: randomBytes(32).toString('hex'), LANYARD_LOG_LEVEL: 'trace', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' });
   const schema = database === 'postgres' ? `logs_${randomBytes(6).toString('hex')}` : undefined;
   if (schema) await createTestSchema(schema);
   const log = new LogCapture();

@@ -112,7 +112,13 @@ for (const database of testDatabases()) {
       const t = await createTestApp({ database, env: { LANYARD_MAX_EVENT_LOOP_DELAY_MS: '50', LANYARD_PRESSURE_SAMPLE_MS: '100', LANYARD_OVERLOAD_RETRY_AFTER_S: '7' } });
       try {
         const ana = await t.signUp();
-        assert.equal((await t.request('GET', '/v1/me', { token: ana.token })).status, 200);
+        // On a machine busy with other test files the 50 ms bound may already be passed: wait until it is not.
+        let calm = 0;
+        for (let i = 0; i < 100 && calm !== 200; i++) {
+          calm = (await t.request('GET', '/v1/me', { token: ana.token })).status;
+          if (calm !== 200) await sleep(50);
+        }
+        assert.equal(calm, 200);
         // Work that holds the event loop, as a flood of requests would.
         const until = Date.now() + 1500;
         while (Date.now() < until);

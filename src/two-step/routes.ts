@@ -110,7 +110,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
 
   app.post('/v1/sessions/second-factor', {
     schema: {
-      tags: ['sessions', ...tags],
+      tags: ['sessions'],
       operationId: 'completeSecondFactor',
       summary: 'The second step of a sign-in: the challenge from POST /v1/sessions and a second factor',
       body: SecondFactorBody,
@@ -124,7 +124,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
 
   app.post('/v1/sessions/passkey/options', {
     schema: {
-      tags: ['sessions', ...tags],
+      tags: ['sessions'],
       operationId: 'getPasskeySignInOptions',
       summary: 'WebAuthn request options for a passwordless sign-in with a passkey (valid 5 minutes)',
       response: { 200: WebAuthnOptionsSchema },
@@ -133,7 +133,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
 
   app.post('/v1/sessions/passkey', {
     schema: {
-      tags: ['sessions', ...tags],
+      tags: ['sessions'],
       operationId: 'signInWithPasskey',
       summary: 'Sign in with a passkey alone (it verifies the person): like POST /v1/sessions',
       body: PasskeySignInBody,
