@@ -99,7 +99,7 @@ export function endWebSessionOnLogout(sessions: SessionService, ctx: KoaContextW
 
 /** Sign-in, second step and consent for apps, on our pages, with the Lanyard web session; their forms are read here. */
 export function registerInteractionRoutes(app: HttpServer, deps: { host: OidcHost; sessions: SessionService; secondFactor: SecondFactorStep; stateKey: Buffer; secureCookies: boolean; clock: Clock }) {
-  const { host, sessions, secondFactor, stateKey, secureCookies, clock } = deps;
+  const { host, sessions, stateKey, secureCookies, clock } = deps;
   app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => done(null, body));
     const details = async (request: FastifyRequest, reply: FastifyReply) => {

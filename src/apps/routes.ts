@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Provider } from 'oidc-provider';
 import { authOf, type Guards } from '../http/auth.js';
-import { AppError } from '../http/errors.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';

@@ -83,8 +83,8 @@ const sessionAlive = async (t: TestApp, token: string, url = '/v1/session') => (
 /** The credentials every operation is tried with, each on an account of its own. */
 async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credential[]> {
   let account = await newAccount(t);
-  let cookie = { token: '', csrf: '' };
-  let device = { token: '' };
+  const cookie = { token: '', csrf: '' };
+  const device = { token: '' };
   let support = '';
   let admin = '';
   const renewCookie = async () => {

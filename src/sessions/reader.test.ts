@@ -39,7 +39,7 @@ describe('session lookups on the SQLite reader connection', () => {
     assert.deepEqual(found?.session, session('s1', 'hash-1'));
     assert.equal(found?.account.id, 'acct-1');
     assert.equal(found?.account.status, 'active');
-    assert.equal((found?.account as Record<string, unknown>).session_token_hash, undefined, 'no session column leaks into the account');
+    assert.equal((found?.account as Record<string, unknown> | undefined)?.session_token_hash, undefined, 'no session column leaks into the account');
     const viaKysely = await new SessionRepository(handle.db).getByTokenHash('hash-1');
     assert.deepEqual(found, viaKysely);
   });

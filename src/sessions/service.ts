@@ -1,5 +1,5 @@
 import { iso, type Clock } from '../clock.js';
-import type { AccountRow, Db, Executor, SessionRow } from '../db/schema.js';
+import type { AccountRow, Db, SessionRow } from '../db/schema.js';
 import { AtomicWrites } from '../db/atomic.js';
 import { QueryTemplate } from '../db/query-template.js';
 import { SECURITY_EVENT_COLUMNS } from '../events/repository.js';

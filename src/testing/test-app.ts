@@ -152,7 +152,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       ...(opts.cookies ? { cookies: opts.cookies } : {}),
       ...(opts.ip ? { remoteAddress: opts.ip } : {}),
     });
-    let body: unknown = undefined;
+    let body: unknown ;
     if (response.body.length > 0 && /json/.test(String(response.headers['content-type']))) body = JSON.parse(response.body);
     return { status: response.statusCode, headers: response.headers, body: body as T, text: response.body };
   };

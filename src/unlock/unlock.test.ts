@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { activation, assertProblem, deviceIds, linkDevice, uniqueSerial } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestAccount, type TestApp } from '../testing/test-app.js';
+import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
 
 const WAIT_SECONDS = 3 * 24 * 3600;
 
