@@ -5,6 +5,7 @@ import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../shared/api/client';
 import { chooseLanguage, hasChosenLanguage, i18next, isLanguage, LANGUAGES } from '../shared/i18n';
+import { ReauthDialog } from '../shared/reauth/ReauthDialog';
 import { Button, styles } from '../shared/ui';
 import { meQuery, sessionChanged } from './session';
 
@@ -68,6 +69,7 @@ function Shell() {
       <main id="main" className={styles.main} tabIndex={-1}>
         <Outlet />
       </main>
+      <ReauthDialog />
     </div>
   );
 }

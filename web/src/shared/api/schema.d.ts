@@ -51,6 +51,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/address-changes/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo an email or phone change with the token of the link sent to the old address (7 days): the old address returns and every web and API session ends */
+        post: operations["undoAddressChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/apps": {
         parameters: {
             query?: never;
@@ -163,10 +180,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every webhook endpoint (staff) */
+        /** Every webhook endpoint (admin) */
         get: operations["listWebhooks"];
         put?: never;
-        /** Register a webhook endpoint (staff); the signing secret (whsec_…) is shown once */
+        /** Register a webhook endpoint (admin); the signing secret (whsec_…) is shown once */
         post: operations["createWebhook"];
         delete?: never;
         options?: never;
@@ -184,7 +201,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a webhook endpoint and its delivery history (staff) */
+        /** Remove a webhook endpoint and its delivery history (admin) */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
@@ -198,7 +215,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An endpoint's deliveries, newest first: status, tries, last error, next try (staff) */
+        /** An endpoint's deliveries, newest first: status, tries, last error, next try (admin) */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -1629,7 +1646,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enter the password again: the session counts as fresh for 10 minutes */
+        /** Enter the password (or a second factor) again: a new session replaces this one (the old token stops working), fresh for 10 minutes */
         post: operations["reauthenticate"];
         delete?: never;
         options?: never;
@@ -2178,6 +2195,12 @@ export interface components {
             locked: boolean;
             /** @description A masked email or phone of the owner, e.g. j***@e***.com; null for a lock kept past its account's deletion */
             ownerHint?: string | null;
+        };
+        /** AddressChangeUndone */
+        AddressChangeUndone: {
+            field: "email" | "phone";
+            /** @enum {string} */
+            status: "undone";
         };
         /** App */
         App: {
@@ -2766,6 +2789,8 @@ export interface components {
         /** DeviceList */
         DeviceList: {
             devices: components["schemas"]["Device"][];
+            /** @description Ids of listed rows whose sealed fields could not be opened (a damaged row); they are listed with those fields empty */
+            unreadable: string[];
         };
         /** DeviceSignOutBody */
         DeviceSignOutBody: {
@@ -2885,7 +2910,7 @@ export interface components {
              * @description The stable error code (see x-error-codes)
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "internal_error" | "service_unavailable" | "overloaded";
+            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
             /** @description Cloud version conflicts: the version stored now (null: none) */
             currentVersion?: number | null;
             /** @description What happened this time, in English */
@@ -2933,6 +2958,23 @@ export interface components {
                 type: "public-key";
             };
         };
+        /** Reauthenticated */
+        Reauthenticated: {
+            /** @description Cookie sessions: the new CSRF token, for the new cookie */
+            csrfToken?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            expiresAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            freshUntil: string;
+            /** @description The new bearer token; a cookie session gets a new cookie instead */
+            token?: string;
+        };
         /** RecoveryBody */
         RecoveryBody: {
             /** @description A solved captcha from GET /v1/captcha: the ALTCHA widget's payload (base64 JSON). Each is accepted once. */
@@ -2952,6 +2994,8 @@ export interface components {
         /** SecurityEventList */
         SecurityEventList: {
             events: components["schemas"]["SecurityEvent"][];
+            /** @description Ids of listed rows whose sealed fields could not be opened (a damaged row); they are listed with those fields empty */
+            unreadable: string[];
         };
         /** Session */
         Session: {
@@ -2990,6 +3034,8 @@ export interface components {
         /** SessionList */
         SessionList: {
             sessions: components["schemas"]["Session"][];
+            /** @description Ids of listed rows whose sealed fields could not be opened (a damaged row); they are listed with those fields empty */
+            unreadable: string[];
         };
         /** SignInBody */
         SignInBody: {
@@ -3009,6 +3055,10 @@ export interface components {
             locale?: "en" | "es";
             /** @description A phone number in international form, e.g. +34 612 345 678 */
             phone?: string;
+        };
+        /** UndoAddressChangeBody */
+        UndoAddressChangeBody: {
+            token: string;
         };
         /** UnlockRequest */
         UnlockRequest: {
@@ -3294,6 +3344,75 @@ export interface operations {
             };
             /** @description Not found (not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    undoAddressChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UndoAddressChangeBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressChangeUndone"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large, quota_exceeded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7265,12 +7384,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description No content */
-            204: {
+            /** @description Default Response */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Reauthenticated"];
+                };
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
