@@ -1,6 +1,8 @@
 // The portal's pages. Each lives in its own folder (route.ts + lazily loaded page.tsx); adding one is an
 // import and an entry in this list.
 import { createAccountRoute } from './account/create-account/route';
+import { deviceRoute } from './account/device/route';
+import { devicesRoute } from './account/devices/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
 import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
@@ -15,4 +17,6 @@ export const routeTree = rootRoute.addChildren([
   forgotPasswordRoute,
   sessionsRoute,
   profileRoute,
+  devicesRoute,
+  deviceRoute,
 ]);
