@@ -1,6 +1,7 @@
 // The portal's pages. Each lives in its own folder (route.ts + lazily loaded page.tsx); adding one is an
 // import and an entry in this list.
 import { createAccountRoute } from './account/create-account/route';
+import { deleteAccountRoute } from './account/delete-account/route';
 import { deviceRoute } from './account/device/route';
 import { devicesRoute } from './account/devices/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
@@ -19,4 +20,5 @@ export const routeTree = rootRoute.addChildren([
   profileRoute,
   devicesRoute,
   deviceRoute,
+  deleteAccountRoute,
 ]);
