@@ -9,6 +9,7 @@ import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
+import { undoChangeRoute } from './account/undo-change/route';
 import { rootRoute } from './shell/root';
 
 export const routeTree = rootRoute.addChildren([
@@ -21,4 +22,5 @@ export const routeTree = rootRoute.addChildren([
   devicesRoute,
   deviceRoute,
   deleteAccountRoute,
+  undoChangeRoute,
 ]);
