@@ -1,11 +1,15 @@
 // The portal's pages. Each lives in its own folder (route.ts + lazily loaded page.tsx); adding one is an
 // import and an entry in this list.
 import { createAccountRoute } from './account/create-account/route';
+import { deleteAccountRoute } from './account/delete-account/route';
+import { deviceRoute } from './account/device/route';
+import { devicesRoute } from './account/devices/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
 import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
+import { undoChangeRoute } from './account/undo-change/route';
 import { rootRoute } from './shell/root';
 
 export const routeTree = rootRoute.addChildren([
@@ -15,4 +19,8 @@ export const routeTree = rootRoute.addChildren([
   forgotPasswordRoute,
   sessionsRoute,
   profileRoute,
+  devicesRoute,
+  deviceRoute,
+  deleteAccountRoute,
+  undoChangeRoute,
 ]);

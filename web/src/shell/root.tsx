@@ -5,6 +5,7 @@ import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../shared/api/client';
 import { chooseLanguage, hasChosenLanguage, i18next, isLanguage, LANGUAGES } from '../shared/i18n';
+import { ReauthDialog } from '../shared/reauth/ReauthDialog';
 import { Button, styles } from '../shared/ui';
 import { meQuery, sessionChanged } from './session';
 
@@ -58,6 +59,7 @@ function Shell() {
         {me && (
           <nav className={styles.nav} aria-label={t('shell.navigation')}>
             <Link to="/">{t('nav.home')}</Link>
+            <Link to="/devices">{t('nav.devices')}</Link>
             <Link to="/sessions">{t('nav.sessions')}</Link>
             <Link to="/profile">{t('nav.profile')}</Link>
           </nav>
@@ -68,6 +70,7 @@ function Shell() {
       <main id="main" className={styles.main} tabIndex={-1}>
         <Outlet />
       </main>
+      <ReauthDialog />
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient, useSuspenseQuery } from '@tanstack/react-query';
-import { createLazyRoute } from '@tanstack/react-router';
+import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
@@ -38,6 +38,9 @@ function ProfilePage() {
           <dt>{t('home.email')}</dt><dd>{me.email ?? '—'}</dd>
           <dt>{t('home.phone')}</dt><dd>{me.phone ?? '—'}</dd>
         </dl>
+      </Card>
+      <Card title={t('nav.deleteAccount')}>
+        <p><Link to="/delete-account">{t('deletion.title')}</Link></p>
       </Card>
     </>
   );

@@ -3,8 +3,9 @@ import { createLazyRoute, Link, useNavigate, useSearch } from '@tanstack/react-r
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
+import { api, ApiError, ok } from '../../shared/api/client';
 import { useErrorText } from '../../shared/i18n';
+import { factorOf } from '../../shared/second-factor';
 import { Alert, Button, TextField, styles, usePageTitle } from '../../shared/ui';
 import { safeNext, sessionChanged } from '../../shell/session';
 
@@ -17,14 +18,54 @@ function SignInPage() {
   const queryClient = useQueryClient();
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  // Set when the password was right and the account asks for its second factor.
+  const [challenge, setChallenge] = useState<{ challengeId: string; methods: string[] } | undefined>(undefined);
 
+  const signedIn = async () => {
+    await sessionChanged(queryClient);
+    await navigate({ href: safeNext(search.next) });
+  };
   const signIn = useMutation({
     mutationFn: async () => ok(await api.POST('/v1/sessions', { body: { login: login.trim(), password, kind: 'web' } })),
-    onSuccess: async () => {
-      await sessionChanged(queryClient);
-      await navigate({ href: safeNext(search.next) });
+    onSuccess: async (answer) => {
+      if ('secondFactor' in answer && answer.secondFactor) {
+        setChallenge(answer.secondFactor);
+        return;
+      }
+      await signedIn();
     },
   });
+  const secondStep = useMutation({
+    mutationFn: async () => ok(await api.POST('/v1/sessions/second-factor', { body: { challengeId: challenge!.challengeId, ...factorOf(code) } })),
+    onSuccess: signedIn,
+    onError: (error) => {
+      // The step expired or had too many wrong codes: back to the password.
+      if (error instanceof ApiError && (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts')) setChallenge(undefined);
+    },
+  });
+
+  if (challenge) {
+    const byCode = challenge.methods.includes('totp') || challenge.methods.includes('recovery_code');
+    return (
+      <div className={styles.narrow}>
+        <h1>{t('secondFactor.title')}</h1>
+        <div className={styles.card}>
+          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); secondStep.mutate(); }}>
+            {secondStep.isError && <Alert>{errorText(secondStep.error)}</Alert>}
+            <p>{byCode ? t('secondFactor.intro') : t('secondFactor.passkeyOnly')}</p>
+            {byCode && (
+              <TextField label={t('secondFactor.code')} description={t('secondFactor.codeHint')} name="code" autoComplete="one-time-code" isRequired autoFocus value={code} onChange={setCode} />
+            )}
+            <div className={styles.actions}>
+              {byCode && <Button type="submit" isDisabled={secondStep.isPending}>{t('secondFactor.submit')}</Button>}
+              <Button variant="secondary" onPress={() => { setChallenge(undefined); setCode(''); secondStep.reset(); }}>{t('secondFactor.back')}</Button>
+            </div>
+          </Form>
+        </div>
+      </div>
+    );
+  }
 
   return (
     <div className={styles.narrow}>

@@ -41,6 +41,44 @@ export function forgetCsrfToken(): void {
   csrfPending = undefined;
 }
 
+/** Re-authentication replaces the session cookie, and its answer carries the new cookie's CSRF token. */
+export function setCsrfToken(token: string | undefined): void {
+  csrfPending = undefined;
+  csrfToken = token;
+}
+
+// The shared re-authentication prompt (mounted once by the shell). Every call that answers
+// reauthentication_required waits on it, and is sent again once the person confirmed; calls that need it
+// at the same moment share one prompt.
+type ReauthPrompt = () => Promise<boolean>;
+let reauthPrompt: ReauthPrompt | undefined;
+let reauthPending: Promise<boolean> | undefined;
+
+export function setReauthPrompt(prompt: ReauthPrompt | undefined): void {
+  reauthPrompt = prompt;
+}
+
+function askForReauth(): Promise<boolean> {
+  if (!reauthPrompt) return Promise.resolve(false);
+  reauthPending ??= reauthPrompt().finally(() => {
+    reauthPending = undefined;
+  });
+  return reauthPending;
+}
+
+// A copy of each request as sent, kept until its answer, so that it can be sent again after re-authentication
+// (the original's body has been read by then).
+const sentCopies = new Map<string, Request>();
+
+async function problemOf(response: Response): Promise<Problem> {
+  const type = response.headers.get('content-type') ?? '';
+  if (type.includes('json')) {
+    const body = (await response.clone().json()) as Partial<Problem>;
+    return { ...body, status: response.status, code: body.code ?? 'unknown' };
+  }
+  return { status: response.status, code: response.status >= 500 ? 'server_error' : 'unknown' };
+}
+
 async function currentCsrfToken(): Promise<string | undefined> {
   if (csrfToken) return csrfToken;
   csrfPending ??= fetch('/v1/session', { credentials: 'same-origin', headers: { accept: 'application/json' } })
@@ -57,24 +95,38 @@ async function currentCsrfToken(): Promise<string | undefined> {
   return csrfPending;
 }
 
-/** Adds X-CSRF-Token to state changes and turns problem+json answers into ApiError. */
+/**
+ * Adds X-CSRF-Token to state changes, sends a call again after the shared re-authentication prompt when it
+ * needs a fresh session, and turns problem+json answers into ApiError.
+ */
 export const csrfAndProblems: Middleware = {
-  async onRequest({ request, schemaPath }) {
+  async onRequest({ request, schemaPath, id }) {
     // Signing in or up, and recovery, come before any session: they need no token.
-    if (SAFE.has(request.method) || schemaPath === '/v1/sessions' || schemaPath.startsWith('/v1/signup') || schemaPath.startsWith('/v1/recovery')) return request;
-    const token = await currentCsrfToken();
-    if (token) request.headers.set('x-csrf-token', token);
+    if (!(SAFE.has(request.method) || schemaPath === '/v1/sessions' || schemaPath.startsWith('/v1/sessions/second-factor') || schemaPath.startsWith('/v1/signup') || schemaPath.startsWith('/v1/recovery'))) {
+      const token = await currentCsrfToken();
+      if (token) request.headers.set('x-csrf-token', token);
+    }
+    if (schemaPath !== '/v1/session/reauth') sentCopies.set(id, request.clone());
     return request;
   },
-  async onResponse({ response }) {
+  async onResponse({ response, id }) {
+    const copy = sentCopies.get(id);
+    sentCopies.delete(id);
     if (response.ok) return response;
-    const type = response.headers.get('content-type') ?? '';
-    if (type.includes('json')) {
-      const body = (await response.clone().json()) as Partial<Problem>;
-      if (body.code === 'csrf_failed' || body.code === 'unauthenticated') forgetCsrfToken();
-      throw new ApiError({ ...body, status: response.status, code: body.code ?? 'unknown' });
+    let problem = await problemOf(response);
+    let answer = response;
+    if (problem.code === 'reauthentication_required' && copy && (await askForReauth())) {
+      // The new session has a new CSRF token: the copy carries the old one.
+      if (csrfToken && copy.headers.has('x-csrf-token')) copy.headers.set('x-csrf-token', csrfToken);
+      answer = await fetch(copy);
+      if (answer.ok) return answer;
+      problem = await problemOf(answer);
     }
-    throw new ApiError({ status: response.status, code: response.status >= 500 ? 'server_error' : 'unknown' });
+    if (problem.code === 'csrf_failed' || problem.code === 'unauthenticated') forgetCsrfToken();
+    throw new ApiError(problem);
+  },
+  onError({ id }) {
+    sentCopies.delete(id);
   },
 };
 

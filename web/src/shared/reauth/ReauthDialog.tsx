@@ -1,0 +1,84 @@
+import { useEffect, useRef, useState } from 'react';
+import { Dialog, Form, Heading, Modal, ModalOverlay } from 'react-aria-components';
+import { useTranslation } from 'react-i18next';
+import { api, ApiError, setCsrfToken, setReauthPrompt } from '../api/client';
+import { useErrorText } from '../i18n';
+import { factorOf } from '../second-factor';
+import { Alert, Button, TextField, styles } from '../ui';
+import dialogStyles from './reauth.module.css';
+
+/**
+ * The one re-authentication prompt of the portal: whatever call answers reauthentication_required waits
+ * here while the person types their password (and a second factor when the account has one), then the
+ * call is sent again. Mounted once, by the shell.
+ */
+export function ReauthDialog() {
+  const { t } = useTranslation();
+  const errorText = useErrorText();
+  const [open, setOpen] = useState(false);
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [needsFactor, setNeedsFactor] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const [pending, setPending] = useState(false);
+  const settle = useRef<((confirmed: boolean) => void) | undefined>(undefined);
+
+  useEffect(() => {
+    setReauthPrompt(
+      () =>
+        new Promise<boolean>((resolve) => {
+          settle.current = resolve;
+          setPassword('');
+          setCode('');
+          setNeedsFactor(false);
+          setError(undefined);
+          setOpen(true);
+        }),
+    );
+    return () => setReauthPrompt(undefined);
+  }, []);
+
+  const finish = (confirmed: boolean) => {
+    setOpen(false);
+    settle.current?.(confirmed);
+    settle.current = undefined;
+  };
+
+  const submit = async () => {
+    setPending(true);
+    setError(undefined);
+    try {
+      const body = needsFactor ? { password, ...factorOf(code) } : { password };
+      const { data } = await api.POST('/v1/session/reauth', { body });
+      setCsrfToken(data?.csrfToken);
+      finish(true);
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === 'two_step.required') setNeedsFactor(true);
+      else setError(caught);
+    } finally {
+      setPending(false);
+    }
+  };
+
+  return (
+    <ModalOverlay isOpen={open} onOpenChange={(isOpen) => { if (!isOpen) finish(false); }} isDismissable className={dialogStyles.overlay}>
+      <Modal className={dialogStyles.modal}>
+        <Dialog className={dialogStyles.dialog}>
+          <Heading slot="title" level={2}>{t('reauth.title')}</Heading>
+          <p>{t('reauth.intro')}</p>
+          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); void submit(); }}>
+            {error !== undefined && <Alert>{errorText(error)}</Alert>}
+            <TextField label={t('signIn.password')} type="password" autoComplete="current-password" isRequired autoFocus value={password} onChange={setPassword} />
+            {needsFactor && (
+              <TextField label={t('secondFactor.code')} description={t('secondFactor.codeHint')} autoComplete="one-time-code" isRequired autoFocus value={code} onChange={setCode} />
+            )}
+            <div className={styles.actions}>
+              <Button type="submit" isDisabled={pending}>{t('reauth.confirm')}</Button>
+              <Button variant="secondary" onPress={() => finish(false)}>{t('reauth.cancel')}</Button>
+            </div>
+          </Form>
+        </Dialog>
+      </Modal>
+    </ModalOverlay>
+  );
+}
