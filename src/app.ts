@@ -20,6 +20,13 @@ import { registerAdminRoutes } from './admin/routes.js';
 import { AccountService } from './accounts/service.js';
 import { AddressChangeUndoLinks } from './accounts/undo-links.js';
 import { AcceptedCaptchaRepository } from './captcha/repository.js';
+import { BootloaderKeys } from './bootloader/keys.js';
+import { BootloaderRepository } from './bootloader/repository.js';
+import { registerBootloaderRoutes } from './bootloader/routes.js';
+import { BootloaderService } from './bootloader/service.js';
+import { CreditRepository } from './credits/repository.js';
+import { registerCreditRoutes } from './credits/routes.js';
+import { CreditService } from './credits/service.js';
 import { registerCaptchaRoutes } from './captcha/routes.js';
 import { CaptchaService } from './captcha/service.js';
 import { systemClock, type Clock } from './clock.js';
@@ -117,6 +124,8 @@ export interface App {
     twoStep: TwoStepService;
     oidc: OidcHost;
     signingKeys: SigningKeys;
+    credits: CreditService;
+    bootloaderKeys: BootloaderKeys;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
@@ -233,6 +242,22 @@ export async function createApp(options: AppOptions): Promise<App> {
   const apps = new AppService({ repository: appRepository, host: oidc, jobs, events, sealKey: keys.oidc, payloadKey: keys.jobPayload, clock, log });
   firstParty = (clientId) => apps.isFirstParty(clientId);
   const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts: accountRepository, apiResource });
+  const credits = new CreditService({ db, repository: new CreditRepository(db), lookupKey: keys.lookup, clock, log });
+  const bootloaderRepository = new BootloaderRepository(db);
+  const bootloaderKeys = new BootloaderKeys({ repository: bootloaderRepository, sealKey: keys.bootloader, clock });
+  const bootloader = new BootloaderService({
+    db,
+    repository: bootloaderRepository,
+    keys: bootloaderKeys,
+    devices,
+    accountRepository,
+    accounts,
+    events,
+    messages,
+    lookupKey: keys.lookup,
+    clock,
+    waitMs: config.bootloaderWaitHours * 3_600_000,
+  });
   const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
   const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, apps, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
   const deletion = new DeletionService({
@@ -251,6 +276,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     keyRing,
     tombstones,
     erasure,
+    credits,
     lookupKey: keys.lookup,
     clock,
     log,
@@ -285,6 +311,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
   registerAppRoutes(http, { apps, host: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl, secondFactor: noSecondFactor, stateKey: keys.oidc, clock });
   registerAdminRoutes(http, { webhooks, unlock, guards });
+  registerCreditRoutes(http, { credits, guards });
+  registerBootloaderRoutes(http, { bootloader, keys: bootloaderKeys, guards });
   registerPortal(http);
   await http.ready();
   await warmUpPasswords();
@@ -301,7 +329,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     jobs,
     keyRing,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys, credits, bootloaderKeys },
     startWorker() {
       jobs.start();
       // Tombstones first applied again: an account restored from an old backup must not stay usable.

@@ -15,6 +15,8 @@ export interface Config {
   readonly rateLimit: boolean;
   readonly redisUrl: string | undefined;
   readonly unlockWaitSeconds: number;
+  /** Hours a device must have been linked to its account before it may ask for a bootloader unlock. */
+  readonly bootloaderWaitHours: number;
   /** Captcha difficulty: the largest secret counter of an ALTCHA challenge (see src/captcha/service.ts). */
   readonly captchaMaxCounter: number;
   /** 32 bytes, from LANYARD_MASTER_KEY (base64 or hex); undefined means the key file in the data folder. */
@@ -137,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: onOff('LANYARD_RATE_LIMIT', true),
     redisUrl,
     unlockWaitSeconds: integer('LANYARD_UNLOCK_WAIT_S', 259200, 0, 365 * 86400),
+    bootloaderWaitHours: integer('LANYARD_BOOTLOADER_WAIT_H', 168, 0, 24 * 365),
     captchaMaxCounter: integer('LANYARD_CAPTCHA_MAX_COUNTER', 2000, 2, 1_000_000),
     masterKey,
     logLevel: env.LANYARD_LOG_LEVEL || 'info',

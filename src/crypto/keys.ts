@@ -22,6 +22,8 @@ export interface ServerKeys {
   readonly unlockRequest: Buffer;
   /** AES key for app secrets and the OpenID provider's signing keys. */
   readonly oidc: Buffer;
+  /** AES key that seals the bootloader unlock signing keys. */
+  readonly bootloader: Buffer;
   /** HMAC key that signs the OpenID provider's cookies. */
   readonly oidcCookie: Buffer;
   /** AES key that seals the undo links of address changes (they name both addresses). */
@@ -47,6 +49,7 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
     unlockRequest: derive(master, 'unlock-request'),
     oidc: derive(master, 'oidc'),
     oidcCookie: derive(master, 'oidc-cookie'),
+    bootloader: derive(master, 'bootloader'),
     addressChangeUndo: derive(master, 'address-change-undo'),
     master,
   });

@@ -364,6 +364,35 @@ export interface AccountLocksTable {
   locked_at: number;
 }
 
+export interface CreditEntriesTable {
+  account_id: string;
+  id: string;
+  kind: 'grant' | 'spend' | 'refund' | 'expiry';
+  /** Signed: grants and refunds add, spends and expiries take away; the balance is the sum. */
+  amount: number;
+  reason: string;
+  idempotency_key: string;
+  /** 'staff:<account id>' or 'app:<client id>'. */
+  actor: string;
+  created_at: number;
+}
+
+export interface CreditBalancesTable {
+  account_id: string;
+  /** The ledger's sum, cached so that a conditional update can refuse an overdraft atomically. */
+  balance: number;
+  updated_at: number;
+}
+
+export interface BootloaderKeysTable {
+  kid: string;
+  /** The raw 32-byte Ed25519 public key, base64url. */
+  public_key: string;
+  private_key_sealed: string;
+  created_at: number;
+  retire_at: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -391,6 +420,9 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   two_step_challenges: TwoStepChallengesTable;
   account_locks: AccountLocksTable;
+  credit_entries: CreditEntriesTable;
+  credit_balances: CreditBalancesTable;
+  bootloader_keys: BootloaderKeysTable;
 }
 
 export type Db = Kysely<Database>;

@@ -23,6 +23,8 @@ export const ERASED_TABLES = [
   'recovery_codes',
   'two_step_challenges',
   'account_locks',
+  'credit_entries',
+  'credit_balances',
   'sessions',
 ] as const satisfies readonly (keyof Database)[];
 export type ErasedTable = (typeof ERASED_TABLES)[number] | 'device_locks';

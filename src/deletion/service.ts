@@ -7,6 +7,7 @@ import { maskEmail, maskPhone } from '../accounts/addresses.js';
 import type { AccountService, Profile } from '../accounts/service.js';
 import { iso, type Clock } from '../clock.js';
 import type { CloudService, CloudSummary } from '../cloud/service.js';
+import type { CreditService } from '../credits/service.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { hmac, newToken, sha256 } from '../crypto/tokens.js';
 import type { Db } from '../db/schema.js';
@@ -83,6 +84,7 @@ export class DeletionService {
       keyRing: KeyRing;
       tombstones: TombstoneLog;
       erasure: ErasureRunner;
+      credits: CreditService;
       lookupKey: Buffer;
       clock: Clock;
       log: FastifyBaseLogger;
@@ -118,8 +120,8 @@ export class DeletionService {
       devices: await this.devicesAtStake(auth.accountId),
       // The erasure deletes their grants and tokens with the account (oidc_records is an erased table).
       apps: (await this.deps.apps.granted(auth.accountId)).map(({ clientId, name, scopes }) => ({ clientId, name, scopes })),
-      // No wallet exists yet: nothing to lose.
-      creditBalance: 0,
+      // The ledger's sum: every credit is lost with the account (the erasure deletes the ledger).
+      creditBalance: await this.deps.credits.balance(auth.accountId),
       channels: this.channelsOf(profile),
       graceDays: this.deps.options.graceDays,
       export: { method: 'POST', path: '/v1/me/export', description: 'Download a copy of your cloud data first: a zip of every collection and the original photos' },

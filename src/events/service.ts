@@ -22,6 +22,7 @@ export type SecurityEventType =
   | 'name.changed'
   | 'device.linked'
   | 'device.removed'
+  | 'device.bootloader_unlocked'
   | 'unlock_request.approved'
   | 'unlock_request.objected'
   | 'device.released_by_unlock_request'

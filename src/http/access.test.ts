@@ -85,6 +85,12 @@ const EXPECTED: Record<string, Access> = {
   'GET /.well-known/openid-configuration': 'anonymous',
   'GET /v1/apps': 'account',
   'DELETE /v1/apps/{clientId}': 'account',
+  // Credits: the person's wallet, and the spend API for apps' tokens with credits:spend.
+  'GET /v1/me/credits': 'account',
+  'POST /v1/credits/spend': 'account',
+  // Bootloader unlock: the published keys, and the device asking for itself.
+  'GET /v1/bootloader/key': 'anonymous',
+  'POST /v1/device/bootloader-unlock': 'device',
   // Unlock requests.
   'POST /v1/unlock-requests': 'anonymous',
   'GET /v1/unlock-requests/{id}': 'anonymous',
@@ -103,6 +109,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /v1/admin/webhooks': 'admin',
   'DELETE /v1/admin/webhooks/{id}': 'admin',
   'GET /v1/admin/webhooks/{id}/deliveries': 'admin',
+  'POST /v1/admin/accounts/{id}/credits': 'admin',
 };
 
 /** One way of calling: what it holds (see ./access.ts) and the headers it sends. */

@@ -14,6 +14,7 @@ const examples: { [K in MessageKind]: MessageParams[K] } = {
   password_changed: {},
   new_client_sign_in: { client: 'Firefox/128.0', ip: '203.0.113.7', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },
   device_linked: { model: 'Pixel 9', name: 'Ana’s phone', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },
+  bootloader_unlock_authorised: { model: 'Pixel 9', name: 'Ana’s phone', at: 'Mon, 23 Nov 2026 12:00:00 GMT', expiresAt: 'Mon, 23 Nov 2026 13:00:00 GMT' },
   recovery_code: { code: '000042', minutes: 15 },
   password_recovered: { via: 'email', ip: '198.51.100.4', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },
   deletion_code: { code: '314159', seconds: 60 },

@@ -13,6 +13,7 @@ export interface MessageParams {
   password_changed: Record<string, never>;
   new_client_sign_in: { client: string; ip: string; at: string };
   device_linked: { model: string; name: string; at: string };
+  bootloader_unlock_authorised: { model: string; name: string; at: string; expiresAt: string };
   recovery_code: { code: string; minutes: number };
   password_recovered: { via: 'email' | 'phone'; ip: string; at: string };
   deletion_code: { code: string; seconds: number };
@@ -89,6 +90,10 @@ const en: Templates = {
   new_client_sign_in: (p) => ({
     subject: 'New sign-in to your Lanyard account',
     text: `Your Lanyard account was signed in from a client it had not seen before:\n\n  client: ${p.client}\n  IP address: ${p.ip}\n  time: ${p.at}\n\nIf this was you, you need do nothing. If not, change your password and end that session in your account's security page.`,
+  }),
+  bootloader_unlock_authorised: (p) => ({
+    subject: `Your ${p.model} may now unlock its bootloader`,
+    text: `Your ${p.model} ("${p.name}") asked for and received an authorisation to unlock its bootloader at ${p.at}. It is valid until ${p.expiresAt}. An unlocked bootloader lets the device run software that Lanyard and its maker did not sign.\n\nIf this was you, you need do nothing. If not, someone may have your device: put it in lost mode (lock it) from your account's devices page and change your password.`,
   }),
   device_linked: (p) => ({
     subject: `A new ${p.model} was linked to your Lanyard account`,
@@ -188,6 +193,10 @@ const es: Templates = {
   new_client_sign_in: (p) => ({
     subject: 'Nuevo inicio de sesión en tu cuenta de Lanyard',
     text: `Se ha iniciado sesión en tu cuenta de Lanyard desde un cliente que no conocíamos:\n\n  cliente: ${p.client}\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y cierra esa sesión en la página de seguridad de tu cuenta.`,
+  }),
+  bootloader_unlock_authorised: (p) => ({
+    subject: `Tu ${p.model} ya puede desbloquear su gestor de arranque`,
+    text: `Tu ${p.model} ("${p.name}") ha pedido y recibido una autorización para desbloquear su gestor de arranque el ${p.at}. Es válida hasta el ${p.expiresAt}. Un gestor de arranque desbloqueado permite al dispositivo ejecutar software que ni Lanyard ni su fabricante han firmado.\n\nSi has sido tú, no tienes que hacer nada. Si no, puede que alguien tenga tu dispositivo: ponlo en modo perdido (bloquéalo) desde la página de dispositivos de tu cuenta y cambia tu contraseña.`,
   }),
   device_linked: (p) => ({
     subject: `Se ha vinculado un nuevo ${p.model} a tu cuenta de Lanyard`,

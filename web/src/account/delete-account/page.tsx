@@ -55,6 +55,7 @@ function DeleteAccountPage() {
   const removed = useRef(new Set<string>());
 
   // Each step is its own screen: the focus goes to its heading, so that a screen reader starts there.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the focus moves each time the step changes
   useEffect(() => {
     heading.current?.focus();
   }, [step]);

@@ -68,6 +68,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/accounts/{id}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant, refund or take back an account's credits with a reason (admin); audited */
+        post: operations["adjustCredits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/apps": {
         parameters: {
             query?: never;
@@ -259,6 +276,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/bootloader/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Ed25519 public keys that bootloaders verify unlock statements with */
+        get: operations["getBootloaderKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/captcha": {
         parameters: {
             query?: never;
@@ -369,6 +403,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/credits/spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Spend the person's credits (an app's access token with credits:spend); 409 credits.insufficient when the balance is too low */
+        post: operations["spendCredits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/deletion/cancel": {
         parameters: {
             query?: never;
@@ -398,6 +449,23 @@ export interface paths {
         get: operations["getThisDevice"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/device/bootloader-unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A signed bootloader unlock statement for this device (device token), once it has been linked long enough and is not in lost mode */
+        post: operations["unlockBootloader"];
         delete?: never;
         options?: never;
         head?: never;
@@ -542,6 +610,23 @@ export interface paths {
         head?: never;
         /** Change the name */
         patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/v1/me/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The credit balance and its history, newest first, paged with a cursor */
+        get: operations["getCredits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/me/deletion": {
@@ -1241,6 +1326,20 @@ export interface components {
             /** @enum {string} */
             status: "undone";
         };
+        /** AdjustCreditsBody */
+        AdjustCreditsBody: {
+            /** @description Not 0. Positive: a grant (or a refund, with kind "refund"). Negative: a correction that takes credits back (recorded as a spend), never below zero */
+            amount: number;
+            /** @description Chosen by the caller, unique per change (a UUID, say): a retried request with the same key makes no second change */
+            idempotencyKey: string;
+            /**
+             * @description For a positive amount: grant (the default) or refund
+             * @enum {unknown}
+             */
+            kind?: "grant" | "refund";
+            /** @description Why, as the person will see it in their history; no control characters */
+            reason: string;
+        };
         /** App */
         App: {
             /** @description How many accounts let the app in */
@@ -1359,6 +1458,34 @@ export interface components {
                 /** @description 200 and 204: the version written; 409: the current version, when the item exists */
                 version?: number;
             }[];
+        };
+        /** BootloaderKeySet */
+        BootloaderKeySet: {
+            /** @description The key that signs now first; older keys stay listed until they retire */
+            keys: {
+                /** @enum {string} */
+                alg: "Ed25519";
+                kid: string;
+                /** @description The raw 32-byte Ed25519 public key, base64url */
+                publicKey: string;
+            }[];
+        };
+        /** BootloaderUnlock */
+        BootloaderUnlock: {
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            expiresAt: string;
+            /** @description base64url Ed25519 signature of the statement's bytes, by the published key named kid */
+            signature: string;
+            /** @description base64url of the JSON {serial, deviceId, accountHash, issuedAt, expiresAt, kid}; these exact bytes are signed */
+            statement: string;
+        };
+        /** BootloaderUnlockBody */
+        BootloaderUnlockBody: {
+            /** @description The serial number (letters, digits, . _ -; case does not matter) */
+            serial: string;
         };
         /** CancelDeletionBody */
         CancelDeletionBody: {
@@ -1597,6 +1724,33 @@ export interface components {
             events: "account.deleted"[];
             /** @description http:// or https:// URL that receives signed POSTs */
             url: string;
+        };
+        /** CreditEntry */
+        CreditEntry: {
+            /** @description Signed: a spend or an expiry is negative; the balance is the sum of every entry */
+            amount: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            at: string;
+            id: string;
+            /**
+             * @description grant, spend, refund or expiry
+             * @enum {unknown}
+             */
+            kind: "grant" | "spend" | "refund" | "expiry";
+            reason: string;
+        };
+        /** Credits */
+        Credits: {
+            balance: number;
+            /** @enum {string} */
+            currency: "credits";
+            /** @description Pass as ?cursor= for the next, older page; null on the last page */
+            cursor: string | null;
+            /** @description Newest first, at most 50 */
+            entries: components["schemas"]["CreditEntry"][];
         };
         /** CurrentSession */
         CurrentSession: {
@@ -1981,6 +2135,12 @@ export interface components {
             /** @description A phone number in international form, e.g. +34 612 345 678 */
             phone: string;
         };
+        /** PostedCredit */
+        PostedCredit: {
+            /** @description The balance after it */
+            balance: number;
+            entry: components["schemas"]["CreditEntry"];
+        };
         /**
          * Problem
          * @description RFC 9457 problem details. Translate by `code`, never by `title` or `detail`.
@@ -1990,7 +2150,7 @@ export interface components {
              * @description The stable error code (see x-error-codes)
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
+            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
             /** @description Cloud version conflicts: the version stored now (null: none) */
             currentVersion?: number | null;
             /** @description What happened this time, in English */
@@ -2210,6 +2370,15 @@ export interface components {
             locale?: "en" | "es";
             /** @description A phone number in international form, e.g. +34 612 345 678 */
             phone?: string;
+        };
+        /** SpendCreditsBody */
+        SpendCreditsBody: {
+            /** @description Whole credits, at least 1 */
+            amount: number;
+            /** @description Chosen by the caller, unique per change (a UUID, say): a retried request with the same key makes no second change */
+            idempotencyKey: string;
+            /** @description Why, as the person will see it in their history; no control characters */
+            reason: string;
         };
         /** TotpConfirmed */
         TotpConfirmed: {
@@ -2563,6 +2732,104 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large, quota_exceeded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adjustCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdjustCreditsBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostedCredit"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3737,6 +4004,44 @@ export interface operations {
             };
         };
     };
+    getBootloaderKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BootloaderKeySet"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getCaptchaChallenge: {
         parameters: {
             query?: never;
@@ -4337,6 +4642,93 @@ export interface operations {
             };
         };
     };
+    spendCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpendCreditsBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostedCredit"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large, quota_exceeded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getDeletionCancelPage: {
         parameters: {
             query?: {
@@ -4484,6 +4876,93 @@ export interface operations {
             };
             /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlockBootloader: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BootloaderUnlockBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BootloaderUnlock"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large, quota_exceeded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5369,6 +5848,65 @@ export interface operations {
             };
             /** @description The body is not of a type this operation takes (unsupported_media_type) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCredits: {
+        parameters: {
+            query?: {
+                /** @description The cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Credits"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
