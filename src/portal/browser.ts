@@ -152,3 +152,12 @@ export async function accountIn(t: TestApp, language: Language, name = 'Ana'): P
   assert.equal(done.status, 201, done.text);
   return { email, password, id: done.body.account.id };
 }
+
+/** Signs in on the portal's sign-in page with the words of its language, and waits for the home page's greeting. */
+export async function signInOnPage(page: Page, account: { email: string; password: string }, words: { login: string; password: string; submit: string; hello: string }): Promise<void> {
+  await page.goto('/sign-in');
+  await page.getByRole('textbox', { name: words.login }).fill(account.email);
+  await page.getByLabel(words.password).fill(account.password);
+  await page.getByRole('button', { name: words.submit, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+}

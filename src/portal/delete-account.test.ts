@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { activation, linkDevice } from '../devices/test-factories.js';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
 
 const text = {
   en: {
@@ -44,11 +44,7 @@ describe('portal: deleting the account, one step per screen, in Chromium', () =>
         const { context, page, problems } = await portal.context(language, viewport);
         // The browser's clock is the test's to move: the code's countdown runs on it.
         await page.clock.install();
-        await page.goto('/sign-in');
-        await page.getByRole('textbox', { name: words.login }).fill(account.email);
-        await page.getByLabel(words.password).fill(account.password);
-        await page.getByRole('button', { name: words.submit, exact: true }).click();
-        await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+        await signInOnPage(page, account, words);
         await tabTo(page, 'link', words.profile);
         await page.keyboard.press('Enter');
         await tabTo(page, 'link', words.link);

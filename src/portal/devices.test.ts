@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { activation, linkDevice } from '../devices/test-factories.js';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
 
 const text = {
   en: {
@@ -46,11 +46,7 @@ describe('portal: devices, Find Device and removing a device in Chromium', () =>
         const answer = async (id: string, body: Record<string, unknown>) => assert.equal((await t.request('POST', `/v1/device/commands/${id}/result`, { token: device.token, body })).status, 204);
 
         const { context, page, problems } = await portal.context(language, viewport);
-        await page.goto('/sign-in');
-        await page.getByRole('textbox', { name: words.login }).fill(account.email);
-        await page.getByLabel(words.password).fill(account.password);
-        await page.getByRole('button', { name: words.submit, exact: true }).click();
-        await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+        await signInOnPage(page, account, words);
         await tabTo(page, 'link', words.nav);
         await page.keyboard.press('Enter');
         await page.getByRole('heading', { level: 1, name: words.title }).waitFor();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, type Language, type Portal, type Viewport } from './browser.js';
+import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, type Viewport } from './browser.js';
 
 const text = {
   en: { password: 'Password', login: 'Email, phone or account id', submit: 'Sign in', hello: 'Hello, Ana', devices: 'Your devices', locked: 'Locked to your account', notes: 'Notes', oneItem: '1 item', noApps: 'No app has access to your account.' },
@@ -26,11 +26,7 @@ describe('portal: home in Chromium', () => {
         assert.equal(note.status, 200, note.text);
 
         const { context, page, problems } = await portal.context(language, viewport);
-        await page.goto('/sign-in');
-        await page.getByRole('textbox', { name: words.login }).fill(account.email);
-        await page.getByLabel(words.password).fill(account.password);
-        await page.getByRole('button', { name: words.submit, exact: true }).click();
-        await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+        await signInOnPage(page, account, words);
         const devices = page.getByRole('region', { name: words.devices }).or(page.locator('section', { has: page.getByRole('heading', { name: words.devices }) }));
         await devices.getByText('Ana’s phone').waitFor();
         assert.equal(await devices.getByText(words.locked).count(), 1);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
 
 const text = {
   en: { password: 'Password', login: 'Email, phone or account id', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Profile', title: 'Profile', name: 'Name', save: 'Save', saved: 'Saved.', after: 'Hello, Ana María' },
@@ -20,11 +20,7 @@ describe('portal: profile in Chromium', () => {
         const words = text[language];
         const account = await accountIn(portal.t, language);
         const { context, page, problems } = await portal.context(language, viewport);
-        await page.goto('/sign-in');
-        await page.getByRole('textbox', { name: words.login }).fill(account.email);
-        await page.getByLabel(words.password).fill(account.password);
-        await page.getByRole('button', { name: words.submit, exact: true }).click();
-        await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+        await signInOnPage(page, account, words);
         await tabTo(page, 'link', words.nav);
         await page.keyboard.press('Enter');
         await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
