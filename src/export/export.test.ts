@@ -1,35 +1,12 @@
+import { unzip } from './test-zip.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buffer } from 'node:stream/consumers';
 import { after, before, describe, test } from 'node:test';
-import yauzl from 'yauzl';
 import { makeHeic, makeImage } from '../cloud/test-images.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 import { reauthenticate } from '../testing/reauth.js';
 
-/** Every entry of a zip, by name. */
-async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  const archive = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
-  );
-  const entries = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    archive.on('entry', (entry: yauzl.Entry) => {
-      archive.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        buffer(stream).then((bytes) => {
-          entries.set(entry.fileName, bytes);
-          archive.readEntry();
-        }, reject);
-      });
-    });
-    archive.on('end', resolve);
-    archive.on('error', reject);
-    archive.readEntry();
-  });
-  return entries;
-}
 
 for (const database of testDatabases()) {
   describe(`cloud export (${database})`, () => {

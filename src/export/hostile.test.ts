@@ -1,10 +1,9 @@
+import { unzip } from './test-zip.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import yauzl from 'yauzl';
-import { buffer } from 'node:stream/consumers';
 import { itemAad } from '../cloud/service.js';
 import { makeHeic } from '../cloud/test-images.js';
 import { sealText } from '../crypto/sealing.js';
@@ -19,28 +18,6 @@ import { createTestApp, testDatabases, type TestAccount, type TestApp } from '..
 const HOUR = 3600_000;
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
-/** Every entry of a zip, by name. */
-async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  const archive = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
-  );
-  const entries = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    archive.on('entry', (entry: yauzl.Entry) => {
-      archive.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        buffer(stream).then((bytes) => {
-          entries.set(entry.fileName, bytes);
-          archive.readEntry();
-        }, reject);
-      });
-    });
-    archive.on('end', resolve);
-    archive.on('error', reject);
-    archive.readEntry();
-  });
-  return entries;
-}
 
 /** Every file under a folder, recursively. */
 function filesUnder(folder: string): string[] {
