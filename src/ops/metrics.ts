@@ -32,6 +32,8 @@ export class Metrics {
   private readonly messages: Counter<'outcome'>;
   private readonly erasures: Counter<'outcome'>;
   private readonly erasureDuration: Histogram;
+  /** Erasure outcomes still being looked up (the job observer is synchronous, the lookup is not). */
+  private readonly pending = new Set<Promise<void>>();
   /** Erasures already counted, so that a stale link of a finished chain is not counted twice. */
   private readonly counted = new Set<string>();
 
@@ -131,7 +133,10 @@ export class Metrics {
       this.jobRuns.inc({ kind: job.kind, outcome });
       this.jobDuration.observe({ kind: job.kind }, seconds);
       if (MESSAGE_KINDS.has(job.kind)) this.messages.inc({ outcome: outcome === 'done' ? 'sent' : outcome });
-      if (job.kind === ERASE_KIND) void this.observeErasure(job.payload, outcome);
+      if (job.kind === ERASE_KIND) {
+        const observing = this.observeErasure(job.payload, outcome).finally(() => this.pending.delete(observing));
+        this.pending.add(observing);
+      }
     });
   }
 
@@ -145,6 +150,8 @@ export class Metrics {
 
   /** The Prometheus text of every metric. */
   async render(): Promise<{ contentType: string; text: string }> {
+    // An erasure that ended just before the scrape is counted in it, not in the next one.
+    await Promise.all(this.pending);
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 

@@ -32,9 +32,12 @@ export class CapturingTransport implements MessageTransport {
   to(address: string): OutgoingMessage[] {
     return this.sent.filter((m) => m.to === address);
   }
-  /** The 6-digit code of the newest message to an address. */
+  /**
+   * The 6-digit code of the newest message to an address that carries one. Notices (a passkey added,
+   * a new sign-in) carry no code and may be sent in any order next to a code, as a real inbox shows.
+   */
   lastCode(address: string): string {
-    const messages = this.to(address);
+    const messages = this.to(address).filter((m) => /\b\d{6}\b/.test(m.text));
     const text = messages[messages.length - 1]?.text ?? '';
     const codes = text.match(/\b\d{6}\b/g) ?? [];
     if (codes.length !== 1) throw new Error(`expected exactly one code in the last message to ${address}, found ${codes.length}: ${text}`);
