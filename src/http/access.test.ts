@@ -13,6 +13,10 @@ import { SESSION_COOKIE } from './auth.js';
 const EXPECTED: Record<string, Access> = {
   'GET /v1/openapi.json': 'anonymous',
   'GET /docs': 'anonymous',
+  // The operator's probes and metrics (metrics has its own token, LANYARD_METRICS_TOKEN).
+  'GET /healthz': 'anonymous',
+  'GET /readyz': 'anonymous',
+  'GET /metrics': 'anonymous',
   // Sign-up, sign-in, sessions.
   'POST /v1/signup': 'anonymous',
   'POST /v1/signup/complete': 'anonymous',
