@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { OidcHost } from './host.js';
 import { endWebSessionOnLogout, registerInteractionRoutes } from './interactions.js';
 import { OIDC_ROUTES } from './oidc.js';
-import { AppCreatedSchema, AppGrantListSchema, AppListSchema, AppView, ClientIdParams, ClientSecretSchema, CreateAppBody, UpdateAppBody } from './schemas.js';
+import { AppCreatedSchema, AppGrantListSchema, AppListSchema, AppView, ClientIdParams, ClientSecretSchema, CreateAppBody, OpenIdConfigurationSchema, UpdateAppBody } from './schemas.js';
 import type { SecondFactorStep } from './second-factor.js';
 import type { AppService } from './service.js';
 
@@ -119,7 +119,7 @@ export function registerAppRoutes(
       request.raw.headers['x-forwarded-for'] = request.ip;
       await handlerOf(host.provider)(request.raw, reply.raw);
     };
-    scope.get('/.well-known/openid-configuration', { schema: { tags: ['apps'], operationId: 'getOpenIdConfiguration', summary: 'OpenID Connect discovery: the provider\'s endpoints, scopes and claims' } }, passToProvider);
+    scope.get('/.well-known/openid-configuration', { schema: { tags: ['apps'], operationId: 'getOpenIdConfiguration', summary: 'OpenID Connect discovery: the provider\'s endpoints, scopes and claims', response: { 200: OpenIdConfigurationSchema } } }, passToProvider);
     for (const path of new Set(Object.values(OIDC_ROUTES))) {
       // With what follows them: the authorization endpoint resumes at /oauth/authorize/{uid}, logout confirms at /oauth/logout/confirm.
       for (const url of [path, `${path}/*`]) scope.route({ method: ['GET', 'POST'], url, schema: { hide: true }, handler: passToProvider });

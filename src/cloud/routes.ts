@@ -136,6 +136,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         response: { 200: { ...ItemSchema, description: 'The JSON item, or for photos the image bytes' } },
       },
       preHandler: guards.accountOrDevice,
+      config: { problems: [422] },
     }, async (request, reply) => {
       const { accountId } = authOf(request);
       const { collection, itemId } = request.params;

@@ -52,6 +52,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The OAuth scopes (API.md) that let an app's access token reach this route; none: no app token does. */
     scopes?: readonly string[];
+    /**
+     * The problem statuses this route answers beyond the ones every route of its kind declares (400, and
+     * 401/403 when guarded, 404 with a path parameter, 409 on changes…), so the document lists them.
+     */
+    problems?: readonly number[];
   }
 }
 

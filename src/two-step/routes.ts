@@ -52,8 +52,9 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   }, async (request) => ({ enabled: true as const, ...(await twoStep.confirmTotp(authOf(request).accountId, request.body.code, originOf(request))) }));
 
   app.delete('/v1/me/totp', {
-    schema: { tags, operationId: 'removeTotp', summary: 'Remove the authenticator app', response: { 204: NoContent } },
+    schema: { tags, operationId: 'removeTotp', summary: 'Remove the authenticator app (404 when none is enrolled)', response: { 204: NoContent } },
     preHandler: guards.fresh,
+    config: { problems: [404] },
   }, async (request, reply) => {
     await twoStep.removeTotp(authOf(request).accountId, originOf(request));
     return reply.code(204).send(null);
@@ -116,6 +117,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
       body: SecondFactorBody,
       response: { 201: SessionIssuedSchema },
     },
+    config: { problems: [401] },
   }, async (request, reply) => {
     const { account, session, kind } = await sessions.completeSecondFactor(request.body, originOf(request));
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
@@ -139,6 +141,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
       body: PasskeySignInBody,
       response: { 201: SessionIssuedSchema },
     },
+    config: { problems: [401] },
   }, async (request, reply) => {
     const kind = sessionKindOf(request, request.body.kind);
     const { account, session } = await sessions.signInWithPasskey(request.body.response, kind, originOf(request));

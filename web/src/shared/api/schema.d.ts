@@ -981,7 +981,7 @@ export interface paths {
         put?: never;
         /** Start adding an authenticator app: its secret and QR code. Enabled once a code confirms it */
         post: operations["startTotp"];
-        /** Remove the authenticator app */
+        /** Remove the authenticator app (404 when none is enrolled) */
         delete: operations["removeTotp"];
         options?: never;
         head?: never;
@@ -2152,6 +2152,18 @@ export interface components {
         OpenApiDocument: {
             [key: string]: unknown;
         };
+        /** OpenIdConfiguration */
+        OpenIdConfiguration: {
+            authorization_endpoint: string;
+            id_token_signing_alg_values_supported: string[];
+            issuer: string;
+            jwks_uri: string;
+            response_types_supported: string[];
+            subject_types_supported: string[];
+            token_endpoint: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** PasskeyAdded */
         PasskeyAdded: {
             passkey: {
@@ -2663,7 +2675,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OpenIdConfiguration"];
+                };
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
@@ -4547,6 +4561,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The stored item can no longer be read (item_unreadable); overwrite or delete it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
             429: {
                 headers: {
@@ -4972,6 +4995,15 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7555,6 +7587,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict with the current state (see the code) */
             409: {
                 headers: {
@@ -8140,6 +8181,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict with the current state (see the code) */
             409: {
                 headers: {
@@ -8335,6 +8385,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict with the current state (see the code) */
             409: {
                 headers: {
@@ -8444,6 +8503,15 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
