@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
@@ -125,10 +126,14 @@ export async function expectNoAxeViolations(page: Page, where: string): Promise<
   assert.deepEqual(violations, [], `axe-core violations on ${where}`);
 }
 
-/** Saves docs/screenshots/<name>-<language>-<viewport>.png. */
+/**
+ * Saves <name>-<language>-<viewport>.png: into docs/screenshots with LANYARD_SCREENSHOTS=1 (`npm run
+ * screenshots`), else into a scratch folder, so that a test run leaves the checkout as it found it.
+ */
 export async function screenshot(page: Page, name: string, language: Language, viewport: Viewport): Promise<void> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${language}-${viewport}.png`), fullPage: true });
+  const folder = process.env.LANYARD_SCREENSHOTS === '1' ? SCREENSHOTS : path.join(os.tmpdir(), 'lanyard-screenshots');
+  fs.mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: path.join(folder, `${name}-${language}-${viewport}.png`), fullPage: true });
 }
 
 /** Tabs through the page until the element named is focused: proof that the keyboard reaches it. */
