@@ -13,6 +13,7 @@ import type { IssuedSession, SessionIssuer, SessionKind } from '../sessions/issu
 import type { VerificationService } from '../verification/service.js';
 import { normalizeEmail, normalizePhone, type Login } from './addresses.js';
 import type { AccountRepository } from './repository.js';
+import { LOCK_LINK_DAYS, type AccountLockLinks } from '../two-step/lock-links.js';
 import { UNDO_DAYS, type AddressChangeUndoLinks } from './undo-links.js';
 
 export interface Profile {
@@ -51,6 +52,7 @@ export class AccountService {
     private readonly lookupKey: Buffer,
     private readonly clock: Clock,
     private readonly undoLinks: AddressChangeUndoLinks,
+    private readonly lockLinks: AccountLockLinks,
   ) {}
 
   /** The blind index of an address: lookups never need the address in clear. */
@@ -254,6 +256,7 @@ export class AccountService {
             newAddress: address.value,
             undoUrl: this.undoLinks.linkFor({ accountId, field: address.field, oldAddress: old, newAddress: address.value }),
             days: UNDO_DAYS,
+            lockUrl: await this.lockLinks.create(trx, accountId),
           },
         });
       }
