@@ -11,9 +11,9 @@ import type { Channel } from '../messaging/transports.js';
 import type { SessionRepository } from '../sessions/repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from '../sessions/issuer.js';
 import type { VerificationService } from '../verification/service.js';
+import type { AccountLockLinks } from '../two-step/service.js';
 import { normalizeEmail, normalizePhone, type Login } from './addresses.js';
 import type { AccountRepository } from './repository.js';
-import { LOCK_LINK_DAYS, type AccountLockLinks } from '../two-step/lock-links.js';
 import { UNDO_DAYS, type AddressChangeUndoLinks } from './undo-links.js';
 
 export interface Profile {

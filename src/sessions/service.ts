@@ -17,8 +17,7 @@ import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
 import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
-import { LOCK_LINK_DAYS } from '../two-step/lock-links.js';
-import type { SecondFactorChallenge, SecondFactorInput, TwoStepService } from '../two-step/service.js';
+import { LOCK_LINK_DAYS, type SecondFactorChallenge, type SecondFactorInput, type TwoStepService } from '../two-step/service.js';
 
 export interface SignInInput {
   login: string;

@@ -19,6 +19,9 @@ import type { AccountLockLinks } from './lock-links.js';
 import { challengeOf, type PasskeyCeremonies } from './passkeys.js';
 import type { ChallengeRow, PasskeyRow, TwoStepRepository } from './repository.js';
 
+// Other features reach the links through this module (they may import a feature's service, not its parts).
+export { LOCK_LINK_DAYS, type AccountLockLinks } from './lock-links.js';
+
 export type SecondFactorMethod = 'totp' | 'passkey' | 'recovery_code';
 
 /** A second factor as a client sends it: a code (TOTP or recovery code) or a WebAuthn assertion. */
