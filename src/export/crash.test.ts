@@ -68,6 +68,14 @@ function jobReader(database: TestDatabase, dataDir: string, databaseUrl: string 
   };
 }
 
+/** What GET /v1/me/export/{id} answers, as far as this test reads it. */
+interface ExportStatus {
+  status: 'pending' | 'ready' | 'failed' | 'expired';
+  error: string | null;
+  download: string | null;
+  size: number | null;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const database of testDatabases()) {
@@ -141,15 +149,15 @@ for (const database of testDatabases()) {
 
         // The third start: once the second lease has run out, the worker parks the job instead of starting it.
         server = await startServer(env);
-        let status: any;
+        let status: ExportStatus | undefined;
         for (let i = 0; i < 200; i++) {
-          status = (await call(server.url, 'GET', `/v1/me/export/${exportId}`, { token })).body;
+          status = (await call(server.url, 'GET', `/v1/me/export/${exportId}`, { token })).body as ExportStatus;
           if (status.status !== 'pending') break;
           await sleep(100);
         }
-        t.diagnostic(`export marked ${status.status} at ${elapsed()}`);
-        assert.equal(status.status, 'failed', JSON.stringify(status));
-        assert.match(status.error, /stopped the server/);
+        t.diagnostic(`export marked ${status?.status} at ${elapsed()}`);
+        assert.equal(status?.status, 'failed', JSON.stringify(status));
+        assert.match(status.error ?? '', /stopped the server/);
         // Give a worker that would (wrongly) start it again time to do so: a poll and more.
         await sleep(1500);
         assert.deepEqual(temps().filter((name) => !seenTemps.has(name)), [], 'the job was not started a third time');
@@ -158,15 +166,15 @@ for (const database of testDatabases()) {
         const again = await call(server.url, 'POST', '/v1/me/export', { token });
         assert.equal(again.status, 202, JSON.stringify(again.body));
         assert.notEqual(again.body.id, exportId);
-        let ready: any;
+        let ready: ExportStatus | undefined;
         for (let i = 0; i < 600; i++) {
-          ready = (await call(server.url, 'GET', `/v1/me/export/${again.body.id}`, { token })).body;
+          ready = (await call(server.url, 'GET', `/v1/me/export/${again.body.id}`, { token })).body as ExportStatus;
           if (ready.status !== 'pending') break;
           await sleep(100);
         }
-        t.diagnostic(`new export ${ready.status} at ${elapsed()}, made in ${((performance.now() - askedAgain) / 1000).toFixed(1)}s`);
-        assert.equal(ready.status, 'ready', JSON.stringify(ready));
-        const zip = await call(server.url, 'GET', ready.download, { token });
+        t.diagnostic(`new export ${ready?.status} at ${elapsed()}, made in ${((performance.now() - askedAgain) / 1000).toFixed(1)}s`);
+        assert.equal(ready?.status, 'ready', JSON.stringify(ready));
+        const zip = await call(server.url, 'GET', ready.download!, { token });
         assert.equal(zip.status, 200);
         assert.equal(zip.bytes.length, ready.size);
         assert.equal(zip.bytes.subarray(0, 4).toString('binary'), 'PK\u0003\u0004', 'a zip');
