@@ -79,6 +79,7 @@ import { UnlockRequestRepository } from './unlock/repository.js';
 import { registerUnlockRoutes } from './unlock/routes.js';
 import { UnlockRequestService } from './unlock/service.js';
 import { VerificationService } from './verification/service.js';
+import { AccountLockLinks } from './two-step/lock-links.js';
 import { PasskeyCeremonies, relyingPartyOf } from './two-step/passkeys.js';
 import { TwoStepRepository } from './two-step/repository.js';
 import { registerTwoStepRoutes } from './two-step/routes.js';
@@ -198,12 +199,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   const verification = new VerificationService(verificationRepository, keys.verificationCode, keys.lookup, clock);
   const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock, origins);
   const undoLinks = new AddressChangeUndoLinks({ key: keys.addressChangeUndo, clock, baseUrl: config.baseUrl });
-  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock, undoLinks);
+  const twoStepRepository = new TwoStepRepository(db);
+  const lockLinks = new AccountLockLinks({ repository: twoStepRepository, key: keys.accountLockLink, clock, baseUrl: config.baseUrl });
+  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock, undoLinks, lockLinks);
   // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
   const captcha = new CaptchaService(acceptedCaptchaRepository, keys.captcha, { maxCounter: config.captchaMaxCounter });
   const twoStep = new TwoStepService({
     db,
-    repository: new TwoStepRepository(db),
+    repository: twoStepRepository,
     accountRepository,
     sessionRepository,
     events,
@@ -212,6 +215,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     keyRing,
     passkeys: new PasskeyCeremonies(relyingPartyOf(config.baseUrl)),
     recoveryCodeKey: recoveryCodeKey(keys.master),
+    lockLinks,
+    lookupKey: keys.lookup,
     clock,
   });
   const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins, twoStep);

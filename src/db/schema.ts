@@ -364,6 +364,15 @@ export interface AccountLocksTable {
   locked_at: number;
 }
 
+/** A "Lock my account" link of a notice: the keyed hash of its token, single-use, valid 7 days. */
+export interface AccountLockLinksTable {
+  token_hash: string;
+  account_id: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
 export interface CreditEntriesTable {
   account_id: string;
   id: string;
@@ -420,6 +429,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   two_step_challenges: TwoStepChallengesTable;
   account_locks: AccountLocksTable;
+  account_lock_links: AccountLockLinksTable;
   credit_entries: CreditEntriesTable;
   credit_balances: CreditBalancesTable;
   bootloader_keys: BootloaderKeysTable;

@@ -23,6 +23,7 @@ export const ERASED_TABLES = [
   'recovery_codes',
   'two_step_challenges',
   'account_locks',
+  'account_lock_links',
   'credit_entries',
   'credit_balances',
   'sessions',

@@ -51,6 +51,7 @@ const EXPECTED: Record<string, Access> = {
   'DELETE /v1/me/passkeys/{id}': 'fresh',
   'POST /v1/me/recovery-codes': 'fresh',
   'POST /v1/me/lock': 'account',
+  'POST /v1/account-lock': 'anonymous',
   // Recovery and captcha.
   'GET /v1/captcha': 'anonymous',
   'POST /v1/recovery': 'anonymous',

@@ -17,7 +17,7 @@ import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
 import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
-import type { SecondFactorChallenge, SecondFactorInput, TwoStepService } from '../two-step/service.js';
+import { LOCK_LINK_DAYS, type SecondFactorChallenge, type SecondFactorInput, type TwoStepService } from '../two-step/service.js';
 
 export interface SignInInput {
   login: string;
@@ -154,7 +154,8 @@ export class SessionService implements Authenticator {
             kind: 'new_client_sign_in',
             locale: usable.locale,
             accountId: usable.id,
-            params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString() },
+            // Each notice its own link: whoever took the password may sign the owner out of everything.
+            params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString(), lockUrl: await this.twoStep.lockLinkFor(trx, usable.id), days: LOCK_LINK_DAYS },
           });
         }
       }

@@ -5,6 +5,7 @@ import { deleteAccountRoute } from './account/delete-account/route';
 import { deviceRoute } from './account/device/route';
 import { devicesRoute } from './account/devices/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
+import { lockAccountRoute } from './account/lock/route';
 import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
 import { sessionsRoute } from './account/sessions/route';
@@ -23,4 +24,5 @@ export const routeTree = rootRoute.addChildren([
   deviceRoute,
   deleteAccountRoute,
   undoChangeRoute,
+  lockAccountRoute,
 ]);

@@ -85,6 +85,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/account-lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lock my account without a session, with the token of the link in a new sign-in or address-changed notice (once, 7 days); the same lock as POST /v1/me/lock */
+        post: operations["lockAccountWithLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/activation/{serial}": {
         parameters: {
             query?: never;
@@ -2145,6 +2162,11 @@ export interface components {
             /** @description Bearer token of the device; shown once */
             deviceToken: string;
         };
+        /** LockWithLinkBody */
+        LockWithLinkBody: {
+            /** @description The token of the link in a new sign-in or address-changed notice */
+            token: string;
+        };
         /**
          * OpenApiDocument
          * @description An OpenAPI 3.1 document
@@ -2218,7 +2240,7 @@ export interface components {
              * @description The stable error code (see x-error-codes)
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
+            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "account_lock.link_invalid" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
             /** @description Cloud version conflicts: the version stored now (null: none) */
             currentVersion?: number | null;
             /** @description What happened this time, in English */
@@ -2833,6 +2855,75 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lockAccountWithLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LockWithLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountLocked"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large, quota_exceeded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
