@@ -220,7 +220,24 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
   });
   const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins, twoStep);
-  const recovery = new RecoveryService(db, accounts, accountRepository, sessionRepository, verification, messages, events, rateLimits, captcha, clock, jobs, keys.jobPayload, twoStep);
+  const recovery = new RecoveryService({
+    db,
+    accounts,
+    accountRepository,
+    sessions: sessionRepository,
+    verification,
+    messages,
+    events,
+    rateLimits,
+    captcha,
+    clock,
+    jobs,
+    payloadKey: keys.jobPayload,
+    lookupKey: keys.lookup,
+    twoStep,
+    baseUrl: config.baseUrl,
+    waitHours: config.recoveryWaitHours,
+  });
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);

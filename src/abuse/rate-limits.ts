@@ -37,6 +37,7 @@ export const LIMITS = {
    * is a write; a person locks one account, perhaps after a few tries.
    */
   lockLinkUsesPerIp: { points: 30, seconds: 15 * 60 },
+  recoveryCancelsPerIp: { points: 30, seconds: 15 * 60 },
 } as const;
 
 type LimitName = keyof typeof LIMITS;
@@ -79,6 +80,7 @@ export class RateLimits {
       passkeyOptionsPerIp: make('passkeyOptionsPerIp'),
       reauthenticationsPerAccount: make('reauthenticationsPerAccount'),
       lockLinkUsesPerIp: make('lockLinkUsesPerIp'),
+      recoveryCancelsPerIp: make('recoveryCancelsPerIp'),
     };
   }
 
@@ -131,6 +133,12 @@ export class RateLimits {
   async consumeLockLinkUse(ip: string): Promise<void> {
     if (!this.enabled) return;
     await this.consume('lockLinkUsesPerIp', this.hashed('lock-link-ip', ip));
+  }
+
+  /** Counts one use of a recovery's cancel link from an IP (tokens are unguessable; this stops floods). */
+  async consumeRecoveryCancel(ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('recoveryCancelsPerIp', this.hashed('recovery-cancel-ip', ip));
   }
 
   /** Counts one re-authentication of an account; refuses past the limit. */

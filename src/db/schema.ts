@@ -373,6 +373,16 @@ export interface AccountLockLinksTable {
   consumed_at: number | null;
 }
 
+/** A password recovery without the second factor, waiting out its period (src/recovery/). */
+export interface PendingRecoveriesTable {
+  account_id: string;
+  password_hash: string;
+  channel: 'email' | 'sms';
+  requested_at: number;
+  completes_at: number;
+  cancel_hash: string;
+}
+
 export interface CreditEntriesTable {
   account_id: string;
   id: string;
@@ -430,6 +440,7 @@ export interface Database {
   two_step_challenges: TwoStepChallengesTable;
   account_locks: AccountLocksTable;
   account_lock_links: AccountLockLinksTable;
+  pending_recoveries: PendingRecoveriesTable;
   credit_entries: CreditEntriesTable;
   credit_balances: CreditBalancesTable;
   bootloader_keys: BootloaderKeysTable;

@@ -24,6 +24,7 @@ export const ERASED_TABLES = [
   'two_step_challenges',
   'account_locks',
   'account_lock_links',
+  'pending_recoveries',
   'credit_entries',
   'credit_balances',
   'sessions',

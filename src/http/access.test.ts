@@ -56,6 +56,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /v1/captcha': 'anonymous',
   'POST /v1/recovery': 'anonymous',
   'POST /v1/recovery/complete': 'anonymous',
+  'POST /v1/recovery/cancel': 'anonymous',
   // Devices: the owner's side, then the device's own.
   'POST /v1/devices': 'account',
   'GET /v1/devices': 'account',

@@ -29,6 +29,7 @@ export interface MessageParams {
   two_step_changed: { change: TwoStepChange; at: string };
   recovery_codes_low: { remaining: number };
   account_locked: { at: string; ip: string };
+  recovery_waiting: { completesAt: string; ip: string; cancelUrl: string };
 }
 
 /** What changed in a person's two-step verification, as the notice names it. */
@@ -163,6 +164,10 @@ const en: Templates = {
     subject: 'Your Lanyard account is locked',
     text: `Your Lanyard account was locked at ${p.at} (from IP address ${p.ip}). Every signed-in session and every app's access ended, and nobody can sign in. Your devices stay locked to your account.\n\nTo open it again, reset your password with "Forgot password"; if the account has two-step verification, that also asks your second factor or a recovery code.`,
   }),
+  recovery_waiting: (p) => ({
+    subject: 'Your Lanyard password will be reset without two-step verification',
+    text: `Someone reset the password of your Lanyard account with a code (from IP address ${p.ip}) without your second factor or a recovery code. Unless you cancel it, on ${p.completesAt} the new password takes effect, two-step verification is turned off and every signed-in session ends.\n\nIf this was you, you need do nothing but wait. If it was not, cancel it now:\n\n${p.cancelUrl}\n\nthen change your password and secure your email and phone.`,
+  }),
 };
 
 const es: Templates = {
@@ -265,6 +270,10 @@ const es: Templates = {
   account_locked: (p) => ({
     subject: 'Tu cuenta de Lanyard está bloqueada',
     text: `Tu cuenta de Lanyard se bloqueó el ${p.at} (desde la dirección IP ${p.ip}). Se cerraron todas las sesiones iniciadas y el acceso de todas las aplicaciones, y nadie puede iniciar sesión. Tus dispositivos siguen bloqueados a tu cuenta.\n\nPara abrirla de nuevo, restablece tu contraseña con «¿Has olvidado la contraseña?»; si la cuenta tiene verificación en dos pasos, también se te pedirá tu segundo factor o un código de recuperación.`,
+  }),
+  recovery_waiting: (p) => ({
+    subject: 'Se restablecerá tu contraseña de Lanyard sin la verificación en dos pasos',
+    text: `Alguien ha restablecido la contraseña de tu cuenta de Lanyard con un código (desde la dirección IP ${p.ip}) sin tu segundo factor ni un código de recuperación. Si no lo cancelas, el ${p.completesAt} la nueva contraseña entrará en vigor, se desactivará la verificación en dos pasos y se cerrarán todas las sesiones iniciadas.\n\nSi has sido tú, solo tienes que esperar. Si no, cancélalo ahora:\n\n${p.cancelUrl}\n\ny después cambia tu contraseña y protege tu correo y tu teléfono.`,
   }),
 };
 

@@ -69,6 +69,10 @@ export class TwoStepRepository {
     return Number(result.numDeletedRows) > 0;
   }
 
+  async deleteAllPasskeys(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('passkeys').where('account_id', '=', accountId).execute();
+  }
+
   /** Replaces the account's recovery codes with a new set. */
   async replaceRecoveryCodes(executor: Executor, accountId: string, rows: RecoveryCodeRow[]): Promise<void> {
     await executor.deleteFrom('recovery_codes').where('account_id', '=', accountId).execute();

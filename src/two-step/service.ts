@@ -487,6 +487,17 @@ export class TwoStepService {
     }
   }
 
+  /**
+   * Turns two-step verification off: the authenticator app, every passkey and the recovery codes go.
+   * Called, in its transaction, by a password recovery whose waiting period ended without the factor.
+   */
+  async resetFactors(trx: Executor, accountId: string, origin: RequestOrigin): Promise<void> {
+    await this.repository.deleteTotp(trx, accountId);
+    await this.repository.deleteAllPasskeys(trx, accountId);
+    await this.repository.replaceRecoveryCodes(trx, accountId, []);
+    await this.deps.events.record(trx, accountId, 'two_step.reset_by_recovery', origin);
+  }
+
   /** Opens a locked account again: called by password recovery, in its transaction. */
   async unlock(trx: Executor, accountId: string, origin: RequestOrigin): Promise<void> {
     if (await this.repository.unlock(trx, accountId)) await this.deps.events.record(trx, accountId, 'account.unlocked', origin);
