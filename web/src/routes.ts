@@ -8,6 +8,7 @@ import { forgotPasswordRoute } from './account/forgot-password/route';
 import { lockAccountRoute } from './account/lock/route';
 import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
+import { recoveryCancelRoute } from './account/recovery-cancel/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
 import { undoChangeRoute } from './account/undo-change/route';
@@ -25,4 +26,5 @@ export const routeTree = rootRoute.addChildren([
   deleteAccountRoute,
   undoChangeRoute,
   lockAccountRoute,
+  recoveryCancelRoute,
 ]);
