@@ -7,6 +7,7 @@ import { devicesRoute } from './account/devices/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
 import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
+import { securityRoute } from './account/security/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
 import { undoChangeRoute } from './account/undo-change/route';
@@ -19,6 +20,7 @@ export const routeTree = rootRoute.addChildren([
   forgotPasswordRoute,
   sessionsRoute,
   profileRoute,
+  securityRoute,
   devicesRoute,
   deviceRoute,
   deleteAccountRoute,
