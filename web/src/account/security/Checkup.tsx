@@ -15,7 +15,9 @@ const NEW_SIGN_IN_DAYS = 30;
 
 export interface CheckupInput {
   security: { password: { changedAt: string }; totp: { enabled: boolean }; passkeys: unknown[]; recoveryCodes: { remaining: number; low: boolean }; secondFactorRequired: boolean };
-  events: { type: string; at: string }[] | undefined;
+  events: { type: string; at: string; ip?: string | null; client?: string | null }[] | undefined;
+  /** This browser's session: its own sign-in is not news to the person reading. */
+  current: { ip?: string | null; client?: string | null } | undefined;
   devices: { locked: boolean; lastSeenAt?: string | null }[] | undefined;
   now: number;
 }
@@ -40,12 +42,13 @@ function CheckItem({ item }: { item: Item }) {
 }
 
 /** Everything about the account's safety in plain words, the items that need attention first, each with a way to fix it. */
-export function Checkup({ security, events, devices, now }: CheckupInput) {
+export function Checkup({ security, events, devices, current, now }: CheckupInput) {
   const { t } = useTranslation();
   const format = useFormat();
   const passwordDays = Math.floor((now - Date.parse(security.password.changedAt)) / DAY);
   const twoStep = security.secondFactorRequired;
-  const newSignIns = (events ?? []).filter((e) => e.type === 'sign_in.new_client' && now - Date.parse(e.at) < NEW_SIGN_IN_DAYS * DAY).length;
+  const thisBrowser = (e: { ip?: string | null; client?: string | null }) => current !== undefined && e.client === current.client && e.ip === current.ip;
+  const newSignIns = (events ?? []).filter((e) => e.type === 'sign_in.new_client' && now - Date.parse(e.at) < NEW_SIGN_IN_DAYS * DAY && !thisBrowser(e)).length;
   const staleDevices = (devices ?? []).filter((d) => d.locked && (!d.lastSeenAt || now - Date.parse(d.lastSeenAt) > STALE_DEVICE_DAYS * DAY)).length;
   const jump = (id: string, label: string) => <a href={`#${id}-heading`}>{label}</a>;
 
@@ -60,7 +63,7 @@ export function Checkup({ security, events, devices, now }: CheckupInput) {
     {
       key: 'recovery-codes',
       attention: twoStep && security.recoveryCodes.low,
-      title: t('security.checkup.codes', { count: security.recoveryCodes.remaining }),
+      title: !twoStep && security.recoveryCodes.remaining === 0 ? t('security.checkup.noCodes') : t('security.checkup.codes', { count: security.recoveryCodes.remaining }),
       detail: !twoStep ? t('security.checkup.codesWithTwoStep') : security.recoveryCodes.low ? t('security.checkup.codesLow') : t('security.checkup.codesFine'),
       action: jump('recovery-codes', twoStep && security.recoveryCodes.low ? t('security.checkup.makeCodes') : t('security.checkup.review')),
     },

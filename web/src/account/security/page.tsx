@@ -9,7 +9,7 @@ import { Checkup } from './Checkup';
 import { LockSection } from './LockSection';
 import { PasskeysSection } from './PasskeysSection';
 import { PasswordSection } from './PasswordSection';
-import { devicesQuery, eventsQuery, securityQuery } from './queries';
+import { devicesQuery, eventsQuery, securityQuery, sessionsQuery } from './queries';
 import { RecoveryCodesSection } from './RecoveryCodesSection';
 import { TotpSection } from './TotpSection';
 
@@ -19,12 +19,13 @@ function Sections({ onLocked }: { onLocked: () => void }) {
   const security = useQuery(securityQuery);
   const events = useQuery(eventsQuery);
   const devices = useQuery(devicesQuery);
+  const current = useQuery(sessionsQuery).data?.sessions.find((s) => s.current);
   if (security.isError) return <Alert>{errorText(security.error)}</Alert>;
   if (!security.data) return <p role="status">{t('shell.loading')}</p>;
   const view = security.data;
   return (
     <>
-      <Checkup security={view} events={events.data?.events} devices={devices.data?.devices} now={Date.now()} />
+      <Checkup security={view} events={events.data?.events} devices={devices.data?.devices} current={current} now={Date.now()} />
       <PasswordSection changedAt={view.password.changedAt} />
       <TotpSection enabled={view.totp.enabled} />
       <PasskeysSection passkeys={view.passkeys} />

@@ -9,6 +9,7 @@ export const securityQuery = queryOptions({
 
 /** The same keys as the sessions and devices pages, so that each page's cache serves the other. */
 export const eventsQuery = queryOptions({ queryKey: ['events'], queryFn: async () => ok(await api.GET('/v1/me/events')) });
+export const sessionsQuery = queryOptions({ queryKey: ['sessions'], queryFn: async () => ok(await api.GET('/v1/sessions')) });
 export const devicesQuery = queryOptions({ queryKey: ['devices'], queryFn: async () => ok(await api.GET('/v1/devices')) });
 
 /** After a change to a factor: the checkup and the activity show it. */
