@@ -7,7 +7,7 @@ import { accountIn, expectNoAxeViolations, type Language, type Portal, screensho
 const text = {
   en: {
     login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Security', title: 'Security',
-    twoStepOff: '2-step verification is off', twoStepOn: '2-step verification is on', start: 'Set up an authenticator app', qr: 'QR code to add your Lanyard account to an authenticator app',
+    twoStepOff: '2-step verification is off', fixTwoStep: 'Turn it on', twoStepOn: '2-step verification is on', start: 'Set up an authenticator app', qr: 'QR code to add your Lanyard account to an authenticator app',
     appCode: 'Code from the app', turnOn: 'Turn on', codes: 'Your recovery codes', copy: 'Copy codes', copied: 'Copied.', download: 'Download codes', saved: 'I have saved them',
     renew: 'Make new recovery codes', renewTitle: 'Make new recovery codes?', renewConfirm: 'Yes, make new codes', low: 'Few codes are left. Make a new set before you run out.',
     twoCodes: '2 recovery codes left', signOut: 'Sign out', stepTitle: '2-step verification', code: 'Code', verify: 'Verify',
@@ -18,7 +18,7 @@ const text = {
   },
   es: {
     login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Seguridad', title: 'Seguridad',
-    twoStepOff: 'La verificación en dos pasos está desactivada', twoStepOn: 'La verificación en dos pasos está activada', start: 'Configurar una app de autenticación',
+    twoStepOff: 'La verificación en dos pasos está desactivada', fixTwoStep: 'Activarla', twoStepOn: 'La verificación en dos pasos está activada', start: 'Configurar una app de autenticación',
     qr: 'Código QR para añadir tu cuenta de Lanyard a una app de autenticación', appCode: 'Código de la app', turnOn: 'Activar', codes: 'Tus códigos de recuperación',
     copy: 'Copiar los códigos', copied: 'Copiados.', download: 'Descargar los códigos', saved: 'Ya los he guardado',
     renew: 'Crear códigos de recuperación nuevos', renewTitle: '¿Crear códigos de recuperación nuevos?', renewConfirm: 'Sí, crear códigos nuevos',
@@ -65,6 +65,10 @@ describe('portal: the security page in Chromium', () => {
         await page.getByText(words.twoStepOff).waitFor();
         await expectNoAxeViolations(page, `security page (${language}, ${viewport})`);
         await screenshot(page, 'security', language, viewport);
+        // The checkup's fix takes the keyboard to its section.
+        await tabTo(page, 'link', words.fixTwoStep);
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => document.activeElement?.id === 'authenticator-heading');
 
         await tabTo(page, 'button', words.start);
         await page.keyboard.press('Enter');
