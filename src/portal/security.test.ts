@@ -6,7 +6,7 @@ import { accountIn, expectNoAxeViolations, type Language, type Portal, screensho
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Security', title: 'Security',
+    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Security', title: 'Security', checkup: 'Security checkup',
     twoStepOff: '2-step verification is off', fixTwoStep: 'Turn it on', twoStepOn: '2-step verification is on', start: 'Set up an authenticator app', qr: 'QR code to add your Lanyard account to an authenticator app',
     appCode: 'Code from the app', turnOn: 'Turn on', codes: 'Your recovery codes', copy: 'Copy codes', copied: 'Copied.', download: 'Download codes', saved: 'I have saved them',
     renew: 'Make new recovery codes', renewTitle: 'Make new recovery codes?', renewConfirm: 'Yes, make new codes', low: 'Few codes are left. Make a new set before you run out.',
@@ -17,7 +17,7 @@ const text = {
     lockedSignIn: 'This account is locked. Reset your password to open it again.', reset: 'Reset my password',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Seguridad', title: 'Seguridad',
+    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Seguridad', title: 'Seguridad', checkup: 'Revisión de seguridad',
     twoStepOff: 'La verificación en dos pasos está desactivada', fixTwoStep: 'Activarla', twoStepOn: 'La verificación en dos pasos está activada', start: 'Configurar una app de autenticación',
     qr: 'Código QR para añadir tu cuenta de Lanyard a una app de autenticación', appCode: 'Código de la app', turnOn: 'Activar', codes: 'Tus códigos de recuperación',
     copy: 'Copiar los códigos', copied: 'Copiados.', download: 'Descargar los códigos', saved: 'Ya los he guardado',
@@ -61,6 +61,9 @@ describe('portal: the security page in Chromium', () => {
         const { context, page, problems } = await portal.context(language, viewport);
         await context.grantPermissions(['clipboard-read', 'clipboard-write']);
         await signInOnPage(page, account, words);
+        // Home shows the checkup's summary.
+        await page.getByRole('heading', { level: 2, name: words.checkup }).waitFor();
+        await page.getByRole('listitem').filter({ hasText: words.twoStepOff }).waitFor();
         await openSecurityPage(page, words);
         await page.getByText(words.twoStepOff).waitFor();
         await expectNoAxeViolations(page, `security page (${language}, ${viewport})`);

@@ -22,7 +22,7 @@ export interface CheckupInput {
   now: number;
 }
 
-type Item = { key: string; attention: boolean; title: string; detail: string; action: ReactNode };
+export type Item = { key: string; attention: boolean; title: string; detail: string; action: ReactNode };
 
 function CheckItem({ item }: { item: Item }) {
   const { t } = useTranslation();
@@ -41,8 +41,8 @@ function CheckItem({ item }: { item: Item }) {
   );
 }
 
-/** Everything about the account's safety in plain words, the items that need attention first, each with a way to fix it. */
-export function Checkup({ security, events, devices, current, now }: CheckupInput) {
+/** The checkup's items, those that need attention first. */
+export function useCheckupItems({ security, events, devices, current, now }: CheckupInput): Item[] {
   const { t } = useTranslation();
   const format = useFormat();
   const passwordDays = Math.floor((now - Date.parse(security.password.changedAt)) / DAY);
@@ -96,9 +96,15 @@ export function Checkup({ security, events, devices, current, now }: CheckupInpu
       action: <Link to="/devices">{t('security.checkup.seeDevices')}</Link>,
     },
   ];
-  const attention = items.filter((i) => i.attention).length;
   // The items that need a look come first; the rest keep their order.
-  const ordered = [...items.filter((i) => i.attention), ...items.filter((i) => !i.attention)];
+  return [...items.filter((i) => i.attention), ...items.filter((i) => !i.attention)];
+}
+
+/** Everything about the account's safety in plain words, the items that need attention first, each with a way to fix it. */
+export function Checkup(input: CheckupInput) {
+  const { t } = useTranslation();
+  const ordered = useCheckupItems(input);
+  const attention = ordered.filter((i) => i.attention).length;
   return (
     <section className={styles.card} aria-labelledby="checkup-heading">
       <h2 id="checkup-heading">{t('security.checkup.title')}</h2>
