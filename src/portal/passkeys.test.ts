@@ -7,14 +7,14 @@ const text = {
     login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Security', title: 'Security',
     name: 'Name of the new passkey', add: 'Add a passkey', codes: 'Your recovery codes', saved: 'I have saved them', added: 'Added',
     signOut: 'Sign out', withPasskey: 'Sign in with a passkey', removeOne: 'Remove the passkey My laptop', removeTitle: 'Remove the passkey My laptop?',
-    removeConfirm: 'Yes, remove it', removed: 'The passkey is removed.', none: 'You have no passkey yet.', twoStepOn: '2-step verification is on',
+    removeConfirm: 'Yes, remove it', removed: 'The passkey is removed.', none: 'You have no passkey yet.', twoStepOn: '2-step verification is on', reauth: 'Confirm it is you', stepTitle: '2-step verification', usePasskey: 'Use a passkey',
   },
   es: {
     login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Seguridad', title: 'Seguridad',
     name: 'Nombre de la nueva llave de acceso', add: 'Añadir una llave de acceso', codes: 'Tus códigos de recuperación', saved: 'Ya los he guardado', added: 'Añadida',
     signOut: 'Cerrar sesión', withPasskey: 'Iniciar sesión con una llave de acceso', removeOne: 'Quitar la llave de acceso My laptop',
     removeTitle: '¿Quitar la llave de acceso My laptop?', removeConfirm: 'Sí, quitarla', removed: 'La llave de acceso se ha quitado.', none: 'Aún no tienes ninguna llave de acceso.',
-    twoStepOn: 'La verificación en dos pasos está activada',
+    twoStepOn: 'La verificación en dos pasos está activada', reauth: 'Confirma que eres tú', stepTitle: 'Verificación en dos pasos', usePasskey: 'Usar una llave de acceso',
   },
 } as const;
 
@@ -68,7 +68,19 @@ describe('portal: passkeys in Chromium, with its virtual authenticator', () => {
       const after = await page.evaluate(async () => (await fetch('/v1/me/security')).json());
       assert.ok(after.passkeys[0].lastUsedAt, 'the passkey shows when it was last used');
 
-      // A passkey sign-in is fresh: removing it needs no password again.
+      // With the password, the passkey is the second step.
+      await page.getByRole('button', { name: words.signOut }).click();
+      await page.getByRole('textbox', { name: words.login }).fill(account.email);
+      await page.getByLabel(words.password).fill(account.password);
+      await page.getByRole('button', { name: words.submit, exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: words.stepTitle }).waitFor();
+      await expectNoAxeViolations(page, `second step with a passkey (${language}, ${viewport})`);
+      await tabTo(page, 'button', words.usePasskey);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+
+      // Eleven minutes on, removing it needs a fresh sign-in: the shared prompt takes the password, then the passkey itself.
+      t.clock.advance(11 * 60_000);
       await tabTo(page, 'link', words.nav);
       await page.keyboard.press('Enter');
       await tabTo(page, 'button', words.removeOne);
@@ -76,6 +88,12 @@ describe('portal: passkeys in Chromium, with its virtual authenticator', () => {
       const dialog = page.getByRole('alertdialog', { name: words.removeTitle });
       await dialog.waitFor();
       await dialog.getByRole('button', { name: words.removeConfirm }).click();
+      const reauth = page.getByRole('dialog', { name: words.reauth });
+      await reauth.waitFor();
+      await page.keyboard.type(account.password);
+      await page.keyboard.press('Enter');
+      await reauth.getByRole('button', { name: words.usePasskey }).click();
+      await reauth.waitFor({ state: 'detached' });
       await page.getByText(words.removed).waitFor();
       await page.getByText(words.none).waitFor();
       assert.deepEqual((await page.evaluate(async () => (await fetch('/v1/me/security')).json())).passkeys, []);
