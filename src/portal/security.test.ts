@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
 import type { Page } from 'playwright-core';
+import { testDatabases } from '../testing/test-app.js';
 import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
 
 const text = {
@@ -45,15 +46,19 @@ async function shownCodes(page: Page, words: Words): Promise<string[]> {
   return (await list.locator('code').allTextContents()).map((c) => c.trim());
 }
 
-describe('portal: the security page in Chromium', () => {
-  let portal: Portal;
-  before(async () => {
-    portal = await startPortal();
-  });
-  after(async () => portal?.close());
+const ALL: [Language, Viewport][] = [['en', 'phone'], ['en', 'desktop'], ['es', 'phone'], ['es', 'desktop']];
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
+// Every language and size on SQLite; the main flows once more on PostgreSQL.
+for (const database of testDatabases()) {
+  describe(`portal: the security page in Chromium (${database})`, () => {
+    const sqlite = database === 'sqlite';
+    let portal: Portal;
+    before(async () => {
+      portal = await startPortal(database);
+    });
+    after(async () => portal?.close());
+
+    for (const [language, viewport] of sqlite ? ALL : ALL.slice(1, 2)) {
       test(`${language}, ${viewport}: the checkup asks for 2-step; an authenticator app is set up from its QR code, the codes are shown once and renewed, and sign-in then asks for the app's code`, async () => {
         const words = text[language];
         const t = portal.t;
@@ -147,70 +152,70 @@ describe('portal: the security page in Chromium', () => {
         await context.close();
       });
     }
-  }
 
-  for (const [language, viewport] of [['en', 'phone'], ['es', 'desktop']] as [Language, Viewport][]) {
-    test(`${language}, ${viewport}: the password is changed with the current one, other sessions end and this one stays`, async () => {
-      const words = text[language];
-      const t = portal.t;
-      const account = await accountIn(t, language);
-      const other = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
-      const { context, page, problems } = await portal.context(language, viewport);
-      await signInOnPage(page, account, words);
-      await openSecurityPage(page, words);
-      const fresh = `a brand new phrase ${Math.random().toString(36).slice(2, 8)}`;
-      await tabTo(page, 'textbox', words.current);
-      await page.keyboard.type('not the password at all');
-      await page.getByRole('textbox', { name: words.newPassword }).fill(fresh);
-      await page.getByRole('button', { name: words.change, exact: true }).click();
-      await page.getByText(words.wrongCurrent).waitFor();
-      await page.getByRole('textbox', { name: words.current }).fill(account.password);
-      await page.getByRole('textbox', { name: words.newPassword }).press('Enter');
-      await page.getByText(words.changed).waitFor();
-      await expectNoAxeViolations(page, `password changed (${language}, ${viewport})`);
-      assert.equal((await t.request('GET', '/v1/me', { token: other })).status, 401);
-      assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 200);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).status, 401);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: fresh, kind: 'api' } })).status, 201);
-      assert.deepEqual(problems, []);
-      await context.close();
-    });
+    for (const [language, viewport] of sqlite ? [ALL[0]!, ALL[3]!] : [ALL[2]!]) {
+      test(`${language}, ${viewport}: the password is changed with the current one, other sessions end and this one stays`, async () => {
+        const words = text[language];
+        const t = portal.t;
+        const account = await accountIn(t, language);
+        const other = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+        const { context, page, problems } = await portal.context(language, viewport);
+        await signInOnPage(page, account, words);
+        await openSecurityPage(page, words);
+        const fresh = `a brand new phrase ${Math.random().toString(36).slice(2, 8)}`;
+        await tabTo(page, 'textbox', words.current);
+        await page.keyboard.type('not the password at all');
+        await page.getByRole('textbox', { name: words.newPassword }).fill(fresh);
+        await page.getByRole('button', { name: words.change, exact: true }).click();
+        await page.getByText(words.wrongCurrent).waitFor();
+        await page.getByRole('textbox', { name: words.current }).fill(account.password);
+        await page.getByRole('textbox', { name: words.newPassword }).press('Enter');
+        await page.getByText(words.changed).waitFor();
+        await expectNoAxeViolations(page, `password changed (${language}, ${viewport})`);
+        assert.equal((await t.request('GET', '/v1/me', { token: other })).status, 401);
+        assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 200);
+        assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).status, 401);
+        assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: fresh, kind: 'api' } })).status, 201);
+        assert.deepEqual(problems, []);
+        await context.close();
+      });
 
-    test(`${language}, ${viewport}: Lock my account explains what happens, then signs everything out until the password is reset`, async () => {
-      const words = text[language];
-      const t = portal.t;
-      const account = await accountIn(t, language);
-      const other = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
-      const { context, page, problems } = await portal.context(language, viewport);
-      await signInOnPage(page, account, words);
-      await openSecurityPage(page, words);
-      await tabTo(page, 'button', words.lock);
-      await page.keyboard.press('Enter');
-      const dialog = page.getByRole('alertdialog', { name: words.lockTitle });
-      await dialog.waitFor();
-      await expectNoAxeViolations(page, `lock prompt (${language}, ${viewport})`);
-      await screenshot(page, 'security-lock', language, viewport);
-      // Escape leaves everything as it was.
-      await page.keyboard.press('Escape');
-      await dialog.waitFor({ state: 'detached' });
-      assert.equal((await t.request('GET', '/v1/me', { token: other })).status, 200);
-      await tabTo(page, 'button', words.lock);
-      await page.keyboard.press('Enter');
-      await dialog.getByRole('button', { name: words.lockConfirm }).click();
-      await page.getByRole('heading', { level: 1, name: words.locked }).waitFor();
-      await page.getByRole('link', { name: words.reset }).waitFor();
-      await expectNoAxeViolations(page, `locked (${language}, ${viewport})`);
-      assert.equal((await t.request('GET', '/v1/me', { token: other })).status, 401);
-      assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 401);
-      await t.drainJobs();
-      assert.ok(t.messages.to(account.email).length >= 2, 'the owner is told by email');
-      await page.goto('/sign-in');
-      await page.getByRole('textbox', { name: words.login }).fill(account.email);
-      await page.getByLabel(words.password).fill(account.password);
-      await page.getByRole('button', { name: words.submit, exact: true }).click();
-      assert.equal(await page.getByRole('alert').textContent(), words.lockedSignIn);
-      assert.deepEqual(problems, []);
-      await context.close();
-    });
-  }
-});
+      test(`${language}, ${viewport}: Lock my account explains what happens, then signs everything out until the password is reset`, async () => {
+        const words = text[language];
+        const t = portal.t;
+        const account = await accountIn(t, language);
+        const other = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+        const { context, page, problems } = await portal.context(language, viewport);
+        await signInOnPage(page, account, words);
+        await openSecurityPage(page, words);
+        await tabTo(page, 'button', words.lock);
+        await page.keyboard.press('Enter');
+        const dialog = page.getByRole('alertdialog', { name: words.lockTitle });
+        await dialog.waitFor();
+        await expectNoAxeViolations(page, `lock prompt (${language}, ${viewport})`);
+        await screenshot(page, 'security-lock', language, viewport);
+        // Escape leaves everything as it was.
+        await page.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'detached' });
+        assert.equal((await t.request('GET', '/v1/me', { token: other })).status, 200);
+        await tabTo(page, 'button', words.lock);
+        await page.keyboard.press('Enter');
+        await dialog.getByRole('button', { name: words.lockConfirm }).click();
+        await page.getByRole('heading', { level: 1, name: words.locked }).waitFor();
+        await page.getByRole('link', { name: words.reset }).waitFor();
+        await expectNoAxeViolations(page, `locked (${language}, ${viewport})`);
+        assert.equal((await t.request('GET', '/v1/me', { token: other })).status, 401);
+        assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 401);
+        await t.drainJobs();
+        assert.ok(t.messages.to(account.email).length >= 2, 'the owner is told by email');
+        await page.goto('/sign-in');
+        await page.getByRole('textbox', { name: words.login }).fill(account.email);
+        await page.getByLabel(words.password).fill(account.password);
+        await page.getByRole('button', { name: words.submit, exact: true }).click();
+        assert.equal(await page.getByRole('alert').textContent(), words.lockedSignIn);
+        assert.deepEqual(problems, []);
+        await context.close();
+      });
+    }
+  });
+}
