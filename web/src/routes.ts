@@ -9,6 +9,7 @@ import { lockAccountRoute } from './account/lock/route';
 import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
 import { recoveryCancelRoute } from './account/recovery-cancel/route';
+import { securityRoute } from './account/security/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
 import { undoChangeRoute } from './account/undo-change/route';
@@ -21,6 +22,7 @@ export const routeTree = rootRoute.addChildren([
   forgotPasswordRoute,
   sessionsRoute,
   profileRoute,
+  securityRoute,
   devicesRoute,
   deviceRoute,
   deleteAccountRoute,
