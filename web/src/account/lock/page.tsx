@@ -2,18 +2,13 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { api, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { Alert, Button, styles, usePageTitle } from '../../shared/ui';
+import { Alert } from '../../shared/ui';
+import { LinkActionPage } from '../../shared/ui/LinkActionPage';
 import { sessionChanged } from '../../shell/session';
 
-/**
- * The page of the "Lock my account" link in new sign-in and address-changed notices. It asks before it
- * acts: mail scanners open links, and opening one must lock nothing.
- */
+/** The page of the "Lock my account" link in new sign-in and address-changed notices. */
 function LockAccountPage() {
   const { t } = useTranslation();
-  usePageTitle(t('lockAccount.title'));
-  const errorText = useErrorText();
   const queryClient = useQueryClient();
   const { token } = useSearch({ from: '/account/lock' });
   const lock = useMutation({
@@ -21,33 +16,31 @@ function LockAccountPage() {
     // Every web session of the account has ended, this browser's included if it had one.
     onSuccess: () => sessionChanged(queryClient),
   });
-
   return (
-    <div className={styles.narrow}>
-      <h1>{t('lockAccount.title')}</h1>
-      {lock.isSuccess ? (
+    <LinkActionPage
+      title={t('lockAccount.title')}
+      token={token}
+      invalidText={t('errors.account_lock.link_invalid')}
+      intro={
         <>
-          <Alert tone="ok">{t('lockAccount.done')}</Alert>
-          <p><Link to="/forgot-password">{t('lockAccount.resetPassword')}</Link></p>
-        </>
-      ) : !token ? (
-        <Alert>{t('errors.account_lock.link_invalid')}</Alert>
-      ) : (
-        <div className={styles.card}>
-          {lock.isError && <Alert>{errorText(lock.error)}</Alert>}
           <p>{t('lockAccount.intro')}</p>
           <ul>
             <li>{t('lockAccount.effectSessions')}</li>
             <li>{t('lockAccount.effectSignIn')}</li>
             <li>{t('lockAccount.effectKept')}</li>
           </ul>
-          <div className={styles.actions}>
-            <Button variant="danger" onPress={() => lock.mutate()} isDisabled={lock.isPending}>{t('lockAccount.submit')}</Button>
-            <Link to="/">{t('lockAccount.itWasMe')}</Link>
-          </div>
-        </div>
+        </>
+      }
+      submit={t('lockAccount.submit')}
+      itWasMe={t('lockAccount.itWasMe')}
+      action={lock}
+      done={() => (
+        <>
+          <Alert tone="ok">{t('lockAccount.done')}</Alert>
+          <p><Link to="/forgot-password">{t('lockAccount.resetPassword')}</Link></p>
+        </>
       )}
-    </div>
+    />
   );
 }
 
