@@ -2,13 +2,15 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { AccountRepository } from '../accounts/repository.js';
 import type { AppTokenAuthenticator, AppTokenContext } from '../http/auth.js';
 import type { OidcHost } from './host.js';
+import { GRANT_CLAIM } from './oidc.js';
 import type { AppRepository } from './repository.js';
 
 /**
  * Verifies an app's access token for Lanyard's own API: a JWT (RFC 9068) signed by one of the
  * provider's published keys, for the API's resource indicator. Offline like any resource server, plus
- * two checks only we can make: the account is still active and still lets the app in (a revoked app's
- * tokens stop at once here, and at their expiry, 15 minutes, elsewhere).
+ * two checks only we can make: the account is still active and the grant the token was issued under
+ * still lives (a revoked app's tokens, or those of a web session that ended, stop at once here, and at
+ * their expiry, 15 minutes, elsewhere).
  */
 export class AppTokenVerifier implements AppTokenAuthenticator {
   private jwks: { fingerprint: JSONWebKeySet; verify: ReturnType<typeof createLocalJWKSet> } | undefined;
@@ -28,12 +30,12 @@ export class AppTokenVerifier implements AppTokenAuthenticator {
     } catch {
       return undefined;
     }
-    const { sub, client_id: clientId, scope, cnf } = payload as { sub?: string; client_id?: string; scope?: string; cnf?: unknown };
+    const { sub, client_id: clientId, scope, cnf, [GRANT_CLAIM]: grantId } = payload as { sub?: string; client_id?: string; scope?: string; cnf?: unknown; [GRANT_CLAIM]?: unknown };
     // A token bound to a key (DPoP) needs its proof, which Lanyard's API does not check yet: refused.
     if (typeof sub !== 'string' || typeof clientId !== 'string' || cnf !== undefined) return undefined;
     const account = await this.deps.accounts.get(sub);
     if (!account || account.status !== 'active') return undefined;
-    if (!(await this.deps.repository.hasLiveGrant(sub, clientId, Date.now()))) return undefined;
+    if (!(await this.deps.repository.hasLiveGrant(sub, clientId, Date.now(), typeof grantId === 'string' ? grantId : undefined))) return undefined;
     return { account, clientId, scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [], tokenId: typeof payload.jti === 'string' ? payload.jti : '' };
   }
 }

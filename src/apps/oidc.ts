@@ -26,6 +26,9 @@ export const INTERACTION_PATH = '/oauth/interaction';
 /** Host names of this machine: app URIs there may use http (development), and pass the SSRF guard. */
 export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** The claim of an API access token (JWT) that names the grant it was issued under. */
+export const GRANT_CLAIM = 'lanyard_grant';
+
 /** Authentication context classes: the password alone, or the password and a second factor. */
 export const ACR = { password: 'urn:lanyard:acr:password', twoFactor: 'urn:lanyard:acr:2fa' } as const;
 
@@ -123,6 +126,9 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
     // Every refresh rotates the refresh token; oidc-provider revokes the whole grant when a used one comes back.
     rotateRefreshToken: true,
     extraParams: [IMPLIED_CONSENT_PARAM],
+    // An API token (JWT) names its grant, so that Lanyard's API refuses it once that grant ends (the
+    // app revoked, or the web session it came through ended) even while another grant of the app lives.
+    extraTokenClaims: async (_ctx, token) => (token.kind === 'AccessToken' && 'resourceServer' in token && token.resourceServer && token.grantId ? { [GRANT_CLAIM]: token.grantId } : undefined),
     extraClientMetadata: { properties: ['lanyard_api_scopes'] },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
     features: {
