@@ -51,8 +51,28 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** The OAuth scopes (API.md) that let an app's access token reach this route; none: no app token does. */
-    scopes?: readonly string[];
+    scopes?: readonly string[] | ScopesByParam;
   }
+}
+
+/**
+ * Scopes that depend on a path parameter, for a route that serves several things: the cloud's
+ * `/v1/cloud/{collection}` reaches photos with `cloud.photos:read`, contacts with `cloud.contacts:read`,
+ * and no other collection with any scope.
+ */
+export interface ScopesByParam {
+  param: string;
+  of: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The scopes that let an app's token reach this request (its route's, for its parameters). */
+function scopesWanted(request: FastifyRequest): readonly string[] {
+  const declared = request.routeOptions.config.scopes;
+  if (declared === undefined) return [];
+  if (Array.isArray(declared)) return declared;
+  const { param, of } = declared as ScopesByParam;
+  const value = (request.params as Record<string, unknown> | undefined)?.[param];
+  return typeof value === 'string' && Object.hasOwn(of, value) ? of[value]! : [];
 }
 
 /** What an app's OAuth access token (a JWT from the OpenID provider) stands for. */
@@ -76,7 +96,7 @@ const APP_TOKEN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
  * insufficient_scope, and a bad token 401, each with the WWW-Authenticate header an OAuth client reads.
  */
 async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined, token: string, request: FastifyRequest, reply: FastifyReply): Promise<AuthContext> {
-  const wanted = request.routeOptions.config.scopes ?? [];
+  const wanted = scopesWanted(request);
   const scopeParam = wanted.length > 0 ? `, scope="${wanted.join(' ')}"` : '';
   const found = appTokens ? await appTokens.verify(token) : undefined;
   if (!found) {
