@@ -5,6 +5,7 @@ import type { AccountRepository } from '../accounts/repository.js';
 import type { Db } from '../db/schema.js';
 import { databaseAdapter } from './adapter.js';
 import type { KeySet } from './keys.js';
+import { card, localeOf, page, PAGE_HEADERS, textOf } from './pages.js';
 import { API_SCOPES, OIDC_SCOPES, SCOPE_CLAIMS } from './scopes.js';
 
 export { SCOPE_CLAIMS };
@@ -200,8 +201,10 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
       return globalThis.fetch(url, loopback ? ({ ...init, dispatcher: undefined } as RequestInit) : init);
     },
     renderError: async (ctx, out) => {
-      ctx.type = 'html';
-      ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error</title></head><body><h1>This sign-in cannot go on</h1><p>${escapeHtml(String(out.error_description ?? out.error))}</p></body></html>`;
+      const locale = localeOf(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+      const t = textOf(locale);
+      ctx.set(PAGE_HEADERS);
+      ctx.body = page(locale, t.errorTitle, card(t.errorHeading, `<p class="alert" role="alert">${escapeHtml(String(out.error_description ?? out.error))}</p>`));
     },
   };
   const provider = new Provider(options.issuer, configuration);
