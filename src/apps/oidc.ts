@@ -213,6 +213,7 @@ export async function createOidcProvider(db: Db, accounts: AccountRepository, se
   provider.proxy = true;
   answerSlowDown(provider);
   keepOfflineAccess(provider);
+  burnCodeOnFailedRedemption(provider);
   return provider;
 }
 
@@ -239,6 +240,23 @@ function keepOfflineAccess(provider: Provider): void {
       }
     }
     await next();
+  });
+}
+
+/**
+ * An authorization code is good for one try: oidc-provider refuses a wrong code_verifier (or
+ * redirect_uri) without consuming the code, which would let whoever holds an intercepted code try
+ * again. Here a refused redemption consumes it, so the right verifier later finds it used, and
+ * oidc-provider then revokes whatever was issued under its grant (RFC 9700 4.5.3.1, RFC 6749 4.1.2).
+ */
+function burnCodeOnFailedRedemption(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'token' || (ctx.body as { error?: string } | undefined)?.error !== 'invalid_grant') return;
+    const params = ctx.oidc.params as Record<string, unknown> | undefined;
+    if (params?.['grant_type'] !== 'authorization_code' || typeof params['code'] !== 'string') return;
+    const code = await ctx.oidc.provider.AuthorizationCode.find(params['code'], { ignoreExpiration: true }).catch(() => undefined);
+    if (code && !code.consumed && code.clientId === ctx.oidc.client?.clientId) await code.consume();
   });
 }
 
