@@ -82,6 +82,45 @@ for (const database of testDatabases()) {
       assert.equal(bearer.token_type, 'bearer');
     });
 
+    test("a DPoP-bound token reaches Lanyard's API with a proof for each request, and not without, with another key's, or with a replayed proof", async () => {
+      const { rp } = await register({ requireDpop: true, scopes: ['openid', 'devices:read'] });
+      const account = await s.t.signUp();
+      const device = await s.t.request('POST', '/v1/devices', { token: account.token, body: { serial: `SN${Date.now()}`, model: 'Watch 2', name: 'Watch', kind: 'watch' } });
+      assert.equal(device.status, 201, device.text);
+      const resource = `${s.baseUrl}/v1`;
+      const DPoP = client.getDPoPHandle(rp, await client.randomDPoPKeyPair('ES256'));
+      const { url, verifier, state } = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope: 'openid devices:read', resource });
+      const tokens = await client.authorizationCodeGrant(rp, await signIn(url, account), { pkceCodeVerifier: verifier, expectedState: state }, { resource }, { DPoP });
+      assert.equal(tokens.token_type, 'dpop');
+
+      // openid-client sends "Authorization: DPoP <token>" and a fresh proof; the headers are kept to replay.
+      let sent: Headers | undefined;
+      rp[client.customFetch] = (input, init) => {
+        sent = new Headers(init.headers);
+        return fetch(input, init as RequestInit);
+      };
+      const devices = new URL(`${s.baseUrl}/v1/devices`);
+      const listed = await client.fetchProtectedResource(rp, tokens.access_token, devices, 'GET', undefined, undefined, { DPoP });
+      assert.equal(listed.status, 200, await listed.clone().text());
+      assert.deepEqual(((await listed.json()) as { devices: Array<{ id: string }> }).devices.map((d) => d.id), [device.body.device.id]);
+      assert.match(sent!.get('authorization')!, /^DPoP /);
+      assert.equal((await client.fetchProtectedResource(rp, tokens.access_token, devices, 'GET', undefined, undefined, { DPoP })).status, 200, 'a new proof each time');
+
+      const replayed = await s.t.request('GET', '/v1/devices', { headers: { authorization: sent!.get('authorization')!, dpop: sent!.get('dpop')! } });
+      assert.equal(replayed.status, 401, 'a proof is good for one request');
+      assert.match(String(replayed.headers['www-authenticate']), /^DPoP error="invalid_token"/);
+      const asBearer = await s.t.request('GET', '/v1/devices', { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      assert.equal(asBearer.status, 401, 'a bound token is no Bearer token');
+      const otherKey = client.getDPoPHandle(rp, await client.randomDPoPKeyPair('ES256'));
+      // openid-client turns a challenge into an error that carries it.
+      const challenged = (status: number, error: string) => (thrown: client.WWWAuthenticateChallengeError) =>
+        thrown.status === status && thrown.cause.some((c) => c.scheme === 'dpop' && c.parameters.error === error);
+      await assert.rejects(client.fetchProtectedResource(rp, tokens.access_token, devices, 'GET', undefined, undefined, { DPoP: otherKey }), challenged(401, 'invalid_token'), "another key's proof");
+      const password = new URL(`${s.baseUrl}/v1/me/password`);
+      const body = JSON.stringify({ currentPassword: 'x', newPassword: 'y' });
+      await assert.rejects(client.fetchProtectedResource(rp, tokens.access_token, password, 'POST', body, new Headers({ 'content-type': 'application/json' }), { DPoP }), challenged(403, 'insufficient_scope'), 'outside its scopes');
+    });
+
     test('an app that requires PAR is refused a plain authorization request and goes on with a pushed one, with DPoP too', async () => {
       const { rp, requirePar } = await register({ requirePar: true, requireDpop: true });
       assert.equal(requirePar, true);
