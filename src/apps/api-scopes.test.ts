@@ -5,13 +5,14 @@ import { makeImage } from '../cloud/test-images.js';
 import { testDatabases, type TestAccount, type TestResponse } from '../testing/test-app.js';
 import { authorizationRequest, Browser, relyingParty, startListeningApp, type ListeningApp } from './test-relying-party.js';
 
-// cloud.photos:read and cloud.contacts:read (API.md, "Apps' access tokens on the API"): an app's access
-// token, obtained by openid-client through the whole code flow, reads its collection and nothing else.
+// The scopes of Lanyard's API (API.md, "Apps' access tokens on the API"): an app's access token,
+// obtained by openid-client through the whole code flow, reaches what its scopes name and nothing else:
+// cloud.photos:read and cloud.contacts:read their collection's reads, devices:write the commands.
 
 const REDIRECT = 'https://gallery.example.com/cb';
 
 for (const database of testDatabases()) {
-  describe(`apps: cloud scopes for apps' access tokens (${database})`, () => {
+  describe(`apps: API scopes of apps' access tokens (${database})`, () => {
     let s: ListeningApp;
     let rp: client.Configuration;
     let account: TestAccount;
@@ -21,7 +22,7 @@ for (const database of testDatabases()) {
       s = await startListeningApp(database);
       const registered = await s.t.request('POST', '/v1/admin/apps', {
         token: s.admin,
-        body: { name: 'Gallery', type: 'web', redirectUris: [REDIRECT], scopes: ['openid', 'cloud.photos:read', 'cloud.contacts:read'] },
+        body: { name: 'Gallery', type: 'web', redirectUris: [REDIRECT], scopes: ['openid', 'cloud.photos:read', 'cloud.contacts:read', 'devices:read', 'devices:write'] },
       });
       assert.equal(registered.status, 201, registered.text);
       rp = await relyingParty(s.baseUrl, registered.body.clientId, registered.body.clientSecret);
@@ -102,6 +103,22 @@ for (const database of testDatabases()) {
       assert.equal((await s.t.request('GET', '/v1/cloud/photos', { headers: both })).status, 200);
       assert.equal((await s.t.request('GET', '/v1/cloud/contacts', { headers: both })).status, 200);
       refused(await s.t.request('GET', '/v1/cloud/app-data', { headers: both }));
+    });
+
+    test('devices:write sends a command (ring) to a device, which devices:read alone cannot', async () => {
+      const device = await s.t.request('POST', '/v1/devices', { token: account.token, body: { serial: `SN${Date.now()}`, model: 'Phone 3', name: 'Phone', kind: 'phone' } });
+      assert.equal(device.status, 201, device.text);
+      const id = device.body.device.id as string;
+      const reader = { authorization: `Bearer ${await tokenFor('devices:read')}` };
+      refused(await s.t.request('POST', `/v1/devices/${id}/commands`, { headers: reader, body: { type: 'ring' } }), 'devices:write');
+      const writer = { authorization: `Bearer ${await tokenFor('devices:write')}` };
+      const rung = await s.t.request('POST', `/v1/devices/${id}/commands`, { headers: writer, body: { type: 'ring' } });
+      assert.equal(rung.status, 202, rung.text);
+      // The device itself sees the command it was sent.
+      const pending = await s.t.request('GET', '/v1/device/commands', { token: device.body.deviceToken });
+      assert.equal(pending.status, 200, pending.text);
+      assert.deepEqual(pending.body.commands.map((c: { type: string }) => c.type), ['ring']);
+      refused(await s.t.request('DELETE', `/v1/devices/${id}`, { headers: writer }));
     });
   });
 }
