@@ -116,14 +116,13 @@ export class SessionRepository {
 
   /** Deletes every session of an account but one (and, if given, only of some kinds). */
   async deleteOthers(executor: Executor, accountId: string, keepId: string | null, kinds?: SessionRow['kind'][]): Promise<number> {
-    let query = executor.selectFrom('sessions').select('id').where('account_id', '=', accountId);
+    let query = executor.deleteFrom('sessions').where('account_id', '=', accountId);
     if (keepId) query = query.where('id', '!=', keepId);
     if (kinds) query = query.where('kind', 'in', kinds);
-    const ids = (await query.execute()).map((row) => row.id);
-    if (ids.length === 0) return 0;
-    const result = await executor.deleteFrom('sessions').where('account_id', '=', accountId).where('id', 'in', ids).executeTakeFirst();
+    // One statement that says which ones it deleted (RETURNING, on both databases).
+    const ids = (await query.returning('id').execute()).map((row) => row.id);
     await this.ended(executor, accountId, { ids });
-    return Number(result.numDeletedRows);
+    return ids.length;
   }
 
   async deleteExpired(now: number, idleMs: number): Promise<number> {
