@@ -54,7 +54,7 @@ export class AppTokenVerifier implements AppTokenAuthenticator {
   /** RFC 9449 4.3: a fresh proof, signed by the token's key, for this method and URL and this token, used once. */
   private async proofHolds(presented: PresentedAppToken, jkt: string): Promise<boolean> {
     if (!presented.proof) return false;
-    let proof;
+    let proof: Awaited<ReturnType<typeof jwtVerify>>;
     try {
       proof = await jwtVerify(presented.proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS, maxTokenAge: PROOF_MAX_AGE_S, clockTolerance: PROOF_CLOCK_SKEW_S });
     } catch {

@@ -253,9 +253,9 @@ function burnCodeOnFailedRedemption(provider: Provider): void {
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.oidc?.route !== 'token' || (ctx.body as { error?: string } | undefined)?.error !== 'invalid_grant') return;
-    const params = ctx.oidc.params as Record<string, unknown> | undefined;
-    if (params?.['grant_type'] !== 'authorization_code' || typeof params['code'] !== 'string') return;
-    const code = await ctx.oidc.provider.AuthorizationCode.find(params['code'], { ignoreExpiration: true }).catch(() => undefined);
+    const params = ctx.oidc.params as { grant_type?: unknown; code?: unknown } | undefined;
+    if (params?.grant_type !== 'authorization_code' || typeof params.code !== 'string') return;
+    const code = await ctx.oidc.provider.AuthorizationCode.find(params.code, { ignoreExpiration: true }).catch(() => undefined);
     if (code && !code.consumed && code.clientId === ctx.oidc.client?.clientId) await code.consume();
   });
 }
