@@ -263,6 +263,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   await oidc.refreshKeys();
   const apps = new AppService({ repository: appRepository, host: oidc, jobs, events, sealKey: keys.oidc, payloadKey: keys.jobPayload, clock, log });
   firstParty = (clientId) => apps.isFirstParty(clientId);
+  // Ending a web session ends the apps' sign-ins made through it, in the same transaction.
+  sessionRepository.onEnd((executor, accountId, ended) => apps.endWebSessions(executor, accountId, ended));
   const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts: accountRepository, apiResource });
   const credits = new CreditService({ db, repository: new CreditRepository(db), lookupKey: keys.lookup, clock, log });
   const bootloaderRepository = new BootloaderRepository(db);

@@ -276,6 +276,8 @@ export interface OidcRecordsTable {
   user_code: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** Sessions only: the Lanyard web session this provider session was last used with. */
+  web_session_id: string | null;
 }
 
 export interface OidcSigningKeysTable {

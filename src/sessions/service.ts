@@ -255,9 +255,11 @@ export class SessionService implements Authenticator {
   async reauthenticate(auth: AuthContext, credential: ReauthCredential, origin: RequestOrigin): Promise<{ session: IssuedSession; freshUntil: string }> {
     await this.rateLimits.consumeReauthentication(auth.accountId);
     await this.checkReauthCredential(auth.accountId, credential, origin);
+    const { row, issued } = await this.issuer.prepare(auth.accountId, auth.kind, origin);
     const session = await this.db.transaction().execute(async (trx) => {
-      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
-      const issued = await this.issuer.create(trx, auth.accountId, auth.kind, origin);
+      // Replaced, not ended: the apps signed in through the old session stay signed in through the new one.
+      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId, issued.id))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+      await this.repository.create(trx, row);
       await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
       return issued;
     });
