@@ -77,6 +77,11 @@ export class DeviceRepository {
     return executor.selectFrom('device_locks').selectAll().where('lookup', '=', lookup).executeTakeFirst();
   }
 
+  /** The lookups of every lock an account holds (its devices' serials and IMEIs, linked or kept). */
+  async listLockLookups(accountId: string, executor: Executor = this.db): Promise<string[]> {
+    return (await executor.selectFrom('device_locks').select('lookup').where('account_id', '=', accountId).execute()).map((row) => row.lookup);
+  }
+
   async getLocks(lookups: string[], executor: Executor = this.db): Promise<DeviceLockRow[]> {
     return executor.selectFrom('device_locks').selectAll().where('lookup', 'in', lookups).execute();
   }

@@ -300,6 +300,11 @@ export class DeviceService {
   }
 
   /** The accounts that hold a lock on any of these lookups now (a lock kept past deletion names a deleted one). */
+  /** The lookups of the locks an account holds: what an unlock request against its devices names. */
+  lockLookupsOf(accountId: string): Promise<string[]> {
+    return this.repository.listLockLookups(accountId);
+  }
+
   async lockHolders(lookups: string[], executor: Executor = this.db): Promise<Array<{ accountId: string }>> {
     const locks = await this.repository.getLocks(lookups, executor);
     return locks.map((lock) => ({ accountId: lock.account_id }));

@@ -40,6 +40,7 @@ const EXPECTED: Record<string, Access> = {
   'POST /v1/me/phone/confirm': 'fresh',
   'POST /v1/me/password': 'fresh',
   'GET /v1/me/events': 'account',
+  'GET /v1/me/unlock-requests': 'account',
   'POST /v1/address-changes/undo': 'anonymous',
   // Two-step verification: reading is an account's; changing it hands the account over, so it is fresh.
   'GET /v1/me/security': 'account',

@@ -19,6 +19,11 @@ export class UnlockRequestRepository {
     return query.execute();
   }
 
+  /** The requests still open (submitted, or approved and waiting): few at any time, oldest first. */
+  async listOpen(): Promise<UnlockRequestRow[]> {
+    return this.db.selectFrom('unlock_requests').selectAll().where('status', 'in', ['submitted', 'waiting']).orderBy('created_at').execute();
+  }
+
   /** Deletes the requests that ended (released or closed) before a time; returns how many. */
   async deleteEndedBefore(time: number): Promise<number> {
     const result = await this.db

@@ -199,6 +199,17 @@ export class UnlockRequestService {
   }
 
   /**
+   * The open requests against the devices locked to an account (GET /v1/me/unlock-requests): what the
+   * owner may still object to. Who asked and their proof stay with staff.
+   */
+  async listForOwner(accountId: string): Promise<Array<UnlockRequestView & { serialHint: string }>> {
+    const held = new Set(await this.devices.lockLookupsOf(accountId));
+    if (held.size === 0) return [];
+    const rows = await this.repository.listOpen();
+    return rows.filter((row) => lookupsOf(row).some((lookup) => held.has(lookup))).map((row) => ({ ...publicView(row), serialHint: row.serial_hint }));
+  }
+
+  /**
    * The owner objects: the request ends and the device stays locked. Only an account session of the
    * account that holds the lock may; to anyone else the request does not exist.
    */

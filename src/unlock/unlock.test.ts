@@ -125,7 +125,12 @@ for (const database of testDatabases()) {
       const { id, statusToken } = answer.body;
       assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: staff })).status, 200);
 
+      // The owner finds it among the requests against their devices; nobody else sees it.
+      const mine = await t.request('GET', '/v1/me/unlock-requests', { token: owner.token });
+      assert.equal(mine.status, 200, mine.text);
+      assert.deepEqual(mine.body.requests.map((r: { id: string; status: string; serialHint: string }) => [r.id, r.status, r.serialHint]), [[id, 'waiting', device.serial.slice(-4)]]);
       const stranger = await t.signUp();
+      assert.deepEqual((await t.request('GET', '/v1/me/unlock-requests', { token: stranger.token })).body.requests, []);
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: stranger.token }), 404, 'not_found');
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: device.token }), 403, 'forbidden');
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`), 401, 'unauthenticated');
@@ -134,6 +139,7 @@ for (const database of testDatabases()) {
       assert.equal(objected.status, 200, objected.text);
       assert.equal(objected.body.status, 'objected');
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token }), 409, 'unlock_request.closed');
+      assert.deepEqual((await t.request('GET', '/v1/me/unlock-requests', { token: owner.token })).body.requests, [], 'an ended request is no longer listed');
       assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: staff }), 409, 'unlock_request.already_decided');
 
       t.clock.advance(WAIT_SECONDS * 1000 + 1000);

@@ -1022,6 +1022,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/unlock-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The open unlock requests against the devices locked to this account, which the owner may object to */
+        get: operations["listMyUnlockRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -2209,6 +2226,32 @@ export interface components {
             token_endpoint: string;
         } & {
             [key: string]: unknown;
+        };
+        /** OwnerUnlockRequest */
+        OwnerUnlockRequest: {
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            createdAt: string;
+            /** @description When staff approved or rejected it */
+            decidedAt: string | null;
+            id: string;
+            /** @description Approved: when the lock is released unless the owner objects first */
+            releaseAt: string | null;
+            /** @description When the lock was released */
+            releasedAt: string | null;
+            /** @description The last characters of the serial, as the owner knows the device */
+            serialHint: string;
+            /**
+             * @description submitted (waiting for staff) → waiting (approved; released at releaseAt unless the owner objects) → released; or rejected / objected
+             * @enum {unknown}
+             */
+            status: "submitted" | "waiting" | "released" | "rejected" | "objected";
+        };
+        /** OwnerUnlockRequestList */
+        OwnerUnlockRequestList: {
+            requests: components["schemas"]["OwnerUnlockRequest"][];
         };
         /** PasskeyAdded */
         PasskeyAdded: {
@@ -7813,6 +7856,62 @@ export interface operations {
             };
             /** @description The body is not of a type this operation takes (unsupported_media_type) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyUnlockRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnerUnlockRequestList"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
