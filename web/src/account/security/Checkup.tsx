@@ -1,8 +1,11 @@
 import { Link } from '@tanstack/react-router';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useFormat } from '../../shared/i18n';
-import { styles } from '../../shared/ui';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api, ok } from '../../shared/api/client';
+import { useErrorText, useFormat } from '../../shared/i18n';
+import { Alert, Button, styles } from '../../shared/ui';
+import { unlockRequestsQuery } from './queries';
 import css from './security.module.css';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -19,6 +22,8 @@ export interface CheckupInput {
   /** This browser's session: its own sign-in is not news to the person reading. */
   current: { ip?: string | null; client?: string | null } | undefined;
   devices: { locked: boolean; lastSeenAt?: string | null }[] | undefined;
+  /** Open unlock requests against the account's devices: someone else asks for one to be released. */
+  unlockRequests: { id: string; serialHint: string }[] | undefined;
   now: number;
 }
 
@@ -41,8 +46,27 @@ function CheckItem({ item }: { item: Item }) {
   );
 }
 
+/** The one-click fix of an unlock request the owner did not make: object to it (the device stays locked). */
+function StopUnlockRequests({ ids }: { ids: string[] }) {
+  const { t } = useTranslation();
+  const errorText = useErrorText();
+  const queryClient = useQueryClient();
+  const stop = useMutation({
+    mutationFn: async () => {
+      for (const id of ids) ok(await api.POST('/v1/unlock-requests/{id}/object', { params: { path: { id } }, body: {} }));
+    },
+    onSettled: () => queryClient.invalidateQueries({ queryKey: unlockRequestsQuery.queryKey }),
+  });
+  return (
+    <>
+      <Button variant="danger" onPress={() => stop.mutate()} isDisabled={stop.isPending}>{t('security.checkup.stopUnlockRequests', { count: ids.length })}</Button>
+      {stop.isError && <Alert>{errorText(stop.error)}</Alert>}
+    </>
+  );
+}
+
 /** The checkup's items, those that need attention first. */
-export function useCheckupItems({ security, events, devices, current, now }: CheckupInput): Item[] {
+export function useCheckupItems({ security, events, devices, current, unlockRequests, now }: CheckupInput): Item[] {
   const { t } = useTranslation();
   const format = useFormat();
   const passwordDays = Math.floor((now - Date.parse(security.password.changedAt)) / DAY);
@@ -94,6 +118,15 @@ export function useCheckupItems({ security, events, devices, current, now }: Che
       title: staleDevices > 0 ? t('security.checkup.staleDevices', { count: staleDevices }) : t('security.checkup.devicesFine'),
       detail: staleDevices > 0 ? t('security.checkup.staleDevicesDetail') : t('security.checkup.devicesFineDetail', { count: devices?.length ?? 0 }),
       action: <Link to="/devices">{t('security.checkup.seeDevices')}</Link>,
+    },
+    {
+      key: 'unlock-requests',
+      attention: (unlockRequests?.length ?? 0) > 0,
+      title: unlockRequests?.length ? t('security.checkup.unlockRequests', { count: unlockRequests.length }) : t('security.checkup.noUnlockRequests'),
+      detail: unlockRequests?.length
+        ? t('security.checkup.unlockRequestsDetail', { serials: unlockRequests.map((r) => `…${r.serialHint}`).join(', ') })
+        : t('security.checkup.noUnlockRequestsDetail'),
+      action: unlockRequests?.length ? <StopUnlockRequests ids={unlockRequests.map((r) => r.id)} /> : null,
     },
   ];
   // The items that need a look come first; the rest keep their order.

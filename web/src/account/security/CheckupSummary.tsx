@@ -3,7 +3,7 @@ import { Link } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { Card, styles } from '../../shared/ui';
 import { useCheckupItems, type CheckupInput } from './Checkup';
-import { devicesQuery, eventsQuery, securityQuery, sessionsQuery } from './queries';
+import { devicesQuery, eventsQuery, securityQuery, sessionsQuery, unlockRequestsQuery } from './queries';
 import css from './security.module.css';
 
 function Summary(input: CheckupInput) {
@@ -31,10 +31,11 @@ export function CheckupSummary() {
   const events = useQuery(eventsQuery);
   const devices = useQuery(devicesQuery);
   const current = useQuery(sessionsQuery).data?.sessions.find((s) => s.current);
+  const unlockRequests = useQuery(unlockRequestsQuery).data?.requests;
   return (
     <Card title={t('security.checkup.title')}>
       {security.data ? (
-        <Summary security={security.data} events={events.data?.events} devices={devices.data?.devices} current={current} now={Date.now()} />
+        <Summary security={security.data} events={events.data?.events} devices={devices.data?.devices} current={current} unlockRequests={unlockRequests} now={Date.now()} />
       ) : (
         <p className={styles.muted}><Link to="/security">{t('security.checkup.open')}</Link></p>
       )}

@@ -9,7 +9,7 @@ import { Checkup } from './Checkup';
 import { LockSection } from './LockSection';
 import { PasskeysSection } from './PasskeysSection';
 import { PasswordSection } from './PasswordSection';
-import { devicesQuery, eventsQuery, securityQuery, sessionsQuery } from './queries';
+import { devicesQuery, eventsQuery, securityQuery, sessionsQuery, unlockRequestsQuery } from './queries';
 import { RecoveryCodesSection } from './RecoveryCodesSection';
 import { TotpSection } from './TotpSection';
 
@@ -20,12 +20,13 @@ function Sections({ onLocked }: { onLocked: () => void }) {
   const events = useQuery(eventsQuery);
   const devices = useQuery(devicesQuery);
   const current = useQuery(sessionsQuery).data?.sessions.find((s) => s.current);
+  const unlockRequests = useQuery(unlockRequestsQuery).data?.requests;
   if (security.isError) return <Alert>{errorText(security.error)}</Alert>;
   if (!security.data) return <p role="status">{t('shell.loading')}</p>;
   const view = security.data;
   return (
     <>
-      <Checkup security={view} events={events.data?.events} devices={devices.data?.devices} current={current} now={Date.now()} />
+      <Checkup security={view} events={events.data?.events} devices={devices.data?.devices} current={current} unlockRequests={unlockRequests} now={Date.now()} />
       <PasswordSection changedAt={view.password.changedAt} />
       <TotpSection enabled={view.totp.enabled} />
       <PasskeysSection passkeys={view.passkeys} />
