@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
 import { PORTAL_DIST } from './register.js';
@@ -169,4 +170,53 @@ export async function signInOnPage(page: Page, account: { email: string; passwor
   await page.getByLabel(words.password).fill(account.password);
   await page.getByRole('button', { name: words.submit, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+}
+
+export const LANGUAGES: readonly Language[] = ['en', 'es'];
+export const VIEWPORT_NAMES: readonly Viewport[] = ['phone', 'desktop'];
+
+export interface PortalCase {
+  portal: Portal;
+  t: TestApp;
+  language: Language;
+  viewport: Viewport;
+}
+
+export interface PortalSuite {
+  /** One test per language and size (English and Spanish, phone and desktop), titled "<language>, <viewport>: <title>". */
+  each(title: string, body: (c: PortalCase) => Promise<void>): void;
+  /** The running portal, inside a test. */
+  readonly portal: Portal;
+}
+
+/**
+ * The frame of a portal test file: a describe block with one portal (startPortal before, closed after)
+ * whose tests run in each language at each size.
+ */
+export function describePortal(
+  name: string,
+  body: (suite: PortalSuite) => void,
+  options: { database?: TestDatabase; env?: Record<string, string>; languages?: readonly Language[]; viewports?: readonly Viewport[] } = {},
+): void {
+  describe(name, () => {
+    let portal: Portal | undefined;
+    before(async () => {
+      portal = await startPortal(options.database, options.env);
+    });
+    after(async () => portal?.close());
+    const suite: PortalSuite = {
+      get portal() {
+        if (!portal) throw new Error('the portal starts before the first test, and is there only inside tests');
+        return portal;
+      },
+      each(title, run) {
+        for (const language of options.languages ?? LANGUAGES) {
+          for (const viewport of options.viewports ?? VIEWPORT_NAMES) {
+            test(`${language}, ${viewport}: ${title}`, () => run({ portal: suite.portal, t: suite.portal.t, language, viewport }));
+          }
+        }
+      },
+    };
+    body(suite);
+  });
 }

@@ -11,9 +11,10 @@ import dialogStyles from './reauth.module.css';
 /**
  * The one re-authentication prompt of the portal: whatever call answers reauthentication_required waits
  * here while the person types their password (and a second factor when the account has one), then the
- * call is sent again. Mounted once, by the shell.
+ * call is sent again. Mounted once, by the shell's ReauthHost, the first time a call needs it (it is not part
+ * of the first page's JavaScript); onReady then hands over the registered prompt for that first call.
  */
-export function ReauthDialog() {
+export function ReauthDialog({ onReady }: { onReady?: (prompt: () => Promise<boolean>) => void } = {}) {
   const { t } = useTranslation();
   const errorText = useErrorText();
   const [open, setOpen] = useState(false);
@@ -25,19 +26,22 @@ export function ReauthDialog() {
   const [pending, setPending] = useState(false);
   const settle = useRef<((confirmed: boolean) => void) | undefined>(undefined);
 
+  const ready = useRef(onReady);
   useEffect(() => {
-    setReauthPrompt(
-      () =>
-        new Promise<boolean>((resolve) => {
-          settle.current = resolve;
-          setPassword('');
-          setCode('');
-          setNeedsFactor(false);
-          setPasskeyOffered(false);
-          setError(undefined);
-          setOpen(true);
-        }),
-    );
+    const prompt = () =>
+      new Promise<boolean>((resolve) => {
+        settle.current = resolve;
+        setPassword('');
+        setCode('');
+        setNeedsFactor(false);
+        setPasskeyOffered(false);
+        setError(undefined);
+        setOpen(true);
+      });
+    setReauthPrompt(prompt);
+    // Once: StrictMode runs this effect twice in development.
+    ready.current?.(prompt);
+    ready.current = undefined;
     return () => setReauthPrompt(undefined);
   }, []);
 
