@@ -30,9 +30,10 @@ import { CreditService } from './credits/service.js';
 import { registerCaptchaRoutes } from './captcha/routes.js';
 import { CaptchaService } from './captcha/service.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { describePostgresUrl, type Config } from './config.js';
 import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
 import { FileKeyRing, type KeyRing } from './crypto/keyring.js';
+import { PostgresKeyRing } from './crypto/postgres-keyring.js';
 import { openBlobStore } from './blobs/open.js';
 import type { BlobStore } from './blobs/store.js';
 import { CloudBatchService } from './cloud/batch.js';
@@ -66,7 +67,7 @@ import { ErasureRunner } from './deletion/erasure.js';
 import { DeletionRepository } from './deletion/repository.js';
 import { registerDeletionRoutes } from './deletion/routes.js';
 import { DeletionService } from './deletion/service.js';
-import { TombstoneLog } from './deletion/tombstone-log.js';
+import { PostgresTombstones, TombstoneLog, type Tombstones } from './deletion/tombstone-log.js';
 import { WebhookRepository } from './webhooks/repository.js';
 import { WebhookService, webhookSecretKey } from './webhooks/service.js';
 import { RecoveryService } from './recovery/service.js';
@@ -107,6 +108,8 @@ export interface App {
   readonly jobs: JobService;
   /** Per-account data keys, kept apart from the database. */
   readonly keyRing: KeyRing;
+  /** The deletions to apply again after a restore of the database, kept apart from it. */
+  readonly tombstones: Tombstones;
   readonly blobs: BlobStore;
   readonly services: {
     cloud: CloudService;
@@ -146,7 +149,19 @@ export async function createApp(options: AppOptions): Promise<App> {
   const database = openDatabase(options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
   await migrateToLatest(database.db);
   const { db } = database;
-  const keyRing = options.keyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  // The key ring and the tombstones: in the data folder, or in a PostgreSQL database of their own that
+  // processes on several machines share (LANYARD_KEYRING_URL).
+  const sharedKeyRing = !options.keyRing && config.keyringUrl ? await PostgresKeyRing.open(config.keyringUrl, keys.master, { log }) : undefined;
+  const keyRing = options.keyRing ?? sharedKeyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  const tombstoneFile = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
+  let tombstones: Tombstones = tombstoneFile;
+  if (sharedKeyRing) {
+    const shared = new PostgresTombstones(sharedKeyRing.pool, `the key ring database (${describePostgresUrl(config.keyringUrl!)})`);
+    // A data folder that kept tombstones before the move: they join the shared ones, or a restore would miss them.
+    const imported = await shared.importFrom(tombstoneFile);
+    if (imported > 0) log.info({ imported }, 'copied the tombstone log of the data folder to the key ring database');
+    tombstones = shared;
+  }
   // Rows from before personal fields were sealed get sealed now (migrations have no key ring); a no-op once done.
   await sealPlaintextProfiles(db, keyRing);
   await sealPlaintextDevices(db, keyRing);
@@ -258,7 +273,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     waitMs: config.bootloaderWaitHours * 3_600_000,
   });
-  const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
   const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, apps, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
   const deletion = new DeletionService({
     db,
@@ -328,6 +342,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     database,
     jobs,
     keyRing,
+    tombstones,
     blobs,
     services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys, credits, bootloaderKeys },
     startWorker() {

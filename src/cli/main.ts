@@ -46,7 +46,8 @@ function describeSetup(config: Config): string {
   const database = config.databaseUrl ? `PostgreSQL at ${describePostgresUrl(config.databaseUrl)}` : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
   const email = config.smtpUrl ? `SMTP at ${new URL(config.smtpUrl).host}` : outbox;
   const sms = config.smsWebhookUrl ? `the webhook at ${new URL(config.smsWebhookUrl).host}` : outbox;
-  return `  database: ${database}\n  email: ${email}\n  SMS: ${sms}\n`;
+  const keyRing = config.keyringUrl ? `PostgreSQL at ${describePostgresUrl(config.keyringUrl)}` : `${path.join(config.dataDir, 'keyring.db')}`;
+  return `  database: ${database}\n  key ring and tombstones: ${keyRing}\n  email: ${email}\n  SMS: ${sms}\n`;
 }
 
 async function serve(withHttp: boolean, args: string[]): Promise<void> {
@@ -188,7 +189,7 @@ async function doctor(args: string[]): Promise<void> {
     if (lines.length > 0) process.stdout.write(`${lines.length} account(s) should not exist:\n${lines.join('\n')}\n`);
     else process.stdout.write('No account that should not exist.\n');
     if (missingFromLog.length > 0) {
-      process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${path.join(config.dataDir, 'tombstones.log')}: a backup restored from before those deletions would bring them back unnoticed.\n`);
+      process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${app.tombstones.where}: a backup restored from before those deletions would bring them back unnoticed.\n`);
     }
     if (lines.length > 0) process.exitCode = 1;
     if (vacuum) await vacuumFiles(app, config);
