@@ -38,6 +38,7 @@ import { openBlobStore } from './blobs/open.js';
 import type { BlobStore } from './blobs/store.js';
 import { CloudBatchService } from './cloud/batch.js';
 import { Metrics } from './ops/metrics.js';
+import { PostgresRelay, RedisRelay } from './ops/relay.js';
 import { registerOperations } from './ops/routes.js';
 import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
@@ -135,6 +136,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The channel (Redis and PostgreSQL alike) on which device signals cross between processes. */
+const DEVICE_SIGNALS_CHANNEL = 'lanyard_device_signals';
+
 /** Reads config, opens and migrates the database, builds repositories, services and routes, in that order. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
@@ -146,7 +150,8 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // Configuration → keys and database.
   const keys = deriveServerKeys(config.masterKey ?? loadOrCreateMasterKey(config.dataDir));
-  const database = openDatabase(options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
+  const databaseOptions = options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') };
+  const database = openDatabase(databaseOptions);
   await migrateToLatest(database.db);
   const { db } = database;
   // The key ring and the tombstones: in the data folder, or in a PostgreSQL database of their own that
@@ -191,6 +196,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
   }
 
+  // Signals to devices cross to the other processes through Redis, or else the PostgreSQL database; one
+  // SQLite file has one server process, for which the in-process emitter is enough.
+  const relay = redis
+    ? new RedisRelay(redis, DEVICE_SIGNALS_CHANNEL, log)
+    : databaseOptions.url
+      ? new PostgresRelay(db, databaseOptions.url, DEVICE_SIGNALS_CHANNEL, log)
+      : undefined;
+
   // Repositories.
   const accountRepository = new AccountRepository(db, keyRing);
   const sessionRepository = new SessionRepository(db, database.sqliteReader);
@@ -231,7 +244,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins, twoStep);
   const recovery = new RecoveryService(db, accounts, accountRepository, sessionRepository, verification, messages, events, rateLimits, captcha, clock, jobs, keys.jobPayload, twoStep);
-  const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
+  const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(relay), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
   const cloudBatch = new CloudBatchService({ db, repository: cloudRepository, keyRing, cursorKey: keys.cursor, clock, limits: config.cloud });
@@ -365,6 +378,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await http.close();
       await jobs.stop(config.operations.shutdownJobWaitMs);
       await transport.close?.();
+      await relay?.close();
       redis?.disconnect();
       await database.close();
       await blobs.close();
