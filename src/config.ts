@@ -190,6 +190,10 @@ export function loadConfig(env: Env = process.env): Config {
     // back the keys of erased accounts: the whole point of a key ring apart.
     problems.push('LANYARD_KEYRING_URL must name a database other than LANYARD_DATABASE_URL');
   }
+  if (keyringUrl && !rawKey) {
+    // Each data folder would make a master.key of its own, and no process could open another's keys.
+    problems.push('LANYARD_KEYRING_URL needs LANYARD_MASTER_KEY: every process that shares the key ring must wrap keys with the same master key');
+  }
   if (config.session.absoluteSeconds < config.session.idleSeconds) {
     problems.push('LANYARD_SESSION_ABSOLUTE_S must not be shorter than LANYARD_SESSION_IDLE_S');
   }
