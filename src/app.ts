@@ -166,6 +166,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     const imported = await shared.importFrom(tombstoneFile);
     if (imported > 0) log.info({ imported }, 'copied the tombstone log of the data folder to the key ring database');
     tombstones = shared;
+    if (fs.existsSync(path.join(config.dataDir, 'keyring.db'))) {
+      log.warn({ file: path.join(config.dataDir, 'keyring.db') }, 'a key ring file is in the data folder but LANYARD_KEYRING_URL is set: it is not used; copy its keys with `lanyard keys import-file`, then delete it');
+    }
   }
   // Rows from before personal fields were sealed get sealed now (migrations have no key ring); a no-op once done.
   await sealPlaintextProfiles(db, keyRing);

@@ -20,6 +20,10 @@ Usage:
   lanyard keys rotate [--sign-after-hours H] [--retire-after-hours H]
                                 add an OpenID signing key: published at once, signing after H hours
                                 (default 24), the old keys retired H hours after that (default 48)
+  lanyard keys import-file [--file F]
+                                copy the data keys of a key ring file (default: keyring.db in the data
+                                folder) into the key ring database (LANYARD_KEYRING_URL), before the
+                                first start on it; keys of erased accounts are left out
   lanyard export --account ID [--out FILE]
                                 write a zip of the account's cloud data, with a progress bar
   lanyard doctor [--vacuum]     report accounts that should not exist (deleted, yet present, e.g.
@@ -173,6 +177,50 @@ async function keysRotate(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * Moves the key ring from a file to the key ring database (LANYARD_KEYRING_URL). Run before the first
+ * start on the database: a process that finds no key for an account would make it a new one.
+ */
+async function keysImportFile(args: string[]): Promise<void> {
+  let values: { file?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { file: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const config = loadConfig();
+  if (!config.keyringUrl || !config.masterKey) throw new UsageError('keys import-file needs LANYARD_KEYRING_URL (and LANYARD_MASTER_KEY): the key ring database to copy into');
+  const file = path.resolve(values.file ?? path.join(config.dataDir, 'keyring.db'));
+  if (!fs.existsSync(file)) throw new UsageError(`no key ring file at ${file}`);
+  const [{ default: SqliteDatabase }, { PostgresKeyRing }, { PostgresTombstones, TombstoneLog }, { deriveServerKeys }, { hmac }] = await Promise.all([
+    import('better-sqlite3'),
+    import('../crypto/postgres-keyring.js'),
+    import('../deletion/tombstone-log.js'),
+    import('../crypto/keys.js'),
+    import('../crypto/tokens.js'),
+  ]);
+  const sqlite = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  const ring = await PostgresKeyRing.open(config.keyringUrl, config.masterKey);
+  try {
+    const tombstones = new PostgresTombstones(ring.pool, 'the key ring database');
+    await tombstones.importFrom(new TombstoneLog(path.join(path.dirname(file), 'tombstones.log')));
+    const erased = await tombstones.read();
+    const lookup = deriveServerKeys(config.masterKey).lookup;
+    const rows = (sqlite.prepare('SELECT account_id, wrapped, created_at FROM account_keys').all() as Array<{ account_id: string; wrapped: Buffer; created_at: number }>).map((row) => ({ accountId: row.account_id, wrapped: row.wrapped, createdAt: row.created_at }));
+    const result = await ring.importWrapped(rows, (accountId) => erased.has(hmac(lookup, 'tombstone', accountId)));
+    process.stdout.write(`Imported ${result.imported} key(s) from ${file} into ${describePostgresUrl(config.keyringUrl)}; ${result.present} already there, ${result.skipped} of erased accounts left out.\n`);
+    if (result.conflicts.length > 0) {
+      process.stdout.write(`${result.conflicts.length} account(s) have another key in the database than in the file (a process started on the database before the import): ${result.conflicts.join(', ')}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(`Once the servers run on the key ring database, delete ${file}: keys destroyed from now on would stay in it.\n`);
+    }
+  } finally {
+    sqlite.close();
+    await ring.close();
+  }
+}
+
 /** Reports accounts that a tombstone names but that exist; `serve` erases them again at start. */
 async function doctor(args: string[]): Promise<void> {
   const vacuum = args[0] === '--vacuum';
@@ -244,7 +292,8 @@ export async function main(argv: string[]): Promise<void> {
         if (rest[0] !== 'create') throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
         return await adminCreate(rest.slice(1));
       case 'keys':
-        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate');
+        if (rest[0] === 'import-file') return await keysImportFile(rest.slice(1));
+        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate, lanyard keys import-file');
         return await keysRotate(rest.slice(1));
       case undefined:
       case 'help':

@@ -122,3 +122,49 @@ describe('the PostgreSQL key ring', () => {
     }
   });
 });
+
+describe('lanyard keys import-file', () => {
+  test('copies the keys of the data folder into the key ring database, leaving out erased accounts; a second run changes nothing', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { FileKeyRing } = await import('./keyring.js');
+    const { deriveServerKeys } = await import('./keys.js');
+    const { hmac } = await import('./tokens.js');
+    const { runCli, tempDataDir } = await import('../testing/cli.js');
+    const master = randomBytes(32);
+    const dataDir = tempDataDir();
+    const database = await createKeyringDatabase();
+    try {
+      const file = new FileKeyRing(path.join(dataDir, 'keyring.db'), master);
+      const kept = await file.getOrCreate('account-kept');
+      const other = await file.getOrCreate('account-other');
+      await file.getOrCreate('account-erased');
+      await file.close();
+      // An erasure whose key destroy did not reach the file (a crash) but whose tombstone did.
+      await new TombstoneLog(path.join(dataDir, 'tombstones.log')).append({ account: hmac(deriveServerKeys(master).lookup, 'tombstone', 'account-erased'), deletedAt: new Date().toISOString(), releaseDevices: false });
+      const env = { LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: master.toString('hex'), LANYARD_KEYRING_URL: database.url };
+
+      const first = await runCli(['keys', 'import-file'], env);
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      assert.match(first.stdout, /Imported 2 key\(s\).*0 already there, 1 of erased accounts left out/);
+      const ring = await PostgresKeyRing.open(database.url, master);
+      try {
+        assert.ok((await ring.get('account-kept'))!.equals(kept));
+        assert.ok((await ring.get('account-other'))!.equals(other));
+        assert.equal(await ring.get('account-erased'), undefined, 'no destroyed key comes back');
+        assert.equal((await new PostgresTombstones(ring.pool, 'db').read()).size, 1, 'the tombstone came along');
+      } finally {
+        await ring.close();
+      }
+      const second = await runCli(['keys', 'import-file'], env);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, /Imported 0 key\(s\).*2 already there/);
+      const wrongKey = await runCli(['keys', 'import-file'], { ...env, LANYARD_MASTER_KEY: randomBytes(32).toString('hex') });
+      assert.notEqual(wrongKey.code, 0, 'keys wrapped by another master key are not copied');
+      assert.match(wrongKey.stderr, /does not open with this LANYARD_MASTER_KEY/);
+    } finally {
+      await database.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

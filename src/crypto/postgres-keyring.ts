@@ -129,6 +129,34 @@ export class PostgresKeyRing implements KeyRing {
     this.cache.drop(accountId);
   }
 
+  /**
+   * Copies wrapped keys from a file key ring (moving to this one). Each must open with this master key;
+   * accounts in `skip` (erased: a tombstone names them) are left out, so that no destroyed key comes back;
+   * a key already here stays, and one that differs from the file's is reported as a conflict.
+   */
+  async importWrapped(rows: Array<{ accountId: string; wrapped: Buffer; createdAt: number }>, skip: (accountId: string) => boolean): Promise<{ imported: number; present: number; skipped: number; conflicts: string[] }> {
+    const result = { imported: 0, present: 0, skipped: 0, conflicts: [] as string[] };
+    for (const row of rows) {
+      if (skip(row.accountId)) {
+        result.skipped++;
+        continue;
+      }
+      // Throws on another master key: better to stop than to copy keys nobody can open.
+      let key: Buffer;
+      try {
+        key = open(this.masterKey, row.wrapped, wrappingContext(row.accountId));
+      } catch {
+        throw new Error(`the key of account ${row.accountId} does not open with this LANYARD_MASTER_KEY: it is the master key of another installation, or the file is damaged; nothing more was copied`);
+      }
+      const { rowCount } = await this.pool.query('INSERT INTO account_keys (account_id, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING', [row.accountId, row.wrapped, row.createdAt]);
+      if (rowCount) result.imported++;
+      else if ((await this.get(row.accountId))?.equals(key)) result.present++;
+      else result.conflicts.push(row.accountId);
+      key.fill(0);
+    }
+    return result;
+  }
+
   /** How many unwrapped keys are held in memory (bounded by the cache size). */
   get cachedKeys(): number {
     return this.cache.size;
