@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Provider } from 'oidc-provider';
-import { authOf, type Guards } from '../http/auth.js';
+import { authOf, sessionCookieName, type Guards } from '../http/auth.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';
@@ -12,6 +12,8 @@ import { AppCreatedSchema, AppGrantListSchema, AppListSchema, AppView, ClientIdP
 import type { SecondFactorStep } from './second-factor.js';
 import type { AppService } from './service.js';
 
+/** The provider's routes where a person's authorization completes with their provider session. */
+const LINKING_ROUTES: ReadonlySet<string | undefined> = new Set(['authorization', 'resume', 'device_resume']);
 
 /** Apps (OAuth 2 / OpenID Connect): the provider's endpoints, its sign-in and consent pages, and the API. */
 export function registerAppRoutes(
@@ -97,6 +99,16 @@ export function registerAppRoutes(
       await next();
       const ending = pendingLogouts.get(ctx.req);
       if (ending) await ending.catch((error: unknown) => app.log.error({ err: error }, 'could not end the web session at logout'));
+    });
+    // An authorization that went through (a code, or a device let in) notes which web session the provider
+    // session was used with, so that ending that web session ends the apps' sign-ins (AppService.endWebSessions).
+    provider.use(async (ctx, next) => {
+      await next();
+      const session = ctx.oidc?.session;
+      if (!LINKING_ROUTES.has(ctx.oidc?.route) || !session?.accountId || ctx.status >= 400) return;
+      const token = ctx.cookies.get(sessionCookieName(deps.secureCookies), { signed: false });
+      const web = token ? await sessions.authenticate(token).catch(() => undefined) : undefined;
+      if (web?.kind === 'web' && web.accountId === session.accountId) await apps.linkWebSession(session.uid, web.sessionId);
     });
   });
   const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();

@@ -51,10 +51,12 @@ const EXPECTED: Record<string, Access> = {
   'DELETE /v1/me/passkeys/{id}': 'fresh',
   'POST /v1/me/recovery-codes': 'fresh',
   'POST /v1/me/lock': 'account',
+  'POST /v1/account-lock': 'anonymous',
   // Recovery and captcha.
   'GET /v1/captcha': 'anonymous',
   'POST /v1/recovery': 'anonymous',
   'POST /v1/recovery/complete': 'anonymous',
+  'POST /v1/recovery/cancel': 'anonymous',
   // Devices: the owner's side, then the device's own.
   'POST /v1/devices': 'account',
   'GET /v1/devices': 'account',

@@ -81,11 +81,15 @@ export interface Portal {
   close(): Promise<void>;
 }
 
-export async function startPortal(database: TestDatabase = 'sqlite', env: Record<string, string> = {}): Promise<Portal> {
+/**
+ * The real server with the built portal and a browser. `hostname: 'localhost'` serves it under a host name
+ * rather than an IP address, which WebAuthn needs (passkeys are bound to a domain).
+ */
+export async function startPortal(database: TestDatabase = 'sqlite', env: Record<string, string> = {}, options: { hostname?: 'localhost' } = {}): Promise<Portal> {
   if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the portal tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`);
   ensurePortalBuilt();
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   const t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl, ...env } });
   // The browser checks the captcha's expiry and the cookies' against its own clock: the server's starts at now.
   t.clock.set(Date.now());

@@ -9,6 +9,7 @@ import {
   AddPasskeyBody,
   ConfirmTotpBody,
   FactorCodeSchema,
+  LockWithLinkBody,
   PasskeyAddedSchema,
   PasskeySignInBody,
   RecoveryCodeSetSchema,
@@ -98,6 +99,18 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
     },
     preHandler: guards.account,
   }, async (request, reply) => reply.code(202).send(await twoStep.lock(authOf(request).accountId, originOf(request))));
+
+  // Anonymous: the link is for a person whose password was taken and who may have lost every session.
+  // The portal's page at LOCK_PAGE_PATH asks before it posts here (mail scanners open links).
+  app.post('/v1/account-lock', {
+    schema: {
+      tags,
+      operationId: 'lockAccountWithLink',
+      summary: 'Lock my account without a session, with the token of the link in a new sign-in or address-changed notice (once, 7 days); the same lock as POST /v1/me/lock',
+      body: LockWithLinkBody,
+      response: { 202: AccountLockedSchema },
+    },
+  }, async (request, reply) => reply.code(202).send(await twoStep.lockWithLink(request.body.token, originOf(request))));
 
   app.post('/v1/session/reauth/options', {
     schema: {
