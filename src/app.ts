@@ -30,13 +30,15 @@ import { CreditService } from './credits/service.js';
 import { registerCaptchaRoutes } from './captcha/routes.js';
 import { CaptchaService } from './captcha/service.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { describePostgresUrl, type Config } from './config.js';
 import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
 import { FileKeyRing, type KeyRing } from './crypto/keyring.js';
+import { PostgresKeyRing } from './crypto/postgres-keyring.js';
 import { openBlobStore } from './blobs/open.js';
 import type { BlobStore } from './blobs/store.js';
 import { CloudBatchService } from './cloud/batch.js';
 import { Metrics } from './ops/metrics.js';
+import { PostgresRelay, RedisRelay } from './ops/relay.js';
 import { registerOperations } from './ops/routes.js';
 import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
@@ -66,7 +68,7 @@ import { ErasureRunner } from './deletion/erasure.js';
 import { DeletionRepository } from './deletion/repository.js';
 import { registerDeletionRoutes } from './deletion/routes.js';
 import { DeletionService } from './deletion/service.js';
-import { TombstoneLog } from './deletion/tombstone-log.js';
+import { PostgresTombstones, TombstoneLog, type Tombstones } from './deletion/tombstone-log.js';
 import { WebhookRepository } from './webhooks/repository.js';
 import { WebhookService, webhookSecretKey } from './webhooks/service.js';
 import { RecoveryService } from './recovery/service.js';
@@ -108,6 +110,8 @@ export interface App {
   readonly jobs: JobService;
   /** Per-account data keys, kept apart from the database. */
   readonly keyRing: KeyRing;
+  /** The deletions to apply again after a restore of the database, kept apart from it. */
+  readonly tombstones: Tombstones;
   readonly blobs: BlobStore;
   readonly services: {
     cloud: CloudService;
@@ -133,6 +137,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The channel (Redis and PostgreSQL alike) on which device signals cross between processes. */
+const DEVICE_SIGNALS_CHANNEL = 'lanyard_device_signals';
+
 /** Reads config, opens and migrates the database, builds repositories, services and routes, in that order. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
@@ -144,10 +151,26 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // Configuration → keys and database.
   const keys = deriveServerKeys(config.masterKey ?? loadOrCreateMasterKey(config.dataDir));
-  const database = openDatabase(options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
+  const databaseOptions = options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') };
+  const database = openDatabase(databaseOptions);
   await migrateToLatest(database.db);
   const { db } = database;
-  const keyRing = options.keyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  // The key ring and the tombstones: in the data folder, or in a PostgreSQL database of their own that
+  // processes on several machines share (LANYARD_KEYRING_URL).
+  const sharedKeyRing = !options.keyRing && config.keyringUrl ? await PostgresKeyRing.open(config.keyringUrl, keys.master, { log }) : undefined;
+  const keyRing = options.keyRing ?? sharedKeyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  const tombstoneFile = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
+  let tombstones: Tombstones = tombstoneFile;
+  if (sharedKeyRing) {
+    const shared = new PostgresTombstones(sharedKeyRing.pool, `the key ring database (${describePostgresUrl(config.keyringUrl!)})`);
+    // A data folder that kept tombstones before the move: they join the shared ones, or a restore would miss them.
+    const imported = await shared.importFrom(tombstoneFile);
+    if (imported > 0) log.info({ imported }, 'copied the tombstone log of the data folder to the key ring database');
+    tombstones = shared;
+    if (fs.existsSync(path.join(config.dataDir, 'keyring.db'))) {
+      log.warn({ file: path.join(config.dataDir, 'keyring.db') }, 'a key ring file is in the data folder but LANYARD_KEYRING_URL is set: it is not used; copy its keys with `lanyard keys import-file`, then delete it');
+    }
+  }
   // Rows from before personal fields were sealed get sealed now (migrations have no key ring); a no-op once done.
   await sealPlaintextProfiles(db, keyRing);
   await sealPlaintextDevices(db, keyRing);
@@ -176,6 +199,14 @@ export async function createApp(options: AppOptions): Promise<App> {
       });
     });
   }
+
+  // Signals to devices cross to the other processes through Redis, or else the PostgreSQL database; one
+  // SQLite file has one server process, for which the in-process emitter is enough.
+  const relay = redis
+    ? new RedisRelay(redis, DEVICE_SIGNALS_CHANNEL, log)
+    : databaseOptions.url
+      ? new PostgresRelay(db, databaseOptions.url, DEVICE_SIGNALS_CHANNEL, log)
+      : undefined;
 
   // Repositories.
   const accountRepository = new AccountRepository(db, keyRing);
@@ -238,7 +269,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     baseUrl: config.baseUrl,
     waitHours: config.recoveryWaitHours,
   });
-  const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
+  const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(relay), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
   const cloudBatch = new CloudBatchService({ db, repository: cloudRepository, keyRing, cursorKey: keys.cursor, clock, limits: config.cloud });
@@ -282,7 +313,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     waitMs: config.bootloaderWaitHours * 3_600_000,
   });
-  const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
   const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, apps, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
   const deletion = new DeletionService({
     db,
@@ -352,6 +382,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     database,
     jobs,
     keyRing,
+    tombstones,
     blobs,
     services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys, credits, bootloaderKeys },
     startWorker() {
@@ -374,6 +405,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await http.close();
       await jobs.stop(config.operations.shutdownJobWaitMs);
       await transport.close?.();
+      await relay?.close();
       redis?.disconnect();
       await database.close();
       await blobs.close();

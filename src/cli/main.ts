@@ -23,6 +23,10 @@ Usage:
   lanyard keys rotate-bootloader [--retire-after-hours H]
                                 add a bootloader unlock key that signs at once; the old keys stay
                                 published for devices until retired H hours later (default 720)
+  lanyard keys import-file [--file F]
+                                copy the data keys of a key ring file (default: keyring.db in the data
+                                folder) into the key ring database (LANYARD_KEYRING_URL), before the
+                                first start on it; keys of erased accounts are left out
   lanyard export --account ID [--out FILE]
                                 write a zip of the account's cloud data, with a progress bar
   lanyard doctor [--vacuum]     report accounts that should not exist (deleted, yet present, e.g.
@@ -49,7 +53,8 @@ function describeSetup(config: Config): string {
   const database = config.databaseUrl ? `PostgreSQL at ${describePostgresUrl(config.databaseUrl)}` : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
   const email = config.smtpUrl ? `SMTP at ${new URL(config.smtpUrl).host}` : outbox;
   const sms = config.smsWebhookUrl ? `the webhook at ${new URL(config.smsWebhookUrl).host}` : outbox;
-  return `  database: ${database}\n  email: ${email}\n  SMS: ${sms}\n`;
+  const keyRing = config.keyringUrl ? `PostgreSQL at ${describePostgresUrl(config.keyringUrl)}` : `${path.join(config.dataDir, 'keyring.db')}`;
+  return `  database: ${database}\n  key ring and tombstones: ${keyRing}\n  email: ${email}\n  SMS: ${sms}\n`;
 }
 
 async function serve(withHttp: boolean, args: string[]): Promise<void> {
@@ -175,6 +180,50 @@ async function keysRotate(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * Moves the key ring from a file to the key ring database (LANYARD_KEYRING_URL). Run before the first
+ * start on the database: a process that finds no key for an account would make it a new one.
+ */
+async function keysImportFile(args: string[]): Promise<void> {
+  let values: { file?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { file: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const config = loadConfig();
+  if (!config.keyringUrl || !config.masterKey) throw new UsageError('keys import-file needs LANYARD_KEYRING_URL (and LANYARD_MASTER_KEY): the key ring database to copy into');
+  const file = path.resolve(values.file ?? path.join(config.dataDir, 'keyring.db'));
+  if (!fs.existsSync(file)) throw new UsageError(`no key ring file at ${file}`);
+  const [{ default: SqliteDatabase }, { PostgresKeyRing }, { PostgresTombstones, TombstoneLog }, { deriveServerKeys }, { hmac }] = await Promise.all([
+    import('better-sqlite3'),
+    import('../crypto/postgres-keyring.js'),
+    import('../deletion/tombstone-log.js'),
+    import('../crypto/keys.js'),
+    import('../crypto/tokens.js'),
+  ]);
+  const sqlite = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  const ring = await PostgresKeyRing.open(config.keyringUrl, config.masterKey);
+  try {
+    const tombstones = new PostgresTombstones(ring.pool, 'the key ring database');
+    await tombstones.importFrom(new TombstoneLog(path.join(path.dirname(file), 'tombstones.log')));
+    const erased = await tombstones.read();
+    const lookup = deriveServerKeys(config.masterKey).lookup;
+    const rows = (sqlite.prepare('SELECT account_id, wrapped, created_at FROM account_keys').all() as Array<{ account_id: string; wrapped: Buffer; created_at: number }>).map((row) => ({ accountId: row.account_id, wrapped: row.wrapped, createdAt: row.created_at }));
+    const result = await ring.importWrapped(rows, (accountId) => erased.has(hmac(lookup, 'tombstone', accountId)));
+    process.stdout.write(`Imported ${result.imported} key(s) from ${file} into ${describePostgresUrl(config.keyringUrl)}; ${result.present} already there, ${result.skipped} of erased accounts left out.\n`);
+    if (result.conflicts.length > 0) {
+      process.stdout.write(`${result.conflicts.length} account(s) have another key in the database than in the file (a process started on the database before the import): ${result.conflicts.join(', ')}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(`Once the servers run on the key ring database, delete ${file}: keys destroyed from now on would stay in it.\n`);
+    }
+  } finally {
+    sqlite.close();
+    await ring.close();
+  }
+}
+
 /** Adds a bootloader signing key (see BootloaderKeys.rotate): it signs at once, the old ones stay published until retired. */
 async function keysRotateBootloader(args: string[]): Promise<void> {
   let values: { 'retire-after-hours'?: string | undefined };
@@ -213,7 +262,7 @@ async function doctor(args: string[]): Promise<void> {
     if (lines.length > 0) process.stdout.write(`${lines.length} account(s) should not exist:\n${lines.join('\n')}\n`);
     else process.stdout.write('No account that should not exist.\n');
     if (missingFromLog.length > 0) {
-      process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${path.join(config.dataDir, 'tombstones.log')}: a backup restored from before those deletions would bring them back unnoticed.\n`);
+      process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${app.tombstones.where}: a backup restored from before those deletions would bring them back unnoticed.\n`);
     }
     if (lines.length > 0) process.exitCode = 1;
     if (vacuum) await vacuumFiles(app, config);
@@ -268,8 +317,9 @@ export async function main(argv: string[]): Promise<void> {
         if (rest[0] !== 'create') throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
         return await adminCreate(rest.slice(1));
       case 'keys':
+        if (rest[0] === 'import-file') return await keysImportFile(rest.slice(1));
         if (rest[0] === 'rotate-bootloader') return await keysRotateBootloader(rest.slice(1));
-        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate, or lanyard keys rotate-bootloader');
+        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate, lanyard keys rotate-bootloader, or lanyard keys import-file');
         return await keysRotate(rest.slice(1));
       case undefined:
       case 'help':

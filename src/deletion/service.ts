@@ -23,7 +23,7 @@ import { PURPOSES, type VerificationService } from '../verification/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { announceDeletion, type ErasureRunner } from './erasure.js';
 import type { DeletionRepository } from './repository.js';
-import type { TombstoneLog } from './tombstone-log.js';
+import type { Tombstones } from './tombstone-log.js';
 
 /** The sentence a person must send, exactly, to ask for the deletion (API.md). */
 export const CONFIRMATION_SENTENCE = 'Yes, I want to delete my account and all its data permanently';
@@ -82,7 +82,7 @@ export class DeletionService {
       webhooks: WebhookService;
       jobs: JobService;
       keyRing: KeyRing;
-      tombstones: TombstoneLog;
+      tombstones: Tombstones;
       erasure: ErasureRunner;
       credits: CreditService;
       lookupKey: Buffer;
@@ -240,7 +240,7 @@ export class DeletionService {
   private async afterDeletion(hash: string, accountId: string, now: number, release: boolean): Promise<void> {
     try {
       await this.deps.keyRing.destroy(accountId);
-      this.deps.tombstones.append({ account: hash, deletedAt: iso(now), releaseDevices: release });
+      await this.deps.tombstones.append({ account: hash, deletedAt: iso(now), releaseDevices: release });
     } catch (error) {
       this.deps.log.error({ err: error }, 'could not destroy the data key or log the tombstone at once; the erasure job will');
     }
@@ -318,7 +318,7 @@ export class DeletionService {
    */
   async scan(): Promise<{ revived: Array<{ accountId: string; entry: { deletedAt: string; releaseDevices: boolean } }>; erasing: string[]; missingFromLog: string[] }> {
     const { repository } = this.deps;
-    const logged = this.deps.tombstones.read();
+    const logged = await this.deps.tombstones.read();
     const known = new Map<string, { deletedAt: string; releaseDevices: boolean }>(logged);
     const missingFromLog: string[] = [];
     for (const hash of await repository.listTombstoneHashes()) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import { uuidv7 } from 'uuidv7';
 import type { Clock } from '../clock.js';
@@ -45,7 +46,8 @@ export class JobService {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly failedHandlers = new Map<string, JobFailedHandler>();
   private readonly observers: JobObserver[] = [];
-  private readonly workerId = `worker-${randomUUID()}`;
+  // Names the machine and process that holds a job (`locked_by`), for an operator of several of them.
+  private readonly workerId = `worker-${hostname()}-${process.pid}-${randomUUID()}`;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
