@@ -1,5 +1,6 @@
 // The portal's pages. Each lives in its own folder (route.ts + lazily loaded page.tsx); adding one is an
 // import and an entry in this list.
+import { cloudRoute } from './account/cloud/route';
 import { createAccountRoute } from './account/create-account/route';
 import { deleteAccountRoute } from './account/delete-account/route';
 import { deviceRoute } from './account/device/route';
@@ -23,4 +24,5 @@ export const routeTree = rootRoute.addChildren([
   deviceRoute,
   deleteAccountRoute,
   undoChangeRoute,
+  cloudRoute,
 ]);

@@ -60,6 +60,7 @@ function Shell() {
           <nav className={styles.nav} aria-label={t('shell.navigation')}>
             <Link to="/">{t('nav.home')}</Link>
             <Link to="/devices">{t('nav.devices')}</Link>
+            <Link to="/cloud">{t('nav.cloud')}</Link>
             <Link to="/sessions">{t('nav.sessions')}</Link>
             <Link to="/profile">{t('nav.profile')}</Link>
           </nav>
