@@ -145,6 +145,7 @@ for (const database of testDatabases()) {
       assert.equal(listed.body.apps[0].clientId, client.clientId);
       assert.equal(listed.body.apps[0].name, 'Notes Web');
       assert.deepEqual([...listed.body.apps[0].scopes].sort(), ['email', 'offline_access', 'openid', 'profile']);
+      assert.ok(listed.body.apps[0].lastUsedAt >= listed.body.apps[0].grantedAt, 'last used: when the app took its tokens for this person');
       const summary = await t.request('GET', '/v1/me/deletion', { token: account.token });
       assert.deepEqual(summary.body.apps.map((a: { clientId: string }) => a.clientId), [client.clientId], 'deletion lists the app');
 

@@ -1,7 +1,9 @@
 // The portal's pages. Each lives in its own folder (route.ts + lazily loaded page.tsx); adding one is an
 // import and an entry in this list.
+import { appsRoute } from './account/apps/route';
 import { cloudRoute } from './account/cloud/route';
 import { createAccountRoute } from './account/create-account/route';
+import { creditsRoute } from './account/credits/route';
 import { deleteAccountRoute } from './account/delete-account/route';
 import { deviceRoute } from './account/device/route';
 import { devicesRoute } from './account/devices/route';
@@ -25,4 +27,6 @@ export const routeTree = rootRoute.addChildren([
   deleteAccountRoute,
   undoChangeRoute,
   cloudRoute,
+  appsRoute,
+  creditsRoute,
 ]);

@@ -61,6 +61,8 @@ function Shell() {
             <Link to="/">{t('nav.home')}</Link>
             <Link to="/devices">{t('nav.devices')}</Link>
             <Link to="/cloud">{t('nav.cloud')}</Link>
+            <Link to="/apps">{t('nav.apps')}</Link>
+            <Link to="/credits">{t('nav.credits')}</Link>
             <Link to="/sessions">{t('nav.sessions')}</Link>
             <Link to="/profile">{t('nav.profile')}</Link>
           </nav>
