@@ -13,6 +13,11 @@ import { profileRoute } from './account/profile/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
 import { undoChangeRoute } from './account/undo-change/route';
+import { cancelDeletionRoute } from './public/cancel-deletion/route';
+import { checkDeviceRoute } from './public/check-device/route';
+import { unlockObjectionRoute } from './public/unlock-objection/route';
+import { unlockRequestRoute } from './public/unlock-request/route';
+import { unlockStatusRoute } from './public/unlock-status/route';
 import { rootRoute } from './shell/root';
 
 export const routeTree = rootRoute.addChildren([
@@ -29,4 +34,9 @@ export const routeTree = rootRoute.addChildren([
   cloudRoute,
   appsRoute,
   creditsRoute,
+  checkDeviceRoute,
+  unlockRequestRoute,
+  unlockStatusRoute,
+  unlockObjectionRoute,
+  cancelDeletionRoute,
 ]);
