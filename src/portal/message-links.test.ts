@@ -122,7 +122,7 @@ describe('portal: every link in every message opens a real page', () => {
         // Lazy pages land after the shell: wait until the page's own content is there.
         await page.waitForLoadState('networkidle');
         assert.notEqual((await heading.textContent())?.trim(), notFound[language], `${url} is not the portal's "does not exist" page`);
-        assert.equal(await page.getByRole('alert').count(), 0, `${url} opens without an error (${language}): ${await page.locator('main').innerText()}`);
+        assert.equal(await page.getByRole('alert').count(), 0, `${url} opens without an error (${language}): ${await page.locator('main').textContent()}`);
         await expectNoAxeViolations(page, `${url} (${language})`);
         assert.deepEqual(problems, []);
         await context.close();

@@ -72,8 +72,9 @@ function Viewer({ items, index, onMove, onClose }: { items: Item[]; index: numbe
   const item = items[index]!;
   const hasPrevious = index > 0;
   const hasNext = index < items.length - 1;
-  const [broken, setBroken] = useState(false);
-  useEffect(() => setBroken(false), [item.id]);
+  // Which photo this browser could not draw (HEIC, say): the next one gets its own chance.
+  const [brokenId, setBrokenId] = useState<string>();
+  const broken = brokenId === item.id;
   // Left and right arrows move through the photos while the viewer is open, as in any gallery (the
   // dialog holds the focus, so the keys are heard where they arrive: the document).
   useEffect(() => {
@@ -91,33 +92,31 @@ function Viewer({ items, index, onMove, onClose }: { items: Item[]; index: numbe
     <ModalOverlay isOpen isDismissable onOpenChange={(isOpen) => !isOpen && onClose()} className={css.overlay}>
       <Modal className={css.viewer}>
         <Dialog className={css.dialog} aria-label={t('cloud.viewerTitle', { name: item.id })}>
-          <>
-            <div className={styles.row}>
-              <Heading slot="title" level={2} className={css.viewerHeading}>{item.id}</Heading>
-              <Button variant="secondary" onPress={onClose}>{t('cloud.close')}</Button>
-            </div>
-            <figure className={css.figure}>
-              {broken ? (
-                <p className={styles.muted}>{t('cloud.cannotShow')}</p>
-              ) : (
-                <img className={css.large} src={originalOf(item.id)} alt={t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) })} onError={() => setBroken(true)} />
-              )}
-              <figcaption>
-                <dl className={styles.dl}>
-                  <dt>{t('cloud.details.updated')}</dt><dd>{format.date(item.updatedAt)}</dd>
-                  <dt>{t('cloud.details.size')}</dt><dd>{format.bytes(item.size ?? 0)}</dd>
-                  <dt>{t('cloud.details.type')}</dt><dd>{item.contentType ?? '—'}</dd>
-                  <dt>{t('cloud.details.version')}</dt><dd>{format.number(item.version)}</dd>
-                </dl>
-              </figcaption>
-            </figure>
-            <p className={styles.description} aria-live="polite">{t('cloud.position', { n: format.number(index + 1), count: format.number(items.length) })}</p>
-            <div className={styles.actions}>
-              <Button variant="secondary" isDisabled={!hasPrevious} onPress={() => onMove(index - 1)}>{t('cloud.previous')}</Button>
-              <Button variant="secondary" isDisabled={!hasNext} onPress={() => onMove(index + 1)}>{t('cloud.next')}</Button>
-              <a className={css.download} href={originalOf(item.id)} download>{t('cloud.download')}</a>
-            </div>
-          </>
+          <div className={styles.row}>
+            <Heading slot="title" level={2} className={css.viewerHeading}>{item.id}</Heading>
+            <Button variant="secondary" onPress={onClose}>{t('cloud.close')}</Button>
+          </div>
+          <figure className={css.figure}>
+            {broken ? (
+              <p className={styles.muted}>{t('cloud.cannotShow')}</p>
+            ) : (
+              <img className={css.large} src={originalOf(item.id)} alt={t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) })} onError={() => setBrokenId(item.id)} />
+            )}
+            <figcaption>
+              <dl className={styles.dl}>
+                <dt>{t('cloud.details.updated')}</dt><dd>{format.date(item.updatedAt)}</dd>
+                <dt>{t('cloud.details.size')}</dt><dd>{format.bytes(item.size ?? 0)}</dd>
+                <dt>{t('cloud.details.type')}</dt><dd>{item.contentType ?? '—'}</dd>
+                <dt>{t('cloud.details.version')}</dt><dd>{format.number(item.version)}</dd>
+              </dl>
+            </figcaption>
+          </figure>
+          <p className={styles.description} aria-live="polite">{t('cloud.position', { n: format.number(index + 1), count: format.number(items.length) })}</p>
+          <div className={styles.actions}>
+            <Button variant="secondary" isDisabled={!hasPrevious} onPress={() => onMove(index - 1)}>{t('cloud.previous')}</Button>
+            <Button variant="secondary" isDisabled={!hasNext} onPress={() => onMove(index + 1)}>{t('cloud.next')}</Button>
+            <a className={css.download} href={originalOf(item.id)} download>{t('cloud.download')}</a>
+          </div>
         </Dialog>
       </Modal>
     </ModalOverlay>
