@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { makeHeic, makeImage } from '../cloud/test-images.js';
 import { linkDevice } from '../devices/test-factories.js';
-import type { TestApp } from '../testing/test-app.js';
+import { testDatabases, type TestApp } from '../testing/test-app.js';
 import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
 
 const text = {
@@ -60,6 +60,84 @@ async function tabIntoGrid(page: Page, name: string): Promise<void> {
   assert.fail('the keyboard never reached the gallery');
 }
 
+/** The whole cloud flow for one language and size, on the portal given. */
+async function cloudFlow(portal: Portal, language: Language, viewport: Viewport): Promise<void> {
+  const words = text[language];
+  const t = portal.t;
+  const account = await accountIn(t, language);
+  const photos = await seedCloud(t, account);
+
+  const { context, page, problems } = await portal.context(language, viewport);
+  await signInOnPage(page, account, words);
+  await tabTo(page, 'link', words.nav);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
+  await page.getByText(words.count).waitFor();
+
+  // Thumbnails come from the thumbnail route and load; the HEIC has none and says its format instead.
+  const grid = page.getByRole('grid', { name: words.photos });
+  assert.equal(await grid.getByRole('row').count(), 3);
+  const thumbs = grid.locator('img');
+  await page.waitForFunction(() => [...document.querySelectorAll('[role=grid] img')].length === 2 && [...document.querySelectorAll<HTMLImageElement>('[role=grid] img')].every((img) => img.complete && img.naturalWidth > 0));
+  assert.match((await thumbs.first().getAttribute('src')) ?? '', /\/thumbnail$/);
+  await grid.getByText('HEIC').waitFor();
+  await expectNoAxeViolations(page, `cloud photos (${language}, ${viewport})`);
+  await screenshot(page, 'cloud-photos', language, viewport);
+
+  // Keyboard: into the grid (the newest photo first), one to the right, Enter opens it large.
+  await tabIntoGrid(page, words.photos);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  const viewer = page.getByRole('dialog');
+  await viewer.getByRole('heading', { name: 'IMG_0002.png' }).waitFor();
+  await viewer.getByText(words.position(2)).waitFor();
+  await page.waitForFunction(() => {
+    const img = document.querySelector<HTMLImageElement>('[role=dialog] img');
+    return !!img && img.complete && img.naturalWidth === 200;
+  });
+  const href = await viewer.getByRole('link', { name: words.download }).getAttribute('href');
+  const original = await page.request.get(href!);
+  assert.equal(original.status(), 200);
+  assert.ok(Buffer.from(await original.body()).equals(photos['IMG_0002.png']), 'the download is the original, byte for byte');
+  await expectNoAxeViolations(page, `cloud photo viewer (${language}, ${viewport})`);
+  await screenshot(page, 'cloud-viewer', language, viewport);
+  await page.keyboard.press('ArrowRight');
+  await viewer.getByRole('heading', { name: 'IMG_0001.jpg' }).waitFor();
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await viewer.getByRole('heading', { name: 'IMG_0003.heic' }).waitFor();
+  await page.keyboard.press('Escape');
+  await viewer.waitFor({ state: 'detached' });
+
+  // The other collections, reached with the tab list's arrow keys.
+  await page.getByRole('tab', { name: words.photos }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.getByRole('tab', { name: words.contacts, selected: true }).waitFor();
+  await page.getByText('Zoe Martín').waitFor();
+  await page.getByRole('searchbox', { name: words.search }).fill('bruno');
+  await page.getByText('Bruno Díaz').waitFor();
+  assert.equal(await page.getByText('Zoe Martín').count(), 0);
+  await expectNoAxeViolations(page, `cloud contacts (${language}, ${viewport})`);
+
+  await page.keyboard.press('Shift+Tab');
+  await page.getByRole('tab', { name: words.contacts }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.getByText('milk, bread').waitFor();
+  const warning = page.getByRole('status').filter({ hasText: words.unreadable });
+  await warning.getByText('n-damaged').waitFor();
+  await expectNoAxeViolations(page, `cloud notes (${language}, ${viewport})`);
+
+  await page.getByRole('tab', { name: words.notes }).focus();
+  await page.keyboard.press('ArrowRight');
+  const conversation = page.getByRole('region', { name: words.conversation });
+  await conversation.getByText('See you at eight').waitFor();
+  await conversation.getByText('On my way').waitFor();
+  await expectNoAxeViolations(page, `cloud messages (${language}, ${viewport})`);
+  await screenshot(page, 'cloud-messages', language, viewport);
+  assert.deepEqual(problems, []);
+  await context.close();
+}
+
 describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chromium', () => {
   let portal: Portal;
   before(async () => {
@@ -69,82 +147,7 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
 
   for (const language of ['en', 'es'] as Language[]) {
     for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: storage, the gallery by keyboard with the viewer and the download, the lists, unreadable items`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const account = await accountIn(t, language);
-        const photos = await seedCloud(t, account);
-
-        const { context, page, problems } = await portal.context(language, viewport);
-        await signInOnPage(page, account, words);
-        await tabTo(page, 'link', words.nav);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
-        await page.getByText(words.count).waitFor();
-
-        // Thumbnails come from the thumbnail route and load; the HEIC has none and says its format instead.
-        const grid = page.getByRole('grid', { name: words.photos });
-        assert.equal(await grid.getByRole('row').count(), 3);
-        const thumbs = grid.locator('img');
-        await page.waitForFunction(() => [...document.querySelectorAll('[role=grid] img')].length === 2 && [...document.querySelectorAll<HTMLImageElement>('[role=grid] img')].every((img) => img.complete && img.naturalWidth > 0));
-        assert.match((await thumbs.first().getAttribute('src')) ?? '', /\/thumbnail$/);
-        await grid.getByText('HEIC').waitFor();
-        await expectNoAxeViolations(page, `cloud photos (${language}, ${viewport})`);
-        await screenshot(page, 'cloud-photos', language, viewport);
-
-        // Keyboard: into the grid (the newest photo first), one to the right, Enter opens it large.
-        await tabIntoGrid(page, words.photos);
-        await page.keyboard.press('ArrowRight');
-        await page.keyboard.press('Enter');
-        const viewer = page.getByRole('dialog');
-        await viewer.getByRole('heading', { name: 'IMG_0002.png' }).waitFor();
-        await viewer.getByText(words.position(2)).waitFor();
-        await page.waitForFunction(() => {
-          const img = document.querySelector<HTMLImageElement>('[role=dialog] img');
-          return !!img && img.complete && img.naturalWidth === 200;
-        });
-        const href = await viewer.getByRole('link', { name: words.download }).getAttribute('href');
-        const original = await page.request.get(href!);
-        assert.equal(original.status(), 200);
-        assert.ok(Buffer.from(await original.body()).equals(photos['IMG_0002.png']), 'the download is the original, byte for byte');
-        await expectNoAxeViolations(page, `cloud photo viewer (${language}, ${viewport})`);
-        await screenshot(page, 'cloud-viewer', language, viewport);
-        await page.keyboard.press('ArrowRight');
-        await viewer.getByRole('heading', { name: 'IMG_0001.jpg' }).waitFor();
-        await page.keyboard.press('ArrowLeft');
-        await page.keyboard.press('ArrowLeft');
-        await viewer.getByRole('heading', { name: 'IMG_0003.heic' }).waitFor();
-        await page.keyboard.press('Escape');
-        await viewer.waitFor({ state: 'detached' });
-
-        // The other collections, reached with the tab list's arrow keys.
-        await page.getByRole('tab', { name: words.photos }).focus();
-        await page.keyboard.press('ArrowRight');
-        await page.getByRole('tab', { name: words.contacts, selected: true }).waitFor();
-        await page.getByText('Zoe Martín').waitFor();
-        await page.getByRole('searchbox', { name: words.search }).fill('bruno');
-        await page.getByText('Bruno Díaz').waitFor();
-        assert.equal(await page.getByText('Zoe Martín').count(), 0);
-        await expectNoAxeViolations(page, `cloud contacts (${language}, ${viewport})`);
-
-        await page.keyboard.press('Shift+Tab');
-        await page.getByRole('tab', { name: words.contacts }).focus();
-        await page.keyboard.press('ArrowRight');
-        await page.getByText('milk, bread').waitFor();
-        const warning = page.getByRole('status').filter({ hasText: words.unreadable });
-        await warning.getByText('n-damaged').waitFor();
-        await expectNoAxeViolations(page, `cloud notes (${language}, ${viewport})`);
-
-        await page.getByRole('tab', { name: words.notes }).focus();
-        await page.keyboard.press('ArrowRight');
-        const conversation = page.getByRole('region', { name: words.conversation });
-        await conversation.getByText('See you at eight').waitFor();
-        await conversation.getByText('On my way').waitFor();
-        await expectNoAxeViolations(page, `cloud messages (${language}, ${viewport})`);
-        await screenshot(page, 'cloud-messages', language, viewport);
-        assert.deepEqual(problems, []);
-        await context.close();
-      });
+      test(`${language}, ${viewport}: storage, the gallery by keyboard with the viewer and the download, the lists, unreadable items`, () => cloudFlow(portal, language, viewport));
     }
   }
 
@@ -161,3 +164,15 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
     await context.close();
   });
 });
+
+// The same flow once on PostgreSQL: the damaged row, the thumbnails and the delta pages on the other database.
+for (const database of testDatabases().filter((d) => d === 'postgres')) {
+  describe(`portal: the cloud on ${database}`, () => {
+    let portal: Portal;
+    before(async () => {
+      portal = await startPortal(database);
+    });
+    after(async () => portal?.close());
+    test('en, desktop: the gallery, the viewer, the lists and an unreadable item', () => cloudFlow(portal, 'en', 'desktop'));
+  });
+}
