@@ -32,7 +32,7 @@ function CheckDevicePage() {
             isRequired
             autoComplete="off"
             value={serial}
-            onChange={setSerial}
+            onChange={(value) => { setSerial(value); if (check.isError) check.reset(); }}
             error={badSerial}
           />
           <Button type="submit" isDisabled={check.isPending}>{check.isPending ? t('checkDevice.checking') : t('checkDevice.submit')}</Button>

@@ -46,6 +46,12 @@ function UnlockRequestPage() {
     },
   });
 
+  // What the server refused is shown until the person changes something.
+  const edit = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    if (send.isError) send.reset();
+  };
+
   if (send.isSuccess) {
     const created = send.data;
     return (
@@ -68,10 +74,10 @@ function UnlockRequestPage() {
         <Form className={styles.form} validationBehavior="aria" onSubmit={(event) => { event.preventDefault(); send.mutate(); }}>
           <p>{t('unlock.intro')}</p>
           {send.isError && <Alert>{send.error instanceof CaptchaMissing ? t('errors.captcha_required') : errorText(send.error)}</Alert>}
-          <TextField label={t('checkDevice.serial')} description={t('checkDevice.serialHint')} isRequired autoComplete="off" value={serial} onChange={setSerial} error={onField(send.error, 'serial', t('checkDevice.badSerial'))} />
-          <TextField label={t('unlock.email')} description={t('unlock.emailHint')} type="email" autoComplete="email" isRequired value={email} onChange={setEmail} error={onField(send.error, 'contact.email', t('signUp.badEmail'))} />
+          <TextField label={t('checkDevice.serial')} description={t('checkDevice.serialHint')} isRequired autoComplete="off" value={serial} onChange={edit(setSerial)} error={onField(send.error, 'serial', t('checkDevice.badSerial'))} />
+          <TextField label={t('unlock.email')} description={t('unlock.emailHint')} type="email" autoComplete="email" isRequired value={email} onChange={edit(setEmail)} error={onField(send.error, 'contact.email', t('signUp.badEmail'))} />
           <RadioGroup label={t('unlock.proofKind')} value={kind} onChange={(value) => setKind(value as ProofKind)} options={KINDS.map((value) => ({ value, label: t(`unlock.kinds.${value}`) }))} />
-          <AriaTextField className={styles.field} value={proof} onChange={setProof} isRequired={kind === 'other'} isInvalid={proofError !== undefined} maxLength={2000}>
+          <AriaTextField className={styles.field} value={proof} onChange={edit(setProof)} isRequired={kind === 'other'} isInvalid={proofError !== undefined} maxLength={2000}>
             <Label className={styles.label}>{kind === 'other' ? t('unlock.proofText') : t('unlock.proofTextOptional')}</Label>
             <TextArea className={styles.input} rows={4} />
             <Text slot="description" className={styles.description}>{t('unlock.proofHint')}</Text>
