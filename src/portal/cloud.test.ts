@@ -163,6 +163,22 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
     assert.deepEqual(problems, []);
     await context.close();
   });
+
+  test('a list that cannot be read says why, in the reader’s language', async () => {
+    const account = await accountIn(portal.t, 'en');
+    const { context, page, problems } = await portal.context('en', 'desktop');
+    await signInOnPage(page, account, text.en);
+    await page.goto('/cloud');
+    await page.getByText(text.en.emptyPhotos).waitFor();
+    // The browser's session ends elsewhere (signed out from another device): the next list asked for fails.
+    const other = (await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+    assert.equal((await portal.t.request('DELETE', '/v1/sessions/others', { token: other })).status, 204);
+    await page.getByRole('tab', { name: text.en.contacts }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your session has ended. Sign in again.' }).waitFor();
+    await expectNoAxeViolations(page, 'cloud list error');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });
 
 // The same flow once on PostgreSQL: the damaged row, the thumbnails and the delta pages on the other database.
