@@ -9,7 +9,7 @@ import { accountIn, expectNoAxeViolations, type Language, type Portal, screensho
 const text = {
   en: {
     login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana',
-    checkTitle: 'Is this device locked?', serial: 'Serial number or IMEI', check: 'Check', locked: 'is locked to an account', notLocked: 'is not locked to any account',
+    checkTitle: 'Is this device locked?', fromSignIn: 'Bought a used device? Check whether it is locked', serial: 'Serial number or IMEI', check: 'Check', locked: 'is locked to an account', notLocked: 'is not locked to any account',
     ownerHint: 'The owner’s address: p***', badSerial: 'Enter the serial number as it is written', askUnlock: 'Ask for the lock to be released',
     unlockTitle: 'Ask for a device’s lock to be released', email: 'Your email address', receipt: 'A receipt', other: 'Something else', proofText: 'What your proof shows', describe: 'Describe your proof when it is none of the kinds above.', send: 'Send the request',
     sent: 'Request sent', follow: 'Follow your request', statusTitle: 'Your unlock request', review: 'Waiting for review', approved: 'Approved: waiting period', objectedState: 'The owner objected',
@@ -17,7 +17,7 @@ const text = {
   },
   es: {
     login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana',
-    checkTitle: '¿Está bloqueado este dispositivo?', serial: 'Número de serie o IMEI', check: 'Comprobar', locked: 'está bloqueado a una cuenta', notLocked: 'no está bloqueado a ninguna cuenta',
+    checkTitle: '¿Está bloqueado este dispositivo?', fromSignIn: '¿Has comprado un dispositivo usado? Comprueba si está bloqueado', serial: 'Número de serie o IMEI', check: 'Comprobar', locked: 'está bloqueado a una cuenta', notLocked: 'no está bloqueado a ninguna cuenta',
     ownerHint: 'La dirección del titular: p***', badSerial: 'Escribe el número de serie tal como aparece', askUnlock: 'Pedir que se libere el bloqueo',
     unlockTitle: 'Pedir que se libere el bloqueo de un dispositivo', email: 'Tu correo electrónico', receipt: 'Un ticket de compra', other: 'Otra cosa', proofText: 'Qué muestra tu prueba', describe: 'Describe tu prueba cuando no es de ninguno de los tipos de arriba.', send: 'Enviar la solicitud',
     sent: 'Solicitud enviada', follow: 'Seguir tu solicitud', statusTitle: 'Tu solicitud de desbloqueo', review: 'Pendiente de revisión', approved: 'Aprobada: periodo de espera', objectedState: 'El titular se ha opuesto',
@@ -55,7 +55,9 @@ describe('portal: public pages (is this device locked, unlock request, its statu
         // The buyer, signed in nowhere.
         const buyer = await portal.context(language, viewport);
         const page = buyer.page;
-        await page.goto('/check-device');
+        await page.goto('/sign-in');
+        await tabTo(page, 'link', words.fromSignIn);
+        await page.keyboard.press('Enter');
         await page.getByRole('heading', { level: 1, name: words.checkTitle }).waitFor();
         await tabTo(page, 'textbox', words.serial);
         await page.keyboard.type('not a serial!');
