@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { makeHeic, makeImage } from '../cloud/test-images.js';
@@ -12,12 +13,14 @@ const text = {
     photos: 'Photos', contacts: 'Contacts', notes: 'Notes', messages: 'Messages', count: '3 photos', close: 'Close', download: 'Download the original',
     position: (n: number) => `Photo ${n} of 3`, search: 'Search contacts', unreadable: '1 item could not be read', conversation: 'Conversation: +34 600 111 222',
     emptyPhotos: 'No photos yet. Photos your devices back up appear here.', emptyNotes: 'No notes yet. Notes your devices sync appear here.',
+    prepare: 'Prepare a copy of my data', making: 'Preparing your copy…', ready: 'Your copy is ready', downloadZip: 'Download the zip', dialog: 'Confirm it is you',
   },
   es: {
     login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Nube', title: 'Nube',
     photos: 'Fotos', contacts: 'Contactos', notes: 'Notas', messages: 'Mensajes', count: '3 fotos', close: 'Cerrar', download: 'Descargar el original',
     position: (n: number) => `Foto ${n} de 3`, search: 'Buscar contactos', unreadable: 'No se ha podido leer 1 elemento', conversation: 'Conversación: +34 600 111 222',
     emptyPhotos: 'Aún no hay fotos. Aquí aparecen las fotos que copian tus dispositivos.', emptyNotes: 'Aún no hay notas. Aquí aparecen las notas que sincronizan tus dispositivos.',
+    prepare: 'Preparar una copia de mis datos', making: 'Preparando tu copia…', ready: 'Tu copia está lista', downloadZip: 'Descargar el zip', dialog: 'Confirma que eres tú',
   },
 } as const;
 
@@ -163,6 +166,42 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
     assert.deepEqual(problems, []);
     await context.close();
   });
+
+  for (const [language, viewport] of [['en', 'desktop'], ['es', 'phone']] as [Language, Viewport][]) {
+    test(`${language}, ${viewport}: download my data: the copy is made while the page shows it, and the zip downloads after the password`, async () => {
+      const words = text[language];
+      const t = portal.t;
+      const account = await accountIn(t, language);
+      await seedCloud(t, account);
+      const { context, page, problems } = await portal.context(language, viewport);
+      await signInOnPage(page, account, words);
+      await page.goto('/cloud');
+      await tabTo(page, 'button', words.prepare, 80);
+      await page.keyboard.press('Enter');
+      // Made by a job: the page shows its progress until the job has run, then offers the zip.
+      await page.getByRole('progressbar', { name: words.making }).waitFor();
+      await expectNoAxeViolations(page, `cloud export pending (${language}, ${viewport})`);
+      await t.drainJobs();
+      await page.getByText(words.ready, { exact: false }).waitFor();
+      await expectNoAxeViolations(page, `cloud export ready (${language}, ${viewport})`);
+      await screenshot(page, 'cloud-export', language, viewport);
+
+      // Eleven minutes later the session is no longer fresh: the shared prompt asks for the password, then the zip comes.
+      t.clock.advance(11 * 60_000);
+      await tabTo(page, 'button', words.downloadZip, 80);
+      const downloaded = page.waitForEvent('download');
+      await page.keyboard.press('Enter');
+      await page.getByRole('dialog', { name: words.dialog }).waitFor();
+      await page.keyboard.type(account.password);
+      await page.keyboard.press('Enter');
+      const file = await (await downloaded).path();
+      const zip = await readFile(file);
+      assert.equal(zip.subarray(0, 2).toString(), 'PK', 'a zip');
+      assert.ok(zip.includes(Buffer.from('IMG_0001.jpg')), 'with the photos in it');
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  }
 
   test('a list that cannot be read says why, in the reader’s language', async () => {
     const account = await accountIn(portal.t, 'en');

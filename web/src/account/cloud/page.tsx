@@ -6,6 +6,7 @@ import { api, ok } from '../../shared/api/client';
 import { useErrorText, useFormat } from '../../shared/i18n';
 import { Alert, Card, Meter, styles, usePageTitle } from '../../shared/ui';
 import css from './cloud.module.css';
+import { Export } from './Export';
 import { Contacts, Messages, Notes } from './Lists';
 import { Photos } from './Photos';
 
@@ -57,6 +58,7 @@ function CloudPage() {
           <TabPanel id="messages" className={css.panel}><Messages /></TabPanel>
         </Tabs>
       </section>
+      <Export />
     </>
   );
 }
