@@ -68,8 +68,8 @@ export function Export() {
           <div className={styles.actions}>
             <Button isDisabled={download.isPending} onPress={() => download.mutate()}>{t('cloud.export.download')}</Button>
           </div>
-          {/* Followed by the button above once the session is fresh; hidden from the keyboard and readers. */}
-          <a ref={link} href={apiHref('/v1/me/export/{id}/download', { id: made.id })} download hidden aria-hidden="true" tabIndex={-1}>zip</a>
+          {/* Followed by the button above once the session is fresh; hidden, so out of the keyboard and readers. */}
+          <a ref={link} href={apiHref('/v1/me/export/{id}/download', { id: made.id })} download hidden>zip</a>
         </div>
       )}
       {canStart && (
