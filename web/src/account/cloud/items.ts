@@ -6,7 +6,9 @@ import type { components } from '../../shared/api/schema';
 export type Item = components['schemas']['Item'];
 export type ListedCollection = 'photos' | 'contacts' | 'notes' | 'messages';
 
-const PAGE = '500';
+// A small first page draws the first screen soon; the rest follows in the largest pages the server gives.
+const FIRST_PAGE = '120';
+const NEXT_PAGES = '1000';
 
 /**
  * Every item of a collection, read through delta sync from the start: the pages follow each other until
@@ -18,7 +20,7 @@ export function useCollection(collection: ListedCollection) {
     queryKey: ['cloud', collection],
     initialPageParam: undefined as string | undefined,
     queryFn: async ({ pageParam }) =>
-      ok(await api.GET('/v1/cloud/{collection}', { params: { path: { collection }, query: { limit: PAGE, ...(pageParam ? { since: pageParam } : {}) } } })),
+      ok(await api.GET('/v1/cloud/{collection}', { params: { path: { collection }, query: pageParam ? { limit: NEXT_PAGES, since: pageParam } : { limit: FIRST_PAGE } } })),
     getNextPageParam: (last) => (last.hasMore ? last.cursor : undefined),
   });
   const { hasNextPage, isFetchingNextPage, fetchNextPage, isError } = query;
