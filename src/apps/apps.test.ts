@@ -98,6 +98,7 @@ for (const database of testDatabases()) {
       assert.equal(consentPage.status, 200, consentPage.text);
       assert.match(consentPage.text, /Notes Web wants to use your Lanyard account/);
       assert.match(consentPage.text, /See your email address/);
+      assert.match(consentPage.text, /<a href="\/apps"[^>]*>The apps with access to your account<\/a>/, 'the consent page links to the portal\'s apps page');
       const consentAction = /action="([^"]+\/consent)"/.exec(consentPage.text)![1]!;
       const back = await follow(jar, await browse(jar, 'POST', consentAction, form({ decision: 'allow' })));
       const redirect = new URL(String(back.headers.location));

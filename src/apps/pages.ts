@@ -20,6 +20,7 @@ const TEXT = {
     wants: (app: string) => `${app} wants to use your Lanyard account`,
     canDo: 'If you allow it, it can:',
     revokeLater: "You can revoke this at any time in your account's apps page.",
+    appsPage: 'The apps with access to your account',
     allow: 'Allow',
     deny: 'Deny',
     expiredTitle: 'Sign-in expired',
@@ -62,6 +63,7 @@ const TEXT = {
     wants: (app: string) => `${app} quiere usar tu cuenta Lanyard`,
     canDo: 'Si lo permites, podrá:',
     revokeLater: 'Puedes revocarlo cuando quieras en la página de apps de tu cuenta.',
+    appsPage: 'Las apps con acceso a tu cuenta',
     allow: 'Permitir',
     deny: 'Denegar',
     expiredTitle: 'Inicio de sesión caducado',
@@ -154,7 +156,7 @@ export function secondFactorBody(t: PageText, action: string, state: string, met
 export function consentBody(t: PageText, locale: Locale, action: string, appName: string, scopes: Scope[]): string {
   return `<h1>${escapeHtml(t.wants(appName))}</h1><p>${escapeHtml(t.canDo)}</p>
 <ul>${scopes.map((s) => `<li>${escapeHtml(SCOPE_TEXT[s][locale])}</li>`).join('')}</ul>
-<p>${escapeHtml(t.revokeLater)}</p>
+<p>${escapeHtml(t.revokeLater)} <a href="/apps" target="_blank" rel="noopener">${escapeHtml(t.appsPage)}</a></p>
 <form method="post" action="${escapeHtml(action)}">
 <button class="primary" type="submit" name="decision" value="allow">${escapeHtml(t.allow)}</button><button type="submit" name="decision" value="deny">${escapeHtml(t.deny)}</button></form>`;
 }
