@@ -11,14 +11,14 @@ const text = {
   en: {
     login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Cloud', title: 'Cloud',
     photos: 'Photos', contacts: 'Contacts', notes: 'Notes', messages: 'Messages', count: '3 photos', close: 'Close', download: 'Download the original',
-    position: (n: number) => `Photo ${n} of 3`, search: 'Search contacts', unreadable: '1 item could not be read', conversation: 'Conversation: +34 600 111 222',
+    position: (n: number) => `Photo ${n} of 3`, search: 'Search contacts', vcard: 'Download all 2 contacts as vCard', unreadable: '1 item could not be read', conversation: 'Conversation: +34 600 111 222',
     emptyPhotos: 'No photos yet. Photos your devices back up appear here.', emptyNotes: 'No notes yet. Notes your devices sync appear here.',
     prepare: 'Prepare a copy of my data', making: 'Preparing your copy…', ready: 'Your copy is ready', downloadZip: 'Download the zip', dialog: 'Confirm it is you',
   },
   es: {
     login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Nube', title: 'Nube',
     photos: 'Fotos', contacts: 'Contactos', notes: 'Notas', messages: 'Mensajes', count: '3 fotos', close: 'Cerrar', download: 'Descargar el original',
-    position: (n: number) => `Foto ${n} de 3`, search: 'Buscar contactos', unreadable: 'No se ha podido leer 1 elemento', conversation: 'Conversación: +34 600 111 222',
+    position: (n: number) => `Foto ${n} de 3`, search: 'Buscar contactos', vcard: 'Descargar los 2 contactos como vCard', unreadable: 'No se ha podido leer 1 elemento', conversation: 'Conversación: +34 600 111 222',
     emptyPhotos: 'Aún no hay fotos. Aquí aparecen las fotos que copian tus dispositivos.', emptyNotes: 'Aún no hay notas. Aquí aparecen las notas que sincronizan tus dispositivos.',
     prepare: 'Preparar una copia de mis datos', making: 'Preparando tu copia…', ready: 'Tu copia está lista', downloadZip: 'Descargar el zip', dialog: 'Confirma que eres tú',
   },
@@ -117,6 +117,11 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   await page.keyboard.press('ArrowRight');
   await page.getByRole('tab', { name: words.contacts, selected: true }).waitFor();
   await page.getByText('Zoe Martín').waitFor();
+  const vcard = page.waitForEvent('download');
+  await page.getByRole('button', { name: words.vcard }).click();
+  const card = await readFile(await (await vcard).path(), 'utf8');
+  assert.match(card, /BEGIN:VCARD\r\nVERSION:3\.0\r\nFN:Bruno Díaz\r\n/);
+  assert.match(card, /FN:Zoe Martín\r\nN:Zoe Martín;;;;\r\nTEL;TYPE=CELL:\+34 600 111 222\r\nEMAIL:zoe@example\.com\r\nEND:VCARD/);
   await page.getByRole('searchbox', { name: words.search }).fill('bruno');
   await page.getByText('Bruno Díaz').waitFor();
   assert.equal(await page.getByText('Zoe Martín').count(), 0);

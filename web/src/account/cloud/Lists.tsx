@@ -2,10 +2,11 @@ import { useMemo, useState } from 'react';
 import { Input, Label, SearchField } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, styles } from '../../shared/ui';
+import { Alert, Button, styles } from '../../shared/ui';
 import css from './cloud.module.css';
 import { type Item, type ListedCollection, preview, textOf, useCollection } from './items';
 import { Unreadable } from './Photos';
+import { saveText, toVCard } from './vcard';
 
 /** Loading, error, "more coming", unreadable and empty: what every list of the cloud says around its items. */
 function States({ list, collection, shown }: { list: ReturnType<typeof useCollection>; collection: ListedCollection; shown: number }) {
@@ -26,17 +27,19 @@ export function Contacts() {
   const { t } = useTranslation();
   const list = useCollection('contacts');
   const [search, setSearch] = useState('');
-  const shown = useMemo(() => {
-    const needle = search.trim().toLowerCase();
-    const named = list.items.map((item) => ({
+  const named = useMemo(() => {
+    const all = list.items.map((item) => ({
       item,
       name: textOf(item.data, 'name', 'displayName', 'fullName', 'fn') ?? item.id,
       phone: textOf(item.data, 'phone', 'phones', 'tel', 'number'),
       email: textOf(item.data, 'email', 'emails'),
     }));
-    named.sort((a, b) => a.name.localeCompare(b.name));
+    return all.sort((a, b) => a.name.localeCompare(b.name));
+  }, [list.items]);
+  const shown = useMemo(() => {
+    const needle = search.trim().toLowerCase();
     return needle ? named.filter((c) => `${c.name} ${c.phone ?? ''} ${c.email ?? ''}`.toLowerCase().includes(needle)) : named;
-  }, [list.items, search]);
+  }, [named, search]);
   return (
     <>
       <States list={list} collection="contacts" shown={shown.length} />
@@ -45,6 +48,11 @@ export function Contacts() {
           <Label className={styles.label}>{t('cloud.searchContacts')}</Label>
           <Input className={styles.input} />
         </SearchField>
+      )}
+      {list.items.length > 0 && !list.loadingMore && (
+        <div className={`${styles.actions} ${css.search}`}>
+          <Button variant="secondary" onPress={() => saveText('contacts.vcf', 'text/vcard', toVCard(named))}>{t('cloud.vcard', { count: named.length })}</Button>
+        </div>
       )}
       {list.items.length > 0 && shown.length === 0 && <p className={styles.muted}>{t('cloud.noMatch')}</p>}
       <ul className={styles.list} aria-label={t('collections.contacts')}>
