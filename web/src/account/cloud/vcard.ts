@@ -1,5 +1,5 @@
 /** One contact as vCard 3.0 lines wants it (RFC 2426): backslash, comma, semicolon and newlines escaped. */
-const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n').replace(/([,;])/g, '\\$1');
+const escaped = (value: string) => value.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n').replace(/([,;])/g, '\\$1');
 
 export interface VCardContact {
   name: string;
@@ -14,10 +14,10 @@ export function toVCard(contacts: VCardContact[]): string {
       [
         'BEGIN:VCARD',
         'VERSION:3.0',
-        `FN:${escape(contact.name)}`,
-        `N:${escape(contact.name)};;;;`,
-        ...(contact.phone ? [`TEL;TYPE=CELL:${escape(contact.phone)}`] : []),
-        ...(contact.email ? [`EMAIL:${escape(contact.email)}`] : []),
+        `FN:${escaped(contact.name)}`,
+        `N:${escaped(contact.name)};;;;`,
+        ...(contact.phone ? [`TEL;TYPE=CELL:${escaped(contact.phone)}`] : []),
+        ...(contact.email ? [`EMAIL:${escaped(contact.email)}`] : []),
         'END:VCARD',
       ].join('\r\n'),
     )
