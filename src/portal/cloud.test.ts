@@ -10,14 +10,14 @@ import { accountIn, expectNoAxeViolations, type Language, type Portal, screensho
 const text = {
   en: {
     login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Cloud', title: 'Cloud',
-    photos: 'Photos', contacts: 'Contacts', notes: 'Notes', messages: 'Messages', count: '3 photos', close: 'Close', download: 'Download the original',
+    photos: 'Photos', contacts: 'Contacts', notes: 'Notes', messages: 'Messages', count: '3 photos', twoPhotos: '2 photos', deletePhoto: 'Delete photo', deleteConfirm: 'Yes, delete IMG_0003.heic', close: 'Close', download: 'Download the original',
     position: (n: number) => `Photo ${n} of 3`, search: 'Search contacts', vcard: 'Download all 2 contacts as vCard', unreadable: '1 item could not be read', conversation: 'Conversation: +34 600 111 222',
     emptyPhotos: 'No photos yet. Photos your devices back up appear here.', emptyNotes: 'No notes yet. Notes your devices sync appear here.',
     prepare: 'Prepare a copy of my data', making: 'Preparing your copy…', ready: 'Your copy is ready', downloadZip: 'Download the zip', dialog: 'Confirm it is you',
   },
   es: {
     login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Nube', title: 'Nube',
-    photos: 'Fotos', contacts: 'Contactos', notes: 'Notas', messages: 'Mensajes', count: '3 fotos', close: 'Cerrar', download: 'Descargar el original',
+    photos: 'Fotos', contacts: 'Contactos', notes: 'Notas', messages: 'Mensajes', count: '3 fotos', twoPhotos: '2 fotos', deletePhoto: 'Borrar la foto', deleteConfirm: 'Sí, borrar IMG_0003.heic', close: 'Cerrar', download: 'Descargar el original',
     position: (n: number) => `Foto ${n} de 3`, search: 'Buscar contactos', vcard: 'Descargar los 2 contactos como vCard', unreadable: 'No se ha podido leer 1 elemento', conversation: 'Conversación: +34 600 111 222',
     emptyPhotos: 'Aún no hay fotos. Aquí aparecen las fotos que copian tus dispositivos.', emptyNotes: 'Aún no hay notas. Aquí aparecen las notas que sincronizan tus dispositivos.',
     prepare: 'Preparar una copia de mis datos', making: 'Preparando tu copia…', ready: 'Tu copia está lista', downloadZip: 'Descargar el zip', dialog: 'Confirma que eres tú',
@@ -109,8 +109,17 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('ArrowLeft');
   await viewer.getByRole('heading', { name: 'IMG_0003.heic' }).waitFor();
-  await page.keyboard.press('Escape');
+  // Deleting asks first (the confirmation takes the focus), then the photo leaves the cloud and the gallery.
+  await tabTo(page, 'button', words.deletePhoto);
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: words.deleteConfirm }).waitFor();
+  await expectNoAxeViolations(page, `cloud delete photo (${language}, ${viewport})`);
+  await page.keyboard.press('Enter');
   await viewer.waitFor({ state: 'detached' });
+  await page.getByText(words.twoPhotos).waitFor();
+  assert.equal(await grid.getByRole('row').count(), 2);
+  const owner = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+  assert.equal((await t.request('GET', '/v1/cloud/photos/IMG_0003.heic', { token: owner })).status, 404);
 
   // The other collections, reached with the tab list's arrow keys.
   await page.getByRole('tab', { name: words.photos }).focus();

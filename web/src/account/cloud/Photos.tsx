@@ -1,6 +1,8 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Dialog, GridLayout, GridList, GridListItem, Heading, Modal, ModalOverlay, Size, Virtualizer } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
+import { api } from '../../shared/api/client';
 import { apiHref } from '../../shared/api/href';
 import { useErrorText, useFormat } from '../../shared/i18n';
 import { Alert, Button, styles } from '../../shared/ui';
@@ -69,7 +71,20 @@ export function Photos() {
 function Viewer({ items, index, onMove, onClose }: { items: Item[]; index: number; onMove: (index: number) => void; onClose: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
+  const errorText = useErrorText();
+  const queryClient = useQueryClient();
   const item = items[index]!;
+  const [confirming, setConfirming] = useState<string>();
+  const remove = useMutation({
+    mutationFn: async (id: string) => {
+      await api.DELETE('/v1/cloud/{collection}/{itemId}', { params: { path: { collection: 'photos', itemId: id } } });
+    },
+    onSuccess: async () => {
+      onClose();
+      // The summary and the gallery both change.
+      await queryClient.invalidateQueries({ queryKey: ['cloud'] });
+    },
+  });
   const hasPrevious = index > 0;
   const hasNext = index < items.length - 1;
   // Which photo this browser could not draw (HEIC, say): the next one gets its own chance.
@@ -116,7 +131,19 @@ function Viewer({ items, index, onMove, onClose }: { items: Item[]; index: numbe
             <Button variant="secondary" isDisabled={!hasPrevious} onPress={() => onMove(index - 1)}>{t('cloud.previous')}</Button>
             <Button variant="secondary" isDisabled={!hasNext} onPress={() => onMove(index + 1)}>{t('cloud.next')}</Button>
             <a className={css.download} href={originalOf(item.id)} download>{t('cloud.download')}</a>
+            {confirming !== item.id && <Button variant="danger" onPress={() => { remove.reset(); setConfirming(item.id); }}>{t('cloud.delete')}</Button>}
           </div>
+          {confirming === item.id && (
+            <div className={css.confirm}>
+              <p>{t('cloud.deleteConfirmText', { name: item.id })}</p>
+              {remove.isError && <Alert>{errorText(remove.error)}</Alert>}
+              {remove.isPending && <p className={styles.muted} role="status">{t('cloud.deleting')}</p>}
+              <div className={styles.actions}>
+                <Button variant="danger" autoFocus isDisabled={remove.isPending} onPress={() => remove.mutate(item.id)}>{t('cloud.deleteConfirm', { name: item.id })}</Button>
+                <Button variant="secondary" onPress={() => setConfirming(undefined)}>{t('apps.cancel')}</Button>
+              </div>
+            </div>
+          )}
         </Dialog>
       </Modal>
     </ModalOverlay>
