@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { generate } from 'otplib';
 import { linkDevice } from '../devices/test-factories.js';
 import { LOCALES, renderMessage, type MessageKind, type MessageParams } from '../messaging/templates.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
@@ -23,6 +24,12 @@ describe('portal: every link in every message opens a real page', () => {
     assert.equal(links.length, 1, `one link in the last message to ${address}: ${text}`);
     return links[0]!;
   }
+  /** The link to this page in the newest message to an address that has one. */
+  function linkTo(address: string, path: string): string {
+    const found = portal.t.messages.to(address).flatMap((m) => linksIn(m.text)).filter((url) => new URL(url).pathname.startsWith(path)).at(-1);
+    assert.ok(found, `a link to ${path} in a message to ${address}`);
+    return found;
+  }
   const linksIn = (text: string) => [...text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0].replace(/[.,;)]+$/, '')).filter((url) => url.startsWith(`${portal.baseUrl}/`));
 
   /** The links the server really puts in its messages, made by the real flows. */
@@ -39,7 +46,28 @@ describe('portal: every link in every message opens a real page', () => {
     await t.drainJobs();
     assert.equal((await t.request('POST', '/v1/me/email/confirm', { token: changerToken, body: { email: newEmail, code: t.messages.lastCode(newEmail) } })).status, 200);
     await t.drainJobs();
-    const undoUrl = linkIn(changer.email);
+    const undoUrl = linkTo(changer.email, '/account/undo-change');
+    const lockUrl = linkTo(changer.email, '/account/lock');
+
+    // A sign-in from a client the account has not seen: the notice carries a lock link of its own.
+    const traveller = await accountIn(t, 'en');
+    const newClient = await t.request('POST', '/v1/sessions', { body: { login: traveller.email, password: traveller.password, kind: 'api' }, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0' } });
+    assert.equal(newClient.status, 201, newClient.text);
+    await t.drainJobs();
+    const signInLockUrl = linkTo(traveller.email, '/account/lock');
+
+    // A password reset without the second factor waits, and tells the owner how to cancel it.
+    const guarded = await accountIn(t, 'en');
+    const guardedToken = await signIn(guarded);
+    const totp = await t.request('POST', '/v1/me/totp', { token: guardedToken });
+    assert.equal(totp.status, 201, totp.text);
+    assert.equal((await t.request('POST', '/v1/me/totp/confirm', { token: guardedToken, body: { code: await generate({ secret: totp.body.secret, epoch: Math.floor(t.clock.now() / 1000) }) } })).status, 200);
+    assert.equal((await t.request('POST', '/v1/recovery', { body: { login: guarded.email, channel: 'email', captcha: await solvedCaptcha(t) } })).status, 202);
+    await t.drainJobs();
+    const waiting = await t.request('POST', '/v1/recovery/complete', { body: { login: guarded.email, code: t.messages.lastCode(guarded.email), newPassword: 'lost my phone and my codes', waitingPeriod: true } });
+    assert.equal(waiting.status, 202, waiting.text);
+    await t.drainJobs();
+    const recoveryCancelUrl = linkTo(guarded.email, '/account/recovery-cancel');
 
     // A deletion with a grace period: the cancel link.
     const leaver = await accountIn(t, 'en');
@@ -67,7 +95,7 @@ describe('portal: every link in every message opens a real page', () => {
     await t.drainJobs();
     const statusUrl = linkIn(buyer);
     const objectUrl = linkIn(owner.email);
-    return { undoUrl, cancelUrl, statusWithToken, statusUrl, objectUrl, leaver };
+    return { undoUrl, lockUrl, signInLockUrl, recoveryCancelUrl, cancelUrl, statusWithToken, statusUrl, objectUrl, leaver };
   }
 
   test('every template, in English and Spanish, rendered with the links the server makes: each link is a portal page, axe-clean', async () => {
@@ -79,9 +107,9 @@ describe('portal: every link in every message opens a real page', () => {
       signup_already_registered: {},
       address_change_code: { code: '654321', minutes: 15, field: 'email' },
       address_changed: { field: 'phone', newAddress: '+34612345678' },
-      address_changed_undo: { field: 'email', newAddress: 'new@example.com', undoUrl: links.undoUrl, days: 7 },
+      address_changed_undo: { field: 'email', newAddress: 'new@example.com', undoUrl: links.undoUrl, days: 7, lockUrl: links.lockUrl },
       password_changed: {},
-      new_client_sign_in: { client: 'Firefox/128.0', ip: '203.0.113.7', at },
+      new_client_sign_in: { client: 'Firefox/128.0', ip: '203.0.113.7', at, lockUrl: links.signInLockUrl, days: 7 },
       device_linked: { model: 'Pixel 9', name: 'Ana’s phone', at },
       bootloader_unlock_authorised: { model: 'Pixel 9', name: 'Ana’s phone', at, expiresAt: at },
       recovery_code: { code: '000042', minutes: 15 },
@@ -99,6 +127,7 @@ describe('portal: every link in every message opens a real page', () => {
       two_step_changed: { change: 'passkey_added', at },
       recovery_codes_low: { remaining: 2 },
       account_locked: { at, ip: '203.0.113.7' },
+      recovery_waiting: { completesAt: at, ip: '203.0.113.7', cancelUrl: links.recoveryCancelUrl },
     };
 
     // Every link of every rendered message, with the languages it was sent in.
@@ -109,7 +138,7 @@ describe('portal: every link in every message opens a real page', () => {
         for (const url of linksIn(`${message.subject}\n${message.text}`)) found.set(url, (found.get(url) ?? new Set()).add(locale));
       }
     }
-    assert.deepEqual([...found.keys()].sort(), [links.undoUrl, links.cancelUrl, links.statusWithToken, links.statusUrl, links.objectUrl].sort(), 'the links of the messages are the ones the flows made');
+    assert.deepEqual([...found.keys()].sort(), [links.undoUrl, links.lockUrl, links.signInLockUrl, links.recoveryCancelUrl, links.cancelUrl, links.statusWithToken, links.statusUrl, links.objectUrl].sort(), 'the links of the messages are the ones the flows made');
 
     for (const [url, languages] of found) {
       for (const language of languages) {

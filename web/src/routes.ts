@@ -8,8 +8,11 @@ import { deleteAccountRoute } from './account/delete-account/route';
 import { deviceRoute } from './account/device/route';
 import { devicesRoute } from './account/devices/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
+import { lockAccountRoute } from './account/lock/route';
 import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
+import { recoveryCancelRoute } from './account/recovery-cancel/route';
+import { securityRoute } from './account/security/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
 import { undoChangeRoute } from './account/undo-change/route';
@@ -27,10 +30,13 @@ export const routeTree = rootRoute.addChildren([
   forgotPasswordRoute,
   sessionsRoute,
   profileRoute,
+  securityRoute,
   devicesRoute,
   deviceRoute,
   deleteAccountRoute,
   undoChangeRoute,
+  lockAccountRoute,
+  recoveryCancelRoute,
   cloudRoute,
   appsRoute,
   creditsRoute,

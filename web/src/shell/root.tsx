@@ -64,6 +64,7 @@ function Shell() {
             <Link to="/apps">{t('nav.apps')}</Link>
             <Link to="/credits">{t('nav.credits')}</Link>
             <Link to="/sessions">{t('nav.sessions')}</Link>
+            <Link to="/security">{t('nav.security')}</Link>
             <Link to="/profile">{t('nav.profile')}</Link>
           </nav>
         )}
