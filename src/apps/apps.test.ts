@@ -98,6 +98,7 @@ for (const database of testDatabases()) {
       assert.equal(consentPage.status, 200, consentPage.text);
       assert.match(consentPage.text, /Notes Web wants to use your Lanyard account/);
       assert.match(consentPage.text, /See your email address/);
+      assert.match(consentPage.text, /<a href="\/apps"[^>]*>The apps with access to your account<\/a>/, 'the consent page links to the portal\'s apps page');
       const consentAction = /action="([^"]+\/consent)"/.exec(consentPage.text)![1]!;
       const back = await follow(jar, await browse(jar, 'POST', consentAction, form({ decision: 'allow' })));
       const redirect = new URL(String(back.headers.location));
@@ -145,6 +146,7 @@ for (const database of testDatabases()) {
       assert.equal(listed.body.apps[0].clientId, client.clientId);
       assert.equal(listed.body.apps[0].name, 'Notes Web');
       assert.deepEqual([...listed.body.apps[0].scopes].sort(), ['email', 'offline_access', 'openid', 'profile']);
+      assert.ok(listed.body.apps[0].lastUsedAt >= listed.body.apps[0].grantedAt, 'last used: when the app took its tokens for this person');
       const summary = await t.request('GET', '/v1/me/deletion', { token: account.token });
       assert.deepEqual(summary.body.apps.map((a: { clientId: string }) => a.clientId), [client.clientId], 'deletion lists the app');
 

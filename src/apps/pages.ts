@@ -20,6 +20,7 @@ const TEXT = {
     wants: (app: string) => `${app} wants to use your Lanyard account`,
     canDo: 'If you allow it, it can:',
     revokeLater: "You can revoke this at any time in your account's apps page.",
+    appsPage: 'The apps with access to your account',
     allow: 'Allow',
     deny: 'Deny',
     expiredTitle: 'Sign-in expired',
@@ -65,6 +66,7 @@ const TEXT = {
     wants: (app: string) => `${app} quiere usar tu cuenta Lanyard`,
     canDo: 'Si lo permites, podrá:',
     revokeLater: 'Puedes revocarlo cuando quieras en la página de apps de tu cuenta.',
+    appsPage: 'Las apps con acceso a tu cuenta',
     allow: 'Permitir',
     deny: 'Denegar',
     expiredTitle: 'Inicio de sesión caducado',
@@ -197,7 +199,7 @@ ${buttons(mainButton(t.verify))}</form>`);
 export function consentBody(t: PageText, locale: Locale, action: string, appName: string, scopes: Scope[]): string {
   return card(t.wants(appName), `<p>${escapeHtml(t.canDo)}</p>
 <ul class="list">${scopes.map((s) => `<li>${escapeHtml(SCOPE_TEXT[s][locale])}</li>`).join('')}</ul>
-<p class="muted">${escapeHtml(t.revokeLater)}</p>
+<p class="muted">${escapeHtml(t.revokeLater)} <a href="/apps" target="_blank" rel="noopener">${escapeHtml(t.appsPage)}</a></p>
 <form class="form" method="post" action="${escapeHtml(action)}">
 ${buttons(mainButton(t.allow, 'name="decision" value="allow"'), secondaryButton(t.deny, 'name="decision" value="deny"'))}</form>`);
 }

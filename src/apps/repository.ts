@@ -23,6 +23,16 @@ export class AppRepository {
       .where('oidc_records.model', '=', 'Grant');
   }
 
+  /** The account's tokens (access and refresh) and codes of every app, whose payloads say when each was issued. */
+  async tokensOf(accountId: string): Promise<{ client_id: string | null; payload: string }[]> {
+    return this.db
+      .selectFrom('oidc_records')
+      .select(['client_id', 'payload'])
+      .where('account_id', '=', accountId)
+      .where('model', 'in', ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials'])
+      .execute();
+  }
+
   async get(clientId: string): Promise<AppRow | undefined> {
     return this.db.selectFrom('oauth_apps').selectAll().where('client_id', '=', clientId).executeTakeFirst();
   }

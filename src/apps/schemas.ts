@@ -67,7 +67,13 @@ export const UpdateAppBody = named('UpdateAppBody', Strict({
 export const ClientSecretSchema = named('ClientSecret', Type.Object({ clientSecret: Type.String() }));
 
 export const AppGrantSchema = named('AppGrant', Type.Object(
-  { clientId: Type.String(), name: Type.String(), scopes: Type.Array(Type.String()), grantedAt: TimeSchema },
+  {
+    clientId: Type.String(),
+    name: Type.String(),
+    scopes: Type.Array(Type.String()),
+    grantedAt: TimeSchema,
+    lastUsedAt: Type.Union([TimeSchema, Type.Null()], { description: 'When the app last got a token for this account (sign-in or refresh); null when never since the grant' }),
+  },
   { description: 'An app the account let in, and what it may do' },
 ));
 

@@ -62,6 +62,8 @@ export interface GrantedApp {
   name: string;
   scopes: string[];
   grantedAt: string;
+  /** When the app last got a token for this account (signing in, or refreshing its access); null when never since the grant. */
+  lastUsedAt: string | null;
 }
 
 /** A URI a web page may use (redirect, logout, logo): absolute, https (http only to this machine), no fragment. */
@@ -334,7 +336,17 @@ export class AppService {
         name: row.name,
         scopes: [...new Set([...(known?.scopes ?? []), ...scopes])],
         grantedAt: known && known.grantedAt > grantedAt ? known.grantedAt : grantedAt,
+        lastUsedAt: null,
       });
+    }
+    // "Last used", per person: the newest token the app was issued for this account (the app's own
+    // last_used_at counts every account's use).
+    for (const token of await this.deps.repository.tokensOf(accountId)) {
+      const app = token.client_id ? byApp.get(token.client_id) : undefined;
+      const iat = (JSON.parse(token.payload) as { iat?: number }).iat;
+      if (!app || typeof iat !== 'number') continue;
+      const at = iso(iat * 1000);
+      if (app.lastUsedAt === null || at > app.lastUsedAt) app.lastUsedAt = at;
     }
     return [...byApp.values()].sort((a, b) => b.grantedAt.localeCompare(a.grantedAt));
   }

@@ -220,7 +220,7 @@ export class DeletionService {
           locale: profile.locale,
           accountId: null,
           ...(grace
-            ? { kind: 'account_deletion_scheduled' as const, params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl: `${options.baseUrl}/v1/deletion/cancel?token=${cancelToken}` } }
+            ? { kind: 'account_deletion_scheduled' as const, params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl: `${options.baseUrl}/account/cancel-deletion#token=${cancelToken}` } }
             : { kind: 'account_deleted' as const, params: { at: new Date(now).toUTCString(), keptLocks: kept } }),
         });
       }

@@ -175,7 +175,7 @@ export class UnlockRequestService {
             kind: 'unlock_request_owner_notice',
             locale: owner.locale,
             accountId: owner.id,
-            params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/v1/unlock-requests/${id}/object` },
+            params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/unlock/${id}/object` },
           });
         }
       }
@@ -290,9 +290,12 @@ export class UnlockRequestService {
     await this.messages.enqueue(executor, { channel: 'email', to: request.requester.email, kind, locale: request.locale, params });
   }
 
-  /** The status link: with the token when it is known (the first message), else the page that asks for it. */
+  /**
+   * The portal's status page: with the token when it is known (the first message), else the page asks for
+   * it. The token rides in the fragment, which browsers never send, so it stays out of logs and Referer.
+   */
   private statusUrl(id: string, token?: string): string {
-    return `${this.options.baseUrl}/v1/unlock-requests/${id}${token ? `?token=${token}` : ''}`;
+    return `${this.options.baseUrl}/unlock/${id}${token ? `#token=${token}` : ''}`;
   }
 
   private async staffView(row: UnlockRequestRow): Promise<StaffUnlockRequestView> {

@@ -56,7 +56,7 @@ for (const database of testDatabases()) {
       assert.ok(answer.body.statusToken.length >= 32, 'a long random status token');
       const received = t.messages.to(email).at(-1)!;
       assert.match(received.subject, /received your device unlock request/);
-      assert.ok(received.text.includes(`/v1/unlock-requests/${answer.body.id}?token=${answer.body.statusToken}`), 'the message links to the status');
+      assert.ok(received.text.includes(`/unlock/${answer.body.id}#token=${answer.body.statusToken}`), 'the message links to the status');
 
       const { id, statusToken } = answer.body;
       const submitted = await status(id, statusToken);

@@ -61,6 +61,9 @@ function Shell() {
           <nav className={styles.nav} aria-label={t('shell.navigation')}>
             <Link to="/">{t('nav.home')}</Link>
             <Link to="/devices">{t('nav.devices')}</Link>
+            <Link to="/cloud">{t('nav.cloud')}</Link>
+            <Link to="/apps">{t('nav.apps')}</Link>
+            <Link to="/credits">{t('nav.credits')}</Link>
             <Link to="/sessions">{t('nav.sessions')}</Link>
             <Link to="/security">{t('nav.security')}</Link>
             <Link to="/profile">{t('nav.profile')}</Link>

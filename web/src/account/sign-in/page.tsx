@@ -113,6 +113,7 @@ function SignInPage() {
         </Form>
       </div>
       <p>{t('signIn.noAccount')} <Link to="/create-account">{t('signIn.create')}</Link></p>
+      <p><Link to="/check-device">{t('checkDevice.fromSignIn')}</Link></p>
     </div>
   );
 }

@@ -1521,6 +1521,8 @@ export interface components {
              * @description ISO 8601, UTC
              */
             grantedAt: string;
+            /** @description When the app last got a token for this account (sign-in or refresh); null when never since the grant */
+            lastUsedAt: string | null;
             name: string;
             scopes: string[];
         };
