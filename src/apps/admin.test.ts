@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { assertProblem } from '../devices/test-factories.js';
-import { uniqueEmail } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
 import { testDatabases } from '../testing/test-app.js';
 import { authorizationRequest, Browser, relyingParty, startListeningApp, type ListeningApp } from './test-relying-party.js';

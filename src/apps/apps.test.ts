@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../devices/test-factories.js';
 import { startSmsReceiver, type SmsReceiver } from '../testing/receivers.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestAccount, type TestApp, type TestResponse } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestAccount, type TestApp, type TestResponse } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
 
 const REDIRECT_URI = 'https://notes.example.com/callback';

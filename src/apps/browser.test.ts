@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as openid from 'openid-client';
-import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
 import { relyingParty } from './test-relying-party.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import * as client from 'openid-client';
-import { createTestApp, uniqueEmail, type TestApp, type TestDatabase } from '../testing/test-app.js';
+import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
 
 // Shared by the apps' tests: a listening server (openid-client talks to it over HTTP, as a relying party

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { refusedAddress } from '../http/ssrf.js';
 import { assertProblem } from '../testing/problems.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
 import { requestDeletion } from '../deletion/test-helpers.js';
 

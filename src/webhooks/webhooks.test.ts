@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../testing/problems.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { asStaff, createStaffMember, type StaffMember } from '../testing/staff.js';
 import { RETRY_WINDOW_MS } from './service.js';
 
