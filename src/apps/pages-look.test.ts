@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import * as openid from 'openid-client';
 import type { Page } from 'playwright-core';
 import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from '../portal/browser.js';
-import { testDatabases, uniqueEmail } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
+import { testDatabases } from '../testing/test-app.js';
 import { PORTAL_TOKENS } from './pages.js';
 import { relyingParty } from './test-relying-party.js';
 
@@ -118,9 +119,7 @@ for (const database of testDatabases()) {
     before(async () => {
       shopSite = await startSite();
       portal = await startPortal(database);
-      const email = uniqueEmail('admin');
-      await portal.t.app.services.accounts.createStaff({ email, password: 'admin passphrase 1', role: 'admin' });
-      const admin = (await portal.t.request('POST', '/v1/sessions', { body: { login: email, password: 'admin passphrase 1' } })).body.token as string;
+      const admin = (await createStaffMember(portal.t, 'admin')).token;
       const register = async (body: Record<string, unknown>) => {
         const registered = await portal.t.request('POST', '/v1/admin/apps', { token: admin, body });
         assert.equal(registered.status, 201, registered.text);

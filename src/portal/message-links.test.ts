@@ -127,6 +127,8 @@ describe('portal: every link in every message opens a real page', () => {
       two_step_changed: { change: 'passkey_added', at },
       recovery_codes_low: { remaining: 2 },
       account_locked: { at, ip: '203.0.113.7' },
+      account_suspended: { at, reason: 'fraud report 42' },
+      account_restored: { at, reason: 'report withdrawn' },
       recovery_waiting: { completesAt: at, ip: '203.0.113.7', cancelUrl: links.recoveryCancelUrl },
     };
 
