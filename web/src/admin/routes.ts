@@ -1,0 +1,17 @@
+// The console's pages, each in its folder and loaded when first opened; adding one is an entry here
+// (and its path in shell/links.tsx).
+import { createRoute, lazyRouteComponent } from '@tanstack/react-router';
+import { stringSearch } from './shell/links';
+import { adminRootRoute } from './shell/root';
+
+const page = (path: string, load: () => Promise<{ default: () => unknown }>, search?: readonly string[]) =>
+  createRoute({
+    getParentRoute: () => adminRootRoute,
+    path,
+    component: lazyRouteComponent(load as never),
+    ...(search ? { validateSearch: stringSearch(search) } : {}),
+  });
+
+export const adminRouteTree = adminRootRoute.addChildren([
+  page('/', () => import('./home/page')),
+]);
