@@ -14,4 +14,6 @@ const page = (path: string, load: () => Promise<{ default: () => unknown }>, sea
 
 export const adminRouteTree = adminRootRoute.addChildren([
   page('/', () => import('./home/page')),
+  page('/unlock-requests', () => import('./unlock-requests/list'), ['status']),
+  page('/unlock-requests/$id', () => import('./unlock-requests/detail')),
 ]);
