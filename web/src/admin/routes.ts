@@ -16,4 +16,7 @@ export const adminRouteTree = adminRootRoute.addChildren([
   page('/', () => import('./home/page')),
   page('/unlock-requests', () => import('./unlock-requests/list'), ['status']),
   page('/unlock-requests/$id', () => import('./unlock-requests/detail')),
+  page('/apps', () => import('./apps/list'), ['deleted']),
+  page('/apps/new', () => import('./apps/create')),
+  page('/apps/$clientId', () => import('./apps/detail')),
 ]);
