@@ -8,8 +8,10 @@ export function SecretOnce({ label, secret }: { label: string; secret: string })
   return (
     <div className={styles.form}>
       <Alert tone="warning">{t('admin.secretOnce')}</Alert>
-      <p className={styles.label} id="secret-label">{label}</p>
-      <p className={css.secret} aria-labelledby="secret-label" data-testid="secret">{secret}</p>
+      <dl className={styles.dl}>
+        <dt>{label}</dt>
+        <dd className={css.secret} data-testid="secret">{secret}</dd>
+      </dl>
     </div>
   );
 }
