@@ -19,4 +19,6 @@ export const adminRouteTree = adminRootRoute.addChildren([
   page('/apps', () => import('./apps/list'), ['deleted']),
   page('/apps/new', () => import('./apps/create')),
   page('/apps/$clientId', () => import('./apps/detail')),
+  page('/webhooks', () => import('./webhooks/list'), ['deleted']),
+  page('/webhooks/$id', () => import('./webhooks/detail')),
 ]);
