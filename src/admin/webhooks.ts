@@ -1,7 +1,7 @@
 import type { Guards } from '../http/auth.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
-import { CreateWebhookBody, DeliveryListSchema, DeliveryParams, DeliverySchema, WebhookCreatedSchema, WebhookListSchema, WebhookParams } from '../webhooks/schemas.js';
+import { CreateWebhookBody, DeliveryListSchema, WebhookCreatedSchema, WebhookListSchema, WebhookParams } from '../webhooks/schemas.js';
 import type { WebhookService } from '../webhooks/service.js';
 
 /** Staff: webhook endpoints of linked services, and what was delivered to each (admin). */
@@ -42,15 +42,4 @@ export function registerWebhookAdminRoutes(app: HttpServer, deps: { webhooks: We
     },
     preHandler: guards.admin,
   }, async (request) => ({ deliveries: await webhooks.deliveries(request.params.id) }));
-
-  app.post('/webhooks/:id/deliveries/:deliveryId/redeliver', {
-    schema: {
-      tags: ['admin'],
-      operationId: 'redeliverWebhookDelivery',
-      summary: 'Send a delivery that ended (failed or delivered) once more, now, with the same webhook-id (admin)',
-      params: DeliveryParams,
-      response: { 202: DeliverySchema },
-    },
-    preHandler: guards.admin,
-  }, async (request, reply) => reply.code(202).send(await webhooks.redeliver(request.params.id, request.params.deliveryId)));
 }

@@ -109,7 +109,6 @@ const EXPECTED: Record<string, Access> = {
   'GET /v1/admin/webhooks': 'admin',
   'DELETE /v1/admin/webhooks/{id}': 'admin',
   'GET /v1/admin/webhooks/{id}/deliveries': 'admin',
-  'POST /v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver': 'admin',
   'POST /v1/admin/accounts/{id}/credits': 'admin',
 };
 

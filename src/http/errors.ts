@@ -55,7 +55,6 @@ export const errorRegistry = {
   'unlock_request.already_decided': { status: 409, title: 'This unlock request was decided already', aliasOf: 'conflict' },
   'unlock_request.closed': { status: 409, title: 'This unlock request has ended', aliasOf: 'conflict' },
   'unlock_request.no_lock': { status: 409, title: 'No lock is held on this device: there is nothing to release', aliasOf: 'conflict' },
-  'webhook.delivery_pending': { status: 409, title: 'This delivery is still being tried: it can be sent again once it has ended', aliasOf: 'conflict' },
   'credits.insufficient': { status: 409, title: 'The credit balance is too low for this', aliasOf: 'conflict' },
   'credits.idempotency_key_reused': { status: 409, title: 'This idempotency key was used for a different change', aliasOf: 'conflict' },
   'bootloader.wait': { status: 403, title: 'The device has not been linked to its account long enough to unlock its bootloader', aliasOf: 'forbidden' },

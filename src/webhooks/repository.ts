@@ -42,21 +42,6 @@ export class WebhookRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /**
-   * Makes a delivery that ended (delivered or failed) pending again, due at `now`; true when it did. The
-   * condition decides between two staff redelivering at once, and leaves a pending one to its own tries.
-   */
-  async reopen(executor: Executor, id: string, endpointId: string, now: number): Promise<boolean> {
-    const result = await executor
-      .updateTable('webhook_deliveries')
-      .set({ status: 'pending', next_attempt_at: now, delivered_at: null })
-      .where('id', '=', id)
-      .where('endpoint_id', '=', endpointId)
-      .where('status', 'in', ['delivered', 'failed'])
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  }
-
   /** An endpoint's deliveries, newest first. */
   async listDeliveries(endpointId: string, limit: number): Promise<WebhookDeliveryRow[]> {
     return this.db

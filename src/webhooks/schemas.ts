@@ -23,7 +23,6 @@ export const DeliverySchema = named('WebhookDelivery', Type.Object({
   createdAt: TimeSchema,
 }));
 export const WebhookParams = Strict({ id: IdSchema });
-export const DeliveryParams = Strict({ id: IdSchema, deliveryId: IdSchema });
 
 export const CreateWebhookBody = named('CreateWebhookBody', Strict({
   url: Type.String({ minLength: 1, maxLength: 2048, description: 'http:// or https:// URL that receives signed POSTs' }),

@@ -99,23 +99,18 @@ export class WebhookService {
 
   async deliveries(endpointId: string, limit = 100): Promise<DeliveryView[]> {
     if (!(await this.repository.getEndpoint(endpointId))) throw new AppError('not_found', 'No such webhook');
-    return (await this.repository.listDeliveries(endpointId, limit)).map((row) => deliveryView(row));
-  }
-
-  /**
-   * Staff send a delivery that ended (failed, or delivered but lost by the receiver) once more, now, with
-   * the same webhook-id so that the receiver can tell it from a new event. A failure then retries within
-   * what is left of the event's retry window (none, past it: one try). One still pending has its own tries.
-   */
-  async redeliver(endpointId: string, deliveryId: string): Promise<DeliveryView> {
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
-      const delivery = await this.repository.getDelivery(deliveryId, trx);
-      if (!delivery || delivery.endpoint_id !== endpointId) throw new AppError('not_found', 'No such delivery of this webhook');
-      if (!(await this.repository.reopen(trx, deliveryId, endpointId, now))) throw new AppError('webhook.delivery_pending', 'This delivery is still being tried');
-      await this.jobs.enqueue(trx, { kind: DELIVER_JOB, payload: { deliveryId }, maxAttempts: 5 });
-    });
-    return deliveryView((await this.repository.getDelivery(deliveryId))!);
+    return (await this.repository.listDeliveries(endpointId, limit)).map((row) => ({
+      id: row.id,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      status: row.status,
+      attempts: row.attempts,
+      lastError: row.last_error,
+      lastAttemptAt: row.last_attempt_at === null ? null : iso(row.last_attempt_at),
+      nextAttemptAt: row.next_attempt_at === null ? null : iso(row.next_attempt_at),
+      deliveredAt: row.delivered_at === null ? null : iso(row.delivered_at),
+      createdAt: iso(row.created_at),
+    }));
   }
 
   /**
@@ -223,19 +218,4 @@ export class WebhookService {
   private view(row: WebhookEndpointRow): WebhookView {
     return { id: row.id, url: row.url, events: JSON.parse(row.events) as WebhookEvent[], createdAt: iso(row.created_at) };
   }
-}
-
-function deliveryView(row: WebhookDeliveryRow): DeliveryView {
-  return {
-    id: row.id,
-    eventId: row.event_id,
-    eventType: row.event_type,
-    status: row.status,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    lastAttemptAt: row.last_attempt_at === null ? null : iso(row.last_attempt_at),
-    nextAttemptAt: row.next_attempt_at === null ? null : iso(row.next_attempt_at),
-    deliveredAt: row.delivered_at === null ? null : iso(row.delivered_at),
-    createdAt: iso(row.created_at),
-  };
 }

@@ -127,37 +127,6 @@ for (const database of testDatabases()) {
       }
     });
 
-    test('staff redeliver a delivery that ended, with the same webhook-id; one still being tried, or of another endpoint, is refused', async () => {
-      const receiver = await startReceiver([500]);
-      try {
-        const { body: hook } = await register(receiver.url);
-        const { body: other } = await register('https://example.com/other');
-        await deleteAccount(t, await t.signUp(), {});
-        const [pending] = await deliveries(hook.id);
-        assert.equal(pending.status, 'pending');
-        const redeliver = (id: string, deliveryId: string, token = staff) => t.request('POST', `/v1/admin/webhooks/${id}/deliveries/${deliveryId}/redeliver`, { token });
-        assertProblem(await redeliver(hook.id, pending.id), 409, 'webhook.delivery_pending');
-        // Delivered at the second try: the receiver says it lost it, and staff send it again.
-        t.clock.set(Date.parse(pending.nextAttemptAt));
-        await t.drainJobs();
-        assert.equal((await deliveries(hook.id))[0].status, 'delivered');
-        assertProblem(await redeliver(other.id, pending.id), 404, 'not_found');
-        assertProblem(await redeliver(hook.id, pending.id, (await t.signUp()).token), 403, 'forbidden');
-        const again = await redeliver(hook.id, pending.id);
-        assert.equal(again.status, 202, again.text);
-        assert.equal(again.body.status, 'pending');
-        await t.drainJobs();
-        const [done] = await deliveries(hook.id);
-        assert.equal(done.status, 'delivered');
-        assert.equal(done.attempts, 3);
-        assert.equal(receiver.received.length, 3);
-        assert.equal(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size, 1);
-        for (const id of [hook.id, other.id]) await t.request('DELETE', `/v1/admin/webhooks/${id}`, { token: staff });
-      } finally {
-        await receiver.close();
-      }
-    });
-
     test('a receiver that never answers 2xx is tried for three days, then the delivery shows failed', async () => {
       const receiver = await startReceiver(Array.from({ length: 100 }, () => 500));
       const unreachable = await startReceiver();

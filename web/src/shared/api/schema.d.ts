@@ -242,23 +242,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send a delivery that ended (failed or delivered) once more, now, with the same webhook-id (admin) */
-        post: operations["redeliverWebhookDelivery"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/apps": {
         parameters: {
             query?: never;
@@ -2167,7 +2150,7 @@ export interface components {
              * @description The stable error code (see x-error-codes)
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "webhook.delivery_pending" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
+            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
             /** @description Cloud version conflicts: the version stored now (null: none) */
             currentVersion?: number | null;
             /** @description What happened this time, in English */
@@ -3873,83 +3856,6 @@ export interface operations {
             };
             /** @description Not found (not_found) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    redeliverWebhookDelivery: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                deliveryId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookDelivery"];
-                };
-            };
-            /** @description The request is not valid (validation_failed and the other 400 codes) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid session or token (unauthenticated, invalid_credentials) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (not_found) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict with the current state (see the code) */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
