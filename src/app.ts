@@ -16,7 +16,9 @@ import { AppService } from './apps/service.js';
 import { sealPlaintextProfiles } from './accounts/backfill.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
+import { StaffRepository } from './admin/repository.js';
 import { registerAdminRoutes } from './admin/routes.js';
+import { StaffService } from './admin/service.js';
 import { AccountService } from './accounts/service.js';
 import { AddressChangeUndoLinks } from './accounts/undo-links.js';
 import { AcceptedCaptchaRepository } from './captcha/repository.js';
@@ -126,6 +128,7 @@ export interface App {
     signingKeys: SigningKeys;
     credits: CreditService;
     bootloaderKeys: BootloaderKeys;
+    staff: StaffService;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
@@ -288,6 +291,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     baseUrl: config.baseUrl,
   });
 
+  const staff = new StaffService({
+    db,
+    repository: new StaffRepository(db),
+    accounts,
+    sessions,
+    devices,
+    events,
+    credits,
+    unlock,
+    twoStep,
+    webhooks,
+    messages,
+    accountHash: (accountId) => deletion.accountHash(accountId),
+    lookupKey: keys.lookup,
+    clock,
+  });
+
   // Routes.
   const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
   const secureCookies = config.baseUrl.startsWith('https:');
@@ -310,7 +330,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerUnlockRoutes(http, { unlock, guards });
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
   registerAppRoutes(http, { apps, host: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl, secondFactor: noSecondFactor, stateKey: keys.oidc, clock });
-  registerAdminRoutes(http, { webhooks, unlock, guards });
+  registerAdminRoutes(http, { webhooks, unlock, staff, guards });
   registerCreditRoutes(http, { credits, guards });
   registerBootloaderRoutes(http, { bootloader, keys: bootloaderKeys, guards });
   registerPortal(http);
@@ -329,7 +349,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     jobs,
     keyRing,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys, credits, bootloaderKeys },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys, credits, bootloaderKeys, staff },
     startWorker() {
       jobs.start();
       // Tombstones first applied again: an account restored from an old backup must not stay usable.

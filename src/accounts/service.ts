@@ -320,6 +320,21 @@ export class AccountService {
     });
   }
 
+  /** The account as stored, whatever its status (staff views); undefined if there is none. */
+  async get(accountId: string, executor?: Executor): Promise<AccountRow | undefined> {
+    return this.repository.get(accountId, executor);
+  }
+
+  /** Every staff account, oldest first. */
+  async listStaff(): Promise<AccountRow[]> {
+    return this.repository.listStaff();
+  }
+
+  /** Changes an account's staff role (staff management by an admin), in the caller's transaction. */
+  async setRole(executor: Executor, accountId: string, role: AccountRow['role']): Promise<void> {
+    await this.repository.update(executor, accountId, { role, updated_at: this.clock.now() });
+  }
+
   /** Creates a staff account (`lanyard admin create`), or promotes the account that has the email. */
   async createStaff(input: { email: string; password: string; role: 'admin' | 'support' }): Promise<{ id: string; created: boolean }> {
     const email = normalizeEmail(input.email);

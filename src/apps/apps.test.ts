@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../devices/test-factories.js';
 import { startSmsReceiver, type SmsReceiver } from '../testing/receivers.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestAccount, type TestApp, type TestResponse } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestAccount, type TestApp, type TestResponse } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
 
 const REDIRECT_URI = 'https://notes.example.com/callback';
 
@@ -40,9 +41,7 @@ for (const database of testDatabases()) {
     before(async () => {
       logoutReceiver = await startSmsReceiver();
       t = await createTestApp({ database });
-      const email = uniqueEmail('staff');
-      await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
-      staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
+      staff = (await createStaffMember(t, 'admin')).token;
       const registered = await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile', 'email', 'offline_access'], backchannelLogoutUri: logoutReceiver.url } });
       assert.equal(registered.status, 201, registered.text);
       client = registered.body;

@@ -71,6 +71,8 @@ export interface SecurityEventsTable {
   ip: string;
   client: string;
   origin_sealed: string | null;
+  /** What the event says beyond its type (a staff member's reason), sealed under the account's data key. */
+  detail_sealed: string | null;
 }
 
 export interface KnownClientsTable {
@@ -216,6 +218,12 @@ export interface AuditRecordsTable {
   subject: string;
   /** JSON, without personal data. */
   detail: string;
+  /** Staff records: the staff member who acted; cleared when their account is erased. */
+  actor_id: string | null;
+  /** Staff records: the account acted on; cleared (with the reason) when it is erased. */
+  account_id: string | null;
+  /** Staff records: why, as staff wrote it. */
+  reason: string | null;
 }
 
 export type UnlockRequestStatus = 'submitted' | 'waiting' | 'released' | 'rejected' | 'objected';
@@ -393,6 +401,12 @@ export interface BootloaderKeysTable {
   retire_at: number | null;
 }
 
+/** A suspended account (staff): no sign-in opens it until staff restore it. */
+export interface AccountSuspensionsTable {
+  account_id: string;
+  suspended_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -423,6 +437,7 @@ export interface Database {
   credit_entries: CreditEntriesTable;
   credit_balances: CreditBalancesTable;
   bootloader_keys: BootloaderKeysTable;
+  account_suspensions: AccountSuspensionsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -61,6 +61,7 @@ export function stepsOf(row: Pick<ErasureRow, 'release_devices'>, onSqlite: bool
     'data_key',
     'tombstone_log',
     ...tables.map((t) => `rows:${t}`),
+    'audit',
     'blobs',
     'account',
     // A request that was already in flight at the confirmation may have re-created a key or a blob.
@@ -136,6 +137,9 @@ export class ErasureRunner {
         return true;
       case 'tombstone_log':
         tombstones.append({ account: row.account_hash, deletedAt: iso(row.deleted_at ?? row.requested_at), releaseDevices: row.release_devices === 1 });
+        return true;
+      case 'audit':
+        await repository.forgetInAudit(accountId);
         return true;
       case 'blobs':
         await blobs.deleteAllForAccount(accountId);

@@ -202,7 +202,12 @@ export class DeviceService {
   }
 
   async list(auth: AuthContext): Promise<Array<DeviceView & { unreadable?: true }>> {
-    const rows = await this.repository.list(auth.accountId);
+    return this.listOf(auth.accountId);
+  }
+
+  /** An account's devices, for its owner or for staff. */
+  async listOf(accountId: string): Promise<Array<DeviceView & { unreadable?: true }>> {
+    const rows = await this.repository.list(accountId);
     return rows.map((row) => ({ ...this.view(row, row.locked), ...(row.unreadable ? { unreadable: row.unreadable } : {}) }));
   }
 
@@ -297,6 +302,20 @@ export class DeviceService {
       unlinked.push({ accountId: device.account_id, deviceId: device.id });
     }
     return { releasedLocks: released.length, unlinked };
+  }
+
+  /** Staff search: the accounts a serial or IMEI names, by a linked device or a lock held. */
+  async accountsOfSerial(serial: string): Promise<Array<{ accountId: string; by: 'serial' | 'imei' }>> {
+    const [serialLookup, imeiLookup] = this.lookupsOf(serial);
+    const found = new Map<string, 'serial' | 'imei'>();
+    for (const accountId of await this.repository.accountsWithSerial([serialLookup!])) found.set(accountId, 'serial');
+    for (const lock of await this.repository.getLocks(this.lookupsOf(serial))) if (!found.has(lock.account_id)) found.set(lock.account_id, lock.lookup === imeiLookup ? 'imei' : 'serial');
+    return [...found].map(([accountId, by]) => ({ accountId, by }));
+  }
+
+  /** The lock lookups an account holds (its serials and IMEIs), to find unlock requests about its devices. */
+  async lockLookupsOf(accountId: string): Promise<string[]> {
+    return (await this.repository.locksOf(accountId)).map((lock) => lock.lookup);
   }
 
   /** The accounts that hold a lock on any of these lookups now (a lock kept past deletion names a deleted one). */

@@ -37,7 +37,11 @@ export type SecurityEventType =
   | 'sign_in.passkey'
   | 'account.locked'
   | 'account.unlocked'
-  | 'app.refresh_token_reused';
+  | 'app.refresh_token_reused'
+  | 'staff_access'
+  | 'account.suspended'
+  | 'account.restored'
+  | 'sessions.ended_by_staff';
 
 export interface RequestOrigin {
   ip: string;
@@ -50,6 +54,8 @@ export interface SecurityEvent {
   at: string;
   ip: string;
   client: string;
+  /** Why staff looked at or acted on the account (staff_access, account.suspended, account.restored). */
+  reason?: string;
 }
 
 /** The account's own security history, and the clients it has been seen from. */
@@ -61,15 +67,16 @@ export class SecurityEventService {
     private readonly origins: OriginSealer,
   ) {}
 
-  async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<void> {
-    await this.repository.create(executor, await this.prepareRecord(accountId, type, origin));
+  async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin, detail?: { reason: string }): Promise<void> {
+    await this.repository.create(executor, await this.prepareRecord(accountId, type, origin, detail));
   }
 
   /** A new event's row, its origin sealed, for a caller that writes it with other writes (see db/atomic.ts). */
-  async prepareRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<SecurityEventRow> {
+  async prepareRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin, detail?: { reason: string }): Promise<SecurityEventRow> {
     const id = uuidv7();
     const sealed = await this.origins.seal(accountId, 'security_events', id, origin);
-    return { account_id: accountId, id, type, at: this.clock.now(), ...sealed };
+    const detailSealed = detail ? await this.origins.sealDetail(accountId, id, detail) : null;
+    return { account_id: accountId, id, type, at: this.clock.now(), ...sealed, detail_sealed: detailSealed };
   }
 
   /** The insert of an event row (from prepareRecord, or slots of a template). */
@@ -80,7 +87,12 @@ export class SecurityEventService {
   /** Newest first. */
   async list(accountId: string, limit = 100): Promise<Array<SecurityEvent & { unreadable?: true }>> {
     const rows = await this.repository.list(accountId, limit);
-    return Promise.all(rows.map(async (row) => ({ id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.openOrBlank(accountId, 'security_events', row)) })));
+    return Promise.all(
+      rows.map(async (row) => {
+        const { reason } = await this.origins.openDetail(accountId, row.id, row.detail_sealed);
+        return { id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.openOrBlank(accountId, 'security_events', row)), ...(reason !== undefined ? { reason } : {}) };
+      }),
+    );
   }
 
   /** The keyed hash that known_clients holds for a client. */

@@ -25,6 +25,8 @@ export interface AuthContext {
   kind: 'web' | 'api' | 'device';
   role: 'user' | 'support' | 'admin';
   reauthenticatedAt: number;
+  /** When the session was last used before this request (an app token: 0, it never reaches staff routes). */
+  lastUsedAt: number;
   via: 'bearer' | 'cookie';
   tokenHash: string;
   /**
@@ -43,6 +45,11 @@ export interface Authenticator {
   csrfTokenFor(tokenHash: string): string;
   csrfTokenMatches(tokenHash: string, presented: string): boolean;
   isFresh(auth: AuthContext): boolean;
+  /**
+   * What staff routes ask beyond the role: a second factor enrolled and a session used within the last
+   * 30 minutes (an idle one ends). Throws the refusal.
+   */
+  checkStaff(auth: AuthContext): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -94,6 +101,7 @@ async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined
     role: 'user',
     // Never fresh: nothing that needs a password typed just now is an app's to do.
     reauthenticatedAt: 0,
+    lastUsedAt: 0,
     via: 'bearer',
     tokenHash: '',
     account: found.account,
@@ -159,6 +167,7 @@ export function createGuards(authenticator: Authenticator, options: { secureCook
       const auth = await identify(request, reply);
       const held = credentialsOf(auth, authenticator.isFresh(auth));
       if (!allows(access, held)) throw refusal(access, held);
+      if (access === 'support' || access === 'admin') await authenticator.checkStaff(auth);
     };
     return Object.assign(guard, { access });
   };

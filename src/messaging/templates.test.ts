@@ -30,6 +30,8 @@ const examples: { [K in MessageKind]: MessageParams[K] } = {
   two_step_changed: { change: 'passkey_added', at: 'Thu, 26 Nov 2026 12:00:00 GMT' },
   recovery_codes_low: { remaining: 2 },
   account_locked: { at: 'Thu, 26 Nov 2026 12:00:00 GMT', ip: '203.0.113.7' },
+  account_suspended: { at: 'Thu, 26 Nov 2026 12:00:00 GMT', reason: 'fraud report 42' },
+  account_restored: { at: 'Thu, 26 Nov 2026 13:00:00 GMT', reason: 'report withdrawn' },
 };
 const kinds = Object.keys(examples) as MessageKind[];
 const render = (kind: MessageKind, locale: string, params: object = examples[kind]) => renderMessage(kind, locale, params as never);

@@ -29,6 +29,8 @@ export interface MessageParams {
   two_step_changed: { change: TwoStepChange; at: string };
   recovery_codes_low: { remaining: number };
   account_locked: { at: string; ip: string };
+  account_suspended: { at: string; reason: string };
+  account_restored: { at: string; reason: string };
 }
 
 /** What changed in a person's two-step verification, as the notice names it. */
@@ -163,6 +165,14 @@ const en: Templates = {
     subject: 'Your Lanyard account is locked',
     text: `Your Lanyard account was locked at ${p.at} (from IP address ${p.ip}). Every signed-in session and every app's access ended, and nobody can sign in. Your devices stay locked to your account.\n\nTo open it again, reset your password with "Forgot password"; if the account has two-step verification, that also asks your second factor or a recovery code.`,
   }),
+  account_suspended: (p) => ({
+    subject: 'Your Lanyard account is suspended',
+    text: `Lanyard support suspended your account at ${p.at} (reason: ${p.reason}). Every signed-in session ended and nobody can sign in until support restores the account. Your devices stay locked to your account and your data is kept.\n\nIf you think this is a mistake, reply to this message or contact Lanyard support.`,
+  }),
+  account_restored: (p) => ({
+    subject: 'Your Lanyard account is restored',
+    text: `Lanyard support restored your account at ${p.at} (reason: ${p.reason}). You can sign in again.`,
+  }),
 };
 
 const es: Templates = {
@@ -265,6 +275,14 @@ const es: Templates = {
   account_locked: (p) => ({
     subject: 'Tu cuenta de Lanyard está bloqueada',
     text: `Tu cuenta de Lanyard se bloqueó el ${p.at} (desde la dirección IP ${p.ip}). Se cerraron todas las sesiones iniciadas y el acceso de todas las aplicaciones, y nadie puede iniciar sesión. Tus dispositivos siguen bloqueados a tu cuenta.\n\nPara abrirla de nuevo, restablece tu contraseña con «¿Has olvidado la contraseña?»; si la cuenta tiene verificación en dos pasos, también se te pedirá tu segundo factor o un código de recuperación.`,
+  }),
+  account_suspended: (p) => ({
+    subject: 'Tu cuenta de Lanyard está suspendida',
+    text: `El soporte de Lanyard suspendió tu cuenta el ${p.at} (motivo: ${p.reason}). Se cerraron todas las sesiones iniciadas y nadie puede iniciar sesión hasta que el soporte restablezca la cuenta. Tus dispositivos siguen bloqueados a tu cuenta y tus datos se conservan.\n\nSi crees que es un error, responde a este mensaje o ponte en contacto con el soporte de Lanyard.`,
+  }),
+  account_restored: (p) => ({
+    subject: 'Tu cuenta de Lanyard está restablecida',
+    text: `El soporte de Lanyard restableció tu cuenta el ${p.at} (motivo: ${p.reason}). Ya puedes iniciar sesión de nuevo.`,
   }),
 };
 

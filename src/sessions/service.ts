@@ -45,6 +45,9 @@ export interface SessionView {
   client: string;
 }
 
+/** A staff session unused for this long ends at its next staff route (issue 17: 30 minutes idle). */
+export const STAFF_IDLE_MS = 30 * 60_000;
+
 // last_used_at is written at most this often per session, so that reads stay reads.
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -112,6 +115,7 @@ export class SessionService implements Authenticator {
     // Asked only once the password is right, so that neither a lock nor a second factor tells a guesser
     // anything about the account.
     const gate = await this.twoStep.gate(usable.id);
+    if (gate.suspended) throw new AppError('account.suspended');
     if (gate.locked) throw new AppError('account.locked');
     if (gate.methods.length > 0) return { secondFactor: await this.twoStep.startSignInChallenge(usable.id, input.kind, gate.methods) };
     if (knownClient) {
@@ -177,6 +181,7 @@ export class SessionService implements Authenticator {
       kind: session.kind,
       role: account.role,
       reauthenticatedAt: session.reauthenticated_at,
+      lastUsedAt: session.last_used_at,
       tokenHash,
       account,
     };
@@ -188,6 +193,17 @@ export class SessionService implements Authenticator {
 
   csrfTokenMatches(tokenHash: string, presented: string): boolean {
     return constantTimeEqual(this.csrfTokenFor(tokenHash), presented);
+  }
+
+  async checkStaff(auth: AuthContext): Promise<void> {
+    // An idle staff session is one left open on a desk: it ends rather than waiting for the general idle expiry.
+    if (this.clock.now() - auth.lastUsedAt >= STAFF_IDLE_MS) {
+      await this.repository.delete(this.db, auth.accountId, auth.sessionId);
+      throw new AppError('staff.session_idle');
+    }
+    // A staff password alone opens every account's data: staff need a factor of their own (not recovery codes alone).
+    const { methods } = await this.twoStep.gate(auth.accountId);
+    if (!methods.some((method) => method === 'totp' || method === 'passkey')) throw new AppError('staff.second_factor_required');
   }
 
   isFresh(auth: AuthContext): boolean {
@@ -211,6 +227,13 @@ export class SessionService implements Authenticator {
     const rows = await this.repository.list(auth.accountId);
     const now = this.clock.now();
     return Promise.all(rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId)));
+  }
+
+  /** An account's live sessions, for staff (none is the caller's). */
+  async listOf(accountId: string): Promise<Array<SessionView & { unreadable?: true }>> {
+    const rows = await this.repository.list(accountId);
+    const now = this.clock.now();
+    return Promise.all(rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, '')));
   }
 
   private async view(row: SessionRow, currentId: string): Promise<SessionView & { unreadable?: true }> {

@@ -133,6 +133,11 @@ export class TwoStepRepository {
     return (await executor.selectFrom('account_locks').select('account_id').where('account_id', '=', accountId).executeTakeFirst()) !== undefined;
   }
 
+  /** Whether staff suspended the account (the staff feature owns account_suspensions; this only reads it). */
+  async isSuspended(accountId: string, executor: Executor = this.db): Promise<boolean> {
+    return (await executor.selectFrom('account_suspensions').select('account_id').where('account_id', '=', accountId).executeTakeFirst()) !== undefined;
+  }
+
   async lock(executor: Executor, accountId: string, now: number): Promise<void> {
     await executor.insertInto('account_locks').values({ account_id: accountId, locked_at: now }).onConflict((oc) => oc.column('account_id').doNothing()).execute();
   }
@@ -152,15 +157,16 @@ export class TwoStepRepository {
   }
 
   /** What the sign-in needs to know in one query: whether the account is locked and which factors it has. */
-  async gateOf(accountId: string): Promise<{ locked: boolean; totp: boolean; passkeys: number; recoveryCodes: number }> {
+  async gateOf(accountId: string): Promise<{ locked: boolean; suspended: boolean; totp: boolean; passkeys: number; recoveryCodes: number }> {
     const row = await this.db
       .selectNoFrom((eb) => [
         eb.selectFrom('account_locks').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('locked'),
+        eb.selectFrom('account_suspensions').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('suspended'),
         eb.selectFrom('totp_factors').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).where('confirmed_at', 'is not', null).as('totp'),
         eb.selectFrom('passkeys').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('passkeys'),
         eb.selectFrom('recovery_codes').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).where('used_at', 'is', null).as('codes'),
       ])
       .executeTakeFirstOrThrow();
-    return { locked: Number(row.locked) > 0, totp: Number(row.totp) > 0, passkeys: Number(row.passkeys), recoveryCodes: Number(row.codes) };
+    return { locked: Number(row.locked) > 0, suspended: Number(row.suspended) > 0, totp: Number(row.totp) > 0, passkeys: Number(row.passkeys), recoveryCodes: Number(row.codes) };
   }
 }

@@ -113,17 +113,21 @@ export class TwoStepService {
   }
 
   /** Which second factors the account has; none means sign-in needs only the password. */
-  async gate(accountId: string): Promise<{ locked: boolean; methods: SecondFactorMethod[]; passkeys: number }> {
+  async gate(accountId: string): Promise<{ locked: boolean; suspended: boolean; methods: SecondFactorMethod[]; passkeys: number }> {
     const gate = await this.repository.gateOf(accountId);
     const methods: SecondFactorMethod[] = [];
     if (gate.totp) methods.push('totp');
     if (gate.passkeys > 0) methods.push('passkey');
     if (methods.length > 0 && gate.recoveryCodes > 0) methods.push('recovery_code');
-    return { locked: gate.locked, methods, passkeys: gate.passkeys };
+    return { locked: gate.locked, suspended: gate.suspended, methods, passkeys: gate.passkeys };
   }
 
-  /** Refuses a sign-in of an account its owner locked (POST /v1/me/lock); only recovery opens it. */
+  /**
+   * Refuses a sign-in of an account its owner locked (POST /v1/me/lock; only recovery opens it) or staff
+   * suspended (only staff restore it).
+   */
   async refuseIfLocked(accountId: string, executor?: Executor): Promise<void> {
+    if (await this.repository.isSuspended(accountId, executor)) throw new AppError('account.suspended');
     if (await this.repository.isLocked(accountId, executor)) throw new AppError('account.locked');
   }
 
@@ -441,8 +445,7 @@ export class TwoStepService {
     await this.deps.db.transaction().execute(async (trx) => {
       const account = await this.account(accountId, trx);
       await this.repository.lock(trx, accountId, now);
-      await this.deps.sessionRepository.deleteOthers(trx, accountId, null, ['web', 'api']);
-      await this.repository.deleteAppTokens(trx, accountId);
+      await this.endAccess(trx, accountId);
       await this.deps.events.record(trx, accountId, 'account.locked', origin);
       const contacts: Array<{ channel: 'email' | 'sms'; to: string }> = [];
       if (account.email) contacts.push({ channel: 'email', to: account.email });
@@ -452,6 +455,17 @@ export class TwoStepService {
       }
     });
     return { lockedAt: iso(now) };
+  }
+
+  /**
+   * Ends every web and API session and every app token of the account, in the caller's transaction (a
+   * lock, staff ending the sessions, a suspension); device tokens stay, as the lock explains. Returns how
+   * many sessions ended.
+   */
+  async endAccess(trx: Executor, accountId: string): Promise<number> {
+    const ended = await this.deps.sessionRepository.deleteOthers(trx, accountId, null, ['web', 'api']);
+    await this.repository.deleteAppTokens(trx, accountId);
+    return ended;
   }
 
   /** Opens a locked account again: called by password recovery, in its transaction. */

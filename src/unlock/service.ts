@@ -149,6 +149,12 @@ export class UnlockRequestService {
     return views;
   }
 
+  /** Staff, on an account's page: the requests about its devices' locks (without contacts or proofs). */
+  async listForLookups(lookups: string[]): Promise<Array<UnlockRequestView & { serialHint: string }>> {
+    const rows = await this.repository.listByLookups(lookups, LIST_LIMIT);
+    return rows.map((row) => ({ ...publicView(row), serialHint: row.serial_hint }));
+  }
+
   /**
    * Staff: approves a submitted request. It waits the configured period before the lock is released;
    * the lock's owner, if they still have an account, is told at every address and may object meanwhile.
