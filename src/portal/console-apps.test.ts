@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
@@ -29,10 +30,10 @@ describe('staff console: apps in Chromium', () => {
         const words = text[language];
         const t = portal.t;
         const admin = await staffIn(t, 'admin');
-        const token = (await t.request('POST', '/v1/sessions', { body: { login: admin.email, password: admin.password, kind: 'api' } })).body.token as string;
+        const asAdmin = asStaff(t, admin);
         const name = `Notes ${Math.random().toString(36).slice(2, 7)}`;
         const { context, page, problems } = await portal.context(language, viewport);
-        await signInToConsole(page, admin, language, '/admin/apps', words.title);
+        await signInToConsole(t, page, admin, language, '/admin/apps', words.title);
         await tabTo(page, 'link', words.register);
         await page.keyboard.press('Enter');
         await page.getByRole('heading', { level: 1, name: words.register }).waitFor();
@@ -52,7 +53,7 @@ describe('staff console: apps in Chromium', () => {
         await page.getByText(words.secretOnce).waitFor();
         const secret = (await page.getByTestId('secret').textContent())!;
         assert.ok(secret.length >= 20, 'the client secret is shown');
-        const apps = (await t.request('GET', '/v1/admin/apps', { token })).body.apps as Array<{ clientId: string; name: string }>;
+        const apps = (await asAdmin('GET', '/v1/admin/apps')).body.apps as Array<{ clientId: string; name: string }>;
         const clientId = apps.find((a) => a.name === name)!.clientId;
         await expectNoAxeViolations(page, `app registered (${language}, ${viewport})`);
         await screenshot(page, 'console-app-created', language, viewport);
@@ -68,7 +69,7 @@ describe('staff console: apps in Chromium', () => {
         await tabTo(page, 'button', words.save);
         await page.keyboard.press('Enter');
         await page.getByText(words.saved).waitFor();
-        const saved = (await t.request('GET', `/v1/admin/apps/${clientId}`, { token })).body;
+        const saved = (await asAdmin('GET', `/v1/admin/apps/${clientId}`)).body;
         assert.deepEqual(saved.postLogoutRedirectUris, ['https://notes.example.com/bye']);
         assert.equal(saved.firstParty, true);
         await expectNoAxeViolations(page, `an app (${language}, ${viewport})`);
@@ -87,7 +88,7 @@ describe('staff console: apps in Chromium', () => {
         await page.keyboard.press('Enter');
         await page.getByText(words.deleted(name)).waitFor();
         assert.equal(new URL(page.url()).pathname, '/admin/apps');
-        assert.equal((await t.request('GET', `/v1/admin/apps/${clientId}`, { token })).status, 404);
+        assert.equal((await asAdmin('GET', `/v1/admin/apps/${clientId}`)).status, 404);
         assert.deepEqual(problems, []);
         await context.close();
       });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import { totpCode } from '../testing/staff.js';
 import { consoleWords, staffIn } from './staff.js';
 
 const text = {
@@ -84,6 +85,13 @@ describe('staff console: served at /admin, its sign-in gate and navigation in Ch
         assert.equal(await page.getByRole('alert').textContent(), words.wrong);
         await page.getByLabel(words.password).fill(staff.password);
         await tabTo(page, 'button', words.submit);
+        await page.keyboard.press('Enter');
+        // Staff have 2-step verification: the authenticator app's code, typed.
+        await page.getByRole('heading', { level: 1, name: words.stepTitle }).waitFor();
+        await expectNoAxeViolations(page, `console second step (${language}, ${viewport})`);
+        t.clock.advance(30_000);
+        await tabTo(page, 'textbox', words.code);
+        await page.keyboard.type(await totpCode(t, staff.totpSecret));
         await page.keyboard.press('Enter');
         // The page asked for shows in place.
         await page.getByRole('heading', { level: 1, name: words.unlock }).waitFor();

@@ -4,6 +4,7 @@ import { linkDevice } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
 import { uniqueEmail } from '../testing/test-app.js';
 import { expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
@@ -43,7 +44,7 @@ describe('staff console: unlock requests in Chromium', () => {
         const support = await staffIn(t, 'support');
 
         const { context, page, problems } = await portal.context(language, viewport);
-        await signInToConsole(page, support, language, '/admin/unlock-requests', words.queue);
+        await signInToConsole(t, page, support, language, '/admin/unlock-requests', words.queue);
         await page.getByLabel(words.state).selectOption('submitted');
         await page.waitForURL(/status=submitted/);
         const row = page.getByRole('row').filter({ hasText: contact });
@@ -67,7 +68,7 @@ describe('staff console: unlock requests in Chromium', () => {
         await page.getByText(words.approved).waitFor();
         await page.getByText(words.waiting).waitFor();
         await page.getByText(words.left).waitFor();
-        const listed = (await t.request('GET', '/v1/admin/unlock-requests', { token: (await t.request('POST', '/v1/sessions', { body: { login: support.email, password: support.password, kind: 'api' } })).body.token })).body.unlockRequests.find((r: { id: string }) => r.id === id);
+        const listed = (await asStaff(t, support)('GET', '/v1/admin/unlock-requests')).body.unlockRequests.find((r: { id: string }) => r.id === id);
         assert.equal(listed.status, 'waiting');
         await expectNoAxeViolations(page, `unlock request waiting (${language}, ${viewport})`);
         await screenshot(page, 'console-unlock-waiting', language, viewport);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
@@ -49,7 +50,7 @@ describe('staff console: webhooks in Chromium', () => {
         try {
           const admin = await staffIn(t, 'admin');
           const { context, page, problems } = await portal.context(language, viewport);
-          await signInToConsole(page, admin, language, '/admin/webhooks', words.title);
+          await signInToConsole(t, page, admin, language, '/admin/webhooks', words.title);
           await tabTo(page, 'textbox', words.url);
           await page.keyboard.type('ftp://example.com/x');
           await tabTo(page, 'button', words.register);
@@ -74,7 +75,7 @@ describe('staff console: webhooks in Chromium', () => {
           assert.equal(await page.getByRole('button', { name: words.again(eventId) }).count(), 0, 'a delivery being tried is not sent again by hand');
 
           // The next try succeeds; the receiver says it lost it, and staff send it again.
-          const hooks = (await t.request('GET', '/v1/admin/webhooks', { token: (await t.request('POST', '/v1/sessions', { body: { login: admin.email, password: admin.password, kind: 'api' } })).body.token })).body.webhooks as Array<{ id: string; url: string }>;
+          const hooks = (await asStaff(t, admin)('GET', '/v1/admin/webhooks')).body.webhooks as Array<{ id: string; url: string }>;
           assert.ok(hooks.some((h) => h.url === receiver.url));
           t.clock.advance(60_000);
           await t.drainJobs();

@@ -7,6 +7,7 @@ import { useErrorText } from '../../shared/i18n';
 import { factorOf } from '../../shared/second-factor';
 import { Alert, Button, TextField, styles, usePageTitle } from '../../shared/ui';
 import { sessionChanged } from '../../shell/session';
+import { takeSessionEnded } from './ended';
 
 /**
  * Staff sign in like anyone (POST /v1/sessions, then the second factor when one is enrolled), with the
@@ -20,6 +21,7 @@ export function SignIn({ signedOut }: { signedOut: boolean }) {
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
+  const [ended] = useState(takeSessionEnded);
   const [challenge, setChallenge] = useState<{ challengeId: string; methods: string[] } | undefined>(undefined);
 
   const signIn = useMutation({
@@ -60,6 +62,7 @@ export function SignIn({ signedOut }: { signedOut: boolean }) {
     <div className={styles.narrow}>
       <h1>{t('admin.signIn.title')}</h1>
       {signedOut && <Alert tone="ok">{t('signIn.signedOut')}</Alert>}
+      {!signedOut && ended && <Alert tone="warning">{t(ended === 'staff.session_idle' ? 'admin.signIn.idle' : 'errors.unauthenticated')}</Alert>}
       <p>{t('admin.signIn.intro')}</p>
       <div className={styles.card}>
         <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); signIn.mutate(); }}>
