@@ -21,4 +21,7 @@ export const adminRouteTree = adminRootRoute.addChildren([
   page('/apps/$clientId', () => import('./apps/detail')),
   page('/webhooks', () => import('./webhooks/list'), ['deleted']),
   page('/webhooks/$id', () => import('./webhooks/detail')),
+  page('/accounts', () => import('./accounts/search'), ['q', 'reason']),
+  page('/accounts/$id', () => import('./accounts/detail'), ['reason']),
+  page('/audit', () => import('./audit/page'), ['staff', 'account', 'action', 'since']),
 ]);

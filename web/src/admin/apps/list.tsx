@@ -4,6 +4,7 @@ import { api, ok } from '../../shared/api/client';
 import { useErrorText, useFormat } from '../../shared/i18n';
 import { Alert, styles, usePageTitle } from '../../shared/ui';
 import css from '../admin.module.css';
+import { TableWrap } from '../shell/fields';
 import { AdminLink, useAdminSearch } from '../shell/links';
 
 /** Every app that signs people in with Lanyard: how many let it in, when it last got tokens. */
@@ -24,7 +25,7 @@ export default function AppsPage() {
       {apps.isPending && <p role="status">{t('shell.loading')}</p>}
       {apps.data && apps.data.length === 0 && <p>{t('admin.apps.none')}</p>}
       {apps.data && apps.data.length > 0 && (
-        <div className={css.tableWrap}>
+        <TableWrap label={t('admin.apps.title')}>
           <table className={css.table}>
             <thead>
               <tr>
@@ -49,7 +50,7 @@ export default function AppsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </>
   );

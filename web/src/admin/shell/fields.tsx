@@ -35,3 +35,13 @@ export function CheckboxList({ label, value, onChange, children }: { label: stri
 
 /** The lines of a text area, trimmed, without empty ones. */
 export const linesOf = (text: string): string[] => text.split('\n').map((line) => line.trim()).filter(Boolean);
+
+/** A table that may scroll sideways on a phone: a named region the keyboard can reach and scroll. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable to scroll by keyboard (WCAG 2.1.1)
+    <section className={css.tableWrap} tabIndex={0} aria-label={label}>
+      {children}
+    </section>
+  );
+}

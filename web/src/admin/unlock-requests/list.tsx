@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useErrorText, useFormat } from '../../shared/i18n';
 import { Alert, styles, usePageTitle } from '../../shared/ui';
 import css from '../admin.module.css';
+import { TableWrap } from '../shell/fields';
 import { AdminLink, useAdminNavigate, useAdminSearch } from '../shell/links';
 import { isUnlockStatus, UNLOCK_STATUSES, unlockRequestsQuery } from './queries';
 
@@ -38,7 +39,7 @@ export default function UnlockRequestsPage() {
       {requests.isPending && <p role="status">{t('shell.loading')}</p>}
       {requests.data && requests.data.length === 0 && <p>{t('admin.unlock.none')}</p>}
       {requests.data && requests.data.length > 0 && (
-        <div className={css.tableWrap}>
+        <TableWrap label={t('admin.unlock.title')}>
           <table className={css.table}>
             <caption className={styles.description}>{t('admin.unlock.count', { count: requests.data.length })}</caption>
             <thead>
@@ -64,7 +65,7 @@ export default function UnlockRequestsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </>
   );

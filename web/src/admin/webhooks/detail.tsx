@@ -5,6 +5,7 @@ import { api, ok } from '../../shared/api/client';
 import { useErrorText, useFormat } from '../../shared/i18n';
 import { Alert, Button, Card, styles, usePageTitle } from '../../shared/ui';
 import css from '../admin.module.css';
+import { TableWrap } from '../shell/fields';
 import { AdminLink, useAdminNavigate, useAdminParams } from '../shell/links';
 
 /** One endpoint: its deliveries with their state, sending one again, and removing the endpoint. */
@@ -59,7 +60,7 @@ export default function WebhookPage() {
         {deliveries.isError && <Alert>{errorText(deliveries.error)}</Alert>}
         {deliveries.data && deliveries.data.length === 0 && <p>{t('admin.webhooks.noDeliveries')}</p>}
         {deliveries.data && deliveries.data.length > 0 && (
-          <div className={css.tableWrap}>
+          <TableWrap label={t('admin.webhooks.deliveries')}>
             <table className={css.table}>
               <thead>
                 <tr>
@@ -90,7 +91,7 @@ export default function WebhookPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </Card>
       {hook && (

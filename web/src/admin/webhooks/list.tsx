@@ -9,7 +9,7 @@ import { Alert, Button, Card, Checkbox, TextField, styles, usePageTitle } from '
 import { SecretOnce } from '../apps/SecretOnce';
 import css from '../admin.module.css';
 import { AdminLink, useAdminSearch } from '../shell/links';
-import { CheckboxList } from '../shell/fields';
+import { CheckboxList, TableWrap } from '../shell/fields';
 
 type WebhookEvent = components['schemas']['Webhook']['events'][number];
 const EVENTS: readonly WebhookEvent[] = ['account.deleted'];
@@ -68,7 +68,7 @@ export default function WebhooksPage() {
         {webhooks.isPending && <p role="status">{t('shell.loading')}</p>}
         {webhooks.data && webhooks.data.length === 0 && <p>{t('admin.webhooks.none')}</p>}
         {webhooks.data && webhooks.data.length > 0 && (
-          <div className={css.tableWrap}>
+          <TableWrap label={t('admin.webhooks.endpoints')}>
             <table className={css.table}>
               <thead>
                 <tr>
@@ -87,7 +87,7 @@ export default function WebhooksPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </Card>
       <Register />
