@@ -24,4 +24,5 @@ export const adminRouteTree = adminRootRoute.addChildren([
   page('/accounts', () => import('./accounts/search'), ['q', 'reason']),
   page('/accounts/$id', () => import('./accounts/detail'), ['reason']),
   page('/audit', () => import('./audit/page'), ['staff', 'account', 'action', 'since']),
+  page('/staff', () => import('./staff/page')),
 ]);

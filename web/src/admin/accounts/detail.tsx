@@ -85,9 +85,11 @@ export default function AccountPage() {
     // Each look is audited and shown to the person: not asked again behind the staff member's back.
     staleTime: Number.POSITIVE_INFINITY,
   });
+  // Staff read the person's events from outside: a few have words of their own here.
   const eventText = (type: string) => {
-    const key = `events.${type.replace(/\./g, '_')}`;
-    return i18next.exists(key) ? t(key) : type;
+    const name = type.replace(/\./g, '_');
+    const key = [`admin.events.${name}`, `events.${name}`].find((candidate) => i18next.exists(candidate));
+    return key ? t(key) : type;
   };
   const data = account.data;
 

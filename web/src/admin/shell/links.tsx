@@ -15,7 +15,8 @@ export type AdminPath =
   | '/webhooks/$id'
   | '/accounts'
   | '/accounts/$id'
-  | '/audit';
+  | '/audit'
+  | '/staff';
 
 export interface AdminTarget {
   to: AdminPath;

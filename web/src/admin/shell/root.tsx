@@ -90,6 +90,7 @@ function Shell() {
             {role === 'admin' && <AdminLink to="/apps">{t('admin.nav.apps')}</AdminLink>}
             {role === 'admin' && <AdminLink to="/webhooks">{t('admin.nav.webhooks')}</AdminLink>}
             <AdminLink to="/audit">{t('admin.nav.audit')}</AdminLink>
+            {role === 'admin' && <AdminLink to="/staff">{t('admin.nav.staff')}</AdminLink>}
           </nav>
         )}
         <LanguageSwitch />
