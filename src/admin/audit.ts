@@ -1,7 +1,7 @@
 import { authOf, type Guards } from '../http/auth.js';
 import type { HttpServer } from '../http/server.js';
 import { AuditPageSchema, AuditQuery } from './schemas.js';
-import { auditCsv, type StaffService } from './service.js';
+import { AUDIT_PAGE_MAX, auditCsv, type StaffService } from './service.js';
 
 /** Staff: the audit log, searchable and downloadable as CSV (support and above). */
 export function registerAuditAdminRoutes(app: HttpServer, deps: { staff: StaffService; guards: Guards }) {
@@ -18,8 +18,8 @@ export function registerAuditAdminRoutes(app: HttpServer, deps: { staff: StaffSe
     preHandler: guards.support,
   }, async (request, reply) => {
     authOf(request);
-    const { format, ...filter } = request.query;
-    const page = await staff.audit(filter);
+    const { format, limit, ...filter } = request.query;
+    const page = await staff.audit({ ...filter, limit: limit === undefined ? undefined : Math.min(Math.max(Number(limit), 1), AUDIT_PAGE_MAX) });
     const wantsCsv = format === 'csv' || (format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
     if (!wantsCsv) return page;
     // A string with a non-JSON type goes out as it is: the response schema serializes only the JSON form.

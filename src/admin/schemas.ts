@@ -79,7 +79,7 @@ export const AuditQuery = Strict({
   action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'e.g. staff.account_viewed' })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Records at or after this time' })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: AUDIT_PAGE_MAX, description: 'Records a page (50 unless given)' })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: `Records a page: 1 to ${AUDIT_PAGE_MAX}, 50 unless given` })),
   format: Type.Optional(Type.Enum(['json', 'csv'], { description: 'csv: the page as text/csv (so does Accept: text/csv); the next cursor in the X-Next-Cursor header' })),
 });
 export const AuditRecordSchema = named('AuditRecord', Type.Object({

@@ -4239,8 +4239,8 @@ export interface operations {
                 /** @description Records at or after this time */
                 since?: string;
                 cursor?: string;
-                /** @description Records a page (50 unless given) */
-                limit?: number;
+                /** @description Records a page: 1 to 200, 50 unless given */
+                limit?: string;
                 /** @description csv: the page as text/csv (so does Accept: text/csv); the next cursor in the X-Next-Cursor header */
                 format?: "json" | "csv";
             };
