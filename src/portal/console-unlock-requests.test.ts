@@ -10,11 +10,11 @@ import { signInToConsole, staffIn } from './staff.js';
 const text = {
   en: {
     queue: 'Unlock requests', one: 'Unlock request', state: 'State', proof: 'Bought from Ana on 2026-10-02 for 120 EUR', kind: 'Receipt', approve: 'Approve', approved: 'Approved. The waiting period has started.',
-    waiting: 'Approved, in the waiting period', left: / d \d+ h \d+ min \d+ s left/, objected: 'The owner objected to this request: the device stays locked.', back: 'All unlock requests', submitted: 'Waiting for staff',
+    waiting: 'Approved, in the waiting period', left: / d \d+ h \d+ min \d+ s left/, objected: 'The owner objected to this request: the device stays locked.', back: 'All unlock requests', submitted: 'Waiting for staff', note: 'Note (optional)',
   },
   es: {
     queue: 'Solicitudes de desbloqueo', one: 'Solicitud de desbloqueo', state: 'Estado', proof: 'Bought from Ana on 2026-10-02 for 120 EUR', kind: 'Tique de compra', approve: 'Aprobar', approved: 'Aprobada. Ha empezado el periodo de espera.',
-    waiting: 'Aprobada, en periodo de espera', left: /Quedan \d+ d \d+ h \d+ min \d+ s/, objected: 'El titular se opuso a esta solicitud: el dispositivo sigue bloqueado.', back: 'Todas las solicitudes', submitted: 'Pendiente del personal',
+    waiting: 'Aprobada, en periodo de espera', left: /Quedan \d+ d \d+ h \d+ min \d+ s/, objected: 'El titular se opuso a esta solicitud: el dispositivo sigue bloqueado.', back: 'Todas las solicitudes', submitted: 'Pendiente del personal', note: 'Nota (opcional)',
   },
 } as const;
 
@@ -63,6 +63,8 @@ describe('staff console: unlock requests in Chromium', () => {
         await expectNoAxeViolations(page, `unlock request (${language}, ${viewport})`);
         await screenshot(page, 'console-unlock-request', language, viewport);
 
+        await tabTo(page, 'textbox', words.note);
+        await page.keyboard.type('Receipt matches the serial');
         await tabTo(page, 'button', words.approve);
         await page.keyboard.press('Enter');
         await page.getByText(words.approved).waitFor();
@@ -70,6 +72,8 @@ describe('staff console: unlock requests in Chromium', () => {
         await page.getByText(words.left).waitFor();
         const listed = (await asStaff(t, support)('GET', '/v1/admin/unlock-requests')).body.unlockRequests.find((r: { id: string }) => r.id === id);
         assert.equal(listed.status, 'waiting');
+        const audit = (await asStaff(t, support)('GET', `/v1/admin/audit?staff=${support.id}&action=unlock_request.approved`)).body.records as Array<{ reason: string }>;
+        assert.deepEqual(audit.map((r) => r.reason), ['Receipt matches the serial']);
         await expectNoAxeViolations(page, `unlock request waiting (${language}, ${viewport})`);
         await screenshot(page, 'console-unlock-waiting', language, viewport);
 

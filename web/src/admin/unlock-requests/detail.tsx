@@ -5,6 +5,7 @@ import { api, ok } from '../../shared/api/client';
 import { useErrorText, useFormat } from '../../shared/i18n';
 import { Alert, Button, Card, styles, usePageTitle } from '../../shared/ui';
 import css from '../admin.module.css';
+import { TextAreaField } from '../shell/fields';
 import { AdminLink, useAdminParams } from '../shell/links';
 import { type UnlockRequest, unlockRequestsQuery } from './queries';
 
@@ -26,11 +27,13 @@ function Decision({ request }: { request: UnlockRequest }) {
   const { t } = useTranslation();
   const errorText = useErrorText();
   const queryClient = useQueryClient();
+  const [note, setNote] = useState('');
   const decide = useMutation({
     mutationFn: async (verdict: 'approve' | 'reject') => {
       const path = verdict === 'approve' ? '/v1/admin/unlock-requests/{id}/approve' : '/v1/admin/unlock-requests/{id}/reject';
-      return ok(await api.POST(path, { params: { path: { id: request.id } }, body: {} }));
+      return ok(await api.POST(path, { params: { path: { id: request.id } }, body: note.trim() ? { note: note.trim() } : {} }));
     },
+    onSuccess: () => setNote(''),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['admin', 'unlock-requests'] }),
   });
   const canApprove = request.status === 'submitted';
@@ -42,6 +45,7 @@ function Decision({ request }: { request: UnlockRequest }) {
       {canApprove && !request.lock.locked && <Alert tone="warning">{t('admin.unlock.noLock')}</Alert>}
       {canApprove && <p>{t('admin.unlock.approveHint')}</p>}
       {!canApprove && !canReject && <p>{t('admin.unlock.ended')}</p>}
+      {(canApprove || canReject) && <TextAreaField label={t('admin.unlock.note')} description={t('admin.unlock.noteHint')} name="note" value={note} onChange={setNote} />}
       <div className={styles.actions}>
         {canApprove && <Button onPress={() => decide.mutate('approve')} isDisabled={decide.isPending}>{t('admin.unlock.approve')}</Button>}
         {canReject && <Button variant="danger" onPress={() => decide.mutate('reject')} isDisabled={decide.isPending}>{request.status === 'waiting' ? t('admin.unlock.stop') : t('admin.unlock.reject')}</Button>}
