@@ -5,8 +5,8 @@ import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type 
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
-  en: { title: 'Staff', email: 'Email', save: 'Save', added: (who: string) => `${who} is now support.`, remove: (who: string) => `Remove ${who}`, removed: "Removed: the account is a person's account again.", apps: 'Apps', forbidden: 'This is not allowed.', unlock: 'Unlock requests', home: 'Staff console' },
-  es: { title: 'Personal', email: 'Correo', save: 'Guardar', added: (who: string) => `${who} tiene ahora el rol soporte.`, remove: (who: string) => `Quitar a ${who}`, removed: 'Quitado: la cuenta vuelve a ser la de una persona.', apps: 'Apps', forbidden: 'No está permitido.', unlock: 'Solicitudes de desbloqueo', home: 'Consola del personal' },
+  en: { title: 'Staff', email: 'Email', save: 'Save', added: (who: string) => `${who} is now support.`, remove: (who: string) => `Remove ${who}`, removed: "Removed: the account is a person's account again.", apps: 'Apps', forbidden: 'This is not allowed.', unlock: 'Unlock requests', home: 'Staff console', idle: 'Your session ended after 30 minutes without use. Sign in again.', signInTitle: 'Staff sign-in' },
+  es: { title: 'Personal', email: 'Correo', save: 'Guardar', added: (who: string) => `${who} tiene ahora el rol soporte.`, remove: (who: string) => `Quitar a ${who}`, removed: 'Quitado: la cuenta vuelve a ser la de una persona.', apps: 'Apps', forbidden: 'No está permitido.', unlock: 'Solicitudes de desbloqueo', home: 'Consola del personal', idle: 'Tu sesión terminó tras 30 minutos sin uso. Vuelve a iniciar sesión.', signInTitle: 'Acceso del personal' },
 } as const;
 
 describe('staff console: staff members and what support may open, in Chromium', () => {
@@ -50,6 +50,12 @@ describe('staff console: staff members and what support may open, in Chromium', 
         await second.page.goto('/admin/apps');
         await second.page.getByRole('alert').filter({ hasText: words.forbidden }).waitFor();
         await expectNoAxeViolations(second.page, `support on an admin page (${language}, ${viewport})`);
+        // Left idle for 31 minutes, the staff session has ended: the next page asks to sign in again, saying why.
+        t.clock.advance(31 * 60_000);
+        await tabTo(second.page, 'link', words.unlock);
+        await second.page.keyboard.press('Enter');
+        await second.page.getByText(words.idle).waitFor();
+        await second.page.getByRole('heading', { level: 1, name: words.signInTitle }).waitFor();
         assert.deepEqual([...problems, ...second.problems], []);
         await second.context.close();
       });

@@ -7,7 +7,7 @@ import { useErrorText } from '../../shared/i18n';
 import { factorOf } from '../../shared/second-factor';
 import { Alert, Button, TextField, styles, usePageTitle } from '../../shared/ui';
 import { sessionChanged } from '../../shell/session';
-import { takeSessionEnded } from './ended';
+import { forgetSessionEnded, sessionEndedReason } from './ended';
 
 /**
  * Staff sign in like anyone (POST /v1/sessions, then the second factor when one is enrolled), with the
@@ -21,19 +21,25 @@ export function SignIn({ signedOut }: { signedOut: boolean }) {
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
-  const [ended] = useState(takeSessionEnded);
+  const ended = sessionEndedReason();
   const [challenge, setChallenge] = useState<{ challengeId: string; methods: string[] } | undefined>(undefined);
 
   const signIn = useMutation({
     mutationFn: async () => ok(await api.POST('/v1/sessions', { body: { login: login.trim(), password, kind: 'web' } })),
     onSuccess: async (answer) => {
       if ('secondFactor' in answer && answer.secondFactor) setChallenge(answer.secondFactor);
-      else await sessionChanged(queryClient);
+      else {
+        forgetSessionEnded();
+        await sessionChanged(queryClient);
+      }
     },
   });
   const secondStep = useMutation({
     mutationFn: async () => ok(await api.POST('/v1/sessions/second-factor', { body: { challengeId: challenge!.challengeId, ...factorOf(code) } })),
-    onSuccess: () => sessionChanged(queryClient),
+    onSuccess: () => {
+      forgetSessionEnded();
+      return sessionChanged(queryClient);
+    },
     onError: (error) => {
       if (error instanceof ApiError && (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts')) setChallenge(undefined);
     },

@@ -9,6 +9,7 @@ import { ReauthDialog } from '../../shared/reauth/ReauthDialog';
 import { Alert, Button, styles, usePageTitle } from '../../shared/ui';
 import { meQuery, sessionChanged } from '../../shell/session';
 import css from '../admin.module.css';
+import { forgetSessionEnded } from './ended';
 import { AdminLink } from './links';
 import { SignIn } from './SignIn';
 
@@ -66,6 +67,7 @@ function Shell() {
 
   const signOut = async () => {
     await api.DELETE('/v1/sessions/current').catch(() => undefined);
+    forgetSessionEnded();
     await sessionChanged(queryClient);
     setSignedOut(true);
   };
