@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { activation, assertProblem, linkDevice, uniqueImei, uniqueSerial } from '../devices/test-factories.js';
+import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
 import { asStaff, createStaffMember, enrolTotp, type StaffMember } from '../testing/staff.js';
-import { createTestApp, testDatabases, uniquePhone, type TestApp } from '../testing/test-app.js';
+import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestApp } from '../testing/test-app.js';
 
 type Person = Awaited<ReturnType<TestApp['signUp']>>;
 
@@ -16,7 +17,7 @@ for (const database of testDatabases()) {
     let asAdmin: TestApp['request'];
 
     before(async () => {
-      t = await createTestApp({ database });
+      t = await createTestApp({ database, env: QUICK_CAPTCHA_ENV });
       support = await createStaffMember(t, 'support');
       admin = await createStaffMember(t, 'admin');
       asSupport = asStaff(t, support);
@@ -97,6 +98,9 @@ for (const database of testDatabases()) {
       const ada = await person();
       const credited = await asAdmin('POST', `/v1/admin/accounts/${ada.id}/credits`, { body: { amount: 7, reason: 'welcome', idempotencyKey: `k-${ada.id}` } });
       assert.equal(credited.status, 201, credited.text);
+      const captcha = await solvedCaptcha(t, '10.66.0.1');
+      const unlockRequest = await t.request('POST', '/v1/unlock-requests', { ip: '10.66.0.1', body: { serial: ada.imei, contact: { email: uniqueEmail('buyer') }, proof: { kind: 'receipt', text: 'Bought it second hand' }, captcha } });
+      assert.equal(unlockRequest.status, 202, unlockRequest.text);
       const view = await asSupport('GET', `/v1/admin/accounts/${ada.id}?reason=${encodeURIComponent('unlock request 123')}`);
       assert.equal(view.status, 200, view.text);
       const body = view.body;
@@ -112,7 +116,8 @@ for (const database of testDatabases()) {
       assert.ok(body.events.some((e: { type: string }) => e.type === 'device.linked'));
       assert.deepEqual(body.credits, { balance: 7, currency: 'credits' });
       assert.deepEqual(body.deletion, { status: 'none' });
-      assert.deepEqual(body.unlockRequests, []);
+      assert.deepEqual(body.unlockRequests.map((r: { id: string; status: string }) => [r.id, r.status]), [[unlockRequest.body.id, 'submitted']], 'the unlock request about its IMEI');
+      assert.ok(!view.text.includes('Bought it second hand'), "the proof is the unlock request queue's to show");
       assert.deepEqual(body.twoStep, { enabled: false, locked: false });
 
       const revealed = await asSupport('POST', `/v1/admin/accounts/${ada.id}/reveal`, { body: { reason: 'customer on the phone, ticket 9' } });

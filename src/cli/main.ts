@@ -139,6 +139,11 @@ async function adminCreate(args: string[]): Promise<void> {
   try {
     const result = await app.services.accounts.createStaff({ email: values.email, password: values.password, role: values.role });
     process.stdout.write(`${result.created ? 'Created' : 'Updated'} ${values.role} account ${result.id} (${values.email.trim().toLowerCase()})\n`);
+    // Staff routes refuse staff without a second factor: say so now rather than at the first 403.
+    const security = await app.services.twoStep.gate(result.id);
+    if (!security.methods.some((method) => method !== 'recovery_code')) {
+      process.stdout.write('Before using the staff console or /v1/admin, sign in and turn on two-step verification (an authenticator app or a passkey).\n');
+    }
   } finally {
     await app.close();
   }
