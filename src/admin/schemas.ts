@@ -74,7 +74,7 @@ export const RestoredSchema = named('StaffAccountRestored', Type.Object({ id: Ty
 export const SessionsEndedSchema = named('StaffSessionsEnded', Type.Object({ ended: Type.Integer({ description: 'How many web and API sessions ended (device tokens stay)' }) }));
 
 export const AuditQuery = Strict({
-  staff: Type.Optional(IdSchema),
+  staff: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: "A staff member's account id or email" })),
   account: Type.Optional(IdSchema),
   action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'e.g. staff.account_viewed' })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Records at or after this time' })),
@@ -87,6 +87,7 @@ export const AuditRecordSchema = named('AuditRecord', Type.Object({
   at: TimeSchema,
   action: Type.String(),
   staffId: nullable(Type.String({ description: 'The staff member who acted (null: not a staff act, or their account was erased)' })),
+  staffEmail: nullable(Type.String({ description: "The staff member's email now" })),
   accountId: nullable(Type.String({ description: 'The account acted on (null once it is erased)' })),
   reason: nullable(Type.String()),
   detail: Type.Record(Type.String(), Type.Unknown()),

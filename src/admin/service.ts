@@ -236,10 +236,21 @@ export class StaffService {
     const after = filter.cursor === undefined ? undefined : parseCursor(filter.cursor);
     const since = filter.since === undefined ? undefined : Date.parse(filter.since);
     if (since !== undefined && Number.isNaN(since)) throw new AppError('validation_failed', 'since must be a date-time', { errors: [{ path: 'since', message: 'must be an ISO 8601 date-time' }] });
-    const rows = await listAudit(this.deps.db, { actorId: filter.staff, accountId: filter.account, action: filter.action, since, after, limit: limit + 1 });
+    // A staff member is named by account id or by email (what a person searching the log knows).
+    let actorId = filter.staff;
+    if (actorId?.includes('@')) actorId = (await this.deps.accounts.findByLogin({ kind: 'email', value: actorId.trim().toLowerCase() }))?.id ?? 'no such staff member';
+    const rows = await listAudit(this.deps.db, { actorId, accountId: filter.account, action: filter.action, since, after, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { records: page.map(auditView), cursor: rows.length > limit && last ? Buffer.from(`${last.at}:${last.id}`).toString('base64url') : null };
+    // Staff are few: each one's email is read once for the page, so that the log says who in words.
+    const emails = new Map<string, string | null>();
+    for (const id of new Set(page.flatMap((record) => (record.actorId ? [record.actorId] : [])))) {
+      emails.set(id, (await this.deps.accounts.get(id).catch(() => undefined))?.email ?? null);
+    }
+    return {
+      records: page.map((record) => auditView(record, record.actorId ? (emails.get(record.actorId) ?? null) : null)),
+      cursor: rows.length > limit && last ? Buffer.from(`${last.at}:${last.id}`).toString('base64url') : null,
+    };
   }
 
   /** POST /v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver, audited. */
@@ -297,8 +308,8 @@ function parseCursor(cursor: string): { at: number; id: string } {
   return { at: Number(match[1]), id: match[2]! };
 }
 
-function auditView(record: AuditRecord) {
-  return { id: record.id, at: iso(record.at), action: record.action, staffId: record.actorId, accountId: record.accountId, reason: record.reason, detail: record.detail };
+function auditView(record: AuditRecord, staffEmail: string | null) {
+  return { id: record.id, at: iso(record.at), action: record.action, staffId: record.actorId, staffEmail, accountId: record.accountId, reason: record.reason, detail: record.detail };
 }
 
 /** A cell of the CSV download: quoted, and never read as a formula by a spreadsheet (CSV injection). */
@@ -310,7 +321,7 @@ function csvCell(value: string | null): string {
 
 /** The audit records as CSV (RFC 4180), a header row first. */
 export function auditCsv(records: ReturnType<typeof auditView>[]): string {
-  const header = ['id', 'at', 'action', 'staffId', 'accountId', 'reason', 'detail'];
-  const lines = records.map((r) => [r.id, r.at, r.action, r.staffId, r.accountId, r.reason, JSON.stringify(r.detail)].map(csvCell).join(','));
+  const header = ['id', 'at', 'action', 'staffId', 'staffEmail', 'accountId', 'reason', 'detail'];
+  const lines = records.map((r) => [r.id, r.at, r.action, r.staffId, r.staffEmail, r.accountId, r.reason, JSON.stringify(r.detail)].map(csvCell).join(','));
   return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
 }

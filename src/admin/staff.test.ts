@@ -226,6 +226,9 @@ for (const database of testDatabases()) {
       }
       assert.deepEqual(seen.map((r) => r.reason), [4, 3, 2, 1, 0].map((i) => `=audit ${i}, "quoted"`), 'newest first, each once');
       assert.equal((await asSupport('GET', `/v1/admin/audit?${filter.replace(`staff=${admin.id}`, `staff=${support.id}`)}`)).body.records.length, 0);
+      const byEmail = await asSupport('GET', `/v1/admin/audit?${filter.replace(`staff=${admin.id}`, `staff=${encodeURIComponent(admin.email)}`)}`);
+      assert.equal(byEmail.body.records.length, 5, 'a staff member is also found by email');
+      assert.equal(byEmail.body.records[0].staffEmail, admin.email);
       const later = new Date(t.clock.now() - 500).toISOString();
       assert.equal((await asSupport('GET', `/v1/admin/audit?account=${ada.id}&since=${encodeURIComponent(later)}`)).body.records.length, 1);
       assertProblem(await asSupport('GET', '/v1/admin/audit?cursor=not-a-cursor'), 400, 'cursor_invalid');
@@ -235,9 +238,9 @@ for (const database of testDatabases()) {
         assert.equal(csv.status, 200, csv.text);
         assert.match(String(csv.headers['content-type']), /^text\/csv/);
         const lines = csv.text.trim().split('\r\n');
-        assert.equal(lines[0], 'id,at,action,staffId,accountId,reason,detail');
+        assert.equal(lines[0], 'id,at,action,staffId,staffEmail,accountId,reason,detail');
         assert.equal(lines.length, 6);
-        assert.ok(lines[1]!.includes(`"${admin.id}","${ada.id}","'=audit 4, ""quoted"""`), `quoted, and no formula for a spreadsheet: ${lines[1]}`);
+        assert.ok(lines[1]!.includes(`"${admin.id}","${admin.email}","${ada.id}","'=audit 4, ""quoted"""`), `quoted, and no formula for a spreadsheet: ${lines[1]}`);
       }
       assertProblem(await t.request('GET', '/v1/admin/audit', { token: ada.token }), 403, 'forbidden');
     });

@@ -102,7 +102,7 @@ async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credentia
     knownIds.add(serial);
   };
   // Staff with the authenticator app that staff routes require.
-  const staff = async (role: 'support' | 'admin') => (await createStaffMember(t, role)).token;
+  const staff = async (role: 'support' | 'admin') => (await createStaffMember(t, role, { ip: freshIp() })).token;
   await renewCookie();
   await renewDevice(account);
   support = await staff('support');

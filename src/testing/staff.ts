@@ -36,11 +36,11 @@ export async function enrolTotp(t: TestApp, token: string): Promise<string> {
  * Makes a staff member as `lanyard admin create` does, signs in through POST /v1/sessions and enrols an
  * authenticator app: what every staff member must have before staff routes let them in.
  */
-export async function createStaffMember(t: TestApp, role: 'support' | 'admin', options: { email?: string; password?: string } = {}): Promise<StaffMember> {
+export async function createStaffMember(t: TestApp, role: 'support' | 'admin', options: { email?: string; password?: string; ip?: string } = {}): Promise<StaffMember> {
   const email = options.email ?? uniqueEmail(role);
   const password = options.password ?? `staff passphrase ${randomBytes(6).toString('hex')}`;
   const { id } = await t.app.services.accounts.createStaff({ email, password, role });
-  const signedIn = await t.request<{ token: string }>('POST', '/v1/sessions', { body: { login: email, password } });
+  const signedIn = await t.request<{ token: string }>('POST', '/v1/sessions', { body: { login: email, password }, ...(options.ip ? { ip: options.ip } : {}) });
   assert.equal(signedIn.status, 201, signedIn.text);
   const totpSecret = await enrolTotp(t, signedIn.body.token);
   return { id, email, password, token: signedIn.body.token, totpSecret, role };

@@ -1630,6 +1630,7 @@ export interface components {
             };
             id: string;
             reason: string | null;
+            staffEmail: string | null;
             staffId: string | null;
         };
         /** BatchBody */
@@ -4240,6 +4241,7 @@ export interface operations {
     listAuditRecords: {
         parameters: {
             query?: {
+                /** @description A staff member's account id or email */
                 staff?: string;
                 account?: string;
                 /** @description e.g. staff.account_viewed */
