@@ -9,13 +9,13 @@ const text = {
     title: 'Accounts', q: 'Email, phone, account id, serial or IMEI', reason: 'Reason', find: 'Find', account: 'Account', reveal: 'Reveal email and phone',
     amount: 'Credits to grant', grantReason: 'Reason for the grant', grant: 'Grant credits', granted: 'Granted. The balance is now 25 credits.',
     endAll: 'End all sessions', ended: /^\d+ sessions? ended\.$/, actionReason: 'Reason (the person is told)', suspend: 'Suspend the account', suspended: 'The account is suspended.',
-    restore: 'Restore the account', restored: 'The account is restored.', audit: 'Audit log', auditTitle: 'Audit log', csv: 'Download as CSV',
+    restore: 'Restore the account', restored: 'The account is restored.', audit: 'Audit log', auditTitle: 'Audit log', csv: 'Download as CSV', staffFilter: 'Staff member (email or account id)', actionFilter: 'Action', show: 'Show',
   },
   es: {
     title: 'Cuentas', q: 'Correo, teléfono, id de cuenta, número de serie o IMEI', reason: 'Motivo', find: 'Buscar', account: 'Cuenta', reveal: 'Mostrar correo y teléfono',
     amount: 'Créditos que conceder', grantReason: 'Motivo de la concesión', grant: 'Conceder créditos', granted: 'Concedidos. El saldo es ahora de 25 créditos.',
     endAll: 'Cerrar todas las sesiones', ended: /^\d+ sesi(ón|ones) cerradas?\.$/, actionReason: 'Motivo (la persona recibe aviso)', suspend: 'Suspender la cuenta', suspended: 'La cuenta está suspendida.',
-    restore: 'Restablecer la cuenta', restored: 'La cuenta está restablecida.', audit: 'Registro de auditoría', auditTitle: 'Registro de auditoría', csv: 'Descargar en CSV',
+    restore: 'Restablecer la cuenta', restored: 'La cuenta está restablecida.', audit: 'Registro de auditoría', auditTitle: 'Registro de auditoría', csv: 'Descargar en CSV', staffFilter: 'Miembro del personal (correo o id de cuenta)', actionFilter: 'Acción', show: 'Mostrar',
   },
 } as const;
 
@@ -92,6 +92,14 @@ describe('staff console: accounts and the audit log in Chromium', () => {
         await page.getByRole('heading', { level: 1, name: words.auditTitle }).waitFor();
         await page.getByText(ticket).first().waitFor();
         await page.getByText('Fraud report 77').first().waitFor();
+        // Filtered by this staff member's email and the action: just the suspension.
+        await page.getByRole('textbox', { name: words.staffFilter }).fill(admin.email);
+        await page.getByRole('textbox', { name: words.actionFilter, exact: true }).fill('staff.account_suspended');
+        await tabTo(page, 'button', words.show);
+        await page.keyboard.press('Enter');
+        await page.waitForURL(/action=staff.account_suspended/);
+        await page.getByRole('row').filter({ hasText: 'Fraud report 77' }).waitFor();
+        assert.equal(await page.getByRole('row').count(), 2, 'the header row and the one record');
         await expectNoAxeViolations(page, `audit (${language}, ${viewport})`);
         await screenshot(page, 'console-audit', language, viewport);
         const href = (await page.getByRole('link', { name: words.csv }).getAttribute('href'))!;
@@ -100,7 +108,9 @@ describe('staff console: accounts and the audit log in Chromium', () => {
           return { type: response.headers.get('content-type'), body: await response.text() };
         }, href);
         assert.match(csv.type ?? '', /text\/csv/, csv.body);
-        assert.ok(csv.body.includes('Fraud report 77') && csv.body.includes(ticket));
+        // The CSV is the records shown: the filtered ones.
+        assert.ok(csv.body.includes('Fraud report 77') && csv.body.includes('staff.account_suspended'), csv.body);
+        assert.ok(!csv.body.includes(ticket), 'records outside the filters are not in the CSV');
         const records = (await asStaff(t, admin)('GET', `/v1/admin/audit?account=${person.id}&action=staff.account_suspended`)).body.records as Array<{ reason: string }>;
         assert.deepEqual(records.map((r) => r.reason), ['Fraud report 77']);
         assert.deepEqual(problems, []);

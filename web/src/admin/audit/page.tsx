@@ -78,7 +78,7 @@ export default function AuditPage() {
                   <td>{format.date(record.at)}</td>
                   <td><code>{record.action}</code></td>
                   <td>
-                    {record.staffId && <>{t('admin.audit.byStaff', { id: record.staffId })}<br /></>}
+                    {record.staffId && <>{t('admin.audit.byStaff', { id: record.staffEmail ?? record.staffId })}<br /></>}
                     {record.accountId && <span className={styles.description}>{t('admin.audit.onAccount', { id: record.accountId })}</span>}
                   </td>
                   <td>{record.reason ?? '—'}</td>
