@@ -81,6 +81,7 @@ import { UnlockRequestRepository } from './unlock/repository.js';
 import { registerUnlockRoutes } from './unlock/routes.js';
 import { UnlockRequestService } from './unlock/service.js';
 import { VerificationService } from './verification/service.js';
+import { AccountLockLinks } from './two-step/lock-links.js';
 import { PasskeyCeremonies, relyingPartyOf } from './two-step/passkeys.js';
 import { TwoStepRepository } from './two-step/repository.js';
 import { registerTwoStepRoutes } from './two-step/routes.js';
@@ -201,12 +202,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   const verification = new VerificationService(verificationRepository, keys.verificationCode, keys.lookup, clock);
   const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock, origins);
   const undoLinks = new AddressChangeUndoLinks({ key: keys.addressChangeUndo, clock, baseUrl: config.baseUrl });
-  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock, undoLinks);
+  const twoStepRepository = new TwoStepRepository(db);
+  const lockLinks = new AccountLockLinks({ repository: twoStepRepository, key: keys.accountLockLink, clock, baseUrl: config.baseUrl });
+  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock, undoLinks, lockLinks);
   // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
   const captcha = new CaptchaService(acceptedCaptchaRepository, keys.captcha, { maxCounter: config.captchaMaxCounter });
   const twoStep = new TwoStepService({
     db,
-    repository: new TwoStepRepository(db),
+    repository: twoStepRepository,
     accountRepository,
     sessionRepository,
     events,
@@ -215,10 +218,29 @@ export async function createApp(options: AppOptions): Promise<App> {
     keyRing,
     passkeys: new PasskeyCeremonies(relyingPartyOf(config.baseUrl)),
     recoveryCodeKey: recoveryCodeKey(keys.master),
+    lockLinks,
+    lookupKey: keys.lookup,
     clock,
   });
   const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins, twoStep);
-  const recovery = new RecoveryService(db, accounts, accountRepository, sessionRepository, verification, messages, events, rateLimits, captcha, clock, jobs, keys.jobPayload, twoStep);
+  const recovery = new RecoveryService({
+    db,
+    accounts,
+    accountRepository,
+    sessions: sessionRepository,
+    verification,
+    messages,
+    events,
+    rateLimits,
+    captcha,
+    clock,
+    jobs,
+    payloadKey: keys.jobPayload,
+    lookupKey: keys.lookup,
+    twoStep,
+    baseUrl: config.baseUrl,
+    waitHours: config.recoveryWaitHours,
+  });
   const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(), keys.lookup, clock);
   const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
   const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
@@ -244,6 +266,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   await oidc.refreshKeys();
   const apps = new AppService({ repository: appRepository, host: oidc, jobs, events, sealKey: keys.oidc, payloadKey: keys.jobPayload, clock, log });
   firstParty = (clientId) => apps.isFirstParty(clientId);
+  // Ending a web session ends the apps' sign-ins made through it, in the same transaction.
+  sessionRepository.onEnd((executor, accountId, ended) => apps.endWebSessions(executor, accountId, ended));
   const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts: accountRepository, apiResource });
   const credits = new CreditService({ db, repository: new CreditRepository(db), lookupKey: keys.lookup, clock, log });
   const bootloaderRepository = new BootloaderRepository(db);

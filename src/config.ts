@@ -17,6 +17,8 @@ export interface Config {
   readonly unlockWaitSeconds: number;
   /** Hours a device must have been linked to its account before it may ask for a bootloader unlock. */
   readonly bootloaderWaitHours: number;
+  /** Hours a password recovery without the second factor waits, with notices to every address, before it takes effect. */
+  readonly recoveryWaitHours: number;
   /** Captcha difficulty: the largest secret counter of an ALTCHA challenge (see src/captcha/service.ts). */
   readonly captchaMaxCounter: number;
   /** 32 bytes, from LANYARD_MASTER_KEY (base64 or hex); undefined means the key file in the data folder. */
@@ -140,6 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     unlockWaitSeconds: integer('LANYARD_UNLOCK_WAIT_S', 259200, 0, 365 * 86400),
     bootloaderWaitHours: integer('LANYARD_BOOTLOADER_WAIT_H', 168, 0, 24 * 365),
+    recoveryWaitHours: integer('LANYARD_RECOVERY_WAIT_H', 168, 1, 24 * 90),
     captchaMaxCounter: integer('LANYARD_CAPTCHA_MAX_COUNTER', 2000, 2, 1_000_000),
     masterKey,
     logLevel: env.LANYARD_LOG_LEVEL || 'info',

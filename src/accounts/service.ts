@@ -11,6 +11,7 @@ import type { Channel } from '../messaging/transports.js';
 import type { SessionRepository } from '../sessions/repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from '../sessions/issuer.js';
 import type { VerificationService } from '../verification/service.js';
+import type { AccountLockLinks } from '../two-step/service.js';
 import { normalizeEmail, normalizePhone, type Login } from './addresses.js';
 import type { AccountRepository } from './repository.js';
 import { UNDO_DAYS, type AddressChangeUndoLinks } from './undo-links.js';
@@ -51,6 +52,7 @@ export class AccountService {
     private readonly lookupKey: Buffer,
     private readonly clock: Clock,
     private readonly undoLinks: AddressChangeUndoLinks,
+    private readonly lockLinks: AccountLockLinks,
   ) {}
 
   /** The blind index of an address: lookups never need the address in clear. */
@@ -254,6 +256,7 @@ export class AccountService {
             newAddress: address.value,
             undoUrl: this.undoLinks.linkFor({ accountId, field: address.field, oldAddress: old, newAddress: address.value }),
             days: UNDO_DAYS,
+            lockUrl: await this.lockLinks.create(trx, accountId),
           },
         });
       }

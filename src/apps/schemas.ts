@@ -72,3 +72,14 @@ export const AppGrantSchema = named('AppGrant', Type.Object(
 ));
 
 export const AppGrantListSchema = named('AppGrantList', Type.Object({ apps: Type.Array(AppGrantSchema) }));
+
+/** The discovery document (OpenID Connect Discovery 1.0); oidc-provider writes it, with more than these. */
+export const OpenIdConfigurationSchema = named('OpenIdConfiguration', Type.Object({
+  issuer: Type.String(),
+  authorization_endpoint: Type.String(),
+  token_endpoint: Type.String(),
+  jwks_uri: Type.String(),
+  response_types_supported: Type.Array(Type.String()),
+  subject_types_supported: Type.Array(Type.String()),
+  id_token_signing_alg_values_supported: Type.Array(Type.String()),
+}, { additionalProperties: true }));

@@ -20,6 +20,9 @@ Usage:
   lanyard keys rotate [--sign-after-hours H] [--retire-after-hours H]
                                 add an OpenID signing key: published at once, signing after H hours
                                 (default 24), the old keys retired H hours after that (default 48)
+  lanyard keys rotate-bootloader [--retire-after-hours H]
+                                add a bootloader unlock key that signs at once; the old keys stay
+                                published for devices until retired H hours later (default 720)
   lanyard export --account ID [--out FILE]
                                 write a zip of the account's cloud data, with a progress bar
   lanyard doctor [--vacuum]     report accounts that should not exist (deleted, yet present, e.g.
@@ -177,6 +180,28 @@ async function keysRotate(args: string[]): Promise<void> {
   }
 }
 
+/** Adds a bootloader signing key (see BootloaderKeys.rotate): it signs at once, the old ones stay published until retired. */
+async function keysRotateBootloader(args: string[]): Promise<void> {
+  let values: { 'retire-after-hours'?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { 'retire-after-hours': { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const raw = values['retire-after-hours'];
+  const hours = raw === undefined ? undefined : Number(raw);
+  if (hours !== undefined && (!Number.isFinite(hours) || hours < 0 || hours > 24 * 365)) throw new UsageError('--retire-after-hours must be a number of hours from 0 to 8760');
+  const config = loadConfig();
+  const { createApp } = await import('../app.js');
+  const app = await createApp({ config, logger: false });
+  try {
+    const { kid, retireAt } = await app.services.bootloaderKeys.rotate(hours === undefined ? {} : { retireAfterMs: hours * 60 * 60 * 1000 });
+    process.stdout.write(`Added bootloader key ${kid}: it signs from now on; the older keys stay published until ${new Date(retireAt).toISOString()}\n`);
+  } finally {
+    await app.close();
+  }
+}
+
 /** Reports accounts that a tombstone names but that exist; `serve` erases them again at start. */
 async function doctor(args: string[]): Promise<void> {
   const vacuum = args[0] === '--vacuum';
@@ -248,7 +273,8 @@ export async function main(argv: string[]): Promise<void> {
         if (rest[0] !== 'create') throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
         return await adminCreate(rest.slice(1));
       case 'keys':
-        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate');
+        if (rest[0] === 'rotate-bootloader') return await keysRotateBootloader(rest.slice(1));
+        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate, or lanyard keys rotate-bootloader');
         return await keysRotate(rest.slice(1));
       case undefined:
       case 'help':

@@ -284,6 +284,8 @@ export interface OidcRecordsTable {
   user_code: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** Sessions only: the Lanyard web session this provider session was last used with. */
+  web_session_id: string | null;
 }
 
 export interface OidcSigningKeysTable {
@@ -372,6 +374,25 @@ export interface AccountLocksTable {
   locked_at: number;
 }
 
+/** A "Lock my account" link of a notice: the keyed hash of its token, single-use, valid 7 days. */
+export interface AccountLockLinksTable {
+  token_hash: string;
+  account_id: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+/** A password recovery without the second factor, waiting out its period (src/recovery/). */
+export interface PendingRecoveriesTable {
+  account_id: string;
+  password_hash: string;
+  channel: 'email' | 'sms';
+  requested_at: number;
+  completes_at: number;
+  cancel_hash: string;
+}
+
 export interface CreditEntriesTable {
   account_id: string;
   id: string;
@@ -434,6 +455,8 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   two_step_challenges: TwoStepChallengesTable;
   account_locks: AccountLocksTable;
+  account_lock_links: AccountLockLinksTable;
+  pending_recoveries: PendingRecoveriesTable;
   credit_entries: CreditEntriesTable;
   credit_balances: CreditBalancesTable;
   bootloader_keys: BootloaderKeysTable;

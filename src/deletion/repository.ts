@@ -23,6 +23,8 @@ export const ERASED_TABLES = [
   'recovery_codes',
   'two_step_challenges',
   'account_locks',
+  'account_lock_links',
+  'pending_recoveries',
   'credit_entries',
   'credit_balances',
   'account_suspensions',

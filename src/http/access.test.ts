@@ -14,6 +14,10 @@ import { SESSION_COOKIE } from './auth.js';
 const EXPECTED: Record<string, Access> = {
   'GET /v1/openapi.json': 'anonymous',
   'GET /docs': 'anonymous',
+  // The operator's probes and metrics (metrics has its own token, LANYARD_METRICS_TOKEN).
+  'GET /healthz': 'anonymous',
+  'GET /readyz': 'anonymous',
+  'GET /metrics': 'anonymous',
   // Sign-up, sign-in, sessions.
   'POST /v1/signup': 'anonymous',
   'POST /v1/signup/complete': 'anonymous',
@@ -48,10 +52,12 @@ const EXPECTED: Record<string, Access> = {
   'DELETE /v1/me/passkeys/{id}': 'fresh',
   'POST /v1/me/recovery-codes': 'fresh',
   'POST /v1/me/lock': 'account',
+  'POST /v1/account-lock': 'anonymous',
   // Recovery and captcha.
   'GET /v1/captcha': 'anonymous',
   'POST /v1/recovery': 'anonymous',
   'POST /v1/recovery/complete': 'anonymous',
+  'POST /v1/recovery/cancel': 'anonymous',
   // Devices: the owner's side, then the device's own.
   'POST /v1/devices': 'account',
   'GET /v1/devices': 'account',

@@ -66,6 +66,8 @@ export const errorRegistry = {
   'credits.idempotency_key_reused': { status: 409, title: 'This idempotency key was used for a different change', aliasOf: 'conflict' },
   'bootloader.wait': { status: 403, title: 'The device has not been linked to its account long enough to unlock its bootloader', aliasOf: 'forbidden' },
   'bootloader.lost_mode': { status: 403, title: 'The device is in lost mode: its bootloader cannot be unlocked', aliasOf: 'forbidden' },
+  'account_lock.link_invalid': { status: 400, title: 'This lock link is not valid, was already used, or its 7 days are over' },
+  'recovery.cancel_invalid': { status: 400, title: 'This cancel link is not valid, or the recovery it cancels is over or already cancelled' },
   undo_link_invalid: { status: 400, title: 'This undo link is not valid, or its 7 days are over' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },

@@ -10,9 +10,9 @@ const examples: { [K in MessageKind]: MessageParams[K] } = {
   signup_already_registered: {},
   address_change_code: { code: '654321', minutes: 15, field: 'email' },
   address_changed: { field: 'phone', newAddress: '+34612345678' },
-  address_changed_undo: { field: 'email', newAddress: 'new@example.com', undoUrl: 'https://id.example.com/account/undo-change?token=abc', days: 7 },
+  address_changed_undo: { field: 'email', newAddress: 'new@example.com', undoUrl: 'https://id.example.com/account/undo-change?token=abc', days: 7, lockUrl: 'https://id.example.com/account/lock?token=def' },
   password_changed: {},
-  new_client_sign_in: { client: 'Firefox/128.0', ip: '203.0.113.7', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },
+  new_client_sign_in: { client: 'Firefox/128.0', ip: '203.0.113.7', at: 'Mon, 23 Nov 2026 12:00:00 GMT', lockUrl: 'https://id.example.com/account/lock?token=def', days: 7 },
   device_linked: { model: 'Pixel 9', name: 'Ana’s phone', at: 'Mon, 23 Nov 2026 12:00:00 GMT' },
   bootloader_unlock_authorised: { model: 'Pixel 9', name: 'Ana’s phone', at: 'Mon, 23 Nov 2026 12:00:00 GMT', expiresAt: 'Mon, 23 Nov 2026 13:00:00 GMT' },
   recovery_code: { code: '000042', minutes: 15 },
@@ -32,6 +32,7 @@ const examples: { [K in MessageKind]: MessageParams[K] } = {
   account_locked: { at: 'Thu, 26 Nov 2026 12:00:00 GMT', ip: '203.0.113.7' },
   account_suspended: { at: 'Thu, 26 Nov 2026 12:00:00 GMT', reason: 'fraud report 42' },
   account_restored: { at: 'Thu, 26 Nov 2026 13:00:00 GMT', reason: 'report withdrawn' },
+  recovery_waiting: { completesAt: 'Thu, 3 Dec 2026 12:00:00 GMT', ip: '203.0.113.7', cancelUrl: 'https://id.example.com/account/recovery-cancel?token=abc' },
 };
 const kinds = Object.keys(examples) as MessageKind[];
 const render = (kind: MessageKind, locale: string, params: object = examples[kind]) => renderMessage(kind, locale, params as never);

@@ -9,9 +9,9 @@ export interface MessageParams {
   signup_already_registered: Record<string, never>;
   address_change_code: { code: string; minutes: number; field: 'email' | 'phone' };
   address_changed: { field: 'email' | 'phone'; newAddress: string };
-  address_changed_undo: { field: 'email' | 'phone'; newAddress: string; undoUrl: string; days: number };
+  address_changed_undo: { field: 'email' | 'phone'; newAddress: string; undoUrl: string; days: number; lockUrl: string };
   password_changed: Record<string, never>;
-  new_client_sign_in: { client: string; ip: string; at: string };
+  new_client_sign_in: { client: string; ip: string; at: string; lockUrl: string; days: number };
   device_linked: { model: string; name: string; at: string };
   bootloader_unlock_authorised: { model: string; name: string; at: string; expiresAt: string };
   recovery_code: { code: string; minutes: number };
@@ -31,6 +31,7 @@ export interface MessageParams {
   account_locked: { at: string; ip: string };
   account_suspended: { at: string; reason: string };
   account_restored: { at: string; reason: string };
+  recovery_waiting: { completesAt: string; ip: string; cancelUrl: string };
 }
 
 /** What changed in a person's two-step verification, as the notice names it. */
@@ -83,7 +84,7 @@ const en: Templates = {
   }),
   address_changed_undo: (p) => ({
     subject: `Your Lanyard ${fieldName.en[p.field]} was changed`,
-    text: `The ${fieldName.en[p.field]} of your Lanyard account was changed to ${p.newAddress}.\n\nIf you did not do this, open this link within ${p.days} days: it puts this ${fieldName.en[p.field]} back and signs out every session of the account.\n\n${p.undoUrl}\n\nThen reset your password with "Forgot password".`,
+    text: `The ${fieldName.en[p.field]} of your Lanyard account was changed to ${p.newAddress}.\n\nIf you did not do this, open this link within ${p.days} days: it puts this ${fieldName.en[p.field]} back and signs out every session of the account.\n\n${p.undoUrl}\n\nThen reset your password with "Forgot password".\n\nIf you cannot get into your account at all, lock it: every session and app ends and nobody can sign in until you reset the password (valid ${p.days} days, once):\n\n${p.lockUrl}`,
   }),
   password_changed: () => ({
     subject: 'Your Lanyard password was changed',
@@ -91,7 +92,7 @@ const en: Templates = {
   }),
   new_client_sign_in: (p) => ({
     subject: 'New sign-in to your Lanyard account',
-    text: `Your Lanyard account was signed in from a client it had not seen before:\n\n  client: ${p.client}\n  IP address: ${p.ip}\n  time: ${p.at}\n\nIf this was you, you need do nothing. If not, change your password and end that session in your account's security page.`,
+    text: `Your Lanyard account was signed in from a client it had not seen before:\n\n  client: ${p.client}\n  IP address: ${p.ip}\n  time: ${p.at}\n\nIf this was you, you need do nothing. If not, change your password and end that session in your account's security page.\n\nIf you cannot get into your account, lock it: every session and app ends and nobody can sign in until you reset the password with "Forgot password" (valid ${p.days} days, once):\n\n${p.lockUrl}`,
   }),
   bootloader_unlock_authorised: (p) => ({
     subject: `Your ${p.model} may now unlock its bootloader`,
@@ -173,6 +174,10 @@ const en: Templates = {
     subject: 'Your Lanyard account is restored',
     text: `Lanyard support restored your account at ${p.at} (reason: ${p.reason}). You can sign in again.`,
   }),
+  recovery_waiting: (p) => ({
+    subject: 'Your Lanyard password will be reset without two-step verification',
+    text: `Someone reset the password of your Lanyard account with a code (from IP address ${p.ip}) without your second factor or a recovery code. Unless you cancel it, on ${p.completesAt} the new password takes effect, two-step verification is turned off and every signed-in session ends.\n\nIf this was you, you need do nothing but wait. If it was not, cancel it now:\n\n${p.cancelUrl}\n\nthen change your password and secure your email and phone.`,
+  }),
 };
 
 const es: Templates = {
@@ -194,7 +199,7 @@ const es: Templates = {
   }),
   address_changed_undo: (p) => ({
     subject: `Se ha cambiado el ${fieldName.es[p.field]} de tu cuenta de Lanyard`,
-    text: `El ${fieldName.es[p.field]} de tu cuenta de Lanyard se ha cambiado a ${p.newAddress}.\n\nSi no has sido tú, abre este enlace antes de ${p.days} días: vuelve a poner este ${fieldName.es[p.field]} y cierra todas las sesiones de la cuenta.\n\n${p.undoUrl}\n\nDespués restablece tu contraseña con "He olvidado mi contraseña".`,
+    text: `El ${fieldName.es[p.field]} de tu cuenta de Lanyard se ha cambiado a ${p.newAddress}.\n\nSi no has sido tú, abre este enlace antes de ${p.days} días: vuelve a poner este ${fieldName.es[p.field]} y cierra todas las sesiones de la cuenta.\n\n${p.undoUrl}\n\nDespués restablece tu contraseña con "He olvidado mi contraseña".\n\nSi no puedes entrar en tu cuenta, bloquéala: se cierran todas las sesiones y aplicaciones y nadie puede iniciar sesión hasta que restablezcas la contraseña (válido ${p.days} días, una vez):\n\n${p.lockUrl}`,
   }),
   password_changed: () => ({
     subject: 'Se ha cambiado la contraseña de tu cuenta de Lanyard',
@@ -202,7 +207,7 @@ const es: Templates = {
   }),
   new_client_sign_in: (p) => ({
     subject: 'Nuevo inicio de sesión en tu cuenta de Lanyard',
-    text: `Se ha iniciado sesión en tu cuenta de Lanyard desde un cliente que no conocíamos:\n\n  cliente: ${p.client}\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y cierra esa sesión en la página de seguridad de tu cuenta.`,
+    text: `Se ha iniciado sesión en tu cuenta de Lanyard desde un cliente que no conocíamos:\n\n  cliente: ${p.client}\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y cierra esa sesión en la página de seguridad de tu cuenta.\n\nSi no puedes entrar en tu cuenta, bloquéala: se cierran todas las sesiones y aplicaciones y nadie puede iniciar sesión hasta que restablezcas la contraseña con "He olvidado mi contraseña" (válido ${p.days} días, una vez):\n\n${p.lockUrl}`,
   }),
   bootloader_unlock_authorised: (p) => ({
     subject: `Tu ${p.model} ya puede desbloquear su gestor de arranque`,
@@ -283,6 +288,10 @@ const es: Templates = {
   account_restored: (p) => ({
     subject: 'Tu cuenta de Lanyard está restablecida',
     text: `El soporte de Lanyard restableció tu cuenta el ${p.at} (motivo: ${p.reason}). Ya puedes iniciar sesión de nuevo.`,
+  }),
+  recovery_waiting: (p) => ({
+    subject: 'Se restablecerá tu contraseña de Lanyard sin la verificación en dos pasos',
+    text: `Alguien ha restablecido la contraseña de tu cuenta de Lanyard con un código (desde la dirección IP ${p.ip}) sin tu segundo factor ni un código de recuperación. Si no lo cancelas, el ${p.completesAt} la nueva contraseña entrará en vigor, se desactivará la verificación en dos pasos y se cerrarán todas las sesiones iniciadas.\n\nSi has sido tú, solo tienes que esperar. Si no, cancélalo ahora:\n\n${p.cancelUrl}\n\ny después cambia tu contraseña y protege tu correo y tu teléfono.`,
   }),
 };
 

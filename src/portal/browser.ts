@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
@@ -80,11 +81,15 @@ export interface Portal {
   close(): Promise<void>;
 }
 
-export async function startPortal(database: TestDatabase = 'sqlite', env: Record<string, string> = {}): Promise<Portal> {
+/**
+ * The real server with the built portal and a browser. `hostname: 'localhost'` serves it under a host name
+ * rather than an IP address, which WebAuthn needs (passkeys are bound to a domain).
+ */
+export async function startPortal(database: TestDatabase = 'sqlite', env: Record<string, string> = {}, options: { hostname?: 'localhost' } = {}): Promise<Portal> {
   if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the portal tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`);
   ensurePortalBuilt();
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   const t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl, ...env } });
   // The browser checks the captcha's expiry and the cookies' against its own clock: the server's starts at now.
   t.clock.set(Date.now());
@@ -125,10 +130,14 @@ export async function expectNoAxeViolations(page: Page, where: string): Promise<
   assert.deepEqual(violations, [], `axe-core violations on ${where}`);
 }
 
-/** Saves docs/screenshots/<name>-<language>-<viewport>.png. */
+/**
+ * Saves <name>-<language>-<viewport>.png: into docs/screenshots with LANYARD_SCREENSHOTS=1 (`npm run
+ * screenshots`), else into a scratch folder, so that a test run leaves the checkout as it found it.
+ */
 export async function screenshot(page: Page, name: string, language: Language, viewport: Viewport): Promise<void> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${language}-${viewport}.png`), fullPage: true });
+  const folder = process.env.LANYARD_SCREENSHOTS === '1' ? SCREENSHOTS : path.join(os.tmpdir(), 'lanyard-screenshots');
+  fs.mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: path.join(folder, `${name}-${language}-${viewport}.png`), fullPage: true });
 }
 
 /** Tabs through the page until the element named is focused: proof that the keyboard reaches it. */

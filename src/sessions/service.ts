@@ -17,7 +17,7 @@ import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
 import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
-import type { SecondFactorChallenge, SecondFactorInput, TwoStepService } from '../two-step/service.js';
+import { LOCK_LINK_DAYS, type SecondFactorChallenge, type SecondFactorInput, type TwoStepService } from '../two-step/service.js';
 
 export interface SignInInput {
   login: string;
@@ -158,7 +158,8 @@ export class SessionService implements Authenticator {
             kind: 'new_client_sign_in',
             locale: usable.locale,
             accountId: usable.id,
-            params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString() },
+            // Each notice its own link: whoever took the password may sign the owner out of everything.
+            params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString(), lockUrl: await this.twoStep.lockLinkFor(trx, usable.id), days: LOCK_LINK_DAYS },
           });
         }
       }
@@ -277,9 +278,11 @@ export class SessionService implements Authenticator {
   async reauthenticate(auth: AuthContext, credential: ReauthCredential, origin: RequestOrigin): Promise<{ session: IssuedSession; freshUntil: string }> {
     await this.rateLimits.consumeReauthentication(auth.accountId);
     await this.checkReauthCredential(auth.accountId, credential, origin);
+    const { row, issued } = await this.issuer.prepare(auth.accountId, auth.kind, origin);
     const session = await this.db.transaction().execute(async (trx) => {
-      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
-      const issued = await this.issuer.create(trx, auth.accountId, auth.kind, origin);
+      // Replaced, not ended: the apps signed in through the old session stay signed in through the new one.
+      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId, issued.id))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+      await this.repository.create(trx, row);
       await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
       return issued;
     });

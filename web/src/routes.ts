@@ -5,8 +5,11 @@ import { deleteAccountRoute } from './account/delete-account/route';
 import { deviceRoute } from './account/device/route';
 import { devicesRoute } from './account/devices/route';
 import { forgotPasswordRoute } from './account/forgot-password/route';
+import { lockAccountRoute } from './account/lock/route';
 import { overviewRoute } from './account/overview/route';
 import { profileRoute } from './account/profile/route';
+import { recoveryCancelRoute } from './account/recovery-cancel/route';
+import { securityRoute } from './account/security/route';
 import { sessionsRoute } from './account/sessions/route';
 import { signInRoute } from './account/sign-in/route';
 import { undoChangeRoute } from './account/undo-change/route';
@@ -19,8 +22,11 @@ export const routeTree = rootRoute.addChildren([
   forgotPasswordRoute,
   sessionsRoute,
   profileRoute,
+  securityRoute,
   devicesRoute,
   deviceRoute,
   deleteAccountRoute,
   undoChangeRoute,
+  lockAccountRoute,
+  recoveryCancelRoute,
 ]);

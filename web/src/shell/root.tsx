@@ -61,6 +61,7 @@ function Shell() {
             <Link to="/">{t('nav.home')}</Link>
             <Link to="/devices">{t('nav.devices')}</Link>
             <Link to="/sessions">{t('nav.sessions')}</Link>
+            <Link to="/security">{t('nav.security')}</Link>
             <Link to="/profile">{t('nav.profile')}</Link>
           </nav>
         )}

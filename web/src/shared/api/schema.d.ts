@@ -34,6 +34,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the process answers (a liveness probe); answers even under overload */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics; with LANYARD_METRICS_TOKEN set, only for `Authorization: Bearer <that token>` */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the database and Redis answer (a readiness probe); 503 service_unavailable with the checks when one does not */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/account-lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lock my account without a session, with the token of the link in a new sign-in or address-changed notice (once, 7 days); the same lock as POST /v1/me/lock */
+        post: operations["lockAccountWithLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/activation/{serial}": {
         parameters: {
             query?: never;
@@ -1101,7 +1169,7 @@ export interface paths {
         put?: never;
         /** Start adding an authenticator app: its secret and QR code. Enabled once a code confirms it */
         post: operations["startTotp"];
-        /** Remove the authenticator app */
+        /** Remove the authenticator app (404 when none is enrolled) */
         delete: operations["removeTotp"];
         options?: never;
         head?: never;
@@ -1159,6 +1227,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/recovery/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a recovery waiting out its period, with the token of the link in its notice (no session needed) */
+        post: operations["cancelWaitingRecovery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/recovery/complete": {
         parameters: {
             query?: never;
@@ -1168,7 +1253,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sets a new password with the code; every web and API session of the account ends, data and devices stay */
+        /** Sets a new password with the code; every web and API session of the account ends, data and devices stay. With two-step verification, also a second factor, or waitingPeriod: true (202, the password waits) */
         post: operations["completeRecovery"];
         delete?: never;
         options?: never;
@@ -1694,6 +1779,11 @@ export interface components {
         CancelDeletionBody: {
             token: string;
         };
+        /** CancelRecoveryBody */
+        CancelRecoveryBody: {
+            /** @description The token of the cancel link in the notice */
+            token: string;
+        };
         /**
          * CaptchaChallenge
          * @description An ALTCHA proof-of-work challenge (PoW v2), exactly as altcha-lib creates it
@@ -1843,6 +1933,8 @@ export interface components {
                     type: "public-key";
                 };
             };
+            /** @description With two-step verification enrolled and no factor at hand: true sets the new password after the waiting period (LANYARD_RECOVERY_WAIT_H), telling every address with a cancel link; two-step verification is then turned off */
+            waitingPeriod?: boolean;
         };
         /** CompleteSignupBody */
         CompleteSignupBody: {
@@ -2230,6 +2322,11 @@ export interface components {
             size: number | null;
             status: "pending" | "ready" | "failed" | "expired";
         };
+        /** Health */
+        Health: {
+            /** @enum {string} */
+            status: "ok";
+        };
         /**
          * Item
          * @description An item; photos carry size, contentType and thumbnail instead of data
@@ -2292,11 +2389,28 @@ export interface components {
             /** @description Bearer token of the device; shown once */
             deviceToken: string;
         };
+        /** LockWithLinkBody */
+        LockWithLinkBody: {
+            /** @description The token of the link in a new sign-in or address-changed notice */
+            token: string;
+        };
         /**
          * OpenApiDocument
          * @description An OpenAPI 3.1 document
          */
         OpenApiDocument: {
+            [key: string]: unknown;
+        };
+        /** OpenIdConfiguration */
+        OpenIdConfiguration: {
+            authorization_endpoint: string;
+            id_token_signing_alg_values_supported: string[];
+            issuer: string;
+            jwks_uri: string;
+            response_types_supported: string[];
+            subject_types_supported: string[];
+            token_endpoint: string;
+        } & {
             [key: string]: unknown;
         };
         /** PasskeyAdded */
@@ -2353,7 +2467,7 @@ export interface components {
              * @description The stable error code (see x-error-codes)
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.suspended" | "staff.second_factor_required" | "staff.session_idle" | "staff.reason_required" | "staff.own_account" | "account.already_suspended" | "account.not_suspended" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
+            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.suspended" | "staff.second_factor_required" | "staff.session_idle" | "staff.reason_required" | "staff.own_account" | "account.already_suspended" | "account.not_suspended" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "account_lock.link_invalid" | "recovery.cancel_invalid" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
             /** @description Cloud version conflicts: the version stored now (null: none) */
             currentVersion?: number | null;
             /** @description What happened this time, in English */
@@ -2377,6 +2491,15 @@ export interface components {
             type: string;
         } & {
             [key: string]: unknown;
+        };
+        /** Readiness */
+        Readiness: {
+            /** @description Each part this server needs (database, redis) and its state: ok, not configured */
+            checks: {
+                [key: string]: string;
+            };
+            /** @enum {string} */
+            status: "ready";
         };
         /** ReauthBody */
         ReauthBody: {
@@ -2426,10 +2549,23 @@ export interface components {
             /** @description The email, phone number or account id */
             login: string;
         };
+        /** RecoveryCancelled */
+        RecoveryCancelled: {
+            /** @enum {boolean} */
+            cancelled: true;
+        };
         /** RecoveryCodeSet */
         RecoveryCodeSet: {
             /** @description Shown once; each works once */
             codes: string[];
+        };
+        /** RecoveryWaiting */
+        RecoveryWaiting: {
+            /**
+             * Format: date-time
+             * @description When the new password takes effect unless the recovery is cancelled
+             */
+            completesAt: string;
         };
         /** SecondFactorBody */
         SecondFactorBody: {
@@ -2999,7 +3135,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OpenIdConfiguration"];
+                };
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
@@ -3041,6 +3179,189 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lockAccountWithLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LockWithLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountLocked"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large, quota_exceeded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5645,6 +5966,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The stored item can no longer be read (item_unreadable); overwrite or delete it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
             429: {
                 headers: {
@@ -6070,6 +6400,15 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8653,6 +8992,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict with the current state (see the code) */
             409: {
                 headers: {
@@ -8867,6 +9215,75 @@ export interface operations {
             };
         };
     };
+    cancelWaitingRecovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelRecoveryBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCancelled"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large, quota_exceeded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     completeRecovery: {
         parameters: {
             query?: never;
@@ -8880,6 +9297,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryWaiting"];
+                };
+            };
             /** @description No content */
             204: {
                 headers: {
@@ -8889,6 +9315,15 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9238,6 +9673,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict with the current state (see the code) */
             409: {
                 headers: {
@@ -9433,6 +9877,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict with the current state (see the code) */
             409: {
                 headers: {
@@ -9542,6 +9995,15 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
