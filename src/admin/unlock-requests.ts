@@ -1,7 +1,7 @@
 import { authOf, type Guards } from '../http/auth.js';
 import type { HttpServer } from '../http/server.js';
 import { absentBodyIsEmpty } from '../unlock/routes.js';
-import { NoFields, RequestParams, StaffListQuery, StaffViewSchema, UnlockRequestListSchema } from '../unlock/schemas.js';
+import { DecisionBody, RequestParams, StaffListQuery, StaffViewSchema, UnlockRequestListSchema } from '../unlock/schemas.js';
 import type { UnlockRequestService } from '../unlock/service.js';
 
 /** Staff: unlock requests with their proof, and the decisions on them (support and above; audited). */
@@ -25,12 +25,12 @@ export function registerUnlockRequestAdminRoutes(app: HttpServer, deps: { unlock
       operationId: 'approveUnlockRequest',
       summary: 'Approve a submitted request: the owner is told, and the lock is released after the waiting period unless they object (staff)',
       params: RequestParams,
-      body: NoFields,
+      body: DecisionBody,
       response: { 200: StaffViewSchema },
     },
     preValidation: absentBodyIsEmpty,
     preHandler: guards.support,
-  }, async (request) => unlock.approve(authOf(request), request.params.id));
+  }, async (request) => unlock.approve(authOf(request), request.params.id, request.body.note));
 
   app.post('/unlock-requests/:id/reject', {
     schema: {
@@ -38,10 +38,10 @@ export function registerUnlockRequestAdminRoutes(app: HttpServer, deps: { unlock
       operationId: 'rejectUnlockRequest',
       summary: 'Reject a submitted request, or stop one that is waiting; the requester is told (staff)',
       params: RequestParams,
-      body: NoFields,
+      body: DecisionBody,
       response: { 200: StaffViewSchema },
     },
     preValidation: absentBodyIsEmpty,
     preHandler: guards.support,
-  }, async (request) => unlock.reject(authOf(request), request.params.id));
+  }, async (request) => unlock.reject(authOf(request), request.params.id, request.body.note));
 }

@@ -1,5 +1,5 @@
 import fastifyStatic from '@fastify/static';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +25,13 @@ export const PORTAL_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The staff console's page in the same build (a second Vite entry). */
+export const CONSOLE_PAGE = 'admin.html';
+
 /**
- * Serves the account portal at `/`: hashed assets (`/assets/…`) cached for a year as immutable, the
+ * Serves the account portal at `/` and the staff console at `/admin`: hashed assets (`/assets/…`) cached for a year as immutable, the
  * HTML never cached, and index.html for the portal's client routes (any GET outside /v1 that accepts
- * HTML and matches no file). Without a build (a server started from `src/` before `npm run build`),
+ * HTML and matches no file), and the console's page for `/admin` and its client routes. Without a build (a server started from `src/` before `npm run build`),
  * `/` says how to build it instead.
  */
 export function registerPortal(app: HttpServer, options: { dist?: string } = {}): void {
@@ -61,20 +64,29 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
     });
   }
 
-  const sendIndex = async (reply: FastifyReply) => {
+  const sendPage = async (reply: FastifyReply, file: string) => {
     htmlHeaders(reply);
     if (!built) {
       return reply.type('text/html; charset=utf-8').send('<!doctype html><title>Lanyard</title><p>The portal is not built: run <code>npm run build</code>.</p>');
     }
-    return reply.type('text/html; charset=utf-8').send(await fs.promises.readFile(indexFile));
+    return reply.type('text/html; charset=utf-8').send(await fs.promises.readFile(file));
   };
+  const sendIndex = (reply: FastifyReply) => sendPage(reply, indexFile);
+  const consoleFile = path.join(dist, CONSOLE_PAGE);
+  const wantsHtml = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/html');
+
+  // The staff console: its own page (its own scripts), the same headers and CSP as the portal's.
+  app.get('/admin', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, consoleFile));
+  app.get('/admin/*', { schema: { hide: true } }, async (request, reply) => {
+    if (!wantsHtml(request)) throw new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]!}`);
+    return sendPage(reply, consoleFile);
+  });
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const pathname = request.url.split('?')[0]!;
-    const wantsHtml = (request.headers.accept ?? '').includes('text/html');
     // The API's unknown paths stay problem+json, like every other unknown route.
-    if (pathname === '/v1' || pathname.startsWith('/v1/') || !wantsHtml || pathname.startsWith('/assets/')) {
+    if (pathname === '/v1' || pathname.startsWith('/v1/') || !wantsHtml(request) || pathname.startsWith('/assets/')) {
       throw new AppError('not_found', `No route for ${request.method} ${pathname}`);
     }
     return sendIndex(reply);

@@ -40,6 +40,10 @@ export const StaffViewSchema = named('UnlockRequest', Type.Object({
 export const RequestParams = Strict({ id: IdSchema });
 /** Decisions carry no fields: the body is `{}` or absent, and anything else in it is refused. */
 export const NoFields = named('EmptyBody', Strict({}, 'No fields; the body may also be left out'));
+/** A staff decision: an optional note, kept in the audit log with who decided. The body may be left out. */
+export const DecisionBody = named('UnlockDecisionBody', Strict({
+  note: Type.Optional(Type.String({ maxLength: 1000, description: 'Why (what the proof showed): kept in the audit log as the reason, never sent to the requester or the owner' })),
+}, 'An optional note; the body may also be left out'));
 
 export const UnlockRequestBody = named('UnlockRequestBody', Strict({
   serial: SerialSchema,

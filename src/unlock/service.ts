@@ -160,7 +160,7 @@ export class UnlockRequestService {
    * the lock's owner, if they still have an account, is told at every address and may object meanwhile.
    * A serial that no lock holds has nothing to release: that is a conflict, not an approval.
    */
-  async approve(staff: AuthContext, id: string): Promise<StaffUnlockRequestView> {
+  async approve(staff: AuthContext, id: string, note?: string): Promise<StaffUnlockRequestView> {
     const now = this.clock.now();
     const releaseAt = now + this.options.waitSeconds * 1000;
     await this.db.transaction().execute(async (trx) => {
@@ -172,7 +172,7 @@ export class UnlockRequestService {
       // The conditional update decides between two staff approving at once.
       if (!(await this.repository.transition(trx, id, ['submitted'], { status: 'waiting', decided_at: now, release_at: releaseAt }))) throw decidedAlready;
       await this.jobs.enqueue(trx, { kind: RELEASE_JOB, payload: { id }, runAt: releaseAt, maxAttempts: 20 });
-      await this.audit(trx, id, 'unlock_request.approved', { by: this.staffHash(staff), releaseAt: iso(releaseAt) });
+      await this.audit(trx, id, 'unlock_request.approved', { by: this.staffHash(staff), releaseAt: iso(releaseAt) }, { staff, note });
       for (const owner of await this.activeOwners(trx, holders)) {
         await this.events.record(trx, owner.id, 'unlock_request.approved', SUPPORT_ORIGIN);
         for (const to of this.accounts.contactsOf(owner)) {
@@ -191,14 +191,14 @@ export class UnlockRequestService {
   }
 
   /** Staff: rejects a request that is submitted, or stops one that is waiting; the requester is told. */
-  async reject(staff: AuthContext, id: string): Promise<StaffUnlockRequestView> {
+  async reject(staff: AuthContext, id: string, note?: string): Promise<StaffUnlockRequestView> {
     const now = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
       const row = await this.requireRow(id, trx);
       if (!(await this.repository.transition(trx, id, ['submitted', 'waiting'], { status: 'rejected', decided_at: row.decided_at ?? now, closed_at: now }))) {
         throw new AppError('unlock_request.closed', `This request is ${row.status}: it can no longer be rejected`);
       }
-      await this.audit(trx, id, 'unlock_request.rejected', { by: this.staffHash(staff), was: row.status });
+      await this.audit(trx, id, 'unlock_request.rejected', { by: this.staffHash(staff), was: row.status }, { staff, note });
       await this.tellRequester(trx, this.opened(row), 'unlock_request_rejected', { statusUrl: this.statusUrl(id) });
     });
     return this.staffView((await this.repository.get(id))!);
@@ -321,8 +321,17 @@ export class UnlockRequestService {
     return hmac(this.lookupKey, 'staff', staff.accountId);
   }
 
-  private async audit(executor: Executor, id: string, action: string, detail: Record<string, unknown>): Promise<void> {
-    await writeAudit(executor, { at: this.clock.now(), action, subject: hmac(this.lookupKey, 'unlock-request', id), detail });
+  /** A staff decision also names who decided and keeps their note as the reason, so the audit log finds it by staff member. */
+  private async audit(executor: Executor, id: string, action: string, detail: Record<string, unknown>, decision?: { staff: AuthContext; note: string | undefined }): Promise<void> {
+    const note = decision?.note?.trim();
+    await writeAudit(executor, {
+      at: this.clock.now(),
+      action,
+      subject: hmac(this.lookupKey, 'unlock-request', id),
+      detail,
+      actorId: decision?.staff.accountId,
+      reason: note ? note : undefined,
+    });
   }
 }
 

@@ -174,6 +174,25 @@ for (const database of testDatabases()) {
       assert.deepEqual((await staffList('?status=rejected')).filter((r) => [first.answer.body.id, second.answer.body.id].includes(r.id)).length, 2);
     });
 
+    test('a decision may carry a note: the audit log keeps it as the reason, with who decided; the requester is not shown it', async () => {
+      const owner = await t.signUp();
+      const device = await linkDevice(t, owner);
+      const { answer, email } = await submit(device.serial);
+      const id = answer.body.id as string;
+      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { note: 'x'.repeat(1001) } }), 400, 'validation_failed');
+      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { comment: 'unknown field' } }), 400, 'validation_failed');
+      const approved = await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { note: 'Receipt matches the serial and the shop' } });
+      assert.equal(approved.status, 200, approved.text);
+      const rejected = await staffCall('POST', `/v1/admin/unlock-requests/${id}/reject`, { body: { note: 'The owner called: the phone was stolen' } });
+      assert.equal(rejected.status, 200, rejected.text);
+      await t.drainJobs();
+      const admin = asStaff(t, await createStaffMember(t, 'admin'));
+      const records = async (action: string) => (await admin('GET', `/v1/admin/audit?staff=${member.id}&action=${action}`)).body.records as Array<{ reason: string | null; staffId: string }>;
+      assert.equal((await records('unlock_request.approved'))[0]?.reason, 'Receipt matches the serial and the shop');
+      assert.equal((await records('unlock_request.rejected'))[0]?.reason, 'The owner called: the phone was stolen');
+      assert.ok(t.messages.to(email).every((m) => !m.text.includes('stolen') && !m.text.includes('Receipt matches')));
+    });
+
     test('of 8 staff approving one request at once, exactly one approves it and one release is scheduled', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
@@ -251,7 +270,7 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const pending = (await submit((await linkDevice(t, owner)).serial)).answer.body;
       for (const path of [`/v1/admin/unlock-requests/${pending.id}/approve`, `/v1/admin/unlock-requests/${pending.id}/reject`]) {
-        assertProblem(await staffCall('POST', path, { body: { note: 'looks fine' } }), 400, 'validation_failed');
+        assertProblem(await staffCall('POST', path, { body: { comment: 'looks fine' } }), 400, 'validation_failed');
       }
       assertProblem(await t.request('POST', `/v1/unlock-requests/${pending.id}/object`, { token: owner.token, body: { because: 'mine' } }), 400, 'validation_failed');
       assert.equal((await status(pending.id, pending.statusToken)).body.status, 'submitted', 'refused decisions change nothing');

@@ -2973,6 +2973,14 @@ export interface components {
         UndoAddressChangeBody: {
             token: string;
         };
+        /**
+         * UnlockDecisionBody
+         * @description An optional note; the body may also be left out
+         */
+        UnlockDecisionBody: {
+            /** @description Why (what the proof showed): kept in the audit log as the reason, never sent to the requester or the owner */
+            note?: string;
+        };
         /** UnlockRequest */
         UnlockRequest: {
             contact: {
@@ -4959,10 +4967,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description No fields; the body may also be left out */
+        /** @description An optional note; the body may also be left out */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmptyBody"];
+                "application/json": components["schemas"]["UnlockDecisionBody"];
             };
         };
         responses: {
@@ -5058,10 +5066,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description No fields; the body may also be left out */
+        /** @description An optional note; the body may also be left out */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmptyBody"];
+                "application/json": components["schemas"]["UnlockDecisionBody"];
             };
         };
         responses: {
