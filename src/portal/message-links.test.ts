@@ -4,6 +4,7 @@ import { generate } from 'otplib';
 import { linkDevice } from '../devices/test-factories.js';
 import { LOCALES, renderMessage, type MessageKind, type MessageParams } from '../messaging/templates.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
+import { createStaffMember } from '../testing/staff.js';
 import { uniqueEmail } from '../testing/test-app.js';
 import { CONFIRMATION_SENTENCE } from '../deletion/test-helpers.js';
 import { accountIn, expectNoAxeViolations, type Language, type Portal, startPortal } from './browser.js';
@@ -88,9 +89,7 @@ describe('portal: every link in every message opens a real page', () => {
     assert.equal(submitted.status, 202, submitted.text);
     await t.drainJobs();
     const statusWithToken = linkIn(buyer);
-    const staffEmail = uniqueEmail('staff');
-    await t.app.services.accounts.createStaff({ email: staffEmail, password: 'staff passphrase 1', role: 'admin' });
-    const staff = (await t.request('POST', '/v1/sessions', { body: { login: staffEmail, password: 'staff passphrase 1' } })).body.token as string;
+    const staff = (await createStaffMember(t, 'admin')).token;
     assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${submitted.body.id}/approve`, { token: staff, body: {} })).status, 200);
     await t.drainJobs();
     const statusUrl = linkIn(buyer);
