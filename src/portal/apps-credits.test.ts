@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { authorizationRequest, Browser, relyingParty } from '../apps/test-relying-party.js';
 import { uniqueEmail } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
 import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
 
 const text = {
@@ -28,9 +29,7 @@ describe('portal: apps with access and the credits wallet in Chromium', () => {
   let app: { clientId: string; clientSecret: string };
   before(async () => {
     portal = await startPortal();
-    const email = uniqueEmail('admin');
-    await portal.t.app.services.accounts.createStaff({ email, password: 'admin passphrase 1', role: 'admin' });
-    admin = (await portal.t.request('POST', '/v1/sessions', { body: { login: email, password: 'admin passphrase 1' } })).body.token;
+    admin = (await createStaffMember(portal.t, 'admin')).token;
     const registered = await portal.t.request('POST', '/v1/admin/apps', { token: admin, body: { name: 'Notes Web', redirectUris: ['https://notes.example.com/cb'], scopes: ['openid', 'email', 'offline_access'] } });
     assert.equal(registered.status, 201, registered.text);
     app = registered.body;

@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { linkDevice, uniqueSerial } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV } from '../testing/captcha.js';
 import { uniqueEmail } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
 import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
 
 const text = {
@@ -37,9 +38,7 @@ describe('portal: public pages (is this device locked, unlock request, its statu
   let staff: string;
   before(async () => {
     portal = await startPortal('sqlite', { ...QUICK_CAPTCHA_ENV });
-    const email = uniqueEmail('support');
-    await portal.t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
-    staff = (await portal.t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
+    staff = (await createStaffMember(portal.t, 'admin')).token;
   });
   after(async () => portal?.close());
 
