@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Challenge } from 'altcha-lib';
 import * as client from 'openid-client';
+import { generate } from 'otplib';
 import pg from 'pg';
 import { Browser, authorizationRequest, freePort, relyingParty } from '../apps/test-relying-party.js';
 import { deriveServerKeys } from '../crypto/keys.js';
@@ -240,6 +241,11 @@ if (testDatabases().includes('postgres')) {
       const created = await runCli(['admin', 'create', '--email', adminEmail, '--password', 'admin passphrase 1', '--role', 'admin'], { ...env, LANYARD_DATA_DIR: folders[0] });
       assert.equal(created.code, 0, created.stderr);
       const admin = (await call(b.url, 'POST', '/v1/sessions', { body: { login: adminEmail, password: 'admin passphrase 1' } })).body.token as string;
+      // Staff routes want a second factor enrolled: the admin sets up an authenticator app first.
+      const totp = await call(b.url, 'POST', '/v1/me/totp', { token: admin });
+      assert.equal(totp.status, 201, JSON.stringify(totp.body));
+      const confirmed = await call(b.url, 'POST', '/v1/me/totp/confirm', { token: admin, body: { code: await generate({ secret: totp.body.secret as string }) } });
+      assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
       const redirect = 'com.example.notes:/oauth/callback';
       const app = await call(b.url, 'POST', '/v1/admin/apps', { token: admin, body: { name: 'Notes', type: 'native', redirectUris: [redirect], scopes: ['openid', 'email'] } });
       assert.equal(app.status, 201, JSON.stringify(app.body));
