@@ -20,7 +20,7 @@ import { BulkSeeder, postgresWriter, sqliteWriter, type Row, type RowWriter, typ
 import { withCpuShare, type CpuShare } from './cpu.js';
 import { masterKeyOf, withFreshServer, type BenchDialect } from './fresh-server.js';
 import { BenchPhotos, uploadPhoto } from './photos.js';
-import { median, round } from './report.js';
+import { median, round } from './stats.js';
 import { BENCH_USER_AGENT, signIn, signUp, type BenchAccount } from './seed.js';
 import type { ServerBuild } from './server.js';
 

@@ -3,6 +3,7 @@ import { iso, type Clock } from '../clock.js';
 import type { Executor, SecurityEventRow } from '../db/schema.js';
 import { hmac } from '../crypto/tokens.js';
 import type { SecurityEventRepository } from './repository.js';
+import type { RequestOrigin } from '../http/origin.js';
 import type { OriginSealer } from './sealed-origin.js';
 
 export type SecurityEventType =
@@ -39,10 +40,8 @@ export type SecurityEventType =
   | 'account.unlocked'
   | 'app.refresh_token_reused';
 
-export interface RequestOrigin {
-  ip: string;
-  client: string;
-}
+// Where a request came from is HTTP's notion (src/http/origin.ts); re-exported for the features that record it.
+export type { RequestOrigin } from '../http/origin.js';
 
 export interface SecurityEvent {
   id: string;
