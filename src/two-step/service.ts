@@ -544,5 +544,3 @@ function newRecoveryCode(): string {
 function normalizeRecoveryCode(code: string): string {
   return code.toLowerCase().replace(/[\s-]/g, '');
 }
-
-export type { PasskeyRow };
