@@ -1,5 +1,6 @@
 import { uuidv7 } from 'uuidv7';
 import type { Clock } from '../clock.js';
+import type { JobPayloads, SealedRecoveryRequest } from '../jobs/kinds.js';
 import { openJobPayload, sealJobPayload } from '../jobs/sealed-payload.js';
 import type { JobService } from '../jobs/service.js';
 import type { AccountRow, Db } from '../db/schema.js';
@@ -19,10 +20,6 @@ import type { SecondFactorInput, TwoStepService } from '../two-step/service.js';
 
 const RECOVERY_JOB = 'recovery.request';
 
-interface RecoveryRequest {
-  login: string;
-  channel: Channel;
-}
 
 /** The code is bound to the account, not to the login typed: any login of the account completes it. */
 function subjectOf(accountId: string): string {
@@ -42,22 +39,48 @@ function subjectOf(accountId: string): string {
  * `POST /v1/me/password`, which also ends only web and API sessions.
  */
 export class RecoveryService {
-  constructor(
-    private readonly db: Db,
-    private readonly accounts: AccountService,
-    private readonly accountRepository: AccountRepository,
-    private readonly sessions: SessionRepository,
-    private readonly verification: VerificationService,
-    private readonly messages: MessageService,
-    private readonly events: SecurityEventService,
-    private readonly rateLimits: RateLimits,
-    private readonly captcha: CaptchaService,
-    private readonly clock: Clock,
-    private readonly jobs: JobService,
-    private readonly payloadKey: Buffer,
-    private readonly twoStep: TwoStepService,
-  ) {
-    jobs.register(RECOVERY_JOB, (payload, job) => this.send(payload, job.id));
+  private readonly db: Db;
+  private readonly accounts: AccountService;
+  private readonly accountRepository: AccountRepository;
+  private readonly sessions: SessionRepository;
+  private readonly verification: VerificationService;
+  private readonly messages: MessageService;
+  private readonly events: SecurityEventService;
+  private readonly rateLimits: RateLimits;
+  private readonly captcha: CaptchaService;
+  private readonly clock: Clock;
+  private readonly jobs: JobService;
+  private readonly payloadKey: Buffer;
+  private readonly twoStep: TwoStepService;
+
+  constructor(deps: {
+    db: Db;
+    accounts: AccountService;
+    accountRepository: AccountRepository;
+    sessions: SessionRepository;
+    verification: VerificationService;
+    messages: MessageService;
+    events: SecurityEventService;
+    rateLimits: RateLimits;
+    captcha: CaptchaService;
+    clock: Clock;
+    jobs: JobService;
+    payloadKey: Buffer;
+    twoStep: TwoStepService;
+  }) {
+    this.db = deps.db;
+    this.accounts = deps.accounts;
+    this.accountRepository = deps.accountRepository;
+    this.sessions = deps.sessions;
+    this.verification = deps.verification;
+    this.messages = deps.messages;
+    this.events = deps.events;
+    this.rateLimits = deps.rateLimits;
+    this.captcha = deps.captcha;
+    this.clock = deps.clock;
+    this.jobs = deps.jobs;
+    this.payloadKey = deps.payloadKey;
+    this.twoStep = deps.twoStep;
   }
 
   private async activeAccount(login: string): Promise<AccountRow | undefined> {
@@ -80,7 +103,7 @@ export class RecoveryService {
     // not. The real address is also counted when the job sends (see send).
     await this.rateLimits.consumeCodeSend(`recovery:${login.kind}:${login.value}:${input.channel}`, origin.ip);
     const id = uuidv7();
-    const request: RecoveryRequest = { login: input.login, channel: input.channel };
+    const request: SealedRecoveryRequest = { login: input.login, channel: input.channel };
     // The login is an email or phone: the jobs table holds it sealed, and only until the job has run.
     const payload = sealJobPayload(this.payloadKey, RECOVERY_JOB, id, request);
     await this.jobs.enqueue(this.db, { id, kind: RECOVERY_JOB, payload, maxAttempts: 5 });
@@ -91,8 +114,8 @@ export class RecoveryService {
    * (with sign-up codes to it), so that it is not flooded through the account's other logins; past that
    * limit nothing is sent. A retry after a crash issues a new code, which replaces the first.
    */
-  private async send(payload: unknown, jobId: string): Promise<void> {
-    const request = openJobPayload<RecoveryRequest>(this.payloadKey, RECOVERY_JOB, jobId, payload);
+  async send(payload: JobPayloads['recovery.request'], jobId: string): Promise<void> {
+    const request = openJobPayload(this.payloadKey, RECOVERY_JOB, jobId, payload);
     const account = await this.accounts.findByLogin(parseLogin(request.login));
     const to = account?.status === 'active' ? (request.channel === 'email' ? account.email : account.phone) : null;
     if (!account || !to || !(await this.rateLimits.tryCodeSendTo(to))) return;

@@ -14,6 +14,7 @@ import type { DeviceService } from '../devices/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import type { AuthContext } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
+import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
 import type { MessageService } from '../messaging/service.js';
 import type { MessageParams } from '../messaging/templates.js';
@@ -73,24 +74,54 @@ export interface UnlockOptions {
  * owner's account. The request never names the owner (see the migration): the lock does.
  */
 export class UnlockRequestService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: UnlockRequestRepository,
-    private readonly devices: DeviceService,
-    private readonly accountRepository: AccountRepository,
-    private readonly accounts: AccountService,
-    private readonly events: SecurityEventService,
-    private readonly messages: MessageService,
-    private readonly rateLimits: RateLimits,
-    private readonly captcha: CaptchaService,
-    private readonly jobs: JobService,
-    private readonly sealKey: Buffer,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-    private readonly log: FastifyBaseLogger,
-    private readonly options: UnlockOptions,
-  ) {
-    jobs.register(RELEASE_JOB, (payload) => this.release(payload));
+  private readonly db: Db;
+  private readonly repository: UnlockRequestRepository;
+  private readonly devices: DeviceService;
+  private readonly accountRepository: AccountRepository;
+  private readonly accounts: AccountService;
+  private readonly events: SecurityEventService;
+  private readonly messages: MessageService;
+  private readonly rateLimits: RateLimits;
+  private readonly captcha: CaptchaService;
+  private readonly jobs: JobService;
+  private readonly sealKey: Buffer;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+  private readonly log: FastifyBaseLogger;
+  private readonly options: UnlockOptions;
+
+  constructor(deps: {
+    db: Db;
+    repository: UnlockRequestRepository;
+    devices: DeviceService;
+    accountRepository: AccountRepository;
+    accounts: AccountService;
+    events: SecurityEventService;
+    messages: MessageService;
+    rateLimits: RateLimits;
+    captcha: CaptchaService;
+    jobs: JobService;
+    sealKey: Buffer;
+    lookupKey: Buffer;
+    clock: Clock;
+    log: FastifyBaseLogger;
+    options: UnlockOptions;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.devices = deps.devices;
+    this.accountRepository = deps.accountRepository;
+    this.accounts = deps.accounts;
+    this.events = deps.events;
+    this.messages = deps.messages;
+    this.rateLimits = deps.rateLimits;
+    this.captcha = deps.captcha;
+    this.jobs = deps.jobs;
+    this.sealKey = deps.sealKey;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+    this.log = deps.log;
+    this.options = deps.options;
   }
 
   /**
@@ -222,8 +253,7 @@ export class UnlockRequestService {
    * The job at the end of the waiting period: releases the lock as it was at the approval, unless the
    * request was rejected or objected to meanwhile. The requester and the owner are told.
    */
-  private async release(payload: unknown): Promise<void> {
-    const { id } = payload as { id: string };
+  async release({ id }: JobPayloads['unlock.release']): Promise<void> {
     const now = this.clock.now();
     const unlinked = await this.db.transaction().execute(async (trx) => {
       const row = await this.repository.get(id, trx);
