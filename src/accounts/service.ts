@@ -39,19 +39,43 @@ const couldBeAccountId = (value: string) => /^[^\x00-\x1f\x7f]{1,64}$/.test(valu
 
 /** Accounts: sign-up with a code, the profile, address and password changes. */
 export class AccountService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: AccountRepository,
-    private readonly sessions: SessionRepository,
-    private readonly issuer: SessionIssuer,
-    private readonly verification: VerificationService,
-    private readonly messages: MessageService,
-    private readonly events: SecurityEventService,
-    private readonly rateLimits: RateLimits,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-    private readonly undoLinks: AddressChangeUndoLinks,
-  ) {}
+  private readonly db: Db;
+  private readonly repository: AccountRepository;
+  private readonly sessions: SessionRepository;
+  private readonly issuer: SessionIssuer;
+  private readonly verification: VerificationService;
+  private readonly messages: MessageService;
+  private readonly events: SecurityEventService;
+  private readonly rateLimits: RateLimits;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+  private readonly undoLinks: AddressChangeUndoLinks;
+
+  constructor(deps: {
+    db: Db;
+    repository: AccountRepository;
+    sessions: SessionRepository;
+    issuer: SessionIssuer;
+    verification: VerificationService;
+    messages: MessageService;
+    events: SecurityEventService;
+    rateLimits: RateLimits;
+    lookupKey: Buffer;
+    clock: Clock;
+    undoLinks: AddressChangeUndoLinks;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.sessions = deps.sessions;
+    this.issuer = deps.issuer;
+    this.verification = deps.verification;
+    this.messages = deps.messages;
+    this.events = deps.events;
+    this.rateLimits = deps.rateLimits;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+    this.undoLinks = deps.undoLinks;
+  }
 
   /** The blind index of an address: lookups never need the address in clear. */
   lookupOf(field: 'email' | 'phone', value: string): string {

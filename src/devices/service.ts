@@ -78,20 +78,46 @@ function cleanLabel(field: string, value: string): string {
 
 /** Devices: linking with a device token, device locks, removal, sign-out on the device, activation checks. */
 export class DeviceService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: DeviceRepository,
-    private readonly accounts: AccountRepository,
-    private readonly accountService: AccountService,
-    private readonly sessions: SessionRepository,
-    private readonly issuer: SessionIssuer,
-    private readonly events: SecurityEventService,
-    private readonly messages: MessageService,
-    private readonly rateLimits: RateLimits,
-    readonly signals: DeviceSignals,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Db;
+  private readonly repository: DeviceRepository;
+  private readonly accounts: AccountRepository;
+  private readonly accountService: AccountService;
+  private readonly sessions: SessionRepository;
+  private readonly issuer: SessionIssuer;
+  private readonly events: SecurityEventService;
+  private readonly messages: MessageService;
+  private readonly rateLimits: RateLimits;
+  readonly signals: DeviceSignals;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+
+  constructor(deps: {
+    db: Db;
+    repository: DeviceRepository;
+    accounts: AccountRepository;
+    accountService: AccountService;
+    sessions: SessionRepository;
+    issuer: SessionIssuer;
+    events: SecurityEventService;
+    messages: MessageService;
+    rateLimits: RateLimits;
+    signals: DeviceSignals;
+    lookupKey: Buffer;
+    clock: Clock;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.accounts = deps.accounts;
+    this.accountService = deps.accountService;
+    this.sessions = deps.sessions;
+    this.issuer = deps.issuer;
+    this.events = deps.events;
+    this.messages = deps.messages;
+    this.rateLimits = deps.rateLimits;
+    this.signals = deps.signals;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+  }
 
   /** Serials are compared without regard to case or surrounding spaces. */
   private serialLookup(serial: string): string {

@@ -53,12 +53,22 @@ export interface SecurityEvent {
 
 /** The account's own security history, and the clients it has been seen from. */
 export class SecurityEventService {
-  constructor(
-    private readonly repository: SecurityEventRepository,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-    private readonly origins: OriginSealer,
-  ) {}
+  private readonly repository: SecurityEventRepository;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+  private readonly origins: OriginSealer;
+
+  constructor(deps: {
+    repository: SecurityEventRepository;
+    lookupKey: Buffer;
+    clock: Clock;
+    origins: OriginSealer;
+  }) {
+    this.repository = deps.repository;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+    this.origins = deps.origins;
+  }
 
   async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<void> {
     await this.repository.create(executor, await this.prepareRecord(accountId, type, origin));
