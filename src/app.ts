@@ -235,6 +235,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const twoStep = new TwoStepService({
     db,
     repository: new TwoStepRepository(db),
+    accounts,
     accountRepository,
     sessionRepository,
     events,

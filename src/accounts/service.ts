@@ -7,6 +7,7 @@ import type { RateLimits } from '../abuse/rate-limits.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { AppError, invalidField } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
+import type { MessageKind, MessageParams } from '../messaging/templates.js';
 import type { Channel } from '../messaging/transports.js';
 import type { SessionRepository } from '../sessions/repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from '../sessions/issuer.js';
@@ -127,6 +128,22 @@ export class AccountService {
     if (account.email) contacts.push({ channel: 'email', to: account.email });
     if (account.phone) contacts.push({ channel: 'sms', to: account.phone });
     return contacts;
+  }
+
+  /**
+   * Tells every address of the account (its email and its phone) the same notice, in the caller's
+   * transaction: a security change reaches the person wherever they read, and an attacker who took one
+   * address cannot hide it from the other. `accountId: null` keeps the messages apart from the account
+   * (a deletion notice must outlive the erasure of its jobs).
+   */
+  async tellEveryAddress<K extends MessageKind>(
+    executor: Executor,
+    account: Pick<AccountRow, 'id' | 'email' | 'phone' | 'locale'>,
+    message: { kind: K; params: MessageParams[K]; accountId?: string | null },
+  ): Promise<void> {
+    for (const to of this.contactsOf(account)) {
+      await this.messages.enqueue(executor, { ...to, kind: message.kind, locale: account.locale, accountId: message.accountId === undefined ? account.id : message.accountId, params: message.params });
+    }
   }
 
   async getProfile(accountId: string): Promise<Profile> {
@@ -338,9 +355,7 @@ export class AccountService {
       await this.repository.update(trx, accountId, { password_hash: passwordHash, password_changed_at: now, updated_at: now });
       await this.sessions.deleteOthers(trx, accountId, keepSessionId, ['web', 'api']);
       await this.events.record(trx, accountId, 'password.changed', origin);
-      for (const to of this.contactsOf(account)) {
-        await this.messages.enqueue(trx, { ...to, kind: 'password_changed', locale: account.locale, accountId, params: {} });
-      }
+      await this.tellEveryAddress(trx, account, { kind: 'password_changed', params: {} });
     });
   }
 

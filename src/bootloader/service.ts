@@ -87,15 +87,10 @@ export class BootloaderService {
         detail: { device: device.id, serialHint: device.serial_hint, kid: key.kid, expiresAt: statement.expiresAt },
       });
       if (!account) return;
-      for (const to of this.deps.accounts.contactsOf(account)) {
-        await this.deps.messages.enqueue(trx, {
-          ...to,
-          kind: 'bootloader_unlock_authorised',
-          locale: account.locale,
-          accountId: account.id,
-          params: { model: device.model, name: device.name, at: new Date(now).toUTCString(), expiresAt: new Date(now + STATEMENT_TTL_MS).toUTCString() },
-        });
-      }
+      await this.deps.accounts.tellEveryAddress(trx, account, {
+        kind: 'bootloader_unlock_authorised',
+        params: { model: device.model, name: device.name, at: new Date(now).toUTCString(), expiresAt: new Date(now + STATEMENT_TTL_MS).toUTCString() },
+      });
     });
     return { statement: bytes.toString('base64url'), signature: signature.toString('base64url'), expiresAt: statement.expiresAt };
   }

@@ -214,15 +214,11 @@ export class DeletionService {
         detail: { releasedLocks: release, keptLocks: kept, devices: devices.length, ...(grace ? { eraseAt: iso(eraseAt) } : {}) },
       });
       // Not tied to the account: the erasure deletes the account's jobs, and this message must still go.
-      for (const to of this.contactsOf(profile)) {
-        await this.deps.messages.enqueue(trx, {
-          ...to,
-          locale: profile.locale,
-          accountId: null,
-          ...(grace
-            ? { kind: 'account_deletion_scheduled' as const, params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl: `${options.baseUrl}/v1/deletion/cancel?token=${cancelToken}` } }
-            : { kind: 'account_deleted' as const, params: { at: new Date(now).toUTCString(), keptLocks: kept } }),
-        });
+      if (grace) {
+        const cancelUrl = `${options.baseUrl}/v1/deletion/cancel?token=${cancelToken}`;
+        await this.deps.accounts.tellEveryAddress(trx, profile, { kind: 'account_deletion_scheduled', accountId: null, params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl } });
+      } else {
+        await this.deps.accounts.tellEveryAddress(trx, profile, { kind: 'account_deleted', accountId: null, params: { at: new Date(now).toUTCString(), keptLocks: kept } });
       }
       return kept;
     });
@@ -244,10 +240,6 @@ export class DeletionService {
     } catch (error) {
       this.deps.log.error({ err: error }, 'could not destroy the data key or log the tombstone at once; the erasure job will');
     }
-  }
-
-  private contactsOf(profile: Profile): Array<{ channel: Channel; to: string }> {
-    return [...(profile.email ? [{ channel: 'email' as const, to: profile.email }] : []), ...(profile.phone ? [{ channel: 'sms' as const, to: profile.phone }] : [])];
   }
 
   /** Cancels a scheduled deletion with the single-use token of the link in its message; the account is restored. */

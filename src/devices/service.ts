@@ -210,15 +210,10 @@ export class DeviceService {
       }
 
       await this.events.record(trx, auth.accountId, 'device.linked', origin);
-      for (const to of this.accountService.contactsOf(account)) {
-        await this.messages.enqueue(trx, {
-          ...to,
-          kind: 'device_linked',
-          locale: account.locale,
-          accountId: account.id,
-          params: { model: input.model, name: input.name, at: new Date(now).toUTCString() },
-        });
-      }
+      await this.accountService.tellEveryAddress(trx, account, {
+        kind: 'device_linked',
+        params: { model: input.model, name: input.name, at: new Date(now).toUTCString() },
+      });
       const device = (await this.repository.get(auth.accountId, deviceId, trx))!;
       return { device: this.view(device, true), deviceToken: issued.token, replaced: existing !== undefined };
     });

@@ -166,15 +166,7 @@ export class RecoveryService {
       await this.sessions.deleteOthers(trx, account.id, null, ['web', 'api']);
       await this.events.record(trx, account.id, 'password.recovered', origin);
       const via = code.channel === 'email' ? 'email' : 'phone';
-      for (const to of this.accounts.contactsOf(account)) {
-        await this.messages.enqueue(trx, {
-          ...to,
-          kind: 'password_recovered',
-          locale: account.locale,
-          accountId: account.id,
-          params: { via, ip: origin.ip, at: new Date(now).toUTCString() },
-        });
-      }
+      await this.accounts.tellEveryAddress(trx, account, { kind: 'password_recovered', params: { via, ip: origin.ip, at: new Date(now).toUTCString() } });
     });
   }
 }

@@ -174,15 +174,10 @@ export class SessionService implements Authenticator {
       await this.events.record(trx, usable.id, 'sign_in', origin);
       if (await this.events.rememberClient(trx, usable.id, origin.client)) {
         await this.events.record(trx, usable.id, 'sign_in.new_client', origin);
-        for (const to of this.accountService.contactsOf(usable)) {
-          await this.messages.enqueue(trx, {
-            ...to,
-            kind: 'new_client_sign_in',
-            locale: usable.locale,
-            accountId: usable.id,
-            params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString() },
-          });
-        }
+        await this.accountService.tellEveryAddress(trx, usable, {
+          kind: 'new_client_sign_in',
+          params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString() },
+        });
       }
       return issued;
     });

@@ -4,6 +4,7 @@ import QRCode from 'qrcode';
 import { uuidv7 } from 'uuidv7';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import type { AccountRepository } from '../accounts/repository.js';
+import type { AccountService } from '../accounts/service.js';
 import { iso, type Clock } from '../clock.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openText, sealText } from '../crypto/sealing.js';
@@ -60,6 +61,7 @@ const sealContext = (accountId: string, what: string) => JSON.stringify(['lanyar
 export interface TwoStepDeps {
   db: Db;
   repository: TwoStepRepository;
+  accounts: AccountService;
   accountRepository: AccountRepository;
   sessionRepository: SessionRepository;
   events: SecurityEventService;
@@ -444,12 +446,7 @@ export class TwoStepService {
       await this.deps.sessionRepository.deleteOthers(trx, accountId, null, ['web', 'api']);
       await this.repository.deleteAppTokens(trx, accountId);
       await this.deps.events.record(trx, accountId, 'account.locked', origin);
-      const contacts: Array<{ channel: 'email' | 'sms'; to: string }> = [];
-      if (account.email) contacts.push({ channel: 'email', to: account.email });
-      if (account.phone) contacts.push({ channel: 'sms', to: account.phone });
-      for (const to of contacts) {
-        await this.deps.messages.enqueue(trx, { ...to, kind: 'account_locked', locale: account.locale, accountId, params: { at: new Date(now).toUTCString(), ip: origin.ip } });
-      }
+      await this.deps.accounts.tellEveryAddress(trx, account, { kind: 'account_locked', params: { at: new Date(now).toUTCString(), ip: origin.ip } });
     });
     return { lockedAt: iso(now) };
   }

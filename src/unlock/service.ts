@@ -200,15 +200,10 @@ export class UnlockRequestService {
       await this.audit(trx, id, 'unlock_request.approved', { by: this.staffHash(staff), releaseAt: iso(releaseAt) });
       for (const owner of await this.activeOwners(trx, holders)) {
         await this.events.record(trx, owner.id, 'unlock_request.approved', SUPPORT_ORIGIN);
-        for (const to of this.accounts.contactsOf(owner)) {
-          await this.messages.enqueue(trx, {
-            ...to,
-            kind: 'unlock_request_owner_notice',
-            locale: owner.locale,
-            accountId: owner.id,
-            params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/v1/unlock-requests/${id}/object` },
-          });
-        }
+        await this.accounts.tellEveryAddress(trx, owner, {
+          kind: 'unlock_request_owner_notice',
+          params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/v1/unlock-requests/${id}/object` },
+        });
       }
       await this.tellRequester(trx, this.opened(row), 'unlock_request_approved', { releaseAt: new Date(releaseAt).toUTCString(), statusUrl: this.statusUrl(id) });
     });
@@ -264,9 +259,7 @@ export class UnlockRequestService {
       const released = await this.devices.releaseForUnlockRequest(trx, lookupsOf(row), row.decided_at!, SUPPORT_ORIGIN);
       await this.audit(trx, id, 'unlock_request.released', { releasedLocks: released.releasedLocks, devicesUnlinked: released.unlinked.length });
       for (const owner of await this.activeOwners(trx, released.unlinked)) {
-        for (const to of this.accounts.contactsOf(owner)) {
-          await this.messages.enqueue(trx, { ...to, kind: 'unlock_device_released', locale: owner.locale, accountId: owner.id, params: { serialHint: row.serial_hint, at: new Date(now).toUTCString() } });
-        }
+        await this.accounts.tellEveryAddress(trx, owner, { kind: 'unlock_device_released', params: { serialHint: row.serial_hint, at: new Date(now).toUTCString() } });
       }
       await this.tellRequester(trx, this.opened(row), 'unlock_request_released', { serialHint: row.serial_hint });
       return released.unlinked;
