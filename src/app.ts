@@ -42,6 +42,7 @@ import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
 import { CloudService } from './cloud/service.js';
 import { registerExportRoutes } from './export/routes.js';
+import { ExportRepository } from './export/repository.js';
 import { ExportService } from './export/service.js';
 import { DeviceCommandService } from './devices/commands.js';
 import { DeviceRepository } from './devices/repository.js';
@@ -309,7 +310,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     log,
   });
   const cloudBatch = new CloudBatchService({ db, repository: cloudRepository, keyRing, cursorKey: keys.cursor, clock, limits: config.cloud });
-  const exports = new ExportService({ db, repository: cloudRepository, cloud, keyRing, blobs, jobs, clock, log });
+  const exports = new ExportService({ db, repository: new ExportRepository(db), cloud, keyRing, blobs, jobs, clock, log });
   const webhooks = new WebhookService({
     db,
     repository: webhookRepository,

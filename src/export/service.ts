@@ -5,7 +5,6 @@ import { uuidv7 } from 'uuidv7';
 import { ZipFile } from 'yazl';
 import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
-import type { CloudRepository } from '../cloud/repository.js';
 import { COLLECTIONS, type CloudService, type ItemView, type StoredItem } from '../cloud/service.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openStream, sealStream } from '../crypto/stream-sealing.js';
@@ -13,6 +12,7 @@ import type { CloudExportRow, Db } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
+import type { ExportRepository } from './repository.js';
 
 /** How long a finished export can be downloaded before a job deletes it. */
 export const EXPORT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -96,7 +96,7 @@ function jsonArrayStream(items: AsyncGenerator<StoredItem[]>, onItem: () => void
  */
 export class ExportService {
   private readonly db: Db;
-  private readonly repository: CloudRepository;
+  private readonly repository: ExportRepository;
   private readonly cloud: CloudService;
   private readonly keyRing: KeyRing;
   private readonly blobs: BlobStore;
@@ -106,7 +106,7 @@ export class ExportService {
 
   constructor(deps: {
     db: Db;
-    repository: CloudRepository;
+    repository: ExportRepository;
     cloud: CloudService;
     keyRing: KeyRing;
     blobs: BlobStore;
