@@ -367,7 +367,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     apps,
     accounts,
     devices,
-    deviceRepository,
     cloud,
     verification,
     messages,

@@ -11,7 +11,6 @@ import type { CreditService } from '../credits/service.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { hmac, newToken, sha256 } from '../crypto/tokens.js';
 import type { Db } from '../db/schema.js';
-import type { DeviceRepository } from '../devices/repository.js';
 import type { DeviceService } from '../devices/service.js';
 import type { RequestOrigin } from '../events/service.js';
 import type { AuthContext } from '../http/auth.js';
@@ -74,7 +73,6 @@ export class DeletionService {
       repository: DeletionRepository;
       accounts: AccountService;
       devices: DeviceService;
-      deviceRepository: DeviceRepository;
       cloud: CloudService;
       verification: VerificationService;
       messages: MessageService;
@@ -98,11 +96,8 @@ export class DeletionService {
   }
 
   private async devicesAtStake(accountId: string): Promise<DeviceAtStake[]> {
-    const rows = await this.deps.deviceRepository.list(accountId);
-    return rows.map((row) => {
-      const view = this.deps.devices.view(row, row.locked);
-      return { id: view.id, name: view.name, model: view.model, kind: view.kind, serialHint: view.serialHint, locked: view.locked, signedIn: view.tokenActive, lastSeenAt: view.lastSeenAt };
-    });
+    const views = await this.deps.devices.viewsOf(accountId);
+    return views.map((view) => ({ id: view.id, name: view.name, model: view.model, kind: view.kind, serialHint: view.serialHint, locked: view.locked, signedIn: view.tokenActive, lastSeenAt: view.lastSeenAt }));
   }
 
   private channelsOf(profile: Profile): Channel[] {

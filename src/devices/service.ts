@@ -227,6 +227,12 @@ export class DeviceService {
     return rows.map((row) => ({ ...this.view(row, row.locked), ...(row.unreadable ? { unreadable: row.unreadable } : {}) }));
   }
 
+  /** Every device of an account as its owner sees it, for the features that act on the account (deletion). */
+  async viewsOf(accountId: string): Promise<DeviceView[]> {
+    const rows = await this.repository.list(accountId);
+    return rows.map((row) => this.view(row, row.locked));
+  }
+
   /** One device with its last known location. */
   async get(auth: AuthContext, id: string) {
     const device = await this.requireOwned(auth, id);
