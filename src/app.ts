@@ -237,7 +237,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     repository: new TwoStepRepository(db),
     accounts,
-    accountRepository,
     sessionRepository,
     events,
     messages,
@@ -280,7 +279,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   const devices = new DeviceService({
     db,
     repository: deviceRepository,
-    accounts: accountRepository,
     accountService: accounts,
     sessions: sessionRepository,
     issuer,
@@ -330,7 +328,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     issuer: config.baseUrl,
     keys: signingKeys,
     build: (keySet) =>
-      createOidcProvider(db, accountRepository, keys.oidc, keySet, log, {
+      createOidcProvider(db, accounts, keys.oidc, keySet, log, {
         issuer: config.baseUrl,
         secureCookies: config.baseUrl.startsWith('https:'),
         cookieKey: keys.oidcCookie,
@@ -342,7 +340,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   await oidc.refreshKeys();
   const apps = new AppService({ repository: appRepository, host: oidc, jobs, events, sealKey: keys.oidc, payloadKey: keys.jobPayload, clock, log });
   firstParty = (clientId) => apps.isFirstParty(clientId);
-  const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts: accountRepository, apiResource });
+  const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts, apiResource });
   const credits = new CreditService({ db, repository: new CreditRepository(db), lookupKey: keys.lookup, clock, log });
   const bootloaderRepository = new BootloaderRepository(db);
   const bootloaderKeys = new BootloaderKeys({ repository: bootloaderRepository, sealKey: keys.bootloader, clock });
@@ -351,7 +349,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     repository: bootloaderRepository,
     keys: bootloaderKeys,
     devices,
-    accountRepository,
     accounts,
     events,
     messages,
@@ -387,7 +384,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     repository: unlockRequestRepository,
     devices,
-    accountRepository,
     accounts,
     events,
     messages,

@@ -146,6 +146,11 @@ export class AccountService {
     }
   }
 
+  /** An account's row, personal fields opened, or undefined: how other features read an account. */
+  get(accountId: string, executor?: Executor): Promise<AccountRow | undefined> {
+    return this.repository.get(accountId, executor);
+  }
+
   async getProfile(accountId: string): Promise<Profile> {
     return this.profileOf(await this.getOrThrow(accountId));
   }

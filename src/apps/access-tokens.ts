@@ -1,5 +1,5 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import type { AccountRepository } from '../accounts/repository.js';
+import type { AccountService } from '../accounts/service.js';
 import type { AppTokenAuthenticator, AppTokenContext } from '../http/auth.js';
 import type { OidcHost } from './host.js';
 import type { AppRepository } from './repository.js';
@@ -13,7 +13,7 @@ import type { AppRepository } from './repository.js';
 export class AppTokenVerifier implements AppTokenAuthenticator {
   private jwks: { fingerprint: JSONWebKeySet; verify: ReturnType<typeof createLocalJWKSet> } | undefined;
 
-  constructor(private readonly deps: { host: OidcHost; repository: AppRepository; accounts: AccountRepository; apiResource: string }) {}
+  constructor(private readonly deps: { host: OidcHost; repository: AppRepository; accounts: AccountService; apiResource: string }) {}
 
   private keySet() {
     const published = this.deps.host.publicJwks;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider';
-import type { AccountRepository } from '../accounts/repository.js';
+import type { AccountService } from '../accounts/service.js';
 import type { Db } from '../db/schema.js';
 import { databaseAdapter } from './adapter.js';
 import type { KeySet } from './keys.js';
@@ -62,7 +62,7 @@ export interface OidcOptions {
  * The OpenID Connect provider: oidc-provider, an OpenID Certified implementation, on our database.
  * Sign-in and consent happen on our own pages (INTERACTION_PATH), with the Lanyard web session.
  */
-export async function createOidcProvider(db: Db, accounts: AccountRepository, sealKey: Buffer, keys: KeySet, log: FastifyBaseLogger, options: OidcOptions): Promise<Provider> {
+export async function createOidcProvider(db: Db, accounts: AccountService, sealKey: Buffer, keys: KeySet, log: FastifyBaseLogger, options: OidcOptions): Promise<Provider> {
   const { Provider, interactionPolicy, errors } = await loadOidcProvider(log);
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;

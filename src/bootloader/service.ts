@@ -1,5 +1,4 @@
 import { sign } from 'node:crypto';
-import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import { writeAudit } from '../audit/audit-log.js';
 import { iso, type Clock } from '../clock.js';
@@ -40,7 +39,6 @@ export class BootloaderService {
       repository: BootloaderRepository;
       keys: BootloaderKeys;
       devices: DeviceService;
-      accountRepository: AccountRepository;
       accounts: AccountService;
       events: SecurityEventService;
       messages: MessageService;
@@ -77,7 +75,7 @@ export class BootloaderService {
     };
     const bytes = Buffer.from(JSON.stringify(statement), 'utf8');
     const signature = sign(null, bytes, key.privateKey);
-    const account = await this.deps.accountRepository.get(device.account_id);
+    const account = await this.deps.accounts.get(device.account_id);
     await this.deps.db.transaction().execute(async (trx) => {
       await this.deps.events.record(trx, device.account_id, 'device.bootloader_unlocked', origin);
       await writeAudit(trx, {

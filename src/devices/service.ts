@@ -5,7 +5,6 @@ import type { Db, DeviceRow, Executor } from '../db/schema.js';
 import { hmac } from '../crypto/tokens.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { maskEmail, maskPhone } from '../accounts/addresses.js';
-import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import type { AuthContext } from '../http/auth.js';
@@ -80,7 +79,6 @@ function cleanLabel(field: string, value: string): string {
 export class DeviceService {
   private readonly db: Db;
   private readonly repository: DeviceRepository;
-  private readonly accounts: AccountRepository;
   private readonly accountService: AccountService;
   private readonly sessions: SessionRepository;
   private readonly issuer: SessionIssuer;
@@ -94,7 +92,6 @@ export class DeviceService {
   constructor(deps: {
     db: Db;
     repository: DeviceRepository;
-    accounts: AccountRepository;
     accountService: AccountService;
     sessions: SessionRepository;
     issuer: SessionIssuer;
@@ -107,7 +104,6 @@ export class DeviceService {
   }) {
     this.db = deps.db;
     this.repository = deps.repository;
-    this.accounts = deps.accounts;
     this.accountService = deps.accountService;
     this.sessions = deps.sessions;
     this.issuer = deps.issuer;
@@ -153,7 +149,7 @@ export class DeviceService {
   }
 
   private async activeAccount(accountId: string, executor: Executor = this.db) {
-    const account = await this.accounts.get(accountId, executor);
+    const account = await this.accountService.get(accountId, executor);
     if (!account || account.status !== 'active') throw new AppError('unauthenticated');
     return account;
   }
@@ -340,7 +336,7 @@ export class DeviceService {
     await this.rateLimits.consumeActivationCheck(ip);
     const [lock] = await this.repository.getLocks(this.lookupsOf(serial));
     if (!lock) return { locked: false };
-    const owner = await this.accounts.get(lock.account_id);
+    const owner = await this.accountService.get(lock.account_id);
     // A lock kept past its account's deletion has no owner left to hint at: only an unlock request releases it.
     if (!owner || owner.status !== 'active') return { locked: true, ownerHint: null };
     const ownerHint = owner?.email ? maskEmail(owner.email) : owner?.phone ? maskPhone(owner.phone) : undefined;

@@ -3,7 +3,6 @@ import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import QRCode from 'qrcode';
 import { uuidv7 } from 'uuidv7';
 import type { RateLimits } from '../abuse/rate-limits.js';
-import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import { iso, type Clock } from '../clock.js';
 import type { KeyRing } from '../crypto/keyring.js';
@@ -62,7 +61,6 @@ export interface TwoStepDeps {
   db: Db;
   repository: TwoStepRepository;
   accounts: AccountService;
-  accountRepository: AccountRepository;
   sessionRepository: SessionRepository;
   events: SecurityEventService;
   messages: MessageService;
@@ -89,7 +87,7 @@ export class TwoStepService {
   }
 
   private async account(accountId: string, executor?: Executor): Promise<AccountRow> {
-    const account = await this.deps.accountRepository.get(accountId, executor);
+    const account = await this.deps.accounts.get(accountId, executor);
     if (!account) throw new AppError('unauthenticated');
     return account;
   }

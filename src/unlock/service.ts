@@ -3,7 +3,6 @@ import { uuidv7 } from 'uuidv7';
 import { writeAudit } from '../audit/audit-log.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { normalizeEmail } from '../accounts/addresses.js';
-import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import { iso, type Clock } from '../clock.js';
@@ -77,7 +76,6 @@ export class UnlockRequestService {
   private readonly db: Db;
   private readonly repository: UnlockRequestRepository;
   private readonly devices: DeviceService;
-  private readonly accountRepository: AccountRepository;
   private readonly accounts: AccountService;
   private readonly events: SecurityEventService;
   private readonly messages: MessageService;
@@ -94,7 +92,6 @@ export class UnlockRequestService {
     db: Db;
     repository: UnlockRequestRepository;
     devices: DeviceService;
-    accountRepository: AccountRepository;
     accounts: AccountService;
     events: SecurityEventService;
     messages: MessageService;
@@ -110,7 +107,6 @@ export class UnlockRequestService {
     this.db = deps.db;
     this.repository = deps.repository;
     this.devices = deps.devices;
-    this.accountRepository = deps.accountRepository;
     this.accounts = deps.accounts;
     this.events = deps.events;
     this.messages = deps.messages;
@@ -283,7 +279,7 @@ export class UnlockRequestService {
   private async activeOwners(executor: Executor, holders: Array<{ accountId: string }>): Promise<AccountRow[]> {
     const owners: AccountRow[] = [];
     for (const accountId of new Set(holders.map((holder) => holder.accountId))) {
-      const account = await this.accountRepository.get(accountId, executor);
+      const account = await this.accounts.get(accountId, executor);
       if (account?.status === 'active') owners.push(account);
     }
     return owners;
