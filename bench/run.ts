@@ -18,12 +18,18 @@ import { median, round } from './stats.js';
 import { partsSummary, partTargets } from './scale-report.js';
 import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
 import { ensureBuild, startServer, type ServerBuild } from './server.js';
+import { benchWeb, webSummary, type WebResult } from './web-budgets.js';
 
 const { values: options } = parseArgs({
   options: {
     databases: { type: 'string', default: 'sqlite,postgres' },
-    /** auth: argon2id, sign-in, GET /v1/me; devices: bench/devices.ts; cloud: bench/cloud.ts; deletion: bench/deletion.ts. */
-    parts: { type: 'string', default: 'auth,devices,cloud,deletion' },
+    /**
+     * auth: argon2id, sign-in, GET /v1/me; devices: bench/devices.ts; cloud: bench/cloud.ts; deletion: bench/deletion.ts
+     * (each on every database); web: the portal's JavaScript per page and Lighthouse, bench/web-budgets.ts (once).
+     */
+    parts: { type: 'string', default: 'auth,devices,cloud,deletion,web' },
+    /** With the web part: weigh the pages only, without Lighthouse. */
+    'no-lighthouse': { type: 'boolean', default: false },
     'device-accounts': { type: 'string' },
     'cloud-contacts': { type: 'string' },
     'cloud-photos': { type: 'string' },
@@ -297,7 +303,8 @@ say(`server: ${build.kind === 'dist' ? 'dist/cli/main.js' : 'src through tsx'} (
 if (databases.includes('postgres')) say(`PostgreSQL: ${benchPostgresConnection()}`);
 
 const results: DatabaseResult[] = [];
-for (const database of databases) {
+const databaseParts = ['auth', 'devices', 'cloud', 'deletion'].some((part) => parts.has(part));
+for (const database of databaseParts ? databases : []) {
   const result: DatabaseResult = parts.has('auth') ? await benchDatabase(database, build) : { database };
   if (parts.has('devices')) result.devices = await benchDevices(database, build, devicesSettings, say);
   if (parts.has('cloud')) result.cloud = await benchCloud(database, build, cloudSettings, say);
@@ -305,6 +312,9 @@ for (const database of databases) {
   result.targets = { ...result.targets, ...partTargets(result) };
   results.push(result);
 }
+
+// The portal does not depend on the database: weighed once, on SQLite.
+const web: WebResult | undefined = parts.has('web') ? await benchWeb(build, { lighthouse: !options['no-lighthouse'] }, say) : undefined;
 
 const report = {
   date: new Date().toISOString(),
@@ -335,9 +345,11 @@ const report = {
   ],
   durationSeconds: Math.round((Date.now() - started) / 1000),
   databases: Object.fromEntries(results.map((r) => [r.database, r])),
+  ...(web ? { web } : {}),
 };
 
 if (parts.has('auth')) say(`\n${summaryTable(results)}`);
 if (parts.has('devices') || parts.has('cloud') || parts.has('deletion')) say(`\n${partsSummary(results)}`);
+if (web) say(`\n${webSummary(web)}`);
 if (!options['no-save']) say(`\nSaved ${path.relative(process.cwd(), saveResult(report))} and bench/results/latest.json (${report.durationSeconds} s).`);
-process.exitCode = results.some((r) => r.error || r.devices?.error || r.cloud?.error || r.deletion?.error) ? 1 : 0;
+process.exitCode = results.some((r) => r.error || r.devices?.error || r.cloud?.error || r.deletion?.error) || web?.error ? 1 : 0;

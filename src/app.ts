@@ -16,7 +16,9 @@ import { AppService } from './apps/service.js';
 import { sealPlaintextProfiles } from './accounts/backfill.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
+import { StaffRepository } from './admin/repository.js';
 import { registerAdminRoutes } from './admin/routes.js';
+import { StaffService } from './admin/service.js';
 import { AccountService } from './accounts/service.js';
 import { AddressChangeUndoLinks } from './accounts/undo-links.js';
 import { AcceptedCaptchaRepository } from './captcha/repository.js';
@@ -30,13 +32,15 @@ import { CreditService } from './credits/service.js';
 import { registerCaptchaRoutes } from './captcha/routes.js';
 import { CaptchaService } from './captcha/service.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { describePostgresUrl, type Config } from './config.js';
 import { deriveServerKeys, loadOrCreateMasterKey } from './crypto/keys.js';
 import { FileKeyRing, type KeyRing } from './crypto/keyring.js';
+import { PostgresKeyRing } from './crypto/postgres-keyring.js';
 import { openBlobStore } from './blobs/open.js';
 import type { BlobStore } from './blobs/store.js';
 import { CloudBatchService } from './cloud/batch.js';
 import { Metrics } from './ops/metrics.js';
+import { PostgresRelay, RedisRelay } from './ops/relay.js';
 import { registerOperations } from './ops/routes.js';
 import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
@@ -67,7 +71,7 @@ import { ErasureRunner } from './deletion/erasure.js';
 import { DeletionRepository } from './deletion/repository.js';
 import { registerDeletionRoutes } from './deletion/routes.js';
 import { DeletionService } from './deletion/service.js';
-import { TombstoneLog } from './deletion/tombstone-log.js';
+import { PostgresTombstones, TombstoneLog, type Tombstones } from './deletion/tombstone-log.js';
 import { WebhookRepository } from './webhooks/repository.js';
 import { WebhookService, webhookSecretKey } from './webhooks/service.js';
 import { RecoveryService } from './recovery/service.js';
@@ -80,6 +84,7 @@ import { UnlockRequestRepository } from './unlock/repository.js';
 import { registerUnlockRoutes } from './unlock/routes.js';
 import { UnlockRequestService } from './unlock/service.js';
 import { VerificationService } from './verification/service.js';
+import { AccountLockLinks } from './two-step/lock-links.js';
 import { PasskeyCeremonies, relyingPartyOf } from './two-step/passkeys.js';
 import { TwoStepRepository } from './two-step/repository.js';
 import { registerTwoStepRoutes } from './two-step/routes.js';
@@ -108,6 +113,8 @@ export interface App {
   readonly jobs: JobService;
   /** Per-account data keys, kept apart from the database. */
   readonly keyRing: KeyRing;
+  /** The deletions to apply again after a restore of the database, kept apart from it. */
+  readonly tombstones: Tombstones;
   readonly blobs: BlobStore;
   readonly services: {
     cloud: CloudService;
@@ -127,11 +134,15 @@ export interface App {
     signingKeys: SigningKeys;
     credits: CreditService;
     bootloaderKeys: BootloaderKeys;
+    staff: StaffService;
   };
   /** Starts the job worker and the periodic sweeps in this process. */
   startWorker(): void;
   close(): Promise<void>;
 }
+
+/** The channel (Redis and PostgreSQL alike) on which device signals cross between processes. */
+const DEVICE_SIGNALS_CHANNEL = 'lanyard_device_signals';
 
 /** Reads config, opens and migrates the database, builds repositories, services and routes, in that order. */
 export async function createApp(options: AppOptions): Promise<App> {
@@ -144,10 +155,26 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // Configuration → keys and database.
   const keys = deriveServerKeys(config.masterKey ?? loadOrCreateMasterKey(config.dataDir));
-  const database = openDatabase(options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
+  const databaseOptions = options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') };
+  const database = openDatabase(databaseOptions);
   await migrateToLatest(database.db);
   const { db } = database;
-  const keyRing = options.keyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  // The key ring and the tombstones: in the data folder, or in a PostgreSQL database of their own that
+  // processes on several machines share (LANYARD_KEYRING_URL).
+  const sharedKeyRing = !options.keyRing && config.keyringUrl ? await PostgresKeyRing.open(config.keyringUrl, keys.master, { log }) : undefined;
+  const keyRing = options.keyRing ?? sharedKeyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  const tombstoneFile = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
+  let tombstones: Tombstones = tombstoneFile;
+  if (sharedKeyRing) {
+    const shared = new PostgresTombstones(sharedKeyRing.pool, `the key ring database (${describePostgresUrl(config.keyringUrl!)})`);
+    // A data folder that kept tombstones before the move: they join the shared ones, or a restore would miss them.
+    const imported = await shared.importFrom(tombstoneFile);
+    if (imported > 0) log.info({ imported }, 'copied the tombstone log of the data folder to the key ring database');
+    tombstones = shared;
+    if (fs.existsSync(path.join(config.dataDir, 'keyring.db'))) {
+      log.warn({ file: path.join(config.dataDir, 'keyring.db') }, 'a key ring file is in the data folder but LANYARD_KEYRING_URL is set: it is not used; copy its keys with `lanyard keys import-file`, then delete it');
+    }
+  }
   // Rows from before personal fields were sealed get sealed now (migrations have no key ring); a no-op once done.
   await sealPlaintextProfiles(db, keyRing);
   await sealPlaintextDevices(db, keyRing);
@@ -176,6 +203,14 @@ export async function createApp(options: AppOptions): Promise<App> {
       });
     });
   }
+
+  // Signals to devices cross to the other processes through Redis, or else the PostgreSQL database; one
+  // SQLite file has one server process, for which the in-process emitter is enough.
+  const relay = redis
+    ? new RedisRelay(redis, DEVICE_SIGNALS_CHANNEL, log)
+    : databaseOptions.url
+      ? new PostgresRelay(db, databaseOptions.url, DEVICE_SIGNALS_CHANNEL, log)
+      : undefined;
 
   // Repositories.
   const accountRepository = new AccountRepository(db, keyRing);
@@ -214,6 +249,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     origins,
   });
   const undoLinks = new AddressChangeUndoLinks({ key: keys.addressChangeUndo, clock, baseUrl: config.baseUrl });
+  const twoStepRepository = new TwoStepRepository(db);
+  const lockLinks = new AccountLockLinks({ repository: twoStepRepository, key: keys.accountLockLink, clock, baseUrl: config.baseUrl });
   const accounts = new AccountService({
     db,
     repository: accountRepository,
@@ -226,6 +263,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     lookupKey: keys.lookup,
     clock,
     undoLinks,
+    lockLinks,
   });
   // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
   const captcha = new CaptchaService({
@@ -235,7 +273,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const twoStep = new TwoStepService({
     db,
-    repository: new TwoStepRepository(db),
+    repository: twoStepRepository,
     accounts,
     sessionRepository,
     events,
@@ -244,6 +282,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     keyRing,
     passkeys: new PasskeyCeremonies(relyingPartyOf(config.baseUrl)),
     recoveryCodeKey: recoveryCodeKey(keys.master),
+    lockLinks,
+    lookupKey: keys.lookup,
     clock,
   });
   const sessions = new SessionService({
@@ -274,7 +314,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     jobs,
     payloadKey: keys.jobPayload,
+    lookupKey: keys.lookup,
     twoStep,
+    baseUrl: config.baseUrl,
+    waitHours: config.recoveryWaitHours,
   });
   const devices = new DeviceService({
     db,
@@ -285,7 +328,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     events,
     messages,
     rateLimits,
-    signals: new DeviceSignals(),
+    signals: new DeviceSignals(relay),
     lookupKey: keys.lookup,
     clock,
   });
@@ -340,6 +383,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   await oidc.refreshKeys();
   const apps = new AppService({ repository: appRepository, host: oidc, jobs, events, sealKey: keys.oidc, payloadKey: keys.jobPayload, clock, log });
   firstParty = (clientId) => apps.isFirstParty(clientId);
+  // Ending a web session ends the apps' sign-ins made through it, in the same transaction.
+  sessionRepository.onEnd((executor, accountId, ended) => apps.endWebSessions(executor, accountId, ended));
   const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts, apiResource });
   const credits = new CreditService({ db, repository: new CreditRepository(db), lookupKey: keys.lookup, clock, log });
   const bootloaderRepository = new BootloaderRepository(db);
@@ -356,7 +401,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     waitMs: config.bootloaderWaitHours * 3_600_000,
   });
-  const tombstones = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
   const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, apps, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
   const deletion = new DeletionService({
     db,
@@ -402,6 +446,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   jobs.registerAll({
     'message.send': (payload, job) => messages.deliver(payload, job.id),
     'recovery.request': (payload, job) => recovery.send(payload, job.id),
+    'recovery.finish_waiting': (payload) => recovery.finishWaiting(payload),
     'apps.backchannel_logout': (payload, job) => apps.sendBackchannelLogout(payload, job.id),
     'account.erase': (payload, job) => erasure.run(payload, job),
     'webhook.deliver': (payload) => webhooks.deliver(payload),
@@ -410,6 +455,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     'cloud.blob-delete': (payload) => cloud.deleteBlobs(payload),
     'cloud.export': { run: (payload) => exports.build(payload), onFailed: (payload, reason) => exports.markFailed(payload, reason) },
     'cloud.export-expire': (payload) => exports.expire(payload),
+  });
+
+  const staff = new StaffService({
+    db,
+    repository: new StaffRepository(db),
+    accounts,
+    sessions,
+    devices,
+    events,
+    credits,
+    unlock,
+    twoStep,
+    webhooks,
+    messages,
+    accountHash: (accountId) => deletion.accountHash(accountId),
+    lookupKey: keys.lookup,
+    clock,
   });
 
   // Routes.
@@ -440,7 +502,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerUnlockRoutes(http, { unlock, guards });
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
   registerAppRoutes(http, { apps, host: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl, secondFactor: noSecondFactor, stateKey: keys.oidc, clock });
-  registerAdminRoutes(http, { webhooks, unlock, guards });
+  registerAdminRoutes(http, { webhooks, unlock, staff, guards });
   registerCreditRoutes(http, { credits, guards });
   registerBootloaderRoutes(http, { bootloader, keys: bootloaderKeys, guards });
   registerPortal(http);
@@ -458,8 +520,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     database,
     jobs,
     keyRing,
+    tombstones,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys, credits, bootloaderKeys },
+    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys, credits, bootloaderKeys, staff },
     startWorker() {
       jobs.start();
       // Tombstones first applied again: an account restored from an old backup must not stay usable.
@@ -480,6 +543,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await http.close();
       await jobs.stop(config.operations.shutdownJobWaitMs);
       await transport.close?.();
+      await relay?.close();
       redis?.disconnect();
       await database.close();
       await blobs.close();

@@ -29,6 +29,7 @@ describe('configuration', () => {
     assert.equal(config.masterKey, undefined);
     assert.equal(config.runWorker, true);
     assert.equal(config.trustProxy, false);
+    assert.equal(config.keyringUrl, undefined);
   });
 
   test('empty variables count as unset', () => {
@@ -101,6 +102,19 @@ describe('configuration', () => {
       problems.map((p) => p.split(' ')[0]),
       ['LANYARD_SMTP_URL', 'LANYARD_SMS_WEBHOOK_URL', 'LANYARD_REDIS_URL'],
     );
+  });
+
+  test('the key ring database is a PostgreSQL URL, and not the main database under another spelling', () => {
+    const LANYARD_MASTER_KEY = 'ab'.repeat(32);
+    const config = loadConfig({ LANYARD_DATABASE_URL: 'postgres://app@db:5432/lanyard', LANYARD_KEYRING_URL: 'postgres://keys@keys.internal/lanyard_keys', LANYARD_MASTER_KEY });
+    assert.equal(config.keyringUrl, 'postgres://keys@keys.internal/lanyard_keys');
+    assert.deepEqual(problemsOf({ LANYARD_KEYRING_URL: 'redis://x', LANYARD_MASTER_KEY }).map((p) => p.split(' ')[0]), ['LANYARD_KEYRING_URL']);
+    assert.deepEqual(problemsOf({ LANYARD_DATABASE_URL: 'postgres://app@db/lanyard', LANYARD_KEYRING_URL: 'postgresql://other:secret@db:5432/lanyard', LANYARD_MASTER_KEY }), [
+      'LANYARD_KEYRING_URL must name a database other than LANYARD_DATABASE_URL',
+    ]);
+    assert.deepEqual(problemsOf({ LANYARD_DATABASE_URL: 'postgres://app@db/lanyard', LANYARD_KEYRING_URL: 'postgres://app@db/lanyard_keys', LANYARD_MASTER_KEY }), []);
+    // A master.key file per data folder would differ from process to process.
+    assert.match(problemsOf({ LANYARD_KEYRING_URL: 'postgres://app@db/lanyard_keys' }).join(), /LANYARD_KEYRING_URL needs LANYARD_MASTER_KEY/);
   });
 
   test('on/off switches take on, off, true, false, yes, no, 1 and 0 in any case', () => {

@@ -14,9 +14,16 @@ export interface Config {
   readonly baseUrl: string;
   readonly rateLimit: boolean;
   readonly redisUrl: string | undefined;
+  /**
+   * `postgres://…` of the key ring's own database (LANYARD_KEYRING_URL), which processes on several
+   * machines share, with the tombstones; undefined means the key ring file and tombstone log in the data folder.
+   */
+  readonly keyringUrl: string | undefined;
   readonly unlockWaitSeconds: number;
   /** Hours a device must have been linked to its account before it may ask for a bootloader unlock. */
   readonly bootloaderWaitHours: number;
+  /** Hours a password recovery without the second factor waits, with notices to every address, before it takes effect. */
+  readonly recoveryWaitHours: number;
   /** Captcha difficulty: the largest secret counter of an ALTCHA challenge (see src/captcha/service.ts). */
   readonly captchaMaxCounter: number;
   /** 32 bytes, from LANYARD_MASTER_KEY (base64 or hex); undefined means the key file in the data folder. */
@@ -118,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
   const smtpUrl = url('LANYARD_SMTP_URL', ['smtp:', 'smtps:']);
   const smsWebhookUrl = url('LANYARD_SMS_WEBHOOK_URL', ['http:', 'https:']);
   const redisUrl = url('LANYARD_REDIS_URL', ['redis:', 'rediss:']);
+  const keyringUrl = url('LANYARD_KEYRING_URL', ['postgres:', 'postgresql:']);
   const baseUrl = (url('LANYARD_BASE_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
 
   let masterKey: Buffer | undefined;
@@ -138,8 +146,10 @@ export function loadConfig(env: Env = process.env): Config {
     baseUrl,
     rateLimit: onOff('LANYARD_RATE_LIMIT', true),
     redisUrl,
+    keyringUrl,
     unlockWaitSeconds: integer('LANYARD_UNLOCK_WAIT_S', 259200, 0, 365 * 86400),
     bootloaderWaitHours: integer('LANYARD_BOOTLOADER_WAIT_H', 168, 0, 24 * 365),
+    recoveryWaitHours: integer('LANYARD_RECOVERY_WAIT_H', 168, 1, 24 * 90),
     captchaMaxCounter: integer('LANYARD_CAPTCHA_MAX_COUNTER', 2000, 2, 1_000_000),
     masterKey,
     logLevel: env.LANYARD_LOG_LEVEL || 'info',
@@ -178,11 +188,29 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push((error as Error).message);
     }
   }
+  if (keyringUrl && databaseUrl && URL.canParse(keyringUrl) && URL.canParse(databaseUrl) && sameDatabase(keyringUrl, databaseUrl)) {
+    // A backup of the main database would then hold the keys that open it, and restoring it would bring
+    // back the keys of erased accounts: the whole point of a key ring apart.
+    problems.push('LANYARD_KEYRING_URL must name a database other than LANYARD_DATABASE_URL');
+  }
+  if (keyringUrl && !rawKey) {
+    // Each data folder would make a master.key of its own, and no process could open another's keys.
+    problems.push('LANYARD_KEYRING_URL needs LANYARD_MASTER_KEY: every process that shares the key ring must wrap keys with the same master key');
+  }
   if (config.session.absoluteSeconds < config.session.idleSeconds) {
     problems.push('LANYARD_SESSION_ABSOLUTE_S must not be shorter than LANYARD_SESSION_IDLE_S');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** Whether two PostgreSQL URLs name the same database on the same server (credentials aside). */
+function sameDatabase(a: string, b: string): boolean {
+  const key = (raw: string) => {
+    const url = new URL(raw);
+    return `${url.hostname || url.searchParams.get('host') || 'localhost'}:${url.port || '5432'}/${decodeURIComponent(url.pathname.slice(1))}`;
+  };
+  return key(a) === key(b);
 }
 
 /**

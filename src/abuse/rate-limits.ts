@@ -32,6 +32,12 @@ export const LIMITS = {
    * session must not be able to try passwords (or second-factor codes) at the speed of a script.
    */
   reauthenticationsPerAccount: { points: 10, seconds: 15 * 60 },
+  /**
+   * Uses of "Lock my account" links from one IP, right or wrong: a token cannot be guessed, but each use
+   * is a write; a person locks one account, perhaps after a few tries.
+   */
+  lockLinkUsesPerIp: { points: 30, seconds: 15 * 60 },
+  recoveryCancelsPerIp: { points: 30, seconds: 15 * 60 },
 } as const;
 
 type LimitName = keyof typeof LIMITS;
@@ -79,6 +85,8 @@ export class RateLimits {
       unlockRequestsPerSerial: make('unlockRequestsPerSerial'),
       passkeyOptionsPerIp: make('passkeyOptionsPerIp'),
       reauthenticationsPerAccount: make('reauthenticationsPerAccount'),
+      lockLinkUsesPerIp: make('lockLinkUsesPerIp'),
+      recoveryCancelsPerIp: make('recoveryCancelsPerIp'),
     };
   }
 
@@ -125,6 +133,18 @@ export class RateLimits {
   async consumePasskeyOptions(ip: string): Promise<void> {
     if (!this.enabled) return;
     await this.consume('passkeyOptionsPerIp', this.hashed('passkey-options-ip', ip));
+  }
+
+  /** Counts one use of a "Lock my account" link from an IP; refuses past the limit. */
+  async consumeLockLinkUse(ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('lockLinkUsesPerIp', this.hashed('lock-link-ip', ip));
+  }
+
+  /** Counts one use of a recovery's cancel link from an IP (tokens are unguessable; this stops floods). */
+  async consumeRecoveryCancel(ip: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.consume('recoveryCancelsPerIp', this.hashed('recovery-cancel-ip', ip));
   }
 
   /** Counts one re-authentication of an account; refuses past the limit. */

@@ -74,6 +74,12 @@ export class AccountRepository {
     await executor.updateTable('accounts').set(await this.sealer.sealWrite(id, patch)).where('id', '=', id).execute();
   }
 
+  /** Every staff account (support and admin), oldest first. */
+  async listStaff(): Promise<AccountRow[]> {
+    const rows = await this.db.selectFrom('accounts').selectAll().where('role', '!=', 'user').orderBy('created_at').orderBy('id').execute();
+    return Promise.all(rows.map((row) => this.sealer.open(row)));
+  }
+
   private async opened(row: AccountRow | undefined): Promise<AccountRow | undefined> {
     return row ? this.sealer.open(row) : undefined;
   }

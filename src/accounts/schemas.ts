@@ -62,7 +62,17 @@ export const ChangePasswordBody = named('ChangePasswordBody', Strict({ currentPa
 
 export const EventsQuery = Strict({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })) });
 
-export const SecurityEventSchema = named('SecurityEvent', Type.Object({ id: Type.String(), type: Type.String(), at: Type.String(), ip: Type.String(), client: Type.String() }));
+export const SecurityEventSchema = named(
+  'SecurityEvent',
+  Type.Object({
+    id: Type.String(),
+    type: Type.String(),
+    at: Type.String(),
+    ip: Type.String(),
+    client: Type.String(),
+    reason: Type.Optional(Type.String({ description: 'Why Lanyard staff looked at or acted on the account (staff_access, account.suspended, account.restored)' })),
+  }),
+);
 
 export const SecurityEventListSchema = named('SecurityEventList', Type.Object({ events: Type.Array(SecurityEventSchema), unreadable: UnreadableSchema }));
 

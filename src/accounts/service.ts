@@ -12,6 +12,7 @@ import type { Channel } from '../messaging/transports.js';
 import type { SessionRepository } from '../sessions/repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from '../sessions/issuer.js';
 import type { VerificationService } from '../verification/service.js';
+import type { AccountLockLinks } from '../two-step/lock-links.js';
 import { normalizeEmail, normalizePhone, type Login } from './addresses.js';
 import type { AccountRepository } from './repository.js';
 import { UNDO_DAYS, type AddressChangeUndoLinks } from './undo-links.js';
@@ -51,6 +52,7 @@ export class AccountService {
   private readonly lookupKey: Buffer;
   private readonly clock: Clock;
   private readonly undoLinks: AddressChangeUndoLinks;
+  private readonly lockLinks: AccountLockLinks;
 
   constructor(deps: {
     db: Db;
@@ -64,6 +66,7 @@ export class AccountService {
     lookupKey: Buffer;
     clock: Clock;
     undoLinks: AddressChangeUndoLinks;
+    lockLinks: AccountLockLinks;
   }) {
     this.db = deps.db;
     this.repository = deps.repository;
@@ -76,6 +79,7 @@ export class AccountService {
     this.lookupKey = deps.lookupKey;
     this.clock = deps.clock;
     this.undoLinks = deps.undoLinks;
+    this.lockLinks = deps.lockLinks;
   }
 
   /** The blind index of an address: lookups never need the address in clear. */
@@ -144,11 +148,6 @@ export class AccountService {
     for (const to of this.contactsOf(account)) {
       await this.messages.enqueue(executor, { ...to, kind: message.kind, locale: account.locale, accountId: message.accountId === undefined ? account.id : message.accountId, params: message.params });
     }
-  }
-
-  /** An account's row, personal fields opened, or undefined: how other features read an account. */
-  get(accountId: string, executor?: Executor): Promise<AccountRow | undefined> {
-    return this.repository.get(accountId, executor);
   }
 
   async getProfile(accountId: string): Promise<Profile> {
@@ -300,6 +299,7 @@ export class AccountService {
             newAddress: address.value,
             undoUrl: this.undoLinks.linkFor({ accountId, field: address.field, oldAddress: old, newAddress: address.value }),
             days: UNDO_DAYS,
+            lockUrl: await this.lockLinks.create(trx, accountId),
           },
         });
       }
@@ -362,6 +362,21 @@ export class AccountService {
       await this.events.record(trx, accountId, 'password.changed', origin);
       await this.tellEveryAddress(trx, account, { kind: 'password_changed', params: {} });
     });
+  }
+
+  /** The account as stored, whatever its status (staff views); undefined if there is none. */
+  async get(accountId: string, executor?: Executor): Promise<AccountRow | undefined> {
+    return this.repository.get(accountId, executor);
+  }
+
+  /** Every staff account, oldest first. */
+  async listStaff(): Promise<AccountRow[]> {
+    return this.repository.listStaff();
+  }
+
+  /** Changes an account's staff role (staff management by an admin), in the caller's transaction. */
+  async setRole(executor: Executor, accountId: string, role: AccountRow['role']): Promise<void> {
+    await this.repository.update(executor, accountId, { role, updated_at: this.clock.now() });
   }
 
   /** Creates a staff account (`lanyard admin create`), or promotes the account that has the email. */

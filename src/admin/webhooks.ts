@@ -1,12 +1,14 @@
-import type { Guards } from '../http/auth.js';
+import { authOf, type Guards } from '../http/auth.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
-import { CreateWebhookBody, DeliveryListSchema, WebhookCreatedSchema, WebhookListSchema, WebhookParams } from '../webhooks/schemas.js';
+import { CreateWebhookBody, DeliveryListSchema, DeliverySchema, WebhookCreatedSchema, WebhookListSchema, WebhookParams } from '../webhooks/schemas.js';
 import type { WebhookService } from '../webhooks/service.js';
+import { DeliveryParams } from './schemas.js';
+import type { StaffService } from './service.js';
 
 /** Staff: webhook endpoints of linked services, and what was delivered to each (admin). */
-export function registerWebhookAdminRoutes(app: HttpServer, deps: { webhooks: WebhookService; guards: Guards }) {
-  const { webhooks, guards } = deps;
+export function registerWebhookAdminRoutes(app: HttpServer, deps: { webhooks: WebhookService; staff: StaffService; guards: Guards }) {
+  const { webhooks, staff, guards } = deps;
 
   app.post('/webhooks', {
     schema: {
@@ -42,4 +44,15 @@ export function registerWebhookAdminRoutes(app: HttpServer, deps: { webhooks: We
     },
     preHandler: guards.admin,
   }, async (request) => ({ deliveries: await webhooks.deliveries(request.params.id) }));
+
+  app.post('/webhooks/:id/deliveries/:deliveryId/redeliver', {
+    schema: {
+      tags: ['admin'],
+      operationId: 'redeliverWebhookDelivery',
+      summary: 'Queue a delivery again (delivered, failed or pending), with the same event id (admin; audited)',
+      params: DeliveryParams,
+      response: { 202: DeliverySchema },
+    },
+    preHandler: guards.admin,
+  }, async (request, reply) => reply.code(202).send(await staff.redeliver(authOf(request), request.params.id, request.params.deliveryId)));
 }

@@ -11,7 +11,9 @@ export function clientMetadata(app: AppRow, secret: string | undefined): Adapter
   const confidential = app.type === 'web';
   const scopes = JSON.parse(app.scopes) as string[];
   return {
-    ...(app.backchannel_logout_uri ? { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: false } : {}),
+    // With a back-channel logout URI, ID tokens carry the session's sid, and so do the logout tokens of
+    // a session that ended: the app can tell which of its sessions to end.
+    ...(app.backchannel_logout_uri ? { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
     client_id: app.client_id,
     ...(confidential && secret ? { client_secret: secret } : {}),
     client_name: app.name,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { assertProblem } from '../devices/test-factories.js';
-import { uniqueEmail } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
 import { testDatabases } from '../testing/test-app.js';
 import { authorizationRequest, Browser, relyingParty, startListeningApp, type ListeningApp } from './test-relying-party.js';
 
@@ -92,9 +92,7 @@ for (const database of testDatabases()) {
       }
       assertProblem(await s.t.request('POST', '/v1/admin/apps', { token: s.admin, body: { name: 'Bad', type: 'spa', redirectUris: ['com.example.notes:/cb'], scopes: ['openid'] } }), 400, 'validation_failed');
 
-      const supportEmail = uniqueEmail('support');
-      await s.t.app.services.accounts.createStaff({ email: supportEmail, password: 'support passphrase 1', role: 'support' });
-      const support = (await s.t.request('POST', '/v1/sessions', { body: { login: supportEmail, password: 'support passphrase 1' } })).body.token;
+      const support = (await createStaffMember(s.t, 'support')).token;
       const person = await s.t.signUp();
       for (const token of [support, person.token]) {
         assertProblem(await s.t.request('GET', '/v1/admin/apps', { token }), 403, 'forbidden');

@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../devices/test-factories.js';
 import { startSmsReceiver, type SmsReceiver } from '../testing/receivers.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestAccount, type TestApp, type TestResponse } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestAccount, type TestApp, type TestResponse } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
 
 const REDIRECT_URI = 'https://notes.example.com/callback';
 
@@ -40,9 +41,7 @@ for (const database of testDatabases()) {
     before(async () => {
       logoutReceiver = await startSmsReceiver();
       t = await createTestApp({ database });
-      const email = uniqueEmail('staff');
-      await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
-      staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
+      staff = (await createStaffMember(t, 'admin')).token;
       const registered = await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile', 'email', 'offline_access'], backchannelLogoutUri: logoutReceiver.url } });
       assert.equal(registered.status, 201, registered.text);
       client = registered.body;
@@ -98,6 +97,7 @@ for (const database of testDatabases()) {
       assert.equal(consentPage.status, 200, consentPage.text);
       assert.match(consentPage.text, /Notes Web wants to use your Lanyard account/);
       assert.match(consentPage.text, /See your email address/);
+      assert.match(consentPage.text, /<a href="\/apps"[^>]*>The apps with access to your account<\/a>/, 'the consent page links to the portal\'s apps page');
       const consentAction = /action="([^"]+\/consent)"/.exec(consentPage.text)![1]!;
       const back = await follow(jar, await browse(jar, 'POST', consentAction, form({ decision: 'allow' })));
       const redirect = new URL(String(back.headers.location));
@@ -145,6 +145,7 @@ for (const database of testDatabases()) {
       assert.equal(listed.body.apps[0].clientId, client.clientId);
       assert.equal(listed.body.apps[0].name, 'Notes Web');
       assert.deepEqual([...listed.body.apps[0].scopes].sort(), ['email', 'offline_access', 'openid', 'profile']);
+      assert.ok(listed.body.apps[0].lastUsedAt >= listed.body.apps[0].grantedAt, 'last used: when the app took its tokens for this person');
       const summary = await t.request('GET', '/v1/me/deletion', { token: account.token });
       assert.deepEqual(summary.body.apps.map((a: { clientId: string }) => a.clientId), [client.clientId], 'deletion lists the app');
 

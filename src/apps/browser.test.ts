@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as openid from 'openid-client';
-import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
 import { relyingParty } from './test-relying-party.js';
 
 // The sign-in and consent pages in a real browser (Debian's Chromium): what a person sees when an app
@@ -47,9 +48,7 @@ for (const database of testDatabases()) {
       t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl } });
       await t.app.http.listen({ port, host: '127.0.0.1' });
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-      const email = uniqueEmail('staff');
-      await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
-      staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
+      staff = (await createStaffMember(t, 'admin')).token;
       client = (await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'email'] } })).body;
     });
     after(async () => {

@@ -9,8 +9,8 @@ import { originOf } from '../http/origin.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';
 import type { OidcHost } from './host.js';
-import { ACR, escapeHtml, IMPLIED_CONSENT_PARAM, INTERACTION_PATH } from './oidc.js';
-import { consentBody, expiredBody, localeOf, page, PAGE_HEADERS, secondFactorBody, signInBody, textOf } from './pages.js';
+import { ACR, IMPLIED_CONSENT_PARAM, INTERACTION_PATH } from './oidc.js';
+import { alert, buttons, card, consentBody, escapeHtml, expiredBody, localeOf, mainButton, page, PAGE_HEADERS, secondaryButton, secondFactorBody, signInBody, textField, textOf } from './pages.js';
 import { isScope } from './scopes.js';
 import { AMR_OF, type SecondFactorStep } from './second-factor.js';
 
@@ -41,30 +41,30 @@ export function providerPages(deps: { sessions: SessionService; clock: Clock; se
     logoutPages: {
       async logoutSource(ctx, form) {
         const xsrf = hiddenOf(form, 'xsrf');
-        render(ctx, (t) => t.signOutTitle, (t) => `<h1>${escapeHtml(t.signOutOf(appName(ctx)))}</h1><p>${escapeHtml(t.signOutExplain)}</p>
-<form method="post" action="${escapeHtml(actionOf(form))}"><input type="hidden" name="xsrf" value="${escapeHtml(xsrf)}">
-<button class="primary" type="submit" name="logout" value="yes">${escapeHtml(t.signOutYes)}</button><button type="submit">${escapeHtml(t.signOutNo)}</button></form>`);
+        render(ctx, (t) => t.signOutTitle, (t) => card(t.signOutOf(appName(ctx)), `<p>${escapeHtml(t.signOutExplain)}</p>
+<form class="form" method="post" action="${escapeHtml(actionOf(form))}"><input type="hidden" name="xsrf" value="${escapeHtml(xsrf)}">
+${buttons(mainButton(t.signOutYes, 'name="logout" value="yes"'), secondaryButton(t.signOutNo))}</form>`));
       },
       async postLogoutSuccessSource(ctx) {
-        render(ctx, (t) => t.signedOutTitle, (t) => `<h1>${escapeHtml(t.signedOut)}</h1><p>${escapeHtml(t.signedOutText)}</p>`);
+        render(ctx, (t) => t.signedOutTitle, (t) => card(t.signedOut, `<p class="notice" role="status">${escapeHtml(t.signedOutText)}</p>`));
       },
     },
     deviceFlowPages: {
       async userCodeInputSource(ctx, form, _out, error) {
-        render(ctx, (t) => t.activateTitle, (t) => `<h1>${escapeHtml(t.activate)}</h1>${error ? `<p class="error" role="alert">${escapeHtml(t.codeWrong)}</p>` : `<p>${escapeHtml(t.activateText)}</p>`}
-<form method="post" action="${escapeHtml(actionOf(form))}"><input type="hidden" name="xsrf" value="${escapeHtml(hiddenOf(form, 'xsrf'))}">
-<label for="user_code">${escapeHtml(t.code)}</label><input id="user_code" name="user_code" autocomplete="off" autocapitalize="characters" required>
-<button class="primary" type="submit">${escapeHtml(t.continue)}</button></form>`);
+        render(ctx, (t) => t.activateTitle, (t) => card(t.activate, `<form class="form" method="post" action="${escapeHtml(actionOf(form))}"><input type="hidden" name="xsrf" value="${escapeHtml(hiddenOf(form, 'xsrf'))}">
+${error ? alert(t.codeWrong) : `<p>${escapeHtml(t.activateText)}</p>`}
+${textField('user_code', t.code, 'autocomplete="off" autocapitalize="characters" spellcheck="false" required')}
+${buttons(mainButton(t.continue))}</form>`));
       },
       async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
         const name = client.clientName ?? client.clientId;
         const hidden = ['xsrf', 'user_code', 'confirm'].map((n) => `<input type="hidden" name="${n}" value="${escapeHtml(hiddenOf(form, n))}">`).join('');
-        render(ctx, (t) => t.confirmTitle, (t) => `<h1>${escapeHtml(t.confirm(name))}</h1><p>${escapeHtml(t.confirmText)}</p><p><code class="user-code">${escapeHtml(userCode)}</code></p>
-<form method="post" action="${escapeHtml(actionOf(form))}">${hidden}
-<button class="primary" type="submit">${escapeHtml(t.continue)}</button><button type="submit" name="abort" value="yes">${escapeHtml(t.cancel)}</button></form>`);
+        render(ctx, (t) => t.confirmTitle, (t) => card(t.confirm(name), `<p>${escapeHtml(t.confirmText)}</p><p><code class="user-code">${escapeHtml(userCode)}</code></p>
+<form class="form" method="post" action="${escapeHtml(actionOf(form))}">${hidden}
+${buttons(mainButton(t.continue), secondaryButton(t.cancel, 'name="abort" value="yes"'))}</form>`));
       },
       async successSource(ctx) {
-        render(ctx, (t) => t.doneTitle, (t) => `<h1>${escapeHtml(t.done(appName(ctx)))}</h1><p>${escapeHtml(t.doneText)}</p>`);
+        render(ctx, (t) => t.doneTitle, (t) => card(t.done(appName(ctx)), `<p class="notice" role="status">${escapeHtml(t.doneText)}</p>`));
       },
     },
     async webSessionMatches(ctx, accountId) {

@@ -5,10 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import { createCliDatabase, runCli, startServer, tempDataDir, type CliDatabase } from '../testing/cli.js';
 import { testDatabases } from '../testing/test-app.js';
 
-// `lanyard keys rotate`, as an operator runs it beside a running server.
+// `lanyard keys rotate` and `lanyard keys rotate-bootloader`, as an operator runs them beside a running server.
 
 for (const database of testDatabases()) {
-  describe(`lanyard keys rotate (${database})`, () => {
+  describe(`lanyard keys (${database})`, () => {
     let dataDir: string;
     let store: CliDatabase;
     let env: Record<string, string>;
@@ -45,6 +45,27 @@ for (const database of testDatabases()) {
       const bad = await runCli(['keys', 'rotate', '--sign-after-hours', 'soon'], env);
       assert.notEqual(bad.code, 0);
       assert.match(bad.stderr, /--sign-after-hours must be a number of hours/);
+    });
+
+    test('rotate-bootloader adds a bootloader key that is published first, the old one still listed; bad hours are refused', async () => {
+      const published = async (url: string) => ((await (await fetch(`${url}/v1/bootloader/key`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+      let server = await startServer(env);
+      const before = await published(server.url);
+      await server.process.stop();
+
+      const rotated = await runCli(['keys', 'rotate-bootloader', '--retire-after-hours', '48'], env);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      const kid = /Added bootloader key (\S+):/.exec(rotated.stdout)?.[1];
+      assert.ok(kid, rotated.stdout);
+      server = await startServer(env);
+      try {
+        assert.deepEqual(await published(server.url), [kid, ...before], 'the new key signs (first), the old ones are still published');
+      } finally {
+        await server.process.stop();
+      }
+      const bad = await runCli(['keys', 'rotate-bootloader', '--retire-after-hours=-1'], env);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /--retire-after-hours must be a number of hours/);
     });
   });
 }

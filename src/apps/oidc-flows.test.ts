@@ -282,6 +282,13 @@ for (const database of testDatabases()) {
       const listed = await s.t.request('GET', '/v1/devices', { headers: { authorization: `Bearer ${apiToken}` } });
       assert.equal(listed.status, 200, 'an API token signed by the old, still published key is accepted');
 
+      // Sealed at rest: the stored keys show neither their private part nor even their public modulus.
+      const published = await jwks();
+      for (const row of await s.t.app.database.db.selectFrom('oidc_signing_keys').select('jwk_sealed').execute()) {
+        assert.doesNotMatch(row.jwk_sealed, /"d"|"kty"/);
+        for (const key of published as Array<{ n?: string }>) assert.ok(!row.jwk_sealed.includes(key.n!.slice(0, 40)));
+      }
+
       s.t.clock.set(retireAt);
       await s.t.app.services.oidc.refreshKeys();
       assert.deepEqual((await jwks()).map((k) => k.kid), [kid], 'the old key is retired');

@@ -5,6 +5,7 @@ import type { AccountService } from '../accounts/service.js';
 import type { Db } from '../db/schema.js';
 import { databaseAdapter } from './adapter.js';
 import type { KeySet } from './keys.js';
+import { card, escapeHtml, localeOf, page, PAGE_HEADERS, textOf } from './pages.js';
 import { API_SCOPES, OIDC_SCOPES, SCOPE_CLAIMS } from './scopes.js';
 
 export { SCOPE_CLAIMS };
@@ -25,6 +26,9 @@ export const OIDC_ROUTES = {
 export const INTERACTION_PATH = '/oauth/interaction';
 /** Host names of this machine: app URIs there may use http (development), and pass the SSRF guard. */
 export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The claim of an API access token (JWT) that names the grant it was issued under. */
+export const GRANT_CLAIM = 'lanyard_grant';
 
 /** Authentication context classes: the password alone, or the password and a second factor. */
 export const ACR = { password: 'urn:lanyard:acr:password', twoFactor: 'urn:lanyard:acr:2fa' } as const;
@@ -123,6 +127,9 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
     // Every refresh rotates the refresh token; oidc-provider revokes the whole grant when a used one comes back.
     rotateRefreshToken: true,
     extraParams: [IMPLIED_CONSENT_PARAM],
+    // An API token (JWT) names its grant, so that Lanyard's API refuses it once that grant ends (the
+    // app revoked, or the web session it came through ended) even while another grant of the app lives.
+    extraTokenClaims: async (_ctx, token) => (token.kind === 'AccessToken' && 'resourceServer' in token && token.resourceServer && token.grantId ? { [GRANT_CLAIM]: token.grantId } : undefined),
     extraClientMetadata: { properties: ['lanyard_api_scopes'] },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
     features: {
@@ -194,8 +201,10 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
       return globalThis.fetch(url, loopback ? ({ ...init, dispatcher: undefined } as RequestInit) : init);
     },
     renderError: async (ctx, out) => {
-      ctx.type = 'html';
-      ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error</title></head><body><h1>This sign-in cannot go on</h1><p>${escapeHtml(String(out.error_description ?? out.error))}</p></body></html>`;
+      const locale = localeOf(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+      const t = textOf(locale);
+      ctx.set(PAGE_HEADERS);
+      ctx.body = page(locale, t.errorTitle, card(t.errorHeading, `<p class="alert" role="alert">${escapeHtml(String(out.error_description ?? out.error))}</p>`));
     },
   };
   const provider = new Provider(options.issuer, configuration);
@@ -204,6 +213,7 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
   provider.proxy = true;
   answerSlowDown(provider);
   keepOfflineAccess(provider);
+  burnCodeOnFailedRedemption(provider);
   return provider;
 }
 
@@ -233,6 +243,23 @@ function keepOfflineAccess(provider: Provider): void {
   });
 }
 
+/**
+ * An authorization code is good for one try: oidc-provider refuses a wrong code_verifier (or
+ * redirect_uri) without consuming the code, which would let whoever holds an intercepted code try
+ * again. Here a refused redemption consumes it, so the right verifier later finds it used, and
+ * oidc-provider then revokes whatever was issued under its grant (RFC 9700 4.5.3.1, RFC 6749 4.1.2).
+ */
+function burnCodeOnFailedRedemption(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'token' || (ctx.body as { error?: string } | undefined)?.error !== 'invalid_grant') return;
+    const params = ctx.oidc.params as { grant_type?: unknown; code?: unknown } | undefined;
+    if (params?.grant_type !== 'authorization_code' || typeof params.code !== 'string') return;
+    const code = await ctx.oidc.provider.AuthorizationCode.find(params.code, { ignoreExpiration: true }).catch(() => undefined);
+    if (code && !code.consumed && code.clientId === ctx.oidc.client?.clientId) await code.consume();
+  });
+}
+
 /** How often a device may poll the token endpoint (RFC 8628: the interval oidc-provider announces). */
 const DEVICE_POLL_INTERVAL_MS = 5_000;
 
@@ -259,8 +286,4 @@ function answerSlowDown(provider: Provider): void {
       ctx.body = { error: 'slow_down', error_description: 'Poll no more often than every 5 seconds' };
     }
   });
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -23,6 +23,16 @@ export class AppRepository {
       .where('oidc_records.model', '=', 'Grant');
   }
 
+  /** The account's tokens (access and refresh) and codes of every app, whose payloads say when each was issued. */
+  async tokensOf(accountId: string): Promise<{ client_id: string | null; payload: string }[]> {
+    return this.db
+      .selectFrom('oidc_records')
+      .select(['client_id', 'payload'])
+      .where('account_id', '=', accountId)
+      .where('model', 'in', ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials'])
+      .execute();
+  }
+
   async get(clientId: string): Promise<AppRow | undefined> {
     return this.db.selectFrom('oauth_apps').selectAll().where('client_id', '=', clientId).executeTakeFirst();
   }
@@ -73,14 +83,16 @@ export class AppRepository {
     await this.db.updateTable('oauth_apps').set({ last_used_at: at }).where('client_id', '=', clientId).execute();
   }
 
-  /** True while the account holds a live grant for the app: a revoked app's tokens stop at our API at once. */
-  async hasLiveGrant(accountId: string, clientId: string, now: number): Promise<boolean> {
-    const row = await this.db
+  /** True while the account holds a live grant (this one, if named) for the app: a revoked app's tokens stop at our API at once. */
+  async hasLiveGrant(accountId: string, clientId: string, now: number, grantId?: string): Promise<boolean> {
+    let query = this.db
       .selectFrom('oidc_records')
       .select('id')
       .where('model', '=', 'Grant')
       .where('account_id', '=', accountId)
-      .where('client_id', '=', clientId)
+      .where('client_id', '=', clientId);
+    if (grantId !== undefined) query = query.where('id', '=', grantId);
+    const row = await query
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
       .limit(1)
       .executeTakeFirst();
@@ -91,6 +103,44 @@ export class AppRepository {
   async revoke(accountId: string, clientId: string): Promise<number> {
     const result = await this.db.deleteFrom('oidc_records').where('account_id', '=', accountId).where('client_id', '=', clientId).executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  /** Notes the Lanyard web session a provider session (by its uid) was used with. */
+  async linkWebSession(providerSessionUid: string, webSessionId: string): Promise<void> {
+    await this.db.updateTable('oidc_records').set({ web_session_id: webSessionId }).where('model', '=', 'Session').where('uid', '=', providerSessionUid).execute();
+  }
+
+  /** A re-authentication replaced web sessions by a new one: the provider sessions follow it. */
+  async moveWebSessions(executor: Executor, fromIds: string[], toId: string): Promise<void> {
+    await executor.updateTable('oidc_records').set({ web_session_id: toId }).where('model', '=', 'Session').where('web_session_id', 'in', fromIds).execute();
+  }
+
+  /** The account's provider sessions that were used with these web sessions. */
+  async providerSessionsOf(executor: Executor, accountId: string, webSessionIds: string[]) {
+    return executor
+      .selectFrom('oidc_records')
+      .select(['id', 'payload'])
+      .where('model', '=', 'Session')
+      .where('account_id', '=', accountId)
+      .where('web_session_id', 'in', webSessionIds)
+      .execute();
+  }
+
+  /** Ends a grant: the consent record and every code and token issued under it. */
+  async endGrant(executor: Executor, grantId: string): Promise<void> {
+    await executor.deleteFrom('oidc_records').where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])])).execute();
+  }
+
+  /** Deletes one of the provider's records. */
+  async deleteRecord(executor: Executor, model: string, id: string): Promise<void> {
+    await executor.deleteFrom('oidc_records').where('model', '=', model).where('id', '=', id).execute();
+  }
+
+  /** Of these apps, those that registered a back-channel logout URI. */
+  async withBackchannelLogout(executor: Executor, clientIds: string[]): Promise<string[]> {
+    if (clientIds.length === 0) return [];
+    const rows = await executor.selectFrom('oauth_apps').select('client_id').where('client_id', 'in', clientIds).where('backchannel_logout_uri', 'is not', null).execute();
+    return rows.map((row) => row.client_id);
   }
 
   /** Deletes the provider's expired records (codes, tokens, sessions, interactions). */

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Provider } from 'oidc-provider';
-import { authOf, type Guards } from '../http/auth.js';
+import { authOf, sessionCookieName, type Guards } from '../http/auth.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';
@@ -8,10 +8,12 @@ import type { Clock } from '../clock.js';
 import type { OidcHost } from './host.js';
 import { endWebSessionOnLogout, registerInteractionRoutes } from './interactions.js';
 import { OIDC_ROUTES } from './oidc.js';
-import { AppCreatedSchema, AppGrantListSchema, AppListSchema, AppView, ClientIdParams, ClientSecretSchema, CreateAppBody, UpdateAppBody } from './schemas.js';
+import { AppCreatedSchema, AppGrantListSchema, AppListSchema, AppView, ClientIdParams, ClientSecretSchema, CreateAppBody, OpenIdConfigurationSchema, UpdateAppBody } from './schemas.js';
 import type { SecondFactorStep } from './second-factor.js';
 import type { AppService } from './service.js';
 
+/** The provider's routes where a person's authorization completes with their provider session. */
+const LINKING_ROUTES: ReadonlySet<string | undefined> = new Set(['authorization', 'resume', 'device_resume']);
 
 /** Apps (OAuth 2 / OpenID Connect): the provider's endpoints, its sign-in and consent pages, and the API. */
 export function registerAppRoutes(
@@ -98,6 +100,16 @@ export function registerAppRoutes(
       const ending = pendingLogouts.get(ctx.req);
       if (ending) await ending.catch((error: unknown) => app.log.error({ err: error }, 'could not end the web session at logout'));
     });
+    // An authorization that went through (a code, or a device let in) notes which web session the provider
+    // session was used with, so that ending that web session ends the apps' sign-ins (AppService.endWebSessions).
+    provider.use(async (ctx, next) => {
+      await next();
+      const session = ctx.oidc?.session;
+      if (!LINKING_ROUTES.has(ctx.oidc?.route) || !session?.accountId || ctx.status >= 400) return;
+      const token = ctx.cookies.get(sessionCookieName(deps.secureCookies), { signed: false });
+      const web = token ? await sessions.authenticate(token).catch(() => undefined) : undefined;
+      if (web?.kind === 'web' && web.accountId === session.accountId) await apps.linkWebSession(session.uid, web.sessionId);
+    });
   });
   const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
   const handlerOf = (provider: Provider) => {
@@ -119,7 +131,7 @@ export function registerAppRoutes(
       request.raw.headers['x-forwarded-for'] = request.ip;
       await handlerOf(host.provider)(request.raw, reply.raw);
     };
-    scope.get('/.well-known/openid-configuration', { schema: { tags: ['apps'], operationId: 'getOpenIdConfiguration', summary: 'OpenID Connect discovery: the provider\'s endpoints, scopes and claims' } }, passToProvider);
+    scope.get('/.well-known/openid-configuration', { schema: { tags: ['apps'], operationId: 'getOpenIdConfiguration', summary: 'OpenID Connect discovery: the provider\'s endpoints, scopes and claims', response: { 200: OpenIdConfigurationSchema } } }, passToProvider);
     for (const path of new Set(Object.values(OIDC_ROUTES))) {
       // With what follows them: the authorization endpoint resumes at /oauth/authorize/{uid}, logout confirms at /oauth/logout/confirm.
       for (const url of [path, `${path}/*`]) scope.route({ method: ['GET', 'POST'], url, schema: { hide: true }, handler: passToProvider });

@@ -67,8 +67,25 @@ export const UpdateAppBody = named('UpdateAppBody', Strict({
 export const ClientSecretSchema = named('ClientSecret', Type.Object({ clientSecret: Type.String() }));
 
 export const AppGrantSchema = named('AppGrant', Type.Object(
-  { clientId: Type.String(), name: Type.String(), scopes: Type.Array(Type.String()), grantedAt: TimeSchema },
+  {
+    clientId: Type.String(),
+    name: Type.String(),
+    scopes: Type.Array(Type.String()),
+    grantedAt: TimeSchema,
+    lastUsedAt: Type.Union([TimeSchema, Type.Null()], { description: 'When the app last got a token for this account (sign-in or refresh); null when never since the grant' }),
+  },
   { description: 'An app the account let in, and what it may do' },
 ));
 
 export const AppGrantListSchema = named('AppGrantList', Type.Object({ apps: Type.Array(AppGrantSchema) }));
+
+/** The discovery document (OpenID Connect Discovery 1.0); oidc-provider writes it, with more than these. */
+export const OpenIdConfigurationSchema = named('OpenIdConfiguration', Type.Object({
+  issuer: Type.String(),
+  authorization_endpoint: Type.String(),
+  token_endpoint: Type.String(),
+  jwks_uri: Type.String(),
+  response_types_supported: Type.Array(Type.String()),
+  subject_types_supported: Type.Array(Type.String()),
+  id_token_signing_alg_values_supported: Type.Array(Type.String()),
+}, { additionalProperties: true }));

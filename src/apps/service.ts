@@ -63,6 +63,8 @@ export interface GrantedApp {
   name: string;
   scopes: string[];
   grantedAt: string;
+  /** When the app last got a token for this account (signing in, or refreshing its access); null when never since the grant. */
+  lastUsedAt: string | null;
 }
 
 /** A URI a web page may use (redirect, logout, logo): absolute, https (http only to this machine), no fragment. */
@@ -267,20 +269,52 @@ export class AppService {
     for (const { client_id: clientId } of apps) await this.queueLogout(trx, clientId, accountId);
   }
 
-  private async queueLogout(executor: Executor, clientId: string, accountId: string): Promise<void> {
+  /** Notes which Lanyard web session a provider session was just used with (see endWebSessions). */
+  async linkWebSession(providerSessionUid: string, webSessionId: string): Promise<void> {
+    await this.deps.repository.linkWebSession(providerSessionUid, webSessionId);
+  }
+
+  /**
+   * In the transaction that ends Lanyard web sessions (sign-out, a session ended from the list, every
+   * other session ended, a lock, a new password): the provider sessions used with them end too, as an
+   * RP-initiated logout would end them (OpenID Back-Channel Logout 1.0). Each app signed in through
+   * one is sent a logout token with that session's sid, as a durable job; the grants whose tokens live
+   * with the session (everything but offline_access, which the person allowed "while you are away")
+   * end with their codes and tokens. A re-authentication only replaces the web session: the provider
+   * sessions follow the new one.
+   */
+  async endWebSessions(executor: Executor, accountId: string, ended: { ids: string[]; replacedBy?: string }): Promise<void> {
+    if (ended.replacedBy) {
+      await this.deps.repository.moveWebSessions(executor, ended.ids, ended.replacedBy);
+      return;
+    }
+    for (const session of await this.deps.repository.providerSessionsOf(executor, accountId, ended.ids)) {
+      const { authorizations = {} } = JSON.parse(session.payload) as { authorizations?: Record<string, { sid?: string; grantId?: string; persistsLogout?: boolean }> };
+      const told = new Set(await this.deps.repository.withBackchannelLogout(executor, Object.keys(authorizations)));
+      for (const [clientId, { sid, grantId, persistsLogout }] of Object.entries(authorizations)) {
+        if (grantId && !persistsLogout) await this.deps.repository.endGrant(executor, grantId);
+        if (told.has(clientId)) await this.queueLogout(executor, clientId, accountId, sid);
+      }
+      // Tokens that expire with the session (oidc-provider's expiresWithSession) end with its record.
+      await this.deps.repository.deleteRecord(executor, 'Session', session.id);
+    }
+  }
+
+  private async queueLogout(executor: Executor, clientId: string, accountId: string, sid?: string): Promise<void> {
     const id = uuidv7();
-    const payload = sealJobPayload(this.deps.payloadKey, BACKCHANNEL_LOGOUT_JOB, id, { clientId, sub: accountId });
+    const payload = sealJobPayload(this.deps.payloadKey, BACKCHANNEL_LOGOUT_JOB, id, { clientId, sub: accountId, ...(sid ? { sid } : {}) });
     await this.deps.jobs.enqueue(executor, { id, kind: BACKCHANNEL_LOGOUT_JOB, payload, accountId: null, maxAttempts: 12 });
   }
 
   /** The job: a logout token signed by the provider, POSTed to the app; retried until it answers 200 or 204. */
   async sendBackchannelLogout(payload: JobPayloads['apps.backchannel_logout'], jobId: string): Promise<void> {
-    const { clientId, sub } = openJobPayload(this.deps.payloadKey, BACKCHANNEL_LOGOUT_JOB, jobId, payload);
+    const { clientId, sub, sid } = openJobPayload(this.deps.payloadKey, BACKCHANNEL_LOGOUT_JOB, jobId, payload);
     const client = await this.deps.host.provider.Client.find(clientId);
     // An app removed since has nobody to tell.
     if (!client?.backchannelLogoutUri) throw new PermanentJobError(`app ${clientId} has no back-channel logout URI`);
     // oidc-provider's Client has backchannelLogout(sub, sid); @types/oidc-provider does not declare it.
-    await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub);
+    // With a sid, the one session that ended; without, every session of the person (revoked, deleted).
+    await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub, sid);
     this.deps.log.info({ clientId }, 'back-channel logout delivered');
   }
 
@@ -302,7 +336,17 @@ export class AppService {
         name: row.name,
         scopes: [...new Set([...(known?.scopes ?? []), ...scopes])],
         grantedAt: known && known.grantedAt > grantedAt ? known.grantedAt : grantedAt,
+        lastUsedAt: null,
       });
+    }
+    // "Last used", per person: the newest token the app was issued for this account (the app's own
+    // last_used_at counts every account's use).
+    for (const token of await this.deps.repository.tokensOf(accountId)) {
+      const app = token.client_id ? byApp.get(token.client_id) : undefined;
+      const iat = (JSON.parse(token.payload) as { iat?: number }).iat;
+      if (!app || typeof iat !== 'number') continue;
+      const at = iso(iat * 1000);
+      if (app.lastUsedAt === null || at > app.lastUsedAt) app.lastUsedAt = at;
     }
     return [...byApp.values()].sort((a, b) => b.grantedAt.localeCompare(a.grantedAt));
   }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import * as client from 'openid-client';
-import { createTestApp, uniqueEmail, type TestApp, type TestDatabase } from '../testing/test-app.js';
+import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
 
 // Shared by the apps' tests: a listening server (openid-client talks to it over HTTP, as a relying party
 // would), an admin who registers apps, and a browser without a screen (cookies, redirects, forms).
@@ -31,9 +32,7 @@ export async function startListeningApp(database: TestDatabase): Promise<Listeni
   const baseUrl = `http://127.0.0.1:${port}`;
   const t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl } });
   await t.app.http.listen({ port, host: '127.0.0.1' });
-  const email = uniqueEmail('admin');
-  await t.app.services.accounts.createStaff({ email, password: 'admin passphrase 1', role: 'admin' });
-  const admin = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'admin passphrase 1' } })).body.token as string;
+  const admin = (await createStaffMember(t, 'admin')).token;
   return { t, baseUrl, admin, close: () => t.close() };
 }
 

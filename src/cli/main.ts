@@ -20,6 +20,13 @@ Usage:
   lanyard keys rotate [--sign-after-hours H] [--retire-after-hours H]
                                 add an OpenID signing key: published at once, signing after H hours
                                 (default 24), the old keys retired H hours after that (default 48)
+  lanyard keys rotate-bootloader [--retire-after-hours H]
+                                add a bootloader unlock key that signs at once; the old keys stay
+                                published for devices until retired H hours later (default 720)
+  lanyard keys import-file [--file F]
+                                copy the data keys of a key ring file (default: keyring.db in the data
+                                folder) into the key ring database (LANYARD_KEYRING_URL), before the
+                                first start on it; keys of erased accounts are left out
   lanyard export --account ID [--out FILE]
                                 write a zip of the account's cloud data, with a progress bar
   lanyard doctor [--vacuum]     report accounts that should not exist (deleted, yet present, e.g.
@@ -46,7 +53,8 @@ function describeSetup(config: Config): string {
   const database = config.databaseUrl ? `PostgreSQL at ${describePostgresUrl(config.databaseUrl)}` : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
   const email = config.smtpUrl ? `SMTP at ${new URL(config.smtpUrl).host}` : outbox;
   const sms = config.smsWebhookUrl ? `the webhook at ${new URL(config.smsWebhookUrl).host}` : outbox;
-  return `  database: ${database}\n  email: ${email}\n  SMS: ${sms}\n`;
+  const keyRing = config.keyringUrl ? `PostgreSQL at ${describePostgresUrl(config.keyringUrl)}` : `${path.join(config.dataDir, 'keyring.db')}`;
+  return `  database: ${database}\n  key ring and tombstones: ${keyRing}\n  email: ${email}\n  SMS: ${sms}\n`;
 }
 
 async function serve(withHttp: boolean, args: string[]): Promise<void> {
@@ -139,6 +147,11 @@ async function adminCreate(args: string[]): Promise<void> {
   try {
     const result = await app.services.accounts.createStaff({ email: values.email, password: values.password, role: values.role });
     process.stdout.write(`${result.created ? 'Created' : 'Updated'} ${values.role} account ${result.id} (${values.email.trim().toLowerCase()})\n`);
+    // Staff routes refuse staff without a second factor: say so now rather than at the first 403.
+    const security = await app.services.twoStep.gate(result.id);
+    if (!security.methods.some((method) => method !== 'recovery_code')) {
+      process.stdout.write('Before using the staff console or /v1/admin, sign in and turn on two-step verification (an authenticator app or a passkey).\n');
+    }
   } finally {
     await app.close();
   }
@@ -172,6 +185,72 @@ async function keysRotate(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * Moves the key ring from a file to the key ring database (LANYARD_KEYRING_URL). Run before the first
+ * start on the database: a process that finds no key for an account would make it a new one.
+ */
+async function keysImportFile(args: string[]): Promise<void> {
+  let values: { file?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { file: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const config = loadConfig();
+  if (!config.keyringUrl || !config.masterKey) throw new UsageError('keys import-file needs LANYARD_KEYRING_URL (and LANYARD_MASTER_KEY): the key ring database to copy into');
+  const file = path.resolve(values.file ?? path.join(config.dataDir, 'keyring.db'));
+  if (!fs.existsSync(file)) throw new UsageError(`no key ring file at ${file}`);
+  const [{ default: SqliteDatabase }, { PostgresKeyRing }, { PostgresTombstones, TombstoneLog }, { deriveServerKeys }, { hmac }] = await Promise.all([
+    import('better-sqlite3'),
+    import('../crypto/postgres-keyring.js'),
+    import('../deletion/tombstone-log.js'),
+    import('../crypto/keys.js'),
+    import('../crypto/tokens.js'),
+  ]);
+  const sqlite = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  const ring = await PostgresKeyRing.open(config.keyringUrl, config.masterKey);
+  try {
+    const tombstones = new PostgresTombstones(ring.pool, 'the key ring database');
+    await tombstones.importFrom(new TombstoneLog(path.join(path.dirname(file), 'tombstones.log')));
+    const erased = await tombstones.read();
+    const lookup = deriveServerKeys(config.masterKey).lookup;
+    const rows = (sqlite.prepare('SELECT account_id, wrapped, created_at FROM account_keys').all() as Array<{ account_id: string; wrapped: Buffer; created_at: number }>).map((row) => ({ accountId: row.account_id, wrapped: row.wrapped, createdAt: row.created_at }));
+    const result = await ring.importWrapped(rows, (accountId) => erased.has(hmac(lookup, 'tombstone', accountId)));
+    process.stdout.write(`Imported ${result.imported} key(s) from ${file} into ${describePostgresUrl(config.keyringUrl)}; ${result.present} already there, ${result.skipped} of erased accounts left out.\n`);
+    if (result.conflicts.length > 0) {
+      process.stdout.write(`${result.conflicts.length} account(s) have another key in the database than in the file (a process started on the database before the import): ${result.conflicts.join(', ')}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(`Once the servers run on the key ring database, delete ${file}: keys destroyed from now on would stay in it.\n`);
+    }
+  } finally {
+    sqlite.close();
+    await ring.close();
+  }
+}
+
+/** Adds a bootloader signing key (see BootloaderKeys.rotate): it signs at once, the old ones stay published until retired. */
+async function keysRotateBootloader(args: string[]): Promise<void> {
+  let values: { 'retire-after-hours'?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { 'retire-after-hours': { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const raw = values['retire-after-hours'];
+  const hours = raw === undefined ? undefined : Number(raw);
+  if (hours !== undefined && (!Number.isFinite(hours) || hours < 0 || hours > 24 * 365)) throw new UsageError('--retire-after-hours must be a number of hours from 0 to 8760');
+  const config = loadConfig();
+  const { createApp } = await import('../app.js');
+  const app = await createApp({ config, logger: false });
+  try {
+    const { kid, retireAt } = await app.services.bootloaderKeys.rotate(hours === undefined ? {} : { retireAfterMs: hours * 60 * 60 * 1000 });
+    process.stdout.write(`Added bootloader key ${kid}: it signs from now on; the older keys stay published until ${new Date(retireAt).toISOString()}\n`);
+  } finally {
+    await app.close();
+  }
+}
+
 /** Reports accounts that a tombstone names but that exist; `serve` erases them again at start. */
 async function doctor(args: string[]): Promise<void> {
   const vacuum = args[0] === '--vacuum';
@@ -188,7 +267,7 @@ async function doctor(args: string[]): Promise<void> {
     if (lines.length > 0) process.stdout.write(`${lines.length} account(s) should not exist:\n${lines.join('\n')}\n`);
     else process.stdout.write('No account that should not exist.\n');
     if (missingFromLog.length > 0) {
-      process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${path.join(config.dataDir, 'tombstones.log')}: a backup restored from before those deletions would bring them back unnoticed.\n`);
+      process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${app.tombstones.where}: a backup restored from before those deletions would bring them back unnoticed.\n`);
     }
     if (lines.length > 0) process.exitCode = 1;
     if (vacuum) await vacuumFiles(app, config);
@@ -243,7 +322,9 @@ export async function main(argv: string[]): Promise<void> {
         if (rest[0] !== 'create') throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
         return await adminCreate(rest.slice(1));
       case 'keys':
-        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate');
+        if (rest[0] === 'import-file') return await keysImportFile(rest.slice(1));
+        if (rest[0] === 'rotate-bootloader') return await keysRotateBootloader(rest.slice(1));
+        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate, lanyard keys rotate-bootloader, or lanyard keys import-file');
         return await keysRotate(rest.slice(1));
       case undefined:
       case 'help':

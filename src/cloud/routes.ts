@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { authOf, type Guards } from '../http/auth.js';
+import { authOf, type Guards, type ScopesByParam } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
 import { attachment } from '../http/headers.js';
 import { NoContent } from '../http/schemas.js';
@@ -65,6 +65,9 @@ function sendPhotoStream(reply: FastifyReply, stream: Readable, contentType: str
   return reply.send(stream);
 }
 
+/** What an app's access token may read of the cloud (API.md): its collection's reads, nothing else. */
+const READ_SCOPES: ScopesByParam = { param: 'collection', of: { photos: ['cloud.photos:read'], contacts: ['cloud.contacts:read'] } };
+
 /** Cloud sync: items of five collections, delta pages, photos and their thumbnails, usage. */
 export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService; batch: CloudBatchService; guards: Guards }) {
   const { cloud, batch, guards } = deps;
@@ -91,6 +94,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         querystring: ChangesQuery,
         response: { 200: ChangesSchema },
       },
+      config: { scopes: READ_SCOPES },
       preHandler: guards.accountOrDevice,
     }, async (request) => {
       const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit);
@@ -135,6 +139,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         params: ItemParams,
         response: { 200: { ...ItemSchema, description: 'The JSON item, or for photos the image bytes' } },
       },
+      config: { scopes: READ_SCOPES, problems: [422] },
       preHandler: guards.accountOrDevice,
     }, async (request, reply) => {
       const { accountId } = authOf(request);
@@ -158,6 +163,7 @@ export function registerCloudRoutes(app: HttpServer, deps: { cloud: CloudService
         params: PhotoParams,
         response: { 200: { ...Binary, description: 'The thumbnail, image/webp' } },
       },
+      config: { scopes: READ_SCOPES },
       preHandler: guards.accountOrDevice,
     }, async (request, reply) => {
       const stream = await cloud.openThumbnail(authOf(request).accountId, request.params.itemId);

@@ -23,7 +23,7 @@ export interface KeyRing {
 }
 
 /** Unwrapped keys kept in memory, least recently used dropped first, so that hot accounts skip a read and an unwrap. */
-class KeyCache {
+export class KeyCache {
   private readonly entries = new Map<string, Buffer>();
   constructor(private readonly capacity: number) {}
   get(accountId: string): Buffer | undefined {
@@ -54,12 +54,12 @@ class KeyCache {
 }
 
 // The wrapped key is bound to its account: a wrapped key copied onto another account's row does not open.
-const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${accountId}`;
+export const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${accountId}`;
 
 /**
  * The default key ring: a SQLite file of its own (`$LANYARD_DATA_DIR/keyring.db`), whatever the main
- * database is, with each key wrapped (AES-256-GCM) by the master key. Several processes may share the
- * file on one host; instances on several hosts need a shared key ring (a KMS) instead.
+ * database is, with each key wrapped (AES-256-GCM) by the master key. Processes on several machines use
+ * the PostgreSQL key ring instead (LANYARD_KEYRING_URL, src/crypto/postgres-keyring.ts) or a KMS.
  */
 export class FileKeyRing implements KeyRing {
   private readonly sqlite: SqliteDatabase.Database;

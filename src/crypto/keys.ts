@@ -28,6 +28,8 @@ export interface ServerKeys {
   readonly oidcCookie: Buffer;
   /** AES key that seals the undo links of address changes (they name both addresses). */
   readonly addressChangeUndo: Buffer;
+  /** HMAC key of the "Lock my account" link tokens: the table keeps only their keyed hashes. */
+  readonly accountLockLink: Buffer;
   /** The master key itself, for wrapping per-account data keys. */
   readonly master: Buffer;
 }
@@ -51,6 +53,7 @@ export function deriveServerKeys(master: Buffer): ServerKeys {
     oidcCookie: derive(master, 'oidc-cookie'),
     bootloader: derive(master, 'bootloader'),
     addressChangeUndo: derive(master, 'address-change-undo'),
+    accountLockLink: derive(master, 'account-lock-link'),
     master,
   });
 }

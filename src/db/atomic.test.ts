@@ -7,7 +7,7 @@ import { AtomicWrites } from './atomic.js';
 import { QueryTemplate } from './query-template.js';
 import { SECURITY_EVENT_COLUMNS } from '../events/repository.js';
 
-const event = (accountId: string, id: string) => ({ account_id: accountId, id, type: 'sign_in', at: 1, ip: '192.0.2.1', client: 'test', origin_sealed: null });
+const event = (accountId: string, id: string) => ({ account_id: accountId, id, type: 'sign_in', at: 1, ip: '192.0.2.1', client: 'test', origin_sealed: null, detail_sealed: null });
 
 for (const database of testDatabases()) {
   describe(`AtomicWrites (${database})`, () => {

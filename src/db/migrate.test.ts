@@ -7,7 +7,7 @@ import { openDatabase, type DatabaseHandle } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { TEST_POSTGRES_URL, testDatabases } from '../testing/test-app.js';
 
-const TABLES = ['accounts', 'jobs', 'known_clients', 'security_events', 'sessions', 'verification_codes'];
+const TABLES = ['accounts', 'jobs', 'known_clients', 'security_events', 'sessions', 'verification_codes', 'account_lock_links'];
 
 async function withFreshDatabase(database: 'sqlite' | 'postgres', run: (handle: DatabaseHandle) => Promise<void>): Promise<void> {
   if (database === 'sqlite') {

@@ -13,6 +13,10 @@ import * as twoStep from './migrations/2026-12-02-two-step.js';
 import * as appsClients from './migrations/2026-12-03-apps-clients.js';
 import * as jobStarts from './migrations/2026-12-03-job-starts.js';
 import * as creditsBootloader from './migrations/2026-12-04-credits-bootloader.js';
+import * as accountLockLinks from './migrations/2026-12-05-account-lock-links.js';
+import * as oidcWebSessions from './migrations/2026-12-05-oidc-web-sessions.js';
+import * as pendingRecoveries from './migrations/2026-12-06-pending-recoveries.js';
+import * as staff from './migrations/2026-12-07-staff.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
 // Append new migrations at the end; names sort by date.
@@ -30,6 +34,10 @@ const migrations: Record<string, Migration> = {
   '2026-12-03-apps-clients': appsClients,
   '2026-12-03-job-starts': jobStarts,
   '2026-12-04-credits-bootloader': creditsBootloader,
+  '2026-12-05-account-lock-links': accountLockLinks,
+  '2026-12-05-oidc-web-sessions': oidcWebSessions,
+  '2026-12-06-pending-recoveries': pendingRecoveries,
+  '2026-12-07-staff': staff,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

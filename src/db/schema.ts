@@ -71,6 +71,8 @@ export interface SecurityEventsTable {
   ip: string;
   client: string;
   origin_sealed: string | null;
+  /** What the event says beyond its type (a staff member's reason), sealed under the account's data key. */
+  detail_sealed: string | null;
 }
 
 export interface KnownClientsTable {
@@ -216,6 +218,12 @@ export interface AuditRecordsTable {
   subject: string;
   /** JSON, without personal data. */
   detail: string;
+  /** Staff records: the staff member who acted; cleared when their account is erased. */
+  actor_id: string | null;
+  /** Staff records: the account acted on; cleared (with the reason) when it is erased. */
+  account_id: string | null;
+  /** Staff records: why, as staff wrote it. */
+  reason: string | null;
 }
 
 export type UnlockRequestStatus = 'submitted' | 'waiting' | 'released' | 'rejected' | 'objected';
@@ -276,6 +284,8 @@ export interface OidcRecordsTable {
   user_code: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** Sessions only: the Lanyard web session this provider session was last used with. */
+  web_session_id: string | null;
 }
 
 export interface OidcSigningKeysTable {
@@ -364,6 +374,25 @@ export interface AccountLocksTable {
   locked_at: number;
 }
 
+/** A "Lock my account" link of a notice: the keyed hash of its token, single-use, valid 7 days. */
+export interface AccountLockLinksTable {
+  token_hash: string;
+  account_id: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+/** A password recovery without the second factor, waiting out its period (src/recovery/). */
+export interface PendingRecoveriesTable {
+  account_id: string;
+  password_hash: string;
+  channel: 'email' | 'sms';
+  requested_at: number;
+  completes_at: number;
+  cancel_hash: string;
+}
+
 export interface CreditEntriesTable {
   account_id: string;
   id: string;
@@ -393,6 +422,12 @@ export interface BootloaderKeysTable {
   retire_at: number | null;
 }
 
+/** A suspended account (staff): no sign-in opens it until staff restore it. */
+export interface AccountSuspensionsTable {
+  account_id: string;
+  suspended_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -420,9 +455,12 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   two_step_challenges: TwoStepChallengesTable;
   account_locks: AccountLocksTable;
+  account_lock_links: AccountLockLinksTable;
+  pending_recoveries: PendingRecoveriesTable;
   credit_entries: CreditEntriesTable;
   credit_balances: CreditBalancesTable;
   bootloader_keys: BootloaderKeysTable;
+  account_suspensions: AccountSuspensionsTable;
 }
 
 export type Db = Kysely<Database>;

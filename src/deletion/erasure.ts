@@ -13,7 +13,7 @@ import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { ERASED_TABLES, type DeletionRepository, type ErasedTable } from './repository.js';
-import type { TombstoneLog } from './tombstone-log.js';
+import type { Tombstones } from './tombstone-log.js';
 
 export const ERASE_JOB = 'account.erase';
 /** An erasure never gives up: a failing step is retried with backoff until it succeeds (and is visible meanwhile). */
@@ -34,7 +34,7 @@ export interface ErasureDeps {
   keyRing: KeyRing;
   blobs: BlobStore;
   webhooks: WebhookService;
-  tombstones: TombstoneLog;
+  tombstones: Tombstones;
   jobs: JobService;
   clock: Clock;
   log: FastifyBaseLogger;
@@ -62,6 +62,7 @@ export function stepsOf(row: Pick<ErasureRow, 'release_devices'>, onSqlite: bool
     'data_key',
     'tombstone_log',
     ...tables.map((t) => `rows:${t}`),
+    'audit',
     'blobs',
     'account',
     // A request that was already in flight at the confirmation may have re-created a key or a blob.
@@ -135,7 +136,10 @@ export class ErasureRunner {
         await keyRing.destroy(accountId);
         return true;
       case 'tombstone_log':
-        tombstones.append({ account: row.account_hash, deletedAt: iso(row.deleted_at ?? row.requested_at), releaseDevices: row.release_devices === 1 });
+        await tombstones.append({ account: row.account_hash, deletedAt: iso(row.deleted_at ?? row.requested_at), releaseDevices: row.release_devices === 1 });
+        return true;
+      case 'audit':
+        await repository.forgetInAudit(accountId);
         return true;
       case 'blobs':
         await blobs.deleteAllForAccount(accountId);

@@ -36,7 +36,7 @@ for (const database of testDatabases()) {
       assertProblem(await signIn(), 401, 'invalid_credentials');
       const message = t.messages.to(victim.account.email).at(-1)!;
       assert.match(message.text, /will be erased for good/);
-      const link = /https:\/\/id\.example\.com\/v1\/deletion\/cancel\?token=([A-Za-z0-9_-]+)/.exec(message.text);
+      const link = /https:\/\/id\.example\.com\/account\/cancel-deletion#token=([A-Za-z0-9_-]+)/.exec(message.text);
       assert.ok(link, message.text);
       cancelToken = link[1]!;
       // Nothing is erased yet: the rows and the data key are there, the lock still held.

@@ -23,8 +23,11 @@ export const ERASED_TABLES = [
   'recovery_codes',
   'two_step_challenges',
   'account_locks',
+  'account_lock_links',
+  'pending_recoveries',
   'credit_entries',
   'credit_balances',
+  'account_suspensions',
   'sessions',
 ] as const satisfies readonly (keyof Database)[];
 export type ErasedTable = (typeof ERASED_TABLES)[number] | 'device_locks';
@@ -33,6 +36,7 @@ export type ErasedTable = (typeof ERASED_TABLES)[number] | 'device_locks';
 export const KEPT_TABLES: Record<string, string> = {
   device_locks: 'a lock the owner chose to keep stays past the deletion (erased only when released)',
   erasures: 'the tombstone; its account_id is cleared when the erasure completes',
+  audit_records: "staff records stay under the account's keyed hash; the erasure's audit step clears account_id, actor_id and reason",
 };
 
 /** SQL for deletion: erasures (tombstones) and the account-wide deletes of the erasure. */
@@ -157,6 +161,15 @@ export class DeletionRepository {
         : sql`delete from ${ref} where rowid in (select rowid from ${ref} where account_id = ${accountId} limit ${limit})`;
     const result = await query.execute(this.db);
     return Number(result.numAffectedRows ?? 0n);
+  }
+
+  /**
+   * Staff audit records keep what was done and when, under the keyed-hash subject; the account's id,
+   * and the reasons staff typed about it, go. A staff member's own erasure clears them as the actor.
+   */
+  async forgetInAudit(accountId: string): Promise<void> {
+    await this.db.updateTable('audit_records').set({ account_id: null, reason: null }).where('account_id', '=', accountId).execute();
+    await this.db.updateTable('audit_records').set({ actor_id: null }).where('actor_id', '=', accountId).execute();
   }
 
   /** Deletes the accounts row itself (foreign keys cascade to anything written since the batches ran). */

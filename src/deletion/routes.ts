@@ -67,6 +67,8 @@ export function registerDeletionRoutes(app: HttpServer, deps: { deletion: Deleti
       body: CancelBody,
       response: { 200: DeletionCancelledSchema },
     },
+    // A token that is unknown, used or past its deletion: 404 not_found, alike.
+    config: { problems: [404] },
   }, async (request) => deletion.cancel(request.body.token));
 }
 

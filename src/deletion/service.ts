@@ -22,7 +22,7 @@ import { PURPOSES, type VerificationService } from '../verification/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { announceDeletion, type ErasureRunner } from './erasure.js';
 import type { DeletionRepository } from './repository.js';
-import type { TombstoneLog } from './tombstone-log.js';
+import type { Tombstones } from './tombstone-log.js';
 
 /** The sentence a person must send, exactly, to ask for the deletion (API.md). */
 export const CONFIRMATION_SENTENCE = 'Yes, I want to delete my account and all its data permanently';
@@ -80,7 +80,7 @@ export class DeletionService {
       webhooks: WebhookService;
       jobs: JobService;
       keyRing: KeyRing;
-      tombstones: TombstoneLog;
+      tombstones: Tombstones;
       erasure: ErasureRunner;
       credits: CreditService;
       lookupKey: Buffer;
@@ -210,7 +210,7 @@ export class DeletionService {
       });
       // Not tied to the account: the erasure deletes the account's jobs, and this message must still go.
       if (grace) {
-        const cancelUrl = `${options.baseUrl}/v1/deletion/cancel?token=${cancelToken}`;
+        const cancelUrl = `${options.baseUrl}/account/cancel-deletion#token=${cancelToken}`;
         await this.deps.accounts.tellEveryAddress(trx, profile, { kind: 'account_deletion_scheduled', accountId: null, params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl } });
       } else {
         await this.deps.accounts.tellEveryAddress(trx, profile, { kind: 'account_deleted', accountId: null, params: { at: new Date(now).toUTCString(), keptLocks: kept } });
@@ -231,7 +231,7 @@ export class DeletionService {
   private async afterDeletion(hash: string, accountId: string, now: number, release: boolean): Promise<void> {
     try {
       await this.deps.keyRing.destroy(accountId);
-      this.deps.tombstones.append({ account: hash, deletedAt: iso(now), releaseDevices: release });
+      await this.deps.tombstones.append({ account: hash, deletedAt: iso(now), releaseDevices: release });
     } catch (error) {
       this.deps.log.error({ err: error }, 'could not destroy the data key or log the tombstone at once; the erasure job will');
     }
@@ -305,7 +305,7 @@ export class DeletionService {
    */
   async scan(): Promise<{ revived: Array<{ accountId: string; entry: { deletedAt: string; releaseDevices: boolean } }>; erasing: string[]; missingFromLog: string[] }> {
     const { repository } = this.deps;
-    const logged = this.deps.tombstones.read();
+    const logged = await this.deps.tombstones.read();
     const known = new Map<string, { deletedAt: string; releaseDevices: boolean }>(logged);
     const missingFromLog: string[] = [];
     for (const hash of await repository.listTombstoneHashes()) {

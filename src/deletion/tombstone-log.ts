@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type pg from 'pg';
 
 export interface TombstoneEntry {
   /** Keyed hash of the deleted account's id. */
@@ -10,14 +11,35 @@ export interface TombstoneEntry {
 }
 
 /**
+ * Where deletions are logged apart from the main database, to be applied again after a restore of it.
+ * Append-only: nothing ever edits or removes a tombstone.
+ */
+export interface Tombstones {
+  /** Appends a tombstone, durably, before it resolves; appending one that is there already changes nothing. */
+  append(entry: TombstoneEntry): Promise<void>;
+  /** Every tombstone, by account hash. */
+  read(): Promise<Map<string, TombstoneEntry>>;
+  /** Where the tombstones are kept, for the operator's messages. */
+  readonly where: string;
+}
+
+/**
  * Tombstones appended to a file of their own in the data folder, apart from the database: a backup of
  * the database restored from before a deletion brings the account back, and this log is what the server
  * reads at start to erase it again. One JSON object a line, flushed to disk before the append returns.
  */
-export class TombstoneLog {
+export class TombstoneLog implements Tombstones {
   constructor(readonly file: string) {}
 
-  append(entry: TombstoneEntry): void {
+  get where(): string {
+    return this.file;
+  }
+
+  async append(entry: TombstoneEntry): Promise<void> {
+    this.appendNow(entry);
+  }
+
+  private appendNow(entry: TombstoneEntry): void {
     const existed = fs.existsSync(this.file);
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const fd = fs.openSync(this.file, 'a+', 0o600);
@@ -44,7 +66,11 @@ export class TombstoneLog {
   }
 
   /** Every tombstone in the log, by account hash; lines that do not parse (a torn write) are skipped. */
-  read(): Map<string, TombstoneEntry> {
+  async read(): Promise<Map<string, TombstoneEntry>> {
+    return this.readNow();
+  }
+
+  private readNow(): Map<string, TombstoneEntry> {
     const entries = new Map<string, TombstoneEntry>();
     let text: string;
     try {
@@ -65,5 +91,45 @@ export class TombstoneLog {
       }
     }
     return entries;
+  }
+}
+
+/**
+ * Tombstones in the key ring's PostgreSQL database (LANYARD_KEYRING_URL), which every process on every
+ * machine reaches and which is backed up apart from the main database, like the file it replaces. A
+ * trigger refuses updates, deletes and truncation (src/crypto/postgres-keyring.ts creates the table).
+ */
+export class PostgresTombstones implements Tombstones {
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly where: string,
+  ) {}
+
+  async append(entry: TombstoneEntry): Promise<void> {
+    // The first tombstone of an account stays as it was: a re-applied erasure appends the same account again.
+    await this.pool.query('INSERT INTO tombstones (account_hash, deleted_at, release_devices) VALUES ($1, $2, $3) ON CONFLICT (account_hash) DO NOTHING', [
+      entry.account,
+      entry.deletedAt,
+      entry.releaseDevices,
+    ]);
+  }
+
+  async read(): Promise<Map<string, TombstoneEntry>> {
+    const { rows } = await this.pool.query<{ account_hash: string; deleted_at: string; release_devices: boolean }>('SELECT account_hash, deleted_at, release_devices FROM tombstones ORDER BY logged_at, account_hash');
+    return new Map(rows.map((row) => [row.account_hash, { account: row.account_hash, deletedAt: row.deleted_at, releaseDevices: row.release_devices }]));
+  }
+
+  /** Copies the tombstones of a data folder's log in (once moving to the shared database); returns how many were new. */
+  async importFrom(log: TombstoneLog): Promise<number> {
+    let added = 0;
+    for (const entry of (await log.read()).values()) {
+      const { rowCount } = await this.pool.query('INSERT INTO tombstones (account_hash, deleted_at, release_devices) VALUES ($1, $2, $3) ON CONFLICT (account_hash) DO NOTHING', [
+        entry.account,
+        entry.deletedAt,
+        entry.releaseDevices,
+      ]);
+      added += rowCount ?? 0;
+    }
+    return added;
   }
 }

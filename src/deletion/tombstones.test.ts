@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { App } from '../app.js';
 import { runCli, startServer } from '../testing/cli.js';
-import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+import { createKeyringDatabase, type KeyringDatabase } from '../testing/keyring-database.js';
+import { createTestApp, testDatabases, type TestApp, type TestDatabase } from '../testing/test-app.js';
 import { ERASED_TABLES, KEPT_TABLES } from './repository.js';
 import { deleteAccount, populate, rowsOf, type Populated } from './test-helpers.js';
 
@@ -29,20 +30,36 @@ async function restore(app: App, copies: Array<[string, unknown[]]>): Promise<vo
   }
 }
 
-for (const database of testDatabases()) {
-  describe(`tombstones applied again (${database})`, () => {
+// On PostgreSQL, also with the key ring and the tombstones in a database of their own (LANYARD_KEYRING_URL).
+const setups = testDatabases().flatMap((database): Array<{ database: TestDatabase; shared: boolean }> => (database === 'postgres' ? [{ database, shared: false }, { database, shared: true }] : [{ database, shared: false }]));
+for (const { database, shared } of setups) {
+  describe(`tombstones applied again (${database}${shared ? ', shared key ring database' : ''})`, () => {
     let t: TestApp;
+    let keyring: KeyringDatabase | undefined;
     let victim: Populated;
     let other: Populated;
     let backup: Array<[string, unknown[]]>;
     before(async () => {
-      t = await createTestApp({ database });
+      keyring = shared ? await createKeyringDatabase() : undefined;
+      t = await createTestApp({ database, ...(keyring ? { env: { LANYARD_KEYRING_URL: keyring.url } } : {}) });
       victim = await populate(t, { devices: 1, items: 2, photos: 1 });
       other = await populate(t, { devices: 1, items: 2, photos: 0 });
       backup = await backUp(t.app, victim.account.id);
       await deleteAccount(t, victim.account, { releaseDevices: true });
     });
-    after(() => t.close());
+    after(async () => {
+      await t?.close();
+      await keyring?.drop();
+    });
+
+    if (shared) {
+      test('the tombstone is in the key ring database, not in the data folder', async () => {
+        const logged = await t.app.tombstones.read();
+        assert.deepEqual([...logged.keys()], [t.app.services.deletion.accountHash(victim.account.id)]);
+        assert.match(t.app.tombstones.where, /key ring database/);
+        assert.ok(!fs.existsSync(path.join(t.app.config.dataDir, 'tombstones.log')));
+      });
+    }
 
     test('every table with an account_id column is either erased or kept on purpose', async () => {
       const tables = await t.app.database.db.introspection.getTables();

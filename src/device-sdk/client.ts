@@ -47,6 +47,21 @@ export interface ChangesPage {
   hasMore: boolean;
 }
 
+/** A bootloader unlock authorisation (API.md): a statement and its Ed25519 signature, both base64url. */
+export interface BootloaderAuthorisation {
+  statement: string;
+  signature: string;
+}
+
+export interface BootloaderStatement {
+  serial: string;
+  deviceId: string;
+  accountHash: string;
+  issuedAt: string;
+  expiresAt: string;
+  kid: string;
+}
+
 export interface Activation {
   locked: boolean;
   ownerHint?: string;
@@ -135,6 +150,16 @@ export class LanyardDeviceClient {
   async signOut(password: string): Promise<void> {
     await this.call('POST', '/v1/device/sign-out', { body: { password } });
     this.deviceToken = undefined;
+  }
+
+  /** Asks for a bootloader unlock authorisation (403 bootloader.wait with availableAt before the wait is over). */
+  async bootloaderUnlock(serial: string): Promise<BootloaderAuthorisation> {
+    return this.call('POST', '/v1/device/bootloader-unlock', { body: { serial } });
+  }
+
+  /** The public keys a bootloader verifies authorisations with (raw Ed25519, base64url). */
+  async bootloaderKeys(): Promise<Array<{ kid: string; alg: string; publicKey: string }>> {
+    return (await this.call<{ keys: Array<{ kid: string; alg: string; publicKey: string }> }>('GET', '/v1/bootloader/key')).keys;
   }
 
   /** Forgets the device token, as a factory reset does. The server still holds the device's lock. */

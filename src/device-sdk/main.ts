@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { LanyardDeviceClient, LanyardError, type DeviceCommand, type DeviceKind, type Location } from './client.js';
+import { createPublicKey, verify } from 'node:crypto';
+import { LanyardDeviceClient, LanyardError, type BootloaderAuthorisation, type BootloaderStatement, type DeviceCommand, type DeviceKind, type Location } from './client.js';
 import { syncCollection, type CollectionSyncState } from './sync.js';
 
 const USAGE = `lanyard-device: a simulated phone for a Lanyard server
@@ -25,6 +26,11 @@ Usage:
   lanyard-device sync --items FILE [--collection contacts|notes|messages|app-data]
                       two-way sync of FILE (a JSON object: item id → item) with the account's
                       cloud: local changes go up in batches of 1,000, the server's come down into FILE
+
+  lanyard-device bootloader-unlock
+                      ask for a bootloader unlock authorisation and verify its Ed25519 signature
+                      offline against the server's published keys, as a bootloader would; before
+                      the wait is over, says when it may ask again
 
 Every command takes --state FILE (default ./.lanyard-device.json), where the device keeps its server,
 serial and token.`;
@@ -254,6 +260,42 @@ async function signOut(args: string[], stateFile: string): Promise<number> {
   return 0;
 }
 
+/**
+ * What a bootloader does with an authorisation: finds the key it names among the published ones and
+ * verifies the signature over the statement's bytes, with nothing but Node's own Ed25519.
+ */
+export function verifyBootloaderAuthorisation(authorisation: BootloaderAuthorisation, keys: Array<{ kid: string; publicKey: string }>, serial: string, now = Date.now()): BootloaderStatement {
+  const bytes = Buffer.from(authorisation.statement, 'base64url');
+  const statement = JSON.parse(bytes.toString('utf8')) as BootloaderStatement;
+  const key = keys.find((k) => k.kid === statement.kid);
+  if (!key) throw new Error(`the statement names key ${statement.kid}, which the server does not publish`);
+  // A raw Ed25519 public key, as a JWK, which Node takes without any ASN.1 of our own.
+  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.publicKey }, format: 'jwk' });
+  if (!verify(null, bytes, publicKey, Buffer.from(authorisation.signature, 'base64url'))) throw new Error('the signature does not verify');
+  if (statement.serial !== serial) throw new Error(`the statement is for serial ${statement.serial}, not this device's`);
+  if (Date.parse(statement.expiresAt) <= now) throw new Error(`the statement expired at ${statement.expiresAt}`);
+  return statement;
+}
+
+async function bootloaderUnlock(stateFile: string): Promise<number> {
+  const state = readState(stateFile);
+  if (!state.deviceToken) throw new UsageError('this device is not linked; run "lanyard-device link" first');
+  const client = new LanyardDeviceClient(state.server, state.deviceToken);
+  let authorisation: BootloaderAuthorisation;
+  try {
+    authorisation = await client.bootloaderUnlock(state.serial);
+  } catch (error) {
+    if (error instanceof LanyardError && error.code === 'bootloader.wait' && typeof error.body.availableAt === 'string') {
+      out(`Not yet: this device may ask for a bootloader unlock from ${error.body.availableAt}.`);
+      return 1;
+    }
+    throw error;
+  }
+  const statement = verifyBootloaderAuthorisation(authorisation, await client.bootloaderKeys(), state.serial);
+  out(`Bootloader unlock authorised for ${statement.serial} until ${statement.expiresAt}; the signature verifies with key ${statement.kid}.`);
+  return 0;
+}
+
 async function factoryReset(stateFile: string): Promise<number> {
   const state = forgetToken(stateFile, readState(stateFile));
   out('Factory reset: the device forgot its token.');
@@ -358,6 +400,8 @@ export async function main(argv: string[]): Promise<number> {
         return await loginApp(rest, file);
       case 'sync':
         return await sync(rest, file);
+      case 'bootloader-unlock':
+        return await bootloaderUnlock(file);
       case undefined:
       case 'help':
       case '--help':

@@ -263,6 +263,29 @@ for (const database of testDatabases()) {
       assert.match(third.stdout, /0 uploaded, 0 deleted, 0 conflicts .*, 0 refused; 0 downloaded, 0 removed; 2500 items on the device/);
     });
 
+    test('bootloader-unlock says when it may ask; after the wait it verifies the signature offline, also after a key rotation', GUARD, async () => {
+      // The device checks the statement's expiry by its own clock: the server's starts at the real now.
+      t.clock.set(Date.now());
+      const owner = await t.signUp({ email: uniqueEmail('bea') });
+      const serial = uniqueSerial();
+      const state = newState();
+      assert.equal((await link(owner, serial, state)).code, 0);
+      const early = await run(['bootloader-unlock', '--state', state]);
+      assert.equal(early.code, 1, early.stderr);
+      const availableAt = new Date(t.clock.now() + 168 * 3_600_000).toISOString();
+      assert.equal(early.stdout.trim(), `Not yet: this device may ask for a bootloader unlock from ${availableAt}.`);
+
+      t.clock.advance(168 * 3_600_000);
+      const first = await run(['bootloader-unlock', '--state', state]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, new RegExp(`Bootloader unlock authorised for ${serial} until .+; the signature verifies with key \\S+\\.`));
+      // A rotation: the new key signs, and the device finds it among the published ones.
+      const rotated = await t.app.services.bootloaderKeys.rotate({ retireAfterMs: 3_600_000 });
+      const second = await run(['bootloader-unlock', '--state', state]);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, new RegExp(`the signature verifies with key ${rotated.kid}\\.`));
+    });
+
     test('bad usage exits 2 with the usage text; an unreachable server exits 1 with a clear message', GUARD, async () => {
       const missing = await run(['link', '--server', server, '--serial', 'X1', '--state', newState()]);
       assert.equal(missing.code, 2);

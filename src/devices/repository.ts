@@ -43,6 +43,18 @@ export class DeviceRepository {
     return row ? this.sealer.open(row) : undefined;
   }
 
+  /** The accounts with a device of one of these serial lookups linked. */
+  async accountsWithSerial(lookups: string[]): Promise<string[]> {
+    if (lookups.length === 0) return [];
+    const rows = await this.db.selectFrom('devices').select('account_id').where('serial_lookup', 'in', lookups).execute();
+    return rows.map((row) => row.account_id);
+  }
+
+  /** Every lock an account holds (serials and IMEIs of its devices, and locks kept past a release). */
+  async locksOf(accountId: string): Promise<DeviceLockRow[]> {
+    return this.db.selectFrom('device_locks').selectAll().where('account_id', '=', accountId).execute();
+  }
+
   /** The account's devices with whether each is locked: one range scan and a primary-key probe a device. */
   async list(accountId: string): Promise<DeviceWithLock[]> {
     const rows = await this.db

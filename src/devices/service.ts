@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { uuidv7 } from 'uuidv7';
 import { iso, type Clock } from '../clock.js';
@@ -45,21 +46,56 @@ export interface LinkInput {
 export type DeviceSignal = { type: 'command'; commandId: string } | { type: 'ended' };
 
 /**
- * Signals to the devices connected to this process. An in-process emitter is enough for one server
- * process; with several behind a load balancer the device may be connected to another one, so this
- * would need PostgreSQL LISTEN/NOTIFY or Redis pub/sub (polling keeps working meanwhile).
+ * How signals cross to the other server processes (Redis pub/sub or PostgreSQL LISTEN/NOTIFY, wired in
+ * src/app.ts): a device may hold its stream open on another process than the one its owner's request reached.
+ */
+export interface SignalRelay {
+  /** Sends a message to every process, this one included; failures are the relay's to log. */
+  publish(message: string): void;
+  /** Starts delivering every process's messages to the listener (called once, when a stream first opens here). */
+  subscribe(listener: (message: string) => void): void;
+}
+
+/**
+ * Signals to the devices connected to this process, and through the relay to those connected to the
+ * others. A signal reaches this process's streams at once, without waiting for the relay, which then
+ * skips the copy that comes back. Delivery through the relay is at most once: a device that missed a
+ * signal still finds its commands when it reconnects or polls.
  */
 export class DeviceSignals {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly origin = randomUUID();
+  private relayed = false;
+
+  constructor(private readonly relay?: SignalRelay) {}
 
   emit(accountId: string, deviceId: string, signal: DeviceSignal): void {
     this.emitter.emit(`${accountId}/${deviceId}`, signal);
+    this.relay?.publish(JSON.stringify({ origin: this.origin, accountId, deviceId, signal }));
   }
 
   subscribe(accountId: string, deviceId: string, listener: (signal: DeviceSignal) => void): () => void {
+    if (this.relay && !this.relayed) {
+      this.relayed = true;
+      this.relay.subscribe((message) => this.receive(message));
+    }
     const key = `${accountId}/${deviceId}`;
     this.emitter.on(key, listener);
     return () => this.emitter.off(key, listener);
+  }
+
+  private receive(message: string): void {
+    let parsed: { origin?: unknown; accountId?: unknown; deviceId?: unknown; signal?: { type?: unknown; commandId?: unknown } };
+    try {
+      parsed = JSON.parse(message) as typeof parsed;
+    } catch {
+      return;
+    }
+    const { origin, accountId, deviceId, signal } = parsed;
+    if (origin === this.origin || typeof accountId !== 'string' || typeof deviceId !== 'string') return;
+    // Only the two shapes a device may get: the stream looks a command up by id, for that device alone.
+    if (signal?.type === 'ended') this.emitter.emit(`${accountId}/${deviceId}`, { type: 'ended' });
+    else if (signal?.type === 'command' && typeof signal.commandId === 'string') this.emitter.emit(`${accountId}/${deviceId}`, { type: 'command', commandId: signal.commandId });
   }
 }
 
@@ -219,7 +255,12 @@ export class DeviceService {
   }
 
   async list(auth: AuthContext): Promise<Array<DeviceView & { unreadable?: true }>> {
-    const rows = await this.repository.list(auth.accountId);
+    return this.listOf(auth.accountId);
+  }
+
+  /** An account's devices, for its owner or for staff. */
+  async listOf(accountId: string): Promise<Array<DeviceView & { unreadable?: true }>> {
+    const rows = await this.repository.list(accountId);
     return rows.map((row) => ({ ...this.view(row, row.locked), ...(row.unreadable ? { unreadable: row.unreadable } : {}) }));
   }
 
@@ -320,6 +361,20 @@ export class DeviceService {
       unlinked.push({ accountId: device.account_id, deviceId: device.id });
     }
     return { releasedLocks: released.length, unlinked };
+  }
+
+  /** Staff search: the accounts a serial or IMEI names, by a linked device or a lock held. */
+  async accountsOfSerial(serial: string): Promise<Array<{ accountId: string; by: 'serial' | 'imei' }>> {
+    const [serialLookup, imeiLookup] = this.lookupsOf(serial);
+    const found = new Map<string, 'serial' | 'imei'>();
+    for (const accountId of await this.repository.accountsWithSerial([serialLookup!])) found.set(accountId, 'serial');
+    for (const lock of await this.repository.getLocks(this.lookupsOf(serial))) if (!found.has(lock.account_id)) found.set(lock.account_id, lock.lookup === imeiLookup ? 'imei' : 'serial');
+    return [...found].map(([accountId, by]) => ({ accountId, by }));
+  }
+
+  /** The lock lookups an account holds (its serials and IMEIs), to find unlock requests about its devices. */
+  async lockLookupsOf(accountId: string): Promise<string[]> {
+    return (await this.repository.locksOf(accountId)).map((lock) => lock.lookup);
   }
 
   /** The accounts that hold a lock on any of these lookups now (a lock kept past deletion names a deleted one). */

@@ -15,6 +15,8 @@ interface StoredOrigin {
 // Binds a sealed origin to its account, table and row: copied onto another row, it does not open.
 const context = (accountId: string, table: OriginTable, rowId: string) => JSON.stringify(['lanyard/origin/v1', accountId, table, rowId]);
 
+const detailContext = (accountId: string, rowId: string) => JSON.stringify(['lanyard/event-detail/v1', accountId, rowId]);
+
 /**
  * The IP address and client of a session or a security event, sealed under the account's data key as its
  * profile is: once deletion destroys the key, the copies that PostgreSQL's dead tuples, WAL and backups
@@ -26,6 +28,23 @@ export class OriginSealer {
   async seal(accountId: string, table: OriginTable, rowId: string, origin: RequestOrigin): Promise<{ ip: ''; client: ''; origin_sealed: string }> {
     const key = await this.keyRing.getOrCreate(accountId);
     return { ip: '', client: '', origin_sealed: sealText(key, JSON.stringify([origin.ip, origin.client]), context(accountId, table, rowId)) };
+  }
+
+  /** What an event says beyond its type (staff's reason), sealed like its origin and bound to the row. */
+  async sealDetail(accountId: string, rowId: string, detail: Record<string, string>): Promise<string> {
+    const key = await this.keyRing.getOrCreate(accountId);
+    return sealText(key, JSON.stringify(detail), detailContext(accountId, rowId));
+  }
+
+  /** An event's detail; empty once the key is destroyed or when it does not open. */
+  async openDetail(accountId: string, rowId: string, sealed: string | null): Promise<Record<string, string>> {
+    if (sealed === null) return {};
+    try {
+      const key = await this.keyRing.get(accountId);
+      return key ? (JSON.parse(openText(key, sealed, detailContext(accountId, rowId))) as Record<string, string>) : {};
+    } catch {
+      return {};
+    }
   }
 
   /**

@@ -17,6 +17,9 @@ export type SecurityEventType =
   | 'session.reauthenticated'
   | 'password.changed'
   | 'password.recovered'
+  | 'password.recovery_waiting'
+  | 'password.recovery_cancelled'
+  | 'two_step.reset_by_recovery'
   | 'email.changed'
   | 'phone.changed'
   | 'address_change.undone'
@@ -38,7 +41,11 @@ export type SecurityEventType =
   | 'sign_in.passkey'
   | 'account.locked'
   | 'account.unlocked'
-  | 'app.refresh_token_reused';
+  | 'app.refresh_token_reused'
+  | 'staff_access'
+  | 'account.suspended'
+  | 'account.restored'
+  | 'sessions.ended_by_staff';
 
 // Where a request came from is HTTP's notion (src/http/origin.ts); re-exported for the features that record it.
 export type { RequestOrigin } from '../http/origin.js';
@@ -49,6 +56,8 @@ export interface SecurityEvent {
   at: string;
   ip: string;
   client: string;
+  /** Why staff looked at or acted on the account (staff_access, account.suspended, account.restored). */
+  reason?: string;
 }
 
 /** The account's own security history, and the clients it has been seen from. */
@@ -70,15 +79,16 @@ export class SecurityEventService {
     this.origins = deps.origins;
   }
 
-  async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<void> {
-    await this.repository.create(executor, await this.prepareRecord(accountId, type, origin));
+  async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin, detail?: { reason: string }): Promise<void> {
+    await this.repository.create(executor, await this.prepareRecord(accountId, type, origin, detail));
   }
 
   /** A new event's row, its origin sealed, for a caller that writes it with other writes (see db/atomic.ts). */
-  async prepareRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin): Promise<SecurityEventRow> {
+  async prepareRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin, detail?: { reason: string }): Promise<SecurityEventRow> {
     const id = uuidv7();
     const sealed = await this.origins.seal(accountId, 'security_events', id, origin);
-    return { account_id: accountId, id, type, at: this.clock.now(), ...sealed };
+    const detailSealed = detail ? await this.origins.sealDetail(accountId, id, detail) : null;
+    return { account_id: accountId, id, type, at: this.clock.now(), ...sealed, detail_sealed: detailSealed };
   }
 
   /** The insert of an event row (from prepareRecord, or slots of a template). */
@@ -89,7 +99,12 @@ export class SecurityEventService {
   /** Newest first. */
   async list(accountId: string, limit = 100): Promise<Array<SecurityEvent & { unreadable?: true }>> {
     const rows = await this.repository.list(accountId, limit);
-    return Promise.all(rows.map(async (row) => ({ id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.openOrBlank(accountId, 'security_events', row)) })));
+    return Promise.all(
+      rows.map(async (row) => {
+        const { reason } = await this.origins.openDetail(accountId, row.id, row.detail_sealed);
+        return { id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.openOrBlank(accountId, 'security_events', row)), ...(reason !== undefined ? { reason } : {}) };
+      }),
+    );
   }
 
   /** The keyed hash that known_clients holds for a client. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { linkDevice } from '../devices/test-factories.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
+import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { allows, type Access, type Credential } from './access.js';
 import { SESSION_COOKIE } from './auth.js';
 
@@ -13,6 +14,10 @@ import { SESSION_COOKIE } from './auth.js';
 const EXPECTED: Record<string, Access> = {
   'GET /v1/openapi.json': 'anonymous',
   'GET /docs': 'anonymous',
+  // The operator's probes and metrics (metrics has its own token, LANYARD_METRICS_TOKEN).
+  'GET /healthz': 'anonymous',
+  'GET /readyz': 'anonymous',
+  'GET /metrics': 'anonymous',
   // Sign-up, sign-in, sessions.
   'POST /v1/signup': 'anonymous',
   'POST /v1/signup/complete': 'anonymous',
@@ -36,6 +41,7 @@ const EXPECTED: Record<string, Access> = {
   'POST /v1/me/phone/confirm': 'fresh',
   'POST /v1/me/password': 'fresh',
   'GET /v1/me/events': 'account',
+  'GET /v1/me/unlock-requests': 'account',
   'POST /v1/address-changes/undo': 'anonymous',
   // Two-step verification: reading is an account's; changing it hands the account over, so it is fresh.
   'GET /v1/me/security': 'account',
@@ -47,10 +53,12 @@ const EXPECTED: Record<string, Access> = {
   'DELETE /v1/me/passkeys/{id}': 'fresh',
   'POST /v1/me/recovery-codes': 'fresh',
   'POST /v1/me/lock': 'account',
+  'POST /v1/account-lock': 'anonymous',
   // Recovery and captcha.
   'GET /v1/captcha': 'anonymous',
   'POST /v1/recovery': 'anonymous',
   'POST /v1/recovery/complete': 'anonymous',
+  'POST /v1/recovery/cancel': 'anonymous',
   // Devices: the owner's side, then the device's own.
   'POST /v1/devices': 'account',
   'GET /v1/devices': 'account',
@@ -110,6 +118,18 @@ const EXPECTED: Record<string, Access> = {
   'DELETE /v1/admin/webhooks/{id}': 'admin',
   'GET /v1/admin/webhooks/{id}/deliveries': 'admin',
   'POST /v1/admin/accounts/{id}/credits': 'admin',
+  'POST /v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver': 'admin',
+  // Staff: looking people's accounts up and acting on them is support's; the staff list is admin's.
+  'GET /v1/admin/accounts': 'support',
+  'GET /v1/admin/accounts/{id}': 'support',
+  'POST /v1/admin/accounts/{id}/reveal': 'support',
+  'POST /v1/admin/accounts/{id}/suspend': 'support',
+  'POST /v1/admin/accounts/{id}/restore': 'support',
+  'DELETE /v1/admin/accounts/{id}/sessions': 'support',
+  'GET /v1/admin/audit': 'support',
+  'GET /v1/admin/staff': 'admin',
+  'POST /v1/admin/staff': 'admin',
+  'DELETE /v1/admin/staff/{accountId}': 'admin',
 };
 
 /** One way of calling: what it holds (see ./access.ts) and the headers it sends. */
@@ -156,14 +176,12 @@ for (const database of testDatabases()) {
      * bearer and by cookie, staff of each role, and an admin's device token (a device, whoever owns it).
      */
     const mint = async (): Promise<Minted> => {
-      // Staff of their own each time: an operation may have ended (or locked) the previous ones.
-      const staff = { support: uniqueEmail('support'), admin: uniqueEmail('admin') };
-      await t.app.services.accounts.createStaff({ email: staff.support, password: STAFF_PASSWORD, role: 'support' });
-      await t.app.services.accounts.createStaff({ email: staff.admin, password: STAFF_PASSWORD, role: 'admin' });
+      // Staff of their own each time: an operation may have ended (or locked) the previous ones. Each has
+      // the authenticator app that staff routes require.
+      const support = await createStaffMember(t, 'support', { password: STAFF_PASSWORD });
+      const admin = await createStaffMember(t, 'admin', { password: STAFF_PASSWORD });
       const person = await t.signUp();
       const device = await linkDevice(t, person);
-      const support = await signIn(staff.support, STAFF_PASSWORD, 'api');
-      const admin = await signIn(staff.admin, STAFF_PASSWORD, 'api');
       const adminDevice = await linkDevice(t, { ...person, token: admin.token });
       const staleBearer = await signIn(person.email!, person.password, 'api');
       const staleWeb = await signIn(person.email!, person.password, 'web');

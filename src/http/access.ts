@@ -28,6 +28,9 @@ export const ACCESS: Readonly<Record<Exclude<Access, 'anonymous'>, readonly Cred
   // What hands the account over (address and password changes, ending other sessions, export, 2-step
   // settings, removing devices, deletion): the password or a second factor within the last 10 minutes.
   fresh: ['freshAccount'],
+  // Staff routes. Beyond the role, the guard asks of staff what a password alone does not prove: two-step
+  // verification enrolled (403 staff.second_factor_required) and a session used within the last 30 minutes
+  // (an idle one ends: 401 staff.session_idle); see Authenticator.checkStaff.
   support: ['support'],
   admin: ['admin'],
 };

@@ -25,6 +25,8 @@ export interface AuthContext {
   kind: 'web' | 'api' | 'device';
   role: 'user' | 'support' | 'admin';
   reauthenticatedAt: number;
+  /** When the session was last used before this request (an app token: 0, it never reaches staff routes). */
+  lastUsedAt: number;
   via: 'bearer' | 'cookie';
   tokenHash: string;
   /**
@@ -43,6 +45,11 @@ export interface Authenticator {
   csrfTokenFor(tokenHash: string): string;
   csrfTokenMatches(tokenHash: string, presented: string): boolean;
   isFresh(auth: AuthContext): boolean;
+  /**
+   * What staff routes ask beyond the role: a second factor enrolled and a session used within the last
+   * 30 minutes (an idle one ends). Throws the refusal.
+   */
+  checkStaff(auth: AuthContext): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -51,8 +58,33 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** The OAuth scopes (API.md) that let an app's access token reach this route; none: no app token does. */
-    scopes?: readonly string[];
+    scopes?: readonly string[] | ScopesByParam;
+    /**
+     * The problem statuses this route answers beyond the ones every route of its kind declares (400, and
+     * 401/403 when guarded, 404 with a path parameter, 409 on changes…), so the document lists them.
+     */
+    problems?: readonly number[];
   }
+}
+
+/**
+ * Scopes that depend on a path parameter, for a route that serves several things: the cloud's
+ * `/v1/cloud/{collection}` reaches photos with `cloud.photos:read`, contacts with `cloud.contacts:read`,
+ * and no other collection with any scope.
+ */
+export interface ScopesByParam {
+  param: string;
+  of: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The scopes that let an app's token reach this request (its route's, for its parameters). */
+function scopesWanted(request: FastifyRequest): readonly string[] {
+  const declared = request.routeOptions.config.scopes;
+  if (declared === undefined) return [];
+  if (Array.isArray(declared)) return declared;
+  const { param, of } = declared as ScopesByParam;
+  const value = (request.params as Record<string, unknown> | undefined)?.[param];
+  return typeof value === 'string' && Object.hasOwn(of, value) ? of[value]! : [];
 }
 
 /** What an app's OAuth access token (a JWT from the OpenID provider) stands for. */
@@ -63,28 +95,39 @@ export interface AppTokenContext {
   tokenId: string;
 }
 
-/** Verifies apps' access tokens (the apps feature provides it). */
-export interface AppTokenAuthenticator {
-  verify(token: string): Promise<AppTokenContext | undefined>;
+/** An app's access token as the request presented it: Bearer, or DPoP (RFC 9449) with its proof. */
+export interface PresentedAppToken {
+  token: string;
+  scheme: 'Bearer' | 'DPoP';
+  /** The request's DPoP header: a proof signed by the key the token is bound to. */
+  proof: string | undefined;
+  method: string;
+  /** The request's path, without its query. */
+  path: string;
 }
 
-const APP_TOKEN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+/** Verifies apps' access tokens (the apps feature provides it). */
+export interface AppTokenAuthenticator {
+  verify(presented: PresentedAppToken): Promise<AppTokenContext | undefined>;
+}
+
+const APP_TOKEN = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
 /**
  * An app's access token (RFC 6750, RFC 9068): it reaches only the routes that declare one of its scopes
  * (route config `scopes`), as an account caller without staff power or freshness; elsewhere it gets 403
  * insufficient_scope, and a bad token 401, each with the WWW-Authenticate header an OAuth client reads.
  */
-async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined, token: string, request: FastifyRequest, reply: FastifyReply): Promise<AuthContext> {
-  const wanted = request.routeOptions.config.scopes ?? [];
+async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined, presented: PresentedAppToken, reply: FastifyReply, wanted: readonly string[]): Promise<AuthContext> {
+  const { scheme } = presented;
   const scopeParam = wanted.length > 0 ? `, scope="${wanted.join(' ')}"` : '';
-  const found = appTokens ? await appTokens.verify(token) : undefined;
+  const found = appTokens ? await appTokens.verify(presented) : undefined;
   if (!found) {
-    reply.header('www-authenticate', `Bearer error="invalid_token", error_description="The access token is not valid or has expired"`);
+    reply.header('www-authenticate', `${scheme} error="invalid_token", error_description="The access token${scheme === 'DPoP' ? ' or its DPoP proof' : ''} is not valid or has expired"`);
     throw new AppError('unauthenticated', 'The access token is not valid or has expired');
   }
   if (!wanted.some((scope) => found.scopes.includes(scope))) {
-    reply.header('www-authenticate', `Bearer error="insufficient_scope"${scopeParam}`);
+    reply.header('www-authenticate', `${scheme} error="insufficient_scope"${scopeParam}`);
     throw new AppError('insufficient_scope', wanted.length > 0 ? `This needs an access token with the scope ${wanted.join(' or ')}` : 'An app\'s access token cannot do this; use an account session');
   }
   return {
@@ -94,6 +137,7 @@ async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined
     role: 'user',
     // Never fresh: nothing that needs a password typed just now is an app's to do.
     reauthenticatedAt: 0,
+    lastUsedAt: 0,
     via: 'bearer',
     tokenHash: '',
     account: found.account,
@@ -134,9 +178,17 @@ export function createGuards(authenticator: Authenticator, options: { secureCook
   /** Who calls: sets request.auth from the bearer token or the cookie (with its CSRF token), or refuses. */
   const identify = async (request: FastifyRequest, reply: FastifyReply): Promise<AuthContext> => {
     // An app's access token reaches only the routes that declare one of its scopes, as a plain account.
-    const appToken = APP_TOKEN.exec(request.headers.authorization ?? '')?.[1];
+    const appToken = APP_TOKEN.exec(request.headers.authorization ?? '');
     if (appToken) {
-      request.auth = await authenticateAppToken(appTokens, appToken, request, reply);
+      const proof = request.headers.dpop;
+      const presented: PresentedAppToken = {
+        token: appToken[2]!,
+        scheme: appToken[1] as PresentedAppToken['scheme'],
+        proof: typeof proof === 'string' ? proof : undefined,
+        method: request.method,
+        path: request.url.split('?')[0]!,
+      };
+      request.auth = await authenticateAppToken(appTokens, presented, reply, scopesWanted(request));
       return request.auth;
     }
     const presented = tokenFrom(request, cookieName);
@@ -159,6 +211,7 @@ export function createGuards(authenticator: Authenticator, options: { secureCook
       const auth = await identify(request, reply);
       const held = credentialsOf(auth, authenticator.isFresh(auth));
       if (!allows(access, held)) throw refusal(access, held);
+      if (access === 'support' || access === 'admin') await authenticator.checkStaff(auth);
     };
     return Object.assign(guard, { access });
   };

@@ -44,7 +44,8 @@ export const transformRoute: SwaggerTransform = ({ schema, url, route }) => {
   if (!schema) return { schema, url };
   const access = accessOf(route);
   const security = schema.security ?? (access === 'anonymous' ? [] : access === 'device' ? DEVICE_ONLY : ACCOUNT_OR_DEVICE);
-  return { schema: { ...schema, security, 'x-access': access }, url };
+  const problems = (route.config as { problems?: readonly number[] } | undefined)?.problems;
+  return { schema: { ...schema, security, 'x-access': access, ...(problems ? { 'x-problems': [...problems] } : {}) }, url };
 };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -125,6 +126,7 @@ const PROBLEM_ANSWERS: Record<string, string> = {
   '409': 'Conflict with the current state (see the code)',
   '413': 'The body is too large (payload_too_large, quota_exceeded)',
   '415': 'The body is not of a type this operation takes (unsupported_media_type)',
+  '422': 'The stored item can no longer be read (item_unreadable); overwrite or delete it',
   '429': 'Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts)',
 };
 
@@ -140,7 +142,9 @@ function problemStatuses(method: string, operation: JsonObject): string[] {
   if (changes) statuses.push('409');
   if (operation.requestBody !== undefined) statuses.push('413', '415');
   statuses.push('429');
-  return statuses;
+  // What a route answers beyond the rule, declared beside it (`config.problems`).
+  const extra = Array.isArray(operation['x-problems']) ? operation['x-problems'].map(String) : [];
+  return [...new Set([...statuses, ...extra])].sort();
 }
 
 /**
@@ -157,8 +161,11 @@ export const transformDocument: SwaggerTransformObject = (documentObject) => {
     for (const [method, operation] of Object.entries(byMethod)) {
       if (!isObject(operation.responses)) continue;
       for (const status of problemStatuses(method, operation)) {
-        operation.responses[status] ??= { description: PROBLEM_ANSWERS[status]!, content: { 'application/problem+json': { schema: problemRef } } };
+        const description = PROBLEM_ANSWERS[status];
+        if (description === undefined) throw new Error(`${method.toUpperCase()} declares a ${status} answer that PROBLEM_ANSWERS does not describe`);
+        operation.responses[status] ??= { description, content: { 'application/problem+json': { schema: problemRef } } };
       }
+      delete operation['x-problems'];
     }
   }
   const components = (openapiObject.components ?? {}) as JsonObject;

@@ -11,6 +11,8 @@ export interface JobPayloads {
   'message.send': Sealed<SealedMessage>;
   /** A recovery code asked for with a login (src/recovery/service.ts). */
   'recovery.request': Sealed<SealedRecoveryRequest>;
+  /** The end of a recovery's waiting period, when it went without the second factor (src/recovery/service.ts). */
+  'recovery.finish_waiting': { accountId: string; requestedAt: number };
   /** An OpenID back-channel logout to one app for one account (src/apps/service.ts). */
   'apps.backchannel_logout': Sealed<SealedBackchannelLogout>;
   /** One slice of an account's erasure, by the erasure's account hash (src/deletion/erasure.ts). */
@@ -54,4 +56,6 @@ export interface SealedRecoveryRequest {
 export interface SealedBackchannelLogout {
   clientId: string;
   sub: string;
+  /** The one session that ended; without it, every session of the person. */
+  sid?: string;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import { uuidv7 } from 'uuidv7';
 import type { Clock } from '../clock.js';
@@ -51,7 +52,8 @@ export class JobService<M extends object = JobPayloads> {
   private readonly handlers = new Map<string, JobHandler<unknown>>();
   private readonly failedHandlers = new Map<string, JobFailedHandler<unknown>>();
   private readonly observers: JobObserver[] = [];
-  private readonly workerId = `worker-${randomUUID()}`;
+  // Names the machine and process that holds a job (`locked_by`), for an operator of several of them.
+  private readonly workerId = `worker-${hostname()}-${process.pid}-${randomUUID()}`;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;

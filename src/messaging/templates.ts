@@ -9,9 +9,9 @@ export interface MessageParams {
   signup_already_registered: Record<string, never>;
   address_change_code: { code: string; minutes: number; field: 'email' | 'phone' };
   address_changed: { field: 'email' | 'phone'; newAddress: string };
-  address_changed_undo: { field: 'email' | 'phone'; newAddress: string; undoUrl: string; days: number };
+  address_changed_undo: { field: 'email' | 'phone'; newAddress: string; undoUrl: string; days: number; lockUrl: string };
   password_changed: Record<string, never>;
-  new_client_sign_in: { client: string; ip: string; at: string };
+  new_client_sign_in: { client: string; ip: string; at: string; lockUrl: string; days: number };
   device_linked: { model: string; name: string; at: string };
   bootloader_unlock_authorised: { model: string; name: string; at: string; expiresAt: string };
   recovery_code: { code: string; minutes: number };
@@ -29,6 +29,9 @@ export interface MessageParams {
   two_step_changed: { change: TwoStepChange; at: string };
   recovery_codes_low: { remaining: number };
   account_locked: { at: string; ip: string };
+  account_suspended: { at: string; reason: string };
+  account_restored: { at: string; reason: string };
+  recovery_waiting: { completesAt: string; ip: string; cancelUrl: string };
 }
 
 /** What changed in a person's two-step verification, as the notice names it. */
@@ -81,7 +84,7 @@ const en: Templates = {
   }),
   address_changed_undo: (p) => ({
     subject: `Your Lanyard ${fieldName.en[p.field]} was changed`,
-    text: `The ${fieldName.en[p.field]} of your Lanyard account was changed to ${p.newAddress}.\n\nIf you did not do this, open this link within ${p.days} days: it puts this ${fieldName.en[p.field]} back and signs out every session of the account.\n\n${p.undoUrl}\n\nThen reset your password with "Forgot password".`,
+    text: `The ${fieldName.en[p.field]} of your Lanyard account was changed to ${p.newAddress}.\n\nIf you did not do this, open this link within ${p.days} days: it puts this ${fieldName.en[p.field]} back and signs out every session of the account.\n\n${p.undoUrl}\n\nThen reset your password with "Forgot password".\n\nIf you cannot get into your account at all, lock it: every session and app ends and nobody can sign in until you reset the password (valid ${p.days} days, once):\n\n${p.lockUrl}`,
   }),
   password_changed: () => ({
     subject: 'Your Lanyard password was changed',
@@ -89,7 +92,7 @@ const en: Templates = {
   }),
   new_client_sign_in: (p) => ({
     subject: 'New sign-in to your Lanyard account',
-    text: `Your Lanyard account was signed in from a client it had not seen before:\n\n  client: ${p.client}\n  IP address: ${p.ip}\n  time: ${p.at}\n\nIf this was you, you need do nothing. If not, change your password and end that session in your account's security page.`,
+    text: `Your Lanyard account was signed in from a client it had not seen before:\n\n  client: ${p.client}\n  IP address: ${p.ip}\n  time: ${p.at}\n\nIf this was you, you need do nothing. If not, change your password and end that session in your account's security page.\n\nIf you cannot get into your account, lock it: every session and app ends and nobody can sign in until you reset the password with "Forgot password" (valid ${p.days} days, once):\n\n${p.lockUrl}`,
   }),
   bootloader_unlock_authorised: (p) => ({
     subject: `Your ${p.model} may now unlock its bootloader`,
@@ -163,6 +166,18 @@ const en: Templates = {
     subject: 'Your Lanyard account is locked',
     text: `Your Lanyard account was locked at ${p.at} (from IP address ${p.ip}). Every signed-in session and every app's access ended, and nobody can sign in. Your devices stay locked to your account.\n\nTo open it again, reset your password with "Forgot password"; if the account has two-step verification, that also asks your second factor or a recovery code.`,
   }),
+  account_suspended: (p) => ({
+    subject: 'Your Lanyard account is suspended',
+    text: `Lanyard support suspended your account at ${p.at} (reason: ${p.reason}). Every signed-in session ended and nobody can sign in until support restores the account. Your devices stay locked to your account and your data is kept.\n\nIf you think this is a mistake, reply to this message or contact Lanyard support.`,
+  }),
+  account_restored: (p) => ({
+    subject: 'Your Lanyard account is restored',
+    text: `Lanyard support restored your account at ${p.at} (reason: ${p.reason}). You can sign in again.`,
+  }),
+  recovery_waiting: (p) => ({
+    subject: 'Your Lanyard password will be reset without two-step verification',
+    text: `Someone reset the password of your Lanyard account with a code (from IP address ${p.ip}) without your second factor or a recovery code. Unless you cancel it, on ${p.completesAt} the new password takes effect, two-step verification is turned off and every signed-in session ends.\n\nIf this was you, you need do nothing but wait. If it was not, cancel it now:\n\n${p.cancelUrl}\n\nthen change your password and secure your email and phone.`,
+  }),
 };
 
 const es: Templates = {
@@ -184,7 +199,7 @@ const es: Templates = {
   }),
   address_changed_undo: (p) => ({
     subject: `Se ha cambiado el ${fieldName.es[p.field]} de tu cuenta de Lanyard`,
-    text: `El ${fieldName.es[p.field]} de tu cuenta de Lanyard se ha cambiado a ${p.newAddress}.\n\nSi no has sido tú, abre este enlace antes de ${p.days} días: vuelve a poner este ${fieldName.es[p.field]} y cierra todas las sesiones de la cuenta.\n\n${p.undoUrl}\n\nDespués restablece tu contraseña con "He olvidado mi contraseña".`,
+    text: `El ${fieldName.es[p.field]} de tu cuenta de Lanyard se ha cambiado a ${p.newAddress}.\n\nSi no has sido tú, abre este enlace antes de ${p.days} días: vuelve a poner este ${fieldName.es[p.field]} y cierra todas las sesiones de la cuenta.\n\n${p.undoUrl}\n\nDespués restablece tu contraseña con "He olvidado mi contraseña".\n\nSi no puedes entrar en tu cuenta, bloquéala: se cierran todas las sesiones y aplicaciones y nadie puede iniciar sesión hasta que restablezcas la contraseña (válido ${p.days} días, una vez):\n\n${p.lockUrl}`,
   }),
   password_changed: () => ({
     subject: 'Se ha cambiado la contraseña de tu cuenta de Lanyard',
@@ -192,7 +207,7 @@ const es: Templates = {
   }),
   new_client_sign_in: (p) => ({
     subject: 'Nuevo inicio de sesión en tu cuenta de Lanyard',
-    text: `Se ha iniciado sesión en tu cuenta de Lanyard desde un cliente que no conocíamos:\n\n  cliente: ${p.client}\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y cierra esa sesión en la página de seguridad de tu cuenta.`,
+    text: `Se ha iniciado sesión en tu cuenta de Lanyard desde un cliente que no conocíamos:\n\n  cliente: ${p.client}\n  dirección IP: ${p.ip}\n  hora: ${p.at}\n\nSi has sido tú, no tienes que hacer nada. Si no, cambia tu contraseña y cierra esa sesión en la página de seguridad de tu cuenta.\n\nSi no puedes entrar en tu cuenta, bloquéala: se cierran todas las sesiones y aplicaciones y nadie puede iniciar sesión hasta que restablezcas la contraseña con "He olvidado mi contraseña" (válido ${p.days} días, una vez):\n\n${p.lockUrl}`,
   }),
   bootloader_unlock_authorised: (p) => ({
     subject: `Tu ${p.model} ya puede desbloquear su gestor de arranque`,
@@ -265,6 +280,18 @@ const es: Templates = {
   account_locked: (p) => ({
     subject: 'Tu cuenta de Lanyard está bloqueada',
     text: `Tu cuenta de Lanyard se bloqueó el ${p.at} (desde la dirección IP ${p.ip}). Se cerraron todas las sesiones iniciadas y el acceso de todas las aplicaciones, y nadie puede iniciar sesión. Tus dispositivos siguen bloqueados a tu cuenta.\n\nPara abrirla de nuevo, restablece tu contraseña con «¿Has olvidado la contraseña?»; si la cuenta tiene verificación en dos pasos, también se te pedirá tu segundo factor o un código de recuperación.`,
+  }),
+  account_suspended: (p) => ({
+    subject: 'Tu cuenta de Lanyard está suspendida',
+    text: `El soporte de Lanyard suspendió tu cuenta el ${p.at} (motivo: ${p.reason}). Se cerraron todas las sesiones iniciadas y nadie puede iniciar sesión hasta que el soporte restablezca la cuenta. Tus dispositivos siguen bloqueados a tu cuenta y tus datos se conservan.\n\nSi crees que es un error, responde a este mensaje o ponte en contacto con el soporte de Lanyard.`,
+  }),
+  account_restored: (p) => ({
+    subject: 'Tu cuenta de Lanyard está restablecida',
+    text: `El soporte de Lanyard restableció tu cuenta el ${p.at} (motivo: ${p.reason}). Ya puedes iniciar sesión de nuevo.`,
+  }),
+  recovery_waiting: (p) => ({
+    subject: 'Se restablecerá tu contraseña de Lanyard sin la verificación en dos pasos',
+    text: `Alguien ha restablecido la contraseña de tu cuenta de Lanyard con un código (desde la dirección IP ${p.ip}) sin tu segundo factor ni un código de recuperación. Si no lo cancelas, el ${p.completesAt} la nueva contraseña entrará en vigor, se desactivará la verificación en dos pasos y se cerrarán todas las sesiones iniciadas.\n\nSi has sido tú, solo tienes que esperar. Si no, cancélalo ahora:\n\n${p.cancelUrl}\n\ny después cambia tu contraseña y protege tu correo y tu teléfono.`,
   }),
 };
 

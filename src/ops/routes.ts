@@ -6,6 +6,7 @@ import type { Db } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import type { HttpServer } from '../http/server.js';
 import type { Metrics } from './metrics.js';
+import { HealthSchema, MetricsText, ReadinessSchema } from './schemas.js';
 
 export interface OperationsDeps {
   db: Db;
@@ -43,9 +44,19 @@ export function registerOperations(http: HttpServer, deps: OperationsDeps): void
     });
   }
 
-  http.get('/healthz', { schema: { hide: true }, config: exempt }, async () => ({ status: 'ok' }));
+  http.get('/healthz', {
+    schema: { tags: ['operations'], operationId: 'getHealth', summary: 'Whether the process answers (a liveness probe); answers even under overload', response: { 200: HealthSchema } },
+    config: exempt,
+  }, async () => ({ status: 'ok' as const }));
 
-  http.get('/readyz', { schema: { hide: true } }, async () => {
+  http.get('/readyz', {
+    schema: {
+      tags: ['operations'],
+      operationId: 'getReadiness',
+      summary: 'Whether the database and Redis answer (a readiness probe); 503 service_unavailable with the checks when one does not',
+      response: { 200: ReadinessSchema },
+    },
+  }, async () => {
     const checks: Record<string, string> = {};
     const check = async (name: string, probe: () => Promise<unknown>) => {
       let timer: NodeJS.Timeout | undefined;
@@ -63,10 +74,19 @@ export function registerOperations(http: HttpServer, deps: OperationsDeps): void
     if (Object.values(checks).some((state) => state.startsWith('unreachable'))) {
       throw new AppError('service_unavailable', 'A part this server needs does not answer', { checks, retryAfterSeconds: config.overloadRetryAfterSeconds });
     }
-    return { status: 'ready', checks };
+    return { status: 'ready' as const, checks };
   });
 
-  http.get('/metrics', { schema: { hide: true }, config: exempt }, async (request, reply) => {
+  http.get('/metrics', {
+    schema: {
+      tags: ['operations'],
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics; with LANYARD_METRICS_TOKEN set, only for `Authorization: Bearer <that token>`',
+      produces: ['text/plain'],
+      response: { 200: MetricsText },
+    },
+    config: exempt,
+  }, async (request, reply) => {
     if (config.metricsToken !== undefined) {
       const given = Buffer.from(request.headers.authorization ?? '');
       const expected = Buffer.from(`Bearer ${config.metricsToken}`);

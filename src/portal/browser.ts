@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
 import { PORTAL_DIST } from './register.js';
@@ -80,11 +82,15 @@ export interface Portal {
   close(): Promise<void>;
 }
 
-export async function startPortal(database: TestDatabase = 'sqlite', env: Record<string, string> = {}): Promise<Portal> {
+/**
+ * The real server with the built portal and a browser. `hostname: 'localhost'` serves it under a host name
+ * rather than an IP address, which WebAuthn needs (passkeys are bound to a domain).
+ */
+export async function startPortal(database: TestDatabase = 'sqlite', env: Record<string, string> = {}, options: { hostname?: 'localhost' } = {}): Promise<Portal> {
   if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the portal tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`);
   ensurePortalBuilt();
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   const t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl, ...env } });
   // The browser checks the captcha's expiry and the cookies' against its own clock: the server's starts at now.
   t.clock.set(Date.now());
@@ -125,10 +131,14 @@ export async function expectNoAxeViolations(page: Page, where: string): Promise<
   assert.deepEqual(violations, [], `axe-core violations on ${where}`);
 }
 
-/** Saves docs/screenshots/<name>-<language>-<viewport>.png. */
+/**
+ * Saves <name>-<language>-<viewport>.png: into docs/screenshots with LANYARD_SCREENSHOTS=1 (`npm run
+ * screenshots`), else into a scratch folder, so that a test run leaves the checkout as it found it.
+ */
 export async function screenshot(page: Page, name: string, language: Language, viewport: Viewport): Promise<void> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${language}-${viewport}.png`), fullPage: true });
+  const folder = process.env.LANYARD_SCREENSHOTS === '1' ? SCREENSHOTS : path.join(os.tmpdir(), 'lanyard-screenshots');
+  fs.mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: path.join(folder, `${name}-${language}-${viewport}.png`), fullPage: true });
 }
 
 /** Tabs through the page until the element named is focused: proof that the keyboard reaches it. */
@@ -160,4 +170,53 @@ export async function signInOnPage(page: Page, account: { email: string; passwor
   await page.getByLabel(words.password).fill(account.password);
   await page.getByRole('button', { name: words.submit, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
+}
+
+export const LANGUAGES: readonly Language[] = ['en', 'es'];
+export const VIEWPORT_NAMES: readonly Viewport[] = ['phone', 'desktop'];
+
+export interface PortalCase {
+  portal: Portal;
+  t: TestApp;
+  language: Language;
+  viewport: Viewport;
+}
+
+export interface PortalSuite {
+  /** One test per language and size (English and Spanish, phone and desktop), titled "<language>, <viewport>: <title>". */
+  each(title: string, body: (c: PortalCase) => Promise<void>): void;
+  /** The running portal, inside a test. */
+  readonly portal: Portal;
+}
+
+/**
+ * The frame of a portal test file: a describe block with one portal (startPortal before, closed after)
+ * whose tests run in each language at each size.
+ */
+export function describePortal(
+  name: string,
+  body: (suite: PortalSuite) => void,
+  options: { database?: TestDatabase; env?: Record<string, string>; languages?: readonly Language[]; viewports?: readonly Viewport[] } = {},
+): void {
+  describe(name, () => {
+    let portal: Portal | undefined;
+    before(async () => {
+      portal = await startPortal(options.database, options.env);
+    });
+    after(async () => portal?.close());
+    const suite: PortalSuite = {
+      get portal() {
+        if (!portal) throw new Error('the portal starts before the first test, and is there only inside tests');
+        return portal;
+      },
+      each(title, run) {
+        for (const language of options.languages ?? LANGUAGES) {
+          for (const viewport of options.viewports ?? VIEWPORT_NAMES) {
+            test(`${language}, ${viewport}: ${title}`, () => run({ portal: suite.portal, t: suite.portal.t, language, viewport }));
+          }
+        }
+      },
+    };
+    body(suite);
+  });
 }

@@ -50,6 +50,8 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
       index: false,
       serve: true,
       schemaHide: true,
+      // The build writes .br and .gz copies (web/scripts/compress.mjs): sent as they are to browsers that take them.
+      preCompressed: true,
       // @fastify/static 10 hands over Fastify's reply here.
       setHeaders(reply: { header(name: string, value: string): unknown }, filePath: string) {
         const hashed = filePath.startsWith(path.join(dist, 'assets') + path.sep);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { startPortal, type Portal } from './browser.js';
 
@@ -29,6 +31,19 @@ describe('portal: served by the server', () => {
     assert.equal(script.status, 200);
     assert.match(script.headers.get('content-type') ?? '', /javascript/);
     assert.equal(script.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    // Sent compressed as the build wrote it, to a browser that takes Brotli; as is to one that does not.
+    const plain = Buffer.from(await (await fetch(`${portal.baseUrl}${asset}`, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer());
+    const raw = await new Promise<{ encoding: string | undefined; vary: string | undefined; body: Buffer }>((resolve, reject) => {
+      http.get(`${portal.baseUrl}${asset}`, { headers: { 'accept-encoding': 'br, gzip' } }, (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => resolve({ encoding: answer.headers['content-encoding'], vary: answer.headers.vary, body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    assert.equal(raw.encoding, 'br');
+    assert.match(raw.vary ?? '', /accept-encoding/i);
+    assert.ok(raw.body.length < plain.length / 2, 'the Brotli copy is much smaller');
+    assert.deepEqual(zlib.brotliDecompressSync(raw.body), plain);
   });
 
   test('a client route opened directly gets the page; the API and missing assets still answer 404 problem+json', async () => {

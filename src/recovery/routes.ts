@@ -2,7 +2,8 @@ import { lacksOnlyCaptcha } from '../captcha/routes.js';
 import { originOf } from '../http/origin.js';
 import { NoContent } from '../http/schemas.js';
 import type { HttpServer } from '../http/server.js';
-import { CompleteRecoveryBody, RecoveryAcceptedSchema, RecoveryBody } from './schemas.js';
+import { iso } from '../clock.js';
+import { CancelRecoveryBody, CompleteRecoveryBody, RecoveryAcceptedSchema, RecoveryBody, RecoveryCancelledSchema, RecoveryWaitingSchema } from './schemas.js';
 import type { RecoveryService } from './service.js';
 
 /** Password recovery: ask for a code (behind a captcha), then set a new password with it. */
@@ -31,12 +32,28 @@ export function registerRecoveryRoutes(app: HttpServer, deps: { recovery: Recove
     schema: {
       tags: ['recovery'],
       operationId: 'completeRecovery',
-      summary: 'Sets a new password with the code; every web and API session of the account ends, data and devices stay',
+      summary: 'Sets a new password with the code; every web and API session of the account ends, data and devices stay. With two-step verification, also a second factor, or waitingPeriod: true (202, the password waits)',
       body: CompleteRecoveryBody,
-      response: { 204: NoContent },
+      response: { 204: NoContent, 202: RecoveryWaitingSchema },
     },
+    // two_step.required: the account has a second factor, and neither it nor waitingPeriod was sent.
+    config: { problems: [403] },
   }, async (request, reply) => {
-    await recovery.complete(request.body, originOf(request));
+    const waiting = await recovery.complete(request.body, originOf(request));
+    if (waiting) return reply.code(202).send({ completesAt: iso(waiting.completesAt) });
     return reply.code(204).send(null);
+  });
+
+  app.post('/v1/recovery/cancel', {
+    schema: {
+      tags: ['recovery'],
+      operationId: 'cancelWaitingRecovery',
+      summary: 'Cancels a recovery waiting out its period, with the token of the link in its notice (no session needed)',
+      body: CancelRecoveryBody,
+      response: { 200: RecoveryCancelledSchema },
+    },
+  }, async (request) => {
+    await recovery.cancelWaiting(request.body.token, originOf(request));
+    return { cancelled: true as const };
   });
 }

@@ -18,6 +18,13 @@ const everySessionColumn: [Exclude<keyof SessionRow, SessionColumn>] extends [ne
 void everySessionColumn;
 type JoinedRow = AccountRow & { [K in SessionColumn as `session_${K}`]: SessionRow[K] };
 
+/**
+ * Told, in the transaction that ends them, which sessions of an account a person (or a change of
+ * password, a lock, a recovery) ended; or, with `replacedBy`, that one was replaced by a new one (a
+ * re-authentication), which is not an end. Expiry does not tell: nobody ended those.
+ */
+export type SessionsEndedListener = (executor: Executor, accountId: string, ended: { ids: string[]; replacedBy?: string }) => Promise<void>;
+
 /** SQL for sessions (web, API and device tokens share this table). */
 export class SessionRepository {
   private readonly byTokenHash: CompiledQuery<JoinedRow>;
@@ -28,6 +35,7 @@ export class SessionRepository {
   // Which column of the joined row goes to the session and under which name, in the row's order: one
   // statement always answers the same columns, so this is worked out from the first row.
   private columnSplit: { from: string; to: string; toSession: boolean }[] | undefined;
+  private readonly endListeners: SessionsEndedListener[] = [];
 
   constructor(
     private readonly db: Db,
@@ -88,10 +96,22 @@ export class SessionRepository {
     await executor.updateTable('sessions').set(patch).where('account_id', '=', accountId).where('id', '=', id).execute();
   }
 
-  /** Deletes one session; true when it existed. */
-  async delete(executor: Executor, accountId: string, id: string): Promise<boolean> {
+  /** Runs `listener` in every transaction that ends sessions (the apps signed in through them are told). */
+  onEnd(listener: SessionsEndedListener): void {
+    this.endListeners.push(listener);
+  }
+
+  private async ended(executor: Executor, accountId: string, ended: { ids: string[]; replacedBy?: string }): Promise<void> {
+    if (ended.ids.length === 0) return;
+    for (const listener of this.endListeners) await listener(executor, accountId, ended);
+  }
+
+  /** Deletes one session; true when it existed. `replacedBy`: a new session takes its place (re-authentication). */
+  async delete(executor: Executor, accountId: string, id: string, replacedBy?: string): Promise<boolean> {
     const result = await executor.deleteFrom('sessions').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    const deleted = Number(result.numDeletedRows) > 0;
+    if (deleted) await this.ended(executor, accountId, { ids: [id], ...(replacedBy ? { replacedBy } : {}) });
+    return deleted;
   }
 
   /** Deletes every session of an account but one (and, if given, only of some kinds). */
@@ -99,8 +119,10 @@ export class SessionRepository {
     let query = executor.deleteFrom('sessions').where('account_id', '=', accountId);
     if (keepId) query = query.where('id', '!=', keepId);
     if (kinds) query = query.where('kind', 'in', kinds);
-    const result = await query.executeTakeFirst();
-    return Number(result.numDeletedRows);
+    // One statement that says which ones it deleted (RETURNING, on both databases).
+    const ids = (await query.returning('id').execute()).map((row) => row.id);
+    await this.ended(executor, accountId, { ids });
+    return ids.length;
   }
 
   async deleteExpired(now: number, idleMs: number): Promise<number> {

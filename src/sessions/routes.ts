@@ -20,6 +20,8 @@ export function registerSessionRoutes(app: HttpServer, deps: { sessions: Session
       body: SignInBody,
       response: { 201: SessionIssuedSchema, 200: SecondFactorChallengeSchema },
     },
+    // A wrong login or password: 401 invalid_credentials.
+    config: { problems: [401] },
   }, async (request, reply) => {
     const kind = sessionKindOf(request, request.body.kind);
     const result = await sessions.beginSignIn({ ...request.body, kind }, originOf(request));

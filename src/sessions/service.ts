@@ -17,7 +17,7 @@ import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
 import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
-import type { SecondFactorChallenge, SecondFactorInput, TwoStepService } from '../two-step/service.js';
+import { LOCK_LINK_DAYS, type SecondFactorChallenge, type SecondFactorInput, type TwoStepService } from '../two-step/service.js';
 
 export interface SignInInput {
   login: string;
@@ -44,6 +44,9 @@ export interface SessionView {
   ip: string;
   client: string;
 }
+
+/** A staff session unused for this long ends at its next staff route (issue 17: 30 minutes idle). */
+export const STAFF_IDLE_MS = 30 * 60_000;
 
 // last_used_at is written at most this often per session, so that reads stay reads.
 const TOUCH_INTERVAL_MS = 60_000;
@@ -138,6 +141,7 @@ export class SessionService implements Authenticator {
     // Asked only once the password is right, so that neither a lock nor a second factor tells a guesser
     // anything about the account.
     const gate = await this.twoStep.gate(usable.id);
+    if (gate.suspended) throw new AppError('account.suspended');
     if (gate.locked) throw new AppError('account.locked');
     if (gate.methods.length > 0) return { secondFactor: await this.twoStep.startSignInChallenge(usable.id, input.kind, gate.methods) };
     if (knownClient) {
@@ -174,10 +178,16 @@ export class SessionService implements Authenticator {
       await this.events.record(trx, usable.id, 'sign_in', origin);
       if (await this.events.rememberClient(trx, usable.id, origin.client)) {
         await this.events.record(trx, usable.id, 'sign_in.new_client', origin);
-        await this.accountService.tellEveryAddress(trx, usable, {
-          kind: 'new_client_sign_in',
-          params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString() },
-        });
+        for (const to of this.accountService.contactsOf(usable)) {
+          await this.messages.enqueue(trx, {
+            ...to,
+            kind: 'new_client_sign_in',
+            locale: usable.locale,
+            accountId: usable.id,
+            // Each notice its own link: whoever took the password may sign the owner out of everything.
+            params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString(), lockUrl: await this.twoStep.lockLinkFor(trx, usable.id), days: LOCK_LINK_DAYS },
+          });
+        }
       }
       return issued;
     });
@@ -198,6 +208,7 @@ export class SessionService implements Authenticator {
       kind: session.kind,
       role: account.role,
       reauthenticatedAt: session.reauthenticated_at,
+      lastUsedAt: session.last_used_at,
       tokenHash,
       account,
     };
@@ -209,6 +220,17 @@ export class SessionService implements Authenticator {
 
   csrfTokenMatches(tokenHash: string, presented: string): boolean {
     return constantTimeEqual(this.csrfTokenFor(tokenHash), presented);
+  }
+
+  async checkStaff(auth: AuthContext): Promise<void> {
+    // An idle staff session is one left open on a desk: it ends rather than waiting for the general idle expiry.
+    if (this.clock.now() - auth.lastUsedAt >= STAFF_IDLE_MS) {
+      await this.repository.delete(this.db, auth.accountId, auth.sessionId);
+      throw new AppError('staff.session_idle');
+    }
+    // A staff password alone opens every account's data: staff need a factor of their own (not recovery codes alone).
+    const { methods } = await this.twoStep.gate(auth.accountId);
+    if (!methods.some((method) => method === 'totp' || method === 'passkey')) throw new AppError('staff.second_factor_required');
   }
 
   isFresh(auth: AuthContext): boolean {
@@ -232,6 +254,13 @@ export class SessionService implements Authenticator {
     const rows = await this.repository.list(auth.accountId);
     const now = this.clock.now();
     return Promise.all(rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId)));
+  }
+
+  /** An account's live sessions, for staff (none is the caller's). */
+  async listOf(accountId: string): Promise<Array<SessionView & { unreadable?: true }>> {
+    const rows = await this.repository.list(accountId);
+    const now = this.clock.now();
+    return Promise.all(rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, '')));
   }
 
   private async view(row: SessionRow, currentId: string): Promise<SessionView & { unreadable?: true }> {
@@ -275,9 +304,11 @@ export class SessionService implements Authenticator {
   async reauthenticate(auth: AuthContext, credential: ReauthCredential, origin: RequestOrigin): Promise<{ session: IssuedSession; freshUntil: string }> {
     await this.rateLimits.consumeReauthentication(auth.accountId);
     await this.checkReauthCredential(auth.accountId, credential, origin);
+    const { row, issued } = await this.issuer.prepare(auth.accountId, auth.kind, origin);
     const session = await this.db.transaction().execute(async (trx) => {
-      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
-      const issued = await this.issuer.create(trx, auth.accountId, auth.kind, origin);
+      // Replaced, not ended: the apps signed in through the old session stay signed in through the new one.
+      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId, issued.id))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+      await this.repository.create(trx, row);
       await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
       return issued;
     });

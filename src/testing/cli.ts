@@ -10,8 +10,11 @@ import type { TestDatabase } from './test-app.js';
 import { TEST_POSTGRES_URL } from './test-app.js';
 
 const BIN = new URL('../../bin/lanyard.js', import.meta.url);
-/** How long a spawned command may take before the test gives up on it (a failure guard, not an assertion). */
-const PATIENCE_MS = 30_000;
+/**
+ * How long a spawned command may take before the test gives up on it (a failure guard, not an assertion):
+ * generous, since a start compiles the TypeScript and a busy 2-core machine has taken over 30 s for it.
+ */
+const PATIENCE_MS = 90_000;
 
 export interface CliResult {
   code: number | null;

@@ -69,6 +69,10 @@ export class TwoStepRepository {
     return Number(result.numDeletedRows) > 0;
   }
 
+  async deleteAllPasskeys(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('passkeys').where('account_id', '=', accountId).execute();
+  }
+
   /** Replaces the account's recovery codes with a new set. */
   async replaceRecoveryCodes(executor: Executor, accountId: string, rows: RecoveryCodeRow[]): Promise<void> {
     await executor.deleteFrom('recovery_codes').where('account_id', '=', accountId).execute();
@@ -133,6 +137,11 @@ export class TwoStepRepository {
     return (await executor.selectFrom('account_locks').select('account_id').where('account_id', '=', accountId).executeTakeFirst()) !== undefined;
   }
 
+  /** Whether staff suspended the account (the staff feature owns account_suspensions; this only reads it). */
+  async isSuspended(accountId: string, executor: Executor = this.db): Promise<boolean> {
+    return (await executor.selectFrom('account_suspensions').select('account_id').where('account_id', '=', accountId).executeTakeFirst()) !== undefined;
+  }
+
   async lock(executor: Executor, accountId: string, now: number): Promise<void> {
     await executor.insertInto('account_locks').values({ account_id: accountId, locked_at: now }).onConflict((oc) => oc.column('account_id').doNothing()).execute();
   }
@@ -140,6 +149,33 @@ export class TwoStepRepository {
   async unlock(executor: Executor, accountId: string): Promise<boolean> {
     const result = await executor.deleteFrom('account_locks').where('account_id', '=', accountId).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
+  }
+
+  async createLockLink(executor: Executor, row: { tokenHash: string; accountId: string; now: number; expiresAt: number }): Promise<void> {
+    await executor.insertInto('account_lock_links').values({ token_hash: row.tokenHash, account_id: row.accountId, created_at: row.now, expires_at: row.expiresAt, consumed_at: null }).execute();
+  }
+
+  /**
+   * Spends a lock link: one conditional update, so that of any number of concurrent uses exactly one
+   * sees its row change. The account of a link spent now, or undefined (unknown, used, or expired).
+   */
+  async consumeLockLink(executor: Executor, tokenHash: string, now: number): Promise<string | undefined> {
+    const result = await executor
+      .updateTable('account_lock_links')
+      .set({ consumed_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return undefined;
+    const row = await executor.selectFrom('account_lock_links').select('account_id').where('token_hash', '=', tokenHash).executeTakeFirstOrThrow();
+    return row.account_id;
+  }
+
+  /** Forgets lock links past their 7 days (used ones too: only the unused-and-valid matter). */
+  async deleteExpiredLockLinks(now: number): Promise<number> {
+    const result = await this.db.deleteFrom('account_lock_links').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /**
@@ -152,15 +188,16 @@ export class TwoStepRepository {
   }
 
   /** What the sign-in needs to know in one query: whether the account is locked and which factors it has. */
-  async gateOf(accountId: string): Promise<{ locked: boolean; totp: boolean; passkeys: number; recoveryCodes: number }> {
+  async gateOf(accountId: string): Promise<{ locked: boolean; suspended: boolean; totp: boolean; passkeys: number; recoveryCodes: number }> {
     const row = await this.db
       .selectNoFrom((eb) => [
         eb.selectFrom('account_locks').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('locked'),
+        eb.selectFrom('account_suspensions').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('suspended'),
         eb.selectFrom('totp_factors').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).where('confirmed_at', 'is not', null).as('totp'),
         eb.selectFrom('passkeys').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('passkeys'),
         eb.selectFrom('recovery_codes').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).where('used_at', 'is', null).as('codes'),
       ])
       .executeTakeFirstOrThrow();
-    return { locked: Number(row.locked) > 0, totp: Number(row.totp) > 0, passkeys: Number(row.passkeys), recoveryCodes: Number(row.codes) };
+    return { locked: Number(row.locked) > 0, suspended: Number(row.suspended) > 0, totp: Number(row.totp) > 0, passkeys: Number(row.passkeys), recoveryCodes: Number(row.codes) };
   }
 }

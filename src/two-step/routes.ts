@@ -9,6 +9,7 @@ import {
   AddPasskeyBody,
   ConfirmTotpBody,
   FactorCodeSchema,
+  LockWithLinkBody,
   PasskeyAddedSchema,
   PasskeySignInBody,
   RecoveryCodeSetSchema,
@@ -52,8 +53,9 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
   }, async (request) => ({ enabled: true as const, ...(await twoStep.confirmTotp(authOf(request).accountId, request.body.code, originOf(request))) }));
 
   app.delete('/v1/me/totp', {
-    schema: { tags, operationId: 'removeTotp', summary: 'Remove the authenticator app', response: { 204: NoContent } },
+    schema: { tags, operationId: 'removeTotp', summary: 'Remove the authenticator app (404 when none is enrolled)', response: { 204: NoContent } },
     preHandler: guards.fresh,
+    config: { problems: [404] },
   }, async (request, reply) => {
     await twoStep.removeTotp(authOf(request).accountId, originOf(request));
     return reply.code(204).send(null);
@@ -98,6 +100,18 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
     preHandler: guards.account,
   }, async (request, reply) => reply.code(202).send(await twoStep.lock(authOf(request).accountId, originOf(request))));
 
+  // Anonymous: the link is for a person whose password was taken and who may have lost every session.
+  // The portal's page at LOCK_PAGE_PATH asks before it posts here (mail scanners open links).
+  app.post('/v1/account-lock', {
+    schema: {
+      tags,
+      operationId: 'lockAccountWithLink',
+      summary: 'Lock my account without a session, with the token of the link in a new sign-in or address-changed notice (once, 7 days); the same lock as POST /v1/me/lock',
+      body: LockWithLinkBody,
+      response: { 202: AccountLockedSchema },
+    },
+  }, async (request, reply) => reply.code(202).send(await twoStep.lockWithLink(request.body.token, originOf(request))));
+
   app.post('/v1/session/reauth/options', {
     schema: {
       tags,
@@ -116,6 +130,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
       body: SecondFactorBody,
       response: { 201: SessionIssuedSchema },
     },
+    config: { problems: [401] },
   }, async (request, reply) => {
     const { account, session, kind } = await sessions.completeSecondFactor(request.body, originOf(request));
     if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, secureCookies);
@@ -139,6 +154,7 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
       body: PasskeySignInBody,
       response: { 201: SessionIssuedSchema },
     },
+    config: { problems: [401] },
   }, async (request, reply) => {
     const kind = sessionKindOf(request, request.body.kind);
     const { account, session } = await sessions.signInWithPasskey(request.body.response, kind, originOf(request));

@@ -78,6 +78,8 @@ export const PasskeyAddedSchema = named('PasskeyAdded', Type.Object({ passkey: P
 
 export const RecoveryCodeSetSchema = named('RecoveryCodeSet', Type.Object({ codes: RecoveryCodesSchema }));
 
+export const LockWithLinkBody = named('LockWithLinkBody', Strict({ token: Type.String({ minLength: 16, maxLength: 256, pattern: '^[A-Za-z0-9_-]+$', description: 'The token of the link in a new sign-in or address-changed notice' }) }));
+
 export const AccountLockedSchema = named('AccountLocked', Type.Object({ lockedAt: TimeSchema }));
 
 export const SecondFactorBody = named('SecondFactorBody', Strict({ challengeId: Type.String({ minLength: 16, maxLength: 128 }), ...SecondFactorFields }));

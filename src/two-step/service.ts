@@ -14,8 +14,13 @@ import { AppError, invalidField } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
 import type { TwoStepChange } from '../messaging/templates.js';
 import type { SessionRepository } from '../sessions/repository.js';
+import { writeAudit } from '../audit/audit-log.js';
+import type { AccountLockLinks } from './lock-links.js';
 import { challengeOf, type PasskeyCeremonies } from './passkeys.js';
 import type { ChallengeRow, PasskeyRow, TwoStepRepository } from './repository.js';
+
+// Other features reach the links through this module (they may import a feature's service, not its parts).
+export { LOCK_LINK_DAYS, type AccountLockLinks } from './lock-links.js';
 
 export type SecondFactorMethod = 'totp' | 'passkey' | 'recovery_code';
 
@@ -68,6 +73,9 @@ export interface TwoStepDeps {
   keyRing: KeyRing;
   passkeys: PasskeyCeremonies;
   recoveryCodeKey: Buffer;
+  lockLinks: AccountLockLinks;
+  /** Keys the audit subject of an account (the same keyed hash as deletion's tombstones). */
+  lookupKey: Buffer;
   clock: Clock;
 }
 
@@ -113,17 +121,21 @@ export class TwoStepService {
   }
 
   /** Which second factors the account has; none means sign-in needs only the password. */
-  async gate(accountId: string): Promise<{ locked: boolean; methods: SecondFactorMethod[]; passkeys: number }> {
+  async gate(accountId: string): Promise<{ locked: boolean; suspended: boolean; methods: SecondFactorMethod[]; passkeys: number }> {
     const gate = await this.repository.gateOf(accountId);
     const methods: SecondFactorMethod[] = [];
     if (gate.totp) methods.push('totp');
     if (gate.passkeys > 0) methods.push('passkey');
     if (methods.length > 0 && gate.recoveryCodes > 0) methods.push('recovery_code');
-    return { locked: gate.locked, methods, passkeys: gate.passkeys };
+    return { locked: gate.locked, suspended: gate.suspended, methods, passkeys: gate.passkeys };
   }
 
-  /** Refuses a sign-in of an account its owner locked (POST /v1/me/lock); only recovery opens it. */
+  /**
+   * Refuses a sign-in of an account its owner locked (POST /v1/me/lock; only recovery opens it) or staff
+   * suspended (only staff restore it).
+   */
   async refuseIfLocked(accountId: string, executor?: Executor): Promise<void> {
+    if (await this.repository.isSuspended(accountId, executor)) throw new AppError('account.suspended');
     if (await this.repository.isLocked(accountId, executor)) throw new AppError('account.locked');
   }
 
@@ -438,15 +450,66 @@ export class TwoStepService {
    */
   async lock(accountId: string, origin: RequestOrigin): Promise<{ lockedAt: string }> {
     const now = this.now();
+    await this.deps.db.transaction().execute(async (trx) => this.lockIn(trx, accountId, origin, now));
+    return { lockedAt: iso(now) };
+  }
+
+  /**
+   * Lock my account from the link of a new sign-in or address-changed notice (POST /v1/account-lock):
+   * no session, since whoever took the password may have ended them all. The link is spent in the
+   * transaction that locks, so that of concurrent uses exactly one locks and the others are refused.
+   * Unknown, used and expired tokens get the same answer, so that nothing tells which one it was.
+   */
+  async lockWithLink(token: string, origin: RequestOrigin): Promise<{ lockedAt: string }> {
+    await this.deps.rateLimits.consumeLockLinkUse(origin.ip);
+    const now = this.now();
     await this.deps.db.transaction().execute(async (trx) => {
-      const account = await this.account(accountId, trx);
-      await this.repository.lock(trx, accountId, now);
-      await this.deps.sessionRepository.deleteOthers(trx, accountId, null, ['web', 'api']);
-      await this.repository.deleteAppTokens(trx, accountId);
-      await this.deps.events.record(trx, accountId, 'account.locked', origin);
-      await this.deps.accounts.tellEveryAddress(trx, account, { kind: 'account_locked', params: { at: new Date(now).toUTCString(), ip: origin.ip } });
+      const accountId = await this.deps.lockLinks.consume(trx, token);
+      if (!accountId) throw new AppError('account_lock.link_invalid');
+      await this.lockIn(trx, accountId, origin, now);
+      await writeAudit(trx, { at: now, action: 'account.locked_by_link', subject: hmac(this.deps.lookupKey, 'tombstone', accountId), detail: { via: 'notice_link' } });
     });
     return { lockedAt: iso(now) };
+  }
+
+  /**
+   * Ends every web and API session and every app token of the account, in the caller's transaction (a
+   * lock, staff ending the sessions, a suspension); device tokens stay, as the lock explains. Returns how
+   * many sessions ended.
+   */
+  async endAccess(trx: Executor, accountId: string): Promise<number> {
+    const ended = await this.deps.sessionRepository.deleteOthers(trx, accountId, null, ['web', 'api']);
+    await this.repository.deleteAppTokens(trx, accountId);
+    return ended;
+  }
+
+  /** A "Lock my account" link for a notice being enqueued in the caller's transaction. */
+  lockLinkFor(trx: Executor, accountId: string): Promise<string> {
+    return this.deps.lockLinks.create(trx, accountId);
+  }
+
+  private async lockIn(trx: Executor, accountId: string, origin: RequestOrigin, now: number): Promise<void> {
+    const account = await this.account(accountId, trx);
+    await this.repository.lock(trx, accountId, now);
+    await this.endAccess(trx, accountId);
+    await this.deps.events.record(trx, accountId, 'account.locked', origin);
+    const contacts: Array<{ channel: 'email' | 'sms'; to: string }> = [];
+    if (account.email) contacts.push({ channel: 'email', to: account.email });
+    if (account.phone) contacts.push({ channel: 'sms', to: account.phone });
+    for (const to of contacts) {
+      await this.deps.messages.enqueue(trx, { ...to, kind: 'account_locked', locale: account.locale, accountId, params: { at: new Date(now).toUTCString(), ip: origin.ip } });
+    }
+  }
+
+  /**
+   * Turns two-step verification off: the authenticator app, every passkey and the recovery codes go.
+   * Called, in its transaction, by a password recovery whose waiting period ended without the factor.
+   */
+  async resetFactors(trx: Executor, accountId: string, origin: RequestOrigin): Promise<void> {
+    await this.repository.deleteTotp(trx, accountId);
+    await this.repository.deleteAllPasskeys(trx, accountId);
+    await this.repository.replaceRecoveryCodes(trx, accountId, []);
+    await this.deps.events.record(trx, accountId, 'two_step.reset_by_recovery', origin);
   }
 
   /** Opens a locked account again: called by password recovery, in its transaction. */
@@ -455,7 +518,8 @@ export class TwoStepService {
   }
 
   async sweepExpired(): Promise<number> {
-    return this.repository.deleteExpiredChallenges(this.now());
+    const [challenges, links] = await Promise.all([this.repository.deleteExpiredChallenges(this.now()), this.repository.deleteExpiredLockLinks(this.now())]);
+    return challenges + links;
   }
 
   // ---- Helpers ----

@@ -6,6 +6,7 @@ import type { HttpServer } from '../http/server.js';
 import { localeFromHeader } from '../messaging/templates.js';
 import {
   NoFields,
+  OwnerUnlockRequestListSchema,
   RequestParams,
   RequestViewSchema,
   StatusTokenQuery,
@@ -61,6 +62,16 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
     preValidation: absentBodyIsEmpty,
     preHandler: guards.account,
   }, async (request) => unlock.object(authOf(request), request.params.id));
+
+  app.get('/v1/me/unlock-requests', {
+    schema: {
+      tags: ['unlock requests'],
+      operationId: 'listMyUnlockRequests',
+      summary: 'The open unlock requests against the devices locked to this account, which the owner may object to',
+      response: { 200: OwnerUnlockRequestListSchema },
+    },
+    preHandler: guards.account,
+  }, async (request) => ({ requests: await unlock.listForOwner(authOf(request).accountId) }));
 
 }
 

@@ -21,6 +21,12 @@ export const RequestViewSchema = named('UnlockRequestStatus', Type.Object({
   releaseAt: nullableTime('Approved: when the lock is released unless the owner objects first'),
   releasedAt: nullableTime('When the lock was released'),
 }));
+export const OwnerUnlockRequestListSchema = named('OwnerUnlockRequestList', Type.Object({
+  requests: Type.Array(named('OwnerUnlockRequest', Type.Object({
+    ...RequestViewSchema.properties,
+    serialHint: Type.String({ description: 'The last characters of the serial, as the owner knows the device' }),
+  }))),
+}));
 export const StaffViewSchema = named('UnlockRequest', Type.Object({
   ...RequestViewSchema.properties,
   serialHint: Type.String({ description: 'The last characters of the serial' }),

@@ -176,6 +176,12 @@ export class UnlockRequestService {
     return views;
   }
 
+  /** Staff, on an account's page: the requests about its devices' locks (without contacts or proofs). */
+  async listForLookups(lookups: string[]): Promise<Array<UnlockRequestView & { serialHint: string }>> {
+    const rows = await this.repository.listByLookups(lookups, LIST_LIMIT);
+    return rows.map((row) => ({ ...publicView(row), serialHint: row.serial_hint }));
+  }
+
   /**
    * Staff: approves a submitted request. It waits the configured period before the lock is released;
    * the lock's owner, if they still have an account, is told at every address and may object meanwhile.
@@ -198,7 +204,7 @@ export class UnlockRequestService {
         await this.events.record(trx, owner.id, 'unlock_request.approved', SUPPORT_ORIGIN);
         await this.accounts.tellEveryAddress(trx, owner, {
           kind: 'unlock_request_owner_notice',
-          params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/v1/unlock-requests/${id}/object` },
+          params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/unlock/${id}/object` },
         });
       }
       await this.tellRequester(trx, this.opened(row), 'unlock_request_approved', { releaseAt: new Date(releaseAt).toUTCString(), statusUrl: this.statusUrl(id) });
@@ -218,6 +224,17 @@ export class UnlockRequestService {
       await this.tellRequester(trx, this.opened(row), 'unlock_request_rejected', { statusUrl: this.statusUrl(id) });
     });
     return this.staffView((await this.repository.get(id))!);
+  }
+
+  /**
+   * The open requests against the devices locked to an account (GET /v1/me/unlock-requests): what the
+   * owner may still object to. Who asked and their proof stay with staff.
+   */
+  async listForOwner(accountId: string): Promise<Array<UnlockRequestView & { serialHint: string }>> {
+    const held = new Set(await this.devices.lockLookupsOf(accountId));
+    if (held.size === 0) return [];
+    const rows = await this.repository.listOpen();
+    return rows.filter((row) => lookupsOf(row).some((lookup) => held.has(lookup))).map((row) => ({ ...publicView(row), serialHint: row.serial_hint }));
   }
 
   /**
@@ -298,9 +315,12 @@ export class UnlockRequestService {
     await this.messages.enqueue(executor, { channel: 'email', to: request.requester.email, kind, locale: request.locale, params });
   }
 
-  /** The status link: with the token when it is known (the first message), else the page that asks for it. */
+  /**
+   * The portal's status page: with the token when it is known (the first message), else the page asks for
+   * it. The token rides in the fragment, which browsers never send, so it stays out of logs and Referer.
+   */
   private statusUrl(id: string, token?: string): string {
-    return `${this.options.baseUrl}/v1/unlock-requests/${id}${token ? `?token=${token}` : ''}`;
+    return `${this.options.baseUrl}/unlock/${id}${token ? `#token=${token}` : ''}`;
   }
 
   private async staffView(row: UnlockRequestRow): Promise<StaffUnlockRequestView> {

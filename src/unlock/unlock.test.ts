@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { activation, assertProblem, deviceIds, linkDevice, uniqueSerial } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
+import { asStaff, createStaffMember, type StaffMember } from '../testing/staff.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
 
 const WAIT_SECONDS = 3 * 24 * 3600;
@@ -17,12 +18,12 @@ const freshIp = () => {
 for (const database of testDatabases()) {
   describe(`unlock requests (${database})`, () => {
     let t: TestApp;
-    let staff: string;
+    let member: StaffMember;
+    let staffCall: TestApp['request'];
     before(async () => {
       t = await createTestApp({ database, env: { ...QUICK_CAPTCHA_ENV, LANYARD_UNLOCK_WAIT_S: String(WAIT_SECONDS) } });
-      const email = uniqueEmail('support');
-      await t.app.services.accounts.createStaff({ email, password: 'support passphrase 1', role: 'support' });
-      staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'support passphrase 1' } })).body.token;
+      member = await createStaffMember(t, 'support');
+      staffCall = asStaff(t, member);
     });
     after(async () => t.close());
 
@@ -35,7 +36,7 @@ for (const database of testDatabases()) {
     }
 
     const status = (id: string, token: string) => t.request('GET', `/v1/unlock-requests/${id}?token=${encodeURIComponent(token)}`);
-    const staffList = async (query = '') => (await t.request('GET', `/v1/admin/unlock-requests${query}`, { token: staff })).body.unlockRequests as any[];
+    const staffList = async (query = '') => (await staffCall('GET', `/v1/admin/unlock-requests${query}`)).body.unlockRequests as any[];
     const staffView = async (id: string) => (await staffList()).find((r) => r.id === id);
     const subjects = (address: string) => t.messages.to(address).map((m) => m.subject);
     /** The audit trail of each request, by its (hashed) subject. */
@@ -56,7 +57,7 @@ for (const database of testDatabases()) {
       assert.ok(answer.body.statusToken.length >= 32, 'a long random status token');
       const received = t.messages.to(email).at(-1)!;
       assert.match(received.subject, /received your device unlock request/);
-      assert.ok(received.text.includes(`/v1/unlock-requests/${answer.body.id}?token=${answer.body.statusToken}`), 'the message links to the status');
+      assert.ok(received.text.includes(`/unlock/${answer.body.id}#token=${answer.body.statusToken}`), 'the message links to the status');
 
       const { id, statusToken } = answer.body;
       const submitted = await status(id, statusToken);
@@ -75,7 +76,7 @@ for (const database of testDatabases()) {
       assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: owner.token }), 403, 'forbidden');
       assertProblem(await t.request('GET', '/v1/admin/unlock-requests'), 401, 'unauthenticated');
 
-      const approved = await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: staff });
+      const approved = await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`);
       assert.equal(approved.status, 200, approved.text);
       assert.equal(approved.body.status, 'waiting');
       assert.equal(Date.parse(approved.body.releaseAt) - Date.parse(approved.body.decidedAt), WAIT_SECONDS * 1000);
@@ -123,9 +124,14 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       const { answer, email } = await submit(device.serial);
       const { id, statusToken } = answer.body;
-      assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: staff })).status, 200);
+      assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`)).status, 200);
 
+      // The owner finds it among the requests against their devices; nobody else sees it.
+      const mine = await t.request('GET', '/v1/me/unlock-requests', { token: owner.token });
+      assert.equal(mine.status, 200, mine.text);
+      assert.deepEqual(mine.body.requests.map((r: { id: string; status: string; serialHint: string }) => [r.id, r.status, r.serialHint]), [[id, 'waiting', device.serial.slice(-4)]]);
       const stranger = await t.signUp();
+      assert.deepEqual((await t.request('GET', '/v1/me/unlock-requests', { token: stranger.token })).body.requests, []);
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: stranger.token }), 404, 'not_found');
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: device.token }), 403, 'forbidden');
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`), 401, 'unauthenticated');
@@ -134,7 +140,8 @@ for (const database of testDatabases()) {
       assert.equal(objected.status, 200, objected.text);
       assert.equal(objected.body.status, 'objected');
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token }), 409, 'unlock_request.closed');
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: staff }), 409, 'unlock_request.already_decided');
+      assert.deepEqual((await t.request('GET', '/v1/me/unlock-requests', { token: owner.token })).body.requests, [], 'an ended request is no longer listed');
+      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`), 409, 'unlock_request.already_decided');
 
       t.clock.advance(WAIT_SECONDS * 1000 + 1000);
       await t.drainJobs();
@@ -149,21 +156,21 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       const first = await submit(device.serial);
-      const rejected = await t.request('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`, { token: staff });
+      const rejected = await staffCall('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`);
       assert.equal(rejected.status, 200, rejected.text);
       assert.equal(rejected.body.status, 'rejected');
       await t.drainJobs();
       assert.ok(subjects(first.email).some((s) => /was not approved/.test(s)));
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`, { token: staff }), 409, 'unlock_request.closed');
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/approve`, { token: staff }), 409, 'unlock_request.already_decided');
+      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`), 409, 'unlock_request.closed');
+      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/approve`), 409, 'unlock_request.already_decided');
 
       const second = await submit(device.serial);
-      assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/approve`, { token: staff })).status, 200);
-      assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/reject`, { token: staff })).body.status, 'rejected');
+      assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/approve`)).status, 200);
+      assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/reject`)).body.status, 'rejected');
       t.clock.advance(WAIT_SECONDS * 1000 + 1000);
       await t.drainJobs();
       assert.equal((await activation(t, device.serial)).body.locked, true, 'a stopped request releases nothing');
-      assertProblem(await t.request('POST', '/v1/admin/unlock-requests/no-such-request/approve', { token: staff }), 404, 'not_found');
+      assertProblem(await staffCall('POST', '/v1/admin/unlock-requests/no-such-request/approve'), 404, 'not_found');
       assert.deepEqual((await staffList('?status=rejected')).filter((r) => [first.answer.body.id, second.answer.body.id].includes(r.id)).length, 2);
     });
 
@@ -171,7 +178,7 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       const { answer } = await submit(device.serial);
-      const answers = await Promise.all(Array.from({ length: 8 }, () => t.request('POST', `/v1/admin/unlock-requests/${answer.body.id}/approve`, { token: staff })));
+      const answers = await Promise.all(Array.from({ length: 8 }, () => staffCall('POST', `/v1/admin/unlock-requests/${answer.body.id}/approve`)));
       assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409, 409, 409, 409, 409, 409]);
       const jobs = await t.app.database.db.selectFrom('jobs').select('payload').where('kind', '=', 'unlock.release').execute();
       assert.equal(jobs.filter((job) => String(job.payload).includes(answer.body.id)).length, 1);
@@ -187,7 +194,7 @@ for (const database of testDatabases()) {
       assert.deepEqual(subjects(free.email), subjects(locked.email));
       const view = await staffView(free.answer.body.id);
       assert.deepEqual(view.lock, { locked: false, ownerActive: false });
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${free.answer.body.id}/approve`, { token: staff }), 409, 'unlock_request.no_lock');
+      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${free.answer.body.id}/approve`), 409, 'unlock_request.no_lock');
     });
 
     test('a lock kept past its account\'s deletion is released by an approved request, with nobody left to tell', async () => {
@@ -200,7 +207,7 @@ for (const database of testDatabases()) {
       const { answer } = await submit(device.serial, { proof: { kind: 'invoice' } });
       assert.deepEqual((await staffView(answer.body.id)).lock, { locked: true, ownerActive: false });
       const sentBefore = t.messages.sent.length;
-      assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${answer.body.id}/approve`, { token: staff })).status, 200);
+      assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${answer.body.id}/approve`)).status, 200);
       await t.drainJobs();
       assert.equal(t.messages.sent.length, sentBefore + 1, 'only the requester is told');
       t.clock.advance(WAIT_SECONDS * 1000);
@@ -240,15 +247,15 @@ for (const database of testDatabases()) {
       assertProblem(malformed, 400, 'validation_failed');
       assert.equal(await count(), before, 'nothing was created');
       assertProblem(await t.request('GET', '/v1/unlock-requests/x'), 400, 'validation_failed');
-      assertProblem(await t.request('GET', '/v1/admin/unlock-requests?status=lost', { token: staff }), 400, 'validation_failed');
+      assertProblem(await staffCall('GET', '/v1/admin/unlock-requests?status=lost'), 400, 'validation_failed');
       const owner = await t.signUp();
       const pending = (await submit((await linkDevice(t, owner)).serial)).answer.body;
       for (const path of [`/v1/admin/unlock-requests/${pending.id}/approve`, `/v1/admin/unlock-requests/${pending.id}/reject`]) {
-        assertProblem(await t.request('POST', path, { token: staff, body: { note: 'looks fine' } }), 400, 'validation_failed');
+        assertProblem(await staffCall('POST', path, { body: { note: 'looks fine' } }), 400, 'validation_failed');
       }
       assertProblem(await t.request('POST', `/v1/unlock-requests/${pending.id}/object`, { token: owner.token, body: { because: 'mine' } }), 400, 'validation_failed');
       assert.equal((await status(pending.id, pending.statusToken)).body.status, 'submitted', 'refused decisions change nothing');
-      assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${pending.id}/approve`, { token: staff, body: {} })).status, 200, 'an empty body is the same as none');
+      assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${pending.id}/approve`, { body: {} })).status, 200, 'an empty body is the same as none');
 
       const serial = uniqueSerial();
       for (let i = 0; i < 3; i++) assert.equal((await submit(serial)).answer.status, 202);
@@ -263,7 +270,7 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       const ended = (await submit(device.serial)).answer.body;
       const open = (await submit(device.serial)).answer.body;
-      assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${ended.id}/reject`, { token: staff })).status, 200);
+      assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${ended.id}/reject`)).status, 200);
       t.clock.advance(89 * 24 * 3600 * 1000);
       await t.app.services.unlock.sweepEnded();
       assert.equal((await status(ended.id, ended.statusToken)).status, 200, 'kept within 90 days');

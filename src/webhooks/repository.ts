@@ -42,6 +42,11 @@ export class WebhookRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Puts a delivery back in the queue, whatever its status, for a try now. */
+  async requeue(executor: Executor, id: string, now: number): Promise<void> {
+    await executor.updateTable('webhook_deliveries').set({ status: 'pending', next_attempt_at: now }).where('id', '=', id).execute();
+  }
+
   /** An endpoint's deliveries, newest first. */
   async listDeliveries(endpointId: string, limit: number): Promise<WebhookDeliveryRow[]> {
     return this.db

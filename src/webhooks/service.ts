@@ -114,7 +114,25 @@ export class WebhookService {
 
   async deliveries(endpointId: string, limit = 100): Promise<DeliveryView[]> {
     if (!(await this.repository.getEndpoint(endpointId))) throw new AppError('not_found', 'No such webhook');
-    return (await this.repository.listDeliveries(endpointId, limit)).map((row) => ({
+    return (await this.repository.listDeliveries(endpointId, limit)).map((row) => this.deliveryView(row));
+  }
+
+  /**
+   * Staff: sends a delivery again (delivered, failed or still pending), with the same event id, so that
+   * a receiver that took it once can tell. The try is a job, queued with the change; the retry window
+   * counts from now, so a failing redelivery is tried again with backoff as a new one would be.
+   */
+  async redeliver(executor: Executor, endpointId: string, deliveryId: string): Promise<DeliveryView> {
+    const delivery = await this.repository.getDelivery(deliveryId, executor);
+    if (!delivery || delivery.endpoint_id !== endpointId) throw new AppError('not_found', 'No such delivery of this webhook');
+    const now = this.clock.now();
+    await this.repository.requeue(executor, deliveryId, now);
+    await this.jobs.enqueue(executor, { kind: DELIVER_JOB, payload: { deliveryId }, maxAttempts: 5 });
+    return this.deliveryView({ ...delivery, status: 'pending', next_attempt_at: now });
+  }
+
+  private deliveryView(row: WebhookDeliveryRow): DeliveryView {
+    return {
       id: row.id,
       eventId: row.event_id,
       eventType: row.event_type,
@@ -125,7 +143,7 @@ export class WebhookService {
       nextAttemptAt: row.next_attempt_at === null ? null : iso(row.next_attempt_at),
       deliveredAt: row.delivered_at === null ? null : iso(row.delivered_at),
       createdAt: iso(row.created_at),
-    }));
+    };
   }
 
   /**

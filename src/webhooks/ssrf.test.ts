@@ -6,7 +6,8 @@ import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { refusedAddress } from '../http/ssrf.js';
 import { assertProblem } from '../testing/problems.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+import { createStaffMember } from '../testing/staff.js';
 import { requestDeletion } from '../deletion/test-helpers.js';
 
 // Issue 13, item 5: webhook URLs pass the SSRF guard, when staff register them and again at every
@@ -47,9 +48,7 @@ for (const database of testDatabases()) {
       let receiver: Awaited<ReturnType<typeof startReceiver>>;
       before(async () => {
         t = await createTestApp({ database, env: allowLoopback ? { LANYARD_WEBHOOKS_ALLOW_LOOPBACK: 'on' } : {} });
-        const email = uniqueEmail('staff');
-        await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
-        staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
+        staff = (await createStaffMember(t, 'admin')).token;
         receiver = await startReceiver();
       });
       after(async () => {

@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../testing/problems.js';
-import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+import { asStaff, createStaffMember, type StaffMember } from '../testing/staff.js';
 import { RETRY_WINDOW_MS } from './service.js';
 
 interface Received {
@@ -35,16 +36,19 @@ for (const database of testDatabases()) {
   describe(`webhooks (${database})`, () => {
     let t: TestApp;
     let staff: string;
+    let member: StaffMember;
+    /** As the staff member; the retry tests move the clock by days, past the staff session's idle end. */
+    let staffCall: TestApp['request'];
     before(async () => {
       t = await createTestApp({ database, env: { LANYARD_WEBHOOKS_ALLOW_LOOPBACK: 'on' } });
-      const email = uniqueEmail('staff');
-      await t.app.services.accounts.createStaff({ email, password: 'staff passphrase 1', role: 'admin' });
-      staff = (await t.request('POST', '/v1/sessions', { body: { login: email, password: 'staff passphrase 1' } })).body.token;
+      member = await createStaffMember(t, 'admin');
+      staff = member.token;
+      staffCall = asStaff(t, member);
     });
     after(() => t.close());
 
-    const register = (url: string, token = staff) => t.request('POST', '/v1/admin/webhooks', { token, body: { url, events: ['account.deleted'] } });
-    const deliveries = async (id: string) => (await t.request('GET', `/v1/admin/webhooks/${id}/deliveries`, { token: staff })).body.deliveries;
+    const register = (url: string, token?: string) => (token ? t.request : staffCall)('POST', '/v1/admin/webhooks', { ...(token ? { token } : {}), body: { url, events: ['account.deleted'] } });
+    const deliveries = async (id: string) => (await staffCall('GET', `/v1/admin/webhooks/${id}/deliveries`)).body.deliveries;
 
     test('only staff register and list webhooks; bad URLs and unknown events are refused', async () => {
       const user = await t.signUp();
@@ -89,11 +93,43 @@ for (const database of testDatabases()) {
         assert.equal(delivery.status, 'delivered');
         assert.equal(delivery.attempts, 1);
         assert.equal(delivery.eventId, message!.headers['webhook-id']);
-        await t.request('DELETE', `/v1/admin/webhooks/${hook.id}`, { token: staff });
-        await t.request('DELETE', `/v1/admin/webhooks/${otherHook.id}`, { token: staff });
+        await staffCall('DELETE', `/v1/admin/webhooks/${hook.id}`);
+        await staffCall('DELETE', `/v1/admin/webhooks/${otherHook.id}`);
       } finally {
         await receiver.close();
         await other.close();
+      }
+    });
+
+    test('an admin redelivers a delivery: it is queued again and sent with the same webhook-id; support cannot; audited', async () => {
+      const receiver = await startReceiver();
+      try {
+        const { body: hook } = await register(receiver.url);
+        await deleteAccount(t, await t.signUp(), {});
+        const [delivery] = await deliveries(hook.id);
+        assert.equal(delivery.status, 'delivered');
+        assert.equal(receiver.received.length, 1);
+
+        const support = await createStaffMember(t, 'support');
+        const path = `/v1/admin/webhooks/${hook.id}/deliveries/${delivery.id}/redeliver`;
+        assertProblem(await t.request('POST', path, { token: support.token }), 403, 'forbidden');
+        assertProblem(await staffCall('POST', `/v1/admin/webhooks/${hook.id}/deliveries/no-such-delivery/redeliver`), 404, 'not_found');
+        const again = await staffCall('POST', path);
+        assert.equal(again.status, 202, again.text);
+        assert.equal(again.body.id, delivery.id);
+        assert.equal(again.body.status, 'pending');
+        await t.drainJobs();
+        assert.equal(receiver.received.length, 2);
+        assert.equal(receiver.received[1]!.headers['webhook-id'], receiver.received[0]!.headers['webhook-id'], 'the same event id: the receiver can tell it had it');
+        const [after] = await deliveries(hook.id);
+        assert.equal(after.status, 'delivered');
+        assert.equal(after.attempts, 2);
+        const audit = await staffCall('GET', `/v1/admin/audit?action=staff.webhook_redelivered&staff=${member.id}`);
+        assert.equal(audit.status, 200, audit.text);
+        assert.deepEqual(audit.body.records.map((r: { detail: unknown }) => r.detail), [{ webhook: hook.id, delivery: delivery.id }]);
+        await staffCall('DELETE', `/v1/admin/webhooks/${hook.id}`);
+      } finally {
+        await receiver.close();
       }
     });
 
@@ -121,7 +157,7 @@ for (const database of testDatabases()) {
         assert.equal(done.attempts, 5);
         assert.equal(done.nextAttemptAt, null);
         assert.equal(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size, 1);
-        await t.request('DELETE', `/v1/admin/webhooks/${hook.id}`, { token: staff });
+        await staffCall('DELETE', `/v1/admin/webhooks/${hook.id}`);
       } finally {
         await receiver.close();
       }

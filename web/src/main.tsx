@@ -1,10 +1,10 @@
 import './shared/ui/tokens.css';
-import './shared/i18n';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createRouter, RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './shared/api/client';
+import { i18nReady } from './shared/i18n';
 import { routeTree } from './routes';
 
 const queryClient = new QueryClient({
@@ -25,10 +25,13 @@ declare module '@tanstack/react-router' {
   }
 }
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router} />
-    </QueryClientProvider>
-  </StrictMode>,
-);
+// Rendered once the reader's language is in (Spanish is fetched first; English is already here).
+const render = () =>
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <QueryClientProvider client={queryClient}>
+        <RouterProvider router={router} />
+      </QueryClientProvider>
+    </StrictMode>,
+  );
+void i18nReady.then(render, render);

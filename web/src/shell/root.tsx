@@ -5,8 +5,9 @@ import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../shared/api/client';
 import { chooseLanguage, hasChosenLanguage, i18next, isLanguage, LANGUAGES } from '../shared/i18n';
-import { ReauthDialog } from '../shared/reauth/ReauthDialog';
-import { Button, styles } from '../shared/ui';
+import { ReauthHost } from '../shared/reauth/ReauthHost';
+// Not ../shared/ui: its React Aria components are the pages' to load, not every first page's.
+import styles from '../shared/ui/ui.module.css';
 import { meQuery, sessionChanged } from './session';
 
 export interface RouterContext {
@@ -60,17 +61,25 @@ function Shell() {
           <nav className={styles.nav} aria-label={t('shell.navigation')}>
             <Link to="/">{t('nav.home')}</Link>
             <Link to="/devices">{t('nav.devices')}</Link>
+            <Link to="/cloud">{t('nav.cloud')}</Link>
+            <Link to="/apps">{t('nav.apps')}</Link>
+            <Link to="/credits">{t('nav.credits')}</Link>
             <Link to="/sessions">{t('nav.sessions')}</Link>
+            <Link to="/security">{t('nav.security')}</Link>
             <Link to="/profile">{t('nav.profile')}</Link>
           </nav>
         )}
         <LanguageSwitch />
-        {me && <Button variant="secondary" onPress={() => void signOut()}>{t('shell.signOut')}</Button>}
+        {me && (
+          <button type="button" className={styles.button} data-variant="secondary" onClick={() => void signOut()}>
+            {t('shell.signOut')}
+          </button>
+        )}
       </header>
       <main id="main" className={styles.main} tabIndex={-1}>
         <Outlet />
       </main>
-      <ReauthDialog />
+      <ReauthHost />
     </div>
   );
 }

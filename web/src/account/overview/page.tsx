@@ -5,6 +5,7 @@ import { api, ok } from '../../shared/api/client';
 import { useErrorText, useFormat } from '../../shared/i18n';
 import { Alert, Card, styles, usePageTitle } from '../../shared/ui';
 import { meQuery } from '../../shell/session';
+import { CheckupSummary } from '../security/CheckupSummary';
 
 const COLLECTIONS = ['photos', 'contacts', 'notes', 'messages', 'app-data'] as const;
 
@@ -29,6 +30,8 @@ function OverviewPage() {
           <dt>{t('home.since')}</dt><dd>{format.date(me.createdAt)}</dd>
         </dl>
       </Card>
+
+      <CheckupSummary />
 
       <Card title={t('home.devices')}>
         {devices.isError && <Alert>{errorText(devices.error)}</Alert>}

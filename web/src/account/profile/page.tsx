@@ -7,6 +7,7 @@ import { api, ok } from '../../shared/api/client';
 import { useErrorText } from '../../shared/i18n';
 import { Alert, Button, Card, TextField, styles, usePageTitle } from '../../shared/ui';
 import { meQuery } from '../../shell/session';
+import { AddressChange } from './AddressChange';
 
 function ProfilePage() {
   const { t } = useTranslation();
@@ -34,10 +35,10 @@ function ProfilePage() {
         </Form>
       </Card>
       <Card title={t('profile.addresses')}>
-        <dl className={styles.dl}>
-          <dt>{t('home.email')}</dt><dd>{me.email ?? '—'}</dd>
-          <dt>{t('home.phone')}</dt><dd>{me.phone ?? '—'}</dd>
-        </dl>
+        <div className={styles.form}>
+          <AddressChange field="email" current={me.email} />
+          <AddressChange field="phone" current={me.phone} />
+        </div>
       </Card>
       <Card title={t('nav.deleteAccount')}>
         <p><Link to="/delete-account">{t('deletion.title')}</Link></p>

@@ -71,6 +71,12 @@ function SessionsPage() {
                 <strong>{eventText(event.type)}</strong>
                 <br />
                 <span className={styles.description}>{format.date(event.at)} · {event.client ?? ''} · {event.ip ?? ''}</span>
+                {event.reason && (
+                  <>
+                    <br />
+                    <span className={styles.description}>{t('events.reason', { reason: event.reason })}</span>
+                  </>
+                )}
               </li>
             ))}
           </ul>

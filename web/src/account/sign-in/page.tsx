@@ -5,6 +5,7 @@ import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, ok } from '../../shared/api/client';
 import { useErrorText } from '../../shared/i18n';
+import { browserSupportsWebAuthn, PasskeyRefused, signWithPasskey } from '../../shared/passkeys';
 import { factorOf } from '../../shared/second-factor';
 import { Alert, Button, TextField, styles, usePageTitle } from '../../shared/ui';
 import { safeNext, sessionChanged } from '../../shell/session';
@@ -20,7 +21,8 @@ function SignInPage() {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   // Set when the password was right and the account asks for its second factor.
-  const [challenge, setChallenge] = useState<{ challengeId: string; methods: string[] } | undefined>(undefined);
+  const [challenge, setChallenge] = useState<{ challengeId: string; methods: string[]; passkeyOptions?: unknown } | undefined>(undefined);
+  const passkeys = browserSupportsWebAuthn();
 
   const signedIn = async () => {
     await sessionChanged(queryClient);
@@ -45,7 +47,25 @@ function SignInPage() {
     },
   });
 
+  // Passwordless: a passkey verifies the person on its own (the server asks user verification for it).
+  const withPasskey = useMutation({
+    mutationFn: async () => {
+      const response = await signWithPasskey(ok(await api.POST('/v1/sessions/passkey/options')));
+      return ok(await api.POST('/v1/sessions/passkey', { body: { response, kind: 'web' } }));
+    },
+    onSuccess: signedIn,
+  });
+  const secondWithPasskey = useMutation({
+    mutationFn: async () => {
+      const response = await signWithPasskey(challenge!.passkeyOptions);
+      return ok(await api.POST('/v1/sessions/second-factor', { body: { challengeId: challenge!.challengeId, method: 'passkey', response } }));
+    },
+    onSuccess: signedIn,
+  });
+  const passkeyError = (error: unknown) => (error instanceof PasskeyRefused ? t('signIn.passkeyRefused') : errorText(error));
+
   if (challenge) {
+    const byPasskey = passkeys && challenge.methods.includes('passkey') && challenge.passkeyOptions !== undefined;
     const byCode = challenge.methods.includes('totp') || challenge.methods.includes('recovery_code');
     return (
       <div className={styles.narrow}>
@@ -53,12 +73,16 @@ function SignInPage() {
         <div className={styles.card}>
           <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); secondStep.mutate(); }}>
             {secondStep.isError && <Alert>{errorText(secondStep.error)}</Alert>}
-            <p>{byCode ? t('secondFactor.intro') : t('secondFactor.passkeyOnly')}</p>
+            {secondWithPasskey.isError && <Alert>{passkeyError(secondWithPasskey.error)}</Alert>}
+            <p>{byCode ? t('secondFactor.intro') : byPasskey ? t('secondFactor.passkeyIntro') : t('secondFactor.passkeyOnly')}</p>
             {byCode && (
               <TextField label={t('secondFactor.code')} description={t('secondFactor.codeHint')} name="code" autoComplete="one-time-code" isRequired autoFocus value={code} onChange={setCode} />
             )}
             <div className={styles.actions}>
               {byCode && <Button type="submit" isDisabled={secondStep.isPending}>{t('secondFactor.submit')}</Button>}
+              {byPasskey && (
+                <Button variant={byCode ? 'secondary' : 'primary'} onPress={() => secondWithPasskey.mutate()} isDisabled={secondWithPasskey.isPending}>{t('secondFactor.usePasskey')}</Button>
+              )}
               <Button variant="secondary" onPress={() => { setChallenge(undefined); setCode(''); secondStep.reset(); }}>{t('secondFactor.back')}</Button>
             </div>
           </Form>
@@ -74,15 +98,22 @@ function SignInPage() {
       <div className={styles.card}>
         <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); signIn.mutate(); }}>
           {signIn.isError && <Alert>{errorText(signIn.error)}</Alert>}
+          {withPasskey.isError && <Alert>{passkeyError(withPasskey.error)}</Alert>}
           <TextField label={t('signIn.login')} name="username" autoComplete="username" isRequired value={login} onChange={setLogin} />
           <TextField label={t('signIn.password')} name="password" type="password" autoComplete="current-password" isRequired value={password} onChange={setPassword} />
           <div className={styles.actions}>
             <Button type="submit" isDisabled={signIn.isPending}>{t('signIn.submit')}</Button>
             <Link to="/forgot-password">{t('signIn.forgot')}</Link>
           </div>
+          {passkeys && (
+            <div className={styles.actions}>
+              <Button variant="secondary" onPress={() => withPasskey.mutate()} isDisabled={withPasskey.isPending}>{t('signIn.withPasskey')}</Button>
+            </div>
+          )}
         </Form>
       </div>
       <p>{t('signIn.noAccount')} <Link to="/create-account">{t('signIn.create')}</Link></p>
+      <p><Link to="/check-device">{t('checkDevice.fromSignIn')}</Link></p>
     </div>
   );
 }

@@ -58,7 +58,8 @@ export function setReauthPrompt(prompt: ReauthPrompt | undefined): void {
   reauthPrompt = prompt;
 }
 
-function askForReauth(): Promise<boolean> {
+/** Opens the shared prompt (or joins the one open); true once the person confirmed who they are. */
+export function askForReauth(): Promise<boolean> {
   if (!reauthPrompt) return Promise.resolve(false);
   reauthPending ??= reauthPrompt().finally(() => {
     reauthPending = undefined;

@@ -1,8 +1,7 @@
 import i18next from 'i18next';
 import { initReactI18next, useTranslation } from 'react-i18next';
-import { ApiError } from '../api/client';
+import { errorTextOf, fieldError, formatters } from './text';
 import en from './en.json';
-import es from './es.json';
 
 export const LANGUAGES = ['en', 'es'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -23,13 +22,34 @@ export function initialLanguage(): Language {
   return 'en';
 }
 
-void i18next.use(initReactI18next).init({
-  resources: { en: { translation: en }, es: { translation: es } },
-  lng: initialLanguage(),
-  fallbackLng: 'en',
-  interpolation: { escapeValue: false },
-  returnNull: false,
-});
+// English is in the first page's JavaScript (it is also the fallback); another language's catalogue is a
+// file of its own, fetched before the portal first renders in it or switches to it (i18next's backend
+// hook: changeLanguage waits for it).
+const catalogues: Record<Exclude<Language, 'en'>, () => Promise<{ default: Record<string, unknown> }>> = {
+  es: () => import('./es.json'),
+};
+
+/** Resolves once the first language's catalogue is in: main.tsx renders after it. */
+export const i18nReady = i18next
+  .use(initReactI18next)
+  .use({
+    type: 'backend',
+    init() {},
+    read(language: string, _namespace: string, callback: (error: unknown, data: Record<string, unknown> | false) => void) {
+      const load = isLanguage(language) && language !== 'en' ? catalogues[language] : undefined;
+      if (!load) return callback(null, false);
+      load().then((catalogue) => callback(null, catalogue.default), (error: unknown) => callback(error, false));
+    },
+  })
+  .init({
+    resources: { en: { translation: en } },
+    partialBundledLanguages: true,
+    lng: initialLanguage(),
+    fallbackLng: 'en',
+    supportedLngs: [...LANGUAGES],
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  });
 
 function applyDocumentLanguage(language: string) {
   document.documentElement.lang = language;
@@ -50,38 +70,14 @@ export function hasChosenLanguage(): boolean {
 /** An API error in the reader's language, by its code (never by the server's English text). */
 export function useErrorText() {
   const { t } = useTranslation();
-  return (error: unknown): string => {
-    if (error instanceof ApiError) {
-      const key = `errors.${error.code}`;
-      return i18next.exists(key) ? t(key) : t('errors.unknown');
-    }
-    return t('errors.network');
-  };
+  return (error: unknown): string => errorTextOf(error, t, (key) => i18next.exists(key));
 }
 
-/** The message for one field of a validation_failed answer, if the server named that field. */
-export function fieldError(error: unknown, field: string, message: string): string | undefined {
-  if (!(error instanceof ApiError) || error.code !== 'validation_failed') return undefined;
-  return error.problem.errors?.some((e) => e.path === `/${field}` || e.path === field) ? message : undefined;
-}
+export { fieldError };
 
 export function useFormat() {
   const { i18n } = useTranslation();
-  const locale = i18n.language;
-  return {
-    date: (iso: string | null | undefined) => (iso ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : ''),
-    number: (n: number) => new Intl.NumberFormat(locale).format(n),
-    bytes: (n: number) => {
-      const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
-      let value = n;
-      let unit = 0;
-      while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit += 1;
-      }
-      return new Intl.NumberFormat(locale, { style: 'unit', unit: units[unit], unitDisplay: 'short', maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value);
-    },
-  };
+  return formatters(i18n.language);
 }
 
 export { i18next };

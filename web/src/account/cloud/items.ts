@@ -1,0 +1,77 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useEffect, useMemo } from 'react';
+import { api, ok } from '../../shared/api/client';
+import type { components } from '../../shared/api/schema';
+
+export type Item = components['schemas']['Item'];
+export type ListedCollection = 'photos' | 'contacts' | 'notes' | 'messages';
+
+// A small first page draws the first screen soon; the rest follows in the largest pages the server gives.
+const FIRST_PAGE = '120';
+const NEXT_PAGES = '1000';
+
+/**
+ * Every item of a collection, read through delta sync from the start: the pages follow each other until
+ * there is no more, items deleted on the way are dropped, and the ids the server could not read are kept
+ * apart so that the page can say so rather than hide them.
+ */
+export function useCollection(collection: ListedCollection) {
+  const query = useInfiniteQuery({
+    queryKey: ['cloud', collection],
+    initialPageParam: undefined as string | undefined,
+    queryFn: async ({ pageParam }) =>
+      ok(await api.GET('/v1/cloud/{collection}', { params: { path: { collection }, query: pageParam ? { limit: NEXT_PAGES, since: pageParam } : { limit: FIRST_PAGE } } })),
+    getNextPageParam: (last) => (last.hasMore ? last.cursor : undefined),
+  });
+  const { hasNextPage, isFetchingNextPage, fetchNextPage, isError } = query;
+  useEffect(() => {
+    if (hasNextPage && !isFetchingNextPage && !isError) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, isError, fetchNextPage]);
+
+  const { items, unreadable } = useMemo(() => {
+    const byId = new Map<string, Item>();
+    const broken = new Set<string>();
+    for (const page of query.data?.pages ?? []) {
+      for (const item of page.items) {
+        byId.set(item.id, item);
+        broken.delete(item.id);
+      }
+      for (const id of page.unreadable) {
+        byId.delete(id);
+        broken.add(id);
+      }
+      for (const id of page.deleted) {
+        byId.delete(id);
+        broken.delete(id);
+      }
+    }
+    // Newest first, as a gallery or an inbox reads.
+    return { items: [...byId.values()].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id)), unreadable: [...broken] };
+  }, [query.data]);
+
+  return { ...query, items, unreadable, loadingMore: query.hasNextPage || query.isFetchingNextPage };
+}
+
+/** A field of a person's JSON item, when it is text (items are the devices' own JSON, of any shape). */
+export function textOf(data: unknown, ...names: string[]): string | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const record = data as Record<string, unknown>;
+  for (const name of names) {
+    const value = record[name];
+    if (typeof value === 'string' && value.trim()) return value.trim();
+    if (typeof value === 'number') return String(value);
+    if (Array.isArray(value)) {
+      const first = value.find((v) => typeof v === 'string' || (v && typeof v === 'object'));
+      if (typeof first === 'string') return first;
+      const inner = first && textOf(first, 'value', 'number', 'address', 'email');
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/** The JSON of an item, short enough for one line. */
+export function preview(data: unknown, max = 140): string {
+  const text = typeof data === 'string' ? data : JSON.stringify(data) ?? '';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,9 @@
+import { createRoute } from '@tanstack/react-router';
+import { rootRoute } from '../../shell/root';
+import { requireAccount } from '../../shell/session';
+
+export const creditsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/credits',
+  beforeLoad: ({ context, location }) => requireAccount(context.queryClient, location.href),
+}).lazy(() => import('./page').then((m) => m.Route));
