@@ -8,7 +8,7 @@ import { api, linkDevice } from './api.js';
 import { withCpuShare, type CpuShare } from './cpu.js';
 import { memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
 import { BenchPhotos, sha256Hex, uploadPhoto } from './photos.js';
-import { median, round } from './report.js';
+import { median, round } from './stats.js';
 import { checkedRun, loadRotating } from './rotating-load.js';
 import { BENCH_USER_AGENT, signUp } from './seed.js';
 import type { ServerBuild } from './server.js';

@@ -15,12 +15,13 @@ import { deriveServerKeys } from '../src/crypto/keys.js';
 import { open, sealText } from '../src/crypto/sealing.js';
 import { hmac } from '../src/crypto/tokens.js';
 import { CONFIRMATION_SENTENCE } from '../src/deletion/service.js';
+import { nextCode, outboxFor } from '../src/testing/outbox.js';
 import { api, linkDevice } from './api.js';
 import { BulkSeeder, postgresWriter, sqliteWriter, type Row, type RowWriter, type SeedReport } from './bulk-seed.js';
 import { withCpuShare, type CpuShare } from './cpu.js';
 import { masterKeyOf, withFreshServer, type BenchDialect } from './fresh-server.js';
 import { BenchPhotos, uploadPhoto } from './photos.js';
-import { median, round } from './report.js';
+import { median, round } from './stats.js';
 import { BENCH_USER_AGENT, signIn, signUp, type BenchAccount } from './seed.js';
 import type { ServerBuild } from './server.js';
 
@@ -344,29 +345,6 @@ class SignInLoad {
     await Promise.all(this.lanes);
     if (this.failures.length > 0) throw new Error(`${this.failures.length} sign-ins failed during the load, e.g. ${this.failures[0]}`);
   }
-}
-
-/** The newest deletion code the dev outbox holds for an address, once there are more messages to it than `seen`. */
-async function deletionCode(dataDir: string, email: string, seen: number): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const messages = outboxFor(dataDir, email);
-    const code = messages.length > seen ? /delete your Lanyard account[^\d]*(\d{6})/.exec(messages[messages.length - 1]!.text)?.[1] : undefined;
-    if (code) return code;
-    await sleep(50);
-  }
-  throw new Error(`no deletion code for ${email} reached the outbox within 20 s`);
-}
-
-function outboxFor(dataDir: string, email: string): Array<{ to: string; text: string }> {
-  const file = path.join(dataDir, 'outbox.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { to: string; text: string })
-    .filter((m) => m.to === email);
 }
 
 /** Where a file holds a byte string: offsets of the first `limit` occurrences (read in chunks that overlap by the needle's length). */
@@ -711,7 +689,7 @@ async function deleteAndCheck(options: DeleteOptions): Promise<Measured> {
 
   const seen = outboxFor(dataDir, account.email).length;
   const asked = await api<{ id: string }>(baseUrl, 'POST', '/v1/me/deletion', { token: fresh, body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' } });
-  const code = await deletionCode(dataDir, account.email, seen);
+  const code = await nextCode(dataDir, account.email, seen);
   const hash = hmac(options.lookupKey, 'tombstone', id);
 
   let confirmMs = 0;

@@ -8,7 +8,7 @@ import { BulkSeeder, type SeedReport } from './bulk-seed.js';
 import { withCpuShare } from './cpu.js';
 import { memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
 import type { LoadRun } from './load.js';
-import { round } from './report.js';
+import { round } from './stats.js';
 import { checkedRun, loadRotating, sampleIndexes, shuffled } from './rotating-load.js';
 import { signUp } from './seed.js';
 import type { ServerBuild } from './server.js';

@@ -7,6 +7,7 @@ import type { DeletionResult } from './deletion.js';
 import type { DevicesResult } from './devices.js';
 import type { HashRun, LoadRun } from './load.js';
 import { ROOT } from './server.js';
+import { median, round } from './stats.js';
 
 export const TARGETS = {
   /** Sign-in requests/s over argon2id hashes/s alone: the server adds almost nothing to the hash. */
@@ -18,13 +19,6 @@ export const TARGETS = {
   meToFloor: 0.6,
   meP99Ms: 10,
 } as const;
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return NaN;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 export interface MeFigures {
   runner: 'in-process' | 'cli';
@@ -124,11 +118,6 @@ export function targetsFor(result: DatabaseResult): Record<string, Target> {
     };
   }
   return targets;
-}
-
-export function round(value: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }
 
 export function machineInfo() {

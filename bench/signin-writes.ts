@@ -20,7 +20,7 @@ import { SECURITY_EVENT_COLUMNS, SecurityEventRepository } from '../src/events/r
 import { SESSION_COLUMNS, SessionRepository } from '../src/sessions/repository.js';
 import { withCpuShare } from './cpu.js';
 import { createBenchDatabase } from './postgres.js';
-import { median, round } from './report.js';
+import { median, round } from './stats.js';
 
 const blocks = Number(process.argv[2] ?? 8);
 const perBlock = Number(process.argv[3] ?? 400);

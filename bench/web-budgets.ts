@@ -10,7 +10,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { api, linkDevice } from './api.js';
-import { round } from './report.js';
+import { round } from './stats.js';
 import { signUp } from './seed.js';
 import { ensureBuild, ROOT, startServer, type ServerBuild } from './server.js';
 

@@ -46,6 +46,7 @@ import { CloudRepository } from './cloud/repository.js';
 import { registerCloudRoutes } from './cloud/routes.js';
 import { CloudService } from './cloud/service.js';
 import { registerExportRoutes } from './export/routes.js';
+import { ExportRepository } from './export/repository.js';
 import { ExportService } from './export/service.js';
 import { DeviceCommandService } from './devices/commands.js';
 import { DeviceRepository } from './devices/repository.js';
@@ -225,23 +226,55 @@ export async function createApp(options: AppOptions): Promise<App> {
   const unlockRequestRepository = new UnlockRequestRepository(db);
 
   // Services.
-  const jobs = new JobService(jobRepository, clock, log, { leaseMs: config.jobLeaseSeconds * 1000, ...options.jobs });
-  const messages = new MessageService(jobs, transport, keys.jobPayload);
-  const rateLimits = new RateLimits(config.rateLimit, keys.rateLimit, redis);
+  const jobs = new JobService({
+    repository: jobRepository,
+    clock,
+    log,
+    options: { leaseMs: config.jobLeaseSeconds * 1000, ...options.jobs },
+  });
+  const messages = new MessageService({ jobs, transport, payloadKey: keys.jobPayload });
+  const rateLimits = new RateLimits({ enabled: config.rateLimit, key: keys.rateLimit, redis });
   const origins = new OriginSealer(keyRing);
-  const events = new SecurityEventService(eventRepository, keys.lookup, clock, origins);
-  const verification = new VerificationService(verificationRepository, keys.verificationCode, keys.lookup, clock);
-  const issuer = new SessionIssuer(sessionRepository, { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 }, clock, origins);
+  const events = new SecurityEventService({ repository: eventRepository, lookupKey: keys.lookup, clock, origins });
+  const verification = new VerificationService({
+    repository: verificationRepository,
+    codeKey: keys.verificationCode,
+    lookupKey: keys.lookup,
+    clock,
+  });
+  const issuer = new SessionIssuer({
+    repository: sessionRepository,
+    lifetimes: { idleMs: config.session.idleSeconds * 1000, absoluteMs: config.session.absoluteSeconds * 1000 },
+    clock,
+    origins,
+  });
   const undoLinks = new AddressChangeUndoLinks({ key: keys.addressChangeUndo, clock, baseUrl: config.baseUrl });
   const twoStepRepository = new TwoStepRepository(db);
   const lockLinks = new AccountLockLinks({ repository: twoStepRepository, key: keys.accountLockLink, clock, baseUrl: config.baseUrl });
-  const accounts = new AccountService(db, accountRepository, sessionRepository, issuer, verification, messages, events, rateLimits, keys.lookup, clock, undoLinks, lockLinks);
+  const accounts = new AccountService({
+    db,
+    repository: accountRepository,
+    sessions: sessionRepository,
+    issuer,
+    verification,
+    messages,
+    events,
+    rateLimits,
+    lookupKey: keys.lookup,
+    clock,
+    undoLinks,
+    lockLinks,
+  });
   // The captcha keeps wall-clock time whatever the injected clock: altcha-lib checks expiry against Date.now().
-  const captcha = new CaptchaService(acceptedCaptchaRepository, keys.captcha, { maxCounter: config.captchaMaxCounter });
+  const captcha = new CaptchaService({
+    repository: acceptedCaptchaRepository,
+    key: keys.captcha,
+    options: { maxCounter: config.captchaMaxCounter },
+  });
   const twoStep = new TwoStepService({
     db,
     repository: twoStepRepository,
-    accountRepository,
+    accounts,
     sessionRepository,
     events,
     messages,
@@ -253,7 +286,21 @@ export async function createApp(options: AppOptions): Promise<App> {
     lookupKey: keys.lookup,
     clock,
   });
-  const sessions = new SessionService(db, sessionRepository, accounts, events, messages, rateLimits, issuer, keys.csrf, clock, captcha, database.dialect, origins, twoStep);
+  const sessions = new SessionService({
+    db,
+    repository: sessionRepository,
+    accountService: accounts,
+    events,
+    messages,
+    rateLimits,
+    issuer,
+    csrfKey: keys.csrf,
+    clock,
+    captcha,
+    dialect: database.dialect,
+    origins,
+    twoStep,
+  });
   const recovery = new RecoveryService({
     db,
     accounts,
@@ -272,34 +319,73 @@ export async function createApp(options: AppOptions): Promise<App> {
     baseUrl: config.baseUrl,
     waitHours: config.recoveryWaitHours,
   });
-  const devices = new DeviceService(db, deviceRepository, accountRepository, accounts, sessionRepository, issuer, events, messages, rateLimits, new DeviceSignals(relay), keys.lookup, clock);
-  const deviceCommands = new DeviceCommandService(db, deviceRepository, devices, sessionRepository, clock);
-  const cloud = new CloudService(db, cloudRepository, keyRing, blobs, jobs, keys.cursor, clock, config.cloud, log);
+  const devices = new DeviceService({
+    db,
+    repository: deviceRepository,
+    accountService: accounts,
+    sessions: sessionRepository,
+    issuer,
+    events,
+    messages,
+    rateLimits,
+    signals: new DeviceSignals(relay),
+    lookupKey: keys.lookup,
+    clock,
+  });
+  const deviceCommands = new DeviceCommandService({
+    db,
+    repository: deviceRepository,
+    devices,
+    sessions: sessionRepository,
+    clock,
+  });
+  const cloud = new CloudService({
+    db,
+    repository: cloudRepository,
+    keyRing,
+    blobs,
+    jobs,
+    cursorKey: keys.cursor,
+    clock,
+    limits: config.cloud,
+    log,
+  });
   const cloudBatch = new CloudBatchService({ db, repository: cloudRepository, keyRing, cursorKey: keys.cursor, clock, limits: config.cloud });
-  const exports = new ExportService(db, cloudRepository, cloud, keyRing, blobs, jobs, clock, log);
-  const webhooks = new WebhookService(db, webhookRepository, jobs, webhookSecretKey(keys.master), clock, log, { allowLoopback: config.webhooks.allowLoopback });
+  const exports = new ExportService({ db, repository: new ExportRepository(db), cloud, keyRing, blobs, jobs, clock, log });
+  const webhooks = new WebhookService({
+    db,
+    repository: webhookRepository,
+    jobs,
+    secretKey: webhookSecretKey(keys.master),
+    clock,
+    log,
+    outbound: { allowLoopback: config.webhooks.allowLoopback },
+  });
   const appRepository = new AppRepository(db);
   const signingKeys = new SigningKeys({ repository: appRepository, sealKey: keys.oidc, clock });
   const apiResource = apiResourceOf(config.baseUrl);
   const oidcPages = providerPages({ sessions, clock, secureCookies: config.baseUrl.startsWith('https:') });
   // Set once the apps service exists: the provider asks it whether an app is first-party.
   let firstParty: (clientId: string) => Promise<boolean> = async () => false;
-  const oidc = new OidcHost(config.baseUrl, signingKeys, (keySet) =>
-    createOidcProvider(db, accountRepository, keys.oidc, keySet, log, {
-      issuer: config.baseUrl,
-      secureCookies: config.baseUrl.startsWith('https:'),
-      cookieKey: keys.oidcCookie,
-      apiResource,
-      ...oidcPages,
-      firstParty: (clientId) => firstParty(clientId),
-    }),
-  );
+  const oidc = new OidcHost({
+    issuer: config.baseUrl,
+    keys: signingKeys,
+    build: (keySet) =>
+      createOidcProvider(db, accounts, keys.oidc, keySet, log, {
+        issuer: config.baseUrl,
+        secureCookies: config.baseUrl.startsWith('https:'),
+        cookieKey: keys.oidcCookie,
+        apiResource,
+        ...oidcPages,
+        firstParty: (clientId) => firstParty(clientId),
+      }),
+  });
   await oidc.refreshKeys();
   const apps = new AppService({ repository: appRepository, host: oidc, jobs, events, sealKey: keys.oidc, payloadKey: keys.jobPayload, clock, log });
   firstParty = (clientId) => apps.isFirstParty(clientId);
   // Ending a web session ends the apps' sign-ins made through it, in the same transaction.
   sessionRepository.onEnd((executor, accountId, ended) => apps.endWebSessions(executor, accountId, ended));
-  const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts: accountRepository, apiResource });
+  const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts, apiResource });
   const credits = new CreditService({ db, repository: new CreditRepository(db), lookupKey: keys.lookup, clock, log });
   const bootloaderRepository = new BootloaderRepository(db);
   const bootloaderKeys = new BootloaderKeys({ repository: bootloaderRepository, sealKey: keys.bootloader, clock });
@@ -308,7 +394,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     repository: bootloaderRepository,
     keys: bootloaderKeys,
     devices,
-    accountRepository,
     accounts,
     events,
     messages,
@@ -323,7 +408,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     apps,
     accounts,
     devices,
-    deviceRepository,
     cloud,
     verification,
     messages,
@@ -340,9 +424,37 @@ export async function createApp(options: AppOptions): Promise<App> {
     options: { graceDays: config.deletion.graceDays, baseUrl: config.baseUrl },
   });
 
-  const unlock = new UnlockRequestService(db, unlockRequestRepository, devices, accountRepository, accounts, events, messages, rateLimits, captcha, jobs, keys.unlockRequest, keys.lookup, clock, log, {
-    waitSeconds: config.unlockWaitSeconds,
-    baseUrl: config.baseUrl,
+  const unlock = new UnlockRequestService({
+    db,
+    repository: unlockRequestRepository,
+    devices,
+    accounts,
+    events,
+    messages,
+    rateLimits,
+    captcha,
+    jobs,
+    sealKey: keys.unlockRequest,
+    lookupKey: keys.lookup,
+    clock,
+    log,
+    options: { waitSeconds: config.unlockWaitSeconds, baseUrl: config.baseUrl },
+  });
+
+  // Jobs: how each kind runs, every kind in one place (src/jobs/kinds.ts maps kinds to payloads; a kind
+  // left out here does not compile).
+  jobs.registerAll({
+    'message.send': (payload, job) => messages.deliver(payload, job.id),
+    'recovery.request': (payload, job) => recovery.send(payload, job.id),
+    'recovery.finish_waiting': (payload) => recovery.finishWaiting(payload),
+    'apps.backchannel_logout': (payload, job) => apps.sendBackchannelLogout(payload, job.id),
+    'account.erase': (payload, job) => erasure.run(payload, job),
+    'webhook.deliver': (payload) => webhooks.deliver(payload),
+    'unlock.release': (payload) => unlock.release(payload),
+    'cloud.thumbnail': (payload) => cloud.makeThumbnail(payload),
+    'cloud.blob-delete': (payload) => cloud.deleteBlobs(payload),
+    'cloud.export': { run: (payload) => exports.build(payload), onFailed: (payload, reason) => exports.markFailed(payload, reason) },
+    'cloud.export-expire': (payload) => exports.expire(payload),
   });
 
   const staff = new StaffService({
@@ -371,7 +483,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   // @fastify/swagger collects routes in an onRoute hook: it must be loaded before the first route, or /v1/openapi.json lists none.
   await http.after();
   // First, so that overload is refused before any other hook and every route is timed.
-  const metrics = new Metrics({ db, jobs, jobRepository, getErasure: (hash) => deletionRepository.getErasure(hash), clock });
+  const metrics = new Metrics({
+    db,
+    jobs,
+    jobRepository,
+    getErasure: (hash) => deletionRepository.getErasure(hash),
+    clock,
+  });
   registerOperations(http, { db, metrics, pingRedis: redis ? () => redis.ping() : undefined, config: config.operations });
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });

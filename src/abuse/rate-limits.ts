@@ -49,11 +49,17 @@ type LimitName = keyof typeof LIMITS;
 export class RateLimits {
   private readonly limiters: Record<LimitName, RateLimiterAbstract>;
 
-  constructor(
-    private readonly enabled: boolean,
-    private readonly key: Buffer,
-    redis?: Redis,
-  ) {
+  private readonly enabled: boolean;
+  private readonly key: Buffer;
+
+  constructor(deps: {
+    enabled: boolean;
+    key: Buffer;
+    redis?: Redis;
+  }) {
+    this.enabled = deps.enabled;
+    this.key = deps.key;
+    const redis = deps.redis;
     const make = (name: LimitName): RateLimiterAbstract => {
       const { points, seconds } = LIMITS[name];
       if (!redis) return new RateLimiterMemory({ points, duration: seconds, keyPrefix: name });

@@ -7,11 +7,12 @@ import type { RateLimits } from '../abuse/rate-limits.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { AppError, invalidField } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
+import type { MessageKind, MessageParams } from '../messaging/templates.js';
 import type { Channel } from '../messaging/transports.js';
 import type { SessionRepository } from '../sessions/repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from '../sessions/issuer.js';
 import type { VerificationService } from '../verification/service.js';
-import type { AccountLockLinks } from '../two-step/service.js';
+import type { AccountLockLinks } from '../two-step/lock-links.js';
 import { normalizeEmail, normalizePhone, type Login } from './addresses.js';
 import type { AccountRepository } from './repository.js';
 import { UNDO_DAYS, type AddressChangeUndoLinks } from './undo-links.js';
@@ -40,20 +41,46 @@ const couldBeAccountId = (value: string) => /^[^\x00-\x1f\x7f]{1,64}$/.test(valu
 
 /** Accounts: sign-up with a code, the profile, address and password changes. */
 export class AccountService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: AccountRepository,
-    private readonly sessions: SessionRepository,
-    private readonly issuer: SessionIssuer,
-    private readonly verification: VerificationService,
-    private readonly messages: MessageService,
-    private readonly events: SecurityEventService,
-    private readonly rateLimits: RateLimits,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-    private readonly undoLinks: AddressChangeUndoLinks,
-    private readonly lockLinks: AccountLockLinks,
-  ) {}
+  private readonly db: Db;
+  private readonly repository: AccountRepository;
+  private readonly sessions: SessionRepository;
+  private readonly issuer: SessionIssuer;
+  private readonly verification: VerificationService;
+  private readonly messages: MessageService;
+  private readonly events: SecurityEventService;
+  private readonly rateLimits: RateLimits;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+  private readonly undoLinks: AddressChangeUndoLinks;
+  private readonly lockLinks: AccountLockLinks;
+
+  constructor(deps: {
+    db: Db;
+    repository: AccountRepository;
+    sessions: SessionRepository;
+    issuer: SessionIssuer;
+    verification: VerificationService;
+    messages: MessageService;
+    events: SecurityEventService;
+    rateLimits: RateLimits;
+    lookupKey: Buffer;
+    clock: Clock;
+    undoLinks: AddressChangeUndoLinks;
+    lockLinks: AccountLockLinks;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.sessions = deps.sessions;
+    this.issuer = deps.issuer;
+    this.verification = deps.verification;
+    this.messages = deps.messages;
+    this.events = deps.events;
+    this.rateLimits = deps.rateLimits;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+    this.undoLinks = deps.undoLinks;
+    this.lockLinks = deps.lockLinks;
+  }
 
   /** The blind index of an address: lookups never need the address in clear. */
   lookupOf(field: 'email' | 'phone', value: string): string {
@@ -105,6 +132,22 @@ export class AccountService {
     if (account.email) contacts.push({ channel: 'email', to: account.email });
     if (account.phone) contacts.push({ channel: 'sms', to: account.phone });
     return contacts;
+  }
+
+  /**
+   * Tells every address of the account (its email and its phone) the same notice, in the caller's
+   * transaction: a security change reaches the person wherever they read, and an attacker who took one
+   * address cannot hide it from the other. `accountId: null` keeps the messages apart from the account
+   * (a deletion notice must outlive the erasure of its jobs).
+   */
+  async tellEveryAddress<K extends MessageKind>(
+    executor: Executor,
+    account: Pick<AccountRow, 'id' | 'email' | 'phone' | 'locale'>,
+    message: { kind: K; params: MessageParams[K]; accountId?: string | null },
+  ): Promise<void> {
+    for (const to of this.contactsOf(account)) {
+      await this.messages.enqueue(executor, { ...to, kind: message.kind, locale: account.locale, accountId: message.accountId === undefined ? account.id : message.accountId, params: message.params });
+    }
   }
 
   async getProfile(accountId: string): Promise<Profile> {
@@ -317,9 +360,7 @@ export class AccountService {
       await this.repository.update(trx, accountId, { password_hash: passwordHash, password_changed_at: now, updated_at: now });
       await this.sessions.deleteOthers(trx, accountId, keepSessionId, ['web', 'api']);
       await this.events.record(trx, accountId, 'password.changed', origin);
-      for (const to of this.contactsOf(account)) {
-        await this.messages.enqueue(trx, { ...to, kind: 'password_changed', locale: account.locale, accountId, params: {} });
-      }
+      await this.tellEveryAddress(trx, account, { kind: 'password_changed', params: {} });
     });
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, EmbeddedJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
-import type { AccountRepository } from '../accounts/repository.js';
+import type { AccountService } from '../accounts/service.js';
 import type { AppTokenAuthenticator, AppTokenContext, PresentedAppToken } from '../http/auth.js';
 import type { OidcHost } from './host.js';
 import { GRANT_CLAIM } from './oidc.js';
@@ -27,7 +27,7 @@ export class AppTokenVerifier implements AppTokenAuthenticator {
   // five minutes, for the same method and URL, and only with the token it was made for.
   private readonly seenProofs = new Map<string, number>();
 
-  constructor(private readonly deps: { host: OidcHost; repository: AppRepository; accounts: AccountRepository; apiResource: string }) {}
+  constructor(private readonly deps: { host: OidcHost; repository: AppRepository; accounts: AccountService; apiResource: string }) {}
 
   private keySet() {
     const published = this.deps.host.publicJwks;

@@ -13,11 +13,19 @@ export class OidcHost {
   private published: JSONWebKeySet = { keys: [] };
   private readonly listeners: Array<(provider: Provider) => void> = [];
 
-  constructor(
-    readonly issuer: string,
-    private readonly keys: SigningKeys,
-    private readonly build: (keys: KeySet) => Promise<Provider>,
-  ) {}
+  readonly issuer: string;
+  private readonly keys: SigningKeys;
+  private readonly build: (keys: KeySet) => Promise<Provider>;
+
+  constructor(deps: {
+    issuer: string;
+    keys: SigningKeys;
+    build: (keys: KeySet) => Promise<Provider>;
+  }) {
+    this.issuer = deps.issuer;
+    this.keys = deps.keys;
+    this.build = deps.build;
+  }
 
   get provider(): Provider {
     if (!this.current) throw new Error('the OpenID provider is not started');

@@ -9,8 +9,8 @@ import { originOf } from '../http/origin.js';
 import type { HttpServer } from '../http/server.js';
 import type { SessionService } from '../sessions/service.js';
 import type { OidcHost } from './host.js';
-import { ACR, escapeHtml, IMPLIED_CONSENT_PARAM, INTERACTION_PATH } from './oidc.js';
-import { alert, buttons, card, consentBody, expiredBody, localeOf, mainButton, page, PAGE_HEADERS, secondaryButton, secondFactorBody, signInBody, textField, textOf } from './pages.js';
+import { ACR, IMPLIED_CONSENT_PARAM, INTERACTION_PATH } from './oidc.js';
+import { alert, buttons, card, consentBody, escapeHtml, expiredBody, localeOf, mainButton, page, PAGE_HEADERS, secondaryButton, secondFactorBody, signInBody, textField, textOf } from './pages.js';
 import { isScope } from './scopes.js';
 import { AMR_OF, type SecondFactorStep } from './second-factor.js';
 

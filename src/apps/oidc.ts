@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider';
-import type { AccountRepository } from '../accounts/repository.js';
+import type { AccountService } from '../accounts/service.js';
 import type { Db } from '../db/schema.js';
 import { databaseAdapter } from './adapter.js';
 import type { KeySet } from './keys.js';
-import { card, localeOf, page, PAGE_HEADERS, textOf } from './pages.js';
+import { card, escapeHtml, localeOf, page, PAGE_HEADERS, textOf } from './pages.js';
 import { API_SCOPES, OIDC_SCOPES, SCOPE_CLAIMS } from './scopes.js';
 
 export { SCOPE_CLAIMS };
@@ -66,7 +66,7 @@ export interface OidcOptions {
  * The OpenID Connect provider: oidc-provider, an OpenID Certified implementation, on our database.
  * Sign-in and consent happen on our own pages (INTERACTION_PATH), with the Lanyard web session.
  */
-export async function createOidcProvider(db: Db, accounts: AccountRepository, sealKey: Buffer, keys: KeySet, log: FastifyBaseLogger, options: OidcOptions): Promise<Provider> {
+export async function createOidcProvider(db: Db, accounts: AccountService, sealKey: Buffer, keys: KeySet, log: FastifyBaseLogger, options: OidcOptions): Promise<Provider> {
   const { Provider, interactionPolicy, errors } = await loadOidcProvider(log);
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
@@ -286,8 +286,4 @@ function answerSlowDown(provider: Provider): void {
       ctx.body = { error: 'slow_down', error_description: 'Poll no more often than every 5 seconds' };
     }
   });
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -1,6 +1,5 @@
 import { cspHash } from '../http/headers.js';
 import type { Locale } from '../messaging/templates.js';
-import { escapeHtml } from './oidc.js';
 import { SCOPE_TEXT, type Scope } from './scopes.js';
 
 /** The provider pages' words, in every language of the messages. */
@@ -205,3 +204,8 @@ ${buttons(mainButton(t.allow, 'name="decision" value="allow"'), secondaryButton(
 }
 
 export const expiredBody = (t: PageText) => card(t.expired, `<p>${escapeHtml(t.startAgain)}</p>`);
+
+/** Text made safe to put into HTML, in an element or a quoted attribute. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

@@ -8,6 +8,7 @@ import { newToken } from '../crypto/tokens.js';
 import type { Executor } from '../db/schema.js';
 import type { SecurityEventService } from '../events/service.js';
 import { invalidField, AppError } from '../http/errors.js';
+import type { JobPayloads } from '../jobs/kinds.js';
 import { openJobPayload, sealJobPayload } from '../jobs/sealed-payload.js';
 import { PermanentJobError, type JobService } from '../jobs/service.js';
 import { appSecretAad, clientMetadata } from './adapter.js';
@@ -116,7 +117,6 @@ export class AppService {
       log: FastifyBaseLogger;
     },
   ) {
-    deps.jobs.register(BACKCHANNEL_LOGOUT_JOB, (payload, job) => this.sendBackchannelLogout(payload, job.id));
     deps.host.onProvider((provider) => this.listen(provider));
   }
 
@@ -307,8 +307,8 @@ export class AppService {
   }
 
   /** The job: a logout token signed by the provider, POSTed to the app; retried until it answers 200 or 204. */
-  private async sendBackchannelLogout(payload: unknown, jobId: string): Promise<void> {
-    const { clientId, sub, sid } = openJobPayload<{ clientId: string; sub: string; sid?: string }>(this.deps.payloadKey, BACKCHANNEL_LOGOUT_JOB, jobId, payload);
+  async sendBackchannelLogout(payload: JobPayloads['apps.backchannel_logout'], jobId: string): Promise<void> {
+    const { clientId, sub, sid } = openJobPayload(this.deps.payloadKey, BACKCHANNEL_LOGOUT_JOB, jobId, payload);
     const client = await this.deps.host.provider.Client.find(clientId);
     // An app removed since has nobody to tell.
     if (!client?.backchannelLogoutUri) throw new PermanentJobError(`app ${clientId} has no back-channel logout URI`);

@@ -1,5 +1,4 @@
 import { sign } from 'node:crypto';
-import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import { writeAudit } from '../audit/audit-log.js';
 import { iso, type Clock } from '../clock.js';
@@ -40,7 +39,6 @@ export class BootloaderService {
       repository: BootloaderRepository;
       keys: BootloaderKeys;
       devices: DeviceService;
-      accountRepository: AccountRepository;
       accounts: AccountService;
       events: SecurityEventService;
       messages: MessageService;
@@ -77,7 +75,7 @@ export class BootloaderService {
     };
     const bytes = Buffer.from(JSON.stringify(statement), 'utf8');
     const signature = sign(null, bytes, key.privateKey);
-    const account = await this.deps.accountRepository.get(device.account_id);
+    const account = await this.deps.accounts.get(device.account_id);
     await this.deps.db.transaction().execute(async (trx) => {
       await this.deps.events.record(trx, device.account_id, 'device.bootloader_unlocked', origin);
       await writeAudit(trx, {
@@ -87,15 +85,10 @@ export class BootloaderService {
         detail: { device: device.id, serialHint: device.serial_hint, kid: key.kid, expiresAt: statement.expiresAt },
       });
       if (!account) return;
-      for (const to of this.deps.accounts.contactsOf(account)) {
-        await this.deps.messages.enqueue(trx, {
-          ...to,
-          kind: 'bootloader_unlock_authorised',
-          locale: account.locale,
-          accountId: account.id,
-          params: { model: device.model, name: device.name, at: new Date(now).toUTCString(), expiresAt: new Date(now + STATEMENT_TTL_MS).toUTCString() },
-        });
-      }
+      await this.deps.accounts.tellEveryAddress(trx, account, {
+        kind: 'bootloader_unlock_authorised',
+        params: { model: device.model, name: device.name, at: new Date(now).toUTCString(), expiresAt: new Date(now + STATEMENT_TTL_MS).toUTCString() },
+      });
     });
     return { statement: bytes.toString('base64url'), signature: signature.toString('base64url'), expiresAt: statement.expiresAt };
   }

@@ -49,12 +49,20 @@ export class CaptchaService {
   private readonly signatureSecret: string;
   private readonly keySignatureSecret: string;
 
-  constructor(
-    private readonly repository: AcceptedCaptchaRepository,
-    key: Buffer,
-    private readonly options: { maxCounter: number },
-    private readonly clock: Clock = systemClock,
-  ) {
+  private readonly repository: AcceptedCaptchaRepository;
+  private readonly options: { maxCounter: number };
+  private readonly clock: Clock;
+
+  constructor(deps: {
+    repository: AcceptedCaptchaRepository;
+    key: Buffer;
+    options: { maxCounter: number };
+    clock?: Clock;
+  }) {
+    this.repository = deps.repository;
+    const key = deps.key;
+    this.options = deps.options;
+    this.clock = deps.clock ?? systemClock;
     // Two secrets from one purpose key: one signs the challenge, the other the expected derived key
     // (which lets verification check an HMAC instead of running PBKDF2 again).
     this.signatureSecret = hmac(key, 'altcha', 'challenge');

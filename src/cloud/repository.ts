@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import type { CloudExportRow, CloudItemRow, Db, Executor } from '../db/schema.js';
+import type { CloudItemRow, Db, Executor } from '../db/schema.js';
 
 export type Collection = CloudItemRow['collection'];
 
 // Rows per statement in a batch: 12 columns × 250 stays far under both databases' limits on bound values.
 const BATCH_SLICE = 250;
 
-/** SQL for cloud items, the per-account change counter and quota, and exports. */
+/** SQL for cloud items and the per-account change counter and quota. */
 export class CloudRepository {
   constructor(private readonly db: Db) {}
 
@@ -198,22 +198,5 @@ export class CloudRepository {
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;
-  }
-
-  async createExport(executor: Executor, row: CloudExportRow): Promise<void> {
-    await executor.insertInto('cloud_exports').values(row).execute();
-  }
-
-  async getExport(accountId: string, id: string): Promise<CloudExportRow | undefined> {
-    return this.db.selectFrom('cloud_exports').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
-  }
-
-  /** The export still being made for the account, if any. */
-  async getPendingExport(executor: Executor, accountId: string): Promise<CloudExportRow | undefined> {
-    return executor.selectFrom('cloud_exports').selectAll().where('account_id', '=', accountId).where('status', '=', 'pending').executeTakeFirst();
-  }
-
-  async updateExport(accountId: string, id: string, changes: Partial<Omit<CloudExportRow, 'account_id' | 'id'>>, executor: Executor = this.db): Promise<void> {
-    await executor.updateTable('cloud_exports').set(changes).where('account_id', '=', accountId).where('id', '=', id).execute();
   }
 }

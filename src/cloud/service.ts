@@ -10,6 +10,7 @@ import { openStream, sealStream } from '../crypto/stream-sealing.js';
 import type { CloudItemRow, Db, Executor } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { isTooDeep } from '../http/json-depth.js';
+import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
 import { renderThumbnail } from './photos.js';
@@ -96,22 +97,36 @@ interface NewState {
 
 /** The rules of the cloud: versions and preconditions, the change log and cursors, quota, sealing. */
 export class CloudService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: CloudRepository,
-    private readonly keyRing: KeyRing,
-    private readonly blobs: BlobStore,
-    private readonly jobs: JobService,
-    private readonly cursorKey: Buffer,
-    private readonly clock: Clock,
-    private readonly limits: CloudLimits,
-    private readonly log: FastifyBaseLogger,
-  ) {
-    jobs.register('cloud.thumbnail', (payload) => this.makeThumbnail(payload as { accountId: string; itemId: string; blobName: string }));
-    jobs.register('cloud.blob-delete', async (payload) => {
-      const { accountId, names } = payload as { accountId: string; names: string[] };
-      for (const name of names) await this.blobs.delete(accountId, name);
-    });
+  private readonly db: Db;
+  private readonly repository: CloudRepository;
+  private readonly keyRing: KeyRing;
+  private readonly blobs: BlobStore;
+  private readonly jobs: JobService;
+  private readonly cursorKey: Buffer;
+  private readonly clock: Clock;
+  private readonly limits: CloudLimits;
+  private readonly log: FastifyBaseLogger;
+
+  constructor(deps: {
+    db: Db;
+    repository: CloudRepository;
+    keyRing: KeyRing;
+    blobs: BlobStore;
+    jobs: JobService;
+    cursorKey: Buffer;
+    clock: Clock;
+    limits: CloudLimits;
+    log: FastifyBaseLogger;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.keyRing = deps.keyRing;
+    this.blobs = deps.blobs;
+    this.jobs = deps.jobs;
+    this.cursorKey = deps.cursorKey;
+    this.clock = deps.clock;
+    this.limits = deps.limits;
+    this.log = deps.log;
   }
 
   /** Creates or replaces a JSON item. */
@@ -396,7 +411,13 @@ export class CloudService {
   }
 
   /** Job: makes the WebP thumbnail of a photo version, unless the photo changed or its format cannot be decoded. */
-  private async makeThumbnail({ accountId, itemId, blobName }: { accountId: string; itemId: string; blobName: string }): Promise<void> {
+  /** Job: removes the blobs that a replaced or removed photo left behind. */
+  async deleteBlobs({ accountId, names }: JobPayloads['cloud.blob-delete']): Promise<void> {
+    for (const name of names) await this.blobs.delete(accountId, name);
+  }
+
+  /** Job: the thumbnail of an uploaded photo, unless the photo changed or went since. */
+  async makeThumbnail({ accountId, itemId, blobName }: JobPayloads['cloud.thumbnail']): Promise<void> {
     const row = await this.repository.get(this.db, accountId, 'photos', itemId);
     const key = await this.keyRing.get(accountId);
     if (!row || row.blob_name !== blobName || row.thumbnail || !key) return;

@@ -484,4 +484,3 @@ export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type { Generated };
 export type UnlockRequestRow = Selectable<UnlockRequestsTable>;
-export type OauthAppRow = Selectable<OauthAppsTable>;

@@ -9,6 +9,7 @@ import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { Db, ErasureRow, Executor, JobRow } from '../db/schema.js';
+import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { ERASED_TABLES, type DeletionRepository, type ErasedTable } from './repository.js';
@@ -79,16 +80,15 @@ export function stepsOf(row: Pick<ErasureRow, 'release_devices'>, onSqlite: bool
  * crash at any point loses nothing: the committed steps stay done, the step in hand is run again.
  */
 export class ErasureRunner {
-  constructor(private readonly deps: ErasureDeps) {
-    deps.jobs.register(ERASE_JOB, (payload, job) => this.run(payload as { erasure?: unknown }, job));
-  }
+  constructor(private readonly deps: ErasureDeps) {}
 
   /** Queues the first link of an erasure's chain in the caller's transaction. */
   async enqueue(executor: Executor, accountHash: string, jobId: string, runAt: number): Promise<void> {
     await this.deps.jobs.enqueue(executor, { id: jobId, kind: ERASE_JOB, payload: { erasure: accountHash }, runAt, maxAttempts: ERASE_MAX_ATTEMPTS });
   }
 
-  private async run(payload: { erasure?: unknown }, job: JobRow): Promise<void> {
+  /** Job: one link of an erasure's chain; it queues the next link until the erasure is done. */
+  async run(payload: JobPayloads['account.erase'], job: JobRow): Promise<void> {
     const { repository } = this.deps;
     if (typeof payload?.erasure !== 'string') return;
     const hash = payload.erasure;

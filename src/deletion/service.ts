@@ -11,7 +11,6 @@ import type { CreditService } from '../credits/service.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { hmac, newToken, sha256 } from '../crypto/tokens.js';
 import type { Db } from '../db/schema.js';
-import type { DeviceRepository } from '../devices/repository.js';
 import type { DeviceService } from '../devices/service.js';
 import type { RequestOrigin } from '../events/service.js';
 import type { AuthContext } from '../http/auth.js';
@@ -74,7 +73,6 @@ export class DeletionService {
       repository: DeletionRepository;
       accounts: AccountService;
       devices: DeviceService;
-      deviceRepository: DeviceRepository;
       cloud: CloudService;
       verification: VerificationService;
       messages: MessageService;
@@ -98,11 +96,8 @@ export class DeletionService {
   }
 
   private async devicesAtStake(accountId: string): Promise<DeviceAtStake[]> {
-    const rows = await this.deps.deviceRepository.list(accountId);
-    return rows.map((row) => {
-      const view = this.deps.devices.view(row, row.locked);
-      return { id: view.id, name: view.name, model: view.model, kind: view.kind, serialHint: view.serialHint, locked: view.locked, signedIn: view.tokenActive, lastSeenAt: view.lastSeenAt };
-    });
+    const views = await this.deps.devices.viewsOf(accountId);
+    return views.map((view) => ({ id: view.id, name: view.name, model: view.model, kind: view.kind, serialHint: view.serialHint, locked: view.locked, signedIn: view.tokenActive, lastSeenAt: view.lastSeenAt }));
   }
 
   private channelsOf(profile: Profile): Channel[] {
@@ -214,15 +209,11 @@ export class DeletionService {
         detail: { releasedLocks: release, keptLocks: kept, devices: devices.length, ...(grace ? { eraseAt: iso(eraseAt) } : {}) },
       });
       // Not tied to the account: the erasure deletes the account's jobs, and this message must still go.
-      for (const to of this.contactsOf(profile)) {
-        await this.deps.messages.enqueue(trx, {
-          ...to,
-          locale: profile.locale,
-          accountId: null,
-          ...(grace
-            ? { kind: 'account_deletion_scheduled' as const, params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl: `${options.baseUrl}/account/cancel-deletion#token=${cancelToken}` } }
-            : { kind: 'account_deleted' as const, params: { at: new Date(now).toUTCString(), keptLocks: kept } }),
-        });
+      if (grace) {
+        const cancelUrl = `${options.baseUrl}/account/cancel-deletion#token=${cancelToken}`;
+        await this.deps.accounts.tellEveryAddress(trx, profile, { kind: 'account_deletion_scheduled', accountId: null, params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl } });
+      } else {
+        await this.deps.accounts.tellEveryAddress(trx, profile, { kind: 'account_deleted', accountId: null, params: { at: new Date(now).toUTCString(), keptLocks: kept } });
       }
       return kept;
     });
@@ -244,10 +235,6 @@ export class DeletionService {
     } catch (error) {
       this.deps.log.error({ err: error }, 'could not destroy the data key or log the tombstone at once; the erasure job will');
     }
-  }
-
-  private contactsOf(profile: Profile): Array<{ channel: Channel; to: string }> {
-    return [...(profile.email ? [{ channel: 'email' as const, to: profile.email }] : []), ...(profile.phone ? [{ channel: 'sms' as const, to: profile.phone }] : [])];
   }
 
   /** Cancels a scheduled deletion with the single-use token of the link in its message; the account is restored. */

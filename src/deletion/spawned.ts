@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { makeLargeJpeg } from '../cloud/test-images.js';
 import { uniqueSerial } from '../devices/test-factories.js';
-import { outboxFor } from '../testing/cli.js';
+import { nextCode, outboxFor } from '../testing/outbox.js';
 import { uniqueEmail, uniquePhone } from '../testing/test-app.js';
 import { CONFIRMATION_SENTENCE } from './service.js';
 
@@ -31,20 +31,6 @@ export async function call(base: string, method: string, url: string, options: {
   const bytes = Buffer.from(await response.arrayBuffer());
   const json = /json/.test(response.headers.get('content-type') ?? '') && bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : undefined;
   return { status: response.status, body: json, bytes };
-}
-
-/** Waits for the next code sent to an address (a message beyond the `seen` first ones) and returns it. */
-export async function nextCode(dataDir: string, to: string, seen: number): Promise<string> {
-  for (let i = 0; i < 300; i++) {
-    const messages = outboxFor(dataDir, to);
-    if (messages.length > seen) {
-      const codes = messages[messages.length - 1]!.text.match(/\b\d{6}\b/g) ?? [];
-      assert.equal(codes.length, 1, messages[messages.length - 1]!.text);
-      return codes[0]!;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`no code reached ${to}`);
 }
 
 export interface SpawnedAccount {

@@ -41,13 +41,25 @@ export interface Location {
 
 /** Find Device: the owner's commands, their delivery to the device (poll or push), the device's answers. */
 export class DeviceCommandService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: DeviceRepository,
-    private readonly devices: DeviceService,
-    private readonly sessions: SessionRepository,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Db;
+  private readonly repository: DeviceRepository;
+  private readonly devices: DeviceService;
+  private readonly sessions: SessionRepository;
+  private readonly clock: Clock;
+
+  constructor(deps: {
+    db: Db;
+    repository: DeviceRepository;
+    devices: DeviceService;
+    sessions: SessionRepository;
+    clock: Clock;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.devices = deps.devices;
+    this.sessions = deps.sessions;
+    this.clock = deps.clock;
+  }
 
   /** Queues a command for one of the owner's devices and pushes it to the device if it is connected. */
   async create(auth: AuthContext, deviceId: string, input: { type: CommandType; message?: string | undefined }): Promise<CommandView> {

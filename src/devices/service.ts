@@ -6,7 +6,6 @@ import type { Db, DeviceRow, Executor } from '../db/schema.js';
 import { hmac } from '../crypto/tokens.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { maskEmail, maskPhone } from '../accounts/addresses.js';
-import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import type { AuthContext } from '../http/auth.js';
@@ -114,20 +113,43 @@ function cleanLabel(field: string, value: string): string {
 
 /** Devices: linking with a device token, device locks, removal, sign-out on the device, activation checks. */
 export class DeviceService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: DeviceRepository,
-    private readonly accounts: AccountRepository,
-    private readonly accountService: AccountService,
-    private readonly sessions: SessionRepository,
-    private readonly issuer: SessionIssuer,
-    private readonly events: SecurityEventService,
-    private readonly messages: MessageService,
-    private readonly rateLimits: RateLimits,
-    readonly signals: DeviceSignals,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Db;
+  private readonly repository: DeviceRepository;
+  private readonly accountService: AccountService;
+  private readonly sessions: SessionRepository;
+  private readonly issuer: SessionIssuer;
+  private readonly events: SecurityEventService;
+  private readonly messages: MessageService;
+  private readonly rateLimits: RateLimits;
+  readonly signals: DeviceSignals;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+
+  constructor(deps: {
+    db: Db;
+    repository: DeviceRepository;
+    accountService: AccountService;
+    sessions: SessionRepository;
+    issuer: SessionIssuer;
+    events: SecurityEventService;
+    messages: MessageService;
+    rateLimits: RateLimits;
+    signals: DeviceSignals;
+    lookupKey: Buffer;
+    clock: Clock;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.accountService = deps.accountService;
+    this.sessions = deps.sessions;
+    this.issuer = deps.issuer;
+    this.events = deps.events;
+    this.messages = deps.messages;
+    this.rateLimits = deps.rateLimits;
+    this.signals = deps.signals;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+  }
 
   /** Serials are compared without regard to case or surrounding spaces. */
   private serialLookup(serial: string): string {
@@ -163,7 +185,7 @@ export class DeviceService {
   }
 
   private async activeAccount(accountId: string, executor: Executor = this.db) {
-    const account = await this.accounts.get(accountId, executor);
+    const account = await this.accountService.get(accountId, executor);
     if (!account || account.status !== 'active') throw new AppError('unauthenticated');
     return account;
   }
@@ -220,15 +242,10 @@ export class DeviceService {
       }
 
       await this.events.record(trx, auth.accountId, 'device.linked', origin);
-      for (const to of this.accountService.contactsOf(account)) {
-        await this.messages.enqueue(trx, {
-          ...to,
-          kind: 'device_linked',
-          locale: account.locale,
-          accountId: account.id,
-          params: { model: input.model, name: input.name, at: new Date(now).toUTCString() },
-        });
-      }
+      await this.accountService.tellEveryAddress(trx, account, {
+        kind: 'device_linked',
+        params: { model: input.model, name: input.name, at: new Date(now).toUTCString() },
+      });
       const device = (await this.repository.get(auth.accountId, deviceId, trx))!;
       return { device: this.view(device, true), deviceToken: issued.token, replaced: existing !== undefined };
     });
@@ -245,6 +262,12 @@ export class DeviceService {
   async listOf(accountId: string): Promise<Array<DeviceView & { unreadable?: true }>> {
     const rows = await this.repository.list(accountId);
     return rows.map((row) => ({ ...this.view(row, row.locked), ...(row.unreadable ? { unreadable: row.unreadable } : {}) }));
+  }
+
+  /** Every device of an account as its owner sees it, for the features that act on the account (deletion). */
+  async viewsOf(accountId: string): Promise<DeviceView[]> {
+    const rows = await this.repository.list(accountId);
+    return rows.map((row) => this.view(row, row.locked));
   }
 
   /** One device with its last known location. */
@@ -368,7 +391,7 @@ export class DeviceService {
     await this.rateLimits.consumeActivationCheck(ip);
     const [lock] = await this.repository.getLocks(this.lookupsOf(serial));
     if (!lock) return { locked: false };
-    const owner = await this.accounts.get(lock.account_id);
+    const owner = await this.accountService.get(lock.account_id);
     // A lock kept past its account's deletion has no owner left to hint at: only an unlock request releases it.
     if (!owner || owner.status !== 'active') return { locked: true, ownerHint: null };
     const ownerHint = owner?.email ? maskEmail(owner.email) : owner?.phone ? maskPhone(owner.phone) : undefined;

@@ -1,7 +1,7 @@
 import type { KeyRing } from '../crypto/keyring.js';
 import { openText, sealText } from '../crypto/sealing.js';
 import type { Db } from '../db/schema.js';
-import type { RequestOrigin } from './service.js';
+import type { RequestOrigin } from '../http/origin.js';
 
 export type OriginTable = 'sessions' | 'security_events';
 

@@ -3,6 +3,7 @@ import { iso, type Clock } from '../clock.js';
 import type { Executor, SecurityEventRow } from '../db/schema.js';
 import { hmac } from '../crypto/tokens.js';
 import type { SecurityEventRepository } from './repository.js';
+import type { RequestOrigin } from '../http/origin.js';
 import type { OriginSealer } from './sealed-origin.js';
 
 export type SecurityEventType =
@@ -46,10 +47,8 @@ export type SecurityEventType =
   | 'account.restored'
   | 'sessions.ended_by_staff';
 
-export interface RequestOrigin {
-  ip: string;
-  client: string;
-}
+// Where a request came from is HTTP's notion (src/http/origin.ts); re-exported for the features that record it.
+export type { RequestOrigin } from '../http/origin.js';
 
 export interface SecurityEvent {
   id: string;
@@ -63,12 +62,22 @@ export interface SecurityEvent {
 
 /** The account's own security history, and the clients it has been seen from. */
 export class SecurityEventService {
-  constructor(
-    private readonly repository: SecurityEventRepository,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-    private readonly origins: OriginSealer,
-  ) {}
+  private readonly repository: SecurityEventRepository;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+  private readonly origins: OriginSealer;
+
+  constructor(deps: {
+    repository: SecurityEventRepository;
+    lookupKey: Buffer;
+    clock: Clock;
+    origins: OriginSealer;
+  }) {
+    this.repository = deps.repository;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+    this.origins = deps.origins;
+  }
 
   async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin, detail?: { reason: string }): Promise<void> {
     await this.repository.create(executor, await this.prepareRecord(accountId, type, origin, detail));

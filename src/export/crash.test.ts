@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { call, nextCode } from '../deletion/spawned.js';
+import { call } from '../deletion/spawned.js';
+import { nextCode } from '../testing/outbox.js';
 import { createCliDatabase, startServer, tempDataDir, type RunningServer } from '../testing/cli.js';
 import { testDatabases, uniqueEmail, type TestDatabase } from '../testing/test-app.js';
 

@@ -5,13 +5,14 @@ import { uuidv7 } from 'uuidv7';
 import { ZipFile } from 'yazl';
 import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
-import type { CloudRepository } from '../cloud/repository.js';
 import { COLLECTIONS, type CloudService, type ItemView, type StoredItem } from '../cloud/service.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openStream, sealStream } from '../crypto/stream-sealing.js';
 import type { CloudExportRow, Db } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
+import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
+import type { ExportRepository } from './repository.js';
 
 /** How long a finished export can be downloaded before a job deletes it. */
 export const EXPORT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -94,22 +95,33 @@ function jsonArrayStream(items: AsyncGenerator<StoredItem[]>, onItem: () => void
  * account's key in the blob store, downloadable for 7 days and then deleted by another job.
  */
 export class ExportService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: CloudRepository,
-    private readonly cloud: CloudService,
-    private readonly keyRing: KeyRing,
-    private readonly blobs: BlobStore,
-    private readonly jobs: JobService,
-    private readonly clock: Clock,
-    private readonly log: FastifyBaseLogger,
-  ) {
-    jobs.register(
-      'cloud.export',
-      (payload) => this.build(payload as { accountId: string; exportId: string }),
-      (payload, reason) => this.markFailed(payload as { accountId: string; exportId: string }, reason),
-    );
-    jobs.register('cloud.export-expire', (payload) => this.expire(payload as { accountId: string; exportId: string }));
+  private readonly db: Db;
+  private readonly repository: ExportRepository;
+  private readonly cloud: CloudService;
+  private readonly keyRing: KeyRing;
+  private readonly blobs: BlobStore;
+  private readonly jobs: JobService;
+  private readonly clock: Clock;
+  private readonly log: FastifyBaseLogger;
+
+  constructor(deps: {
+    db: Db;
+    repository: ExportRepository;
+    cloud: CloudService;
+    keyRing: KeyRing;
+    blobs: BlobStore;
+    jobs: JobService;
+    clock: Clock;
+    log: FastifyBaseLogger;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.cloud = deps.cloud;
+    this.keyRing = deps.keyRing;
+    this.blobs = deps.blobs;
+    this.jobs = deps.jobs;
+    this.clock = deps.clock;
+    this.log = deps.log;
   }
 
   /** Asks for an export; while one is still being made, asking again returns that one. */
@@ -204,7 +216,7 @@ export class ExportService {
   }
 
   /** Job: makes the zip, sealed, into the blob store; marks the export ready and schedules its deletion. */
-  private async build({ accountId, exportId }: { accountId: string; exportId: string }): Promise<void> {
+  async build({ accountId, exportId }: JobPayloads['cloud.export']): Promise<void> {
     const row = await this.repository.getExport(accountId, exportId);
     if (!row || row.status !== 'pending') return;
     const name = `export-${exportId}`;
@@ -233,7 +245,7 @@ export class ExportService {
    * Job parked as failed (its tries used up, or it stopped the process twice): the export says so, with
    * a reason for the person, and asking again makes a new one. The job's own error stays for staff.
    */
-  private async markFailed({ accountId, exportId }: { accountId: string; exportId: string }, reason: string): Promise<void> {
+  async markFailed({ accountId, exportId }: JobPayloads['cloud.export'], reason: string): Promise<void> {
     const crashed = /stopped its worker|worker stopped/.test(reason);
     const error = crashed
       ? 'Making the export stopped the server before it could finish; ask for a new one, and tell support if it fails again'
@@ -243,7 +255,7 @@ export class ExportService {
   }
 
   /** Job: deletes an export whose 7 days are over. */
-  private async expire({ accountId, exportId }: { accountId: string; exportId: string }): Promise<void> {
+  async expire({ accountId, exportId }: JobPayloads['cloud.export-expire']): Promise<void> {
     const row = await this.repository.getExport(accountId, exportId);
     if (!row || row.status !== 'ready') return;
     await this.blobs.delete(accountId, row.blob_name!);

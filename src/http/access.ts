@@ -35,9 +35,6 @@ export const ACCESS: Readonly<Record<Exclude<Access, 'anonymous'>, readonly Cred
   admin: ['admin'],
 };
 
-/** Every access level, in the order the documentation lists them. */
-export const ACCESS_LEVELS: readonly Access[] = ['anonymous', 'device', 'accountOrDevice', 'account', 'fresh', 'support', 'admin'];
-
 /** The credentials a signed-in caller holds. */
 export function credentialsOf(caller: { kind: 'web' | 'api' | 'device'; role: 'user' | 'support' | 'admin' }, fresh: boolean): Credential[] {
   if (caller.kind === 'device') return ['device'];

@@ -1,6 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RequestOrigin } from '../events/service.js';
 import { clientOf, sessionCookieName } from './auth.js';
+
+/** Where a request came from: its IP address and client (User-Agent), as sessions and security events keep it. */
+export interface RequestOrigin {
+  ip: string;
+  client: string;
+}
 
 /** Where a request came from, as recorded in sessions and security events. */
 export function originOf(request: FastifyRequest): RequestOrigin {

@@ -10,6 +10,9 @@ import { createTestStore, type TestStore } from '../testing/test-store.js';
 import { JobRepository } from './repository.js';
 import { JobService, PermanentJobError, type JobsOptions } from './service.js';
 
+/** The queue's own tests run kinds of their own, with any JSON as payload. */
+type TestJobs = Record<`test.${string}`, unknown>;
+
 const log = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
 const LEASE_MS = 5 * 60_000;
 
@@ -28,7 +31,7 @@ for (const database of testDatabases()) {
     let ran: Array<{ id: string; payload: unknown; attempt: number }>;
 
     const worker = (options: JobsOptions = {}, on: DatabaseHandle = handle) => {
-      const jobs = new JobService(new JobRepository(on.db, on.dialect), clock, log, options);
+      const jobs = new JobService<TestJobs>({ repository: new JobRepository(on.db, on.dialect), clock, log, options });
       jobs.register('test.record', async (payload, job) => {
         ran.push({ id: job.id, payload, attempt: job.attempts });
       });
@@ -84,7 +87,7 @@ for (const database of testDatabases()) {
     });
 
     test('a failing job keeps its row, records the attempt and error, and backs off exponentially until it succeeds once', async () => {
-      const jobs = new JobService(new JobRepository(handle.db, handle.dialect), clock, log, { backoffBaseMs: 1000 });
+      const jobs = new JobService<TestJobs>({ repository: new JobRepository(handle.db, handle.dialect), clock, log, options: { backoffBaseMs: 1000 } });
       let calls = 0;
       jobs.register('test.flaky', async () => {
         calls += 1;
@@ -117,7 +120,7 @@ for (const database of testDatabases()) {
     });
 
     test('a job that keeps failing is marked failed after its last attempt and is never run again', async () => {
-      const jobs = new JobService(new JobRepository(handle.db, handle.dialect), clock, log);
+      const jobs = new JobService<TestJobs>({ repository: new JobRepository(handle.db, handle.dialect), clock, log });
       let calls = 0;
       jobs.register('test.broken', async () => {
         calls += 1;
@@ -139,7 +142,7 @@ for (const database of testDatabases()) {
     });
 
     test('a job that asks not to be retried is marked failed at its first attempt', async () => {
-      const jobs = new JobService(new JobRepository(handle.db, handle.dialect), clock, log);
+      const jobs = new JobService<TestJobs>({ repository: new JobRepository(handle.db, handle.dialect), clock, log });
       jobs.register('test.hopeless', async () => {
         throw new PermanentJobError('the payload names nothing that exists');
       });
@@ -223,7 +226,7 @@ for (const database of testDatabases()) {
     });
 
     test('a run that outlives its lease neither removes nor reschedules the newer claim of the same job', async () => {
-      const jobs = new JobService(new JobRepository(handle.db, handle.dialect), clock, log);
+      const jobs = new JobService<TestJobs>({ repository: new JobRepository(handle.db, handle.dialect), clock, log });
       const firstStarted = gate();
       const firstDone = gate();
       const secondStarted = gate();
@@ -302,7 +305,7 @@ for (const database of testDatabases()) {
     });
 
     test('the background worker runs jobs as they are enqueued, and stop() waits for the job in hand', async () => {
-      const jobs = new JobService(new JobRepository(handle.db, handle.dialect), clock, log, { pollMs: 10 });
+      const jobs = new JobService<TestJobs>({ repository: new JobRepository(handle.db, handle.dialect), clock, log, options: { pollMs: 10 } });
       const started = gate();
       const release = gate();
       jobs.register('test.background', async () => {

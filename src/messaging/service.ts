@@ -1,5 +1,6 @@
 import { uuidv7 } from 'uuidv7';
 import type { Executor } from '../db/schema.js';
+import type { JobPayloads, SealedMessage } from '../jobs/kinds.js';
 import { openJobPayload, sealJobPayload } from '../jobs/sealed-payload.js';
 import { PermanentJobError, type JobService } from '../jobs/service.js';
 import { renderMessage, type MessageKind, type MessageParams } from './templates.js';
@@ -16,24 +17,23 @@ export interface MessageRequest<K extends MessageKind> {
   accountId?: string | null;
 }
 
-interface SealedMessage {
-  channel: Channel;
-  to: string;
-  subject: string;
-  text: string;
-}
-
 /**
  * Sends messages through a durable job written in the caller's transaction: a crash after commit does
  * not lose the message, and the job id doubles as the message id so that a retry is not a second copy.
  */
 export class MessageService {
-  constructor(
-    private readonly jobs: JobService,
-    private readonly transport: MessageTransport,
-    private readonly payloadKey: Buffer,
-  ) {
-    jobs.register(MESSAGE_JOB, (payload, job) => this.deliver(payload, job.id));
+  private readonly jobs: JobService;
+  private readonly transport: MessageTransport;
+  private readonly payloadKey: Buffer;
+
+  constructor(deps: {
+    jobs: JobService;
+    transport: MessageTransport;
+    payloadKey: Buffer;
+  }) {
+    this.jobs = deps.jobs;
+    this.transport = deps.transport;
+    this.payloadKey = deps.payloadKey;
   }
 
   /** Renders the message now and queues it in the caller's transaction; returns the message (job) id. */
@@ -47,8 +47,9 @@ export class MessageService {
     return this.jobs.enqueue(executor, { id, kind: MESSAGE_JOB, payload, accountId: request.accountId ?? null, maxAttempts: 12 });
   }
 
-  private async deliver(payload: unknown, jobId: string): Promise<void> {
-    const message = openJobPayload<SealedMessage>(this.payloadKey, MESSAGE_JOB, jobId, payload);
+  /** Job: sends one queued message; the job id is its message id. */
+  async deliver(payload: JobPayloads['message.send'], jobId: string): Promise<void> {
+    const message = openJobPayload(this.payloadKey, MESSAGE_JOB, jobId, payload);
     try {
       await this.transport.send({ id: jobId, ...message });
     } catch (error) {

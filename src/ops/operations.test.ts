@@ -205,11 +205,12 @@ for (const database of testDatabases()) {
         const running = new Promise<void>((resolve) => (began = resolve));
         let finish!: () => void;
         const held = new Promise<void>((resolve) => (finish = resolve));
-        t.app.jobs.register('test.slow', async () => {
+        // One of the application's kinds, its handler replaced by one that holds until the test lets go.
+        t.app.jobs.register('unlock.release', async () => {
           began();
           await held;
         });
-        const id = await t.app.jobs.enqueue(t.app.database.db, { kind: 'test.slow', payload: {} });
+        const id = await t.app.jobs.enqueue(t.app.database.db, { kind: 'unlock.release', payload: { id: 'held' } });
         t.app.jobs.start();
         await running;
         const leased = await t.app.database.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();

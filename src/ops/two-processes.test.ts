@@ -14,7 +14,8 @@ import { CONFIRMATION_SENTENCE } from '../deletion/service.js';
 import { call } from '../deletion/spawned.js';
 import { uniqueSerial } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solveCaptcha } from '../testing/captcha.js';
-import { createCliDatabase, outboxFor, runCli, startServer, tempDataDir, type CliDatabase, type RunningServer } from '../testing/cli.js';
+import { createCliDatabase, runCli, startServer, tempDataDir, type CliDatabase, type RunningServer } from '../testing/cli.js';
+import { outboxFor } from '../testing/outbox.js';
 import { createKeyringDatabase, type KeyringDatabase } from '../testing/keyring-database.js';
 import { testDatabases, uniqueEmail } from '../testing/test-app.js';
 

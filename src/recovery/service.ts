@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
 import type { Clock } from '../clock.js';
+import type { JobPayloads, SealedRecoveryRequest } from '../jobs/kinds.js';
 import { openJobPayload, sealJobPayload } from '../jobs/sealed-payload.js';
 import type { JobService } from '../jobs/service.js';
 import type { AccountRow, Db, Executor, VerificationCodeRow } from '../db/schema.js';
@@ -25,15 +26,7 @@ const FINISH_WAITING_JOB = 'recovery.finish_waiting';
 /** Where the cancel link of a waiting recovery points: a portal page that asks before it acts. */
 export const RECOVERY_CANCEL_PAGE_PATH = '/account/recovery-cancel';
 
-interface WaitingRecoveryJob {
-  accountId: string;
-  requestedAt: number;
-}
 
-interface RecoveryRequest {
-  login: string;
-  channel: Channel;
-}
 
 /** The code is bound to the account, not to the login typed: any login of the account completes it. */
 function subjectOf(accountId: string): string {
@@ -106,8 +99,6 @@ export class RecoveryService {
       payloadKey: this.payloadKey,
       twoStep: this.twoStep,
     } = deps);
-    deps.jobs.register(RECOVERY_JOB, (payload, job) => this.send(payload, job.id));
-    deps.jobs.register(FINISH_WAITING_JOB, (payload) => this.finishWaiting(payload as WaitingRecoveryJob));
   }
 
   private async activeAccount(login: string): Promise<AccountRow | undefined> {
@@ -130,7 +121,7 @@ export class RecoveryService {
     // not. The real address is also counted when the job sends (see send).
     await this.rateLimits.consumeCodeSend(`recovery:${login.kind}:${login.value}:${input.channel}`, origin.ip);
     const id = uuidv7();
-    const request: RecoveryRequest = { login: input.login, channel: input.channel };
+    const request: SealedRecoveryRequest = { login: input.login, channel: input.channel };
     // The login is an email or phone: the jobs table holds it sealed, and only until the job has run.
     const payload = sealJobPayload(this.payloadKey, RECOVERY_JOB, id, request);
     await this.jobs.enqueue(this.db, { id, kind: RECOVERY_JOB, payload, maxAttempts: 5 });
@@ -141,8 +132,8 @@ export class RecoveryService {
    * (with sign-up codes to it), so that it is not flooded through the account's other logins; past that
    * limit nothing is sent. A retry after a crash issues a new code, which replaces the first.
    */
-  private async send(payload: unknown, jobId: string): Promise<void> {
-    const request = openJobPayload<RecoveryRequest>(this.payloadKey, RECOVERY_JOB, jobId, payload);
+  async send(payload: JobPayloads['recovery.request'], jobId: string): Promise<void> {
+    const request = openJobPayload(this.payloadKey, RECOVERY_JOB, jobId, payload);
     const account = await this.accounts.findByLogin(parseLogin(request.login));
     const to = account?.status === 'active' ? (request.channel === 'email' ? account.email : account.phone) : null;
     if (!account || !to || !(await this.rateLimits.tryCodeSendTo(to))) return;
@@ -234,7 +225,7 @@ export class RecoveryService {
     await this.db.transaction().execute(async (trx) => {
       await this.verification.consume(trx, code);
       await pendingRecoveries.replace(trx, { account_id: account.id, password_hash: passwordHash, channel: code.channel, requested_at: now, completes_at: completesAt, cancel_hash: this.cancelHashOf(token) });
-      const job: WaitingRecoveryJob = { accountId: account.id, requestedAt: now };
+      const job: JobPayloads['recovery.finish_waiting'] = { accountId: account.id, requestedAt: now };
       await this.jobs.enqueue(trx, { kind: FINISH_WAITING_JOB, payload: job, runAt: completesAt, maxAttempts: 100 });
       await this.events.record(trx, account.id, 'password.recovery_waiting', origin);
       for (const to of this.accounts.contactsOf(account)) {
@@ -251,7 +242,7 @@ export class RecoveryService {
   }
 
   /** The job at the end of the period: the waiting recovery takes effect, unless it was cancelled or replaced. */
-  private async finishWaiting(job: WaitingRecoveryJob): Promise<void> {
+  async finishWaiting(job: JobPayloads['recovery.finish_waiting']): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const pending = await pendingRecoveries.get(trx, job.accountId, job.requestedAt);
       if (!pending) return;

@@ -31,12 +31,22 @@ export interface IssuedSession {
 
 /** Creates sessions; shared by sign-up, sign-in and (later) device linking. */
 export class SessionIssuer {
-  constructor(
-    private readonly repository: SessionRepository,
-    readonly lifetimes: SessionLifetimes,
-    private readonly clock: Clock,
-    private readonly origins: OriginSealer,
-  ) {}
+  private readonly repository: SessionRepository;
+  readonly lifetimes: SessionLifetimes;
+  private readonly clock: Clock;
+  private readonly origins: OriginSealer;
+
+  constructor(deps: {
+    repository: SessionRepository;
+    lifetimes: SessionLifetimes;
+    clock: Clock;
+    origins: OriginSealer;
+  }) {
+    this.repository = deps.repository;
+    this.lifetimes = deps.lifetimes;
+    this.clock = deps.clock;
+    this.origins = deps.origins;
+  }
 
   /** Creates a session in the caller's transaction; the password was just entered, so it starts fresh. */
   async create(executor: Executor, accountId: string, kind: SessionKind, origin: RequestOrigin): Promise<IssuedSession> {

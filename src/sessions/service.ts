@@ -53,24 +53,50 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 /** Sessions: sign-in, bearer and cookie authentication, listing and ending sessions, re-authentication. */
 export class SessionService implements Authenticator {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: SessionRepository,
-    private readonly accountService: AccountService,
-    private readonly events: SecurityEventService,
-    private readonly messages: MessageService,
-    private readonly rateLimits: RateLimits,
-    private readonly issuer: SessionIssuer,
-    private readonly csrfKey: Buffer,
-    private readonly clock: Clock,
-    private readonly captcha: CaptchaService,
-    dialect: DialectName,
-    private readonly origins: OriginSealer,
-    private readonly twoStep: TwoStepService,
-  ) {
-    this.signInWrites = new AtomicWrites(db, dialect, (slot) => [
-      repository.pendingCreate(QueryTemplate.rowOf(slot, 'session', SESSION_COLUMNS)),
-      events.pendingInsert(QueryTemplate.rowOf(slot, 'event', SECURITY_EVENT_COLUMNS)),
+  private readonly db: Db;
+  private readonly repository: SessionRepository;
+  private readonly accountService: AccountService;
+  private readonly events: SecurityEventService;
+  private readonly messages: MessageService;
+  private readonly rateLimits: RateLimits;
+  private readonly issuer: SessionIssuer;
+  private readonly csrfKey: Buffer;
+  private readonly clock: Clock;
+  private readonly captcha: CaptchaService;
+  private readonly origins: OriginSealer;
+  private readonly twoStep: TwoStepService;
+
+  constructor(deps: {
+    db: Db;
+    repository: SessionRepository;
+    accountService: AccountService;
+    events: SecurityEventService;
+    messages: MessageService;
+    rateLimits: RateLimits;
+    issuer: SessionIssuer;
+    csrfKey: Buffer;
+    clock: Clock;
+    captcha: CaptchaService;
+    dialect: DialectName;
+    origins: OriginSealer;
+    twoStep: TwoStepService;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.accountService = deps.accountService;
+    this.events = deps.events;
+    this.messages = deps.messages;
+    this.rateLimits = deps.rateLimits;
+    this.issuer = deps.issuer;
+    this.csrfKey = deps.csrfKey;
+    this.clock = deps.clock;
+    this.captcha = deps.captcha;
+    const dialect = deps.dialect;
+    this.origins = deps.origins;
+    this.twoStep = deps.twoStep;
+    this.signInWrites = new AtomicWrites(deps.db, dialect, (slot) => [
+      deps.repository.pendingCreate(QueryTemplate.rowOf(slot, 'session', SESSION_COLUMNS)),
+      deps.events.pendingInsert(QueryTemplate.rowOf(slot, 'event', SECURITY_EVENT_COLUMNS)),
     ]);
   }
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { outboxFor } from './outbox.js';
 import { runOnTestDatabase } from './pg-schema.js';
 import type { TestDatabase } from './test-app.js';
 import { TEST_POSTGRES_URL } from './test-app.js';
@@ -159,18 +160,6 @@ export async function createCliDatabase(kind: TestDatabase): Promise<CliDatabase
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
   return { env: { LANYARD_DATABASE_URL: url.href }, drop: () => runOnTestDatabase(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
-
-/** The outbox lines addressed to someone, oldest first. */
-export function outboxFor(dataDir: string, to: string): Array<{ to: string; channel: string; subject: string; text: string }> {
-  const file = path.join(dataDir, 'outbox.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as { to: string; channel: string; subject: string; text: string })
-    .filter((message) => message.to === to);
 }
 
 /** Waits until the server's job worker has written a message for someone to the outbox, and returns it. */

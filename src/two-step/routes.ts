@@ -162,5 +162,3 @@ export function registerTwoStepRoutes(app: HttpServer, deps: { twoStep: TwoStepS
     return reply.code(201).send(issuedBody(kind, account, session));
   });
 }
-
-export { FactorCodeSchema };

@@ -3,7 +3,7 @@ import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import QRCode from 'qrcode';
 import { uuidv7 } from 'uuidv7';
 import type { RateLimits } from '../abuse/rate-limits.js';
-import type { AccountRepository } from '../accounts/repository.js';
+import type { AccountService } from '../accounts/service.js';
 import { iso, type Clock } from '../clock.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openText, sealText } from '../crypto/sealing.js';
@@ -65,7 +65,7 @@ const sealContext = (accountId: string, what: string) => JSON.stringify(['lanyar
 export interface TwoStepDeps {
   db: Db;
   repository: TwoStepRepository;
-  accountRepository: AccountRepository;
+  accounts: AccountService;
   sessionRepository: SessionRepository;
   events: SecurityEventService;
   messages: MessageService;
@@ -95,7 +95,7 @@ export class TwoStepService {
   }
 
   private async account(accountId: string, executor?: Executor): Promise<AccountRow> {
-    const account = await this.deps.accountRepository.get(accountId, executor);
+    const account = await this.deps.accounts.get(accountId, executor);
     if (!account) throw new AppError('unauthenticated');
     return account;
   }
@@ -603,5 +603,3 @@ function newRecoveryCode(): string {
 function normalizeRecoveryCode(code: string): string {
   return code.toLowerCase().replace(/[\s-]/g, '');
 }
-
-export type { PasskeyRow };

@@ -3,7 +3,6 @@ import { uuidv7 } from 'uuidv7';
 import { writeAudit } from '../audit/audit-log.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { normalizeEmail } from '../accounts/addresses.js';
-import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import { iso, type Clock } from '../clock.js';
@@ -14,6 +13,7 @@ import type { DeviceService } from '../devices/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import type { AuthContext } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
+import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
 import type { MessageService } from '../messaging/service.js';
 import type { MessageParams } from '../messaging/templates.js';
@@ -73,24 +73,51 @@ export interface UnlockOptions {
  * owner's account. The request never names the owner (see the migration): the lock does.
  */
 export class UnlockRequestService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: UnlockRequestRepository,
-    private readonly devices: DeviceService,
-    private readonly accountRepository: AccountRepository,
-    private readonly accounts: AccountService,
-    private readonly events: SecurityEventService,
-    private readonly messages: MessageService,
-    private readonly rateLimits: RateLimits,
-    private readonly captcha: CaptchaService,
-    private readonly jobs: JobService,
-    private readonly sealKey: Buffer,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-    private readonly log: FastifyBaseLogger,
-    private readonly options: UnlockOptions,
-  ) {
-    jobs.register(RELEASE_JOB, (payload) => this.release(payload));
+  private readonly db: Db;
+  private readonly repository: UnlockRequestRepository;
+  private readonly devices: DeviceService;
+  private readonly accounts: AccountService;
+  private readonly events: SecurityEventService;
+  private readonly messages: MessageService;
+  private readonly rateLimits: RateLimits;
+  private readonly captcha: CaptchaService;
+  private readonly jobs: JobService;
+  private readonly sealKey: Buffer;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+  private readonly log: FastifyBaseLogger;
+  private readonly options: UnlockOptions;
+
+  constructor(deps: {
+    db: Db;
+    repository: UnlockRequestRepository;
+    devices: DeviceService;
+    accounts: AccountService;
+    events: SecurityEventService;
+    messages: MessageService;
+    rateLimits: RateLimits;
+    captcha: CaptchaService;
+    jobs: JobService;
+    sealKey: Buffer;
+    lookupKey: Buffer;
+    clock: Clock;
+    log: FastifyBaseLogger;
+    options: UnlockOptions;
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.devices = deps.devices;
+    this.accounts = deps.accounts;
+    this.events = deps.events;
+    this.messages = deps.messages;
+    this.rateLimits = deps.rateLimits;
+    this.captcha = deps.captcha;
+    this.jobs = deps.jobs;
+    this.sealKey = deps.sealKey;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+    this.log = deps.log;
+    this.options = deps.options;
   }
 
   /**
@@ -175,15 +202,10 @@ export class UnlockRequestService {
       await this.audit(trx, id, 'unlock_request.approved', { by: this.staffHash(staff), releaseAt: iso(releaseAt) }, { staff, note });
       for (const owner of await this.activeOwners(trx, holders)) {
         await this.events.record(trx, owner.id, 'unlock_request.approved', SUPPORT_ORIGIN);
-        for (const to of this.accounts.contactsOf(owner)) {
-          await this.messages.enqueue(trx, {
-            ...to,
-            kind: 'unlock_request_owner_notice',
-            locale: owner.locale,
-            accountId: owner.id,
-            params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/unlock/${id}/object` },
-          });
-        }
+        await this.accounts.tellEveryAddress(trx, owner, {
+          kind: 'unlock_request_owner_notice',
+          params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/unlock/${id}/object` },
+        });
       }
       await this.tellRequester(trx, this.opened(row), 'unlock_request_approved', { releaseAt: new Date(releaseAt).toUTCString(), statusUrl: this.statusUrl(id) });
     });
@@ -239,8 +261,7 @@ export class UnlockRequestService {
    * The job at the end of the waiting period: releases the lock as it was at the approval, unless the
    * request was rejected or objected to meanwhile. The requester and the owner are told.
    */
-  private async release(payload: unknown): Promise<void> {
-    const { id } = payload as { id: string };
+  async release({ id }: JobPayloads['unlock.release']): Promise<void> {
     const now = this.clock.now();
     const unlinked = await this.db.transaction().execute(async (trx) => {
       const row = await this.repository.get(id, trx);
@@ -251,9 +272,7 @@ export class UnlockRequestService {
       const released = await this.devices.releaseForUnlockRequest(trx, lookupsOf(row), row.decided_at!, SUPPORT_ORIGIN);
       await this.audit(trx, id, 'unlock_request.released', { releasedLocks: released.releasedLocks, devicesUnlinked: released.unlinked.length });
       for (const owner of await this.activeOwners(trx, released.unlinked)) {
-        for (const to of this.accounts.contactsOf(owner)) {
-          await this.messages.enqueue(trx, { ...to, kind: 'unlock_device_released', locale: owner.locale, accountId: owner.id, params: { serialHint: row.serial_hint, at: new Date(now).toUTCString() } });
-        }
+        await this.accounts.tellEveryAddress(trx, owner, { kind: 'unlock_device_released', params: { serialHint: row.serial_hint, at: new Date(now).toUTCString() } });
       }
       await this.tellRequester(trx, this.opened(row), 'unlock_request_released', { serialHint: row.serial_hint });
       return released.unlinked;
@@ -277,7 +296,7 @@ export class UnlockRequestService {
   private async activeOwners(executor: Executor, holders: Array<{ accountId: string }>): Promise<AccountRow[]> {
     const owners: AccountRow[] = [];
     for (const accountId of new Set(holders.map((holder) => holder.accountId))) {
-      const account = await this.accountRepository.get(accountId, executor);
+      const account = await this.accounts.get(accountId, executor);
       if (account?.status === 'active') owners.push(account);
     }
     return owners;

@@ -42,12 +42,22 @@ const NO_CODE_HMAC = 'A'.repeat(43);
  * counted before comparing, consumed with a conditional update.
  */
 export class VerificationService {
-  constructor(
-    private readonly repository: VerificationCodeRepository,
-    private readonly codeKey: Buffer,
-    private readonly lookupKey: Buffer,
-    private readonly clock: Clock,
-  ) {}
+  private readonly repository: VerificationCodeRepository;
+  private readonly codeKey: Buffer;
+  private readonly lookupKey: Buffer;
+  private readonly clock: Clock;
+
+  constructor(deps: {
+    repository: VerificationCodeRepository;
+    codeKey: Buffer;
+    lookupKey: Buffer;
+    clock: Clock;
+  }) {
+    this.repository = deps.repository;
+    this.codeKey = deps.codeKey;
+    this.lookupKey = deps.lookupKey;
+    this.clock = deps.clock;
+  }
 
   private subjectLookup(purpose: Purpose, subject: string): string {
     return hmac(this.lookupKey, 'verification', purpose, subject);

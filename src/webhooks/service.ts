@@ -10,6 +10,7 @@ import { openText, sealText } from '../crypto/sealing.js';
 import type { Db, Executor, WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { checkOutboundUrl, guardedLookup, refusedAddress } from '../http/ssrf.js';
+import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
 import type { WebhookRepository } from './repository.js';
 
@@ -66,16 +67,30 @@ export function retryDelayMs(attempts: number): number {
  * backoff until the receiver answers 2xx or three days have passed.
  */
 export class WebhookService {
-  constructor(
-    private readonly db: Db,
-    private readonly repository: WebhookRepository,
-    private readonly jobs: JobService,
-    private readonly secretKey: Buffer,
-    private readonly clock: Clock,
-    private readonly log: FastifyBaseLogger,
-    private readonly outbound: { allowLoopback: boolean } = { allowLoopback: false },
-  ) {
-    jobs.register(DELIVER_JOB, (payload) => this.deliver(payload as { deliveryId?: unknown }));
+  private readonly db: Db;
+  private readonly repository: WebhookRepository;
+  private readonly jobs: JobService;
+  private readonly secretKey: Buffer;
+  private readonly clock: Clock;
+  private readonly log: FastifyBaseLogger;
+  private readonly outbound: { allowLoopback: boolean };
+
+  constructor(deps: {
+    db: Db;
+    repository: WebhookRepository;
+    jobs: JobService;
+    secretKey: Buffer;
+    clock: Clock;
+    log: FastifyBaseLogger;
+    outbound?: { allowLoopback: boolean };
+  }) {
+    this.db = deps.db;
+    this.repository = deps.repository;
+    this.jobs = deps.jobs;
+    this.secretKey = deps.secretKey;
+    this.clock = deps.clock;
+    this.log = deps.log;
+    this.outbound = deps.outbound ?? { allowLoopback: false };
   }
 
   /** Registers an endpoint; its signing secret is returned this once. */
@@ -162,7 +177,7 @@ export class WebhookService {
   }
 
   /** Job: one try of one delivery. A failed try is recorded and the next one scheduled, not thrown. */
-  private async deliver(payload: { deliveryId?: unknown }): Promise<void> {
+  async deliver(payload: JobPayloads['webhook.deliver']): Promise<void> {
     if (typeof payload?.deliveryId !== 'string') return;
     const delivery = await this.repository.getDelivery(payload.deliveryId);
     if (!delivery || delivery.status !== 'pending') return;
