@@ -11,7 +11,7 @@ const TEST_ONLY = [
   '^src/devices/test-factories\\.ts$',
   '^src/deletion/(test-helpers|crash-scenario|spawned)\\.ts$',
   '^src/export/test-zip\\.ts$',
-  '^src/portal/browser\\.ts$',
+  '^src/portal/(browser|staff)\\.ts$',
 ];
 
 /** Plumbing that every feature may use, repository included (ARCHITECTURE.md, "Folders"). */
