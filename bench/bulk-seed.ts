@@ -30,9 +30,11 @@ interface Batch {
 // device name to (kept synchronous here: seeding 100,000 accounts is mostly this crypto); checkSeeded
 // in bench/devices.ts proves them right through the API on every run.
 const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${accountId}`;
-const deviceNameContext = (accountId: string, deviceId: string) => JSON.stringify(['lanyard/device-field/v1', accountId, deviceId, 'name']);
+const deviceNameContext = (accountId: string, deviceId: string) =>
+  JSON.stringify(['lanyard/device-field/v1', accountId, deviceId, 'name']);
 // And of src/events/sealed-origin.ts, which seals a session's IP address and client.
-const originContext = (accountId: string, sessionId: string) => JSON.stringify(['lanyard/origin/v1', accountId, 'sessions', sessionId]);
+const originContext = (accountId: string, sessionId: string) =>
+  JSON.stringify(['lanyard/origin/v1', accountId, 'sessions', sessionId]);
 const SEED_ORIGIN = JSON.stringify(['203.0.113.7', 'lanyard-bench-seed/1']);
 
 const MODELS = [
@@ -96,7 +98,10 @@ export async function postgresWriter(url: string): Promise<RowWriter> {
           const columns = Object.keys(rows[0]!);
           const types = columns.map((c) => (typeof rows[0]![c] === 'number' ? 'bigint[]' : 'text[]'));
           const sql = `INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${columns.map((_, i) => `$${i + 1}::${types[i]}`).join(', ')})`;
-          await client.query(sql, columns.map((c) => rows.map((row) => row[c])));
+          await client.query(
+            sql,
+            columns.map((c) => rows.map((row) => row[c])),
+          );
         }
         await client.query('COMMIT');
       } catch (error) {
@@ -141,11 +146,19 @@ export class BulkSeeder {
   }
 
   /** Seeds the database of the server whose data folder is `dataDir`, under that server's own keys. */
-  static async open(options: { database: BenchDialect; dataDir: string; pgUrl?: string | undefined; devicesPerAccount?: number }) {
+  static async open(options: {
+    database: BenchDialect;
+    dataDir: string;
+    pgUrl?: string | undefined;
+    devicesPerAccount?: number;
+  }) {
     const keys = deriveServerKeys(masterKeyOf(options.dataDir));
     // Seeded accounts are signed in by their seeded session tokens; nobody knows their password.
     const passwordHash = await hashPassword(`bench-${randomBytes(8).toString('hex')}`);
-    const writer = options.database === 'postgres' ? await postgresWriter(options.pgUrl!) : sqliteWriter(path.join(options.dataDir, 'lanyard.db'));
+    const writer =
+      options.database === 'postgres'
+        ? await postgresWriter(options.pgUrl!)
+        : sqliteWriter(path.join(options.dataDir, 'lanyard.db'));
     const keyRing = new SqliteDatabase(path.join(options.dataDir, 'keyring.db'));
     keyRing.pragma('busy_timeout = 10000');
     keyRing.pragma('synchronous = OFF');
@@ -181,7 +194,9 @@ export class BulkSeeder {
       const batch = this.batch(this.seeded, Math.min(total, this.seeded + batchSize));
       // Keys first, so that no row is ever visible without the key that opens it.
       this.keyRing.transaction(() => {
-        const insert = this.keyRing.prepare('INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?)');
+        const insert = this.keyRing.prepare(
+          'INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?)',
+        );
         for (const key of batch.keys) insert.run(key.account_id, key.wrapped, key.created_at);
       })();
       await this.writer.write([
@@ -190,13 +205,23 @@ export class BulkSeeder {
         ['devices', batch.devices],
         ['device_locks', batch.device_locks],
       ]);
-      rows += batch.keys.length + batch.accounts.length + batch.sessions.length + batch.devices.length + batch.device_locks.length;
+      rows +=
+        batch.keys.length +
+        batch.accounts.length +
+        batch.sessions.length +
+        batch.devices.length +
+        batch.device_locks.length;
       this.seeded = Math.min(total, this.seeded + batchSize);
     }
     await this.writer.finish();
     this.keyRing.pragma('wal_checkpoint(TRUNCATE)');
     const accounts = this.seeded - from;
-    return { accounts, devices: accounts * this.devicesPerAccount, rows, seconds: (performance.now() - started) / 1000 };
+    return {
+      accounts,
+      devices: accounts * this.devicesPerAccount,
+      rows,
+      seconds: (performance.now() - started) / 1000,
+    };
   }
 
   private batch(from: number, to: number): Batch {
@@ -250,7 +275,9 @@ export class BulkSeeder {
           last_location: null,
           name_sealed: sealText(key, `${model} ${d + 1}`, deviceNameContext(id, deviceId)),
         });
-        batch.sessions.push(this.session(key, id, sessionId, sha256(`${this.salt}/device/${index}`), 'device', now, now + 3650 * DAY));
+        batch.sessions.push(
+          this.session(key, id, sessionId, sha256(`${this.salt}/device/${index}`), 'device', now, now + 3650 * DAY),
+        );
         batch.device_locks.push({ lookup, kind: 'serial', account_id: id, device_id: deviceId, locked_at: linkedAt });
       }
       key.fill(0);
@@ -258,7 +285,15 @@ export class BulkSeeder {
     return batch;
   }
 
-  private session(key: Buffer, accountId: string, id: string, tokenHash: string, kind: 'api' | 'device', now: number, expiresAt: number): Row {
+  private session(
+    key: Buffer,
+    accountId: string,
+    id: string,
+    tokenHash: string,
+    kind: 'api' | 'device',
+    now: number,
+    expiresAt: number,
+  ): Row {
     return {
       account_id: accountId,
       id,

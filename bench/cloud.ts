@@ -50,14 +50,26 @@ export interface CloudResult {
   settings: CloudSettings;
   contactsUpload?: Throughput & { p50Ms: number; p99Ms: number };
   /** The same number of contacts for another phone through POST /v1/cloud/contacts/batch, 1,000 a request, one request at a time. */
-  contactsBatchUpload?: Throughput & { requests: number; p50Ms: number; maxMs: number; targetItemsPerSecond: number; met: boolean };
+  contactsBatchUpload?: Throughput & {
+    requests: number;
+    p50Ms: number;
+    maxMs: number;
+    targetItemsPerSecond: number;
+    met: boolean;
+  };
   photosUpload?: Throughput & { p50Ms: number; maxMs: number; thumbnailsDoneSeconds: number };
   contactsFullSync?: Throughput & { pages: number; pageP50Ms: number; pageMaxMs: number };
   /** listPages: delta-sync pages it took to list the photos; p50Ms / maxMs: one photo's download. */
   photosFullSync?: Throughput & { listPages: number; p50Ms: number; maxMs: number };
   /** GET ?since=cursor right after a few changes (changesPerRound updates and one deletion), client-side time. */
   deltaSync?: { rounds: number; p50Ms: number; maxMs: number; emptyP50Ms: number; emptyMaxMs: number };
-  memory?: { startMiB: number; peakMiB: number; peakSampledByPhaseMiB: Record<string, number>; targetMiB: number; met: boolean };
+  memory?: {
+    startMiB: number;
+    peakMiB: number;
+    peakSampledByPhaseMiB: Record<string, number>;
+    targetMiB: number;
+    met: boolean;
+  };
   checks: string[];
   /** The 1-minute load average when this part began: other work on the machine moves every figure. */
   loadAverageAtStart: number;
@@ -70,7 +82,10 @@ const ms = (from: number) => round(performance.now() - from, 2);
 function contact(n: number, edit = 0) {
   return {
     name: { given: `Person${n}`, family: `Surname${n % 997}`, display: `Person${n} Surname${n % 997}` },
-    phones: [{ type: 'mobile', number: `+34 6${String(n).padStart(8, '0')}` }, ...(n % 3 === 0 ? [{ type: 'work', number: `+34 9${String(n).padStart(8, '0')}` }] : [])],
+    phones: [
+      { type: 'mobile', number: `+34 6${String(n).padStart(8, '0')}` },
+      ...(n % 3 === 0 ? [{ type: 'work', number: `+34 9${String(n).padStart(8, '0')}` }] : []),
+    ],
     emails: [{ type: 'home', address: `person${n}@example.com` }],
     organization: n % 4 === 0 ? `Company ${n % 101}` : null,
     note: edit ? `edited ${edit} times` : 'met at the conference; likes tea',
@@ -113,7 +128,12 @@ async function inLanes(count: number, lanes: number, task: (i: number) => Promis
   return durations;
 }
 
-export async function benchCloud(database: BenchDialect, build: ServerBuild, settings: CloudSettings, say: (line: string) => void): Promise<CloudResult> {
+export async function benchCloud(
+  database: BenchDialect,
+  build: ServerBuild,
+  settings: CloudSettings,
+  say: (line: string) => void,
+): Promise<CloudResult> {
   const result: CloudResult = { settings, checks: [], loadAverageAtStart: round(os.loadavg()[0]!, 2) };
   const photos = await BenchPhotos.make(settings.photoBytes);
   try {
@@ -136,12 +156,21 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
             method: 'PUT',
             connections: settings.contactConnections,
             amount: settings.contacts,
-            request: (n) => ({ path: `/v1/cloud/contacts/c${n}`, headers: { ...auth, 'content-type': 'application/json' }, body: contactBody(n) }),
+            request: (n) => ({
+              path: `/v1/cloud/contacts/c${n}`,
+              headers: { ...auth, 'content-type': 'application/json' },
+              body: contactBody(n),
+            }),
           }),
         );
         const upload = checkedRun(up.result, 'contacts upload');
-        const summary = await api<{ collections: Record<string, { count: number }> }>(server.url, 'GET', '/v1/cloud', { token });
-        if (summary.collections.contacts!.count !== upload.completed) throw new Error(`uploaded ${upload.completed} contacts, the server counts ${summary.collections.contacts!.count}`);
+        const summary = await api<{ collections: Record<string, { count: number }> }>(server.url, 'GET', '/v1/cloud', {
+          token,
+        });
+        if (summary.collections.contacts!.count !== upload.completed)
+          throw new Error(
+            `uploaded ${upload.completed} contacts, the server counts ${summary.collections.contacts!.count}`,
+          );
         const contactBytes = upload.completed * Buffer.byteLength(contactBody(12345));
         result.contactsUpload = {
           items: upload.completed,
@@ -152,23 +181,39 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           p99Ms: upload.latencyMs.p99,
           cpu: up.cpu,
         };
-        say(`  contacts upload: ${upload.completed} in ${round(upload.seconds, 1)} s, ${Math.round(upload.requestsPerSecond)} items/s, p50 ${upload.latencyMs.p50} p99 ${upload.latencyMs.p99} ms`);
+        say(
+          `  contacts upload: ${upload.completed} in ${round(upload.seconds, 1)} s, ${Math.round(upload.requestsPerSecond)} items/s, p50 ${upload.latencyMs.p50} p99 ${upload.latencyMs.p99} ms`,
+        );
 
         // Batch sync: another phone of another account restores as many contacts, 1,000 a request, one
         // request after the other, as a phone restoring its address book would; then a delta sync from the
         // start must return exactly them.
         watch.phase = 'contacts batch upload';
         const other = await signUp(server.url, dataDir, 2001);
-        const otherToken = await linkDevice(server.url, other.token, `CB${randomBytes(4).toString('hex').toUpperCase()}`);
+        const otherToken = await linkDevice(
+          server.url,
+          other.token,
+          `CB${randomBytes(4).toString('hex').toUpperCase()}`,
+        );
         const batchTimes: number[] = [];
         const bu = await timed(async () => {
           let cursor: string | undefined;
           for (let from = 0; from < settings.contacts; from += 1000) {
-            const ops = Array.from({ length: Math.min(1000, settings.contacts - from) }, (_, i) => ({ op: 'put', id: `c${from + i}`, data: contact(from + i) }));
+            const ops = Array.from({ length: Math.min(1000, settings.contacts - from) }, (_, i) => ({
+              op: 'put',
+              id: `c${from + i}`,
+              data: contact(from + i),
+            }));
             const sent = performance.now();
-            const answer: { results: Array<{ status: number }>; cursor: string } = await api(server.url, 'POST', '/v1/cloud/contacts/batch', { token: otherToken, body: { ops, ...(cursor ? { since: cursor } : {}) } });
+            const answer: { results: Array<{ status: number }>; cursor: string } = await api(
+              server.url,
+              'POST',
+              '/v1/cloud/contacts/batch',
+              { token: otherToken, body: { ops, ...(cursor ? { since: cursor } : {}) } },
+            );
             batchTimes.push(ms(sent));
-            if (answer.results.some((r) => r.status !== 200)) throw new Error(`a batch answered ${JSON.stringify(answer.results.find((r) => r.status !== 200))}`);
+            if (answer.results.some((r) => r.status !== 200))
+              throw new Error(`a batch answered ${JSON.stringify(answer.results.find((r) => r.status !== 200))}`);
             cursor = answer.cursor;
           }
           return cursor;
@@ -176,7 +221,12 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
         const batchSeconds = batchTimes.reduce((sum, t) => sum + t, 0) / 1000;
         let deltaCount = 0;
         for (let since: string | undefined; ; ) {
-          const page: { items: unknown[]; cursor: string; hasMore: boolean } = await api(server.url, 'GET', `/v1/cloud/contacts?limit=1000${since ? `&since=${encodeURIComponent(since)}` : ''}`, { token: otherToken });
+          const page: { items: unknown[]; cursor: string; hasMore: boolean } = await api(
+            server.url,
+            'GET',
+            `/v1/cloud/contacts?limit=1000${since ? `&since=${encodeURIComponent(since)}` : ''}`,
+            { token: otherToken },
+          );
           deltaCount += page.items.length;
           since = page.cursor;
           if (!page.hasMore) {
@@ -184,7 +234,8 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
             break;
           }
         }
-        if (deltaCount !== settings.contacts) throw new Error(`a delta sync after the batches returned ${deltaCount} contacts of ${settings.contacts}`);
+        if (deltaCount !== settings.contacts)
+          throw new Error(`a delta sync after the batches returned ${deltaCount} contacts of ${settings.contacts}`);
         const batchTarget = database === 'sqlite' ? 20_000 : 10_000;
         const batchRate = settings.contacts / batchSeconds;
         result.contactsBatchUpload = {
@@ -199,7 +250,9 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           met: batchRate >= batchTarget,
           cpu: bu.cpu,
         };
-        say(`  contacts batch upload: ${settings.contacts} in ${batchTimes.length} requests, ${round(batchSeconds, 2)} s, ${Math.round(batchRate)} items/s (target ${batchTarget}), request p50 ${result.contactsBatchUpload.p50Ms} ms; a delta sync from the start returns exactly them`);
+        say(
+          `  contacts batch upload: ${settings.contacts} in ${batchTimes.length} requests, ${round(batchSeconds, 2)} s, ${Math.round(batchRate)} items/s (target ${batchTarget}), request p50 ${result.contactsBatchUpload.p50Ms} ms; a delta sync from the start returns exactly them`,
+        );
 
         // Photos: 3 MiB each, streamed up a few at a time; the server makes their thumbnails in the background.
         watch.phase = 'photos upload';
@@ -225,7 +278,9 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           thumbnailsDoneSeconds: round(thumbnailsDoneSeconds, 1),
           cpu: pu.cpu,
         };
-        say(`  photos upload: ${settings.photos} × ${settings.photoBytes / MiB} MiB in ${round(photoSeconds, 1)} s, ${result.photosUpload.mibPerSecond} MiB/s; every thumbnail made ${round(thumbnailsDoneSeconds, 1)} s after the last upload`);
+        say(
+          `  photos upload: ${settings.photos} × ${settings.photoBytes / MiB} MiB in ${round(photoSeconds, 1)} s, ${result.photosUpload.mibPerSecond} MiB/s; every thumbnail made ${round(thumbnailsDoneSeconds, 1)} s after the last upload`,
+        );
 
         // Full sync: a new phone reads every contact page by page, then every photo.
         watch.phase = 'contacts full sync';
@@ -248,7 +303,8 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           }
         });
         const synced = syncedIds.length;
-        if (new Set(syncedIds).size !== upload.completed) throw new Error(`full sync read ${synced} contacts of ${upload.completed}`);
+        if (new Set(syncedIds).size !== upload.completed)
+          throw new Error(`full sync read ${synced} contacts of ${upload.completed}`);
         const syncSeconds = pages.reduce((a, b) => a + b, 0) / 1000;
         result.contactsFullSync = {
           items: synced,
@@ -260,7 +316,9 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           pageMaxMs: round(Math.max(...pages), 1),
           cpu: cs.cpu,
         };
-        say(`  contacts full sync: ${synced} in ${pages.length} pages, ${round(syncSeconds, 2)} s, ${result.contactsFullSync.itemsPerSecond} items/s, page p50 ${result.contactsFullSync.pageP50Ms} ms`);
+        say(
+          `  contacts full sync: ${synced} in ${pages.length} pages, ${round(syncSeconds, 2)} s, ${result.contactsFullSync.itemsPerSecond} items/s, page p50 ${result.contactsFullSync.pageP50Ms} ms`,
+        );
 
         watch.phase = 'photos full sync';
         let photoPages = 0;
@@ -269,13 +327,17 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           // Photo pages stop at 8 MiB of photo size although they carry no photo bytes: two photos a page.
           const listed = await listAll<{ id: string; size: number }>(server.url, token, 'photos');
           photoPages = listed.pages;
-          if (listed.items.length !== settings.photos) throw new Error(`the photo list has ${listed.items.length} items`);
+          if (listed.items.length !== settings.photos)
+            throw new Error(`the photo list has ${listed.items.length} items`);
           return inLanes(listed.items.length, settings.photoConcurrency, async (i) => {
             const item = listed.items[i]!;
-            const response = await fetch(new URL(`/v1/cloud/photos/${item.id}`, server.url), { headers: { ...auth, 'user-agent': BENCH_USER_AGENT } });
+            const response = await fetch(new URL(`/v1/cloud/photos/${item.id}`, server.url), {
+              headers: { ...auth, 'user-agent': BENCH_USER_AGENT },
+            });
             if (response.status !== 200) throw new Error(`downloading ${item.id} answered ${response.status}`);
             const bytes = Buffer.from(await response.arrayBuffer());
-            if (bytes.length !== settings.photoBytes) throw new Error(`${item.id} came back with ${bytes.length} bytes`);
+            if (bytes.length !== settings.photoBytes)
+              throw new Error(`${item.id} came back with ${bytes.length} bytes`);
             const expected = uploaded.get(item.id);
             if (expected && sha256Hex(bytes) !== expected) throw new Error(`${item.id} came back altered`);
           });
@@ -291,11 +353,15 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
           maxMs: round(Math.max(...ps.result), 1),
           cpu: ps.cpu,
         };
-        say(`  photos full sync: ${settings.photos} listed in ${photoPages} pages and downloaded in ${round(photoSyncSeconds, 1)} s, ${result.photosFullSync.mibPerSecond} MiB/s`);
+        say(
+          `  photos full sync: ${settings.photos} listed in ${photoPages} pages and downloaded in ${round(photoSyncSeconds, 1)} s, ${result.photosFullSync.mibPerSecond} MiB/s`,
+        );
 
         watch.phase = 'delta sync';
         result.deltaSync = await deltaSync(server.url, token, cursor!, settings, syncedIds);
-        say(`  delta sync after ${settings.changesPerRound} changes and a deletion: p50 ${result.deltaSync.p50Ms} ms, max ${result.deltaSync.maxMs} ms; with nothing new: p50 ${result.deltaSync.emptyP50Ms} ms`);
+        say(
+          `  delta sync after ${settings.changesPerRound} changes and a deletion: p50 ${result.deltaSync.p50Ms} ms, max ${result.deltaSync.maxMs} ms; with nothing new: p50 ${result.deltaSync.emptyP50Ms} ms`,
+        );
         result.checks.push(
           `${upload.completed} contacts counted by GET /v1/cloud and read back by the full sync; ${settings.photos} photos listed and downloaded at their exact size, the first three byte for byte; every delta carried exactly its changes`,
         );
@@ -303,8 +369,16 @@ export async function benchCloud(database: BenchDialect, build: ServerBuild, set
         watch.sample();
         watch.stop();
         const peak = memoryOf(server.pid)?.peakMiB ?? NaN;
-        result.memory = { startMiB: round(startMiB, 1), peakMiB: round(peak, 1), peakSampledByPhaseMiB: watch.peaks, targetMiB: RSS_TARGET_MIB, met: peak < RSS_TARGET_MIB };
-        say(`  server RSS: ${round(startMiB, 0)} MiB after start, peak ${round(peak, 0)} MiB (VmHWM; target < ${RSS_TARGET_MIB})`);
+        result.memory = {
+          startMiB: round(startMiB, 1),
+          peakMiB: round(peak, 1),
+          peakSampledByPhaseMiB: watch.peaks,
+          targetMiB: RSS_TARGET_MIB,
+          met: peak < RSS_TARGET_MIB,
+        };
+        say(
+          `  server RSS: ${round(startMiB, 0)} MiB after start, peak ${round(peak, 0)} MiB (VmHWM; target < ${RSS_TARGET_MIB})`,
+        );
       }
     });
   } catch (error) {
@@ -320,7 +394,12 @@ async function listAll<T>(baseUrl: string, token: string, collection: string): P
   let cursor: string | undefined;
   let pages = 0;
   for (let hasMore = true; hasMore; pages++) {
-    const page = await api<{ items: T[]; cursor: string; hasMore: boolean }>(baseUrl, 'GET', `/v1/cloud/${collection}?limit=1000${cursor ? `&since=${encodeURIComponent(cursor)}` : ''}`, { token });
+    const page = await api<{ items: T[]; cursor: string; hasMore: boolean }>(
+      baseUrl,
+      'GET',
+      `/v1/cloud/${collection}?limit=1000${cursor ? `&since=${encodeURIComponent(cursor)}` : ''}`,
+      { token },
+    );
     items.push(...page.items);
     cursor = page.cursor;
     hasMore = page.hasMore;
@@ -341,7 +420,13 @@ async function waitForThumbnails(baseUrl: string, token: string, count: number):
 }
 
 /** Rounds of a few edits and a deletion, each followed by the delta sync a phone would run, then an empty one. */
-async function deltaSync(baseUrl: string, token: string, start: string, settings: CloudSettings, ids: string[]): Promise<NonNullable<CloudResult['deltaSync']>> {
+async function deltaSync(
+  baseUrl: string,
+  token: string,
+  start: string,
+  settings: CloudSettings,
+  ids: string[],
+): Promise<NonNullable<CloudResult['deltaSync']>> {
   let cursor = start;
   const timings: number[] = [];
   const empty: number[] = [];
@@ -352,17 +437,32 @@ async function deltaSync(baseUrl: string, token: string, start: string, settings
     const pick = () => ids[(next++ * 7919) % ids.length]!;
     const changed = Array.from({ length: settings.changesPerRound }, pick);
     const removed = pick();
-    for (const id of changed) await api(baseUrl, 'PUT', `/v1/cloud/contacts/${id}`, { token, body: contact(Number(id.slice(1)), round) });
+    for (const id of changed)
+      await api(baseUrl, 'PUT', `/v1/cloud/contacts/${id}`, { token, body: contact(Number(id.slice(1)), round) });
     await api(baseUrl, 'DELETE', `/v1/cloud/contacts/${removed}`, { token });
     const started = performance.now();
-    const delta = await api<{ items: Array<{ id: string }>; deleted: string[]; cursor: string }>(baseUrl, 'GET', since(), { token });
+    const delta = await api<{ items: Array<{ id: string }>; deleted: string[]; cursor: string }>(
+      baseUrl,
+      'GET',
+      since(),
+      { token },
+    );
     timings.push(ms(started));
-    if (delta.items.length !== changed.length || delta.deleted.join() !== removed) throw new Error(`a delta after ${changed.length} edits and a deletion carried ${delta.items.length} items and ${delta.deleted.length} deletions`);
+    if (delta.items.length !== changed.length || delta.deleted.join() !== removed)
+      throw new Error(
+        `a delta after ${changed.length} edits and a deletion carried ${delta.items.length} items and ${delta.deleted.length} deletions`,
+      );
     cursor = delta.cursor;
     const quiet = performance.now();
     const none = await api<{ items: unknown[]; deleted: string[] }>(baseUrl, 'GET', since(), { token });
     empty.push(ms(quiet));
     if (none.items.length + none.deleted.length !== 0) throw new Error('a delta with nothing new was not empty');
   }
-  return { rounds: settings.deltaRounds, p50Ms: round(median(timings), 2), maxMs: round(Math.max(...timings), 2), emptyP50Ms: round(median(empty), 2), emptyMaxMs: round(Math.max(...empty), 2) };
+  return {
+    rounds: settings.deltaRounds,
+    p50Ms: round(median(timings), 2),
+    maxMs: round(Math.max(...timings), 2),
+    emptyP50Ms: round(median(empty), 2),
+    emptyMaxMs: round(Math.max(...empty), 2),
+  };
 }

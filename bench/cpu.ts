@@ -30,7 +30,10 @@ export interface CpuShare {
 
 function ticksOf(statLine: string): number[] {
   // Fields after the command name, which may hold spaces, so split after its closing parenthesis.
-  return statLine.slice(statLine.lastIndexOf(')') + 2).split(' ').map(Number);
+  return statLine
+    .slice(statLine.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
 }
 
 /**
@@ -85,7 +88,11 @@ function snapshot(serverPid: number, database: string | undefined): Snapshot | u
 }
 
 /** Measures the CPU shares over `run`; `database` names the PostgreSQL database the server uses, if any. */
-export async function withCpuShare<T>(serverPid: number, database: string | undefined, run: () => Promise<T>): Promise<{ result: T; cpu: CpuShare | undefined }> {
+export async function withCpuShare<T>(
+  serverPid: number,
+  database: string | undefined,
+  run: () => Promise<T>,
+): Promise<{ result: T; cpu: CpuShare | undefined }> {
   const before = snapshot(serverPid, database);
   const result = await run();
   const after = snapshot(serverPid, database);

@@ -116,7 +116,14 @@ export interface DeletionResult {
   /** The probes' median erasureSeconds with otherAccounts over that with probeOtherAccounts (1.0: the database size does not matter). */
   databaseRatio?: { otherAccounts: [number, number]; medianSeconds: [number, number]; ratio: number };
   /** Sign-in req/s for other people before, during and after the erasure of another account of the largest size. */
-  signIn?: { concurrency: number; before: SignInWindow; during: SignInWindow; after: SignInWindow; duringOverBefore: number; duringOverAfter: number };
+  signIn?: {
+    concurrency: number;
+    before: SignInWindow;
+    during: SignInWindow;
+    after: SignInWindow;
+    duringOverBefore: number;
+    duringOverAfter: number;
+  };
   checks: string[];
   /** The 1-minute load average when this part began: other work on the machine moves every figure. */
   loadAverageAtStart: number;
@@ -130,7 +137,8 @@ type JsonCollection = (typeof JSON_COLLECTIONS)[number];
 // Copies of what src/crypto/keyring.ts binds a wrapped key to and src/cloud/service.ts binds an item body
 // to; seeded items opening through the API (checkSeededItems) proves them right on every run.
 const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${accountId}`;
-const itemAad = (accountId: string, collection: string, itemId: string, version: number) => `cloud/v1\u0000${accountId}\u0000${collection}\u0000${itemId}\u0000${version}`;
+const itemAad = (accountId: string, collection: string, itemId: string, version: number) =>
+  `cloud/v1\u0000${accountId}\u0000${collection}\u0000${itemId}\u0000${version}`;
 
 const itemIdOf = (n: number) => `item-${String(n).padStart(6, '0')}`;
 const collectionOf = (n: number): JsonCollection => JSON_COLLECTIONS[n % JSON_COLLECTIONS.length]!;
@@ -148,11 +156,25 @@ function itemData(collection: JsonCollection, n: number): unknown {
         updatedOnDevice: at,
       };
     case 'notes':
-      return { title: `Note ${n}`, text: `Shopping list ${n}: bread, olive oil, tomatoes, coffee beans, and call the plumber about the kitchen tap.`, pinned: n % 11 === 0, updatedOnDevice: at };
+      return {
+        title: `Note ${n}`,
+        text: `Shopping list ${n}: bread, olive oil, tomatoes, coffee beans, and call the plumber about the kitchen tap.`,
+        pinned: n % 11 === 0,
+        updatedOnDevice: at,
+      };
     case 'messages':
-      return { thread: `thread-${n % 97}`, from: `+34 6${String(n % 9973).padStart(8, '0')}`, text: `Message ${n}: see you at eight at the usual place, I will bring the tickets.`, at };
+      return {
+        thread: `thread-${n % 97}`,
+        from: `+34 6${String(n % 9973).padStart(8, '0')}`,
+        text: `Message ${n}: see you at eight at the usual place, I will bring the tickets.`,
+        at,
+      };
     case 'app-data':
-      return { app: `com.example.app${n % 7}`, key: `settings.${n}`, value: { theme: n % 2 ? 'dark' : 'light', volume: n % 100, lastOpened: at } };
+      return {
+        app: `com.example.app${n % 7}`,
+        key: `settings.${n}`,
+        value: { theme: n % 2 ? 'dark' : 'light', volume: n % 100, lastOpened: at },
+      };
   }
 }
 
@@ -179,23 +201,37 @@ class Peek {
   async all<T>(query: string, params: unknown[] = []): Promise<T[]> {
     if (this.sqlite) return this.sqlite.prepare(query).all(...params) as T[];
     let n = 0;
-    const result = await this.client!.query(query.replace(/\?/g, () => `$${++n}`), params);
+    const result = await this.client!.query(
+      query.replace(/\?/g, () => `$${++n}`),
+      params,
+    );
     return result.rows as T[];
   }
 
   /** Tables with an account_id column (and accounts itself, by id): wherever an account's rows can be. */
   async accountTables(): Promise<Array<{ table: string; column: string }>> {
     const tables = this.sqlite
-      ? (this.sqlite.prepare(`SELECT m.name AS t FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'account_id'`).all() as Array<{ t: string }>)
-      : await this.all<{ t: string }>(`SELECT table_name AS t FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'account_id'`);
-    return [{ table: 'accounts', column: 'id' }, ...tables.map((r) => ({ table: r.t, column: 'account_id' })).sort((a, b) => a.table.localeCompare(b.table))];
+      ? (this.sqlite
+          .prepare(
+            `SELECT m.name AS t FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'account_id'`,
+          )
+          .all() as Array<{ t: string }>)
+      : await this.all<{ t: string }>(
+          `SELECT table_name AS t FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'account_id'`,
+        );
+    return [
+      { table: 'accounts', column: 'id' },
+      ...tables.map((r) => ({ table: r.t, column: 'account_id' })).sort((a, b) => a.table.localeCompare(b.table)),
+    ];
   }
 
   /** The account's rows per table, leaving out tables where it has none. */
   async rowsOf(accountId: string): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const { table, column } of await this.accountTables()) {
-      const [row] = await this.all<{ n: number | string }>(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`, [accountId]);
+      const [row] = await this.all<{ n: number | string }>(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`, [
+        accountId,
+      ]);
       const n = Number(row?.n ?? 0);
       if (n > 0) counts[table] = n;
     }
@@ -222,14 +258,17 @@ class ItemSeeder {
   ) {}
 
   static async open(database: BenchDialect, dataDir: string, pgUrl: string | undefined): Promise<ItemSeeder> {
-    const writer = database === 'postgres' ? await postgresWriter(pgUrl!) : sqliteWriter(path.join(dataDir, 'lanyard.db'));
+    const writer =
+      database === 'postgres' ? await postgresWriter(pgUrl!) : sqliteWriter(path.join(dataDir, 'lanyard.db'));
     const keyRing = new SqliteDatabase(path.join(dataDir, 'keyring.db'), { readonly: true, fileMustExist: true });
     return new ItemSeeder(writer, keyRing, masterKeyOf(dataDir));
   }
 
   /** The account's data key, unwrapped from the key ring as FileKeyRing does. */
   private keyOf(accountId: string): Buffer {
-    const row = this.keyRing.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get(accountId) as { wrapped: Buffer } | undefined;
+    const row = this.keyRing.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get(accountId) as
+      | { wrapped: Buffer }
+      | undefined;
     if (!row) throw new Error(`the key ring holds no key for ${accountId} (sign-up seals the email under it)`);
     return open(this.masterKey, row.wrapped, wrappingContext(accountId));
   }
@@ -266,7 +305,10 @@ class ItemSeeder {
       // The counter row comes with the last batch, so that it never claims items not yet written.
       await this.writer.write([
         ['cloud_items', items],
-        ['cloud_accounts', last ? [{ account_id: accountId, last_seq: count, used_bytes: usedBytes, updated_at: now }] : []],
+        [
+          'cloud_accounts',
+          last ? [{ account_id: accountId, last_seq: count, used_bytes: usedBytes, updated_at: now }] : [],
+        ],
       ]);
     }
     key.fill(0);
@@ -313,7 +355,11 @@ class SignInLoad {
       while (this.running) {
         const started = performance.now();
         try {
-          const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT }, body });
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT },
+            body,
+          });
           await response.arrayBuffer();
           const end = performance.now();
           if (response.status === 201) this.answers.push({ end, ms: end - started });
@@ -343,7 +389,8 @@ class SignInLoad {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.lanes);
-    if (this.failures.length > 0) throw new Error(`${this.failures.length} sign-ins failed during the load, e.g. ${this.failures[0]}`);
+    if (this.failures.length > 0)
+      throw new Error(`${this.failures.length} sign-ins failed during the load, e.g. ${this.failures[0]}`);
   }
 }
 
@@ -356,7 +403,12 @@ function occurrences(file: string, needle: Buffer, limit = 20): number[] {
     const chunk = Buffer.alloc(16 * MiB);
     for (let position = 0; found.size < limit; ) {
       const read = fs.readSync(fd, chunk, 0, chunk.length, position);
-      for (let at = chunk.subarray(0, read).indexOf(needle); at >= 0 && at + needle.length <= read && found.size < limit; at = chunk.subarray(0, read).indexOf(needle, at + 1)) found.add(position + at);
+      for (
+        let at = chunk.subarray(0, read).indexOf(needle);
+        at >= 0 && at + needle.length <= read && found.size < limit;
+        at = chunk.subarray(0, read).indexOf(needle, at + 1)
+      )
+        found.add(position + at);
       if (read < chunk.length) break;
       position += read - needle.length + 1;
     }
@@ -386,20 +438,25 @@ function classify(file: string, offsets: number[]): Leftover[] {
     const pageSize = sqlite.pragma('page_size', { simple: true }) as number;
     return offsets.map((offset) => {
       const pageno = Math.floor(offset / pageSize) + 1;
-      const stat = sqlite.prepare('SELECT name, pagetype FROM dbstat WHERE pageno = ?').get(pageno) as { name: string; pagetype: string } | undefined;
+      const stat = sqlite.prepare('SELECT name, pagetype FROM dbstat WHERE pageno = ?').get(pageno) as
+        | { name: string; pagetype: string }
+        | undefined;
       const page = Buffer.alloc(pageSize);
       fs.readSync(fd, page, 0, pageSize, (pageno - 1) * pageSize);
       const at = offset % pageSize;
       const hdr = pageno === 1 ? 100 : 0;
       const type = page[hdr]!;
       const owner = stat ? `${stat.pagetype} page of ${stat.name}` : 'no b-tree';
-      if (!stat || ![2, 5, 10, 13].includes(type) || stat.pagetype === 'overflow') return { file, page: pageno, owner, region: 'not a b-tree page' as const };
+      if (!stat || ![2, 5, 10, 13].includes(type) || stat.pagetype === 'overflow')
+        return { file, page: pageno, owner, region: 'not a b-tree page' as const };
       const cells = page.readUInt16BE(hdr + 3);
       const contentStart = page.readUInt16BE(hdr + 5) || 65536;
       const pointersEnd = hdr + (type === 2 || type === 5 ? 12 : 8) + 2 * cells;
-      if (at >= pointersEnd && at < contentStart) return { file, page: pageno, owner, region: 'unallocated space' as const };
+      if (at >= pointersEnd && at < contentStart)
+        return { file, page: pageno, owner, region: 'unallocated space' as const };
       for (let block = page.readUInt16BE(hdr + 1); block !== 0; block = page.readUInt16BE(block)) {
-        if (at >= block && at < block + page.readUInt16BE(block + 2)) return { file, page: pageno, owner, region: 'freeblock' as const };
+        if (at >= block && at < block + page.readUInt16BE(block + 2))
+          return { file, page: pageno, owner, region: 'freeblock' as const };
       }
       return { file, page: pageno, owner, region: 'cell' as const };
     });
@@ -411,11 +468,27 @@ function classify(file: string, offsets: number[]): Leftover[] {
 
 function filesUnder(folder: string): string[] {
   if (!fs.existsSync(folder)) return [];
-  return fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(path.join(folder, entry.name)) : [path.join(folder, entry.name)]));
+  return fs
+    .readdirSync(folder, { withFileTypes: true })
+    .flatMap((entry) =>
+      entry.isDirectory() ? filesUnder(path.join(folder, entry.name)) : [path.join(folder, entry.name)],
+    );
 }
 
-export async function benchDeletion(database: BenchDialect, build: ServerBuild, settings: DeletionSettings, say: (line: string) => void): Promise<DeletionResult> {
-  const result: DeletionResult = { settings, setups: [], seeds: [], cases: [], checks: [], loadAverageAtStart: round(os.loadavg()[0]!, 2) };
+export async function benchDeletion(
+  database: BenchDialect,
+  build: ServerBuild,
+  settings: DeletionSettings,
+  say: (line: string) => void,
+): Promise<DeletionResult> {
+  const result: DeletionResult = {
+    settings,
+    setups: [],
+    seeds: [],
+    cases: [],
+    checks: [],
+    loadAverageAtStart: round(os.loadavg()[0]!, 2),
+  };
   const steps = [...settings.itemSteps].sort((a, b) => a - b);
   const photoCount = Math.max(1, Math.round((settings.photoMiB * MiB) / settings.photoBytes));
   const mibOf = (photoCount: number) => round((photoCount * settings.photoBytes) / MiB, 0);
@@ -427,13 +500,21 @@ export async function benchDeletion(database: BenchDialect, build: ServerBuild, 
       const peek = await Peek.open(database, dataDir, pgDb?.url);
       try {
         // People who sign in while a large account is erased, made through the API.
-        const signers = await Promise.all(Array.from({ length: settings.signInConcurrency }, (_, i) => signUp(server.url, dataDir, 4000 + i)));
+        const signers = await Promise.all(
+          Array.from({ length: settings.signInConcurrency }, (_, i) => signUp(server.url, dataDir, 4000 + i)),
+        );
 
         // The accounts to delete, in the order they are deleted.
         const probe = { items: steps[0]!, photos: Math.min(settings.probePhotos, photoCount) };
         const plan: Array<{ items: number; photos: number; kind: CaseKind }> = [
-          ...Array.from({ length: settings.probeRepeats }, () => ({ ...probe, kind: 'probe, smaller database' as const })),
-          ...Array.from({ length: settings.probeRepeats }, () => ({ ...probe, kind: 'probe, larger database' as const })),
+          ...Array.from({ length: settings.probeRepeats }, () => ({
+            ...probe,
+            kind: 'probe, smaller database' as const,
+          })),
+          ...Array.from({ length: settings.probeRepeats }, () => ({
+            ...probe,
+            kind: 'probe, larger database' as const,
+          })),
           ...steps.map((items) => ({ items, photos: photoCount, kind: 'measured' as const })),
           { items: steps[steps.length - 1]!, photos: photoCount, kind: 'under sign-in load' },
         ];
@@ -444,7 +525,10 @@ export async function benchDeletion(database: BenchDialect, build: ServerBuild, 
             const account = await signUp(server.url, dataDir, 3000 + index);
             const me = await api<{ id: string }>(server.url, 'GET', '/v1/me', { token: account.token });
             const deviceTokens: string[] = [];
-            for (let d = 0; d < settings.devicesPerAccount; d++) deviceTokens.push(await linkDevice(server.url, account.token, `DL${randomBytes(4).toString('hex').toUpperCase()}${d}`));
+            for (let d = 0; d < settings.devicesPerAccount; d++)
+              deviceTokens.push(
+                await linkDevice(server.url, account.token, `DL${randomBytes(4).toString('hex').toUpperCase()}${d}`),
+              );
             // One more session, as a second browser would have.
             await signIn(server.url, account);
             const target: Target = { items: planned.items, account, id: me.id, deviceTokens, photos: planned.photos };
@@ -476,42 +560,79 @@ export async function benchDeletion(database: BenchDialect, build: ServerBuild, 
           pgUrl: pgDb?.url,
         });
         try {
-          const otherAccountsFor = (kind: CaseKind) => (kind === 'probe, smaller database' ? settings.probeOtherAccounts : settings.otherAccounts);
+          const otherAccountsFor = (kind: CaseKind) =>
+            kind === 'probe, smaller database' ? settings.probeOtherAccounts : settings.otherAccounts;
           const caseOf = (index: number, measured: Measured): DeletionCase => {
             const { kind } = plan[index]!;
             const target = targets[index]!;
-            return { kind, items: target.items, photos: target.photos, photoMiB: mibOf(target.photos), otherAccounts: otherAccountsFor(kind), ...measured };
+            return {
+              kind,
+              items: target.items,
+              photos: target.photos,
+              photoMiB: mibOf(target.photos),
+              otherAccounts: otherAccountsFor(kind),
+              ...measured,
+            };
           };
           const sayCase = (c: DeletionCase) =>
             say(
               `  ${c.kind}: ${c.items.toLocaleString('en-US')} items and ${c.photoMiB} MiB of photos with ${c.otherAccounts.toLocaleString('en-US')} other accounts: ` +
                 `confirm ${c.confirmMs} ms, then no residue after ${c.erasureSeconds} s (server's own record ${c.serverErasureSeconds} s; residue check ${c.residueCheckSeconds} s)` +
-                (c.leftovers.length ? `; but its id is still in the free space of live pages: ${c.leftovers.join('; ')}` : ''),
+                (c.leftovers.length
+                  ? `; but its id is still in the free space of live pages: ${c.leftovers.join('; ')}`
+                  : ''),
             );
           // A seeded account answers as a real one (bench/devices.ts checks the seed in depth).
           const checkOthers = async () => {
-            const devices = await api<{ devices: unknown[] }>(server.url, 'GET', '/v1/devices', { token: seeder.tokenOf(seeder.accounts - 1) });
-            if (devices.devices.length !== seeder.devicesPerAccount) throw new Error(`a seeded account lists ${devices.devices.length} devices`);
+            const devices = await api<{ devices: unknown[] }>(server.url, 'GET', '/v1/devices', {
+              token: seeder.tokenOf(seeder.accounts - 1),
+            });
+            if (devices.devices.length !== seeder.devicesPerAccount)
+              throw new Error(`a seeded account lists ${devices.devices.length} devices`);
           };
           const grow = async (accounts: number) => {
             const seed = await seeder.growTo(accounts);
             result.seeds.push(seed);
             await checkOthers();
-            say(`  seeded other accounts up to ${accounts.toLocaleString('en-US')} (${seed.rows.toLocaleString('en-US')} rows) in ${round(seed.seconds, 1)} s`);
+            say(
+              `  seeded other accounts up to ${accounts.toLocaleString('en-US')} (${seed.rows.toLocaleString('en-US')} rows) in ${round(seed.seconds, 1)} s`,
+            );
           };
 
           let grown = 0;
           for (const [index, { kind }] of plan.entries()) {
             if (kind === 'under sign-in load') continue;
             if (grown < otherAccountsFor(kind)) await grow((grown = otherAccountsFor(kind)));
-            const deletion = caseOf(index, await deleteAndCheck({ baseUrl: server.url, dataDir, database, peek, lookupKey, pgName: pgDb?.name, serverPid: server.pid, target: targets[index]! }));
+            const deletion = caseOf(
+              index,
+              await deleteAndCheck({
+                baseUrl: server.url,
+                dataDir,
+                database,
+                peek,
+                lookupKey,
+                pgName: pgDb?.name,
+                serverPid: server.pid,
+                target: targets[index]!,
+              }),
+            );
             result.cases.push(deletion);
             sayCase(deletion);
           }
-          const probeSeconds = (kind: CaseKind) => median(result.cases.filter((c) => c.kind === kind).map((c) => c.erasureSeconds));
-          const medianSeconds: [number, number] = [probeSeconds('probe, smaller database'), probeSeconds('probe, larger database')];
-          result.databaseRatio = { otherAccounts: [settings.probeOtherAccounts, settings.otherAccounts], medianSeconds, ratio: round(medianSeconds[1] / medianSeconds[0], 2) };
-          say(`  probes: median ${medianSeconds[0]} s with ${settings.probeOtherAccounts.toLocaleString('en-US')} other accounts, ${medianSeconds[1]} s with ${settings.otherAccounts.toLocaleString('en-US')}: × ${result.databaseRatio.ratio}`);
+          const probeSeconds = (kind: CaseKind) =>
+            median(result.cases.filter((c) => c.kind === kind).map((c) => c.erasureSeconds));
+          const medianSeconds: [number, number] = [
+            probeSeconds('probe, smaller database'),
+            probeSeconds('probe, larger database'),
+          ];
+          result.databaseRatio = {
+            otherAccounts: [settings.probeOtherAccounts, settings.otherAccounts],
+            medianSeconds,
+            ratio: round(medianSeconds[1] / medianSeconds[0], 2),
+          };
+          say(
+            `  probes: median ${medianSeconds[0]} s with ${settings.probeOtherAccounts.toLocaleString('en-US')} other accounts, ${medianSeconds[1]} s with ${settings.otherAccounts.toLocaleString('en-US')}: × ${result.databaseRatio.ratio}`,
+          );
 
           // Sign-in by other people before, during and after the erasure of another account of the largest size.
           const load = new SignInLoad(server.url, signers);
@@ -588,19 +709,35 @@ async function checkSeededItems(baseUrl: string, target: Target, checks: string[
   const token = target.deviceTokens[0]!;
   const summary = await api<{ collections: Record<string, { count: number }> }>(baseUrl, 'GET', '/v1/cloud', { token });
   for (const [c, collection] of JSON_COLLECTIONS.entries()) {
-    const expected = Math.floor(target.items / JSON_COLLECTIONS.length) + (c < target.items % JSON_COLLECTIONS.length ? 1 : 0);
-    if (summary.collections[collection]!.count !== expected) throw new Error(`GET /v1/cloud counts ${summary.collections[collection]!.count} ${collection}, ${expected} were seeded`);
+    const expected =
+      Math.floor(target.items / JSON_COLLECTIONS.length) + (c < target.items % JSON_COLLECTIONS.length ? 1 : 0);
+    if (summary.collections[collection]!.count !== expected)
+      throw new Error(
+        `GET /v1/cloud counts ${summary.collections[collection]!.count} ${collection}, ${expected} were seeded`,
+      );
   }
   for (const n of [0, 1, 2, 3, target.items - 1]) {
-    const item = await api<{ data: unknown; version: number }>(baseUrl, 'GET', `/v1/cloud/${collectionOf(n)}/${itemIdOf(n)}`, { token });
-    if (JSON.stringify(item.data) !== JSON.stringify(itemData(collectionOf(n), n)) || item.version !== 1) throw new Error(`seeded item ${n} reads back as ${JSON.stringify(item)}`);
+    const item = await api<{ data: unknown; version: number }>(
+      baseUrl,
+      'GET',
+      `/v1/cloud/${collectionOf(n)}/${itemIdOf(n)}`,
+      { token },
+    );
+    if (JSON.stringify(item.data) !== JSON.stringify(itemData(collectionOf(n), n)) || item.version !== 1)
+      throw new Error(`seeded item ${n} reads back as ${JSON.stringify(item)}`);
   }
   const lastCollection = collectionOf(target.items - 1);
   const upToLast = await listChanges(baseUrl, token, lastCollection);
   const extra = { title: 'written through the API after the seed', text: 'lanyard bench' };
   await api(baseUrl, 'PUT', `/v1/cloud/${lastCollection}/api-item`, { token, body: extra });
-  const delta = await api<{ items: Array<{ id: string; data: unknown }> }>(baseUrl, 'GET', `/v1/cloud/${lastCollection}?since=${encodeURIComponent(upToLast.cursor)}`, { token });
-  if (delta.items.length !== 1 || delta.items[0]!.id !== 'api-item') throw new Error(`delta sync after the seeded items returned ${JSON.stringify(delta.items.map((i) => i.id))}`);
+  const delta = await api<{ items: Array<{ id: string; data: unknown }> }>(
+    baseUrl,
+    'GET',
+    `/v1/cloud/${lastCollection}?since=${encodeURIComponent(upToLast.cursor)}`,
+    { token },
+  );
+  if (delta.items.length !== 1 || delta.items[0]!.id !== 'api-item')
+    throw new Error(`delta sync after the seeded items returned ${JSON.stringify(delta.items.map((i) => i.id))}`);
   await api(baseUrl, 'DELETE', `/v1/cloud/${lastCollection}/api-item`, { token });
   if (checks.length === 0) {
     checks.push(
@@ -610,11 +747,20 @@ async function checkSeededItems(baseUrl: string, target: Target, checks: string[
 }
 
 /** Every live item of a collection through delta sync from the start; with the last cursor. */
-async function listChanges(baseUrl: string, token: string, collection: string): Promise<{ items: number; cursor: string }> {
+async function listChanges(
+  baseUrl: string,
+  token: string,
+  collection: string,
+): Promise<{ items: number; cursor: string }> {
   let cursor: string | undefined;
   let items = 0;
   for (let hasMore = true; hasMore; ) {
-    const page = await api<{ items: unknown[]; cursor: string; hasMore: boolean }>(baseUrl, 'GET', `/v1/cloud/${collection}?limit=1000${cursor ? `&since=${encodeURIComponent(cursor)}` : ''}`, { token });
+    const page = await api<{ items: unknown[]; cursor: string; hasMore: boolean }>(
+      baseUrl,
+      'GET',
+      `/v1/cloud/${collection}?limit=1000${cursor ? `&since=${encodeURIComponent(cursor)}` : ''}`,
+      { token },
+    );
     items += page.items.length;
     cursor = page.cursor;
     hasMore = page.hasMore;
@@ -623,16 +769,31 @@ async function listChanges(baseUrl: string, token: string, collection: string): 
 }
 
 /** The photos through PUT /v1/cloud/photos/{id} with a device token, a few in flight; returns the seconds. */
-async function uploadPhotos(baseUrl: string, target: Target, photos: BenchPhotos, settings: DeletionSettings): Promise<number> {
+async function uploadPhotos(
+  baseUrl: string,
+  target: Target,
+  photos: BenchPhotos,
+  settings: DeletionSettings,
+): Promise<number> {
   const started = performance.now();
   await inLanes(target.photos, settings.photoConcurrency, async (i) => {
     const bytes = photos.photo(i);
     await uploadPhoto(baseUrl, target.deviceTokens[0]!, `IMG_${String(i).padStart(4, '0')}.jpg`, bytes);
   });
   const seconds = (performance.now() - started) / 1000;
-  const summary = await api<{ collections: Record<string, { count: number; bytes: number }> }>(baseUrl, 'GET', '/v1/cloud', { token: target.deviceTokens[0]! });
-  if (summary.collections.photos!.count !== target.photos || summary.collections.photos!.bytes !== target.photos * settings.photoBytes) {
-    throw new Error(`GET /v1/cloud counts ${JSON.stringify(summary.collections.photos)} photos after ${target.photos} uploads`);
+  const summary = await api<{ collections: Record<string, { count: number; bytes: number }> }>(
+    baseUrl,
+    'GET',
+    '/v1/cloud',
+    { token: target.deviceTokens[0]! },
+  );
+  if (
+    summary.collections.photos!.count !== target.photos ||
+    summary.collections.photos!.bytes !== target.photos * settings.photoBytes
+  ) {
+    throw new Error(
+      `GET /v1/cloud counts ${JSON.stringify(summary.collections.photos)} photos after ${target.photos} uploads`,
+    );
   }
   return seconds;
 }
@@ -641,9 +802,13 @@ async function uploadPhotos(baseUrl: string, target: Target, photos: BenchPhotos
 async function waitForThumbnails(peek: Peek): Promise<void> {
   const deadline = performance.now() + 600_000;
   while (performance.now() < deadline) {
-    const [pending] = await peek.all<{ n: number | string }>(`SELECT count(*) AS n FROM jobs WHERE kind = 'cloud.thumbnail' AND failed_at IS NULL`);
+    const [pending] = await peek.all<{ n: number | string }>(
+      `SELECT count(*) AS n FROM jobs WHERE kind = 'cloud.thumbnail' AND failed_at IS NULL`,
+    );
     if (Number(pending?.n) === 0) {
-      const [failed] = await peek.all<{ n: number | string }>(`SELECT count(*) AS n FROM jobs WHERE failed_at IS NOT NULL`);
+      const [failed] = await peek.all<{ n: number | string }>(
+        `SELECT count(*) AS n FROM jobs WHERE failed_at IS NOT NULL`,
+      );
       if (Number(failed?.n) > 0) throw new Error(`${failed!.n} jobs failed before the deletions`);
       return;
     }
@@ -666,7 +831,18 @@ interface DeleteOptions {
   onErased?: (at: number) => void;
 }
 
-type Measured = Pick<DeletionCase, 'rowsBefore' | 'blobFilesBefore' | 'confirmMs' | 'erasureSeconds' | 'serverErasureSeconds' | 'residueCheckSeconds' | 'residueChecked' | 'leftovers' | 'cpu'>;
+type Measured = Pick<
+  DeletionCase,
+  | 'rowsBefore'
+  | 'blobFilesBefore'
+  | 'confirmMs'
+  | 'erasureSeconds'
+  | 'serverErasureSeconds'
+  | 'residueCheckSeconds'
+  | 'residueChecked'
+  | 'leftovers'
+  | 'cpu'
+>;
 
 /**
  * The deletion as a person goes through it (API.md, Deletion): what will be lost, the request with a fresh
@@ -678,17 +854,33 @@ async function deleteAndCheck(options: DeleteOptions): Promise<Measured> {
   const { account, id } = target;
   const blobFolder = path.join(dataDir, 'blobs', id);
   const fresh = await signIn(baseUrl, account);
-  const summary = await api<{ collections: Record<string, { count: number }>; photos: { count: number }; devices: unknown[] }>(baseUrl, 'GET', '/v1/me/deletion', { token: fresh });
+  const summary = await api<{
+    collections: Record<string, { count: number }>;
+    photos: { count: number };
+    devices: unknown[];
+  }>(baseUrl, 'GET', '/v1/me/deletion', { token: fresh });
   const summed = JSON_COLLECTIONS.reduce((sum, c) => sum + summary.collections[c]!.count, 0);
-  if (summed !== target.items || summary.photos.count !== target.photos || summary.devices.length !== target.deviceTokens.length) {
-    throw new Error(`GET /v1/me/deletion lists ${summed} items, ${summary.photos.count} photos and ${summary.devices.length} devices`);
+  if (
+    summed !== target.items ||
+    summary.photos.count !== target.photos ||
+    summary.devices.length !== target.deviceTokens.length
+  ) {
+    throw new Error(
+      `GET /v1/me/deletion lists ${summed} items, ${summary.photos.count} photos and ${summary.devices.length} devices`,
+    );
   }
   const rowsBefore = await peek.rowsOf(id);
   const blobFilesBefore = filesUnder(blobFolder).length;
-  if (blobFilesBefore !== 2 * target.photos) throw new Error(`the blob store holds ${blobFilesBefore} files of the account, not ${target.photos} photos and their thumbnails`);
+  if (blobFilesBefore !== 2 * target.photos)
+    throw new Error(
+      `the blob store holds ${blobFilesBefore} files of the account, not ${target.photos} photos and their thumbnails`,
+    );
 
   const seen = outboxFor(dataDir, account.email).length;
-  const asked = await api<{ id: string }>(baseUrl, 'POST', '/v1/me/deletion', { token: fresh, body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' } });
+  const asked = await api<{ id: string }>(baseUrl, 'POST', '/v1/me/deletion', {
+    token: fresh,
+    body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' },
+  });
   const code = await nextCode(dataDir, account.email, seen);
   const hash = hmac(options.lookupKey, 'tombstone', id);
 
@@ -697,7 +889,10 @@ async function deleteAndCheck(options: DeleteOptions): Promise<Measured> {
   const { result: done, cpu } = await withCpuShare(options.serverPid, options.pgName, async () => {
     const sent = performance.now();
     options.onConfirmSent?.(sent);
-    const confirmed = await api<{ status: string }>(baseUrl, 'POST', `/v1/me/deletion/${asked.id}/confirm`, { token: fresh, body: { code, releaseDevices: true } });
+    const confirmed = await api<{ status: string }>(baseUrl, 'POST', `/v1/me/deletion/${asked.id}/confirm`, {
+      token: fresh,
+      body: { code, releaseDevices: true },
+    });
     confirmedAt = performance.now();
     confirmMs = confirmedAt - sent;
     if (confirmed.status !== 'deleted') throw new Error(`the confirmation answered ${JSON.stringify(confirmed)}`);
@@ -722,17 +917,28 @@ async function deleteAndCheck(options: DeleteOptions): Promise<Measured> {
 }
 
 /** Polls the erasure until it is erased and its job chain has ended (on SQLite, after the WAL checkpoint). */
-async function waitForErasure(peek: Peek, hash: string): Promise<{ at: number; deletedAt: number; completedAt: number }> {
+async function waitForErasure(
+  peek: Peek,
+  hash: string,
+): Promise<{ at: number; deletedAt: number; completedAt: number }> {
   const deadline = performance.now() + 15 * 60_000;
   for (;;) {
-    const [row] = await peek.all<{ status: string; job_id: string | null; deleted_at: number | string; completed_at: number | string | null }>(
-      'SELECT status, job_id, deleted_at, completed_at FROM erasures WHERE account_hash = ?',
-      [hash],
-    );
+    const [row] = await peek.all<{
+      status: string;
+      job_id: string | null;
+      deleted_at: number | string;
+      completed_at: number | string | null;
+    }>('SELECT status, job_id, deleted_at, completed_at FROM erasures WHERE account_hash = ?', [hash]);
     const at = performance.now();
-    if (row?.status === 'erased' && row.job_id === null) return { at, deletedAt: Number(row.deleted_at), completedAt: Number(row.completed_at) };
+    if (row?.status === 'erased' && row.job_id === null)
+      return { at, deletedAt: Number(row.deleted_at), completedAt: Number(row.completed_at) };
     if (at > deadline) {
-      const [job] = row?.job_id ? await peek.all<{ attempts: number; last_error: string | null }>('SELECT attempts, last_error FROM jobs WHERE id = ?', [row.job_id]) : [];
+      const [job] = row?.job_id
+        ? await peek.all<{ attempts: number; last_error: string | null }>(
+            'SELECT attempts, last_error FROM jobs WHERE id = ?',
+            [row.job_id],
+          )
+        : [];
       throw new Error(`the erasure did not finish within 15 minutes: ${JSON.stringify({ row, job })}`);
     }
     await sleep(10);
@@ -744,18 +950,27 @@ async function waitForErasure(peek: Peek, hash: string): Promise<{ at: number; d
  * live cell of the key ring's (and on SQLite the database's) files nor in their WALs. Copies of the id in
  * a page's free parts are returned as leftovers.
  */
-async function checkNoResidue(options: DeleteOptions, hash: string): Promise<{ checked: string[]; leftovers: string[] }> {
+async function checkNoResidue(
+  options: DeleteOptions,
+  hash: string,
+): Promise<{ checked: string[]; leftovers: string[] }> {
   const { baseUrl, dataDir, database, peek, target } = options;
   const found: string[] = [];
   const tables = await peek.accountTables();
   const rows = await peek.rowsOf(target.id);
   for (const [table, n] of Object.entries(rows)) found.push(`${n} rows in ${table}`);
-  const [erasure] = await peek.all<{ account_id: string | null; status: string }>('SELECT account_id, status FROM erasures WHERE account_hash = ?', [hash]);
-  if (erasure?.account_id !== null || erasure.status !== 'erased') found.push(`the erasure row is ${JSON.stringify(erasure)}`);
-  if (fs.existsSync(path.join(dataDir, 'blobs', target.id))) found.push(`blob files: ${filesUnder(path.join(dataDir, 'blobs', target.id)).length}`);
+  const [erasure] = await peek.all<{ account_id: string | null; status: string }>(
+    'SELECT account_id, status FROM erasures WHERE account_hash = ?',
+    [hash],
+  );
+  if (erasure?.account_id !== null || erasure.status !== 'erased')
+    found.push(`the erasure row is ${JSON.stringify(erasure)}`);
+  if (fs.existsSync(path.join(dataDir, 'blobs', target.id)))
+    found.push(`blob files: ${filesUnder(path.join(dataDir, 'blobs', target.id)).length}`);
   const keyRing = new SqliteDatabase(path.join(dataDir, 'keyring.db'), { readonly: true, fileMustExist: true });
   try {
-    if (keyRing.prepare('SELECT 1 FROM account_keys WHERE account_id = ?').get(target.id)) found.push('its key in the key ring');
+    if (keyRing.prepare('SELECT 1 FROM account_keys WHERE account_id = ?').get(target.id))
+      found.push('its key in the key ring');
   } finally {
     keyRing.close();
   }
@@ -782,8 +997,19 @@ async function checkNoResidue(options: DeleteOptions, hash: string): Promise<{ c
   if (found.length > 0) {
     // The data folder goes with the server: keep its database files for a look at what was left.
     const kept = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-residue-'));
-    for (const file of files) if (fs.existsSync(path.join(dataDir, file))) fs.copyFileSync(path.join(dataDir, file), path.join(kept, file));
+    for (const file of files)
+      if (fs.existsSync(path.join(dataDir, file))) fs.copyFileSync(path.join(dataDir, file), path.join(kept, file));
     throw new Error(`residue of deleted account ${target.id}: ${found.join('; ')} (database files kept in ${kept})`);
   }
-  return { checked: [`rows in ${tables.map((t) => t.table).join(', ')}`, 'erasure row', 'blob folder', 'key ring', 'sign-in', `its id in ${files.join(', ')}`], leftovers };
+  return {
+    checked: [
+      `rows in ${tables.map((t) => t.table).join(', ')}`,
+      'erasure row',
+      'blob folder',
+      'key ring',
+      'sign-in',
+      `its id in ${files.join(', ')}`,
+    ],
+    leftovers,
+  };
 }

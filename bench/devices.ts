@@ -68,7 +68,9 @@ const ratioOf = (big: LoadRun, small: LoadRun): Ratio => ({
   requestsPerSecond: round(big.requestsPerSecond / small.requestsPerSecond, 2),
   p99: round(big.latencyMs.p99 / Math.max(small.latencyMs.p99, 1), 2),
   serverMicrosPerRequest:
-    big.serverMicrosPerRequest !== undefined && small.serverMicrosPerRequest ? round(big.serverMicrosPerRequest / small.serverMicrosPerRequest, 2) : undefined,
+    big.serverMicrosPerRequest !== undefined && small.serverMicrosPerRequest
+      ? round(big.serverMicrosPerRequest / small.serverMicrosPerRequest, 2)
+      : undefined,
 });
 
 interface DeviceView {
@@ -77,7 +79,12 @@ interface DeviceView {
   locked: boolean;
 }
 
-export async function benchDevices(database: BenchDialect, build: ServerBuild, settings: DevicesSettings, say: (line: string) => void): Promise<DevicesResult> {
+export async function benchDevices(
+  database: BenchDialect,
+  build: ServerBuild,
+  settings: DevicesSettings,
+  say: (line: string) => void,
+): Promise<DevicesResult> {
   const result: DevicesResult = { settings, steps: [], checks: [], loadAverageAtStart: round(os.loadavg()[0]!, 2) };
   try {
     await withFreshServer(database, build, 'devices', async ({ server, dataDir, pg }) => {
@@ -86,7 +93,10 @@ export async function benchDevices(database: BenchDialect, build: ServerBuild, s
       const real: Array<{ token: string; email: string; serials: string[] }> = [];
       for (let r = 0; r < settings.realAccounts; r++) {
         const account = await signUp(server.url, dataDir, 1000 + r);
-        const serials = Array.from({ length: settings.devicesPerAccount }, (_, d) => `RL${randomBytes(4).toString('hex').toUpperCase()}${d}`);
+        const serials = Array.from(
+          { length: settings.devicesPerAccount },
+          (_, d) => `RL${randomBytes(4).toString('hex').toUpperCase()}${d}`,
+        );
         for (const serial of serials) await linkDevice(server.url, account.token, serial);
         real.push({ token: account.token, email: account.email, serials });
       }
@@ -101,25 +111,73 @@ export async function benchDevices(database: BenchDialect, build: ServerBuild, s
         for (const accounts of settings.accountSteps) {
           const seed = await seeder.growTo(accounts);
           const devices = accounts * settings.devicesPerAccount;
-          say(`  seeded ${seed.accounts.toLocaleString('en-US')} accounts (${seed.rows.toLocaleString('en-US')} rows) in ${round(seed.seconds, 1)} s: ${accounts.toLocaleString('en-US')} accounts, ${devices.toLocaleString('en-US')} devices`);
+          say(
+            `  seeded ${seed.accounts.toLocaleString('en-US')} accounts (${seed.rows.toLocaleString('en-US')} rows) in ${round(seed.seconds, 1)} s: ${accounts.toLocaleString('en-US')} accounts, ${devices.toLocaleString('en-US')} devices`,
+          );
           await checkSeeded(server.url, seeder, accounts, real, result.checks);
 
-          const tokens = shuffled([...real.map((r) => r.token), ...sampleIndexes(settings.tokenSample, accounts).map((i) => seeder.tokenOf(i))]);
-          const listRequest = (n: number) => ({ path: '/v1/devices', headers: { authorization: `Bearer ${tokens[n % tokens.length]}` } });
+          const tokens = shuffled([
+            ...real.map((r) => r.token),
+            ...sampleIndexes(settings.tokenSample, accounts).map((i) => seeder.tokenOf(i)),
+          ]);
+          const listRequest = (n: number) => ({
+            path: '/v1/devices',
+            headers: { authorization: `Bearer ${tokens[n % tokens.length]}` },
+          });
           // One pass over every token first: it records each session's use (a write, at most once a minute
           // per session), so that the measured run that follows within the minute times the reads alone.
-          checkedRun(await loadRotating({ origin: server.url, connections: settings.connections, amount: tokens.length, request: listRequest }), 'GET /v1/devices warm-up');
-          const list = await measured(server.pid, pg?.name, () => loadRotating({ origin: server.url, connections: settings.connections, seconds: settings.seconds, request: listRequest }));
+          checkedRun(
+            await loadRotating({
+              origin: server.url,
+              connections: settings.connections,
+              amount: tokens.length,
+              request: listRequest,
+            }),
+            'GET /v1/devices warm-up',
+          );
+          const list = await measured(server.pid, pg?.name, () =>
+            loadRotating({
+              origin: server.url,
+              connections: settings.connections,
+              seconds: settings.seconds,
+              request: listRequest,
+            }),
+          );
           checkedRun(list, 'GET /v1/devices');
 
-          const serials = shuffled([...real.flatMap((r) => r.serials), ...sampleIndexes(settings.serialSample, devices).map((i) => seeder.serialOf(i))]);
+          const serials = shuffled([
+            ...real.flatMap((r) => r.serials),
+            ...sampleIndexes(settings.serialSample, devices).map((i) => seeder.serialOf(i)),
+          ]);
           const activationRequest = (n: number) => ({ path: `/v1/activation/${serials[n % serials.length]}` });
-          checkedRun(await loadRotating({ origin: server.url, connections: settings.connections, seconds: Math.min(2, settings.seconds), request: activationRequest }), 'activation warm-up');
-          const activation = await measured(server.pid, pg?.name, () => loadRotating({ origin: server.url, connections: settings.connections, seconds: settings.seconds, request: activationRequest }));
+          checkedRun(
+            await loadRotating({
+              origin: server.url,
+              connections: settings.connections,
+              seconds: Math.min(2, settings.seconds),
+              request: activationRequest,
+            }),
+            'activation warm-up',
+          );
+          const activation = await measured(server.pid, pg?.name, () =>
+            loadRotating({
+              origin: server.url,
+              connections: settings.connections,
+              seconds: settings.seconds,
+              request: activationRequest,
+            }),
+          );
           checkedRun(activation, 'GET /v1/activation/{serial}');
 
           const memory = memoryOf(server.pid);
-          result.steps.push({ accounts, devices, seed, list, activation, ...(memory ? { serverRssMiB: round(memory.rssMiB, 1) } : {}) });
+          result.steps.push({
+            accounts,
+            devices,
+            seed,
+            list,
+            activation,
+            ...(memory ? { serverRssMiB: round(memory.rssMiB, 1) } : {}),
+          });
           say(
             `  ${accounts.toLocaleString('en-US')} accounts: GET /v1/devices ${Math.round(list.requestsPerSecond)} req/s p99 ${list.latencyMs.p99} ms ${cpuNote(list)}; ` +
               `activation ${Math.round(activation.requestsPerSecond)} req/s p99 ${activation.latencyMs.p99} ms ${cpuNote(activation)}`,
@@ -130,7 +188,8 @@ export async function benchDevices(database: BenchDialect, build: ServerBuild, s
       }
     });
     const [small, big] = [result.steps[0], result.steps[result.steps.length - 1]];
-    if (small && big && small !== big) result.ratios = { list: ratioOf(big.list, small.list), activation: ratioOf(big.activation, small.activation) };
+    if (small && big && small !== big)
+      result.ratios = { list: ratioOf(big.list, small.list), activation: ratioOf(big.activation, small.activation) };
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
     say(`  ${database} devices failed: ${result.error}`);
@@ -142,7 +201,8 @@ async function measured(serverPid: number, pgName: string | undefined, run: () =
   const { result, cpu } = await withCpuShare(serverPid, pgName, run);
   if (cpu) {
     result.cpu = cpu;
-    if (result.completed > 0) result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / result.completed) * 1e6);
+    if (result.completed > 0)
+      result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / result.completed) * 1e6);
   }
   return result;
 }
@@ -157,21 +217,42 @@ const cpuNote = (run: LoadRun) =>
  * their names opened, and a seeded serial answers locked with its owner's masked email (which needs the
  * account's key in the key ring, the lookup HMAC and the sealed email all to be right).
  */
-async function checkSeeded(baseUrl: string, seeder: BulkSeeder, accounts: number, real: Array<{ token: string; email: string; serials: string[] }>, checks: string[]) {
+async function checkSeeded(
+  baseUrl: string,
+  seeder: BulkSeeder,
+  accounts: number,
+  real: Array<{ token: string; email: string; serials: string[] }>,
+  checks: string[],
+) {
   const index = accounts - 1;
   const seeded = await api<{ devices: DeviceView[] }>(baseUrl, 'GET', '/v1/devices', { token: seeder.tokenOf(index) });
-  if (seeded.devices.length !== seeder.devicesPerAccount || !seeded.devices.every((d) => d.locked && d.name.startsWith(d.model))) {
+  if (
+    seeded.devices.length !== seeder.devicesPerAccount ||
+    !seeded.devices.every((d) => d.locked && d.name.startsWith(d.model))
+  ) {
     throw new Error(`a seeded account lists ${JSON.stringify(seeded.devices)}`);
   }
   const serial = seeder.serialOf(index * seeder.devicesPerAccount);
-  const activation = await api<{ locked: boolean; ownerHint?: string | null }>(baseUrl, 'GET', `/v1/activation/${serial}`);
-  if (!activation.locked || activation.ownerHint !== maskEmail(seeder.emailOf(index))) throw new Error(`a seeded serial answers ${JSON.stringify(activation)}`);
+  const activation = await api<{ locked: boolean; ownerHint?: string | null }>(
+    baseUrl,
+    'GET',
+    `/v1/activation/${serial}`,
+  );
+  if (!activation.locked || activation.ownerHint !== maskEmail(seeder.emailOf(index)))
+    throw new Error(`a seeded serial answers ${JSON.stringify(activation)}`);
   for (const account of real) {
     const listed = await api<{ devices: DeviceView[] }>(baseUrl, 'GET', '/v1/devices', { token: account.token });
-    const check = await api<{ locked: boolean; ownerHint?: string | null }>(baseUrl, 'GET', `/v1/activation/${account.serials[0]}`);
-    if (listed.devices.length !== account.serials.length || check.ownerHint !== maskEmail(account.email)) throw new Error('a real account lost its devices or its lock');
+    const check = await api<{ locked: boolean; ownerHint?: string | null }>(
+      baseUrl,
+      'GET',
+      `/v1/activation/${account.serials[0]}`,
+    );
+    if (listed.devices.length !== account.serials.length || check.ownerHint !== maskEmail(account.email))
+      throw new Error('a real account lost its devices or its lock');
   }
   const free = await api<{ locked: boolean }>(baseUrl, 'GET', `/v1/activation/FREE${randomBytes(4).toString('hex')}`);
   if (free.locked) throw new Error('an unknown serial answers locked');
-  checks.push(`${accounts} accounts: a seeded account lists its ${seeder.devicesPerAccount} devices with names opened; a seeded serial answers locked with ${activation.ownerHint}; real accounts unchanged; an unknown serial answers unlocked`);
+  checks.push(
+    `${accounts} accounts: a seeded account lists its ${seeder.devicesPerAccount} devices with names opened; a seeded serial answers locked with ${activation.ownerHint}; real accounts unchanged; an unknown serial answers unlocked`,
+  );
 }

@@ -22,7 +22,9 @@ if (kind === 'sqlite') {
   const db = new Database(where!);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE IF NOT EXISTS floor_sessions (token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS floor_sessions (token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at INTEGER NOT NULL)',
+  );
   const insert = db.prepare('INSERT OR IGNORE INTO floor_sessions VALUES (?, ?, ?)');
   db.transaction(() => {
     for (let i = 0; i < sessions; i++) insert.run(hashOf(floorToken(i)), `account-${i}`, Date.now() + 86_400_000);
@@ -32,9 +34,15 @@ if (kind === 'sqlite') {
 } else {
   // As many connections as Lanyard's own pool (src/db/database.ts).
   const pool = new pg.Pool({ connectionString: where, max: 10 });
-  await pool.query('CREATE TABLE IF NOT EXISTS floor_sessions (token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at BIGINT NOT NULL)');
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS floor_sessions (token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at BIGINT NOT NULL)',
+  );
   for (let i = 0; i < sessions; i += BATCH) {
-    const rows = Array.from({ length: Math.min(BATCH, sessions - i) }, (_, j) => [hashOf(floorToken(i + j)), `account-${i + j}`, Date.now() + 86_400_000]);
+    const rows = Array.from({ length: Math.min(BATCH, sessions - i) }, (_, j) => [
+      hashOf(floorToken(i + j)),
+      `account-${i + j}`,
+      Date.now() + 86_400_000,
+    ]);
     await pool.query(
       `INSERT INTO floor_sessions SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
@@ -42,7 +50,11 @@ if (kind === 'sqlite') {
   }
   await pool.query('ANALYZE floor_sessions');
   lookup = async (tokenHash) => {
-    const result = await pool.query({ name: 'floor-lookup', text: 'SELECT account_id, expires_at FROM floor_sessions WHERE token_hash = $1', values: [tokenHash] });
+    const result = await pool.query({
+      name: 'floor-lookup',
+      text: 'SELECT account_id, expires_at FROM floor_sessions WHERE token_hash = $1',
+      values: [tokenHash],
+    });
     return result.rows[0] as { account_id: string; expires_at: number } | undefined;
   };
 }

@@ -14,12 +14,21 @@ export interface FloorServer {
 }
 
 /** Starts bench/floor-server.ts in a process of its own, with `sessions` rows, on the same database as the server. */
-export async function startFloor(options: { database: 'sqlite' | 'postgres'; sqliteFile: string; pgUrl?: string | undefined; sessions: number }): Promise<FloorServer> {
+export async function startFloor(options: {
+  database: 'sqlite' | 'postgres';
+  sqliteFile: string;
+  pgUrl?: string | undefined;
+  sessions: number;
+}): Promise<FloorServer> {
   const where = options.database === 'sqlite' ? options.sqliteFile : options.pgUrl!;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'floor-server.ts'), options.database, where, String(options.sessions)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'bench', 'floor-server.ts'), options.database, where, String(options.sessions)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const orphanGuard = () => child.kill('SIGKILL');
   process.once('exit', orphanGuard);
   let output = '';

@@ -18,7 +18,12 @@ export interface FreshServer {
  * A server of its own on an empty data folder (and an empty PostgreSQL database), for one part of the
  * bench: its peak memory and its tables then belong to that part alone. Everything is removed afterwards.
  */
-export async function withFreshServer<T>(database: BenchDialect, build: ServerBuild, label: string, run: (fresh: FreshServer) => Promise<T>): Promise<T> {
+export async function withFreshServer<T>(
+  database: BenchDialect,
+  build: ServerBuild,
+  label: string,
+  run: (fresh: FreshServer) => Promise<T>,
+): Promise<T> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lanyard-bench-${label}-${database}-`));
   let pg: BenchDatabase | undefined;
   try {

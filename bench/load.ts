@@ -38,7 +38,13 @@ export function toRun(result: autocannon.Result): LoadRun {
     requestsPerSecond: ok / result.duration,
     completed: ok,
     seconds: result.duration,
-    latencyMs: { mean: result.latency.mean, p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    latencyMs: {
+      mean: result.latency.mean,
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
     non2xx: result.non2xx,
     errors: result.errors,
   };
@@ -71,7 +77,18 @@ const AUTOCANNON_CLI = require.resolve('autocannon/autocannon.js');
 /** autocannon's own CLI in a third process (`autocannon --json`), so that the bench process takes no part. */
 export async function loadInCli(spec: LoadSpec): Promise<LoadRun> {
   if (spec.bodies) throw new Error('the CLI takes one body for every connection');
-  const args = [AUTOCANNON_CLI, '--json', '-c', String(spec.connections), '-p', '1', '-d', String(spec.seconds), '-m', spec.method ?? 'GET'];
+  const args = [
+    AUTOCANNON_CLI,
+    '--json',
+    '-c',
+    String(spec.connections),
+    '-p',
+    '1',
+    '-d',
+    String(spec.seconds),
+    '-m',
+    spec.method ?? 'GET',
+  ];
   for (const [name, value] of Object.entries(spec.headers ?? {})) args.push('-H', `${name}=${value}`);
   if (spec.body !== undefined) args.push('-b', spec.body);
   args.push(spec.url);

@@ -31,7 +31,9 @@ export class BenchPhotos {
     }
     // The quality that leaves room for the numbering segment; the rest is padding in comment segments.
     for (const quality of [88, 84, 80, 70, 60]) {
-      const jpeg = await sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
+      const jpeg = await sharp(raw, { raw: { width, height, channels: 3 } })
+        .jpeg({ quality })
+        .toBuffer();
       if (jpeg.length > bytes - 1024) continue;
       // After SOI and the JFIF APP0 segment, where comments belong.
       const at = jpeg[2] === 0xff && jpeg[3] === 0xe0 ? 4 + jpeg.readUInt16BE(4) : 2;

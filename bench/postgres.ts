@@ -13,7 +13,9 @@ const LOCAL_SOCKET_DIR = '/var/run/postgresql';
  */
 export const BENCH_POSTGRES_URL =
   process.env.LANYARD_BENCH_POSTGRES_URL ||
-  (fs.existsSync(`${LOCAL_SOCKET_DIR}/.s.PGSQL.5432`) ? `postgres://postgres@${encodeURIComponent(LOCAL_SOCKET_DIR)}/test` : 'postgres://postgres@127.0.0.1:5432/test');
+  (fs.existsSync(`${LOCAL_SOCKET_DIR}/.s.PGSQL.5432`)
+    ? `postgres://postgres@${encodeURIComponent(LOCAL_SOCKET_DIR)}/test`
+    : 'postgres://postgres@127.0.0.1:5432/test');
 
 /** How the bench reaches PostgreSQL, for the result: as the server's start-up banner says it. */
 export function benchPostgresConnection(): string {

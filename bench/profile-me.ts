@@ -26,9 +26,16 @@ const route = process.argv[4] === 'signin' ? 'signin' : 'me';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-profile-'));
 const profileDir = path.join(dataDir, 'profiles');
 const pg = database === 'postgres' ? await createBenchDatabase() : undefined;
-const server = await startServer({ build: ensureBuild(), dataDir, databaseUrl: pg?.url, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+const server = await startServer({
+  build: ensureBuild(),
+  dataDir,
+  databaseUrl: pg?.url,
+  nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+});
 try {
-  const accounts = await Promise.all(Array.from({ length: route === 'signin' ? 8 : 1 }, (_, i) => signUp(server.url, dataDir, i)));
+  const accounts = await Promise.all(
+    Array.from({ length: route === 'signin' ? 8 : 1 }, (_, i) => signUp(server.url, dataDir, i)),
+  );
   const token = await signIn(server.url, accounts[0]!);
   await checkMe(server.url, token);
   const run =
@@ -41,8 +48,15 @@ try {
           headers: { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT },
           bodies: accounts.map((a) => JSON.stringify({ login: a.email, password: a.password, kind: 'api' })),
         })
-      : await loadInCli({ url: `${server.url}/v1/me`, connections: 50, seconds, headers: { authorization: `Bearer ${token}`, 'user-agent': BENCH_USER_AGENT } });
-  process.stdout.write(`${route === 'signin' ? 'POST /v1/sessions' : 'GET /v1/me'} under the profiler: ${Math.round(run.requestsPerSecond)} req/s, p50 ${run.latencyMs.p50} p99 ${run.latencyMs.p99} ms\n`);
+      : await loadInCli({
+          url: `${server.url}/v1/me`,
+          connections: 50,
+          seconds,
+          headers: { authorization: `Bearer ${token}`, 'user-agent': BENCH_USER_AGENT },
+        });
+  process.stdout.write(
+    `${route === 'signin' ? 'POST /v1/sessions' : 'GET /v1/me'} under the profiler: ${Math.round(run.requestsPerSecond)} req/s, p50 ${run.latencyMs.p50} p99 ${run.latencyMs.p99} ms\n`,
+  );
 } finally {
   await server.stop();
   await pg?.drop();
@@ -62,9 +76,21 @@ for (const node of profile.nodes) {
   const where = node.callFrame.url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '');
   const key = `${node.callFrame.functionName || '(anonymous)'} ${where}:${node.callFrame.lineNumber + 1}`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + time);
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.startsWith('dist/') ? 'lanyard' : where.startsWith('node:') ? 'node core' : where || node.callFrame.functionName);
+  const pkg =
+    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ??
+    (where.startsWith('dist/')
+      ? 'lanyard'
+      : where.startsWith('node:')
+        ? 'node core'
+        : where || node.callFrame.functionName);
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + time);
 }
 const top = (map: Map<string, number>, n: number) =>
-  [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`).join('\n');
-process.stdout.write(`\nSelf time by package:\n${top(byPackage, 15)}\n\nSelf time by function:\n${top(byFunction, 40)}\n\nProfile: ${path.join(profileDir, file)}\n`);
+  [...map.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`)
+    .join('\n');
+process.stdout.write(
+  `\nSelf time by package:\n${top(byPackage, 15)}\n\nSelf time by function:\n${top(byFunction, 40)}\n\nProfile: ${path.join(profileDir, file)}\n`,
+);

@@ -37,7 +37,9 @@ export function summariseMe(runner: MeFigures['runner'], connections: number, ru
     requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
     p50Ms: median(runs.map((r) => r.latencyMs.p50)),
     p99Ms: median(runs.map((r) => r.latencyMs.p99)),
-    serverMicrosPerRequest: runs.every((r) => r.serverMicrosPerRequest !== undefined) ? median(runs.map((r) => r.serverMicrosPerRequest!)) : undefined,
+    serverMicrosPerRequest: runs.every((r) => r.serverMicrosPerRequest !== undefined)
+      ? median(runs.map((r) => r.serverMicrosPerRequest!))
+      : undefined,
     runs,
   };
 }
@@ -51,7 +53,14 @@ export interface Target {
 export interface DatabaseResult {
   database: 'sqlite' | 'postgres';
   hash?: { hashesPerSecond: number; runs: HashRun[] };
-  signIn?: { requestsPerSecond: number; ratioToHash: number; ratiosPerRepeat: number[]; ratioOfTotals?: number; runs: LoadRun[]; warmUp?: LoadRun };
+  signIn?: {
+    requestsPerSecond: number;
+    ratioToHash: number;
+    ratiosPerRepeat: number[];
+    ratioOfTotals?: number;
+    runs: LoadRun[];
+    warmUp?: LoadRun;
+  };
   /** The headline GET /v1/me figure, and the same load from the other runner for comparison. */
   me?: MeFigures;
   meOtherRunner?: MeFigures;
@@ -76,7 +85,12 @@ export interface DatabaseResult {
 
 /** Sums up the CPU other processes took during every measured run of one database. */
 export function otherProcessesOf(result: DatabaseResult): DatabaseResult['otherProcessesCores'] {
-  const runs: (HashRun | LoadRun)[] = [...(result.hash?.runs ?? []), ...(result.signIn?.runs ?? []), ...(result.me?.runs ?? []), ...(result.meOtherRunner?.runs ?? [])];
+  const runs: (HashRun | LoadRun)[] = [
+    ...(result.hash?.runs ?? []),
+    ...(result.signIn?.runs ?? []),
+    ...(result.me?.runs ?? []),
+    ...(result.meOtherRunner?.runs ?? []),
+  ];
   const others = runs.flatMap((r) => (r.cpu ? [r.cpu.otherCores] : []));
   return others.length ? { median: round(median(others), 2), max: round(Math.max(...others), 2) } : undefined;
 }
@@ -101,8 +115,16 @@ export function targetsFor(result: DatabaseResult): Record<string, Target> {
       value: result.ratios.meRotatingToFloor,
       met: result.ratios.meRotatingToFloor >= TARGETS.meToFloor,
     };
-    for (const [name, figures] of [['meP99Under10MsOneSession', result.me], ['meP99Under10MsRotating', result.meRotating]] as const) {
-      if (figures) targets[name] = { target: `p99 < ${TARGETS.meP99Ms} ms (whole ms, fractions dropped)`, value: figures.p99Ms, met: figures.p99Ms < TARGETS.meP99Ms };
+    for (const [name, figures] of [
+      ['meP99Under10MsOneSession', result.me],
+      ['meP99Under10MsRotating', result.meRotating],
+    ] as const) {
+      if (figures)
+        targets[name] = {
+          target: `p99 < ${TARGETS.meP99Ms} ms (whole ms, fractions dropped)`,
+          value: figures.p99Ms,
+          met: figures.p99Ms < TARGETS.meP99Ms,
+        };
     }
   }
   if (result.me && result.database === 'sqlite') {
@@ -125,7 +147,9 @@ export function machineInfo() {
   let dirty = false;
   try {
     commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !==
+      '';
   } catch {
     // Not a git checkout (a tarball): the commit stays unknown.
   }
@@ -153,21 +177,45 @@ export function saveResult(result: { date: string }): string {
 
 const mark = (met: boolean | undefined) => (met === undefined ? '' : met ? ' ✓' : ' ✗');
 const fmt = (value: number | undefined, digits = 0) =>
-  value === undefined || Number.isNaN(value) ? '-' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  value === undefined || Number.isNaN(value)
+    ? '-'
+    : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** The readable summary: medians, with every run's figure after them. */
 export function summaryTable(results: DatabaseResult[]): string {
   const rows: string[][] = [];
   const column = (label: string, cell: (r: DatabaseResult) => string) => rows.push([label, ...results.map(cell)]);
-  const all = (runs: number[] | undefined, digits = 0) => (runs ? `  [${runs.map((v) => fmt(v, digits)).join(', ')}]` : '');
+  const all = (runs: number[] | undefined, digits = 0) =>
+    runs ? `  [${runs.map((v) => fmt(v, digits)).join(', ')}]` : '';
 
   column('', (r) => (r.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'));
-  column('limit: argon2id hashes/s alone', (r) => (r.error ? `failed: ${r.error.split('\n')[0]}` : `${fmt(r.hash?.hashesPerSecond, 1)}${all(r.hash?.runs.map((x) => x.hashesPerSecond), 1)}`));
-  column('sign-in req/s', (r) => `${fmt(r.signIn?.requestsPerSecond, 1)}${all(r.signIn?.runs.map((x) => x.requestsPerSecond), 1)}`);
-  column('sign-in / limit (≥ 0.9)', (r) =>
-    r.signIn ? `${fmt(r.signIn.ratioToHash * 100, 1)} %${mark(r.targets?.signInAtLeast90PercentOfHashRate?.met)}${all(r.signIn.ratiosPerRepeat.map((x) => x * 100), 1)}` : '-',
+  column('limit: argon2id hashes/s alone', (r) =>
+    r.error
+      ? `failed: ${r.error.split('\n')[0]}`
+      : `${fmt(r.hash?.hashesPerSecond, 1)}${all(
+          r.hash?.runs.map((x) => x.hashesPerSecond),
+          1,
+        )}`,
   );
-  column('sign-in / hash, ratio of totals', (r) => (r.signIn?.ratioOfTotals === undefined ? '-' : `${fmt(r.signIn.ratioOfTotals * 100, 1)} %`));
+  column(
+    'sign-in req/s',
+    (r) =>
+      `${fmt(r.signIn?.requestsPerSecond, 1)}${all(
+        r.signIn?.runs.map((x) => x.requestsPerSecond),
+        1,
+      )}`,
+  );
+  column('sign-in / limit (≥ 0.9)', (r) =>
+    r.signIn
+      ? `${fmt(r.signIn.ratioToHash * 100, 1)} %${mark(r.targets?.signInAtLeast90PercentOfHashRate?.met)}${all(
+          r.signIn.ratiosPerRepeat.map((x) => x * 100),
+          1,
+        )}`
+      : '-',
+  );
+  column('sign-in / hash, ratio of totals', (r) =>
+    r.signIn?.ratioOfTotals === undefined ? '-' : `${fmt(r.signIn.ratioOfTotals * 100, 1)} %`,
+  );
   for (const [label, pick] of [
     ['GET /v1/me', (r: DatabaseResult) => r.me],
     ['GET /v1/me, other runner', (r: DatabaseResult) => r.meOtherRunner],
@@ -186,17 +234,40 @@ export function summaryTable(results: DatabaseResult[]): string {
     });
     column(`${label} server CPU µs/req`, (r) => {
       const me = pick(r);
-      return me?.serverMicrosPerRequest === undefined ? '-' : `${fmt(me.serverMicrosPerRequest)}${all(me.runs.map((x) => x.serverMicrosPerRequest ?? NaN))}`;
+      return me?.serverMicrosPerRequest === undefined
+        ? '-'
+        : `${fmt(me.serverMicrosPerRequest)}${all(me.runs.map((x) => x.serverMicrosPerRequest ?? NaN))}`;
     });
   }
-  column('floor, one session req/s (µs CPU/req)', (r) => (r.floor ? `${fmt(r.floor.oneSession.requestsPerSecond)} (${fmt(r.floor.oneSession.serverMicrosPerRequest)})` : '-'));
-  column('GET /v1/me one session / floor (≥ 0.6)', (r) => (r.ratios ? `${fmt(r.ratios.meOneSessionToFloor, 3)}${mark(r.targets?.meOneSessionAtLeast60PercentOfFloor?.met)}` : '-'));
-  column('GET /v1/me rotating req/s, p99 ms (µs CPU/req)', (r) =>
-    r.meRotating ? `${fmt(r.meRotating.requestsPerSecond)}, ${r.meRotating.p99Ms}${mark(r.targets?.meP99Under10MsRotating?.met)} (${fmt(r.meRotating.serverMicrosPerRequest)}) over ${r.meRotating.sessions} sessions` : '-',
+  column('floor, one session req/s (µs CPU/req)', (r) =>
+    r.floor ? `${fmt(r.floor.oneSession.requestsPerSecond)} (${fmt(r.floor.oneSession.serverMicrosPerRequest)})` : '-',
   );
-  column('floor rotating req/s (µs CPU/req)', (r) => (r.floor ? `${fmt(r.floor.rotating.requestsPerSecond)} (${fmt(r.floor.rotating.serverMicrosPerRequest)})` : '-'));
-  column('GET /v1/me rotating / floor (≥ 0.6)', (r) => (r.ratios ? `${fmt(r.ratios.meRotatingToFloor, 3)}${mark(r.targets?.meRotatingAtLeast60PercentOfFloor?.met)}` : '-'));
-  column('other processes, CPU cores', (r) => (r.otherProcessesCores ? `median ${r.otherProcessesCores.median}, max ${r.otherProcessesCores.max}` : '-'));
+  column('GET /v1/me one session / floor (≥ 0.6)', (r) =>
+    r.ratios
+      ? `${fmt(r.ratios.meOneSessionToFloor, 3)}${mark(r.targets?.meOneSessionAtLeast60PercentOfFloor?.met)}`
+      : '-',
+  );
+  column('GET /v1/me rotating req/s, p99 ms (µs CPU/req)', (r) =>
+    r.meRotating
+      ? `${fmt(r.meRotating.requestsPerSecond)}, ${r.meRotating.p99Ms}${mark(r.targets?.meP99Under10MsRotating?.met)} (${fmt(r.meRotating.serverMicrosPerRequest)}) over ${r.meRotating.sessions} sessions`
+      : '-',
+  );
+  column('floor rotating req/s (µs CPU/req)', (r) =>
+    r.floor ? `${fmt(r.floor.rotating.requestsPerSecond)} (${fmt(r.floor.rotating.serverMicrosPerRequest)})` : '-',
+  );
+  column('GET /v1/me rotating / floor (≥ 0.6)', (r) =>
+    r.ratios ? `${fmt(r.ratios.meRotatingToFloor, 3)}${mark(r.targets?.meRotatingAtLeast60PercentOfFloor?.met)}` : '-',
+  );
+  column('other processes, CPU cores', (r) =>
+    r.otherProcessesCores ? `median ${r.otherProcessesCores.median}, max ${r.otherProcessesCores.max}` : '-',
+  );
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

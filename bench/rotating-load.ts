@@ -38,7 +38,12 @@ export async function loadRotating(spec: RotatingSpec): Promise<LoadRun> {
       {
         setupRequest: (request) => {
           const next = spec.request(n++);
-          return { ...request, path: next.path, headers: { ...request.headers, ...next.headers }, ...(next.body !== undefined ? { body: next.body } : {}) };
+          return {
+            ...request,
+            path: next.path,
+            headers: { ...request.headers, ...next.headers },
+            ...(next.body !== undefined ? { body: next.body } : {}),
+          };
         },
       },
     ],
@@ -49,7 +54,9 @@ export async function loadRotating(spec: RotatingSpec): Promise<LoadRun> {
 /** A run with failed answers measures the wrong thing: it stops the part instead of being reported. */
 export function checkedRun(run: LoadRun, what: string): LoadRun {
   if (run.non2xx > 0 || run.errors > 0 || run.completed === 0) {
-    throw new Error(`${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors out of ${run.completed + run.non2xx}`);
+    throw new Error(
+      `${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors out of ${run.completed + run.non2xx}`,
+    );
   }
   return run;
 }

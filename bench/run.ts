@@ -13,7 +13,15 @@ import { floorToken, startFloor } from './floor.js';
 import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
 import { loadRotating, shuffled } from './rotating-load.js';
 import { benchPostgresConnection, createBenchDatabase, type BenchDatabase } from './postgres.js';
-import { machineInfo, otherProcessesOf, saveResult, summariseMe, summaryTable, targetsFor, type DatabaseResult } from './report.js';
+import {
+  machineInfo,
+  otherProcessesOf,
+  saveResult,
+  summariseMe,
+  summaryTable,
+  targetsFor,
+  type DatabaseResult,
+} from './report.js';
 import { median, round } from './stats.js';
 import { partsSummary, partTargets } from './scale-report.js';
 import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
@@ -84,7 +92,11 @@ const cloudSettings = {
   ...(options['cloud-photos'] ? { photos: Number(options['cloud-photos']) } : {}),
 };
 // The smallest account is also deleted at a tenth of the other accounts: the ratio shows the database size does not matter.
-const deletionOthers = options['deletion-other-accounts'] ? Number(options['deletion-other-accounts']) : quick ? 10_000 : DEFAULT_DELETION_SETTINGS.otherAccounts;
+const deletionOthers = options['deletion-other-accounts']
+  ? Number(options['deletion-other-accounts'])
+  : quick
+    ? 10_000
+    : DEFAULT_DELETION_SETTINGS.otherAccounts;
 const deletionSettings = {
   ...DEFAULT_DELETION_SETTINGS,
   ...(quick ? { itemSteps: [10, 1000, 10_000], photoMiB: 104, signInWindowSeconds: 3 } : {}),
@@ -93,7 +105,10 @@ const deletionSettings = {
   otherAccounts: deletionOthers,
   probeOtherAccounts: Math.max(1, Math.round(deletionOthers / 10)),
 };
-const databases = options.databases.split(',').map((d) => d.trim()).filter((d): d is 'sqlite' | 'postgres' => d === 'sqlite' || d === 'postgres');
+const databases = options.databases
+  .split(',')
+  .map((d) => d.trim())
+  .filter((d): d is 'sqlite' | 'postgres' => d === 'sqlite' || d === 'postgres');
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -114,7 +129,9 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
     });
     say(`\n${database}: server pid ${server.pid} at ${server.url}${pg ? ` on database ${pg.name}` : ''}`);
     try {
-      const accounts = await Promise.all(Array.from({ length: settings.signInConcurrency }, (_, i) => signUp(server.url, dataDir, i)));
+      const accounts = await Promise.all(
+        Array.from({ length: settings.signInConcurrency }, (_, i) => signUp(server.url, dataDir, i)),
+      );
       const meToken = await signIn(server.url, accounts[0]!);
       await checkMe(server.url, meToken);
 
@@ -148,14 +165,24 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       // At about 80 sign-ins/s, V8 is still compiling the sign-in path on its background threads for the first
       // few thousand (0.5 ms of CPU per sign-in in the first 500, under 0.1 ms after 3,000), which takes cores
       // from argon2: a server that has run for a minute no longer pays it, so the warm-up is counted in sign-ins.
-      say(`  warming up (${settings.warmUpSeconds} s of argon2id alone, ${settings.signInWarmUpRequests} sign-ins, ${settings.warmUpSeconds} s of GET /v1/me)…`);
+      say(
+        `  warming up (${settings.warmUpSeconds} s of argon2id alone, ${settings.signInWarmUpRequests} sign-ins, ${settings.warmUpSeconds} s of GET /v1/me)…`,
+      );
       await hashRate(settings.warmUpSeconds, settings.libuvThreadPoolSize);
       // autocannon reads an amount of 0 as no limit, so a warm-up of 0 sign-ins is skipped instead.
       const signInWarmUp =
         settings.signInWarmUpRequests > 0
-          ? checked(await measured(() => loadInProcess({ ...signInSpec, seconds: 3600, amount: settings.signInWarmUpRequests })), 'sign-in warm-up')
+          ? checked(
+              await measured(() =>
+                loadInProcess({ ...signInSpec, seconds: 3600, amount: settings.signInWarmUpRequests }),
+              ),
+              'sign-in warm-up',
+            )
           : undefined;
-      if (signInWarmUp) say(`  sign-in warm-up: ${signInWarmUp.completed} in ${round(signInWarmUp.seconds, 1)} s, ${round(signInWarmUp.requestsPerSecond, 1)} req/s${others(signInWarmUp)}`);
+      if (signInWarmUp)
+        say(
+          `  sign-in warm-up: ${signInWarmUp.completed} in ${round(signInWarmUp.seconds, 1)} s, ${round(signInWarmUp.requestsPerSecond, 1)} req/s${others(signInWarmUp)}`,
+        );
       await loadInProcess({ ...meSpec, seconds: settings.warmUpSeconds });
 
       // Hash-only runs bracket the sign-in runs (hash, sign-in, hash, sign-in, …, hash), and each sign-in run
@@ -178,7 +205,9 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
             `${round(100 * ratios[i]!, 1)} % of the mean of ${round(hashRuns[i]!.hashesPerSecond, 1)} and ${round(hash.hashesPerSecond, 1)}`,
         );
       }
-      say(`  (the first argon2id run, before repeat 1: ${round(hashRuns[0]!.hashesPerSecond, 1)}/s${others(hashRuns[0]!)})`);
+      say(
+        `  (the first argon2id run, before repeat 1: ${round(hashRuns[0]!.hashesPerSecond, 1)}/s${others(hashRuns[0]!)})`,
+      );
       result.hash = { hashesPerSecond: median(hashRuns.map((r) => r.hashesPerSecond)), runs: hashRuns };
       result.signIn = {
         requestsPerSecond: median(signInRuns.map((r) => r.requestsPerSecond)),
@@ -186,7 +215,11 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
         ratiosPerRepeat: ratios.map((r) => round(r, 3)),
         // Alongside the median: every sign-in run's requests over every bracket's mean, for a reader who
         // prefers a ratio of totals (one dip then moves it by a ninth, not by a whole place in the order).
-        ratioOfTotals: round(signInRuns.reduce((sum, r) => sum + r.requestsPerSecond, 0) / brackets.reduce((sum, bracket) => sum + bracket, 0), 3),
+        ratioOfTotals: round(
+          signInRuns.reduce((sum, r) => sum + r.requestsPerSecond, 0) /
+            brackets.reduce((sum, bracket) => sum + bracket, 0),
+          3,
+        ),
         runs: signInRuns,
         ...(signInWarmUp ? { warmUp: signInWarmUp } : {}),
       };
@@ -196,18 +229,34 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       let seededTokens: string[];
       try {
         const seed = await seeder.growTo(settings.meSessions);
-        say(`  seeded ${seed.accounts.toLocaleString('en-US')} accounts with a session each in ${round(seed.seconds, 1)} s`);
+        say(
+          `  seeded ${seed.accounts.toLocaleString('en-US')} accounts with a session each in ${round(seed.seconds, 1)} s`,
+        );
         seededTokens = shuffled(Array.from({ length: settings.meSessions }, (_, i) => seeder.tokenOf(i)));
       } finally {
         await seeder.close();
       }
       await checkMe(server.url, seededTokens[0]!);
       // The floor: a bare Fastify doing one indexed lookup on the same database, with as many sessions.
-      const floor = await startFloor({ database, sqliteFile: path.join(dataDir, 'floor.db'), pgUrl: pg?.url, sessions: settings.meSessions });
+      const floor = await startFloor({
+        database,
+        sqliteFile: path.join(dataDir, 'floor.db'),
+        pgUrl: pg?.url,
+        sessions: settings.meSessions,
+      });
       const floorTokens = shuffled(Array.from({ length: settings.meSessions }, (_, i) => floorToken(i)));
-      const floorSpec: LoadSpec = { ...meSpec, url: `${floor.url}/v1/me`, headers: { ...meSpec.headers, authorization: `Bearer ${floorToken(0)}` } };
+      const floorSpec: LoadSpec = {
+        ...meSpec,
+        url: `${floor.url}/v1/me`,
+        headers: { ...meSpec.headers, authorization: `Bearer ${floorToken(0)}` },
+      };
       const rotating = (origin: string, tokens: string[]) => () =>
-        loadRotating({ origin, connections: settings.meConnections, seconds: settings.meSeconds, request: (n) => ({ path: '/v1/me', headers: { authorization: `Bearer ${tokens[n % tokens.length]}` } }) });
+        loadRotating({
+          origin,
+          connections: settings.meConnections,
+          seconds: settings.meSeconds,
+          request: (n) => ({ path: '/v1/me', headers: { authorization: `Bearer ${tokens[n % tokens.length]}` } }),
+        });
 
       const inProcessRuns: LoadRun[] = [];
       const cliRuns: LoadRun[] = [];
@@ -223,7 +272,10 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
           cliRuns.push(b);
           const f = checked(await measured(() => loadInCli(floorSpec), floor.pid), 'floor');
           floorCliRuns.push(f);
-          const r = checked(await measured(rotating(server.url, seededTokens)), `GET /v1/me over ${settings.meSessions} sessions`);
+          const r = checked(
+            await measured(rotating(server.url, seededTokens)),
+            `GET /v1/me over ${settings.meSessions} sessions`,
+          );
           rotatingRuns.push(r);
           const fr = checked(await measured(rotating(floor.url, floorTokens), floor.pid), 'floor over many sessions');
           floorRotatingRuns.push(fr);
@@ -288,7 +340,9 @@ const others = (run: HashRun | LoadRun) =>
 /** A run with failed requests measures the wrong thing; it stops the bench instead of being reported. */
 function checked(run: LoadRun, what: string): LoadRun {
   if (run.non2xx > 0 || run.errors > 0 || run.completed === 0) {
-    throw new Error(`${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors out of ${run.completed + run.non2xx}`);
+    throw new Error(
+      `${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors out of ${run.completed + run.non2xx}`,
+    );
   }
   return run;
 }
@@ -296,10 +350,17 @@ function checked(run: LoadRun, what: string): LoadRun {
 const started = Date.now();
 const build = ensureBuild();
 const machine = machineInfo();
-say(`Lanyard bench: node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), commit ${machine.git.commit.slice(0, 10)}${machine.git.dirty ? ' (uncommitted changes)' : ''}`);
+say(
+  `Lanyard bench: node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), commit ${machine.git.commit.slice(0, 10)}${machine.git.dirty ? ' (uncommitted changes)' : ''}`,
+);
 const loadAtStart = round(os.loadavg()[0]!, 2);
-if (loadAtStart > 1) say(`The 1-minute load average is ${loadAtStart}: other processes are using the CPU, so the figures will be low and noisy.`);
-say(`server: ${build.kind === 'dist' ? 'dist/cli/main.js' : 'src through tsx'} (${build.note}); libuv thread pool ${settings.libuvThreadPoolSize} in the server and the bench`);
+if (loadAtStart > 1)
+  say(
+    `The 1-minute load average is ${loadAtStart}: other processes are using the CPU, so the figures will be low and noisy.`,
+  );
+say(
+  `server: ${build.kind === 'dist' ? 'dist/cli/main.js' : 'src through tsx'} (${build.note}); libuv thread pool ${settings.libuvThreadPoolSize} in the server and the bench`,
+);
 if (databases.includes('postgres')) say(`PostgreSQL: ${benchPostgresConnection()}`);
 
 const results: DatabaseResult[] = [];
@@ -314,7 +375,9 @@ for (const database of databaseParts ? databases : []) {
 }
 
 // The portal does not depend on the database: weighed once, on SQLite.
-const web: WebResult | undefined = parts.has('web') ? await benchWeb(build, { lighthouse: !options['no-lighthouse'] }, say) : undefined;
+const web: WebResult | undefined = parts.has('web')
+  ? await benchWeb(build, { lighthouse: !options['no-lighthouse'] }, say)
+  : undefined;
 
 const report = {
   date: new Date().toISOString(),
@@ -329,7 +392,13 @@ const report = {
     postgresConnection: databases.includes('postgres') ? benchPostgresConnection() : undefined,
     profiled: options['cpu-prof'],
   },
-  settings: { ...settings, parts: [...parts], devices: devicesSettings, cloud: cloudSettings, deletion: deletionSettings },
+  settings: {
+    ...settings,
+    parts: [...parts],
+    devices: devicesSettings,
+    cloud: cloudSettings,
+    deletion: deletionSettings,
+  },
   loadAverageAtStart: loadAtStart,
   notes: [
     'limit (argon2id hashes/s): verifyPassword of src/crypto/passwords.ts, i.e. @node-rs/argon2 (19 MiB, t=2, p=1), in the bench process with as many in flight as the libuv thread pool runs (UV_THREADPOOL_SIZE, 4 by default, as in the server); the server sits idle meanwhile. signIn.ratioToHash = ratios.signInToLimit.',
@@ -338,9 +407,9 @@ const report = {
     `GET /v1/me: one bearer token, ${settings.meConnections} connections, pipelining 1; latencies are autocannon's, in whole milliseconds (fractions dropped).`,
     'in-process: autocannon inside the bench process; cli: autocannon --json in a process of its own. Either way the server is a separate process sharing the same cores.',
     'Medians of the repeats; every run is kept under runs.',
-    'devices: on a server of its own, accounts made straight in the database (each with an API session and 3 devices, each device with its device token and lock; the email and device names sealed under a data key held in the key ring file), plus a few made through the API; GET /v1/devices rotates through the tokens of random accounts (one pass first records each session\'s use, so that the timed run reads only), the activation check through random locked serials; measured at each account count as the database grows; one timed run each.',
-    'cloud: on a server of its own, one account\'s device token: contacts PUT with several in flight (autocannon), 3 MiB JPEG photos PUT 4 at a time, then every thumbnail awaited, a full sync (contact pages of 500 with cursors; the photo list, then every photo downloaded 4 at a time), then rounds of 5 edits and a deletion each followed by GET ?since=cursor. memory: VmHWM of the server process (its peak resident set since it started), and VmRSS sampled every 50 ms per phase.',
-    'deletion: on a server of its own, accounts made through the API (devices linked, an extra session), their JSON items written straight into cloud_items in the app\'s shape (sealed under the data key the key ring holds; checked through the API), their photos PUT through the API and thumbnailed; other accounts seeded as for devices. Each deletion goes through the API (GET /v1/me/deletion, POST /v1/me/deletion with a fresh session, the code from the outbox, confirm with releaseDevices); erasureSeconds runs from the confirmation\'s 200 until the erasure row is erased and its job chain ended (polled every 10 ms), then a residue check (rows in every table with account_id, the erasure row, the blob folder, the key ring, sign-in, and the id in no live cell of the SQLite files nor a WAL) must find nothing; copies of the id in the free space of live SQLite pages are listed as leftovers. Probes (100 items, 32 MiB of photos) are deleted at a tenth of the other accounts and at all of them: the ratio of their medians. Sign-in: one fetch loop per account (POST /v1/sessions, correct passwords), counted by answer time in windows before, during (confirm sent until erased) and after the erasure of another largest account.',
+    "devices: on a server of its own, accounts made straight in the database (each with an API session and 3 devices, each device with its device token and lock; the email and device names sealed under a data key held in the key ring file), plus a few made through the API; GET /v1/devices rotates through the tokens of random accounts (one pass first records each session's use, so that the timed run reads only), the activation check through random locked serials; measured at each account count as the database grows; one timed run each.",
+    "cloud: on a server of its own, one account's device token: contacts PUT with several in flight (autocannon), 3 MiB JPEG photos PUT 4 at a time, then every thumbnail awaited, a full sync (contact pages of 500 with cursors; the photo list, then every photo downloaded 4 at a time), then rounds of 5 edits and a deletion each followed by GET ?since=cursor. memory: VmHWM of the server process (its peak resident set since it started), and VmRSS sampled every 50 ms per phase.",
+    "deletion: on a server of its own, accounts made through the API (devices linked, an extra session), their JSON items written straight into cloud_items in the app's shape (sealed under the data key the key ring holds; checked through the API), their photos PUT through the API and thumbnailed; other accounts seeded as for devices. Each deletion goes through the API (GET /v1/me/deletion, POST /v1/me/deletion with a fresh session, the code from the outbox, confirm with releaseDevices); erasureSeconds runs from the confirmation's 200 until the erasure row is erased and its job chain ended (polled every 10 ms), then a residue check (rows in every table with account_id, the erasure row, the blob folder, the key ring, sign-in, and the id in no live cell of the SQLite files nor a WAL) must find nothing; copies of the id in the free space of live SQLite pages are listed as leftovers. Probes (100 items, 32 MiB of photos) are deleted at a tenth of the other accounts and at all of them: the ratio of their medians. Sign-in: one fetch loop per account (POST /v1/sessions, correct passwords), counted by answer time in windows before, during (confirm sent until erased) and after the erasure of another largest account.",
     'cpu: cores used during each run by the server (serverMainThreadCores: its event loop alone; the rest is the argon2 thread pool and V8), by the bench process (hashing, or autocannon with its CLI children), by the PostgreSQL backends serving the bench database, and by every other process on the machine (otherCores: the noise). serverMicrosPerRequest: server CPU time per answered request, steadier than requests/s when other processes take cores.',
   ],
   durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -351,5 +420,9 @@ const report = {
 if (parts.has('auth')) say(`\n${summaryTable(results)}`);
 if (parts.has('devices') || parts.has('cloud') || parts.has('deletion')) say(`\n${partsSummary(results)}`);
 if (web) say(`\n${webSummary(web)}`);
-if (!options['no-save']) say(`\nSaved ${path.relative(process.cwd(), saveResult(report))} and bench/results/latest.json (${report.durationSeconds} s).`);
-process.exitCode = results.some((r) => r.error || r.devices?.error || r.cloud?.error || r.deletion?.error) || web?.error ? 1 : 0;
+if (!options['no-save'])
+  say(
+    `\nSaved ${path.relative(process.cwd(), saveResult(report))} and bench/results/latest.json (${report.durationSeconds} s).`,
+  );
+process.exitCode =
+  results.some((r) => r.error || r.devices?.error || r.cloud?.error || r.deletion?.error) || web?.error ? 1 : 0;

@@ -16,7 +16,11 @@ async function call(baseUrl: string, method: string, route: string, body?: unkno
   const headers: Record<string, string> = { 'user-agent': BENCH_USER_AGENT };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(new URL(route, baseUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(new URL(route, baseUrl), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -46,13 +50,19 @@ export async function signUp(baseUrl: string, dataDir: string, index: number): P
   const password = `bench-${randomBytes(9).toString('base64url')}`;
   await call(baseUrl, 'POST', '/v1/signup', { email });
   const code = await codeFromOutbox(dataDir, email);
-  const issued = (await call(baseUrl, 'POST', '/v1/signup/complete', { email, code, password, kind: 'api' })) as { token: string };
+  const issued = (await call(baseUrl, 'POST', '/v1/signup/complete', { email, code, password, kind: 'api' })) as {
+    token: string;
+  };
   return { email, password, token: issued.token };
 }
 
 /** A fresh bearer token through sign-in, the way a device gets one. */
 export async function signIn(baseUrl: string, account: BenchAccount): Promise<string> {
-  const issued = (await call(baseUrl, 'POST', '/v1/sessions', { login: account.email, password: account.password, kind: 'api' })) as { token: string };
+  const issued = (await call(baseUrl, 'POST', '/v1/sessions', {
+    login: account.email,
+    password: account.password,
+    kind: 'api',
+  })) as { token: string };
   return issued.token;
 }
 

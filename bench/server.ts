@@ -18,7 +18,8 @@ function newestMtime(dir: string): number {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+      newest = Math.max(newest, fs.statSync(full).mtimeMs);
   }
   return newest;
 }
@@ -39,12 +40,22 @@ export function ensureBuild(): ServerBuild {
     if (build.status !== 0) {
       // tsc still writes JavaScript when only types are wrong; that build is what `npm start` would run.
       const emitted = fs.existsSync(COMPILED_CLI) && fs.statSync(COMPILED_CLI).mtimeMs >= startedAt - 1000;
-      const errors = `${build.stdout}${build.stderr}`.split('\n').filter((line) => /error/i.test(line)).slice(0, 5).join('\n');
+      const errors = `${build.stdout}${build.stderr}`
+        .split('\n')
+        .filter((line) => /error/i.test(line))
+        .slice(0, 5)
+        .join('\n');
       if (!emitted) {
         process.stdout.write(`The build failed; benchmarking the TypeScript sources through tsx instead:\n${errors}\n`);
-        return { kind: 'tsx', args: ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts')], note: 'npm run build failed' };
+        return {
+          kind: 'tsx',
+          args: ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts')],
+          note: 'npm run build failed',
+        };
       }
-      process.stdout.write(`npm run build reported type errors, but wrote the JavaScript, which is what is benchmarked:\n${errors}\n`);
+      process.stdout.write(
+        `npm run build reported type errors, but wrote the JavaScript, which is what is benchmarked:\n${errors}\n`,
+      );
       note = 'rebuilt by the bench; tsc reported type errors but emitted';
     }
   }
@@ -77,7 +88,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     LANYARD_HOST: '127.0.0.1',
     // Load parts measure throughput: no rate limits, and no load shedding, which a machine shared with other
     // work can trigger (503 overloaded) in the middle of a run.
-    ...(options.defaults ? {} : { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' }),
+    ...(options.defaults
+      ? {}
+      : { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' }),
   };
   if (options.defaults) {
     delete env.LANYARD_RATE_LIMIT;

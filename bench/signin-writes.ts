@@ -36,7 +36,24 @@ async function measure(database: 'sqlite' | 'postgres') {
     const now = Date.now();
     await db
       .insertInto('accounts')
-      .values({ id: accountId, status: 'active', email: null, email_lookup: `lookup-${accountId}`, phone: null, phone_lookup: null, name: null, email_sealed: null, phone_sealed: null, name_sealed: null, password_hash: 'x', role: 'user', locale: 'en', created_at: now, updated_at: now, password_changed_at: now } as never)
+      .values({
+        id: accountId,
+        status: 'active',
+        email: null,
+        email_lookup: `lookup-${accountId}`,
+        phone: null,
+        phone_lookup: null,
+        name: null,
+        email_sealed: null,
+        phone_sealed: null,
+        name_sealed: null,
+        password_hash: 'x',
+        role: 'user',
+        locale: 'en',
+        created_at: now,
+        updated_at: now,
+        password_changed_at: now,
+      } as never)
       .execute();
     const sessions = new SessionRepository(db);
     const events = new SecurityEventRepository(db);
@@ -46,8 +63,28 @@ async function measure(database: 'sqlite' | 'postgres') {
     ]);
     const rows = () => {
       const at = Date.now();
-      const session: SessionRow = { account_id: accountId, id: uuidv7(), token_hash: randomBytes(32).toString('base64url'), kind: 'api', created_at: at, last_used_at: at, expires_at: at + 86_400_000, reauthenticated_at: at, ip: '', client: '', origin_sealed: 'sealed-origin-of-the-bench' };
-      const event: SecurityEventRow = { account_id: accountId, id: uuidv7(), type: 'sign_in', at, ip: '', client: '', origin_sealed: 'sealed-origin-of-the-bench' };
+      const session: SessionRow = {
+        account_id: accountId,
+        id: uuidv7(),
+        token_hash: randomBytes(32).toString('base64url'),
+        kind: 'api',
+        created_at: at,
+        last_used_at: at,
+        expires_at: at + 86_400_000,
+        reauthenticated_at: at,
+        ip: '',
+        client: '',
+        origin_sealed: 'sealed-origin-of-the-bench',
+      };
+      const event: SecurityEventRow = {
+        account_id: accountId,
+        id: uuidv7(),
+        type: 'sign_in',
+        at,
+        ip: '',
+        client: '',
+        origin_sealed: 'sealed-origin-of-the-bench',
+      };
       return { session, event };
     };
     const ways = {

@@ -15,7 +15,14 @@ import { signUp } from './seed.js';
 import { ensureBuild, ROOT, startServer, type ServerBuild } from './server.js';
 
 const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const WEB = path.join(ROOT, 'web');
 const KIB = 1024;
 
@@ -72,7 +79,11 @@ function newestMtime(target: string): number {
 /** Builds web/dist when it is missing or older than a source (the bench measures what `npm start` serves). */
 export function ensureWebBuilt(say: (line: string) => void): void {
   const index = path.join(WEB, 'dist', 'index.html');
-  const sources = Math.max(newestMtime(path.join(WEB, 'src')), newestMtime(path.join(WEB, 'index.html')), newestMtime(path.join(WEB, 'vite.config.ts')));
+  const sources = Math.max(
+    newestMtime(path.join(WEB, 'src')),
+    newestMtime(path.join(WEB, 'index.html')),
+    newestMtime(path.join(WEB, 'vite.config.ts')),
+  );
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return;
   say('Building the portal (npm run build -w web)…');
   execFileSync('npm', ['run', '--silent', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' });
@@ -87,8 +98,8 @@ export function portalRoutes(): string[] {
       // The staff console (web/src/admin) is another entry, served at /admin to staff: not a portal page.
       if (entry.isDirectory()) {
         if (full !== path.join(WEB, 'src', 'admin')) walk(full);
-      }
-      else if (/^route\.tsx?$/.test(entry.name)) for (const match of fs.readFileSync(full, 'utf8').matchAll(/\bpath:\s*'([^']+)'/g)) routes.add(match[1]!);
+      } else if (/^route\.tsx?$/.test(entry.name))
+        for (const match of fs.readFileSync(full, 'utf8').matchAll(/\bpath:\s*'([^']+)'/g)) routes.add(match[1]!);
     }
   };
   walk(path.join(WEB, 'src'));
@@ -96,10 +107,18 @@ export function portalRoutes(): string[] {
 }
 
 /** Pages reached without a session (the rest redirect to sign-in without one). */
-const PUBLIC_ROUTES = new Set(['/sign-in', '/create-account', '/forgot-password', '/account/undo-change', '/account/lock']);
+const PUBLIC_ROUTES = new Set([
+  '/sign-in',
+  '/create-account',
+  '/forgot-password',
+  '/account/undo-change',
+  '/account/lock',
+]);
 
 async function signInOnPage(page: Page, baseUrl: string, account: { email: string; password: string }): Promise<void> {
-  const words = JSON.parse(fs.readFileSync(path.join(WEB, 'src/shared/i18n/en.json'), 'utf8')) as { signIn: { login: string; password: string; submit: string } };
+  const words = JSON.parse(fs.readFileSync(path.join(WEB, 'src/shared/i18n/en.json'), 'utf8')) as {
+    signIn: { login: string; password: string; submit: string };
+  };
   await page.goto(`${baseUrl}/sign-in`);
   await page.getByRole('textbox', { name: words.signIn.login }).fill(account.email);
   await page.getByLabel(words.signIn.password, { exact: true }).fill(account.password);
@@ -113,7 +132,11 @@ async function weigh(context: BrowserContext, baseUrl: string, pagePath: string)
   const scripts = new Map<string, Promise<Buffer | undefined>>();
   const onResponse = (response: { url(): string; body(): Promise<Buffer> }) => {
     const url = new URL(response.url());
-    if (url.origin === baseUrl && /\.m?js$/.test(url.pathname) && !scripts.has(url.pathname)) scripts.set(url.pathname, response.body().catch(() => undefined));
+    if (url.origin === baseUrl && /\.m?js$/.test(url.pathname) && !scripts.has(url.pathname))
+      scripts.set(
+        url.pathname,
+        response.body().catch(() => undefined),
+      );
   };
   context.on('response', onResponse);
   try {
@@ -132,34 +155,65 @@ async function weigh(context: BrowserContext, baseUrl: string, pagePath: string)
   return weights.sort((a, b) => b.gzipBytes - a.gzipBytes);
 }
 
-async function lighthouseScores(baseUrl: string, account: { email: string; password: string }, paths: string[], say: (line: string) => void): Promise<LighthouseScore[]> {
+async function lighthouseScores(
+  baseUrl: string,
+  account: { email: string; password: string },
+  paths: string[],
+  say: (line: string) => void,
+): Promise<LighthouseScore[]> {
   const { default: lighthouse, desktopConfig } = await import('lighthouse');
   const port = 9300 + Math.floor(Math.random() * 500);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-lighthouse-'));
   // A persistent context is the browser's default one: Lighthouse's tabs share its cookies (the session).
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, `--remote-debugging-port=${port}`], locale: 'en-US' });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, `--remote-debugging-port=${port}`],
+    locale: 'en-US',
+  });
   const scores: LighthouseScore[] = [];
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await signInOnPage(page, baseUrl, account);
     // One discarded run first: the first audit of a fresh browser pays for its start-up.
-    if (paths[0]) await lighthouse(`${baseUrl}${paths[0]}`, { port, output: 'json', logLevel: 'error', onlyCategories: ['performance'], disableStorageReset: true });
+    if (paths[0])
+      await lighthouse(`${baseUrl}${paths[0]}`, {
+        port,
+        output: 'json',
+        logLevel: 'error',
+        onlyCategories: ['performance'],
+        disableStorageReset: true,
+      });
     for (const pagePath of paths) {
       for (const formFactor of ['mobile', 'desktop'] as const) {
         const loadAverage = round(os.loadavg()[0]!, 2);
-        const flags = { port, output: 'json' as const, logLevel: 'error' as const, onlyCategories: ['performance', 'accessibility'], disableStorageReset: true };
-        const run = await lighthouse(`${baseUrl}${pagePath}`, flags, formFactor === 'desktop' ? desktopConfig : undefined);
+        const flags = {
+          port,
+          output: 'json' as const,
+          logLevel: 'error' as const,
+          onlyCategories: ['performance', 'accessibility'],
+          disableStorageReset: true,
+        };
+        const run = await lighthouse(
+          `${baseUrl}${pagePath}`,
+          flags,
+          formFactor === 'desktop' ? desktopConfig : undefined,
+        );
         const lhr = run?.lhr;
         if (!lhr) throw new Error(`Lighthouse gave no result for ${pagePath}`);
-        if (lhr.runtimeError) throw new Error(`Lighthouse on ${pagePath}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+        if (lhr.runtimeError)
+          throw new Error(`Lighthouse on ${pagePath}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
         const score = (id: string) => Math.round((lhr.categories[id]?.score ?? 0) * 100);
-        const metric = (id: string) => round(lhr.audits[id]?.numericValue ?? Number.NaN, id === 'cumulative-layout-shift' ? 3 : 0);
+        const metric = (id: string) =>
+          round(lhr.audits[id]?.numericValue ?? Number.NaN, id === 'cumulative-layout-shift' ? 3 : 0);
         const result: LighthouseScore = {
           path: pagePath,
           formFactor,
           performance: score('performance'),
           accessibility: score('accessibility'),
-          met: { performance: score('performance') >= LIGHTHOUSE_TARGETS.performance, accessibility: score('accessibility') >= LIGHTHOUSE_TARGETS.accessibility },
+          met: {
+            performance: score('performance') >= LIGHTHOUSE_TARGETS.performance,
+            accessibility: score('accessibility') >= LIGHTHOUSE_TARGETS.accessibility,
+          },
           metrics: {
             firstContentfulPaint: metric('first-contentful-paint'),
             largestContentfulPaint: metric('largest-contentful-paint'),
@@ -187,8 +241,16 @@ async function lighthouseScores(baseUrl: string, account: { email: string; passw
   return scores;
 }
 
-export async function benchWeb(build: ServerBuild, options: { lighthouse?: boolean }, say: (line: string) => void): Promise<WebResult> {
-  const result: WebResult = { gzip: 'each file gzip-compressed by node:zlib at its default level (6), as Vite reports it', pages: [], targets: {} };
+export async function benchWeb(
+  build: ServerBuild,
+  options: { lighthouse?: boolean },
+  say: (line: string) => void,
+): Promise<WebResult> {
+  const result: WebResult = {
+    gzip: 'each file gzip-compressed by node:zlib at its default level (6), as Vite reports it',
+    pages: [],
+    targets: {},
+  };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-bench-web-'));
   try {
     ensureWebBuilt(say);
@@ -198,7 +260,9 @@ export async function benchWeb(build: ServerBuild, options: { lighthouse?: boole
     try {
       const account = await signUp(server.url, dataDir, 0);
       const deviceToken = await linkDevice(server.url, account.token, `BENCHWEB${Date.now()}`);
-      const device = await api<{ devices: { id: string }[] }>(server.url, 'GET', '/v1/devices', { token: account.token });
+      const device = await api<{ devices: { id: string }[] }>(server.url, 'GET', '/v1/devices', {
+        token: account.token,
+      });
       void deviceToken;
       const params: Record<string, string> = { deviceId: device.devices[0]!.id };
       for (const route of portalRoutes()) {
@@ -226,26 +290,53 @@ export async function benchWeb(build: ServerBuild, options: { lighthouse?: boole
             met: jsGzipBytes <= budgetKiB * KIB,
           };
           result.pages.push(weight);
-          say(`  ${pagePath.padEnd(28)} ${round(jsGzipBytes / KIB, 1).toFixed(1).padStart(6)} KiB gzip in ${scripts.length} files (budget ${budgetKiB} KiB)${weight.met ? ' ✓' : ' ✗'}`);
+          say(
+            `  ${pagePath.padEnd(28)} ${round(jsGzipBytes / KIB, 1)
+              .toFixed(1)
+              .padStart(6)} KiB gzip in ${scripts.length} files (budget ${budgetKiB} KiB)${weight.met ? ' ✓' : ' ✗'}`,
+          );
         } finally {
           await context.close();
         }
       }
       const signIn = result.pages.find((p) => p.path === '/sign-in');
-      if (signIn) result.targets.signInJsAtMost100KiB = { target: `≤ ${WEB_BUDGETS.signInKiB} KiB gzip`, value: round(signIn.jsGzipBytes / KIB, 1), met: signIn.met };
+      if (signIn)
+        result.targets.signInJsAtMost100KiB = {
+          target: `≤ ${WEB_BUDGETS.signInKiB} KiB gzip`,
+          value: round(signIn.jsGzipBytes / KIB, 1),
+          met: signIn.met,
+        };
       const heaviest = [...result.pages].sort((a, b) => b.jsGzipBytes - a.jsGzipBytes)[0];
-      if (heaviest) result.targets.everyPageJsAtMost250KiB = { target: `≤ ${WEB_BUDGETS.anyPageKiB} KiB gzip (heaviest: ${heaviest.path})`, value: round(heaviest.jsGzipBytes / KIB, 1), met: heaviest.jsGzipBytes <= WEB_BUDGETS.anyPageKiB * KIB };
+      if (heaviest)
+        result.targets.everyPageJsAtMost250KiB = {
+          target: `≤ ${WEB_BUDGETS.anyPageKiB} KiB gzip (heaviest: ${heaviest.path})`,
+          value: round(heaviest.jsGzipBytes / KIB, 1),
+          met: heaviest.jsGzipBytes <= WEB_BUDGETS.anyPageKiB * KIB,
+        };
 
       if (options.lighthouse !== false) {
         const routes = new Set(portalRoutes());
         try {
-          result.lighthouse = await lighthouseScores(server.url, account, LIGHTHOUSE_PAGES.filter((p) => routes.has(p)), say);
+          result.lighthouse = await lighthouseScores(
+            server.url,
+            account,
+            LIGHTHOUSE_PAGES.filter((p) => routes.has(p)),
+            say,
+          );
           for (const formFactor of ['mobile', 'desktop'] as const) {
             const runs = result.lighthouse.filter((s) => s.formFactor === formFactor);
             const worstPerformance = Math.min(...runs.map((s) => s.performance));
             const worstAccessibility = Math.min(...runs.map((s) => s.accessibility));
-            result.targets[`lighthousePerformanceAtLeast95_${formFactor}`] = { target: `≥ ${LIGHTHOUSE_TARGETS.performance} on every page scored (worst)`, value: worstPerformance, met: worstPerformance >= LIGHTHOUSE_TARGETS.performance };
-            result.targets[`lighthouseAccessibility100_${formFactor}`] = { target: `${LIGHTHOUSE_TARGETS.accessibility} on every page scored (worst)`, value: worstAccessibility, met: worstAccessibility >= LIGHTHOUSE_TARGETS.accessibility };
+            result.targets[`lighthousePerformanceAtLeast95_${formFactor}`] = {
+              target: `≥ ${LIGHTHOUSE_TARGETS.performance} on every page scored (worst)`,
+              value: worstPerformance,
+              met: worstPerformance >= LIGHTHOUSE_TARGETS.performance,
+            };
+            result.targets[`lighthouseAccessibility100_${formFactor}`] = {
+              target: `${LIGHTHOUSE_TARGETS.accessibility} on every page scored (worst)`,
+              value: worstAccessibility,
+              met: worstAccessibility >= LIGHTHOUSE_TARGETS.accessibility,
+            };
           }
         } catch (error) {
           result.lighthouseError = error instanceof Error ? error.message : String(error);
@@ -268,8 +359,14 @@ export async function benchWeb(build: ServerBuild, options: { lighthouse?: boole
 /** The readable summary of the part. */
 export function webSummary(result: WebResult): string {
   const lines = ['Portal JavaScript per page (gzip) and Lighthouse:'];
-  for (const p of result.pages) lines.push(`  ${p.path.padEnd(28)} ${(p.jsGzipBytes / KIB).toFixed(1).padStart(6)} KiB / ${p.budgetKiB} KiB${p.met ? ' ✓' : ' ✗'}`);
-  for (const s of result.lighthouse ?? []) lines.push(`  lighthouse ${s.path} ${s.formFactor}: performance ${s.performance}, accessibility ${s.accessibility}`);
+  for (const p of result.pages)
+    lines.push(
+      `  ${p.path.padEnd(28)} ${(p.jsGzipBytes / KIB).toFixed(1).padStart(6)} KiB / ${p.budgetKiB} KiB${p.met ? ' ✓' : ' ✗'}`,
+    );
+  for (const s of result.lighthouse ?? [])
+    lines.push(
+      `  lighthouse ${s.path} ${s.formFactor}: performance ${s.performance}, accessibility ${s.accessibility}`,
+    );
   if (result.lighthouseError) lines.push(`  lighthouse failed: ${result.lighthouseError}`);
   if (result.error) lines.push(`  failed: ${result.error}`);
   return lines.join('\n');

@@ -13,8 +13,10 @@ function newestSource(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const file = path.join(dir, entry.name);
     // src/testing is not part of the build (tsconfig.build.json), so it cannot make the build stale.
-    if (entry.isDirectory()) newest = file === path.join(sources, 'testing') ? newest : Math.max(newest, newestSource(file));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(file).mtimeMs);
+    if (entry.isDirectory())
+      newest = file === path.join(sources, 'testing') ? newest : Math.max(newest, newestSource(file));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+      newest = Math.max(newest, statSync(file).mtimeMs);
   }
   return newest;
 }

@@ -64,7 +64,13 @@ import { createHttpServer, type HttpServer } from './http/server.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService, type JobsOptions } from './jobs/service.js';
 import { MessageService } from './messaging/service.js';
-import { ChannelRouter, DevOutboxTransport, SmsWebhookTransport, SmtpTransport, type MessageTransport } from './messaging/transports.js';
+import {
+  ChannelRouter,
+  DevOutboxTransport,
+  SmsWebhookTransport,
+  SmtpTransport,
+  type MessageTransport,
+} from './messaging/transports.js';
 import { registerPortal } from './portal/register.js';
 import { registerRecoveryRoutes } from './recovery/routes.js';
 import { ErasureRunner } from './deletion/erasure.js';
@@ -90,7 +96,9 @@ import { TwoStepRepository } from './two-step/repository.js';
 import { registerTwoStepRoutes } from './two-step/routes.js';
 import { recoveryCodeKey, TwoStepService } from './two-step/service.js';
 
-export const VERSION = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION = (
+  JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface AppOptions {
   config: Config;
@@ -151,28 +159,42 @@ export async function createApp(options: AppOptions): Promise<App> {
   const log: FastifyBaseLogger =
     options.logger === false
       ? pino({ level: 'silent' })
-      : (options.logger ?? pino({ level: config.logLevel, redact: ['*.password', '*.token', '*.authorization', '*.cookie'] }));
+      : (options.logger ??
+        pino({ level: config.logLevel, redact: ['*.password', '*.token', '*.authorization', '*.cookie'] }));
 
   // Configuration → keys and database.
   const keys = deriveServerKeys(config.masterKey ?? loadOrCreateMasterKey(config.dataDir));
-  const databaseOptions = options.database ?? { url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') };
+  const databaseOptions = options.database ?? {
+    url: config.databaseUrl,
+    sqlitePath: path.join(config.dataDir, 'lanyard.db'),
+  };
   const database = openDatabase(databaseOptions);
   await migrateToLatest(database.db);
   const { db } = database;
   // The key ring and the tombstones: in the data folder, or in a PostgreSQL database of their own that
   // processes on several machines share (LANYARD_KEYRING_URL).
-  const sharedKeyRing = !options.keyRing && config.keyringUrl ? await PostgresKeyRing.open(config.keyringUrl, keys.master, { log }) : undefined;
-  const keyRing = options.keyRing ?? sharedKeyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
+  const sharedKeyRing =
+    !options.keyRing && config.keyringUrl
+      ? await PostgresKeyRing.open(config.keyringUrl, keys.master, { log })
+      : undefined;
+  const keyRing =
+    options.keyRing ?? sharedKeyRing ?? new FileKeyRing(path.join(config.dataDir, 'keyring.db'), keys.master);
   const tombstoneFile = new TombstoneLog(path.join(config.dataDir, 'tombstones.log'));
   let tombstones: Tombstones = tombstoneFile;
   if (sharedKeyRing) {
-    const shared = new PostgresTombstones(sharedKeyRing.pool, `the key ring database (${describePostgresUrl(config.keyringUrl!)})`);
+    const shared = new PostgresTombstones(
+      sharedKeyRing.pool,
+      `the key ring database (${describePostgresUrl(config.keyringUrl!)})`,
+    );
     // A data folder that kept tombstones before the move: they join the shared ones, or a restore would miss them.
     const imported = await shared.importFrom(tombstoneFile);
     if (imported > 0) log.info({ imported }, 'copied the tombstone log of the data folder to the key ring database');
     tombstones = shared;
     if (fs.existsSync(path.join(config.dataDir, 'keyring.db'))) {
-      log.warn({ file: path.join(config.dataDir, 'keyring.db') }, 'a key ring file is in the data folder but LANYARD_KEYRING_URL is set: it is not used; copy its keys with `lanyard keys import-file`, then delete it');
+      log.warn(
+        { file: path.join(config.dataDir, 'keyring.db') },
+        'a key ring file is in the data folder but LANYARD_KEYRING_URL is set: it is not used; copy its keys with `lanyard keys import-file`, then delete it',
+      );
     }
   }
   // Rows from before personal fields were sealed get sealed now (migrations have no key ring); a no-op once done.
@@ -186,11 +208,15 @@ export async function createApp(options: AppOptions): Promise<App> {
   const transport =
     options.transport ??
     new ChannelRouter({
-      email: config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom, new URL(config.baseUrl).hostname) : outbox,
+      email: config.smtpUrl
+        ? new SmtpTransport(config.smtpUrl, config.mailFrom, new URL(config.baseUrl).hostname)
+        : outbox,
       sms: config.smsWebhookUrl ? new SmsWebhookTransport(config.smsWebhookUrl) : outbox,
     });
   // ioredis loads only when Redis is configured.
-  const redis = config.redisUrl ? new (await import('ioredis')).Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  const redis = config.redisUrl
+    ? new (await import('ioredis')).Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    : undefined;
   redis?.on('error', (error) => log.warn({ err: error }, 'redis unavailable; rate limits fall back to this process'));
   // Without the offline queue, commands sent before the connection is up would fall back to the
   // in-process limiter; wait (briefly) so that instances share limits from their first request.
@@ -250,7 +276,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const undoLinks = new AddressChangeUndoLinks({ key: keys.addressChangeUndo, clock, baseUrl: config.baseUrl });
   const twoStepRepository = new TwoStepRepository(db);
-  const lockLinks = new AccountLockLinks({ repository: twoStepRepository, key: keys.accountLockLink, clock, baseUrl: config.baseUrl });
+  const lockLinks = new AccountLockLinks({
+    repository: twoStepRepository,
+    key: keys.accountLockLink,
+    clock,
+    baseUrl: config.baseUrl,
+  });
   const accounts = new AccountService({
     db,
     repository: accountRepository,
@@ -350,8 +381,24 @@ export async function createApp(options: AppOptions): Promise<App> {
     limits: config.cloud,
     log,
   });
-  const cloudBatch = new CloudBatchService({ db, repository: cloudRepository, keyRing, cursorKey: keys.cursor, clock, limits: config.cloud });
-  const exports = new ExportService({ db, repository: new ExportRepository(db), cloud, keyRing, blobs, jobs, clock, log });
+  const cloudBatch = new CloudBatchService({
+    db,
+    repository: cloudRepository,
+    keyRing,
+    cursorKey: keys.cursor,
+    clock,
+    limits: config.cloud,
+  });
+  const exports = new ExportService({
+    db,
+    repository: new ExportRepository(db),
+    cloud,
+    keyRing,
+    blobs,
+    jobs,
+    clock,
+    log,
+  });
   const webhooks = new WebhookService({
     db,
     repository: webhookRepository,
@@ -381,7 +428,16 @@ export async function createApp(options: AppOptions): Promise<App> {
       }),
   });
   await oidc.refreshKeys();
-  const apps = new AppService({ repository: appRepository, host: oidc, jobs, events, sealKey: keys.oidc, payloadKey: keys.jobPayload, clock, log });
+  const apps = new AppService({
+    repository: appRepository,
+    host: oidc,
+    jobs,
+    events,
+    sealKey: keys.oidc,
+    payloadKey: keys.jobPayload,
+    clock,
+    log,
+  });
   firstParty = (clientId) => apps.isFirstParty(clientId);
   // Ending a web session ends the apps' sign-ins made through it, in the same transaction.
   sessionRepository.onEnd((executor, accountId, ended) => apps.endWebSessions(executor, accountId, ended));
@@ -401,7 +457,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     waitMs: config.bootloaderWaitHours * 3_600_000,
   });
-  const erasure = new ErasureRunner({ db, sqlite: database.sqlite, repository: deletionRepository, apps, keyRing, blobs, webhooks, tombstones, jobs, clock, log, batchSize: config.deletion.erasureBatchSize });
+  const erasure = new ErasureRunner({
+    db,
+    sqlite: database.sqlite,
+    repository: deletionRepository,
+    apps,
+    keyRing,
+    blobs,
+    webhooks,
+    tombstones,
+    jobs,
+    clock,
+    log,
+    batchSize: config.deletion.erasureBatchSize,
+  });
   const deletion = new DeletionService({
     db,
     repository: deletionRepository,
@@ -453,7 +522,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     'unlock.release': (payload) => unlock.release(payload),
     'cloud.thumbnail': (payload) => cloud.makeThumbnail(payload),
     'cloud.blob-delete': (payload) => cloud.deleteBlobs(payload),
-    'cloud.export': { run: (payload) => exports.build(payload), onFailed: (payload, reason) => exports.markFailed(payload, reason) },
+    'cloud.export': {
+      run: (payload) => exports.build(payload),
+      onFailed: (payload, reason) => exports.markFailed(payload, reason),
+    },
     'cloud.export-expire': (payload) => exports.expire(payload),
   });
 
@@ -475,7 +547,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   // Routes.
-  const http = createHttpServer({ logger: log, trustProxy: config.trustProxy, baseUrl: config.baseUrl, version: VERSION });
+  const http = createHttpServer({
+    logger: log,
+    trustProxy: config.trustProxy,
+    baseUrl: config.baseUrl,
+    version: VERSION,
+  });
   const secureCookies = config.baseUrl.startsWith('https:');
   const guards = createGuards(sessions, { secureCookies, appTokens });
   // Before the first route (/v1/openapi.json's own, below): every route's guard runs first and its access level is documented.
@@ -490,7 +567,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     getErasure: (hash) => deletionRepository.getErasure(hash),
     clock,
   });
-  registerOperations(http, { db, metrics, pingRedis: redis ? () => redis.ping() : undefined, config: config.operations });
+  registerOperations(http, {
+    db,
+    metrics,
+    pingRedis: redis ? () => redis.ping() : undefined,
+    config: config.operations,
+  });
   registerAccountRoutes(http, { accounts, events, guards, secureCookies });
   registerSessionRoutes(http, { sessions, guards, secureCookies });
   registerCaptchaRoutes(http, { captcha });
@@ -501,7 +583,17 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerDeletionRoutes(http, { deletion, guards });
   registerUnlockRoutes(http, { unlock, guards });
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
-  registerAppRoutes(http, { apps, host: oidc, sessions, guards, secureCookies, baseUrl: config.baseUrl, secondFactor: noSecondFactor, stateKey: keys.oidc, clock });
+  registerAppRoutes(http, {
+    apps,
+    host: oidc,
+    sessions,
+    guards,
+    secureCookies,
+    baseUrl: config.baseUrl,
+    secondFactor: noSecondFactor,
+    stateKey: keys.oidc,
+    clock,
+  });
   registerAdminRoutes(http, { webhooks, unlock, staff, guards });
   registerCreditRoutes(http, { credits, guards });
   registerBootloaderRoutes(http, { bootloader, keys: bootloaderKeys, guards });
@@ -512,7 +604,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   let sweepTimer: NodeJS.Timeout | undefined;
   // Every process that answers the provider's endpoints picks up a rotated key (`lanyard keys rotate`
   // in another process) and a new key's time to sign within a minute.
-  const keysTimer = setInterval(() => void oidc.refreshKeys().catch((error: unknown) => log.error({ err: error }, 'could not load the signing keys')), 60_000);
+  const keysTimer = setInterval(
+    () =>
+      void oidc.refreshKeys().catch((error: unknown) => log.error({ err: error }, 'could not load the signing keys')),
+    60_000,
+  );
   keysTimer.unref();
   return {
     config,
@@ -522,13 +618,41 @@ export async function createApp(options: AppOptions): Promise<App> {
     keyRing,
     tombstones,
     blobs,
-    services: { cloud, exports, accounts, sessions, verification, events, messages, devices, deletion, webhooks, unlock, apps, twoStep, oidc, signingKeys, credits, bootloaderKeys, staff },
+    services: {
+      cloud,
+      exports,
+      accounts,
+      sessions,
+      verification,
+      events,
+      messages,
+      devices,
+      deletion,
+      webhooks,
+      unlock,
+      apps,
+      twoStep,
+      oidc,
+      signingKeys,
+      credits,
+      bootloaderKeys,
+      staff,
+    },
     startWorker() {
       jobs.start();
       // Tombstones first applied again: an account restored from an old backup must not stay usable.
-      deletion.reapplyTombstones().catch((error: unknown) => log.error({ err: error }, 'could not apply the tombstones again'));
+      deletion
+        .reapplyTombstones()
+        .catch((error: unknown) => log.error({ err: error }, 'could not apply the tombstones again'));
       const sweep = () =>
-        Promise.all([sessions.sweepExpired(), verification.sweepExpired(), captcha.sweepExpired(), apps.sweepExpired(), unlock.sweepEnded(), twoStep.sweepExpired()]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
+        Promise.all([
+          sessions.sweepExpired(),
+          verification.sweepExpired(),
+          captcha.sweepExpired(),
+          apps.sweepExpired(),
+          unlock.sweepEnded(),
+          twoStep.sweepExpired(),
+        ]).catch((error: unknown) => log.error({ err: error }, 'expiry sweep failed'));
       void sweep();
       sweepTimer = setInterval(sweep, 60 * 60_000);
       sweepTimer.unref();

@@ -103,7 +103,9 @@ export function loadConfig(env: Env = process.env): Config {
     try {
       const parsed = new URL(raw);
       if (!protocols.includes(parsed.protocol)) {
-        problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got "${parsed.protocol}")`);
+        problems.push(
+          `${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got "${parsed.protocol}")`,
+        );
       }
     } catch {
       problems.push(`${name} is not a URL`);
@@ -188,14 +190,22 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push((error as Error).message);
     }
   }
-  if (keyringUrl && databaseUrl && URL.canParse(keyringUrl) && URL.canParse(databaseUrl) && sameDatabase(keyringUrl, databaseUrl)) {
+  if (
+    keyringUrl &&
+    databaseUrl &&
+    URL.canParse(keyringUrl) &&
+    URL.canParse(databaseUrl) &&
+    sameDatabase(keyringUrl, databaseUrl)
+  ) {
     // A backup of the main database would then hold the keys that open it, and restoring it would bring
     // back the keys of erased accounts: the whole point of a key ring apart.
     problems.push('LANYARD_KEYRING_URL must name a database other than LANYARD_DATABASE_URL');
   }
   if (keyringUrl && !rawKey) {
     // Each data folder would make a master.key of its own, and no process could open another's keys.
-    problems.push('LANYARD_KEYRING_URL needs LANYARD_MASTER_KEY: every process that shares the key ring must wrap keys with the same master key');
+    problems.push(
+      'LANYARD_KEYRING_URL needs LANYARD_MASTER_KEY: every process that shares the key ring must wrap keys with the same master key',
+    );
   }
   if (config.session.absoluteSeconds < config.session.idleSeconds) {
     problems.push('LANYARD_SESSION_ABSOLUTE_S must not be shorter than LANYARD_SESSION_IDLE_S');

@@ -25,35 +25,68 @@ for (const database of testDatabases()) {
       const account = await t.signUp();
       const attacker = '192.0.2.10';
       for (let i = 0; i < 10; i++) {
-        const failed = await signInSolvingCaptcha(t, { body: { login: account.email, password: `guess number ${i}` }, ip: attacker });
+        const failed = await signInSolvingCaptcha(t, {
+          body: { login: account.email, password: `guess number ${i}` },
+          ip: attacker,
+        });
         assert.equal(failed.status, 401);
       }
-      const refused = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, ip: attacker });
+      const refused = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password },
+        ip: attacker,
+      });
       assert.equal(refused.status, 429);
       assert.equal(refused.body.code, 'rate_limited');
       const retryAfter = Number(refused.headers['retry-after']);
       assert.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter}`);
       // The owner, elsewhere, is not locked out.
-      assert.equal((await signInSolvingCaptcha(t, { body: { login: account.email, password: account.password }, ip: '192.0.2.99' })).status, 201);
+      assert.equal(
+        (
+          await signInSolvingCaptcha(t, {
+            body: { login: account.email, password: account.password },
+            ip: '192.0.2.99',
+          })
+        ).status,
+        201,
+      );
       const events = await t.request('GET', '/v1/me/events', { token: account.token });
-      assert.ok(events.body.events.some((e: { type: string; ip: string }) => e.type === 'sign_in.failures_burst' && e.ip === attacker));
+      assert.ok(
+        events.body.events.some(
+          (e: { type: string; ip: string }) => e.type === 'sign_in.failures_burst' && e.ip === attacker,
+        ),
+      );
     });
 
     test('a correct password clears the failures of that login from that IP', async () => {
       const account = await t.signUp();
       for (let round = 0; round < 2; round++) {
-        for (let i = 0; i < 9; i++) await signInSolvingCaptcha(t, { body: { login: account.email, password: `wrong ${i}` }, ip: '192.0.2.20' });
-        assert.equal((await signInSolvingCaptcha(t, { body: { login: account.email, password: account.password }, ip: '192.0.2.20' })).status, 201);
+        for (let i = 0; i < 9; i++)
+          await signInSolvingCaptcha(t, { body: { login: account.email, password: `wrong ${i}` }, ip: '192.0.2.20' });
+        assert.equal(
+          (
+            await signInSolvingCaptcha(t, {
+              body: { login: account.email, password: account.password },
+              ip: '192.0.2.20',
+            })
+          ).status,
+          201,
+        );
       }
     });
 
     test('100 failures for one login from many IPs in an hour lock that login for every IP', async () => {
       const account = await t.signUp();
       for (let i = 0; i < 100; i++) {
-        const failed = await signInSolvingCaptcha(t, { body: { login: account.email, password: `spray ${i}` }, ip: ipNumber(1000 + i) });
+        const failed = await signInSolvingCaptcha(t, {
+          body: { login: account.email, password: `spray ${i}` },
+          ip: ipNumber(1000 + i),
+        });
         assert.equal(failed.status, 401, `attempt ${i}`);
       }
-      const refused = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, ip: '198.51.100.77' });
+      const refused = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password },
+        ip: '198.51.100.77',
+      });
       assert.equal(refused.status, 429);
       assert.ok(Number(refused.headers['retry-after']) > 0);
     });
@@ -62,16 +95,23 @@ for (const database of testDatabases()) {
       const account = await t.signUp();
       const sprayer = '203.0.113.200';
       for (let i = 0; i < 100; i++) {
-        const failed = await signInSolvingCaptcha(t, { body: { login: `victim-${i}@example.com`, password: 'Summer2026!' }, ip: sprayer });
+        const failed = await signInSolvingCaptcha(t, {
+          body: { login: `victim-${i}@example.com`, password: 'Summer2026!' },
+          ip: sprayer,
+        });
         assert.equal(failed.status, 401);
       }
-      const refused = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password }, ip: sprayer });
+      const refused = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password },
+        ip: sprayer,
+      });
       assert.equal(refused.status, 429);
     });
 
     test('one IP asking for codes to many addresses is capped', async () => {
       const ip = '198.51.100.30';
-      for (let i = 0; i < 30; i++) assert.equal((await t.request('POST', '/v1/signup', { body: { email: uniqueEmail() }, ip })).status, 202);
+      for (let i = 0; i < 30; i++)
+        assert.equal((await t.request('POST', '/v1/signup', { body: { email: uniqueEmail() }, ip })).status, 202);
       const refused = await t.request('POST', '/v1/signup', { body: { email: uniqueEmail() }, ip });
       assert.equal(refused.status, 429);
       assert.equal(refused.body.code, 'rate_limited');
@@ -81,10 +121,27 @@ for (const database of testDatabases()) {
       const account = await t.signUp();
       const ip = '198.51.100.40';
       for (let i = 0; i < 10; i++) {
-        assert.equal((await t.request('POST', '/v1/session/reauth', { token: account.token, body: { password: `nope ${i}` }, ip })).status, 401);
+        assert.equal(
+          (await t.request('POST', '/v1/session/reauth', { token: account.token, body: { password: `nope ${i}` }, ip }))
+            .status,
+          401,
+        );
       }
-      assert.equal((await t.request('POST', '/v1/session/reauth', { token: account.token, body: { password: account.password }, ip })).status, 429);
-      const change = await t.request('POST', '/v1/me/password', { token: account.token, body: { currentPassword: account.password, newPassword: 'a fresh new passphrase' }, ip });
+      assert.equal(
+        (
+          await t.request('POST', '/v1/session/reauth', {
+            token: account.token,
+            body: { password: account.password },
+            ip,
+          })
+        ).status,
+        429,
+      );
+      const change = await t.request('POST', '/v1/me/password', {
+        token: account.token,
+        body: { currentPassword: account.password, newPassword: 'a fresh new passphrase' },
+        ip,
+      });
       assert.equal(change.status, 429);
     });
   });
@@ -110,7 +167,10 @@ describe('rate limits shared through Redis', () => {
     const email = uniqueEmail('shared');
     for (let i = 0; i < 5; i++) {
       const instance = i % 2 === 0 ? first : second;
-      assert.equal((await instance.request('POST', '/v1/signup', { body: { email }, ip: `192.0.2.${50 + i}` })).status, 202);
+      assert.equal(
+        (await instance.request('POST', '/v1/signup', { body: { email }, ip: `192.0.2.${50 + i}` })).status,
+        202,
+      );
     }
     for (const instance of [first, second]) {
       const refused = await instance.request('POST', '/v1/signup', { body: { email }, ip: '192.0.2.60' });

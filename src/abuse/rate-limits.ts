@@ -179,7 +179,10 @@ export class RateLimits {
       this.limiters.captchaAfterFailuresPerLogin.get(this.hashed('login', login)),
       this.limiters.captchaAfterFailuresPerIp.get(this.hashed('ip', ip)),
     ]);
-    return (byLogin?.consumedPoints ?? 0) >= LIMITS.captchaAfterFailuresPerLogin.points || (byIp?.consumedPoints ?? 0) >= LIMITS.captchaAfterFailuresPerIp.points;
+    return (
+      (byLogin?.consumedPoints ?? 0) >= LIMITS.captchaAfterFailuresPerLogin.points ||
+      (byIp?.consumedPoints ?? 0) >= LIMITS.captchaAfterFailuresPerIp.points
+    );
   }
 
   /**
@@ -227,5 +230,7 @@ export class RateLimits {
 
 function rateLimited(msBeforeNext: number): AppError {
   const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return new AppError('rate_limited', `Too many attempts; try again in ${retryAfterSeconds} seconds`, { retryAfterSeconds });
+  return new AppError('rate_limited', `Too many attempts; try again in ${retryAfterSeconds} seconds`, {
+    retryAfterSeconds,
+  });
 }

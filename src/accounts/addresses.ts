@@ -1,7 +1,8 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { invalidField } from '../http/errors.js';
 
-const EMAIL_PATTERN = /^[^\s\x00-\x1f\x7f@"<>()[\],;:\\]+@[^\s\x00-\x1f\x7f@"<>()[\],;:\\]+\.[^\s\x00-\x1f\x7f@"<>()[\],;:\\]{2,}$/;
+const EMAIL_PATTERN =
+  /^[^\s\x00-\x1f\x7f@"<>()[\],;:\\]+@[^\s\x00-\x1f\x7f@"<>()[\],;:\\]+\.[^\s\x00-\x1f\x7f@"<>()[\],;:\\]{2,}$/;
 
 /** Lower-cases and trims an email; throws validation_failed if it is not an address. */
 export function normalizeEmail(input: string, field = 'email'): string {
@@ -13,7 +14,8 @@ export function normalizeEmail(input: string, field = 'email'): string {
 /** Turns a phone number in international form into E.164 (+34612345678); throws if it is not one. */
 export function normalizePhone(input: string, field = 'phone'): string {
   const trimmed = input.trim();
-  if (!trimmed.startsWith('+')) throw invalidField(field, 'must be in international form, starting with + and the country code');
+  if (!trimmed.startsWith('+'))
+    throw invalidField(field, 'must be in international form, starting with + and the country code');
   const parsed = parsePhoneNumberFromString(trimmed);
   if (!parsed || !parsed.isValid()) throw invalidField(field, 'is not a valid phone number');
   return parsed.number;

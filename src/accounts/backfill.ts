@@ -41,7 +41,11 @@ export async function sealPlaintextProfiles(db: Db, keyRing: KeyRing, batchSize 
         for (const field of PROFILE_FIELDS) {
           const value = row[field];
           update = update.where(field, value === null ? 'is' : '=', value);
-          if (value !== null) update = update.set({ [`${field}_sealed`]: key ? sealer.seal(key, row.id, field, value) : null, [field]: null });
+          if (value !== null)
+            update = update.set({
+              [`${field}_sealed`]: key ? sealer.seal(key, row.id, field, value) : null,
+              [field]: null,
+            });
         }
         const result = await update.executeTakeFirst();
         sealed += Number(result.numUpdatedRows);

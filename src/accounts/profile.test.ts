@@ -31,28 +31,47 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const [message] = t.messages.to(phone);
       assert.equal(message?.channel, 'sms');
-      const confirmed = await t.request('POST', '/v1/me/phone/confirm', { token: account.token, body: { phone, code: t.messages.lastCode(phone) } });
+      const confirmed = await t.request('POST', '/v1/me/phone/confirm', {
+        token: account.token,
+        body: { phone, code: t.messages.lastCode(phone) },
+      });
       assert.equal(confirmed.status, 200);
       assert.equal(confirmed.body.phone, phone);
       assert.equal(confirmed.body.email, account.email);
       // The new number now signs in too.
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: phone, password: account.password } })).status, 201);
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: phone, password: account.password } })).status,
+        201,
+      );
     });
 
     test('changing the email tells the old address, and the old address no longer signs in', async () => {
       const account = await t.signUp();
       const newEmail = uniqueEmail('new');
-      assert.equal((await t.request('POST', '/v1/me/email', { token: account.token, body: { email: newEmail } })).status, 202);
+      assert.equal(
+        (await t.request('POST', '/v1/me/email', { token: account.token, body: { email: newEmail } })).status,
+        202,
+      );
       await t.drainJobs();
-      const confirmed = await t.request('POST', '/v1/me/email/confirm', { token: account.token, body: { email: newEmail, code: t.messages.lastCode(newEmail) } });
+      const confirmed = await t.request('POST', '/v1/me/email/confirm', {
+        token: account.token,
+        body: { email: newEmail, code: t.messages.lastCode(newEmail) },
+      });
       assert.equal(confirmed.status, 200);
       assert.equal(confirmed.body.email, newEmail);
       await t.drainJobs();
       const notice = t.messages.to(account.email!).at(-1)!;
       assert.match(notice.subject, /email address was changed/);
       assert.ok(notice.text.includes(newEmail));
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } })).status, 401);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: newEmail, password: account.password } })).status, 201);
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } }))
+          .status,
+        401,
+      );
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: newEmail, password: account.password } })).status,
+        201,
+      );
       const events = await t.request('GET', '/v1/me/events', { token: account.token });
       assert.ok(events.body.events.some((e: { type: string }) => e.type === 'email.changed'));
     });
@@ -64,10 +83,16 @@ for (const database of testDatabases()) {
       await t.request('POST', '/v1/me/email', { token: account.token, body: { email: wanted } });
       await t.drainJobs();
       const code = t.messages.lastCode(wanted);
-      const swapped = await t.request('POST', '/v1/me/email/confirm', { token: account.token, body: { email: other, code } });
+      const swapped = await t.request('POST', '/v1/me/email/confirm', {
+        token: account.token,
+        body: { email: other, code },
+      });
       assert.equal(swapped.status, 400);
       assert.equal(swapped.body.code, 'code_invalid');
-      const wrong = await t.request('POST', '/v1/me/email/confirm', { token: account.token, body: { email: wanted, code: code === '123456' ? '654321' : '123456' } });
+      const wrong = await t.request('POST', '/v1/me/email/confirm', {
+        token: account.token,
+        body: { email: wanted, code: code === '123456' ? '654321' : '123456' },
+      });
       assert.equal(wrong.body.code, 'code_invalid');
       assert.equal((await t.request('GET', '/v1/me', { token: account.token })).body.email, account.email);
     });
@@ -80,7 +105,10 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const alicesCode = t.messages.lastCode(target);
       await t.request('POST', '/v1/me/email', { token: bob.token, body: { email: target } });
-      const stolen = await t.request('POST', '/v1/me/email/confirm', { token: bob.token, body: { email: target, code: alicesCode } });
+      const stolen = await t.request('POST', '/v1/me/email/confirm', {
+        token: bob.token,
+        body: { email: target, code: alicesCode },
+      });
       assert.equal(stolen.status, 400);
       assert.equal((await t.request('GET', '/v1/me', { token: bob.token })).body.email, bob.email);
     });
@@ -92,7 +120,10 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const code = t.messages.lastCode(target);
       await t.signUp({ email: target });
-      const late = await t.request('POST', '/v1/me/email/confirm', { token: alice.token, body: { email: target, code } });
+      const late = await t.request('POST', '/v1/me/email/confirm', {
+        token: alice.token,
+        body: { email: target, code },
+      });
       assert.equal(late.status, 409);
       assert.equal(late.body.code, 'account.address_taken');
       assert.equal((await t.request('GET', '/v1/me', { token: alice.token })).body.email, alice.email);
@@ -106,10 +137,16 @@ for (const database of testDatabases()) {
 
     test('promoting an existing account to staff with a new password ends its old sessions', async () => {
       const account = await t.signUp();
-      const promoted = await t.app.services.accounts.createStaff({ email: account.email!, password: 'staff passphrase here', role: 'support' });
+      const promoted = await t.app.services.accounts.createStaff({
+        email: account.email!,
+        password: 'staff passphrase here',
+        role: 'support',
+      });
       assert.deepEqual(promoted, { id: account.id, created: false });
       assert.equal((await t.request('GET', '/v1/me', { token: account.token })).status, 401);
-      const signIn = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: 'staff passphrase here' } });
+      const signIn = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: 'staff passphrase here' },
+      });
       assert.equal(signIn.status, 201);
       assert.equal(signIn.body.account.role, 'support');
     });

@@ -30,19 +30,30 @@ export class AccountRepository {
       QueryTemplate.compile((slot) =>
         db
           .selectFrom('accounts')
-          .leftJoin('known_clients', (join) => join.onRef('known_clients.account_id', '=', 'accounts.id').on('known_clients.client_lookup', '=', slot('client')))
+          .leftJoin('known_clients', (join) =>
+            join
+              .onRef('known_clients.account_id', '=', 'accounts.id')
+              .on('known_clients.client_lookup', '=', slot('client')),
+          )
           .selectAll('accounts')
           .select('known_clients.first_seen_at as known_client_seen_at')
           .where(`accounts.${column}`, '=', slot('login')),
       );
-    this.forSignIn = { id: forSignIn('id'), email_lookup: forSignIn('email_lookup'), phone_lookup: forSignIn('phone_lookup') };
+    this.forSignIn = {
+      id: forSignIn('id'),
+      email_lookup: forSignIn('email_lookup'),
+      phone_lookup: forSignIn('phone_lookup'),
+    };
   }
 
   /** Creates the account's data key (if it has none) before sealing its profile under it. */
   async create(executor: Executor, row: NewAccountRow): Promise<void> {
     await this.sealer.keyFor(row.id);
     const sealed = await this.sealer.sealWrite(row.id, { email: null, phone: null, name: null, ...row });
-    await executor.insertInto('accounts').values(sealed as NewAccountRow).execute();
+    await executor
+      .insertInto('accounts')
+      .values(sealed as NewAccountRow)
+      .execute();
   }
 
   async get(id: string, executor: Executor = this.db): Promise<AccountRow | undefined> {
@@ -51,19 +62,28 @@ export class AccountRepository {
   }
 
   async getByEmailLookup(lookup: string, executor: Executor = this.db): Promise<AccountRow | undefined> {
-    return this.opened(await executor.selectFrom('accounts').selectAll().where('email_lookup', '=', lookup).executeTakeFirst());
+    return this.opened(
+      await executor.selectFrom('accounts').selectAll().where('email_lookup', '=', lookup).executeTakeFirst(),
+    );
   }
 
   async getByPhoneLookup(lookup: string, executor: Executor = this.db): Promise<AccountRow | undefined> {
-    return this.opened(await executor.selectFrom('accounts').selectAll().where('phone_lookup', '=', lookup).executeTakeFirst());
+    return this.opened(
+      await executor.selectFrom('accounts').selectAll().where('phone_lookup', '=', lookup).executeTakeFirst(),
+    );
   }
 
   /**
    * The account by id or by an address's blind index, and whether it has signed in from this client
    * before: all that a sign-in reads, in one round trip.
    */
-  async getForSignIn(by: { column: SignInColumn; value: string }, clientLookup: string): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
-    const { rows } = await this.db.executeQuery(this.forSignIn[by.column].with({ client: clientLookup, login: by.value }));
+  async getForSignIn(
+    by: { column: SignInColumn; value: string },
+    clientLookup: string,
+  ): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
+    const { rows } = await this.db.executeQuery(
+      this.forSignIn[by.column].with({ client: clientLookup, login: by.value }),
+    );
     const row = rows[0];
     if (!row) return undefined;
     const { known_client_seen_at: seenAt, ...account } = row;
@@ -71,12 +91,22 @@ export class AccountRepository {
   }
 
   async update(executor: Executor, id: string, patch: AccountUpdate): Promise<void> {
-    await executor.updateTable('accounts').set(await this.sealer.sealWrite(id, patch)).where('id', '=', id).execute();
+    await executor
+      .updateTable('accounts')
+      .set(await this.sealer.sealWrite(id, patch))
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Every staff account (support and admin), oldest first. */
   async listStaff(): Promise<AccountRow[]> {
-    const rows = await this.db.selectFrom('accounts').selectAll().where('role', '!=', 'user').orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('role', '!=', 'user')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return Promise.all(rows.map((row) => this.sealer.open(row)));
   }
 

@@ -23,121 +23,178 @@ import {
 import type { AccountService } from './service.js';
 
 /** Sign-up, the profile, address and password changes, security events. */
-export function registerAccountRoutes(app: HttpServer, deps: { accounts: AccountService; events: SecurityEventService; guards: Guards; secureCookies: boolean }) {
+export function registerAccountRoutes(
+  app: HttpServer,
+  deps: { accounts: AccountService; events: SecurityEventService; guards: Guards; secureCookies: boolean },
+) {
   const { accounts, events, guards } = deps;
 
-  app.post('/v1/signup', {
-    schema: {
-      tags: ['accounts'],
-      operationId: 'startSignup',
-      summary: 'Start sign-up: send a 6-digit code to an email or phone',
-      body: SignupBody,
-      response: { 202: CodeSentSchema },
+  app.post(
+    '/v1/signup',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'startSignup',
+        summary: 'Start sign-up: send a 6-digit code to an email or phone',
+        body: SignupBody,
+        response: { 202: CodeSentSchema },
+      },
     },
-  }, async (request, reply) => {
-    await accounts.requestSignup(request.body, request.body.locale ?? localeFromHeader(request.headers['accept-language']), originOf(request));
-    return reply.code(202).send({});
-  });
-
-  app.post('/v1/signup/complete', {
-    schema: {
-      tags: ['accounts'],
-      operationId: 'completeSignup',
-      summary: 'Complete sign-up with the code and a password; creates the account and a session',
-      body: CompleteSignupBody,
-      response: { 201: SessionIssuedSchema },
+    async (request, reply) => {
+      await accounts.requestSignup(
+        request.body,
+        request.body.locale ?? localeFromHeader(request.headers['accept-language']),
+        originOf(request),
+      );
+      return reply.code(202).send({});
     },
-  }, async (request, reply) => {
-    const kind = sessionKindOf(request, request.body.kind);
-    const locale = request.body.locale ?? localeFromHeader(request.headers['accept-language']);
-    const { account, session } = await accounts.completeSignup(request.body, kind, locale, originOf(request));
-    if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, deps.secureCookies);
-    return reply.code(201).send(issuedBody(kind, account, session));
-  });
+  );
 
-  app.get('/v1/me', {
-    schema: { tags: ['accounts'], operationId: 'getMe', summary: 'The profile of the signed-in account', response: { 200: ProfileSchema } },
-    preHandler: guards.account,
-  }, async (request) => accounts.profileFromStored(authOf(request).account));
-
-  app.patch('/v1/me', {
-    schema: {
-      tags: ['accounts'],
-      operationId: 'updateMe',
-      summary: 'Change the name',
-      body: UpdateMeBody,
-      response: { 200: ProfileSchema },
+  app.post(
+    '/v1/signup/complete',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'completeSignup',
+        summary: 'Complete sign-up with the code and a password; creates the account and a session',
+        body: CompleteSignupBody,
+        response: { 201: SessionIssuedSchema },
+      },
     },
-    preHandler: guards.account,
-  }, async (request) => accounts.updateProfile(authOf(request).accountId, request.body, originOf(request)));
+    async (request, reply) => {
+      const kind = sessionKindOf(request, request.body.kind);
+      const locale = request.body.locale ?? localeFromHeader(request.headers['accept-language']);
+      const { account, session } = await accounts.completeSignup(request.body, kind, locale, originOf(request));
+      if (kind === 'web') setSessionCookie(reply, session.token, session.maxAgeSeconds, deps.secureCookies);
+      return reply.code(201).send(issuedBody(kind, account, session));
+    },
+  );
+
+  app.get(
+    '/v1/me',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'getMe',
+        summary: 'The profile of the signed-in account',
+        response: { 200: ProfileSchema },
+      },
+      preHandler: guards.account,
+    },
+    async (request) => accounts.profileFromStored(authOf(request).account),
+  );
+
+  app.patch(
+    '/v1/me',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'updateMe',
+        summary: 'Change the name',
+        body: UpdateMeBody,
+        response: { 200: ProfileSchema },
+      },
+      preHandler: guards.account,
+    },
+    async (request) => accounts.updateProfile(authOf(request).accountId, request.body, originOf(request)),
+  );
 
   for (const field of ['email', 'phone'] as const) {
     const Field = field === 'email' ? 'Email' : 'Phone';
-    app.post(`/v1/me/${field}`, {
-      schema: {
-        tags: ['accounts'],
-        operationId: `request${Field}Change`,
-        summary: `Add or change the ${field}: a code goes to the new address`,
-        body: AddressChangeBodies[field],
-        response: { 202: CodeSentSchema },
+    app.post(
+      `/v1/me/${field}`,
+      {
+        schema: {
+          tags: ['accounts'],
+          operationId: `request${Field}Change`,
+          summary: `Add or change the ${field}: a code goes to the new address`,
+          body: AddressChangeBodies[field],
+          response: { 202: CodeSentSchema },
+        },
+        preHandler: guards.fresh,
       },
-      preHandler: guards.fresh,
-    }, async (request, reply) => {
-      await accounts.requestAddressChange(authOf(request).accountId, request.body as Record<string, string>, originOf(request));
-      return reply.code(202).send({});
-    });
+      async (request, reply) => {
+        await accounts.requestAddressChange(
+          authOf(request).accountId,
+          request.body as Record<string, string>,
+          originOf(request),
+        );
+        return reply.code(202).send({});
+      },
+    );
 
-    app.post(`/v1/me/${field}/confirm`, {
-      schema: {
-        tags: ['accounts'],
-        operationId: `confirm${Field}Change`,
-        summary: `Confirm the new ${field} with its code; the old address is told`,
-        body: AddressConfirmBodies[field],
-        response: { 200: ProfileSchema },
+    app.post(
+      `/v1/me/${field}/confirm`,
+      {
+        schema: {
+          tags: ['accounts'],
+          operationId: `confirm${Field}Change`,
+          summary: `Confirm the new ${field} with its code; the old address is told`,
+          body: AddressConfirmBodies[field],
+          response: { 200: ProfileSchema },
+        },
+        preHandler: guards.fresh,
       },
-      preHandler: guards.fresh,
-    }, async (request) => accounts.confirmAddressChange(authOf(request).accountId, request.body as { code: string }, originOf(request)));
+      async (request) =>
+        accounts.confirmAddressChange(authOf(request).accountId, request.body as { code: string }, originOf(request)),
+    );
   }
 
-  app.post('/v1/me/password', {
-    schema: {
-      tags: ['accounts'],
-      operationId: 'changePassword',
-      summary: 'Change the password; every other web and API session ends',
-      body: ChangePasswordBody,
-      response: { 204: NoContent },
+  app.post(
+    '/v1/me/password',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'changePassword',
+        summary: 'Change the password; every other web and API session ends',
+        body: ChangePasswordBody,
+        response: { 204: NoContent },
+      },
+      preHandler: guards.fresh,
     },
-    preHandler: guards.fresh,
-  }, async (request, reply) => {
-    const auth = authOf(request);
-    await accounts.changePassword(auth.accountId, auth.sessionId, request.body, originOf(request));
-    return reply.code(204).send(null);
-  });
+    async (request, reply) => {
+      const auth = authOf(request);
+      await accounts.changePassword(auth.accountId, auth.sessionId, request.body, originOf(request));
+      return reply.code(204).send(null);
+    },
+  );
 
   // Anonymous: the link goes to the old address, whose owner may have lost every session to the taker.
   // The portal's page at UNDO_PAGE_PATH asks before it posts here (mail scanners open links).
-  app.post('/v1/address-changes/undo', {
-    schema: {
-      tags: ['accounts'],
-      operationId: 'undoAddressChange',
-      summary: 'Undo an email or phone change with the token of the link sent to the old address (7 days): the old address returns and every web and API session ends',
-      body: UndoAddressChangeBody,
-      response: { 200: AddressChangeUndoneSchema },
+  app.post(
+    '/v1/address-changes/undo',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'undoAddressChange',
+        summary:
+          'Undo an email or phone change with the token of the link sent to the old address (7 days): the old address returns and every web and API session ends',
+        body: UndoAddressChangeBody,
+        response: { 200: AddressChangeUndoneSchema },
+      },
     },
-  }, async (request) => ({ status: 'undone' as const, ...(await accounts.undoAddressChange(request.body.token, originOf(request))) }));
+    async (request) => ({
+      status: 'undone' as const,
+      ...(await accounts.undoAddressChange(request.body.token, originOf(request))),
+    }),
+  );
 
-  app.get('/v1/me/events', {
-    schema: {
-      tags: ['accounts'],
-      operationId: 'listSecurityEvents',
-      summary: 'Recent security events, newest first',
-      querystring: EventsQuery,
-      response: { 200: SecurityEventListSchema },
+  app.get(
+    '/v1/me/events',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'listSecurityEvents',
+        summary: 'Recent security events, newest first',
+        querystring: EventsQuery,
+        response: { 200: SecurityEventListSchema },
+      },
+      preHandler: guards.account,
     },
-    preHandler: guards.account,
-  }, async (request) => {
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), 500);
-    const list = await events.list(authOf(request).accountId, limit);
-    return { events: list, unreadable: unreadableIds(list) };
-  });
+    async (request) => {
+      const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), 500);
+      const list = await events.list(authOf(request).accountId, limit);
+      return { events: list, unreadable: unreadableIds(list) };
+    },
+  );
 }

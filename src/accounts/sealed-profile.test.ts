@@ -12,7 +12,16 @@ import { linkDevice } from '../devices/test-factories.js';
 import { sealPlaintextDevices } from '../devices/sealed-fields.js';
 import { sealPlaintextOrigins } from '../events/sealed-origin.js';
 import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
-import { createTestApp, TEST_POSTGRES_URL, testDatabases, uniqueEmail, uniquePhone, type TestAccount, type TestApp, type TestDatabase } from '../testing/test-app.js';
+import {
+  createTestApp,
+  TEST_POSTGRES_URL,
+  testDatabases,
+  uniqueEmail,
+  uniquePhone,
+  type TestAccount,
+  type TestApp,
+  type TestDatabase,
+} from '../testing/test-app.js';
 import { maskEmail } from './addresses.js';
 import { sealPlaintextProfiles } from './backfill.js';
 
@@ -29,13 +38,18 @@ function filesContaining(folder: string, needles: string[]): string[] {
   const hits: string[] = [];
   for (const file of filesUnder(folder)) {
     const bytes = fs.readFileSync(file);
-    for (const needle of needles) if (bytes.includes(Buffer.from(needle))) hits.push(`${path.relative(folder, file)}: ${needle}`);
+    for (const needle of needles)
+      if (bytes.includes(Buffer.from(needle))) hits.push(`${path.relative(folder, file)}: ${needle}`);
   }
   return hits;
 }
 
 /** For each needle found, the table and column of a text column that holds it. */
-async function columnsContaining(t: TestApp, schema: string | undefined, needles: string[]): Promise<{ hits: string[]; columns: number }> {
+async function columnsContaining(
+  t: TestApp,
+  schema: string | undefined,
+  needles: string[],
+): Promise<{ hits: string[]; columns: number }> {
   const hits: string[] = [];
   let columns = 0;
   if (schema) {
@@ -49,7 +63,10 @@ async function columnsContaining(t: TestApp, schema: string | undefined, needles
       for (const { table_name, column_name } of found.rows) {
         columns += 1;
         for (const needle of needles) {
-          const { rows } = await client.query(`SELECT count(*) AS n FROM ${schema}."${table_name}" WHERE position($1 in "${column_name}"::text) > 0`, [needle]);
+          const { rows } = await client.query(
+            `SELECT count(*) AS n FROM ${schema}."${table_name}" WHERE position($1 in "${column_name}"::text) > 0`,
+            [needle],
+          );
           if (Number(rows[0].n) > 0) hits.push(`${table_name}.${column_name}: ${needle}`);
         }
       }
@@ -64,7 +81,9 @@ async function columnsContaining(t: TestApp, schema: string | undefined, needles
     for (const column of sqlite.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as Array<{ name: string }>) {
       columns += 1;
       for (const needle of needles) {
-        const { n } = sqlite.prepare(`SELECT count(*) AS n FROM "${name}" WHERE instr(CAST("${column.name}" AS TEXT), ?) > 0`).get(needle) as { n: number };
+        const { n } = sqlite
+          .prepare(`SELECT count(*) AS n FROM "${name}" WHERE instr(CAST("${column.name}" AS TEXT), ?) > 0`)
+          .get(needle) as { n: number };
         if (n > 0) hits.push(`${name}.${column.name}: ${needle}`);
       }
     }
@@ -104,7 +123,10 @@ class OnDisk {
 async function changePhone(t: TestApp, account: TestAccount, phone: string): Promise<void> {
   assert.equal((await t.request('POST', '/v1/me/phone', { token: account.token, body: { phone } })).status, 202);
   await t.drainJobs();
-  const confirmed = await t.request('POST', '/v1/me/phone/confirm', { token: account.token, body: { phone, code: t.messages.lastCode(phone) } });
+  const confirmed = await t.request('POST', '/v1/me/phone/confirm', {
+    token: account.token,
+    body: { phone, code: t.messages.lastCode(phone) },
+  });
   assert.equal(confirmed.status, 200, confirmed.text);
 }
 
@@ -122,7 +144,10 @@ for (const database of testDatabases()) {
     let deviceId: string;
     let serial: string;
     // Where the owner signs in from: an IP address and a client (user agent) are personal data too.
-    const origin = { ip: `203.0.113.${10 + (randomBytes(1)[0]! % 200)}`, client: `Zoraida-Browser/${randomBytes(4).toString('hex')}` };
+    const origin = {
+      ip: `203.0.113.${10 + (randomBytes(1)[0]! % 200)}`,
+      client: `Zoraida-Browser/${randomBytes(4).toString('hex')}`,
+    };
     let originToken: string;
 
     before(async () => {
@@ -133,11 +158,21 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, account, { name: deviceName });
       deviceId = device.id;
       serial = device.serial;
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: account.token, body: { type: 'locate' } });
+      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+        token: account.token,
+        body: { type: 'locate' },
+      });
       assert.equal(sent.status, 202, sent.text);
-      const answered = await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'done', location } });
+      const answered = await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, {
+        token: device.token,
+        body: { status: 'done', location },
+      });
       assert.equal(answered.status, 204, answered.text);
-      const signedIn = await t.request('POST', '/v1/sessions', { body: { login: email, password: account.password }, ip: origin.ip, headers: { 'user-agent': origin.client } });
+      const signedIn = await t.request('POST', '/v1/sessions', {
+        body: { login: email, password: account.password },
+        ip: origin.ip,
+        headers: { 'user-agent': origin.client },
+      });
       assert.equal(signedIn.status, 201, signedIn.text);
       originToken = signedIn.body.token;
       await t.drainJobs();
@@ -164,10 +199,23 @@ for (const database of testDatabases()) {
       const current = sessions.body.sessions.find((s: any) => s.current);
       assert.deepEqual({ ip: current.ip, client: current.client }, origin);
       const events = (await t.request('GET', '/v1/me/events', { token: originToken })).body.events;
-      const fromOrigin = events.filter((e: any) => e.client === origin.client).map((e: any) => [e.type, e.ip]).sort();
-      assert.deepEqual(fromOrigin, [['sign_in', origin.ip], ['sign_in.new_client', origin.ip]]);
-      const rows = await t.app.database.db.selectFrom('sessions').select(['ip', 'client', 'origin_sealed']).where('account_id', '=', account.id).execute();
-      assert.ok(rows.every((row) => row.ip === '' && row.client === '' && row.origin_sealed), 'stored sealed, with the plaintext columns empty');
+      const fromOrigin = events
+        .filter((e: any) => e.client === origin.client)
+        .map((e: any) => [e.type, e.ip])
+        .sort();
+      assert.deepEqual(fromOrigin, [
+        ['sign_in', origin.ip],
+        ['sign_in.new_client', origin.ip],
+      ]);
+      const rows = await t.app.database.db
+        .selectFrom('sessions')
+        .select(['ip', 'client', 'origin_sealed'])
+        .where('account_id', '=', account.id)
+        .execute();
+      assert.ok(
+        rows.every((row) => row.ip === '' && row.client === '' && row.origin_sealed),
+        'stored sealed, with the plaintext columns empty',
+      );
     });
 
     test('signs in by email and by the current phone, and no longer by the replaced phone', async () => {
@@ -176,14 +224,30 @@ for (const database of testDatabases()) {
         assert.equal(signedIn.status, 201, `${login}: ${signedIn.text}`);
         assert.equal(signedIn.body.account.name, name);
       }
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: firstPhone, password: account.password } })).status, 401);
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: firstPhone, password: account.password } })).status,
+        401,
+      );
     });
 
     test('no text column of any table holds the email, either phone, the name or the location in clear', async () => {
-      const { hits, columns } = await columnsContaining(t, disk.schema, [email, firstPhone, phone, name, String(location.lat), String(location.lon), origin.ip, origin.client]);
+      const { hits, columns } = await columnsContaining(t, disk.schema, [
+        email,
+        firstPhone,
+        phone,
+        name,
+        String(location.lat),
+        String(location.lon),
+        origin.ip,
+        origin.client,
+      ]);
       assert.ok(columns > 40, `the scan reaches every table (${columns} columns)`);
       assert.deepEqual(hits, []);
-      const row = await t.app.database.db.selectFrom('accounts').selectAll().where('id', '=', account.id).executeTakeFirstOrThrow();
+      const row = await t.app.database.db
+        .selectFrom('accounts')
+        .selectAll()
+        .where('id', '=', account.id)
+        .executeTakeFirstOrThrow();
       assert.deepEqual([row.email, row.phone, row.name], [null, null, null]);
       assert.ok(row.email_sealed && row.phone_sealed && row.name_sealed, 'the sealed columns hold them');
     });
@@ -196,7 +260,19 @@ for (const database of testDatabases()) {
         // The scan does read the database: ids are kept in clear, by design.
         assert.notDeepEqual(filesContaining(disk.dataDir, [account.id]), []);
       }
-      assert.deepEqual(filesContaining(disk.dataDir, [email, firstPhone, phone, name, String(location.lat), String(location.lon), origin.ip, origin.client]), []);
+      assert.deepEqual(
+        filesContaining(disk.dataDir, [
+          email,
+          firstPhone,
+          phone,
+          name,
+          String(location.lat),
+          String(location.lon),
+          origin.ip,
+          origin.client,
+        ]),
+        [],
+      );
     });
 
     test('a sealed value moved to another field or another account does not open', async () => {
@@ -206,11 +282,27 @@ for (const database of testDatabases()) {
       const otherRow = await db.selectFrom('accounts').selectAll().where('id', '=', other.id).executeTakeFirstOrThrow();
       try {
         await db.updateTable('accounts').set({ name_sealed: row.email_sealed }).where('id', '=', account.id).execute();
-        assert.equal((await t.request('GET', '/v1/me', { token: account.token })).status, 500, 'the email does not open as the name');
-        await db.updateTable('accounts').set({ name_sealed: row.name_sealed, email_sealed: otherRow.email_sealed }).where('id', '=', account.id).execute();
-        assert.equal((await t.request('GET', '/v1/me', { token: account.token })).status, 500, "another account's email does not open here");
+        assert.equal(
+          (await t.request('GET', '/v1/me', { token: account.token })).status,
+          500,
+          'the email does not open as the name',
+        );
+        await db
+          .updateTable('accounts')
+          .set({ name_sealed: row.name_sealed, email_sealed: otherRow.email_sealed })
+          .where('id', '=', account.id)
+          .execute();
+        assert.equal(
+          (await t.request('GET', '/v1/me', { token: account.token })).status,
+          500,
+          "another account's email does not open here",
+        );
       } finally {
-        await db.updateTable('accounts').set({ email_sealed: row.email_sealed, name_sealed: row.name_sealed }).where('id', '=', account.id).execute();
+        await db
+          .updateTable('accounts')
+          .set({ email_sealed: row.email_sealed, name_sealed: row.name_sealed })
+          .where('id', '=', account.id)
+          .execute();
       }
       assert.equal((await t.request('GET', '/v1/me', { token: account.token })).body.email, email);
     });
@@ -222,16 +314,35 @@ for (const database of testDatabases()) {
       await t.app.keyRing.destroy(doomed.id);
       const profile = await t.app.services.accounts.getProfile(doomed.id);
       assert.deepEqual([profile.email, profile.phone, profile.name], [null, null, null]);
-      assert.equal((await t.request('GET', '/v1/me', { token: account.token })).body.name, name, 'other accounts are untouched');
+      assert.equal(
+        (await t.request('GET', '/v1/me', { token: account.token })).body.name,
+        name,
+        'other accounts are untouched',
+      );
     });
   });
 
   describe(`sealing a database from before sealed profiles (${database})`, () => {
     const disk = new OnDisk(database);
     let t: TestApp;
-    const legacy = { id: uuidv7(), email: uniqueEmail('legacy'), phone: uniquePhone(), name: `Legacy Person ${randomBytes(3).toString('hex')}`, password: 'an old but long passphrase' };
-    const legacyDevice = { id: uuidv7(), name: `${legacy.name}'s tablet`, location: { lat: 41.38791234, lon: 2.16991234, accuracy: 8, at: Date.UTC(2026, 10, 20) } };
-    const legacySession = { id: uuidv7(), token: randomBytes(32).toString('base64url'), ip: '198.51.100.201', client: `Old-Browser/${randomBytes(3).toString('hex')}` };
+    const legacy = {
+      id: uuidv7(),
+      email: uniqueEmail('legacy'),
+      phone: uniquePhone(),
+      name: `Legacy Person ${randomBytes(3).toString('hex')}`,
+      password: 'an old but long passphrase',
+    };
+    const legacyDevice = {
+      id: uuidv7(),
+      name: `${legacy.name}'s tablet`,
+      location: { lat: 41.38791234, lon: 2.16991234, accuracy: 8, at: Date.UTC(2026, 10, 20) },
+    };
+    const legacySession = {
+      id: uuidv7(),
+      token: randomBytes(32).toString('base64url'),
+      ip: '198.51.100.201',
+      client: `Old-Browser/${randomBytes(3).toString('hex')}`,
+    };
     const legacyEvent = { id: uuidv7(), ip: '198.51.100.202', client: `Old-Phone/${randomBytes(3).toString('hex')}` };
 
     /** A session and a security event as the code before sealed origins wrote them: IP and client in clear. */
@@ -239,13 +350,34 @@ for (const database of testDatabases()) {
       const now = t.clock.now();
       await t.app.database.db
         .insertInto('sessions')
-        .values({ account_id: accountId, id: session.id, token_hash: sha256(session.token), kind: 'api', created_at: now, last_used_at: now, expires_at: now + 86_400_000, reauthenticated_at: now, ip: session.ip, client: session.client })
+        .values({
+          account_id: accountId,
+          id: session.id,
+          token_hash: sha256(session.token),
+          kind: 'api',
+          created_at: now,
+          last_used_at: now,
+          expires_at: now + 86_400_000,
+          reauthenticated_at: now,
+          ip: session.ip,
+          client: session.client,
+        })
         .execute();
-      await t.app.database.db.insertInto('security_events').values({ account_id: accountId, id: event.id, type: 'sign_in', at: now, ip: event.ip, client: event.client }).execute();
+      await t.app.database.db
+        .insertInto('security_events')
+        .values({ account_id: accountId, id: event.id, type: 'sign_in', at: now, ip: event.ip, client: event.client })
+        .execute();
     }
 
     /** Writes an account as the code before sealing did: email, phone and name in clear, no data key. */
-    async function insertLegacyAccount(fields: { id: string; email: string; phone?: string | null; name?: string | null; status?: 'active' | 'erasing'; password?: string }) {
+    async function insertLegacyAccount(fields: {
+      id: string;
+      email: string;
+      phone?: string | null;
+      name?: string | null;
+      status?: 'active' | 'erasing';
+      password?: string;
+    }) {
       const now = t.clock.now();
       await t.app.database.db
         .insertInto('accounts')
@@ -298,27 +430,45 @@ for (const database of testDatabases()) {
     });
 
     test('at start, the plaintext email, phone and name are sealed and set to NULL, and the profile stays readable', async () => {
-      const row = await t.app.database.db.selectFrom('accounts').selectAll().where('id', '=', legacy.id).executeTakeFirstOrThrow();
+      const row = await t.app.database.db
+        .selectFrom('accounts')
+        .selectAll()
+        .where('id', '=', legacy.id)
+        .executeTakeFirstOrThrow();
       assert.deepEqual([row.email, row.phone, row.name], [null, null, null]);
       assert.ok(row.email_sealed && row.phone_sealed && row.name_sealed);
       assert.ok(await t.app.keyRing.get(legacy.id), 'the account got its data key');
-      const { hits } = await columnsContaining(t, disk.schema, [legacy.email, legacy.phone, legacy.name, String(legacyDevice.location.lat)]);
+      const { hits } = await columnsContaining(t, disk.schema, [
+        legacy.email,
+        legacy.phone,
+        legacy.name,
+        String(legacyDevice.location.lat),
+      ]);
       assert.deepEqual(hits, []);
 
       for (const login of [legacy.email, legacy.phone]) {
         const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password: legacy.password } });
         assert.equal(signedIn.status, 201, signedIn.text);
         const me = await t.request('GET', '/v1/me', { token: signedIn.body.token });
-        assert.deepEqual({ email: me.body.email, phone: me.body.phone, name: me.body.name }, { email: legacy.email, phone: legacy.phone, name: legacy.name });
+        assert.deepEqual(
+          { email: me.body.email, phone: me.body.phone, name: me.body.name },
+          { email: legacy.email, phone: legacy.phone, name: legacy.name },
+        );
       }
     });
 
     test("at start, a device's plaintext name and location are sealed, and the owner still reads them", async () => {
-      const row = await t.app.database.db.selectFrom('devices').selectAll().where('id', '=', legacyDevice.id).executeTakeFirstOrThrow();
+      const row = await t.app.database.db
+        .selectFrom('devices')
+        .selectAll()
+        .where('id', '=', legacyDevice.id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.name, '');
       assert.ok(row.name_sealed);
       assert.ok(row.last_location && !row.last_location.startsWith('{'));
-      const signedIn = await t.request('POST', '/v1/sessions', { body: { login: legacy.email, password: legacy.password } });
+      const signedIn = await t.request('POST', '/v1/sessions', {
+        body: { login: legacy.email, password: legacy.password },
+      });
       const device = await t.request('GET', `/v1/devices/${legacyDevice.id}`, { token: signedIn.body.token });
       assert.equal(device.status, 200, device.text);
       assert.equal(device.body.name, legacyDevice.name);
@@ -327,12 +477,20 @@ for (const database of testDatabases()) {
     });
 
     test('at start, the IP addresses and clients of sessions and events are sealed, and the owner still reads them', async () => {
-      const { hits } = await columnsContaining(t, disk.schema, [legacySession.ip, legacySession.client, legacyEvent.ip, legacyEvent.client]);
+      const { hits } = await columnsContaining(t, disk.schema, [
+        legacySession.ip,
+        legacySession.client,
+        legacyEvent.ip,
+        legacyEvent.client,
+      ]);
       assert.deepEqual(hits, []);
       const sessions = await t.request('GET', '/v1/sessions', { token: legacySession.token });
       assert.equal(sessions.status, 200, sessions.text);
       const current = sessions.body.sessions.find((s: any) => s.current);
-      assert.deepEqual({ id: current.id, ip: current.ip, client: current.client }, { id: legacySession.id, ip: legacySession.ip, client: legacySession.client });
+      assert.deepEqual(
+        { id: current.id, ip: current.ip, client: current.client },
+        { id: legacySession.id, ip: legacySession.ip, client: legacySession.client },
+      );
       const events = (await t.request('GET', '/v1/me/events', { token: legacySession.token })).body.events;
       const event = events.find((e: any) => e.id === legacyEvent.id);
       assert.deepEqual({ ip: event.ip, client: event.client }, { ip: legacyEvent.ip, client: legacyEvent.client });
@@ -345,7 +503,11 @@ for (const database of testDatabases()) {
       assert.equal(await sealPlaintextProfiles(db, t.app.keyRing), 0);
       assert.equal(await sealPlaintextDevices(db, t.app.keyRing), 0);
 
-      const more = [0, 1, 2].map(() => ({ id: uuidv7(), email: uniqueEmail('batch'), name: `Batch ${randomBytes(3).toString('hex')}` }));
+      const more = [0, 1, 2].map(() => ({
+        id: uuidv7(),
+        email: uniqueEmail('batch'),
+        name: `Batch ${randomBytes(3).toString('hex')}`,
+      }));
       for (const account of more) await insertLegacyAccount(account);
       const erasing = { id: uuidv7(), email: uniqueEmail('erasing'), status: 'erasing' as const };
       await insertLegacyAccount(erasing);

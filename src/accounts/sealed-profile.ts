@@ -9,7 +9,8 @@ const sealedColumn = { email: 'email_sealed', phone: 'phone_sealed', name: 'name
 
 // Binds a sealed value to its account and field: one account's sealed email copied onto another row,
 // or into the same row's name, does not open.
-const context = (accountId: string, field: ProfileField) => JSON.stringify(['lanyard/account-field/v1', accountId, field]);
+const context = (accountId: string, field: ProfileField) =>
+  JSON.stringify(['lanyard/account-field/v1', accountId, field]);
 
 interface OpenedEntry {
   key: Buffer;
@@ -30,7 +31,14 @@ class OpenedCache {
 
   get(row: AccountRow, key: Buffer): Pick<AccountRow, ProfileField> | undefined {
     const entry = this.entries.get(row.id);
-    if (!entry || entry.key !== key || entry.sealed[0] !== row.email_sealed || entry.sealed[1] !== row.phone_sealed || entry.sealed[2] !== row.name_sealed) return undefined;
+    if (
+      !entry ||
+      entry.key !== key ||
+      entry.sealed[0] !== row.email_sealed ||
+      entry.sealed[1] !== row.phone_sealed ||
+      entry.sealed[2] !== row.name_sealed
+    )
+      return undefined;
     return entry.opened;
   }
 
@@ -96,7 +104,12 @@ export class ProfileSealer {
     const key = await this.keyRing.get(row.id);
     if (!key) {
       this.cache.drop(row.id);
-      return { ...row, ...(row.email_sealed !== null ? { email: null } : {}), ...(row.phone_sealed !== null ? { phone: null } : {}), ...(row.name_sealed !== null ? { name: null } : {}) };
+      return {
+        ...row,
+        ...(row.email_sealed !== null ? { email: null } : {}),
+        ...(row.phone_sealed !== null ? { phone: null } : {}),
+        ...(row.name_sealed !== null ? { name: null } : {}),
+      };
     }
     const cached = this.cache.get(row, key);
     if (cached) return { ...row, ...cached };

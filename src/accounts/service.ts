@@ -89,15 +89,22 @@ export class AccountService {
 
   private addressOf(input: AddressInput): Address {
     if ((input.email === undefined) === (input.phone === undefined)) {
-      throw new AppError('validation_failed', 'Give either email or phone, not both', { errors: [{ path: 'body', message: 'must have exactly one of email or phone' }] });
+      throw new AppError('validation_failed', 'Give either email or phone, not both', {
+        errors: [{ path: 'body', message: 'must have exactly one of email or phone' }],
+      });
     }
     if (input.email !== undefined) return { field: 'email', channel: 'email', value: normalizeEmail(input.email) };
     return { field: 'phone', channel: 'sms', value: normalizePhone(input.phone!) };
   }
 
-  private async getByAddress(address: Pick<Address, 'field' | 'value'>, executor: Executor = this.db): Promise<AccountRow | undefined> {
+  private async getByAddress(
+    address: Pick<Address, 'field' | 'value'>,
+    executor: Executor = this.db,
+  ): Promise<AccountRow | undefined> {
     const lookup = this.lookupOf(address.field, address.value);
-    return address.field === 'email' ? this.repository.getByEmailLookup(lookup, executor) : this.repository.getByPhoneLookup(lookup, executor);
+    return address.field === 'email'
+      ? this.repository.getByEmailLookup(lookup, executor)
+      : this.repository.getByPhoneLookup(lookup, executor);
   }
 
   /** Finds the account a login names, whatever its form. */
@@ -107,11 +114,19 @@ export class AccountService {
   }
 
   /** findByLogin for a sign-in: also whether the account has signed in from this client (its keyed hash) before. */
-  async findForSignIn(login: Login, clientLookup: string): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
+  async findForSignIn(
+    login: Login,
+    clientLookup: string,
+  ): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
     if (login.kind === 'id') {
-      return couldBeAccountId(login.value) ? this.repository.getForSignIn({ column: 'id', value: login.value }, clientLookup) : undefined;
+      return couldBeAccountId(login.value)
+        ? this.repository.getForSignIn({ column: 'id', value: login.value }, clientLookup)
+        : undefined;
     }
-    return this.repository.getForSignIn({ column: `${login.kind}_lookup`, value: this.lookupOf(login.kind, login.value) }, clientLookup);
+    return this.repository.getForSignIn(
+      { column: `${login.kind}_lookup`, value: this.lookupOf(login.kind, login.value) },
+      clientLookup,
+    );
   }
 
   profileOf(account: AccountRow): Profile {
@@ -146,7 +161,13 @@ export class AccountService {
     message: { kind: K; params: MessageParams[K]; accountId?: string | null },
   ): Promise<void> {
     for (const to of this.contactsOf(account)) {
-      await this.messages.enqueue(executor, { ...to, kind: message.kind, locale: account.locale, accountId: message.accountId === undefined ? account.id : message.accountId, params: message.params });
+      await this.messages.enqueue(executor, {
+        ...to,
+        kind: message.kind,
+        locale: account.locale,
+        accountId: message.accountId === undefined ? account.id : message.accountId,
+        params: message.params,
+      });
     }
   }
 
@@ -175,11 +196,28 @@ export class AccountService {
     await this.db.transaction().execute(async (trx) => {
       const existing = await this.getByAddress(address, trx);
       if (existing) {
-        await this.messages.enqueue(trx, { channel: address.channel, to: address.value, kind: 'signup_already_registered', locale: existing.locale, params: {}, accountId: existing.id });
+        await this.messages.enqueue(trx, {
+          channel: address.channel,
+          to: address.value,
+          kind: 'signup_already_registered',
+          locale: existing.locale,
+          params: {},
+          accountId: existing.id,
+        });
         return;
       }
-      const issued = await this.verification.issue(trx, { purpose: 'signup', subject: `${address.field}:${address.value}`, channel: address.channel });
-      await this.messages.enqueue(trx, { channel: address.channel, to: address.value, kind: 'signup_code', locale, params: { code: issued.code, minutes: issued.lifetimeMinutes } });
+      const issued = await this.verification.issue(trx, {
+        purpose: 'signup',
+        subject: `${address.field}:${address.value}`,
+        channel: address.channel,
+      });
+      await this.messages.enqueue(trx, {
+        channel: address.channel,
+        to: address.value,
+        kind: 'signup_code',
+        locale,
+        params: { code: issued.code, minutes: issued.lifetimeMinutes },
+      });
     });
   }
 
@@ -204,7 +242,8 @@ export class AccountService {
     return this.db.transaction().execute(async (trx) => {
       await this.verification.consume(trx, code);
       // The code proved the address was free when it was sent; someone may have taken it since.
-      if (await this.getByAddress(address, trx)) throw new AppError('account.address_taken', 'This address already has an account; sign in instead');
+      if (await this.getByAddress(address, trx))
+        throw new AppError('account.address_taken', 'This address already has an account; sign in instead');
       await this.repository.create(trx, {
         id,
         status: 'active',
@@ -236,11 +275,18 @@ export class AccountService {
     return trimmed === '' ? null : trimmed;
   }
 
-  async updateProfile(accountId: string, patch: { name?: string | null | undefined }, origin: RequestOrigin): Promise<Profile> {
+  async updateProfile(
+    accountId: string,
+    patch: { name?: string | null | undefined },
+    origin: RequestOrigin,
+  ): Promise<Profile> {
     return this.db.transaction().execute(async (trx) => {
       await this.getOrThrow(accountId, trx);
       if (patch.name !== undefined) {
-        await this.repository.update(trx, accountId, { name: patch.name === null ? null : this.cleanName(patch.name), updated_at: this.clock.now() });
+        await this.repository.update(trx, accountId, {
+          name: patch.name === null ? null : this.cleanName(patch.name),
+          updated_at: this.clock.now(),
+        });
         await this.events.record(trx, accountId, 'name.changed', origin);
       }
       return this.profileOf(await this.getOrThrow(accountId, trx));
@@ -251,7 +297,11 @@ export class AccountService {
   async requestAddressChange(accountId: string, input: AddressInput, origin: RequestOrigin): Promise<void> {
     const address = this.addressOf(input);
     const account = await this.getOrThrow(accountId);
-    if (account[address.field] === address.value) throw new AppError('account.address_unchanged', `That is already your ${address.field === 'email' ? 'email address' : 'phone number'}`);
+    if (account[address.field] === address.value)
+      throw new AppError(
+        'account.address_unchanged',
+        `That is already your ${address.field === 'email' ? 'email address' : 'phone number'}`,
+      );
     await this.rateLimits.consumeCodeSend(address.value, origin.ip);
     await this.db.transaction().execute(async (trx) => {
       const issued = await this.verification.issue(trx, {
@@ -272,14 +322,23 @@ export class AccountService {
   }
 
   /** Confirms a new address with its code; the old address (if any) is told. */
-  async confirmAddressChange(accountId: string, input: AddressInput & { code: string }, origin: RequestOrigin): Promise<Profile> {
+  async confirmAddressChange(
+    accountId: string,
+    input: AddressInput & { code: string },
+    origin: RequestOrigin,
+  ): Promise<Profile> {
     const address = this.addressOf(input);
-    const code = await this.verification.check(address.field === 'email' ? 'email_change' : 'phone_change', `${accountId}:${address.value}`, input.code);
+    const code = await this.verification.check(
+      address.field === 'email' ? 'email_change' : 'phone_change',
+      `${accountId}:${address.value}`,
+      input.code,
+    );
     return this.db.transaction().execute(async (trx) => {
       const account = await this.getOrThrow(accountId, trx);
       await this.verification.consume(trx, code);
       const holder = await this.getByAddress(address, trx);
-      if (holder && holder.id !== accountId) throw new AppError('account.address_taken', 'Another account uses this address');
+      if (holder && holder.id !== accountId)
+        throw new AppError('account.address_taken', 'Another account uses this address');
       const old = account[address.field];
       await this.repository.update(trx, accountId, {
         [address.field]: address.value,
@@ -297,7 +356,12 @@ export class AccountService {
           params: {
             field: address.field,
             newAddress: address.value,
-            undoUrl: this.undoLinks.linkFor({ accountId, field: address.field, oldAddress: old, newAddress: address.value }),
+            undoUrl: this.undoLinks.linkFor({
+              accountId,
+              field: address.field,
+              oldAddress: old,
+              newAddress: address.value,
+            }),
             days: UNDO_DAYS,
             lockUrl: await this.lockLinks.create(trx, accountId),
           },
@@ -321,7 +385,8 @@ export class AccountService {
         throw new AppError('conflict', 'This change was already undone, or the address has changed since');
       }
       const holder = await this.getByAddress({ field: change.field, value: change.oldAddress }, trx);
-      if (holder && holder.id !== account.id) throw new AppError('conflict', 'Another account uses the old address now');
+      if (holder && holder.id !== account.id)
+        throw new AppError('conflict', 'Another account uses the old address now');
       await this.repository.update(trx, account.id, {
         [change.field]: change.oldAddress,
         [`${change.field}_lookup`]: this.lookupOf(change.field, change.oldAddress),
@@ -350,14 +415,28 @@ export class AccountService {
   }
 
   /** Changes the password; the caller's session stays, every other web and API session ends. */
-  async changePassword(accountId: string, keepSessionId: string, input: { currentPassword: string; newPassword: string }, origin: RequestOrigin): Promise<void> {
-    const account = await this.checkPassword(accountId, input.currentPassword, origin.ip, 'The current password is wrong');
+  async changePassword(
+    accountId: string,
+    keepSessionId: string,
+    input: { currentPassword: string; newPassword: string },
+    origin: RequestOrigin,
+  ): Promise<void> {
+    const account = await this.checkPassword(
+      accountId,
+      input.currentPassword,
+      origin.ip,
+      'The current password is wrong',
+    );
     const problem = passwordProblem(input.newPassword);
     if (problem) throw invalidField('newPassword', problem);
     const passwordHash = await hashPassword(input.newPassword);
     await this.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
-      await this.repository.update(trx, accountId, { password_hash: passwordHash, password_changed_at: now, updated_at: now });
+      await this.repository.update(trx, accountId, {
+        password_hash: passwordHash,
+        password_changed_at: now,
+        updated_at: now,
+      });
       await this.sessions.deleteOthers(trx, accountId, keepSessionId, ['web', 'api']);
       await this.events.record(trx, accountId, 'password.changed', origin);
       await this.tellEveryAddress(trx, account, { kind: 'password_changed', params: {} });
@@ -380,7 +459,11 @@ export class AccountService {
   }
 
   /** Creates a staff account (`lanyard admin create`), or promotes the account that has the email. */
-  async createStaff(input: { email: string; password: string; role: 'admin' | 'support' }): Promise<{ id: string; created: boolean }> {
+  async createStaff(input: {
+    email: string;
+    password: string;
+    role: 'admin' | 'support';
+  }): Promise<{ id: string; created: boolean }> {
     const email = normalizeEmail(input.email);
     const problem = passwordProblem(input.password);
     if (problem) throw invalidField('password', problem);
@@ -389,7 +472,12 @@ export class AccountService {
     return this.db.transaction().execute(async (trx) => {
       const existing = await this.getByAddress({ field: 'email', value: email }, trx);
       if (existing) {
-        await this.repository.update(trx, existing.id, { role: input.role, password_hash: passwordHash, password_changed_at: now, updated_at: now });
+        await this.repository.update(trx, existing.id, {
+          role: input.role,
+          password_hash: passwordHash,
+          password_changed_at: now,
+          updated_at: now,
+        });
         // A new password ends the sessions opened with the old one, as a password change does.
         await this.sessions.deleteOthers(trx, existing.id, null, ['web', 'api']);
         return { id: existing.id, created: false };

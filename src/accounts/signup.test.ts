@@ -16,7 +16,9 @@ for (const database of testDatabases()) {
       assert.equal(started.status, 202);
       await t.drainJobs();
       const code = t.messages.lastCode(email);
-      const done = await t.request('POST', '/v1/signup/complete', { body: { email, code, password: 'a long unusual passphrase', name: 'Ana' } });
+      const done = await t.request('POST', '/v1/signup/complete', {
+        body: { email, code, password: 'a long unusual passphrase', name: 'Ana' },
+      });
       assert.equal(done.status, 201);
       assert.equal(done.body.account.email, email);
       assert.equal(done.body.account.name, 'Ana');
@@ -35,7 +37,9 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const [message] = t.messages.to(phone);
       assert.equal(message?.channel, 'sms');
-      const done = await t.request('POST', '/v1/signup/complete', { body: { phone: spaced, code: t.messages.lastCode(phone), password: 'another fine passphrase' } });
+      const done = await t.request('POST', '/v1/signup/complete', {
+        body: { phone: spaced, code: t.messages.lastCode(phone), password: 'another fine passphrase' },
+      });
       assert.equal(done.status, 201);
       assert.equal(done.body.account.phone, phone);
       assert.equal(done.body.account.email, null);
@@ -68,15 +72,21 @@ for (const database of testDatabases()) {
       const code = t.messages.lastCode(email);
       const wrong = code === '000000' ? '111111' : '000000';
       for (let i = 0; i < 5; i++) {
-        const attempt = await t.request('POST', '/v1/signup/complete', { body: { email, code: wrong, password: 'a long unusual passphrase' } });
+        const attempt = await t.request('POST', '/v1/signup/complete', {
+          body: { email, code: wrong, password: 'a long unusual passphrase' },
+        });
         assert.equal(attempt.status, 400);
         assert.equal(attempt.body.code, 'code_invalid');
       }
-      const right = await t.request('POST', '/v1/signup/complete', { body: { email, code, password: 'a long unusual passphrase' } });
+      const right = await t.request('POST', '/v1/signup/complete', {
+        body: { email, code, password: 'a long unusual passphrase' },
+      });
       // Spent reads like wrong: a distinct answer would tell that this address has a code, so no account.
       assert.equal(right.status, 400);
       assert.equal(right.body.code, 'code_invalid');
-      const signIn = await t.request('POST', '/v1/sessions', { body: { login: email, password: 'a long unusual passphrase' } });
+      const signIn = await t.request('POST', '/v1/sessions', {
+        body: { login: email, password: 'a long unusual passphrase' },
+      });
       assert.equal(signIn.status, 401, 'no account was created');
     });
 
@@ -85,7 +95,9 @@ for (const database of testDatabases()) {
       await t.request('POST', '/v1/signup', { body: { email } });
       await t.drainJobs();
       t.clock.advance(15 * 60_000 + 1);
-      const late = await t.request('POST', '/v1/signup/complete', { body: { email, code: t.messages.lastCode(email), password: 'a long unusual passphrase' } });
+      const late = await t.request('POST', '/v1/signup/complete', {
+        body: { email, code: t.messages.lastCode(email), password: 'a long unusual passphrase' },
+      });
       assert.equal(late.status, 400);
       assert.equal(late.body.code, 'code_invalid');
       assert.match(late.body.detail, /expired/);
@@ -96,8 +108,17 @@ for (const database of testDatabases()) {
       await t.request('POST', '/v1/signup', { body: { email } });
       await t.drainJobs();
       const code = t.messages.lastCode(email);
-      assert.equal((await t.request('POST', '/v1/signup/complete', { body: { email, code, password: 'a long unusual passphrase' } })).status, 201);
-      const reuse = await t.request('POST', '/v1/signup/complete', { body: { email, code, password: 'a long unusual passphrase' } });
+      assert.equal(
+        (
+          await t.request('POST', '/v1/signup/complete', {
+            body: { email, code, password: 'a long unusual passphrase' },
+          })
+        ).status,
+        201,
+      );
+      const reuse = await t.request('POST', '/v1/signup/complete', {
+        body: { email, code, password: 'a long unusual passphrase' },
+      });
       assert.equal(reuse.status, 400);
       assert.equal(reuse.body.code, 'code_invalid');
     });
@@ -111,10 +132,19 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const second = t.messages.lastCode(email);
       if (first !== second) {
-        const old = await t.request('POST', '/v1/signup/complete', { body: { email, code: first, password: 'a long unusual passphrase' } });
+        const old = await t.request('POST', '/v1/signup/complete', {
+          body: { email, code: first, password: 'a long unusual passphrase' },
+        });
         assert.equal(old.body.code, 'code_invalid');
       }
-      assert.equal((await t.request('POST', '/v1/signup/complete', { body: { email, code: second, password: 'a long unusual passphrase' } })).status, 201);
+      assert.equal(
+        (
+          await t.request('POST', '/v1/signup/complete', {
+            body: { email, code: second, password: 'a long unusual passphrase' },
+          })
+        ).status,
+        201,
+      );
     });
 
     test('a code is bound to its address: another address cannot use it', async () => {
@@ -123,7 +153,9 @@ for (const database of testDatabases()) {
       await t.request('POST', '/v1/signup', { body: { email } });
       await t.request('POST', '/v1/signup', { body: { email: other } });
       await t.drainJobs();
-      const stolen = await t.request('POST', '/v1/signup/complete', { body: { email: other, code: t.messages.lastCode(email), password: 'a long unusual passphrase' } });
+      const stolen = await t.request('POST', '/v1/signup/complete', {
+        body: { email: other, code: t.messages.lastCode(email), password: 'a long unusual passphrase' },
+      });
       if (t.messages.lastCode(email) !== t.messages.lastCode(other)) assert.equal(stolen.body.code, 'code_invalid');
     });
 
@@ -133,7 +165,9 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const code = t.messages.lastCode(email);
       const results = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => t.request('POST', '/v1/signup/complete', { body: { email, code, password: `racing passphrase ${i}` } })),
+        Array.from({ length: 16 }, (_, i) =>
+          t.request('POST', '/v1/signup/complete', { body: { email, code, password: `racing passphrase ${i}` } }),
+        ),
       );
       const statuses = results.map((r) => r.status);
       assert.equal(statuses.filter((s) => s === 201).length, 1, `statuses: ${statuses.join(',')}`);
@@ -143,7 +177,11 @@ for (const database of testDatabases()) {
       }
       const winner = results.find((r) => r.status === 201)!;
       const index = results.indexOf(winner);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: email, password: `racing passphrase ${index}` } })).status, 201);
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: email, password: `racing passphrase ${index}` } }))
+          .status,
+        201,
+      );
     });
 
     test('weak passwords are refused with the reason, and the code stays usable', async () => {
@@ -151,19 +189,28 @@ for (const database of testDatabases()) {
       await t.request('POST', '/v1/signup', { body: { email } });
       await t.drainJobs();
       const code = t.messages.lastCode(email);
-      for (const [password, reason] of [['short', /at least 8/], ['password123', /common/], ['x'.repeat(129), /at most 128/]] as const) {
+      for (const [password, reason] of [
+        ['short', /at least 8/],
+        ['password123', /common/],
+        ['x'.repeat(129), /at most 128/],
+      ] as const) {
         const refused = await t.request('POST', '/v1/signup/complete', { body: { email, code, password } });
         assert.equal(refused.status, 400);
         assert.equal(refused.body.code, 'validation_failed');
         assert.equal(refused.body.errors[0].path, 'password');
         assert.match(refused.body.errors[0].message, reason);
       }
-      assert.equal((await t.request('POST', '/v1/signup/complete', { body: { email, code, password: 'finally a good one' } })).status, 201);
+      assert.equal(
+        (await t.request('POST', '/v1/signup/complete', { body: { email, code, password: 'finally a good one' } }))
+          .status,
+        201,
+      );
     });
 
     test('more than 5 codes to one address in 15 minutes are refused with Retry-After', async () => {
       const email = uniqueEmail();
-      for (let i = 0; i < 5; i++) assert.equal((await t.request('POST', '/v1/signup', { body: { email } })).status, 202);
+      for (let i = 0; i < 5; i++)
+        assert.equal((await t.request('POST', '/v1/signup', { body: { email } })).status, 202);
       const sixth = await t.request('POST', '/v1/signup', { body: { email } });
       assert.equal(sixth.status, 429);
       assert.equal(sixth.body.code, 'rate_limited');

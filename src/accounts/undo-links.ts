@@ -35,11 +35,18 @@ export class AddressChangeUndoLinks {
   open(token: string): AddressChange {
     let change: AddressChange & { expiresAt: number };
     try {
-      change = JSON.parse(open(this.deps.key, Buffer.from(token, 'base64url'), 'address-change-undo').toString('utf8')) as AddressChange & { expiresAt: number };
+      change = JSON.parse(
+        open(this.deps.key, Buffer.from(token, 'base64url'), 'address-change-undo').toString('utf8'),
+      ) as AddressChange & { expiresAt: number };
     } catch {
       throw new AppError('undo_link_invalid');
     }
     if (!(change.expiresAt > this.deps.clock.now())) throw new AppError('undo_link_invalid');
-    return { accountId: change.accountId, field: change.field, oldAddress: change.oldAddress, newAddress: change.newAddress };
+    return {
+      accountId: change.accountId,
+      field: change.field,
+      oldAddress: change.oldAddress,
+      newAddress: change.newAddress,
+    };
   }
 }

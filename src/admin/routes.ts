@@ -14,12 +14,18 @@ import { registerWebhookAdminRoutes } from './webhooks.js';
  * still names the role it needs (support or admin), which the guard enforces and the credential table
  * test checks. The apps' staff routes (POST /v1/admin/apps and the rest) still live in src/apps/routes.ts.
  */
-export function registerAdminRoutes(app: HttpServer, deps: { webhooks: WebhookService; unlock: UnlockRequestService; staff: StaffService; guards: Guards }) {
-  app.register(async (scope) => {
-    registerAccountAdminRoutes(scope, deps);
-    registerAuditAdminRoutes(scope, deps);
-    registerStaffAdminRoutes(scope, deps);
-    registerWebhookAdminRoutes(scope, deps);
-    registerUnlockRequestAdminRoutes(scope, deps);
-  }, { prefix: '/v1/admin' });
+export function registerAdminRoutes(
+  app: HttpServer,
+  deps: { webhooks: WebhookService; unlock: UnlockRequestService; staff: StaffService; guards: Guards },
+) {
+  app.register(
+    async (scope) => {
+      registerAccountAdminRoutes(scope, deps);
+      registerAuditAdminRoutes(scope, deps);
+      registerStaffAdminRoutes(scope, deps);
+      registerWebhookAdminRoutes(scope, deps);
+      registerUnlockRequestAdminRoutes(scope, deps);
+    },
+    { prefix: '/v1/admin' },
+  );
 }

@@ -62,9 +62,15 @@ export interface StaffDeps {
 /** The reason staff give for a lookup or an act: required, one line of reasonable length. */
 export function requireReason(reason: string | undefined): string {
   const trimmed = reason?.trim() ?? '';
-  if (trimmed.length === 0) throw new AppError('staff.reason_required', 'Give the reason (the reason parameter or field), e.g. "unlock request 123"');
+  if (trimmed.length === 0)
+    throw new AppError(
+      'staff.reason_required',
+      'Give the reason (the reason parameter or field), e.g. "unlock request 123"',
+    );
   if (trimmed.length > REASON_MAX || /[\x00-\x1f\x7f]/.test(trimmed)) {
-    throw new AppError('validation_failed', `reason must be one line of at most ${REASON_MAX} characters`, { errors: [{ path: 'reason', message: `must be one line of at most ${REASON_MAX} characters` }] });
+    throw new AppError('validation_failed', `reason must be one line of at most ${REASON_MAX} characters`, {
+      errors: [{ path: 'reason', message: `must be one line of at most ${REASON_MAX} characters` }],
+    });
   }
   return trimmed;
 }
@@ -82,7 +88,15 @@ export class StaffService {
   }
 
   /** Writes the audit record and tells the person (a security event with the reason), in one transaction. */
-  private async record(executor: Executor, staff: AuthContext, action: string, account: string | undefined, reason: string | undefined, detail: Record<string, unknown> = {}, event?: 'staff_access' | 'account.suspended' | 'account.restored' | 'sessions.ended_by_staff') {
+  private async record(
+    executor: Executor,
+    staff: AuthContext,
+    action: string,
+    account: string | undefined,
+    reason: string | undefined,
+    detail: Record<string, unknown> = {},
+    event?: 'staff_access' | 'account.suspended' | 'account.restored' | 'sessions.ended_by_staff',
+  ) {
     await writeAudit(executor, {
       at: this.now(),
       action,
@@ -92,11 +106,19 @@ export class StaffService {
       accountId: account,
       reason,
     });
-    if (event && account) await this.deps.events.record(executor, account, event, STAFF_ORIGIN, reason !== undefined ? { reason } : undefined);
+    if (event && account)
+      await this.deps.events.record(
+        executor,
+        account,
+        event,
+        STAFF_ORIGIN,
+        reason !== undefined ? { reason } : undefined,
+      );
   }
 
   private async stateOf(account: AccountRow, executor?: Executor): Promise<AccountState> {
-    if (account.status === 'active' && (await this.deps.repository.getSuspension(account.id, executor))) return 'suspended';
+    if (account.status === 'active' && (await this.deps.repository.getSuspension(account.id, executor)))
+      return 'suspended';
     return account.status;
   }
 
@@ -115,7 +137,9 @@ export class StaffService {
     const byLogin = await this.deps.accounts.findByLogin(login).catch(() => undefined);
     if (byLogin) found.set(byLogin.id, login.kind);
     // Serials and IMEIs are looked for whatever the query looks like: a serial may look like anything.
-    if (login.kind === 'id') for (const { accountId, by } of await this.deps.devices.accountsOfSerial(query)) if (!found.has(accountId)) found.set(accountId, by);
+    if (login.kind === 'id')
+      for (const { accountId, by } of await this.deps.devices.accountsOfSerial(query))
+        if (!found.has(accountId)) found.set(accountId, by);
     const matches: AccountMatch[] = [];
     for (const [id, matchedBy] of found) {
       const account = await this.deps.accounts.get(id).catch(() => undefined);
@@ -130,8 +154,18 @@ export class StaffService {
       });
     }
     await this.deps.db.transaction().execute(async (trx) => {
-      if (matches.length === 0) await this.record(trx, staff, 'staff.account_search', undefined, reason, { matches: 0 });
-      for (const match of matches) await this.record(trx, staff, 'staff.account_found', match.id, reason, { matchedBy: match.matchedBy }, 'staff_access');
+      if (matches.length === 0)
+        await this.record(trx, staff, 'staff.account_search', undefined, reason, { matches: 0 });
+      for (const match of matches)
+        await this.record(
+          trx,
+          staff,
+          'staff.account_found',
+          match.id,
+          reason,
+          { matchedBy: match.matchedBy },
+          'staff_access',
+        );
     });
     return matches;
   }
@@ -141,7 +175,9 @@ export class StaffService {
     const reason = requireReason(rawReason);
     const account = await this.accountOrThrow(id);
     // Audited (and shown to the person) before anything is read out: a view that fails halfway was still a look.
-    await this.deps.db.transaction().execute((trx) => this.record(trx, staff, 'staff.account_viewed', id, reason, {}, 'staff_access'));
+    await this.deps.db
+      .transaction()
+      .execute((trx) => this.record(trx, staff, 'staff.account_viewed', id, reason, {}, 'staff_access'));
     const [status, devices, sessions, events, credits, lockLookups, gate] = await Promise.all([
       this.stateOf(account),
       this.deps.devices.listOf(id),
@@ -165,9 +201,36 @@ export class StaffService {
       status,
       suspendedAt: suspension ? iso(Number(suspension.suspended_at)) : null,
       twoStep: { enabled: gate.methods.some((method) => method !== 'recovery_code'), locked: gate.locked },
-      devices: devices.map(({ id: deviceId, name, model, kind, serialHint, linkedAt, lastSeenAt, locked, tokenActive }) => ({ id: deviceId, name, model, kind, serialHint, linkedAt, lastSeenAt, locked, tokenActive })),
-      sessions: sessions.map(({ id: sessionId, kind, createdAt, lastUsedAt, expiresAt, ip, client }) => ({ id: sessionId, kind, createdAt, lastUsedAt, expiresAt, ip, client })),
-      events: events.map(({ id: eventId, type, at, ip, client, reason: why }) => ({ id: eventId, type, at, ip, client, ...(why !== undefined ? { reason: why } : {}) })),
+      devices: devices.map(
+        ({ id: deviceId, name, model, kind, serialHint, linkedAt, lastSeenAt, locked, tokenActive }) => ({
+          id: deviceId,
+          name,
+          model,
+          kind,
+          serialHint,
+          linkedAt,
+          lastSeenAt,
+          locked,
+          tokenActive,
+        }),
+      ),
+      sessions: sessions.map(({ id: sessionId, kind, createdAt, lastUsedAt, expiresAt, ip, client }) => ({
+        id: sessionId,
+        kind,
+        createdAt,
+        lastUsedAt,
+        expiresAt,
+        ip,
+        client,
+      })),
+      events: events.map(({ id: eventId, type, at, ip, client, reason: why }) => ({
+        id: eventId,
+        type,
+        at,
+        ip,
+        client,
+        ...(why !== undefined ? { reason: why } : {}),
+      })),
       credits: { balance: credits, currency: 'credits' as const },
       deletion: { status: account.status === 'active' ? ('none' as const) : account.status },
       unlockRequests: await this.deps.unlock.listForLookups(lockLookups),
@@ -175,10 +238,16 @@ export class StaffService {
   }
 
   /** POST /v1/admin/accounts/{id}/reveal: the unmasked addresses, audited and shown to the person like a look. */
-  async reveal(staff: AuthContext, id: string, rawReason: string | undefined): Promise<{ id: string; email: string | null; phone: string | null }> {
+  async reveal(
+    staff: AuthContext,
+    id: string,
+    rawReason: string | undefined,
+  ): Promise<{ id: string; email: string | null; phone: string | null }> {
     const reason = requireReason(rawReason);
     const account = await this.accountOrThrow(id);
-    await this.deps.db.transaction().execute((trx) => this.record(trx, staff, 'staff.account_revealed', id, reason, {}, 'staff_access'));
+    await this.deps.db
+      .transaction()
+      .execute((trx) => this.record(trx, staff, 'staff.account_revealed', id, reason, {}, 'staff_access'));
     return { id, email: account.email, phone: account.phone };
   }
 
@@ -196,9 +265,23 @@ export class StaffService {
       if (account.status !== 'active') throw new AppError('conflict', 'The account is being deleted');
       if (!(await this.deps.repository.createSuspension(trx, id, now))) throw new AppError('account.already_suspended');
       const ended = await this.deps.twoStep.endAccess(trx, id);
-      await this.record(trx, staff, 'staff.account_suspended', id, reason, { sessionsEnded: ended }, 'account.suspended');
+      await this.record(
+        trx,
+        staff,
+        'staff.account_suspended',
+        id,
+        reason,
+        { sessionsEnded: ended },
+        'account.suspended',
+      );
       for (const to of this.deps.accounts.contactsOf(account)) {
-        await this.deps.messages.enqueue(trx, { ...to, kind: 'account_suspended', locale: account.locale, accountId: id, params: { at: new Date(now).toUTCString(), reason } });
+        await this.deps.messages.enqueue(trx, {
+          ...to,
+          kind: 'account_suspended',
+          locale: account.locale,
+          accountId: id,
+          params: { at: new Date(now).toUTCString(), reason },
+        });
       }
     });
     return { id, status: 'suspended' as const, suspendedAt: iso(now) };
@@ -213,7 +296,13 @@ export class StaffService {
       if (!(await this.deps.repository.deleteSuspension(trx, id))) throw new AppError('account.not_suspended');
       await this.record(trx, staff, 'staff.account_restored', id, reason, {}, 'account.restored');
       for (const to of this.deps.accounts.contactsOf(account)) {
-        await this.deps.messages.enqueue(trx, { ...to, kind: 'account_restored', locale: account.locale, accountId: id, params: { at: new Date(now).toUTCString(), reason } });
+        await this.deps.messages.enqueue(trx, {
+          ...to,
+          kind: 'account_restored',
+          locale: account.locale,
+          accountId: id,
+          params: { at: new Date(now).toUTCString(), reason },
+        });
       }
     });
     return { id, status: 'active' as const, restoredAt: iso(now) };
@@ -225,21 +314,49 @@ export class StaffService {
     return this.deps.db.transaction().execute(async (trx) => {
       await this.accountOrThrow(id, trx);
       const ended = await this.deps.twoStep.endAccess(trx, id);
-      await this.record(trx, staff, 'staff.sessions_ended', id, reason, { sessionsEnded: ended }, 'sessions.ended_by_staff');
+      await this.record(
+        trx,
+        staff,
+        'staff.sessions_ended',
+        id,
+        reason,
+        { sessionsEnded: ended },
+        'sessions.ended_by_staff',
+      );
       return { ended };
     });
   }
 
   /** GET /v1/admin/audit: a page of records, newest first; the cursor is the last record's time and id. */
-  async audit(filter: { staff?: string | undefined; account?: string | undefined; action?: string | undefined; since?: string | undefined; cursor?: string | undefined; limit?: number | undefined }) {
+  async audit(filter: {
+    staff?: string | undefined;
+    account?: string | undefined;
+    action?: string | undefined;
+    since?: string | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  }) {
     const limit = filter.limit ?? 50;
     const after = filter.cursor === undefined ? undefined : parseCursor(filter.cursor);
     const since = filter.since === undefined ? undefined : Date.parse(filter.since);
-    if (since !== undefined && Number.isNaN(since)) throw new AppError('validation_failed', 'since must be a date-time', { errors: [{ path: 'since', message: 'must be an ISO 8601 date-time' }] });
+    if (since !== undefined && Number.isNaN(since))
+      throw new AppError('validation_failed', 'since must be a date-time', {
+        errors: [{ path: 'since', message: 'must be an ISO 8601 date-time' }],
+      });
     // A staff member is named by account id or by email (what a person searching the log knows).
     let actorId = filter.staff;
-    if (actorId?.includes('@')) actorId = (await this.deps.accounts.findByLogin({ kind: 'email', value: actorId.trim().toLowerCase() }))?.id ?? 'no such staff member';
-    const rows = await listAudit(this.deps.db, { actorId, accountId: filter.account, action: filter.action, since, after, limit: limit + 1 });
+    if (actorId?.includes('@'))
+      actorId =
+        (await this.deps.accounts.findByLogin({ kind: 'email', value: actorId.trim().toLowerCase() }))?.id ??
+        'no such staff member';
+    const rows = await listAudit(this.deps.db, {
+      actorId,
+      accountId: filter.account,
+      action: filter.action,
+      since,
+      after,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     // Staff are few: each one's email is read once for the page, so that the log says who in words.
@@ -257,7 +374,10 @@ export class StaffService {
   async redeliver(staff: AuthContext, endpointId: string, deliveryId: string) {
     return this.deps.db.transaction().execute(async (trx) => {
       const delivery = await this.deps.webhooks.redeliver(trx, endpointId, deliveryId);
-      await this.record(trx, staff, 'staff.webhook_redelivered', undefined, undefined, { webhook: endpointId, delivery: deliveryId });
+      await this.record(trx, staff, 'staff.webhook_redelivered', undefined, undefined, {
+        webhook: endpointId,
+        delivery: deliveryId,
+      });
       return delivery;
     });
   }
@@ -270,22 +390,35 @@ export class StaffService {
 
   private async staffView(row: AccountRow): Promise<StaffMemberView> {
     const gate = await this.deps.twoStep.gate(row.id);
-    return { id: row.id, email: row.email, role: row.role as 'support' | 'admin', secondFactor: gate.methods.some((m) => m !== 'recovery_code'), createdAt: iso(Number(row.created_at)) };
+    return {
+      id: row.id,
+      email: row.email,
+      role: row.role as 'support' | 'admin',
+      secondFactor: gate.methods.some((m) => m !== 'recovery_code'),
+      createdAt: iso(Number(row.created_at)),
+    };
   }
 
   /**
    * POST /v1/admin/staff: makes an existing account staff (or changes its role). The person signs up
    * first; until they enrol two-step verification, staff routes refuse them.
    */
-  async addStaff(staff: AuthContext, input: { email: string; role: 'support' | 'admin' }): Promise<{ member: StaffMemberView; created: boolean }> {
+  async addStaff(
+    staff: AuthContext,
+    input: { email: string; role: 'support' | 'admin' },
+  ): Promise<{ member: StaffMemberView; created: boolean }> {
     const email = normalizeEmail(input.email);
     const account = await this.deps.accounts.findByLogin({ kind: 'email', value: email });
-    if (!account || account.status !== 'active') throw new AppError('not_found', 'No account has this email: the person signs up first');
+    if (!account || account.status !== 'active')
+      throw new AppError('not_found', 'No account has this email: the person signs up first');
     if (account.id === staff.accountId) throw new AppError('staff.own_account');
     const created = account.role === 'user';
     await this.deps.db.transaction().execute(async (trx) => {
       await this.deps.accounts.setRole(trx, account.id, input.role);
-      await this.record(trx, staff, 'staff.staff_added', account.id, undefined, { role: input.role, previousRole: account.role });
+      await this.record(trx, staff, 'staff.staff_added', account.id, undefined, {
+        role: input.role,
+        previousRole: account.role,
+      });
     });
     return { member: await this.staffView({ ...account, role: input.role }), created };
   }
@@ -304,12 +437,22 @@ export class StaffService {
 
 function parseCursor(cursor: string): { at: number; id: string } {
   const match = /^(\d{1,16}):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new AppError('cursor_invalid', 'The cursor is not one this server gave out; start from the first page');
+  if (!match)
+    throw new AppError('cursor_invalid', 'The cursor is not one this server gave out; start from the first page');
   return { at: Number(match[1]), id: match[2]! };
 }
 
 function auditView(record: AuditRecord, staffEmail: string | null) {
-  return { id: record.id, at: iso(record.at), action: record.action, staffId: record.actorId, staffEmail, accountId: record.accountId, reason: record.reason, detail: record.detail };
+  return {
+    id: record.id,
+    at: iso(record.at),
+    action: record.action,
+    staffId: record.actorId,
+    staffEmail,
+    accountId: record.accountId,
+    reason: record.reason,
+    detail: record.detail,
+  };
 }
 
 /** A cell of the CSV download: quoted, and never read as a formula by a spreadsheet (CSV injection). */
@@ -322,6 +465,10 @@ function csvCell(value: string | null): string {
 /** The audit records as CSV (RFC 4180), a header row first. */
 export function auditCsv(records: ReturnType<typeof auditView>[]): string {
   const header = ['id', 'at', 'action', 'staffId', 'staffEmail', 'accountId', 'reason', 'detail'];
-  const lines = records.map((r) => [r.id, r.at, r.action, r.staffId, r.staffEmail, r.accountId, r.reason, JSON.stringify(r.detail)].map(csvCell).join(','));
+  const lines = records.map((r) =>
+    [r.id, r.at, r.action, r.staffId, r.staffEmail, r.accountId, r.reason, JSON.stringify(r.detail)]
+      .map(csvCell)
+      .join(','),
+  );
   return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
 }

@@ -27,28 +27,66 @@ export class AppTokenVerifier implements AppTokenAuthenticator {
   // five minutes, for the same method and URL, and only with the token it was made for.
   private readonly seenProofs = new Map<string, number>();
 
-  constructor(private readonly deps: { host: OidcHost; repository: AppRepository; accounts: AccountService; apiResource: string }) {}
+  constructor(
+    private readonly deps: { host: OidcHost; repository: AppRepository; accounts: AccountService; apiResource: string },
+  ) {}
 
   private keySet() {
     const published = this.deps.host.publicJwks;
-    if (this.jwks?.fingerprint !== published) this.jwks = { fingerprint: published, verify: createLocalJWKSet(published) };
+    if (this.jwks?.fingerprint !== published)
+      this.jwks = { fingerprint: published, verify: createLocalJWKSet(published) };
     return this.jwks.verify;
   }
 
   async verify(presented: PresentedAppToken): Promise<AppTokenContext | undefined> {
     let payload;
     try {
-      ({ payload } = await jwtVerify(presented.token, this.keySet(), { issuer: this.deps.host.issuer, audience: this.deps.apiResource, typ: 'at+jwt', algorithms: ['RS256'] }));
+      ({ payload } = await jwtVerify(presented.token, this.keySet(), {
+        issuer: this.deps.host.issuer,
+        audience: this.deps.apiResource,
+        typ: 'at+jwt',
+        algorithms: ['RS256'],
+      }));
     } catch {
       return undefined;
     }
-    const { sub, client_id: clientId, scope, cnf, [GRANT_CLAIM]: grantId } = payload as { sub?: string; client_id?: string; scope?: string; cnf?: { jkt?: unknown }; [GRANT_CLAIM]?: unknown };
+    const {
+      sub,
+      client_id: clientId,
+      scope,
+      cnf,
+      [GRANT_CLAIM]: grantId,
+    } = payload as {
+      sub?: string;
+      client_id?: string;
+      scope?: string;
+      cnf?: { jkt?: unknown };
+      [GRANT_CLAIM]?: unknown;
+    };
     if (typeof sub !== 'string' || typeof clientId !== 'string') return undefined;
-    if (cnf === undefined ? presented.scheme !== 'Bearer' : presented.scheme !== 'DPoP' || typeof cnf.jkt !== 'string' || !(await this.proofHolds(presented, cnf.jkt))) return undefined;
+    if (
+      cnf === undefined
+        ? presented.scheme !== 'Bearer'
+        : presented.scheme !== 'DPoP' || typeof cnf.jkt !== 'string' || !(await this.proofHolds(presented, cnf.jkt))
+    )
+      return undefined;
     const account = await this.deps.accounts.get(sub);
     if (!account || account.status !== 'active') return undefined;
-    if (!(await this.deps.repository.hasLiveGrant(sub, clientId, Date.now(), typeof grantId === 'string' ? grantId : undefined))) return undefined;
-    return { account, clientId, scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [], tokenId: typeof payload.jti === 'string' ? payload.jti : '' };
+    if (
+      !(await this.deps.repository.hasLiveGrant(
+        sub,
+        clientId,
+        Date.now(),
+        typeof grantId === 'string' ? grantId : undefined,
+      ))
+    )
+      return undefined;
+    return {
+      account,
+      clientId,
+      scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [],
+      tokenId: typeof payload.jti === 'string' ? payload.jti : '',
+    };
   }
 
   /** RFC 9449 4.3: a fresh proof, signed by the token's key, for this method and URL and this token, used once. */
@@ -56,14 +94,20 @@ export class AppTokenVerifier implements AppTokenAuthenticator {
     if (!presented.proof) return false;
     let proof: Awaited<ReturnType<typeof jwtVerify>>;
     try {
-      proof = await jwtVerify(presented.proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS, maxTokenAge: PROOF_MAX_AGE_S, clockTolerance: PROOF_CLOCK_SKEW_S });
+      proof = await jwtVerify(presented.proof, EmbeddedJWK, {
+        typ: 'dpop+jwt',
+        algorithms: DPOP_ALGORITHMS,
+        maxTokenAge: PROOF_MAX_AGE_S,
+        clockTolerance: PROOF_CLOCK_SKEW_S,
+      });
     } catch {
       return false;
     }
     const jwk = proof.protectedHeader.jwk as JWK | undefined;
     if (!jwk || 'd' in jwk || (await calculateJwkThumbprint(jwk)) !== jkt) return false;
     const { htm, htu, ath, jti } = proof.payload as { htm?: unknown; htu?: unknown; ath?: unknown; jti?: unknown };
-    if (htm !== presented.method || typeof htu !== 'string' || typeof jti !== 'string' || jti.length > 200) return false;
+    if (htm !== presented.method || typeof htu !== 'string' || typeof jti !== 'string' || jti.length > 200)
+      return false;
     const expected = new URL(presented.path, this.deps.host.issuer);
     let claimed: URL;
     try {

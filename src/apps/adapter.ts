@@ -13,7 +13,9 @@ export function clientMetadata(app: AppRow, secret: string | undefined): Adapter
   return {
     // With a back-channel logout URI, ID tokens carry the session's sid, and so do the logout tokens of
     // a session that ended: the app can tell which of its sessions to end.
-    ...(app.backchannel_logout_uri ? { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
+    ...(app.backchannel_logout_uri
+      ? { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: true }
+      : {}),
     client_id: app.client_id,
     ...(confidential && secret ? { client_secret: secret } : {}),
     client_name: app.name,
@@ -47,7 +49,12 @@ export const appSecretAad = (clientId: string) => `oauth-app-secret/v1\u0000${cl
 export function databaseAdapter(db: Db, sealKey: Buffer): AdapterFactory {
   return (model: string): Adapter => {
     const find = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> => {
-      const row = await db.selectFrom('oidc_records').selectAll().where('model', '=', model).where(column, '=', value).executeTakeFirst();
+      const row = await db
+        .selectFrom('oidc_records')
+        .selectAll()
+        .where('model', '=', model)
+        .where(column, '=', value)
+        .executeTakeFirst();
       if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload;
       return row.consumed_at === null ? payload : { ...payload, consumed: Math.floor(row.consumed_at / 1000) };
@@ -60,7 +67,10 @@ export function databaseAdapter(db: Db, sealKey: Buffer): AdapterFactory {
           const app = await db.selectFrom('oauth_apps').selectAll().where('client_id', '=', id).executeTakeFirst();
           // A disabled app is unknown to the provider: no sign-in, no token, no refresh.
           if (!app || app.disabled_at !== null) return undefined;
-          return clientMetadata(app, app.secret_sealed === '' ? undefined : openText(sealKey, app.secret_sealed, appSecretAad(app.client_id)));
+          return clientMetadata(
+            app,
+            app.secret_sealed === '' ? undefined : openText(sealKey, app.secret_sealed, appSecretAad(app.client_id)),
+          );
         },
         // Apps are registered through POST /v1/admin/apps, never by the provider itself.
         upsert: none,
@@ -93,7 +103,12 @@ export function databaseAdapter(db: Db, sealKey: Buffer): AdapterFactory {
       findByUid: (uid) => find('uid', uid),
       findByUserCode: (userCode) => find('user_code', userCode),
       async consume(id) {
-        await db.updateTable('oidc_records').set({ consumed_at: Date.now() }).where('model', '=', model).where('id', '=', id).execute();
+        await db
+          .updateTable('oidc_records')
+          .set({ consumed_at: Date.now() })
+          .where('model', '=', model)
+          .where('id', '=', id)
+          .execute();
       },
       async destroy(id) {
         await db.deleteFrom('oidc_records').where('model', '=', model).where('id', '=', id).execute();

@@ -3,7 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { makeImage } from '../cloud/test-images.js';
 import { testDatabases, type TestAccount, type TestResponse } from '../testing/test-app.js';
-import { authorizationRequest, Browser, relyingParty, startListeningApp, type ListeningApp } from './test-relying-party.js';
+import {
+  authorizationRequest,
+  Browser,
+  relyingParty,
+  startListeningApp,
+  type ListeningApp,
+} from './test-relying-party.js';
 
 // The scopes of Lanyard's API (API.md, "Apps' access tokens on the API"): an app's access token,
 // obtained by openid-client through the whole code flow, reaches what its scopes name and nothing else:
@@ -22,14 +28,20 @@ for (const database of testDatabases()) {
       s = await startListeningApp(database);
       const registered = await s.t.request('POST', '/v1/admin/apps', {
         token: s.admin,
-        body: { name: 'Gallery', type: 'web', redirectUris: [REDIRECT], scopes: ['openid', 'cloud.photos:read', 'cloud.contacts:read', 'devices:read', 'devices:write'] },
+        body: {
+          name: 'Gallery',
+          type: 'web',
+          redirectUris: [REDIRECT],
+          scopes: ['openid', 'cloud.photos:read', 'cloud.contacts:read', 'devices:read', 'devices:write'],
+        },
       });
       assert.equal(registered.status, 201, registered.text);
       rp = await relyingParty(s.baseUrl, registered.body.clientId, registered.body.clientSecret);
 
       account = await s.t.signUp();
       image = await makeImage('png', 400, 300);
-      const put = (url: string, options: Parameters<typeof s.t.request>[2]) => s.t.request('PUT', url, { token: account.token, ...options }).then((r) => assert.equal(r.status, 200, r.text));
+      const put = (url: string, options: Parameters<typeof s.t.request>[2]) =>
+        s.t.request('PUT', url, { token: account.token, ...options }).then((r) => assert.equal(r.status, 200, r.text));
       await put('/v1/cloud/photos/IMG_1', { payload: image, headers: { 'content-type': 'image/png' } });
       await put('/v1/cloud/contacts/c1', { body: { name: 'Eva', phone: '+34600000001' } });
       await put('/v1/cloud/notes/n1', { body: { text: 'private note' } });
@@ -41,11 +53,23 @@ for (const database of testDatabases()) {
     async function tokenFor(scope: string): Promise<string> {
       const resource = `${s.baseUrl}/v1`;
       const browser = new Browser(s.baseUrl);
-      const { url, verifier, state } = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope: `openid ${scope}`, resource });
+      const { url, verifier, state } = await authorizationRequest(rp, {
+        redirect_uri: REDIRECT,
+        scope: `openid ${scope}`,
+        resource,
+      });
       const signIn = await browser.go('GET', url.href);
-      const consent = await browser.submit(signIn.text, /\/login$/, { login: account.email!, password: account.password });
+      const consent = await browser.submit(signIn.text, /\/login$/, {
+        login: account.email!,
+        password: account.password,
+      });
       const back = await browser.submit(consent.text, /\/consent$/, { decision: 'allow' });
-      const tokens = await client.authorizationCodeGrant(rp, new URL(back.left!), { pkceCodeVerifier: verifier, expectedState: state }, { resource });
+      const tokens = await client.authorizationCodeGrant(
+        rp,
+        new URL(back.left!),
+        { pkceCodeVerifier: verifier, expectedState: state },
+        { resource },
+      );
       assert.equal(tokens.scope, scope);
       return tokens.access_token;
     }
@@ -62,7 +86,10 @@ for (const database of testDatabases()) {
       const headers = { authorization: `Bearer ${await tokenFor('cloud.photos:read')}` };
       const listed = await s.t.request('GET', '/v1/cloud/photos', { headers });
       assert.equal(listed.status, 200, listed.text);
-      assert.deepEqual(listed.body.items.map((i: { id: string }) => i.id), ['IMG_1']);
+      assert.deepEqual(
+        listed.body.items.map((i: { id: string }) => i.id),
+        ['IMG_1'],
+      );
       const photo = await s.t.app.http.inject({ method: 'GET', url: '/v1/cloud/photos/IMG_1', headers });
       assert.equal(photo.statusCode, 200);
       assert.ok(photo.rawPayload.equals(image), 'the original bytes');
@@ -75,12 +102,22 @@ for (const database of testDatabases()) {
       refused(await s.t.request('GET', '/v1/cloud/notes', { headers }));
       refused(await s.t.request('GET', '/v1/cloud/notes/n1', { headers }));
       refused(await s.t.request('GET', '/v1/cloud', { headers }));
-      refused(await s.t.request('PUT', '/v1/cloud/photos/IMG_2', { headers: { ...headers, 'content-type': 'image/png' }, payload: image }));
+      refused(
+        await s.t.request('PUT', '/v1/cloud/photos/IMG_2', {
+          headers: { ...headers, 'content-type': 'image/png' },
+          payload: image,
+        }),
+      );
       refused(await s.t.request('DELETE', '/v1/cloud/photos/IMG_1', { headers }));
-      refused(await s.t.request('POST', '/v1/cloud/contacts/batch', { headers, body: { ops: [{ op: 'delete', id: 'c1' }] } }));
+      refused(
+        await s.t.request('POST', '/v1/cloud/contacts/batch', { headers, body: { ops: [{ op: 'delete', id: 'c1' }] } }),
+      );
       refused(await s.t.request('GET', '/v1/devices', { headers }), 'devices:read');
       // Nothing was changed by the refused calls.
-      assert.equal((await s.t.request('GET', '/v1/cloud/photos/IMG_1/thumbnail', { token: account.token })).status, 200);
+      assert.equal(
+        (await s.t.request('GET', '/v1/cloud/photos/IMG_1/thumbnail', { token: account.token })).status,
+        200,
+      );
       assert.equal((await s.t.request('GET', '/v1/cloud/contacts/c1', { token: account.token })).status, 200);
     });
 
@@ -88,7 +125,10 @@ for (const database of testDatabases()) {
       const headers = { authorization: `Bearer ${await tokenFor('cloud.contacts:read')}` };
       const listed = await s.t.request('GET', '/v1/cloud/contacts', { headers });
       assert.equal(listed.status, 200, listed.text);
-      assert.deepEqual(listed.body.items.map((i: { id: string; data: { name: string } }) => [i.id, i.data.name]), [['c1', 'Eva']]);
+      assert.deepEqual(
+        listed.body.items.map((i: { id: string; data: { name: string } }) => [i.id, i.data.name]),
+        [['c1', 'Eva']],
+      );
       const item = await s.t.request('GET', '/v1/cloud/contacts/c1', { headers });
       assert.equal(item.status, 200, item.text);
       assert.equal(item.body.data.phone, '+34600000001');
@@ -106,18 +146,27 @@ for (const database of testDatabases()) {
     });
 
     test('devices:write sends a command (ring) to a device, which devices:read alone cannot', async () => {
-      const device = await s.t.request('POST', '/v1/devices', { token: account.token, body: { serial: `SN${Date.now()}`, model: 'Phone 3', name: 'Phone', kind: 'phone' } });
+      const device = await s.t.request('POST', '/v1/devices', {
+        token: account.token,
+        body: { serial: `SN${Date.now()}`, model: 'Phone 3', name: 'Phone', kind: 'phone' },
+      });
       assert.equal(device.status, 201, device.text);
       const id = device.body.device.id as string;
       const reader = { authorization: `Bearer ${await tokenFor('devices:read')}` };
-      refused(await s.t.request('POST', `/v1/devices/${id}/commands`, { headers: reader, body: { type: 'ring' } }), 'devices:write');
+      refused(
+        await s.t.request('POST', `/v1/devices/${id}/commands`, { headers: reader, body: { type: 'ring' } }),
+        'devices:write',
+      );
       const writer = { authorization: `Bearer ${await tokenFor('devices:write')}` };
       const rung = await s.t.request('POST', `/v1/devices/${id}/commands`, { headers: writer, body: { type: 'ring' } });
       assert.equal(rung.status, 202, rung.text);
       // The device itself sees the command it was sent.
       const pending = await s.t.request('GET', '/v1/device/commands', { token: device.body.deviceToken });
       assert.equal(pending.status, 200, pending.text);
-      assert.deepEqual(pending.body.commands.map((c: { type: string }) => c.type), ['ring']);
+      assert.deepEqual(
+        pending.body.commands.map((c: { type: string }) => c.type),
+        ['ring'],
+      );
       refused(await s.t.request('DELETE', `/v1/devices/${id}`, { headers: writer }));
     });
   });

@@ -42,14 +42,22 @@ for (const database of testDatabases()) {
     };
 
     before(async () => {
-      if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the browser tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`);
+      if (!fs.existsSync(CHROMIUM))
+        assert.fail(
+          `Chromium is needed for the browser tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`,
+        );
       const port = await freePort();
       baseUrl = `http://127.0.0.1:${port}`;
       t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl } });
       await t.app.http.listen({ port, host: '127.0.0.1' });
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
       staff = (await createStaffMember(t, 'admin')).token;
-      client = (await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'email'] } })).body;
+      client = (
+        await t.request('POST', '/v1/admin/apps', {
+          token: staff,
+          body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'email'] },
+        })
+      ).body;
     });
     after(async () => {
       await browser?.close();
@@ -67,7 +75,15 @@ for (const database of testDatabases()) {
       });
       const verifier = randomBytes(32).toString('base64url');
       const challenge = createHash('sha256').update(verifier).digest('base64url');
-      const query = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid email', state: 's-123', code_challenge: challenge, code_challenge_method: 'S256' });
+      const query = new URLSearchParams({
+        client_id: client.clientId,
+        response_type: 'code',
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid email',
+        state: 's-123',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
       await page.goto(`${baseUrl}/oauth/authorize?${query}`);
 
       assert.equal(await page.title(), 'Sign in · Lanyard');
@@ -83,7 +99,10 @@ for (const database of testDatabases()) {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL(/\/oauth\/interaction\//);
       assert.equal(await page.locator('h1').textContent(), 'Notes Web wants to use your Lanyard account');
-      assert.deepEqual(await page.locator('li').allTextContents(), ['Know who you are (your Lanyard account id)', 'See your email address']);
+      assert.deepEqual(await page.locator('li').allTextContents(), [
+        'Know who you are (your Lanyard account id)',
+        'See your email address',
+      ]);
       await picture(page, 'consent');
       await page.getByRole('button', { name: 'Allow' }).click();
       await page.waitForURL(/notes\.example\.com/);
@@ -93,12 +112,22 @@ for (const database of testDatabases()) {
       const code = landed.searchParams.get('code')!;
       const tokens = await fetch(`${baseUrl}/oauth/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }),
+        headers: {
+          authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: REDIRECT_URI,
+          code_verifier: verifier,
+        }),
       });
       assert.equal(tokens.status, 200, await tokens.clone().text());
       const { access_token } = (await tokens.json()) as { access_token: string };
-      const userinfo = (await (await fetch(`${baseUrl}/oauth/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { sub: string; email: string };
+      const userinfo = (await (
+        await fetch(`${baseUrl}/oauth/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })
+      ).json()) as { sub: string; email: string };
       assert.deepEqual({ sub: userinfo.sub, email: userinfo.email }, { sub: account.id, email: account.email });
 
       // The browser is now signed in to Lanyard too (its web session cookie), as a person would expect.
@@ -111,7 +140,17 @@ for (const database of testDatabases()) {
     });
 
     test('a watch shows a code; the person enters it at /activate, signs in and allows it, and the watch polling gets its tokens; a cancelled one gets access_denied', async () => {
-      const watch = (await t.request('POST', '/v1/admin/apps', { token: staff, body: { name: 'Lanyard Watch', type: 'native', redirectUris: ['com.example.watch:/cb'], scopes: ['openid', 'profile'] } })).body;
+      const watch = (
+        await t.request('POST', '/v1/admin/apps', {
+          token: staff,
+          body: {
+            name: 'Lanyard Watch',
+            type: 'native',
+            redirectUris: ['com.example.watch:/cb'],
+            scopes: ['openid', 'profile'],
+          },
+        })
+      ).body;
       const rp = await relyingParty(baseUrl, watch.clientId);
       const account = await t.signUp({ name: 'Noa' });
       const started = await openid.initiateDeviceAuthorization(rp, { scope: 'openid profile' });
@@ -119,7 +158,16 @@ for (const database of testDatabases()) {
       assert.match(started.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
 
       // The watch polls too soon: told to slow down.
-      const poll = () => fetch(`${baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: started.device_code, client_id: watch.clientId }) }).then((r) => r.json() as Promise<{ error?: string }>);
+      const poll = () =>
+        fetch(`${baseUrl}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+            device_code: started.device_code,
+            client_id: watch.clientId,
+          }),
+        }).then((r) => r.json() as Promise<{ error?: string }>);
       assert.equal((await poll()).error, 'authorization_pending');
       assert.equal((await poll()).error, 'slow_down');
 
@@ -151,14 +199,30 @@ for (const database of testDatabases()) {
       const denied = await openid.initiateDeviceAuthorization(rp, { scope: 'openid' });
       await page.goto(denied.verification_uri_complete!);
       await page.getByRole('button', { name: 'Cancel' }).click();
-      await assert.rejects(openid.pollDeviceAuthorizationGrant(rp, denied), (error: openid.ResponseBodyError) => error.error === 'access_denied');
+      await assert.rejects(
+        openid.pollDeviceAuthorizationGrant(rp, denied),
+        (error: openid.ResponseBodyError) => error.error === 'access_denied',
+      );
 
       // A code nobody entered in time: expired_token (its expiry moved to the past, as time would).
       const late = await openid.initiateDeviceAuthorization(rp, { scope: 'openid' });
-      const record = await t.app.database.db.selectFrom('oidc_records').select(['id', 'payload']).where('model', '=', 'DeviceCode').where('user_code', '=', late.user_code.replace('-', '')).executeTakeFirstOrThrow();
+      const record = await t.app.database.db
+        .selectFrom('oidc_records')
+        .select(['id', 'payload'])
+        .where('model', '=', 'DeviceCode')
+        .where('user_code', '=', late.user_code.replace('-', ''))
+        .executeTakeFirstOrThrow();
       const payload = { ...JSON.parse(record.payload), exp: Math.floor(Date.now() / 1000) - 1 };
-      await t.app.database.db.updateTable('oidc_records').set({ payload: JSON.stringify(payload), expires_at: null }).where('model', '=', 'DeviceCode').where('id', '=', record.id).execute();
-      await assert.rejects(openid.pollDeviceAuthorizationGrant(rp, late), (error: openid.ResponseBodyError) => error.error === 'expired_token');
+      await t.app.database.db
+        .updateTable('oidc_records')
+        .set({ payload: JSON.stringify(payload), expires_at: null })
+        .where('model', '=', 'DeviceCode')
+        .where('id', '=', record.id)
+        .execute();
+      await assert.rejects(
+        openid.pollDeviceAuthorizationGrant(rp, late),
+        (error: openid.ResponseBodyError) => error.error === 'expired_token',
+      );
       await page.close();
     });
   });

@@ -23,7 +23,8 @@ for (const database of testDatabases()) {
     });
 
     test('adds a key that the server publishes beside the old one, which stays until retired; bad hours are refused', async () => {
-      const jwks = async (url: string) => ((await (await fetch(`${url}/oauth/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> }).keys;
+      const jwks = async (url: string) =>
+        ((await (await fetch(`${url}/oauth/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> }).keys;
       let server = await startServer(env);
       const [first] = await jwks(server.url);
       await server.process.stop();
@@ -36,8 +37,15 @@ for (const database of testDatabases()) {
       server = await startServer(env);
       try {
         const keys = await jwks(server.url);
-        assert.deepEqual(keys.map((k) => k.kid), [kid, first!.kid], 'the new key signs (first), the old one is still published');
-        assert.ok(keys.every((k) => k.d === undefined), 'no private part');
+        assert.deepEqual(
+          keys.map((k) => k.kid),
+          [kid, first!.kid],
+          'the new key signs (first), the old one is still published',
+        );
+        assert.ok(
+          keys.every((k) => k.d === undefined),
+          'no private part',
+        );
       } finally {
         await server.process.stop();
       }
@@ -48,7 +56,10 @@ for (const database of testDatabases()) {
     });
 
     test('rotate-bootloader adds a bootloader key that is published first, the old one still listed; bad hours are refused', async () => {
-      const published = async (url: string) => ((await (await fetch(`${url}/v1/bootloader/key`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+      const published = async (url: string) =>
+        ((await (await fetch(`${url}/v1/bootloader/key`)).json()) as { keys: Array<{ kid: string }> }).keys.map(
+          (k) => k.kid,
+        );
       let server = await startServer(env);
       const before = await published(server.url);
       await server.process.stop();
@@ -59,7 +70,11 @@ for (const database of testDatabases()) {
       assert.ok(kid, rotated.stdout);
       server = await startServer(env);
       try {
-        assert.deepEqual(await published(server.url), [kid, ...before], 'the new key signs (first), the old ones are still published');
+        assert.deepEqual(
+          await published(server.url),
+          [kid, ...before],
+          'the new key signs (first), the old ones are still published',
+        );
       } finally {
         await server.process.stop();
       }

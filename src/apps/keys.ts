@@ -34,7 +34,11 @@ export class SigningKeys {
     // Off the event loop: an RSA key takes 60 to 300 ms to find.
     const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
     const jwk = privateKey.export({ format: 'jwk' });
-    return sealText(this.deps.sealKey, JSON.stringify({ ...jwk, kid: id, alg: 'RS256', use: 'sig' }), signingKeyAad(id));
+    return sealText(
+      this.deps.sealKey,
+      JSON.stringify({ ...jwk, kid: id, alg: 'RS256', use: 'sig' }),
+      signingKeyAad(id),
+    );
   }
 
   /** The current key set; the first server to start makes the first key. */
@@ -43,24 +47,38 @@ export class SigningKeys {
     let rows = await this.deps.repository.signingKeys(now);
     if (rows.length === 0) {
       // Two servers starting at once: one insert wins and both read the winner's key.
-      await this.deps.repository.addSigningKey({ id: FIRST_KEY_ID, jwk_sealed: await this.newKey(FIRST_KEY_ID), created_at: now, sign_from: null });
+      await this.deps.repository.addSigningKey({
+        id: FIRST_KEY_ID,
+        jwk_sealed: await this.newKey(FIRST_KEY_ID),
+        created_at: now,
+        sign_from: null,
+      });
       rows = await this.deps.repository.signingKeys(now);
     }
     const from = (row: (typeof rows)[number]) => Number(row.sign_from ?? row.created_at);
     // The newest key whose time to sign has come; before any has (clock moved back), the oldest.
     const signing = [...rows].filter((row) => from(row) <= now).sort((a, b) => from(b) - from(a))[0] ?? rows[0]!;
     const ordered = [signing, ...rows.filter((row) => row.id !== signing.id)];
-    const keys = ordered.map((row) => JSON.parse(openText(this.deps.sealKey, row.jwk_sealed, signingKeyAad(row.id))) as PrivateJwk);
+    const keys = ordered.map(
+      (row) => JSON.parse(openText(this.deps.sealKey, row.jwk_sealed, signingKeyAad(row.id))) as PrivateJwk,
+    );
     return { keys, signingKid: signing.id, fingerprint: ordered.map((row) => row.id).join(',') };
   }
 
   /** Adds a key that signs after signAfterMs; every other key leaves the set retireAfterMs after that. */
-  async rotate(options: { signAfterMs?: number; retireAfterMs?: number } = {}): Promise<{ kid: string; signFrom: number; retireAt: number }> {
+  async rotate(
+    options: { signAfterMs?: number; retireAfterMs?: number } = {},
+  ): Promise<{ kid: string; signFrom: number; retireAt: number }> {
     const now = this.deps.clock.now();
     const signFrom = now + (options.signAfterMs ?? DEFAULT_SIGN_AFTER_MS);
     const retireAt = signFrom + (options.retireAfterMs ?? DEFAULT_RETIRE_AFTER_MS);
     const kid = `signing-key-${now.toString(36)}-${randomBytes(4).toString('hex')}`;
-    await this.deps.repository.addSigningKey({ id: kid, jwk_sealed: await this.newKey(kid), created_at: now, sign_from: signFrom });
+    await this.deps.repository.addSigningKey({
+      id: kid,
+      jwk_sealed: await this.newKey(kid),
+      created_at: now,
+      sign_from: signFrom,
+    });
     await this.deps.repository.retireOthers(kid, retireAt);
     return { kid, signFrom, retireAt };
   }

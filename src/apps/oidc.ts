@@ -55,8 +55,14 @@ export interface OidcOptions {
   /** RFC 8707 resource indicator of Lanyard's own API. */
   apiResource: string;
   /** The device flow's pages (/activate): ours, on the Lanyard web session. */
-  deviceFlowPages: Pick<NonNullable<NonNullable<Configuration['features']>['deviceFlow']>, 'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'>;
-  logoutPages: Pick<NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>, 'logoutSource' | 'postLogoutSuccessSource'>;
+  deviceFlowPages: Pick<
+    NonNullable<NonNullable<Configuration['features']>['deviceFlow']>,
+    'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'
+  >;
+  logoutPages: Pick<
+    NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>,
+    'logoutSource' | 'postLogoutSuccessSource'
+  >;
   /** True while the browser's Lanyard web session is alive and is this account's: else the provider asks again. */
   webSessionMatches(ctx: KoaContextWithOIDC, accountId: string): Promise<boolean>;
   firstParty(clientId: string): Promise<boolean>;
@@ -66,7 +72,14 @@ export interface OidcOptions {
  * The OpenID Connect provider: oidc-provider, an OpenID Certified implementation, on our database.
  * Sign-in and consent happen on our own pages (INTERACTION_PATH), with the Lanyard web session.
  */
-export async function createOidcProvider(db: Db, accounts: AccountService, sealKey: Buffer, keys: KeySet, log: FastifyBaseLogger, options: OidcOptions): Promise<Provider> {
+export async function createOidcProvider(
+  db: Db,
+  accounts: AccountService,
+  sealKey: Buffer,
+  keys: KeySet,
+  log: FastifyBaseLogger,
+  options: OidcOptions,
+): Promise<Provider> {
   const { Provider, interactionPolicy, errors } = await loadOidcProvider(log);
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
@@ -76,14 +89,17 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
     new interactionPolicy.Check('web_session', 'The Lanyard web session ended', async (ctx) => {
       const accountId = ctx.oidc.session?.accountId;
       if (!accountId || ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      return (await options.webSessionMatches(ctx, accountId)) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+      return (await options.webSessionMatches(ctx, accountId))
+        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+        : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
   // acr_values asking for a second factor: the sign-in page asks for it (when the person has one).
   login.checks.add(
     new interactionPolicy.Check('acr_values', 'A second factor was asked for', (ctx) => {
       const wanted = String(ctx.oidc.params?.['acr_values'] ?? '').split(' ');
-      if (!wanted.includes(ACR.twoFactor) || ctx.oidc.result?.login || ctx.oidc.acr === ACR.twoFactor) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      if (!wanted.includes(ACR.twoFactor) || ctx.oidc.result?.login || ctx.oidc.acr === ACR.twoFactor)
+        return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       return interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
@@ -94,7 +110,8 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
   const nativePrompt = policy.get('consent')!.checks.get('native_client_prompt')!;
   const nativeCheck = nativePrompt.check;
   nativePrompt.check = async (ctx) => {
-    if (ctx.oidc.route === 'device_resume' && (await options.firstParty(ctx.oidc.client!.clientId))) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    if (ctx.oidc.route === 'device_resume' && (await options.firstParty(ctx.oidc.client!.clientId)))
+      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
     return nativeCheck(ctx);
   };
 
@@ -102,13 +119,22 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
     adapter: databaseAdapter(db, sealKey),
     clients: [],
     jwks: { keys: keys.keys as never },
-    cookies: { keys: [options.cookieKey.toString('base64url')], long: { secure: options.secureCookies }, short: { secure: options.secureCookies } },
+    cookies: {
+      keys: [options.cookieKey.toString('base64url')],
+      long: { secure: options.secureCookies },
+      short: { secure: options.secureCookies },
+    },
     scopes: OIDC_SCOPES,
     acrValues: [ACR.password, ACR.twoFactor],
     // The authorization code flow only; no implicit flow.
     responseTypes: ['code'],
     // Every ID token says how the person signed in (acr, amr), asked for or not.
-    claims: { auth_time: null, sid: null, ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: ['sub', 'acr', 'amr'] },
+    claims: {
+      auth_time: null,
+      sid: null,
+      ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+      openid: ['sub', 'acr', 'amr'],
+    },
     routes: OIDC_ROUTES,
     // PKCE (S256, the only method oidc-provider offers) for every app, confidential ones too (RFC 9700).
     pkce: { required: () => true },
@@ -129,7 +155,10 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
     extraParams: [IMPLIED_CONSENT_PARAM],
     // An API token (JWT) names its grant, so that Lanyard's API refuses it once that grant ends (the
     // app revoked, or the web session it came through ended) even while another grant of the app lives.
-    extraTokenClaims: async (_ctx, token) => (token.kind === 'AccessToken' && 'resourceServer' in token && token.resourceServer && token.grantId ? { [GRANT_CLAIM]: token.grantId } : undefined),
+    extraTokenClaims: async (_ctx, token) =>
+      token.kind === 'AccessToken' && 'resourceServer' in token && token.resourceServer && token.grantId
+        ? { [GRANT_CLAIM]: token.grantId }
+        : undefined,
     extraClientMetadata: { properties: ['lanyard_api_scopes'] },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
     features: {
@@ -139,7 +168,9 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
         enabled: true,
         // A confidential app may introspect its own tokens; the maker's own services (first-party,
         // confidential) those of every app, as the resource servers they are. Public apps none.
-        allowedPolicy: async (_ctx, client, token) => client.clientAuthMethod !== 'none' && (token.clientId === client.clientId || (await options.firstParty(client.clientId))),
+        allowedPolicy: async (_ctx, client, token) =>
+          client.clientAuthMethod !== 'none' &&
+          (token.clientId === client.clientId || (await options.firstParty(client.clientId))),
       },
       claimsParameter: { enabled: true },
       rpInitiatedLogout: { enabled: true, ...options.logoutPages },
@@ -151,14 +182,26 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
       resourceIndicators: {
         enabled: true,
         // An app asking for API scopes without naming the API gets tokens for it all the same.
-        defaultResource: (ctx, _client, oneOf) => oneOf ?? (String(ctx.oidc.params?.['scope'] ?? '').split(' ').some((s) => (API_SCOPES as readonly string[]).includes(s)) ? options.apiResource : undefined),
+        defaultResource: (ctx, _client, oneOf) =>
+          oneOf ??
+          (String(ctx.oidc.params?.['scope'] ?? '')
+            .split(' ')
+            .some((s) => (API_SCOPES as readonly string[]).includes(s))
+            ? options.apiResource
+            : undefined),
         useGrantedResource: () => true,
         // Lanyard's API takes JWT access tokens (RFC 9068) that it and the maker's services verify offline.
         getResourceServerInfo: async (_ctx, indicator, client) => {
           if (indicator !== options.apiResource) throw new errors.InvalidTarget();
           // Only the API scopes staff registered the app for.
           const allowed = String((client as unknown as { lanyard_api_scopes?: string }).lanyard_api_scopes ?? '');
-          return { scope: allowed, audience: options.apiResource, accessTokenFormat: 'jwt', accessTokenTTL: 15 * 60, jwt: { sign: { alg: 'RS256' } } };
+          return {
+            scope: allowed,
+            audience: options.apiResource,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: 15 * 60,
+            jwt: { sign: { alg: 'RS256' } },
+          };
         },
       },
     },
@@ -171,7 +214,8 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
       const grant = existing ?? new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session!.accountId! });
       grant.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
       if (ctx.oidc.requestParamClaims.size > 0) grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
-      for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) grant.addResourceScope(indicator, String(server.scope ?? ''));
+      for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {}))
+        grant.addResourceScope(indicator, String(server.scope ?? ''));
       await grant.save();
       return grant;
     },
@@ -204,7 +248,14 @@ export async function createOidcProvider(db: Db, accounts: AccountService, sealK
       const locale = localeOf(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
       const t = textOf(locale);
       ctx.set(PAGE_HEADERS);
-      ctx.body = page(locale, t.errorTitle, card(t.errorHeading, `<p class="alert" role="alert">${escapeHtml(String(out.error_description ?? out.error))}</p>`));
+      ctx.body = page(
+        locale,
+        t.errorTitle,
+        card(
+          t.errorHeading,
+          `<p class="alert" role="alert">${escapeHtml(String(out.error_description ?? out.error))}</p>`,
+        ),
+      );
     },
   };
   const provider = new Provider(options.issuer, configuration);
@@ -233,7 +284,12 @@ function keepOfflineAccess(provider: Provider): void {
       const query = new URLSearchParams(ctx.querystring);
       const prompts = (query.get('prompt') ?? '').split(' ').filter(Boolean);
       const scopes = (query.get('scope') ?? '').split(' ');
-      if (scopes.includes('offline_access') && !prompts.includes('consent') && !prompts.includes('none') && !query.has('request_uri')) {
+      if (
+        scopes.includes('offline_access') &&
+        !prompts.includes('consent') &&
+        !prompts.includes('none') &&
+        !query.has('request_uri')
+      ) {
         query.set('prompt', [...prompts, 'consent'].join(' '));
         query.set(IMPLIED_CONSENT_PARAM, '1');
         ctx.querystring = query.toString();
@@ -255,7 +311,9 @@ function burnCodeOnFailedRedemption(provider: Provider): void {
     if (ctx.oidc?.route !== 'token' || (ctx.body as { error?: string } | undefined)?.error !== 'invalid_grant') return;
     const params = ctx.oidc.params as { grant_type?: unknown; code?: unknown } | undefined;
     if (params?.grant_type !== 'authorization_code' || typeof params.code !== 'string') return;
-    const code = await ctx.oidc.provider.AuthorizationCode.find(params.code, { ignoreExpiration: true }).catch(() => undefined);
+    const code = await ctx.oidc.provider.AuthorizationCode.find(params.code, { ignoreExpiration: true }).catch(
+      () => undefined,
+    );
     if (code && !code.consumed && code.clientId === ctx.oidc.client?.clientId) await code.consume();
   });
 }

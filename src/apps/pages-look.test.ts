@@ -6,7 +6,16 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as openid from 'openid-client';
 import type { Page } from 'playwright-core';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from '../portal/browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from '../portal/browser.js';
 import { createStaffMember } from '../testing/staff.js';
 import { testDatabases } from '../testing/test-app.js';
 import { PORTAL_TOKENS } from './pages.js';
@@ -84,7 +93,14 @@ async function assertPortalLook(page: Page, where: string) {
       buttonHeight: document.querySelector('button.button')?.getBoundingClientRect().height,
       overflow: document.documentElement.scrollWidth - window.innerWidth,
     };
-  })()`)) as { background?: string; brand?: string; card?: string; button?: string; buttonHeight?: number; overflow: number };
+  })()`)) as {
+    background?: string;
+    brand?: string;
+    card?: string;
+    button?: string;
+    buttonHeight?: number;
+    overflow: number;
+  };
   assert.equal(look.background, 'rgb(246, 247, 249)', `${where}: the portal's background`);
   assert.equal(look.brand, 'Lanyard', `${where}: the portal's header`);
   assert.equal(look.card, '10px', `${where}: the portal's card`);
@@ -102,7 +118,10 @@ test("the provider pages carry the portal's design tokens, light and dark", () =
   for (const block of blocks) {
     for (const [, name, value] of block.matchAll(/(--[a-z0-9-]+):\s*([^;]+);/g)) {
       if (/^--color-warn/.test(name!)) continue; // not used by these pages
-      assert.ok(PORTAL_TOKENS.includes(`${name}:${value!.trim()}`), `${name}: ${value} is in the provider pages' tokens`);
+      assert.ok(
+        PORTAL_TOKENS.includes(`${name}:${value!.trim()}`),
+        `${name}: ${value} is in the provider pages' tokens`,
+      );
     }
   }
 });
@@ -125,8 +144,18 @@ for (const database of testDatabases()) {
         assert.equal(registered.status, 201, registered.text);
         return registered.body;
       };
-      shop = await register({ name: 'Shop', redirectUris: [`${shopSite.url}/cb`], postLogoutRedirectUris: [`${shopSite.url}/bye`], scopes: ['openid', 'email'] });
-      watch = await register({ name: 'Watch', type: 'native', redirectUris: ['com.example.watch:/cb'], scopes: ['openid', 'profile'] });
+      shop = await register({
+        name: 'Shop',
+        redirectUris: [`${shopSite.url}/cb`],
+        postLogoutRedirectUris: [`${shopSite.url}/bye`],
+        scopes: ['openid', 'email'],
+      });
+      watch = await register({
+        name: 'Watch',
+        type: 'native',
+        redirectUris: ['com.example.watch:/cb'],
+        scopes: ['openid', 'profile'],
+      });
     });
     after(async () => {
       await portal?.close();
@@ -141,7 +170,13 @@ for (const database of testDatabases()) {
           const { context, page, problems } = await portal.context(language, viewport);
           const shopRp = await relyingParty(portal.baseUrl, shop.clientId, shop.clientSecret);
           const verifier = openid.randomPKCECodeVerifier();
-          const url = openid.buildAuthorizationUrl(shopRp, { redirect_uri: `${shopSite.url}/cb`, scope: 'openid email', state: 'st', code_challenge: await openid.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+          const url = openid.buildAuthorizationUrl(shopRp, {
+            redirect_uri: `${shopSite.url}/cb`,
+            scope: 'openid email',
+            state: 'st',
+            code_challenge: await openid.calculatePKCECodeChallenge(verifier),
+            code_challenge_method: 'S256',
+          });
 
           // Sign-in page.
           await page.goto(url.href);
@@ -167,7 +202,10 @@ for (const database of testDatabases()) {
           await page.waitForURL(`${shopSite.url}/cb?**`);
           const landed = new URL(page.url());
           assert.equal(landed.searchParams.get('state'), 'st');
-          const tokens = await openid.authorizationCodeGrant(shopRp, landed, { pkceCodeVerifier: verifier, expectedState: 'st' });
+          const tokens = await openid.authorizationCodeGrant(shopRp, landed, {
+            pkceCodeVerifier: verifier,
+            expectedState: 'st',
+          });
 
           // /activate: the watch's code typed in, confirmed, allowed; the watch gets its tokens.
           const watchRp = await relyingParty(portal.baseUrl, watch.clientId);
@@ -196,7 +234,12 @@ for (const database of testDatabases()) {
           assert.equal((await openid.pollDeviceAuthorizationGrant(watchRp, started)).claims()!.sub, account.id);
 
           // Signing out through the app: the question, in the same look.
-          await page.goto(openid.buildEndSessionUrl(shopRp, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: `${shopSite.url}/bye` }).href);
+          await page.goto(
+            openid.buildEndSessionUrl(shopRp, {
+              id_token_hint: tokens.id_token!,
+              post_logout_redirect_uri: `${shopSite.url}/bye`,
+            }).href,
+          );
           await page.getByRole('heading', { level: 1, name: w.signOut }).waitFor();
           await assertPortalLook(page, 'sign-out');
           await expectNoAxeViolations(page, `sign-out (${language}, ${viewport})`);
@@ -204,7 +247,10 @@ for (const database of testDatabases()) {
           await tabTo(page, 'button', w.signOutYes);
           await page.keyboard.press('Enter');
           await page.waitForURL(`${shopSite.url}/bye**`);
-          assert.equal((await context.cookies()).find((c) => c.name === 'lanyard_session'), undefined);
+          assert.equal(
+            (await context.cookies()).find((c) => c.name === 'lanyard_session'),
+            undefined,
+          );
 
           assert.deepEqual(problems, [], 'no CSP violation nor page error');
           await context.close();

@@ -101,7 +101,12 @@ export type PageText = (typeof TEXT)['en'];
 
 /** The language of a page: the app's ui_locales first, then the browser's Accept-Language; English otherwise. */
 export function localeOf(uiLocales: unknown, acceptLanguage: unknown): Locale {
-  const wanted = [...String(uiLocales ?? '').split(' '), ...String(acceptLanguage ?? '').split(',').map((part) => part.split(';')[0]!.trim())];
+  const wanted = [
+    ...String(uiLocales ?? '').split(' '),
+    ...String(acceptLanguage ?? '')
+      .split(',')
+      .map((part) => part.split(';')[0]!.trim()),
+  ];
   for (const tag of wanted) {
     const language = tag.toLowerCase().split('-')[0];
     if (language === 'es') return 'es';
@@ -168,7 +173,8 @@ export function page(locale: Locale, title: string, body: string): string {
 }
 
 /** A heading, then the page's content in a card, as the portal's forms are laid out. */
-export const card = (heading: string, content: string) => `<h1>${escapeHtml(heading)}</h1><div class="card">${content}</div>`;
+export const card = (heading: string, content: string) =>
+  `<h1>${escapeHtml(heading)}</h1><div class="card">${content}</div>`;
 
 /** A labelled text field (the label is what assistive technology reads). */
 export const textField = (id: string, label: string, attributes: string) =>
@@ -176,31 +182,53 @@ export const textField = (id: string, label: string, attributes: string) =>
 
 /** A form's buttons: the main one first, the others as secondary buttons. */
 export const buttons = (main: string, ...others: string[]) => `<div class="actions">${main}${others.join('')}</div>`;
-export const mainButton = (label: string, attributes = '') => `<button class="button" type="submit"${attributes ? ` ${attributes}` : ''}>${escapeHtml(label)}</button>`;
-export const secondaryButton = (label: string, attributes = '') => `<button class="button" data-variant="secondary" type="submit"${attributes ? ` ${attributes}` : ''}>${escapeHtml(label)}</button>`;
+export const mainButton = (label: string, attributes = '') =>
+  `<button class="button" type="submit"${attributes ? ` ${attributes}` : ''}>${escapeHtml(label)}</button>`;
+export const secondaryButton = (label: string, attributes = '') =>
+  `<button class="button" data-variant="secondary" type="submit"${attributes ? ` ${attributes}` : ''}>${escapeHtml(label)}</button>`;
 
 export const alert = (error?: string) => (error ? `<p class="alert" role="alert">${escapeHtml(error)}</p>` : '');
 
-export function signInBody(t: PageText, action: string, appName: string, options: { again: boolean; login?: string; error?: string }): string {
-  return card(options.again ? t.signInAgain(appName) : t.signInTo(appName), `<form class="form" method="post" action="${escapeHtml(action)}">${alert(options.error)}
+export function signInBody(
+  t: PageText,
+  action: string,
+  appName: string,
+  options: { again: boolean; login?: string; error?: string },
+): string {
+  return card(
+    options.again ? t.signInAgain(appName) : t.signInTo(appName),
+    `<form class="form" method="post" action="${escapeHtml(action)}">${alert(options.error)}
 ${textField('login', t.login, `autocomplete="username" required value="${escapeHtml(options.login ?? '')}"`)}
 ${textField('password', t.password, 'type="password" autocomplete="current-password" required')}
-${buttons(mainButton(t.signIn))}</form>`);
+${buttons(mainButton(t.signIn))}</form>`,
+  );
 }
 
-export function secondFactorBody(t: PageText, action: string, state: string, methods: string[], error?: string): string {
-  return card(t.secondFactor, `<form class="form" method="post" action="${escapeHtml(action)}">${alert(error)}<input type="hidden" name="state" value="${escapeHtml(state)}">
-<input type="hidden" name="method" value="${escapeHtml(methods.includes('totp') ? 'totp' : methods[0] ?? '')}">
+export function secondFactorBody(
+  t: PageText,
+  action: string,
+  state: string,
+  methods: string[],
+  error?: string,
+): string {
+  return card(
+    t.secondFactor,
+    `<form class="form" method="post" action="${escapeHtml(action)}">${alert(error)}<input type="hidden" name="state" value="${escapeHtml(state)}">
+<input type="hidden" name="method" value="${escapeHtml(methods.includes('totp') ? 'totp' : (methods[0] ?? ''))}">
 ${textField('code', t.secondFactorCode, 'autocomplete="one-time-code" inputmode="numeric" required')}
-${buttons(mainButton(t.verify))}</form>`);
+${buttons(mainButton(t.verify))}</form>`,
+  );
 }
 
 export function consentBody(t: PageText, locale: Locale, action: string, appName: string, scopes: Scope[]): string {
-  return card(t.wants(appName), `<p>${escapeHtml(t.canDo)}</p>
+  return card(
+    t.wants(appName),
+    `<p>${escapeHtml(t.canDo)}</p>
 <ul class="list">${scopes.map((s) => `<li>${escapeHtml(SCOPE_TEXT[s][locale])}</li>`).join('')}</ul>
 <p class="muted">${escapeHtml(t.revokeLater)} <a href="/apps" target="_blank" rel="noopener">${escapeHtml(t.appsPage)}</a></p>
 <form class="form" method="post" action="${escapeHtml(action)}">
-${buttons(mainButton(t.allow, 'name="decision" value="allow"'), secondaryButton(t.deny, 'name="decision" value="deny"'))}</form>`);
+${buttons(mainButton(t.allow, 'name="decision" value="allow"'), secondaryButton(t.deny, 'name="decision" value="deny"'))}</form>`,
+  );
 }
 
 export const expiredBody = (t: PageText) => card(t.expired, `<p>${escapeHtml(t.startAgain)}</p>`);

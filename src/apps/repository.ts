@@ -42,7 +42,11 @@ export class AppRepository {
   }
 
   async update(clientId: string, changes: AppUpdate): Promise<boolean> {
-    const result = await this.db.updateTable('oauth_apps').set(changes).where('client_id', '=', clientId).executeTakeFirst();
+    const result = await this.db
+      .updateTable('oauth_apps')
+      .set(changes)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
@@ -75,7 +79,14 @@ export class AppRepository {
 
   /** The accounts that let an app in (for the back-channel logouts of its deletion). */
   async accountsOf(clientId: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('oidc_records').select('account_id').distinct().where('client_id', '=', clientId).where('model', '=', 'Grant').where('account_id', 'is not', null).execute();
+    const rows = await this.db
+      .selectFrom('oidc_records')
+      .select('account_id')
+      .distinct()
+      .where('client_id', '=', clientId)
+      .where('model', '=', 'Grant')
+      .where('account_id', 'is not', null)
+      .execute();
     return rows.map((r) => r.account_id!);
   }
 
@@ -101,18 +112,32 @@ export class AppRepository {
 
   /** Deletes an account's records for one app (consent, codes, tokens); how many went. */
   async revoke(accountId: string, clientId: string): Promise<number> {
-    const result = await this.db.deleteFrom('oidc_records').where('account_id', '=', accountId).where('client_id', '=', clientId).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('oidc_records')
+      .where('account_id', '=', accountId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
   /** Notes the Lanyard web session a provider session (by its uid) was used with. */
   async linkWebSession(providerSessionUid: string, webSessionId: string): Promise<void> {
-    await this.db.updateTable('oidc_records').set({ web_session_id: webSessionId }).where('model', '=', 'Session').where('uid', '=', providerSessionUid).execute();
+    await this.db
+      .updateTable('oidc_records')
+      .set({ web_session_id: webSessionId })
+      .where('model', '=', 'Session')
+      .where('uid', '=', providerSessionUid)
+      .execute();
   }
 
   /** A re-authentication replaced web sessions by a new one: the provider sessions follow it. */
   async moveWebSessions(executor: Executor, fromIds: string[], toId: string): Promise<void> {
-    await executor.updateTable('oidc_records').set({ web_session_id: toId }).where('model', '=', 'Session').where('web_session_id', 'in', fromIds).execute();
+    await executor
+      .updateTable('oidc_records')
+      .set({ web_session_id: toId })
+      .where('model', '=', 'Session')
+      .where('web_session_id', 'in', fromIds)
+      .execute();
   }
 
   /** The account's provider sessions that were used with these web sessions. */
@@ -128,7 +153,10 @@ export class AppRepository {
 
   /** Ends a grant: the consent record and every code and token issued under it. */
   async endGrant(executor: Executor, grantId: string): Promise<void> {
-    await executor.deleteFrom('oidc_records').where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])])).execute();
+    await executor
+      .deleteFrom('oidc_records')
+      .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+      .execute();
   }
 
   /** Deletes one of the provider's records. */
@@ -139,7 +167,12 @@ export class AppRepository {
   /** Of these apps, those that registered a back-channel logout URI. */
   async withBackchannelLogout(executor: Executor, clientIds: string[]): Promise<string[]> {
     if (clientIds.length === 0) return [];
-    const rows = await executor.selectFrom('oauth_apps').select('client_id').where('client_id', 'in', clientIds).where('backchannel_logout_uri', 'is not', null).execute();
+    const rows = await executor
+      .selectFrom('oauth_apps')
+      .select('client_id')
+      .where('client_id', 'in', clientIds)
+      .where('backchannel_logout_uri', 'is not', null)
+      .execute();
     return rows.map((row) => row.client_id);
   }
 
@@ -160,12 +193,26 @@ export class AppRepository {
       .execute();
   }
 
-  async addSigningKey(row: { id: string; jwk_sealed: string; created_at: number; sign_from: number | null }): Promise<void> {
-    await this.db.insertInto('oidc_signing_keys').values({ ...row, retire_at: null }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  async addSigningKey(row: {
+    id: string;
+    jwk_sealed: string;
+    created_at: number;
+    sign_from: number | null;
+  }): Promise<void> {
+    await this.db
+      .insertInto('oidc_signing_keys')
+      .values({ ...row, retire_at: null })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
   }
 
   /** Plans the retirement of every key but one that has none planned yet. */
   async retireOthers(keepId: string, at: number): Promise<void> {
-    await this.db.updateTable('oidc_signing_keys').set({ retire_at: at }).where('id', '!=', keepId).where('retire_at', 'is', null).execute();
+    await this.db
+      .updateTable('oidc_signing_keys')
+      .set({ retire_at: at })
+      .where('id', '!=', keepId)
+      .where('retire_at', 'is', null)
+      .execute();
   }
 }

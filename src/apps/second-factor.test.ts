@@ -3,7 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { generate } from 'otplib';
 import { testDatabases, type TestAccount } from '../testing/test-app.js';
-import { authorizationRequest, Browser, relyingParty, startListeningApp, type ListeningApp } from './test-relying-party.js';
+import {
+  authorizationRequest,
+  Browser,
+  relyingParty,
+  startListeningApp,
+  type ListeningApp,
+} from './test-relying-party.js';
 
 // How the person signed in, told truly to the app (acr, amr), an app that asks for a second factor, and
 // an authorization code that a wrong code_verifier burns: driven by openid-client.
@@ -18,7 +24,10 @@ for (const database of testDatabases()) {
     let rp: client.Configuration;
     before(async () => {
       s = await startListeningApp(database);
-      const registered = await s.t.request('POST', '/v1/admin/apps', { token: s.admin, body: { name: 'Pay', type: 'web', redirectUris: [REDIRECT], scopes: ['openid', 'email'] } });
+      const registered = await s.t.request('POST', '/v1/admin/apps', {
+        token: s.admin,
+        body: { name: 'Pay', type: 'web', redirectUris: [REDIRECT], scopes: ['openid', 'email'] },
+      });
       assert.equal(registered.status, 201, registered.text);
       rp = await relyingParty(s.baseUrl, registered.body.clientId, registered.body.clientSecret);
     });
@@ -31,7 +40,10 @@ for (const database of testDatabases()) {
     async function withTotp(account: TestAccount): Promise<string> {
       const started = await s.t.request('POST', '/v1/me/totp', { token: account.token });
       assert.equal(started.status, 201, started.text);
-      const confirmed = await s.t.request('POST', '/v1/me/totp/confirm', { token: account.token, body: { code: await totpCode(started.body.secret) } });
+      const confirmed = await s.t.request('POST', '/v1/me/totp/confirm', {
+        token: account.token,
+        body: { code: await totpCode(started.body.secret) },
+      });
       assert.equal(confirmed.status, 200, confirmed.text);
       nextStep();
       return started.body.secret;
@@ -41,9 +53,15 @@ for (const database of testDatabases()) {
       const account = await s.t.signUp();
       const secret = await withTotp(account);
       const browser = new Browser(s.baseUrl);
-      const { url, verifier, state } = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope: 'openid email' });
+      const { url, verifier, state } = await authorizationRequest(rp, {
+        redirect_uri: REDIRECT,
+        scope: 'openid email',
+      });
       const signIn = await browser.go('GET', url.href);
-      const second = await browser.submit(signIn.text, /\/login$/, { login: account.email!, password: account.password });
+      const second = await browser.submit(signIn.text, /\/login$/, {
+        login: account.email!,
+        password: account.password,
+      });
       assert.match(second.text, /<h1>Second step<\/h1>/);
       const wrongCode = (await totpCode(secret)) === '000000' ? '111111' : '000000';
       const wrong = await browser.submit(second.text, /\/second-factor$/, { code: wrongCode });
@@ -51,7 +69,10 @@ for (const database of testDatabases()) {
       assert.match(wrong.text, /The code is wrong/);
       const consent = await browser.submit(wrong.text, /\/second-factor$/, { code: await totpCode(secret) });
       const back = await browser.submit(consent.text, /\/consent$/, { decision: 'allow' });
-      const tokens = await client.authorizationCodeGrant(rp, new URL(back.left!), { pkceCodeVerifier: verifier, expectedState: state });
+      const tokens = await client.authorizationCodeGrant(rp, new URL(back.left!), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
       const claims = tokens.claims()!;
       assert.equal(claims.acr, ACR_2FA);
       assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
@@ -60,15 +81,29 @@ for (const database of testDatabases()) {
     test('an app that asks for a second factor (acr_values) is told the truth when the person has none, and refused when it insists (essential acr)', async () => {
       const account = await s.t.signUp();
       const browser = new Browser(s.baseUrl);
-      const asked = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope: 'openid email', acr_values: ACR_2FA });
+      const asked = await authorizationRequest(rp, {
+        redirect_uri: REDIRECT,
+        scope: 'openid email',
+        acr_values: ACR_2FA,
+      });
       const signIn = await browser.go('GET', asked.url.href);
-      const consent = await browser.submit(signIn.text, /\/login$/, { login: account.email!, password: account.password });
+      const consent = await browser.submit(signIn.text, /\/login$/, {
+        login: account.email!,
+        password: account.password,
+      });
       const back = await browser.submit(consent.text, /\/consent$/, { decision: 'allow' });
-      const tokens = await client.authorizationCodeGrant(rp, new URL(back.left!), { pkceCodeVerifier: asked.verifier, expectedState: asked.state });
+      const tokens = await client.authorizationCodeGrant(rp, new URL(back.left!), {
+        pkceCodeVerifier: asked.verifier,
+        expectedState: asked.state,
+      });
       assert.equal(tokens.claims()!.acr, ACR_PASSWORD, 'the password alone, as it was');
       assert.deepEqual(tokens.claims()!.amr, ['pwd']);
 
-      const insisted = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope: 'openid email', claims: JSON.stringify({ id_token: { acr: { essential: true, value: ACR_2FA } } }) });
+      const insisted = await authorizationRequest(rp, {
+        redirect_uri: REDIRECT,
+        scope: 'openid email',
+        claims: JSON.stringify({ id_token: { acr: { essential: true, value: ACR_2FA } } }),
+      });
       const other = new Browser(s.baseUrl);
       const form = await other.go('GET', insisted.url.href);
       assert.match(form.text, /type="password"/);
@@ -81,12 +116,21 @@ for (const database of testDatabases()) {
     test('a wrong code_verifier burns the code: the right one afterwards gets nothing', async () => {
       const account = await s.t.signUp();
       const browser = new Browser(s.baseUrl);
-      const { url, verifier, state } = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope: 'openid email' });
+      const { url, verifier, state } = await authorizationRequest(rp, {
+        redirect_uri: REDIRECT,
+        scope: 'openid email',
+      });
       const signIn = await browser.go('GET', url.href);
-      const consent = await browser.submit(signIn.text, /\/login$/, { login: account.email!, password: account.password });
+      const consent = await browser.submit(signIn.text, /\/login$/, {
+        login: account.email!,
+        password: account.password,
+      });
       const back = new URL((await browser.submit(consent.text, /\/consent$/, { decision: 'allow' })).left!);
       await assert.rejects(
-        client.authorizationCodeGrant(rp, back, { pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: state }),
+        client.authorizationCodeGrant(rp, back, {
+          pkceCodeVerifier: client.randomPKCECodeVerifier(),
+          expectedState: state,
+        }),
         (error: client.ResponseBodyError) => error.error === 'invalid_grant',
       );
       await assert.rejects(

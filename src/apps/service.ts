@@ -94,7 +94,8 @@ function checkNativeUri(uri: string, path: string): void {
     checkWebUri(uri, path);
     return;
   }
-  if (!scheme.includes('.')) throw invalidField(path, 'a private-use scheme must be a reversed domain name, such as com.example.app (RFC 8252)');
+  if (!scheme.includes('.'))
+    throw invalidField(path, 'a private-use scheme must be a reversed domain name, such as com.example.app (RFC 8252)');
   if (uri.includes('#')) throw invalidField(path, 'must not have a fragment');
 }
 
@@ -124,7 +125,10 @@ export class AppService {
   private listen(provider: Provider): void {
     provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
       const clientId = ctx.oidc.client?.clientId;
-      if (clientId) this.deps.repository.touch(clientId, this.deps.clock.now()).catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not note the app\'s use'));
+      if (clientId)
+        this.deps.repository
+          .touch(clientId, this.deps.clock.now())
+          .catch((error: unknown) => this.deps.log.warn({ err: error }, "could not note the app's use"));
     });
     // oidc-provider revokes the whole grant when a rotated (used) refresh token comes back: someone
     // holds a copy of it. The person is told in their activity.
@@ -132,7 +136,9 @@ export class AppService {
       const token = ctx.oidc.entities.RefreshToken;
       if (ctx.oidc.route !== 'token' || !token?.consumed || !token.accountId) return;
       const origin = { ip: ctx.ip, client: String(ctx.get('user-agent') || 'unknown').slice(0, 200) };
-      this.deps.events.record(this.deps.repository.db, token.accountId, 'app.refresh_token_reused', origin).catch((error: unknown) => this.deps.log.error({ err: error }, 'could not record a refresh token reuse'));
+      this.deps.events
+        .record(this.deps.repository.db, token.accountId, 'app.refresh_token_reused', origin)
+        .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not record a refresh token reuse'));
     });
   }
 
@@ -159,17 +165,28 @@ export class AppService {
   /** Checks an app's settings as a whole, ours first (clear field paths), then oidc-provider's own validation. */
   private async check(row: AppRow): Promise<void> {
     const name = row.name;
-    if (name === '' || /\p{Cc}/u.test(name)) throw invalidField('body.name', 'must be a name without control characters');
+    if (name === '' || /\p{Cc}/u.test(name))
+      throw invalidField('body.name', 'must be a name without control characters');
     const redirectUris = JSON.parse(row.redirect_uris) as string[];
-    redirectUris.forEach((uri, index) => (row.type === 'native' ? checkNativeUri : checkWebUri)(uri, `body.redirectUris.${index}`));
-    (JSON.parse(row.post_logout_redirect_uris) as string[]).forEach((uri, index) => (row.type === 'native' ? checkNativeUri : checkWebUri)(uri, `body.postLogoutRedirectUris.${index}`));
+    redirectUris.forEach((uri, index) =>
+      (row.type === 'native' ? checkNativeUri : checkWebUri)(uri, `body.redirectUris.${index}`),
+    );
+    (JSON.parse(row.post_logout_redirect_uris) as string[]).forEach((uri, index) =>
+      (row.type === 'native' ? checkNativeUri : checkWebUri)(uri, `body.postLogoutRedirectUris.${index}`),
+    );
     if (row.backchannel_logout_uri !== null) checkWebUri(row.backchannel_logout_uri, 'body.backchannelLogoutUri');
     if (row.logo_uri !== null) checkWebUri(row.logo_uri, 'body.logoUri');
-    if (!(JSON.parse(row.scopes) as string[]).includes('openid')) throw invalidField('body.scopes', 'must include openid');
+    if (!(JSON.parse(row.scopes) as string[]).includes('openid'))
+      throw invalidField('body.scopes', 'must include openid');
     try {
-      await this.deps.host.provider.Client.validate(clientMetadata(row, row.type === 'web' ? 'x'.repeat(43) : undefined) as never);
+      await this.deps.host.provider.Client.validate(
+        clientMetadata(row, row.type === 'web' ? 'x'.repeat(43) : undefined) as never,
+      );
     } catch (error) {
-      throw invalidField('body', String((error as { error_description?: string }).error_description ?? (error as Error).message));
+      throw invalidField(
+        'body',
+        String((error as { error_description?: string }).error_description ?? (error as Error).message),
+      );
     }
   }
 
@@ -212,20 +229,27 @@ export class AppService {
   }
 
   /** Changes an app's settings; a disabled app can no longer sign anyone in or get tokens. */
-  async update(clientId: string, patch: Partial<Omit<AppInput, 'type'>> & { disabled?: boolean | undefined }): Promise<AppView> {
+  async update(
+    clientId: string,
+    patch: Partial<Omit<AppInput, 'type'>> & { disabled?: boolean | undefined },
+  ): Promise<AppView> {
     const row = await this.deps.repository.get(clientId);
     if (!row) throw new AppError('not_found', 'No app has that client id');
     const changes: AppUpdate = {
       ...(patch.name !== undefined ? { name: patch.name.normalize('NFC').trim() } : {}),
       ...(patch.redirectUris !== undefined ? { redirect_uris: JSON.stringify(patch.redirectUris) } : {}),
-      ...(patch.postLogoutRedirectUris !== undefined ? { post_logout_redirect_uris: JSON.stringify(patch.postLogoutRedirectUris) } : {}),
+      ...(patch.postLogoutRedirectUris !== undefined
+        ? { post_logout_redirect_uris: JSON.stringify(patch.postLogoutRedirectUris) }
+        : {}),
       ...(patch.scopes !== undefined ? { scopes: JSON.stringify(patch.scopes) } : {}),
       ...(patch.firstParty !== undefined ? { first_party: patch.firstParty ? 1 : 0 } : {}),
       ...(patch.backchannelLogoutUri !== undefined ? { backchannel_logout_uri: patch.backchannelLogoutUri } : {}),
       ...(patch.logoUri !== undefined ? { logo_uri: patch.logoUri } : {}),
       ...(patch.requireDpop !== undefined ? { require_dpop: patch.requireDpop ? 1 : 0 } : {}),
       ...(patch.requirePar !== undefined ? { require_par: patch.requirePar ? 1 : 0 } : {}),
-      ...(patch.disabled !== undefined ? { disabled_at: patch.disabled ? (row.disabled_at ?? this.deps.clock.now()) : null } : {}),
+      ...(patch.disabled !== undefined
+        ? { disabled_at: patch.disabled ? (row.disabled_at ?? this.deps.clock.now()) : null }
+        : {}),
     };
     const next = { ...row, ...changes } as AppRow;
     await this.check(next);
@@ -242,9 +266,12 @@ export class AppService {
   async rotateSecret(clientId: string): Promise<{ clientSecret: string }> {
     const row = await this.deps.repository.get(clientId);
     if (!row) throw new AppError('not_found', 'No app has that client id');
-    if (row.type !== 'web') throw new AppError('conflict', 'Only web apps have a client secret; native and spa apps are public clients');
+    if (row.type !== 'web')
+      throw new AppError('conflict', 'Only web apps have a client secret; native and spa apps are public clients');
     const clientSecret = newToken();
-    await this.deps.repository.update(clientId, { secret_sealed: sealText(this.deps.sealKey, clientSecret, appSecretAad(clientId)) });
+    await this.deps.repository.update(clientId, {
+      secret_sealed: sealText(this.deps.sealKey, clientSecret, appSecretAad(clientId)),
+    });
     return { clientSecret };
   }
 
@@ -265,7 +292,12 @@ export class AppService {
    * id, which is the app's `sub`) is sealed and gone once delivered.
    */
   async queueDeletionLogouts(trx: Executor, accountId: string): Promise<void> {
-    const apps = await this.deps.repository.grantsOf(trx, accountId).select('oauth_apps.client_id').distinct().where('oauth_apps.backchannel_logout_uri', 'is not', null).execute();
+    const apps = await this.deps.repository
+      .grantsOf(trx, accountId)
+      .select('oauth_apps.client_id')
+      .distinct()
+      .where('oauth_apps.backchannel_logout_uri', 'is not', null)
+      .execute();
     for (const { client_id: clientId } of apps) await this.queueLogout(trx, clientId, accountId);
   }
 
@@ -283,13 +315,19 @@ export class AppService {
    * end with their codes and tokens. A re-authentication only replaces the web session: the provider
    * sessions follow the new one.
    */
-  async endWebSessions(executor: Executor, accountId: string, ended: { ids: string[]; replacedBy?: string }): Promise<void> {
+  async endWebSessions(
+    executor: Executor,
+    accountId: string,
+    ended: { ids: string[]; replacedBy?: string },
+  ): Promise<void> {
     if (ended.replacedBy) {
       await this.deps.repository.moveWebSessions(executor, ended.ids, ended.replacedBy);
       return;
     }
     for (const session of await this.deps.repository.providerSessionsOf(executor, accountId, ended.ids)) {
-      const { authorizations = {} } = JSON.parse(session.payload) as { authorizations?: Record<string, { sid?: string; grantId?: string; persistsLogout?: boolean }> };
+      const { authorizations = {} } = JSON.parse(session.payload) as {
+        authorizations?: Record<string, { sid?: string; grantId?: string; persistsLogout?: boolean }>;
+      };
       const told = new Set(await this.deps.repository.withBackchannelLogout(executor, Object.keys(authorizations)));
       for (const [clientId, { sid, grantId, persistsLogout }] of Object.entries(authorizations)) {
         if (grantId && !persistsLogout) await this.deps.repository.endGrant(executor, grantId);
@@ -302,8 +340,18 @@ export class AppService {
 
   private async queueLogout(executor: Executor, clientId: string, accountId: string, sid?: string): Promise<void> {
     const id = uuidv7();
-    const payload = sealJobPayload(this.deps.payloadKey, BACKCHANNEL_LOGOUT_JOB, id, { clientId, sub: accountId, ...(sid ? { sid } : {}) });
-    await this.deps.jobs.enqueue(executor, { id, kind: BACKCHANNEL_LOGOUT_JOB, payload, accountId: null, maxAttempts: 12 });
+    const payload = sealJobPayload(this.deps.payloadKey, BACKCHANNEL_LOGOUT_JOB, id, {
+      clientId,
+      sub: accountId,
+      ...(sid ? { sid } : {}),
+    });
+    await this.deps.jobs.enqueue(executor, {
+      id,
+      kind: BACKCHANNEL_LOGOUT_JOB,
+      payload,
+      accountId: null,
+      maxAttempts: 12,
+    });
   }
 
   /** The job: a logout token signed by the provider, POSTed to the app; retried until it answers 200 or 204. */
@@ -314,7 +362,10 @@ export class AppService {
     if (!client?.backchannelLogoutUri) throw new PermanentJobError(`app ${clientId} has no back-channel logout URI`);
     // oidc-provider's Client has backchannelLogout(sub, sid); @types/oidc-provider does not declare it.
     // With a sid, the one session that ended; without, every session of the person (revoked, deleted).
-    await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub, sid);
+    await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(
+      sub,
+      sid,
+    );
     this.deps.log.info({ clientId }, 'back-channel logout delivered');
   }
 
@@ -327,8 +378,15 @@ export class AppService {
       .execute();
     const byApp = new Map<string, GrantedApp>();
     for (const row of rows) {
-      const grant = JSON.parse(row.payload) as { openid?: { scope?: string }; resources?: Record<string, string>; iat?: number };
-      const scopes = [(grant.openid?.scope ?? ''), ...Object.values(grant.resources ?? {})].join(' ').split(' ').filter(Boolean);
+      const grant = JSON.parse(row.payload) as {
+        openid?: { scope?: string };
+        resources?: Record<string, string>;
+        iat?: number;
+      };
+      const scopes = [grant.openid?.scope ?? '', ...Object.values(grant.resources ?? {})]
+        .join(' ')
+        .split(' ')
+        .filter(Boolean);
       const grantedAt = iso((grant.iat ?? 0) * 1000);
       const known = byApp.get(row.client_id!);
       byApp.set(row.client_id!, {
@@ -358,7 +416,8 @@ export class AppService {
    */
   async revoke(accountId: string, clientId: string): Promise<void> {
     const app = await this.deps.repository.get(clientId);
-    if ((await this.deps.repository.revoke(accountId, clientId)) === 0) throw new AppError('not_found', 'This account has not let that app in');
+    if ((await this.deps.repository.revoke(accountId, clientId)) === 0)
+      throw new AppError('not_found', 'This account has not let that app in');
     if (app?.backchannel_logout_uri) await this.queueLogout(this.deps.repository.db, clientId, accountId);
   }
 }

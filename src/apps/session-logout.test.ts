@@ -4,7 +4,13 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { startSmsReceiver, type SmsReceiver } from '../testing/receivers.js';
 import { testDatabases, type TestAccount } from '../testing/test-app.js';
-import { authorizationRequest, Browser, relyingParty, startListeningApp, type ListeningApp } from './test-relying-party.js';
+import {
+  authorizationRequest,
+  Browser,
+  relyingParty,
+  startListeningApp,
+  type ListeningApp,
+} from './test-relying-party.js';
 
 // Ending a Lanyard web session (sign-out, a session ended from the list, every other session ended, a
 // new password, a lock) ends the apps' sign-ins made through it: each app gets a signed back-channel
@@ -25,7 +31,13 @@ for (const database of testDatabases()) {
       s = await startListeningApp(database);
       const registered = await s.t.request('POST', '/v1/admin/apps', {
         token: s.admin,
-        body: { name: 'Shop', type: 'web', redirectUris: [REDIRECT], scopes: ['openid', 'email', 'offline_access', 'devices:read'], backchannelLogoutUri: receiver.url },
+        body: {
+          name: 'Shop',
+          type: 'web',
+          redirectUris: [REDIRECT],
+          scopes: ['openid', 'email', 'offline_access', 'devices:read'],
+          backchannelLogoutUri: receiver.url,
+        },
       });
       assert.equal(registered.status, 201, registered.text);
       app = registered.body;
@@ -37,13 +49,24 @@ for (const database of testDatabases()) {
     });
 
     /** A browser signs in to the app on Lanyard's pages; the app redeems its code with openid-client. */
-    async function signInToApp(browser: Browser, account: TestAccount, scope = 'openid email', extra: Record<string, string> = {}) {
+    async function signInToApp(
+      browser: Browser,
+      account: TestAccount,
+      scope = 'openid email',
+      extra: Record<string, string> = {},
+    ) {
       const { url, verifier, state } = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope, ...extra });
       let page = await browser.go('GET', url.href);
-      if (!page.left && /type="password"/.test(page.text)) page = await browser.submit(page.text, /\/login$/, { login: account.email!, password: account.password });
+      if (!page.left && /type="password"/.test(page.text))
+        page = await browser.submit(page.text, /\/login$/, { login: account.email!, password: account.password });
       if (!page.left) page = await browser.submit(page.text, /\/consent$/, { decision: 'allow' });
       assert.ok(page.left, `back to the app: ${page.text.slice(0, 300)}`);
-      const tokens = await client.authorizationCodeGrant(rp, new URL(page.left), { pkceCodeVerifier: verifier, expectedState: state }, extra.resource ? { resource: extra.resource } : undefined);
+      const tokens = await client.authorizationCodeGrant(
+        rp,
+        new URL(page.left),
+        { pkceCodeVerifier: verifier, expectedState: state },
+        extra.resource ? { resource: extra.resource } : undefined,
+      );
       const sid = tokens.claims()!.sid as string;
       assert.ok(sid, 'the ID token names the session (sid), as the app needs to match a logout');
       return { tokens, sid, webSession: browser.cookies.get('lanyard_session')! };
@@ -57,7 +80,11 @@ for (const database of testDatabases()) {
       for (const request of receiver.requests.slice(from)) {
         assert.equal(request.method, 'POST');
         const token = new URLSearchParams(String(request.body)).get('logout_token')!;
-        const { payload, protectedHeader } = await jwtVerify(token, keys, { issuer: s.baseUrl, audience: app.clientId, typ: 'logout+jwt' });
+        const { payload, protectedHeader } = await jwtVerify(token, keys, {
+          issuer: s.baseUrl,
+          audience: app.clientId,
+          typ: 'logout+jwt',
+        });
         assert.equal(protectedHeader.alg, 'RS256');
         assert.ok(BACKCHANNEL_EVENT in (payload.events as object));
         assert.equal(payload.nonce, undefined);
@@ -66,7 +93,11 @@ for (const database of testDatabases()) {
       return claims;
     }
 
-    const userinfoWorks = (accessToken: string, sub: string) => client.fetchUserInfo(rp, accessToken, sub).then(() => true, () => false);
+    const userinfoWorks = (accessToken: string, sub: string) =>
+      client.fetchUserInfo(rp, accessToken, sub).then(
+        () => true,
+        () => false,
+      );
 
     test('signing out of Lanyard sends the app a logout token with the sid, and its tokens and sign-in end', async () => {
       const account = await s.t.signUp();
@@ -78,10 +109,17 @@ for (const database of testDatabases()) {
 
       assert.equal((await s.t.request('DELETE', '/v1/sessions/current', { token: webSession })).status, 204);
       const told = await logoutTokens(from);
-      assert.deepEqual(told.map((c) => ({ sub: c.sub, sid: c.sid })), [{ sub: account.id, sid }]);
+      assert.deepEqual(
+        told.map((c) => ({ sub: c.sub, sid: c.sid })),
+        [{ sub: account.id, sid }],
+      );
       assert.equal(await userinfoWorks(tokens.access_token, account.id), false, 'the access token ended');
       assert.equal((await client.tokenIntrospection(rp, tokens.access_token)).active, false);
-      assert.deepEqual((await s.t.request('GET', '/v1/apps', { token: account.token })).body.apps, [], 'the grant of that session ended');
+      assert.deepEqual(
+        (await s.t.request('GET', '/v1/apps', { token: account.token })).body.apps,
+        [],
+        'the grant of that session ended',
+      );
 
       // The browser's next sign-in with the app asks for the password: nothing is left of the old one.
       const next = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope: 'openid email' });
@@ -98,12 +136,17 @@ for (const database of testDatabases()) {
       await s.t.drainJobs();
       const from = receiver.requests.length;
 
-      const sessions = (await s.t.request('GET', '/v1/sessions', { token: onLaptop.webSession })).body.sessions as Array<{ id: string; current: boolean }>;
+      const sessions = (await s.t.request('GET', '/v1/sessions', { token: onLaptop.webSession })).body
+        .sessions as Array<{ id: string; current: boolean }>;
       const laptopSessionId = sessions.find((x) => x.current)!.id;
       const ended = await s.t.request('DELETE', `/v1/sessions/${laptopSessionId}`, { token: account.token });
       assert.equal(ended.status, 204, ended.text);
       const told = await logoutTokens(from);
-      assert.deepEqual(told.map((c) => c.sid), [onLaptop.sid], 'only the laptop session is logged out');
+      assert.deepEqual(
+        told.map((c) => c.sid),
+        [onLaptop.sid],
+        'only the laptop session is logged out',
+      );
       assert.equal(await userinfoWorks(onLaptop.tokens.access_token, account.id), false);
       assert.equal(await userinfoWorks(onPhone.tokens.access_token, account.id), true, "the phone's sign-in goes on");
     });
@@ -121,15 +164,24 @@ for (const database of testDatabases()) {
 
       const c = await signInToApp(new Browser(s.baseUrl), account);
       from = receiver.requests.length;
-      const changed = await s.t.request('POST', '/v1/me/password', { token: account.token, body: { currentPassword: account.password, newPassword: 'another long passphrase 2' } });
+      const changed = await s.t.request('POST', '/v1/me/password', {
+        token: account.token,
+        body: { currentPassword: account.password, newPassword: 'another long passphrase 2' },
+      });
       assert.equal(changed.status, 204, changed.text);
-      assert.deepEqual((await logoutTokens(from)).map((x) => x.sid), [c.sid]);
+      assert.deepEqual(
+        (await logoutTokens(from)).map((x) => x.sid),
+        [c.sid],
+      );
       assert.equal(await userinfoWorks(c.tokens.access_token, account.id), false);
 
       const d = await signInToApp(new Browser(s.baseUrl), { ...account, password: 'another long passphrase 2' });
       from = receiver.requests.length;
       assert.equal((await s.t.request('POST', '/v1/me/lock', { token: account.token })).status, 202);
-      assert.deepEqual((await logoutTokens(from)).map((x) => x.sid), [d.sid]);
+      assert.deepEqual(
+        (await logoutTokens(from)).map((x) => x.sid),
+        [d.sid],
+      );
       assert.equal(await userinfoWorks(d.tokens.access_token, account.id), false);
     });
 
@@ -139,13 +191,20 @@ for (const database of testDatabases()) {
       const { tokens, sid, webSession } = await signInToApp(browser, account);
       await s.t.drainJobs();
       const from = receiver.requests.length;
-      const reauth = await s.t.request('POST', '/v1/session/reauth', { token: webSession, body: { password: account.password } });
+      const reauth = await s.t.request('POST', '/v1/session/reauth', {
+        token: webSession,
+        body: { password: account.password },
+      });
       assert.equal(reauth.status, 200, reauth.text);
       assert.deepEqual(await logoutTokens(from), [], 'nobody is logged out');
       assert.equal(await userinfoWorks(tokens.access_token, account.id), true);
 
       assert.equal((await s.t.request('DELETE', '/v1/sessions/current', { token: reauth.body.token })).status, 204);
-      assert.deepEqual((await logoutTokens(from)).map((c) => c.sid), [sid], 'ending the new session logs out what the old one signed in');
+      assert.deepEqual(
+        (await logoutTokens(from)).map((c) => c.sid),
+        [sid],
+        'ending the new session logs out what the old one signed in',
+      );
       assert.equal(await userinfoWorks(tokens.access_token, account.id), false);
     });
 
@@ -158,7 +217,10 @@ for (const database of testDatabases()) {
       await s.t.drainJobs();
       const from = receiver.requests.length;
       assert.equal((await s.t.request('DELETE', '/v1/sessions/current', { token: offline.webSession })).status, 204);
-      assert.deepEqual((await logoutTokens(from)).map((c) => c.sid), [offline.sid]);
+      assert.deepEqual(
+        (await logoutTokens(from)).map((c) => c.sid),
+        [offline.sid],
+      );
       const refreshed = await client.refreshTokenGrant(rp, offline.tokens.refresh_token!);
       assert.ok(refreshed.access_token);
 

@@ -34,9 +34,22 @@ export async function writeAudit(executor: Executor, entry: AuditEntry): Promise
 }
 
 /** The audit records about one subject, oldest first. */
-export async function readAudit(executor: Executor, subject: string): Promise<Array<{ action: string; at: number; detail: Record<string, unknown> }>> {
-  const rows = await executor.selectFrom('audit_records').select(['action', 'at', 'detail']).where('subject', '=', subject).orderBy('at').orderBy('id').execute();
-  return rows.map((row) => ({ action: row.action, at: row.at, detail: JSON.parse(row.detail) as Record<string, unknown> }));
+export async function readAudit(
+  executor: Executor,
+  subject: string,
+): Promise<Array<{ action: string; at: number; detail: Record<string, unknown> }>> {
+  const rows = await executor
+    .selectFrom('audit_records')
+    .select(['action', 'at', 'detail'])
+    .where('subject', '=', subject)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({
+    action: row.action,
+    at: row.at,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+  }));
 }
 
 export interface AuditFilter {
@@ -61,13 +74,21 @@ export interface AuditRecord {
 
 /** A page of audit records, newest first, filtered by staff member, account, action and time. */
 export async function listAudit(executor: Executor, filter: AuditFilter): Promise<AuditRecord[]> {
-  let query = executor.selectFrom('audit_records').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit);
+  let query = executor
+    .selectFrom('audit_records')
+    .selectAll()
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit);
   if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
   if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
   if (filter.action !== undefined) query = query.where('action', '=', filter.action);
   if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
   const after = filter.after;
-  if (after) query = query.where((eb) => eb.or([eb('at', '<', after.at), eb.and([eb('at', '=', after.at), eb('id', '<', after.id)])]));
+  if (after)
+    query = query.where((eb) =>
+      eb.or([eb('at', '<', after.at), eb.and([eb('at', '=', after.at), eb('id', '<', after.id)])]),
+    );
   const rows = await query.execute();
   return rows.map((row) => ({
     id: row.id,

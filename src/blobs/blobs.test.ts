@@ -40,7 +40,13 @@ let s3Folder: string;
 let s3Url: string;
 before(async () => {
   s3Folder = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-s3rver-'));
-  s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3Folder, configureBuckets: [{ name: 'lanyard', configs: [] }] });
+  s3rver = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: s3Folder,
+    configureBuckets: [{ name: 'lanyard', configs: [] }],
+  });
   const { port } = await s3rver.run();
   s3Url = `s3+http://S3RVER:S3RVER@127.0.0.1:${port}/lanyard/tenant-a?region=us-east-1`;
 });
@@ -105,14 +111,17 @@ for (const [name, make] of stores) {
 
 describe('LANYARD_S3_URL', () => {
   test('names the endpoint, bucket, prefix, region, path style and credentials', () => {
-    assert.deepEqual(parseS3Url('s3://AK%2F1:SE%2Bcret@minio.example:9000/photos/eu/one?region=eu-west-1&forcePathStyle=true'), {
-      endpoint: 'https://minio.example:9000',
-      region: 'eu-west-1',
-      bucket: 'photos',
-      prefix: 'eu/one/',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'AK/1', secretAccessKey: 'SE+cret' },
-    });
+    assert.deepEqual(
+      parseS3Url('s3://AK%2F1:SE%2Bcret@minio.example:9000/photos/eu/one?region=eu-west-1&forcePathStyle=true'),
+      {
+        endpoint: 'https://minio.example:9000',
+        region: 'eu-west-1',
+        bucket: 'photos',
+        prefix: 'eu/one/',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'AK/1', secretAccessKey: 'SE+cret' },
+      },
+    );
     const aws = parseS3Url('s3://s3.amazonaws.com/my-bucket?region=us-west-2');
     assert.equal(aws.endpoint, undefined);
     assert.equal(aws.forcePathStyle, false);
@@ -135,10 +144,18 @@ for (const database of testDatabases()) {
       try {
         const ana = await t.signUp();
         const png = await makeImage('png', 640, 480);
-        const put = await t.request('PUT', '/v1/cloud/photos/IMG_9', { token: ana.token, payload: png, headers: { 'content-type': 'image/png' } });
+        const put = await t.request('PUT', '/v1/cloud/photos/IMG_9', {
+          token: ana.token,
+          payload: png,
+          headers: { 'content-type': 'image/png' },
+        });
         assert.equal(put.status, 200, put.text);
         await t.drainJobs();
-        const read = await t.app.http.inject({ method: 'GET', url: '/v1/cloud/photos/IMG_9', headers: { authorization: `Bearer ${ana.token}` } });
+        const read = await t.app.http.inject({
+          method: 'GET',
+          url: '/v1/cloud/photos/IMG_9',
+          headers: { authorization: `Bearer ${ana.token}` },
+        });
         assert.ok(read.rawPayload.equals(png));
         const thumbnail = await t.request('GET', '/v1/cloud/photos/IMG_9/thumbnail', { token: ana.token });
         assert.equal(thumbnail.status, 200);
@@ -148,10 +165,16 @@ for (const database of testDatabases()) {
         const objectsOf = (accountId: string) =>
           fs
             .readdirSync(s3Folder, { recursive: true, withFileTypes: true })
-            .filter((e) => e.isFile() && e.name.endsWith('._S3rver_object') && path.join(e.parentPath, e.name).includes(`tenant-a${path.sep}${accountId}`));
+            .filter(
+              (e) =>
+                e.isFile() &&
+                e.name.endsWith('._S3rver_object') &&
+                path.join(e.parentPath, e.name).includes(`tenant-a${path.sep}${accountId}`),
+            );
         const objects = objectsOf(ana.id);
         assert.equal(objects.length, 2, 'the photo and its thumbnail, under the prefix and the account');
-        for (const object of objects) assert.ok(!fs.readFileSync(path.join(object.parentPath, object.name)).includes(png.subarray(1000, 1032)));
+        for (const object of objects)
+          assert.ok(!fs.readFileSync(path.join(object.parentPath, object.name)).includes(png.subarray(1000, 1032)));
         assert.equal((await t.request('DELETE', '/v1/cloud/photos/IMG_9', { token: ana.token })).status, 204);
         await t.drainJobs();
         assert.deepEqual(objectsOf(ana.id), []);

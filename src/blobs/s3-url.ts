@@ -20,15 +20,19 @@ export interface S3Location {
  */
 export function parseS3Url(raw: string): S3Location {
   const url = new URL(raw);
-  if (url.protocol !== 's3:' && url.protocol !== 's3+http:') throw new Error('LANYARD_S3_URL must start with s3:// or s3+http://');
+  if (url.protocol !== 's3:' && url.protocol !== 's3+http:')
+    throw new Error('LANYARD_S3_URL must start with s3:// or s3+http://');
   if (!url.hostname) throw new Error('LANYARD_S3_URL needs a host (s3.amazonaws.com for AWS)');
   const [bucket, ...rest] = url.pathname.replace(/^\/+/, '').split('/');
   if (!bucket) throw new Error('LANYARD_S3_URL needs a bucket: s3://…@host/BUCKET');
   const prefix = rest.filter(Boolean).join('/');
   const known = new Set(['region', 'forcePathStyle']);
-  for (const name of url.searchParams.keys()) if (!known.has(name)) throw new Error(`LANYARD_S3_URL has an unknown parameter "${name}" (known: region, forcePathStyle)`);
+  for (const name of url.searchParams.keys())
+    if (!known.has(name))
+      throw new Error(`LANYARD_S3_URL has an unknown parameter "${name}" (known: region, forcePathStyle)`);
   const forcePathStyle = url.searchParams.get('forcePathStyle');
-  if (forcePathStyle !== null && !['true', 'false'].includes(forcePathStyle)) throw new Error('LANYARD_S3_URL forcePathStyle must be true or false');
+  if (forcePathStyle !== null && !['true', 'false'].includes(forcePathStyle))
+    throw new Error('LANYARD_S3_URL forcePathStyle must be true or false');
   const aws = url.hostname === 's3.amazonaws.com';
   if (url.username && !url.password) throw new Error('LANYARD_S3_URL has an access key without a secret');
   return {

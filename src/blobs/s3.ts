@@ -1,4 +1,12 @@
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import type { S3Location } from './s3-url.js';
@@ -32,7 +40,12 @@ export class S3BlobStore implements BlobStore {
     // and the object appears only when the upload completes (an aborted one leaves nothing readable).
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.location.bucket, Key: this.key(accountId, name), Body: body, ContentType: 'application/octet-stream' },
+      params: {
+        Bucket: this.location.bucket,
+        Key: this.key(accountId, name),
+        Body: body,
+        ContentType: 'application/octet-stream',
+      },
       partSize: 5 * 1024 * 1024,
       queueSize: 2,
       leavePartsOnError: false,
@@ -42,10 +55,16 @@ export class S3BlobStore implements BlobStore {
 
   async get(accountId: string, name: string): Promise<Readable | undefined> {
     try {
-      const result = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(accountId, name) }));
+      const result = await this.client.send(
+        new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(accountId, name) }),
+      );
       return result.Body as Readable;
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      if (
+        error instanceof NoSuchKey ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      )
+        return undefined;
       throw error;
     }
   }
@@ -60,11 +79,18 @@ export class S3BlobStore implements BlobStore {
     // Listing again after each batch, rather than following continuation tokens: the batch just deleted
     // is gone, and a run resumed after a crash starts from whatever is left.
     for (;;) {
-      const listed = await this.client.send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, MaxKeys: 1000 }));
+      const listed = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, MaxKeys: 1000 }),
+      );
       const keys = (listed.Contents ?? []).map((object) => ({ Key: object.Key! }));
       if (keys.length === 0) return;
-      const result = await this.client.send(new DeleteObjectsCommand({ Bucket: this.location.bucket, Delete: { Objects: keys, Quiet: true } }));
-      if (result.Errors?.length) throw new Error(`S3 refused to delete ${result.Errors.length} object(s): ${result.Errors[0]?.Message ?? 'unknown error'}`);
+      const result = await this.client.send(
+        new DeleteObjectsCommand({ Bucket: this.location.bucket, Delete: { Objects: keys, Quiet: true } }),
+      );
+      if (result.Errors?.length)
+        throw new Error(
+          `S3 refused to delete ${result.Errors.length} object(s): ${result.Errors[0]?.Message ?? 'unknown error'}`,
+        );
     }
   }
 

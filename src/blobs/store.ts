@@ -21,5 +21,6 @@ const SAFE_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Throws unless the part is safe as a path segment or key part (no slashes, no dot-dot). */
 export function assertSafePart(part: string): void {
-  if (!SAFE_PART.test(part) || part.includes('..')) throw new Error(`not a safe blob key part: ${JSON.stringify(part)}`);
+  if (!SAFE_PART.test(part) || part.includes('..'))
+    throw new Error(`not a safe blob key part: ${JSON.stringify(part)}`);
 }

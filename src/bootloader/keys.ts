@@ -28,7 +28,13 @@ export class BootloaderKeys {
     // The JWK's x is exactly the raw 32-byte public key, base64url: what a bootloader stores.
     const raw = publicKey.export({ format: 'jwk' }).x!;
     const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
-    return { kid, public_key: raw, private_key_sealed: sealText(this.deps.sealKey, pkcs8, keyAad(kid)), created_at: now, retire_at: null };
+    return {
+      kid,
+      public_key: raw,
+      private_key_sealed: sealText(this.deps.sealKey, pkcs8, keyAad(kid)),
+      created_at: now,
+      retire_at: null,
+    };
   }
 
   private async rows(): Promise<BootloaderKeyRow[]> {

@@ -19,12 +19,21 @@ export class BootloaderRepository {
 
   /** Adds a key unless one with its kid exists (two servers making the first key at once: one wins). */
   async addKey(row: BootloaderKeyRow): Promise<void> {
-    await this.db.insertInto('bootloader_keys').values(row).onConflict((oc) => oc.column('kid').doNothing()).execute();
+    await this.db
+      .insertInto('bootloader_keys')
+      .values(row)
+      .onConflict((oc) => oc.column('kid').doNothing())
+      .execute();
   }
 
   /** Every other key stops being published at retireAt (a key already retiring earlier keeps its time). */
   async retireOthers(kid: string, retireAt: number): Promise<void> {
-    await this.db.updateTable('bootloader_keys').set({ retire_at: retireAt }).where('kid', '!=', kid).where('retire_at', 'is', null).execute();
+    await this.db
+      .updateTable('bootloader_keys')
+      .set({ retire_at: retireAt })
+      .where('kid', '!=', kid)
+      .where('retire_at', 'is', null)
+      .execute();
   }
 
   /**

@@ -6,26 +6,39 @@ import { BootloaderKeySetSchema, BootloaderUnlockBody, BootloaderUnlockSchema } 
 import type { BootloaderService } from './service.js';
 
 /** The published verification keys, and the device's own request for an unlock authorisation. */
-export function registerBootloaderRoutes(app: HttpServer, deps: { bootloader: BootloaderService; keys: BootloaderKeys; guards: Guards }) {
+export function registerBootloaderRoutes(
+  app: HttpServer,
+  deps: { bootloader: BootloaderService; keys: BootloaderKeys; guards: Guards },
+) {
   const { bootloader, keys, guards } = deps;
 
-  app.get('/v1/bootloader/key', {
-    schema: {
-      tags: ['bootloader'],
-      operationId: 'getBootloaderKeys',
-      summary: 'The Ed25519 public keys that bootloaders verify unlock statements with',
-      response: { 200: BootloaderKeySetSchema },
+  app.get(
+    '/v1/bootloader/key',
+    {
+      schema: {
+        tags: ['bootloader'],
+        operationId: 'getBootloaderKeys',
+        summary: 'The Ed25519 public keys that bootloaders verify unlock statements with',
+        response: { 200: BootloaderKeySetSchema },
+      },
     },
-  }, async () => ({ keys: await keys.published() }));
+    async () => ({ keys: await keys.published() }),
+  );
 
-  app.post('/v1/device/bootloader-unlock', {
-    schema: {
-      tags: ['bootloader'],
-      operationId: 'unlockBootloader',
-      summary: 'A signed bootloader unlock statement for this device (device token), once it has been linked long enough and is not in lost mode',
-      body: BootloaderUnlockBody,
-      response: { 201: BootloaderUnlockSchema },
+  app.post(
+    '/v1/device/bootloader-unlock',
+    {
+      schema: {
+        tags: ['bootloader'],
+        operationId: 'unlockBootloader',
+        summary:
+          'A signed bootloader unlock statement for this device (device token), once it has been linked long enough and is not in lost mode',
+        body: BootloaderUnlockBody,
+        response: { 201: BootloaderUnlockSchema },
+      },
+      preHandler: guards.device,
     },
-    preHandler: guards.device,
-  }, async (request, reply) => reply.code(201).send(await bootloader.unlock(authOf(request), request.body, originOf(request))));
+    async (request, reply) =>
+      reply.code(201).send(await bootloader.unlock(authOf(request), request.body, originOf(request))),
+  );
 }

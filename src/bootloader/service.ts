@@ -48,21 +48,32 @@ export class BootloaderService {
     },
   ) {}
 
-  async unlock(auth: AuthContext, input: { serial: string }, origin: RequestOrigin): Promise<{ statement: string; signature: string; expiresAt: string }> {
+  async unlock(
+    auth: AuthContext,
+    input: { serial: string },
+    origin: RequestOrigin,
+  ): Promise<{ statement: string; signature: string; expiresAt: string }> {
     const device = await this.deps.devices.requireDevice(auth);
     // The serial is stored only as a keyed hash: the device names it, and it must be its own.
     if (!this.deps.devices.lookupsOf(input.serial).includes(device.serial_lookup)) {
-      throw new AppError('validation_failed', "The serial is not this device's", { errors: [{ path: '/serial', message: "is not this device's serial" }] });
+      throw new AppError('validation_failed', "The serial is not this device's", {
+        errors: [{ path: '/serial', message: "is not this device's serial" }],
+      });
     }
     const now = this.deps.clock.now();
     // linked_at is when the device was bound to this account: a device removed and linked to another
     // account is a new row, so its wait starts again.
     const availableAt = Number(device.linked_at) + this.deps.waitMs;
     if (now < availableAt) {
-      throw new AppError('bootloader.wait', `This device may ask for a bootloader unlock from ${iso(availableAt)}`, { availableAt: iso(availableAt) });
+      throw new AppError('bootloader.wait', `This device may ask for a bootloader unlock from ${iso(availableAt)}`, {
+        availableAt: iso(availableAt),
+      });
     }
     if (await this.deps.repository.inLostMode(this.deps.db, device.account_id, device.id, now - LOST_MODE_MS)) {
-      throw new AppError('bootloader.lost_mode', 'The owner locked this device from Find Device: its bootloader cannot be unlocked');
+      throw new AppError(
+        'bootloader.lost_mode',
+        'The owner locked this device from Find Device: its bootloader cannot be unlocked',
+      );
     }
     const key = await this.deps.keys.signing();
     const statement: UnlockStatement = {
@@ -87,9 +98,18 @@ export class BootloaderService {
       if (!account) return;
       await this.deps.accounts.tellEveryAddress(trx, account, {
         kind: 'bootloader_unlock_authorised',
-        params: { model: device.model, name: device.name, at: new Date(now).toUTCString(), expiresAt: new Date(now + STATEMENT_TTL_MS).toUTCString() },
+        params: {
+          model: device.model,
+          name: device.name,
+          at: new Date(now).toUTCString(),
+          expiresAt: new Date(now + STATEMENT_TTL_MS).toUTCString(),
+        },
       });
     });
-    return { statement: bytes.toString('base64url'), signature: signature.toString('base64url'), expiresAt: statement.expiresAt };
+    return {
+      statement: bytes.toString('base64url'),
+      signature: signature.toString('base64url'),
+      expiresAt: statement.expiresAt,
+    };
   }
 }

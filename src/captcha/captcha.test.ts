@@ -32,7 +32,10 @@ describe('captcha challenge at the default difficulty', () => {
     assert.ok(lifetime > 590 && lifetime <= 600, `expires in ${lifetime} s`);
     const captcha = await solveCaptcha(served.body);
     const account = await t.signUp();
-    assert.equal((await t.request('POST', '/v1/recovery', { body: { login: account.email, channel: 'email', captcha } })).status, 202);
+    assert.equal(
+      (await t.request('POST', '/v1/recovery', { body: { login: account.email, channel: 'email', captcha } })).status,
+      202,
+    );
   });
 });
 
@@ -55,13 +58,17 @@ for (const database of testDatabases()) {
 
     test('after 5 failures for one login, from any IPs, its sign-in asks for a captcha and proceeds with a solved one', async () => {
       const account = await t.signUp();
-      for (let i = 0; i < 5; i++) assert.equal((await signIn(account.email!, `wrong ${i}`, `192.0.2.${10 + i}`)).status, 401);
+      for (let i = 0; i < 5; i++)
+        assert.equal((await signIn(account.email!, `wrong ${i}`, `192.0.2.${10 + i}`)).status, 401);
       const asked = await signIn(account.email!, account.password, '192.0.2.30');
       assert.equal(asked.status, 400);
       assert.equal(asked.body.code, 'captcha_required');
       assert.equal(asked.body.reason, 'missing');
       // A wrong password with a captcha is still just a wrong password.
-      assert.equal((await signIn(account.email!, 'still wrong', '192.0.2.30', await solvedCaptcha(t, '192.0.2.30'))).status, 401);
+      assert.equal(
+        (await signIn(account.email!, 'still wrong', '192.0.2.30', await solvedCaptcha(t, '192.0.2.30'))).status,
+        401,
+      );
       const captcha = await solvedCaptcha(t, '192.0.2.30');
       assert.equal((await signIn(account.email!, account.password, '192.0.2.30', captcha)).status, 201);
       const replayed = await signIn(account.email!, account.password, '192.0.2.30', captcha);
@@ -102,11 +109,23 @@ for (const database of testDatabases()) {
       await foreignApp.close();
       const tampered = [
         // The signed prefix is half the key: the other half must be computed, not guessed.
-        encode({ ...good, solution: { ...good.solution, derivedKey: `${good.challenge.parameters.keyPrefix}${'0'.repeat(32)}` } }),
+        encode({
+          ...good,
+          solution: { ...good.solution, derivedKey: `${good.challenge.parameters.keyPrefix}${'0'.repeat(32)}` },
+        }),
         encode({ ...good, solution: { ...good.solution, derivedKey: 'ab'.repeat(32) } }),
-        encode({ ...good, challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, expiresAt: good.challenge.parameters.expiresAt + 3600 } } }),
+        encode({
+          ...good,
+          challenge: {
+            ...good.challenge,
+            parameters: { ...good.challenge.parameters, expiresAt: good.challenge.parameters.expiresAt + 3600 },
+          },
+        }),
         encode({ challenge: { ...good.challenge, signature: undefined }, solution: good.solution }),
-        encode({ ...good, challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, nonce: 'abc' } } }),
+        encode({
+          ...good,
+          challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, nonce: 'abc' } },
+        }),
         foreign,
         'not even base64 !!!',
         encode([1, 2, 3]),
@@ -124,7 +143,11 @@ for (const database of testDatabases()) {
 }
 
 describe('sign-in captcha counted across instances through Redis', () => {
-  const env = { ...QUICK_CAPTCHA_ENV, LANYARD_REDIS_URL: REDIS_URL, LANYARD_MASTER_KEY: randomBytes(32).toString('hex') };
+  const env = {
+    ...QUICK_CAPTCHA_ENV,
+    LANYARD_REDIS_URL: REDIS_URL,
+    LANYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+  };
   let first: TestApp;
   let second: TestApp;
   before(async () => {
@@ -136,13 +159,27 @@ describe('sign-in captcha counted across instances through Redis', () => {
   test('failures on one instance make the other ask for a captcha', async () => {
     const email = uniqueEmail('shared');
     for (let i = 0; i < 5; i++) {
-      const failed = await (i % 2 === 0 ? first : second).request('POST', '/v1/sessions', { body: { login: email, password: `guess ${i}` }, ip: `192.0.2.${120 + i}` });
+      const failed = await (i % 2 === 0 ? first : second).request('POST', '/v1/sessions', {
+        body: { login: email, password: `guess ${i}` },
+        ip: `192.0.2.${120 + i}`,
+      });
       assert.equal(failed.status, 401);
     }
-    const asked = await second.request('POST', '/v1/sessions', { body: { login: email, password: 'next guess' }, ip: '192.0.2.140' });
+    const asked = await second.request('POST', '/v1/sessions', {
+      body: { login: email, password: 'next guess' },
+      ip: '192.0.2.140',
+    });
     assert.equal(asked.body.code, 'captcha_required');
     // A captcha solved from one instance is accepted by the other: they share their keys.
     const captcha = await solvedCaptcha(first, '192.0.2.140');
-    assert.equal((await second.request('POST', '/v1/sessions', { body: { login: email, password: 'next guess', captcha }, ip: '192.0.2.140' })).status, 401);
+    assert.equal(
+      (
+        await second.request('POST', '/v1/sessions', {
+          body: { login: email, password: 'next guess', captcha },
+          ip: '192.0.2.140',
+        })
+      ).status,
+      401,
+    );
   });
 });

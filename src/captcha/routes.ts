@@ -17,16 +17,20 @@ export function lacksOnlyCaptcha(error: { validation?: FastifySchemaValidationEr
 export function registerCaptchaRoutes(app: HttpServer, deps: { captcha: CaptchaService }) {
   const { captcha } = deps;
 
-  app.get('/v1/captcha', {
-    schema: {
-      tags: ['captcha'],
-      operationId: 'getCaptchaChallenge',
-      summary: 'A self-hosted ALTCHA challenge, valid 10 minutes; solve it and send the payload as `captcha`',
-      response: { 200: ChallengeSchema },
+  app.get(
+    '/v1/captcha',
+    {
+      schema: {
+        tags: ['captcha'],
+        operationId: 'getCaptchaChallenge',
+        summary: 'A self-hosted ALTCHA challenge, valid 10 minutes; solve it and send the payload as `captcha`',
+        response: { 200: ChallengeSchema },
+      },
     },
-  }, async (_request, reply) => {
-    // A challenge is single-use: no cache may hand the same one to two people.
-    reply.header('cache-control', 'no-store');
-    return captcha.challenge();
-  });
+    async (_request, reply) => {
+      // A challenge is single-use: no cache may hand the same one to two people.
+      reply.header('cache-control', 'no-store');
+      return captcha.challenge();
+    },
+  );
 }

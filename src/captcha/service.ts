@@ -22,12 +22,16 @@ const ALGORITHM = 'PBKDF2/SHA-256';
 const COST = 1000;
 
 /** A challenge as this server issues it: always signed, always with an expiry. */
-export type IssuedChallenge = Challenge & { signature: string; parameters: Challenge['parameters'] & { expiresAt: number } };
+export type IssuedChallenge = Challenge & {
+  signature: string;
+  parameters: Challenge['parameters'] & { expiresAt: number };
+};
 
 export type CaptchaRefusal = 'missing' | 'invalid' | 'expired' | 'used';
 
 const REFUSALS: Record<CaptchaRefusal, string> = {
-  missing: 'This needs a solved captcha: get a challenge from GET /v1/captcha and send the solved payload in the captcha field',
+  missing:
+    'This needs a solved captcha: get a challenge from GET /v1/captcha and send the solved payload in the captcha field',
   invalid: 'The captcha payload is not a valid solution of a challenge from this server; solve a new one',
   expired: 'The captcha challenge expired; solve a new one',
   used: 'This captcha was already used; each solved captcha is accepted once, solve a new one',

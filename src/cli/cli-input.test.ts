@@ -6,7 +6,9 @@ import { after, describe, test } from 'node:test';
 import { CliProcess, runCli, startServer, tempDataDir, waitForOutbox, type CliResult } from '../testing/cli.js';
 import { uniqueEmail } from '../testing/test-app.js';
 
-const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** A failure an operator can act on: non-zero, a message, and no stack trace. */
 function assertCleanFailure(result: CliResult, message: RegExp): void {
@@ -56,7 +58,12 @@ describe('lanyard command line: usage and bad input', { concurrency: 4 }, () => 
 
   test('bad configuration lists every problem, exits non-zero and creates nothing', async () => {
     const folder = dataDir();
-    const result = await runCli(['serve'], { LANYARD_DATA_DIR: folder, LANYARD_PORT: 'abc', LANYARD_DATABASE_URL: 'mysql://x', LANYARD_RATE_LIMIT: 'maybe' });
+    const result = await runCli(['serve'], {
+      LANYARD_DATA_DIR: folder,
+      LANYARD_PORT: 'abc',
+      LANYARD_DATABASE_URL: 'mysql://x',
+      LANYARD_RATE_LIMIT: 'maybe',
+    });
     assertCleanFailure(result, /Invalid configuration/);
     assert.match(result.stderr, /LANYARD_PORT.*"abc"/);
     assert.match(result.stderr, /LANYARD_DATABASE_URL.*postgres:\/\//);
@@ -70,15 +77,23 @@ describe('lanyard command line: usage and bad input', { concurrency: 4 }, () => 
   });
 
   test('admin create with an unknown role names the roles there are', async () => {
-    const result = await runCli(['admin', 'create', '--email', 'someone@example.com', '--password', 'a fine passphrase', '--role', 'bogus'], { LANYARD_DATA_DIR: dataDir() });
+    const result = await runCli(
+      ['admin', 'create', '--email', 'someone@example.com', '--password', 'a fine passphrase', '--role', 'bogus'],
+      { LANYARD_DATA_DIR: dataDir() },
+    );
     assertCleanFailure(result, /--role must be admin or support/);
   });
 
   test('admin create with an unknown option or a missing value is a usage error', async () => {
-    const unknown = await runCli(['admin', 'create', '--email', 'someone@example.com', '--password', 'a fine passphrase', '--admin'], { LANYARD_DATA_DIR: dataDir() });
+    const unknown = await runCli(
+      ['admin', 'create', '--email', 'someone@example.com', '--password', 'a fine passphrase', '--admin'],
+      { LANYARD_DATA_DIR: dataDir() },
+    );
     assertCleanFailure(unknown, /--admin/);
     assert.match(unknown.stderr, /Usage:/);
-    const missing = await runCli(['admin', 'create', '--email', 'someone@example.com', '--password'], { LANYARD_DATA_DIR: dataDir() });
+    const missing = await runCli(['admin', 'create', '--email', 'someone@example.com', '--password'], {
+      LANYARD_DATA_DIR: dataDir(),
+    });
     assertCleanFailure(missing, /--password/);
     const other = await runCli(['admin', 'delete'], { LANYARD_DATA_DIR: dataDir() });
     assertCleanFailure(other, /unknown admin command/);
@@ -86,9 +101,13 @@ describe('lanyard command line: usage and bad input', { concurrency: 4 }, () => 
 
   test('admin create refuses a common password or an invalid email, giving the reason', async () => {
     const folder = dataDir();
-    const refused = await runCli(['admin', 'create', '--email', 'someone@example.com', '--password', 'password1'], { LANYARD_DATA_DIR: folder });
+    const refused = await runCli(['admin', 'create', '--email', 'someone@example.com', '--password', 'password1'], {
+      LANYARD_DATA_DIR: folder,
+    });
     assertCleanFailure(refused, /common password/);
-    const invalid = await runCli(['admin', 'create', '--email', 'not an address', '--password', 'a fine passphrase'], { LANYARD_DATA_DIR: folder });
+    const invalid = await runCli(['admin', 'create', '--email', 'not an address', '--password', 'a fine passphrase'], {
+      LANYARD_DATA_DIR: folder,
+    });
     assertCleanFailure(invalid, /email is not an email address/);
   });
 
@@ -119,12 +138,14 @@ describe('lanyard command line: usage and bad input', { concurrency: 4 }, () => 
   });
 
   test('a database that cannot be reached is reported in one line, not a stack trace', async () => {
-    const result = await runCli(['migrate'], { LANYARD_DATA_DIR: dataDir(), LANYARD_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' });
+    const result = await runCli(['migrate'], {
+      LANYARD_DATA_DIR: dataDir(),
+      LANYARD_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+    });
     assertCleanFailure(result, /cannot reach the database .*check LANYARD_DATABASE_URL/);
     assert.equal(result.stderr.trim().split('\n').length, 1);
   });
 });
-
 
 describe('lanyard worker', () => {
   test('a separate worker process delivers the messages of a server started with LANYARD_WORKER=off, and stops on SIGTERM', async () => {
@@ -134,7 +155,11 @@ describe('lanyard worker', () => {
     try {
       await worker.waitForOutput(/job worker is running/);
       const email = uniqueEmail();
-      const started = await fetch(`${server.url}/v1/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+      const started = await fetch(`${server.url}/v1/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email }),
+      });
       assert.equal(started.status, 202);
       const message = await waitForOutbox(dataDir, email);
       assert.match(message.text, /\b\d{6}\b/);

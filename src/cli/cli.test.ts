@@ -4,7 +4,15 @@ import http from 'node:http';
 import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createCliDatabase, runCli, startServer, tempDataDir, waitForOutbox, type CliDatabase, type RunningServer } from '../testing/cli.js';
+import {
+  createCliDatabase,
+  runCli,
+  startServer,
+  tempDataDir,
+  waitForOutbox,
+  type CliDatabase,
+  type RunningServer,
+} from '../testing/cli.js';
 import { testDatabases, uniqueEmail, uniquePhone } from '../testing/test-app.js';
 
 interface Answer {
@@ -14,13 +22,26 @@ interface Answer {
 }
 
 /** One HTTP call to the spawned server. */
-async function call(base: string, method: string, url: string, options: { body?: unknown; token?: string } = {}): Promise<Answer> {
+async function call(
+  base: string,
+  method: string,
+  url: string,
+  options: { body?: unknown; token?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${base}${url}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const response = await fetch(`${base}${url}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
   const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    body: text ? JSON.parse(text) : undefined,
+  };
 }
 
 /** The only 6-digit number in a message, as API.md promises for messages that carry a code. */
@@ -85,7 +106,10 @@ for (const database of testDatabases()) {
       const key = fs.statSync(path.join(dataDir, 'master.key'));
       assert.equal(key.mode & 0o777, 0o600);
       assert.equal(fs.existsSync(path.join(dataDir, 'lanyard.db')), database === 'sqlite');
-      assert.match(server.process.stdout, database === 'sqlite' ? /database: SQLite at .*lanyard\.db/ : /database: PostgreSQL at 127\.0\.0\.1:5432/);
+      assert.match(
+        server.process.stdout,
+        database === 'sqlite' ? /database: SQLite at .*lanyard\.db/ : /database: PostgreSQL at 127\.0\.0\.1:5432/,
+      );
       assert.match(server.process.stdout, /email: the dev outbox/);
     });
 
@@ -98,7 +122,9 @@ for (const database of testDatabases()) {
       assert.ok(message.subject.length > 0);
 
       const password = 'a long unusual passphrase';
-      const done = await call(server.url, 'POST', '/v1/signup/complete', { body: { email, code: codeIn(message.text), password } });
+      const done = await call(server.url, 'POST', '/v1/signup/complete', {
+        body: { email, code: codeIn(message.text), password },
+      });
       assert.equal(done.status, 201, JSON.stringify(done.body));
       const me = await call(server.url, 'GET', '/v1/me', { token: done.body.token });
       assert.equal(me.status, 200);
@@ -115,11 +141,16 @@ for (const database of testDatabases()) {
     });
 
     test('admin create makes a support account that signs in through POST /v1/sessions like anyone', async () => {
-      const created = await runCli(['admin', 'create', '--email', staff.email, '--password', staff.password, '--role', 'support'], env);
+      const created = await runCli(
+        ['admin', 'create', '--email', staff.email, '--password', staff.password, '--role', 'support'],
+        env,
+      );
       assert.equal(created.code, 0, created.stderr);
       assert.match(created.stdout, new RegExp(`Created support account \\S+ \\(${staff.email}\\)`));
 
-      const signedIn = await call(server.url, 'POST', '/v1/sessions', { body: { login: staff.email, password: staff.password } });
+      const signedIn = await call(server.url, 'POST', '/v1/sessions', {
+        body: { login: staff.email, password: staff.password },
+      });
       assert.equal(signedIn.status, 201, JSON.stringify(signedIn.body));
       const me = await call(server.url, 'GET', '/v1/me', { token: signedIn.body.token });
       assert.equal(me.body.role, 'support');
@@ -132,7 +163,9 @@ for (const database of testDatabases()) {
       assert.equal(promoted.code, 0, promoted.stderr);
       assert.match(promoted.stdout, new RegExp(`Updated admin account ${member.id}`));
 
-      const signedIn = await call(server.url, 'POST', '/v1/sessions', { body: { login: member.email, password: newPassword } });
+      const signedIn = await call(server.url, 'POST', '/v1/sessions', {
+        body: { login: member.email, password: newPassword },
+      });
       assert.equal(signedIn.status, 201);
       const me = await call(server.url, 'GET', '/v1/me', { token: signedIn.body.token });
       assert.equal(me.body.id, member.id);
@@ -145,7 +178,11 @@ for (const database of testDatabases()) {
       // request is provably in flight when the signal arrives.
       const request = http.request(`${server.url}/v1/sessions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), expect: '100-continue' },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(payload)),
+          expect: '100-continue',
+        },
       });
       const answered = new Promise<{ status: number; body: any }>((resolve, reject) => {
         request.on('response', (response) => {

@@ -7,7 +7,9 @@ import { AppError } from '../http/errors.js';
 
 // The app, the database drivers and argon2 are imported by the commands that need them, so that usage,
 // --version and configuration errors answer at once instead of after loading the whole server.
-const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const USAGE = `lanyard ${VERSION}: the open account platform for device makers
 
@@ -50,15 +52,20 @@ async function freePort(host: string): Promise<number> {
 
 function describeSetup(config: Config): string {
   const outbox = `the dev outbox (${path.join(config.dataDir, 'outbox.jsonl')})`;
-  const database = config.databaseUrl ? `PostgreSQL at ${describePostgresUrl(config.databaseUrl)}` : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
+  const database = config.databaseUrl
+    ? `PostgreSQL at ${describePostgresUrl(config.databaseUrl)}`
+    : `SQLite at ${path.join(config.dataDir, 'lanyard.db')}`;
   const email = config.smtpUrl ? `SMTP at ${new URL(config.smtpUrl).host}` : outbox;
   const sms = config.smsWebhookUrl ? `the webhook at ${new URL(config.smsWebhookUrl).host}` : outbox;
-  const keyRing = config.keyringUrl ? `PostgreSQL at ${describePostgresUrl(config.keyringUrl)}` : `${path.join(config.dataDir, 'keyring.db')}`;
+  const keyRing = config.keyringUrl
+    ? `PostgreSQL at ${describePostgresUrl(config.keyringUrl)}`
+    : `${path.join(config.dataDir, 'keyring.db')}`;
   return `  database: ${database}\n  key ring and tombstones: ${keyRing}\n  email: ${email}\n  SMS: ${sms}\n`;
 }
 
 async function serve(withHttp: boolean, args: string[]): Promise<void> {
-  if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; the server is configured through the environment`);
+  if (args.length > 0)
+    throw new UsageError(`unexpected argument "${args[0]}"; the server is configured through the environment`);
   let config = loadConfig();
   // Signals are caught from the start: one that arrives while the app starts (a supervisor stopping it
   // right after the URL appears) must still stop it gracefully, not kill it with the default action.
@@ -121,11 +128,16 @@ async function serve(withHttp: boolean, args: string[]): Promise<void> {
 async function migrate(args: string[]): Promise<void> {
   if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; migrate takes none`);
   const config = loadConfig();
-  const [{ openDatabase }, { migrateToLatest }] = await Promise.all([import('../db/database.js'), import('../db/migrate.js')]);
+  const [{ openDatabase }, { migrateToLatest }] = await Promise.all([
+    import('../db/database.js'),
+    import('../db/migrate.js'),
+  ]);
   const handle = openDatabase({ url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
   try {
     const ran = await migrateToLatest(handle.db);
-    process.stdout.write(ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : 'The database is up to date.\n');
+    process.stdout.write(
+      ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : 'The database is up to date.\n',
+    );
   } finally {
     await handle.close();
   }
@@ -134,7 +146,10 @@ async function migrate(args: string[]): Promise<void> {
 async function adminCreate(args: string[]): Promise<void> {
   let values: { email?: string | undefined; password?: string | undefined; role?: string | undefined };
   try {
-    ({ values } = parseArgs({ args, options: { email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string', default: 'admin' } } }));
+    ({ values } = parseArgs({
+      args,
+      options: { email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string', default: 'admin' } },
+    }));
   } catch (error) {
     // parseArgs explains unknown options and missing values well; they are usage errors, not crashes.
     throw new UsageError(error instanceof Error ? error.message : String(error));
@@ -145,12 +160,20 @@ async function adminCreate(args: string[]): Promise<void> {
   const { createApp } = await import('../app.js');
   const app = await createApp({ config, logger: false });
   try {
-    const result = await app.services.accounts.createStaff({ email: values.email, password: values.password, role: values.role });
-    process.stdout.write(`${result.created ? 'Created' : 'Updated'} ${values.role} account ${result.id} (${values.email.trim().toLowerCase()})\n`);
+    const result = await app.services.accounts.createStaff({
+      email: values.email,
+      password: values.password,
+      role: values.role,
+    });
+    process.stdout.write(
+      `${result.created ? 'Created' : 'Updated'} ${values.role} account ${result.id} (${values.email.trim().toLowerCase()})\n`,
+    );
     // Staff routes refuse staff without a second factor: say so now rather than at the first 403.
     const security = await app.services.twoStep.gate(result.id);
     if (!security.methods.some((method) => method !== 'recovery_code')) {
-      process.stdout.write('Before using the staff console or /v1/admin, sign in and turn on two-step verification (an authenticator app or a passkey).\n');
+      process.stdout.write(
+        'Before using the staff console or /v1/admin, sign in and turn on two-step verification (an authenticator app or a passkey).\n',
+      );
     }
   } finally {
     await app.close();
@@ -161,7 +184,10 @@ async function adminCreate(args: string[]): Promise<void> {
 async function keysRotate(args: string[]): Promise<void> {
   let values: { 'sign-after-hours'?: string | undefined; 'retire-after-hours'?: string | undefined };
   try {
-    ({ values } = parseArgs({ args, options: { 'sign-after-hours': { type: 'string' }, 'retire-after-hours': { type: 'string' } } }));
+    ({ values } = parseArgs({
+      args,
+      options: { 'sign-after-hours': { type: 'string' }, 'retire-after-hours': { type: 'string' } },
+    }));
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -169,7 +195,8 @@ async function keysRotate(args: string[]): Promise<void> {
     const raw = values[name];
     if (raw === undefined) return undefined;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0 || value > 24 * 365) throw new UsageError(`--${name} must be a number of hours from 0 to 8760`);
+    if (!Number.isFinite(value) || value < 0 || value > 24 * 365)
+      throw new UsageError(`--${name} must be a number of hours from 0 to 8760`);
     return value * 60 * 60 * 1000;
   };
   const signAfterMs = hours('sign-after-hours');
@@ -178,8 +205,13 @@ async function keysRotate(args: string[]): Promise<void> {
   const { createApp } = await import('../app.js');
   const app = await createApp({ config, logger: false });
   try {
-    const { kid, signFrom, retireAt } = await app.services.signingKeys.rotate({ ...(signAfterMs !== undefined ? { signAfterMs } : {}), ...(retireAfterMs !== undefined ? { retireAfterMs } : {}) });
-    process.stdout.write(`Added signing key ${kid}: published now, signs from ${new Date(signFrom).toISOString()}; the older keys are retired at ${new Date(retireAt).toISOString()}\n`);
+    const { kid, signFrom, retireAt } = await app.services.signingKeys.rotate({
+      ...(signAfterMs !== undefined ? { signAfterMs } : {}),
+      ...(retireAfterMs !== undefined ? { retireAfterMs } : {}),
+    });
+    process.stdout.write(
+      `Added signing key ${kid}: published now, signs from ${new Date(signFrom).toISOString()}; the older keys are retired at ${new Date(retireAt).toISOString()}\n`,
+    );
   } finally {
     await app.close();
   }
@@ -197,10 +229,19 @@ async function keysImportFile(args: string[]): Promise<void> {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const config = loadConfig();
-  if (!config.keyringUrl || !config.masterKey) throw new UsageError('keys import-file needs LANYARD_KEYRING_URL (and LANYARD_MASTER_KEY): the key ring database to copy into');
+  if (!config.keyringUrl || !config.masterKey)
+    throw new UsageError(
+      'keys import-file needs LANYARD_KEYRING_URL (and LANYARD_MASTER_KEY): the key ring database to copy into',
+    );
   const file = path.resolve(values.file ?? path.join(config.dataDir, 'keyring.db'));
   if (!fs.existsSync(file)) throw new UsageError(`no key ring file at ${file}`);
-  const [{ default: SqliteDatabase }, { PostgresKeyRing }, { PostgresTombstones, TombstoneLog }, { deriveServerKeys }, { hmac }] = await Promise.all([
+  const [
+    { default: SqliteDatabase },
+    { PostgresKeyRing },
+    { PostgresTombstones, TombstoneLog },
+    { deriveServerKeys },
+    { hmac },
+  ] = await Promise.all([
     import('better-sqlite3'),
     import('../crypto/postgres-keyring.js'),
     import('../deletion/tombstone-log.js'),
@@ -214,14 +255,26 @@ async function keysImportFile(args: string[]): Promise<void> {
     await tombstones.importFrom(new TombstoneLog(path.join(path.dirname(file), 'tombstones.log')));
     const erased = await tombstones.read();
     const lookup = deriveServerKeys(config.masterKey).lookup;
-    const rows = (sqlite.prepare('SELECT account_id, wrapped, created_at FROM account_keys').all() as Array<{ account_id: string; wrapped: Buffer; created_at: number }>).map((row) => ({ accountId: row.account_id, wrapped: row.wrapped, createdAt: row.created_at }));
+    const rows = (
+      sqlite.prepare('SELECT account_id, wrapped, created_at FROM account_keys').all() as Array<{
+        account_id: string;
+        wrapped: Buffer;
+        created_at: number;
+      }>
+    ).map((row) => ({ accountId: row.account_id, wrapped: row.wrapped, createdAt: row.created_at }));
     const result = await ring.importWrapped(rows, (accountId) => erased.has(hmac(lookup, 'tombstone', accountId)));
-    process.stdout.write(`Imported ${result.imported} key(s) from ${file} into ${describePostgresUrl(config.keyringUrl)}; ${result.present} already there, ${result.skipped} of erased accounts left out.\n`);
+    process.stdout.write(
+      `Imported ${result.imported} key(s) from ${file} into ${describePostgresUrl(config.keyringUrl)}; ${result.present} already there, ${result.skipped} of erased accounts left out.\n`,
+    );
     if (result.conflicts.length > 0) {
-      process.stdout.write(`${result.conflicts.length} account(s) have another key in the database than in the file (a process started on the database before the import): ${result.conflicts.join(', ')}\n`);
+      process.stdout.write(
+        `${result.conflicts.length} account(s) have another key in the database than in the file (a process started on the database before the import): ${result.conflicts.join(', ')}\n`,
+      );
       process.exitCode = 1;
     } else {
-      process.stdout.write(`Once the servers run on the key ring database, delete ${file}: keys destroyed from now on would stay in it.\n`);
+      process.stdout.write(
+        `Once the servers run on the key ring database, delete ${file}: keys destroyed from now on would stay in it.\n`,
+      );
     }
   } finally {
     sqlite.close();
@@ -239,13 +292,18 @@ async function keysRotateBootloader(args: string[]): Promise<void> {
   }
   const raw = values['retire-after-hours'];
   const hours = raw === undefined ? undefined : Number(raw);
-  if (hours !== undefined && (!Number.isFinite(hours) || hours < 0 || hours > 24 * 365)) throw new UsageError('--retire-after-hours must be a number of hours from 0 to 8760');
+  if (hours !== undefined && (!Number.isFinite(hours) || hours < 0 || hours > 24 * 365))
+    throw new UsageError('--retire-after-hours must be a number of hours from 0 to 8760');
   const config = loadConfig();
   const { createApp } = await import('../app.js');
   const app = await createApp({ config, logger: false });
   try {
-    const { kid, retireAt } = await app.services.bootloaderKeys.rotate(hours === undefined ? {} : { retireAfterMs: hours * 60 * 60 * 1000 });
-    process.stdout.write(`Added bootloader key ${kid}: it signs from now on; the older keys stay published until ${new Date(retireAt).toISOString()}\n`);
+    const { kid, retireAt } = await app.services.bootloaderKeys.rotate(
+      hours === undefined ? {} : { retireAfterMs: hours * 60 * 60 * 1000 },
+    );
+    process.stdout.write(
+      `Added bootloader key ${kid}: it signs from now on; the older keys stay published until ${new Date(retireAt).toISOString()}\n`,
+    );
   } finally {
     await app.close();
   }
@@ -262,12 +320,17 @@ async function doctor(args: string[]): Promise<void> {
   try {
     const { revived, erasing, missingFromLog } = await app.services.deletion.scan();
     const lines: string[] = [];
-    for (const { accountId, entry } of revived) lines.push(`  ${accountId}: deleted at ${entry.deletedAt} but present again (restored backup?); \`lanyard serve\` erases it again at start`);
+    for (const { accountId, entry } of revived)
+      lines.push(
+        `  ${accountId}: deleted at ${entry.deletedAt} but present again (restored backup?); \`lanyard serve\` erases it again at start`,
+      );
     for (const accountId of erasing) lines.push(`  ${accountId}: deleted; its erasure is still running`);
     if (lines.length > 0) process.stdout.write(`${lines.length} account(s) should not exist:\n${lines.join('\n')}\n`);
     else process.stdout.write('No account that should not exist.\n');
     if (missingFromLog.length > 0) {
-      process.stdout.write(`${missingFromLog.length} tombstone(s) of the database are missing from ${app.tombstones.where}: a backup restored from before those deletions would bring them back unnoticed.\n`);
+      process.stdout.write(
+        `${missingFromLog.length} tombstone(s) of the database are missing from ${app.tombstones.where}: a backup restored from before those deletions would bring them back unnoticed.\n`,
+      );
     }
     if (lines.length > 0) process.exitCode = 1;
     if (vacuum) await vacuumFiles(app, config);
@@ -286,7 +349,9 @@ async function doctor(args: string[]): Promise<void> {
 async function vacuumFiles(app: import('../app.js').App, config: Config): Promise<void> {
   const sqlite = app.database.sqlite;
   if (!sqlite) {
-    process.stdout.write('The database is PostgreSQL: its VACUUM (autovacuum) reclaims dead rows; nothing to do here.\n');
+    process.stdout.write(
+      'The database is PostgreSQL: its VACUUM (autovacuum) reclaims dead rows; nothing to do here.\n',
+    );
   } else {
     const file = path.join(config.dataDir, 'lanyard.db');
     const before = fs.statSync(file).size;
@@ -319,12 +384,16 @@ export async function main(argv: string[]): Promise<void> {
       case 'doctor':
         return await doctor(rest);
       case 'admin':
-        if (rest[0] !== 'create') throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
+        if (rest[0] !== 'create')
+          throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');
         return await adminCreate(rest.slice(1));
       case 'keys':
         if (rest[0] === 'import-file') return await keysImportFile(rest.slice(1));
         if (rest[0] === 'rotate-bootloader') return await keysRotateBootloader(rest.slice(1));
-        if (rest[0] !== 'rotate') throw new UsageError('unknown keys command; try: lanyard keys rotate, lanyard keys rotate-bootloader, or lanyard keys import-file');
+        if (rest[0] !== 'rotate')
+          throw new UsageError(
+            'unknown keys command; try: lanyard keys rotate, lanyard keys rotate-bootloader, or lanyard keys import-file',
+          );
         return await keysRotate(rest.slice(1));
       case undefined:
       case 'help':
@@ -353,7 +422,8 @@ function explain(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'EADDRINUSE') return `lanyard: ${message}; set LANYARD_PORT to another port\n`;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `lanyard: cannot reach the database (${message}); check LANYARD_DATABASE_URL\n`;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `lanyard: cannot reach the database (${message}); check LANYARD_DATABASE_URL\n`;
   return `lanyard: ${message}\n`;
 }
 

@@ -44,7 +44,11 @@ for (const database of testDatabases()) {
       const response = await app.http.inject({
         method: method as 'GET',
         url,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         ...(body !== undefined ? { payload: Buffer.isBuffer(body) ? body : JSON.stringify(body) } : {}),
       });
       return { status: response.statusCode, json: () => JSON.parse(response.body), raw: response.rawPayload };
@@ -55,11 +59,18 @@ for (const database of testDatabases()) {
         await createTestSchema(schema);
       }
       app = await createApp({
-        config: loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_LOG_LEVEL: 'silent', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' }),
+        config: loadConfig({
+          LANYARD_DATA_DIR: dataDir,
+          LANYARD_LOG_LEVEL: 'silent',
+          LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0',
+        }),
         clock: new ManualClock(Date.UTC(2026, 10, 25)),
         transport: messages,
         logger: false,
-        database: database === 'postgres' ? { url: TEST_POSTGRES_URL, pgSchema: schema } : { sqlitePath: path.join(dataDir, 'lanyard.db') },
+        database:
+          database === 'postgres'
+            ? { url: TEST_POSTGRES_URL, pgSchema: schema }
+            : { sqlitePath: path.join(dataDir, 'lanyard.db') },
       });
       const email = uniqueEmail();
       await request('POST', '/v1/signup', { email });
@@ -72,14 +83,24 @@ for (const database of testDatabases()) {
       photo = await makeLargeJpeg(300_000);
       photoRun = photo.subarray(150_000, 150_048);
       for (const collection of ['contacts', 'notes', 'messages', 'app-data']) {
-        assert.equal((await request('PUT', `/v1/cloud/${collection}/${idCanary}-${collection}`, { text: `${marker} in ${collection}` })).status, 200);
+        assert.equal(
+          (
+            await request('PUT', `/v1/cloud/${collection}/${idCanary}-${collection}`, {
+              text: `${marker} in ${collection}`,
+            })
+          ).status,
+          200,
+        );
         // An older version and a deleted item must leave nothing readable either.
         await request('PUT', `/v1/cloud/${collection}/replaced`, { text: `${marker} first version` });
         await request('PUT', `/v1/cloud/${collection}/replaced`, { text: 'second version' });
         await request('PUT', `/v1/cloud/${collection}/deleted`, { text: `${marker} soon deleted` });
         await request('DELETE', `/v1/cloud/${collection}/deleted`);
       }
-      assert.equal((await request('PUT', '/v1/cloud/photos/IMG_1', photo, { 'content-type': 'image/jpeg' })).status, 200);
+      assert.equal(
+        (await request('PUT', '/v1/cloud/photos/IMG_1', photo, { 'content-type': 'image/jpeg' })).status,
+        200,
+      );
       await app.jobs.runDue();
     });
     after(async () => {
@@ -96,7 +117,10 @@ for (const database of testDatabases()) {
 
     test('no file of the data folder (blobs, key ring, SQLite files and WAL) holds the marker, the photo bytes or the data key', async () => {
       const files = filesUnder(dataDir).map((f) => path.relative(dataDir, f));
-      assert.ok(files.some((f) => f.startsWith(`blobs${path.sep}${accountId}`)), 'the photo is in the blob folder');
+      assert.ok(
+        files.some((f) => f.startsWith(`blobs${path.sep}${accountId}`)),
+        'the photo is in the blob folder',
+      );
       assert.ok(files.includes('keyring.db'));
       if (database === 'sqlite') assert.ok(files.includes('lanyard.db-wal') || files.includes('lanyard.db'));
       // The scan does see the database: item ids are kept in clear, by design.
@@ -123,7 +147,14 @@ for (const database of testDatabases()) {
           assert.ok(columns.rows.length > 20);
           for (const { table_name, column_name } of columns.rows) {
             const count = async (needle: string) =>
-              Number((await client.query(`SELECT count(*) AS n FROM ${schema}."${table_name}" WHERE position($1 in "${column_name}"::text) > 0`, [needle])).rows[0].n);
+              Number(
+                (
+                  await client.query(
+                    `SELECT count(*) AS n FROM ${schema}."${table_name}" WHERE position($1 in "${column_name}"::text) > 0`,
+                    [needle],
+                  )
+                ).rows[0].n,
+              );
             if ((await count(marker)) > 0) hits.push(`${table_name}.${column_name}`);
             if ((await count(idCanary)) > 0) sawCanary = true;
           }
@@ -132,13 +163,22 @@ for (const database of testDatabases()) {
         }
       } else {
         const sqlite = app.database.sqlite!;
-        const tables = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>;
+        const tables = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{
+          name: string;
+        }>;
         assert.ok(tables.some((t) => t.name === 'cloud_items'));
         for (const { name } of tables) {
-          const columns = sqlite.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(name) as Array<{ name: string; type: string }>;
+          const columns = sqlite.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(name) as Array<{
+            name: string;
+            type: string;
+          }>;
           for (const column of columns) {
             const count = (needle: string) =>
-              (sqlite.prepare(`SELECT count(*) AS n FROM "${name}" WHERE instr(CAST("${column.name}" AS TEXT), ?) > 0`).get(needle) as { n: number }).n;
+              (
+                sqlite
+                  .prepare(`SELECT count(*) AS n FROM "${name}" WHERE instr(CAST("${column.name}" AS TEXT), ?) > 0`)
+                  .get(needle) as { n: number }
+              ).n;
             if (count(marker) > 0) hits.push(`${name}.${column.name}`);
             if (count(idCanary) > 0) sawCanary = true;
           }
@@ -149,11 +189,20 @@ for (const database of testDatabases()) {
     });
 
     test('a sealed photo altered on disk, or moved to another item, is refused rather than served', async () => {
-      assert.equal((await request('PUT', '/v1/cloud/photos/IMG_2', photo, { 'content-type': 'image/jpeg' })).status, 200);
+      assert.equal(
+        (await request('PUT', '/v1/cloud/photos/IMG_2', photo, { 'content-type': 'image/jpeg' })).status,
+        200,
+      );
       const folder = path.join(dataDir, 'blobs', accountId);
       const listed = (await request('GET', '/v1/cloud/photos')).json().items as Array<{ id: string }>;
-      assert.deepEqual(listed.map((i) => i.id), ['IMG_1', 'IMG_2']);
-      const blobs = fs.readdirSync(folder).filter((f) => !f.endsWith('.thumb')).sort();
+      assert.deepEqual(
+        listed.map((i) => i.id),
+        ['IMG_1', 'IMG_2'],
+      );
+      const blobs = fs
+        .readdirSync(folder)
+        .filter((f) => !f.endsWith('.thumb'))
+        .sort();
       assert.equal(blobs.length, 2);
       // UUIDv7 names sort by creation: the first is IMG_1's, the second IMG_2's.
       const [first, second] = blobs.map((b) => path.join(folder, b)) as [string, string];

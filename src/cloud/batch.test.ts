@@ -35,28 +35,47 @@ for (const database of testDatabases()) {
     test('a device uploads a thousand contacts in one request; each reads back, sealed like a single put', async () => {
       const ana = await t.signUp();
       const phone = await linkDevice(t, ana);
-      const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'put', id: `c${i}`, data: { name: `Contact ${i}`, phone: `+3460000${i}` } }));
+      const ops = Array.from({ length: 1000 }, (_, i) => ({
+        op: 'put',
+        id: `c${i}`,
+        data: { name: `Contact ${i}`, phone: `+3460000${i}` },
+      }));
       const answer = await batch(phone.token, 'contacts', { ops });
       assert.equal(answer.status, 200, answer.text);
       assert.equal(answer.body.results.length, 1000);
-      assert.deepEqual(answer.body.results[0], { id: 'c0', status: 200, version: 1, updatedAt: new Date(t.clock.now()).toISOString() });
+      assert.deepEqual(answer.body.results[0], {
+        id: 'c0',
+        status: 200,
+        version: 1,
+        updatedAt: new Date(t.clock.now()).toISOString(),
+      });
       assert.ok(answer.body.results.every((r: any) => r.status === 200 && r.version === 1));
       const one = await get(ana, 'contacts/c517');
       assert.equal(one.status, 200);
       assert.deepEqual(one.body.data, { name: 'Contact 517', phone: '+3460000517' });
       const all = await syncAll(ana, 'contacts');
       assert.equal(all.items.length, 1000);
-      assert.deepEqual(all.items.map((i: any) => i.id), ops.map((o) => o.id));
+      assert.deepEqual(
+        all.items.map((i: any) => i.id),
+        ops.map((o) => o.id),
+      );
       assert.equal(all.cursor, answer.body.cursor, 'the batch cursor is where a full sync ends');
       assert.equal((await summary(ana)).collections.contacts.count, 1000);
       // Sealed at rest: the stored body is not the JSON.
-      const row = await t.app.database.db.selectFrom('cloud_items').select('body').where('account_id', '=', ana.id).where('item_id', '=', 'c517').executeTakeFirstOrThrow();
+      const row = await t.app.database.db
+        .selectFrom('cloud_items')
+        .select('body')
+        .where('account_id', '=', ana.id)
+        .where('item_id', '=', 'c517')
+        .executeTakeFirstOrThrow();
       assert.ok(!row.body!.includes('Contact 517'));
     });
 
     test('delta sync after a batch returns exactly its changes, and from its cursor nothing', async () => {
       const ana = await t.signUp();
-      const seeded = await batch(ana, 'notes', { ops: ['a', 'b', 'c', 'd'].map((id) => ({ op: 'put', id, data: { text: id } })) });
+      const seeded = await batch(ana, 'notes', {
+        ops: ['a', 'b', 'c', 'd'].map((id) => ({ op: 'put', id, data: { text: id } })),
+      });
       const before = seeded.body.cursor;
       const changed = await batch(ana, 'notes', {
         since: before,
@@ -69,30 +88,45 @@ for (const database of testDatabases()) {
         ],
       });
       assert.equal(changed.status, 200, changed.text);
-      assert.deepEqual(changed.body.results.map((r: any) => [r.id, r.status, r.version]), [
-        ['a', 200, 2],
-        ['b', 204, 2],
-        ['e', 200, 1],
-        ['e', 200, 2],
-        ['never-was', 204, undefined],
-      ]);
+      assert.deepEqual(
+        changed.body.results.map((r: any) => [r.id, r.status, r.version]),
+        [
+          ['a', 200, 2],
+          ['b', 204, 2],
+          ['e', 200, 1],
+          ['e', 200, 2],
+          ['never-was', 204, undefined],
+        ],
+      );
       const delta = await syncAll(ana, 'notes', before);
-      assert.deepEqual(delta.items.map((i: any) => [i.id, i.version, i.data.text]), [['a', 2, 'a, edited'], ['e', 2, 'new, twice']]);
+      assert.deepEqual(
+        delta.items.map((i: any) => [i.id, i.version, i.data.text]),
+        [
+          ['a', 2, 'a, edited'],
+          ['e', 2, 'new, twice'],
+        ],
+      );
       assert.deepEqual(delta.deleted, ['b']);
       assert.equal(delta.cursor, changed.body.cursor);
       const after = await syncAll(ana, 'notes', changed.body.cursor);
       assert.deepEqual([after.items, after.deleted], [[], []]);
     });
 
-    test("the cursor stays at since when another device changed the collection meanwhile, so that its change is not skipped", async () => {
+    test('the cursor stays at since when another device changed the collection meanwhile, so that its change is not skipped', async () => {
       const ana = await t.signUp();
       const first = await batch(ana, 'contacts', { ops: [{ op: 'put', id: 'x', data: { n: 1 } }] });
       const other = await t.request('PUT', '/v1/cloud/contacts/from-tablet', { token: ana.token, body: { n: 2 } });
       assert.equal(other.status, 200);
-      const second = await batch(ana, 'contacts', { since: first.body.cursor, ops: [{ op: 'put', id: 'y', data: { n: 3 } }] });
+      const second = await batch(ana, 'contacts', {
+        since: first.body.cursor,
+        ops: [{ op: 'put', id: 'y', data: { n: 3 } }],
+      });
       assert.equal(second.body.cursor, first.body.cursor);
       const delta = await syncAll(ana, 'contacts', second.body.cursor);
-      assert.deepEqual(delta.items.map((i: any) => i.id), ['from-tablet', 'y']);
+      assert.deepEqual(
+        delta.items.map((i: any) => i.id),
+        ['from-tablet', 'y'],
+      );
       const forged = await batch(ana, 'contacts', { since: 'AAAA', ops: [{ op: 'put', id: 'z', data: {} }] });
       assert.equal(forged.status, 400);
       assert.equal(forged.body.code, 'cursor_invalid');
@@ -140,34 +174,51 @@ for (const database of testDatabases()) {
       });
       assert.equal(answer.status, 200, answer.text);
       const results = answer.body.results;
-      assert.deepEqual(results.map((r: any) => r.status), [200, 400, 400, 400, 400, 400, 400, 400, 400]);
-      assert.deepEqual(results.map((r: any) => r.id), ['ok', 'bad-op', 'has/slash', 'no-data', 'huge', 'extra', 'bad-if', '', '']);
+      assert.deepEqual(
+        results.map((r: any) => r.status),
+        [200, 400, 400, 400, 400, 400, 400, 400, 400],
+      );
+      assert.deepEqual(
+        results.map((r: any) => r.id),
+        ['ok', 'bad-op', 'has/slash', 'no-data', 'huge', 'extra', 'bad-if', '', ''],
+      );
       assert.equal(results[4].code, 'payload_too_large');
       for (const r of results.slice(1)) if (r.id !== 'huge') assert.equal(r.code, 'validation_failed');
       for (const r of results.slice(1)) assert.equal(typeof r.detail, 'string');
       const all = await syncAll(ana, 'notes');
-      assert.deepEqual(all.items.map((i: any) => i.id), ['ok']);
+      assert.deepEqual(
+        all.items.map((i: any) => i.id),
+        ['ok'],
+      );
     });
 
     test('limits: at most 1,000 operations and 8 MiB, JSON collections only, a session needed', async () => {
       const ana = await t.signUp();
-      const tooMany = await batch(ana, 'contacts', { ops: Array.from({ length: 1001 }, (_, i) => ({ op: 'delete', id: `d${i}` })) });
+      const tooMany = await batch(ana, 'contacts', {
+        ops: Array.from({ length: 1001 }, (_, i) => ({ op: 'delete', id: `d${i}` })),
+      });
       assert.equal(tooMany.status, 400);
       assert.equal(tooMany.body.code, 'validation_failed');
       const empty = await batch(ana, 'contacts', { ops: [] });
       assert.equal(empty.status, 400);
       const big = 'x'.repeat(60_000);
-      const tooLarge = await batch(ana, 'contacts', { ops: Array.from({ length: 150 }, (_, i) => ({ op: 'put', id: `b${i}`, data: big })) });
+      const tooLarge = await batch(ana, 'contacts', {
+        ops: Array.from({ length: 150 }, (_, i) => ({ op: 'put', id: `b${i}`, data: big })),
+      });
       assert.equal(tooLarge.status, 413);
       assert.equal(tooLarge.body.code, 'payload_too_large');
       // Past the server's 64 KiB for other JSON bodies, just under 8 MiB is read: here 110 items too large to store.
-      const nearLimit = await batch(ana, 'contacts', { ops: Array.from({ length: 110 }, (_, i) => ({ op: 'put', id: `n${i}`, data: 'z'.repeat(70_000) })) });
+      const nearLimit = await batch(ana, 'contacts', {
+        ops: Array.from({ length: 110 }, (_, i) => ({ op: 'put', id: `n${i}`, data: 'z'.repeat(70_000) })),
+      });
       assert.equal(nearLimit.status, 200, nearLimit.text.slice(0, 200));
       assert.ok(nearLimit.body.results.every((r: any) => r.status === 400 && r.code === 'payload_too_large'));
       const photos = await batch(ana, 'photos', { ops: [{ op: 'delete', id: 'p' }] });
       assert.equal(photos.status, 400);
       assert.equal(photos.body.code, 'validation_failed');
-      const anonymous = await t.request('POST', '/v1/cloud/contacts/batch', { body: { ops: [{ op: 'delete', id: 'x' }] } });
+      const anonymous = await t.request('POST', '/v1/cloud/contacts/batch', {
+        body: { ops: [{ op: 'delete', id: 'x' }] },
+      });
       assert.equal(anonymous.status, 401);
       const unknownField = await batch(ana, 'contacts', { ops: [{ op: 'delete', id: 'x' }], extra: true });
       assert.equal(unknownField.status, 400);
@@ -176,17 +227,32 @@ for (const database of testDatabases()) {
     test('a batch that would pass the quota is refused whole; deletes in the same batch make room', async () => {
       const ana = await t.signUp();
       const chunk = 'y'.repeat(40_000);
-      const filled = await batch(ana, 'app-data', { ops: [1, 2, 3, 4].map((i) => ({ op: 'put', id: `f${i}`, data: chunk })) });
+      const filled = await batch(ana, 'app-data', {
+        ops: [1, 2, 3, 4].map((i) => ({ op: 'put', id: `f${i}`, data: chunk })),
+      });
       assert.equal(filled.status, 200, filled.text);
       const usedBefore = (await summary(ana)).usedBytes;
-      const over = await batch(ana, 'app-data', { ops: [{ op: 'put', id: 'small', data: 'fits' }, { op: 'put', id: 'f5', data: chunk }] });
+      const over = await batch(ana, 'app-data', {
+        ops: [
+          { op: 'put', id: 'small', data: 'fits' },
+          { op: 'put', id: 'f5', data: chunk },
+        ],
+      });
       assert.equal(over.status, 413);
       assert.equal(over.body.code, 'quota_exceeded');
       assert.equal((await get(ana, 'app-data/small')).status, 404, 'nothing of a refused batch is written');
       assert.equal((await summary(ana)).usedBytes, usedBefore);
-      const swapped = await batch(ana, 'app-data', { ops: [{ op: 'delete', id: 'f1' }, { op: 'put', id: 'f5', data: chunk }] });
+      const swapped = await batch(ana, 'app-data', {
+        ops: [
+          { op: 'delete', id: 'f1' },
+          { op: 'put', id: 'f5', data: chunk },
+        ],
+      });
       assert.equal(swapped.status, 200, swapped.text);
-      assert.deepEqual(swapped.body.results.map((r: any) => r.status), [204, 200]);
+      assert.deepEqual(
+        swapped.body.results.map((r: any) => r.status),
+        [204, 200],
+      );
       assert.equal((await summary(ana)).usedBytes, usedBefore);
     });
 
@@ -194,8 +260,19 @@ for (const database of testDatabases()) {
       const ana = await t.signUp();
       const bob = await t.signUp();
       await batch(ana, 'contacts', { ops: [{ op: 'put', id: 'shared-id', data: { owner: 'ana' } }] });
-      const bobs = await batch(bob, 'contacts', { ops: [{ op: 'delete', id: 'shared-id', ifMatch: '*' }, { op: 'put', id: 'shared-id', data: { owner: 'bob' } }] });
-      assert.deepEqual(bobs.body.results.map((r: any) => [r.status, r.version]), [[409, undefined], [200, 1]]);
+      const bobs = await batch(bob, 'contacts', {
+        ops: [
+          { op: 'delete', id: 'shared-id', ifMatch: '*' },
+          { op: 'put', id: 'shared-id', data: { owner: 'bob' } },
+        ],
+      });
+      assert.deepEqual(
+        bobs.body.results.map((r: any) => [r.status, r.version]),
+        [
+          [409, undefined],
+          [200, 1],
+        ],
+      );
       assert.deepEqual((await get(ana, 'contacts/shared-id')).body.data, { owner: 'ana' });
       assert.deepEqual((await get(bob, 'contacts/shared-id')).body.data, { owner: 'bob' });
     });

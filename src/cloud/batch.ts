@@ -57,7 +57,12 @@ export class CloudBatchService {
    * `since` is the client's last cursor: the answer's cursor moves past the batch only when nothing else
    * changed in the collection since then, so that adopting it never skips another device's change.
    */
-  async apply(accountId: string, collection: JsonCollection, ops: readonly unknown[], since: string | undefined): Promise<BatchResult> {
+  async apply(
+    accountId: string,
+    collection: JsonCollection,
+    ops: readonly unknown[],
+    since: string | undefined,
+  ): Promise<BatchResult> {
     const { db, repository, keyRing, cursorKey, clock, limits } = this.deps;
     const sinceSeq = since === undefined ? 0 : decodeCursor(cursorKey, accountId, collection, since);
     const parsed = ops.map(parseOp);
@@ -70,7 +75,9 @@ export class CloudBatchService {
       // become visible together, and the state read below cannot change before the commit.
       const account = await repository.lockAccount(trx, accountId, now);
       const ids = [...new Set(parsed.filter((op) => op.kind !== 'invalid').map((op) => op.id))];
-      const stored = new Map((await repository.getMany(trx, accountId, collection, ids)).map((row) => [row.item_id, row]));
+      const stored = new Map(
+        (await repository.getMany(trx, accountId, collection, ids)).map((row) => [row.item_id, row]),
+      );
       const state = new Map(stored);
       let seq = account.lastSeq;
       const results = parsed.map((op): BatchItemResult => {
@@ -78,7 +85,14 @@ export class CloudBatchService {
         const current = state.get(op.id);
         const live = current && !current.deleted ? current : undefined;
         const conflict = preconditionFails(live, op.ifMatch);
-        if (conflict) return { id: op.id, status: 409, code: 'conflict', detail: conflict, ...(live ? { version: live.version } : {}) };
+        if (conflict)
+          return {
+            id: op.id,
+            status: 409,
+            code: 'conflict',
+            detail: conflict,
+            ...(live ? { version: live.version } : {}),
+          };
         // Deleting what is not there is already done: no tombstone, so delta sync has nothing to report.
         if (op.kind === 'delete' && !live) return { id: op.id, status: 204 };
         seq += 1;
@@ -99,7 +113,9 @@ export class CloudBatchService {
           thumbnail: 0,
         };
         state.set(op.id, row);
-        return op.kind === 'put' ? { id: op.id, status: 200, version, updatedAt: iso(now) } : { id: op.id, status: 204, version };
+        return op.kind === 'put'
+          ? { id: op.id, status: 200, version, updatedAt: iso(now) }
+          : { id: op.id, status: 204, version };
       });
 
       // Only each item's last state is written; the seqs of the states it replaced in this batch are gaps.
@@ -110,9 +126,13 @@ export class CloudBatchService {
         delta += row.size - (before && !before.deleted ? before.size : 0);
       }
       if (delta > 0 && account.usedBytes + delta > limits.quotaBytes) {
-        throw new AppError('quota_exceeded', `This batch would take the account past its storage quota of ${limits.quotaBytes} bytes; nothing of it was written`, {
-          quotaBytes: limits.quotaBytes,
-        });
+        throw new AppError(
+          'quota_exceeded',
+          `This batch would take the account past its storage quota of ${limits.quotaBytes} bytes; nothing of it was written`,
+          {
+            quotaBytes: limits.quotaBytes,
+          },
+        );
       }
       if (changed.length > 0) {
         await repository.saveMany(trx, changed);
@@ -130,7 +150,8 @@ export class CloudBatchService {
 function preconditionFails(live: CloudItemRow | undefined, ifMatch: number | '*' | undefined): string | undefined {
   if (ifMatch === undefined) return undefined;
   if (!live) return 'The item does not exist (any more)';
-  if (ifMatch !== '*' && live.version !== ifMatch) return `The item is at version ${live.version}, not ${ifMatch}: fetch it, merge, and send it again`;
+  if (ifMatch !== '*' && live.version !== ifMatch)
+    return `The item is at version ${live.version}, not ${ifMatch}: fetch it, merge, and send it again`;
   return undefined;
 }
 
@@ -154,6 +175,12 @@ function parseOp(raw: unknown): ParsedOp {
   if (!('data' in op)) return invalid('a put needs data');
   const text = JSON.stringify(op.data);
   const size = Buffer.byteLength(text);
-  if (size > MAX_ITEM_BYTES) return { kind: 'invalid', id, code: 'payload_too_large', detail: `An item may be at most ${MAX_ITEM_BYTES} bytes of JSON` };
+  if (size > MAX_ITEM_BYTES)
+    return {
+      kind: 'invalid',
+      id,
+      code: 'payload_too_large',
+      detail: `An item may be at most ${MAX_ITEM_BYTES} bytes of JSON`,
+    };
   return { kind: 'put', id, text, size, ifMatch: precondition };
 }

@@ -11,7 +11,10 @@ const MAC_BYTES = 16;
 const CURSOR_BYTES = 1 + 8 + MAC_BYTES;
 
 function mac(key: Buffer, accountId: string, collection: string, seq: bigint): Buffer {
-  return createHmac('sha256', key).update(`cloud-cursor\u0000${accountId}\u0000${collection}\u0000${seq}`).digest().subarray(0, MAC_BYTES);
+  return createHmac('sha256', key)
+    .update(`cloud-cursor\u0000${accountId}\u0000${collection}\u0000${seq}`)
+    .digest()
+    .subarray(0, MAC_BYTES);
 }
 
 /** The cursor a device sends back to get what changed after `seq`. */
@@ -26,9 +29,13 @@ export function encodeCursor(key: Buffer, accountId: string, collection: string,
 /** The seq a cursor stands for; throws cursor_invalid (400) for anything this server did not give out. */
 export function decodeCursor(key: Buffer, accountId: string, collection: string, cursor: string): number {
   const invalid = () =>
-    new AppError('cursor_invalid', 'The cursor in "since" is not one this server gave out for this collection; sync again without "since"', {
-      errors: [{ path: 'querystring.since', message: 'is not a valid cursor' }],
-    });
+    new AppError(
+      'cursor_invalid',
+      'The cursor in "since" is not one this server gave out for this collection; sync again without "since"',
+      {
+        errors: [{ path: 'querystring.since', message: 'is not a valid cursor' }],
+      },
+    );
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) throw invalid();
   const raw = Buffer.from(cursor, 'base64url');
   if (raw.length !== CURSOR_BYTES || raw[0] !== VERSION) throw invalid();

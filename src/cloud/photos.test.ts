@@ -23,15 +23,29 @@ for (const database of testDatabases()) {
     let small: TestApp;
     before(async () => {
       t = await createTestApp({ database });
-      small = await createTestApp({ database, env: { LANYARD_MAX_PHOTO_BYTES: '65536', LANYARD_QUOTA_BYTES: '150000' } });
+      small = await createTestApp({
+        database,
+        env: { LANYARD_MAX_PHOTO_BYTES: '65536', LANYARD_QUOTA_BYTES: '150000' },
+      });
     });
     after(async () => {
       await t.close();
       await small.close();
     });
 
-    const upload = (app: TestApp, who: TestAccount, itemId: string, bytes: Buffer, contentType = 'image/jpeg', headers: Record<string, string> = {}) =>
-      app.request('PUT', `/v1/cloud/photos/${itemId}`, { token: who.token, payload: bytes, headers: { 'content-type': contentType, ...headers } });
+    const upload = (
+      app: TestApp,
+      who: TestAccount,
+      itemId: string,
+      bytes: Buffer,
+      contentType = 'image/jpeg',
+      headers: Record<string, string> = {},
+    ) =>
+      app.request('PUT', `/v1/cloud/photos/${itemId}`, {
+        token: who.token,
+        payload: bytes,
+        headers: { 'content-type': contentType, ...headers },
+      });
 
     test('a photo streams in and out byte for byte, typed by its content rather than by the client', async () => {
       const ana = await t.signUp();
@@ -39,14 +53,21 @@ for (const database of testDatabases()) {
       const stored = await upload(t, ana, 'IMG_0001', jpeg, 'image/png');
       assert.equal(stored.status, 200, stored.text);
       assert.equal(stored.body.version, 1);
-      const read = await t.app.http.inject({ method: 'GET', url: '/v1/cloud/photos/IMG_0001', headers: { authorization: `Bearer ${ana.token}` } });
+      const read = await t.app.http.inject({
+        method: 'GET',
+        url: '/v1/cloud/photos/IMG_0001',
+        headers: { authorization: `Bearer ${ana.token}` },
+      });
       assert.equal(read.statusCode, 200);
       assert.equal(read.headers['content-type'], 'image/jpeg');
       assert.equal(Number(read.headers['content-length']), jpeg.length);
       assert.equal(read.headers['x-content-type-options'], 'nosniff');
       assert.equal(sha256(read.rawPayload), sha256(jpeg));
       const listed = await t.request('GET', '/v1/cloud/photos', { token: ana.token });
-      assert.deepEqual(listed.body.items.map((i: any) => [i.id, i.size, i.contentType, 'data' in i]), [['IMG_0001', jpeg.length, 'image/jpeg', false]]);
+      assert.deepEqual(
+        listed.body.items.map((i: any) => [i.id, i.size, i.contentType, 'data' in i]),
+        [['IMG_0001', jpeg.length, 'image/jpeg', false]],
+      );
       const summary = await t.request('GET', '/v1/cloud', { token: ana.token });
       assert.deepEqual(summary.body.collections.photos, { count: 1, bytes: jpeg.length });
     });
@@ -61,9 +82,20 @@ for (const database of testDatabases()) {
       assert.equal(before.status, 404, 'made in the background, not yet');
       await t.drainJobs();
       const listed = await t.request('GET', '/v1/cloud/photos', { token: ana.token });
-      assert.deepEqual(listed.body.items.map((i: any) => [i.contentType, i.thumbnail]), [['image/png', true], ['image/webp', true], ['image/gif', true]]);
+      assert.deepEqual(
+        listed.body.items.map((i: any) => [i.contentType, i.thumbnail]),
+        [
+          ['image/png', true],
+          ['image/webp', true],
+          ['image/gif', true],
+        ],
+      );
       for (const format of ['png', 'webp', 'gif']) {
-        const thumbnail = await t.app.http.inject({ method: 'GET', url: `/v1/cloud/photos/p-${format}/thumbnail`, headers: { authorization: `Bearer ${ana.token}` } });
+        const thumbnail = await t.app.http.inject({
+          method: 'GET',
+          url: `/v1/cloud/photos/p-${format}/thumbnail`,
+          headers: { authorization: `Bearer ${ana.token}` },
+        });
         assert.equal(thumbnail.statusCode, 200);
         assert.equal(thumbnail.headers['content-type'], 'image/webp');
         const meta = await sharp(thumbnail.rawPayload).metadata();
@@ -77,7 +109,11 @@ for (const database of testDatabases()) {
       const heic = makeHeic(10_000);
       assert.equal((await upload(t, ana, 'IMG_0002.HEIC', heic, 'image/heic')).status, 200);
       await t.drainJobs();
-      const read = await t.app.http.inject({ method: 'GET', url: '/v1/cloud/photos/IMG_0002.HEIC', headers: { authorization: `Bearer ${ana.token}` } });
+      const read = await t.app.http.inject({
+        method: 'GET',
+        url: '/v1/cloud/photos/IMG_0002.HEIC',
+        headers: { authorization: `Bearer ${ana.token}` },
+      });
       assert.equal(read.headers['content-type'], 'image/heic');
       assert.ok(read.rawPayload.equals(heic));
       const listed = await t.request('GET', '/v1/cloud/photos', { token: ana.token });
@@ -90,7 +126,11 @@ for (const database of testDatabases()) {
     test('text posing as image/jpeg, and an empty body, are refused with 415 and leave nothing behind', async () => {
       const ana = await t.signUp();
       const text = Buffer.from('Dear diary, this is not a picture at all. '.repeat(20));
-      for (const [body, type] of [[text, 'image/jpeg'], [Buffer.alloc(0), 'image/png'], [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'image/svg+xml']] as const) {
+      for (const [body, type] of [
+        [text, 'image/jpeg'],
+        [Buffer.alloc(0), 'image/png'],
+        [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'image/svg+xml'],
+      ] as const) {
         const refused = await upload(t, ana, 'fake', body, type);
         assert.equal(refused.status, 415, type);
         assert.equal(refused.body.code, 'unsupported_image_type');
@@ -139,7 +179,10 @@ for (const database of testDatabases()) {
       });
       assert.equal(streamed.statusCode, 413);
       assert.equal(JSON.parse(streamed.body).code, 'quota_exceeded');
-      const note = await small.request('PUT', '/v1/cloud/notes/n', { token: ana.token, body: { text: 'x'.repeat(40_000) } });
+      const note = await small.request('PUT', '/v1/cloud/notes/n', {
+        token: ana.token,
+        body: { text: 'x'.repeat(40_000) },
+      });
       assert.equal(note.status, 413);
       assert.equal(note.body.code, 'quota_exceeded');
       // Replacing a photo counts only the difference.
@@ -178,7 +221,12 @@ for (const database of testDatabases()) {
       sealed.writeUInt8(sealed.readUInt8(40) ^ 0xff, 40);
       fs.writeFileSync(file, sealed);
       await t.drainJobs();
-      const job = await t.app.database.db.selectFrom('jobs').selectAll().where('kind', '=', 'cloud.thumbnail').where('account_id', '=', ana.id).executeTakeFirstOrThrow();
+      const job = await t.app.database.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('kind', '=', 'cloud.thumbnail')
+        .where('account_id', '=', ana.id)
+        .executeTakeFirstOrThrow();
       assert.equal(job.attempts, 1);
       assert.ok(job.last_error);
       assert.equal(job.failed_at, null, 'retried later, with backoff');
@@ -193,10 +241,22 @@ for (const database of testDatabases()) {
       const stale = await upload(t, ana, 'p', await makeImage('jpeg'), 'image/jpeg', { 'if-match': '1' });
       assert.equal(stale.status, 409);
       assert.equal(stale.body.currentVersion, 2);
-      assert.equal(blobFiles(t, ana).length, 2, 'the two stored versions (the first awaits its deletion job); nothing from the refused one');
-      assert.equal((await t.request('GET', '/v1/cloud/photos/p', { token: ben.token })).status, 404, "another account's photo");
+      assert.equal(
+        blobFiles(t, ana).length,
+        2,
+        'the two stored versions (the first awaits its deletion job); nothing from the refused one',
+      );
+      assert.equal(
+        (await t.request('GET', '/v1/cloud/photos/p', { token: ben.token })).status,
+        404,
+        "another account's photo",
+      );
       assert.equal((await t.request('GET', '/v1/cloud/photos/p/thumbnail', { token: ben.token })).status, 404);
-      assert.equal((await t.request('GET', '/v1/cloud/notes/p/thumbnail', { token: ana.token })).status, 400, 'only photos have thumbnails');
+      assert.equal(
+        (await t.request('GET', '/v1/cloud/notes/p/thumbnail', { token: ana.token })).status,
+        400,
+        'only photos have thumbnails',
+      );
     });
   });
 }

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 /** The longest side of a thumbnail, in pixels: enough for a gallery grid on a high-density screen. */
 export const THUMBNAIL_SIZE = 320;
 
-type Sharp = (typeof import('sharp'))['default'];
+type Sharp = typeof import('sharp')['default'];
 let sharpLoaded: Promise<Sharp> | undefined;
 
 /** sharp (with libvips, some 10 MiB resident) loads with the first thumbnail: many servers never see a photo. */
@@ -74,7 +74,11 @@ export type ThumbnailOutcome = { thumbnail: Buffer } | { skipped: string };
  * that sharp ships has no HEVC decoder); rejects when reading or opening the blob fails, so that the job
  * retries a store that was down.
  */
-export function renderThumbnail(open: () => Promise<Readable | undefined>, opener: Transform, size: number): Promise<ThumbnailOutcome> {
+export function renderThumbnail(
+  open: () => Promise<Readable | undefined>,
+  opener: Transform,
+  size: number,
+): Promise<ThumbnailOutcome> {
   return withSlot(async (slot) => {
     const source = await open();
     if (!source) return { skipped: 'the photo blob is missing' };

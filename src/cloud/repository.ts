@@ -43,12 +43,21 @@ export class CloudRepository {
   }
 
   async usedBytes(executor: Executor, accountId: string): Promise<number> {
-    const row = await executor.selectFrom('cloud_accounts').select('used_bytes').where('account_id', '=', accountId).executeTakeFirst();
+    const row = await executor
+      .selectFrom('cloud_accounts')
+      .select('used_bytes')
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
     return row ? Number(row.used_bytes) : 0;
   }
 
   /** The item as stored, tombstones included. */
-  async get(executor: Executor, accountId: string, collection: Collection, itemId: string): Promise<CloudItemRow | undefined> {
+  async get(
+    executor: Executor,
+    accountId: string,
+    collection: Collection,
+    itemId: string,
+  ): Promise<CloudItemRow | undefined> {
     return executor
       .selectFrom('cloud_items')
       .selectAll()
@@ -75,7 +84,12 @@ export class CloudRepository {
   }
 
   /** Items of one collection changed after `afterSeq`, oldest change first. */
-  async listChanged(accountId: string, collection: Collection, afterSeq: number, limit: number): Promise<CloudItemRow[]> {
+  async listChanged(
+    accountId: string,
+    collection: Collection,
+    afterSeq: number,
+    limit: number,
+  ): Promise<CloudItemRow[]> {
     return this.db
       .selectFrom('cloud_items')
       .selectAll()
@@ -113,7 +127,12 @@ export class CloudRepository {
   }
 
   /** Every live item of a collection, in id order, a page at a time (export). */
-  async listLive(accountId: string, collection: Collection, afterItemId: string | undefined, limit: number): Promise<CloudItemRow[]> {
+  async listLive(
+    accountId: string,
+    collection: Collection,
+    afterItemId: string | undefined,
+    limit: number,
+  ): Promise<CloudItemRow[]> {
     let query = this.db
       .selectFrom('cloud_items')
       .selectAll()
@@ -145,7 +164,12 @@ export class CloudRepository {
   }
 
   /** The stored items among these ids, tombstones included. */
-  async getMany(executor: Executor, accountId: string, collection: Collection, itemIds: string[]): Promise<CloudItemRow[]> {
+  async getMany(
+    executor: Executor,
+    accountId: string,
+    collection: Collection,
+    itemIds: string[],
+  ): Promise<CloudItemRow[]> {
     const rows: CloudItemRow[] = [];
     // In slices: SQLite takes at most 32,766 bound values in a statement, and a batch holds 1,000 ids.
     for (let i = 0; i < itemIds.length; i += BATCH_SLICE) {
@@ -187,7 +211,13 @@ export class CloudRepository {
   }
 
   /** Whether an item of the collection changed after `afterSeq` and before `beforeSeq` (both excluded). */
-  async changedBetween(executor: Executor, accountId: string, collection: Collection, afterSeq: number, beforeSeq: number): Promise<boolean> {
+  async changedBetween(
+    executor: Executor,
+    accountId: string,
+    collection: Collection,
+    afterSeq: number,
+    beforeSeq: number,
+  ): Promise<boolean> {
     const row = await executor
       .selectFrom('cloud_items')
       .select('seq')

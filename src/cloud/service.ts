@@ -17,7 +17,13 @@ import { renderThumbnail } from './photos.js';
 import type { CloudRepository, Collection } from './repository.js';
 import { photoIntake, type IntakeReport } from './sniff.js';
 
-export const COLLECTIONS = ['contacts', 'notes', 'messages', 'app-data', 'photos'] as const satisfies readonly Collection[];
+export const COLLECTIONS = [
+  'contacts',
+  'notes',
+  'messages',
+  'app-data',
+  'photos',
+] as const satisfies readonly Collection[];
 export type JsonCollection = Exclude<Collection, 'photos'>;
 
 /** A JSON item is at most 64 KiB (API.md), measured as stored: compact JSON in UTF-8. */
@@ -130,10 +136,17 @@ export class CloudService {
   }
 
   /** Creates or replaces a JSON item. */
-  async putJson(accountId: string, collection: JsonCollection, itemId: string, data: unknown, precondition: Precondition): Promise<ItemWritten> {
+  async putJson(
+    accountId: string,
+    collection: JsonCollection,
+    itemId: string,
+    data: unknown,
+    precondition: Precondition,
+  ): Promise<ItemWritten> {
     const text = JSON.stringify(data ?? null);
     const size = Buffer.byteLength(text);
-    if (size > MAX_ITEM_BYTES) throw new AppError('payload_too_large', `An item may be at most ${MAX_ITEM_BYTES} bytes of JSON`);
+    if (size > MAX_ITEM_BYTES)
+      throw new AppError('payload_too_large', `An item may be at most ${MAX_ITEM_BYTES} bytes of JSON`);
     const key = await this.keyRing.getOrCreate(accountId);
     const row = await this.commit(accountId, collection, itemId, precondition, {
       deleted: false,
@@ -147,10 +160,17 @@ export class CloudService {
    * Streams a photo into the blob store, sealed chunk by chunk as it arrives, then commits it as the
    * item's new version. Memory stays bounded whatever the photo's size.
    */
-  async putPhoto(accountId: string, itemId: string, body: Readable, declaredBytes: number | undefined, precondition: Precondition): Promise<ItemWritten> {
+  async putPhoto(
+    accountId: string,
+    itemId: string,
+    body: Readable,
+    declaredBytes: number | undefined,
+    precondition: Precondition,
+  ): Promise<ItemWritten> {
     const { maxPhotoBytes, quotaBytes } = this.limits;
     // Cheap refusals before a single byte is read: too large, over quota, or already stale.
-    if (declaredBytes !== undefined && declaredBytes > maxPhotoBytes) throw new AppError('payload_too_large', `A photo may be at most ${maxPhotoBytes} bytes`);
+    if (declaredBytes !== undefined && declaredBytes > maxPhotoBytes)
+      throw new AppError('payload_too_large', `A photo may be at most ${maxPhotoBytes} bytes`);
     const current = await this.repository.get(this.db, accountId, 'photos', itemId);
     checkPrecondition(current, precondition);
     if (declaredBytes !== undefined) {
@@ -188,7 +208,11 @@ export class CloudService {
         precondition,
         { deleted: false, size: report.bytes, blobName, contentType: report.type! },
         async (trx, previous) => {
-          await this.jobs.enqueue(trx, { kind: 'cloud.thumbnail', accountId, payload: { accountId, itemId, blobName } });
+          await this.jobs.enqueue(trx, {
+            kind: 'cloud.thumbnail',
+            accountId,
+            payload: { accountId, itemId, blobName },
+          });
           await this.enqueueBlobDeletion(trx, accountId, previous);
         },
       );
@@ -201,7 +225,12 @@ export class CloudService {
   }
 
   /** One page of what changed in a collection after the cursor (from the start without one). */
-  async listChanges(accountId: string, collection: Collection, since: string | undefined, limit = DEFAULT_PAGE): Promise<ChangesPage> {
+  async listChanges(
+    accountId: string,
+    collection: Collection,
+    since: string | undefined,
+    limit = DEFAULT_PAGE,
+  ): Promise<ChangesPage> {
     const afterSeq = since === undefined ? 0 : decodeCursor(this.cursorKey, accountId, collection, since);
     const rows = await this.repository.listChanged(accountId, collection, afterSeq, limit + 1);
     const key = rows.some((r) => !r.deleted && r.body !== null) ? await this.keyRing.get(accountId) : undefined;
@@ -229,7 +258,13 @@ export class CloudService {
         }
       }
     }
-    return { items, deleted, cursor: encodeCursor(this.cursorKey, accountId, collection, lastSeq), hasMore: rows.length > taken, unreadable };
+    return {
+      items,
+      deleted,
+      cursor: encodeCursor(this.cursorKey, accountId, collection, lastSeq),
+      hasMore: rows.length > taken,
+      unreadable,
+    };
   }
 
   /** A JSON item with its data. */
@@ -255,7 +290,11 @@ export class CloudService {
   /** The photo's thumbnail (WebP); not_found when it has none (yet, or because its format cannot be decoded). */
   async openThumbnail(accountId: string, itemId: string): Promise<Readable> {
     const row = await this.getLive(accountId, 'photos', itemId);
-    if (!row.thumbnail) throw new AppError('not_found', 'This photo has no thumbnail (not made yet, or its format cannot be decoded here)');
+    if (!row.thumbnail)
+      throw new AppError(
+        'not_found',
+        'This photo has no thumbnail (not made yet, or its format cannot be decoded here)',
+      );
     return this.openBlob(accountId, `${row.blob_name!}.thumb`, photoAad(accountId, itemId, row.blob_name!, 'thumb'));
   }
 
@@ -263,8 +302,13 @@ export class CloudService {
   async delete(accountId: string, collection: Collection, itemId: string, precondition: Precondition): Promise<void> {
     const current = await this.repository.get(this.db, accountId, collection, itemId);
     if (!current || current.deleted) throw new AppError('not_found', 'No such item');
-    await this.commit(accountId, collection, itemId, { ...precondition, ifMatch: precondition.ifMatch ?? '*' }, { deleted: true, size: 0 }, (trx, previous) =>
-      this.enqueueBlobDeletion(trx, accountId, previous),
+    await this.commit(
+      accountId,
+      collection,
+      itemId,
+      { ...precondition, ifMatch: precondition.ifMatch ?? '*' },
+      { deleted: true, size: 0 },
+      (trx, previous) => this.enqueueBlobDeletion(trx, accountId, previous),
     );
     this.jobs.wake();
   }
@@ -307,9 +351,16 @@ export class CloudService {
 
   /** Counts and bytes per collection, and the quota. */
   async summary(accountId: string): Promise<CloudSummary> {
-    const collections = Object.fromEntries(COLLECTIONS.map((c) => [c, { count: 0, bytes: 0 }])) as CloudSummary['collections'];
-    for (const row of await this.repository.usage(accountId)) collections[row.collection] = { count: row.count, bytes: row.bytes };
-    return { collections, usedBytes: await this.repository.usedBytes(this.db, accountId), quotaBytes: this.limits.quotaBytes };
+    const collections = Object.fromEntries(
+      COLLECTIONS.map((c) => [c, { count: 0, bytes: 0 }]),
+    ) as CloudSummary['collections'];
+    for (const row of await this.repository.usage(accountId))
+      collections[row.collection] = { count: row.count, bytes: row.bytes };
+    return {
+      collections,
+      usedBytes: await this.repository.usedBytes(this.db, accountId),
+      quotaBytes: this.limits.quotaBytes,
+    };
   }
 
   /**
@@ -364,10 +415,12 @@ export class CloudService {
 
   private view(row: CloudItemRow, key: Buffer | undefined): ItemView {
     const base = { id: row.item_id, version: row.version, updatedAt: iso(row.updated_at) };
-    if (row.collection === 'photos') return { ...base, size: row.size, contentType: row.content_type!, thumbnail: row.thumbnail === 1 };
+    if (row.collection === 'photos')
+      return { ...base, size: row.size, contentType: row.content_type!, thumbnail: row.thumbnail === 1 };
     const text = this.openBody(row, key);
     // Items stored before bodies had a depth limit may nest deeper than the serializer can walk.
-    if (isTooDeep(text)) throw new AppError('item_unreadable', 'This item nests too deeply to be sent; overwrite or delete it');
+    if (isTooDeep(text))
+      throw new AppError('item_unreadable', 'This item nests too deeply to be sent; overwrite or delete it');
     return { ...base, data: JSON.parse(text) };
   }
 
@@ -400,14 +453,26 @@ export class CloudService {
     return opened;
   }
 
-  private async enqueueBlobDeletion(trx: Executor, accountId: string, previous: CloudItemRow | undefined): Promise<void> {
+  private async enqueueBlobDeletion(
+    trx: Executor,
+    accountId: string,
+    previous: CloudItemRow | undefined,
+  ): Promise<void> {
     if (!previous?.blob_name) return;
     // In the same transaction as the change: a crash cannot leave the old blob behind for ever.
-    await this.jobs.enqueue(trx, { kind: 'cloud.blob-delete', accountId, payload: { accountId, names: [previous.blob_name, `${previous.blob_name}.thumb`] } });
+    await this.jobs.enqueue(trx, {
+      kind: 'cloud.blob-delete',
+      accountId,
+      payload: { accountId, names: [previous.blob_name, `${previous.blob_name}.thumb`] },
+    });
   }
 
   private async deleteBlobQuietly(accountId: string, name: string): Promise<void> {
-    await this.blobs.delete(accountId, name).catch((error: unknown) => this.log.warn({ err: error, accountId }, 'could not remove an uncommitted photo blob'));
+    await this.blobs
+      .delete(accountId, name)
+      .catch((error: unknown) =>
+        this.log.warn({ err: error, accountId }, 'could not remove an uncommitted photo blob'),
+      );
   }
 
   /** Job: makes the WebP thumbnail of a photo version, unless the photo changed or its format cannot be decoded. */
@@ -421,13 +486,21 @@ export class CloudService {
     const row = await this.repository.get(this.db, accountId, 'photos', itemId);
     const key = await this.keyRing.get(accountId);
     if (!row || row.blob_name !== blobName || row.thumbnail || !key) return;
-    const outcome = await renderThumbnail(() => this.blobs.get(accountId, blobName), openStream(key, photoAad(accountId, itemId, blobName, 'photo')), row.size);
+    const outcome = await renderThumbnail(
+      () => this.blobs.get(accountId, blobName),
+      openStream(key, photoAad(accountId, itemId, blobName, 'photo')),
+      row.size,
+    );
     if ('skipped' in outcome) {
       this.log.info({ accountId, contentType: row.content_type }, `no thumbnail: ${outcome.skipped}`);
       return;
     }
     const name = `${blobName}.thumb`;
-    await this.blobs.put(accountId, name, Readable.from([outcome.thumbnail]).pipe(sealStream(key, photoAad(accountId, itemId, blobName, 'thumb'))));
+    await this.blobs.put(
+      accountId,
+      name,
+      Readable.from([outcome.thumbnail]).pipe(sealStream(key, photoAad(accountId, itemId, blobName, 'thumb'))),
+    );
     if (!(await this.repository.markThumbnail(accountId, itemId, blobName))) await this.blobs.delete(accountId, name);
   }
 }
@@ -437,7 +510,11 @@ function written(row: CloudItemRow): ItemWritten {
 }
 
 function quotaExceeded(quotaBytes: number): AppError {
-  return new AppError('quota_exceeded', `This would take the account past its storage quota of ${quotaBytes} bytes; delete something first`, { quotaBytes });
+  return new AppError(
+    'quota_exceeded',
+    `This would take the account past its storage quota of ${quotaBytes} bytes; delete something first`,
+    { quotaBytes },
+  );
 }
 
 /** Throws a 409 unless the stored item is what the client said it expects: conflict for a stale If-Match (API.md), cloud.item_exists for If-None-Match: *. */
@@ -451,6 +528,10 @@ function checkPrecondition(current: CloudItemRow | undefined, precondition: Prec
   if (expected === undefined) return;
   if (!live) throw new AppError('conflict', 'The item does not exist (any more)', { currentVersion });
   if (expected !== '*' && live.version !== expected) {
-    throw new AppError('conflict', `The item is at version ${live.version}, not ${expected}: fetch it, merge, and send it again with If-Match: ${live.version}`, { currentVersion });
+    throw new AppError(
+      'conflict',
+      `The item is at version ${live.version}, not ${expected}: fetch it, merge, and send it again with If-Match: ${live.version}`,
+      { currentVersion },
+    );
   }
 }

@@ -13,7 +13,8 @@ for (const database of testDatabases()) {
 
     const put = (who: TestAccount | string, path: string, body: unknown, headers: Record<string, string> = {}) =>
       t.request('PUT', `/v1/cloud/${path}`, { token: typeof who === 'string' ? who : who.token, body, headers });
-    const get = (who: TestAccount | string, path: string) => t.request('GET', `/v1/cloud/${path}`, { token: typeof who === 'string' ? who : who.token });
+    const get = (who: TestAccount | string, path: string) =>
+      t.request('GET', `/v1/cloud/${path}`, { token: typeof who === 'string' ? who : who.token });
 
     /** Follows cursors until hasMore is false; returns every page. */
     async function syncAll(who: TestAccount, collection: string, since?: string, limit?: number) {
@@ -27,7 +28,13 @@ for (const database of testDatabases()) {
         assert.equal(page.status, 200, page.text);
         pages.push(page.body);
         cursor = page.body.cursor;
-        if (!page.body.hasMore) return { pages, cursor: cursor!, items: pages.flatMap((p) => p.items), deleted: pages.flatMap((p) => p.deleted) };
+        if (!page.body.hasMore)
+          return {
+            pages,
+            cursor: cursor!,
+            items: pages.flatMap((p) => p.items),
+            deleted: pages.flatMap((p) => p.deleted),
+          };
       }
     }
 
@@ -50,11 +57,18 @@ for (const database of testDatabases()) {
 
     test('delta sync pages through everything, then returns only what changed and what was deleted', async () => {
       const ana = await t.signUp();
-      for (let i = 0; i < 7; i++) assert.equal((await put(ana, `contacts/c${i}`, { name: `Contact ${i}` })).status, 200);
+      for (let i = 0; i < 7; i++)
+        assert.equal((await put(ana, `contacts/c${i}`, { name: `Contact ${i}` })).status, 200);
       const first = await syncAll(ana, 'contacts', undefined, 3);
       assert.equal(first.pages.length, 3);
-      assert.deepEqual(first.pages.map((p) => p.items.length), [3, 3, 1]);
-      assert.deepEqual(first.items.map((i: any) => i.id), ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+      assert.deepEqual(
+        first.pages.map((p) => p.items.length),
+        [3, 3, 1],
+      );
+      assert.deepEqual(
+        first.items.map((i: any) => i.id),
+        ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'],
+      );
       assert.deepEqual(first.items[4].data, { name: 'Contact 4' });
       assert.deepEqual(first.deleted, []);
 
@@ -62,7 +76,13 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('DELETE', '/v1/cloud/contacts/c5', { token: ana.token })).status, 204);
       assert.equal((await put(ana, 'contacts/c7', { name: 'Contact 7' })).status, 200);
       const delta = await syncAll(ana, 'contacts', first.cursor);
-      assert.deepEqual(delta.items.map((i: any) => [i.id, i.version, i.data.name]), [['c2', 2, 'Contact 2, renamed'], ['c7', 1, 'Contact 7']]);
+      assert.deepEqual(
+        delta.items.map((i: any) => [i.id, i.version, i.data.name]),
+        [
+          ['c2', 2, 'Contact 2, renamed'],
+          ['c7', 1, 'Contact 7'],
+        ],
+      );
       assert.deepEqual(delta.deleted, ['c5']);
 
       const nothing = await get(ana, `contacts?since=${delta.cursor}`);
@@ -97,13 +117,23 @@ for (const database of testDatabases()) {
       const seenByBoth = (await get(tablet.token, 'notes/plan')).body.version;
       const fromPhone = await put(phone.token, 'notes/plan', { text: 'phone edit' }, { 'if-match': `"${seenByBoth}"` });
       assert.equal(fromPhone.status, 200);
-      const fromTablet = await put(tablet.token, 'notes/plan', { text: 'tablet edit' }, { 'if-match': String(seenByBoth) });
+      const fromTablet = await put(
+        tablet.token,
+        'notes/plan',
+        { text: 'tablet edit' },
+        { 'if-match': String(seenByBoth) },
+      );
       assert.equal(fromTablet.status, 409);
       assert.equal(fromTablet.body.code, 'conflict');
       assert.equal(fromTablet.body.currentVersion, fromPhone.body.version);
       assert.equal((await get(ana, 'notes/plan')).body.data.text, 'phone edit');
       // The tablet merges and retries against the version it was told about.
-      const merged = await put(tablet.token, 'notes/plan', { text: 'merged' }, { 'if-match': String(fromTablet.body.currentVersion) });
+      const merged = await put(
+        tablet.token,
+        'notes/plan',
+        { text: 'merged' },
+        { 'if-match': String(fromTablet.body.currentVersion) },
+      );
       assert.equal(merged.status, 200);
       assert.equal(merged.body.version, 3);
     });
@@ -111,7 +141,9 @@ for (const database of testDatabases()) {
     test('of 12 concurrent writes against the same version exactly one wins; the others get 409', async () => {
       const ana = await t.signUp();
       await put(ana, 'notes/race', { n: 0 });
-      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => put(ana, 'notes/race', { n: i + 1 }, { 'if-match': '1' })));
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => put(ana, 'notes/race', { n: i + 1 }, { 'if-match': '1' })),
+      );
       assert.deepEqual(results.map((r) => r.status).sort(), [200, ...Array(11).fill(409)]);
       const winner = results.find((r) => r.status === 200)!;
       assert.equal(winner.body.version, 2);
@@ -146,16 +178,27 @@ for (const database of testDatabases()) {
       assert.equal(again.body.currentVersion, 1);
       assert.equal((await put(ana, 'notes/nothing-here', { n: 1 }, { 'if-match': '1' })).status, 409);
       await put(ana, 'notes/a', { n: 3 });
-      const staleDelete = await t.request('DELETE', '/v1/cloud/notes/a', { token: ana.token, headers: { 'if-match': '1' } });
+      const staleDelete = await t.request('DELETE', '/v1/cloud/notes/a', {
+        token: ana.token,
+        headers: { 'if-match': '1' },
+      });
       assert.equal(staleDelete.status, 409);
       assert.equal((await get(ana, 'notes/a')).body.data.n, 3);
-      assert.equal((await t.request('DELETE', '/v1/cloud/notes/a', { token: ana.token, headers: { 'if-match': '2' } })).status, 204);
+      assert.equal(
+        (await t.request('DELETE', '/v1/cloud/notes/a', { token: ana.token, headers: { 'if-match': '2' } })).status,
+        204,
+      );
     });
 
     test('malformed preconditions are refused with 400 and change nothing', async () => {
       const ana = await t.signUp();
       await put(ana, 'notes/a', { n: 1 });
-      for (const headers of [{ 'if-match': 'yesterday' } as Record<string, string>, { 'if-match': '0' }, { 'if-match': '-1' }, { 'if-none-match': '"1"' }]) {
+      for (const headers of [
+        { 'if-match': 'yesterday' } as Record<string, string>,
+        { 'if-match': '0' },
+        { 'if-match': '-1' },
+        { 'if-none-match': '"1"' },
+      ]) {
         const response = await put(ana, 'notes/a', { n: 2 }, headers);
         assert.equal(response.status, 400, JSON.stringify(headers));
         assert.equal(response.body.code, 'validation_failed');
@@ -163,7 +206,7 @@ for (const database of testDatabases()) {
       assert.equal((await get(ana, 'notes/a')).body.version, 1);
     });
 
-    test("a deleted item is gone (404), deleting it again is a 404, and re-creating it continues its versions", async () => {
+    test('a deleted item is gone (404), deleting it again is a 404, and re-creating it continues its versions', async () => {
       const ana = await t.signUp();
       await put(ana, 'notes/n', { n: 1 });
       assert.equal((await t.request('DELETE', '/v1/cloud/notes/n', { token: ana.token })).status, 204);
@@ -182,13 +225,17 @@ for (const database of testDatabases()) {
       await put(ana, 'notes/secret', { text: "Ana's" });
       assert.equal((await get(ben, 'notes/secret')).status, 404);
       assert.equal((await t.request('DELETE', '/v1/cloud/notes/secret', { token: ben.token })).status, 404);
-      assert.equal((await put(ben, 'notes/secret', { text: 'If-Match probe' }, { 'if-match': '1' })).status, 409, "ben has no such item, whatever ana has");
+      assert.equal(
+        (await put(ben, 'notes/secret', { text: 'If-Match probe' }, { 'if-match': '1' })).status,
+        409,
+        'ben has no such item, whatever ana has',
+      );
       assert.deepEqual((await syncAll(ben, 'notes')).items, []);
       assert.equal((await put(ben, 'notes/secret', { text: "Ben's" })).body.version, 1);
       assert.equal((await get(ana, 'notes/secret')).body.data.text, "Ana's");
       const anaCursor = (await syncAll(ana, 'notes')).cursor;
       const replayed = await get(ben, `notes?since=${anaCursor}`);
-      assert.equal(replayed.status, 400, "a cursor is bound to its account");
+      assert.equal(replayed.status, 400, 'a cursor is bound to its account');
       assert.equal(replayed.body.code, 'cursor_invalid');
     });
 
@@ -222,7 +269,11 @@ for (const database of testDatabases()) {
       const ana = await t.signUp();
       assert.equal((await put(ana, 'calendar/x', { n: 1 })).status, 400);
       assert.equal((await get(ana, 'calendar')).status, 400);
-      assert.equal((await put(ana, `notes/${'é'.repeat(200)}`, { n: 1 })).status, 200, 'ids of up to 200 characters, any script');
+      assert.equal(
+        (await put(ana, `notes/${'é'.repeat(200)}`, { n: 1 })).status,
+        200,
+        'ids of up to 200 characters, any script',
+      );
       assert.equal((await put(ana, `notes/${'x'.repeat(201)}`, { n: 1 })).status, 400);
       assert.equal((await put(ana, `notes/${encodeURIComponent('a/b')}`, { n: 1 })).status, 400);
       const fits = await put(ana, 'notes/big', { text: 'x'.repeat(64 * 1024 - 20) });
@@ -230,11 +281,19 @@ for (const database of testDatabases()) {
       const tooBig = await put(ana, 'notes/bigger', { text: 'x'.repeat(64 * 1024) });
       assert.equal(tooBig.status, 413);
       assert.equal(tooBig.body.code, 'payload_too_large');
-      const asImage = await t.request('PUT', '/v1/cloud/notes/img', { token: ana.token, payload: Buffer.from('{"n":1}'), headers: { 'content-type': 'image/png' } });
+      const asImage = await t.request('PUT', '/v1/cloud/notes/img', {
+        token: ana.token,
+        payload: Buffer.from('{"n":1}'),
+        headers: { 'content-type': 'image/png' },
+      });
       assert.equal(asImage.status, 415);
       const jsonPhoto = await put(ana, 'photos/p', { n: 1 });
       assert.equal(jsonPhoto.status, 415);
-      const malformed = await t.request('PUT', '/v1/cloud/notes/m', { token: ana.token, payload: '{"n":', headers: { 'content-type': 'application/json' } });
+      const malformed = await t.request('PUT', '/v1/cloud/notes/m', {
+        token: ana.token,
+        payload: '{"n":',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(malformed.status, 400);
       assert.equal(malformed.body.code, 'validation_failed');
       assert.equal((await get(ana, 'notes?limit=10')).body.items.length, 2, 'only the items that fit were stored');
@@ -258,7 +317,13 @@ for (const database of testDatabases()) {
       assert.deepEqual(summary.body.collections.contacts, { count: 2, bytes: 2 * Buffer.byteLength('{"name":"A"}') });
       assert.deepEqual(summary.body.collections.notes, { count: 1, bytes: Buffer.byteLength('{"text":"hello"}') });
       assert.deepEqual(summary.body.collections.photos, { count: 0, bytes: 0 });
-      assert.deepEqual(Object.keys(summary.body.collections).sort(), ['app-data', 'contacts', 'messages', 'notes', 'photos']);
+      assert.deepEqual(Object.keys(summary.body.collections).sort(), [
+        'app-data',
+        'contacts',
+        'messages',
+        'notes',
+        'photos',
+      ]);
       assert.equal(summary.body.usedBytes, 2 * 12 + 16);
       assert.equal(summary.body.quotaBytes, 5 * 1024 ** 3);
     });

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { readAudit } from '../audit/audit-log.js';
-import { authorizationRequest, Browser, relyingParty, startListeningApp, type ListeningApp } from '../apps/test-relying-party.js';
+import {
+  authorizationRequest,
+  Browser,
+  relyingParty,
+  startListeningApp,
+  type ListeningApp,
+} from '../apps/test-relying-party.js';
 import { testDatabases, type TestAccount } from '../testing/test-app.js';
 
 const SHOP_REDIRECT = 'https://shop.example.com/callback';
@@ -18,7 +24,12 @@ for (const database of testDatabases()) {
       s = await startListeningApp(database);
       const registered = await s.t.request('POST', '/v1/admin/apps', {
         token: s.admin,
-        body: { name: 'Shop', type: 'web', redirectUris: [SHOP_REDIRECT], scopes: ['openid', 'credits:spend', 'devices:read'] },
+        body: {
+          name: 'Shop',
+          type: 'web',
+          redirectUris: [SHOP_REDIRECT],
+          scopes: ['openid', 'credits:spend', 'devices:read'],
+        },
       });
       assert.equal(registered.status, 201, registered.text);
       shop = registered.body;
@@ -30,16 +41,31 @@ for (const database of testDatabases()) {
     async function appToken(account: TestAccount, scope: string): Promise<string> {
       const resource = `${s.baseUrl}/v1`;
       const browser = new Browser(s.baseUrl);
-      const { url, verifier, state } = await authorizationRequest(shopRp, { redirect_uri: SHOP_REDIRECT, scope: `openid ${scope}`, resource });
+      const { url, verifier, state } = await authorizationRequest(shopRp, {
+        redirect_uri: SHOP_REDIRECT,
+        scope: `openid ${scope}`,
+        resource,
+      });
       const consent = await browser.go('GET', url.href);
-      const signedIn = await browser.submit(consent.text, /\/login$/, { login: account.email!, password: account.password });
+      const signedIn = await browser.submit(consent.text, /\/login$/, {
+        login: account.email!,
+        password: account.password,
+      });
       const back = await browser.submit(signedIn.text, /\/consent$/, { decision: 'allow' });
-      const tokens = await client.authorizationCodeGrant(shopRp, new URL(back.left!), { pkceCodeVerifier: verifier, expectedState: state }, { resource });
+      const tokens = await client.authorizationCodeGrant(
+        shopRp,
+        new URL(back.left!),
+        { pkceCodeVerifier: verifier, expectedState: state },
+        { resource },
+      );
       return tokens.access_token;
     }
 
     const grant = (accountId: string, amount: number, extra: Record<string, unknown> = {}) =>
-      s.t.request('POST', `/v1/admin/accounts/${accountId}/credits`, { token: s.admin, body: { amount, reason: 'Welcome gift', idempotencyKey: randomUUID(), ...extra } });
+      s.t.request('POST', `/v1/admin/accounts/${accountId}/credits`, {
+        token: s.admin,
+        body: { amount, reason: 'Welcome gift', idempotencyKey: randomUUID(), ...extra },
+      });
 
     test('a new account has 0 credits; an admin grant shows in the history, is audited and shows in the deletion preview', async () => {
       const account = await s.t.signUp();
@@ -62,22 +88,32 @@ for (const database of testDatabases()) {
 
       const wallet = await s.t.request('GET', '/v1/me/credits', { token: account.token });
       assert.equal(wallet.body.balance, 100);
-      assert.deepEqual(wallet.body.entries.map((e: { kind: string; amount: number; reason: string }) => [e.kind, e.amount, e.reason]), [
-        ['spend', -50, 'Granted twice by mistake'],
-        ['refund', 30, 'Order 77 cancelled'],
-        ['grant', 120, 'Welcome gift'],
-      ]);
+      assert.deepEqual(
+        wallet.body.entries.map((e: { kind: string; amount: number; reason: string }) => [e.kind, e.amount, e.reason]),
+        [
+          ['spend', -50, 'Granted twice by mistake'],
+          ['refund', 30, 'Order 77 cancelled'],
+          ['grant', 120, 'Welcome gift'],
+        ],
+      );
       assert.equal((await s.t.request('GET', '/v1/me/deletion', { token: account.token })).body.creditBalance, 100);
 
       // Audited under the account's keyed hash, one record per change, naming its entry.
-      const record = await s.t.app.database.db.selectFrom('audit_records').select('subject').where('detail', 'like', `%${granted.body.entry.id}%`).executeTakeFirstOrThrow();
+      const record = await s.t.app.database.db
+        .selectFrom('audit_records')
+        .select('subject')
+        .where('detail', 'like', `%${granted.body.entry.id}%`)
+        .executeTakeFirstOrThrow();
       const audit = await readAudit(s.t.app.database.db, record.subject);
       assert.ok(!record.subject.includes(account.id));
-      assert.deepEqual(audit.map((a) => [a.action, a.detail.amount, a.detail.reason]), [
-        ['credits.grant', 120, 'Welcome gift'],
-        ['credits.refund', 30, 'Order 77 cancelled'],
-        ['credits.spend', -50, 'Granted twice by mistake'],
-      ]);
+      assert.deepEqual(
+        audit.map((a) => [a.action, a.detail.amount, a.detail.reason]),
+        [
+          ['credits.grant', 120, 'Welcome gift'],
+          ['credits.refund', 30, 'Order 77 cancelled'],
+          ['credits.spend', -50, 'Granted twice by mistake'],
+        ],
+      );
     });
 
     test('staff input is checked: an unknown account is 404, an amount of 0 or a negative refund is 400, support is refused', async () => {
@@ -87,37 +123,61 @@ for (const database of testDatabases()) {
       assert.equal(zero.status, 400);
       assert.equal(zero.body.code, 'validation_failed');
       assert.equal((await grant(account.id, -5, { kind: 'refund' })).status, 400);
-      const missing = await s.t.request('POST', `/v1/admin/accounts/${account.id}/credits`, { token: s.admin, body: { amount: 5, reason: 'x' } });
+      const missing = await s.t.request('POST', `/v1/admin/accounts/${account.id}/credits`, {
+        token: s.admin,
+        body: { amount: 5, reason: 'x' },
+      });
       assert.equal(missing.status, 400);
-      const person = await s.t.request('POST', `/v1/admin/accounts/${account.id}/credits`, { token: account.token, body: { amount: 5, reason: 'mine', idempotencyKey: randomUUID() } });
+      const person = await s.t.request('POST', `/v1/admin/accounts/${account.id}/credits`, {
+        token: account.token,
+        body: { amount: 5, reason: 'mine', idempotencyKey: randomUUID() },
+      });
       assert.equal(person.status, 403);
     });
 
-    test("an app with credits:spend spends, a retry spends once; without the scope it cannot", async () => {
+    test('an app with credits:spend spends, a retry spends once; without the scope it cannot', async () => {
       const account = await s.t.signUp();
       await grant(account.id, 10);
       const token = await appToken(account, 'credits:spend');
       const bearer = { authorization: `Bearer ${token}` };
-      const spent = await s.t.request('POST', '/v1/credits/spend', { headers: bearer, body: { amount: 4, reason: 'Sticker pack', idempotencyKey: 'order-0001' } });
+      const spent = await s.t.request('POST', '/v1/credits/spend', {
+        headers: bearer,
+        body: { amount: 4, reason: 'Sticker pack', idempotencyKey: 'order-0001' },
+      });
       assert.equal(spent.status, 201, spent.text);
       assert.equal(spent.body.balance, 6);
-      assert.deepEqual([spent.body.entry.kind, spent.body.entry.amount, spent.body.entry.reason], ['spend', -4, 'Sticker pack']);
+      assert.deepEqual(
+        [spent.body.entry.kind, spent.body.entry.amount, spent.body.entry.reason],
+        ['spend', -4, 'Sticker pack'],
+      );
 
       // A retry with the same key spends once and answers as the first time.
-      const retried = await s.t.request('POST', '/v1/credits/spend', { headers: bearer, body: { amount: 4, reason: 'Sticker pack', idempotencyKey: 'order-0001' } });
+      const retried = await s.t.request('POST', '/v1/credits/spend', {
+        headers: bearer,
+        body: { amount: 4, reason: 'Sticker pack', idempotencyKey: 'order-0001' },
+      });
       assert.equal(retried.status, 201, retried.text);
       assert.equal(retried.body.entry.id, spent.body.entry.id);
       assert.equal(retried.headers['idempotent-replayed'], 'true');
-      const reused = await s.t.request('POST', '/v1/credits/spend', { headers: bearer, body: { amount: 5, reason: 'Another thing', idempotencyKey: 'order-0001' } });
+      const reused = await s.t.request('POST', '/v1/credits/spend', {
+        headers: bearer,
+        body: { amount: 5, reason: 'Another thing', idempotencyKey: 'order-0001' },
+      });
       assert.equal(reused.status, 409);
       assert.equal(reused.body.code, 'credits.idempotency_key_reused');
 
-      const tooMuch = await s.t.request('POST', '/v1/credits/spend', { headers: bearer, body: { amount: 7, reason: 'Big pack', idempotencyKey: 'order-0002' } });
+      const tooMuch = await s.t.request('POST', '/v1/credits/spend', {
+        headers: bearer,
+        body: { amount: 7, reason: 'Big pack', idempotencyKey: 'order-0002' },
+      });
       assert.equal(tooMuch.status, 409, tooMuch.text);
       assert.equal(tooMuch.body.code, 'credits.insufficient');
 
       const readOnly = await appToken(account, 'devices:read');
-      const refused = await s.t.request('POST', '/v1/credits/spend', { headers: { authorization: `Bearer ${readOnly}` }, body: { amount: 1, reason: 'x', idempotencyKey: 'order-0003' } });
+      const refused = await s.t.request('POST', '/v1/credits/spend', {
+        headers: { authorization: `Bearer ${readOnly}` },
+        body: { amount: 1, reason: 'x', idempotencyKey: 'order-0003' },
+      });
       assert.equal(refused.status, 403);
       assert.equal(refused.body.code, 'insufficient_scope');
       assert.match(String(refused.headers['www-authenticate']), /scope="credits:spend"/);
@@ -135,16 +195,35 @@ for (const database of testDatabases()) {
       const token = await appToken(account, 'credits:spend');
       const bearer = { authorization: `Bearer ${token}` };
       const answers = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => s.t.request('POST', '/v1/credits/spend', { headers: bearer, body: { amount: 1, reason: 'Race', idempotencyKey: `race-${i}-${randomUUID()}` } })),
+        Array.from({ length: 50 }, (_, i) =>
+          s.t.request('POST', '/v1/credits/spend', {
+            headers: bearer,
+            body: { amount: 1, reason: 'Race', idempotencyKey: `race-${i}-${randomUUID()}` },
+          }),
+        ),
       );
-      assert.deepEqual(answers.filter((a) => a.status !== 201 && a.status !== 409).map((a) => a.text), []);
+      assert.deepEqual(
+        answers.filter((a) => a.status !== 201 && a.status !== 409).map((a) => a.text),
+        [],
+      );
       assert.equal(answers.filter((a) => a.status === 201).length, 30);
       assert.ok(answers.filter((a) => a.status === 409).every((a) => a.body.code === 'credits.insufficient'));
 
       await grant(account.id, 5);
       const key = `retry-${randomUUID()}`;
-      const retries = await Promise.all(Array.from({ length: 10 }, () => s.t.request('POST', '/v1/credits/spend', { headers: bearer, body: { amount: 3, reason: 'Retried', idempotencyKey: key } })));
-      assert.deepEqual(retries.map((r) => r.status), Array(10).fill(201), retries.map((r) => r.text).join('\n'));
+      const retries = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          s.t.request('POST', '/v1/credits/spend', {
+            headers: bearer,
+            body: { amount: 3, reason: 'Retried', idempotencyKey: key },
+          }),
+        ),
+      );
+      assert.deepEqual(
+        retries.map((r) => r.status),
+        Array(10).fill(201),
+        retries.map((r) => r.text).join('\n'),
+      );
       assert.equal(new Set(retries.map((r) => r.body.entry.id)).size, 1);
 
       // Every page of the history, summed, is the balance.
@@ -152,17 +231,28 @@ for (const database of testDatabases()) {
       let cursor: string | null = null;
       let balance = -1;
       do {
-        const page: { body: { balance: number; entries: Array<{ amount: number }>; cursor: string | null } } = await s.t.request('GET', `/v1/me/credits${cursor ? `?cursor=${cursor}` : ''}`, { token: account.token });
+        const page: { body: { balance: number; entries: Array<{ amount: number }>; cursor: string | null } } =
+          await s.t.request('GET', `/v1/me/credits${cursor ? `?cursor=${cursor}` : ''}`, { token: account.token });
         balance = page.body.balance;
         entries.push(...page.body.entries);
         cursor = page.body.cursor;
       } while (cursor);
       assert.equal(entries.length, 1 + 30 + 1 + 1);
       assert.equal(balance, 2);
-      assert.equal(entries.reduce((sum, e) => sum + e.amount, 0), balance);
-      const cached = await s.t.app.database.db.selectFrom('credit_balances').select('balance').where('account_id', '=', account.id).executeTakeFirstOrThrow();
+      assert.equal(
+        entries.reduce((sum, e) => sum + e.amount, 0),
+        balance,
+      );
+      const cached = await s.t.app.database.db
+        .selectFrom('credit_balances')
+        .select('balance')
+        .where('account_id', '=', account.id)
+        .executeTakeFirstOrThrow();
       assert.equal(Number(cached.balance), balance);
-      assert.equal((await s.t.request('GET', '/v1/me/credits?cursor=nonsense', { token: account.token })).body.code, 'cursor_invalid');
+      assert.equal(
+        (await s.t.request('GET', '/v1/me/credits?cursor=nonsense', { token: account.token })).body.code,
+        'cursor_invalid',
+      );
     });
   });
 }

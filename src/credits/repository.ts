@@ -19,12 +19,21 @@ export class CreditRepository {
   }
 
   async cachedBalance(accountId: string, executor: Executor = this.db): Promise<number | undefined> {
-    const row = await executor.selectFrom('credit_balances').select('balance').where('account_id', '=', accountId).executeTakeFirst();
+    const row = await executor
+      .selectFrom('credit_balances')
+      .select('balance')
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
     return row ? Number(row.balance) : undefined;
   }
 
   async findByKey(executor: Executor, accountId: string, idempotencyKey: string): Promise<CreditEntryRow | undefined> {
-    return executor.selectFrom('credit_entries').selectAll().where('account_id', '=', accountId).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+    return executor
+      .selectFrom('credit_entries')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
   }
 
   /** Newest first, after the cursor (an entry id: ids are time-ordered uuidv7). */

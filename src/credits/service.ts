@@ -53,43 +53,97 @@ export class CreditService {
 
   /** The balance: the ledger's sum. The cached row is checked against it, and a difference logged. */
   async balance(accountId: string): Promise<number> {
-    const [sum, cached] = await Promise.all([this.deps.repository.ledgerSum(accountId), this.deps.repository.cachedBalance(accountId)]);
-    if ((cached ?? 0) !== sum) this.deps.log.error({ accountId, sum, cached }, 'the cached credit balance differs from the ledger; the ledger counts');
+    const [sum, cached] = await Promise.all([
+      this.deps.repository.ledgerSum(accountId),
+      this.deps.repository.cachedBalance(accountId),
+    ]);
+    if ((cached ?? 0) !== sum)
+      this.deps.log.error(
+        { accountId, sum, cached },
+        'the cached credit balance differs from the ledger; the ledger counts',
+      );
     return sum;
   }
 
   /** The balance and a page of entries, newest first; cursor is the last entry's id of the previous page. */
-  async history(auth: AuthContext, cursor: string | undefined): Promise<{ balance: number; currency: 'credits'; entries: CreditEntryView[]; cursor: string | null }> {
-    if (cursor !== undefined && !CURSOR.test(cursor)) throw new AppError('cursor_invalid', 'The cursor is not one this server gave out; start from the first page');
+  async history(
+    auth: AuthContext,
+    cursor: string | undefined,
+  ): Promise<{ balance: number; currency: 'credits'; entries: CreditEntryView[]; cursor: string | null }> {
+    if (cursor !== undefined && !CURSOR.test(cursor))
+      throw new AppError('cursor_invalid', 'The cursor is not one this server gave out; start from the first page');
     const rows = await this.deps.repository.page(auth.accountId, cursor, PAGE_SIZE + 1);
     const entries = rows.slice(0, PAGE_SIZE).map(viewOf);
-    return { balance: await this.balance(auth.accountId), currency: 'credits', entries, cursor: rows.length > PAGE_SIZE ? entries[entries.length - 1]!.id : null };
+    return {
+      balance: await this.balance(auth.accountId),
+      currency: 'credits',
+      entries,
+      cursor: rows.length > PAGE_SIZE ? entries[entries.length - 1]!.id : null,
+    };
   }
 
   /**
    * A staff change: a positive amount is a grant (or a refund, when kind says so); a negative amount is
    * a correction that takes credits back, recorded as a spend, and never below zero. Audited.
    */
-  async adjust(staff: AuthContext, accountId: string, input: { amount: number; reason: string; idempotencyKey: string; kind?: 'grant' | 'refund' | undefined }): Promise<PostedCredit> {
-    if (input.amount === 0) throw new AppError('validation_failed', 'The amount must not be 0', { errors: [{ path: '/amount', message: 'must not be 0' }] });
-    if (input.amount < 0 && input.kind === 'refund') throw new AppError('validation_failed', 'A refund gives credits back: its amount is positive', { errors: [{ path: '/amount', message: 'must be positive for a refund' }] });
-    const exists = await this.deps.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+  async adjust(
+    staff: AuthContext,
+    accountId: string,
+    input: { amount: number; reason: string; idempotencyKey: string; kind?: 'grant' | 'refund' | undefined },
+  ): Promise<PostedCredit> {
+    if (input.amount === 0)
+      throw new AppError('validation_failed', 'The amount must not be 0', {
+        errors: [{ path: '/amount', message: 'must not be 0' }],
+      });
+    if (input.amount < 0 && input.kind === 'refund')
+      throw new AppError('validation_failed', 'A refund gives credits back: its amount is positive', {
+        errors: [{ path: '/amount', message: 'must be positive for a refund' }],
+      });
+    const exists = await this.deps.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('id', '=', accountId)
+      .executeTakeFirst();
     if (!exists) throw new AppError('not_found', 'No account has this id');
     const kind: CreditKind = input.amount < 0 ? 'spend' : (input.kind ?? 'grant');
-    return this.post(accountId, { kind, delta: input.amount, reason: input.reason, idempotencyKey: input.idempotencyKey, actor: `staff:${staff.accountId}` }, async (trx, entry) => {
-      await writeAudit(trx, {
-        at: entry.created_at,
-        action: `credits.${kind}`,
-        subject: hmac(this.deps.lookupKey, 'tombstone', accountId),
-        detail: { by: hmac(this.deps.lookupKey, 'staff', staff.accountId), entry: entry.id, amount: entry.amount, reason: entry.reason },
-      });
-    });
+    return this.post(
+      accountId,
+      {
+        kind,
+        delta: input.amount,
+        reason: input.reason,
+        idempotencyKey: input.idempotencyKey,
+        actor: `staff:${staff.accountId}`,
+      },
+      async (trx, entry) => {
+        await writeAudit(trx, {
+          at: entry.created_at,
+          action: `credits.${kind}`,
+          subject: hmac(this.deps.lookupKey, 'tombstone', accountId),
+          detail: {
+            by: hmac(this.deps.lookupKey, 'staff', staff.accountId),
+            entry: entry.id,
+            amount: entry.amount,
+            reason: entry.reason,
+          },
+        });
+      },
+    );
   }
 
   /** A maker's service spends the person's credits (an app token with credits:spend). */
-  async spend(auth: AuthContext, input: { amount: number; reason: string; idempotencyKey: string }): Promise<PostedCredit> {
+  async spend(
+    auth: AuthContext,
+    input: { amount: number; reason: string; idempotencyKey: string },
+  ): Promise<PostedCredit> {
     const actor = auth.app ? `app:${auth.app.clientId}` : `account:${auth.accountId}`;
-    return this.post(auth.accountId, { kind: 'spend', delta: -input.amount, reason: input.reason, idempotencyKey: input.idempotencyKey, actor });
+    return this.post(auth.accountId, {
+      kind: 'spend',
+      delta: -input.amount,
+      reason: input.reason,
+      idempotencyKey: input.idempotencyKey,
+      actor,
+    });
   }
 
   private async post(
@@ -104,7 +158,16 @@ export class CreditService {
           const earlier = await this.deps.repository.findByKey(trx, accountId, change.idempotencyKey);
           if (earlier) return this.replay(earlier, change);
           const now = this.deps.clock.now();
-          const row: CreditEntryRow = { account_id: accountId, id: uuidv7(), kind: change.kind, amount: change.delta, reason: change.reason, idempotency_key: change.idempotencyKey, actor: change.actor, created_at: now };
+          const row: CreditEntryRow = {
+            account_id: accountId,
+            id: uuidv7(),
+            kind: change.kind,
+            amount: change.delta,
+            reason: change.reason,
+            idempotency_key: change.idempotencyKey,
+            actor: change.actor,
+            created_at: now,
+          };
           await this.deps.repository.ensureBalanceRow(trx, accountId, now);
           // The entry first: a concurrent retry of the same key waits here on the unique index, and
           // fails once this commits, instead of moving the balance too.
@@ -128,12 +191,21 @@ export class CreditService {
   private replay(earlier: CreditEntryRow, change: { kind: CreditKind; delta: number; reason: string }): PostedCredit {
     // The same key for a different change is a client's mistake, not a retry: say so rather than guess.
     if (earlier.kind !== change.kind || Number(earlier.amount) !== change.delta || earlier.reason !== change.reason) {
-      throw new AppError('credits.idempotency_key_reused', 'This idempotency key was used for a different change; use a new key');
+      throw new AppError(
+        'credits.idempotency_key_reused',
+        'This idempotency key was used for a different change; use a new key',
+      );
     }
     return { entry: viewOf(earlier), balance: Number.NaN, replayed: true };
   }
 }
 
 function viewOf(row: CreditEntryRow): CreditEntryView {
-  return { id: row.id, kind: row.kind, amount: Number(row.amount), reason: row.reason, at: iso(Number(row.created_at)) };
+  return {
+    id: row.id,
+    kind: row.kind,
+    amount: Number(row.amount),
+    reason: row.reason,
+    at: iso(Number(row.created_at)),
+  };
 }

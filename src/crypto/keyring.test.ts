@@ -44,7 +44,9 @@ describe('the file key ring', () => {
     const ring = new FileKeyRing(file, master);
     await ring.getOrCreate('account-d');
     const sqlite = (ring as unknown as { sqlite: import('better-sqlite3').Database }).sqlite;
-    const wrapped = (sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get('account-d') as { wrapped: Buffer }).wrapped;
+    const wrapped = (
+      sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get('account-d') as { wrapped: Buffer }
+    ).wrapped;
     assert.ok(onDisk().includes(wrapped), 'the wrapped key is on disk before');
     await ring.destroy('account-d');
     assert.equal(await ring.get('account-d'), undefined);
@@ -59,7 +61,8 @@ describe('the file key ring', () => {
     const keys = new Map<string, Buffer>();
     for (let i = 0; i < 10; i++) keys.set(`account-lru-${i}`, await ring.getOrCreate(`account-lru-${i}`));
     assert.equal(ring.cachedKeys, 3);
-    for (const [id, key] of keys) assert.ok((await ring.get(id))!.equals(key), 'evicted keys are read back from the file');
+    for (const [id, key] of keys)
+      assert.ok((await ring.get(id))!.equals(key), 'evicted keys are read back from the file');
     await ring.close();
   });
 });

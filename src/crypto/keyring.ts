@@ -96,7 +96,9 @@ export class FileKeyRing implements KeyRing {
     const key = randomBytes(32);
     // Another request or process may create it at the same moment: the first insert wins and both read it back.
     this.sqlite
-      .prepare('INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING')
+      .prepare(
+        'INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING',
+      )
       .run(accountId, seal(this.masterKey, key, wrappingContext(accountId)), Date.now());
     key.fill(0);
     const created = await this.get(accountId);
@@ -107,7 +109,9 @@ export class FileKeyRing implements KeyRing {
   async get(accountId: string): Promise<Buffer | undefined> {
     const cached = this.cache.get(accountId);
     if (cached) return cached;
-    const row = this.sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get(accountId) as { wrapped: Buffer } | undefined;
+    const row = this.sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get(accountId) as
+      | { wrapped: Buffer }
+      | undefined;
     if (!row) return undefined;
     const key = open(this.masterKey, row.wrapped, wrappingContext(accountId));
     this.cache.set(accountId, key);

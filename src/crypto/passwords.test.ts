@@ -6,7 +6,8 @@ import { hashPassword, verifyPassword } from './passwords.js';
 // Made by node-argon2 0.45.1 (the library Lanyard used before @node-rs/argon2) with the same parameters;
 // it writes its parameters in the order m, p, t. Every account made before the move holds a string like it.
 const OLD_LIBRARY_PASSWORD = 'correct horse battery staple';
-const OLD_LIBRARY_HASH = '$argon2id$v=19$m=19456,p=1,t=2$1cG+gnDyxAvwmXQzAxNo5Q$4Z4j/eSB4aIEkabrn8YpmIzz44RRlMX21AHaGecWXoI';
+const OLD_LIBRARY_HASH =
+  '$argon2id$v=19$m=19456,p=1,t=2$1cG+gnDyxAvwmXQzAxNo5Q$4Z4j/eSB4aIEkabrn8YpmIzz44RRlMX21AHaGecWXoI';
 
 describe('password hashing', () => {
   test('writes argon2id PHC strings with 19 MiB, 2 passes and 1 lane', async () => {
@@ -54,11 +55,19 @@ for (const database of testDatabases()) {
 
     test('an account whose stored hash was made by node-argon2 signs in with its password', async () => {
       const account = await t.signUp();
-      await t.app.database.db.updateTable('accounts').set({ password_hash: OLD_LIBRARY_HASH }).where('id', '=', account.id).execute();
-      const wrong = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } });
+      await t.app.database.db
+        .updateTable('accounts')
+        .set({ password_hash: OLD_LIBRARY_HASH })
+        .where('id', '=', account.id)
+        .execute();
+      const wrong = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password },
+      });
       assert.equal(wrong.status, 401);
       assert.equal(wrong.body.code, 'invalid_credentials');
-      const signIn = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: OLD_LIBRARY_PASSWORD } });
+      const signIn = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: OLD_LIBRARY_PASSWORD },
+      });
       assert.equal(signIn.status, 201, signIn.text);
       assert.equal(signIn.body.account.id, account.id);
       assert.equal((await t.request('GET', '/v1/me', { token: signIn.body.token })).status, 200);

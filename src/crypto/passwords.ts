@@ -18,7 +18,10 @@ function loadCommonPasswords(): Set<string> {
   if (!commonPasswords) {
     const text = fs.readFileSync(new URL('../../assets/common-passwords.txt', import.meta.url), 'utf8');
     commonPasswords = new Set(
-      text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.toLowerCase()),
+      text
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => line.toLowerCase()),
     );
   }
   return commonPasswords;

@@ -23,14 +23,18 @@ describe('the PostgreSQL key ring', () => {
   const master = randomBytes(32);
   before(async () => {
     database = await createKeyringDatabase();
-    [a, b] = await Promise.all([PostgresKeyRing.open(database.url, master), PostgresKeyRing.open(database.url, master)]);
+    [a, b] = await Promise.all([
+      PostgresKeyRing.open(database.url, master),
+      PostgresKeyRing.open(database.url, master),
+    ]);
   });
   after(async () => {
     await Promise.all([a?.close(), b?.close()]);
     await database?.drop();
   });
 
-  const query = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => (await a.pool.query<T>(text, params)).rows;
+  const query = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) =>
+    (await a.pool.query<T>(text, params)).rows;
 
   test('every instance gets the same 256-bit key for an account, even when both create it at once', async () => {
     const [fromA, fromB] = await Promise.all([a.getOrCreate('account-1'), b.getOrCreate('account-1')]);
@@ -42,7 +46,9 @@ describe('the PostgreSQL key ring', () => {
 
   test('keeps keys only wrapped by the master key: the table never holds a key, and another master key cannot open one', async () => {
     const key = await a.getOrCreate('account-3');
-    const [row] = await query<{ wrapped: Buffer }>('SELECT wrapped FROM account_keys WHERE account_id = $1', ['account-3']);
+    const [row] = await query<{ wrapped: Buffer }>('SELECT wrapped FROM account_keys WHERE account_id = $1', [
+      'account-3',
+    ]);
     assert.ok(row && !row.wrapped.includes(key));
     const stranger = await PostgresKeyRing.open(database.url, randomBytes(32));
     try {
@@ -69,7 +75,9 @@ describe('the PostgreSQL key ring', () => {
     await b.getOrCreate('account-5');
     assert.ok(b.cachedKeys > 0);
     // The listening connection is cut, as a network failure or a database restart would.
-    await query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN lanyard_key_destroyed'");
+    await query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN lanyard_key_destroyed'",
+    );
     await eventually(async () => b.cachedKeys === 0, 'b kept keys while it could miss notifications');
     await a.destroy('account-5');
     assert.equal(await b.get('account-5'), undefined);
@@ -96,7 +104,10 @@ describe('the PostgreSQL key ring', () => {
         { account: 'hash-2', deletedAt: '2026-12-03T00:00:00.000Z', releaseDevices: false },
       ],
     );
-    await assert.rejects(query("UPDATE tombstones SET release_devices = false WHERE account_hash = 'hash-1'"), /append-only/);
+    await assert.rejects(
+      query("UPDATE tombstones SET release_devices = false WHERE account_hash = 'hash-1'"),
+      /append-only/,
+    );
     await assert.rejects(query("DELETE FROM tombstones WHERE account_hash = 'hash-1'"), /append-only/);
     await assert.rejects(query('TRUNCATE tombstones'), /append-only/);
     assert.equal((await two.read()).size, 2);
@@ -141,8 +152,16 @@ describe('lanyard keys import-file', () => {
       await file.getOrCreate('account-erased');
       await file.close();
       // An erasure whose key destroy did not reach the file (a crash) but whose tombstone did.
-      await new TombstoneLog(path.join(dataDir, 'tombstones.log')).append({ account: hmac(deriveServerKeys(master).lookup, 'tombstone', 'account-erased'), deletedAt: new Date().toISOString(), releaseDevices: false });
-      const env = { LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: master.toString('hex'), LANYARD_KEYRING_URL: database.url };
+      await new TombstoneLog(path.join(dataDir, 'tombstones.log')).append({
+        account: hmac(deriveServerKeys(master).lookup, 'tombstone', 'account-erased'),
+        deletedAt: new Date().toISOString(),
+        releaseDevices: false,
+      });
+      const env = {
+        LANYARD_DATA_DIR: dataDir,
+        LANYARD_MASTER_KEY: master.toString('hex'),
+        LANYARD_KEYRING_URL: database.url,
+      };
 
       const first = await runCli(['keys', 'import-file'], env);
       assert.equal(first.code, 0, first.stdout + first.stderr);
@@ -159,7 +178,10 @@ describe('lanyard keys import-file', () => {
       const second = await runCli(['keys', 'import-file'], env);
       assert.equal(second.code, 0, second.stderr);
       assert.match(second.stdout, /Imported 0 key\(s\).*2 already there/);
-      const wrongKey = await runCli(['keys', 'import-file'], { ...env, LANYARD_MASTER_KEY: randomBytes(32).toString('hex') });
+      const wrongKey = await runCli(['keys', 'import-file'], {
+        ...env,
+        LANYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+      });
       assert.notEqual(wrongKey.code, 0, 'keys wrapped by another master key are not copied');
       assert.match(wrongKey.stderr, /does not open with this LANYARD_MASTER_KEY/);
     } finally {

@@ -44,7 +44,11 @@ export class PostgresKeyRing implements KeyRing {
   }
 
   /** Connects, creates the table if needed and starts listening for destroyed keys. */
-  static async open(url: string, masterKey: Buffer, options: { cacheSize?: number; log?: Log } = {}): Promise<PostgresKeyRing> {
+  static async open(
+    url: string,
+    masterKey: Buffer,
+    options: { cacheSize?: number; log?: Log } = {},
+  ): Promise<PostgresKeyRing> {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on('error', (error) => options.log?.warn({ err: error }, 'a key ring database connection failed'));
     const ring = new PostgresKeyRing(pool, url, masterKey, options.log, options.cacheSize ?? 100_000);
@@ -68,7 +72,10 @@ export class PostgresKeyRing implements KeyRing {
       this.epoch++;
       this.cache.clear();
       if (this.closed) return;
-      this.log?.warn({ err: error }, 'lost the key ring database notifications; reconnecting (keys are read through meanwhile)');
+      this.log?.warn(
+        { err: error },
+        'lost the key ring database notifications; reconnecting (keys are read through meanwhile)',
+      );
       client.end().catch(() => {});
       this.reconnectTimer = setTimeout(() => void this.listen().catch(() => lost()), RECONNECT_MS);
       this.reconnectTimer.unref();
@@ -98,11 +105,10 @@ export class PostgresKeyRing implements KeyRing {
     if (known) return known;
     const key = randomBytes(32);
     // Another process may create it at the same moment: the first insert wins and both read it back.
-    await this.pool.query('INSERT INTO account_keys (account_id, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING', [
-      accountId,
-      seal(this.masterKey, key, wrappingContext(accountId)),
-      Date.now(),
-    ]);
+    await this.pool.query(
+      'INSERT INTO account_keys (account_id, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING',
+      [accountId, seal(this.masterKey, key, wrappingContext(accountId)), Date.now()],
+    );
     key.fill(0);
     const created = await this.get(accountId);
     if (!created) throw new Error('the key ring lost a key it just wrote');
@@ -113,7 +119,10 @@ export class PostgresKeyRing implements KeyRing {
     const cached = this.cache.get(accountId);
     if (cached) return cached;
     const epoch = this.epoch;
-    const { rows } = await this.pool.query<{ wrapped: Buffer }>('SELECT wrapped FROM account_keys WHERE account_id = $1', [accountId]);
+    const { rows } = await this.pool.query<{ wrapped: Buffer }>(
+      'SELECT wrapped FROM account_keys WHERE account_id = $1',
+      [accountId],
+    );
     const row = rows[0];
     if (!row) return undefined;
     const key = open(this.masterKey, row.wrapped, wrappingContext(accountId));
@@ -124,7 +133,10 @@ export class PostgresKeyRing implements KeyRing {
   async destroy(accountId: string): Promise<void> {
     this.cache.drop(accountId);
     // One statement, so one transaction: the notification goes out when (and only if) the delete commits.
-    await this.pool.query(`WITH gone AS (DELETE FROM account_keys WHERE account_id = $1) SELECT pg_notify('${DESTROYED_CHANNEL}', $1)`, [accountId]);
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM account_keys WHERE account_id = $1) SELECT pg_notify('${DESTROYED_CHANNEL}', $1)`,
+      [accountId],
+    );
     this.epoch++;
     this.cache.drop(accountId);
   }
@@ -134,7 +146,10 @@ export class PostgresKeyRing implements KeyRing {
    * accounts in `skip` (erased: a tombstone names them) are left out, so that no destroyed key comes back;
    * a key already here stays, and one that differs from the file's is reported as a conflict.
    */
-  async importWrapped(rows: Array<{ accountId: string; wrapped: Buffer; createdAt: number }>, skip: (accountId: string) => boolean): Promise<{ imported: number; present: number; skipped: number; conflicts: string[] }> {
+  async importWrapped(
+    rows: Array<{ accountId: string; wrapped: Buffer; createdAt: number }>,
+    skip: (accountId: string) => boolean,
+  ): Promise<{ imported: number; present: number; skipped: number; conflicts: string[] }> {
     const result = { imported: 0, present: 0, skipped: 0, conflicts: [] as string[] };
     for (const row of rows) {
       if (skip(row.accountId)) {
@@ -146,9 +161,14 @@ export class PostgresKeyRing implements KeyRing {
       try {
         key = open(this.masterKey, row.wrapped, wrappingContext(row.accountId));
       } catch {
-        throw new Error(`the key of account ${row.accountId} does not open with this LANYARD_MASTER_KEY: it is the master key of another installation, or the file is damaged; nothing more was copied`);
+        throw new Error(
+          `the key of account ${row.accountId} does not open with this LANYARD_MASTER_KEY: it is the master key of another installation, or the file is damaged; nothing more was copied`,
+        );
       }
-      const { rowCount } = await this.pool.query('INSERT INTO account_keys (account_id, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING', [row.accountId, row.wrapped, row.createdAt]);
+      const { rowCount } = await this.pool.query(
+        'INSERT INTO account_keys (account_id, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING',
+        [row.accountId, row.wrapped, row.createdAt],
+      );
       if (rowCount) result.imported++;
       else if ((await this.get(row.accountId))?.equals(key)) result.present++;
       else result.conflicts.push(row.accountId);

@@ -26,7 +26,8 @@ describe('streaming encryption in chunks', () => {
       assert.ok((await open(sealed)).equals(plaintext), `length ${length}`);
       // Only a run of 16 bytes says anything: a shorter one turns up in random ciphertext by chance (one
       // byte does in about one stream of eight), which made this test fail now and then.
-      if (length >= 16) assert.ok(!sealed.includes(plaintext.subarray(0, 16)), `length ${length}: plaintext shows through`);
+      if (length >= 16)
+        assert.ok(!sealed.includes(plaintext.subarray(0, 16)), `length ${length}: plaintext shows through`);
     }
   });
 

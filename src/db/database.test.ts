@@ -14,14 +14,29 @@ if (testDatabases().includes('postgres')) {
     let db: Kysely<{ notes: { id: string; body: string } }>;
     // One connection, so that every query below runs on the backend whose prepared statements are read.
     const prepared = async () =>
-      (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements order by name`.execute(db)).rows;
+      (
+        await sql<{
+          name: string;
+          statement: string;
+        }>`select name, statement from pg_prepared_statements order by name`.execute(db)
+      ).rows;
 
     before(async () => {
       await createTestSchema(schema);
       pool = new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: 1, options: `-c search_path=${schema}` });
       db = new Kysely({ dialect: new PostgresDialect({ pool: withNamedStatements(pool, 2) }) });
-      await db.schema.createTable('notes').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('body', 'text').execute();
-      await db.insertInto('notes').values([{ id: 'a', body: 'first' }, { id: 'b', body: 'second' }]).execute();
+      await db.schema
+        .createTable('notes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('body', 'text')
+        .execute();
+      await db
+        .insertInto('notes')
+        .values([
+          { id: 'a', body: 'first' },
+          { id: 'b', body: 'second' },
+        ])
+        .execute();
     });
     after(async () => {
       await db.destroy();
@@ -56,7 +71,9 @@ if (testDatabases().includes('postgres')) {
       const rows = await db.selectFrom('notes').select('id').where('id', '=', 'c').execute();
       assert.deepEqual(rows, [], 'the rolled-back insert left nothing');
       await db.insertInto('notes').values({ id: 'c', body: 'third' }).execute();
-      assert.deepEqual(await db.selectFrom('notes').select('body').where('id', '=', 'c').executeTakeFirst(), { body: 'third' });
+      assert.deepEqual(await db.selectFrom('notes').select('body').where('id', '=', 'c').executeTakeFirst(), {
+        body: 'third',
+      });
     });
   });
 }

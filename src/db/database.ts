@@ -1,5 +1,12 @@
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type PostgresPoolClient, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type SqliteDatabase as SqliteDialectDatabase,
+} from 'kysely';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -79,7 +86,9 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     });
     // An idle client's error (the server restarting) must not crash the process; the next query retries.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool, STATEMENT_CACHE_SIZE) }) });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: withNamedStatements(pool, STATEMENT_CACHE_SIZE) }),
+    });
     return { db, dialect: 'postgres', sqlite: undefined, sqliteReader: undefined, close: () => db.destroy() };
   }
 
@@ -140,7 +149,9 @@ export function withNamedStatements(pool: import('pg').Pool, bound: number): Pos
     const query = (textOrCursor: string | object, values?: unknown[]) => {
       if (typeof textOrCursor !== 'string') return client.query(textOrCursor as never);
       const name = values && values.length > 0 ? nameOf(textOrCursor) : undefined;
-      return name === undefined ? client.query(textOrCursor, values) : client.query({ name, text: textOrCursor, values });
+      return name === undefined
+        ? client.query(textOrCursor, values)
+        : client.query({ name, text: textOrCursor, values });
     };
     return { query: query as unknown as PostgresPoolClient['query'], release: () => client.release() };
   };

@@ -7,9 +7,20 @@ import { openDatabase, type DatabaseHandle } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { TEST_POSTGRES_URL, testDatabases } from '../testing/test-app.js';
 
-const TABLES = ['accounts', 'jobs', 'known_clients', 'security_events', 'sessions', 'verification_codes', 'account_lock_links'];
+const TABLES = [
+  'accounts',
+  'jobs',
+  'known_clients',
+  'security_events',
+  'sessions',
+  'verification_codes',
+  'account_lock_links',
+];
 
-async function withFreshDatabase(database: 'sqlite' | 'postgres', run: (handle: DatabaseHandle) => Promise<void>): Promise<void> {
+async function withFreshDatabase(
+  database: 'sqlite' | 'postgres',
+  run: (handle: DatabaseHandle) => Promise<void>,
+): Promise<void> {
   if (database === 'sqlite') {
     const handle = openDatabase({ sqlitePath: ':memory:' });
     try {
@@ -49,12 +60,49 @@ for (const database of testDatabases()) {
     test('keep rows written before them and enforce uniqueness of addresses and tokens', async () => {
       await withFreshDatabase(database, async ({ db }) => {
         await migrateToLatest(db);
-        const account = { id: 'a1', status: 'active' as const, email: 'a@example.com', email_lookup: 'L1', phone: null, phone_lookup: null, name: null, password_hash: 'h', role: 'user' as const, locale: 'en', created_at: 1, updated_at: 1, password_changed_at: 1 };
+        const account = {
+          id: 'a1',
+          status: 'active' as const,
+          email: 'a@example.com',
+          email_lookup: 'L1',
+          phone: null,
+          phone_lookup: null,
+          name: null,
+          password_hash: 'h',
+          role: 'user' as const,
+          locale: 'en',
+          created_at: 1,
+          updated_at: 1,
+          password_changed_at: 1,
+        };
         await db.insertInto('accounts').values(account).execute();
-        await assert.rejects(db.insertInto('accounts').values({ ...account, id: 'a2' }).execute(), 'a second account with the same email lookup is refused');
-        const session = { account_id: 'a1', id: 's1', token_hash: 'T', kind: 'api' as const, created_at: 1, last_used_at: 1, expires_at: 2, reauthenticated_at: 1, ip: '::1', client: 'x' };
+        await assert.rejects(
+          db
+            .insertInto('accounts')
+            .values({ ...account, id: 'a2' })
+            .execute(),
+          'a second account with the same email lookup is refused',
+        );
+        const session = {
+          account_id: 'a1',
+          id: 's1',
+          token_hash: 'T',
+          kind: 'api' as const,
+          created_at: 1,
+          last_used_at: 1,
+          expires_at: 2,
+          reauthenticated_at: 1,
+          ip: '::1',
+          client: 'x',
+        };
         await db.insertInto('sessions').values(session).execute();
-        await assert.rejects(db.insertInto('sessions').values({ ...session, id: 's2' }).execute(), 'token hashes are unique');
+        await assert.rejects(
+          db
+            .insertInto('sessions')
+            .values({ ...session, id: 's2' })
+            .execute(),
+          'token hashes are unique',
+        );
         // Deleting an account removes its sessions with it (one range delete per table).
         await db.deleteFrom('accounts').where('id', '=', 'a1').execute();
         const left = await sql<{ n: number }>`select count(*) as n from sessions`.execute(db);

@@ -47,7 +47,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   // Kysely finds its bookkeeping tables in any schema unless told which one; another schema's tables
   // (each test app has its own) would then hide ours and the migration would fail.
   const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  const schema = onPostgres ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const schema = onPostgres
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined;
   const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();

@@ -49,7 +49,11 @@ export class QueryTemplate<Row = unknown> {
   }
 
   /** Placeholders for a whole row: `{ column: slot('group.column') }` for each column. */
-  static rowOf<Column extends string>(slot: (name: string) => never, group: string, columns: readonly Column[]): Record<Column, never> {
+  static rowOf<Column extends string>(
+    slot: (name: string) => never,
+    group: string,
+    columns: readonly Column[],
+  ): Record<Column, never> {
     return Object.fromEntries(columns.map((column) => [column, slot(`${group}.${column}`)])) as Record<Column, never>;
   }
 
@@ -63,7 +67,8 @@ export class QueryTemplate<Row = unknown> {
     }
     const parameters = this.slots.map(({ group, key }) => {
       const value = group === undefined ? values[key] : (values[group] as SlotValues)[key];
-      if (value === undefined) throw new Error(`no value for the slot ${group === undefined ? key : `${group}.${key}`}`);
+      if (value === undefined)
+        throw new Error(`no value for the slot ${group === undefined ? key : `${group}.${key}`}`);
       return value;
     });
     return { ...this.compiled, parameters };

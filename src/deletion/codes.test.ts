@@ -12,7 +12,8 @@ for (const database of testDatabases()) {
     });
     after(() => t.close());
 
-    const confirm = (token: string, id: string, code: string) => t.request('POST', `/v1/me/deletion/${id}/confirm`, { token, body: { code } });
+    const confirm = (token: string, id: string, code: string) =>
+      t.request('POST', `/v1/me/deletion/${id}/confirm`, { token, body: { code } });
 
     test('the code expires 60 seconds after it was sent', async () => {
       const account = await t.signUp();
@@ -47,7 +48,8 @@ for (const database of testDatabases()) {
       const second = await requestDeletion(t, account);
       assert.notEqual(first.id, second.id);
       assertProblem(await confirm(account.token, first.id, first.code), 400, 'code_invalid');
-      if (first.code !== second.code) assertProblem(await confirm(account.token, second.id, first.code), 400, 'code_invalid');
+      if (first.code !== second.code)
+        assertProblem(await confirm(account.token, second.id, first.code), 400, 'code_invalid');
       const confirmed = await confirm(account.token, second.id, second.code);
       assert.equal(confirmed.status, 200, confirmed.text);
     });
@@ -73,7 +75,11 @@ for (const database of testDatabases()) {
       }
       await t.drainJobs();
       assert.deepEqual(await rowsOf(t.app, account.id), {});
-      const erasures = await t.app.database.db.selectFrom('erasures').select('status').where('account_hash', '=', t.app.services.deletion.accountHash(account.id)).execute();
+      const erasures = await t.app.database.db
+        .selectFrom('erasures')
+        .select('status')
+        .where('account_hash', '=', t.app.services.deletion.accountHash(account.id))
+        .execute();
       assert.deepEqual(erasures, [{ status: 'erased' }]);
       // One final message, not one per racer.
       assert.equal(t.messages.to(account.email!).filter((m) => /was deleted/.test(m.text)).length, 1);
@@ -84,7 +90,11 @@ for (const database of testDatabases()) {
       const { id, code } = await requestDeletion(t, account);
       assert.equal((await confirm(account.token, id, code)).status, 200);
       assertProblem(await confirm(account.token, id, code), 401, 'unauthenticated');
-      const recovery = await t.app.database.db.selectFrom('verification_codes').select('id').where('account_id', '=', account.id).execute();
+      const recovery = await t.app.database.db
+        .selectFrom('verification_codes')
+        .select('id')
+        .where('account_id', '=', account.id)
+        .execute();
       assert.deepEqual(recovery, []);
     });
   });

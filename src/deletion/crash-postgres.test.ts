@@ -6,7 +6,9 @@ import { runCrashScenario } from './crash-scenario.js';
 // the slow tier stays within about three minutes when both run side by side.
 if (testDatabases().includes('postgres')) {
   describe('erasure survives SIGKILL at random points (postgres)', () => {
-    test('at least 25 kills mid-erasure; every deletion completes with no residue and no harm to the other account', { timeout: 600_000 }, async (t) => {
+    test('at least 25 kills mid-erasure; every deletion completes with no residue and no harm to the other account', {
+      timeout: 600_000,
+    }, async (t) => {
       t.diagnostic(await runCrashScenario('postgres', 25));
     });
   });

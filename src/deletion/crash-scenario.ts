@@ -31,9 +31,19 @@ const SMALL_KILLS = 6;
  * machine's speed: wider when a kill found no progress, narrower when the erasure was already done.
  */
 function sizeFor(kills: number, killsWanted: number): { items: number; quota: number; small: boolean } {
-  return kills < killsWanted - SMALL_KILLS ? { items: 1500, quota: killsWanted - SMALL_KILLS, small: false } : { items: 15, quota: Infinity, small: true };
+  return kills < killsWanted - SMALL_KILLS
+    ? { items: 1500, quota: killsWanted - SMALL_KILLS, small: false }
+    : { items: 15, quota: Infinity, small: true };
 }
-const OTHER_TABLES = ['accounts', 'cloud_items', 'cloud_accounts', 'devices', 'device_locks', 'sessions', 'security_events'];
+const OTHER_TABLES = [
+  'accounts',
+  'cloud_items',
+  'cloud_accounts',
+  'devices',
+  'device_locks',
+  'sessions',
+  'security_events',
+];
 
 interface ErasureState {
   steps: string[];
@@ -102,15 +112,27 @@ export async function runCrashScenario(database: TestDatabase, killsWanted: numb
     assert.ok(row, 'the erasure is recorded');
     const otherRows: Record<string, number> = {};
     for (const table of OTHER_TABLES) {
-      const [count] = await read(`SELECT count(*) AS n FROM ${table} WHERE ${table === 'accounts' ? 'id' : 'account_id'} = $1`, [otherId]);
+      const [count] = await read(
+        `SELECT count(*) AS n FROM ${table} WHERE ${table === 'accounts' ? 'id' : 'account_id'} = $1`,
+        [otherId],
+      );
       otherRows[table] = Number(count!.n);
     }
-    return { steps: JSON.parse(String(row.steps)) as string[], finished: row.status === 'erased' && row.job_id === null, otherRows };
+    return {
+      steps: JSON.parse(String(row.steps)) as string[],
+      finished: row.status === 'erased' && row.job_id === null,
+      otherRows,
+    };
   };
 
   const assertGone = async (victim: SpawnedAccount) => {
-    for (const token of [victim.token, ...victim.sessions, ...victim.deviceTokens]) assert.equal((await call(server!.url, 'GET', '/v1/cloud', { token })).status, 401);
-    for (const login of [victim.email, victim.phone]) assert.equal((await call(server!.url, 'POST', '/v1/sessions', { body: { login, password: victim.password } })).status, 401);
+    for (const token of [victim.token, ...victim.sessions, ...victim.deviceTokens])
+      assert.equal((await call(server!.url, 'GET', '/v1/cloud', { token })).status, 401);
+    for (const login of [victim.email, victim.phone])
+      assert.equal(
+        (await call(server!.url, 'POST', '/v1/sessions', { body: { login, password: victim.password } })).status,
+        401,
+      );
     const strings = [victim.email, victim.phone, victim.name, victim.marker, victim.id];
     // The person's data (email, phone, name, item content, photo bytes) is in no byte of any file. The
     // account id is in no row and no WAL; on SQLite, though, a copy of it can stay in the unused gap of a
@@ -123,23 +145,43 @@ export async function runCrashScenario(database: TestDatabase, killsWanted: numb
     const outbox = (file: string) => file.endsWith('outbox.jsonl');
     const inFiles = [
       ...filesContaining(dataDir, [...content, victim.photo.subarray(20_000, 20_048)], outbox),
-      ...filesContaining(dataDir, [victim.id], (file) => outbox(file) || (database === 'sqlite' && file.endsWith('lanyard.db'))),
+      ...filesContaining(
+        dataDir,
+        [victim.id],
+        (file) => outbox(file) || (database === 'sqlite' && file.endsWith('lanyard.db')),
+      ),
     ];
     if (database === 'sqlite') {
       // Every column of every table, in one statement (each read copies the files).
-      const columns = await read(`SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'`, []);
+      const columns = await read(
+        `SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'`,
+        [],
+      );
       // The needles are this test's own strings, written into the SQL as literals.
       const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-      const anyNeedle = (column: string) => strings.map((needle) => `instr(CAST("${column}" AS TEXT), ${literal(needle)}) > 0`).join(' OR ');
-      const union = columns.map(({ t, c }) => `SELECT '${String(t)}.${String(c)}' AS place WHERE EXISTS (SELECT 1 FROM "${String(t)}" WHERE ${anyNeedle(String(c))})`).join(' UNION ALL ');
-      for (const { place } of await read(union, [])) inFiles.push(`live row: ${String(place)} holds one of the account's strings`);
+      const anyNeedle = (column: string) =>
+        strings.map((needle) => `instr(CAST("${column}" AS TEXT), ${literal(needle)}) > 0`).join(' OR ');
+      const union = columns
+        .map(
+          ({ t, c }) =>
+            `SELECT '${String(t)}.${String(c)}' AS place WHERE EXISTS (SELECT 1 FROM "${String(t)}" WHERE ${anyNeedle(String(c))})`,
+        )
+        .join(' UNION ALL ');
+      for (const { place } of await read(union, []))
+        inFiles.push(`live row: ${String(place)} holds one of the account's strings`);
     }
     assert.deepEqual(inFiles, []);
     if (database === 'postgres') {
-      const columns = await read(`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'`, []);
+      const columns = await read(
+        `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'`,
+        [],
+      );
       for (const { table_name, column_name } of columns) {
         for (const needle of strings) {
-          const found = await read(`SELECT 1 FROM "${String(table_name)}" WHERE position($1 in "${String(column_name)}"::text) > 0 LIMIT 1`, [needle]);
+          const found = await read(
+            `SELECT 1 FROM "${String(table_name)}" WHERE position($1 in "${String(column_name)}"::text) > 0 LIMIT 1`,
+            [needle],
+          );
           assert.equal(found.length, 0, `${String(table_name)}.${String(column_name)} holds ${needle}`);
         }
       }
@@ -179,15 +221,25 @@ export async function runCrashScenario(database: TestDatabase, killsWanted: numb
         await server.process.exit();
         server = undefined;
         const state = await readState(victim.id, other.id);
-        if (small) smallWindow = state.finished ? Math.max(20, smallWindow / 1.5) : state.steps.length === previous.length ? Math.min(2000, smallWindow * 1.5) : smallWindow;
+        if (small)
+          smallWindow = state.finished
+            ? Math.max(20, smallWindow / 1.5)
+            : state.steps.length === previous.length
+              ? Math.min(2000, smallWindow * 1.5)
+              : smallWindow;
         // Nothing completed is lost, nothing is redone out of order: the steps only ever grow.
         assert.deepEqual(state.steps.slice(0, previous.length), previous, 'completed steps survive the crash');
         previous = state.steps;
         otherRows ??= state.otherRows;
         // The other account's sessions and events may only grow (sign-ins of the checks); the rest is as it was.
         const growing = { sessions: 0, security_events: 0 };
-        assert.deepEqual({ ...state.otherRows, ...growing }, { ...otherRows, ...growing }, 'the other account lost nothing');
-        for (const table of Object.keys(growing)) assert.ok(state.otherRows[table]! >= otherRows[table]!, `the other account's ${table} are all there`);
+        assert.deepEqual(
+          { ...state.otherRows, ...growing },
+          { ...otherRows, ...growing },
+          'the other account lost nothing',
+        );
+        for (const table of Object.keys(growing))
+          assert.ok(state.otherRows[table]! >= otherRows[table]!, `the other account's ${table} are all there`);
         server = await startServer(env);
         // Restarted after every kill, the server takes the erasure back and completes it in the end.
         if (state.finished) break;

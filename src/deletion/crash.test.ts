@@ -7,7 +7,9 @@ import { runCrashScenario } from './crash-scenario.js';
 // two run side by side.
 if (testDatabases().includes('sqlite')) {
   describe('erasure survives SIGKILL at random points (sqlite)', () => {
-    test('at least 50 kills mid-erasure; every deletion completes with no residue and no harm to the other account', { timeout: 600_000 }, async (t) => {
+    test('at least 50 kills mid-erasure; every deletion completes with no residue and no harm to the other account', {
+      timeout: 600_000,
+    }, async (t) => {
       t.diagnostic(await runCrashScenario('sqlite', 50));
     });
   });

@@ -46,7 +46,13 @@ export interface ErasureDeps {
  * `account.deleted` (naming the account by its keyed hash), and the apps it let in an OpenID
  * back-channel logout (naming it by the `sub` they know). Both are durable jobs.
  */
-export async function announceDeletion(trx: Executor, deps: { webhooks: WebhookService; apps: AppService }, accountHash: string, accountId: string, now: number): Promise<void> {
+export async function announceDeletion(
+  trx: Executor,
+  deps: { webhooks: WebhookService; apps: AppService },
+  accountHash: string,
+  accountId: string,
+  now: number,
+): Promise<void> {
   await deps.webhooks.emit(trx, 'account.deleted', { account: accountHash, deletedAt: iso(now) });
   await deps.apps.queueDeletionLogouts(trx, accountId);
 }
@@ -84,7 +90,13 @@ export class ErasureRunner {
 
   /** Queues the first link of an erasure's chain in the caller's transaction. */
   async enqueue(executor: Executor, accountHash: string, jobId: string, runAt: number): Promise<void> {
-    await this.deps.jobs.enqueue(executor, { id: jobId, kind: ERASE_JOB, payload: { erasure: accountHash }, runAt, maxAttempts: ERASE_MAX_ATTEMPTS });
+    await this.deps.jobs.enqueue(executor, {
+      id: jobId,
+      kind: ERASE_JOB,
+      payload: { erasure: accountHash },
+      runAt,
+      maxAttempts: ERASE_MAX_ATTEMPTS,
+    });
   }
 
   /** Job: one link of an erasure's chain; it queues the next link until the erasure is done. */
@@ -109,7 +121,8 @@ export class ErasureRunner {
       } else {
         const complete = await this.runStep(step, accountId!, row, deadline);
         if (!complete) return this.handOver(hash, job.id, done);
-        if (!(await repository.updateErasure(this.deps.db, hash, job.id, { steps: JSON.stringify([...done, step]) }))) return;
+        if (!(await repository.updateErasure(this.deps.db, hash, job.id, { steps: JSON.stringify([...done, step]) })))
+          return;
       }
       done.push(step);
     }
@@ -136,7 +149,11 @@ export class ErasureRunner {
         await keyRing.destroy(accountId);
         return true;
       case 'tombstone_log':
-        await tombstones.append({ account: row.account_hash, deletedAt: iso(row.deleted_at ?? row.requested_at), releaseDevices: row.release_devices === 1 });
+        await tombstones.append({
+          account: row.account_hash,
+          deletedAt: iso(row.deleted_at ?? row.requested_at),
+          releaseDevices: row.release_devices === 1,
+        });
         return true;
       case 'audit':
         await repository.forgetInAudit(accountId);
@@ -154,7 +171,10 @@ export class ErasureRunner {
       case 'checkpoint': {
         const [result] = sqlite!.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
         // Another process reading the database holds the WAL; the job is retried (with backoff) until it is free.
-        if (result?.busy) throw new Error('the SQLite WAL is busy (another process reads the database); the checkpoint will be retried');
+        if (result?.busy)
+          throw new Error(
+            'the SQLite WAL is busy (another process reads the database); the checkpoint will be retried',
+          );
         return true;
       }
       default:
@@ -174,7 +194,12 @@ export class ErasureRunner {
       await repository.deleteVerificationCodes(trx, accountId);
       const released = row.release_devices ? await repository.releaseLocks(trx, accountId) : 0;
       await announceDeletion(trx, { webhooks, apps }, row.account_hash, accountId, now);
-      await writeAudit(trx, { at: now, action: 'account.deleted', subject: row.account_hash, detail: { gracePeriodEnded: true, releasedLocks: released } });
+      await writeAudit(trx, {
+        at: now,
+        action: 'account.deleted',
+        subject: row.account_hash,
+        detail: { gracePeriodEnded: true, releasedLocks: released },
+      });
       await repository.updateErasure(trx, row.account_hash, jobId, { steps: JSON.stringify(['begin']) });
       row.deleted_at = now;
       return true;
@@ -186,8 +211,14 @@ export class ErasureRunner {
     const now = clock.now();
     return db.transaction().execute(async (trx) => {
       // What stays is the tombstone: the hash, the times, the steps. The account id goes.
-      const finished = await repository.updateErasure(trx, row.account_hash, jobId, { status: 'erased', account_id: null, completed_at: now, steps: JSON.stringify(steps) });
-      if (finished) await writeAudit(trx, { at: now, action: 'account.erased', subject: row.account_hash, detail: { steps } });
+      const finished = await repository.updateErasure(trx, row.account_hash, jobId, {
+        status: 'erased',
+        account_id: null,
+        completed_at: now,
+        steps: JSON.stringify(steps),
+      });
+      if (finished)
+        await writeAudit(trx, { at: now, action: 'account.erased', subject: row.account_hash, detail: { steps } });
       return finished;
     });
   }

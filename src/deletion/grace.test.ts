@@ -14,25 +14,33 @@ for (const database of testDatabases()) {
     let victim: Populated;
     let cancelToken: string;
     before(async () => {
-      t = await createTestApp({ database, env: { LANYARD_DELETION_GRACE_DAYS: '7', LANYARD_BASE_URL: 'https://id.example.com' } });
+      t = await createTestApp({
+        database,
+        env: { LANYARD_DELETION_GRACE_DAYS: '7', LANYARD_BASE_URL: 'https://id.example.com' },
+      });
       victim = await populate(t, { devices: 1, items: 2, photos: 1 });
     });
     after(() => t.close());
 
     const confirmDeletion = async () => {
       const { id, code } = await requestDeletion(t, victim.account);
-      const confirmed = await t.request('POST', `/v1/me/deletion/${id}/confirm`, { token: victim.account.token, body: { code, releaseDevices: true } });
+      const confirmed = await t.request('POST', `/v1/me/deletion/${id}/confirm`, {
+        token: victim.account.token,
+        body: { code, releaseDevices: true },
+      });
       assert.equal(confirmed.status, 200, confirmed.text);
       await t.drainJobs();
       return confirmed.body;
     };
-    const signIn = () => t.request('POST', '/v1/sessions', { body: { login: victim.account.email, password: victim.account.password } });
+    const signIn = () =>
+      t.request('POST', '/v1/sessions', { body: { login: victim.account.email, password: victim.account.password } });
 
     test('the account is locked out at once, erased only after the period, and the message carries a cancel link', async () => {
       const result = await confirmDeletion();
       assert.equal(result.status, 'scheduled');
       assert.equal(Date.parse(result.eraseAt) - Date.parse(result.deletedAt), 7 * DAY);
-      for (const token of [victim.account.token, ...victim.sessions, victim.devices[0]!.token]) assertProblem(await t.request('GET', '/v1/me', { token }), 401, 'unauthenticated');
+      for (const token of [victim.account.token, ...victim.sessions, victim.devices[0]!.token])
+        assertProblem(await t.request('GET', '/v1/me', { token }), 401, 'unauthenticated');
       assertProblem(await signIn(), 401, 'invalid_credentials');
       const message = t.messages.to(victim.account.email).at(-1)!;
       assert.match(message.text, /will be erased for good/);
@@ -63,11 +71,18 @@ for (const database of testDatabases()) {
       assert.equal(session.status, 201);
       victim.account.token = session.body.token;
       const note = await t.request('GET', '/v1/cloud/notes/item-0', { token: victim.account.token });
-      assert.equal(note.body.data.text, victim.needles.markers.find((m) => m.includes('notes-0')));
+      assert.equal(
+        note.body.data.text,
+        victim.needles.markers.find((m) => m.includes('notes-0')),
+      );
       assert.match((await activation(t, victim.devices[0]!.serial)).body.ownerHint, /\*\*\*/);
       t.clock.advance(8 * DAY);
       await t.drainJobs();
-      assert.equal((await t.request('GET', '/v1/me', { token: victim.account.token })).status, 200, 'the cancelled erasure never runs');
+      assert.equal(
+        (await t.request('GET', '/v1/me', { token: victim.account.token })).status,
+        200,
+        'the cancelled erasure never runs',
+      );
     });
 
     test('without a cancel, the erasure runs when the period ends: data, key and locks gone, the link dead', async () => {
@@ -84,8 +99,23 @@ for (const database of testDatabases()) {
       assert.deepEqual((await activation(t, victim.devices[0]!.serial)).body, { locked: false });
       assertProblem(await t.request('POST', '/v1/deletion/cancel', { body: { token } }), 404, 'not_found');
       const hash = t.app.services.deletion.accountHash(victim.account.id);
-      const audit = await t.app.database.db.selectFrom('audit_records').select('action').where('subject', '=', hash).orderBy('at').orderBy('id').execute();
-      assert.deepEqual(audit.map((a) => a.action), ['account.deletion_scheduled', 'account.deletion_cancelled', 'account.deletion_scheduled', 'account.deleted', 'account.erased']);
+      const audit = await t.app.database.db
+        .selectFrom('audit_records')
+        .select('action')
+        .where('subject', '=', hash)
+        .orderBy('at')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        audit.map((a) => a.action),
+        [
+          'account.deletion_scheduled',
+          'account.deletion_cancelled',
+          'account.deletion_scheduled',
+          'account.deleted',
+          'account.erased',
+        ],
+      );
       // Only now are the addresses free again.
       await t.signUp({ email: victim.account.email });
     });

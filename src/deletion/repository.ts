@@ -36,7 +36,8 @@ export type ErasedTable = (typeof ERASED_TABLES)[number] | 'device_locks';
 export const KEPT_TABLES: Record<string, string> = {
   device_locks: 'a lock the owner chose to keep stays past the deletion (erased only when released)',
   erasures: 'the tombstone; its account_id is cleared when the erasure completes',
-  audit_records: "staff records stay under the account's keyed hash; the erasure's audit step clears account_id, actor_id and reason",
+  audit_records:
+    "staff records stay under the account's keyed hash; the erasure's audit step clears account_id, actor_id and reason",
 };
 
 /** SQL for deletion: erasures (tombstones) and the account-wide deletes of the erasure. */
@@ -68,8 +69,18 @@ export class DeletionRepository {
    * Changes an erasure only while the given job still owns it: of two links of one erasure's job chain
    * (a stale one run again after a crash), only the current one may move it on.
    */
-  async updateErasure(executor: Executor, accountHash: string, jobId: string, patch: Partial<Omit<ErasureRow, 'account_hash'>>): Promise<boolean> {
-    const result = await executor.updateTable('erasures').set(patch).where('account_hash', '=', accountHash).where('job_id', '=', jobId).executeTakeFirst();
+  async updateErasure(
+    executor: Executor,
+    accountHash: string,
+    jobId: string,
+    patch: Partial<Omit<ErasureRow, 'account_hash'>>,
+  ): Promise<boolean> {
+    const result = await executor
+      .updateTable('erasures')
+      .set(patch)
+      .where('account_hash', '=', accountHash)
+      .where('job_id', '=', jobId)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
@@ -87,7 +98,11 @@ export class DeletionRepository {
 
   /** Cancels a scheduled erasure; false when it already started or was cancelled. */
   async deleteScheduled(executor: Executor, accountHash: string): Promise<boolean> {
-    const result = await executor.deleteFrom('erasures').where('account_hash', '=', accountHash).where('status', '=', 'scheduled').executeTakeFirst();
+    const result = await executor
+      .deleteFrom('erasures')
+      .where('account_hash', '=', accountHash)
+      .where('status', '=', 'scheduled')
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
@@ -103,7 +118,12 @@ export class DeletionRepository {
 
   /** Whether a job is still due to run (not failed, not finished). */
   async jobPending(id: string): Promise<boolean> {
-    const row = await this.db.selectFrom('jobs').select('id').where('id', '=', id).where('failed_at', 'is', null).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('id', '=', id)
+      .where('failed_at', 'is', null)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
@@ -115,7 +135,13 @@ export class DeletionRepository {
    * Moves an account from one of the given states to another. Leaving `active` for good also frees its
    * email and phone (their blind indexes), so that they can sign up again at once.
    */
-  async setAccountStatus(executor: Executor, accountId: string, from: string[], to: 'active' | 'deletion_scheduled' | 'erasing', now: number): Promise<boolean> {
+  async setAccountStatus(
+    executor: Executor,
+    accountId: string,
+    from: string[],
+    to: 'active' | 'deletion_scheduled' | 'erasing',
+    now: number,
+  ): Promise<boolean> {
     const result = await executor
       .updateTable('accounts')
       .set({ status: to, updated_at: now, ...(to === 'erasing' ? { email_lookup: null, phone_lookup: null } : {}) })
@@ -145,7 +171,11 @@ export class DeletionRepository {
   }
 
   async countLocks(executor: Executor, accountId: string): Promise<number> {
-    const row = await executor.selectFrom('device_locks').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirst();
+    const row = await executor
+      .selectFrom('device_locks')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
     return Number(row?.n ?? 0);
   }
 
@@ -168,7 +198,11 @@ export class DeletionRepository {
    * and the reasons staff typed about it, go. A staff member's own erasure clears them as the actor.
    */
   async forgetInAudit(accountId: string): Promise<void> {
-    await this.db.updateTable('audit_records').set({ account_id: null, reason: null }).where('account_id', '=', accountId).execute();
+    await this.db
+      .updateTable('audit_records')
+      .set({ account_id: null, reason: null })
+      .where('account_id', '=', accountId)
+      .execute();
     await this.db.updateTable('audit_records').set({ actor_id: null }).where('actor_id', '=', accountId).execute();
   }
 

@@ -4,7 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
-import { deleteAccount, filesContaining, filesUnder, populate, rowsOf, tablesContaining, type Populated } from './test-helpers.js';
+import {
+  deleteAccount,
+  filesContaining,
+  filesUnder,
+  populate,
+  rowsOf,
+  tablesContaining,
+  type Populated,
+} from './test-helpers.js';
 
 // No residue: after the erasure, neither the database (every column of every table, and on SQLite the
 // files themselves: free pages, the WAL) nor any other file of the data folder (blobs, the key ring and
@@ -18,11 +26,18 @@ for (const database of testDatabases()) {
     let strings: string[];
 
     before(async () => {
-      t = await createTestApp({ database, dataDir, ...(database === 'sqlite' ? { sqlitePath: path.join(dataDir, 'lanyard.db') } : {}) });
+      t = await createTestApp({
+        database,
+        dataDir,
+        ...(database === 'sqlite' ? { sqlitePath: path.join(dataDir, 'lanyard.db') } : {}),
+      });
       victim = await populate(t, { devices: 2, items: 5, photos: 2 });
       other = await populate(t, { devices: 1, items: 2, photos: 1 });
       // Replaced and deleted versions must leave nothing either.
-      await t.request('PUT', '/v1/cloud/notes/item-0', { token: victim.account.token, body: { text: `${victim.needles.markers[5]} second version` } });
+      await t.request('PUT', '/v1/cloud/notes/item-0', {
+        token: victim.account.token,
+        body: { text: `${victim.needles.markers[5]} second version` },
+      });
       await t.request('DELETE', '/v1/cloud/notes/item-1', { token: victim.account.token });
       await t.request('PATCH', '/v1/me', { token: victim.account.token, body: { name: victim.needles.name } });
       // An export waiting in the blob store, made from the data.
@@ -36,7 +51,10 @@ for (const database of testDatabases()) {
     });
 
     test('before the deletion, the scans do reach the account (its id is in the tables and files)', async () => {
-      assert.ok(filesUnder(path.join(dataDir, 'blobs', victim.account.id)).length >= 3, 'photos, thumbnails and the export are in the blob store');
+      assert.ok(
+        filesUnder(path.join(dataDir, 'blobs', victim.account.id)).length >= 3,
+        'photos, thumbnails and the export are in the blob store',
+      );
       assert.notDeepEqual(await tablesContaining(t.app, [victim.account.id]), []);
       if (database === 'sqlite') assert.notDeepEqual(filesContaining(dataDir, [victim.account.id]), []);
     });
@@ -59,7 +77,10 @@ for (const database of testDatabases()) {
       assert.notDeepEqual(await tablesContaining(t.app, [other.account.id]), []);
       if (database === 'sqlite') assert.notDeepEqual(filesContaining(dataDir, [other.account.id]), []);
       const notes = await t.request('GET', '/v1/cloud/notes', { token: other.account.token });
-      assert.deepEqual(notes.body.items.map((i: { data: { text: string } }) => i.data.text).sort(), other.needles.markers.filter((m) => m.includes('-notes-')).sort());
+      assert.deepEqual(
+        notes.body.items.map((i: { data: { text: string } }) => i.data.text).sort(),
+        other.needles.markers.filter((m) => m.includes('-notes-')).sort(),
+      );
     });
 
     test('nothing comes back once the server has closed the database and its WAL', async () => {
@@ -67,7 +88,12 @@ for (const database of testDatabases()) {
       await t.close();
       assert.deepEqual(filesContaining(dataDir, [...strings, victim.account.id, victim.photoRun]), []);
       // Reopened on the same files, with the same master key as a restarted server, for after() to close again.
-      t = await createTestApp({ database, dataDir, env: { LANYARD_MASTER_KEY: masterKey }, ...(database === 'sqlite' ? { sqlitePath: path.join(dataDir, 'lanyard.db') } : {}) });
+      t = await createTestApp({
+        database,
+        dataDir,
+        env: { LANYARD_MASTER_KEY: masterKey },
+        ...(database === 'sqlite' ? { sqlitePath: path.join(dataDir, 'lanyard.db') } : {}),
+      });
     });
   });
 }

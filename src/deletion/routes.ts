@@ -20,56 +20,85 @@ import type { DeletionService } from './service.js';
 export function registerDeletionRoutes(app: HttpServer, deps: { deletion: DeletionService; guards: Guards }) {
   const { deletion, guards } = deps;
 
-  app.get('/v1/me/deletion', {
-    schema: { tags: ['deletion'], operationId: 'getDeletionSummary', summary: 'Everything a deletion of the account would erase, counted', response: { 200: SummarySchema } },
-    preHandler: guards.account,
-  }, async (request) => deletion.summary(authOf(request)));
-
-  app.post('/v1/me/deletion', {
-    schema: {
-      tags: ['deletion'],
-      operationId: 'requestDeletion',
-      summary: 'Ask to delete the account (fresh session): sends a code valid 60 seconds by the chosen channel',
-      body: DeletionRequestBody,
-      response: { 202: DeletionRequestedSchema },
+  app.get(
+    '/v1/me/deletion',
+    {
+      schema: {
+        tags: ['deletion'],
+        operationId: 'getDeletionSummary',
+        summary: 'Everything a deletion of the account would erase, counted',
+        response: { 200: SummarySchema },
+      },
+      preHandler: guards.account,
     },
-    preHandler: guards.fresh,
-  }, async (request, reply) => reply.code(202).send(await deletion.request(authOf(request), request.body, originOf(request))));
+    async (request) => deletion.summary(authOf(request)),
+  );
 
-  app.post('/v1/me/deletion/:id/confirm', {
-    schema: {
-      tags: ['deletion'],
-      operationId: 'confirmDeletion',
-      summary: 'Confirm the deletion with the code: the account is gone at once, its data erased; 409 devices_still_linked while devices are linked and neither flag is set',
-      params: DeletionParams,
-      body: ConfirmDeletionBody,
-      response: { 200: DeletionConfirmedSchema },
+  app.post(
+    '/v1/me/deletion',
+    {
+      schema: {
+        tags: ['deletion'],
+        operationId: 'requestDeletion',
+        summary: 'Ask to delete the account (fresh session): sends a code valid 60 seconds by the chosen channel',
+        body: DeletionRequestBody,
+        response: { 202: DeletionRequestedSchema },
+      },
+      preHandler: guards.fresh,
     },
-    preHandler: guards.fresh,
-  }, async (request) => deletion.confirm(authOf(request), request.params.id, request.body));
+    async (request, reply) =>
+      reply.code(202).send(await deletion.request(authOf(request), request.body, originOf(request))),
+  );
 
-  app.get('/v1/deletion/cancel', {
-    schema: {
-      tags: ['deletion'],
-      operationId: 'getDeletionCancelPage',
-      summary: 'The page the cancel link of a scheduled deletion opens: a button that keeps the account',
-      produces: ['text/html'],
-      querystring: CancelPageQuery,
-      response: { 200: HtmlPage },
+  app.post(
+    '/v1/me/deletion/:id/confirm',
+    {
+      schema: {
+        tags: ['deletion'],
+        operationId: 'confirmDeletion',
+        summary:
+          'Confirm the deletion with the code: the account is gone at once, its data erased; 409 devices_still_linked while devices are linked and neither flag is set',
+        params: DeletionParams,
+        body: ConfirmDeletionBody,
+        response: { 200: DeletionConfirmedSchema },
+      },
+      preHandler: guards.fresh,
     },
-  }, async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', CANCEL_CSP).send(cancelPage()));
+    async (request) => deletion.confirm(authOf(request), request.params.id, request.body),
+  );
 
-  app.post('/v1/deletion/cancel', {
-    schema: {
-      tags: ['deletion'],
-      operationId: 'cancelDeletion',
-      summary: 'Cancel a scheduled deletion with the token of its link (single use): the account is restored; sign in again',
-      body: CancelBody,
-      response: { 200: DeletionCancelledSchema },
+  app.get(
+    '/v1/deletion/cancel',
+    {
+      schema: {
+        tags: ['deletion'],
+        operationId: 'getDeletionCancelPage',
+        summary: 'The page the cancel link of a scheduled deletion opens: a button that keeps the account',
+        produces: ['text/html'],
+        querystring: CancelPageQuery,
+        response: { 200: HtmlPage },
+      },
     },
-    // A token that is unknown, used or past its deletion: 404 not_found, alike.
-    config: { problems: [404] },
-  }, async (request) => deletion.cancel(request.body.token));
+    async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').header('content-security-policy', CANCEL_CSP).send(cancelPage()),
+  );
+
+  app.post(
+    '/v1/deletion/cancel',
+    {
+      schema: {
+        tags: ['deletion'],
+        operationId: 'cancelDeletion',
+        summary:
+          'Cancel a scheduled deletion with the token of its link (single use): the account is restored; sign in again',
+        body: CancelBody,
+        response: { 200: DeletionCancelledSchema },
+      },
+      // A token that is unknown, used or past its deletion: 404 not_found, alike.
+      config: { problems: [404] },
+    },
+    async (request) => deletion.cancel(request.body.token),
+  );
 }
 
 // A page rather than an action on GET: mail scanners open links, and must not undo what the owner asked.

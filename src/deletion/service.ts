@@ -97,7 +97,16 @@ export class DeletionService {
 
   private async devicesAtStake(accountId: string): Promise<DeviceAtStake[]> {
     const views = await this.deps.devices.viewsOf(accountId);
-    return views.map((view) => ({ id: view.id, name: view.name, model: view.model, kind: view.kind, serialHint: view.serialHint, locked: view.locked, signedIn: view.tokenActive, lastSeenAt: view.lastSeenAt }));
+    return views.map((view) => ({
+      id: view.id,
+      name: view.name,
+      model: view.model,
+      kind: view.kind,
+      serialHint: view.serialHint,
+      locked: view.locked,
+      signedIn: view.tokenActive,
+      lastSeenAt: view.lastSeenAt,
+    }));
   }
 
   private channelsOf(profile: Profile): Channel[] {
@@ -114,24 +123,42 @@ export class DeletionService {
       totalBytes: Object.values(cloud.collections).reduce((sum, c) => sum + c.bytes, 0),
       devices: await this.devicesAtStake(auth.accountId),
       // The erasure deletes their grants and tokens with the account (oidc_records is an erased table).
-      apps: (await this.deps.apps.granted(auth.accountId)).map(({ clientId, name, scopes }) => ({ clientId, name, scopes })),
+      apps: (await this.deps.apps.granted(auth.accountId)).map(({ clientId, name, scopes }) => ({
+        clientId,
+        name,
+        scopes,
+      })),
       // The ledger's sum: every credit is lost with the account (the erasure deletes the ledger).
       creditBalance: await this.deps.credits.balance(auth.accountId),
       channels: this.channelsOf(profile),
       graceDays: this.deps.options.graceDays,
-      export: { method: 'POST', path: '/v1/me/export', description: 'Download a copy of your cloud data first: a zip of every collection and the original photos' },
+      export: {
+        method: 'POST',
+        path: '/v1/me/export',
+        description: 'Download a copy of your cloud data first: a zip of every collection and the original photos',
+      },
     };
   }
 
   /** Sends the code that confirms a deletion; a new request replaces the previous code. */
   async request(auth: AuthContext, input: { confirm: string; channel: Channel }, origin: RequestOrigin) {
-    if (input.confirm !== CONFIRMATION_SENTENCE) throw invalidField('confirm', `must be exactly "${CONFIRMATION_SENTENCE}"`);
+    if (input.confirm !== CONFIRMATION_SENTENCE)
+      throw invalidField('confirm', `must be exactly "${CONFIRMATION_SENTENCE}"`);
     const profile = await this.deps.accounts.getProfile(auth.accountId);
     const to = input.channel === 'email' ? profile.email : profile.phone;
-    if (!to) throw new AppError('channel_unavailable', `This account has no ${input.channel === 'email' ? 'email address' : 'phone number'}; choose the other channel`);
+    if (!to)
+      throw new AppError(
+        'channel_unavailable',
+        `This account has no ${input.channel === 'email' ? 'email address' : 'phone number'}; choose the other channel`,
+      );
     await this.deps.rateLimits.consumeCodeSend(to, origin.ip);
     const issued = await this.deps.db.transaction().execute(async (trx) => {
-      const code = await this.deps.verification.issue(trx, { purpose: 'deletion', subject: subjectOf(auth.accountId), channel: input.channel, accountId: auth.accountId });
+      const code = await this.deps.verification.issue(trx, {
+        purpose: 'deletion',
+        subject: subjectOf(auth.accountId),
+        channel: input.channel,
+        accountId: auth.accountId,
+      });
       await this.deps.messages.enqueue(trx, {
         channel: input.channel,
         to,
@@ -158,7 +185,11 @@ export class DeletionService {
    * session and device token, spends the code, releases the device locks if asked, and records the
    * erasure job, the final message and the webhook event (transactional outbox): all of it or none.
    */
-  async confirm(auth: AuthContext, requestId: string, input: { code: string; releaseDevices?: boolean | undefined; acknowledgeLockedDevices?: boolean | undefined }) {
+  async confirm(
+    auth: AuthContext,
+    requestId: string,
+    input: { code: string; releaseDevices?: boolean | undefined; acknowledgeLockedDevices?: boolean | undefined },
+  ) {
     const { db, repository, clock, options } = this.deps;
     const accountId = auth.accountId;
     const devices = await this.devicesAtStake(accountId);
@@ -181,7 +212,10 @@ export class DeletionService {
     const keptLocks = await db.transaction().execute(async (trx) => {
       // Of concurrent confirmations with the right code, exactly one consumes it; the others roll back.
       await this.deps.verification.consume(trx, code);
-      if (!(await repository.setAccountStatus(trx, accountId, ['active'], grace ? 'deletion_scheduled' : 'erasing', now))) throw new AppError('unauthenticated');
+      if (
+        !(await repository.setAccountStatus(trx, accountId, ['active'], grace ? 'deletion_scheduled' : 'erasing', now))
+      )
+        throw new AppError('unauthenticated');
       await repository.deleteSessions(trx, accountId);
       await repository.deleteVerificationCodes(trx, accountId);
       // With a grace period the locks are released when the erasure begins: a cancelled deletion keeps them.
@@ -206,21 +240,39 @@ export class DeletionService {
         at: now,
         action: grace ? 'account.deletion_scheduled' : 'account.deleted',
         subject: hash,
-        detail: { releasedLocks: release, keptLocks: kept, devices: devices.length, ...(grace ? { eraseAt: iso(eraseAt) } : {}) },
+        detail: {
+          releasedLocks: release,
+          keptLocks: kept,
+          devices: devices.length,
+          ...(grace ? { eraseAt: iso(eraseAt) } : {}),
+        },
       });
       // Not tied to the account: the erasure deletes the account's jobs, and this message must still go.
       if (grace) {
         const cancelUrl = `${options.baseUrl}/account/cancel-deletion#token=${cancelToken}`;
-        await this.deps.accounts.tellEveryAddress(trx, profile, { kind: 'account_deletion_scheduled', accountId: null, params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl } });
+        await this.deps.accounts.tellEveryAddress(trx, profile, {
+          kind: 'account_deletion_scheduled',
+          accountId: null,
+          params: { at: new Date(now).toUTCString(), eraseAt: new Date(eraseAt).toUTCString(), cancelUrl },
+        });
       } else {
-        await this.deps.accounts.tellEveryAddress(trx, profile, { kind: 'account_deleted', accountId: null, params: { at: new Date(now).toUTCString(), keptLocks: kept } });
+        await this.deps.accounts.tellEveryAddress(trx, profile, {
+          kind: 'account_deleted',
+          accountId: null,
+          params: { at: new Date(now).toUTCString(), keptLocks: kept },
+        });
       }
       return kept;
     });
     if (!grace) await this.afterDeletion(hash, accountId, now, release);
     for (const device of devices) this.deps.devices.signals.emit(accountId, device.id, { type: 'ended' });
     this.deps.jobs.wake();
-    return { status: grace ? ('scheduled' as const) : ('deleted' as const), deletedAt: iso(now), ...(grace ? { eraseAt: iso(eraseAt) } : {}), keptLocks };
+    return {
+      status: grace ? ('scheduled' as const) : ('deleted' as const),
+      deletedAt: iso(now),
+      ...(grace ? { eraseAt: iso(eraseAt) } : {}),
+      keptLocks,
+    };
   }
 
   /**
@@ -233,7 +285,10 @@ export class DeletionService {
       await this.deps.keyRing.destroy(accountId);
       await this.deps.tombstones.append({ account: hash, deletedAt: iso(now), releaseDevices: release });
     } catch (error) {
-      this.deps.log.error({ err: error }, 'could not destroy the data key or log the tombstone at once; the erasure job will');
+      this.deps.log.error(
+        { err: error },
+        'could not destroy the data key or log the tombstone at once; the erasure job will',
+      );
     }
   }
 
@@ -243,9 +298,11 @@ export class DeletionService {
     const now = clock.now();
     await db.transaction().execute(async (trx) => {
       const row = await repository.getErasureByCancelToken(trx, sha256(token));
-      if (!row || row.status !== 'scheduled' || !row.account_id) throw new AppError('not_found', 'This link was already used, or the account was already erased');
+      if (!row || row.status !== 'scheduled' || !row.account_id)
+        throw new AppError('not_found', 'This link was already used, or the account was already erased');
       // Conditional on `scheduled`: the erasure job that starts at the same moment and this cancel cannot both win.
-      if (!(await repository.deleteScheduled(trx, row.account_hash))) throw new AppError('not_found', 'The account was already erased');
+      if (!(await repository.deleteScheduled(trx, row.account_hash)))
+        throw new AppError('not_found', 'The account was already erased');
       if (row.job_id) await repository.deleteJob(trx, row.job_id);
       await repository.setAccountStatus(trx, row.account_id, ['deletion_scheduled'], 'active', now);
       await writeAudit(trx, { at: now, action: 'account.deletion_cancelled', subject: row.account_hash, detail: {} });
@@ -273,7 +330,13 @@ export class DeletionService {
       const now = clock.now();
       const jobId = uuidv7();
       await db.transaction().execute(async (trx) => {
-        await repository.setAccountStatus(trx, accountId, ['active', 'deletion_pending', 'deletion_scheduled', 'erasing'], 'erasing', now);
+        await repository.setAccountStatus(
+          trx,
+          accountId,
+          ['active', 'deletion_pending', 'deletion_scheduled', 'erasing'],
+          'erasing',
+          now,
+        );
         await repository.deleteSessions(trx, accountId);
         await repository.saveErasure(trx, {
           account_hash: hash,
@@ -290,9 +353,17 @@ export class DeletionService {
         });
         if (entry.releaseDevices) await repository.releaseLocks(trx, accountId);
         await this.deps.erasure.enqueue(trx, hash, jobId, now);
-        await writeAudit(trx, { at: now, action: 'account.erased_again', subject: hash, detail: { reason: 'the account was deleted but exists again (a restored backup)' } });
+        await writeAudit(trx, {
+          at: now,
+          action: 'account.erased_again',
+          subject: hash,
+          detail: { reason: 'the account was deleted but exists again (a restored backup)' },
+        });
       });
-      this.deps.log.warn({ accountHash: hash }, 'an account deleted before exists again (restored backup?); erasing it again');
+      this.deps.log.warn(
+        { accountHash: hash },
+        'an account deleted before exists again (restored backup?); erasing it again',
+      );
     }
     if (revived.length > 0) this.deps.jobs.wake();
     return revived.map((r) => r.accountId);
@@ -303,7 +374,11 @@ export class DeletionService {
    * start erases them again); `erasing`: an erasure is running. Also tombstones of the database that the
    * log lacks (an append that failed), which a restored backup could then bring back.
    */
-  async scan(): Promise<{ revived: Array<{ accountId: string; entry: { deletedAt: string; releaseDevices: boolean } }>; erasing: string[]; missingFromLog: string[] }> {
+  async scan(): Promise<{
+    revived: Array<{ accountId: string; entry: { deletedAt: string; releaseDevices: boolean } }>;
+    erasing: string[];
+    missingFromLog: string[];
+  }> {
     const { repository } = this.deps;
     const logged = await this.deps.tombstones.read();
     const known = new Map<string, { deletedAt: string; releaseDevices: boolean }>(logged);
@@ -312,10 +387,13 @@ export class DeletionService {
       if (!logged.has(hash)) missingFromLog.push(hash);
       if (!known.has(hash)) known.set(hash, { deletedAt: iso(this.deps.clock.now()), releaseDevices: false });
     }
-    const unfinished = new Map((await repository.listUnfinished()).filter((r) => r.account_id).map((r) => [r.account_id!, r]));
+    const unfinished = new Map(
+      (await repository.listUnfinished()).filter((r) => r.account_id).map((r) => [r.account_id!, r]),
+    );
     const revived: Array<{ accountId: string; entry: { deletedAt: string; releaseDevices: boolean } }> = [];
     const erasing: string[] = [];
-    for (const accountId of unfinished.keys()) if (unfinished.get(accountId)!.status === 'erasing') erasing.push(accountId);
+    for (const accountId of unfinished.keys())
+      if (unfinished.get(accountId)!.status === 'erasing') erasing.push(accountId);
     if (known.size === 0) return { revived, erasing, missingFromLog };
     let after: string | undefined;
     for (;;) {

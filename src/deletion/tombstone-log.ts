@@ -84,7 +84,11 @@ export class TombstoneLog implements Tombstones {
       try {
         const entry = JSON.parse(line) as Partial<TombstoneEntry>;
         if (typeof entry.account === 'string' && typeof entry.deletedAt === 'string') {
-          entries.set(entry.account, { account: entry.account, deletedAt: entry.deletedAt, releaseDevices: entry.releaseDevices === true });
+          entries.set(entry.account, {
+            account: entry.account,
+            deletedAt: entry.deletedAt,
+            releaseDevices: entry.releaseDevices === true,
+          });
         }
       } catch {
         // A torn line from a crash mid-append; the erasure appends it again when it resumes.
@@ -107,27 +111,32 @@ export class PostgresTombstones implements Tombstones {
 
   async append(entry: TombstoneEntry): Promise<void> {
     // The first tombstone of an account stays as it was: a re-applied erasure appends the same account again.
-    await this.pool.query('INSERT INTO tombstones (account_hash, deleted_at, release_devices) VALUES ($1, $2, $3) ON CONFLICT (account_hash) DO NOTHING', [
-      entry.account,
-      entry.deletedAt,
-      entry.releaseDevices,
-    ]);
+    await this.pool.query(
+      'INSERT INTO tombstones (account_hash, deleted_at, release_devices) VALUES ($1, $2, $3) ON CONFLICT (account_hash) DO NOTHING',
+      [entry.account, entry.deletedAt, entry.releaseDevices],
+    );
   }
 
   async read(): Promise<Map<string, TombstoneEntry>> {
-    const { rows } = await this.pool.query<{ account_hash: string; deleted_at: string; release_devices: boolean }>('SELECT account_hash, deleted_at, release_devices FROM tombstones ORDER BY logged_at, account_hash');
-    return new Map(rows.map((row) => [row.account_hash, { account: row.account_hash, deletedAt: row.deleted_at, releaseDevices: row.release_devices }]));
+    const { rows } = await this.pool.query<{ account_hash: string; deleted_at: string; release_devices: boolean }>(
+      'SELECT account_hash, deleted_at, release_devices FROM tombstones ORDER BY logged_at, account_hash',
+    );
+    return new Map(
+      rows.map((row) => [
+        row.account_hash,
+        { account: row.account_hash, deletedAt: row.deleted_at, releaseDevices: row.release_devices },
+      ]),
+    );
   }
 
   /** Copies the tombstones of a data folder's log in (once moving to the shared database); returns how many were new. */
   async importFrom(log: TombstoneLog): Promise<number> {
     let added = 0;
     for (const entry of (await log.read()).values()) {
-      const { rowCount } = await this.pool.query('INSERT INTO tombstones (account_hash, deleted_at, release_devices) VALUES ($1, $2, $3) ON CONFLICT (account_hash) DO NOTHING', [
-        entry.account,
-        entry.deletedAt,
-        entry.releaseDevices,
-      ]);
+      const { rowCount } = await this.pool.query(
+        'INSERT INTO tombstones (account_hash, deleted_at, release_devices) VALUES ($1, $2, $3) ON CONFLICT (account_hash) DO NOTHING',
+        [entry.account, entry.deletedAt, entry.releaseDevices],
+      );
       added += rowCount ?? 0;
     }
     return added;

@@ -12,26 +12,55 @@ import { ERASED_TABLES, KEPT_TABLES } from './repository.js';
 import { deleteAccount, populate, rowsOf, type Populated } from './test-helpers.js';
 
 // What a restored backup brings back: the account's rows as they were before the deletion.
-const BACKED_UP = ['accounts', 'cloud_accounts', 'cloud_items', 'devices', 'device_locks', 'device_commands', 'sessions', 'security_events', 'known_clients'] as const;
+const BACKED_UP = [
+  'accounts',
+  'cloud_accounts',
+  'cloud_items',
+  'devices',
+  'device_locks',
+  'device_commands',
+  'sessions',
+  'security_events',
+  'known_clients',
+] as const;
 
 async function backUp(app: App, accountId: string): Promise<Array<[string, unknown[]]>> {
   const { db } = app.database;
   const copies: Array<[string, unknown[]]> = [];
   for (const table of BACKED_UP) {
     const column = table === 'accounts' ? 'id' : 'account_id';
-    copies.push([table, await db.selectFrom(table as 'accounts').selectAll().where(column as 'id', '=', accountId).execute()]);
+    copies.push([
+      table,
+      await db
+        .selectFrom(table as 'accounts')
+        .selectAll()
+        .where(column as 'id', '=', accountId)
+        .execute(),
+    ]);
   }
   return copies;
 }
 
 async function restore(app: App, copies: Array<[string, unknown[]]>): Promise<void> {
   for (const [table, rows] of copies) {
-    if (rows.length > 0) await app.database.db.insertInto(table as 'accounts').values(rows as never).execute();
+    if (rows.length > 0)
+      await app.database.db
+        .insertInto(table as 'accounts')
+        .values(rows as never)
+        .execute();
   }
 }
 
 // On PostgreSQL, also with the key ring and the tombstones in a database of their own (LANYARD_KEYRING_URL).
-const setups = testDatabases().flatMap((database): Array<{ database: TestDatabase; shared: boolean }> => (database === 'postgres' ? [{ database, shared: false }, { database, shared: true }] : [{ database, shared: false }]));
+const setups = testDatabases().flatMap(
+  (database): Array<{ database: TestDatabase; shared: boolean }> =>
+    database === 'postgres'
+      ? [
+          { database, shared: false },
+          { database, shared: true },
+        ]
+      : [{ database, shared: false }],
+);
 for (const { database, shared } of setups) {
   describe(`tombstones applied again (${database}${shared ? ', shared key ring database' : ''})`, () => {
     let t: TestApp;
@@ -63,9 +92,15 @@ for (const { database, shared } of setups) {
 
     test('every table with an account_id column is either erased or kept on purpose', async () => {
       const tables = await t.app.database.db.introspection.getTables();
-      const withAccount = tables.filter((table) => table.columns.some((c) => c.name === 'account_id')).map((table) => table.name);
+      const withAccount = tables
+        .filter((table) => table.columns.some((c) => c.name === 'account_id'))
+        .map((table) => table.name);
       const handled = new Set<string>([...ERASED_TABLES, ...Object.keys(KEPT_TABLES)]);
-      assert.deepEqual(withAccount.filter((name) => !handled.has(name)), [], 'a table of account data the erasure does not know');
+      assert.deepEqual(
+        withAccount.filter((name) => !handled.has(name)),
+        [],
+        'a table of account data the erasure does not know',
+      );
     });
 
     test('a restored account is found and erased again; its data stayed unreadable meanwhile (the key was gone)', async () => {
@@ -79,14 +114,30 @@ for (const { database, shared } of setups) {
       assert.ok(!me.text.includes(victim.account.email), 'the sealed email does not open either');
 
       const scan = await t.app.services.deletion.scan();
-      assert.deepEqual(scan.revived.map((r) => r.accountId), [victim.account.id]);
+      assert.deepEqual(
+        scan.revived.map((r) => r.accountId),
+        [victim.account.id],
+      );
       assert.deepEqual(await t.app.services.deletion.reapplyTombstones(), [victim.account.id]);
-      assert.equal((await t.request('GET', '/v1/me', { token: session })).status, 401, 'at once, before the erasure runs');
+      assert.equal(
+        (await t.request('GET', '/v1/me', { token: session })).status,
+        401,
+        'at once, before the erasure runs',
+      );
       await t.drainJobs();
       assert.deepEqual(await rowsOf(t.app, victim.account.id), {});
       assert.deepEqual((await t.app.services.deletion.scan()).revived, []);
-      const actions = await t.app.database.db.selectFrom('audit_records').select('action').where('subject', '=', t.app.services.deletion.accountHash(victim.account.id)).orderBy('at').orderBy('id').execute();
-      assert.deepEqual(actions.map((a) => a.action), ['account.deleted', 'account.erased', 'account.erased_again', 'account.erased']);
+      const actions = await t.app.database.db
+        .selectFrom('audit_records')
+        .select('action')
+        .where('subject', '=', t.app.services.deletion.accountHash(victim.account.id))
+        .orderBy('at')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        actions.map((a) => a.action),
+        ['account.deleted', 'account.erased', 'account.erased_again', 'account.erased'],
+      );
     });
 
     test('the other account is neither reported nor touched', async () => {
@@ -101,7 +152,11 @@ for (const { database, shared } of setups) {
 // data folder's tombstone log kept. `lanyard doctor` reports the account, `lanyard serve` erases it again.
 describe('a restored SQLite backup and the command line', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-restore-'));
-  const env = { LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: randomBytes(32).toString('hex'), LANYARD_LOG_LEVEL: 'warn' };
+  const env = {
+    LANYARD_DATA_DIR: dataDir,
+    LANYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+    LANYARD_LOG_LEVEL: 'warn',
+  };
   const file = path.join(dataDir, 'lanyard.db');
   let victim: Populated;
   let other: Populated;
@@ -128,11 +183,19 @@ describe('a restored SQLite backup and the command line', () => {
     const server = await startServer(env);
     try {
       for (let i = 0; i < 100; i++) {
-        const signIn = await fetch(`${server.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: victim.account.id, password: victim.account.password }) });
+        const signIn = await fetch(`${server.url}/v1/sessions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ login: victim.account.id, password: victim.account.password }),
+        });
         if (signIn.status === 401 && (await runCli(['doctor'], env)).code === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const otherSignIn = await fetch(`${server.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: other.account.email, password: other.account.password }) });
+      const otherSignIn = await fetch(`${server.url}/v1/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: other.account.email, password: other.account.password }),
+      });
       assert.equal(otherSignIn.status, 201);
     } finally {
       server.process.signal('SIGTERM');
@@ -152,10 +215,20 @@ describe('a restored SQLite backup and the command line', () => {
 
 describe('lanyard doctor --vacuum on SQLite', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-vacuum-'));
-  const env = { LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: randomBytes(32).toString('hex'), LANYARD_LOG_LEVEL: 'warn' };
+  const env = {
+    LANYARD_DATA_DIR: dataDir,
+    LANYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+    LANYARD_LOG_LEVEL: 'warn',
+  };
   const file = path.join(dataDir, 'lanyard.db');
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-  const onDisk = () => Buffer.concat(fs.readdirSync(dataDir).filter((f) => f.startsWith('lanyard.db') || f.startsWith('keyring.db')).map((f) => fs.readFileSync(path.join(dataDir, f))));
+  const onDisk = () =>
+    Buffer.concat(
+      fs
+        .readdirSync(dataDir)
+        .filter((f) => f.startsWith('lanyard.db') || f.startsWith('keyring.db'))
+        .map((f) => fs.readFileSync(path.join(dataDir, f))),
+    );
 
   test('rewrites the files so that deleted bytes left in them are gone, and the data stays', async () => {
     const t = await createTestApp({ dataDir, sqlitePath: file, env });
@@ -165,7 +238,9 @@ describe('lanyard doctor --vacuum on SQLite', () => {
     const marker = `leftover-${randomBytes(8).toString('hex')}`;
     const raw = new (await import('better-sqlite3')).default(file);
     raw.pragma('secure_delete = OFF');
-    raw.exec(`CREATE TABLE scratch (note TEXT); INSERT INTO scratch VALUES ('${marker}'); DELETE FROM scratch; DROP TABLE scratch;`);
+    raw.exec(
+      `CREATE TABLE scratch (note TEXT); INSERT INTO scratch VALUES ('${marker}'); DELETE FROM scratch; DROP TABLE scratch;`,
+    );
     raw.pragma('wal_checkpoint(TRUNCATE)');
     raw.close();
     assert.ok(onDisk().includes(marker), 'the deleted bytes are in the file before');
@@ -178,7 +253,9 @@ describe('lanyard doctor --vacuum on SQLite', () => {
 
     const again = await createTestApp({ dataDir, sqlitePath: file, env });
     try {
-      const signIn = await again.request('POST', '/v1/sessions', { body: { login: kept.account.email, password: kept.account.password } });
+      const signIn = await again.request('POST', '/v1/sessions', {
+        body: { login: kept.account.email, password: kept.account.password },
+      });
       assert.equal(signIn.status, 201, signIn.text);
       assert.equal((await again.request('GET', '/v1/cloud', { token: signIn.body.token })).status, 200);
     } finally {

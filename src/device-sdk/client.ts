@@ -30,7 +30,9 @@ export interface Location {
   accuracy: number;
 }
 
-export type BatchOp = { op: 'put'; id: string; data: unknown; ifMatch?: number | '*' } | { op: 'delete'; id: string; ifMatch?: number | '*' };
+export type BatchOp =
+  | { op: 'put'; id: string; data: unknown; ifMatch?: number | '*' }
+  | { op: 'delete'; id: string; ifMatch?: number | '*' };
 
 export interface BatchItemResult {
   id: string;
@@ -95,28 +97,47 @@ export class LanyardDeviceClient {
     return this.deviceToken;
   }
 
-  private async call<T>(method: string, path: string, options: { body?: unknown; token?: string | undefined } = {}): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string | undefined } = {},
+  ): Promise<T> {
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json' };
     const token = options.token ?? this.deviceToken;
     if (token) headers.authorization = `Bearer ${token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(`${this.server}${path}`, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+      response = await fetch(`${this.server}${path}`, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      });
     } catch (error) {
-      throw new LanyardError(0, 'unreachable', `Cannot reach ${this.server}: ${(error as Error).cause ?? (error as Error).message}`);
+      throw new LanyardError(
+        0,
+        'unreachable',
+        `Cannot reach ${this.server}: ${(error as Error).cause ?? (error as Error).message}`,
+      );
     }
     const text = await response.text();
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     if (!response.ok) {
-      throw new LanyardError(response.status, String(body.code ?? 'http_error'), String(body.detail ?? `HTTP ${response.status}`), body);
+      throw new LanyardError(
+        response.status,
+        String(body.code ?? 'http_error'),
+        String(body.detail ?? `HTTP ${response.status}`),
+        body,
+      );
     }
     return body as T;
   }
 
   /** Signs in with the account (a short-lived API session used only to link). */
   async signIn(login: string, password: string): Promise<string> {
-    const session = await this.call<{ token: string }>('POST', '/v1/sessions', { body: { login, password, kind: 'api' } });
+    const session = await this.call<{ token: string }>('POST', '/v1/sessions', {
+      body: { login, password, kind: 'api' },
+    });
     return session.token;
   }
 
@@ -126,8 +147,14 @@ export class LanyardDeviceClient {
   }
 
   /** Links this device to the signed-in account; keeps the device token for later calls. */
-  async link(accountToken: string, device: { serial: string; model: string; name: string; kind: DeviceKind; imei?: string }): Promise<DeviceInfo> {
-    const linked = await this.call<{ device: DeviceInfo; deviceToken: string }>('POST', '/v1/devices', { token: accountToken, body: device });
+  async link(
+    accountToken: string,
+    device: { serial: string; model: string; name: string; kind: DeviceKind; imei?: string },
+  ): Promise<DeviceInfo> {
+    const linked = await this.call<{ device: DeviceInfo; deviceToken: string }>('POST', '/v1/devices', {
+      token: accountToken,
+      body: device,
+    });
     this.deviceToken = linked.deviceToken;
     return linked.device;
   }
@@ -159,7 +186,9 @@ export class LanyardDeviceClient {
 
   /** The public keys a bootloader verifies authorisations with (raw Ed25519, base64url). */
   async bootloaderKeys(): Promise<Array<{ kid: string; alg: string; publicKey: string }>> {
-    return (await this.call<{ keys: Array<{ kid: string; alg: string; publicKey: string }> }>('GET', '/v1/bootloader/key')).keys;
+    return (
+      await this.call<{ keys: Array<{ kid: string; alg: string; publicKey: string }> }>('GET', '/v1/bootloader/key')
+    ).keys;
   }
 
   /** Forgets the device token, as a factory reset does. The server still holds the device's lock. */
@@ -168,13 +197,22 @@ export class LanyardDeviceClient {
   }
 
   /** Up to 1,000 puts and deletes of one collection in one request, each with its own result. */
-  async batch(collection: string, ops: BatchOp[], since?: string): Promise<{ results: BatchItemResult[]; cursor: string }> {
-    return this.call('POST', `/v1/cloud/${encodeURIComponent(collection)}/batch`, { body: { ops, ...(since ? { since } : {}) } });
+  async batch(
+    collection: string,
+    ops: BatchOp[],
+    since?: string,
+  ): Promise<{ results: BatchItemResult[]; cursor: string }> {
+    return this.call('POST', `/v1/cloud/${encodeURIComponent(collection)}/batch`, {
+      body: { ops, ...(since ? { since } : {}) },
+    });
   }
 
   /** One page of what changed in a collection after the cursor (from the start without one). */
   async changes(collection: string, since?: string): Promise<ChangesPage> {
-    return this.call('GET', `/v1/cloud/${encodeURIComponent(collection)}${since ? `?since=${encodeURIComponent(since)}` : ''}`);
+    return this.call(
+      'GET',
+      `/v1/cloud/${encodeURIComponent(collection)}${since ? `?since=${encodeURIComponent(since)}` : ''}`,
+    );
   }
 
   /** What the activation check says about a serial: locked or not, and a masked hint of the owner. */
@@ -187,11 +225,18 @@ export class LanyardDeviceClient {
    * Resolves 'ended' when the server says the token stopped working, 'closed' when the connection
    * closed otherwise; rejects when the stream cannot be opened.
    */
-  async stream(onCommand: (command: DeviceCommand) => Promise<void>, options: { signal?: AbortSignal; onOpen?: () => void } = {}): Promise<'ended' | 'closed'> {
+  async stream(
+    onCommand: (command: DeviceCommand) => Promise<void>,
+    options: { signal?: AbortSignal; onOpen?: () => void } = {},
+  ): Promise<'ended' | 'closed'> {
     let response: Response;
     try {
       response = await fetch(`${this.server}/v1/device/commands/stream`, {
-        headers: { authorization: `Bearer ${this.deviceToken ?? ''}`, accept: 'text/event-stream', 'user-agent': this.userAgent },
+        headers: {
+          authorization: `Bearer ${this.deviceToken ?? ''}`,
+          accept: 'text/event-stream',
+          'user-agent': this.userAgent,
+        },
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (error) {
@@ -199,7 +244,12 @@ export class LanyardDeviceClient {
     }
     if (!response.ok || !response.body) {
       const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-      throw new LanyardError(response.status, String(body.code ?? 'http_error'), String(body.detail ?? `HTTP ${response.status}`), body);
+      throw new LanyardError(
+        response.status,
+        String(body.code ?? 'http_error'),
+        String(body.detail ?? `HTTP ${response.status}`),
+        body,
+      );
     }
     options.onOpen?.();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

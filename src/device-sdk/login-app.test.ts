@@ -15,7 +15,11 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const NODE_ARGS = ['--import', import.meta.resolve('tsx'), MAIN];
 
 /** Runs the simulator, calling `onOutput` with its output as it grows; resolves with its exit code and output. */
-function runSimulator(args: string[], cwd: string, onOutput: (output: string) => Promise<unknown> | undefined): Promise<{ code: number; output: string }> {
+function runSimulator(
+  args: string[],
+  cwd: string,
+  onOutput: (output: string) => Promise<unknown> | undefined,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -41,7 +45,16 @@ for (const database of testDatabases()) {
     before(async () => {
       s = await startListeningApp(database);
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-login-app-'));
-      const registered = await s.t.request('POST', '/v1/admin/apps', { token: s.admin, body: { name: 'Band', type: 'native', firstParty: true, redirectUris: ['com.example.band:/cb'], scopes: ['openid', 'profile'] } });
+      const registered = await s.t.request('POST', '/v1/admin/apps', {
+        token: s.admin,
+        body: {
+          name: 'Band',
+          type: 'native',
+          firstParty: true,
+          redirectUris: ['com.example.band:/cb'],
+          scopes: ['openid', 'profile'],
+        },
+      });
       assert.equal(registered.status, 201, registered.text);
       clientId = registered.body.clientId;
     });
@@ -61,15 +74,21 @@ for (const database of testDatabases()) {
       return done.text;
     }
 
-    test('shows a code, and once the person enters it and allows the app, keeps the tokens; a declined one exits 1', { timeout: 90_000 }, async () => {
+    test('shows a code, and once the person enters it and allows the app, keeps the tokens; a declined one exits 1', {
+      timeout: 90_000,
+    }, async () => {
       const account = await s.t.signUp();
       const state = path.join(dir, 'band.json');
       let entering: Promise<string> | undefined;
-      const result = await runSimulator(['login-app', '--server', s.baseUrl, '--client-id', clientId, '--state', state], dir, (output) => {
-        const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(output)?.[1];
-        if (code && !entering) return (entering = enterCode(code, account, true));
-        return undefined;
-      });
+      const result = await runSimulator(
+        ['login-app', '--server', s.baseUrl, '--client-id', clientId, '--state', state],
+        dir,
+        (output) => {
+          const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(output)?.[1];
+          if (code && !entering) return (entering = enterCode(code, account, true));
+          return undefined;
+        },
+      );
       assert.equal(result.code, 0, result.output);
       assert.match(await entering!, /Band is connected/);
       assert.match(result.output, new RegExp(`Signed in to the app as ${account.id}`));
@@ -77,15 +96,21 @@ for (const database of testDatabases()) {
       assert.equal(saved.appSession.sub, account.id);
       assert.equal(saved.appSession.clientId, clientId);
       assert.equal((fs.statSync(state).mode & 0o777).toString(8), '600');
-      const userinfo = await fetch(`${s.baseUrl}/oauth/userinfo`, { headers: { authorization: `Bearer ${saved.appSession.accessToken}` } });
+      const userinfo = await fetch(`${s.baseUrl}/oauth/userinfo`, {
+        headers: { authorization: `Bearer ${saved.appSession.accessToken}` },
+      });
       assert.equal(userinfo.status, 200);
 
       let declining: Promise<string> | undefined;
-      const declined = await runSimulator(['login-app', '--server', s.baseUrl, '--client-id', clientId, '--state', path.join(dir, 'other.json')], dir, (output) => {
-        const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(output)?.[1];
-        if (code && !declining) return (declining = enterCode(code, account, false));
-        return undefined;
-      });
+      const declined = await runSimulator(
+        ['login-app', '--server', s.baseUrl, '--client-id', clientId, '--state', path.join(dir, 'other.json')],
+        dir,
+        (output) => {
+          const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(output)?.[1];
+          if (code && !declining) return (declining = enterCode(code, account, false));
+          return undefined;
+        },
+      );
       await declining;
       assert.equal(declined.code, 1);
       assert.match(declined.output, /the sign-in was declined/);

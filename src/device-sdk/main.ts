@@ -3,7 +3,15 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createPublicKey, verify } from 'node:crypto';
-import { LanyardDeviceClient, LanyardError, type BootloaderAuthorisation, type BootloaderStatement, type DeviceCommand, type DeviceKind, type Location } from './client.js';
+import {
+  LanyardDeviceClient,
+  LanyardError,
+  type BootloaderAuthorisation,
+  type BootloaderStatement,
+  type DeviceCommand,
+  type DeviceKind,
+  type Location,
+} from './client.js';
 import { syncCollection, type CollectionSyncState } from './sync.js';
 
 const USAGE = `lanyard-device: a simulated phone for a Lanyard server
@@ -48,7 +56,14 @@ interface DeviceState {
   deviceId?: string;
   deviceToken?: string;
   /** An app's sign-in made by login-app: its tokens, kept like the device token. */
-  appSession?: { clientId: string; sub: string; accessToken: string; refreshToken?: string; idToken?: string; expiresAt?: string };
+  appSession?: {
+    clientId: string;
+    sub: string;
+    accessToken: string;
+    refreshToken?: string;
+    idToken?: string;
+    expiresAt?: string;
+  };
   /** Per collection: the sync cursor and what was last synced of each item. */
   sync?: Record<string, CollectionSyncState>;
 }
@@ -88,7 +103,10 @@ function required(values: Record<string, unknown>, ...names: string[]): void {
 
 async function printActivation(client: LanyardDeviceClient, serial: string): Promise<void> {
   const lock = await client.activation(serial);
-  if (lock.locked) out(`Activation lock: locked to ${lock.ownerHint ?? 'an account'}. Sign in with that account to set this device up.`);
+  if (lock.locked)
+    out(
+      `Activation lock: locked to ${lock.ownerHint ?? 'an account'}. Sign in with that account to set this device up.`,
+    );
   else out('Activation lock: none. Anyone can set this device up.');
 }
 
@@ -96,21 +114,37 @@ async function link(args: string[], stateFile: string): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      server: { type: 'string' }, login: { type: 'string' }, password: { type: 'string' }, serial: { type: 'string' },
-      model: { type: 'string', default: 'Lanyard Phone 1' }, name: { type: 'string' }, kind: { type: 'string', default: 'phone' },
-      imei: { type: 'string' }, state: { type: 'string' },
+      server: { type: 'string' },
+      login: { type: 'string' },
+      password: { type: 'string' },
+      serial: { type: 'string' },
+      model: { type: 'string', default: 'Lanyard Phone 1' },
+      name: { type: 'string' },
+      kind: { type: 'string', default: 'phone' },
+      imei: { type: 'string' },
+      state: { type: 'string' },
     },
   });
   required(values, 'server', 'login', 'password', 'serial');
   if (!KINDS.includes(values.kind as DeviceKind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}`);
   const state: DeviceState = {
-    server: values.server!, serial: values.serial!, model: values.model!, name: values.name ?? values.model!, kind: values.kind as DeviceKind,
+    server: values.server!,
+    serial: values.serial!,
+    model: values.model!,
+    name: values.name ?? values.model!,
+    kind: values.kind as DeviceKind,
     ...(values.imei ? { imei: values.imei } : {}),
   };
   const client = new LanyardDeviceClient(state.server);
   const accountToken = await client.signIn(values.login!, values.password!);
   try {
-    const device = await client.link(accountToken, { serial: state.serial, model: state.model, name: state.name, kind: state.kind, ...(state.imei ? { imei: state.imei } : {}) });
+    const device = await client.link(accountToken, {
+      serial: state.serial,
+      model: state.model,
+      name: state.name,
+      kind: state.kind,
+      ...(state.imei ? { imei: state.imei } : {}),
+    });
     writeState(stateFile, { ...state, deviceId: device.id, deviceToken: client.token! });
     out(`Linked "${device.name}" (${device.model}) as device ${device.id}. It is locked to your account.`);
     return 0;
@@ -195,12 +229,17 @@ async function listen(args: string[], stateFile: string): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      once: { type: 'boolean', default: false }, interval: { type: 'string', default: '5' }, state: { type: 'string' },
-      lat: { type: 'string', default: '40.4168' }, lon: { type: 'string', default: '-3.7038' }, accuracy: { type: 'string', default: '15' },
+      once: { type: 'boolean', default: false },
+      interval: { type: 'string', default: '5' },
+      state: { type: 'string' },
+      lat: { type: 'string', default: '40.4168' },
+      lon: { type: 'string', default: '-3.7038' },
+      accuracy: { type: 'string', default: '15' },
     },
   });
   const location = { lat: Number(values.lat), lon: Number(values.lon), accuracy: Number(values.accuracy) };
-  if (Object.values(location).some((n) => !Number.isFinite(n))) throw new UsageError('--lat, --lon and --accuracy must be numbers');
+  if (Object.values(location).some((n) => !Number.isFinite(n)))
+    throw new UsageError('--lat, --lon and --accuracy must be numbers');
   const intervalMs = Number(values.interval) * 1000;
   if (!(intervalMs > 0)) throw new UsageError('--interval must be a positive number of seconds');
   const state = readState(stateFile);
@@ -236,7 +275,8 @@ async function listen(args: string[], stateFile: string): Promise<number> {
     } catch (error) {
       if (stop.signal.aborted) break;
       if (error instanceof LanyardError && error.status === 401) throw error;
-      if (!polling) out(`Push channel unavailable (${(error as Error).message}); polling every ${intervalMs / 1000} s.`);
+      if (!polling)
+        out(`Push channel unavailable (${(error as Error).message}); polling every ${intervalMs / 1000} s.`);
       polling = true;
       try {
         for (const command of await client.poll()) await device.handle(command);
@@ -264,15 +304,22 @@ async function signOut(args: string[], stateFile: string): Promise<number> {
  * What a bootloader does with an authorisation: finds the key it names among the published ones and
  * verifies the signature over the statement's bytes, with nothing but Node's own Ed25519.
  */
-export function verifyBootloaderAuthorisation(authorisation: BootloaderAuthorisation, keys: Array<{ kid: string; publicKey: string }>, serial: string, now = Date.now()): BootloaderStatement {
+export function verifyBootloaderAuthorisation(
+  authorisation: BootloaderAuthorisation,
+  keys: Array<{ kid: string; publicKey: string }>,
+  serial: string,
+  now = Date.now(),
+): BootloaderStatement {
   const bytes = Buffer.from(authorisation.statement, 'base64url');
   const statement = JSON.parse(bytes.toString('utf8')) as BootloaderStatement;
   const key = keys.find((k) => k.kid === statement.kid);
   if (!key) throw new Error(`the statement names key ${statement.kid}, which the server does not publish`);
   // A raw Ed25519 public key, as a JWK, which Node takes without any ASN.1 of our own.
   const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.publicKey }, format: 'jwk' });
-  if (!verify(null, bytes, publicKey, Buffer.from(authorisation.signature, 'base64url'))) throw new Error('the signature does not verify');
-  if (statement.serial !== serial) throw new Error(`the statement is for serial ${statement.serial}, not this device's`);
+  if (!verify(null, bytes, publicKey, Buffer.from(authorisation.signature, 'base64url')))
+    throw new Error('the signature does not verify');
+  if (statement.serial !== serial)
+    throw new Error(`the statement is for serial ${statement.serial}, not this device's`);
   if (Date.parse(statement.expiresAt) <= now) throw new Error(`the statement expired at ${statement.expiresAt}`);
   return statement;
 }
@@ -285,14 +332,20 @@ async function bootloaderUnlock(stateFile: string): Promise<number> {
   try {
     authorisation = await client.bootloaderUnlock(state.serial);
   } catch (error) {
-    if (error instanceof LanyardError && error.code === 'bootloader.wait' && typeof error.body.availableAt === 'string') {
+    if (
+      error instanceof LanyardError &&
+      error.code === 'bootloader.wait' &&
+      typeof error.body.availableAt === 'string'
+    ) {
       out(`Not yet: this device may ask for a bootloader unlock from ${error.body.availableAt}.`);
       return 1;
     }
     throw error;
   }
   const statement = verifyBootloaderAuthorisation(authorisation, await client.bootloaderKeys(), state.serial);
-  out(`Bootloader unlock authorised for ${statement.serial} until ${statement.expiresAt}; the signature verifies with key ${statement.kid}.`);
+  out(
+    `Bootloader unlock authorised for ${statement.serial} until ${statement.expiresAt}; the signature verifies with key ${statement.kid}.`,
+  );
   return 0;
 }
 
@@ -304,20 +357,34 @@ async function factoryReset(stateFile: string): Promise<number> {
 }
 
 async function sync(args: string[], stateFile: string): Promise<number> {
-  const { values } = parseArgs({ args, options: { items: { type: 'string' }, collection: { type: 'string', default: 'contacts' }, state: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      items: { type: 'string' },
+      collection: { type: 'string', default: 'contacts' },
+      state: { type: 'string' },
+    },
+  });
   required(values, 'items');
   const collection = values.collection!;
-  if (!['contacts', 'notes', 'messages', 'app-data'].includes(collection)) throw new UsageError('--collection must be contacts, notes, messages or app-data');
+  if (!['contacts', 'notes', 'messages', 'app-data'].includes(collection))
+    throw new UsageError('--collection must be contacts, notes, messages or app-data');
   const state = readState(stateFile);
   if (!state.deviceToken) throw new UsageError('this device is not linked');
   let local: Record<string, unknown> = {};
   if (fs.existsSync(values.items!)) {
     const parsed: unknown = JSON.parse(fs.readFileSync(values.items!, 'utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${values.items} must hold a JSON object of item id → item`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new UsageError(`${values.items} must hold a JSON object of item id → item`);
     local = parsed as Record<string, unknown>;
   }
   const synced = state.sync?.[collection] ?? { items: {} };
-  const report = await syncCollection(new LanyardDeviceClient(state.server, state.deviceToken), collection, local, synced);
+  const report = await syncCollection(
+    new LanyardDeviceClient(state.server, state.deviceToken),
+    collection,
+    local,
+    synced,
+  );
   // The items first: a crash between the two writes then only makes the next sync upload again.
   const temporary = `${values.items}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, `${JSON.stringify(local, null, 2)}\n`);
@@ -336,12 +403,26 @@ async function sync(args: string[], stateFile: string): Promise<number> {
  * computer; the simulator polls (slowing down when told) until they allow it, decline, or the code expires.
  */
 async function loginApp(args: string[], file: string): Promise<number> {
-  const { values } = parseArgs({ args, options: { server: { type: 'string' }, 'client-id': { type: 'string' }, scope: { type: 'string', default: 'openid profile' }, state: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: 'string' },
+      'client-id': { type: 'string' },
+      scope: { type: 'string', default: 'openid profile' },
+      state: { type: 'string' },
+    },
+  });
   required(values, 'server', 'client-id');
   const openid = await import('openid-client');
   const server = new URL(values.server!);
   // http only for a server on this machine or a test network: the simulator's own choice, as `link` makes it.
-  const config = await openid.discovery(server, values['client-id']!, undefined, openid.None(), server.protocol === 'http:' ? { execute: [openid.allowInsecureRequests] } : undefined);
+  const config = await openid.discovery(
+    server,
+    values['client-id']!,
+    undefined,
+    openid.None(),
+    server.protocol === 'http:' ? { execute: [openid.allowInsecureRequests] } : undefined,
+  );
   const started = await openid.initiateDeviceAuthorization(config, { scope: values.scope! });
   out(`To sign in, visit ${started.verification_uri} and enter the code ${started.user_code}`);
   if (started.verification_uri_complete) out(`(or open ${started.verification_uri_complete})`);
@@ -374,7 +455,10 @@ async function loginApp(args: string[], file: string): Promise<number> {
     ...(tokens.id_token ? { idToken: tokens.id_token } : {}),
     ...(tokens.expires_in ? { expiresAt: new Date(Date.now() + tokens.expires_in * 1000).toISOString() } : {}),
   };
-  writeState(file, { ...(state ?? { server: server.origin, serial: '', model: '', name: '', kind: 'other' }), appSession });
+  writeState(file, {
+    ...(state ?? { server: server.origin, serial: '', model: '', name: '', kind: 'other' }),
+    appSession,
+  });
   out(`Signed in to the app as ${sub}`);
   return 0;
 }

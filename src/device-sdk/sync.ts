@@ -44,7 +44,8 @@ export async function syncCollection(
     // A change made on top of the version the device last saw: a server that moved on answers 409.
     ops.push(known ? { op: 'put', id, data, ifMatch: known.version } : { op: 'put', id, data });
   }
-  for (const [id, known] of Object.entries(state.items)) if (!(id in local)) ops.push({ op: 'delete', id, ifMatch: known.version });
+  for (const [id, known] of Object.entries(state.items))
+    if (!(id in local)) ops.push({ op: 'delete', id, ifMatch: known.version });
 
   for (let i = 0; i < ops.length; i += BATCH_SIZE) {
     // The cursor goes along, so that the answer's cursor passes this batch only when nothing else changed.

@@ -13,12 +13,17 @@ for (const database of testDatabases()) {
     after(async () => t.close());
 
     const states = async (token: string, deviceId: string) =>
-      (await t.request('GET', `/v1/devices/${deviceId}/commands`, { token })).body.commands.map((c: { type: string; state: string }) => `${c.type}:${c.state}`);
+      (await t.request('GET', `/v1/devices/${deviceId}/commands`, { token })).body.commands.map(
+        (c: { type: string; state: string }) => `${c.type}:${c.state}`,
+      );
 
     test('a ring goes queued → delivered → done, and a poll hands it over once', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'ring', message: 'Call me' } });
+      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+        token: owner.token,
+        body: { type: 'ring', message: 'Call me' },
+      });
       assert.equal(sent.status, 202);
       assert.equal(sent.body.command.state, 'queued');
       assert.equal(sent.body.command.type, 'ring');
@@ -26,26 +31,56 @@ for (const database of testDatabases()) {
 
       const polled = await t.request('GET', '/v1/device/commands', { token: device.token });
       assert.equal(polled.status, 200);
-      assert.deepEqual(polled.body.commands, [{ id: sent.body.command.id, type: 'ring', message: 'Call me', createdAt: sent.body.command.createdAt }]);
+      assert.deepEqual(polled.body.commands, [
+        { id: sent.body.command.id, type: 'ring', message: 'Call me', createdAt: sent.body.command.createdAt },
+      ]);
       assert.deepEqual(await states(owner.token, device.id), ['ring:delivered']);
-      assert.deepEqual((await t.request('GET', '/v1/device/commands', { token: device.token })).body.commands, [], 'delivered once');
+      assert.deepEqual(
+        (await t.request('GET', '/v1/device/commands', { token: device.token })).body.commands,
+        [],
+        'delivered once',
+      );
 
-      const answered = await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'done' } });
+      const answered = await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, {
+        token: device.token,
+        body: { status: 'done' },
+      });
       assert.equal(answered.status, 204);
       assert.deepEqual(await states(owner.token, device.id), ['ring:done']);
-      assertProblem(await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'failed' } }), 409, 'command.already_answered');
+      assertProblem(
+        await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, {
+          token: device.token,
+          body: { status: 'failed' },
+        }),
+        409,
+        'command.already_answered',
+      );
       assert.deepEqual(await states(owner.token, device.id), ['ring:done'], 'a second answer changes nothing');
     });
 
     test('a locate that is done stores the last location, which the owner reads on the device', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      assert.equal((await t.request('GET', `/v1/devices/${device.id}`, { token: owner.token })).body.lastLocation, null);
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'locate' } });
+      assert.equal(
+        (await t.request('GET', `/v1/devices/${device.id}`, { token: owner.token })).body.lastLocation,
+        null,
+      );
+      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+        token: owner.token,
+        body: { type: 'locate' },
+      });
       await t.request('GET', '/v1/device/commands', { token: device.token });
       t.clock.advance(30_000);
       const location = { lat: 40.4168, lon: -3.7038, accuracy: 12.5 };
-      assert.equal((await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'done', location } })).status, 204);
+      assert.equal(
+        (
+          await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, {
+            token: device.token,
+            body: { status: 'done', location },
+          })
+        ).status,
+        204,
+      );
       const view = await t.request('GET', `/v1/devices/${device.id}`, { token: owner.token });
       assert.equal(view.status, 200);
       assert.deepEqual(view.body.lastLocation, { ...location, at: new Date(t.clock.now()).toISOString() });
@@ -55,10 +90,16 @@ for (const database of testDatabases()) {
     test('a lock carries its message to the device, and a failed answer is shown as failed', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'lock', message: 'Lost phone, call +34 600 000 000' } });
+      await t.request('POST', `/v1/devices/${device.id}/commands`, {
+        token: owner.token,
+        body: { type: 'lock', message: 'Lost phone, call +34 600 000 000' },
+      });
       const [command] = (await t.request('GET', '/v1/device/commands', { token: device.token })).body.commands;
       assert.equal(command.message, 'Lost phone, call +34 600 000 000');
-      await t.request('POST', `/v1/device/commands/${command.id}/result`, { token: device.token, body: { status: 'failed' } });
+      await t.request('POST', `/v1/device/commands/${command.id}/result`, {
+        token: device.token,
+        body: { status: 'failed' },
+      });
       assert.deepEqual(await states(owner.token, device.id), ['lock:failed']);
     });
 
@@ -71,22 +112,41 @@ for (const database of testDatabases()) {
       }
       assert.deepEqual(await states(owner.token, device.id), ['lock:queued', 'locate:queued', 'ring:queued']);
       const polled = await t.request('GET', '/v1/device/commands', { token: device.token });
-      assert.deepEqual(polled.body.commands.map((c: { type: string }) => c.type), ['ring', 'locate', 'lock']);
+      assert.deepEqual(
+        polled.body.commands.map((c: { type: string }) => c.type),
+        ['ring', 'locate', 'lock'],
+      );
     });
 
     test('a command the device does not answer within 7 days is expired and no longer delivered', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      const delivered = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'ring' } });
+      const delivered = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+        token: owner.token,
+        body: { type: 'ring' },
+      });
       await t.request('GET', '/v1/device/commands', { token: device.token });
       await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'locate' } });
       t.clock.advance(1000);
-      const late = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'lock' } });
+      const late = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+        token: owner.token,
+        body: { type: 'lock' },
+      });
       t.clock.advance(7 * 24 * 60 * 60_000 - 500);
       assert.deepEqual(await states(owner.token, device.id), ['lock:queued', 'locate:expired', 'ring:expired']);
       const poll = await t.request('GET', '/v1/device/commands', { token: device.token });
-      assert.deepEqual(poll.body.commands.map((c: { id: string }) => c.id), [late.body.command.id]);
-      assertProblem(await t.request('POST', `/v1/device/commands/${delivered.body.command.id}/result`, { token: device.token, body: { status: 'done' } }), 409, 'command.expired');
+      assert.deepEqual(
+        poll.body.commands.map((c: { id: string }) => c.id),
+        [late.body.command.id],
+      );
+      assertProblem(
+        await t.request('POST', `/v1/device/commands/${delivered.body.command.id}/result`, {
+          token: device.token,
+          body: { status: 'done' },
+        }),
+        409,
+        'command.expired',
+      );
       assert.deepEqual(await states(owner.token, device.id), ['lock:delivered', 'locate:expired', 'ring:expired']);
     });
 
@@ -94,13 +154,28 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       t.clock.advance(11 * 60_000);
-      assertProblem(await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'erase' } }), 403, 'reauthentication_required');
+      assertProblem(
+        await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'erase' } }),
+        403,
+        'reauthentication_required',
+      );
       assert.deepEqual(await states(owner.token, device.id), []);
       await reauthenticate(t, owner);
-      const erase = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'erase' } });
+      const erase = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+        token: owner.token,
+        body: { type: 'erase' },
+      });
       assert.equal(erase.status, 202);
       await t.request('GET', '/v1/device/commands', { token: device.token });
-      assert.equal((await t.request('POST', `/v1/device/commands/${erase.body.command.id}/result`, { token: device.token, body: { status: 'done' } })).status, 204);
+      assert.equal(
+        (
+          await t.request('POST', `/v1/device/commands/${erase.body.command.id}/result`, {
+            token: device.token,
+            body: { status: 'done' },
+          })
+        ).status,
+        204,
+      );
 
       assertProblem(await t.request('GET', '/v1/device/commands', { token: device.token }), 401, 'unauthenticated');
       const [listed] = (await t.request('GET', '/v1/devices', { token: owner.token })).body.devices;
@@ -108,7 +183,11 @@ for (const database of testDatabases()) {
       assert.equal(listed.locked, true);
       assert.equal(listed.tokenActive, false);
       assert.equal((await activation(t, device.serial)).body.locked, true);
-      assertProblem(await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'ring' } }), 409, 'device.erased');
+      assertProblem(
+        await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'ring' } }),
+        409,
+        'device.erased',
+      );
 
       const setUpAgain = await linkDevice(t, owner, { serial: device.serial });
       assert.equal(setUpAgain.id, device.id);
@@ -121,11 +200,21 @@ for (const database of testDatabases()) {
       const mine = await linkDevice(t, owner);
       const sibling = await linkDevice(t, owner);
       const foreign = await linkDevice(t, stranger);
-      const sent = await t.request('POST', `/v1/devices/${mine.id}/commands`, { token: owner.token, body: { type: 'ring' } });
+      const sent = await t.request('POST', `/v1/devices/${mine.id}/commands`, {
+        token: owner.token,
+        body: { type: 'ring' },
+      });
       assert.deepEqual((await t.request('GET', '/v1/device/commands', { token: sibling.token })).body.commands, []);
       assert.deepEqual((await t.request('GET', '/v1/device/commands', { token: foreign.token })).body.commands, []);
       for (const token of [sibling.token, foreign.token]) {
-        assertProblem(await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token, body: { status: 'done' } }), 404, 'not_found');
+        assertProblem(
+          await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, {
+            token,
+            body: { status: 'done' },
+          }),
+          404,
+          'not_found',
+        );
       }
       assert.deepEqual(await states(owner.token, mine.id), ['ring:queued']);
     });
@@ -133,10 +222,24 @@ for (const database of testDatabases()) {
     test('removing a device removes its commands with it', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'ring' } });
+      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+        token: owner.token,
+        body: { type: 'ring' },
+      });
       assert.equal((await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token })).status, 204);
-      assertProblem(await t.request('GET', `/v1/devices/${device.id}/commands`, { token: owner.token }), 404, 'not_found');
-      assertProblem(await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, { token: device.token, body: { status: 'done' } }), 401, 'unauthenticated');
+      assertProblem(
+        await t.request('GET', `/v1/devices/${device.id}/commands`, { token: owner.token }),
+        404,
+        'not_found',
+      );
+      assertProblem(
+        await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, {
+          token: device.token,
+          body: { status: 'done' },
+        }),
+        401,
+        'unauthenticated',
+      );
       assert.deepEqual(await deviceIds(t, owner), []);
     });
   });

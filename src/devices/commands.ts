@@ -62,14 +62,25 @@ export class DeviceCommandService {
   }
 
   /** Queues a command for one of the owner's devices and pushes it to the device if it is connected. */
-  async create(auth: AuthContext, deviceId: string, input: { type: CommandType; message?: string | undefined }): Promise<CommandView> {
+  async create(
+    auth: AuthContext,
+    deviceId: string,
+    input: { type: CommandType; message?: string | undefined },
+  ): Promise<CommandView> {
     refuseControlCharacters('message', input.message);
     const device = await this.devices.requireOwned(auth, deviceId);
     // Erasing is the one command that cannot be undone: it asks for the password like a removal does.
     if (input.type === 'erase' && this.clock.now() - auth.reauthenticatedAt >= FRESH_SESSION_MS) {
-      throw new AppError('reauthentication_required', 'Erasing a device needs your password again (POST /v1/session/reauth)');
+      throw new AppError(
+        'reauthentication_required',
+        'Erasing a device needs your password again (POST /v1/session/reauth)',
+      );
     }
-    if (!device.session_id) throw new AppError('device.erased', 'This device was erased and holds no device token; it cannot receive commands until it is set up again');
+    if (!device.session_id)
+      throw new AppError(
+        'device.erased',
+        'This device was erased and holds no device token; it cannot receive commands until it is set up again',
+      );
     const now = this.clock.now();
     const row: DeviceCommandRow = {
       account_id: auth.accountId,
@@ -116,9 +127,21 @@ export class DeviceCommandService {
 
   private async deliver(device: DeviceRow, row: DeviceCommandRow): Promise<DeliveredCommand | undefined> {
     const now = this.clock.now();
-    const won = await this.repository.transitionCommand(this.db, device.account_id, row.id, ['queued'], { status: 'delivered', delivered_at: now }, now);
+    const won = await this.repository.transitionCommand(
+      this.db,
+      device.account_id,
+      row.id,
+      ['queued'],
+      { status: 'delivered', delivered_at: now },
+      now,
+    );
     if (!won) return undefined;
-    return { id: row.id, type: row.type, ...(row.message !== null ? { message: row.message } : {}), createdAt: iso(row.created_at) };
+    return {
+      id: row.id,
+      type: row.type,
+      ...(row.message !== null ? { message: row.message } : {}),
+      createdAt: iso(row.created_at),
+    };
   }
 
   /**
@@ -126,7 +149,11 @@ export class DeviceCommandService {
    * erase that is done revokes the device token (the device no longer has it) but keeps the lock: the
    * erased device meets its activation lock when it is set up again.
    */
-  async answer(auth: AuthContext, commandId: string, input: { status: 'done' | 'failed'; location?: Location | undefined }): Promise<void> {
+  async answer(
+    auth: AuthContext,
+    commandId: string,
+    input: { status: 'done' | 'failed'; location?: Location | undefined },
+  ): Promise<void> {
     const device = await this.devices.requireDevice(auth);
     const row = await this.repository.getCommand(device.account_id, commandId);
     if (!row || row.device_id !== device.id) throw new AppError('not_found', 'No such command for this device');
@@ -135,13 +162,26 @@ export class DeviceCommandService {
     }
     const now = this.clock.now();
     const ended = await this.db.transaction().execute(async (trx) => {
-      const moved = await this.repository.transitionCommand(trx, device.account_id, row.id, ['queued', 'delivered'], { status: input.status, completed_at: now }, now);
+      const moved = await this.repository.transitionCommand(
+        trx,
+        device.account_id,
+        row.id,
+        ['queued', 'delivered'],
+        { status: input.status, completed_at: now },
+        now,
+      );
       if (!moved) {
-        if (row.status === 'done' || row.status === 'failed') throw new AppError('command.already_answered', 'This command was already answered');
+        if (row.status === 'done' || row.status === 'failed')
+          throw new AppError('command.already_answered', 'This command was already answered');
         throw new AppError('command.expired', 'This command has expired');
       }
       if (input.location) {
-        const location = JSON.stringify({ lat: input.location.lat, lon: input.location.lon, accuracy: input.location.accuracy, at: now });
+        const location = JSON.stringify({
+          lat: input.location.lat,
+          lon: input.location.lon,
+          accuracy: input.location.accuracy,
+          at: now,
+        });
         await this.repository.update(trx, device.account_id, device.id, { last_location: location });
       }
       if (row.type === 'erase' && input.status === 'done' && device.session_id) {

@@ -28,7 +28,8 @@ for (const database of testDatabases()) {
       assert.equal(listed.status, 200);
       assert.equal(listed.body.devices.length, 1);
       const [device] = listed.body.devices;
-      for (const field of ['id', 'name', 'model', 'kind', 'linkedAt', 'lastSeenAt', 'locked']) assert.ok(field in device, `${field} is listed`);
+      for (const field of ['id', 'name', 'model', 'kind', 'linkedAt', 'lastSeenAt', 'locked'])
+        assert.ok(field in device, `${field} is listed`);
       assert.equal(device.id, linked.body.device.id);
       assert.equal(device.kind, 'phone');
       assert.equal(device.locked, true);
@@ -69,7 +70,11 @@ for (const database of testDatabases()) {
       assert.doesNotMatch(attempt.text, new RegExp(`${owner.id}|${owner.email}|o\\*\\*\\*`));
       assert.deepEqual(await deviceIds(t, thief), []);
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
-      assert.equal((await t.request('GET', '/v1/device', { token: device.token })).status, 200, "the owner's device keeps working");
+      assert.equal(
+        (await t.request('GET', '/v1/device', { token: device.token })).status,
+        200,
+        "the owner's device keeps working",
+      );
     });
 
     test('an IMEI locked to another account cannot be linked under another serial', async () => {
@@ -77,7 +82,10 @@ for (const database of testDatabases()) {
       const other = await t.signUp();
       const imei = uniqueImei();
       await linkDevice(t, owner, { imei });
-      const attempt = await t.request('POST', '/v1/devices', { token: other.token, body: { serial: uniqueSerial(), model: 'M', name: 'N', kind: 'phone', imei } });
+      const attempt = await t.request('POST', '/v1/devices', {
+        token: other.token,
+        body: { serial: uniqueSerial(), model: 'M', name: 'N', kind: 'phone', imei },
+      });
       assertProblem(attempt, 409, 'device.locked_to_other_account');
       assert.deepEqual(await deviceIds(t, other), []);
       assert.equal((await activation(t, imei)).body.locked, true, 'the IMEI is looked up too');
@@ -88,10 +96,16 @@ for (const database of testDatabases()) {
       const b = await t.signUp();
       const serial = uniqueSerial();
       const body = { serial, model: 'M', name: 'N', kind: 'phone' };
-      const results = await Promise.all([a, b, a, b].map((who) => t.request('POST', '/v1/devices', { token: who.token, body })));
+      const results = await Promise.all(
+        [a, b, a, b].map((who) => t.request('POST', '/v1/devices', { token: who.token, body })),
+      );
       const winners = new Set(results.filter((r) => r.status === 201).map((r) => r.body.device.id));
       const owners = [(await deviceIds(t, a)).length, (await deviceIds(t, b)).length];
-      assert.deepEqual(owners.sort(), [0, 1], `one account holds the device: ${results.map((r) => r.status).join(',')}`);
+      assert.deepEqual(
+        owners.sort(),
+        [0, 1],
+        `one account holds the device: ${results.map((r) => r.status).join(',')}`,
+      );
       assert.equal(winners.size, 1);
       for (const loser of results.filter((r) => r.status !== 201)) assert.ok(loser.status === 409, loser.text);
     });
@@ -113,7 +127,10 @@ for (const database of testDatabases()) {
       const locked = await activation(t, device.serial);
       assert.equal(locked.status, 200);
       assert.deepEqual(locked.body, { locked: true, ownerHint: 'j***@e***.com' });
-      assert.deepEqual((await activation(t, device.serial.toLowerCase())).body, { locked: true, ownerHint: 'j***@e***.com' });
+      assert.deepEqual((await activation(t, device.serial.toLowerCase())).body, {
+        locked: true,
+        ownerHint: 'j***@e***.com',
+      });
       assert.deepEqual((await activation(t, uniqueSerial())).body, { locked: false });
     });
 
@@ -121,7 +138,10 @@ for (const database of testDatabases()) {
       const phone = uniquePhone();
       const owner = await t.signUp({ phone });
       const device = await linkDevice(t, owner);
-      assert.deepEqual((await activation(t, device.serial)).body, { locked: true, ownerHint: `+34 *** *** ${phone.slice(-3)}` });
+      assert.deepEqual((await activation(t, device.serial)).body, {
+        locked: true,
+        ownerHint: `+34 *** *** ${phone.slice(-3)}`,
+      });
     });
 
     test('activation checks from one IP are rate-limited with Retry-After', async () => {
@@ -130,14 +150,22 @@ for (const database of testDatabases()) {
       for (let i = 0; i < 31; i++) last = await t.request('GET', `/v1/activation/${serial}`, { ip: '10.77.0.1' });
       assertProblem(last!, 429, 'rate_limited');
       assert.ok(Number(last!.headers['retry-after']) > 0);
-      assert.equal((await t.request('GET', `/v1/activation/${serial}`, { ip: '10.77.0.2' })).status, 200, 'another IP is not affected');
+      assert.equal(
+        (await t.request('GET', `/v1/activation/${serial}`, { ip: '10.77.0.2' })).status,
+        200,
+        'another IP is not affected',
+      );
     });
 
     test('removing a device needs a fresh session, then revokes its token and releases its lock', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       t.clock.advance(11 * 60_000);
-      assertProblem(await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token }), 403, 'reauthentication_required');
+      assertProblem(
+        await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token }),
+        403,
+        'reauthentication_required',
+      );
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
 
       await reauthenticate(t, owner);
@@ -160,8 +188,16 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       assertProblem(await t.request('GET', `/v1/devices/${device.id}`, { token: stranger.token }), 404, 'not_found');
       assertProblem(await t.request('DELETE', `/v1/devices/${device.id}`, { token: stranger.token }), 404, 'not_found');
-      assertProblem(await t.request('POST', `/v1/devices/${device.id}/commands`, { token: stranger.token, body: { type: 'ring' } }), 404, 'not_found');
-      assertProblem(await t.request('GET', `/v1/devices/${device.id}/commands`, { token: stranger.token }), 404, 'not_found');
+      assertProblem(
+        await t.request('POST', `/v1/devices/${device.id}/commands`, { token: stranger.token, body: { type: 'ring' } }),
+        404,
+        'not_found',
+      );
+      assertProblem(
+        await t.request('GET', `/v1/devices/${device.id}/commands`, { token: stranger.token }),
+        404,
+        'not_found',
+      );
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
       assert.equal((await t.request('GET', '/v1/device', { token: device.token })).status, 200);
     });
@@ -171,8 +207,19 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       assertProblem(await t.request('GET', '/v1/devices', { token: device.token }), 403, 'forbidden');
       assertProblem(await t.request('DELETE', `/v1/devices/${device.id}`, { token: device.token }), 403, 'forbidden');
-      assertProblem(await t.request('POST', '/v1/devices', { token: device.token, body: { serial: uniqueSerial(), model: 'M', name: 'N', kind: 'phone' } }), 403, 'forbidden');
-      assertProblem(await t.request('POST', '/v1/device/sign-out', { token: owner.token, body: { password: owner.password } }), 403, 'forbidden');
+      assertProblem(
+        await t.request('POST', '/v1/devices', {
+          token: device.token,
+          body: { serial: uniqueSerial(), model: 'M', name: 'N', kind: 'phone' },
+        }),
+        403,
+        'forbidden',
+      );
+      assertProblem(
+        await t.request('POST', '/v1/device/sign-out', { token: owner.token, body: { password: owner.password } }),
+        403,
+        'forbidden',
+      );
       assertProblem(await t.request('GET', '/v1/device/commands', { token: owner.token }), 403, 'forbidden');
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
     });
@@ -180,13 +227,20 @@ for (const database of testDatabases()) {
     test('signing out on the device with a wrong password changes nothing; the right one unlinks it', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      const wrong = await t.request('POST', '/v1/device/sign-out', { token: device.token, body: { password: 'not the password' } });
+      const wrong = await t.request('POST', '/v1/device/sign-out', {
+        token: device.token,
+        body: { password: 'not the password' },
+      });
       assertProblem(wrong, 401, 'invalid_credentials');
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
       assert.equal((await t.request('GET', '/v1/device', { token: device.token })).status, 200);
       assert.equal((await activation(t, device.serial)).body.locked, true);
 
-      assert.equal((await t.request('POST', '/v1/device/sign-out', { token: device.token, body: { password: owner.password } })).status, 204);
+      assert.equal(
+        (await t.request('POST', '/v1/device/sign-out', { token: device.token, body: { password: owner.password } }))
+          .status,
+        204,
+      );
       assert.deepEqual(await deviceIds(t, owner), []);
       assertProblem(await t.request('GET', '/v1/device', { token: device.token }), 401, 'unauthenticated');
       assert.deepEqual((await activation(t, device.serial)).body, { locked: false });
@@ -197,9 +251,17 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       const ip = '10.78.0.1';
       for (let i = 0; i < 10; i++) {
-        assertProblem(await t.request('POST', '/v1/device/sign-out', { token: device.token, ip, body: { password: `wrong ${i}` } }), 401, 'invalid_credentials');
+        assertProblem(
+          await t.request('POST', '/v1/device/sign-out', { token: device.token, ip, body: { password: `wrong ${i}` } }),
+          401,
+          'invalid_credentials',
+        );
       }
-      assertProblem(await t.request('POST', '/v1/device/sign-out', { token: device.token, ip, body: { password: owner.password } }), 429, 'rate_limited');
+      assertProblem(
+        await t.request('POST', '/v1/device/sign-out', { token: device.token, ip, body: { password: owner.password } }),
+        429,
+        'rate_limited',
+      );
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
     });
 
@@ -208,7 +270,10 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       t.clock.advance(60 * 60_000);
       await reauthenticate(t, owner); // a password change needs a fresh session
-      const changed = await t.request('POST', '/v1/me/password', { token: owner.token, body: { currentPassword: owner.password, newPassword: 'a brand new passphrase' } });
+      const changed = await t.request('POST', '/v1/me/password', {
+        token: owner.token,
+        body: { currentPassword: owner.password, newPassword: 'a brand new passphrase' },
+      });
       assert.equal(changed.status, 204, changed.text);
       const changedAt = t.clock.now();
 
@@ -219,7 +284,11 @@ for (const database of testDatabases()) {
       const availableAt = new Date(changedAt + 24 * 60 * 60_000).toISOString();
       assert.equal(refused.body.availableAt, availableAt);
       assert.ok(refused.body.detail.includes(availableAt), refused.body.detail);
-      assert.equal((await t.request('GET', '/v1/device', { token: device.token })).status, 200, 'nothing changed: the old token still works');
+      assert.equal(
+        (await t.request('GET', '/v1/device', { token: device.token })).status,
+        200,
+        'nothing changed: the old token still works',
+      );
       assert.equal((await t.request('GET', '/v1/devices', { token: owner.token })).body.devices[0].name, 'Test phone');
 
       t.clock.set(changedAt + 24 * 60 * 60_000);
@@ -234,11 +303,27 @@ for (const database of testDatabases()) {
       t.clock.advance(60 * 60_000);
       await reauthenticate(t, owner); // a password change needs a fresh session
       const newPassword = 'the thief chose this one';
-      assert.equal((await t.request('POST', '/v1/me/password', { token: owner.token, body: { currentPassword: owner.password, newPassword } })).status, 204);
+      assert.equal(
+        (
+          await t.request('POST', '/v1/me/password', {
+            token: owner.token,
+            body: { currentPassword: owner.password, newPassword },
+          })
+        ).status,
+        204,
+      );
       const changedAt = t.clock.now();
       await reauthenticate(t, owner, newPassword);
-      assertProblem(await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token }), 403, 'activation_delayed');
-      assertProblem(await t.request('POST', '/v1/device/sign-out', { token: device.token, body: { password: newPassword } }), 403, 'activation_delayed');
+      assertProblem(
+        await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token }),
+        403,
+        'activation_delayed',
+      );
+      assertProblem(
+        await t.request('POST', '/v1/device/sign-out', { token: device.token, body: { password: newPassword } }),
+        403,
+        'activation_delayed',
+      );
       assert.deepEqual((await activation(t, device.serial)).body.locked, true);
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
 
@@ -250,7 +335,10 @@ for (const database of testDatabases()) {
 
     test('a device first linked after the password change can be set up again at once', async () => {
       const owner = await t.signUp();
-      await t.request('POST', '/v1/me/password', { token: owner.token, body: { currentPassword: owner.password, newPassword: 'another new passphrase' } });
+      await t.request('POST', '/v1/me/password', {
+        token: owner.token,
+        body: { currentPassword: owner.password, newPassword: 'another new passphrase' },
+      });
       t.clock.advance(60_000);
       const device = await linkDevice(t, owner);
       t.clock.advance(60_000);

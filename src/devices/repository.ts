@@ -23,20 +23,44 @@ export class DeviceRepository {
   }
 
   async create(executor: Executor, row: Omit<DeviceRow, 'name_sealed'>): Promise<void> {
-    await executor.insertInto('devices').values(await this.sealer.sealWrite(row.account_id, row.id, { ...row, name_sealed: null })).execute();
+    await executor
+      .insertInto('devices')
+      .values(await this.sealer.sealWrite(row.account_id, row.id, { ...row, name_sealed: null }))
+      .execute();
   }
 
   async get(accountId: string, id: string, executor: Executor = this.db): Promise<DeviceRow | undefined> {
-    return this.opened(await executor.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst());
+    return this.opened(
+      await executor
+        .selectFrom('devices')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    );
   }
 
   async getBySerial(executor: Executor, accountId: string, serialLookup: string): Promise<DeviceRow | undefined> {
-    return this.opened(await executor.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('serial_lookup', '=', serialLookup).executeTakeFirst());
+    return this.opened(
+      await executor
+        .selectFrom('devices')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('serial_lookup', '=', serialLookup)
+        .executeTakeFirst(),
+    );
   }
 
   /** The device whose token is this session: how a device request finds its device. */
   async getBySession(accountId: string, sessionId: string): Promise<DeviceRow | undefined> {
-    return this.opened(await this.db.selectFrom('devices').selectAll().where('account_id', '=', accountId).where('session_id', '=', sessionId).executeTakeFirst());
+    return this.opened(
+      await this.db
+        .selectFrom('devices')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('session_id', '=', sessionId)
+        .executeTakeFirst(),
+    );
   }
 
   private async opened(row: DeviceRow | undefined): Promise<DeviceRow | undefined> {
@@ -46,7 +70,11 @@ export class DeviceRepository {
   /** The accounts with a device of one of these serial lookups linked. */
   async accountsWithSerial(lookups: string[]): Promise<string[]> {
     if (lookups.length === 0) return [];
-    const rows = await this.db.selectFrom('devices').select('account_id').where('serial_lookup', 'in', lookups).execute();
+    const rows = await this.db
+      .selectFrom('devices')
+      .select('account_id')
+      .where('serial_lookup', 'in', lookups)
+      .execute();
     return rows.map((row) => row.account_id);
   }
 
@@ -60,7 +88,9 @@ export class DeviceRepository {
     const rows = await this.db
       .selectFrom('devices')
       .leftJoin('device_locks', (join) =>
-        join.onRef('device_locks.lookup', '=', 'devices.serial_lookup').onRef('device_locks.account_id', '=', 'devices.account_id'),
+        join
+          .onRef('device_locks.lookup', '=', 'devices.serial_lookup')
+          .onRef('device_locks.account_id', '=', 'devices.account_id'),
       )
       .selectAll('devices')
       .select('device_locks.lookup as lock_lookup')
@@ -70,18 +100,40 @@ export class DeviceRepository {
       .execute();
     // One damaged row must not hide every device of the account from its owner: it is listed, marked.
     const openOrBlank = (row: DeviceRow) =>
-      this.sealer.open(row).catch(() => ({ ...row, name: '', name_sealed: null, last_location: null, unreadable: true as const }));
-    return Promise.all(rows.map(async ({ lock_lookup, ...row }) => ({ ...(await openOrBlank(row)), locked: lock_lookup !== null })));
+      this.sealer
+        .open(row)
+        .catch(() => ({ ...row, name: '', name_sealed: null, last_location: null, unreadable: true as const }));
+    return Promise.all(
+      rows.map(async ({ lock_lookup, ...row }) => ({ ...(await openOrBlank(row)), locked: lock_lookup !== null })),
+    );
   }
 
-  async update(executor: Executor, accountId: string, id: string, patch: Partial<Omit<DeviceRow, 'account_id' | 'id'>>): Promise<void> {
-    await executor.updateTable('devices').set(await this.sealer.sealWrite(accountId, id, patch)).where('account_id', '=', accountId).where('id', '=', id).execute();
+  async update(
+    executor: Executor,
+    accountId: string,
+    id: string,
+    patch: Partial<Omit<DeviceRow, 'account_id' | 'id'>>,
+  ): Promise<void> {
+    await executor
+      .updateTable('devices')
+      .set(await this.sealer.sealWrite(accountId, id, patch))
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Deletes the device and its commands; true when it existed. */
   async delete(executor: Executor, accountId: string, id: string): Promise<boolean> {
-    await executor.deleteFrom('device_commands').where('account_id', '=', accountId).where('device_id', '=', id).execute();
-    const result = await executor.deleteFrom('devices').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    await executor
+      .deleteFrom('device_commands')
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', id)
+      .execute();
+    const result = await executor
+      .deleteFrom('devices')
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
@@ -96,7 +148,15 @@ export class DeviceRepository {
   /** Deletes locks by lookup, only those taken at or before a time; returns the rows it deleted. */
   async deleteLocksTakenBy(executor: Executor, lookups: string[], lockedAtOrBefore: number): Promise<DeviceLockRow[]> {
     const locks = (await this.getLocks(lookups, executor)).filter((lock) => lock.locked_at <= lockedAtOrBefore);
-    if (locks.length > 0) await executor.deleteFrom('device_locks').where('lookup', 'in', locks.map((lock) => lock.lookup)).execute();
+    if (locks.length > 0)
+      await executor
+        .deleteFrom('device_locks')
+        .where(
+          'lookup',
+          'in',
+          locks.map((lock) => lock.lookup),
+        )
+        .execute();
     return locks;
   }
 
@@ -105,12 +165,20 @@ export class DeviceRepository {
    * arbiter between two accounts linking one serial at once: the primary key lets only one win.
    */
   async takeLock(executor: Executor, row: DeviceLockRow): Promise<DeviceLockRow> {
-    await executor.insertInto('device_locks').values(row).onConflict((oc) => oc.column('lookup').doNothing()).execute();
+    await executor
+      .insertInto('device_locks')
+      .values(row)
+      .onConflict((oc) => oc.column('lookup').doNothing())
+      .execute();
     return (await this.getLock(row.lookup, executor))!;
   }
 
   async deleteLocks(executor: Executor, accountId: string, deviceId: string): Promise<void> {
-    await executor.deleteFrom('device_locks').where('account_id', '=', accountId).where('device_id', '=', deviceId).execute();
+    await executor
+      .deleteFrom('device_locks')
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .execute();
   }
 
   async createCommand(executor: Executor, row: DeviceCommandRow): Promise<void> {
@@ -118,7 +186,12 @@ export class DeviceRepository {
   }
 
   async getCommand(accountId: string, id: string): Promise<DeviceCommandRow | undefined> {
-    return this.db.selectFrom('device_commands').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    return this.db
+      .selectFrom('device_commands')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   async listCommands(accountId: string, deviceId: string, limit: number): Promise<DeviceCommandRow[]> {

@@ -5,7 +5,8 @@ import { openText, sealText } from '../crypto/sealing.js';
 type DeviceField = 'name' | 'location';
 
 // Binds a sealed value to its account, device and field: it does not open on another device or field.
-const context = (accountId: string, deviceId: string, field: DeviceField) => JSON.stringify(['lanyard/device-field/v1', accountId, deviceId, field]);
+const context = (accountId: string, deviceId: string, field: DeviceField) =>
+  JSON.stringify(['lanyard/device-field/v1', accountId, deviceId, field]);
 
 // A location written before sealing is JSON; sealed text is base64, which never starts with '{'.
 const isPlainLocation = (value: string) => value.startsWith('{');
@@ -29,7 +30,8 @@ export class DeviceSealer {
       sealed.name_sealed = sealText(key, write.name!, context(accountId, deviceId, 'name'));
       sealed.name = '';
     }
-    if (hasLocation) sealed.last_location = sealText(key, write.last_location!, context(accountId, deviceId, 'location'));
+    if (hasLocation)
+      sealed.last_location = sealText(key, write.last_location!, context(accountId, deviceId, 'location'));
     return sealed as T;
   }
 
@@ -46,7 +48,8 @@ export class DeviceSealer {
       opened.name = key ? openText(key, row.name_sealed, context(row.account_id, row.id, 'name')) : '';
       opened.name_sealed = null;
     }
-    if (sealedLocation !== null) opened.last_location = key ? openText(key, sealedLocation, context(row.account_id, row.id, 'location')) : null;
+    if (sealedLocation !== null)
+      opened.last_location = key ? openText(key, sealedLocation, context(row.account_id, row.id, 'location')) : null;
     return opened as T;
   }
 }
@@ -65,7 +68,10 @@ export async function sealPlaintextDevices(db: Db, keyRing: KeyRing, batchSize =
       .select(['account_id', 'id', 'name', 'name_sealed', 'last_location'])
       .where((eb) =>
         eb.and([
-          eb.or([eb('account_id', '>', after.account_id), eb.and([eb('account_id', '=', after.account_id), eb('id', '>', after.id)])]),
+          eb.or([
+            eb('account_id', '>', after.account_id),
+            eb.and([eb('account_id', '=', after.account_id), eb('id', '>', after.id)]),
+          ]),
           eb.or([eb('name_sealed', 'is', null), eb('last_location', 'like', '{%')]),
           // An account being erased has had its key destroyed on purpose; its devices are being deleted.
           eb('account_id', 'not in', eb.selectFrom('accounts').select('id').where('status', '=', 'erasing')),
@@ -79,7 +85,8 @@ export async function sealPlaintextDevices(db: Db, keyRing: KeyRing, batchSize =
     after = rows[rows.length - 1]!;
     const writes: Array<{ row: (typeof rows)[number]; write: Partial<DeviceRow> }> = [];
     for (const row of rows) {
-      const plainLocation = row.last_location !== null && isPlainLocation(row.last_location) ? row.last_location : undefined;
+      const plainLocation =
+        row.last_location !== null && isPlainLocation(row.last_location) ? row.last_location : undefined;
       const write = await sealer.sealWrite(row.account_id, row.id, {
         ...(row.name_sealed === null ? { name: row.name } : {}),
         ...(plainLocation !== undefined ? { last_location: plainLocation } : {}),

@@ -85,7 +85,12 @@ export class DeviceSignals {
   }
 
   private receive(message: string): void {
-    let parsed: { origin?: unknown; accountId?: unknown; deviceId?: unknown; signal?: { type?: unknown; commandId?: unknown } };
+    let parsed: {
+      origin?: unknown;
+      accountId?: unknown;
+      deviceId?: unknown;
+      signal?: { type?: unknown; commandId?: unknown };
+    };
     try {
       parsed = JSON.parse(message) as typeof parsed;
     } catch {
@@ -95,13 +100,15 @@ export class DeviceSignals {
     if (origin === this.origin || typeof accountId !== 'string' || typeof deviceId !== 'string') return;
     // Only the two shapes a device may get: the stream looks a command up by id, for that device alone.
     if (signal?.type === 'ended') this.emitter.emit(`${accountId}/${deviceId}`, { type: 'ended' });
-    else if (signal?.type === 'command' && typeof signal.commandId === 'string') this.emitter.emit(`${accountId}/${deviceId}`, { type: 'command', commandId: signal.commandId });
+    else if (signal?.type === 'command' && typeof signal.commandId === 'string')
+      this.emitter.emit(`${accountId}/${deviceId}`, { type: 'command', commandId: signal.commandId });
   }
 }
 
 /** Model, name and messages end up in mail subjects and on screens: control characters are refused. */
 export function refuseControlCharacters(field: string, value: string | undefined): void {
-  if (value !== undefined && /\p{Cc}/u.test(value)) throw invalidField(`body.${field}`, 'must not contain control characters');
+  if (value !== undefined && /\p{Cc}/u.test(value))
+    throw invalidField(`body.${field}`, 'must not contain control characters');
 }
 
 function cleanLabel(field: string, value: string): string {
@@ -201,7 +208,11 @@ export class DeviceService {
    * took over the password cannot reset the phone and make it theirs while the owner is still unaware.
    * A re-link keeps the device's id and lock, and replaces its token.
    */
-  async link(auth: AuthContext, raw: LinkInput, origin: RequestOrigin): Promise<{ device: DeviceView; deviceToken: string }> {
+  async link(
+    auth: AuthContext,
+    raw: LinkInput,
+    origin: RequestOrigin,
+  ): Promise<{ device: DeviceView; deviceToken: string }> {
     const input = { ...raw, model: cleanLabel('model', raw.model), name: cleanLabel('name', raw.name) };
     const serialLookup = this.serialLookup(input.serial);
     const imeiLookup = input.imei ? this.imeiLookup(input.imei) : undefined;
@@ -213,7 +224,10 @@ export class DeviceService {
       const imeiLock = imeiLookup ? await this.repository.getLock(imeiLookup, trx) : undefined;
       for (const lock of [serialLock, imeiLock]) {
         if (lock && lock.account_id !== auth.accountId) {
-          throw new AppError('device.locked_to_other_account', 'This device is locked to another account. Its owner must remove it from their account first.');
+          throw new AppError(
+            'device.locked_to_other_account',
+            'This device is locked to another account. Its owner must remove it from their account first.',
+          );
         }
       }
       refuseWithinTripWire(serialLock, account.password_changed_at, now, 'set up again');
@@ -222,10 +236,23 @@ export class DeviceService {
       const deviceId = existing?.id ?? uuidv7();
       // Locks first: the lock's primary key is what serializes two requests linking one serial at once.
       // The loser waits for the winner's commit, inserts nothing, and sees the winner as the holder.
-      const locks = [{ lookup: serialLookup, kind: 'serial' as const }, ...(imeiLookup ? [{ lookup: imeiLookup, kind: 'imei' as const }] : [])];
+      const locks = [
+        { lookup: serialLookup, kind: 'serial' as const },
+        ...(imeiLookup ? [{ lookup: imeiLookup, kind: 'imei' as const }] : []),
+      ];
       for (const { lookup, kind } of locks) {
-        const holder = await this.repository.takeLock(trx, { lookup, kind, account_id: auth.accountId, device_id: deviceId, locked_at: now });
-        if (holder.account_id !== auth.accountId) throw new AppError('device.locked_to_other_account', 'This device is locked to another account. Its owner must remove it from their account first.');
+        const holder = await this.repository.takeLock(trx, {
+          lookup,
+          kind,
+          account_id: auth.accountId,
+          device_id: deviceId,
+          locked_at: now,
+        });
+        if (holder.account_id !== auth.accountId)
+          throw new AppError(
+            'device.locked_to_other_account',
+            'This device is locked to another account. Its owner must remove it from their account first.',
+          );
         if (holder.device_id !== deviceId) {
           throw kind === 'imei'
             ? new AppError('device.imei_in_use', 'This IMEI belongs to another of your devices; remove that one first')
@@ -233,12 +260,26 @@ export class DeviceService {
         }
       }
       const issued = await this.issuer.create(trx, auth.accountId, 'device', origin);
-      const fields = { model: input.model, name: input.name, kind: input.kind, serial_hint: serialHint, session_id: issued.id, last_seen_at: now };
+      const fields = {
+        model: input.model,
+        name: input.name,
+        kind: input.kind,
+        serial_hint: serialHint,
+        session_id: issued.id,
+        last_seen_at: now,
+      };
       if (existing) {
         if (existing.session_id) await this.sessions.delete(trx, auth.accountId, existing.session_id);
         await this.repository.update(trx, auth.accountId, existing.id, fields);
       } else {
-        await this.repository.create(trx, { account_id: auth.accountId, id: deviceId, serial_lookup: serialLookup, linked_at: now, last_location: null, ...fields });
+        await this.repository.create(trx, {
+          account_id: auth.accountId,
+          id: deviceId,
+          serial_lookup: serialLookup,
+          linked_at: now,
+          last_location: null,
+          ...fields,
+        });
       }
 
       await this.events.record(trx, auth.accountId, 'device.linked', origin);
@@ -261,7 +302,10 @@ export class DeviceService {
   /** An account's devices, for its owner or for staff. */
   async listOf(accountId: string): Promise<Array<DeviceView & { unreadable?: true }>> {
     const rows = await this.repository.list(accountId);
-    return rows.map((row) => ({ ...this.view(row, row.locked), ...(row.unreadable ? { unreadable: row.unreadable } : {}) }));
+    return rows.map((row) => ({
+      ...this.view(row, row.locked),
+      ...(row.unreadable ? { unreadable: row.unreadable } : {}),
+    }));
   }
 
   /** Every device of an account as its owner sees it, for the features that act on the account (deletion). */
@@ -283,10 +327,14 @@ export class DeviceService {
 
   private async detail(device: DeviceRow) {
     const lock = await this.repository.getLock(device.serial_lookup);
-    const location = device.last_location ? (JSON.parse(device.last_location) as { lat: number; lon: number; accuracy: number; at: number }) : null;
+    const location = device.last_location
+      ? (JSON.parse(device.last_location) as { lat: number; lon: number; accuracy: number; at: number })
+      : null;
     return {
       ...this.view(device, lock?.account_id === device.account_id),
-      lastLocation: location ? { lat: location.lat, lon: location.lon, accuracy: location.accuracy, at: iso(location.at) } : null,
+      lastLocation: location
+        ? { lat: location.lat, lon: location.lon, accuracy: location.accuracy, at: iso(location.at) }
+        : null,
     };
   }
 
@@ -317,7 +365,12 @@ export class DeviceService {
   /** Signs out on the device itself: the same as a removal, but only with the account password. */
   async signOut(auth: AuthContext, password: string, origin: RequestOrigin): Promise<void> {
     const device = await this.requireDevice(auth);
-    await this.accountService.checkPassword(auth.accountId, password, origin.ip, 'The password is wrong; the device stays linked');
+    await this.accountService.checkPassword(
+      auth.accountId,
+      password,
+      origin.ip,
+      'The password is wrong; the device stays linked',
+    );
     await this.db.transaction().execute(async (trx) => {
       await this.unlink(trx, device, origin);
     });
@@ -329,13 +382,23 @@ export class DeviceService {
     // phone by removing it or signing out on it, any more than by resetting it.
     const account = await this.activeAccount(device.account_id, trx);
     const lock = await this.repository.getLock(device.serial_lookup, trx);
-    refuseWithinTripWire(lock?.account_id === device.account_id ? lock : undefined, account.password_changed_at, this.clock.now(), 'released');
+    refuseWithinTripWire(
+      lock?.account_id === device.account_id ? lock : undefined,
+      account.password_changed_at,
+      this.clock.now(),
+      'released',
+    );
     await this.repository.deleteLocks(trx, device.account_id, device.id);
     await this.dropDevice(trx, device, 'device.removed', origin);
   }
 
   /** A device leaves its account: its token ends, its row and commands go, and the owner's events say why. */
-  private async dropDevice(trx: Executor, device: DeviceRow, event: 'device.removed' | 'device.released_by_unlock_request', origin: RequestOrigin): Promise<void> {
+  private async dropDevice(
+    trx: Executor,
+    device: DeviceRow,
+    event: 'device.removed' | 'device.released_by_unlock_request',
+    origin: RequestOrigin,
+  ): Promise<void> {
     if (device.session_id) await this.sessions.delete(trx, device.account_id, device.session_id);
     await this.repository.delete(trx, device.account_id, device.id);
     await this.events.record(trx, device.account_id, event, origin);
@@ -347,7 +410,12 @@ export class DeviceService {
    * an account, the device leaves it too: its token ends and the owner's events say why. Returns the
    * devices unlinked, to be told once the transaction has committed.
    */
-  async releaseForUnlockRequest(trx: Executor, lookups: string[], approvedAt: number, origin: RequestOrigin): Promise<{ releasedLocks: number; unlinked: Array<{ accountId: string; deviceId: string }> }> {
+  async releaseForUnlockRequest(
+    trx: Executor,
+    lookups: string[],
+    approvedAt: number,
+    origin: RequestOrigin,
+  ): Promise<{ releasedLocks: number; unlinked: Array<{ accountId: string; deviceId: string }> }> {
     const released = await this.repository.deleteLocksTakenBy(trx, lookups, approvedAt);
     const unlinked: Array<{ accountId: string; deviceId: string }> = [];
     const seen = new Set<string>();
@@ -368,7 +436,8 @@ export class DeviceService {
     const [serialLookup, imeiLookup] = this.lookupsOf(serial);
     const found = new Map<string, 'serial' | 'imei'>();
     for (const accountId of await this.repository.accountsWithSerial([serialLookup!])) found.set(accountId, 'serial');
-    for (const lock of await this.repository.getLocks(this.lookupsOf(serial))) if (!found.has(lock.account_id)) found.set(lock.account_id, lock.lookup === imeiLookup ? 'imei' : 'serial');
+    for (const lock of await this.repository.getLocks(this.lookupsOf(serial)))
+      if (!found.has(lock.account_id)) found.set(lock.account_id, lock.lookup === imeiLookup ? 'imei' : 'serial');
     return [...found].map(([accountId, by]) => ({ accountId, by }));
   }
 
@@ -403,7 +472,12 @@ export class DeviceService {
  * Within 24 hours of a password change, a lock taken before that change may be neither re-taken by a
  * reset device nor released (`activation_delayed`, with the time it becomes possible).
  */
-function refuseWithinTripWire(lock: { locked_at: number } | undefined, passwordChangedAt: number, now: number, action: 'set up again' | 'released'): void {
+function refuseWithinTripWire(
+  lock: { locked_at: number } | undefined,
+  passwordChangedAt: number,
+  now: number,
+  action: 'set up again' | 'released',
+): void {
   if (!lock || lock.locked_at >= passwordChangedAt || now >= passwordChangedAt + ACTIVATION_DELAY_MS) return;
   const availableAt = iso(passwordChangedAt + ACTIVATION_DELAY_MS);
   const what = action === 'set up again' ? 'This device was set up again' : "This device's lock cannot be released";

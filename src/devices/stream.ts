@@ -20,7 +20,12 @@ export class CommandStreams {
   ) {}
 
   /** Takes over the response and keeps it open until the device goes away or its token ends. */
-  async serve(request: FastifyRequest, reply: FastifyReply, device: DeviceRow, pending: () => Promise<DeliveredCommand[]>): Promise<void> {
+  async serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    device: DeviceRow,
+    pending: () => Promise<DeliveredCommand[]>,
+  ): Promise<void> {
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {

@@ -24,7 +24,11 @@ export interface LinkedDevice {
 }
 
 /** Links a device with unique defaults through the API; fails the test unless it answers 201. */
-export async function linkDevice(t: TestApp, owner: TestAccount, fields: Record<string, unknown> = {}): Promise<LinkedDevice> {
+export async function linkDevice(
+  t: TestApp,
+  owner: TestAccount,
+  fields: Record<string, unknown> = {},
+): Promise<LinkedDevice> {
   const body = { serial: uniqueSerial(), model: 'Redmi Note 13', name: 'Test phone', kind: 'phone', ...fields };
   const linked = await t.request('POST', '/v1/devices', { token: owner.token, body });
   assert.equal(linked.status, 201, linked.text);
@@ -35,7 +39,9 @@ let ipCounter = 0;
 /** Asks the activation endpoint from a fresh IP, so that tests do not spend each other's rate limit. */
 export async function activation(t: TestApp, serial: string): Promise<TestResponse> {
   ipCounter += 1;
-  return t.request('GET', `/v1/activation/${encodeURIComponent(serial)}`, { ip: `10.9.${Math.floor(ipCounter / 250)}.${ipCounter % 250}` });
+  return t.request('GET', `/v1/activation/${encodeURIComponent(serial)}`, {
+    ip: `10.9.${Math.floor(ipCounter / 250)}.${ipCounter % 250}`,
+  });
 }
 
 /** The ids of the account's listed devices. */

@@ -13,9 +13,11 @@ interface StoredOrigin {
 }
 
 // Binds a sealed origin to its account, table and row: copied onto another row, it does not open.
-const context = (accountId: string, table: OriginTable, rowId: string) => JSON.stringify(['lanyard/origin/v1', accountId, table, rowId]);
+const context = (accountId: string, table: OriginTable, rowId: string) =>
+  JSON.stringify(['lanyard/origin/v1', accountId, table, rowId]);
 
-const detailContext = (accountId: string, rowId: string) => JSON.stringify(['lanyard/event-detail/v1', accountId, rowId]);
+const detailContext = (accountId: string, rowId: string) =>
+  JSON.stringify(['lanyard/event-detail/v1', accountId, rowId]);
 
 /**
  * The IP address and client of a session or a security event, sealed under the account's data key as its
@@ -25,9 +27,18 @@ const detailContext = (accountId: string, rowId: string) => JSON.stringify(['lan
 export class OriginSealer {
   constructor(private readonly keyRing: KeyRing) {}
 
-  async seal(accountId: string, table: OriginTable, rowId: string, origin: RequestOrigin): Promise<{ ip: ''; client: ''; origin_sealed: string }> {
+  async seal(
+    accountId: string,
+    table: OriginTable,
+    rowId: string,
+    origin: RequestOrigin,
+  ): Promise<{ ip: ''; client: ''; origin_sealed: string }> {
     const key = await this.keyRing.getOrCreate(accountId);
-    return { ip: '', client: '', origin_sealed: sealText(key, JSON.stringify([origin.ip, origin.client]), context(accountId, table, rowId)) };
+    return {
+      ip: '',
+      client: '',
+      origin_sealed: sealText(key, JSON.stringify([origin.ip, origin.client]), context(accountId, table, rowId)),
+    };
   }
 
   /** What an event says beyond its type (staff's reason), sealed like its origin and bound to the row. */
@@ -55,7 +66,10 @@ export class OriginSealer {
     if (row.origin_sealed === null) return { ip: row.ip, client: row.client };
     const key = await this.keyRing.get(accountId);
     if (!key) return { ip: '', client: '' };
-    const [ip, client] = JSON.parse(openText(key, row.origin_sealed, context(accountId, table, row.id))) as [string, string];
+    const [ip, client] = JSON.parse(openText(key, row.origin_sealed, context(accountId, table, row.id))) as [
+      string,
+      string,
+    ];
     return { ip, client };
   }
 
@@ -63,7 +77,11 @@ export class OriginSealer {
    * For lists: a row whose origin does not open (damaged, or moved from another row) reads as '' and is
    * marked unreadable, so that one bad row never hides every other from the person reading the list.
    */
-  async openOrBlank(accountId: string, table: OriginTable, row: StoredOrigin): Promise<RequestOrigin & { unreadable?: true }> {
+  async openOrBlank(
+    accountId: string,
+    table: OriginTable,
+    row: StoredOrigin,
+  ): Promise<RequestOrigin & { unreadable?: true }> {
     try {
       return await this.open(accountId, table, row);
     } catch {
@@ -89,7 +107,10 @@ export async function sealPlaintextOrigins(db: Db, keyRing: KeyRing, batchSize =
         .select(['account_id', 'id', 'ip', 'client'])
         .where((eb) =>
           eb.and([
-            eb.or([eb('account_id', '>', after.account_id), eb.and([eb('account_id', '=', after.account_id), eb('id', '>', after.id)])]),
+            eb.or([
+              eb('account_id', '>', after.account_id),
+              eb.and([eb('account_id', '=', after.account_id), eb('id', '>', after.id)]),
+            ]),
             eb('origin_sealed', 'is', null),
             eb.or([eb('ip', '!=', ''), eb('client', '!=', '')]),
             eb('account_id', 'not in', eb.selectFrom('accounts').select('id').where('status', '=', 'erasing')),
@@ -102,7 +123,9 @@ export async function sealPlaintextOrigins(db: Db, keyRing: KeyRing, batchSize =
       if (rows.length === 0) break;
       after = rows[rows.length - 1]!;
       // Sealed first, outside the transaction: the key ring is another database.
-      const writes = await Promise.all(rows.map(async (row) => ({ row, write: await sealer.seal(row.account_id, table, row.id, row) })));
+      const writes = await Promise.all(
+        rows.map(async (row) => ({ row, write: await sealer.seal(row.account_id, table, row.id, row) })),
+      );
       await db.transaction().execute(async (trx) => {
         for (const { row, write } of writes) {
           const result = await trx

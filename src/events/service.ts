@@ -79,12 +79,23 @@ export class SecurityEventService {
     this.origins = deps.origins;
   }
 
-  async record(executor: Executor, accountId: string, type: SecurityEventType, origin: RequestOrigin, detail?: { reason: string }): Promise<void> {
+  async record(
+    executor: Executor,
+    accountId: string,
+    type: SecurityEventType,
+    origin: RequestOrigin,
+    detail?: { reason: string },
+  ): Promise<void> {
     await this.repository.create(executor, await this.prepareRecord(accountId, type, origin, detail));
   }
 
   /** A new event's row, its origin sealed, for a caller that writes it with other writes (see db/atomic.ts). */
-  async prepareRecord(accountId: string, type: SecurityEventType, origin: RequestOrigin, detail?: { reason: string }): Promise<SecurityEventRow> {
+  async prepareRecord(
+    accountId: string,
+    type: SecurityEventType,
+    origin: RequestOrigin,
+    detail?: { reason: string },
+  ): Promise<SecurityEventRow> {
     const id = uuidv7();
     const sealed = await this.origins.seal(accountId, 'security_events', id, origin);
     const detailSealed = detail ? await this.origins.sealDetail(accountId, id, detail) : null;
@@ -102,7 +113,13 @@ export class SecurityEventService {
     return Promise.all(
       rows.map(async (row) => {
         const { reason } = await this.origins.openDetail(accountId, row.id, row.detail_sealed);
-        return { id: row.id, type: row.type, at: iso(row.at), ...(await this.origins.openOrBlank(accountId, 'security_events', row)), ...(reason !== undefined ? { reason } : {}) };
+        return {
+          id: row.id,
+          type: row.type,
+          at: iso(row.at),
+          ...(await this.origins.openOrBlank(accountId, 'security_events', row)),
+          ...(reason !== undefined ? { reason } : {}),
+        };
       }),
     );
   }

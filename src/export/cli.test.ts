@@ -23,7 +23,11 @@ for (const database of testDatabases()) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-export-cli-'));
     const schema = `test_${randomBytes(6).toString('hex')}`;
     const messages = new CapturingTransport();
-    const env: Record<string, string> = { LANYARD_DATA_DIR: dataDir, LANYARD_LOG_LEVEL: 'silent', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' };
+    const env: Record<string, string> = {
+      LANYARD_DATA_DIR: dataDir,
+      LANYARD_LOG_LEVEL: 'silent',
+      LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0',
+    };
     let app: App;
     let accountId: string;
 
@@ -37,14 +41,28 @@ for (const database of testDatabases()) {
         clock: new ManualClock(Date.UTC(2026, 10, 25)),
         transport: messages,
         logger: false,
-        database: database === 'postgres' ? { url: TEST_POSTGRES_URL, pgSchema: schema } : { sqlitePath: path.join(dataDir, 'lanyard.db') },
+        database:
+          database === 'postgres'
+            ? { url: TEST_POSTGRES_URL, pgSchema: schema }
+            : { sqlitePath: path.join(dataDir, 'lanyard.db') },
       });
       const email = uniqueEmail();
       const send = (method: string, url: string, body: unknown, token?: string) =>
-        app.http.inject({ method: method as 'POST', url, headers: token ? { authorization: `Bearer ${token}` } : {}, payload: body as object });
+        app.http.inject({
+          method: method as 'POST',
+          url,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          payload: body as object,
+        });
       await send('POST', '/v1/signup', { email });
       await app.jobs.runDue();
-      const done = (await send('POST', '/v1/signup/complete', { email, code: messages.lastCode(email), password: 'a long unusual passphrase' })).json();
+      const done = (
+        await send('POST', '/v1/signup/complete', {
+          email,
+          code: messages.lastCode(email),
+          password: 'a long unusual passphrase',
+        })
+      ).json();
       accountId = done.account.id;
       for (let i = 0; i < 30; i++) await send('PUT', `/v1/cloud/contacts/c${i}`, { name: `Contact ${i}` }, done.token);
     });
@@ -55,14 +73,18 @@ for (const database of testDatabases()) {
     });
 
     const lanyard = (...args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, ...env } }).catch(
-        (error: { code: number; stdout: string; stderr: string }) => error,
-      );
+      run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+        cwd: root,
+        env: { ...process.env, ...env },
+      }).catch((error: { code: number; stdout: string; stderr: string }) => error);
 
     test('writes the account’s zip to a file readable only by its owner, reporting progress to 100 %', async () => {
       const out = path.join(dataDir, 'copy.zip');
       const result = await lanyard('export', '--account', accountId, '--out', out);
-      assert.match(result.stdout, new RegExp(`Wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 30 items, \\d+ bytes`));
+      assert.match(
+        result.stdout,
+        new RegExp(`Wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 30 items, \\d+ bytes`),
+      );
       assert.match(result.stderr, /export: 100% \(30\/30 items\)/);
       const zip = fs.readFileSync(out);
       assert.equal(zip.subarray(0, 4).toString('latin1'), 'PK\u0003\u0004');
@@ -73,7 +95,10 @@ for (const database of testDatabases()) {
 
     test('an unknown account or a missing --account is a clear error, and no file is left', async () => {
       const out = path.join(dataDir, 'nobody.zip');
-      const unknown = (await lanyard('export', '--account', 'no-such-account', '--out', out)) as { code: number; stderr: string };
+      const unknown = (await lanyard('export', '--account', 'no-such-account', '--out', out)) as {
+        code: number;
+        stderr: string;
+      };
       assert.equal(unknown.code, 1);
       assert.match(unknown.stderr, /there is no active account no-such-account/);
       assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.part`));

@@ -15,7 +15,9 @@ function progressReporter(out: NodeJS.WriteStream) {
         lastDrawn = now;
         const width = 30;
         const filled = Math.round(ratio * width);
-        out.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%  ${done}/${total} items`);
+        out.write(
+          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%  ${done}/${total} items`,
+        );
       } else {
         const quarter = Math.floor(ratio * 4);
         if (quarter === lastQuarter) return;
@@ -38,7 +40,9 @@ export async function exportCommand(args: string[]): Promise<void> {
   try {
     ({ values } = parseArgs({ args, options: { account: { type: 'string' }, out: { type: 'string' } } }));
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}; usage: lanyard export --account ID [--out FILE]`);
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; usage: lanyard export --account ID [--out FILE]`,
+    );
   }
   if (!values.account) throw new Error('export needs --account ID; usage: lanyard export --account ID [--out FILE]');
   const accountId = values.account;
@@ -52,7 +56,9 @@ export async function exportCommand(args: string[]): Promise<void> {
     if (!account) throw new Error(`there is no active account ${accountId}`);
     const reporter = progressReporter(process.stderr);
     const file = fs.createWriteStream(partial, { mode: 0o600 });
-    const { bytes, items } = await app.services.exports.writeZip(accountId, file, (progress) => reporter.update(progress));
+    const { bytes, items } = await app.services.exports.writeZip(accountId, file, (progress) =>
+      reporter.update(progress),
+    );
     reporter.finish();
     fs.renameSync(partial, out);
     process.stdout.write(`Wrote ${out}: ${items} items, ${bytes} bytes\n`);

@@ -32,7 +32,11 @@ interface JobState {
 }
 
 /** Reads the export job's row while no server runs (SQLite from a copy, so the next start finds the crash as it was). */
-function jobReader(database: TestDatabase, dataDir: string, databaseUrl: string | undefined): (exportId: string) => Promise<JobState> {
+function jobReader(
+  database: TestDatabase,
+  dataDir: string,
+  databaseUrl: string | undefined,
+): (exportId: string) => Promise<JobState> {
   const query = `SELECT attempts, unfinished_starts, failed_at, last_error FROM jobs WHERE kind = 'cloud.export' AND payload LIKE $1`;
   if (database === 'postgres') {
     return async (exportId) => {
@@ -42,7 +46,12 @@ function jobReader(database: TestDatabase, dataDir: string, databaseUrl: string 
         const { rows } = await client.query(query, [`%${exportId}%`]);
         assert.equal(rows.length, 1, 'one job for the export');
         const row = rows[0];
-        return { attempts: Number(row.attempts), unfinished_starts: Number(row.unfinished_starts), failed_at: row.failed_at === null ? null : Number(row.failed_at), last_error: row.last_error };
+        return {
+          attempts: Number(row.attempts),
+          unfinished_starts: Number(row.unfinished_starts),
+          failed_at: row.failed_at === null ? null : Number(row.failed_at),
+          last_error: row.last_error,
+        };
       } finally {
         await client.end();
       }
@@ -81,7 +90,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const database of testDatabases()) {
   describe(`a job that took the server down twice (${database})`, () => {
-    test('an export killed twice mid-job is not started a third time: it shows failed, and a new export completes', { timeout: 115_000 }, async (t) => {
+    test('an export killed twice mid-job is not started a third time: it shows failed, and a new export completes', {
+      timeout: 115_000,
+    }, async (t) => {
       const started = performance.now();
       const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
       const dataDir = tempDataDir();
@@ -100,12 +111,18 @@ for (const database of testDatabases()) {
         t.diagnostic(`started at ${elapsed()}`);
         const email = uniqueEmail('export-crash');
         assert.equal((await call(server.url, 'POST', '/v1/signup', { body: { email } })).status, 202);
-        const done = await call(server.url, 'POST', '/v1/signup/complete', { body: { email, code: await nextCode(dataDir, email, 0), password: `pw-${randomBytes(8).toString('hex')}` } });
+        const done = await call(server.url, 'POST', '/v1/signup/complete', {
+          body: { email, code: await nextCode(dataDir, email, 0), password: `pw-${randomBytes(8).toString('hex')}` },
+        });
         assert.equal(done.status, 201, JSON.stringify(done.body));
         const token: string = done.body.token;
         const accountId: string = done.body.account.id;
         for (let b = 0; b < BATCHES; b++) {
-          const ops = Array.from({ length: ITEMS_PER_BATCH }, (_, i) => ({ op: 'put', id: `note-${b}-${i}`, data: { text: randomBytes(ITEM_TEXT_BYTES / 2).toString('hex') } }));
+          const ops = Array.from({ length: ITEMS_PER_BATCH }, (_, i) => ({
+            op: 'put',
+            id: `note-${b}-${i}`,
+            data: { text: randomBytes(ITEM_TEXT_BYTES / 2).toString('hex') },
+          }));
           const written = await call(server.url, 'POST', '/v1/cloud/notes/batch', { token, body: { ops } });
           assert.equal(written.status, 200, JSON.stringify(written.body).slice(0, 500));
         }
@@ -113,7 +130,8 @@ for (const database of testDatabases()) {
 
         const blobFolder = path.join(dataDir, 'blobs', accountId);
         const seenTemps = new Set<string>();
-        const temps = () => (fs.existsSync(blobFolder) ? fs.readdirSync(blobFolder).filter((name) => name.startsWith('.tmp-')) : []);
+        const temps = () =>
+          fs.existsSync(blobFolder) ? fs.readdirSync(blobFolder).filter((name) => name.startsWith('.tmp-')) : [];
         /** Waits for the export job to start (a zip's temporary file not seen before), and kills the server at once. */
         const killWhenRunning = async (exportId: string) => {
           const deadline = performance.now() + 30_000;
@@ -126,12 +144,18 @@ for (const database of testDatabases()) {
               for (const name of fresh) seenTemps.add(name);
               break;
             }
-            assert.ok(!fs.existsSync(path.join(blobFolder, `export-${exportId}`)), 'the export finished before the test could kill it: it needs more data');
+            assert.ok(
+              !fs.existsSync(path.join(blobFolder, `export-${exportId}`)),
+              'the export finished before the test could kill it: it needs more data',
+            );
             assert.ok(performance.now() < deadline, 'the export job never started');
             await sleep(5);
           }
           // The kill landed mid-job: the zip was never finished.
-          assert.ok(!fs.existsSync(path.join(blobFolder, `export-${exportId}`)), 'the export finished before the kill landed: it needs more data');
+          assert.ok(
+            !fs.existsSync(path.join(blobFolder, `export-${exportId}`)),
+            'the export finished before the kill landed: it needs more data',
+          );
         };
 
         const asked = await call(server.url, 'POST', '/v1/me/export', { token });
@@ -140,13 +164,21 @@ for (const database of testDatabases()) {
 
         await killWhenRunning(exportId);
         t.diagnostic(`first kill at ${elapsed()}`);
-        assert.deepEqual(await readJob(exportId), { attempts: 1, unfinished_starts: 0, failed_at: null, last_error: null }, 'killed during its first start');
+        assert.deepEqual(
+          await readJob(exportId),
+          { attempts: 1, unfinished_starts: 0, failed_at: null, last_error: null },
+          'killed during its first start',
+        );
 
         server = await startServer(env);
         t.diagnostic(`restarted at ${elapsed()}`);
         await killWhenRunning(exportId);
         t.diagnostic(`second kill at ${elapsed()}`);
-        assert.deepEqual(await readJob(exportId), { attempts: 2, unfinished_starts: 1, failed_at: null, last_error: null }, 'killed during its second start, the first counted as unfinished');
+        assert.deepEqual(
+          await readJob(exportId),
+          { attempts: 2, unfinished_starts: 1, failed_at: null, last_error: null },
+          'killed during its second start, the first counted as unfinished',
+        );
 
         // The third start: once the second lease has run out, the worker parks the job instead of starting it.
         server = await startServer(env);
@@ -161,7 +193,11 @@ for (const database of testDatabases()) {
         assert.match(status.error ?? '', /stopped the server/);
         // Give a worker that would (wrongly) start it again time to do so: a poll and more.
         await sleep(1500);
-        assert.deepEqual(temps().filter((name) => !seenTemps.has(name)), [], 'the job was not started a third time');
+        assert.deepEqual(
+          temps().filter((name) => !seenTemps.has(name)),
+          [],
+          'the job was not started a third time',
+        );
         // Asking again makes a new export, which completes.
         const askedAgain = performance.now();
         const again = await call(server.url, 'POST', '/v1/me/export', { token });
@@ -173,13 +209,19 @@ for (const database of testDatabases()) {
           if (ready.status !== 'pending') break;
           await sleep(100);
         }
-        t.diagnostic(`new export ${ready?.status} at ${elapsed()}, made in ${((performance.now() - askedAgain) / 1000).toFixed(1)}s`);
+        t.diagnostic(
+          `new export ${ready?.status} at ${elapsed()}, made in ${((performance.now() - askedAgain) / 1000).toFixed(1)}s`,
+        );
         assert.equal(ready?.status, 'ready', JSON.stringify(ready));
         const zip = await call(server.url, 'GET', ready.download!, { token });
         assert.equal(zip.status, 200);
         assert.equal(zip.bytes.length, ready.size);
         assert.equal(zip.bytes.subarray(0, 4).toString('binary'), 'PK\u0003\u0004', 'a zip');
-        assert.equal((await call(server.url, 'GET', `/v1/me/export/${exportId}`, { token })).body.status, 'failed', 'the failed one stays failed');
+        assert.equal(
+          (await call(server.url, 'GET', `/v1/me/export/${exportId}`, { token })).body.status,
+          'failed',
+          'the failed one stays failed',
+        );
         server.process.signal('SIGTERM');
         assert.equal((await server.process.exit()).code, 0);
         server = undefined;

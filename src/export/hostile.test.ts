@@ -18,10 +18,12 @@ import { createTestApp, testDatabases, type TestAccount, type TestApp } from '..
 const HOUR = 3600_000;
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
-
 /** Every file under a folder, recursively. */
 function filesUnder(folder: string): string[] {
-  return fs.readdirSync(folder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 for (const database of testDatabases()) {
@@ -47,7 +49,12 @@ for (const database of testDatabases()) {
       assert.equal((await put(who, `/v1/cloud/notes/${itemId}`, '{}')).status, 200);
       const key = (await t.app.keyRing.get(who.id))!;
       const body = sealText(key, text, itemAad(who.id, 'notes', itemId, 1));
-      await t.app.database.db.updateTable('cloud_items').set({ body, size: text.length }).where('account_id', '=', who.id).where('item_id', '=', itemId).execute();
+      await t.app.database.db
+        .updateTable('cloud_items')
+        .set({ body, size: text.length })
+        .where('account_id', '=', who.id)
+        .where('item_id', '=', itemId)
+        .execute();
     };
 
     test('a body nested deeper than the limit is refused with 400 body_too_deep on every route, before it is parsed', async () => {
@@ -57,11 +64,24 @@ for (const database of testDatabases()) {
       }
       // Objects count as arrays do, and a route with a strict schema is refused the same way.
       const objects = '{"a":'.repeat(MAX_JSON_DEPTH + 1) + '1' + '}'.repeat(MAX_JSON_DEPTH + 1);
-      assertProblem(await t.request('POST', '/v1/sessions', { payload: objects, headers: { 'content-type': 'application/json' } }), 400, 'body_too_deep');
-      assertProblem(await t.request('POST', '/v1/signup', { payload: nested(30_000), headers: { 'content-type': 'application/json' } }), 400, 'body_too_deep');
+      assertProblem(
+        await t.request('POST', '/v1/sessions', { payload: objects, headers: { 'content-type': 'application/json' } }),
+        400,
+        'body_too_deep',
+      );
+      assertProblem(
+        await t.request('POST', '/v1/signup', {
+          payload: nested(30_000),
+          headers: { 'content-type': 'application/json' },
+        }),
+        400,
+        'body_too_deep',
+      );
       // JSON inside a field (the captcha's base64 payload) is held to the same limit: a refusal, not a 500.
       const deepCaptcha = Buffer.from(`{"challenge":{"parameters":${nested(1400)}},"solution":{}}`).toString('base64');
-      const recovery = await t.request('POST', '/v1/recovery', { body: { login: 'someone@example.com', channel: 'email', captcha: deepCaptcha } });
+      const recovery = await t.request('POST', '/v1/recovery', {
+        body: { login: 'someone@example.com', channel: 'email', captcha: deepCaptcha },
+      });
       assert.equal(recovery.status, 400, recovery.text);
       // Not an item of the collection, and the server still answers.
       assertProblem(await t.request('GET', '/v1/cloud/notes/deep', { token: ana.token }), 404, 'not_found');
@@ -88,7 +108,10 @@ for (const database of testDatabases()) {
 
       const list = await t.request('GET', '/v1/cloud/notes', { token: ana.token });
       assert.equal(list.status, 200, list.text.slice(0, 300));
-      assert.deepEqual(list.body.items.map((i: any) => i.data.text), ['first', 'last']);
+      assert.deepEqual(
+        list.body.items.map((i: any) => i.data.text),
+        ['first', 'last'],
+      );
       assert.deepEqual(list.body.unreadable.sort(), ['deeper', 'hostile']);
       assertProblem(await t.request('GET', '/v1/cloud/notes/hostile', { token: ana.token }), 422, 'item_unreadable');
 
@@ -98,23 +121,38 @@ for (const database of testDatabases()) {
       const status = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
       assert.equal(status.body.status, 'ready', status.text);
       assert.equal(status.body.error, null);
-      const zip = await t.app.http.inject({ method: 'GET', url: status.body.download, headers: { authorization: `Bearer ${ana.token}` } });
+      const zip = await t.app.http.inject({
+        method: 'GET',
+        url: status.body.download,
+        headers: { authorization: `Bearer ${ana.token}` },
+      });
       assert.equal(zip.statusCode, 200);
       const notes = (await unzip(zip.rawPayload)).get('notes.json')!.toString();
       // The export carries the item exactly as stored, however deep: it is never parsed to be written.
-      assert.ok(notes.includes(`"id":"hostile","version":1,"updatedAt":"${list.body.items[0].updatedAt}","data":${hostile}}`));
+      assert.ok(
+        notes.includes(`"id":"hostile","version":1,"updatedAt":"${list.body.items[0].updatedAt}","data":${hostile}}`),
+      );
       assert.ok(notes.includes(nested(30_000)));
       assert.equal((await t.request('GET', '/v1/me', { token: ana.token })).status, 200);
     });
 
     test('a damaged row is named in "unreadable" while every other item of the page is answered, and the export lists it as unreadable', async () => {
       const ana = await t.signUp();
-      for (const id of ['one', 'two', 'three']) assert.equal((await put(ana, `/v1/cloud/contacts/${id}`, JSON.stringify({ name: id }))).status, 200);
-      await t.app.database.db.updateTable('cloud_items').set({ body: 'not sealed at all' }).where('account_id', '=', ana.id).where('item_id', '=', 'two').execute();
+      for (const id of ['one', 'two', 'three'])
+        assert.equal((await put(ana, `/v1/cloud/contacts/${id}`, JSON.stringify({ name: id }))).status, 200);
+      await t.app.database.db
+        .updateTable('cloud_items')
+        .set({ body: 'not sealed at all' })
+        .where('account_id', '=', ana.id)
+        .where('item_id', '=', 'two')
+        .execute();
 
       const list = await t.request('GET', '/v1/cloud/contacts', { token: ana.token });
       assert.equal(list.status, 200, list.text);
-      assert.deepEqual(list.body.items.map((i: any) => i.id), ['one', 'three']);
+      assert.deepEqual(
+        list.body.items.map((i: any) => i.id),
+        ['one', 'three'],
+      );
       assert.deepEqual(list.body.unreadable, ['two']);
       assertProblem(await t.request('GET', '/v1/cloud/contacts/two', { token: ana.token }), 422, 'item_unreadable');
       const other = await t.request('GET', '/v1/cloud/contacts/one', { token: ana.token });
@@ -124,24 +162,59 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const status = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
       assert.equal(status.body.status, 'ready', status.text);
-      const zip = await t.app.http.inject({ method: 'GET', url: status.body.download, headers: { authorization: `Bearer ${ana.token}` } });
+      const zip = await t.app.http.inject({
+        method: 'GET',
+        url: status.body.download,
+        headers: { authorization: `Bearer ${ana.token}` },
+      });
       const contacts = JSON.parse((await unzip(zip.rawPayload)).get('contacts.json')!.toString());
-      assert.deepEqual(contacts.map((c: any) => [c.id, c.data?.name, c.unreadable]), [['one', 'one', undefined], ['three', 'three', undefined], ['two', undefined, true]]);
+      assert.deepEqual(
+        contacts.map((c: any) => [c.id, c.data?.name, c.unreadable]),
+        [
+          ['one', 'one', undefined],
+          ['three', 'three', undefined],
+          ['two', undefined, true],
+        ],
+      );
     });
 
     test('a damaged session, security event or device row is named in "unreadable" while the rest of its list is answered', async () => {
       const ana = await t.signUp();
       const second = await t.request('POST', '/v1/sessions', { body: { login: ana.email, password: ana.password } });
       for (const serial of ['SN-A', 'SN-B']) {
-        const linked = await t.request('POST', '/v1/devices', { token: ana.token, body: { serial: `${serial}-${ana.id}`, model: 'Phone', name: `name ${serial}`, kind: 'phone' } });
+        const linked = await t.request('POST', '/v1/devices', {
+          token: ana.token,
+          body: { serial: `${serial}-${ana.id}`, model: 'Phone', name: `name ${serial}`, kind: 'phone' },
+        });
         assert.equal(linked.status, 201, linked.text);
       }
       const db = t.app.database.db;
-      const [damagedSession] = await db.selectFrom('sessions').select('id').where('account_id', '=', ana.id).where('origin_sealed', 'is not', null).limit(1).execute();
+      const [damagedSession] = await db
+        .selectFrom('sessions')
+        .select('id')
+        .where('account_id', '=', ana.id)
+        .where('origin_sealed', 'is not', null)
+        .limit(1)
+        .execute();
       await db.updateTable('sessions').set({ origin_sealed: 'damaged' }).where('id', '=', damagedSession!.id).execute();
-      const [damagedEvent] = await db.selectFrom('security_events').select('id').where('account_id', '=', ana.id).where('origin_sealed', 'is not', null).limit(1).execute();
-      await db.updateTable('security_events').set({ origin_sealed: 'damaged' }).where('id', '=', damagedEvent!.id).execute();
-      const [damagedDevice] = await db.selectFrom('devices').select('id').where('account_id', '=', ana.id).limit(1).execute();
+      const [damagedEvent] = await db
+        .selectFrom('security_events')
+        .select('id')
+        .where('account_id', '=', ana.id)
+        .where('origin_sealed', 'is not', null)
+        .limit(1)
+        .execute();
+      await db
+        .updateTable('security_events')
+        .set({ origin_sealed: 'damaged' })
+        .where('id', '=', damagedEvent!.id)
+        .execute();
+      const [damagedDevice] = await db
+        .selectFrom('devices')
+        .select('id')
+        .where('account_id', '=', ana.id)
+        .limit(1)
+        .execute();
       await db.updateTable('devices').set({ name_sealed: 'damaged' }).where('id', '=', damagedDevice!.id).execute();
 
       const sessions = await t.request('GET', '/v1/sessions', { token: second.body.token });
@@ -156,7 +229,10 @@ for (const database of testDatabases()) {
       const devices = await t.request('GET', '/v1/devices', { token: second.body.token });
       assert.equal(devices.status, 200, devices.text);
       assert.deepEqual(devices.body.unreadable, [damagedDevice!.id]);
-      const [damaged, intact] = [devices.body.devices.find((d: any) => d.id === damagedDevice!.id), devices.body.devices.find((d: any) => d.id !== damagedDevice!.id)];
+      const [damaged, intact] = [
+        devices.body.devices.find((d: any) => d.id === damagedDevice!.id),
+        devices.body.devices.find((d: any) => d.id !== damagedDevice!.id),
+      ];
       assert.equal(damaged.name, '', 'listed, with the field that did not open empty');
       assert.match(intact.name, /^name SN-[AB]$/);
     });
@@ -164,7 +240,11 @@ for (const database of testDatabases()) {
     test('an export whose photo breaks mid-stream is retried with backoff, then shows "failed" with a reason, and can be asked again', async () => {
       const ana = await t.signUp();
       const photo = makeHeic(200_000); // several sealed chunks: the first opens, a later one does not
-      const stored = await t.request('PUT', '/v1/cloud/photos/broken', { token: ana.token, payload: photo, headers: { 'content-type': 'image/heic' } });
+      const stored = await t.request('PUT', '/v1/cloud/photos/broken', {
+        token: ana.token,
+        payload: photo,
+        headers: { 'content-type': 'image/heic' },
+      });
       assert.equal(stored.status, 200, stored.text);
       await t.drainJobs();
       const [blob] = filesUnder(dataDir).filter((f) => f.includes(ana.id) && !f.endsWith('.thumb'));
@@ -186,7 +266,11 @@ for (const database of testDatabases()) {
       assert.match(failed.body.error, /could not be made.*ask for a new one/);
       // Three hours on, the session is no longer fresh: the download and a new export ask the password again.
       await reauthenticate(t, ana);
-      assertProblem(await t.request('GET', `/v1/me/export/${asked.body.id}/download`, { token: ana.token }), 404, 'not_found');
+      assertProblem(
+        await t.request('GET', `/v1/me/export/${asked.body.id}/download`, { token: ana.token }),
+        404,
+        'not_found',
+      );
 
       const again = await t.request('POST', '/v1/me/export', { token: ana.token });
       assert.equal(again.status, 202);

@@ -59,7 +59,11 @@ const exportAad = (accountId: string, exportId: string) => `export/v1\u0000${acc
 
 /** A file name for the zip made from a client's item id: no path separators, no dot-files, unique. */
 function fileNameFor(itemId: string, contentType: string, taken: Set<string>): string {
-  const base = itemId.replace(/[^A-Za-z0-9._ -]/g, '_').replace(/^[.\s]+/, '_').slice(0, 120) || 'photo';
+  const base =
+    itemId
+      .replace(/[^A-Za-z0-9._ -]/g, '_')
+      .replace(/^[.\s]+/, '_')
+      .slice(0, 120) || 'photo';
   const extension = EXTENSIONS[contentType] ?? '';
   let name = base.toLowerCase().endsWith(extension) ? base : `${base}${extension}`;
   for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base}-${n}${extension}`;
@@ -131,9 +135,24 @@ export class ExportService {
     const row = await this.db.transaction().execute(async (trx) => {
       const pending = await this.repository.getPendingExport(trx, accountId);
       if (pending) return pending;
-      const created: CloudExportRow = { account_id: accountId, id, status: 'pending', created_at: now, completed_at: null, expires_at: null, blob_name: null, size: null, error: null };
+      const created: CloudExportRow = {
+        account_id: accountId,
+        id,
+        status: 'pending',
+        created_at: now,
+        completed_at: null,
+        expires_at: null,
+        blob_name: null,
+        size: null,
+        error: null,
+      };
       await this.repository.createExport(trx, created);
-      await this.jobs.enqueue(trx, { kind: 'cloud.export', accountId, payload: { accountId, exportId: id }, maxAttempts: 3 });
+      await this.jobs.enqueue(trx, {
+        kind: 'cloud.export',
+        accountId,
+        payload: { accountId, exportId: id },
+        maxAttempts: 3,
+      });
       return created;
     });
     this.jobs.wake();
@@ -149,8 +168,10 @@ export class ExportService {
   /** The finished zip, opened as it streams out of the blob store. */
   async openDownload(accountId: string, id: string): Promise<{ stream: Readable; size: number }> {
     const row = await this.repository.getExport(accountId, id);
-    if (!row || row.status === 'expired' || row.status === 'failed') throw new AppError('not_found', 'No such export (exports are kept 7 days)');
-    if (row.status !== 'ready') throw new AppError('export.not_ready', 'The export is not ready yet; GET its status until it is "ready"');
+    if (!row || row.status === 'expired' || row.status === 'failed')
+      throw new AppError('not_found', 'No such export (exports are kept 7 days)');
+    if (row.status !== 'ready')
+      throw new AppError('export.not_ready', 'The export is not ready yet; GET its status until it is "ready"');
     const key = await this.keyRing.get(accountId);
     const source = key ? await this.blobs.get(accountId, row.blob_name!) : undefined;
     if (!key || !source) throw new AppError('not_found', 'No such export (exports are kept 7 days)');
@@ -165,9 +186,16 @@ export class ExportService {
    * Writes the account's zip to `output`: one JSON file per collection and the original photos, each
    * streamed from the database and the blob store as the zip reaches it. The command line uses it too.
    */
-  async writeZip(accountId: string, output: Writable, onProgress?: (progress: ExportProgress) => void): Promise<{ bytes: number; items: number }> {
+  async writeZip(
+    accountId: string,
+    output: Writable,
+    onProgress?: (progress: ExportProgress) => void,
+  ): Promise<{ bytes: number; items: number }> {
     const summary = await this.cloud.summary(accountId);
-    const progress: ExportProgress = { done: 0, total: Object.values(summary.collections).reduce((sum, c) => sum + c.count, 0) };
+    const progress: ExportProgress = {
+      done: 0,
+      total: Object.values(summary.collections).reduce((sum, c) => sum + c.count, 0),
+    };
     const tick = () => {
       progress.done += 1;
       onProgress?.({ ...progress });
@@ -177,15 +205,25 @@ export class ExportService {
     const mtime = new Date(this.clock.now());
     zip.addBuffer(Buffer.from(README), 'README.txt', { mtime });
     for (const collection of COLLECTIONS.filter((c) => c !== 'photos')) {
-      zip.addReadStreamLazy(`${collection}.json`, { mtime }, (callback) => callback(null, guarded(jsonArrayStream(this.cloud.liveTexts(accountId, collection), tick))));
+      zip.addReadStreamLazy(`${collection}.json`, { mtime }, (callback) =>
+        callback(null, guarded(jsonArrayStream(this.cloud.liveTexts(accountId, collection), tick))),
+      );
     }
     // Photo metadata is small: gathered first, so that photos.json can name each file; the bytes stream later.
     const photos: Array<ItemView & { file: string }> = [];
     const taken = new Set<string>();
     for await (const page of this.cloud.liveItems(accountId, 'photos')) {
-      for (const photo of page) photos.push({ ...photo, file: `photos/${fileNameFor(photo.id, photo.contentType!, taken)}` });
+      for (const photo of page)
+        photos.push({ ...photo, file: `photos/${fileNameFor(photo.id, photo.contentType!, taken)}` });
     }
-    const listing = photos.map((p) => ({ id: p.id, file: p.file, contentType: p.contentType, size: p.size, version: p.version, updatedAt: p.updatedAt }));
+    const listing = photos.map((p) => ({
+      id: p.id,
+      file: p.file,
+      contentType: p.contentType,
+      size: p.size,
+      version: p.version,
+      updatedAt: p.updatedAt,
+    }));
     zip.addBuffer(Buffer.from(`${JSON.stringify(listing, null, 1)}\n`), 'photos.json', { mtime });
     for (const photo of photos) {
       // Photos are compressed already; storing them as they are saves time and keeps them byte for byte.
@@ -226,14 +264,27 @@ export class ExportService {
       // Pipelined both ways: a failure on either side (a blob that fails to open, a store that is down)
       // ends the other, so that neither waits for ever.
       const sealed = pipelineCallback(zip, sealStream(key, exportAad(accountId, exportId)), () => undefined);
-      const [written, stored] = await Promise.allSettled([this.writeZip(accountId, zip), this.blobs.put(accountId, name, sealed)]);
+      const [written, stored] = await Promise.allSettled([
+        this.writeZip(accountId, zip),
+        this.blobs.put(accountId, name, sealed),
+      ]);
       if (written.status === 'rejected') throw written.reason;
       if (stored.status === 'rejected') throw stored.reason;
       const { bytes } = written.value;
       const now = this.clock.now();
       await this.db.transaction().execute(async (trx) => {
-        await this.repository.updateExport(accountId, exportId, { status: 'ready', completed_at: now, expires_at: now + EXPORT_TTL_MS, blob_name: name, size: bytes }, trx);
-        await this.jobs.enqueue(trx, { kind: 'cloud.export-expire', accountId, payload: { accountId, exportId }, runAt: now + EXPORT_TTL_MS });
+        await this.repository.updateExport(
+          accountId,
+          exportId,
+          { status: 'ready', completed_at: now, expires_at: now + EXPORT_TTL_MS, blob_name: name, size: bytes },
+          trx,
+        );
+        await this.jobs.enqueue(trx, {
+          kind: 'cloud.export-expire',
+          accountId,
+          payload: { accountId, exportId },
+          runAt: now + EXPORT_TTL_MS,
+        });
       });
     } catch (error) {
       await this.blobs.delete(accountId, name).catch(() => undefined);
@@ -250,7 +301,11 @@ export class ExportService {
     const error = crashed
       ? 'Making the export stopped the server before it could finish; ask for a new one, and tell support if it fails again'
       : 'The export could not be made after several tries; ask for a new one';
-    await this.repository.updateExport(accountId, exportId, { status: 'failed', completed_at: this.clock.now(), error });
+    await this.repository.updateExport(accountId, exportId, {
+      status: 'failed',
+      completed_at: this.clock.now(),
+      error,
+    });
     this.log.error({ accountId, exportId, reason }, 'export failed');
   }
 

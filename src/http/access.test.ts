@@ -159,14 +159,29 @@ for (const database of testDatabases()) {
     let minted: Minted;
 
     const bearer = (token: string) => () => ({ authorization: `Bearer ${token}` });
-    const cookie = (token: string, csrf?: string) => () => ({ cookie: `${SESSION_COOKIE}=${token}`, ...(csrf ? { 'x-csrf-token': csrf } : {}) });
+    const cookie = (token: string, csrf?: string) => () => ({
+      cookie: `${SESSION_COOKIE}=${token}`,
+      ...(csrf ? { 'x-csrf-token': csrf } : {}),
+    });
 
-    const signIn = async (login: string, password: string, kind: 'api' | 'web'): Promise<{ token: string; csrf: string }> => {
+    const signIn = async (
+      login: string,
+      password: string,
+      kind: 'api' | 'web',
+    ): Promise<{ token: string; csrf: string }> => {
       const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password, kind } });
       assert.equal(signedIn.status, 201, signedIn.text);
-      const setCookie = [signedIn.headers['set-cookie'] ?? []].flat().map(String).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-      const token = kind === 'web' ? setCookie!.slice(SESSION_COOKIE.length + 1).split(';')[0]! : (signedIn.body.token as string);
-      const session = await t.request('GET', '/v1/session', kind === 'web' ? { cookies: { [SESSION_COOKIE]: token } } : { token });
+      const setCookie = [signedIn.headers['set-cookie'] ?? []]
+        .flat()
+        .map(String)
+        .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+      const token =
+        kind === 'web' ? setCookie!.slice(SESSION_COOKIE.length + 1).split(';')[0]! : (signedIn.body.token as string);
+      const session = await t.request(
+        'GET',
+        '/v1/session',
+        kind === 'web' ? { cookies: { [SESSION_COOKIE]: token } } : { token },
+      );
       assert.equal(session.status, 200, session.text);
       return { token, csrf: session.body.csrfToken };
     };
@@ -195,12 +210,33 @@ for (const database of testDatabases()) {
         { name: 'stale account bearer', holds: ['account'], headers: bearer(staleBearer.token) },
         { name: 'stale account cookie + CSRF', holds: ['account'], headers: cookie(staleWeb.token, staleWeb.csrf) },
         { name: 'fresh account bearer', holds: ['freshAccount'], headers: bearer(freshBearer.token) },
-        { name: 'fresh account cookie + CSRF', holds: ['freshAccount'], headers: cookie(freshWeb.token, freshWeb.csrf) },
-        { name: 'fresh account cookie without CSRF', holds: ['freshAccount'], withoutCsrf: true, headers: cookie(freshWeb.token) },
+        {
+          name: 'fresh account cookie + CSRF',
+          holds: ['freshAccount'],
+          headers: cookie(freshWeb.token, freshWeb.csrf),
+        },
+        {
+          name: 'fresh account cookie without CSRF',
+          holds: ['freshAccount'],
+          withoutCsrf: true,
+          headers: cookie(freshWeb.token),
+        },
         { name: 'staff support (stale)', holds: ['account', 'support'], headers: bearer(support.token) },
         { name: 'staff admin (stale)', holds: ['account', 'support', 'admin'], headers: bearer(admin.token) },
       ];
-      return { tokens: [device.token, adminDevice.token, support.token, admin.token, staleBearer.token, staleWeb.token, freshBearer.token, freshWeb.token], callers };
+      return {
+        tokens: [
+          device.token,
+          adminDevice.token,
+          support.token,
+          admin.token,
+          staleBearer.token,
+          staleWeb.token,
+          freshBearer.token,
+          freshWeb.token,
+        ],
+        callers,
+      };
     };
 
     /** Some operations end sessions (sign out, end the others): then every caller is made again. */
@@ -221,14 +257,28 @@ for (const database of testDatabases()) {
       Object.entries(doc.paths).flatMap(([path, methods]) =>
         Object.entries(methods)
           .filter(([method]) => ['get', 'put', 'post', 'patch', 'delete'].includes(method))
-          .map(([method, operation]) => ({ key: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, operation })),
+          .map(([method, operation]) => ({
+            key: `${method.toUpperCase()} ${path}`,
+            method: method.toUpperCase(),
+            path,
+            operation,
+          })),
       );
 
     test('every operation in the document is in the table, declares the same access (x-access), and the table has no stale rows', () => {
       const keys = operations().map((o) => o.key);
-      assert.deepEqual(keys.filter((key) => !(key in EXPECTED)), [], 'operations missing from the table: add each with the access it needs');
-      assert.deepEqual(Object.keys(EXPECTED).filter((key) => !keys.includes(key)), [], 'rows of the table with no operation');
-      for (const { key, operation } of operations()) assert.equal(operation['x-access'], EXPECTED[key], `${key} declares ${operation['x-access']}`);
+      assert.deepEqual(
+        keys.filter((key) => !(key in EXPECTED)),
+        [],
+        'operations missing from the table: add each with the access it needs',
+      );
+      assert.deepEqual(
+        Object.keys(EXPECTED).filter((key) => !keys.includes(key)),
+        [],
+        'rows of the table with no operation',
+      );
+      for (const { key, operation } of operations())
+        assert.equal(operation['x-access'], EXPECTED[key], `${key} declares ${operation['x-access']}`);
     });
 
     test('each credential gets in exactly where the table lets it, and is refused with the right code elsewhere', async () => {
@@ -239,7 +289,9 @@ for (const database of testDatabases()) {
         for (let i = 0; i < minted.callers.length; i++) {
           if (!(await allAlive())) minted = await mint();
           const caller = minted.callers[i]!;
-          const url = base + path.replace(/\{(\w+)\}/g, (_, name: string) => PARAMS[name] ?? '01938d2e-7c1a-7000-8000-00000000beef');
+          const url =
+            base +
+            path.replace(/\{(\w+)\}/g, (_, name: string) => PARAMS[name] ?? '01938d2e-7c1a-7000-8000-00000000beef');
           const headers: Record<string, string> = { ...caller.headers() };
           let body: string | undefined;
           if (operation.requestBody) {
@@ -248,7 +300,13 @@ for (const database of testDatabases()) {
           }
           // Fetched over a socket, not injected: an event stream answers its headers and is then let go.
           const controller = new AbortController();
-          const response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: controller.signal, redirect: 'manual' });
+          const response = await fetch(url, {
+            method,
+            headers,
+            ...(body !== undefined ? { body } : {}),
+            signal: controller.signal,
+            redirect: 'manual',
+          });
           const text = /json/.test(response.headers.get('content-type') ?? '') ? await response.text() : '';
           controller.abort();
           probes += 1;
@@ -264,7 +322,11 @@ for (const database of testDatabases()) {
             assert.equal(code, 'unauthenticated', where);
           } else {
             assert.equal(response.status, 403, where);
-            assert.equal(code, access === 'fresh' && caller.holds.includes('account') ? 'reauthentication_required' : 'forbidden', where);
+            assert.equal(
+              code,
+              access === 'fresh' && caller.holds.includes('account') ? 'reauthentication_required' : 'forbidden',
+              where,
+            );
           }
         }
       }

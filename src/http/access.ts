@@ -36,7 +36,10 @@ export const ACCESS: Readonly<Record<Exclude<Access, 'anonymous'>, readonly Cred
 };
 
 /** The credentials a signed-in caller holds. */
-export function credentialsOf(caller: { kind: 'web' | 'api' | 'device'; role: 'user' | 'support' | 'admin' }, fresh: boolean): Credential[] {
+export function credentialsOf(
+  caller: { kind: 'web' | 'api' | 'device'; role: 'user' | 'support' | 'admin' },
+  fresh: boolean,
+): Credential[] {
   if (caller.kind === 'device') return ['device'];
   const held: Credential[] = [fresh ? 'freshAccount' : 'account'];
   if (caller.role === 'support' || caller.role === 'admin') held.push('support');

@@ -118,17 +118,30 @@ const APP_TOKEN = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]
  * (route config `scopes`), as an account caller without staff power or freshness; elsewhere it gets 403
  * insufficient_scope, and a bad token 401, each with the WWW-Authenticate header an OAuth client reads.
  */
-async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined, presented: PresentedAppToken, reply: FastifyReply, wanted: readonly string[]): Promise<AuthContext> {
+async function authenticateAppToken(
+  appTokens: AppTokenAuthenticator | undefined,
+  presented: PresentedAppToken,
+  reply: FastifyReply,
+  wanted: readonly string[],
+): Promise<AuthContext> {
   const { scheme } = presented;
   const scopeParam = wanted.length > 0 ? `, scope="${wanted.join(' ')}"` : '';
   const found = appTokens ? await appTokens.verify(presented) : undefined;
   if (!found) {
-    reply.header('www-authenticate', `${scheme} error="invalid_token", error_description="The access token${scheme === 'DPoP' ? ' or its DPoP proof' : ''} is not valid or has expired"`);
+    reply.header(
+      'www-authenticate',
+      `${scheme} error="invalid_token", error_description="The access token${scheme === 'DPoP' ? ' or its DPoP proof' : ''} is not valid or has expired"`,
+    );
     throw new AppError('unauthenticated', 'The access token is not valid or has expired');
   }
   if (!wanted.some((scope) => found.scopes.includes(scope))) {
     reply.header('www-authenticate', `${scheme} error="insufficient_scope"${scopeParam}`);
-    throw new AppError('insufficient_scope', wanted.length > 0 ? `This needs an access token with the scope ${wanted.join(' or ')}` : 'An app\'s access token cannot do this; use an account session');
+    throw new AppError(
+      'insufficient_scope',
+      wanted.length > 0
+        ? `This needs an access token with the scope ${wanted.join(' or ')}`
+        : "An app's access token cannot do this; use an account session",
+    );
   }
   return {
     accountId: found.account.id,
@@ -147,7 +160,10 @@ async function authenticateAppToken(appTokens: AppTokenAuthenticator | undefined
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function tokenFrom(request: FastifyRequest, cookieName: string): { token: string; via: 'bearer' | 'cookie' } | undefined {
+function tokenFrom(
+  request: FastifyRequest,
+  cookieName: string,
+): { token: string; via: 'bearer' | 'cookie' } | undefined {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(header);
@@ -161,7 +177,9 @@ function tokenFrom(request: FastifyRequest, cookieName: string): { token: string
 }
 
 /** A guard: a Fastify hook that lets in only the callers its access level allows (see ./access.ts). */
-export type Guard = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & { readonly access: Exclude<Access, 'anonymous'> };
+export type Guard = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & {
+  readonly access: Exclude<Access, 'anonymous'>;
+};
 
 function isGuard(value: unknown): value is Guard {
   return typeof value === 'function' && typeof (value as Partial<Guard>).access === 'string';
@@ -172,7 +190,10 @@ function isGuard(value: unknown): value is Guard {
  * one, `preHandler: guards.account`, or by `config: { access: 'account' }`; `enforceDeclaredAccess` then
  * runs it first of all (see there) and records the level in the OpenAPI document.
  */
-export function createGuards(authenticator: Authenticator, options: { secureCookies?: boolean; appTokens?: AppTokenAuthenticator } = {}) {
+export function createGuards(
+  authenticator: Authenticator,
+  options: { secureCookies?: boolean; appTokens?: AppTokenAuthenticator } = {},
+) {
   const cookieName = sessionCookieName(options.secureCookies ?? false);
   const { appTokens } = options;
   /** Who calls: sets request.auth from the bearer token or the cookie (with its CSRF token), or refuses. */
@@ -244,12 +265,16 @@ export function createGuards(authenticator: Authenticator, options: { secureCook
 
 /** Why a caller that holds these credentials is refused at this access level. */
 function refusal(access: Exclude<Access, 'anonymous'>, held: readonly Credential[]): AppError {
-  if (held.includes('device')) return new AppError('forbidden', "A device token does the device's own work only; use an account session");
+  if (held.includes('device'))
+    return new AppError('forbidden', "A device token does the device's own work only; use an account session");
   switch (access) {
     case 'device':
       return new AppError('forbidden', 'This needs a device token (from POST /v1/devices)');
     case 'fresh':
-      return new AppError('reauthentication_required', 'Enter your password again (POST /v1/session/reauth) to continue');
+      return new AppError(
+        'reauthentication_required',
+        'Enter your password again (POST /v1/session/reauth) to continue',
+      );
     case 'support':
       return new AppError('forbidden', 'Only staff may do this');
     case 'admin':
@@ -274,13 +299,20 @@ declare module 'fastify' {
  * learns nothing from validation errors and costs no parsing, and the credential table test sees the
  * guard's answer whatever the body. Add it before the first route.
  */
-export function enforceDeclaredAccess(app: { addHook(name: 'onRoute', hook: (route: RouteOptions) => void): unknown }, guards: Guards): void {
+export function enforceDeclaredAccess(
+  app: { addHook(name: 'onRoute', hook: (route: RouteOptions) => void): unknown },
+  guards: Guards,
+): void {
   app.addHook('onRoute', (route) => {
     const preHandlers = toArray(route.preHandler);
     const onRequest = toArray(route.onRequest);
     const named = [...onRequest, ...preHandlers].filter(isGuard);
-    const declared = new Set<Access>([...named.map((guard) => guard.access), ...(route.config?.access ? [route.config.access] : [])]);
-    if (declared.size > 1) throw new Error(`${route.method} ${route.url} declares more than one access level: ${[...declared].join(', ')}`);
+    const declared = new Set<Access>([
+      ...named.map((guard) => guard.access),
+      ...(route.config?.access ? [route.config.access] : []),
+    ]);
+    if (declared.size > 1)
+      throw new Error(`${route.method} ${route.url} declares more than one access level: ${[...declared].join(', ')}`);
     const access: Access = declared.values().next().value ?? 'anonymous';
     const guard = guards.of(access);
     // New arrays: Fastify's HEAD twin of a GET route shares the original ones.

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { assertChangesNothing, assertProblem, errorPaths } from '../testing/problems.js';
-import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type RequestOptions, type TestAccount, type TestApp } from '../testing/test-app.js';
+import {
+  createTestApp,
+  testDatabases,
+  uniqueEmail,
+  uniquePhone,
+  type RequestOptions,
+  type TestAccount,
+  type TestApp,
+} from '../testing/test-app.js';
 
 // Every route behind a session, tried without one, with garbage, with a revoked or expired one, and by
 // cookie without the CSRF token; then unknown ids, another account's ids and bad query strings.
@@ -29,7 +37,11 @@ const AUTH_ROUTES: AuthRoute[] = [
   { method: 'POST', path: '/v1/me/email/confirm', body: () => ({ email: uniqueEmail(), code: '123456' }) },
   { method: 'POST', path: '/v1/me/phone', body: () => ({ phone: uniquePhone() }) },
   { method: 'POST', path: '/v1/me/phone/confirm', body: () => ({ phone: uniquePhone(), code: '123456' }) },
-  { method: 'POST', path: '/v1/me/password', body: ({ account }) => ({ currentPassword: account.password, newPassword: 'a takeover passphrase' }) },
+  {
+    method: 'POST',
+    path: '/v1/me/password',
+    body: ({ account }) => ({ currentPassword: account.password, newPassword: 'a takeover passphrase' }),
+  },
   { method: 'GET', path: '/v1/me/events' },
   { method: 'GET', path: '/v1/session' },
   { method: 'GET', path: '/v1/sessions' },
@@ -58,7 +70,8 @@ for (const database of testDatabases()) {
       t = await createTestApp({ database });
       const account = await t.signUp();
       stranger = await t.signUp();
-      const signIn = (kind: 'web' | 'api') => t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind } });
+      const signIn = (kind: 'web' | 'api') =>
+        t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind } });
       const other = await signIn('api');
       const sessions = await t.request('GET', '/v1/sessions', { token: other.body.token });
       ctx = { account, otherSessionId: sessions.body.sessions.find((s: { current: boolean }) => s.current).id };
@@ -71,14 +84,20 @@ for (const database of testDatabases()) {
 
     const CREDENTIALS: [string, () => RequestOptions][] = [
       ['no credentials at all', () => ({})],
-      ['an Authorization header that is not a bearer token', () => ({ headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } })],
+      [
+        'an Authorization header that is not a bearer token',
+        () => ({ headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } }),
+      ],
       ['a bearer token that is garbage', () => ({ headers: { authorization: 'Bearer not a token!' } })],
       ['an empty Authorization header', () => ({ headers: { authorization: '' } })],
       ['a well-formed bearer token nobody was given', () => ({ token: madeUpToken() })],
       ['the bearer token of a session that signed out', () => ({ token: revokedToken })],
       ['a session cookie nobody was given', () => ({ cookies: { lanyard_session: madeUpToken() } })],
       ['the session cookie of a session that signed out', () => ({ cookies: { lanyard_session: revokedToken } })],
-      ['a made-up bearer token next to a valid cookie', () => ({ token: madeUpToken(), cookies: { lanyard_session: cookieToken } })],
+      [
+        'a made-up bearer token next to a valid cookie',
+        () => ({ token: madeUpToken(), cookies: { lanyard_session: cookieToken } }),
+      ],
     ];
     for (const route of AUTH_ROUTES) {
       for (const [what, credentials] of CREDENTIALS) {
@@ -92,7 +111,10 @@ for (const database of testDatabases()) {
       test(`${route.method} ${route.path} by session cookie without the right CSRF token answers 403 csrf_failed`, async () => {
         const strangersCsrf = (await t.request('GET', '/v1/session', { token: stranger.token })).body.csrfToken;
         for (const csrf of [undefined, 'x'.repeat(43), strangersCsrf]) {
-          const [method, url, options] = requestFor(route, ctx, { cookies: { lanyard_session: cookieToken }, headers: csrf ? { 'x-csrf-token': csrf } : {} });
+          const [method, url, options] = requestFor(route, ctx, {
+            cookies: { lanyard_session: cookieToken },
+            headers: csrf ? { 'x-csrf-token': csrf } : {},
+          });
           const refused = await assertChangesNothing(t, [ctx.account, stranger], () => t.request(method, url, options));
           assertProblem(refused, 403, 'csrf_failed', `${method} ${url} with CSRF ${csrf}`);
         }
@@ -102,7 +124,9 @@ for (const database of testDatabases()) {
     test('a made-up session id answers 404 not_found and ends nothing', async () => {
       for (const id of ['01234567-89ab-7def-8123-456789abcdef', 'nope', "' OR 1=1 --", '✓']) {
         const url = `/v1/sessions/${encodeURIComponent(id)}`;
-        const refused = await assertChangesNothing(t, [ctx.account, stranger], () => t.request('DELETE', url, { token: ctx.account.token }));
+        const refused = await assertChangesNothing(t, [ctx.account, stranger], () =>
+          t.request('DELETE', url, { token: ctx.account.token }),
+        );
         assertProblem(refused, 404, 'not_found', url);
       }
     });
@@ -110,16 +134,23 @@ for (const database of testDatabases()) {
     test("another account's session id answers 404, and that session keeps working", async () => {
       const strangersSessions = await t.request('GET', '/v1/sessions', { token: stranger.token });
       const strangersId = strangersSessions.body.sessions[0].id;
-      const refused = await assertChangesNothing(t, [ctx.account, stranger], () => t.request('DELETE', `/v1/sessions/${strangersId}`, { token: ctx.account.token }));
+      const refused = await assertChangesNothing(t, [ctx.account, stranger], () =>
+        t.request('DELETE', `/v1/sessions/${strangersId}`, { token: ctx.account.token }),
+      );
       assertProblem(refused, 404, 'not_found');
       assert.equal((await t.request('GET', '/v1/me', { token: stranger.token })).status, 200);
-      assert.deepEqual((await t.request('GET', '/v1/sessions', { token: stranger.token })).body, strangersSessions.body);
+      assert.deepEqual(
+        (await t.request('GET', '/v1/sessions', { token: stranger.token })).body,
+        strangersSessions.body,
+      );
     });
 
     test('session ids that are empty, oversized, hold control characters or bad percent-encoding answer 400', async () => {
       for (const raw of ['', 'x'.repeat(65), '%00', 'a%0Ab', 'a%7F', '%E0%A4%A']) {
         const url = `/v1/sessions/${raw}`;
-        const refused = await assertChangesNothing(t, [ctx.account, stranger], () => t.request('DELETE', url, { token: ctx.account.token }));
+        const refused = await assertChangesNothing(t, [ctx.account, stranger], () =>
+          t.request('DELETE', url, { token: ctx.account.token }),
+        );
         assertProblem(refused, 400, 'validation_failed', url);
       }
     });
@@ -135,26 +166,44 @@ for (const database of testDatabases()) {
         ['?since=yesterday', 'querystring.since'],
       ];
       for (const [query, path] of cases) {
-        const refused = await assertChangesNothing(t, [ctx.account, stranger], () => t.request('GET', `/v1/me/events${query}`, { token: ctx.account.token }));
+        const refused = await assertChangesNothing(t, [ctx.account, stranger], () =>
+          t.request('GET', `/v1/me/events${query}`, { token: ctx.account.token }),
+        );
         assertProblem(refused, 400, 'validation_failed', query);
         assert.ok(errorPaths(refused).includes(path), `errors should name ${path}: ${refused.text}`);
       }
     });
 
     test('routes and methods that do not exist answer 404 problem+json', async () => {
-      const cases: [string, string][] = [['GET', '/v1/nope'], ['PUT', '/v1/me'], ['POST', '/v1/sessions/current'], ['GET', '/v1/me/'], ['PATCH', '/v1/sessions']];
+      const cases: [string, string][] = [
+        ['GET', '/v1/nope'],
+        ['PUT', '/v1/me'],
+        ['POST', '/v1/sessions/current'],
+        ['GET', '/v1/me/'],
+        ['PATCH', '/v1/sessions'],
+      ];
       for (const [method, url] of cases) {
-        const refused = await assertChangesNothing(t, [ctx.account, stranger], () => t.request(method, url, { token: ctx.account.token, body: {} }));
+        const refused = await assertChangesNothing(t, [ctx.account, stranger], () =>
+          t.request(method, url, { token: ctx.account.token, body: {} }),
+        );
         assertProblem(refused, 404, 'not_found', `${method} ${url}`);
       }
     });
 
     test('the credentials used above are otherwise good: the same requests work with the bearer token and with cookie plus CSRF', async () => {
       assert.equal((await t.request('GET', '/v1/me', { token: ctx.account.token })).status, 200);
-      const csrf = (await t.request('GET', '/v1/session', { cookies: { lanyard_session: cookieToken } })).body.csrfToken;
-      const renamed = await t.request('PATCH', '/v1/me', { cookies: { lanyard_session: cookieToken }, headers: { 'x-csrf-token': csrf }, body: { name: 'By cookie' } });
+      const csrf = (await t.request('GET', '/v1/session', { cookies: { lanyard_session: cookieToken } })).body
+        .csrfToken;
+      const renamed = await t.request('PATCH', '/v1/me', {
+        cookies: { lanyard_session: cookieToken },
+        headers: { 'x-csrf-token': csrf },
+        body: { name: 'By cookie' },
+      });
       assert.equal(renamed.status, 200, renamed.text);
-      assert.equal((await t.request('DELETE', `/v1/sessions/${ctx.otherSessionId}`, { token: ctx.account.token })).status, 204);
+      assert.equal(
+        (await t.request('DELETE', `/v1/sessions/${ctx.otherSessionId}`, { token: ctx.account.token })).status,
+        204,
+      );
     });
   });
 
@@ -165,8 +214,12 @@ for (const database of testDatabases()) {
     before(async () => {
       t = await createTestApp({ database });
       account = await t.signUp();
-      const other = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } });
-      otherSessionId = (await t.request('GET', '/v1/sessions', { token: other.body.token })).body.sessions.find((s: { current: boolean }) => s.current).id;
+      const other = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password },
+      });
+      otherSessionId = (await t.request('GET', '/v1/sessions', { token: other.body.token })).body.sessions.find(
+        (s: { current: boolean }) => s.current,
+      ).id;
       // Idle for 14 days and a moment: both sessions have expired (their rows stay until the sweep).
       t.clock.advance(14 * 86_400_000 + 1);
     });
@@ -175,7 +228,10 @@ for (const database of testDatabases()) {
     for (const route of AUTH_ROUTES) {
       test(`${route.method} ${route.path} with an expired bearer token or cookie answers 401 unauthenticated`, async () => {
         const ctx = { account, otherSessionId };
-        for (const credentials of [{ token: account.token }, { cookies: { lanyard_session: account.token } }] as RequestOptions[]) {
+        for (const credentials of [
+          { token: account.token },
+          { cookies: { lanyard_session: account.token } },
+        ] as RequestOptions[]) {
           const [method, url, options] = requestFor(route, ctx, credentials);
           const refused = await assertChangesNothing(t, [], () => t.request(method, url, options));
           assertProblem(refused, 401, 'unauthenticated', `${method} ${url}`);

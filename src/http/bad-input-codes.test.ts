@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { errorRegistry } from './errors.js';
 import { assertChangesNothing, assertProblem } from '../testing/problems.js';
-import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestAccount, type TestApp } from '../testing/test-app.js';
+import {
+  createTestApp,
+  testDatabases,
+  uniqueEmail,
+  uniquePhone,
+  type TestAccount,
+  type TestApp,
+} from '../testing/test-app.js';
 import { reauthenticate } from '../testing/reauth.js';
 
 // The routes that take a verification code, given wrong, expired, reused, misdirected and racing codes.
@@ -35,7 +42,11 @@ for (const database of testDatabases()) {
 
       /** Asks for a change of address and returns the code that was sent to the new one. */
       const ask = async (account: TestAccount, address: string): Promise<string> => {
-        const asked = await t.request('POST', `/v1/me/${field}`, { token: account.token, body: { [field]: address }, ip: nextIp() });
+        const asked = await t.request('POST', `/v1/me/${field}`, {
+          token: account.token,
+          body: { [field]: address },
+          ip: nextIp(),
+        });
         assert.equal(asked.status, 202, asked.text);
         await t.drainJobs();
         return t.messages.lastCode(address);
@@ -47,7 +58,12 @@ for (const database of testDatabases()) {
         const account = await t.signUp();
         const address = newAddress();
         const code = await ask(account, address);
-        const refused = await assertChangesNothing(t, [account], () => confirm(account, address, otherCode(code)), IGNORE_CODE_ROWS);
+        const refused = await assertChangesNothing(
+          t,
+          [account],
+          () => confirm(account, address, otherCode(code)),
+          IGNORE_CODE_ROWS,
+        );
         assertProblem(refused, 400, 'code_invalid');
         assert.equal(refused.body.attemptsLeft, 4);
         const confirmed = await confirm(account, address, code);
@@ -62,7 +78,12 @@ for (const database of testDatabases()) {
         t.clock.advance(15 * MINUTE + 1);
         // An address change needs a fresh session: the password again, so that only the code is late.
         await reauthenticate(t, account);
-        const refused = await assertChangesNothing(t, [account], () => confirm(account, address, code), IGNORE_CODE_ROWS);
+        const refused = await assertChangesNothing(
+          t,
+          [account],
+          () => confirm(account, address, code),
+          IGNORE_CODE_ROWS,
+        );
         assertProblem(refused, 400, 'code_expired');
       });
 
@@ -71,13 +92,23 @@ for (const database of testDatabases()) {
         const address = newAddress();
         const code = await ask(account, address);
         assert.equal((await confirm(account, address, code)).status, 200);
-        const refused = await assertChangesNothing(t, [account], () => confirm(account, address, code), IGNORE_CODE_ROWS);
+        const refused = await assertChangesNothing(
+          t,
+          [account],
+          () => confirm(account, address, code),
+          IGNORE_CODE_ROWS,
+        );
         assertProblem(refused, 400, 'code_invalid');
       });
 
       test(`${confirmUrl} without any code asked for answers 400 code_invalid`, async () => {
         const account = await t.signUp();
-        const refused = await assertChangesNothing(t, [account], () => confirm(account, newAddress(), '123456'), IGNORE_CODE_ROWS);
+        const refused = await assertChangesNothing(
+          t,
+          [account],
+          () => confirm(account, newAddress(), '123456'),
+          IGNORE_CODE_ROWS,
+        );
         assertProblem(refused, 400, 'code_invalid');
       });
 
@@ -85,8 +116,14 @@ for (const database of testDatabases()) {
         const account = await t.signUp();
         const address = newAddress();
         const code = await ask(account, address);
-        for (let i = 0; i < 5; i++) assertProblem(await confirm(account, address, otherCode(code)), 400, 'code_invalid');
-        const refused = await assertChangesNothing(t, [account], () => confirm(account, address, code), IGNORE_CODE_ROWS);
+        for (let i = 0; i < 5; i++)
+          assertProblem(await confirm(account, address, otherCode(code)), 400, 'code_invalid');
+        const refused = await assertChangesNothing(
+          t,
+          [account],
+          () => confirm(account, address, code),
+          IGNORE_CODE_ROWS,
+        );
         assertProblem(refused, 429, 'too_many_attempts');
       });
 
@@ -97,11 +134,21 @@ for (const database of testDatabases()) {
         const other = newAddress();
         const codeForOther = await ask(account, other);
         await ask(account, mine);
-        const misdirected = await assertChangesNothing(t, [account, stranger], () => confirm(account, mine, codeForOther), IGNORE_CODE_ROWS);
+        const misdirected = await assertChangesNothing(
+          t,
+          [account, stranger],
+          () => confirm(account, mine, codeForOther),
+          IGNORE_CODE_ROWS,
+        );
         if (codeForOther !== t.messages.lastCode(mine)) assertProblem(misdirected, 400, 'code_invalid');
         const shared = newAddress();
         const strangersCode = await ask(stranger, shared);
-        const stolen = await assertChangesNothing(t, [account, stranger], () => confirm(account, shared, strangersCode), IGNORE_CODE_ROWS);
+        const stolen = await assertChangesNothing(
+          t,
+          [account, stranger],
+          () => confirm(account, shared, strangersCode),
+          IGNORE_CODE_ROWS,
+        );
         assertProblem(stolen, 400, 'code_invalid');
       });
 
@@ -141,21 +188,40 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('POST', '/v1/signup', { body: { email }, ip: nextIp() })).status, 202);
       await t.drainJobs();
       const signupCode = t.messages.lastCode(email);
-      const crossed = await assertChangesNothing(t, [account], () => t.request('POST', '/v1/me/email/confirm', { token: account.token, body: { email, code: signupCode } }), IGNORE_CODE_ROWS);
+      const crossed = await assertChangesNothing(
+        t,
+        [account],
+        () => t.request('POST', '/v1/me/email/confirm', { token: account.token, body: { email, code: signupCode } }),
+        IGNORE_CODE_ROWS,
+      );
       assertProblem(crossed, 400, 'code_invalid');
 
       const other = uniqueEmail();
-      assert.equal((await t.request('POST', '/v1/me/email', { token: account.token, body: { email: other }, ip: nextIp() })).status, 202);
+      assert.equal(
+        (await t.request('POST', '/v1/me/email', { token: account.token, body: { email: other }, ip: nextIp() }))
+          .status,
+        202,
+      );
       await t.drainJobs();
       const changeCode = t.messages.lastCode(other);
       const body = { email: other, code: changeCode, password: 'a long unusual passphrase' };
-      const reversed = await assertChangesNothing(t, [account], () => t.request('POST', '/v1/signup/complete', { body }), IGNORE_CODE_ROWS);
+      const reversed = await assertChangesNothing(
+        t,
+        [account],
+        () => t.request('POST', '/v1/signup/complete', { body }),
+        IGNORE_CODE_ROWS,
+      );
       assertProblem(reversed, 400, 'code_invalid');
     });
 
     test('POST /v1/signup/complete for an address that never asked for a code answers 400 code_invalid', async () => {
       const body = { email: uniqueEmail(), code: '123456', password: 'a long unusual passphrase' };
-      const refused = await assertChangesNothing(t, [], () => t.request('POST', '/v1/signup/complete', { body }), IGNORE_CODE_ROWS);
+      const refused = await assertChangesNothing(
+        t,
+        [],
+        () => t.request('POST', '/v1/signup/complete', { body }),
+        IGNORE_CODE_ROWS,
+      );
       assertProblem(refused, 400, 'code_invalid');
     });
   });

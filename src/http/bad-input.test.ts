@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ErrorCode } from './errors.js';
 import { assertChangesNothing, assertProblem, errorPaths } from '../testing/problems.js';
-import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type RequestOptions, type TestAccount, type TestApp } from '../testing/test-app.js';
+import {
+  createTestApp,
+  testDatabases,
+  uniqueEmail,
+  uniquePhone,
+  type RequestOptions,
+  type TestAccount,
+  type TestApp,
+} from '../testing/test-app.js';
 import { reauthenticate } from '../testing/reauth.js';
 
 // Every route that takes a JSON body, tried with bodies that are wrong in one way each: each answer is a
@@ -31,12 +39,18 @@ const CODE = '123456';
 
 const BODY_ROUTES: BodyRoute[] = [
   {
-    method: 'POST', path: '/v1/signup', label: 'POST /v1/signup (email)', auth: false,
+    method: 'POST',
+    path: '/v1/signup',
+    label: 'POST /v1/signup (email)',
+    auth: false,
     valid: () => ({ email: uniqueEmail() }),
     bounds: [{ field: 'email', value: longEmail(255), status: 400, code: 'validation_failed' }],
   },
   {
-    method: 'POST', path: '/v1/signup', label: 'POST /v1/signup (phone)', auth: false,
+    method: 'POST',
+    path: '/v1/signup',
+    label: 'POST /v1/signup (phone)',
+    auth: false,
     valid: () => ({ phone: uniquePhone() }),
     bounds: [
       { field: 'phone', value: `+34${'6'.repeat(31)}`, status: 400, code: 'validation_failed' },
@@ -44,7 +58,9 @@ const BODY_ROUTES: BodyRoute[] = [
     ],
   },
   {
-    method: 'POST', path: '/v1/signup/complete', auth: false,
+    method: 'POST',
+    path: '/v1/signup/complete',
+    auth: false,
     valid: () => ({ email: uniqueEmail(), code: CODE, password: 'a long unusual passphrase' }),
     bounds: [
       { field: 'password', value: over(129), status: 400, code: 'validation_failed' },
@@ -55,7 +71,9 @@ const BODY_ROUTES: BodyRoute[] = [
     ],
   },
   {
-    method: 'POST', path: '/v1/sessions', auth: false,
+    method: 'POST',
+    path: '/v1/sessions',
+    auth: false,
     valid: ({ account }) => ({ login: account.email, password: account.password }),
     bounds: [
       { field: 'login', value: longEmail(255), status: 400, code: 'validation_failed' },
@@ -67,7 +85,10 @@ const BODY_ROUTES: BodyRoute[] = [
     ],
   },
   {
-    method: 'PATCH', path: '/v1/me', auth: true, nullable: ['name'],
+    method: 'PATCH',
+    path: '/v1/me',
+    auth: true,
+    nullable: ['name'],
     valid: () => ({ name: 'Renamed' }),
     bounds: [
       { field: 'name', value: over(101), status: 400, code: 'validation_failed' },
@@ -75,7 +96,9 @@ const BODY_ROUTES: BodyRoute[] = [
     ],
   },
   {
-    method: 'POST', path: '/v1/me/email', auth: true,
+    method: 'POST',
+    path: '/v1/me/email',
+    auth: true,
     valid: () => ({ email: uniqueEmail() }),
     bounds: [
       { field: 'email', value: longEmail(255), status: 400, code: 'validation_failed' },
@@ -84,7 +107,9 @@ const BODY_ROUTES: BodyRoute[] = [
     ],
   },
   {
-    method: 'POST', path: '/v1/me/email/confirm', auth: true,
+    method: 'POST',
+    path: '/v1/me/email/confirm',
+    auth: true,
     valid: () => ({ email: uniqueEmail(), code: CODE }),
     bounds: [
       { field: 'email', value: longEmail(255), status: 400, code: 'validation_failed' },
@@ -92,7 +117,9 @@ const BODY_ROUTES: BodyRoute[] = [
     ],
   },
   {
-    method: 'POST', path: '/v1/me/phone', auth: true,
+    method: 'POST',
+    path: '/v1/me/phone',
+    auth: true,
     valid: () => ({ phone: uniquePhone() }),
     bounds: [
       { field: 'phone', value: `+34${'6'.repeat(31)}`, status: 400, code: 'validation_failed' },
@@ -100,12 +127,16 @@ const BODY_ROUTES: BodyRoute[] = [
     ],
   },
   {
-    method: 'POST', path: '/v1/me/phone/confirm', auth: true,
+    method: 'POST',
+    path: '/v1/me/phone/confirm',
+    auth: true,
     valid: () => ({ phone: uniquePhone(), code: CODE }),
     bounds: [{ field: 'code', value: '', status: 400, code: 'validation_failed' }],
   },
   {
-    method: 'POST', path: '/v1/me/password', auth: true,
+    method: 'POST',
+    path: '/v1/me/password',
+    auth: true,
     valid: ({ account }) => ({ currentPassword: account.password, newPassword: 'a fresh unusual passphrase' }),
     bounds: [
       { field: 'newPassword', value: over(129), status: 400, code: 'validation_failed' },
@@ -114,7 +145,9 @@ const BODY_ROUTES: BodyRoute[] = [
     ],
   },
   {
-    method: 'POST', path: '/v1/session/reauth', auth: true,
+    method: 'POST',
+    path: '/v1/session/reauth',
+    auth: true,
     valid: ({ account }) => ({ password: account.password }),
     bounds: [{ field: 'password', value: over(1025), status: 400, code: 'validation_failed' }],
   },
@@ -131,7 +164,13 @@ interface Case {
 }
 
 const json = (payload: string): RequestOptions => ({ payload, headers: { 'content-type': 'application/json' } });
-const WRONG_TYPES: [string, unknown][] = [['a number', 12345], ['a boolean', true], ['an array', ['x']], ['an object', { x: 1 }], ['null', null]];
+const WRONG_TYPES: [string, unknown][] = [
+  ['a number', 12345],
+  ['a boolean', true],
+  ['an array', ['x']],
+  ['an object', { x: 1 }],
+  ['null', null],
+];
 
 /** A context with the right shape, to read a route's field names before any account exists. */
 const SHAPE: Context = { account: { id: '', email: '', password: '', token: '' } };
@@ -141,37 +180,106 @@ function casesFor(route: BodyRoute): Case[] {
   const fields = Object.keys(route.valid(SHAPE));
   const cases: Case[] = [];
   for (const field of fields) {
-    cases.push({ name: `a missing ${field}`, request: ({ [field]: _dropped, ...rest }) => ({ body: rest }), status: 400, code: 'validation_failed' });
+    cases.push({
+      name: `a missing ${field}`,
+      request: ({ [field]: _dropped, ...rest }) => ({ body: rest }),
+      status: 400,
+      code: 'validation_failed',
+    });
     for (const [what, value] of WRONG_TYPES) {
       if (value === null && route.nullable?.includes(field)) continue;
-      cases.push({ name: `${field} as ${what}`, request: (valid) => ({ body: { ...valid, [field]: value } }), status: 400, code: 'validation_failed', path: `body.${field}` });
+      cases.push({
+        name: `${field} as ${what}`,
+        request: (valid) => ({ body: { ...valid, [field]: value } }),
+        status: 400,
+        code: 'validation_failed',
+        path: `body.${field}`,
+      });
     }
-    cases.push({ name: `${field} of 10,000 characters`, request: (valid) => ({ body: { ...valid, [field]: over(10_000) } }), status: 400, code: 'validation_failed', path: `body.${field}` });
+    cases.push({
+      name: `${field} of 10,000 characters`,
+      request: (valid) => ({ body: { ...valid, [field]: over(10_000) } }),
+      status: 400,
+      code: 'validation_failed',
+      path: `body.${field}`,
+    });
   }
   for (const bound of route.bounds) {
     const shown = bound.value.length > 20 ? `${bound.value.length} characters` : JSON.stringify(bound.value);
-    cases.push({ name: `${bound.field} = ${shown}`, request: (valid) => ({ body: { ...valid, [bound.field]: bound.value } }), status: bound.status, code: bound.code });
+    cases.push({
+      name: `${bound.field} = ${shown}`,
+      request: (valid) => ({ body: { ...valid, [bound.field]: bound.value } }),
+      status: bound.status,
+      code: bound.code,
+    });
   }
   cases.push(
-    { name: 'an unknown extra field', request: (valid) => ({ body: { ...valid, isAdmin: true } }), status: 400, code: 'validation_failed', path: 'body.isAdmin' },
-    { name: 'a __proto__ field', request: (valid) => json(`{"__proto__":{"role":"admin"},${JSON.stringify(valid).slice(1)}`), status: 400, code: 'validation_failed' },
-    { name: 'a body over 64 KiB', request: (valid) => ({ body: { ...valid, [fields[0]!]: over(70_000) } }), status: 413, code: 'payload_too_large' },
-    { name: 'malformed JSON', request: (valid) => json(JSON.stringify(valid).slice(0, -1)), status: 400, code: 'validation_failed', path: 'body' },
-    { name: 'JSON followed by garbage', request: (valid) => json(`${JSON.stringify(valid)}x`), status: 400, code: 'validation_failed', path: 'body' },
+    {
+      name: 'an unknown extra field',
+      request: (valid) => ({ body: { ...valid, isAdmin: true } }),
+      status: 400,
+      code: 'validation_failed',
+      path: 'body.isAdmin',
+    },
+    {
+      name: 'a __proto__ field',
+      request: (valid) => json(`{"__proto__":{"role":"admin"},${JSON.stringify(valid).slice(1)}`),
+      status: 400,
+      code: 'validation_failed',
+    },
+    {
+      name: 'a body over 64 KiB',
+      request: (valid) => ({ body: { ...valid, [fields[0]!]: over(70_000) } }),
+      status: 413,
+      code: 'payload_too_large',
+    },
+    {
+      name: 'malformed JSON',
+      request: (valid) => json(JSON.stringify(valid).slice(0, -1)),
+      status: 400,
+      code: 'validation_failed',
+      path: 'body',
+    },
+    {
+      name: 'JSON followed by garbage',
+      request: (valid) => json(`${JSON.stringify(valid)}x`),
+      status: 400,
+      code: 'validation_failed',
+      path: 'body',
+    },
     { name: 'an empty JSON body', request: () => json(''), status: 400, code: 'validation_failed', path: 'body' },
     { name: 'no body at all', request: () => ({}), status: 400, code: 'validation_failed', path: 'body' },
-    { name: 'a JSON array', request: (valid) => ({ body: [valid] }), status: 400, code: 'validation_failed', path: 'body' },
+    {
+      name: 'a JSON array',
+      request: (valid) => ({ body: [valid] }),
+      status: 400,
+      code: 'validation_failed',
+      path: 'body',
+    },
     { name: 'a JSON string', request: () => ({ body: 'text' }), status: 400, code: 'validation_failed', path: 'body' },
     { name: 'JSON null', request: () => json('null'), status: 400, code: 'validation_failed', path: 'body' },
     { name: 'a JSON number', request: () => json('42'), status: 400, code: 'validation_failed', path: 'body' },
-    { name: 'text/plain', request: (valid) => ({ payload: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } }), status: 415, code: 'unsupported_media_type' },
     {
-      name: 'a form',
-      request: (valid) => ({ payload: new URLSearchParams(valid as Record<string, string>).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      name: 'text/plain',
+      request: (valid) => ({ payload: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } }),
       status: 415,
       code: 'unsupported_media_type',
     },
-    { name: 'XML', request: () => ({ payload: '<signup/>', headers: { 'content-type': 'application/xml' } }), status: 415, code: 'unsupported_media_type' },
+    {
+      name: 'a form',
+      request: (valid) => ({
+        payload: new URLSearchParams(valid as Record<string, string>).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      status: 415,
+      code: 'unsupported_media_type',
+    },
+    {
+      name: 'XML',
+      request: () => ({ payload: '<signup/>', headers: { 'content-type': 'application/xml' } }),
+      status: 415,
+      code: 'unsupported_media_type',
+    },
   );
   return cases;
 }
@@ -193,7 +301,9 @@ for (const database of testDatabases()) {
       for (const c of casesFor(route)) {
         test(`${label} refuses ${c.name} with ${c.status} ${c.code}`, async () => {
           const options = { ...c.request(route.valid({ account })), ...(route.auth ? { token: account.token } : {}) };
-          const refused = await assertChangesNothing(t, [account, stranger], () => t.request(route.method, route.path, options));
+          const refused = await assertChangesNothing(t, [account, stranger], () =>
+            t.request(route.method, route.path, options),
+          );
           assertProblem(refused, c.status, c.code, `${label}, ${c.name}`);
           if (c.path) assert.ok(errorPaths(refused).includes(c.path), `errors should name ${c.path}: ${refused.text}`);
         });
@@ -204,20 +314,32 @@ for (const database of testDatabases()) {
       const renamed = await t.request('PATCH', '/v1/me', { token: account.token, body: { name: 'Renamed' } });
       assert.equal(renamed.status, 200, renamed.text);
       await reauthenticate(t, account);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } })).status, 201);
-      assert.equal((await t.request('POST', '/v1/me/email', { token: account.token, body: { email: uniqueEmail() } })).status, 202);
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } }))
+          .status,
+        201,
+      );
+      assert.equal(
+        (await t.request('POST', '/v1/me/email', { token: account.token, body: { email: uniqueEmail() } })).status,
+        202,
+      );
       assert.equal((await t.request('POST', '/v1/signup', { body: { phone: uniquePhone() } })).status, 202);
     });
 
     test('a body of thousands of unknown fields gets a short answer naming the first 20', async () => {
       const payload = JSON.stringify(Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`f${i}`, 1])));
-      const refused = await assertChangesNothing(t, [account, stranger], () => t.request('POST', '/v1/sessions', json(payload)));
+      const refused = await assertChangesNothing(t, [account, stranger], () =>
+        t.request('POST', '/v1/sessions', json(payload)),
+      );
       assertProblem(refused, 400, 'validation_failed');
       assert.equal(refused.body.errors.length, 20);
       assert.ok(refused.text.length < payload.length / 10, `the answer has ${refused.text.length} bytes`);
     });
 
-    const BODYLESS: [string, string][] = [['DELETE', '/v1/sessions/others'], ['DELETE', '/v1/sessions/current']];
+    const BODYLESS: [string, string][] = [
+      ['DELETE', '/v1/sessions/others'],
+      ['DELETE', '/v1/sessions/current'],
+    ];
     for (const [method, path] of BODYLESS) {
       test(`${method} ${path} with a malformed, non-JSON or oversized body is refused and ends no session`, async () => {
         for (const [options, status, code] of [
@@ -225,7 +347,9 @@ for (const database of testDatabases()) {
           [{ payload: 'everything', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
           [{ body: { filler: over(70_000) } }, 413, 'payload_too_large'],
         ] as [RequestOptions, number, ErrorCode][]) {
-          const refused = await assertChangesNothing(t, [account, stranger], () => t.request(method, path, { ...options, token: account.token }));
+          const refused = await assertChangesNothing(t, [account, stranger], () =>
+            t.request(method, path, { ...options, token: account.token }),
+          );
           assertProblem(refused, status, code, `${method} ${path}`);
         }
       });

@@ -10,14 +10,24 @@ import { DOCS_CSP } from './server.js';
 // that a script or style the CSP blocks (and a blank page) shows here rather than to a reader.
 
 const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('GET /docs, the API reference', () => {
   let t: TestApp;
   let browser: Browser;
   let base: string;
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the browser tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`);
+    if (!fs.existsSync(CHROMIUM))
+      assert.fail(
+        `Chromium is needed for the browser tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`,
+      );
     t = await createTestApp();
     base = await t.app.http.listen({ port: 0, host: '127.0.0.1' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -33,7 +43,11 @@ describe('GET /docs, the API reference', () => {
     assert.match(String(page.headers['content-type']), /^text\/html/);
     assert.equal(page.headers['content-security-policy'], DOCS_CSP);
     assert.doesNotMatch(DOCS_CSP, /unsafe-inline|unsafe-eval|https:|\*/);
-    assert.doesNotMatch(page.text, /<script>(?!<\/script>)|<script(?![^>]*\bsrc=)[^>]*>/, 'an inline script would need unsafe-inline');
+    assert.doesNotMatch(
+      page.text,
+      /<script>(?!<\/script>)|<script(?![^>]*\bsrc=)[^>]*>/,
+      'an inline script would need unsafe-inline',
+    );
     assert.doesNotMatch(page.text, /https?:\/\/(?!127\.0\.0\.1)/, 'the page loads nothing from another server');
   });
 
@@ -50,13 +64,24 @@ describe('GET /docs, the API reference', () => {
     });
     await page.goto(`${base}/docs`);
     await page.waitForSelector('.opblock', { timeout: 20_000 });
-    const document = (await t.request('GET', '/v1/openapi.json')).body as { paths: Record<string, Record<string, { operationId: string }>> };
-    const expected = Object.values(document.paths).flatMap((byMethod) => Object.values(byMethod).map((operation) => operation.operationId));
+    const document = (await t.request('GET', '/v1/openapi.json')).body as {
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
+    const expected = Object.values(document.paths).flatMap((byMethod) =>
+      Object.values(byMethod).map((operation) => operation.operationId),
+    );
     const shown = await page.locator('.opblock').count();
     assert.equal(shown, expected.length, 'one block per operation');
     const ids = await page.locator('.opblock-summary-operation-id').allTextContents();
     assert.deepEqual(ids.map((id) => id.trim()).sort(), [...expected].sort());
-    assert.equal(await page.locator('.title').first().textContent().then((text) => text?.includes('Lanyard API')), true);
+    assert.equal(
+      await page
+        .locator('.title')
+        .first()
+        .textContent()
+        .then((text) => text?.includes('Lanyard API')),
+      true,
+    );
     assert.deepEqual(violations, []);
     assert.deepEqual(elsewhere, []);
     await context.close();

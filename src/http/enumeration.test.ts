@@ -12,12 +12,17 @@ const MINUTE = 60_000;
 const PASSWORD = 'a long unusual passphrase';
 
 let ipCounter = 0;
-const nextIp = () => `198.51.100.${(ipCounter += 1) % 250 + 1}`;
+const nextIp = () => `198.51.100.${((ipCounter += 1) % 250) + 1}`;
 
 /** What a client can compare between two answers: status, type and body, without the request id. */
 function visible(response: TestResponse) {
   const { requestId: _id, ...body } = response.body as Record<string, unknown>;
-  return { status: response.status, contentType: response.headers['content-type'], retryAfter: response.headers['retry-after'], body };
+  return {
+    status: response.status,
+    contentType: response.headers['content-type'],
+    retryAfter: response.headers['retry-after'],
+    body,
+  };
 }
 
 /** Asserts every answer is the same refusal, naming each in the message when one differs. */
@@ -25,7 +30,8 @@ function assertAlike(answers: Record<string, TestResponse>) {
   const [firstName, first] = Object.entries(answers)[0]!;
   assertProblem(first, 400, 'code_invalid', firstName);
   assert.equal(first.body.attemptsLeft, undefined, 'no count of tries left: only a login with a code could have one');
-  for (const [name, answer] of Object.entries(answers)) assert.deepEqual(visible(answer), visible(first), `${name} answers as ${firstName} does`);
+  for (const [name, answer] of Object.entries(answers))
+    assert.deepEqual(visible(answer), visible(first), `${name} answers as ${firstName} does`);
 }
 
 for (const database of testDatabases()) {
@@ -40,12 +46,15 @@ for (const database of testDatabases()) {
 
     test('POST /v1/recovery/complete: unknown login, known without a code, wrong, expired and spent codes all answer the same 400', async () => {
       const askFor = async (login: string) => {
-        const answer = await t.request('POST', '/v1/recovery', { body: { login, channel: 'email', captcha: await solvedCaptcha(t) } });
+        const answer = await t.request('POST', '/v1/recovery', {
+          body: { login, channel: 'email', captcha: await solvedCaptcha(t) },
+        });
         assert.equal(answer.status, 202, answer.text);
         await t.drainJobs();
         return t.messages.lastCode(login);
       };
-      const complete = (login: string, code: string) => t.request('POST', '/v1/recovery/complete', { body: { login, code, newPassword: PASSWORD }, ip: nextIp() });
+      const complete = (login: string, code: string) =>
+        t.request('POST', '/v1/recovery/complete', { body: { login, code, newPassword: PASSWORD }, ip: nextIp() });
 
       const withCode = await t.signUp();
       const code = await askFor(withCode.email!);
@@ -56,7 +65,9 @@ for (const database of testDatabases()) {
       const spentCode = await askFor(spent.email!);
       for (let i = 0; i < 5; i++) await complete(spent.email!, wrongFor(spentCode));
       const unknownAsked = uniqueEmail();
-      await t.request('POST', '/v1/recovery', { body: { login: unknownAsked, channel: 'email', captcha: await solvedCaptcha(t) } });
+      await t.request('POST', '/v1/recovery', {
+        body: { login: unknownAsked, channel: 'email', captcha: await solvedCaptcha(t) },
+      });
       await t.drainJobs();
 
       const answers = {
@@ -82,7 +93,8 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('POST', '/v1/signup', { body: { email: taken.email } })).status, 202);
       await t.drainJobs();
       const code = t.messages.lastCode(free);
-      const complete = (email: string, c: string) => t.request('POST', '/v1/signup/complete', { body: { email, code: c, password: PASSWORD }, ip: nextIp() });
+      const complete = (email: string, c: string) =>
+        t.request('POST', '/v1/signup/complete', { body: { email, code: c, password: PASSWORD }, ip: nextIp() });
 
       const spentAddress = uniqueEmail();
       await t.request('POST', '/v1/signup', { body: { email: spentAddress } });

@@ -6,7 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { makeImage } from '../cloud/test-images.js';
 import { DroppedConnection, ResponseChecker, send, type WireResponse } from '../testing/fuzz-http.js';
-import { operationsOf, requestsFor, type FuzzRequest, type OpenApiDocument, type Operation } from '../testing/fuzz-requests.js';
+import {
+  operationsOf,
+  requestsFor,
+  type FuzzRequest,
+  type OpenApiDocument,
+  type Operation,
+} from '../testing/fuzz-requests.js';
 import { createStaffMember } from '../testing/staff.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
 
@@ -65,7 +71,10 @@ async function newAccount(t: TestApp): Promise<Account> {
   const started = await t.request('POST', '/v1/signup', { body: { email }, ip });
   assert.equal(started.status, 202, started.text);
   await t.drainJobs();
-  const done = await t.request('POST', '/v1/signup/complete', { body: { email, code: t.messages.lastCode(email), password }, ip });
+  const done = await t.request('POST', '/v1/signup/complete', {
+    body: { email, code: t.messages.lastCode(email), password },
+    ip,
+  });
   assert.equal(done.status, 201, done.text);
   return { email, password, token: done.body.token };
 }
@@ -75,12 +84,16 @@ async function signIn(t: TestApp, login: string, password: string, kind: 'api' |
   assert.equal(signedIn.status, 201, signedIn.text);
   if (kind === 'api') return signedIn.body.token;
   // A web sign-in's token is in the HttpOnly cookie only.
-  const setCookie = [signedIn.headers['set-cookie'] ?? []].flat().map(String).find((c) => c.startsWith('lanyard_session='));
+  const setCookie = [signedIn.headers['set-cookie'] ?? []]
+    .flat()
+    .map(String)
+    .find((c) => c.startsWith('lanyard_session='));
   assert.ok(setCookie, 'a web sign-in sets the session cookie');
   return setCookie.slice('lanyard_session='.length).split(';')[0]!;
 }
 
-const sessionAlive = async (t: TestApp, token: string, url = '/v1/session') => (await t.request('GET', url, { token })).status === 200;
+const sessionAlive = async (t: TestApp, token: string, url = '/v1/session') =>
+  (await t.request('GET', url, { token })).status === 200;
 
 /** The credentials every operation is tried with, each on an account of its own. */
 async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credential[]> {
@@ -92,11 +105,16 @@ async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credentia
   const renewCookie = async () => {
     const owner = await newAccount(t);
     cookie.token = await signIn(t, owner.email, owner.password, 'web');
-    cookie.csrf = (await t.request('GET', '/v1/session', { cookies: { lanyard_session: cookie.token } })).body.csrfToken;
+    cookie.csrf = (
+      await t.request('GET', '/v1/session', { cookies: { lanyard_session: cookie.token } })
+    ).body.csrfToken;
   };
   const renewDevice = async (owner: Account) => {
     const serial = `FUZZ${randomBytes(6).toString('hex').toUpperCase()}`;
-    const linked = await t.request('POST', '/v1/devices', { token: owner.token, body: { serial, model: 'Fuzz phone', name: 'Fuzz phone', kind: 'phone' } });
+    const linked = await t.request('POST', '/v1/devices', {
+      token: owner.token,
+      body: { serial, model: 'Fuzz phone', name: 'Fuzz phone', kind: 'phone' },
+    });
     assert.equal(linked.status, 201, linked.text);
     device.token = linked.body.deviceToken;
     knownIds.add(linked.body.device.id);
@@ -111,7 +129,12 @@ async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credentia
   const forged = randomBytes(32).toString('base64url');
   return [
     { name: 'anonymous', headers: () => ({}), alive: async () => true, renew: async () => {} },
-    { name: 'forged bearer token', headers: () => ({ authorization: `Bearer ${forged}` }), alive: async () => true, renew: async () => {} },
+    {
+      name: 'forged bearer token',
+      headers: () => ({ authorization: `Bearer ${forged}` }),
+      alive: async () => true,
+      renew: async () => {},
+    },
     {
       name: 'account session (bearer)',
       headers: () => ({ authorization: `Bearer ${account.token}` }),
@@ -155,19 +178,34 @@ async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credentia
 async function fixtures(t: TestApp, knownIds: Set<string>, creds: Credential[], images: Buffer[]): Promise<void> {
   const by = (name: string) => creds.find((c) => c.name === name)!.headers();
   const send = (method: string, url: string, who: string, body?: unknown, raw?: { type: string; bytes: Buffer }) =>
-    t.request(method, url, { headers: { ...by(who), ...(raw ? { 'content-type': raw.type } : {}) }, ...(body !== undefined ? { body } : {}), ...(raw ? { payload: raw.bytes } : {}) });
+    t.request(method, url, {
+      headers: { ...by(who), ...(raw ? { 'content-type': raw.type } : {}) },
+      ...(body !== undefined ? { body } : {}),
+      ...(raw ? { payload: raw.bytes } : {}),
+    });
   const account = 'account session (bearer)';
-  const expect = (response: { status: number; text: string }, status: number) => assert.equal(response.status, status, response.text);
+  const expect = (response: { status: number; text: string }, status: number) =>
+    assert.equal(response.status, status, response.text);
   expect(await send('PUT', '/v1/cloud/notes/fuzz-note', account, { title: 'A note', text: 'for the fuzzer' }), 200);
-  expect(await send('PUT', '/v1/cloud/photos/fuzz-photo', account, undefined, { type: 'image/png', bytes: images[0]! }), 200);
+  expect(
+    await send('PUT', '/v1/cloud/photos/fuzz-photo', account, undefined, { type: 'image/png', bytes: images[0]! }),
+    200,
+  );
   for (const s of (await send('GET', '/v1/sessions', account)).body.sessions) knownIds.add(s.id);
   const exported = await send('POST', '/v1/me/export', account);
   expect(exported, 202);
   knownIds.add(exported.body.id);
-  const webhook = await send('POST', '/v1/admin/webhooks', 'staff admin', { url: 'https://example.com/lanyard-fuzz', events: ['account.deleted'] });
+  const webhook = await send('POST', '/v1/admin/webhooks', 'staff admin', {
+    url: 'https://example.com/lanyard-fuzz',
+    events: ['account.deleted'],
+  });
   expect(webhook, 201);
   knownIds.add(webhook.body.id);
-  const app = await send('POST', '/v1/admin/apps', 'staff admin', { name: 'Fuzz app', redirectUris: ['https://example.com/callback'], scopes: ['openid'] });
+  const app = await send('POST', '/v1/admin/apps', 'staff admin', {
+    name: 'Fuzz app',
+    redirectUris: ['https://example.com/callback'],
+    scopes: ['openid'],
+  });
   expect(app, 201);
   knownIds.add(app.body.clientId);
   for (const id of ['fuzz-note', 'fuzz-photo', 'notes', 'photos']) knownIds.add(id);
@@ -179,7 +217,12 @@ function harvest(response: WireResponse, knownIds: Set<string>): void {
   const walk = (node: unknown, depth: number): void => {
     if (depth > 6 || node === null || typeof node !== 'object') return;
     for (const [key, value] of Object.entries(node)) {
-      if (typeof value === 'string' && value.length <= 200 && (key === 'id' || key === 'serial' || (/Id$/.test(key) && key !== 'requestId'))) knownIds.add(value);
+      if (
+        typeof value === 'string' &&
+        value.length <= 200 &&
+        (key === 'id' || key === 'serial' || (/Id$/.test(key) && key !== 'requestId'))
+      )
+        knownIds.add(value);
       else walk(value, depth + 1);
     }
   };
@@ -226,7 +269,12 @@ for (const database of testDatabases()) {
       const served = await send(port, { method: 'GET', path: '/v1/openapi.json', headers: {}, variant: 'valid' }, {});
       assert.equal(served.status, 200);
       doc = JSON.parse(served.body.toString('utf8'));
-      images.push(await makeImage('png', 16, 12), await makeImage('jpeg', 16, 12), await makeImage('gif', 8, 8), await makeImage('webp', 8, 8));
+      images.push(
+        await makeImage('png', 16, 12),
+        await makeImage('jpeg', 16, 12),
+        await makeImage('gif', 8, 8),
+        await makeImage('webp', 8, 8),
+      );
       creds = await credentials(t, knownIds);
       await fixtures(t, knownIds, creds, images);
     });
@@ -273,14 +321,16 @@ for (const database of testDatabases()) {
               if (verdict && 'undeclared' in verdict) {
                 if (!undeclared.has(op.key)) undeclared.set(op.key, new Set());
                 undeclared.get(op.key)!.add(response.status);
-                if (STRICT_STATUSES) throw new Error(`answered ${response.status}, which the operation does not declare`);
+                if (STRICT_STATUSES)
+                  throw new Error(`answered ${response.status}, which the operation does not declare`);
               }
             }),
             { seed, numRuns: RUNS, endOnFailure: true },
           );
           if (result.failed) {
             const request = result.counterexample?.[0];
-            const error = result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
+            const error =
+              result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
             failures.push(
               `${op.key} with ${credential.name}: ${error}\n    ${request ? describeRequest(request) : '(no request)'}\n    replay: LANYARD_FUZZ_SEED=${SEED} LANYARD_FUZZ_RUNS=${RUNS} LANYARD_FUZZ_ONLY='${op.key}' (fast-check seed ${seed}, path ${result.counterexamplePath})`,
             );
@@ -299,11 +349,20 @@ for (const database of testDatabases()) {
       const still = await send(port, { method: 'GET', path: '/v1/openapi.json', headers: {}, variant: 'valid' }, {});
       assert.equal(still.status, 200, 'the server answers after the fuzzing and its jobs');
 
-      for (const [key, codes] of undeclared) context.diagnostic(`undeclared status: ${key} answered ${[...codes].sort().join(', ')}`);
+      for (const [key, codes] of undeclared)
+        context.diagnostic(`undeclared status: ${key} answered ${[...codes].sort().join(', ')}`);
       if (process.env.LANYARD_FUZZ_STATS === '1') {
-        for (const [key, counts] of statuses) context.diagnostic(`${key}: ${[...counts].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ')}`);
+        for (const [key, counts] of statuses)
+          context.diagnostic(
+            `${key}: ${[...counts]
+              .sort(([a], [b]) => a - b)
+              .map(([status, n]) => `${status}×${n}`)
+              .join(' ')}`,
+          );
       }
-      context.diagnostic(`${[...sent.values()].reduce((a, b) => a + b, 0)} requests to ${operations.length} operations, seed ${SEED}`);
+      context.diagnostic(
+        `${[...sent.values()].reduce((a, b) => a + b, 0)} requests to ${operations.length} operations, seed ${SEED}`,
+      );
       assert.deepEqual(failures, [], `${failures.length} operation(s) failed the fuzzer:\n${failures.join('\n')}`);
       const unsent = operations.filter((op) => (sent.get(op.key) ?? 0) < RUNS * creds.length).map((op) => op.key);
       assert.deepEqual(unsent, [], 'every operation of the document gets every request meant for it');
@@ -318,11 +377,34 @@ describe('the fuzzer sees what it is meant to catch', () => {
     key: 'GET /v1/thing',
     method: 'GET',
     route: '/v1/thing',
-    spec: { responses: { '200': { content: { 'application/json': { schema: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } } } }, '204': {} } },
+    spec: {
+      responses: {
+        '200': {
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+            },
+          },
+        },
+        '204': {},
+      },
+    },
   };
   const checker = new ResponseChecker({ paths: { '/v1/thing': { get: op.spec } } });
-  const answer = (status: number, type: string, body: unknown): WireResponse => ({ status, headers: { 'content-type': type }, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });
-  const problem = (status: number, extra: Record<string, unknown> = {}) => answer(status, 'application/problem+json', { type: 'urn:x', title: 'T', status, detail: 'D', code: 'not_found', ...extra });
+  const answer = (status: number, type: string, body: unknown): WireResponse => ({
+    status,
+    headers: { 'content-type': type },
+    body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+  });
+  const problem = (status: number, extra: Record<string, unknown> = {}) =>
+    answer(status, 'application/problem+json', {
+      type: 'urn:x',
+      title: 'T',
+      status,
+      detail: 'D',
+      code: 'not_found',
+      ...extra,
+    });
 
   test('a 5xx, a body off its declared schema, an error that is not problem+json and a 204 with a body are failures', () => {
     const failed = (response: WireResponse) => {
@@ -351,7 +433,10 @@ describe('the fuzzer sees what it is meant to catch', () => {
     await once(server, 'listening');
     try {
       const port = (server.address() as AddressInfo).port;
-      await assert.rejects(send(port, { method: 'GET', path: '/', headers: {}, variant: 'valid' }, {}), DroppedConnection);
+      await assert.rejects(
+        send(port, { method: 'GET', path: '/', headers: {}, variant: 'valid' }, {}),
+        DroppedConnection,
+      );
     } finally {
       server.close();
     }

@@ -14,7 +14,13 @@ const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
 /** The directives of a Content-Security-Policy header, by name. */
 function directives(response: TestResponse): Map<string, string> {
   const header = String(response.headers['content-security-policy'] ?? '');
-  return new Map(header.split(';').map((d) => d.trim()).filter(Boolean).map((d) => [d.split(/\s+/)[0]!, d.split(/\s+/).slice(1).join(' ')]));
+  return new Map(
+    header
+      .split(';')
+      .map((d) => d.trim())
+      .filter(Boolean)
+      .map((d) => [d.split(/\s+/)[0]!, d.split(/\s+/).slice(1).join(' ')]),
+  );
 }
 
 /** Asserts the headers of an HTML page: a strict CSP, nosniff, no referrer. */
@@ -24,7 +30,8 @@ function assertStrictPage(response: TestResponse, what: string) {
   assert.equal(csp.get('object-src'), "'none'", `${what}: ${response.headers['content-security-policy']}`);
   assert.equal(csp.get('base-uri'), "'none'", what);
   assert.equal(csp.get('frame-ancestors'), "'none'", what);
-  for (const [name, value] of csp) assert.doesNotMatch(value, /unsafe-inline|unsafe-eval|\*/, `${what}: ${name} ${value}`);
+  for (const [name, value] of csp)
+    assert.doesNotMatch(value, /unsafe-inline|unsafe-eval|\*/, `${what}: ${name} ${value}`);
   assert.equal(response.headers['x-content-type-options'], 'nosniff', what);
   assert.equal(response.headers['referrer-policy'], 'no-referrer', what);
 }
@@ -55,8 +62,12 @@ for (const database of testDatabases()) {
       const email = uniqueEmail();
       await t.request('POST', '/v1/signup', { body: { email } });
       await t.drainJobs();
-      const signedUp = await t.request('POST', '/v1/signup/complete', { body: { email, code: t.messages.lastCode(email), password: 'a long unusual passphrase' } });
-      const signedIn = await t.request('POST', '/v1/sessions', { body: { login: email, password: 'a long unusual passphrase' } });
+      const signedUp = await t.request('POST', '/v1/signup/complete', {
+        body: { email, code: t.messages.lastCode(email), password: 'a long unusual passphrase' },
+      });
+      const signedIn = await t.request('POST', '/v1/sessions', {
+        body: { login: email, password: 'a long unusual passphrase' },
+      });
       const session = await t.request('GET', '/v1/session', { token: signedIn.body.token });
       const refused = await t.request('GET', '/v1/me');
       for (const [what, response] of Object.entries({ signedUp, signedIn, session, refused })) {
@@ -67,25 +78,36 @@ for (const database of testDatabases()) {
       assert.ok(signedIn.body.token && session.body.csrfToken, 'the answers do carry secrets');
     });
 
-    test('HTML pages have a strict CSP: the deletion-cancel page, the provider\'s error and logout pages', async () => {
+    test("HTML pages have a strict CSP: the deletion-cancel page, the provider's error and logout pages", async () => {
       assertStrictPage(await t.request('GET', '/v1/deletion/cancel?token=abc'), 'deletion-cancel');
       // The page never echoes what came in its address.
       assert.ok(!(await t.request('GET', '/v1/deletion/cancel?token=zzzECHOzzz')).text.includes('zzzECHOzzz'));
-      const error = await t.request('GET', '/oauth/authorize?client_id=nobody&response_type=code&scope=openid&redirect_uri=https://evil.example/cb');
+      const error = await t.request(
+        'GET',
+        '/oauth/authorize?client_id=nobody&response_type=code&scope=openid&redirect_uri=https://evil.example/cb',
+      );
       assert.equal(error.status, 400, error.text);
-      assertStrictPage(error, 'the provider\'s error page');
+      assertStrictPage(error, "the provider's error page");
       const logout = await t.request('GET', '/oauth/logout');
       assert.equal(logout.status, 200, logout.text);
-      assertStrictPage(logout, 'the provider\'s logout page');
+      assertStrictPage(logout, "the provider's logout page");
     });
 
     test('photo and export downloads carry an attachment Content-Disposition with a safe file name', async () => {
       const ana = await t.signUp();
       const safe = /^attachment; filename="[A-Za-z0-9._ -]+"; filename\*=UTF-8''[A-Za-z0-9%._~!$&+-]+$/;
-      const ids = { '..\\..\\"evil";.JPG': '..\\..\\"evil";.JPG', 'fóto ☂ 1': 'fóto ☂ 1.jpg', '.hidden': '.hidden.jpg' };
+      const ids = {
+        '..\\..\\"evil";.JPG': '..\\..\\"evil";.JPG',
+        'fóto ☂ 1': 'fóto ☂ 1.jpg',
+        '.hidden': '.hidden.jpg',
+      };
       for (const [id, saved] of Object.entries(ids)) {
         const url = `/v1/cloud/photos/${encodeURIComponent(id)}`;
-        const put = await t.request('PUT', url, { token: ana.token, payload: await makeImage('jpeg'), headers: { 'content-type': 'image/jpeg' } });
+        const put = await t.request('PUT', url, {
+          token: ana.token,
+          payload: await makeImage('jpeg'),
+          headers: { 'content-type': 'image/jpeg' },
+        });
         assert.equal(put.status, 200, put.text);
         const got = await t.app.http.inject({ method: 'GET', url, headers: { authorization: `Bearer ${ana.token}` } });
         const disposition = String(got.headers['content-disposition']);
@@ -96,9 +118,16 @@ for (const database of testDatabases()) {
       }
       const asked = await t.request('POST', '/v1/me/export', { token: ana.token });
       await t.drainJobs();
-      const zip = await t.app.http.inject({ method: 'GET', url: `/v1/me/export/${asked.body.id}/download`, headers: { authorization: `Bearer ${ana.token}` } });
+      const zip = await t.app.http.inject({
+        method: 'GET',
+        url: `/v1/me/export/${asked.body.id}/download`,
+        headers: { authorization: `Bearer ${ana.token}` },
+      });
       assert.equal(zip.statusCode, 200);
-      assert.equal(zip.headers['content-disposition'], `attachment; filename="lanyard-export-${asked.body.id}.zip"; filename*=UTF-8''lanyard-export-${asked.body.id}.zip`);
+      assert.equal(
+        zip.headers['content-disposition'],
+        `attachment; filename="lanyard-export-${asked.body.id}.zip"; filename*=UTF-8''lanyard-export-${asked.body.id}.zip`,
+      );
     });
 
     test('behind https a web sign-in sets a __Host- cookie and puts the token in no body; API clients keep theirs in the body', async () => {
@@ -108,10 +137,15 @@ for (const database of testDatabases()) {
         const password = 'a long unusual passphrase';
         await secure.request('POST', '/v1/signup', { body: { email } });
         await secure.drainJobs();
-        const signedUp = await secure.request('POST', '/v1/signup/complete', { body: { email, code: secure.messages.lastCode(email), password, kind: 'web' } });
+        const signedUp = await secure.request('POST', '/v1/signup/complete', {
+          body: { email, code: secure.messages.lastCode(email), password, kind: 'web' },
+        });
         assert.equal(signedUp.status, 201, signedUp.text);
         assert.equal(signedUp.body.token, undefined, 'sign-up on the web: the token is in the cookie only');
-        const web = await secure.request('POST', '/v1/sessions', { body: { login: email, password }, headers: { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' } });
+        const web = await secure.request('POST', '/v1/sessions', {
+          body: { login: email, password },
+          headers: { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' },
+        });
         assert.equal(web.status, 201);
         assert.equal(web.body.token, undefined);
         assert.equal(web.body.account.email, email);
@@ -122,7 +156,10 @@ for (const database of testDatabases()) {
         assert.match(setCookie, /; HttpOnly/);
         assert.doesNotMatch(setCookie, /Domain=/i);
         const token = /^__Host-lanyard_session=([A-Za-z0-9_-]+);/.exec(setCookie)![1]!;
-        assert.equal((await secure.request('GET', '/v1/session', { cookies: { '__Host-lanyard_session': token } })).status, 200);
+        assert.equal(
+          (await secure.request('GET', '/v1/session', { cookies: { '__Host-lanyard_session': token } })).status,
+          200,
+        );
         // A cookie without the prefix could have been planted by a sibling subdomain: it is not read.
         assert.equal((await secure.request('GET', '/v1/session', { cookies: { lanyard_session: token } })).status, 401);
         const api = await secure.request('POST', '/v1/sessions', { body: { login: email, password, kind: 'api' } });
@@ -130,7 +167,10 @@ for (const database of testDatabases()) {
         assert.equal(api.headers['set-cookie'], undefined);
         assert.equal(api.headers['cache-control'], 'no-store');
         // Node's fetch sends Sec-Fetch-Mode alone: an API client, which keeps its token in the body.
-        const nodeFetch = await secure.request('POST', '/v1/sessions', { body: { login: email, password }, headers: { 'sec-fetch-mode': 'cors' } });
+        const nodeFetch = await secure.request('POST', '/v1/sessions', {
+          body: { login: email, password },
+          headers: { 'sec-fetch-mode': 'cors' },
+        });
         assert.equal(typeof nodeFetch.body.token, 'string');
       } finally {
         await secure.close();
@@ -166,7 +206,14 @@ for (const database of testDatabases()) {
       if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the browser tests; ${CHROMIUM} is missing`);
       const browser: Browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       try {
         const page = await browser.newPage();

@@ -10,7 +10,15 @@ export function cspHash(inline: string): string {
  * (no quotes, slashes, control characters or leading dots) and given in full as RFC 5987 UTF-8.
  */
 export function attachment(fileName: string): string {
-  const ascii = fileName.normalize('NFKD').replace(/[^A-Za-z0-9._ -]/g, '_').replace(/^[.\s]+/, '_').slice(0, 150) || 'download';
-  const encoded = encodeURIComponent(fileName.slice(0, 150)).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const ascii =
+    fileName
+      .normalize('NFKD')
+      .replace(/[^A-Za-z0-9._ -]/g, '_')
+      .replace(/^[.\s]+/, '_')
+      .slice(0, 150) || 'download';
+  const encoded = encodeURIComponent(fileName.slice(0, 150)).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

@@ -10,7 +10,13 @@ import { createApp, type App } from '../app.js';
 import { ManualClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
-import { CapturingTransport, TEST_POSTGRES_URL, testDatabases, uniqueEmail, type TestDatabase } from '../testing/test-app.js';
+import {
+  CapturingTransport,
+  TEST_POSTGRES_URL,
+  testDatabases,
+  uniqueEmail,
+  type TestDatabase,
+} from '../testing/test-app.js';
 
 // The server's log must never hold a password, a token, a CSRF token or a verification code. The logger
 // here has no redaction at all, so the test proves that no secret is handed to the log in the first place.
@@ -34,7 +40,12 @@ interface LoggedApp {
 /** The real app with a logger at its most verbose, writing into memory. */
 async function createLoggedApp(database: TestDatabase): Promise<LoggedApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-logs-'));
-  const config = loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: randomBytes(32).toString('hex'), LANYARD_LOG_LEVEL: 'trace', LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0' });
+  const config = loadConfig({
+    LANYARD_DATA_DIR: dataDir,
+    LANYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+    LANYARD_LOG_LEVEL: 'trace',
+    LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0',
+  });
   const schema = database === 'postgres' ? `logs_${randomBytes(6).toString('hex')}` : undefined;
   if (schema) await createTestSchema(schema);
   const log = new LogCapture();
@@ -65,13 +76,27 @@ for (const database of testDatabases()) {
       try {
         const secrets: string[] = [];
         const codes: string[] = [];
-        const call = async (method: string, url: string, options: { body?: unknown; payload?: string; headers?: Record<string, string>; token?: string } = {}) => {
+        const call = async (
+          method: string,
+          url: string,
+          options: { body?: unknown; payload?: string; headers?: Record<string, string>; token?: string } = {},
+        ) => {
           const headers: Record<string, string> = { 'user-agent': 'log-test', ...options.headers };
           if (options.token) headers.authorization = `Bearer ${options.token}`;
-          if (options.body !== undefined || options.payload !== undefined) headers['content-type'] ??= 'application/json';
+          if (options.body !== undefined || options.payload !== undefined)
+            headers['content-type'] ??= 'application/json';
           const payload = options.payload ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-          const response = await app.http.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) });
-          return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined, cookies: response.cookies };
+          const response = await app.http.inject({
+            method: method as 'GET',
+            url,
+            headers,
+            ...(payload === undefined ? {} : { payload }),
+          });
+          return {
+            status: response.statusCode,
+            body: response.body ? JSON.parse(response.body) : undefined,
+            cookies: response.cookies,
+          };
         };
         const codeFor = async (address: string) => {
           await app.jobs.runDue();
@@ -89,23 +114,37 @@ for (const database of testDatabases()) {
         secrets.push(password, newPassword, wrongPassword, malformedPassword, madeUpToken);
 
         assert.equal((await call('POST', '/v1/signup', { body: { email } })).status, 202);
-        const created = await call('POST', '/v1/signup/complete', { body: { email, code: await codeFor(email), password } });
+        const created = await call('POST', '/v1/signup/complete', {
+          body: { email, code: await codeFor(email), password },
+        });
         assert.equal(created.status, 201);
         let token: string = created.body.token;
         secrets.push(token);
 
-        assert.equal((await call('POST', '/v1/sessions', { body: { login: email, password: wrongPassword } })).status, 401);
-        const web = await call('POST', '/v1/sessions', { body: { login: email, password, kind: 'web' }, headers: { 'user-agent': 'another-client' } });
+        assert.equal(
+          (await call('POST', '/v1/sessions', { body: { login: email, password: wrongPassword } })).status,
+          401,
+        );
+        const web = await call('POST', '/v1/sessions', {
+          body: { login: email, password, kind: 'web' },
+          headers: { 'user-agent': 'another-client' },
+        });
         assert.equal(web.status, 201);
         // A web sign-in's token is only in its cookie.
-        const webToken = (web.cookies as Array<{ name: string; value: string }>).find((c) => c.name === 'lanyard_session')?.value;
+        const webToken = (web.cookies as Array<{ name: string; value: string }>).find(
+          (c) => c.name === 'lanyard_session',
+        )?.value;
         assert.ok(webToken);
         secrets.push(webToken);
         const cookie = `lanyard_session=${webToken}`;
         const session = await call('GET', '/v1/session', { headers: { cookie } });
         const csrf: string = session.body.csrfToken;
         secrets.push(csrf);
-        assert.equal((await call('PATCH', '/v1/me', { body: { name: 'Logged' }, headers: { cookie, 'x-csrf-token': csrf } })).status, 200);
+        assert.equal(
+          (await call('PATCH', '/v1/me', { body: { name: 'Logged' }, headers: { cookie, 'x-csrf-token': csrf } }))
+            .status,
+          200,
+        );
         const fresh = await call('POST', '/v1/session/reauth', { body: { password }, token });
         assert.equal(fresh.status, 200);
         token = fresh.body.token;
@@ -116,12 +155,25 @@ for (const database of testDatabases()) {
         const changeCode = await codeFor(newEmail);
         const wrongCode = String((Number(changeCode) + 1) % 1_000_000).padStart(6, '0');
         codes.push(wrongCode);
-        assert.equal((await call('POST', '/v1/me/email/confirm', { body: { email: newEmail, code: wrongCode }, token })).status, 400);
-        assert.equal((await call('POST', '/v1/me/email/confirm', { body: { email: newEmail, code: changeCode }, token })).status, 200);
-        assert.equal((await call('POST', '/v1/me/password', { body: { currentPassword: password, newPassword }, token })).status, 204);
+        assert.equal(
+          (await call('POST', '/v1/me/email/confirm', { body: { email: newEmail, code: wrongCode }, token })).status,
+          400,
+        );
+        assert.equal(
+          (await call('POST', '/v1/me/email/confirm', { body: { email: newEmail, code: changeCode }, token })).status,
+          200,
+        );
+        assert.equal(
+          (await call('POST', '/v1/me/password', { body: { currentPassword: password, newPassword }, token })).status,
+          204,
+        );
 
         // Secrets in places the server refuses: a broken body, a made-up token, a query string.
-        assert.equal((await call('POST', '/v1/sessions', { payload: `{"login":"${email}","password":"${malformedPassword}"` })).status, 400);
+        assert.equal(
+          (await call('POST', '/v1/sessions', { payload: `{"login":"${email}","password":"${malformedPassword}"` }))
+            .status,
+          400,
+        );
         assert.equal((await call('GET', '/v1/me', { token: madeUpToken })).status, 401);
         assert.equal((await call('GET', `/v1/me/events?token=${token}`, { token })).status, 400);
 
@@ -132,12 +184,23 @@ for (const database of testDatabases()) {
         await app.jobs.runDue();
         messages.failing = false;
 
-        const lines = log.text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+        const lines = log.text
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
         assert.ok(lines.filter((line) => line.msg === 'request').length >= 15, 'every request wrote its summary line');
-        assert.ok(lines.some((line) => line.level === 40 && line.msg === 'job failed'), 'the failing provider was logged');
+        assert.ok(
+          lines.some((line) => line.level === 40 && line.msg === 'job failed'),
+          'the failing provider was logged',
+        );
         for (const secret of secrets) assert.ok(!log.text.includes(secret), `a secret reached the log: ${secret}`);
-        for (const code of codes) assert.doesNotMatch(log.text, new RegExp(`\\b${code}\\b`), `a code reached the log: ${code}`);
-        assert.doesNotMatch(log.text, /authorization|cookie|x-csrf-token/i, 'headers that carry credentials reached the log');
+        for (const code of codes)
+          assert.doesNotMatch(log.text, new RegExp(`\\b${code}\\b`), `a code reached the log: ${code}`);
+        assert.doesNotMatch(
+          log.text,
+          /authorization|cookie|x-csrf-token/i,
+          'headers that carry credentials reached the log',
+        );
       } finally {
         await close();
       }

@@ -8,7 +8,13 @@ import { loadConfig } from '../config.js';
 import { sortKeys } from './openapi.js';
 
 /** The committed document, from which the web client is generated (openapi-typescript). */
-export const OPENAPI_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'openapi', 'lanyard.json');
+export const OPENAPI_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'openapi',
+  'lanyard.json',
+);
 
 /**
  * The served document as it is committed: keys sorted so that a diff shows only real changes, and without
@@ -23,7 +29,11 @@ export function committedForm(document: unknown): string {
 export async function generateDocument(): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-openapi-'));
   try {
-    const config = loadConfig({ LANYARD_DATA_DIR: dataDir, LANYARD_MASTER_KEY: randomBytes(32).toString('hex'), LANYARD_LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      LANYARD_DATA_DIR: dataDir,
+      LANYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+      LANYARD_LOG_LEVEL: 'silent',
+    });
     const app = await createApp({ config, logger: false, database: { sqlitePath: ':memory:' } });
     try {
       return committedForm(app.http.swagger());

@@ -14,11 +14,24 @@ import { committedForm, OPENAPI_FILE } from './openapi-file.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const API_MD = path.resolve(repoRoot, 'docs', 'API.md');
-const SECTIONS = ['Sign-up, sign-in, sessions', 'Recovery', 'Devices', 'Cloud', 'Apps (OAuth 2 / OpenID Connect)', 'Deletion', 'Unlock requests'];
+const SECTIONS = [
+  'Sign-up, sign-in, sessions',
+  'Recovery',
+  'Devices',
+  'Cloud',
+  'Apps (OAuth 2 / OpenID Connect)',
+  'Deletion',
+  'Unlock requests',
+];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
 /** Routes of the foundation that API.md does not spell out as `METHOD /path`. */
-const ALSO_SERVED = ['DELETE /v1/sessions/others', 'POST /v1/me/phone', 'POST /v1/me/phone/confirm', 'GET /v1/openapi.json'];
+const ALSO_SERVED = [
+  'DELETE /v1/sessions/others',
+  'POST /v1/me/phone',
+  'POST /v1/me/phone/confirm',
+  'GET /v1/openapi.json',
+];
 
 /** The text of API.md's sections, read the way shared/tools/check-contract reads the whole file. */
 function contractText(): string {
@@ -36,7 +49,8 @@ function contractText(): string {
 const routeKey = (method: string, route: string) => `${method.toUpperCase()} ${route.replace(/\{[^}]*\}/g, '{}')}`;
 
 /** `/x/{id}/approve|reject` stands for two routes, as check-contract reads it. */
-const expandAlternatives = (route: string): string[] => (route.includes('approve|reject') ? ['approve', 'reject'].map((w) => route.replace('approve|reject', w)) : [route]);
+const expandAlternatives = (route: string): string[] =>
+  route.includes('approve|reject') ? ['approve', 'reject'].map((w) => route.replace('approve|reject', w)) : [route];
 
 /** Every `METHOD /path` of the text, as check-contract finds them. */
 function contractRoutes(text: string): string[] {
@@ -97,7 +111,8 @@ interface ContractOperation {
 
 /** What API.md says of each route where it names it: request body, success status and response body. */
 function contractOperations(text: string): ContractOperation[] {
-  const pattern = /`(GET|POST|PUT|DELETE|PATCH) (\/[^` ?]+)`((?:\s*(?:or\s+)?`\{[^`]*\}`)*)(?:\s*\([^`)]*\))?(?:\s*(→)\s*(\d{3})?\s*(?:`(\{[^`]*\})`)?)?/g;
+  const pattern =
+    /`(GET|POST|PUT|DELETE|PATCH) (\/[^` ?]+)`((?:\s*(?:or\s+)?`\{[^`]*\}`)*)(?:\s*\([^`)]*\))?(?:\s*(→)\s*(\d{3})?\s*(?:`(\{[^`]*\})`)?)?/g;
   return [...text.matchAll(pattern)].flatMap(([, method, route, requests, arrow, status, response]) =>
     expandAlternatives(route!).map((r) => ({
       key: routeKey(method!, r),
@@ -108,7 +123,16 @@ function contractOperations(text: string): ContractOperation[] {
   );
 }
 
-type Schema = { $ref?: string; type?: string; title?: string; properties?: Record<string, Schema>; required?: string[]; items?: Schema; additionalProperties?: unknown; anyOf?: Schema[] };
+type Schema = {
+  $ref?: string;
+  type?: string;
+  title?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  additionalProperties?: unknown;
+  anyOf?: Schema[];
+};
 
 /** The document's named schemas, so that a `$ref` can be followed. */
 let components: Record<string, Schema> = {};
@@ -125,7 +149,8 @@ function deref(schema: Schema | undefined): Schema | undefined {
  * The token of a sign-in (or re-authentication) is left out of the body when the session is a browser's
  * cookie (issue 13: the token lives in the HttpOnly cookie only), so the schema cannot require it.
  */
-const OMITTED_FOR_COOKIE_SESSIONS = /^POST \/v1\/(signup\/complete|sessions|sessions\/second-factor|sessions\/passkey|session\/reauth) 20[01]\.token$/;
+const OMITTED_FOR_COOKIE_SESSIONS =
+  /^POST \/v1\/(signup\/complete|sessions|sessions\/second-factor|sessions\/passkey|session\/reauth) 20[01]\.token$/;
 
 /** Asserts that a schema has every field of a contract shape, required unless the contract says optional. */
 function assertShape(named: Schema | undefined, shape: Shape, where: string, requireFields: boolean): void {
@@ -140,7 +165,13 @@ function assertShape(named: Schema | undefined, shape: Shape, where: string, req
   for (const field of shape.fields) {
     for (const name of field.names) {
       assert.ok(schema.properties?.[name], `${where} lacks the field "${name}" that API.md names`);
-      if (requireFields && !field.optional && field.names.length === 1 && !OMITTED_FOR_COOKIE_SESSIONS.test(`${where}.${name}`)) assert.ok(schema.required?.includes(name), `${where}.${name} should be required`);
+      if (
+        requireFields &&
+        !field.optional &&
+        field.names.length === 1 &&
+        !OMITTED_FOR_COOKIE_SESSIONS.test(`${where}.${name}`)
+      )
+        assert.ok(schema.required?.includes(name), `${where}.${name} should be required`);
       assertShape(schema.properties[name], field.shape, `${where}.${name}`, requireFields);
     }
   }
@@ -152,12 +183,18 @@ type Operation = {
   security?: Array<Record<string, string[]>>;
   'x-access'?: string;
   parameters?: Array<{ in: string; name: string }>;
-  requestBody?: { content?: Record<string, { schema?: Schema }> }; responses?: Record<string, { content?: Record<string, { schema?: Schema }> }> };
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
+  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+};
 
 for (const database of testDatabases()) {
   describe(`GET /v1/openapi.json agrees with API.md (${database})`, () => {
     let t: TestApp;
-    let doc: { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, Operation>> };
+    let doc: {
+      openapi: string;
+      info: { title: string; version: string };
+      paths: Record<string, Record<string, Operation>>;
+    };
     const operations = new Map<string, Operation>();
     before(async () => {
       t = await createTestApp({ database });
@@ -176,33 +213,50 @@ for (const database of testDatabases()) {
     test('is an OpenAPI 3.1 document served as JSON, with a title, a version and paths', async () => {
       const response = await t.request('GET', '/v1/openapi.json');
       assert.match(String(response.headers['content-type']), /^application\/json/);
-      assert.deepEqual(response.body, JSON.parse(JSON.stringify(t.app.http.swagger())), 'the response schema must not drop parts of the document');
+      assert.deepEqual(
+        response.body,
+        JSON.parse(JSON.stringify(t.app.http.swagger())),
+        'the response schema must not drop parts of the document',
+      );
       assert.match(doc.openapi, /^3\.1\.\d+$/);
       assert.ok(doc.info.title && doc.info.version);
       assert.ok(operations.size > 0, 'the document lists no operations');
       const refs = JSON.stringify(doc).match(/"\$ref":"[^"]*"/g) ?? [];
       for (const ref of refs) {
         const target = ref.slice(8, -1).replace(/^#\//, '').split('/');
-        assert.ok(target.reduce<any>((node, part) => node?.[part], doc), `unresolved ${ref}`);
+        assert.ok(
+          target.reduce<any>((node, part) => node?.[part], doc),
+          `unresolved ${ref}`,
+        );
       }
     });
 
     test('has every route of the contract sections built so far, and GET /v1/openapi.json itself', () => {
-      const wanted = [...contractRoutes(contractText()), ...ALSO_SERVED.map((r) => routeKey(r.split(' ')[0]!, r.split(' ')[1]!))];
+      const wanted = [
+        ...contractRoutes(contractText()),
+        ...ALSO_SERVED.map((r) => routeKey(r.split(' ')[0]!, r.split(' ')[1]!)),
+      ];
       assert.ok(wanted.length >= 17, `API.md parsed to only ${wanted.length} routes: ${wanted.join(', ')}`);
       const missing = wanted.filter((key) => !operations.has(key));
       assert.deepEqual(missing, [], `missing from /v1/openapi.json: ${missing.join(', ')}`);
     });
 
     test('each of those operations declares its request body (closed to unknown fields) and its success response', () => {
-      const wanted = [...contractRoutes(contractText()), ...ALSO_SERVED.map((r) => routeKey(r.split(' ')[0]!, r.split(' ')[1]!))];
+      const wanted = [
+        ...contractRoutes(contractText()),
+        ...ALSO_SERVED.map((r) => routeKey(r.split(' ')[0]!, r.split(' ')[1]!)),
+      ];
       for (const key of wanted) {
         const operation = operations.get(key)!;
         const success = Object.entries(operation.responses ?? {}).filter(([status]) => /^2\d\d$/.test(status));
         assert.ok(success.length > 0, `${key} declares no success response`);
         for (const [status, response] of success) {
           if (status === '204') assert.equal(response.content, undefined, `${key} 204 must have no body`);
-          else assert.ok(deref(response.content?.['application/json']?.schema)?.type, `${key} ${status} declares no JSON schema`);
+          else
+            assert.ok(
+              deref(response.content?.['application/json']?.schema)?.type,
+              `${key} ${status} declares no JSON schema`,
+            );
         }
         const method = key.split(' ')[0]!;
         // A cloud item is the person's own JSON (or photo bytes): its body is open by design.
@@ -223,7 +277,10 @@ for (const database of testDatabases()) {
       // re-authentication takes {password} or {method, code|response} (two-step verification).
       const restated = new Set(['POST /v1/session/reauth']);
       const described = contractOperations(contractText()).filter((op) => !restated.has(op.key));
-      assert.ok(described.filter((op) => op.requests.length > 0).length >= 6, 'API.md parsed to too few request bodies');
+      assert.ok(
+        described.filter((op) => op.requests.length > 0).length >= 6,
+        'API.md parsed to too few request bodies',
+      );
       for (const { key, requests, status, response } of described) {
         const operation = operations.get(key)!;
         const body = operation.requestBody?.content?.['application/json']?.schema;
@@ -231,7 +288,13 @@ for (const database of testDatabases()) {
         if (status === undefined) continue;
         const declared = Object.keys(operation.responses ?? {});
         assert.ok(declared.includes(String(status)), `${key} should answer ${status}, declares ${declared.join(', ')}`);
-        if (response) assertShape(operation.responses?.[String(status)]?.content?.['application/json']?.schema, response, `${key} ${status}`, true);
+        if (response)
+          assertShape(
+            operation.responses?.[String(status)]?.content?.['application/json']?.schema,
+            response,
+            `${key} ${status}`,
+            true,
+          );
       }
     });
 
@@ -244,28 +307,37 @@ for (const database of testDatabases()) {
         assert.ok(!seen.has(id), `${key} and ${seen.get(id)} share the operationId ${id}`);
         seen.set(id, key);
       }
-      for (const id of ['getMe', 'listDevices', 'createSession', 'linkDevice', 'requestDeletion', 'confirmDeletion']) assert.ok(seen.has(id), `no operation ${id}`);
+      for (const id of ['getMe', 'listDevices', 'createSession', 'linkDevice', 'requestDeletion', 'confirmDeletion'])
+        assert.ok(seen.has(id), `no operation ${id}`);
     });
 
     test('every JSON request and response body is a named schema of components.schemas', () => {
       for (const [key, operation] of operations) {
         const bodies: Array<[string, Content | undefined]> = [
           ['request', operation.requestBody?.content],
-          ...Object.entries(operation.responses ?? {}).map(([status, response]): [string, Content | undefined] => [status, response.content]),
+          ...Object.entries(operation.responses ?? {}).map(([status, response]): [string, Content | undefined] => [
+            status,
+            response.content,
+          ]),
         ];
         for (const [which, content] of bodies) {
           for (const [type, media] of Object.entries(content ?? {})) {
             // Bytes, HTML and event streams are not JSON: a typed client reads them as they are.
             if (!/json/.test(type)) continue;
             const ref = media.schema?.$ref;
-            assert.ok(ref?.startsWith('#/components/schemas/'), `${key} ${which} ${type} is an inline schema: name it with named() in the feature's schemas.ts`);
+            assert.ok(
+              ref?.startsWith('#/components/schemas/'),
+              `${key} ${which} ${type} is an inline schema: name it with named() in the feature's schemas.ts`,
+            );
             const name = ref!.slice('#/components/schemas/'.length);
             assert.ok(components[name], `${key} ${which}: unresolved ${ref}`);
           }
         }
       }
-      for (const name of ['Device', 'Session', 'Account', 'Problem', 'Command', 'Item', 'Export']) assert.ok(components[name], `no component ${name}`);
-      for (const [name, schema] of Object.entries(components)) assert.equal(schema.title, name, `components.schemas.${name} is titled ${schema.title}`);
+      for (const name of ['Device', 'Session', 'Account', 'Problem', 'Command', 'Item', 'Export'])
+        assert.ok(components[name], `no component ${name}`);
+      for (const [name, schema] of Object.entries(components))
+        assert.equal(schema.title, name, `components.schemas.${name} is titled ${schema.title}`);
     });
 
     test('every operation declares its 4xx answers as problem+json with the Problem schema', () => {
@@ -273,24 +345,43 @@ for (const database of testDatabases()) {
         const answers = Object.entries(operation.responses ?? {}).filter(([status]) => /^4\d\d$/.test(status));
         assert.ok(answers.length > 0, `${key} declares no 4xx answer`);
         for (const [status, answer] of answers) {
-          assert.deepEqual(Object.keys(answer.content ?? {}), ['application/problem+json'], `${key} ${status} is not problem+json`);
-          assert.equal(answer.content!['application/problem+json']!.schema?.$ref, '#/components/schemas/Problem', `${key} ${status} is not a Problem`);
+          assert.deepEqual(
+            Object.keys(answer.content ?? {}),
+            ['application/problem+json'],
+            `${key} ${status} is not problem+json`,
+          );
+          assert.equal(
+            answer.content!['application/problem+json']!.schema?.$ref,
+            '#/components/schemas/Problem',
+            `${key} ${status} is not a Problem`,
+          );
         }
         const statuses = answers.map(([status]) => status);
-        if ((operation.security ?? []).length > 0) for (const status of ['401', '403']) assert.ok(statuses.includes(status), `${key} is guarded but declares no ${status}`);
+        if ((operation.security ?? []).length > 0)
+          for (const status of ['401', '403'])
+            assert.ok(statuses.includes(status), `${key} is guarded but declares no ${status}`);
         if (operation.requestBody) assert.ok(statuses.includes('400'), `${key} takes a body but declares no 400`);
-        if ((operation.parameters ?? []).some((p) => p.in === 'path')) assert.ok(statuses.includes('404'), `${key} names a resource but declares no 404`);
+        if ((operation.parameters ?? []).some((p) => p.in === 'path'))
+          assert.ok(statuses.includes('404'), `${key} names a resource but declares no 404`);
       }
     });
 
     test('every operation declares its security: none when public, bearer (and the cookie unless it is a device route) when guarded', () => {
-      const schemes = Object.keys((doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes);
+      const schemes = Object.keys(
+        (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes,
+      );
       assert.deepEqual(schemes.sort(), ['bearer', 'cookie']);
       for (const [key, operation] of operations) {
         assert.ok(Array.isArray(operation.security), `${key} declares no security`);
         assert.ok(operation['x-access'], `${key} does not say who may call it`);
-        assert.equal(operation.security.length === 0, operation['x-access'] === 'anonymous', `${key}: security ${JSON.stringify(operation.security)} but access ${operation['x-access']}`);
-        for (const requirement of operation.security) for (const name of Object.keys(requirement)) assert.ok(schemes.includes(name), `${key} names an unknown scheme ${name}`);
+        assert.equal(
+          operation.security.length === 0,
+          operation['x-access'] === 'anonymous',
+          `${key}: security ${JSON.stringify(operation.security)} but access ${operation['x-access']}`,
+        );
+        for (const requirement of operation.security)
+          for (const name of Object.keys(requirement))
+            assert.ok(schemes.includes(name), `${key} names an unknown scheme ${name}`);
       }
       assert.deepEqual(operations.get('GET /v1/me')?.security, [{ bearer: [] }, { cookie: [] }]);
       assert.deepEqual(operations.get('POST /v1/sessions')?.security, []);
@@ -304,12 +395,19 @@ for (const database of testDatabases()) {
           if ((operation.security ?? []).length === 0 || operation.requestBody) continue;
           const url = route.replace(/\{([^}]+)\}/g, (_match, name: string) => {
             type Values = { enum?: string[]; const?: string; anyOf?: Values[] };
-            const first = (schema: Values | undefined): string | undefined => (schema ? (schema.enum?.[0] ?? schema.const ?? first(schema.anyOf?.[0])) : undefined);
-            const parameter = (operation.parameters ?? []).find((p) => p.in === 'path' && p.name === name) as { schema?: Values } | undefined;
+            const first = (schema: Values | undefined): string | undefined =>
+              schema ? (schema.enum?.[0] ?? schema.const ?? first(schema.anyOf?.[0])) : undefined;
+            const parameter = (operation.parameters ?? []).find((p) => p.in === 'path' && p.name === name) as
+              | { schema?: Values }
+              | undefined;
             return first(parameter?.schema) ?? 'x';
           });
           const answer = await t.request(method.toUpperCase(), url);
-          assert.equal(answer.status, 401, `${method.toUpperCase()} ${url} without credentials: ${answer.status} ${answer.text.slice(0, 200)}`);
+          assert.equal(
+            answer.status,
+            401,
+            `${method.toUpperCase()} ${url} without credentials: ${answer.status} ${answer.text.slice(0, 200)}`,
+          );
           assert.equal(answer.body.code, 'unauthenticated');
           checked++;
         }
@@ -321,17 +419,35 @@ for (const database of testDatabases()) {
       const registry = Object.keys(errorRegistry).sort();
       const problem = components.Problem as Schema & { properties: { code: { enum: string[] } } };
       assert.deepEqual([...problem.properties.code.enum].sort(), registry);
-      const exported = (doc as unknown as { 'x-error-codes': Record<string, { status: number; title: string; aliasOf?: string }> })['x-error-codes'];
+      const exported = (
+        doc as unknown as { 'x-error-codes': Record<string, { status: number; title: string; aliasOf?: string }> }
+      )['x-error-codes'];
       assert.deepEqual(Object.keys(exported).sort(), registry);
       for (const [code, entry] of Object.entries(exported)) {
         assert.equal(entry.status, errorRegistry[code as keyof typeof errorRegistry].status);
-        if (entry.aliasOf) assert.ok(exported[entry.aliasOf], `${code} is an alias of an unknown code ${entry.aliasOf}`);
+        if (entry.aliasOf)
+          assert.ok(exported[entry.aliasOf], `${code} is an alias of an unknown code ${entry.aliasOf}`);
       }
       // One situation, one code: two codes with the same title would be one situation under two names.
       const titles = Object.values(exported).map((entry) => entry.title);
       assert.equal(new Set(titles).size, titles.length, 'two error codes share a title');
       // The codes API.md names keep their names.
-      for (const code of ['validation_failed', 'invalid_credentials', 'unauthenticated', 'reauthentication_required', 'forbidden', 'not_found', 'conflict', 'code_invalid', 'code_expired', 'too_many_attempts', 'rate_limited', 'captcha_required', 'payload_too_large', 'devices_still_linked']) {
+      for (const code of [
+        'validation_failed',
+        'invalid_credentials',
+        'unauthenticated',
+        'reauthentication_required',
+        'forbidden',
+        'not_found',
+        'conflict',
+        'code_invalid',
+        'code_expired',
+        'too_many_attempts',
+        'rate_limited',
+        'captcha_required',
+        'payload_too_large',
+        'devices_still_linked',
+      ]) {
         assert.ok(exported[code], `the code ${code} of API.md is gone`);
       }
     });
@@ -339,7 +455,9 @@ for (const database of testDatabases()) {
     test('openapi/lanyard.json is the document the server serves', () => {
       const committed = fs.existsSync(OPENAPI_FILE) ? fs.readFileSync(OPENAPI_FILE, 'utf8') : '';
       if (committed !== committedForm(doc)) {
-        assert.fail('openapi/lanyard.json differs from the document the server serves: run `npm run openapi` and commit openapi/lanyard.json');
+        assert.fail(
+          'openapi/lanyard.json differs from the document the server serves: run `npm run openapi` and commit openapi/lanyard.json',
+        );
       }
     });
   });

@@ -43,15 +43,20 @@ export function accessOf(route: RouteLike): string {
 export const transformRoute: SwaggerTransform = ({ schema, url, route }) => {
   if (!schema) return { schema, url };
   const access = accessOf(route);
-  const security = schema.security ?? (access === 'anonymous' ? [] : access === 'device' ? DEVICE_ONLY : ACCOUNT_OR_DEVICE);
+  const security =
+    schema.security ?? (access === 'anonymous' ? [] : access === 'device' ? DEVICE_ONLY : ACCOUNT_OR_DEVICE);
   const problems = (route.config as { problems?: readonly number[] } | undefined)?.problems;
-  return { schema: { ...schema, security, 'x-access': access, ...(problems ? { 'x-problems': [...problems] } : {}) }, url };
+  return {
+    schema: { ...schema, security, 'x-access': access, ...(problems ? { 'x-problems': [...problems] } : {}) },
+    url,
+  };
 };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: Json | undefined): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Deep equality of two schemas, their descriptions aside (a use may describe a named schema its own way). */
 function sameSchema(a: JsonObject, b: JsonObject): boolean {
@@ -64,7 +69,11 @@ function sameSchema(a: JsonObject, b: JsonObject): boolean {
 export function sortKeys(value: Json): Json {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys(value[key]!)]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys(value[key]!)]),
+  );
 }
 
 function withDescription(schema: JsonObject, description: string | undefined): JsonObject {
@@ -86,7 +95,8 @@ function hoist(node: Json, found: Map<string, JsonObject>): Json {
   const ref: JsonObject = { $ref: `${COMPONENTS}${name}` };
   // OpenAPI 3.1 lets a $ref carry its own description; keep the one this use gives.
   const canonical = found.get(name)!;
-  if (typeof copy.description === 'string' && copy.description !== canonical.description) ref.description = copy.description;
+  if (typeof copy.description === 'string' && copy.description !== canonical.description)
+    ref.description = copy.description;
   return ref;
 }
 
@@ -102,14 +112,25 @@ export function problemSchema(): JsonObject {
       title: { type: 'string', description: 'What the code means, in English' },
       status: { type: 'integer', description: 'The HTTP status' },
       detail: { type: 'string', description: 'What happened this time, in English' },
-      code: { type: 'string', enum: Object.keys(errorRegistry), description: 'The stable error code (see x-error-codes)' },
+      code: {
+        type: 'string',
+        enum: Object.keys(errorRegistry),
+        description: 'The stable error code (see x-error-codes)',
+      },
       requestId: { type: 'string', description: 'Quote it when you report a problem; also the x-request-id header' },
       errors: {
         type: 'array',
         description: 'validation_failed: every field that is wrong',
-        items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+        items: {
+          type: 'object',
+          required: ['path', 'message'],
+          properties: { path: { type: 'string' }, message: { type: 'string' } },
+        },
       },
-      currentVersion: { type: ['integer', 'null'], description: 'Cloud version conflicts: the version stored now (null: none)' },
+      currentVersion: {
+        type: ['integer', 'null'],
+        description: 'Cloud version conflicts: the version stored now (null: none)',
+      },
       quotaBytes: { type: 'integer', description: 'quota_exceeded: the account’s storage quota' },
       reason: { type: 'string', description: 'captcha_required: why the captcha was refused' },
     },
@@ -162,8 +183,12 @@ export const transformDocument: SwaggerTransformObject = (documentObject) => {
       if (!isObject(operation.responses)) continue;
       for (const status of problemStatuses(method, operation)) {
         const description = PROBLEM_ANSWERS[status];
-        if (description === undefined) throw new Error(`${method.toUpperCase()} declares a ${status} answer that PROBLEM_ANSWERS does not describe`);
-        operation.responses[status] ??= { description, content: { 'application/problem+json': { schema: problemRef } } };
+        if (description === undefined)
+          throw new Error(`${method.toUpperCase()} declares a ${status} answer that PROBLEM_ANSWERS does not describe`);
+        operation.responses[status] ??= {
+          description,
+          content: { 'application/problem+json': { schema: problemRef } },
+        };
       }
       delete operation['x-problems'];
     }
@@ -172,5 +197,10 @@ export const transformDocument: SwaggerTransformObject = (documentObject) => {
   const schemas: JsonObject = { ...(isObject(components.schemas) ? components.schemas : {}), Problem: problemSchema() };
   for (const [name, schema] of found) schemas[name] = schema;
   const errorCodes = Object.fromEntries(Object.entries(errorRegistry).map(([code, entry]) => [code, { ...entry }]));
-  return { ...openapiObject, paths, components: { ...components, schemas }, 'x-error-codes': errorCodes } as ReturnType<SwaggerTransformObject>;
+  return {
+    ...openapiObject,
+    paths,
+    components: { ...components, schemas },
+    'x-error-codes': errorCodes,
+  } as ReturnType<SwaggerTransformObject>;
 };

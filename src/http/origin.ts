@@ -19,12 +19,20 @@ export function originOf(request: FastifyRequest): RequestOrigin {
  */
 export function sessionKindOf(request: FastifyRequest, asked: 'web' | 'api' | undefined): 'web' | 'api' {
   if (asked) return asked;
-  return request.headers['sec-fetch-mode'] !== undefined && request.headers['sec-fetch-site'] !== undefined ? 'web' : 'api';
+  return request.headers['sec-fetch-mode'] !== undefined && request.headers['sec-fetch-site'] !== undefined
+    ? 'web'
+    : 'api';
 }
 
 /** Sets the session cookie for web sessions: HttpOnly, SameSite=Lax, Secure and `__Host-` behind TLS. */
 export function setSessionCookie(reply: FastifyReply, token: string, maxAgeSeconds: number, secure: boolean): void {
-  reply.setCookie(sessionCookieName(secure), token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: maxAgeSeconds });
+  reply.setCookie(sessionCookieName(secure), token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: '/',
+    maxAge: maxAgeSeconds,
+  });
 }
 
 export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
@@ -35,6 +43,12 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
  * The answer to a sign-in: a web session's token travels only in its HttpOnly cookie, where page
  * scripts (an injected one included) cannot read it; API and device clients get it in the body.
  */
-export function issuedBody<A>(kind: 'web' | 'api', account: A, session: { token: string; expiresAt: string }): { account: A; token?: string; expiresAt: string } {
-  return kind === 'web' ? { account, expiresAt: session.expiresAt } : { account, token: session.token, expiresAt: session.expiresAt };
+export function issuedBody<A>(
+  kind: 'web' | 'api',
+  account: A,
+  session: { token: string; expiresAt: string },
+): { account: A; token?: string; expiresAt: string } {
+  return kind === 'web'
+    ? { account, expiresAt: session.expiresAt }
+    : { account, token: session.token, expiresAt: session.expiresAt };
 }

@@ -3,7 +3,14 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { Socket } from 'node:net';
 import { uuidv7 } from 'uuidv7';
@@ -40,7 +47,7 @@ export const DOCS_CSP =
 const DOCS_OPERATION = {
   tags: ['meta'],
   operationId: 'getApiReference',
-  summary: 'This API\'s reference, to read in a browser (swagger-ui, served from this server\'s own files)',
+  summary: "This API's reference, to read in a browser (swagger-ui, served from this server's own files)",
   produces: ['text/html'],
   response: { 200: { type: 'string', description: 'The HTML page of the reference' } },
 };
@@ -91,7 +98,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (body === '') return done(null, undefined);
     // Counted on the raw text before parsing: a deep body must be refused before any recursive code
     // (the validator, a serializer) sees it, on every route at once.
-    if (isTooDeep(body as string)) return done(new AppError('body_too_deep', `JSON may nest at most ${MAX_JSON_DEPTH} levels deep`));
+    if (isTooDeep(body as string))
+      return done(new AppError('body_too_deep', `JSON may nest at most ${MAX_JSON_DEPTH} levels deep`));
     return parseJson(request, body as string, done);
   });
 
@@ -139,13 +147,19 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'A session or device token' },
-          cookie: { type: 'apiKey', in: 'cookie', name: 'lanyard_session', description: 'Web session; state changes also need X-CSRF-Token' },
+          cookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'lanyard_session',
+            description: 'Web session; state changes also need X-CSRF-Token',
+          },
         },
       },
     },
     // swagger-ui hides its routes; its page is part of the contract (API.md: GET /docs), so it is listed.
     // The page answers at /docs as at /docs/ (the router's prefix rule), and /docs is the one API.md names.
-    transform: (route) => transformRoute(route.url === '/docs/' ? { ...route, url: '/docs', schema: DOCS_OPERATION } : route),
+    transform: (route) =>
+      transformRoute(route.url === '/docs/' ? { ...route, url: '/docs', schema: DOCS_OPERATION } : route),
     transformObject: transformDocument,
   });
   // The API reference: swagger-ui from the package's own files, so it works offline and with no CDN. Its
@@ -164,7 +178,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   if (options.logger !== false && ['trace', 'debug', 'info'].includes(options.logger.level)) {
     app.addHook('onResponse', async (request, reply) => {
       request.log.info(
-        { method: request.method, url: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        {
+          method: request.method,
+          url: request.routeOptions.url ?? 'unmatched',
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
         'request',
       );
     });
@@ -176,19 +195,27 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     return sendProblem(request, reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+    sendProblem(
+      request,
+      reply,
+      new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 
   // A plugin loads after @fastify/swagger, so the document's onRoute hook sees (and lists) this route too.
   app.register(async (instance) => {
-    instance.get('/v1/openapi.json', {
-      schema: {
-        tags: ['meta'],
-        operationId: 'getOpenApiDocument',
-        summary: 'This API as an OpenAPI 3.1 document',
-        response: { 200: OpenApiDocumentSchema },
+    instance.get(
+      '/v1/openapi.json',
+      {
+        schema: {
+          tags: ['meta'],
+          operationId: 'getOpenApiDocument',
+          summary: 'This API as an OpenAPI 3.1 document',
+          response: { 200: OpenApiDocumentSchema },
+        },
       },
-    }, async () => instance.swagger());
+      async () => instance.swagger(),
+    );
   });
   return app;
 }
@@ -217,7 +244,11 @@ function writeProtocolProblem(error: NodeJS.ErrnoException, socket: Socket): voi
   // A reset connection has nobody to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const code: ErrorCode =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'malformed_request';
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers_too_large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request_timeout'
+        : 'malformed_request';
   const { status, title } = errorRegistry[code];
   const requestId = uuidv7();
   const body = JSON.stringify({ type: `urn:lanyard:problem:${code}`, title, status, detail: title, code, requestId });
@@ -247,27 +278,38 @@ function toAppError(error: FastifyError | AppError): AppError {
     const errors: FieldError[] = error.validation.map((issue) => {
       const params = issue.params as Record<string, unknown>;
       let path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
-      if (typeof params.missingProperty === 'string') path = path ? `${path}.${params.missingProperty}` : params.missingProperty;
+      if (typeof params.missingProperty === 'string')
+        path = path ? `${path}.${params.missingProperty}` : params.missingProperty;
       if (typeof params.additionalProperty === 'string') {
         path = path ? `${path}.${params.additionalProperty}` : params.additionalProperty;
         return { path: `${error.validationContext}.${path}`, message: 'is not a known field' };
       }
-      return { path: path ? `${error.validationContext}.${path}` : String(error.validationContext), message: issue.message ?? 'is not valid' };
+      return {
+        path: path ? `${error.validationContext}.${path}` : String(error.validationContext),
+        message: issue.message ?? 'is not valid',
+      };
     });
     // Every fault is listed (allErrors), but a body of thousands of unknown fields must not earn an answer ten times its size.
     const shown = errors.slice(0, MAX_FIELD_ERRORS);
     const more = errors.length > shown.length ? `; and ${errors.length - shown.length} more` : '';
-    return new AppError('validation_failed', shown.map((e) => `${e.path} ${e.message}`).join('; ') + more, { errors: shown });
+    return new AppError('validation_failed', shown.map((e) => `${e.path} ${e.message}`).join('; ') + more, {
+      errors: shown,
+    });
   }
   const mapped = error.code ? fastifyCodes[error.code] : undefined;
   if (mapped === 'validation_failed' && error.code?.includes('JSON')) {
-    return new AppError('validation_failed', 'The body is not valid JSON', { errors: [{ path: 'body', message: 'is not valid JSON' }] });
+    return new AppError('validation_failed', 'The body is not valid JSON', {
+      errors: [{ path: 'body', message: 'is not valid JSON' }],
+    });
   }
-  if (mapped === 'validation_failed') return new AppError('validation_failed', error.message, { errors: [{ path: 'body', message: error.message }] });
+  if (mapped === 'validation_failed')
+    return new AppError('validation_failed', error.message, { errors: [{ path: 'body', message: error.message }] });
   if (mapped) return new AppError(mapped, errorRegistry[mapped].title);
   // PostgreSQL refuses NUL in text where SQLite stores it: that is the caller's bad input, never a 500.
   if (error.code === '22021' || error.code === '22P05') {
-    return new AppError('validation_failed', 'Text must not contain NUL characters', { errors: [{ path: 'body', message: 'must not contain NUL characters' }] });
+    return new AppError('validation_failed', 'Text must not contain NUL characters', {
+      errors: [{ path: 'body', message: 'must not contain NUL characters' }],
+    });
   }
   const status = error.statusCode ?? 500;
   if (status === 404) return new AppError('not_found');
@@ -275,6 +317,7 @@ function toAppError(error: FastifyError | AppError): AppError {
   if (status === 413) return new AppError('payload_too_large');
   if (status === 415) return new AppError('unsupported_media_type');
   if (status === 503) return new AppError('service_unavailable');
-  if (status >= 400 && status < 500) return new AppError('validation_failed', error.message, { errors: [{ path: 'request', message: error.message }] });
+  if (status >= 400 && status < 500)
+    return new AppError('validation_failed', error.message, { errors: [{ path: 'request', message: error.message }] });
   return new AppError('internal_error', 'Something went wrong on our side; quote the request id when you report it');
 }

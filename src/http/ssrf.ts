@@ -64,7 +64,9 @@ export function refusedAddress(address: string, options: { allowLoopback: boolea
   const v4 = mappedIpv4(address);
   const family = v4 !== undefined ? 'ipv4' : isIP(address) === 6 ? 'ipv6' : 'ipv4';
   if (isIP(v4 ?? address) === 0) return `something that is not an IP address (${address})`;
-  return special.check(v4 ?? address, family) ? `a private, loopback, link-local or reserved address (${address})` : undefined;
+  return special.check(v4 ?? address, family)
+    ? `a private, loopback, link-local or reserved address (${address})`
+    : undefined;
 }
 
 /**
@@ -78,7 +80,8 @@ export function checkOutboundUrl(raw: string, field: string, options: { allowLoo
   } catch {
     throw invalidField(field, 'must be an absolute http:// or https:// URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField(field, 'must be an absolute http:// or https:// URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw invalidField(field, 'must be an absolute http:// or https:// URL');
   if (url.username || url.password) throw invalidField(field, 'must not carry a user name or password');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) !== 0) {
@@ -102,10 +105,13 @@ export function guardedLookup(options: { allowLoopback: boolean }): LookupFuncti
       const list = addresses as dns.LookupAddress[];
       const refused = list.map((a) => refusedAddress(a.address, options)).find((reason) => reason !== undefined);
       if (refused || list.length === 0) {
-        const blocked = Object.assign(new Error(`${hostname} resolves to ${refused ?? 'no address'}`), { code: 'ESSRF' });
+        const blocked = Object.assign(new Error(`${hostname} resolves to ${refused ?? 'no address'}`), {
+          code: 'ESSRF',
+        });
         return callback(blocked, '', 0);
       }
-      if ((lookupOptions as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+      if ((lookupOptions as { all?: boolean }).all)
+        return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
       return callback(null, list[0]!.address, list[0]!.family);
     });
   };

@@ -37,7 +37,8 @@ for (const database of testDatabases()) {
       });
       return jobs;
     };
-    const row = (id: string): Promise<JobRow | undefined> => handle.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = (id: string): Promise<JobRow | undefined> =>
+      handle.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
 
     before(async () => {
       store = await createTestStore(database);
@@ -53,7 +54,9 @@ for (const database of testDatabases()) {
 
     test('a job written in a committed transaction runs once with its payload, and is then gone', async () => {
       const jobs = worker();
-      const id = await handle.db.transaction().execute((trx) => jobs.enqueue(trx, { kind: 'test.record', payload: { hello: 'world' } }));
+      const id = await handle.db
+        .transaction()
+        .execute((trx) => jobs.enqueue(trx, { kind: 'test.record', payload: { hello: 'world' } }));
       assert.equal(await jobs.runDue(), 1);
       assert.deepEqual(ran, [{ id, payload: { hello: 'world' }, attempt: 1 }]);
       assert.equal(await row(id), undefined);
@@ -87,7 +90,12 @@ for (const database of testDatabases()) {
     });
 
     test('a failing job keeps its row, records the attempt and error, and backs off exponentially until it succeeds once', async () => {
-      const jobs = new JobService<TestJobs>({ repository: new JobRepository(handle.db, handle.dialect), clock, log, options: { backoffBaseMs: 1000 } });
+      const jobs = new JobService<TestJobs>({
+        repository: new JobRepository(handle.db, handle.dialect),
+        clock,
+        log,
+        options: { backoffBaseMs: 1000 },
+      });
       let calls = 0;
       jobs.register('test.flaky', async () => {
         calls += 1;
@@ -104,7 +112,10 @@ for (const database of testDatabases()) {
         assert.equal(job.locked_by, null);
         const delay = job.run_at - failedAt;
         const nominal = 1000 * 2 ** (attempt - 1);
-        assert.ok(delay >= nominal * 0.8 && delay <= nominal * 1.2, `retry ${attempt} after ${delay} ms, about ${nominal}`);
+        assert.ok(
+          delay >= nominal * 0.8 && delay <= nominal * 1.2,
+          `retry ${attempt} after ${delay} ms, about ${nominal}`,
+        );
         // Not before its time.
         clock.set(job.run_at - 1);
         assert.equal(await jobs.runDue(), 0);
@@ -160,7 +171,13 @@ for (const database of testDatabases()) {
       const jobs = worker();
       const id = await jobs.enqueue(handle.db, { kind: 'test.record', payload: { n: 1 } });
       // A worker claims the job and dies before reporting back: the row keeps its lease.
-      const [claimed] = await new JobRepository(handle.db, handle.dialect).claim('worker-that-died', ['test.record'], clock.now(), LEASE_MS, 10);
+      const [claimed] = await new JobRepository(handle.db, handle.dialect).claim(
+        'worker-that-died',
+        ['test.record'],
+        clock.now(),
+        LEASE_MS,
+        10,
+      );
       assert.equal(claimed?.id, id);
       assert.equal(await jobs.runDue(), 0);
       clock.advance(LEASE_MS - 1);
@@ -174,7 +191,13 @@ for (const database of testDatabases()) {
     test('a job whose worker died during its last attempt is marked failed after the lease, not run again', async () => {
       const jobs = worker();
       const id = await jobs.enqueue(handle.db, { kind: 'test.record', payload: {}, maxAttempts: 1 });
-      await new JobRepository(handle.db, handle.dialect).claim('worker-that-died', ['test.record'], clock.now(), LEASE_MS, 10);
+      await new JobRepository(handle.db, handle.dialect).claim(
+        'worker-that-died',
+        ['test.record'],
+        clock.now(),
+        LEASE_MS,
+        10,
+      );
       clock.advance(LEASE_MS + 1);
       assert.equal(await jobs.runDue(), 0);
       assert.deepEqual(ran, []);
@@ -186,9 +209,13 @@ for (const database of testDatabases()) {
     test('a job that took its process down twice is parked as failed with its reason, not started a third time, and its owner is told', async () => {
       const told: Array<{ payload: unknown; reason: string }> = [];
       const jobs = worker();
-      jobs.register('test.crashes', async () => assert.fail('a job that crashed twice must not be started again'), async (payload, reason) => {
-        told.push({ payload, reason });
-      });
+      jobs.register(
+        'test.crashes',
+        async () => assert.fail('a job that crashed twice must not be started again'),
+        async (payload, reason) => {
+          told.push({ payload, reason });
+        },
+      );
       const id = await jobs.enqueue(handle.db, { kind: 'test.crashes', payload: { n: 7 }, maxAttempts: 10 });
       const repository = new JobRepository(handle.db, handle.dialect);
       // Two processes in turn claim it and die before reporting back: the claim is the durable start mark.
@@ -215,7 +242,13 @@ for (const database of testDatabases()) {
         if (calls === 1) throw new Error('a provider was down');
       });
       const id = await jobs.enqueue(handle.db, { kind: 'test.flaky', payload: {} });
-      await new JobRepository(handle.db, handle.dialect).claim('process-that-died', ['test.flaky'], clock.now(), LEASE_MS, 10);
+      await new JobRepository(handle.db, handle.dialect).claim(
+        'process-that-died',
+        ['test.flaky'],
+        clock.now(),
+        LEASE_MS,
+        10,
+      );
       clock.advance(LEASE_MS + 1);
       assert.equal(await jobs.runDue(), 1);
       assert.equal((await row(id))?.last_error, 'a provider was down');
@@ -297,15 +330,33 @@ for (const database of testDatabases()) {
         assert.equal(byA + byB, 60);
         assert.equal(ran.length, 60, 'each job ran exactly once');
         assert.deepEqual(new Set(ran.map((r) => r.id)), ids);
-        assert.ok(ran.every((r) => r.attempt === 1), 'no job was claimed twice');
-        assert.equal(Number((await handle.db.selectFrom('jobs').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n), 0);
+        assert.ok(
+          ran.every((r) => r.attempt === 1),
+          'no job was claimed twice',
+        );
+        assert.equal(
+          Number(
+            (
+              await handle.db
+                .selectFrom('jobs')
+                .select((eb) => eb.fn.countAll().as('n'))
+                .executeTakeFirstOrThrow()
+            ).n,
+          ),
+          0,
+        );
       } finally {
         await other.close();
       }
     });
 
     test('the background worker runs jobs as they are enqueued, and stop() waits for the job in hand', async () => {
-      const jobs = new JobService<TestJobs>({ repository: new JobRepository(handle.db, handle.dialect), clock, log, options: { pollMs: 10 } });
+      const jobs = new JobService<TestJobs>({
+        repository: new JobRepository(handle.db, handle.dialect),
+        clock,
+        log,
+        options: { pollMs: 10 },
+      });
       const started = gate();
       const release = gate();
       jobs.register('test.background', async () => {

@@ -55,7 +55,13 @@ export class JobRepository {
    * ever). PostgreSQL skips rows another worker is claiming; SQLite has a single writer, so the update is
    * atomic as it stands.
    */
-  async claim(workerId: string, kinds: readonly string[], now: number, leaseMs: number, limit: number): Promise<JobRow[]> {
+  async claim(
+    workerId: string,
+    kinds: readonly string[],
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<JobRow[]> {
     if (kinds.length === 0) return [];
     let due = this.db
       .selectFrom('jobs')
@@ -68,19 +74,21 @@ export class JobRepository {
       .orderBy('run_at')
       .limit(limit);
     if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
-    return this.db
-      .updateTable('jobs')
-      // A row still locked is one whose previous start never reported back: that start is counted as
-      // unfinished before this one begins, so that the mark is durable even if this start crashes too.
-      .set({
-        locked_by: workerId,
-        locked_until: now + leaseMs,
-        attempts: sql`attempts + 1`,
-        unfinished_starts: sql`unfinished_starts + (case when locked_by is null then 0 else 1 end)`,
-      })
-      .where('id', 'in', due)
-      .returningAll()
-      .execute();
+    return (
+      this.db
+        .updateTable('jobs')
+        // A row still locked is one whose previous start never reported back: that start is counted as
+        // unfinished before this one begins, so that the mark is durable even if this start crashes too.
+        .set({
+          locked_by: workerId,
+          locked_until: now + leaseMs,
+          attempts: sql`attempts + 1`,
+          unfinished_starts: sql`unfinished_starts + (case when locked_by is null then 0 else 1 end)`,
+        })
+        .where('id', 'in', due)
+        .returningAll()
+        .execute()
+    );
   }
 
   /**
@@ -95,10 +103,15 @@ export class JobRepository {
         .set({ failed_at: now, last_error: reason, locked_by: null, locked_until: null })
         .where('failed_at', 'is', null)
         .where('locked_until', '<', now)
-        .where((eb) => (which === 'second-crash' ? eb('unfinished_starts', '>=', 1) : eb('attempts', '>=', eb.ref('max_attempts'))))
+        .where((eb) =>
+          which === 'second-crash' ? eb('unfinished_starts', '>=', 1) : eb('attempts', '>=', eb.ref('max_attempts')),
+        )
         .returningAll()
         .execute();
-    const crashed = await park('the job stopped its worker twice (a crash or a run past its lease); it is not started again', 'second-crash');
+    const crashed = await park(
+      'the job stopped its worker twice (a crash or a run past its lease); it is not started again',
+      'second-crash',
+    );
     const last = await park('the worker stopped during the last attempt', 'last-attempt');
     return [...crashed, ...last];
   }
@@ -115,10 +128,20 @@ export class JobRepository {
   }
 
   /** Puts a job back for a later try, or marks it failed for good, only while this claim holds it. */
-  async reschedule(id: string, lease: Lease, update: { runAt: number; error: string; failedAt: number | null }): Promise<void> {
+  async reschedule(
+    id: string,
+    lease: Lease,
+    update: { runAt: number; error: string; failedAt: number | null },
+  ): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set({ run_at: update.runAt, last_error: update.error, failed_at: update.failedAt, locked_by: null, locked_until: null })
+      .set({
+        run_at: update.runAt,
+        last_error: update.error,
+        failed_at: update.failedAt,
+        locked_by: null,
+        locked_until: null,
+      })
       .where('id', '=', id)
       .where('locked_by', '=', lease.workerId)
       .where('attempts', '=', lease.attempt)
@@ -150,7 +173,9 @@ export class JobRepository {
   }
 
   /** Per kind: jobs waiting (not failed), those due now, the oldest due one's run_at, and failed ones. */
-  async queueStats(now: number): Promise<Array<{ kind: string; waiting: number; due: number; oldestDueAt: number | null; failed: number }>> {
+  async queueStats(
+    now: number,
+  ): Promise<Array<{ kind: string; waiting: number; due: number; oldestDueAt: number | null; failed: number }>> {
     const rows = await this.db
       .selectFrom('jobs')
       .select([

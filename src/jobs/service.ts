@@ -13,7 +13,9 @@ export type JobHandler<P> = (payload: P, job: JobRow) => Promise<void>;
 export type JobFailedHandler<P> = (payload: P, reason: string) => Promise<void>;
 
 /** How each kind of job runs: a handler, or a handler and what to do when a job is parked as failed. */
-export type JobHandlers<M> = { [K in keyof M]: JobHandler<M[K]> | { run: JobHandler<M[K]>; onFailed: JobFailedHandler<M[K]> } };
+export type JobHandlers<M> = {
+  [K in keyof M]: JobHandler<M[K]> | { run: JobHandler<M[K]>; onFailed: JobFailedHandler<M[K]> };
+};
 
 export interface EnqueueOptions<M, K extends keyof M> {
   /** The job's id, when the caller must know it first (to bind a sealed payload to it); a UUIDv7 otherwise. */
@@ -137,7 +139,10 @@ export class JobService<M extends object = JobPayloads> {
    */
   private async drain(more: () => boolean): Promise<number> {
     for (const job of await this.repository.failAbandoned(this.clock.now())) {
-      this.log.error({ jobId: job.id, kind: job.kind, attempt: job.attempts, error: job.last_error }, 'job parked as failed');
+      this.log.error(
+        { jobId: job.id, kind: job.kind, attempt: job.attempts, error: job.last_error },
+        'job parked as failed',
+      );
       await this.tellFailed(job, job.last_error ?? 'failed');
     }
     const kinds = [...this.handlers.keys()];
@@ -172,7 +177,10 @@ export class JobService<M extends object = JobPayloads> {
     if (!running) return;
     if (graceMs === undefined) return void (await running);
     let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([running.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+    const finished = await Promise.race([
+      running.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
     clearTimeout(timer);
     if (finished) return;
     const released = await this.repository.releaseLeases(this.workerId);
@@ -232,7 +240,11 @@ export class JobService<M extends object = JobPayloads> {
       const delay = Math.min(this.backoffBaseMs * 2 ** (job.attempts - 1), this.backoffMaxMs);
       // Jitter spreads retries of many jobs that failed together (a provider outage).
       const runAt = now + Math.round(delay * (0.8 + Math.random() * 0.4));
-      await this.repository.reschedule(job.id, lease, { runAt, error: message.slice(0, 1000), failedAt: permanent ? now : null });
+      await this.repository.reschedule(job.id, lease, {
+        runAt,
+        error: message.slice(0, 1000),
+        failedAt: permanent ? now : null,
+      });
       this.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, permanent, error: message }, 'job failed');
       if (permanent) await this.tellFailed(job, message.slice(0, 1000));
       return permanent ? 'failed' : 'retry';
@@ -240,7 +252,10 @@ export class JobService<M extends object = JobPayloads> {
     // Outside the try: a job that ran must not be counted as failed (and run again) because its
     // bookkeeping failed; its lease runs out and the at-least-once retry is de-duplicated by the job id.
     if (!(await this.repository.delete(job.id, lease))) {
-      this.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts }, 'job finished after its lease ran out; another claim owns it now');
+      this.log.warn(
+        { jobId: job.id, kind: job.kind, attempt: job.attempts },
+        'job finished after its lease ran out; another claim owns it now',
+      );
     }
     return 'done';
   }

@@ -9,7 +9,8 @@ import { createTestStore } from '../testing/test-store.js';
 import { MESSAGE_JOB } from './service.js';
 
 const LEASE_MS = 5 * 60_000;
-const sentTo = (sms: SmsReceiver, phone: string) => sms.requests.filter((r) => (r.body as { to?: string }).to === phone);
+const sentTo = (sms: SmsReceiver, phone: string) =>
+  sms.requests.filter((r) => (r.body as { to?: string }).to === phone);
 
 for (const database of testDatabases()) {
   describe(`message delivery when the provider is down (${database})`, () => {
@@ -40,7 +41,10 @@ for (const database of testDatabases()) {
           assert.equal(job!.failed_at, null);
           const delay = job!.run_at - triedAt;
           const nominal = 5000 * 2 ** (attempt - 1);
-          assert.ok(delay >= nominal * 0.8 && delay <= nominal * 1.2, `retry ${attempt} after ${delay} ms, about ${nominal}`);
+          assert.ok(
+            delay >= nominal * 0.8 && delay <= nominal * 1.2,
+            `retry ${attempt} after ${delay} ms, about ${nominal}`,
+          );
           // Nothing is tried again before its time.
           t.clock.set(job!.run_at - 1);
           await t.drainJobs();
@@ -55,7 +59,9 @@ for (const database of testDatabases()) {
         assert.equal(new Set(calls.map((c) => c.headers['idempotency-key'])).size, 1, 'every try carried the same key');
         assert.deepEqual(await messageJobs(t), []);
         const code = codeIn((calls[3]!.body as { text: string }).text);
-        const done = await t.request('POST', '/v1/signup/complete', { body: { phone, code, password: 'a long unusual passphrase' } });
+        const done = await t.request('POST', '/v1/signup/complete', {
+          body: { phone, code, password: 'a long unusual passphrase' },
+        });
         assert.equal(done.status, 201, done.text);
         t.clock.advance(24 * 3600_000);
         await t.drainJobs();
@@ -161,7 +167,9 @@ for (const database of testDatabases()) {
           assert.equal(await second.drainJobs(), 1);
           assert.equal(await second.drainJobs(), 0);
           assert.equal(second.messages.to(email).length, 1);
-          const done = await second.request('POST', '/v1/signup/complete', { body: { email, code: second.messages.lastCode(email), password: 'a long unusual passphrase' } });
+          const done = await second.request('POST', '/v1/signup/complete', {
+            body: { email, code: second.messages.lastCode(email), password: 'a long unusual passphrase' },
+          });
           assert.equal(done.status, 201);
         } finally {
           await second.close();
@@ -181,7 +189,13 @@ for (const database of testDatabases()) {
       test('a message whose worker died mid-send is sent again after the lease, once', async () => {
         const email = uniqueEmail('lease');
         await t.request('POST', '/v1/signup', { body: { email } });
-        await new JobRepository(t.app.database.db, t.app.database.dialect).claim('worker-that-died', [MESSAGE_JOB], t.clock.now(), LEASE_MS, 10);
+        await new JobRepository(t.app.database.db, t.app.database.dialect).claim(
+          'worker-that-died',
+          [MESSAGE_JOB],
+          t.clock.now(),
+          LEASE_MS,
+          10,
+        );
         await t.drainJobs();
         assert.equal(t.messages.to(email).length, 0, 'the lease still holds');
         t.clock.advance(LEASE_MS + 1);
@@ -195,7 +209,13 @@ for (const database of testDatabases()) {
         const email = uniqueEmail('rollback');
         await assert.rejects(
           t.app.database.db.transaction().execute(async (trx) => {
-            await t.app.services.messages.enqueue(trx, { channel: 'email', to: email, kind: 'password_changed', locale: 'en', params: {} });
+            await t.app.services.messages.enqueue(trx, {
+              channel: 'email',
+              to: email,
+              kind: 'password_changed',
+              locale: 'en',
+              params: {},
+            });
             throw new Error('the change failed after the message was queued');
           }),
         );
@@ -224,7 +244,11 @@ for (const database of testDatabases()) {
         await t.request('POST', '/v1/signup', { body: { email: victim } });
         await t.request('POST', '/v1/signup', { body: { email: other } });
         const [victimJob, otherJob] = await messageJobs(t);
-        await t.app.database.db.updateTable('jobs').set({ payload: victimJob!.payload }).where('id', '=', otherJob!.id).execute();
+        await t.app.database.db
+          .updateTable('jobs')
+          .set({ payload: victimJob!.payload })
+          .where('id', '=', otherJob!.id)
+          .execute();
         await t.drainJobs();
         assert.equal(t.messages.to(victim).length, 1, 'the original is delivered once');
         assert.equal(t.messages.to(other).length, 0);

@@ -8,7 +8,9 @@ import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestApp } 
 import { codeIn, crashBeforeDelete, messageJobs } from '../testing/messages.js';
 
 async function completeSignup(t: TestApp, address: { email: string } | { phone: string }, code: string) {
-  return t.request('POST', '/v1/signup/complete', { body: { ...address, code, password: 'a long unusual passphrase' } });
+  return t.request('POST', '/v1/signup/complete', {
+    body: { ...address, code, password: 'a long unusual passphrase' },
+  });
 }
 
 for (const database of testDatabases()) {
@@ -17,7 +19,11 @@ for (const database of testDatabases()) {
     let t: TestApp;
     before(async () => {
       smtp = await startSmtpReceiver();
-      t = await createTestApp({ database, realTransports: true, env: { LANYARD_SMTP_URL: smtp.url, LANYARD_MAIL_FROM: 'Lanyard Accounts <accounts@lanyard.test>' } });
+      t = await createTestApp({
+        database,
+        realTransports: true,
+        env: { LANYARD_SMTP_URL: smtp.url, LANYARD_MAIL_FROM: 'Lanyard Accounts <accounts@lanyard.test>' },
+      });
     });
     // Receivers first: an app that failed to start must not leave a server keeping the run alive.
     after(async () => {
@@ -153,7 +159,8 @@ for (const database of testDatabases()) {
       assert.equal(mail.channel, 'email');
       assert.equal(sms.channel, 'sms');
       for (const message of [mail, sms]) {
-        for (const field of ['to', 'channel', 'subject', 'text'] as const) assert.equal(typeof message[field], 'string');
+        for (const field of ['to', 'channel', 'subject', 'text'] as const)
+          assert.equal(typeof message[field], 'string');
         assert.ok(message.subject.length > 0);
       }
       assert.equal((await completeSignup(t, { email }, codeIn(mail.text))).status, 201);

@@ -44,7 +44,13 @@ export class MessageService {
     // The text may hold a verification code, and the address is personal data: both wait in the
     // database sealed, not in clear.
     const payload = sealJobPayload(this.payloadKey, MESSAGE_JOB, id, message);
-    return this.jobs.enqueue(executor, { id, kind: MESSAGE_JOB, payload, accountId: request.accountId ?? null, maxAttempts: 12 });
+    return this.jobs.enqueue(executor, {
+      id,
+      kind: MESSAGE_JOB,
+      payload,
+      accountId: request.accountId ?? null,
+      maxAttempts: 12,
+    });
   }
 
   /** Job: sends one queued message; the job id is its message id. */

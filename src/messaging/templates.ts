@@ -9,7 +9,13 @@ export interface MessageParams {
   signup_already_registered: Record<string, never>;
   address_change_code: { code: string; minutes: number; field: 'email' | 'phone' };
   address_changed: { field: 'email' | 'phone'; newAddress: string };
-  address_changed_undo: { field: 'email' | 'phone'; newAddress: string; undoUrl: string; days: number; lockUrl: string };
+  address_changed_undo: {
+    field: 'email' | 'phone';
+    newAddress: string;
+    undoUrl: string;
+    days: number;
+    lockUrl: string;
+  };
   password_changed: Record<string, never>;
   new_client_sign_in: { client: string; ip: string; at: string; lockUrl: string; days: number };
   device_linked: { model: string; name: string; at: string };
@@ -35,7 +41,12 @@ export interface MessageParams {
 }
 
 /** What changed in a person's two-step verification, as the notice names it. */
-export type TwoStepChange = 'totp_added' | 'totp_removed' | 'passkey_added' | 'passkey_removed' | 'recovery_codes_renewed';
+export type TwoStepChange =
+  | 'totp_added'
+  | 'totp_removed'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'recovery_codes_renewed';
 
 const changeName: Record<'en' | 'es', Record<TwoStepChange, string>> = {
   en: {
@@ -63,7 +74,10 @@ export interface RenderedMessage {
 
 type Templates = { [K in MessageKind]: (p: MessageParams[K]) => RenderedMessage };
 
-const fieldName = { en: { email: 'email address', phone: 'phone number' }, es: { email: 'correo electrónico', phone: 'número de teléfono' } };
+const fieldName = {
+  en: { email: 'email address', phone: 'phone number' },
+  es: { email: 'correo electrónico', phone: 'número de teléfono' },
+};
 
 const en: Templates = {
   signup_code: (p) => ({
@@ -304,7 +318,11 @@ export function supportedLocale(tag: string | undefined): Locale {
 }
 
 /** Renders one message kind in a locale (English when the locale is unknown). */
-export function renderMessage<K extends MessageKind>(kind: K, locale: string, params: MessageParams[K]): RenderedMessage {
+export function renderMessage<K extends MessageKind>(
+  kind: K,
+  locale: string,
+  params: MessageParams[K],
+): RenderedMessage {
   const set = templates[supportedLocale(locale)];
   return (set[kind] as (p: MessageParams[K]) => RenderedMessage)(params);
 }

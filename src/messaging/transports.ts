@@ -65,7 +65,8 @@ export class SmtpTransport implements MessageTransport {
       });
     } catch (error) {
       const reply = (error as { responseCode?: unknown }).responseCode;
-      if (typeof reply === 'number' && RECIPIENT_REFUSED.has(reply)) throw new PermanentDeliveryError(`SMTP server refused the recipient: ${(error as Error).message}`);
+      if (typeof reply === 'number' && RECIPIENT_REFUSED.has(reply))
+        throw new PermanentDeliveryError(`SMTP server refused the recipient: ${(error as Error).message}`);
       throw error;
     }
   }
@@ -95,7 +96,8 @@ export class SmsWebhookTransport implements MessageTransport {
     });
     // Drain the body so the connection can be reused.
     await response.arrayBuffer().catch(() => undefined);
-    if (SMS_REFUSED.has(response.status)) throw new PermanentDeliveryError(`SMS webhook refused the message: ${response.status}`);
+    if (SMS_REFUSED.has(response.status))
+      throw new PermanentDeliveryError(`SMS webhook refused the message: ${response.status}`);
     if (!response.ok) throw new Error(`SMS webhook answered ${response.status}`);
   }
 }
@@ -136,7 +138,14 @@ export class DevOutboxTransport implements MessageTransport {
   async send(message: OutgoingMessage): Promise<void> {
     this.refresh();
     if (this.seen.has(message.id)) return;
-    const line = JSON.stringify({ id: message.id, at: new Date().toISOString(), to: message.to, channel: message.channel, subject: message.subject, text: message.text });
+    const line = JSON.stringify({
+      id: message.id,
+      at: new Date().toISOString(),
+      to: message.to,
+      channel: message.channel,
+      subject: message.subject,
+      text: message.text,
+    });
     const data = `${this.endsMidLine ? '\n' : ''}${line}\n`;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const handle = fs.openSync(this.file, 'a', 0o600);
@@ -149,7 +158,10 @@ export class DevOutboxTransport implements MessageTransport {
     this.seen.add(message.id);
     this.knownSize = fs.statSync(this.file).size;
     this.endsMidLine = false;
-    this.log.info({ outbox: { to: message.to, channel: message.channel, subject: message.subject }, text: message.text }, 'dev outbox message');
+    this.log.info(
+      { outbox: { to: message.to, channel: message.channel, subject: message.subject }, text: message.text },
+      'dev outbox message',
+    );
   }
 }
 

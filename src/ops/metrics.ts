@@ -47,7 +47,12 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.jobRuns = new Counter({ name: 'lanyard_job_runs_total', help: 'Job runs in this process, by kind and how they ended (done, retry, failed)', labelNames: ['kind', 'outcome'], registers });
+    this.jobRuns = new Counter({
+      name: 'lanyard_job_runs_total',
+      help: 'Job runs in this process, by kind and how they ended (done, retry, failed)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
     this.jobDuration = new Histogram({
       name: 'lanyard_job_run_duration_seconds',
       help: 'Duration of one job run, by kind',
@@ -55,8 +60,18 @@ export class Metrics {
       buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 10, 30, 120],
       registers,
     });
-    this.messages = new Counter({ name: 'lanyard_messages_total', help: 'Emails and SMS handed to their transport (sent), to be tried again (retry) or given up (failed)', labelNames: ['outcome'], registers });
-    this.erasures = new Counter({ name: 'lanyard_erasures_total', help: 'Account erasures finished (erased) or whose job failed for good (failed)', labelNames: ['outcome'], registers });
+    this.messages = new Counter({
+      name: 'lanyard_messages_total',
+      help: 'Emails and SMS handed to their transport (sent), to be tried again (retry) or given up (failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.erasures = new Counter({
+      name: 'lanyard_erasures_total',
+      help: 'Account erasures finished (erased) or whose job failed for good (failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.erasureDuration = new Histogram({
       name: 'lanyard_erasure_duration_seconds',
       help: 'From the account deleted (erasure begun) to no residue',
@@ -93,7 +108,8 @@ export class Metrics {
       async collect() {
         this.reset();
         const now = deps.clock.now();
-        for (const row of await queueStats()) this.set({ kind: row.kind }, row.oldestDueAt === null ? 0 : Math.max(0, (now - row.oldestDueAt) / 1000));
+        for (const row of await queueStats())
+          this.set({ kind: row.kind }, row.oldestDueAt === null ? 0 : Math.max(0, (now - row.oldestDueAt) / 1000));
       },
     });
     new Gauge({
@@ -113,7 +129,11 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        const rows = await deps.db.selectFrom('webhook_deliveries').select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();
+        const rows = await deps.db
+          .selectFrom('webhook_deliveries')
+          .select(['status', sql<number>`count(*)`.as('n')])
+          .groupBy('status')
+          .execute();
         for (const row of rows) this.set({ status: row.status }, Number(row.n));
       },
     });
@@ -124,7 +144,11 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        const rows = await deps.db.selectFrom('erasures').select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();
+        const rows = await deps.db
+          .selectFrom('erasures')
+          .select(['status', sql<number>`count(*)`.as('n')])
+          .groupBy('status')
+          .execute();
         for (const row of rows) this.set({ status: row.status }, Number(row.n));
       },
     });
@@ -143,7 +167,10 @@ export class Metrics {
   /** Times every request by its route pattern (never its raw URL, which holds ids). */
   instrument(http: HttpServer): void {
     http.addHook('onResponse', (request, reply, done) => {
-      this.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }, reply.elapsedTime / 1000);
+      this.httpDuration.observe(
+        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
+        reply.elapsedTime / 1000,
+      );
       done();
     });
   }

@@ -32,8 +32,17 @@ for (const database of testDatabases()) {
       for (let i = 0; i < 3; i++) assert.equal((await t.request('GET', '/v1/me', { token: ana.token })).status, 200);
       assert.equal((await t.request('GET', '/v1/cloud/contacts/someone-secret', { token: ana.token })).status, 404);
       const text = await scrape();
-      assert.ok((sample(text, 'lanyard_http_request_duration_seconds_count{method="GET",route="/v1/me",status_code="200"}') ?? 0) >= 3);
-      assert.equal(sample(text, 'lanyard_http_request_duration_seconds_count{method="GET",route="/v1/cloud/:collection/:itemId",status_code="404"}'), 1);
+      assert.ok(
+        (sample(text, 'lanyard_http_request_duration_seconds_count{method="GET",route="/v1/me",status_code="200"}') ??
+          0) >= 3,
+      );
+      assert.equal(
+        sample(
+          text,
+          'lanyard_http_request_duration_seconds_count{method="GET",route="/v1/cloud/:collection/:itemId",status_code="404"}',
+        ),
+        1,
+      );
       assert.ok(!text.includes('someone-secret'));
       assert.ok(sample(text, 'lanyard_process_resident_memory_bytes')! > 0);
     });
@@ -74,7 +83,10 @@ for (const database of testDatabases()) {
       const without = await t.request('GET', '/metrics');
       assert.equal(without.status, 401);
       assert.equal(without.body.code, 'unauthenticated');
-      assert.equal((await t.request('GET', '/metrics', { headers: { authorization: 'Bearer scrape-me-not' } })).status, 401);
+      assert.equal(
+        (await t.request('GET', '/metrics', { headers: { authorization: 'Bearer scrape-me-not' } })).status,
+        401,
+      );
     });
 
     test('GET /readyz answers 200 when the database answers, and says Redis is not configured', async () => {
@@ -109,7 +121,14 @@ for (const database of testDatabases()) {
     });
 
     test('an overloaded server answers 503 with Retry-After at once, while /healthz and /metrics still answer', async () => {
-      const t = await createTestApp({ database, env: { LANYARD_MAX_EVENT_LOOP_DELAY_MS: '50', LANYARD_PRESSURE_SAMPLE_MS: '100', LANYARD_OVERLOAD_RETRY_AFTER_S: '7' } });
+      const t = await createTestApp({
+        database,
+        env: {
+          LANYARD_MAX_EVENT_LOOP_DELAY_MS: '50',
+          LANYARD_PRESSURE_SAMPLE_MS: '100',
+          LANYARD_OVERLOAD_RETRY_AFTER_S: '7',
+        },
+      });
       try {
         // Starting up (and a machine busy with other test files) can pass the 50 ms bound before this test
         // makes its own load: wait until the server is calm (a plain 401) before signing up.
@@ -163,7 +182,11 @@ for (const database of testDatabases()) {
       async function probe(token: string) {
         let refused: { status: number; headers: Record<string, unknown>; body: any } | undefined;
         for (let i = 0; i < 40 && !refused; i++) {
-          const [me, health, metrics] = await Promise.all([t.request('GET', '/v1/me', { token }), t.request('GET', '/healthz'), t.request('GET', '/metrics')]);
+          const [me, health, metrics] = await Promise.all([
+            t.request('GET', '/v1/me', { token }),
+            t.request('GET', '/healthz'),
+            t.request('GET', '/metrics'),
+          ]);
           if (me.status === 503) {
             refused = me;
             assert.equal(health.status, 200);
@@ -185,7 +208,11 @@ for (const database of testDatabases()) {
       const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
       // A sign-in takes an argon2id verification: it is still running when the close begins.
       const received = new Promise((resolve) => t.app.http.server.once('request', resolve));
-      const signIn = fetch(`${url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: ana.email, password: ana.password }) });
+      const signIn = fetch(`${url}/v1/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: ana.email, password: ana.password }),
+      });
       await received;
       const closing = t.close();
       const answer = await signIn;
@@ -213,11 +240,19 @@ for (const database of testDatabases()) {
         const id = await t.app.jobs.enqueue(t.app.database.db, { kind: 'unlock.release', payload: { id: 'held' } });
         t.app.jobs.start();
         await running;
-        const leased = await t.app.database.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        const leased = await t.app.database.db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
         assert.ok(leased.locked_by);
         assert.equal(leased.attempts, 1);
         await t.app.jobs.stop(0);
-        const released = await t.app.database.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        const released = await t.app.database.db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
         assert.equal(released.locked_by, null);
         assert.equal(released.locked_until, null);
         assert.equal(released.attempts, 0);

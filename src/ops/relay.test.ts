@@ -32,7 +32,11 @@ async function crossesOnce(relays: [Relay, Relay]): Promise<void> {
   here.emit('account-1', device, { type: 'ended' });
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual(heard, [{ type: 'command', commandId: 'cmd-1' }, { type: 'ended' }]);
-  assert.deepEqual(heardHere, [{ type: 'command', commandId: 'cmd-1' }, { type: 'ended' }], 'the emitting process hears its own signal once, not again through the relay');
+  assert.deepEqual(
+    heardHere,
+    [{ type: 'command', commandId: 'cmd-1' }, { type: 'ended' }],
+    'the emitting process hears its own signal once, not again through the relay',
+  );
 }
 
 describe('device signals between processes', () => {
@@ -54,7 +58,10 @@ describe('device signals between processes', () => {
     after(() => database.close());
     test('through PostgreSQL LISTEN/NOTIFY', async () => {
       const channel = `lanyard_test_${Math.random().toString(36).slice(2)}`;
-      const relays: [Relay, Relay] = [new PostgresRelay(database.db, TEST_POSTGRES_URL, channel, silent), new PostgresRelay(database.db, TEST_POSTGRES_URL, channel, silent)];
+      const relays: [Relay, Relay] = [
+        new PostgresRelay(database.db, TEST_POSTGRES_URL, channel, silent),
+        new PostgresRelay(database.db, TEST_POSTGRES_URL, channel, silent),
+      ];
       try {
         await crossesOnce(relays);
       } finally {

@@ -29,17 +29,23 @@ export class RedisRelay implements Relay {
   ) {}
 
   publish(message: string): void {
-    this.redis.publish(this.channel, message).catch((error: unknown) => this.log.warn({ err: error }, 'could not relay a device signal through Redis'));
+    this.redis
+      .publish(this.channel, message)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'could not relay a device signal through Redis'));
   }
 
   subscribe(listener: (message: string) => void): void {
     const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber = subscriber;
-    subscriber.on('error', (error) => this.log.warn({ err: error }, 'the Redis subscriber for device signals failed; it reconnects'));
+    subscriber.on('error', (error) =>
+      this.log.warn({ err: error }, 'the Redis subscriber for device signals failed; it reconnects'),
+    );
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) listener(message);
     });
-    subscriber.subscribe(this.channel).catch((error: unknown) => this.log.warn({ err: error }, 'could not subscribe to device signals in Redis'));
+    subscriber
+      .subscribe(this.channel)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'could not subscribe to device signals in Redis'));
   }
 
   async close(): Promise<void> {
@@ -65,7 +71,9 @@ export class PostgresRelay implements Relay {
   ) {}
 
   publish(message: string): void {
-    sql`SELECT pg_notify(${this.channel}, ${message})`.execute(this.db).catch((error: unknown) => this.log.warn({ err: error }, 'could not relay a device signal through PostgreSQL'));
+    sql`SELECT pg_notify(${this.channel}, ${message})`
+      .execute(this.db)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'could not relay a device signal through PostgreSQL'));
   }
 
   subscribe(listener: (message: string) => void): void {

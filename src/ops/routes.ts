@@ -39,63 +39,94 @@ export function registerOperations(http: HttpServer, deps: OperationsDeps): void
       // reading (the loop held for the whole interval, as at start-up) comes as Infinity: no measure, no refusal.
       pressureHandler: async (_request: unknown, _reply: unknown, type: string, value: number | undefined) => {
         if (type === 'eventLoopDelay' && !Number.isFinite(value)) return;
-        throw new AppError('overloaded', `The server is overloaded; try again in ${config.overloadRetryAfterSeconds} s`, { retryAfterSeconds: config.overloadRetryAfterSeconds });
+        throw new AppError(
+          'overloaded',
+          `The server is overloaded; try again in ${config.overloadRetryAfterSeconds} s`,
+          { retryAfterSeconds: config.overloadRetryAfterSeconds },
+        );
       },
     });
   }
 
-  http.get('/healthz', {
-    schema: { tags: ['operations'], operationId: 'getHealth', summary: 'Whether the process answers (a liveness probe); answers even under overload', response: { 200: HealthSchema } },
-    config: exempt,
-  }, async () => ({ status: 'ok' as const }));
-
-  http.get('/readyz', {
-    schema: {
-      tags: ['operations'],
-      operationId: 'getReadiness',
-      summary: 'Whether the database and Redis answer (a readiness probe); 503 service_unavailable with the checks when one does not',
-      response: { 200: ReadinessSchema },
+  http.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        operationId: 'getHealth',
+        summary: 'Whether the process answers (a liveness probe); answers even under overload',
+        response: { 200: HealthSchema },
+      },
+      config: exempt,
     },
-  }, async () => {
-    const checks: Record<string, string> = {};
-    const check = async (name: string, probe: () => Promise<unknown>) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS)))]);
-        checks[name] = 'ok';
-      } catch (error) {
-        checks[name] = `unreachable: ${error instanceof Error ? error.message : String(error)}`;
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    await Promise.all([check('database', () => sql`select 1`.execute(deps.db)), deps.pingRedis ? check('redis', deps.pingRedis) : undefined]);
-    if (!deps.pingRedis) checks.redis = 'not configured';
-    if (Object.values(checks).some((state) => state.startsWith('unreachable'))) {
-      throw new AppError('service_unavailable', 'A part this server needs does not answer', { checks, retryAfterSeconds: config.overloadRetryAfterSeconds });
-    }
-    return { status: 'ready' as const, checks };
-  });
+    async () => ({ status: 'ok' as const }),
+  );
 
-  http.get('/metrics', {
-    schema: {
-      tags: ['operations'],
-      operationId: 'getMetrics',
-      summary: 'Prometheus metrics; with LANYARD_METRICS_TOKEN set, only for `Authorization: Bearer <that token>`',
-      produces: ['text/plain'],
-      response: { 200: MetricsText },
+  http.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        operationId: 'getReadiness',
+        summary:
+          'Whether the database and Redis answer (a readiness probe); 503 service_unavailable with the checks when one does not',
+        response: { 200: ReadinessSchema },
+      },
     },
-    config: exempt,
-  }, async (request, reply) => {
-    if (config.metricsToken !== undefined) {
-      const given = Buffer.from(request.headers.authorization ?? '');
-      const expected = Buffer.from(`Bearer ${config.metricsToken}`);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        reply.header('www-authenticate', 'Bearer realm="metrics"');
-        throw new AppError('unauthenticated', 'GET /metrics needs the metrics token (LANYARD_METRICS_TOKEN)');
+    async () => {
+      const checks: Record<string, string> = {};
+      const check = async (name: string, probe: () => Promise<unknown>) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            probe(),
+            new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS))),
+          ]);
+          checks[name] = 'ok';
+        } catch (error) {
+          checks[name] = `unreachable: ${error instanceof Error ? error.message : String(error)}`;
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      await Promise.all([
+        check('database', () => sql`select 1`.execute(deps.db)),
+        deps.pingRedis ? check('redis', deps.pingRedis) : undefined,
+      ]);
+      if (!deps.pingRedis) checks.redis = 'not configured';
+      if (Object.values(checks).some((state) => state.startsWith('unreachable'))) {
+        throw new AppError('service_unavailable', 'A part this server needs does not answer', {
+          checks,
+          retryAfterSeconds: config.overloadRetryAfterSeconds,
+        });
       }
-    }
-    const { contentType, text } = await metrics.render();
-    return reply.type(contentType).send(text);
-  });
+      return { status: 'ready' as const, checks };
+    },
+  );
+
+  http.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics; with LANYARD_METRICS_TOKEN set, only for `Authorization: Bearer <that token>`',
+        produces: ['text/plain'],
+        response: { 200: MetricsText },
+      },
+      config: exempt,
+    },
+    async (request, reply) => {
+      if (config.metricsToken !== undefined) {
+        const given = Buffer.from(request.headers.authorization ?? '');
+        const expected = Buffer.from(`Bearer ${config.metricsToken}`);
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          reply.header('www-authenticate', 'Bearer realm="metrics"');
+          throw new AppError('unauthenticated', 'GET /metrics needs the metrics token (LANYARD_METRICS_TOKEN)');
+        }
+      }
+      const { contentType, text } = await metrics.render();
+      return reply.type(contentType).send(text);
+    },
+  );
 }

@@ -1,14 +1,19 @@
 import { Type } from 'typebox';
 import { named } from '../http/openapi.js';
 
-export const HealthSchema = named('Health', Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }));
+export const HealthSchema = named(
+  'Health',
+  Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }),
+);
 
 export const ReadinessSchema = named(
   'Readiness',
   Type.Object(
     {
       status: Type.Literal('ready'),
-      checks: Type.Record(Type.String(), Type.String(), { description: 'Each part this server needs (database, redis) and its state: ok, not configured' }),
+      checks: Type.Record(Type.String(), Type.String(), {
+        description: 'Each part this server needs (database, redis) and its state: ok, not configured',
+      }),
     },
     { additionalProperties: false },
   ),

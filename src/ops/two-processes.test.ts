@@ -14,7 +14,14 @@ import { CONFIRMATION_SENTENCE } from '../deletion/service.js';
 import { call } from '../deletion/spawned.js';
 import { uniqueSerial } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solveCaptcha } from '../testing/captcha.js';
-import { createCliDatabase, runCli, startServer, tempDataDir, type CliDatabase, type RunningServer } from '../testing/cli.js';
+import {
+  createCliDatabase,
+  runCli,
+  startServer,
+  tempDataDir,
+  type CliDatabase,
+  type RunningServer,
+} from '../testing/cli.js';
 import { outboxFor } from '../testing/outbox.js';
 import { createKeyringDatabase, type KeyringDatabase } from '../testing/keyring-database.js';
 import { testDatabases, uniqueEmail } from '../testing/test-app.js';
@@ -70,12 +77,17 @@ if (testDatabases().includes('postgres')) {
       const password = `pw-${randomBytes(8).toString('hex')}`;
       const marker = `TWOPROC-${randomBytes(6).toString('hex')}`;
       assert.equal((await call(a.url, 'POST', '/v1/signup', { body: { email } })).status, 202);
-      const done = await call(b.url, 'POST', '/v1/signup/complete', { body: { email, code: await codeFor(email), password, name: marker } });
+      const done = await call(b.url, 'POST', '/v1/signup/complete', {
+        body: { email, code: await codeFor(email), password, name: marker },
+      });
       assert.equal(done.status, 201, JSON.stringify(done.body));
       const token: string = done.body.token;
       const deviceTokens: string[] = [];
       for (const base of [a.url, b.url]) {
-        const linked = await call(base, 'POST', '/v1/devices', { token, body: { serial: uniqueSerial(), model: 'Phone', name: `${marker} phone`, kind: 'phone' } });
+        const linked = await call(base, 'POST', '/v1/devices', {
+          token,
+          body: { serial: uniqueSerial(), model: 'Phone', name: `${marker} phone`, kind: 'phone' },
+        });
         assert.equal(linked.status, 201);
         deviceTokens.push(linked.body.deviceToken);
       }
@@ -83,7 +95,10 @@ if (testDatabases().includes('postgres')) {
       await Promise.all(
         Array.from({ length: 4 }, async (_, writer) => {
           for (let i = next++; i < items; i = next++) {
-            const put = await call(writer % 2 ? a.url : b.url, 'PUT', `/v1/cloud/notes/item-${i}`, { token: deviceTokens[i % 2]!, body: { text: `${marker} ${i}` } });
+            const put = await call(writer % 2 ? a.url : b.url, 'PUT', `/v1/cloud/notes/item-${i}`, {
+              token: deviceTokens[i % 2]!,
+              body: { text: `${marker} ${i}` },
+            });
             assert.equal(put.status, 200);
           }
         }),
@@ -93,9 +108,15 @@ if (testDatabases().includes('postgres')) {
     /** Asks for the deletion through A and confirms it through B, releasing the device locks. */
     const confirmDeletion = async (account: { email: string; token: string }) => {
       const seen = sentTo(account.email).map((message) => message.text);
-      const asked = await call(a.url, 'POST', '/v1/me/deletion', { token: account.token, body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' } });
+      const asked = await call(a.url, 'POST', '/v1/me/deletion', {
+        token: account.token,
+        body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' },
+      });
       assert.equal(asked.status, 202, JSON.stringify(asked.body));
-      const confirmed = await call(b.url, 'POST', `/v1/me/deletion/${asked.body.id}/confirm`, { token: account.token, body: { code: await codeFor(account.email, seen), releaseDevices: true } });
+      const confirmed = await call(b.url, 'POST', `/v1/me/deletion/${asked.body.id}/confirm`, {
+        token: account.token,
+        body: { code: await codeFor(account.email, seen), releaseDevices: true },
+      });
       assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
     };
     /** The code in the first message to an address that was not among `seen` (texts), whichever process sent it. */
@@ -153,9 +174,13 @@ if (testDatabases().includes('postgres')) {
     test('a session made on one works on the other, and signing out on the other ends it on the first', async () => {
       const email = uniqueEmail('two');
       assert.equal((await call(a.url, 'POST', '/v1/signup', { body: { email } })).status, 202);
-      const done = await call(b.url, 'POST', '/v1/signup/complete', { body: { email, code: await codeFor(email), password: 'two processes 1' } });
+      const done = await call(b.url, 'POST', '/v1/signup/complete', {
+        body: { email, code: await codeFor(email), password: 'two processes 1' },
+      });
       assert.equal(done.status, 201, JSON.stringify(done.body));
-      const signedIn = await call(a.url, 'POST', '/v1/sessions', { body: { login: email, password: 'two processes 1' } });
+      const signedIn = await call(a.url, 'POST', '/v1/sessions', {
+        body: { login: email, password: 'two processes 1' },
+      });
       assert.equal(signedIn.status, 201);
       const me = await call(b.url, 'GET', '/v1/me', { token: signedIn.body.token });
       assert.equal(me.status, 200);
@@ -166,7 +191,8 @@ if (testDatabases().includes('postgres')) {
 
     test('a rate limit spent through one is enforced by the other', async () => {
       // 30 activation checks a minute from one IP: all spent through A, the next is refused by B.
-      for (let i = 0; i < 30; i++) assert.equal((await call(a.url, 'GET', `/v1/activation/${uniqueSerial()}`)).status, 200);
+      for (let i = 0; i < 30; i++)
+        assert.equal((await call(a.url, 'GET', `/v1/activation/${uniqueSerial()}`)).status, 200);
       const refused = await call(b.url, 'GET', `/v1/activation/${uniqueSerial()}`);
       assert.equal(refused.status, 429, JSON.stringify(refused.body));
     });
@@ -175,7 +201,10 @@ if (testDatabases().includes('postgres')) {
       const challenge = await call(a.url, 'GET', '/v1/captcha');
       const captcha = await solveCaptcha(challenge.body as Challenge);
       const login = uniqueEmail('captcha');
-      assert.equal((await call(a.url, 'POST', '/v1/recovery', { body: { login, channel: 'email', captcha } })).status, 202);
+      assert.equal(
+        (await call(a.url, 'POST', '/v1/recovery', { body: { login, channel: 'email', captcha } })).status,
+        202,
+      );
       const replayed = await call(b.url, 'POST', '/v1/recovery', { body: { login, channel: 'email', captcha } });
       assert.equal(replayed.status, 400);
       assert.equal(replayed.body.code, 'captcha_required');
@@ -184,7 +213,11 @@ if (testDatabases().includes('postgres')) {
 
     test('each job runs exactly once: every sign-up code is sent once, by one of the two workers', async () => {
       const emails = Array.from({ length: 8 }, () => uniqueEmail('job'));
-      await Promise.all(emails.map(async (email, i) => assert.equal((await call(i % 2 ? a.url : b.url, 'POST', '/v1/signup', { body: { email } })).status, 202)));
+      await Promise.all(
+        emails.map(async (email, i) =>
+          assert.equal((await call(i % 2 ? a.url : b.url, 'POST', '/v1/signup', { body: { email } })).status, 202),
+        ),
+      );
       for (const email of emails) await codeFor(email);
       // Longer than a lease: a job run twice would have left a second message by now.
       await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -194,11 +227,19 @@ if (testDatabases().includes('postgres')) {
     test('a Find Device command created through one reaches the device streaming from the other', async () => {
       const email = uniqueEmail('find');
       await call(b.url, 'POST', '/v1/signup', { body: { email } });
-      const owner = await call(a.url, 'POST', '/v1/signup/complete', { body: { email, code: await codeFor(email), password: 'find my phone 1' } });
-      const linked = await call(a.url, 'POST', '/v1/devices', { token: owner.body.token, body: { serial: uniqueSerial(), model: 'Phone', name: 'Phone', kind: 'phone' } });
+      const owner = await call(a.url, 'POST', '/v1/signup/complete', {
+        body: { email, code: await codeFor(email), password: 'find my phone 1' },
+      });
+      const linked = await call(a.url, 'POST', '/v1/devices', {
+        token: owner.body.token,
+        body: { serial: uniqueSerial(), model: 'Phone', name: 'Phone', kind: 'phone' },
+      });
       assert.equal(linked.status, 201);
       const controller = new AbortController();
-      const stream = await fetch(`${b.url}/v1/device/commands/stream`, { headers: { authorization: `Bearer ${linked.body.deviceToken}` }, signal: controller.signal });
+      const stream = await fetch(`${b.url}/v1/device/commands/stream`, {
+        headers: { authorization: `Bearer ${linked.body.deviceToken}` },
+        signal: controller.signal,
+      });
       assert.equal(stream.status, 200);
       const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
       let received = '';
@@ -208,7 +249,10 @@ if (testDatabases().includes('postgres')) {
         while (!pattern.test(received)) {
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no ${pattern} on the stream from B; it read: ${JSON.stringify(received)}`)), Math.max(0, deadline - Date.now()));
+            timer = setTimeout(
+              () => reject(new Error(`no ${pattern} on the stream from B; it read: ${JSON.stringify(received)}`)),
+              Math.max(0, deadline - Date.now()),
+            );
           });
           try {
             const { value, done } = await Promise.race([reader.read(), timeout]);
@@ -222,7 +266,10 @@ if (testDatabases().includes('postgres')) {
       try {
         // Connected (and the queue, empty, read) before the command exists: it can only come through the relay.
         await readUntil(/: connected/);
-        const created = await call(a.url, 'POST', `/v1/devices/${linked.body.device.id}/commands`, { token: owner.body.token, body: { type: 'ring' } });
+        const created = await call(a.url, 'POST', `/v1/devices/${linked.body.device.id}/commands`, {
+          token: owner.body.token,
+          body: { type: 'ring' },
+        });
         assert.equal(created.status, 202, JSON.stringify(created.body));
         await readUntil(new RegExp(`event: command\\nid: ${created.body.command.id}`));
       } finally {
@@ -231,32 +278,54 @@ if (testDatabases().includes('postgres')) {
     });
 
     test('the OpenID provider is one: the same discovery and keys, and an authorization begun on one completes on the other', async () => {
-      const [discoveryA, discoveryB] = await Promise.all([call(a.url, 'GET', '/.well-known/openid-configuration'), call(b.url, 'GET', '/.well-known/openid-configuration')]);
+      const [discoveryA, discoveryB] = await Promise.all([
+        call(a.url, 'GET', '/.well-known/openid-configuration'),
+        call(b.url, 'GET', '/.well-known/openid-configuration'),
+      ]);
       assert.equal(discoveryA.status, 200);
       assert.deepEqual(discoveryB.body, discoveryA.body);
-      const [jwksA, jwksB] = await Promise.all([call(a.url, 'GET', new URL(discoveryA.body.jwks_uri).pathname), call(b.url, 'GET', new URL(discoveryB.body.jwks_uri).pathname)]);
+      const [jwksA, jwksB] = await Promise.all([
+        call(a.url, 'GET', new URL(discoveryA.body.jwks_uri).pathname),
+        call(b.url, 'GET', new URL(discoveryB.body.jwks_uri).pathname),
+      ]);
       assert.ok(jwksA.body.keys.length > 0);
       assert.deepEqual(jwksB.body, jwksA.body);
 
       const adminEmail = uniqueEmail('admin');
-      const created = await runCli(['admin', 'create', '--email', adminEmail, '--password', 'admin passphrase 1', '--role', 'admin'], { ...env, LANYARD_DATA_DIR: folders[0] });
+      const created = await runCli(
+        ['admin', 'create', '--email', adminEmail, '--password', 'admin passphrase 1', '--role', 'admin'],
+        { ...env, LANYARD_DATA_DIR: folders[0] },
+      );
       assert.equal(created.code, 0, created.stderr);
-      const admin = (await call(b.url, 'POST', '/v1/sessions', { body: { login: adminEmail, password: 'admin passphrase 1' } })).body.token as string;
+      const admin = (
+        await call(b.url, 'POST', '/v1/sessions', { body: { login: adminEmail, password: 'admin passphrase 1' } })
+      ).body.token as string;
       // Staff routes want a second factor enrolled: the admin sets up an authenticator app first.
       const totp = await call(b.url, 'POST', '/v1/me/totp', { token: admin });
       assert.equal(totp.status, 201, JSON.stringify(totp.body));
-      const confirmed = await call(b.url, 'POST', '/v1/me/totp/confirm', { token: admin, body: { code: await generate({ secret: totp.body.secret as string }) } });
+      const confirmed = await call(b.url, 'POST', '/v1/me/totp/confirm', {
+        token: admin,
+        body: { code: await generate({ secret: totp.body.secret as string }) },
+      });
       assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
       const redirect = 'com.example.notes:/oauth/callback';
-      const app = await call(b.url, 'POST', '/v1/admin/apps', { token: admin, body: { name: 'Notes', type: 'native', redirectUris: [redirect], scopes: ['openid', 'email'] } });
+      const app = await call(b.url, 'POST', '/v1/admin/apps', {
+        token: admin,
+        body: { name: 'Notes', type: 'native', redirectUris: [redirect], scopes: ['openid', 'email'] },
+      });
       assert.equal(app.status, 201, JSON.stringify(app.body));
       const email = uniqueEmail('oidc');
       await call(a.url, 'POST', '/v1/signup', { body: { email } });
-      const person = await call(a.url, 'POST', '/v1/signup/complete', { body: { email, code: await codeFor(email), password: 'openid person 1' } });
+      const person = await call(a.url, 'POST', '/v1/signup/complete', {
+        body: { email, code: await codeFor(email), password: 'openid person 1' },
+      });
 
       // Begun on A (the public URL): the authorization request, up to the sign-in page.
       const rp = await relyingParty(publicUrl, app.body.clientId);
-      const { url, verifier, state } = await authorizationRequest(rp, { redirect_uri: redirect, scope: 'openid email' });
+      const { url, verifier, state } = await authorizationRequest(rp, {
+        redirect_uri: redirect,
+        scope: 'openid email',
+      });
       const onA = new Browser(a.url);
       let page = await onA.send('GET', url.href);
       while (page.location?.startsWith(publicUrl)) page = await onA.send('GET', page.location);
@@ -265,33 +334,59 @@ if (testDatabases().includes('postgres')) {
       const onB = new Browser(b.url);
       for (const [name, value] of onA.cookies) onB.cookies.set(name, value);
       // The provider names the host a request came to (B's, here) or the public one: both stay on B.
-      const ours = (target: string | undefined) => target !== undefined && [publicUrl, b.url].some((origin) => target.startsWith(`${origin}/`) || target.startsWith('/'));
+      const ours = (target: string | undefined) =>
+        target !== undefined &&
+        [publicUrl, b.url].some((origin) => target.startsWith(`${origin}/`) || target.startsWith('/'));
       const onBOnly = (target: string) => target.replace(publicUrl, '').replace(b.url, '');
       const submit = async (text: string, action: RegExp, fields: Record<string, string>) => {
-        const form = [...text.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].find((m) => action.test(m[1]!.replaceAll('&amp;', '&')));
+        const form = [...text.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].find((m) =>
+          action.test(m[1]!.replaceAll('&amp;', '&')),
+        );
         assert.ok(form, `a form posting to ${action}: ${text.slice(0, 400)}`);
-        const hidden = Object.fromEntries([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&').replaceAll('&quot;', '"')]));
+        const hidden = Object.fromEntries(
+          [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+            m[1]!,
+            m[2]!.replaceAll('&amp;', '&').replaceAll('&quot;', '"'),
+          ]),
+        );
         let answer = await onB.send('POST', onBOnly(form[1]!.replaceAll('&amp;', '&')), { ...hidden, ...fields });
         while (ours(answer.location)) answer = await onB.send('GET', onBOnly(answer.location!));
         return answer;
       };
       page = await submit(page.text, /\/login$/, { login: email, password: 'openid person 1' });
       if (!page.location) page = await submit(page.text, /\/consent$/, { decision: 'allow' });
-      assert.ok(page.location?.startsWith(`${redirect}?`), `back to the app: ${page.location} ${page.text.slice(0, 300)}`);
+      assert.ok(
+        page.location?.startsWith(`${redirect}?`),
+        `back to the app: ${page.location} ${page.text.slice(0, 300)}`,
+      );
       // The code, issued by B, is exchanged at B's token endpoint.
-      rp[client.customFetch] = (target, options) => fetch(target.startsWith(publicUrl) ? `${b.url}${target.slice(publicUrl.length)}` : target, options as RequestInit);
-      const tokens = await client.authorizationCodeGrant(rp, new URL(page.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      rp[client.customFetch] = (target, options) =>
+        fetch(
+          target.startsWith(publicUrl) ? `${b.url}${target.slice(publicUrl.length)}` : target,
+          options as RequestInit,
+        );
+      const tokens = await client.authorizationCodeGrant(rp, new URL(page.location!), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
       assert.equal(tokens.claims()!.sub, person.body.account.id);
     });
 
     test('one process killed with SIGKILL mid-erasure: the other finishes it, nothing is left and nothing is erased twice', async () => {
       const victim = await fillAccount(150);
       const hash = hmac(deriveServerKeys(masterKey).lookup, 'tombstone', victim.id);
-      assert.equal((await query(keyring.url, 'SELECT 1 FROM account_keys WHERE account_id = $1', [victim.id])).length, 1);
+      assert.equal(
+        (await query(keyring.url, 'SELECT 1 FROM account_keys WHERE account_id = $1', [victim.id])).length,
+        1,
+      );
       await confirmDeletion(victim);
       // The process that holds the erasure right now (its pid is in the worker's name) is the one killed.
       const holder = await waitFor('an erasure link held by a worker', async () => {
-        const [job] = await query(mainUrl, 'SELECT locked_by FROM jobs WHERE kind = $1 AND locked_by IS NOT NULL AND locked_until > $2', [ERASE_JOB, Date.now()]);
+        const [job] = await query(
+          mainUrl,
+          'SELECT locked_by FROM jobs WHERE kind = $1 AND locked_by IS NOT NULL AND locked_until > $2',
+          [ERASE_JOB, Date.now()],
+        );
         const [erasure] = await query(mainUrl, 'SELECT steps FROM erasures WHERE account_hash = $1', [hash]);
         return job && erasure && JSON.parse(erasure.steps).length >= 2 ? String(job.locked_by) : undefined;
       });
@@ -302,31 +397,57 @@ if (testDatabases().includes('postgres')) {
       const [before] = await query(mainUrl, 'SELECT status, steps FROM erasures WHERE account_hash = $1', [hash]);
       assert.equal(before!.status, 'erasing', 'the kill landed before the end of the erasure');
 
-      await waitFor('the erasure to finish on the survivor', async () => {
-        const [row] = await query(mainUrl, 'SELECT status, job_id FROM erasures WHERE account_hash = $1', [hash]);
-        return row?.status === 'erased' && row.job_id === null;
-      }, 90_000);
-      for (const token of [victim.token, ...victim.deviceTokens]) assert.equal((await call(survivor.url, 'GET', '/v1/me', { token })).status, 401);
+      await waitFor(
+        'the erasure to finish on the survivor',
+        async () => {
+          const [row] = await query(mainUrl, 'SELECT status, job_id FROM erasures WHERE account_hash = $1', [hash]);
+          return row?.status === 'erased' && row.job_id === null;
+        },
+        90_000,
+      );
+      for (const token of [victim.token, ...victim.deviceTokens])
+        assert.equal((await call(survivor.url, 'GET', '/v1/me', { token })).status, 401);
       // No row of the account in any table of the main database (the erasure's own record keeps only its hash).
-      const tables = await query(mainUrl, "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'account_id'");
+      const tables = await query(
+        mainUrl,
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'account_id'",
+      );
       for (const { table_name } of tables) {
         // The device locks too: the owner released them.
-        const [left] = await query(mainUrl, `SELECT count(*)::int AS n FROM "${table_name}" WHERE account_id = $1`, [victim.id]);
+        const [left] = await query(mainUrl, `SELECT count(*)::int AS n FROM "${table_name}" WHERE account_id = $1`, [
+          victim.id,
+        ]);
         assert.equal(left!.n, 0, `rows of the account left in ${table_name}`);
       }
       assert.deepEqual(await query(mainUrl, 'SELECT id FROM accounts WHERE id = $1', [victim.id]), []);
       // Nor any trace of it in any text column (the marker was its name and every item's text).
-      const columns = await query(mainUrl, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'");
+      const columns = await query(
+        mainUrl,
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'",
+      );
       for (const { table_name, column_name } of columns) {
-        const found = await query(mainUrl, `SELECT 1 FROM "${table_name}" WHERE position($1 in "${column_name}"::text) > 0 LIMIT 1`, [victim.marker]);
+        const found = await query(
+          mainUrl,
+          `SELECT 1 FROM "${table_name}" WHERE position($1 in "${column_name}"::text) > 0 LIMIT 1`,
+          [victim.marker],
+        );
         assert.equal(found.length, 0, `${table_name}.${column_name} holds the account's data`);
       }
       // The key ring database: no key, and exactly one tombstone.
-      assert.deepEqual(await query(keyring.url, 'SELECT account_id FROM account_keys WHERE account_id = $1', [victim.id]), []);
-      assert.equal((await query(keyring.url, 'SELECT account_hash FROM tombstones WHERE account_hash = $1', [hash])).length, 1);
+      assert.deepEqual(
+        await query(keyring.url, 'SELECT account_id FROM account_keys WHERE account_id = $1', [victim.id]),
+        [],
+      );
+      assert.equal(
+        (await query(keyring.url, 'SELECT account_hash FROM tombstones WHERE account_hash = $1', [hash])).length,
+        1,
+      );
       // Erased once: one audit record of the end, and every step recorded once.
       const audit = await query(mainUrl, 'SELECT action FROM audit_records WHERE subject = $1 ORDER BY at, id', [hash]);
-      assert.deepEqual(audit.map((r) => r.action), ['account.deleted', 'account.erased']);
+      assert.deepEqual(
+        audit.map((r) => r.action),
+        ['account.deleted', 'account.erased'],
+      );
       const [row] = await query(mainUrl, 'SELECT steps FROM erasures WHERE account_hash = $1', [hash]);
       const steps = JSON.parse(row!.steps) as string[];
       assert.equal(new Set(steps).size, steps.length, `a step ran twice: ${steps.join(', ')}`);

@@ -1,21 +1,62 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Profile', title: 'Profile',
-    changeEmail: 'Change email', newEmail: 'New email address', send: 'Send a code', code: 'Code', confirm: 'Confirm', wrongCode: 'The code is wrong.',
-    dialog: 'Confirm it is you', continue: 'Continue', emailNow: (a: string) => `Your email is now ${a}.`,
-    undoSent: 'We told your previous address, with a link to undo the change for 7 days in case it was not you.', undoTitle: 'Undo a change to your account',
-    addPhone: 'Add a phone number', newPhone: 'New phone number', phoneNow: (a: string) => `Your phone number is now ${a}.`,
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    nav: 'Profile',
+    title: 'Profile',
+    changeEmail: 'Change email',
+    newEmail: 'New email address',
+    send: 'Send a code',
+    code: 'Code',
+    confirm: 'Confirm',
+    wrongCode: 'The code is wrong.',
+    dialog: 'Confirm it is you',
+    continue: 'Continue',
+    emailNow: (a: string) => `Your email is now ${a}.`,
+    undoSent: 'We told your previous address, with a link to undo the change for 7 days in case it was not you.',
+    undoTitle: 'Undo a change to your account',
+    addPhone: 'Add a phone number',
+    newPhone: 'New phone number',
+    phoneNow: (a: string) => `Your phone number is now ${a}.`,
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Perfil', title: 'Perfil',
-    changeEmail: 'Cambiar el correo', newEmail: 'Nuevo correo electrónico', send: 'Enviar un código', code: 'Código', confirm: 'Confirmar', wrongCode: 'El código no es correcto.',
-    dialog: 'Confirma que eres tú', continue: 'Continuar', emailNow: (a: string) => `Tu correo ahora es ${a}.`,
-    undoSent: 'Avisamos a tu dirección anterior, con un enlace para deshacer el cambio durante 7 días por si no fuiste tú.', undoTitle: 'Deshacer un cambio en tu cuenta',
-    addPhone: 'Añadir un teléfono', newPhone: 'Nuevo número de teléfono', phoneNow: (a: string) => `Tu teléfono ahora es ${a}.`,
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    nav: 'Perfil',
+    title: 'Perfil',
+    changeEmail: 'Cambiar el correo',
+    newEmail: 'Nuevo correo electrónico',
+    send: 'Enviar un código',
+    code: 'Código',
+    confirm: 'Confirmar',
+    wrongCode: 'El código no es correcto.',
+    dialog: 'Confirma que eres tú',
+    continue: 'Continuar',
+    emailNow: (a: string) => `Tu correo ahora es ${a}.`,
+    undoSent:
+      'Avisamos a tu dirección anterior, con un enlace para deshacer el cambio durante 7 días por si no fuiste tú.',
+    undoTitle: 'Deshacer un cambio en tu cuenta',
+    addPhone: 'Añadir un teléfono',
+    newPhone: 'Nuevo número de teléfono',
+    phoneNow: (a: string) => `Tu teléfono ahora es ${a}.`,
   },
 } as const;
 
@@ -26,7 +67,10 @@ describe('portal: changing the email and the phone on the profile page in Chromi
   });
   after(async () => portal?.close());
 
-  for (const [language, viewport] of [['en', 'phone'], ['es', 'desktop']] as [Language, Viewport][]) {
+  for (const [language, viewport] of [
+    ['en', 'phone'],
+    ['es', 'desktop'],
+  ] as [Language, Viewport][]) {
     test(`${language}, ${viewport}: a stale session confirms the password in place, the new email is confirmed with its code, and the old one gets an undo link`, async () => {
       const words = text[language];
       const t = portal.t;

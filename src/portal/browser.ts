@@ -13,7 +13,14 @@ import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-
 import { PORTAL_DIST } from './register.js';
 
 const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ROOT = path.resolve(PORTAL_DIST, '../..');
 export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
 
@@ -37,7 +44,10 @@ function newestFile(folder: string): number {
 export function ensurePortalBuilt(): void {
   const index = path.join(PORTAL_DIST, 'index.html');
   const fresh = () => {
-    const sources = Math.max(newestFile(path.join(ROOT, 'web/src')), fs.statSync(path.join(ROOT, 'web/index.html')).mtimeMs);
+    const sources = Math.max(
+      newestFile(path.join(ROOT, 'web/src')),
+      fs.statSync(path.join(ROOT, 'web/index.html')).mtimeMs,
+    );
     return fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources;
   };
   if (fresh()) return;
@@ -49,7 +59,8 @@ export function ensurePortalBuilt(): void {
       break;
     } catch {
       // A lock older than two minutes belongs to a build that died.
-      if (Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) fs.rmSync(lock, { recursive: true, force: true });
+      if (Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000)
+        fs.rmSync(lock, { recursive: true, force: true });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
     }
   }
@@ -86,8 +97,15 @@ export interface Portal {
  * The real server with the built portal and a browser. `hostname: 'localhost'` serves it under a host name
  * rather than an IP address, which WebAuthn needs (passkeys are bound to a domain).
  */
-export async function startPortal(database: TestDatabase = 'sqlite', env: Record<string, string> = {}, options: { hostname?: 'localhost' } = {}): Promise<Portal> {
-  if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the portal tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`);
+export async function startPortal(
+  database: TestDatabase = 'sqlite',
+  env: Record<string, string> = {},
+  options: { hostname?: 'localhost' } = {},
+): Promise<Portal> {
+  if (!fs.existsSync(CHROMIUM))
+    assert.fail(
+      `Chromium is needed for the portal tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`,
+    );
   ensurePortalBuilt();
   const port = await freePort();
   const baseUrl = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
@@ -101,13 +119,18 @@ export async function startPortal(database: TestDatabase = 'sqlite', env: Record
     baseUrl,
     browser,
     async context(language, viewport) {
-      const context = await browser.newContext({ baseURL: baseUrl, locale: language === 'es' ? 'es-ES' : 'en-US', viewport: VIEWPORTS[viewport] });
+      const context = await browser.newContext({
+        baseURL: baseUrl,
+        locale: language === 'es' ? 'es-ES' : 'en-US',
+        viewport: VIEWPORTS[viewport],
+      });
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);
       const problems: string[] = [];
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       page.on('console', (message) => {
-        if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+        if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+          problems.push(`CSP: ${message.text()}`);
       });
       return { context, page, problems };
     },
@@ -123,10 +146,21 @@ export async function expectNoAxeViolations(page: Page, where: string): Promise<
   // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected <script> would be refused).
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const result = await (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }> } }).axe.run(document, {
+    const result = await (
+      globalThis as unknown as {
+        axe: {
+          run(
+            context: unknown,
+            options: unknown,
+          ): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }>;
+        };
+      }
+    ).axe.run(document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
     });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
+    return result.violations.map(
+      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`,
+    );
   });
   assert.deepEqual(violations, [], `axe-core violations on ${where}`);
 }
@@ -142,29 +176,49 @@ export async function screenshot(page: Page, name: string, language: Language, v
 }
 
 /** Tabs through the page until the element named is focused: proof that the keyboard reaches it. */
-export async function tabTo(page: Page, role: 'button' | 'link' | 'textbox' | 'checkbox' | 'radio', name: string | RegExp, maxTabs = 40): Promise<void> {
+export async function tabTo(
+  page: Page,
+  role: 'button' | 'link' | 'textbox' | 'checkbox' | 'radio',
+  name: string | RegExp,
+  maxTabs = 40,
+): Promise<void> {
   const target = page.getByRole(role, { name, exact: typeof name === 'string' });
   await target.waitFor();
   for (let i = 0; i < maxTabs; i += 1) {
-    if (await target.evaluate((el) => el === document.activeElement || el.contains(document.activeElement), undefined, { timeout: 2000 })) return;
+    if (
+      await target.evaluate((el) => el === document.activeElement || el.contains(document.activeElement), undefined, {
+        timeout: 2000,
+      })
+    )
+      return;
     await page.keyboard.press('Tab');
   }
   assert.fail(`the keyboard never reached the ${role} "${String(name)}" in ${maxTabs} tabs`);
 }
 
 /** An account made through the API, whose profile language is the one given (as the portal's sign-up sets it). */
-export async function accountIn(t: TestApp, language: Language, name = 'Ana'): Promise<{ email: string; password: string; id: string }> {
+export async function accountIn(
+  t: TestApp,
+  language: Language,
+  name = 'Ana',
+): Promise<{ email: string; password: string; id: string }> {
   const email = `portal-${Math.random().toString(36).slice(2, 10)}@example.com`;
   const password = `long pass ${Math.random().toString(36).slice(2, 10)}`;
   assert.equal((await t.request('POST', '/v1/signup', { body: { email, locale: language } })).status, 202);
   await t.drainJobs();
-  const done = await t.request('POST', '/v1/signup/complete', { body: { email, code: t.messages.lastCode(email), password, name, locale: language, kind: 'api' } });
+  const done = await t.request('POST', '/v1/signup/complete', {
+    body: { email, code: t.messages.lastCode(email), password, name, locale: language, kind: 'api' },
+  });
   assert.equal(done.status, 201, done.text);
   return { email, password, id: done.body.account.id };
 }
 
 /** Signs in on the portal's sign-in page with the words of its language, and waits for the home page's greeting. */
-export async function signInOnPage(page: Page, account: { email: string; password: string }, words: { login: string; password: string; submit: string; hello: string }): Promise<void> {
+export async function signInOnPage(
+  page: Page,
+  account: { email: string; password: string },
+  words: { login: string; password: string; submit: string; hello: string },
+): Promise<void> {
   await page.goto('/sign-in');
   await page.getByRole('textbox', { name: words.login }).fill(account.email);
   await page.getByLabel(words.password).fill(account.password);
@@ -196,7 +250,12 @@ export interface PortalSuite {
 export function describePortal(
   name: string,
   body: (suite: PortalSuite) => void,
-  options: { database?: TestDatabase; env?: Record<string, string>; languages?: readonly Language[]; viewports?: readonly Viewport[] } = {},
+  options: {
+    database?: TestDatabase;
+    env?: Record<string, string>;
+    languages?: readonly Language[];
+    viewports?: readonly Viewport[];
+  } = {},
 ): void {
   describe(name, () => {
     let portal: Portal | undefined;
@@ -212,7 +271,8 @@ export function describePortal(
       each(title, run) {
         for (const language of options.languages ?? LANGUAGES) {
           for (const viewport of options.viewports ?? VIEWPORT_NAMES) {
-            test(`${language}, ${viewport}: ${title}`, () => run({ portal: suite.portal, t: suite.portal.t, language, viewport }));
+            test(`${language}, ${viewport}: ${title}`, () =>
+              run({ portal: suite.portal, t: suite.portal.t, language, viewport }));
           }
         }
       },

@@ -5,35 +5,101 @@ import type { Page } from 'playwright-core';
 import { makeHeic, makeImage } from '../cloud/test-images.js';
 import { linkDevice } from '../devices/test-factories.js';
 import { testDatabases, type TestApp } from '../testing/test-app.js';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Cloud', title: 'Cloud',
-    photos: 'Photos', contacts: 'Contacts', notes: 'Notes', messages: 'Messages', count: '3 photos', twoPhotos: '2 photos', deletePhoto: 'Delete photo', deleteConfirm: 'Yes, delete IMG_0003.heic', close: 'Close', download: 'Download the original',
-    position: (n: number) => `Photo ${n} of 3`, search: 'Search contacts', vcard: 'Download all 2 contacts as vCard', unreadable: '1 item could not be read', conversation: 'Conversation: +34 600 111 222',
-    emptyPhotos: 'No photos yet. Photos your devices back up appear here.', emptyNotes: 'No notes yet. Notes your devices sync appear here.',
-    prepare: 'Prepare a copy of my data', making: 'Preparing your copy…', ready: 'Your copy is ready', downloadZip: 'Download the zip', dialog: 'Confirm it is you',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    nav: 'Cloud',
+    title: 'Cloud',
+    photos: 'Photos',
+    contacts: 'Contacts',
+    notes: 'Notes',
+    messages: 'Messages',
+    count: '3 photos',
+    twoPhotos: '2 photos',
+    deletePhoto: 'Delete photo',
+    deleteConfirm: 'Yes, delete IMG_0003.heic',
+    close: 'Close',
+    download: 'Download the original',
+    position: (n: number) => `Photo ${n} of 3`,
+    search: 'Search contacts',
+    vcard: 'Download all 2 contacts as vCard',
+    unreadable: '1 item could not be read',
+    conversation: 'Conversation: +34 600 111 222',
+    emptyPhotos: 'No photos yet. Photos your devices back up appear here.',
+    emptyNotes: 'No notes yet. Notes your devices sync appear here.',
+    prepare: 'Prepare a copy of my data',
+    making: 'Preparing your copy…',
+    ready: 'Your copy is ready',
+    downloadZip: 'Download the zip',
+    dialog: 'Confirm it is you',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Nube', title: 'Nube',
-    photos: 'Fotos', contacts: 'Contactos', notes: 'Notas', messages: 'Mensajes', count: '3 fotos', twoPhotos: '2 fotos', deletePhoto: 'Borrar la foto', deleteConfirm: 'Sí, borrar IMG_0003.heic', close: 'Cerrar', download: 'Descargar el original',
-    position: (n: number) => `Foto ${n} de 3`, search: 'Buscar contactos', vcard: 'Descargar los 2 contactos como vCard', unreadable: 'No se ha podido leer 1 elemento', conversation: 'Conversación: +34 600 111 222',
-    emptyPhotos: 'Aún no hay fotos. Aquí aparecen las fotos que copian tus dispositivos.', emptyNotes: 'Aún no hay notas. Aquí aparecen las notas que sincronizan tus dispositivos.',
-    prepare: 'Preparar una copia de mis datos', making: 'Preparando tu copia…', ready: 'Tu copia está lista', downloadZip: 'Descargar el zip', dialog: 'Confirma que eres tú',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    nav: 'Nube',
+    title: 'Nube',
+    photos: 'Fotos',
+    contacts: 'Contactos',
+    notes: 'Notas',
+    messages: 'Mensajes',
+    count: '3 fotos',
+    twoPhotos: '2 fotos',
+    deletePhoto: 'Borrar la foto',
+    deleteConfirm: 'Sí, borrar IMG_0003.heic',
+    close: 'Cerrar',
+    download: 'Descargar el original',
+    position: (n: number) => `Foto ${n} de 3`,
+    search: 'Buscar contactos',
+    vcard: 'Descargar los 2 contactos como vCard',
+    unreadable: 'No se ha podido leer 1 elemento',
+    conversation: 'Conversación: +34 600 111 222',
+    emptyPhotos: 'Aún no hay fotos. Aquí aparecen las fotos que copian tus dispositivos.',
+    emptyNotes: 'Aún no hay notas. Aquí aparecen las notas que sincronizan tus dispositivos.',
+    prepare: 'Preparar una copia de mis datos',
+    making: 'Preparando tu copia…',
+    ready: 'Tu copia está lista',
+    downloadZip: 'Descargar el zip',
+    dialog: 'Confirma que eres tú',
   },
 } as const;
 
 /** What a phone backs up, through the real API with its device token; one note is then damaged at rest. */
 async function seedCloud(t: TestApp, account: { email: string; password: string; id: string }) {
-  const token = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+  const token = (
+    await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })
+  ).body.token as string;
   const device = await linkDevice(t, { ...account, token });
-  const photos = { 'IMG_0001.jpg': await makeImage('jpeg', 320, 240), 'IMG_0002.png': await makeImage('png', 200, 300), 'IMG_0003.heic': makeHeic() };
+  const photos = {
+    'IMG_0001.jpg': await makeImage('jpeg', 320, 240),
+    'IMG_0002.png': await makeImage('png', 200, 300),
+    'IMG_0003.heic': makeHeic(),
+  };
   const types: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', heic: 'image/heic' };
   for (const [id, bytes] of Object.entries(photos)) {
     // One after the other, a second apart: the gallery shows the newest first.
     t.clock.advance(1000);
-    const put = await t.request('PUT', `/v1/cloud/photos/${id}`, { token: device.token, payload: bytes, headers: { 'content-type': types[id.split('.')[1]!]! } });
+    const put = await t.request('PUT', `/v1/cloud/photos/${id}`, {
+      token: device.token,
+      payload: bytes,
+      headers: { 'content-type': types[id.split('.')[1]!]! },
+    });
     assert.equal(put.status, 200, put.text);
   }
   await t.drainJobs();
@@ -48,7 +114,12 @@ async function seedCloud(t: TestApp, account: { email: string; password: string;
   await json('messages', 'm1', { conversation: '+34 600 111 222', from: 'Zoe', text: 'See you at eight' });
   await json('messages', 'm2', { conversation: '+34 600 111 222', from: 'Ana', text: 'On my way' });
   // A row whose sealed body no longer opens: the list answers it among `unreadable`.
-  await t.app.database.db.updateTable('cloud_items').set({ body: 'bm90IHNlYWxlZA==' }).where('account_id', '=', account.id).where('item_id', '=', 'n-damaged').execute();
+  await t.app.database.db
+    .updateTable('cloud_items')
+    .set({ body: 'bm90IHNlYWxlZA==' })
+    .where('account_id', '=', account.id)
+    .where('item_id', '=', 'n-damaged')
+    .execute();
   return photos;
 }
 
@@ -81,7 +152,13 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   const grid = page.getByRole('grid', { name: words.photos });
   assert.equal(await grid.getByRole('row').count(), 3);
   const thumbs = grid.locator('img');
-  await page.waitForFunction(() => [...document.querySelectorAll('[role=grid] img')].length === 2 && [...document.querySelectorAll<HTMLImageElement>('[role=grid] img')].every((img) => img.complete && img.naturalWidth > 0));
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('[role=grid] img')].length === 2 &&
+      [...document.querySelectorAll<HTMLImageElement>('[role=grid] img')].every(
+        (img) => img.complete && img.naturalWidth > 0,
+      ),
+  );
   assert.match((await thumbs.first().getAttribute('src')) ?? '', /\/thumbnail$/);
   await grid.getByText('HEIC').waitFor();
   await expectNoAxeViolations(page, `cloud photos (${language}, ${viewport})`);
@@ -101,7 +178,10 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   const href = await viewer.getByRole('link', { name: words.download }).getAttribute('href');
   const original = await page.request.get(href!);
   assert.equal(original.status(), 200);
-  assert.ok(Buffer.from(await original.body()).equals(photos['IMG_0002.png']), 'the download is the original, byte for byte');
+  assert.ok(
+    Buffer.from(await original.body()).equals(photos['IMG_0002.png']),
+    'the download is the original, byte for byte',
+  );
   await expectNoAxeViolations(page, `cloud photo viewer (${language}, ${viewport})`);
   await screenshot(page, 'cloud-viewer', language, viewport);
   await page.keyboard.press('ArrowRight');
@@ -118,7 +198,9 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   await viewer.waitFor({ state: 'detached' });
   await page.getByText(words.twoPhotos).waitFor();
   assert.equal(await grid.getByRole('row').count(), 2);
-  const owner = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+  const owner = (
+    await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })
+  ).body.token as string;
   assert.equal((await t.request('GET', '/v1/cloud/photos/IMG_0003.heic', { token: owner })).status, 404);
 
   // The other collections, reached with the tab list's arrow keys.
@@ -130,7 +212,10 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   await page.getByRole('button', { name: words.vcard }).click();
   const card = await readFile(await (await vcard).path(), 'utf8');
   assert.match(card, /BEGIN:VCARD\r\nVERSION:3\.0\r\nFN:Bruno Díaz\r\n/);
-  assert.match(card, /FN:Zoe Martín\r\nN:Zoe Martín;;;;\r\nTEL;TYPE=CELL:\+34 600 111 222\r\nEMAIL:zoe@example\.com\r\nEND:VCARD/);
+  assert.match(
+    card,
+    /FN:Zoe Martín\r\nN:Zoe Martín;;;;\r\nTEL;TYPE=CELL:\+34 600 111 222\r\nEMAIL:zoe@example\.com\r\nEND:VCARD/,
+  );
   await page.getByRole('searchbox', { name: words.search }).fill('bruno');
   await page.getByText('Bruno Díaz').waitFor();
   assert.equal(await page.getByText('Zoe Martín').count(), 0);
@@ -164,7 +249,8 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
 
   for (const language of ['en', 'es'] as Language[]) {
     for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: storage, the gallery by keyboard with the viewer and the download, the lists, unreadable items`, () => cloudFlow(portal, language, viewport));
+      test(`${language}, ${viewport}: storage, the gallery by keyboard with the viewer and the download, the lists, unreadable items`, () =>
+        cloudFlow(portal, language, viewport));
     }
   }
 
@@ -181,7 +267,10 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
     await context.close();
   });
 
-  for (const [language, viewport] of [['en', 'desktop'], ['es', 'phone']] as [Language, Viewport][]) {
+  for (const [language, viewport] of [
+    ['en', 'desktop'],
+    ['es', 'phone'],
+  ] as [Language, Viewport][]) {
     test(`${language}, ${viewport}: download my data: the copy is made while the page shows it, and the zip downloads after the password`, async () => {
       const words = text[language];
       const t = portal.t;
@@ -224,7 +313,11 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
     await page.goto('/cloud');
     await page.getByText(text.en.emptyPhotos).waitFor();
     // The browser's session ends elsewhere (signed out from another device): the next list asked for fails.
-    const other = (await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+    const other = (
+      await portal.t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password, kind: 'api' },
+      })
+    ).body.token as string;
     assert.equal((await portal.t.request('DELETE', '/v1/sessions/others', { token: other })).status, 204);
     await page.getByRole('tab', { name: text.en.contacts }).click();
     await page.getByRole('alert').filter({ hasText: 'Your session has ended. Sign in again.' }).waitFor();
@@ -242,6 +335,7 @@ for (const database of testDatabases().filter((d) => d === 'postgres')) {
       portal = await startPortal(database);
     });
     after(async () => portal?.close());
-    test('en, desktop: the gallery, the viewer, the lists and an unreadable item', () => cloudFlow(portal, 'en', 'desktop'));
+    test('en, desktop: the gallery, the viewer, the lists and an unreadable item', () =>
+      cloudFlow(portal, 'en', 'desktop'));
   });
 }

@@ -1,21 +1,68 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { asStaff } from '../testing/staff.js';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
   en: {
-    title: 'Accounts', q: 'Email, phone, account id, serial or IMEI', reason: 'Reason', find: 'Find', account: 'Account', reveal: 'Reveal email and phone',
-    amount: 'Credits to grant', grantReason: 'Reason for the grant', grant: 'Grant credits', granted: 'Granted. The balance is now 25 credits.',
-    endAll: 'End all sessions', ended: /^\d+ sessions? ended\.$/, actionReason: 'Reason (the person is told)', suspend: 'Suspend the account', suspended: 'The account is suspended.',
-    restore: 'Restore the account', restored: 'The account is restored.', audit: 'Audit log', auditTitle: 'Audit log', csv: 'Download as CSV', staffFilter: 'Staff member (email or account id)', actionFilter: 'Action', show: 'Show',
+    title: 'Accounts',
+    q: 'Email, phone, account id, serial or IMEI',
+    reason: 'Reason',
+    find: 'Find',
+    account: 'Account',
+    reveal: 'Reveal email and phone',
+    amount: 'Credits to grant',
+    grantReason: 'Reason for the grant',
+    grant: 'Grant credits',
+    granted: 'Granted. The balance is now 25 credits.',
+    endAll: 'End all sessions',
+    ended: /^\d+ sessions? ended\.$/,
+    actionReason: 'Reason (the person is told)',
+    suspend: 'Suspend the account',
+    suspended: 'The account is suspended.',
+    restore: 'Restore the account',
+    restored: 'The account is restored.',
+    audit: 'Audit log',
+    auditTitle: 'Audit log',
+    csv: 'Download as CSV',
+    staffFilter: 'Staff member (email or account id)',
+    actionFilter: 'Action',
+    show: 'Show',
   },
   es: {
-    title: 'Cuentas', q: 'Correo, teléfono, id de cuenta, número de serie o IMEI', reason: 'Motivo', find: 'Buscar', account: 'Cuenta', reveal: 'Mostrar correo y teléfono',
-    amount: 'Créditos que conceder', grantReason: 'Motivo de la concesión', grant: 'Conceder créditos', granted: 'Concedidos. El saldo es ahora de 25 créditos.',
-    endAll: 'Cerrar todas las sesiones', ended: /^\d+ sesi(ón|ones) cerradas?\.$/, actionReason: 'Motivo (la persona recibe aviso)', suspend: 'Suspender la cuenta', suspended: 'La cuenta está suspendida.',
-    restore: 'Restablecer la cuenta', restored: 'La cuenta está restablecida.', audit: 'Registro de auditoría', auditTitle: 'Registro de auditoría', csv: 'Descargar en CSV', staffFilter: 'Miembro del personal (correo o id de cuenta)', actionFilter: 'Acción', show: 'Mostrar',
+    title: 'Cuentas',
+    q: 'Correo, teléfono, id de cuenta, número de serie o IMEI',
+    reason: 'Motivo',
+    find: 'Buscar',
+    account: 'Cuenta',
+    reveal: 'Mostrar correo y teléfono',
+    amount: 'Créditos que conceder',
+    grantReason: 'Motivo de la concesión',
+    grant: 'Conceder créditos',
+    granted: 'Concedidos. El saldo es ahora de 25 créditos.',
+    endAll: 'Cerrar todas las sesiones',
+    ended: /^\d+ sesi(ón|ones) cerradas?\.$/,
+    actionReason: 'Motivo (la persona recibe aviso)',
+    suspend: 'Suspender la cuenta',
+    suspended: 'La cuenta está suspendida.',
+    restore: 'Restablecer la cuenta',
+    restored: 'La cuenta está restablecida.',
+    audit: 'Registro de auditoría',
+    auditTitle: 'Registro de auditoría',
+    csv: 'Descargar en CSV',
+    staffFilter: 'Miembro del personal (correo o id de cuenta)',
+    actionFilter: 'Acción',
+    show: 'Mostrar',
   },
 } as const;
 
@@ -32,7 +79,8 @@ describe('staff console: accounts and the audit log in Chromium', () => {
         const words = text[language];
         const t = portal.t;
         const person = await accountIn(t, language);
-        const signIn = () => t.request('POST', '/v1/sessions', { body: { login: person.email, password: person.password, kind: 'api' } });
+        const signIn = () =>
+          t.request('POST', '/v1/sessions', { body: { login: person.email, password: person.password, kind: 'api' } });
         const personToken = (await signIn()).body.token as string;
         const admin = await staffIn(t, 'admin');
         const ticket = `ticket ${Math.floor(Math.random() * 1e6)}`;
@@ -50,8 +98,13 @@ describe('staff console: accounts and the audit log in Chromium', () => {
         await expectNoAxeViolations(page, `account search (${language}, ${viewport})`);
         await screenshot(page, 'console-accounts', language, viewport);
         // The person sees the look in their activity, with the reason.
-        const events = (await t.request('GET', '/v1/me/events', { token: personToken })).body.events as Array<{ type: string }>;
-        assert.ok(events.some((e) => e.type === 'staff_access'), JSON.stringify(events.map((e) => e.type)));
+        const events = (await t.request('GET', '/v1/me/events', { token: personToken })).body.events as Array<{
+          type: string;
+        }>;
+        assert.ok(
+          events.some((e) => e.type === 'staff_access'),
+          JSON.stringify(events.map((e) => e.type)),
+        );
 
         await tabTo(page, 'link', (await masked.textContent())!);
         await page.keyboard.press('Enter');
@@ -111,8 +164,13 @@ describe('staff console: accounts and the audit log in Chromium', () => {
         // The CSV is the records shown: the filtered ones.
         assert.ok(csv.body.includes('Fraud report 77') && csv.body.includes('staff.account_suspended'), csv.body);
         assert.ok(!csv.body.includes(ticket), 'records outside the filters are not in the CSV');
-        const records = (await asStaff(t, admin)('GET', `/v1/admin/audit?account=${person.id}&action=staff.account_suspended`)).body.records as Array<{ reason: string }>;
-        assert.deepEqual(records.map((r) => r.reason), ['Fraud report 77']);
+        const records = (
+          await asStaff(t, admin)('GET', `/v1/admin/audit?account=${person.id}&action=staff.account_suspended`)
+        ).body.records as Array<{ reason: string }>;
+        assert.deepEqual(
+          records.map((r) => r.reason),
+          ['Fraud report 77'],
+        );
         assert.deepEqual(problems, []);
         await context.close();
       });

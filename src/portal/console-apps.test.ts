@@ -1,19 +1,55 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
   en: {
-    title: 'Apps', register: 'Register an app', name: 'Name', redirects: 'Redirect URIs', logouts: 'Post-logout redirect URIs', submit: 'Register', badUri: 'Give 1 to 10 valid redirect URIs, one a line.',
-    created: (name: string) => `${name} is registered`, open: (name: string) => `Open ${name}`, secretOnce: 'Copy it now: it is shown this once and cannot be read again.', save: 'Save changes', saved: 'Saved.',
-    rotate: 'Rotate the secret', firstParty: 'Our own app: people are not asked to consent', delete: 'Delete the app', deleteForGood: (name: string) => `Delete ${name} for good`, deleted: (name: string) => `${name} was deleted: every grant and token it held has ended.`,
+    title: 'Apps',
+    register: 'Register an app',
+    name: 'Name',
+    redirects: 'Redirect URIs',
+    logouts: 'Post-logout redirect URIs',
+    submit: 'Register',
+    badUri: 'Give 1 to 10 valid redirect URIs, one a line.',
+    created: (name: string) => `${name} is registered`,
+    open: (name: string) => `Open ${name}`,
+    secretOnce: 'Copy it now: it is shown this once and cannot be read again.',
+    save: 'Save changes',
+    saved: 'Saved.',
+    rotate: 'Rotate the secret',
+    firstParty: 'Our own app: people are not asked to consent',
+    delete: 'Delete the app',
+    deleteForGood: (name: string) => `Delete ${name} for good`,
+    deleted: (name: string) => `${name} was deleted: every grant and token it held has ended.`,
   },
   es: {
-    title: 'Apps', register: 'Registrar una app', name: 'Nombre', redirects: 'URI de redirección', logouts: 'URI de redirección tras cerrar sesión', submit: 'Registrar', badUri: 'Indica de 1 a 10 URI de redirección válidas, una por línea.',
-    created: (name: string) => `${name} está registrada`, open: (name: string) => `Abrir ${name}`, secretOnce: 'Cópialo ahora: solo se muestra esta vez y no se puede volver a leer.', save: 'Guardar cambios', saved: 'Guardado.',
-    rotate: 'Cambiar el secreto', firstParty: 'App propia: no se pide consentimiento', delete: 'Eliminar la app', deleteForGood: (name: string) => `Eliminar ${name} definitivamente`, deleted: (name: string) => `${name} se eliminó: terminaron todos sus permisos y tokens.`,
+    title: 'Apps',
+    register: 'Registrar una app',
+    name: 'Nombre',
+    redirects: 'URI de redirección',
+    logouts: 'URI de redirección tras cerrar sesión',
+    submit: 'Registrar',
+    badUri: 'Indica de 1 a 10 URI de redirección válidas, una por línea.',
+    created: (name: string) => `${name} está registrada`,
+    open: (name: string) => `Abrir ${name}`,
+    secretOnce: 'Cópialo ahora: solo se muestra esta vez y no se puede volver a leer.',
+    save: 'Guardar cambios',
+    saved: 'Guardado.',
+    rotate: 'Cambiar el secreto',
+    firstParty: 'App propia: no se pide consentimiento',
+    delete: 'Eliminar la app',
+    deleteForGood: (name: string) => `Eliminar ${name} definitivamente`,
+    deleted: (name: string) => `${name} se eliminó: terminaron todos sus permisos y tokens.`,
   },
 } as const;
 
@@ -46,7 +82,9 @@ describe('staff console: apps in Chromium', () => {
         await tabTo(page, 'button', words.submit);
         await page.keyboard.press('Enter');
         await page.getByText(words.badUri).waitFor();
-        await page.getByRole('textbox', { name: words.redirects, exact: true }).fill('https://notes.example.com/callback');
+        await page
+          .getByRole('textbox', { name: words.redirects, exact: true })
+          .fill('https://notes.example.com/callback');
         await tabTo(page, 'button', words.submit);
         await page.keyboard.press('Enter');
         await page.getByRole('heading', { name: words.created(name) }).waitFor();

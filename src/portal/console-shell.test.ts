@@ -1,12 +1,35 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 import { totpCode } from '../testing/staff.js';
 import { consoleWords, staffIn } from './staff.js';
 
 const text = {
-  en: { ...consoleWords.en, wrong: 'The login or password is wrong.', notStaff: 'Not a staff account', unlock: 'Unlock requests', console: 'Console', brand: 'Lanyard staff' },
-  es: { ...consoleWords.es, wrong: 'El usuario o la contraseña no son correctos.', notStaff: 'No es una cuenta del personal', unlock: 'Solicitudes de desbloqueo', console: 'Consola', brand: 'Lanyard personal' },
+  en: {
+    ...consoleWords.en,
+    wrong: 'The login or password is wrong.',
+    notStaff: 'Not a staff account',
+    unlock: 'Unlock requests',
+    console: 'Console',
+    brand: 'Lanyard staff',
+  },
+  es: {
+    ...consoleWords.es,
+    wrong: 'El usuario o la contraseña no son correctos.',
+    notStaff: 'No es una cuenta del personal',
+    unlock: 'Solicitudes de desbloqueo',
+    console: 'Consola',
+    brand: 'Lanyard personal',
+  },
 } as const;
 
 describe('staff console: served at /admin, its sign-in gate and navigation in Chromium', () => {

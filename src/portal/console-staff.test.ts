@@ -1,12 +1,47 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { asStaff } from '../testing/staff.js';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
-  en: { title: 'Staff', email: 'Email', save: 'Save', added: (who: string) => `${who} is now support.`, remove: (who: string) => `Remove ${who}`, removed: "Removed: the account is a person's account again.", apps: 'Apps', forbidden: 'This is not allowed.', unlock: 'Unlock requests', home: 'Staff console', idle: 'Your session ended after 30 minutes without use. Sign in again.', signInTitle: 'Staff sign-in' },
-  es: { title: 'Personal', email: 'Correo', save: 'Guardar', added: (who: string) => `${who} tiene ahora el rol soporte.`, remove: (who: string) => `Quitar a ${who}`, removed: 'Quitado: la cuenta vuelve a ser la de una persona.', apps: 'Apps', forbidden: 'No está permitido.', unlock: 'Solicitudes de desbloqueo', home: 'Consola del personal', idle: 'Tu sesión terminó tras 30 minutos sin uso. Vuelve a iniciar sesión.', signInTitle: 'Acceso del personal' },
+  en: {
+    title: 'Staff',
+    email: 'Email',
+    save: 'Save',
+    added: (who: string) => `${who} is now support.`,
+    remove: (who: string) => `Remove ${who}`,
+    removed: "Removed: the account is a person's account again.",
+    apps: 'Apps',
+    forbidden: 'This is not allowed.',
+    unlock: 'Unlock requests',
+    home: 'Staff console',
+    idle: 'Your session ended after 30 minutes without use. Sign in again.',
+    signInTitle: 'Staff sign-in',
+  },
+  es: {
+    title: 'Personal',
+    email: 'Correo',
+    save: 'Guardar',
+    added: (who: string) => `${who} tiene ahora el rol soporte.`,
+    remove: (who: string) => `Quitar a ${who}`,
+    removed: 'Quitado: la cuenta vuelve a ser la de una persona.',
+    apps: 'Apps',
+    forbidden: 'No está permitido.',
+    unlock: 'Solicitudes de desbloqueo',
+    home: 'Consola del personal',
+    idle: 'Tu sesión terminó tras 30 minutos sin uso. Vuelve a iniciar sesión.',
+    signInTitle: 'Acceso del personal',
+  },
 } as const;
 
 describe('staff console: staff members and what support may open, in Chromium', () => {
@@ -31,14 +66,22 @@ describe('staff console: staff members and what support may open, in Chromium', 
         await page.keyboard.press('Enter');
         await page.getByText(words.added(person.email)).waitFor();
         await page.getByRole('button', { name: words.remove(person.email) }).waitFor();
-        const listed = (await asStaff(t, admin)('GET', '/v1/admin/staff')).body.staff as Array<{ id: string; role: string }>;
+        const listed = (await asStaff(t, admin)('GET', '/v1/admin/staff')).body.staff as Array<{
+          id: string;
+          role: string;
+        }>;
         assert.equal(listed.find((m) => m.id === person.id)?.role, 'support');
         await expectNoAxeViolations(page, `staff (${language}, ${viewport})`);
         await screenshot(page, 'console-staff', language, viewport);
         await tabTo(page, 'button', words.remove(person.email), 80);
         await page.keyboard.press('Enter');
         await page.getByText(words.removed).waitFor();
-        assert.equal((await asStaff(t, admin)('GET', '/v1/admin/staff')).body.staff.some((m: { id: string }) => m.id === person.id), false);
+        assert.equal(
+          (await asStaff(t, admin)('GET', '/v1/admin/staff')).body.staff.some(
+            (m: { id: string }) => m.id === person.id,
+          ),
+          false,
+        );
         await context.close();
 
         // Support: no admin entries in the navigation, and an admin page opened by address says no.

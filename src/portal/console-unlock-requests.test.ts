@@ -3,18 +3,48 @@ import { after, before, describe, test } from 'node:test';
 import { linkDevice } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
 import { uniqueEmail } from '../testing/test-app.js';
-import { expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
   en: {
-    queue: 'Unlock requests', one: 'Unlock request', state: 'State', proof: 'Bought from Ana on 2026-10-02 for 120 EUR', kind: 'Receipt', approve: 'Approve', approved: 'Approved. The waiting period has started.',
-    waiting: 'Approved, in the waiting period', left: / d \d+ h \d+ min \d+ s left/, objected: 'The owner objected to this request: the device stays locked.', back: 'All unlock requests', submitted: 'Waiting for staff', note: 'Note (optional)',
+    queue: 'Unlock requests',
+    one: 'Unlock request',
+    state: 'State',
+    proof: 'Bought from Ana on 2026-10-02 for 120 EUR',
+    kind: 'Receipt',
+    approve: 'Approve',
+    approved: 'Approved. The waiting period has started.',
+    waiting: 'Approved, in the waiting period',
+    left: / d \d+ h \d+ min \d+ s left/,
+    objected: 'The owner objected to this request: the device stays locked.',
+    back: 'All unlock requests',
+    submitted: 'Waiting for staff',
+    note: 'Note (optional)',
   },
   es: {
-    queue: 'Solicitudes de desbloqueo', one: 'Solicitud de desbloqueo', state: 'Estado', proof: 'Bought from Ana on 2026-10-02 for 120 EUR', kind: 'Tique de compra', approve: 'Aprobar', approved: 'Aprobada. Ha empezado el periodo de espera.',
-    waiting: 'Aprobada, en periodo de espera', left: /Quedan \d+ d \d+ h \d+ min \d+ s/, objected: 'El titular se opuso a esta solicitud: el dispositivo sigue bloqueado.', back: 'Todas las solicitudes', submitted: 'Pendiente del personal', note: 'Nota (opcional)',
+    queue: 'Solicitudes de desbloqueo',
+    one: 'Solicitud de desbloqueo',
+    state: 'Estado',
+    proof: 'Bought from Ana on 2026-10-02 for 120 EUR',
+    kind: 'Tique de compra',
+    approve: 'Aprobar',
+    approved: 'Aprobada. Ha empezado el periodo de espera.',
+    waiting: 'Aprobada, en periodo de espera',
+    left: /Quedan \d+ d \d+ h \d+ min \d+ s/,
+    objected: 'El titular se opuso a esta solicitud: el dispositivo sigue bloqueado.',
+    back: 'Todas las solicitudes',
+    submitted: 'Pendiente del personal',
+    note: 'Nota (opcional)',
   },
 } as const;
 
@@ -37,7 +67,12 @@ describe('staff console: unlock requests in Chromium', () => {
         const contact = uniqueEmail('buyer');
         const submitted = await t.request('POST', '/v1/unlock-requests', {
           ip: `10.66.0.${ip}`,
-          body: { serial: device.serial, contact: { email: contact }, proof: { kind: 'receipt', text: words.proof }, captcha: await solvedCaptcha(t, `10.66.0.${ip}`) },
+          body: {
+            serial: device.serial,
+            contact: { email: contact },
+            proof: { kind: 'receipt', text: words.proof },
+            captcha: await solvedCaptcha(t, `10.66.0.${ip}`),
+          },
         });
         assert.equal(submitted.status, 202, submitted.text);
         const id = submitted.body.id as string;
@@ -70,10 +105,17 @@ describe('staff console: unlock requests in Chromium', () => {
         await page.getByText(words.approved).waitFor();
         await page.getByText(words.waiting).waitFor();
         await page.getByText(words.left).waitFor();
-        const listed = (await asStaff(t, support)('GET', '/v1/admin/unlock-requests')).body.unlockRequests.find((r: { id: string }) => r.id === id);
+        const listed = (await asStaff(t, support)('GET', '/v1/admin/unlock-requests')).body.unlockRequests.find(
+          (r: { id: string }) => r.id === id,
+        );
         assert.equal(listed.status, 'waiting');
-        const audit = (await asStaff(t, support)('GET', `/v1/admin/audit?staff=${support.id}&action=unlock_request.approved`)).body.records as Array<{ reason: string }>;
-        assert.deepEqual(audit.map((r) => r.reason), ['Receipt matches the serial']);
+        const audit = (
+          await asStaff(t, support)('GET', `/v1/admin/audit?staff=${support.id}&action=unlock_request.approved`)
+        ).body.records as Array<{ reason: string }>;
+        assert.deepEqual(
+          audit.map((r) => r.reason),
+          ['Receipt matches the serial'],
+        );
         await expectNoAxeViolations(page, `unlock request waiting (${language}, ${viewport})`);
         await screenshot(page, 'console-unlock-waiting', language, viewport);
 

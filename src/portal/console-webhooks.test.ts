@@ -3,20 +3,48 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
-import { expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
 
 const text = {
   en: {
-    title: 'Webhooks', url: 'URL', register: 'Register', badUrl: 'This URL cannot receive webhooks: use an http:// or https:// address outside our network.',
-    secretOnce: 'Copy it now: it is shown this once and cannot be read again.', trying: 'Being tried', delivered: 'Delivered', answered: 'the receiver answered 500',
-    again: (id: string) => `Send again: ${id}`, sentAgain: 'Sent again: the delivery is being tried now.', remove: 'Remove the endpoint', removeForGood: 'Remove it for good', removed: (url: string) => `${url} was removed with its delivery history.`,
+    title: 'Webhooks',
+    url: 'URL',
+    register: 'Register',
+    badUrl: 'This URL cannot receive webhooks: use an http:// or https:// address outside our network.',
+    secretOnce: 'Copy it now: it is shown this once and cannot be read again.',
+    trying: 'Being tried',
+    delivered: 'Delivered',
+    answered: 'the receiver answered 500',
+    again: (id: string) => `Send again: ${id}`,
+    sentAgain: 'Sent again: the delivery is being tried now.',
+    remove: 'Remove the endpoint',
+    removeForGood: 'Remove it for good',
+    removed: (url: string) => `${url} was removed with its delivery history.`,
   },
   es: {
-    title: 'Webhooks', url: 'URL', register: 'Registrar', badUrl: 'Esta URL no puede recibir webhooks: usa una dirección http:// o https:// fuera de nuestra red.',
-    secretOnce: 'Cópialo ahora: solo se muestra esta vez y no se puede volver a leer.', trying: 'En curso', delivered: 'Entregado', answered: 'the receiver answered 500',
-    again: (id: string) => `Volver a enviar: ${id}`, sentAgain: 'Enviado de nuevo: se está intentando ahora.', remove: 'Eliminar la dirección', removeForGood: 'Eliminarla definitivamente', removed: (url: string) => `${url} se eliminó junto con su historial de envíos.`,
+    title: 'Webhooks',
+    url: 'URL',
+    register: 'Registrar',
+    badUrl: 'Esta URL no puede recibir webhooks: usa una dirección http:// o https:// fuera de nuestra red.',
+    secretOnce: 'Cópialo ahora: solo se muestra esta vez y no se puede volver a leer.',
+    trying: 'En curso',
+    delivered: 'Entregado',
+    answered: 'the receiver answered 500',
+    again: (id: string) => `Volver a enviar: ${id}`,
+    sentAgain: 'Enviado de nuevo: se está intentando ahora.',
+    remove: 'Eliminar la dirección',
+    removeForGood: 'Eliminarla definitivamente',
+    removed: (url: string) => `${url} se eliminó junto con su historial de envíos.`,
   },
 } as const;
 
@@ -31,7 +59,11 @@ async function startReceiver() {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, ids, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    ids,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('staff console: webhooks in Chromium', () => {
@@ -72,10 +104,17 @@ describe('staff console: webhooks in Chromium', () => {
           await page.getByText(words.answered).waitFor();
           await page.getByText(words.trying, { exact: true }).waitFor();
           const eventId = receiver.ids[0]!;
-          assert.equal(await page.getByRole('button', { name: words.again(eventId) }).count(), 0, 'a delivery being tried is not sent again by hand');
+          assert.equal(
+            await page.getByRole('button', { name: words.again(eventId) }).count(),
+            0,
+            'a delivery being tried is not sent again by hand',
+          );
 
           // The next try succeeds; the receiver says it lost it, and staff send it again.
-          const hooks = (await asStaff(t, admin)('GET', '/v1/admin/webhooks')).body.webhooks as Array<{ id: string; url: string }>;
+          const hooks = (await asStaff(t, admin)('GET', '/v1/admin/webhooks')).body.webhooks as Array<{
+            id: string;
+            url: string;
+          }>;
           assert.ok(hooks.some((h) => h.url === receiver.url));
           t.clock.advance(60_000);
           await t.drainJobs();

@@ -1,21 +1,58 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { QUICK_CAPTCHA_ENV } from '../testing/captcha.js';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    create: 'Create your account', email: 'Email', send: 'Send me a code', code: 'Code', name: 'Your name (optional)', password: 'New password',
-    submit: 'Create account', wrongCode: 'The code is wrong.', weak: 'Too short', strong: 'Strong', hello: 'Hello, Lucía',
-    forgot: 'Reset your password', login: 'Email, phone or account id', sendRecovery: 'Send me a code', set: 'Set the new password',
-    done: 'Your password is changed, and every session of your account has been signed out.', signIn: 'Sign in', signInWithNew: 'Sign in with the new password',
+    create: 'Create your account',
+    email: 'Email',
+    send: 'Send me a code',
+    code: 'Code',
+    name: 'Your name (optional)',
+    password: 'New password',
+    submit: 'Create account',
+    wrongCode: 'The code is wrong.',
+    weak: 'Too short',
+    strong: 'Strong',
+    hello: 'Hello, Lucía',
+    forgot: 'Reset your password',
+    login: 'Email, phone or account id',
+    sendRecovery: 'Send me a code',
+    set: 'Set the new password',
+    done: 'Your password is changed, and every session of your account has been signed out.',
+    signIn: 'Sign in',
+    signInWithNew: 'Sign in with the new password',
     robot: 'Complete the check that you are not a robot first.',
   },
   es: {
-    create: 'Crea tu cuenta', email: 'Correo', send: 'Envíame un código', code: 'Código', name: 'Tu nombre (opcional)', password: 'Contraseña nueva',
-    submit: 'Crear cuenta', wrongCode: 'El código no es correcto.', weak: 'Demasiado corta', strong: 'Fuerte', hello: 'Hola, Lucía',
-    forgot: 'Restablece tu contraseña', login: 'Correo, teléfono o id de cuenta', sendRecovery: 'Envíame un código', set: 'Guardar la contraseña nueva',
-    done: 'Tu contraseña ha cambiado y se han cerrado todas las sesiones de tu cuenta.', signIn: 'Iniciar sesión', signInWithNew: 'Inicia sesión con la contraseña nueva',
+    create: 'Crea tu cuenta',
+    email: 'Correo',
+    send: 'Envíame un código',
+    code: 'Código',
+    name: 'Tu nombre (opcional)',
+    password: 'Contraseña nueva',
+    submit: 'Crear cuenta',
+    wrongCode: 'El código no es correcto.',
+    weak: 'Demasiado corta',
+    strong: 'Fuerte',
+    hello: 'Hola, Lucía',
+    forgot: 'Restablece tu contraseña',
+    login: 'Correo, teléfono o id de cuenta',
+    sendRecovery: 'Envíame un código',
+    set: 'Guardar la contraseña nueva',
+    done: 'Tu contraseña ha cambiado y se han cerrado todas las sesiones de tu cuenta.',
+    signIn: 'Iniciar sesión',
+    signInWithNew: 'Inicia sesión con la contraseña nueva',
     robot: 'Primero completa la comprobación de que no eres un robot.',
   },
 } as const;
@@ -62,7 +99,9 @@ describe('portal: create account and forgot password in Chromium', () => {
         await tabTo(page, 'button', words.submit);
         await page.keyboard.press('Enter');
         await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
-        const me = await page.evaluate(async () => (await (await fetch('/v1/me')).json()) as { email: string; locale: string });
+        const me = await page.evaluate(
+          async () => (await (await fetch('/v1/me')).json()) as { email: string; locale: string },
+        );
         assert.equal(me.email, email);
         assert.equal(me.locale, language);
         assert.deepEqual(problems, []);
@@ -74,7 +113,9 @@ describe('portal: create account and forgot password in Chromium', () => {
         const account = await accountIn(portal.t, language);
         const { context, page, problems } = await portal.context(language, viewport);
         await page.goto('/sign-in');
-        await page.getByRole('link', { name: language === 'en' ? 'Forgot your password?' : '¿Olvidaste tu contraseña?' }).click();
+        await page
+          .getByRole('link', { name: language === 'en' ? 'Forgot your password?' : '¿Olvidaste tu contraseña?' })
+          .click();
         await page.getByRole('heading', { level: 1, name: words.forgot }).waitFor();
         await page.getByRole('textbox', { name: words.login }).fill(account.email);
         await expectNoAxeViolations(page, `forgot password (${language}, ${viewport})`);
@@ -84,7 +125,10 @@ describe('portal: create account and forgot password in Chromium', () => {
         const widget = page.locator('altcha-widget input[type="checkbox"]');
         await widget.focus();
         await page.keyboard.press('Space');
-        await page.locator('altcha-widget [data-state="verified"], altcha-widget .altcha[data-state="verified"]').first().waitFor({ timeout: 60_000 });
+        await page
+          .locator('altcha-widget [data-state="verified"], altcha-widget .altcha[data-state="verified"]')
+          .first()
+          .waitFor({ timeout: 60_000 });
         await page.getByRole('button', { name: words.sendRecovery }).click();
         await page.getByRole('textbox', { name: words.code }).waitFor();
         await portal.t.drainJobs();

@@ -1,24 +1,82 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { activation, linkDevice } from '../devices/test-factories.js';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', profile: 'Profile', link: 'Delete your account',
-    lost: 'What will be lost', download: 'Download your data first', continue: 'Continue', devices: 'Devices still linked', keep: 'Keep it locked on purpose', lockOfWatch: 'The lock of Watch B',
-    sure: 'Are you sure?', sentence: 'Yes, I want to delete my account and all its data permanently', channelTitle: 'Where to send the code', email: 'Email', send: 'Send the code',
-    codeTitle: 'Enter the code', sentTo: 'We sent a 6-digit code to', timer: /^The code works for \d+ more seconds?\.$/, code: 'Code', wrong: 'The code is wrong.', tries: '4 tries left.',
-    expired: 'The code has expired. Ask for a new one.', newCode: 'Send a new code', finalTitle: 'Delete your account now?', released: 'These devices are removed and their locks released: Phone A.',
-    kept: 'These devices stay locked: Watch B.', deleteNow: 'Delete my account permanently', doneTitle: 'Your account has been deleted',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    profile: 'Profile',
+    link: 'Delete your account',
+    lost: 'What will be lost',
+    download: 'Download your data first',
+    continue: 'Continue',
+    devices: 'Devices still linked',
+    keep: 'Keep it locked on purpose',
+    lockOfWatch: 'The lock of Watch B',
+    sure: 'Are you sure?',
+    sentence: 'Yes, I want to delete my account and all its data permanently',
+    channelTitle: 'Where to send the code',
+    email: 'Email',
+    send: 'Send the code',
+    codeTitle: 'Enter the code',
+    sentTo: 'We sent a 6-digit code to',
+    timer: /^The code works for \d+ more seconds?\.$/,
+    code: 'Code',
+    wrong: 'The code is wrong.',
+    tries: '4 tries left.',
+    expired: 'The code has expired. Ask for a new one.',
+    newCode: 'Send a new code',
+    finalTitle: 'Delete your account now?',
+    released: 'These devices are removed and their locks released: Phone A.',
+    kept: 'These devices stay locked: Watch B.',
+    deleteNow: 'Delete my account permanently',
+    doneTitle: 'Your account has been deleted',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', profile: 'Perfil', link: 'Eliminar tu cuenta',
-    lost: 'Lo que se perderá', download: 'Descarga antes tus datos', continue: 'Continuar', devices: 'Dispositivos aún vinculados', keep: 'Mantenerlo bloqueado a propósito', lockOfWatch: 'El bloqueo de Watch B',
-    sure: '¿Seguro?', sentence: 'Sí, quiero eliminar mi cuenta y todos sus datos para siempre', channelTitle: 'Dónde enviar el código', email: 'Correo', send: 'Enviar el código',
-    codeTitle: 'Escribe el código', sentTo: 'Hemos enviado un código de 6 cifras a', timer: /^El código vale durante \d+ segundos? más\.$/, code: 'Código', wrong: 'El código no es correcto.', tries: 'Te quedan 4 intentos.',
-    expired: 'El código ha caducado. Pide uno nuevo.', newCode: 'Enviar un código nuevo', finalTitle: '¿Eliminar tu cuenta ahora?', released: 'Estos dispositivos se quitan y se liberan sus bloqueos: Phone A.',
-    kept: 'Estos dispositivos siguen bloqueados: Watch B.', deleteNow: 'Eliminar mi cuenta para siempre', doneTitle: 'Tu cuenta se ha eliminado',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    profile: 'Perfil',
+    link: 'Eliminar tu cuenta',
+    lost: 'Lo que se perderá',
+    download: 'Descarga antes tus datos',
+    continue: 'Continuar',
+    devices: 'Dispositivos aún vinculados',
+    keep: 'Mantenerlo bloqueado a propósito',
+    lockOfWatch: 'El bloqueo de Watch B',
+    sure: '¿Seguro?',
+    sentence: 'Sí, quiero eliminar mi cuenta y todos sus datos para siempre',
+    channelTitle: 'Dónde enviar el código',
+    email: 'Correo',
+    send: 'Enviar el código',
+    codeTitle: 'Escribe el código',
+    sentTo: 'Hemos enviado un código de 6 cifras a',
+    timer: /^El código vale durante \d+ segundos? más\.$/,
+    code: 'Código',
+    wrong: 'El código no es correcto.',
+    tries: 'Te quedan 4 intentos.',
+    expired: 'El código ha caducado. Pide uno nuevo.',
+    newCode: 'Enviar un código nuevo',
+    finalTitle: '¿Eliminar tu cuenta ahora?',
+    released: 'Estos dispositivos se quitan y se liberan sus bloqueos: Phone A.',
+    kept: 'Estos dispositivos siguen bloqueados: Watch B.',
+    deleteNow: 'Eliminar mi cuenta para siempre',
+    doneTitle: 'Tu cuenta se ha eliminado',
   },
 } as const;
 
@@ -37,7 +95,11 @@ describe('portal: deleting the account, one step per screen, in Chromium', () =>
         // The page times the code by the server's Date header (real time): the test's server clock starts there too.
         t.clock.set(Date.now());
         const account = await accountIn(t, language);
-        const token = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+        const token = (
+          await t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: account.password, kind: 'api' },
+          })
+        ).body.token as string;
         const phone = await linkDevice(t, { ...account, token }, { name: 'Phone A' });
         const watch = await linkDevice(t, { ...account, token }, { name: 'Watch B', kind: 'watch', model: 'Watch S3' });
 

@@ -2,22 +2,74 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { activation, linkDevice } from '../devices/test-factories.js';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Devices', title: 'Devices', locked: 'Locked to your account', signedIn: 'Signed in',
-    noLocation: 'No location yet. Ask the device where it is.', locate: 'Locate', ring: 'Ring', lostType: 'Lost mode', sent: 'Sent', delivered: 'Delivered', done: 'Done', map: 'Last location 40.41680, -3.70380, within 35 m',
-    lostMessage: 'Message on the screen', lostPhone: 'Phone number to call (optional)', lostSubmit: 'Turn on lost mode', call: 'Call +34 612 345 678',
-    remove: 'Remove device', removeIntro: 'releases its lock', removeConfirm: 'Yes, remove Test phone and release its lock', removed: 'Test phone is removed from your account and its lock is released.',
-    dialog: 'Confirm it is you', confirm: 'Continue',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    nav: 'Devices',
+    title: 'Devices',
+    locked: 'Locked to your account',
+    signedIn: 'Signed in',
+    noLocation: 'No location yet. Ask the device where it is.',
+    locate: 'Locate',
+    ring: 'Ring',
+    lostType: 'Lost mode',
+    sent: 'Sent',
+    delivered: 'Delivered',
+    done: 'Done',
+    map: 'Last location 40.41680, -3.70380, within 35 m',
+    lostMessage: 'Message on the screen',
+    lostPhone: 'Phone number to call (optional)',
+    lostSubmit: 'Turn on lost mode',
+    call: 'Call +34 612 345 678',
+    remove: 'Remove device',
+    removeIntro: 'releases its lock',
+    removeConfirm: 'Yes, remove Test phone and release its lock',
+    removed: 'Test phone is removed from your account and its lock is released.',
+    dialog: 'Confirm it is you',
+    confirm: 'Continue',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Dispositivos', title: 'Dispositivos', locked: 'Bloqueado a tu cuenta', signedIn: 'Con sesión iniciada',
-    noLocation: 'Aún no hay ubicación. Pregunta al dispositivo dónde está.', locate: 'Localizar', ring: 'Hacer sonar', lostType: 'Modo perdido', sent: 'Enviada', delivered: 'Entregada', done: 'Hecha', map: 'Última ubicación 40.41680, -3.70380, con un margen de 35 m',
-    lostMessage: 'Mensaje en la pantalla', lostPhone: 'Teléfono al que llamar (opcional)', lostSubmit: 'Activar el modo perdido', call: 'Llama al +34 612 345 678',
-    remove: 'Quitar dispositivo', removeIntro: 'se libera su bloqueo', removeConfirm: 'Sí, quitar Test phone y liberar su bloqueo', removed: 'Test phone ya no está en tu cuenta y su bloqueo está liberado.',
-    dialog: 'Confirma que eres tú', confirm: 'Continuar',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    nav: 'Dispositivos',
+    title: 'Dispositivos',
+    locked: 'Bloqueado a tu cuenta',
+    signedIn: 'Con sesión iniciada',
+    noLocation: 'Aún no hay ubicación. Pregunta al dispositivo dónde está.',
+    locate: 'Localizar',
+    ring: 'Hacer sonar',
+    lostType: 'Modo perdido',
+    sent: 'Enviada',
+    delivered: 'Entregada',
+    done: 'Hecha',
+    map: 'Última ubicación 40.41680, -3.70380, con un margen de 35 m',
+    lostMessage: 'Mensaje en la pantalla',
+    lostPhone: 'Teléfono al que llamar (opcional)',
+    lostSubmit: 'Activar el modo perdido',
+    call: 'Llama al +34 612 345 678',
+    remove: 'Quitar dispositivo',
+    removeIntro: 'se libera su bloqueo',
+    removeConfirm: 'Sí, quitar Test phone y liberar su bloqueo',
+    removed: 'Test phone ya no está en tu cuenta y su bloqueo está liberado.',
+    dialog: 'Confirma que eres tú',
+    confirm: 'Continuar',
   },
 } as const;
 
@@ -39,11 +91,24 @@ describe('portal: devices, Find Device and removing a device in Chromium', () =>
         const words = text[language];
         const t = portal.t;
         const account = await accountIn(t, language);
-        const token = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+        const token = (
+          await t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: account.password, kind: 'api' },
+          })
+        ).body.token as string;
         const device = await linkDevice(t, { ...account, token }, { name: 'Test phone', model: 'Redmi Note 13' });
         // What the device does: take its waiting commands, and answer each.
-        const poll = async () => (await t.request('GET', '/v1/device/commands', { token: device.token })).body.commands as { id: string; type: string; message?: string }[];
-        const answer = async (id: string, body: Record<string, unknown>) => assert.equal((await t.request('POST', `/v1/device/commands/${id}/result`, { token: device.token, body })).status, 204);
+        const poll = async () =>
+          (await t.request('GET', '/v1/device/commands', { token: device.token })).body.commands as {
+            id: string;
+            type: string;
+            message?: string;
+          }[];
+        const answer = async (id: string, body: Record<string, unknown>) =>
+          assert.equal(
+            (await t.request('POST', `/v1/device/commands/${id}/result`, { token: device.token, body })).status,
+            204,
+          );
 
         const { context, page, problems } = await portal.context(language, viewport);
         await signInOnPage(page, account, words);

@@ -27,32 +27,57 @@ describe('portal: every link in every message opens a real page', () => {
   }
   /** The link to this page in the newest message to an address that has one. */
   function linkTo(address: string, path: string): string {
-    const found = portal.t.messages.to(address).flatMap((m) => linksIn(m.text)).filter((url) => new URL(url).pathname.startsWith(path)).at(-1);
+    const found = portal.t.messages
+      .to(address)
+      .flatMap((m) => linksIn(m.text))
+      .filter((url) => new URL(url).pathname.startsWith(path))
+      .at(-1);
     assert.ok(found, `a link to ${path} in a message to ${address}`);
     return found;
   }
-  const linksIn = (text: string) => [...text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0].replace(/[.,;)]+$/, '')).filter((url) => url.startsWith(`${portal.baseUrl}/`));
+  const linksIn = (text: string) =>
+    [...text.matchAll(/https?:\/\/\S+/g)]
+      .map((m) => m[0].replace(/[.,;)]+$/, ''))
+      .filter((url) => url.startsWith(`${portal.baseUrl}/`));
 
   /** The links the server really puts in its messages, made by the real flows. */
   async function realLinks() {
     const t = portal.t;
     const signIn = async (account: { email: string; password: string }) =>
-      (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+      (
+        await t.request('POST', '/v1/sessions', {
+          body: { login: account.email, password: account.password, kind: 'api' },
+        })
+      ).body.token as string;
 
     // An email change: the old address gets the undo link.
     const changer = await accountIn(t, 'en');
     const changerToken = await signIn(changer);
     const newEmail = uniqueEmail('new');
-    assert.equal((await t.request('POST', '/v1/me/email', { token: changerToken, body: { email: newEmail } })).status, 202);
+    assert.equal(
+      (await t.request('POST', '/v1/me/email', { token: changerToken, body: { email: newEmail } })).status,
+      202,
+    );
     await t.drainJobs();
-    assert.equal((await t.request('POST', '/v1/me/email/confirm', { token: changerToken, body: { email: newEmail, code: t.messages.lastCode(newEmail) } })).status, 200);
+    assert.equal(
+      (
+        await t.request('POST', '/v1/me/email/confirm', {
+          token: changerToken,
+          body: { email: newEmail, code: t.messages.lastCode(newEmail) },
+        })
+      ).status,
+      200,
+    );
     await t.drainJobs();
     const undoUrl = linkTo(changer.email, '/account/undo-change');
     const lockUrl = linkTo(changer.email, '/account/lock');
 
     // A sign-in from a client the account has not seen: the notice carries a lock link of its own.
     const traveller = await accountIn(t, 'en');
-    const newClient = await t.request('POST', '/v1/sessions', { body: { login: traveller.email, password: traveller.password, kind: 'api' }, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0' } });
+    const newClient = await t.request('POST', '/v1/sessions', {
+      body: { login: traveller.email, password: traveller.password, kind: 'api' },
+      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0' },
+    });
     assert.equal(newClient.status, 201, newClient.text);
     await t.drainJobs();
     const signInLockUrl = linkTo(traveller.email, '/account/lock');
@@ -62,10 +87,32 @@ describe('portal: every link in every message opens a real page', () => {
     const guardedToken = await signIn(guarded);
     const totp = await t.request('POST', '/v1/me/totp', { token: guardedToken });
     assert.equal(totp.status, 201, totp.text);
-    assert.equal((await t.request('POST', '/v1/me/totp/confirm', { token: guardedToken, body: { code: await generate({ secret: totp.body.secret, epoch: Math.floor(t.clock.now() / 1000) }) } })).status, 200);
-    assert.equal((await t.request('POST', '/v1/recovery', { body: { login: guarded.email, channel: 'email', captcha: await solvedCaptcha(t) } })).status, 202);
+    assert.equal(
+      (
+        await t.request('POST', '/v1/me/totp/confirm', {
+          token: guardedToken,
+          body: { code: await generate({ secret: totp.body.secret, epoch: Math.floor(t.clock.now() / 1000) }) },
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (
+        await t.request('POST', '/v1/recovery', {
+          body: { login: guarded.email, channel: 'email', captcha: await solvedCaptcha(t) },
+        })
+      ).status,
+      202,
+    );
     await t.drainJobs();
-    const waiting = await t.request('POST', '/v1/recovery/complete', { body: { login: guarded.email, code: t.messages.lastCode(guarded.email), newPassword: 'lost my phone and my codes', waitingPeriod: true } });
+    const waiting = await t.request('POST', '/v1/recovery/complete', {
+      body: {
+        login: guarded.email,
+        code: t.messages.lastCode(guarded.email),
+        newPassword: 'lost my phone and my codes',
+        waitingPeriod: true,
+      },
+    });
     assert.equal(waiting.status, 202, waiting.text);
     await t.drainJobs();
     const recoveryCancelUrl = linkTo(guarded.email, '/account/recovery-cancel');
@@ -73,10 +120,16 @@ describe('portal: every link in every message opens a real page', () => {
     // A deletion with a grace period: the cancel link.
     const leaver = await accountIn(t, 'en');
     const leaverToken = await signIn(leaver);
-    const asked = await t.request('POST', '/v1/me/deletion', { token: leaverToken, body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' } });
+    const asked = await t.request('POST', '/v1/me/deletion', {
+      token: leaverToken,
+      body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' },
+    });
     assert.equal(asked.status, 202, asked.text);
     await t.drainJobs();
-    const confirmed = await t.request('POST', `/v1/me/deletion/${asked.body.id}/confirm`, { token: leaverToken, body: { code: t.messages.lastCode(leaver.email) } });
+    const confirmed = await t.request('POST', `/v1/me/deletion/${asked.body.id}/confirm`, {
+      token: leaverToken,
+      body: { code: t.messages.lastCode(leaver.email) },
+    });
     assert.equal(confirmed.status, 200, confirmed.text);
     await t.drainJobs();
     const cancelUrl = linkIn(leaver.email);
@@ -85,16 +138,37 @@ describe('portal: every link in every message opens a real page', () => {
     const owner = await accountIn(t, 'en');
     const device = await linkDevice(t, { ...owner, token: await signIn(owner) });
     const buyer = uniqueEmail('buyer');
-    const submitted = await t.request('POST', '/v1/unlock-requests', { body: { serial: device.serial, contact: { email: buyer }, proof: { kind: 'receipt' }, captcha: await solvedCaptcha(t) } });
+    const submitted = await t.request('POST', '/v1/unlock-requests', {
+      body: {
+        serial: device.serial,
+        contact: { email: buyer },
+        proof: { kind: 'receipt' },
+        captcha: await solvedCaptcha(t),
+      },
+    });
     assert.equal(submitted.status, 202, submitted.text);
     await t.drainJobs();
     const statusWithToken = linkIn(buyer);
     const staff = (await createStaffMember(t, 'admin')).token;
-    assert.equal((await t.request('POST', `/v1/admin/unlock-requests/${submitted.body.id}/approve`, { token: staff, body: {} })).status, 200);
+    assert.equal(
+      (await t.request('POST', `/v1/admin/unlock-requests/${submitted.body.id}/approve`, { token: staff, body: {} }))
+        .status,
+      200,
+    );
     await t.drainJobs();
     const statusUrl = linkIn(buyer);
     const objectUrl = linkIn(owner.email);
-    return { undoUrl, lockUrl, signInLockUrl, recoveryCancelUrl, cancelUrl, statusWithToken, statusUrl, objectUrl, leaver };
+    return {
+      undoUrl,
+      lockUrl,
+      signInLockUrl,
+      recoveryCancelUrl,
+      cancelUrl,
+      statusWithToken,
+      statusUrl,
+      objectUrl,
+      leaver,
+    };
   }
 
   test('every template, in English and Spanish, rendered with the links the server makes: each link is a portal page, axe-clean', async () => {
@@ -106,7 +180,13 @@ describe('portal: every link in every message opens a real page', () => {
       signup_already_registered: {},
       address_change_code: { code: '654321', minutes: 15, field: 'email' },
       address_changed: { field: 'phone', newAddress: '+34612345678' },
-      address_changed_undo: { field: 'email', newAddress: 'new@example.com', undoUrl: links.undoUrl, days: 7, lockUrl: links.lockUrl },
+      address_changed_undo: {
+        field: 'email',
+        newAddress: 'new@example.com',
+        undoUrl: links.undoUrl,
+        days: 7,
+        lockUrl: links.lockUrl,
+      },
       password_changed: {},
       new_client_sign_in: { client: 'Firefox/128.0', ip: '203.0.113.7', at, lockUrl: links.signInLockUrl, days: 7 },
       device_linked: { model: 'Pixel 9', name: 'Ana’s phone', at },
@@ -136,10 +216,24 @@ describe('portal: every link in every message opens a real page', () => {
     for (const kind of Object.keys(examples) as MessageKind[]) {
       for (const locale of LOCALES) {
         const message = renderMessage(kind, locale, examples[kind] as never);
-        for (const url of linksIn(`${message.subject}\n${message.text}`)) found.set(url, (found.get(url) ?? new Set()).add(locale));
+        for (const url of linksIn(`${message.subject}\n${message.text}`))
+          found.set(url, (found.get(url) ?? new Set()).add(locale));
       }
     }
-    assert.deepEqual([...found.keys()].sort(), [links.undoUrl, links.lockUrl, links.signInLockUrl, links.recoveryCancelUrl, links.cancelUrl, links.statusWithToken, links.statusUrl, links.objectUrl].sort(), 'the links of the messages are the ones the flows made');
+    assert.deepEqual(
+      [...found.keys()].sort(),
+      [
+        links.undoUrl,
+        links.lockUrl,
+        links.signInLockUrl,
+        links.recoveryCancelUrl,
+        links.cancelUrl,
+        links.statusWithToken,
+        links.statusUrl,
+        links.objectUrl,
+      ].sort(),
+      'the links of the messages are the ones the flows made',
+    );
 
     for (const [url, languages] of found) {
       for (const language of languages) {
@@ -151,8 +245,16 @@ describe('portal: every link in every message opens a real page', () => {
         await heading.waitFor();
         // Lazy pages land after the shell: wait until the page's own content is there.
         await page.waitForLoadState('networkidle');
-        assert.notEqual((await heading.textContent())?.trim(), notFound[language], `${url} is not the portal's "does not exist" page`);
-        assert.equal(await page.getByRole('alert').count(), 0, `${url} opens without an error (${language}): ${await page.locator('main').textContent()}`);
+        assert.notEqual(
+          (await heading.textContent())?.trim(),
+          notFound[language],
+          `${url} is not the portal's "does not exist" page`,
+        );
+        assert.equal(
+          await page.getByRole('alert').count(),
+          0,
+          `${url} opens without an error (${language}): ${await page.locator('main').textContent()}`,
+        );
         await expectNoAxeViolations(page, `${url} (${language})`);
         assert.deepEqual(problems, []);
         await context.close();
@@ -165,7 +267,9 @@ describe('portal: every link in every message opens a real page', () => {
     await page.getByRole('button', { name: 'Conservar mi cuenta' }).click();
     await page.getByText('Tu cuenta se conserva, con sus datos.', { exact: false }).waitFor();
     await expectNoAxeViolations(page, 'cancel deletion done');
-    const back = await portal.t.request('POST', '/v1/sessions', { body: { login: links.leaver.email, password: links.leaver.password, kind: 'api' } });
+    const back = await portal.t.request('POST', '/v1/sessions', {
+      body: { login: links.leaver.email, password: links.leaver.password, kind: 'api' },
+    });
     assert.equal(back.status, 201, back.text);
     assert.deepEqual(problems, []);
     await context.close();

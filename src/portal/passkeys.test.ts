@@ -1,20 +1,65 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Security', title: 'Security',
-    name: 'Name of the new passkey', add: 'Add a passkey', codes: 'Your recovery codes', saved: 'I have saved them', added: 'Added',
-    signOut: 'Sign out', withPasskey: 'Sign in with a passkey', removeOne: 'Remove the passkey My laptop', removeTitle: 'Remove the passkey My laptop?',
-    removeConfirm: 'Yes, remove it', removed: 'The passkey is removed.', none: 'You have no passkey yet.', twoStepOn: '2-step verification is on', reauth: 'Confirm it is you', stepTitle: '2-step verification', usePasskey: 'Use a passkey',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    nav: 'Security',
+    title: 'Security',
+    name: 'Name of the new passkey',
+    add: 'Add a passkey',
+    codes: 'Your recovery codes',
+    saved: 'I have saved them',
+    added: 'Added',
+    signOut: 'Sign out',
+    withPasskey: 'Sign in with a passkey',
+    removeOne: 'Remove the passkey My laptop',
+    removeTitle: 'Remove the passkey My laptop?',
+    removeConfirm: 'Yes, remove it',
+    removed: 'The passkey is removed.',
+    none: 'You have no passkey yet.',
+    twoStepOn: '2-step verification is on',
+    reauth: 'Confirm it is you',
+    stepTitle: '2-step verification',
+    usePasskey: 'Use a passkey',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Seguridad', title: 'Seguridad',
-    name: 'Nombre de la nueva llave de acceso', add: 'Añadir una llave de acceso', codes: 'Tus códigos de recuperación', saved: 'Ya los he guardado', added: 'Añadida',
-    signOut: 'Cerrar sesión', withPasskey: 'Iniciar sesión con una llave de acceso', removeOne: 'Quitar la llave de acceso My laptop',
-    removeTitle: '¿Quitar la llave de acceso My laptop?', removeConfirm: 'Sí, quitarla', removed: 'La llave de acceso se ha quitado.', none: 'Aún no tienes ninguna llave de acceso.',
-    twoStepOn: 'La verificación en dos pasos está activada', reauth: 'Confirma que eres tú', stepTitle: 'Verificación en dos pasos', usePasskey: 'Usar una llave de acceso',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    nav: 'Seguridad',
+    title: 'Seguridad',
+    name: 'Nombre de la nueva llave de acceso',
+    add: 'Añadir una llave de acceso',
+    codes: 'Tus códigos de recuperación',
+    saved: 'Ya los he guardado',
+    added: 'Añadida',
+    signOut: 'Cerrar sesión',
+    withPasskey: 'Iniciar sesión con una llave de acceso',
+    removeOne: 'Quitar la llave de acceso My laptop',
+    removeTitle: '¿Quitar la llave de acceso My laptop?',
+    removeConfirm: 'Sí, quitarla',
+    removed: 'La llave de acceso se ha quitado.',
+    none: 'Aún no tienes ninguna llave de acceso.',
+    twoStepOn: 'La verificación en dos pasos está activada',
+    reauth: 'Confirma que eres tú',
+    stepTitle: 'Verificación en dos pasos',
+    usePasskey: 'Usar una llave de acceso',
   },
 } as const;
 
@@ -26,7 +71,10 @@ describe('portal: passkeys in Chromium, with its virtual authenticator', () => {
   });
   after(async () => portal?.close());
 
-  for (const [language, viewport] of [['en', 'desktop'], ['es', 'phone']] as [Language, Viewport][]) {
+  for (const [language, viewport] of [
+    ['en', 'desktop'],
+    ['es', 'phone'],
+  ] as [Language, Viewport][]) {
     test(`${language}, ${viewport}: a passkey is added and named, signs in without a password, and is removed`, async () => {
       const words = text[language];
       const t = portal.t;
@@ -36,7 +84,14 @@ describe('portal: passkeys in Chromium, with its virtual authenticator', () => {
       const cdp = await context.newCDPSession(page);
       await cdp.send('WebAuthn.enable', { enableUI: false });
       const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
       });
 
       await signInOnPage(page, account, words);
@@ -58,7 +113,10 @@ describe('portal: passkeys in Chromium, with its virtual authenticator', () => {
       assert.equal(credentials.length, 1);
       assert.equal(credentials[0]!.isResidentCredential, true);
       const security = await page.evaluate(async () => (await fetch('/v1/me/security')).json());
-      assert.deepEqual(security.passkeys.map((p: { name: string }) => p.name), ['My laptop']);
+      assert.deepEqual(
+        security.passkeys.map((p: { name: string }) => p.name),
+        ['My laptop'],
+      );
 
       // Signed out, the passkey alone signs in: no login, no password.
       await page.getByRole('button', { name: words.signOut }).click();

@@ -9,16 +9,45 @@ import { testDatabases } from '../testing/test-app.js';
 import { expectNoAxeViolations, type Portal, startPortal } from './browser.js';
 
 const words = {
-  createLink: 'Create an account', create: 'Create your account', email: 'Email', code: 'Code', name: 'Your name (optional)', newPassword: 'New password', submit: 'Create account',
-  hello: 'Hello, Lucía', signOut: 'Sign out', signedOut: 'You are signed out.', login: 'Email, phone or account id', password: 'Password', signIn: 'Sign in', wrong: 'The login or password is wrong.',
-  devices: 'Devices', locked: 'Locked to your account', remove: 'Remove device', removeConfirm: 'Yes, remove Old phone and release its lock', dialog: 'Confirm it is you',
-  removed: 'Old phone is removed from your account and its lock is released.', profile: 'Profile', deleteLink: 'Delete your account', lost: 'What will be lost', continue: 'Continue',
-  devicesLinked: 'Devices still linked', sure: 'Are you sure?', sentence: 'Yes, I want to delete my account and all its data permanently', channel: 'Where to send the code',
-  send: 'Send the code', codeTitle: 'Enter the code', finalTitle: 'Delete your account now?', released: 'These devices are removed and their locks released: Phone A.',
-  deleteNow: 'Delete my account permanently', done: 'Your account has been deleted',
+  createLink: 'Create an account',
+  create: 'Create your account',
+  email: 'Email',
+  code: 'Code',
+  name: 'Your name (optional)',
+  newPassword: 'New password',
+  submit: 'Create account',
+  hello: 'Hello, Lucía',
+  signOut: 'Sign out',
+  signedOut: 'You are signed out.',
+  login: 'Email, phone or account id',
+  password: 'Password',
+  signIn: 'Sign in',
+  wrong: 'The login or password is wrong.',
+  devices: 'Devices',
+  locked: 'Locked to your account',
+  remove: 'Remove device',
+  removeConfirm: 'Yes, remove Old phone and release its lock',
+  dialog: 'Confirm it is you',
+  removed: 'Old phone is removed from your account and its lock is released.',
+  profile: 'Profile',
+  deleteLink: 'Delete your account',
+  lost: 'What will be lost',
+  continue: 'Continue',
+  devicesLinked: 'Devices still linked',
+  sure: 'Are you sure?',
+  sentence: 'Yes, I want to delete my account and all its data permanently',
+  channel: 'Where to send the code',
+  send: 'Send the code',
+  codeTitle: 'Enter the code',
+  finalTitle: 'Delete your account now?',
+  released: 'These devices are removed and their locks released: Phone A.',
+  deleteNow: 'Delete my account permanently',
+  done: 'Your account has been deleted',
 };
 
-describe('portal: the main flows on PostgreSQL in Chromium', { skip: !testDatabases().includes('postgres') && 'LANYARD_TEST_DATABASES leaves PostgreSQL out' }, () => {
+describe('portal: the main flows on PostgreSQL in Chromium', {
+  skip: !testDatabases().includes('postgres') && 'LANYARD_TEST_DATABASES leaves PostgreSQL out',
+}, () => {
   let portal: Portal;
   before(async () => {
     portal = await startPortal('postgres', { ...QUICK_CAPTCHA_ENV });
@@ -58,7 +87,8 @@ describe('portal: the main flows on PostgreSQL in Chromium', { skip: !testDataba
     await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
 
     // Two devices linked the way a phone does; one is removed, after the password is asked again.
-    const token = (await t.request('POST', '/v1/sessions', { body: { login: email, password, kind: 'api' } })).body.token as string;
+    const token = (await t.request('POST', '/v1/sessions', { body: { login: email, password, kind: 'api' } })).body
+      .token as string;
     const owner = { id: (await t.request('GET', '/v1/me', { token })).body.id as string, email, password, token };
     const old = await linkDevice(t, owner, { name: 'Old phone' });
     const phone = await linkDevice(t, owner, { name: 'Phone A' });

@@ -1,10 +1,42 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
-  en: { password: 'Password', login: 'Email, phone or account id', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Profile', title: 'Profile', name: 'Name', save: 'Save', saved: 'Saved.', after: 'Hello, Ana María' },
-  es: { password: 'Contraseña', login: 'Correo, teléfono o id de cuenta', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Perfil', title: 'Perfil', name: 'Nombre', save: 'Guardar', saved: 'Guardado.', after: 'Hola, Ana María' },
+  en: {
+    password: 'Password',
+    login: 'Email, phone or account id',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    nav: 'Profile',
+    title: 'Profile',
+    name: 'Name',
+    save: 'Save',
+    saved: 'Saved.',
+    after: 'Hello, Ana María',
+  },
+  es: {
+    password: 'Contraseña',
+    login: 'Correo, teléfono o id de cuenta',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    nav: 'Perfil',
+    title: 'Perfil',
+    name: 'Nombre',
+    save: 'Guardar',
+    saved: 'Guardado.',
+    after: 'Hola, Ana María',
+  },
 } as const;
 
 describe('portal: profile in Chromium', () => {
@@ -32,7 +64,14 @@ describe('portal: profile in Chromium', () => {
         await page.keyboard.type(' María');
         await page.keyboard.press('Enter');
         await page.getByText(words.saved).waitFor();
-        assert.equal((await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.account.name, 'Ana María');
+        assert.equal(
+          (
+            await portal.t.request('POST', '/v1/sessions', {
+              body: { login: account.email, password: account.password, kind: 'api' },
+            })
+          ).body.account.name,
+          'Ana María',
+        );
         await page.getByRole('link', { name: 'Lanyard' }).click();
         await page.getByRole('heading', { level: 1, name: words.after }).waitFor();
         assert.deepEqual(problems, []);

@@ -5,24 +5,84 @@ import { linkDevice, uniqueSerial } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV } from '../testing/captcha.js';
 import { uniqueEmail } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana',
-    checkTitle: 'Is this device locked?', fromSignIn: 'Bought a used device? Check whether it is locked', serial: 'Serial number or IMEI', check: 'Check', locked: 'is locked to an account', notLocked: 'is not locked to any account',
-    ownerHint: 'The owner’s address: p***', badSerial: 'Enter the serial number as it is written', askUnlock: 'Ask for the lock to be released',
-    unlockTitle: 'Ask for a device’s lock to be released', email: 'Your email address', receipt: 'A receipt', other: 'Something else', proofText: 'What your proof shows', describe: 'Describe your proof when it is none of the kinds above.', send: 'Send the request',
-    sent: 'Request sent', follow: 'Follow your request', statusTitle: 'Your unlock request', review: 'Waiting for review', approved: 'Approved: waiting period', objectedState: 'The owner objected',
-    statusCode: 'Status code', show: 'Show the status', objectTitle: 'Object to an unlock request', objectButton: 'Object: this device is still mine', objectedDone: 'You objected.',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    checkTitle: 'Is this device locked?',
+    fromSignIn: 'Bought a used device? Check whether it is locked',
+    serial: 'Serial number or IMEI',
+    check: 'Check',
+    locked: 'is locked to an account',
+    notLocked: 'is not locked to any account',
+    ownerHint: 'The owner’s address: p***',
+    badSerial: 'Enter the serial number as it is written',
+    askUnlock: 'Ask for the lock to be released',
+    unlockTitle: 'Ask for a device’s lock to be released',
+    email: 'Your email address',
+    receipt: 'A receipt',
+    other: 'Something else',
+    proofText: 'What your proof shows',
+    describe: 'Describe your proof when it is none of the kinds above.',
+    send: 'Send the request',
+    sent: 'Request sent',
+    follow: 'Follow your request',
+    statusTitle: 'Your unlock request',
+    review: 'Waiting for review',
+    approved: 'Approved: waiting period',
+    objectedState: 'The owner objected',
+    statusCode: 'Status code',
+    show: 'Show the status',
+    objectTitle: 'Object to an unlock request',
+    objectButton: 'Object: this device is still mine',
+    objectedDone: 'You objected.',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana',
-    checkTitle: '¿Está bloqueado este dispositivo?', fromSignIn: '¿Has comprado un dispositivo usado? Comprueba si está bloqueado', serial: 'Número de serie o IMEI', check: 'Comprobar', locked: 'está bloqueado a una cuenta', notLocked: 'no está bloqueado a ninguna cuenta',
-    ownerHint: 'La dirección del titular: p***', badSerial: 'Escribe el número de serie tal como aparece', askUnlock: 'Pedir que se libere el bloqueo',
-    unlockTitle: 'Pedir que se libere el bloqueo de un dispositivo', email: 'Tu correo electrónico', receipt: 'Un ticket de compra', other: 'Otra cosa', proofText: 'Qué muestra tu prueba', describe: 'Describe tu prueba cuando no es de ninguno de los tipos de arriba.', send: 'Enviar la solicitud',
-    sent: 'Solicitud enviada', follow: 'Seguir tu solicitud', statusTitle: 'Tu solicitud de desbloqueo', review: 'Pendiente de revisión', approved: 'Aprobada: periodo de espera', objectedState: 'El titular se ha opuesto',
-    statusCode: 'Código de estado', show: 'Ver el estado', objectTitle: 'Oponerte a una solicitud de desbloqueo', objectButton: 'Oponerme: este dispositivo sigue siendo mío', objectedDone: 'Te has opuesto.',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    checkTitle: '¿Está bloqueado este dispositivo?',
+    fromSignIn: '¿Has comprado un dispositivo usado? Comprueba si está bloqueado',
+    serial: 'Número de serie o IMEI',
+    check: 'Comprobar',
+    locked: 'está bloqueado a una cuenta',
+    notLocked: 'no está bloqueado a ninguna cuenta',
+    ownerHint: 'La dirección del titular: p***',
+    badSerial: 'Escribe el número de serie tal como aparece',
+    askUnlock: 'Pedir que se libere el bloqueo',
+    unlockTitle: 'Pedir que se libere el bloqueo de un dispositivo',
+    email: 'Tu correo electrónico',
+    receipt: 'Un ticket de compra',
+    other: 'Otra cosa',
+    proofText: 'Qué muestra tu prueba',
+    describe: 'Describe tu prueba cuando no es de ninguno de los tipos de arriba.',
+    send: 'Enviar la solicitud',
+    sent: 'Solicitud enviada',
+    follow: 'Seguir tu solicitud',
+    statusTitle: 'Tu solicitud de desbloqueo',
+    review: 'Pendiente de revisión',
+    approved: 'Aprobada: periodo de espera',
+    objectedState: 'El titular se ha opuesto',
+    statusCode: 'Código de estado',
+    show: 'Ver el estado',
+    objectTitle: 'Oponerte a una solicitud de desbloqueo',
+    objectButton: 'Oponerme: este dispositivo sigue siendo mío',
+    objectedDone: 'Te has opuesto.',
   },
 } as const;
 
@@ -30,7 +90,10 @@ async function solveCaptcha(page: Page): Promise<void> {
   // The widget's checkbox, ticked with the keyboard; it solves GET /v1/captcha's challenge in its worker.
   await page.locator('altcha-widget input[type="checkbox"]').focus();
   await page.keyboard.press('Space');
-  await page.locator('altcha-widget [data-state="verified"], altcha-widget .altcha[data-state="verified"]').first().waitFor({ timeout: 60_000 });
+  await page
+    .locator('altcha-widget [data-state="verified"], altcha-widget .altcha[data-state="verified"]')
+    .first()
+    .waitFor({ timeout: 60_000 });
 }
 
 describe('portal: public pages (is this device locked, unlock request, its status, the owner’s objection) in Chromium', () => {
@@ -48,7 +111,11 @@ describe('portal: public pages (is this device locked, unlock request, its statu
         const words = text[language];
         const t = portal.t;
         const owner = await accountIn(t, language);
-        const ownerToken = (await t.request('POST', '/v1/sessions', { body: { login: owner.email, password: owner.password, kind: 'api' } })).body.token as string;
+        const ownerToken = (
+          await t.request('POST', '/v1/sessions', {
+            body: { login: owner.email, password: owner.password, kind: 'api' },
+          })
+        ).body.token as string;
         const device = await linkDevice(t, { ...owner, token: ownerToken });
 
         // The buyer, signed in nowhere.
@@ -75,7 +142,11 @@ describe('portal: public pages (is this device locked, unlock request, its statu
         await tabTo(page, 'link', words.askUnlock);
         await page.keyboard.press('Enter');
         await page.getByRole('heading', { level: 1, name: words.unlockTitle }).waitFor();
-        assert.equal(await page.getByRole('textbox', { name: words.serial }).inputValue(), device.serial, 'the serial comes along');
+        assert.equal(
+          await page.getByRole('textbox', { name: words.serial }).inputValue(),
+          device.serial,
+          'the serial comes along',
+        );
         const buyerEmail = uniqueEmail('buyer');
         await tabTo(page, 'textbox', words.email);
         await page.keyboard.type(buyerEmail);
@@ -87,7 +158,9 @@ describe('portal: public pages (is this device locked, unlock request, its statu
         await solveCaptcha(page);
         await page.getByRole('button', { name: words.send }).click();
         await page.getByText(words.describe).waitFor();
-        await page.getByRole('textbox', { name: words.proofText }).fill('Bought on a market stall, 12 May, receipt no. 4471');
+        await page
+          .getByRole('textbox', { name: words.proofText })
+          .fill('Bought on a market stall, 12 May, receipt no. 4471');
         await expectNoAxeViolations(page, `unlock request (${language}, ${viewport})`);
         await screenshot(page, 'unlock-request', language, viewport);
         await solveCaptcha(page);
@@ -148,7 +221,9 @@ describe('portal: public pages (is this device locked, unlock request, its statu
     await signInOnPage(page, stranger, text.en);
     await page.goto('/unlock/0190d1e2-0000-7000-8000-000000000000/object');
     await page.getByRole('button', { name: text.en.objectButton }).click();
-    await page.getByText('No open request with this number concerns a device locked to your account', { exact: false }).waitFor();
+    await page
+      .getByText('No open request with this number concerns a device locked to your account', { exact: false })
+      .waitFor();
     await expectNoAxeViolations(page, 'unlock objection, not found');
     assert.deepEqual(problems, []);
     await context.close();

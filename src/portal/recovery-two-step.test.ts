@@ -3,21 +3,48 @@ import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
 import type { Page } from 'playwright-core';
 import { QUICK_CAPTCHA_ENV } from '../testing/captcha.js';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', send: 'Send me a code', code: 'Code', newPassword: 'New password', set: 'Set the new password',
-    factorTitle: '2-step verification', wrong: 'The code is wrong or was already used.', wait: 'Wait 3 days instead', waiting: /Unless it is cancelled/,
+    login: 'Email, phone or account id',
+    send: 'Send me a code',
+    code: 'Code',
+    newPassword: 'New password',
+    set: 'Set the new password',
+    factorTitle: '2-step verification',
+    wrong: 'The code is wrong or was already used.',
+    wait: 'Wait 3 days instead',
+    waiting: /Unless it is cancelled/,
     done: 'Your password is changed, and every session of your account has been signed out.',
-    cancelTitle: 'Cancel the password reset', cancel: 'Cancel the password reset', cancelled: /The password reset is cancelled/,
+    cancelTitle: 'Cancel the password reset',
+    cancel: 'Cancel the password reset',
+    cancelled: /The password reset is cancelled/,
     invalid: 'This link is not valid, or the reset it cancels is already over or cancelled.',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', send: 'Envíame un código', code: 'Código', newPassword: 'Contraseña nueva', set: 'Guardar la contraseña nueva',
-    factorTitle: 'Verificación en dos pasos', wrong: null, wait: 'Esperar 3 días', waiting: /Salvo que se cancele/,
+    login: 'Correo, teléfono o id de cuenta',
+    send: 'Envíame un código',
+    code: 'Código',
+    newPassword: 'Contraseña nueva',
+    set: 'Guardar la contraseña nueva',
+    factorTitle: 'Verificación en dos pasos',
+    wrong: null,
+    wait: 'Esperar 3 días',
+    waiting: /Salvo que se cancele/,
     done: 'Tu contraseña ha cambiado y se han cerrado todas las sesiones de tu cuenta.',
-    cancelTitle: 'Cancelar el restablecimiento de la contraseña', cancel: 'Cancelar el restablecimiento', cancelled: /Se ha cancelado el restablecimiento/,
+    cancelTitle: 'Cancelar el restablecimiento de la contraseña',
+    cancel: 'Cancelar el restablecimiento',
+    cancelled: /Se ha cancelado el restablecimiento/,
     invalid: 'Este enlace no es válido, o el restablecimiento que cancela ya terminó o se canceló.',
   },
 } as const;
@@ -33,11 +60,16 @@ describe('portal: forgot password on an account with 2-step verification, in Chr
   async function protectedAccount(language: Language) {
     const t = portal.t;
     const account = await accountIn(t, language);
-    const session = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } });
+    const session = await t.request('POST', '/v1/sessions', {
+      body: { login: account.email, password: account.password, kind: 'api' },
+    });
     const started = await t.request('POST', '/v1/me/totp', { token: session.body.token });
     assert.equal(started.status, 201, started.text);
     const code = await generate({ secret: started.body.secret, epoch: Math.floor(t.clock.now() / 1000) });
-    assert.equal((await t.request('POST', '/v1/me/totp/confirm', { token: session.body.token, body: { code } })).status, 200);
+    assert.equal(
+      (await t.request('POST', '/v1/me/totp/confirm', { token: session.body.token, body: { code } })).status,
+      200,
+    );
     return { ...account, secret: started.body.secret as string };
   }
 
@@ -48,7 +80,10 @@ describe('portal: forgot password on an account with 2-step verification, in Chr
     const widget = page.locator('altcha-widget input[type="checkbox"]');
     await widget.focus();
     await page.keyboard.press('Space');
-    await page.locator('altcha-widget [data-state="verified"], altcha-widget .altcha[data-state="verified"]').first().waitFor({ timeout: 60_000 });
+    await page
+      .locator('altcha-widget [data-state="verified"], altcha-widget .altcha[data-state="verified"]')
+      .first()
+      .waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: words.send }).click();
     await page.getByRole('textbox', { name: words.code }).waitFor();
     await portal.t.drainJobs();
@@ -71,7 +106,14 @@ describe('portal: forgot password on an account with 2-step verification, in Chr
         await page.keyboard.press('Enter');
         await page.getByText(words.waiting).waitFor();
         // Nothing changed yet: the old password still works.
-        assert.equal((await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } })).status, 200);
+        assert.equal(
+          (
+            await portal.t.request('POST', '/v1/sessions', {
+              body: { login: account.email, password: account.password },
+            })
+          ).status,
+          200,
+        );
 
         await portal.t.drainJobs();
         const notice = portal.t.messages.to(account.email).at(-1)!;
@@ -86,7 +128,14 @@ describe('portal: forgot password on an account with 2-step verification, in Chr
         // The period passes; the new password never takes effect.
         portal.t.clock.advance(73 * 3_600_000);
         await portal.t.drainJobs();
-        assert.equal((await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: 'a brand new passphrase 7' } })).status, 401);
+        assert.equal(
+          (
+            await portal.t.request('POST', '/v1/sessions', {
+              body: { login: account.email, password: 'a brand new passphrase 7' },
+            })
+          ).status,
+          401,
+        );
         // The link works once.
         await page.goto(link.pathname + link.search);
         await tabTo(page, 'button', words.cancel);
@@ -111,7 +160,9 @@ describe('portal: forgot password on an account with 2-step verification, in Chr
     await page.getByRole('textbox', { name: words.code }).fill(code);
     await page.getByRole('button', { name: words.set }).click();
     await page.getByText(words.done).waitFor();
-    const after = await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: 'a brand new passphrase 7' } });
+    const after = await portal.t.request('POST', '/v1/sessions', {
+      body: { login: account.email, password: 'a brand new passphrase 7' },
+    });
     assert.equal(after.status, 200, 'the new password, still with its second step');
     assert.deepEqual(problems, []);
     await context.close();

@@ -67,7 +67,9 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
   const sendPage = async (reply: FastifyReply, file: string) => {
     htmlHeaders(reply);
     if (!built) {
-      return reply.type('text/html; charset=utf-8').send('<!doctype html><title>Lanyard</title><p>The portal is not built: run <code>npm run build</code>.</p>');
+      return reply
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><title>Lanyard</title><p>The portal is not built: run <code>npm run build</code>.</p>');
     }
     return reply.type('text/html; charset=utf-8').send(await fs.promises.readFile(file));
   };
@@ -78,7 +80,8 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
   // The staff console: its own page (its own scripts), the same headers and CSP as the portal's.
   app.get('/admin', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, consoleFile));
   app.get('/admin/*', { schema: { hide: true } }, async (request, reply) => {
-    if (!wantsHtml(request)) throw new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]!}`);
+    if (!wantsHtml(request))
+      throw new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]!}`);
     return sendPage(reply, consoleFile);
   });
 

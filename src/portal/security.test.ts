@@ -3,31 +3,102 @@ import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
 import type { Page } from 'playwright-core';
 import { testDatabases } from '../testing/test-app.js';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Security', title: 'Security', checkup: 'Security checkup',
-    twoStepOff: '2-step verification is off', fixTwoStep: 'Turn it on', twoStepOn: '2-step verification is on', start: 'Set up an authenticator app', qr: 'QR code to add your Lanyard account to an authenticator app',
-    appCode: 'Code from the app', turnOn: 'Turn on', codes: 'Your recovery codes', copy: 'Copy codes', copied: 'Copied.', download: 'Download codes', saved: 'I have saved them',
-    renew: 'Make new recovery codes', renewTitle: 'Make new recovery codes?', renewConfirm: 'Yes, make new codes', low: 'Few codes are left. Make a new set before you run out.',
-    twoCodes: '2 recovery codes left', signOut: 'Sign out', stepTitle: '2-step verification', code: 'Code', verify: 'Verify',
-    current: 'Current password', newPassword: 'New password', change: 'Change password', wrongCurrent: 'The current password is wrong.',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    nav: 'Security',
+    title: 'Security',
+    checkup: 'Security checkup',
+    twoStepOff: '2-step verification is off',
+    fixTwoStep: 'Turn it on',
+    twoStepOn: '2-step verification is on',
+    start: 'Set up an authenticator app',
+    qr: 'QR code to add your Lanyard account to an authenticator app',
+    appCode: 'Code from the app',
+    turnOn: 'Turn on',
+    codes: 'Your recovery codes',
+    copy: 'Copy codes',
+    copied: 'Copied.',
+    download: 'Download codes',
+    saved: 'I have saved them',
+    renew: 'Make new recovery codes',
+    renewTitle: 'Make new recovery codes?',
+    renewConfirm: 'Yes, make new codes',
+    low: 'Few codes are left. Make a new set before you run out.',
+    twoCodes: '2 recovery codes left',
+    signOut: 'Sign out',
+    stepTitle: '2-step verification',
+    code: 'Code',
+    verify: 'Verify',
+    current: 'Current password',
+    newPassword: 'New password',
+    change: 'Change password',
+    wrongCurrent: 'The current password is wrong.',
     changed: 'Your password is changed. Every other browser and app was signed out; this one stays signed in.',
-    lock: 'Lock my account', lockTitle: 'Lock your account now?', lockConfirm: 'Yes, lock my account', cancel: 'Cancel', locked: 'Your account is locked',
-    lockedSignIn: 'This account is locked. Reset your password to open it again.', reset: 'Reset my password',
+    lock: 'Lock my account',
+    lockTitle: 'Lock your account now?',
+    lockConfirm: 'Yes, lock my account',
+    cancel: 'Cancel',
+    locked: 'Your account is locked',
+    lockedSignIn: 'This account is locked. Reset your password to open it again.',
+    reset: 'Reset my password',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Seguridad', title: 'Seguridad', checkup: 'Revisión de seguridad',
-    twoStepOff: 'La verificación en dos pasos está desactivada', fixTwoStep: 'Activarla', twoStepOn: 'La verificación en dos pasos está activada', start: 'Configurar una app de autenticación',
-    qr: 'Código QR para añadir tu cuenta de Lanyard a una app de autenticación', appCode: 'Código de la app', turnOn: 'Activar', codes: 'Tus códigos de recuperación',
-    copy: 'Copiar los códigos', copied: 'Copiados.', download: 'Descargar los códigos', saved: 'Ya los he guardado',
-    renew: 'Crear códigos de recuperación nuevos', renewTitle: '¿Crear códigos de recuperación nuevos?', renewConfirm: 'Sí, crear códigos nuevos',
-    low: 'Quedan pocos códigos. Crea otros antes de que se acaben.', twoCodes: 'Te quedan 2 códigos de recuperación', signOut: 'Cerrar sesión', stepTitle: 'Verificación en dos pasos',
-    code: 'Código', verify: 'Verificar', current: 'Contraseña actual', newPassword: 'Contraseña nueva', change: 'Cambiar la contraseña', wrongCurrent: 'La contraseña actual no es correcta.',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    nav: 'Seguridad',
+    title: 'Seguridad',
+    checkup: 'Revisión de seguridad',
+    twoStepOff: 'La verificación en dos pasos está desactivada',
+    fixTwoStep: 'Activarla',
+    twoStepOn: 'La verificación en dos pasos está activada',
+    start: 'Configurar una app de autenticación',
+    qr: 'Código QR para añadir tu cuenta de Lanyard a una app de autenticación',
+    appCode: 'Código de la app',
+    turnOn: 'Activar',
+    codes: 'Tus códigos de recuperación',
+    copy: 'Copiar los códigos',
+    copied: 'Copiados.',
+    download: 'Descargar los códigos',
+    saved: 'Ya los he guardado',
+    renew: 'Crear códigos de recuperación nuevos',
+    renewTitle: '¿Crear códigos de recuperación nuevos?',
+    renewConfirm: 'Sí, crear códigos nuevos',
+    low: 'Quedan pocos códigos. Crea otros antes de que se acaben.',
+    twoCodes: 'Te quedan 2 códigos de recuperación',
+    signOut: 'Cerrar sesión',
+    stepTitle: 'Verificación en dos pasos',
+    code: 'Código',
+    verify: 'Verificar',
+    current: 'Contraseña actual',
+    newPassword: 'Contraseña nueva',
+    change: 'Cambiar la contraseña',
+    wrongCurrent: 'La contraseña actual no es correcta.',
     changed: 'Tu contraseña ha cambiado. Se cerró la sesión en los demás navegadores y apps; en este sigues dentro.',
-    lock: 'Bloquear mi cuenta', lockTitle: '¿Bloquear tu cuenta ahora?', lockConfirm: 'Sí, bloquear mi cuenta', cancel: 'Cancelar', locked: 'Tu cuenta está bloqueada',
-    lockedSignIn: 'Esta cuenta está bloqueada. Restablece la contraseña para abrirla de nuevo.', reset: 'Restablecer mi contraseña',
+    lock: 'Bloquear mi cuenta',
+    lockTitle: '¿Bloquear tu cuenta ahora?',
+    lockConfirm: 'Sí, bloquear mi cuenta',
+    cancel: 'Cancelar',
+    locked: 'Tu cuenta está bloqueada',
+    lockedSignIn: 'Esta cuenta está bloqueada. Restablece la contraseña para abrirla de nuevo.',
+    reset: 'Restablecer mi contraseña',
   },
 } as const;
 
@@ -46,7 +117,12 @@ async function shownCodes(page: Page, words: Words): Promise<string[]> {
   return (await list.locator('code').allTextContents()).map((c) => c.trim());
 }
 
-const ALL: [Language, Viewport][] = [['en', 'phone'], ['en', 'desktop'], ['es', 'phone'], ['es', 'desktop']];
+const ALL: [Language, Viewport][] = [
+  ['en', 'phone'],
+  ['en', 'desktop'],
+  ['es', 'phone'],
+  ['es', 'desktop'],
+];
 
 // Every language and size on SQLite; the main flows once more on PostgreSQL.
 for (const database of testDatabases()) {
@@ -84,8 +160,13 @@ for (const database of testDatabases()) {
         const qr = page.getByRole('img', { name: words.qr });
         await qr.waitFor();
         assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/svg\+xml/);
-        assert.ok(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the QR code image is drawn');
-        const secret = ((await page.locator('section[aria-labelledby="authenticator-heading"] code').textContent()) ?? '').replace(/\s/g, '');
+        assert.ok(
+          await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+          'the QR code image is drawn',
+        );
+        const secret = (
+          (await page.locator('section[aria-labelledby="authenticator-heading"] code').textContent()) ?? ''
+        ).replace(/\s/g, '');
         assert.match(secret, /^[A-Z2-7]{16,}$/);
         await expectNoAxeViolations(page, `authenticator set-up (${language}, ${viewport})`);
         await screenshot(page, 'security-authenticator', language, viewport);
@@ -99,7 +180,9 @@ for (const database of testDatabases()) {
         assert.equal(new Set(codes).size, 10);
         await expectNoAxeViolations(page, `recovery codes (${language}, ${viewport})`);
         await screenshot(page, 'security-recovery-codes', language, viewport);
-        const download = decodeURIComponent((await page.getByRole('link', { name: words.download }).first().getAttribute('href')) ?? '');
+        const download = decodeURIComponent(
+          (await page.getByRole('link', { name: words.download }).first().getAttribute('href')) ?? '',
+        );
         for (const code of codes) assert.ok(download.includes(code), `the download holds ${code}`);
         await tabTo(page, 'button', words.copy);
         await page.keyboard.press('Enter');
@@ -122,9 +205,13 @@ for (const database of testDatabases()) {
         assert.equal(renewed.filter((c) => codes.includes(c)).length, 0);
         await page.getByRole('button', { name: words.saved }).click();
         const apiSignIn = async (code: string) => {
-          const first = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } });
+          const first = await t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: account.password, kind: 'api' },
+          });
           assert.equal(first.status, 200, first.text);
-          return t.request('POST', '/v1/sessions/second-factor', { body: { challengeId: first.body.secondFactor.challengeId, method: 'recovery_code', code } });
+          return t.request('POST', '/v1/sessions/second-factor', {
+            body: { challengeId: first.body.secondFactor.challengeId, method: 'recovery_code', code },
+          });
         };
         assert.equal((await apiSignIn(codes[0]!)).status, 400);
         assert.equal((await apiSignIn(renewed[0]!)).status, 201);
@@ -158,7 +245,11 @@ for (const database of testDatabases()) {
         const words = text[language];
         const t = portal.t;
         const account = await accountIn(t, language);
-        const other = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+        const other = (
+          await t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: account.password, kind: 'api' },
+          })
+        ).body.token as string;
         const { context, page, problems } = await portal.context(language, viewport);
         await signInOnPage(page, account, words);
         await openSecurityPage(page, words);
@@ -174,8 +265,19 @@ for (const database of testDatabases()) {
         await expectNoAxeViolations(page, `password changed (${language}, ${viewport})`);
         assert.equal((await t.request('GET', '/v1/me', { token: other })).status, 401);
         assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 200);
-        assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).status, 401);
-        assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: fresh, kind: 'api' } })).status, 201);
+        assert.equal(
+          (
+            await t.request('POST', '/v1/sessions', {
+              body: { login: account.email, password: account.password, kind: 'api' },
+            })
+          ).status,
+          401,
+        );
+        assert.equal(
+          (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: fresh, kind: 'api' } }))
+            .status,
+          201,
+        );
         assert.deepEqual(problems, []);
         await context.close();
       });
@@ -184,7 +286,11 @@ for (const database of testDatabases()) {
         const words = text[language];
         const t = portal.t;
         const account = await accountIn(t, language);
-        const other = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })).body.token as string;
+        const other = (
+          await t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: account.password, kind: 'api' },
+          })
+        ).body.token as string;
         const { context, page, problems } = await portal.context(language, viewport);
         await signInOnPage(page, account, words);
         await openSecurityPage(page, words);

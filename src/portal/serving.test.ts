@@ -32,14 +32,26 @@ describe('portal: served by the server', () => {
     assert.match(script.headers.get('content-type') ?? '', /javascript/);
     assert.equal(script.headers.get('cache-control'), 'public, max-age=31536000, immutable');
     // Sent compressed as the build wrote it, to a browser that takes Brotli; as is to one that does not.
-    const plain = Buffer.from(await (await fetch(`${portal.baseUrl}${asset}`, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer());
-    const raw = await new Promise<{ encoding: string | undefined; vary: string | undefined; body: Buffer }>((resolve, reject) => {
-      http.get(`${portal.baseUrl}${asset}`, { headers: { 'accept-encoding': 'br, gzip' } }, (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.on('end', () => resolve({ encoding: answer.headers['content-encoding'], vary: answer.headers.vary, body: Buffer.concat(chunks) }));
-      }).on('error', reject);
-    });
+    const plain = Buffer.from(
+      await (await fetch(`${portal.baseUrl}${asset}`, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer(),
+    );
+    const raw = await new Promise<{ encoding: string | undefined; vary: string | undefined; body: Buffer }>(
+      (resolve, reject) => {
+        http
+          .get(`${portal.baseUrl}${asset}`, { headers: { 'accept-encoding': 'br, gzip' } }, (answer) => {
+            const chunks: Buffer[] = [];
+            answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+            answer.on('end', () =>
+              resolve({
+                encoding: answer.headers['content-encoding'],
+                vary: answer.headers.vary,
+                body: Buffer.concat(chunks),
+              }),
+            );
+          })
+          .on('error', reject);
+      },
+    );
     assert.equal(raw.encoding, 'br');
     assert.match(raw.vary ?? '', /accept-encoding/i);
     assert.ok(raw.body.length < plain.length / 2, 'the Brotli copy is much smaller');
@@ -47,7 +59,9 @@ describe('portal: served by the server', () => {
   });
 
   test('a client route opened directly gets the page; the API and missing assets still answer 404 problem+json', async () => {
-    const page = await fetch(`${portal.baseUrl}/devices/some-id?x=1`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    const page = await fetch(`${portal.baseUrl}/devices/some-id?x=1`, {
+      headers: { accept: 'text/html,application/xhtml+xml' },
+    });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<div id="root">/);
 

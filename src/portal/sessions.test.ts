@@ -1,11 +1,49 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createStaffMember } from '../testing/staff.js';
-import { accountIn, expectNoAxeViolations, type Language, type Portal, screenshot, signInOnPage, startPortal, tabTo, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  signInOnPage,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
 
 const text = {
-  en: { password: 'Password', login: 'Email, phone or account id', submit: 'Sign in', hello: 'Hello, Ana', nav: 'Sessions', title: 'Sessions and activity', thisOne: 'This browser', others: 'Sign out everywhere else', done: 'Signed out.', signedIn: 'Signed in', created: 'Account created', staff: 'Lanyard support looked at your account', reason: 'Reason: unlock request 123' },
-  es: { password: 'Contraseña', login: 'Correo, teléfono o id de cuenta', submit: 'Iniciar sesión', hello: 'Hola, Ana', nav: 'Sesiones', title: 'Sesiones y actividad', thisOne: 'Este navegador', others: 'Cerrar las demás sesiones', done: 'Sesión cerrada.', signedIn: 'Inicio de sesión', created: 'Cuenta creada', staff: 'El soporte de Lanyard consultó tu cuenta', reason: 'Motivo: unlock request 123' },
+  en: {
+    password: 'Password',
+    login: 'Email, phone or account id',
+    submit: 'Sign in',
+    hello: 'Hello, Ana',
+    nav: 'Sessions',
+    title: 'Sessions and activity',
+    thisOne: 'This browser',
+    others: 'Sign out everywhere else',
+    done: 'Signed out.',
+    signedIn: 'Signed in',
+    created: 'Account created',
+    staff: 'Lanyard support looked at your account',
+    reason: 'Reason: unlock request 123',
+  },
+  es: {
+    password: 'Contraseña',
+    login: 'Correo, teléfono o id de cuenta',
+    submit: 'Iniciar sesión',
+    hello: 'Hola, Ana',
+    nav: 'Sesiones',
+    title: 'Sesiones y actividad',
+    thisOne: 'Este navegador',
+    others: 'Cerrar las demás sesiones',
+    done: 'Sesión cerrada.',
+    signedIn: 'Inicio de sesión',
+    created: 'Cuenta creada',
+    staff: 'El soporte de Lanyard consultó tu cuenta',
+    reason: 'Motivo: unlock request 123',
+  },
 } as const;
 
 describe('portal: sessions and activity in Chromium', () => {
@@ -20,10 +58,19 @@ describe('portal: sessions and activity in Chromium', () => {
       test(`${language}, ${viewport}: this browser marked, the history of events, and signing out everywhere else ends the other sessions`, async () => {
         const words = text[language];
         const account = await accountIn(portal.t, language);
-        const other = (await portal.t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' }, headers: { 'user-agent': 'curl/8.0' } })).body.token as string;
+        const other = (
+          await portal.t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: account.password, kind: 'api' },
+            headers: { 'user-agent': 'curl/8.0' },
+          })
+        ).body.token as string;
         // Support looks the account up with a reason: the person sees who looked, and why.
         const support = await createStaffMember(portal.t, 'support');
-        const looked = await portal.t.request('GET', `/v1/admin/accounts?q=${encodeURIComponent(account.email)}&reason=${encodeURIComponent('unlock request 123')}`, { token: support.token });
+        const looked = await portal.t.request(
+          'GET',
+          `/v1/admin/accounts?q=${encodeURIComponent(account.email)}&reason=${encodeURIComponent('unlock request 123')}`,
+          { token: support.token },
+        );
         assert.equal(looked.status, 200, looked.text);
 
         const { context, page, problems } = await portal.context(language, viewport);

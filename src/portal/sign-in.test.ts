@@ -1,10 +1,37 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 
 const text = {
-  en: { title: 'Sign in', login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', wrong: 'The login or password is wrong.', home: 'Hello, Ana', signOut: 'Sign out', signedOut: 'You are signed out.' },
-  es: { title: 'Iniciar sesión', login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', wrong: 'El usuario o la contraseña no son correctos.', home: 'Hola, Ana', signOut: 'Cerrar sesión', signedOut: 'Has cerrado la sesión.' },
+  en: {
+    title: 'Sign in',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    wrong: 'The login or password is wrong.',
+    home: 'Hello, Ana',
+    signOut: 'Sign out',
+    signedOut: 'You are signed out.',
+  },
+  es: {
+    title: 'Iniciar sesión',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    wrong: 'El usuario o la contraseña no son correctos.',
+    home: 'Hola, Ana',
+    signOut: 'Cerrar sesión',
+    signedOut: 'Has cerrado la sesión.',
+  },
 } as const;
 
 describe('portal: sign in and sign out in Chromium', () => {
@@ -41,14 +68,20 @@ describe('portal: sign in and sign out in Chromium', () => {
         await page.getByRole('heading', { level: 1, name: words.home }).waitFor();
         assert.equal(new URL(page.url()).pathname, '/');
         // The session is the HttpOnly cookie: nothing is kept in the page's storage.
-        assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k !== 'lanyard.language').length), 0);
+        assert.equal(
+          await page.evaluate(() => Object.keys(localStorage).filter((k) => k !== 'lanyard.language').length),
+          0,
+        );
         const cookie = (await context.cookies()).find((c) => c.name === 'lanyard_session');
         assert.ok(cookie?.httpOnly);
 
         await tabTo(page, 'button', words.signOut);
         await page.keyboard.press('Enter');
         await page.getByText(words.signedOut).waitFor();
-        assert.equal((await context.cookies()).find((c) => c.name === 'lanyard_session'), undefined);
+        assert.equal(
+          (await context.cookies()).find((c) => c.name === 'lanyard_session'),
+          undefined,
+        );
         const me = await page.evaluate(async () => (await fetch('/v1/me')).status);
         assert.equal(me, 401);
         assert.deepEqual(problems, []);

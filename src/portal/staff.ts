@@ -12,8 +12,30 @@ export async function staffIn(t: TestApp, role: Staff['role']): Promise<Staff> {
 }
 
 export const consoleWords = {
-  en: { signInTitle: 'Staff sign-in', login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', home: 'Staff console', signOut: 'Sign out', signedOut: 'You are signed out.', stepTitle: '2-step verification', code: 'Code', verify: 'Verify' },
-  es: { signInTitle: 'Acceso del personal', login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', home: 'Consola del personal', signOut: 'Cerrar sesión', signedOut: 'Has cerrado la sesión.', stepTitle: 'Verificación en dos pasos', code: 'Código', verify: 'Verificar' },
+  en: {
+    signInTitle: 'Staff sign-in',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    home: 'Staff console',
+    signOut: 'Sign out',
+    signedOut: 'You are signed out.',
+    stepTitle: '2-step verification',
+    code: 'Code',
+    verify: 'Verify',
+  },
+  es: {
+    signInTitle: 'Acceso del personal',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    home: 'Consola del personal',
+    signOut: 'Cerrar sesión',
+    signedOut: 'Has cerrado la sesión.',
+    stepTitle: 'Verificación en dos pasos',
+    code: 'Código',
+    verify: 'Verificar',
+  },
 } as const;
 
 /**
@@ -29,7 +51,14 @@ export async function answerSecondStep(t: TestApp, page: Page, staff: Staff, lan
 }
 
 /** Opens the console at `path` (signed out, so its sign-in form shows), signs in with both steps, and waits for `heading`. */
-export async function signInToConsole(t: TestApp, page: Page, staff: Staff, language: 'en' | 'es', path = '/admin', heading?: string): Promise<void> {
+export async function signInToConsole(
+  t: TestApp,
+  page: Page,
+  staff: Staff,
+  language: 'en' | 'es',
+  path = '/admin',
+  heading?: string,
+): Promise<void> {
   const words = consoleWords[language];
   await page.goto(path);
   await page.getByRole('heading', { level: 1, name: words.signInTitle }).waitFor();

@@ -1,18 +1,53 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
-import { accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Language, type Portal, type Viewport } from './browser.js';
+import {
+  accountIn,
+  expectNoAxeViolations,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Language,
+  type Portal,
+  type Viewport,
+} from './browser.js';
 
 const text = {
   en: {
-    login: 'Email, phone or account id', password: 'Password', submit: 'Sign in', stepTitle: '2-step verification', code: 'Code', verify: 'Verify',
-    wrongCode: 'The code is wrong or was already used.', hello: 'Hello, Ana', sessions: 'Sessions', others: 'Sign out everywhere else', done: 'Signed out.',
-    dialog: 'Confirm it is you', confirm: 'Continue', cancel: 'Cancel', wrongPassword: 'The login or password is wrong.', needFresh: 'Enter your password again to continue.',
+    login: 'Email, phone or account id',
+    password: 'Password',
+    submit: 'Sign in',
+    stepTitle: '2-step verification',
+    code: 'Code',
+    verify: 'Verify',
+    wrongCode: 'The code is wrong or was already used.',
+    hello: 'Hello, Ana',
+    sessions: 'Sessions',
+    others: 'Sign out everywhere else',
+    done: 'Signed out.',
+    dialog: 'Confirm it is you',
+    confirm: 'Continue',
+    cancel: 'Cancel',
+    wrongPassword: 'The login or password is wrong.',
+    needFresh: 'Enter your password again to continue.',
   },
   es: {
-    login: 'Correo, teléfono o id de cuenta', password: 'Contraseña', submit: 'Iniciar sesión', stepTitle: 'Verificación en dos pasos', code: 'Código', verify: 'Verificar',
-    wrongCode: 'El código no es correcto o ya se usó.', hello: 'Hola, Ana', sessions: 'Sesiones', others: 'Cerrar las demás sesiones', done: 'Sesión cerrada.',
-    dialog: 'Confirma que eres tú', confirm: 'Continuar', cancel: 'Cancelar', wrongPassword: 'El usuario o la contraseña no son correctos.', needFresh: 'Vuelve a escribir tu contraseña para continuar.',
+    login: 'Correo, teléfono o id de cuenta',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    stepTitle: 'Verificación en dos pasos',
+    code: 'Código',
+    verify: 'Verificar',
+    wrongCode: 'El código no es correcto o ya se usó.',
+    hello: 'Hola, Ana',
+    sessions: 'Sesiones',
+    others: 'Cerrar las demás sesiones',
+    done: 'Sesión cerrada.',
+    dialog: 'Confirma que eres tú',
+    confirm: 'Continuar',
+    cancel: 'Cancelar',
+    wrongPassword: 'El usuario o la contraseña no son correctos.',
+    needFresh: 'Vuelve a escribir tu contraseña para continuar.',
   },
 } as const;
 
@@ -30,12 +65,20 @@ describe('portal: the second step of sign-in and the shared re-authentication pr
         const t = portal.t;
         const account = await accountIn(t, language);
         // The account turns on an authenticator app through the API (its own session, which stays signed in elsewhere).
-        const other = (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' }, headers: { 'user-agent': 'curl/8.0' } })).body.token as string;
+        const other = (
+          await t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: account.password, kind: 'api' },
+            headers: { 'user-agent': 'curl/8.0' },
+          })
+        ).body.token as string;
         const started = await t.request('POST', '/v1/me/totp', { token: other });
         assert.equal(started.status, 201, started.text);
         const secret = started.body.secret as string;
         const totp = () => generate({ secret, epoch: Math.floor(t.clock.now() / 1000) });
-        const confirmed = await t.request('POST', '/v1/me/totp/confirm', { token: other, body: { code: await totp() } });
+        const confirmed = await t.request('POST', '/v1/me/totp/confirm', {
+          token: other,
+          body: { code: await totp() },
+        });
         assert.equal(confirmed.status, 200, confirmed.text);
         const recoveryCodes = confirmed.body.recoveryCodes as string[];
 

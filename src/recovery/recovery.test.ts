@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
-import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestAccount, type TestApp } from '../testing/test-app.js';
+import {
+  createTestApp,
+  testDatabases,
+  uniqueEmail,
+  uniquePhone,
+  type TestAccount,
+  type TestApp,
+} from '../testing/test-app.js';
 
 const MINUTE = 60_000;
 
@@ -18,14 +25,20 @@ for (const database of testDatabases()) {
       const phone = uniquePhone();
       assert.equal((await t.request('POST', '/v1/me/phone', { token: account.token, body: { phone } })).status, 202);
       await t.drainJobs();
-      const confirmed = await t.request('POST', '/v1/me/phone/confirm', { token: account.token, body: { phone, code: t.messages.lastCode(phone) } });
+      const confirmed = await t.request('POST', '/v1/me/phone/confirm', {
+        token: account.token,
+        body: { phone, code: t.messages.lastCode(phone) },
+      });
       assert.equal(confirmed.status, 200);
       return phone;
     }
 
     /** The code in the newest recovery code message to an address (notices may be delivered after it). */
     function recoveryCode(address: string): string {
-      const message = t.messages.to(address).filter((m) => /reset code|restablecer la contraseña/.test(m.subject)).at(-1);
+      const message = t.messages
+        .to(address)
+        .filter((m) => /reset code|restablecer la contraseña/.test(m.subject))
+        .at(-1);
       const codes = message?.text.match(/\b\d{6}\b/g) ?? [];
       assert.equal(codes.length, 1, `one code in the last recovery message to ${address}`);
       return codes[0]!;
@@ -33,7 +46,10 @@ for (const database of testDatabases()) {
 
     async function askForCode(login: string, channel: 'email' | 'sms', ip?: string) {
       const captcha = await solvedCaptcha(t, ip);
-      const answer = await t.request('POST', '/v1/recovery', { body: { login, channel, captcha }, ...(ip ? { ip } : {}) });
+      const answer = await t.request('POST', '/v1/recovery', {
+        body: { login, channel, captcha },
+        ...(ip ? { ip } : {}),
+      });
       await t.drainJobs();
       return answer;
     }
@@ -41,9 +57,14 @@ for (const database of testDatabases()) {
     test('a code by email sets a new password: web and API sessions end, profile and devices stay, both addresses are told', async () => {
       const account = await t.signUp({ name: 'Ada Lovelace' });
       const phone = await addPhone(account);
-      const other = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } });
+      const other = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password },
+      });
       assert.equal(other.status, 201);
-      const linked = await t.request('POST', '/v1/devices', { token: account.token, body: { serial: `SN-${Date.now()}`, model: 'Redmi Note 13', name: 'My phone', kind: 'phone' } });
+      const linked = await t.request('POST', '/v1/devices', {
+        token: account.token,
+        body: { serial: `SN-${Date.now()}`, model: 'Redmi Note 13', name: 'My phone', kind: 'phone' },
+      });
       assert.equal(linked.status, 201, linked.text);
       const profileBefore = (await t.request('GET', '/v1/me', { token: account.token })).body;
 
@@ -52,20 +73,37 @@ for (const database of testDatabases()) {
       const codeMessage = t.messages.to(account.email!).find((m) => /reset code/.test(m.subject));
       assert.ok(codeMessage, 'the code went to the email address');
       assert.match(codeMessage.text, /did not ask/);
-      const done = await t.request('POST', '/v1/recovery/complete', { body: { login: account.email, code: recoveryCode(account.email!), newPassword: 'a new and long passphrase' }, ip: '203.0.113.9' });
+      const done = await t.request('POST', '/v1/recovery/complete', {
+        body: { login: account.email, code: recoveryCode(account.email!), newPassword: 'a new and long passphrase' },
+        ip: '203.0.113.9',
+      });
       assert.equal(done.status, 204, done.text);
 
-      for (const token of [account.token, other.body.token]) assert.equal((await t.request('GET', '/v1/me', { token })).status, 401);
+      for (const token of [account.token, other.body.token])
+        assert.equal((await t.request('GET', '/v1/me', { token })).status, 401);
       // The device's token is kept (see RecoveryService), so Find Device still reaches it.
       assert.equal((await t.request('GET', '/v1/device', { token: linked.body.deviceToken })).status, 200);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } })).status, 401);
-      const fresh = await t.request('POST', '/v1/sessions', { body: { login: phone, password: 'a new and long passphrase' } });
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } }))
+          .status,
+        401,
+      );
+      const fresh = await t.request('POST', '/v1/sessions', {
+        body: { login: phone, password: 'a new and long passphrase' },
+      });
       assert.equal(fresh.status, 201);
       assert.deepEqual((await t.request('GET', '/v1/me', { token: fresh.body.token })).body, profileBefore);
       const devices = await t.request('GET', '/v1/devices', { token: fresh.body.token });
-      assert.deepEqual(devices.body.devices.map((d: { id: string; locked: boolean }) => [d.id, d.locked]), [[linked.body.device.id, true]]);
+      assert.deepEqual(
+        devices.body.devices.map((d: { id: string; locked: boolean }) => [d.id, d.locked]),
+        [[linked.body.device.id, true]],
+      );
       const events = await t.request('GET', '/v1/me/events', { token: fresh.body.token });
-      assert.ok(events.body.events.some((e: { type: string; ip: string }) => e.type === 'password.recovered' && e.ip === '203.0.113.9'));
+      assert.ok(
+        events.body.events.some(
+          (e: { type: string; ip: string }) => e.type === 'password.recovered' && e.ip === '203.0.113.9',
+        ),
+      );
 
       await t.drainJobs();
       for (const address of [account.email!, phone]) {
@@ -84,13 +122,22 @@ for (const database of testDatabases()) {
       assert.equal(t.messages.to(account.email!).length, emailsBefore, 'the code went by SMS only');
       const sms = t.messages.to(phone).find((m) => /reset code/.test(m.subject));
       assert.equal(sms?.channel, 'sms');
-      const done = await t.request('POST', '/v1/recovery/complete', { body: { login: account.id, code: recoveryCode(phone), newPassword: 'sms recovered passphrase' } });
+      const done = await t.request('POST', '/v1/recovery/complete', {
+        body: { login: account.id, code: recoveryCode(phone), newPassword: 'sms recovered passphrase' },
+      });
       assert.equal(done.status, 204, done.text);
       await t.drainJobs();
       const notice = t.messages.to(account.email!).find((m) => /password was reset/.test(m.subject));
       assert.ok(notice, 'the email address is told');
       assert.match(notice.text, /phone number/);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: 'sms recovered passphrase' } })).status, 201);
+      assert.equal(
+        (
+          await t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: 'sms recovered passphrase' },
+          })
+        ).status,
+        201,
+      );
     });
 
     test('an unknown login and a channel the account lacks get the same answer as a real request, and nothing is sent', async () => {
@@ -107,7 +154,9 @@ for (const database of testDatabases()) {
       }
       assert.equal(t.messages.sent.length, sentBefore, 'no message for an unknown login or a missing channel');
       // An unknown login has no code to complete: it reads as a wrong code, not as "no such account".
-      const complete = await t.request('POST', '/v1/recovery/complete', { body: { login: uniqueEmail('nobody'), code: '123456', newPassword: 'whatever passphrase' } });
+      const complete = await t.request('POST', '/v1/recovery/complete', {
+        body: { login: uniqueEmail('nobody'), code: '123456', newPassword: 'whatever passphrase' },
+      });
       assert.equal(complete.status, 400);
       assert.equal(complete.body.code, 'code_invalid');
     });
@@ -115,18 +164,31 @@ for (const database of testDatabases()) {
     test('a known and an unknown login cost the request the same work: one queued job, no code until it runs', async () => {
       const account = await t.signUp();
       const { db } = t.app.database;
-      const codesOf = async () => (await db.selectFrom('verification_codes').select('id').where('account_id', '=', account.id).execute()).length;
-      const recoveryJobs = async () => (await db.selectFrom('jobs').select('id').where('kind', '=', 'recovery.request').execute()).length;
+      const codesOf = async () =>
+        (await db.selectFrom('verification_codes').select('id').where('account_id', '=', account.id).execute()).length;
+      const recoveryJobs = async () =>
+        (await db.selectFrom('jobs').select('id').where('kind', '=', 'recovery.request').execute()).length;
       await t.drainJobs();
       const codesBefore = await codesOf();
       for (const login of [account.email!, uniqueEmail('nobody')]) {
         const captcha = await solvedCaptcha(t);
         const jobsBefore = await recoveryJobs();
-        assert.equal((await t.request('POST', '/v1/recovery', { body: { login, channel: 'email', captcha } })).status, 202);
-        assert.equal(await recoveryJobs(), jobsBefore + 1, `one job for ${login === account.email ? 'the known' : 'the unknown'} login`);
+        assert.equal(
+          (await t.request('POST', '/v1/recovery', { body: { login, channel: 'email', captcha } })).status,
+          202,
+        );
+        assert.equal(
+          await recoveryJobs(),
+          jobsBefore + 1,
+          `one job for ${login === account.email ? 'the known' : 'the unknown'} login`,
+        );
         assert.equal(await codesOf(), codesBefore, 'the request itself issues no code');
       }
-      const job = await db.selectFrom('jobs').select('payload').where('kind', '=', 'recovery.request').executeTakeFirstOrThrow();
+      const job = await db
+        .selectFrom('jobs')
+        .select('payload')
+        .where('kind', '=', 'recovery.request')
+        .executeTakeFirstOrThrow();
       assert.ok(!job.payload.includes(account.email!), 'the queued login is sealed');
       await t.drainJobs();
       assert.equal(await recoveryJobs(), 0);
@@ -141,13 +203,20 @@ for (const database of testDatabases()) {
       assert.equal(missing.status, 400);
       assert.equal(missing.body.code, 'captcha_required');
       assert.equal(missing.body.reason, 'missing');
-      const garbage = await t.request('POST', '/v1/recovery', { body: { login: account.email, channel: 'email', captcha: 'bm90IGEgcGF5bG9hZA==' } });
+      const garbage = await t.request('POST', '/v1/recovery', {
+        body: { login: account.email, channel: 'email', captcha: 'bm90IGEgcGF5bG9hZA==' },
+      });
       assert.equal(garbage.body.code, 'captcha_required');
       assert.equal(garbage.body.reason, 'invalid');
 
       const captcha = await solvedCaptcha(t);
-      assert.equal((await t.request('POST', '/v1/recovery', { body: { login: account.email, channel: 'email', captcha } })).status, 202);
-      const replay = await t.request('POST', '/v1/recovery', { body: { login: account.email, channel: 'email', captcha } });
+      assert.equal(
+        (await t.request('POST', '/v1/recovery', { body: { login: account.email, channel: 'email', captcha } })).status,
+        202,
+      );
+      const replay = await t.request('POST', '/v1/recovery', {
+        body: { login: account.email, channel: 'email', captcha },
+      });
       assert.equal(replay.status, 400);
       assert.equal(replay.body.code, 'captcha_required');
       assert.equal(replay.body.reason, 'used');
@@ -159,7 +228,12 @@ for (const database of testDatabases()) {
     test('10 concurrent submissions of one solved captcha: exactly one is accepted', async () => {
       const captcha = await solvedCaptcha(t);
       const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => t.request('POST', '/v1/recovery', { body: { login: uniqueEmail(`race${i}`), channel: 'email', captcha }, ip: `198.51.100.${i + 1}` })),
+        Array.from({ length: 10 }, (_, i) =>
+          t.request('POST', '/v1/recovery', {
+            body: { login: uniqueEmail(`race${i}`), channel: 'email', captcha },
+            ip: `198.51.100.${i + 1}`,
+          }),
+        ),
       );
       assert.deepEqual(answers.map((a) => a.status).sort(), [202, 400, 400, 400, 400, 400, 400, 400, 400, 400]);
       for (const refused of answers.filter((a) => a.status === 400)) assert.equal(refused.body.reason, 'used');
@@ -199,25 +273,44 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const victim = await t.signUp();
       await askForCode(owner.email!, 'email');
-      const stolen = await t.request('POST', '/v1/recovery/complete', { body: { login: victim.email, code: recoveryCode(owner.email!), newPassword: 'taken over passphrase' } });
+      const stolen = await t.request('POST', '/v1/recovery/complete', {
+        body: { login: victim.email, code: recoveryCode(owner.email!), newPassword: 'taken over passphrase' },
+      });
       assert.equal(stolen.status, 400);
       assert.equal(stolen.body.code, 'code_invalid');
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: victim.email, password: victim.password } })).status, 201);
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: victim.email, password: victim.password } })).status,
+        201,
+      );
     });
 
     test('16 concurrent completions with the right code: exactly one sets its password', async () => {
       const account = await t.signUp();
-      const other = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } });
+      const other = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password },
+      });
       await askForCode(account.email!, 'email');
       const code = recoveryCode(account.email!);
       const answers = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => t.request('POST', '/v1/recovery/complete', { body: { login: account.email, code, newPassword: `racing passphrase ${i}` } })),
+        Array.from({ length: 16 }, (_, i) =>
+          t.request('POST', '/v1/recovery/complete', {
+            body: { login: account.email, code, newPassword: `racing passphrase ${i}` },
+          }),
+        ),
       );
       const winners = answers.flatMap((a, i) => (a.status === 204 ? [i] : []));
       assert.equal(winners.length, 1, answers.map((a) => `${a.status} ${a.body?.code ?? ''}`).join(', '));
-      for (const loser of answers.filter((a) => a.status !== 204)) assert.ok(['code_invalid', 'too_many_attempts'].includes(loser.body.code), loser.text);
+      for (const loser of answers.filter((a) => a.status !== 204))
+        assert.ok(['code_invalid', 'too_many_attempts'].includes(loser.body.code), loser.text);
       assert.equal((await t.request('GET', '/v1/me', { token: other.body.token })).status, 401);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: `racing passphrase ${winners[0]}` } })).status, 201);
+      assert.equal(
+        (
+          await t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: `racing passphrase ${winners[0]}` },
+          })
+        ).status,
+        201,
+      );
     });
 
     test('asking for codes is limited per login and per IP, alike for known and unknown logins', async () => {

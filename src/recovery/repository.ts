@@ -10,7 +10,12 @@ export const pendingRecoveries = {
 
   /** The account's waiting recovery, if it is still the one asked for at `requestedAt`. */
   get(executor: Executor, accountId: string, requestedAt: number): Promise<PendingRecoveriesTable | undefined> {
-    return executor.selectFrom('pending_recoveries').selectAll().where('account_id', '=', accountId).where('requested_at', '=', requestedAt).executeTakeFirst();
+    return executor
+      .selectFrom('pending_recoveries')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('requested_at', '=', requestedAt)
+      .executeTakeFirst();
   },
 
   async delete(executor: Executor, accountId: string): Promise<void> {
@@ -19,7 +24,11 @@ export const pendingRecoveries = {
 
   /** Deletes the recovery whose cancel link has this hash; of concurrent uses one gets the account back. */
   async deleteByCancelHash(executor: Executor, cancelHash: string): Promise<string | undefined> {
-    const row = await executor.deleteFrom('pending_recoveries').where('cancel_hash', '=', cancelHash).returning('account_id').executeTakeFirst();
+    const row = await executor
+      .deleteFrom('pending_recoveries')
+      .where('cancel_hash', '=', cancelHash)
+      .returning('account_id')
+      .executeTakeFirst();
     return row?.account_id;
   },
 };

@@ -26,8 +26,6 @@ const FINISH_WAITING_JOB = 'recovery.finish_waiting';
 /** Where the cancel link of a waiting recovery points: a portal page that asks before it acts. */
 export const RECOVERY_CANCEL_PAGE_PATH = '/account/recovery-cancel';
 
-
-
 /** The code is bound to the account, not to the login typed: any login of the account completes it. */
 function subjectOf(accountId: string): string {
   return `account:${accountId}`;
@@ -113,7 +111,10 @@ export class RecoveryService {
    * whether the login has an account: looking it up and issuing the code here took a transaction for
    * known logins that unknown ones skipped.
    */
-  async request(input: { login: string; channel: Channel; captcha?: string | undefined }, origin: RequestOrigin): Promise<void> {
+  async request(
+    input: { login: string; channel: Channel; captcha?: string | undefined },
+    origin: RequestOrigin,
+  ): Promise<void> {
     // The captcha comes first: a script without one must not spend the code budget of someone's address.
     await this.captcha.accept(input.captcha);
     const login = parseLogin(input.login);
@@ -138,7 +139,12 @@ export class RecoveryService {
     const to = account?.status === 'active' ? (request.channel === 'email' ? account.email : account.phone) : null;
     if (!account || !to || !(await this.rateLimits.tryCodeSendTo(to))) return;
     await this.db.transaction().execute(async (trx) => {
-      const issued = await this.verification.issue(trx, { purpose: 'recovery', subject: subjectOf(account.id), channel: request.channel, accountId: account.id });
+      const issued = await this.verification.issue(trx, {
+        purpose: 'recovery',
+        subject: subjectOf(account.id),
+        channel: request.channel,
+        accountId: account.id,
+      });
       await this.messages.enqueue(trx, {
         channel: request.channel,
         to,
@@ -155,7 +161,13 @@ export class RecoveryService {
    * owner is told at every address (so also by the channel the code did not go to).
    */
   async complete(
-    input: { login: string; code: string; newPassword: string; secondFactor?: SecondFactorInput | undefined; waitingPeriod?: boolean | undefined },
+    input: {
+      login: string;
+      code: string;
+      newPassword: string;
+      secondFactor?: SecondFactorInput | undefined;
+      waitingPeriod?: boolean | undefined;
+    },
     origin: RequestOrigin,
   ): Promise<{ completesAt: number } | undefined> {
     const problem = passwordProblem(input.newPassword);
@@ -163,7 +175,11 @@ export class RecoveryService {
     const account = await this.activeAccount(input.login);
     // An unknown login has no code: it goes through the same check (same statements, same answer) as a
     // known login with a wrong code, so that neither the answer nor its time tells them apart.
-    const code = await this.verification.checkAnonymous('recovery', account ? subjectOf(account.id) : undefined, input.code);
+    const code = await this.verification.checkAnonymous(
+      'recovery',
+      account ? subjectOf(account.id) : undefined,
+      input.code,
+    );
     if (!account) throw new AppError('internal_error', 'a recovery code matched a login without an account');
     // A code by email or SMS proves the address, not the person: with a second factor enrolled, recovery
     // also asks it (or a recovery code), or whoever reads the mailbox would take the account. Asked after
@@ -171,7 +187,8 @@ export class RecoveryService {
     // code, and the person can send the same code again with the factor.
     const { methods } = await this.twoStep.gate(account.id);
     if (methods.length > 0 && !input.secondFactor) {
-      if (input.waitingPeriod === true) return this.startWaiting(account, code, await hashPassword(input.newPassword), origin);
+      if (input.waitingPeriod === true)
+        return this.startWaiting(account, code, await hashPassword(input.newPassword), origin);
       throw new AppError(
         'two_step.required',
         'This account has two-step verification: send secondFactor (an authenticator code, a passkey or a recovery code) with the code, or waitingPeriod: true when none is at hand',
@@ -191,18 +208,34 @@ export class RecoveryService {
   }
 
   /** The new password in place: the account opened if locked, web and API sessions ended, every address told. */
-  private async applyNewPassword(trx: Executor, account: AccountRow, passwordHash: string, channel: Channel, origin: RequestOrigin): Promise<void> {
+  private async applyNewPassword(
+    trx: Executor,
+    account: AccountRow,
+    passwordHash: string,
+    channel: Channel,
+    origin: RequestOrigin,
+  ): Promise<void> {
     // Recovery is what opens an account its owner locked (POST /v1/me/lock).
     await this.twoStep.unlock(trx, account.id, origin);
     const now = this.clock.now();
     // password_changed_at also arms the devices' trip-wire: a locked device reset now cannot be set up
     // again with this account for 24 hours.
-    await this.accountRepository.update(trx, account.id, { password_hash: passwordHash, password_changed_at: now, updated_at: now });
+    await this.accountRepository.update(trx, account.id, {
+      password_hash: passwordHash,
+      password_changed_at: now,
+      updated_at: now,
+    });
     await this.sessions.deleteOthers(trx, account.id, null, ['web', 'api']);
     await this.events.record(trx, account.id, 'password.recovered', origin);
     const via = channel === 'email' ? 'email' : 'phone';
     for (const to of this.accounts.contactsOf(account)) {
-      await this.messages.enqueue(trx, { ...to, kind: 'password_recovered', locale: account.locale, accountId: account.id, params: { via, ip: origin.ip, at: new Date(now).toUTCString() } });
+      await this.messages.enqueue(trx, {
+        ...to,
+        kind: 'password_recovered',
+        locale: account.locale,
+        accountId: account.id,
+        params: { via, ip: origin.ip, at: new Date(now).toUTCString() },
+      });
     }
   }
 
@@ -216,7 +249,12 @@ export class RecoveryService {
    * replaces it), and every address is told with a link that cancels it. Whoever only reads one mailbox
    * thus cannot take the account before its owner, told on every channel, has had days to say no.
    */
-  private async startWaiting(account: AccountRow, code: VerificationCodeRow, passwordHash: string, origin: RequestOrigin): Promise<{ completesAt: number }> {
+  private async startWaiting(
+    account: AccountRow,
+    code: VerificationCodeRow,
+    passwordHash: string,
+    origin: RequestOrigin,
+  ): Promise<{ completesAt: number }> {
     const now = this.clock.now();
     const completesAt = now + this.deps.waitHours * 3_600_000;
     // Hex: in a notice a run of six digits between dashes would read as a code (see lock-links.ts).
@@ -224,7 +262,14 @@ export class RecoveryService {
     const cancelUrl = `${this.deps.baseUrl.replace(/\/$/, '')}${RECOVERY_CANCEL_PAGE_PATH}?token=${token}`;
     await this.db.transaction().execute(async (trx) => {
       await this.verification.consume(trx, code);
-      await pendingRecoveries.replace(trx, { account_id: account.id, password_hash: passwordHash, channel: code.channel, requested_at: now, completes_at: completesAt, cancel_hash: this.cancelHashOf(token) });
+      await pendingRecoveries.replace(trx, {
+        account_id: account.id,
+        password_hash: passwordHash,
+        channel: code.channel,
+        requested_at: now,
+        completes_at: completesAt,
+        cancel_hash: this.cancelHashOf(token),
+      });
       const job: JobPayloads['recovery.finish_waiting'] = { accountId: account.id, requestedAt: now };
       await this.jobs.enqueue(trx, { kind: FINISH_WAITING_JOB, payload: job, runAt: completesAt, maxAttempts: 100 });
       await this.events.record(trx, account.id, 'password.recovery_waiting', origin);

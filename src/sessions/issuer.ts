@@ -49,14 +49,23 @@ export class SessionIssuer {
   }
 
   /** Creates a session in the caller's transaction; the password was just entered, so it starts fresh. */
-  async create(executor: Executor, accountId: string, kind: SessionKind, origin: RequestOrigin): Promise<IssuedSession> {
+  async create(
+    executor: Executor,
+    accountId: string,
+    kind: SessionKind,
+    origin: RequestOrigin,
+  ): Promise<IssuedSession> {
     const { row, issued } = await this.prepare(accountId, kind, origin);
     await this.repository.create(executor, row);
     return issued;
   }
 
   /** A new session's row and what its holder is told, for a caller that writes the row itself. */
-  async prepare(accountId: string, kind: SessionKind, origin: RequestOrigin): Promise<{ row: SessionRow; issued: IssuedSession }> {
+  async prepare(
+    accountId: string,
+    kind: SessionKind,
+    origin: RequestOrigin,
+  ): Promise<{ row: SessionRow; issued: IssuedSession }> {
     const now = this.clock.now();
     const token = newToken();
     const id = uuidv7();
@@ -73,7 +82,13 @@ export class SessionIssuer {
       reauthenticated_at: now,
       ...(await this.origins.seal(accountId, 'sessions', id, origin)),
     };
-    const issued = { id, token, kind, expiresAt: iso(this.expiryOf({ kind, expires_at: expiresAt, last_used_at: now })), maxAgeSeconds: Math.floor(absoluteMs / 1000) };
+    const issued = {
+      id,
+      token,
+      kind,
+      expiresAt: iso(this.expiryOf({ kind, expires_at: expiresAt, last_used_at: now })),
+      maxAgeSeconds: Math.floor(absoluteMs / 1000),
+    };
     return { row, issued };
   }
 

@@ -14,18 +14,40 @@ describe('session lookups on the SQLite reader connection', () => {
   let handle: DatabaseHandle;
   let sessions: SessionRepository;
   const session = (id: string, tokenHash: string): SessionRow => ({
-    account_id: 'acct-1', id, token_hash: tokenHash, kind: 'api', created_at: 1, last_used_at: 1, expires_at: 2, reauthenticated_at: 1, ip: '', client: '', origin_sealed: 'sealed',
+    account_id: 'acct-1',
+    id,
+    token_hash: tokenHash,
+    kind: 'api',
+    created_at: 1,
+    last_used_at: 1,
+    expires_at: 2,
+    reauthenticated_at: 1,
+    ip: '',
+    client: '',
+    origin_sealed: 'sealed',
   });
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-reader-'));
     handle = openDatabase({ sqlitePath: path.join(dir, 'lanyard.db') });
     await migrateToLatest(handle.db);
-    assert.ok(handle.sqliteReader && handle.sqliteReader !== handle.sqlite, 'a file database has a reader connection of its own');
+    assert.ok(
+      handle.sqliteReader && handle.sqliteReader !== handle.sqlite,
+      'a file database has a reader connection of its own',
+    );
     sessions = new SessionRepository(handle.db, handle.sqliteReader);
     await handle.db
       .insertInto('accounts')
-      .values({ id: 'acct-1', status: 'active', password_hash: 'x', role: 'user', locale: 'en', created_at: 1, updated_at: 1, password_changed_at: 1 })
+      .values({
+        id: 'acct-1',
+        status: 'active',
+        password_hash: 'x',
+        role: 'user',
+        locale: 'en',
+        created_at: 1,
+        updated_at: 1,
+        password_changed_at: 1,
+      })
       .execute();
   });
   after(async () => {
@@ -39,7 +61,11 @@ describe('session lookups on the SQLite reader connection', () => {
     assert.deepEqual(found?.session, session('s1', 'hash-1'));
     assert.equal(found?.account.id, 'acct-1');
     assert.equal(found?.account.status, 'active');
-    assert.equal((found?.account as Record<string, unknown> | undefined)?.session_token_hash, undefined, 'no session column leaks into the account');
+    assert.equal(
+      (found?.account as Record<string, unknown> | undefined)?.session_token_hash,
+      undefined,
+      'no session column leaks into the account',
+    );
     const viaKysely = await new SessionRepository(handle.db).getByTokenHash('hash-1');
     assert.deepEqual(found, viaKysely);
   });

@@ -27,32 +27,67 @@ for (const database of testDatabases()) {
         ['POST', '/v1/me/deletion', { confirm: 'x', channel: 'email' }],
       ];
       for (const [method, url, body] of handOvers) {
-        assertProblem(await t.request(method, url, { token: stale, ...(body ? { body } : {}) }), 403, 'reauthentication_required', `${method} ${url}`);
+        assertProblem(
+          await t.request(method, url, { token: stale, ...(body ? { body } : {}) }),
+          403,
+          'reauthentication_required',
+          `${method} ${url}`,
+        );
       }
-      const fresh = await t.request('POST', '/v1/session/reauth', { token: stale, body: { password: account.password } });
+      const fresh = await t.request('POST', '/v1/session/reauth', {
+        token: stale,
+        body: { password: account.password },
+      });
       assert.equal(fresh.status, 200, fresh.text);
       assert.equal(fresh.headers['cache-control'], 'no-store');
       assert.notEqual(fresh.body.token, stale);
       assert.equal(Date.parse(fresh.body.freshUntil), t.clock.now() + 10 * 60_000);
-      assertProblem(await t.request('GET', '/v1/me', { token: stale }), 401, 'unauthenticated', 'the old token stops working');
-      assertProblem(await t.request('POST', '/v1/session/reauth', { token: stale, body: { password: account.password } }), 401, 'unauthenticated');
+      assertProblem(
+        await t.request('GET', '/v1/me', { token: stale }),
+        401,
+        'unauthenticated',
+        'the old token stops working',
+      );
+      assertProblem(
+        await t.request('POST', '/v1/session/reauth', { token: stale, body: { password: account.password } }),
+        401,
+        'unauthenticated',
+      );
       assert.equal((await t.request('DELETE', '/v1/sessions/others', { token: fresh.body.token })).status, 204);
       assert.equal((await t.request('POST', '/v1/me/export', { token: fresh.body.token })).status, 202);
-      const events = (await t.request('GET', '/v1/me/events', { token: fresh.body.token })).body.events as Array<{ type: string }>;
+      const events = (await t.request('GET', '/v1/me/events', { token: fresh.body.token })).body.events as Array<{
+        type: string;
+      }>;
       assert.ok(events.some((e) => e.type === 'session.reauthenticated'));
     });
 
     test('a cookie session gets a new cookie and CSRF token; the old cookie stops working', async () => {
       const account = await t.signUp();
-      const web = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'web' } });
+      const web = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password, kind: 'web' },
+      });
       const cookieOf = (headers: Record<string, unknown>) =>
-        [headers['set-cookie'] ?? []].flat().map(String).find((c) => c.startsWith(`${SESSION_COOKIE}=`))!.slice(SESSION_COOKIE.length + 1).split(';')[0]!;
+        [headers['set-cookie'] ?? []]
+          .flat()
+          .map(String)
+          .find((c) => c.startsWith(`${SESSION_COOKIE}=`))!
+          .slice(SESSION_COOKIE.length + 1)
+          .split(';')[0]!;
       const oldCookie = cookieOf(web.headers);
-      const csrf = (await t.request('GET', '/v1/session', { cookies: { [SESSION_COOKIE]: oldCookie } })).body.csrfToken as string;
+      const csrf = (await t.request('GET', '/v1/session', { cookies: { [SESSION_COOKIE]: oldCookie } })).body
+        .csrfToken as string;
       t.clock.advance(STALE);
       const cookies = { [SESSION_COOKIE]: oldCookie };
-      assertProblem(await t.request('POST', '/v1/session/reauth', { cookies, body: { password: account.password } }), 403, 'csrf_failed');
-      const fresh = await t.request('POST', '/v1/session/reauth', { cookies, headers: { 'x-csrf-token': csrf }, body: { password: account.password } });
+      assertProblem(
+        await t.request('POST', '/v1/session/reauth', { cookies, body: { password: account.password } }),
+        403,
+        'csrf_failed',
+      );
+      const fresh = await t.request('POST', '/v1/session/reauth', {
+        cookies,
+        headers: { 'x-csrf-token': csrf },
+        body: { password: account.password },
+      });
       assert.equal(fresh.status, 200, fresh.text);
       assert.equal(fresh.body.token, undefined, 'the token stays in the HttpOnly cookie');
       const newCookie = cookieOf(fresh.headers);
@@ -61,7 +96,11 @@ for (const database of testDatabases()) {
       const session = await t.request('GET', '/v1/session', { cookies: { [SESSION_COOKIE]: newCookie } });
       assert.equal(session.body.fresh, true);
       assert.equal(session.body.csrfToken, fresh.body.csrfToken);
-      const renamed = await t.request('PATCH', '/v1/me', { cookies: { [SESSION_COOKIE]: newCookie }, headers: { 'x-csrf-token': fresh.body.csrfToken }, body: { name: 'Fresh' } });
+      const renamed = await t.request('PATCH', '/v1/me', {
+        cookies: { [SESSION_COOKIE]: newCookie },
+        headers: { 'x-csrf-token': fresh.body.csrfToken },
+        body: { name: 'Fresh' },
+      });
       assert.equal(renamed.status, 200, renamed.text);
     });
 
@@ -69,11 +108,19 @@ for (const database of testDatabases()) {
       const account = await t.signUp();
       let token = account.token;
       for (let i = 0; i < 10; i++) {
-        const answer = await t.request('POST', '/v1/session/reauth', { token, body: { password: account.password }, ip: `10.77.0.${i}` });
+        const answer = await t.request('POST', '/v1/session/reauth', {
+          token,
+          body: { password: account.password },
+          ip: `10.77.0.${i}`,
+        });
         assert.equal(answer.status, 200, answer.text);
         token = answer.body.token;
       }
-      const refused = await t.request('POST', '/v1/session/reauth', { token, body: { password: account.password }, ip: '10.77.1.1' });
+      const refused = await t.request('POST', '/v1/session/reauth', {
+        token,
+        body: { password: account.password },
+        ip: '10.77.1.1',
+      });
       assertProblem(refused, 429, 'rate_limited');
       assert.ok(Number(refused.headers['retry-after']) > 0);
       assert.equal((await t.request('GET', '/v1/me', { token })).status, 200, 'the refused attempt ended nothing');
@@ -81,9 +128,22 @@ for (const database of testDatabases()) {
 
     test('a device token cannot re-authenticate nor do what needs a fresh session', async () => {
       const account = await t.signUp();
-      const device = (await t.request('POST', '/v1/devices', { token: account.token, body: { serial: `RE-${Date.now()}`, model: 'M', name: 'N', kind: 'phone' } })).body.deviceToken as string;
-      assertProblem(await t.request('POST', '/v1/session/reauth', { token: device, body: { password: account.password } }), 403, 'forbidden');
-      assertProblem(await t.request('POST', '/v1/me/email', { token: device, body: { email: 'thief@example.com' } }), 403, 'forbidden');
+      const device = (
+        await t.request('POST', '/v1/devices', {
+          token: account.token,
+          body: { serial: `RE-${Date.now()}`, model: 'M', name: 'N', kind: 'phone' },
+        })
+      ).body.deviceToken as string;
+      assertProblem(
+        await t.request('POST', '/v1/session/reauth', { token: device, body: { password: account.password } }),
+        403,
+        'forbidden',
+      );
+      assertProblem(
+        await t.request('POST', '/v1/me/email', { token: device, body: { email: 'thief@example.com' } }),
+        403,
+        'forbidden',
+      );
       assertProblem(await t.request('GET', '/v1/sessions', { token: device }), 403, 'forbidden');
     });
   });

@@ -10,7 +10,19 @@ export interface SessionWithAccount {
 }
 
 // The session's columns are read under these names beside the account's, whose names they share.
-export const SESSION_COLUMNS = ['account_id', 'id', 'token_hash', 'kind', 'created_at', 'last_used_at', 'expires_at', 'reauthenticated_at', 'ip', 'client', 'origin_sealed'] as const;
+export const SESSION_COLUMNS = [
+  'account_id',
+  'id',
+  'token_hash',
+  'kind',
+  'created_at',
+  'last_used_at',
+  'expires_at',
+  'reauthenticated_at',
+  'ip',
+  'client',
+  'origin_sealed',
+] as const;
 type SessionColumn = (typeof SESSION_COLUMNS)[number];
 // Every column of the table, so that the session read here is a whole SessionRow: a column added to the
 // table and not to the list fails to compile.
@@ -23,7 +35,11 @@ type JoinedRow = AccountRow & { [K in SessionColumn as `session_${K}`]: SessionR
  * password, a lock, a recovery) ended; or, with `replacedBy`, that one was replaced by a new one (a
  * re-authentication), which is not an end. Expiry does not tell: nobody ended those.
  */
-export type SessionsEndedListener = (executor: Executor, accountId: string, ended: { ids: string[]; replacedBy?: string }) => Promise<void>;
+export type SessionsEndedListener = (
+  executor: Executor,
+  accountId: string,
+  ended: { ids: string[]; replacedBy?: string },
+) => Promise<void>;
 
 /** SQL for sessions (web, API and device tokens share this table). */
 export class SessionRepository {
@@ -71,7 +87,9 @@ export class SessionRepository {
       : (await this.db.executeQuery<JoinedRow>({ ...this.byTokenHash, parameters: [tokenHash] })).rows[0];
     if (!row) return undefined;
     const split = (this.columnSplit ??= Object.keys(row).map((from) =>
-      from.startsWith('session_') ? { from, to: from.slice('session_'.length), toSession: true } : { from, to: from, toSession: false },
+      from.startsWith('session_')
+        ? { from, to: from.slice('session_'.length), toSession: true }
+        : { from, to: from, toSession: false },
     ));
     const session: Record<string, unknown> = {};
     const account: Record<string, unknown> = {};
@@ -81,19 +99,44 @@ export class SessionRepository {
   }
 
   async get(accountId: string, id: string): Promise<SessionRow | undefined> {
-    return this.db.selectFrom('sessions').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    return this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   async list(accountId: string): Promise<SessionRow[]> {
-    return this.db.selectFrom('sessions').selectAll().where('account_id', '=', accountId).orderBy('last_used_at', 'desc').execute();
+    return this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('last_used_at', 'desc')
+      .execute();
   }
 
   async touch(accountId: string, id: string, now: number): Promise<void> {
-    await this.db.updateTable('sessions').set({ last_used_at: now }).where('account_id', '=', accountId).where('id', '=', id).execute();
+    await this.db
+      .updateTable('sessions')
+      .set({ last_used_at: now })
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .execute();
   }
 
-  async update(executor: Executor, accountId: string, id: string, patch: Partial<Pick<SessionRow, 'reauthenticated_at' | 'last_used_at'>>): Promise<void> {
-    await executor.updateTable('sessions').set(patch).where('account_id', '=', accountId).where('id', '=', id).execute();
+  async update(
+    executor: Executor,
+    accountId: string,
+    id: string,
+    patch: Partial<Pick<SessionRow, 'reauthenticated_at' | 'last_used_at'>>,
+  ): Promise<void> {
+    await executor
+      .updateTable('sessions')
+      .set(patch)
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Runs `listener` in every transaction that ends sessions (the apps signed in through them are told). */
@@ -101,21 +144,34 @@ export class SessionRepository {
     this.endListeners.push(listener);
   }
 
-  private async ended(executor: Executor, accountId: string, ended: { ids: string[]; replacedBy?: string }): Promise<void> {
+  private async ended(
+    executor: Executor,
+    accountId: string,
+    ended: { ids: string[]; replacedBy?: string },
+  ): Promise<void> {
     if (ended.ids.length === 0) return;
     for (const listener of this.endListeners) await listener(executor, accountId, ended);
   }
 
   /** Deletes one session; true when it existed. `replacedBy`: a new session takes its place (re-authentication). */
   async delete(executor: Executor, accountId: string, id: string, replacedBy?: string): Promise<boolean> {
-    const result = await executor.deleteFrom('sessions').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    const result = await executor
+      .deleteFrom('sessions')
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     const deleted = Number(result.numDeletedRows) > 0;
     if (deleted) await this.ended(executor, accountId, { ids: [id], ...(replacedBy ? { replacedBy } : {}) });
     return deleted;
   }
 
   /** Deletes every session of an account but one (and, if given, only of some kinds). */
-  async deleteOthers(executor: Executor, accountId: string, keepId: string | null, kinds?: SessionRow['kind'][]): Promise<number> {
+  async deleteOthers(
+    executor: Executor,
+    accountId: string,
+    keepId: string | null,
+    kinds?: SessionRow['kind'][],
+  ): Promise<number> {
     let query = executor.deleteFrom('sessions').where('account_id', '=', accountId);
     if (keepId) query = query.where('id', '!=', keepId);
     if (kinds) query = query.where('kind', 'in', kinds);
@@ -129,7 +185,12 @@ export class SessionRepository {
     const result = await this.db
       .deleteFrom('sessions')
       // Device tokens do not end for being idle (see DEVICE_TOKEN_LIFETIME_MS).
-      .where((eb) => eb.or([eb('expires_at', '<=', now), eb.and([eb('kind', '!=', 'device'), eb('last_used_at', '<=', now - idleMs)])]))
+      .where((eb) =>
+        eb.or([
+          eb('expires_at', '<=', now),
+          eb.and([eb('kind', '!=', 'device'), eb('last_used_at', '<=', now - idleMs)]),
+        ]),
+      )
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

@@ -17,7 +17,12 @@ import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
 import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
-import { LOCK_LINK_DAYS, type SecondFactorChallenge, type SecondFactorInput, type TwoStepService } from '../two-step/service.js';
+import {
+  LOCK_LINK_DAYS,
+  type SecondFactorChallenge,
+  type SecondFactorInput,
+  type TwoStepService,
+} from '../two-step/service.js';
 
 export interface SignInInput {
   login: string;
@@ -111,7 +116,8 @@ export class SessionService implements Authenticator {
     const result = await this.beginSignIn(input, origin);
     // A caller that knows no second step (an older page) must never get a session without one: it gets
     // two_step.required, with the challenge, which completeSecondFactor completes.
-    if ('secondFactor' in result) throw new AppError('two_step.required', undefined, { secondFactor: result.secondFactor });
+    if ('secondFactor' in result)
+      throw new AppError('two_step.required', undefined, { secondFactor: result.secondFactor });
     return result;
   }
 
@@ -120,7 +126,10 @@ export class SessionService implements Authenticator {
    * of the second step (completed by completeSecondFactor). What POST /v1/sessions and any sign-in page
    * (the OpenID provider's included) call.
    */
-  async beginSignIn(input: SignInInput, origin: RequestOrigin): Promise<{ account: Profile; session: IssuedSession } | { secondFactor: SecondFactorChallenge }> {
+  async beginSignIn(
+    input: SignInInput,
+    origin: RequestOrigin,
+  ): Promise<{ account: Profile; session: IssuedSession } | { secondFactor: SecondFactorChallenge }> {
     const login = parseLogin(input.login);
     const loginKey = `${login.kind}:${login.value}`;
     await this.rateLimits.checkPasswordAttempt(loginKey, origin.ip);
@@ -143,11 +152,15 @@ export class SessionService implements Authenticator {
     const gate = await this.twoStep.gate(usable.id);
     if (gate.suspended) throw new AppError('account.suspended');
     if (gate.locked) throw new AppError('account.locked');
-    if (gate.methods.length > 0) return { secondFactor: await this.twoStep.startSignInChallenge(usable.id, input.kind, gate.methods) };
+    if (gate.methods.length > 0)
+      return { secondFactor: await this.twoStep.startSignInChallenge(usable.id, input.kind, gate.methods) };
     if (knownClient) {
       // The usual sign-in, from a client seen before: the session and its event in one round trip.
       const { row, issued } = await this.issuer.prepare(usable.id, input.kind, origin);
-      await this.signInWrites.run({ session: row, event: await this.events.prepareRecord(usable.id, 'sign_in', origin) });
+      await this.signInWrites.run({
+        session: row,
+        event: await this.events.prepareRecord(usable.id, 'sign_in', origin),
+      });
       return { account: this.accountService.profileOf(usable), session: issued };
     }
     return this.issueSignIn(usable, input.kind, origin);
@@ -185,7 +198,13 @@ export class SessionService implements Authenticator {
             locale: usable.locale,
             accountId: usable.id,
             // Each notice its own link: whoever took the password may sign the owner out of everything.
-            params: { client: origin.client, ip: origin.ip, at: new Date(this.clock.now()).toUTCString(), lockUrl: await this.twoStep.lockLinkFor(trx, usable.id), days: LOCK_LINK_DAYS },
+            params: {
+              client: origin.client,
+              ip: origin.ip,
+              at: new Date(this.clock.now()).toUTCString(),
+              lockUrl: await this.twoStep.lockLinkFor(trx, usable.id),
+              days: LOCK_LINK_DAYS,
+            },
           });
         }
       }
@@ -201,7 +220,8 @@ export class SessionService implements Authenticator {
     const { session, account } = found;
     const now = this.clock.now();
     if (this.issuer.expiryOf(session) <= now) return undefined;
-    if (now - session.last_used_at >= TOUCH_INTERVAL_MS) await this.repository.touch(session.account_id, session.id, now);
+    if (now - session.last_used_at >= TOUCH_INTERVAL_MS)
+      await this.repository.touch(session.account_id, session.id, now);
     return {
       accountId: session.account_id,
       sessionId: session.id,
@@ -230,7 +250,8 @@ export class SessionService implements Authenticator {
     }
     // A staff password alone opens every account's data: staff need a factor of their own (not recovery codes alone).
     const { methods } = await this.twoStep.gate(auth.accountId);
-    if (!methods.some((method) => method === 'totp' || method === 'passkey')) throw new AppError('staff.second_factor_required');
+    if (!methods.some((method) => method === 'totp' || method === 'passkey'))
+      throw new AppError('staff.second_factor_required');
   }
 
   isFresh(auth: AuthContext): boolean {
@@ -253,7 +274,9 @@ export class SessionService implements Authenticator {
   async list(auth: AuthContext): Promise<Array<SessionView & { unreadable?: true }>> {
     const rows = await this.repository.list(auth.accountId);
     const now = this.clock.now();
-    return Promise.all(rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId)));
+    return Promise.all(
+      rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId)),
+    );
   }
 
   /** An account's live sessions, for staff (none is the caller's). */
@@ -301,13 +324,18 @@ export class SessionService implements Authenticator {
    * promoted along with the owner's; the old one stops working at once. Deleting it first also makes
    * the exchange single-use: of two re-authentications with one token, the second finds nothing to end.
    */
-  async reauthenticate(auth: AuthContext, credential: ReauthCredential, origin: RequestOrigin): Promise<{ session: IssuedSession; freshUntil: string }> {
+  async reauthenticate(
+    auth: AuthContext,
+    credential: ReauthCredential,
+    origin: RequestOrigin,
+  ): Promise<{ session: IssuedSession; freshUntil: string }> {
     await this.rateLimits.consumeReauthentication(auth.accountId);
     await this.checkReauthCredential(auth.accountId, credential, origin);
     const { row, issued } = await this.issuer.prepare(auth.accountId, auth.kind, origin);
     const session = await this.db.transaction().execute(async (trx) => {
       // Replaced, not ended: the apps signed in through the old session stay signed in through the new one.
-      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId, issued.id))) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+      if (!(await this.repository.delete(trx, auth.accountId, auth.sessionId, issued.id)))
+        throw new AppError('unauthenticated', 'The session has ended; sign in again');
       await this.repository.create(trx, row);
       await this.events.record(trx, auth.accountId, 'session.reauthenticated', origin);
       return issued;
@@ -320,16 +348,26 @@ export class SessionService implements Authenticator {
    * password alone is not enough (it is what a phished or leaked credential is); the factor is, with or
    * without the password.
    */
-  private async checkReauthCredential(accountId: string, credential: ReauthCredential, origin: RequestOrigin): Promise<void> {
+  private async checkReauthCredential(
+    accountId: string,
+    credential: ReauthCredential,
+    origin: RequestOrigin,
+  ): Promise<void> {
     if (credential.method === undefined) {
-      if (credential.password === undefined) throw invalidField('password', 'is required, unless a second factor (method with code or response) is given');
+      if (credential.password === undefined)
+        throw invalidField('password', 'is required, unless a second factor (method with code or response) is given');
       await this.accountService.checkPassword(accountId, credential.password, origin.ip, 'The password is wrong');
       const { methods } = await this.twoStep.gate(accountId);
       if (methods.length > 0) throw new AppError('two_step.required', undefined, { methods });
       return;
     }
-    if (credential.password !== undefined) await this.accountService.checkPassword(accountId, credential.password, origin.ip, 'The password is wrong');
-    await this.twoStep.verifyFactor(accountId, { method: credential.method, code: credential.code, response: credential.response }, origin);
+    if (credential.password !== undefined)
+      await this.accountService.checkPassword(accountId, credential.password, origin.ip, 'The password is wrong');
+    await this.twoStep.verifyFactor(
+      accountId,
+      { method: credential.method, code: credential.code, response: credential.response },
+      origin,
+    );
   }
 
   async sweepExpired(): Promise<number> {

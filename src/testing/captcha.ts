@@ -26,7 +26,10 @@ export async function solvedCaptcha(t: TestApp, ip?: string): Promise<string> {
  * POST /v1/sessions as a person makes it: when the server asks for a captcha (after repeated failures),
  * solve one and send the request again with it.
  */
-export async function signInSolvingCaptcha<T = any>(t: TestApp, options: RequestOptions & { body: Record<string, unknown> }): Promise<TestResponse<T>> {
+export async function signInSolvingCaptcha<T = any>(
+  t: TestApp,
+  options: RequestOptions & { body: Record<string, unknown> },
+): Promise<TestResponse<T>> {
   const first = await t.request<T>('POST', '/v1/sessions', options);
   if (first.status !== 400 || (first.body as { code?: string }).code !== 'captcha_required') return first;
   const captcha = await solvedCaptcha(t, options.ip);

@@ -45,7 +45,10 @@ export class CliProcess {
   private closed = false;
 
   constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [fileURLToPath(BIN), ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [fileURLToPath(BIN), ...args], {
+      env: cliEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
       this.notify();
@@ -78,10 +81,20 @@ export class CliProcess {
         const match = this.stdout.match(pattern);
         if (match) done(() => resolve(match));
         else if (this.closed) {
-          done(() => reject(new Error(`lanyard ended before printing ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)));
+          done(() =>
+            reject(
+              new Error(`lanyard ended before printing ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`),
+            ),
+          );
         }
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`lanyard did not print ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`))), PATIENCE_MS);
+      const timer = setTimeout(
+        () =>
+          done(() =>
+            reject(new Error(`lanyard did not print ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)),
+          ),
+        PATIENCE_MS,
+      );
       const done = (finish: () => void) => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -159,11 +172,17 @@ export async function createCliDatabase(kind: TestDatabase): Promise<CliDatabase
   await runOnTestDatabase(`CREATE DATABASE ${name}`);
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
-  return { env: { LANYARD_DATABASE_URL: url.href }, drop: () => runOnTestDatabase(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return {
+    env: { LANYARD_DATABASE_URL: url.href },
+    drop: () => runOnTestDatabase(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
 }
 
 /** Waits until the server's job worker has written a message for someone to the outbox, and returns it. */
-export async function waitForOutbox(dataDir: string, to: string): Promise<{ to: string; channel: string; subject: string; text: string }> {
+export async function waitForOutbox(
+  dataDir: string,
+  to: string,
+): Promise<{ to: string; channel: string; subject: string; text: string }> {
   const deadline = Date.now() + PATIENCE_MS;
   for (;;) {
     const [message] = outboxFor(dataDir, to);

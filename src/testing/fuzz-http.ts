@@ -25,25 +25,38 @@ export class DroppedConnection extends Error {}
 const HANG_MS = 60_000;
 
 /** Sends one request on a fresh connection (no keep-alive: a reset is never a stale pooled socket). */
-export function send(port: number, request: FuzzRequest, credentialHeaders: Record<string, string>): Promise<WireResponse> {
+export function send(
+  port: number,
+  request: FuzzRequest,
+  credentialHeaders: Record<string, string>,
+): Promise<WireResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...request.headers, ...credentialHeaders };
     if (request.body) headers['content-length'] = String(request.body.length);
-    const req = http.request({ host: '127.0.0.1', port, method: request.method, path: request.path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      // An event stream stays open by design: its status, headers and schema are what there is to check.
-      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
-        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.alloc(0) });
-        res.destroy();
-        return;
-      }
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('aborted', () => reject(new DroppedConnection('the server cut the answer short')));
-      res.on('error', (error) => reject(new DroppedConnection(`the answer broke off: ${error.message}`)));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method: request.method, path: request.path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        // An event stream stays open by design: its status, headers and schema are what there is to check.
+        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.alloc(0) });
+          res.destroy();
+          return;
+        }
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('aborted', () => reject(new DroppedConnection('the server cut the answer short')));
+        res.on('error', (error) => reject(new DroppedConnection(`the answer broke off: ${error.message}`)));
+      },
+    );
     req.setTimeout(HANG_MS, () => req.destroy(new DroppedConnection(`no answer in ${HANG_MS / 1000} s`)));
-    req.on('error', (error) => reject(error instanceof DroppedConnection ? error : new DroppedConnection(`the connection failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`)));
+    req.on('error', (error) =>
+      reject(
+        error instanceof DroppedConnection
+          ? error
+          : new DroppedConnection(`the connection failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`),
+      ),
+    );
     req.end(request.body);
   });
 }
@@ -59,7 +72,14 @@ const PROBLEM_SCHEMA = {
     detail: { type: 'string' },
     code: { type: 'string', pattern: '^[a-z][a-z0-9_.]*$' },
     requestId: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
   },
 };
 
@@ -97,20 +117,30 @@ export class ResponseChecker {
     if (status >= 500) return { failure: `answered ${status}: ${response.body.toString('utf8').slice(0, 500)}` };
     // An answer to HEAD has the headers of a GET and no body to hold to a schema.
     if (op.method === 'HEAD') return undefined;
-    const mediaType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const mediaType = String(response.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     const parsed = (): { value?: unknown; failure?: string } => {
       try {
         return { value: JSON.parse(response.body.toString('utf8')) };
       } catch {
-        return { failure: `answered ${status} ${mediaType} that is not JSON: ${response.body.toString('utf8').slice(0, 200)}` };
+        return {
+          failure: `answered ${status} ${mediaType} that is not JSON: ${response.body.toString('utf8').slice(0, 200)}`,
+        };
       }
     };
     if (status >= 400) {
-      if (mediaType !== 'application/problem+json') return { failure: `answered ${status} as "${mediaType}", not application/problem+json` };
+      if (mediaType !== 'application/problem+json')
+        return { failure: `answered ${status} as "${mediaType}", not application/problem+json` };
       const { value, failure } = parsed();
       if (failure) return { failure };
-      if (!this.problem(value)) return { failure: `answered ${status} with a problem that is not RFC 9457: ${this.ajv.errorsText(this.problem.errors)}` };
-      if ((value as { status: number }).status !== status) return { failure: `answered ${status} with a problem whose status is ${(value as { status: number }).status}` };
+      if (!this.problem(value))
+        return {
+          failure: `answered ${status} with a problem that is not RFC 9457: ${this.ajv.errorsText(this.problem.errors)}`,
+        };
+      if ((value as { status: number }).status !== status)
+        return { failure: `answered ${status} with a problem whose status is ${(value as { status: number }).status}` };
     }
     const responses = op.spec.responses ?? {};
     const declared = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
@@ -122,8 +152,13 @@ export class ResponseChecker {
       if (status === 204 || status === 304) return { failure: `answered ${status} with a body` };
       return { undeclared: true };
     }
-    const entry = Object.entries(content).find(([type]) => type === mediaType || (type.endsWith('/*') && mediaType.startsWith(type.slice(0, -1))));
-    if (!entry) return { failure: `answered ${status} as "${mediaType}", the document declares ${Object.keys(content).join(', ')}` };
+    const entry = Object.entries(content).find(
+      ([type]) => type === mediaType || (type.endsWith('/*') && mediaType.startsWith(type.slice(0, -1))),
+    );
+    if (!entry)
+      return {
+        failure: `answered ${status} as "${mediaType}", the document declares ${Object.keys(content).join(', ')}`,
+      };
     const [type, { schema }] = entry;
     if (!/json/.test(type) || schema === undefined || typeof schema !== 'object') return undefined;
     // The event stream's declared schema describes its events, which are not read here.
@@ -131,7 +166,10 @@ export class ResponseChecker {
     const { value, failure } = parsed();
     if (failure) return { failure };
     const validate = this.validator(`${op.key} ${status} ${type}`, schema);
-    if (!validate(value)) return { failure: `answered ${status} with a body that does not match its declared schema: ${this.ajv.errorsText(validate.errors)}; body ${response.body.toString('utf8').slice(0, 300)}` };
+    if (!validate(value))
+      return {
+        failure: `answered ${status} with a body that does not match its declared schema: ${this.ajv.errorsText(validate.errors)}; body ${response.body.toString('utf8').slice(0, 300)}`,
+      };
     return undefined;
   }
 }

@@ -12,7 +12,13 @@ export function codeIn(text: string): string {
 
 /** The message jobs in the database, oldest first. */
 export async function messageJobs(t: TestApp): Promise<JobRow[]> {
-  return t.app.database.db.selectFrom('jobs').selectAll().where('kind', '=', MESSAGE_JOB).orderBy('created_at').orderBy('id').execute();
+  return t.app.database.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('kind', '=', MESSAGE_JOB)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 /** Puts a delivered job's row back, as if the worker had crashed after sending and before deleting it. */

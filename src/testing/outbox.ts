@@ -6,7 +6,10 @@ import path from 'node:path';
 // the command-line tests, the crash tests and the benchmarks read the codes they are sent from.
 
 /** The outbox lines addressed to someone, oldest first. */
-export function outboxFor(dataDir: string, to: string): Array<{ to: string; channel: string; subject: string; text: string }> {
+export function outboxFor(
+  dataDir: string,
+  to: string,
+): Array<{ to: string; channel: string; subject: string; text: string }> {
   const file = path.join(dataDir, 'outbox.jsonl');
   if (!fs.existsSync(file)) return [];
   return fs

@@ -29,7 +29,10 @@ export function assertProblem(response: TestResponse, status: number, code: Erro
     assert.ok(Array.isArray(body.errors) && body.errors.length > 0, `validation_failed needs errors: ${where}`);
     for (const error of body.errors as unknown[]) {
       const { path, message } = error as Record<string, unknown>;
-      assert.ok(typeof path === 'string' && path.length > 0 && typeof message === 'string' && message.length > 0, `errors need {path, message}: ${where}`);
+      assert.ok(
+        typeof path === 'string' && path.length > 0 && typeof message === 'string' && message.length > 0,
+        `errors need {path, message}: ${where}`,
+      );
     }
   }
 }
@@ -54,7 +57,11 @@ export interface Snapshot {
  * events), every row of the foundation's tables, and the messages sent. Jobs that were already due run
  * first, so that a job a refused request enqueued would show up as a message and a row.
  */
-export async function snapshot(t: TestApp, accounts: TestAccount[], options: { ignore?: Table[] } = {}): Promise<Snapshot> {
+export async function snapshot(
+  t: TestApp,
+  accounts: TestAccount[],
+  options: { ignore?: Table[] } = {},
+): Promise<Snapshot> {
   await t.drainJobs();
   const views: Record<string, unknown> = {};
   for (const account of accounts) {
@@ -74,7 +81,12 @@ export async function snapshot(t: TestApp, accounts: TestAccount[], options: { i
 }
 
 /** Runs a request that must be refused, and asserts that nothing changed because of it. */
-export async function assertChangesNothing<T>(t: TestApp, accounts: TestAccount[], run: () => Promise<T>, options: { ignore?: Table[] } = {}): Promise<T> {
+export async function assertChangesNothing<T>(
+  t: TestApp,
+  accounts: TestAccount[],
+  run: () => Promise<T>,
+  options: { ignore?: Table[] } = {},
+): Promise<T> {
   const before = await snapshot(t, accounts, options);
   const result = await run();
   const after = await snapshot(t, accounts, options);

@@ -45,7 +45,9 @@ function decodeEncodedWords(value: string): string {
   return value
     .replace(/\?=\s+=\?/g, '?==?')
     .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_all, _charset: string, encoding: string, data: string) =>
-      encoding.toUpperCase() === 'B' ? Buffer.from(data, 'base64').toString('utf8') : decodeQuotedPrintable(data.replace(/_/g, ' ')).toString('utf8'),
+      encoding.toUpperCase() === 'B'
+        ? Buffer.from(data, 'base64').toString('utf8')
+        : decodeQuotedPrintable(data.replace(/_/g, ' ')).toString('utf8'),
     );
 }
 
@@ -57,7 +59,8 @@ export function parseMail(raw: string): { headers: Record<string, string>; text:
   const headers: Record<string, string> = {};
   for (const line of head.split('\r\n')) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = decodeEncodedWords(line.slice(colon + 1).trim());
+    if (colon > 0)
+      headers[line.slice(0, colon).trim().toLowerCase()] = decodeEncodedWords(line.slice(colon + 1).trim());
   }
   const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
   const text =
@@ -86,7 +89,12 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8');
           const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-          mails.push({ envelopeFrom, envelopeTo: session.envelope.rcptTo.map((r) => r.address), ...parseMail(raw), raw });
+          mails.push({
+            envelopeFrom,
+            envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+            ...parseMail(raw),
+            raw,
+          });
           callback();
         });
       },

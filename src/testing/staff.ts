@@ -27,7 +27,10 @@ export function totpCode(t: TestApp, secret: string): Promise<string> {
 export async function enrolTotp(t: TestApp, token: string): Promise<string> {
   const started = await t.request<{ secret: string }>('POST', '/v1/me/totp', { token });
   assert.equal(started.status, 201, started.text);
-  const confirmed = await t.request('POST', '/v1/me/totp/confirm', { token, body: { code: await totpCode(t, started.body.secret) } });
+  const confirmed = await t.request('POST', '/v1/me/totp/confirm', {
+    token,
+    body: { code: await totpCode(t, started.body.secret) },
+  });
   assert.equal(confirmed.status, 200, confirmed.text);
   return started.body.secret;
 }
@@ -36,11 +39,18 @@ export async function enrolTotp(t: TestApp, token: string): Promise<string> {
  * Makes a staff member as `lanyard admin create` does, signs in through POST /v1/sessions and enrols an
  * authenticator app: what every staff member must have before staff routes let them in.
  */
-export async function createStaffMember(t: TestApp, role: 'support' | 'admin', options: { email?: string; password?: string; ip?: string } = {}): Promise<StaffMember> {
+export async function createStaffMember(
+  t: TestApp,
+  role: 'support' | 'admin',
+  options: { email?: string; password?: string; ip?: string } = {},
+): Promise<StaffMember> {
   const email = options.email ?? uniqueEmail(role);
   const password = options.password ?? `staff passphrase ${randomBytes(6).toString('hex')}`;
   const { id } = await t.app.services.accounts.createStaff({ email, password, role });
-  const signedIn = await t.request<{ token: string }>('POST', '/v1/sessions', { body: { login: email, password }, ...(options.ip ? { ip: options.ip } : {}) });
+  const signedIn = await t.request<{ token: string }>('POST', '/v1/sessions', {
+    body: { login: email, password },
+    ...(options.ip ? { ip: options.ip } : {}),
+  });
   assert.equal(signedIn.status, 201, signedIn.text);
   const totpSecret = await enrolTotp(t, signedIn.body.token);
   return { id, email, password, token: signedIn.body.token, totpSecret, role };
@@ -53,10 +63,16 @@ export async function createStaffMember(t: TestApp, role: 'support' | 'admin', o
  */
 export async function signInStaff(t: TestApp, staff: StaffMember): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    const first = await t.request<{ secondFactor: { challengeId: string } }>('POST', '/v1/sessions', { body: { login: staff.email, password: staff.password } });
+    const first = await t.request<{ secondFactor: { challengeId: string } }>('POST', '/v1/sessions', {
+      body: { login: staff.email, password: staff.password },
+    });
     assert.equal(first.status, 200, first.text);
     const second = await t.request<{ token: string; code?: string }>('POST', '/v1/sessions/second-factor', {
-      body: { challengeId: first.body.secondFactor.challengeId, method: 'totp', code: await totpCode(t, staff.totpSecret) },
+      body: {
+        challengeId: first.body.secondFactor.challengeId,
+        method: 'totp',
+        code: await totpCode(t, staff.totpSecret),
+      },
     });
     if (second.status === 400 && second.body.code === 'two_step.code_invalid' && attempt === 0) {
       t.clock.advance(30_000);

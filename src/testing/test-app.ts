@@ -40,7 +40,8 @@ export class CapturingTransport implements MessageTransport {
     const messages = this.to(address).filter((m) => /\b\d{6}\b/.test(m.text));
     const text = messages[messages.length - 1]?.text ?? '';
     const codes = text.match(/\b\d{6}\b/g) ?? [];
-    if (codes.length !== 1) throw new Error(`expected exactly one code in the last message to ${address}, found ${codes.length}: ${text}`);
+    if (codes.length !== 1)
+      throw new Error(`expected exactly one code in the last message to ${address}, found ${codes.length}: ${text}`);
     return codes[0]!;
   }
 }
@@ -71,7 +72,13 @@ export interface TestApp {
   /** Runs every job that is due, as the worker would. */
   drainJobs(): Promise<number>;
   /** Signs up a fresh account through the API and returns its credentials. */
-  signUp(options?: { email?: string; phone?: string; password?: string; name?: string; client?: string }): Promise<TestAccount>;
+  signUp(options?: {
+    email?: string;
+    phone?: string;
+    password?: string;
+    name?: string;
+    client?: string;
+  }): Promise<TestAccount>;
   close(): Promise<void>;
 }
 
@@ -155,8 +162,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       ...(opts.cookies ? { cookies: opts.cookies } : {}),
       ...(opts.ip ? { remoteAddress: opts.ip } : {}),
     });
-    let body: unknown ;
-    if (response.body.length > 0 && /json/.test(String(response.headers['content-type']))) body = JSON.parse(response.body);
+    let body: unknown;
+    if (response.body.length > 0 && /json/.test(String(response.headers['content-type'])))
+      body = JSON.parse(response.body);
     return { status: response.statusCode, headers: response.headers, body: body as T, text: response.body };
   };
 
@@ -178,7 +186,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       if (started.status !== 202) throw new Error(`sign-up failed: ${started.status} ${started.text}`);
       await drainJobs();
       const code = messages.lastCode(to);
-      const done = await request<any>('POST', '/v1/signup/complete', { body: { ...address, code, password, ...(opts.name ? { name: opts.name } : {}) }, headers });
+      const done = await request<any>('POST', '/v1/signup/complete', {
+        body: { ...address, code, password, ...(opts.name ? { name: opts.name } : {}) },
+        headers,
+      });
       if (done.status !== 201) throw new Error(`sign-up completion failed: ${done.status} ${done.text}`);
       return { id: done.body.account.id, ...address, password, token: done.body.token };
     },

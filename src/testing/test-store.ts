@@ -40,7 +40,10 @@ export async function createTestStore(database: TestDatabase): Promise<TestStore
     return client;
   };
   const connect = (): DatabaseHandle => {
-    const handle = database === 'postgres' ? openDatabase({ url: TEST_POSTGRES_URL, pgSchema: schema, poolSize: 5 }) : openDatabase({ sqlitePath });
+    const handle =
+      database === 'postgres'
+        ? openDatabase({ url: TEST_POSTGRES_URL, pgSchema: schema, poolSize: 5 })
+        : openDatabase({ sqlitePath });
     let closed = false;
     const once: DatabaseHandle = {
       ...handle,

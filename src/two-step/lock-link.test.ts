@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../testing/problems.js';
-import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestAccount, type TestApp } from '../testing/test-app.js';
+import {
+  createTestApp,
+  testDatabases,
+  uniqueEmail,
+  uniquePhone,
+  type TestAccount,
+  type TestApp,
+} from '../testing/test-app.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const LINK = /(https?:\/\/\S+\/account\/lock\?token=([A-Za-z0-9_-]+))/;
@@ -22,7 +29,10 @@ for (const database of testDatabases()) {
 
     /** Someone who knows the password signs in from a client the account has not seen: the owner's notice and the taker's token. */
     const signInAsTaker = async (account: TestAccount) => {
-      const signedIn = await t.request('POST', '/v1/sessions', { body: { login: account.email ?? account.phone, password: account.password, kind: 'api' }, headers: { 'user-agent': `TakerBrowser/${Math.random()}` } });
+      const signedIn = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email ?? account.phone, password: account.password, kind: 'api' },
+        headers: { 'user-agent': `TakerBrowser/${Math.random()}` },
+      });
       assert.equal(signedIn.status, 201, signedIn.text);
       await t.drainJobs();
       const notice = t.messages.to(account.email ?? account.phone!).at(-1)!;
@@ -34,9 +44,20 @@ for (const database of testDatabases()) {
 
     /** An address change as a taker would make it: the notice to the old address and its lock link. */
     const changeAddress = async (account: TestAccount, field: 'email' | 'phone', to: string) => {
-      assert.equal((await t.request('POST', `/v1/me/${field}`, { token: account.token, body: { [field]: to } })).status, 202);
+      assert.equal(
+        (await t.request('POST', `/v1/me/${field}`, { token: account.token, body: { [field]: to } })).status,
+        202,
+      );
       await t.drainJobs();
-      assert.equal((await t.request('POST', `/v1/me/${field}/confirm`, { token: account.token, body: { [field]: to, code: t.messages.lastCode(to) } })).status, 200);
+      assert.equal(
+        (
+          await t.request('POST', `/v1/me/${field}/confirm`, {
+            token: account.token,
+            body: { [field]: to, code: t.messages.lastCode(to) },
+          })
+        ).status,
+        200,
+      );
       await t.drainJobs();
       const notice = t.messages.to(field === 'email' ? account.email! : account.phone!).at(-1)!;
       const link = LINK.exec(notice.text);
@@ -48,12 +69,31 @@ for (const database of testDatabases()) {
       // An app's access token, as the OpenID provider stores it; here only its row matters.
       await t.app.database.db
         .insertInto('oidc_records')
-        .values({ model: 'AccessToken', id: `at-${accountId}`, payload: '{}', account_id: accountId, client_id: 'some-app', grant_id: 'g1', uid: null, user_code: null, expires_at: t.clock.now() + 3_600_000, consumed_at: null })
+        .values({
+          model: 'AccessToken',
+          id: `at-${accountId}`,
+          payload: '{}',
+          account_id: accountId,
+          client_id: 'some-app',
+          grant_id: 'g1',
+          uid: null,
+          user_code: null,
+          expires_at: t.clock.now() + 3_600_000,
+          consumed_at: null,
+        })
         .execute();
     };
 
     const auditCount = async () =>
-      Number((await t.app.database.db.selectFrom('audit_records').select((eb) => eb.fn.countAll().as('n')).where('action', '=', 'account.locked_by_link').executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await t.app.database.db
+            .selectFrom('audit_records')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('action', '=', 'account.locked_by_link')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
 
     test('the new sign-in notice carries a link that locks the account without a session: sessions and app tokens end', async () => {
       const owner = await t.signUp();
@@ -68,13 +108,31 @@ for (const database of testDatabases()) {
       assert.equal(locked.status, 202, locked.text);
       assert.ok(!Number.isNaN(Date.parse(locked.body.lockedAt)));
       assertProblem(await t.request('GET', '/v1/me', { token: taker }), 401, 'unauthenticated');
-      assert.deepEqual(await t.app.database.db.selectFrom('oidc_records').select('id').where('account_id', '=', owner.id).execute(), [], "the apps' tokens ended");
-      assertProblem(await t.request('POST', '/v1/sessions', { body: { login: owner.email, password: owner.password } }), 403, 'account.locked');
+      assert.deepEqual(
+        await t.app.database.db.selectFrom('oidc_records').select('id').where('account_id', '=', owner.id).execute(),
+        [],
+        "the apps' tokens ended",
+      );
+      assertProblem(
+        await t.request('POST', '/v1/sessions', { body: { login: owner.email, password: owner.password } }),
+        403,
+        'account.locked',
+      );
       await t.drainJobs();
-      assert.ok(t.messages.to(owner.email!).some((m) => /account is locked/.test(m.subject)), 'the owner is told');
+      assert.ok(
+        t.messages.to(owner.email!).some((m) => /account is locked/.test(m.subject)),
+        'the owner is told',
+      );
       assert.equal(await auditCount(), auditBefore + 1, 'an audit record of the lock');
-      const rows = await t.app.database.db.selectFrom('security_events').select('type').where('account_id', '=', owner.id).execute();
-      assert.ok(rows.some((r) => r.type === 'account.locked'), rows.map((r) => r.type).join(','));
+      const rows = await t.app.database.db
+        .selectFrom('security_events')
+        .select('type')
+        .where('account_id', '=', owner.id)
+        .execute();
+      assert.ok(
+        rows.some((r) => r.type === 'account.locked'),
+        rows.map((r) => r.type).join(','),
+      );
     });
 
     test('the email-changed and phone-changed notices carry a lock link too', async () => {
@@ -95,9 +153,14 @@ for (const database of testDatabases()) {
       const email = uniqueEmail('es');
       await t.request('POST', '/v1/signup', { body: { email, locale: 'es' } });
       await t.drainJobs();
-      const done = await t.request('POST', '/v1/signup/complete', { body: { email, code: t.messages.lastCode(email), password: 'una frase de paso larga', locale: 'es' } });
+      const done = await t.request('POST', '/v1/signup/complete', {
+        body: { email, code: t.messages.lastCode(email), password: 'una frase de paso larga', locale: 'es' },
+      });
       assert.equal(done.status, 201, done.text);
-      await t.request('POST', '/v1/sessions', { body: { login: email, password: 'una frase de paso larga' }, headers: { 'user-agent': 'OtroNavegador/1' } });
+      await t.request('POST', '/v1/sessions', {
+        body: { login: email, password: 'una frase de paso larga' },
+        headers: { 'user-agent': 'OtroNavegador/1' },
+      });
       await t.drainJobs();
       const notice = t.messages.to(email).at(-1)!;
       assert.match(notice.subject, /Nuevo inicio de sesión/);
@@ -109,7 +172,9 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const { taker, url, token } = await signInAsTaker(owner);
       for (let i = 0; i < 3; i++) {
-        const page = await t.request('GET', new URL(url).pathname + new URL(url).search, { headers: { accept: 'text/html' } });
+        const page = await t.request('GET', new URL(url).pathname + new URL(url).search, {
+          headers: { accept: 'text/html' },
+        });
         assert.equal(page.status, 200);
         assert.match(String(page.headers['content-type']), /text\/html/);
       }
@@ -124,9 +189,14 @@ for (const database of testDatabases()) {
       const ip = nextIp();
       const answers = await Promise.all(Array.from({ length: 20 }, () => lockWith(token, ip)));
       assert.deepEqual(answers.map((a) => a.status).sort(), [202, ...Array(19).fill(400)]);
-      for (const answer of answers.filter((a) => a.status !== 202)) assertProblem(answer, 400, 'account_lock.link_invalid');
+      for (const answer of answers.filter((a) => a.status !== 202))
+        assertProblem(answer, 400, 'account_lock.link_invalid');
       await t.drainJobs();
-      assert.equal(t.messages.to(owner.email!).filter((m) => /account is locked/.test(m.subject)).length, 1, 'one lock, one notice');
+      assert.equal(
+        t.messages.to(owner.email!).filter((m) => /account is locked/.test(m.subject)).length,
+        1,
+        'one lock, one notice',
+      );
       const used = await lockWith(token, nextIp());
       assertProblem(used, 400, 'account_lock.link_invalid');
       const unknown = await lockWith('0'.repeat(64), nextIp());
@@ -141,7 +211,11 @@ for (const database of testDatabases()) {
       const altered = token.slice(0, -2) + (token.endsWith('aa') ? 'bb' : 'aa');
       assertProblem(await lockWith(altered, nextIp()), 400, 'account_lock.link_invalid');
       assertProblem(await lockWith('short', nextIp()), 400, 'validation_failed');
-      assertProblem(await t.request('POST', '/v1/account-lock', { body: { token: `${token}!` } }), 400, 'validation_failed');
+      assertProblem(
+        await t.request('POST', '/v1/account-lock', { body: { token: `${token}!` } }),
+        400,
+        'validation_failed',
+      );
       assertProblem(await t.request('POST', '/v1/account-lock', { body: {} }), 400, 'validation_failed');
       assert.equal((await t.request('GET', '/v1/me', { token: taker })).status, 200, 'nothing was locked');
 
@@ -158,13 +232,27 @@ for (const database of testDatabases()) {
       for (let i = 1; i < 40 && last.status !== 429; i++) last = await lockWith('f'.repeat(64), ip);
       assertProblem(last, 429, 'rate_limited');
       assert.ok(Number(last.headers['retry-after']) > 0);
-      assertProblem(await lockWith('f'.repeat(64), nextIp()), 400, 'account_lock.link_invalid', 'another IP is not held back');
+      assertProblem(
+        await lockWith('f'.repeat(64), nextIp()),
+        400,
+        'account_lock.link_invalid',
+        'another IP is not held back',
+      );
     });
 
     test('the links are erased with the account', async () => {
       const owner = await t.signUp();
       await signInAsTaker(owner);
-      const count = async () => Number((await t.app.database.db.selectFrom('account_lock_links').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', owner.id).executeTakeFirstOrThrow()).n);
+      const count = async () =>
+        Number(
+          (
+            await t.app.database.db
+              .selectFrom('account_lock_links')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('account_id', '=', owner.id)
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
       assert.equal(await count(), 1);
       await deleteAccount(t, owner);
       assert.equal(await count(), 0);

@@ -27,7 +27,12 @@ export class AccountLockLinks {
     // (API.md: a code is the only 6-digit number of its message), and hex never puts one between boundaries.
     const token = randomBytes(32).toString('hex');
     const now = this.deps.clock.now();
-    await this.deps.repository.createLockLink(trx, { tokenHash: this.hashOf(token), accountId, now, expiresAt: now + LOCK_LINK_MS });
+    await this.deps.repository.createLockLink(trx, {
+      tokenHash: this.hashOf(token),
+      accountId,
+      now,
+      expiresAt: now + LOCK_LINK_MS,
+    });
     return `${this.deps.baseUrl.replace(/\/$/, '')}${LOCK_PAGE_PATH}?token=${token}`;
   }
 

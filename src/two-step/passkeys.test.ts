@@ -21,7 +21,10 @@ for (const database of testDatabases()) {
       const passkey = new SoftwarePasskey(rp, account.id);
       const options = await t.request('POST', '/v1/me/passkeys/options', { token: account.token });
       assert.equal(options.status, 200, options.text);
-      const added = await t.request('POST', '/v1/me/passkeys', { token: account.token, body: { name, response: passkey.create(options.body) } });
+      const added = await t.request('POST', '/v1/me/passkeys', {
+        token: account.token,
+        body: { name, response: passkey.create(options.body) },
+      });
       assert.equal(added.status, 201, added.text);
       return { passkey, added: added.body };
     }
@@ -51,10 +54,16 @@ for (const database of testDatabases()) {
       const account = await t.signUp();
       const options = await t.request('POST', '/v1/me/passkeys/options', { token: account.token });
       const phishing = new SoftwarePasskey({ id: rp.id, origin: 'https://id.example.com.evil.test' });
-      const refused = await t.request('POST', '/v1/me/passkeys', { token: account.token, body: { name: 'x', response: phishing.create(options.body) } });
+      const refused = await t.request('POST', '/v1/me/passkeys', {
+        token: account.token,
+        body: { name: 'x', response: phishing.create(options.body) },
+      });
       assert.equal(refused.status, 400);
       assert.equal(refused.body.code, 'passkey.invalid');
-      const unknown = await t.request('POST', '/v1/me/passkeys', { token: account.token, body: { name: 'x', response: new SoftwarePasskey(rp).create({ challenge: 'bm90LWdpdmVuLW91dA' }) } });
+      const unknown = await t.request('POST', '/v1/me/passkeys', {
+        token: account.token,
+        body: { name: 'x', response: new SoftwarePasskey(rp).create({ challenge: 'bm90LWdpdmVuLW91dA' }) },
+      });
       assert.equal(unknown.body.code, 'two_step.challenge_invalid');
       assert.equal((await t.request('GET', '/v1/me/security', { token: account.token })).body.passkeys.length, 0);
     });
@@ -62,17 +71,26 @@ for (const database of testDatabases()) {
     test('sign-in takes the passkey as the second factor', async () => {
       const account = await t.signUp();
       const { passkey } = await addPasskey(account);
-      const first = await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } });
+      const first = await t.request('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password },
+      });
       assert.equal(first.status, 200, first.text);
       assert.deepEqual(first.body.secondFactor.methods, ['passkey', 'recovery_code']);
       const { challengeId, passkeyOptions } = first.body.secondFactor;
-      assert.deepEqual(passkeyOptions.allowCredentials.map((c: any) => c.id), [passkey.id]);
+      assert.deepEqual(
+        passkeyOptions.allowCredentials.map((c: any) => c.id),
+        [passkey.id],
+      );
       // Another account's passkey does not answer for this one.
       const stranger = await t.signUp();
       const { passkey: foreign } = await addPasskey(stranger);
-      const wrong = await t.request('POST', '/v1/sessions/second-factor', { body: { challengeId, method: 'passkey', response: foreign.get(passkeyOptions) } });
+      const wrong = await t.request('POST', '/v1/sessions/second-factor', {
+        body: { challengeId, method: 'passkey', response: foreign.get(passkeyOptions) },
+      });
       assert.equal(wrong.body.code, 'passkey.invalid');
-      const done = await t.request('POST', '/v1/sessions/second-factor', { body: { challengeId, method: 'passkey', response: passkey.get(passkeyOptions) } });
+      const done = await t.request('POST', '/v1/sessions/second-factor', {
+        body: { challengeId, method: 'passkey', response: passkey.get(passkeyOptions) },
+      });
       assert.equal(done.status, 201, done.text);
       assert.equal(done.body.account.id, account.id);
       assert.equal((await t.request('GET', '/v1/me', { token: done.body.token })).status, 200);
@@ -96,10 +114,14 @@ for (const database of testDatabases()) {
       assert.equal(replayed.body.token, undefined);
 
       const other = await t.request('POST', '/v1/sessions/passkey/options', {});
-      const phished = await t.request('POST', '/v1/sessions/passkey', { body: { response: passkey.get(other.body, { origin: 'https://evil.test' }) } });
+      const phished = await t.request('POST', '/v1/sessions/passkey', {
+        body: { response: passkey.get(other.body, { origin: 'https://evil.test' }) },
+      });
       assert.equal(phished.status, 400);
       assert.equal(phished.body.code, 'passkey.invalid');
-      const unknownKey = await t.request('POST', '/v1/sessions/passkey', { body: { response: new SoftwarePasskey(rp).get(other.body) } });
+      const unknownKey = await t.request('POST', '/v1/sessions/passkey', {
+        body: { response: new SoftwarePasskey(rp).get(other.body) },
+      });
       assert.equal(unknownKey.body.code, 'passkey.invalid');
     });
 
@@ -111,17 +133,27 @@ for (const database of testDatabases()) {
       assert.equal(stale.body.code, 'reauthentication_required');
       const options = await t.request('POST', '/v1/session/reauth/options', { token: account.token });
       assert.equal(options.status, 200, options.text);
-      const reauth = await t.request('POST', '/v1/session/reauth', { token: account.token, body: { method: 'passkey', response: passkey.get(options.body) } });
+      const reauth = await t.request('POST', '/v1/session/reauth', {
+        token: account.token,
+        body: { method: 'passkey', response: passkey.get(options.body) },
+      });
       assert.ok(reauth.status === 204 || reauth.status === 200, reauth.text);
       const token = reauth.body?.token ?? account.token;
       assert.equal((await t.request('DELETE', `/v1/me/passkeys/${added.passkey.id}`, { token })).status, 204);
       const security = await t.request('GET', '/v1/me/security', { token });
       assert.deepEqual(security.body.passkeys, []);
       assert.equal(security.body.secondFactorRequired, false);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } })).status, 201);
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } }))
+          .status,
+        201,
+      );
       // Its answers no longer sign in.
       const later = await t.request('POST', '/v1/sessions/passkey/options', {});
-      assert.equal((await t.request('POST', '/v1/sessions/passkey', { body: { response: passkey.get(later.body) } })).body.code, 'passkey.invalid');
+      assert.equal(
+        (await t.request('POST', '/v1/sessions/passkey', { body: { response: passkey.get(later.body) } })).body.code,
+        'passkey.invalid',
+      );
     });
 
     test('deleting the account erases its authenticator app, passkeys, recovery codes and challenges', async () => {
@@ -129,10 +161,18 @@ for (const database of testDatabases()) {
       await addPasskey(account);
       const totp = await t.request('POST', '/v1/me/totp', { token: account.token });
       const code = await generate({ secret: totp.body.secret, epoch: Math.floor(t.clock.now() / 1000) });
-      assert.equal((await t.request('POST', '/v1/me/totp/confirm', { token: account.token, body: { code } })).status, 200);
-      assert.equal((await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } })).status, 200);
+      assert.equal(
+        (await t.request('POST', '/v1/me/totp/confirm', { token: account.token, body: { code } })).status,
+        200,
+      );
+      assert.equal(
+        (await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password } }))
+          .status,
+        200,
+      );
       const before = await rowsOf(t.app, account.id);
-      for (const table of ['totp_factors', 'passkeys', 'recovery_codes', 'two_step_challenges']) assert.ok(before[table], `${table} holds the account before`);
+      for (const table of ['totp_factors', 'passkeys', 'recovery_codes', 'two_step_challenges'])
+        assert.ok(before[table], `${table} holds the account before`);
       await deleteAccount(t, account);
       assert.deepEqual(await rowsOf(t.app, account.id), {});
     });
@@ -140,7 +180,8 @@ for (const database of testDatabases()) {
     test('passwordless sign-in options, asked without an account, are limited per IP', async () => {
       const ip = '203.0.113.77';
       const answers = [];
-      for (let i = 0; i < 61; i++) answers.push((await t.request('POST', '/v1/sessions/passkey/options', { ip })).status);
+      for (let i = 0; i < 61; i++)
+        answers.push((await t.request('POST', '/v1/sessions/passkey/options', { ip })).status);
       assert.deepEqual([...new Set(answers.slice(0, 60))], [200]);
       assert.equal(answers[60], 429);
       assert.equal((await t.request('POST', '/v1/sessions/passkey/options', { ip: '203.0.113.78' })).status, 200);

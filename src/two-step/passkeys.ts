@@ -1,4 +1,8 @@
-import type { AuthenticationResponseJSON, AuthenticatorTransport, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import { AppError } from '../http/errors.js';
 import type { PasskeyRow } from './repository.js';
 
@@ -18,10 +22,12 @@ export function relyingPartyOf(baseUrl: string): RelyingParty {
 /** The challenge a WebAuthn answer signed, read from its client data (checked again by the verification). */
 export function challengeOf(response: { response?: { clientDataJSON?: unknown } }): string {
   const encoded = response.response?.clientDataJSON;
-  if (typeof encoded !== 'string' || encoded.length > 4096) throw new AppError('passkey.invalid', 'The passkey answer has no client data');
+  if (typeof encoded !== 'string' || encoded.length > 4096)
+    throw new AppError('passkey.invalid', 'The passkey answer has no client data');
   try {
     const parsed = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as { challenge?: unknown };
-    if (typeof parsed.challenge === 'string' && parsed.challenge.length > 0 && parsed.challenge.length <= 200) return parsed.challenge;
+    if (typeof parsed.challenge === 'string' && parsed.challenge.length > 0 && parsed.challenge.length <= 200)
+      return parsed.challenge;
   } catch {
     // Falls through to the same answer as any other malformed client data.
   }
@@ -88,7 +94,12 @@ export class PasskeyCeremonies {
   }
 
   /** Verifies an assertion by a stored passkey; returns the new counter, or throws passkey.invalid. */
-  async authenticate(response: unknown, passkey: PasskeyRow, expectedChallenge: string, requireUserVerification: boolean): Promise<number> {
+  async authenticate(
+    response: unknown,
+    passkey: PasskeyRow,
+    expectedChallenge: string,
+    requireUserVerification: boolean,
+  ): Promise<number> {
     const { verifyAuthenticationResponse } = await webauthn();
     let verified;
     try {
@@ -97,7 +108,12 @@ export class PasskeyCeremonies {
         expectedChallenge,
         expectedOrigin: this.rp.origin,
         expectedRPID: this.rp.id,
-        credential: { id: passkey.credential_id, publicKey: Buffer.from(passkey.public_key, 'base64url'), counter: Number(passkey.counter), transports: transportsOf(passkey) },
+        credential: {
+          id: passkey.credential_id,
+          publicKey: Buffer.from(passkey.public_key, 'base64url'),
+          counter: Number(passkey.counter),
+          transports: transportsOf(passkey),
+        },
         requireUserVerification,
       });
     } catch (error) {

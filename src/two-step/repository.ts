@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
-import type { Db, Executor, PasskeysTable, RecoveryCodesTable, TotpFactorsTable, TwoStepChallengesTable } from '../db/schema.js';
+import type {
+  Db,
+  Executor,
+  PasskeysTable,
+  RecoveryCodesTable,
+  TotpFactorsTable,
+  TwoStepChallengesTable,
+} from '../db/schema.js';
 
 export type TotpFactorRow = TotpFactorsTable;
 export type PasskeyRow = PasskeysTable;
@@ -20,7 +27,12 @@ export class TwoStepRepository {
     await executor
       .insertInto('totp_factors')
       .values(row)
-      .onConflict((oc) => oc.column('account_id').doUpdateSet({ secret_sealed: row.secret_sealed, last_step: null, created_at: row.created_at }).where('totp_factors.confirmed_at', 'is', null))
+      .onConflict((oc) =>
+        oc
+          .column('account_id')
+          .doUpdateSet({ secret_sealed: row.secret_sealed, last_step: null, created_at: row.created_at })
+          .where('totp_factors.confirmed_at', 'is', null),
+      )
       .execute();
   }
 
@@ -45,7 +57,12 @@ export class TwoStepRepository {
   }
 
   listPasskeys(accountId: string, executor: Executor = this.db): Promise<PasskeyRow[]> {
-    return executor.selectFrom('passkeys').selectAll().where('account_id', '=', accountId).orderBy('created_at').execute();
+    return executor
+      .selectFrom('passkeys')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .execute();
   }
 
   getPasskeyByCredential(credentialId: string, executor: Executor = this.db): Promise<PasskeyRow | undefined> {
@@ -61,11 +78,20 @@ export class TwoStepRepository {
    * authenticator that keeps no counter reports 0 every time.
    */
   async usePasskey(executor: Executor, accountId: string, id: string, counter: number, now: number): Promise<void> {
-    await executor.updateTable('passkeys').set({ counter, last_used_at: now }).where('account_id', '=', accountId).where('id', '=', id).execute();
+    await executor
+      .updateTable('passkeys')
+      .set({ counter, last_used_at: now })
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .execute();
   }
 
   async deletePasskey(executor: Executor, accountId: string, id: string): Promise<boolean> {
-    const result = await executor.deleteFrom('passkeys').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    const result = await executor
+      .deleteFrom('passkeys')
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
@@ -111,7 +137,11 @@ export class TwoStepRepository {
 
   /** Counts a wrong answer; returns the attempts made so far (after this one). */
   async countChallengeAttempt(id: string): Promise<number> {
-    await this.db.updateTable('two_step_challenges').set({ attempts: sql<number>`attempts + 1` }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('two_step_challenges')
+      .set({ attempts: sql<number>`attempts + 1` })
+      .where('id', '=', id)
+      .execute();
     return (await this.getChallenge(id))?.attempts ?? Number.MAX_SAFE_INTEGER;
   }
 
@@ -134,16 +164,32 @@ export class TwoStepRepository {
   }
 
   async isLocked(accountId: string, executor: Executor = this.db): Promise<boolean> {
-    return (await executor.selectFrom('account_locks').select('account_id').where('account_id', '=', accountId).executeTakeFirst()) !== undefined;
+    return (
+      (await executor
+        .selectFrom('account_locks')
+        .select('account_id')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()) !== undefined
+    );
   }
 
   /** Whether staff suspended the account (the staff feature owns account_suspensions; this only reads it). */
   async isSuspended(accountId: string, executor: Executor = this.db): Promise<boolean> {
-    return (await executor.selectFrom('account_suspensions').select('account_id').where('account_id', '=', accountId).executeTakeFirst()) !== undefined;
+    return (
+      (await executor
+        .selectFrom('account_suspensions')
+        .select('account_id')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()) !== undefined
+    );
   }
 
   async lock(executor: Executor, accountId: string, now: number): Promise<void> {
-    await executor.insertInto('account_locks').values({ account_id: accountId, locked_at: now }).onConflict((oc) => oc.column('account_id').doNothing()).execute();
+    await executor
+      .insertInto('account_locks')
+      .values({ account_id: accountId, locked_at: now })
+      .onConflict((oc) => oc.column('account_id').doNothing())
+      .execute();
   }
 
   async unlock(executor: Executor, accountId: string): Promise<boolean> {
@@ -151,8 +197,20 @@ export class TwoStepRepository {
     return Number(result.numDeletedRows) > 0;
   }
 
-  async createLockLink(executor: Executor, row: { tokenHash: string; accountId: string; now: number; expiresAt: number }): Promise<void> {
-    await executor.insertInto('account_lock_links').values({ token_hash: row.tokenHash, account_id: row.accountId, created_at: row.now, expires_at: row.expiresAt, consumed_at: null }).execute();
+  async createLockLink(
+    executor: Executor,
+    row: { tokenHash: string; accountId: string; now: number; expiresAt: number },
+  ): Promise<void> {
+    await executor
+      .insertInto('account_lock_links')
+      .values({
+        token_hash: row.tokenHash,
+        account_id: row.accountId,
+        created_at: row.now,
+        expires_at: row.expiresAt,
+        consumed_at: null,
+      })
+      .execute();
   }
 
   /**
@@ -168,7 +226,11 @@ export class TwoStepRepository {
       .where('expires_at', '>', now)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return undefined;
-    const row = await executor.selectFrom('account_lock_links').select('account_id').where('token_hash', '=', tokenHash).executeTakeFirstOrThrow();
+    const row = await executor
+      .selectFrom('account_lock_links')
+      .select('account_id')
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirstOrThrow();
     return row.account_id;
   }
 
@@ -188,16 +250,46 @@ export class TwoStepRepository {
   }
 
   /** What the sign-in needs to know in one query: whether the account is locked and which factors it has. */
-  async gateOf(accountId: string): Promise<{ locked: boolean; suspended: boolean; totp: boolean; passkeys: number; recoveryCodes: number }> {
+  async gateOf(
+    accountId: string,
+  ): Promise<{ locked: boolean; suspended: boolean; totp: boolean; passkeys: number; recoveryCodes: number }> {
     const row = await this.db
       .selectNoFrom((eb) => [
-        eb.selectFrom('account_locks').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('locked'),
-        eb.selectFrom('account_suspensions').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('suspended'),
-        eb.selectFrom('totp_factors').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).where('confirmed_at', 'is not', null).as('totp'),
-        eb.selectFrom('passkeys').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).as('passkeys'),
-        eb.selectFrom('recovery_codes').select((e) => e.fn.countAll<number | string>().as('n')).where('account_id', '=', accountId).where('used_at', 'is', null).as('codes'),
+        eb
+          .selectFrom('account_locks')
+          .select((e) => e.fn.countAll<number | string>().as('n'))
+          .where('account_id', '=', accountId)
+          .as('locked'),
+        eb
+          .selectFrom('account_suspensions')
+          .select((e) => e.fn.countAll<number | string>().as('n'))
+          .where('account_id', '=', accountId)
+          .as('suspended'),
+        eb
+          .selectFrom('totp_factors')
+          .select((e) => e.fn.countAll<number | string>().as('n'))
+          .where('account_id', '=', accountId)
+          .where('confirmed_at', 'is not', null)
+          .as('totp'),
+        eb
+          .selectFrom('passkeys')
+          .select((e) => e.fn.countAll<number | string>().as('n'))
+          .where('account_id', '=', accountId)
+          .as('passkeys'),
+        eb
+          .selectFrom('recovery_codes')
+          .select((e) => e.fn.countAll<number | string>().as('n'))
+          .where('account_id', '=', accountId)
+          .where('used_at', 'is', null)
+          .as('codes'),
       ])
       .executeTakeFirstOrThrow();
-    return { locked: Number(row.locked) > 0, suspended: Number(row.suspended) > 0, totp: Number(row.totp) > 0, passkeys: Number(row.passkeys), recoveryCodes: Number(row.codes) };
+    return {
+      locked: Number(row.locked) > 0,
+      suspended: Number(row.suspended) > 0,
+      totp: Number(row.totp) > 0,
+      passkeys: Number(row.passkeys),
+      recoveryCodes: Number(row.codes),
+    };
   }
 }

@@ -103,7 +103,11 @@ export class TwoStepService {
   /** GET /v1/me/security. */
   async security(accountId: string) {
     const account = await this.account(accountId);
-    const [totp, passkeys, remaining] = await Promise.all([this.repository.getTotp(accountId), this.repository.listPasskeys(accountId), this.repository.countRecoveryCodes(accountId)]);
+    const [totp, passkeys, remaining] = await Promise.all([
+      this.repository.getTotp(accountId),
+      this.repository.listPasskeys(accountId),
+      this.repository.countRecoveryCodes(accountId),
+    ]);
     const key = passkeys.length > 0 ? await this.deps.keyRing.getOrCreate(accountId) : undefined;
     const enabled = totp?.confirmed_at != null || passkeys.length > 0;
     return {
@@ -121,7 +125,9 @@ export class TwoStepService {
   }
 
   /** Which second factors the account has; none means sign-in needs only the password. */
-  async gate(accountId: string): Promise<{ locked: boolean; suspended: boolean; methods: SecondFactorMethod[]; passkeys: number }> {
+  async gate(
+    accountId: string,
+  ): Promise<{ locked: boolean; suspended: boolean; methods: SecondFactorMethod[]; passkeys: number }> {
     const gate = await this.repository.gateOf(accountId);
     const methods: SecondFactorMethod[] = [];
     if (gate.totp) methods.push('totp');
@@ -170,7 +176,8 @@ export class TwoStepService {
     if (step === undefined) return this.failed(accountId, origin, 'two_step.code_invalid');
     return this.deps.db.transaction().execute(async (trx) => {
       const first = (await this.gateIn(trx, accountId)).methods.length === 0;
-      if (!(await this.repository.claimTotpStep(trx, accountId, step, this.now()))) throw new AppError('two_step.code_invalid');
+      if (!(await this.repository.claimTotpStep(trx, accountId, step, this.now())))
+        throw new AppError('two_step.code_invalid');
       const codes = first ? await this.issueRecoveryCodes(trx, accountId) : undefined;
       await this.changed(trx, accountId, 'two_step.totp_added', 'totp_added', origin);
       return codes ? { recoveryCodes: codes } : {};
@@ -179,14 +186,20 @@ export class TwoStepService {
 
   async removeTotp(accountId: string, origin: RequestOrigin): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
-      if (!(await this.repository.deleteTotp(trx, accountId))) throw new AppError('not_found', 'No authenticator app is enabled');
+      if (!(await this.repository.deleteTotp(trx, accountId)))
+        throw new AppError('not_found', 'No authenticator app is enabled');
       await this.dropCodesIfNoFactorLeft(trx, accountId);
       await this.changed(trx, accountId, 'two_step.totp_removed', 'totp_removed', origin);
     });
   }
 
   /** The time step a code matches, after the last one used (replay), or undefined. */
-  private async totpStep(accountId: string, sealedSecret: string, lastStep: number | null, code: string): Promise<number | undefined> {
+  private async totpStep(
+    accountId: string,
+    sealedSecret: string,
+    lastStep: number | null,
+    code: string,
+  ): Promise<number | undefined> {
     if (!/^\d{6}$/.test(code)) return undefined;
     const key = await this.deps.keyRing.getOrCreate(accountId);
     const secret = openText(key, sealedSecret, sealContext(accountId, 'totp-secret'));
@@ -200,7 +213,9 @@ export class TwoStepService {
     });
     if (!result.valid) return undefined;
     // The functional API types HOTP and TOTP results together; a TOTP result carries its time step.
-    return 'timeStep' in result && typeof result.timeStep === 'number' ? result.timeStep : Math.floor(epoch / 30) + result.delta;
+    return 'timeStep' in result && typeof result.timeStep === 'number'
+      ? result.timeStep
+      : Math.floor(epoch / 30) + result.delta;
   }
 
   // ---- Passkeys ----
@@ -208,21 +223,29 @@ export class TwoStepService {
   /** Creation options for a new passkey; the challenge is remembered for 5 minutes, for this account only. */
   async passkeyCreationOptions(accountId: string) {
     const account = await this.account(accountId);
-    const options = await this.deps.passkeys.creationOptions({ accountId, userName: account.email ?? account.phone ?? account.id, existing: await this.repository.listPasskeys(accountId) });
+    const options = await this.deps.passkeys.creationOptions({
+      accountId,
+      userName: account.email ?? account.phone ?? account.id,
+      existing: await this.repository.listPasskeys(accountId),
+    });
     await this.rememberWebAuthnChallenge(accountId, 'passkey_register', options.challenge);
     return options as unknown as Record<string, unknown>;
   }
 
   /** Registers a passkey from the authenticator's answer; the first factor of an account also gets recovery codes. */
   async addPasskey(accountId: string, input: { name: string; response: unknown }, origin: RequestOrigin) {
-    const challenge = await this.openWebAuthnChallenge(accountId, challengeOf(input.response as never), ['passkey_register']);
+    const challenge = await this.openWebAuthnChallenge(accountId, challengeOf(input.response as never), [
+      'passkey_register',
+    ]);
     const registered = await this.deps.passkeys.register(input.response, challenge.webauthn_challenge!);
     const key = await this.deps.keyRing.getOrCreate(accountId);
     const id = uuidv7();
     const now = this.now();
     return this.deps.db.transaction().execute(async (trx) => {
-      if (!(await this.repository.consumeChallenge(trx, challenge.id, now, 1))) throw new AppError('two_step.challenge_invalid');
-      if (await this.repository.getPasskeyByCredential(registered.credentialId, trx)) throw new AppError('conflict', 'This passkey is already registered');
+      if (!(await this.repository.consumeChallenge(trx, challenge.id, now, 1)))
+        throw new AppError('two_step.challenge_invalid');
+      if (await this.repository.getPasskeyByCredential(registered.credentialId, trx))
+        throw new AppError('conflict', 'This passkey is already registered');
       const first = (await this.gateIn(trx, accountId)).methods.length === 0;
       await this.repository.createPasskey(trx, {
         account_id: accountId,
@@ -237,13 +260,17 @@ export class TwoStepService {
       });
       const codes = first ? await this.issueRecoveryCodes(trx, accountId) : undefined;
       await this.changed(trx, accountId, 'two_step.passkey_added', 'passkey_added', origin);
-      return { passkey: { id, name: input.name, createdAt: iso(now), lastUsedAt: null }, ...(codes ? { recoveryCodes: codes } : {}) };
+      return {
+        passkey: { id, name: input.name, createdAt: iso(now), lastUsedAt: null },
+        ...(codes ? { recoveryCodes: codes } : {}),
+      };
     });
   }
 
   async removePasskey(accountId: string, id: string, origin: RequestOrigin): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
-      if (!(await this.repository.deletePasskey(trx, accountId, id))) throw new AppError('not_found', 'No such passkey');
+      if (!(await this.repository.deletePasskey(trx, accountId, id)))
+        throw new AppError('not_found', 'No such passkey');
       await this.dropCodesIfNoFactorLeft(trx, accountId);
       await this.changed(trx, accountId, 'two_step.passkey_removed', 'passkey_removed', origin);
     });
@@ -258,7 +285,11 @@ export class TwoStepService {
     const allow = accountId ? await this.repository.listPasskeys(accountId) : undefined;
     if (allow && allow.length === 0) throw new AppError('two_step.method_unavailable', 'This account has no passkey');
     const options = await this.deps.passkeys.requestOptions(allow);
-    await this.rememberWebAuthnChallenge(accountId ?? null, accountId ? 'passkey_verify' : 'passkey_sign_in', options.challenge);
+    await this.rememberWebAuthnChallenge(
+      accountId ?? null,
+      accountId ? 'passkey_verify' : 'passkey_sign_in',
+      options.challenge,
+    );
     return options as unknown as Record<string, unknown>;
   }
 
@@ -274,7 +305,8 @@ export class TwoStepService {
     const challenge = await this.openWebAuthnChallenge(null, challengeOf(response as never), ['passkey_sign_in']);
     const counter = await this.deps.passkeys.authenticate(response, passkey, challenge.webauthn_challenge!, true);
     await this.deps.db.transaction().execute(async (trx) => {
-      if (!(await this.repository.consumeChallenge(trx, challenge.id, this.now(), 1))) throw new AppError('two_step.challenge_invalid');
+      if (!(await this.repository.consumeChallenge(trx, challenge.id, this.now(), 1)))
+        throw new AppError('two_step.challenge_invalid');
       await this.refuseIfLocked(passkey.account_id, trx);
       await this.repository.usePasskey(trx, passkey.account_id, passkey.id, counter, this.now());
       await this.deps.events.record(trx, passkey.account_id, 'sign_in.passkey', origin);
@@ -289,7 +321,10 @@ export class TwoStepService {
     return this.deps.db.transaction().execute(async (trx) => {
       const gate = await this.gateIn(trx, accountId);
       if (!gate.methods.some((m) => m !== 'recovery_code')) {
-        throw new AppError('two_step.method_unavailable', 'Recovery codes come with two-step verification: add an authenticator app or a passkey first');
+        throw new AppError(
+          'two_step.method_unavailable',
+          'Recovery codes come with two-step verification: add an authenticator app or a passkey first',
+        );
       }
       const codes = await this.issueRecoveryCodes(trx, accountId);
       await this.changed(trx, accountId, 'two_step.recovery_codes_renewed', 'recovery_codes_renewed', origin);
@@ -303,7 +338,13 @@ export class TwoStepService {
     await this.repository.replaceRecoveryCodes(
       trx,
       accountId,
-      codes.map((code) => ({ account_id: accountId, id: uuidv7(), code_hash: this.recoveryHash(accountId, code), used_at: null, created_at: now })),
+      codes.map((code) => ({
+        account_id: accountId,
+        id: uuidv7(),
+        code_hash: this.recoveryHash(accountId, code),
+        used_at: null,
+        created_at: now,
+      })),
     );
     return codes;
   }
@@ -314,16 +355,23 @@ export class TwoStepService {
 
   private async dropCodesIfNoFactorLeft(trx: Executor, accountId: string): Promise<void> {
     // With no factor left the account is back to the password alone; codes would be a factor of nothing.
-    if ((await this.gateIn(trx, accountId)).methods.every((m) => m === 'recovery_code')) await this.repository.replaceRecoveryCodes(trx, accountId, []);
+    if ((await this.gateIn(trx, accountId)).methods.every((m) => m === 'recovery_code'))
+      await this.repository.replaceRecoveryCodes(trx, accountId, []);
   }
 
   // ---- The second step ----
 
   /** Opens a sign-in's second step: a single-use challenge id, short-lived and attempts-limited. */
-  async startSignInChallenge(accountId: string, kind: SessionKindOfChallenge, methods: SecondFactorMethod[]): Promise<SecondFactorChallenge> {
+  async startSignInChallenge(
+    accountId: string,
+    kind: SessionKindOfChallenge,
+    methods: SecondFactorMethod[],
+  ): Promise<SecondFactorChallenge> {
     const challengeId = newToken();
     const now = this.now();
-    const passkeyOptions = methods.includes('passkey') ? await this.deps.passkeys.requestOptions(await this.repository.listPasskeys(accountId)) : undefined;
+    const passkeyOptions = methods.includes('passkey')
+      ? await this.deps.passkeys.requestOptions(await this.repository.listPasskeys(accountId))
+      : undefined;
     await this.repository.createChallenge(this.deps.db, {
       id: sha256(challengeId),
       account_id: accountId,
@@ -335,7 +383,12 @@ export class TwoStepService {
       expires_at: now + CHALLENGE_LIFETIME_MS,
       consumed_at: null,
     });
-    return { challengeId, methods, expiresAt: iso(now + CHALLENGE_LIFETIME_MS), ...(passkeyOptions ? { passkeyOptions } : {}) };
+    return {
+      challengeId,
+      methods,
+      expiresAt: iso(now + CHALLENGE_LIFETIME_MS),
+      ...(passkeyOptions ? { passkeyOptions } : {}),
+    };
   }
 
   /**
@@ -343,12 +396,21 @@ export class TwoStepService {
    * of concurrent completions one wins, and a wrong factor leaves the challenge for another try (up to
    * CHALLENGE_MAX_ATTEMPTS; the account-wide limit of RateLimits applies across challenges).
    */
-  async completeSignIn(input: { challengeId: string } & SecondFactorInput, origin: RequestOrigin): Promise<{ accountId: string; kind: SessionKindOfChallenge }> {
+  async completeSignIn(
+    input: { challengeId: string } & SecondFactorInput,
+    origin: RequestOrigin,
+  ): Promise<{ accountId: string; kind: SessionKindOfChallenge }> {
     requireFactorFields(input);
     const id = sha256(input.challengeId);
     const challenge = await this.repository.getChallenge(id);
     const now = this.now();
-    if (!challenge || challenge.purpose !== 'sign_in' || !challenge.account_id || challenge.consumed_at != null || challenge.expires_at <= now) {
+    if (
+      !challenge ||
+      challenge.purpose !== 'sign_in' ||
+      !challenge.account_id ||
+      challenge.consumed_at != null ||
+      challenge.expires_at <= now
+    ) {
       throw new AppError('two_step.challenge_invalid');
     }
     if (challenge.attempts >= CHALLENGE_MAX_ATTEMPTS) throw new AppError('two_step.too_many_attempts');
@@ -356,7 +418,8 @@ export class TwoStepService {
     await this.throttle(accountId, origin);
     try {
       await this.deps.db.transaction().execute(async (trx) => {
-        if (!(await this.repository.consumeChallenge(trx, id, now, CHALLENGE_MAX_ATTEMPTS))) throw new AppError('two_step.challenge_invalid');
+        if (!(await this.repository.consumeChallenge(trx, id, now, CHALLENGE_MAX_ATTEMPTS)))
+          throw new AppError('two_step.challenge_invalid');
         await this.refuseIfLocked(accountId, trx);
         await this.useFactor(trx, accountId, input, challenge.webauthn_challenge, origin);
       });
@@ -376,7 +439,12 @@ export class TwoStepService {
    * Checks a second factor of an account outside sign-in (re-authentication, password recovery) and uses
    * it, in the caller's transaction when given. Rate-limited per account and IP like passwords.
    */
-  async verifyFactor(accountId: string, input: SecondFactorInput, origin: RequestOrigin, executor?: Executor): Promise<void> {
+  async verifyFactor(
+    accountId: string,
+    input: SecondFactorInput,
+    origin: RequestOrigin,
+    executor?: Executor,
+  ): Promise<void> {
     requireFactorFields(input);
     await this.throttle(accountId, origin);
     try {
@@ -384,8 +452,14 @@ export class TwoStepService {
       const run = async (trx: Executor) => {
         let expected: string | null = null;
         if (input.method === 'passkey') {
-          const challenge = await this.openWebAuthnChallenge(accountId, challengeOf((input.response ?? {}) as never), ['passkey_verify', 'passkey_sign_in'], trx);
-          if (!(await this.repository.consumeChallenge(trx, challenge.id, this.now(), 1))) throw new AppError('two_step.challenge_invalid');
+          const challenge = await this.openWebAuthnChallenge(
+            accountId,
+            challengeOf((input.response ?? {}) as never),
+            ['passkey_verify', 'passkey_sign_in'],
+            trx,
+          );
+          if (!(await this.repository.consumeChallenge(trx, challenge.id, this.now(), 1)))
+            throw new AppError('two_step.challenge_invalid');
           expected = challenge.webauthn_challenge;
         }
         await this.useFactor(trx, accountId, input, expected, origin);
@@ -402,20 +476,31 @@ export class TwoStepService {
   }
 
   /** Checks one factor and marks it used (TOTP step, recovery code, passkey counter), in the transaction. */
-  private async useFactor(trx: Executor, accountId: string, input: SecondFactorInput, webauthnChallenge: string | null, origin: RequestOrigin): Promise<void> {
+  private async useFactor(
+    trx: Executor,
+    accountId: string,
+    input: SecondFactorInput,
+    webauthnChallenge: string | null,
+    origin: RequestOrigin,
+  ): Promise<void> {
     const now = this.now();
     switch (input.method) {
       case 'totp': {
         const factor = await this.repository.getTotp(accountId, trx);
-        if (!factor || factor.confirmed_at == null) throw new AppError('two_step.method_unavailable', 'This account has no authenticator app');
+        if (!factor || factor.confirmed_at == null)
+          throw new AppError('two_step.method_unavailable', 'This account has no authenticator app');
         const step = await this.totpStep(accountId, factor.secret_sealed, factor.last_step, input.code ?? '');
         // A code of a step already used (a replay, or the same code sent twice at once) fails here.
-        if (step === undefined || !(await this.repository.claimTotpStep(trx, accountId, step))) throw new AppError('two_step.code_invalid');
+        if (step === undefined || !(await this.repository.claimTotpStep(trx, accountId, step)))
+          throw new AppError('two_step.code_invalid');
         return;
       }
       case 'recovery_code': {
         const code = input.code ?? '';
-        if (normalizeRecoveryCode(code).length !== 10 || !(await this.repository.useRecoveryCode(trx, accountId, this.recoveryHash(accountId, code), now))) {
+        if (
+          normalizeRecoveryCode(code).length !== 10 ||
+          !(await this.repository.useRecoveryCode(trx, accountId, this.recoveryHash(accountId, code), now))
+        ) {
           throw new AppError('two_step.code_invalid', 'The recovery code is wrong or was already used');
         }
         const remaining = await this.repository.countRecoveryCodes(accountId, trx);
@@ -424,13 +509,21 @@ export class TwoStepService {
           const account = await this.account(accountId, trx);
           await this.deps.events.record(trx, accountId, 'two_step.recovery_codes_low', origin);
           if (account.email) {
-            await this.deps.messages.enqueue(trx, { channel: 'email', to: account.email, kind: 'recovery_codes_low', locale: account.locale, accountId, params: { remaining } });
+            await this.deps.messages.enqueue(trx, {
+              channel: 'email',
+              to: account.email,
+              kind: 'recovery_codes_low',
+              locale: account.locale,
+              accountId,
+              params: { remaining },
+            });
           }
         }
         return;
       }
       case 'passkey': {
-        const credentialId = typeof (input.response as { id?: unknown })?.id === 'string' ? (input.response as { id: string }).id : '';
+        const credentialId =
+          typeof (input.response as { id?: unknown })?.id === 'string' ? (input.response as { id: string }).id : '';
         const passkey = credentialId ? await this.repository.getPasskeyByCredential(credentialId, trx) : undefined;
         if (!passkey || passkey.account_id !== accountId || !webauthnChallenge) throw new AppError('passkey.invalid');
         const counter = await this.deps.passkeys.authenticate(input.response, passkey, webauthnChallenge, false);
@@ -467,7 +560,12 @@ export class TwoStepService {
       const accountId = await this.deps.lockLinks.consume(trx, token);
       if (!accountId) throw new AppError('account_lock.link_invalid');
       await this.lockIn(trx, accountId, origin, now);
-      await writeAudit(trx, { at: now, action: 'account.locked_by_link', subject: hmac(this.deps.lookupKey, 'tombstone', accountId), detail: { via: 'notice_link' } });
+      await writeAudit(trx, {
+        at: now,
+        action: 'account.locked_by_link',
+        subject: hmac(this.deps.lookupKey, 'tombstone', accountId),
+        detail: { via: 'notice_link' },
+      });
     });
     return { lockedAt: iso(now) };
   }
@@ -497,7 +595,13 @@ export class TwoStepService {
     if (account.email) contacts.push({ channel: 'email', to: account.email });
     if (account.phone) contacts.push({ channel: 'sms', to: account.phone });
     for (const to of contacts) {
-      await this.deps.messages.enqueue(trx, { ...to, kind: 'account_locked', locale: account.locale, accountId, params: { at: new Date(now).toUTCString(), ip: origin.ip } });
+      await this.deps.messages.enqueue(trx, {
+        ...to,
+        kind: 'account_locked',
+        locale: account.locale,
+        accountId,
+        params: { at: new Date(now).toUTCString(), ip: origin.ip },
+      });
     }
   }
 
@@ -514,18 +618,26 @@ export class TwoStepService {
 
   /** Opens a locked account again: called by password recovery, in its transaction. */
   async unlock(trx: Executor, accountId: string, origin: RequestOrigin): Promise<void> {
-    if (await this.repository.unlock(trx, accountId)) await this.deps.events.record(trx, accountId, 'account.unlocked', origin);
+    if (await this.repository.unlock(trx, accountId))
+      await this.deps.events.record(trx, accountId, 'account.unlocked', origin);
   }
 
   async sweepExpired(): Promise<number> {
-    const [challenges, links] = await Promise.all([this.repository.deleteExpiredChallenges(this.now()), this.repository.deleteExpiredLockLinks(this.now())]);
+    const [challenges, links] = await Promise.all([
+      this.repository.deleteExpiredChallenges(this.now()),
+      this.repository.deleteExpiredLockLinks(this.now()),
+    ]);
     return challenges + links;
   }
 
   // ---- Helpers ----
 
   private async gateIn(trx: Executor, accountId: string) {
-    const [totp, passkeys, codes] = await Promise.all([this.repository.getTotp(accountId, trx), this.repository.listPasskeys(accountId, trx), this.repository.countRecoveryCodes(accountId, trx)]);
+    const [totp, passkeys, codes] = await Promise.all([
+      this.repository.getTotp(accountId, trx),
+      this.repository.listPasskeys(accountId, trx),
+      this.repository.countRecoveryCodes(accountId, trx),
+    ]);
     const methods: SecondFactorMethod[] = [];
     if (totp?.confirmed_at != null) methods.push('totp');
     if (passkeys.length > 0) methods.push('passkey');
@@ -533,7 +645,11 @@ export class TwoStepService {
     return { methods };
   }
 
-  private async rememberWebAuthnChallenge(accountId: string | null, purpose: ChallengeRow['purpose'], challenge: string): Promise<void> {
+  private async rememberWebAuthnChallenge(
+    accountId: string | null,
+    purpose: ChallengeRow['purpose'],
+    challenge: string,
+  ): Promise<void> {
     const now = this.now();
     await this.repository.createChallenge(this.deps.db, {
       id: sha256(`webauthn:${challenge}`),
@@ -549,10 +665,24 @@ export class TwoStepService {
   }
 
   /** The remembered challenge a WebAuthn answer signed, if it is live, of one of the purposes, and the account's (or anyone's). */
-  private async openWebAuthnChallenge(accountId: string | null, challenge: string, purposes: ChallengeRow['purpose'][], executor?: Executor): Promise<ChallengeRow> {
+  private async openWebAuthnChallenge(
+    accountId: string | null,
+    challenge: string,
+    purposes: ChallengeRow['purpose'][],
+    executor?: Executor,
+  ): Promise<ChallengeRow> {
     const row = await this.repository.getChallenge(sha256(`webauthn:${challenge}`), executor);
-    const ok = row && purposes.includes(row.purpose) && row.consumed_at == null && row.expires_at > this.now() && (row.account_id === null || row.account_id === accountId);
-    if (!ok) throw new AppError('two_step.challenge_invalid', 'The passkey answer is for no live challenge; ask for new options');
+    const ok =
+      row &&
+      purposes.includes(row.purpose) &&
+      row.consumed_at == null &&
+      row.expires_at > this.now() &&
+      (row.account_id === null || row.account_id === accountId);
+    if (!ok)
+      throw new AppError(
+        'two_step.challenge_invalid',
+        'The passkey answer is for no live challenge; ask for new options',
+      );
     return row;
   }
 
@@ -566,19 +696,34 @@ export class TwoStepService {
   }
 
   /** A change to the settings: its security event and a notice by email, in the change's transaction. */
-  private async changed(trx: Executor, accountId: string, event: SecurityEventType, change: TwoStepChange, origin: RequestOrigin): Promise<void> {
+  private async changed(
+    trx: Executor,
+    accountId: string,
+    event: SecurityEventType,
+    change: TwoStepChange,
+    origin: RequestOrigin,
+  ): Promise<void> {
     await this.deps.events.record(trx, accountId, event, origin);
     const account = await this.account(accountId, trx);
     if (account.email) {
-      await this.deps.messages.enqueue(trx, { channel: 'email', to: account.email, kind: 'two_step_changed', locale: account.locale, accountId, params: { change, at: new Date(this.now()).toUTCString() } });
+      await this.deps.messages.enqueue(trx, {
+        channel: 'email',
+        to: account.email,
+        kind: 'two_step_changed',
+        locale: account.locale,
+        accountId,
+        params: { change, at: new Date(this.now()).toUTCString() },
+      });
     }
   }
 }
 
 /** A factor's method names the field it needs: code for totp and recovery_code, response for passkey. */
 export function requireFactorFields(input: SecondFactorInput): void {
-  if (input.method === 'passkey' && input.response === undefined) throw invalidField('response', 'is required for the passkey method');
-  if (input.method !== 'passkey' && input.code === undefined) throw invalidField('code', `is required for the ${input.method} method`);
+  if (input.method === 'passkey' && input.response === undefined)
+    throw invalidField('response', 'is required for the passkey method');
+  if (input.method !== 'passkey' && input.code === undefined)
+    throw invalidField('code', `is required for the ${input.method} method`);
 }
 
 // Second-factor guesses share the password limits under a key of their own, per account and IP.

@@ -14,14 +14,24 @@ export class UnlockRequestRepository {
 
   /** Newest first, optionally of one status. */
   async list(status: UnlockRequestStatus | undefined, limit: number): Promise<UnlockRequestRow[]> {
-    let query = this.db.selectFrom('unlock_requests').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+    let query = this.db
+      .selectFrom('unlock_requests')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit);
     if (status) query = query.where('status', '=', status);
     return query.execute();
   }
 
   /** The requests still open (submitted, or approved and waiting): few at any time, oldest first. */
   async listOpen(): Promise<UnlockRequestRow[]> {
-    return this.db.selectFrom('unlock_requests').selectAll().where('status', 'in', ['submitted', 'waiting']).orderBy('created_at').execute();
+    return this.db
+      .selectFrom('unlock_requests')
+      .selectAll()
+      .where('status', 'in', ['submitted', 'waiting'])
+      .orderBy('created_at')
+      .execute();
   }
 
   /** Newest first, the requests about any of these lock lookups (a JSON array holds each as a quoted string). */
@@ -50,8 +60,18 @@ export class UnlockRequestRepository {
    * Moves a request on from one of the statuses in `from`; false when it was in none of them (another
    * decision came first). Of concurrent decisions on one request, exactly one moves it.
    */
-  async transition(executor: Executor, id: string, from: UnlockRequestStatus[], patch: Partial<Omit<UnlockRequestsTable, 'id'>>): Promise<boolean> {
-    const result = await executor.updateTable('unlock_requests').set(patch).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+  async transition(
+    executor: Executor,
+    id: string,
+    from: UnlockRequestStatus[],
+    patch: Partial<Omit<UnlockRequestsTable, 'id'>>,
+  ): Promise<boolean> {
+    const result = await executor
+      .updateTable('unlock_requests')
+      .set(patch)
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 }

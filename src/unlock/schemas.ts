@@ -8,62 +8,107 @@ import { PROOF_KINDS } from './service.js';
 
 // Enums rather than unions of literals: a wrong value then gets one error that names the field.
 export const StatusSchema = Type.Enum(['submitted', 'waiting', 'released', 'rejected', 'objected'], {
-  description: 'submitted (waiting for staff) → waiting (approved; released at releaseAt unless the owner objects) → released; or rejected / objected',
+  description:
+    'submitted (waiting for staff) → waiting (approved; released at releaseAt unless the owner objects) → released; or rejected / objected',
 });
 const ProofKindSchema = Type.Enum([...PROOF_KINDS], { description: `The kind of proof: ${PROOF_KINDS.join(', ')}` });
 const nullableTime = (description: string) => Type.Union([TimeSchema, Type.Null()], { description });
 
-export const RequestViewSchema = named('UnlockRequestStatus', Type.Object({
-  id: Type.String(),
-  status: StatusSchema,
-  createdAt: TimeSchema,
-  decidedAt: nullableTime('When staff approved or rejected it'),
-  releaseAt: nullableTime('Approved: when the lock is released unless the owner objects first'),
-  releasedAt: nullableTime('When the lock was released'),
-}));
-export const OwnerUnlockRequestListSchema = named('OwnerUnlockRequestList', Type.Object({
-  requests: Type.Array(named('OwnerUnlockRequest', Type.Object({
-    ...RequestViewSchema.properties,
-    serialHint: Type.String({ description: 'The last characters of the serial, as the owner knows the device' }),
-  }))),
-}));
-export const StaffViewSchema = named('UnlockRequest', Type.Object({
-  ...RequestViewSchema.properties,
-  serialHint: Type.String({ description: 'The last characters of the serial' }),
-  contact: Type.Object({ email: Type.String() }),
-  proof: Type.Object({ kind: ProofKindSchema, text: Type.Union([Type.String(), Type.Null()]) }),
-  lock: Type.Object({
-    locked: Type.Boolean({ description: 'Whether a lock is held on the serial (or IMEI) now' }),
-    ownerActive: Type.Boolean({ description: 'Whether the lock holder is an active account, which an approval tells' }),
+export const RequestViewSchema = named(
+  'UnlockRequestStatus',
+  Type.Object({
+    id: Type.String(),
+    status: StatusSchema,
+    createdAt: TimeSchema,
+    decidedAt: nullableTime('When staff approved or rejected it'),
+    releaseAt: nullableTime('Approved: when the lock is released unless the owner objects first'),
+    releasedAt: nullableTime('When the lock was released'),
   }),
-}));
+);
+export const OwnerUnlockRequestListSchema = named(
+  'OwnerUnlockRequestList',
+  Type.Object({
+    requests: Type.Array(
+      named(
+        'OwnerUnlockRequest',
+        Type.Object({
+          ...RequestViewSchema.properties,
+          serialHint: Type.String({ description: 'The last characters of the serial, as the owner knows the device' }),
+        }),
+      ),
+    ),
+  }),
+);
+export const StaffViewSchema = named(
+  'UnlockRequest',
+  Type.Object({
+    ...RequestViewSchema.properties,
+    serialHint: Type.String({ description: 'The last characters of the serial' }),
+    contact: Type.Object({ email: Type.String() }),
+    proof: Type.Object({ kind: ProofKindSchema, text: Type.Union([Type.String(), Type.Null()]) }),
+    lock: Type.Object({
+      locked: Type.Boolean({ description: 'Whether a lock is held on the serial (or IMEI) now' }),
+      ownerActive: Type.Boolean({
+        description: 'Whether the lock holder is an active account, which an approval tells',
+      }),
+    }),
+  }),
+);
 export const RequestParams = Strict({ id: IdSchema });
 /** Decisions carry no fields: the body is `{}` or absent, and anything else in it is refused. */
 export const NoFields = named('EmptyBody', Strict({}, 'No fields; the body may also be left out'));
 /** A staff decision: an optional note, kept in the audit log with who decided. The body may be left out. */
-export const DecisionBody = named('UnlockDecisionBody', Strict({
-  note: Type.Optional(Type.String({ maxLength: 1000, description: 'Why (what the proof showed): kept in the audit log as the reason, never sent to the requester or the owner' })),
-}, 'An optional note; the body may also be left out'));
+export const DecisionBody = named(
+  'UnlockDecisionBody',
+  Strict(
+    {
+      note: Type.Optional(
+        Type.String({
+          maxLength: 1000,
+          description:
+            'Why (what the proof showed): kept in the audit log as the reason, never sent to the requester or the owner',
+        }),
+      ),
+    },
+    'An optional note; the body may also be left out',
+  ),
+);
 
-export const UnlockRequestBody = named('UnlockRequestBody', Strict({
-  serial: SerialSchema,
-  contact: Strict({ email: EmailSchema }),
-  proof: Strict({
-    kind: ProofKindSchema,
-    text: Type.Optional(Type.String({ maxLength: 2000, description: 'What the proof shows (seller, date, order number); required for kind "other"' })),
+export const UnlockRequestBody = named(
+  'UnlockRequestBody',
+  Strict({
+    serial: SerialSchema,
+    contact: Strict({ email: EmailSchema }),
+    proof: Strict({
+      kind: ProofKindSchema,
+      text: Type.Optional(
+        Type.String({
+          maxLength: 2000,
+          description: 'What the proof shows (seller, date, order number); required for kind "other"',
+        }),
+      ),
+    }),
+    captcha: CaptchaPayloadSchema,
+    locale: Type.Optional(LocaleSchema),
   }),
-  captcha: CaptchaPayloadSchema,
-  locale: Type.Optional(LocaleSchema),
-}));
+);
 
-export const UnlockRequestCreatedSchema = named('UnlockRequestCreated', Type.Object({
-  id: Type.String(),
-  status: Type.Literal('submitted'),
-  statusToken: Type.String({ description: 'Shown once: GET /v1/unlock-requests/{id}?token=… tells the status' }),
-}));
+export const UnlockRequestCreatedSchema = named(
+  'UnlockRequestCreated',
+  Type.Object({
+    id: Type.String(),
+    status: Type.Literal('submitted'),
+    statusToken: Type.String({ description: 'Shown once: GET /v1/unlock-requests/{id}?token=… tells the status' }),
+  }),
+);
 
-export const StatusTokenQuery = Strict({ token: Type.String({ minLength: 1, maxLength: 128, description: 'The statusToken from POST /v1/unlock-requests' }) });
+export const StatusTokenQuery = Strict({
+  token: Type.String({ minLength: 1, maxLength: 128, description: 'The statusToken from POST /v1/unlock-requests' }),
+});
 
 export const StaffListQuery = Strict({ status: Type.Optional(StatusSchema) });
 
-export const UnlockRequestListSchema = named('UnlockRequestList', Type.Object({ unlockRequests: Type.Array(StaffViewSchema) }));
+export const UnlockRequestListSchema = named(
+  'UnlockRequestList',
+  Type.Object({ unlockRequests: Type.Array(StaffViewSchema) }),
+);

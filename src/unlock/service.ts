@@ -124,12 +124,18 @@ export class UnlockRequestService {
    * Takes a request. The answer is the same whether or not the serial is locked, and to which account:
    * nothing is looked up here, so that the form is no oracle of who owns what.
    */
-  async submit(input: UnlockRequestInput & { captcha?: string | undefined }, locale: string, origin: RequestOrigin): Promise<{ id: string; status: 'submitted'; statusToken: string }> {
+  async submit(
+    input: UnlockRequestInput & { captcha?: string | undefined },
+    locale: string,
+    origin: RequestOrigin,
+  ): Promise<{ id: string; status: 'submitted'; statusToken: string }> {
     await this.captcha.accept(input.captcha);
     const email = normalizeEmail(input.contact.email, 'body.contact.email');
     const text = input.proof.text?.normalize('NFC').trim() || null;
-    if (input.proof.kind === 'other' && !text) throw invalidField('body.proof.text', 'describe the proof when its kind is "other"');
-    if (text && /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text)) throw invalidField('body.proof.text', 'must not contain control characters');
+    if (input.proof.kind === 'other' && !text)
+      throw invalidField('body.proof.text', 'describe the proof when its kind is "other"');
+    if (text && /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text))
+      throw invalidField('body.proof.text', 'must not contain control characters');
     const lookups = this.devices.lookupsOf(input.serial);
     await this.rateLimits.consumeUnlockRequest(lookups[0]!, origin.ip);
 
@@ -153,7 +159,9 @@ export class UnlockRequestService {
         closed_at: null,
       });
       await this.audit(trx, id, 'unlock_request.submitted', {});
-      await this.tellRequester(trx, { id, locale, requester }, 'unlock_request_received', { statusUrl: this.statusUrl(id, statusToken) });
+      await this.tellRequester(trx, { id, locale, requester }, 'unlock_request_received', {
+        statusUrl: this.statusUrl(id, statusToken),
+      });
     });
     return { id, status: 'submitted', statusToken };
   }
@@ -172,7 +180,12 @@ export class UnlockRequestService {
   async list(staff: AuthContext, status: UnlockRequestStatus | undefined): Promise<StaffUnlockRequestView[]> {
     const rows = await this.repository.list(status, LIST_LIMIT);
     const views = await Promise.all(rows.map((row) => this.staffView(row)));
-    await writeAudit(this.db, { at: this.clock.now(), action: 'unlock_requests.viewed', subject: this.staffHash(staff), detail: { status: status ?? 'all', requests: rows.map((row) => row.id) } });
+    await writeAudit(this.db, {
+      at: this.clock.now(),
+      action: 'unlock_requests.viewed',
+      subject: this.staffHash(staff),
+      detail: { status: status ?? 'all', requests: rows.map((row) => row.id) },
+    });
     return views;
   }
 
@@ -192,22 +205,50 @@ export class UnlockRequestService {
     const releaseAt = now + this.options.waitSeconds * 1000;
     await this.db.transaction().execute(async (trx) => {
       const row = await this.requireRow(id, trx);
-      const decidedAlready = new AppError('unlock_request.already_decided', `This request is ${row.status}, not submitted: it was decided already`);
+      const decidedAlready = new AppError(
+        'unlock_request.already_decided',
+        `This request is ${row.status}, not submitted: it was decided already`,
+      );
       if (row.status !== 'submitted') throw decidedAlready;
       const holders = await this.devices.lockHolders(lookupsOf(row), trx);
-      if (holders.length === 0) throw new AppError('unlock_request.no_lock', 'No lock is held on this device (any more): there is nothing to release. Reject the request instead.');
+      if (holders.length === 0)
+        throw new AppError(
+          'unlock_request.no_lock',
+          'No lock is held on this device (any more): there is nothing to release. Reject the request instead.',
+        );
       // The conditional update decides between two staff approving at once.
-      if (!(await this.repository.transition(trx, id, ['submitted'], { status: 'waiting', decided_at: now, release_at: releaseAt }))) throw decidedAlready;
+      if (
+        !(await this.repository.transition(trx, id, ['submitted'], {
+          status: 'waiting',
+          decided_at: now,
+          release_at: releaseAt,
+        }))
+      )
+        throw decidedAlready;
       await this.jobs.enqueue(trx, { kind: RELEASE_JOB, payload: { id }, runAt: releaseAt, maxAttempts: 20 });
-      await this.audit(trx, id, 'unlock_request.approved', { by: this.staffHash(staff), releaseAt: iso(releaseAt) }, { staff, note });
+      await this.audit(
+        trx,
+        id,
+        'unlock_request.approved',
+        { by: this.staffHash(staff), releaseAt: iso(releaseAt) },
+        { staff, note },
+      );
       for (const owner of await this.activeOwners(trx, holders)) {
         await this.events.record(trx, owner.id, 'unlock_request.approved', SUPPORT_ORIGIN);
         await this.accounts.tellEveryAddress(trx, owner, {
           kind: 'unlock_request_owner_notice',
-          params: { serialHint: row.serial_hint, releaseAt: new Date(releaseAt).toUTCString(), requestId: id, objectUrl: `${this.options.baseUrl}/unlock/${id}/object` },
+          params: {
+            serialHint: row.serial_hint,
+            releaseAt: new Date(releaseAt).toUTCString(),
+            requestId: id,
+            objectUrl: `${this.options.baseUrl}/unlock/${id}/object`,
+          },
         });
       }
-      await this.tellRequester(trx, this.opened(row), 'unlock_request_approved', { releaseAt: new Date(releaseAt).toUTCString(), statusUrl: this.statusUrl(id) });
+      await this.tellRequester(trx, this.opened(row), 'unlock_request_approved', {
+        releaseAt: new Date(releaseAt).toUTCString(),
+        statusUrl: this.statusUrl(id),
+      });
     });
     return this.staffView((await this.repository.get(id))!);
   }
@@ -217,10 +258,22 @@ export class UnlockRequestService {
     const now = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
       const row = await this.requireRow(id, trx);
-      if (!(await this.repository.transition(trx, id, ['submitted', 'waiting'], { status: 'rejected', decided_at: row.decided_at ?? now, closed_at: now }))) {
+      if (
+        !(await this.repository.transition(trx, id, ['submitted', 'waiting'], {
+          status: 'rejected',
+          decided_at: row.decided_at ?? now,
+          closed_at: now,
+        }))
+      ) {
         throw new AppError('unlock_request.closed', `This request is ${row.status}: it can no longer be rejected`);
       }
-      await this.audit(trx, id, 'unlock_request.rejected', { by: this.staffHash(staff), was: row.status }, { staff, note });
+      await this.audit(
+        trx,
+        id,
+        'unlock_request.rejected',
+        { by: this.staffHash(staff), was: row.status },
+        { staff, note },
+      );
       await this.tellRequester(trx, this.opened(row), 'unlock_request_rejected', { statusUrl: this.statusUrl(id) });
     });
     return this.staffView((await this.repository.get(id))!);
@@ -234,7 +287,9 @@ export class UnlockRequestService {
     const held = new Set(await this.devices.lockLookupsOf(accountId));
     if (held.size === 0) return [];
     const rows = await this.repository.listOpen();
-    return rows.filter((row) => lookupsOf(row).some((lookup) => held.has(lookup))).map((row) => ({ ...publicView(row), serialHint: row.serial_hint }));
+    return rows
+      .filter((row) => lookupsOf(row).some((lookup) => held.has(lookup)))
+      .map((row) => ({ ...publicView(row), serialHint: row.serial_hint }));
   }
 
   /**
@@ -246,8 +301,11 @@ export class UnlockRequestService {
     await this.db.transaction().execute(async (trx) => {
       const row = await this.repository.get(id, trx);
       const holders = row ? await this.devices.lockHolders(lookupsOf(row), trx) : [];
-      if (!row || !holders.some((holder) => holder.accountId === auth.accountId)) throw new AppError('not_found', 'No unlock request for a device locked to this account');
-      if (!(await this.repository.transition(trx, id, ['submitted', 'waiting'], { status: 'objected', closed_at: now }))) {
+      if (!row || !holders.some((holder) => holder.accountId === auth.accountId))
+        throw new AppError('not_found', 'No unlock request for a device locked to this account');
+      if (
+        !(await this.repository.transition(trx, id, ['submitted', 'waiting'], { status: 'objected', closed_at: now }))
+      ) {
         throw new AppError('unlock_request.closed', `This request is ${row.status}: it can no longer be objected to`);
       }
       await this.events.record(trx, auth.accountId, 'unlock_request.objected', SUPPORT_ORIGIN);
@@ -267,18 +325,27 @@ export class UnlockRequestService {
       const row = await this.repository.get(id, trx);
       if (!row || row.status !== 'waiting') return [];
       // A job runs at its time or later; should it ever run early, failing makes the worker try again later.
-      if (row.release_at === null || now < row.release_at) throw new Error(`unlock request ${id} is not due until ${iso(row.release_at ?? now)}`);
-      if (!(await this.repository.transition(trx, id, ['waiting'], { status: 'released', released_at: now }))) return [];
+      if (row.release_at === null || now < row.release_at)
+        throw new Error(`unlock request ${id} is not due until ${iso(row.release_at ?? now)}`);
+      if (!(await this.repository.transition(trx, id, ['waiting'], { status: 'released', released_at: now })))
+        return [];
       const released = await this.devices.releaseForUnlockRequest(trx, lookupsOf(row), row.decided_at!, SUPPORT_ORIGIN);
-      await this.audit(trx, id, 'unlock_request.released', { releasedLocks: released.releasedLocks, devicesUnlinked: released.unlinked.length });
+      await this.audit(trx, id, 'unlock_request.released', {
+        releasedLocks: released.releasedLocks,
+        devicesUnlinked: released.unlinked.length,
+      });
       for (const owner of await this.activeOwners(trx, released.unlinked)) {
-        await this.accounts.tellEveryAddress(trx, owner, { kind: 'unlock_device_released', params: { serialHint: row.serial_hint, at: new Date(now).toUTCString() } });
+        await this.accounts.tellEveryAddress(trx, owner, {
+          kind: 'unlock_device_released',
+          params: { serialHint: row.serial_hint, at: new Date(now).toUTCString() },
+        });
       }
       await this.tellRequester(trx, this.opened(row), 'unlock_request_released', { serialHint: row.serial_hint });
       return released.unlinked;
     });
     for (const { accountId, deviceId } of unlinked) this.devices.signals.emit(accountId, deviceId, { type: 'ended' });
-    if (unlinked.length > 0) this.log.info({ unlockRequest: id, devices: unlinked.length }, 'unlock request released a device lock');
+    if (unlinked.length > 0)
+      this.log.info({ unlockRequest: id, devices: unlinked.length }, 'unlock request released a device lock');
   }
 
   /** Deletes requests that ended more than the retention period ago; their audit records stay. */
@@ -303,7 +370,11 @@ export class UnlockRequestService {
   }
 
   private opened(row: UnlockRequestRow): { id: string; locale: string; requester: Requester } {
-    return { id: row.id, locale: row.locale, requester: JSON.parse(openText(this.sealKey, row.requester_sealed, requesterAad(row.id))) as Requester };
+    return {
+      id: row.id,
+      locale: row.locale,
+      requester: JSON.parse(openText(this.sealKey, row.requester_sealed, requesterAad(row.id))) as Requester,
+    };
   }
 
   private async tellRequester<K extends RequesterMessage>(
@@ -312,7 +383,13 @@ export class UnlockRequestService {
     kind: K,
     params: MessageParams[K],
   ): Promise<void> {
-    await this.messages.enqueue(executor, { channel: 'email', to: request.requester.email, kind, locale: request.locale, params });
+    await this.messages.enqueue(executor, {
+      channel: 'email',
+      to: request.requester.email,
+      kind,
+      locale: request.locale,
+      params,
+    });
   }
 
   /**
@@ -341,7 +418,13 @@ export class UnlockRequestService {
   }
 
   /** A staff decision also names who decided and keeps their note as the reason, so the audit log finds it by staff member. */
-  private async audit(executor: Executor, id: string, action: string, detail: Record<string, unknown>, decision?: { staff: AuthContext; note: string | undefined }): Promise<void> {
+  private async audit(
+    executor: Executor,
+    id: string,
+    action: string,
+    detail: Record<string, unknown>,
+    decision?: { staff: AuthContext; note: string | undefined },
+  ): Promise<void> {
     const note = decision?.note?.trim();
     await writeAudit(executor, {
       at: this.clock.now(),
@@ -354,7 +437,12 @@ export class UnlockRequestService {
   }
 }
 
-type RequesterMessage = 'unlock_request_received' | 'unlock_request_approved' | 'unlock_request_rejected' | 'unlock_request_objected' | 'unlock_request_released';
+type RequesterMessage =
+  | 'unlock_request_received'
+  | 'unlock_request_approved'
+  | 'unlock_request_rejected'
+  | 'unlock_request_objected'
+  | 'unlock_request_released';
 
 const requesterAad = (id: string) => `unlock-request/v1\u0000${id}`;
 
@@ -364,5 +452,12 @@ function lookupsOf(row: UnlockRequestRow): string[] {
 
 function publicView(row: UnlockRequestRow): UnlockRequestView {
   const time = (value: number | null) => (value === null ? null : iso(value));
-  return { id: row.id, status: row.status, createdAt: iso(row.created_at), decidedAt: time(row.decided_at), releaseAt: time(row.release_at), releasedAt: time(row.released_at) };
+  return {
+    id: row.id,
+    status: row.status,
+    createdAt: iso(row.created_at),
+    decidedAt: time(row.decided_at),
+    releaseAt: time(row.release_at),
+    releasedAt: time(row.released_at),
+  };
 }

@@ -27,21 +27,37 @@ for (const database of testDatabases()) {
     });
     after(async () => t.close());
 
-    async function submit(serial: string, fields: { email?: string; proof?: Record<string, unknown>; ip?: string } = {}) {
+    async function submit(
+      serial: string,
+      fields: { email?: string; proof?: Record<string, unknown>; ip?: string } = {},
+    ) {
       const ip = fields.ip ?? freshIp();
-      const body = { serial, contact: { email: fields.email ?? uniqueEmail('buyer') }, proof: fields.proof ?? { kind: 'receipt', text: 'Bought from Ana on 2026-10-02 for 120 EUR' }, captcha: await solvedCaptcha(t, ip) };
+      const body = {
+        serial,
+        contact: { email: fields.email ?? uniqueEmail('buyer') },
+        proof: fields.proof ?? { kind: 'receipt', text: 'Bought from Ana on 2026-10-02 for 120 EUR' },
+        captcha: await solvedCaptcha(t, ip),
+      };
       const answer = await t.request('POST', '/v1/unlock-requests', { body, ip });
       await t.drainJobs();
       return { answer, email: body.contact.email };
     }
 
-    const status = (id: string, token: string) => t.request('GET', `/v1/unlock-requests/${id}?token=${encodeURIComponent(token)}`);
-    const staffList = async (query = '') => (await staffCall('GET', `/v1/admin/unlock-requests${query}`)).body.unlockRequests as any[];
+    const status = (id: string, token: string) =>
+      t.request('GET', `/v1/unlock-requests/${id}?token=${encodeURIComponent(token)}`);
+    const staffList = async (query = '') =>
+      (await staffCall('GET', `/v1/admin/unlock-requests${query}`)).body.unlockRequests as any[];
     const staffView = async (id: string) => (await staffList()).find((r) => r.id === id);
     const subjects = (address: string) => t.messages.to(address).map((m) => m.subject);
     /** The audit trail of each request, by its (hashed) subject. */
     const auditTrails = async () => {
-      const rows = await t.app.database.db.selectFrom('audit_records').select(['subject', 'action']).where('action', 'like', 'unlock_request.%').orderBy('at').orderBy('id').execute();
+      const rows = await t.app.database.db
+        .selectFrom('audit_records')
+        .select(['subject', 'action'])
+        .where('action', 'like', 'unlock_request.%')
+        .orderBy('at')
+        .orderBy('id')
+        .execute();
       const trails = new Map<string, string[]>();
       for (const row of rows) trails.set(row.subject, [...(trails.get(row.subject) ?? []), row.action]);
       return [...trails.values()];
@@ -57,23 +73,45 @@ for (const database of testDatabases()) {
       assert.ok(answer.body.statusToken.length >= 32, 'a long random status token');
       const received = t.messages.to(email).at(-1)!;
       assert.match(received.subject, /received your device unlock request/);
-      assert.ok(received.text.includes(`/unlock/${answer.body.id}#token=${answer.body.statusToken}`), 'the message links to the status');
+      assert.ok(
+        received.text.includes(`/unlock/${answer.body.id}#token=${answer.body.statusToken}`),
+        'the message links to the status',
+      );
 
       const { id, statusToken } = answer.body;
       const submitted = await status(id, statusToken);
       assert.equal(submitted.status, 200, submitted.text);
-      assert.deepEqual({ ...submitted.body, createdAt: undefined }, { id, status: 'submitted', createdAt: undefined, decidedAt: null, releaseAt: null, releasedAt: null });
+      assert.deepEqual(
+        { ...submitted.body, createdAt: undefined },
+        { id, status: 'submitted', createdAt: undefined, decidedAt: null, releaseAt: null, releasedAt: null },
+      );
       assertProblem(await status(id, 'not-the-token-at-all'), 404, 'not_found');
       assertProblem(await status('no-such-request', statusToken), 404, 'not_found');
 
       // Staff see the proof, the contact and that the device is locked to an active account.
       const listed = await staffView(id);
       assert.deepEqual(
-        { serialHint: listed.serialHint, contact: listed.contact, proof: listed.proof, lock: listed.lock, status: listed.status },
-        { serialHint: device.serial.slice(-4), contact: { email }, proof: { kind: 'receipt', text: 'Bought from Ana on 2026-10-02 for 120 EUR' }, lock: { locked: true, ownerActive: true }, status: 'submitted' },
+        {
+          serialHint: listed.serialHint,
+          contact: listed.contact,
+          proof: listed.proof,
+          lock: listed.lock,
+          status: listed.status,
+        },
+        {
+          serialHint: device.serial.slice(-4),
+          contact: { email },
+          proof: { kind: 'receipt', text: 'Bought from Ana on 2026-10-02 for 120 EUR' },
+          lock: { locked: true, ownerActive: true },
+          status: 'submitted',
+        },
       );
       assertProblem(await t.request('GET', '/v1/admin/unlock-requests', { token: owner.token }), 403, 'forbidden');
-      assertProblem(await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: owner.token }), 403, 'forbidden');
+      assertProblem(
+        await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: owner.token }),
+        403,
+        'forbidden',
+      );
       assertProblem(await t.request('GET', '/v1/admin/unlock-requests'), 401, 'unauthenticated');
 
       const approved = await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`);
@@ -83,9 +121,17 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const notice = t.messages.to(owner.email!).find((m) => /asked to unlock a device/.test(m.subject));
       assert.ok(notice, 'the owner is told');
-      assert.ok(notice.text.includes(id) && notice.text.includes(device.serial.slice(-4)), 'the notice names the request and the device');
-      assert.ok(subjects(email).some((s) => /was approved/.test(s)), 'the requester is told of the approval');
-      const ownerEvents = (await t.request('GET', '/v1/me/events', { token: owner.token })).body.events.map((e: { type: string }) => e.type);
+      assert.ok(
+        notice.text.includes(id) && notice.text.includes(device.serial.slice(-4)),
+        'the notice names the request and the device',
+      );
+      assert.ok(
+        subjects(email).some((s) => /was approved/.test(s)),
+        'the requester is told of the approval',
+      );
+      const ownerEvents = (await t.request('GET', '/v1/me/events', { token: owner.token })).body.events.map(
+        (e: { type: string }) => e.type,
+      );
       assert.ok(ownerEvents.includes('unlock_request.approved'));
 
       // Within the waiting period nothing is released.
@@ -102,9 +148,17 @@ for (const database of testDatabases()) {
       assert.deepEqual((await activation(t, device.serial)).body, { locked: false });
       assert.deepEqual(await deviceIds(t, owner), [], 'the device left the owner account');
       assertProblem(await t.request('GET', '/v1/device', { token: device.token }), 401, 'unauthenticated');
-      assert.ok(subjects(email).some((s) => /device is unlocked/.test(s)), 'the requester is told');
-      assert.ok(subjects(owner.email!).some((s) => /left your Lanyard account/.test(s)), 'the owner is told');
-      const eventsAfter = (await t.request('GET', '/v1/me/events', { token: owner.token })).body.events.map((e: { type: string }) => e.type);
+      assert.ok(
+        subjects(email).some((s) => /device is unlocked/.test(s)),
+        'the requester is told',
+      );
+      assert.ok(
+        subjects(owner.email!).some((s) => /left your Lanyard account/.test(s)),
+        'the owner is told',
+      );
+      const eventsAfter = (await t.request('GET', '/v1/me/events', { token: owner.token })).body.events.map(
+        (e: { type: string }) => e.type,
+      );
       assert.ok(eventsAfter.includes('device.released_by_unlock_request'));
       // The buyer can now link it to their own account.
       const buyer = await t.signUp();
@@ -112,11 +166,20 @@ for (const database of testDatabases()) {
 
       const trails = await auditTrails();
       assert.ok(
-        trails.some((trail) => trail.join() === 'unlock_request.submitted,unlock_request.approved,unlock_request.released'),
+        trails.some(
+          (trail) => trail.join() === 'unlock_request.submitted,unlock_request.approved,unlock_request.released',
+        ),
         `every step is audited: ${JSON.stringify(trails)}`,
       );
-      const viewed = await t.app.database.db.selectFrom('audit_records').select('detail').where('action', '=', 'unlock_requests.viewed').execute();
-      assert.ok(viewed.some((row) => row.detail.includes(id)), 'staff reads are audited');
+      const viewed = await t.app.database.db
+        .selectFrom('audit_records')
+        .select('detail')
+        .where('action', '=', 'unlock_requests.viewed')
+        .execute();
+      assert.ok(
+        viewed.some((row) => row.detail.includes(id)),
+        'staff reads are audited',
+      );
     });
 
     test('the owner objects during the waiting period: the request ends and the device stays locked and linked', async () => {
@@ -129,19 +192,46 @@ for (const database of testDatabases()) {
       // The owner finds it among the requests against their devices; nobody else sees it.
       const mine = await t.request('GET', '/v1/me/unlock-requests', { token: owner.token });
       assert.equal(mine.status, 200, mine.text);
-      assert.deepEqual(mine.body.requests.map((r: { id: string; status: string; serialHint: string }) => [r.id, r.status, r.serialHint]), [[id, 'waiting', device.serial.slice(-4)]]);
+      assert.deepEqual(
+        mine.body.requests.map((r: { id: string; status: string; serialHint: string }) => [
+          r.id,
+          r.status,
+          r.serialHint,
+        ]),
+        [[id, 'waiting', device.serial.slice(-4)]],
+      );
       const stranger = await t.signUp();
       assert.deepEqual((await t.request('GET', '/v1/me/unlock-requests', { token: stranger.token })).body.requests, []);
-      assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: stranger.token }), 404, 'not_found');
-      assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: device.token }), 403, 'forbidden');
+      assertProblem(
+        await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: stranger.token }),
+        404,
+        'not_found',
+      );
+      assertProblem(
+        await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: device.token }),
+        403,
+        'forbidden',
+      );
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`), 401, 'unauthenticated');
 
       const objected = await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token });
       assert.equal(objected.status, 200, objected.text);
       assert.equal(objected.body.status, 'objected');
-      assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token }), 409, 'unlock_request.closed');
-      assert.deepEqual((await t.request('GET', '/v1/me/unlock-requests', { token: owner.token })).body.requests, [], 'an ended request is no longer listed');
-      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`), 409, 'unlock_request.already_decided');
+      assertProblem(
+        await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token }),
+        409,
+        'unlock_request.closed',
+      );
+      assert.deepEqual(
+        (await t.request('GET', '/v1/me/unlock-requests', { token: owner.token })).body.requests,
+        [],
+        'an ended request is no longer listed',
+      );
+      assertProblem(
+        await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`),
+        409,
+        'unlock_request.already_decided',
+      );
 
       t.clock.advance(WAIT_SECONDS * 1000 + 1000);
       await t.drainJobs();
@@ -149,7 +239,10 @@ for (const database of testDatabases()) {
       assert.equal((await activation(t, device.serial)).body.locked, true);
       assert.deepEqual(await deviceIds(t, owner), [device.id]);
       assert.equal((await t.request('GET', '/v1/device', { token: device.token })).status, 200);
-      assert.ok(subjects(email).some((s) => /stopped by the owner/.test(s)), 'the requester is told');
+      assert.ok(
+        subjects(email).some((s) => /stopped by the owner/.test(s)),
+        'the requester is told',
+      );
     });
 
     test('staff reject a request, or stop one that waits; a decided request cannot be decided again', async () => {
@@ -161,17 +254,33 @@ for (const database of testDatabases()) {
       assert.equal(rejected.body.status, 'rejected');
       await t.drainJobs();
       assert.ok(subjects(first.email).some((s) => /was not approved/.test(s)));
-      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`), 409, 'unlock_request.closed');
-      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/approve`), 409, 'unlock_request.already_decided');
+      assertProblem(
+        await staffCall('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`),
+        409,
+        'unlock_request.closed',
+      );
+      assertProblem(
+        await staffCall('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/approve`),
+        409,
+        'unlock_request.already_decided',
+      );
 
       const second = await submit(device.serial);
       assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/approve`)).status, 200);
-      assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/reject`)).body.status, 'rejected');
+      assert.equal(
+        (await staffCall('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/reject`)).body.status,
+        'rejected',
+      );
       t.clock.advance(WAIT_SECONDS * 1000 + 1000);
       await t.drainJobs();
       assert.equal((await activation(t, device.serial)).body.locked, true, 'a stopped request releases nothing');
       assertProblem(await staffCall('POST', '/v1/admin/unlock-requests/no-such-request/approve'), 404, 'not_found');
-      assert.deepEqual((await staffList('?status=rejected')).filter((r) => [first.answer.body.id, second.answer.body.id].includes(r.id)).length, 2);
+      assert.deepEqual(
+        (await staffList('?status=rejected')).filter((r) =>
+          [first.answer.body.id, second.answer.body.id].includes(r.id),
+        ).length,
+        2,
+      );
     });
 
     test('a decision may carry a note: the audit log keeps it as the reason, with who decided; the requester is not shown it', async () => {
@@ -179,15 +288,31 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       const { answer, email } = await submit(device.serial);
       const id = answer.body.id as string;
-      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { note: 'x'.repeat(1001) } }), 400, 'validation_failed');
-      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { comment: 'unknown field' } }), 400, 'validation_failed');
-      const approved = await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { note: 'Receipt matches the serial and the shop' } });
+      assertProblem(
+        await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { note: 'x'.repeat(1001) } }),
+        400,
+        'validation_failed',
+      );
+      assertProblem(
+        await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { comment: 'unknown field' } }),
+        400,
+        'validation_failed',
+      );
+      const approved = await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, {
+        body: { note: 'Receipt matches the serial and the shop' },
+      });
       assert.equal(approved.status, 200, approved.text);
-      const rejected = await staffCall('POST', `/v1/admin/unlock-requests/${id}/reject`, { body: { note: 'The owner called: the phone was stolen' } });
+      const rejected = await staffCall('POST', `/v1/admin/unlock-requests/${id}/reject`, {
+        body: { note: 'The owner called: the phone was stolen' },
+      });
       assert.equal(rejected.status, 200, rejected.text);
       await t.drainJobs();
       const admin = asStaff(t, await createStaffMember(t, 'admin'));
-      const records = async (action: string) => (await admin('GET', `/v1/admin/audit?staff=${member.id}&action=${action}`)).body.records as Array<{ reason: string | null; staffId: string }>;
+      const records = async (action: string) =>
+        (await admin('GET', `/v1/admin/audit?staff=${member.id}&action=${action}`)).body.records as Array<{
+          reason: string | null;
+          staffId: string;
+        }>;
       assert.equal((await records('unlock_request.approved'))[0]?.reason, 'Receipt matches the serial and the shop');
       assert.equal((await records('unlock_request.rejected'))[0]?.reason, 'The owner called: the phone was stolen');
       assert.ok(t.messages.to(email).every((m) => !m.text.includes('stolen') && !m.text.includes('Receipt matches')));
@@ -197,9 +322,15 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       const { answer } = await submit(device.serial);
-      const answers = await Promise.all(Array.from({ length: 8 }, () => staffCall('POST', `/v1/admin/unlock-requests/${answer.body.id}/approve`)));
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => staffCall('POST', `/v1/admin/unlock-requests/${answer.body.id}/approve`)),
+      );
       assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409, 409, 409, 409, 409, 409]);
-      const jobs = await t.app.database.db.selectFrom('jobs').select('payload').where('kind', '=', 'unlock.release').execute();
+      const jobs = await t.app.database.db
+        .selectFrom('jobs')
+        .select('payload')
+        .where('kind', '=', 'unlock.release')
+        .execute();
       assert.equal(jobs.filter((job) => String(job.payload).includes(answer.body.id)).length, 1);
     });
 
@@ -213,10 +344,14 @@ for (const database of testDatabases()) {
       assert.deepEqual(subjects(free.email), subjects(locked.email));
       const view = await staffView(free.answer.body.id);
       assert.deepEqual(view.lock, { locked: false, ownerActive: false });
-      assertProblem(await staffCall('POST', `/v1/admin/unlock-requests/${free.answer.body.id}/approve`), 409, 'unlock_request.no_lock');
+      assertProblem(
+        await staffCall('POST', `/v1/admin/unlock-requests/${free.answer.body.id}/approve`),
+        409,
+        'unlock_request.no_lock',
+      );
     });
 
-    test('a lock kept past its account\'s deletion is released by an approved request, with nobody left to tell', async () => {
+    test("a lock kept past its account's deletion is released by an approved request, with nobody left to tell", async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       // The link's notice goes out first, so that the deletion code is the newest message.
@@ -236,12 +371,23 @@ for (const database of testDatabases()) {
     });
 
     test('bad input is refused with a clear problem and creates nothing; the captcha is required; a serial gets 3 requests a day', async () => {
-      const count = async () => Number((await t.app.database.db.selectFrom('unlock_requests').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const count = async () =>
+        Number(
+          (
+            await t.app.database.db
+              .selectFrom('unlock_requests')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
       const before = await count();
       const valid = () => ({ serial: uniqueSerial(), contact: { email: uniqueEmail() }, proof: { kind: 'receipt' } });
       const post = async (body: Record<string, unknown>, withCaptcha = true) => {
         const ip = freshIp();
-        return t.request('POST', '/v1/unlock-requests', { body: withCaptcha ? { ...body, captcha: await solvedCaptcha(t, ip) } : body, ip });
+        return t.request('POST', '/v1/unlock-requests', {
+          body: withCaptcha ? { ...body, captcha: await solvedCaptcha(t, ip) } : body,
+          ip,
+        });
       };
       assertProblem(await post(valid(), false), 400, 'captcha_required');
       assertProblem(await post({ ...valid(), captcha: 'not a solved captcha' }, false), 400, 'captcha_required');
@@ -260,21 +406,46 @@ for (const database of testDatabases()) {
       ] as const) {
         const refused = await post(body);
         assertProblem(refused, 400, 'validation_failed');
-        assert.ok(Array.isArray(refused.body.errors) && refused.body.errors.length > 0, `${name}: errors name the field`);
+        assert.ok(
+          Array.isArray(refused.body.errors) && refused.body.errors.length > 0,
+          `${name}: errors name the field`,
+        );
       }
-      const malformed = await t.request('POST', '/v1/unlock-requests', { payload: '{"serial":', headers: { 'content-type': 'application/json' }, ip: freshIp() });
+      const malformed = await t.request('POST', '/v1/unlock-requests', {
+        payload: '{"serial":',
+        headers: { 'content-type': 'application/json' },
+        ip: freshIp(),
+      });
       assertProblem(malformed, 400, 'validation_failed');
       assert.equal(await count(), before, 'nothing was created');
       assertProblem(await t.request('GET', '/v1/unlock-requests/x'), 400, 'validation_failed');
       assertProblem(await staffCall('GET', '/v1/admin/unlock-requests?status=lost'), 400, 'validation_failed');
       const owner = await t.signUp();
       const pending = (await submit((await linkDevice(t, owner)).serial)).answer.body;
-      for (const path of [`/v1/admin/unlock-requests/${pending.id}/approve`, `/v1/admin/unlock-requests/${pending.id}/reject`]) {
+      for (const path of [
+        `/v1/admin/unlock-requests/${pending.id}/approve`,
+        `/v1/admin/unlock-requests/${pending.id}/reject`,
+      ]) {
         assertProblem(await staffCall('POST', path, { body: { comment: 'looks fine' } }), 400, 'validation_failed');
       }
-      assertProblem(await t.request('POST', `/v1/unlock-requests/${pending.id}/object`, { token: owner.token, body: { because: 'mine' } }), 400, 'validation_failed');
-      assert.equal((await status(pending.id, pending.statusToken)).body.status, 'submitted', 'refused decisions change nothing');
-      assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${pending.id}/approve`, { body: {} })).status, 200, 'an empty body is the same as none');
+      assertProblem(
+        await t.request('POST', `/v1/unlock-requests/${pending.id}/object`, {
+          token: owner.token,
+          body: { because: 'mine' },
+        }),
+        400,
+        'validation_failed',
+      );
+      assert.equal(
+        (await status(pending.id, pending.statusToken)).body.status,
+        'submitted',
+        'refused decisions change nothing',
+      );
+      assert.equal(
+        (await staffCall('POST', `/v1/admin/unlock-requests/${pending.id}/approve`, { body: {} })).status,
+        200,
+        'an empty body is the same as none',
+      );
 
       const serial = uniqueSerial();
       for (let i = 0; i < 3; i++) assert.equal((await submit(serial)).answer.status, 202);
@@ -284,7 +455,7 @@ for (const database of testDatabases()) {
     });
 
     // Last: it moves the clock by 91 days, past every session of this app.
-    test('a request that ended is deleted, with the requester\'s email and proof, 90 days later; its audit trail stays', async () => {
+    test("a request that ended is deleted, with the requester's email and proof, 90 days later; its audit trail stays", async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       const ended = (await submit(device.serial)).answer.body;
@@ -297,7 +468,10 @@ for (const database of testDatabases()) {
       assert.ok((await t.app.services.unlock.sweepEnded()) >= 1);
       assertProblem(await status(ended.id, ended.statusToken), 404, 'not_found');
       assert.equal((await status(open.id, open.statusToken)).body.status, 'submitted', 'a request still open stays');
-      assert.ok((await auditTrails()).some((trail) => trail.join() === 'unlock_request.submitted,unlock_request.rejected'), 'the audit trail stays');
+      assert.ok(
+        (await auditTrails()).some((trail) => trail.join() === 'unlock_request.submitted,unlock_request.rejected'),
+        'the audit trail stays',
+      );
     });
   });
 }

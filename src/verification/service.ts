@@ -88,7 +88,12 @@ export class VerificationService {
       expires_at: now + settings.lifetimeMs,
       consumed_at: null,
     });
-    return { id, code, expiresAt: now + settings.lifetimeMs, lifetimeMinutes: Math.max(1, Math.round(settings.lifetimeMs / 60_000)) };
+    return {
+      id,
+      code,
+      expiresAt: now + settings.lifetimeMs,
+      lifetimeMinutes: Math.max(1, Math.round(settings.lifetimeMs / 60_000)),
+    };
   }
 
   /**
@@ -99,12 +104,19 @@ export class VerificationService {
     const row = codeId
       ? await this.repository.get(codeId)
       : await this.repository.getLatestOpen(purpose, this.subjectLookup(purpose, subject));
-    const usable = row !== undefined && row.purpose === purpose && row.subject_lookup === this.subjectLookup(purpose, subject) && row.consumed_at === null;
+    const usable =
+      row !== undefined &&
+      row.purpose === purpose &&
+      row.subject_lookup === this.subjectLookup(purpose, subject) &&
+      row.consumed_at === null;
     const now = this.clock.now();
     // The same statements and the same HMAC run whatever there is to find (no code, an expired one, a
     // wrong one): the time of a refusal tells nothing about whether the subject has a code, or an account.
     const counted = await this.repository.countAttempt(usable ? row.id : NO_CODE_ID, now);
-    const matches = constantTimeEqual(usable ? row.code_hmac : NO_CODE_HMAC, this.codeHmac(usable ? row.id : NO_CODE_ID, purpose, subject, presented));
+    const matches = constantTimeEqual(
+      usable ? row.code_hmac : NO_CODE_HMAC,
+      this.codeHmac(usable ? row.id : NO_CODE_ID, purpose, subject, presented),
+    );
     if (!usable) throw new AppError('code_invalid', 'The code is wrong or was already used; ask for a new one');
     if (row.expires_at <= now) throw new AppError('code_expired');
     if (!counted) {
@@ -116,9 +128,15 @@ export class VerificationService {
     }
     if (!matches) {
       const left = row.max_attempts - row.attempts - 1;
-      throw new AppError('code_invalid', left > 0 ? `The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left` : 'The code is wrong; ask for a new one', {
-        attemptsLeft: Math.max(0, left),
-      });
+      throw new AppError(
+        'code_invalid',
+        left > 0
+          ? `The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left`
+          : 'The code is wrong; ask for a new one',
+        {
+          attemptsLeft: Math.max(0, left),
+        },
+      );
     }
     return row;
   }

@@ -37,14 +37,27 @@ export class WebhookRepository {
   }
 
   /** Updates a delivery only while it is still pending: a late duplicate try cannot undo a recorded success. */
-  async updatePending(executor: Executor, id: string, patch: Partial<Omit<WebhookDeliveriesTable, 'id'>>): Promise<boolean> {
-    const result = await executor.updateTable('webhook_deliveries').set(patch).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst();
+  async updatePending(
+    executor: Executor,
+    id: string,
+    patch: Partial<Omit<WebhookDeliveriesTable, 'id'>>,
+  ): Promise<boolean> {
+    const result = await executor
+      .updateTable('webhook_deliveries')
+      .set(patch)
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
   /** Puts a delivery back in the queue, whatever its status, for a try now. */
   async requeue(executor: Executor, id: string, now: number): Promise<void> {
-    await executor.updateTable('webhook_deliveries').set({ status: 'pending', next_attempt_at: now }).where('id', '=', id).execute();
+    await executor
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', next_attempt_at: now })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** An endpoint's deliveries, newest first. */

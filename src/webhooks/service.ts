@@ -99,7 +99,13 @@ export class WebhookService {
     const events = [...new Set(input.events)];
     const id = uuidv7();
     const secret = `whsec_${randomBytes(32).toString('base64')}`;
-    const row: WebhookEndpointRow = { id, url, events: JSON.stringify(events), secret: sealText(this.secretKey, secret, secretAad(id)), created_at: this.clock.now() };
+    const row: WebhookEndpointRow = {
+      id,
+      url,
+      events: JSON.stringify(events),
+      secret: sealText(this.secretKey, secret, secretAad(id)),
+      created_at: this.clock.now(),
+    };
     await this.repository.createEndpoint(row);
     return { ...this.view(row), secret };
   }
@@ -124,7 +130,8 @@ export class WebhookService {
    */
   async redeliver(executor: Executor, endpointId: string, deliveryId: string): Promise<DeliveryView> {
     const delivery = await this.repository.getDelivery(deliveryId, executor);
-    if (!delivery || delivery.endpoint_id !== endpointId) throw new AppError('not_found', 'No such delivery of this webhook');
+    if (!delivery || delivery.endpoint_id !== endpointId)
+      throw new AppError('not_found', 'No such delivery of this webhook');
     const now = this.clock.now();
     await this.repository.requeue(executor, deliveryId, now);
     await this.jobs.enqueue(executor, { kind: DELIVER_JOB, payload: { deliveryId }, maxAttempts: 5 });
@@ -171,7 +178,8 @@ export class WebhookService {
         delivered_at: null,
         created_at: now,
       });
-      if (created) await this.jobs.enqueue(executor, { kind: DELIVER_JOB, payload: { deliveryId: id }, maxAttempts: 5 });
+      if (created)
+        await this.jobs.enqueue(executor, { kind: DELIVER_JOB, payload: { deliveryId: id }, maxAttempts: 5 });
     }
     return eventId;
   }
@@ -187,12 +195,22 @@ export class WebhookService {
     const now = this.clock.now();
     const attempts = delivery.attempts + 1;
     if (error === undefined) {
-      await this.repository.updatePending(this.db, delivery.id, { status: 'delivered', attempts, last_error: null, last_attempt_at: now, next_attempt_at: null, delivered_at: now });
+      await this.repository.updatePending(this.db, delivery.id, {
+        status: 'delivered',
+        attempts,
+        last_error: null,
+        last_attempt_at: now,
+        next_attempt_at: null,
+        delivered_at: now,
+      });
       return;
     }
     const next = now + retryDelayMs(attempts);
     const giveUp = next > delivery.created_at + RETRY_WINDOW_MS;
-    this.log.warn({ deliveryId: delivery.id, endpointId: endpoint.id, attempts, giveUp, error }, 'webhook delivery failed');
+    this.log.warn(
+      { deliveryId: delivery.id, endpointId: endpoint.id, attempts, giveUp, error },
+      'webhook delivery failed',
+    );
     await this.db.transaction().execute(async (trx) => {
       const updated = await this.repository.updatePending(trx, delivery.id, {
         status: giveUp ? 'failed' : 'pending',
@@ -201,7 +219,13 @@ export class WebhookService {
         last_attempt_at: now,
         next_attempt_at: giveUp ? null : next,
       });
-      if (updated && !giveUp) await this.jobs.enqueue(trx, { kind: DELIVER_JOB, payload: { deliveryId: delivery.id }, runAt: next, maxAttempts: 5 });
+      if (updated && !giveUp)
+        await this.jobs.enqueue(trx, {
+          kind: DELIVER_JOB,
+          payload: { deliveryId: delivery.id },
+          runAt: next,
+          maxAttempts: 5,
+        });
     });
   }
 
@@ -242,13 +266,22 @@ export class WebhookService {
       });
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       request.on('error', (error: NodeJS.ErrnoException) => {
-        resolve(error.code === 'ESSRF' ? `the request was refused: ${error.message}` : `the request failed: ${error.code ?? error.message}`);
+        resolve(
+          error.code === 'ESSRF'
+            ? `the request was refused: ${error.message}`
+            : `the request failed: ${error.code ?? error.message}`,
+        );
       });
       request.end(body);
     });
   }
 
   private view(row: WebhookEndpointRow): WebhookView {
-    return { id: row.id, url: row.url, events: JSON.parse(row.events) as WebhookEvent[], createdAt: iso(row.created_at) };
+    return {
+      id: row.id,
+      url: row.url,
+      events: JSON.parse(row.events) as WebhookEvent[],
+      createdAt: iso(row.created_at),
+    };
   }
 }

@@ -23,7 +23,11 @@ async function startReceiver() {
     response.end();
   });
   await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-  return { port: (server.address() as AddressInfo).port, received: () => received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    received: () => received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const REFUSED_ALWAYS = [
@@ -38,7 +42,13 @@ const REFUSED_ALWAYS = [
   'http://[::ffff:10.0.0.1]/hook',
   'http://[::ffff:169.254.169.254]/hook',
 ];
-const LOOPBACK = ['http://127.0.0.1:9/hook', 'http://localhost:9/hook', 'http://[::1]:9/hook', 'http://[::ffff:127.0.0.1]:9/hook', 'http://api.localhost/hook'];
+const LOOPBACK = [
+  'http://127.0.0.1:9/hook',
+  'http://localhost:9/hook',
+  'http://[::1]:9/hook',
+  'http://[::ffff:127.0.0.1]:9/hook',
+  'http://api.localhost/hook',
+];
 
 for (const database of testDatabases()) {
   for (const allowLoopback of [false, true]) {
@@ -55,7 +65,8 @@ for (const database of testDatabases()) {
         await receiver.close();
         await t.close();
       });
-      const register = (url: string) => t.request('POST', '/v1/admin/webhooks', { token: staff, body: { url, events: ['account.deleted'] } });
+      const register = (url: string) =>
+        t.request('POST', '/v1/admin/webhooks', { token: staff, body: { url, events: ['account.deleted'] } });
 
       test('private, link-local, metadata and reserved addresses are refused at registration, whatever the setting', async () => {
         for (const url of REFUSED_ALWAYS) assertProblem(await register(url), 400, 'validation_failed', url);
@@ -73,7 +84,10 @@ for (const database of testDatabases()) {
       test(`a name that resolves to this machine is ${allowLoopback ? 'delivered to' : 'refused after DNS at delivery, and nothing reaches it'}`, async () => {
         const name = os.hostname();
         const addresses = await dns.lookup(name, { all: true });
-        assert.ok(addresses.every((a) => refusedAddress(a.address, { allowLoopback: false })), `${name} must resolve inside this machine for this test: ${JSON.stringify(addresses)}`);
+        assert.ok(
+          addresses.every((a) => refusedAddress(a.address, { allowLoopback: false })),
+          `${name} must resolve inside this machine for this test: ${JSON.stringify(addresses)}`,
+        );
         const created = await register(`http://${name}:${receiver.port}/hook`);
         assert.equal(created.status, 201, 'a name is not resolved at registration: it is checked when called');
         const before = receiver.received();
@@ -82,15 +96,24 @@ for (const database of testDatabases()) {
           const owner = await t.signUp();
           return { account: owner, ...(await requestDeletion(t, { ...owner, email: owner.email! })) };
         })();
-        const confirmed = await t.request('POST', `/v1/me/deletion/${id}/confirm`, { token: account.token, body: { code } });
+        const confirmed = await t.request('POST', `/v1/me/deletion/${id}/confirm`, {
+          token: account.token,
+          body: { code },
+        });
         assert.equal(confirmed.status, 200, confirmed.text);
         await t.drainJobs();
-        const [delivery] = (await t.request('GET', `/v1/admin/webhooks/${created.body.id}/deliveries`, { token: staff })).body.deliveries;
+        const [delivery] = (
+          await t.request('GET', `/v1/admin/webhooks/${created.body.id}/deliveries`, { token: staff })
+        ).body.deliveries;
         if (allowLoopback) {
           assert.equal(delivery.status, 'delivered', JSON.stringify(delivery));
           assert.equal(receiver.received(), before + 1);
         } else {
-          assert.equal(delivery.status, 'pending', 'refused tries are retried, in case the name points elsewhere later');
+          assert.equal(
+            delivery.status,
+            'pending',
+            'refused tries are retried, in case the name points elsewhere later',
+          );
           assert.match(delivery.lastError, /refused.*(private|loopback)/);
           assert.equal(receiver.received(), before, 'nothing reached the address inside');
         }

@@ -47,25 +47,43 @@ for (const database of testDatabases()) {
     });
     after(() => t.close());
 
-    const register = (url: string, token?: string) => (token ? t.request : staffCall)('POST', '/v1/admin/webhooks', { ...(token ? { token } : {}), body: { url, events: ['account.deleted'] } });
-    const deliveries = async (id: string) => (await staffCall('GET', `/v1/admin/webhooks/${id}/deliveries`)).body.deliveries;
+    const register = (url: string, token?: string) =>
+      (token ? t.request : staffCall)('POST', '/v1/admin/webhooks', {
+        ...(token ? { token } : {}),
+        body: { url, events: ['account.deleted'] },
+      });
+    const deliveries = async (id: string) =>
+      (await staffCall('GET', `/v1/admin/webhooks/${id}/deliveries`)).body.deliveries;
 
     test('only staff register and list webhooks; bad URLs and unknown events are refused', async () => {
       const user = await t.signUp();
       assertProblem(await register('https://example.com/hook', user.token), 403, 'forbidden');
       assertProblem(await t.request('GET', '/v1/admin/webhooks'), 401, 'unauthenticated');
-      for (const url of ['ftp://example.com/x', 'not a url', 'https://user:pw@example.com/x']) assertProblem(await register(url), 400, 'validation_failed');
-      const unknown = await t.request('POST', '/v1/admin/webhooks', { token: staff, body: { url: 'https://example.com/x', events: ['account.created'] } });
+      for (const url of ['ftp://example.com/x', 'not a url', 'https://user:pw@example.com/x'])
+        assertProblem(await register(url), 400, 'validation_failed');
+      const unknown = await t.request('POST', '/v1/admin/webhooks', {
+        token: staff,
+        body: { url: 'https://example.com/x', events: ['account.created'] },
+      });
       assertProblem(unknown, 400, 'validation_failed');
       const created = await register('https://example.com/hook');
       assert.equal(created.status, 201, created.text);
       assert.match(created.body.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
       const listed = await t.request('GET', '/v1/admin/webhooks', { token: staff });
       const mine = listed.body.webhooks.find((w: { id: string }) => w.id === created.body.id);
-      assert.deepEqual(mine, { id: created.body.id, url: 'https://example.com/hook', events: ['account.deleted'], createdAt: created.body.createdAt });
+      assert.deepEqual(mine, {
+        id: created.body.id,
+        url: 'https://example.com/hook',
+        events: ['account.deleted'],
+        createdAt: created.body.createdAt,
+      });
       assert.ok(!listed.text.includes(created.body.secret), 'the secret is shown once');
       assert.equal((await t.request('DELETE', `/v1/admin/webhooks/${created.body.id}`, { token: staff })).status, 204);
-      assertProblem(await t.request('GET', `/v1/admin/webhooks/${created.body.id}/deliveries`, { token: staff }), 404, 'not_found');
+      assertProblem(
+        await t.request('GET', `/v1/admin/webhooks/${created.body.id}/deliveries`, { token: staff }),
+        404,
+        'not_found',
+      );
     });
 
     test('a receiver gets account.deleted signed per Standard Webhooks, with the tombstone hash and no personal data', async () => {
@@ -80,15 +98,29 @@ for (const database of testDatabases()) {
         assert.equal(other.received.length, 1, 'every registered endpoint gets the event');
         const [message] = receiver.received;
         assert.equal(message!.headers['content-type'], 'application/json');
-        const event = new Webhook(hook.secret).verify(message!.body, message!.headers as Record<string, string>) as { type: string; timestamp: string; data: Record<string, string> };
+        const event = new Webhook(hook.secret).verify(message!.body, message!.headers as Record<string, string>) as {
+          type: string;
+          timestamp: string;
+          data: Record<string, string>;
+        };
         assert.equal(event.type, 'account.deleted');
-        assert.deepEqual(event.data, { account: t.app.services.deletion.accountHash(account.id), deletedAt: new Date(t.clock.now()).toISOString() });
-        for (const personal of [account.id, account.email!, 'Webhook Person']) assert.ok(!message!.body.includes(personal));
+        assert.deepEqual(event.data, {
+          account: t.app.services.deletion.accountHash(account.id),
+          deletedAt: new Date(t.clock.now()).toISOString(),
+        });
+        for (const personal of [account.id, account.email!, 'Webhook Person'])
+          assert.ok(!message!.body.includes(personal));
         // The signature, computed here from the spec: base64 HMAC-SHA256 of "id.timestamp.body" under the decoded secret.
         const key = Buffer.from(hook.secret.slice('whsec_'.length), 'base64');
         const signed = `${message!.headers['webhook-id']}.${message!.headers['webhook-timestamp']}.${message!.body}`;
-        assert.equal(message!.headers['webhook-signature'], `v1,${createHmac('sha256', key).update(signed).digest('base64')}`);
-        assert.throws(() => new Webhook(otherHook.secret).verify(message!.body, message!.headers as Record<string, string>), 'each endpoint has its own secret');
+        assert.equal(
+          message!.headers['webhook-signature'],
+          `v1,${createHmac('sha256', key).update(signed).digest('base64')}`,
+        );
+        assert.throws(
+          () => new Webhook(otherHook.secret).verify(message!.body, message!.headers as Record<string, string>),
+          'each endpoint has its own secret',
+        );
         const [delivery] = await deliveries(hook.id);
         assert.equal(delivery.status, 'delivered');
         assert.equal(delivery.attempts, 1);
@@ -113,20 +145,31 @@ for (const database of testDatabases()) {
         const support = await createStaffMember(t, 'support');
         const path = `/v1/admin/webhooks/${hook.id}/deliveries/${delivery.id}/redeliver`;
         assertProblem(await t.request('POST', path, { token: support.token }), 403, 'forbidden');
-        assertProblem(await staffCall('POST', `/v1/admin/webhooks/${hook.id}/deliveries/no-such-delivery/redeliver`), 404, 'not_found');
+        assertProblem(
+          await staffCall('POST', `/v1/admin/webhooks/${hook.id}/deliveries/no-such-delivery/redeliver`),
+          404,
+          'not_found',
+        );
         const again = await staffCall('POST', path);
         assert.equal(again.status, 202, again.text);
         assert.equal(again.body.id, delivery.id);
         assert.equal(again.body.status, 'pending');
         await t.drainJobs();
         assert.equal(receiver.received.length, 2);
-        assert.equal(receiver.received[1]!.headers['webhook-id'], receiver.received[0]!.headers['webhook-id'], 'the same event id: the receiver can tell it had it');
+        assert.equal(
+          receiver.received[1]!.headers['webhook-id'],
+          receiver.received[0]!.headers['webhook-id'],
+          'the same event id: the receiver can tell it had it',
+        );
         const [after] = await deliveries(hook.id);
         assert.equal(after.status, 'delivered');
         assert.equal(after.attempts, 2);
         const audit = await staffCall('GET', `/v1/admin/audit?action=staff.webhook_redelivered&staff=${member.id}`);
         assert.equal(audit.status, 200, audit.text);
-        assert.deepEqual(audit.body.records.map((r: { detail: unknown }) => r.detail), [{ webhook: hook.id, delivery: delivery.id }]);
+        assert.deepEqual(
+          audit.body.records.map((r: { detail: unknown }) => r.detail),
+          [{ webhook: hook.id, delivery: delivery.id }],
+        );
         await staffCall('DELETE', `/v1/admin/webhooks/${hook.id}`);
       } finally {
         await receiver.close();
@@ -151,7 +194,8 @@ for (const database of testDatabases()) {
           t.clock.set(Date.parse(delivery.nextAttemptAt));
           await t.drainJobs();
         }
-        for (let i = 1; i < delays.length; i++) assert.ok(delays[i]! > delays[i - 1]!, `delays grow: ${delays.join(', ')}`);
+        for (let i = 1; i < delays.length; i++)
+          assert.ok(delays[i]! > delays[i - 1]!, `delays grow: ${delays.join(', ')}`);
         const [done] = await deliveries(hook.id);
         assert.equal(done.status, 'delivered');
         assert.equal(done.attempts, 5);
@@ -173,7 +217,9 @@ for (const database of testDatabases()) {
         const start = t.clock.now();
         await deleteAccount(t, await t.signUp(), {});
         for (let i = 0; i < 100; i++) {
-          const pending = (await deliveries(hook.id)).concat(await deliveries(gone.id)).filter((d: { status: string }) => d.status === 'pending');
+          const pending = (await deliveries(hook.id))
+            .concat(await deliveries(gone.id))
+            .filter((d: { status: string }) => d.status === 'pending');
           if (pending.length === 0) break;
           t.clock.set(Math.min(...pending.map((d: { nextAttemptAt: string }) => Date.parse(d.nextAttemptAt))));
           await t.drainJobs();
@@ -184,7 +230,10 @@ for (const database of testDatabases()) {
           assert.equal(delivery.nextAttemptAt, null);
           assert.ok(delivery.attempts > 10, `tried ${delivery.attempts} times`);
           assert.ok(Date.parse(delivery.lastAttemptAt) - start <= RETRY_WINDOW_MS);
-          assert.ok(Date.parse(delivery.lastAttemptAt) - start > RETRY_WINDOW_MS - 12 * 3600_000, 'the tries went on for about three days');
+          assert.ok(
+            Date.parse(delivery.lastAttemptAt) - start > RETRY_WINDOW_MS - 12 * 3600_000,
+            'the tries went on for about three days',
+          );
         }
         assert.equal(receiver.received.length, (await deliveries(hook.id))[0].attempts);
         assert.match((await deliveries(gone.id))[0].lastError, /ECONNREFUSED/);

@@ -92,7 +92,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('failed_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('jobs_due').on('jobs').columns(['run_at']).where(sql.ref('failed_at'), 'is', null).execute();
+  await db.schema
+    .createIndex('jobs_due')
+    .on('jobs')
+    .columns(['run_at'])
+    .where(sql.ref('failed_at'), 'is', null)
+    .execute();
   await db.schema.createIndex('jobs_account').on('jobs').column('account_id').execute();
 }
 

@@ -21,7 +21,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_location', 'text')
     .addPrimaryKeyConstraint('devices_pk', ['account_id', 'id'])
     .execute();
-  await db.schema.createIndex('devices_serial').on('devices').columns(['account_id', 'serial_lookup']).unique().execute();
+  await db.schema
+    .createIndex('devices_serial')
+    .on('devices')
+    .columns(['account_id', 'serial_lookup'])
+    .unique()
+    .execute();
   await db.schema.createIndex('devices_session').on('devices').columns(['account_id', 'session_id']).execute();
 
   // Keyed by the hash of a serial or IMEI: the activation check must find a lock from the serial alone.

@@ -34,7 +34,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('thumbnail', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('cloud_items_pk', ['account_id', 'collection', 'item_id'])
     .execute();
-  await db.schema.createIndex('cloud_items_seq').on('cloud_items').columns(['account_id', 'collection', 'seq']).unique().execute();
+  await db.schema
+    .createIndex('cloud_items_seq')
+    .on('cloud_items')
+    .columns(['account_id', 'collection', 'seq'])
+    .unique()
+    .execute();
 
   await db.schema
     .createTable('cloud_exports')

@@ -24,7 +24,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('released_at', 'bigint')
     .addColumn('closed_at', 'bigint')
     .execute();
-  await db.schema.createIndex('unlock_requests_status').on('unlock_requests').columns(['status', 'created_at']).execute();
+  await db.schema
+    .createIndex('unlock_requests_status')
+    .on('unlock_requests')
+    .columns(['status', 'created_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

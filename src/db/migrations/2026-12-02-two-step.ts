@@ -43,7 +43,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('recovery_codes_pk', ['account_id', 'id'])
     .execute();
-  await db.schema.createIndex('recovery_codes_hash').on('recovery_codes').columns(['account_id', 'code_hash']).execute();
+  await db.schema
+    .createIndex('recovery_codes_hash')
+    .on('recovery_codes')
+    .columns(['account_id', 'code_hash'])
+    .execute();
 
   // Short-lived, single-use challenges: a sign-in waiting for its second factor, a WebAuthn ceremony.
   // The id is a hash of what the client holds (the challenge id, or the WebAuthn challenge), so that a
@@ -62,7 +66,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('consumed_at', 'bigint')
     .execute();
-  await db.schema.createIndex('two_step_challenges_account').on('two_step_challenges').columns(['account_id']).execute();
+  await db.schema
+    .createIndex('two_step_challenges_account')
+    .on('two_step_challenges')
+    .columns(['account_id'])
+    .execute();
   await db.schema.createIndex('two_step_challenges_expiry').on('two_step_challenges').columns(['expires_at']).execute();
 
   // "Lock my account": while a row is here no sign-in opens the account; password recovery removes it.

@@ -26,6 +26,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('account_suspensions').execute();
   await db.schema.alterTable('security_events').dropColumn('detail_sealed').execute();
-  for (const index of ['audit_records_at', 'audit_records_actor', 'audit_records_account']) await db.schema.dropIndex(index).execute();
-  for (const column of ['reason', 'account_id', 'actor_id']) await db.schema.alterTable('audit_records').dropColumn(column).execute();
+  for (const index of ['audit_records_at', 'audit_records_actor', 'audit_records_account'])
+    await db.schema.dropIndex(index).execute();
+  for (const column of ['reason', 'account_id', 'actor_id'])
+    await db.schema.alterTable('audit_records').dropColumn(column).execute();
 }

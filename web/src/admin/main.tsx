@@ -30,7 +30,13 @@ const queryClient: QueryClient = new QueryClient({
   },
 });
 
-const router = createRouter({ routeTree: adminRouteTree, basepath: '/admin', context: { queryClient }, defaultPreload: 'intent', scrollRestoration: true });
+const router = createRouter({
+  routeTree: adminRouteTree,
+  basepath: '/admin',
+  context: { queryClient },
+  defaultPreload: 'intent',
+  scrollRestoration: true,
+});
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -23,7 +23,14 @@ export interface PasskeyAnswer {
   authenticatorAttachment?: string;
 }
 
-function answerOf(credential: { id: string; rawId: string; type: 'public-key'; response: object; clientExtensionResults: object; authenticatorAttachment?: string }): PasskeyAnswer {
+function answerOf(credential: {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: object;
+  clientExtensionResults: object;
+  authenticatorAttachment?: string;
+}): PasskeyAnswer {
   return {
     id: credential.id,
     rawId: credential.rawId,
@@ -44,12 +51,16 @@ async function browserStep<T>(step: () => Promise<T>): Promise<T> {
 
 /** Makes a new passkey with the creation options the server gave. */
 export async function createPasskey(options: unknown): Promise<PasskeyAnswer> {
-  return answerOf(await browserStep(() => startRegistration({ optionsJSON: options as PublicKeyCredentialCreationOptionsJSON })));
+  return answerOf(
+    await browserStep(() => startRegistration({ optionsJSON: options as PublicKeyCredentialCreationOptionsJSON })),
+  );
 }
 
 /** Signs the server's challenge with a passkey (request options from the server). */
 export async function signWithPasskey(options: unknown): Promise<PasskeyAnswer> {
-  return answerOf(await browserStep(() => startAuthentication({ optionsJSON: options as PublicKeyCredentialRequestOptionsJSON })));
+  return answerOf(
+    await browserStep(() => startAuthentication({ optionsJSON: options as PublicKeyCredentialRequestOptionsJSON })),
+  );
 }
 
 export { browserSupportsWebAuthn } from '@simplewebauthn/browser';

@@ -4,5 +4,7 @@
  */
 export function factorOf(code: string): { method: 'totp' | 'recovery_code'; code: string } {
   const typed = code.trim();
-  return /^\d{6}$/.test(typed.replace(/\s/g, '')) ? { method: 'totp', code: typed.replace(/\s/g, '') } : { method: 'recovery_code', code: typed };
+  return /^\d{6}$/.test(typed.replace(/\s/g, ''))
+    ? { method: 'totp', code: typed.replace(/\s/g, '') }
+    : { method: 'recovery_code', code: typed };
 }

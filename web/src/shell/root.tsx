@@ -18,7 +18,9 @@ function LanguageSwitch() {
   const { t, i18n } = useTranslation();
   return (
     <div className={styles.languages}>
-      <label htmlFor="language" className={styles.description}>{t('shell.language')}</label>
+      <label htmlFor="language" className={styles.description}>
+        {t('shell.language')}
+      </label>
       <select
         id="language"
         className={styles.select}
@@ -28,7 +30,9 @@ function LanguageSwitch() {
         }}
       >
         {LANGUAGES.map((language) => (
-          <option key={language} value={language} lang={language}>{t(`languages.${language}`)}</option>
+          <option key={language} value={language} lang={language}>
+            {t(`languages.${language}`)}
+          </option>
         ))}
       </select>
     </div>
@@ -43,7 +47,8 @@ function Shell() {
 
   // The profile's language applies on a browser where the person has not picked one yet.
   useEffect(() => {
-    if (me && !hasChosenLanguage() && isLanguage(me.locale) && me.locale !== i18next.language) void i18next.changeLanguage(me.locale);
+    if (me && !hasChosenLanguage() && isLanguage(me.locale) && me.locale !== i18next.language)
+      void i18next.changeLanguage(me.locale);
   }, [me]);
 
   const signOut = async () => {
@@ -54,9 +59,13 @@ function Shell() {
 
   return (
     <div className={styles.shell}>
-      <a className={styles.skip} href="#main">{t('shell.skip')}</a>
+      <a className={styles.skip} href="#main">
+        {t('shell.skip')}
+      </a>
       <header className={styles.header}>
-        <Link to="/" className={styles.brand}>Lanyard</Link>
+        <Link to="/" className={styles.brand}>
+          Lanyard
+        </Link>
         {me && (
           <nav className={styles.nav} aria-label={t('shell.navigation')}>
             <Link to="/">{t('nav.home')}</Link>
@@ -89,7 +98,9 @@ function NotFound() {
   return (
     <>
       <h1>{t('shell.notFound')}</h1>
-      <p><Link to="/">{t('shell.backHome')}</Link></p>
+      <p>
+        <Link to="/">{t('shell.backHome')}</Link>
+      </p>
     </>
   );
 }

@@ -50,7 +50,11 @@ function AppsPage() {
       {revoked && <Alert tone="ok">{t('apps.revoked', { name: revoked })}</Alert>}
       <Card>
         {apps.isError && <Alert>{errorText(apps.error)}</Alert>}
-        {apps.isPending && <p className={styles.muted} role="status">{t('shell.loading')}</p>}
+        {apps.isPending && (
+          <p className={styles.muted} role="status">
+            {t('shell.loading')}
+          </p>
+        )}
         {apps.data && apps.data.apps.length === 0 && <p className={styles.muted}>{t('apps.none')}</p>}
         {apps.data && apps.data.apps.length > 0 && (
           <ul className={styles.list}>
@@ -58,32 +62,59 @@ function AppsPage() {
               <li key={app.clientId} className={css.app}>
                 <h2>{app.name}</h2>
                 <span className={styles.description}>
-                  {t('apps.since', { when: format.date(app.grantedAt) })} · {app.lastUsedAt ? t('apps.lastUsed', { when: format.date(app.lastUsedAt) }) : t('apps.neverUsed')}
+                  {t('apps.since', { when: format.date(app.grantedAt) })} ·{' '}
+                  {app.lastUsedAt ? t('apps.lastUsed', { when: format.date(app.lastUsedAt) }) : t('apps.neverUsed')}
                 </span>
                 <span>{t('apps.mayAccess')}</span>
                 <ul className={css.scopes}>
-                  {app.scopes.map((scope) => <li key={scope}>{scopeText(scope)}</li>)}
+                  {app.scopes.map((scope) => (
+                    <li key={scope}>{scopeText(scope)}</li>
+                  ))}
                 </ul>
                 <div className={styles.actions}>
-                  <Button variant="danger" aria-label={t('apps.revokeNamed', { name: app.name })} onPress={() => { revoke.reset(); setConfirming(app); }}>{t('apps.revoke')}</Button>
+                  <Button
+                    variant="danger"
+                    aria-label={t('apps.revokeNamed', { name: app.name })}
+                    onPress={() => {
+                      revoke.reset();
+                      setConfirming(app);
+                    }}
+                  >
+                    {t('apps.revoke')}
+                  </Button>
                 </div>
               </li>
             ))}
           </ul>
         )}
       </Card>
-      <ModalOverlay isOpen={confirming !== undefined} onOpenChange={(open) => !open && setConfirming(undefined)} isDismissable className={css.overlay}>
+      <ModalOverlay
+        isOpen={confirming !== undefined}
+        onOpenChange={(open) => !open && setConfirming(undefined)}
+        isDismissable
+        className={css.overlay}
+      >
         <Modal className={css.modal}>
           <Dialog role="alertdialog" className={css.dialog}>
             {confirming && (
               <>
-                <Heading slot="title" level={2}>{t('apps.confirmTitle', { name: confirming.name })}</Heading>
+                <Heading slot="title" level={2}>
+                  {t('apps.confirmTitle', { name: confirming.name })}
+                </Heading>
                 <p>{t('apps.confirmText', { name: confirming.name })}</p>
                 {revoke.isError && <Alert>{errorText(revoke.error)}</Alert>}
-                {revoke.isPending && <p className={styles.muted} role="status">{t('apps.revoking')}</p>}
+                {revoke.isPending && (
+                  <p className={styles.muted} role="status">
+                    {t('apps.revoking')}
+                  </p>
+                )}
                 <div className={styles.actions}>
-                  <Button variant="danger" isDisabled={revoke.isPending} onPress={() => revoke.mutate(confirming)}>{t('apps.confirm')}</Button>
-                  <Button variant="secondary" autoFocus onPress={() => setConfirming(undefined)}>{t('apps.cancel')}</Button>
+                  <Button variant="danger" isDisabled={revoke.isPending} onPress={() => revoke.mutate(confirming)}>
+                    {t('apps.confirm')}
+                  </Button>
+                  <Button variant="secondary" autoFocus onPress={() => setConfirming(undefined)}>
+                    {t('apps.cancel')}
+                  </Button>
                 </div>
               </>
             )}

@@ -57,19 +57,27 @@ export function Export() {
       {made?.status === 'pending' && (
         <ProgressBar isIndeterminate className={css.progress}>
           <Label className={styles.description}>{t('cloud.export.making')}</Label>
-          <div className={css.progressTrack}><div className={css.progressFill} /></div>
+          <div className={css.progressTrack}>
+            <div className={css.progressFill} />
+          </div>
         </ProgressBar>
       )}
       {made?.status === 'failed' && <Alert>{t('cloud.export.failed')}</Alert>}
       {made?.status === 'expired' && <Alert tone="warning">{t('cloud.export.expired')}</Alert>}
       {made?.status === 'ready' && (
         <div className={styles.form}>
-          <Alert tone="ok">{t('cloud.export.ready', { size: format.bytes(made.size ?? 0), until: format.date(made.expiresAt) })}</Alert>
+          <Alert tone="ok">
+            {t('cloud.export.ready', { size: format.bytes(made.size ?? 0), until: format.date(made.expiresAt) })}
+          </Alert>
           <div className={styles.actions}>
-            <Button isDisabled={download.isPending} onPress={() => download.mutate()}>{t('cloud.export.download')}</Button>
+            <Button isDisabled={download.isPending} onPress={() => download.mutate()}>
+              {t('cloud.export.download')}
+            </Button>
           </div>
           {/* Followed by the button above once the session is fresh; hidden, so out of the keyboard and readers. */}
-          <a ref={link} href={apiHref('/v1/me/export/{id}/download', { id: made.id })} download hidden>zip</a>
+          <a ref={link} href={apiHref('/v1/me/export/{id}/download', { id: made.id })} download hidden>
+            zip
+          </a>
         </div>
       )}
       {canStart && (

@@ -9,16 +9,34 @@ import { Unreadable } from './Photos';
 import { saveText, toVCard } from './vcard';
 
 /** Loading, error, "more coming", unreadable and empty: what every list of the cloud says around its items. */
-function States({ list, collection, shown }: { list: ReturnType<typeof useCollection>; collection: ListedCollection; shown: number }) {
+function States({
+  list,
+  collection,
+  shown,
+}: {
+  list: ReturnType<typeof useCollection>;
+  collection: ListedCollection;
+  shown: number;
+}) {
   const { t } = useTranslation();
   const errorText = useErrorText();
   return (
     <>
       {list.isError && <Alert>{errorText(list.error)}</Alert>}
-      {list.isPending && <p className={styles.muted} role="status">{t('shell.loading')}</p>}
-      {list.data && list.loadingMore && <p className={styles.muted} role="status">{t('cloud.loadingMore', { count: list.items.length })}</p>}
+      {list.isPending && (
+        <p className={styles.muted} role="status">
+          {t('shell.loading')}
+        </p>
+      )}
+      {list.data && list.loadingMore && (
+        <p className={styles.muted} role="status">
+          {t('cloud.loadingMore', { count: list.items.length })}
+        </p>
+      )}
       <Unreadable ids={list.unreadable} />
-      {list.data && !list.loadingMore && shown === 0 && list.items.length === 0 && list.unreadable.length === 0 && <p className={styles.muted}>{t(`cloud.empty.${collection}`)}</p>}
+      {list.data && !list.loadingMore && shown === 0 && list.items.length === 0 && list.unreadable.length === 0 && (
+        <p className={styles.muted}>{t(`cloud.empty.${collection}`)}</p>
+      )}
     </>
   );
 }
@@ -38,7 +56,9 @@ export function Contacts() {
   }, [list.items]);
   const shown = useMemo(() => {
     const needle = search.trim().toLowerCase();
-    return needle ? named.filter((c) => `${c.name} ${c.phone ?? ''} ${c.email ?? ''}`.toLowerCase().includes(needle)) : named;
+    return needle
+      ? named.filter((c) => `${c.name} ${c.phone ?? ''} ${c.email ?? ''}`.toLowerCase().includes(needle))
+      : named;
   }, [named, search]);
   return (
     <>
@@ -51,7 +71,9 @@ export function Contacts() {
       )}
       {list.items.length > 0 && !list.loadingMore && (
         <div className={`${styles.actions} ${css.search}`}>
-          <Button variant="secondary" onPress={() => saveText('contacts.vcf', 'text/vcard', toVCard(named))}>{t('cloud.vcard', { count: named.length })}</Button>
+          <Button variant="secondary" onPress={() => saveText('contacts.vcf', 'text/vcard', toVCard(named))}>
+            {t('cloud.vcard', { count: named.length })}
+          </Button>
         </div>
       )}
       {list.items.length > 0 && shown.length === 0 && <p className={styles.muted}>{t('cloud.noMatch')}</p>}
@@ -99,7 +121,8 @@ export function Messages() {
   const conversations = useMemo(() => {
     const groups = new Map<string, Item[]>();
     for (const item of list.items) {
-      const key = textOf(item.data, 'conversation', 'thread', 'threadId', 'address', 'with', 'from') ?? t('cloud.noConversation');
+      const key =
+        textOf(item.data, 'conversation', 'thread', 'threadId', 'address', 'with', 'from') ?? t('cloud.noConversation');
       groups.set(key, [...(groups.get(key) ?? []), item]);
     }
     return [...groups.entries()];
@@ -113,7 +136,14 @@ export function Messages() {
           <ul className={styles.list}>
             {items.map((item) => (
               <li key={item.id}>
-                <div className={css.meta}>{[textOf(item.data, 'from', 'sender', 'author'), format.date(textOf(item.data, 'sentAt', 'date', 'at') ?? item.updatedAt)].filter(Boolean).join(' · ')}</div>
+                <div className={css.meta}>
+                  {[
+                    textOf(item.data, 'from', 'sender', 'author'),
+                    format.date(textOf(item.data, 'sentAt', 'date', 'at') ?? item.updatedAt),
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+                </div>
                 <p className={css.body}>{textOf(item.data, 'text', 'body', 'content') ?? preview(item.data)}</p>
               </li>
             ))}

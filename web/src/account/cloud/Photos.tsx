@@ -1,6 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Dialog, GridLayout, GridList, GridListItem, Heading, Modal, ModalOverlay, Size, Virtualizer } from 'react-aria-components';
+import {
+  Dialog,
+  GridLayout,
+  GridList,
+  GridListItem,
+  Heading,
+  Modal,
+  ModalOverlay,
+  Size,
+  Virtualizer,
+} from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../shared/api/client';
 import { apiHref } from '../../shared/api/href';
@@ -9,17 +19,37 @@ import { Alert, Button, styles } from '../../shared/ui';
 import css from './cloud.module.css';
 import { type Item, useCollection } from './items';
 
-const thumbnailOf = (id: string) => apiHref('/v1/cloud/{collection}/{itemId}/thumbnail', { collection: 'photos', itemId: id });
+const thumbnailOf = (id: string) =>
+  apiHref('/v1/cloud/{collection}/{itemId}/thumbnail', { collection: 'photos', itemId: id });
 const originalOf = (id: string) => apiHref('/v1/cloud/{collection}/{itemId}', { collection: 'photos', itemId: id });
 
 // Laid out by a virtualizer: only the rows on screen (and a few around) are in the document, so a library
 // of 10,000 photos scrolls like one of 10, and each thumbnail is asked for when its cell first shows.
-const layoutOptions = { minItemSize: new Size(104, 104), maxItemSize: new Size(180, 180), minSpace: new Size(8, 8), preserveAspectRatio: true };
+const layoutOptions = {
+  minItemSize: new Size(104, 104),
+  maxItemSize: new Size(180, 180),
+  minSpace: new Size(8, 8),
+  preserveAspectRatio: true,
+};
 
 function Thumbnail({ item, label }: { item: Item; label: string }) {
   const [failed, setFailed] = useState(false);
-  if (!item.thumbnail || failed) return <span className={css.noThumb} aria-hidden="true">{(item.contentType ?? '').replace('image/', '').toUpperCase() || '?'}</span>;
-  return <img className={css.thumb} src={thumbnailOf(item.id)} alt={label} loading="lazy" decoding="async" onError={() => setFailed(true)} />;
+  if (!item.thumbnail || failed)
+    return (
+      <span className={css.noThumb} aria-hidden="true">
+        {(item.contentType ?? '').replace('image/', '').toUpperCase() || '?'}
+      </span>
+    );
+  return (
+    <img
+      className={css.thumb}
+      src={thumbnailOf(item.id)}
+      alt={label}
+      loading="lazy"
+      decoding="async"
+      onError={() => setFailed(true)}
+    />
+  );
 }
 
 /** The photos as a grid of thumbnails (arrow keys move, Enter opens), and the opened photo large. */
@@ -35,14 +65,30 @@ export function Photos() {
   return (
     <>
       {photos.isError && <Alert>{errorText(photos.error)}</Alert>}
-      {photos.isPending && <p className={styles.muted} role="status">{t('shell.loading')}</p>}
-      {photos.data && photos.loadingMore && <p className={styles.muted} role="status">{t('cloud.loadingMore', { count: items.length })}</p>}
-      {photos.data && !photos.loadingMore && <p className={styles.description}>{t('cloud.photoCount', { count: items.length, n: format.number(items.length) })}</p>}
+      {photos.isPending && (
+        <p className={styles.muted} role="status">
+          {t('shell.loading')}
+        </p>
+      )}
+      {photos.data && photos.loadingMore && (
+        <p className={styles.muted} role="status">
+          {t('cloud.loadingMore', { count: items.length })}
+        </p>
+      )}
+      {photos.data && !photos.loadingMore && (
+        <p className={styles.description}>
+          {t('cloud.photoCount', { count: items.length, n: format.number(items.length) })}
+        </p>
+      )}
       <Unreadable ids={photos.unreadable} />
-      {photos.data && items.length === 0 && photos.unreadable.length === 0 && !photos.loadingMore && <p className={styles.muted}>{t('cloud.empty.photos')}</p>}
+      {photos.data && items.length === 0 && photos.unreadable.length === 0 && !photos.loadingMore && (
+        <p className={styles.muted}>{t('cloud.empty.photos')}</p>
+      )}
       {items.length > 0 && (
         <>
-          <p className={styles.description} id="gallery-help">{t('cloud.galleryHelp')}</p>
+          <p className={styles.description} id="gallery-help">
+            {t('cloud.galleryHelp')}
+          </p>
           <Virtualizer layout={GridLayout} layoutOptions={layoutOptions}>
             <GridList
               aria-label={t('cloud.gallery')}
@@ -68,7 +114,17 @@ export function Photos() {
   );
 }
 
-function Viewer({ items, index, onMove, onClose }: { items: Item[]; index: number; onMove: (index: number) => void; onClose: () => void }) {
+function Viewer({
+  items,
+  index,
+  onMove,
+  onClose,
+}: {
+  items: Item[];
+  index: number;
+  onMove: (index: number) => void;
+  onClose: () => void;
+}) {
   const { t } = useTranslation();
   const format = useFormat();
   const errorText = useErrorText();
@@ -108,39 +164,78 @@ function Viewer({ items, index, onMove, onClose }: { items: Item[]; index: numbe
       <Modal className={css.viewer}>
         <Dialog className={css.dialog} aria-label={t('cloud.viewerTitle', { name: item.id })}>
           <div className={styles.row}>
-            <Heading slot="title" level={2} className={css.viewerHeading}>{item.id}</Heading>
-            <Button variant="secondary" onPress={onClose}>{t('cloud.close')}</Button>
+            <Heading slot="title" level={2} className={css.viewerHeading}>
+              {item.id}
+            </Heading>
+            <Button variant="secondary" onPress={onClose}>
+              {t('cloud.close')}
+            </Button>
           </div>
           <figure className={css.figure}>
             {broken ? (
               <p className={styles.muted}>{t('cloud.cannotShow')}</p>
             ) : (
-              <img className={css.large} src={originalOf(item.id)} alt={t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) })} onError={() => setBrokenId(item.id)} />
+              <img
+                className={css.large}
+                src={originalOf(item.id)}
+                alt={t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) })}
+                onError={() => setBrokenId(item.id)}
+              />
             )}
             <figcaption>
               <dl className={styles.dl}>
-                <dt>{t('cloud.details.updated')}</dt><dd>{format.date(item.updatedAt)}</dd>
-                <dt>{t('cloud.details.size')}</dt><dd>{format.bytes(item.size ?? 0)}</dd>
-                <dt>{t('cloud.details.type')}</dt><dd>{item.contentType ?? '—'}</dd>
-                <dt>{t('cloud.details.version')}</dt><dd>{format.number(item.version)}</dd>
+                <dt>{t('cloud.details.updated')}</dt>
+                <dd>{format.date(item.updatedAt)}</dd>
+                <dt>{t('cloud.details.size')}</dt>
+                <dd>{format.bytes(item.size ?? 0)}</dd>
+                <dt>{t('cloud.details.type')}</dt>
+                <dd>{item.contentType ?? '—'}</dd>
+                <dt>{t('cloud.details.version')}</dt>
+                <dd>{format.number(item.version)}</dd>
               </dl>
             </figcaption>
           </figure>
-          <p className={styles.description} aria-live="polite">{t('cloud.position', { n: format.number(index + 1), count: format.number(items.length) })}</p>
+          <p className={styles.description} aria-live="polite">
+            {t('cloud.position', { n: format.number(index + 1), count: format.number(items.length) })}
+          </p>
           <div className={styles.actions}>
-            <Button variant="secondary" isDisabled={!hasPrevious} onPress={() => onMove(index - 1)}>{t('cloud.previous')}</Button>
-            <Button variant="secondary" isDisabled={!hasNext} onPress={() => onMove(index + 1)}>{t('cloud.next')}</Button>
-            <a className={css.download} href={originalOf(item.id)} download>{t('cloud.download')}</a>
-            {confirming !== item.id && <Button variant="danger" onPress={() => { remove.reset(); setConfirming(item.id); }}>{t('cloud.delete')}</Button>}
+            <Button variant="secondary" isDisabled={!hasPrevious} onPress={() => onMove(index - 1)}>
+              {t('cloud.previous')}
+            </Button>
+            <Button variant="secondary" isDisabled={!hasNext} onPress={() => onMove(index + 1)}>
+              {t('cloud.next')}
+            </Button>
+            <a className={css.download} href={originalOf(item.id)} download>
+              {t('cloud.download')}
+            </a>
+            {confirming !== item.id && (
+              <Button
+                variant="danger"
+                onPress={() => {
+                  remove.reset();
+                  setConfirming(item.id);
+                }}
+              >
+                {t('cloud.delete')}
+              </Button>
+            )}
           </div>
           {confirming === item.id && (
             <div className={css.confirm}>
               <p>{t('cloud.deleteConfirmText', { name: item.id })}</p>
               {remove.isError && <Alert>{errorText(remove.error)}</Alert>}
-              {remove.isPending && <p className={styles.muted} role="status">{t('cloud.deleting')}</p>}
+              {remove.isPending && (
+                <p className={styles.muted} role="status">
+                  {t('cloud.deleting')}
+                </p>
+              )}
               <div className={styles.actions}>
-                <Button variant="danger" autoFocus isDisabled={remove.isPending} onPress={() => remove.mutate(item.id)}>{t('cloud.deleteConfirm', { name: item.id })}</Button>
-                <Button variant="secondary" onPress={() => setConfirming(undefined)}>{t('apps.cancel')}</Button>
+                <Button variant="danger" autoFocus isDisabled={remove.isPending} onPress={() => remove.mutate(item.id)}>
+                  {t('cloud.deleteConfirm', { name: item.id })}
+                </Button>
+                <Button variant="secondary" onPress={() => setConfirming(undefined)}>
+                  {t('apps.cancel')}
+                </Button>
               </div>
             </div>
           )}
@@ -158,7 +253,9 @@ export function Unreadable({ ids }: { ids: string[] }) {
     <Alert tone="warning">
       <p>{t('cloud.unreadable', { count: ids.length })}</p>
       <ul className={css.unreadableList}>
-        {ids.map((id) => <li key={id}>{id}</li>)}
+        {ids.map((id) => (
+          <li key={id}>{id}</li>
+        ))}
       </ul>
     </Alert>
   );

@@ -20,7 +20,14 @@ export function useCollection(collection: ListedCollection) {
     queryKey: ['cloud', collection],
     initialPageParam: undefined as string | undefined,
     queryFn: async ({ pageParam }) =>
-      ok(await api.GET('/v1/cloud/{collection}', { params: { path: { collection }, query: pageParam ? { limit: NEXT_PAGES, since: pageParam } : { limit: FIRST_PAGE } } })),
+      ok(
+        await api.GET('/v1/cloud/{collection}', {
+          params: {
+            path: { collection },
+            query: pageParam ? { limit: NEXT_PAGES, since: pageParam } : { limit: FIRST_PAGE },
+          },
+        }),
+      ),
     getNextPageParam: (last) => (last.hasMore ? last.cursor : undefined),
   });
   const { hasNextPage, isFetchingNextPage, fetchNextPage, isError } = query;
@@ -46,7 +53,10 @@ export function useCollection(collection: ListedCollection) {
       }
     }
     // Newest first, as a gallery or an inbox reads.
-    return { items: [...byId.values()].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id)), unreadable: [...broken] };
+    return {
+      items: [...byId.values()].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id)),
+      unreadable: [...broken],
+    };
   }, [query.data]);
 
   return { ...query, items, unreadable, loadingMore: query.hasNextPage || query.isFetchingNextPage };
@@ -72,6 +82,6 @@ export function textOf(data: unknown, ...names: string[]): string | undefined {
 
 /** The JSON of an item, short enough for one line. */
 export function preview(data: unknown, max = 140): string {
-  const text = typeof data === 'string' ? data : JSON.stringify(data) ?? '';
+  const text = typeof data === 'string' ? data : (JSON.stringify(data) ?? '');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

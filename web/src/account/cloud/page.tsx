@@ -25,7 +25,11 @@ function CloudPage() {
       <h1>{t('cloud.title')}</h1>
       <Card title={t('cloud.storage')}>
         {summary.isError && <Alert>{errorText(summary.error)}</Alert>}
-        {summary.isPending && <p className={styles.muted} role="status">{t('shell.loading')}</p>}
+        {summary.isPending && (
+          <p className={styles.muted} role="status">
+            {t('shell.loading')}
+          </p>
+        )}
         {summary.data && (
           <>
             <ul className={css.summary}>
@@ -41,7 +45,10 @@ function CloudPage() {
               label={t('cloud.used')}
               value={summary.data.usedBytes}
               maxValue={Math.max(summary.data.quotaBytes, 1)}
-              valueText={t('home.used', { used: format.bytes(summary.data.usedBytes), quota: format.bytes(summary.data.quotaBytes) })}
+              valueText={t('home.used', {
+                used: format.bytes(summary.data.usedBytes),
+                quota: format.bytes(summary.data.quotaBytes),
+              })}
               level={summary.data.usedBytes > summary.data.quotaBytes * 0.9 ? 1 : 4}
             />
           </>
@@ -50,12 +57,24 @@ function CloudPage() {
       <section className={styles.card}>
         <Tabs>
           <TabList aria-label={t('cloud.collections')} className={css.tabList}>
-            {TABS.map((name) => <Tab key={name} id={name} className={css.tab}>{t(`collections.${name}`)}</Tab>)}
+            {TABS.map((name) => (
+              <Tab key={name} id={name} className={css.tab}>
+                {t(`collections.${name}`)}
+              </Tab>
+            ))}
           </TabList>
-          <TabPanel id="photos" className={css.panel}><Photos /></TabPanel>
-          <TabPanel id="contacts" className={css.panel}><Contacts /></TabPanel>
-          <TabPanel id="notes" className={css.panel}><Notes /></TabPanel>
-          <TabPanel id="messages" className={css.panel}><Messages /></TabPanel>
+          <TabPanel id="photos" className={css.panel}>
+            <Photos />
+          </TabPanel>
+          <TabPanel id="contacts" className={css.panel}>
+            <Contacts />
+          </TabPanel>
+          <TabPanel id="notes" className={css.panel}>
+            <Notes />
+          </TabPanel>
+          <TabPanel id="messages" className={css.panel}>
+            <Messages />
+          </TabPanel>
         </Tabs>
       </section>
       <Export />

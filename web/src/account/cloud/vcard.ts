@@ -1,5 +1,9 @@
 /** One contact as vCard 3.0 lines wants it (RFC 2426): backslash, comma, semicolon and newlines escaped. */
-const escaped = (value: string) => value.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n').replace(/([,;])/g, '\\$1');
+const escaped = (value: string) =>
+  value
+    .replace(/\\/g, '\\\\')
+    .replace(/\r?\n/g, '\\n')
+    .replace(/([,;])/g, '\\$1');
 
 export interface VCardContact {
   name: string;

@@ -27,7 +27,8 @@ function CreateAccountPage() {
   const [password, setPassword] = useState('');
   const locale = isLanguage(i18n.language) ? i18n.language : 'en';
 
-  const addressBody = (c: Channel, value: string) => (c === 'email' ? { email: value.trim() } : { phone: value.replace(/[\s-]/g, '') });
+  const addressBody = (c: Channel, value: string) =>
+    c === 'email' ? { email: value.trim() } : { phone: value.replace(/[\s-]/g, '') };
 
   const sendCode = useMutation({
     mutationFn: async () => ok(await api.POST('/v1/signup', { body: { ...addressBody(channel, address), locale } })),
@@ -35,7 +36,18 @@ function CreateAccountPage() {
   });
   const complete = useMutation({
     mutationFn: async (s: Extract<Step, { name: 'code' }>) =>
-      ok(await api.POST('/v1/signup/complete', { body: { ...addressBody(s.channel, s.address), code: code.trim(), password, ...(name.trim() ? { name: name.trim() } : {}), kind: 'web', locale } })),
+      ok(
+        await api.POST('/v1/signup/complete', {
+          body: {
+            ...addressBody(s.channel, s.address),
+            code: code.trim(),
+            password,
+            ...(name.trim() ? { name: name.trim() } : {}),
+            kind: 'web',
+            locale,
+          },
+        }),
+      ),
     onSuccess: async () => {
       await sessionChanged(queryClient);
       await navigate({ to: '/' });
@@ -47,31 +59,99 @@ function CreateAccountPage() {
       <h1>{t('signUp.title')}</h1>
       <div className={styles.card}>
         {step.name === 'address' ? (
-          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); sendCode.mutate(); }}>
+          <Form
+            className={styles.form}
+            onSubmit={(event) => {
+              event.preventDefault();
+              sendCode.mutate();
+            }}
+          >
             {sendCode.isError && <Alert>{errorText(sendCode.error)}</Alert>}
-            <RadioGroup label={t('signUp.with')} value={channel} onChange={(v) => setChannel(v as Channel)} options={[{ value: 'email', label: t('signUp.email') }, { value: 'phone', label: t('signUp.phone') }]} />
+            <RadioGroup
+              label={t('signUp.with')}
+              value={channel}
+              onChange={(v) => setChannel(v as Channel)}
+              options={[
+                { value: 'email', label: t('signUp.email') },
+                { value: 'phone', label: t('signUp.phone') },
+              ]}
+            />
             {channel === 'email' ? (
-              <TextField key="email" label={t('signUp.email')} type="email" autoComplete="email" isRequired value={address} onChange={setAddress} error={fieldError(sendCode.error, 'email', t('signUp.badEmail'))} />
+              <TextField
+                key="email"
+                label={t('signUp.email')}
+                type="email"
+                autoComplete="email"
+                isRequired
+                value={address}
+                onChange={setAddress}
+                error={fieldError(sendCode.error, 'email', t('signUp.badEmail'))}
+              />
             ) : (
-              <TextField key="phone" label={t('signUp.phone')} type="tel" autoComplete="tel" isRequired value={address} onChange={setAddress} description={t('signUp.phoneHint')} error={fieldError(sendCode.error, 'phone', t('signUp.badPhone'))} />
+              <TextField
+                key="phone"
+                label={t('signUp.phone')}
+                type="tel"
+                autoComplete="tel"
+                isRequired
+                value={address}
+                onChange={setAddress}
+                description={t('signUp.phoneHint')}
+                error={fieldError(sendCode.error, 'phone', t('signUp.badPhone'))}
+              />
             )}
-            <Button type="submit" isDisabled={sendCode.isPending}>{t('signUp.sendCode')}</Button>
+            <Button type="submit" isDisabled={sendCode.isPending}>
+              {t('signUp.sendCode')}
+            </Button>
           </Form>
         ) : (
-          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); complete.mutate(step); }}>
-            <Alert tone="ok">{t(step.channel === 'email' ? 'signUp.codeSentEmail' : 'signUp.codeSentPhone', { address: step.address })}</Alert>
+          <Form
+            className={styles.form}
+            onSubmit={(event) => {
+              event.preventDefault();
+              complete.mutate(step);
+            }}
+          >
+            <Alert tone="ok">
+              {t(step.channel === 'email' ? 'signUp.codeSentEmail' : 'signUp.codeSentPhone', { address: step.address })}
+            </Alert>
             {complete.isError && <Alert>{errorText(complete.error)}</Alert>}
-            <TextField label={t('signUp.code')} inputMode="numeric" autoComplete="one-time-code" isRequired value={code} onChange={setCode} maxLength={6} />
+            <TextField
+              label={t('signUp.code')}
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              isRequired
+              value={code}
+              onChange={setCode}
+              maxLength={6}
+            />
             <TextField label={t('signUp.name')} autoComplete="name" value={name} onChange={setName} maxLength={100} />
-            <NewPasswordField value={password} onChange={setPassword} error={fieldError(complete.error, 'password', t('password.refused'))} />
+            <NewPasswordField
+              value={password}
+              onChange={setPassword}
+              error={fieldError(complete.error, 'password', t('password.refused'))}
+            />
             <div className={styles.actions}>
-              <Button type="submit" isDisabled={complete.isPending}>{t('signUp.create')}</Button>
-              <Button variant="secondary" onPress={() => { setStep({ name: 'address' }); setCode(''); complete.reset(); }}>{t('signUp.changeAddress')}</Button>
+              <Button type="submit" isDisabled={complete.isPending}>
+                {t('signUp.create')}
+              </Button>
+              <Button
+                variant="secondary"
+                onPress={() => {
+                  setStep({ name: 'address' });
+                  setCode('');
+                  complete.reset();
+                }}
+              >
+                {t('signUp.changeAddress')}
+              </Button>
             </div>
           </Form>
         )}
       </div>
-      <p>{t('signUp.haveAccount')} <Link to="/sign-in">{t('signUp.signIn')}</Link></p>
+      <p>
+        {t('signUp.haveAccount')} <Link to="/sign-in">{t('signUp.signIn')}</Link>
+      </p>
     </div>
   );
 }

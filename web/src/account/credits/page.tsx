@@ -15,7 +15,8 @@ function CreditsPage() {
   const credits = useInfiniteQuery({
     queryKey: ['credits'],
     initialPageParam: undefined as string | undefined,
-    queryFn: async ({ pageParam }) => ok(await api.GET('/v1/me/credits', { params: { query: pageParam ? { cursor: pageParam } : {} } })),
+    queryFn: async ({ pageParam }) =>
+      ok(await api.GET('/v1/me/credits', { params: { query: pageParam ? { cursor: pageParam } : {} } })),
     getNextPageParam: (last) => last.cursor ?? undefined,
   });
   const first = credits.data?.pages[0];
@@ -26,10 +27,16 @@ function CreditsPage() {
     <>
       <h1>{t('credits.title')}</h1>
       {credits.isError && <Alert>{errorText(credits.error)}</Alert>}
-      {credits.isPending && <p className={styles.muted} role="status">{t('shell.loading')}</p>}
+      {credits.isPending && (
+        <p className={styles.muted} role="status">
+          {t('shell.loading')}
+        </p>
+      )}
       {first && (
         <Card title={t('credits.balanceTitle')}>
-          <p className={css.balance}>{t('credits.balance', { count: first.balance, n: format.number(first.balance) })}</p>
+          <p className={css.balance}>
+            {t('credits.balance', { count: first.balance, n: format.number(first.balance) })}
+          </p>
           <p className={styles.description}>{t('credits.what')}</p>
         </Card>
       )}
@@ -45,14 +52,20 @@ function CreditsPage() {
                     <br />
                     <span className={styles.description}>{format.date(entry.at)}</span>
                   </span>
-                  <span className={css.amount} data-sign={entry.amount > 0 ? 'plus' : 'minus'}>{signed(entry.amount)}</span>
+                  <span className={css.amount} data-sign={entry.amount > 0 ? 'plus' : 'minus'}>
+                    {signed(entry.amount)}
+                  </span>
                 </li>
               ))}
             </ul>
           )}
           {credits.hasNextPage && (
             <div className={css.more}>
-              <Button variant="secondary" isDisabled={credits.isFetchingNextPage} onPress={() => void credits.fetchNextPage()}>
+              <Button
+                variant="secondary"
+                isDisabled={credits.isFetchingNextPage}
+                onPress={() => void credits.fetchNextPage()}
+              >
                 {credits.isFetchingNextPage ? t('shell.loading') : t('credits.older')}
               </Button>
             </div>

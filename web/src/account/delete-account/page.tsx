@@ -38,7 +38,10 @@ function DeleteAccountPage() {
   const format = useFormat();
   const errorText = useErrorText();
   const queryClient = useQueryClient();
-  const summary = useQuery({ queryKey: ['deletion-summary'], queryFn: async () => ok(await api.GET('/v1/me/deletion')) });
+  const summary = useQuery({
+    queryKey: ['deletion-summary'],
+    queryFn: async () => ok(await api.GET('/v1/me/deletion')),
+  });
   const [step, setStep] = useState<Step>('lost');
   const [keep, setKeep] = useState<Record<string, 'release' | 'keep'>>({});
   const [agreed, setAgreed] = useState(false);
@@ -48,7 +51,9 @@ function DeleteAccountPage() {
   const [error, setError] = useState<unknown>(undefined);
   const [attemptsLeft, setAttemptsLeft] = useState<number | undefined>(undefined);
   const [pending, setPending] = useState(false);
-  const [result, setResult] = useState<{ status: 'deleted' | 'scheduled'; eraseAt?: string; keptLocks: number } | undefined>(undefined);
+  const [result, setResult] = useState<
+    { status: 'deleted' | 'scheduled'; eraseAt?: string; keptLocks: number } | undefined
+  >(undefined);
   const secondsLeft = useSecondsLeft(requested?.expiresAtLocal);
   const heading = useRef<HTMLHeadingElement>(null);
   // Devices already removed by an earlier try of the final step (a wrong code sends the person back).
@@ -60,21 +65,35 @@ function DeleteAccountPage() {
     heading.current?.focus();
   }, [step]);
 
-  const title = (text: string) => <h1 ref={heading} tabIndex={-1}>{text}</h1>;
+  const title = (text: string) => (
+    <h1 ref={heading} tabIndex={-1}>
+      {text}
+    </h1>
+  );
   // The session is gone with the account: nothing below can be read any more.
   if (step === 'done') {
     return (
       <>
         {title(result?.status === 'scheduled' ? t('deletion.scheduledTitle') : t('deletion.doneTitle'))}
-          <Alert tone="ok">
-            {result?.status === 'scheduled' ? t('deletion.scheduled', { when: format.date(result.eraseAt) }) : t('deletion.done')}
-            {result && result.keptLocks > 0 ? ` ${t('deletion.keptLocks', { count: result.keptLocks })}` : ''}
-          </Alert>
-          <p><Link to="/create-account">{t('signIn.create')}</Link></p>
-        </>
-      );
+        <Alert tone="ok">
+          {result?.status === 'scheduled'
+            ? t('deletion.scheduled', { when: format.date(result.eraseAt) })
+            : t('deletion.done')}
+          {result && result.keptLocks > 0 ? ` ${t('deletion.keptLocks', { count: result.keptLocks })}` : ''}
+        </Alert>
+        <p>
+          <Link to="/create-account">{t('signIn.create')}</Link>
+        </p>
+      </>
+    );
   }
-  if (summary.isError) return <><h1>{t('deletion.title')}</h1><Alert>{errorText(summary.error)}</Alert></>;
+  if (summary.isError)
+    return (
+      <>
+        <h1>{t('deletion.title')}</h1>
+        <Alert>{errorText(summary.error)}</Alert>
+      </>
+    );
   if (!summary.data) return <p className={styles.muted}>{t('shell.loading')}</p>;
   const s = summary.data;
   const devices = s.devices;
@@ -89,7 +108,9 @@ function DeleteAccountPage() {
     setPending(true);
     setError(undefined);
     try {
-      const { data, response } = await api.POST('/v1/me/deletion', { body: { confirm: CONFIRMATION_SENTENCE, channel } });
+      const { data, response } = await api.POST('/v1/me/deletion', {
+        body: { confirm: CONFIRMATION_SENTENCE, channel },
+      });
       const answered = Date.parse(response.headers.get('date') ?? '') || Date.now();
       const lifetime = Date.parse(data!.expiresAt) - answered;
       setRequested({ id: data!.id, sentTo: data!.sentTo, expiresAtLocal: Date.now() + lifetime });
@@ -116,24 +137,33 @@ function DeleteAccountPage() {
         removed.current.add(device.id);
       }
       const kept = devices.some((d) => choiceOf(d.id) === 'keep');
-      const done = ok(await api.POST('/v1/me/deletion/{id}/confirm', {
-        params: { path: { id: requested.id } },
-        body: { code: code.trim(), ...(kept ? { acknowledgeLockedDevices: true } : { releaseDevices: true }) },
-      }));
+      const done = ok(
+        await api.POST('/v1/me/deletion/{id}/confirm', {
+          params: { path: { id: requested.id } },
+          body: { code: code.trim(), ...(kept ? { acknowledgeLockedDevices: true } : { releaseDevices: true }) },
+        }),
+      );
       setResult(done);
       go('done');
       await sessionChanged(queryClient);
     } catch (caught) {
       setError(caught);
-      if (caught instanceof ApiError && typeof caught.problem.attemptsLeft === 'number') setAttemptsLeft(caught.problem.attemptsLeft);
-      if (caught instanceof ApiError && ['code_invalid', 'code_expired', 'too_many_attempts'].includes(caught.code)) setStep('code');
+      if (caught instanceof ApiError && typeof caught.problem.attemptsLeft === 'number')
+        setAttemptsLeft(caught.problem.attemptsLeft);
+      if (caught instanceof ApiError && ['code_invalid', 'code_expired', 'too_many_attempts'].includes(caught.code))
+        setStep('code');
     } finally {
       setPending(false);
     }
   };
 
-  const count = (key: 'contacts' | 'notes' | 'messages' | 'app-data') => t('home.items', { count: s.collections[key].count, n: format.number(s.collections[key].count) });
-  const back = (to: Step) => <Button variant="secondary" onPress={() => go(to)}>{t('deletion.back')}</Button>;
+  const count = (key: 'contacts' | 'notes' | 'messages' | 'app-data') =>
+    t('home.items', { count: s.collections[key].count, n: format.number(s.collections[key].count) });
+  const back = (to: Step) => (
+    <Button variant="secondary" onPress={() => go(to)}>
+      {t('deletion.back')}
+    </Button>
+  );
 
   switch (step) {
     case 'lost':
@@ -143,15 +173,27 @@ function DeleteAccountPage() {
           <Card title={t('deletion.lostTitle')}>
             <p>{t('deletion.lostIntro')}</p>
             <dl className={styles.dl}>
-              <dt>{t('collections.photos')}</dt><dd>{t('home.items', { count: s.photos.count, n: format.number(s.photos.count) })} · {format.bytes(s.photos.bytes)}</dd>
-              <dt>{t('collections.contacts')}</dt><dd>{count('contacts')}</dd>
-              <dt>{t('collections.notes')}</dt><dd>{count('notes')}</dd>
-              <dt>{t('collections.messages')}</dt><dd>{count('messages')}</dd>
-              <dt>{t('collections.app-data')}</dt><dd>{count('app-data')}</dd>
-              <dt>{t('deletion.devices')}</dt><dd>{format.number(devices.length)}</dd>
-              <dt>{t('deletion.apps')}</dt><dd>{s.apps.length === 0 ? t('deletion.none') : s.apps.map((a) => a.name).join(', ')}</dd>
-              <dt>{t('deletion.credits')}</dt><dd>{format.number(s.creditBalance)}</dd>
-              <dt>{t('deletion.total')}</dt><dd>{format.bytes(s.totalBytes)}</dd>
+              <dt>{t('collections.photos')}</dt>
+              <dd>
+                {t('home.items', { count: s.photos.count, n: format.number(s.photos.count) })} ·{' '}
+                {format.bytes(s.photos.bytes)}
+              </dd>
+              <dt>{t('collections.contacts')}</dt>
+              <dd>{count('contacts')}</dd>
+              <dt>{t('collections.notes')}</dt>
+              <dd>{count('notes')}</dd>
+              <dt>{t('collections.messages')}</dt>
+              <dd>{count('messages')}</dd>
+              <dt>{t('collections.app-data')}</dt>
+              <dd>{count('app-data')}</dd>
+              <dt>{t('deletion.devices')}</dt>
+              <dd>{format.number(devices.length)}</dd>
+              <dt>{t('deletion.apps')}</dt>
+              <dd>{s.apps.length === 0 ? t('deletion.none') : s.apps.map((a) => a.name).join(', ')}</dd>
+              <dt>{t('deletion.credits')}</dt>
+              <dd>{format.number(s.creditBalance)}</dd>
+              <dt>{t('deletion.total')}</dt>
+              <dd>{format.bytes(s.totalBytes)}</dd>
             </dl>
             <Alert tone="warning">{t('deletion.downloadFirst')}</Alert>
             <div className={styles.actions}>
@@ -170,12 +212,20 @@ function DeleteAccountPage() {
             <ul className={styles.list}>
               {devices.map((device) => (
                 <li key={device.id}>
-                  <strong>{device.name}</strong> <span className={styles.muted}>{device.model} · …{device.serialHint}</span>
-                  <p className={styles.description}>{device.signedIn ? t('devices.signedIn') : t('devices.signedOut')} · {t('home.lastSeen', { when: format.date(device.lastSeenAt) })}</p>
+                  <strong>{device.name}</strong>{' '}
+                  <span className={styles.muted}>
+                    {device.model} · …{device.serialHint}
+                  </span>
+                  <p className={styles.description}>
+                    {device.signedIn ? t('devices.signedIn') : t('devices.signedOut')} ·{' '}
+                    {t('home.lastSeen', { when: format.date(device.lastSeenAt) })}
+                  </p>
                   <RadioGroup
                     label={t('deletion.lockOf', { name: device.name })}
                     value={choiceOf(device.id)}
-                    onChange={(value) => setKeep((current) => ({ ...current, [device.id]: value === 'keep' ? 'keep' : 'release' }))}
+                    onChange={(value) =>
+                      setKeep((current) => ({ ...current, [device.id]: value === 'keep' ? 'keep' : 'release' }))
+                    }
                     options={[
                       { value: 'release', label: t('deletion.release') },
                       { value: 'keep', label: t('deletion.keepLocked') },
@@ -197,9 +247,13 @@ function DeleteAccountPage() {
           {title(t('deletion.sureTitle'))}
           <Card>
             <div className={styles.form}>
-              <Checkbox isSelected={agreed} onChange={setAgreed}>{t('deletion.sentence')}</Checkbox>
+              <Checkbox isSelected={agreed} onChange={setAgreed}>
+                {t('deletion.sentence')}
+              </Checkbox>
               <div className={styles.actions}>
-                <Button onPress={() => go('channel')} isDisabled={!agreed}>{t('deletion.continue')}</Button>
+                <Button onPress={() => go('channel')} isDisabled={!agreed}>
+                  {t('deletion.continue')}
+                </Button>
                 {back(devices.length > 0 ? 'devices' : 'lost')}
               </div>
             </div>
@@ -211,17 +265,28 @@ function DeleteAccountPage() {
         <>
           {title(t('deletion.channelTitle'))}
           <Card>
-            <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); void sendCode(); }}>
+            <Form
+              className={styles.form}
+              onSubmit={(event) => {
+                event.preventDefault();
+                void sendCode();
+              }}
+            >
               {error !== undefined && <Alert>{errorText(error)}</Alert>}
               <RadioGroup
                 label={t('deletion.channel')}
                 isRequired
                 value={channel ?? null}
                 onChange={(value) => setChannel(value === 'sms' ? 'sms' : 'email')}
-                options={s.channels.map((c) => ({ value: c, label: c === 'email' ? t('recovery.byEmail') : t('recovery.bySms') }))}
+                options={s.channels.map((c) => ({
+                  value: c,
+                  label: c === 'email' ? t('recovery.byEmail') : t('recovery.bySms'),
+                }))}
               />
               <div className={styles.actions}>
-                <Button type="submit" isDisabled={pending || !channel}>{t('deletion.sendCode')}</Button>
+                <Button type="submit" isDisabled={pending || !channel}>
+                  {t('deletion.sendCode')}
+                </Button>
                 {back('checkbox')}
               </div>
             </Form>
@@ -234,17 +299,40 @@ function DeleteAccountPage() {
         <>
           {title(t('deletion.codeTitle'))}
           <Card>
-            <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); go('final'); }}>
+            <Form
+              className={styles.form}
+              onSubmit={(event) => {
+                event.preventDefault();
+                go('final');
+              }}
+            >
               <p>{t('deletion.codeSent', { address: requested?.sentTo ?? '' })}</p>
               {error !== undefined && <Alert>{errorText(error)}</Alert>}
               <p role="timer" aria-live="off" className={expired ? styles.alert : undefined}>
-                {expired ? t('deletion.codeExpired') : t('deletion.timeLeft', { seconds: secondsLeft, count: secondsLeft })}
+                {expired
+                  ? t('deletion.codeExpired')
+                  : t('deletion.timeLeft', { seconds: secondsLeft, count: secondsLeft })}
               </p>
               {attemptsLeft !== undefined && <p>{t('deletion.attemptsLeft', { count: attemptsLeft })}</p>}
-              <TextField label={t('signUp.code')} inputMode="numeric" autoComplete="one-time-code" isRequired maxLength={6} value={code} onChange={setCode} isDisabled={expired} />
+              <TextField
+                label={t('signUp.code')}
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                isRequired
+                maxLength={6}
+                value={code}
+                onChange={setCode}
+                isDisabled={expired}
+              />
               <div className={styles.actions}>
-                <Button type="submit" isDisabled={expired || code.trim().length !== 6}>{t('deletion.continue')}</Button>
-                {(expired || attemptsLeft === 0) && <Button variant="secondary" onPress={() => void sendCode()} isDisabled={pending}>{t('deletion.newCode')}</Button>}
+                <Button type="submit" isDisabled={expired || code.trim().length !== 6}>
+                  {t('deletion.continue')}
+                </Button>
+                {(expired || attemptsLeft === 0) && (
+                  <Button variant="secondary" onPress={() => void sendCode()} isDisabled={pending}>
+                    {t('deletion.newCode')}
+                  </Button>
+                )}
               </div>
             </Form>
           </Card>
@@ -260,10 +348,14 @@ function DeleteAccountPage() {
           <Card>
             {error !== undefined && <Alert>{errorText(error)}</Alert>}
             <p>{s.graceDays > 0 ? t('deletion.finalGrace', { count: s.graceDays }) : t('deletion.finalNow')}</p>
-            {released.length > 0 && <p>{t('deletion.finalReleased', { names: released.map((d) => d.name).join(', ') })}</p>}
+            {released.length > 0 && (
+              <p>{t('deletion.finalReleased', { names: released.map((d) => d.name).join(', ') })}</p>
+            )}
             {kept.length > 0 && <p>{t('deletion.finalKept', { names: kept.map((d) => d.name).join(', ') })}</p>}
             <div className={styles.actions}>
-              <Button variant="danger" onPress={() => void confirm()} isDisabled={pending}>{t('deletion.deleteNow')}</Button>
+              <Button variant="danger" onPress={() => void confirm()} isDisabled={pending}>
+                {t('deletion.deleteNow')}
+              </Button>
               <Link to="/">{t('deletion.keepAccount')}</Link>
             </div>
           </Card>

@@ -16,7 +16,11 @@ export function LocationMap({ lat, lon, accuracy, at }: { lat: number; lon: numb
   const radius = Math.max(accuracy * perMetre, 3);
   const scaleMetres = niceLength(spanMetres / 4);
   const coordinates = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
-  const description = t('device.mapDescription', { coordinates, accuracy: format.number(Math.round(accuracy)), when: format.date(at) });
+  const description = t('device.mapDescription', {
+    coordinates,
+    accuracy: format.number(Math.round(accuracy)),
+    when: format.date(at),
+  });
   return (
     <figure className={styles.figure}>
       <svg viewBox={`0 0 ${size} ${size}`} className={styles.map} role="img" aria-label={description}>
@@ -30,8 +34,12 @@ export function LocationMap({ lat, lon, accuracy, at }: { lat: number; lon: numb
         <circle cx={size / 2} cy={size / 2} r={radius} className={styles.mapAccuracy} />
         <circle cx={size / 2} cy={size / 2} r={6} className={styles.mapPoint} />
         <line x1={12} y1={size - 16} x2={12 + scaleMetres * perMetre} y2={size - 16} className={styles.mapScale} />
-        <text x={12} y={size - 22} className={styles.mapText}>{format.number(scaleMetres)} m</text>
-        <text x={size - 12} y={20} textAnchor="end" className={styles.mapText}>N ↑</text>
+        <text x={12} y={size - 22} className={styles.mapText}>
+          {format.number(scaleMetres)} m
+        </text>
+        <text x={size - 12} y={20} textAnchor="end" className={styles.mapText}>
+          N ↑
+        </text>
       </svg>
       <figcaption className={styles.description}>{description}</figcaption>
     </figure>

@@ -24,7 +24,10 @@ function DevicePage() {
     // Live progress: asked again every 2 s while a command is on its way, not otherwise.
     refetchInterval: (query) => (query.state.data?.commands.some((c) => IN_PROGRESS.has(c.state)) ? 2000 : false),
   });
-  const device = useQuery({ queryKey: ['devices', deviceId], queryFn: async () => ok(await api.GET('/v1/devices/{id}', path)) });
+  const device = useQuery({
+    queryKey: ['devices', deviceId],
+    queryFn: async () => ok(await api.GET('/v1/devices/{id}', path)),
+  });
   // A command's answer brings the location and the last seen time with it: the device is read again with each list.
   const { dataUpdatedAt } = commands;
   useEffect(() => {
@@ -33,7 +36,8 @@ function DevicePage() {
   usePageTitle(device.data?.name ?? t('devices.title'));
 
   const send = useMutation({
-    mutationFn: async (body: { type: 'locate' | 'ring' | 'lock'; message?: string }) => ok(await api.POST('/v1/devices/{id}/commands', { ...path, body })),
+    mutationFn: async (body: { type: 'locate' | 'ring' | 'lock'; message?: string }) =>
+      ok(await api.POST('/v1/devices/{id}/commands', { ...path, body })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['devices', deviceId, 'commands'] }),
   });
   const [message, setMessage] = useState('');
@@ -49,7 +53,9 @@ function DevicePage() {
       <>
         <h1>{t('device.removedTitle')}</h1>
         <Alert tone="ok">{t('device.removed', { name: device.data?.name ?? '' })}</Alert>
-        <p><Link to="/devices">{t('device.back')}</Link></p>
+        <p>
+          <Link to="/devices">{t('device.back')}</Link>
+        </p>
       </>
     );
   }
@@ -58,60 +64,109 @@ function DevicePage() {
       <>
         <h1>{t('devices.title')}</h1>
         <Alert>{errorText(device.error)}</Alert>
-        <p><Link to="/devices">{t('device.back')}</Link></p>
+        <p>
+          <Link to="/devices">{t('device.back')}</Link>
+        </p>
       </>
     );
   }
   if (!device.data) return <p className={styles.muted}>{t('shell.loading')}</p>;
   const d = device.data;
-  const lostMessage = [message.trim(), phone.trim() ? t('device.callOwner', { phone: phone.trim() }) : ''].filter(Boolean).join(' · ');
+  const lostMessage = [message.trim(), phone.trim() ? t('device.callOwner', { phone: phone.trim() }) : '']
+    .filter(Boolean)
+    .join(' · ');
 
   return (
     <>
-      <p><Link to="/devices">{t('device.back')}</Link></p>
+      <p>
+        <Link to="/devices">{t('device.back')}</Link>
+      </p>
       <h1>{d.name}</h1>
       <Card>
         <dl className={styles.dl}>
-          <dt>{t('device.model')}</dt><dd>{d.model} · …{d.serialHint}</dd>
-          <dt>{t('device.lock')}</dt><dd>{d.locked ? t('home.locked') : t('home.unlocked')}</dd>
-          <dt>{t('device.status')}</dt><dd>{d.tokenActive ? t('devices.signedIn') : t('devices.signedOut')}</dd>
-          <dt>{t('device.lastSeen')}</dt><dd>{format.date(d.lastSeenAt)}</dd>
+          <dt>{t('device.model')}</dt>
+          <dd>
+            {d.model} · …{d.serialHint}
+          </dd>
+          <dt>{t('device.lock')}</dt>
+          <dd>{d.locked ? t('home.locked') : t('home.unlocked')}</dd>
+          <dt>{t('device.status')}</dt>
+          <dd>{d.tokenActive ? t('devices.signedIn') : t('devices.signedOut')}</dd>
+          <dt>{t('device.lastSeen')}</dt>
+          <dd>{format.date(d.lastSeenAt)}</dd>
         </dl>
       </Card>
 
       {send.isError && <Alert>{errorText(send.error)}</Alert>}
       <Card title={t('device.find')}>
-        {d.lastLocation ? <LocationMap {...d.lastLocation} /> : <p className={styles.muted}>{t('device.noLocation')}</p>}
+        {d.lastLocation ? (
+          <LocationMap {...d.lastLocation} />
+        ) : (
+          <p className={styles.muted}>{t('device.noLocation')}</p>
+        )}
         <div className={styles.actions}>
-          <Button onPress={() => send.mutate({ type: 'locate' })} isDisabled={send.isPending || !d.tokenActive}>{t('device.locate')}</Button>
-          <Button variant="secondary" onPress={() => send.mutate({ type: 'ring' })} isDisabled={send.isPending || !d.tokenActive}>{t('device.ring')}</Button>
+          <Button onPress={() => send.mutate({ type: 'locate' })} isDisabled={send.isPending || !d.tokenActive}>
+            {t('device.locate')}
+          </Button>
+          <Button
+            variant="secondary"
+            onPress={() => send.mutate({ type: 'ring' })}
+            isDisabled={send.isPending || !d.tokenActive}
+          >
+            {t('device.ring')}
+          </Button>
         </div>
         {!d.tokenActive && <p className={styles.description}>{t('device.notSignedIn')}</p>}
       </Card>
 
       <Card title={t('device.lostMode')}>
         <p>{t('device.lostIntro')}</p>
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); send.mutate({ type: 'lock', message: lostMessage }); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            send.mutate({ type: 'lock', message: lostMessage });
+          }}
+        >
           <TextField label={t('device.lostMessage')} isRequired maxLength={150} value={message} onChange={setMessage} />
-          <TextField label={t('device.lostPhone')} description={t('signUp.phoneHint')} type="tel" autoComplete="tel" maxLength={20} value={phone} onChange={setPhone} />
+          <TextField
+            label={t('device.lostPhone')}
+            description={t('signUp.phoneHint')}
+            type="tel"
+            autoComplete="tel"
+            maxLength={20}
+            value={phone}
+            onChange={setPhone}
+          />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={send.isPending || !d.tokenActive}>{t('device.lostSubmit')}</Button>
+            <Button type="submit" isDisabled={send.isPending || !d.tokenActive}>
+              {t('device.lostSubmit')}
+            </Button>
           </div>
         </Form>
       </Card>
 
       <Card title={t('device.commands')}>
         {commands.isError && <Alert>{errorText(commands.error)}</Alert>}
-        {commands.data && commands.data.commands.length === 0 && <p className={styles.muted}>{t('device.noCommands')}</p>}
+        {commands.data && commands.data.commands.length === 0 && (
+          <p className={styles.muted}>{t('device.noCommands')}</p>
+        )}
         {commands.data && commands.data.commands.length > 0 && (
           <ul className={styles.list} aria-live="polite">
             {commands.data.commands.map((command) => (
               <li key={command.id} className={styles.row}>
                 <span>
                   <strong>{t(`device.types.${command.type}`)}</strong>
-                  {command.message && <><br /><span className={styles.description}>{command.message}</span></>}
+                  {command.message && (
+                    <>
+                      <br />
+                      <span className={styles.description}>{command.message}</span>
+                    </>
+                  )}
                   <br />
-                  <span className={styles.description}>{format.date(command.completedAt ?? command.deliveredAt ?? command.createdAt)}</span>
+                  <span className={styles.description}>
+                    {format.date(command.completedAt ?? command.deliveredAt ?? command.createdAt)}
+                  </span>
                 </span>
                 <span className={styles.badge}>{t(`device.states.${command.state}`)}</span>
               </li>
@@ -124,11 +179,19 @@ function DevicePage() {
         <p>{t('device.removeIntro', { name: d.name })}</p>
         {remove.isError && <Alert>{errorText(remove.error)}</Alert>}
         <div className={styles.actions}>
-          {!confirmRemove && <Button variant="secondary" onPress={() => setConfirmRemove(true)}>{t('device.remove')}</Button>}
+          {!confirmRemove && (
+            <Button variant="secondary" onPress={() => setConfirmRemove(true)}>
+              {t('device.remove')}
+            </Button>
+          )}
           {confirmRemove && (
             <>
-              <Button variant="danger" autoFocus onPress={() => remove.mutate()} isDisabled={remove.isPending}>{t('device.removeConfirm', { name: d.name })}</Button>
-              <Button variant="secondary" onPress={() => setConfirmRemove(false)}>{t('reauth.cancel')}</Button>
+              <Button variant="danger" autoFocus onPress={() => remove.mutate()} isDisabled={remove.isPending}>
+                {t('device.removeConfirm', { name: d.name })}
+              </Button>
+              <Button variant="secondary" onPress={() => setConfirmRemove(false)}>
+                {t('reauth.cancel')}
+              </Button>
             </>
           )}
         </div>

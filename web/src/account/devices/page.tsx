@@ -24,11 +24,16 @@ function DevicesPage() {
             {devices.data.devices.map((device) => (
               <li key={device.id} className={styles.row}>
                 <span>
-                  <Link to="/devices/$deviceId" params={{ deviceId: device.id }}><strong>{device.name}</strong></Link>{' '}
-                  <span className={styles.muted}>{device.model} · …{device.serialHint}</span>
+                  <Link to="/devices/$deviceId" params={{ deviceId: device.id }}>
+                    <strong>{device.name}</strong>
+                  </Link>{' '}
+                  <span className={styles.muted}>
+                    {device.model} · …{device.serialHint}
+                  </span>
                   <br />
                   <span className={styles.description}>
-                    {device.tokenActive ? t('devices.signedIn') : t('devices.signedOut')} · {t('home.lastSeen', { when: format.date(device.lastSeenAt) })}
+                    {device.tokenActive ? t('devices.signedIn') : t('devices.signedOut')} ·{' '}
+                    {t('home.lastSeen', { when: format.date(device.lastSeenAt) })}
                   </span>
                 </span>
                 <span className={styles.badge}>{device.locked ? t('home.locked') : t('home.unlocked')}</span>

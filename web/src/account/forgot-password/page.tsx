@@ -60,7 +60,10 @@ function ForgotPasswordPage() {
           },
         }),
       ),
-    onSuccess: (answer) => setStep(answer && 'completesAt' in answer ? { name: 'waiting', completesAt: answer.completesAt } : { name: 'done' }),
+    onSuccess: (answer) =>
+      setStep(
+        answer && 'completesAt' in answer ? { name: 'waiting', completesAt: answer.completesAt } : { name: 'done' },
+      ),
     onError: (error, input) => {
       // The code and the password were right; the account also asks its second step.
       if (error instanceof ApiError && error.code === 'two_step.required') {
@@ -77,49 +80,121 @@ function ForgotPasswordPage() {
       <h1>{t('recovery.title')}</h1>
       <div className={styles.card}>
         {step.name === 'ask' && (
-          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); ask.mutate(); }}>
+          <Form
+            className={styles.form}
+            onSubmit={(event) => {
+              event.preventDefault();
+              ask.mutate();
+            }}
+          >
             <p>{t('recovery.intro')}</p>
-            {ask.isError && <Alert>{ask.error instanceof CaptchaMissing ? t('errors.captcha_required') : errorText(ask.error)}</Alert>}
-            <TextField label={t('recovery.login')} autoComplete="username" isRequired value={login} onChange={setLogin} />
-            <RadioGroup label={t('recovery.channel')} value={channel} onChange={(v) => setChannel(v as Channel)} options={[{ value: 'email', label: t('recovery.byEmail') }, { value: 'sms', label: t('recovery.bySms') }]} />
+            {ask.isError && (
+              <Alert>{ask.error instanceof CaptchaMissing ? t('errors.captcha_required') : errorText(ask.error)}</Alert>
+            )}
+            <TextField
+              label={t('recovery.login')}
+              autoComplete="username"
+              isRequired
+              value={login}
+              onChange={setLogin}
+            />
+            <RadioGroup
+              label={t('recovery.channel')}
+              value={channel}
+              onChange={(v) => setChannel(v as Channel)}
+              options={[
+                { value: 'email', label: t('recovery.byEmail') },
+                { value: 'sms', label: t('recovery.bySms') },
+              ]}
+            />
             <Captcha key={captchaRound} onSolved={setCaptcha} />
-            <Button type="submit" isDisabled={ask.isPending}>{t('recovery.send')}</Button>
+            <Button type="submit" isDisabled={ask.isPending}>
+              {t('recovery.send')}
+            </Button>
           </Form>
         )}
         {step.name === 'code' && (
-          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); complete.mutate({ login: step.login }); }}>
+          <Form
+            className={styles.form}
+            onSubmit={(event) => {
+              event.preventDefault();
+              complete.mutate({ login: step.login });
+            }}
+          >
             <Alert tone="ok">{t('recovery.sent')}</Alert>
             {complete.isError && <Alert>{errorText(complete.error)}</Alert>}
-            <TextField label={t('recovery.code')} inputMode="numeric" autoComplete="one-time-code" isRequired maxLength={6} value={code} onChange={setCode} />
-            <NewPasswordField value={password} onChange={setPassword} error={fieldError(complete.error, 'newPassword', t('password.refused'))} />
-            <Button type="submit" isDisabled={complete.isPending}>{t('recovery.change')}</Button>
+            <TextField
+              label={t('recovery.code')}
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              isRequired
+              maxLength={6}
+              value={code}
+              onChange={setCode}
+            />
+            <NewPasswordField
+              value={password}
+              onChange={setPassword}
+              error={fieldError(complete.error, 'newPassword', t('password.refused'))}
+            />
+            <Button type="submit" isDisabled={complete.isPending}>
+              {t('recovery.change')}
+            </Button>
           </Form>
         )}
         {step.name === 'factor' && (
           <>
-            <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); complete.mutate({ login: step.login, secondFactor: factorCode }); }}>
+            <Form
+              className={styles.form}
+              onSubmit={(event) => {
+                event.preventDefault();
+                complete.mutate({ login: step.login, secondFactor: factorCode });
+              }}
+            >
               <h2>{t('secondFactor.title')}</h2>
               <p>{t('secondFactor.intro')}</p>
               {complete.isError && <Alert>{errorText(complete.error)}</Alert>}
-              <TextField label={t('secondFactor.code')} description={t('secondFactor.codeHint')} autoComplete="one-time-code" isRequired autoFocus value={factorCode} onChange={setFactorCode} />
-              <Button type="submit" isDisabled={complete.isPending}>{t('recovery.change')}</Button>
+              <TextField
+                label={t('secondFactor.code')}
+                description={t('secondFactor.codeHint')}
+                autoComplete="one-time-code"
+                isRequired
+                autoFocus
+                value={factorCode}
+                onChange={setFactorCode}
+              />
+              <Button type="submit" isDisabled={complete.isPending}>
+                {t('recovery.change')}
+              </Button>
             </Form>
             <h2>{t('recovery.noFactorTitle')}</h2>
             <p>{t('recovery.noFactorIntro', { days: Math.round(step.waitingPeriodHours / 24) })}</p>
-            <Button variant="secondary" onPress={() => complete.mutate({ login: step.login, waitingPeriod: true })} isDisabled={complete.isPending}>
+            <Button
+              variant="secondary"
+              onPress={() => complete.mutate({ login: step.login, waitingPeriod: true })}
+              isDisabled={complete.isPending}
+            >
               {t('recovery.noFactorSubmit', { days: Math.round(step.waitingPeriodHours / 24) })}
             </Button>
           </>
         )}
-        {step.name === 'waiting' && <Alert tone="ok">{t('recovery.waiting', { at: format.date(step.completesAt) })}</Alert>}
+        {step.name === 'waiting' && (
+          <Alert tone="ok">{t('recovery.waiting', { at: format.date(step.completesAt) })}</Alert>
+        )}
         {step.name === 'done' && (
           <>
             <Alert tone="ok">{t('recovery.done')}</Alert>
-            <p><Link to="/sign-in">{t('recovery.signIn')}</Link></p>
+            <p>
+              <Link to="/sign-in">{t('recovery.signIn')}</Link>
+            </p>
           </>
         )}
       </div>
-      {step.name !== 'done' && <p><Link to="/sign-in">{t('recovery.back')}</Link></p>}
+      {step.name !== 'done' && (
+        <p>
+          <Link to="/sign-in">{t('recovery.back')}</Link>
+        </p>
+      )}
     </div>
   );
 }

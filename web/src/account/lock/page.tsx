@@ -37,7 +37,9 @@ function LockAccountPage() {
       done={() => (
         <>
           <Alert tone="ok">{t('lockAccount.done')}</Alert>
-          <p><Link to="/forgot-password">{t('lockAccount.resetPassword')}</Link></p>
+          <p>
+            <Link to="/forgot-password">{t('lockAccount.resetPassword')}</Link>
+          </p>
         </>
       )}
     />

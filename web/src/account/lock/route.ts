@@ -9,5 +9,6 @@ export interface LockAccountSearch {
 export const lockAccountRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/account/lock',
-  validateSearch: (search: Record<string, unknown>): LockAccountSearch => (typeof search.token === 'string' ? { token: search.token } : {}),
+  validateSearch: (search: Record<string, unknown>): LockAccountSearch =>
+    typeof search.token === 'string' ? { token: search.token } : {},
 }).lazy(() => import('./page').then((m) => m.Route));

@@ -24,10 +24,14 @@ function OverviewPage() {
       <h1>{me.name ? t('home.hello', { name: me.name }) : t('home.title')}</h1>
       <Card title={t('home.whoIAm')}>
         <dl className={styles.dl}>
-          <dt>{t('home.email')}</dt><dd>{me.email ?? '—'}</dd>
-          <dt>{t('home.phone')}</dt><dd>{me.phone ?? '—'}</dd>
-          <dt>{t('home.accountId')}</dt><dd>{me.id}</dd>
-          <dt>{t('home.since')}</dt><dd>{format.date(me.createdAt)}</dd>
+          <dt>{t('home.email')}</dt>
+          <dd>{me.email ?? '—'}</dd>
+          <dt>{t('home.phone')}</dt>
+          <dd>{me.phone ?? '—'}</dd>
+          <dt>{t('home.accountId')}</dt>
+          <dd>{me.id}</dd>
+          <dt>{t('home.since')}</dt>
+          <dd>{format.date(me.createdAt)}</dd>
         </dl>
       </Card>
 
@@ -45,7 +49,9 @@ function OverviewPage() {
                   <strong>{device.name}</strong> <span className={styles.muted}>{device.model}</span>
                   <br />
                   <span className={styles.description}>
-                    {device.lastSeenAt ? t('home.lastSeen', { when: format.date(device.lastSeenAt) }) : t('home.neverSeen')}
+                    {device.lastSeenAt
+                      ? t('home.lastSeen', { when: format.date(device.lastSeenAt) })
+                      : t('home.neverSeen')}
                   </span>
                 </span>
                 <span className={styles.badge}>{device.locked ? t('home.locked') : t('home.unlocked')}</span>
@@ -59,12 +65,23 @@ function OverviewPage() {
         {storage.isError && <Alert>{errorText(storage.error)}</Alert>}
         {storage.data && (
           <>
-            <p>{t('home.used', { used: format.bytes(storage.data.usedBytes), quota: format.bytes(storage.data.quotaBytes) })}</p>
+            <p>
+              {t('home.used', {
+                used: format.bytes(storage.data.usedBytes),
+                quota: format.bytes(storage.data.quotaBytes),
+              })}
+            </p>
             <dl className={styles.dl}>
               {COLLECTIONS.map((name) => (
                 <div key={name} className={styles.group}>
                   <dt>{t(`collections.${name}`)}</dt>
-                  <dd>{t('home.items', { count: storage.data.collections[name].count, n: format.number(storage.data.collections[name].count) })} · {format.bytes(storage.data.collections[name].bytes)}</dd>
+                  <dd>
+                    {t('home.items', {
+                      count: storage.data.collections[name].count,
+                      n: format.number(storage.data.collections[name].count),
+                    })}{' '}
+                    · {format.bytes(storage.data.collections[name].bytes)}
+                  </dd>
                 </div>
               ))}
             </dl>

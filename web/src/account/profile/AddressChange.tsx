@@ -61,7 +61,9 @@ export function AddressChange({ field, current }: { field: Field; current: strin
   }
 
   const label = isEmail ? t('home.email') : t('home.phone');
-  const action = current ? t(isEmail ? 'profile.changeEmail' : 'profile.changePhone') : t(isEmail ? 'profile.addEmail' : 'profile.addPhone');
+  const action = current
+    ? t(isEmail ? 'profile.changeEmail' : 'profile.changePhone')
+    : t(isEmail ? 'profile.addEmail' : 'profile.addPhone');
   const badAddress = fieldError(send.error, field, t(isEmail ? 'signUp.badEmail' : 'signUp.badPhone'));
 
   return (
@@ -72,7 +74,17 @@ export function AddressChange({ field, current }: { field: Field; current: strin
           <br />
           <strong>{current ?? '—'}</strong>
         </span>
-        {!open && <Button variant="secondary" onPress={() => { setChanged(undefined); setOpen(true); }}>{action}</Button>}
+        {!open && (
+          <Button
+            variant="secondary"
+            onPress={() => {
+              setChanged(undefined);
+              setOpen(true);
+            }}
+          >
+            {action}
+          </Button>
+        )}
       </div>
       {changed && (
         <Alert tone="ok">
@@ -81,7 +93,13 @@ export function AddressChange({ field, current }: { field: Field; current: strin
         </Alert>
       )}
       {open && !sentTo && (
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); send.mutate(address.trim()); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            send.mutate(address.trim());
+          }}
+        >
           <p className={styles.description}>{t('profile.fresh')}</p>
           {send.isError && !badAddress && <Alert>{errorText(send.error)}</Alert>}
           <TextField
@@ -96,21 +114,51 @@ export function AddressChange({ field, current }: { field: Field; current: strin
             error={badAddress}
           />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={send.isPending}>{send.isPending ? t('security.working') : t('profile.sendCode')}</Button>
-            <Button variant="secondary" onPress={close}>{t('profile.cancel')}</Button>
+            <Button type="submit" isDisabled={send.isPending}>
+              {send.isPending ? t('security.working') : t('profile.sendCode')}
+            </Button>
+            <Button variant="secondary" onPress={close}>
+              {t('profile.cancel')}
+            </Button>
           </div>
         </Form>
       )}
       {open && sentTo && (
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); confirm.mutate(); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            confirm.mutate();
+          }}
+        >
           <Alert tone="ok">{t(isEmail ? 'signUp.codeSentEmail' : 'signUp.codeSentPhone', { address: sentTo })}</Alert>
           {confirm.isError && <Alert>{errorText(confirm.error)}</Alert>}
           {send.isError && <Alert>{errorText(send.error)}</Alert>}
-          <TextField label={t('profile.code')} inputMode="numeric" autoComplete="one-time-code" isRequired autoFocus value={code} onChange={setCode} />
+          <TextField
+            label={t('profile.code')}
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            isRequired
+            autoFocus
+            value={code}
+            onChange={setCode}
+          />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={confirm.isPending}>{confirm.isPending ? t('security.working') : t('profile.confirm')}</Button>
-            <Button variant="secondary" onPress={() => send.mutate(sentTo)} isDisabled={send.isPending}>{t('profile.newCode')}</Button>
-            <Button variant="secondary" onPress={() => { setSentTo(undefined); confirm.reset(); }}>{t('profile.other')}</Button>
+            <Button type="submit" isDisabled={confirm.isPending}>
+              {confirm.isPending ? t('security.working') : t('profile.confirm')}
+            </Button>
+            <Button variant="secondary" onPress={() => send.mutate(sentTo)} isDisabled={send.isPending}>
+              {t('profile.newCode')}
+            </Button>
+            <Button
+              variant="secondary"
+              onPress={() => {
+                setSentTo(undefined);
+                confirm.reset();
+              }}
+            >
+              {t('profile.other')}
+            </Button>
           </div>
         </Form>
       )}

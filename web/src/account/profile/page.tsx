@@ -25,12 +25,20 @@ function ProfilePage() {
     <>
       <h1>{t('profile.title')}</h1>
       <Card title={t('profile.name')}>
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); save.mutate(); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            save.mutate();
+          }}
+        >
           {save.isError && <Alert>{errorText(save.error)}</Alert>}
           {save.isSuccess && <Alert tone="ok">{t('profile.saved')}</Alert>}
           <TextField label={t('profile.name')} autoComplete="name" maxLength={100} value={name} onChange={setName} />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={save.isPending}>{t('profile.save')}</Button>
+            <Button type="submit" isDisabled={save.isPending}>
+              {t('profile.save')}
+            </Button>
           </div>
         </Form>
       </Card>
@@ -41,7 +49,9 @@ function ProfilePage() {
         </div>
       </Card>
       <Card title={t('nav.deleteAccount')}>
-        <p><Link to="/delete-account">{t('deletion.title')}</Link></p>
+        <p>
+          <Link to="/delete-account">{t('deletion.title')}</Link>
+        </p>
       </Card>
     </>
   );

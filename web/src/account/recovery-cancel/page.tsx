@@ -9,7 +9,9 @@ import { LinkActionPage } from '../../shared/ui/LinkActionPage';
 function RecoveryCancelPage() {
   const { t } = useTranslation();
   const { token } = useSearch({ from: '/account/recovery-cancel' });
-  const cancel = useMutation({ mutationFn: async () => ok(await api.POST('/v1/recovery/cancel', { body: { token: token ?? '' } })) });
+  const cancel = useMutation({
+    mutationFn: async () => ok(await api.POST('/v1/recovery/cancel', { body: { token: token ?? '' } })),
+  });
   return (
     <LinkActionPage
       title={t('recoveryCancel.title')}
@@ -22,7 +24,9 @@ function RecoveryCancelPage() {
       done={() => (
         <>
           <Alert tone="ok">{t('recoveryCancel.done')}</Alert>
-          <p><Link to="/sign-in">{t('recoveryCancel.signIn')}</Link></p>
+          <p>
+            <Link to="/sign-in">{t('recoveryCancel.signIn')}</Link>
+          </p>
         </>
       )}
     />

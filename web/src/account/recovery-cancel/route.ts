@@ -10,5 +10,6 @@ export interface RecoveryCancelSearch {
 export const recoveryCancelRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/account/recovery-cancel',
-  validateSearch: (search: Record<string, unknown>): RecoveryCancelSearch => (typeof search.token === 'string' ? { token: search.token } : {}),
+  validateSearch: (search: Record<string, unknown>): RecoveryCancelSearch =>
+    typeof search.token === 'string' ? { token: search.token } : {},
 }).lazy(() => import('./page').then((m) => m.Route));

@@ -17,7 +17,13 @@ const STALE_DEVICE_DAYS = 90;
 const NEW_SIGN_IN_DAYS = 30;
 
 export interface CheckupInput {
-  security: { password: { changedAt: string }; totp: { enabled: boolean }; passkeys: unknown[]; recoveryCodes: { remaining: number; low: boolean }; secondFactorRequired: boolean };
+  security: {
+    password: { changedAt: string };
+    totp: { enabled: boolean };
+    passkeys: unknown[];
+    recoveryCodes: { remaining: number; low: boolean };
+    secondFactorRequired: boolean;
+  };
   events: { type: string; at: string; ip?: string | null; client?: string | null }[] | undefined;
   /** This browser's session: its own sign-in is not news to the person reading. */
   current: { ip?: string | null; client?: string | null } | undefined;
@@ -33,10 +39,14 @@ function CheckItem({ item }: { item: Item }) {
   const { t } = useTranslation();
   return (
     <li className={css.check} data-attention={item.attention || undefined}>
-      <span className={css.mark} aria-hidden="true">{item.attention ? '!' : '✓'}</span>
+      <span className={css.mark} aria-hidden="true">
+        {item.attention ? '!' : '✓'}
+      </span>
       <span className={css.checkText}>
         <strong>
-          <span className={css.hidden}>{item.attention ? t('security.checkup.needsAttention') : t('security.checkup.fine')}: </span>
+          <span className={css.hidden}>
+            {item.attention ? t('security.checkup.needsAttention') : t('security.checkup.fine')}:{' '}
+          </span>
           {item.title}
         </strong>
         <span className={styles.description}>{item.detail}</span>
@@ -53,13 +63,16 @@ function StopUnlockRequests({ ids }: { ids: string[] }) {
   const queryClient = useQueryClient();
   const stop = useMutation({
     mutationFn: async () => {
-      for (const id of ids) ok(await api.POST('/v1/unlock-requests/{id}/object', { params: { path: { id } }, body: {} }));
+      for (const id of ids)
+        ok(await api.POST('/v1/unlock-requests/{id}/object', { params: { path: { id } }, body: {} }));
     },
     onSettled: () => queryClient.invalidateQueries({ queryKey: unlockRequestsQuery.queryKey }),
   });
   return (
     <>
-      <Button variant="danger" onPress={() => stop.mutate()} isDisabled={stop.isPending}>{t('security.checkup.stopUnlockRequests', { count: ids.length })}</Button>
+      <Button variant="danger" onPress={() => stop.mutate()} isDisabled={stop.isPending}>
+        {t('security.checkup.stopUnlockRequests', { count: ids.length })}
+      </Button>
       {stop.isError && <Alert>{errorText(stop.error)}</Alert>}
     </>
   );
@@ -71,9 +84,14 @@ export function useCheckupItems({ security, events, devices, current, unlockRequ
   const format = useFormat();
   const passwordDays = Math.floor((now - Date.parse(security.password.changedAt)) / DAY);
   const twoStep = security.secondFactorRequired;
-  const thisBrowser = (e: { ip?: string | null; client?: string | null }) => current !== undefined && e.client === current.client && e.ip === current.ip;
-  const newSignIns = (events ?? []).filter((e) => e.type === 'sign_in.new_client' && now - Date.parse(e.at) < NEW_SIGN_IN_DAYS * DAY && !thisBrowser(e)).length;
-  const staleDevices = (devices ?? []).filter((d) => d.locked && (!d.lastSeenAt || now - Date.parse(d.lastSeenAt) > STALE_DEVICE_DAYS * DAY)).length;
+  const thisBrowser = (e: { ip?: string | null; client?: string | null }) =>
+    current !== undefined && e.client === current.client && e.ip === current.ip;
+  const newSignIns = (events ?? []).filter(
+    (e) => e.type === 'sign_in.new_client' && now - Date.parse(e.at) < NEW_SIGN_IN_DAYS * DAY && !thisBrowser(e),
+  ).length;
+  const staleDevices = (devices ?? []).filter(
+    (d) => d.locked && (!d.lastSeenAt || now - Date.parse(d.lastSeenAt) > STALE_DEVICE_DAYS * DAY),
+  ).length;
   const jump = (id: string, label: string) => <a href={`#${id}-heading`}>{label}</a>;
 
   const items: Item[] = [
@@ -87,16 +105,29 @@ export function useCheckupItems({ security, events, devices, current, unlockRequ
     {
       key: 'recovery-codes',
       attention: twoStep && security.recoveryCodes.low,
-      title: !twoStep && security.recoveryCodes.remaining === 0 ? t('security.checkup.noCodes') : t('security.checkup.codes', { count: security.recoveryCodes.remaining }),
-      detail: !twoStep ? t('security.checkup.codesWithTwoStep') : security.recoveryCodes.low ? t('security.checkup.codesLow') : t('security.checkup.codesFine'),
-      action: jump('recovery-codes', twoStep && security.recoveryCodes.low ? t('security.checkup.makeCodes') : t('security.checkup.review')),
+      title:
+        !twoStep && security.recoveryCodes.remaining === 0
+          ? t('security.checkup.noCodes')
+          : t('security.checkup.codes', { count: security.recoveryCodes.remaining }),
+      detail: !twoStep
+        ? t('security.checkup.codesWithTwoStep')
+        : security.recoveryCodes.low
+          ? t('security.checkup.codesLow')
+          : t('security.checkup.codesFine'),
+      action: jump(
+        'recovery-codes',
+        twoStep && security.recoveryCodes.low ? t('security.checkup.makeCodes') : t('security.checkup.review'),
+      ),
     },
     {
       key: 'passkeys',
       attention: false,
       title: t('security.checkup.passkeys', { count: security.passkeys.length }),
       detail: t('security.checkup.passkeysDetail'),
-      action: jump('passkeys', security.passkeys.length === 0 ? t('security.checkup.addPasskey') : t('security.checkup.review')),
+      action: jump(
+        'passkeys',
+        security.passkeys.length === 0 ? t('security.checkup.addPasskey') : t('security.checkup.review'),
+      ),
     },
     {
       key: 'password',
@@ -108,23 +139,34 @@ export function useCheckupItems({ security, events, devices, current, unlockRequ
     {
       key: 'sign-ins',
       attention: newSignIns > 0,
-      title: newSignIns > 0 ? t('security.checkup.newSignIns', { count: newSignIns }) : t('security.checkup.noNewSignIns'),
+      title:
+        newSignIns > 0 ? t('security.checkup.newSignIns', { count: newSignIns }) : t('security.checkup.noNewSignIns'),
       detail: newSignIns > 0 ? t('security.checkup.newSignInsDetail') : t('security.checkup.noNewSignInsDetail'),
       action: <Link to="/sessions">{t('security.checkup.seeSessions')}</Link>,
     },
     {
       key: 'devices',
       attention: staleDevices > 0,
-      title: staleDevices > 0 ? t('security.checkup.staleDevices', { count: staleDevices }) : t('security.checkup.devicesFine'),
-      detail: staleDevices > 0 ? t('security.checkup.staleDevicesDetail') : t('security.checkup.devicesFineDetail', { count: devices?.length ?? 0 }),
+      title:
+        staleDevices > 0
+          ? t('security.checkup.staleDevices', { count: staleDevices })
+          : t('security.checkup.devicesFine'),
+      detail:
+        staleDevices > 0
+          ? t('security.checkup.staleDevicesDetail')
+          : t('security.checkup.devicesFineDetail', { count: devices?.length ?? 0 }),
       action: <Link to="/devices">{t('security.checkup.seeDevices')}</Link>,
     },
     {
       key: 'unlock-requests',
       attention: (unlockRequests?.length ?? 0) > 0,
-      title: unlockRequests?.length ? t('security.checkup.unlockRequests', { count: unlockRequests.length }) : t('security.checkup.noUnlockRequests'),
+      title: unlockRequests?.length
+        ? t('security.checkup.unlockRequests', { count: unlockRequests.length })
+        : t('security.checkup.noUnlockRequests'),
       detail: unlockRequests?.length
-        ? t('security.checkup.unlockRequestsDetail', { serials: unlockRequests.map((r) => `…${r.serialHint}`).join(', ') })
+        ? t('security.checkup.unlockRequestsDetail', {
+            serials: unlockRequests.map((r) => `…${r.serialHint}`).join(', '),
+          })
         : t('security.checkup.noUnlockRequestsDetail'),
       action: unlockRequests?.length ? <StopUnlockRequests ids={unlockRequests.map((r) => r.id)} /> : null,
     },
@@ -145,7 +187,9 @@ export function Checkup(input: CheckupInput) {
         {attention > 0 ? t('security.checkup.summary', { count: attention }) : t('security.checkup.allGood')}
       </p>
       <ul className={css.checks}>
-        {ordered.map((item) => <CheckItem key={item.key} item={item} />)}
+        {ordered.map((item) => (
+          <CheckItem key={item.key} item={item} />
+        ))}
       </ul>
     </section>
   );

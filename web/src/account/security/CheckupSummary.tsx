@@ -16,10 +16,14 @@ function Summary(input: CheckupInput) {
       </p>
       {needs.length > 0 && (
         <ul>
-          {needs.map((item) => <li key={item.key}>{item.title}</li>)}
+          {needs.map((item) => (
+            <li key={item.key}>{item.title}</li>
+          ))}
         </ul>
       )}
-      <p><Link to="/security">{t('security.checkup.open')}</Link></p>
+      <p>
+        <Link to="/security">{t('security.checkup.open')}</Link>
+      </p>
     </>
   );
 }
@@ -35,9 +39,18 @@ export function CheckupSummary() {
   return (
     <Card title={t('security.checkup.title')}>
       {security.data ? (
-        <Summary security={security.data} events={events.data?.events} devices={devices.data?.devices} current={current} unlockRequests={unlockRequests} now={Date.now()} />
+        <Summary
+          security={security.data}
+          events={events.data?.events}
+          devices={devices.data?.devices}
+          current={current}
+          unlockRequests={unlockRequests}
+          now={Date.now()}
+        />
       ) : (
-        <p className={styles.muted}><Link to="/security">{t('security.checkup.open')}</Link></p>
+        <p className={styles.muted}>
+          <Link to="/security">{t('security.checkup.open')}</Link>
+        </p>
       )}
     </Card>
   );

@@ -23,16 +23,30 @@ export function CodesShownOnce({ codes, onDone }: { codes: string[]; onDone: () 
     <div className={styles.form}>
       <Alert tone="warning">{t('security.codes.once')}</Alert>
       <ol className={css.codes} aria-label={t('security.codes.listLabel')}>
-        {codes.map((code) => <li key={code}><code>{code}</code></li>)}
+        {codes.map((code) => (
+          <li key={code}>
+            <code>{code}</code>
+          </li>
+        ))}
       </ol>
       <div className={styles.actions}>
-        <Button variant="secondary" onPress={() => void copy()}>{t('security.codes.copy')}</Button>
-        <a className={css.download} href={`data:text/plain;charset=utf-8,${encodeURIComponent(text)}`} download="lanyard-recovery-codes.txt">
+        <Button variant="secondary" onPress={() => void copy()}>
+          {t('security.codes.copy')}
+        </Button>
+        <a
+          className={css.download}
+          href={`data:text/plain;charset=utf-8,${encodeURIComponent(text)}`}
+          download="lanyard-recovery-codes.txt"
+        >
           {t('security.codes.download')}
         </a>
         <Button onPress={onDone}>{t('security.codes.saved')}</Button>
       </div>
-      {copied && <Alert tone={copied === 'yes' ? 'ok' : 'error'}>{t(copied === 'yes' ? 'security.codes.copied' : 'security.codes.copyFailed')}</Alert>}
+      {copied && (
+        <Alert tone={copied === 'yes' ? 'ok' : 'error'}>
+          {t(copied === 'yes' ? 'security.codes.copied' : 'security.codes.copyFailed')}
+        </Alert>
+      )}
     </div>
   );
 }

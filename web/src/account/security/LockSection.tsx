@@ -22,12 +22,17 @@ export function LockSection({ onLocked }: { onLocked: () => void }) {
     <Section id="lock" title={t('security.lock.title')}>
       <p>{t('security.lock.intro')}</p>
       {lock.isError && <Alert>{errorText(lock.error)}</Alert>}
-      <Button variant="danger" onPress={() => setAsking(true)} isDisabled={lock.isPending}>{lock.isPending ? t('security.working') : t('security.lock.button')}</Button>
+      <Button variant="danger" onPress={() => setAsking(true)} isDisabled={lock.isPending}>
+        {lock.isPending ? t('security.working') : t('security.lock.button')}
+      </Button>
       <ConfirmDialog
         isOpen={asking}
         title={t('security.lock.confirmTitle')}
         confirm={t('security.lock.confirm')}
-        onConfirm={() => { setAsking(false); lock.mutate(); }}
+        onConfirm={() => {
+          setAsking(false);
+          lock.mutate();
+        }}
         onCancel={() => setAsking(false)}
       >
         <ul>

@@ -64,10 +64,17 @@ export function PasskeysSection({ passkeys }: { passkeys: Passkey[] }) {
                 <br />
                 <span className={styles.description}>
                   {t('security.passkeys.added', { when: format.date(passkey.createdAt) })} ·{' '}
-                  {passkey.lastUsedAt ? t('security.passkeys.used', { when: format.date(passkey.lastUsedAt) }) : t('security.passkeys.neverUsed')}
+                  {passkey.lastUsedAt
+                    ? t('security.passkeys.used', { when: format.date(passkey.lastUsedAt) })
+                    : t('security.passkeys.neverUsed')}
                 </span>
               </span>
-              <Button variant="secondary" onPress={() => setRemoving(passkey)} isDisabled={remove.isPending} aria-label={t('security.passkeys.removeOne', { name: passkey.name })}>
+              <Button
+                variant="secondary"
+                onPress={() => setRemoving(passkey)}
+                isDisabled={remove.isPending}
+                aria-label={t('security.passkeys.removeOne', { name: passkey.name })}
+              >
                 {t('security.passkeys.remove')}
               </Button>
             </li>
@@ -75,12 +82,29 @@ export function PasskeysSection({ passkeys }: { passkeys: Passkey[] }) {
         </ul>
       )}
       {supported ? (
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); add.mutate(); }}>
-          {add.isError && <Alert>{add.error instanceof PasskeyRefused ? t('security.passkeys.refused') : errorText(add.error)}</Alert>}
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            add.mutate();
+          }}
+        >
+          {add.isError && (
+            <Alert>{add.error instanceof PasskeyRefused ? t('security.passkeys.refused') : errorText(add.error)}</Alert>
+          )}
           {add.isSuccess && !codes && <Alert tone="ok">{t('security.passkeys.addedNow')}</Alert>}
-          <TextField label={t('security.passkeys.name')} description={t('security.passkeys.nameHint')} isRequired maxLength={100} value={name} onChange={setName} />
+          <TextField
+            label={t('security.passkeys.name')}
+            description={t('security.passkeys.nameHint')}
+            isRequired
+            maxLength={100}
+            value={name}
+            onChange={setName}
+          />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={add.isPending}>{add.isPending ? t('security.passkeys.waiting') : t('security.passkeys.add')}</Button>
+            <Button type="submit" isDisabled={add.isPending}>
+              {add.isPending ? t('security.passkeys.waiting') : t('security.passkeys.add')}
+            </Button>
           </div>
         </Form>
       ) : (
@@ -90,7 +114,10 @@ export function PasskeysSection({ passkeys }: { passkeys: Passkey[] }) {
         isOpen={removing !== undefined}
         title={t('security.passkeys.removeTitle', { name: removing?.name ?? '' })}
         confirm={t('security.passkeys.removeConfirm')}
-        onConfirm={() => { if (removing) remove.mutate(removing.id); setRemoving(undefined); }}
+        onConfirm={() => {
+          if (removing) remove.mutate(removing.id);
+          setRemoving(undefined);
+        }}
         onCancel={() => setRemoving(undefined)}
       >
         <p>{t('security.passkeys.removeWarning')}</p>

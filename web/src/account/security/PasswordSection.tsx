@@ -32,13 +32,30 @@ export function PasswordSection({ changedAt }: { changedAt: string }) {
   return (
     <Section id="password" title={t('security.password.title')}>
       <p className={styles.muted}>{t('security.password.changedAt', { when: format.date(changedAt) })}</p>
-      <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); change.mutate(); }}>
-        {change.isError && !refused && <Alert>{wrongCurrent ? t('security.password.wrongCurrent') : errorText(change.error)}</Alert>}
+      <Form
+        className={styles.form}
+        onSubmit={(event) => {
+          event.preventDefault();
+          change.mutate();
+        }}
+      >
+        {change.isError && !refused && (
+          <Alert>{wrongCurrent ? t('security.password.wrongCurrent') : errorText(change.error)}</Alert>
+        )}
         {change.isSuccess && <Alert tone="ok">{t('security.password.changed')}</Alert>}
-        <TextField label={t('security.password.current')} type="password" autoComplete="current-password" isRequired value={currentPassword} onChange={setCurrentPassword} />
+        <TextField
+          label={t('security.password.current')}
+          type="password"
+          autoComplete="current-password"
+          isRequired
+          value={currentPassword}
+          onChange={setCurrentPassword}
+        />
         <NewPasswordField value={newPassword} onChange={setNewPassword} error={refused} />
         <div className={styles.actions}>
-          <Button type="submit" isDisabled={change.isPending}>{change.isPending ? t('security.working') : t('security.password.submit')}</Button>
+          <Button type="submit" isDisabled={change.isPending}>
+            {change.isPending ? t('security.working') : t('security.password.submit')}
+          </Button>
         </div>
       </Form>
     </Section>

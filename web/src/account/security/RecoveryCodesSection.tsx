@@ -10,7 +10,15 @@ import { securityChanged } from './queries';
 import { Section } from './Section';
 
 /** Recovery codes: how many are left, a warning when few are, and a new set (shown once) on request. */
-export function RecoveryCodesSection({ remaining, low, twoStep }: { remaining: number; low: boolean; twoStep: boolean }) {
+export function RecoveryCodesSection({
+  remaining,
+  low,
+  twoStep,
+}: {
+  remaining: number;
+  low: boolean;
+  twoStep: boolean;
+}) {
   const { t } = useTranslation();
   const errorText = useErrorText();
   const queryClient = useQueryClient();
@@ -30,13 +38,19 @@ export function RecoveryCodesSection({ remaining, low, twoStep }: { remaining: n
         <CodesShownOnce codes={codes} onDone={() => setCodes(undefined)} />
       ) : (
         <>
-          <p><strong>{t('security.codes.remaining', { count: remaining })}</strong></p>
+          <p>
+            <strong>{t('security.codes.remaining', { count: remaining })}</strong>
+          </p>
           {twoStep && low && <Alert tone="warning">{t('security.codes.low')}</Alert>}
           {!twoStep && <p className={styles.muted}>{t('security.codes.withTwoStep')}</p>}
           {renew.isError && <Alert>{errorText(renew.error)}</Alert>}
           {twoStep && (
             <div className={styles.actions}>
-              <Button variant={low ? 'primary' : 'secondary'} onPress={() => setAsking(true)} isDisabled={renew.isPending}>
+              <Button
+                variant={low ? 'primary' : 'secondary'}
+                onPress={() => setAsking(true)}
+                isDisabled={renew.isPending}
+              >
                 {renew.isPending ? t('security.working') : t('security.codes.renew')}
               </Button>
             </div>
@@ -47,7 +61,10 @@ export function RecoveryCodesSection({ remaining, low, twoStep }: { remaining: n
         isOpen={asking}
         title={t('security.codes.renewTitle')}
         confirm={t('security.codes.renewConfirm')}
-        onConfirm={() => { setAsking(false); renew.mutate(); }}
+        onConfirm={() => {
+          setAsking(false);
+          renew.mutate();
+        }}
         onCancel={() => setAsking(false)}
       >
         <p>{t('security.codes.renewWarning')}</p>

@@ -5,7 +5,9 @@ import { styles } from '../../shared/ui';
 export function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
     <section className={styles.card} aria-labelledby={`${id}-heading`}>
-      <h2 id={`${id}-heading`} tabIndex={-1}>{title}</h2>
+      <h2 id={`${id}-heading`} tabIndex={-1}>
+        {title}
+      </h2>
       {children}
     </section>
   );

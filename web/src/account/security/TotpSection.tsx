@@ -61,34 +61,69 @@ export function TotpSection({ enabled }: { enabled: boolean }) {
       {enabled && !codes && (
         <div className={styles.actions}>
           <span className={styles.badge}>{t('security.on')}</span>
-          <Button variant="secondary" onPress={() => setAsking(true)} isDisabled={remove.isPending}>{remove.isPending ? t('security.working') : t('security.totp.remove')}</Button>
+          <Button variant="secondary" onPress={() => setAsking(true)} isDisabled={remove.isPending}>
+            {remove.isPending ? t('security.working') : t('security.totp.remove')}
+          </Button>
         </div>
       )}
       {!enabled && !enrolment && (
         <div className={styles.form}>
           {start.isError && <Alert>{errorText(start.error)}</Alert>}
           <div className={styles.actions}>
-            <Button onPress={() => start.mutate()} isDisabled={start.isPending}>{start.isPending ? t('security.working') : t('security.totp.start')}</Button>
+            <Button onPress={() => start.mutate()} isDisabled={start.isPending}>
+              {start.isPending ? t('security.working') : t('security.totp.start')}
+            </Button>
           </div>
         </div>
       )}
       {!enabled && enrolment && (
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); confirm.mutate(); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            confirm.mutate();
+          }}
+        >
           <ol className={css.steps}>
             <li>{t('security.totp.step1')}</li>
             <li>
               {t('security.totp.step2')}
-              <img className={css.qr} src={qrImageSource(enrolment.qrSvg)} alt={t('security.totp.qrAlt')} width={200} height={200} />
+              <img
+                className={css.qr}
+                src={qrImageSource(enrolment.qrSvg)}
+                alt={t('security.totp.qrAlt')}
+                width={200}
+                height={200}
+              />
               <span className={styles.description}>{t('security.totp.manual')}</span>
               <code className={css.secret}>{grouped(enrolment.secret)}</code>
             </li>
             <li>{t('security.totp.step3')}</li>
           </ol>
           {confirm.isError && <Alert>{errorText(confirm.error)}</Alert>}
-          <TextField label={t('security.totp.code')} description={t('security.totp.codeHint')} inputMode="numeric" autoComplete="one-time-code" isRequired value={code} onChange={setCode} />
+          <TextField
+            label={t('security.totp.code')}
+            description={t('security.totp.codeHint')}
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            isRequired
+            value={code}
+            onChange={setCode}
+          />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={confirm.isPending}>{confirm.isPending ? t('security.working') : t('security.totp.confirm')}</Button>
-            <Button variant="secondary" onPress={() => { start.reset(); confirm.reset(); setCode(''); }}>{t('security.cancel')}</Button>
+            <Button type="submit" isDisabled={confirm.isPending}>
+              {confirm.isPending ? t('security.working') : t('security.totp.confirm')}
+            </Button>
+            <Button
+              variant="secondary"
+              onPress={() => {
+                start.reset();
+                confirm.reset();
+                setCode('');
+              }}
+            >
+              {t('security.cancel')}
+            </Button>
           </div>
         </Form>
       )}
@@ -96,7 +131,10 @@ export function TotpSection({ enabled }: { enabled: boolean }) {
         isOpen={asking}
         title={t('security.totp.removeTitle')}
         confirm={t('security.totp.removeConfirm')}
-        onConfirm={() => { setAsking(false); remove.mutate(); }}
+        onConfirm={() => {
+          setAsking(false);
+          remove.mutate();
+        }}
         onCancel={() => setAsking(false)}
       >
         <p>{t('security.totp.removeWarning')}</p>

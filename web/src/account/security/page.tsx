@@ -26,11 +26,22 @@ function Sections({ onLocked }: { onLocked: () => void }) {
   const view = security.data;
   return (
     <>
-      <Checkup security={view} events={events.data?.events} devices={devices.data?.devices} current={current} unlockRequests={unlockRequests} now={Date.now()} />
+      <Checkup
+        security={view}
+        events={events.data?.events}
+        devices={devices.data?.devices}
+        current={current}
+        unlockRequests={unlockRequests}
+        now={Date.now()}
+      />
       <PasswordSection changedAt={view.password.changedAt} />
       <TotpSection enabled={view.totp.enabled} />
       <PasskeysSection passkeys={view.passkeys} />
-      <RecoveryCodesSection remaining={view.recoveryCodes.remaining} low={view.recoveryCodes.low} twoStep={view.secondFactorRequired} />
+      <RecoveryCodesSection
+        remaining={view.recoveryCodes.remaining}
+        low={view.recoveryCodes.low}
+        twoStep={view.secondFactorRequired}
+      />
       <LockSection onLocked={onLocked} />
     </>
   );
@@ -48,7 +59,9 @@ function SecurityPage() {
         <Card>
           <Alert tone="ok">{t('security.lock.done')}</Alert>
           <p>{t('security.lock.how')}</p>
-          <p><Link to="/forgot-password">{t('security.lock.reset')}</Link></p>
+          <p>
+            <Link to="/forgot-password">{t('security.lock.reset')}</Link>
+          </p>
         </Card>
       </>
     );
@@ -57,7 +70,12 @@ function SecurityPage() {
     <>
       <h1>{t('security.title')}</h1>
       <p className={styles.muted}>{t('security.intro')}</p>
-      <Sections onLocked={() => { setLocked(true); void sessionChanged(queryClient); }} />
+      <Sections
+        onLocked={() => {
+          setLocked(true);
+          void sessionChanged(queryClient);
+        }}
+      />
     </>
   );
 }

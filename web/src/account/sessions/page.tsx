@@ -14,7 +14,11 @@ function SessionsPage() {
   const queryClient = useQueryClient();
   const sessions = useQuery({ queryKey: ['sessions'], queryFn: async () => ok(await api.GET('/v1/sessions')) });
   const events = useQuery({ queryKey: ['events'], queryFn: async () => ok(await api.GET('/v1/me/events')) });
-  const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: ['sessions'] }), queryClient.invalidateQueries({ queryKey: ['events'] })]);
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: ['sessions'] }),
+      queryClient.invalidateQueries({ queryKey: ['events'] }),
+    ]);
 
   const end = useMutation({
     mutationFn: async (ids: string[]) => {
@@ -44,11 +48,16 @@ function SessionsPage() {
                   {session.current && <span className={styles.badge}>{t('sessions.thisOne')}</span>}
                   <br />
                   <span className={styles.description}>
-                    {t(`sessions.kinds.${session.kind}`)} · {session.ip ?? '—'} · {t('sessions.lastUsed', { when: format.date(session.lastUsedAt ?? session.createdAt) })}
+                    {t(`sessions.kinds.${session.kind}`)} · {session.ip ?? '—'} ·{' '}
+                    {t('sessions.lastUsed', { when: format.date(session.lastUsedAt ?? session.createdAt) })}
                   </span>
                 </span>
                 {!session.current && (
-                  <Button variant="secondary" onPress={() => end.mutate([session.id])} aria-label={t('sessions.signOutOne', { name: session.client || session.id })}>
+                  <Button
+                    variant="secondary"
+                    onPress={() => end.mutate([session.id])}
+                    aria-label={t('sessions.signOutOne', { name: session.client || session.id })}
+                  >
                     {t('sessions.signOut')}
                   </Button>
                 )}
@@ -58,7 +67,9 @@ function SessionsPage() {
         )}
         {others.length > 0 && (
           <div className={styles.actions}>
-            <Button variant="danger" onPress={() => end.mutate(others.map((s) => s.id))} isDisabled={end.isPending}>{t('sessions.signOutOthers')}</Button>
+            <Button variant="danger" onPress={() => end.mutate(others.map((s) => s.id))} isDisabled={end.isPending}>
+              {t('sessions.signOutOthers')}
+            </Button>
           </div>
         )}
       </Card>
@@ -70,7 +81,9 @@ function SessionsPage() {
               <li key={event.id}>
                 <strong>{eventText(event.type)}</strong>
                 <br />
-                <span className={styles.description}>{format.date(event.at)} · {event.client ?? ''} · {event.ip ?? ''}</span>
+                <span className={styles.description}>
+                  {format.date(event.at)} · {event.client ?? ''} · {event.ip ?? ''}
+                </span>
                 {event.reason && (
                   <>
                     <br />

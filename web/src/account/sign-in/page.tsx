@@ -21,7 +21,9 @@ function SignInPage() {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   // Set when the password was right and the account asks for its second factor.
-  const [challenge, setChallenge] = useState<{ challengeId: string; methods: string[]; passkeyOptions?: unknown } | undefined>(undefined);
+  const [challenge, setChallenge] = useState<
+    { challengeId: string; methods: string[]; passkeyOptions?: unknown } | undefined
+  >(undefined);
   const passkeys = browserSupportsWebAuthn();
 
   const signedIn = async () => {
@@ -29,7 +31,8 @@ function SignInPage() {
     await navigate({ href: safeNext(search.next) });
   };
   const signIn = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/sessions', { body: { login: login.trim(), password, kind: 'web' } })),
+    mutationFn: async () =>
+      ok(await api.POST('/v1/sessions', { body: { login: login.trim(), password, kind: 'web' } })),
     onSuccess: async (answer) => {
       if ('secondFactor' in answer && answer.secondFactor) {
         setChallenge(answer.secondFactor);
@@ -39,11 +42,20 @@ function SignInPage() {
     },
   });
   const secondStep = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/sessions/second-factor', { body: { challengeId: challenge!.challengeId, ...factorOf(code) } })),
+    mutationFn: async () =>
+      ok(
+        await api.POST('/v1/sessions/second-factor', {
+          body: { challengeId: challenge!.challengeId, ...factorOf(code) },
+        }),
+      ),
     onSuccess: signedIn,
     onError: (error) => {
       // The step expired or had too many wrong codes: back to the password.
-      if (error instanceof ApiError && (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts')) setChallenge(undefined);
+      if (
+        error instanceof ApiError &&
+        (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts')
+      )
+        setChallenge(undefined);
     },
   });
 
@@ -58,11 +70,16 @@ function SignInPage() {
   const secondWithPasskey = useMutation({
     mutationFn: async () => {
       const response = await signWithPasskey(challenge!.passkeyOptions);
-      return ok(await api.POST('/v1/sessions/second-factor', { body: { challengeId: challenge!.challengeId, method: 'passkey', response } }));
+      return ok(
+        await api.POST('/v1/sessions/second-factor', {
+          body: { challengeId: challenge!.challengeId, method: 'passkey', response },
+        }),
+      );
     },
     onSuccess: signedIn,
   });
-  const passkeyError = (error: unknown) => (error instanceof PasskeyRefused ? t('signIn.passkeyRefused') : errorText(error));
+  const passkeyError = (error: unknown) =>
+    error instanceof PasskeyRefused ? t('signIn.passkeyRefused') : errorText(error);
 
   if (challenge) {
     const byPasskey = passkeys && challenge.methods.includes('passkey') && challenge.passkeyOptions !== undefined;
@@ -71,19 +88,59 @@ function SignInPage() {
       <div className={styles.narrow}>
         <h1>{t('secondFactor.title')}</h1>
         <div className={styles.card}>
-          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); secondStep.mutate(); }}>
+          <Form
+            className={styles.form}
+            onSubmit={(event) => {
+              event.preventDefault();
+              secondStep.mutate();
+            }}
+          >
             {secondStep.isError && <Alert>{errorText(secondStep.error)}</Alert>}
             {secondWithPasskey.isError && <Alert>{passkeyError(secondWithPasskey.error)}</Alert>}
-            <p>{byCode ? t('secondFactor.intro') : byPasskey ? t('secondFactor.passkeyIntro') : t('secondFactor.passkeyOnly')}</p>
+            <p>
+              {byCode
+                ? t('secondFactor.intro')
+                : byPasskey
+                  ? t('secondFactor.passkeyIntro')
+                  : t('secondFactor.passkeyOnly')}
+            </p>
             {byCode && (
-              <TextField label={t('secondFactor.code')} description={t('secondFactor.codeHint')} name="code" autoComplete="one-time-code" isRequired autoFocus value={code} onChange={setCode} />
+              <TextField
+                label={t('secondFactor.code')}
+                description={t('secondFactor.codeHint')}
+                name="code"
+                autoComplete="one-time-code"
+                isRequired
+                autoFocus
+                value={code}
+                onChange={setCode}
+              />
             )}
             <div className={styles.actions}>
-              {byCode && <Button type="submit" isDisabled={secondStep.isPending}>{t('secondFactor.submit')}</Button>}
-              {byPasskey && (
-                <Button variant={byCode ? 'secondary' : 'primary'} onPress={() => secondWithPasskey.mutate()} isDisabled={secondWithPasskey.isPending}>{t('secondFactor.usePasskey')}</Button>
+              {byCode && (
+                <Button type="submit" isDisabled={secondStep.isPending}>
+                  {t('secondFactor.submit')}
+                </Button>
               )}
-              <Button variant="secondary" onPress={() => { setChallenge(undefined); setCode(''); secondStep.reset(); }}>{t('secondFactor.back')}</Button>
+              {byPasskey && (
+                <Button
+                  variant={byCode ? 'secondary' : 'primary'}
+                  onPress={() => secondWithPasskey.mutate()}
+                  isDisabled={secondWithPasskey.isPending}
+                >
+                  {t('secondFactor.usePasskey')}
+                </Button>
+              )}
+              <Button
+                variant="secondary"
+                onPress={() => {
+                  setChallenge(undefined);
+                  setCode('');
+                  secondStep.reset();
+                }}
+              >
+                {t('secondFactor.back')}
+              </Button>
             </div>
           </Form>
         </div>
@@ -96,24 +153,53 @@ function SignInPage() {
       <h1>{t('signIn.title')}</h1>
       {search.signedOut && <Alert tone="ok">{t('signIn.signedOut')}</Alert>}
       <div className={styles.card}>
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); signIn.mutate(); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            signIn.mutate();
+          }}
+        >
           {signIn.isError && <Alert>{errorText(signIn.error)}</Alert>}
           {withPasskey.isError && <Alert>{passkeyError(withPasskey.error)}</Alert>}
-          <TextField label={t('signIn.login')} name="username" autoComplete="username" isRequired value={login} onChange={setLogin} />
-          <TextField label={t('signIn.password')} name="password" type="password" autoComplete="current-password" isRequired value={password} onChange={setPassword} />
+          <TextField
+            label={t('signIn.login')}
+            name="username"
+            autoComplete="username"
+            isRequired
+            value={login}
+            onChange={setLogin}
+          />
+          <TextField
+            label={t('signIn.password')}
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            isRequired
+            value={password}
+            onChange={setPassword}
+          />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={signIn.isPending}>{t('signIn.submit')}</Button>
+            <Button type="submit" isDisabled={signIn.isPending}>
+              {t('signIn.submit')}
+            </Button>
             <Link to="/forgot-password">{t('signIn.forgot')}</Link>
           </div>
           {passkeys && (
             <div className={styles.actions}>
-              <Button variant="secondary" onPress={() => withPasskey.mutate()} isDisabled={withPasskey.isPending}>{t('signIn.withPasskey')}</Button>
+              <Button variant="secondary" onPress={() => withPasskey.mutate()} isDisabled={withPasskey.isPending}>
+                {t('signIn.withPasskey')}
+              </Button>
             </div>
           )}
         </Form>
       </div>
-      <p>{t('signIn.noAccount')} <Link to="/create-account">{t('signIn.create')}</Link></p>
-      <p><Link to="/check-device">{t('checkDevice.fromSignIn')}</Link></p>
+      <p>
+        {t('signIn.noAccount')} <Link to="/create-account">{t('signIn.create')}</Link>
+      </p>
+      <p>
+        <Link to="/check-device">{t('checkDevice.fromSignIn')}</Link>
+      </p>
     </div>
   );
 }

@@ -27,12 +27,16 @@ function UndoChangePage() {
       submit={t('undoChange.submit')}
       itWasMe={t('undoChange.itWasMe')}
       action={undo}
-      failure={(error) => (error instanceof ApiError && error.code === 'conflict' ? t('undoChange.conflict') : errorText(error))}
+      failure={(error) =>
+        error instanceof ApiError && error.code === 'conflict' ? t('undoChange.conflict') : errorText(error)
+      }
       done={(data) => (
         <>
           <Alert tone="ok">{data.field === 'email' ? t('undoChange.doneEmail') : t('undoChange.donePhone')}</Alert>
           <p>{t('undoChange.next')}</p>
-          <p><Link to="/forgot-password">{t('undoChange.resetPassword')}</Link></p>
+          <p>
+            <Link to="/forgot-password">{t('undoChange.resetPassword')}</Link>
+          </p>
         </>
       )}
     />

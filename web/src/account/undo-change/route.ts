@@ -9,5 +9,6 @@ export interface UndoChangeSearch {
 export const undoChangeRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/account/undo-change',
-  validateSearch: (search: Record<string, unknown>): UndoChangeSearch => (typeof search.token === 'string' ? { token: search.token } : {}),
+  validateSearch: (search: Record<string, unknown>): UndoChangeSearch =>
+    typeof search.token === 'string' ? { token: search.token } : {},
 }).lazy(() => import('./page').then((m) => m.Route));

@@ -8,7 +8,8 @@ import { Alert, Button, Card, TextField, styles } from '../../shared/ui';
 import { TextAreaField } from '../shell/fields';
 import type { StaffAccountView } from './queries';
 
-const refresh = (queryClient: ReturnType<typeof useQueryClient>, id: string) => queryClient.invalidateQueries({ queryKey: ['admin', 'account', id] });
+const refresh = (queryClient: ReturnType<typeof useQueryClient>, id: string) =>
+  queryClient.invalidateQueries({ queryKey: ['admin', 'account', id] });
 
 /** Suspending (the person can no longer sign in, and is told) or restoring, each with its own reason. */
 export function SuspendOrRestore({ account }: { account: StaffAccountView }) {
@@ -20,7 +21,9 @@ export function SuspendOrRestore({ account }: { account: StaffAccountView }) {
   const act = useMutation({
     mutationFn: async () => {
       const path = suspended ? '/v1/admin/accounts/{id}/restore' : '/v1/admin/accounts/{id}/suspend';
-      return ok(await api.POST(path, { params: { path: { id: account.profile.id } }, body: { reason: reason.trim() } }));
+      return ok(
+        await api.POST(path, { params: { path: { id: account.profile.id } }, body: { reason: reason.trim() } }),
+      );
     },
     onSuccess: async () => {
       setReason('');
@@ -31,12 +34,30 @@ export function SuspendOrRestore({ account }: { account: StaffAccountView }) {
   return (
     <Card title={suspended ? t('admin.account.restore') : t('admin.account.suspend')}>
       {act.isError && <Alert>{errorText(act.error)}</Alert>}
-      {act.isSuccess && <Alert tone="ok">{act.data.status === 'suspended' ? t('admin.account.suspended') : t('admin.account.restored')}</Alert>}
+      {act.isSuccess && (
+        <Alert tone="ok">
+          {act.data.status === 'suspended' ? t('admin.account.suspended') : t('admin.account.restored')}
+        </Alert>
+      )}
       <p>{suspended ? t('admin.account.restoreHint') : t('admin.account.suspendHint')}</p>
-      <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); act.mutate(); }}>
-        <TextAreaField label={t('admin.account.actionReason')} name="reason" isRequired value={reason} onChange={setReason} />
+      <Form
+        className={styles.form}
+        onSubmit={(event) => {
+          event.preventDefault();
+          act.mutate();
+        }}
+      >
+        <TextAreaField
+          label={t('admin.account.actionReason')}
+          name="reason"
+          isRequired
+          value={reason}
+          onChange={setReason}
+        />
         <div className={styles.actions}>
-          <Button type="submit" variant={suspended ? 'primary' : 'danger'} isDisabled={act.isPending}>{suspended ? t('admin.account.restore') : t('admin.account.suspend')}</Button>
+          <Button type="submit" variant={suspended ? 'primary' : 'danger'} isDisabled={act.isPending}>
+            {suspended ? t('admin.account.restore') : t('admin.account.suspend')}
+          </Button>
         </div>
       </Form>
     </Card>
@@ -50,27 +71,39 @@ export function EndSessions({ account, reason }: { account: StaffAccountView; re
   const errorText = useErrorText();
   const queryClient = useQueryClient();
   const end = useMutation({
-    mutationFn: async () => ok(await api.DELETE('/v1/admin/accounts/{id}/sessions', { params: { path: { id: account.profile.id }, query: { reason } } })),
+    mutationFn: async () =>
+      ok(
+        await api.DELETE('/v1/admin/accounts/{id}/sessions', {
+          params: { path: { id: account.profile.id }, query: { reason } },
+        }),
+      ),
     onSuccess: () => refresh(queryClient, account.profile.id),
   });
   return (
     <Card title={t('admin.account.sessions')}>
       {end.isError && <Alert>{errorText(end.error)}</Alert>}
       {end.isSuccess && <Alert tone="ok">{t('admin.account.sessionsEnded', { count: end.data.ended })}</Alert>}
-      {account.sessions.length === 0 ? <p>{t('admin.account.noSessions')}</p> : (
+      {account.sessions.length === 0 ? (
+        <p>{t('admin.account.noSessions')}</p>
+      ) : (
         <ul className={styles.list}>
           {account.sessions.map((session) => (
             <li key={session.id}>
               <strong>{session.client || t(`sessions.kinds.${session.kind}`)}</strong>
               <br />
-              <span className={styles.description}>{t(`sessions.kinds.${session.kind}`)} · {session.ip || '—'} · {t('sessions.lastUsed', { when: format.date(session.lastUsedAt) })}</span>
+              <span className={styles.description}>
+                {t(`sessions.kinds.${session.kind}`)} · {session.ip || '—'} ·{' '}
+                {t('sessions.lastUsed', { when: format.date(session.lastUsedAt) })}
+              </span>
             </li>
           ))}
         </ul>
       )}
       {account.sessions.some((session) => session.kind !== 'device') && (
         <div className={styles.actions}>
-          <Button variant="danger" onPress={() => end.mutate()} isDisabled={end.isPending}>{t('admin.account.endAll')}</Button>
+          <Button variant="danger" onPress={() => end.mutate()} isDisabled={end.isPending}>
+            {t('admin.account.endAll')}
+          </Button>
         </div>
       )}
     </Card>
@@ -87,7 +120,13 @@ export function Credits({ account, canGrant }: { account: StaffAccountView; canG
   const [reason, setReason] = useState('');
   const [key, setKey] = useState(() => crypto.randomUUID());
   const grant = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/admin/accounts/{id}/credits', { params: { path: { id: account.profile.id } }, body: { amount: Number(amount), reason: reason.trim(), idempotencyKey: key } })),
+    mutationFn: async () =>
+      ok(
+        await api.POST('/v1/admin/accounts/{id}/credits', {
+          params: { path: { id: account.profile.id } },
+          body: { amount: Number(amount), reason: reason.trim(), idempotencyKey: key },
+        }),
+      ),
     onSuccess: async () => {
       setAmount('');
       setReason('');
@@ -100,21 +139,44 @@ export function Credits({ account, canGrant }: { account: StaffAccountView; canG
     <Card title={t('admin.account.credits')}>
       <p>{t('admin.account.balance', { balance: format.number(account.credits.balance) })}</p>
       {canGrant && (
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); if (valid) grant.mutate(); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (valid) grant.mutate();
+          }}
+        >
           {grant.isError && <Alert>{errorText(grant.error)}</Alert>}
-          {grant.isSuccess && <Alert tone="ok">{t('admin.account.granted', { balance: format.number(grant.data.balance) })}</Alert>}
+          {grant.isSuccess && (
+            <Alert tone="ok">{t('admin.account.granted', { balance: format.number(grant.data.balance) })}</Alert>
+          )}
           <TextField
             label={t('admin.account.amount')}
             name="amount"
             inputMode="numeric"
             isRequired
             value={amount}
-            onChange={(value) => { setAmount(value); setKey(crypto.randomUUID()); }}
+            onChange={(value) => {
+              setAmount(value);
+              setKey(crypto.randomUUID());
+            }}
             error={amount !== '' && !valid ? t('admin.account.amountInvalid') : undefined}
           />
-          <TextField label={t('admin.account.grantReason')} description={t('admin.account.grantReasonHint')} name="grantReason" isRequired value={reason} onChange={(value) => { setReason(value); setKey(crypto.randomUUID()); }} />
+          <TextField
+            label={t('admin.account.grantReason')}
+            description={t('admin.account.grantReasonHint')}
+            name="grantReason"
+            isRequired
+            value={reason}
+            onChange={(value) => {
+              setReason(value);
+              setKey(crypto.randomUUID());
+            }}
+          />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={grant.isPending}>{t('admin.account.grant')}</Button>
+            <Button type="submit" isDisabled={grant.isPending}>
+              {t('admin.account.grant')}
+            </Button>
           </div>
         </Form>
       )}

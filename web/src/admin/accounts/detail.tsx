@@ -20,9 +20,24 @@ function AskReason({ id }: { id: string }) {
   const [reason, setReason] = useState('');
   return (
     <Card>
-      <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); void navigate({ to: '/accounts/$id', params: { id }, search: { reason: reason.trim() } }); }}>
-        <TextField label={t('admin.accounts.reason')} description={t('admin.accounts.reasonHint')} name="reason" isRequired value={reason} onChange={setReason} />
-        <div className={styles.actions}><Button type="submit">{t('admin.account.open')}</Button></div>
+      <Form
+        className={styles.form}
+        onSubmit={(event) => {
+          event.preventDefault();
+          void navigate({ to: '/accounts/$id', params: { id }, search: { reason: reason.trim() } });
+        }}
+      >
+        <TextField
+          label={t('admin.accounts.reason')}
+          description={t('admin.accounts.reasonHint')}
+          name="reason"
+          isRequired
+          value={reason}
+          onChange={setReason}
+        />
+        <div className={styles.actions}>
+          <Button type="submit">{t('admin.account.open')}</Button>
+        </div>
       </Form>
     </Card>
   );
@@ -33,7 +48,13 @@ function Profile({ account, reason }: { account: StaffAccountView; reason: strin
   const format = useFormat();
   const errorText = useErrorText();
   const reveal = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/admin/accounts/{id}/reveal', { params: { path: { id: account.profile.id } }, body: { reason } })),
+    mutationFn: async () =>
+      ok(
+        await api.POST('/v1/admin/accounts/{id}/reveal', {
+          params: { path: { id: account.profile.id } },
+          body: { reason },
+        }),
+      ),
   });
   const shown = reveal.data ?? account.profile;
   return (
@@ -53,15 +74,23 @@ function Profile({ account, reason }: { account: StaffAccountView; reason: strin
         <dt>{t('home.since')}</dt>
         <dd>{format.date(account.profile.createdAt)}</dd>
         <dt>{t('admin.accounts.state')}</dt>
-        <dd>{t(`admin.accounts.states.${account.status}`)}{account.suspendedAt ? ` · ${format.date(account.suspendedAt)}` : ''}</dd>
+        <dd>
+          {t(`admin.accounts.states.${account.status}`)}
+          {account.suspendedAt ? ` · ${format.date(account.suspendedAt)}` : ''}
+        </dd>
         <dt>{t('admin.account.twoStep')}</dt>
-        <dd>{account.twoStep.enabled ? t('admin.account.on') : t('admin.account.off')}{account.twoStep.locked ? ` · ${t('admin.account.ownerLocked')}` : ''}</dd>
+        <dd>
+          {account.twoStep.enabled ? t('admin.account.on') : t('admin.account.off')}
+          {account.twoStep.locked ? ` · ${t('admin.account.ownerLocked')}` : ''}
+        </dd>
         <dt>{t('admin.account.deletion')}</dt>
         <dd>{t(`admin.account.deletionStates.${account.deletion.status}`)}</dd>
       </dl>
       {!reveal.data && (account.profile.email || account.profile.phone) && (
         <div className={styles.actions}>
-          <Button variant="secondary" onPress={() => reveal.mutate()} isDisabled={reveal.isPending}>{t('admin.account.reveal')}</Button>
+          <Button variant="secondary" onPress={() => reveal.mutate()} isDisabled={reveal.isPending}>
+            {t('admin.account.reveal')}
+          </Button>
           <span className={styles.description}>{t('admin.account.revealHint')}</span>
         </div>
       )}
@@ -80,7 +109,8 @@ export default function AccountPage() {
   const { reason } = useAdminSearch<{ reason?: string }>();
   const account = useQuery({
     queryKey: ['admin', 'account', id, reason],
-    queryFn: async () => ok(await api.GET('/v1/admin/accounts/{id}', { params: { path: { id }, query: { reason: reason! } } })),
+    queryFn: async () =>
+      ok(await api.GET('/v1/admin/accounts/{id}', { params: { path: { id }, query: { reason: reason! } } })),
     enabled: Boolean(reason),
     // Each look is audited and shown to the person: not asked again behind the staff member's back.
     staleTime: Number.POSITIVE_INFINITY,
@@ -95,7 +125,9 @@ export default function AccountPage() {
 
   return (
     <>
-      <p><AdminLink to="/accounts">{t('admin.account.back')}</AdminLink></p>
+      <p>
+        <AdminLink to="/accounts">{t('admin.account.back')}</AdminLink>
+      </p>
       <h1>{t('admin.account.title')}</h1>
       {!reason && <AskReason id={id} />}
       {reason && <p className={styles.description}>{t('admin.account.reasonShown', { reason })}</p>}
@@ -106,7 +138,9 @@ export default function AccountPage() {
           <Profile account={data} reason={reason} />
           <SuspendOrRestore account={data} />
           <Card title={t('nav.devices')}>
-            {data.devices.length === 0 ? <p>{t('admin.account.noDevices')}</p> : (
+            {data.devices.length === 0 ? (
+              <p>{t('admin.account.noDevices')}</p>
+            ) : (
               <TableWrap label={t('nav.devices')}>
                 <table className={css.table}>
                   <thead>
@@ -119,7 +153,13 @@ export default function AccountPage() {
                   <tbody>
                     {data.devices.map((device) => (
                       <tr key={device.id}>
-                        <td>{device.name}<br /><span className={styles.description}>{device.model} · …{device.serialHint}</span></td>
+                        <td>
+                          {device.name}
+                          <br />
+                          <span className={styles.description}>
+                            {device.model} · …{device.serialHint}
+                          </span>
+                        </td>
                         <td>{device.locked ? t('admin.account.locked') : t('admin.account.notLocked')}</td>
                         <td>{format.date(device.linkedAt)}</td>
                       </tr>
@@ -132,24 +172,36 @@ export default function AccountPage() {
           <EndSessions account={data} reason={reason} />
           <Credits account={data} canGrant={role === 'admin'} />
           <Card title={t('admin.unlock.title')}>
-            {data.unlockRequests.length === 0 ? <p>{t('admin.account.noUnlockRequests')}</p> : (
+            {data.unlockRequests.length === 0 ? (
+              <p>{t('admin.account.noUnlockRequests')}</p>
+            ) : (
               <ul className={styles.list}>
                 {data.unlockRequests.map((request) => (
                   <li key={request.id}>
-                    <AdminLink to="/unlock-requests/$id" params={{ id: request.id }}>{t('admin.unlock.openRequest', { when: format.date(request.createdAt) })}</AdminLink>
-                    <br /><span className={styles.description}>{t(`admin.unlock.status.${request.status}`)} · …{request.serialHint}</span>
+                    <AdminLink to="/unlock-requests/$id" params={{ id: request.id }}>
+                      {t('admin.unlock.openRequest', { when: format.date(request.createdAt) })}
+                    </AdminLink>
+                    <br />
+                    <span className={styles.description}>
+                      {t(`admin.unlock.status.${request.status}`)} · …{request.serialHint}
+                    </span>
                   </li>
                 ))}
               </ul>
             )}
           </Card>
           <Card title={t('admin.account.events')}>
-            {data.events.length === 0 ? <p>{t('admin.account.noEvents')}</p> : (
+            {data.events.length === 0 ? (
+              <p>{t('admin.account.noEvents')}</p>
+            ) : (
               <ul className={styles.list}>
                 {data.events.map((event) => (
                   <li key={event.id}>
                     <strong>{eventText(event.type)}</strong>
-                    <br /><span className={styles.description}>{format.date(event.at)} · {event.client ?? ''} · {event.ip ?? ''}</span>
+                    <br />
+                    <span className={styles.description}>
+                      {format.date(event.at)} · {event.client ?? ''} · {event.ip ?? ''}
+                    </span>
                   </li>
                 ))}
               </ul>

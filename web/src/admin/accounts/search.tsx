@@ -34,9 +34,29 @@ export default function AccountSearchPage() {
     <>
       <h1>{t('admin.accounts.title')}</h1>
       <Card>
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); void navigate({ to: '/accounts', search: { q: q.trim(), reason: reason.trim() } }); }}>
-          <TextField label={t('admin.accounts.q')} description={t('admin.accounts.qHint')} name="q" isRequired value={q} onChange={setQ} />
-          <TextField label={t('admin.accounts.reason')} description={t('admin.accounts.reasonHint')} name="reason" isRequired value={reason} onChange={setReason} />
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            void navigate({ to: '/accounts', search: { q: q.trim(), reason: reason.trim() } });
+          }}
+        >
+          <TextField
+            label={t('admin.accounts.q')}
+            description={t('admin.accounts.qHint')}
+            name="q"
+            isRequired
+            value={q}
+            onChange={setQ}
+          />
+          <TextField
+            label={t('admin.accounts.reason')}
+            description={t('admin.accounts.reasonHint')}
+            name="reason"
+            isRequired
+            value={reason}
+            onChange={setReason}
+          />
           <div className={styles.actions}>
             <Button type="submit">{t('admin.accounts.find')}</Button>
           </div>
@@ -48,7 +68,9 @@ export default function AccountSearchPage() {
       {matches.data && matches.data.length > 0 && asked && (
         <TableWrap label={t('admin.accounts.title')}>
           <table className={css.table}>
-            <caption className={styles.description}>{t('admin.accounts.matches', { count: matches.data.length })}</caption>
+            <caption className={styles.description}>
+              {t('admin.accounts.matches', { count: matches.data.length })}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">{t('admin.accounts.account')}</th>
@@ -61,8 +83,11 @@ export default function AccountSearchPage() {
               {matches.data.map((match) => (
                 <tr key={match.id}>
                   <td>
-                    <AdminLink to="/accounts/$id" params={{ id: match.id }} search={{ reason: asked.reason }}>{match.email ?? match.phone ?? match.id}</AdminLink>
-                    <br /><span className={styles.description}>{match.id}</span>
+                    <AdminLink to="/accounts/$id" params={{ id: match.id }} search={{ reason: asked.reason }}>
+                      {match.email ?? match.phone ?? match.id}
+                    </AdminLink>
+                    <br />
+                    <span className={styles.description}>{match.id}</span>
                   </td>
                   <td>{t(`admin.accounts.states.${match.status}`)}</td>
                   <td>{t(`admin.accounts.by.${match.matchedBy}`)}</td>

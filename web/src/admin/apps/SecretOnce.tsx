@@ -10,7 +10,9 @@ export function SecretOnce({ label, secret }: { label: string; secret: string })
       <Alert tone="warning">{t('admin.secretOnce')}</Alert>
       <dl className={styles.dl}>
         <dt>{label}</dt>
-        <dd className={css.secret} data-testid="secret">{secret}</dd>
+        <dd className={css.secret} data-testid="secret">
+          {secret}
+        </dd>
       </dl>
     </div>
   );

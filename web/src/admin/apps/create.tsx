@@ -16,14 +16,20 @@ export default function CreateAppPage() {
   const create = useMutation({
     mutationFn: async (fields: Parameters<Parameters<typeof AppForm>[0]['onSubmit']>[0]) => {
       const { disabled: _ignored, ...body } = fields;
-      return ok(await api.POST('/v1/admin/apps', { body: { ...body, scopes: [...new Set(['openid' as const, ...body.scopes])] } }));
+      return ok(
+        await api.POST('/v1/admin/apps', {
+          body: { ...body, scopes: [...new Set(['openid' as const, ...body.scopes])] },
+        }),
+      );
     },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['admin', 'apps'] }),
   });
 
   return (
     <>
-      <p><AdminLink to="/apps">{t('admin.apps.back')}</AdminLink></p>
+      <p>
+        <AdminLink to="/apps">{t('admin.apps.back')}</AdminLink>
+      </p>
       <h1>{t('admin.apps.new')}</h1>
       {create.data ? (
         <Card title={t('admin.apps.created', { name: create.data.name })}>
@@ -31,14 +37,30 @@ export default function CreateAppPage() {
             <dt>{t('admin.apps.clientId')}</dt>
             <dd>{create.data.clientId}</dd>
           </dl>
-          {create.data.clientSecret ? <SecretOnce label={t('admin.apps.clientSecret')} secret={create.data.clientSecret} /> : <p>{t('admin.apps.publicClient')}</p>}
-          <p><AdminLink to="/apps/$clientId" params={{ clientId: create.data.clientId }}>{t('admin.apps.openApp', { name: create.data.name })}</AdminLink></p>
+          {create.data.clientSecret ? (
+            <SecretOnce label={t('admin.apps.clientSecret')} secret={create.data.clientSecret} />
+          ) : (
+            <p>{t('admin.apps.publicClient')}</p>
+          )}
+          <p>
+            <AdminLink to="/apps/$clientId" params={{ clientId: create.data.clientId }}>
+              {t('admin.apps.openApp', { name: create.data.name })}
+            </AdminLink>
+          </p>
         </Card>
       ) : (
         <Card>
           {create.isError && <Alert>{errorText(create.error)}</Alert>}
           <AppForm
-            initial={{ name: '', type: 'web', redirectUris: [], postLogoutRedirectUris: [], scopes: ['openid', 'profile', 'email'], firstParty: false, disabled: false }}
+            initial={{
+              name: '',
+              type: 'web',
+              redirectUris: [],
+              postLogoutRedirectUris: [],
+              scopes: ['openid', 'profile', 'email'],
+              firstParty: false,
+              disabled: false,
+            }}
             editing={false}
             error={create.error}
             pending={create.isPending}

@@ -12,15 +12,27 @@ function Secret({ app }: { app: App }) {
   const { t } = useTranslation();
   const errorText = useErrorText();
   const rotate = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/admin/apps/{clientId}/secret', { params: { path: { clientId: app.clientId } } })),
+    mutationFn: async () =>
+      ok(await api.POST('/v1/admin/apps/{clientId}/secret', { params: { path: { clientId: app.clientId } } })),
   });
-  if (app.type !== 'web') return <Card title={t('admin.apps.clientSecret')}><p>{t('admin.apps.publicClient')}</p></Card>;
+  if (app.type !== 'web')
+    return (
+      <Card title={t('admin.apps.clientSecret')}>
+        <p>{t('admin.apps.publicClient')}</p>
+      </Card>
+    );
   return (
     <Card title={t('admin.apps.clientSecret')}>
       {rotate.isError && <Alert>{errorText(rotate.error)}</Alert>}
-      {rotate.data ? <SecretOnce label={t('admin.apps.newSecret')} secret={rotate.data.clientSecret} /> : <p>{t('admin.apps.rotateHint')}</p>}
+      {rotate.data ? (
+        <SecretOnce label={t('admin.apps.newSecret')} secret={rotate.data.clientSecret} />
+      ) : (
+        <p>{t('admin.apps.rotateHint')}</p>
+      )}
       <div className={styles.actions}>
-        <Button variant="secondary" onPress={() => rotate.mutate()} isDisabled={rotate.isPending}>{t('admin.apps.rotate')}</Button>
+        <Button variant="secondary" onPress={() => rotate.mutate()} isDisabled={rotate.isPending}>
+          {t('admin.apps.rotate')}
+        </Button>
       </div>
     </Card>
   );
@@ -33,7 +45,8 @@ function Delete({ app }: { app: App }) {
   const queryClient = useQueryClient();
   const [asked, setAsked] = useState(false);
   const remove = useMutation({
-    mutationFn: async () => ok(await api.DELETE('/v1/admin/apps/{clientId}', { params: { path: { clientId: app.clientId } } })),
+    mutationFn: async () =>
+      ok(await api.DELETE('/v1/admin/apps/{clientId}', { params: { path: { clientId: app.clientId } } })),
     onSuccess: async () => {
       queryClient.removeQueries({ queryKey: ['admin', 'app', app.clientId] });
       await queryClient.invalidateQueries({ queryKey: ['admin', 'apps'] });
@@ -47,11 +60,17 @@ function Delete({ app }: { app: App }) {
       <div className={styles.actions}>
         {asked ? (
           <>
-            <Button variant="danger" onPress={() => remove.mutate()} isDisabled={remove.isPending} autoFocus>{t('admin.apps.deleteForGood', { name: app.name })}</Button>
-            <Button variant="secondary" onPress={() => setAsked(false)}>{t('admin.cancel')}</Button>
+            <Button variant="danger" onPress={() => remove.mutate()} isDisabled={remove.isPending} autoFocus>
+              {t('admin.apps.deleteForGood', { name: app.name })}
+            </Button>
+            <Button variant="secondary" onPress={() => setAsked(false)}>
+              {t('admin.cancel')}
+            </Button>
           </>
         ) : (
-          <Button variant="danger" onPress={() => setAsked(true)}>{t('admin.apps.delete')}</Button>
+          <Button variant="danger" onPress={() => setAsked(true)}>
+            {t('admin.apps.delete')}
+          </Button>
         )}
       </div>
     </Card>
@@ -65,12 +84,20 @@ export default function AppPage() {
   const errorText = useErrorText();
   const queryClient = useQueryClient();
   const { clientId } = useAdminParams<{ clientId: string }>();
-  const app = useQuery({ queryKey: ['admin', 'app', clientId], queryFn: async () => ok(await api.GET('/v1/admin/apps/{clientId}', { params: { path: { clientId } } })) });
+  const app = useQuery({
+    queryKey: ['admin', 'app', clientId],
+    queryFn: async () => ok(await api.GET('/v1/admin/apps/{clientId}', { params: { path: { clientId } } })),
+  });
   usePageTitle(app.data?.name ?? t('admin.apps.title'));
   const save = useMutation({
     mutationFn: async (fields: Parameters<Parameters<typeof AppForm>[0]['onSubmit']>[0]) => {
       const { type: _fixed, ...body } = fields;
-      return ok(await api.PATCH('/v1/admin/apps/{clientId}', { params: { path: { clientId } }, body: { ...body, scopes: [...new Set(['openid' as const, ...body.scopes])] } }));
+      return ok(
+        await api.PATCH('/v1/admin/apps/{clientId}', {
+          params: { path: { clientId } },
+          body: { ...body, scopes: [...new Set(['openid' as const, ...body.scopes])] },
+        }),
+      );
     },
     onSuccess: (saved) => {
       queryClient.setQueryData(['admin', 'app', clientId], saved);
@@ -80,7 +107,9 @@ export default function AppPage() {
 
   return (
     <>
-      <p><AdminLink to="/apps">{t('admin.apps.back')}</AdminLink></p>
+      <p>
+        <AdminLink to="/apps">{t('admin.apps.back')}</AdminLink>
+      </p>
       {app.isError && <Alert>{errorText(app.error)}</Alert>}
       {app.isPending && <p role="status">{t('shell.loading')}</p>}
       {app.data && (
@@ -101,7 +130,15 @@ export default function AppPage() {
           <Card title={t('admin.apps.settings')}>
             {save.isError && <Alert>{errorText(save.error)}</Alert>}
             {save.isSuccess && <Alert tone="ok">{t('admin.apps.saved')}</Alert>}
-            <AppForm key={app.data.clientId} initial={app.data} editing error={save.error} pending={save.isPending} submitLabel={t('admin.apps.save')} onSubmit={(fields) => save.mutate(fields)} />
+            <AppForm
+              key={app.data.clientId}
+              initial={app.data}
+              editing
+              error={save.error}
+              pending={save.isPending}
+              submitLabel={t('admin.apps.save')}
+              onSubmit={(fields) => save.mutate(fields)}
+            />
           </Card>
           <Secret app={app.data} />
           <Delete app={app.data} />

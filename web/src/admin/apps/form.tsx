@@ -9,7 +9,18 @@ import { CheckboxList, linesOf, TextAreaField } from '../shell/fields';
 export type App = components['schemas']['App'];
 export type AppType = App['type'];
 export type Scope = App['scopes'][number];
-export const SCOPES: readonly Scope[] = ['openid', 'profile', 'email', 'phone', 'offline_access', 'devices:read', 'devices:write', 'cloud.photos:read', 'cloud.contacts:read', 'credits:spend'];
+export const SCOPES: readonly Scope[] = [
+  'openid',
+  'profile',
+  'email',
+  'phone',
+  'offline_access',
+  'devices:read',
+  'devices:write',
+  'cloud.photos:read',
+  'cloud.contacts:read',
+  'credits:spend',
+];
 
 export interface AppFields {
   name: string;
@@ -25,7 +36,14 @@ export interface AppFields {
  * The fields of an app, for registering one and for editing it. The type is chosen once, at
  * registration (it decides whether the app has a secret); an existing app shows it without a choice.
  */
-export function AppForm({ initial, editing, error, pending, submitLabel, onSubmit }: {
+export function AppForm({
+  initial,
+  editing,
+  error,
+  pending,
+  submitLabel,
+  onSubmit,
+}: {
   initial: AppFields;
   editing: boolean;
   error: unknown;
@@ -44,36 +62,95 @@ export function AppForm({ initial, editing, error, pending, submitLabel, onSubmi
   // The server names a field as the schema sees it (/redirectUris/0) or as the rules do (body.redirectUris.0).
   // A field marked invalid blocks the form (native validation): the marks go once anything is edited.
   const [editedAfter, setEditedAfter] = useState<unknown>(undefined);
-  const edit = <T,>(set: (value: T) => void) => (value: T) => {
-    setEditedAfter(error);
-    set(value);
-  };
+  const edit =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      setEditedAfter(error);
+      set(value);
+    };
   const invalid = (field: string) =>
-    editedAfter !== error && error instanceof ApiError && error.code === 'validation_failed' && error.problem.errors?.some((e) => e.path.split(/[./]/).includes(field)) ? t(`admin.apps.invalid.${field}`) : undefined;
+    editedAfter !== error &&
+    error instanceof ApiError &&
+    error.code === 'validation_failed' &&
+    error.problem.errors?.some((e) => e.path.split(/[./]/).includes(field))
+      ? t(`admin.apps.invalid.${field}`)
+      : undefined;
 
   return (
     <Form
       className={styles.form}
       onSubmit={(event) => {
         event.preventDefault();
-        onSubmit({ name: name.trim(), type, redirectUris: linesOf(redirects), postLogoutRedirectUris: linesOf(logouts), scopes: scopes as Scope[], firstParty, disabled });
+        onSubmit({
+          name: name.trim(),
+          type,
+          redirectUris: linesOf(redirects),
+          postLogoutRedirectUris: linesOf(logouts),
+          scopes: scopes as Scope[],
+          firstParty,
+          disabled,
+        });
       }}
     >
-      <TextField label={t('admin.apps.name')} name="name" isRequired value={name} onChange={edit(setName)} error={invalid('name')} />
+      <TextField
+        label={t('admin.apps.name')}
+        name="name"
+        isRequired
+        value={name}
+        onChange={edit(setName)}
+        error={invalid('name')}
+      />
       {editing ? (
-        <p><span className={styles.label}>{t('admin.apps.type')}:</span> {t(`admin.apps.types.${type}`)}</p>
+        <p>
+          <span className={styles.label}>{t('admin.apps.type')}:</span> {t(`admin.apps.types.${type}`)}
+        </p>
       ) : (
-        <RadioGroup label={t('admin.apps.type')} value={type} onChange={edit((value: string) => setType(value as AppType))} options={(['web', 'spa', 'native'] as const).map((value) => ({ value, label: t(`admin.apps.types.${value}`) }))} />
+        <RadioGroup
+          label={t('admin.apps.type')}
+          value={type}
+          onChange={edit((value: string) => setType(value as AppType))}
+          options={(['web', 'spa', 'native'] as const).map((value) => ({
+            value,
+            label: t(`admin.apps.types.${value}`),
+          }))}
+        />
       )}
-      <TextAreaField label={t('admin.apps.redirectUris')} description={t('admin.apps.oneALine')} name="redirectUris" isRequired value={redirects} onChange={edit(setRedirects)} error={invalid('redirectUris')} />
-      <TextAreaField label={t('admin.apps.postLogoutUris')} description={t('admin.apps.oneALine')} name="postLogoutRedirectUris" value={logouts} onChange={edit(setLogouts)} error={invalid('postLogoutRedirectUris')} />
+      <TextAreaField
+        label={t('admin.apps.redirectUris')}
+        description={t('admin.apps.oneALine')}
+        name="redirectUris"
+        isRequired
+        value={redirects}
+        onChange={edit(setRedirects)}
+        error={invalid('redirectUris')}
+      />
+      <TextAreaField
+        label={t('admin.apps.postLogoutUris')}
+        description={t('admin.apps.oneALine')}
+        name="postLogoutRedirectUris"
+        value={logouts}
+        onChange={edit(setLogouts)}
+        error={invalid('postLogoutRedirectUris')}
+      />
       <CheckboxList label={t('admin.apps.scopes')} value={scopes} onChange={edit(setScopes)}>
-        {SCOPES.map((scope) => <Checkbox key={scope} value={scope} isDisabled={scope === 'openid'}>{scope}</Checkbox>)}
+        {SCOPES.map((scope) => (
+          <Checkbox key={scope} value={scope} isDisabled={scope === 'openid'}>
+            {scope}
+          </Checkbox>
+        ))}
       </CheckboxList>
-      <Checkbox isSelected={firstParty} onChange={edit(setFirstParty)}>{t('admin.apps.firstParty')}</Checkbox>
-      {editing && <Checkbox isSelected={disabled} onChange={edit(setDisabled)}>{t('admin.apps.disabled')}</Checkbox>}
+      <Checkbox isSelected={firstParty} onChange={edit(setFirstParty)}>
+        {t('admin.apps.firstParty')}
+      </Checkbox>
+      {editing && (
+        <Checkbox isSelected={disabled} onChange={edit(setDisabled)}>
+          {t('admin.apps.disabled')}
+        </Checkbox>
+      )}
       <div className={styles.actions}>
-        <Button type="submit" isDisabled={pending}>{submitLabel}</Button>
+        <Button type="submit" isDisabled={pending}>
+          {submitLabel}
+        </Button>
       </div>
     </Form>
   );

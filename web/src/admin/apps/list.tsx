@@ -20,7 +20,9 @@ export default function AppsPage() {
     <>
       <h1>{t('admin.apps.title')}</h1>
       {search.deleted && <Alert tone="ok">{t('admin.apps.deleted', { name: search.deleted })}</Alert>}
-      <p className={styles.actions}><AdminLink to="/apps/new">{t('admin.apps.new')}</AdminLink></p>
+      <p className={styles.actions}>
+        <AdminLink to="/apps/new">{t('admin.apps.new')}</AdminLink>
+      </p>
       {apps.isError && <Alert>{errorText(apps.error)}</Alert>}
       {apps.isPending && <p role="status">{t('shell.loading')}</p>}
       {apps.data && apps.data.length === 0 && <p>{t('admin.apps.none')}</p>}
@@ -39,9 +41,21 @@ export default function AppsPage() {
               {apps.data.map((app) => (
                 <tr key={app.clientId}>
                   <td>
-                    <AdminLink to="/apps/$clientId" params={{ clientId: app.clientId }}>{app.name}</AdminLink>
-                    {app.firstParty && <> <span className={styles.badge}>{t('admin.apps.ours')}</span></>}
-                    {app.disabled && <> <span className={styles.badge}>{t('admin.apps.off')}</span></>}
+                    <AdminLink to="/apps/$clientId" params={{ clientId: app.clientId }}>
+                      {app.name}
+                    </AdminLink>
+                    {app.firstParty && (
+                      <>
+                        {' '}
+                        <span className={styles.badge}>{t('admin.apps.ours')}</span>
+                      </>
+                    )}
+                    {app.disabled && (
+                      <>
+                        {' '}
+                        <span className={styles.badge}>{t('admin.apps.off')}</span>
+                      </>
+                    )}
                   </td>
                   <td>{t(`admin.apps.types.${app.type}`)}</td>
                   <td>{format.number(app.accounts ?? 0)}</td>

@@ -34,7 +34,12 @@ export default function AuditPage() {
   const query = queryOf(search);
   const records = useInfiniteQuery({
     queryKey: ['admin', 'audit', query],
-    queryFn: async ({ pageParam }) => ok(await api.GET('/v1/admin/audit', { params: { query: { ...query, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    queryFn: async ({ pageParam }) =>
+      ok(
+        await api.GET('/v1/admin/audit', {
+          params: { query: { ...query, ...(pageParam ? { cursor: pageParam } : {}) } },
+        }),
+      ),
     initialPageParam: '',
     getNextPageParam: (page) => page.cursor ?? undefined,
   });
@@ -45,16 +50,49 @@ export default function AuditPage() {
     <>
       <h1>{t('admin.audit.title')}</h1>
       <Card title={t('admin.audit.filters')}>
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); void navigate({ to: '/audit', search: Object.fromEntries(FILTERS.map((key) => [key, draft[key]?.trim() || undefined])) }); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            void navigate({
+              to: '/audit',
+              search: Object.fromEntries(FILTERS.map((key) => [key, draft[key]?.trim() || undefined])),
+            });
+          }}
+        >
           <div className={css.filters}>
-            <TextField label={t('admin.audit.staff')} name="staff" value={draft.staff ?? ''} onChange={(staff) => setDraft({ ...draft, staff })} />
-            <TextField label={t('admin.audit.account')} name="account" value={draft.account ?? ''} onChange={(account) => setDraft({ ...draft, account })} />
-            <TextField label={t('admin.audit.action')} description={t('admin.audit.actionHint')} name="action" value={draft.action ?? ''} onChange={(action) => setDraft({ ...draft, action })} />
-            <TextField label={t('admin.audit.since')} name="since" type="date" value={draft.since ?? ''} onChange={(since) => setDraft({ ...draft, since })} />
+            <TextField
+              label={t('admin.audit.staff')}
+              name="staff"
+              value={draft.staff ?? ''}
+              onChange={(staff) => setDraft({ ...draft, staff })}
+            />
+            <TextField
+              label={t('admin.audit.account')}
+              name="account"
+              value={draft.account ?? ''}
+              onChange={(account) => setDraft({ ...draft, account })}
+            />
+            <TextField
+              label={t('admin.audit.action')}
+              description={t('admin.audit.actionHint')}
+              name="action"
+              value={draft.action ?? ''}
+              onChange={(action) => setDraft({ ...draft, action })}
+            />
+            <TextField
+              label={t('admin.audit.since')}
+              name="since"
+              type="date"
+              value={draft.since ?? ''}
+              onChange={(since) => setDraft({ ...draft, since })}
+            />
           </div>
           <div className={styles.actions}>
             <Button type="submit">{t('admin.audit.apply')}</Button>
-            <a href={csv} download="lanyard-audit.csv">{t('admin.audit.csv')}</a>
+            <a href={csv} download="lanyard-audit.csv">
+              {t('admin.audit.csv')}
+            </a>
           </div>
         </Form>
       </Card>
@@ -76,10 +114,19 @@ export default function AuditPage() {
               {rows.map((record) => (
                 <tr key={record.id}>
                   <td>{format.date(record.at)}</td>
-                  <td><code>{record.action}</code></td>
                   <td>
-                    {record.staffId && <>{t('admin.audit.byStaff', { id: record.staffEmail ?? record.staffId })}<br /></>}
-                    {record.accountId && <span className={styles.description}>{t('admin.audit.onAccount', { id: record.accountId })}</span>}
+                    <code>{record.action}</code>
+                  </td>
+                  <td>
+                    {record.staffId && (
+                      <>
+                        {t('admin.audit.byStaff', { id: record.staffEmail ?? record.staffId })}
+                        <br />
+                      </>
+                    )}
+                    {record.accountId && (
+                      <span className={styles.description}>{t('admin.audit.onAccount', { id: record.accountId })}</span>
+                    )}
                   </td>
                   <td>{record.reason ?? '—'}</td>
                 </tr>
@@ -90,7 +137,13 @@ export default function AuditPage() {
       )}
       {records.hasNextPage && (
         <p className={styles.actions}>
-          <Button variant="secondary" onPress={() => void records.fetchNextPage()} isDisabled={records.isFetchingNextPage}>{t('admin.audit.more')}</Button>
+          <Button
+            variant="secondary"
+            onPress={() => void records.fetchNextPage()}
+            isDisabled={records.isFetchingNextPage}
+          >
+            {t('admin.audit.more')}
+          </Button>
         </p>
       )}
     </>

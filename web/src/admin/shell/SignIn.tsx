@@ -25,7 +25,8 @@ export function SignIn({ signedOut }: { signedOut: boolean }) {
   const [challenge, setChallenge] = useState<{ challengeId: string; methods: string[] } | undefined>(undefined);
 
   const signIn = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/sessions', { body: { login: login.trim(), password, kind: 'web' } })),
+    mutationFn: async () =>
+      ok(await api.POST('/v1/sessions', { body: { login: login.trim(), password, kind: 'web' } })),
     onSuccess: async (answer) => {
       if ('secondFactor' in answer && answer.secondFactor) setChallenge(answer.secondFactor);
       else {
@@ -35,13 +36,22 @@ export function SignIn({ signedOut }: { signedOut: boolean }) {
     },
   });
   const secondStep = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/sessions/second-factor', { body: { challengeId: challenge!.challengeId, ...factorOf(code) } })),
+    mutationFn: async () =>
+      ok(
+        await api.POST('/v1/sessions/second-factor', {
+          body: { challengeId: challenge!.challengeId, ...factorOf(code) },
+        }),
+      ),
     onSuccess: () => {
       forgetSessionEnded();
       return sessionChanged(queryClient);
     },
     onError: (error) => {
-      if (error instanceof ApiError && (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts')) setChallenge(undefined);
+      if (
+        error instanceof ApiError &&
+        (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts')
+      )
+        setChallenge(undefined);
     },
   });
 
@@ -50,13 +60,39 @@ export function SignIn({ signedOut }: { signedOut: boolean }) {
       <div className={styles.narrow}>
         <h1>{t('secondFactor.title')}</h1>
         <div className={styles.card}>
-          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); secondStep.mutate(); }}>
+          <Form
+            className={styles.form}
+            onSubmit={(event) => {
+              event.preventDefault();
+              secondStep.mutate();
+            }}
+          >
             {secondStep.isError && <Alert>{errorText(secondStep.error)}</Alert>}
             <p>{t('secondFactor.intro')}</p>
-            <TextField label={t('secondFactor.code')} description={t('secondFactor.codeHint')} name="code" autoComplete="one-time-code" isRequired autoFocus value={code} onChange={setCode} />
+            <TextField
+              label={t('secondFactor.code')}
+              description={t('secondFactor.codeHint')}
+              name="code"
+              autoComplete="one-time-code"
+              isRequired
+              autoFocus
+              value={code}
+              onChange={setCode}
+            />
             <div className={styles.actions}>
-              <Button type="submit" isDisabled={secondStep.isPending}>{t('secondFactor.submit')}</Button>
-              <Button variant="secondary" onPress={() => { setChallenge(undefined); setCode(''); secondStep.reset(); }}>{t('secondFactor.back')}</Button>
+              <Button type="submit" isDisabled={secondStep.isPending}>
+                {t('secondFactor.submit')}
+              </Button>
+              <Button
+                variant="secondary"
+                onPress={() => {
+                  setChallenge(undefined);
+                  setCode('');
+                  secondStep.reset();
+                }}
+              >
+                {t('secondFactor.back')}
+              </Button>
             </div>
           </Form>
         </div>
@@ -68,15 +104,42 @@ export function SignIn({ signedOut }: { signedOut: boolean }) {
     <div className={styles.narrow}>
       <h1>{t('admin.signIn.title')}</h1>
       {signedOut && <Alert tone="ok">{t('signIn.signedOut')}</Alert>}
-      {!signedOut && ended && <Alert tone="warning">{t(ended === 'staff.session_idle' ? 'admin.signIn.idle' : 'errors.unauthenticated')}</Alert>}
+      {!signedOut && ended && (
+        <Alert tone="warning">
+          {t(ended === 'staff.session_idle' ? 'admin.signIn.idle' : 'errors.unauthenticated')}
+        </Alert>
+      )}
       <p>{t('admin.signIn.intro')}</p>
       <div className={styles.card}>
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); signIn.mutate(); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            signIn.mutate();
+          }}
+        >
           {signIn.isError && <Alert>{errorText(signIn.error)}</Alert>}
-          <TextField label={t('signIn.login')} name="username" autoComplete="username" isRequired value={login} onChange={setLogin} />
-          <TextField label={t('signIn.password')} name="password" type="password" autoComplete="current-password" isRequired value={password} onChange={setPassword} />
+          <TextField
+            label={t('signIn.login')}
+            name="username"
+            autoComplete="username"
+            isRequired
+            value={login}
+            onChange={setLogin}
+          />
+          <TextField
+            label={t('signIn.password')}
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            isRequired
+            value={password}
+            onChange={setPassword}
+          />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={signIn.isPending}>{t('signIn.submit')}</Button>
+            <Button type="submit" isDisabled={signIn.isPending}>
+              {t('signIn.submit')}
+            </Button>
           </div>
         </Form>
       </div>

@@ -4,7 +4,15 @@ import { styles } from '../../shared/ui';
 import css from '../admin.module.css';
 
 /** A multi-line field: the console's lists of URIs (one a line) and staff's reasons and notes. */
-export function TextAreaField({ label, description, error, value, onChange, isRequired, name }: {
+export function TextAreaField({
+  label,
+  description,
+  error,
+  value,
+  onChange,
+  isRequired,
+  name,
+}: {
   label: string;
   description?: string;
   error?: string | undefined;
@@ -14,17 +22,38 @@ export function TextAreaField({ label, description, error, value, onChange, isRe
   name: string;
 }) {
   return (
-    <TextField className={styles.field} value={value} onChange={onChange} isRequired={isRequired ?? false} name={name} isInvalid={Boolean(error)}>
+    <TextField
+      className={styles.field}
+      value={value}
+      onChange={onChange}
+      isRequired={isRequired ?? false}
+      name={name}
+      isInvalid={Boolean(error)}
+    >
       <Label className={styles.label}>{label}</Label>
       <TextArea className={css.textarea} />
-      {description && <Text slot="description" className={styles.description}>{description}</Text>}
+      {description && (
+        <Text slot="description" className={styles.description}>
+          {description}
+        </Text>
+      )}
       <FieldError className={styles.fieldError}>{error}</FieldError>
     </TextField>
   );
 }
 
 /** A labelled group of checkboxes (the shared Checkbox, each with its value). */
-export function CheckboxList({ label, value, onChange, children }: { label: string; value: string[]; onChange: (value: string[]) => void; children: ReactNode }) {
+export function CheckboxList({
+  label,
+  value,
+  onChange,
+  children,
+}: {
+  label: string;
+  value: string[];
+  onChange: (value: string[]) => void;
+  children: ReactNode;
+}) {
   return (
     <CheckboxGroup className={styles.field} value={value} onChange={onChange}>
       <Label className={styles.label}>{label}</Label>
@@ -34,7 +63,11 @@ export function CheckboxList({ label, value, onChange, children }: { label: stri
 }
 
 /** The lines of a text area, trimmed, without empty ones. */
-export const linesOf = (text: string): string[] => text.split('\n').map((line) => line.trim()).filter(Boolean);
+export const linesOf = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 
 /** A table that may scroll sideways on a phone: a named region the keyboard can reach and scroll. */
 export function TableWrap({ label, children }: { label: string; children: ReactNode }) {

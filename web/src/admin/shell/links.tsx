@@ -24,9 +24,20 @@ export interface AdminTarget {
   search?: Record<string, string | undefined>;
 }
 
-export function AdminLink({ children, className, exact, ...target }: AdminTarget & { children: ReactNode; className?: string; exact?: boolean }) {
+export function AdminLink({
+  children,
+  className,
+  exact,
+  ...target
+}: AdminTarget & { children: ReactNode; className?: string; exact?: boolean }) {
   return (
-    <Link to={target.to as never} params={target.params as never} search={target.search as never} className={className} activeOptions={{ exact: exact ?? false, includeSearch: false }}>
+    <Link
+      to={target.to as never}
+      params={target.params as never}
+      search={target.search as never}
+      className={className}
+      activeOptions={{ exact: exact ?? false, includeSearch: false }}
+    >
       {children}
     </Link>
   );
@@ -48,5 +59,9 @@ export function useAdminSearch<T extends Record<string, string | undefined>>(): 
 /** Search params kept as strings only, and only the keys given. */
 export function stringSearch(keys: readonly string[]) {
   return (search: Record<string, unknown>): Record<string, string | undefined> =>
-    Object.fromEntries(keys.filter((key) => typeof search[key] === 'string' && search[key] !== '').map((key) => [key, String(search[key])]));
+    Object.fromEntries(
+      keys
+        .filter((key) => typeof search[key] === 'string' && search[key] !== '')
+        .map((key) => [key, String(search[key])]),
+    );
 }

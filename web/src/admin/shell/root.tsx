@@ -29,10 +29,21 @@ function LanguageSwitch() {
   const { t, i18n } = useTranslation();
   return (
     <div className={styles.languages}>
-      <label htmlFor="language" className={styles.description}>{t('shell.language')}</label>
-      <select id="language" className={styles.select} value={i18n.language} onChange={(event) => { if (isLanguage(event.target.value)) void chooseLanguage(event.target.value); }}>
+      <label htmlFor="language" className={styles.description}>
+        {t('shell.language')}
+      </label>
+      <select
+        id="language"
+        className={styles.select}
+        value={i18n.language}
+        onChange={(event) => {
+          if (isLanguage(event.target.value)) void chooseLanguage(event.target.value);
+        }}
+      >
         {LANGUAGES.map((language) => (
-          <option key={language} value={language} lang={language}>{t(`languages.${language}`)}</option>
+          <option key={language} value={language} lang={language}>
+            {t(`languages.${language}`)}
+          </option>
         ))}
       </select>
     </div>
@@ -48,7 +59,9 @@ function NotStaff({ onSignOut }: { onSignOut: () => void }) {
       <Alert tone="warning">{t('admin.notStaff.text')}</Alert>
       <p className={styles.actions}>
         <a href="/">{t('admin.notStaff.portal')}</a>
-        <Button variant="secondary" onPress={onSignOut}>{t('shell.signOut')}</Button>
+        <Button variant="secondary" onPress={onSignOut}>
+          {t('shell.signOut')}
+        </Button>
       </p>
     </div>
   );
@@ -81,12 +94,16 @@ function Shell() {
 
   return (
     <div className={styles.shell}>
-      <a className={styles.skip} href="#main">{t('shell.skip')}</a>
+      <a className={styles.skip} href="#main">
+        {t('shell.skip')}
+      </a>
       <header className={styles.header}>
         <span className={styles.brand}>{t('admin.brand')}</span>
         {role && (
           <nav className={`${styles.nav} ${css.nav}`} aria-label={t('admin.nav.label')}>
-            <AdminLink to="/" exact>{t('admin.nav.home')}</AdminLink>
+            <AdminLink to="/" exact>
+              {t('admin.nav.home')}
+            </AdminLink>
             <AdminLink to="/unlock-requests">{t('admin.nav.unlockRequests')}</AdminLink>
             <AdminLink to="/accounts">{t('admin.nav.accounts')}</AdminLink>
             {role === 'admin' && <AdminLink to="/apps">{t('admin.nav.apps')}</AdminLink>}
@@ -98,8 +115,13 @@ function Shell() {
         <LanguageSwitch />
         {me.data && (
           <span className={css.who}>
-            <span className={styles.description}>{me.data.email ?? me.data.phone ?? me.data.id}{role ? ` · ${t(`admin.roles.${role}`)}` : ''}</span>
-            <Button variant="secondary" onPress={() => void signOut()}>{t('shell.signOut')}</Button>
+            <span className={styles.description}>
+              {me.data.email ?? me.data.phone ?? me.data.id}
+              {role ? ` · ${t(`admin.roles.${role}`)}` : ''}
+            </span>
+            <Button variant="secondary" onPress={() => void signOut()}>
+              {t('shell.signOut')}
+            </Button>
           </span>
         )}
       </header>
@@ -117,7 +139,9 @@ function NotFound() {
   return (
     <>
       <h1>{t('shell.notFound')}</h1>
-      <p><AdminLink to="/">{t('admin.backHome')}</AdminLink></p>
+      <p>
+        <AdminLink to="/">{t('admin.backHome')}</AdminLink>
+      </p>
     </>
   );
 }

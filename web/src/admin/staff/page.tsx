@@ -19,7 +19,10 @@ export default function StaffPage() {
   const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('support');
-  const staff = useQuery({ queryKey: ['admin', 'staff'], queryFn: async () => ok(await api.GET('/v1/admin/staff')).staff });
+  const staff = useQuery({
+    queryKey: ['admin', 'staff'],
+    queryFn: async () => ok(await api.GET('/v1/admin/staff')).staff,
+  });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['admin', 'staff'] });
   const add = useMutation({
     mutationFn: async () => ok(await api.POST('/v1/admin/staff', { body: { email: email.trim(), role } })),
@@ -29,7 +32,8 @@ export default function StaffPage() {
     },
   });
   const remove = useMutation({
-    mutationFn: async (accountId: string) => ok(await api.DELETE('/v1/admin/staff/{accountId}', { params: { path: { accountId } } })),
+    mutationFn: async (accountId: string) =>
+      ok(await api.DELETE('/v1/admin/staff/{accountId}', { params: { path: { accountId } } })),
     onSettled: refresh,
   });
 
@@ -54,11 +58,20 @@ export default function StaffPage() {
               <tbody>
                 {staff.data.map((member) => (
                   <tr key={member.id}>
-                    <td>{member.email ?? member.id}<br /><span className={styles.description}>{format.date(member.createdAt)}</span></td>
+                    <td>
+                      {member.email ?? member.id}
+                      <br />
+                      <span className={styles.description}>{format.date(member.createdAt)}</span>
+                    </td>
                     <td>{t(`admin.roles.${member.role}`)}</td>
                     <td>{member.secondFactor ? t('admin.account.on') : t('admin.account.off')}</td>
                     <td>
-                      <Button variant="secondary" onPress={() => remove.mutate(member.id)} isDisabled={remove.isPending} aria-label={t('admin.staff.removeOne', { who: member.email ?? member.id })}>
+                      <Button
+                        variant="secondary"
+                        onPress={() => remove.mutate(member.id)}
+                        isDisabled={remove.isPending}
+                        aria-label={t('admin.staff.removeOne', { who: member.email ?? member.id })}
+                      >
                         {t('admin.staff.remove')}
                       </Button>
                     </td>
@@ -71,12 +84,34 @@ export default function StaffPage() {
       </Card>
       <Card title={t('admin.staff.add')}>
         {add.isError && <Alert>{errorText(add.error)}</Alert>}
-        {add.isSuccess && <Alert tone="ok">{t('admin.staff.added', { who: add.data.email ?? add.data.id, role: t(`admin.roles.${add.data.role}`) })}</Alert>}
+        {add.isSuccess && (
+          <Alert tone="ok">
+            {t('admin.staff.added', { who: add.data.email ?? add.data.id, role: t(`admin.roles.${add.data.role}`) })}
+          </Alert>
+        )}
         <p>{t('admin.staff.addHint')}</p>
-        <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); add.mutate(); }}>
+        <Form
+          className={styles.form}
+          onSubmit={(event) => {
+            event.preventDefault();
+            add.mutate();
+          }}
+        >
           <TextField label={t('home.email')} name="email" type="email" isRequired value={email} onChange={setEmail} />
-          <RadioGroup label={t('admin.staff.role')} value={role} onChange={(value) => setRole(value as Role)} options={(['support', 'admin'] as const).map((value) => ({ value, label: t(`admin.staff.roles.${value}`) }))} />
-          <div className={styles.actions}><Button type="submit" isDisabled={add.isPending}>{t('admin.staff.addButton')}</Button></div>
+          <RadioGroup
+            label={t('admin.staff.role')}
+            value={role}
+            onChange={(value) => setRole(value as Role)}
+            options={(['support', 'admin'] as const).map((value) => ({
+              value,
+              label: t(`admin.staff.roles.${value}`),
+            }))}
+          />
+          <div className={styles.actions}>
+            <Button type="submit" isDisabled={add.isPending}>
+              {t('admin.staff.addButton')}
+            </Button>
+          </div>
         </Form>
       </Card>
     </>

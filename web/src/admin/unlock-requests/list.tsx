@@ -23,15 +23,27 @@ export default function UnlockRequestsPage() {
       <h1>{t('admin.unlock.title')}</h1>
       <div className={css.filters}>
         <div className={styles.field}>
-          <label htmlFor="status-filter" className={styles.label}>{t('admin.unlock.filter')}</label>
+          <label htmlFor="status-filter" className={styles.label}>
+            {t('admin.unlock.filter')}
+          </label>
           <select
             id="status-filter"
             className={styles.select}
             value={status ?? ''}
-            onChange={(event) => void navigate({ to: '/unlock-requests', search: { status: event.target.value || undefined }, replace: true })}
+            onChange={(event) =>
+              void navigate({
+                to: '/unlock-requests',
+                search: { status: event.target.value || undefined },
+                replace: true,
+              })
+            }
           >
             <option value="">{t('admin.unlock.all')}</option>
-            {UNLOCK_STATUSES.map((value) => <option key={value} value={value}>{t(`admin.unlock.status.${value}`)}</option>)}
+            {UNLOCK_STATUSES.map((value) => (
+              <option key={value} value={value}>
+                {t(`admin.unlock.status.${value}`)}
+              </option>
+            ))}
           </select>
         </div>
       </div>
@@ -55,10 +67,15 @@ export default function UnlockRequestsPage() {
               {requests.data.map((request) => (
                 <tr key={request.id}>
                   <td>
-                    <AdminLink to="/unlock-requests/$id" params={{ id: request.id }}>{t('admin.unlock.openRequest', { when: format.date(request.createdAt) })}</AdminLink>
+                    <AdminLink to="/unlock-requests/$id" params={{ id: request.id }}>
+                      {t('admin.unlock.openRequest', { when: format.date(request.createdAt) })}
+                    </AdminLink>
                   </td>
                   <td>{t(`admin.unlock.status.${request.status}`)}</td>
-                  <td>…{request.serialHint}{request.lock.locked ? ` · ${t('admin.unlock.locked')}` : ''}</td>
+                  <td>
+                    …{request.serialHint}
+                    {request.lock.locked ? ` · ${t('admin.unlock.locked')}` : ''}
+                  </td>
                   <td>{request.contact.email}</td>
                   <td>{t(`admin.unlock.proofKind.${request.proof.kind}`)}</td>
                 </tr>

@@ -14,5 +14,6 @@ export function isUnlockStatus(value: unknown): value is UnlockStatus {
 export const unlockRequestsQuery = (status: UnlockStatus | undefined) =>
   queryOptions({
     queryKey: ['admin', 'unlock-requests', status ?? 'all'],
-    queryFn: async () => ok(await api.GET('/v1/admin/unlock-requests', { params: { query: status ? { status } : {} } })).unlockRequests,
+    queryFn: async () =>
+      ok(await api.GET('/v1/admin/unlock-requests', { params: { query: status ? { status } : {} } })).unlockRequests,
   });

@@ -18,14 +18,23 @@ export default function WebhookPage() {
   const navigate = useAdminNavigate();
   const { id } = useAdminParams<{ id: string }>();
   const [asked, setAsked] = useState(false);
-  const webhooks = useQuery({ queryKey: ['admin', 'webhooks'], queryFn: async () => ok(await api.GET('/v1/admin/webhooks')).webhooks });
+  const webhooks = useQuery({
+    queryKey: ['admin', 'webhooks'],
+    queryFn: async () => ok(await api.GET('/v1/admin/webhooks')).webhooks,
+  });
   const hook = webhooks.data?.find((w) => w.id === id);
   const deliveries = useQuery({
     queryKey: ['admin', 'webhook-deliveries', id],
-    queryFn: async () => ok(await api.GET('/v1/admin/webhooks/{id}/deliveries', { params: { path: { id } } })).deliveries,
+    queryFn: async () =>
+      ok(await api.GET('/v1/admin/webhooks/{id}/deliveries', { params: { path: { id } } })).deliveries,
   });
   const redeliver = useMutation({
-    mutationFn: async (deliveryId: string) => ok(await api.POST('/v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver', { params: { path: { id, deliveryId } } })),
+    mutationFn: async (deliveryId: string) =>
+      ok(
+        await api.POST('/v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver', {
+          params: { path: { id, deliveryId } },
+        }),
+      ),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['admin', 'webhook-deliveries', id] }),
   });
   const remove = useMutation({
@@ -38,7 +47,9 @@ export default function WebhookPage() {
 
   return (
     <>
-      <p><AdminLink to="/webhooks">{t('admin.webhooks.back')}</AdminLink></p>
+      <p>
+        <AdminLink to="/webhooks">{t('admin.webhooks.back')}</AdminLink>
+      </p>
       <h1>{t('admin.webhooks.one')}</h1>
       {webhooks.isError && <Alert>{errorText(webhooks.error)}</Alert>}
       {webhooks.data && !hook && <Alert>{t('errors.not_found')}</Alert>}
@@ -73,16 +84,39 @@ export default function WebhookPage() {
               <tbody>
                 {deliveries.data.map((delivery) => (
                   <tr key={delivery.id}>
-                    <td>{delivery.eventType}<br /><span className={styles.description}>{format.date(delivery.createdAt)} · {delivery.eventId}</span></td>
+                    <td>
+                      {delivery.eventType}
+                      <br />
+                      <span className={styles.description}>
+                        {format.date(delivery.createdAt)} · {delivery.eventId}
+                      </span>
+                    </td>
                     <td>
                       <span className={styles.badge}>{t(`admin.webhooks.statuses.${delivery.status}`)}</span>
-                      {delivery.lastError && <><br /><span className={styles.description}>{delivery.lastError}</span></>}
-                      {delivery.nextAttemptAt && <><br /><span className={styles.description}>{t('admin.webhooks.nextTry', { when: format.date(delivery.nextAttemptAt) })}</span></>}
+                      {delivery.lastError && (
+                        <>
+                          <br />
+                          <span className={styles.description}>{delivery.lastError}</span>
+                        </>
+                      )}
+                      {delivery.nextAttemptAt && (
+                        <>
+                          <br />
+                          <span className={styles.description}>
+                            {t('admin.webhooks.nextTry', { when: format.date(delivery.nextAttemptAt) })}
+                          </span>
+                        </>
+                      )}
                     </td>
                     <td>{format.number(delivery.attempts)}</td>
                     <td>
                       {delivery.status !== 'pending' && (
-                        <Button variant="secondary" onPress={() => redeliver.mutate(delivery.id)} isDisabled={redeliver.isPending} aria-label={t('admin.webhooks.redeliverOne', { id: delivery.eventId })}>
+                        <Button
+                          variant="secondary"
+                          onPress={() => redeliver.mutate(delivery.id)}
+                          isDisabled={redeliver.isPending}
+                          aria-label={t('admin.webhooks.redeliverOne', { id: delivery.eventId })}
+                        >
                           {t('admin.webhooks.redeliver')}
                         </Button>
                       )}
@@ -101,11 +135,17 @@ export default function WebhookPage() {
           <div className={styles.actions}>
             {asked ? (
               <>
-                <Button variant="danger" onPress={() => remove.mutate()} isDisabled={remove.isPending} autoFocus>{t('admin.webhooks.deleteForGood')}</Button>
-                <Button variant="secondary" onPress={() => setAsked(false)}>{t('admin.cancel')}</Button>
+                <Button variant="danger" onPress={() => remove.mutate()} isDisabled={remove.isPending} autoFocus>
+                  {t('admin.webhooks.deleteForGood')}
+                </Button>
+                <Button variant="secondary" onPress={() => setAsked(false)}>
+                  {t('admin.cancel')}
+                </Button>
               </>
             ) : (
-              <Button variant="danger" onPress={() => setAsked(true)}>{t('admin.webhooks.delete')}</Button>
+              <Button variant="danger" onPress={() => setAsked(true)}>
+                {t('admin.webhooks.delete')}
+              </Button>
             )}
           </div>
         </Card>

@@ -21,7 +21,8 @@ function Register() {
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>([...EVENTS]);
   const create = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/admin/webhooks', { body: { url: url.trim(), events: events as WebhookEvent[] } })),
+    mutationFn: async () =>
+      ok(await api.POST('/v1/admin/webhooks', { body: { url: url.trim(), events: events as WebhookEvent[] } })),
     onSuccess: async () => {
       setUrl('');
       await queryClient.invalidateQueries({ queryKey: ['admin', 'webhooks'] });
@@ -37,13 +38,36 @@ function Register() {
           <SecretOnce label={t('admin.webhooks.secret')} secret={create.data.secret} />
         </>
       )}
-      <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); create.mutate(); }}>
-        <TextField label={t('admin.webhooks.url')} description={t('admin.webhooks.urlHint')} name="url" type="url" isRequired value={url} onChange={(value) => { setUrl(value); create.reset(); }} />
+      <Form
+        className={styles.form}
+        onSubmit={(event) => {
+          event.preventDefault();
+          create.mutate();
+        }}
+      >
+        <TextField
+          label={t('admin.webhooks.url')}
+          description={t('admin.webhooks.urlHint')}
+          name="url"
+          type="url"
+          isRequired
+          value={url}
+          onChange={(value) => {
+            setUrl(value);
+            create.reset();
+          }}
+        />
         <CheckboxList label={t('admin.webhooks.events')} value={events} onChange={setEvents}>
-          {EVENTS.map((event) => <Checkbox key={event} value={event}>{event}</Checkbox>)}
+          {EVENTS.map((event) => (
+            <Checkbox key={event} value={event}>
+              {event}
+            </Checkbox>
+          ))}
         </CheckboxList>
         <div className={styles.actions}>
-          <Button type="submit" isDisabled={create.isPending || events.length === 0}>{t('admin.webhooks.register')}</Button>
+          <Button type="submit" isDisabled={create.isPending || events.length === 0}>
+            {t('admin.webhooks.register')}
+          </Button>
         </div>
       </Form>
     </Card>
@@ -57,7 +81,10 @@ export default function WebhooksPage() {
   const format = useFormat();
   const errorText = useErrorText();
   const search = useAdminSearch<{ deleted?: string }>();
-  const webhooks = useQuery({ queryKey: ['admin', 'webhooks'], queryFn: async () => ok(await api.GET('/v1/admin/webhooks')).webhooks });
+  const webhooks = useQuery({
+    queryKey: ['admin', 'webhooks'],
+    queryFn: async () => ok(await api.GET('/v1/admin/webhooks')).webhooks,
+  });
 
   return (
     <>
@@ -80,7 +107,11 @@ export default function WebhooksPage() {
               <tbody>
                 {webhooks.data.map((hook) => (
                   <tr key={hook.id}>
-                    <td><AdminLink to="/webhooks/$id" params={{ id: hook.id }}>{hook.url}</AdminLink></td>
+                    <td>
+                      <AdminLink to="/webhooks/$id" params={{ id: hook.id }}>
+                        {hook.url}
+                      </AdminLink>
+                    </td>
                     <td>{hook.events.join(', ')}</td>
                     <td>{format.date(hook.createdAt)}</td>
                   </tr>

@@ -18,7 +18,10 @@ function CancelDeletionPage() {
   const cancel = useMutation({
     mutationFn: async () => ok(await api.POST('/v1/deletion/cancel', { body: { token: token ?? '' } })),
   });
-  const failure = (error: unknown) => (error instanceof ApiError && (error.code === 'not_found' || error.code === 'validation_failed') ? t('cancelDeletion.linkDead') : errorText(error));
+  const failure = (error: unknown) =>
+    error instanceof ApiError && (error.code === 'not_found' || error.code === 'validation_failed')
+      ? t('cancelDeletion.linkDead')
+      : errorText(error);
 
   return (
     <div className={styles.narrow}>
@@ -26,7 +29,9 @@ function CancelDeletionPage() {
       {cancel.isSuccess ? (
         <>
           <Alert tone="ok">{t('cancelDeletion.done')}</Alert>
-          <p><Link to="/sign-in">{t('cancelDeletion.signIn')}</Link></p>
+          <p>
+            <Link to="/sign-in">{t('cancelDeletion.signIn')}</Link>
+          </p>
         </>
       ) : !token ? (
         <Alert>{t('cancelDeletion.linkDead')}</Alert>
@@ -34,8 +39,14 @@ function CancelDeletionPage() {
         <div className={styles.card}>
           <p>{t('cancelDeletion.intro')}</p>
           {cancel.isError && <Alert>{failure(cancel.error)}</Alert>}
-          {cancel.isPending && <p className={styles.muted} role="status">{t('cancelDeletion.keeping')}</p>}
-          <Button onPress={() => cancel.mutate()} isDisabled={cancel.isPending}>{t('cancelDeletion.submit')}</Button>
+          {cancel.isPending && (
+            <p className={styles.muted} role="status">
+              {t('cancelDeletion.keeping')}
+            </p>
+          )}
+          <Button onPress={() => cancel.mutate()} isDisabled={cancel.isPending}>
+            {t('cancelDeletion.submit')}
+          </Button>
         </div>
       )}
     </div>

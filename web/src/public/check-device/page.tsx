@@ -14,17 +14,30 @@ function CheckDevicePage() {
   const errorText = useErrorText();
   const [serial, setSerial] = useState('');
   const check = useMutation({
-    mutationFn: async (value: string) => ({ serial: value, ...ok(await api.GET('/v1/activation/{serial}', { params: { path: { serial: value } } })) }),
+    mutationFn: async (value: string) => ({
+      serial: value,
+      ...ok(await api.GET('/v1/activation/{serial}', { params: { path: { serial: value } } })),
+    }),
   });
   const result = check.data;
   // The serial is the only thing sent: a refusal of its form is about that field.
-  const badSerial = check.error instanceof ApiError && check.error.code === 'validation_failed' ? t('checkDevice.badSerial') : undefined;
+  const badSerial =
+    check.error instanceof ApiError && check.error.code === 'validation_failed'
+      ? t('checkDevice.badSerial')
+      : undefined;
 
   return (
     <div className={styles.narrow}>
       <h1>{t('checkDevice.title')}</h1>
       <div className={styles.card}>
-        <Form className={styles.form} validationBehavior="aria" onSubmit={(event) => { event.preventDefault(); check.mutate(serial.trim()); }}>
+        <Form
+          className={styles.form}
+          validationBehavior="aria"
+          onSubmit={(event) => {
+            event.preventDefault();
+            check.mutate(serial.trim());
+          }}
+        >
           <p>{t('checkDevice.intro')}</p>
           <TextField
             label={t('checkDevice.serial')}
@@ -32,10 +45,15 @@ function CheckDevicePage() {
             isRequired
             autoComplete="off"
             value={serial}
-            onChange={(value) => { setSerial(value); if (check.isError) check.reset(); }}
+            onChange={(value) => {
+              setSerial(value);
+              if (check.isError) check.reset();
+            }}
             error={badSerial}
           />
-          <Button type="submit" isDisabled={check.isPending}>{check.isPending ? t('checkDevice.checking') : t('checkDevice.submit')}</Button>
+          <Button type="submit" isDisabled={check.isPending}>
+            {check.isPending ? t('checkDevice.checking') : t('checkDevice.submit')}
+          </Button>
         </Form>
       </div>
       <div aria-live="polite">
@@ -46,7 +64,11 @@ function CheckDevicePage() {
             <Alert tone="warning">{t('checkDevice.locked', { serial: result.serial })}</Alert>
             {result.ownerHint && <p>{t('checkDevice.ownerHint', { hint: result.ownerHint })}</p>}
             <p>{t('checkDevice.whatNow')}</p>
-            <p><Link to="/unlock" search={{ serial: result.serial }}>{t('checkDevice.requestUnlock')}</Link></p>
+            <p>
+              <Link to="/unlock" search={{ serial: result.serial }}>
+                {t('checkDevice.requestUnlock')}
+              </Link>
+            </p>
           </div>
         )}
       </div>

@@ -12,10 +12,12 @@ function UnlockObjectionPage() {
   const errorText = useErrorText();
   const { requestId } = useParams({ from: '/unlock/$requestId/object' });
   const object = useMutation({
-    mutationFn: async () => ok(await api.POST('/v1/unlock-requests/{id}/object', { params: { path: { id: requestId } }, body: {} })),
+    mutationFn: async () =>
+      ok(await api.POST('/v1/unlock-requests/{id}/object', { params: { path: { id: requestId } }, body: {} })),
   });
   // Not found means: no open request of that id against a device locked to this account.
-  const failure = (error: unknown) => (error instanceof ApiError && error.code === 'not_found' ? t('unlockObjection.notFound') : errorText(error));
+  const failure = (error: unknown) =>
+    error instanceof ApiError && error.code === 'not_found' ? t('unlockObjection.notFound') : errorText(error);
 
   return (
     <div className={styles.narrow}>
@@ -25,16 +27,24 @@ function UnlockObjectionPage() {
         {object.isSuccess ? (
           <>
             <Alert tone="ok">{t('unlockObjection.done')}</Alert>
-            <p><Link to="/devices">{t('unlockObjection.devices')}</Link></p>
+            <p>
+              <Link to="/devices">{t('unlockObjection.devices')}</Link>
+            </p>
           </>
         ) : (
           <>
             <p>{t('unlockObjection.intro')}</p>
             <p>{t('unlockObjection.soldIt')}</p>
             {object.isError && <Alert>{failure(object.error)}</Alert>}
-            {object.isPending && <p className={styles.muted} role="status">{t('unlockObjection.sending')}</p>}
+            {object.isPending && (
+              <p className={styles.muted} role="status">
+                {t('unlockObjection.sending')}
+              </p>
+            )}
             <div className={styles.actions}>
-              <Button variant="danger" isDisabled={object.isPending} onPress={() => object.mutate()}>{t('unlockObjection.submit')}</Button>
+              <Button variant="danger" isDisabled={object.isPending} onPress={() => object.mutate()}>
+                {t('unlockObjection.submit')}
+              </Button>
               <Link to="/devices">{t('unlockObjection.devices')}</Link>
             </div>
           </>

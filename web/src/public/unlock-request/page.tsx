@@ -29,15 +29,17 @@ function UnlockRequestPage() {
     mutationFn: async () => {
       if (!captcha) throw new CaptchaMissing();
       const text = proof.trim();
-      return ok(await api.POST('/v1/unlock-requests', {
-        body: {
-          serial: serial.trim(),
-          contact: { email: email.trim() },
-          proof: { kind, ...(text ? { text } : {}) },
-          captcha,
-          ...(isLanguage(i18n.language) ? { locale: i18n.language } : {}),
-        },
-      }));
+      return ok(
+        await api.POST('/v1/unlock-requests', {
+          body: {
+            serial: serial.trim(),
+            contact: { email: email.trim() },
+            proof: { kind, ...(text ? { text } : {}) },
+            captcha,
+            ...(isLanguage(i18n.language) ? { locale: i18n.language } : {}),
+          },
+        }),
+      );
     },
     // A captcha payload is accepted once: a refused request needs a new one.
     onError: () => {
@@ -60,7 +62,11 @@ function UnlockRequestPage() {
         <div className={styles.card}>
           <Alert tone="ok">{t('unlock.sent', { email: email.trim() })}</Alert>
           <p>{t('unlock.keepLink')}</p>
-          <p><Link to="/unlock/$requestId" params={{ requestId: created.id }} hash={`token=${created.statusToken}`}>{t('unlock.statusLink')}</Link></p>
+          <p>
+            <Link to="/unlock/$requestId" params={{ requestId: created.id }} hash={`token=${created.statusToken}`}>
+              {t('unlock.statusLink')}
+            </Link>
+          </p>
         </div>
       </div>
     );
@@ -71,23 +77,69 @@ function UnlockRequestPage() {
     <div className={styles.narrow}>
       <h1>{t('unlock.title')}</h1>
       <div className={styles.card}>
-        <Form className={styles.form} validationBehavior="aria" onSubmit={(event) => { event.preventDefault(); send.mutate(); }}>
+        <Form
+          className={styles.form}
+          validationBehavior="aria"
+          onSubmit={(event) => {
+            event.preventDefault();
+            send.mutate();
+          }}
+        >
           <p>{t('unlock.intro')}</p>
-          {send.isError && <Alert>{send.error instanceof CaptchaMissing ? t('errors.captcha_required') : errorText(send.error)}</Alert>}
-          <TextField label={t('checkDevice.serial')} description={t('checkDevice.serialHint')} isRequired autoComplete="off" value={serial} onChange={edit(setSerial)} error={onField(send.error, 'serial', t('checkDevice.badSerial'))} />
-          <TextField label={t('unlock.email')} description={t('unlock.emailHint')} type="email" autoComplete="email" isRequired value={email} onChange={edit(setEmail)} error={onField(send.error, 'contact.email', t('signUp.badEmail'))} />
-          <RadioGroup label={t('unlock.proofKind')} value={kind} onChange={(value) => setKind(value as ProofKind)} options={KINDS.map((value) => ({ value, label: t(`unlock.kinds.${value}`) }))} />
-          <AriaTextField className={styles.field} value={proof} onChange={edit(setProof)} isRequired={kind === 'other'} isInvalid={proofError !== undefined} maxLength={2000}>
-            <Label className={styles.label}>{kind === 'other' ? t('unlock.proofText') : t('unlock.proofTextOptional')}</Label>
+          {send.isError && (
+            <Alert>{send.error instanceof CaptchaMissing ? t('errors.captcha_required') : errorText(send.error)}</Alert>
+          )}
+          <TextField
+            label={t('checkDevice.serial')}
+            description={t('checkDevice.serialHint')}
+            isRequired
+            autoComplete="off"
+            value={serial}
+            onChange={edit(setSerial)}
+            error={onField(send.error, 'serial', t('checkDevice.badSerial'))}
+          />
+          <TextField
+            label={t('unlock.email')}
+            description={t('unlock.emailHint')}
+            type="email"
+            autoComplete="email"
+            isRequired
+            value={email}
+            onChange={edit(setEmail)}
+            error={onField(send.error, 'contact.email', t('signUp.badEmail'))}
+          />
+          <RadioGroup
+            label={t('unlock.proofKind')}
+            value={kind}
+            onChange={(value) => setKind(value as ProofKind)}
+            options={KINDS.map((value) => ({ value, label: t(`unlock.kinds.${value}`) }))}
+          />
+          <AriaTextField
+            className={styles.field}
+            value={proof}
+            onChange={edit(setProof)}
+            isRequired={kind === 'other'}
+            isInvalid={proofError !== undefined}
+            maxLength={2000}
+          >
+            <Label className={styles.label}>
+              {kind === 'other' ? t('unlock.proofText') : t('unlock.proofTextOptional')}
+            </Label>
             <TextArea className={styles.input} rows={4} />
-            <Text slot="description" className={styles.description}>{t('unlock.proofHint')}</Text>
+            <Text slot="description" className={styles.description}>
+              {t('unlock.proofHint')}
+            </Text>
             <FieldError className={styles.fieldError}>{proofError}</FieldError>
           </AriaTextField>
           <Captcha key={captchaRound} onSolved={setCaptcha} />
-          <Button type="submit" isDisabled={send.isPending}>{send.isPending ? t('unlock.sending') : t('unlock.submit')}</Button>
+          <Button type="submit" isDisabled={send.isPending}>
+            {send.isPending ? t('unlock.sending') : t('unlock.submit')}
+          </Button>
         </Form>
       </div>
-      <p><Link to="/check-device">{t('unlock.checkFirst')}</Link></p>
+      <p>
+        <Link to="/check-device">{t('unlock.checkFirst')}</Link>
+      </p>
     </div>
   );
 }
@@ -97,7 +149,11 @@ class CaptchaMissing extends Error {}
 /** The message for a field the server refused ("/contact/email" from the schema, "body.proof.text" from the rules), else nothing. */
 function onField(error: unknown, field: string, message: string): string | undefined {
   if (!(error instanceof ApiError) || error.code !== 'validation_failed') return undefined;
-  const named = (path: string) => path.replace(/^body[./]?/, '').replace(/^\//, '').replaceAll('/', '.');
+  const named = (path: string) =>
+    path
+      .replace(/^body[./]?/, '')
+      .replace(/^\//, '')
+      .replaceAll('/', '.');
   return error.problem.errors?.some((e) => named(e.path) === field) ? message : undefined;
 }
 

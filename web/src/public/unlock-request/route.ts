@@ -9,5 +9,6 @@ export interface UnlockRequestSearch {
 export const unlockRequestRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/unlock',
-  validateSearch: (search: Record<string, unknown>): UnlockRequestSearch => (typeof search.serial === 'string' ? { serial: search.serial } : {}),
+  validateSearch: (search: Record<string, unknown>): UnlockRequestSearch =>
+    typeof search.serial === 'string' ? { serial: search.serial } : {},
 }).lazy(() => import('./page').then((m) => m.Route));

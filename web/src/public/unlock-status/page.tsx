@@ -21,7 +21,12 @@ function UnlockStatusPage() {
   const status = useQuery({
     queryKey: ['unlock-request', requestId, token],
     enabled: token !== undefined,
-    queryFn: async () => ok(await api.GET('/v1/unlock-requests/{id}', { params: { path: { id: requestId }, query: { token: token ?? '' } } })),
+    queryFn: async () =>
+      ok(
+        await api.GET('/v1/unlock-requests/{id}', {
+          params: { path: { id: requestId }, query: { token: token ?? '' } },
+        }),
+      ),
   });
   const request = status.data;
 
@@ -31,28 +36,64 @@ function UnlockStatusPage() {
       <div className={styles.card}>
         <p className={styles.description}>{t('unlockStatus.request', { id: requestId })}</p>
         {!token && (
-          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); void navigate({ to: '/unlock/$requestId', params: { requestId }, hash: `token=${typed.trim()}` }); }}>
+          <Form
+            className={styles.form}
+            onSubmit={(event) => {
+              event.preventDefault();
+              void navigate({ to: '/unlock/$requestId', params: { requestId }, hash: `token=${typed.trim()}` });
+            }}
+          >
             <p>{t('unlockStatus.needToken')}</p>
-            <TextField label={t('unlockStatus.token')} isRequired autoComplete="off" value={typed} onChange={setTyped} />
+            <TextField
+              label={t('unlockStatus.token')}
+              isRequired
+              autoComplete="off"
+              value={typed}
+              onChange={setTyped}
+            />
             <Button type="submit">{t('unlockStatus.show')}</Button>
           </Form>
         )}
-        {status.isPending && token && <p className={styles.muted} role="status">{t('shell.loading')}</p>}
+        {status.isPending && token && (
+          <p className={styles.muted} role="status">
+            {t('shell.loading')}
+          </p>
+        )}
         {status.isError && <Alert>{errorText(status.error)}</Alert>}
         {request && (
           <div role="status">
-            <p><strong>{t(`unlockStatus.states.${request.status}`)}</strong></p>
+            <p>
+              <strong>{t(`unlockStatus.states.${request.status}`)}</strong>
+            </p>
             <p>{t(`unlockStatus.explain.${request.status}`, { releaseAt: format.date(request.releaseAt) })}</p>
             <dl className={styles.dl}>
-              <dt>{t('unlockStatus.sentAt')}</dt><dd>{format.date(request.createdAt)}</dd>
-              {request.decidedAt && <><dt>{t('unlockStatus.decidedAt')}</dt><dd>{format.date(request.decidedAt)}</dd></>}
-              {request.releaseAt && request.status === 'waiting' && <><dt>{t('unlockStatus.releaseAt')}</dt><dd>{format.date(request.releaseAt)}</dd></>}
-              {request.releasedAt && <><dt>{t('unlockStatus.releasedAt')}</dt><dd>{format.date(request.releasedAt)}</dd></>}
+              <dt>{t('unlockStatus.sentAt')}</dt>
+              <dd>{format.date(request.createdAt)}</dd>
+              {request.decidedAt && (
+                <>
+                  <dt>{t('unlockStatus.decidedAt')}</dt>
+                  <dd>{format.date(request.decidedAt)}</dd>
+                </>
+              )}
+              {request.releaseAt && request.status === 'waiting' && (
+                <>
+                  <dt>{t('unlockStatus.releaseAt')}</dt>
+                  <dd>{format.date(request.releaseAt)}</dd>
+                </>
+              )}
+              {request.releasedAt && (
+                <>
+                  <dt>{t('unlockStatus.releasedAt')}</dt>
+                  <dd>{format.date(request.releasedAt)}</dd>
+                </>
+              )}
             </dl>
           </div>
         )}
       </div>
-      <p><Link to="/unlock">{t('unlockStatus.newRequest')}</Link></p>
+      <p>
+        <Link to="/unlock">{t('unlockStatus.newRequest')}</Link>
+      </p>
     </div>
   );
 }

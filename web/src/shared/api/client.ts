@@ -103,7 +103,15 @@ async function currentCsrfToken(): Promise<string | undefined> {
 export const csrfAndProblems: Middleware = {
   async onRequest({ request, schemaPath, id }) {
     // Signing in or up, and recovery, come before any session: they need no token.
-    if (!(SAFE.has(request.method) || schemaPath === '/v1/sessions' || schemaPath.startsWith('/v1/sessions/second-factor') || schemaPath.startsWith('/v1/signup') || schemaPath.startsWith('/v1/recovery'))) {
+    if (
+      !(
+        SAFE.has(request.method) ||
+        schemaPath === '/v1/sessions' ||
+        schemaPath.startsWith('/v1/sessions/second-factor') ||
+        schemaPath.startsWith('/v1/signup') ||
+        schemaPath.startsWith('/v1/recovery')
+      )
+    ) {
       const token = await currentCsrfToken();
       if (token) request.headers.set('x-csrf-token', token);
     }

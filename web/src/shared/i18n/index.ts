@@ -35,10 +35,17 @@ export const i18nReady = i18next
   .use({
     type: 'backend',
     init() {},
-    read(language: string, _namespace: string, callback: (error: unknown, data: Record<string, unknown> | false) => void) {
+    read(
+      language: string,
+      _namespace: string,
+      callback: (error: unknown, data: Record<string, unknown> | false) => void,
+    ) {
       const load = isLanguage(language) && language !== 'en' ? catalogues[language] : undefined;
       if (!load) return callback(null, false);
-      load().then((catalogue) => callback(null, catalogue.default), (error: unknown) => callback(error, false));
+      load().then(
+        (catalogue) => callback(null, catalogue.default),
+        (error: unknown) => callback(error, false),
+      );
     },
   })
   .init({

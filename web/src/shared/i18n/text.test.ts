@@ -8,17 +8,25 @@ import { errorTextOf, fieldError, formatters } from './text';
 /** Every key path of a catalogue, e.g. signIn.title. */
 function keys(catalogue: Record<string, unknown>, prefix = ''): string[] {
   return Object.entries(catalogue).flatMap(([key, value]) =>
-    value !== null && typeof value === 'object' ? keys(value as Record<string, unknown>, `${prefix}${key}.`) : [`${prefix}${key}`],
+    value !== null && typeof value === 'object'
+      ? keys(value as Record<string, unknown>, `${prefix}${key}.`)
+      : [`${prefix}${key}`],
   );
 }
 
 async function translator(language: 'en' | 'es') {
   const instance = i18next.createInstance();
-  await instance.init({ resources: { en: { translation: en }, es: { translation: es } }, lng: language, fallbackLng: 'en', interpolation: { escapeValue: false } });
+  await instance.init({
+    resources: { en: { translation: en }, es: { translation: es } },
+    lng: language,
+    fallbackLng: 'en',
+    interpolation: { escapeValue: false },
+  });
   return { t: (key: string) => instance.t(key), exists: (key: string) => instance.exists(key) };
 }
 
-const problem = (code: string, status = 400, extra: Record<string, unknown> = {}) => new ApiError({ code, status, ...extra });
+const problem = (code: string, status = 400, extra: Record<string, unknown> = {}) =>
+  new ApiError({ code, status, ...extra });
 
 describe('catalogues', () => {
   test('English and Spanish have the same keys', () => {
@@ -30,8 +38,12 @@ describe('errorTextOf', () => {
   test('an API error is told by its code in the reader language, nested codes (domain.reason) too', async () => {
     const english = await translator('en');
     const spanish = await translator('es');
-    expect(errorTextOf(problem('invalid_credentials', 401), english.t, english.exists)).toBe(en.errors.invalid_credentials);
-    expect(errorTextOf(problem('invalid_credentials', 401), spanish.t, spanish.exists)).toBe(es.errors.invalid_credentials);
+    expect(errorTextOf(problem('invalid_credentials', 401), english.t, english.exists)).toBe(
+      en.errors.invalid_credentials,
+    );
+    expect(errorTextOf(problem('invalid_credentials', 401), spanish.t, spanish.exists)).toBe(
+      es.errors.invalid_credentials,
+    );
     const nested = keys(en.errors).find((key) => key.includes('.'))!;
     expect(nested).toBeDefined();
     expect(errorTextOf(problem(nested), spanish.t, spanish.exists)).toBe(spanish.t(`errors.${nested}`));
@@ -40,7 +52,9 @@ describe('errorTextOf', () => {
 
   test('an unknown code gets the general message, never the server text', async () => {
     const { t, exists } = await translator('es');
-    expect(errorTextOf(problem('nothing.like_this', 400, { detail: 'English detail' }), t, exists)).toBe(es.errors.unknown);
+    expect(errorTextOf(problem('nothing.like_this', 400, { detail: 'English detail' }), t, exists)).toBe(
+      es.errors.unknown,
+    );
   });
 
   test('anything that is not an API answer is a network problem', async () => {
@@ -51,10 +65,14 @@ describe('errorTextOf', () => {
 });
 
 describe('fieldError', () => {
-  const invalid = problem('validation_failed', 400, { errors: [{ path: '/email', message: 'must match format "email"' }] });
+  const invalid = problem('validation_failed', 400, {
+    errors: [{ path: '/email', message: 'must match format "email"' }],
+  });
   test('names the field the server named, by JSON pointer or bare name', () => {
     expect(fieldError(invalid, 'email', 'Check the email')).toBe('Check the email');
-    expect(fieldError(problem('validation_failed', 400, { errors: [{ path: 'email', message: 'x' }] }), 'email', 'm')).toBe('m');
+    expect(
+      fieldError(problem('validation_failed', 400, { errors: [{ path: 'email', message: 'x' }] }), 'email', 'm'),
+    ).toBe('m');
   });
   test('says nothing for other fields, other codes or other errors', () => {
     expect(fieldError(invalid, 'password', 'm')).toBeUndefined();

@@ -20,7 +20,8 @@ export function fieldError(error: unknown, field: string, message: string): stri
 /** Dates, numbers and sizes as the locale writes them. */
 export function formatters(locale: string) {
   return {
-    date: (iso: string | null | undefined) => (iso ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : ''),
+    date: (iso: string | null | undefined) =>
+      iso ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : '',
     number: (n: number) => new Intl.NumberFormat(locale).format(n),
     bytes: (n: number) => {
       const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
@@ -30,7 +31,12 @@ export function formatters(locale: string) {
         value /= 1024;
         unit += 1;
       }
-      return new Intl.NumberFormat(locale, { style: 'unit', unit: units[unit], unitDisplay: 'short', maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value);
+      return new Intl.NumberFormat(locale, {
+        style: 'unit',
+        unit: units[unit],
+        unitDisplay: 'short',
+        maximumFractionDigits: unit === 0 ? 0 : 1,
+      }).format(value);
     },
   };
 }

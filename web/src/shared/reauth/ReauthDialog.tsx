@@ -71,24 +71,69 @@ export function ReauthDialog({ onReady }: { onReady?: (prompt: () => Promise<boo
   };
   const submit = () => confirm(async () => (needsFactor ? factorOf(code) : {}));
   // A passkey of the account, instead of the code.
-  const withPasskey = () => confirm(async () => ({ method: 'passkey', response: await signWithPasskey(ok(await api.POST('/v1/session/reauth/options'))) }));
+  const withPasskey = () =>
+    confirm(async () => ({
+      method: 'passkey',
+      response: await signWithPasskey(ok(await api.POST('/v1/session/reauth/options'))),
+    }));
 
   return (
-    <ModalOverlay isOpen={open} onOpenChange={(isOpen) => { if (!isOpen) finish(false); }} isDismissable className={dialogStyles.overlay}>
+    <ModalOverlay
+      isOpen={open}
+      onOpenChange={(isOpen) => {
+        if (!isOpen) finish(false);
+      }}
+      isDismissable
+      className={dialogStyles.overlay}
+    >
       <Modal className={dialogStyles.modal}>
         <Dialog className={dialogStyles.dialog}>
-          <Heading slot="title" level={2}>{t('reauth.title')}</Heading>
+          <Heading slot="title" level={2}>
+            {t('reauth.title')}
+          </Heading>
           <p>{t('reauth.intro')}</p>
-          <Form className={styles.form} onSubmit={(event) => { event.preventDefault(); void submit(); }}>
-            {error !== undefined && <Alert>{error instanceof PasskeyRefused ? t('signIn.passkeyRefused') : errorText(error)}</Alert>}
-            <TextField label={t('signIn.password')} type="password" autoComplete="current-password" isRequired autoFocus value={password} onChange={setPassword} />
+          <Form
+            className={styles.form}
+            onSubmit={(event) => {
+              event.preventDefault();
+              void submit();
+            }}
+          >
+            {error !== undefined && (
+              <Alert>{error instanceof PasskeyRefused ? t('signIn.passkeyRefused') : errorText(error)}</Alert>
+            )}
+            <TextField
+              label={t('signIn.password')}
+              type="password"
+              autoComplete="current-password"
+              isRequired
+              autoFocus
+              value={password}
+              onChange={setPassword}
+            />
             {needsFactor && (
-              <TextField label={t('secondFactor.code')} description={t('secondFactor.codeHint')} autoComplete="one-time-code" isRequired autoFocus value={code} onChange={setCode} />
+              <TextField
+                label={t('secondFactor.code')}
+                description={t('secondFactor.codeHint')}
+                autoComplete="one-time-code"
+                isRequired
+                autoFocus
+                value={code}
+                onChange={setCode}
+              />
             )}
             <div className={styles.actions}>
-              <Button type="submit" isDisabled={pending}>{t('reauth.confirm')}</Button>
-              {passkeyOffered && <Button variant="secondary" onPress={() => void withPasskey()} isDisabled={pending}>{t('secondFactor.usePasskey')}</Button>}
-              <Button variant="secondary" onPress={() => finish(false)}>{t('reauth.cancel')}</Button>
+              <Button type="submit" isDisabled={pending}>
+                {t('reauth.confirm')}
+              </Button>
+              {passkeyOffered && (
+                <Button variant="secondary" onPress={() => void withPasskey()} isDisabled={pending}>
+                  {t('secondFactor.usePasskey')}
+                </Button>
+              )}
+              <Button variant="secondary" onPress={() => finish(false)}>
+                {t('reauth.cancel')}
+              </Button>
             </div>
           </Form>
         </Dialog>

@@ -29,5 +29,12 @@ export function Captcha({ onSolved }: { onSolved: (payload: string | undefined) 
     element.addEventListener('statechange', listener);
     return () => element.removeEventListener('statechange', listener);
   }, []);
-  return <altcha-widget ref={ref} challenge="/v1/captcha" language={i18n.language === 'es' ? 'es-es' : 'en'} name="captcha" />;
+  return (
+    <altcha-widget
+      ref={ref}
+      challenge="/v1/captcha"
+      language={i18n.language === 'es' ? 'es-es' : 'en'}
+      name="captcha"
+    />
+  );
 }

@@ -38,7 +38,9 @@ export function LinkActionPage<T>(props: {
           {action.isError && <Alert>{props.failure ? props.failure(action.error) : errorText(action.error)}</Alert>}
           {props.intro}
           <div className={styles.actions}>
-            <Button variant="danger" onPress={() => action.mutate()} isDisabled={action.isPending}>{props.submit}</Button>
+            <Button variant="danger" onPress={() => action.mutate()} isDisabled={action.isPending}>
+              {props.submit}
+            </Button>
             <Link to="/">{props.itWasMe}</Link>
           </div>
         </div>

@@ -3,7 +3,17 @@ import { passwordStrength } from '../password-strength';
 import { Meter, TextField } from './index';
 
 /** A new password with its strength meter (the meter reads the same label to screen readers). */
-export function NewPasswordField({ value, onChange, error, label }: { value: string; onChange: (v: string) => void; error?: string | undefined; label?: string }) {
+export function NewPasswordField({
+  value,
+  onChange,
+  error,
+  label,
+}: {
+  value: string;
+  onChange: (v: string) => void;
+  error?: string | undefined;
+  label?: string;
+}) {
   const { t } = useTranslation();
   const level = passwordStrength(value);
   return (
@@ -20,7 +30,13 @@ export function NewPasswordField({ value, onChange, error, label }: { value: str
         description={t('password.rules')}
         error={error}
       />
-      <Meter label={t('password.strength')} value={level} maxValue={4} level={level} valueText={t(`password.levels.${level}`)} />
+      <Meter
+        label={t('password.strength')}
+        value={level}
+        maxValue={4}
+        level={level}
+        valueText={t(`password.levels.${level}`)}
+      />
     </>
   );
 }

@@ -20,7 +20,10 @@ import styles from './ui.module.css';
 
 export { styles };
 
-export function Button({ variant = 'primary', ...props }: AriaButtonProps & { variant?: 'primary' | 'secondary' | 'danger' }) {
+export function Button({
+  variant = 'primary',
+  ...props
+}: AriaButtonProps & { variant?: 'primary' | 'secondary' | 'danger' }) {
   return <AriaButton {...props} className={styles.button} data-variant={variant} />;
 }
 
@@ -37,7 +40,11 @@ export function TextField({ label, description, error, placeholder, ...props }: 
     <AriaTextField {...props} className={styles.field} isInvalid={error ? true : props.isInvalid}>
       <Label className={styles.label}>{label}</Label>
       <Input className={styles.input} placeholder={placeholder} />
-      {description && <Text slot="description" className={styles.description}>{description}</Text>}
+      {description && (
+        <Text slot="description" className={styles.description}>
+          {description}
+        </Text>
+      )}
       <FieldError className={styles.fieldError}>{error}</FieldError>
     </AriaTextField>
   );
@@ -48,7 +55,9 @@ export function Checkbox({ children, ...props }: Omit<CheckboxProps, 'children'>
     <AriaCheckbox {...props} className={styles.checkbox}>
       {({ isSelected }) => (
         <>
-          <span className={styles.box} aria-hidden="true">{isSelected ? '✓' : ''}</span>
+          <span className={styles.box} aria-hidden="true">
+            {isSelected ? '✓' : ''}
+          </span>
           <span>{children}</span>
         </>
       )}
@@ -56,7 +65,11 @@ export function Checkbox({ children, ...props }: Omit<CheckboxProps, 'children'>
   );
 }
 
-export function RadioGroup({ label, options, ...props }: Omit<RadioGroupProps, 'children'> & { label: string; options: { value: string; label: string }[] }) {
+export function RadioGroup({
+  label,
+  options,
+  ...props
+}: Omit<RadioGroupProps, 'children'> & { label: string; options: { value: string; label: string }[] }) {
   return (
     <AriaRadioGroup {...props} className={styles.field}>
       <Label className={styles.label}>{label}</Label>
@@ -72,7 +85,19 @@ export function RadioGroup({ label, options, ...props }: Omit<RadioGroupProps, '
   );
 }
 
-export function Meter({ label, value, maxValue, valueText, level }: { label: string; value: number; maxValue: number; valueText: string; level: number }) {
+export function Meter({
+  label,
+  value,
+  maxValue,
+  valueText,
+  level,
+}: {
+  label: string;
+  value: number;
+  maxValue: number;
+  valueText: string;
+  level: number;
+}) {
   return (
     <AriaMeter value={value} minValue={0} maxValue={maxValue} valueLabel={valueText} className={styles.meter}>
       {({ percentage, valueText: text }) => (
@@ -93,10 +118,22 @@ export function Meter({ label, value, maxValue, valueText, level }: { label: str
 /** A message the page shows after an action; errors are announced to screen readers. */
 export function Alert({ children, tone = 'error' }: { children: ReactNode; tone?: 'error' | 'ok' | 'warning' }) {
   const className = tone === 'error' ? styles.alert : tone === 'ok' ? styles.notice : styles.warning;
-  return <div role={tone === 'error' ? 'alert' : 'status'} className={className}>{children}</div>;
+  return (
+    <div role={tone === 'error' ? 'alert' : 'status'} className={className}>
+      {children}
+    </div>
+  );
 }
 
-export function Card({ children, title, headingLevel = 2 }: { children: ReactNode; title?: string; headingLevel?: 2 | 3 }) {
+export function Card({
+  children,
+  title,
+  headingLevel = 2,
+}: {
+  children: ReactNode;
+  title?: string;
+  headingLevel?: 2 | 3;
+}) {
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
   return (
     <section className={styles.card}>
