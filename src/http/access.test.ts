@@ -14,6 +14,8 @@ import { SESSION_COOKIE } from './auth.js';
 const EXPECTED: Record<string, Access> = {
   'GET /v1/openapi.json': 'anonymous',
   'GET /docs': 'anonymous',
+  'GET /': 'anonymous',
+  'GET /admin': 'anonymous',
   // The operator's probes and metrics (metrics has its own token, LANYARD_METRICS_TOKEN).
   'GET /healthz': 'anonymous',
   'GET /readyz': 'anonymous',

@@ -6,6 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../http/errors.js';
 import type { HttpServer } from '../http/server.js';
 
+/** How the two pages appear in the OpenAPI document (API.md names `GET /` and `GET /admin`). */
+const PAGE_SCHEMA = {
+  tags: ['portal'],
+  produces: ['text/html'],
+  response: { 200: { type: 'string', description: 'The HTML page' } },
+} as const;
+
 /** Where `npm run build -w web` writes the portal. */
 export const PORTAL_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
@@ -78,14 +85,34 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
   const wantsHtml = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/html');
 
   // The staff console: its own page (its own scripts), the same headers and CSP as the portal's.
-  app.get('/admin', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, consoleFile));
+  app.get(
+    '/admin',
+    {
+      schema: {
+        ...PAGE_SCHEMA,
+        operationId: 'getStaffConsole',
+        summary: 'The staff console (HTML; its routes below /admin answer the same page)',
+      },
+    },
+    async (_request, reply) => sendPage(reply, consoleFile),
+  );
   app.get('/admin/*', { schema: { hide: true } }, async (request, reply) => {
     if (!wantsHtml(request))
       throw new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]!}`);
     return sendPage(reply, consoleFile);
   });
 
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
+  app.get(
+    '/',
+    {
+      schema: {
+        ...PAGE_SCHEMA,
+        operationId: 'getPortal',
+        summary: 'The account portal (HTML; its client routes answer the same page)',
+      },
+    },
+    async (_request, reply) => sendIndex(reply),
+  );
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const pathname = request.url.split('?')[0]!;
     // The API's unknown paths stay problem+json, like every other unknown route.
