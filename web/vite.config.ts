@@ -1,4 +1,5 @@
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 // `npm run dev`: Vite serves the portal with hot reload and hands the API (and the OpenID provider's
@@ -21,6 +22,8 @@ function staffConsoleInDev(): Plugin {
 
 export default defineConfig({
   plugins: [react(), staffConsoleInDev()],
+  // `@shared/…` is the web's own src/shared (as in web/tsconfig.json), not a folder outside the project.
+  resolve: { alias: { '@shared': fileURLToPath(new URL('./src/shared', import.meta.url)) } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,10 +1,10 @@
-import '../shared/ui/tokens.css';
+import '@shared/ui/tokens.css';
 import './i18n';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createRouter, RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiError } from '../shared/api/client';
+import { ApiError } from '@shared/api/client';
 import { sessionChanged } from '../shell/session';
 import { adminRouteTree } from './routes';
 import { noteSessionEnded } from './shell/ended';

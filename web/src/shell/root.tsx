@@ -3,11 +3,11 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createRootRouteWithContext, Link, Outlet, useNavigate } from '@tanstack/react-router';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api } from '../shared/api/client';
-import { chooseLanguage, hasChosenLanguage, i18next, isLanguage, LANGUAGES } from '../shared/i18n';
-import { ReauthHost } from '../shared/reauth/ReauthHost';
-// Not ../shared/ui: its React Aria components are the pages' to load, not every first page's.
-import styles from '../shared/ui/ui.module.css';
+import { api } from '@shared/api/client';
+import { chooseLanguage, hasChosenLanguage, i18next, isLanguage, LANGUAGES } from '@shared/i18n';
+import { ReauthHost } from '@shared/reauth/ReauthHost';
+// Not @shared/ui: its React Aria components are the pages' to load, not every first page's.
+import styles from '@shared/ui/ui.module.css';
 import { meQuery, sessionChanged } from './session';
 
 export interface RouterContext {

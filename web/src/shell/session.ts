@@ -1,6 +1,6 @@
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
 import { redirect } from '@tanstack/react-router';
-import { api, ApiError, forgetCsrfToken, ok } from '../shared/api/client';
+import { api, ApiError, forgetCsrfToken, ok } from '@shared/api/client';
 
 /** Who is signed in on this browser, or null. */
 export const meQuery = queryOptions({

@@ -3,10 +3,10 @@ import { createLazyRoute } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import type { components } from '../../shared/api/schema';
-import { i18next, useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, Card, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import type { components } from '@shared/api/schema';
+import { i18next, useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, Card, styles, usePageTitle } from '@shared/ui';
 import css from './apps.module.css';
 
 type AppGrant = components['schemas']['AppGrant'];

@@ -2,10 +2,10 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { Label, ProgressBar } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, askForReauth, ok } from '../../shared/api/client';
-import { apiHref } from '../../shared/api/href';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, Card, styles } from '../../shared/ui';
+import { api, askForReauth, ok } from '@shared/api/client';
+import { apiHref } from '@shared/api/href';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, Card, styles } from '@shared/ui';
 import css from './cloud.module.css';
 
 // The export being made or ready, for this tab only: an id is no secret (it needs the session), but

@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
 import { Input, Label, SearchField } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, styles } from '../../shared/ui';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, styles } from '@shared/ui';
 import css from './cloud.module.css';
 import { type Item, type ListedCollection, preview, textOf, useCollection } from './items';
 import { Unreadable } from './Photos';

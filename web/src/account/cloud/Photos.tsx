@@ -12,10 +12,10 @@ import {
   Virtualizer,
 } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api } from '../../shared/api/client';
-import { apiHref } from '../../shared/api/href';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, styles } from '../../shared/ui';
+import { api } from '@shared/api/client';
+import { apiHref } from '@shared/api/href';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, styles } from '@shared/ui';
 import css from './cloud.module.css';
 import { type Item, useCollection } from './items';
 

@@ -1,7 +1,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
-import { api, ok } from '../../shared/api/client';
-import type { components } from '../../shared/api/schema';
+import { api, ok } from '@shared/api/client';
+import type { components } from '@shared/api/schema';
 
 export type Item = components['schemas']['Item'];
 export type ListedCollection = 'photos' | 'contacts' | 'notes' | 'messages';

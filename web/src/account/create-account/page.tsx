@@ -3,10 +3,10 @@ import { createLazyRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { fieldError, isLanguage, useErrorText } from '../../shared/i18n';
-import { Alert, Button, RadioGroup, TextField, styles, usePageTitle } from '../../shared/ui';
-import { NewPasswordField } from '../../shared/ui/PasswordField';
+import { api, ok } from '@shared/api/client';
+import { fieldError, isLanguage, useErrorText } from '@shared/i18n';
+import { Alert, Button, RadioGroup, TextField, styles, usePageTitle } from '@shared/ui';
+import { NewPasswordField } from '@shared/ui/PasswordField';
 import { sessionChanged } from '../../shell/session';
 
 type Channel = 'email' | 'phone';

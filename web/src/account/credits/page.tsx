@@ -1,9 +1,9 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createLazyRoute } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, Card, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, Card, styles, usePageTitle } from '@shared/ui';
 import css from './credits.module.css';
 
 function CreditsPage() {

@@ -3,9 +3,9 @@ import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useEffect, useRef, useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, ok } from '../../shared/api/client';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, Card, Checkbox, RadioGroup, TextField, styles, usePageTitle } from '../../shared/ui';
+import { api, ApiError, ok } from '@shared/api/client';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, Card, Checkbox, RadioGroup, TextField, styles, usePageTitle } from '@shared/ui';
 import { sessionChanged } from '../../shell/session';
 
 // The sentence the API asks for, word for word; the checkbox shows it in the reader's language.

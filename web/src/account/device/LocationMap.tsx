@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import { useFormat } from '../../shared/i18n';
+import { useFormat } from '@shared/i18n';
 import styles from './device.module.css';
 
 /**

@@ -3,9 +3,9 @@ import { createLazyRoute, Link, useParams } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, Card, TextField, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, Card, TextField, styles, usePageTitle } from '@shared/ui';
 import { LocationMap } from './LocationMap';
 
 const IN_PROGRESS = new Set(['queued', 'delivered']);

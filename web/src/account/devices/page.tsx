@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Card, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Card, styles, usePageTitle } from '@shared/ui';
 
 function DevicesPage() {
   const { t } = useTranslation();

@@ -3,12 +3,12 @@ import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { ApiError, api, ok } from '../../shared/api/client';
-import { fieldError, useErrorText, useFormat } from '../../shared/i18n';
-import { factorOf } from '../../shared/second-factor';
-import { Alert, Button, RadioGroup, TextField, styles, usePageTitle } from '../../shared/ui';
-import { Captcha } from '../../shared/ui/Captcha';
-import { NewPasswordField } from '../../shared/ui/PasswordField';
+import { ApiError, api, ok } from '@shared/api/client';
+import { fieldError, useErrorText, useFormat } from '@shared/i18n';
+import { factorOf } from '@shared/second-factor';
+import { Alert, Button, RadioGroup, TextField, styles, usePageTitle } from '@shared/ui';
+import { Captcha } from '@shared/ui/Captcha';
+import { NewPasswordField } from '@shared/ui/PasswordField';
 
 type Channel = 'email' | 'sms';
 /**

@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { Alert } from '../../shared/ui';
-import { LinkActionPage } from '../../shared/ui/LinkActionPage';
+import { api, ok } from '@shared/api/client';
+import { Alert } from '@shared/ui';
+import { LinkActionPage } from '@shared/ui/LinkActionPage';
 import { sessionChanged } from '../../shell/session';
 
 /** The page of the "Lock my account" link in new sign-in and address-changed notices. */

@@ -2,9 +2,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { fieldError, useErrorText } from '../../shared/i18n';
-import { Alert, Button, TextField, styles } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { fieldError, useErrorText } from '@shared/i18n';
+import { Alert, Button, TextField, styles } from '@shared/ui';
 import { meQuery } from '../../shell/session';
 
 type Field = 'email' | 'phone';

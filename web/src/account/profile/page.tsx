@@ -3,9 +3,9 @@ import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { Alert, Button, Card, TextField, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { Alert, Button, Card, TextField, styles, usePageTitle } from '@shared/ui';
 import { meQuery } from '../../shell/session';
 import { AddressChange } from './AddressChange';
 

@@ -1,9 +1,9 @@
 import { useMutation } from '@tanstack/react-query';
 import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { Alert } from '../../shared/ui';
-import { LinkActionPage } from '../../shared/ui/LinkActionPage';
+import { api, ok } from '@shared/api/client';
+import { Alert } from '@shared/ui';
+import { LinkActionPage } from '@shared/ui/LinkActionPage';
 
 /** The page of the cancel link in the notice of a password reset without the second factor. */
 function RecoveryCancelPage() {

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
-import { Card, styles } from '../../shared/ui';
+import { Card, styles } from '@shared/ui';
 import { useCheckupItems, type CheckupInput } from './Checkup';
 import { devicesQuery, eventsQuery, securityQuery, sessionsQuery, unlockRequestsQuery } from './queries';
 import css from './security.module.css';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Alert, Button, styles } from '../../shared/ui';
+import { Alert, Button, styles } from '@shared/ui';
 import css from './security.module.css';
 
 /**

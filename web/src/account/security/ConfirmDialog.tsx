@@ -1,8 +1,8 @@
 import type { ReactNode } from 'react';
 import { Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import dialogStyles from '../../shared/reauth/reauth.module.css';
-import { Button, styles } from '../../shared/ui';
+import dialogStyles from '@shared/reauth/reauth.module.css';
+import { Button, styles } from '@shared/ui';
 
 /**
  * Asks before a change that cannot simply be taken back; Escape or Cancel leaves everything as it was. The

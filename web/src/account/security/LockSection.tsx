@@ -1,9 +1,9 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { Alert, Button } from '../../shared/ui';
+import { api } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { Alert, Button } from '@shared/ui';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Section } from './Section';
 

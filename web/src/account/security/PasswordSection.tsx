@@ -2,10 +2,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError } from '../../shared/api/client';
-import { fieldError, useErrorText, useFormat } from '../../shared/i18n';
-import { NewPasswordField } from '../../shared/ui/PasswordField';
-import { Alert, Button, TextField, styles } from '../../shared/ui';
+import { api, ApiError } from '@shared/api/client';
+import { fieldError, useErrorText, useFormat } from '@shared/i18n';
+import { NewPasswordField } from '@shared/ui/PasswordField';
+import { Alert, Button, TextField, styles } from '@shared/ui';
 import { securityChanged } from './queries';
 import { Section } from './Section';
 

@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { Alert, Button, styles } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { Alert, Button, styles } from '@shared/ui';
 import { CodesShownOnce } from './CodesShownOnce';
 import { ConfirmDialog } from './ConfirmDialog';
 import { securityChanged } from './queries';

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { styles } from '../../shared/ui';
+import { styles } from '@shared/ui';
 
 /** A card of the security page whose heading the checkup's links jump to (and move the focus to). */
 export function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {

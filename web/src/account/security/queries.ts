@@ -1,5 +1,5 @@
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
-import { api, ok } from '../../shared/api/client';
+import { api, ok } from '@shared/api/client';
 
 /** The password's age, the second factors and the recovery codes left (GET /v1/me/security). */
 export const securityQuery = queryOptions({

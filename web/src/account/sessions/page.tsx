@@ -2,9 +2,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createLazyRoute } from '@tanstack/react-router';
 import i18next from 'i18next';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, Card, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, Card, styles, usePageTitle } from '@shared/ui';
 
 function SessionsPage() {
   const { t } = useTranslation();

@@ -3,11 +3,11 @@ import { createLazyRoute, Link, useNavigate, useSearch } from '@tanstack/react-r
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { browserSupportsWebAuthn, PasskeyRefused, signWithPasskey } from '../../shared/passkeys';
-import { factorOf } from '../../shared/second-factor';
-import { Alert, Button, TextField, styles, usePageTitle } from '../../shared/ui';
+import { api, ApiError, ok } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { browserSupportsWebAuthn, PasskeyRefused, signWithPasskey } from '@shared/passkeys';
+import { factorOf } from '@shared/second-factor';
+import { Alert, Button, TextField, styles, usePageTitle } from '@shared/ui';
 import { safeNext, sessionChanged } from '../../shell/session';
 
 function SignInPage() {

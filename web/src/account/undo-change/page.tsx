@@ -1,10 +1,10 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { Alert } from '../../shared/ui';
-import { LinkActionPage } from '../../shared/ui/LinkActionPage';
+import { api, ApiError, ok } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { Alert } from '@shared/ui';
+import { LinkActionPage } from '@shared/ui/LinkActionPage';
 import { sessionChanged } from '../../shell/session';
 
 /** The page of the undo link sent to the old address after an email or phone change. */

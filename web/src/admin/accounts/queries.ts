@@ -1,3 +1,3 @@
-import type { components } from '../../shared/api/schema';
+import type { components } from '@shared/api/schema';
 
 export type StaffAccountView = components['schemas']['StaffAccountView'];

@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import { Alert, styles } from '../../shared/ui';
+import { Alert, styles } from '@shared/ui';
 import css from '../admin.module.css';
 
 /** A secret the server shows once: said plainly, and selectable to copy. */

@@ -1,8 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { Alert, Card, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { Alert, Card, styles, usePageTitle } from '@shared/ui';
 import { AdminLink } from '../shell/links';
 import { AppForm } from './form';
 import { SecretOnce } from './SecretOnce';

@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import type { components } from '../../shared/api/schema';
-import { ApiError } from '../../shared/api/client';
-import { Button, Checkbox, RadioGroup, TextField, styles } from '../../shared/ui';
+import type { components } from '@shared/api/schema';
+import { ApiError } from '@shared/api/client';
+import { Button, Checkbox, RadioGroup, TextField, styles } from '@shared/ui';
 import { CheckboxList, linesOf, TextAreaField } from '../shell/fields';
 
 export type App = components['schemas']['App'];

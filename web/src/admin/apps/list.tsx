@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, styles, usePageTitle } from '@shared/ui';
 import css from '../admin.module.css';
 import { TableWrap } from '../shell/fields';
 import { AdminLink, useAdminSearch } from '../shell/links';

@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import { Card, usePageTitle } from '../../shared/ui';
+import { Card, usePageTitle } from '@shared/ui';
 import css from '../admin.module.css';
 import { AdminLink } from '../shell/links';
 import { useStaffRole } from '../shell/root';

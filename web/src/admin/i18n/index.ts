@@ -1,4 +1,4 @@
-import { i18next } from '../../shared/i18n';
+import { i18next } from '@shared/i18n';
 import en from './en.json';
 import es from './es.json';
 

@@ -2,10 +2,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { factorOf } from '../../shared/second-factor';
-import { Alert, Button, TextField, styles, usePageTitle } from '../../shared/ui';
+import { api, ApiError, ok } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { factorOf } from '@shared/second-factor';
+import { Alert, Button, TextField, styles, usePageTitle } from '@shared/ui';
 import { sessionChanged } from '../../shell/session';
 import { forgetSessionEnded, sessionEndedReason } from './ended';
 

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { CheckboxGroup, FieldError, Label, Text, TextArea, TextField } from 'react-aria-components';
-import { styles } from '../../shared/ui';
+import { styles } from '@shared/ui';
 import css from '../admin.module.css';
 
 /** A multi-line field: the console's lists of URIs (one a line) and staff's reasons and notes. */

@@ -1,9 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, Card, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, Card, styles, usePageTitle } from '@shared/ui';
 import css from '../admin.module.css';
 import { TextAreaField } from '../shell/fields';
 import { AdminLink, useAdminParams } from '../shell/links';

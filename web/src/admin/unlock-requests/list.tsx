@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, styles, usePageTitle } from '../../shared/ui';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, styles, usePageTitle } from '@shared/ui';
 import css from '../admin.module.css';
 import { TableWrap } from '../shell/fields';
 import { AdminLink, useAdminNavigate, useAdminSearch } from '../shell/links';

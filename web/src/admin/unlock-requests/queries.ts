@@ -1,6 +1,6 @@
 import { queryOptions } from '@tanstack/react-query';
-import { api, ok } from '../../shared/api/client';
-import type { components } from '../../shared/api/schema';
+import { api, ok } from '@shared/api/client';
+import type { components } from '@shared/api/schema';
 
 export type UnlockRequest = components['schemas']['UnlockRequest'];
 export type UnlockStatus = UnlockRequest['status'];

@@ -1,9 +1,9 @@
 import { useMutation } from '@tanstack/react-query';
 import { createLazyRoute, Link, useLocation } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { Alert, Button, styles, usePageTitle } from '../../shared/ui';
+import { api, ApiError, ok } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { Alert, Button, styles, usePageTitle } from '@shared/ui';
 import { tokenFromHash } from '../fragment';
 
 /**

@@ -3,9 +3,9 @@ import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, ok } from '../../shared/api/client';
-import { useErrorText } from '../../shared/i18n';
-import { Alert, Button, TextField, styles, usePageTitle } from '../../shared/ui';
+import { api, ApiError, ok } from '@shared/api/client';
+import { useErrorText } from '@shared/i18n';
+import { Alert, Button, TextField, styles, usePageTitle } from '@shared/ui';
 
 /** Is this device locked? A serial in, locked or not (with the owner's masked address) out. */
 function CheckDevicePage() {

@@ -3,11 +3,11 @@ import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form, Label, Text, TextArea, TextField as AriaTextField, FieldError } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, ok } from '../../shared/api/client';
-import type { components } from '../../shared/api/schema';
-import { isLanguage, useErrorText } from '../../shared/i18n';
-import { Alert, Button, RadioGroup, TextField, styles, usePageTitle } from '../../shared/ui';
-import { Captcha } from '../../shared/ui/Captcha';
+import { api, ApiError, ok } from '@shared/api/client';
+import type { components } from '@shared/api/schema';
+import { isLanguage, useErrorText } from '@shared/i18n';
+import { Alert, Button, RadioGroup, TextField, styles, usePageTitle } from '@shared/ui';
+import { Captcha } from '@shared/ui/Captcha';
 
 type ProofKind = components['schemas']['UnlockRequestBody']['proof']['kind'];
 const KINDS: ProofKind[] = ['receipt', 'invoice', 'carrier_contract', 'warranty_card', 'other'];

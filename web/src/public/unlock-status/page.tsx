@@ -3,9 +3,9 @@ import { createLazyRoute, Link, useLocation, useNavigate, useParams } from '@tan
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '../../shared/api/client';
-import { useErrorText, useFormat } from '../../shared/i18n';
-import { Alert, Button, TextField, styles, usePageTitle } from '../../shared/ui';
+import { api, ok } from '@shared/api/client';
+import { useErrorText, useFormat } from '@shared/i18n';
+import { Alert, Button, TextField, styles, usePageTitle } from '@shared/ui';
 import { tokenFromHash } from '../fragment';
 
 /** Where an unlock request stands, for the holder of its status token (from the link, or typed in). */
