@@ -274,15 +274,10 @@ export class StaffService {
         { sessionsEnded: ended },
         'account.suspended',
       );
-      for (const to of this.deps.accounts.contactsOf(account)) {
-        await this.deps.messages.enqueue(trx, {
-          ...to,
-          kind: 'account_suspended',
-          locale: account.locale,
-          accountId: id,
-          params: { at: new Date(now).toUTCString(), reason },
-        });
-      }
+      await this.deps.accounts.tellEveryAddress(trx, account, {
+        kind: 'account_suspended',
+        params: { at: new Date(now).toUTCString(), reason },
+      });
     });
     return { id, status: 'suspended' as const, suspendedAt: iso(now) };
   }
@@ -295,15 +290,10 @@ export class StaffService {
       const account = await this.accountOrThrow(id, trx);
       if (!(await this.deps.repository.deleteSuspension(trx, id))) throw new AppError('account.not_suspended');
       await this.record(trx, staff, 'staff.account_restored', id, reason, {}, 'account.restored');
-      for (const to of this.deps.accounts.contactsOf(account)) {
-        await this.deps.messages.enqueue(trx, {
-          ...to,
-          kind: 'account_restored',
-          locale: account.locale,
-          accountId: id,
-          params: { at: new Date(now).toUTCString(), reason },
-        });
-      }
+      await this.deps.accounts.tellEveryAddress(trx, account, {
+        kind: 'account_restored',
+        params: { at: new Date(now).toUTCString(), reason },
+      });
     });
     return { id, status: 'active' as const, restoredAt: iso(now) };
   }

@@ -228,15 +228,10 @@ export class RecoveryService {
     await this.sessions.deleteOthers(trx, account.id, null, ['web', 'api']);
     await this.events.record(trx, account.id, 'password.recovered', origin);
     const via = channel === 'email' ? 'email' : 'phone';
-    for (const to of this.accounts.contactsOf(account)) {
-      await this.messages.enqueue(trx, {
-        ...to,
-        kind: 'password_recovered',
-        locale: account.locale,
-        accountId: account.id,
-        params: { via, ip: origin.ip, at: new Date(now).toUTCString() },
-      });
-    }
+    await this.accounts.tellEveryAddress(trx, account, {
+      kind: 'password_recovered',
+      params: { via, ip: origin.ip, at: new Date(now).toUTCString() },
+    });
   }
 
   private cancelHashOf(token: string): string {
@@ -273,15 +268,10 @@ export class RecoveryService {
       const job: JobPayloads['recovery.finish_waiting'] = { accountId: account.id, requestedAt: now };
       await this.jobs.enqueue(trx, { kind: FINISH_WAITING_JOB, payload: job, runAt: completesAt, maxAttempts: 100 });
       await this.events.record(trx, account.id, 'password.recovery_waiting', origin);
-      for (const to of this.accounts.contactsOf(account)) {
-        await this.messages.enqueue(trx, {
-          ...to,
-          kind: 'recovery_waiting',
-          locale: account.locale,
-          accountId: account.id,
-          params: { completesAt: new Date(completesAt).toUTCString(), ip: origin.ip, cancelUrl },
-        });
-      }
+      await this.accounts.tellEveryAddress(trx, account, {
+        kind: 'recovery_waiting',
+        params: { completesAt: new Date(completesAt).toUTCString(), ip: origin.ip, cancelUrl },
+      });
     });
     return { completesAt };
   }
