@@ -24,27 +24,21 @@ export class UnlockRequestRepository {
     return query.execute();
   }
 
-  /** The requests still open (submitted, or approved and waiting): few at any time, oldest first. */
-  async listOpen(): Promise<UnlockRequestRow[]> {
-    return this.db
-      .selectFrom('unlock_requests')
-      .selectAll()
-      .where('status', 'in', ['submitted', 'waiting'])
-      .orderBy('created_at')
-      .execute();
-  }
-
-  /** Newest first, the requests about any of these lock lookups (a JSON array holds each as a quoted string). */
-  async listByLookups(lookups: string[], limit: number): Promise<UnlockRequestRow[]> {
+  /**
+   * Newest first, the requests about any of these lock lookups (a JSON array holds each as a quoted
+   * string), optionally only those in some statuses.
+   */
+  async listByLookups(lookups: string[], limit: number, statuses?: UnlockRequestStatus[]): Promise<UnlockRequestRow[]> {
     if (lookups.length === 0) return [];
-    return this.db
+    let query = this.db
       .selectFrom('unlock_requests')
       .selectAll()
       .where((eb) => eb.or(lookups.map((lookup) => eb('lookups', 'like', `%${JSON.stringify(lookup)}%`))))
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+      .limit(limit);
+    if (statuses) query = query.where('status', 'in', statuses);
+    return query.execute();
   }
 
   /** Deletes the requests that ended (released or closed) before a time; returns how many. */

@@ -189,9 +189,12 @@ export class UnlockRequestService {
     return views;
   }
 
-  /** Staff, on an account's page: the requests about its devices' locks (without contacts or proofs). */
-  async listForLookups(lookups: string[]): Promise<Array<UnlockRequestView & { serialHint: string }>> {
-    const rows = await this.repository.listByLookups(lookups, LIST_LIMIT);
+  /** The requests about these locks, newest first, without contacts or proofs: staff on an account's page, and the owner's own list. */
+  async listForLookups(
+    lookups: string[],
+    statuses?: UnlockRequestStatus[],
+  ): Promise<Array<UnlockRequestView & { serialHint: string }>> {
+    const rows = await this.repository.listByLookups(lookups, LIST_LIMIT, statuses);
     return rows.map((row) => ({ ...publicView(row), serialHint: row.serial_hint }));
   }
 
@@ -284,12 +287,7 @@ export class UnlockRequestService {
    * owner may still object to. Who asked and their proof stay with staff.
    */
   async listForOwner(accountId: string): Promise<Array<UnlockRequestView & { serialHint: string }>> {
-    const held = new Set(await this.devices.lockLookupsOf(accountId));
-    if (held.size === 0) return [];
-    const rows = await this.repository.listOpen();
-    return rows
-      .filter((row) => lookupsOf(row).some((lookup) => held.has(lookup)))
-      .map((row) => ({ ...publicView(row), serialHint: row.serial_hint }));
+    return this.listForLookups(await this.devices.lockLookupsOf(accountId), ['submitted', 'waiting']);
   }
 
   /**
