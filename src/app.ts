@@ -442,7 +442,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Ending a web session ends the apps' sign-ins made through it, in the same transaction.
   sessionRepository.onEnd((executor, accountId, ended) => apps.endWebSessions(executor, accountId, ended));
   const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts, apiResource });
-  const credits = new CreditService({ db, repository: new CreditRepository(db), lookupKey: keys.lookup, clock, log });
+  const credits = new CreditService({
+    db,
+    repository: new CreditRepository(db),
+    jobs,
+    lookupKey: keys.lookup,
+    clock,
+    log,
+  });
   const bootloaderRepository = new BootloaderRepository(db);
   const bootloaderKeys = new BootloaderKeys({ repository: bootloaderRepository, sealKey: keys.bootloader, clock });
   const bootloader = new BootloaderService({
@@ -527,6 +534,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       onFailed: (payload, reason) => exports.markFailed(payload, reason),
     },
     'cloud.export-expire': (payload) => exports.expire(payload),
+    'credits.expire': (payload) => credits.expire(payload),
   });
 
   const staff = new StaffService({

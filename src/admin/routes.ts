@@ -4,6 +4,7 @@ import type { UnlockRequestService } from '../unlock/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { registerAccountAdminRoutes } from './accounts.js';
 import { registerAuditAdminRoutes } from './audit.js';
+import { registerCreditAdminRoutes } from './credits.js';
 import type { StaffService } from './service.js';
 import { registerStaffAdminRoutes } from './staff.js';
 import { registerUnlockRequestAdminRoutes } from './unlock-requests.js';
@@ -22,6 +23,7 @@ export function registerAdminRoutes(
     async (scope) => {
       registerAccountAdminRoutes(scope, deps);
       registerAuditAdminRoutes(scope, deps);
+      registerCreditAdminRoutes(scope, deps);
       registerStaffAdminRoutes(scope, deps);
       registerWebhookAdminRoutes(scope, deps);
       registerUnlockRequestAdminRoutes(scope, deps);

@@ -317,6 +317,19 @@ export class StaffService {
     });
   }
 
+  /**
+   * GET /v1/admin/accounts/{id}/credits: the ledger, a page at a time. Audited with its reason; the look
+   * at the account that led here (GET /v1/admin/accounts/{id}) is the one the person sees.
+   */
+  async creditsOf(staff: AuthContext, id: string, cursor: string | undefined, rawReason: string | undefined) {
+    const reason = requireReason(rawReason);
+    await this.accountOrThrow(id);
+    await this.deps.db
+      .transaction()
+      .execute((trx) => this.record(trx, staff, 'staff.credits_viewed', id, reason, { cursor: cursor ?? null }));
+    return this.deps.credits.history(id, cursor);
+  }
+
   /** GET /v1/admin/audit: a page of records, newest first; the cursor is the last record's time and id. */
   async audit(filter: {
     staff?: string | undefined;
@@ -369,6 +382,18 @@ export class StaffService {
         delivery: deliveryId,
       });
       return delivery;
+    });
+  }
+
+  /** POST /v1/admin/webhooks/{id}/secret: a new signing secret, shown once; audited (never the secret). */
+  async rotateWebhookSecret(staff: AuthContext, endpointId: string) {
+    return this.deps.db.transaction().execute(async (trx) => {
+      const rotated = await this.deps.webhooks.rotateSecret(trx, endpointId);
+      await this.record(trx, staff, 'staff.webhook_secret_rotated', undefined, undefined, {
+        webhook: endpointId,
+        previousSecretUntil: rotated.previousSecretUntil,
+      });
+      return rotated;
     });
   }
 
@@ -452,13 +477,17 @@ function csvCell(value: string | null): string {
   return `"${safe.replaceAll('"', '""')}"`;
 }
 
-/** The audit records as CSV (RFC 4180), a header row first. */
-export function auditCsv(records: ReturnType<typeof auditView>[]): string {
-  const header = ['id', 'at', 'action', 'staffId', 'staffEmail', 'accountId', 'reason', 'detail'];
-  const lines = records.map((r) =>
-    [r.id, r.at, r.action, r.staffId, r.staffEmail, r.accountId, r.reason, JSON.stringify(r.detail)]
-      .map(csvCell)
-      .join(','),
-  );
-  return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
+/** The CSV download's header row (RFC 4180). */
+export const AUDIT_CSV_HEADER = `${['id', 'at', 'action', 'staffId', 'staffEmail', 'accountId', 'reason', 'detail'].join(',')}\r\n`;
+
+/** Audit records as CSV rows (RFC 4180), each ending in CRLF. */
+export function auditCsvRows(records: ReturnType<typeof auditView>[]): string {
+  return records
+    .map(
+      (r) =>
+        `${[r.id, r.at, r.action, r.staffId, r.staffEmail, r.accountId, r.reason, JSON.stringify(r.detail)]
+          .map(csvCell)
+          .join(',')}\r\n`,
+    )
+    .join('');
 }

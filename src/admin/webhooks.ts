@@ -8,6 +8,7 @@ import {
   WebhookCreatedSchema,
   WebhookListSchema,
   WebhookParams,
+  WebhookSecretRotatedSchema,
 } from '../webhooks/schemas.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { DeliveryParams } from './schemas.js';
@@ -65,6 +66,22 @@ export function registerWebhookAdminRoutes(
       await webhooks.remove(request.params.id);
       return reply.code(204).send(null);
     },
+  );
+
+  app.post(
+    '/webhooks/:id/secret',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'rotateWebhookSecret',
+        summary:
+          "Rotate an endpoint's signing secret (admin; audited): the new one is shown once, and the previous one signs beside it for 24 hours",
+        params: WebhookParams,
+        response: { 200: WebhookSecretRotatedSchema },
+      },
+      preHandler: guards.admin,
+    },
+    async (request) => staff.rotateWebhookSecret(authOf(request), request.params.id),
   );
 
   app.get(

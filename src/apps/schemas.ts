@@ -31,7 +31,9 @@ const AppFields = {
     description:
       'OpenID back-channel logout: where the app is told that a person signed out, revoked it, or deleted their account',
   }),
-  logoUri: Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()]),
+  logoUri: Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()], {
+    description: "The app's logo: an https URL of an image (the staff console shows it); null removes it",
+  }),
   requireDpop: Type.Boolean({ description: 'The app must bind its tokens to a key (DPoP, RFC 9449)' }),
   requirePar: Type.Boolean({ description: 'The app must push its authorization requests first (PAR, RFC 9126)' }),
 };

@@ -175,7 +175,9 @@ export class AppService {
       (row.type === 'native' ? checkNativeUri : checkWebUri)(uri, `body.postLogoutRedirectUris.${index}`),
     );
     if (row.backchannel_logout_uri !== null) checkWebUri(row.backchannel_logout_uri, 'body.backchannelLogoutUri');
-    if (row.logo_uri !== null) checkWebUri(row.logo_uri, 'body.logoUri');
+    // A logo is an image every person's browser loads (the console shows it): https only, even for localhost.
+    if (row.logo_uri !== null && checkWebUri(row.logo_uri, 'body.logoUri').protocol !== 'https:')
+      throw invalidField('body.logoUri', 'must use https');
     if (!(JSON.parse(row.scopes) as string[]).includes('openid'))
       throw invalidField('body.scopes', 'must include openid');
     try {

@@ -43,6 +43,39 @@ export class CreditRepository {
     return query.orderBy('id', 'desc').limit(limit).execute();
   }
 
+  /** Every entry of the account, in ledger order: what the expiry replays to find what is left of a grant. */
+  async all(executor: Executor, accountId: string): Promise<CreditEntryRow[]> {
+    return executor
+      .selectFrom('credit_entries')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  async get(executor: Executor, accountId: string, id: string): Promise<CreditEntryRow | undefined> {
+    return executor
+      .selectFrom('credit_entries')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Takes the account's balance row for this transaction (an update that changes nothing: PostgreSQL
+   * locks the row until commit; SQLite writes one transaction at a time), so that every change of the
+   * account's ledger happens one after the other and the ledger's order is the order they committed in.
+   */
+  async lockBalance(executor: Executor, accountId: string): Promise<void> {
+    await executor
+      .updateTable('credit_balances')
+      .set({ updated_at: sql<number>`updated_at` })
+      .where('account_id', '=', accountId)
+      .execute();
+  }
+
   async insertEntry(executor: Executor, row: CreditEntryRow): Promise<void> {
     await executor.insertInto('credit_entries').values(row).execute();
   }

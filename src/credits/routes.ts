@@ -29,7 +29,7 @@ export function registerCreditRoutes(app: HttpServer, deps: { credits: CreditSer
       },
       preHandler: guards.account,
     },
-    async (request) => credits.history(authOf(request), request.query.cursor),
+    async (request) => credits.history(authOf(request).accountId, request.query.cursor),
   );
 
   app.post(
@@ -56,7 +56,7 @@ export function registerCreditRoutes(app: HttpServer, deps: { credits: CreditSer
   app.register(async (scope) => registerCreditAdminRoutes(scope, deps), { prefix: '/v1/admin' });
 }
 
-/** Staff (admin): grants, refunds and corrections, under /v1/admin. */
+/** Staff (admin): grants, refunds and corrections, under /v1/admin (the ledger itself: src/admin/credits.ts). */
 function registerCreditAdminRoutes(app: HttpServer, deps: { credits: CreditService; guards: Guards }) {
   const { credits, guards } = deps;
   app.post(

@@ -25,8 +25,12 @@ export const CreditEntrySchema = named(
     amount: Type.Integer({
       description: 'Signed: a spend or an expiry is negative; the balance is the sum of every entry',
     }),
-    reason: Type.String(),
+    reason: Type.String({ description: "Why; an expiry repeats its grant's reason" }),
     at: TimeSchema,
+    expiresAt: Type.Union([TimeSchema, Type.Null()], {
+      description:
+        "A grant's expiry: what is left of it then (spends take from the soonest-expiring credits first) is taken away by an expiry entry; null when it does not expire",
+    }),
   }),
 );
 
@@ -79,6 +83,24 @@ export const AdjustCreditsBody = named(
     idempotencyKey: IdempotencyKeySchema,
     kind: Type.Optional(
       Type.Enum(['grant', 'refund'], { description: 'For a positive amount: grant (the default) or refund' }),
+    ),
+    expiresAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        maxLength: 40,
+        description:
+          'A grant only: when what is left of it expires (in the future, within ten years); without it the grant never expires',
+      }),
+    ),
+  }),
+);
+
+export const StaffCreditsQuery = named(
+  'StaffCreditsQuery',
+  Strict({
+    cursor: Type.Optional(Type.String({ maxLength: 64, description: 'The cursor of the previous page' })),
+    reason: Type.Optional(
+      Type.String({ maxLength: 500, description: 'Why staff look (required; audited), e.g. "ticket 123"' }),
     ),
   }),
 );

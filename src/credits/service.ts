@@ -6,6 +6,8 @@ import { hmac } from '../crypto/tokens.js';
 import type { Db, Executor } from '../db/schema.js';
 import type { AuthContext } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
+import type { JobPayloads } from '../jobs/kinds.js';
+import type { JobService } from '../jobs/service.js';
 import type { CreditEntryRow, CreditRepository } from './repository.js';
 
 export type CreditKind = CreditEntryRow['kind'];
@@ -17,6 +19,8 @@ export interface CreditEntryView {
   amount: number;
   reason: string;
   at: string;
+  /** A grant's expiry, when it has one: what is left of it then is taken away by an `expiry` entry. */
+  expiresAt: string | null;
 }
 
 export interface PostedCredit {
@@ -27,6 +31,47 @@ export interface PostedCredit {
 }
 
 const PAGE_SIZE = 50;
+/** A grant expires at most this far ahead (about ten years). */
+const EXPIRY_MAX_MS = 3650 * 24 * 60 * 60 * 1000;
+/**
+ * The idempotency key of the entry that expires a grant: one per grant, so a retried job writes it once.
+ * A '/' is outside the keys callers may choose (schemas.ts), so no caller can take it first.
+ */
+const expiryKey = (grantId: string) => `expiry/${grantId}`;
+
+/**
+ * What is left of every grant and refund, replaying the ledger in its order: a spend takes first from
+ * what expires soonest (what never expires last, the older first among equals), and an expiry empties
+ * its grant. Every change of an account's ledger is made holding its balance row, so the ledger's order
+ * is the order the changes happened in.
+ */
+function leftOfEachCredit(rows: CreditEntryRow[]): Map<string, number> {
+  const lots: Array<{ id: string; left: number; expiresAt: number }> = [];
+  for (const row of rows) {
+    const amount = Number(row.amount);
+    if (amount > 0) {
+      lots.push({
+        id: row.id,
+        left: amount,
+        expiresAt: row.expires_at === null ? Number.POSITIVE_INFINITY : Number(row.expires_at),
+      });
+    } else if (row.kind === 'expiry') {
+      const lot = lots.find((candidate) => expiryKey(candidate.id) === row.idempotency_key);
+      if (lot) lot.left = 0;
+    } else {
+      let owed = -amount;
+      // Array.prototype.sort is stable: among equal expiries, ledger order.
+      for (const lot of lots.filter((candidate) => candidate.left > 0).sort((a, b) => a.expiresAt - b.expiresAt)) {
+        const taken = Math.min(lot.left, owed);
+        lot.left -= taken;
+        owed -= taken;
+        if (owed === 0) break;
+      }
+    }
+  }
+  return new Map(lots.map((lot) => [lot.id, lot.left]));
+}
+
 const CURSOR = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A unique index refused the insert (PostgreSQL 23505, SQLite's constraint codes). */
@@ -45,6 +90,7 @@ export class CreditService {
     private readonly deps: {
       db: Db;
       repository: CreditRepository;
+      jobs: JobService;
       lookupKey: Buffer;
       clock: Clock;
       log: FastifyBaseLogger;
@@ -67,15 +113,15 @@ export class CreditService {
 
   /** The balance and a page of entries, newest first; cursor is the last entry's id of the previous page. */
   async history(
-    auth: AuthContext,
+    accountId: string,
     cursor: string | undefined,
   ): Promise<{ balance: number; currency: 'credits'; entries: CreditEntryView[]; cursor: string | null }> {
     if (cursor !== undefined && !CURSOR.test(cursor))
       throw new AppError('cursor_invalid', 'The cursor is not one this server gave out; start from the first page');
-    const rows = await this.deps.repository.page(auth.accountId, cursor, PAGE_SIZE + 1);
+    const rows = await this.deps.repository.page(accountId, cursor, PAGE_SIZE + 1);
     const entries = rows.slice(0, PAGE_SIZE).map(viewOf);
     return {
-      balance: await this.balance(auth.accountId),
+      balance: await this.balance(accountId),
       currency: 'credits',
       entries,
       cursor: rows.length > PAGE_SIZE ? entries[entries.length - 1]!.id : null,
@@ -89,7 +135,13 @@ export class CreditService {
   async adjust(
     staff: AuthContext,
     accountId: string,
-    input: { amount: number; reason: string; idempotencyKey: string; kind?: 'grant' | 'refund' | undefined },
+    input: {
+      amount: number;
+      reason: string;
+      idempotencyKey: string;
+      kind?: 'grant' | 'refund' | undefined;
+      expiresAt?: string | undefined;
+    },
   ): Promise<PostedCredit> {
     if (input.amount === 0)
       throw new AppError('validation_failed', 'The amount must not be 0', {
@@ -106,6 +158,23 @@ export class CreditService {
       .executeTakeFirst();
     if (!exists) throw new AppError('not_found', 'No account has this id');
     const kind: CreditKind = input.amount < 0 ? 'spend' : (input.kind ?? 'grant');
+    let expiresAt: number | null = null;
+    if (input.expiresAt !== undefined) {
+      expiresAt = Date.parse(input.expiresAt);
+      const now = this.deps.clock.now();
+      const problem =
+        kind !== 'grant'
+          ? 'only a grant may expire'
+          : Number.isNaN(expiresAt) || expiresAt <= now
+            ? 'must be in the future'
+            : expiresAt > now + EXPIRY_MAX_MS
+              ? 'must be within ten years'
+              : undefined;
+      if (problem)
+        throw new AppError('validation_failed', `expiresAt ${problem}`, {
+          errors: [{ path: '/expiresAt', message: problem }],
+        });
+    }
     return this.post(
       accountId,
       {
@@ -114,6 +183,7 @@ export class CreditService {
         reason: input.reason,
         idempotencyKey: input.idempotencyKey,
         actor: `staff:${staff.accountId}`,
+        expiresAt,
       },
       async (trx, entry) => {
         await writeAudit(trx, {
@@ -125,6 +195,7 @@ export class CreditService {
             entry: entry.id,
             amount: entry.amount,
             reason: entry.reason,
+            ...(entry.expires_at !== null ? { expiresAt: iso(Number(entry.expires_at)) } : {}),
           },
         });
       },
@@ -143,12 +214,53 @@ export class CreditService {
       reason: input.reason,
       idempotencyKey: input.idempotencyKey,
       actor,
+      expiresAt: null,
+    });
+  }
+
+  /**
+   * Job: a grant's time is up. What is left of it (spends take from the soonest-expiring credits first)
+   * is taken away by an append-only `expiry` entry with the grant's reason. Idempotent: the entry's key
+   * is the grant's, so a retry finds it; nothing left, nothing written.
+   */
+  async expire(payload: JobPayloads['credits.expire']): Promise<void> {
+    const { repository } = this.deps;
+    await this.deps.db.transaction().execute(async (trx) => {
+      const grant = await repository.get(trx, payload.accountId, payload.entryId);
+      // Gone with an erased account, or not a grant that expires: nothing to do.
+      if (!grant || grant.kind !== 'grant' || grant.expires_at === null) return;
+      if (await repository.findByKey(trx, payload.accountId, expiryKey(grant.id))) return;
+      const now = this.deps.clock.now();
+      await repository.ensureBalanceRow(trx, payload.accountId, now);
+      await repository.lockBalance(trx, payload.accountId);
+      const left = leftOfEachCredit(await repository.all(trx, payload.accountId)).get(grant.id) ?? 0;
+      if (left <= 0) return;
+      await repository.insertEntry(trx, {
+        account_id: payload.accountId,
+        id: uuidv7(),
+        kind: 'expiry',
+        amount: -left,
+        reason: grant.reason,
+        idempotency_key: expiryKey(grant.id),
+        actor: 'system:expiry',
+        created_at: now,
+        expires_at: null,
+      });
+      if (!(await repository.applyDelta(trx, payload.accountId, -left, now)))
+        throw new Error('the cached credit balance is below what is left of an expiring grant; the ledger disagrees');
     });
   }
 
   private async post(
     accountId: string,
-    change: { kind: CreditKind; delta: number; reason: string; idempotencyKey: string; actor: string },
+    change: {
+      kind: CreditKind;
+      delta: number;
+      reason: string;
+      idempotencyKey: string;
+      actor: string;
+      expiresAt: number | null;
+    },
     alsoInTransaction?: (trx: Executor, entry: CreditEntryRow) => Promise<void>,
   ): Promise<PostedCredit> {
     // Two tries: a concurrent request with the same key may insert first; the second try then finds it.
@@ -157,6 +269,9 @@ export class CreditService {
         const posted = await this.deps.db.transaction().execute(async (trx) => {
           const earlier = await this.deps.repository.findByKey(trx, accountId, change.idempotencyKey);
           if (earlier) return this.replay(earlier, change);
+          await this.deps.repository.ensureBalanceRow(trx, accountId, this.deps.clock.now());
+          // Held until commit: the account's changes happen one at a time, in the order of their ids.
+          await this.deps.repository.lockBalance(trx, accountId);
           const now = this.deps.clock.now();
           const row: CreditEntryRow = {
             account_id: accountId,
@@ -167,14 +282,20 @@ export class CreditService {
             idempotency_key: change.idempotencyKey,
             actor: change.actor,
             created_at: now,
+            expires_at: change.expiresAt,
           };
-          await this.deps.repository.ensureBalanceRow(trx, accountId, now);
           // The entry first: a concurrent retry of the same key waits here on the unique index, and
           // fails once this commits, instead of moving the balance too.
           await this.deps.repository.insertEntry(trx, row);
           if (!(await this.deps.repository.applyDelta(trx, accountId, change.delta, now))) {
             throw new AppError('credits.insufficient', `The balance is lower than ${-change.delta} credits`);
           }
+          if (change.expiresAt !== null)
+            await this.deps.jobs.enqueue(trx, {
+              kind: 'credits.expire',
+              payload: { accountId, entryId: row.id },
+              runAt: change.expiresAt,
+            });
           await alsoInTransaction?.(trx, row);
           const balance = (await this.deps.repository.cachedBalance(accountId, trx)) ?? 0;
           return { entry: viewOf(row), balance, replayed: false };
@@ -188,9 +309,17 @@ export class CreditService {
     }
   }
 
-  private replay(earlier: CreditEntryRow, change: { kind: CreditKind; delta: number; reason: string }): PostedCredit {
+  private replay(
+    earlier: CreditEntryRow,
+    change: { kind: CreditKind; delta: number; reason: string; expiresAt: number | null },
+  ): PostedCredit {
     // The same key for a different change is a client's mistake, not a retry: say so rather than guess.
-    if (earlier.kind !== change.kind || Number(earlier.amount) !== change.delta || earlier.reason !== change.reason) {
+    if (
+      earlier.kind !== change.kind ||
+      Number(earlier.amount) !== change.delta ||
+      earlier.reason !== change.reason ||
+      (earlier.expires_at === null ? null : Number(earlier.expires_at)) !== change.expiresAt
+    ) {
       throw new AppError(
         'credits.idempotency_key_reused',
         'This idempotency key was used for a different change; use a new key',
@@ -207,5 +336,6 @@ function viewOf(row: CreditEntryRow): CreditEntryView {
     amount: Number(row.amount),
     reason: row.reason,
     at: iso(Number(row.created_at)),
+    expiresAt: row.expires_at === null ? null : iso(Number(row.expires_at)),
   };
 }

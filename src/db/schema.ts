@@ -306,6 +306,9 @@ export interface WebhookEndpointsTable {
   /** The signing secret, sealed under a server key. */
   secret: string;
   created_at: number;
+  /** The secret before the last rotation, sealed; it signs too until previous_secret_until. */
+  previous_secret: string | null;
+  previous_secret_until: number | null;
 }
 
 export interface WebhookDeliveriesTable {
@@ -404,6 +407,8 @@ export interface CreditEntriesTable {
   /** 'staff:<account id>' or 'app:<client id>'. */
   actor: string;
   created_at: number;
+  /** A grant's expiry (milliseconds), when it has one; null otherwise. */
+  expires_at: number | null;
 }
 
 export interface CreditBalancesTable {

@@ -29,6 +29,8 @@ export interface JobPayloads {
   'cloud.export': { accountId: string; exportId: string };
   /** Removing a finished export when its time is up (src/export/service.ts). */
   'cloud.export-expire': { accountId: string; exportId: string };
+  /** The end of a credits grant: what is left of it expires (src/credits/service.ts). */
+  'credits.expire': { accountId: string; entryId: string };
 }
 
 /** A payload sealed by sealJobPayload; `T` is what it opens to (the type only: the row holds ciphertext). */

@@ -16,6 +16,14 @@ export class WebhookRepository {
     return executor.selectFrom('webhook_endpoints').selectAll().orderBy('created_at').orderBy('id').execute();
   }
 
+  async setSecrets(
+    executor: Executor,
+    id: string,
+    secrets: Pick<WebhookEndpointRow, 'secret' | 'previous_secret' | 'previous_secret_until'>,
+  ): Promise<void> {
+    await executor.updateTable('webhook_endpoints').set(secrets).where('id', '=', id).execute();
+  }
+
   /** Deletes an endpoint and (by cascade) its deliveries; true when it existed. */
   async deleteEndpoint(id: string): Promise<boolean> {
     const result = await this.db.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();

@@ -11,6 +11,10 @@ export const WebhookSchema = named(
     url: Type.String(),
     events: Type.Array(EventSchema),
     createdAt: TimeSchema,
+    previousSecretUntil: Type.Union([TimeSchema, Type.Null()], {
+      description:
+        'After a rotation, until when the previous signing secret signs deliveries too (a second signature in webhook-signature); null when one secret signs',
+    }),
   }),
 );
 export const DeliverySchema = named(
@@ -49,6 +53,19 @@ export const WebhookCreatedSchema = named(
   Type.Object({
     ...WebhookSchema.properties,
     secret: Type.String({ description: 'Standard Webhooks signing secret; shown once' }),
+  }),
+);
+
+export const WebhookSecretRotatedSchema = named(
+  'WebhookSecretRotated',
+  Type.Object({
+    id: Type.String(),
+    secret: Type.String({ description: 'The new Standard Webhooks signing secret (whsec_…); shown once' }),
+    previousSecretUntil: Type.String({
+      format: 'date-time',
+      description:
+        'The previous secret signs beside the new one until then (24 hours): receivers switch meanwhile',
+    }),
   }),
 );
 

@@ -24,6 +24,12 @@ export const RETRY_WINDOW_MS = 3 * 24 * 60 * 60 * 1000;
 /** Delay before try n+1 is base * 2^(n-1), capped: 10 s, 20 s, 40 s … up to 6 hours between tries. */
 export const RETRY_BASE_MS = 10_000;
 export const RETRY_MAX_MS = 6 * 60 * 60 * 1000;
+/**
+ * After a rotation the previous signing secret signs too, for this long: each delivery then carries two
+ * signatures in webhook-signature (Standard Webhooks allows several, space-separated), and a receiver
+ * holding either secret verifies it while it switches to the new one.
+ */
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 /** Well below the job lease, so that a hanging receiver never lets a second worker send the same try. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -32,6 +38,8 @@ export interface WebhookView {
   url: string;
   events: WebhookEvent[];
   createdAt: string;
+  /** After a rotation: until when the previous secret signs too; null when only one secret signs. */
+  previousSecretUntil: string | null;
 }
 
 export interface DeliveryView {
@@ -53,6 +61,8 @@ export function webhookSecretKey(master: Buffer): Buffer {
 }
 
 const secretAad = (endpointId: string) => `webhook-secret/v1\u0000${endpointId}`;
+const previousSecretAad = (endpointId: string) => `webhook-secret/v1/previous\u0000${endpointId}`;
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 /** The delay before the next try after `attempts` failed ones, with ±10% jitter so that retries spread. */
 export function retryDelayMs(attempts: number): number {
@@ -98,13 +108,15 @@ export class WebhookService {
     const url = checkOutboundUrl(input.url, 'url', this.outbound).href;
     const events = [...new Set(input.events)];
     const id = uuidv7();
-    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const secret = newSecret();
     const row: WebhookEndpointRow = {
       id,
       url,
       events: JSON.stringify(events),
       secret: sealText(this.secretKey, secret, secretAad(id)),
       created_at: this.clock.now(),
+      previous_secret: null,
+      previous_secret_until: null,
     };
     await this.repository.createEndpoint(row);
     return { ...this.view(row), secret };
@@ -116,6 +128,35 @@ export class WebhookService {
 
   async remove(id: string): Promise<void> {
     if (!(await this.repository.deleteEndpoint(id))) throw new AppError('not_found', 'No such webhook');
+  }
+
+  /**
+   * A new signing secret, returned this once. The one it replaces goes on signing beside it for
+   * SECRET_OVERLAP_MS (a secret rotated before that ends is dropped at once: two sign, never three).
+   */
+  async rotateSecret(
+    executor: Executor,
+    id: string,
+  ): Promise<{ id: string; secret: string; previousSecretUntil: string }> {
+    const endpoint = await this.repository.getEndpoint(id, executor);
+    if (!endpoint) throw new AppError('not_found', 'No such webhook');
+    const previous = openText(this.secretKey, endpoint.secret, secretAad(id));
+    const secret = newSecret();
+    const until = this.clock.now() + SECRET_OVERLAP_MS;
+    await this.repository.setSecrets(executor, id, {
+      secret: sealText(this.secretKey, secret, secretAad(id)),
+      previous_secret: sealText(this.secretKey, previous, previousSecretAad(id)),
+      previous_secret_until: until,
+    });
+    return { id, secret, previousSecretUntil: iso(until) };
+  }
+
+  /** The secrets that sign a delivery now: the current one, and the previous one while its overlap lasts. */
+  private signingSecrets(endpoint: WebhookEndpointRow): string[] {
+    const secrets = [openText(this.secretKey, endpoint.secret, secretAad(endpoint.id))];
+    if (endpoint.previous_secret !== null && this.clock.now() < Number(endpoint.previous_secret_until ?? 0))
+      secrets.push(openText(this.secretKey, endpoint.previous_secret, previousSecretAad(endpoint.id)));
+    return secrets;
   }
 
   async deliveries(endpointId: string, limit = 100): Promise<DeliveryView[]> {
@@ -231,11 +272,12 @@ export class WebhookService {
 
   /** Signs and POSTs the event; returns why it failed, or undefined when the receiver took it (2xx). */
   private async post(endpoint: WebhookEndpointRow, delivery: WebhookDeliveryRow): Promise<string | undefined> {
-    const secret = openText(this.secretKey, endpoint.secret, secretAad(endpoint.id));
     // The receiver checks webhook-timestamp against its own clock to refuse replays, so it is the wall
     // clock's time of this try, whatever clock schedules the tries.
     const timestamp = new Date();
-    const signature = new Webhook(secret).sign(delivery.event_id, timestamp, delivery.payload);
+    const signature = this.signingSecrets(endpoint)
+      .map((secret) => new Webhook(secret).sign(delivery.event_id, timestamp, delivery.payload))
+      .join(' ');
     const url = new URL(endpoint.url);
     // Checked again at every try, after DNS: the name may point elsewhere now than at registration.
     const literal = url.hostname.replace(/^\[|\]$/g, '');
@@ -282,6 +324,10 @@ export class WebhookService {
       url: row.url,
       events: JSON.parse(row.events) as WebhookEvent[],
       createdAt: iso(row.created_at),
+      previousSecretUntil:
+        row.previous_secret !== null && Number(row.previous_secret_until ?? 0) > this.clock.now()
+          ? iso(Number(row.previous_secret_until))
+          : null,
     };
   }
 }

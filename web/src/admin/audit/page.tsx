@@ -43,7 +43,7 @@ export default function AuditPage() {
     initialPageParam: '',
     getNextPageParam: (page) => page.cursor ?? undefined,
   });
-  const csv = `/v1/admin/audit?${new URLSearchParams({ ...query, format: 'csv', limit: '200' }).toString()}`;
+  const csv = `/v1/admin/audit?${new URLSearchParams({ ...query, format: 'csv' }).toString()}`;
   const rows = records.data?.pages.flatMap((page) => page.records) ?? [];
 
   return (
