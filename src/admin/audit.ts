@@ -5,7 +5,7 @@ import { AuditPageSchema, AuditQuery } from './schemas.js';
 import { AUDIT_CSV_HEADER, AUDIT_PAGE_MAX, auditCsvRows, type StaffService } from './service.js';
 
 /** The CSV download reads the log this many records at a time (keyset paging), whatever its length. */
-const CSV_BATCH = 500;
+const CSV_BATCH = AUDIT_PAGE_MAX;
 
 /** Staff: the audit log, searchable and downloadable as CSV (support and above). */
 export function registerAuditAdminRoutes(app: HttpServer, deps: { staff: StaffService; guards: Guards }) {

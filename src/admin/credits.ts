@@ -22,7 +22,6 @@ export function registerCreditAdminRoutes(app: HttpServer, deps: { staff: StaffS
       },
       preHandler: guards.support,
     },
-    async (request) =>
-      staff.creditsOf(authOf(request), request.params.id, request.query.cursor, request.query.reason),
+    async (request) => staff.creditsOf(authOf(request), request.params.id, request.query.cursor, request.query.reason),
   );
 }

@@ -140,22 +140,15 @@ for (const database of testDatabases()) {
         { amount: 5, reason: 'x', idempotencyKey: randomUUID() },
         { amount: 5, kind: 'refund', reason: 'x', idempotencyKey: randomUUID() },
       ])
-        assertProblem(
-          await asSupport('POST', `/v1/admin/accounts/${person.id}/credits`, { body }),
-          403,
-          'forbidden',
-        );
+        assertProblem(await asSupport('POST', `/v1/admin/accounts/${person.id}/credits`, { body }), 403, 'forbidden');
     });
 
     test('staff read the ledger page by page with a reason (audited); the pages sum to the balance', async () => {
       const person = await t.signUp();
-      for (let i = 0; i < 55; i++) assert.equal((await post(person.id, { amount: 2, reason: `Grant ${i}` })).status, 201);
+      for (let i = 0; i < 55; i++)
+        assert.equal((await post(person.id, { amount: 2, reason: `Grant ${i}` })).status, 201);
       assert.equal((await post(person.id, { amount: -10, reason: 'Taken back' })).status, 201);
-      assertProblem(
-        await asSupport('GET', `/v1/admin/accounts/${person.id}/credits`),
-        400,
-        'staff.reason_required',
-      );
+      assertProblem(await asSupport('GET', `/v1/admin/accounts/${person.id}/credits`), 400, 'staff.reason_required');
       assertProblem(
         await asSupport('GET', `/v1/admin/accounts/${randomUUID()}/credits?reason=ticket`),
         404,
@@ -165,11 +158,14 @@ for (const database of testDatabases()) {
       let cursor: string | null = null;
       let balance = -1;
       do {
-        const page: { status: number; text: string; body: { balance: number; entries: Entry[]; cursor: string | null } } =
-          await asSupport(
-            'GET',
-            `/v1/admin/accounts/${person.id}/credits?reason=ticket+42${cursor ? `&cursor=${cursor}` : ''}`,
-          );
+        const page: {
+          status: number;
+          text: string;
+          body: { balance: number; entries: Entry[]; cursor: string | null };
+        } = await asSupport(
+          'GET',
+          `/v1/admin/accounts/${person.id}/credits?reason=ticket+42${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         assert.equal(page.status, 200, page.text);
         balance = page.body.balance;
         entries.push(...page.body.entries);

@@ -121,6 +121,8 @@ const EXPECTED: Record<string, Access> = {
   'GET /v1/admin/webhooks/{id}/deliveries': 'admin',
   'POST /v1/admin/accounts/{id}/credits': 'admin',
   'POST /v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver': 'admin',
+  'POST /v1/admin/webhooks/{id}/secret': 'admin',
+  'GET /v1/admin/accounts/{id}/credits': 'support',
   // Staff: looking people's accounts up and acting on them is support's; the staff list is admin's.
   'GET /v1/admin/accounts': 'support',
   'GET /v1/admin/accounts/{id}': 'support',

@@ -32,6 +32,13 @@ export const PORTAL_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The staff console's: the portal's, except that images may come from any https origin, for the apps'
+ * logos (https URLs that admins set; each loaded with no referrer). Scripts, styles and connections
+ * stay our own.
+ */
+const CONSOLE_CSP = PORTAL_CSP.replace("img-src 'self' data:", "img-src 'self' data: https:");
+
 /** The staff console's page in the same build (a second Vite entry). */
 export const CONSOLE_PAGE = 'admin.html';
 
@@ -45,9 +52,9 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
   const dist = options.dist ?? PORTAL_DIST;
   const indexFile = path.join(dist, 'index.html');
   const built = fs.existsSync(indexFile);
-  const htmlHeaders = (reply: { header(name: string, value: string): unknown }) => {
+  const htmlHeaders = (reply: { header(name: string, value: string): unknown }, csp: string) => {
     reply.header('cache-control', 'no-cache, no-store, must-revalidate');
-    reply.header('content-security-policy', PORTAL_CSP);
+    reply.header('content-security-policy', csp);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');
   };
@@ -71,8 +78,8 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
     });
   }
 
-  const sendPage = async (reply: FastifyReply, file: string) => {
-    htmlHeaders(reply);
+  const sendPage = async (reply: FastifyReply, file: string, csp = PORTAL_CSP) => {
+    htmlHeaders(reply, csp);
     if (!built) {
       return reply
         .type('text/html; charset=utf-8')
@@ -84,7 +91,7 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
   const consoleFile = path.join(dist, CONSOLE_PAGE);
   const wantsHtml = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/html');
 
-  // The staff console: its own page (its own scripts), the same headers and CSP as the portal's.
+  // The staff console: its own page (its own scripts), the portal's headers, its CSP (CONSOLE_CSP).
   app.get(
     '/admin',
     {
@@ -94,12 +101,12 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
         summary: 'The staff console (HTML; its routes below /admin answer the same page)',
       },
     },
-    async (_request, reply) => sendPage(reply, consoleFile),
+    async (_request, reply) => sendPage(reply, consoleFile, CONSOLE_CSP),
   );
   app.get('/admin/*', { schema: { hide: true } }, async (request, reply) => {
     if (!wantsHtml(request))
       throw new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]!}`);
-    return sendPage(reply, consoleFile);
+    return sendPage(reply, consoleFile, CONSOLE_CSP);
   });
 
   app.get(

@@ -63,8 +63,7 @@ export const WebhookSecretRotatedSchema = named(
     secret: Type.String({ description: 'The new Standard Webhooks signing secret (whsec_…); shown once' }),
     previousSecretUntil: Type.String({
       format: 'date-time',
-      description:
-        'The previous secret signs beside the new one until then (24 hours): receivers switch meanwhile',
+      description: 'The previous secret signs beside the new one until then (24 hours): receivers switch meanwhile',
     }),
   }),
 );

@@ -76,6 +76,7 @@ for (const database of testDatabases()) {
         url: 'https://example.com/hook',
         events: ['account.deleted'],
         createdAt: created.body.createdAt,
+        previousSecretUntil: null,
       });
       assert.ok(!listed.text.includes(created.body.secret), 'the secret is shown once');
       assert.equal((await t.request('DELETE', `/v1/admin/webhooks/${created.body.id}`, { token: staff })).status, 204);

@@ -50,7 +50,13 @@ function CreditsPage() {
                   <span>
                     <strong>{t(`credits.kinds.${entry.kind}`)}</strong> · {entry.reason}
                     <br />
-                    <span className={styles.description}>{format.date(entry.at)}</span>
+                    <span className={styles.description}>
+                      {format.date(entry.at)}
+                      {entry.expiresAt &&
+                        ` · ${t(Date.parse(entry.expiresAt) <= Date.now() ? 'credits.expired' : 'credits.expires', {
+                          when: format.date(entry.expiresAt),
+                        })}`}
+                    </span>
                   </span>
                   <span className={css.amount} data-sign={entry.amount > 0 ? 'plus' : 'minus'}>
                     {signed(entry.amount)}

@@ -4,7 +4,7 @@ import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { api, ok } from '@shared/api/client';
 import { useErrorText, useFormat } from '@shared/i18n';
-import { Alert, Button, Card, TextField, styles } from '@shared/ui';
+import { Alert, Button, Card, styles } from '@shared/ui';
 import { TextAreaField } from '../shell/fields';
 import type { StaffAccountView } from './queries';
 
@@ -105,80 +105,6 @@ export function EndSessions({ account, reason }: { account: StaffAccountView; re
             {t('admin.account.endAll')}
           </Button>
         </div>
-      )}
-    </Card>
-  );
-}
-
-/** The balance, and (admin) a grant with a reason the person sees; one idempotency key per grant, so a retry grants once. */
-export function Credits({ account, canGrant }: { account: StaffAccountView; canGrant: boolean }) {
-  const { t } = useTranslation();
-  const format = useFormat();
-  const errorText = useErrorText();
-  const queryClient = useQueryClient();
-  const [amount, setAmount] = useState('');
-  const [reason, setReason] = useState('');
-  const [key, setKey] = useState(() => crypto.randomUUID());
-  const grant = useMutation({
-    mutationFn: async () =>
-      ok(
-        await api.POST('/v1/admin/accounts/{id}/credits', {
-          params: { path: { id: account.profile.id } },
-          body: { amount: Number(amount), reason: reason.trim(), idempotencyKey: key },
-        }),
-      ),
-    onSuccess: async () => {
-      setAmount('');
-      setReason('');
-      setKey(crypto.randomUUID());
-      await refresh(queryClient, account.profile.id);
-    },
-  });
-  const valid = /^[1-9]\d{0,8}$/.test(amount.trim());
-  return (
-    <Card title={t('admin.account.credits')}>
-      <p>{t('admin.account.balance', { balance: format.number(account.credits.balance) })}</p>
-      {canGrant && (
-        <Form
-          className={styles.form}
-          onSubmit={(event) => {
-            event.preventDefault();
-            if (valid) grant.mutate();
-          }}
-        >
-          {grant.isError && <Alert>{errorText(grant.error)}</Alert>}
-          {grant.isSuccess && (
-            <Alert tone="ok">{t('admin.account.granted', { balance: format.number(grant.data.balance) })}</Alert>
-          )}
-          <TextField
-            label={t('admin.account.amount')}
-            name="amount"
-            inputMode="numeric"
-            isRequired
-            value={amount}
-            onChange={(value) => {
-              setAmount(value);
-              setKey(crypto.randomUUID());
-            }}
-            error={amount !== '' && !valid ? t('admin.account.amountInvalid') : undefined}
-          />
-          <TextField
-            label={t('admin.account.grantReason')}
-            description={t('admin.account.grantReasonHint')}
-            name="grantReason"
-            isRequired
-            value={reason}
-            onChange={(value) => {
-              setReason(value);
-              setKey(crypto.randomUUID());
-            }}
-          />
-          <div className={styles.actions}>
-            <Button type="submit" isDisabled={grant.isPending}>
-              {t('admin.account.grant')}
-            </Button>
-          </div>
-        </Form>
       )}
     </Card>
   );

@@ -10,7 +10,8 @@ import css from '../admin.module.css';
 import { TableWrap } from '../shell/fields';
 import { AdminLink, useAdminNavigate, useAdminParams, useAdminSearch } from '../shell/links';
 import { useStaffRole } from '../shell/root';
-import { Credits, EndSessions, SuspendOrRestore } from './actions';
+import { EndSessions, SuspendOrRestore } from './actions';
+import { Credits } from './credits';
 import type { StaffAccountView } from './queries';
 
 /** Opening an account needs a reason (a link from the search carries it; an address typed by hand asks). */
@@ -170,7 +171,7 @@ export default function AccountPage() {
             )}
           </Card>
           <EndSessions account={data} reason={reason} />
-          <Credits account={data} canGrant={role === 'admin'} />
+          <Credits account={data} reason={reason} canGrant={role === 'admin'} />
           <Card title={t('admin.unlock.title')}>
             {data.unlockRequests.length === 0 ? (
               <p>{t('admin.account.noUnlockRequests')}</p>

@@ -15,10 +15,14 @@ export default function CreateAppPage() {
   const queryClient = useQueryClient();
   const create = useMutation({
     mutationFn: async (fields: Parameters<Parameters<typeof AppForm>[0]['onSubmit']>[0]) => {
-      const { disabled: _ignored, ...body } = fields;
+      const { disabled: _ignored, logoUri, ...body } = fields;
       return ok(
         await api.POST('/v1/admin/apps', {
-          body: { ...body, scopes: [...new Set(['openid' as const, ...body.scopes])] },
+          body: {
+            ...body,
+            ...(logoUri ? { logoUri } : {}),
+            scopes: [...new Set(['openid' as const, ...body.scopes])],
+          },
         }),
       );
     },
@@ -60,6 +64,7 @@ export default function CreateAppPage() {
               scopes: ['openid', 'profile', 'email'],
               firstParty: false,
               disabled: false,
+              logoUri: null,
             }}
             editing={false}
             error={create.error}

@@ -5,7 +5,7 @@ import { api, ok } from '@shared/api/client';
 import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, Button, Card, styles, usePageTitle } from '@shared/ui';
 import { AdminLink, useAdminNavigate, useAdminParams } from '../shell/links';
-import { type App, AppForm } from './form';
+import { type App, AppForm, AppLogo } from './form';
 import { SecretOnce } from './SecretOnce';
 
 function Secret({ app }: { app: App }) {
@@ -114,7 +114,14 @@ export default function AppPage() {
       {app.isPending && <p role="status">{t('shell.loading')}</p>}
       {app.data && (
         <>
-          <h1>{app.data.name}</h1>
+          <h1>
+            {app.data.logoUri && (
+              <>
+                <AppLogo src={app.data.logoUri} />{' '}
+              </>
+            )}
+            {app.data.name}
+          </h1>
           <Card title={t('admin.apps.about')}>
             <dl className={styles.dl}>
               <dt>{t('admin.apps.clientId')}</dt>

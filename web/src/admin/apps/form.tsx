@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { components } from '@shared/api/schema';
 import { ApiError } from '@shared/api/client';
 import { Button, Checkbox, RadioGroup, TextField, styles } from '@shared/ui';
+import css from '../admin.module.css';
 import { CheckboxList, linesOf, TextAreaField } from '../shell/fields';
 
 export type App = components['schemas']['App'];
@@ -30,6 +31,18 @@ export interface AppFields {
   scopes: Scope[];
   firstParty: boolean;
   disabled: boolean;
+  /** An https URL of the app's logo; null: none. */
+  logoUri: string | null;
+}
+
+/**
+ * An app's logo, decorative beside its name (the name says which app it is). Loaded with no referrer,
+ * so that the host of the image learns nothing of the console's pages.
+ */
+export function AppLogo({ src }: { src: string }) {
+  return (
+    <img className={css.logo} src={src} alt="" width={32} height={32} referrerPolicy="no-referrer" loading="lazy" />
+  );
 }
 
 /**
@@ -59,6 +72,7 @@ export function AppForm({
   const [scopes, setScopes] = useState<string[]>(initial.scopes);
   const [firstParty, setFirstParty] = useState(initial.firstParty);
   const [disabled, setDisabled] = useState(initial.disabled);
+  const [logo, setLogo] = useState(initial.logoUri ?? '');
   // The server names a field as the schema sees it (/redirectUris/0) or as the rules do (body.redirectUris.0).
   // A field marked invalid blocks the form (native validation): the marks go once anything is edited.
   const [editedAfter, setEditedAfter] = useState<unknown>(undefined);
@@ -89,6 +103,7 @@ export function AppForm({
           scopes: scopes as Scope[],
           firstParty,
           disabled,
+          logoUri: logo.trim() || null,
         });
       }}
     >
@@ -131,6 +146,15 @@ export function AppForm({
         value={logouts}
         onChange={edit(setLogouts)}
         error={invalid('postLogoutRedirectUris')}
+      />
+      <TextField
+        label={t('admin.apps.logo')}
+        description={t('admin.apps.logoHint')}
+        name="logoUri"
+        type="url"
+        value={logo}
+        onChange={edit(setLogo)}
+        error={invalid('logoUri')}
       />
       <CheckboxList label={t('admin.apps.scopes')} value={scopes} onChange={edit(setScopes)}>
         {SCOPES.map((scope) => (

@@ -5,6 +5,7 @@ import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, styles, usePageTitle } from '@shared/ui';
 import css from '../admin.module.css';
 import { TableWrap } from '../shell/fields';
+import { AppLogo } from './form';
 import { AdminLink, useAdminSearch } from '../shell/links';
 
 /** Every app that signs people in with Lanyard: how many let it in, when it last got tokens. */
@@ -41,6 +42,11 @@ export default function AppsPage() {
               {apps.data.map((app) => (
                 <tr key={app.clientId}>
                   <td>
+                    {app.logoUri && (
+                      <>
+                        <AppLogo src={app.logoUri} />{' '}
+                      </>
+                    )}
                     <AdminLink to="/apps/$clientId" params={{ clientId: app.clientId }}>
                       {app.name}
                     </AdminLink>

@@ -6,7 +6,40 @@ import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, Button, Card, styles, usePageTitle } from '@shared/ui';
 import css from '../admin.module.css';
 import { TableWrap } from '../shell/fields';
+import { SecretOnce } from '../apps/SecretOnce';
 import { AdminLink, useAdminNavigate, useAdminParams } from '../shell/links';
+
+/**
+ * A new signing secret, shown once. The previous one signs beside it for a day (two signatures in each
+ * delivery), so the linked service switches without losing an event.
+ */
+function RotateSecret({ id, previousSecretUntil }: { id: string; previousSecretUntil: string | null }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const errorText = useErrorText();
+  const queryClient = useQueryClient();
+  const rotate = useMutation({
+    mutationFn: async () => ok(await api.POST('/v1/admin/webhooks/{id}/secret', { params: { path: { id } } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['admin', 'webhooks'] }),
+  });
+  const until = rotate.data?.previousSecretUntil ?? previousSecretUntil;
+  return (
+    <Card title={t('admin.webhooks.secret')}>
+      {rotate.isError && <Alert>{errorText(rotate.error)}</Alert>}
+      {rotate.data ? (
+        <SecretOnce label={t('admin.webhooks.newSecret')} secret={rotate.data.secret} />
+      ) : (
+        <p>{t('admin.webhooks.rotateHint')}</p>
+      )}
+      {until && <p>{t('admin.webhooks.overlap', { when: format.date(until) })}</p>}
+      <div className={styles.actions}>
+        <Button variant="secondary" onPress={() => rotate.mutate()} isDisabled={rotate.isPending}>
+          {t('admin.webhooks.rotate')}
+        </Button>
+      </div>
+    </Card>
+  );
+}
 
 /** One endpoint: its deliveries with their state, sending one again, and removing the endpoint. */
 export default function WebhookPage() {
@@ -65,6 +98,7 @@ export default function WebhookPage() {
           </dl>
         </Card>
       )}
+      {hook && <RotateSecret id={hook.id} previousSecretUntil={hook.previousSecretUntil} />}
       <Card title={t('admin.webhooks.deliveries')}>
         {redeliver.isError && <Alert>{errorText(redeliver.error)}</Alert>}
         {redeliver.isSuccess && <Alert tone="ok">{t('admin.webhooks.redelivered')}</Alert>}

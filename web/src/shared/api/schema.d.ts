@@ -211,7 +211,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** An account's credit balance and ledger (grants with their expiry, spends, refunds, expiries), newest first, paged with a cursor; with a reason (support; audited) */
+        get: operations["getAccountCredits"];
         put?: never;
         /** Grant, refund or take back an account's credits with a reason (admin); audited */
         post: operations["adjustCredits"];
@@ -350,7 +351,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit records, newest first, by staff member, account, action and time; CSV with format=csv or Accept: text/csv (support) */
+        /** Audit records, newest first, by staff member, account, action and time; CSV with format=csv or Accept: text/csv: every matching record (from the cursor, if any), streamed, limit ignored (support) */
         get: operations["listAuditRecords"];
         put?: never;
         post?: never;
@@ -509,6 +510,23 @@ export interface paths {
         put?: never;
         /** Queue a delivery again (delivered, failed or pending), with the same event id (admin; audited) */
         post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate an endpoint's signing secret (admin; audited): the new one is shown once, and the previous one signs beside it for 24 hours */
+        post: operations["rotateWebhookSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1647,6 +1665,11 @@ export interface components {
         AdjustCreditsBody: {
             /** @description Not 0. Positive: a grant (or a refund, with kind "refund"). Negative: a correction that takes credits back (recorded as a spend), never below zero */
             amount: number;
+            /**
+             * Format: date-time
+             * @description A grant only: when what is left of it expires (in the future, within ten years); without it the grant never expires
+             */
+            expiresAt?: string;
             /** @description Chosen by the caller, unique per change (a UUID, say): a retried request with the same key makes no second change */
             idempotencyKey: string;
             /**
@@ -2082,12 +2105,15 @@ export interface components {
              * @description ISO 8601, UTC
              */
             at: string;
+            /** @description A grant's expiry: what is left of it then (spends take from the soonest-expiring credits first) is taken away by an expiry entry; null when it does not expire */
+            expiresAt: string | null;
             id: string;
             /**
              * @description grant, spend, refund or expiry
              * @enum {unknown}
              */
             kind: "grant" | "spend" | "refund" | "expiry";
+            /** @description Why; an expiry repeats its grant's reason */
             reason: string;
         };
         /** Credits */
@@ -3116,6 +3142,7 @@ export interface components {
             disabled?: boolean;
             /** @description The maker's own app: no consent page */
             firstParty?: boolean;
+            /** @description The app's logo: an https URL of an image (the staff console shows it); null removes it */
             logoUri?: string | null;
             name?: string;
             /** @description Where RP-initiated logout may send the browser back to */
@@ -3149,6 +3176,8 @@ export interface components {
             createdAt: string;
             events: "account.deleted"[];
             id: string;
+            /** @description After a rotation, until when the previous signing secret signs deliveries too (a second signature in webhook-signature); null when one secret signs */
+            previousSecretUntil: string | null;
             url: string;
         };
         /** WebhookCreated */
@@ -3160,6 +3189,8 @@ export interface components {
             createdAt: string;
             events: "account.deleted"[];
             id: string;
+            /** @description After a rotation, until when the previous signing secret signs deliveries too (a second signature in webhook-signature); null when one secret signs */
+            previousSecretUntil: string | null;
             /** @description Standard Webhooks signing secret; shown once */
             secret: string;
             url: string;
@@ -3190,6 +3221,17 @@ export interface components {
         /** WebhookList */
         WebhookList: {
             webhooks: components["schemas"]["Webhook"][];
+        };
+        /** WebhookSecretRotated */
+        WebhookSecretRotated: {
+            id: string;
+            /**
+             * Format: date-time
+             * @description The previous secret signs beside the new one until then (24 hours): receivers switch meanwhile
+             */
+            previousSecretUntil: string;
+            /** @description The new Standard Webhooks signing secret (whsec_…); shown once */
+            secret: string;
         };
     };
     responses: never;
@@ -3736,6 +3778,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StaffAccountView"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAccountCredits: {
+        parameters: {
+            query?: {
+                /** @description The cursor of the previous page */
+                cursor?: string;
+                /** @description Why staff look (required; audited), e.g. "ticket 123" */
+                reason?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Credits"];
                 };
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
@@ -5569,6 +5683,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretRotated"];
                 };
             };
             /** @description The request is not valid (validation_failed and the other 400 codes) */
