@@ -154,7 +154,7 @@ export function Credits({
             ]}
           />
           <TextField
-            label={t('admin.credits.amountLabel')}
+            label={kind === 'refund' ? t('admin.credits.refundAmount') : t('admin.account.amount')}
             name="amount"
             inputMode="numeric"
             isRequired
@@ -163,7 +163,7 @@ export function Credits({
             error={amount !== '' && !valid ? t('admin.account.amountInvalid') : undefined}
           />
           <TextField
-            label={t('admin.credits.reasonLabel')}
+            label={kind === 'refund' ? t('admin.credits.refundReason') : t('admin.account.grantReason')}
             description={t('admin.account.grantReasonHint')}
             name="creditReason"
             isRequired
