@@ -94,6 +94,11 @@ for (const database of testDatabases()) {
         50,
       );
       assert.equal(await cachedBalance(person.id), 50);
+      // Each grant and refund is in the staff audit, found by account, with who and why.
+      const audit = await asSupport('GET', `/v1/admin/audit?account=${person.id}&action=credits.refund`);
+      assert.equal(audit.body.records.length, 1);
+      assert.equal(audit.body.records[0].reason, 'Order 7 refunded');
+      assert.ok(audit.body.records[0].staffId);
     });
 
     test('a later grant that expires sooner is spent first; an expired grant spent in full leaves the rest alone', async () => {

@@ -197,6 +197,10 @@ export class CreditService {
             reason: entry.reason,
             ...(entry.expires_at !== null ? { expiresAt: iso(Number(entry.expires_at)) } : {}),
           },
+          // Searchable in the staff audit log by staff member and account, like every other staff act.
+          actorId: staff.accountId,
+          accountId,
+          reason: entry.reason,
         });
       },
     );
@@ -228,7 +232,7 @@ export class CreditService {
     await this.deps.db.transaction().execute(async (trx) => {
       const grant = await repository.get(trx, payload.accountId, payload.entryId);
       // Gone with an erased account, or not a grant that expires: nothing to do.
-      if (!grant || grant.kind !== 'grant' || grant.expires_at === null) return;
+      if (grant?.kind !== 'grant' || grant.expires_at === null) return;
       if (await repository.findByKey(trx, payload.accountId, expiryKey(grant.id))) return;
       const now = this.deps.clock.now();
       await repository.ensureBalanceRow(trx, payload.accountId, now);
