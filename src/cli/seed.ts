@@ -82,7 +82,10 @@ function sqliteWriter(sqlite: SqliteDatabase.Database): RowWriter {
       const columns = columnsOf(rows);
       const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
       let statement = statements.get(sql);
-      if (!statement) statements.set(sql, (statement = sqlite.prepare(sql)));
+      if (!statement) {
+        statement = sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
       for (const row of rows) statement.run(columns.map((c) => row[c]));
     }
   });
