@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CloudResult } from './cloud.js';
+import type { ScaleResult } from './scale.js';
 import type { DeletionResult } from './deletion.js';
 import type { DevicesResult } from './devices.js';
 import type { HashRun, LoadRun } from './load.js';
@@ -73,6 +74,8 @@ export interface DatabaseResult {
   cloud?: CloudResult;
   /** Confirm to no residue per account size, against the database size, and sign-in during a large erasure (bench/deletion.ts). */
   deletion?: DeletionResult;
+  /** Session check, sign-in, device list, activation check and one deletion at 10k, 100k and 1M seeded accounts (bench/scale.ts). */
+  scale?: ScaleResult;
   /** GET /v1/me rotating through many distinct sessions (in-process autocannon). */
   meRotating?: MeFigures & { sessions: number };
   /** The floor: a bare Fastify doing one indexed lookup on the same database, one session and many. */

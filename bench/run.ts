@@ -8,6 +8,7 @@ import { benchCloud, DEFAULT_CLOUD_SETTINGS } from './cloud.js';
 import { withCpuShare } from './cpu.js';
 import { benchDeletion, DEFAULT_DELETION_SETTINGS } from './deletion.js';
 import { BulkSeeder } from './bulk-seed.js';
+import { benchScale, DEFAULT_SCALE_SETTINGS, scaleSummary, scaleTargets } from './scale.js';
 import { benchDevices, DEFAULT_DEVICES_SETTINGS } from './devices.js';
 import { floorToken, startFloor } from './floor.js';
 import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
@@ -35,7 +36,10 @@ const { values: options } = parseArgs({
      * auth: argon2id, sign-in, GET /v1/me; devices: bench/devices.ts; cloud: bench/cloud.ts; deletion: bench/deletion.ts
      * (each on every database); web: the portal's JavaScript per page and Lighthouse, bench/web-budgets.ts (once).
      */
-    parts: { type: 'string', default: 'auth,devices,cloud,deletion,web' },
+    parts: { type: 'string', default: 'auth,devices,cloud,deletion,scale,web' },
+    /** scale: the account counts measured in turn (bench/scale.ts), e.g. 10000,100000,1000000. */
+    'scale-accounts': { type: 'string' },
+    'scale-seconds': { type: 'string' },
     /** With the web part: weigh the pages only, without Lighthouse. */
     'no-lighthouse': { type: 'boolean', default: false },
     'device-accounts': { type: 'string' },
@@ -104,6 +108,12 @@ const deletionSettings = {
   ...(options['deletion-photo-mib'] ? { photoMiB: Number(options['deletion-photo-mib']) } : {}),
   otherAccounts: deletionOthers,
   probeOtherAccounts: Math.max(1, Math.round(deletionOthers / 10)),
+};
+const scaleSettings = {
+  ...DEFAULT_SCALE_SETTINGS,
+  ...(quick ? { accountSteps: [1000, 10_000], seconds: 2, repeats: 1, deletions: 1 } : {}),
+  ...(options['scale-accounts'] ? { accountSteps: options['scale-accounts'].split(',').map(Number) } : {}),
+  ...(options['scale-seconds'] ? { seconds: Number(options['scale-seconds']) } : {}),
 };
 const databases = options.databases
   .split(',')
@@ -364,13 +374,14 @@ say(
 if (databases.includes('postgres')) say(`PostgreSQL: ${benchPostgresConnection()}`);
 
 const results: DatabaseResult[] = [];
-const databaseParts = ['auth', 'devices', 'cloud', 'deletion'].some((part) => parts.has(part));
+const databaseParts = ['auth', 'devices', 'cloud', 'deletion', 'scale'].some((part) => parts.has(part));
 for (const database of databaseParts ? databases : []) {
   const result: DatabaseResult = parts.has('auth') ? await benchDatabase(database, build) : { database };
   if (parts.has('devices')) result.devices = await benchDevices(database, build, devicesSettings, say);
   if (parts.has('cloud')) result.cloud = await benchCloud(database, build, cloudSettings, say);
   if (parts.has('deletion')) result.deletion = await benchDeletion(database, build, deletionSettings, say);
-  result.targets = { ...result.targets, ...partTargets(result) };
+  if (parts.has('scale')) result.scale = await benchScale(database, build, scaleSettings, say);
+  result.targets = { ...result.targets, ...partTargets(result), ...scaleTargets(result.scale) };
   results.push(result);
 }
 
@@ -398,6 +409,7 @@ const report = {
     devices: devicesSettings,
     cloud: cloudSettings,
     deletion: deletionSettings,
+    scale: scaleSettings,
   },
   loadAverageAtStart: loadAtStart,
   notes: [
@@ -410,6 +422,7 @@ const report = {
     "devices: on a server of its own, accounts made straight in the database (each with an API session and 3 devices, each device with its device token and lock; the email and device names sealed under a data key held in the key ring file), plus a few made through the API; GET /v1/devices rotates through the tokens of random accounts (one pass first records each session's use, so that the timed run reads only), the activation check through random locked serials; measured at each account count as the database grows; one timed run each.",
     "cloud: on a server of its own, one account's device token: contacts PUT with several in flight (autocannon), 3 MiB JPEG photos PUT 4 at a time, then every thumbnail awaited, a full sync (contact pages of 500 with cursors; the photo list, then every photo downloaded 4 at a time), then rounds of 5 edits and a deletion each followed by GET ?since=cursor. memory: VmHWM of the server process (its peak resident set since it started), and VmRSS sampled every 50 ms per phase.",
     "deletion: on a server of its own, accounts made through the API (devices linked, an extra session), their JSON items written straight into cloud_items in the app's shape (sealed under the data key the key ring holds; checked through the API), their photos PUT through the API and thumbnailed; other accounts seeded as for devices. Each deletion goes through the API (GET /v1/me/deletion, POST /v1/me/deletion with a fresh session, the code from the outbox, confirm with releaseDevices); erasureSeconds runs from the confirmation's 200 until the erasure row is erased and its job chain ended (polled every 10 ms), then a residue check (rows in every table with account_id, the erasure row, the blob folder, the key ring, sign-in, and the id in no live cell of the SQLite files nor a WAL) must find nothing; copies of the id in the free space of live SQLite pages are listed as leftovers. Probes (100 items, 32 MiB of photos) are deleted at a tenth of the other accounts and at all of them: the ratio of their medians. Sign-in: one fetch loop per account (POST /v1/sessions, correct passwords), counted by answer time in windows before, during (confirm sent until erased) and after the erasure of another largest account.",
+    "scale: on a server of its own, accounts seeded in steps by lanyard seed's code (src/cli/seed.ts: each with its data key, sealed email and name, an API session, 3 devices with device sessions and locks, 10 contacts for one in ten; one shared argon2id hash of the seed password); after each step ANALYZE (SQLite) or VACUUM (ANALYZE) (PostgreSQL). At each step, rotating over random seeded accounts: GET /v1/me and GET /v1/devices with their API sessions (one pass first records each session's use), POST /v1/sessions with their email and password, GET /v1/activation/{serial} over random locked serials; repeats timed runs each, the medians reported; then seeded accounts deleted through the API (sign-in, POST /v1/me/deletion, the code from the outbox, confirm with releaseDevices), timed from the confirmation to the erasure row erased with its job chain ended. Ratios are each step over the first.",
     'cpu: cores used during each run by the server (serverMainThreadCores: its event loop alone; the rest is the argon2 thread pool and V8), by the bench process (hashing, or autocannon with its CLI children), by the PostgreSQL backends serving the bench database, and by every other process on the machine (otherCores: the noise). serverMicrosPerRequest: server CPU time per answered request, steadier than requests/s when other processes take cores.',
   ],
   durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -419,10 +432,14 @@ const report = {
 
 if (parts.has('auth')) say(`\n${summaryTable(results)}`);
 if (parts.has('devices') || parts.has('cloud') || parts.has('deletion')) say(`\n${partsSummary(results)}`);
+if (parts.has('scale')) say(`\n${scaleSummary(results)}`);
 if (web) say(`\n${webSummary(web)}`);
 if (!options['no-save'])
   say(
     `\nSaved ${path.relative(process.cwd(), saveResult(report))} and bench/results/latest.json (${report.durationSeconds} s).`,
   );
 process.exitCode =
-  results.some((r) => r.error || r.devices?.error || r.cloud?.error || r.deletion?.error) || web?.error ? 1 : 0;
+  results.some((r) => r.error || r.devices?.error || r.cloud?.error || r.deletion?.error || r.scale?.error) ||
+  web?.error
+    ? 1
+    : 0;

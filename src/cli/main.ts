@@ -31,6 +31,10 @@ Usage:
                                 first start on it; keys of erased accounts are left out
   lanyard export --account ID [--out FILE]
                                 write a zip of the account's cloud data, with a progress bar
+  lanyard seed --accounts N [--devices-per-account 3] [--contacts 10] [--database URL] [--append]
+                                fill the database with N test accounts (each with its devices, locked
+                                serials and, for one in ten, contacts), written in bulk; all sign in
+                                with one printed password. Refuses a database with accounts unless --append
   lanyard doctor [--vacuum]     report accounts that should not exist (deleted, yet present, e.g.
                                 after a backup was restored); exits non-zero if there is any.
                                 --vacuum: on SQLite, also rewrite the database and key ring files,
@@ -383,6 +387,14 @@ export async function main(argv: string[]): Promise<void> {
         return await (await import('../export/cli.js')).exportCommand(rest);
       case 'doctor':
         return await doctor(rest);
+      case 'seed': {
+        const { seedCommand, SeedUsageError } = await import('./seed.js');
+        try {
+          return await seedCommand(rest, loadConfig);
+        } catch (error) {
+          throw error instanceof SeedUsageError ? new UsageError(error.message) : error;
+        }
+      }
       case 'admin':
         if (rest[0] !== 'create')
           throw new UsageError('unknown admin command; try: lanyard admin create --email E --password P');

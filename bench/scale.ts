@@ -1,0 +1,491 @@
+// A million accounts (issue 18, part 3): the figures a person meets (the session check, sign-in, the
+// device list, the activation check and the deletion of one account) measured at 10k, 100k and 1M seeded
+// accounts (three devices each, contacts for one in ten), on one server as its database grows. Every one
+// of them is an index lookup on the account's own rows, so each should stay within 20 % of its 10k figure.
+import SqliteDatabase from 'better-sqlite3';
+import autocannon from 'autocannon';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { Config } from '../src/config.js';
+import { deriveServerKeys } from '../src/crypto/keys.js';
+import { hmac } from '../src/crypto/tokens.js';
+import { SEED_PASSWORD, Seeder, type SeedReport } from '../src/cli/seed.js';
+import { CONFIRMATION_SENTENCE } from '../src/deletion/service.js';
+import { outboxFor } from '../src/testing/outbox.js';
+import { api } from './api.js';
+import { withCpuShare } from './cpu.js';
+import { masterKeyOf, memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
+import { toRun, type LoadRun } from './load.js';
+import { checkedRun, sampleIndexes, shuffled } from './rotating-load.js';
+import { BENCH_USER_AGENT } from './seed.js';
+import type { ServerBuild } from './server.js';
+import { median, round } from './stats.js';
+
+export interface ScaleSettings {
+  /** Account counts measured in turn; the database only grows between them. */
+  accountSteps: number[];
+  devicesPerAccount: number;
+  connections: number;
+  signInConnections: number;
+  seconds: number;
+  /** Timed runs of each request kind per step; the figures are their medians. */
+  repeats: number;
+  /** Seeded accounts whose sessions (and emails, for sign-in) the runs rotate through. */
+  accountSample: number;
+  /** Locked serials the activation check rotates through. */
+  serialSample: number;
+  /** Seeded accounts deleted through the API at each step. */
+  deletions: number;
+}
+
+export const DEFAULT_SCALE_SETTINGS: ScaleSettings = {
+  accountSteps: [10_000, 100_000],
+  devicesPerAccount: 3,
+  connections: 32,
+  signInConnections: 8,
+  seconds: 5,
+  repeats: 3,
+  accountSample: 2000,
+  serialSample: 20_000,
+  deletions: 3,
+};
+
+const KINDS = ['sessionCheck', 'signIn', 'deviceList', 'activationCheck'] as const;
+type Kind = (typeof KINDS)[number];
+
+/** The median of a step's repeats. */
+export interface Figure {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server CPU per answered request: steadier than requests/s on a machine shared with other work. */
+  serverMicrosPerRequest: number | undefined;
+  runs: LoadRun[];
+}
+
+export interface ScaleStep {
+  accounts: number;
+  devices: number;
+  /** What seeding up to this step wrote and how long it took (lanyard seed's code, src/cli/seed.ts). */
+  seed: SeedReport;
+  /** VACUUM (ANALYZE) or ANALYZE and a checkpoint after seeding. */
+  settleSeconds: number;
+  figures: Record<Kind, Figure>;
+  /**
+   * PostgreSQL: the tables that sequential scans read during the timed runs and deletions, with the scans
+   * and the rows they read (tables under 1,000 rows read left out: a planner rightly scans those).
+   */
+  seqScans?: Record<string, { scans: number; rows: number }>;
+  /** Confirm to erased (job chain ended), per deleted account, and their median. */
+  deletion: { seconds: number[]; medianSeconds: number };
+  serverRssMiB?: number;
+}
+
+/** A step's figure over the first step's (1.0 = flat; the issue asks for 0.8–1.2). */
+export interface ScaleRatio {
+  requestsPerSecond: number;
+  p50: number;
+  serverMicrosPerRequest: number | undefined;
+}
+
+export interface ScaleResult {
+  settings: ScaleSettings;
+  steps: ScaleStep[];
+  /** Per step after the first: its figures over the first step's. */
+  ratios: Array<{ accounts: number } & Record<Kind, ScaleRatio> & { deletionSeconds: number }>;
+  checks: string[];
+  loadAverageAtStart: number;
+  error?: string;
+}
+
+interface Request {
+  path: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** autocannon with every request built anew (another account's token, email or serial each time). */
+async function rotate(
+  origin: string,
+  connections: number,
+  limit: { seconds: number } | { amount: number },
+  request: (n: number) => Request,
+): Promise<LoadRun> {
+  let n = 0;
+  const result = await autocannon({
+    url: origin,
+    connections,
+    pipelining: 1,
+    ...('amount' in limit ? { amount: limit.amount } : { duration: limit.seconds }),
+    headers: { 'user-agent': BENCH_USER_AGENT },
+    requests: [
+      {
+        setupRequest: (base) => {
+          const next = request(n++);
+          return {
+            ...base,
+            method: next.method ?? 'GET',
+            path: next.path,
+            headers: { ...base.headers, ...next.headers },
+            ...(next.body !== undefined ? { body: next.body } : {}),
+          };
+        },
+      },
+    ],
+  });
+  return toRun(result);
+}
+
+const ratio = (big: Figure, small: Figure): ScaleRatio => ({
+  requestsPerSecond: round(big.requestsPerSecond / small.requestsPerSecond, 2),
+  p50: round(Math.max(big.p50Ms, 1) / Math.max(small.p50Ms, 1), 2),
+  serverMicrosPerRequest:
+    big.serverMicrosPerRequest !== undefined && small.serverMicrosPerRequest
+      ? round(big.serverMicrosPerRequest / small.serverMicrosPerRequest, 2)
+      : undefined,
+});
+
+export async function benchScale(
+  database: BenchDialect,
+  build: ServerBuild,
+  settings: ScaleSettings,
+  say: (line: string) => void,
+): Promise<ScaleResult> {
+  const result: ScaleResult = {
+    settings,
+    steps: [],
+    ratios: [],
+    checks: [],
+    loadAverageAtStart: round(os.loadavg()[0]!, 2),
+  };
+  try {
+    await withFreshServer(database, build, 'scale', async ({ server, dataDir, pg: pgDb }) => {
+      say(`\n${database}, scale: server pid ${server.pid}${pgDb ? ` on database ${pgDb.name}` : ''}`);
+      const config = {
+        dataDir,
+        databaseUrl: pgDb?.url,
+        keyringUrl: undefined,
+        masterKey: masterKeyOf(dataDir),
+      } as unknown as Config;
+      const lookupKey = deriveServerKeys(config.masterKey!).lookup;
+      const seeder = await Seeder.open(config, { devicesPerAccount: settings.devicesPerAccount });
+      const erasures = await ErasurePoll.open(database, dataDir, pgDb?.url);
+      // Deleted accounts are left out of later samples.
+      const deleted = new Set<number>();
+      try {
+        for (const accounts of settings.accountSteps) {
+          const seed = await seeder.growTo(accounts);
+          const settleStarted = performance.now();
+          await seeder.settle();
+          const settleSeconds = round((performance.now() - settleStarted) / 1000, 1);
+          const devices = accounts * settings.devicesPerAccount;
+          say(
+            `  seeded ${seed.accounts.toLocaleString('en-US')} accounts (${seed.rows.toLocaleString('en-US')} rows) in ${round(seed.seconds, 1)} s, settled in ${settleSeconds} s: ${accounts.toLocaleString('en-US')} accounts, ${devices.toLocaleString('en-US')} devices`,
+          );
+
+          const sample = sampleIndexes(settings.accountSample + settings.deletions + deleted.size, accounts).filter(
+            (i) => !deleted.has(i),
+          );
+          const victims = sample.splice(0, settings.deletions);
+          const tokens = shuffled(sample.map((i) => seeder.tokenOf(i)));
+          const emails = shuffled(sample.map((i) => seeder.emailOf(i)));
+          const serials = shuffled(
+            sampleIndexes(settings.serialSample, devices)
+              .filter((d) => !deleted.has(Math.floor(d / settings.devicesPerAccount)))
+              .map((d) => seeder.serialOf(d)),
+          );
+          const withToken = (route: string) => (n: number) => ({
+            path: route,
+            headers: { authorization: `Bearer ${tokens[n % tokens.length]}` },
+          });
+          const requests: Record<Kind, (n: number) => Request> = {
+            sessionCheck: withToken('/v1/me'),
+            deviceList: withToken('/v1/devices'),
+            activationCheck: (n) => ({ path: `/v1/activation/${serials[n % serials.length]}` }),
+            signIn: (n) => ({
+              path: '/v1/sessions',
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ login: emails[n % emails.length], password: SEED_PASSWORD, kind: 'api' }),
+            }),
+          };
+          // One pass over every token first: it records each session's use (a write, at most once a minute
+          // per session), so that the timed runs read only, as most session checks do.
+          checkedRun(
+            await rotate(server.url, settings.connections, { amount: tokens.length }, requests.sessionCheck),
+            'session warm-up',
+          );
+          // Statistics reach pg_stat_user_tables up to a second after a transaction ends.
+          await sleep(1500);
+          const scansBefore = await erasures.seqScans();
+          // A short untimed run of each kind: the first step would otherwise time V8 compiling the routes.
+          for (const kind of KINDS) {
+            const connections = kind === 'signIn' ? settings.signInConnections : settings.connections;
+            checkedRun(await rotate(server.url, connections, { seconds: 2 }, requests[kind]), `${kind} warm-up`);
+          }
+          const runs: Record<Kind, LoadRun[]> = { sessionCheck: [], signIn: [], deviceList: [], activationCheck: [] };
+          for (let r = 0; r < settings.repeats; r++) {
+            for (const kind of KINDS) {
+              const connections = kind === 'signIn' ? settings.signInConnections : settings.connections;
+              const run = await measured(server.pid, pgDb?.name, () =>
+                rotate(server.url, connections, { seconds: settings.seconds }, requests[kind]),
+              );
+              runs[kind].push(checkedRun(run, kind));
+            }
+          }
+          const figures = Object.fromEntries(
+            KINDS.map((kind) => {
+              const list = runs[kind];
+              const micros = list.map((run) => run.serverMicrosPerRequest).filter((m): m is number => m !== undefined);
+              return [
+                kind,
+                {
+                  requestsPerSecond: round(median(list.map((run) => run.requestsPerSecond)), 1),
+                  p50Ms: median(list.map((run) => run.latencyMs.p50)),
+                  p99Ms: median(list.map((run) => run.latencyMs.p99)),
+                  serverMicrosPerRequest: micros.length ? Math.round(median(micros)) : undefined,
+                  runs: list,
+                } satisfies Figure,
+              ];
+            }),
+          ) as Record<Kind, Figure>;
+
+          const seconds: number[] = [];
+          for (const victim of victims) {
+            seconds.push(await deleteSeeded(server.url, dataDir, seeder.emailOf(victim), lookupKey, erasures));
+            deleted.add(victim);
+          }
+          await sleep(1500);
+          const scansAfter = await erasures.seqScans();
+          const seqScans =
+            scansBefore && scansAfter
+              ? Object.fromEntries(
+                  Object.entries(scansAfter)
+                    .map(([table, after]) => {
+                      const before = scansBefore[table] ?? { scans: 0, rows: 0 };
+                      return [table, { scans: after.scans - before.scans, rows: after.rows - before.rows }] as const;
+                    })
+                    .filter(([, delta]) => delta.rows >= 1000),
+                )
+              : undefined;
+          if (seqScans && Object.keys(seqScans).length > 0) say(`  sequential scans: ${JSON.stringify(seqScans)}`);
+          const memory = memoryOf(server.pid);
+          const step: ScaleStep = {
+            ...(seqScans ? { seqScans } : {}),
+            accounts,
+            devices,
+            seed,
+            settleSeconds,
+            figures,
+            deletion: { seconds, medianSeconds: round(median(seconds), 3) },
+            ...(memory ? { serverRssMiB: round(memory.rssMiB, 1) } : {}),
+          };
+          result.steps.push(step);
+          say(
+            `  ${accounts.toLocaleString('en-US')} accounts: ${KINDS.map((k) => `${k} ${Math.round(figures[k].requestsPerSecond)} req/s p50 ${figures[k].p50Ms} ms ${figures[k].serverMicrosPerRequest ?? '-'} µs CPU/req`).join('; ')}; deletion ${step.deletion.medianSeconds} s`,
+          );
+          const first = result.steps[0]!;
+          if (step !== first) {
+            result.ratios.push({
+              accounts,
+              ...(Object.fromEntries(KINDS.map((k) => [k, ratio(figures[k], first.figures[k])])) as Record<
+                Kind,
+                ScaleRatio
+              >),
+              deletionSeconds: round(step.deletion.medianSeconds / first.deletion.medianSeconds, 2),
+            });
+          }
+        }
+        result.checks.push(
+          `every timed run answered 2xx only (sign-in with the seeded password, the sessions of random seeded accounts, their serials locked); ${deleted.size} seeded accounts deleted through the API, each erased with its job chain ended`,
+        );
+      } finally {
+        await erasures.close();
+        await seeder.close();
+      }
+    });
+  } catch (error) {
+    result.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    say(`  ${database} scale failed: ${result.error}`);
+  }
+  return result;
+}
+
+async function measured(serverPid: number, pgName: string | undefined, run: () => Promise<LoadRun>): Promise<LoadRun> {
+  const { result, cpu } = await withCpuShare(serverPid, pgName, run);
+  if (cpu) {
+    result.cpu = cpu;
+    if (result.completed > 0)
+      result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / result.completed) * 1e6);
+  }
+  return result;
+}
+
+/** The erasure's row in the server's database, polled until erased with its job chain ended. */
+class ErasurePoll {
+  private constructor(
+    private readonly sqlite: SqliteDatabase.Database | undefined,
+    private readonly client: pg.Client | undefined,
+  ) {}
+
+  static async open(database: BenchDialect, dataDir: string, pgUrl: string | undefined): Promise<ErasurePoll> {
+    if (database === 'sqlite') {
+      const sqlite = new SqliteDatabase(path.join(dataDir, 'lanyard.db'), { readonly: true, fileMustExist: true });
+      sqlite.pragma('busy_timeout = 5000');
+      return new ErasurePoll(sqlite, undefined);
+    }
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    return new ErasurePoll(undefined, client);
+  }
+
+  async erased(hash: string): Promise<boolean> {
+    const query = 'SELECT status, job_id FROM erasures WHERE account_hash = ';
+    const row = (
+      this.sqlite
+        ? this.sqlite.prepare(`${query}?`).get(hash)
+        : (await this.client!.query(`${query}$1`, [hash])).rows[0]
+    ) as { status: string; job_id: string | null } | undefined;
+    return row?.status === 'erased' && row.job_id === null;
+  }
+
+  /**
+   * PostgreSQL only: sequential scans per table so far, and the rows they read (pg_stat_user_tables). A
+   * step's difference shows any query that scans instead of using an index.
+   */
+  async seqScans(): Promise<Record<string, { scans: number; rows: number }> | undefined> {
+    if (!this.client) return undefined;
+    // The statistics of this backend's and others' finished transactions, not a snapshot from before them.
+    await this.client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await this.client.query<{ relname: string; seq_scan: string; seq_tup_read: string }>(
+      'SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables',
+    );
+    return Object.fromEntries(
+      rows.map((row) => [row.relname, { scans: Number(row.seq_scan), rows: Number(row.seq_tup_read) }]),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.sqlite?.close();
+    await this.client?.end();
+  }
+}
+
+/**
+ * One seeded account deleted as its owner would (API.md, Deletion): sign in with the password, ask with
+ * the confirmation sentence, confirm with the emailed code releasing the devices. Returns the seconds from
+ * the confirmation's sending until the erasure is done.
+ */
+async function deleteSeeded(
+  baseUrl: string,
+  dataDir: string,
+  email: string,
+  lookupKey: Buffer,
+  erasures: ErasurePoll,
+): Promise<number> {
+  const { token } = await api<{ token: string }>(baseUrl, 'POST', '/v1/sessions', {
+    body: { login: email, password: SEED_PASSWORD, kind: 'api' },
+  });
+  const { id } = await api<{ id: string }>(baseUrl, 'GET', '/v1/me', { token });
+  const seen = outboxFor(dataDir, email).length;
+  const asked = await api<{ id: string }>(baseUrl, 'POST', '/v1/me/deletion', {
+    token,
+    body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' },
+  });
+  const code = await deletionCode(dataDir, email, seen);
+  const hash = hmac(lookupKey, 'tombstone', id);
+  const sent = performance.now();
+  const confirmed = await api<{ status: string }>(baseUrl, 'POST', `/v1/me/deletion/${asked.id}/confirm`, {
+    token,
+    body: { code, releaseDevices: true },
+  });
+  if (confirmed.status !== 'deleted') throw new Error(`the confirmation answered ${JSON.stringify(confirmed)}`);
+  const deadline = sent + 5 * 60_000;
+  while (!(await erasures.erased(hash))) {
+    if (performance.now() > deadline) throw new Error(`the erasure of ${id} did not end within 5 minutes`);
+    await sleep(10);
+  }
+  const seconds = (performance.now() - sent) / 1000;
+  const after = await fetch(`${baseUrl}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT },
+    body: JSON.stringify({ login: email, password: SEED_PASSWORD, kind: 'api' }),
+  });
+  if (after.status !== 401) throw new Error(`a deleted account's sign-in answered ${after.status}`);
+  return round(seconds, 3);
+}
+
+/** The code of the first message after `seen` that carries one (a new-client notice may come in between). */
+async function deletionCode(dataDir: string, email: string, seen: number): Promise<string> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    for (const message of outboxFor(dataDir, email).slice(seen)) {
+      const codes = message.text.match(/\b\d{6}\b/g) ?? [];
+      if (codes.length === 1) return codes[0]!;
+    }
+    if (performance.now() > deadline) throw new Error(`no deletion code reached ${email}`);
+    await sleep(50);
+  }
+}
+
+const fmt = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 0 });
+
+/** One line per step and kind, then the ratios to the first step. */
+export function scaleSummary(results: Array<{ database: string; scale?: ScaleResult }>): string {
+  const lines: string[] = [];
+  for (const { database, scale } of results) {
+    if (!scale) continue;
+    lines.push(
+      `${database === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, scale${scale.error ? ` (failed: ${scale.error.split('\n')[0]})` : ''}`,
+    );
+    for (const step of scale.steps) {
+      lines.push(
+        `  ${fmt(step.accounts)} accounts (seeded in ${round(step.seed.seconds, 1)} s): ` +
+          KINDS.map(
+            (k) =>
+              `${k} ${fmt(step.figures[k].requestsPerSecond)} req/s p50 ${step.figures[k].p50Ms} ms ${step.figures[k].serverMicrosPerRequest ?? '-'} µs`,
+          ).join(', ') +
+          `, deletion ${step.deletion.medianSeconds} s`,
+      );
+    }
+    for (const r of scale.ratios) {
+      lines.push(
+        `  ${fmt(r.accounts)} / ${fmt(scale.steps[0]!.accounts)}: ` +
+          KINDS.map((k) => `${k} req/s ×${r[k].requestsPerSecond} CPU/req ×${r[k].serverMicrosPerRequest ?? '-'}`).join(
+            ', ',
+          ) +
+          `, deletion ×${r.deletionSeconds}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Each figure at the largest step within 20 % of the first (value: the worse of req/s and CPU/req factors). */
+export function scaleTargets(
+  scale: ScaleResult | undefined,
+): Record<string, { target: string; value: number; met: boolean }> {
+  const targets: Record<string, { target: string; value: number; met: boolean }> = {};
+  const last = scale?.ratios[scale.ratios.length - 1];
+  if (!scale || !last) return targets;
+  const span = `from ${fmt(scale.steps[0]!.accounts)} to ${fmt(last.accounts)} accounts`;
+  for (const kind of KINDS) {
+    const r = last[kind];
+    const worst = round(Math.max(1 / r.requestsPerSecond, r.serverMicrosPerRequest ?? 1), 2);
+    targets[`scale.${kind}Flat`] = {
+      target: `${kind}: req/s and server CPU/req within 1.2× ${span} (value: the worse factor)`,
+      value: worst,
+      met: worst <= 1.2,
+    };
+  }
+  targets['scale.deletionFlat'] = {
+    target: `deletion of one seeded account: median confirm to erased within 1.2× ${span} (value: the ratio)`,
+    value: last.deletionSeconds,
+    met: last.deletionSeconds <= 1.2,
+  };
+  return targets;
+}
