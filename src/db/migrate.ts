@@ -17,6 +17,7 @@ import * as accountLockLinks from './migrations/2026-12-05-account-lock-links.js
 import * as oidcWebSessions from './migrations/2026-12-05-oidc-web-sessions.js';
 import * as pendingRecoveries from './migrations/2026-12-06-pending-recoveries.js';
 import * as staff from './migrations/2026-12-07-staff.js';
+import * as unlockProofs from './migrations/2026-12-08-unlock-proofs.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
 // Append new migrations at the end; names sort by date.
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05-oidc-web-sessions': oidcWebSessions,
   '2026-12-06-pending-recoveries': pendingRecoveries,
   '2026-12-07-staff': staff,
+  '2026-12-08-unlock-proofs': unlockProofs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
