@@ -315,7 +315,11 @@ export class UnlockRequestService {
       // approve. The first approval is recorded and waits; the second, by someone else, goes on below.
       if (await this.inLostMode(row, trx)) {
         if (row.first_approved_by === null) {
-          if (!(await this.repository.recordFirstApproval(trx, id, staff.accountId, now))) throw decidedAlready;
+          if (!(await this.repository.recordFirstApproval(trx, id, staff.accountId, now)))
+            throw new AppError(
+              'unlock_request.already_decided',
+              'Another staff member approved or decided this request at the same moment: reload it',
+            );
           await this.audit(trx, id, 'unlock_request.first_approval', { by: this.staffHash(staff) }, { staff, note });
           return;
         }
