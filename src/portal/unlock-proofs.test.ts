@@ -29,6 +29,10 @@ const text = {
     send: 'Send the request',
     sent: 'Request sent',
     attached: '2 files were attached to your request.',
+    follow: 'Follow your request',
+    statusTitle: 'Your unlock request',
+    sendFiles: 'Send the files',
+    attachedOne: '1 file was attached to your request.',
     uploading: /^Sending receipt\.jpg \(1 of 2\)/,
     one: 'Unlock request',
     fourEyes: 'Four eyes: this device is in lost mode',
@@ -49,6 +53,10 @@ const text = {
     send: 'Enviar la solicitud',
     sent: 'Solicitud enviada',
     attached: 'Se adjuntaron 2 archivos a tu solicitud.',
+    follow: 'Seguir tu solicitud',
+    statusTitle: 'Tu solicitud de desbloqueo',
+    sendFiles: 'Enviar los archivos',
+    attachedOne: 'Se adjuntó 1 archivo a tu solicitud.',
     uploading: /^Enviando receipt\.jpg \(1 de 2\)/,
     one: 'Solicitud de desbloqueo',
     fourEyes: 'Cuatro ojos: este dispositivo está en modo perdido',
@@ -184,6 +192,21 @@ describe('unlock proof files and four eyes in Chromium', () => {
         await page.getByText(words.attached).waitFor();
         await expectNoAxeViolations(page, `unlock request sent with files (${language}, ${viewport})`);
 
+        // Until staff decide, the status page takes more files.
+        await tabTo(page, 'link', words.follow);
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: words.statusTitle }).waitFor();
+        await tabTo(page, 'button', words.choose);
+        const [more] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+        const box = await makeImage('webp');
+        await more.setFiles([{ name: 'box.webp', mimeType: 'image/webp', buffer: box }]);
+        await page.getByRole('list', { name: words.chosen }).getByText('box.webp').waitFor();
+        await tabTo(page, 'button', words.sendFiles);
+        await page.keyboard.press('Enter');
+        await page.getByText(words.attachedOne).waitFor();
+        await expectNoAxeViolations(page, `unlock status with a file added (${language}, ${viewport})`);
+        await screenshot(page, 'unlock-status-files', language, viewport);
+
         // The request exists with both files, typed by their bytes.
         const staff = await staffIn(t, 'support');
         const listed = (await asStaff(t, staff)('GET', '/v1/admin/unlock-requests')).body.unlockRequests.find(
@@ -194,6 +217,7 @@ describe('unlock proof files and four eyes in Chromium', () => {
           [
             ['image/jpeg', photo.length],
             ['application/pdf', PDF.length],
+            ['image/webp', box.length],
           ],
         );
         assert.deepEqual(problems, []);
