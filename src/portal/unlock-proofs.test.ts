@@ -134,7 +134,7 @@ describe('unlock proof files and four eyes in Chromium', () => {
 
   for (const language of ['en', 'es'] as Language[]) {
     for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: a buyer attaches a photo and a PDF; the upload shows its progress; the request has both`, async () => {
+      test(`${language}, ${viewport}: a buyer attaches a photo and a PDF; the upload shows its progress; the status page takes one more`, async () => {
         const words = text[language];
         const t = portal.t;
         const owner = await t.signUp();
