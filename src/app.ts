@@ -510,6 +510,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     rateLimits,
     captcha,
     jobs,
+    blobs,
     sealKey: keys.unlockRequest,
     lookupKey: keys.lookup,
     clock,

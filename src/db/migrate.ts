@@ -18,6 +18,7 @@ import * as oidcWebSessions from './migrations/2026-12-05-oidc-web-sessions.js';
 import * as pendingRecoveries from './migrations/2026-12-06-pending-recoveries.js';
 import * as staff from './migrations/2026-12-07-staff.js';
 import * as creditExpiryWebhookOverlap from './migrations/2026-12-08-credit-expiry-webhook-overlap.js';
+import * as unlockProofs from './migrations/2026-12-08-unlock-proofs.js';
 import * as scaleIndexes from './migrations/2026-12-09-scale-indexes.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-06-pending-recoveries': pendingRecoveries,
   '2026-12-07-staff': staff,
   '2026-12-08-credit-expiry-webhook-overlap': creditExpiryWebhookOverlap,
+  '2026-12-08-unlock-proofs': unlockProofs,
   '2026-12-09-scale-indexes': scaleIndexes,
 };
 

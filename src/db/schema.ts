@@ -247,6 +247,19 @@ export interface UnlockRequestsTable {
   released_at: number | null;
   /** When it ended other than by release: rejected or objected. */
   closed_at: number | null;
+  /** Four eyes (a device in lost mode): the staff member who approved first, awaiting a second one. */
+  first_approved_by: string | null;
+  first_approved_at: number | null;
+}
+
+/** A file given as proof of an unlock request; its bytes are a sealed blob under the request. */
+export interface UnlockRequestProofsTable {
+  request_id: string;
+  id: string;
+  /** What the bytes are, sniffed from them. */
+  content_type: string;
+  size: number;
+  created_at: number;
 }
 
 /** An app that signs in with Lanyard (an OAuth 2 / OpenID Connect client). */
@@ -452,6 +465,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   unlock_requests: UnlockRequestsTable;
+  unlock_request_proofs: UnlockRequestProofsTable;
   oauth_apps: OauthAppsTable;
   oidc_records: OidcRecordsTable;
   oidc_signing_keys: OidcSigningKeysTable;

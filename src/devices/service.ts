@@ -431,6 +431,11 @@ export class DeviceService {
     return { releasedLocks: released.length, unlinked };
   }
 
+  /** Whether a device locked under these lookups was put in lost mode (a Find Device lock) since `since`. */
+  async lockedDeviceInLostMode(lookups: string[], since: number, executor: Executor = this.db): Promise<boolean> {
+    return this.repository.lockedDeviceInLostMode(lookups, since, executor);
+  }
+
   /** Staff search: the accounts a serial or IMEI names, by a linked device or a lock held. */
   async accountsOfSerial(serial: string): Promise<Array<{ accountId: string; by: 'serial' | 'imei' }>> {
     const [serialLookup, imeiLookup] = this.lookupsOf(serial);

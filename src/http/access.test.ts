@@ -104,6 +104,7 @@ const EXPECTED: Record<string, Access> = {
   // Unlock requests.
   'POST /v1/unlock-requests': 'anonymous',
   'GET /v1/unlock-requests/{id}': 'anonymous',
+  'POST /v1/unlock-requests/{id}/proofs': 'anonymous',
   'POST /v1/unlock-requests/{id}/object': 'account',
   // Staff.
   'POST /v1/admin/apps': 'admin',
@@ -113,6 +114,8 @@ const EXPECTED: Record<string, Access> = {
   'DELETE /v1/admin/apps/{clientId}': 'admin',
   'POST /v1/admin/apps/{clientId}/secret': 'admin',
   'GET /v1/admin/unlock-requests': 'support',
+  'GET /v1/admin/unlock-requests/{id}': 'support',
+  'GET /v1/admin/unlock-requests/{id}/proofs/{proofId}': 'support',
   'POST /v1/admin/unlock-requests/{id}/approve': 'support',
   'POST /v1/admin/unlock-requests/{id}/reject': 'support',
   'POST /v1/admin/webhooks': 'admin',

@@ -119,6 +119,21 @@ export const errorRegistry = {
     title: 'No lock is held on this device: there is nothing to release',
     aliasOf: 'conflict',
   },
+  'unlock_request.same_approver': {
+    status: 409,
+    title: 'The device is in lost mode: a different staff member must give the second approval',
+    aliasOf: 'conflict',
+  },
+  'unlock_request.too_many_proofs': {
+    status: 409,
+    title: 'This unlock request has as many proof files as it may take',
+    aliasOf: 'conflict',
+  },
+  'unlock_request.unsupported_proof_type': {
+    status: 415,
+    title: 'A proof file must be a JPEG, PNG or WebP image or a PDF',
+    aliasOf: 'unsupported_media_type',
+  },
   'credits.insufficient': { status: 409, title: 'The credit balance is too low for this', aliasOf: 'conflict' },
   'credits.idempotency_key_reused': {
     status: 409,

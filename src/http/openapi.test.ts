@@ -252,6 +252,9 @@ for (const database of testDatabases()) {
         assert.ok(success.length > 0, `${key} declares no success response`);
         for (const [status, response] of success) {
           if (status === '204') assert.equal(response.content, undefined, `${key} 204 must have no body`);
+          // A proof file is served as its bytes (an image or a PDF), not JSON.
+          else if (key === 'GET /v1/admin/unlock-requests/{}/proofs/{}')
+            assert.ok(response.content?.['application/pdf'], `${key} declares no file content`);
           else
             assert.ok(
               deref(response.content?.['application/json']?.schema)?.type,
@@ -260,7 +263,8 @@ for (const database of testDatabases()) {
         }
         const method = key.split(' ')[0]!;
         // A cloud item is the person's own JSON (or photo bytes): its body is open by design.
-        if (key === 'PUT /v1/cloud/{}/{}') {
+        // So is a proof file's upload: the bytes of an image or a PDF.
+        if (key === 'PUT /v1/cloud/{}/{}' || key === 'POST /v1/unlock-requests/{}/proofs') {
           assert.ok(operation.requestBody?.content, `${key} declares no request body`);
           continue;
         }

@@ -1,4 +1,14 @@
-import type { Db, Executor, UnlockRequestRow, UnlockRequestStatus, UnlockRequestsTable } from '../db/schema.js';
+import type { Selectable } from 'kysely';
+import type {
+  Db,
+  Executor,
+  UnlockRequestProofsTable,
+  UnlockRequestRow,
+  UnlockRequestStatus,
+  UnlockRequestsTable,
+} from '../db/schema.js';
+
+export type UnlockRequestProofRow = Selectable<UnlockRequestProofsTable>;
 
 /** SQL for unlock requests. Every change of status is conditional on the status it leaves. */
 export class UnlockRequestRepository {
@@ -41,13 +51,63 @@ export class UnlockRequestRepository {
     return query.execute();
   }
 
-  /** Deletes the requests that ended (released or closed) before a time; returns how many. */
-  async deleteEndedBefore(time: number): Promise<number> {
-    const result = await this.db
-      .deleteFrom('unlock_requests')
+  /** The ids of the requests that ended (released or closed) before a time. */
+  async endedBefore(time: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('unlock_requests')
+      .select('id')
       .where((eb) => eb.or([eb('released_at', '<', time), eb('closed_at', '<', time)]))
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  /** Deletes requests and their proofs' rows (their blobs go first, by the caller); returns how many requests. */
+  async deleteRequests(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('unlock_request_proofs').where('request_id', 'in', ids).execute();
+      const result = await trx.deleteFrom('unlock_requests').where('id', 'in', ids).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  async addProof(executor: Executor, row: UnlockRequestProofRow): Promise<void> {
+    await executor.insertInto('unlock_request_proofs').values(row).execute();
+  }
+
+  /** A request's proofs, oldest first. */
+  async proofsOf(requestId: string, executor: Executor = this.db): Promise<UnlockRequestProofRow[]> {
+    return executor
+      .selectFrom('unlock_request_proofs')
+      .selectAll()
+      .where('request_id', '=', requestId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  async getProof(requestId: string, id: string): Promise<UnlockRequestProofRow | undefined> {
+    return this.db
+      .selectFrom('unlock_request_proofs')
+      .selectAll()
+      .where('request_id', '=', requestId)
+      .where('id', '=', id)
       .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * Four eyes: records the first approval of a submitted request that has none yet; false when another
+   * decision or first approval came first.
+   */
+  async recordFirstApproval(executor: Executor, id: string, staffId: string, at: number): Promise<boolean> {
+    const result = await executor
+      .updateTable('unlock_requests')
+      .set({ first_approved_by: staffId, first_approved_at: at })
+      .where('id', '=', id)
+      .where('status', '=', 'submitted')
+      .where('first_approved_by', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /**

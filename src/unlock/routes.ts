@@ -1,18 +1,24 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { lacksOnlyCaptcha } from '../captcha/routes.js';
 import { authOf, type Guards } from '../http/auth.js';
+import { AppError } from '../http/errors.js';
 import { originOf } from '../http/origin.js';
 import type { HttpServer } from '../http/server.js';
 import { localeFromHeader } from '../messaging/templates.js';
 import {
   NoFields,
   OwnerUnlockRequestListSchema,
+  ProofFilesSchema,
+  ProofUploadBody,
+  ProofUploadHeaders,
   RequestParams,
   RequestViewSchema,
   StatusTokenQuery,
   UnlockRequestBody,
   UnlockRequestCreatedSchema,
 } from './schemas.js';
+import { MAX_PROOF_BYTES } from './proofs.js';
 import type { UnlockRequestService } from './service.js';
 
 /** Unlock requests: anyone asks (behind a captcha), staff decide, the owner may object, a job releases. */
@@ -58,6 +64,42 @@ export function registerUnlockRoutes(app: HttpServer, deps: { unlock: UnlockRequ
     },
     async (request) => unlock.status(request.params.id, request.query.token),
   );
+
+  // Encapsulated, so that only this route takes raw bytes: a proof file of at most 10 MiB, read whole
+  // (Fastify refuses a larger one with 413 as it arrives). What it is gets decided by its bytes.
+  app.register(async (plugin) => {
+    const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    const options = { parseAs: 'buffer', bodyLimit: MAX_PROOF_BYTES } as const;
+    const bytes = (_request: FastifyRequest, body: Buffer, done: (error: Error | null, body?: unknown) => void) =>
+      done(null, body);
+    scope.addContentTypeParser(['application/octet-stream', 'application/pdf'], options, bytes);
+    scope.addContentTypeParser(/^image\/[a-z0-9.+-]+$/i, options, bytes);
+    scope.post(
+      '/v1/unlock-requests/:id/proofs',
+      {
+        schema: {
+          tags: ['unlock requests'],
+          operationId: 'addUnlockRequestProof',
+          summary:
+            'Add a proof file (JPEG, PNG or WebP image, or PDF; at most 10 MiB, 5 a request) while the request waits for staff. The status token goes in X-Status-Token, never in the address',
+          consumes: ['image/jpeg', 'image/png', 'image/webp', 'application/pdf'],
+          params: RequestParams,
+          headers: ProofUploadHeaders,
+          body: ProofUploadBody,
+          response: { 201: ProofFilesSchema },
+        },
+      },
+      async (request, reply) => {
+        if (!Buffer.isBuffer(request.body))
+          throw new AppError(
+            'unsupported_media_type',
+            "Send the file's bytes with Content-Type image/jpeg, image/png, image/webp or application/pdf",
+          );
+        const token = request.headers['x-status-token'] as string;
+        return reply.code(201).send(await unlock.addProof(request.params.id, token, request.body));
+      },
+    );
+  });
 
   app.post(
     '/v1/unlock-requests/:id/object',

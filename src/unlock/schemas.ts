@@ -4,6 +4,7 @@ import { CaptchaPayloadSchema } from '../captcha/schemas.js';
 import { SerialSchema } from '../devices/schemas.js';
 import { named } from '../http/openapi.js';
 import { EmailSchema, IdSchema, Strict, TimeSchema } from '../http/schemas.js';
+import { PROOF_FILE_TYPES } from './proofs.js';
 import { PROOF_KINDS } from './service.js';
 
 // Enums rather than unions of literals: a wrong value then gets one error that names the field.
@@ -39,19 +40,70 @@ export const OwnerUnlockRequestListSchema = named(
     ),
   }),
 );
+const ProofFileSchema = named(
+  'UnlockProofFile',
+  Type.Object({
+    id: Type.String(),
+    contentType: Type.Enum([...PROOF_FILE_TYPES], { description: 'What the bytes are, as sniffed from them' }),
+    size: Type.Integer({ description: 'Bytes' }),
+    createdAt: TimeSchema,
+  }),
+);
+export const ProofFilesSchema = named('UnlockProofFiles', Type.Object({ files: Type.Array(ProofFileSchema) }));
+export const ProofUploadHeaders = Type.Object({
+  'x-status-token': Type.String({
+    minLength: 1,
+    maxLength: 128,
+    description: 'The statusToken from POST /v1/unlock-requests (a header, so that it stays out of logs)',
+  }),
+});
+export const ProofUploadBody = named(
+  'UnlockProofUpload',
+  Type.Unknown({
+    description:
+      'The bytes of the file: a JPEG, PNG or WebP image or a PDF, at most 10 MiB (what it is comes from its bytes)',
+  }),
+);
+export const ProofParams = Strict({ id: IdSchema, proofId: IdSchema });
+
 export const StaffViewSchema = named(
   'UnlockRequest',
   Type.Object({
     ...RequestViewSchema.properties,
     serialHint: Type.String({ description: 'The last characters of the serial' }),
     contact: Type.Object({ email: Type.String() }),
-    proof: Type.Object({ kind: ProofKindSchema, text: Type.Union([Type.String(), Type.Null()]) }),
+    proof: Type.Object({
+      kind: ProofKindSchema,
+      text: Type.Union([Type.String(), Type.Null()]),
+      files: Type.Array(ProofFileSchema, {
+        description:
+          'The files the requester uploaded; GET /v1/admin/unlock-requests/{id}/proofs/{proofId} serves each',
+      }),
+    }),
     lock: Type.Object({
       locked: Type.Boolean({ description: 'Whether a lock is held on the serial (or IMEI) now' }),
       ownerActive: Type.Boolean({
         description: 'Whether the lock holder is an active account, which an approval tells',
       }),
+      lostMode: Type.Boolean({
+        description:
+          'Whether the owner put the locked device in lost mode (in the last 30 days): approving then takes two different staff members',
+      }),
     }),
+    firstApproval: Type.Union(
+      [
+        Type.Object({
+          staffId: Type.String(),
+          staffEmail: Type.Union([Type.String(), Type.Null()]),
+          at: TimeSchema,
+        }),
+        Type.Null(),
+      ],
+      {
+        description:
+          'Four eyes (device in lost mode): the first approval, awaiting a second by a different staff member; null otherwise',
+      },
+    ),
   }),
 );
 export const RequestParams = Strict({ id: IdSchema });

@@ -1,12 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { Readable } from 'node:stream';
+import { buffer as readAll } from 'node:stream/consumers';
 import { uuidv7 } from 'uuidv7';
 import { writeAudit } from '../audit/audit-log.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { normalizeEmail } from '../accounts/addresses.js';
+import type { BlobStore } from '../blobs/store.js';
+import { LOST_MODE_MS } from '../bootloader/service.js';
 import type { AccountService } from '../accounts/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import { iso, type Clock } from '../clock.js';
-import { openText, sealText } from '../crypto/sealing.js';
+import { open, openText, seal, sealText } from '../crypto/sealing.js';
 import { constantTimeEqual, hmac, newToken, sha256 } from '../crypto/tokens.js';
 import type { AccountRow, Db, Executor, UnlockRequestRow, UnlockRequestStatus } from '../db/schema.js';
 import type { DeviceService } from '../devices/service.js';
@@ -17,7 +21,8 @@ import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
 import type { MessageService } from '../messaging/service.js';
 import type { MessageParams } from '../messaging/templates.js';
-import type { UnlockRequestRepository } from './repository.js';
+import { MAX_PROOFS, sniffProof, type ProofFileType } from './proofs.js';
+import type { UnlockRequestProofRow, UnlockRequestRepository } from './repository.js';
 
 const RELEASE_JOB = 'unlock.release';
 /** A request that ended (released, rejected, objected) is kept this long for questions, then deleted with the requester's data. */
@@ -52,13 +57,23 @@ export interface UnlockRequestView {
   releasedAt: string | null;
 }
 
+/** A file the requester uploaded as proof: what its bytes are, not what the client called it. */
+export interface ProofFileView {
+  id: string;
+  contentType: ProofFileType;
+  size: number;
+  createdAt: string;
+}
+
 /** What staff see to decide: the proof, the contact, and whether the device is locked now. */
 export interface StaffUnlockRequestView extends UnlockRequestView {
   serialHint: string;
   contact: { email: string };
-  proof: { kind: ProofKind; text: string | null };
+  proof: { kind: ProofKind; text: string | null; files: ProofFileView[] };
   /** Whether a lock is held on the serial (or IMEI) now, and whether its holder is an active account that will be told. */
-  lock: { locked: boolean; ownerActive: boolean };
+  lock: { locked: boolean; ownerActive: boolean; lostMode: boolean };
+  /** Four eyes: the first of two approvals a device in lost mode needs, while the second is awaited. */
+  firstApproval: { staffId: string; staffEmail: string | null; at: string } | null;
 }
 
 export interface UnlockOptions {
@@ -82,6 +97,7 @@ export class UnlockRequestService {
   private readonly rateLimits: RateLimits;
   private readonly captcha: CaptchaService;
   private readonly jobs: JobService;
+  private readonly blobs: BlobStore;
   private readonly sealKey: Buffer;
   private readonly lookupKey: Buffer;
   private readonly clock: Clock;
@@ -98,6 +114,7 @@ export class UnlockRequestService {
     rateLimits: RateLimits;
     captcha: CaptchaService;
     jobs: JobService;
+    blobs: BlobStore;
     sealKey: Buffer;
     lookupKey: Buffer;
     clock: Clock;
@@ -113,6 +130,7 @@ export class UnlockRequestService {
     this.rateLimits = deps.rateLimits;
     this.captcha = deps.captcha;
     this.jobs = deps.jobs;
+    this.blobs = deps.blobs;
     this.sealKey = deps.sealKey;
     this.lookupKey = deps.lookupKey;
     this.clock = deps.clock;
@@ -157,6 +175,8 @@ export class UnlockRequestService {
         release_at: null,
         released_at: null,
         closed_at: null,
+        first_approved_by: null,
+        first_approved_at: null,
       });
       await this.audit(trx, id, 'unlock_request.submitted', {});
       await this.tellRequester(trx, { id, locale, requester }, 'unlock_request_received', {
@@ -168,12 +188,84 @@ export class UnlockRequestService {
 
   /** The request's status, for whoever holds its status token; a wrong token is the same 404 as a wrong id. */
   async status(id: string, token: string): Promise<UnlockRequestView> {
-    const row = await this.repository.get(id);
-    // Hash and compare even when there is no row, so the time does not tell whether the id exists.
-    const presented = sha256(token);
-    const matches = constantTimeEqual(presented, row?.status_token_hash ?? presented.replace(/./g, '-'));
-    if (!row || !matches) throw new AppError('not_found', 'No unlock request with this id and token');
-    return publicView(row);
+    return publicView(await this.withToken(id, token));
+  }
+
+  /**
+   * The requester adds a proof file (a receipt's photo, an invoice's PDF) while the request waits for
+   * staff. What the file is comes from its bytes; it is sealed under the unlock-request key, bound to the
+   * request and the file, and kept in the blob store under the request, which it is deleted with.
+   */
+  async addProof(id: string, token: string, bytes: Buffer): Promise<{ files: ProofFileView[] }> {
+    const row = await this.withToken(id, token);
+    if (row.status !== 'submitted')
+      throw new AppError(
+        'unlock_request.already_decided',
+        `This request is ${row.status}: staff decided it already, so it takes no more proof`,
+      );
+    const contentType = sniffProof(bytes.subarray(0, 64));
+    if (!contentType)
+      throw new AppError(
+        'unlock_request.unsupported_proof_type',
+        'A proof file must be a JPEG, PNG or WebP image or a PDF (the Content-Type header is not trusted)',
+      );
+    const tooMany = () =>
+      new AppError('unlock_request.too_many_proofs', `A request takes at most ${MAX_PROOFS} proof files`);
+    if ((await this.repository.proofsOf(id)).length >= MAX_PROOFS) throw tooMany();
+    const proofId = uuidv7();
+    const owner = proofOwner(id);
+    // The blob first: a row never names bytes that are not there. Should the row fail, the blob goes.
+    await this.blobs.put(owner, proofId, Readable.from([seal(this.sealKey, bytes, proofAad(id, proofId))]));
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await this.repository.addProof(trx, {
+          request_id: id,
+          id: proofId,
+          content_type: contentType,
+          size: bytes.length,
+          created_at: this.clock.now(),
+        });
+        // Counted again with the new row in: of two uploads at once, the one past the limit is undone.
+        if ((await this.repository.proofsOf(id, trx)).length > MAX_PROOFS) throw tooMany();
+        await this.audit(trx, id, 'unlock_request.proof_added', { type: contentType, bytes: bytes.length });
+      });
+    } catch (error) {
+      await this.blobs.delete(owner, proofId);
+      throw error;
+    }
+    return { files: (await this.repository.proofsOf(id)).map(proofView) };
+  }
+
+  /** Staff: one proof file's bytes, opened, with what they are. Audited: the file is personal data. */
+  async openProof(
+    staff: AuthContext,
+    id: string,
+    proofId: string,
+  ): Promise<{ bytes: Buffer; contentType: ProofFileType }> {
+    const proof = await this.repository.getProof(id, proofId);
+    const stream = proof ? await this.blobs.get(proofOwner(id), proof.id) : undefined;
+    if (!proof || !stream) throw new AppError('not_found', 'No such proof file');
+    const bytes = open(this.sealKey, await readAll(stream), proofAad(id, proof.id));
+    await writeAudit(this.db, {
+      at: this.clock.now(),
+      action: 'unlock_request.proof_viewed',
+      subject: hmac(this.lookupKey, 'unlock-request', id),
+      detail: { by: this.staffHash(staff), proof: proof.id },
+      actorId: staff.accountId,
+    });
+    return { bytes, contentType: proof.content_type as ProofFileType };
+  }
+
+  /** Staff: one request, as the list shows it. Audited like the list. */
+  async getForStaff(staff: AuthContext, id: string): Promise<StaffUnlockRequestView> {
+    const view = await this.staffView(await this.requireRow(id, this.db));
+    await writeAudit(this.db, {
+      at: this.clock.now(),
+      action: 'unlock_requests.viewed',
+      subject: this.staffHash(staff),
+      detail: { requests: [id] },
+    });
+    return view;
   }
 
   /** Staff: the requests, newest first. Each list is audited: it shows contacts, proofs and lock holders. */
@@ -219,6 +311,24 @@ export class UnlockRequestService {
           'unlock_request.no_lock',
           'No lock is held on this device (any more): there is nothing to release. Reject the request instead.',
         );
+      // Four eyes: a device its owner put in lost mode is released only when two different staff members
+      // approve. The first approval is recorded and waits; the second, by someone else, goes on below.
+      if (await this.inLostMode(row, trx)) {
+        if (row.first_approved_by === null) {
+          if (!(await this.repository.recordFirstApproval(trx, id, staff.accountId, now)))
+            throw new AppError(
+              'unlock_request.already_decided',
+              'Another staff member approved or decided this request at the same moment: reload it',
+            );
+          await this.audit(trx, id, 'unlock_request.first_approval', { by: this.staffHash(staff) }, { staff, note });
+          return;
+        }
+        if (row.first_approved_by === staff.accountId)
+          throw new AppError(
+            'unlock_request.same_approver',
+            'This device is in lost mode: a different staff member must give the second approval',
+          );
+      }
       // The conditional update decides between two staff approving at once.
       if (
         !(await this.repository.transition(trx, id, ['submitted'], {
@@ -233,7 +343,11 @@ export class UnlockRequestService {
         trx,
         id,
         'unlock_request.approved',
-        { by: this.staffHash(staff), releaseAt: iso(releaseAt) },
+        {
+          by: this.staffHash(staff),
+          releaseAt: iso(releaseAt),
+          ...(row.first_approved_by ? { firstBy: hmac(this.lookupKey, 'staff', row.first_approved_by) } : {}),
+        },
         { staff, note },
       );
       for (const owner of await this.activeOwners(trx, holders)) {
@@ -346,9 +460,28 @@ export class UnlockRequestService {
       this.log.info({ unlockRequest: id, devices: unlinked.length }, 'unlock request released a device lock');
   }
 
-  /** Deletes requests that ended more than the retention period ago; their audit records stay. */
+  /**
+   * Deletes requests that ended more than the retention period ago, their proof files first (a crash
+   * between the two leaves the rows, and the next sweep deletes again); their audit records stay.
+   */
   async sweepEnded(): Promise<number> {
-    return this.repository.deleteEndedBefore(this.clock.now() - ENDED_REQUEST_RETENTION_MS);
+    const ids = await this.repository.endedBefore(this.clock.now() - ENDED_REQUEST_RETENTION_MS);
+    for (const id of ids) await this.blobs.deleteAllForAccount(proofOwner(id));
+    return this.repository.deleteRequests(ids);
+  }
+
+  /** The request, for whoever holds its status token; a wrong token is the same 404 as a wrong id. */
+  private async withToken(id: string, token: string): Promise<UnlockRequestRow> {
+    const row = await this.repository.get(id);
+    // Hash and compare even when there is no row, so the time does not tell whether the id exists.
+    const presented = sha256(token);
+    const matches = constantTimeEqual(presented, row?.status_token_hash ?? presented.replace(/./g, '-'));
+    if (!row || !matches) throw new AppError('not_found', 'No unlock request with this id and token');
+    return row;
+  }
+
+  private async inLostMode(row: UnlockRequestRow, executor: Executor): Promise<boolean> {
+    return this.devices.lockedDeviceInLostMode(lookupsOf(row), this.clock.now() - LOST_MODE_MS, executor);
   }
 
   private async requireRow(id: string, executor: Executor): Promise<UnlockRequestRow> {
@@ -402,12 +535,27 @@ export class UnlockRequestService {
     const { requester } = this.opened(row);
     const holders = await this.devices.lockHolders(lookupsOf(row));
     const owners = await this.activeOwners(this.db, holders);
+    const files = (await this.repository.proofsOf(row.id)).map(proofView);
+    const firstBy = row.first_approved_by;
+    const firstApproval =
+      firstBy !== null && row.status === 'submitted'
+        ? {
+            staffId: firstBy,
+            staffEmail: (await this.accounts.get(firstBy))?.email ?? null,
+            at: iso(row.first_approved_at ?? row.created_at),
+          }
+        : null;
     return {
       ...publicView(row),
       serialHint: row.serial_hint,
       contact: { email: requester.email },
-      proof: requester.proof,
-      lock: { locked: holders.length > 0, ownerActive: owners.length > 0 },
+      proof: { ...requester.proof, files },
+      lock: {
+        locked: holders.length > 0,
+        ownerActive: owners.length > 0,
+        lostMode: holders.length > 0 && (await this.inLostMode(row, this.db)),
+      },
+      firstApproval,
     };
   }
 
@@ -443,6 +591,18 @@ type RequesterMessage =
   | 'unlock_request_released';
 
 const requesterAad = (id: string) => `unlock-request/v1\u0000${id}`;
+const proofAad = (id: string, proofId: string) => `unlock-request-proof/v1\u0000${id}\u0000${proofId}`;
+/** The blob store's prefix for a request's proof files: never an account id (those are bare UUIDs). */
+const proofOwner = (id: string) => `unlock-request-${id}`;
+
+function proofView(row: UnlockRequestProofRow): ProofFileView {
+  return {
+    id: row.id,
+    contentType: row.content_type as ProofFileType,
+    size: Number(row.size),
+    createdAt: iso(row.created_at),
+  };
+}
 
 function lookupsOf(row: UnlockRequestRow): string[] {
   return JSON.parse(row.lookups) as string[];

@@ -101,8 +101,8 @@ for (const database of testDatabases()) {
         {
           serialHint: device.serial.slice(-4),
           contact: { email },
-          proof: { kind: 'receipt', text: 'Bought from Ana on 2026-10-02 for 120 EUR' },
-          lock: { locked: true, ownerActive: true },
+          proof: { kind: 'receipt', text: 'Bought from Ana on 2026-10-02 for 120 EUR', files: [] },
+          lock: { locked: true, ownerActive: true, lostMode: false },
           status: 'submitted',
         },
       );
@@ -343,7 +343,7 @@ for (const database of testDatabases()) {
       assert.equal(free.answer.body.status, 'submitted');
       assert.deepEqual(subjects(free.email), subjects(locked.email));
       const view = await staffView(free.answer.body.id);
-      assert.deepEqual(view.lock, { locked: false, ownerActive: false });
+      assert.deepEqual(view.lock, { locked: false, ownerActive: false, lostMode: false });
       assertProblem(
         await staffCall('POST', `/v1/admin/unlock-requests/${free.answer.body.id}/approve`),
         409,
@@ -359,7 +359,7 @@ for (const database of testDatabases()) {
       await deleteAccount(t, owner, { acknowledgeLockedDevices: true });
       assert.deepEqual((await activation(t, device.serial)).body, { locked: true, ownerHint: null });
       const { answer } = await submit(device.serial, { proof: { kind: 'invoice' } });
-      assert.deepEqual((await staffView(answer.body.id)).lock, { locked: true, ownerActive: false });
+      assert.deepEqual((await staffView(answer.body.id)).lock, { locked: true, ownerActive: false, lostMode: false });
       const sentBefore = t.messages.sent.length;
       assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${answer.body.id}/approve`)).status, 200);
       await t.drainJobs();

@@ -2,12 +2,15 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ok } from '@shared/api/client';
+import { apiHref } from '@shared/api/href';
 import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, Button, Card, styles, usePageTitle } from '@shared/ui';
 import css from '../admin.module.css';
+import ucss from './unlock.module.css';
 import { TextAreaField } from '../shell/fields';
 import { AdminLink, useAdminParams } from '../shell/links';
-import { type UnlockRequest, unlockRequestsQuery } from './queries';
+import { meQuery } from '../../shell/session';
+import { type UnlockRequest, unlockRequestQuery } from './queries';
 
 /** The time left until `at`, in days, hours, minutes and seconds, ticking each second. */
 function Countdown({ at }: { at: string }) {
@@ -28,10 +31,49 @@ function Countdown({ at }: { at: string }) {
   return <span className={css.countdown}>{left === 0 ? t('admin.unlock.due') : t('admin.unlock.left', parts)}</span>;
 }
 
+const extension = (contentType: string) => (contentType === 'image/jpeg' ? 'jpg' : contentType.split('/')[1]);
+
+/** The requester's files, shown inline: images as images, PDFs in a frame that runs nothing (and a link to open each). */
+function ProofFiles({ request }: { request: UnlockRequest }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const files = request.proof.files;
+  if (files.length === 0) return <p className={styles.description}>{t('admin.unlock.noFiles')}</p>;
+  return (
+    <ul className={ucss.proofFiles} aria-label={t('admin.unlock.files')}>
+      {files.map((file, index) => {
+        const href = apiHref('/v1/admin/unlock-requests/{id}/proofs/{proofId}', { id: request.id, proofId: file.id });
+        const name = t('admin.unlock.fileName', {
+          n: index + 1,
+          type: file.contentType === 'application/pdf' ? 'PDF' : file.contentType.replace('image/', '').toUpperCase(),
+          size: format.bytes(file.size),
+        });
+        return (
+          <li key={file.id} className={ucss.proofFile}>
+            <p>
+              <strong>{name}</strong> · {format.date(file.createdAt)} ·{' '}
+              <a href={href} download={`proof-${index + 1}.${extension(file.contentType)}`}>
+                {t('admin.unlock.downloadFile')}
+              </a>
+            </p>
+            {file.contentType === 'application/pdf' ? (
+              <iframe className={ucss.proofFrame} src={href} sandbox="" title={name} />
+            ) : (
+              <img className={ucss.proofImage} src={href} alt={name} loading="lazy" />
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 function Decision({ request }: { request: UnlockRequest }) {
   const { t } = useTranslation();
   const errorText = useErrorText();
   const queryClient = useQueryClient();
+  const format = useFormat();
+  const me = useQuery(meQuery).data;
   const [note, setNote] = useState('');
   const decide = useMutation({
     mutationFn: async (verdict: 'approve' | 'reject') => {
@@ -44,15 +86,41 @@ function Decision({ request }: { request: UnlockRequest }) {
     onSuccess: () => setNote(''),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['admin', 'unlock-requests'] }),
   });
-  const canApprove = request.status === 'submitted';
+  const first = request.firstApproval;
+  const approvedFirstByMe = first !== null && me?.id === first.staffId;
+  const canApprove = request.status === 'submitted' && !approvedFirstByMe;
   const canReject = request.status === 'submitted' || request.status === 'waiting';
+  const approveLabel =
+    request.lock.lostMode && request.status === 'submitted'
+      ? first
+        ? t('admin.unlock.fourEyes.confirm')
+        : t('admin.unlock.fourEyes.first')
+      : t('admin.unlock.approve');
   return (
     <Card title={t('admin.unlock.decision')}>
       {decide.isError && <Alert>{errorText(decide.error)}</Alert>}
       {decide.isSuccess && (
         <Alert tone="ok">
-          {t(`admin.unlock.decided.${decide.data.status}`, { defaultValue: t('admin.unlock.decided.other') })}
+          {decide.data.firstApproval
+            ? t('admin.unlock.decided.first')
+            : t(`admin.unlock.decided.${decide.data.status}`, { defaultValue: t('admin.unlock.decided.other') })}
         </Alert>
+      )}
+      {request.lock.lostMode && request.status === 'submitted' && (
+        <div role="status" className={ucss.fourEyes}>
+          <p>
+            <strong>{t('admin.unlock.fourEyes.title')}</strong>
+          </p>
+          <p>
+            {first
+              ? t('admin.unlock.fourEyes.awaiting', {
+                  who: first.staffEmail ?? first.staffId,
+                  when: format.date(first.at),
+                })
+              : t('admin.unlock.fourEyes.explain')}
+          </p>
+          {approvedFirstByMe && <p>{t('admin.unlock.fourEyes.notYou')}</p>}
+        </div>
       )}
       {canApprove && !request.lock.locked && <Alert tone="warning">{t('admin.unlock.noLock')}</Alert>}
       {canApprove && <p>{t('admin.unlock.approveHint')}</p>}
@@ -69,7 +137,7 @@ function Decision({ request }: { request: UnlockRequest }) {
       <div className={styles.actions}>
         {canApprove && (
           <Button onPress={() => decide.mutate('approve')} isDisabled={decide.isPending}>
-            {t('admin.unlock.approve')}
+            {approveLabel}
           </Button>
         )}
         {canReject && (
@@ -89,9 +157,8 @@ export default function UnlockRequestPage() {
   const format = useFormat();
   const errorText = useErrorText();
   const { id } = useAdminParams<{ id: string }>();
-  // The API lists requests (the newest 200) rather than reading one; the page picks its own.
-  const requests = useQuery(unlockRequestsQuery(undefined));
-  const request = requests.data?.find((r) => r.id === id);
+  const requests = useQuery(unlockRequestQuery(id));
+  const request = requests.data;
 
   return (
     <>
@@ -101,7 +168,6 @@ export default function UnlockRequestPage() {
       <h1>{t('admin.unlock.one')}</h1>
       {requests.isError && <Alert>{errorText(requests.error)}</Alert>}
       {requests.isPending && <p role="status">{t('shell.loading')}</p>}
-      {requests.data && !request && <Alert>{t('errors.not_found')}</Alert>}
       {request && (
         <>
           <Card title={t('admin.unlock.summary')}>
@@ -124,6 +190,12 @@ export default function UnlockRequestPage() {
                     : t('admin.unlock.lockedNoOwner')
                   : t('admin.unlock.notLocked')}
               </dd>
+              {request.lock.lostMode && (
+                <>
+                  <dt>{t('admin.unlock.lostMode')}</dt>
+                  <dd>{t('admin.unlock.lostModeYes')}</dd>
+                </>
+              )}
               <dt>{t('admin.unlock.contact')}</dt>
               <dd>{request.contact.email}</dd>
               {request.decidedAt && (
@@ -159,6 +231,7 @@ export default function UnlockRequestPage() {
             ) : (
               <p className={styles.description}>{t('admin.unlock.noProofText')}</p>
             )}
+            <ProofFiles request={request} />
           </Card>
           <Decision request={request} />
         </>

@@ -71,7 +71,10 @@ export default function UnlockRequestsPage() {
                       {t('admin.unlock.openRequest', { when: format.date(request.createdAt) })}
                     </AdminLink>
                   </td>
-                  <td>{t(`admin.unlock.status.${request.status}`)}</td>
+                  <td>
+                    {t(`admin.unlock.status.${request.status}`)}
+                    {request.firstApproval ? ` · ${t('admin.unlock.fourEyes.short')}` : ''}
+                  </td>
                   <td>
                     …{request.serialHint}
                     {request.lock.locked ? ` · ${t('admin.unlock.locked')}` : ''}

@@ -17,3 +17,10 @@ export const unlockRequestsQuery = (status: UnlockStatus | undefined) =>
     queryFn: async () =>
       ok(await api.GET('/v1/admin/unlock-requests', { params: { query: status ? { status } : {} } })).unlockRequests,
   });
+
+/** One request, read by itself (audited by the server too). */
+export const unlockRequestQuery = (id: string) =>
+  queryOptions({
+    queryKey: ['admin', 'unlock-requests', 'one', id],
+    queryFn: async () => ok(await api.GET('/v1/admin/unlock-requests/{id}', { params: { path: { id } } })),
+  });

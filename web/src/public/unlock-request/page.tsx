@@ -1,13 +1,14 @@
 import { useMutation } from '@tanstack/react-query';
 import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
-import { Form, Label, Text, TextArea, TextField as AriaTextField, FieldError } from 'react-aria-components';
+import { FieldError, Form, Label, Text, TextArea, TextField as AriaTextField } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, ok } from '@shared/api/client';
 import type { components } from '@shared/api/schema';
 import { isLanguage, useErrorText } from '@shared/i18n';
 import { Alert, Button, RadioGroup, TextField, styles, usePageTitle } from '@shared/ui';
 import { Captcha } from '@shared/ui/Captcha';
+import { ProofFilePicker, UploadFailures, UploadProgress, useProofFiles } from './files';
 
 type ProofKind = components['schemas']['UnlockRequestBody']['proof']['kind'];
 const KINDS: ProofKind[] = ['receipt', 'invoice', 'carrier_contract', 'warranty_card', 'other'];
@@ -24,12 +25,13 @@ function UnlockRequestPage() {
   const [proof, setProof] = useState('');
   const [captcha, setCaptcha] = useState<string>();
   const [captchaRound, setCaptchaRound] = useState(0);
+  const proofs = useProofFiles();
 
   const send = useMutation({
     mutationFn: async () => {
       if (!captcha) throw new CaptchaMissing();
       const text = proof.trim();
-      return ok(
+      const created = ok(
         await api.POST('/v1/unlock-requests', {
           body: {
             serial: serial.trim(),
@@ -40,6 +42,9 @@ function UnlockRequestPage() {
           },
         }),
       );
+      // The request exists now: a file that fails to upload is told on the next screen, not retried.
+      const sent = await proofs.uploadAll(created.id, created.statusToken);
+      return { ...created, ...sent };
     },
     // A captcha payload is accepted once: a refused request needs a new one.
     onError: () => {
@@ -61,6 +66,8 @@ function UnlockRequestPage() {
         <h1>{t('unlock.sentTitle')}</h1>
         <div className={styles.card}>
           <Alert tone="ok">{t('unlock.sent', { email: email.trim() })}</Alert>
+          {created.attached > 0 && <p>{t('unlock.files.attached', { count: created.attached })}</p>}
+          <UploadFailures failed={created.failed} />
           <p>{t('unlock.keepLink')}</p>
           <p>
             <Link to="/unlock/$requestId" params={{ requestId: created.id }} hash={`token=${created.statusToken}`}>
@@ -131,7 +138,9 @@ function UnlockRequestPage() {
             </Text>
             <FieldError className={styles.fieldError}>{proofError}</FieldError>
           </AriaTextField>
+          <ProofFilePicker proofs={proofs} />
           <Captcha key={captchaRound} onSolved={setCaptcha} />
+          {proofs.progress && <UploadProgress progress={proofs.progress} total={proofs.files.length} />}
           <Button type="submit" isDisabled={send.isPending}>
             {send.isPending ? t('unlock.sending') : t('unlock.submit')}
           </Button>

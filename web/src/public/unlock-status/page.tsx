@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createLazyRoute, Link, useLocation, useNavigate, useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
@@ -7,6 +7,38 @@ import { api, ok } from '@shared/api/client';
 import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, Button, TextField, styles, usePageTitle } from '@shared/ui';
 import { tokenFromHash } from '../fragment';
+import { ProofFilePicker, UploadFailures, UploadProgress, useProofFiles } from '../unlock-request/files';
+
+/** While staff have not decided, the requester may add proof files (or send again one that failed). */
+function AddProofFiles({ requestId, token }: { requestId: string; token: string }) {
+  const { t } = useTranslation();
+  const queryClient = useQueryClient();
+  const proofs = useProofFiles();
+  const send = useMutation({
+    mutationFn: () => proofs.uploadAll(requestId, token),
+    onSuccess: () => {
+      proofs.clear();
+      return queryClient.invalidateQueries({ queryKey: ['unlock-request', requestId] });
+    },
+  });
+  return (
+    <section className={styles.card} aria-labelledby="add-proof-files">
+      <h2 id="add-proof-files">{t('unlock.files.addTitle')}</h2>
+      <p>{t('unlock.files.addIntro')}</p>
+      <div className={styles.form}>
+        {send.data && send.data.attached > 0 && (
+          <Alert tone="ok">{t('unlock.files.attached', { count: send.data.attached })}</Alert>
+        )}
+        {send.data && <UploadFailures failed={send.data.failed} afterRequest={false} />}
+        <ProofFilePicker proofs={proofs} optional={false} />
+        {proofs.progress && <UploadProgress progress={proofs.progress} total={proofs.files.length} />}
+        <Button onPress={() => send.mutate()} isDisabled={send.isPending || proofs.files.length === 0}>
+          {t('unlock.files.send')}
+        </Button>
+      </div>
+    </section>
+  );
+}
 
 /** Where an unlock request stands, for the holder of its status token (from the link, or typed in). */
 function UnlockStatusPage() {
@@ -91,6 +123,7 @@ function UnlockStatusPage() {
           </div>
         )}
       </div>
+      {request?.status === 'submitted' && token && <AddProofFiles requestId={requestId} token={token} />}
       <p>
         <Link to="/unlock">{t('unlockStatus.newRequest')}</Link>
       </p>

@@ -413,6 +413,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/unlock-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One unlock request, with its proof, the lock, and any first approval (staff; audited) */
+        get: operations["getUnlockRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/unlock-requests/{id}/approve": {
         parameters: {
             query?: never;
@@ -422,8 +439,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve a submitted request: the owner is told, and the lock is released after the waiting period unless they object (staff) */
+        /** Approve a submitted request: the owner is told, and the lock is released after the waiting period unless they object (staff). A device in lost mode takes two different staff members: the first approval is recorded and awaits a second (unlock_request.same_approver when the same one tries again) */
         post: operations["approveUnlockRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/unlock-requests/{id}/proofs/{proofId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A proof file's bytes, to view inline (an image, or a PDF in a sandboxed frame); sandboxed by its CSP (staff; audited) */
+        get: operations["getUnlockRequestProof"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1586,6 +1620,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/unlock-requests/{id}/proofs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a proof file (JPEG, PNG or WebP image, or PDF; at most 10 MiB, 5 a request) while the request waits for staff. The status token goes in X-Status-Token, never in the address */
+        post: operations["addUnlockRequestProof"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2572,7 +2623,7 @@ export interface components {
              * @description The stable error code (see x-error-codes)
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.suspended" | "staff.second_factor_required" | "staff.session_idle" | "staff.reason_required" | "staff.own_account" | "account.already_suspended" | "account.not_suspended" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "account_lock.link_invalid" | "recovery.cancel_invalid" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
+            code: "validation_failed" | "invalid_credentials" | "unauthenticated" | "reauthentication_required" | "csrf_failed" | "forbidden" | "insufficient_scope" | "not_found" | "method_not_allowed" | "conflict" | "code_invalid" | "code_expired" | "too_many_attempts" | "rate_limited" | "captcha_required" | "payload_too_large" | "body_too_deep" | "malformed_request" | "request_timeout" | "headers_too_large" | "item_unreadable" | "unsupported_media_type" | "devices_still_linked" | "quota_exceeded" | "cursor_invalid" | "unsupported_image_type" | "activation_delayed" | "channel_unavailable" | "two_step.code_invalid" | "two_step.challenge_invalid" | "two_step.too_many_attempts" | "two_step.required" | "two_step.already_enabled" | "two_step.not_pending" | "two_step.method_unavailable" | "passkey.invalid" | "account.locked" | "account.suspended" | "staff.second_factor_required" | "staff.session_idle" | "staff.reason_required" | "staff.own_account" | "account.already_suspended" | "account.not_suspended" | "account.address_taken" | "account.address_unchanged" | "device.locked_to_other_account" | "device.imei_in_use" | "device.link_in_progress" | "device.erased" | "command.already_answered" | "command.expired" | "cloud.item_exists" | "export.not_ready" | "unlock_request.already_decided" | "unlock_request.closed" | "unlock_request.no_lock" | "unlock_request.same_approver" | "unlock_request.too_many_proofs" | "unlock_request.unsupported_proof_type" | "credits.insufficient" | "credits.idempotency_key_reused" | "bootloader.wait" | "bootloader.lost_mode" | "account_lock.link_invalid" | "recovery.cancel_invalid" | "undo_link_invalid" | "internal_error" | "service_unavailable" | "overloaded";
             /** @description Cloud version conflicts: the version stored now (null: none) */
             currentVersion?: number | null;
             /** @description What happened this time, in English */
@@ -3041,6 +3092,31 @@ export interface components {
             /** @description Why (what the proof showed): kept in the audit log as the reason, never sent to the requester or the owner */
             note?: string;
         };
+        /** UnlockProofFile */
+        UnlockProofFile: {
+            /**
+             * @description What the bytes are, as sniffed from them
+             * @enum {unknown}
+             */
+            contentType: "image/jpeg" | "image/png" | "image/webp" | "application/pdf";
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            createdAt: string;
+            id: string;
+            /** @description Bytes */
+            size: number;
+        };
+        /** UnlockProofFiles */
+        UnlockProofFiles: {
+            files: components["schemas"]["UnlockProofFile"][];
+        };
+        /**
+         * UnlockProofUpload
+         * @description The bytes of the file: a JPEG, PNG or WebP image or a PDF, at most 10 MiB (what it is comes from its bytes)
+         */
+        UnlockProofUpload: unknown;
         /** UnlockRequest */
         UnlockRequest: {
             contact: {
@@ -3053,14 +3129,28 @@ export interface components {
             createdAt: string;
             /** @description When staff approved or rejected it */
             decidedAt: string | null;
+            /** @description Four eyes (device in lost mode): the first approval, awaiting a second by a different staff member; null otherwise */
+            firstApproval: {
+                /**
+                 * Format: date-time
+                 * @description ISO 8601, UTC
+                 */
+                at: string;
+                staffEmail: string | null;
+                staffId: string;
+            } | null;
             id: string;
             lock: {
                 /** @description Whether a lock is held on the serial (or IMEI) now */
                 locked: boolean;
+                /** @description Whether the owner put the locked device in lost mode (in the last 30 days): approving then takes two different staff members */
+                lostMode: boolean;
                 /** @description Whether the lock holder is an active account, which an approval tells */
                 ownerActive: boolean;
             };
             proof: {
+                /** @description The files the requester uploaded; GET /v1/admin/unlock-requests/{id}/proofs/{proofId} serves each */
+                files: components["schemas"]["UnlockProofFile"][];
                 /**
                  * @description The kind of proof: receipt, invoice, carrier_contract, warranty_card, other
                  * @enum {unknown}
@@ -5182,6 +5272,73 @@ export interface operations {
             };
         };
     };
+    getUnlockRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnlockRequest"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     approveUnlockRequest: {
         parameters: {
             query?: never;
@@ -5263,6 +5420,77 @@ export interface operations {
             };
             /** @description The body is not of a type this operation takes (unsupported_media_type) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUnlockRequestProof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                proofId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as uploaded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token (unauthenticated, invalid_credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10828,6 +11056,93 @@ export interface operations {
             };
             /** @description The credential may not do this (forbidden, csrf_failed, reauthentication_required…) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see the code) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large, quota_exceeded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or wrong codes (rate_limited with Retry-After, too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addUnlockRequestProof: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The statusToken from POST /v1/unlock-requests (a header, so that it stays out of logs) */
+                "x-status-token": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The bytes of the file: a JPEG, PNG or WebP image or a PDF, at most 10 MiB (what it is comes from its bytes) */
+        requestBody: {
+            content: {
+                "application/pdf": components["schemas"]["UnlockProofUpload"];
+                "image/jpeg": components["schemas"]["UnlockProofUpload"];
+                "image/png": components["schemas"]["UnlockProofUpload"];
+                "image/webp": components["schemas"]["UnlockProofUpload"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnlockProofFiles"];
+                };
+            };
+            /** @description The request is not valid (validation_failed and the other 400 codes) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

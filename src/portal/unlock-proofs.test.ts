@@ -1,0 +1,286 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { makeImage, makeJpegOfSize } from '../cloud/test-images.js';
+import { linkDevice } from '../devices/test-factories.js';
+import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
+import { asStaff } from '../testing/staff.js';
+import { uniqueEmail, type TestAccount, type TestApp } from '../testing/test-app.js';
+import {
+  expectNoAxeViolations,
+  type Language,
+  type Portal,
+  screenshot,
+  startPortal,
+  tabTo,
+  type Viewport,
+} from './browser.js';
+import { signInToConsole, staffIn } from './staff.js';
+
+// Issues 16 and 17: the unlock form's proof upload with its progress bar; the console showing the proof
+// inline (an image, a PDF in a sandboxed frame); the four-eyes approval of a device in lost mode.
+
+const text = {
+  en: {
+    unlockTitle: 'Ask for a device’s lock to be released',
+    email: 'Your email address',
+    choose: 'Choose files',
+    chosen: 'Files to send',
+    send: 'Send the request',
+    sent: 'Request sent',
+    attached: '2 files were attached to your request.',
+    follow: 'Follow your request',
+    statusTitle: 'Your unlock request',
+    sendFiles: 'Send the files',
+    attachedOne: '1 file was attached to your request.',
+    uploading: /^Sending receipt\.jpg \(1 of 2\)/,
+    one: 'Unlock request',
+    fourEyes: 'Four eyes: this device is in lost mode',
+    first: 'Give the first approval',
+    firstDone: 'First approval recorded. A different staff member must now confirm it.',
+    notYou: 'You gave the first approval: another staff member must confirm it.',
+    awaiting: 'awaiting a second approval by a different staff member',
+    confirm: 'Confirm as second approver',
+    approved: 'Approved. The waiting period has started.',
+    waiting: 'Approved, in the waiting period',
+    file: (n: number, type: string) => new RegExp(`^File ${n} \\(${type},`),
+  },
+  es: {
+    unlockTitle: 'Pedir que se libere el bloqueo de un dispositivo',
+    email: 'Tu correo electrónico',
+    choose: 'Elegir archivos',
+    chosen: 'Archivos que se enviarán',
+    send: 'Enviar la solicitud',
+    sent: 'Solicitud enviada',
+    attached: 'Se adjuntaron 2 archivos a tu solicitud.',
+    follow: 'Seguir tu solicitud',
+    statusTitle: 'Tu solicitud de desbloqueo',
+    sendFiles: 'Enviar los archivos',
+    attachedOne: 'Se adjuntó 1 archivo a tu solicitud.',
+    uploading: /^Enviando receipt\.jpg \(1 de 2\)/,
+    one: 'Solicitud de desbloqueo',
+    fourEyes: 'Cuatro ojos: este dispositivo está en modo perdido',
+    first: 'Dar la primera aprobación',
+    firstDone: 'Primera aprobación registrada. Ahora otra persona del personal debe confirmarla.',
+    notYou: 'Diste la primera aprobación: otra persona del personal debe confirmarla.',
+    awaiting: 'a la espera de una segunda aprobación de otra persona del personal',
+    confirm: 'Confirmar como segunda persona',
+    approved: 'Aprobada. Ha empezado el periodo de espera.',
+    waiting: 'Aprobada, en periodo de espera',
+    file: (n: number, type: string) => new RegExp(`^Archivo ${n} \\(${type},`),
+  },
+} as const;
+
+/** A small, well-formed PDF, as an invoice would be. */
+const PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n' +
+    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+  'latin1',
+);
+
+async function solveCaptcha(page: Page): Promise<void> {
+  await page.locator('altcha-widget input[type="checkbox"]').focus();
+  await page.keyboard.press('Space');
+  await page
+    .locator('altcha-widget [data-state="verified"], altcha-widget .altcha[data-state="verified"]')
+    .first()
+    .waitFor({ timeout: 60_000 });
+}
+
+let ipCounter = 0;
+/** An unlock request made through the API, with a photo and a PDF attached as its requester would. */
+async function requestWithFiles(t: TestApp, serial: string): Promise<string> {
+  ipCounter += 1;
+  const ip = `10.79.0.${ipCounter}`;
+  const created = await t.request('POST', '/v1/unlock-requests', {
+    ip,
+    body: {
+      serial,
+      contact: { email: uniqueEmail('buyer') },
+      proof: { kind: 'invoice' },
+      captcha: await solvedCaptcha(t, ip),
+    },
+  });
+  assert.equal(created.status, 202, created.text);
+  for (const [bytes, type] of [
+    [await makeImage('png', 320, 200), 'image/png'],
+    [PDF, 'application/pdf'],
+  ] as const) {
+    const added = await t.request('POST', `/v1/unlock-requests/${created.body.id}/proofs`, {
+      payload: bytes,
+      headers: { 'content-type': type, 'x-status-token': created.body.statusToken },
+    });
+    assert.equal(added.status, 201, added.text);
+  }
+  return created.body.id;
+}
+
+async function lostModeDevice(t: TestApp, owner: TestAccount) {
+  const device = await linkDevice(t, owner);
+  const lock = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+    token: owner.token,
+    body: { type: 'lock', message: 'Lost phone, call +34 600 000 000' },
+  });
+  assert.equal(lock.status, 202, lock.text);
+  return device;
+}
+
+describe('unlock proof files and four eyes in Chromium', () => {
+  let portal: Portal;
+  before(async () => {
+    portal = await startPortal('sqlite', { ...QUICK_CAPTCHA_ENV });
+  });
+  after(async () => portal?.close());
+
+  for (const language of ['en', 'es'] as Language[]) {
+    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
+      test(`${language}, ${viewport}: a buyer attaches a photo and a PDF; the upload shows its progress; the status page takes one more`, async () => {
+        const words = text[language];
+        const t = portal.t;
+        const owner = await t.signUp();
+        const device = await linkDevice(t, owner);
+        const { context, page, problems } = await portal.context(language, viewport);
+        await page.goto(`/unlock?serial=${encodeURIComponent(device.serial)}`);
+        await page.getByRole('heading', { level: 1, name: words.unlockTitle }).waitFor();
+        await tabTo(page, 'textbox', words.email);
+        const buyerEmail = uniqueEmail('buyer');
+        await page.keyboard.type(buyerEmail);
+
+        // The picker is a button: reached with the keyboard, it opens the system's file chooser.
+        await tabTo(page, 'button', words.choose);
+        const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+        const photo = await makeJpegOfSize(3 * 1024 * 1024);
+        await chooser.setFiles([
+          { name: 'receipt.jpg', mimeType: 'image/jpeg', buffer: photo },
+          { name: 'invoice.pdf', mimeType: 'application/pdf', buffer: PDF },
+        ]);
+        const chosen = page.getByRole('list', { name: words.chosen });
+        await chosen.getByText('receipt.jpg').waitFor();
+        await chosen.getByText('invoice.pdf').waitFor();
+        await solveCaptcha(page);
+        await expectNoAxeViolations(page, `unlock form with files (${language}, ${viewport})`);
+        await screenshot(page, 'unlock-request-files', language, viewport);
+
+        // A slow uplink, so that the progress of the 3 MiB photo can be watched as it goes.
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('Network.enable');
+        await cdp.send('Network.emulateNetworkConditions', {
+          offline: false,
+          latency: 0,
+          downloadThroughput: -1,
+          uploadThroughput: 1024 * 1024,
+        });
+        await tabTo(page, 'button', words.send);
+        await page.keyboard.press('Enter');
+        const bar = page.getByRole('progressbar', { name: words.uploading });
+        await bar.waitFor();
+        let seen = 0;
+        for (let i = 0; i < 200 && seen === 0; i += 1) {
+          const now = Number((await bar.getAttribute('aria-valuenow').catch(() => null)) ?? 0);
+          if (now > 0 && now < 100) seen = now;
+          else await page.waitForTimeout(25);
+        }
+        assert.ok(seen > 0 && seen < 100, `the bar showed the upload part way (${seen} %)`);
+        await expectNoAxeViolations(page, `unlock form uploading (${language}, ${viewport})`);
+        await page.getByRole('heading', { level: 1, name: words.sent }).waitFor({ timeout: 30_000 });
+        await cdp.send('Network.emulateNetworkConditions', {
+          offline: false,
+          latency: 0,
+          downloadThroughput: -1,
+          uploadThroughput: -1,
+        });
+        await page.getByText(words.attached).waitFor();
+        await expectNoAxeViolations(page, `unlock request sent with files (${language}, ${viewport})`);
+
+        // Until staff decide, the status page takes more files.
+        await tabTo(page, 'link', words.follow);
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: words.statusTitle }).waitFor();
+        await tabTo(page, 'button', words.choose);
+        const [more] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+        const box = await makeImage('webp');
+        await more.setFiles([{ name: 'box.webp', mimeType: 'image/webp', buffer: box }]);
+        await page.getByRole('list', { name: words.chosen }).getByText('box.webp').waitFor();
+        await tabTo(page, 'button', words.sendFiles);
+        await page.keyboard.press('Enter');
+        await page.getByText(words.attachedOne).waitFor();
+        await expectNoAxeViolations(page, `unlock status with a file added (${language}, ${viewport})`);
+        await screenshot(page, 'unlock-status-files', language, viewport);
+
+        // The request exists with both files, typed by their bytes.
+        const staff = await staffIn(t, 'support');
+        const listed = (await asStaff(t, staff)('GET', '/v1/admin/unlock-requests')).body.unlockRequests.find(
+          (r: { contact: { email: string } }) => r.contact.email === buyerEmail,
+        );
+        assert.deepEqual(
+          listed.proof.files.map((f: { contentType: string; size: number }) => [f.contentType, f.size]),
+          [
+            ['image/jpeg', photo.length],
+            ['application/pdf', PDF.length],
+            ['image/webp', box.length],
+          ],
+        );
+        assert.deepEqual(problems, []);
+        await context.close();
+      });
+
+      test(`${language}, ${viewport}: staff see the photo inline and the PDF in a sandboxed frame; a lost device takes two staff members to approve`, async () => {
+        const words = text[language];
+        const t = portal.t;
+        const owner = await t.signUp();
+        const device = await lostModeDevice(t, owner);
+        const id = await requestWithFiles(t, device.serial);
+        const first = await staffIn(t, 'support');
+        const second = await staffIn(t, 'admin');
+
+        const one = await portal.context(language, viewport);
+        await signInToConsole(t, one.page, first, language, `/admin/unlock-requests/${id}`, words.one);
+        const image = one.page.getByRole('img', { name: words.file(1, 'PNG') });
+        await image.waitFor();
+        await one.page.waitForFunction(
+          (element) => (element as HTMLImageElement).complete && (element as HTMLImageElement).naturalWidth === 320,
+          await image.elementHandle(),
+        );
+        const frame = one.page.locator('iframe');
+        assert.equal(await frame.count(), 1);
+        assert.equal(await frame.getAttribute('sandbox'), '', 'the frame may run nothing');
+        assert.match((await frame.getAttribute('title')) ?? '', words.file(2, 'PDF'));
+        const served = await one.page.request.get((await frame.getAttribute('src'))!);
+        assert.equal(served.status(), 200);
+        assert.equal(served.headers()['content-type'], 'application/pdf');
+        assert.match(served.headers()['content-security-policy'] ?? '', /^sandbox;/);
+        assert.equal(served.headers()['x-content-type-options'], 'nosniff');
+        assert.equal(served.headers()['content-disposition'], 'inline');
+        assert.ok((await served.body()).equals(PDF));
+
+        await one.page.getByText(words.fourEyes).waitFor();
+        await expectNoAxeViolations(one.page, `unlock request with proof files (${language}, ${viewport})`);
+        await screenshot(one.page, 'console-unlock-proof', language, viewport);
+        await tabTo(one.page, 'button', words.first);
+        await one.page.keyboard.press('Enter');
+        await one.page.getByText(words.firstDone).waitFor();
+        await one.page.getByText(words.notYou).waitFor();
+        assert.equal(await one.page.getByRole('button', { name: words.confirm }).count(), 0, 'not for the same person');
+        await expectNoAxeViolations(one.page, `unlock request awaiting a second approval (${language}, ${viewport})`);
+
+        const two = await portal.context(language, viewport);
+        await signInToConsole(t, two.page, second, language, `/admin/unlock-requests/${id}`, words.one);
+        await two.page.getByText(first.email, { exact: false }).first().waitFor();
+        await two.page.getByText(words.awaiting, { exact: false }).waitFor();
+        await screenshot(two.page, 'console-unlock-four-eyes', language, viewport);
+        await tabTo(two.page, 'button', words.confirm);
+        await two.page.keyboard.press('Enter');
+        await two.page.getByText(words.approved).waitFor();
+        await two.page.getByText(words.waiting).first().waitFor();
+        await expectNoAxeViolations(two.page, `unlock request approved by two (${language}, ${viewport})`);
+        const view = await asStaff(t, second)('GET', `/v1/admin/unlock-requests/${id}`);
+        assert.equal(view.body.status, 'waiting');
+
+        assert.deepEqual(one.problems, []);
+        assert.deepEqual(two.problems, []);
+        await one.context.close();
+        await two.context.close();
+      });
+    }
+  }
+});
