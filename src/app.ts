@@ -666,7 +666,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       http.server.keepAliveTimeout = 1;
       await http.close();
       // Session uses gathered for one write (SessionService.flushUses) are written before the database closes.
-      await sessions.flushUses();
+      await sessions.flushUses({ final: true });
       await jobs.stop(config.operations.shutdownJobWaitMs);
       await transport.close?.();
       await relay?.close();

@@ -273,24 +273,34 @@ export class SessionService implements Authenticator {
 
   /**
    * Writes the uses gathered so far (the sweep and shutdown call it too). Each batch is written with the
-   * earliest use in it, so that a session never seems used later than it was. A failed write is logged
-   * by nobody and retried by nobody: the next use of the session records it again.
+   * earliest use in it, so that a session never seems used later than it was. A use stays in pendingUses
+   * until its write has committed, so that a check meanwhile still sees it; a write that fails leaves its
+   * uses there for the next flush (none after the last, `final`, at shutdown).
    */
-  async flushUses(): Promise<void> {
+  async flushUses(options: { final?: boolean } = {}): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const uses = [...this.pendingUses];
-    this.pendingUses.clear();
     const write = async () => {
+      let failed = false;
       for (let i = 0; i < uses.length; i += TOUCH_BATCH) {
         const batch = uses.slice(i, i + TOUCH_BATCH);
         const at = Math.min(...batch.map(([, use]) => use.at));
-        await this.repository
-          .touchMany(
+        try {
+          await this.repository.touchMany(
             batch.map(([id, use]) => ({ accountId: use.accountId, id })),
             at,
-          )
-          .catch(() => {});
+          );
+        } catch {
+          failed = true;
+          continue;
+        }
+        // A later use recorded meanwhile is another entry, which stays for the next flush.
+        for (const [id, use] of batch) if (this.pendingUses.get(id) === use) this.pendingUses.delete(id);
+      }
+      if (failed && !options.final && !this.flushTimer && this.pendingUses.size > 0) {
+        this.flushTimer = setTimeout(() => void this.flushUses(), TOUCH_FLUSH_MS);
+        this.flushTimer.unref();
       }
     };
     this.flushing = this.flushing.then(write);
