@@ -1,6 +1,7 @@
 // `node --import tsx bench/profile-me.ts [sqlite|postgres] [seconds] [me|signin]`: GET /v1/me (or sign-in)
-// load against a server running under --cpu-prof, then the functions with the most self time. For finding
-// where time goes, not for figures (the profiler slows the server down).
+// load against a server running under --cpu-prof, with its defaults (rate limits on, logging at info) as
+// the bench's auth part runs it, then the functions with the most self time. For finding where time goes,
+// not for figures (the profiler slows the server down).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,7 @@ const server = await startServer({
   build: ensureBuild(),
   dataDir,
   databaseUrl: pg?.url,
+  defaults: true,
   nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
 });
 try {

@@ -397,7 +397,7 @@ const report = {
     command: build.kind === 'dist' ? 'node dist/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve',
     buildNote: build.note,
     environment: {
-      auth: 'the server defaults: rate limits on, LANYARD_LOG_LEVEL info (a line per request, drained by the bench), worker on (in process)',
+      auth: 'the server defaults: rate limits on, LANYARD_LOG_LEVEL info (a line per request but successful fast reads, drained by the bench), worker on (in process)',
       devicesCloudDeletion: { LANYARD_RATE_LIMIT: 'off', LANYARD_LOG_LEVEL: 'warn', worker: 'on (in process)' },
     },
     postgresConnection: databases.includes('postgres') ? benchPostgresConnection() : undefined,

@@ -16,11 +16,21 @@ async function call(baseUrl: string, method: string, route: string, body?: unkno
   const headers: Record<string, string> = { 'user-agent': BENCH_USER_AGENT };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(new URL(route, baseUrl), {
+  let response = await fetch(new URL(route, baseUrl), {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  // A server that has just started on a busy machine may shed load (503 with Retry-After) for a moment:
+  // wait as it asks, a few times, rather than fail the whole part.
+  for (let retry = 0; response.status === 503 && response.headers.has('retry-after') && retry < 6; retry++) {
+    await sleep(Number(response.headers.get('retry-after')) * 1000);
+    response = await fetch(new URL(route, baseUrl), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
   return text ? JSON.parse(text) : undefined;

@@ -674,6 +674,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       // keep-alive timeout once answered, holding the close back by up to 72 s.
       http.server.keepAliveTimeout = 1;
       await http.close();
+      // Session uses gathered for one write (SessionService.flushUses) are written before the database closes.
+      await sessions.flushUses({ final: true });
       await jobs.stop(config.operations.shutdownJobWaitMs);
       await transport.close?.();
       await relay?.close();

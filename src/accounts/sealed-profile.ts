@@ -12,6 +12,9 @@ const sealedColumn = { email: 'email_sealed', phone: 'phone_sealed', name: 'name
 const context = (accountId: string, field: ProfileField) =>
   JSON.stringify(['lanyard/account-field/v1', accountId, field]);
 
+/** What opening needs of an account row: its id, its profile fields in clear (older rows) and sealed. */
+export type SealedProfileRow = Pick<AccountRow, 'id' | ProfileField | 'email_sealed' | 'phone_sealed' | 'name_sealed'>;
+
 interface OpenedEntry {
   key: Buffer;
   sealed: [string | null, string | null, string | null];
@@ -29,7 +32,7 @@ class OpenedCache {
   private readonly entries = new Map<string, OpenedEntry>();
   constructor(private readonly capacity: number) {}
 
-  get(row: AccountRow, key: Buffer): Pick<AccountRow, ProfileField> | undefined {
+  get(row: SealedProfileRow, key: Buffer): Pick<AccountRow, ProfileField> | undefined {
     const entry = this.entries.get(row.id);
     if (
       !entry ||
@@ -42,7 +45,7 @@ class OpenedCache {
     return entry.opened;
   }
 
-  set(row: AccountRow, key: Buffer, opened: Pick<AccountRow, ProfileField>): void {
+  set(row: SealedProfileRow, key: Buffer, opened: Pick<AccountRow, ProfileField>): void {
     this.entries.delete(row.id);
     this.entries.set(row.id, { key, sealed: [row.email_sealed, row.phone_sealed, row.name_sealed], opened });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
@@ -99,26 +102,34 @@ export class ProfileSealer {
    * plaintext. Once the key is destroyed (the account is being erased) the fields read as null; a value
    * that does not open under a key that exists (altered, or moved from another row) throws.
    */
-  async open<T extends AccountRow>(row: T): Promise<T> {
-    if (row.email_sealed === null && row.phone_sealed === null && row.name_sealed === null) return row;
+  async open<T extends SealedProfileRow>(row: T): Promise<T> {
+    return { ...row, ...(await this.openFields(row)) };
+  }
+
+  /**
+   * The row's email, phone and name opened, as `open` gives them, without a copy of the rest of the row:
+   * what GET /v1/me needs on every call. The object may be shared: do not change it.
+   */
+  async openFields(row: SealedProfileRow): Promise<Readonly<Pick<AccountRow, ProfileField>>> {
+    if (row.email_sealed === null && row.phone_sealed === null && row.name_sealed === null)
+      return { email: row.email, phone: row.phone, name: row.name };
     const key = await this.keyRing.get(row.id);
     if (!key) {
       this.cache.drop(row.id);
       return {
-        ...row,
-        ...(row.email_sealed !== null ? { email: null } : {}),
-        ...(row.phone_sealed !== null ? { phone: null } : {}),
-        ...(row.name_sealed !== null ? { name: null } : {}),
+        email: row.email_sealed !== null ? null : row.email,
+        phone: row.phone_sealed !== null ? null : row.phone,
+        name: row.name_sealed !== null ? null : row.name,
       };
     }
     const cached = this.cache.get(row, key);
-    if (cached) return { ...row, ...cached };
+    if (cached) return cached;
     const opened: Pick<AccountRow, ProfileField> = { email: row.email, phone: row.phone, name: row.name };
     for (const field of PROFILE_FIELDS) {
       const sealed = row[sealedColumn[field]];
       if (sealed !== null) opened[field] = openText(key, sealed, context(row.id, field));
     }
     this.cache.set(row, key, opened);
-    return { ...row, ...opened };
+    return opened;
   }
 }

@@ -6,6 +6,7 @@ import { hmac } from '../crypto/tokens.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { AppError, invalidField } from '../http/errors.js';
+import type { AuthAccount } from '../http/auth.js';
 import type { MessageService } from '../messaging/service.js';
 import type { MessageKind, MessageParams } from '../messaging/templates.js';
 import type { Channel } from '../messaging/transports.js';
@@ -176,8 +177,17 @@ export class AccountService {
   }
 
   /** The profile from the account row that authentication read along with the session (still sealed). */
-  async profileFromStored(account: AccountRow): Promise<Profile> {
-    return this.profileOf(await this.repository.sealer.open(account));
+  async profileFromStored(account: AuthAccount): Promise<Profile> {
+    const opened = await this.repository.sealer.openFields(account);
+    return {
+      id: account.id,
+      email: opened.email,
+      phone: opened.phone,
+      name: opened.name,
+      locale: account.locale,
+      role: account.role,
+      createdAt: iso(account.created_at),
+    };
   }
 
   private async getOrThrow(accountId: string, executor: Executor = this.db): Promise<AccountRow> {

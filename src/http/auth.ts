@@ -18,6 +18,25 @@ export function sessionCookieName(secure: boolean): string {
 /** A password entered within this many milliseconds makes a session fresh (API.md: 10 minutes). */
 export const FRESH_SESSION_MS = 10 * 60 * 1000;
 
+/**
+ * What authentication reads of the caller's account along with the session: what a guard checks and what
+ * GET /v1/me answers, its sealed fields not opened.
+ */
+export type AuthAccount = Pick<
+  AccountRow,
+  | 'id'
+  | 'status'
+  | 'role'
+  | 'locale'
+  | 'created_at'
+  | 'email'
+  | 'phone'
+  | 'name'
+  | 'email_sealed'
+  | 'phone_sealed'
+  | 'name_sealed'
+>;
+
 /** Who is calling: resolved from a bearer token or the session cookie. */
 export interface AuthContext {
   accountId: string;
@@ -34,7 +53,7 @@ export interface AuthContext {
    * that needs only this (GET /v1/me) makes no second query. Anything that changes the account reads it
    * again inside its own transaction.
    */
-  account: AccountRow;
+  account: AuthAccount;
   /** Set when the caller is an app with an OAuth access token: its client and the scopes it holds. */
   app?: { clientId: string; scopes: string[] };
 }
@@ -199,7 +218,9 @@ export function createGuards(
   /** Who calls: sets request.auth from the bearer token or the cookie (with its CSRF token), or refuses. */
   const identify = async (request: FastifyRequest, reply: FastifyReply): Promise<AuthContext> => {
     // An app's access token reaches only the routes that declare one of its scopes, as a plain account.
-    const appToken = APP_TOKEN.exec(request.headers.authorization ?? '');
+    // A session or device token has no dot; only a JWT is worth the pattern.
+    const authorization = request.headers.authorization;
+    const appToken = authorization?.includes('.') ? APP_TOKEN.exec(authorization) : null;
     if (appToken) {
       const proof = request.headers.dpop;
       const presented: PresentedAppToken = {

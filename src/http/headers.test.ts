@@ -78,6 +78,19 @@ for (const database of testDatabases()) {
       assert.ok(signedIn.body.token && session.body.csrfToken, 'the answers do carry secrets');
     });
 
+    test('every answer carries a request id of its own, a UUIDv7 of the moment, the one a problem quotes', async () => {
+      const before = Date.now();
+      const answers = await Promise.all(Array.from({ length: 50 }, () => t.request('GET', '/v1/me')));
+      const ids = answers.map((answer) => String(answer.headers['x-request-id']));
+      for (const [i, id] of ids.entries()) {
+        assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, id);
+        const at = Number.parseInt(id.replace('-', '').slice(0, 12), 16);
+        assert.ok(at >= before && at <= Date.now(), `${id} was made at ${at}`);
+        assert.equal(answers[i]!.body.requestId, id, 'the problem quotes the header');
+      }
+      assert.equal(new Set(ids).size, ids.length, 'no two are the same');
+    });
+
     test("HTML pages have a strict CSP: the deletion-cancel page, the provider's error and logout pages", async () => {
       assertStrictPage(await t.request('GET', '/v1/deletion/cancel?token=abc'), 'deletion-cancel');
       // The page never echoes what came in its address.

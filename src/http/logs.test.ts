@@ -38,12 +38,12 @@ interface LoggedApp {
 }
 
 /** The real app with a logger at its most verbose, writing into memory. */
-async function createLoggedApp(database: TestDatabase): Promise<LoggedApp> {
+async function createLoggedApp(database: TestDatabase, level = 'trace'): Promise<LoggedApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-logs-'));
   const config = loadConfig({
     LANYARD_DATA_DIR: dataDir,
     LANYARD_MASTER_KEY: randomBytes(32).toString('hex'),
-    LANYARD_LOG_LEVEL: 'trace',
+    LANYARD_LOG_LEVEL: level,
     LANYARD_MAX_EVENT_LOOP_DELAY_MS: '0',
   });
   const schema = database === 'postgres' ? `logs_${randomBytes(6).toString('hex')}` : undefined;
@@ -54,7 +54,7 @@ async function createLoggedApp(database: TestDatabase): Promise<LoggedApp> {
     config,
     clock: new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0)),
     transport: messages,
-    logger: pino({ level: 'trace' }, log),
+    logger: pino({ level }, log),
     database: schema ? { url: TEST_POSTGRES_URL, pgSchema: schema, poolSize: 5 } : { sqlitePath: ':memory:' },
   });
   return {
@@ -200,6 +200,65 @@ for (const database of testDatabases()) {
           log.text,
           /authorization|cookie|x-csrf-token/i,
           'headers that carry credentials reached the log',
+        );
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe(`the summary line of a request at info (${database})`, () => {
+    test('a change, a refusal and a failure write one; a successful read does not (metrics count it)', async () => {
+      const { app, log, messages, close } = await createLoggedApp(database, 'info');
+      try {
+        const email = uniqueEmail();
+        const send = (method: 'GET' | 'POST', url: string, body?: unknown, token?: string) =>
+          app.http.inject({
+            method,
+            url,
+            headers: {
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+            },
+            ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+          });
+        assert.equal((await send('POST', '/v1/signup', { email })).statusCode, 202);
+        await app.jobs.runDue();
+        const done = await send('POST', '/v1/signup/complete', {
+          email,
+          code: messages.lastCode(email),
+          password: `pass-${randomBytes(8).toString('hex')}`,
+        });
+        const { token } = JSON.parse(done.body) as { token: string };
+        const before = log.text.length;
+        assert.equal((await send('GET', '/v1/me', undefined, token)).statusCode, 200);
+        assert.equal((await send('GET', '/v1/sessions', undefined, token)).statusCode, 200);
+        const quiet = log.text.slice(before);
+        assert.doesNotMatch(quiet, /"msg":"request"/, 'successful reads write no summary line at info');
+        assert.equal((await send('GET', '/v1/me')).statusCode, 401);
+        assert.equal((await send('POST', '/v1/sessions', { login: email, password: 'wrong one' })).statusCode, 401);
+        const lines = log.text
+          .slice(before)
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((line) => line.msg === 'request');
+        assert.deepEqual(
+          lines.map((line) => [line.method, line.url, line.status]),
+          [
+            ['GET', '/v1/me', 401],
+            ['POST', '/v1/sessions', 401],
+          ],
+        );
+        assert.ok(
+          lines.every((line) => typeof line.reqId === 'string' && typeof line.ms === 'number'),
+          'each line says which request and how long',
+        );
+        const metrics = await app.http.inject({ method: 'GET', url: '/metrics' });
+        assert.match(
+          metrics.body,
+          /lanyard_http_request_duration_seconds_count\{method="GET",route="\/v1\/me",status_code="200"\} 1\b/,
+          'the quiet read is counted',
         );
       } finally {
         await close();

@@ -1,5 +1,4 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,7 +12,8 @@ import Fastify, {
 } from 'fastify';
 import type { RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { Socket } from 'node:net';
-import { uuidv7 } from 'uuidv7';
+import { requestId } from './request-id.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { AppError, errorRegistry, type ErrorCode, type FieldError } from './errors.js';
 import { transformDocument, transformRoute } from './openapi.js';
 import { OpenApiDocumentSchema } from './schemas.js';
@@ -52,6 +52,43 @@ const DOCS_OPERATION = {
   response: { 200: { type: 'string', description: 'The HTML page of the reference' } },
 };
 
+/** A read that takes this long or longer writes its summary line at info level (see the onResponse hook). */
+export const SLOW_READ_MS = 1000;
+
+/**
+ * The security headers of every answer, as name and value in turn: what helmet 8 (through
+ * @fastify/helmet) set with its defaults and the policy below, worked out once rather than per request.
+ */
+export function securityHeadersFor(baseUrl: string): readonly string[] {
+  return [
+    'Content-Security-Policy',
+    "default-src 'self';script-src 'self';style-src 'self';img-src 'self' data:;object-src 'none';base-uri 'none';frame-ancestors 'none'",
+    'Cross-Origin-Opener-Policy',
+    'same-origin',
+    // Photos and exports are read by our own pages only.
+    'Cross-Origin-Resource-Policy',
+    'same-origin',
+    'Origin-Agent-Cluster',
+    '?1',
+    'Referrer-Policy',
+    'no-referrer',
+    // HSTS only means something over https; behind http (development) it would only be noise.
+    ...(baseUrl.startsWith('https:') ? ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] : []),
+    'X-Content-Type-Options',
+    'nosniff',
+    'X-DNS-Prefetch-Control',
+    'off',
+    'X-Download-Options',
+    'noopen',
+    'X-Frame-Options',
+    'SAMEORIGIN',
+    'X-Permitted-Cross-Domain-Policies',
+    'none',
+    'X-XSS-Protection',
+    '0',
+  ];
+}
+
 /** A JSON body is at most 64 KiB (API.md); larger bodies are refused before parsing. */
 export const JSON_BODY_LIMIT = 64 * 1024;
 
@@ -64,7 +101,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     bodyLimit: JSON_BODY_LIMIT,
     // Cloud item ids are the client's: up to 200 characters, each up to 12 bytes once percent-encoded.
     routerOptions: { maxParamLength: 2400 },
-    genReqId: () => uuidv7(),
+    genReqId: requestId,
+    // The request's child logger (with its reqId) is made when something logs, not for every request.
+    childLoggerFactory: lazyChildLogger,
     // One summary line per request is written by the onResponse hook below instead.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -108,32 +147,22 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   // error and logout pages, deletion-cancel) get a CSP that runs only our own scripts and styles, or the
   // ones a page names by hash; no plugins, no <base> rewriting. Headers are set on the raw response, so
   // the OpenID provider's pages, written on a hijacked reply, carry them too. A page that needs another
-  // policy (the consent form's redirect) sets its own header, which wins.
-  app.register(helmet, {
-    global: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    referrerPolicy: { policy: 'no-referrer' },
-    // HSTS only means something over https; behind http (development) it would only be noise.
-    strictTransportSecurity: options.baseUrl.startsWith('https:') ? { maxAge: 31536000 } : false,
-    // Photos and exports are read by our own pages only.
-    crossOriginResourcePolicy: { policy: 'same-origin' },
+  // policy (the consent form's redirect, the API reference) sets its own header, which wins.
+  const securityHeaders = securityHeadersFor(options.baseUrl);
+  // One hook for what every answer carries (issue 18: @fastify/helmet built its middleware anew on every
+  // request, in two hooks of its own, 8 % of the CPU of GET /v1/me under a profiler). It stays async: the
+  // answer then waits for the parser to finish the bytes already received, so that a request with broken
+  // framing after its headers is answered 400 malformed_request, not by its route (and then 400 as well).
+  app.addHook('onRequest', async (request, reply) => {
+    const raw = reply.raw;
+    for (let i = 0; i < securityHeaders.length; i += 2) raw.setHeader(securityHeaders[i]!, securityHeaders[i + 1]!);
+    reply.header('x-request-id', request.id);
   });
   // Answers are personal and many carry a token or secret (sign-in, device linking, CSRF, app secrets):
   // no cache keeps them, unless a route says otherwise (photos revalidate instead).
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    return payload;
+    done(null, payload);
   });
   app.register(swagger, {
     openapi: {
@@ -171,21 +200,28 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     uiConfig: { deepLinking: true, defaultModelsExpandDepth: 0, displayOperationId: true },
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  // The summary line is written at info level; above it the hook would only cost every request time.
+  // The summary line of a request, at info level. A successful read (GET or HEAD answered below 400 within
+  // SLOW_READ_MS) writes none unless the level is debug or trace: at a few thousand session checks a second
+  // the line and its write to stdout were a tenth of the CPU of GET /v1/me (issue 18), and
+  // lanyard_http_request_duration_seconds counts those requests by route and status anyway. Every change,
+  // every refusal or failure and every slow read still writes its line.
   if (options.logger !== false && ['trace', 'debug', 'info'].includes(options.logger.level)) {
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.info(
-        {
-          method: request.method,
-          url: request.routeOptions.url ?? 'unmatched',
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime),
-        },
-        'request',
-      );
+    const everyRequest = options.logger.level !== 'info';
+    app.addHook('onResponse', (request, reply, done) => {
+      const ms = reply.elapsedTime;
+      const status = reply.statusCode;
+      if (
+        everyRequest ||
+        status >= 400 ||
+        ms >= SLOW_READ_MS ||
+        (request.method !== 'GET' && request.method !== 'HEAD')
+      ) {
+        request.log.info(
+          { method: request.method, url: request.routeOptions.url ?? 'unmatched', status, ms: Math.round(ms) },
+          'request',
+        );
+      }
+      done();
     });
   }
 
@@ -250,12 +286,19 @@ function writeProtocolProblem(error: NodeJS.ErrnoException, socket: Socket): voi
         ? 'request_timeout'
         : 'malformed_request';
   const { status, title } = errorRegistry[code];
-  const requestId = uuidv7();
-  const body = JSON.stringify({ type: `urn:lanyard:problem:${code}`, title, status, detail: title, code, requestId });
+  const id = requestId();
+  const body = JSON.stringify({
+    type: `urn:lanyard:problem:${code}`,
+    title,
+    status,
+    detail: title,
+    code,
+    requestId: id,
+  });
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+        `X-Request-Id: ${id}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);

@@ -1,15 +1,20 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import type { AccountRow, Db, Executor, SessionRow } from '../db/schema.js';
+import type { AuthAccount } from '../http/auth.js';
 
 /** A session and the account it belongs to, as one authentication reads them. */
 export interface SessionWithAccount {
-  session: SessionRow;
-  /** The account row as stored: its sealed fields are not opened yet (AccountService does that). */
-  account: AccountRow;
+  /** What a guard checks of the session: whose, which, its kind and times. */
+  session: Pick<
+    SessionRow,
+    'account_id' | 'id' | 'kind' | 'created_at' | 'last_used_at' | 'expires_at' | 'reauthenticated_at'
+  >;
+  /** What a guard and GET /v1/me need of the account, its sealed fields not opened yet (AccountService does that). */
+  account: AuthAccount;
 }
 
-// The session's columns are read under these names beside the account's, whose names they share.
+// The session's columns a request needs, as every session write names them (the sign-in's template).
 export const SESSION_COLUMNS = [
   'account_id',
   'id',
@@ -24,11 +29,31 @@ export const SESSION_COLUMNS = [
   'origin_sealed',
 ] as const;
 type SessionColumn = (typeof SESSION_COLUMNS)[number];
-// Every column of the table, so that the session read here is a whole SessionRow: a column added to the
+// Every column of the table, so that the sign-in writes a whole SessionRow: a column added to the
 // table and not to the list fails to compile.
 const everySessionColumn: [Exclude<keyof SessionRow, SessionColumn>] extends [never] ? true : never = true;
 void everySessionColumn;
-type JoinedRow = AccountRow & { [K in SessionColumn as `session_${K}`]: SessionRow[K] };
+
+/** The one row of the authentication lookup: only what SessionWithAccount holds, under names of their own. */
+interface AuthRow {
+  account_id: string;
+  session_id: string;
+  kind: SessionRow['kind'];
+  session_created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  reauthenticated_at: number;
+  status: AccountRow['status'];
+  role: AccountRow['role'];
+  locale: string;
+  account_created_at: number;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  email_sealed: string | null;
+  phone_sealed: string | null;
+  name_sealed: string | null;
+}
 
 /**
  * Told, in the transaction that ends them, which sessions of an account a person (or a change of
@@ -43,14 +68,11 @@ export type SessionsEndedListener = (
 
 /** SQL for sessions (web, API and device tokens share this table). */
 export class SessionRepository {
-  private readonly byTokenHash: CompiledQuery<JoinedRow>;
+  private readonly byTokenHash: CompiledQuery<AuthRow>;
   // On SQLite, the same SQL as a statement of the reader connection, run without Kysely: its queue and
   // promises were a third of the CPU of GET /v1/me (114 against 72 µs per request with the statement run
   // directly, in paired runs); the SQL is still Kysely's, compiled once.
-  private readonly byTokenHashOnReader: SqliteDatabase.Statement<[string], JoinedRow> | undefined;
-  // Which column of the joined row goes to the session and under which name, in the row's order: one
-  // statement always answers the same columns, so this is worked out from the first row.
-  private columnSplit: { from: string; to: string; toSession: boolean }[] | undefined;
+  private readonly byTokenHashOnReader: SqliteDatabase.Statement<[string], AuthRow> | undefined;
   private readonly endListeners: SessionsEndedListener[] = [];
 
   constructor(
@@ -58,17 +80,36 @@ export class SessionRepository {
     sqliteReader?: SqliteDatabase.Database,
   ) {
     // The account comes with the session, so that a request that needs it (GET /v1/me, every guard that
-    // checks the account's status and role) makes one round trip. Building and compiling this query took
-    // as long as running it; it is compiled once, and each call only puts its token hash in the parameter.
+    // checks the account's status and role) makes one round trip. Only the columns a request uses are
+    // read (issue 18: the whole account row, password hash included, and the whole session were read and
+    // split into objects by their keys on every request). Building and compiling this query took as long
+    // as running it; it is compiled once, and each call only puts its token hash in the parameter.
     this.byTokenHash = db
       .selectFrom('sessions')
       .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-      .selectAll('accounts')
-      .select(SESSION_COLUMNS.map((column) => `sessions.${column} as session_${column}` as const))
+      .select([
+        'sessions.account_id as account_id',
+        'sessions.id as session_id',
+        'sessions.kind as kind',
+        'sessions.created_at as session_created_at',
+        'sessions.last_used_at as last_used_at',
+        'sessions.expires_at as expires_at',
+        'sessions.reauthenticated_at as reauthenticated_at',
+        'accounts.status as status',
+        'accounts.role as role',
+        'accounts.locale as locale',
+        'accounts.created_at as account_created_at',
+        'accounts.email as email',
+        'accounts.phone as phone',
+        'accounts.name as name',
+        'accounts.email_sealed as email_sealed',
+        'accounts.phone_sealed as phone_sealed',
+        'accounts.name_sealed as name_sealed',
+      ])
       .where('sessions.token_hash', '=', '')
-      .compile() as CompiledQuery<JoinedRow>;
+      .compile() satisfies CompiledQuery<AuthRow>;
     if (this.byTokenHash.parameters.length !== 1) throw new Error('the session lookup must have exactly one parameter');
-    this.byTokenHashOnReader = sqliteReader?.prepare<[string], JoinedRow>(this.byTokenHash.sql);
+    this.byTokenHashOnReader = sqliteReader?.prepare<[string], AuthRow>(this.byTokenHash.sql);
   }
 
   async create(executor: Executor, row: SessionRow): Promise<void> {
@@ -84,18 +125,33 @@ export class SessionRepository {
   async getByTokenHash(tokenHash: string): Promise<SessionWithAccount | undefined> {
     const row = this.byTokenHashOnReader
       ? this.byTokenHashOnReader.get(tokenHash)
-      : (await this.db.executeQuery<JoinedRow>({ ...this.byTokenHash, parameters: [tokenHash] })).rows[0];
+      : (await this.db.executeQuery<AuthRow>({ ...this.byTokenHash, parameters: [tokenHash] })).rows[0];
     if (!row) return undefined;
-    const split = (this.columnSplit ??= Object.keys(row).map((from) =>
-      from.startsWith('session_')
-        ? { from, to: from.slice('session_'.length), toSession: true }
-        : { from, to: from, toSession: false },
-    ));
-    const session: Record<string, unknown> = {};
-    const account: Record<string, unknown> = {};
-    const values = row as unknown as Record<string, unknown>;
-    for (const { from, to, toSession } of split) (toSession ? session : account)[to] = values[from];
-    return { session: session as unknown as SessionRow, account: account as unknown as AccountRow };
+    // Objects of one fixed shape, written out, so that the code reading them stays monomorphic.
+    return {
+      session: {
+        account_id: row.account_id,
+        id: row.session_id,
+        kind: row.kind,
+        created_at: row.session_created_at,
+        last_used_at: row.last_used_at,
+        expires_at: row.expires_at,
+        reauthenticated_at: row.reauthenticated_at,
+      },
+      account: {
+        id: row.account_id,
+        status: row.status,
+        role: row.role,
+        locale: row.locale,
+        created_at: row.account_created_at,
+        email: row.email,
+        phone: row.phone,
+        name: row.name,
+        email_sealed: row.email_sealed,
+        phone_sealed: row.phone_sealed,
+        name_sealed: row.name_sealed,
+      },
+    };
   }
 
   async get(accountId: string, id: string): Promise<SessionRow | undefined> {
@@ -116,12 +172,19 @@ export class SessionRepository {
       .execute();
   }
 
-  async touch(accountId: string, id: string, now: number): Promise<void> {
+  /**
+   * Records uses of several sessions in one statement: each session's last_used_at becomes `at` unless it
+   * is already later (another process may have written a later use meanwhile).
+   */
+  async touchMany(sessions: ReadonlyArray<{ accountId: string; id: string }>, at: number): Promise<void> {
+    if (sessions.length === 0) return;
     await this.db
       .updateTable('sessions')
-      .set({ last_used_at: now })
-      .where('account_id', '=', accountId)
-      .where('id', '=', id)
+      .set({ last_used_at: at })
+      .where('last_used_at', '<', at)
+      .where((eb) =>
+        eb.or(sessions.map((session) => eb.and([eb('account_id', '=', session.accountId), eb('id', '=', session.id)]))),
+      )
       .execute();
   }
 

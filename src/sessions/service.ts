@@ -55,6 +55,10 @@ export const STAFF_IDLE_MS = 30 * 60_000;
 
 // last_used_at is written at most this often per session, so that reads stay reads.
 const TOUCH_INTERVAL_MS = 60_000;
+// Uses to record are gathered this long and written in one statement (see SessionService.authenticate).
+const TOUCH_FLUSH_MS = 200;
+// At most this many sessions in one statement.
+const TOUCH_BATCH = 250;
 
 /** Sessions: sign-in, bearer and cookie authentication, listing and ending sessions, re-authentication. */
 export class SessionService implements Authenticator {
@@ -213,25 +217,94 @@ export class SessionService implements Authenticator {
     return { account: this.accountService.profileOf(usable), session };
   }
 
+  /**
+   * Uses of sessions not written yet, by session id: when (the time of the use) and whose. A request
+   * that finds its session's last_used_at over a minute old used to write it before answering, and with
+   * many sessions in use that was most requests (issue 18: a write, and on PostgreSQL a commit, per
+   * session check). They are gathered here and written together every TOUCH_FLUSH_MS; until then this
+   * process reads its own uses from here, so that expiry, the staff idle check and the session list see
+   * them at once. Another process sees them up to TOUCH_FLUSH_MS later, next to the minute of
+   * TOUCH_INTERVAL_MS that last_used_at may lag anyway.
+   */
+  private readonly pendingUses = new Map<string, { accountId: string; at: number }>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
   async authenticate(token: string): Promise<Omit<AuthContext, 'via'> | undefined> {
     const tokenHash = sha256(token);
     const found = await this.repository.getByTokenHash(tokenHash);
     if (!found || found.account.status !== 'active') return undefined;
     const { session, account } = found;
     const now = this.clock.now();
-    if (this.issuer.expiryOf(session) <= now) return undefined;
-    if (now - session.last_used_at >= TOUCH_INTERVAL_MS)
-      await this.repository.touch(session.account_id, session.id, now);
+    const lastUsedAt = this.lastUseOf(session);
+    if (this.issuer.expiryOf({ kind: session.kind, expires_at: session.expires_at, last_used_at: lastUsedAt }) <= now)
+      return undefined;
+    if (now - lastUsedAt >= TOUCH_INTERVAL_MS) this.recordUse(session.account_id, session.id, now);
     return {
       accountId: session.account_id,
       sessionId: session.id,
       kind: session.kind,
       role: account.role,
       reauthenticatedAt: session.reauthenticated_at,
-      lastUsedAt: session.last_used_at,
+      lastUsedAt,
       tokenHash,
       account,
     };
+  }
+
+  /** When the session was last used, counting the uses this process has not written yet. */
+  private lastUseOf(session: Pick<SessionRow, 'id' | 'last_used_at'>): number {
+    const pending = this.pendingUses.get(session.id);
+    return pending && pending.at > session.last_used_at ? pending.at : session.last_used_at;
+  }
+
+  /** The session's expiry, counting the uses this process has not written yet. */
+  private expiryOf(row: SessionRow): number {
+    return this.issuer.expiryOf({ kind: row.kind, expires_at: row.expires_at, last_used_at: this.lastUseOf(row) });
+  }
+
+  private recordUse(accountId: string, id: string, at: number): void {
+    this.pendingUses.set(id, { accountId, at });
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flushUses(), TOUCH_FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /**
+   * Writes the uses gathered so far (the sweep and shutdown call it too). Each batch is written with the
+   * earliest use in it, so that a session never seems used later than it was. A use stays in pendingUses
+   * until its write has committed, so that a check meanwhile still sees it; a write that fails leaves its
+   * uses there for the next flush (none after the last, `final`, at shutdown).
+   */
+  async flushUses(options: { final?: boolean } = {}): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const uses = [...this.pendingUses];
+    const write = async () => {
+      let failed = false;
+      for (let i = 0; i < uses.length; i += TOUCH_BATCH) {
+        const batch = uses.slice(i, i + TOUCH_BATCH);
+        const at = Math.min(...batch.map(([, use]) => use.at));
+        try {
+          await this.repository.touchMany(
+            batch.map(([id, use]) => ({ accountId: use.accountId, id })),
+            at,
+          );
+        } catch {
+          failed = true;
+          continue;
+        }
+        // A later use recorded meanwhile is another entry, which stays for the next flush.
+        for (const [id, use] of batch) if (this.pendingUses.get(id) === use) this.pendingUses.delete(id);
+      }
+      if (failed && !options.final && !this.flushTimer && this.pendingUses.size > 0) {
+        this.flushTimer = setTimeout(() => void this.flushUses(), TOUCH_FLUSH_MS);
+        this.flushTimer.unref();
+      }
+    };
+    this.flushing = this.flushing.then(write);
+    await this.flushing;
   }
 
   csrfTokenFor(tokenHash: string): string {
@@ -274,16 +347,14 @@ export class SessionService implements Authenticator {
   async list(auth: AuthContext): Promise<Array<SessionView & { unreadable?: true }>> {
     const rows = await this.repository.list(auth.accountId);
     const now = this.clock.now();
-    return Promise.all(
-      rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId)),
-    );
+    return Promise.all(rows.filter((row) => this.expiryOf(row) > now).map((row) => this.view(row, auth.sessionId)));
   }
 
   /** An account's live sessions, for staff (none is the caller's). */
   async listOf(accountId: string): Promise<Array<SessionView & { unreadable?: true }>> {
     const rows = await this.repository.list(accountId);
     const now = this.clock.now();
-    return Promise.all(rows.filter((row) => this.issuer.expiryOf(row) > now).map((row) => this.view(row, '')));
+    return Promise.all(rows.filter((row) => this.expiryOf(row) > now).map((row) => this.view(row, '')));
   }
 
   private async view(row: SessionRow, currentId: string): Promise<SessionView & { unreadable?: true }> {
@@ -294,8 +365,8 @@ export class SessionService implements Authenticator {
       kind: row.kind,
       current: row.id === currentId,
       createdAt: iso(row.created_at),
-      lastUsedAt: iso(row.last_used_at),
-      expiresAt: iso(this.issuer.expiryOf(row)),
+      lastUsedAt: iso(this.lastUseOf(row)),
+      expiresAt: iso(this.expiryOf(row)),
       ip,
       client,
     };
@@ -371,6 +442,8 @@ export class SessionService implements Authenticator {
   }
 
   async sweepExpired(): Promise<number> {
+    // A session used in the last moments must not be swept as idle for a use not written yet.
+    await this.flushUses();
     return this.repository.deleteExpired(this.clock.now(), this.issuer.lifetimes.idleMs);
   }
 }
