@@ -29,6 +29,9 @@ const text = {
     contacts: 'Contacts',
     notes: 'Notes',
     messages: 'Messages',
+    appData: 'App data',
+    emptyAppData: 'No app data yet. What your apps back up appears here, app by app.',
+    backedUp: 'backed up',
     count: '3 photos',
     twoPhotos: '2 photos',
     deletePhoto: 'Delete photo',
@@ -59,6 +62,9 @@ const text = {
     contacts: 'Contactos',
     notes: 'Notas',
     messages: 'Mensajes',
+    appData: 'Datos de apps',
+    emptyAppData: 'Aún no hay datos de apps. Aquí aparece lo que copian tus apps, app por app.',
+    backedUp: 'copiado el',
     count: '3 fotos',
     twoPhotos: '2 fotos',
     deletePhoto: 'Borrar la foto',
@@ -113,6 +119,14 @@ async function seedCloud(t: TestApp, account: { email: string; password: string;
   await json('notes', 'n-damaged', { title: 'Lost', text: 'x' });
   await json('messages', 'm1', { conversation: '+34 600 111 222', from: 'Zoe', text: 'See you at eight' });
   await json('messages', 'm2', { conversation: '+34 600 111 222', from: 'Ana', text: 'On my way' });
+  // App data: one item per app, named by the app (25 and 69 bytes of JSON).
+  await json('app-data', 'com.example.game', { level: 12, coins: 3400 });
+  await json('app-data', 'org.example.reader.settings', {
+    theme: 'dark',
+    fontSize: 16,
+    sync: true,
+    recent: ['a.txt', 'b.txt'],
+  });
   // A row whose sealed body no longer opens: the list answers it among `unreadable`.
   await t.app.database.db
     .updateTable('cloud_items')
@@ -236,11 +250,24 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   await conversation.getByText('On my way').waitFor();
   await expectNoAxeViolations(page, `cloud messages (${language}, ${viewport})`);
   await screenshot(page, 'cloud-messages', language, viewport);
+
+  // App data: each app with the size of its data, the largest first.
+  await page.getByRole('tab', { name: words.messages }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.getByRole('tab', { name: words.appData, selected: true }).waitFor();
+  const apps = page.getByRole('list', { name: words.appData }).getByRole('listitem');
+  await apps.first().waitFor();
+  const rows = await apps.allInnerTexts();
+  assert.equal(rows.length, 2);
+  assert.match(rows[0]!, new RegExp(`^org\\.example\\.reader\\.settings\\s+69\\s?(byte|B) · ${words.backedUp} `));
+  assert.match(rows[1]!, new RegExp(`^com\\.example\\.game\\s+25\\s?(byte|B) · ${words.backedUp} `));
+  await expectNoAxeViolations(page, `cloud app data (${language}, ${viewport})`);
+  await screenshot(page, 'cloud-app-data', language, viewport);
   assert.deepEqual(problems, []);
   await context.close();
 }
 
-describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chromium', () => {
+describe('portal: the cloud (photos gallery, contacts, notes, messages, app data) in Chromium', () => {
   let portal: Portal;
   before(async () => {
     portal = await startPortal();
@@ -249,7 +276,7 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
 
   for (const language of ['en', 'es'] as Language[]) {
     for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: storage, the gallery by keyboard with the viewer and the download, the lists, unreadable items`, () =>
+      test(`${language}, ${viewport}: storage, the gallery by keyboard with the viewer and the download, the lists, app data per app, unreadable items`, () =>
         cloudFlow(portal, language, viewport));
     }
   }
@@ -262,6 +289,8 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
     await page.getByText(text.es.emptyPhotos).waitFor();
     await page.getByRole('tab', { name: text.es.notes }).click();
     await page.getByText(text.es.emptyNotes).waitFor();
+    await page.getByRole('tab', { name: text.es.appData }).click();
+    await page.getByText(text.es.emptyAppData).waitFor();
     await expectNoAxeViolations(page, 'empty cloud');
     assert.deepEqual(problems, []);
     await context.close();
