@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { makeHeic, makeImage } from '../cloud/test-images.js';
 import { linkDevice } from '../devices/test-factories.js';
 import { testDatabases, type TestApp } from '../testing/test-app.js';
 import {
   accountIn,
+  describePortal,
   expectNoAxeViolations,
   type Language,
   type Portal,
   screenshot,
   signInOnPage,
-  startPortal,
   tabTo,
   type Viewport,
 } from './browser.js';
@@ -267,21 +267,14 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   await context.close();
 }
 
-describe('portal: the cloud (photos gallery, contacts, notes, messages, app data) in Chromium', () => {
-  let portal: Portal;
-  before(async () => {
-    portal = await startPortal();
-  });
-  after(async () => portal?.close());
-
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: storage, the gallery by keyboard with the viewer and the download, the lists, app data per app, unreadable items`, () =>
-        cloudFlow(portal, language, viewport));
-    }
-  }
+describePortal('portal: the cloud (photos gallery, contacts, notes, messages, app data) in Chromium', (suite) => {
+  suite.each(
+    'storage, the gallery by keyboard with the viewer and the download, the lists, app data per app, unreadable items',
+    ({ portal, language, viewport }) => cloudFlow(portal, language, viewport),
+  );
 
   test('an empty cloud says so in each list', async () => {
+    const { portal } = suite;
     const account = await accountIn(portal.t, 'es');
     const { context, page, problems } = await portal.context('es', 'phone');
     await signInOnPage(page, account, text.es);
@@ -301,6 +294,7 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages, app data
     ['es', 'phone'],
   ] as [Language, Viewport][]) {
     test(`${language}, ${viewport}: download my data: the copy is made while the page shows it, and the zip downloads after the password`, async () => {
+      const { portal } = suite;
       const words = text[language];
       const t = portal.t;
       const account = await accountIn(t, language);
@@ -336,6 +330,7 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages, app data
   }
 
   test('a list that cannot be read says why, in the reader’s language', async () => {
+    const { portal } = suite;
     const account = await accountIn(portal.t, 'en');
     const { context, page, problems } = await portal.context('en', 'desktop');
     await signInOnPage(page, account, text.en);
@@ -358,13 +353,13 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages, app data
 
 // The same flow once on PostgreSQL: the damaged row, the thumbnails and the delta pages on the other database.
 for (const database of testDatabases().filter((d) => d === 'postgres')) {
-  describe(`portal: the cloud on ${database}`, () => {
-    let portal: Portal;
-    before(async () => {
-      portal = await startPortal(database);
-    });
-    after(async () => portal?.close());
-    test('en, desktop: the gallery, the viewer, the lists and an unreadable item', () =>
-      cloudFlow(portal, 'en', 'desktop'));
-  });
+  describePortal(
+    `portal: the cloud on ${database}`,
+    (suite) => {
+      suite.each('the gallery, the viewer, the lists and an unreadable item', ({ portal, language, viewport }) =>
+        cloudFlow(portal, language, viewport),
+      );
+    },
+    { database, languages: ['en'], viewports: ['desktop'] },
+  );
 }
