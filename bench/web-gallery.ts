@@ -107,8 +107,8 @@ export async function benchGallery(options: {
     const { total, withThumbnail } = await countPhotos(baseUrl, token);
     if (total !== options.photos) throw new Error(`uploaded ${options.photos} photos, the server lists ${total}`);
     if (withThumbnail === total) break;
-    if (performance.now() - thumbnailsStarted > 600_000)
-      throw new Error(`only ${withThumbnail} of ${total} thumbnails were made within 10 minutes`);
+    if (performance.now() - thumbnailsStarted > 1_200_000)
+      throw new Error(`only ${withThumbnail} of ${total} thumbnails were made within 20 minutes`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   const thumbnailsSeconds = (performance.now() - thumbnailsStarted) / 1000;
@@ -143,7 +143,7 @@ export async function benchGallery(options: {
           });
           if (cells.length === 0) return false;
           const images = cells.map((cell) => cell.querySelector('img'));
-          if (images.some((img) => !img || !img.complete || img.naturalWidth === 0)) return false;
+          if (images.some((img) => !img?.complete || img.naturalWidth === 0)) return false;
           state.firstScreenAt ??= performance.now();
           const listed = [...document.querySelectorAll('main p')].some((p) => p.textContent === countText);
           if (!listed) return false;
