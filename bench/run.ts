@@ -42,6 +42,8 @@ const { values: options } = parseArgs({
     'scale-seconds': { type: 'string' },
     /** With the web part: weigh the pages only, without Lighthouse. */
     'no-lighthouse': { type: 'boolean', default: false },
+    /** With the web part: photos in the gallery measured (0 leaves the gallery out). */
+    'gallery-photos': { type: 'string', default: '10000' },
     'device-accounts': { type: 'string' },
     'cloud-contacts': { type: 'string' },
     'cloud-photos': { type: 'string' },
@@ -387,7 +389,11 @@ for (const database of databaseParts ? databases : []) {
 
 // The portal does not depend on the database: weighed once, on SQLite.
 const web: WebResult | undefined = parts.has('web')
-  ? await benchWeb(build, { lighthouse: !options['no-lighthouse'] }, say)
+  ? await benchWeb(
+      build,
+      { lighthouse: !options['no-lighthouse'], galleryPhotos: Number(options['gallery-photos']) },
+      say,
+    )
   : undefined;
 
 const report = {

@@ -12,6 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { api, linkDevice } from './api.js';
 import { round } from './stats.js';
 import { signUp } from './seed.js';
+import { benchGallery, GALLERY_TARGET_MS, type GalleryResult } from './web-gallery.js';
 import { ensureBuild, ROOT, startServer, type ServerBuild } from './server.js';
 
 const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,8 +29,8 @@ const KIB = 1024;
 
 export const WEB_BUDGETS = { signInKiB: 100, anyPageKiB: 250 } as const;
 export const LIGHTHOUSE_TARGETS = { performance: 95, accessibility: 100 } as const;
-/** The pages Lighthouse scores (photos too, when this build has that page). */
-const LIGHTHOUSE_PAGES = ['/sign-in', '/', '/devices', '/photos'];
+/** The pages Lighthouse scores: sign-in, home, devices and photos (the cloud page opens on its photo gallery). */
+const LIGHTHOUSE_PAGES = ['/sign-in', '/', '/devices', '/cloud'];
 
 export interface PageWeight {
   path: string;
@@ -62,6 +63,9 @@ export interface LighthouseScore {
 export interface WebResult {
   gzip: string;
   pages: PageWeight[];
+  /** The gallery with 10,000 photos: bench/web-gallery.ts. */
+  gallery?: GalleryResult;
+  galleryError?: string;
   lighthouse?: LighthouseScore[];
   lighthouseError?: string;
   targets: Record<string, { target: string; value: number; met: boolean }>;
@@ -243,7 +247,7 @@ async function lighthouseScores(
 
 export async function benchWeb(
   build: ServerBuild,
-  options: { lighthouse?: boolean },
+  options: { lighthouse?: boolean; galleryPhotos?: number },
   say: (line: string) => void,
 ): Promise<WebResult> {
   const result: WebResult = {
@@ -314,12 +318,40 @@ export async function benchWeb(
           met: heaviest.jsGzipBytes <= WEB_BUDGETS.anyPageKiB * KIB,
         };
 
+      // The gallery's account (10,000 photos) is also the one Lighthouse scores the pages of: its photos
+      // page is the full one.
+      let scored = account;
+      const galleryPhotos = options.galleryPhotos ?? 10_000;
+      if (galleryPhotos > 0) {
+        try {
+          const galleryAccount = await signUp(server.url, dataDir, 1);
+          result.gallery = await benchGallery({
+            baseUrl: server.url,
+            browser,
+            account: galleryAccount,
+            photos: galleryPhotos,
+            loads: 5,
+            signIn: (page) => signInOnPage(page, server.url, galleryAccount),
+            say,
+          });
+          scored = galleryAccount;
+          result.targets.galleryFirstScreenWithin1s = {
+            target: `≤ ${GALLERY_TARGET_MS} ms from navigation to the first screen of thumbnails, ${galleryPhotos} photos all listed (median of ${result.gallery.completeMs.length} loads)`,
+            value: result.gallery.medianMs,
+            met: result.gallery.met,
+          };
+        } catch (error) {
+          result.galleryError = error instanceof Error ? error.message : String(error);
+          say(`  gallery failed: ${result.galleryError}`);
+        }
+      }
+
       if (options.lighthouse !== false) {
         const routes = new Set(portalRoutes());
         try {
           result.lighthouse = await lighthouseScores(
             server.url,
-            account,
+            scored,
             LIGHTHOUSE_PAGES.filter((p) => routes.has(p)),
             say,
           );
@@ -363,6 +395,11 @@ export function webSummary(result: WebResult): string {
     lines.push(
       `  ${p.path.padEnd(28)} ${(p.jsGzipBytes / KIB).toFixed(1).padStart(6)} KiB / ${p.budgetKiB} KiB${p.met ? ' ✓' : ' ✗'}`,
     );
+  if (result.gallery)
+    lines.push(
+      `  gallery of ${result.gallery.photos} photos: first screen ${result.gallery.medianFirstScreenMs} ms, all listed with the newest on screen ${result.gallery.medianMs} ms (target ≤ ${GALLERY_TARGET_MS} ms)${result.gallery.met ? ' ✓' : ' ✗'}`,
+    );
+  if (result.galleryError) lines.push(`  gallery failed: ${result.galleryError}`);
   for (const s of result.lighthouse ?? [])
     lines.push(
       `  lighthouse ${s.path} ${s.formFactor}: performance ${s.performance}, accessibility ${s.accessibility}`,
@@ -374,7 +411,15 @@ export function webSummary(result: WebResult): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  const result = await benchWeb(ensureBuild(), { lighthouse: !process.argv.includes('--no-lighthouse') }, say);
+  const photosFlag = process.argv.indexOf('--gallery-photos');
+  const result = await benchWeb(
+    ensureBuild(),
+    {
+      lighthouse: !process.argv.includes('--no-lighthouse'),
+      ...(photosFlag > 0 ? { galleryPhotos: Number(process.argv[photosFlag + 1]) } : {}),
+    },
+    say,
+  );
   say(`\n${webSummary(result)}\n${JSON.stringify(result.targets, null, 2)}`);
   process.exitCode = result.error ? 1 : 0;
 }

@@ -1,3 +1,4 @@
+import optimizeLocales from '@react-aria/optimize-locales-plugin';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -21,7 +22,13 @@ function staffConsoleInDev(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), staffConsoleInDev()],
+  plugins: [
+    react(),
+    staffConsoleInDev(),
+    // React Aria ships its own strings (close buttons, live announcements) in ~30 locales; the portal speaks
+    // English and Spanish only (every regional variant of both kept).
+    optimizeLocales.vite({ locales: ['en', 'es'] }),
+  ],
   // `@shared/…` is the web's own src/shared (as in web/tsconfig.json), not a folder outside the project.
   resolve: { alias: { '@shared': fileURLToPath(new URL('./src/shared', import.meta.url)) } },
   build: {

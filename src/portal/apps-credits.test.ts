@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before } from 'node:test';
 import * as client from 'openid-client';
 import { authorizationRequest, Browser, relyingParty } from '../apps/test-relying-party.js';
-import { uniqueEmail } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
-import {
-  accountIn,
-  expectNoAxeViolations,
-  type Language,
-  type Portal,
-  screenshot,
-  signInOnPage,
-  startPortal,
-  tabTo,
-  type Viewport,
-} from './browser.js';
+import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
 
 const text = {
   en: {
@@ -63,12 +52,12 @@ const text = {
   },
 } as const;
 
-describe('portal: apps with access and the credits wallet in Chromium', () => {
-  let portal: Portal;
+describePortal('portal: apps with access and the credits wallet in Chromium', (suite) => {
   let admin: string;
   let app: { clientId: string; clientSecret: string };
+  // After describePortal's own hook, which starts the portal.
   before(async () => {
-    portal = await startPortal();
+    const { portal } = suite;
     admin = (await createStaffMember(portal.t, 'admin')).token;
     const registered = await portal.t.request('POST', '/v1/admin/apps', {
       token: admin,
@@ -81,10 +70,10 @@ describe('portal: apps with access and the credits wallet in Chromium', () => {
     assert.equal(registered.status, 201, registered.text);
     app = registered.body;
   });
-  after(async () => portal?.close());
 
   /** The person signs in to Notes Web with Lanyard and allows it (the provider's own pages), and the app takes its tokens. */
   async function letTheAppIn(account: { email: string; password: string }) {
+    const { portal } = suite;
     const rp = await relyingParty(portal.baseUrl, app.clientId, app.clientSecret);
     const browser = new Browser(portal.baseUrl);
     const { url, verifier, state } = await authorizationRequest(rp, {
@@ -98,89 +87,88 @@ describe('portal: apps with access and the credits wallet in Chromium', () => {
     await client.authorizationCodeGrant(rp, new URL(back.left!), { pkceCodeVerifier: verifier, expectedState: state });
   }
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: the app in plain words, last used, revoked after a confirmation; the balance and its history page by page`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const account = await accountIn(t, language);
-        await letTheAppIn(account);
-        // 55 entries: more than one page of history (50).
-        for (let i = 0; i < 54; i += 1) {
-          const grant = await t.request('POST', `/v1/admin/accounts/${account.id}/credits`, {
-            token: admin,
-            body: { amount: 100 + i, reason: `Welcome gift ${i}`, idempotencyKey: `gift-${account.id}-${i}` },
-          });
-          assert.equal(grant.status, 201, grant.text);
-        }
-        const take = await t.request('POST', `/v1/admin/accounts/${account.id}/credits`, {
+  suite.each(
+    'the app in plain words, last used, revoked after a confirmation; the balance and its history page by page',
+    async ({ portal, language, viewport }) => {
+      const words = text[language];
+      const t = portal.t;
+      const account = await accountIn(t, language);
+      await letTheAppIn(account);
+      // 55 entries: more than one page of history (50).
+      for (let i = 0; i < 54; i += 1) {
+        const grant = await t.request('POST', `/v1/admin/accounts/${account.id}/credits`, {
           token: admin,
-          body: { amount: -31, reason: 'Correction', idempotencyKey: `fix-${account.id}` },
+          body: { amount: 100 + i, reason: `Welcome gift ${i}`, idempotencyKey: `gift-${account.id}-${i}` },
         });
-        assert.equal(take.status, 201, take.text);
-
-        const { context, page, problems } = await portal.context(language, viewport);
-        await signInOnPage(page, account, words);
-        await tabTo(page, 'link', words.apps);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.appsTitle }).waitFor();
-        const item = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Notes Web' }) });
-        await item.getByText(words.seeEmail).waitFor();
-        await item.getByText(words.keepAccess).waitFor();
-        await item.getByText(words.lastUsed, { exact: false }).waitFor();
-        await expectNoAxeViolations(page, `apps (${language}, ${viewport})`);
-        await screenshot(page, 'apps', language, viewport);
-
-        // Cancel keeps it; confirming revokes it.
-        await tabTo(page, 'button', words.revoke);
-        await page.keyboard.press('Enter');
-        const dialog = page.getByRole('alertdialog', { name: words.confirmTitle });
-        await dialog.waitFor();
-        await expectNoAxeViolations(page, `apps confirm (${language}, ${viewport})`);
-        await page.keyboard.press('Enter');
-        await dialog.waitFor({ state: 'detached' });
-        assert.equal(
-          (
-            await t.request('GET', '/v1/apps', {
-              token: (
-                await t.request('POST', '/v1/sessions', {
-                  body: { login: account.email, password: account.password, kind: 'api' },
-                })
-              ).body.token,
-            })
-          ).body.apps.length,
-          1,
-          'Cancel (the focused button) kept it',
-        );
-        await tabTo(page, 'button', words.revoke);
-        await page.keyboard.press('Enter');
-        await dialog.waitFor();
-        await tabTo(page, 'button', words.confirm);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.revoked).waitFor();
-        await page.getByText(words.none).waitFor();
-
-        await tabTo(page, 'link', words.credits);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.credits }).waitFor();
-        await page.getByText(words.balance, { exact: true }).waitFor();
-        const history = page.getByRole('listitem');
-        await history.filter({ hasText: 'Correction' }).filter({ hasText: words.spent }).getByText('-31').waitFor();
-        assert.equal(await history.count(), 50);
-        await expectNoAxeViolations(page, `credits (${language}, ${viewport})`);
-        await screenshot(page, 'credits', language, viewport);
-        await tabTo(page, 'button', words.older, 80);
-        await page.keyboard.press('Enter');
-        await history
-          .filter({ hasText: 'Welcome gift 0' })
-          .filter({ hasText: words.granted })
-          .getByText('+100')
-          .waitFor();
-        assert.equal(await history.count(), 55);
-        assert.equal(await page.getByRole('button', { name: words.older }).count(), 0, 'no older page after the last');
-        assert.deepEqual(problems, []);
-        await context.close();
+        assert.equal(grant.status, 201, grant.text);
+      }
+      const take = await t.request('POST', `/v1/admin/accounts/${account.id}/credits`, {
+        token: admin,
+        body: { amount: -31, reason: 'Correction', idempotencyKey: `fix-${account.id}` },
       });
-    }
-  }
+      assert.equal(take.status, 201, take.text);
+
+      const { context, page, problems } = await portal.context(language, viewport);
+      await signInOnPage(page, account, words);
+      await tabTo(page, 'link', words.apps);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.appsTitle }).waitFor();
+      const item = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Notes Web' }) });
+      await item.getByText(words.seeEmail).waitFor();
+      await item.getByText(words.keepAccess).waitFor();
+      await item.getByText(words.lastUsed, { exact: false }).waitFor();
+      await expectNoAxeViolations(page, `apps (${language}, ${viewport})`);
+      await screenshot(page, 'apps', language, viewport);
+
+      // Cancel keeps it; confirming revokes it.
+      await tabTo(page, 'button', words.revoke);
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('alertdialog', { name: words.confirmTitle });
+      await dialog.waitFor();
+      await expectNoAxeViolations(page, `apps confirm (${language}, ${viewport})`);
+      await page.keyboard.press('Enter');
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal(
+        (
+          await t.request('GET', '/v1/apps', {
+            token: (
+              await t.request('POST', '/v1/sessions', {
+                body: { login: account.email, password: account.password, kind: 'api' },
+              })
+            ).body.token,
+          })
+        ).body.apps.length,
+        1,
+        'Cancel (the focused button) kept it',
+      );
+      await tabTo(page, 'button', words.revoke);
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await tabTo(page, 'button', words.confirm);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.revoked).waitFor();
+      await page.getByText(words.none).waitFor();
+
+      await tabTo(page, 'link', words.credits);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.credits }).waitFor();
+      await page.getByText(words.balance, { exact: true }).waitFor();
+      const history = page.getByRole('listitem');
+      await history.filter({ hasText: 'Correction' }).filter({ hasText: words.spent }).getByText('-31').waitFor();
+      assert.equal(await history.count(), 50);
+      await expectNoAxeViolations(page, `credits (${language}, ${viewport})`);
+      await screenshot(page, 'credits', language, viewport);
+      await tabTo(page, 'button', words.older, 80);
+      await page.keyboard.press('Enter');
+      await history
+        .filter({ hasText: 'Welcome gift 0' })
+        .filter({ hasText: words.granted })
+        .getByText('+100')
+        .waitFor();
+      assert.equal(await history.count(), 55);
+      assert.equal(await page.getByRole('button', { name: words.older }).count(), 0, 'no older page after the last');
+      assert.deepEqual(problems, []);
+      await context.close();
+    },
+  );
 });

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { makeHeic, makeImage } from '../cloud/test-images.js';
 import { linkDevice } from '../devices/test-factories.js';
 import { testDatabases, type TestApp } from '../testing/test-app.js';
 import {
   accountIn,
+  describePortal,
   expectNoAxeViolations,
   type Language,
   type Portal,
   screenshot,
   signInOnPage,
-  startPortal,
   tabTo,
   type Viewport,
 } from './browser.js';
@@ -29,6 +29,9 @@ const text = {
     contacts: 'Contacts',
     notes: 'Notes',
     messages: 'Messages',
+    appData: 'App data',
+    emptyAppData: 'No app data yet. What your apps back up appears here, app by app.',
+    backedUp: 'backed up',
     count: '3 photos',
     twoPhotos: '2 photos',
     deletePhoto: 'Delete photo',
@@ -59,6 +62,9 @@ const text = {
     contacts: 'Contactos',
     notes: 'Notas',
     messages: 'Mensajes',
+    appData: 'Datos de apps',
+    emptyAppData: 'Aún no hay datos de apps. Aquí aparece lo que copian tus apps, app por app.',
+    backedUp: 'copiado el',
     count: '3 fotos',
     twoPhotos: '2 fotos',
     deletePhoto: 'Borrar la foto',
@@ -113,6 +119,14 @@ async function seedCloud(t: TestApp, account: { email: string; password: string;
   await json('notes', 'n-damaged', { title: 'Lost', text: 'x' });
   await json('messages', 'm1', { conversation: '+34 600 111 222', from: 'Zoe', text: 'See you at eight' });
   await json('messages', 'm2', { conversation: '+34 600 111 222', from: 'Ana', text: 'On my way' });
+  // App data: one item per app, named by the app (25 and 69 bytes of JSON).
+  await json('app-data', 'com.example.game', { level: 12, coins: 3400 });
+  await json('app-data', 'org.example.reader.settings', {
+    theme: 'dark',
+    fontSize: 16,
+    sync: true,
+    recent: ['a.txt', 'b.txt'],
+  });
   // A row whose sealed body no longer opens: the list answers it among `unreadable`.
   await t.app.database.db
     .updateTable('cloud_items')
@@ -236,25 +250,31 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   await conversation.getByText('On my way').waitFor();
   await expectNoAxeViolations(page, `cloud messages (${language}, ${viewport})`);
   await screenshot(page, 'cloud-messages', language, viewport);
+
+  // App data: each app with the size of its data, the largest first.
+  await page.getByRole('tab', { name: words.messages }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.getByRole('tab', { name: words.appData, selected: true }).waitFor();
+  const apps = page.getByRole('list', { name: words.appData }).getByRole('listitem');
+  await apps.first().waitFor();
+  const rows = await apps.allInnerTexts();
+  assert.equal(rows.length, 2);
+  assert.match(rows[0]!, new RegExp(`^org\\.example\\.reader\\.settings\\s+69\\s?(byte|B) · ${words.backedUp} `));
+  assert.match(rows[1]!, new RegExp(`^com\\.example\\.game\\s+25\\s?(byte|B) · ${words.backedUp} `));
+  await expectNoAxeViolations(page, `cloud app data (${language}, ${viewport})`);
+  await screenshot(page, 'cloud-app-data', language, viewport);
   assert.deepEqual(problems, []);
   await context.close();
 }
 
-describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chromium', () => {
-  let portal: Portal;
-  before(async () => {
-    portal = await startPortal();
-  });
-  after(async () => portal?.close());
-
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: storage, the gallery by keyboard with the viewer and the download, the lists, unreadable items`, () =>
-        cloudFlow(portal, language, viewport));
-    }
-  }
+describePortal('portal: the cloud (photos gallery, contacts, notes, messages, app data) in Chromium', (suite) => {
+  suite.each(
+    'storage, the gallery by keyboard with the viewer and the download, the lists, app data per app, unreadable items',
+    ({ portal, language, viewport }) => cloudFlow(portal, language, viewport),
+  );
 
   test('an empty cloud says so in each list', async () => {
+    const { portal } = suite;
     const account = await accountIn(portal.t, 'es');
     const { context, page, problems } = await portal.context('es', 'phone');
     await signInOnPage(page, account, text.es);
@@ -262,6 +282,8 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
     await page.getByText(text.es.emptyPhotos).waitFor();
     await page.getByRole('tab', { name: text.es.notes }).click();
     await page.getByText(text.es.emptyNotes).waitFor();
+    await page.getByRole('tab', { name: text.es.appData }).click();
+    await page.getByText(text.es.emptyAppData).waitFor();
     await expectNoAxeViolations(page, 'empty cloud');
     assert.deepEqual(problems, []);
     await context.close();
@@ -272,6 +294,7 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
     ['es', 'phone'],
   ] as [Language, Viewport][]) {
     test(`${language}, ${viewport}: download my data: the copy is made while the page shows it, and the zip downloads after the password`, async () => {
+      const { portal } = suite;
       const words = text[language];
       const t = portal.t;
       const account = await accountIn(t, language);
@@ -307,6 +330,7 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
   }
 
   test('a list that cannot be read says why, in the reader’s language', async () => {
+    const { portal } = suite;
     const account = await accountIn(portal.t, 'en');
     const { context, page, problems } = await portal.context('en', 'desktop');
     await signInOnPage(page, account, text.en);
@@ -329,13 +353,13 @@ describe('portal: the cloud (photos gallery, contacts, notes, messages) in Chrom
 
 // The same flow once on PostgreSQL: the damaged row, the thumbnails and the delta pages on the other database.
 for (const database of testDatabases().filter((d) => d === 'postgres')) {
-  describe(`portal: the cloud on ${database}`, () => {
-    let portal: Portal;
-    before(async () => {
-      portal = await startPortal(database);
-    });
-    after(async () => portal?.close());
-    test('en, desktop: the gallery, the viewer, the lists and an unreadable item', () =>
-      cloudFlow(portal, 'en', 'desktop'));
-  });
+  describePortal(
+    `portal: the cloud on ${database}`,
+    (suite) => {
+      suite.each('the gallery, the viewer, the lists and an unreadable item', ({ portal, language, viewport }) =>
+        cloudFlow(portal, language, viewport),
+      );
+    },
+    { database, languages: ['en'], viewports: ['desktop'] },
+  );
 }

@@ -1,16 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import { QUICK_CAPTCHA_ENV } from '../testing/captcha.js';
-import {
-  accountIn,
-  expectNoAxeViolations,
-  screenshot,
-  startPortal,
-  tabTo,
-  type Language,
-  type Portal,
-  type Viewport,
-} from './browser.js';
+import { accountIn, describePortal, expectNoAxeViolations, screenshot, tabTo } from './browser.js';
 
 const text = {
   en: {
@@ -57,16 +47,12 @@ const text = {
   },
 } as const;
 
-describe('portal: create account and forgot password in Chromium', () => {
-  let portal: Portal;
-  before(async () => {
-    portal = await startPortal('sqlite', { ...QUICK_CAPTCHA_ENV });
-  });
-  after(async () => portal?.close());
-
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: create an account with an emailed code, a wrong code told, the strength meter, then signed in`, async () => {
+describePortal(
+  'portal: create account and forgot password in Chromium',
+  (suite) => {
+    suite.each(
+      'create an account with an emailed code, a wrong code told, the strength meter, then signed in',
+      async ({ portal, language, viewport }) => {
         const words = text[language];
         const email = `new-${language}-${viewport}-${Date.now()}@example.com`;
         const { context, page, problems } = await portal.context(language, viewport);
@@ -106,9 +92,11 @@ describe('portal: create account and forgot password in Chromium', () => {
         assert.equal(me.locale, language);
         assert.deepEqual(problems, []);
         await context.close();
-      });
-
-      test(`${language}, ${viewport}: forgot password through the real ALTCHA widget, the emailed code and a new password`, async () => {
+      },
+    );
+    suite.each(
+      'forgot password through the real ALTCHA widget, the emailed code and a new password',
+      async ({ portal, language, viewport }) => {
         const words = text[language];
         const account = await accountIn(portal.t, language);
         const { context, page, problems } = await portal.context(language, viewport);
@@ -143,7 +131,8 @@ describe('portal: create account and forgot password in Chromium', () => {
         await page.getByRole('heading', { level: 1, name: language === 'en' ? 'Hello, Ana' : 'Hola, Ana' }).waitFor();
         assert.deepEqual(problems, []);
         await context.close();
-      });
-    }
-  }
-});
+      },
+    );
+  },
+  { env: QUICK_CAPTCHA_ENV },
+);

@@ -1,16 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  accountIn,
-  expectNoAxeViolations,
-  type Language,
-  type Portal,
-  screenshot,
-  signInOnPage,
-  startPortal,
-  tabTo,
-  type Viewport,
-} from './browser.js';
+import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
 
 const text = {
   en: {
@@ -39,44 +28,34 @@ const text = {
   },
 } as const;
 
-describe('portal: profile in Chromium', () => {
-  let portal: Portal;
-  before(async () => {
-    portal = await startPortal();
+describePortal('portal: profile in Chromium', (suite) => {
+  suite.each('the name is changed with the keyboard and shown at once', async ({ portal, language, viewport }) => {
+    const words = text[language];
+    const account = await accountIn(portal.t, language);
+    const { context, page, problems } = await portal.context(language, viewport);
+    await signInOnPage(page, account, words);
+    await tabTo(page, 'link', words.nav);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
+    await page.getByText(account.email).waitFor();
+    await expectNoAxeViolations(page, `profile (${language}, ${viewport})`);
+    await screenshot(page, 'profile', language, viewport);
+    await tabTo(page, 'textbox', words.name);
+    await page.keyboard.press('End');
+    await page.keyboard.type(' María');
+    await page.keyboard.press('Enter');
+    await page.getByText(words.saved).waitFor();
+    assert.equal(
+      (
+        await portal.t.request('POST', '/v1/sessions', {
+          body: { login: account.email, password: account.password, kind: 'api' },
+        })
+      ).body.account.name,
+      'Ana María',
+    );
+    await page.getByRole('link', { name: 'Lanyard' }).click();
+    await page.getByRole('heading', { level: 1, name: words.after }).waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
   });
-  after(async () => portal?.close());
-
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: the name is changed with the keyboard and shown at once`, async () => {
-        const words = text[language];
-        const account = await accountIn(portal.t, language);
-        const { context, page, problems } = await portal.context(language, viewport);
-        await signInOnPage(page, account, words);
-        await tabTo(page, 'link', words.nav);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
-        await page.getByText(account.email).waitFor();
-        await expectNoAxeViolations(page, `profile (${language}, ${viewport})`);
-        await screenshot(page, 'profile', language, viewport);
-        await tabTo(page, 'textbox', words.name);
-        await page.keyboard.press('End');
-        await page.keyboard.type(' María');
-        await page.keyboard.press('Enter');
-        await page.getByText(words.saved).waitFor();
-        assert.equal(
-          (
-            await portal.t.request('POST', '/v1/sessions', {
-              body: { login: account.email, password: account.password, kind: 'api' },
-            })
-          ).body.account.name,
-          'Ana María',
-        );
-        await page.getByRole('link', { name: 'Lanyard' }).click();
-        await page.getByRole('heading', { level: 1, name: words.after }).waitFor();
-        assert.deepEqual(problems, []);
-        await context.close();
-      });
-    }
-  }
 });

@@ -1,17 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import { createStaffMember } from '../testing/staff.js';
-import {
-  accountIn,
-  expectNoAxeViolations,
-  type Language,
-  type Portal,
-  screenshot,
-  signInOnPage,
-  startPortal,
-  tabTo,
-  type Viewport,
-} from './browser.js';
+import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
 
 const text = {
   en: {
@@ -46,57 +35,50 @@ const text = {
   },
 } as const;
 
-describe('portal: sessions and activity in Chromium', () => {
-  let portal: Portal;
-  before(async () => {
-    portal = await startPortal();
-  });
-  after(async () => portal?.close());
+describePortal('portal: sessions and activity in Chromium', (suite) => {
+  suite.each(
+    'this browser marked, the history of events, and signing out everywhere else ends the other sessions',
+    async ({ portal, language, viewport }) => {
+      const words = text[language];
+      const account = await accountIn(portal.t, language);
+      const other = (
+        await portal.t.request('POST', '/v1/sessions', {
+          body: { login: account.email, password: account.password, kind: 'api' },
+          headers: { 'user-agent': 'curl/8.0' },
+        })
+      ).body.token as string;
+      // Support looks the account up with a reason: the person sees who looked, and why.
+      const support = await createStaffMember(portal.t, 'support');
+      const looked = await portal.t.request(
+        'GET',
+        `/v1/admin/accounts?q=${encodeURIComponent(account.email)}&reason=${encodeURIComponent('unlock request 123')}`,
+        { token: support.token },
+      );
+      assert.equal(looked.status, 200, looked.text);
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: this browser marked, the history of events, and signing out everywhere else ends the other sessions`, async () => {
-        const words = text[language];
-        const account = await accountIn(portal.t, language);
-        const other = (
-          await portal.t.request('POST', '/v1/sessions', {
-            body: { login: account.email, password: account.password, kind: 'api' },
-            headers: { 'user-agent': 'curl/8.0' },
-          })
-        ).body.token as string;
-        // Support looks the account up with a reason: the person sees who looked, and why.
-        const support = await createStaffMember(portal.t, 'support');
-        const looked = await portal.t.request(
-          'GET',
-          `/v1/admin/accounts?q=${encodeURIComponent(account.email)}&reason=${encodeURIComponent('unlock request 123')}`,
-          { token: support.token },
-        );
-        assert.equal(looked.status, 200, looked.text);
+      const { context, page, problems } = await portal.context(language, viewport);
+      await signInOnPage(page, account, words);
+      await tabTo(page, 'link', words.nav);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
+      await page.getByText(words.thisOne).waitFor();
+      assert.equal(await page.getByText(words.thisOne).count(), 1);
+      await page.getByText(words.created).waitFor();
+      assert.ok((await page.getByText(words.signedIn, { exact: true }).count()) >= 2);
+      await page.getByText(words.staff, { exact: true }).waitFor();
+      await page.getByText(words.reason, { exact: true }).waitFor();
+      await expectNoAxeViolations(page, `sessions (${language}, ${viewport})`);
+      await screenshot(page, 'sessions', language, viewport);
 
-        const { context, page, problems } = await portal.context(language, viewport);
-        await signInOnPage(page, account, words);
-        await tabTo(page, 'link', words.nav);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
-        await page.getByText(words.thisOne).waitFor();
-        assert.equal(await page.getByText(words.thisOne).count(), 1);
-        await page.getByText(words.created).waitFor();
-        assert.ok((await page.getByText(words.signedIn, { exact: true }).count()) >= 2);
-        await page.getByText(words.staff, { exact: true }).waitFor();
-        await page.getByText(words.reason, { exact: true }).waitFor();
-        await expectNoAxeViolations(page, `sessions (${language}, ${viewport})`);
-        await screenshot(page, 'sessions', language, viewport);
-
-        await tabTo(page, 'button', words.others);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.done).waitFor();
-        assert.equal((await portal.t.request('GET', '/v1/me', { token: other })).status, 401);
-        // This browser is still signed in.
-        assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 200);
-        await page.getByRole('button', { name: words.others }).waitFor({ state: 'detached' });
-        assert.deepEqual(problems, []);
-        await context.close();
-      });
-    }
-  }
+      await tabTo(page, 'button', words.others);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.done).waitFor();
+      assert.equal((await portal.t.request('GET', '/v1/me', { token: other })).status, 401);
+      // This browser is still signed in.
+      assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 200);
+      await page.getByRole('button', { name: words.others }).waitFor({ state: 'detached' });
+      assert.deepEqual(problems, []);
+      await context.close();
+    },
+  );
 });

@@ -1,15 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  accountIn,
-  expectNoAxeViolations,
-  screenshot,
-  startPortal,
-  tabTo,
-  type Language,
-  type Portal,
-  type Viewport,
-} from './browser.js';
+import { accountIn, describePortal, expectNoAxeViolations, screenshot, tabTo } from './browser.js';
 
 const text = {
   en: {
@@ -34,59 +24,52 @@ const text = {
   },
 } as const;
 
-describe('portal: sign in and sign out in Chromium', () => {
-  let portal: Portal;
-  before(async () => {
-    portal = await startPortal();
-  });
-  after(async () => portal?.close());
+describePortal('portal: sign in and sign out in Chromium', (suite) => {
+  suite.each(
+    'a wrong password is told, the right one opens the account, sign out ends it (keyboard only)',
+    async ({ portal, language, viewport }) => {
+      const words = text[language];
+      const account = await accountIn(portal.t, language);
+      const { context, page, problems } = await portal.context(language, viewport);
+      // Opening the account while signed out leads to sign-in, and back to the account afterwards.
+      await page.goto('/');
+      await page.waitForURL(/\/sign-in\?next=/);
+      await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
+      assert.equal(await page.title(), `${words.title} · Lanyard`);
+      await expectNoAxeViolations(page, `sign-in (${language}, ${viewport})`);
+      await screenshot(page, 'sign-in', language, viewport);
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: a wrong password is told, the right one opens the account, sign out ends it (keyboard only)`, async () => {
-        const words = text[language];
-        const account = await accountIn(portal.t, language);
-        const { context, page, problems } = await portal.context(language, viewport);
-        // Opening the account while signed out leads to sign-in, and back to the account afterwards.
-        await page.goto('/');
-        await page.waitForURL(/\/sign-in\?next=/);
-        await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
-        assert.equal(await page.title(), `${words.title} · Lanyard`);
-        await expectNoAxeViolations(page, `sign-in (${language}, ${viewport})`);
-        await screenshot(page, 'sign-in', language, viewport);
+      await tabTo(page, 'textbox', words.login);
+      await page.keyboard.type(account.email!);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('not the password');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.getByRole('alert').textContent(), words.wrong);
 
-        await tabTo(page, 'textbox', words.login);
-        await page.keyboard.type(account.email!);
-        await page.keyboard.press('Tab');
-        await page.keyboard.type('not the password');
-        await page.keyboard.press('Enter');
-        assert.equal(await page.getByRole('alert').textContent(), words.wrong);
+      await page.getByLabel(words.password).fill(account.password);
+      await tabTo(page, 'button', words.submit);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.home }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/');
+      // The session is the HttpOnly cookie: nothing is kept in the page's storage.
+      assert.equal(
+        await page.evaluate(() => Object.keys(localStorage).filter((k) => k !== 'lanyard.language').length),
+        0,
+      );
+      const cookie = (await context.cookies()).find((c) => c.name === 'lanyard_session');
+      assert.ok(cookie?.httpOnly);
 
-        await page.getByLabel(words.password).fill(account.password);
-        await tabTo(page, 'button', words.submit);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.home }).waitFor();
-        assert.equal(new URL(page.url()).pathname, '/');
-        // The session is the HttpOnly cookie: nothing is kept in the page's storage.
-        assert.equal(
-          await page.evaluate(() => Object.keys(localStorage).filter((k) => k !== 'lanyard.language').length),
-          0,
-        );
-        const cookie = (await context.cookies()).find((c) => c.name === 'lanyard_session');
-        assert.ok(cookie?.httpOnly);
-
-        await tabTo(page, 'button', words.signOut);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.signedOut).waitFor();
-        assert.equal(
-          (await context.cookies()).find((c) => c.name === 'lanyard_session'),
-          undefined,
-        );
-        const me = await page.evaluate(async () => (await fetch('/v1/me')).status);
-        assert.equal(me, 401);
-        assert.deepEqual(problems, []);
-        await context.close();
-      });
-    }
-  }
+      await tabTo(page, 'button', words.signOut);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.signedOut).waitFor();
+      assert.equal(
+        (await context.cookies()).find((c) => c.name === 'lanyard_session'),
+        undefined,
+      );
+      const me = await page.evaluate(async () => (await fetch('/v1/me')).status);
+      assert.equal(me, 401);
+      assert.deepEqual(problems, []);
+      await context.close();
+    },
+  );
 });

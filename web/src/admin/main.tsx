@@ -5,6 +5,7 @@ import { createRouter, RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from '@shared/api/client';
+import { allWords } from '@shared/i18n';
 import { sessionChanged } from '../shell/session';
 import { adminRouteTree } from './routes';
 import { noteSessionEnded } from './shell/ended';
@@ -38,10 +39,13 @@ const router = createRouter({
   scrollRestoration: true,
 });
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router as never} />
-    </QueryClientProvider>
-  </StrictMode>,
-);
+// The console's pages use the whole catalogue (the portal's first page has only its first words).
+const render = () =>
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <QueryClientProvider client={queryClient}>
+        <RouterProvider router={router as never} />
+      </QueryClientProvider>
+    </StrictMode>,
+  );
+void allWords().then(render, render);

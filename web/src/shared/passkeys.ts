@@ -1,8 +1,8 @@
-import {
-  startAuthentication,
-  startRegistration,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
+// The WebAuthn library is fetched when a passkey is first used: the sign-in page offers the button
+// without paying for the library (its JavaScript budget is 100 KiB).
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/browser';
 
 /** The browser's own refusal (cancelled, timed out, no passkey here, one already made) rather than the server's. */
@@ -41,9 +41,10 @@ function answerOf(credential: {
   };
 }
 
-async function browserStep<T>(step: () => Promise<T>): Promise<T> {
+async function browserStep<T>(step: (webauthn: typeof import('@simplewebauthn/browser')) => Promise<T>): Promise<T> {
+  const webauthn = await import('@simplewebauthn/browser');
   try {
-    return await step();
+    return await step(webauthn);
   } catch (error) {
     throw new PasskeyRefused(error instanceof Error ? error.name : 'Error');
   }
@@ -52,15 +53,22 @@ async function browserStep<T>(step: () => Promise<T>): Promise<T> {
 /** Makes a new passkey with the creation options the server gave. */
 export async function createPasskey(options: unknown): Promise<PasskeyAnswer> {
   return answerOf(
-    await browserStep(() => startRegistration({ optionsJSON: options as PublicKeyCredentialCreationOptionsJSON })),
+    await browserStep(({ startRegistration }) =>
+      startRegistration({ optionsJSON: options as PublicKeyCredentialCreationOptionsJSON }),
+    ),
   );
 }
 
 /** Signs the server's challenge with a passkey (request options from the server). */
 export async function signWithPasskey(options: unknown): Promise<PasskeyAnswer> {
   return answerOf(
-    await browserStep(() => startAuthentication({ optionsJSON: options as PublicKeyCredentialRequestOptionsJSON })),
+    await browserStep(({ startAuthentication }) =>
+      startAuthentication({ optionsJSON: options as PublicKeyCredentialRequestOptionsJSON }),
+    ),
   );
 }
 
-export { browserSupportsWebAuthn } from '@simplewebauthn/browser';
+/** Whether this browser can use passkeys at all (as @simplewebauthn/browser tells it, without loading it). */
+export function browserSupportsWebAuthn(): boolean {
+  return typeof globalThis.PublicKeyCredential === 'function';
+}

@@ -4,7 +4,7 @@ import { createRootRouteWithContext, Link, Outlet, useNavigate } from '@tanstack
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '@shared/api/client';
-import { chooseLanguage, hasChosenLanguage, i18next, isLanguage, LANGUAGES } from '@shared/i18n';
+import { allWords, chooseLanguage, hasChosenLanguage, i18next, isLanguage, LANGUAGES } from '@shared/i18n';
 import { ReauthHost } from '@shared/reauth/ReauthHost';
 // Not @shared/ui: its React Aria components are the pages' to load, not every first page's.
 import styles from '@shared/ui/ui.module.css';
@@ -12,6 +12,13 @@ import { meQuery, sessionChanged } from './session';
 
 export interface RouterContext {
   queryClient: QueryClient;
+}
+
+declare module '@tanstack/react-router' {
+  interface StaticDataRouteOption {
+    /** The page needs only the catalogue's first words (in the first page's JavaScript): sign-in. */
+    firstWordsOnly?: boolean;
+  }
 }
 
 function LanguageSwitch() {
@@ -108,4 +115,8 @@ function NotFound() {
 export const rootRoute = createRootRouteWithContext<RouterContext>()({
   component: Shell,
   notFoundComponent: NotFound,
+  // Every page but sign-in waits for the whole catalogue (fetched once).
+  beforeLoad: async ({ matches }) => {
+    if (!matches.some((match) => match.staticData.firstWordsOnly)) await allWords();
+  },
 });

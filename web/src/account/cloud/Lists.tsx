@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, Button, styles } from '@shared/ui';
 import css from './cloud.module.css';
-import { type Item, type ListedCollection, preview, textOf, useCollection } from './items';
+import { type Item, jsonSize, type ListedCollection, preview, textOf, useCollection } from './items';
 import { Unreadable } from './Photos';
 import { saveText, toVCard } from './vcard';
 
@@ -150,6 +150,35 @@ export function Messages() {
           </ul>
         </section>
       ))}
+    </>
+  );
+}
+
+/** App data: one item per app (named by the app's identifier), the largest first, with its size and last backup. */
+export function AppData() {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const list = useCollection('app-data');
+  const apps = useMemo(
+    () =>
+      list.items
+        .map((item) => ({ item, size: jsonSize(item.data) }))
+        .sort((a, b) => b.size - a.size || a.item.id.localeCompare(b.item.id)),
+    [list.items],
+  );
+  return (
+    <>
+      <States list={list} collection="app-data" shown={apps.length} />
+      <ul className={styles.list} aria-label={t('collections.app-data')}>
+        {apps.map(({ item, size }) => (
+          <li key={item.id} className={css.app}>
+            <strong>{item.id}</strong>
+            <div className={css.meta}>
+              {t('cloud.appData', { size: format.bytes(size), date: format.date(item.updatedAt) })}
+            </div>
+          </li>
+        ))}
+      </ul>
     </>
   );
 }

@@ -84,7 +84,10 @@ export function Photos() {
       {photos.data && items.length === 0 && photos.unreadable.length === 0 && !photos.loadingMore && (
         <p className={styles.muted}>{t('cloud.empty.photos')}</p>
       )}
-      {items.length > 0 && (
+      {/* Drawn once the whole library is listed: the list comes oldest change first, and the gallery shows the
+          newest first, so a grid drawn from the first pages would show old photos, then jump (and build its
+          collection again for each page). */}
+      {items.length > 0 && !photos.loadingMore && (
         <>
           <p className={styles.description} id="gallery-help">
             {t('cloud.galleryHelp')}

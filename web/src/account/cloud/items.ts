@@ -4,7 +4,7 @@ import { api, ok } from '@shared/api/client';
 import type { components } from '@shared/api/schema';
 
 export type Item = components['schemas']['Item'];
-export type ListedCollection = 'photos' | 'contacts' | 'notes' | 'messages';
+export type ListedCollection = 'photos' | 'contacts' | 'notes' | 'messages' | 'app-data';
 
 // A small first page draws the first screen soon; the rest follows in the largest pages the server gives.
 const FIRST_PAGE = '120';
@@ -84,4 +84,12 @@ export function textOf(data: unknown, ...names: string[]): string | undefined {
 export function preview(data: unknown, max = 140): string {
   const text = typeof data === 'string' ? data : (JSON.stringify(data) ?? '');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * A JSON item's size as the storage quota counts it: the bytes of its JSON text in UTF-8 (the server
+ * stores JSON.stringify of what the device sent, and sends back its parse).
+ */
+export function jsonSize(data: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(data ?? null)).length;
 }

@@ -7,11 +7,11 @@ import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, Card, Meter, styles, usePageTitle } from '@shared/ui';
 import css from './cloud.module.css';
 import { Export } from './Export';
-import { Contacts, Messages, Notes } from './Lists';
+import { AppData, Contacts, Messages, Notes } from './Lists';
 import { Photos } from './Photos';
 
 const COLLECTIONS = ['photos', 'contacts', 'notes', 'messages', 'app-data'] as const;
-const TABS = ['photos', 'contacts', 'notes', 'messages'] as const;
+const TABS = ['photos', 'contacts', 'notes', 'messages', 'app-data'] as const;
 
 function CloudPage() {
   const { t } = useTranslation();
@@ -74,6 +74,9 @@ function CloudPage() {
           </TabPanel>
           <TabPanel id="messages" className={css.panel}>
             <Messages />
+          </TabPanel>
+          <TabPanel id="app-data" className={css.panel}>
+            <AppData />
           </TabPanel>
         </Tabs>
       </section>

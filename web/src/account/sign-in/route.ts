@@ -9,6 +9,7 @@ export interface SignInSearch {
 export const signInRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/sign-in',
+  staticData: { firstWordsOnly: true },
   validateSearch: (search: Record<string, unknown>): SignInSearch => ({
     ...(typeof search.next === 'string' ? { next: search.next } : {}),
     ...(search.signedOut === true || search.signedOut === 'true' ? { signedOut: true } : {}),

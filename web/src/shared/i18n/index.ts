@@ -1,7 +1,12 @@
 import i18next from 'i18next';
 import { initReactI18next, useTranslation } from 'react-i18next';
 import { errorTextOf, fieldError, formatters } from './text';
-import en from './en.json';
+// Only the words of the shell, the sign-in page (and its second step) and the API's errors are in the first
+// page's JavaScript (Vite's JSON named exports, tree-shaken); `allWords()` fetches the rest (the sign-in
+// page's JavaScript budget is 100 KiB, and the whole English catalogue is about 10 KiB of it).
+import { checkDevice, errors, languages, nav, reauth, secondFactor, shell, signIn } from './en.json';
+
+const firstWords = { checkDevice, errors, languages, nav, reauth, secondFactor, shell, signIn };
 
 export const LANGUAGES = ['en', 'es'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -22,9 +27,9 @@ export function initialLanguage(): Language {
   return 'en';
 }
 
-// English is in the first page's JavaScript (it is also the fallback); another language's catalogue is a
-// file of its own, fetched before the portal first renders in it or switches to it (i18next's backend
-// hook: changeLanguage waits for it).
+// English's first words are in the first page's JavaScript (English is also the fallback); another
+// language's catalogue is a file of its own, fetched whole before the portal first renders in it or
+// switches to it (i18next's backend hook: changeLanguage waits for it).
 const catalogues: Record<Exclude<Language, 'en'>, () => Promise<{ default: Record<string, unknown> }>> = {
   es: () => import('./es.json'),
 };
@@ -49,7 +54,7 @@ export const i18nReady = i18next
     },
   })
   .init({
-    resources: { en: { translation: en } },
+    resources: { en: { translation: firstWords } },
     partialBundledLanguages: true,
     lng: initialLanguage(),
     fallbackLng: 'en',
@@ -57,6 +62,20 @@ export const i18nReady = i18next
     interpolation: { escapeValue: false },
     returnNull: false,
   });
+
+let allEnglish: Promise<void> | undefined;
+
+/**
+ * Every word of the catalogues, for pages beyond the first (the root route waits for it before any page
+ * but sign-in): English's whole catalogue is fetched once, as its JSON text (`?raw`, a module apart from
+ * the first words, so that the bundler does not fold the two together).
+ */
+export function allWords(): Promise<void> {
+  allEnglish ??= import('./en.json?raw').then(({ default: text }) => {
+    i18next.addResourceBundle('en', 'translation', JSON.parse(text) as Record<string, unknown>, true, false);
+  });
+  return allEnglish;
+}
 
 function applyDocumentLanguage(language: string) {
   document.documentElement.lang = language;

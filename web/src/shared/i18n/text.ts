@@ -17,26 +17,45 @@ export function fieldError(error: unknown, field: string, message: string): stri
   return error.problem.errors?.some((e) => e.path === `/${field}` || e.path === field) ? message : undefined;
 }
 
-/** Dates, numbers and sizes as the locale writes them. */
-export function formatters(locale: string) {
-  return {
-    date: (iso: string | null | undefined) =>
-      iso ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : '',
-    number: (n: number) => new Intl.NumberFormat(locale).format(n),
-    bytes: (n: number) => {
-      const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
+type Formatters = {
+  date: (iso: string | null | undefined) => string;
+  number: (n: number) => string;
+  bytes: (n: number) => string;
+};
+const byLocale = new Map<string, Formatters>();
+const UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
+
+/**
+ * Dates, numbers and sizes as the locale writes them. The Intl formatters are made once per locale: making
+ * one costs far more than formatting, and the gallery labels 10,000 photos with their dates.
+ */
+export function formatters(locale: string): Formatters {
+  const known = byLocale.get(locale);
+  if (known) return known;
+  const dates = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
+  const numbers = new Intl.NumberFormat(locale);
+  const sizes = UNITS.map(
+    (unit, index) =>
+      new Intl.NumberFormat(locale, {
+        style: 'unit',
+        unit,
+        unitDisplay: 'short',
+        maximumFractionDigits: index === 0 ? 0 : 1,
+      }),
+  );
+  const made: Formatters = {
+    date: (iso) => (iso ? dates.format(new Date(iso)) : ''),
+    number: (n) => numbers.format(n),
+    bytes: (n) => {
       let value = n;
       let unit = 0;
-      while (value >= 1024 && unit < units.length - 1) {
+      while (value >= 1024 && unit < UNITS.length - 1) {
         value /= 1024;
         unit += 1;
       }
-      return new Intl.NumberFormat(locale, {
-        style: 'unit',
-        unit: units[unit],
-        unitDisplay: 'short',
-        maximumFractionDigits: unit === 0 ? 0 : 1,
-      }).format(value);
+      return sizes[unit]!.format(value);
     },
   };
+  byLocale.set(locale, made);
+  return made;
 }

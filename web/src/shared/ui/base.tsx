@@ -1,0 +1,80 @@
+import { useEffect } from 'react';
+import type { ReactNode } from 'react';
+import {
+  Button as AriaButton,
+  FieldError,
+  Input,
+  Label,
+  Text,
+  TextField as AriaTextField,
+  type ButtonProps as AriaButtonProps,
+  type TextFieldProps as AriaTextFieldProps,
+} from 'react-aria-components';
+import styles from './ui.module.css';
+
+export { styles };
+
+export function Button({
+  variant = 'primary',
+  ...props
+}: AriaButtonProps & { variant?: 'primary' | 'secondary' | 'danger' }) {
+  return <AriaButton {...props} className={styles.button} data-variant={variant} />;
+}
+
+export interface TextFieldProps extends Omit<AriaTextFieldProps, 'children'> {
+  label: string;
+  description?: string;
+  /** An error from the server for this field (already translated). */
+  error?: string | undefined;
+  placeholder?: string;
+}
+
+export function TextField({ label, description, error, placeholder, ...props }: TextFieldProps) {
+  return (
+    <AriaTextField {...props} className={styles.field} isInvalid={error ? true : props.isInvalid}>
+      <Label className={styles.label}>{label}</Label>
+      <Input className={styles.input} placeholder={placeholder} />
+      {description && (
+        <Text slot="description" className={styles.description}>
+          {description}
+        </Text>
+      )}
+      <FieldError className={styles.fieldError}>{error}</FieldError>
+    </AriaTextField>
+  );
+}
+
+/** A message the page shows after an action; errors are announced to screen readers. */
+export function Alert({ children, tone = 'error' }: { children: ReactNode; tone?: 'error' | 'ok' | 'warning' }) {
+  const className = tone === 'error' ? styles.alert : tone === 'ok' ? styles.notice : styles.warning;
+  return (
+    <div role={tone === 'error' ? 'alert' : 'status'} className={className}>
+      {children}
+    </div>
+  );
+}
+
+export function Card({
+  children,
+  title,
+  headingLevel = 2,
+}: {
+  children: ReactNode;
+  title?: string;
+  headingLevel?: 2 | 3;
+}) {
+  const Heading = headingLevel === 2 ? 'h2' : 'h3';
+  return (
+    <section className={styles.card}>
+      {title && <Heading>{title}</Heading>}
+      {children}
+    </section>
+  );
+}
+
+/** The document's title: the page's name, then the product's. */
+export function usePageTitle(title: string) {
+  useEffect(() => {
+    document.title = `${title} · Lanyard`;
+  }, [title]);
+}
