@@ -13,7 +13,6 @@ import { apiResourceOf } from './apps/scopes.js';
 import { noSecondFactor } from './apps/second-factor.js';
 import { registerAppRoutes } from './apps/routes.js';
 import { AppService } from './apps/service.js';
-import { sealPlaintextProfiles } from './accounts/backfill.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
 import { StaffRepository } from './admin/repository.js';
@@ -51,8 +50,7 @@ import { ExportService } from './export/service.js';
 import { DeviceCommandService } from './devices/commands.js';
 import { DeviceRepository } from './devices/repository.js';
 import { registerDeviceRoutes } from './devices/routes.js';
-import { sealPlaintextDevices } from './devices/sealed-fields.js';
-import { OriginSealer, sealPlaintextOrigins } from './events/sealed-origin.js';
+import { OriginSealer } from './events/sealed-origin.js';
 import { DeviceService, DeviceSignals } from './devices/service.js';
 import { warmUpPasswords } from './crypto/passwords.js';
 import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './db/database.js';
@@ -169,7 +167,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     sqlitePath: path.join(config.dataDir, 'lanyard.db'),
   };
   const database = openDatabase(databaseOptions);
-  await migrateToLatest(database.db);
   const { db } = database;
   // The key ring and the tombstones: in the data folder, or in a PostgreSQL database of their own that
   // processes on several machines share (LANYARD_KEYRING_URL).
@@ -197,10 +194,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       );
     }
   }
-  // Rows from before personal fields were sealed get sealed now (migrations have no key ring); a no-op once done.
-  await sealPlaintextProfiles(db, keyRing);
-  await sealPlaintextDevices(db, keyRing);
-  await sealPlaintextOrigins(db, keyRing);
+  // Migrated once the key ring is open: a migration that moves personal fields seals them under it.
+  await migrateToLatest(db, { keyRing });
   const blobs = await openBlobStore({ dataDir: config.dataDir, s3Url: config.cloud.s3Url });
 
   // Outside world: message transports and the optional Redis for shared rate limits.

@@ -1,4 +1,4 @@
-import type { AccountRow, AccountUpdate } from '../db/schema.js';
+import type { AccountProfile, AccountRow, AccountUpdate, StoredAccountRow } from '../db/schema.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openText, sealText } from '../crypto/sealing.js';
 
@@ -15,7 +15,7 @@ const context = (accountId: string, field: ProfileField) =>
 interface OpenedEntry {
   key: Buffer;
   sealed: [string | null, string | null, string | null];
-  opened: Pick<AccountRow, ProfileField>;
+  opened: AccountProfile;
 }
 
 /**
@@ -29,7 +29,7 @@ class OpenedCache {
   private readonly entries = new Map<string, OpenedEntry>();
   constructor(private readonly capacity: number) {}
 
-  get(row: AccountRow, key: Buffer): Pick<AccountRow, ProfileField> | undefined {
+  get(row: StoredAccountRow, key: Buffer): AccountProfile | undefined {
     const entry = this.entries.get(row.id);
     if (
       !entry ||
@@ -42,7 +42,7 @@ class OpenedCache {
     return entry.opened;
   }
 
-  set(row: AccountRow, key: Buffer, opened: Pick<AccountRow, ProfileField>): void {
+  set(row: StoredAccountRow, key: Buffer, opened: AccountProfile): void {
     this.entries.delete(row.id);
     this.entries.set(row.id, { key, sealed: [row.email_sealed, row.phone_sealed, row.name_sealed], opened });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
@@ -79,41 +79,37 @@ export class ProfileSealer {
   }
 
   /**
-   * Turns the personal fields of a write into their sealed columns, with the plaintext columns NULL.
-   * The key is only fetched when there is something to seal: clearing a field (deletion) needs none.
+   * Turns the personal fields of a write into their sealed columns: what is written holds none of them in
+   * clear. The key is only fetched when there is something to seal: clearing a field (deletion) needs none.
    */
-  async sealWrite<T extends AccountUpdate>(accountId: string, write: T): Promise<T> {
-    const present = PROFILE_FIELDS.filter((field) => write[field] !== undefined);
-    if (present.length === 0) return write;
-    const key = present.some((field) => write[field] !== null) ? await this.keyFor(accountId) : undefined;
-    const sealed: AccountUpdate = { ...write };
-    for (const field of present) {
-      sealed[sealedColumn[field]] = key ? this.seal(key, accountId, field, write[field] ?? null) : null;
-      sealed[field] = null;
-    }
-    return sealed as T;
+  async sealWrite<T extends AccountUpdate>(accountId: string, write: T): Promise<Omit<T, ProfileField>> {
+    const { email, phone, name, ...rest } = write;
+    const clear = { email, phone, name };
+    const present = PROFILE_FIELDS.filter((field) => clear[field] !== undefined);
+    if (present.length === 0) return rest;
+    const key = present.some((field) => clear[field] !== null) ? await this.keyFor(accountId) : undefined;
+    const sealed: Record<string, string | null> = {};
+    for (const field of present)
+      sealed[sealedColumn[field]] = key ? this.seal(key, accountId, field, clear[field] ?? null) : null;
+    return { ...rest, ...sealed };
   }
 
   /**
-   * The row with its email, phone and name opened. A row the backfill has not reached yet keeps its
-   * plaintext. Once the key is destroyed (the account is being erased) the fields read as null; a value
-   * that does not open under a key that exists (altered, or moved from another row) throws.
+   * The row with its email, phone and name opened. Once the key is destroyed (the account is being
+   * erased) they read as null; a value that does not open under a key that exists (altered, or moved from
+   * another row) throws.
    */
-  async open<T extends AccountRow>(row: T): Promise<T> {
-    if (row.email_sealed === null && row.phone_sealed === null && row.name_sealed === null) return row;
+  async open<T extends StoredAccountRow>(row: T): Promise<T & AccountProfile> {
+    if (row.email_sealed === null && row.phone_sealed === null && row.name_sealed === null)
+      return { ...row, email: null, phone: null, name: null };
     const key = await this.keyRing.get(row.id);
     if (!key) {
       this.cache.drop(row.id);
-      return {
-        ...row,
-        ...(row.email_sealed !== null ? { email: null } : {}),
-        ...(row.phone_sealed !== null ? { phone: null } : {}),
-        ...(row.name_sealed !== null ? { name: null } : {}),
-      };
+      return { ...row, email: null, phone: null, name: null };
     }
     const cached = this.cache.get(row, key);
     if (cached) return { ...row, ...cached };
-    const opened: Pick<AccountRow, ProfileField> = { email: row.email, phone: row.phone, name: row.name };
+    const opened: AccountProfile = { email: null, phone: null, name: null };
     for (const field of PROFILE_FIELDS) {
       const sealed = row[sealedColumn[field]];
       if (sealed !== null) opened[field] = openText(key, sealed, context(row.id, field));

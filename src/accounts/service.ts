@@ -1,6 +1,6 @@
 import { uuidv7 } from 'uuidv7';
 import { iso, type Clock } from '../clock.js';
-import type { AccountRow, Db, Executor } from '../db/schema.js';
+import type { AccountRow, Db, Executor, StoredAccountRow } from '../db/schema.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../crypto/passwords.js';
 import { hmac } from '../crypto/tokens.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
@@ -176,7 +176,7 @@ export class AccountService {
   }
 
   /** The profile from the account row that authentication read along with the session (still sealed). */
-  async profileFromStored(account: AccountRow): Promise<Profile> {
+  async profileFromStored(account: StoredAccountRow): Promise<Profile> {
     return this.profileOf(await this.repository.sealer.open(account));
   }
 

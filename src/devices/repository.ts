@@ -1,5 +1,5 @@
 import type { KeyRing } from '../crypto/keyring.js';
-import type { Db, DeviceCommandRow, DeviceLockRow, DeviceRow, Executor } from '../db/schema.js';
+import type { Db, DeviceCommandRow, DeviceLockRow, DeviceRow, Executor, StoredDeviceRow } from '../db/schema.js';
 import { DeviceSealer } from './sealed-fields.js';
 
 export interface DeviceWithLock extends DeviceRow {
@@ -22,10 +22,10 @@ export class DeviceRepository {
     this.sealer = new DeviceSealer(keyRing);
   }
 
-  async create(executor: Executor, row: Omit<DeviceRow, 'name_sealed'>): Promise<void> {
+  async create(executor: Executor, row: DeviceRow): Promise<void> {
     await executor
       .insertInto('devices')
-      .values(await this.sealer.sealWrite(row.account_id, row.id, { ...row, name_sealed: null }))
+      .values(await this.sealer.sealWrite(row.account_id, row.id, row))
       .execute();
   }
 
@@ -63,7 +63,7 @@ export class DeviceRepository {
     );
   }
 
-  private async opened(row: DeviceRow | undefined): Promise<DeviceRow | undefined> {
+  private async opened(row: StoredDeviceRow | undefined): Promise<DeviceRow | undefined> {
     return row ? this.sealer.open(row) : undefined;
   }
 
@@ -99,10 +99,11 @@ export class DeviceRepository {
       .orderBy('devices.id', 'desc')
       .execute();
     // One damaged row must not hide every device of the account from its owner: it is listed, marked.
-    const openOrBlank = (row: DeviceRow) =>
-      this.sealer
-        .open(row)
-        .catch(() => ({ ...row, name: '', name_sealed: null, last_location: null, unreadable: true as const }));
+    const openOrBlank = (row: StoredDeviceRow): Promise<DeviceRow & { unreadable?: true }> =>
+      this.sealer.open(row).catch(() => {
+        const { name_sealed: _, ...rest } = row;
+        return { ...rest, name: '', last_location: null, unreadable: true as const };
+      });
     return Promise.all(
       rows.map(async ({ lock_lookup, ...row }) => ({ ...(await openOrBlank(row)), locked: lock_lookup !== null })),
     );

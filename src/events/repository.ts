@@ -1,16 +1,7 @@
 import type { Db, Executor, SecurityEventRow } from '../db/schema.js';
 
 /** Every column of security_events: a column added to the table and not here fails to compile. */
-export const SECURITY_EVENT_COLUMNS = [
-  'account_id',
-  'id',
-  'type',
-  'at',
-  'ip',
-  'client',
-  'origin_sealed',
-  'detail_sealed',
-] as const;
+export const SECURITY_EVENT_COLUMNS = ['account_id', 'id', 'type', 'at', 'origin_sealed', 'detail_sealed'] as const;
 const everyEventColumn: [Exclude<keyof SecurityEventRow, (typeof SECURITY_EVENT_COLUMNS)[number]>] extends [never]
   ? true
   : never = true;

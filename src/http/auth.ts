@@ -1,6 +1,6 @@
 import type {} from '@fastify/cookie'; // request.cookies, for programs that do not load the server
 import type { FastifyReply, FastifyRequest, FastifySchema, RouteOptions } from 'fastify';
-import type { AccountRow } from '../db/schema.js';
+import type { StoredAccountRow } from '../db/schema.js';
 import { allows, credentialsOf, type Access, type Credential } from './access.js';
 import { AppError } from './errors.js';
 
@@ -34,7 +34,7 @@ export interface AuthContext {
    * that needs only this (GET /v1/me) makes no second query. Anything that changes the account reads it
    * again inside its own transaction.
    */
-  account: AccountRow;
+  account: StoredAccountRow;
   /** Set when the caller is an app with an OAuth access token: its client and the scopes it holds. */
   app?: { clientId: string; scopes: string[] };
 }
@@ -89,7 +89,7 @@ function scopesWanted(request: FastifyRequest): readonly string[] {
 
 /** What an app's OAuth access token (a JWT from the OpenID provider) stands for. */
 export interface AppTokenContext {
-  account: AccountRow;
+  account: StoredAccountRow;
   clientId: string;
   scopes: string[];
   tokenId: string;

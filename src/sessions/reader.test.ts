@@ -22,8 +22,6 @@ describe('session lookups on the SQLite reader connection', () => {
     last_used_at: 1,
     expires_at: 2,
     reauthenticated_at: 1,
-    ip: '',
-    client: '',
     origin_sealed: 'sealed',
   });
 

@@ -1,12 +1,12 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
-import type { AccountRow, Db, Executor, SessionRow } from '../db/schema.js';
+import type { Db, Executor, SessionRow, StoredAccountRow } from '../db/schema.js';
 
 /** A session and the account it belongs to, as one authentication reads them. */
 export interface SessionWithAccount {
   session: SessionRow;
   /** The account row as stored: its sealed fields are not opened yet (AccountService does that). */
-  account: AccountRow;
+  account: StoredAccountRow;
 }
 
 // The session's columns are read under these names beside the account's, whose names they share.
@@ -19,8 +19,6 @@ export const SESSION_COLUMNS = [
   'last_used_at',
   'expires_at',
   'reauthenticated_at',
-  'ip',
-  'client',
   'origin_sealed',
 ] as const;
 type SessionColumn = (typeof SESSION_COLUMNS)[number];
@@ -28,7 +26,7 @@ type SessionColumn = (typeof SESSION_COLUMNS)[number];
 // table and not to the list fails to compile.
 const everySessionColumn: [Exclude<keyof SessionRow, SessionColumn>] extends [never] ? true : never = true;
 void everySessionColumn;
-type JoinedRow = AccountRow & { [K in SessionColumn as `session_${K}`]: SessionRow[K] };
+type JoinedRow = StoredAccountRow & { [K in SessionColumn as `session_${K}`]: SessionRow[K] };
 
 /**
  * Told, in the transaction that ends them, which sessions of an account a person (or a change of
@@ -95,7 +93,7 @@ export class SessionRepository {
     const account: Record<string, unknown> = {};
     const values = row as unknown as Record<string, unknown>;
     for (const { from, to, toSession } of split) (toSession ? session : account)[to] = values[from];
-    return { session: session as unknown as SessionRow, account: account as unknown as AccountRow };
+    return { session: session as unknown as SessionRow, account: account as unknown as StoredAccountRow };
   }
 
   async get(accountId: string, id: string): Promise<SessionRow | undefined> {
