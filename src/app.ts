@@ -81,6 +81,7 @@ import { WebhookService, webhookSecretKey } from './webhooks/service.js';
 import { RecoveryService } from './recovery/service.js';
 import { SessionIssuer } from './sessions/issuer.js';
 import { SessionRepository } from './sessions/repository.js';
+import { SessionEnding } from './sessions/ending.js';
 import { registerSessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import { VerificationCodeRepository } from './verification/repository.js';
@@ -245,6 +246,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const deletionRepository = new DeletionRepository(db, database.dialect);
   const webhookRepository = new WebhookRepository(db);
   const unlockRequestRepository = new UnlockRequestRepository(db);
+  const appRepository = new AppRepository(db);
+  // How other features end sessions (a password change, a lock, a suspension, a deletion, an unlinked device).
+  const sessionEnding = new SessionEnding(sessionRepository, appRepository);
 
   // Services.
   const jobs = new JobService({
@@ -280,7 +284,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const accounts = new AccountService({
     db,
     repository: accountRepository,
-    sessions: sessionRepository,
+    sessions: sessionEnding,
     issuer,
     verification,
     messages,
@@ -301,7 +305,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     repository: twoStepRepository,
     accounts,
-    sessionRepository,
+    sessionEnding,
     events,
     messages,
     rateLimits,
@@ -330,8 +334,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const recovery = new RecoveryService({
     db,
     accounts,
-    accountRepository,
-    sessions: sessionRepository,
+    sessions: sessionEnding,
     verification,
     messages,
     events,
@@ -349,7 +352,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     repository: deviceRepository,
     accountService: accounts,
-    sessions: sessionRepository,
+    sessions: sessionEnding,
     issuer,
     events,
     messages,
@@ -362,7 +365,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     repository: deviceRepository,
     devices,
-    sessions: sessionRepository,
+    sessions: sessionEnding,
     clock,
   });
   const cloud = new CloudService({
@@ -403,7 +406,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     log,
     outbound: { allowLoopback: config.webhooks.allowLoopback },
   });
-  const appRepository = new AppRepository(db);
   const signingKeys = new SigningKeys({ repository: appRepository, sealKey: keys.oidc, clock });
   const apiResource = apiResourceOf(config.baseUrl);
   const oidcPages = providerPages({ sessions, clock, secureCookies: config.baseUrl.startsWith('https:') });
@@ -456,6 +458,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     sqlite: database.sqlite,
     repository: deletionRepository,
+    sessions: sessionEnding,
     apps,
     keyRing,
     blobs,
@@ -469,6 +472,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const deletion = new DeletionService({
     db,
     repository: deletionRepository,
+    sessions: sessionEnding,
     apps,
     accounts,
     devices,
@@ -534,6 +538,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     credits,
     unlock,
     twoStep,
+    sessionEnding,
     webhooks,
     messages,
     accountHash: (accountId) => deletion.accountHash(accountId),

@@ -33,6 +33,14 @@ export class AppRepository {
       .execute();
   }
 
+  /**
+   * Ends every token apps hold for the account (the OpenID provider's records: grants, codes, access and
+   * refresh tokens, provider sessions): taking the account offline (SessionEnding.takeOffline).
+   */
+  async deleteTokensOf(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('oidc_records').where('account_id', '=', accountId).execute();
+  }
+
   async get(clientId: string): Promise<AppRow | undefined> {
     return this.db.selectFrom('oauth_apps').selectAll().where('client_id', '=', clientId).executeTakeFirst();
   }

@@ -13,6 +13,7 @@ import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { ERASED_TABLES, type DeletionRepository, type ErasedTable } from './repository.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { Tombstones } from './tombstone-log.js';
 
 export const ERASE_JOB = 'account.erase';
@@ -29,6 +30,8 @@ export interface ErasureDeps {
   db: Db;
   sqlite: SqliteDatabase.Database | undefined;
   repository: DeletionRepository;
+  /** Ends every session of the account, device tokens included, when its erasure begins. */
+  sessions: SessionEnding;
   /** Apps the account let in are told of the deletion (OpenID back-channel logout). */
   apps: AppService;
   keyRing: KeyRing;
@@ -190,7 +193,7 @@ export class ErasureRunner {
     return db.transaction().execute(async (trx) => {
       if (!(await repository.startScheduled(trx, row.account_hash, jobId, now))) return false;
       await repository.setAccountStatus(trx, accountId, ['deletion_scheduled', 'active'], 'erasing', now);
-      await repository.deleteSessions(trx, accountId);
+      await this.deps.sessions.endAll(trx, accountId);
       await repository.deleteVerificationCodes(trx, accountId);
       const released = row.release_devices ? await repository.releaseLocks(trx, accountId) : 0;
       await announceDeletion(trx, { webhooks, apps }, row.account_hash, accountId, now);

@@ -156,11 +156,6 @@ export class DeletionRepository {
     return row?.status;
   }
 
-  /** Ends every session of the account: web, API and device tokens alike. */
-  async deleteSessions(executor: Executor, accountId: string): Promise<void> {
-    await executor.deleteFrom('sessions').where('account_id', '=', accountId).execute();
-  }
-
   async deleteVerificationCodes(executor: Executor, accountId: string): Promise<void> {
     await executor.deleteFrom('verification_codes').where('account_id', '=', accountId).execute();
   }

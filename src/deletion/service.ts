@@ -19,6 +19,7 @@ import type { JobService } from '../jobs/service.js';
 import type { MessageService } from '../messaging/service.js';
 import type { Channel } from '../messaging/transports.js';
 import { PURPOSES, type VerificationService } from '../verification/service.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { announceDeletion, type ErasureRunner } from './erasure.js';
 import type { DeletionRepository } from './repository.js';
@@ -71,6 +72,8 @@ export class DeletionService {
       apps: AppService;
       db: Db;
       repository: DeletionRepository;
+      /** Ends every session of the account, device tokens included, when it leaves `active`. */
+      sessions: SessionEnding;
       accounts: AccountService;
       devices: DeviceService;
       cloud: CloudService;
@@ -216,7 +219,7 @@ export class DeletionService {
         !(await repository.setAccountStatus(trx, accountId, ['active'], grace ? 'deletion_scheduled' : 'erasing', now))
       )
         throw new AppError('unauthenticated');
-      await repository.deleteSessions(trx, accountId);
+      await this.deps.sessions.endAll(trx, accountId);
       await repository.deleteVerificationCodes(trx, accountId);
       // With a grace period the locks are released when the erasure begins: a cancelled deletion keeps them.
       if (release && !grace) await repository.releaseLocks(trx, accountId);
@@ -337,7 +340,7 @@ export class DeletionService {
           'erasing',
           now,
         );
-        await repository.deleteSessions(trx, accountId);
+        await this.deps.sessions.endAll(trx, accountId);
         await repository.saveErasure(trx, {
           account_hash: hash,
           account_id: accountId,

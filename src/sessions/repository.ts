@@ -179,6 +179,14 @@ export class SessionRepository {
     return ids.length;
   }
 
+  /**
+   * Deletes every session of the account, device tokens included, and tells no listener: a deletion, whose
+   * erasure takes the apps' records with the account.
+   */
+  async deleteAll(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('sessions').where('account_id', '=', accountId).execute();
+  }
+
   async deleteExpired(now: number, idleMs: number): Promise<number> {
     const result = await this.db
       .deleteFrom('sessions')

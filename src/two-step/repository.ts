@@ -240,15 +240,6 @@ export class TwoStepRepository {
     return Number(result.numDeletedRows);
   }
 
-  /**
-   * Ends every token apps hold for the account (the OpenID provider's records: grants, codes, access and
-   * refresh tokens, provider sessions). The apps feature owns the table; this one statement is the same
-   * as its erasure of an account's records, kept here so that a lock needs nothing of the provider.
-   */
-  async deleteAppTokens(executor: Executor, accountId: string): Promise<void> {
-    await executor.deleteFrom('oidc_records').where('account_id', '=', accountId).execute();
-  }
-
   /** What the sign-in needs to know in one query: whether the account is locked and which factors it has. */
   async gateOf(
     accountId: string,
