@@ -50,7 +50,7 @@ async function measure(database: 'sqlite' | 'postgres') {
         created_at: now,
         updated_at: now,
         password_changed_at: now,
-      } as never)
+      })
       .execute();
     const sessions = new SessionRepository(db);
     const events = new SecurityEventRepository(db);

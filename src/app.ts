@@ -229,9 +229,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Signals to devices cross to the other processes through Redis, or else the PostgreSQL database; one
   // SQLite file has one server process, for which the in-process emitter is enough.
   const relay = redis
-    ? new RedisRelay(redis, DEVICE_SIGNALS_CHANNEL, log)
+    ? new RedisRelay({ redis, channel: DEVICE_SIGNALS_CHANNEL, log })
     : databaseOptions.url
-      ? new PostgresRelay(db, databaseOptions.url, DEVICE_SIGNALS_CHANNEL, log)
+      ? new PostgresRelay({ db, url: databaseOptions.url, channel: DEVICE_SIGNALS_CHANNEL, log })
       : undefined;
 
   // Repositories.
