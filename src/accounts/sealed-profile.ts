@@ -1,4 +1,4 @@
-import type { AccountProfile, AccountRow, AccountUpdate, StoredAccountRow } from '../db/schema.js';
+import type { AccountProfile, AccountUpdate, StoredAccountRow } from '../db/schema.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openText, sealText } from '../crypto/sealing.js';
 

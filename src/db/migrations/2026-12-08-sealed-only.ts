@@ -45,7 +45,6 @@ export function sealedOnly(keyRing: MigrationKeyRing | undefined): Migration {
         new Error(
           `the migration 2026-12-08-sealed-only has ${what} to seal and needs the key ring: run \`lanyard serve\` (or \`lanyard worker\`) once, which migrates with it`,
         );
-      const erasing = (eb: any) => eb.selectFrom('accounts').select('id').where('status', '=', 'erasing');
 
       for (;;) {
         const rows: Array<{
@@ -116,7 +115,7 @@ export function sealedOnly(keyRing: MigrationKeyRing | undefined): Migration {
             .select(['account_id', 'id', 'ip', 'client'])
             .where('origin_sealed', 'is', null)
             .where((eb) => eb.or([eb('ip', '!=', ''), eb('client', '!=', '')]))
-            .where('account_id', 'not in', erasing)
+            .where('account_id', 'not in', db.selectFrom('accounts').select('id').where('status', '=', 'erasing'))
             .orderBy('account_id')
             .orderBy('id')
             .limit(BATCH)
