@@ -1,5 +1,9 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Db, Executor, OauthAppsTable } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const APP_ACCOUNT_ROWS: AccountRows = { feature: 'apps', tables: ['oidc_records'] };
 
 export type AppRow = Selectable<OauthAppsTable>;
 export type NewAppRow = Insertable<OauthAppsTable>;

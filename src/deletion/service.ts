@@ -220,10 +220,10 @@ export class DeletionService {
       )
         throw new AppError('unauthenticated');
       await this.deps.sessions.endAll(trx, accountId);
-      await repository.deleteVerificationCodes(trx, accountId);
+      await this.deps.verification.forgetAccount(trx, accountId);
       // With a grace period the locks are released when the erasure begins: a cancelled deletion keeps them.
-      if (release && !grace) await repository.releaseLocks(trx, accountId);
-      const kept = release ? 0 : await repository.countLocks(trx, accountId);
+      if (release && !grace) await this.deps.devices.releaseLocksOf(trx, accountId);
+      const kept = release ? 0 : await this.deps.devices.countLocksOf(trx, accountId);
       await repository.saveErasure(trx, {
         account_hash: hash,
         account_id: accountId,
@@ -354,7 +354,7 @@ export class DeletionService {
           job_id: jobId,
           cancel_token_hash: null,
         });
-        if (entry.releaseDevices) await repository.releaseLocks(trx, accountId);
+        if (entry.releaseDevices) await this.deps.devices.releaseLocksOf(trx, accountId);
         await this.deps.erasure.enqueue(trx, hash, jobId, now);
         await writeAudit(trx, {
           at: now,

@@ -1,6 +1,12 @@
 import type { KeyRing } from '../crypto/keyring.js';
 import type { Db, DeviceCommandRow, DeviceLockRow, DeviceRow, Executor, StoredDeviceRow } from '../db/schema.js';
 import { DeviceSealer } from './sealed-fields.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const DEVICE_ACCOUNT_ROWS: AccountRows = { feature: 'devices', tables: ['device_commands', 'devices'] };
+/** Device locks: erased with the account only when its deletion releases them (otherwise they stay, kept). */
+export const DEVICE_LOCK_ROWS: AccountRows = { feature: 'devices', tables: ['device_locks'] };
 
 export interface DeviceWithLock extends DeviceRow {
   locked: boolean;
@@ -136,6 +142,21 @@ export class DeviceRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Releases every lock the account holds (its deletion, asked to release them); returns how many. */
+  async releaseLocksOf(executor: Executor, accountId: string): Promise<number> {
+    const result = await executor.deleteFrom('device_locks').where('account_id', '=', accountId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async countLocksOf(executor: Executor, accountId: string): Promise<number> {
+    const row = await executor
+      .selectFrom('device_locks')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   async getLock(lookup: string, executor: Executor = this.db): Promise<DeviceLockRow | undefined> {

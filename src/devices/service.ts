@@ -432,6 +432,16 @@ export class DeviceService {
   }
 
   /** Staff search: the accounts a serial or IMEI names, by a linked device or a lock held. */
+  /** Releases every device lock of the account, in the caller's transaction (its deletion); returns how many. */
+  releaseLocksOf(trx: Executor, accountId: string): Promise<number> {
+    return this.repository.releaseLocksOf(trx, accountId);
+  }
+
+  /** How many device locks the account holds (those its deletion keeps). */
+  countLocksOf(trx: Executor, accountId: string): Promise<number> {
+    return this.repository.countLocksOf(trx, accountId);
+  }
+
   async accountsOfSerial(serial: string): Promise<Array<{ accountId: string; by: 'serial' | 'imei' }>> {
     const [serialLookup, imeiLookup] = this.lookupsOf(serial);
     const found = new Map<string, 'serial' | 'imei'>();

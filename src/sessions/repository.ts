@@ -1,6 +1,10 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import type { Db, Executor, SessionRow, StoredAccountRow } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const SESSION_ACCOUNT_ROWS: AccountRows = { feature: 'sessions', tables: ['sessions'] };
 
 /** A session and the account it belongs to, as one authentication reads them. */
 export interface SessionWithAccount {

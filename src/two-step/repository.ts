@@ -7,6 +7,13 @@ import type {
   TotpFactorsTable,
   TwoStepChallengesTable,
 } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const TWO_STEP_ACCOUNT_ROWS: AccountRows = {
+  feature: 'two-step',
+  tables: ['totp_factors', 'passkeys', 'recovery_codes', 'two_step_challenges', 'account_locks', 'account_lock_links'],
+};
 
 export type TotpFactorRow = TotpFactorsTable;
 export type PasskeyRow = PasskeysTable;
