@@ -233,15 +233,12 @@ export class BulkSeeder {
       const createdAt = now - (i % 700) * DAY;
       batch.keys.push({ account_id: id, wrapped: seal(this.keys.master, key, wrappingContext(id)), created_at: now });
       const email = this.emailOf(i);
-      // The columns sign-up writes (src/accounts/service.ts): plaintext NULL, the email sealed, found by its blind index.
+      // The columns sign-up writes (src/accounts/service.ts): the email sealed, found by its blind index.
       batch.accounts.push({
         id,
         status: 'active',
-        email: null,
         email_lookup: hmac(this.keys.lookup, 'email', email),
-        phone: null,
         phone_lookup: null,
-        name: null,
         email_sealed: this.profiles.seal(key, id, 'email', email),
         phone_sealed: null,
         name_sealed: null,
@@ -267,7 +264,6 @@ export class BulkSeeder {
           serial_lookup: lookup,
           serial_hint: serial.slice(-4),
           model,
-          name: '',
           kind,
           session_id: sessionId,
           linked_at: linkedAt,
@@ -303,8 +299,6 @@ export class BulkSeeder {
       last_used_at: now,
       expires_at: expiresAt,
       reauthenticated_at: now,
-      ip: '',
-      client: '',
       origin_sealed: sealText(key, SEED_ORIGIN, originContext(accountId, id)),
     };
   }

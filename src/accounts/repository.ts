@@ -1,7 +1,7 @@
 import type { CompiledQuery } from 'kysely';
 import { QueryTemplate } from '../db/query-template.js';
 import type { KeyRing } from '../crypto/keyring.js';
-import type { AccountRow, AccountUpdate, Db, Executor, NewAccountRow } from '../db/schema.js';
+import type { AccountRow, AccountUpdate, Db, Executor, NewAccountRow, StoredAccountRow } from '../db/schema.js';
 import { ProfileSealer } from './sealed-profile.js';
 
 /** The columns a sign-in finds an account by: its id, or the blind index of its email or phone. */
@@ -14,9 +14,12 @@ type SignInColumn = 'id' | 'email_lookup' | 'phone_lookup';
 export class AccountRepository {
   // Every authenticated read of the profile runs this; it is compiled once (compiling cost as much as
   // running it), and each call only puts its id in the one parameter.
-  private readonly byId: CompiledQuery<AccountRow>;
+  private readonly byId: CompiledQuery<StoredAccountRow>;
   // What a sign-in reads, by each kind of login, compiled once for the same reason.
-  private readonly forSignIn: Record<SignInColumn, QueryTemplate<AccountRow & { known_client_seen_at: number | null }>>;
+  private readonly forSignIn: Record<
+    SignInColumn,
+    QueryTemplate<StoredAccountRow & { known_client_seen_at: number | null }>
+  >;
   readonly sealer: ProfileSealer;
 
   constructor(
@@ -50,14 +53,11 @@ export class AccountRepository {
   async create(executor: Executor, row: NewAccountRow): Promise<void> {
     await this.sealer.keyFor(row.id);
     const sealed = await this.sealer.sealWrite(row.id, { email: null, phone: null, name: null, ...row });
-    await executor
-      .insertInto('accounts')
-      .values(sealed as NewAccountRow)
-      .execute();
+    await executor.insertInto('accounts').values(sealed).execute();
   }
 
   async get(id: string, executor: Executor = this.db): Promise<AccountRow | undefined> {
-    const { rows } = await executor.executeQuery<AccountRow>({ ...this.byId, parameters: [id] });
+    const { rows } = await executor.executeQuery<StoredAccountRow>({ ...this.byId, parameters: [id] });
     return this.opened(rows[0]);
   }
 
@@ -110,7 +110,7 @@ export class AccountRepository {
     return Promise.all(rows.map((row) => this.sealer.open(row)));
   }
 
-  private async opened(row: AccountRow | undefined): Promise<AccountRow | undefined> {
+  private async opened(row: StoredAccountRow | undefined): Promise<AccountRow | undefined> {
     return row ? this.sealer.open(row) : undefined;
   }
 }

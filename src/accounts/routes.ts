@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Guards } from '../http/auth.js';
 import { authOf } from '../http/auth.js';
 import { issuedBody, originOf, sessionKindOf, setSessionCookie } from '../http/origin.js';
@@ -99,46 +100,77 @@ export function registerAccountRoutes(
     async (request) => accounts.updateProfile(authOf(request).accountId, request.body, originOf(request)),
   );
 
-  for (const field of ['email', 'phone'] as const) {
-    const Field = field === 'email' ? 'Email' : 'Phone';
-    app.post(
-      `/v1/me/${field}`,
-      {
-        schema: {
-          tags: ['accounts'],
-          operationId: `request${Field}Change`,
-          summary: `Add or change the ${field}: a code goes to the new address`,
-          body: AddressChangeBodies[field],
-          response: { 202: CodeSentSchema },
-        },
-        preHandler: guards.fresh,
-      },
-      async (request, reply) => {
-        await accounts.requestAddressChange(
-          authOf(request).accountId,
-          request.body as Record<string, string>,
-          originOf(request),
-        );
-        return reply.code(202).send({});
-      },
+  // The email and the phone change alike: one handler each for both addresses' routes.
+  const requestAddressChange = async (request: FastifyRequest, reply: FastifyReply) => {
+    await accounts.requestAddressChange(
+      authOf(request).accountId,
+      request.body as Record<string, string>,
+      originOf(request),
     );
+    return reply.code(202).send({});
+  };
+  const confirmAddressChange = async (request: FastifyRequest) =>
+    accounts.confirmAddressChange(authOf(request).accountId, request.body as { code: string }, originOf(request));
 
-    app.post(
-      `/v1/me/${field}/confirm`,
-      {
-        schema: {
-          tags: ['accounts'],
-          operationId: `confirm${Field}Change`,
-          summary: `Confirm the new ${field} with its code; the old address is told`,
-          body: AddressConfirmBodies[field],
-          response: { 200: ProfileSchema },
-        },
-        preHandler: guards.fresh,
+  app.post(
+    '/v1/me/email',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'requestEmailChange',
+        summary: 'Add or change the email: a code goes to the new address',
+        body: AddressChangeBodies.email,
+        response: { 202: CodeSentSchema },
       },
-      async (request) =>
-        accounts.confirmAddressChange(authOf(request).accountId, request.body as { code: string }, originOf(request)),
-    );
-  }
+      preHandler: guards.fresh,
+    },
+    requestAddressChange,
+  );
+
+  app.post(
+    '/v1/me/email/confirm',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'confirmEmailChange',
+        summary: 'Confirm the new email with its code; the old address is told',
+        body: AddressConfirmBodies.email,
+        response: { 200: ProfileSchema },
+      },
+      preHandler: guards.fresh,
+    },
+    confirmAddressChange,
+  );
+
+  app.post(
+    '/v1/me/phone',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'requestPhoneChange',
+        summary: 'Add or change the phone: a code goes to the new address',
+        body: AddressChangeBodies.phone,
+        response: { 202: CodeSentSchema },
+      },
+      preHandler: guards.fresh,
+    },
+    requestAddressChange,
+  );
+
+  app.post(
+    '/v1/me/phone/confirm',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'confirmPhoneChange',
+        summary: 'Confirm the new phone with its code; the old address is told',
+        body: AddressConfirmBodies.phone,
+        response: { 200: ProfileSchema },
+      },
+      preHandler: guards.fresh,
+    },
+    confirmAddressChange,
+  );
 
   app.post(
     '/v1/me/password',

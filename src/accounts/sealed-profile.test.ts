@@ -4,13 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { hashPassword } from '../crypto/passwords.js';
-import { sha256 } from '../crypto/tokens.js';
+import { deriveServerKeys } from '../crypto/keys.js';
+import { hmac, sha256 } from '../crypto/tokens.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
 import { linkDevice } from '../devices/test-factories.js';
-import { sealPlaintextDevices } from '../devices/sealed-fields.js';
-import { sealPlaintextOrigins } from '../events/sealed-origin.js';
 import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
 import {
   createTestApp,
@@ -23,7 +25,6 @@ import {
   type TestDatabase,
 } from '../testing/test-app.js';
 import { maskEmail } from './addresses.js';
-import { sealPlaintextProfiles } from './backfill.js';
 
 /** Every file under a folder, recursively. */
 function filesUnder(folder: string): string[] {
@@ -98,7 +99,7 @@ async function columnsContaining(
 class OnDisk {
   readonly dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-sealed-'));
   readonly schema: string | undefined;
-  private readonly masterKey = randomBytes(32).toString('hex');
+  readonly masterKey = randomBytes(32).toString('hex');
 
   constructor(readonly database: TestDatabase) {
     this.schema = database === 'postgres' ? `test_${randomBytes(6).toString('hex')}` : undefined;
@@ -209,12 +210,12 @@ for (const database of testDatabases()) {
       ]);
       const rows = await t.app.database.db
         .selectFrom('sessions')
-        .select(['ip', 'client', 'origin_sealed'])
+        .select(['origin_sealed'])
         .where('account_id', '=', account.id)
         .execute();
       assert.ok(
-        rows.every((row) => row.ip === '' && row.client === '' && row.origin_sealed),
-        'stored sealed, with the plaintext columns empty',
+        rows.every((row) => row.origin_sealed),
+        'stored sealed',
       );
     });
 
@@ -248,7 +249,11 @@ for (const database of testDatabases()) {
         .selectAll()
         .where('id', '=', account.id)
         .executeTakeFirstOrThrow();
-      assert.deepEqual([row.email, row.phone, row.name], [null, null, null]);
+      assert.deepEqual(
+        ['email', 'phone', 'name'].filter((column) => column in row),
+        [],
+        'no plaintext column is left',
+      );
       assert.ok(row.email_sealed && row.phone_sealed && row.name_sealed, 'the sealed columns hold them');
     });
 
@@ -322,7 +327,7 @@ for (const database of testDatabases()) {
     });
   });
 
-  describe(`sealing a database from before sealed profiles (${database})`, () => {
+  describe(`the migration that seals what is left and drops the plaintext columns (${database})`, () => {
     const disk = new OnDisk(database);
     let t: TestApp;
     const legacy = {
@@ -344,84 +349,115 @@ for (const database of testDatabases()) {
       client: `Old-Browser/${randomBytes(3).toString('hex')}`,
     };
     const legacyEvent = { id: uuidv7(), ip: '198.51.100.202', client: `Old-Phone/${randomBytes(3).toString('hex')}` };
+    const more = [0, 1, 2].map(() => ({
+      id: uuidv7(),
+      email: uniqueEmail('batch'),
+      name: `Batch ${randomBytes(3).toString('hex')}`,
+    }));
+    const erasing = { id: uuidv7(), email: uniqueEmail('erasing'), name: `Erasing ${randomBytes(3).toString('hex')}` };
 
-    /** A session and a security event as the code before sealed origins wrote them: IP and client in clear. */
-    async function insertLegacyOrigins(accountId: string, session: typeof legacySession, event: typeof legacyEvent) {
-      const now = t.clock.now();
-      await t.app.database.db
-        .insertInto('sessions')
-        .values({
-          account_id: accountId,
-          id: session.id,
-          token_hash: sha256(session.token),
-          kind: 'api',
-          created_at: now,
-          last_used_at: now,
-          expires_at: now + 86_400_000,
-          reauthenticated_at: now,
-          ip: session.ip,
-          client: session.client,
-        })
-        .execute();
-      await t.app.database.db
-        .insertInto('security_events')
-        .values({ account_id: accountId, id: event.id, type: 'sign_in', at: now, ip: event.ip, client: event.client })
-        .execute();
-    }
-
-    /** Writes an account as the code before sealing did: email, phone and name in clear, no data key. */
-    async function insertLegacyAccount(fields: {
-      id: string;
-      email: string;
-      phone?: string | null;
-      name?: string | null;
-      status?: 'active' | 'erasing';
-      password?: string;
-    }) {
-      const now = t.clock.now();
-      await t.app.database.db
-        .insertInto('accounts')
-        .values({
-          id: fields.id,
-          status: fields.status ?? 'active',
-          email: fields.email,
-          email_lookup: t.app.services.accounts.lookupOf('email', fields.email),
-          phone: fields.phone ?? null,
-          phone_lookup: fields.phone ? t.app.services.accounts.lookupOf('phone', fields.phone) : null,
-          name: fields.name ?? null,
-          password_hash: await hashPassword(fields.password ?? 'an old but long passphrase'),
-          role: 'user',
-          locale: 'en',
-          created_at: now,
-          updated_at: now,
-          password_changed_at: now,
-        })
-        .execute();
+    /**
+     * The database as the version before the migration left it, with rows that the backfill it replaces had
+     * not sealed yet: email, phone, name, device name and location, IP addresses and clients in clear.
+     */
+    async function writeOlderDatabase(): Promise<void> {
+      if (disk.schema) await createTestSchema(disk.schema);
+      const handle = openDatabase(
+        disk.schema
+          ? { url: TEST_POSTGRES_URL, pgSchema: disk.schema, poolSize: 2 }
+          : { sqlitePath: path.join(disk.dataDir, 'lanyard.db') },
+      );
+      try {
+        await migrateToLatest(handle.db, { upTo: '2026-12-07-staff' });
+        // The columns this test writes are gone from the application's types: the older schema is untyped.
+        const db = handle.db as unknown as Kysely<any>;
+        const lookupKey = deriveServerKeys(Buffer.from(disk.masterKey, 'hex')).lookup;
+        const now = Date.now();
+        const account = async (fields: { id: string; email: string; phone?: string; name: string }, status: string) =>
+          db
+            .insertInto('accounts')
+            .values({
+              id: fields.id,
+              status,
+              email: fields.email,
+              email_lookup: hmac(lookupKey, 'email', fields.email),
+              phone: fields.phone ?? null,
+              phone_lookup: fields.phone ? hmac(lookupKey, 'phone', fields.phone) : null,
+              name: fields.name,
+              password_hash: await hashPassword(legacy.password),
+              role: 'user',
+              locale: 'en',
+              created_at: now,
+              updated_at: now,
+              password_changed_at: now,
+            })
+            .execute();
+        await account(legacy, 'active');
+        for (const other of more) await account(other, 'active');
+        await account(erasing, 'erasing');
+        for (const [accountId, deviceId, name] of [
+          [legacy.id, legacyDevice.id, legacyDevice.name],
+          [erasing.id, uuidv7(), `${erasing.name}'s phone`],
+        ] as const)
+          await db
+            .insertInto('devices')
+            .values({
+              account_id: accountId,
+              id: deviceId,
+              serial_lookup: `legacy-serial-${randomBytes(4).toString('hex')}`,
+              serial_hint: 'AB12',
+              model: 'Redmi Pad',
+              name,
+              kind: 'tablet',
+              session_id: null,
+              linked_at: now,
+              last_seen_at: now,
+              last_location: JSON.stringify(legacyDevice.location),
+            })
+            .execute();
+        for (const [accountId, id, token] of [
+          [legacy.id, legacySession.id, legacySession.token],
+          [erasing.id, uuidv7(), randomBytes(32).toString('base64url')],
+        ] as const)
+          await db
+            .insertInto('sessions')
+            .values({
+              account_id: accountId,
+              id,
+              token_hash: sha256(token),
+              kind: 'api',
+              created_at: now,
+              last_used_at: now,
+              expires_at: now + 86_400_000,
+              reauthenticated_at: now,
+              ip: legacySession.ip,
+              client: legacySession.client,
+            })
+            .execute();
+        await db
+          .insertInto('security_events')
+          .values({
+            account_id: legacy.id,
+            id: legacyEvent.id,
+            type: 'sign_in',
+            at: now,
+            ip: legacyEvent.ip,
+            client: legacyEvent.client,
+          })
+          .execute();
+        await assert.rejects(
+          migrateToLatest(handle.db),
+          /needs the key ring/,
+          'without the key ring it refuses to drop what it cannot seal',
+        );
+      } finally {
+        await handle.close();
+      }
     }
 
     before(async () => {
-      t = await disk.start();
-      await insertLegacyAccount(legacy);
-      await t.app.database.db
-        .insertInto('devices')
-        .values({
-          account_id: legacy.id,
-          id: legacyDevice.id,
-          serial_lookup: `legacy-serial-${randomBytes(4).toString('hex')}`,
-          serial_hint: 'AB12',
-          model: 'Redmi Pad',
-          name: legacyDevice.name,
-          kind: 'tablet',
-          session_id: null,
-          linked_at: t.clock.now(),
-          last_seen_at: t.clock.now(),
-          last_location: JSON.stringify(legacyDevice.location),
-        })
-        .execute();
-      await insertLegacyOrigins(legacy.id, legacySession, legacyEvent);
-      assert.equal(await t.app.keyRing.get(legacy.id), undefined, 'an account from before had no data key');
-      // The server restarts on the older database: the backfill seals it at start.
-      await t.close();
+      await writeOlderDatabase();
+      // The server starts on the older database and migrates it with its key ring.
       t = await disk.start();
     });
     after(async () => {
@@ -429,13 +465,16 @@ for (const database of testDatabases()) {
       await disk.remove();
     });
 
-    test('at start, the plaintext email, phone and name are sealed and set to NULL, and the profile stays readable', async () => {
+    test('seals the email, phone and name, drops their plaintext columns, and the profile stays readable', async () => {
       const row = await t.app.database.db
         .selectFrom('accounts')
         .selectAll()
         .where('id', '=', legacy.id)
         .executeTakeFirstOrThrow();
-      assert.deepEqual([row.email, row.phone, row.name], [null, null, null]);
+      assert.deepEqual(
+        ['email', 'phone', 'name'].filter((column) => column in row),
+        [],
+      );
       assert.ok(row.email_sealed && row.phone_sealed && row.name_sealed);
       assert.ok(await t.app.keyRing.get(legacy.id), 'the account got its data key');
       const { hits } = await columnsContaining(t, disk.schema, [
@@ -443,6 +482,9 @@ for (const database of testDatabases()) {
         legacy.phone,
         legacy.name,
         String(legacyDevice.location.lat),
+        ...more.flatMap((other) => [other.email, other.name]),
+        erasing.email,
+        erasing.name,
       ]);
       assert.deepEqual(hits, []);
 
@@ -455,15 +497,19 @@ for (const database of testDatabases()) {
           { email: legacy.email, phone: legacy.phone, name: legacy.name },
         );
       }
+      for (const other of more) {
+        const found = await t.app.services.accounts.findByLogin({ kind: 'email', value: other.email });
+        assert.deepEqual([found?.email, found?.name], [other.email, other.name]);
+      }
     });
 
-    test("at start, a device's plaintext name and location are sealed, and the owner still reads them", async () => {
+    test("seals a device's name and location, drops the name's column, and the owner still reads them", async () => {
       const row = await t.app.database.db
         .selectFrom('devices')
         .selectAll()
         .where('id', '=', legacyDevice.id)
         .executeTakeFirstOrThrow();
-      assert.equal(row.name, '');
+      assert.equal('name' in row, false);
       assert.ok(row.name_sealed);
       assert.ok(row.last_location && !row.last_location.startsWith('{'));
       const signedIn = await t.request('POST', '/v1/sessions', {
@@ -476,7 +522,7 @@ for (const database of testDatabases()) {
       assert.deepEqual(device.body.lastLocation, { ...place, at: new Date(at).toISOString() });
     });
 
-    test('at start, the IP addresses and clients of sessions and events are sealed, and the owner still reads them', async () => {
+    test('seals the IP addresses and clients of sessions and events, and the owner still reads them', async () => {
       const { hits } = await columnsContaining(t, disk.schema, [
         legacySession.ip,
         legacySession.client,
@@ -494,32 +540,16 @@ for (const database of testDatabases()) {
       const events = (await t.request('GET', '/v1/me/events', { token: legacySession.token })).body.events;
       const event = events.find((e: any) => e.id === legacyEvent.id);
       assert.deepEqual({ ip: event.ip, client: event.client }, { ip: legacyEvent.ip, client: legacyEvent.client });
-      const { db } = t.app.database;
-      assert.equal(await sealPlaintextOrigins(db, t.app.keyRing), 0, 'a second run finds nothing left to seal');
     });
 
-    test('runs again without changing anything, seals in batches, and drops the plaintext of an account whose key was destroyed', async () => {
-      const { db } = t.app.database;
-      assert.equal(await sealPlaintextProfiles(db, t.app.keyRing), 0);
-      assert.equal(await sealPlaintextDevices(db, t.app.keyRing), 0);
-
-      const more = [0, 1, 2].map(() => ({
-        id: uuidv7(),
-        email: uniqueEmail('batch'),
-        name: `Batch ${randomBytes(3).toString('hex')}`,
-      }));
-      for (const account of more) await insertLegacyAccount(account);
-      const erasing = { id: uuidv7(), email: uniqueEmail('erasing'), status: 'erasing' as const };
-      await insertLegacyAccount(erasing);
-      assert.equal(await sealPlaintextProfiles(db, t.app.keyRing, 2), 4);
-      assert.equal(await sealPlaintextProfiles(db, t.app.keyRing, 2), 0);
-
-      for (const account of more) {
-        const found = await t.app.services.accounts.findByLogin({ kind: 'email', value: account.email });
-        assert.deepEqual([found?.email, found?.name], [account.email, account.name]);
-      }
-      const gone = await db.selectFrom('accounts').selectAll().where('id', '=', erasing.id).executeTakeFirstOrThrow();
-      assert.deepEqual([gone.email, gone.email_sealed], [null, null]);
+    test('runs once, and drops the plaintext of an account being erased without making it a new key', async () => {
+      assert.deepEqual(await migrateToLatest(t.app.database.db), [], 'a restart finds nothing left to run');
+      const gone = await t.app.database.db
+        .selectFrom('accounts')
+        .selectAll()
+        .where('id', '=', erasing.id)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual([gone.email_sealed, gone.name_sealed], [null, null]);
       assert.equal(await t.app.keyRing.get(erasing.id), undefined, 'no new key was made for an account being erased');
     });
   });

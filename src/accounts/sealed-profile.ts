@@ -1,4 +1,4 @@
-import type { AccountRow, AccountUpdate } from '../db/schema.js';
+import type { AccountProfile, AccountUpdate, StoredAccountRow } from '../db/schema.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openText, sealText } from '../crypto/sealing.js';
 
@@ -12,13 +12,15 @@ const sealedColumn = { email: 'email_sealed', phone: 'phone_sealed', name: 'name
 const context = (accountId: string, field: ProfileField) =>
   JSON.stringify(['lanyard/account-field/v1', accountId, field]);
 
-/** What opening needs of an account row: its id, its profile fields in clear (older rows) and sealed. */
-export type SealedProfileRow = Pick<AccountRow, 'id' | ProfileField | 'email_sealed' | 'phone_sealed' | 'name_sealed'>;
+/** What opening needs of an account row: its id and its sealed profile fields. */
+export type SealedProfileRow = Pick<StoredAccountRow, 'id' | 'email_sealed' | 'phone_sealed' | 'name_sealed'>;
+
+const NO_PROFILE: Readonly<AccountProfile> = Object.freeze({ email: null, phone: null, name: null });
 
 interface OpenedEntry {
   key: Buffer;
   sealed: [string | null, string | null, string | null];
-  opened: Pick<AccountRow, ProfileField>;
+  opened: AccountProfile;
 }
 
 /**
@@ -32,7 +34,7 @@ class OpenedCache {
   private readonly entries = new Map<string, OpenedEntry>();
   constructor(private readonly capacity: number) {}
 
-  get(row: SealedProfileRow, key: Buffer): Pick<AccountRow, ProfileField> | undefined {
+  get(row: SealedProfileRow, key: Buffer): AccountProfile | undefined {
     const entry = this.entries.get(row.id);
     if (
       !entry ||
@@ -45,7 +47,7 @@ class OpenedCache {
     return entry.opened;
   }
 
-  set(row: SealedProfileRow, key: Buffer, opened: Pick<AccountRow, ProfileField>): void {
+  set(row: SealedProfileRow, key: Buffer, opened: AccountProfile): void {
     this.entries.delete(row.id);
     this.entries.set(row.id, { key, sealed: [row.email_sealed, row.phone_sealed, row.name_sealed], opened });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
@@ -82,27 +84,27 @@ export class ProfileSealer {
   }
 
   /**
-   * Turns the personal fields of a write into their sealed columns, with the plaintext columns NULL.
-   * The key is only fetched when there is something to seal: clearing a field (deletion) needs none.
+   * Turns the personal fields of a write into their sealed columns: what is written holds none of them in
+   * clear. The key is only fetched when there is something to seal: clearing a field (deletion) needs none.
    */
-  async sealWrite<T extends AccountUpdate>(accountId: string, write: T): Promise<T> {
-    const present = PROFILE_FIELDS.filter((field) => write[field] !== undefined);
-    if (present.length === 0) return write;
-    const key = present.some((field) => write[field] !== null) ? await this.keyFor(accountId) : undefined;
-    const sealed: AccountUpdate = { ...write };
-    for (const field of present) {
-      sealed[sealedColumn[field]] = key ? this.seal(key, accountId, field, write[field] ?? null) : null;
-      sealed[field] = null;
-    }
-    return sealed as T;
+  async sealWrite<T extends AccountUpdate>(accountId: string, write: T): Promise<Omit<T, ProfileField>> {
+    const { email, phone, name, ...rest } = write;
+    const clear = { email, phone, name };
+    const present = PROFILE_FIELDS.filter((field) => clear[field] !== undefined);
+    if (present.length === 0) return rest;
+    const key = present.some((field) => clear[field] !== null) ? await this.keyFor(accountId) : undefined;
+    const sealed: Record<string, string | null> = {};
+    for (const field of present)
+      sealed[sealedColumn[field]] = key ? this.seal(key, accountId, field, clear[field] ?? null) : null;
+    return { ...rest, ...sealed };
   }
 
   /**
-   * The row with its email, phone and name opened. A row the backfill has not reached yet keeps its
-   * plaintext. Once the key is destroyed (the account is being erased) the fields read as null; a value
-   * that does not open under a key that exists (altered, or moved from another row) throws.
+   * The row with its email, phone and name opened. Once the key is destroyed (the account is being
+   * erased) they read as null; a value that does not open under a key that exists (altered, or moved from
+   * another row) throws.
    */
-  async open<T extends SealedProfileRow>(row: T): Promise<T> {
+  async open<T extends SealedProfileRow>(row: T): Promise<T & AccountProfile> {
     return { ...row, ...(await this.openFields(row)) };
   }
 
@@ -110,21 +112,16 @@ export class ProfileSealer {
    * The row's email, phone and name opened, as `open` gives them, without a copy of the rest of the row:
    * what GET /v1/me needs on every call. The object may be shared: do not change it.
    */
-  async openFields(row: SealedProfileRow): Promise<Readonly<Pick<AccountRow, ProfileField>>> {
-    if (row.email_sealed === null && row.phone_sealed === null && row.name_sealed === null)
-      return { email: row.email, phone: row.phone, name: row.name };
+  async openFields(row: SealedProfileRow): Promise<Readonly<AccountProfile>> {
+    if (row.email_sealed === null && row.phone_sealed === null && row.name_sealed === null) return NO_PROFILE;
     const key = await this.keyRing.get(row.id);
     if (!key) {
       this.cache.drop(row.id);
-      return {
-        email: row.email_sealed !== null ? null : row.email,
-        phone: row.phone_sealed !== null ? null : row.phone,
-        name: row.name_sealed !== null ? null : row.name,
-      };
+      return NO_PROFILE;
     }
     const cached = this.cache.get(row, key);
     if (cached) return cached;
-    const opened: Pick<AccountRow, ProfileField> = { email: row.email, phone: row.phone, name: row.name };
+    const opened: AccountProfile = { email: null, phone: null, name: null };
     for (const field of PROFILE_FIELDS) {
       const sealed = row[sealedColumn[field]];
       if (sealed !== null) opened[field] = openText(key, sealed, context(row.id, field));

@@ -1,6 +1,6 @@
 import { uuidv7 } from 'uuidv7';
 import { iso, type Clock } from '../clock.js';
-import type { AccountRow, Db, Executor } from '../db/schema.js';
+import type { AccountRow, Db, Executor, StoredAccountRow } from '../db/schema.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../crypto/passwords.js';
 import { hmac } from '../crypto/tokens.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
@@ -10,7 +10,7 @@ import type { AuthAccount } from '../http/auth.js';
 import type { MessageService } from '../messaging/service.js';
 import type { MessageKind, MessageParams } from '../messaging/templates.js';
 import type { Channel } from '../messaging/transports.js';
-import type { SessionRepository } from '../sessions/repository.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from '../sessions/issuer.js';
 import type { VerificationService } from '../verification/service.js';
 import type { AccountLockLinks } from '../two-step/lock-links.js';
@@ -44,7 +44,7 @@ const couldBeAccountId = (value: string) => /^[^\x00-\x1f\x7f]{1,64}$/.test(valu
 export class AccountService {
   private readonly db: Db;
   private readonly repository: AccountRepository;
-  private readonly sessions: SessionRepository;
+  private readonly sessions: SessionEnding;
   private readonly issuer: SessionIssuer;
   private readonly verification: VerificationService;
   private readonly messages: MessageService;
@@ -58,7 +58,7 @@ export class AccountService {
   constructor(deps: {
     db: Db;
     repository: AccountRepository;
-    sessions: SessionRepository;
+    sessions: SessionEnding;
     issuer: SessionIssuer;
     verification: VerificationService;
     messages: MessageService;
@@ -402,7 +402,7 @@ export class AccountService {
         [`${change.field}_lookup`]: this.lookupOf(change.field, change.oldAddress),
         updated_at: this.clock.now(),
       });
-      await this.sessions.deleteOthers(trx, account.id, null, ['web', 'api']);
+      await this.sessions.endSignIns(trx, account.id);
       await this.events.record(trx, account.id, 'address_change.undone', origin);
     });
     return { field: change.field };
@@ -441,15 +441,22 @@ export class AccountService {
     if (problem) throw invalidField('newPassword', problem);
     const passwordHash = await hashPassword(input.newPassword);
     await this.db.transaction().execute(async (trx) => {
-      const now = this.clock.now();
-      await this.repository.update(trx, accountId, {
-        password_hash: passwordHash,
-        password_changed_at: now,
-        updated_at: now,
-      });
-      await this.sessions.deleteOthers(trx, accountId, keepSessionId, ['web', 'api']);
+      await this.setPasswordHash(trx, accountId, passwordHash, this.clock.now());
+      await this.sessions.endSignIns(trx, accountId, keepSessionId);
       await this.events.record(trx, accountId, 'password.changed', origin);
       await this.tellEveryAddress(trx, account, { kind: 'password_changed', params: {} });
+    });
+  }
+
+  /**
+   * Puts a new password in place, in the caller's transaction (a change, a recovery). password_changed_at
+   * also arms the devices' trip-wire: a locked device reset now cannot be set up again for 24 hours.
+   */
+  async setPasswordHash(trx: Executor, accountId: string, passwordHash: string, now: number): Promise<void> {
+    await this.repository.update(trx, accountId, {
+      password_hash: passwordHash,
+      password_changed_at: now,
+      updated_at: now,
     });
   }
 
@@ -489,7 +496,7 @@ export class AccountService {
           updated_at: now,
         });
         // A new password ends the sessions opened with the old one, as a password change does.
-        await this.sessions.deleteOthers(trx, existing.id, null, ['web', 'api']);
+        await this.sessions.endSignIns(trx, existing.id);
         return { id: existing.id, created: false };
       }
       const id = uuidv7();

@@ -1,4 +1,8 @@
 import type { Db, Executor } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const STAFF_ACCOUNT_ROWS: AccountRows = { feature: 'admin', tables: ['account_suspensions'] };
 
 /** SQL of the staff feature: account suspensions. */
 export class StaffRepository {

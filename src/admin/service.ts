@@ -11,6 +11,7 @@ import type { AuthContext } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
 import type { SessionService } from '../sessions/service.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { TwoStepService } from '../two-step/service.js';
 import type { UnlockRequestService } from '../unlock/service.js';
 import type { WebhookService } from '../webhooks/service.js';
@@ -51,6 +52,7 @@ export interface StaffDeps {
   credits: CreditService;
   unlock: UnlockRequestService;
   twoStep: TwoStepService;
+  sessionEnding: SessionEnding;
   webhooks: WebhookService;
   messages: MessageService;
   /** Names accounts in the audit by the same keyed hash as their tombstone (DeletionService.accountHash). */
@@ -264,7 +266,7 @@ export class StaffService {
       const account = await this.accountOrThrow(id, trx);
       if (account.status !== 'active') throw new AppError('conflict', 'The account is being deleted');
       if (!(await this.deps.repository.createSuspension(trx, id, now))) throw new AppError('account.already_suspended');
-      const ended = await this.deps.twoStep.endAccess(trx, id);
+      const ended = await this.deps.sessionEnding.takeOffline(trx, id);
       await this.record(
         trx,
         staff,
@@ -303,7 +305,7 @@ export class StaffService {
     const reason = rawReason === undefined ? undefined : requireReason(rawReason);
     return this.deps.db.transaction().execute(async (trx) => {
       await this.accountOrThrow(id, trx);
-      const ended = await this.deps.twoStep.endAccess(trx, id);
+      const ended = await this.deps.sessionEnding.takeOffline(trx, id);
       await this.record(
         trx,
         staff,

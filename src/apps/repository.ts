@@ -1,5 +1,9 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Db, Executor, OauthAppsTable } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const APP_ACCOUNT_ROWS: AccountRows = { feature: 'apps', tables: ['oidc_records'] };
 
 export type AppRow = Selectable<OauthAppsTable>;
 export type NewAppRow = Insertable<OauthAppsTable>;
@@ -31,6 +35,14 @@ export class AppRepository {
       .where('account_id', '=', accountId)
       .where('model', 'in', ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials'])
       .execute();
+  }
+
+  /**
+   * Ends every token apps hold for the account (the OpenID provider's records: grants, codes, access and
+   * refresh tokens, provider sessions): taking the account offline (SessionEnding.takeOffline).
+   */
+  async deleteTokensOf(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('oidc_records').where('account_id', '=', accountId).execute();
   }
 
   async get(clientId: string): Promise<AppRow | undefined> {

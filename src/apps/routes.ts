@@ -230,11 +230,35 @@ export function registerAppRoutes(
       },
       passToProvider,
     );
-    for (const path of new Set(Object.values(OIDC_ROUTES))) {
-      // With what follows them: the authorization endpoint resumes at /oauth/authorize/{uid}, logout confirms at /oauth/logout/confirm.
-      for (const url of [path, `${path}/*`])
-        scope.route({ method: ['GET', 'POST'], url, schema: { hide: true }, handler: passToProvider });
-    }
+    // The endpoints of OIDC_ROUTES (src/apps/oidc.ts), each with what follows it: the authorization endpoint
+    // resumes at /oauth/authorize/{uid}, logout confirms at /oauth/logout/confirm.
+    const written = new Set<string>();
+    const toProvider = (url: string) => {
+      written.add(url);
+      scope.route({ method: ['GET', 'POST'], url, schema: { hide: true }, handler: passToProvider });
+    };
+    toProvider('/oauth/authorize');
+    toProvider('/oauth/authorize/*');
+    toProvider('/oauth/token');
+    toProvider('/oauth/token/*');
+    toProvider('/oauth/userinfo');
+    toProvider('/oauth/userinfo/*');
+    toProvider('/oauth/jwks');
+    toProvider('/oauth/jwks/*');
+    toProvider('/oauth/revoke');
+    toProvider('/oauth/revoke/*');
+    toProvider('/oauth/introspect');
+    toProvider('/oauth/introspect/*');
+    toProvider('/oauth/logout');
+    toProvider('/oauth/logout/*');
+    toProvider('/oauth/par');
+    toProvider('/oauth/par/*');
+    toProvider('/activate');
+    toProvider('/activate/*');
+    toProvider('/oauth/device');
+    toProvider('/oauth/device/*');
+    const missing = Object.values(OIDC_ROUTES).filter((path) => !written.has(path) || !written.has(`${path}/*`));
+    if (missing.length > 0) throw new Error(`OIDC_ROUTES without a route to the provider: ${missing.join(', ')}`);
   });
 
   registerInteractionRoutes(app, {

@@ -100,3 +100,17 @@ export async function listAudit(executor: Executor, filter: AuditFilter): Promis
     detail: JSON.parse(row.detail) as Record<string, unknown>,
   }));
 }
+
+/**
+ * Forgets an account in the staff records (its erasure): they keep what was done and when, under the
+ * keyed-hash subject; the account's id, and the reasons staff typed about it, go. A staff member's own
+ * erasure clears them as the actor.
+ */
+export async function forgetAccountInAudit(executor: Executor, accountId: string): Promise<void> {
+  await executor
+    .updateTable('audit_records')
+    .set({ account_id: null, reason: null })
+    .where('account_id', '=', accountId)
+    .execute();
+  await executor.updateTable('audit_records').set({ actor_id: null }).where('actor_id', '=', accountId).execute();
+}

@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
 import type { CloudItemRow, Db, Executor } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const CLOUD_ACCOUNT_ROWS: AccountRows = {
+  feature: 'cloud',
+  tables: ['cloud_items', 'cloud_exports', 'cloud_accounts'],
+};
 
 export type Collection = CloudItemRow['collection'];
 

@@ -1,5 +1,9 @@
 import { sql } from 'kysely';
 import type { CreditEntriesTable, Db, Executor } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const CREDIT_ACCOUNT_ROWS: AccountRows = { feature: 'credits', tables: ['credit_entries', 'credit_balances'] };
 
 export type CreditEntryRow = CreditEntriesTable;
 

@@ -12,8 +12,6 @@ const event = (accountId: string, id: string) => ({
   id,
   type: 'sign_in',
   at: 1,
-  ip: '192.0.2.1',
-  client: 'test',
   origin_sealed: null,
   detail_sealed: null,
 });

@@ -63,11 +63,8 @@ for (const database of testDatabases()) {
         const account = {
           id: 'a1',
           status: 'active' as const,
-          email: 'a@example.com',
           email_lookup: 'L1',
-          phone: null,
           phone_lookup: null,
-          name: null,
           password_hash: 'h',
           role: 'user' as const,
           locale: 'en',
@@ -92,8 +89,6 @@ for (const database of testDatabases()) {
           last_used_at: 1,
           expires_at: 2,
           reauthenticated_at: 1,
-          ip: '::1',
-          client: 'x',
         };
         await db.insertInto('sessions').values(session).execute();
         await assert.rejects(

@@ -6,16 +6,12 @@ import type { Generated, Insertable, Kysely, Selectable, Transaction, Updateable
 export interface AccountsTable {
   id: string;
   status: 'active' | 'deletion_pending' | 'deletion_scheduled' | 'erasing';
-  email: string | null;
   /** Keyed hash (blind index) of the normalized email: lookups never need the address itself. */
   email_lookup: string | null;
-  phone: string | null;
   phone_lookup: string | null;
-  name: string | null;
   /**
-   * email, phone and name sealed under the account's data key (src/accounts/sealed-profile.ts). Since
-   * these exist the plaintext columns above stay NULL on disk (a later migration drops them); rows read
-   * through AccountRepository carry the opened values in email, phone and name.
+   * The email, phone and name, sealed under the account's data key (src/accounts/sealed-profile.ts): the
+   * database holds them only so. Rows read through AccountRepository carry them opened (AccountRow).
    */
   email_sealed: string | null;
   phone_sealed: string | null;
@@ -40,10 +36,10 @@ export interface SessionsTable {
   expires_at: number;
   /** When the password was last entered on this session (sign-in or re-authentication). */
   reauthenticated_at: number;
-  /** '' since the origin is sealed; older rows hold it here until the backfill seals it. */
-  ip: string;
-  client: string;
-  /** The IP address and client sealed under the account's data key (src/events/sealed-origin.ts). */
+  /**
+   * The IP address and client sealed under the account's data key (src/events/sealed-origin.ts); null
+   * only for a row that never had them.
+   */
   origin_sealed: string | null;
 }
 
@@ -67,9 +63,7 @@ export interface SecurityEventsTable {
   id: string;
   type: string;
   at: number;
-  /** As in sessions: '' once sealed into origin_sealed. */
-  ip: string;
-  client: string;
+  /** As in sessions. */
   origin_sealed: string | null;
   /** What the event says beyond its type (a staff member's reason), sealed under the account's data key. */
   detail_sealed: string | null;
@@ -106,9 +100,10 @@ export interface DevicesTable {
   /** The serial's last characters, so that the owner can tell two devices of one model apart. */
   serial_hint: string;
   model: string;
-  /** '' on disk once sealed in name_sealed; DeviceRepository reads carry the opened name here. */
-  name: string;
-  /** The name sealed under the account's data key; null only for a row the backfill has not sealed yet. */
+  /**
+   * The name sealed under the account's data key (src/devices/sealed-fields.ts); null only for a device of
+   * an account whose key was destroyed before it was sealed. DeviceRepository reads carry it opened (DeviceRow).
+   */
   name_sealed: string | null;
   kind: 'phone' | 'tablet' | 'watch' | 'band' | 'other';
   /** The session that is the device's token; null after it was revoked (an erased device). */
@@ -486,14 +481,27 @@ export type Db = Kysely<Database>;
 /** Either the database or a transaction on it: repositories accept both. */
 export type Executor = Kysely<Database> | Transaction<Database>;
 
-export type AccountRow = Selectable<AccountsTable>;
-export type NewAccountRow = Insertable<AccountsTable>;
-export type AccountUpdate = Updateable<AccountsTable>;
+/** The profile fields an account holds sealed, in clear. */
+export interface AccountProfile {
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+}
+/** An account as stored: its profile only sealed. */
+export type StoredAccountRow = Selectable<AccountsTable>;
+/** An account as AccountRepository reads it: its sealed profile opened. */
+export type AccountRow = StoredAccountRow & AccountProfile;
+/** What AccountRepository writes: the profile in clear, which it seals. */
+export type NewAccountRow = Insertable<AccountsTable> & Partial<AccountProfile>;
+export type AccountUpdate = Updateable<AccountsTable> & Partial<AccountProfile>;
 export type SessionRow = Selectable<SessionsTable>;
 export type VerificationCodeRow = Selectable<VerificationCodesTable>;
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
 export type JobRow = Selectable<JobsTable>;
-export type DeviceRow = Selectable<DevicesTable>;
+/** A device as stored: its name only sealed. */
+export type StoredDeviceRow = Selectable<DevicesTable>;
+/** A device as DeviceRepository reads it: its name and location opened. */
+export type DeviceRow = Omit<StoredDeviceRow, 'name_sealed'> & { name: string };
 export type DeviceLockRow = Selectable<DeviceLocksTable>;
 export type DeviceCommandRow = Selectable<DeviceCommandsTable>;
 export type CloudItemRow = Selectable<CloudItemsTable>;

@@ -4,15 +4,19 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { uuidv7 } from 'uuidv7';
 import type { AppService } from '../apps/service.js';
-import { writeAudit } from '../audit/audit-log.js';
+import { forgetAccountInAudit, writeAudit } from '../audit/audit-log.js';
 import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
 import type { KeyRing } from '../crypto/keyring.js';
-import type { Db, ErasureRow, Executor, JobRow } from '../db/schema.js';
+import { deleteAccountRows, type AccountRows } from '../db/account-rows.js';
+import type { Database, Db, ErasureRow, Executor, JobRow } from '../db/schema.js';
 import type { JobPayloads } from '../jobs/kinds.js';
+import type { DeviceService } from '../devices/service.js';
 import type { JobService } from '../jobs/service.js';
+import type { VerificationService } from '../verification/service.js';
 import type { WebhookService } from '../webhooks/service.js';
-import { ERASED_TABLES, type DeletionRepository, type ErasedTable } from './repository.js';
+import type { DeletionRepository } from './repository.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { Tombstones } from './tombstone-log.js';
 
 export const ERASE_JOB = 'account.erase';
@@ -29,6 +33,12 @@ export interface ErasureDeps {
   db: Db;
   sqlite: SqliteDatabase.Database | undefined;
   repository: DeletionRepository;
+  /** Ends every session of the account, device tokens included, when its erasure begins. */
+  sessions: SessionEnding;
+  /** Drops the account's verification codes when its erasure begins. */
+  verification: Pick<VerificationService, 'forgetAccount'>;
+  /** Releases its device locks when the deletion asked for it. */
+  devices: Pick<DeviceService, 'releaseLocksOf'>;
   /** Apps the account let in are told of the deletion (OpenID back-channel logout). */
   apps: AppService;
   keyRing: KeyRing;
@@ -39,6 +49,10 @@ export interface ErasureDeps {
   clock: Clock;
   log: FastifyBaseLogger;
   batchSize: number;
+  /** Every feature's tables of account rows, in the order they are emptied (src/app.ts, ERASED_ACCOUNT_ROWS). */
+  accountRows: readonly AccountRows[];
+  /** The device locks, emptied too when the deletion releases the devices. */
+  releasedRows: AccountRows;
 }
 
 /**
@@ -58,8 +72,12 @@ export async function announceDeletion(
 }
 
 /** The steps of an erasure, in order; each is idempotent, and recorded on the erasure once done. */
-export function stepsOf(row: Pick<ErasureRow, 'release_devices'>, onSqlite: boolean): string[] {
-  const tables: ErasedTable[] = [...ERASED_TABLES, ...(row.release_devices ? (['device_locks'] as const) : [])];
+function stepsOf(
+  row: Pick<ErasureRow, 'release_devices'>,
+  onSqlite: boolean,
+  rows: { accountRows: readonly AccountRows[]; releasedRows: AccountRows },
+): string[] {
+  const tables = [...rows.accountRows, ...(row.release_devices ? [rows.releasedRows] : [])].flatMap((r) => r.tables);
   return [
     // The account leaves `active` (done by the confirmation itself unless a grace period delayed it).
     'begin',
@@ -111,7 +129,7 @@ export class ErasureRunner {
     const accountId = row.account_id;
     const done: string[] = JSON.parse(row.steps) as string[];
     const deadline = performance.now() + SLICE_MS;
-    for (const step of stepsOf(row, this.deps.sqlite !== undefined)) {
+    for (const step of stepsOf(row, this.deps.sqlite !== undefined, this.deps)) {
       if (done.includes(step)) continue;
       if (performance.now() > deadline) return this.handOver(hash, job.id, done);
       if (step === 'begin') {
@@ -132,11 +150,11 @@ export class ErasureRunner {
 
   /** Runs one step; false when it ran out of time and must go on in the next link. */
   private async runStep(step: string, accountId: string, row: ErasureRow, deadline: number): Promise<boolean> {
-    const { repository, keyRing, blobs, tombstones, sqlite, batchSize } = this.deps;
+    const { db, repository, keyRing, blobs, tombstones, sqlite, batchSize } = this.deps;
     if (step.startsWith('rows:')) {
-      const table = step.slice('rows:'.length) as ErasedTable;
+      const table = step.slice('rows:'.length) as keyof Database;
       for (;;) {
-        const deleted = await repository.deleteBatch(table, accountId, batchSize);
+        const deleted = await deleteAccountRows(db, table, accountId, batchSize);
         if (deleted < batchSize) return true;
         if (performance.now() > deadline) return false;
         // better-sqlite3 runs each batch on the event loop: let waiting requests in between batches, so
@@ -156,7 +174,7 @@ export class ErasureRunner {
         });
         return true;
       case 'audit':
-        await repository.forgetInAudit(accountId);
+        await forgetAccountInAudit(this.deps.db, accountId);
         return true;
       case 'blobs':
         await blobs.deleteAllForAccount(accountId);
@@ -190,9 +208,9 @@ export class ErasureRunner {
     return db.transaction().execute(async (trx) => {
       if (!(await repository.startScheduled(trx, row.account_hash, jobId, now))) return false;
       await repository.setAccountStatus(trx, accountId, ['deletion_scheduled', 'active'], 'erasing', now);
-      await repository.deleteSessions(trx, accountId);
-      await repository.deleteVerificationCodes(trx, accountId);
-      const released = row.release_devices ? await repository.releaseLocks(trx, accountId) : 0;
+      await this.deps.sessions.endAll(trx, accountId);
+      await this.deps.verification.forgetAccount(trx, accountId);
+      const released = row.release_devices ? await this.deps.devices.releaseLocksOf(trx, accountId) : 0;
       await announceDeletion(trx, { webhooks, apps }, row.account_hash, accountId, now);
       await writeAudit(trx, {
         at: now,

@@ -1,38 +1,10 @@
-import { sql } from 'kysely';
-import type { DialectName } from '../db/database.js';
-import type { Database, Db, ErasureRow, Executor } from '../db/schema.js';
+import type { Db, ErasureRow, Executor } from '../db/schema.js';
 
 /**
- * Every table that holds rows of an account, erased in this order (children before parents, the
- * accounts row last). A test fails when a table with an account_id column is in neither this list nor
- * KEPT_TABLES, so that a new feature's table cannot be forgotten by the erasure.
+ * Tables with an account_id column that the erasure keeps, and why. Every other such table is erased: its
+ * feature declares it (AccountRows, src/db/account-rows.ts) and src/app.ts lists it in ERASED_ACCOUNT_ROWS;
+ * a test fails when a table is in neither, so that a new feature's table cannot be forgotten.
  */
-export const ERASED_TABLES = [
-  'cloud_items',
-  'cloud_exports',
-  'cloud_accounts',
-  'device_commands',
-  'devices',
-  'security_events',
-  'known_clients',
-  'verification_codes',
-  'jobs',
-  'oidc_records',
-  'totp_factors',
-  'passkeys',
-  'recovery_codes',
-  'two_step_challenges',
-  'account_locks',
-  'account_lock_links',
-  'pending_recoveries',
-  'credit_entries',
-  'credit_balances',
-  'account_suspensions',
-  'sessions',
-] as const satisfies readonly (keyof Database)[];
-export type ErasedTable = (typeof ERASED_TABLES)[number] | 'device_locks';
-
-/** Tables with an account_id column that the erasure keeps, and why. */
 export const KEPT_TABLES: Record<string, string> = {
   device_locks: 'a lock the owner chose to keep stays past the deletion (erased only when released)',
   erasures: 'the tombstone; its account_id is cleared when the erasure completes',
@@ -42,10 +14,7 @@ export const KEPT_TABLES: Record<string, string> = {
 
 /** SQL for deletion: erasures (tombstones) and the account-wide deletes of the erasure. */
 export class DeletionRepository {
-  constructor(
-    private readonly db: Db,
-    private readonly dialect: DialectName,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   async getErasure(accountHash: string, executor: Executor = this.db): Promise<ErasureRow | undefined> {
     return executor.selectFrom('erasures').selectAll().where('account_hash', '=', accountHash).executeTakeFirst();
@@ -154,56 +123,6 @@ export class DeletionRepository {
   async accountStatus(accountId: string, executor: Executor = this.db): Promise<string | undefined> {
     const row = await executor.selectFrom('accounts').select('status').where('id', '=', accountId).executeTakeFirst();
     return row?.status;
-  }
-
-  /** Ends every session of the account: web, API and device tokens alike. */
-  async deleteSessions(executor: Executor, accountId: string): Promise<void> {
-    await executor.deleteFrom('sessions').where('account_id', '=', accountId).execute();
-  }
-
-  async deleteVerificationCodes(executor: Executor, accountId: string): Promise<void> {
-    await executor.deleteFrom('verification_codes').where('account_id', '=', accountId).execute();
-  }
-
-  async releaseLocks(executor: Executor, accountId: string): Promise<number> {
-    const result = await executor.deleteFrom('device_locks').where('account_id', '=', accountId).executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
-  async countLocks(executor: Executor, accountId: string): Promise<number> {
-    const row = await executor
-      .selectFrom('device_locks')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('account_id', '=', accountId)
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
-  }
-
-  /**
-   * Deletes up to `limit` rows of the account from one table; returns how many. Bounded statements keep
-   * each transaction short (other accounts' writers wait less) and each uses the account_id index.
-   */
-  async deleteBatch(table: ErasedTable, accountId: string, limit: number): Promise<number> {
-    const ref = sql.table(table);
-    const query =
-      this.dialect === 'postgres'
-        ? sql`delete from ${ref} where ctid in (select ctid from ${ref} where account_id = ${accountId} limit ${limit})`
-        : sql`delete from ${ref} where rowid in (select rowid from ${ref} where account_id = ${accountId} limit ${limit})`;
-    const result = await query.execute(this.db);
-    return Number(result.numAffectedRows ?? 0n);
-  }
-
-  /**
-   * Staff audit records keep what was done and when, under the keyed-hash subject; the account's id,
-   * and the reasons staff typed about it, go. A staff member's own erasure clears them as the actor.
-   */
-  async forgetInAudit(accountId: string): Promise<void> {
-    await this.db
-      .updateTable('audit_records')
-      .set({ account_id: null, reason: null })
-      .where('account_id', '=', accountId)
-      .execute();
-    await this.db.updateTable('audit_records').set({ actor_id: null }).where('actor_id', '=', accountId).execute();
   }
 
   /** Deletes the accounts row itself (foreign keys cascade to anything written since the batches ran). */

@@ -19,6 +19,7 @@ import type { JobService } from '../jobs/service.js';
 import type { MessageService } from '../messaging/service.js';
 import type { Channel } from '../messaging/transports.js';
 import { PURPOSES, type VerificationService } from '../verification/service.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { announceDeletion, type ErasureRunner } from './erasure.js';
 import type { DeletionRepository } from './repository.js';
@@ -71,6 +72,8 @@ export class DeletionService {
       apps: AppService;
       db: Db;
       repository: DeletionRepository;
+      /** Ends every session of the account, device tokens included, when it leaves `active`. */
+      sessions: SessionEnding;
       accounts: AccountService;
       devices: DeviceService;
       cloud: CloudService;
@@ -216,11 +219,11 @@ export class DeletionService {
         !(await repository.setAccountStatus(trx, accountId, ['active'], grace ? 'deletion_scheduled' : 'erasing', now))
       )
         throw new AppError('unauthenticated');
-      await repository.deleteSessions(trx, accountId);
-      await repository.deleteVerificationCodes(trx, accountId);
+      await this.deps.sessions.endAll(trx, accountId);
+      await this.deps.verification.forgetAccount(trx, accountId);
       // With a grace period the locks are released when the erasure begins: a cancelled deletion keeps them.
-      if (release && !grace) await repository.releaseLocks(trx, accountId);
-      const kept = release ? 0 : await repository.countLocks(trx, accountId);
+      if (release && !grace) await this.deps.devices.releaseLocksOf(trx, accountId);
+      const kept = release ? 0 : await this.deps.devices.countLocksOf(trx, accountId);
       await repository.saveErasure(trx, {
         account_hash: hash,
         account_id: accountId,
@@ -337,7 +340,7 @@ export class DeletionService {
           'erasing',
           now,
         );
-        await repository.deleteSessions(trx, accountId);
+        await this.deps.sessions.endAll(trx, accountId);
         await repository.saveErasure(trx, {
           account_hash: hash,
           account_id: accountId,
@@ -351,7 +354,7 @@ export class DeletionService {
           job_id: jobId,
           cancel_token_hash: null,
         });
-        if (entry.releaseDevices) await repository.releaseLocks(trx, accountId);
+        if (entry.releaseDevices) await this.deps.devices.releaseLocksOf(trx, accountId);
         await this.deps.erasure.enqueue(trx, hash, jobId, now);
         await writeAudit(trx, {
           at: now,

@@ -8,7 +8,8 @@ import type { App } from '../app.js';
 import { runCli, startServer } from '../testing/cli.js';
 import { createKeyringDatabase, type KeyringDatabase } from '../testing/keyring-database.js';
 import { createTestApp, testDatabases, type TestApp, type TestDatabase } from '../testing/test-app.js';
-import { ERASED_TABLES, KEPT_TABLES } from './repository.js';
+import { ERASED_ACCOUNT_ROWS } from '../app.js';
+import { KEPT_TABLES } from './repository.js';
 import { deleteAccount, populate, rowsOf, type Populated } from './test-helpers.js';
 
 // What a restored backup brings back: the account's rows as they were before the deletion.
@@ -95,7 +96,8 @@ for (const { database, shared } of setups) {
       const withAccount = tables
         .filter((table) => table.columns.some((c) => c.name === 'account_id'))
         .map((table) => table.name);
-      const handled = new Set<string>([...ERASED_TABLES, ...Object.keys(KEPT_TABLES)]);
+      const erased = ERASED_ACCOUNT_ROWS.flatMap((rows) => rows.tables);
+      const handled = new Set<string>([...erased, ...Object.keys(KEPT_TABLES)]);
       assert.deepEqual(
         withAccount.filter((name) => !handled.has(name)),
         [],

@@ -3,7 +3,7 @@ import { iso, type Clock } from '../clock.js';
 import type { Db, DeviceCommandRow, DeviceRow } from '../db/schema.js';
 import { FRESH_SESSION_MS, type AuthContext } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
-import type { SessionRepository } from '../sessions/repository.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { DeviceRepository } from './repository.js';
 import { refuseControlCharacters, type DeviceService } from './service.js';
 
@@ -44,14 +44,14 @@ export class DeviceCommandService {
   private readonly db: Db;
   private readonly repository: DeviceRepository;
   private readonly devices: DeviceService;
-  private readonly sessions: SessionRepository;
+  private readonly sessions: SessionEnding;
   private readonly clock: Clock;
 
   constructor(deps: {
     db: Db;
     repository: DeviceRepository;
     devices: DeviceService;
-    sessions: SessionRepository;
+    sessions: SessionEnding;
     clock: Clock;
   }) {
     this.db = deps.db;
@@ -185,7 +185,7 @@ export class DeviceCommandService {
         await this.repository.update(trx, device.account_id, device.id, { last_location: location });
       }
       if (row.type === 'erase' && input.status === 'done' && device.session_id) {
-        await this.sessions.delete(trx, device.account_id, device.session_id);
+        await this.sessions.endOne(trx, device.account_id, device.session_id);
         await this.repository.update(trx, device.account_id, device.id, { session_id: null });
         return true;
       }

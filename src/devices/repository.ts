@@ -1,6 +1,12 @@
 import type { KeyRing } from '../crypto/keyring.js';
-import type { Db, DeviceCommandRow, DeviceLockRow, DeviceRow, Executor } from '../db/schema.js';
+import type { Db, DeviceCommandRow, DeviceLockRow, DeviceRow, Executor, StoredDeviceRow } from '../db/schema.js';
 import { DeviceSealer } from './sealed-fields.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const DEVICE_ACCOUNT_ROWS: AccountRows = { feature: 'devices', tables: ['device_commands', 'devices'] };
+/** Device locks: erased with the account only when its deletion releases them (otherwise they stay, kept). */
+export const DEVICE_LOCK_ROWS: AccountRows = { feature: 'devices', tables: ['device_locks'] };
 
 export interface DeviceWithLock extends DeviceRow {
   locked: boolean;
@@ -22,10 +28,10 @@ export class DeviceRepository {
     this.sealer = new DeviceSealer(keyRing);
   }
 
-  async create(executor: Executor, row: Omit<DeviceRow, 'name_sealed'>): Promise<void> {
+  async create(executor: Executor, row: DeviceRow): Promise<void> {
     await executor
       .insertInto('devices')
-      .values(await this.sealer.sealWrite(row.account_id, row.id, { ...row, name_sealed: null }))
+      .values(await this.sealer.sealWrite(row.account_id, row.id, row))
       .execute();
   }
 
@@ -63,7 +69,7 @@ export class DeviceRepository {
     );
   }
 
-  private async opened(row: DeviceRow | undefined): Promise<DeviceRow | undefined> {
+  private async opened(row: StoredDeviceRow | undefined): Promise<DeviceRow | undefined> {
     return row ? this.sealer.open(row) : undefined;
   }
 
@@ -99,10 +105,11 @@ export class DeviceRepository {
       .orderBy('devices.id', 'desc')
       .execute();
     // One damaged row must not hide every device of the account from its owner: it is listed, marked.
-    const openOrBlank = (row: DeviceRow) =>
-      this.sealer
-        .open(row)
-        .catch(() => ({ ...row, name: '', name_sealed: null, last_location: null, unreadable: true as const }));
+    const openOrBlank = (row: StoredDeviceRow): Promise<DeviceRow & { unreadable?: true }> =>
+      this.sealer.open(row).catch(() => {
+        const { name_sealed: _, ...rest } = row;
+        return { ...rest, name: '', last_location: null, unreadable: true as const };
+      });
     return Promise.all(
       rows.map(async ({ lock_lookup, ...row }) => ({ ...(await openOrBlank(row)), locked: lock_lookup !== null })),
     );
@@ -135,6 +142,21 @@ export class DeviceRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Releases every lock the account holds (its deletion, asked to release them); returns how many. */
+  async releaseLocksOf(executor: Executor, accountId: string): Promise<number> {
+    const result = await executor.deleteFrom('device_locks').where('account_id', '=', accountId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async countLocksOf(executor: Executor, accountId: string): Promise<number> {
+    const row = await executor
+      .selectFrom('device_locks')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   async getLock(lookup: string, executor: Executor = this.db): Promise<DeviceLockRow | undefined> {

@@ -12,7 +12,7 @@ import type { AuthContext } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
 import type { SessionIssuer } from '../sessions/issuer.js';
-import type { SessionRepository } from '../sessions/repository.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { DeviceRepository } from './repository.js';
 
 /** After a password change, a device locked before it cannot be set up again with the account for this long. */
@@ -123,7 +123,7 @@ export class DeviceService {
   private readonly db: Db;
   private readonly repository: DeviceRepository;
   private readonly accountService: AccountService;
-  private readonly sessions: SessionRepository;
+  private readonly sessions: SessionEnding;
   private readonly issuer: SessionIssuer;
   private readonly events: SecurityEventService;
   private readonly messages: MessageService;
@@ -136,7 +136,7 @@ export class DeviceService {
     db: Db;
     repository: DeviceRepository;
     accountService: AccountService;
-    sessions: SessionRepository;
+    sessions: SessionEnding;
     issuer: SessionIssuer;
     events: SecurityEventService;
     messages: MessageService;
@@ -269,7 +269,7 @@ export class DeviceService {
         last_seen_at: now,
       };
       if (existing) {
-        if (existing.session_id) await this.sessions.delete(trx, auth.accountId, existing.session_id);
+        if (existing.session_id) await this.sessions.endOne(trx, auth.accountId, existing.session_id);
         await this.repository.update(trx, auth.accountId, existing.id, fields);
       } else {
         await this.repository.create(trx, {
@@ -399,7 +399,7 @@ export class DeviceService {
     event: 'device.removed' | 'device.released_by_unlock_request',
     origin: RequestOrigin,
   ): Promise<void> {
-    if (device.session_id) await this.sessions.delete(trx, device.account_id, device.session_id);
+    if (device.session_id) await this.sessions.endOne(trx, device.account_id, device.session_id);
     await this.repository.delete(trx, device.account_id, device.id);
     await this.events.record(trx, device.account_id, event, origin);
   }
@@ -437,6 +437,16 @@ export class DeviceService {
   }
 
   /** Staff search: the accounts a serial or IMEI names, by a linked device or a lock held. */
+  /** Releases every device lock of the account, in the caller's transaction (its deletion); returns how many. */
+  releaseLocksOf(trx: Executor, accountId: string): Promise<number> {
+    return this.repository.releaseLocksOf(trx, accountId);
+  }
+
+  /** How many device locks the account holds (those its deletion keeps). */
+  countLocksOf(trx: Executor, accountId: string): Promise<number> {
+    return this.repository.countLocksOf(trx, accountId);
+  }
+
   async accountsOfSerial(serial: string): Promise<Array<{ accountId: string; by: 'serial' | 'imei' }>> {
     const [serialLookup, imeiLookup] = this.lookupsOf(serial);
     const found = new Map<string, 'serial' | 'imei'>();

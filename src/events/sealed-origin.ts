@@ -1,14 +1,11 @@
 import type { KeyRing } from '../crypto/keyring.js';
 import { openText, sealText } from '../crypto/sealing.js';
-import type { Db } from '../db/schema.js';
 import type { RequestOrigin } from '../http/origin.js';
 
 export type OriginTable = 'sessions' | 'security_events';
 
 interface StoredOrigin {
   id: string;
-  ip: string;
-  client: string;
   origin_sealed: string | null;
 }
 
@@ -22,7 +19,7 @@ const detailContext = (accountId: string, rowId: string) =>
 /**
  * The IP address and client of a session or a security event, sealed under the account's data key as its
  * profile is: once deletion destroys the key, the copies that PostgreSQL's dead tuples, WAL and backups
- * still hold are unreadable. The plaintext columns of such rows hold ''.
+ * still hold are unreadable.
  */
 export class OriginSealer {
   constructor(private readonly keyRing: KeyRing) {}
@@ -32,11 +29,9 @@ export class OriginSealer {
     table: OriginTable,
     rowId: string,
     origin: RequestOrigin,
-  ): Promise<{ ip: ''; client: ''; origin_sealed: string }> {
+  ): Promise<{ origin_sealed: string }> {
     const key = await this.keyRing.getOrCreate(accountId);
     return {
-      ip: '',
-      client: '',
       origin_sealed: sealText(key, JSON.stringify([origin.ip, origin.client]), context(accountId, table, rowId)),
     };
   }
@@ -59,11 +54,11 @@ export class OriginSealer {
   }
 
   /**
-   * A row's origin: opened, or as written before sealing. Once the key is destroyed it reads as ''; a
-   * value that does not open under a key that exists (altered, or moved from another row) throws.
+   * A row's origin, opened. Once the key is destroyed it reads as ''; a value that does not open under a
+   * key that exists (altered, or moved from another row) throws.
    */
   async open(accountId: string, table: OriginTable, row: StoredOrigin): Promise<RequestOrigin> {
-    if (row.origin_sealed === null) return { ip: row.ip, client: row.client };
+    if (row.origin_sealed === null) return { ip: '', client: '' };
     const key = await this.keyRing.get(accountId);
     if (!key) return { ip: '', client: '' };
     const [ip, client] = JSON.parse(openText(key, row.origin_sealed, context(accountId, table, row.id))) as [
@@ -88,57 +83,4 @@ export class OriginSealer {
       return { ip: '', client: '', unreadable: true };
     }
   }
-}
-
-/**
- * Seals the origins of sessions and security events written before they were sealed; like
- * sealPlaintextProfiles (src/accounts/backfill.ts): at every start, in batches walked by key, each row
- * rewritten only if still unsealed. Rows of an account being erased are left to the erasure. Returns how
- * many rows it sealed.
- */
-export async function sealPlaintextOrigins(db: Db, keyRing: KeyRing, batchSize = 500): Promise<number> {
-  const sealer = new OriginSealer(keyRing);
-  let sealed = 0;
-  for (const table of ['sessions', 'security_events'] as const) {
-    let after = { account_id: '', id: '' };
-    for (;;) {
-      const rows = await db
-        .selectFrom(table)
-        .select(['account_id', 'id', 'ip', 'client'])
-        .where((eb) =>
-          eb.and([
-            eb.or([
-              eb('account_id', '>', after.account_id),
-              eb.and([eb('account_id', '=', after.account_id), eb('id', '>', after.id)]),
-            ]),
-            eb('origin_sealed', 'is', null),
-            eb.or([eb('ip', '!=', ''), eb('client', '!=', '')]),
-            eb('account_id', 'not in', eb.selectFrom('accounts').select('id').where('status', '=', 'erasing')),
-          ]),
-        )
-        .orderBy('account_id')
-        .orderBy('id')
-        .limit(batchSize)
-        .execute();
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!;
-      // Sealed first, outside the transaction: the key ring is another database.
-      const writes = await Promise.all(
-        rows.map(async (row) => ({ row, write: await sealer.seal(row.account_id, table, row.id, row) })),
-      );
-      await db.transaction().execute(async (trx) => {
-        for (const { row, write } of writes) {
-          const result = await trx
-            .updateTable(table)
-            .set(write)
-            .where('account_id', '=', row.account_id)
-            .where('id', '=', row.id)
-            .where('origin_sealed', 'is', null)
-            .executeTakeFirst();
-          sealed += Number(result.numUpdatedRows);
-        }
-      });
-    }
-  }
-  return sealed;
 }

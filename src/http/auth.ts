@@ -1,6 +1,6 @@
 import type {} from '@fastify/cookie'; // request.cookies, for programs that do not load the server
 import type { FastifyReply, FastifyRequest, FastifySchema, RouteOptions } from 'fastify';
-import type { AccountRow } from '../db/schema.js';
+import type { StoredAccountRow } from '../db/schema.js';
 import { allows, credentialsOf, type Access, type Credential } from './access.js';
 import { AppError } from './errors.js';
 
@@ -23,15 +23,12 @@ export const FRESH_SESSION_MS = 10 * 60 * 1000;
  * GET /v1/me answers, its sealed fields not opened.
  */
 export type AuthAccount = Pick<
-  AccountRow,
+  StoredAccountRow,
   | 'id'
   | 'status'
   | 'role'
   | 'locale'
   | 'created_at'
-  | 'email'
-  | 'phone'
-  | 'name'
   | 'email_sealed'
   | 'phone_sealed'
   | 'name_sealed'
@@ -108,7 +105,7 @@ function scopesWanted(request: FastifyRequest): readonly string[] {
 
 /** What an app's OAuth access token (a JWT from the OpenID provider) stands for. */
 export interface AppTokenContext {
-  account: AccountRow;
+  account: StoredAccountRow;
   clientId: string;
   scopes: string[];
   tokenId: string;

@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { Db, Executor, JobRow } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const JOB_ACCOUNT_ROWS: AccountRows = { feature: 'jobs', tables: ['jobs'] };
 
 export interface NewJob {
   id: string;

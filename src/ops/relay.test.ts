@@ -43,7 +43,10 @@ describe('device signals between processes', () => {
   test('through Redis pub/sub', async () => {
     const [one, two] = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
     const channel = `lanyard_test_${Math.random()}`;
-    const relays: [Relay, Relay] = [new RedisRelay(one, channel, silent), new RedisRelay(two, channel, silent)];
+    const relays: [Relay, Relay] = [
+      new RedisRelay({ redis: one, channel, log: silent }),
+      new RedisRelay({ redis: two, channel, log: silent }),
+    ];
     try {
       await crossesOnce(relays);
     } finally {
@@ -59,8 +62,8 @@ describe('device signals between processes', () => {
     test('through PostgreSQL LISTEN/NOTIFY', async () => {
       const channel = `lanyard_test_${Math.random().toString(36).slice(2)}`;
       const relays: [Relay, Relay] = [
-        new PostgresRelay(database.db, TEST_POSTGRES_URL, channel, silent),
-        new PostgresRelay(database.db, TEST_POSTGRES_URL, channel, silent),
+        new PostgresRelay({ db: database.db, url: TEST_POSTGRES_URL, channel, log: silent }),
+        new PostgresRelay({ db: database.db, url: TEST_POSTGRES_URL, channel, log: silent }),
       ];
       try {
         await crossesOnce(relays);

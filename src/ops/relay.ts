@@ -22,11 +22,13 @@ export interface Relay {
 export class RedisRelay implements Relay {
   private subscriber: Redis | undefined;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly channel: string,
-    private readonly log: Log,
-  ) {}
+  private readonly redis: Redis;
+  private readonly channel: string;
+  private readonly log: Log;
+
+  constructor(deps: { redis: Redis; channel: string; log: Log }) {
+    ({ redis: this.redis, channel: this.channel, log: this.log } = deps);
+  }
 
   publish(message: string): void {
     this.redis
@@ -63,12 +65,15 @@ export class PostgresRelay implements Relay {
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly db: Db,
-    private readonly url: string,
-    private readonly channel: string,
-    private readonly log: Log,
-  ) {}
+  private readonly db: Db;
+  private readonly url: string;
+  private readonly channel: string;
+  private readonly log: Log;
+
+  /** `url`: the main database's, for the LISTEN connection. */
+  constructor(deps: { db: Db; url: string; channel: string; log: Log }) {
+    ({ db: this.db, url: this.url, channel: this.channel, log: this.log } = deps);
+  }
 
   publish(message: string): void {
     sql`SELECT pg_notify(${this.channel}, ${message})`

@@ -1,4 +1,8 @@
 import type { Executor, PendingRecoveriesTable } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const RECOVERY_ACCOUNT_ROWS: AccountRows = { feature: 'recovery', tables: ['pending_recoveries'] };
 
 /** SQL for password recoveries waiting out their period (one per account). */
 export const pendingRecoveries = {

@@ -9,14 +9,13 @@ import { hmac } from '../crypto/tokens.js';
 import { hashPassword, passwordProblem } from '../crypto/passwords.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { parseLogin } from '../accounts/addresses.js';
-import type { AccountRepository } from '../accounts/repository.js';
 import type { AccountService } from '../accounts/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { AppError, invalidField } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
 import type { Channel } from '../messaging/transports.js';
-import type { SessionRepository } from '../sessions/repository.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import type { VerificationService } from '../verification/service.js';
 import { pendingRecoveries } from './repository.js';
 import type { SecondFactorInput, TwoStepService } from '../two-step/service.js';
@@ -46,8 +45,7 @@ function subjectOf(accountId: string): string {
 export interface RecoveryDeps {
   db: Db;
   accounts: AccountService;
-  accountRepository: AccountRepository;
-  sessions: SessionRepository;
+  sessions: SessionEnding;
   verification: VerificationService;
   messages: MessageService;
   events: SecurityEventService;
@@ -69,8 +67,7 @@ export interface RecoveryDeps {
 export class RecoveryService {
   private readonly db: Db;
   private readonly accounts: AccountService;
-  private readonly accountRepository: AccountRepository;
-  private readonly sessions: SessionRepository;
+  private readonly sessions: SessionEnding;
   private readonly verification: VerificationService;
   private readonly messages: MessageService;
   private readonly events: SecurityEventService;
@@ -85,7 +82,6 @@ export class RecoveryService {
     ({
       db: this.db,
       accounts: this.accounts,
-      accountRepository: this.accountRepository,
       sessions: this.sessions,
       verification: this.verification,
       messages: this.messages,
@@ -220,12 +216,8 @@ export class RecoveryService {
     const now = this.clock.now();
     // password_changed_at also arms the devices' trip-wire: a locked device reset now cannot be set up
     // again with this account for 24 hours.
-    await this.accountRepository.update(trx, account.id, {
-      password_hash: passwordHash,
-      password_changed_at: now,
-      updated_at: now,
-    });
-    await this.sessions.deleteOthers(trx, account.id, null, ['web', 'api']);
+    await this.accounts.setPasswordHash(trx, account.id, passwordHash, now);
+    await this.sessions.endSignIns(trx, account.id);
     await this.events.record(trx, account.id, 'password.recovered', origin);
     const via = channel === 'email' ? 'email' : 'phone';
     await this.accounts.tellEveryAddress(trx, account, {
@@ -282,7 +274,7 @@ export class RecoveryService {
       const pending = await pendingRecoveries.get(trx, job.accountId, job.requestedAt);
       if (!pending) return;
       await pendingRecoveries.delete(trx, job.accountId);
-      const account = await this.accountRepository.get(job.accountId, trx);
+      const account = await this.accounts.get(job.accountId, trx);
       if (!account || account.status !== 'active') return;
       const origin = { ip: '', client: 'password recovery (waiting period ended)' };
       await this.twoStep.resetFactors(trx, account.id, origin);

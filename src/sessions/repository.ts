@@ -1,7 +1,11 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
-import type { AccountRow, Db, Executor, SessionRow } from '../db/schema.js';
+import type { Db, Executor, SessionRow, StoredAccountRow } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
 import type { AuthAccount } from '../http/auth.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const SESSION_ACCOUNT_ROWS: AccountRows = { feature: 'sessions', tables: ['sessions'] };
 
 /** A session and the account it belongs to, as one authentication reads them. */
 export interface SessionWithAccount {
@@ -24,8 +28,6 @@ export const SESSION_COLUMNS = [
   'last_used_at',
   'expires_at',
   'reauthenticated_at',
-  'ip',
-  'client',
   'origin_sealed',
 ] as const;
 type SessionColumn = (typeof SESSION_COLUMNS)[number];
@@ -43,13 +45,10 @@ interface AuthRow {
   last_used_at: number;
   expires_at: number;
   reauthenticated_at: number;
-  status: AccountRow['status'];
-  role: AccountRow['role'];
+  status: StoredAccountRow['status'];
+  role: StoredAccountRow['role'];
   locale: string;
   account_created_at: number;
-  email: string | null;
-  phone: string | null;
-  name: string | null;
   email_sealed: string | null;
   phone_sealed: string | null;
   name_sealed: string | null;
@@ -99,9 +98,6 @@ export class SessionRepository {
         'accounts.role as role',
         'accounts.locale as locale',
         'accounts.created_at as account_created_at',
-        'accounts.email as email',
-        'accounts.phone as phone',
-        'accounts.name as name',
         'accounts.email_sealed as email_sealed',
         'accounts.phone_sealed as phone_sealed',
         'accounts.name_sealed as name_sealed',
@@ -144,9 +140,6 @@ export class SessionRepository {
         role: row.role,
         locale: row.locale,
         created_at: row.account_created_at,
-        email: row.email,
-        phone: row.phone,
-        name: row.name,
         email_sealed: row.email_sealed,
         phone_sealed: row.phone_sealed,
         name_sealed: row.name_sealed,
@@ -242,6 +235,14 @@ export class SessionRepository {
     const ids = (await query.returning('id').execute()).map((row) => row.id);
     await this.ended(executor, accountId, { ids });
     return ids.length;
+  }
+
+  /**
+   * Deletes every session of the account, device tokens included, and tells no listener: a deletion, whose
+   * erasure takes the apps' records with the account.
+   */
+  async deleteAll(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('sessions').where('account_id', '=', accountId).execute();
   }
 
   async deleteExpired(now: number, idleMs: number): Promise<number> {

@@ -7,6 +7,13 @@ import type {
   TotpFactorsTable,
   TwoStepChallengesTable,
 } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const TWO_STEP_ACCOUNT_ROWS: AccountRows = {
+  feature: 'two-step',
+  tables: ['totp_factors', 'passkeys', 'recovery_codes', 'two_step_challenges', 'account_locks', 'account_lock_links'],
+};
 
 export type TotpFactorRow = TotpFactorsTable;
 export type PasskeyRow = PasskeysTable;
@@ -238,15 +245,6 @@ export class TwoStepRepository {
   async deleteExpiredLockLinks(now: number): Promise<number> {
     const result = await this.db.deleteFrom('account_lock_links').where('expires_at', '<=', now).executeTakeFirst();
     return Number(result.numDeletedRows);
-  }
-
-  /**
-   * Ends every token apps hold for the account (the OpenID provider's records: grants, codes, access and
-   * refresh tokens, provider sessions). The apps feature owns the table; this one statement is the same
-   * as its erasure of an account's records, kept here so that a lock needs nothing of the provider.
-   */
-  async deleteAppTokens(executor: Executor, accountId: string): Promise<void> {
-    await executor.deleteFrom('oidc_records').where('account_id', '=', accountId).execute();
   }
 
   /** What the sign-in needs to know in one query: whether the account is locked and which factors it has. */

@@ -13,7 +13,7 @@ import type { RequestOrigin, SecurityEventService, SecurityEventType } from '../
 import { AppError, invalidField } from '../http/errors.js';
 import type { MessageService } from '../messaging/service.js';
 import type { TwoStepChange } from '../messaging/templates.js';
-import type { SessionRepository } from '../sessions/repository.js';
+import type { SessionEnding } from '../sessions/ending.js';
 import { writeAudit } from '../audit/audit-log.js';
 import type { AccountLockLinks } from './lock-links.js';
 import { challengeOf, type PasskeyCeremonies } from './passkeys.js';
@@ -66,7 +66,7 @@ export interface TwoStepDeps {
   db: Db;
   repository: TwoStepRepository;
   accounts: AccountService;
-  sessionRepository: SessionRepository;
+  sessionEnding: SessionEnding;
   events: SecurityEventService;
   messages: MessageService;
   rateLimits: RateLimits;
@@ -570,17 +570,6 @@ export class TwoStepService {
     return { lockedAt: iso(now) };
   }
 
-  /**
-   * Ends every web and API session and every app token of the account, in the caller's transaction (a
-   * lock, staff ending the sessions, a suspension); device tokens stay, as the lock explains. Returns how
-   * many sessions ended.
-   */
-  async endAccess(trx: Executor, accountId: string): Promise<number> {
-    const ended = await this.deps.sessionRepository.deleteOthers(trx, accountId, null, ['web', 'api']);
-    await this.repository.deleteAppTokens(trx, accountId);
-    return ended;
-  }
-
   /** A "Lock my account" link for a notice being enqueued in the caller's transaction. */
   lockLinkFor(trx: Executor, accountId: string): Promise<string> {
     return this.deps.lockLinks.create(trx, accountId);
@@ -589,7 +578,7 @@ export class TwoStepService {
   private async lockIn(trx: Executor, accountId: string, origin: RequestOrigin, now: number): Promise<void> {
     const account = await this.account(accountId, trx);
     await this.repository.lock(trx, accountId, now);
-    await this.endAccess(trx, accountId);
+    await this.deps.sessionEnding.takeOffline(trx, accountId);
     await this.deps.events.record(trx, accountId, 'account.locked', origin);
     const contacts: Array<{ channel: 'email' | 'sms'; to: string }> = [];
     if (account.email) contacts.push({ channel: 'email', to: account.email });

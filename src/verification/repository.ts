@@ -1,5 +1,9 @@
 import { sql } from 'kysely';
 import type { Db, Executor, VerificationCodeRow } from '../db/schema.js';
+import type { AccountRows } from '../db/account-rows.js';
+
+/** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
+export const VERIFICATION_ACCOUNT_ROWS: AccountRows = { feature: 'verification', tables: ['verification_codes'] };
 
 /** SQL for verification codes: one table for every purpose. */
 export class VerificationCodeRepository {
@@ -65,6 +69,10 @@ export class VerificationCodeRepository {
   }
 
   /** Removes codes that expired before `before`; the sweep job calls it. */
+  async deleteOfAccount(executor: Executor, accountId: string): Promise<void> {
+    await executor.deleteFrom('verification_codes').where('account_id', '=', accountId).execute();
+  }
+
   async deleteExpired(before: number): Promise<number> {
     const result = await this.db.deleteFrom('verification_codes').where('expires_at', '<', before).executeTakeFirst();
     return Number(result.numDeletedRows);

@@ -165,6 +165,11 @@ export class VerificationService {
     }
   }
 
+  /** Drops every code of the account, in the caller's transaction (it leaves `active` for deletion). */
+  forgetAccount(executor: Executor, accountId: string): Promise<void> {
+    return this.repository.deleteOfAccount(executor, accountId);
+  }
+
   async sweepExpired(): Promise<number> {
     // Keep a day of history for support questions, then forget.
     return this.repository.deleteExpired(this.clock.now() - 86_400_000);
