@@ -24,14 +24,7 @@ export const FRESH_SESSION_MS = 10 * 60 * 1000;
  */
 export type AuthAccount = Pick<
   StoredAccountRow,
-  | 'id'
-  | 'status'
-  | 'role'
-  | 'locale'
-  | 'created_at'
-  | 'email_sealed'
-  | 'phone_sealed'
-  | 'name_sealed'
+  'id' | 'status' | 'role' | 'locale' | 'created_at' | 'email_sealed' | 'phone_sealed' | 'name_sealed'
 >;
 
 /** Who is calling: resolved from a bearer token or the session cookie. */
