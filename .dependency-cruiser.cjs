@@ -6,7 +6,7 @@
 const TEST_ONLY = [
   '\\.test\\.ts$',
   '^src/testing/',
-  '^src/apps/test-relying-party\\.ts$',
+  '^src/client-apps/test-relying-party\\.ts$',
   '^src/cloud/test-images\\.ts$',
   '^src/devices/test-factories\\.ts$',
   '^src/deletion/(test-helpers|crash-scenario|spawned)\\.ts$',

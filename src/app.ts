@@ -3,16 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { RateLimits } from './abuse/rate-limits.js';
-import { AppTokenVerifier } from './apps/access-tokens.js';
-import { OidcHost } from './apps/host.js';
-import { providerPages } from './apps/interactions.js';
-import { SigningKeys } from './apps/keys.js';
-import { createOidcProvider } from './apps/oidc.js';
-import { APP_ACCOUNT_ROWS, AppRepository } from './apps/repository.js';
-import { apiResourceOf } from './apps/scopes.js';
-import { noSecondFactor } from './apps/second-factor.js';
-import { registerAppRoutes } from './apps/routes.js';
-import { AppService } from './apps/service.js';
+import { ClientAppTokenVerifier } from './client-apps/access-tokens.js';
+import { OidcHost } from './client-apps/host.js';
+import { providerPages } from './client-apps/interactions.js';
+import { SigningKeys } from './client-apps/keys.js';
+import { createOidcProvider } from './client-apps/oidc.js';
+import { CLIENT_APP_ACCOUNT_ROWS, ClientAppRepository } from './client-apps/repository.js';
+import { apiResourceOf } from './client-apps/scopes.js';
+import { noSecondFactor } from './client-apps/second-factor.js';
+import { registerClientAppRoutes } from './client-apps/routes.js';
+import { ClientAppService } from './client-apps/service.js';
 import { AccountRepository } from './accounts/repository.js';
 import { registerAccountRoutes } from './accounts/routes.js';
 import { STAFF_ACCOUNT_ROWS, StaffRepository } from './admin/repository.js';
@@ -137,7 +137,7 @@ export interface App {
     deletion: DeletionService;
     webhooks: WebhookService;
     unlock: UnlockRequestService;
-    apps: AppService;
+    apps: ClientAppService;
     twoStep: TwoStepService;
     oidc: OidcHost;
     signingKeys: SigningKeys;
@@ -161,7 +161,7 @@ export const ERASED_ACCOUNT_ROWS: readonly AccountRows[] = [
   EVENT_ACCOUNT_ROWS,
   VERIFICATION_ACCOUNT_ROWS,
   JOB_ACCOUNT_ROWS,
-  APP_ACCOUNT_ROWS,
+  CLIENT_APP_ACCOUNT_ROWS,
   TWO_STEP_ACCOUNT_ROWS,
   RECOVERY_ACCOUNT_ROWS,
   CREDIT_ACCOUNT_ROWS,
@@ -267,7 +267,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const deletionRepository = new DeletionRepository(db);
   const webhookRepository = new WebhookRepository(db);
   const unlockRequestRepository = new UnlockRequestRepository(db);
-  const appRepository = new AppRepository(db);
+  const appRepository = new ClientAppRepository(db);
   // How other features end sessions (a password change, a lock, a suspension, a deletion, an unlinked device).
   const sessionEnding = new SessionEnding(sessionRepository, appRepository);
 
@@ -446,7 +446,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       }),
   });
   await oidc.refreshKeys();
-  const apps = new AppService({
+  const apps = new ClientAppService({
     repository: appRepository,
     host: oidc,
     jobs,
@@ -459,7 +459,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   firstParty = (clientId) => apps.isFirstParty(clientId);
   // Ending a web session ends the apps' sign-ins made through it, in the same transaction.
   sessionRepository.onEnd((executor, accountId, ended) => apps.endWebSessions(executor, accountId, ended));
-  const appTokens = new AppTokenVerifier({ host: oidc, repository: appRepository, accounts, apiResource });
+  const appTokens = new ClientAppTokenVerifier({ host: oidc, repository: appRepository, accounts, apiResource });
   const credits = new CreditService({
     db,
     repository: new CreditRepository(db),
@@ -617,7 +617,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerDeletionRoutes(http, { deletion, guards });
   registerUnlockRoutes(http, { unlock, guards });
   registerTwoStepRoutes(http, { twoStep, sessions, guards, secureCookies });
-  registerAppRoutes(http, {
+  registerClientAppRoutes(http, {
     apps,
     host: oidc,
     sessions,

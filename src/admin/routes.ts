@@ -13,7 +13,7 @@ import { registerWebhookAdminRoutes } from './webhooks.js';
 /**
  * Every staff route, in one scope under /v1/admin: a reader finds what staff can do here, and each route
  * still names the role it needs (support or admin), which the guard enforces and the credential table
- * test checks. The apps' staff routes (POST /v1/admin/apps and the rest) still live in src/apps/routes.ts.
+ * test checks. The apps' staff routes (POST /v1/admin/apps and the rest) still live in src/client-apps/routes.ts.
  */
 export function registerAdminRoutes(
   app: HttpServer,

@@ -9,7 +9,7 @@ import {
   relyingParty,
   startListeningApp,
   type ListeningApp,
-} from '../apps/test-relying-party.js';
+} from '../client-apps/test-relying-party.js';
 import { testDatabases, type TestAccount } from '../testing/test-app.js';
 
 const SHOP_REDIRECT = 'https://shop.example.com/callback';

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { uuidv7 } from 'uuidv7';
-import type { AppService } from '../apps/service.js';
+import type { ClientAppService } from '../client-apps/service.js';
 import { forgetAccountInAudit, writeAudit } from '../audit/audit-log.js';
 import type { BlobStore } from '../blobs/store.js';
 import { iso, type Clock } from '../clock.js';
@@ -40,7 +40,7 @@ export interface ErasureDeps {
   /** Releases its device locks when the deletion asked for it. */
   devices: Pick<DeviceService, 'releaseLocksOf'>;
   /** Apps the account let in are told of the deletion (OpenID back-channel logout). */
-  apps: AppService;
+  apps: ClientAppService;
   keyRing: KeyRing;
   blobs: BlobStore;
   webhooks: WebhookService;
@@ -62,7 +62,7 @@ export interface ErasureDeps {
  */
 export async function announceDeletion(
   trx: Executor,
-  deps: { webhooks: WebhookService; apps: AppService },
+  deps: { webhooks: WebhookService; apps: ClientAppService },
   accountHash: string,
   accountId: string,
   now: number,

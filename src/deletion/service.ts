@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { uuidv7 } from 'uuidv7';
-import type { AppService } from '../apps/service.js';
+import type { ClientAppService } from '../client-apps/service.js';
 import { writeAudit } from '../audit/audit-log.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { maskEmail, maskPhone } from '../accounts/addresses.js';
@@ -69,7 +69,7 @@ const DAY_MS = 86_400_000;
 export class DeletionService {
   constructor(
     private readonly deps: {
-      apps: AppService;
+      apps: ClientAppService;
       db: Db;
       repository: DeletionRepository;
       /** Ends every session of the account, device tokens included, when it leaves `active`. */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Browser, startListeningApp, type ListeningApp } from '../apps/test-relying-party.js';
+import { Browser, startListeningApp, type ListeningApp } from '../client-apps/test-relying-party.js';
 import { testDatabases } from '../testing/test-app.js';
 
 // `lanyard-device login-app`: the simulated watch signs in to an app with the device authorization

@@ -97,7 +97,7 @@ function scopesWanted(request: FastifyRequest): readonly string[] {
 }
 
 /** What an app's OAuth access token (a JWT from the OpenID provider) stands for. */
-export interface AppTokenContext {
+export interface ClientAppTokenContext {
   account: StoredAccountRow;
   clientId: string;
   scopes: string[];
@@ -117,7 +117,7 @@ export interface PresentedAppToken {
 
 /** Verifies apps' access tokens (the apps feature provides it). */
 export interface AppTokenAuthenticator {
-  verify(presented: PresentedAppToken): Promise<AppTokenContext | undefined>;
+  verify(presented: PresentedAppToken): Promise<ClientAppTokenContext | undefined>;
 }
 
 const APP_TOKEN = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;

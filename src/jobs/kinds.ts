@@ -13,7 +13,7 @@ export interface JobPayloads {
   'recovery.request': Sealed<SealedRecoveryRequest>;
   /** The end of a recovery's waiting period, when it went without the second factor (src/recovery/service.ts). */
   'recovery.finish_waiting': { accountId: string; requestedAt: number };
-  /** An OpenID back-channel logout to one app for one account (src/apps/service.ts). */
+  /** An OpenID back-channel logout to one app for one account (src/client-apps/service.ts). */
   'apps.backchannel_logout': Sealed<SealedBackchannelLogout>;
   /** One slice of an account's erasure, by the erasure's account hash (src/deletion/erasure.ts). */
   'account.erase': { erasure: string };

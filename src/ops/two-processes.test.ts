@@ -6,7 +6,7 @@ import type { Challenge } from 'altcha-lib';
 import * as client from 'openid-client';
 import { generate } from 'otplib';
 import pg from 'pg';
-import { Browser, authorizationRequest, freePort, relyingParty } from '../apps/test-relying-party.js';
+import { Browser, authorizationRequest, freePort, relyingParty } from '../client-apps/test-relying-party.js';
 import { deriveServerKeys } from '../crypto/keys.js';
 import { hmac } from '../crypto/tokens.js';
 import { ERASE_JOB } from '../deletion/erasure.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before } from 'node:test';
 import * as client from 'openid-client';
-import { authorizationRequest, Browser, relyingParty } from '../apps/test-relying-party.js';
+import { authorizationRequest, Browser, relyingParty } from '../client-apps/test-relying-party.js';
 import { createStaffMember } from '../testing/staff.js';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
 

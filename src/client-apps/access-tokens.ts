@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, EmbeddedJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import type { AccountService } from '../accounts/service.js';
-import type { AppTokenAuthenticator, AppTokenContext, PresentedAppToken } from '../http/auth.js';
+import type { AppTokenAuthenticator, ClientAppTokenContext, PresentedAppToken } from '../http/auth.js';
 import type { OidcHost } from './host.js';
 import { GRANT_CLAIM } from './oidc.js';
-import type { AppRepository } from './repository.js';
+import type { ClientAppRepository } from './repository.js';
 
 /** The signature algorithms a DPoP proof may use (those oidc-provider takes at its own endpoints). */
 const DPOP_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'EdDSA', 'Ed25519'];
@@ -20,7 +20,7 @@ const PROOF_CLOCK_SKEW_S = 60;
  * their expiry, 15 minutes, elsewhere). A token bound to a key (DPoP, RFC 9449) comes with the DPoP
  * scheme and a proof of that key for this very request; an unbound one with Bearer.
  */
-export class AppTokenVerifier implements AppTokenAuthenticator {
+export class ClientAppTokenVerifier implements AppTokenAuthenticator {
   private jwks: { fingerprint: JSONWebKeySet; verify: ReturnType<typeof createLocalJWKSet> } | undefined;
   // The proofs seen within their window: a proof is good for one request (RFC 9449 11.1). Kept in this
   // process; behind a load balancer a copied proof could be played once more on another process within
@@ -28,7 +28,12 @@ export class AppTokenVerifier implements AppTokenAuthenticator {
   private readonly seenProofs = new Map<string, number>();
 
   constructor(
-    private readonly deps: { host: OidcHost; repository: AppRepository; accounts: AccountService; apiResource: string },
+    private readonly deps: {
+      host: OidcHost;
+      repository: ClientAppRepository;
+      accounts: AccountService;
+      apiResource: string;
+    },
   ) {}
 
   private keySet() {
@@ -38,7 +43,7 @@ export class AppTokenVerifier implements AppTokenAuthenticator {
     return this.jwks.verify;
   }
 
-  async verify(presented: PresentedAppToken): Promise<AppTokenContext | undefined> {
+  async verify(presented: PresentedAppToken): Promise<ClientAppTokenContext | undefined> {
     let payload;
     try {
       ({ payload } = await jwtVerify(presented.token, this.keySet(), {

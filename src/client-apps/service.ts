@@ -14,7 +14,7 @@ import { PermanentJobError, type JobService } from '../jobs/service.js';
 import { appSecretAad, clientMetadata } from './adapter.js';
 import type { OidcHost } from './host.js';
 import { LOOPBACK_HOSTS } from './oidc.js';
-import type { AppRepository, AppRow, AppUpdate } from './repository.js';
+import type { ClientAppRepository, AppRow, AppUpdate } from './repository.js';
 import type { Scope } from './scopes.js';
 
 const BACKCHANNEL_LOGOUT_JOB = 'apps.backchannel_logout';
@@ -105,10 +105,10 @@ const bool = (value: number) => value === 1;
  * Apps that sign in with Lanyard: registration by staff, and each person's view of the apps they let
  * in, with revocation. The OpenID Connect protocol itself is oidc-provider's (see oidc.ts).
  */
-export class AppService {
+export class ClientAppService {
   constructor(
     private readonly deps: {
-      repository: AppRepository;
+      repository: ClientAppRepository;
       host: OidcHost;
       jobs: JobService;
       events: SecurityEventService;

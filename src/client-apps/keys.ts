@@ -2,7 +2,7 @@ import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Clock } from '../clock.js';
 import { openText, sealText } from '../crypto/sealing.js';
-import type { AppRepository } from './repository.js';
+import type { ClientAppRepository } from './repository.js';
 
 const signingKeyAad = (id: string) => `oidc-signing-key/v1\u0000${id}`;
 const FIRST_KEY_ID = 'signing-key-1';
@@ -28,7 +28,7 @@ export interface KeySet {
  * adds a key that is published at once, signs after a delay, and the old keys leave the set later.
  */
 export class SigningKeys {
-  constructor(private readonly deps: { repository: AppRepository; sealKey: Buffer; clock: Clock }) {}
+  constructor(private readonly deps: { repository: ClientAppRepository; sealKey: Buffer; clock: Clock }) {}
 
   private async newKey(id: string): Promise<string> {
     // Off the event loop: an RSA key takes 60 to 300 ms to find.

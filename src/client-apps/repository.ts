@@ -3,7 +3,7 @@ import type { Db, Executor, OauthAppsTable } from '../db/schema.js';
 import type { AccountRows } from '../db/account-rows.js';
 
 /** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
-export const APP_ACCOUNT_ROWS: AccountRows = { feature: 'apps', tables: ['oidc_records'] };
+export const CLIENT_APP_ACCOUNT_ROWS: AccountRows = { feature: 'apps', tables: ['oidc_records'] };
 
 export type AppRow = Selectable<OauthAppsTable>;
 export type NewAppRow = Insertable<OauthAppsTable>;
@@ -15,7 +15,7 @@ export interface AppUsageRow extends AppRow {
 }
 
 /** Apps (OAuth clients) and the provider's records about them: the only SQL of the apps feature. */
-export class AppRepository {
+export class ClientAppRepository {
   constructor(readonly db: Db) {}
 
   /** An account's grants (consents), joined with the apps they were given to. */

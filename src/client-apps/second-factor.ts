@@ -4,7 +4,7 @@ import type { RequestOrigin } from '../events/service.js';
  * The seam where 2-step verification joins an app's sign-in. The sign-in page calls it after the
  * password: when the account has factors, it asks for one before the app gets its code, and the ID
  * token then says so (acr urn:lanyard:acr:2fa, amr with the method). The 2-step work provides the real
- * implementation (TOTP, passkeys, recovery codes) and passes it to registerAppRoutes.
+ * implementation (TOTP, passkeys, recovery codes) and passes it to registerClientAppRoutes.
  */
 export interface SecondFactorStep {
   /** The methods the account has enrolled ("totp", "passkey", "recovery_code"); [] when none. */

@@ -20,16 +20,16 @@ import {
   UpdateAppBody,
 } from './schemas.js';
 import type { SecondFactorStep } from './second-factor.js';
-import type { AppService } from './service.js';
+import type { ClientAppService } from './service.js';
 
 /** The provider's routes where a person's authorization completes with their provider session. */
 const LINKING_ROUTES: ReadonlySet<string | undefined> = new Set(['authorization', 'resume', 'device_resume']);
 
 /** Apps (OAuth 2 / OpenID Connect): the provider's endpoints, its sign-in and consent pages, and the API. */
-export function registerAppRoutes(
+export function registerClientAppRoutes(
   app: HttpServer,
   deps: {
-    apps: AppService;
+    apps: ClientAppService;
     host: OidcHost;
     sessions: SessionService;
     guards: Guards;
@@ -185,7 +185,7 @@ export function registerAppRoutes(
         );
     });
     // An authorization that went through (a code, or a device let in) notes which web session the provider
-    // session was used with, so that ending that web session ends the apps' sign-ins (AppService.endWebSessions).
+    // session was used with, so that ending that web session ends the apps' sign-ins (ClientAppService.endWebSessions).
     provider.use(async (ctx, next) => {
       await next();
       const session = ctx.oidc?.session;
@@ -230,7 +230,7 @@ export function registerAppRoutes(
       },
       passToProvider,
     );
-    // The endpoints of OIDC_ROUTES (src/apps/oidc.ts), each with what follows it: the authorization endpoint
+    // The endpoints of OIDC_ROUTES (src/client-apps/oidc.ts), each with what follows it: the authorization endpoint
     // resumes at /oauth/authorize/{uid}, logout confirms at /oauth/logout/confirm.
     const written = new Set<string>();
     const toProvider = (url: string) => {
