@@ -1,5 +1,4 @@
 import type { CompiledQuery } from 'kysely';
-import { QueryTemplate } from '../db/query-template.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { AccountRow, AccountUpdate, Db, Executor, NewAccountRow, StoredAccountRow } from '../db/schema.js';
 import { ProfileSealer } from './sealed-profile.js';
@@ -15,11 +14,6 @@ export class AccountRepository {
   // Every authenticated read of the profile runs this; it is compiled once (compiling cost as much as
   // running it), and each call only puts its id in the one parameter.
   private readonly byId: CompiledQuery<StoredAccountRow>;
-  // What a sign-in reads, by each kind of login, compiled once for the same reason.
-  private readonly forSignIn: Record<
-    SignInColumn,
-    QueryTemplate<StoredAccountRow & { known_client_seen_at: number | null }>
-  >;
   readonly sealer: ProfileSealer;
 
   constructor(
@@ -29,24 +23,6 @@ export class AccountRepository {
     this.byId = db.selectFrom('accounts').selectAll().where('id', '=', '').compile();
     if (this.byId.parameters.length !== 1) throw new Error('the account lookup must have exactly one parameter');
     this.sealer = new ProfileSealer(keyRing);
-    const forSignIn = (column: SignInColumn) =>
-      QueryTemplate.compile((slot) =>
-        db
-          .selectFrom('accounts')
-          .leftJoin('known_clients', (join) =>
-            join
-              .onRef('known_clients.account_id', '=', 'accounts.id')
-              .on('known_clients.client_lookup', '=', slot('client')),
-          )
-          .selectAll('accounts')
-          .select('known_clients.first_seen_at as known_client_seen_at')
-          .where(`accounts.${column}`, '=', slot('login')),
-      );
-    this.forSignIn = {
-      id: forSignIn('id'),
-      email_lookup: forSignIn('email_lookup'),
-      phone_lookup: forSignIn('phone_lookup'),
-    };
   }
 
   /** Creates the account's data key (if it has none) before sealing its profile under it. */
@@ -81,10 +57,15 @@ export class AccountRepository {
     by: { column: SignInColumn; value: string },
     clientLookup: string,
   ): Promise<{ account: AccountRow; knownClient: boolean } | undefined> {
-    const { rows } = await this.db.executeQuery(
-      this.forSignIn[by.column].with({ client: clientLookup, login: by.value }),
-    );
-    const row = rows[0];
+    const row = await this.db
+      .selectFrom('accounts')
+      .leftJoin('known_clients', (join) =>
+        join.onRef('known_clients.account_id', '=', 'accounts.id').on('known_clients.client_lookup', '=', clientLookup),
+      )
+      .selectAll('accounts')
+      .select('known_clients.first_seen_at as known_client_seen_at')
+      .where(`accounts.${by.column}`, '=', by.value)
+      .executeTakeFirst();
     if (!row) return undefined;
     const { known_client_seen_at: seenAt, ...account } = row;
     return { account: await this.sealer.open(account), knownClient: seenAt !== null };

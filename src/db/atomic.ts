@@ -1,46 +1,30 @@
 import { sql, type Compilable, type OperationNodeSource } from 'kysely';
 import type { DialectName } from './database.js';
-import { QueryTemplate } from './query-template.js';
 import type { Db } from './schema.js';
 
 /** An insert, update or delete built with Kysely and not executed yet. */
 export type PendingWrite = Compilable & OperationNodeSource;
 
 /**
- * A few writes that always go together, run all or nothing in as few round trips as the database allows,
- * and compiled once (see QueryTemplate): `build` makes them with slots, each run fills the slots. On
- * PostgreSQL they become one statement of data-modifying CTEs: one round trip instead of BEGIN, each write
- * and COMMIT, which is most of the database's share of a sign-in. On SQLite, in the process, there is no
- * round trip to save and a transaction does it.
+ * A few writes that always go together, run all or nothing in as few round trips as the database allows.
+ * On PostgreSQL they become one statement of data-modifying CTEs: one round trip instead of BEGIN, each
+ * write and COMMIT, which is most of the database's share of a sign-in (3–4 % of its CPU, measured by
+ * bench/README.md's paired runs). On SQLite, in the process, there is no round trip to save and a
+ * transaction does it.
  *
  * The writes must not depend on one another's effects: in one PostgreSQL statement they all see the
  * database as it was before it.
  */
-export class AtomicWrites {
-  private readonly templates: QueryTemplate[];
-
-  constructor(
-    private readonly db: Db,
-    dialect: DialectName,
-    build: (slot: (name: string) => never) => PendingWrite[],
-  ) {
-    const writes = build(QueryTemplate.slot);
-    this.templates =
-      dialect === 'postgres'
-        ? [QueryTemplate.of({ compile: () => atomicStatement(writes).compile(db) })]
-        : writes.map((write) => QueryTemplate.of(write));
+export async function writeAtomically(db: Db, dialect: DialectName, writes: PendingWrite[]): Promise<void> {
+  if (writes.length === 0) return;
+  if (dialect === 'postgres') {
+    await db.executeQuery(atomicStatement(writes).compile(db));
+    return;
   }
-
-  async run(values: Readonly<Record<string, unknown>>): Promise<void> {
-    if (this.templates.length === 1) {
-      await this.db.executeQuery(this.templates[0]!.with(values));
-      return;
-    }
-    const queries = this.templates.map((template) => template.with(values));
-    await this.db.transaction().execute(async (trx) => {
-      for (const query of queries) await trx.executeQuery(query);
-    });
-  }
+  const queries = writes.map((write) => write.compile());
+  await db.transaction().execute(async (trx) => {
+    for (const query of queries) await trx.executeQuery(query);
+  });
 }
 
 /** `WITH w0 AS (…), w1 AS (…) <last write>`: exported for tests of the SQL it makes. */

@@ -1,7 +1,6 @@
 import { iso, type Clock } from '../clock.js';
 import type { AccountRow, Db, SessionRow } from '../db/schema.js';
-import { AtomicWrites } from '../db/atomic.js';
-import { QueryTemplate } from '../db/query-template.js';
+import { writeAtomically } from '../db/atomic.js';
 import type { DialectName } from '../db/database.js';
 import { constantTimeEqual, hmac, sha256 } from '../crypto/tokens.js';
 import { verifyPassword } from '../crypto/passwords.js';
@@ -10,11 +9,11 @@ import { parseLogin } from '../accounts/addresses.js';
 import type { AccountService, Profile } from '../accounts/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import type { MessageService } from '../messaging/service.js';
-import { SECURITY_EVENT_COLUMNS, type RequestOrigin, type SecurityEventService } from '../events/service.js';
+import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
-import { SESSION_COLUMNS, type SessionRepository } from './repository.js';
+import type { SessionRepository } from './repository.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
 import {
   LOCK_LINK_DAYS,
@@ -62,6 +61,7 @@ const TOUCH_BATCH = 250;
 /** Sessions: sign-in, bearer and cookie authentication, listing and ending sessions, re-authentication. */
 export class SessionService implements Authenticator {
   private readonly db: Db;
+  private readonly dialect: DialectName;
   private readonly repository: SessionRepository;
   private readonly accountService: AccountService;
   private readonly events: SecurityEventService;
@@ -99,17 +99,10 @@ export class SessionService implements Authenticator {
     this.csrfKey = deps.csrfKey;
     this.clock = deps.clock;
     this.captcha = deps.captcha;
-    const dialect = deps.dialect;
+    this.dialect = deps.dialect;
     this.origins = deps.origins;
     this.twoStep = deps.twoStep;
-    this.signInWrites = new AtomicWrites(deps.db, dialect, (slot) => [
-      deps.repository.pendingCreate(QueryTemplate.rowOf(slot, 'session', SESSION_COLUMNS)),
-      deps.events.pendingInsert(QueryTemplate.rowOf(slot, 'event', SECURITY_EVENT_COLUMNS)),
-    ]);
   }
-
-  /** The usual sign-in's writes, the session and its event: compiled once, one round trip on PostgreSQL. */
-  private readonly signInWrites: AtomicWrites;
 
   /**
    * Signs in with an email, phone or account id and a password; every failure looks the same. After 5
@@ -160,10 +153,10 @@ export class SessionService implements Authenticator {
     if (knownClient) {
       // The usual sign-in, from a client seen before: the session and its event in one round trip.
       const { row, issued } = await this.issuer.prepare(usable.id, input.kind, origin);
-      await this.signInWrites.run({
-        session: row,
-        event: await this.events.prepareRecord(usable.id, 'sign_in', origin),
-      });
+      await writeAtomically(this.db, this.dialect, [
+        this.repository.pendingCreate(row),
+        this.events.pendingInsert(await this.events.prepareRecord(usable.id, 'sign_in', origin)),
+      ]);
       return { account: this.accountService.profileOf(usable), session: issued };
     }
     return this.issueSignIn(usable, input.kind, origin);
