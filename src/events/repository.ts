@@ -4,13 +4,6 @@ import type { AccountRows } from '../db/account-rows.js';
 /** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
 export const EVENT_ACCOUNT_ROWS: AccountRows = { feature: 'events', tables: ['security_events', 'known_clients'] };
 
-/** Every column of security_events: a column added to the table and not here fails to compile. */
-export const SECURITY_EVENT_COLUMNS = ['account_id', 'id', 'type', 'at', 'origin_sealed', 'detail_sealed'] as const;
-const everyEventColumn: [Exclude<keyof SecurityEventRow, (typeof SECURITY_EVENT_COLUMNS)[number]>] extends [never]
-  ? true
-  : never = true;
-void everyEventColumn;
-
 /** SQL for security events and the clients an account has been seen from. */
 export class SecurityEventRepository {
   constructor(private readonly db: Db) {}

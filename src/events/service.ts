@@ -49,7 +49,6 @@ export type SecurityEventType =
 
 // Where a request came from is HTTP's notion (src/http/origin.ts); re-exported for the features that record it.
 export type { RequestOrigin } from '../http/origin.js';
-/** The columns of an event, for a caller that writes one inside a compiled query (the sign-in's writes). */
 
 export interface SecurityEvent {
   id: string;

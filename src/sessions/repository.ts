@@ -18,24 +18,6 @@ export interface SessionWithAccount {
   account: AuthAccount;
 }
 
-// The session's columns a request needs, as every session write names them (the sign-in's template).
-export const SESSION_COLUMNS = [
-  'account_id',
-  'id',
-  'token_hash',
-  'kind',
-  'created_at',
-  'last_used_at',
-  'expires_at',
-  'reauthenticated_at',
-  'origin_sealed',
-] as const;
-type SessionColumn = (typeof SESSION_COLUMNS)[number];
-// Every column of the table, so that the sign-in writes a whole SessionRow: a column added to the
-// table and not to the list fails to compile.
-const everySessionColumn: [Exclude<keyof SessionRow, SessionColumn>] extends [never] ? true : never = true;
-void everySessionColumn;
-
 /** The one row of the authentication lookup: only what SessionWithAccount holds, under names of their own. */
 interface AuthRow {
   account_id: string;
