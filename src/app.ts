@@ -463,6 +463,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const credits = new CreditService({
     db,
     repository: new CreditRepository(db),
+    accounts,
     jobs,
     lookupKey: keys.lookup,
     clock,

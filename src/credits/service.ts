@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { AccountService } from '../accounts/service.js';
 import { uuidv7 } from 'uuidv7';
 import { writeAudit } from '../audit/audit-log.js';
 import { iso, type Clock } from '../clock.js';
@@ -90,6 +91,7 @@ export class CreditService {
     private readonly deps: {
       db: Db;
       repository: CreditRepository;
+      accounts: Pick<AccountService, 'get'>;
       jobs: JobService;
       lookupKey: Buffer;
       clock: Clock;
@@ -151,12 +153,7 @@ export class CreditService {
       throw new AppError('validation_failed', 'A refund gives credits back: its amount is positive', {
         errors: [{ path: '/amount', message: 'must be positive for a refund' }],
       });
-    const exists = await this.deps.db
-      .selectFrom('accounts')
-      .select('id')
-      .where('id', '=', accountId)
-      .executeTakeFirst();
-    if (!exists) throw new AppError('not_found', 'No account has this id');
+    if (!(await this.deps.accounts.get(accountId))) throw new AppError('not_found', 'No account has this id');
     const kind: CreditKind = input.amount < 0 ? 'spend' : (input.kind ?? 'grant');
     let expiresAt: number | null = null;
     if (input.expiresAt !== undefined) {
