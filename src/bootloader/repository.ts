@@ -35,21 +35,4 @@ export class BootloaderRepository {
       .where('retire_at', 'is', null)
       .execute();
   }
-
-  /**
-   * Whether the owner put the device in lost mode: a Find Device `lock` command sent since `since` that
-   * did not fail (queued, delivered or done).
-   */
-  async inLostMode(executor: Executor, accountId: string, deviceId: string, since: number): Promise<boolean> {
-    const row = await executor
-      .selectFrom('device_commands')
-      .select('id')
-      .where('account_id', '=', accountId)
-      .where('device_id', '=', deviceId)
-      .where('type', '=', 'lock')
-      .where('status', '!=', 'failed')
-      .where('created_at', '>=', since)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
 }

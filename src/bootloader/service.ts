@@ -14,8 +14,6 @@ import type { BootloaderRepository } from './repository.js';
 
 /** How long a signed statement is good for: the device uses it at once, offline. */
 export const STATEMENT_TTL_MS = 60 * 60 * 1000;
-/** How far back a Find Device lock puts the device in lost mode. */
-export const LOST_MODE_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** What the bootloader verifies: the JSON whose exact bytes are signed. */
 export interface UnlockStatement {
@@ -69,7 +67,7 @@ export class BootloaderService {
         availableAt: iso(availableAt),
       });
     }
-    if (await this.deps.repository.inLostMode(this.deps.db, device.account_id, device.id, now - LOST_MODE_MS)) {
+    if (await this.deps.devices.inLostMode(device.account_id, device.id, now)) {
       throw new AppError(
         'bootloader.lost_mode',
         'The owner locked this device from Find Device: its bootloader cannot be unlocked',

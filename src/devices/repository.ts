@@ -189,6 +189,23 @@ export class DeviceRepository {
     return row !== undefined;
   }
 
+  /**
+   * Whether the owner put the device in lost mode: a Find Device `lock` command sent since `since` that
+   * did not fail (queued, delivered or done).
+   */
+  async inLostMode(executor: Executor, accountId: string, deviceId: string, since: number): Promise<boolean> {
+    const row = await executor
+      .selectFrom('device_commands')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .where('type', '=', 'lock')
+      .where('status', '!=', 'failed')
+      .where('created_at', '>=', since)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Deletes locks by lookup, only those taken at or before a time; returns the rows it deleted. */
   async deleteLocksTakenBy(executor: Executor, lookups: string[], lockedAtOrBefore: number): Promise<DeviceLockRow[]> {
     const locks = (await this.getLocks(lookups, executor)).filter((lock) => lock.locked_at <= lockedAtOrBefore);

@@ -15,6 +15,9 @@ import type { SessionIssuer } from '../sessions/issuer.js';
 import type { SessionEnding } from '../sessions/ending.js';
 import type { DeviceRepository } from './repository.js';
 
+/** How far back a Find Device lock puts the device in lost mode: bootloader unlock and staff's four eyes. */
+export const LOST_MODE_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** After a password change, a device locked before it cannot be set up again with the account for this long. */
 export const ACTIVATION_DELAY_MS = 24 * 60 * 60 * 1000;
 // last_seen_at is written at most this often, like a session's last_used_at, so that polls stay reads.
@@ -431,9 +434,14 @@ export class DeviceService {
     return { releasedLocks: released.length, unlinked };
   }
 
-  /** Whether a device locked under these lookups was put in lost mode (a Find Device lock) since `since`. */
-  async lockedDeviceInLostMode(lookups: string[], since: number, executor: Executor = this.db): Promise<boolean> {
-    return this.repository.lockedDeviceInLostMode(lookups, since, executor);
+  /** Whether a device locked under these lookups is in lost mode (see LOST_MODE_MS). */
+  async lockedDeviceInLostMode(lookups: string[], now: number, executor: Executor = this.db): Promise<boolean> {
+    return this.repository.lockedDeviceInLostMode(lookups, now - LOST_MODE_MS, executor);
+  }
+
+  /** Whether the owner put this device in lost mode (see LOST_MODE_MS). */
+  async inLostMode(accountId: string, deviceId: string, now: number, executor: Executor = this.db): Promise<boolean> {
+    return this.repository.inLostMode(executor, accountId, deviceId, now - LOST_MODE_MS);
   }
 
   /** Staff search: the accounts a serial or IMEI names, by a linked device or a lock held. */

@@ -6,7 +6,6 @@ import { writeAudit } from '../audit/audit-log.js';
 import type { RateLimits } from '../abuse/rate-limits.js';
 import { normalizeEmail } from '../accounts/addresses.js';
 import type { BlobStore } from '../blobs/store.js';
-import { LOST_MODE_MS } from '../bootloader/service.js';
 import type { AccountService } from '../accounts/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import { iso, type Clock } from '../clock.js';
@@ -481,7 +480,7 @@ export class UnlockRequestService {
   }
 
   private async inLostMode(row: UnlockRequestRow, executor: Executor): Promise<boolean> {
-    return this.devices.lockedDeviceInLostMode(lookupsOf(row), this.clock.now() - LOST_MODE_MS, executor);
+    return this.devices.lockedDeviceInLostMode(lookupsOf(row), this.clock.now(), executor);
   }
 
   private async requireRow(id: string, executor: Executor): Promise<UnlockRequestRow> {
