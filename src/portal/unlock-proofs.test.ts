@@ -18,7 +18,7 @@ import {
 import { signInToConsole, staffIn } from './staff.js';
 
 // Issues 16 and 17: the unlock form's proof upload with its progress bar; the console showing the proof
-// inline (an image, a PDF in a sandboxed frame); the four-eyes approval of a device in lost mode.
+// inline (an image, a PDF drawn by pdf.js on a canvas); the four-eyes approval of a device in lost mode.
 
 const text = {
   en: {
@@ -44,6 +44,8 @@ const text = {
     approved: 'Approved. The waiting period has started.',
     waiting: 'Approved, in the waiting period',
     file: (n: number, type: string) => new RegExp(`^File ${n} \\(${type},`),
+    page: (n: number, of: number) => new RegExp(`^Page ${n} of ${of} of File 2 \\(PDF, `),
+    nextPage: 'Next page',
   },
   es: {
     unlockTitle: 'Pedir que se libere el bloqueo de un dispositivo',
@@ -68,15 +70,33 @@ const text = {
     approved: 'Aprobada. Ha empezado el periodo de espera.',
     waiting: 'Aprobada, en periodo de espera',
     file: (n: number, type: string) => new RegExp(`^Archivo ${n} \\(${type},`),
+    page: (n: number, of: number) => new RegExp(`^Página ${n} de ${of} de Archivo 2 \\(PDF, `),
+    nextPage: 'Página siguiente',
   },
 } as const;
 
-/** A small, well-formed PDF, as an invoice would be. */
-const PDF = Buffer.from(
-  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n' +
-    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
-  'latin1',
-);
+/** A small, well-formed PDF with visible content (a line of text and a filled box), as an invoice would be. */
+const PDF = (() => {
+  const content = 'BT /F1 18 Tf 20 150 Td (Invoice 42: phone, 199 EUR) Tj ET 0 0 0.6 rg 20 40 160 40 re f';
+  const objects = [
+    '<</Type/Catalog/Pages 2 0 R>>',
+    '<</Type/Pages/Kids[3 0 R]/Count 1>>',
+    '<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 200]/Resources<</Font<</F1 4 0 R>>>>/Contents 5 0 R>>',
+    '<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>',
+    `<</Length ${content.length}>>stream\n${content}\nendstream`,
+  ];
+  let body = '%PDF-1.4\n';
+  const offsets = objects.map((object, index) => {
+    const offset = body.length;
+    body += `${index + 1} 0 obj${object}endobj\n`;
+    return offset;
+  });
+  const xref = body.length;
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) body += `${String(offset).padStart(10, '0')} 00000 n \n`;
+  body += `trailer<</Size ${objects.length + 1}/Root 1 0 R>>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(body, 'latin1');
+})();
 
 async function solveCaptcha(page: Page): Promise<void> {
   await page.locator('altcha-widget input[type="checkbox"]').focus();
@@ -224,7 +244,7 @@ describe('unlock proof files and four eyes in Chromium', () => {
         await context.close();
       });
 
-      test(`${language}, ${viewport}: staff see the photo inline and the PDF in a sandboxed frame; a lost device takes two staff members to approve`, async () => {
+      test(`${language}, ${viewport}: staff see the photo inline and the PDF drawn on a canvas; a lost device takes two staff members to approve`, async () => {
         const words = text[language];
         const t = portal.t;
         const owner = await t.signUp();
@@ -241,11 +261,33 @@ describe('unlock proof files and four eyes in Chromium', () => {
           (element) => (element as HTMLImageElement).complete && (element as HTMLImageElement).naturalWidth === 320,
           await image.elementHandle(),
         );
-        const frame = one.page.locator('iframe');
-        assert.equal(await frame.count(), 1);
-        assert.equal(await frame.getAttribute('sandbox'), '', 'the frame may run nothing');
-        assert.match((await frame.getAttribute('title')) ?? '', words.file(2, 'PDF'));
-        const served = await one.page.request.get((await frame.getAttribute('src'))!);
+        assert.equal(await one.page.locator('iframe').count(), 0, 'no frame: Chromium shows none in a sandbox');
+        const canvas = one.page.getByRole('img', { name: words.page(1, 1) });
+        await canvas.waitFor();
+        await one.page.locator('canvas[data-drawn="true"]').waitFor();
+        // The page is drawn: white paper, dark text and a blue box, not a blank canvas.
+        const pixels = await canvas.evaluate((element) => {
+          const drawn = element as HTMLCanvasElement;
+          const data = drawn.getContext('2d')!.getImageData(0, 0, drawn.width, drawn.height).data;
+          let white = 0;
+          let dark = 0;
+          let blue = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+            if (a === 255 && r > 240 && g > 240 && b > 240) white += 1;
+            else if (a === 255 && r < 80 && g < 80 && b < 80) dark += 1;
+            if (a === 255 && b > 120 && r < 60 && g < 60) blue += 1;
+          }
+          return { total: data.length / 4, white, dark, blue, width: drawn.width, height: drawn.height };
+        });
+        assert.ok(pixels.width > 0 && pixels.height > 0, JSON.stringify(pixels));
+        assert.ok(pixels.white > pixels.total / 2, `mostly paper: ${JSON.stringify(pixels)}`);
+        assert.ok(pixels.blue > pixels.total / 20, `the box: ${JSON.stringify(pixels)}`);
+        assert.ok(pixels.dark > 50, `the text: ${JSON.stringify(pixels)}`);
+        assert.equal(await one.page.getByRole('button', { name: words.nextPage }).count(), 0, 'one page, no buttons');
+        const download = one.page.locator('a[download$=".pdf"]');
+        assert.equal(await download.count(), 1);
+        const served = await one.page.request.get((await download.getAttribute('href'))!);
         assert.equal(served.status(), 200);
         assert.equal(served.headers()['content-type'], 'application/pdf');
         assert.match(served.headers()['content-security-policy'] ?? '', /^sandbox;/);

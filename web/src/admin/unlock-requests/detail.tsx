@@ -8,6 +8,7 @@ import { Alert, Button, Card, styles, usePageTitle } from '@shared/ui';
 import css from '../admin.module.css';
 import ucss from './unlock.module.css';
 import { TextAreaField } from '../shell/fields';
+import { PdfProof } from './pdf-proof';
 import { AdminLink, useAdminParams } from '../shell/links';
 import { meQuery } from '../../shell/session';
 import { type UnlockRequest, unlockRequestQuery } from './queries';
@@ -33,7 +34,7 @@ function Countdown({ at }: { at: string }) {
 
 const extension = (contentType: string) => (contentType === 'image/jpeg' ? 'jpg' : contentType.split('/')[1]);
 
-/** The requester's files, shown inline: images as images, PDFs in a frame that runs nothing (and a link to open each). */
+/** The requester's files, shown inline: images as images, PDFs drawn by pdf.js (and a link to download each). */
 function ProofFiles({ request }: { request: UnlockRequest }) {
   const { t } = useTranslation();
   const format = useFormat();
@@ -57,7 +58,7 @@ function ProofFiles({ request }: { request: UnlockRequest }) {
               </a>
             </p>
             {file.contentType === 'application/pdf' ? (
-              <iframe className={ucss.proofFrame} src={href} sandbox="" title={name} />
+              <PdfProof href={href} name={name} />
             ) : (
               <img className={ucss.proofImage} src={href} alt={name} loading="lazy" />
             )}
