@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { makeImage, makeJpegOfSize } from '../cloud/test-images.js';
 import { linkDevice } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
@@ -46,6 +46,7 @@ const text = {
     file: (n: number, type: string) => new RegExp(`^File ${n} \\(${type},`),
     page: (n: number, of: number) => new RegExp(`^Page ${n} of ${of} of File 2 \\(PDF, `),
     nextPage: 'Next page',
+    previousPage: 'Previous page',
   },
   es: {
     unlockTitle: 'Pedir que se libere el bloqueo de un dispositivo',
@@ -72,18 +73,28 @@ const text = {
     file: (n: number, type: string) => new RegExp(`^Archivo ${n} \\(${type},`),
     page: (n: number, of: number) => new RegExp(`^Página ${n} de ${of} de Archivo 2 \\(PDF, `),
     nextPage: 'Página siguiente',
+    previousPage: 'Página anterior',
   },
 } as const;
 
-/** A small, well-formed PDF with visible content (a line of text and a filled box), as an invoice would be. */
+/**
+ * A small, well-formed PDF of two pages with visible content, as an invoice would be: a line of text
+ * and a blue box on the first page, a red box on the second.
+ */
 const PDF = (() => {
-  const content = 'BT /F1 18 Tf 20 150 Td (Invoice 42: phone, 199 EUR) Tj ET 0 0 0.6 rg 20 40 160 40 re f';
+  const first = 'BT /F1 18 Tf 20 150 Td (Invoice 42: phone, 199 EUR) Tj ET 0 0 0.6 rg 20 40 160 40 re f';
+  const second = 'BT /F1 18 Tf 20 150 Td (Terms) Tj ET 0.8 0 0 rg 20 40 160 40 re f';
+  const page = (contents: number) =>
+    `<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 200]/Resources<</Font<</F1 4 0 R>>>>/Contents ${contents} 0 R>>`;
+  const stream = (content: string) => `<</Length ${content.length}>>stream\n${content}\nendstream`;
   const objects = [
     '<</Type/Catalog/Pages 2 0 R>>',
-    '<</Type/Pages/Kids[3 0 R]/Count 1>>',
-    '<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 200]/Resources<</Font<</F1 4 0 R>>>>/Contents 5 0 R>>',
+    '<</Type/Pages/Kids[3 0 R 6 0 R]/Count 2>>',
+    page(5),
     '<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>',
-    `<</Length ${content.length}>>stream\n${content}\nendstream`,
+    stream(first),
+    page(7),
+    stream(second),
   ];
   let body = '%PDF-1.4\n';
   const offsets = objects.map((object, index) => {
@@ -97,6 +108,24 @@ const PDF = (() => {
   body += `trailer<</Size ${objects.length + 1}/Root 1 0 R>>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(body, 'latin1');
 })();
+
+/** How many of a canvas's pixels are paper white, near black, blue and red: a drawn page, not a blank one. */
+function canvasPixels(canvas: Locator) {
+  return canvas.evaluate((element) => {
+    const drawn = element as HTMLCanvasElement;
+    const data = drawn.getContext('2d')!.getImageData(0, 0, drawn.width, drawn.height).data;
+    const counts = { total: data.length / 4, white: 0, dark: 0, blue: 0, red: 0 };
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+      if (a !== 255) continue;
+      if (r > 240 && g > 240 && b > 240) counts.white += 1;
+      else if (r < 80 && g < 80 && b < 80) counts.dark += 1;
+      else if (b > 120 && r < 60 && g < 60) counts.blue += 1;
+      else if (r > 150 && g < 60 && b < 60) counts.red += 1;
+    }
+    return counts;
+  });
+}
 
 async function solveCaptcha(page: Page): Promise<void> {
   await page.locator('altcha-widget input[type="checkbox"]').focus();
@@ -262,29 +291,35 @@ describe('unlock proof files and four eyes in Chromium', () => {
           await image.elementHandle(),
         );
         assert.equal(await one.page.locator('iframe').count(), 0, 'no frame: Chromium shows none in a sandbox');
-        const canvas = one.page.getByRole('img', { name: words.page(1, 1) });
+        const canvas = one.page.getByRole('img', { name: words.page(1, 2) });
         await canvas.waitFor();
         await one.page.locator('canvas[data-drawn="true"]').waitFor();
-        // The page is drawn: white paper, dark text and a blue box, not a blank canvas.
-        const pixels = await canvas.evaluate((element) => {
-          const drawn = element as HTMLCanvasElement;
-          const data = drawn.getContext('2d')!.getImageData(0, 0, drawn.width, drawn.height).data;
-          let white = 0;
-          let dark = 0;
-          let blue = 0;
-          for (let i = 0; i < data.length; i += 4) {
-            const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
-            if (a === 255 && r > 240 && g > 240 && b > 240) white += 1;
-            else if (a === 255 && r < 80 && g < 80 && b < 80) dark += 1;
-            if (a === 255 && b > 120 && r < 60 && g < 60) blue += 1;
-          }
-          return { total: data.length / 4, white, dark, blue, width: drawn.width, height: drawn.height };
-        });
-        assert.ok(pixels.width > 0 && pixels.height > 0, JSON.stringify(pixels));
-        assert.ok(pixels.white > pixels.total / 2, `mostly paper: ${JSON.stringify(pixels)}`);
-        assert.ok(pixels.blue > pixels.total / 20, `the box: ${JSON.stringify(pixels)}`);
-        assert.ok(pixels.dark > 50, `the text: ${JSON.stringify(pixels)}`);
-        assert.equal(await one.page.getByRole('button', { name: words.nextPage }).count(), 0, 'one page, no buttons');
+        // The first page is drawn: white paper, dark text and a blue box, not a blank canvas.
+        const firstPage = await canvasPixels(canvas);
+        assert.ok(firstPage.white > firstPage.total / 2, `mostly paper: ${JSON.stringify(firstPage)}`);
+        assert.ok(firstPage.blue > firstPage.total / 20, `the blue box: ${JSON.stringify(firstPage)}`);
+        assert.ok(firstPage.dark > 50, `the text: ${JSON.stringify(firstPage)}`);
+        assert.equal(firstPage.red, 0, `not the second page: ${JSON.stringify(firstPage)}`);
+        assert.ok(await one.page.getByRole('button', { name: words.previousPage }).isDisabled());
+        // The keyboard turns the page.
+        await tabTo(one.page, 'button', words.nextPage);
+        await one.page.keyboard.press('Enter');
+        const secondCanvas = one.page.getByRole('img', { name: words.page(2, 2) });
+        await secondCanvas.waitFor();
+        await one.page.locator('canvas[data-drawn="true"]').waitFor();
+        const secondPage = await canvasPixels(secondCanvas);
+        assert.ok(secondPage.red > secondPage.total / 20, `the red box: ${JSON.stringify(secondPage)}`);
+        assert.equal(secondPage.blue, 0, `not the first page: ${JSON.stringify(secondPage)}`);
+        assert.ok(await one.page.getByRole('button', { name: words.nextPage }).isDisabled());
+        // The focus moved from the button now disabled to the other one.
+        assert.ok(
+          await one.page
+            .getByRole('button', { name: words.previousPage })
+            .evaluate((button) => button === document.activeElement),
+        );
+        await one.page.keyboard.press('Enter');
+        await one.page.getByRole('img', { name: words.page(1, 2) }).waitFor();
+        await one.page.locator('canvas[data-drawn="true"]').waitFor();
         const download = one.page.locator('a[download$=".pdf"]');
         assert.equal(await download.count(), 1);
         const served = await one.page.request.get((await download.getAttribute('href'))!);

@@ -14,6 +14,7 @@ const MAX_WIDTH = 800;
 export function PdfProof({ href, name }: { href: string; name: string }) {
   const { t } = useTranslation();
   const canvas = useRef<HTMLCanvasElement>(null);
+  const buttons = useRef<HTMLDivElement>(null);
   const [doc, setDoc] = useState<PDFDocumentProxy | null>(null);
   const [failed, setFailed] = useState(false);
   const [page, setPage] = useState(1);
@@ -68,6 +69,16 @@ export function PdfProof({ href, name }: { href: string; name: string }) {
     };
   }, [doc, page]);
 
+  // The button pressed is disabled on the first or last page: the focus moves to the other one, not to the page's body.
+  const turn = (to: number) => {
+    setPage(to);
+    requestAnimationFrame(() => {
+      if (buttons.current && !buttons.current.contains(document.activeElement)) {
+        buttons.current.querySelector<HTMLButtonElement>('button:not([disabled])')?.focus();
+      }
+    });
+  };
+
   if (failed) return <Alert tone="warning">{t('admin.unlock.pdf.failed')}</Alert>;
   const count = doc?.numPages ?? 0;
   return (
@@ -84,14 +95,14 @@ export function PdfProof({ href, name }: { href: string; name: string }) {
         />
       </div>
       {count > 1 && (
-        <div className={styles.actions}>
-          <Button variant="secondary" onPress={() => setPage(page - 1)} isDisabled={page <= 1}>
+        <div className={styles.actions} ref={buttons}>
+          <Button variant="secondary" onPress={() => turn(page - 1)} isDisabled={page <= 1}>
             {t('admin.unlock.pdf.previous')}
           </Button>
           <p aria-live="polite" className={ucss.pdfCount}>
             {t('admin.unlock.pdf.of', { page, count })}
           </p>
-          <Button variant="secondary" onPress={() => setPage(page + 1)} isDisabled={page >= count}>
+          <Button variant="secondary" onPress={() => turn(page + 1)} isDisabled={page >= count}>
             {t('admin.unlock.pdf.next')}
           </Button>
         </div>
