@@ -13,6 +13,7 @@ import { hmac, sha256 } from '../crypto/tokens.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { linkDevice } from '../devices/test-factories.js';
+import type { Api } from '../testing/api-types.js';
 import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
 import {
   createTestApp,
@@ -197,12 +198,12 @@ for (const database of testDatabases()) {
 
     test('the owner sees the IP address and client of sessions and security events through the API', async () => {
       const sessions = await t.request('GET', '/v1/sessions', { token: originToken });
-      const current = sessions.body.sessions.find((s: any) => s.current);
+      const current = sessions.body.sessions.find((s: Api<'Session'>) => s.current);
       assert.deepEqual({ ip: current.ip, client: current.client }, origin);
       const events = (await t.request('GET', '/v1/me/events', { token: originToken })).body.events;
       const fromOrigin = events
-        .filter((e: any) => e.client === origin.client)
-        .map((e: any) => [e.type, e.ip])
+        .filter((e: Api<'SecurityEvent'>) => e.client === origin.client)
+        .map((e: Api<'SecurityEvent'>) => [e.type, e.ip])
         .sort();
       assert.deepEqual(fromOrigin, [
         ['sign_in', origin.ip],
@@ -370,7 +371,7 @@ for (const database of testDatabases()) {
       try {
         await migrateToLatest(handle.db, { upTo: '2026-12-07-staff' });
         // The columns this test writes are gone from the application's types: the older schema is untyped.
-        const db = handle.db as unknown as Kysely<any>;
+        const db = handle.db as unknown as Kysely<Record<string, Record<string, unknown>>>;
         const lookupKey = deriveServerKeys(Buffer.from(disk.masterKey, 'hex')).lookup;
         const now = Date.now();
         const account = async (fields: { id: string; email: string; phone?: string; name: string }, status: string) =>
@@ -532,13 +533,13 @@ for (const database of testDatabases()) {
       assert.deepEqual(hits, []);
       const sessions = await t.request('GET', '/v1/sessions', { token: legacySession.token });
       assert.equal(sessions.status, 200, sessions.text);
-      const current = sessions.body.sessions.find((s: any) => s.current);
+      const current = sessions.body.sessions.find((s: Api<'Session'>) => s.current);
       assert.deepEqual(
         { id: current.id, ip: current.ip, client: current.client },
         { id: legacySession.id, ip: legacySession.ip, client: legacySession.client },
       );
       const events = (await t.request('GET', '/v1/me/events', { token: legacySession.token })).body.events;
-      const event = events.find((e: any) => e.id === legacyEvent.id);
+      const event = events.find((e: Api<'SecurityEvent'>) => e.id === legacyEvent.id);
       assert.deepEqual({ ip: event.ip, client: event.client }, { ip: legacyEvent.ip, client: legacyEvent.client });
     });
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { Payload } from 'altcha-lib';
 import { after, before, describe, test } from 'node:test';
 import { QUICK_CAPTCHA_ENV, solveCaptcha, solvedCaptcha } from '../testing/captcha.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
 
 const REDIS_URL = process.env.LANYARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
-function decode(payload: string): any {
+function decode(payload: string): Payload {
   return JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
 }
 function encode(value: unknown): string {
@@ -118,7 +119,7 @@ for (const database of testDatabases()) {
           ...good,
           challenge: {
             ...good.challenge,
-            parameters: { ...good.challenge.parameters, expiresAt: good.challenge.parameters.expiresAt + 3600 },
+            parameters: { ...good.challenge.parameters, expiresAt: good.challenge.parameters.expiresAt! + 3600 },
           },
         }),
         encode({ challenge: { ...good.challenge, signature: undefined }, solution: good.solution }),

@@ -4,6 +4,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Api } from '../testing/api-types.js';
 import {
   createCliDatabase,
   runCli,
@@ -15,19 +16,19 @@ import {
 } from '../testing/cli.js';
 import { testDatabases, uniqueEmail, uniquePhone } from '../testing/test-app.js';
 
-interface Answer {
+interface Answer<T> {
   status: number;
   type: string;
-  body: any;
+  body: T;
 }
 
 /** One HTTP call to the spawned server. */
-async function call(
+async function call<T = unknown>(
   base: string,
   method: string,
   url: string,
   options: { body?: unknown; token?: string } = {},
-): Promise<Answer> {
+): Promise<Answer<T>> {
   const headers: Record<string, string> = {};
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -87,19 +88,19 @@ for (const database of testDatabases()) {
       assert.ok(port > 0, `printed ${server.url}`);
       assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
 
-      const health = await call(server.url, 'GET', '/healthz');
+      const health = await call<Api<'Health'>>(server.url, 'GET', '/healthz');
       assert.equal(health.status, 200);
       assert.deepEqual(health.body, { status: 'ok' });
 
-      const me = await call(server.url, 'GET', '/v1/me');
+      const me = await call<Api<'Problem'>>(server.url, 'GET', '/v1/me');
       assert.equal(me.status, 401);
       assert.match(me.type, /^application\/problem\+json/);
       assert.equal(me.body.code, 'unauthenticated');
 
       // The default public URL names the port actually chosen, not 0.
-      const openapi = await call(server.url, 'GET', '/v1/openapi.json');
+      const openapi = await call<{ servers: { url: string }[] }>(server.url, 'GET', '/v1/openapi.json');
       assert.equal(openapi.status, 200);
-      assert.equal(openapi.body.servers[0].url, server.url);
+      assert.equal(openapi.body.servers[0]!.url, server.url);
     });
 
     test('serve keeps its master key in the data folder, readable by its owner only, and SQLite data beside it', () => {
@@ -122,11 +123,11 @@ for (const database of testDatabases()) {
       assert.ok(message.subject.length > 0);
 
       const password = 'a long unusual passphrase';
-      const done = await call(server.url, 'POST', '/v1/signup/complete', {
+      const done = await call<Api<'SessionIssued'>>(server.url, 'POST', '/v1/signup/complete', {
         body: { email, code: codeIn(message.text), password },
       });
       assert.equal(done.status, 201, JSON.stringify(done.body));
-      const me = await call(server.url, 'GET', '/v1/me', { token: done.body.token });
+      const me = await call<Api<'Account'>>(server.url, 'GET', '/v1/me', { token: done.body.token });
       assert.equal(me.status, 200);
       assert.equal(me.body.email, email);
       member = { id: me.body.id, email, password };
@@ -148,11 +149,11 @@ for (const database of testDatabases()) {
       assert.equal(created.code, 0, created.stderr);
       assert.match(created.stdout, new RegExp(`Created support account \\S+ \\(${staff.email}\\)`));
 
-      const signedIn = await call(server.url, 'POST', '/v1/sessions', {
+      const signedIn = await call<Api<'SessionIssued'>>(server.url, 'POST', '/v1/sessions', {
         body: { login: staff.email, password: staff.password },
       });
       assert.equal(signedIn.status, 201, JSON.stringify(signedIn.body));
-      const me = await call(server.url, 'GET', '/v1/me', { token: signedIn.body.token });
+      const me = await call<Api<'Account'>>(server.url, 'GET', '/v1/me', { token: signedIn.body.token });
       assert.equal(me.body.role, 'support');
       assert.equal(me.body.email, staff.email);
     });
@@ -163,11 +164,11 @@ for (const database of testDatabases()) {
       assert.equal(promoted.code, 0, promoted.stderr);
       assert.match(promoted.stdout, new RegExp(`Updated admin account ${member.id}`));
 
-      const signedIn = await call(server.url, 'POST', '/v1/sessions', {
+      const signedIn = await call<Api<'SessionIssued'>>(server.url, 'POST', '/v1/sessions', {
         body: { login: member.email, password: newPassword },
       });
       assert.equal(signedIn.status, 201);
-      const me = await call(server.url, 'GET', '/v1/me', { token: signedIn.body.token });
+      const me = await call<Api<'Account'>>(server.url, 'GET', '/v1/me', { token: signedIn.body.token });
       assert.equal(me.body.id, member.id);
       assert.equal(me.body.role, 'admin');
     });
@@ -184,7 +185,7 @@ for (const database of testDatabases()) {
           expect: '100-continue',
         },
       });
-      const answered = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const answered = new Promise<{ status: number; body: Api<'SessionIssued'> }>((resolve, reject) => {
         request.on('response', (response) => {
           let text = '';
           response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { linkDevice } from '../devices/test-factories.js';
+import type { Api } from '../testing/api-types.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
+
+/** Every item these tests write holds an object; notes hold their text. */
+type SyncedItem = Api<'Item'> & { data: { text?: string } };
+type Outcome = Api<'BatchResult'>['results'][number];
 
 const QUOTA = 200_000;
 
@@ -19,7 +24,7 @@ for (const database of testDatabases()) {
     const summary = async (who: TestAccount) => (await t.request('GET', '/v1/cloud', { token: who.token })).body;
 
     async function syncAll(who: TestAccount, collection: string, since?: string) {
-      const items: any[] = [];
+      const items: SyncedItem[] = [];
       const deleted: string[] = [];
       let cursor = since;
       for (;;) {
@@ -49,14 +54,14 @@ for (const database of testDatabases()) {
         version: 1,
         updatedAt: new Date(t.clock.now()).toISOString(),
       });
-      assert.ok(answer.body.results.every((r: any) => r.status === 200 && r.version === 1));
+      assert.ok(answer.body.results.every((r: Outcome) => r.status === 200 && r.version === 1));
       const one = await get(ana, 'contacts/c517');
       assert.equal(one.status, 200);
       assert.deepEqual(one.body.data, { name: 'Contact 517', phone: '+3460000517' });
       const all = await syncAll(ana, 'contacts');
       assert.equal(all.items.length, 1000);
       assert.deepEqual(
-        all.items.map((i: any) => i.id),
+        all.items.map((i) => i.id),
         ops.map((o) => o.id),
       );
       assert.equal(all.cursor, answer.body.cursor, 'the batch cursor is where a full sync ends');
@@ -89,7 +94,7 @@ for (const database of testDatabases()) {
       });
       assert.equal(changed.status, 200, changed.text);
       assert.deepEqual(
-        changed.body.results.map((r: any) => [r.id, r.status, r.version]),
+        changed.body.results.map((r: Outcome) => [r.id, r.status, r.version]),
         [
           ['a', 200, 2],
           ['b', 204, 2],
@@ -100,7 +105,7 @@ for (const database of testDatabases()) {
       );
       const delta = await syncAll(ana, 'notes', before);
       assert.deepEqual(
-        delta.items.map((i: any) => [i.id, i.version, i.data.text]),
+        delta.items.map((i) => [i.id, i.version, i.data.text]),
         [
           ['a', 2, 'a, edited'],
           ['e', 2, 'new, twice'],
@@ -124,7 +129,7 @@ for (const database of testDatabases()) {
       assert.equal(second.body.cursor, first.body.cursor);
       const delta = await syncAll(ana, 'contacts', second.body.cursor);
       assert.deepEqual(
-        delta.items.map((i: any) => i.id),
+        delta.items.map((i) => i.id),
         ['from-tablet', 'y'],
       );
       const forged = await batch(ana, 'contacts', { since: 'AAAA', ops: [{ op: 'put', id: 'z', data: {} }] });
@@ -173,21 +178,21 @@ for (const database of testDatabases()) {
         ],
       });
       assert.equal(answer.status, 200, answer.text);
-      const results = answer.body.results;
+      const results: Outcome[] = answer.body.results;
       assert.deepEqual(
-        results.map((r: any) => r.status),
+        results.map((r) => r.status),
         [200, 400, 400, 400, 400, 400, 400, 400, 400],
       );
       assert.deepEqual(
-        results.map((r: any) => r.id),
+        results.map((r) => r.id),
         ['ok', 'bad-op', 'has/slash', 'no-data', 'huge', 'extra', 'bad-if', '', ''],
       );
-      assert.equal(results[4].code, 'payload_too_large');
+      assert.equal(results[4]!.code, 'payload_too_large');
       for (const r of results.slice(1)) if (r.id !== 'huge') assert.equal(r.code, 'validation_failed');
       for (const r of results.slice(1)) assert.equal(typeof r.detail, 'string');
       const all = await syncAll(ana, 'notes');
       assert.deepEqual(
-        all.items.map((i: any) => i.id),
+        all.items.map((i) => i.id),
         ['ok'],
       );
     });
@@ -212,7 +217,7 @@ for (const database of testDatabases()) {
         ops: Array.from({ length: 110 }, (_, i) => ({ op: 'put', id: `n${i}`, data: 'z'.repeat(70_000) })),
       });
       assert.equal(nearLimit.status, 200, nearLimit.text.slice(0, 200));
-      assert.ok(nearLimit.body.results.every((r: any) => r.status === 400 && r.code === 'payload_too_large'));
+      assert.ok(nearLimit.body.results.every((r: Outcome) => r.status === 400 && r.code === 'payload_too_large'));
       const photos = await batch(ana, 'photos', { ops: [{ op: 'delete', id: 'p' }] });
       assert.equal(photos.status, 400);
       assert.equal(photos.body.code, 'validation_failed');
@@ -250,7 +255,7 @@ for (const database of testDatabases()) {
       });
       assert.equal(swapped.status, 200, swapped.text);
       assert.deepEqual(
-        swapped.body.results.map((r: any) => r.status),
+        swapped.body.results.map((r: Outcome) => r.status),
         [204, 200],
       );
       assert.equal((await summary(ana)).usedBytes, usedBefore);
@@ -267,7 +272,7 @@ for (const database of testDatabases()) {
         ],
       });
       assert.deepEqual(
-        bobs.body.results.map((r: any) => [r.status, r.version]),
+        bobs.body.results.map((r: Outcome) => [r.status, r.version]),
         [
           [409, undefined],
           [200, 1],

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { linkDevice } from '../devices/test-factories.js';
+import type { Api } from '../testing/api-types.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
+
+/** A page of changes: the items these tests read back are contacts, written with a name. */
+type ContactChanges = Omit<Api<'Changes'>, 'items'> & { items: (Api<'Item'> & { data: { name: string } })[] };
 
 for (const database of testDatabases()) {
   describe(`cloud sync (${database})`, () => {
@@ -18,7 +22,7 @@ for (const database of testDatabases()) {
 
     /** Follows cursors until hasMore is false; returns every page. */
     async function syncAll(who: TestAccount, collection: string, since?: string, limit?: number) {
-      const pages: any[] = [];
+      const pages: ContactChanges[] = [];
       let cursor = since;
       for (;;) {
         const query = new URLSearchParams();
@@ -66,10 +70,10 @@ for (const database of testDatabases()) {
         [3, 3, 1],
       );
       assert.deepEqual(
-        first.items.map((i: any) => i.id),
+        first.items.map((i) => i.id),
         ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'],
       );
-      assert.deepEqual(first.items[4].data, { name: 'Contact 4' });
+      assert.deepEqual(first.items[4]!.data, { name: 'Contact 4' });
       assert.deepEqual(first.deleted, []);
 
       assert.equal((await put(ana, 'contacts/c2', { name: 'Contact 2, renamed' })).status, 200);
@@ -77,7 +81,7 @@ for (const database of testDatabases()) {
       assert.equal((await put(ana, 'contacts/c7', { name: 'Contact 7' })).status, 200);
       const delta = await syncAll(ana, 'contacts', first.cursor);
       assert.deepEqual(
-        delta.items.map((i: any) => [i.id, i.version, i.data.name]),
+        delta.items.map((i) => [i.id, i.version, i.data.name]),
         [
           ['c2', 2, 'Contact 2, renamed'],
           ['c7', 1, 'Contact 7'],

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { Api } from '../testing/api-types.js';
 import type { TestAccount, TestApp, TestResponse } from '../testing/test-app.js';
 
 let counter = 0;
@@ -20,7 +21,7 @@ export interface LinkedDevice {
   id: string;
   serial: string;
   token: string;
-  body: any;
+  body: Api<'LinkedDevice'>;
 }
 
 /** Links a device with unique defaults through the API; fails the test unless it answers 201. */

@@ -7,6 +7,17 @@ import { makeHeic, makeImage } from '../cloud/test-images.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 import { reauthenticate } from '../testing/reauth.js';
 
+/** Entries of the export's contacts.json and photos.json, as these tests write them. */
+interface ExportedContact {
+  id: string;
+  data: { name: string };
+}
+interface ExportedPhoto {
+  id: string;
+  file: string;
+  contentType: string;
+}
+
 for (const database of testDatabases()) {
   describe(`cloud export (${database})`, () => {
     let t: TestApp;
@@ -81,7 +92,7 @@ for (const database of testDatabases()) {
       );
       const contacts = JSON.parse(entries.get('contacts.json')!.toString());
       assert.deepEqual(
-        contacts.map((c: any) => [c.id, c.data.name]),
+        contacts.map((c: ExportedContact) => [c.id, c.data.name]),
         [
           ['c1', 'Bea'],
           ['c2', 'Carl'],
@@ -92,7 +103,7 @@ for (const database of testDatabases()) {
       assert.ok(entries.get('photos/IMG_1.JPG')!.equals(jpeg));
       const photos = JSON.parse(entries.get('photos.json')!.toString());
       assert.deepEqual(
-        photos.map((p: any) => [p.id, p.file, p.contentType]),
+        photos.map((p: ExportedPhoto) => [p.id, p.file, p.contentType]),
         [
           ['..\\..\\evil', 'photos/__.._evil.heic', 'image/heic'],
           ['IMG_1.JPG', 'photos/IMG_1.JPG', 'image/jpeg'],

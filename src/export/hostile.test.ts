@@ -8,9 +8,18 @@ import { itemAad } from '../cloud/service.js';
 import { makeHeic } from '../cloud/test-images.js';
 import { sealText } from '../crypto/sealing.js';
 import { MAX_JSON_DEPTH } from '../http/json-depth.js';
+import type { Api } from '../testing/api-types.js';
 import { assertProblem } from '../testing/problems.js';
 import { reauthenticate } from '../testing/reauth.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
+
+type Note = Api<'Item'> & { data: { text: string } };
+/** An entry of an export's contacts.json: its data, or unreadable when it could not be opened. */
+interface ExportedItem {
+  id: string;
+  data?: { name?: string };
+  unreadable?: true;
+}
 
 // Issue 13, item 1: a hostile item (thousands of nested arrays in 8 KiB) and a damaged row must neither
 // take the process down nor break a collection's listing or the export.
@@ -109,7 +118,7 @@ for (const database of testDatabases()) {
       const list = await t.request('GET', '/v1/cloud/notes', { token: ana.token });
       assert.equal(list.status, 200, list.text.slice(0, 300));
       assert.deepEqual(
-        list.body.items.map((i: any) => i.data.text),
+        list.body.items.map((i: Note) => i.data.text),
         ['first', 'last'],
       );
       assert.deepEqual(list.body.unreadable.sort(), ['deeper', 'hostile']);
@@ -150,7 +159,7 @@ for (const database of testDatabases()) {
       const list = await t.request('GET', '/v1/cloud/contacts', { token: ana.token });
       assert.equal(list.status, 200, list.text);
       assert.deepEqual(
-        list.body.items.map((i: any) => i.id),
+        list.body.items.map((i: Api<'Item'>) => i.id),
         ['one', 'three'],
       );
       assert.deepEqual(list.body.unreadable, ['two']);
@@ -169,7 +178,7 @@ for (const database of testDatabases()) {
       });
       const contacts = JSON.parse((await unzip(zip.rawPayload)).get('contacts.json')!.toString());
       assert.deepEqual(
-        contacts.map((c: any) => [c.id, c.data?.name, c.unreadable]),
+        contacts.map((c: ExportedItem) => [c.id, c.data?.name, c.unreadable]),
         [
           ['one', 'one', undefined],
           ['three', 'three', undefined],
@@ -221,7 +230,7 @@ for (const database of testDatabases()) {
       assert.equal(sessions.status, 200, sessions.text);
       assert.deepEqual(sessions.body.unreadable, [damagedSession!.id]);
       assert.ok(sessions.body.sessions.length >= 3, 'every session is still listed, so the owner can end it');
-      assert.equal(sessions.body.sessions.find((s: any) => s.id === damagedSession!.id).client, '');
+      assert.equal(sessions.body.sessions.find((s: Api<'Session'>) => s.id === damagedSession!.id).client, '');
       const events = await t.request('GET', '/v1/me/events', { token: second.body.token });
       assert.equal(events.status, 200, events.text);
       assert.deepEqual(events.body.unreadable, [damagedEvent!.id]);
@@ -230,8 +239,8 @@ for (const database of testDatabases()) {
       assert.equal(devices.status, 200, devices.text);
       assert.deepEqual(devices.body.unreadable, [damagedDevice!.id]);
       const [damaged, intact] = [
-        devices.body.devices.find((d: any) => d.id === damagedDevice!.id),
-        devices.body.devices.find((d: any) => d.id !== damagedDevice!.id),
+        devices.body.devices.find((d: Api<'Device'>) => d.id === damagedDevice!.id),
+        devices.body.devices.find((d: Api<'Device'>) => d.id !== damagedDevice!.id),
       ];
       assert.equal(damaged.name, '', 'listed, with the field that did not open empty');
       assert.match(intact.name, /^name SN-[AB]$/);

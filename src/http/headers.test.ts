@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { makeImage } from '../cloud/test-images.js';
+import type { Api } from '../testing/api-types.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp, type TestResponse } from '../testing/test-app.js';
 
 // Issue 13, item 5: the headers every answer carries, the policy of every HTML page, and protocol errors
@@ -37,7 +38,7 @@ function assertStrictPage(response: TestResponse, what: string) {
 }
 
 /** Sends raw bytes to the server and reads what comes back until it closes the connection. */
-async function raw(port: number, bytes: string): Promise<{ status: number; headers: string; body: any }> {
+async function raw(port: number, bytes: string): Promise<{ status: number; headers: string; body: Api<'Problem'> }> {
   const socket = connect(port, '127.0.0.1');
   socket.write(bytes);
   const chunks: Buffer[] = [];

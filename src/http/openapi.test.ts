@@ -225,7 +225,7 @@ for (const database of testDatabases()) {
       for (const ref of refs) {
         const target = ref.slice(8, -1).replace(/^#\//, '').split('/');
         assert.ok(
-          target.reduce<any>((node, part) => node?.[part], doc),
+          target.reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], doc),
           `unresolved ${ref}`,
         );
       }

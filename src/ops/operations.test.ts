@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteAccount } from '../deletion/test-helpers.js';
+import type { Api } from '../testing/api-types.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 
 const REDIS_URL = process.env.LANYARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -159,7 +160,7 @@ for (const database of testDatabases()) {
         // server's samples decides whether one sample measures it (a sample taken wholly inside the block
         // has no reading, and the server rightly does not refuse on no measure): a block whose delay went
         // unmeasured is made again, of another length, a few times at most.
-        let refused: { status: number; headers: Record<string, unknown>; body: any } | undefined;
+        let refused: { status: number; headers: Record<string, unknown>; body: Api<'Problem'> } | undefined;
         for (let round = 0; round < 6 && !refused; round++) {
           const until = Date.now() + 1500 - round * 170;
           while (Date.now() < until);
@@ -180,7 +181,7 @@ for (const database of testDatabases()) {
 
       /** Asks as a client would while the load lasts; the refusal, if one came. */
       async function probe(token: string) {
-        let refused: { status: number; headers: Record<string, unknown>; body: any } | undefined;
+        let refused: { status: number; headers: Record<string, unknown>; body: Api<'Problem'> } | undefined;
         for (let i = 0; i < 40 && !refused; i++) {
           const [me, health, metrics] = await Promise.all([
             t.request('GET', '/v1/me', { token }),

@@ -32,8 +32,8 @@ import { testDatabases, uniqueEmail } from '../testing/test-app.js';
 
 const REDIS_URL = process.env.LANYARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
-/** Queries a database with a short-lived connection. */
-async function query(url: string, text: string, params: unknown[] = []): Promise<Array<Record<string, any>>> {
+/** Queries a database with a short-lived connection; Row names the columns a caller reads. */
+async function query<Row = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<Row[]> {
   const connection = new pg.Client({ connectionString: url });
   await connection.connect();
   try {
@@ -387,7 +387,11 @@ if (testDatabases().includes('postgres')) {
           'SELECT locked_by FROM jobs WHERE kind = $1 AND locked_by IS NOT NULL AND locked_until > $2',
           [ERASE_JOB, Date.now()],
         );
-        const [erasure] = await query(mainUrl, 'SELECT steps FROM erasures WHERE account_hash = $1', [hash]);
+        const [erasure] = await query<{ steps: string }>(
+          mainUrl,
+          'SELECT steps FROM erasures WHERE account_hash = $1',
+          [hash],
+        );
         return job && erasure && JSON.parse(erasure.steps).length >= 2 ? String(job.locked_by) : undefined;
       });
       const [killed, survivor] = holder.includes(`-${a.process.pid}-`) ? [a, b] : [b, a];
@@ -448,7 +452,9 @@ if (testDatabases().includes('postgres')) {
         audit.map((r) => r.action),
         ['account.deleted', 'account.erased'],
       );
-      const [row] = await query(mainUrl, 'SELECT steps FROM erasures WHERE account_hash = $1', [hash]);
+      const [row] = await query<{ steps: string }>(mainUrl, 'SELECT steps FROM erasures WHERE account_hash = $1', [
+        hash,
+      ]);
       const steps = JSON.parse(row!.steps) as string[];
       assert.equal(new Set(steps).size, steps.length, `a step ran twice: ${steps.join(', ')}`);
       // And the survivor goes on serving.

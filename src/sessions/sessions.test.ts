@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, uniquePhone, type TestApp } from '../testing/test-app.js';
 import { reauthenticate } from '../testing/reauth.js';
 import { assertProblem } from '../testing/problems.js';
+import type { Api } from '../testing/api-types.js';
 
 const DAY = 86_400_000;
 
@@ -55,11 +56,11 @@ for (const database of testDatabases()) {
       const list = await t.request('GET', '/v1/sessions', { token: second.body.token });
       assert.equal(list.status, 200);
       assert.equal(list.body.sessions.length, 2);
-      const current = list.body.sessions.find((s: any) => s.current);
+      const current = list.body.sessions.find((s: Api<'Session'>) => s.current);
       assert.equal(current.client, 'Laptop/2.0');
       assert.equal(current.ip, '203.0.113.7');
       assert.equal(current.kind, 'api');
-      const other = list.body.sessions.find((s: any) => !s.current);
+      const other = list.body.sessions.find((s: Api<'Session'>) => !s.current);
       assert.equal(other.client, 'Phone/1.0');
       for (const s of list.body.sessions)
         for (const field of ['createdAt', 'lastUsedAt', 'expiresAt']) assert.ok(!Number.isNaN(Date.parse(s[field])));
@@ -72,7 +73,7 @@ for (const database of testDatabases()) {
         body: { login: account.email, password: account.password },
       });
       const list = await t.request('GET', '/v1/sessions', { token: account.token });
-      const target = list.body.sessions.find((s: any) => !s.current).id;
+      const target = list.body.sessions.find((s: Api<'Session'>) => !s.current).id;
       const foreign = await t.request('DELETE', `/v1/sessions/${target}`, { token: stranger.token });
       assert.equal(foreign.status, 404);
       assert.equal((await t.request('GET', '/v1/me', { token: second.body.token })).status, 200);
@@ -273,9 +274,10 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('GET', '/v1/me', { token: known.body.token })).body.id, account.id);
       await t.drainJobs();
       assert.equal(t.messages.to(account.email!).length, before);
-      const events = (await t.request('GET', '/v1/me/events', { token: known.body.token })).body.events;
+      const events: Api<'SecurityEvent'>[] = (await t.request('GET', '/v1/me/events', { token: known.body.token })).body
+        .events;
       assert.deepEqual(
-        events.filter((e: any) => e.type.startsWith('sign_in')).map((e: any) => [e.type, e.client]),
+        events.filter((e) => e.type.startsWith('sign_in')).map((e) => [e.type, e.client]),
         [['sign_in', 'Phone/1.0']],
       );
       await t.request('POST', '/v1/sessions', {
@@ -304,19 +306,19 @@ for (const database of testDatabases()) {
       });
       const events = await t.request('GET', '/v1/me/events', { token: account.token });
       assert.equal(events.status, 200);
-      const types = events.body.events.map((e: any) => e.type);
+      const types = events.body.events.map((e: Api<'SecurityEvent'>) => e.type);
       assert.equal(types[0], 'password.changed');
       assert.ok(types.includes('sign_in'));
       assert.ok(types.includes('sign_in.new_client'));
       assert.ok(types.includes('account.created'));
-      const times = events.body.events.map((e: any) => Date.parse(e.at));
+      const times = events.body.events.map((e: Api<'SecurityEvent'>) => Date.parse(e.at));
       assert.deepEqual(
         [...times].sort((a, b) => b - a),
         times,
       );
       const stranger = await t.signUp();
       const theirs = await t.request('GET', '/v1/me/events', { token: stranger.token });
-      assert.ok(theirs.body.events.every((e: any) => e.type !== 'password.changed'));
+      assert.ok(theirs.body.events.every((e: Api<'SecurityEvent'>) => e.type !== 'password.changed'));
     });
   });
 }

@@ -26,7 +26,7 @@ export async function solvedCaptcha(t: TestApp, ip?: string): Promise<string> {
  * POST /v1/sessions as a person makes it: when the server asks for a captcha (after repeated failures),
  * solve one and send the request again with it.
  */
-export async function signInSolvingCaptcha<T = any>(
+export async function signInSolvingCaptcha<T = unknown>(
   t: TestApp,
   options: RequestOptions & { body: Record<string, unknown> },
 ): Promise<TestResponse<T>> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
+import type { Api } from './api-types.js';
 import { uniqueEmail, type TestApp } from './test-app.js';
 
 /** A staff member signed in through the API, with the authenticator app that staff routes require. */
@@ -93,7 +94,10 @@ type Request = TestApp['request'];
  */
 export function asStaff(t: TestApp, staff: StaffMember): Request {
   return (async (method: string, url: string, options: Parameters<Request>[2] = {}) => {
-    const answer = await t.request<any>(method, url, { ...options, token: staff.token });
+    const answer = await t.request<Partial<Api<'Problem'>> | undefined>(method, url, {
+      ...options,
+      token: staff.token,
+    });
     if (answer.status !== 401 || answer.body?.code !== 'staff.session_idle') return answer;
     await signInStaff(t, staff);
     return t.request(method, url, { ...options, token: staff.token });

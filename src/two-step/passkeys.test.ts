@@ -6,6 +6,12 @@ import { SoftwarePasskey } from '../testing/webauthn.js';
 import { generate } from 'otplib';
 import { deleteAccount, rowsOf } from '../deletion/test-helpers.js';
 
+/** An entry of allowCredentials in the options a sign-in answers with (WebAuthn, base64url ids). */
+interface PublicKeyCredentialDescriptor {
+  id: string;
+  type: 'public-key';
+}
+
 for (const database of testDatabases()) {
   describe(`passkeys (${database})`, () => {
     let t: TestApp;
@@ -78,7 +84,7 @@ for (const database of testDatabases()) {
       assert.deepEqual(first.body.secondFactor.methods, ['passkey', 'recovery_code']);
       const { challengeId, passkeyOptions } = first.body.secondFactor;
       assert.deepEqual(
-        passkeyOptions.allowCredentials.map((c: any) => c.id),
+        passkeyOptions.allowCredentials.map((c: PublicKeyCredentialDescriptor) => c.id),
         [passkey.id],
       );
       // Another account's passkey does not answer for this one.

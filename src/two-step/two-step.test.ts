@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
+import type { Api } from '../testing/api-types.js';
 import { createTestApp, testDatabases, uniquePhone, type TestAccount, type TestApp } from '../testing/test-app.js';
 
 const MINUTE = 60_000;
@@ -85,7 +86,7 @@ for (const database of testDatabases()) {
           .some((m) => /two-step verification changed/.test(m.subject) && /authenticator app was added/.test(m.text)),
       );
       const events = await t.request('GET', '/v1/me/events', { token: account.token });
-      assert.ok(events.body.events.some((e: any) => e.type === 'two_step.totp_added'));
+      assert.ok(events.body.events.some((e: Api<'SecurityEvent'>) => e.type === 'two_step.totp_added'));
     });
 
     test('starting the enrolment again replaces the unconfirmed secret', async () => {
@@ -417,7 +418,7 @@ for (const database of testDatabases()) {
       });
       assert.equal(opened.status, 201, opened.text);
       const events = await t.request('GET', '/v1/me/events', { token: opened.body.token });
-      const types = events.body.events.map((e: any) => e.type);
+      const types = events.body.events.map((e: Api<'SecurityEvent'>) => e.type);
       assert.ok(types.includes('account.locked') && types.includes('account.unlocked'), types.join(','));
     });
 

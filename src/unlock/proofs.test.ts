@@ -3,6 +3,7 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, describe, test } from 'node:test';
 import { makeImage } from '../cloud/test-images.js';
 import { assertProblem, linkDevice } from '../devices/test-factories.js';
+import type { Api } from '../testing/api-types.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
 import { asStaff, createStaffMember, type StaffMember } from '../testing/staff.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestAccount, type TestApp } from '../testing/test-app.js';
@@ -77,20 +78,20 @@ for (const database of testDatabases()) {
       const photo = await upload(request.id, request.statusToken, jpeg, 'application/pdf');
       assert.equal(photo.status, 201, photo.text);
       assert.deepEqual(
-        photo.body.files.map((f: any) => [f.contentType, f.size]),
+        photo.body.files.map((f: Api<'UnlockProofFile'>) => [f.contentType, f.size]),
         [['image/jpeg', jpeg.length]],
       );
       const pdf = await upload(request.id, request.statusToken, TEST_PDF, 'image/png');
       assert.equal(pdf.status, 201, pdf.text);
       const webp = await upload(request.id, request.statusToken, await makeImage('webp'), 'image/webp');
       assert.deepEqual(
-        webp.body.files.map((f: any) => f.contentType),
+        webp.body.files.map((f: Api<'UnlockProofFile'>) => f.contentType),
         ['image/jpeg', 'application/pdf', 'image/webp'],
       );
 
       const view = await staffView(support, request.id);
       assert.deepEqual(
-        view.proof.files.map((f: any) => f.contentType),
+        view.proof.files.map((f: Api<'UnlockProofFile'>) => f.contentType),
         ['image/jpeg', 'application/pdf', 'image/webp'],
       );
       assert.equal(view.lock.lostMode, false);

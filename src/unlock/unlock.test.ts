@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { activation, assertProblem, deviceIds, linkDevice, uniqueSerial } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
+import type { Api } from '../testing/api-types.js';
 import { asStaff, createStaffMember, type StaffMember } from '../testing/staff.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
 
@@ -46,8 +47,8 @@ for (const database of testDatabases()) {
     const status = (id: string, token: string) =>
       t.request('GET', `/v1/unlock-requests/${id}?token=${encodeURIComponent(token)}`);
     const staffList = async (query = '') =>
-      (await staffCall('GET', `/v1/admin/unlock-requests${query}`)).body.unlockRequests as any[];
-    const staffView = async (id: string) => (await staffList()).find((r) => r.id === id);
+      (await staffCall('GET', `/v1/admin/unlock-requests${query}`)).body.unlockRequests as Api<'UnlockRequest'>[];
+    const staffView = async (id: string) => (await staffList()).find((r) => r.id === id)!;
     const subjects = (address: string) => t.messages.to(address).map((m) => m.subject);
     /** The audit trail of each request, by its (hashed) subject. */
     const auditTrails = async () => {
