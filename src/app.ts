@@ -486,6 +486,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     sqlite: database.sqlite,
     repository: deletionRepository,
+    accounts,
     verification,
     devices,
     sessions: sessionEnding,

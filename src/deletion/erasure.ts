@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { uuidv7 } from 'uuidv7';
+import type { AccountService } from '../accounts/service.js';
 import type { AppService } from '../apps/service.js';
 import { forgetAccountInAudit, writeAudit } from '../audit/audit-log.js';
 import type { BlobStore } from '../blobs/store.js';
@@ -33,6 +34,8 @@ export interface ErasureDeps {
   db: Db;
   sqlite: SqliteDatabase.Database | undefined;
   repository: DeletionRepository;
+  /** Moves the account to `erasing` when a grace period ends, and deletes its row at the `account` step. */
+  accounts: Pick<AccountService, 'moveForDeletion' | 'deleteErased'>;
   /** Ends every session of the account, device tokens included, when its erasure begins. */
   sessions: SessionEnding;
   /** Drops the account's verification codes when its erasure begins. */
@@ -150,7 +153,7 @@ export class ErasureRunner {
 
   /** Runs one step; false when it ran out of time and must go on in the next link. */
   private async runStep(step: string, accountId: string, row: ErasureRow, deadline: number): Promise<boolean> {
-    const { db, repository, keyRing, blobs, tombstones, sqlite, batchSize } = this.deps;
+    const { db, keyRing, blobs, tombstones, sqlite, batchSize } = this.deps;
     if (step.startsWith('rows:')) {
       const table = step.slice('rows:'.length) as keyof Database;
       for (;;) {
@@ -180,7 +183,7 @@ export class ErasureRunner {
         await blobs.deleteAllForAccount(accountId);
         return true;
       case 'account':
-        await repository.deleteAccount(accountId);
+        await this.deps.accounts.deleteErased(accountId);
         return true;
       case 'sweep':
         await keyRing.destroy(accountId);
@@ -207,7 +210,7 @@ export class ErasureRunner {
     const now = clock.now();
     return db.transaction().execute(async (trx) => {
       if (!(await repository.startScheduled(trx, row.account_hash, jobId, now))) return false;
-      await repository.setAccountStatus(trx, accountId, ['deletion_scheduled', 'active'], 'erasing', now);
+      await this.deps.accounts.moveForDeletion(trx, accountId, ['deletion_scheduled', 'active'], 'erasing', now);
       await this.deps.sessions.endAll(trx, accountId);
       await this.deps.verification.forgetAccount(trx, accountId);
       const released = row.release_devices ? await this.deps.devices.releaseLocksOf(trx, accountId) : 0;
