@@ -14,6 +14,7 @@ import type { Database, Db, ErasureRow, Executor, JobRow } from '../db/schema.js
 import type { JobPayloads } from '../jobs/kinds.js';
 import type { DeviceService } from '../devices/service.js';
 import type { JobService } from '../jobs/service.js';
+import type { UnlockRequestService } from '../unlock/service.js';
 import type { VerificationService } from '../verification/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 import type { DeletionRepository } from './repository.js';
@@ -36,6 +37,8 @@ export interface ErasureDeps {
   repository: DeletionRepository;
   /** Moves the account to `erasing` when a grace period ends, and deletes its row at the `account` step. */
   accounts: Pick<AccountService, 'moveForDeletion' | 'deleteErased'>;
+  /** A staff account's erasure takes its id out of the unlock requests it approved first (the `audit` step). */
+  unlock: Pick<UnlockRequestService, 'forgetStaff'>;
   /** Ends every session of the account, device tokens included, when its erasure begins. */
   sessions: SessionEnding;
   /** Drops the account's verification codes when its erasure begins. */
@@ -177,7 +180,11 @@ export class ErasureRunner {
         });
         return true;
       case 'audit':
-        await forgetAccountInAudit(this.deps.db, accountId);
+        // Staff records: the audit's own, and the four-eyes approvals that name a staff member.
+        await this.deps.db.transaction().execute(async (trx) => {
+          await forgetAccountInAudit(trx, accountId);
+          await this.deps.unlock.forgetStaff(trx, accountId);
+        });
         return true;
       case 'blobs':
         await blobs.deleteAllForAccount(accountId);
