@@ -38,6 +38,8 @@ module.exports = {
         pathNot: ['^src/$1/', `^src/(${PLUMBING.join('|')})/`],
       },
     },
+    // Which tables a repository's SQL names (e.g. that deletion/repository.ts queries only `erasures`)
+    // is beyond an import graph: no-foreign-repository keeps the imports honest, ARCHITECTURE.md the rest.
     {
       name: 'plumbing-imports-no-feature',
       severity: 'error',

@@ -483,10 +483,29 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     waitMs: config.bootloaderWaitHours * 3_600_000,
   });
+  const unlock = new UnlockRequestService({
+    db,
+    repository: unlockRequestRepository,
+    devices,
+    accounts,
+    events,
+    messages,
+    rateLimits,
+    captcha,
+    jobs,
+    blobs,
+    sealKey: keys.unlockRequest,
+    lookupKey: keys.lookup,
+    clock,
+    log,
+    options: { waitSeconds: config.unlockWaitSeconds, baseUrl: config.baseUrl },
+  });
   const erasure = new ErasureRunner({
     db,
     sqlite: database.sqlite,
     repository: deletionRepository,
+    accounts,
+    unlock,
     verification,
     devices,
     sessions: sessionEnding,
@@ -523,24 +542,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     log,
     options: { graceDays: config.deletion.graceDays, baseUrl: config.baseUrl },
-  });
-
-  const unlock = new UnlockRequestService({
-    db,
-    repository: unlockRequestRepository,
-    devices,
-    accounts,
-    events,
-    messages,
-    rateLimits,
-    captcha,
-    jobs,
-    blobs,
-    sealKey: keys.unlockRequest,
-    lookupKey: keys.lookup,
-    clock,
-    log,
-    options: { waitSeconds: config.unlockWaitSeconds, baseUrl: config.baseUrl },
   });
 
   // Jobs: how each kind runs, every kind in one place (src/jobs/kinds.ts maps kinds to payloads; a kind

@@ -79,6 +79,38 @@ export class AccountRepository {
       .execute();
   }
 
+  /**
+   * Moves an account from one of the given states to another; false when it was in none of them. Leaving
+   * `active` for good also frees its email and phone (their blind indexes).
+   */
+  async setStatus(
+    executor: Executor,
+    id: string,
+    from: readonly AccountRow['status'][],
+    to: 'active' | 'deletion_scheduled' | 'erasing',
+    now: number,
+  ): Promise<boolean> {
+    const result = await executor
+      .updateTable('accounts')
+      .set({ status: to, updated_at: now, ...(to === 'erasing' ? { email_lookup: null, phone_lookup: null } : {}) })
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Deletes the accounts row itself (foreign keys cascade to anything still tied to it). */
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('accounts').where('id', '=', id).execute();
+  }
+
+  /** A page of account ids in id order, after the given one. */
+  async listIds(after: string | undefined, limit: number): Promise<Array<{ id: string; status: string }>> {
+    let query = this.db.selectFrom('accounts').select(['id', 'status']).orderBy('id').limit(limit);
+    if (after !== undefined) query = query.where('id', '>', after);
+    return query.execute();
+  }
+
   /** Every staff account (support and admin), oldest first. */
   async listStaff(): Promise<AccountRow[]> {
     const rows = await this.db

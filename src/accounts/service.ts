@@ -465,6 +465,32 @@ export class AccountService {
     return this.repository.get(accountId, executor);
   }
 
+  /**
+   * The deletion's moves of an account between states, in the caller's transaction: `active` →
+   * `deletion_scheduled` (a grace period) or `erasing`, and back to `active` when a scheduled deletion is
+   * cancelled. Entering `erasing` frees the email and phone at once (their blind indexes are cleared), so
+   * that they can sign up again. False when the account was in none of the `from` states.
+   */
+  async moveForDeletion(
+    executor: Executor,
+    accountId: string,
+    from: readonly AccountRow['status'][],
+    to: 'active' | 'deletion_scheduled' | 'erasing',
+    now: number,
+  ): Promise<boolean> {
+    return this.repository.setStatus(executor, accountId, from, to, now);
+  }
+
+  /** The erasure's `account` step: deletes the accounts row itself, once every other row of it is gone. */
+  async deleteErased(accountId: string): Promise<void> {
+    await this.repository.delete(accountId);
+  }
+
+  /** A page of account ids in id order (tombstones are matched against every account, a page at a time). */
+  async listIds(after: string | undefined, limit: number): Promise<Array<{ id: string; status: string }>> {
+    return this.repository.listIds(after, limit);
+  }
+
   /** Every staff account, oldest first. */
   async listStaff(): Promise<AccountRow[]> {
     return this.repository.listStaff();

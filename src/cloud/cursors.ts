@@ -17,6 +17,12 @@ function mac(key: Buffer, accountId: string, collection: string, seq: bigint): B
     .subarray(0, MAC_BYTES);
 }
 
+/**
+ * The newest-first listing (`order=newest`) pages down the same counter: its cursor stands for the last
+ * seq given, under its own tag, so that neither kind of cursor is taken for the other.
+ */
+export const NEWEST = (collection: string) => `${collection}\u0000newest`;
+
 /** The cursor a device sends back to get what changed after `seq`. */
 export function encodeCursor(key: Buffer, accountId: string, collection: string, seq: number): string {
   const out = Buffer.alloc(CURSOR_BYTES);

@@ -233,6 +233,50 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('GET', '/v1/cloud/photos/broken/thumbnail', { token: ana.token })).status, 404);
     });
 
+    test('order=newest lists the live photos most recently changed first, a page at a time, without deletions', async () => {
+      const bea = await t.signUp();
+      const png = await makeImage('png');
+      for (const id of ['p1', 'p2', 'p3', 'p4', 'p5'])
+        assert.equal((await upload(t, bea, id, png, 'image/png')).status, 200);
+      // p2 changes again (it becomes the newest), p4 is deleted (it is not listed).
+      assert.equal((await upload(t, bea, 'p2', png, 'image/png')).status, 200);
+      assert.equal((await t.request('DELETE', '/v1/cloud/photos/p4', { token: bea.token })).status, 204);
+      const list = (query: string) => t.request('GET', `/v1/cloud/photos?order=newest&${query}`, { token: bea.token });
+
+      const first = await list('limit=2');
+      assert.equal(first.status, 200, first.text);
+      assert.deepEqual(
+        first.body.items.map((i: { id: string }) => i.id),
+        ['p2', 'p5'],
+      );
+      assert.equal(first.body.hasMore, true);
+      assert.deepEqual(first.body.deleted, []);
+      assert.equal(first.body.items[0].contentType, 'image/png');
+      const second = await list(`limit=2&since=${first.body.cursor}`);
+      assert.deepEqual(
+        second.body.items.map((i: { id: string }) => i.id),
+        ['p3', 'p1'],
+      );
+      assert.equal(second.body.hasMore, false);
+      const after = await list(`limit=2&since=${second.body.cursor}`);
+      assert.deepEqual(after.body.items, []);
+      assert.equal(after.body.hasMore, false);
+
+      // A cursor of one order is refused by the other, and delta sync is unchanged.
+      const sync = await t.request('GET', '/v1/cloud/photos?limit=10', { token: bea.token });
+      assert.deepEqual(
+        sync.body.items.map((i: { id: string }) => i.id),
+        ['p1', 'p3', 'p5', 'p2'],
+      );
+      assert.deepEqual(sync.body.deleted, ['p4']);
+      const refused = await list(`since=${sync.body.cursor}`);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.code, 'cursor_invalid');
+      const refusedBack = await t.request('GET', `/v1/cloud/photos?since=${first.body.cursor}`, { token: bea.token });
+      assert.equal(refusedBack.body.code, 'cursor_invalid');
+      assert.equal((await t.request('GET', '/v1/cloud/photos?order=oldest', { token: bea.token })).status, 400);
+    });
+
     test('a stale If-Match on a photo is a 409 before any byte is stored', async () => {
       const ana = await t.signUp();
       const ben = await t.signUp();

@@ -108,6 +108,23 @@ export class CloudRepository {
       .execute();
   }
 
+  /** Live items of one collection, most recently changed first, before `beforeSeq` (all when undefined). */
+  async listNewest(
+    accountId: string,
+    collection: Collection,
+    beforeSeq: number | undefined,
+    limit: number,
+  ): Promise<CloudItemRow[]> {
+    let query = this.db
+      .selectFrom('cloud_items')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('collection', '=', collection)
+      .where('deleted', '=', 0);
+    if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
+    return query.orderBy('seq', 'desc').limit(limit).execute();
+  }
+
   /** Live items and their bytes, per collection. */
   async usage(accountId: string): Promise<Array<{ collection: Collection; count: number; bytes: number }>> {
     const rows = await this.db

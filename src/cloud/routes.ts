@@ -130,7 +130,13 @@ export function registerCloudRoutes(
       async (request) => {
         const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit);
         if (limit < 1 || limit > MAX_PAGE) throw invalidField('querystring.limit', `must be from 1 to ${MAX_PAGE}`);
-        return cloud.listChanges(authOf(request).accountId, request.params.collection, request.query.since, limit);
+        return cloud.listChanges(
+          authOf(request).accountId,
+          request.params.collection,
+          request.query.since,
+          limit,
+          request.query.order,
+        );
       },
     );
 

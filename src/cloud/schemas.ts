@@ -53,7 +53,14 @@ export const ChangesQuery = Type.Object(
     since: Type.Optional(
       Type.String({
         maxLength: 256,
-        description: 'The cursor of the previous page or sync; omit it to start from the beginning',
+        description:
+          'The cursor of the previous page or sync; omit it to start from the beginning. With order=newest, the cursor of the previous newest-first page',
+      }),
+    ),
+    order: Type.Optional(
+      Type.Union([Type.Literal('changes'), Type.Literal('newest')], {
+        description:
+          "changes (default): delta sync, oldest change first, with deletions. newest: the live items only, most recently changed first (a gallery's first screen from the first page); its cursor is for this order only",
       }),
     ),
     limit: Type.Optional(

@@ -12,7 +12,7 @@ import { AppError } from '../http/errors.js';
 import { isTooDeep } from '../http/json-depth.js';
 import type { JobPayloads } from '../jobs/kinds.js';
 import type { JobService } from '../jobs/service.js';
-import { decodeCursor, encodeCursor } from './cursors.js';
+import { decodeCursor, encodeCursor, NEWEST } from './cursors.js';
 import { renderThumbnail } from './photos.js';
 import type { CloudRepository, Collection } from './repository.js';
 import { photoIntake, type IntakeReport } from './sniff.js';
@@ -230,7 +230,9 @@ export class CloudService {
     collection: Collection,
     since: string | undefined,
     limit = DEFAULT_PAGE,
+    order: 'changes' | 'newest' = 'changes',
   ): Promise<ChangesPage> {
+    if (order === 'newest') return this.listNewest(accountId, collection, since, limit);
     const afterSeq = since === undefined ? 0 : decodeCursor(this.cursorKey, accountId, collection, since);
     const rows = await this.repository.listChanged(accountId, collection, afterSeq, limit + 1);
     const key = rows.some((r) => !r.deleted && r.body !== null) ? await this.keyRing.get(accountId) : undefined;
@@ -262,6 +264,50 @@ export class CloudService {
       items,
       deleted,
       cursor: encodeCursor(this.cursorKey, accountId, collection, lastSeq),
+      hasMore: rows.length > taken,
+      unreadable,
+    };
+  }
+
+  /**
+   * The live items, most recently changed first, a page at a time (keyset on the change counter): what a
+   * gallery shows first comes in the first page. Devices keep delta sync; this order has no deletions.
+   */
+  private async listNewest(
+    accountId: string,
+    collection: Collection,
+    before: string | undefined,
+    limit: number,
+  ): Promise<ChangesPage> {
+    const tag = NEWEST(collection);
+    const beforeSeq = before === undefined ? undefined : decodeCursor(this.cursorKey, accountId, tag, before);
+    const rows = await this.repository.listNewest(accountId, collection, beforeSeq, limit + 1);
+    // As in delta sync: JSON bodies count towards the page's bytes, photos (fetched one by one) do not.
+    let bytes = 0;
+    let taken = 0;
+    for (const row of rows) {
+      const size = collection === 'photos' ? 0 : row.size;
+      if (taken === limit || (taken > 0 && bytes + size > PAGE_BYTES)) break;
+      taken += 1;
+      bytes += size;
+    }
+    const page = rows.slice(0, taken);
+    const key = page.some((r) => r.body !== null) ? await this.keyRing.get(accountId) : undefined;
+    const items: ItemView[] = [];
+    const unreadable: string[] = [];
+    for (const row of page) {
+      try {
+        items.push(this.view(row, key));
+      } catch (error) {
+        this.log.error({ err: error, accountId, collection }, 'a cloud item could not be read');
+        unreadable.push(row.item_id);
+      }
+    }
+    const last = page.at(-1)?.seq ?? beforeSeq ?? 0;
+    return {
+      items,
+      deleted: [],
+      cursor: encodeCursor(this.cursorKey, accountId, tag, last),
       hasMore: rows.length > taken,
       unreadable,
     };

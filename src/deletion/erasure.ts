@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { uuidv7 } from 'uuidv7';
+import type { AccountService } from '../accounts/service.js';
 import type { ClientAppService } from '../client-apps/service.js';
 import { forgetAccountInAudit, writeAudit } from '../audit/audit-log.js';
 import type { BlobStore } from '../blobs/store.js';
@@ -13,6 +14,7 @@ import type { Database, Db, ErasureRow, Executor, JobRow } from '../db/schema.js
 import type { JobPayloads } from '../jobs/kinds.js';
 import type { DeviceService } from '../devices/service.js';
 import type { JobService } from '../jobs/service.js';
+import type { UnlockRequestService } from '../unlock/service.js';
 import type { VerificationService } from '../verification/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 import type { DeletionRepository } from './repository.js';
@@ -33,6 +35,10 @@ export interface ErasureDeps {
   db: Db;
   sqlite: SqliteDatabase.Database | undefined;
   repository: DeletionRepository;
+  /** Moves the account to `erasing` when a grace period ends, and deletes its row at the `account` step. */
+  accounts: Pick<AccountService, 'moveForDeletion' | 'deleteErased'>;
+  /** A staff account's erasure takes its id out of the unlock requests it approved first (the `audit` step). */
+  unlock: Pick<UnlockRequestService, 'forgetStaff'>;
   /** Ends every session of the account, device tokens included, when its erasure begins. */
   sessions: SessionEnding;
   /** Drops the account's verification codes when its erasure begins. */
@@ -150,7 +156,7 @@ export class ErasureRunner {
 
   /** Runs one step; false when it ran out of time and must go on in the next link. */
   private async runStep(step: string, accountId: string, row: ErasureRow, deadline: number): Promise<boolean> {
-    const { db, repository, keyRing, blobs, tombstones, sqlite, batchSize } = this.deps;
+    const { db, keyRing, blobs, tombstones, sqlite, batchSize } = this.deps;
     if (step.startsWith('rows:')) {
       const table = step.slice('rows:'.length) as keyof Database;
       for (;;) {
@@ -174,13 +180,17 @@ export class ErasureRunner {
         });
         return true;
       case 'audit':
-        await forgetAccountInAudit(this.deps.db, accountId);
+        // Staff records: the audit's own, and the four-eyes approvals that name a staff member.
+        await this.deps.db.transaction().execute(async (trx) => {
+          await forgetAccountInAudit(trx, accountId);
+          await this.deps.unlock.forgetStaff(trx, accountId);
+        });
         return true;
       case 'blobs':
         await blobs.deleteAllForAccount(accountId);
         return true;
       case 'account':
-        await repository.deleteAccount(accountId);
+        await this.deps.accounts.deleteErased(accountId);
         return true;
       case 'sweep':
         await keyRing.destroy(accountId);
@@ -207,7 +217,7 @@ export class ErasureRunner {
     const now = clock.now();
     return db.transaction().execute(async (trx) => {
       if (!(await repository.startScheduled(trx, row.account_hash, jobId, now))) return false;
-      await repository.setAccountStatus(trx, accountId, ['deletion_scheduled', 'active'], 'erasing', now);
+      await this.deps.accounts.moveForDeletion(trx, accountId, ['deletion_scheduled', 'active'], 'erasing', now);
       await this.deps.sessions.endAll(trx, accountId);
       await this.deps.verification.forgetAccount(trx, accountId);
       const released = row.release_devices ? await this.deps.devices.releaseLocksOf(trx, accountId) : 0;

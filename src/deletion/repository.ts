@@ -12,7 +12,10 @@ export const KEPT_TABLES: Record<string, string> = {
     "staff records stay under the account's keyed hash; the erasure's audit step clears account_id, actor_id and reason",
 };
 
-/** SQL for deletion: erasures (tombstones) and the account-wide deletes of the erasure. */
+/**
+ * SQL for deletion: the erasures (tombstones) only. The account row is moved and deleted through
+ * AccountService, the erasure's jobs through JobService, and other features' rows through AccountRows.
+ */
 export class DeletionRepository {
   constructor(private readonly db: Db) {}
 
@@ -83,57 +86,5 @@ export class DeletionRepository {
   async listTombstoneHashes(): Promise<string[]> {
     const rows = await this.db.selectFrom('erasures').select('account_hash').where('status', '=', 'erased').execute();
     return rows.map((r) => r.account_hash);
-  }
-
-  /** Whether a job is still due to run (not failed, not finished). */
-  async jobPending(id: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('jobs')
-      .select('id')
-      .where('id', '=', id)
-      .where('failed_at', 'is', null)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  async deleteJob(executor: Executor, id: string): Promise<void> {
-    await executor.deleteFrom('jobs').where('id', '=', id).execute();
-  }
-
-  /**
-   * Moves an account from one of the given states to another. Leaving `active` for good also frees its
-   * email and phone (their blind indexes), so that they can sign up again at once.
-   */
-  async setAccountStatus(
-    executor: Executor,
-    accountId: string,
-    from: string[],
-    to: 'active' | 'deletion_scheduled' | 'erasing',
-    now: number,
-  ): Promise<boolean> {
-    const result = await executor
-      .updateTable('accounts')
-      .set({ status: to, updated_at: now, ...(to === 'erasing' ? { email_lookup: null, phone_lookup: null } : {}) })
-      .where('id', '=', accountId)
-      .where('status', 'in', from as never[])
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  }
-
-  async accountStatus(accountId: string, executor: Executor = this.db): Promise<string | undefined> {
-    const row = await executor.selectFrom('accounts').select('status').where('id', '=', accountId).executeTakeFirst();
-    return row?.status;
-  }
-
-  /** Deletes the accounts row itself (foreign keys cascade to anything written since the batches ran). */
-  async deleteAccount(accountId: string): Promise<void> {
-    await this.db.deleteFrom('accounts').where('id', '=', accountId).execute();
-  }
-
-  /** A page of account ids in id order: tombstones are matched against every account, a page at a time. */
-  async listAccountIds(after: string | undefined, limit: number): Promise<Array<{ id: string; status: string }>> {
-    let query = this.db.selectFrom('accounts').select(['id', 'status']).orderBy('id').limit(limit);
-    if (after !== undefined) query = query.where('id', '>', after);
-    return query.execute();
   }
 }

@@ -216,7 +216,13 @@ export class DeletionService {
       // Of concurrent confirmations with the right code, exactly one consumes it; the others roll back.
       await this.deps.verification.consume(trx, code);
       if (
-        !(await repository.setAccountStatus(trx, accountId, ['active'], grace ? 'deletion_scheduled' : 'erasing', now))
+        !(await this.deps.accounts.moveForDeletion(
+          trx,
+          accountId,
+          ['active'],
+          grace ? 'deletion_scheduled' : 'erasing',
+          now,
+        ))
       )
         throw new AppError('unauthenticated');
       await this.deps.sessions.endAll(trx, accountId);
@@ -306,8 +312,8 @@ export class DeletionService {
       // Conditional on `scheduled`: the erasure job that starts at the same moment and this cancel cannot both win.
       if (!(await repository.deleteScheduled(trx, row.account_hash)))
         throw new AppError('not_found', 'The account was already erased');
-      if (row.job_id) await repository.deleteJob(trx, row.job_id);
-      await repository.setAccountStatus(trx, row.account_id, ['deletion_scheduled'], 'active', now);
+      if (row.job_id) await this.deps.jobs.cancel(trx, row.job_id);
+      await this.deps.accounts.moveForDeletion(trx, row.account_id, ['deletion_scheduled'], 'active', now);
       await writeAudit(trx, { at: now, action: 'account.deletion_cancelled', subject: row.account_hash, detail: {} });
     });
     return { status: 'active' };
@@ -320,7 +326,7 @@ export class DeletionService {
   async reapplyTombstones(): Promise<string[]> {
     const { db, repository, clock } = this.deps;
     for (const row of await repository.listUnfinished()) {
-      if (row.account_id && row.job_id && (await repository.jobPending(row.job_id))) continue;
+      if (row.account_id && row.job_id && (await this.deps.jobs.isPending(row.job_id))) continue;
       const jobId = uuidv7();
       await db.transaction().execute(async (trx) => {
         await repository.saveErasure(trx, { ...row, job_id: jobId });
@@ -333,7 +339,7 @@ export class DeletionService {
       const now = clock.now();
       const jobId = uuidv7();
       await db.transaction().execute(async (trx) => {
-        await repository.setAccountStatus(
+        await this.deps.accounts.moveForDeletion(
           trx,
           accountId,
           ['active', 'deletion_pending', 'deletion_scheduled', 'erasing'],
@@ -400,7 +406,7 @@ export class DeletionService {
     if (known.size === 0) return { revived, erasing, missingFromLog };
     let after: string | undefined;
     for (;;) {
-      const page = await repository.listAccountIds(after, 1000);
+      const page = await this.deps.accounts.listIds(after, 1000);
       for (const { id } of page) {
         const entry = known.get(this.accountHash(id));
         if (entry && unfinished.get(id)?.status !== 'erasing') revived.push({ accountId: id, entry });

@@ -131,6 +131,22 @@ export class JobRepository {
     return result.numDeletedRows > 0n;
   }
 
+  /** Removes a job whatever its state, in the caller's transaction (its owner no longer wants it run). */
+  async remove(executor: Executor, id: string): Promise<void> {
+    await executor.deleteFrom('jobs').where('id', '=', id).execute();
+  }
+
+  /** Whether a job is still due to run: it exists and has not failed for good. */
+  async isPending(id: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('id', '=', id)
+      .where('failed_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Puts a job back for a later try, or marks it failed for good, only while this claim holds it. */
   async reschedule(
     id: string,

@@ -106,6 +106,16 @@ export class JobService<M extends object = JobPayloads> {
     this.observers.push(observer);
   }
 
+  /** Withdraws a job in the caller's transaction (it will not run), whether or not it exists. */
+  async cancel(executor: Executor, id: string): Promise<void> {
+    await this.repository.remove(executor, id);
+  }
+
+  /** Whether a job is still due to run (not failed for good, not finished). */
+  async isPending(id: string): Promise<boolean> {
+    return this.repository.isPending(id);
+  }
+
   /** Records a job in the caller's transaction; it runs only if that transaction commits. */
   async enqueue<K extends keyof M & string>(executor: Executor, options: EnqueueOptions<M, K>): Promise<string> {
     const id = options.id ?? uuidv7();

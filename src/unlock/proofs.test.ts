@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, test } from 'node:test';
 import { makeImage } from '../cloud/test-images.js';
+import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem, linkDevice } from '../devices/test-factories.js';
 import type { Api } from '../testing/api-types.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
@@ -275,6 +276,62 @@ for (const database of testDatabases()) {
         403,
         'forbidden',
       );
+    });
+
+    test('erasing a staff member withdraws their pending first approvals and takes their id out of every request', async () => {
+      const leaving = await createStaffMember(t, 'support');
+      const owner = await t.signUp();
+      const device = await lostModeDevice(owner);
+      const pending = await submit(device.serial);
+      const decided = await submit(device.serial);
+      for (const id of [pending.id, decided.id])
+        assert.equal((await asStaff(t, leaving)('POST', `/v1/admin/unlock-requests/${id}/approve`)).status, 200);
+      const approvedAt = (await t.app.database.db
+        .selectFrom('unlock_requests')
+        .select('first_approved_at')
+        .where('id', '=', decided.id)
+        .executeTakeFirstOrThrow())!.first_approved_at;
+      assert.equal(
+        (await asStaff(t, support)('POST', `/v1/admin/unlock-requests/${decided.id}/approve`)).body.status,
+        'waiting',
+      );
+
+      await deleteAccount(t, { ...leaving, token: leaving.token });
+
+      const rows = await t.app.database.db
+        .selectFrom('unlock_requests')
+        .select(['id', 'status', 'first_approved_by', 'first_approved_at'])
+        .where('id', 'in', [pending.id, decided.id])
+        .execute();
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      assert.deepEqual(byId.get(pending.id), {
+        id: pending.id,
+        status: 'submitted',
+        first_approved_by: null,
+        first_approved_at: null,
+      });
+      assert.deepEqual(byId.get(decided.id), {
+        id: decided.id,
+        status: 'waiting',
+        first_approved_by: null,
+        first_approved_at: approvedAt,
+      });
+      const view = await staffView(support, pending.id);
+      assert.equal(view.status, 'submitted');
+      assert.equal(view.firstApproval, null, 'the erased member no longer counts as the first pair of eyes');
+      const withdrawn = await t.app.database.db
+        .selectFrom('audit_records')
+        .select(['action', 'actor_id'])
+        .where('action', '=', 'unlock_request.first_approval_withdrawn')
+        .execute();
+      assert.deepEqual(withdrawn, [{ action: 'unlock_request.first_approval_withdrawn', actor_id: null }]);
+
+      // Four eyes still means two current staff members.
+      const again = await asStaff(t, support)('POST', `/v1/admin/unlock-requests/${pending.id}/approve`);
+      assert.equal(again.body.status, 'submitted');
+      assert.equal(again.body.firstApproval.staffId, support.id);
+      const second = await asStaff(t, secondSupport)('POST', `/v1/admin/unlock-requests/${pending.id}/approve`);
+      assert.equal(second.body.status, 'waiting');
     });
 
     // Last: it moves the clock past the retention period (and every session of this app).

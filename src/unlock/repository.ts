@@ -111,6 +111,27 @@ export class UnlockRequestRepository {
   }
 
   /**
+   * A staff member is erased: their id leaves every request. A first approval still awaiting its second
+   * is withdrawn (the request needs two approvals by current staff again); on a request decided since,
+   * only the name goes and the time of the approval stays. Returns the ids of the withdrawn ones.
+   */
+  async forgetApprover(executor: Executor, staffId: string): Promise<string[]> {
+    const withdrawn = await executor
+      .updateTable('unlock_requests')
+      .set({ first_approved_by: null, first_approved_at: null })
+      .where('first_approved_by', '=', staffId)
+      .where('status', '=', 'submitted')
+      .returning('id')
+      .execute();
+    await executor
+      .updateTable('unlock_requests')
+      .set({ first_approved_by: null })
+      .where('first_approved_by', '=', staffId)
+      .execute();
+    return withdrawn.map((r) => r.id);
+  }
+
+  /**
    * Moves a request on from one of the statuses in `from`; false when it was in none of them (another
    * decision came first). Of concurrent decisions on one request, exactly one moves it.
    */

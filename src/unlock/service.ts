@@ -558,6 +558,20 @@ export class UnlockRequestService {
     };
   }
 
+  /**
+   * The erasure of a staff account (its `audit` step): the raw staff id leaves the requests it approved
+   * first. A first approval still awaiting its second is withdrawn, since four eyes means two members of
+   * the current staff; the audit keeps that it was given (under the keyed staff hash) and that it was
+   * withdrawn. On requests decided since, the time of the first approval stays without its name.
+   */
+  async forgetStaff(executor: Executor, staffId: string): Promise<void> {
+    for (const id of await this.repository.forgetApprover(executor, staffId))
+      await this.audit(executor, id, 'unlock_request.first_approval_withdrawn', {
+        by: hmac(this.lookupKey, 'staff', staffId),
+        reason: 'the staff member who approved first was erased',
+      });
+  }
+
   private staffHash(staff: AuthContext): string {
     return hmac(this.lookupKey, 'staff', staff.accountId);
   }

@@ -57,7 +57,7 @@ export function Photos() {
   const { t } = useTranslation();
   const format = useFormat();
   const errorText = useErrorText();
-  const photos = useCollection('photos');
+  const photos = useCollection('photos', { newest: true });
   const [open, setOpen] = useState<number>();
   const items = photos.items;
   const label = (item: Item) => t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) });
@@ -84,10 +84,9 @@ export function Photos() {
       {photos.data && items.length === 0 && photos.unreadable.length === 0 && !photos.loadingMore && (
         <p className={styles.muted}>{t('cloud.empty.photos')}</p>
       )}
-      {/* Drawn once the whole library is listed: the list comes oldest change first, and the gallery shows the
-          newest first, so a grid drawn from the first pages would show old photos, then jump (and build its
-          collection again for each page). */}
-      {items.length > 0 && !photos.loadingMore && (
+      {/* Drawn from the first page: the library is listed newest first, so the first page is the top of the
+          grid and each later page only adds rows below it (nothing already drawn moves). */}
+      {items.length > 0 && (
         <>
           <p className={styles.description} id="gallery-help">
             {t('cloud.galleryHelp')}

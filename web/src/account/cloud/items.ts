@@ -11,20 +11,25 @@ const FIRST_PAGE = '120';
 const NEXT_PAGES = '1000';
 
 /**
- * Every item of a collection, read through delta sync from the start: the pages follow each other until
- * there is no more, items deleted on the way are dropped, and the ids the server could not read are kept
- * apart so that the page can say so rather than hide them.
+ * Every item of a collection, read from the start: the pages follow each other until there is no more,
+ * items deleted on the way are dropped, and the ids the server could not read are kept apart so that the
+ * page can say so rather than hide them. By default through delta sync (oldest change first), sorted newest
+ * first once read; with `newest`, the server lists the live items newest first, and they stay in its order,
+ * so that the first page is the top of the list and every later page only adds to its end.
  */
-export function useCollection(collection: ListedCollection) {
+export function useCollection(collection: ListedCollection, { newest = false }: { newest?: boolean } = {}) {
+  const order = newest ? ('newest' as const) : undefined;
   const query = useInfiniteQuery({
-    queryKey: ['cloud', collection],
+    queryKey: ['cloud', collection, ...(newest ? ['newest'] : [])],
     initialPageParam: undefined as string | undefined,
     queryFn: async ({ pageParam }) =>
       ok(
         await api.GET('/v1/cloud/{collection}', {
           params: {
             path: { collection },
-            query: pageParam ? { limit: NEXT_PAGES, since: pageParam } : { limit: FIRST_PAGE },
+            query: pageParam
+              ? { limit: NEXT_PAGES, since: pageParam, ...(order ? { order } : {}) }
+              : { limit: FIRST_PAGE, ...(order ? { order } : {}) },
           },
         }),
       ),
@@ -52,12 +57,15 @@ export function useCollection(collection: ListedCollection) {
         broken.delete(id);
       }
     }
-    // Newest first, as a gallery or an inbox reads.
+    // Newest first, as a gallery or an inbox reads (the newest-first listing comes in that order already).
+    const listed = [...byId.values()];
     return {
-      items: [...byId.values()].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id)),
+      items: newest
+        ? listed
+        : listed.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id)),
       unreadable: [...broken],
     };
-  }, [query.data]);
+  }, [query.data, newest]);
 
   return { ...query, items, unreadable, loadingMore: query.hasNextPage || query.isFetchingNextPage };
 }

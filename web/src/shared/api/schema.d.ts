@@ -6310,8 +6310,10 @@ export interface operations {
     listChanges: {
         parameters: {
             query?: {
-                /** @description The cursor of the previous page or sync; omit it to start from the beginning */
+                /** @description The cursor of the previous page or sync; omit it to start from the beginning. With order=newest, the cursor of the previous newest-first page */
                 since?: string;
+                /** @description changes (default): delta sync, oldest change first, with deletions. newest: the live items only, most recently changed first (a gallery's first screen from the first page); its cursor is for this order only */
+                order?: "changes" | "newest";
                 /** @description Items per page, 1 to 1000 (default 500) */
                 limit?: string;
             };
