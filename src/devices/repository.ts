@@ -168,28 +168,6 @@ export class DeviceRepository {
   }
 
   /**
-   * Whether a device holding a lock on any of these lookups is in lost mode: its owner sent it a Find
-   * Device `lock` command since `since` that did not fail (queued, delivered or done).
-   */
-  async lockedDeviceInLostMode(lookups: string[], since: number, executor: Executor = this.db): Promise<boolean> {
-    if (lookups.length === 0) return false;
-    const row = await executor
-      .selectFrom('device_locks')
-      .innerJoin('device_commands', (join) =>
-        join
-          .onRef('device_commands.account_id', '=', 'device_locks.account_id')
-          .onRef('device_commands.device_id', '=', 'device_locks.device_id'),
-      )
-      .select('device_commands.id')
-      .where('device_locks.lookup', 'in', lookups)
-      .where('device_commands.type', '=', 'lock')
-      .where('device_commands.status', '!=', 'failed')
-      .where('device_commands.created_at', '>=', since)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  /**
    * Whether the owner put the device in lost mode: a Find Device `lock` command sent since `since` that
    * did not fail (queued, delivered or done).
    */

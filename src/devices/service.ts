@@ -436,7 +436,9 @@ export class DeviceService {
 
   /** Whether a device locked under these lookups is in lost mode (see LOST_MODE_MS). */
   async lockedDeviceInLostMode(lookups: string[], now: number, executor: Executor = this.db): Promise<boolean> {
-    return this.repository.lockedDeviceInLostMode(lookups, now - LOST_MODE_MS, executor);
+    for (const lock of await this.repository.getLocks(lookups, executor))
+      if (await this.inLostMode(lock.account_id, lock.device_id, now, executor)) return true;
+    return false;
   }
 
   /** Whether the owner put this device in lost mode (see LOST_MODE_MS). */
