@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { maskEmail } from '../accounts/addresses.js';
+import { Seeder } from './seed.js';
 import {
   createCliDatabase,
   runCli,
@@ -98,6 +99,63 @@ for (const database of testDatabases()) {
       assert.equal(activation.status, 200);
       assert.equal(activation.body.locked, true);
       assert.equal(activation.body.ownerHint, maskEmail(first!));
+    });
+
+    test('the benches seed a running server through the same Seeder: sessions they hold, items in a cloud', async () => {
+      assert.ok(server, 'the server of the test before');
+      const target = {
+        dataDir,
+        databaseUrl: store.env.LANYARD_DATABASE_URL,
+        keyringUrl: undefined,
+        masterKey: undefined,
+      };
+      const seeder = await Seeder.open(target, { devicesPerAccount: 1, contacts: 0 }, { migrate: false });
+      try {
+        assert.equal(await seeder.existingAccounts(), 50);
+        await seeder.growTo(2);
+        await seeder.settle();
+        // A seeded session's token, known only to the seeder, is a working bearer token.
+        const token = seeder.tokenOf(1);
+        const me = await call(server.url, 'GET', '/v1/me', { token });
+        assert.equal(me.status, 200);
+        assert.equal(me.body.email, seeder.emailOf(1));
+
+        const notes = ['first', 'second', 'third'].map((title, n) => ({
+          collection: n === 2 ? 'contacts' : 'notes',
+          itemId: `note-${n}`,
+          text: JSON.stringify({ title }),
+        }));
+        await seeder.addItems(me.body.id, notes.length, (n) => notes[n]!, 2);
+        const cloud = await call(server.url, 'GET', '/v1/cloud', { token });
+        assert.equal(cloud.status, 200);
+        assert.equal(cloud.body.collections.notes.count, 2);
+        assert.equal(cloud.body.collections.contacts.count, 1);
+        const second = await call(server.url, 'GET', '/v1/cloud/notes/note-1', { token });
+        assert.equal(second.status, 200, JSON.stringify(second.body));
+        assert.deepEqual([second.body.data, second.body.version], [{ title: 'second' }, 1]);
+        // The counter row came with the last batch: what the API writes next is the one change after them.
+        const listed = await call(server.url, 'GET', '/v1/cloud/notes', { token });
+        assert.deepEqual(
+          listed.body.items.map((item: { id: string }) => item.id),
+          ['note-0', 'note-1'],
+        );
+        const put = await call(server.url, 'PUT', '/v1/cloud/notes/note-3', { token, body: { title: 'fourth' } });
+        assert.equal(put.status, 200, JSON.stringify(put.body));
+        const changes = await call(
+          server.url,
+          'GET',
+          `/v1/cloud/notes?since=${encodeURIComponent(listed.body.cursor)}`,
+          {
+            token,
+          },
+        );
+        assert.deepEqual(
+          changes.body.items.map((item: { id: string }) => item.id),
+          ['note-3'],
+        );
+      } finally {
+        await seeder.close();
+      }
     });
   });
 }

@@ -3,27 +3,32 @@
 // through the API would spend days in argon2). Every row is usable: each account has its own data key in
 // the key ring, its email, device names and session origins are sealed under that key with the app's own
 // sealers, its serials are locked under the server's lookup key, and it signs in with the printed password.
+// The benchmarks (bench/) seed through the same Seeder, on the database of a server they started.
 import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type pg from 'pg';
+import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { ProfileSealer } from '../accounts/sealed-profile.js';
 import { itemAad } from '../cloud/service.js';
 import type { Config } from '../config.js';
-import type { KeyRing } from '../crypto/keyring.js';
+import { FileKeyRing, wrappingContext, type KeyRing } from '../crypto/keyring.js';
 import { deriveServerKeys, loadOrCreateMasterKey, type ServerKeys } from '../crypto/keys.js';
 import { hashPassword } from '../crypto/passwords.js';
 import { seal, sealText } from '../crypto/sealing.js';
 import { hmac, sha256 } from '../crypto/tokens.js';
-import type { DatabaseHandle } from '../db/database.js';
+import { PostgresKeyRing } from '../crypto/postgres-keyring.js';
+import { openDatabase, type DatabaseHandle } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
 import { DeviceSealer } from '../devices/sealed-fields.js';
 import { OriginSealer } from '../events/sealed-origin.js';
 
 type Cell = string | number | null;
 type Row = Record<string, Cell>;
+type WrappedKey = { account_id: string; wrapped: Buffer; created_at: number };
 
 /** The password of every seeded account: they all share one argon2id hash of it, computed once per run. */
 export const SEED_PASSWORD = 'lanyard seed password';
@@ -37,8 +42,9 @@ const MODELS = [
 ] as const;
 const DAY = 86_400_000;
 const SEED_ORIGIN = { ip: '203.0.113.7', client: 'lanyard-seed/1' };
-// As src/crypto/keyring.ts binds a wrapped key to its account.
-const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${accountId}`;
+
+/** Where to seed: the database, key ring and master key a server's configuration names. */
+export type SeedTarget = Pick<Config, 'dataDir' | 'databaseUrl' | 'keyringUrl' | 'masterKey'>;
 
 export interface SeedSettings {
   devicesPerAccount: number;
@@ -63,6 +69,13 @@ export interface SeedReport {
   /** Rows written in all, key ring entries included. */
   rows: number;
   seconds: number;
+}
+
+/** A JSON item for addItems: its collection, its id and its body as the client sent it. */
+export interface SeedItem {
+  collection: string;
+  itemId: string;
+  text: string;
 }
 
 /** Writes rows in big transactions: one prepared statement per table on SQLite, INSERT … SELECT FROM unnest(…) on PostgreSQL. */
@@ -129,9 +142,15 @@ async function postgresWriter(pool: pg.Pool): Promise<RowWriter> {
   };
 }
 
-/** The key ring's own store, written in bulk: the file key ring's SQLite table, or the PostgreSQL key ring's. */
-interface KeyWriter {
-  write(keys: Array<{ account_id: string; wrapped: Buffer; created_at: number }>): Promise<void>;
+/**
+ * The key ring the server opens (the file key ring, or the PostgreSQL one), for the key of an account
+ * that already exists, and a path of our own into its store that writes new keys in bulk.
+ */
+interface KeyStore {
+  ring: KeyRing;
+  write(keys: WrappedKey[]): Promise<void>;
+  /** Checkpoints the file key ring's WAL. */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -146,6 +165,24 @@ class BatchKeys implements KeyRing {
   }
   async destroy(): Promise<void> {}
   async close(): Promise<void> {}
+}
+
+/** The cloud item row CloudService.commit writes for a JSON item's first version. */
+function cloudItemRow(key: Buffer, accountId: string, item: SeedItem, seq: number, now: number): Row {
+  return {
+    account_id: accountId,
+    collection: item.collection,
+    item_id: item.itemId,
+    version: 1,
+    seq,
+    updated_at: now,
+    deleted: 0,
+    body: sealText(key, item.text, itemAad(accountId, item.collection, item.itemId, 1)),
+    blob_name: null,
+    content_type: null,
+    size: Buffer.byteLength(item.text),
+    thumbnail: 0,
+  };
 }
 
 /**
@@ -166,35 +203,42 @@ export class Seeder {
   private constructor(
     private readonly handle: DatabaseHandle,
     private readonly rows: RowWriter,
-    private readonly keyWriter: KeyWriter,
+    private readonly keyStore: KeyStore,
+    private readonly pools: pg.Pool[],
     private readonly keys: ServerKeys,
     private readonly passwordHash: string,
     readonly settings: SeedSettings,
   ) {}
 
-  static async open(config: Config, settings: Partial<SeedSettings> = {}): Promise<Seeder> {
-    const [{ openDatabase }, { migrateToLatest }] = await Promise.all([
-      import('../db/database.js'),
-      import('../db/migrate.js'),
-    ]);
-    const keys = deriveServerKeys(config.masterKey ?? loadOrCreateMasterKey(config.dataDir));
-    const handle = openDatabase({ url: config.databaseUrl, sqlitePath: path.join(config.dataDir, 'lanyard.db') });
-    let keyWriter: KeyWriter | undefined;
+  /**
+   * Opens the target's database and key ring. `migrate: false` leaves the schema as it is, for the
+   * database of a running server (which migrated it at start, to its own version, perhaps an older one).
+   */
+  static async open(
+    target: SeedTarget,
+    settings: Partial<SeedSettings> = {},
+    { migrate = true }: { migrate?: boolean } = {},
+  ): Promise<Seeder> {
+    const keys = deriveServerKeys(target.masterKey ?? loadOrCreateMasterKey(target.dataDir));
+    const handle = openDatabase({ url: target.databaseUrl, sqlitePath: path.join(target.dataDir, 'lanyard.db') });
+    const pools: pg.Pool[] = [];
+    let keyStore: KeyStore | undefined;
     try {
-      await migrateToLatest(handle.db);
-      keyWriter = await openKeyWriter(config, keys.master);
+      if (migrate) await migrateToLatest(handle.db);
+      keyStore = await openKeyStore(target, keys.master);
       const rows = handle.sqlite
         ? sqliteWriter(handle.sqlite)
-        : await postgresWriter(await poolOf(config.databaseUrl!));
+        : await postgresWriter(poolOf(target.databaseUrl!, pools));
       const passwordHash = await hashPassword(SEED_PASSWORD);
-      return new Seeder(handle, rows, keyWriter, keys, passwordHash, { ...DEFAULT_SEED_SETTINGS, ...settings });
+      const all = { ...DEFAULT_SEED_SETTINGS, ...settings };
+      return new Seeder(handle, rows, keyStore, pools, keys, passwordHash, all);
     } catch (error) {
-      await keyWriter?.close();
+      await keyStore?.close();
+      await Promise.all(pools.map((pool) => pool.end()));
       await handle.close();
       throw error;
     }
   }
-
   /** Accounts in the database, seeded or not. */
   async existingAccounts(): Promise<number> {
     const row = await this.handle.db
@@ -236,7 +280,7 @@ export class Seeder {
       await pending;
       pending = (async () => {
         // Keys first, so that no row is ever visible without the key that opens it.
-        await this.keyWriter.write(batch.keys);
+        await this.keyStore.write(batch.keys);
         await this.rows.write(batch.tables);
         onBatch?.(end);
       })();
@@ -251,20 +295,51 @@ export class Seeder {
     return report;
   }
 
+  /**
+   * Adds `count` JSON items (`itemOf(0)` … `itemOf(count − 1)`) to the cloud of an account that has none
+   * yet, one made through the API say, as CloudService.commit writes them: each sealed under the account's
+   * key from the key ring, seq counting up. The counter row comes with the last batch, so that it never
+   * claims items not yet written. Returns the seconds it took.
+   */
+  async addItems(accountId: string, count: number, itemOf: (n: number) => SeedItem, batchSize = 5000): Promise<number> {
+    const started = performance.now();
+    const key = await this.keyStore.ring.get(accountId);
+    if (!key) throw new Error(`the key ring holds no key for ${accountId}`);
+    const now = Date.now();
+    let usedBytes = 0;
+    for (let from = 0; from < count; from += batchSize) {
+      const items: Row[] = [];
+      for (let n = from; n < Math.min(count, from + batchSize); n++) {
+        const item = itemOf(n);
+        usedBytes += Buffer.byteLength(item.text);
+        items.push(cloudItemRow(key, accountId, item, n + 1, now));
+      }
+      const last = from + batchSize >= count;
+      await this.rows.write([
+        ['cloud_items', items],
+        [
+          'cloud_accounts',
+          last ? [{ account_id: accountId, last_seq: count, used_bytes: usedBytes, updated_at: now }] : [],
+        ],
+      ]);
+    }
+    return (performance.now() - started) / 1000;
+  }
+
   /** Makes the database ready to be read as one that grew over months: statistics, and no WAL to walk. */
   async settle(): Promise<void> {
+    await this.keyStore.settle();
     if (this.handle.sqlite) {
       this.handle.sqlite.exec('ANALYZE');
       this.handle.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     } else {
-      const { sql } = await import('kysely');
       // Autovacuum would vacuum and analyse the fresh rows within a minute, in the middle of what follows.
       await sql`VACUUM (ANALYZE)`.execute(this.handle.db);
     }
   }
 
   private async batch(from: number, to: number) {
-    const keys: Array<{ account_id: string; wrapped: Buffer; created_at: number }> = [];
+    const keys: WrappedKey[] = [];
     const accounts: Row[] = [];
     const sessions: Row[] = [];
     const devices: Row[] = [];
@@ -327,26 +402,12 @@ export class Seeder {
       if (this.settings.contacts > 0 && i % this.settings.cloudEvery === 0) {
         let used = 0;
         for (let c = 0; c < this.settings.contacts; c++) {
-          const itemId = `contact-${c}`;
           const text = JSON.stringify({
             name: `Contact ${c} of seed ${i}`,
             phone: `+3460${String(c).padStart(7, '0')}`,
           });
           used += Buffer.byteLength(text);
-          items.push({
-            account_id: id,
-            collection: 'contacts',
-            item_id: itemId,
-            version: 1,
-            seq: c + 1,
-            updated_at: now,
-            deleted: 0,
-            body: sealText(key, text, itemAad(id, 'contacts', itemId, 1)),
-            blob_name: null,
-            content_type: null,
-            size: Buffer.byteLength(text),
-            thumbnail: 0,
-          });
+          items.push(cloudItemRow(key, id, { collection: 'contacts', itemId: `contact-${c}`, text }, c + 1, now));
         }
         cloudAccounts.push({ account_id: id, last_seq: this.settings.contacts, used_bytes: used, updated_at: now });
       }
@@ -386,57 +447,55 @@ export class Seeder {
   }
 
   async close(): Promise<void> {
-    await this.keyWriter.close();
+    await this.keyStore.close();
+    await Promise.all(this.pools.map((pool) => pool.end()));
     await this.handle.close();
-    await closePools();
   }
 }
 
-const pools: pg.Pool[] = [];
-async function poolOf(url: string): Promise<pg.Pool> {
-  const { default: pgModule } = await import('pg');
-  const pool = new pgModule.Pool({ connectionString: url, max: 2 });
+function poolOf(url: string, pools: pg.Pool[]): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
   pools.push(pool);
   return pool;
 }
-async function closePools() {
-  await Promise.all(pools.splice(0).map((pool) => pool.end()));
-}
 
-async function openKeyWriter(config: Config, master: Buffer): Promise<KeyWriter> {
-  if (config.keyringUrl) {
-    // Opening the key ring creates its table; the rows then go in bulk through a pool of our own.
-    const { PostgresKeyRing } = await import('../crypto/postgres-keyring.js');
-    await (await PostgresKeyRing.open(config.keyringUrl, master)).close();
-    const pool = await poolOf(config.keyringUrl);
+async function openKeyStore(target: SeedTarget, master: Buffer): Promise<KeyStore> {
+  if (target.keyringUrl) {
+    // The key ring creates its table on opening; new keys then go in bulk through its own pool.
+    const ring = await PostgresKeyRing.open(target.keyringUrl, master);
     return {
+      ring,
       write: async (keys) => {
-        await pool.query(
+        await ring.pool.query(
           'INSERT INTO account_keys (account_id, wrapped, created_at) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[])',
           [keys.map((k) => k.account_id), keys.map((k) => k.wrapped), keys.map((k) => k.created_at)],
         );
       },
-      close: async () => {},
+      settle: async () => {},
+      close: () => ring.close(),
     };
   }
-  const file = path.join(config.dataDir, 'keyring.db');
-  const { FileKeyRing } = await import('../crypto/keyring.js');
-  // Creates the file, its mode and its table as the server would; the rows then go through a connection of our own.
-  await new FileKeyRing(file, master).close();
+  const file = path.join(target.dataDir, 'keyring.db');
+  // Creates the file, its mode and its table as the server would; new keys then go through a connection of our own.
+  const ring = new FileKeyRing(file, master);
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('synchronous = OFF');
   // As FileKeyRing does: a page split by this connection must not leave copies of wrapped keys behind.
   sqlite.pragma('secure_delete = ON');
   const insert = sqlite.prepare('INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?)');
-  const writeAll = sqlite.transaction((keys: Array<{ account_id: string; wrapped: Buffer; created_at: number }>) => {
+  const writeAll = sqlite.transaction((keys: WrappedKey[]) => {
     for (const key of keys) insert.run(key.account_id, key.wrapped, key.created_at);
   });
+  const checkpoint = () => void sqlite.pragma('wal_checkpoint(TRUNCATE)');
   return {
-    write: async (keys) => void writeAll(keys),
+    ring,
+    write: async (keys) => writeAll(keys),
+    settle: async () => checkpoint(),
     close: async () => {
-      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      checkpoint();
       sqlite.close();
+      await ring.close();
     },
   };
 }
