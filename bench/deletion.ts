@@ -11,15 +11,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import type { SeedItem, SeedReport } from '../src/cli/seed.js';
 import { deriveServerKeys } from '../src/crypto/keys.js';
-import { open, sealText } from '../src/crypto/sealing.js';
 import { hmac } from '../src/crypto/tokens.js';
 import { CONFIRMATION_SENTENCE } from '../src/deletion/service.js';
 import { nextCode, outboxFor } from '../src/testing/outbox.js';
 import { api, linkDevice } from './api.js';
-import { BulkSeeder, postgresWriter, sqliteWriter, type Row, type RowWriter, type SeedReport } from './bulk-seed.js';
 import { withCpuShare, type CpuShare } from './cpu.js';
-import { masterKeyOf, withFreshServer, type BenchDialect } from './fresh-server.js';
+import { masterKeyOf, withSeededServer, type BenchDialect } from './fresh-server.js';
 import { BenchPhotos, uploadPhoto } from './photos.js';
 import { median, round } from './stats.js';
 import { BENCH_USER_AGENT, signIn, signUp, type BenchAccount } from './seed.js';
@@ -134,14 +133,14 @@ const MiB = 2 ** 20;
 const JSON_COLLECTIONS = ['contacts', 'notes', 'messages', 'app-data'] as const;
 type JsonCollection = (typeof JSON_COLLECTIONS)[number];
 
-// Copies of what src/crypto/keyring.ts binds a wrapped key to and src/cloud/service.ts binds an item body
-// to; seeded items opening through the API (checkSeededItems) proves them right on every run.
-const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${accountId}`;
-const itemAad = (accountId: string, collection: string, itemId: string, version: number) =>
-  `cloud/v1\u0000${accountId}\u0000${collection}\u0000${itemId}\u0000${version}`;
-
 const itemIdOf = (n: number) => `item-${String(n).padStart(6, '0')}`;
 const collectionOf = (n: number): JsonCollection => JSON_COLLECTIONS[n % JSON_COLLECTIONS.length]!;
+/** Item n of a measured account, spread evenly over the collections (checkSeededItems reads them back). */
+const seedItem = (n: number): SeedItem => ({
+  collection: collectionOf(n),
+  itemId: itemIdOf(n),
+  text: JSON.stringify(itemData(collectionOf(n), n)),
+});
 
 /** What a phone would back up in each collection, a few hundred bytes each. */
 function itemData(collection: JsonCollection, n: number): unknown {
@@ -241,84 +240,6 @@ class Peek {
   async close(): Promise<void> {
     this.sqlite?.close();
     await this.client?.end();
-  }
-}
-
-/**
- * Writes an account's JSON items straight into cloud_items in the shape CloudService.commit writes them
- * (each body sealed under the account's data key, which it reads from the key ring file, bound to account,
- * collection, item and version; seq counting up across collections; the counter row's last_seq and
- * used_bytes to match), because 100,000 PUTs take about ten minutes on PostgreSQL.
- */
-class ItemSeeder {
-  private constructor(
-    private readonly writer: RowWriter,
-    private readonly keyRing: SqliteDatabase.Database,
-    private readonly masterKey: Buffer,
-  ) {}
-
-  static async open(database: BenchDialect, dataDir: string, pgUrl: string | undefined): Promise<ItemSeeder> {
-    const writer =
-      database === 'postgres' ? await postgresWriter(pgUrl!) : sqliteWriter(path.join(dataDir, 'lanyard.db'));
-    const keyRing = new SqliteDatabase(path.join(dataDir, 'keyring.db'), { readonly: true, fileMustExist: true });
-    return new ItemSeeder(writer, keyRing, masterKeyOf(dataDir));
-  }
-
-  /** The account's data key, unwrapped from the key ring as FileKeyRing does. */
-  private keyOf(accountId: string): Buffer {
-    const row = this.keyRing.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get(accountId) as
-      | { wrapped: Buffer }
-      | undefined;
-    if (!row) throw new Error(`the key ring holds no key for ${accountId} (sign-up seals the email under it)`);
-    return open(this.masterKey, row.wrapped, wrappingContext(accountId));
-  }
-
-  /** Seeds items 0 … count−1 of a fresh account (no cloud item yet); returns the seconds it took. */
-  async seed(accountId: string, count: number, batchSize = 5000): Promise<number> {
-    const started = performance.now();
-    const key = this.keyOf(accountId);
-    const now = Date.now();
-    let usedBytes = 0;
-    for (let from = 0; from < count; from += batchSize) {
-      const items: Row[] = [];
-      for (let n = from; n < Math.min(count, from + batchSize); n++) {
-        const collection = collectionOf(n);
-        const text = JSON.stringify(itemData(collection, n));
-        const size = Buffer.byteLength(text);
-        usedBytes += size;
-        items.push({
-          account_id: accountId,
-          collection,
-          item_id: itemIdOf(n),
-          version: 1,
-          seq: n + 1,
-          updated_at: now,
-          deleted: 0,
-          body: sealText(key, text, itemAad(accountId, collection, itemIdOf(n), 1)),
-          blob_name: null,
-          content_type: null,
-          size,
-          thumbnail: 0,
-        });
-      }
-      const last = from + batchSize >= count;
-      // The counter row comes with the last batch, so that it never claims items not yet written.
-      await this.writer.write([
-        ['cloud_items', items],
-        [
-          'cloud_accounts',
-          last ? [{ account_id: accountId, last_seq: count, used_bytes: usedBytes, updated_at: now }] : [],
-        ],
-      ]);
-    }
-    key.fill(0);
-    return (performance.now() - started) / 1000;
-  }
-
-  async close(): Promise<void> {
-    await this.writer.finish();
-    await this.writer.close();
-    this.keyRing.close();
   }
 }
 
@@ -494,8 +415,10 @@ export async function benchDeletion(
   const mibOf = (photoCount: number) => round((photoCount * settings.photoBytes) / MiB, 0);
   const photos = await BenchPhotos.make(settings.photoBytes);
   try {
-    await withFreshServer(database, build, 'deletion', async ({ server, dataDir, pg: pgDb }) => {
-      say(`\n${database}, deletion: server pid ${server.pid}${pgDb ? ` on database ${pgDb.name}` : ''}`);
+    // Other accounts with three devices each and no cloud; the measured accounts' items go in through the same seeder.
+    const seeding = { contacts: 0 };
+    await withSeededServer({ database, build, label: 'deletion', settings: seeding, say }, async (seeded) => {
+      const { server, dataDir, pg: pgDb, seeder } = seeded;
       const lookupKey = deriveServerKeys(masterKeyOf(dataDir)).lookup;
       const peek = await Peek.open(database, dataDir, pgDb?.url);
       try {
@@ -519,129 +442,80 @@ export async function benchDeletion(
           { items: steps[steps.length - 1]!, photos: photoCount, kind: 'under sign-in load' },
         ];
         const targets: Target[] = [];
-        const items = await ItemSeeder.open(database, dataDir, pgDb?.url);
-        try {
-          for (const [index, planned] of plan.entries()) {
-            const account = await signUp(server.url, dataDir, 3000 + index);
-            const me = await api<{ id: string }>(server.url, 'GET', '/v1/me', { token: account.token });
-            const deviceTokens: string[] = [];
-            for (let d = 0; d < settings.devicesPerAccount; d++)
-              deviceTokens.push(
-                await linkDevice(server.url, account.token, `DL${randomBytes(4).toString('hex').toUpperCase()}${d}`),
-              );
-            // One more session, as a second browser would have.
-            await signIn(server.url, account);
-            const target: Target = { items: planned.items, account, id: me.id, deviceTokens, photos: planned.photos };
-            const itemsSeedSeconds = await items.seed(me.id, planned.items);
-            await checkSeededItems(server.url, target, result.checks);
-            const photosUploadSeconds = await uploadPhotos(server.url, target, photos, settings);
-            target.setup = {
-              items: planned.items,
-              photos: planned.photos,
-              itemsSeedSeconds: round(itemsSeedSeconds, 2),
-              photosUploadSeconds: round(photosUploadSeconds, 2),
-              photosMiBPerSecond: round(mibOf(planned.photos) / photosUploadSeconds, 1),
-            };
-            result.setups.push(target.setup);
-            targets.push(target);
-            say(
-              `  account ${index + 1} of ${plan.length}: ${planned.items.toLocaleString('en-US')} items seeded in ${round(itemsSeedSeconds, 1)} s, ` +
-                `${planned.photos} photos (${mibOf(planned.photos)} MiB) uploaded in ${round(photosUploadSeconds, 1)} s, ${settings.devicesPerAccount} devices`,
+        for (const [index, planned] of plan.entries()) {
+          const account = await signUp(server.url, dataDir, 3000 + index);
+          const me = await api<{ id: string }>(server.url, 'GET', '/v1/me', { token: account.token });
+          const deviceTokens: string[] = [];
+          for (let d = 0; d < settings.devicesPerAccount; d++)
+            deviceTokens.push(
+              await linkDevice(server.url, account.token, `DL${randomBytes(4).toString('hex').toUpperCase()}${d}`),
             );
-          }
-        } finally {
-          await items.close();
+          // One more session, as a second browser would have.
+          await signIn(server.url, account);
+          const target: Target = { items: planned.items, account, id: me.id, deviceTokens, photos: planned.photos };
+          const itemsSeedSeconds = await seeder.addItems(me.id, planned.items, seedItem);
+          await checkSeededItems(server.url, target, result.checks);
+          const photosUploadSeconds = await uploadPhotos(server.url, target, photos, settings);
+          target.setup = {
+            items: planned.items,
+            photos: planned.photos,
+            itemsSeedSeconds: round(itemsSeedSeconds, 2),
+            photosUploadSeconds: round(photosUploadSeconds, 2),
+            photosMiBPerSecond: round(mibOf(planned.photos) / photosUploadSeconds, 1),
+          };
+          result.setups.push(target.setup);
+          targets.push(target);
+          say(
+            `  account ${index + 1} of ${plan.length}: ${planned.items.toLocaleString('en-US')} items seeded in ${round(itemsSeedSeconds, 1)} s, ` +
+              `${planned.photos} photos (${mibOf(planned.photos)} MiB) uploaded in ${round(photosUploadSeconds, 1)} s, ${settings.devicesPerAccount} devices`,
+          );
         }
+        await seeder.settle();
         await waitForThumbnails(peek);
 
-        const seeder = await BulkSeeder.open({
-          database,
-          dataDir,
-          pgUrl: pgDb?.url,
-        });
-        try {
-          const otherAccountsFor = (kind: CaseKind) =>
-            kind === 'probe, smaller database' ? settings.probeOtherAccounts : settings.otherAccounts;
-          const caseOf = (index: number, measured: Measured): DeletionCase => {
-            const { kind } = plan[index]!;
-            const target = targets[index]!;
-            return {
-              kind,
-              items: target.items,
-              photos: target.photos,
-              photoMiB: mibOf(target.photos),
-              otherAccounts: otherAccountsFor(kind),
-              ...measured,
-            };
+        const otherAccountsFor = (kind: CaseKind) =>
+          kind === 'probe, smaller database' ? settings.probeOtherAccounts : settings.otherAccounts;
+        const caseOf = (index: number, measured: Measured): DeletionCase => {
+          const { kind } = plan[index]!;
+          const target = targets[index]!;
+          return {
+            kind,
+            items: target.items,
+            photos: target.photos,
+            photoMiB: mibOf(target.photos),
+            otherAccounts: otherAccountsFor(kind),
+            ...measured,
           };
-          const sayCase = (c: DeletionCase) =>
-            say(
-              `  ${c.kind}: ${c.items.toLocaleString('en-US')} items and ${c.photoMiB} MiB of photos with ${c.otherAccounts.toLocaleString('en-US')} other accounts: ` +
-                `confirm ${c.confirmMs} ms, then no residue after ${c.erasureSeconds} s (server's own record ${c.serverErasureSeconds} s; residue check ${c.residueCheckSeconds} s)` +
-                (c.leftovers.length
-                  ? `; but its id is still in the free space of live pages: ${c.leftovers.join('; ')}`
-                  : ''),
-            );
-          // A seeded account answers as a real one (bench/devices.ts checks the seed in depth).
-          const checkOthers = async () => {
-            const devices = await api<{ devices: unknown[] }>(server.url, 'GET', '/v1/devices', {
-              token: seeder.tokenOf(seeder.accounts - 1),
-            });
-            if (devices.devices.length !== seeder.devicesPerAccount)
-              throw new Error(`a seeded account lists ${devices.devices.length} devices`);
-          };
-          const grow = async (accounts: number) => {
-            const seed = await seeder.growTo(accounts);
-            result.seeds.push(seed);
-            await checkOthers();
-            say(
-              `  seeded other accounts up to ${accounts.toLocaleString('en-US')} (${seed.rows.toLocaleString('en-US')} rows) in ${round(seed.seconds, 1)} s`,
-            );
-          };
-
-          let grown = 0;
-          for (const [index, { kind }] of plan.entries()) {
-            if (kind === 'under sign-in load') continue;
-            if (grown < otherAccountsFor(kind)) await grow((grown = otherAccountsFor(kind)));
-            const deletion = caseOf(
-              index,
-              await deleteAndCheck({
-                baseUrl: server.url,
-                dataDir,
-                database,
-                peek,
-                lookupKey,
-                pgName: pgDb?.name,
-                serverPid: server.pid,
-                target: targets[index]!,
-              }),
-            );
-            result.cases.push(deletion);
-            sayCase(deletion);
-          }
-          const probeSeconds = (kind: CaseKind) =>
-            median(result.cases.filter((c) => c.kind === kind).map((c) => c.erasureSeconds));
-          const medianSeconds: [number, number] = [
-            probeSeconds('probe, smaller database'),
-            probeSeconds('probe, larger database'),
-          ];
-          result.databaseRatio = {
-            otherAccounts: [settings.probeOtherAccounts, settings.otherAccounts],
-            medianSeconds,
-            ratio: round(medianSeconds[1] / medianSeconds[0], 2),
-          };
+        };
+        const sayCase = (c: DeletionCase) =>
           say(
-            `  probes: median ${medianSeconds[0]} s with ${settings.probeOtherAccounts.toLocaleString('en-US')} other accounts, ${medianSeconds[1]} s with ${settings.otherAccounts.toLocaleString('en-US')}: × ${result.databaseRatio.ratio}`,
+            `  ${c.kind}: ${c.items.toLocaleString('en-US')} items and ${c.photoMiB} MiB of photos with ${c.otherAccounts.toLocaleString('en-US')} other accounts: ` +
+              `confirm ${c.confirmMs} ms, then no residue after ${c.erasureSeconds} s (server's own record ${c.serverErasureSeconds} s; residue check ${c.residueCheckSeconds} s)` +
+              (c.leftovers.length
+                ? `; but its id is still in the free space of live pages: ${c.leftovers.join('; ')}`
+                : ''),
           );
+        // A seeded account answers as a real one (bench/devices.ts checks the seed in depth).
+        const checkOthers = async () => {
+          const devices = await api<{ devices: unknown[] }>(server.url, 'GET', '/v1/devices', {
+            token: seeder.tokenOf(seeder.accounts - 1),
+          });
+          if (devices.devices.length !== seeder.settings.devicesPerAccount)
+            throw new Error(`a seeded account lists ${devices.devices.length} devices`);
+        };
+        const grow = async (accounts: number) => {
+          const { seed } = await seeded.grow(accounts);
+          result.seeds.push(seed);
+          await checkOthers();
+        };
 
-          // Sign-in by other people before, during and after the erasure of another account of the largest size.
-          const load = new SignInLoad(server.url, signers);
-          try {
-            await sleep(2000);
-            const before = await timedWindow(server.pid, pgDb?.name, () => sleep(settings.signInWindowSeconds * 1000));
-            let duringFrom = 0;
-            let duringTo = 0;
-            const loaded = await deleteAndCheck({
+        let grown = 0;
+        for (const [index, { kind }] of plan.entries()) {
+          if (kind === 'under sign-in load') continue;
+          if (grown < otherAccountsFor(kind)) await grow((grown = otherAccountsFor(kind)));
+          const deletion = caseOf(
+            index,
+            await deleteAndCheck({
               baseUrl: server.url,
               dataDir,
               database,
@@ -649,40 +523,73 @@ export async function benchDeletion(
               lookupKey,
               pgName: pgDb?.name,
               serverPid: server.pid,
-              target: targets[targets.length - 1]!,
-              onConfirmSent: (at) => (duringFrom = at),
-              onErased: (at) => (duringTo = at),
-            });
-            const after = await timedWindow(server.pid, pgDb?.name, () => sleep(settings.signInWindowSeconds * 1000));
-            await load.stop();
-            const deletion = caseOf(plan.length - 1, loaded);
-            result.cases.push(deletion);
-            const windows = {
-              before: load.window(before.from, before.to, before.cpu),
-              during: load.window(duringFrom, duringTo, loaded.cpu),
-              after: load.window(after.from, after.to, after.cpu),
-            };
-            result.signIn = {
-              concurrency: settings.signInConcurrency,
-              ...windows,
-              duringOverBefore: round(windows.during.perSecond / windows.before.perSecond, 2),
-              duringOverAfter: round(windows.during.perSecond / windows.after.perSecond, 2),
-            };
-            sayCase(deletion);
-            say(
-              `  under sign-in load: erased in ${deletion.erasureSeconds} s (confirm ${deletion.confirmMs} ms); sign-in ${windows.before.perSecond} req/s before (p99 ${windows.before.p99Ms} ms), ` +
-                `${windows.during.perSecond} during (p99 ${windows.during.p99Ms} ms, ${windows.during.completed} in ${windows.during.seconds} s), ${windows.after.perSecond} after: during/before ${result.signIn.duringOverBefore}`,
-            );
-          } finally {
-            await load.stop().catch(() => undefined);
-          }
-          await checkOthers();
-          result.checks.push(
-            `every deletion: the account's rows were in ${Object.keys(result.cases[0]!.rowsBefore).join(', ')} and its photos and thumbnails in the blob store before; after it, none of its rows in any table with an account_id column, its erasure finished with the account id cleared, no blob folder, no key in the key ring, sign-in refused, and its id in no live cell of keyring.db${database === 'sqlite' ? ' and lanyard.db' : ''} nor in a WAL (copies in the free space of live pages are listed as leftovers); other people signed in throughout and a seeded account still lists its devices`,
+              target: targets[index]!,
+            }),
+          );
+          result.cases.push(deletion);
+          sayCase(deletion);
+        }
+        const probeSeconds = (kind: CaseKind) =>
+          median(result.cases.filter((c) => c.kind === kind).map((c) => c.erasureSeconds));
+        const medianSeconds: [number, number] = [
+          probeSeconds('probe, smaller database'),
+          probeSeconds('probe, larger database'),
+        ];
+        result.databaseRatio = {
+          otherAccounts: [settings.probeOtherAccounts, settings.otherAccounts],
+          medianSeconds,
+          ratio: round(medianSeconds[1] / medianSeconds[0], 2),
+        };
+        say(
+          `  probes: median ${medianSeconds[0]} s with ${settings.probeOtherAccounts.toLocaleString('en-US')} other accounts, ${medianSeconds[1]} s with ${settings.otherAccounts.toLocaleString('en-US')}: × ${result.databaseRatio.ratio}`,
+        );
+
+        // Sign-in by other people before, during and after the erasure of another account of the largest size.
+        const load = new SignInLoad(server.url, signers);
+        try {
+          await sleep(2000);
+          const before = await timedWindow(server.pid, pgDb?.name, () => sleep(settings.signInWindowSeconds * 1000));
+          let duringFrom = 0;
+          let duringTo = 0;
+          const loaded = await deleteAndCheck({
+            baseUrl: server.url,
+            dataDir,
+            database,
+            peek,
+            lookupKey,
+            pgName: pgDb?.name,
+            serverPid: server.pid,
+            target: targets[targets.length - 1]!,
+            onConfirmSent: (at) => (duringFrom = at),
+            onErased: (at) => (duringTo = at),
+          });
+          const after = await timedWindow(server.pid, pgDb?.name, () => sleep(settings.signInWindowSeconds * 1000));
+          await load.stop();
+          const deletion = caseOf(plan.length - 1, loaded);
+          result.cases.push(deletion);
+          const windows = {
+            before: load.window(before.from, before.to, before.cpu),
+            during: load.window(duringFrom, duringTo, loaded.cpu),
+            after: load.window(after.from, after.to, after.cpu),
+          };
+          result.signIn = {
+            concurrency: settings.signInConcurrency,
+            ...windows,
+            duringOverBefore: round(windows.during.perSecond / windows.before.perSecond, 2),
+            duringOverAfter: round(windows.during.perSecond / windows.after.perSecond, 2),
+          };
+          sayCase(deletion);
+          say(
+            `  under sign-in load: erased in ${deletion.erasureSeconds} s (confirm ${deletion.confirmMs} ms); sign-in ${windows.before.perSecond} req/s before (p99 ${windows.before.p99Ms} ms), ` +
+              `${windows.during.perSecond} during (p99 ${windows.during.p99Ms} ms, ${windows.during.completed} in ${windows.during.seconds} s), ${windows.after.perSecond} after: during/before ${result.signIn.duringOverBefore}`,
           );
         } finally {
-          await seeder.close();
+          await load.stop().catch(() => undefined);
         }
+        await checkOthers();
+        result.checks.push(
+          `every deletion: the account's rows were in ${Object.keys(result.cases[0]!.rowsBefore).join(', ')} and its photos and thumbnails in the blob store before; after it, none of its rows in any table with an account_id column, its erasure finished with the account id cleared, no blob folder, no key in the key ring, sign-in refused, and its id in no live cell of keyring.db${database === 'sqlite' ? ' and lanyard.db' : ''} nor in a WAL (copies in the free space of live pages are listed as leftovers); other people signed in throughout and a seeded account still lists its devices`,
+        );
       } finally {
         await peek.close();
       }

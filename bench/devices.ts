@@ -3,11 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { maskEmail } from '../src/accounts/addresses.js';
+import type { Seeder, SeedReport } from '../src/cli/seed.js';
 import { api, linkDevice } from './api.js';
-import { BulkSeeder, type SeedReport } from './bulk-seed.js';
-import { withCpuShare } from './cpu.js';
-import { memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
-import type { LoadRun } from './load.js';
+import { memoryOf, withSeededServer, type BenchDialect } from './fresh-server.js';
+import { withServerCpu, type LoadRun } from './load.js';
 import { round } from './stats.js';
 import { checkedRun, loadRotating, sampleIndexes, shuffled } from './rotating-load.js';
 import { signUp } from './seed.js';
@@ -42,6 +41,8 @@ export interface DevicesStep {
   devices: number;
   /** What seeding up to this step wrote, and how long it took. */
   seed: SeedReport;
+  /** ANALYZE (VACUUM (ANALYZE) on PostgreSQL) and checkpoints after seeding. */
+  settleSeconds: number;
   list: LoadRun;
   activation: LoadRun;
   serverRssMiB?: number;
@@ -87,33 +88,26 @@ export async function benchDevices(
 ): Promise<DevicesResult> {
   const result: DevicesResult = { settings, steps: [], checks: [], loadAverageAtStart: round(os.loadavg()[0]!, 2) };
   try {
-    await withFreshServer(database, build, 'devices', async ({ server, dataDir, pg }) => {
-      say(`\n${database}, devices: server pid ${server.pid}${pg ? ` on database ${pg.name}` : ''}`);
-      // Real accounts and links through the API: their rows are the shape the seeded ones copy.
-      const real: Array<{ token: string; email: string; serials: string[] }> = [];
-      for (let r = 0; r < settings.realAccounts; r++) {
-        const account = await signUp(server.url, dataDir, 1000 + r);
-        const serials = Array.from(
-          { length: settings.devicesPerAccount },
-          (_, d) => `RL${randomBytes(4).toString('hex').toUpperCase()}${d}`,
-        );
-        for (const serial of serials) await linkDevice(server.url, account.token, serial);
-        real.push({ token: account.token, email: account.email, serials });
-      }
-
-      const seeder = await BulkSeeder.open({
-        database,
-        dataDir,
-        pgUrl: pg?.url,
-        devicesPerAccount: settings.devicesPerAccount,
-      });
-      try {
-        for (const accounts of settings.accountSteps) {
-          const seed = await seeder.growTo(accounts);
-          const devices = accounts * settings.devicesPerAccount;
-          say(
-            `  seeded ${seed.accounts.toLocaleString('en-US')} accounts (${seed.rows.toLocaleString('en-US')} rows) in ${round(seed.seconds, 1)} s: ${accounts.toLocaleString('en-US')} accounts, ${devices.toLocaleString('en-US')} devices`,
+    // Seeded accounts have no cloud, as the real ones here have none.
+    const seeding = { devicesPerAccount: settings.devicesPerAccount, contacts: 0 };
+    await withSeededServer(
+      { database, build, label: 'devices', settings: seeding, say },
+      async ({ server, dataDir, pg, seeder, grow }) => {
+        // Real accounts and links through the API: their rows are the shape the seeded ones copy.
+        const real: Array<{ token: string; email: string; serials: string[] }> = [];
+        for (let r = 0; r < settings.realAccounts; r++) {
+          const account = await signUp(server.url, dataDir, 1000 + r);
+          const serials = Array.from(
+            { length: settings.devicesPerAccount },
+            (_, d) => `RL${randomBytes(4).toString('hex').toUpperCase()}${d}`,
           );
+          for (const serial of serials) await linkDevice(server.url, account.token, serial);
+          real.push({ token: account.token, email: account.email, serials });
+        }
+
+        for (const accounts of settings.accountSteps) {
+          const { seed, settleSeconds } = await grow(accounts);
+          const devices = accounts * settings.devicesPerAccount;
           await checkSeeded(server.url, seeder, accounts, real, result.checks);
 
           const tokens = shuffled([
@@ -135,7 +129,7 @@ export async function benchDevices(
             }),
             'GET /v1/devices warm-up',
           );
-          const list = await measured(server.pid, pg?.name, () =>
+          const list = await withServerCpu(server.pid, pg?.name, () =>
             loadRotating({
               origin: server.url,
               connections: settings.connections,
@@ -159,7 +153,7 @@ export async function benchDevices(
             }),
             'activation warm-up',
           );
-          const activation = await measured(server.pid, pg?.name, () =>
+          const activation = await withServerCpu(server.pid, pg?.name, () =>
             loadRotating({
               origin: server.url,
               connections: settings.connections,
@@ -174,6 +168,7 @@ export async function benchDevices(
             accounts,
             devices,
             seed,
+            settleSeconds,
             list,
             activation,
             ...(memory ? { serverRssMiB: round(memory.rssMiB, 1) } : {}),
@@ -183,26 +178,14 @@ export async function benchDevices(
               `activation ${Math.round(activation.requestsPerSecond)} req/s p99 ${activation.latencyMs.p99} ms ${cpuNote(activation)}`,
           );
         }
-      } finally {
-        await seeder.close();
-      }
-    });
+      },
+    );
     const [small, big] = [result.steps[0], result.steps[result.steps.length - 1]];
     if (small && big && small !== big)
       result.ratios = { list: ratioOf(big.list, small.list), activation: ratioOf(big.activation, small.activation) };
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
     say(`  ${database} devices failed: ${result.error}`);
-  }
-  return result;
-}
-
-async function measured(serverPid: number, pgName: string | undefined, run: () => Promise<LoadRun>): Promise<LoadRun> {
-  const { result, cpu } = await withCpuShare(serverPid, pgName, run);
-  if (cpu) {
-    result.cpu = cpu;
-    if (result.completed > 0)
-      result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / result.completed) * 1e6);
   }
   return result;
 }
@@ -219,7 +202,7 @@ const cpuNote = (run: LoadRun) =>
  */
 async function checkSeeded(
   baseUrl: string,
-  seeder: BulkSeeder,
+  seeder: Seeder,
   accounts: number,
   real: Array<{ token: string; email: string; serials: string[] }>,
   checks: string[],
@@ -227,12 +210,12 @@ async function checkSeeded(
   const index = accounts - 1;
   const seeded = await api<{ devices: DeviceView[] }>(baseUrl, 'GET', '/v1/devices', { token: seeder.tokenOf(index) });
   if (
-    seeded.devices.length !== seeder.devicesPerAccount ||
+    seeded.devices.length !== seeder.settings.devicesPerAccount ||
     !seeded.devices.every((d) => d.locked && d.name.startsWith(d.model))
   ) {
     throw new Error(`a seeded account lists ${JSON.stringify(seeded.devices)}`);
   }
-  const serial = seeder.serialOf(index * seeder.devicesPerAccount);
+  const serial = seeder.serialOf(index * seeder.settings.devicesPerAccount);
   const activation = await api<{ locked: boolean; ownerHint?: string | null }>(
     baseUrl,
     'GET',
@@ -253,6 +236,6 @@ async function checkSeeded(
   const free = await api<{ locked: boolean }>(baseUrl, 'GET', `/v1/activation/FREE${randomBytes(4).toString('hex')}`);
   if (free.locked) throw new Error('an unknown serial answers locked');
   checks.push(
-    `${accounts} accounts: a seeded account lists its ${seeder.devicesPerAccount} devices with names opened; a seeded serial answers locked with ${activation.ownerHint}; real accounts unchanged; an unknown serial answers unlocked`,
+    `${accounts} accounts: a seeded account lists its ${seeder.settings.devicesPerAccount} devices with names opened; a seeded serial answers locked with ${activation.ownerHint}; real accounts unchanged; an unknown serial answers unlocked`,
   );
 }

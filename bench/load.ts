@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { hashPassword, verifyPassword } from '../src/crypto/passwords.js';
-import type { CpuShare } from './cpu.js';
+import { withCpuShare, type CpuShare } from './cpu.js';
 
 /** One timed load run, reduced to what the report needs. */
 export interface LoadRun {
@@ -128,4 +128,22 @@ export async function hashRate(seconds: number, concurrency: number): Promise<Ha
   await Promise.all(Array.from({ length: concurrency }, lane));
   const elapsed = (performance.now() - start) / 1000;
   return { hashesPerSecond: completed / elapsed, completed, seconds: elapsed };
+}
+
+/**
+ * `run` with the shares of the cores it saw (the server `serverPid`, the PostgreSQL database `pgName` if
+ * any, the bench, the rest) and, for a load run, the server's CPU time per answered request.
+ */
+export async function withServerCpu<T extends LoadRun | HashRun>(
+  serverPid: number,
+  pgName: string | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  const { result, cpu } = await withCpuShare(serverPid, pgName, run);
+  if (cpu) {
+    result.cpu = cpu;
+    if ('requestsPerSecond' in result && result.completed > 0)
+      result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / result.completed) * 1e6);
+  }
+  return result;
 }

@@ -7,10 +7,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BulkSeeder } from './bulk-seed.js';
-import { withCpuShare } from './cpu.js';
 import { floorToken, startFloor } from './floor.js';
-import { loadInCli, type LoadRun } from './load.js';
+import { openSeeder } from './fresh-server.js';
+import { loadInCli, withServerCpu, type LoadRun } from './load.js';
 import { createBenchDatabase } from './postgres.js';
 import { loadRotating, shuffled } from './rotating-load.js';
 import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
@@ -52,10 +51,11 @@ try {
     cleanups.unshift(() => server.stop());
     const token = await signIn(server.url, await signUp(server.url, dataDir, 0));
     await checkMe(server.url, token);
-    const seeder = await BulkSeeder.open({ database, dataDir, pgUrl: pg?.url, devicesPerAccount: 0 });
+    const seeder = await openSeeder({ dataDir, pg }, { devicesPerAccount: 0, contacts: 0 });
     let tokens: string[];
     try {
       const seed = await seeder.growTo(sessions);
+      await seeder.settle();
       process.stdout.write(`${name}: seeded ${seed.accounts} accounts in ${Math.round(seed.seconds)} s\n`);
       tokens = shuffled(Array.from({ length: sessions }, (_, i) => seeder.tokenOf(i)));
     } finally {
@@ -105,11 +105,8 @@ try {
                 headers: { authorization: `Bearer ${target.tokens[n % target.tokens.length]}` },
               }),
             });
-    const { result, cpu } = await withCpuShare(target.pid, target.pgName, load);
-    if (cpu) {
-      result.cpu = cpu;
-      result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / Math.max(1, result.completed)) * 1e6);
-    }
+    const result = await withServerCpu(target.pid, target.pgName, load);
+    const { cpu } = result;
     runs[name]![how].push(result);
     process.stdout.write(
       `  ${how} ${name}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms, ` +

@@ -4,6 +4,8 @@ import { BENCH_USER_AGENT } from './seed.js';
 
 export interface RotatingRequest {
   path: string;
+  /** The spec's method unless given. */
+  method?: 'GET' | 'POST' | 'PUT';
   headers?: Record<string, string>;
   body?: string | Buffer;
 }
@@ -40,6 +42,7 @@ export async function loadRotating(spec: RotatingSpec): Promise<LoadRun> {
           const next = spec.request(n++);
           return {
             ...request,
+            method: next.method ?? spec.method ?? 'GET',
             path: next.path,
             headers: { ...request.headers, ...next.headers },
             ...(next.body !== undefined ? { body: next.body } : {}),

@@ -5,13 +5,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCloud, DEFAULT_CLOUD_SETTINGS } from './cloud.js';
-import { withCpuShare } from './cpu.js';
 import { benchDeletion, DEFAULT_DELETION_SETTINGS } from './deletion.js';
-import { BulkSeeder } from './bulk-seed.js';
 import { benchScale, DEFAULT_SCALE_SETTINGS, scaleSummary, scaleTargets } from './scale.js';
 import { benchDevices, DEFAULT_DEVICES_SETTINGS } from './devices.js';
+import { openSeeder } from './fresh-server.js';
 import { floorToken, startFloor } from './floor.js';
-import { hashRate, loadInCli, loadInProcess, type HashRun, type LoadRun, type LoadSpec } from './load.js';
+import {
+  hashRate,
+  loadInCli,
+  loadInProcess,
+  withServerCpu,
+  type HashRun,
+  type LoadRun,
+  type LoadSpec,
+} from './load.js';
 import { loadRotating, shuffled } from './rotating-load.js';
 import { benchPostgresConnection, createBenchDatabase, type BenchDatabase } from './postgres.js';
 import {
@@ -163,16 +170,8 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
         headers: { authorization: `Bearer ${meToken}`, 'user-agent': BENCH_USER_AGENT },
       };
 
-      const measured = async <T extends HashRun | LoadRun>(run: () => Promise<T>, pid = server.pid): Promise<T> => {
-        const { result, cpu } = await withCpuShare(pid, pg?.name, run);
-        if (cpu) {
-          result.cpu = cpu;
-          if ('requestsPerSecond' in result && result.completed > 0) {
-            result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / result.completed) * 1e6);
-          }
-        }
-        return result;
-      };
+      const measured = <T extends HashRun | LoadRun>(run: () => Promise<T>, pid = server.pid): Promise<T> =>
+        withServerCpu(pid, pg?.name, run);
 
       // At about 80 sign-ins/s, V8 is still compiling the sign-in path on its background threads for the first
       // few thousand (0.5 ms of CPU per sign-in in the first 500, under 0.1 ms after 3,000), which takes cores
@@ -236,11 +235,12 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
         ...(signInWarmUp ? { warmUp: signInWarmUp } : {}),
       };
 
-      // Many distinct sessions, written straight into the tables as the app writes them (bench/bulk-seed.ts).
-      const seeder = await BulkSeeder.open({ database, dataDir, pgUrl: pg?.url, devicesPerAccount: 0 });
+      // Many distinct sessions, written straight into the tables as the app writes them (lanyard seed's Seeder).
+      const seeder = await openSeeder({ dataDir, pg }, { devicesPerAccount: 0, contacts: 0 });
       let seededTokens: string[];
       try {
         const seed = await seeder.growTo(settings.meSessions);
+        await seeder.settle();
         say(
           `  seeded ${seed.accounts.toLocaleString('en-US')} accounts with a session each in ${round(seed.seconds, 1)} s`,
         );

@@ -3,23 +3,20 @@
 // accounts (three devices each, contacts for one in ten), on one server as its database grows. Every one
 // of them is an index lookup on the account's own rows, so each should stay within 20 % of its 10k figure.
 import SqliteDatabase from 'better-sqlite3';
-import autocannon from 'autocannon';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { Config } from '../src/config.js';
+import { SEED_PASSWORD, type SeedReport } from '../src/cli/seed.js';
 import { deriveServerKeys } from '../src/crypto/keys.js';
 import { hmac } from '../src/crypto/tokens.js';
-import { SEED_PASSWORD, Seeder, type SeedReport } from '../src/cli/seed.js';
 import { CONFIRMATION_SENTENCE } from '../src/deletion/service.js';
 import { outboxFor } from '../src/testing/outbox.js';
 import { api } from './api.js';
-import { withCpuShare } from './cpu.js';
-import { masterKeyOf, memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
-import { toRun, type LoadRun } from './load.js';
-import { checkedRun, sampleIndexes, shuffled } from './rotating-load.js';
+import { masterKeyOf, memoryOf, withSeededServer, type BenchDialect } from './fresh-server.js';
+import { withServerCpu, type LoadRun } from './load.js';
+import { checkedRun, loadRotating, sampleIndexes, shuffled, type RotatingRequest } from './rotating-load.js';
 import { BENCH_USER_AGENT } from './seed.js';
 import type { ServerBuild } from './server.js';
 import { median, round } from './stats.js';
@@ -101,44 +98,13 @@ export interface ScaleResult {
   error?: string;
 }
 
-interface Request {
-  path: string;
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: string;
-}
-
-/** autocannon with every request built anew (another account's token, email or serial each time). */
-async function rotate(
+/** Another account's token, email or serial each time. */
+const rotate = (
   origin: string,
   connections: number,
   limit: { seconds: number } | { amount: number },
-  request: (n: number) => Request,
-): Promise<LoadRun> {
-  let n = 0;
-  const result = await autocannon({
-    url: origin,
-    connections,
-    pipelining: 1,
-    ...('amount' in limit ? { amount: limit.amount } : { duration: limit.seconds }),
-    headers: { 'user-agent': BENCH_USER_AGENT },
-    requests: [
-      {
-        setupRequest: (base) => {
-          const next = request(n++);
-          return {
-            ...base,
-            method: next.method ?? 'GET',
-            path: next.path,
-            headers: { ...base.headers, ...next.headers },
-            ...(next.body !== undefined ? { body: next.body } : {}),
-          };
-        },
-      },
-    ],
-  });
-  return toRun(result);
-}
+  request: (n: number) => RotatingRequest,
+) => loadRotating({ origin, connections, ...limit, request });
 
 const ratio = (big: Figure, small: Figure): ScaleRatio => ({
   requestsPerSecond: round(big.requestsPerSecond / small.requestsPerSecond, 2),
@@ -163,29 +129,17 @@ export async function benchScale(
     loadAverageAtStart: round(os.loadavg()[0]!, 2),
   };
   try {
-    await withFreshServer(database, build, 'scale', async ({ server, dataDir, pg: pgDb }) => {
-      say(`\n${database}, scale: server pid ${server.pid}${pgDb ? ` on database ${pgDb.name}` : ''}`);
-      const config = {
-        dataDir,
-        databaseUrl: pgDb?.url,
-        keyringUrl: undefined,
-        masterKey: masterKeyOf(dataDir),
-      } as unknown as Config;
-      const lookupKey = deriveServerKeys(config.masterKey!).lookup;
-      const seeder = await Seeder.open(config, { devicesPerAccount: settings.devicesPerAccount });
+    const seeding = { devicesPerAccount: settings.devicesPerAccount };
+    await withSeededServer({ database, build, label: 'scale', settings: seeding, say }, async (seeded) => {
+      const { server, dataDir, pg: pgDb, seeder, grow } = seeded;
+      const lookupKey = deriveServerKeys(masterKeyOf(dataDir)).lookup;
       const erasures = await ErasurePoll.open(database, dataDir, pgDb?.url);
       // Deleted accounts are left out of later samples.
       const deleted = new Set<number>();
       try {
         for (const accounts of settings.accountSteps) {
-          const seed = await seeder.growTo(accounts);
-          const settleStarted = performance.now();
-          await seeder.settle();
-          const settleSeconds = round((performance.now() - settleStarted) / 1000, 1);
+          const { seed, settleSeconds } = await grow(accounts);
           const devices = accounts * settings.devicesPerAccount;
-          say(
-            `  seeded ${seed.accounts.toLocaleString('en-US')} accounts (${seed.rows.toLocaleString('en-US')} rows) in ${round(seed.seconds, 1)} s, settled in ${settleSeconds} s: ${accounts.toLocaleString('en-US')} accounts, ${devices.toLocaleString('en-US')} devices`,
-          );
 
           const sample = sampleIndexes(settings.accountSample + settings.deletions + deleted.size, accounts).filter(
             (i) => !deleted.has(i),
@@ -202,7 +156,7 @@ export async function benchScale(
             path: route,
             headers: { authorization: `Bearer ${tokens[n % tokens.length]}` },
           });
-          const requests: Record<Kind, (n: number) => Request> = {
+          const requests: Record<Kind, (n: number) => RotatingRequest> = {
             sessionCheck: withToken('/v1/me'),
             deviceList: withToken('/v1/devices'),
             activationCheck: (n) => ({ path: `/v1/activation/${serials[n % serials.length]}` }),
@@ -233,7 +187,7 @@ export async function benchScale(
           for (let r = 0; r < settings.repeats; r++) {
             for (const kind of KINDS) {
               const connections = kind === 'signIn' ? settings.signInConnections : settings.connections;
-              const run = await measured(server.pid, pgDb?.name, () =>
+              const run = await withServerCpu(server.pid, pgDb?.name, () =>
                 rotate(server.url, connections, { seconds: settings.seconds }, requests[kind]),
               );
               runs[kind].push(checkedRun(run, kind));
@@ -307,22 +261,11 @@ export async function benchScale(
         );
       } finally {
         await erasures.close();
-        await seeder.close();
       }
     });
   } catch (error) {
     result.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
     say(`  ${database} scale failed: ${result.error}`);
-  }
-  return result;
-}
-
-async function measured(serverPid: number, pgName: string | undefined, run: () => Promise<LoadRun>): Promise<LoadRun> {
-  const { result, cpu } = await withCpuShare(serverPid, pgName, run);
-  if (cpu) {
-    result.cpu = cpu;
-    if (result.completed > 0)
-      result.serverMicrosPerRequest = Math.round((cpu.serverCpuSeconds / result.completed) * 1e6);
   }
   return result;
 }
