@@ -509,23 +509,24 @@ export async function benchDeletion(
           await checkOthers();
         };
 
+        const deleteTarget = (target: Target, moments: Pick<DeleteOptions, 'onConfirmSent' | 'onErased'> = {}) =>
+          deleteAndCheck({
+            baseUrl: server.url,
+            dataDir,
+            database,
+            peek,
+            lookupKey,
+            pgName: pgDb?.name,
+            serverPid: server.pid,
+            target,
+            ...moments,
+          });
+
         let grown = 0;
         for (const [index, { kind }] of plan.entries()) {
           if (kind === 'under sign-in load') continue;
           if (grown < otherAccountsFor(kind)) await grow((grown = otherAccountsFor(kind)));
-          const deletion = caseOf(
-            index,
-            await deleteAndCheck({
-              baseUrl: server.url,
-              dataDir,
-              database,
-              peek,
-              lookupKey,
-              pgName: pgDb?.name,
-              serverPid: server.pid,
-              target: targets[index]!,
-            }),
-          );
+          const deletion = caseOf(index, await deleteTarget(targets[index]!));
           result.cases.push(deletion);
           sayCase(deletion);
         }
@@ -551,15 +552,7 @@ export async function benchDeletion(
           const before = await timedWindow(server.pid, pgDb?.name, () => sleep(settings.signInWindowSeconds * 1000));
           let duringFrom = 0;
           let duringTo = 0;
-          const loaded = await deleteAndCheck({
-            baseUrl: server.url,
-            dataDir,
-            database,
-            peek,
-            lookupKey,
-            pgName: pgDb?.name,
-            serverPid: server.pid,
-            target: targets[targets.length - 1]!,
+          const loaded = await deleteTarget(targets[targets.length - 1]!, {
             onConfirmSent: (at) => (duringFrom = at),
             onErased: (at) => (duringTo = at),
           });
