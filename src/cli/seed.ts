@@ -81,6 +81,7 @@ export interface SeedItem {
 /** Writes rows in big transactions: one prepared statement per table on SQLite, INSERT … SELECT FROM unnest(…) on PostgreSQL. */
 interface RowWriter {
   write(tables: Array<[string, Row[]]>): Promise<void>;
+  close(): Promise<void>;
 }
 
 const columnsOf = (rows: Row[]) => Object.keys(rows[0]!);
@@ -102,16 +103,25 @@ function sqliteWriter(sqlite: SqliteDatabase.Database): RowWriter {
       for (const row of rows) statement.run(columns.map((c) => row[c]));
     }
   });
-  return { write: async (tables) => void writeAll(tables) };
+  // The connection is the database handle's, closed with it.
+  return { write: async (tables) => void writeAll(tables), close: async () => {} };
 }
 
-async function postgresWriter(pool: pg.Pool): Promise<RowWriter> {
+async function postgresWriter(url: string): Promise<RowWriter> {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
   // Foreign keys are checked by a trigger per row, most of a bulk insert's time. A superuser may skip them
   // (session_replication_role): these rows are consistent by construction, each batch writing its accounts
   // before what refers to them. Anyone else gets the checks.
-  const { rows } = await pool.query<{ superuser: string }>("SELECT current_setting('is_superuser') AS superuser");
-  const skipTriggers = rows[0]?.superuser === 'on';
+  let skipTriggers: boolean;
+  try {
+    const { rows } = await pool.query<{ superuser: string }>("SELECT current_setting('is_superuser') AS superuser");
+    skipTriggers = rows[0]?.superuser === 'on';
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
   return {
+    close: () => pool.end(),
     write: async (tables) => {
       const client = await pool.connect();
       try {
@@ -204,7 +214,6 @@ export class Seeder {
     private readonly handle: DatabaseHandle,
     private readonly rows: RowWriter,
     private readonly keyStore: KeyStore,
-    private readonly pools: pg.Pool[],
     private readonly keys: ServerKeys,
     private readonly passwordHash: string,
     readonly settings: SeedSettings,
@@ -221,20 +230,17 @@ export class Seeder {
   ): Promise<Seeder> {
     const keys = deriveServerKeys(target.masterKey ?? loadOrCreateMasterKey(target.dataDir));
     const handle = openDatabase({ url: target.databaseUrl, sqlitePath: path.join(target.dataDir, 'lanyard.db') });
-    const pools: pg.Pool[] = [];
     let keyStore: KeyStore | undefined;
+    let rows: RowWriter | undefined;
     try {
       if (migrate) await migrateToLatest(handle.db);
       keyStore = await openKeyStore(target, keys.master);
-      const rows = handle.sqlite
-        ? sqliteWriter(handle.sqlite)
-        : await postgresWriter(poolOf(target.databaseUrl!, pools));
+      rows = handle.sqlite ? sqliteWriter(handle.sqlite) : await postgresWriter(target.databaseUrl!);
       const passwordHash = await hashPassword(SEED_PASSWORD);
-      const all = { ...DEFAULT_SEED_SETTINGS, ...settings };
-      return new Seeder(handle, rows, keyStore, pools, keys, passwordHash, all);
+      return new Seeder(handle, rows, keyStore, keys, passwordHash, { ...DEFAULT_SEED_SETTINGS, ...settings });
     } catch (error) {
       await keyStore?.close();
-      await Promise.all(pools.map((pool) => pool.end()));
+      await rows?.close();
       await handle.close();
       throw error;
     }
@@ -448,15 +454,9 @@ export class Seeder {
 
   async close(): Promise<void> {
     await this.keyStore.close();
-    await Promise.all(this.pools.map((pool) => pool.end()));
+    await this.rows.close();
     await this.handle.close();
   }
-}
-
-function poolOf(url: string, pools: pg.Pool[]): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
-  pools.push(pool);
-  return pool;
 }
 
 async function openKeyStore(target: SeedTarget, master: Buffer): Promise<KeyStore> {
