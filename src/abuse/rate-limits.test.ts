@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { QUICK_CAPTCHA_ENV, signInSolvingCaptcha } from '../testing/captcha.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import type { Api } from '../testing/api-types.js';
 
 const REDIS_URL = process.env.LANYARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -31,7 +32,7 @@ for (const database of testDatabases()) {
         });
         assert.equal(failed.status, 401);
       }
-      const refused = await t.request('POST', '/v1/sessions', {
+      const refused = await t.request<Api<'Problem'>>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password },
         ip: attacker,
       });
@@ -49,7 +50,7 @@ for (const database of testDatabases()) {
         ).status,
         201,
       );
-      const events = await t.request('GET', '/v1/me/events', { token: account.token });
+      const events = await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: account.token });
       assert.ok(
         events.body.events.some(
           (e: { type: string; ip: string }) => e.type === 'sign_in.failures_burst' && e.ip === attacker,
@@ -112,7 +113,7 @@ for (const database of testDatabases()) {
       const ip = '198.51.100.30';
       for (let i = 0; i < 30; i++)
         assert.equal((await t.request('POST', '/v1/signup', { body: { email: uniqueEmail() }, ip })).status, 202);
-      const refused = await t.request('POST', '/v1/signup', { body: { email: uniqueEmail() }, ip });
+      const refused = await t.request<Api<'Problem'>>('POST', '/v1/signup', { body: { email: uniqueEmail() }, ip });
       assert.equal(refused.status, 429);
       assert.equal(refused.body.code, 'rate_limited');
     });
@@ -173,7 +174,10 @@ describe('rate limits shared through Redis', () => {
       );
     }
     for (const instance of [first, second]) {
-      const refused = await instance.request('POST', '/v1/signup', { body: { email }, ip: '192.0.2.60' });
+      const refused = await instance.request<Api<'Problem'>>('POST', '/v1/signup', {
+        body: { email },
+        ip: '192.0.2.60',
+      });
       assert.equal(refused.status, 429);
       assert.equal(refused.body.code, 'rate_limited');
     }

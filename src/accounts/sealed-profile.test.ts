@@ -13,7 +13,7 @@ import { hmac, sha256 } from '../crypto/tokens.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { linkDevice } from '../devices/test-factories.js';
-import type { Api } from '../testing/api-types.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 import { createTestSchema, dropTestSchema } from '../testing/pg-schema.js';
 import {
   createTestApp,
@@ -160,7 +160,7 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, account, { name: deviceName });
       deviceId = device.id;
       serial = device.serial;
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const sent = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: account.token,
         body: { type: 'locate' },
       });
@@ -170,7 +170,7 @@ for (const database of testDatabases()) {
         body: { status: 'done', location },
       });
       assert.equal(answered.status, 204, answered.text);
-      const signedIn = await t.request('POST', '/v1/sessions', {
+      const signedIn = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: email, password: account.password },
         ip: origin.ip,
         headers: { 'user-agent': origin.client },
@@ -185,22 +185,27 @@ for (const database of testDatabases()) {
     });
 
     test('the owner reads the email, phone, name, device name and location in clear through the API', async () => {
-      const me = await t.request('GET', '/v1/me', { token: account.token });
+      const me = await t.request<Api<'Account'>>('GET', '/v1/me', { token: account.token });
       assert.equal(me.status, 200);
       assert.deepEqual({ email: me.body.email, phone: me.body.phone, name: me.body.name }, { email, phone, name });
-      const device = await t.request('GET', `/v1/devices/${deviceId}`, { token: account.token });
+      const device = await t.request<Api<'DeviceDetail'>>('GET', `/v1/devices/${deviceId}`, { token: account.token });
       assert.equal(device.body.name, deviceName);
       assert.deepEqual(device.body.lastLocation, { ...location, at: new Date(t.clock.now()).toISOString() });
-      assert.equal((await t.request('GET', '/v1/devices', { token: account.token })).body.devices[0].name, deviceName);
-      const hint = await t.request('GET', `/v1/activation/${serial}`, { ip: '10.77.0.1' });
+      assert.equal(
+        (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: account.token })).body.devices[0]?.name,
+        deviceName,
+      );
+      const hint = await t.request<Api<'Activation'>>('GET', `/v1/activation/${serial}`, { ip: '10.77.0.1' });
       assert.equal(hint.body.ownerHint, maskEmail(email));
     });
 
     test('the owner sees the IP address and client of sessions and security events through the API', async () => {
-      const sessions = await t.request('GET', '/v1/sessions', { token: originToken });
+      const sessions = await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: originToken });
       const current = sessions.body.sessions.find((s: Api<'Session'>) => s.current);
+      assert.ok(current);
       assert.deepEqual({ ip: current.ip, client: current.client }, origin);
-      const events = (await t.request('GET', '/v1/me/events', { token: originToken })).body.events;
+      const events = (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: originToken })).body
+        .events;
       const fromOrigin = events
         .filter((e: Api<'SecurityEvent'>) => e.client === origin.client)
         .map((e: Api<'SecurityEvent'>) => [e.type, e.ip])
@@ -222,7 +227,9 @@ for (const database of testDatabases()) {
 
     test('signs in by email and by the current phone, and no longer by the replaced phone', async () => {
       for (const login of [email, phone]) {
-        const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password: account.password } });
+        const signedIn = await t.request<BearerSession>('POST', '/v1/sessions', {
+          body: { login, password: account.password },
+        });
         assert.equal(signedIn.status, 201, `${login}: ${signedIn.text}`);
         assert.equal(signedIn.body.account.name, name);
       }
@@ -310,18 +317,21 @@ for (const database of testDatabases()) {
           .where('id', '=', account.id)
           .execute();
       }
-      assert.equal((await t.request('GET', '/v1/me', { token: account.token })).body.email, email);
+      assert.equal((await t.request<Api<'Account'>>('GET', '/v1/me', { token: account.token })).body.email, email);
     });
 
     test("once the account's data key is destroyed, its email, phone and name read as gone, at once", async () => {
       const doomed = await t.signUp({ email: uniqueEmail('doomed'), name: 'Doomed Person' });
       await changePhone(t, doomed, uniquePhone());
-      assert.equal((await t.request('GET', '/v1/me', { token: doomed.token })).body.name, 'Doomed Person');
+      assert.equal(
+        (await t.request<Api<'Account'>>('GET', '/v1/me', { token: doomed.token })).body.name,
+        'Doomed Person',
+      );
       await t.app.keyRing.destroy(doomed.id);
       const profile = await t.app.services.accounts.getProfile(doomed.id);
       assert.deepEqual([profile.email, profile.phone, profile.name], [null, null, null]);
       assert.equal(
-        (await t.request('GET', '/v1/me', { token: account.token })).body.name,
+        (await t.request<Api<'Account'>>('GET', '/v1/me', { token: account.token })).body.name,
         name,
         'other accounts are untouched',
       );
@@ -490,9 +500,11 @@ for (const database of testDatabases()) {
       assert.deepEqual(hits, []);
 
       for (const login of [legacy.email, legacy.phone]) {
-        const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password: legacy.password } });
+        const signedIn = await t.request<BearerSession>('POST', '/v1/sessions', {
+          body: { login, password: legacy.password },
+        });
         assert.equal(signedIn.status, 201, signedIn.text);
-        const me = await t.request('GET', '/v1/me', { token: signedIn.body.token });
+        const me = await t.request<Api<'Account'>>('GET', '/v1/me', { token: signedIn.body.token });
         assert.deepEqual(
           { email: me.body.email, phone: me.body.phone, name: me.body.name },
           { email: legacy.email, phone: legacy.phone, name: legacy.name },
@@ -513,10 +525,12 @@ for (const database of testDatabases()) {
       assert.equal('name' in row, false);
       assert.ok(row.name_sealed);
       assert.ok(row.last_location && !row.last_location.startsWith('{'));
-      const signedIn = await t.request('POST', '/v1/sessions', {
+      const signedIn = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: legacy.email, password: legacy.password },
       });
-      const device = await t.request('GET', `/v1/devices/${legacyDevice.id}`, { token: signedIn.body.token });
+      const device = await t.request<Api<'DeviceDetail'>>('GET', `/v1/devices/${legacyDevice.id}`, {
+        token: signedIn.body.token,
+      });
       assert.equal(device.status, 200, device.text);
       assert.equal(device.body.name, legacyDevice.name);
       const { at, ...place } = legacyDevice.location;
@@ -531,15 +545,18 @@ for (const database of testDatabases()) {
         legacyEvent.client,
       ]);
       assert.deepEqual(hits, []);
-      const sessions = await t.request('GET', '/v1/sessions', { token: legacySession.token });
+      const sessions = await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: legacySession.token });
       assert.equal(sessions.status, 200, sessions.text);
       const current = sessions.body.sessions.find((s: Api<'Session'>) => s.current);
+      assert.ok(current);
       assert.deepEqual(
         { id: current.id, ip: current.ip, client: current.client },
         { id: legacySession.id, ip: legacySession.ip, client: legacySession.client },
       );
-      const events = (await t.request('GET', '/v1/me/events', { token: legacySession.token })).body.events;
+      const events = (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: legacySession.token }))
+        .body.events;
       const event = events.find((e: Api<'SecurityEvent'>) => e.id === legacyEvent.id);
+      assert.ok(event);
       assert.deepEqual({ ip: event.ip, client: event.client }, { ip: legacyEvent.ip, client: legacyEvent.client });
     });
 

@@ -10,6 +10,7 @@ import {
   type TestAccount,
   type TestApp,
 } from '../testing/test-app.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -39,14 +40,17 @@ for (const database of testDatabases()) {
       assert.ok(link, `the notice carries an undo link: ${notice.text}`);
       return { notice, url: link[1]!, token: link[2]! };
     };
-    const undo = (token: string) => t.request('POST', '/v1/address-changes/undo', { body: { token } });
+    const undo = (token: string) =>
+      t.request<Api<'AddressChangeUndone'>>('POST', '/v1/address-changes/undo', { body: { token } });
 
     test('the old email gets a link that puts it back and signs out every session, the taker’s too', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       const takerSession = (
-        await t.request('POST', '/v1/sessions', { body: { login: owner.email, password: owner.password } })
-      ).body.token as string;
+        await t.request<BearerSession>('POST', '/v1/sessions', {
+          body: { login: owner.email, password: owner.password },
+        })
+      ).body.token;
       const takerEmail = uniqueEmail('taker');
       const { notice, url } = await change({ ...owner, token: takerSession }, 'email', takerEmail);
       assert.match(notice.subject, /email address was changed/);
@@ -67,12 +71,13 @@ for (const database of testDatabases()) {
         (await t.request('POST', '/v1/sessions', { body: { login: takerEmail, password: owner.password } })).status,
         401,
       );
-      const back = await t.request('POST', '/v1/sessions', { body: { login: owner.email, password: owner.password } });
+      const back = await t.request<BearerSession>('POST', '/v1/sessions', {
+        body: { login: owner.email, password: owner.password },
+      });
       assert.equal(back.status, 201);
       assert.equal(back.body.account.email, owner.email);
-      const events = (await t.request('GET', '/v1/me/events', { token: back.body.token })).body.events as Array<{
-        type: string;
-      }>;
+      const events = (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: back.body.token }))
+        .body.events;
       assert.equal(events[0]!.type === 'sign_in' ? events[1]!.type : events[0]!.type, 'address_change.undone');
     });
 
@@ -101,7 +106,7 @@ for (const database of testDatabases()) {
       );
       assertProblem(await undo(stale.token), 409, 'conflict');
       assert.equal(
-        (await t.request('GET', '/v1/me', { token: again.token })).body.email,
+        (await t.request<Api<'Account'>>('GET', '/v1/me', { token: again.token })).body.email,
         thirdEmail,
         'nothing changed',
       );
@@ -133,14 +138,14 @@ for (const database of testDatabases()) {
       const email = uniqueEmail('es');
       await t.request('POST', '/v1/signup', { body: { email, locale: 'es' } });
       await t.drainJobs();
-      const done = await t.request('POST', '/v1/signup/complete', {
+      const done = await t.request<BearerSession>('POST', '/v1/signup/complete', {
         body: { email, code: t.messages.lastCode(email), password: 'una frase de paso larga', locale: 'es' },
       });
       const account = {
         id: done.body.account.id,
         email,
         password: 'una frase de paso larga',
-        token: done.body.token as string,
+        token: done.body.token,
       };
       const { notice } = await change(account, 'email', uniqueEmail('nuevo'));
       assert.match(notice.subject, /Se ha cambiado/);

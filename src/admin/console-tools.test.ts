@@ -8,6 +8,7 @@ import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../testing/problems.js';
 import { asStaff, createStaffMember, type StaffMember } from '../testing/staff.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+import type { Api } from '../testing/api-types.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -54,7 +55,7 @@ for (const database of testDatabases()) {
     after(async () => t.close());
 
     test("an app's logo is an https URL, shown in the list; anything else is refused; null removes it", async () => {
-      const created = await asAdmin('POST', '/v1/admin/apps', {
+      const created = await asAdmin<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         body: { name: 'Gallery', type: 'spa', redirectUris: ['https://gallery.example.com/cb'], scopes: ['openid'] },
       });
       assert.equal(created.status, 201, created.text);
@@ -74,14 +75,17 @@ for (const database of testDatabases()) {
         403,
         'forbidden',
       );
-      const patched = await asAdmin('PATCH', path, { body: { logoUri: 'https://cdn.example.com/gallery.png' } });
+      const patched = await asAdmin<Api<'App'>>('PATCH', path, {
+        body: { logoUri: 'https://cdn.example.com/gallery.png' },
+      });
       assert.equal(patched.status, 200, patched.text);
       assert.equal(patched.body.logoUri, 'https://cdn.example.com/gallery.png');
-      const listed = (await asAdmin('GET', '/v1/admin/apps')).body.apps.find(
-        (app: { clientId: string }) => app.clientId === created.body.clientId,
+      const listed = (await asAdmin<Api<'AppList'>>('GET', '/v1/admin/apps')).body.apps.find(
+        (app) => app.clientId === created.body.clientId,
       );
-      assert.equal(listed.logoUri, 'https://cdn.example.com/gallery.png');
-      const removed = await asAdmin('PATCH', path, { body: { logoUri: null } });
+      assert.ok(listed);
+      assert.equal(listed?.logoUri, 'https://cdn.example.com/gallery.png');
+      const removed = await asAdmin<Api<'App'>>('PATCH', path, { body: { logoUri: null } });
       assert.equal(removed.status, 200, removed.text);
       assert.equal(removed.body.logoUri, null);
     });
@@ -90,14 +94,18 @@ for (const database of testDatabases()) {
       const receiver = await startReceiver();
       try {
         const hook = (
-          await asAdmin('POST', '/v1/admin/webhooks', { body: { url: receiver.url, events: ['account.deleted'] } })
+          await asAdmin<Api<'WebhookCreated'>>('POST', '/v1/admin/webhooks', {
+            body: { url: receiver.url, events: ['account.deleted'] },
+          })
         ).body as { id: string; secret: string };
         const person = await t.signUp();
         await deleteAccount(t, person, {});
         assert.equal(receiver.received.length, 1);
         const first = receiver.received[0]!;
         assert.ok(verifies(hook.secret, first));
-        const deliveryId = (await asAdmin('GET', `/v1/admin/webhooks/${hook.id}/deliveries`)).body.deliveries[0].id;
+        const deliveryId = (
+          await asAdmin<Api<'WebhookDeliveryList'>>('GET', `/v1/admin/webhooks/${hook.id}/deliveries`)
+        ).body.deliveries[0]?.id;
 
         assertProblem(await asSupport('POST', `/v1/admin/webhooks/${hook.id}/secret`), 403, 'forbidden');
         assertProblem(
@@ -105,20 +113,20 @@ for (const database of testDatabases()) {
           404,
           'not_found',
         );
-        const rotated = await asAdmin('POST', `/v1/admin/webhooks/${hook.id}/secret`);
+        const rotated = await asAdmin<Api<'WebhookSecretRotated'>>('POST', `/v1/admin/webhooks/${hook.id}/secret`);
         assert.equal(rotated.status, 200, rotated.text);
         assert.match(rotated.body.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
         assert.notEqual(rotated.body.secret, hook.secret);
         assert.equal(rotated.body.previousSecretUntil, new Date(t.clock.now() + 24 * HOUR).toISOString());
-        const listed = await asAdmin('GET', '/v1/admin/webhooks');
+        const listed = await asAdmin<Api<'WebhookList'>>('GET', '/v1/admin/webhooks');
         assert.ok(!listed.text.includes(rotated.body.secret), 'the new secret is shown once');
         assert.equal(
-          listed.body.webhooks.find((w: { id: string }) => w.id === hook.id).previousSecretUntil,
+          listed.body.webhooks.find((w) => w.id === hook.id)?.previousSecretUntil,
           rotated.body.previousSecretUntil,
         );
-        const audit = await asAdmin('GET', '/v1/admin/audit?action=staff.webhook_secret_rotated');
-        assert.equal(audit.body.records[0].staffId, admin.id);
-        assert.equal(audit.body.records[0].detail.webhook, hook.id);
+        const audit = await asAdmin<Api<'AuditPage'>>('GET', '/v1/admin/audit?action=staff.webhook_secret_rotated');
+        assert.equal(audit.body.records[0]?.staffId, admin.id);
+        assert.equal(audit.body.records[0]?.detail.webhook, hook.id);
         assert.ok(!audit.text.includes(rotated.body.secret) && !audit.text.includes(hook.secret));
 
         // Within the overlap: two signatures; a receiver with either secret accepts, one with neither does not.
@@ -147,8 +155,8 @@ for (const database of testDatabases()) {
         assert.ok(verifies(rotated.body.secret, later));
         assert.ok(!verifies(hook.secret, later), 'the old secret no longer verifies');
         assert.equal(
-          (await asAdmin('GET', '/v1/admin/webhooks')).body.webhooks.find((w: { id: string }) => w.id === hook.id)
-            .previousSecretUntil,
+          (await asAdmin<Api<'WebhookList'>>('GET', '/v1/admin/webhooks')).body.webhooks.find((w) => w.id === hook.id)
+            ?.previousSecretUntil,
           null,
         );
       } finally {
@@ -175,9 +183,9 @@ for (const database of testDatabases()) {
             reason: `bulk ${i}`,
           });
       });
-      const page = await asSupport('GET', `/v1/admin/audit?account=${person.id}`);
+      const page = await asSupport<Api<'AuditPage'>>('GET', `/v1/admin/audit?account=${person.id}`);
       assert.equal(page.body.records.length, 50);
-      const csv = await asSupport('GET', `/v1/admin/audit?account=${person.id}&format=csv&limit=200`);
+      const csv = await asSupport<Api<'AuditPage'>>('GET', `/v1/admin/audit?account=${person.id}&format=csv&limit=200`);
       assert.equal(csv.status, 200, csv.text);
       assert.match(String(csv.headers['content-type']), /^text\/csv/);
       assert.match(String(csv.headers['content-disposition']), /attachment/);
@@ -190,10 +198,9 @@ for (const database of testDatabases()) {
       const walked: string[] = [];
       let cursor: string | null = null;
       do {
-        const next: { body: { records: Array<{ id: string }>; cursor: string | null } } = await asSupport(
-          'GET',
-          `/v1/admin/audit?account=${person.id}&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
-        );
+        const next: { body: { records: Array<{ id: string }>; cursor: string | null } } = await asSupport<
+          Api<'AuditPage'>
+        >('GET', `/v1/admin/audit?account=${person.id}&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
         walked.push(...next.body.records.map((r) => r.id));
         cursor = next.body.cursor;
       } while (cursor);

@@ -4,7 +4,15 @@ import { deleteAccount } from '../deletion/test-helpers.js';
 import { activation, assertProblem, linkDevice, uniqueImei, uniqueSerial } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
 import { asStaff, createStaffMember, enrolTotp, type StaffMember } from '../testing/staff.js';
-import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestApp } from '../testing/test-app.js';
+import {
+  createTestApp,
+  testDatabases,
+  uniqueEmail,
+  uniquePhone,
+  type TestApp,
+  type TestResponse,
+} from '../testing/test-app.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 type Person = Awaited<ReturnType<TestApp['signUp']>>;
 
@@ -42,7 +50,8 @@ for (const database of testDatabases()) {
       return { ...account, phone, serial, imei };
     };
     const eventsOf = async (account: Person) =>
-      (await t.request('GET', '/v1/me/events', { token: account.token })).body.events as Array<{
+      (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: account.token })).body
+        .events as Array<{
         type: string;
         reason?: string;
         client: string;
@@ -58,20 +67,21 @@ for (const database of testDatabases()) {
         [ada.serial, 'serial'],
         [ada.imei, 'imei'],
       ] as const) {
-        const found = await asSupport(
+        const found = await asSupport<Api<'StaffAccountMatchList'>>(
           'GET',
           `/v1/admin/accounts?q=${encodeURIComponent(q)}&reason=${encodeURIComponent(`ticket ${matchedBy}`)}`,
         );
         assert.equal(found.status, 200, found.text);
         assert.equal(found.body.accounts.length, 1, `${matchedBy}: ${found.text}`);
         const [match] = found.body.accounts;
+        assert.ok(match);
         assert.equal(match.id, ada.id);
         assert.equal(match.matchedBy, matchedBy);
         assert.equal(match.status, 'active');
         assert.ok(match.createdAt);
-        assert.match(match.email, /^\w\*\*\*@\w\*\*\*\.\w+$/, 'the email is masked');
+        assert.match(match.email ?? '', /^\w\*\*\*@\w\*\*\*\.\w+$/, 'the email is masked');
         assert.ok(!found.text.includes(ada.email!) && !found.text.includes(ada.phone), 'no address in clear');
-        assert.match(match.phone, /\*\*\* \*\*\* \d{3}$/);
+        assert.match(match.phone ?? '', /\*\*\* \*\*\* \d{3}$/);
       }
       const events = await eventsOf(ada);
       const looks = events.filter((e) => e.type === 'staff_access');
@@ -85,17 +95,23 @@ for (const database of testDatabases()) {
       assert.equal(looks[0]!.client, 'Lanyard support');
       assert.equal(looks[0]!.ip, '', "the staff member's address is not the person's to see");
 
-      const audit = await asSupport('GET', `/v1/admin/audit?account=${ada.id}&action=staff.account_found`);
+      const audit = await asSupport<Api<'AuditPage'>>(
+        'GET',
+        `/v1/admin/audit?account=${ada.id}&action=staff.account_found`,
+      );
       assert.equal(audit.status, 200, audit.text);
       assert.equal(audit.body.records.length, 5);
       for (const record of audit.body.records) {
         assert.equal(record.staffId, support.id, 'who');
         assert.equal(record.accountId, ada.id, 'whom');
-        assert.match(record.reason, /^ticket /, 'why');
+        assert.match(record.reason ?? '', /^ticket /, 'why');
         assert.ok(Date.parse(record.at), 'when');
       }
 
-      const nobody = await asSupport('GET', '/v1/admin/accounts?q=nobody%40example.com&reason=wrong+number');
+      const nobody = await asSupport<Api<'StaffAccountMatchList'>>(
+        'GET',
+        '/v1/admin/accounts?q=nobody%40example.com&reason=wrong+number',
+      );
       assert.deepEqual(nobody.body, { accounts: [] });
     });
 
@@ -135,7 +151,7 @@ for (const database of testDatabases()) {
       });
       assert.equal(credited.status, 201, credited.text);
       const captcha = await solvedCaptcha(t, '10.66.0.1');
-      const unlockRequest = await t.request('POST', '/v1/unlock-requests', {
+      const unlockRequest = await t.request<Api<'UnlockRequestCreated'>>('POST', '/v1/unlock-requests', {
         ip: '10.66.0.1',
         body: {
           serial: ada.imei,
@@ -145,7 +161,7 @@ for (const database of testDatabases()) {
         },
       });
       assert.equal(unlockRequest.status, 202, unlockRequest.text);
-      const view = await asSupport(
+      const view = await asSupport<Api<'StaffAccountView'>>(
         'GET',
         `/v1/admin/accounts/${ada.id}?reason=${encodeURIComponent('unlock request 123')}`,
       );
@@ -157,8 +173,8 @@ for (const database of testDatabases()) {
       assert.equal(body.status, 'active');
       assert.equal(body.suspendedAt, null);
       assert.equal(body.devices.length, 1);
-      assert.equal(body.devices[0].locked, true);
-      assert.ok(ada.serial.endsWith(body.devices[0].serialHint));
+      assert.equal(body.devices[0]?.locked, true);
+      assert.ok(ada.serial.endsWith(body.devices[0]?.serialHint ?? '-'));
       assert.ok(body.sessions.some((s: { kind: string }) => s.kind === 'api'));
       assert.ok(body.events.some((e: { type: string }) => e.type === 'device.linked'));
       assert.deepEqual(body.credits, { balance: 7, currency: 'credits' });
@@ -171,7 +187,7 @@ for (const database of testDatabases()) {
       assert.ok(!view.text.includes('Bought it second hand'), "the proof is the unlock request queue's to show");
       assert.deepEqual(body.twoStep, { enabled: false, locked: false });
 
-      const revealed = await asSupport('POST', `/v1/admin/accounts/${ada.id}/reveal`, {
+      const revealed = await asSupport<Api<'StaffRevealedAddresses'>>('POST', `/v1/admin/accounts/${ada.id}/reveal`, {
         body: { reason: 'customer on the phone, ticket 9' },
       });
       assert.equal(revealed.status, 200, revealed.text);
@@ -183,11 +199,9 @@ for (const database of testDatabases()) {
         ['customer on the phone, ticket 9', 'unlock request 123'],
         'newest first, each with its reason',
       );
-      const audit = await asSupport('GET', `/v1/admin/audit?account=${ada.id}`);
+      const audit = await asSupport<Api<'AuditPage'>>('GET', `/v1/admin/audit?account=${ada.id}`);
       assert.deepEqual(
-        audit.body.records
-          .filter((r: { action: string }) => r.action.startsWith('staff.account'))
-          .map((r: { action: string; reason: string }) => [r.action, r.reason]),
+        audit.body.records.filter((r) => r.action.startsWith('staff.account')).map((r) => [r.action, r.reason]),
         [
           ['staff.account_revealed', 'customer on the phone, ticket 9'],
           ['staff.account_viewed', 'unlock request 123'],
@@ -198,7 +212,7 @@ for (const database of testDatabases()) {
     test('a suspended account cannot sign in (account.suspended), its sessions end, devices stay locked, the person is told; restore undoes it', async () => {
       const ada = await person();
       const device = await linkDevice(t, ada);
-      const suspended = await asSupport('POST', `/v1/admin/accounts/${ada.id}/suspend`, {
+      const suspended = await asSupport<Api<'StaffAccountSuspended'>>('POST', `/v1/admin/accounts/${ada.id}/suspend`, {
         body: { reason: 'fraud report 42' },
       });
       assert.equal(suspended.status, 200, suspended.text);
@@ -235,7 +249,10 @@ for (const database of testDatabases()) {
         'and by SMS',
       );
 
-      const view = await asSupport('GET', `/v1/admin/accounts/${ada.id}?reason=check+suspension`);
+      const view = await asSupport<Api<'StaffAccountView'>>(
+        'GET',
+        `/v1/admin/accounts/${ada.id}?reason=check+suspension`,
+      );
       assert.equal(view.body.status, 'suspended');
       assert.ok(view.body.suspendedAt);
       assert.deepEqual(
@@ -243,10 +260,10 @@ for (const database of testDatabases()) {
         [],
         'no web or API session is left',
       );
-      const found = await asSupport('GET', `/v1/admin/accounts?q=${ada.id}&reason=check`);
-      assert.equal(found.body.accounts[0].status, 'suspended');
+      const found = await asSupport<Api<'StaffAccountMatchList'>>('GET', `/v1/admin/accounts?q=${ada.id}&reason=check`);
+      assert.equal(found.body.accounts[0]?.status, 'suspended');
 
-      const restored = await asSupport('POST', `/v1/admin/accounts/${ada.id}/restore`, {
+      const restored = await asSupport<Api<'StaffAccountRestored'>>('POST', `/v1/admin/accounts/${ada.id}/restore`, {
         body: { reason: 'report withdrawn' },
       });
       assert.equal(restored.status, 200, restored.text);
@@ -261,12 +278,12 @@ for (const database of testDatabases()) {
         t.messages.to(ada.email!).some((m) => /restored your account .*report withdrawn/.test(m.text)),
         'the person is told of the restore',
       );
-      const signedIn = await t.request('POST', '/v1/sessions', { body: { login: ada.email, password: ada.password } });
+      const signedIn = await t.request<BearerSession>('POST', '/v1/sessions', {
+        body: { login: ada.email, password: ada.password },
+      });
       assert.equal(signedIn.status, 201, signedIn.text);
-      const events = (await t.request('GET', '/v1/me/events', { token: signedIn.body.token })).body.events as Array<{
-        type: string;
-        reason?: string;
-      }>;
+      const events = (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: signedIn.body.token }))
+        .body.events;
       assert.deepEqual(
         events
           .filter((e) => e.type === 'account.suspended' || e.type === 'account.restored')
@@ -276,7 +293,7 @@ for (const database of testDatabases()) {
           ['account.suspended', 'fraud report 42'],
         ],
       );
-      const actions = (await asSupport('GET', `/v1/admin/audit?account=${ada.id}`)).body.records.map(
+      const actions = (await asSupport<Api<'AuditPage'>>('GET', `/v1/admin/audit?account=${ada.id}`)).body.records.map(
         (r: { action: string }) => r.action,
       );
       assert.ok(actions.includes('staff.account_suspended') && actions.includes('staff.account_restored'));
@@ -289,9 +306,11 @@ for (const database of testDatabases()) {
 
     test("support ends every session of an account: the person's tokens stop working, the device keeps its own; audited", async () => {
       const ada = await person();
-      const second = await t.request('POST', '/v1/sessions', { body: { login: ada.email, password: ada.password } });
+      const second = await t.request<BearerSession>('POST', '/v1/sessions', {
+        body: { login: ada.email, password: ada.password },
+      });
       const device = await linkDevice(t, ada);
-      const ended = await asSupport(
+      const ended = await asSupport<Api<'StaffSessionsEnded'>>(
         'DELETE',
         `/v1/admin/accounts/${ada.id}/sessions?reason=${encodeURIComponent('account takeover report')}`,
       );
@@ -304,15 +323,17 @@ for (const database of testDatabases()) {
         200,
         'a device token is no session to end here',
       );
-      const again = await t.request('POST', '/v1/sessions', { body: { login: ada.email, password: ada.password } });
+      const again = await t.request<BearerSession>('POST', '/v1/sessions', {
+        body: { login: ada.email, password: ada.password },
+      });
       assert.equal(again.status, 201, 'the person may sign in again');
-      const events = (await t.request('GET', '/v1/me/events', { token: again.body.token })).body.events as Array<{
-        type: string;
-        reason?: string;
-      }>;
+      const events = (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: again.body.token }))
+        .body.events;
       assert.equal(events.find((e) => e.type === 'sessions.ended_by_staff')?.reason, 'account takeover report');
-      const [record] = (await asSupport('GET', `/v1/admin/audit?account=${ada.id}&action=staff.sessions_ended`)).body
-        .records;
+      const [record] = (
+        await asSupport<Api<'AuditPage'>>('GET', `/v1/admin/audit?account=${ada.id}&action=staff.sessions_ended`)
+      ).body.records;
+      assert.ok(record);
       assert.deepEqual(
         [record.staffId, record.reason, record.detail],
         [support.id, 'account takeover report', { sessionsEnded: 2 }],
@@ -331,14 +352,17 @@ for (const database of testDatabases()) {
         );
       }
       const filter = `staff=${admin.id}&account=${ada.id}&action=staff.account_viewed&since=${encodeURIComponent(start)}`;
-      const first = await asSupport('GET', `/v1/admin/audit?${filter}&limit=2`);
+      const first = await asSupport<Api<'AuditPage'>>('GET', `/v1/admin/audit?${filter}&limit=2`);
       assert.equal(first.status, 200, first.text);
       assert.equal(first.body.records.length, 2);
       assert.ok(first.body.cursor);
       const seen = [...first.body.records];
-      let cursor = first.body.cursor;
+      let cursor: string | null = first.body.cursor;
       while (cursor) {
-        const page = await asSupport('GET', `/v1/admin/audit?${filter}&limit=2&cursor=${cursor}`);
+        const page: TestResponse<Api<'AuditPage'>> = await asSupport<Api<'AuditPage'>>(
+          'GET',
+          `/v1/admin/audit?${filter}&limit=2&cursor=${cursor}`,
+        );
         assert.equal(page.status, 200, page.text);
         seen.push(...page.body.records);
         cursor = page.body.cursor;
@@ -349,20 +373,28 @@ for (const database of testDatabases()) {
         'newest first, each once',
       );
       assert.equal(
-        (await asSupport('GET', `/v1/admin/audit?${filter.replace(`staff=${admin.id}`, `staff=${support.id}`)}`)).body
-          .records.length,
+        (
+          await asSupport<Api<'AuditPage'>>(
+            'GET',
+            `/v1/admin/audit?${filter.replace(`staff=${admin.id}`, `staff=${support.id}`)}`,
+          )
+        ).body.records.length,
         0,
       );
-      const byEmail = await asSupport(
+      const byEmail = await asSupport<Api<'AuditPage'>>(
         'GET',
         `/v1/admin/audit?${filter.replace(`staff=${admin.id}`, `staff=${encodeURIComponent(admin.email)}`)}`,
       );
       assert.equal(byEmail.body.records.length, 5, 'a staff member is also found by email');
-      assert.equal(byEmail.body.records[0].staffEmail, admin.email);
+      assert.equal(byEmail.body.records[0]?.staffEmail, admin.email);
       const later = new Date(t.clock.now() - 500).toISOString();
       assert.equal(
-        (await asSupport('GET', `/v1/admin/audit?account=${ada.id}&since=${encodeURIComponent(later)}`)).body.records
-          .length,
+        (
+          await asSupport<Api<'AuditPage'>>(
+            'GET',
+            `/v1/admin/audit?account=${ada.id}&since=${encodeURIComponent(later)}`,
+          )
+        ).body.records.length,
         1,
       );
       assertProblem(await asSupport('GET', '/v1/admin/audit?cursor=not-a-cursor'), 400, 'cursor_invalid');
@@ -404,10 +436,12 @@ for (const database of testDatabases()) {
         'validation_failed',
       );
 
-      const added = await asAdmin('POST', '/v1/admin/staff', { body: { email: newcomer.email, role: 'support' } });
+      const added = await asAdmin<Api<'StaffMember'>>('POST', '/v1/admin/staff', {
+        body: { email: newcomer.email, role: 'support' },
+      });
       assert.equal(added.status, 201, added.text);
       assert.deepEqual([added.body.id, added.body.role, added.body.secondFactor], [newcomer.id, 'support', false]);
-      const listed = await asAdmin('GET', '/v1/admin/staff');
+      const listed = await asAdmin<Api<'StaffList'>>('GET', '/v1/admin/staff');
       assert.ok(listed.body.staff.some((s: { id: string; role: string }) => s.id === admin.id && s.role === 'admin'));
       assert.ok(listed.body.staff.some((s: { id: string }) => s.id === newcomer.id));
 
@@ -429,7 +463,7 @@ for (const database of testDatabases()) {
       assertProblem(await asAdmin('DELETE', `/v1/admin/staff/${newcomer.id}`), 404, 'not_found');
       assertProblem(await t.request('GET', '/v1/admin/unlock-requests', { token: newcomer.token }), 403, 'forbidden');
       const actions = (
-        await asAdmin('GET', `/v1/admin/audit?account=${newcomer.id}&staff=${admin.id}`)
+        await asAdmin<Api<'AuditPage'>>('GET', `/v1/admin/audit?account=${newcomer.id}&staff=${admin.id}`)
       ).body.records.map((r: { action: string }) => r.action);
       assert.deepEqual(actions, ['staff.staff_removed', 'staff.staff_added', 'staff.staff_added']);
     });
@@ -461,7 +495,10 @@ for (const database of testDatabases()) {
         200,
       );
       await deleteAccount(t, { ...ada, token: ada.token });
-      assert.deepEqual((await asSupport('GET', `/v1/admin/audit?account=${ada.id}`)).body.records, []);
+      assert.deepEqual(
+        (await asSupport<Api<'AuditPage'>>('GET', `/v1/admin/audit?account=${ada.id}`)).body.records,
+        [],
+      );
       const rows = await t.app.database.db
         .selectFrom('audit_records')
         .selectAll()

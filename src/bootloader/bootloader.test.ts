@@ -3,8 +3,11 @@ import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { linkDevice } from '../devices/test-factories.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const HOUR = 3_600_000;
+/** bootloader.wait: a problem that says when the unlock becomes available. */
+type BootloaderWait = Api<'Problem'> & { availableAt: string };
 
 /** Node's own Ed25519 key from the published raw 32 bytes (as a bootloader holds it). */
 function publishedKey(raw: string) {
@@ -22,15 +25,15 @@ for (const database of testDatabases()) {
     test('after 168 hours the device gets a statement whose signature verifies offline against the published key; the owner is told', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner, { model: 'Pixel 9', name: 'Ana phone' });
-      const keys = await t.request('GET', '/v1/bootloader/key');
+      const keys = await t.request<Api<'BootloaderKeySet'>>('GET', '/v1/bootloader/key');
       assert.equal(keys.status, 200, keys.text);
       assert.equal(keys.body.keys.length, 1);
-      const [published] = keys.body.keys as Array<{ kid: string; alg: string; publicKey: string }>;
+      const [published] = keys.body.keys;
       assert.equal(published!.alg, 'Ed25519');
       assert.equal(Buffer.from(published!.publicKey, 'base64url').length, 32);
 
       // Before the wait: 403 with the time it may ask again, exactly 168 hours after the link.
-      const early = await t.request('POST', '/v1/device/bootloader-unlock', {
+      const early = await t.request<BootloaderWait>('POST', '/v1/device/bootloader-unlock', {
         token: device.token,
         body: { serial: device.serial },
       });
@@ -38,7 +41,7 @@ for (const database of testDatabases()) {
       assert.equal(early.body.code, 'bootloader.wait');
       assert.equal(Date.parse(early.body.availableAt), t.clock.now() + 168 * HOUR);
       t.clock.advance(167 * HOUR);
-      const stillEarly = await t.request('POST', '/v1/device/bootloader-unlock', {
+      const stillEarly = await t.request<Api<'Problem'>>('POST', '/v1/device/bootloader-unlock', {
         token: device.token,
         body: { serial: device.serial },
       });
@@ -53,7 +56,7 @@ for (const database of testDatabases()) {
         body: { serial: 'SOMEONEELSE1' },
       });
       assert.equal(wrongSerial.status, 400, wrongSerial.text);
-      const unlocked = await t.request('POST', '/v1/device/bootloader-unlock', {
+      const unlocked = await t.request<Api<'BootloaderUnlock'>>('POST', '/v1/device/bootloader-unlock', {
         token: device.token,
         body: { serial: device.serial },
       });
@@ -86,10 +89,10 @@ for (const database of testDatabases()) {
       );
 
       // The owner sees it in their activity and is told by email, in their language.
-      const session = await t.request('POST', '/v1/sessions', {
+      const session = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: owner.email, password: owner.password },
       });
-      const events = await t.request('GET', '/v1/me/events', { token: session.body.token });
+      const events = await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: session.body.token });
       assert.ok(
         events.body.events.some((e: { type: string }) => e.type === 'device.bootloader_unlocked'),
         events.text,
@@ -111,7 +114,7 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       t.clock.advance(169 * HOUR);
-      const session = await t.request('POST', '/v1/sessions', {
+      const session = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: owner.email, password: owner.password },
       });
       const lock = await t.request('POST', `/v1/devices/${device.id}/commands`, {
@@ -119,7 +122,7 @@ for (const database of testDatabases()) {
         body: { type: 'lock', message: 'Lost: call 600 000 000' },
       });
       assert.equal(lock.status, 202, lock.text);
-      const refused = await t.request('POST', '/v1/device/bootloader-unlock', {
+      const refused = await t.request<Api<'Problem'>>('POST', '/v1/device/bootloader-unlock', {
         token: device.token,
         body: { serial: device.serial },
       });
@@ -144,11 +147,13 @@ for (const database of testDatabases()) {
       const first = await t.signUp();
       const device = await linkDevice(t, first);
       t.clock.advance(200 * HOUR);
-      const fresh = await t.request('POST', '/v1/sessions', { body: { login: first.email, password: first.password } });
+      const fresh = await t.request<BearerSession>('POST', '/v1/sessions', {
+        body: { login: first.email, password: first.password },
+      });
       assert.equal((await t.request('DELETE', `/v1/devices/${device.id}`, { token: fresh.body.token })).status, 204);
       const second = await t.signUp();
       const again = await linkDevice(t, second, { serial: device.serial });
-      const refused = await t.request('POST', '/v1/device/bootloader-unlock', {
+      const refused = await t.request<BootloaderWait>('POST', '/v1/device/bootloader-unlock', {
         token: again.token,
         body: { serial: device.serial },
       });
@@ -158,15 +163,9 @@ for (const database of testDatabases()) {
     });
 
     test('a rotated key signs from then on, and the old key stays published until it retires', async () => {
-      const before = (await t.request('GET', '/v1/bootloader/key')).body.keys as Array<{
-        kid: string;
-        publicKey: string;
-      }>;
+      const before = (await t.request<Api<'BootloaderKeySet'>>('GET', '/v1/bootloader/key')).body.keys;
       const rotated = await t.app.services.bootloaderKeys.rotate({ retireAfterMs: 24 * HOUR });
-      const keys = (await t.request('GET', '/v1/bootloader/key')).body.keys as Array<{
-        kid: string;
-        publicKey: string;
-      }>;
+      const keys = (await t.request<Api<'BootloaderKeySet'>>('GET', '/v1/bootloader/key')).body.keys;
       assert.deepEqual(
         keys.map((k) => k.kid),
         [rotated.kid, ...before.map((k) => k.kid)],
@@ -175,7 +174,7 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       t.clock.advance(168 * HOUR);
-      const unlocked = await t.request('POST', '/v1/device/bootloader-unlock', {
+      const unlocked = await t.request<Api<'BootloaderUnlock'>>('POST', '/v1/device/bootloader-unlock', {
         token: device.token,
         body: { serial: device.serial },
       });
@@ -187,7 +186,7 @@ for (const database of testDatabases()) {
       assert.ok(!verify(null, bytes, publishedKey(before[0]!.publicKey), signature), 'the old key did not sign it');
       // 168 hours later the old key has retired: only the new one is listed.
       assert.deepEqual(
-        ((await t.request('GET', '/v1/bootloader/key')).body.keys as Array<{ kid: string }>).map((k) => k.kid),
+        (await t.request<Api<'BootloaderKeySet'>>('GET', '/v1/bootloader/key')).body.keys.map((k) => k.kid),
         [rotated.kid],
       );
     });

@@ -4,6 +4,7 @@ import type { Payload } from 'altcha-lib';
 import { after, before, describe, test } from 'node:test';
 import { QUICK_CAPTCHA_ENV, solveCaptcha, solvedCaptcha } from '../testing/captcha.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import type { Api } from '../testing/api-types.js';
 
 const REDIS_URL = process.env.LANYARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -22,13 +23,13 @@ describe('captcha challenge at the default difficulty', () => {
   after(async () => t.close());
 
   test("GET /v1/captcha serves an ALTCHA v2 challenge that altcha-lib's own solver answers", async () => {
-    const served = await t.request('GET', '/v1/captcha');
+    const served = await t.request<Api<'CaptchaChallenge'>>('GET', '/v1/captcha');
     assert.equal(served.status, 200);
     assert.equal(served.headers['cache-control'], 'no-store');
     const { parameters, signature } = served.body;
     assert.equal(parameters.algorithm, 'PBKDF2/SHA-256');
     assert.match(signature, /^[0-9a-f]{64}$/);
-    assert.match(parameters.keySignature, /^[0-9a-f]{64}$/);
+    assert.match(parameters.keySignature ?? '', /^[0-9a-f]{64}$/);
     const lifetime = parameters.expiresAt - Date.now() / 1000;
     assert.ok(lifetime > 590 && lifetime <= 600, `expires in ${lifetime} s`);
     const captcha = await solveCaptcha(served.body);
@@ -48,8 +49,12 @@ for (const database of testDatabases()) {
     });
     after(async () => t.close());
 
+    /** A sign-in whose answer is read only when it is refused. */
     const signIn = (login: string, password: string, ip: string, captcha?: string) =>
-      t.request('POST', '/v1/sessions', { body: { login, password, ...(captcha ? { captcha } : {}) }, ip });
+      t.request<Api<'Problem'>>('POST', '/v1/sessions', {
+        body: { login, password, ...(captcha ? { captcha } : {}) },
+        ip,
+      });
 
     test('four failures do not ask for a captcha', async () => {
       const account = await t.signUp();
@@ -166,7 +171,7 @@ describe('sign-in captcha counted across instances through Redis', () => {
       });
       assert.equal(failed.status, 401);
     }
-    const asked = await second.request('POST', '/v1/sessions', {
+    const asked = await second.request<Api<'Problem'>>('POST', '/v1/sessions', {
       body: { login: email, password: 'next guess' },
       ip: '192.0.2.140',
     });

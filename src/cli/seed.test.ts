@@ -66,7 +66,7 @@ for (const database of testDatabases()) {
           body: { login: email, password, kind: 'api' },
         });
         assert.equal(signedIn.status, 201, JSON.stringify(signedIn.body));
-        const token = signedIn.body.token as string;
+        const token = signedIn.body.token;
         const me = await call(server.url, 'GET', '/v1/me', { token });
         assert.equal(me.status, 200);
         assert.equal(me.body.email, email);

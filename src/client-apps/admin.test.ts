@@ -11,6 +11,7 @@ import {
   startListeningApp,
   type ListeningApp,
 } from './test-relying-party.js';
+import type { Api } from '../testing/api-types.js';
 
 // The admin's app routes (API.md): list with use, read, change, disable, rotate the secret, delete.
 
@@ -29,7 +30,7 @@ for (const database of testDatabases()) {
     after(async () => s?.close());
 
     test('an admin creates, lists (with accounts and last use), edits, disables, rotates the secret of and deletes an app', async () => {
-      const created = await s.t.request('POST', '/v1/admin/apps', {
+      const created = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Shop',
@@ -63,14 +64,15 @@ for (const database of testDatabases()) {
         expectedState: state,
       });
 
-      const listed = await s.t.request('GET', '/v1/admin/apps', { token: s.admin });
+      const listed = await s.t.request<Api<'AppList'>>('GET', '/v1/admin/apps', { token: s.admin });
       assert.equal(listed.status, 200, listed.text);
-      const shop = listed.body.apps.find((a: { clientId: string }) => a.clientId === clientId);
+      const shop = listed.body.apps.find((a) => a.clientId === clientId);
+      assert.ok(shop);
       assert.equal(shop.accounts, 1);
       assert.ok(shop.lastUsedAt, 'last use is the token exchange');
-      assert.equal(shop.clientSecret, undefined, 'the secret is never listed');
+      assert.equal('clientSecret' in shop, false, 'the secret is never listed');
 
-      const patched = await s.t.request('PATCH', `/v1/admin/apps/${clientId}`, {
+      const patched = await s.t.request<Api<'App'>>('PATCH', `/v1/admin/apps/${clientId}`, {
         token: s.admin,
         body: { name: 'Shop 2', firstParty: true, logoUri: 'https://shop.example.com/logo.png', requirePar: true },
       });
@@ -79,7 +81,7 @@ for (const database of testDatabases()) {
       assert.equal(patched.body.firstParty, true);
       assert.equal(patched.body.requirePar, true);
       assert.equal(
-        (await s.t.request('GET', `/v1/admin/apps/${clientId}`, { token: s.admin })).body.logoUri,
+        (await s.t.request<Api<'App'>>('GET', `/v1/admin/apps/${clientId}`, { token: s.admin })).body.logoUri,
         'https://shop.example.com/logo.png',
       );
       // PAR required: a plain authorization request is refused, a pushed one goes on.
@@ -110,7 +112,9 @@ for (const database of testDatabases()) {
         'validation_failed',
       );
 
-      const rotated = await s.t.request('POST', `/v1/admin/apps/${clientId}/secret`, { token: s.admin });
+      const rotated = await s.t.request<Api<'ClientSecret'>>('POST', `/v1/admin/apps/${clientId}/secret`, {
+        token: s.admin,
+      });
       assert.equal(rotated.status, 200, rotated.text);
       assert.notEqual(rotated.body.clientSecret, clientSecret);
       const stale = await relyingParty(s.baseUrl, clientId, clientSecret);
@@ -126,7 +130,7 @@ for (const database of testDatabases()) {
         'the new secret authenticates',
       );
 
-      const disabled = await s.t.request('PATCH', `/v1/admin/apps/${clientId}`, {
+      const disabled = await s.t.request<Api<'App'>>('PATCH', `/v1/admin/apps/${clientId}`, {
         token: s.admin,
         body: { disabled: true },
       });
@@ -136,7 +140,7 @@ for (const database of testDatabases()) {
       assert.equal((await s.t.request('DELETE', `/v1/admin/apps/${clientId}`, { token: s.admin })).status, 204);
       assertProblem(await s.t.request('GET', `/v1/admin/apps/${clientId}`, { token: s.admin }), 404, 'not_found');
       assert.deepEqual(
-        (await s.t.request('GET', '/v1/apps', { token: account.token })).body.apps,
+        (await s.t.request<Api<'AppGrantList'>>('GET', '/v1/apps', { token: account.token })).body.apps,
         [],
         'its grants went with it',
       );
@@ -144,7 +148,7 @@ for (const database of testDatabases()) {
     });
 
     test('public apps have no secret to rotate; native apps take RFC 8252 redirect URIs and refuse others; support and people are refused', async () => {
-      const native = await s.t.request('POST', '/v1/admin/apps', {
+      const native = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Notes',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { makeImage } from '../cloud/test-images.js';
+import { assertProblem } from '../testing/problems.js';
 import { testDatabases, type TestAccount, type TestResponse } from '../testing/test-app.js';
 import {
   authorizationRequest,
@@ -10,6 +11,7 @@ import {
   startListeningApp,
   type ListeningApp,
 } from './test-relying-party.js';
+import type { Api } from '../testing/api-types.js';
 
 // The scopes of Lanyard's API (API.md, "Apps' access tokens on the API"): an app's access token,
 // obtained by openid-client through the whole code flow, reaches what its scopes name and nothing else:
@@ -26,7 +28,7 @@ for (const database of testDatabases()) {
 
     before(async () => {
       s = await startListeningApp(database);
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Gallery',
@@ -75,8 +77,7 @@ for (const database of testDatabases()) {
     }
 
     const refused = (response: TestResponse, scope?: string) => {
-      assert.equal(response.status, 403, response.text);
-      assert.equal(response.body.code, 'insufficient_scope');
+      assertProblem(response, 403, 'insufficient_scope');
       const challenge = String(response.headers['www-authenticate']);
       assert.match(challenge, /^Bearer error="insufficient_scope"/);
       if (scope) assert.match(challenge, new RegExp(`scope="${scope}"`));
@@ -84,7 +85,7 @@ for (const database of testDatabases()) {
 
     test('cloud.photos:read lists, reads and gets the thumbnail of photos, and nothing else of the cloud', async () => {
       const headers = { authorization: `Bearer ${await tokenFor('cloud.photos:read')}` };
-      const listed = await s.t.request('GET', '/v1/cloud/photos', { headers });
+      const listed = await s.t.request<Api<'Changes'>>('GET', '/v1/cloud/photos', { headers });
       assert.equal(listed.status, 200, listed.text);
       assert.deepEqual(
         listed.body.items.map((i: { id: string }) => i.id),
@@ -123,15 +124,15 @@ for (const database of testDatabases()) {
 
     test('cloud.contacts:read lists and reads contacts only; a token with both scopes reads both', async () => {
       const headers = { authorization: `Bearer ${await tokenFor('cloud.contacts:read')}` };
-      const listed = await s.t.request('GET', '/v1/cloud/contacts', { headers });
+      const listed = await s.t.request<Api<'Changes'>>('GET', '/v1/cloud/contacts', { headers });
       assert.equal(listed.status, 200, listed.text);
       assert.deepEqual(
-        listed.body.items.map((i: { id: string; data: { name: string } }) => [i.id, i.data.name]),
+        listed.body.items.map((i) => [i.id, (i.data as { name: string }).name]),
         [['c1', 'Eva']],
       );
-      const item = await s.t.request('GET', '/v1/cloud/contacts/c1', { headers });
+      const item = await s.t.request<Api<'Item'>>('GET', '/v1/cloud/contacts/c1', { headers });
       assert.equal(item.status, 200, item.text);
-      assert.equal(item.body.data.phone, '+34600000001');
+      assert.equal((item.body.data as { phone: string }).phone, '+34600000001');
       refused(await s.t.request('GET', '/v1/cloud/photos', { headers }), 'cloud.photos:read');
       refused(await s.t.request('GET', '/v1/cloud/photos/IMG_1', { headers }), 'cloud.photos:read');
       refused(await s.t.request('GET', '/v1/cloud/photos/IMG_1/thumbnail', { headers }), 'cloud.photos:read');
@@ -146,12 +147,12 @@ for (const database of testDatabases()) {
     });
 
     test('devices:write sends a command (ring) to a device, which devices:read alone cannot', async () => {
-      const device = await s.t.request('POST', '/v1/devices', {
+      const device = await s.t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
         token: account.token,
         body: { serial: `SN${Date.now()}`, model: 'Phone 3', name: 'Phone', kind: 'phone' },
       });
       assert.equal(device.status, 201, device.text);
-      const id = device.body.device.id as string;
+      const id = device.body.device.id;
       const reader = { authorization: `Bearer ${await tokenFor('devices:read')}` };
       refused(
         await s.t.request('POST', `/v1/devices/${id}/commands`, { headers: reader, body: { type: 'ring' } }),
@@ -161,7 +162,9 @@ for (const database of testDatabases()) {
       const rung = await s.t.request('POST', `/v1/devices/${id}/commands`, { headers: writer, body: { type: 'ring' } });
       assert.equal(rung.status, 202, rung.text);
       // The device itself sees the command it was sent.
-      const pending = await s.t.request('GET', '/v1/device/commands', { token: device.body.deviceToken });
+      const pending = await s.t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', {
+        token: device.body.deviceToken,
+      });
       assert.equal(pending.status, 200, pending.text);
       assert.deepEqual(
         pending.body.commands.map((c: { type: string }) => c.type),

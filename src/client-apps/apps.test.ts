@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify, type JsonWebKey } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
 import { assertProblem } from '../devices/test-factories.js';
@@ -12,8 +12,30 @@ import {
   type TestResponse,
 } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
+import type { Api } from '../testing/api-types.js';
 
 const REDIRECT_URI = 'https://notes.example.com/callback';
+
+// What the OpenID endpoints answer (RFC 6749, OpenID Connect): not part of the /v1 API's document.
+interface TokenAnswer {
+  token_type: string;
+  access_token: string;
+  id_token: string;
+  refresh_token?: string;
+}
+interface OAuthError {
+  error: string;
+  error_description?: string;
+}
+interface UserInfo {
+  sub: string;
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+}
+interface Jwks {
+  keys: Array<JsonWebKey & { kid: string }>;
+}
 
 /** The cookies a browser keeps between requests: set by Set-Cookie, dropped when cleared. */
 class CookieJar {
@@ -45,14 +67,14 @@ for (const database of testDatabases()) {
   describe(`apps: OAuth 2 / OpenID Connect (${database})`, () => {
     let t: TestApp;
     let staff: string;
-    let client: { clientId: string; clientSecret: string };
+    let client: Api<'AppCreated'>;
     // The app's back-channel logout endpoint: a plain HTTP server that answers 200.
     let logoutReceiver: SmsReceiver;
     before(async () => {
       logoutReceiver = await startSmsReceiver();
       t = await createTestApp({ database });
       staff = (await createStaffMember(t, 'admin')).token;
-      const registered = await t.request('POST', '/v1/admin/apps', {
+      const registered = await t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: staff,
         body: {
           name: 'Notes Web',
@@ -110,9 +132,9 @@ for (const database of testDatabases()) {
     }
 
     const basic = () =>
-      `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
-    const tokenRequest = (fields: Record<string, string>) =>
-      t.request('POST', '/oauth/token', {
+      `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret ?? '')}`).toString('base64')}`;
+    const tokenRequest = <T = TokenAnswer>(fields: Record<string, string>) =>
+      t.request<T>('POST', '/oauth/token', {
         ...form(fields),
         headers: { ...form(fields).headers, authorization: basic() },
       });
@@ -161,11 +183,14 @@ for (const database of testDatabases()) {
       });
       assert.equal(tokens.status, 200, tokens.text);
       assert.equal(tokens.body.token_type, 'Bearer');
-      return { tokens: tokens.body as { access_token: string; id_token: string; refresh_token?: string }, jar, code };
+      return { tokens: tokens.body, jar, code };
     }
 
     test('discovery names the endpoints under this server, with our scopes', async () => {
-      const discovery = await t.request('GET', '/.well-known/openid-configuration');
+      const discovery = await t.request<Api<'OpenIdConfiguration'> & { scopes_supported: string[] }>(
+        'GET',
+        '/.well-known/openid-configuration',
+      );
       assert.equal(discovery.status, 200, discovery.text);
       assert.equal(discovery.body.issuer, t.app.config.baseUrl);
       assert.equal(discovery.body.authorization_endpoint, `${t.app.config.baseUrl}/oauth/authorize`);
@@ -175,10 +200,10 @@ for (const database of testDatabases()) {
           discovery.body.scopes_supported.includes(s),
         ),
       );
-      const jwks = await t.request('GET', '/oauth/jwks');
+      const jwks = await t.request<Jwks>('GET', '/oauth/jwks');
       assert.equal(jwks.status, 200);
       assert.equal(jwks.body.keys.length, 1);
-      assert.equal(jwks.body.keys[0].d, undefined, 'the private part is never published');
+      assert.equal(jwks.body.keys[0]?.d, undefined, 'the private part is never published');
     });
 
     test('a person signs in to an app, allows it, the app reads the claims; the person sees it and revokes it, and its tokens stop working', async () => {
@@ -188,7 +213,7 @@ for (const database of testDatabases()) {
       assert.equal(claims.sub, account.id);
       assert.equal(claims.aud, client.clientId);
       assert.equal(claims.iss, t.app.config.baseUrl);
-      const userinfo = await t.request('GET', '/oauth/userinfo', {
+      const userinfo = await t.request<UserInfo>('GET', '/oauth/userinfo', {
         headers: { authorization: `Bearer ${tokens.access_token}` },
       });
       assert.equal(userinfo.status, 200, userinfo.text);
@@ -210,17 +235,19 @@ for (const database of testDatabases()) {
       });
       assert.equal(reused.status, 400, 'a code is single-use');
 
-      const listed = await t.request('GET', '/v1/apps', { token: account.token });
+      const listed = await t.request<Api<'AppGrantList'>>('GET', '/v1/apps', { token: account.token });
       assert.equal(listed.status, 200, listed.text);
       assert.equal(listed.body.apps.length, 1);
-      assert.equal(listed.body.apps[0].clientId, client.clientId);
-      assert.equal(listed.body.apps[0].name, 'Notes Web');
-      assert.deepEqual([...listed.body.apps[0].scopes].sort(), ['email', 'offline_access', 'openid', 'profile']);
+      assert.equal(listed.body.apps[0]?.clientId, client.clientId);
+      assert.equal(listed.body.apps[0]?.name, 'Notes Web');
+      const [grant] = listed.body.apps;
+      assert.ok(grant);
+      assert.deepEqual([...grant.scopes].sort(), ['email', 'offline_access', 'openid', 'profile']);
       assert.ok(
-        listed.body.apps[0].lastUsedAt >= listed.body.apps[0].grantedAt,
+        grant.lastUsedAt !== null && grant.lastUsedAt >= grant.grantedAt,
         'last used: when the app took its tokens for this person',
       );
-      const summary = await t.request('GET', '/v1/me/deletion', { token: account.token });
+      const summary = await t.request<Api<'DeletionSummary'>>('GET', '/v1/me/deletion', { token: account.token });
       assert.deepEqual(
         summary.body.apps.map((a: { clientId: string }) => a.clientId),
         [client.clientId],
@@ -233,7 +260,7 @@ for (const database of testDatabases()) {
         404,
         'not_found',
       );
-      const device = await t.request('POST', '/v1/devices', {
+      const device = await t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
         token: account.token,
         body: { serial: `SN${randomBytes(4).toString('hex')}`, model: 'Redmi Note 13', name: 'Phone', kind: 'phone' },
       });
@@ -263,10 +290,16 @@ for (const database of testDatabases()) {
         401,
         'the access token ended',
       );
-      const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+      const refreshed = await tokenRequest<OAuthError>({
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token!,
+      });
       assert.equal(refreshed.status, 400, 'the refresh token ended');
       assert.equal(refreshed.body.error, 'invalid_grant');
-      assert.deepEqual((await t.request('GET', '/v1/apps', { token: account.token })).body.apps, []);
+      assert.deepEqual(
+        (await t.request<Api<'AppGrantList'>>('GET', '/v1/apps', { token: account.token })).body.apps,
+        [],
+      );
       assertProblem(
         await t.request('DELETE', `/v1/apps/${client.clientId}`, { token: account.token }),
         404,
@@ -299,7 +332,10 @@ for (const database of testDatabases()) {
       const redirect = new URL(String(back.headers.location));
       assert.equal(redirect.searchParams.get('error'), 'access_denied');
       assert.equal(redirect.searchParams.get('state'), state);
-      assert.deepEqual((await t.request('GET', '/v1/apps', { token: account.token })).body.apps, []);
+      assert.deepEqual(
+        (await t.request<Api<'AppGrantList'>>('GET', '/v1/apps', { token: account.token })).body.apps,
+        [],
+      );
     });
 
     test("deleting the account erases the app's grants and tokens, and the app gets a signed back-channel logout", async () => {
@@ -314,10 +350,12 @@ for (const database of testDatabases()) {
       assert.equal(posted[0]!.method, 'POST');
       const logoutToken = new URLSearchParams(String(posted[0]!.body)).get('logout_token')!;
       const [header, claims, signature] = logoutToken.split('.');
-      const jwks = (await t.request('GET', '/oauth/jwks')).body.keys;
+      const jwks = (await t.request<Jwks>('GET', '/oauth/jwks')).body.keys;
       const { kid, alg } = JSON.parse(Buffer.from(header!, 'base64url').toString());
       assert.equal(alg, 'RS256');
-      const key = createPublicKey({ key: jwks.find((k: { kid: string }) => k.kid === kid), format: 'jwk' });
+      const jwk = jwks.find((k) => k.kid === kid);
+      assert.ok(jwk, 'the token names a published key');
+      const key = createPublicKey({ key: jwk, format: 'jwk' });
       assert.ok(
         verify('sha256', Buffer.from(`${header}.${claims}`), key, Buffer.from(signature!, 'base64url')),
         'signed by the provider',
@@ -393,7 +431,7 @@ for (const database of testDatabases()) {
       ]) {
         assertProblem(await t.request('POST', '/v1/admin/apps', { token: staff, body }), 400, 'validation_failed');
       }
-      const local = await t.request('POST', '/v1/admin/apps', {
+      const local = await t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: staff,
         body: { ...valid, redirectUris: ['http://127.0.0.1:3000/cb'] },
       });

@@ -9,6 +9,7 @@ import * as openid from 'openid-client';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
 import { relyingParty } from './test-relying-party.js';
+import type { Api } from '../testing/api-types.js';
 
 // The sign-in and consent pages in a real browser (Debian's Chromium): what a person sees when an app
 // sends them to "Sign in with Lanyard", the forms they fill in, and the way back to the app.
@@ -33,7 +34,7 @@ for (const database of testDatabases()) {
     let t: TestApp;
     let browser: Browser;
     let baseUrl: string;
-    let client: { clientId: string; clientSecret: string };
+    let client: Api<'AppCreated'>;
     let staff: string;
     // LANYARD_TEST_SCREENSHOTS=folder keeps a picture of each page there.
     const screenshots = process.env.LANYARD_TEST_SCREENSHOTS;
@@ -53,7 +54,7 @@ for (const database of testDatabases()) {
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
       staff = (await createStaffMember(t, 'admin')).token;
       client = (
-        await t.request('POST', '/v1/admin/apps', {
+        await t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
           token: staff,
           body: { name: 'Notes Web', redirectUris: [REDIRECT_URI], scopes: ['openid', 'email'] },
         })
@@ -141,7 +142,7 @@ for (const database of testDatabases()) {
 
     test('a watch shows a code; the person enters it at /activate, signs in and allows it, and the watch polling gets its tokens; a cancelled one gets access_denied', async () => {
       const watch = (
-        await t.request('POST', '/v1/admin/apps', {
+        await t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
           token: staff,
           body: {
             name: 'Lanyard Watch',

@@ -9,6 +9,7 @@ import {
   startListeningApp,
   type ListeningApp,
 } from './test-relying-party.js';
+import type { Api } from '../testing/api-types.js';
 
 // DPoP (RFC 9449) and PAR (RFC 9126) are there for every app, and an app staff set up so (requireDpop,
 // requirePar through the admin routes) must use them: driven by openid-client's own DPoP and PAR.
@@ -24,7 +25,7 @@ for (const database of testDatabases()) {
     after(async () => s?.close());
 
     async function register(body: Record<string, unknown>) {
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: { name: 'Bank', type: 'web', redirectUris: [REDIRECT], scopes: ['openid', 'email'], ...body },
       });
@@ -83,7 +84,10 @@ for (const database of testDatabases()) {
     test('an app that requires DPoP gets no token without a proof, and a bound one with it', async () => {
       const { rp, clientId, requireDpop } = await register({ requireDpop: true });
       assert.equal(requireDpop, true);
-      assert.equal((await s.t.request('GET', `/v1/admin/apps/${clientId}`, { token: s.admin })).body.requireDpop, true);
+      assert.equal(
+        (await s.t.request<Api<'App'>>('GET', `/v1/admin/apps/${clientId}`, { token: s.admin })).body.requireDpop,
+        true,
+      );
       const account = await s.t.signUp();
       const plain = await authorizationRequest(rp, { redirect_uri: REDIRECT, scope: 'openid email' });
       await assert.rejects(
@@ -108,7 +112,7 @@ for (const database of testDatabases()) {
       assert.equal((await client.fetchUserInfo(rp, tokens.access_token, account.id, { DPoP })).sub, account.id);
 
       // Turned off again through the admin routes: a plain Bearer token is issued.
-      const patched = await s.t.request('PATCH', `/v1/admin/apps/${clientId}`, {
+      const patched = await s.t.request<Api<'App'>>('PATCH', `/v1/admin/apps/${clientId}`, {
         token: s.admin,
         body: { requireDpop: false },
       });
@@ -124,7 +128,7 @@ for (const database of testDatabases()) {
     test("a DPoP-bound token reaches Lanyard's API with a proof for each request, and not without, with another key's, or with a replayed proof", async () => {
       const { rp } = await register({ requireDpop: true, scopes: ['openid', 'devices:read'] });
       const account = await s.t.signUp();
-      const device = await s.t.request('POST', '/v1/devices', {
+      const device = await s.t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
         token: account.token,
         body: { serial: `SN${Date.now()}`, model: 'Watch 2', name: 'Watch', kind: 'watch' },
       });

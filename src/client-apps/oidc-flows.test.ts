@@ -10,6 +10,7 @@ import {
   startListeningApp,
   type ListeningApp,
 } from './test-relying-party.js';
+import type { Api } from '../testing/api-types.js';
 
 // Every flow of the OpenID provider driven by openid-client, the certified relying party, against the
 // running server, as a phone app, a web app and a maker's service would use it.
@@ -21,12 +22,12 @@ const WEB_LOGOUT = 'https://shop.example.com/signed-out';
 for (const database of testDatabases()) {
   describe(`apps: flows with openid-client (${database})`, () => {
     let s: ListeningApp;
-    let web: { clientId: string; clientSecret: string };
+    let web: Api<'AppCreated'>;
     let webRp: client.Configuration;
 
     before(async () => {
       s = await startListeningApp(database);
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Shop',
@@ -58,7 +59,7 @@ for (const database of testDatabases()) {
     }
 
     test('a public native app (private-use redirect URI, no secret) signs a person in with PKCE; without PKCE it is refused', async () => {
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Notes',
@@ -205,7 +206,7 @@ for (const database of testDatabases()) {
       assert.equal(`${landed.origin}${landed.pathname}`, WEB_LOGOUT);
       assert.equal(landed.searchParams.get('state'), 'bye');
       assert.equal(browser.cookies.get('lanyard_session'), undefined, 'the cookie is cleared');
-      const ended = await s.t.request('GET', '/v1/session', { token: webSession });
+      const ended = await s.t.request<Api<'Problem'>>('GET', '/v1/session', { token: webSession });
       assert.equal(ended.status, 401, 'the web session has ended');
 
       // The next sign-in with the app asks for the password.
@@ -272,7 +273,8 @@ for (const database of testDatabases()) {
       assert.equal(introspected.active, false, 'its access tokens too');
       let events: Array<{ type: string }> = [];
       for (let i = 0; i < 50 && !events.some((e) => e.type === 'app.refresh_token_reused'); i++) {
-        events = (await s.t.request('GET', '/v1/me/events', { token: account.token })).body.events;
+        events = (await s.t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: account.token })).body
+          .events;
         if (!events.some((e) => e.type === 'app.refresh_token_reused'))
           await new Promise((resolve) => setImmediate(resolve));
       }
@@ -284,7 +286,7 @@ for (const database of testDatabases()) {
 
     test("an access token for Lanyard's API (resource indicator, JWT) with devices:read lists devices, is refused elsewhere with insufficient_scope, and introspection describes the app's tokens", async () => {
       const account = await s.t.signUp();
-      const device = await s.t.request('POST', '/v1/devices', {
+      const device = await s.t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
         token: account.token,
         body: { serial: `SN${Date.now()}`, model: 'Watch 2', name: 'Watch', kind: 'watch' },
       });
@@ -322,14 +324,14 @@ for (const database of testDatabases()) {
       assert.equal(payload.client_id, web.clientId);
 
       const bearer = { authorization: `Bearer ${tokens.access_token}` };
-      const listed = await s.t.request('GET', '/v1/devices', { headers: bearer });
+      const listed = await s.t.request<Api<'DeviceList'>>('GET', '/v1/devices', { headers: bearer });
       assert.equal(listed.status, 200, listed.text);
       assert.deepEqual(
         listed.body.devices.map((d: { id: string }) => d.id),
         [device.body.device.id],
       );
       assert.equal((await s.t.request('GET', `/v1/devices/${device.body.device.id}`, { headers: bearer })).status, 200);
-      const password = await s.t.request('POST', '/v1/me/password', {
+      const password = await s.t.request<Api<'Problem'>>('POST', '/v1/me/password', {
         headers: bearer,
         body: { currentPassword: account.password, newPassword: 'a whole new passphrase' },
       });
@@ -368,7 +370,7 @@ for (const database of testDatabases()) {
     });
 
     test('a first-party app skips the consent page', async () => {
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Lanyard Photos',
@@ -400,7 +402,7 @@ for (const database of testDatabases()) {
       const account = await s.t.signUp();
       const browser = new Browser(s.baseUrl);
       const jwks = () =>
-        s.t.request('GET', '/oauth/jwks').then((r) => r.body.keys as Array<{ kid: string; d?: string }>);
+        s.t.request<{ keys: Array<{ kid: string; d?: string }> }>('GET', '/oauth/jwks').then((r) => r.body.keys);
       const idToken = async () => {
         const { url, verifier, state } = await authorizationRequest(webRp, {
           redirect_uri: WEB_REDIRECT,

@@ -20,6 +20,7 @@ import { createStaffMember } from '../testing/staff.js';
 import { testDatabases } from '../testing/test-app.js';
 import { PORTAL_TOKENS } from './pages.js';
 import { relyingParty } from './test-relying-party.js';
+import type { Api } from '../testing/api-types.js';
 
 // The provider's own pages (sign-in, consent, /activate, sign-out) in the portal's look, in Chromium:
 // in English and Spanish, at 360 px and on a desktop, driven by the keyboard alone, axe-clean.
@@ -129,7 +130,7 @@ test("the provider pages carry the portal's design tokens, light and dark", () =
 for (const database of testDatabases()) {
   describe(`apps: the provider's pages in the portal's look, in Chromium (${database})`, () => {
     let portal: Portal;
-    let shop: { clientId: string; clientSecret: string };
+    let shop: Api<'AppCreated'>;
     let watch: { clientId: string };
 
     // The app's own site, on this machine (http on the loopback address, which apps may use).
@@ -140,7 +141,7 @@ for (const database of testDatabases()) {
       portal = await startPortal(database);
       const admin = (await createStaffMember(portal.t, 'admin')).token;
       const register = async (body: Record<string, unknown>) => {
-        const registered = await portal.t.request('POST', '/v1/admin/apps', { token: admin, body });
+        const registered = await portal.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', { token: admin, body });
         assert.equal(registered.status, 201, registered.text);
         return registered.body;
       };

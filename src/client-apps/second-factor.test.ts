@@ -10,6 +10,7 @@ import {
   startListeningApp,
   type ListeningApp,
 } from './test-relying-party.js';
+import type { Api } from '../testing/api-types.js';
 
 // How the person signed in, told truly to the app (acr, amr), an app that asks for a second factor, and
 // an authorization code that a wrong code_verifier burns: driven by openid-client.
@@ -24,7 +25,7 @@ for (const database of testDatabases()) {
     let rp: client.Configuration;
     before(async () => {
       s = await startListeningApp(database);
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: { name: 'Pay', type: 'web', redirectUris: [REDIRECT], scopes: ['openid', 'email'] },
       });
@@ -38,7 +39,7 @@ for (const database of testDatabases()) {
     const nextStep = () => s.t.clock.advance(30_000 - (s.t.clock.now() % 30_000) + 1000);
 
     async function withTotp(account: TestAccount): Promise<string> {
-      const started = await s.t.request('POST', '/v1/me/totp', { token: account.token });
+      const started = await s.t.request<Api<'TotpEnrolment'>>('POST', '/v1/me/totp', { token: account.token });
       assert.equal(started.status, 201, started.text);
       const confirmed = await s.t.request('POST', '/v1/me/totp/confirm', {
         token: account.token,

@@ -11,6 +11,7 @@ import {
   startListeningApp,
   type ListeningApp,
 } from './test-relying-party.js';
+import type { Api } from '../testing/api-types.js';
 
 // Ending a Lanyard web session (sign-out, a session ended from the list, every other session ended, a
 // new password, a lock) ends the apps' sign-ins made through it: each app gets a signed back-channel
@@ -23,13 +24,13 @@ for (const database of testDatabases()) {
   describe(`apps: ending a web session logs its apps out (${database})`, () => {
     let s: ListeningApp;
     let receiver: SmsReceiver;
-    let app: { clientId: string; clientSecret: string };
+    let app: Api<'AppCreated'>;
     let rp: client.Configuration;
 
     before(async () => {
       receiver = await startSmsReceiver();
       s = await startListeningApp(database);
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Shop',
@@ -116,7 +117,7 @@ for (const database of testDatabases()) {
       assert.equal(await userinfoWorks(tokens.access_token, account.id), false, 'the access token ended');
       assert.equal((await client.tokenIntrospection(rp, tokens.access_token)).active, false);
       assert.deepEqual(
-        (await s.t.request('GET', '/v1/apps', { token: account.token })).body.apps,
+        (await s.t.request<Api<'AppGrantList'>>('GET', '/v1/apps', { token: account.token })).body.apps,
         [],
         'the grant of that session ended',
       );
@@ -136,8 +137,8 @@ for (const database of testDatabases()) {
       await s.t.drainJobs();
       const from = receiver.requests.length;
 
-      const sessions = (await s.t.request('GET', '/v1/sessions', { token: onLaptop.webSession })).body
-        .sessions as Array<{ id: string; current: boolean }>;
+      const sessions = (await s.t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: onLaptop.webSession }))
+        .body.sessions;
       const laptopSessionId = sessions.find((x) => x.current)!.id;
       const ended = await s.t.request('DELETE', `/v1/sessions/${laptopSessionId}`, { token: account.token });
       assert.equal(ended.status, 204, ended.text);
@@ -191,7 +192,7 @@ for (const database of testDatabases()) {
       const { tokens, sid, webSession } = await signInToApp(browser, account);
       await s.t.drainJobs();
       const from = receiver.requests.length;
-      const reauth = await s.t.request('POST', '/v1/session/reauth', {
+      const reauth = await s.t.request<Api<'Reauthenticated'>>('POST', '/v1/session/reauth', {
         token: webSession,
         body: { password: account.password },
       });

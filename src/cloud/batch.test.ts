@@ -18,17 +18,22 @@ for (const database of testDatabases()) {
     });
     after(async () => t.close());
 
-    const batch = (who: TestAccount | string, collection: string, body: unknown) =>
-      t.request('POST', `/v1/cloud/${collection}/batch`, { token: typeof who === 'string' ? who : who.token, body });
-    const get = (who: TestAccount, path: string) => t.request('GET', `/v1/cloud/${path}`, { token: who.token });
-    const summary = async (who: TestAccount) => (await t.request('GET', '/v1/cloud', { token: who.token })).body;
+    const batch = <T = Api<'BatchResult'>>(who: TestAccount | string, collection: string, body: unknown) =>
+      t.request<T>('POST', `/v1/cloud/${collection}/batch`, { token: typeof who === 'string' ? who : who.token, body });
+    const get = <T = Api<'Item'>>(who: TestAccount, path: string) =>
+      t.request<T>('GET', `/v1/cloud/${path}`, { token: who.token });
+    const summary = async (who: TestAccount) =>
+      (await t.request<Api<'CloudSummary'>>('GET', '/v1/cloud', { token: who.token })).body;
 
     async function syncAll(who: TestAccount, collection: string, since?: string) {
       const items: SyncedItem[] = [];
       const deleted: string[] = [];
       let cursor = since;
       for (;;) {
-        const page = await get(who, `${collection}?${cursor ? `since=${cursor}` : ''}`);
+        const page = await get<Omit<Api<'Changes'>, 'items'> & { items: SyncedItem[] }>(
+          who,
+          `${collection}?${cursor ? `since=${cursor}` : ''}`,
+        );
         assert.equal(page.status, 200, page.text);
         items.push(...page.body.items);
         deleted.push(...page.body.deleted);
@@ -132,7 +137,10 @@ for (const database of testDatabases()) {
         delta.items.map((i) => i.id),
         ['from-tablet', 'y'],
       );
-      const forged = await batch(ana, 'contacts', { since: 'AAAA', ops: [{ op: 'put', id: 'z', data: {} }] });
+      const forged = await batch<Api<'Problem'>>(ana, 'contacts', {
+        since: 'AAAA',
+        ops: [{ op: 'put', id: 'z', data: {} }],
+      });
       assert.equal(forged.status, 400);
       assert.equal(forged.body.code, 'cursor_invalid');
       assert.equal((await get(ana, 'contacts/z')).status, 404);
@@ -152,6 +160,7 @@ for (const database of testDatabases()) {
       });
       assert.equal(answer.status, 200);
       const [stale, staleDelete, missing, fine] = answer.body.results;
+      assert.ok(stale && staleDelete && missing && fine);
       assert.deepEqual([stale.status, stale.code, stale.version], [409, 'conflict', 2]);
       assert.deepEqual([staleDelete.status, staleDelete.version], [409, 2]);
       assert.deepEqual([missing.status, missing.code, missing.version], [409, 'conflict', undefined]);
@@ -159,7 +168,7 @@ for (const database of testDatabases()) {
       assert.deepEqual((await get(ana, 'contacts/k')).body.data, { v: 2 });
       assert.equal((await get(ana, 'contacts/gone')).status, 404);
       const matching = await batch(ana, 'contacts', { ops: [{ op: 'put', id: 'k', data: { v: 3 }, ifMatch: 2 }] });
-      assert.deepEqual([matching.body.results[0].status, matching.body.results[0].version], [200, 3]);
+      assert.deepEqual([matching.body.results[0]?.status, matching.body.results[0]?.version], [200, 3]);
     });
 
     test('invalid operations get a 400 result each and are not written; the valid ones are', async () => {
@@ -199,7 +208,7 @@ for (const database of testDatabases()) {
 
     test('limits: at most 1,000 operations and 8 MiB, JSON collections only, a session needed', async () => {
       const ana = await t.signUp();
-      const tooMany = await batch(ana, 'contacts', {
+      const tooMany = await batch<Api<'Problem'>>(ana, 'contacts', {
         ops: Array.from({ length: 1001 }, (_, i) => ({ op: 'delete', id: `d${i}` })),
       });
       assert.equal(tooMany.status, 400);
@@ -207,7 +216,7 @@ for (const database of testDatabases()) {
       const empty = await batch(ana, 'contacts', { ops: [] });
       assert.equal(empty.status, 400);
       const big = 'x'.repeat(60_000);
-      const tooLarge = await batch(ana, 'contacts', {
+      const tooLarge = await batch<Api<'Problem'>>(ana, 'contacts', {
         ops: Array.from({ length: 150 }, (_, i) => ({ op: 'put', id: `b${i}`, data: big })),
       });
       assert.equal(tooLarge.status, 413);
@@ -218,7 +227,7 @@ for (const database of testDatabases()) {
       });
       assert.equal(nearLimit.status, 200, nearLimit.text.slice(0, 200));
       assert.ok(nearLimit.body.results.every((r: Outcome) => r.status === 400 && r.code === 'payload_too_large'));
-      const photos = await batch(ana, 'photos', { ops: [{ op: 'delete', id: 'p' }] });
+      const photos = await batch<Api<'Problem'>>(ana, 'photos', { ops: [{ op: 'delete', id: 'p' }] });
       assert.equal(photos.status, 400);
       assert.equal(photos.body.code, 'validation_failed');
       const anonymous = await t.request('POST', '/v1/cloud/contacts/batch', {
@@ -237,7 +246,7 @@ for (const database of testDatabases()) {
       });
       assert.equal(filled.status, 200, filled.text);
       const usedBefore = (await summary(ana)).usedBytes;
-      const over = await batch(ana, 'app-data', {
+      const over = await batch<Api<'Problem'>>(ana, 'app-data', {
         ops: [
           { op: 'put', id: 'small', data: 'fits' },
           { op: 'put', id: 'f5', data: chunk },

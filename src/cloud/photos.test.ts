@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 import { makeHeic, makeImage, makeJpegOfSize, makeLargeJpeg } from './test-images.js';
+import type { Api } from '../testing/api-types.js';
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -33,7 +34,7 @@ for (const database of testDatabases()) {
       await small.close();
     });
 
-    const upload = (
+    const upload = <T = Api<'ItemWritten'>>(
       app: TestApp,
       who: TestAccount,
       itemId: string,
@@ -41,7 +42,7 @@ for (const database of testDatabases()) {
       contentType = 'image/jpeg',
       headers: Record<string, string> = {},
     ) =>
-      app.request('PUT', `/v1/cloud/photos/${itemId}`, {
+      app.request<T>('PUT', `/v1/cloud/photos/${itemId}`, {
         token: who.token,
         payload: bytes,
         headers: { 'content-type': contentType, ...headers },
@@ -63,12 +64,12 @@ for (const database of testDatabases()) {
       assert.equal(Number(read.headers['content-length']), jpeg.length);
       assert.equal(read.headers['x-content-type-options'], 'nosniff');
       assert.equal(sha256(read.rawPayload), sha256(jpeg));
-      const listed = await t.request('GET', '/v1/cloud/photos', { token: ana.token });
+      const listed = await t.request<Api<'Changes'>>('GET', '/v1/cloud/photos', { token: ana.token });
       assert.deepEqual(
         listed.body.items.map((i: any) => [i.id, i.size, i.contentType, 'data' in i]),
         [['IMG_0001', jpeg.length, 'image/jpeg', false]],
       );
-      const summary = await t.request('GET', '/v1/cloud', { token: ana.token });
+      const summary = await t.request<Api<'CloudSummary'>>('GET', '/v1/cloud', { token: ana.token });
       assert.deepEqual(summary.body.collections.photos, { count: 1, bytes: jpeg.length });
     });
 
@@ -81,7 +82,7 @@ for (const database of testDatabases()) {
       const before = await t.request('GET', '/v1/cloud/photos/p-png/thumbnail', { token: ana.token });
       assert.equal(before.status, 404, 'made in the background, not yet');
       await t.drainJobs();
-      const listed = await t.request('GET', '/v1/cloud/photos', { token: ana.token });
+      const listed = await t.request<Api<'Changes'>>('GET', '/v1/cloud/photos', { token: ana.token });
       assert.deepEqual(
         listed.body.items.map((i: any) => [i.contentType, i.thumbnail]),
         [
@@ -116,9 +117,11 @@ for (const database of testDatabases()) {
       });
       assert.equal(read.headers['content-type'], 'image/heic');
       assert.ok(read.rawPayload.equals(heic));
-      const listed = await t.request('GET', '/v1/cloud/photos', { token: ana.token });
-      assert.equal(listed.body.items[0].thumbnail, false);
-      const thumbnail = await t.request('GET', '/v1/cloud/photos/IMG_0002.HEIC/thumbnail', { token: ana.token });
+      const listed = await t.request<Api<'Changes'>>('GET', '/v1/cloud/photos', { token: ana.token });
+      assert.equal(listed.body.items[0]?.thumbnail, false);
+      const thumbnail = await t.request<Api<'Problem'>>('GET', '/v1/cloud/photos/IMG_0002.HEIC/thumbnail', {
+        token: ana.token,
+      });
       assert.equal(thumbnail.status, 404);
       assert.equal(thumbnail.body.code, 'not_found');
     });
@@ -131,7 +134,7 @@ for (const database of testDatabases()) {
         [Buffer.alloc(0), 'image/png'],
         [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'image/svg+xml'],
       ] as const) {
-        const refused = await upload(t, ana, 'fake', body, type);
+        const refused = await upload<Api<'Problem'>>(t, ana, 'fake', body, type);
         assert.equal(refused.status, 415, type);
         assert.equal(refused.body.code, 'unsupported_image_type');
       }
@@ -139,7 +142,7 @@ for (const database of testDatabases()) {
       assert.equal(plain.status, 415);
       assert.equal((await t.request('GET', '/v1/cloud/photos/fake', { token: ana.token })).status, 404);
       assert.deepEqual(blobFiles(t, ana), []);
-      assert.equal((await t.request('GET', '/v1/cloud', { token: ana.token })).body.usedBytes, 0);
+      assert.equal((await t.request<Api<'CloudSummary'>>('GET', '/v1/cloud', { token: ana.token })).body.usedBytes, 0);
     });
 
     test('a photo past the size limit is a 413, whether it says its length up front or streams without one', async () => {
@@ -147,7 +150,7 @@ for (const database of testDatabases()) {
       const limit = 65536;
       assert.equal((await upload(small, ana, 'exact', await makeJpegOfSize(limit))).status, 200);
       const over = await makeJpegOfSize(limit + 1);
-      const declared = await upload(small, ana, 'over', over);
+      const declared = await upload<Api<'Problem'>>(small, ana, 'over', over);
       assert.equal(declared.status, 413);
       assert.equal(declared.body.code, 'payload_too_large');
       const streamed = await small.app.http.inject({
@@ -167,7 +170,7 @@ for (const database of testDatabases()) {
       const photo = await makeJpegOfSize(60_000);
       assert.equal((await upload(small, ana, 'a', photo)).status, 200);
       assert.equal((await upload(small, ana, 'b', photo)).status, 200);
-      const third = await upload(small, ana, 'c', photo);
+      const third = await upload<Api<'Problem'>>(small, ana, 'c', photo);
       assert.equal(third.status, 413);
       assert.equal(third.body.code, 'quota_exceeded');
       // Streamed without a length, the quota is checked when the bytes are in; nothing is kept.
@@ -179,7 +182,7 @@ for (const database of testDatabases()) {
       });
       assert.equal(streamed.statusCode, 413);
       assert.equal(JSON.parse(streamed.body).code, 'quota_exceeded');
-      const note = await small.request('PUT', '/v1/cloud/notes/n', {
+      const note = await small.request<Api<'Problem'>>('PUT', '/v1/cloud/notes/n', {
         token: ana.token,
         body: { text: 'x'.repeat(40_000) },
       });
@@ -189,7 +192,7 @@ for (const database of testDatabases()) {
       assert.equal((await upload(small, ana, 'a', await makeJpegOfSize(55_000))).status, 200);
       assert.equal((await small.request('DELETE', '/v1/cloud/photos/b', { token: ana.token })).status, 204);
       assert.equal((await upload(small, ana, 'c', photo)).status, 200);
-      const summary = await small.request('GET', '/v1/cloud', { token: ana.token });
+      const summary = await small.request<Api<'CloudSummary'>>('GET', '/v1/cloud', { token: ana.token });
       assert.equal(summary.body.usedBytes, 115_000);
       assert.equal(summary.body.quotaBytes, 150_000);
       const other = await small.signUp();
@@ -208,7 +211,7 @@ for (const database of testDatabases()) {
       assert.equal((await t.request('DELETE', '/v1/cloud/photos/p', { token: ana.token })).status, 204);
       await t.drainJobs();
       assert.deepEqual(blobFiles(t, ana), []);
-      const listed = await t.request('GET', '/v1/cloud/photos', { token: ana.token });
+      const listed = await t.request<Api<'Changes'>>('GET', '/v1/cloud/photos', { token: ana.token });
       assert.deepEqual(listed.body.deleted, ['p']);
     });
 
@@ -241,20 +244,21 @@ for (const database of testDatabases()) {
       // p2 changes again (it becomes the newest), p4 is deleted (it is not listed).
       assert.equal((await upload(t, bea, 'p2', png, 'image/png')).status, 200);
       assert.equal((await t.request('DELETE', '/v1/cloud/photos/p4', { token: bea.token })).status, 204);
-      const list = (query: string) => t.request('GET', `/v1/cloud/photos?order=newest&${query}`, { token: bea.token });
+      const list = <T = Api<'Changes'>>(query: string) =>
+        t.request<T>('GET', `/v1/cloud/photos?order=newest&${query}`, { token: bea.token });
 
       const first = await list('limit=2');
       assert.equal(first.status, 200, first.text);
       assert.deepEqual(
-        first.body.items.map((i: { id: string }) => i.id),
+        first.body.items.map((i) => i.id),
         ['p2', 'p5'],
       );
       assert.equal(first.body.hasMore, true);
       assert.deepEqual(first.body.deleted, []);
-      assert.equal(first.body.items[0].contentType, 'image/png');
+      assert.equal(first.body.items[0]?.contentType, 'image/png');
       const second = await list(`limit=2&since=${first.body.cursor}`);
       assert.deepEqual(
-        second.body.items.map((i: { id: string }) => i.id),
+        second.body.items.map((i) => i.id),
         ['p3', 'p1'],
       );
       assert.equal(second.body.hasMore, false);
@@ -263,16 +267,18 @@ for (const database of testDatabases()) {
       assert.equal(after.body.hasMore, false);
 
       // A cursor of one order is refused by the other, and delta sync is unchanged.
-      const sync = await t.request('GET', '/v1/cloud/photos?limit=10', { token: bea.token });
+      const sync = await t.request<Api<'Changes'>>('GET', '/v1/cloud/photos?limit=10', { token: bea.token });
       assert.deepEqual(
         sync.body.items.map((i: { id: string }) => i.id),
         ['p1', 'p3', 'p5', 'p2'],
       );
       assert.deepEqual(sync.body.deleted, ['p4']);
-      const refused = await list(`since=${sync.body.cursor}`);
+      const refused = await list<Api<'Problem'>>(`since=${sync.body.cursor}`);
       assert.equal(refused.status, 400);
       assert.equal(refused.body.code, 'cursor_invalid');
-      const refusedBack = await t.request('GET', `/v1/cloud/photos?since=${first.body.cursor}`, { token: bea.token });
+      const refusedBack = await t.request<Api<'Problem'>>('GET', `/v1/cloud/photos?since=${first.body.cursor}`, {
+        token: bea.token,
+      });
       assert.equal(refusedBack.body.code, 'cursor_invalid');
       assert.equal((await t.request('GET', '/v1/cloud/photos?order=oldest', { token: bea.token })).status, 400);
     });
@@ -282,7 +288,9 @@ for (const database of testDatabases()) {
       const ben = await t.signUp();
       await upload(t, ana, 'p', await makeImage('jpeg'));
       await upload(t, ana, 'p', await makeImage('jpeg'));
-      const stale = await upload(t, ana, 'p', await makeImage('jpeg'), 'image/jpeg', { 'if-match': '1' });
+      const stale = await upload<Api<'Problem'>>(t, ana, 'p', await makeImage('jpeg'), 'image/jpeg', {
+        'if-match': '1',
+      });
       assert.equal(stale.status, 409);
       assert.equal(stale.body.currentVersion, 2);
       assert.equal(

@@ -4,6 +4,8 @@ import { linkDevice } from '../devices/test-factories.js';
 import type { Api } from '../testing/api-types.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 
+/** A JSON item as GET answers it: its data is the object the client stored. */
+type JsonItem = Api<'Item'> & { data: Record<string, unknown> };
 /** A page of changes: the items these tests read back are contacts, written with a name. */
 type ContactChanges = Omit<Api<'Changes'>, 'items'> & { items: (Api<'Item'> & { data: { name: string } })[] };
 
@@ -15,10 +17,14 @@ for (const database of testDatabases()) {
     });
     after(async () => t.close());
 
-    const put = (who: TestAccount | string, path: string, body: unknown, headers: Record<string, string> = {}) =>
-      t.request('PUT', `/v1/cloud/${path}`, { token: typeof who === 'string' ? who : who.token, body, headers });
-    const get = (who: TestAccount | string, path: string) =>
-      t.request('GET', `/v1/cloud/${path}`, { token: typeof who === 'string' ? who : who.token });
+    const put = <T = Api<'ItemWritten'>>(
+      who: TestAccount | string,
+      path: string,
+      body: unknown,
+      headers: Record<string, string> = {},
+    ) => t.request<T>('PUT', `/v1/cloud/${path}`, { token: typeof who === 'string' ? who : who.token, body, headers });
+    const get = <T = JsonItem>(who: TestAccount | string, path: string) =>
+      t.request<T>('GET', `/v1/cloud/${path}`, { token: typeof who === 'string' ? who : who.token });
 
     /** Follows cursors until hasMore is false; returns every page. */
     async function syncAll(who: TestAccount, collection: string, since?: string, limit?: number) {
@@ -28,7 +34,7 @@ for (const database of testDatabases()) {
         const query = new URLSearchParams();
         if (cursor) query.set('since', cursor);
         if (limit) query.set('limit', String(limit));
-        const page = await get(who, `${collection}?${query}`);
+        const page = await get<ContactChanges>(who, `${collection}?${query}`);
         assert.equal(page.status, 200, page.text);
         pages.push(page.body);
         cursor = page.body.cursor;
@@ -89,7 +95,7 @@ for (const database of testDatabases()) {
       );
       assert.deepEqual(delta.deleted, ['c5']);
 
-      const nothing = await get(ana, `contacts?since=${delta.cursor}`);
+      const nothing = await get<Api<'Changes'>>(ana, `contacts?since=${delta.cursor}`);
       assert.deepEqual(nothing.body.items, []);
       assert.deepEqual(nothing.body.deleted, []);
       assert.equal(nothing.body.hasMore, false);
@@ -108,7 +114,7 @@ for (const database of testDatabases()) {
       await put(ana, 'notes/x', { n: 2 });
       await put(ana, 'app-data/com.example.game', { level: 12 });
       await put(ana, 'messages/m1', { from: '+34600000000', text: 'hi' });
-      const delta = await get(ana, `contacts?since=${cursor}`);
+      const delta = await get<Api<'Changes'>>(ana, `contacts?since=${cursor}`);
       assert.deepEqual(delta.body.items, []);
       assert.equal((await get(ana, 'app-data/com.example.game')).body.data.level, 12);
     });
@@ -121,7 +127,7 @@ for (const database of testDatabases()) {
       const seenByBoth = (await get(tablet.token, 'notes/plan')).body.version;
       const fromPhone = await put(phone.token, 'notes/plan', { text: 'phone edit' }, { 'if-match': `"${seenByBoth}"` });
       assert.equal(fromPhone.status, 200);
-      const fromTablet = await put(
+      const fromTablet = await put<Api<'Problem'>>(
         tablet.token,
         'notes/plan',
         { text: 'tablet edit' },
@@ -176,7 +182,7 @@ for (const database of testDatabases()) {
     test('If-None-Match: * creates only; If-Match on a missing item conflicts; a stale delete conflicts', async () => {
       const ana = await t.signUp();
       assert.equal((await put(ana, 'notes/a', { n: 1 }, { 'if-none-match': '*' })).status, 200);
-      const again = await put(ana, 'notes/a', { n: 2 }, { 'if-none-match': '*' });
+      const again = await put<Api<'Problem'>>(ana, 'notes/a', { n: 2 }, { 'if-none-match': '*' });
       assert.equal(again.status, 409);
       assert.equal(again.body.code, 'cloud.item_exists');
       assert.equal(again.body.currentVersion, 1);
@@ -203,7 +209,7 @@ for (const database of testDatabases()) {
         { 'if-match': '-1' },
         { 'if-none-match': '"1"' },
       ]) {
-        const response = await put(ana, 'notes/a', { n: 2 }, headers);
+        const response = await put<Api<'Problem'>>(ana, 'notes/a', { n: 2 }, headers);
         assert.equal(response.status, 400, JSON.stringify(headers));
         assert.equal(response.body.code, 'validation_failed');
       }
@@ -214,7 +220,7 @@ for (const database of testDatabases()) {
       const ana = await t.signUp();
       await put(ana, 'notes/n', { n: 1 });
       assert.equal((await t.request('DELETE', '/v1/cloud/notes/n', { token: ana.token })).status, 204);
-      const gone = await get(ana, 'notes/n');
+      const gone = await get<Api<'Problem'>>(ana, 'notes/n');
       assert.equal(gone.status, 404);
       assert.equal(gone.body.code, 'not_found');
       assert.equal((await t.request('DELETE', '/v1/cloud/notes/n', { token: ana.token })).status, 404);
@@ -238,7 +244,7 @@ for (const database of testDatabases()) {
       assert.equal((await put(ben, 'notes/secret', { text: "Ben's" })).body.version, 1);
       assert.equal((await get(ana, 'notes/secret')).body.data.text, "Ana's");
       const anaCursor = (await syncAll(ana, 'notes')).cursor;
-      const replayed = await get(ben, `notes?since=${anaCursor}`);
+      const replayed = await get<Api<'Problem'>>(ben, `notes?since=${anaCursor}`);
       assert.equal(replayed.status, 400, 'a cursor is bound to its account');
       assert.equal(replayed.body.code, 'cursor_invalid');
     });
@@ -249,12 +255,12 @@ for (const database of testDatabases()) {
       const { cursor } = await syncAll(ana, 'contacts');
       const flipped = cursor.slice(0, 5) + (cursor[5] === 'A' ? 'B' : 'A') + cursor.slice(6);
       for (const since of ['garbage', 'AAAA', flipped, cursor + 'A', '%00', 'x'.repeat(200)]) {
-        const response = await get(ana, `contacts?since=${encodeURIComponent(since)}`);
+        const response = await get<Api<'Problem'>>(ana, `contacts?since=${encodeURIComponent(since)}`);
         assert.equal(response.status, 400, since);
         assert.equal(response.body.code, 'cursor_invalid');
         assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8');
       }
-      const otherCollection = await get(ana, `notes?since=${cursor}`);
+      const otherCollection = await get<Api<'Problem'>>(ana, `notes?since=${cursor}`);
       assert.equal(otherCollection.status, 400);
       assert.equal(otherCollection.body.code, 'cursor_invalid');
     });
@@ -262,7 +268,7 @@ for (const database of testDatabases()) {
     test('page limits are 1 to 1000; other values and unknown query fields are a 400', async () => {
       const ana = await t.signUp();
       for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'limit=-1', 'limit=1.5', 'page=2']) {
-        const response = await get(ana, `contacts?${query}`);
+        const response = await get<Api<'Problem'>>(ana, `contacts?${query}`);
         assert.equal(response.status, 400, query);
         assert.equal(response.body.code, 'validation_failed');
       }
@@ -282,7 +288,7 @@ for (const database of testDatabases()) {
       assert.equal((await put(ana, `notes/${encodeURIComponent('a/b')}`, { n: 1 })).status, 400);
       const fits = await put(ana, 'notes/big', { text: 'x'.repeat(64 * 1024 - 20) });
       assert.equal(fits.status, 200, fits.text);
-      const tooBig = await put(ana, 'notes/bigger', { text: 'x'.repeat(64 * 1024) });
+      const tooBig = await put<Api<'Problem'>>(ana, 'notes/bigger', { text: 'x'.repeat(64 * 1024) });
       assert.equal(tooBig.status, 413);
       assert.equal(tooBig.body.code, 'payload_too_large');
       const asImage = await t.request('PUT', '/v1/cloud/notes/img', {
@@ -293,14 +299,18 @@ for (const database of testDatabases()) {
       assert.equal(asImage.status, 415);
       const jsonPhoto = await put(ana, 'photos/p', { n: 1 });
       assert.equal(jsonPhoto.status, 415);
-      const malformed = await t.request('PUT', '/v1/cloud/notes/m', {
+      const malformed = await t.request<Api<'Problem'>>('PUT', '/v1/cloud/notes/m', {
         token: ana.token,
         payload: '{"n":',
         headers: { 'content-type': 'application/json' },
       });
       assert.equal(malformed.status, 400);
       assert.equal(malformed.body.code, 'validation_failed');
-      assert.equal((await get(ana, 'notes?limit=10')).body.items.length, 2, 'only the items that fit were stored');
+      assert.equal(
+        (await get<Api<'Changes'>>(ana, 'notes?limit=10')).body.items.length,
+        2,
+        'only the items that fit were stored',
+      );
     });
 
     test('the cloud needs a session: no token is a 401', async () => {
@@ -316,7 +326,7 @@ for (const database of testDatabases()) {
       await put(ana, 'notes/a', { text: 'hello' });
       await put(ana, 'notes/gone', { text: 'bye' });
       await t.request('DELETE', '/v1/cloud/notes/gone', { token: ana.token });
-      const summary = await t.request('GET', '/v1/cloud', { token: ana.token });
+      const summary = await t.request<Api<'CloudSummary'>>('GET', '/v1/cloud', { token: ana.token });
       assert.equal(summary.status, 200);
       assert.deepEqual(summary.body.collections.contacts, { count: 2, bytes: 2 * Buffer.byteLength('{"name":"A"}') });
       assert.deepEqual(summary.body.collections.notes, { count: 1, bytes: Buffer.byteLength('{"text":"hello"}') });

@@ -11,18 +11,19 @@ import {
   type ListeningApp,
 } from '../client-apps/test-relying-party.js';
 import { testDatabases, type TestAccount } from '../testing/test-app.js';
+import type { Api } from '../testing/api-types.js';
 
 const SHOP_REDIRECT = 'https://shop.example.com/callback';
 
 for (const database of testDatabases()) {
   describe(`credits (${database})`, () => {
     let s: ListeningApp;
-    let shop: { clientId: string; clientSecret: string };
+    let shop: Api<'AppCreated'>;
     let shopRp: client.Configuration;
 
     before(async () => {
       s = await startListeningApp(database);
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Shop',
@@ -61,15 +62,15 @@ for (const database of testDatabases()) {
       return tokens.access_token;
     }
 
-    const grant = (accountId: string, amount: number, extra: Record<string, unknown> = {}) =>
-      s.t.request('POST', `/v1/admin/accounts/${accountId}/credits`, {
+    const grant = <T = Api<'PostedCredit'>>(accountId: string, amount: number, extra: Record<string, unknown> = {}) =>
+      s.t.request<T>('POST', `/v1/admin/accounts/${accountId}/credits`, {
         token: s.admin,
         body: { amount, reason: 'Welcome gift', idempotencyKey: randomUUID(), ...extra },
       });
 
     test('a new account has 0 credits; an admin grant shows in the history, is audited and shows in the deletion preview', async () => {
       const account = await s.t.signUp();
-      const empty = await s.t.request('GET', '/v1/me/credits', { token: account.token });
+      const empty = await s.t.request<Api<'Credits'>>('GET', '/v1/me/credits', { token: account.token });
       assert.equal(empty.status, 200, empty.text);
       assert.deepEqual(empty.body, { balance: 0, currency: 'credits', entries: [], cursor: null });
 
@@ -82,11 +83,11 @@ for (const database of testDatabases()) {
       const taken = await grant(account.id, -50, { reason: 'Granted twice by mistake' });
       assert.equal(taken.status, 201, taken.text);
       assert.equal(taken.body.entry.kind, 'spend');
-      const overdraw = await grant(account.id, -1000, { reason: 'Too much' });
+      const overdraw = await grant<Api<'Problem'>>(account.id, -1000, { reason: 'Too much' });
       assert.equal(overdraw.status, 409, overdraw.text);
       assert.equal(overdraw.body.code, 'credits.insufficient');
 
-      const wallet = await s.t.request('GET', '/v1/me/credits', { token: account.token });
+      const wallet = await s.t.request<Api<'Credits'>>('GET', '/v1/me/credits', { token: account.token });
       assert.equal(wallet.body.balance, 100);
       assert.deepEqual(
         wallet.body.entries.map((e: { kind: string; amount: number; reason: string }) => [e.kind, e.amount, e.reason]),
@@ -96,7 +97,11 @@ for (const database of testDatabases()) {
           ['grant', 120, 'Welcome gift'],
         ],
       );
-      assert.equal((await s.t.request('GET', '/v1/me/deletion', { token: account.token })).body.creditBalance, 100);
+      assert.equal(
+        (await s.t.request<Api<'DeletionSummary'>>('GET', '/v1/me/deletion', { token: account.token })).body
+          .creditBalance,
+        100,
+      );
 
       // Audited under the account's keyed hash, one record per change, naming its entry.
       const record = await s.t.app.database.db
@@ -119,7 +124,7 @@ for (const database of testDatabases()) {
     test('staff input is checked: an unknown account is 404, an amount of 0 or a negative refund is 400, support is refused', async () => {
       assert.equal((await grant('01938d2e-7c1a-7000-8000-00000000beef', 5)).status, 404);
       const account = await s.t.signUp();
-      const zero = await grant(account.id, 0);
+      const zero = await grant<Api<'Problem'>>(account.id, 0);
       assert.equal(zero.status, 400);
       assert.equal(zero.body.code, 'validation_failed');
       assert.equal((await grant(account.id, -5, { kind: 'refund' })).status, 400);
@@ -140,7 +145,7 @@ for (const database of testDatabases()) {
       await grant(account.id, 10);
       const token = await appToken(account, 'credits:spend');
       const bearer = { authorization: `Bearer ${token}` };
-      const spent = await s.t.request('POST', '/v1/credits/spend', {
+      const spent = await s.t.request<Api<'PostedCredit'>>('POST', '/v1/credits/spend', {
         headers: bearer,
         body: { amount: 4, reason: 'Sticker pack', idempotencyKey: 'order-0001' },
       });
@@ -152,21 +157,21 @@ for (const database of testDatabases()) {
       );
 
       // A retry with the same key spends once and answers as the first time.
-      const retried = await s.t.request('POST', '/v1/credits/spend', {
+      const retried = await s.t.request<Api<'PostedCredit'>>('POST', '/v1/credits/spend', {
         headers: bearer,
         body: { amount: 4, reason: 'Sticker pack', idempotencyKey: 'order-0001' },
       });
       assert.equal(retried.status, 201, retried.text);
       assert.equal(retried.body.entry.id, spent.body.entry.id);
       assert.equal(retried.headers['idempotent-replayed'], 'true');
-      const reused = await s.t.request('POST', '/v1/credits/spend', {
+      const reused = await s.t.request<Api<'Problem'>>('POST', '/v1/credits/spend', {
         headers: bearer,
         body: { amount: 5, reason: 'Another thing', idempotencyKey: 'order-0001' },
       });
       assert.equal(reused.status, 409);
       assert.equal(reused.body.code, 'credits.idempotency_key_reused');
 
-      const tooMuch = await s.t.request('POST', '/v1/credits/spend', {
+      const tooMuch = await s.t.request<Api<'Problem'>>('POST', '/v1/credits/spend', {
         headers: bearer,
         body: { amount: 7, reason: 'Big pack', idempotencyKey: 'order-0002' },
       });
@@ -174,7 +179,7 @@ for (const database of testDatabases()) {
       assert.equal(tooMuch.body.code, 'credits.insufficient');
 
       const readOnly = await appToken(account, 'devices:read');
-      const refused = await s.t.request('POST', '/v1/credits/spend', {
+      const refused = await s.t.request<Api<'Problem'>>('POST', '/v1/credits/spend', {
         headers: { authorization: `Bearer ${readOnly}` },
         body: { amount: 1, reason: 'x', idempotencyKey: 'order-0003' },
       });
@@ -184,7 +189,7 @@ for (const database of testDatabases()) {
       // The app's token reads nothing else of the wallet.
       assert.equal((await s.t.request('GET', '/v1/me/credits', { headers: bearer })).status, 403);
 
-      const wallet = await s.t.request('GET', '/v1/me/credits', { token: account.token });
+      const wallet = await s.t.request<Api<'Credits'>>('GET', '/v1/me/credits', { token: account.token });
       assert.equal(wallet.body.balance, 6);
       assert.equal(wallet.body.entries.length, 2);
     });
@@ -196,7 +201,8 @@ for (const database of testDatabases()) {
       const bearer = { authorization: `Bearer ${token}` };
       const answers = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          s.t.request('POST', '/v1/credits/spend', {
+          // Only the refusals' bodies are read.
+          s.t.request<Api<'Problem'>>('POST', '/v1/credits/spend', {
             headers: bearer,
             body: { amount: 1, reason: 'Race', idempotencyKey: `race-${i}-${randomUUID()}` },
           }),
@@ -213,7 +219,7 @@ for (const database of testDatabases()) {
       const key = `retry-${randomUUID()}`;
       const retries = await Promise.all(
         Array.from({ length: 10 }, () =>
-          s.t.request('POST', '/v1/credits/spend', {
+          s.t.request<Api<'PostedCredit'>>('POST', '/v1/credits/spend', {
             headers: bearer,
             body: { amount: 3, reason: 'Retried', idempotencyKey: key },
           }),
@@ -250,7 +256,8 @@ for (const database of testDatabases()) {
         .executeTakeFirstOrThrow();
       assert.equal(Number(cached.balance), balance);
       assert.equal(
-        (await s.t.request('GET', '/v1/me/credits?cursor=nonsense', { token: account.token })).body.code,
+        (await s.t.request<Api<'Problem'>>('GET', '/v1/me/credits?cursor=nonsense', { token: account.token })).body
+          .code,
         'cursor_invalid',
       );
     });

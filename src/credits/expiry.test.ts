@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { assertProblem } from '../testing/problems.js';
 import { asStaff, createStaffMember } from '../testing/staff.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+import type { Api } from '../testing/api-types.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -30,7 +31,7 @@ for (const database of testDatabases()) {
     after(async () => t.close());
 
     const post = (accountId: string, body: Record<string, unknown>) =>
-      asAdmin('POST', `/v1/admin/accounts/${accountId}/credits`, {
+      asAdmin<Api<'PostedCredit'>>('POST', `/v1/admin/accounts/${accountId}/credits`, {
         body: { reason: 'Welcome gift', idempotencyKey: randomUUID(), ...body },
       });
     const inDays = (days: number) => new Date(t.clock.now() + days * DAY).toISOString();
@@ -95,10 +96,13 @@ for (const database of testDatabases()) {
       );
       assert.equal(await cachedBalance(person.id), 50);
       // Each grant and refund is in the staff audit, found by account, with who and why.
-      const audit = await asSupport('GET', `/v1/admin/audit?account=${person.id}&action=credits.refund`);
+      const audit = await asSupport<Api<'AuditPage'>>(
+        'GET',
+        `/v1/admin/audit?account=${person.id}&action=credits.refund`,
+      );
       assert.equal(audit.body.records.length, 1);
-      assert.equal(audit.body.records[0].reason, 'Order 7 refunded');
-      assert.ok(audit.body.records[0].staffId);
+      assert.equal(audit.body.records[0]?.reason, 'Order 7 refunded');
+      assert.ok(audit.body.records[0]?.staffId);
     });
 
     test('a later grant that expires sooner is spent first; an expired grant spent in full leaves the rest alone', async () => {
@@ -167,7 +171,7 @@ for (const database of testDatabases()) {
           status: number;
           text: string;
           body: { balance: number; entries: Entry[]; cursor: string | null };
-        } = await asSupport(
+        } = await asSupport<Api<'Credits'>>(
           'GET',
           `/v1/admin/accounts/${person.id}/credits?reason=ticket+42${cursor ? `&cursor=${cursor}` : ''}`,
         );
@@ -183,9 +187,12 @@ for (const database of testDatabases()) {
         entries.reduce((sum, e) => sum + e.amount, 0),
         balance,
       );
-      const audit = await asSupport('GET', `/v1/admin/audit?account=${person.id}&action=staff.credits_viewed`);
+      const audit = await asSupport<Api<'AuditPage'>>(
+        'GET',
+        `/v1/admin/audit?account=${person.id}&action=staff.credits_viewed`,
+      );
       assert.equal(audit.body.records.length, 2);
-      assert.equal(audit.body.records[0].reason, 'ticket 42');
+      assert.equal(audit.body.records[0]?.reason, 'ticket 42');
     });
   });
 }

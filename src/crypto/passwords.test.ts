@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 // Made by node-argon2 0.45.1 (the library Lanyard used before @node-rs/argon2) with the same parameters;
 // it writes its parameters in the order m, p, t. Every account made before the move holds a string like it.
@@ -60,12 +61,12 @@ for (const database of testDatabases()) {
         .set({ password_hash: OLD_LIBRARY_HASH })
         .where('id', '=', account.id)
         .execute();
-      const wrong = await t.request('POST', '/v1/sessions', {
+      const wrong = await t.request<Api<'Problem'>>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password },
       });
       assert.equal(wrong.status, 401);
       assert.equal(wrong.body.code, 'invalid_credentials');
-      const signIn = await t.request('POST', '/v1/sessions', {
+      const signIn = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: OLD_LIBRARY_PASSWORD },
       });
       assert.equal(signIn.status, 201, signIn.text);

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { assertProblem } from '../testing/problems.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { requestDeletion, rowsOf } from './test-helpers.js';
+import type { Api } from '../testing/api-types.js';
 
 for (const database of testDatabases()) {
   describe(`deletion codes (${database})`, () => {
@@ -12,8 +13,8 @@ for (const database of testDatabases()) {
     });
     after(() => t.close());
 
-    const confirm = (token: string, id: string, code: string) =>
-      t.request('POST', `/v1/me/deletion/${id}/confirm`, { token, body: { code } });
+    const confirm = <T = Api<'DeletionConfirmed'>>(token: string, id: string, code: string) =>
+      t.request<T>('POST', `/v1/me/deletion/${id}/confirm`, { token, body: { code } });
 
     test('the code expires 60 seconds after it was sent', async () => {
       const account = await t.signUp();
@@ -31,7 +32,7 @@ for (const database of testDatabases()) {
       const { id, code } = await requestDeletion(t, account);
       const wrong = code === '000000' ? '000001' : '000000';
       for (let left = 4; left >= 0; left--) {
-        const refused = await confirm(account.token, id, wrong);
+        const refused = await confirm<Api<'Problem'>>(account.token, id, wrong);
         assertProblem(refused, 400, 'code_invalid');
         assert.equal(refused.body.attemptsLeft, left);
       }

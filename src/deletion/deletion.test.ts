@@ -12,6 +12,7 @@ import {
   type Populated,
 } from './test-helpers.js';
 import { reauthenticate } from '../testing/reauth.js';
+import type { Api } from '../testing/api-types.js';
 
 for (const database of testDatabases()) {
   describe(`account deletion, the whole flow (${database})`, () => {
@@ -26,10 +27,12 @@ for (const database of testDatabases()) {
     after(() => t.close());
 
     test('GET /v1/me/deletion counts everything that would be lost and offers the export first', async () => {
-      const summary = await t.request('GET', '/v1/me/deletion', { token: victim.account.token });
+      const summary = await t.request<Api<'DeletionSummary'>>('GET', '/v1/me/deletion', {
+        token: victim.account.token,
+      });
       assert.equal(summary.status, 200, summary.text);
       const { collections, photos, devices, apps, creditBalance, channels } = summary.body;
-      for (const collection of ['contacts', 'notes', 'messages', 'app-data'])
+      for (const collection of ['contacts', 'notes', 'messages', 'app-data'] as const)
         assert.equal(collections[collection].count, 3);
       assert.equal(collections.notes.bytes > 0, true);
       assert.deepEqual(photos, { count: 2, bytes: 2 * victim.photo.length });
@@ -50,24 +53,24 @@ for (const database of testDatabases()) {
 
     test('the request needs a fresh account session, the exact sentence and a channel the account has', async () => {
       const device = victim.devices[0]!;
-      const byDevice = await t.request('POST', '/v1/me/deletion', {
+      const byDevice = await t.request<Api<'Problem'>>('POST', '/v1/me/deletion', {
         token: device.token,
         body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' },
       });
       assertProblem(byDevice, 403, 'forbidden');
-      const sloppy = await t.request('POST', '/v1/me/deletion', {
+      const sloppy = await t.request<Api<'Problem'>>('POST', '/v1/me/deletion', {
         token: victim.account.token,
         body: { confirm: 'yes delete it', channel: 'email' },
       });
       assertProblem(sloppy, 400, 'validation_failed');
       const noPhone = await t.signUp({ email: uniqueEmail() });
-      const sms = await t.request('POST', '/v1/me/deletion', {
+      const sms = await t.request<Api<'Problem'>>('POST', '/v1/me/deletion', {
         token: noPhone.token,
         body: { confirm: CONFIRMATION_SENTENCE, channel: 'sms' },
       });
       assertProblem(sms, 400, 'channel_unavailable');
       t.clock.advance(11 * 60_000);
-      const stale = await t.request('POST', '/v1/me/deletion', {
+      const stale = await t.request<Api<'Problem'>>('POST', '/v1/me/deletion', {
         token: noPhone.token,
         body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' },
       });
@@ -99,21 +102,20 @@ for (const database of testDatabases()) {
 
     test('with devices linked and neither flag, the confirmation answers 409 devices_still_linked with the list and changes nothing', async () => {
       const { id, code } = await requestDeletion(t, victim.account);
-      const refused = await t.request('POST', `/v1/me/deletion/${id}/confirm`, {
-        token: victim.account.token,
-        body: { code },
-      });
-      assertProblem(refused, 409, 'devices_still_linked');
-      assert.deepEqual(
-        refused.body.devices.map((d: { id: string }) => d.id).sort(),
-        victim.devices.map((d) => d.id).sort(),
+      // The problem lists the devices still linked.
+      const refused = await t.request<Api<'Problem'> & Pick<Api<'DeletionSummary'>, 'devices'>>(
+        'POST',
+        `/v1/me/deletion/${id}/confirm`,
+        { token: victim.account.token, body: { code } },
       );
+      assertProblem(refused, 409, 'devices_still_linked');
+      assert.deepEqual(refused.body.devices.map((d) => d.id).sort(), victim.devices.map((d) => d.id).sort());
       assert.equal((await t.request('GET', '/v1/me', { token: victim.account.token })).status, 200);
     });
 
     test('the confirmation deletes the account at once: every token 401, sign-in fails, the key is gone, the owner is told', async () => {
       const { id, code } = await requestDeletion(t, victim.account);
-      const confirmed = await t.request('POST', `/v1/me/deletion/${id}/confirm`, {
+      const confirmed = await t.request<Api<'DeletionConfirmed'>>('POST', `/v1/me/deletion/${id}/confirm`, {
         token: victim.account.token,
         body: { code, releaseDevices: true },
       });
@@ -181,18 +183,15 @@ for (const database of testDatabases()) {
       const { account, devices, sessions } = other;
       for (const token of [account.token, ...sessions])
         assert.equal((await t.request('GET', '/v1/me', { token })).status, 200);
-      const listed = await t.request('GET', '/v1/devices', { token: account.token });
+      const listed = await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: account.token });
       assert.deepEqual(
         listed.body.devices.map((d: { locked: boolean }) => d.locked),
         [true],
       );
-      const notes = await t.request('GET', '/v1/cloud/notes', { token: devices[0]!.token });
+      const notes = await t.request<Api<'Changes'>>('GET', '/v1/cloud/notes', { token: devices[0]!.token });
       assert.equal(notes.status, 200);
       assert.equal(notes.body.items.length, 2);
-      assert.equal(
-        notes.body.items[0].data.text,
-        other.needles.markers.find((m) => m.includes('notes-0')),
-      );
+      assert.deepEqual(notes.body.items[0]?.data, { text: other.needles.markers.find((m) => m.includes('notes-0')) });
       const photo = await t.app.http.inject({
         method: 'GET',
         url: '/v1/cloud/photos/IMG_0',
@@ -200,13 +199,13 @@ for (const database of testDatabases()) {
       });
       assert.ok(photo.rawPayload.equals(other.photo));
       assert.ok(await t.app.keyRing.get(account.id));
-      assert.match((await activation(t, devices[0]!.serial)).body.ownerHint, /\*\*\*/);
+      assert.match((await activation(t, devices[0]!.serial)).body.ownerHint ?? '', /\*\*\*/);
     });
 
     test('the email and phone of the deleted account can sign up again at once', async () => {
       const again = await t.signUp({ email: victim.account.email });
       assert.notEqual(again.id, victim.account.id);
-      const me = await t.request('GET', '/v1/me', { token: again.token });
+      const me = await t.request<Api<'Account'>>('GET', '/v1/me', { token: again.token });
       assert.equal(me.body.email, victim.account.email);
       assert.equal(
         (await t.request('POST', '/v1/me/phone', { token: again.token, body: { phone: victim.account.phone } })).status,
@@ -237,7 +236,7 @@ for (const database of testDatabases()) {
       for (const device of owner.devices)
         assert.deepEqual((await activation(t, device.serial)).body, { locked: true, ownerHint: null });
       const stranger = await t.signUp();
-      const taken = await t.request('POST', '/v1/devices', {
+      const taken = await t.request<Api<'Problem'>>('POST', '/v1/devices', {
         token: stranger.token,
         body: { serial: owner.devices[0]!.serial, model: 'Phone', name: 'Mine now', kind: 'phone' },
       });

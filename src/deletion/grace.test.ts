@@ -5,6 +5,7 @@ import { assertProblem } from '../testing/problems.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { populate, requestDeletion, rowsOf, type Populated } from './test-helpers.js';
 import { reauthenticate } from '../testing/reauth.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const DAY = 86_400_000;
 
@@ -24,7 +25,7 @@ for (const database of testDatabases()) {
 
     const confirmDeletion = async () => {
       const { id, code } = await requestDeletion(t, victim.account);
-      const confirmed = await t.request('POST', `/v1/me/deletion/${id}/confirm`, {
+      const confirmed = await t.request<Api<'DeletionConfirmed'>>('POST', `/v1/me/deletion/${id}/confirm`, {
         token: victim.account.token,
         body: { code, releaseDevices: true },
       });
@@ -33,11 +34,14 @@ for (const database of testDatabases()) {
       return confirmed.body;
     };
     const signIn = () =>
-      t.request('POST', '/v1/sessions', { body: { login: victim.account.email, password: victim.account.password } });
+      t.request<BearerSession>('POST', '/v1/sessions', {
+        body: { login: victim.account.email, password: victim.account.password },
+      });
 
     test('the account is locked out at once, erased only after the period, and the message carries a cancel link', async () => {
       const result = await confirmDeletion();
       assert.equal(result.status, 'scheduled');
+      assert.ok(result.eraseAt, 'a scheduled deletion says when it is erased');
       assert.equal(Date.parse(result.eraseAt) - Date.parse(result.deletedAt), 7 * DAY);
       for (const token of [victim.account.token, ...victim.sessions, victim.devices[0]!.token])
         assertProblem(await t.request('GET', '/v1/me', { token }), 401, 'unauthenticated');
@@ -63,19 +67,18 @@ for (const database of testDatabases()) {
       assert.ok((await rowsOf(t.app, victim.account.id)).accounts, 'opening the page changed nothing');
       assertProblem(await signIn(), 401, 'invalid_credentials');
 
-      const cancelled = await t.request('POST', '/v1/deletion/cancel', { body: { token: cancelToken } });
+      const cancelled = await t.request<Api<'DeletionCancelled'>>('POST', '/v1/deletion/cancel', {
+        body: { token: cancelToken },
+      });
       assert.equal(cancelled.status, 200, cancelled.text);
       assert.deepEqual(cancelled.body, { status: 'active' });
       assertProblem(await t.request('POST', '/v1/deletion/cancel', { body: { token: cancelToken } }), 404, 'not_found');
       const session = await signIn();
       assert.equal(session.status, 201);
       victim.account.token = session.body.token;
-      const note = await t.request('GET', '/v1/cloud/notes/item-0', { token: victim.account.token });
-      assert.equal(
-        note.body.data.text,
-        victim.needles.markers.find((m) => m.includes('notes-0')),
-      );
-      assert.match((await activation(t, victim.devices[0]!.serial)).body.ownerHint, /\*\*\*/);
+      const note = await t.request<Api<'Item'>>('GET', '/v1/cloud/notes/item-0', { token: victim.account.token });
+      assert.deepEqual(note.body.data, { text: victim.needles.markers.find((m) => m.includes('notes-0')) });
+      assert.match((await activation(t, victim.devices[0]!.serial)).body.ownerHint ?? '', /\*\*\*/);
       t.clock.advance(8 * DAY);
       await t.drainJobs();
       assert.equal(

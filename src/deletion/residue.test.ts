@@ -13,6 +13,7 @@ import {
   tablesContaining,
   type Populated,
 } from './test-helpers.js';
+import type { Api } from '../testing/api-types.js';
 
 // No residue: after the erasure, neither the database (every column of every table, and on SQLite the
 // files themselves: free pages, the WAL) nor any other file of the data folder (blobs, the key ring and
@@ -76,9 +77,9 @@ for (const database of testDatabases()) {
     test('the other account is still there, in the same files', async () => {
       assert.notDeepEqual(await tablesContaining(t.app, [other.account.id]), []);
       if (database === 'sqlite') assert.notDeepEqual(filesContaining(dataDir, [other.account.id]), []);
-      const notes = await t.request('GET', '/v1/cloud/notes', { token: other.account.token });
+      const notes = await t.request<Api<'Changes'>>('GET', '/v1/cloud/notes', { token: other.account.token });
       assert.deepEqual(
-        notes.body.items.map((i: { data: { text: string } }) => i.data.text).sort(),
+        notes.body.items.map((i) => (i.data as { text: string }).text).sort(),
         other.needles.markers.filter((m) => m.includes('-notes-')).sort(),
       );
     });

@@ -9,6 +9,7 @@ import { makeLargeJpeg } from '../cloud/test-images.js';
 import { linkDevice, type LinkedDevice } from '../devices/test-factories.js';
 import { TEST_POSTGRES_URL, uniqueEmail, uniquePhone, type TestAccount, type TestApp } from '../testing/test-app.js';
 import { CONFIRMATION_SENTENCE } from './service.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 export { CONFIRMATION_SENTENCE };
 export const COLLECTIONS = ['contacts', 'notes', 'messages', 'app-data'] as const;
@@ -70,7 +71,9 @@ export async function populate(
   }
   const sessions: string[] = [];
   for (const login of [email, phone]) {
-    const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password: account.password } });
+    const signedIn = await t.request<BearerSession>('POST', '/v1/sessions', {
+      body: { login, password: account.password },
+    });
     assert.equal(signedIn.status, 201, signedIn.text);
     sessions.push(signedIn.body.token);
   }
@@ -91,7 +94,7 @@ export async function requestDeletion(
   account: TestAccount & { email?: string; phone?: string },
   channel: 'email' | 'sms' = 'email',
 ) {
-  const response = await t.request('POST', '/v1/me/deletion', {
+  const response = await t.request<Api<'DeletionRequested'>>('POST', '/v1/me/deletion', {
     token: account.token,
     body: { confirm: CONFIRMATION_SENTENCE, channel },
   });
@@ -108,7 +111,7 @@ export async function deleteAccount(
   flags: { releaseDevices?: boolean; acknowledgeLockedDevices?: boolean } = { releaseDevices: true },
 ) {
   const { id, code } = await requestDeletion(t, account);
-  const confirmed = await t.request('POST', `/v1/me/deletion/${id}/confirm`, {
+  const confirmed = await t.request<Api<'DeletionConfirmed'>>('POST', `/v1/me/deletion/${id}/confirm`, {
     token: account.token,
     body: { code, ...flags },
   });

@@ -11,6 +11,7 @@ import { createTestApp, testDatabases, type TestApp, type TestDatabase } from '.
 import { ERASED_ACCOUNT_ROWS } from '../app.js';
 import { KEPT_TABLES } from './repository.js';
 import { deleteAccount, populate, rowsOf, type Populated } from './test-helpers.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 // What a restored backup brings back: the account's rows as they were before the deletion.
 const BACKED_UP = [
@@ -112,7 +113,7 @@ for (const { database, shared } of setups) {
       const note = await t.request('GET', '/v1/cloud/notes/item-0', { token: session });
       assert.notEqual(note.status, 200);
       assert.ok(!note.text.includes(victim.needles.markers[2]!));
-      const me = await t.request('GET', '/v1/me', { token: session });
+      const me = await t.request<Api<'Account'>>('GET', '/v1/me', { token: session });
       assert.ok(!me.text.includes(victim.account.email), 'the sealed email does not open either');
 
       const scan = await t.app.services.deletion.scan();
@@ -255,7 +256,7 @@ describe('lanyard doctor --vacuum on SQLite', () => {
 
     const again = await createTestApp({ dataDir, sqlitePath: file, env });
     try {
-      const signIn = await again.request('POST', '/v1/sessions', {
+      const signIn = await again.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: kept.account.email, password: kept.account.password },
       });
       assert.equal(signIn.status, 201, signIn.text);

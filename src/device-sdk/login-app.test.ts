@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Browser, startListeningApp, type ListeningApp } from '../client-apps/test-relying-party.js';
 import { testDatabases } from '../testing/test-app.js';
+import type { Api } from '../testing/api-types.js';
 
 // `lanyard-device login-app`: the simulated watch signs in to an app with the device authorization
 // grant while a person enters its code at /activate (the page's look is tested in Chromium in apps/).
@@ -45,7 +46,7 @@ for (const database of testDatabases()) {
     before(async () => {
       s = await startListeningApp(database);
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanyard-login-app-'));
-      const registered = await s.t.request('POST', '/v1/admin/apps', {
+      const registered = await s.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
         token: s.admin,
         body: {
           name: 'Band',

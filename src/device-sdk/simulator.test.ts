@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { uniqueSerial } from '../devices/test-factories.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestAccount, type TestApp } from '../testing/test-app.js';
 import { reauthenticate } from '../testing/reauth.js';
+import type { Api } from '../testing/api-types.js';
 
 // The simulator runs as its own process from the sources, against a real listening server.
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -88,9 +89,9 @@ for (const database of testDatabases()) {
         ...extra,
       ]);
     const commandStates = async (owner: TestAccount, deviceId: string) =>
-      (await t.request('GET', `/v1/devices/${deviceId}/commands`, { token: owner.token })).body.commands.map(
-        (c: { type: string; state: string }) => `${c.type}:${c.state}`,
-      );
+      (
+        await t.request<Api<'CommandList'>>('GET', `/v1/devices/${deviceId}/commands`, { token: owner.token })
+      ).body.commands.map((c: { type: string; state: string }) => `${c.type}:${c.state}`);
 
     test(
       'link, status, answering commands, factory reset, linking again and signing out, end to end',
@@ -108,10 +109,13 @@ for (const database of testDatabases()) {
         const saved = JSON.parse(fs.readFileSync(state, 'utf8'));
         assert.equal(saved.serial, serial);
         assert.equal(fs.statSync(state).mode & 0o077, 0, 'the state file holding the token is private');
-        const [device] = (await t.request('GET', '/v1/devices', { token: owner.token })).body.devices;
+        const [device] = (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token })).body
+          .devices;
+        assert.ok(device);
         assert.equal(device.id, saved.deviceId);
         assert.equal(device.name, 'Work phone');
-        const sessions = (await t.request('GET', '/v1/sessions', { token: owner.token })).body.sessions;
+        const sessions = (await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: owner.token })).body
+          .sessions;
         assert.deepEqual(
           sessions.map((s: { kind: string }) => s.kind).sort(),
           ['api', 'device'],
@@ -155,7 +159,7 @@ for (const database of testDatabases()) {
           'LOCATED: 41.3874, 2.1686 (±8 m)',
         ]);
         assert.deepEqual(await commandStates(owner, device.id), ['locate:done', 'lock:done', 'ring:done']);
-        const view = await t.request('GET', `/v1/devices/${device.id}`, { token: owner.token });
+        const view = await t.request<Api<'DeviceDetail'>>('GET', `/v1/devices/${device.id}`, { token: owner.token });
         assert.deepEqual(
           { ...view.body.lastLocation, at: undefined },
           { lat: 41.3874, lon: 2.1686, accuracy: 8, at: undefined },
@@ -178,12 +182,18 @@ for (const database of testDatabases()) {
         const wrong = await run(['sign-out', '--password', 'not my password', '--state', state]);
         assert.equal(wrong.code, 1);
         assert.match(wrong.stderr, /password is wrong.*\(invalid_credentials\)/);
-        assert.equal((await t.request('GET', '/v1/devices', { token: owner.token })).body.devices.length, 1);
+        assert.equal(
+          (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token })).body.devices.length,
+          1,
+        );
 
         const out = await run(['sign-out', '--password', owner.password, '--state', state]);
         assert.equal(out.code, 0, out.stderr);
         assert.match(out.stdout, /Signed out/);
-        assert.deepEqual((await t.request('GET', '/v1/devices', { token: owner.token })).body.devices, []);
+        assert.deepEqual(
+          (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token })).body.devices,
+          [],
+        );
         assert.match((await run(['factory-reset', '--state', state])).stdout, /Activation lock: none\./);
       },
     );
@@ -199,7 +209,10 @@ for (const database of testDatabases()) {
       assert.match(stolen.stderr, /locked to another account/);
       assert.match(stolen.stdout, /Activation lock: locked to k\*\*\*@e\*\*\*\.com\./);
       assert.equal(fs.existsSync(state), false, 'no token was stored');
-      assert.deepEqual((await t.request('GET', '/v1/devices', { token: thief.token })).body.devices, []);
+      assert.deepEqual(
+        (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: thief.token })).body.devices,
+        [],
+      );
     });
 
     test(
@@ -281,7 +294,9 @@ for (const database of testDatabases()) {
         assert.match(listener.stdout, /ERASED: this device was wiped and forgot its token/);
         assert.deepEqual(await commandStates(owner, deviceId), ['erase:done', 'ring:done']);
         assert.equal(JSON.parse(fs.readFileSync(state, 'utf8')).deviceToken, undefined);
-        const [device] = (await t.request('GET', '/v1/devices', { token: owner.token })).body.devices;
+        const [device] = (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token })).body
+          .devices;
+        assert.ok(device);
         assert.equal(device.locked, true);
         assert.equal(device.tokenActive, false);
       },
@@ -370,7 +385,8 @@ for (const database of testDatabases()) {
         assert.equal(first.code, 0, first.stderr);
         assert.match(first.stdout, /2500 uploaded, 0 deleted, 0 conflicts .* 2500 items on the device/);
         const cloud = async () =>
-          (await t.request('GET', '/v1/cloud', { token: owner.token })).body.collections.contacts.count;
+          (await t.request<Api<'CloudSummary'>>('GET', '/v1/cloud', { token: owner.token })).body.collections.contacts
+            .count;
         assert.equal(await cloud(), 2500);
 
         // On the device: an edit, a deletion, and an edit of an item that the web also edits (a conflict).
@@ -402,9 +418,12 @@ for (const database of testDatabases()) {
         const second = await run(['sync', '--items', items, '--state', state]);
         assert.equal(second.code, 0, second.stderr);
         assert.match(second.stdout, /1 uploaded, 1 deleted, 1 conflicts/);
-        assert.deepEqual((await t.request('GET', '/v1/cloud/contacts/c1', { token: owner.token })).body.data, {
-          name: 'Contact 1, edited on the phone',
-        });
+        assert.deepEqual(
+          (await t.request<Api<'Item'>>('GET', '/v1/cloud/contacts/c1', { token: owner.token })).body.data,
+          {
+            name: 'Contact 1, edited on the phone',
+          },
+        );
         assert.equal((await t.request('GET', '/v1/cloud/contacts/c2', { token: owner.token })).status, 404);
         const after = JSON.parse(fs.readFileSync(items, 'utf8'));
         assert.deepEqual(after['from-web'], { name: 'Added on the web' });

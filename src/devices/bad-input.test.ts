@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 import { activation, assertProblem, linkDevice, uniqueSerial, type LinkedDevice } from './test-factories.js';
+import type { Api } from '../testing/api-types.js';
 
 for (const database of testDatabases()) {
   describe(`devices refuse bad input (${database})`, () => {
@@ -10,7 +11,8 @@ for (const database of testDatabases()) {
     let device: LinkedDevice;
     let snapshot: string;
 
-    const listing = async () => JSON.stringify((await t.request('GET', '/v1/devices', { token: owner.token })).body);
+    const listing = async () =>
+      JSON.stringify((await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token })).body);
     before(async () => {
       t = await createTestApp({ database });
       owner = await t.signUp();
@@ -36,10 +38,10 @@ for (const database of testDatabases()) {
     ];
     for (const [what, body, path] of badLinks) {
       test(`linking with ${what} is refused with validation_failed naming ${path}`, async () => {
-        const refused = await t.request('POST', '/v1/devices', { token: owner.token, body });
+        const refused = await t.request<Api<'Problem'>>('POST', '/v1/devices', { token: owner.token, body });
         assertProblem(refused, 400, 'validation_failed');
         assert.ok(
-          refused.body.errors.some((e: { path: string }) => e.path === path),
+          refused.body.errors?.some((e) => e.path === path),
           refused.text,
         );
         assert.equal(await listing(), snapshot);
@@ -113,17 +115,18 @@ for (const database of testDatabases()) {
         );
       }
       assert.deepEqual(
-        (await t.request('GET', `/v1/devices/${device.id}/commands`, { token: owner.token })).body.commands,
+        (await t.request<Api<'CommandList'>>('GET', `/v1/devices/${device.id}/commands`, { token: owner.token })).body
+          .commands,
         [],
       );
     });
 
     test('bad answers to a command are refused and leave it delivered', async () => {
-      const ring = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const ring = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'ring' },
       });
-      const locate = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const locate = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'locate' },
       });
@@ -147,14 +150,16 @@ for (const database of testDatabases()) {
       );
       assertProblem(await answer(locate.body.command.id, { status: 'maybe' }), 400, 'validation_failed');
       assertProblem(await answer('01234567-89ab-7def-8123-456789abcdef', { status: 'done' }), 404, 'not_found');
-      const commands = (await t.request('GET', `/v1/devices/${device.id}/commands`, { token: owner.token })).body
-        .commands;
+      const commands = (
+        await t.request<Api<'CommandList'>>('GET', `/v1/devices/${device.id}/commands`, { token: owner.token })
+      ).body.commands;
       assert.deepEqual(
         commands.map((c: { state: string }) => c.state),
         ['delivered', 'delivered'],
       );
       assert.equal(
-        (await t.request('GET', `/v1/devices/${device.id}`, { token: owner.token })).body.lastLocation,
+        (await t.request<Api<'DeviceDetail'>>('GET', `/v1/devices/${device.id}`, { token: owner.token })).body
+          .lastLocation,
         null,
       );
     });
@@ -178,13 +183,13 @@ for (const database of testDatabases()) {
     });
 
     test('a HEAD request does not mark commands delivered', async () => {
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const sent = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'ring' },
       });
       const head = await t.request('HEAD', '/v1/device/commands', { token: device.token });
       assert.ok(head.status >= 400 && head.status < 500, `HEAD answered ${head.status}`);
-      const polled = await t.request('GET', '/v1/device/commands', { token: device.token });
+      const polled = await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: device.token });
       assert.ok(polled.body.commands.some((c: { id: string }) => c.id === sent.body.command.id));
     });
 

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { activation, assertProblem, deviceIds, linkDevice } from './test-factories.js';
 import { reauthenticate } from '../testing/reauth.js';
+import type { Api } from '../testing/api-types.js';
 
 for (const database of testDatabases()) {
   describe(`Find Device (${database})`, () => {
@@ -13,14 +14,14 @@ for (const database of testDatabases()) {
     after(async () => t.close());
 
     const states = async (token: string, deviceId: string) =>
-      (await t.request('GET', `/v1/devices/${deviceId}/commands`, { token })).body.commands.map(
+      (await t.request<Api<'CommandList'>>('GET', `/v1/devices/${deviceId}/commands`, { token })).body.commands.map(
         (c: { type: string; state: string }) => `${c.type}:${c.state}`,
       );
 
     test('a ring goes queued → delivered → done, and a poll hands it over once', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const sent = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'ring', message: 'Call me' },
       });
@@ -29,14 +30,15 @@ for (const database of testDatabases()) {
       assert.equal(sent.body.command.type, 'ring');
       assert.deepEqual(await states(owner.token, device.id), ['ring:queued']);
 
-      const polled = await t.request('GET', '/v1/device/commands', { token: device.token });
+      const polled = await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: device.token });
       assert.equal(polled.status, 200);
       assert.deepEqual(polled.body.commands, [
         { id: sent.body.command.id, type: 'ring', message: 'Call me', createdAt: sent.body.command.createdAt },
       ]);
       assert.deepEqual(await states(owner.token, device.id), ['ring:delivered']);
       assert.deepEqual(
-        (await t.request('GET', '/v1/device/commands', { token: device.token })).body.commands,
+        (await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: device.token })).body
+          .commands,
         [],
         'delivered once',
       );
@@ -62,10 +64,11 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       assert.equal(
-        (await t.request('GET', `/v1/devices/${device.id}`, { token: owner.token })).body.lastLocation,
+        (await t.request<Api<'DeviceDetail'>>('GET', `/v1/devices/${device.id}`, { token: owner.token })).body
+          .lastLocation,
         null,
       );
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const sent = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'locate' },
       });
@@ -81,7 +84,7 @@ for (const database of testDatabases()) {
         ).status,
         204,
       );
-      const view = await t.request('GET', `/v1/devices/${device.id}`, { token: owner.token });
+      const view = await t.request<Api<'DeviceDetail'>>('GET', `/v1/devices/${device.id}`, { token: owner.token });
       assert.equal(view.status, 200);
       assert.deepEqual(view.body.lastLocation, { ...location, at: new Date(t.clock.now()).toISOString() });
       assert.deepEqual(await states(owner.token, device.id), ['locate:done']);
@@ -94,7 +97,10 @@ for (const database of testDatabases()) {
         token: owner.token,
         body: { type: 'lock', message: 'Lost phone, call +34 600 000 000' },
       });
-      const [command] = (await t.request('GET', '/v1/device/commands', { token: device.token })).body.commands;
+      const [command] = (
+        await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: device.token })
+      ).body.commands;
+      assert.ok(command);
       assert.equal(command.message, 'Lost phone, call +34 600 000 000');
       await t.request('POST', `/v1/device/commands/${command.id}/result`, {
         token: device.token,
@@ -111,7 +117,7 @@ for (const database of testDatabases()) {
         t.clock.advance(1000);
       }
       assert.deepEqual(await states(owner.token, device.id), ['lock:queued', 'locate:queued', 'ring:queued']);
-      const polled = await t.request('GET', '/v1/device/commands', { token: device.token });
+      const polled = await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: device.token });
       assert.deepEqual(
         polled.body.commands.map((c: { type: string }) => c.type),
         ['ring', 'locate', 'lock'],
@@ -121,20 +127,20 @@ for (const database of testDatabases()) {
     test('a command the device does not answer within 7 days is expired and no longer delivered', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      const delivered = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const delivered = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'ring' },
       });
       await t.request('GET', '/v1/device/commands', { token: device.token });
       await t.request('POST', `/v1/devices/${device.id}/commands`, { token: owner.token, body: { type: 'locate' } });
       t.clock.advance(1000);
-      const late = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const late = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'lock' },
       });
       t.clock.advance(7 * 24 * 60 * 60_000 - 500);
       assert.deepEqual(await states(owner.token, device.id), ['lock:queued', 'locate:expired', 'ring:expired']);
-      const poll = await t.request('GET', '/v1/device/commands', { token: device.token });
+      const poll = await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: device.token });
       assert.deepEqual(
         poll.body.commands.map((c: { id: string }) => c.id),
         [late.body.command.id],
@@ -161,7 +167,7 @@ for (const database of testDatabases()) {
       );
       assert.deepEqual(await states(owner.token, device.id), []);
       await reauthenticate(t, owner);
-      const erase = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const erase = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'erase' },
       });
@@ -178,7 +184,8 @@ for (const database of testDatabases()) {
       );
 
       assertProblem(await t.request('GET', '/v1/device/commands', { token: device.token }), 401, 'unauthenticated');
-      const [listed] = (await t.request('GET', '/v1/devices', { token: owner.token })).body.devices;
+      const [listed] = (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token })).body.devices;
+      assert.ok(listed);
       assert.equal(listed.id, device.id);
       assert.equal(listed.locked, true);
       assert.equal(listed.tokenActive, false);
@@ -200,12 +207,20 @@ for (const database of testDatabases()) {
       const mine = await linkDevice(t, owner);
       const sibling = await linkDevice(t, owner);
       const foreign = await linkDevice(t, stranger);
-      const sent = await t.request('POST', `/v1/devices/${mine.id}/commands`, {
+      const sent = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${mine.id}/commands`, {
         token: owner.token,
         body: { type: 'ring' },
       });
-      assert.deepEqual((await t.request('GET', '/v1/device/commands', { token: sibling.token })).body.commands, []);
-      assert.deepEqual((await t.request('GET', '/v1/device/commands', { token: foreign.token })).body.commands, []);
+      assert.deepEqual(
+        (await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: sibling.token })).body
+          .commands,
+        [],
+      );
+      assert.deepEqual(
+        (await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: foreign.token })).body
+          .commands,
+        [],
+      );
       for (const token of [sibling.token, foreign.token]) {
         assertProblem(
           await t.request('POST', `/v1/device/commands/${sent.body.command.id}/result`, {
@@ -222,7 +237,7 @@ for (const database of testDatabases()) {
     test('removing a device removes its commands with it', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      const sent = await t.request('POST', `/v1/devices/${device.id}/commands`, {
+      const sent = await t.request<Api<'CommandCreated'>>('POST', `/v1/devices/${device.id}/commands`, {
         token: owner.token,
         body: { type: 'ring' },
       });

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestApp } from '../testing/test-app.js';
 import { activation, assertProblem, deviceIds, linkDevice, uniqueImei, uniqueSerial } from './test-factories.js';
 import { reauthenticate } from '../testing/reauth.js';
+import type { Api } from '../testing/api-types.js';
 
 for (const database of testDatabases()) {
   describe(`devices (${database})`, () => {
@@ -15,7 +16,7 @@ for (const database of testDatabases()) {
     test('linking a device returns it with a device token, lists it, and tells the owner', async () => {
       const owner = await t.signUp({ email: uniqueEmail('jane') });
       const serial = uniqueSerial();
-      const linked = await t.request('POST', '/v1/devices', {
+      const linked = await t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
         token: owner.token,
         body: { serial, model: 'Redmi Note 13', name: "Jane's phone", kind: 'phone', imei: uniqueImei() },
       });
@@ -24,10 +25,11 @@ for (const database of testDatabases()) {
       assert.equal(linked.body.device.name, "Jane's phone");
       assert.equal(linked.body.device.locked, true);
 
-      const listed = await t.request('GET', '/v1/devices', { token: owner.token });
+      const listed = await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token });
       assert.equal(listed.status, 200);
       assert.equal(listed.body.devices.length, 1);
       const [device] = listed.body.devices;
+      assert.ok(device);
       for (const field of ['id', 'name', 'model', 'kind', 'linkedAt', 'lastSeenAt', 'locked'])
         assert.ok(field in device, `${field} is listed`);
       assert.equal(device.id, linked.body.device.id);
@@ -35,16 +37,16 @@ for (const database of testDatabases()) {
       assert.equal(device.locked, true);
       assert.equal(device.linkedAt, new Date(t.clock.now()).toISOString());
 
-      const self = await t.request('GET', '/v1/device', { token: linked.body.deviceToken });
+      const self = await t.request<Api<'DeviceDetail'>>('GET', '/v1/device', { token: linked.body.deviceToken });
       assert.equal(self.status, 200);
       assert.equal(self.body.id, device.id);
-      const sessions = await t.request('GET', '/v1/sessions', { token: owner.token });
+      const sessions = await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: owner.token });
       assert.equal(sessions.body.sessions.filter((s: { kind: string }) => s.kind === 'device').length, 1);
 
       await t.drainJobs();
       const notice = t.messages.to(owner.email!).at(-1)!;
       assert.match(notice.subject, /A new Redmi Note 13 was linked to your Lanyard account/);
-      const events = await t.request('GET', '/v1/me/events', { token: owner.token });
+      const events = await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: owner.token });
       assert.ok(events.body.events.some((e: { type: string }) => e.type === 'device.linked'));
     });
 
@@ -53,7 +55,8 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       t.clock.advance(5 * 60_000);
       assert.equal((await t.request('GET', '/v1/device/commands', { token: device.token })).status, 200);
-      const [listed] = (await t.request('GET', '/v1/devices', { token: owner.token })).body.devices;
+      const [listed] = (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token })).body.devices;
+      assert.ok(listed);
       assert.equal(listed.lastSeenAt, new Date(t.clock.now()).toISOString());
       assert.ok(listed.lastSeenAt > listed.linkedAt);
     });
@@ -62,7 +65,7 @@ for (const database of testDatabases()) {
       const owner = await t.signUp({ email: uniqueEmail('owner') });
       const thief = await t.signUp();
       const device = await linkDevice(t, owner);
-      const attempt = await t.request('POST', '/v1/devices', {
+      const attempt = await t.request<Api<'Problem'>>('POST', '/v1/devices', {
         token: thief.token,
         body: { serial: device.serial.toLowerCase(), model: 'Redmi Note 13', name: 'mine now', kind: 'phone' },
       });
@@ -82,7 +85,7 @@ for (const database of testDatabases()) {
       const other = await t.signUp();
       const imei = uniqueImei();
       await linkDevice(t, owner, { imei });
-      const attempt = await t.request('POST', '/v1/devices', {
+      const attempt = await t.request<Api<'Problem'>>('POST', '/v1/devices', {
         token: other.token,
         body: { serial: uniqueSerial(), model: 'M', name: 'N', kind: 'phone', imei },
       });
@@ -97,7 +100,7 @@ for (const database of testDatabases()) {
       const serial = uniqueSerial();
       const body = { serial, model: 'M', name: 'N', kind: 'phone' };
       const results = await Promise.all(
-        [a, b, a, b].map((who) => t.request('POST', '/v1/devices', { token: who.token, body })),
+        [a, b, a, b].map((who) => t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', { token: who.token, body })),
       );
       const winners = new Set(results.filter((r) => r.status === 201).map((r) => r.body.device.id));
       const owners = [(await deviceIds(t, a)).length, (await deviceIds(t, b)).length];
@@ -117,7 +120,7 @@ for (const database of testDatabases()) {
       assert.equal(again.id, first.id);
       assert.deepEqual(await deviceIds(t, owner), [first.id]);
       assertProblem(await t.request('GET', '/v1/device', { token: first.token }), 401, 'unauthenticated');
-      const self = await t.request('GET', '/v1/device', { token: again.token });
+      const self = await t.request<Api<'DeviceDetail'>>('GET', '/v1/device', { token: again.token });
       assert.equal(self.body.name, 'New name');
     });
 
@@ -147,7 +150,8 @@ for (const database of testDatabases()) {
     test('activation checks from one IP are rate-limited with Retry-After', async () => {
       const serial = uniqueSerial();
       let last;
-      for (let i = 0; i < 31; i++) last = await t.request('GET', `/v1/activation/${serial}`, { ip: '10.77.0.1' });
+      for (let i = 0; i < 31; i++)
+        last = await t.request<Api<'Activation'>>('GET', `/v1/activation/${serial}`, { ip: '10.77.0.1' });
       assertProblem(last!, 429, 'rate_limited');
       assert.ok(Number(last!.headers['retry-after']) > 0);
       assert.equal(
@@ -175,7 +179,7 @@ for (const database of testDatabases()) {
       assertProblem(await t.request('GET', '/v1/device', { token: device.token }), 401, 'unauthenticated');
       assert.deepEqual((await activation(t, device.serial)).body, { locked: false });
       assertProblem(await t.request('DELETE', `/v1/devices/${device.id}`, { token: owner.token }), 404, 'not_found');
-      const events = await t.request('GET', '/v1/me/events', { token: owner.token });
+      const events = await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: owner.token });
       assert.ok(events.body.events.some((e: { type: string }) => e.type === 'device.removed'));
 
       const buyer = await t.signUp();
@@ -227,7 +231,7 @@ for (const database of testDatabases()) {
     test('signing out on the device with a wrong password changes nothing; the right one unlinks it', async () => {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
-      const wrong = await t.request('POST', '/v1/device/sign-out', {
+      const wrong = await t.request<Api<'Problem'>>('POST', '/v1/device/sign-out', {
         token: device.token,
         body: { password: 'not the password' },
       });
@@ -279,7 +283,7 @@ for (const database of testDatabases()) {
 
       t.clock.advance(2 * 60 * 60_000);
       const body = { serial: device.serial, model: 'Redmi Note 13', name: 'set up again', kind: 'phone' };
-      const refused = await t.request('POST', '/v1/devices', { token: owner.token, body });
+      const refused = await t.request<Api<'Problem'>>('POST', '/v1/devices', { token: owner.token, body });
       assertProblem(refused, 403, 'activation_delayed');
       const availableAt = new Date(changedAt + 24 * 60 * 60_000).toISOString();
       assert.equal(refused.body.availableAt, availableAt);
@@ -289,10 +293,13 @@ for (const database of testDatabases()) {
         200,
         'nothing changed: the old token still works',
       );
-      assert.equal((await t.request('GET', '/v1/devices', { token: owner.token })).body.devices[0].name, 'Test phone');
+      assert.equal(
+        (await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token })).body.devices[0]?.name,
+        'Test phone',
+      );
 
       t.clock.set(changedAt + 24 * 60 * 60_000);
-      const accepted = await t.request('POST', '/v1/devices', { token: owner.token, body });
+      const accepted = await t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', { token: owner.token, body });
       assert.equal(accepted.status, 201, accepted.text);
       assert.equal(accepted.body.device.id, device.id);
     });

@@ -31,23 +31,23 @@ export async function linkDevice(
   fields: Record<string, unknown> = {},
 ): Promise<LinkedDevice> {
   const body = { serial: uniqueSerial(), model: 'Redmi Note 13', name: 'Test phone', kind: 'phone', ...fields };
-  const linked = await t.request('POST', '/v1/devices', { token: owner.token, body });
+  const linked = await t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', { token: owner.token, body });
   assert.equal(linked.status, 201, linked.text);
   return { id: linked.body.device.id, serial: String(body.serial), token: linked.body.deviceToken, body: linked.body };
 }
 
 let ipCounter = 0;
 /** Asks the activation endpoint from a fresh IP, so that tests do not spend each other's rate limit. */
-export async function activation(t: TestApp, serial: string): Promise<TestResponse> {
+export async function activation<T = Api<'Activation'>>(t: TestApp, serial: string): Promise<TestResponse<T>> {
   ipCounter += 1;
-  return t.request('GET', `/v1/activation/${encodeURIComponent(serial)}`, {
+  return t.request<T>('GET', `/v1/activation/${encodeURIComponent(serial)}`, {
     ip: `10.9.${Math.floor(ipCounter / 250)}.${ipCounter % 250}`,
   });
 }
 
 /** The ids of the account's listed devices. */
 export async function deviceIds(t: TestApp, owner: TestAccount): Promise<string[]> {
-  const listed = await t.request('GET', '/v1/devices', { token: owner.token });
+  const listed = await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: owner.token });
   assert.equal(listed.status, 200, listed.text);
   return listed.body.devices.map((d: { id: string }) => d.id);
 }

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { makeHeic, makeImage } from '../cloud/test-images.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 import { reauthenticate } from '../testing/reauth.js';
+import type { Api } from '../testing/api-types.js';
 
 /** Entries of the export's contacts.json and photos.json, as these tests write them. */
 interface ExportedContact {
@@ -56,20 +57,21 @@ for (const database of testDatabases()) {
         headers: { 'content-type': 'image/heic' },
       });
 
-      const asked = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const asked = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       assert.equal(asked.status, 202, asked.text);
       assert.equal(asked.body.status, 'pending');
       assert.equal(asked.body.download, null);
-      const again = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const again = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       assert.equal(again.body.id, asked.body.id, 'asking twice while it is being made gives the same export');
       const early = await download(ana, asked.body.id);
       assert.equal(early.statusCode, 409);
       assert.equal(JSON.parse(early.body).code, 'export.not_ready');
 
       await t.drainJobs();
-      const status = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
+      const status = await t.request<Api<'Export'>>('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
       assert.equal(status.body.status, 'ready');
       assert.equal(status.body.download, `/v1/me/export/${asked.body.id}/download`);
+      assert.ok(status.body.expiresAt && status.body.completedAt);
       assert.equal(Date.parse(status.body.expiresAt) - Date.parse(status.body.completedAt), 7 * 24 * 3600 * 1000);
       const zip = await download(ana, asked.body.id);
       assert.equal(zip.statusCode, 200);
@@ -115,7 +117,7 @@ for (const database of testDatabases()) {
       const ana = await t.signUp();
       const marker = 'EXPORT-MARKER-4f1c2b';
       await t.request('PUT', '/v1/cloud/notes/n', { token: ana.token, body: { text: marker } });
-      const { body } = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const { body } = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       await t.drainJobs();
       const folder = path.join(t.app.config.dataDir, 'blobs', ana.id);
       const files = fs.readdirSync(folder).filter((f) => f.startsWith('export-'));
@@ -135,21 +137,21 @@ for (const database of testDatabases()) {
       assert.equal((await download(ana, body.id)).statusCode, 200, 'still there a minute before');
       t.clock.advance(60_000);
       await t.drainJobs();
-      const expired = await t.request('GET', `/v1/me/export/${body.id}`, { token: ana.token });
+      const expired = await t.request<Api<'Export'>>('GET', `/v1/me/export/${body.id}`, { token: ana.token });
       assert.equal(expired.body.status, 'expired');
       assert.equal((await download(ana, body.id)).statusCode, 404);
       assert.deepEqual(
         fs.readdirSync(folder).filter((f) => f.startsWith('export-')),
         [],
       );
-      const next = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const next = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       assert.notEqual(next.body.id, body.id, 'a new export can be asked for');
     });
 
     test("another account's export is a 404, and so is an unknown id", async () => {
       const ana = await t.signUp();
       const ben = await t.signUp();
-      const { body } = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const { body } = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       await t.drainJobs();
       assert.equal((await t.request('GET', `/v1/me/export/${body.id}`, { token: ben.token })).status, 404);
       assert.equal((await download(ben, body.id)).statusCode, 404);
@@ -159,7 +161,7 @@ for (const database of testDatabases()) {
 
     test('an account with nothing in the cloud gets a zip of empty collections', async () => {
       const ana = await t.signUp();
-      const { body } = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const { body } = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       await t.drainJobs();
       const entries = await unzip((await download(ana, body.id)).rawPayload);
       for (const name of ['contacts.json', 'notes.json', 'messages.json', 'app-data.json', 'photos.json'])

@@ -8,12 +8,13 @@ import { itemAad } from '../cloud/service.js';
 import { makeHeic } from '../cloud/test-images.js';
 import { sealText } from '../crypto/sealing.js';
 import { MAX_JSON_DEPTH } from '../http/json-depth.js';
-import type { Api } from '../testing/api-types.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 import { assertProblem } from '../testing/problems.js';
 import { reauthenticate } from '../testing/reauth.js';
 import { createTestApp, testDatabases, type TestAccount, type TestApp } from '../testing/test-app.js';
 
-type Note = Api<'Item'> & { data: { text: string } };
+/** The data of a note stored by these tests. */
+type NoteData = { text: string };
 /** An entry of an export's contacts.json: its data, or unreadable when it could not be opened. */
 interface ExportedItem {
   id: string;
@@ -103,7 +104,7 @@ for (const database of testDatabases()) {
       const text = JSON.stringify({ text: '['.repeat(10_000), more: ['{{{"\\"[['] });
       const quoted = await put(ana, '/v1/cloud/notes/brackets', text);
       assert.equal(quoted.status, 200, quoted.text);
-      const read = await t.request('GET', '/v1/cloud/notes/brackets', { token: ana.token });
+      const read = await t.request<Api<'Item'>>('GET', '/v1/cloud/notes/brackets', { token: ana.token });
       assert.deepEqual(read.body.data, JSON.parse(text));
     });
 
@@ -115,21 +116,22 @@ for (const database of testDatabases()) {
       await storeAsBefore(ana, 'deeper', nested(30_000));
       assert.equal((await put(ana, '/v1/cloud/notes/z', '{"text":"last"}')).status, 200);
 
-      const list = await t.request('GET', '/v1/cloud/notes', { token: ana.token });
+      const list = await t.request<Api<'Changes'>>('GET', '/v1/cloud/notes', { token: ana.token });
       assert.equal(list.status, 200, list.text.slice(0, 300));
       assert.deepEqual(
-        list.body.items.map((i: Note) => i.data.text),
+        list.body.items.map((i) => (i.data as NoteData).text),
         ['first', 'last'],
       );
       assert.deepEqual(list.body.unreadable.sort(), ['deeper', 'hostile']);
       assertProblem(await t.request('GET', '/v1/cloud/notes/hostile', { token: ana.token }), 422, 'item_unreadable');
 
-      const asked = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const asked = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       assert.equal(asked.status, 202, asked.text);
       await t.drainJobs();
-      const status = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
+      const status = await t.request<Api<'Export'>>('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
       assert.equal(status.body.status, 'ready', status.text);
       assert.equal(status.body.error, null);
+      assert.ok(status.body.download);
       const zip = await t.app.http.inject({
         method: 'GET',
         url: status.body.download,
@@ -139,7 +141,7 @@ for (const database of testDatabases()) {
       const notes = (await unzip(zip.rawPayload)).get('notes.json')!.toString();
       // The export carries the item exactly as stored, however deep: it is never parsed to be written.
       assert.ok(
-        notes.includes(`"id":"hostile","version":1,"updatedAt":"${list.body.items[0].updatedAt}","data":${hostile}}`),
+        notes.includes(`"id":"hostile","version":1,"updatedAt":"${list.body.items[0]?.updatedAt}","data":${hostile}}`),
       );
       assert.ok(notes.includes(nested(30_000)));
       assert.equal((await t.request('GET', '/v1/me', { token: ana.token })).status, 200);
@@ -156,21 +158,22 @@ for (const database of testDatabases()) {
         .where('item_id', '=', 'two')
         .execute();
 
-      const list = await t.request('GET', '/v1/cloud/contacts', { token: ana.token });
+      const list = await t.request<Api<'Changes'>>('GET', '/v1/cloud/contacts', { token: ana.token });
       assert.equal(list.status, 200, list.text);
       assert.deepEqual(
-        list.body.items.map((i: Api<'Item'>) => i.id),
+        list.body.items.map((i) => i.id),
         ['one', 'three'],
       );
       assert.deepEqual(list.body.unreadable, ['two']);
       assertProblem(await t.request('GET', '/v1/cloud/contacts/two', { token: ana.token }), 422, 'item_unreadable');
-      const other = await t.request('GET', '/v1/cloud/contacts/one', { token: ana.token });
-      assert.equal(other.body.data.name, 'one');
+      const other = await t.request<Api<'Item'>>('GET', '/v1/cloud/contacts/one', { token: ana.token });
+      assert.deepEqual(other.body.data, { name: 'one' });
 
-      const asked = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const asked = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       await t.drainJobs();
-      const status = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
+      const status = await t.request<Api<'Export'>>('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
       assert.equal(status.body.status, 'ready', status.text);
+      assert.ok(status.body.download);
       const zip = await t.app.http.inject({
         method: 'GET',
         url: status.body.download,
@@ -189,7 +192,9 @@ for (const database of testDatabases()) {
 
     test('a damaged session, security event or device row is named in "unreadable" while the rest of its list is answered', async () => {
       const ana = await t.signUp();
-      const second = await t.request('POST', '/v1/sessions', { body: { login: ana.email, password: ana.password } });
+      const second = await t.request<BearerSession>('POST', '/v1/sessions', {
+        body: { login: ana.email, password: ana.password },
+      });
       for (const serial of ['SN-A', 'SN-B']) {
         const linked = await t.request('POST', '/v1/devices', {
           token: ana.token,
@@ -226,22 +231,24 @@ for (const database of testDatabases()) {
         .execute();
       await db.updateTable('devices').set({ name_sealed: 'damaged' }).where('id', '=', damagedDevice!.id).execute();
 
-      const sessions = await t.request('GET', '/v1/sessions', { token: second.body.token });
+      const sessions = await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: second.body.token });
       assert.equal(sessions.status, 200, sessions.text);
       assert.deepEqual(sessions.body.unreadable, [damagedSession!.id]);
       assert.ok(sessions.body.sessions.length >= 3, 'every session is still listed, so the owner can end it');
-      assert.equal(sessions.body.sessions.find((s: Api<'Session'>) => s.id === damagedSession!.id).client, '');
-      const events = await t.request('GET', '/v1/me/events', { token: second.body.token });
+      assert.equal(sessions.body.sessions.find((s) => s.id === damagedSession!.id)?.client, '');
+      const events = await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: second.body.token });
       assert.equal(events.status, 200, events.text);
       assert.deepEqual(events.body.unreadable, [damagedEvent!.id]);
       assert.ok(events.body.events.length > 1);
-      const devices = await t.request('GET', '/v1/devices', { token: second.body.token });
+      const devices = await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: second.body.token });
       assert.equal(devices.status, 200, devices.text);
       assert.deepEqual(devices.body.unreadable, [damagedDevice!.id]);
       const [damaged, intact] = [
         devices.body.devices.find((d: Api<'Device'>) => d.id === damagedDevice!.id),
         devices.body.devices.find((d: Api<'Device'>) => d.id !== damagedDevice!.id),
       ];
+      assert.ok(intact);
+      assert.ok(damaged);
       assert.equal(damaged.name, '', 'listed, with the field that did not open empty');
       assert.match(intact.name, /^name SN-[AB]$/);
     });
@@ -261,18 +268,18 @@ for (const database of testDatabases()) {
       bytes[bytes.length - 5]! ^= 0xff;
       fs.writeFileSync(blob!, bytes);
 
-      const asked = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const asked = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       for (let attempt = 1; attempt <= 3; attempt++) {
         assert.equal(await t.drainJobs(), 1, `attempt ${attempt} runs`);
-        const status = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
+        const status = await t.request<Api<'Export'>>('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
         assert.equal(status.body.status, attempt < 3 ? 'pending' : 'failed', `after attempt ${attempt}`);
         // Backoff: the retry is not due at once.
         assert.equal(await t.drainJobs(), 0);
         t.clock.advance(HOUR);
       }
-      const failed = await t.request('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
+      const failed = await t.request<Api<'Export'>>('GET', `/v1/me/export/${asked.body.id}`, { token: ana.token });
       assert.equal(failed.body.status, 'failed');
-      assert.match(failed.body.error, /could not be made.*ask for a new one/);
+      assert.match(failed.body.error ?? '', /could not be made.*ask for a new one/);
       // Three hours on, the session is no longer fresh: the download and a new export ask the password again.
       await reauthenticate(t, ana);
       assertProblem(
@@ -281,7 +288,7 @@ for (const database of testDatabases()) {
         'not_found',
       );
 
-      const again = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const again = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       assert.equal(again.status, 202);
       assert.notEqual(again.body.id, asked.body.id);
       assert.equal(again.body.status, 'pending');

@@ -5,6 +5,7 @@ import { createStaffMember } from '../testing/staff.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { allows, type Access, type Credential } from './access.js';
 import { SESSION_COOKIE } from './auth.js';
+import type { Api } from '../testing/api-types.js';
 
 /**
  * What every operation of the OpenAPI document needs, as reviewed by a person. A route added without a
@@ -176,15 +177,17 @@ for (const database of testDatabases()) {
       password: string,
       kind: 'api' | 'web',
     ): Promise<{ token: string; csrf: string }> => {
-      const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password, kind } });
+      const signedIn = await t.request<Api<'SessionIssued'>>('POST', '/v1/sessions', {
+        body: { login, password, kind },
+      });
       assert.equal(signedIn.status, 201, signedIn.text);
       const setCookie = [signedIn.headers['set-cookie'] ?? []]
         .flat()
         .map(String)
         .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-      const token =
-        kind === 'web' ? setCookie!.slice(SESSION_COOKIE.length + 1).split(';')[0]! : (signedIn.body.token as string);
-      const session = await t.request(
+      const token = kind === 'web' ? setCookie?.slice(SESSION_COOKIE.length + 1).split(';')[0] : signedIn.body.token;
+      assert.ok(token, `a ${kind} sign-in gives its token`);
+      const session = await t.request<Api<'CurrentSession'>>(
         'GET',
         '/v1/session',
         kind === 'web' ? { cookies: { [SESSION_COOKIE]: token } } : { token },
@@ -255,7 +258,7 @@ for (const database of testDatabases()) {
     before(async () => {
       t = await createTestApp({ database });
       base = await t.app.http.listen({ port: 0, host: '127.0.0.1' });
-      doc = (await t.request('GET', '/v1/openapi.json')).body;
+      doc = (await t.request<typeof doc>('GET', '/v1/openapi.json')).body;
       minted = await mint();
     });
     after(async () => t.close());

@@ -11,6 +11,7 @@ import {
   type TestAccount,
   type TestApp,
 } from '../testing/test-app.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 // Every route behind a session, tried without one, with garbage, with a revoked or expired one, and by
 // cookie without the CSRF token; then unknown ids, another account's ids and bad query strings.
@@ -70,13 +71,17 @@ for (const database of testDatabases()) {
       t = await createTestApp({ database });
       const account = await t.signUp();
       stranger = await t.signUp();
-      const signIn = (kind: 'web' | 'api') =>
-        t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind } });
+      const signIn = <T = BearerSession>(kind: 'web' | 'api') =>
+        t.request<T>('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind } });
       const other = await signIn('api');
-      const sessions = await t.request('GET', '/v1/sessions', { token: other.body.token });
-      ctx = { account, otherSessionId: sessions.body.sessions.find((s: { current: boolean }) => s.current).id };
+      const sessions = await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: other.body.token });
+      const current = sessions.body.sessions.find((s) => s.current);
+      assert.ok(current);
+      ctx = { account, otherSessionId: current.id };
       // A web sign-in's token is only in its cookie.
-      cookieToken = /lanyard_session=([A-Za-z0-9_-]+);/.exec(String((await signIn('web')).headers['set-cookie']))![1]!;
+      cookieToken = /lanyard_session=([A-Za-z0-9_-]+);/.exec(
+        String((await signIn<Api<'SessionIssued'>>('web')).headers['set-cookie']),
+      )![1]!;
       revokedToken = (await signIn('api')).body.token;
       assert.equal((await t.request('DELETE', '/v1/sessions/current', { token: revokedToken })).status, 204);
     });
@@ -109,7 +114,8 @@ for (const database of testDatabases()) {
       }
       if (route.method === 'GET') continue;
       test(`${route.method} ${route.path} by session cookie without the right CSRF token answers 403 csrf_failed`, async () => {
-        const strangersCsrf = (await t.request('GET', '/v1/session', { token: stranger.token })).body.csrfToken;
+        const strangersCsrf = (await t.request<Api<'CurrentSession'>>('GET', '/v1/session', { token: stranger.token }))
+          .body.csrfToken;
         for (const csrf of [undefined, 'x'.repeat(43), strangersCsrf]) {
           const [method, url, options] = requestFor(route, ctx, {
             cookies: { lanyard_session: cookieToken },
@@ -132,15 +138,16 @@ for (const database of testDatabases()) {
     });
 
     test("another account's session id answers 404, and that session keeps working", async () => {
-      const strangersSessions = await t.request('GET', '/v1/sessions', { token: stranger.token });
-      const strangersId = strangersSessions.body.sessions[0].id;
+      const strangersSessions = await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: stranger.token });
+      const strangersId = strangersSessions.body.sessions[0]?.id;
+      assert.ok(strangersId);
       const refused = await assertChangesNothing(t, [ctx.account, stranger], () =>
         t.request('DELETE', `/v1/sessions/${strangersId}`, { token: ctx.account.token }),
       );
       assertProblem(refused, 404, 'not_found');
       assert.equal((await t.request('GET', '/v1/me', { token: stranger.token })).status, 200);
       assert.deepEqual(
-        (await t.request('GET', '/v1/sessions', { token: stranger.token })).body,
+        (await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: stranger.token })).body,
         strangersSessions.body,
       );
     });
@@ -192,8 +199,9 @@ for (const database of testDatabases()) {
 
     test('the credentials used above are otherwise good: the same requests work with the bearer token and with cookie plus CSRF', async () => {
       assert.equal((await t.request('GET', '/v1/me', { token: ctx.account.token })).status, 200);
-      const csrf = (await t.request('GET', '/v1/session', { cookies: { lanyard_session: cookieToken } })).body
-        .csrfToken;
+      const csrf = (
+        await t.request<Api<'CurrentSession'>>('GET', '/v1/session', { cookies: { lanyard_session: cookieToken } })
+      ).body.csrfToken;
       const renamed = await t.request('PATCH', '/v1/me', {
         cookies: { lanyard_session: cookieToken },
         headers: { 'x-csrf-token': csrf },
@@ -214,12 +222,13 @@ for (const database of testDatabases()) {
     before(async () => {
       t = await createTestApp({ database });
       account = await t.signUp();
-      const other = await t.request('POST', '/v1/sessions', {
+      const other = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password },
       });
-      otherSessionId = (await t.request('GET', '/v1/sessions', { token: other.body.token })).body.sessions.find(
-        (s: { current: boolean }) => s.current,
-      ).id;
+      const sessions = await t.request<Api<'SessionList'>>('GET', '/v1/sessions', { token: other.body.token });
+      const current = sessions.body.sessions.find((s) => s.current);
+      assert.ok(current);
+      otherSessionId = current.id;
       // Idle for 14 days and a moment: both sessions have expired (their rows stay until the sweep).
       t.clock.advance(14 * 86_400_000 + 1);
     });

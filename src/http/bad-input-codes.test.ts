@@ -11,6 +11,7 @@ import {
   type TestApp,
 } from '../testing/test-app.js';
 import { reauthenticate } from '../testing/reauth.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 // The routes that take a verification code, given wrong, expired, reused, misdirected and racing codes.
 // Sign-up's own wrong, expired, reused and racing codes are in src/accounts/signup.test.ts.
@@ -51,8 +52,8 @@ for (const database of testDatabases()) {
         await t.drainJobs();
         return t.messages.lastCode(address);
       };
-      const confirm = (account: TestAccount, address: string, code: string) =>
-        t.request('POST', confirmUrl, { token: account.token, body: { [field]: address, code } });
+      const confirm = <T = Api<'Account'>>(account: TestAccount, address: string, code: string) =>
+        t.request<T>('POST', confirmUrl, { token: account.token, body: { [field]: address, code } });
 
       test(`${confirmUrl} with a wrong code answers 400 code_invalid with the tries left, and the right code still works`, async () => {
         const account = await t.signUp();
@@ -61,7 +62,7 @@ for (const database of testDatabases()) {
         const refused = await assertChangesNothing(
           t,
           [account],
-          () => confirm(account, address, otherCode(code)),
+          () => confirm<Api<'Problem'>>(account, address, otherCode(code)),
           IGNORE_CODE_ROWS,
         );
         assertProblem(refused, 400, 'code_invalid');
@@ -162,9 +163,13 @@ for (const database of testDatabases()) {
         const code = await ask(account, address);
         await t.drainJobs();
         const noticesBefore = t.messages.to(previous).length;
-        const eventsBefore = (await t.request('GET', '/v1/me/events', { token: account.token })).body.events;
+        const eventsBefore = (
+          await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: account.token })
+        ).body.events;
 
-        const results = await Promise.all(Array.from({ length: 16 }, () => confirm(account, address, code)));
+        const results = await Promise.all(
+          Array.from({ length: 16 }, () => confirm<Api<'Problem'>>(account, address, code)),
+        );
         const statuses = results.map((r) => r.status);
         assert.equal(statuses.filter((s) => s === 200).length, 1, `statuses: ${statuses.join(',')}`);
         for (const loser of results.filter((r) => r.status !== 200)) {
@@ -173,10 +178,11 @@ for (const database of testDatabases()) {
           assert.ok(loser.body.code in errorRegistry);
         }
 
-        assert.equal((await t.request('GET', '/v1/me', { token: account.token })).body[field], address);
-        const events = (await t.request('GET', '/v1/me/events', { token: account.token })).body.events;
+        assert.equal((await t.request<Api<'Account'>>('GET', '/v1/me', { token: account.token })).body[field], address);
+        const events = (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: account.token }))
+          .body.events;
         assert.deepEqual(events.slice(1), eventsBefore);
-        assert.equal(events[0].type, `${field}.changed`);
+        assert.equal(events[0]?.type, `${field}.changed`);
         await t.drainJobs();
         assert.equal(t.messages.to(previous).length - noticesBefore, 1, 'the old address is told once');
       });
@@ -191,7 +197,11 @@ for (const database of testDatabases()) {
       const crossed = await assertChangesNothing(
         t,
         [account],
-        () => t.request('POST', '/v1/me/email/confirm', { token: account.token, body: { email, code: signupCode } }),
+        () =>
+          t.request<Api<'Account'>>('POST', '/v1/me/email/confirm', {
+            token: account.token,
+            body: { email, code: signupCode },
+          }),
         IGNORE_CODE_ROWS,
       );
       assertProblem(crossed, 400, 'code_invalid');
@@ -208,7 +218,7 @@ for (const database of testDatabases()) {
       const reversed = await assertChangesNothing(
         t,
         [account],
-        () => t.request('POST', '/v1/signup/complete', { body }),
+        () => t.request<BearerSession>('POST', '/v1/signup/complete', { body }),
         IGNORE_CODE_ROWS,
       );
       assertProblem(reversed, 400, 'code_invalid');
@@ -219,7 +229,7 @@ for (const database of testDatabases()) {
       const refused = await assertChangesNothing(
         t,
         [],
-        () => t.request('POST', '/v1/signup/complete', { body }),
+        () => t.request<BearerSession>('POST', '/v1/signup/complete', { body }),
         IGNORE_CODE_ROWS,
       );
       assertProblem(refused, 400, 'code_invalid');

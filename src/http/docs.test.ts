@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { DOCS_CSP } from './server.js';
+import type { Api } from '../testing/api-types.js';
 
 // GET /docs is the readable API reference: swagger-ui served from the package's own files, reading the
 // server's document, under a CSP that lets nothing come from another origin. Rendered in Chromium, so
@@ -64,7 +65,7 @@ describe('GET /docs, the API reference', () => {
     });
     await page.goto(`${base}/docs`);
     await page.waitForSelector('.opblock', { timeout: 20_000 });
-    const document = (await t.request('GET', '/v1/openapi.json')).body as {
+    const document = (await t.request<Api<'OpenApiDocument'>>('GET', '/v1/openapi.json')).body as {
       paths: Record<string, Record<string, { operationId: string }>>;
     };
     const expected = Object.values(document.paths).flatMap((byMethod) =>

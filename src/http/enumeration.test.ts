@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
 import { assertProblem } from '../testing/problems.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp, type TestResponse } from '../testing/test-app.js';
+import type { Api } from '../testing/api-types.js';
 
 // Issue 13, item 4: the routes that anyone may call with any login answer a wrong code alike whether
 // the login has an account or not (body, status, headers); and they run the same statements either way
@@ -26,7 +27,7 @@ function visible(response: TestResponse) {
 }
 
 /** Asserts every answer is the same refusal, naming each in the message when one differs. */
-function assertAlike(answers: Record<string, TestResponse>) {
+function assertAlike(answers: Record<string, TestResponse<Api<'Problem'>>>) {
   const [firstName, first] = Object.entries(answers)[0]!;
   assertProblem(first, 400, 'code_invalid', firstName);
   assert.equal(first.body.attemptsLeft, undefined, 'no count of tries left: only a login with a code could have one');
@@ -54,7 +55,10 @@ for (const database of testDatabases()) {
         return t.messages.lastCode(login);
       };
       const complete = (login: string, code: string) =>
-        t.request('POST', '/v1/recovery/complete', { body: { login, code, newPassword: PASSWORD }, ip: nextIp() });
+        t.request<Api<'Problem'>>('POST', '/v1/recovery/complete', {
+          body: { login, code, newPassword: PASSWORD },
+          ip: nextIp(),
+        });
 
       const withCode = await t.signUp();
       const code = await askFor(withCode.email!);
@@ -94,7 +98,10 @@ for (const database of testDatabases()) {
       await t.drainJobs();
       const code = t.messages.lastCode(free);
       const complete = (email: string, c: string) =>
-        t.request('POST', '/v1/signup/complete', { body: { email, code: c, password: PASSWORD }, ip: nextIp() });
+        t.request<Api<'Problem'>>('POST', '/v1/signup/complete', {
+          body: { email, code: c, password: PASSWORD },
+          ip: nextIp(),
+        });
 
       const spentAddress = uniqueEmail();
       await t.request('POST', '/v1/signup', { body: { email: spentAddress } });

@@ -15,6 +15,7 @@ import {
 } from '../testing/fuzz-requests.js';
 import { createStaffMember } from '../testing/staff.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp } from '../testing/test-app.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 // Issue 13, item 1: every operation of GET /v1/openapi.json, fuzzed through real HTTP with requests
 // that fit its schemas and requests that do not, with no credential, a forged one and each real kind
@@ -71,7 +72,7 @@ async function newAccount(t: TestApp): Promise<Account> {
   const started = await t.request('POST', '/v1/signup', { body: { email }, ip });
   assert.equal(started.status, 202, started.text);
   await t.drainJobs();
-  const done = await t.request('POST', '/v1/signup/complete', {
+  const done = await t.request<BearerSession>('POST', '/v1/signup/complete', {
     body: { email, code: t.messages.lastCode(email), password },
     ip,
   });
@@ -80,9 +81,15 @@ async function newAccount(t: TestApp): Promise<Account> {
 }
 
 async function signIn(t: TestApp, login: string, password: string, kind: 'api' | 'web' = 'api'): Promise<string> {
-  const signedIn = await t.request('POST', '/v1/sessions', { body: { login, password, kind }, ip: freshIp() });
+  const signedIn = await t.request<Api<'SessionIssued'>>('POST', '/v1/sessions', {
+    body: { login, password, kind },
+    ip: freshIp(),
+  });
   assert.equal(signedIn.status, 201, signedIn.text);
-  if (kind === 'api') return signedIn.body.token;
+  if (kind === 'api') {
+    assert.ok(signedIn.body.token, 'an API sign-in answers with its token');
+    return signedIn.body.token;
+  }
   // A web sign-in's token is in the HttpOnly cookie only.
   const setCookie = [signedIn.headers['set-cookie'] ?? []]
     .flat()
@@ -106,12 +113,12 @@ async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credentia
     const owner = await newAccount(t);
     cookie.token = await signIn(t, owner.email, owner.password, 'web');
     cookie.csrf = (
-      await t.request('GET', '/v1/session', { cookies: { lanyard_session: cookie.token } })
+      await t.request<Api<'CurrentSession'>>('GET', '/v1/session', { cookies: { lanyard_session: cookie.token } })
     ).body.csrfToken;
   };
   const renewDevice = async (owner: Account) => {
     const serial = `FUZZ${randomBytes(6).toString('hex').toUpperCase()}`;
-    const linked = await t.request('POST', '/v1/devices', {
+    const linked = await t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
       token: owner.token,
       body: { serial, model: 'Fuzz phone', name: 'Fuzz phone', kind: 'phone' },
     });
@@ -177,8 +184,14 @@ async function credentials(t: TestApp, knownIds: Set<string>): Promise<Credentia
 /** A few real things for path parameters to point at, made through the API by the credentials' owners. */
 async function fixtures(t: TestApp, knownIds: Set<string>, creds: Credential[], images: Buffer[]): Promise<void> {
   const by = (name: string) => creds.find((c) => c.name === name)!.headers();
-  const send = (method: string, url: string, who: string, body?: unknown, raw?: { type: string; bytes: Buffer }) =>
-    t.request(method, url, {
+  const send = <T = unknown>(
+    method: string,
+    url: string,
+    who: string,
+    body?: unknown,
+    raw?: { type: string; bytes: Buffer },
+  ) =>
+    t.request<T>(method, url, {
       headers: { ...by(who), ...(raw ? { 'content-type': raw.type } : {}) },
       ...(body !== undefined ? { body } : {}),
       ...(raw ? { payload: raw.bytes } : {}),
@@ -191,17 +204,17 @@ async function fixtures(t: TestApp, knownIds: Set<string>, creds: Credential[], 
     await send('PUT', '/v1/cloud/photos/fuzz-photo', account, undefined, { type: 'image/png', bytes: images[0]! }),
     200,
   );
-  for (const s of (await send('GET', '/v1/sessions', account)).body.sessions) knownIds.add(s.id);
-  const exported = await send('POST', '/v1/me/export', account);
+  for (const s of (await send<Api<'SessionList'>>('GET', '/v1/sessions', account)).body.sessions) knownIds.add(s.id);
+  const exported = await send<Api<'Export'>>('POST', '/v1/me/export', account);
   expect(exported, 202);
   knownIds.add(exported.body.id);
-  const webhook = await send('POST', '/v1/admin/webhooks', 'staff admin', {
+  const webhook = await send<Api<'WebhookCreated'>>('POST', '/v1/admin/webhooks', 'staff admin', {
     url: 'https://example.com/lanyard-fuzz',
     events: ['account.deleted'],
   });
   expect(webhook, 201);
   knownIds.add(webhook.body.id);
-  const app = await send('POST', '/v1/admin/apps', 'staff admin', {
+  const app = await send<Api<'AppCreated'>>('POST', '/v1/admin/apps', 'staff admin', {
     name: 'Fuzz app',
     redirectUris: ['https://example.com/callback'],
     scopes: ['openid'],

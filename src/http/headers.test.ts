@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { makeImage } from '../cloud/test-images.js';
-import type { Api } from '../testing/api-types.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp, type TestResponse } from '../testing/test-app.js';
 
 // Issue 13, item 5: the headers every answer carries, the policy of every HTML page, and protocol errors
@@ -63,14 +63,14 @@ for (const database of testDatabases()) {
       const email = uniqueEmail();
       await t.request('POST', '/v1/signup', { body: { email } });
       await t.drainJobs();
-      const signedUp = await t.request('POST', '/v1/signup/complete', {
+      const signedUp = await t.request<BearerSession>('POST', '/v1/signup/complete', {
         body: { email, code: t.messages.lastCode(email), password: 'a long unusual passphrase' },
       });
-      const signedIn = await t.request('POST', '/v1/sessions', {
+      const signedIn = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: email, password: 'a long unusual passphrase' },
       });
-      const session = await t.request('GET', '/v1/session', { token: signedIn.body.token });
-      const refused = await t.request('GET', '/v1/me');
+      const session = await t.request<Api<'CurrentSession'>>('GET', '/v1/session', { token: signedIn.body.token });
+      const refused = await t.request<Api<'Account'>>('GET', '/v1/me');
       for (const [what, response] of Object.entries({ signedUp, signedIn, session, refused })) {
         assert.equal(response.headers['x-content-type-options'], 'nosniff', what);
         assert.equal(response.headers['referrer-policy'], 'no-referrer', what);
@@ -81,7 +81,7 @@ for (const database of testDatabases()) {
 
     test('every answer carries a request id of its own, a UUIDv7 of the moment, the one a problem quotes', async () => {
       const before = Date.now();
-      const answers = await Promise.all(Array.from({ length: 50 }, () => t.request('GET', '/v1/me')));
+      const answers = await Promise.all(Array.from({ length: 50 }, () => t.request<Api<'Problem'>>('GET', '/v1/me')));
       const ids = answers.map((answer) => String(answer.headers['x-request-id']));
       for (const [i, id] of ids.entries()) {
         assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, id);
@@ -130,7 +130,7 @@ for (const database of testDatabases()) {
         assert.equal(decodeURIComponent(/filename\*=UTF-8''(.*)$/.exec(disposition)![1]!), saved);
         assert.equal(got.headers['x-content-type-options'], 'nosniff');
       }
-      const asked = await t.request('POST', '/v1/me/export', { token: ana.token });
+      const asked = await t.request<Api<'Export'>>('POST', '/v1/me/export', { token: ana.token });
       await t.drainJobs();
       const zip = await t.app.http.inject({
         method: 'GET',
@@ -151,12 +151,12 @@ for (const database of testDatabases()) {
         const password = 'a long unusual passphrase';
         await secure.request('POST', '/v1/signup', { body: { email } });
         await secure.drainJobs();
-        const signedUp = await secure.request('POST', '/v1/signup/complete', {
+        const signedUp = await secure.request<Api<'SessionIssued'>>('POST', '/v1/signup/complete', {
           body: { email, code: secure.messages.lastCode(email), password, kind: 'web' },
         });
         assert.equal(signedUp.status, 201, signedUp.text);
         assert.equal(signedUp.body.token, undefined, 'sign-up on the web: the token is in the cookie only');
-        const web = await secure.request('POST', '/v1/sessions', {
+        const web = await secure.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: email, password },
           headers: { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' },
         });
@@ -176,12 +176,14 @@ for (const database of testDatabases()) {
         );
         // A cookie without the prefix could have been planted by a sibling subdomain: it is not read.
         assert.equal((await secure.request('GET', '/v1/session', { cookies: { lanyard_session: token } })).status, 401);
-        const api = await secure.request('POST', '/v1/sessions', { body: { login: email, password, kind: 'api' } });
+        const api = await secure.request<BearerSession>('POST', '/v1/sessions', {
+          body: { login: email, password, kind: 'api' },
+        });
         assert.equal(typeof api.body.token, 'string');
         assert.equal(api.headers['set-cookie'], undefined);
         assert.equal(api.headers['cache-control'], 'no-store');
         // Node's fetch sends Sec-Fetch-Mode alone: an API client, which keeps its token in the body.
-        const nodeFetch = await secure.request('POST', '/v1/sessions', {
+        const nodeFetch = await secure.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: email, password },
           headers: { 'sec-fetch-mode': 'cors' },
         });

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { errorRegistry } from './errors.js';
 import { committedForm, OPENAPI_FILE } from './openapi-file.js';
+import type { Api } from '../testing/api-types.js';
 
 // GET /v1/openapi.json must agree with the contract, docs/API.md (the project's copy of the shared
 // contract): every route of the sections built so far is in it, with the request and success response
@@ -198,7 +199,7 @@ for (const database of testDatabases()) {
     const operations = new Map<string, Operation>();
     before(async () => {
       t = await createTestApp({ database });
-      const response = await t.request('GET', '/v1/openapi.json');
+      const response = await t.request<typeof doc>('GET', '/v1/openapi.json');
       assert.equal(response.status, 200, response.text);
       doc = response.body;
       components = (doc as unknown as { components: { schemas: Record<string, Schema> } }).components.schemas;
@@ -211,7 +212,7 @@ for (const database of testDatabases()) {
     after(async () => t.close());
 
     test('is an OpenAPI 3.1 document served as JSON, with a title, a version and paths', async () => {
-      const response = await t.request('GET', '/v1/openapi.json');
+      const response = await t.request<Api<'OpenApiDocument'>>('GET', '/v1/openapi.json');
       assert.match(String(response.headers['content-type']), /^application\/json/);
       assert.deepEqual(
         response.body,
@@ -406,7 +407,7 @@ for (const database of testDatabases()) {
               | undefined;
             return first(parameter?.schema) ?? 'x';
           });
-          const answer = await t.request(method.toUpperCase(), url);
+          const answer = await t.request<Api<'Problem'>>(method.toUpperCase(), url);
           assert.equal(
             answer.status,
             401,

@@ -6,9 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { startSmsReceiver, startSmtpReceiver, type SmsReceiver, type SmtpReceiver } from '../testing/receivers.js';
 import { createTestApp, testDatabases, uniqueEmail, uniquePhone, type TestApp } from '../testing/test-app.js';
 import { codeIn, crashBeforeDelete, messageJobs } from '../testing/messages.js';
+import type { Api } from '../testing/api-types.js';
 
 async function completeSignup(t: TestApp, address: { email: string } | { phone: string }, code: string) {
-  return t.request('POST', '/v1/signup/complete', {
+  return t.request<Api<'SessionIssued'>>('POST', '/v1/signup/complete', {
     body: { ...address, code, password: 'a long unusual passphrase' },
   });
 }

@@ -103,7 +103,7 @@ if (testDatabases().includes('postgres')) {
           }
         }),
       );
-      return { id: done.body.account.id as string, email, token, deviceTokens, marker };
+      return { id: done.body.account.id, email, token, deviceTokens, marker };
     };
     /** Asks for the deletion through A and confirms it through B, releasing the device locks. */
     const confirmDeletion = async (account: { email: string; token: string }) => {
@@ -299,13 +299,13 @@ if (testDatabases().includes('postgres')) {
       assert.equal(created.code, 0, created.stderr);
       const admin = (
         await call(b.url, 'POST', '/v1/sessions', { body: { login: adminEmail, password: 'admin passphrase 1' } })
-      ).body.token as string;
+      ).body.token;
       // Staff routes want a second factor enrolled: the admin sets up an authenticator app first.
       const totp = await call(b.url, 'POST', '/v1/me/totp', { token: admin });
       assert.equal(totp.status, 201, JSON.stringify(totp.body));
       const confirmed = await call(b.url, 'POST', '/v1/me/totp/confirm', {
         token: admin,
-        body: { code: await generate({ secret: totp.body.secret as string }) },
+        body: { code: await generate({ secret: totp.body.secret }) },
       });
       assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
       const redirect = 'com.example.notes:/oauth/callback';

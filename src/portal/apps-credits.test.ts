@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import { authorizationRequest, Browser, relyingParty } from '../client-apps/test-relying-party.js';
 import { createStaffMember } from '../testing/staff.js';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -54,12 +55,12 @@ const text = {
 
 describePortal('portal: apps with access and the credits wallet in Chromium', (suite) => {
   let admin: string;
-  let app: { clientId: string; clientSecret: string };
+  let app: Api<'AppCreated'>;
   // After describePortal's own hook, which starts the portal.
   before(async () => {
     const { portal } = suite;
     admin = (await createStaffMember(portal.t, 'admin')).token;
-    const registered = await portal.t.request('POST', '/v1/admin/apps', {
+    const registered = await portal.t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
       token: admin,
       body: {
         name: 'Notes Web',
@@ -130,9 +131,9 @@ describePortal('portal: apps with access and the credits wallet in Chromium', (s
       await dialog.waitFor({ state: 'detached' });
       assert.equal(
         (
-          await t.request('GET', '/v1/apps', {
+          await t.request<Api<'AppGrantList'>>('GET', '/v1/apps', {
             token: (
-              await t.request('POST', '/v1/sessions', {
+              await t.request<BearerSession>('POST', '/v1/sessions', {
                 body: { login: account.email, password: account.password, kind: 'api' },
               })
             ).body.token,

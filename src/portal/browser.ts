@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
 import { PORTAL_DIST } from './register.js';
+import type { BearerSession } from '../testing/api-types.js';
 
 const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -206,7 +207,7 @@ export async function accountIn(
   const password = `long pass ${Math.random().toString(36).slice(2, 10)}`;
   assert.equal((await t.request('POST', '/v1/signup', { body: { email, locale: language } })).status, 202);
   await t.drainJobs();
-  const done = await t.request('POST', '/v1/signup/complete', {
+  const done = await t.request<BearerSession>('POST', '/v1/signup/complete', {
     body: { email, code: t.messages.lastCode(email), password, name, locale: language, kind: 'api' },
   });
   assert.equal(done.status, 201, done.text);

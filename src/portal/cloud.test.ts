@@ -16,6 +16,7 @@ import {
   tabTo,
   type Viewport,
 } from './browser.js';
+import type { BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -89,8 +90,10 @@ const text = {
 /** What a phone backs up, through the real API with its device token; one note is then damaged at rest. */
 async function seedCloud(t: TestApp, account: { email: string; password: string; id: string }) {
   const token = (
-    await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })
-  ).body.token as string;
+    await t.request<BearerSession>('POST', '/v1/sessions', {
+      body: { login: account.email, password: account.password, kind: 'api' },
+    })
+  ).body.token;
   const device = await linkDevice(t, { ...account, token });
   const photos = {
     'IMG_0001.jpg': await makeImage('jpeg', 320, 240),
@@ -213,8 +216,10 @@ async function cloudFlow(portal: Portal, language: Language, viewport: Viewport)
   await page.getByText(words.twoPhotos).waitFor();
   assert.equal(await grid.getByRole('row').count(), 2);
   const owner = (
-    await t.request('POST', '/v1/sessions', { body: { login: account.email, password: account.password, kind: 'api' } })
-  ).body.token as string;
+    await t.request<BearerSession>('POST', '/v1/sessions', {
+      body: { login: account.email, password: account.password, kind: 'api' },
+    })
+  ).body.token;
   assert.equal((await t.request('GET', '/v1/cloud/photos/IMG_0003.heic', { token: owner })).status, 404);
 
   // The other collections, reached with the tab list's arrow keys.
@@ -338,10 +343,10 @@ describePortal('portal: the cloud (photos gallery, contacts, notes, messages, ap
     await page.getByText(text.en.emptyPhotos).waitFor();
     // The browser's session ends elsewhere (signed out from another device): the next list asked for fails.
     const other = (
-      await portal.t.request('POST', '/v1/sessions', {
+      await portal.t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password, kind: 'api' },
       })
-    ).body.token as string;
+    ).body.token;
     assert.equal((await portal.t.request('DELETE', '/v1/sessions/others', { token: other })).status, 204);
     await page.getByRole('tab', { name: text.en.contacts }).click();
     await page.getByRole('alert').filter({ hasText: 'Your session has ended. Sign in again.' }).waitFor();

@@ -12,6 +12,7 @@ import {
   type Viewport,
 } from './browser.js';
 import { signInToConsole, staffIn } from './staff.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -80,8 +81,10 @@ describe('staff console: accounts and the audit log in Chromium', () => {
         const t = portal.t;
         const person = await accountIn(t, language);
         const signIn = () =>
-          t.request('POST', '/v1/sessions', { body: { login: person.email, password: person.password, kind: 'api' } });
-        const personToken = (await signIn()).body.token as string;
+          t.request<BearerSession>('POST', '/v1/sessions', {
+            body: { login: person.email, password: person.password, kind: 'api' },
+          });
+        const personToken = (await signIn()).body.token;
         const admin = await staffIn(t, 'admin');
         const ticket = `ticket ${Math.floor(Math.random() * 1e6)}`;
 
@@ -98,7 +101,8 @@ describe('staff console: accounts and the audit log in Chromium', () => {
         await expectNoAxeViolations(page, `account search (${language}, ${viewport})`);
         await screenshot(page, 'console-accounts', language, viewport);
         // The person sees the look in their activity, with the reason.
-        const events = (await t.request('GET', '/v1/me/events', { token: personToken })).body.events as Array<{
+        const events = (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: personToken })).body
+          .events as Array<{
           type: string;
         }>;
         assert.ok(
@@ -121,7 +125,10 @@ describe('staff console: accounts and the audit log in Chromium', () => {
         await tabTo(page, 'button', words.grant, 80);
         await page.keyboard.press('Enter');
         await page.getByText(words.granted).waitFor();
-        assert.equal((await t.request('GET', '/v1/me/credits', { token: personToken })).body.balance, 25);
+        assert.equal(
+          (await t.request<Api<'Credits'>>('GET', '/v1/me/credits', { token: personToken })).body.balance,
+          25,
+        );
 
         await tabTo(page, 'button', words.endAll, 80);
         await page.keyboard.press('Enter');
@@ -165,8 +172,11 @@ describe('staff console: accounts and the audit log in Chromium', () => {
         assert.ok(csv.body.includes('Fraud report 77') && csv.body.includes('staff.account_suspended'), csv.body);
         assert.ok(!csv.body.includes(ticket), 'records outside the filters are not in the CSV');
         const records = (
-          await asStaff(t, admin)('GET', `/v1/admin/audit?account=${person.id}&action=staff.account_suspended`)
-        ).body.records as Array<{ reason: string }>;
+          await asStaff(t, admin)<Api<'AuditPage'>>(
+            'GET',
+            `/v1/admin/audit?account=${person.id}&action=staff.account_suspended`,
+          )
+        ).body.records;
         assert.deepEqual(
           records.map((r) => r.reason),
           ['Fraud report 77'],

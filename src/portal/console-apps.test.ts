@@ -11,6 +11,7 @@ import {
 } from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
+import type { Api } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -91,7 +92,7 @@ describe('staff console: apps in Chromium', () => {
         await page.getByText(words.secretOnce).waitFor();
         const secret = (await page.getByTestId('secret').textContent())!;
         assert.ok(secret.length >= 20, 'the client secret is shown');
-        const apps = (await asAdmin('GET', '/v1/admin/apps')).body.apps as Array<{ clientId: string; name: string }>;
+        const apps = (await asAdmin<Api<'AppList'>>('GET', '/v1/admin/apps')).body.apps;
         const clientId = apps.find((a) => a.name === name)!.clientId;
         await expectNoAxeViolations(page, `app registered (${language}, ${viewport})`);
         await screenshot(page, 'console-app-created', language, viewport);
@@ -107,7 +108,7 @@ describe('staff console: apps in Chromium', () => {
         await tabTo(page, 'button', words.save);
         await page.keyboard.press('Enter');
         await page.getByText(words.saved).waitFor();
-        const saved = (await asAdmin('GET', `/v1/admin/apps/${clientId}`)).body;
+        const saved = (await asAdmin<Api<'App'>>('GET', `/v1/admin/apps/${clientId}`)).body;
         assert.deepEqual(saved.postLogoutRedirectUris, ['https://notes.example.com/bye']);
         assert.equal(saved.firstParty, true);
         await expectNoAxeViolations(page, `an app (${language}, ${viewport})`);

@@ -13,6 +13,7 @@ import {
 } from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
+import type { Api } from '../testing/api-types.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -139,8 +140,9 @@ describe('staff console: credits and their expiry, app logos, webhook secret rot
         await page.getByText(words.balance(45)).waitFor();
         await expectNoAxeViolations(page, `account credits (${language}, ${viewport})`);
         await screenshot(page, 'console-account-credits', language, viewport);
-        const entries = (await asStaff(t, admin)('GET', `/v1/admin/accounts/${person.id}/credits?reason=check`)).body
-          .entries as Array<{ kind: string; expiresAt: string | null }>;
+        const entries = (
+          await asStaff(t, admin)<Api<'Credits'>>('GET', `/v1/admin/accounts/${person.id}/credits?reason=check`)
+        ).body.entries;
         assert.deepEqual(
           entries.map((e) => [e.kind, e.expiresAt]),
           [
@@ -178,7 +180,7 @@ describe('staff console: credits and their expiry, app logos, webhook secret rot
         const t = portal.t;
         const admin = await staffIn(t, 'admin');
         const name = `Gallery ${language} ${viewport}`;
-        const created = await asStaff(t, admin)('POST', '/v1/admin/apps', {
+        const created = await asStaff(t, admin)<Api<'AppCreated'>>('POST', '/v1/admin/apps', {
           body: { name, type: 'spa', redirectUris: ['https://gallery.example.com/cb'], scopes: ['openid'] },
         });
         assert.equal(created.status, 201, created.text);
@@ -221,7 +223,7 @@ describe('staff console: credits and their expiry, app logos, webhook secret rot
         const words = text[language];
         const t = portal.t;
         const admin = await staffIn(t, 'admin');
-        const hook = await asStaff(t, admin)('POST', '/v1/admin/webhooks', {
+        const hook = await asStaff(t, admin)<Api<'WebhookCreated'>>('POST', '/v1/admin/webhooks', {
           body: { url: 'https://hooks.example.com/lanyard', events: ['account.deleted'] },
         });
         assert.equal(hook.status, 201, hook.text);
@@ -236,8 +238,11 @@ describe('staff console: credits and their expiry, app logos, webhook secret rot
         await page.getByText(words.overlap).waitFor();
         await expectNoAxeViolations(page, `webhook secret (${language}, ${viewport})`);
         await screenshot(page, 'console-webhook-secret', language, viewport);
-        const audit = await asStaff(t, admin)('GET', '/v1/admin/audit?action=staff.webhook_secret_rotated');
-        assert.ok(audit.body.records.some((r: { detail: { webhook: string } }) => r.detail.webhook === hook.body.id));
+        const audit = await asStaff(t, admin)<Api<'AuditPage'>>(
+          'GET',
+          '/v1/admin/audit?action=staff.webhook_secret_rotated',
+        );
+        assert.ok(audit.body.records.some((r) => r.detail.webhook === hook.body.id));
         // Once: after a reload the secret is gone; the overlap is still said.
         await page.reload();
         await page.getByText(words.overlap).waitFor();

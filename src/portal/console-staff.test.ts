@@ -12,6 +12,7 @@ import {
   type Viewport,
 } from './browser.js';
 import { signInToConsole, staffIn } from './staff.js';
+import type { Api } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -66,10 +67,7 @@ describe('staff console: staff members and what support may open, in Chromium', 
         await page.keyboard.press('Enter');
         await page.getByText(words.added(person.email)).waitFor();
         await page.getByRole('button', { name: words.remove(person.email) }).waitFor();
-        const listed = (await asStaff(t, admin)('GET', '/v1/admin/staff')).body.staff as Array<{
-          id: string;
-          role: string;
-        }>;
+        const listed = (await asStaff(t, admin)<Api<'StaffList'>>('GET', '/v1/admin/staff')).body.staff;
         assert.equal(listed.find((m) => m.id === person.id)?.role, 'support');
         await expectNoAxeViolations(page, `staff (${language}, ${viewport})`);
         await screenshot(page, 'console-staff', language, viewport);
@@ -77,7 +75,7 @@ describe('staff console: staff members and what support may open, in Chromium', 
         await page.keyboard.press('Enter');
         await page.getByText(words.removed).waitFor();
         assert.equal(
-          (await asStaff(t, admin)('GET', '/v1/admin/staff')).body.staff.some(
+          (await asStaff(t, admin)<Api<'StaffList'>>('GET', '/v1/admin/staff')).body.staff.some(
             (m: { id: string }) => m.id === person.id,
           ),
           false,

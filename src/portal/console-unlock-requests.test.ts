@@ -14,6 +14,7 @@ import {
 } from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
+import type { Api } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -65,7 +66,7 @@ describe('staff console: unlock requests in Chromium', () => {
         const device = await linkDevice(t, owner);
         ip += 1;
         const contact = uniqueEmail('buyer');
-        const submitted = await t.request('POST', '/v1/unlock-requests', {
+        const submitted = await t.request<Api<'UnlockRequestCreated'>>('POST', '/v1/unlock-requests', {
           ip: `10.66.0.${ip}`,
           body: {
             serial: device.serial,
@@ -75,7 +76,7 @@ describe('staff console: unlock requests in Chromium', () => {
           },
         });
         assert.equal(submitted.status, 202, submitted.text);
-        const id = submitted.body.id as string;
+        const id = submitted.body.id;
         const support = await staffIn(t, 'support');
 
         const { context, page, problems } = await portal.context(language, viewport);
@@ -105,13 +106,16 @@ describe('staff console: unlock requests in Chromium', () => {
         await page.getByText(words.approved).waitFor();
         await page.getByText(words.waiting).waitFor();
         await page.getByText(words.left).waitFor();
-        const listed = (await asStaff(t, support)('GET', '/v1/admin/unlock-requests')).body.unlockRequests.find(
-          (r: { id: string }) => r.id === id,
-        );
-        assert.equal(listed.status, 'waiting');
+        const listed = (
+          await asStaff(t, support)<Api<'UnlockRequestList'>>('GET', '/v1/admin/unlock-requests')
+        ).body.unlockRequests.find((r) => r.id === id);
+        assert.equal(listed?.status, 'waiting');
         const audit = (
-          await asStaff(t, support)('GET', `/v1/admin/audit?staff=${support.id}&action=unlock_request.approved`)
-        ).body.records as Array<{ reason: string }>;
+          await asStaff(t, support)<Api<'AuditPage'>>(
+            'GET',
+            `/v1/admin/audit?staff=${support.id}&action=unlock_request.approved`,
+          )
+        ).body.records;
         assert.deepEqual(
           audit.map((r) => r.reason),
           ['Receipt matches the serial'],
@@ -120,7 +124,9 @@ describe('staff console: unlock requests in Chromium', () => {
         await screenshot(page, 'console-unlock-waiting', language, viewport);
 
         // The owner objects in the waiting period: the page shows it once reloaded.
-        const objected = await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token });
+        const objected = await t.request<Api<'UnlockRequestStatus'>>('POST', `/v1/unlock-requests/${id}/object`, {
+          token: owner.token,
+        });
         assert.equal(objected.status, 200, objected.text);
         await page.reload();
         await page.getByText(words.objected).waitFor();

@@ -14,6 +14,7 @@ import {
 } from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
+import type { Api } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -111,7 +112,8 @@ describe('staff console: webhooks in Chromium', () => {
           );
 
           // The next try succeeds; the receiver says it lost it, and staff send it again.
-          const hooks = (await asStaff(t, admin)('GET', '/v1/admin/webhooks')).body.webhooks as Array<{
+          const hooks = (await asStaff(t, admin)<Api<'WebhookList'>>('GET', '/v1/admin/webhooks')).body
+            .webhooks as Array<{
             id: string;
             url: string;
           }>;

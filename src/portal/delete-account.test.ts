@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { activation, linkDevice } from '../devices/test-factories.js';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
+import type { BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -79,10 +80,10 @@ describePortal('portal: deleting the account, one step per screen, in Chromium',
       t.clock.set(Date.now());
       const account = await accountIn(t, language);
       const token = (
-        await t.request('POST', '/v1/sessions', {
+        await t.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: account.email, password: account.password, kind: 'api' },
         })
-      ).body.token as string;
+      ).body.token;
       const phone = await linkDevice(t, { ...account, token }, { name: 'Phone A' });
       const watch = await linkDevice(t, { ...account, token }, { name: 'Watch B', kind: 'watch', model: 'Watch S3' });
 

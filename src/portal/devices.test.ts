@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { activation, linkDevice } from '../devices/test-factories.js';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -75,14 +76,15 @@ describePortal('portal: devices, Find Device and removing a device in Chromium',
       const t = portal.t;
       const account = await accountIn(t, language);
       const token = (
-        await t.request('POST', '/v1/sessions', {
+        await t.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: account.email, password: account.password, kind: 'api' },
         })
-      ).body.token as string;
+      ).body.token;
       const device = await linkDevice(t, { ...account, token }, { name: 'Test phone', model: 'Redmi Note 13' });
       // What the device does: take its waiting commands, and answer each.
       const poll = async () =>
-        (await t.request('GET', '/v1/device/commands', { token: device.token })).body.commands as {
+        (await t.request<Api<'DeviceCommandList'>>('GET', '/v1/device/commands', { token: device.token })).body
+          .commands as {
           id: string;
           type: string;
           message?: string;

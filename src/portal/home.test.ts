@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage } from './browser.js';
+import type { BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -33,10 +34,10 @@ describePortal('portal: home in Chromium', (suite) => {
       const words = text[language];
       const account = await accountIn(portal.t, language);
       const token = (
-        await portal.t.request('POST', '/v1/sessions', {
+        await portal.t.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: account.email, password: account.password, kind: 'api' },
         })
-      ).body.token as string;
+      ).body.token;
       const linked = await portal.t.request('POST', '/v1/devices', {
         token,
         body: {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, tabTo } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -26,7 +27,7 @@ describePortal('portal: "Lock my account" from the link of a new sign-in notice 
       const t = portal.t;
       const account = await accountIn(t, language);
       // Someone who knows the password signs in from a browser the account has not seen.
-      const taker = await t.request('POST', '/v1/sessions', {
+      const taker = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password, kind: 'api' },
         headers: { 'user-agent': `TakerBrowser/${Math.random()}` },
       });
@@ -50,7 +51,7 @@ describePortal('portal: "Lock my account" from the link of a new sign-in notice 
       await expectNoAxeViolations(page, `lock account done (${language}, ${viewport})`);
       await screenshot(page, 'lock-account-done', language, viewport);
       assert.equal((await t.request('GET', '/v1/me', { token: taker.body.token })).status, 401);
-      const refused = await t.request('POST', '/v1/sessions', {
+      const refused = await t.request<Api<'Problem'>>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password, kind: 'api' },
       });
       assert.equal(refused.body.code, 'account.locked', refused.text);

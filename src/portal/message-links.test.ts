@@ -8,6 +8,7 @@ import { createStaffMember } from '../testing/staff.js';
 import { uniqueEmail } from '../testing/test-app.js';
 import { CONFIRMATION_SENTENCE } from '../deletion/test-helpers.js';
 import { accountIn, expectNoAxeViolations, type Language, type Portal, startPortal } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const notFound = { en: 'This page does not exist', es: 'Esta página no existe' } as const;
 
@@ -45,10 +46,10 @@ describe('portal: every link in every message opens a real page', () => {
     const t = portal.t;
     const signIn = async (account: { email: string; password: string }) =>
       (
-        await t.request('POST', '/v1/sessions', {
+        await t.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: account.email, password: account.password, kind: 'api' },
         })
-      ).body.token as string;
+      ).body.token;
 
     // An email change: the old address gets the undo link.
     const changer = await accountIn(t, 'en');
@@ -85,7 +86,7 @@ describe('portal: every link in every message opens a real page', () => {
     // A password reset without the second factor waits, and tells the owner how to cancel it.
     const guarded = await accountIn(t, 'en');
     const guardedToken = await signIn(guarded);
-    const totp = await t.request('POST', '/v1/me/totp', { token: guardedToken });
+    const totp = await t.request<Api<'TotpEnrolment'>>('POST', '/v1/me/totp', { token: guardedToken });
     assert.equal(totp.status, 201, totp.text);
     assert.equal(
       (
@@ -120,7 +121,7 @@ describe('portal: every link in every message opens a real page', () => {
     // A deletion with a grace period: the cancel link.
     const leaver = await accountIn(t, 'en');
     const leaverToken = await signIn(leaver);
-    const asked = await t.request('POST', '/v1/me/deletion', {
+    const asked = await t.request<Api<'DeletionRequested'>>('POST', '/v1/me/deletion', {
       token: leaverToken,
       body: { confirm: CONFIRMATION_SENTENCE, channel: 'email' },
     });
@@ -138,7 +139,7 @@ describe('portal: every link in every message opens a real page', () => {
     const owner = await accountIn(t, 'en');
     const device = await linkDevice(t, { ...owner, token: await signIn(owner) });
     const buyer = uniqueEmail('buyer');
-    const submitted = await t.request('POST', '/v1/unlock-requests', {
+    const submitted = await t.request<Api<'UnlockRequestCreated'>>('POST', '/v1/unlock-requests', {
       body: {
         serial: device.serial,
         contact: { email: buyer },

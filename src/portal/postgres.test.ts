@@ -7,6 +7,7 @@ import { activation, linkDevice } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV } from '../testing/captcha.js';
 import { testDatabases } from '../testing/test-app.js';
 import { expectNoAxeViolations, type Portal, startPortal } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const words = {
   createLink: 'Create an account',
@@ -87,9 +88,15 @@ describe('portal: the main flows on PostgreSQL in Chromium', {
     await page.getByRole('heading', { level: 1, name: words.hello }).waitFor();
 
     // Two devices linked the way a phone does; one is removed, after the password is asked again.
-    const token = (await t.request('POST', '/v1/sessions', { body: { login: email, password, kind: 'api' } })).body
-      .token as string;
-    const owner = { id: (await t.request('GET', '/v1/me', { token })).body.id as string, email, password, token };
+    const token = (
+      await t.request<BearerSession>('POST', '/v1/sessions', { body: { login: email, password, kind: 'api' } })
+    ).body.token;
+    const owner = {
+      id: (await t.request<Api<'Account'>>('GET', '/v1/me', { token })).body.id,
+      email,
+      password,
+      token,
+    };
     const old = await linkDevice(t, owner, { name: 'Old phone' });
     const phone = await linkDevice(t, owner, { name: 'Phone A' });
     await page.getByRole('link', { name: words.devices }).click();

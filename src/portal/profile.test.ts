@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
+import type { BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -47,7 +48,7 @@ describePortal('portal: profile in Chromium', (suite) => {
     await page.getByText(words.saved).waitFor();
     assert.equal(
       (
-        await portal.t.request('POST', '/v1/sessions', {
+        await portal.t.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: account.email, password: account.password, kind: 'api' },
         })
       ).body.account.name,

@@ -16,6 +16,7 @@ import {
   tabTo,
   type Viewport,
 } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -112,10 +113,10 @@ describe('portal: public pages (is this device locked, unlock request, its statu
         const t = portal.t;
         const owner = await accountIn(t, language);
         const ownerToken = (
-          await t.request('POST', '/v1/sessions', {
+          await t.request<BearerSession>('POST', '/v1/sessions', {
             body: { login: owner.email, password: owner.password, kind: 'api' },
           })
-        ).body.token as string;
+        ).body.token;
         const device = await linkDevice(t, { ...owner, token: ownerToken });
 
         // The buyer, signed in nowhere.
@@ -182,7 +183,10 @@ describe('portal: public pages (is this device locked, unlock request, its statu
         await screenshot(page, 'unlock-status', language, viewport);
 
         // Staff approve; the owner objects from the portal, signed in.
-        const approved = await t.request('POST', `/v1/admin/unlock-requests/${id}/approve`, { token: staff, body: {} });
+        const approved = await t.request<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${id}/approve`, {
+          token: staff,
+          body: {},
+        });
         assert.equal(approved.status, 200, approved.text);
         await page.reload();
         await page.getByText(words.approved).waitFor();

@@ -13,6 +13,7 @@ import {
   type Portal,
   type Viewport,
 } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -60,17 +61,17 @@ describe('portal: forgot password on an account with 2-step verification, in Chr
   async function protectedAccount(language: Language) {
     const t = portal.t;
     const account = await accountIn(t, language);
-    const session = await t.request('POST', '/v1/sessions', {
+    const session = await t.request<BearerSession>('POST', '/v1/sessions', {
       body: { login: account.email, password: account.password, kind: 'api' },
     });
-    const started = await t.request('POST', '/v1/me/totp', { token: session.body.token });
+    const started = await t.request<Api<'TotpEnrolment'>>('POST', '/v1/me/totp', { token: session.body.token });
     assert.equal(started.status, 201, started.text);
     const code = await generate({ secret: started.body.secret, epoch: Math.floor(t.clock.now() / 1000) });
     assert.equal(
       (await t.request('POST', '/v1/me/totp/confirm', { token: session.body.token, body: { code } })).status,
       200,
     );
-    return { ...account, secret: started.body.secret as string };
+    return { ...account, secret: started.body.secret };
   }
 
   /** The forgot-password page up to the second step: the captcha ticked by keyboard, the code, a new password. */

@@ -14,6 +14,7 @@ import {
   tabTo,
   type Viewport,
 } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -205,11 +206,11 @@ for (const database of testDatabases()) {
         assert.equal(renewed.filter((c) => codes.includes(c)).length, 0);
         await page.getByRole('button', { name: words.saved }).click();
         const apiSignIn = async (code: string) => {
-          const first = await t.request('POST', '/v1/sessions', {
+          const first = await t.request<Api<'SecondFactorChallenge'>>('POST', '/v1/sessions', {
             body: { login: account.email, password: account.password, kind: 'api' },
           });
           assert.equal(first.status, 200, first.text);
-          return t.request('POST', '/v1/sessions/second-factor', {
+          return t.request<BearerSession>('POST', '/v1/sessions/second-factor', {
             body: { challengeId: first.body.secondFactor.challengeId, method: 'recovery_code', code },
           });
         };
@@ -246,10 +247,10 @@ for (const database of testDatabases()) {
         const t = portal.t;
         const account = await accountIn(t, language);
         const other = (
-          await t.request('POST', '/v1/sessions', {
+          await t.request<BearerSession>('POST', '/v1/sessions', {
             body: { login: account.email, password: account.password, kind: 'api' },
           })
-        ).body.token as string;
+        ).body.token;
         const { context, page, problems } = await portal.context(language, viewport);
         await signInOnPage(page, account, words);
         await openSecurityPage(page, words);
@@ -287,10 +288,10 @@ for (const database of testDatabases()) {
         const t = portal.t;
         const account = await accountIn(t, language);
         const other = (
-          await t.request('POST', '/v1/sessions', {
+          await t.request<BearerSession>('POST', '/v1/sessions', {
             body: { login: account.email, password: account.password, kind: 'api' },
           })
-        ).body.token as string;
+        ).body.token;
         const { context, page, problems } = await portal.context(language, viewport);
         await signInOnPage(page, account, words);
         await openSecurityPage(page, words);

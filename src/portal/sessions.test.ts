@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createStaffMember } from '../testing/staff.js';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, signInOnPage, tabTo } from './browser.js';
+import type { BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -42,11 +43,11 @@ describePortal('portal: sessions and activity in Chromium', (suite) => {
       const words = text[language];
       const account = await accountIn(portal.t, language);
       const other = (
-        await portal.t.request('POST', '/v1/sessions', {
+        await portal.t.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: account.email, password: account.password, kind: 'api' },
           headers: { 'user-agent': 'curl/8.0' },
         })
-      ).body.token as string;
+      ).body.token;
       // Support looks the account up with a reason: the person sees who looked, and why.
       const support = await createStaffMember(portal.t, 'support');
       const looked = await portal.t.request(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, tabTo } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -50,21 +51,22 @@ describePortal('portal: the second step of sign-in and the shared re-authenticat
       const account = await accountIn(t, language);
       // The account turns on an authenticator app through the API (its own session, which stays signed in elsewhere).
       const other = (
-        await t.request('POST', '/v1/sessions', {
+        await t.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: account.email, password: account.password, kind: 'api' },
           headers: { 'user-agent': 'curl/8.0' },
         })
-      ).body.token as string;
-      const started = await t.request('POST', '/v1/me/totp', { token: other });
+      ).body.token;
+      const started = await t.request<Api<'TotpEnrolment'>>('POST', '/v1/me/totp', { token: other });
       assert.equal(started.status, 201, started.text);
-      const secret = started.body.secret as string;
+      const secret = started.body.secret;
       const totp = () => generate({ secret, epoch: Math.floor(t.clock.now() / 1000) });
-      const confirmed = await t.request('POST', '/v1/me/totp/confirm', {
+      const confirmed = await t.request<Api<'TotpConfirmed'>>('POST', '/v1/me/totp/confirm', {
         token: other,
         body: { code: await totp() },
       });
       assert.equal(confirmed.status, 200, confirmed.text);
-      const recoveryCodes = confirmed.body.recoveryCodes as string[];
+      const recoveryCodes = confirmed.body.recoveryCodes;
+      assert.ok(recoveryCodes, 'the first factor comes with recovery codes');
 
       const { context, page, problems } = await portal.context(language, viewport);
       await page.goto('/sign-in');

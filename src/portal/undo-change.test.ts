@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { accountIn, describePortal, expectNoAxeViolations, screenshot, tabTo } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -30,10 +31,10 @@ describePortal('portal: the undo link of an email change in Chromium', (suite) =
       const account = await accountIn(t, language);
       // Someone signed in changes the email, as a taker of the account would.
       const taker = (
-        await t.request('POST', '/v1/sessions', {
+        await t.request<BearerSession>('POST', '/v1/sessions', {
           body: { login: account.email, password: account.password, kind: 'api' },
         })
-      ).body.token as string;
+      ).body.token;
       const newEmail = `taker-${Math.random().toString(36).slice(2, 10)}@example.com`;
       assert.equal((await t.request('POST', '/v1/me/email', { token: taker, body: { email: newEmail } })).status, 202);
       await t.drainJobs();
@@ -55,7 +56,7 @@ describePortal('portal: the undo link of an email change in Chromium', (suite) =
       await page.goto(link.pathname + link.search);
       await page.getByRole('heading', { level: 1, name: words.title }).waitFor();
       // Opening the page (as a mail scanner would) changed nothing.
-      assert.equal((await t.request('GET', '/v1/me', { token: taker })).body.email, newEmail);
+      assert.equal((await t.request<Api<'Account'>>('GET', '/v1/me', { token: taker })).body.email, newEmail);
       await expectNoAxeViolations(page, `undo change (${language}, ${viewport})`);
       await screenshot(page, 'undo-change', language, viewport);
       await tabTo(page, 'button', words.submit);
@@ -64,7 +65,7 @@ describePortal('portal: the undo link of an email change in Chromium', (suite) =
       await page.getByRole('link', { name: words.reset }).waitFor();
       await expectNoAxeViolations(page, `undo change done (${language}, ${viewport})`);
       assert.equal((await t.request('GET', '/v1/me', { token: taker })).status, 401);
-      const back = await t.request('POST', '/v1/sessions', {
+      const back = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password, kind: 'api' },
       });
       assert.equal(back.status, 201, back.text);

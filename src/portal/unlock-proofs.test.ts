@@ -16,6 +16,7 @@ import {
   type Viewport,
 } from './browser.js';
 import { signInToConsole, staffIn } from './staff.js';
+import type { Api } from '../testing/api-types.js';
 
 // Issues 16 and 17: the unlock form's proof upload with its progress bar; the console showing the proof
 // inline (an image, a PDF drawn by pdf.js on a canvas); the four-eyes approval of a device in lost mode.
@@ -141,7 +142,7 @@ let ipCounter = 0;
 async function requestWithFiles(t: TestApp, serial: string): Promise<string> {
   ipCounter += 1;
   const ip = `10.79.0.${ipCounter}`;
-  const created = await t.request('POST', '/v1/unlock-requests', {
+  const created = await t.request<Api<'UnlockRequestCreated'>>('POST', '/v1/unlock-requests', {
     ip,
     body: {
       serial,
@@ -258,11 +259,12 @@ describe('unlock proof files and four eyes in Chromium', () => {
 
         // The request exists with both files, typed by their bytes.
         const staff = await staffIn(t, 'support');
-        const listed = (await asStaff(t, staff)('GET', '/v1/admin/unlock-requests')).body.unlockRequests.find(
-          (r: { contact: { email: string } }) => r.contact.email === buyerEmail,
-        );
+        const listed = (
+          await asStaff(t, staff)<Api<'UnlockRequestList'>>('GET', '/v1/admin/unlock-requests')
+        ).body.unlockRequests.find((r) => r.contact.email === buyerEmail);
+        assert.ok(listed);
         assert.deepEqual(
-          listed.proof.files.map((f: { contentType: string; size: number }) => [f.contentType, f.size]),
+          listed.proof.files.map((f) => [f.contentType, f.size]),
           [
             ['image/jpeg', photo.length],
             ['application/pdf', PDF.length],
@@ -350,7 +352,7 @@ describe('unlock proof files and four eyes in Chromium', () => {
         await two.page.getByText(words.approved).waitFor();
         await two.page.getByText(words.waiting).first().waitFor();
         await expectNoAxeViolations(two.page, `unlock request approved by two (${language}, ${viewport})`);
-        const view = await asStaff(t, second)('GET', `/v1/admin/unlock-requests/${id}`);
+        const view = await asStaff(t, second)<Api<'UnlockRequest'>>('GET', `/v1/admin/unlock-requests/${id}`);
         assert.equal(view.body.status, 'waiting');
 
         assert.deepEqual(one.problems, []);

@@ -12,6 +12,7 @@ import {
   type Portal,
   type Viewport,
 } from './browser.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const text = {
   en: {
@@ -53,7 +54,7 @@ describe('portal: the security checkup shows an unlock request against my device
       const words = text[language];
       const t = portal.t;
       const account = await accountIn(t, language);
-      const session = await t.request('POST', '/v1/sessions', {
+      const session = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password, kind: 'api' },
       });
       const device = await linkDevice(t, {
@@ -70,7 +71,7 @@ describe('portal: the security checkup shows an unlock request against my device
         proof: { kind: 'receipt', text: 'Found it' },
         captcha: await solvedCaptcha(t, ip),
       };
-      const asked = await t.request('POST', '/v1/unlock-requests', { body, ip });
+      const asked = await t.request<Api<'UnlockRequestCreated'>>('POST', '/v1/unlock-requests', { body, ip });
       assert.equal(asked.status, 202, asked.text);
 
       const { context, page, problems } = await portal.context(language, viewport);
@@ -85,7 +86,7 @@ describe('portal: the security checkup shows an unlock request against my device
       await tabTo(page, 'button', words.stop);
       await page.keyboard.press('Enter');
       await page.getByRole('listitem').filter({ hasText: words.none }).waitFor();
-      const status = await t.request(
+      const status = await t.request<Api<'UnlockRequestStatus'>>(
         'GET',
         `/v1/unlock-requests/${asked.body.id}?token=${encodeURIComponent(asked.body.statusToken)}`,
       );

@@ -9,6 +9,7 @@ import {
   type TestAccount,
   type TestApp,
 } from '../testing/test-app.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const MINUTE = 60_000;
 
@@ -46,7 +47,7 @@ for (const database of testDatabases()) {
 
     async function askForCode(login: string, channel: 'email' | 'sms', ip?: string) {
       const captcha = await solvedCaptcha(t, ip);
-      const answer = await t.request('POST', '/v1/recovery', {
+      const answer = await t.request<Api<'Accepted'>>('POST', '/v1/recovery', {
         body: { login, channel, captcha },
         ...(ip ? { ip } : {}),
       });
@@ -57,16 +58,16 @@ for (const database of testDatabases()) {
     test('a code by email sets a new password: web and API sessions end, profile and devices stay, both addresses are told', async () => {
       const account = await t.signUp({ name: 'Ada Lovelace' });
       const phone = await addPhone(account);
-      const other = await t.request('POST', '/v1/sessions', {
+      const other = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password },
       });
       assert.equal(other.status, 201);
-      const linked = await t.request('POST', '/v1/devices', {
+      const linked = await t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
         token: account.token,
         body: { serial: `SN-${Date.now()}`, model: 'Redmi Note 13', name: 'My phone', kind: 'phone' },
       });
       assert.equal(linked.status, 201, linked.text);
-      const profileBefore = (await t.request('GET', '/v1/me', { token: account.token })).body;
+      const profileBefore = (await t.request<Api<'Account'>>('GET', '/v1/me', { token: account.token })).body;
 
       const asked = await askForCode(account.email!, 'email');
       assert.equal(asked.status, 202);
@@ -88,17 +89,20 @@ for (const database of testDatabases()) {
           .status,
         401,
       );
-      const fresh = await t.request('POST', '/v1/sessions', {
+      const fresh = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: phone, password: 'a new and long passphrase' },
       });
       assert.equal(fresh.status, 201);
-      assert.deepEqual((await t.request('GET', '/v1/me', { token: fresh.body.token })).body, profileBefore);
-      const devices = await t.request('GET', '/v1/devices', { token: fresh.body.token });
+      assert.deepEqual(
+        (await t.request<Api<'Account'>>('GET', '/v1/me', { token: fresh.body.token })).body,
+        profileBefore,
+      );
+      const devices = await t.request<Api<'DeviceList'>>('GET', '/v1/devices', { token: fresh.body.token });
       assert.deepEqual(
         devices.body.devices.map((d: { id: string; locked: boolean }) => [d.id, d.locked]),
         [[linked.body.device.id, true]],
       );
-      const events = await t.request('GET', '/v1/me/events', { token: fresh.body.token });
+      const events = await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: fresh.body.token });
       assert.ok(
         events.body.events.some(
           (e: { type: string; ip: string }) => e.type === 'password.recovered' && e.ip === '203.0.113.9',
@@ -154,7 +158,7 @@ for (const database of testDatabases()) {
       }
       assert.equal(t.messages.sent.length, sentBefore, 'no message for an unknown login or a missing channel');
       // An unknown login has no code to complete: it reads as a wrong code, not as "no such account".
-      const complete = await t.request('POST', '/v1/recovery/complete', {
+      const complete = await t.request<Api<'Problem'>>('POST', '/v1/recovery/complete', {
         body: { login: uniqueEmail('nobody'), code: '123456', newPassword: 'whatever passphrase' },
       });
       assert.equal(complete.status, 400);
@@ -199,11 +203,13 @@ for (const database of testDatabases()) {
     test('without a solved captcha, or with a used one, no code is sent', async () => {
       const account = await t.signUp();
       const sentBefore = t.messages.to(account.email!).length;
-      const missing = await t.request('POST', '/v1/recovery', { body: { login: account.email, channel: 'email' } });
+      const missing = await t.request<Api<'Problem'>>('POST', '/v1/recovery', {
+        body: { login: account.email, channel: 'email' },
+      });
       assert.equal(missing.status, 400);
       assert.equal(missing.body.code, 'captcha_required');
       assert.equal(missing.body.reason, 'missing');
-      const garbage = await t.request('POST', '/v1/recovery', {
+      const garbage = await t.request<Api<'Problem'>>('POST', '/v1/recovery', {
         body: { login: account.email, channel: 'email', captcha: 'bm90IGEgcGF5bG9hZA==' },
       });
       assert.equal(garbage.body.code, 'captcha_required');
@@ -214,7 +220,7 @@ for (const database of testDatabases()) {
         (await t.request('POST', '/v1/recovery', { body: { login: account.email, channel: 'email', captcha } })).status,
         202,
       );
-      const replay = await t.request('POST', '/v1/recovery', {
+      const replay = await t.request<Api<'Problem'>>('POST', '/v1/recovery', {
         body: { login: account.email, channel: 'email', captcha },
       });
       assert.equal(replay.status, 400);
@@ -229,7 +235,7 @@ for (const database of testDatabases()) {
       const captcha = await solvedCaptcha(t);
       const answers = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          t.request('POST', '/v1/recovery', {
+          t.request<Api<'Accepted'>>('POST', '/v1/recovery', {
             body: { login: uniqueEmail(`race${i}`), channel: 'email', captcha },
             ip: `198.51.100.${i + 1}`,
           }),
@@ -241,8 +247,11 @@ for (const database of testDatabases()) {
 
     test('wrong, expired and used codes are refused, and the fifth wrong try ends the code', async () => {
       const account = await t.signUp();
+      // Read only when refused: a completed recovery answers 204 without a body.
       const complete = (code: string, newPassword = 'another good passphrase') =>
-        t.request('POST', '/v1/recovery/complete', { body: { login: account.email, code, newPassword } });
+        t.request<Api<'Problem'>>('POST', '/v1/recovery/complete', {
+          body: { login: account.email, code, newPassword },
+        });
 
       await askForCode(account.email!, 'email');
       const code = recoveryCode(account.email!);
@@ -273,7 +282,7 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const victim = await t.signUp();
       await askForCode(owner.email!, 'email');
-      const stolen = await t.request('POST', '/v1/recovery/complete', {
+      const stolen = await t.request<Api<'Problem'>>('POST', '/v1/recovery/complete', {
         body: { login: victim.email, code: recoveryCode(owner.email!), newPassword: 'taken over passphrase' },
       });
       assert.equal(stolen.status, 400);
@@ -286,14 +295,14 @@ for (const database of testDatabases()) {
 
     test('16 concurrent completions with the right code: exactly one sets its password', async () => {
       const account = await t.signUp();
-      const other = await t.request('POST', '/v1/sessions', {
+      const other = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password },
       });
       await askForCode(account.email!, 'email');
       const code = recoveryCode(account.email!);
       const answers = await Promise.all(
         Array.from({ length: 16 }, (_, i) =>
-          t.request('POST', '/v1/recovery/complete', {
+          t.request<Api<'Problem'> | undefined>('POST', '/v1/recovery/complete', {
             body: { login: account.email, code, newPassword: `racing passphrase ${i}` },
           }),
         ),
@@ -301,7 +310,7 @@ for (const database of testDatabases()) {
       const winners = answers.flatMap((a, i) => (a.status === 204 ? [i] : []));
       assert.equal(winners.length, 1, answers.map((a) => `${a.status} ${a.body?.code ?? ''}`).join(', '));
       for (const loser of answers.filter((a) => a.status !== 204))
-        assert.ok(['code_invalid', 'too_many_attempts'].includes(loser.body.code), loser.text);
+        assert.ok(['code_invalid', 'too_many_attempts'].includes(loser.body?.code ?? ''), loser.text);
       assert.equal((await t.request('GET', '/v1/me', { token: other.body.token })).status, 401);
       assert.equal(
         (

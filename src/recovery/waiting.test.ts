@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
 import { createTestApp, testDatabases, uniquePhone, type TestAccount, type TestApp } from '../testing/test-app.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const HOUR = 3_600_000;
 
@@ -30,7 +31,7 @@ for (const database of testDatabases()) {
         body: { phone, code: t.messages.lastCode(phone) },
       });
       assert.equal(confirmed.status, 200, confirmed.text);
-      const totp = await t.request('POST', '/v1/me/totp', { token: account.token });
+      const totp = await t.request<Api<'TotpEnrolment'>>('POST', '/v1/me/totp', { token: account.token });
       assert.equal(totp.status, 201, totp.text);
       const code = await generate({ secret: totp.body.secret, epoch: Math.floor(t.clock.now() / 1000) });
       assert.equal(
@@ -53,22 +54,22 @@ for (const database of testDatabases()) {
 
     // Each from an address of its own: the wrong passwords tried here on purpose would soon ask a captcha.
     let ips = 0;
-    const signIn = (login: string, password: string) =>
-      t.request('POST', '/v1/sessions', { body: { login, password }, ip: `198.51.100.${++ips % 250}` });
+    const signIn = <T = BearerSession>(login: string, password: string) =>
+      t.request<T>('POST', '/v1/sessions', { body: { login, password }, ip: `198.51.100.${++ips % 250}` });
     const cancelLinkIn = (text: string) => text.match(/https?:\/\/\S+\/account\/recovery-cancel\?token=([0-9a-f]+)/);
 
     test('without the factor, the answer offers the waiting period; with it, every address is told and nothing changes yet', async () => {
       const account = await protectedAccount();
       const code = await recoveryCode(account);
       const newPassword = 'lost my phone and my codes';
-      const refused = await t.request('POST', '/v1/recovery/complete', {
+      const refused = await t.request<Api<'Problem'>>('POST', '/v1/recovery/complete', {
         body: { login: account.email, code, newPassword },
       });
       assert.equal(refused.status, 403);
       assert.equal(refused.body.code, 'two_step.required');
       assert.equal(refused.body.waitingPeriodHours, 72);
 
-      const waiting = await t.request('POST', '/v1/recovery/complete', {
+      const waiting = await t.request<Api<'RecoveryWaiting'>>('POST', '/v1/recovery/complete', {
         body: { login: account.email, code, newPassword, waitingPeriod: true },
       });
       assert.equal(waiting.status, 202, waiting.text);
@@ -109,10 +110,10 @@ for (const database of testDatabases()) {
       assert.ok(signedIn.body.token, 'no second factor is asked any more');
       assert.equal((await signIn(account.email, account.password)).status, 401);
       assert.equal((await t.request('GET', '/v1/me', { token: account.token })).status, 401);
-      const security = await t.request('GET', '/v1/me/security', { token: signedIn.body.token });
+      const security = await t.request<Api<'SecurityView'>>('GET', '/v1/me/security', { token: signedIn.body.token });
       assert.equal(security.body.totp.enabled, false);
       assert.equal(security.body.recoveryCodes.remaining, 0);
-      const events = await t.request('GET', '/v1/me/events', { token: signedIn.body.token });
+      const events = await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: signedIn.body.token });
       const types = events.body.events.map((e: { type: string }) => e.type);
       for (const type of ['password.recovery_waiting', 'two_step.reset_by_recovery', 'password.recovered'])
         assert.ok(types.includes(type), `${type} is in the activity`);
@@ -132,18 +133,20 @@ for (const database of testDatabases()) {
       );
       await t.drainJobs();
       const token = cancelLinkIn(t.messages.to(account.phone).at(-1)!.text)![1]!;
-      const wrong = await t.request('POST', '/v1/recovery/cancel', { body: { token: 'f'.repeat(64) } });
+      const wrong = await t.request<Api<'Problem'>>('POST', '/v1/recovery/cancel', { body: { token: 'f'.repeat(64) } });
       assert.equal(wrong.status, 400);
       assert.equal(wrong.body.code, 'recovery.cancel_invalid');
 
       const answers = await Promise.all(
-        Array.from({ length: 10 }, () => t.request('POST', '/v1/recovery/cancel', { body: { token } })),
+        Array.from({ length: 10 }, () =>
+          t.request<Api<'RecoveryCancelled'>>('POST', '/v1/recovery/cancel', { body: { token } }),
+        ),
       );
       assert.deepEqual(answers.map((a) => a.status).sort(), [200, ...Array(9).fill(400)]);
       t.clock.advance(73 * HOUR);
       await t.drainJobs();
       assert.equal((await signIn(account.email, newPassword)).status, 401);
-      const old = await signIn(account.email, account.password);
+      const old = await signIn<Api<'SecondFactorChallenge'>>(account.email, account.password);
       assert.equal(old.status, 200, 'the old password still asks the second factor');
       assert.ok(old.body.secondFactor.challengeId);
     });
@@ -167,7 +170,9 @@ for (const database of testDatabases()) {
         t.app.database.db.selectFrom('pending_recoveries').selectAll().where('account_id', '=', account.id).execute();
       assert.equal((await rows()).length, 1);
       // The owner finds a recovery code after all (a new set, made from a session still open).
-      const security = await t.request('POST', '/v1/me/recovery-codes', { token: account.token });
+      const security = await t.request<Api<'RecoveryCodeSet'>>('POST', '/v1/me/recovery-codes', {
+        token: account.token,
+      });
       assert.equal(security.status, 201, security.text);
       const done = await t.request('POST', '/v1/recovery/complete', {
         body: {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { SESSION_COOKIE } from '../http/auth.js';
 import { assertProblem } from '../testing/problems.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
+import type { Api } from '../testing/api-types.js';
 
 const STALE = 10 * 60_000 + 1;
 
@@ -34,7 +35,7 @@ for (const database of testDatabases()) {
           `${method} ${url}`,
         );
       }
-      const fresh = await t.request('POST', '/v1/session/reauth', {
+      const fresh = await t.request<Api<'Reauthenticated'>>('POST', '/v1/session/reauth', {
         token: stale,
         body: { password: account.password },
       });
@@ -55,9 +56,8 @@ for (const database of testDatabases()) {
       );
       assert.equal((await t.request('DELETE', '/v1/sessions/others', { token: fresh.body.token })).status, 204);
       assert.equal((await t.request('POST', '/v1/me/export', { token: fresh.body.token })).status, 202);
-      const events = (await t.request('GET', '/v1/me/events', { token: fresh.body.token })).body.events as Array<{
-        type: string;
-      }>;
+      const events = (await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: fresh.body.token }))
+        .body.events;
       assert.ok(events.some((e) => e.type === 'session.reauthenticated'));
     });
 
@@ -74,8 +74,9 @@ for (const database of testDatabases()) {
           .slice(SESSION_COOKIE.length + 1)
           .split(';')[0]!;
       const oldCookie = cookieOf(web.headers);
-      const csrf = (await t.request('GET', '/v1/session', { cookies: { [SESSION_COOKIE]: oldCookie } })).body
-        .csrfToken as string;
+      const csrf = (
+        await t.request<Api<'CurrentSession'>>('GET', '/v1/session', { cookies: { [SESSION_COOKIE]: oldCookie } })
+      ).body.csrfToken;
       t.clock.advance(STALE);
       const cookies = { [SESSION_COOKIE]: oldCookie };
       assertProblem(
@@ -83,7 +84,7 @@ for (const database of testDatabases()) {
         403,
         'csrf_failed',
       );
-      const fresh = await t.request('POST', '/v1/session/reauth', {
+      const fresh = await t.request<Api<'Reauthenticated'>>('POST', '/v1/session/reauth', {
         cookies,
         headers: { 'x-csrf-token': csrf },
         body: { password: account.password },
@@ -93,12 +94,14 @@ for (const database of testDatabases()) {
       const newCookie = cookieOf(fresh.headers);
       assert.notEqual(newCookie, oldCookie);
       assertProblem(await t.request('GET', '/v1/session', { cookies }), 401, 'unauthenticated');
-      const session = await t.request('GET', '/v1/session', { cookies: { [SESSION_COOKIE]: newCookie } });
+      const session = await t.request<Api<'CurrentSession'>>('GET', '/v1/session', {
+        cookies: { [SESSION_COOKIE]: newCookie },
+      });
       assert.equal(session.body.fresh, true);
       assert.equal(session.body.csrfToken, fresh.body.csrfToken);
       const renamed = await t.request('PATCH', '/v1/me', {
         cookies: { [SESSION_COOKIE]: newCookie },
-        headers: { 'x-csrf-token': fresh.body.csrfToken },
+        headers: { 'x-csrf-token': session.body.csrfToken },
         body: { name: 'Fresh' },
       });
       assert.equal(renamed.status, 200, renamed.text);
@@ -108,15 +111,16 @@ for (const database of testDatabases()) {
       const account = await t.signUp();
       let token = account.token;
       for (let i = 0; i < 10; i++) {
-        const answer = await t.request('POST', '/v1/session/reauth', {
+        const answer = await t.request<Api<'Reauthenticated'>>('POST', '/v1/session/reauth', {
           token,
           body: { password: account.password },
           ip: `10.77.0.${i}`,
         });
         assert.equal(answer.status, 200, answer.text);
+        assert.ok(answer.body.token, 'a bearer session is answered with its new token');
         token = answer.body.token;
       }
-      const refused = await t.request('POST', '/v1/session/reauth', {
+      const refused = await t.request<Api<'Problem'>>('POST', '/v1/session/reauth', {
         token,
         body: { password: account.password },
         ip: '10.77.1.1',
@@ -129,11 +133,11 @@ for (const database of testDatabases()) {
     test('a device token cannot re-authenticate nor do what needs a fresh session', async () => {
       const account = await t.signUp();
       const device = (
-        await t.request('POST', '/v1/devices', {
+        await t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
           token: account.token,
           body: { serial: `RE-${Date.now()}`, model: 'M', name: 'N', kind: 'phone' },
         })
-      ).body.deviceToken as string;
+      ).body.deviceToken;
       assertProblem(
         await t.request('POST', '/v1/session/reauth', { token: device, body: { password: account.password } }),
         403,

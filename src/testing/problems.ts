@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { errorRegistry, type ErrorCode } from '../http/errors.js';
+import type { Api } from './api-types.js';
 import type { TestAccount, TestApp, TestResponse } from './test-app.js';
 
 // Support for the bad-input tests: what every refusal must look like, and proof that it changed nothing.
@@ -39,7 +40,8 @@ export function assertProblem(response: TestResponse, status: number, code: Erro
 
 /** The paths that a validation_failed problem names. */
 export function errorPaths(response: TestResponse): string[] {
-  return ((response.body?.errors ?? []) as { path: string }[]).map((e) => e.path);
+  const problem = response.body as Api<'Problem'> | undefined;
+  return (problem?.errors ?? []).map((e) => e.path);
 }
 
 /** The foundation's tables: a refused request must leave every row of them as it was. */

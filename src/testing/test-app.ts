@@ -6,7 +6,7 @@ import { createApp, type App } from '../app.js';
 import { ManualClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import type { OutgoingMessage, MessageTransport } from '../messaging/transports.js';
-import type { Api } from './api-types.js';
+import type { BearerSession } from './api-types.js';
 import { createTestSchema, dropTestSchema, TEST_POSTGRES_URL } from './pg-schema.js';
 
 export type TestDatabase = 'sqlite' | 'postgres';
@@ -188,7 +188,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await drainJobs();
       const code = messages.lastCode(to);
       // A session not kept in a cookie answers with its bearer token.
-      const done = await request<Api<'SessionIssued'> & { token: string }>('POST', '/v1/signup/complete', {
+      const done = await request<BearerSession>('POST', '/v1/signup/complete', {
         body: { ...address, code, password, ...(opts.name ? { name: opts.name } : {}) },
         headers,
       });

@@ -10,6 +10,7 @@ import {
   type TestAccount,
   type TestApp,
 } from '../testing/test-app.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const LINK = /(https?:\/\/\S+\/account\/lock\?token=([A-Za-z0-9_-]+))/;
@@ -25,11 +26,12 @@ for (const database of testDatabases()) {
 
     /** A fresh IP for each test, so that the per-IP limit of one test does not spill into the next. */
     const nextIp = () => `198.51.100.${++ipCounter}`;
-    const lockWith = (token: string, ip: string) => t.request('POST', '/v1/account-lock', { body: { token }, ip });
+    const lockWith = <T = Api<'AccountLocked'>>(token: string, ip: string) =>
+      t.request<T>('POST', '/v1/account-lock', { body: { token }, ip });
 
     /** Someone who knows the password signs in from a client the account has not seen: the owner's notice and the taker's token. */
     const signInAsTaker = async (account: TestAccount) => {
-      const signedIn = await t.request('POST', '/v1/sessions', {
+      const signedIn = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email ?? account.phone, password: account.password, kind: 'api' },
         headers: { 'user-agent': `TakerBrowser/${Math.random()}` },
       });
@@ -39,7 +41,7 @@ for (const database of testDatabases()) {
       assert.match(notice.subject, /New sign-in/);
       const link = LINK.exec(notice.text);
       assert.ok(link, `the notice carries a lock link: ${notice.text}`);
-      return { taker: signedIn.body.token as string, url: link[1]!, token: link[2]! };
+      return { taker: signedIn.body.token, url: link[1]!, token: link[2]! };
     };
 
     /** An address change as a taker would make it: the notice to the old address and its lock link. */
@@ -197,9 +199,9 @@ for (const database of testDatabases()) {
         1,
         'one lock, one notice',
       );
-      const used = await lockWith(token, nextIp());
+      const used = await lockWith<Api<'Problem'>>(token, nextIp());
       assertProblem(used, 400, 'account_lock.link_invalid');
-      const unknown = await lockWith('0'.repeat(64), nextIp());
+      const unknown = await lockWith<Api<'Problem'>>('0'.repeat(64), nextIp());
       assertProblem(unknown, 400, 'account_lock.link_invalid');
       assert.equal(used.body.title, unknown.body.title, 'a used link reads like an unknown one');
       assert.equal(used.body.detail, unknown.body.detail);

@@ -38,7 +38,7 @@ for (const database of testDatabases()) {
 
     async function submit(serial: string): Promise<{ id: string; statusToken: string }> {
       const ip = freshIp();
-      const answer = await t.request('POST', '/v1/unlock-requests', {
+      const answer = await t.request<Api<'UnlockRequestCreated'>>('POST', '/v1/unlock-requests', {
         ip,
         body: {
           serial,
@@ -50,13 +50,18 @@ for (const database of testDatabases()) {
       assert.equal(answer.status, 202, answer.text);
       return answer.body;
     }
-    const upload = (id: string, token: string, bytes: Buffer, contentType = 'application/octet-stream') =>
-      t.request('POST', `/v1/unlock-requests/${id}/proofs`, {
+    const upload = <T = Api<'UnlockProofFiles'>>(
+      id: string,
+      token: string,
+      bytes: Buffer,
+      contentType = 'application/octet-stream',
+    ) =>
+      t.request<T>('POST', `/v1/unlock-requests/${id}/proofs`, {
         payload: bytes,
         headers: { 'content-type': contentType, 'x-status-token': token },
       });
     const staffView = async (staff: StaffMember, id: string) => {
-      const view = await asStaff(t, staff)('GET', `/v1/admin/unlock-requests/${id}`);
+      const view = await asStaff(t, staff)<Api<'UnlockRequest'>>('GET', `/v1/admin/unlock-requests/${id}`);
       assert.equal(view.status, 200, view.text);
       return view.body;
     };
@@ -79,14 +84,14 @@ for (const database of testDatabases()) {
       const photo = await upload(request.id, request.statusToken, jpeg, 'application/pdf');
       assert.equal(photo.status, 201, photo.text);
       assert.deepEqual(
-        photo.body.files.map((f: Api<'UnlockProofFile'>) => [f.contentType, f.size]),
+        photo.body.files.map((f) => [f.contentType, f.size]),
         [['image/jpeg', jpeg.length]],
       );
       const pdf = await upload(request.id, request.statusToken, TEST_PDF, 'image/png');
       assert.equal(pdf.status, 201, pdf.text);
       const webp = await upload(request.id, request.statusToken, await makeImage('webp'), 'image/webp');
       assert.deepEqual(
-        webp.body.files.map((f: Api<'UnlockProofFile'>) => f.contentType),
+        webp.body.files.map((f) => f.contentType),
         ['image/jpeg', 'application/pdf', 'image/webp'],
       );
 
@@ -98,6 +103,8 @@ for (const database of testDatabases()) {
       assert.equal(view.lock.lostMode, false);
       assert.equal(view.firstApproval, null);
       const [photoFile, pdfFile] = view.proof.files;
+      assert.ok(pdfFile);
+      assert.ok(photoFile);
       const served = await asStaff(t, support)('GET', `/v1/admin/unlock-requests/${request.id}/proofs/${photoFile.id}`);
       assert.equal(served.status, 200);
       assert.equal(served.headers['content-type'], 'image/jpeg');
@@ -204,13 +211,17 @@ for (const database of testDatabases()) {
       const before = await staffView(support, request.id);
       assert.equal(before.lock.lostMode, true);
 
-      const first = await asStaff(t, support)('POST', `/v1/admin/unlock-requests/${request.id}/approve`, {
-        body: { note: 'Receipt matches the serial' },
-      });
+      const first = await asStaff(t, support)<Api<'UnlockRequest'>>(
+        'POST',
+        `/v1/admin/unlock-requests/${request.id}/approve`,
+        {
+          body: { note: 'Receipt matches the serial' },
+        },
+      );
       assert.equal(first.status, 200, first.text);
       assert.equal(first.body.status, 'submitted', 'one approval does not start the waiting period');
-      assert.equal(first.body.firstApproval.staffId, support.id);
-      assert.equal(first.body.firstApproval.staffEmail, support.email);
+      assert.equal(first.body.firstApproval?.staffId, support.id);
+      assert.equal(first.body.firstApproval?.staffEmail, support.email);
       assert.equal(first.body.releaseAt, null);
       assert.equal(
         t.messages.to(owner.email!).filter((m) => /unlock/i.test(m.subject)).length,
@@ -225,7 +236,10 @@ for (const database of testDatabases()) {
       );
       assert.equal((await staffView(support, request.id)).status, 'submitted', 'the refusal changed nothing');
 
-      const second = await asStaff(t, secondSupport)('POST', `/v1/admin/unlock-requests/${request.id}/approve`);
+      const second = await asStaff(t, secondSupport)<Api<'UnlockRequest'>>(
+        'POST',
+        `/v1/admin/unlock-requests/${request.id}/approve`,
+      );
       assert.equal(second.status, 200, second.text);
       assert.equal(second.body.status, 'waiting');
       assert.equal(second.body.firstApproval, null);
@@ -253,21 +267,31 @@ for (const database of testDatabases()) {
       const lost = await lostModeDevice(owner);
       const request = await submit(lost.serial);
       assert.equal(
-        (await asStaff(t, admin)('POST', `/v1/admin/unlock-requests/${request.id}/approve`)).body.status,
+        (await asStaff(t, admin)<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${request.id}/approve`)).body
+          .status,
         'submitted',
       );
       // A rejection needs no second pair of eyes.
       const another = await submit(lost.serial);
       assert.equal((await asStaff(t, support)('POST', `/v1/admin/unlock-requests/${another.id}/approve`)).status, 200);
-      const rejected = await asStaff(t, admin)('POST', `/v1/admin/unlock-requests/${another.id}/reject`);
+      const rejected = await asStaff(t, admin)<Api<'UnlockRequest'>>(
+        'POST',
+        `/v1/admin/unlock-requests/${another.id}/reject`,
+      );
       assert.equal(rejected.body.status, 'rejected');
       assert.equal(rejected.body.firstApproval, null);
-      const second = await asStaff(t, support)('POST', `/v1/admin/unlock-requests/${request.id}/approve`);
+      const second = await asStaff(t, support)<Api<'UnlockRequest'>>(
+        'POST',
+        `/v1/admin/unlock-requests/${request.id}/approve`,
+      );
       assert.equal(second.body.status, 'waiting');
 
       const plain = await linkDevice(t, await t.signUp());
       const single = await submit(plain.serial);
-      const approved = await asStaff(t, admin)('POST', `/v1/admin/unlock-requests/${single.id}/approve`);
+      const approved = await asStaff(t, admin)<Api<'UnlockRequest'>>(
+        'POST',
+        `/v1/admin/unlock-requests/${single.id}/approve`,
+      );
       assert.equal(approved.body.status, 'waiting', 'no lost mode: one approval is enough');
 
       // The owner and other accounts do not reach the staff routes.
@@ -292,7 +316,8 @@ for (const database of testDatabases()) {
         .where('id', '=', decided.id)
         .executeTakeFirstOrThrow())!.first_approved_at;
       assert.equal(
-        (await asStaff(t, support)('POST', `/v1/admin/unlock-requests/${decided.id}/approve`)).body.status,
+        (await asStaff(t, support)<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${decided.id}/approve`))
+          .body.status,
         'waiting',
       );
 
@@ -327,10 +352,16 @@ for (const database of testDatabases()) {
       assert.deepEqual(withdrawn, [{ action: 'unlock_request.first_approval_withdrawn', actor_id: null }]);
 
       // Four eyes still means two current staff members.
-      const again = await asStaff(t, support)('POST', `/v1/admin/unlock-requests/${pending.id}/approve`);
+      const again = await asStaff(t, support)<Api<'UnlockRequest'>>(
+        'POST',
+        `/v1/admin/unlock-requests/${pending.id}/approve`,
+      );
       assert.equal(again.body.status, 'submitted');
-      assert.equal(again.body.firstApproval.staffId, support.id);
-      const second = await asStaff(t, secondSupport)('POST', `/v1/admin/unlock-requests/${pending.id}/approve`);
+      assert.equal(again.body.firstApproval?.staffId, support.id);
+      const second = await asStaff(t, secondSupport)<Api<'UnlockRequest'>>(
+        'POST',
+        `/v1/admin/unlock-requests/${pending.id}/approve`,
+      );
       assert.equal(second.body.status, 'waiting');
     });
 
@@ -340,7 +371,8 @@ for (const database of testDatabases()) {
       const device = await linkDevice(t, owner);
       const request = await submit(device.serial);
       const added = await upload(request.id, request.statusToken, await makeImage('png'));
-      const proofId = added.body.files[0].id;
+      const proofId = added.body.files[0]?.id;
+      assert.ok(proofId);
       assert.ok(await t.app.blobs.get(`unlock-request-${request.id}`, proofId));
       assert.equal((await asStaff(t, support)('POST', `/v1/admin/unlock-requests/${request.id}/reject`)).status, 200);
       t.clock.advance(91 * 24 * 3600 * 1000);

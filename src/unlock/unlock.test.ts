@@ -39,15 +39,15 @@ for (const database of testDatabases()) {
         proof: fields.proof ?? { kind: 'receipt', text: 'Bought from Ana on 2026-10-02 for 120 EUR' },
         captcha: await solvedCaptcha(t, ip),
       };
-      const answer = await t.request('POST', '/v1/unlock-requests', { body, ip });
+      const answer = await t.request<Api<'UnlockRequestCreated'>>('POST', '/v1/unlock-requests', { body, ip });
       await t.drainJobs();
       return { answer, email: body.contact.email };
     }
 
     const status = (id: string, token: string) =>
-      t.request('GET', `/v1/unlock-requests/${id}?token=${encodeURIComponent(token)}`);
+      t.request<Api<'UnlockRequestStatus'>>('GET', `/v1/unlock-requests/${id}?token=${encodeURIComponent(token)}`);
     const staffList = async (query = '') =>
-      (await staffCall('GET', `/v1/admin/unlock-requests${query}`)).body.unlockRequests as Api<'UnlockRequest'>[];
+      (await staffCall<Api<'UnlockRequestList'>>('GET', `/v1/admin/unlock-requests${query}`)).body.unlockRequests;
     const staffView = async (id: string) => (await staffList()).find((r) => r.id === id)!;
     const subjects = (address: string) => t.messages.to(address).map((m) => m.subject);
     /** The audit trail of each request, by its (hashed) subject. */
@@ -115,9 +115,10 @@ for (const database of testDatabases()) {
       );
       assertProblem(await t.request('GET', '/v1/admin/unlock-requests'), 401, 'unauthenticated');
 
-      const approved = await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`);
+      const approved = await staffCall<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${id}/approve`);
       assert.equal(approved.status, 200, approved.text);
       assert.equal(approved.body.status, 'waiting');
+      assert.ok(approved.body.releaseAt && approved.body.decidedAt);
       assert.equal(Date.parse(approved.body.releaseAt) - Date.parse(approved.body.decidedAt), WAIT_SECONDS * 1000);
       await t.drainJobs();
       const notice = t.messages.to(owner.email!).find((m) => /asked to unlock a device/.test(m.subject));
@@ -130,9 +131,9 @@ for (const database of testDatabases()) {
         subjects(email).some((s) => /was approved/.test(s)),
         'the requester is told of the approval',
       );
-      const ownerEvents = (await t.request('GET', '/v1/me/events', { token: owner.token })).body.events.map(
-        (e: { type: string }) => e.type,
-      );
+      const ownerEvents = (
+        await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: owner.token })
+      ).body.events.map((e: { type: string }) => e.type);
       assert.ok(ownerEvents.includes('unlock_request.approved'));
 
       // Within the waiting period nothing is released.
@@ -157,9 +158,9 @@ for (const database of testDatabases()) {
         subjects(owner.email!).some((s) => /left your Lanyard account/.test(s)),
         'the owner is told',
       );
-      const eventsAfter = (await t.request('GET', '/v1/me/events', { token: owner.token })).body.events.map(
-        (e: { type: string }) => e.type,
-      );
+      const eventsAfter = (
+        await t.request<Api<'SecurityEventList'>>('GET', '/v1/me/events', { token: owner.token })
+      ).body.events.map((e: { type: string }) => e.type);
       assert.ok(eventsAfter.includes('device.released_by_unlock_request'));
       // The buyer can now link it to their own account.
       const buyer = await t.signUp();
@@ -191,7 +192,9 @@ for (const database of testDatabases()) {
       assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`)).status, 200);
 
       // The owner finds it among the requests against their devices; nobody else sees it.
-      const mine = await t.request('GET', '/v1/me/unlock-requests', { token: owner.token });
+      const mine = await t.request<Api<'OwnerUnlockRequestList'>>('GET', '/v1/me/unlock-requests', {
+        token: owner.token,
+      });
       assert.equal(mine.status, 200, mine.text);
       assert.deepEqual(
         mine.body.requests.map((r: { id: string; status: string; serialHint: string }) => [
@@ -202,7 +205,11 @@ for (const database of testDatabases()) {
         [[id, 'waiting', device.serial.slice(-4)]],
       );
       const stranger = await t.signUp();
-      assert.deepEqual((await t.request('GET', '/v1/me/unlock-requests', { token: stranger.token })).body.requests, []);
+      assert.deepEqual(
+        (await t.request<Api<'OwnerUnlockRequestList'>>('GET', '/v1/me/unlock-requests', { token: stranger.token }))
+          .body.requests,
+        [],
+      );
       assertProblem(
         await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: stranger.token }),
         404,
@@ -215,7 +222,9 @@ for (const database of testDatabases()) {
       );
       assertProblem(await t.request('POST', `/v1/unlock-requests/${id}/object`), 401, 'unauthenticated');
 
-      const objected = await t.request('POST', `/v1/unlock-requests/${id}/object`, { token: owner.token });
+      const objected = await t.request<Api<'UnlockRequestStatus'>>('POST', `/v1/unlock-requests/${id}/object`, {
+        token: owner.token,
+      });
       assert.equal(objected.status, 200, objected.text);
       assert.equal(objected.body.status, 'objected');
       assertProblem(
@@ -224,7 +233,8 @@ for (const database of testDatabases()) {
         'unlock_request.closed',
       );
       assert.deepEqual(
-        (await t.request('GET', '/v1/me/unlock-requests', { token: owner.token })).body.requests,
+        (await t.request<Api<'OwnerUnlockRequestList'>>('GET', '/v1/me/unlock-requests', { token: owner.token })).body
+          .requests,
         [],
         'an ended request is no longer listed',
       );
@@ -250,7 +260,10 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       const first = await submit(device.serial);
-      const rejected = await staffCall('POST', `/v1/admin/unlock-requests/${first.answer.body.id}/reject`);
+      const rejected = await staffCall<Api<'UnlockRequest'>>(
+        'POST',
+        `/v1/admin/unlock-requests/${first.answer.body.id}/reject`,
+      );
       assert.equal(rejected.status, 200, rejected.text);
       assert.equal(rejected.body.status, 'rejected');
       await t.drainJobs();
@@ -269,7 +282,8 @@ for (const database of testDatabases()) {
       const second = await submit(device.serial);
       assert.equal((await staffCall('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/approve`)).status, 200);
       assert.equal(
-        (await staffCall('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/reject`)).body.status,
+        (await staffCall<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${second.answer.body.id}/reject`))
+          .body.status,
         'rejected',
       );
       t.clock.advance(WAIT_SECONDS * 1000 + 1000);
@@ -288,7 +302,7 @@ for (const database of testDatabases()) {
       const owner = await t.signUp();
       const device = await linkDevice(t, owner);
       const { answer, email } = await submit(device.serial);
-      const id = answer.body.id as string;
+      const id = answer.body.id;
       assertProblem(
         await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, { body: { note: 'x'.repeat(1001) } }),
         400,
@@ -299,18 +313,19 @@ for (const database of testDatabases()) {
         400,
         'validation_failed',
       );
-      const approved = await staffCall('POST', `/v1/admin/unlock-requests/${id}/approve`, {
+      const approved = await staffCall<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${id}/approve`, {
         body: { note: 'Receipt matches the serial and the shop' },
       });
       assert.equal(approved.status, 200, approved.text);
-      const rejected = await staffCall('POST', `/v1/admin/unlock-requests/${id}/reject`, {
+      const rejected = await staffCall<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${id}/reject`, {
         body: { note: 'The owner called: the phone was stolen' },
       });
       assert.equal(rejected.status, 200, rejected.text);
       await t.drainJobs();
       const admin = asStaff(t, await createStaffMember(t, 'admin'));
       const records = async (action: string) =>
-        (await admin('GET', `/v1/admin/audit?staff=${member.id}&action=${action}`)).body.records as Array<{
+        (await admin<Api<'AuditPage'>>('GET', `/v1/admin/audit?staff=${member.id}&action=${action}`)).body
+          .records as Array<{
           reason: string | null;
           staffId: string;
         }>;
@@ -385,7 +400,8 @@ for (const database of testDatabases()) {
       const valid = () => ({ serial: uniqueSerial(), contact: { email: uniqueEmail() }, proof: { kind: 'receipt' } });
       const post = async (body: Record<string, unknown>, withCaptcha = true) => {
         const ip = freshIp();
-        return t.request('POST', '/v1/unlock-requests', {
+        // Every request here is refused.
+        return t.request<Api<'Problem'>>('POST', '/v1/unlock-requests', {
           body: withCaptcha ? { ...body, captcha: await solvedCaptcha(t, ip) } : body,
           ip,
         });
@@ -412,7 +428,7 @@ for (const database of testDatabases()) {
           `${name}: errors name the field`,
         );
       }
-      const malformed = await t.request('POST', '/v1/unlock-requests', {
+      const malformed = await t.request<Api<'Problem'>>('POST', '/v1/unlock-requests', {
         payload: '{"serial":',
         headers: { 'content-type': 'application/json' },
         ip: freshIp(),

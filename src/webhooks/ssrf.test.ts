@@ -9,6 +9,7 @@ import { assertProblem } from '../testing/problems.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
 import { requestDeletion } from '../deletion/test-helpers.js';
+import type { Api } from '../testing/api-types.js';
 
 // Issue 13, item 5: webhook URLs pass the SSRF guard, when staff register them and again at every
 // delivery after DNS, so that a name pointing inside the network (now, or after a rebinding) is refused.
@@ -66,7 +67,10 @@ for (const database of testDatabases()) {
         await t.close();
       });
       const register = (url: string) =>
-        t.request('POST', '/v1/admin/webhooks', { token: staff, body: { url, events: ['account.deleted'] } });
+        t.request<Api<'WebhookCreated'>>('POST', '/v1/admin/webhooks', {
+          token: staff,
+          body: { url, events: ['account.deleted'] },
+        });
 
       test('private, link-local, metadata and reserved addresses are refused at registration, whatever the setting', async () => {
         for (const url of REFUSED_ALWAYS) assertProblem(await register(url), 400, 'validation_failed', url);
@@ -103,8 +107,11 @@ for (const database of testDatabases()) {
         assert.equal(confirmed.status, 200, confirmed.text);
         await t.drainJobs();
         const [delivery] = (
-          await t.request('GET', `/v1/admin/webhooks/${created.body.id}/deliveries`, { token: staff })
+          await t.request<Api<'WebhookDeliveryList'>>('GET', `/v1/admin/webhooks/${created.body.id}/deliveries`, {
+            token: staff,
+          })
         ).body.deliveries;
+        assert.ok(delivery);
         if (allowLoopback) {
           assert.equal(delivery.status, 'delivered', JSON.stringify(delivery));
           assert.equal(receiver.received(), before + 1);
@@ -114,7 +121,7 @@ for (const database of testDatabases()) {
             'pending',
             'refused tries are retried, in case the name points elsewhere later',
           );
-          assert.match(delivery.lastError, /refused.*(private|loopback)/);
+          assert.match(delivery.lastError ?? '', /refused.*(private|loopback)/);
           assert.equal(receiver.received(), before, 'nothing reached the address inside');
         }
       });

@@ -9,6 +9,7 @@ import { assertProblem } from '../testing/problems.js';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { asStaff, createStaffMember, type StaffMember } from '../testing/staff.js';
 import { RETRY_WINDOW_MS } from './service.js';
+import type { Api } from '../testing/api-types.js';
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -48,12 +49,12 @@ for (const database of testDatabases()) {
     after(() => t.close());
 
     const register = (url: string, token?: string) =>
-      (token ? t.request : staffCall)('POST', '/v1/admin/webhooks', {
+      (token ? t.request : staffCall)<Api<'WebhookCreated'>>('POST', '/v1/admin/webhooks', {
         ...(token ? { token } : {}),
         body: { url, events: ['account.deleted'] },
       });
     const deliveries = async (id: string) =>
-      (await staffCall('GET', `/v1/admin/webhooks/${id}/deliveries`)).body.deliveries;
+      (await staffCall<Api<'WebhookDeliveryList'>>('GET', `/v1/admin/webhooks/${id}/deliveries`)).body.deliveries;
 
     test('only staff register and list webhooks; bad URLs and unknown events are refused', async () => {
       const user = await t.signUp();
@@ -61,7 +62,7 @@ for (const database of testDatabases()) {
       assertProblem(await t.request('GET', '/v1/admin/webhooks'), 401, 'unauthenticated');
       for (const url of ['ftp://example.com/x', 'not a url', 'https://user:pw@example.com/x'])
         assertProblem(await register(url), 400, 'validation_failed');
-      const unknown = await t.request('POST', '/v1/admin/webhooks', {
+      const unknown = await t.request<Api<'Problem'>>('POST', '/v1/admin/webhooks', {
         token: staff,
         body: { url: 'https://example.com/x', events: ['account.created'] },
       });
@@ -69,8 +70,8 @@ for (const database of testDatabases()) {
       const created = await register('https://example.com/hook');
       assert.equal(created.status, 201, created.text);
       assert.match(created.body.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
-      const listed = await t.request('GET', '/v1/admin/webhooks', { token: staff });
-      const mine = listed.body.webhooks.find((w: { id: string }) => w.id === created.body.id);
+      const listed = await t.request<Api<'WebhookList'>>('GET', '/v1/admin/webhooks', { token: staff });
+      const mine = listed.body.webhooks.find((w) => w.id === created.body.id);
       assert.deepEqual(mine, {
         id: created.body.id,
         url: 'https://example.com/hook',
@@ -123,6 +124,7 @@ for (const database of testDatabases()) {
           'each endpoint has its own secret',
         );
         const [delivery] = await deliveries(hook.id);
+        assert.ok(delivery);
         assert.equal(delivery.status, 'delivered');
         assert.equal(delivery.attempts, 1);
         assert.equal(delivery.eventId, message!.headers['webhook-id']);
@@ -140,6 +142,7 @@ for (const database of testDatabases()) {
         const { body: hook } = await register(receiver.url);
         await deleteAccount(t, await t.signUp(), {});
         const [delivery] = await deliveries(hook.id);
+        assert.ok(delivery);
         assert.equal(delivery.status, 'delivered');
         assert.equal(receiver.received.length, 1);
 
@@ -151,7 +154,7 @@ for (const database of testDatabases()) {
           404,
           'not_found',
         );
-        const again = await staffCall('POST', path);
+        const again = await staffCall<Api<'WebhookDelivery'>>('POST', path);
         assert.equal(again.status, 202, again.text);
         assert.equal(again.body.id, delivery.id);
         assert.equal(again.body.status, 'pending');
@@ -163,9 +166,13 @@ for (const database of testDatabases()) {
           'the same event id: the receiver can tell it had it',
         );
         const [after] = await deliveries(hook.id);
+        assert.ok(after);
         assert.equal(after.status, 'delivered');
         assert.equal(after.attempts, 2);
-        const audit = await staffCall('GET', `/v1/admin/audit?action=staff.webhook_redelivered&staff=${member.id}`);
+        const audit = await staffCall<Api<'AuditPage'>>(
+          'GET',
+          `/v1/admin/audit?action=staff.webhook_redelivered&staff=${member.id}`,
+        );
         assert.equal(audit.status, 200, audit.text);
         assert.deepEqual(
           audit.body.records.map((r: { detail: unknown }) => r.detail),
@@ -185,9 +192,11 @@ for (const database of testDatabases()) {
         const delays: number[] = [];
         for (let attempt = 1; attempt <= 4; attempt++) {
           const [delivery] = await deliveries(hook.id);
+          assert.ok(delivery);
           assert.equal(delivery.status, 'pending');
           assert.equal(delivery.attempts, attempt);
-          assert.match(delivery.lastError, /answered 50\d/);
+          assert.match(delivery.lastError ?? '', /answered 50\d/);
+          assert.ok(delivery.nextAttemptAt && delivery.lastAttemptAt);
           delays.push(Date.parse(delivery.nextAttemptAt) - Date.parse(delivery.lastAttemptAt));
           // Not due yet: nothing is sent before the next try's time.
           await t.drainJobs();
@@ -198,6 +207,7 @@ for (const database of testDatabases()) {
         for (let i = 1; i < delays.length; i++)
           assert.ok(delays[i]! > delays[i - 1]!, `delays grow: ${delays.join(', ')}`);
         const [done] = await deliveries(hook.id);
+        assert.ok(done);
         assert.equal(done.status, 'delivered');
         assert.equal(done.attempts, 5);
         assert.equal(done.nextAttemptAt, null);
@@ -220,24 +230,26 @@ for (const database of testDatabases()) {
         for (let i = 0; i < 100; i++) {
           const pending = (await deliveries(hook.id))
             .concat(await deliveries(gone.id))
-            .filter((d: { status: string }) => d.status === 'pending');
+            .flatMap((d) => (d.status === 'pending' && d.nextAttemptAt ? [Date.parse(d.nextAttemptAt)] : []));
           if (pending.length === 0) break;
-          t.clock.set(Math.min(...pending.map((d: { nextAttemptAt: string }) => Date.parse(d.nextAttemptAt))));
+          t.clock.set(Math.min(...pending));
           await t.drainJobs();
         }
         for (const id of [hook.id, gone.id]) {
           const [delivery] = await deliveries(id);
+          assert.ok(delivery);
           assert.equal(delivery.status, 'failed');
           assert.equal(delivery.nextAttemptAt, null);
           assert.ok(delivery.attempts > 10, `tried ${delivery.attempts} times`);
+          assert.ok(delivery.lastAttemptAt);
           assert.ok(Date.parse(delivery.lastAttemptAt) - start <= RETRY_WINDOW_MS);
           assert.ok(
             Date.parse(delivery.lastAttemptAt) - start > RETRY_WINDOW_MS - 12 * 3600_000,
             'the tries went on for about three days',
           );
         }
-        assert.equal(receiver.received.length, (await deliveries(hook.id))[0].attempts);
-        assert.match((await deliveries(gone.id))[0].lastError, /ECONNREFUSED/);
+        assert.equal(receiver.received.length, (await deliveries(hook.id))[0]?.attempts);
+        assert.match((await deliveries(gone.id))[0]?.lastError ?? '', /ECONNREFUSED/);
       } finally {
         await receiver.close();
       }
