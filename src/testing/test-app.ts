@@ -47,7 +47,7 @@ export class CapturingTransport implements MessageTransport {
   }
 }
 
-export interface TestResponse<T = any> {
+export interface TestResponse<T = unknown> {
   status: number;
   headers: Record<string, string | string[] | number | undefined>;
   body: T;
@@ -69,7 +69,7 @@ export interface TestApp {
   readonly clock: ManualClock;
   readonly messages: CapturingTransport;
   readonly database: TestDatabase;
-  request<T = any>(method: string, url: string, options?: RequestOptions): Promise<TestResponse<T>>;
+  request<T = unknown>(method: string, url: string, options?: RequestOptions): Promise<TestResponse<T>>;
   /** Runs every job that is due, as the worker would. */
   drainJobs(): Promise<number>;
   /** Signs up a fresh account through the API and returns its credentials. */
