@@ -41,7 +41,7 @@ export interface DevicesStep {
   devices: number;
   /** What seeding up to this step wrote, and how long it took. */
   seed: SeedReport;
-  /** ANALYZE (VACUUM (ANALYZE) on PostgreSQL) and checkpoints after seeding. */
+  /** Checkpoints after seeding, and VACUUM (ANALYZE) on PostgreSQL (Seeder.settle). */
   settleSeconds: number;
   list: LoadRun;
   activation: LoadRun;

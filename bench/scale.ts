@@ -68,7 +68,7 @@ export interface ScaleStep {
   devices: number;
   /** What seeding up to this step wrote and how long it took (lanyard seed's code, src/cli/seed.ts). */
   seed: SeedReport;
-  /** VACUUM (ANALYZE) or ANALYZE and a checkpoint after seeding. */
+  /** Checkpoints after seeding, and VACUUM (ANALYZE) on PostgreSQL (Seeder.settle). */
   settleSeconds: number;
   figures: Record<Kind, Figure>;
   /**

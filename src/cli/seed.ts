@@ -332,11 +332,14 @@ export class Seeder {
     return (performance.now() - started) / 1000;
   }
 
-  /** Makes the database ready to be read as one that grew over months: statistics, and no WAL to walk. */
+  /**
+   * Makes the database ready to be read as one that grew over months: no WAL to walk, and on PostgreSQL
+   * the statistics autovacuum keeps. SQLite is not analysed: the server never runs ANALYZE, and its
+   * sqlite_stat4 samples index keys (account ids among them) that an account's erasure would leave behind.
+   */
   async settle(): Promise<void> {
     await this.keyStore.settle();
     if (this.handle.sqlite) {
-      this.handle.sqlite.exec('ANALYZE');
       this.handle.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     } else {
       // Autovacuum would vacuum and analyse the fresh rows within a minute, in the middle of what follows.
