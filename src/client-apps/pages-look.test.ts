@@ -7,14 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import * as openid from 'openid-client';
 import type { Page } from 'playwright-core';
 import {
+  flowPairs,
   accountIn,
   expectNoAxeViolations,
   screenshot,
   startPortal,
   tabTo,
-  type Language,
   type Portal,
-  type Viewport,
 } from '../portal/browser.js';
 import { createStaffMember } from '../testing/staff.js';
 import { testDatabases } from '../testing/test-app.js';
@@ -163,100 +162,98 @@ for (const database of testDatabases()) {
       await shopSite?.close();
     });
 
-    for (const language of ['en', 'es'] as Language[]) {
-      for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-        test(`${language}, ${viewport}: sign-in, consent, /activate and sign-out, keyboard only, axe-clean`, async () => {
-          const w = words[language];
-          const account = await accountIn(portal.t, language);
-          const { context, page, problems } = await portal.context(language, viewport);
-          const shopRp = await relyingParty(portal.baseUrl, shop.clientId, shop.clientSecret);
-          const verifier = openid.randomPKCECodeVerifier();
-          const url = openid.buildAuthorizationUrl(shopRp, {
-            redirect_uri: `${shopSite.url}/cb`,
-            scope: 'openid email',
-            state: 'st',
-            code_challenge: await openid.calculatePKCECodeChallenge(verifier),
-            code_challenge_method: 'S256',
-          });
-
-          // Sign-in page.
-          await page.goto(url.href);
-          await page.getByRole('heading', { level: 1, name: w.signInTo }).waitFor();
-          assert.equal(await page.title(), w.signInTitle);
-          await assertPortalLook(page, 'sign-in');
-          await expectNoAxeViolations(page, `app sign-in (${language}, ${viewport})`);
-          await screenshot(page, 'app-sign-in', language, viewport);
-          await tabTo(page, 'textbox', w.login);
-          await page.keyboard.type(account.email);
-          await page.keyboard.press('Tab');
-          await page.keyboard.type(account.password);
-          await page.keyboard.press('Enter');
-
-          // Consent page: the scopes in plain words, the buttons reached by Tab.
-          await page.getByRole('heading', { level: 1, name: w.wants }).waitFor();
-          assert.deepEqual(await page.locator('main li').allTextContents(), w.scopes);
-          await assertPortalLook(page, 'consent');
-          await expectNoAxeViolations(page, `consent (${language}, ${viewport})`);
-          await screenshot(page, 'app-consent', language, viewport);
-          await tabTo(page, 'button', w.allow);
-          await page.keyboard.press('Enter');
-          await page.waitForURL(`${shopSite.url}/cb?**`);
-          const landed = new URL(page.url());
-          assert.equal(landed.searchParams.get('state'), 'st');
-          const tokens = await openid.authorizationCodeGrant(shopRp, landed, {
-            pkceCodeVerifier: verifier,
-            expectedState: 'st',
-          });
-
-          // /activate: the watch's code typed in, confirmed, allowed; the watch gets its tokens.
-          const watchRp = await relyingParty(portal.baseUrl, watch.clientId);
-          const started = await openid.initiateDeviceAuthorization(watchRp, { scope: 'openid profile' });
-          await page.goto(started.verification_uri);
-          await page.getByRole('heading', { level: 1, name: w.activate }).waitFor();
-          await assertPortalLook(page, '/activate');
-          await expectNoAxeViolations(page, `/activate (${language}, ${viewport})`);
-          await screenshot(page, 'activate', language, viewport);
-          await tabTo(page, 'textbox', w.code);
-          await page.keyboard.type(started.user_code);
-          await page.keyboard.press('Enter');
-          await page.getByRole('heading', { level: 1, name: w.confirm }).waitFor();
-          assert.equal(await page.locator('code').textContent(), started.user_code);
-          await assertPortalLook(page, '/activate confirmation');
-          await expectNoAxeViolations(page, `/activate confirmation (${language}, ${viewport})`);
-          await screenshot(page, 'activate-confirm', language, viewport);
-          await tabTo(page, 'button', w.continue);
-          await page.keyboard.press('Enter');
-          await page.getByRole('heading', { level: 1, name: w.watchWants }).waitFor();
-          await tabTo(page, 'button', w.allow);
-          await page.keyboard.press('Enter');
-          await page.getByRole('heading', { level: 1, name: w.done }).waitFor();
-          await assertPortalLook(page, '/activate done');
-          await expectNoAxeViolations(page, `/activate done (${language}, ${viewport})`);
-          assert.equal((await openid.pollDeviceAuthorizationGrant(watchRp, started)).claims()!.sub, account.id);
-
-          // Signing out through the app: the question, in the same look.
-          await page.goto(
-            openid.buildEndSessionUrl(shopRp, {
-              id_token_hint: tokens.id_token!,
-              post_logout_redirect_uri: `${shopSite.url}/bye`,
-            }).href,
-          );
-          await page.getByRole('heading', { level: 1, name: w.signOut }).waitFor();
-          await assertPortalLook(page, 'sign-out');
-          await expectNoAxeViolations(page, `sign-out (${language}, ${viewport})`);
-          await screenshot(page, 'app-sign-out', language, viewport);
-          await tabTo(page, 'button', w.signOutYes);
-          await page.keyboard.press('Enter');
-          await page.waitForURL(`${shopSite.url}/bye**`);
-          assert.equal(
-            (await context.cookies()).find((c) => c.name === 'lanyard_session'),
-            undefined,
-          );
-
-          assert.deepEqual(problems, [], 'no CSP violation nor page error');
-          await context.close();
+    for (const { language, viewport } of flowPairs()) {
+      test(`${language}, ${viewport}: sign-in, consent, /activate and sign-out, keyboard only, axe-clean`, async () => {
+        const w = words[language];
+        const account = await accountIn(portal.t, language);
+        const { context, page, problems } = await portal.context(language, viewport);
+        const shopRp = await relyingParty(portal.baseUrl, shop.clientId, shop.clientSecret);
+        const verifier = openid.randomPKCECodeVerifier();
+        const url = openid.buildAuthorizationUrl(shopRp, {
+          redirect_uri: `${shopSite.url}/cb`,
+          scope: 'openid email',
+          state: 'st',
+          code_challenge: await openid.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
         });
-      }
+
+        // Sign-in page.
+        await page.goto(url.href);
+        await page.getByRole('heading', { level: 1, name: w.signInTo }).waitFor();
+        assert.equal(await page.title(), w.signInTitle);
+        await assertPortalLook(page, 'sign-in');
+        await expectNoAxeViolations(page, `app sign-in (${language}, ${viewport})`);
+        await screenshot(page, 'app-sign-in', language, viewport);
+        await tabTo(page, 'textbox', w.login);
+        await page.keyboard.type(account.email);
+        await page.keyboard.press('Tab');
+        await page.keyboard.type(account.password);
+        await page.keyboard.press('Enter');
+
+        // Consent page: the scopes in plain words, the buttons reached by Tab.
+        await page.getByRole('heading', { level: 1, name: w.wants }).waitFor();
+        assert.deepEqual(await page.locator('main li').allTextContents(), w.scopes);
+        await assertPortalLook(page, 'consent');
+        await expectNoAxeViolations(page, `consent (${language}, ${viewport})`);
+        await screenshot(page, 'app-consent', language, viewport);
+        await tabTo(page, 'button', w.allow);
+        await page.keyboard.press('Enter');
+        await page.waitForURL(`${shopSite.url}/cb?**`);
+        const landed = new URL(page.url());
+        assert.equal(landed.searchParams.get('state'), 'st');
+        const tokens = await openid.authorizationCodeGrant(shopRp, landed, {
+          pkceCodeVerifier: verifier,
+          expectedState: 'st',
+        });
+
+        // /activate: the watch's code typed in, confirmed, allowed; the watch gets its tokens.
+        const watchRp = await relyingParty(portal.baseUrl, watch.clientId);
+        const started = await openid.initiateDeviceAuthorization(watchRp, { scope: 'openid profile' });
+        await page.goto(started.verification_uri);
+        await page.getByRole('heading', { level: 1, name: w.activate }).waitFor();
+        await assertPortalLook(page, '/activate');
+        await expectNoAxeViolations(page, `/activate (${language}, ${viewport})`);
+        await screenshot(page, 'activate', language, viewport);
+        await tabTo(page, 'textbox', w.code);
+        await page.keyboard.type(started.user_code);
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: w.confirm }).waitFor();
+        assert.equal(await page.locator('code').textContent(), started.user_code);
+        await assertPortalLook(page, '/activate confirmation');
+        await expectNoAxeViolations(page, `/activate confirmation (${language}, ${viewport})`);
+        await screenshot(page, 'activate-confirm', language, viewport);
+        await tabTo(page, 'button', w.continue);
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: w.watchWants }).waitFor();
+        await tabTo(page, 'button', w.allow);
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: w.done }).waitFor();
+        await assertPortalLook(page, '/activate done');
+        await expectNoAxeViolations(page, `/activate done (${language}, ${viewport})`);
+        assert.equal((await openid.pollDeviceAuthorizationGrant(watchRp, started)).claims()!.sub, account.id);
+
+        // Signing out through the app: the question, in the same look.
+        await page.goto(
+          openid.buildEndSessionUrl(shopRp, {
+            id_token_hint: tokens.id_token!,
+            post_logout_redirect_uri: `${shopSite.url}/bye`,
+          }).href,
+        );
+        await page.getByRole('heading', { level: 1, name: w.signOut }).waitFor();
+        await assertPortalLook(page, 'sign-out');
+        await expectNoAxeViolations(page, `sign-out (${language}, ${viewport})`);
+        await screenshot(page, 'app-sign-out', language, viewport);
+        await tabTo(page, 'button', w.signOutYes);
+        await page.keyboard.press('Enter');
+        await page.waitForURL(`${shopSite.url}/bye**`);
+        assert.equal(
+          (await context.cookies()).find((c) => c.name === 'lanyard_session'),
+          undefined,
+        );
+
+        assert.deepEqual(problems, [], 'no CSP violation nor page error');
+        await context.close();
+      });
     }
   });
 }

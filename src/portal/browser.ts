@@ -230,6 +230,32 @@ export async function signInOnPage(
 export const LANGUAGES: readonly Language[] = ['en', 'es'];
 export const VIEWPORT_NAMES: readonly Viewport[] = ['phone', 'desktop'];
 
+export interface Pair {
+  language: Language;
+  viewport: Viewport;
+}
+
+const EVERY_PAIR: readonly Pair[] = LANGUAGES.flatMap((language) =>
+  VIEWPORT_NAMES.map((viewport) => ({ language, viewport })),
+);
+
+/**
+ * The language and size pairs a whole flow runs in: each language and each size once, Spanish (the longer
+ * words) on the narrow phone and English on the desktop. Running every flow four times doubled the browser
+ * tests' time for combinations that differ only in layout; those two pairs (English on the phone, Spanish
+ * on the desktop) are checked page by page in every-page.test.ts instead. `npm run screenshots`
+ * (LANYARD_SCREENSHOTS=1) and LANYARD_PORTAL_EVERY_PAIR=1 run every flow in all four.
+ */
+export function flowPairs(): readonly Pair[] {
+  const every = process.env.LANYARD_SCREENSHOTS === '1' || process.env.LANYARD_PORTAL_EVERY_PAIR === '1';
+  return every
+    ? EVERY_PAIR
+    : [
+        { language: 'es', viewport: 'phone' },
+        { language: 'en', viewport: 'desktop' },
+      ];
+}
+
 export interface PortalCase {
   portal: Portal;
   t: TestApp;
@@ -238,7 +264,7 @@ export interface PortalCase {
 }
 
 export interface PortalSuite {
-  /** One test per language and size (English and Spanish, phone and desktop), titled "<language>, <viewport>: <title>". */
+  /** One test per pair of `flowPairs()` (or of the languages and sizes given), titled "<language>, <viewport>: <title>". */
   each(title: string, body: (c: PortalCase) => Promise<void>): void;
   /** The running portal, inside a test. */
   readonly portal: Portal;
@@ -270,11 +296,17 @@ export function describePortal(
         return portal;
       },
       each(title, run) {
-        for (const language of options.languages ?? LANGUAGES) {
-          for (const viewport of options.viewports ?? VIEWPORT_NAMES) {
-            test(`${language}, ${viewport}: ${title}`, () =>
-              run({ portal: suite.portal, t: suite.portal.t, language, viewport }));
-          }
+        const pairs =
+          options.languages || options.viewports
+            ? EVERY_PAIR.filter(
+                (pair) =>
+                  (options.languages ?? LANGUAGES).includes(pair.language) &&
+                  (options.viewports ?? VIEWPORT_NAMES).includes(pair.viewport),
+              )
+            : flowPairs();
+        for (const { language, viewport } of pairs) {
+          test(`${language}, ${viewport}: ${title}`, () =>
+            run({ portal: suite.portal, t: suite.portal.t, language, viewport }));
         }
       },
     };

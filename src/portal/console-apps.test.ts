@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  expectNoAxeViolations,
-  screenshot,
-  startPortal,
-  tabTo,
-  type Language,
-  type Portal,
-  type Viewport,
-} from './browser.js';
+import { flowPairs, expectNoAxeViolations, screenshot, startPortal, tabTo, type Portal } from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
 import type { Api } from '../testing/api-types.js';
@@ -61,76 +53,74 @@ describe('staff console: apps in Chromium', () => {
   });
   after(async () => portal?.close());
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: an admin registers an app (its secret shown once), edits it, rotates the secret and deletes it`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const admin = await staffIn(t, 'admin');
-        const asAdmin = asStaff(t, admin);
-        const name = `Notes ${Math.random().toString(36).slice(2, 7)}`;
-        const { context, page, problems } = await portal.context(language, viewport);
-        await signInToConsole(t, page, admin, language, '/admin/apps', words.title);
-        await tabTo(page, 'link', words.register);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.register }).waitFor();
-        await expectNoAxeViolations(page, `register an app (${language}, ${viewport})`);
-        await screenshot(page, 'console-app-new', language, viewport);
+  for (const { language, viewport } of flowPairs()) {
+    test(`${language}, ${viewport}: an admin registers an app (its secret shown once), edits it, rotates the secret and deletes it`, async () => {
+      const words = text[language];
+      const t = portal.t;
+      const admin = await staffIn(t, 'admin');
+      const asAdmin = asStaff(t, admin);
+      const name = `Notes ${Math.random().toString(36).slice(2, 7)}`;
+      const { context, page, problems } = await portal.context(language, viewport);
+      await signInToConsole(t, page, admin, language, '/admin/apps', words.title);
+      await tabTo(page, 'link', words.register);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.register }).waitFor();
+      await expectNoAxeViolations(page, `register an app (${language}, ${viewport})`);
+      await screenshot(page, 'console-app-new', language, viewport);
 
-        await tabTo(page, 'textbox', words.name);
-        await page.keyboard.type(name);
-        await page.getByRole('textbox', { name: words.redirects, exact: true }).fill('not a url');
-        await tabTo(page, 'button', words.submit);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.badUri).waitFor();
-        await page
-          .getByRole('textbox', { name: words.redirects, exact: true })
-          .fill('https://notes.example.com/callback');
-        await tabTo(page, 'button', words.submit);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { name: words.created(name) }).waitFor();
-        await page.getByText(words.secretOnce).waitFor();
-        const secret = (await page.getByTestId('secret').textContent())!;
-        assert.ok(secret.length >= 20, 'the client secret is shown');
-        const apps = (await asAdmin<Api<'AppList'>>('GET', '/v1/admin/apps')).body.apps;
-        const clientId = apps.find((a) => a.name === name)!.clientId;
-        await expectNoAxeViolations(page, `app registered (${language}, ${viewport})`);
-        await screenshot(page, 'console-app-created', language, viewport);
+      await tabTo(page, 'textbox', words.name);
+      await page.keyboard.type(name);
+      await page.getByRole('textbox', { name: words.redirects, exact: true }).fill('not a url');
+      await tabTo(page, 'button', words.submit);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.badUri).waitFor();
+      await page
+        .getByRole('textbox', { name: words.redirects, exact: true })
+        .fill('https://notes.example.com/callback');
+      await tabTo(page, 'button', words.submit);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: words.created(name) }).waitFor();
+      await page.getByText(words.secretOnce).waitFor();
+      const secret = (await page.getByTestId('secret').textContent())!;
+      assert.ok(secret.length >= 20, 'the client secret is shown');
+      const apps = (await asAdmin<Api<'AppList'>>('GET', '/v1/admin/apps')).body.apps;
+      const clientId = apps.find((a) => a.name === name)!.clientId;
+      await expectNoAxeViolations(page, `app registered (${language}, ${viewport})`);
+      await screenshot(page, 'console-app-created', language, viewport);
 
-        await tabTo(page, 'link', words.open(name));
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name }).waitFor();
-        // The secret is never shown again.
-        assert.equal(await page.getByText(secret).count(), 0);
-        await page.getByRole('textbox', { name: words.logouts, exact: true }).fill('https://notes.example.com/bye');
-        await tabTo(page, 'checkbox', words.firstParty);
-        await page.keyboard.press('Space');
-        await tabTo(page, 'button', words.save);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.saved).waitFor();
-        const saved = (await asAdmin<Api<'App'>>('GET', `/v1/admin/apps/${clientId}`)).body;
-        assert.deepEqual(saved.postLogoutRedirectUris, ['https://notes.example.com/bye']);
-        assert.equal(saved.firstParty, true);
-        await expectNoAxeViolations(page, `an app (${language}, ${viewport})`);
-        await screenshot(page, 'console-app', language, viewport);
+      await tabTo(page, 'link', words.open(name));
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name }).waitFor();
+      // The secret is never shown again.
+      assert.equal(await page.getByText(secret).count(), 0);
+      await page.getByRole('textbox', { name: words.logouts, exact: true }).fill('https://notes.example.com/bye');
+      await tabTo(page, 'checkbox', words.firstParty);
+      await page.keyboard.press('Space');
+      await tabTo(page, 'button', words.save);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.saved).waitFor();
+      const saved = (await asAdmin<Api<'App'>>('GET', `/v1/admin/apps/${clientId}`)).body;
+      assert.deepEqual(saved.postLogoutRedirectUris, ['https://notes.example.com/bye']);
+      assert.equal(saved.firstParty, true);
+      await expectNoAxeViolations(page, `an app (${language}, ${viewport})`);
+      await screenshot(page, 'console-app', language, viewport);
 
-        await tabTo(page, 'button', words.rotate, 80);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.secretOnce).waitFor();
-        const rotated = (await page.getByTestId('secret').textContent())!;
-        assert.notEqual(rotated, secret);
+      await tabTo(page, 'button', words.rotate, 80);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.secretOnce).waitFor();
+      const rotated = (await page.getByTestId('secret').textContent())!;
+      assert.notEqual(rotated, secret);
 
-        await tabTo(page, 'button', words.delete, 80);
-        await page.keyboard.press('Enter');
-        // The confirming button takes the focus: Enter deletes.
-        await page.getByRole('button', { name: words.deleteForGood(name) }).waitFor();
-        await page.keyboard.press('Enter');
-        await page.getByText(words.deleted(name)).waitFor();
-        assert.equal(new URL(page.url()).pathname, '/admin/apps');
-        assert.equal((await asAdmin('GET', `/v1/admin/apps/${clientId}`)).status, 404);
-        assert.deepEqual(problems, []);
-        await context.close();
-      });
-    }
+      await tabTo(page, 'button', words.delete, 80);
+      await page.keyboard.press('Enter');
+      // The confirming button takes the focus: Enter deletes.
+      await page.getByRole('button', { name: words.deleteForGood(name) }).waitFor();
+      await page.keyboard.press('Enter');
+      await page.getByText(words.deleted(name)).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/admin/apps');
+      assert.equal((await asAdmin('GET', `/v1/admin/apps/${clientId}`)).status, 404);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
   }
 });

@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  accountIn,
-  expectNoAxeViolations,
-  screenshot,
-  startPortal,
-  tabTo,
-  type Language,
-  type Portal,
-  type Viewport,
-} from './browser.js';
+import { flowPairs, accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Portal } from './browser.js';
 import { totpCode } from '../testing/staff.js';
 import { consoleWords, staffIn } from './staff.js';
 
@@ -85,65 +76,63 @@ describe('staff console: served at /admin, its sign-in gate and navigation in Ch
     await context.close();
   });
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: signed out, the page asked for shows the sign-in form; staff get the console and its navigation; a person who is not staff is told so`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const staff = await staffIn(t, 'admin');
-        const person = await accountIn(t, language);
-        const { context, page, problems } = await portal.context(language, viewport);
+  for (const { language, viewport } of flowPairs()) {
+    test(`${language}, ${viewport}: signed out, the page asked for shows the sign-in form; staff get the console and its navigation; a person who is not staff is told so`, async () => {
+      const words = text[language];
+      const t = portal.t;
+      const staff = await staffIn(t, 'admin');
+      const person = await accountIn(t, language);
+      const { context, page, problems } = await portal.context(language, viewport);
 
-        await page.goto('/admin/unlock-requests');
-        await page.getByRole('heading', { level: 1, name: words.signInTitle }).waitFor();
-        assert.equal(await page.title(), `${words.signInTitle} · Lanyard`);
-        await expectNoAxeViolations(page, `console sign-in (${language}, ${viewport})`);
-        await screenshot(page, 'console-sign-in', language, viewport);
+      await page.goto('/admin/unlock-requests');
+      await page.getByRole('heading', { level: 1, name: words.signInTitle }).waitFor();
+      assert.equal(await page.title(), `${words.signInTitle} · Lanyard`);
+      await expectNoAxeViolations(page, `console sign-in (${language}, ${viewport})`);
+      await screenshot(page, 'console-sign-in', language, viewport);
 
-        await tabTo(page, 'textbox', words.login);
-        await page.keyboard.type(staff.email);
-        await page.keyboard.press('Tab');
-        await page.keyboard.type('not the password');
-        await page.keyboard.press('Enter');
-        assert.equal(await page.getByRole('alert').textContent(), words.wrong);
-        await page.getByLabel(words.password).fill(staff.password);
-        await tabTo(page, 'button', words.submit);
-        await page.keyboard.press('Enter');
-        // Staff have 2-step verification: the authenticator app's code, typed.
-        await page.getByRole('heading', { level: 1, name: words.stepTitle }).waitFor();
-        await expectNoAxeViolations(page, `console second step (${language}, ${viewport})`);
-        t.clock.advance(30_000);
-        await tabTo(page, 'textbox', words.code);
-        await page.keyboard.type(await totpCode(t, staff.totpSecret));
-        await page.keyboard.press('Enter');
-        // The page asked for shows in place.
-        await page.getByRole('heading', { level: 1, name: words.unlock }).waitFor();
-        assert.equal(new URL(page.url()).pathname, '/admin/unlock-requests');
-        const cookie = (await context.cookies()).find((c) => c.name === 'lanyard_session');
-        assert.ok(cookie?.httpOnly);
+      await tabTo(page, 'textbox', words.login);
+      await page.keyboard.type(staff.email);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('not the password');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.getByRole('alert').textContent(), words.wrong);
+      await page.getByLabel(words.password).fill(staff.password);
+      await tabTo(page, 'button', words.submit);
+      await page.keyboard.press('Enter');
+      // Staff have 2-step verification: the authenticator app's code, typed.
+      await page.getByRole('heading', { level: 1, name: words.stepTitle }).waitFor();
+      await expectNoAxeViolations(page, `console second step (${language}, ${viewport})`);
+      t.clock.advance(30_000);
+      await tabTo(page, 'textbox', words.code);
+      await page.keyboard.type(await totpCode(t, staff.totpSecret));
+      await page.keyboard.press('Enter');
+      // The page asked for shows in place.
+      await page.getByRole('heading', { level: 1, name: words.unlock }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/admin/unlock-requests');
+      const cookie = (await context.cookies()).find((c) => c.name === 'lanyard_session');
+      assert.ok(cookie?.httpOnly);
 
-        await tabTo(page, 'link', words.console);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.home }).waitFor();
-        await expectNoAxeViolations(page, `console home (${language}, ${viewport})`);
-        await screenshot(page, 'console-home', language, viewport);
+      await tabTo(page, 'link', words.console);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.home }).waitFor();
+      await expectNoAxeViolations(page, `console home (${language}, ${viewport})`);
+      await screenshot(page, 'console-home', language, viewport);
 
-        await tabTo(page, 'button', words.signOut);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.signedOut).waitFor();
-        assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 401);
+      await tabTo(page, 'button', words.signOut);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.signedOut).waitFor();
+      assert.equal(await page.evaluate(async () => (await fetch('/v1/me')).status), 401);
 
-        // Someone who is not staff signs in on the same page: no broken pages, a plain answer.
-        await page.getByRole('textbox', { name: words.login }).fill(person.email);
-        await page.getByLabel(words.password).fill(person.password);
-        await page.getByRole('button', { name: words.submit, exact: true }).click();
-        await page.getByRole('heading', { level: 1, name: words.notStaff }).waitFor();
-        assert.equal(await page.getByRole('navigation').count(), 0);
-        await expectNoAxeViolations(page, `console not staff (${language}, ${viewport})`);
-        await screenshot(page, 'console-not-staff', language, viewport);
-        assert.deepEqual(problems, []);
-        await context.close();
-      });
-    }
+      // Someone who is not staff signs in on the same page: no broken pages, a plain answer.
+      await page.getByRole('textbox', { name: words.login }).fill(person.email);
+      await page.getByLabel(words.password).fill(person.password);
+      await page.getByRole('button', { name: words.submit, exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: words.notStaff }).waitFor();
+      assert.equal(await page.getByRole('navigation').count(), 0);
+      await expectNoAxeViolations(page, `console not staff (${language}, ${viewport})`);
+      await screenshot(page, 'console-not-staff', language, viewport);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
   }
 });

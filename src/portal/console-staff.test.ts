@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { asStaff } from '../testing/staff.js';
-import {
-  accountIn,
-  expectNoAxeViolations,
-  screenshot,
-  startPortal,
-  tabTo,
-  type Language,
-  type Portal,
-  type Viewport,
-} from './browser.js';
+import { flowPairs, accountIn, expectNoAxeViolations, screenshot, startPortal, tabTo, type Portal } from './browser.js';
 import { signInToConsole, staffIn } from './staff.js';
 import type { Api } from '../testing/api-types.js';
 
@@ -52,54 +43,52 @@ describe('staff console: staff members and what support may open, in Chromium', 
   });
   after(async () => portal?.close());
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: an admin makes a person support and removes them; support sees no admin pages and is refused one opened by address`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const admin = await staffIn(t, 'admin');
-        const person = await accountIn(t, language);
-        const { context, page, problems } = await portal.context(language, viewport);
-        await signInToConsole(t, page, admin, language, '/admin/staff', words.title);
-        await tabTo(page, 'textbox', words.email, 80);
-        await page.keyboard.type(person.email);
-        await tabTo(page, 'button', words.save, 80);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.added(person.email)).waitFor();
-        await page.getByRole('button', { name: words.remove(person.email) }).waitFor();
-        const listed = (await asStaff(t, admin)<Api<'StaffList'>>('GET', '/v1/admin/staff')).body.staff;
-        assert.equal(listed.find((m) => m.id === person.id)?.role, 'support');
-        await expectNoAxeViolations(page, `staff (${language}, ${viewport})`);
-        await screenshot(page, 'console-staff', language, viewport);
-        await tabTo(page, 'button', words.remove(person.email), 80);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.removed).waitFor();
-        assert.equal(
-          (await asStaff(t, admin)<Api<'StaffList'>>('GET', '/v1/admin/staff')).body.staff.some(
-            (m: { id: string }) => m.id === person.id,
-          ),
-          false,
-        );
-        await context.close();
+  for (const { language, viewport } of flowPairs()) {
+    test(`${language}, ${viewport}: an admin makes a person support and removes them; support sees no admin pages and is refused one opened by address`, async () => {
+      const words = text[language];
+      const t = portal.t;
+      const admin = await staffIn(t, 'admin');
+      const person = await accountIn(t, language);
+      const { context, page, problems } = await portal.context(language, viewport);
+      await signInToConsole(t, page, admin, language, '/admin/staff', words.title);
+      await tabTo(page, 'textbox', words.email, 80);
+      await page.keyboard.type(person.email);
+      await tabTo(page, 'button', words.save, 80);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.added(person.email)).waitFor();
+      await page.getByRole('button', { name: words.remove(person.email) }).waitFor();
+      const listed = (await asStaff(t, admin)<Api<'StaffList'>>('GET', '/v1/admin/staff')).body.staff;
+      assert.equal(listed.find((m) => m.id === person.id)?.role, 'support');
+      await expectNoAxeViolations(page, `staff (${language}, ${viewport})`);
+      await screenshot(page, 'console-staff', language, viewport);
+      await tabTo(page, 'button', words.remove(person.email), 80);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.removed).waitFor();
+      assert.equal(
+        (await asStaff(t, admin)<Api<'StaffList'>>('GET', '/v1/admin/staff')).body.staff.some(
+          (m: { id: string }) => m.id === person.id,
+        ),
+        false,
+      );
+      await context.close();
 
-        // Support: no admin entries in the navigation, and an admin page opened by address says no.
-        const support = await staffIn(t, 'support');
-        const second = await portal.context(language, viewport);
-        await signInToConsole(t, second.page, support, language, '/admin', words.home);
-        await second.page.getByRole('link', { name: words.unlock }).first().waitFor();
-        assert.equal(await second.page.getByRole('navigation').getByRole('link', { name: words.apps }).count(), 0);
-        await second.page.goto('/admin/apps');
-        await second.page.getByRole('alert').filter({ hasText: words.forbidden }).waitFor();
-        await expectNoAxeViolations(second.page, `support on an admin page (${language}, ${viewport})`);
-        // Left idle for 31 minutes, the staff session has ended: the next page asks to sign in again, saying why.
-        t.clock.advance(31 * 60_000);
-        await tabTo(second.page, 'link', words.unlock);
-        await second.page.keyboard.press('Enter');
-        await second.page.getByText(words.idle).waitFor();
-        await second.page.getByRole('heading', { level: 1, name: words.signInTitle }).waitFor();
-        assert.deepEqual([...problems, ...second.problems], []);
-        await second.context.close();
-      });
-    }
+      // Support: no admin entries in the navigation, and an admin page opened by address says no.
+      const support = await staffIn(t, 'support');
+      const second = await portal.context(language, viewport);
+      await signInToConsole(t, second.page, support, language, '/admin', words.home);
+      await second.page.getByRole('link', { name: words.unlock }).first().waitFor();
+      assert.equal(await second.page.getByRole('navigation').getByRole('link', { name: words.apps }).count(), 0);
+      await second.page.goto('/admin/apps');
+      await second.page.getByRole('alert').filter({ hasText: words.forbidden }).waitFor();
+      await expectNoAxeViolations(second.page, `support on an admin page (${language}, ${viewport})`);
+      // Left idle for 31 minutes, the staff session has ended: the next page asks to sign in again, saying why.
+      t.clock.advance(31 * 60_000);
+      await tabTo(second.page, 'link', words.unlock);
+      await second.page.keyboard.press('Enter');
+      await second.page.getByText(words.idle).waitFor();
+      await second.page.getByRole('heading', { level: 1, name: words.signInTitle }).waitFor();
+      assert.deepEqual([...problems, ...second.problems], []);
+      await second.context.close();
+    });
   }
 });

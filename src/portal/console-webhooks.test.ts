@@ -3,15 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { deleteAccount } from '../deletion/test-helpers.js';
-import {
-  expectNoAxeViolations,
-  screenshot,
-  startPortal,
-  tabTo,
-  type Language,
-  type Portal,
-  type Viewport,
-} from './browser.js';
+import { flowPairs, expectNoAxeViolations, screenshot, startPortal, tabTo, type Portal } from './browser.js';
 import { asStaff } from '../testing/staff.js';
 import { signInToConsole, staffIn } from './staff.js';
 import type { Api } from '../testing/api-types.js';
@@ -74,74 +66,72 @@ describe('staff console: webhooks in Chromium', () => {
   });
   after(async () => portal?.close());
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: an admin registers an endpoint (secret once), follows its deliveries, sends one again, and removes it`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const receiver = await startReceiver();
-        try {
-          const admin = await staffIn(t, 'admin');
-          const { context, page, problems } = await portal.context(language, viewport);
-          await signInToConsole(t, page, admin, language, '/admin/webhooks', words.title);
-          await tabTo(page, 'textbox', words.url);
-          await page.keyboard.type('ftp://example.com/x');
-          await tabTo(page, 'button', words.register);
-          await page.keyboard.press('Enter');
-          await page.getByText(words.badUrl).waitFor();
-          await page.getByRole('textbox', { name: words.url }).fill(receiver.url);
-          await tabTo(page, 'button', words.register);
-          await page.keyboard.press('Enter');
-          await page.getByText(words.secretOnce).waitFor();
-          assert.match((await page.getByTestId('secret').textContent())!, /^whsec_/);
-          await expectNoAxeViolations(page, `webhooks (${language}, ${viewport})`);
-          await screenshot(page, 'console-webhooks', language, viewport);
+  for (const { language, viewport } of flowPairs()) {
+    test(`${language}, ${viewport}: an admin registers an endpoint (secret once), follows its deliveries, sends one again, and removes it`, async () => {
+      const words = text[language];
+      const t = portal.t;
+      const receiver = await startReceiver();
+      try {
+        const admin = await staffIn(t, 'admin');
+        const { context, page, problems } = await portal.context(language, viewport);
+        await signInToConsole(t, page, admin, language, '/admin/webhooks', words.title);
+        await tabTo(page, 'textbox', words.url);
+        await page.keyboard.type('ftp://example.com/x');
+        await tabTo(page, 'button', words.register);
+        await page.keyboard.press('Enter');
+        await page.getByText(words.badUrl).waitFor();
+        await page.getByRole('textbox', { name: words.url }).fill(receiver.url);
+        await tabTo(page, 'button', words.register);
+        await page.keyboard.press('Enter');
+        await page.getByText(words.secretOnce).waitFor();
+        assert.match((await page.getByTestId('secret').textContent())!, /^whsec_/);
+        await expectNoAxeViolations(page, `webhooks (${language}, ${viewport})`);
+        await screenshot(page, 'console-webhooks', language, viewport);
 
-          // An account is deleted: the event goes out, and the first try fails.
-          await deleteAccount(t, await t.signUp(), {});
-          await t.drainJobs();
-          await tabTo(page, 'link', receiver.url);
-          await page.keyboard.press('Enter');
-          await page.getByText(words.answered).waitFor();
-          await page.getByText(words.trying, { exact: true }).waitFor();
-          const eventId = receiver.ids[0]!;
-          assert.equal(
-            await page.getByRole('button', { name: words.again(eventId) }).count(),
-            0,
-            'a delivery being tried is not sent again by hand',
-          );
+        // An account is deleted: the event goes out, and the first try fails.
+        await deleteAccount(t, await t.signUp(), {});
+        await t.drainJobs();
+        await tabTo(page, 'link', receiver.url);
+        await page.keyboard.press('Enter');
+        await page.getByText(words.answered).waitFor();
+        await page.getByText(words.trying, { exact: true }).waitFor();
+        const eventId = receiver.ids[0]!;
+        assert.equal(
+          await page.getByRole('button', { name: words.again(eventId) }).count(),
+          0,
+          'a delivery being tried is not sent again by hand',
+        );
 
-          // The next try succeeds; the receiver says it lost it, and staff send it again.
-          const hooks = (await asStaff(t, admin)<Api<'WebhookList'>>('GET', '/v1/admin/webhooks')).body
-            .webhooks as Array<{
-            id: string;
-            url: string;
-          }>;
-          assert.ok(hooks.some((h) => h.url === receiver.url));
-          t.clock.advance(60_000);
-          await t.drainJobs();
-          await page.reload();
-          await page.getByText(words.delivered, { exact: true }).waitFor();
-          await expectNoAxeViolations(page, `webhook deliveries (${language}, ${viewport})`);
-          await screenshot(page, 'console-webhook', language, viewport);
-          await tabTo(page, 'button', words.again(eventId));
-          await page.keyboard.press('Enter');
-          await page.getByText(words.sentAgain).waitFor();
-          await t.drainJobs();
-          assert.deepEqual(receiver.ids, [eventId, eventId, eventId]);
+        // The next try succeeds; the receiver says it lost it, and staff send it again.
+        const hooks = (await asStaff(t, admin)<Api<'WebhookList'>>('GET', '/v1/admin/webhooks')).body
+          .webhooks as Array<{
+          id: string;
+          url: string;
+        }>;
+        assert.ok(hooks.some((h) => h.url === receiver.url));
+        t.clock.advance(60_000);
+        await t.drainJobs();
+        await page.reload();
+        await page.getByText(words.delivered, { exact: true }).waitFor();
+        await expectNoAxeViolations(page, `webhook deliveries (${language}, ${viewport})`);
+        await screenshot(page, 'console-webhook', language, viewport);
+        await tabTo(page, 'button', words.again(eventId));
+        await page.keyboard.press('Enter');
+        await page.getByText(words.sentAgain).waitFor();
+        await t.drainJobs();
+        assert.deepEqual(receiver.ids, [eventId, eventId, eventId]);
 
-          await tabTo(page, 'button', words.remove, 60);
-          await page.keyboard.press('Enter');
-          await page.getByRole('button', { name: words.removeForGood }).waitFor();
-          await page.keyboard.press('Enter');
-          await page.getByText(words.removed(receiver.url)).waitFor();
-          assert.equal(new URL(page.url()).pathname, '/admin/webhooks');
-          assert.deepEqual(problems, []);
-          await context.close();
-        } finally {
-          await receiver.close();
-        }
-      });
-    }
+        await tabTo(page, 'button', words.remove, 60);
+        await page.keyboard.press('Enter');
+        await page.getByRole('button', { name: words.removeForGood }).waitFor();
+        await page.keyboard.press('Enter');
+        await page.getByText(words.removed(receiver.url)).waitFor();
+        assert.equal(new URL(page.url()).pathname, '/admin/webhooks');
+        assert.deepEqual(problems, []);
+        await context.close();
+      } finally {
+        await receiver.close();
+      }
+    });
   }
 });

@@ -6,15 +6,14 @@ import { QUICK_CAPTCHA_ENV } from '../testing/captcha.js';
 import { uniqueEmail } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
 import {
+  flowPairs,
   accountIn,
   expectNoAxeViolations,
-  type Language,
   type Portal,
   screenshot,
   signInOnPage,
   startPortal,
   tabTo,
-  type Viewport,
 } from './browser.js';
 import type { Api, BearerSession } from '../testing/api-types.js';
 
@@ -106,117 +105,115 @@ describe('portal: public pages (is this device locked, unlock request, its statu
   });
   after(async () => portal?.close());
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: a buyer checks a serial, asks for the unlock behind the captcha, follows it; the owner objects`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const owner = await accountIn(t, language);
-        const ownerToken = (
-          await t.request<BearerSession>('POST', '/v1/sessions', {
-            body: { login: owner.email, password: owner.password, kind: 'api' },
-          })
-        ).body.token;
-        const device = await linkDevice(t, { ...owner, token: ownerToken });
+  for (const { language, viewport } of flowPairs()) {
+    test(`${language}, ${viewport}: a buyer checks a serial, asks for the unlock behind the captcha, follows it; the owner objects`, async () => {
+      const words = text[language];
+      const t = portal.t;
+      const owner = await accountIn(t, language);
+      const ownerToken = (
+        await t.request<BearerSession>('POST', '/v1/sessions', {
+          body: { login: owner.email, password: owner.password, kind: 'api' },
+        })
+      ).body.token;
+      const device = await linkDevice(t, { ...owner, token: ownerToken });
 
-        // The buyer, signed in nowhere.
-        const buyer = await portal.context(language, viewport);
-        const page = buyer.page;
-        await page.goto('/sign-in');
-        await tabTo(page, 'link', words.fromSignIn);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.checkTitle }).waitFor();
-        await tabTo(page, 'textbox', words.serial);
-        await page.keyboard.type('not a serial!');
-        await page.keyboard.press('Enter');
-        await page.getByText(words.badSerial, { exact: false }).waitFor();
-        await page.getByRole('textbox', { name: words.serial }).fill(uniqueSerial());
-        await page.keyboard.press('Enter');
-        await page.getByText(words.notLocked, { exact: false }).waitFor();
-        await page.getByRole('textbox', { name: words.serial }).fill(device.serial);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.locked, { exact: false }).waitFor();
-        await page.getByText(words.ownerHint, { exact: false }).waitFor();
-        await expectNoAxeViolations(page, `check device (${language}, ${viewport})`);
-        await screenshot(page, 'check-device', language, viewport);
+      // The buyer, signed in nowhere.
+      const buyer = await portal.context(language, viewport);
+      const page = buyer.page;
+      await page.goto('/sign-in');
+      await tabTo(page, 'link', words.fromSignIn);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.checkTitle }).waitFor();
+      await tabTo(page, 'textbox', words.serial);
+      await page.keyboard.type('not a serial!');
+      await page.keyboard.press('Enter');
+      await page.getByText(words.badSerial, { exact: false }).waitFor();
+      await page.getByRole('textbox', { name: words.serial }).fill(uniqueSerial());
+      await page.keyboard.press('Enter');
+      await page.getByText(words.notLocked, { exact: false }).waitFor();
+      await page.getByRole('textbox', { name: words.serial }).fill(device.serial);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.locked, { exact: false }).waitFor();
+      await page.getByText(words.ownerHint, { exact: false }).waitFor();
+      await expectNoAxeViolations(page, `check device (${language}, ${viewport})`);
+      await screenshot(page, 'check-device', language, viewport);
 
-        await tabTo(page, 'link', words.askUnlock);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.unlockTitle }).waitFor();
-        assert.equal(
-          await page.getByRole('textbox', { name: words.serial }).inputValue(),
-          device.serial,
-          'the serial comes along',
-        );
-        const buyerEmail = uniqueEmail('buyer');
-        await tabTo(page, 'textbox', words.email);
-        await page.keyboard.type(buyerEmail);
-        // A radio group is one tab stop: the arrows choose within it.
-        await tabTo(page, 'radio', words.receipt);
-        for (let i = 0; i < 4; i += 1) await page.keyboard.press('ArrowDown');
-        assert.equal(await page.getByRole('radio', { name: words.other }).isChecked(), true);
-        // "Something else" without saying what: the server's refusal shows on that field.
-        await solveCaptcha(page);
-        await page.getByRole('button', { name: words.send }).click();
-        await page.getByText(words.describe).waitFor();
-        await page
-          .getByRole('textbox', { name: words.proofText })
-          .fill('Bought on a market stall, 12 May, receipt no. 4471');
-        await expectNoAxeViolations(page, `unlock request (${language}, ${viewport})`);
-        await screenshot(page, 'unlock-request', language, viewport);
-        await solveCaptcha(page);
-        await tabTo(page, 'button', words.send);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.sent }).waitFor();
-        await expectNoAxeViolations(page, `unlock request sent (${language}, ${viewport})`);
+      await tabTo(page, 'link', words.askUnlock);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.unlockTitle }).waitFor();
+      assert.equal(
+        await page.getByRole('textbox', { name: words.serial }).inputValue(),
+        device.serial,
+        'the serial comes along',
+      );
+      const buyerEmail = uniqueEmail('buyer');
+      await tabTo(page, 'textbox', words.email);
+      await page.keyboard.type(buyerEmail);
+      // A radio group is one tab stop: the arrows choose within it.
+      await tabTo(page, 'radio', words.receipt);
+      for (let i = 0; i < 4; i += 1) await page.keyboard.press('ArrowDown');
+      assert.equal(await page.getByRole('radio', { name: words.other }).isChecked(), true);
+      // "Something else" without saying what: the server's refusal shows on that field.
+      await solveCaptcha(page);
+      await page.getByRole('button', { name: words.send }).click();
+      await page.getByText(words.describe).waitFor();
+      await page
+        .getByRole('textbox', { name: words.proofText })
+        .fill('Bought on a market stall, 12 May, receipt no. 4471');
+      await expectNoAxeViolations(page, `unlock request (${language}, ${viewport})`);
+      await screenshot(page, 'unlock-request', language, viewport);
+      await solveCaptcha(page);
+      await tabTo(page, 'button', words.send);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.sent }).waitFor();
+      await expectNoAxeViolations(page, `unlock request sent (${language}, ${viewport})`);
 
-        // The status page: the token rides in the fragment, never in a query string.
-        await tabTo(page, 'link', words.follow);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.statusTitle }).waitFor();
-        await page.getByText(words.review).waitFor();
-        const statusUrl = new URL(page.url());
-        assert.equal(statusUrl.search, '');
-        assert.match(statusUrl.hash, /^#token=/);
-        const id = statusUrl.pathname.split('/').at(-1)!;
-        await expectNoAxeViolations(page, `unlock status (${language}, ${viewport})`);
-        await screenshot(page, 'unlock-status', language, viewport);
+      // The status page: the token rides in the fragment, never in a query string.
+      await tabTo(page, 'link', words.follow);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.statusTitle }).waitFor();
+      await page.getByText(words.review).waitFor();
+      const statusUrl = new URL(page.url());
+      assert.equal(statusUrl.search, '');
+      assert.match(statusUrl.hash, /^#token=/);
+      const id = statusUrl.pathname.split('/').at(-1)!;
+      await expectNoAxeViolations(page, `unlock status (${language}, ${viewport})`);
+      await screenshot(page, 'unlock-status', language, viewport);
 
-        // Staff approve; the owner objects from the portal, signed in.
-        const approved = await t.request<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${id}/approve`, {
-          token: staff,
-          body: {},
-        });
-        assert.equal(approved.status, 200, approved.text);
-        await page.reload();
-        await page.getByText(words.approved).waitFor();
-
-        const ownerSide = await portal.context(language, viewport);
-        await ownerSide.page.goto(`/unlock/${id}/object`);
-        // Not signed in: off to sign in, and back to the objection afterwards.
-        await ownerSide.page.getByRole('textbox', { name: words.login }).fill(owner.email);
-        await ownerSide.page.getByLabel(words.password).fill(owner.password);
-        await ownerSide.page.getByRole('button', { name: words.submit, exact: true }).click();
-        await ownerSide.page.getByRole('heading', { level: 1, name: words.objectTitle }).waitFor();
-        await expectNoAxeViolations(ownerSide.page, `unlock objection (${language}, ${viewport})`);
-        await screenshot(ownerSide.page, 'unlock-objection', language, viewport);
-        await tabTo(ownerSide.page, 'button', words.objectButton);
-        await ownerSide.page.keyboard.press('Enter');
-        await ownerSide.page.getByText(words.objectedDone, { exact: false }).waitFor();
-        assert.deepEqual(ownerSide.problems, []);
-        await ownerSide.context.close();
-
-        // Without the fragment, the status page asks for the code.
-        await page.goto(`/unlock/${id}`);
-        await tabTo(page, 'textbox', words.statusCode);
-        await page.keyboard.type(decodeURIComponent(statusUrl.hash.slice('#token='.length)));
-        await page.keyboard.press('Enter');
-        await page.getByText(words.objectedState).waitFor();
-        await expectNoAxeViolations(page, `unlock status by code (${language}, ${viewport})`);
-        assert.deepEqual(buyer.problems, []);
-        await buyer.context.close();
+      // Staff approve; the owner objects from the portal, signed in.
+      const approved = await t.request<Api<'UnlockRequest'>>('POST', `/v1/admin/unlock-requests/${id}/approve`, {
+        token: staff,
+        body: {},
       });
-    }
+      assert.equal(approved.status, 200, approved.text);
+      await page.reload();
+      await page.getByText(words.approved).waitFor();
+
+      const ownerSide = await portal.context(language, viewport);
+      await ownerSide.page.goto(`/unlock/${id}/object`);
+      // Not signed in: off to sign in, and back to the objection afterwards.
+      await ownerSide.page.getByRole('textbox', { name: words.login }).fill(owner.email);
+      await ownerSide.page.getByLabel(words.password).fill(owner.password);
+      await ownerSide.page.getByRole('button', { name: words.submit, exact: true }).click();
+      await ownerSide.page.getByRole('heading', { level: 1, name: words.objectTitle }).waitFor();
+      await expectNoAxeViolations(ownerSide.page, `unlock objection (${language}, ${viewport})`);
+      await screenshot(ownerSide.page, 'unlock-objection', language, viewport);
+      await tabTo(ownerSide.page, 'button', words.objectButton);
+      await ownerSide.page.keyboard.press('Enter');
+      await ownerSide.page.getByText(words.objectedDone, { exact: false }).waitFor();
+      assert.deepEqual(ownerSide.problems, []);
+      await ownerSide.context.close();
+
+      // Without the fragment, the status page asks for the code.
+      await page.goto(`/unlock/${id}`);
+      await tabTo(page, 'textbox', words.statusCode);
+      await page.keyboard.type(decodeURIComponent(statusUrl.hash.slice('#token='.length)));
+      await page.keyboard.press('Enter');
+      await page.getByText(words.objectedState).waitFor();
+      await expectNoAxeViolations(page, `unlock status by code (${language}, ${viewport})`);
+      assert.deepEqual(buyer.problems, []);
+      await buyer.context.close();
+    });
   }
 
   test('the objection page of another account’s request says it found none', async () => {

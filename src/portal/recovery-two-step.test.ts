@@ -4,6 +4,7 @@ import { generate } from 'otplib';
 import type { Page } from 'playwright-core';
 import { QUICK_CAPTCHA_ENV } from '../testing/captcha.js';
 import {
+  flowPairs,
   accountIn,
   expectNoAxeViolations,
   screenshot,
@@ -11,7 +12,6 @@ import {
   tabTo,
   type Language,
   type Portal,
-  type Viewport,
 } from './browser.js';
 import type { Api, BearerSession } from '../testing/api-types.js';
 
@@ -94,58 +94,56 @@ describe('portal: forgot password on an account with 2-step verification, in Chr
     await page.getByRole('heading', { level: 2, name: words.factorTitle }).waitFor();
   }
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: without the factor the person may wait instead; the notice's link cancels it`, async () => {
-        const words = text[language];
-        const account = await protectedAccount(language);
-        const { context, page, problems } = await portal.context(language, viewport);
-        await upToSecondStep(page, account.email, words);
-        await expectNoAxeViolations(page, `recovery second step (${language}, ${viewport})`);
-        await screenshot(page, 'forgot-password-second-step', language, viewport);
-        await tabTo(page, 'button', words.wait);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.waiting).waitFor();
-        // Nothing changed yet: the old password still works.
-        assert.equal(
-          (
-            await portal.t.request('POST', '/v1/sessions', {
-              body: { login: account.email, password: account.password },
-            })
-          ).status,
-          200,
-        );
+  for (const { language, viewport } of flowPairs()) {
+    test(`${language}, ${viewport}: without the factor the person may wait instead; the notice's link cancels it`, async () => {
+      const words = text[language];
+      const account = await protectedAccount(language);
+      const { context, page, problems } = await portal.context(language, viewport);
+      await upToSecondStep(page, account.email, words);
+      await expectNoAxeViolations(page, `recovery second step (${language}, ${viewport})`);
+      await screenshot(page, 'forgot-password-second-step', language, viewport);
+      await tabTo(page, 'button', words.wait);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.waiting).waitFor();
+      // Nothing changed yet: the old password still works.
+      assert.equal(
+        (
+          await portal.t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: account.password },
+          })
+        ).status,
+        200,
+      );
 
-        await portal.t.drainJobs();
-        const notice = portal.t.messages.to(account.email).at(-1)!;
-        const link = new URL(/(https?:\/\/\S+\/account\/recovery-cancel\?token=[0-9a-f]+)/.exec(notice.text)![1]!);
-        await page.goto(link.pathname + link.search);
-        await page.getByRole('heading', { level: 1, name: words.cancelTitle }).waitFor();
-        await expectNoAxeViolations(page, `recovery cancel (${language}, ${viewport})`);
-        await screenshot(page, 'recovery-cancel', language, viewport);
-        await tabTo(page, 'button', words.cancel);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.cancelled).waitFor();
-        // The period passes; the new password never takes effect.
-        portal.t.clock.advance(73 * 3_600_000);
-        await portal.t.drainJobs();
-        assert.equal(
-          (
-            await portal.t.request('POST', '/v1/sessions', {
-              body: { login: account.email, password: 'a brand new passphrase 7' },
-            })
-          ).status,
-          401,
-        );
-        // The link works once.
-        await page.goto(link.pathname + link.search);
-        await tabTo(page, 'button', words.cancel);
-        await page.keyboard.press('Enter');
-        await page.getByRole('alert').filter({ hasText: words.invalid }).waitFor();
-        assert.deepEqual(problems, []);
-        await context.close();
-      });
-    }
+      await portal.t.drainJobs();
+      const notice = portal.t.messages.to(account.email).at(-1)!;
+      const link = new URL(/(https?:\/\/\S+\/account\/recovery-cancel\?token=[0-9a-f]+)/.exec(notice.text)![1]!);
+      await page.goto(link.pathname + link.search);
+      await page.getByRole('heading', { level: 1, name: words.cancelTitle }).waitFor();
+      await expectNoAxeViolations(page, `recovery cancel (${language}, ${viewport})`);
+      await screenshot(page, 'recovery-cancel', language, viewport);
+      await tabTo(page, 'button', words.cancel);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.cancelled).waitFor();
+      // The period passes; the new password never takes effect.
+      portal.t.clock.advance(73 * 3_600_000);
+      await portal.t.drainJobs();
+      assert.equal(
+        (
+          await portal.t.request('POST', '/v1/sessions', {
+            body: { login: account.email, password: 'a brand new passphrase 7' },
+          })
+        ).status,
+        401,
+      );
+      // The link works once.
+      await page.goto(link.pathname + link.search);
+      await tabTo(page, 'button', words.cancel);
+      await page.keyboard.press('Enter');
+      await page.getByRole('alert').filter({ hasText: words.invalid }).waitFor();
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
   }
 
   test('en, desktop: the authenticator code completes the reset at once; a wrong one is told', async () => {

@@ -6,15 +6,7 @@ import { linkDevice } from '../devices/test-factories.js';
 import { QUICK_CAPTCHA_ENV, solvedCaptcha } from '../testing/captcha.js';
 import { asStaff } from '../testing/staff.js';
 import { uniqueEmail, type TestAccount, type TestApp } from '../testing/test-app.js';
-import {
-  expectNoAxeViolations,
-  type Language,
-  type Portal,
-  screenshot,
-  startPortal,
-  tabTo,
-  type Viewport,
-} from './browser.js';
+import { flowPairs, expectNoAxeViolations, type Portal, screenshot, startPortal, tabTo } from './browser.js';
 import { signInToConsole, staffIn } from './staff.js';
 import type { Api } from '../testing/api-types.js';
 
@@ -182,184 +174,182 @@ describe('unlock proof files and four eyes in Chromium', () => {
   });
   after(async () => portal?.close());
 
-  for (const language of ['en', 'es'] as Language[]) {
-    for (const viewport of ['phone', 'desktop'] as Viewport[]) {
-      test(`${language}, ${viewport}: a buyer attaches a photo and a PDF; the upload shows its progress; the status page takes one more`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const owner = await t.signUp();
-        const device = await linkDevice(t, owner);
-        const { context, page, problems } = await portal.context(language, viewport);
-        await page.goto(`/unlock?serial=${encodeURIComponent(device.serial)}`);
-        await page.getByRole('heading', { level: 1, name: words.unlockTitle }).waitFor();
-        await tabTo(page, 'textbox', words.email);
-        const buyerEmail = uniqueEmail('buyer');
-        await page.keyboard.type(buyerEmail);
+  for (const { language, viewport } of flowPairs()) {
+    test(`${language}, ${viewport}: a buyer attaches a photo and a PDF; the upload shows its progress; the status page takes one more`, async () => {
+      const words = text[language];
+      const t = portal.t;
+      const owner = await t.signUp();
+      const device = await linkDevice(t, owner);
+      const { context, page, problems } = await portal.context(language, viewport);
+      await page.goto(`/unlock?serial=${encodeURIComponent(device.serial)}`);
+      await page.getByRole('heading', { level: 1, name: words.unlockTitle }).waitFor();
+      await tabTo(page, 'textbox', words.email);
+      const buyerEmail = uniqueEmail('buyer');
+      await page.keyboard.type(buyerEmail);
 
-        // The picker is a button: reached with the keyboard, it opens the system's file chooser.
-        await tabTo(page, 'button', words.choose);
-        const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
-        const photo = await makeJpegOfSize(3 * 1024 * 1024);
-        await chooser.setFiles([
-          { name: 'receipt.jpg', mimeType: 'image/jpeg', buffer: photo },
-          { name: 'invoice.pdf', mimeType: 'application/pdf', buffer: PDF },
-        ]);
-        const chosen = page.getByRole('list', { name: words.chosen });
-        await chosen.getByText('receipt.jpg').waitFor();
-        await chosen.getByText('invoice.pdf').waitFor();
-        await solveCaptcha(page);
-        await expectNoAxeViolations(page, `unlock form with files (${language}, ${viewport})`);
-        await screenshot(page, 'unlock-request-files', language, viewport);
+      // The picker is a button: reached with the keyboard, it opens the system's file chooser.
+      await tabTo(page, 'button', words.choose);
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+      const photo = await makeJpegOfSize(3 * 1024 * 1024);
+      await chooser.setFiles([
+        { name: 'receipt.jpg', mimeType: 'image/jpeg', buffer: photo },
+        { name: 'invoice.pdf', mimeType: 'application/pdf', buffer: PDF },
+      ]);
+      const chosen = page.getByRole('list', { name: words.chosen });
+      await chosen.getByText('receipt.jpg').waitFor();
+      await chosen.getByText('invoice.pdf').waitFor();
+      await solveCaptcha(page);
+      await expectNoAxeViolations(page, `unlock form with files (${language}, ${viewport})`);
+      await screenshot(page, 'unlock-request-files', language, viewport);
 
-        // A slow uplink, so that the progress of the 3 MiB photo can be watched as it goes.
-        const cdp = await context.newCDPSession(page);
-        await cdp.send('Network.enable');
-        await cdp.send('Network.emulateNetworkConditions', {
-          offline: false,
-          latency: 0,
-          downloadThroughput: -1,
-          uploadThroughput: 1024 * 1024,
-        });
-        await tabTo(page, 'button', words.send);
-        await page.keyboard.press('Enter');
-        const bar = page.getByRole('progressbar', { name: words.uploading });
-        await bar.waitFor();
-        let seen = 0;
-        for (let i = 0; i < 200 && seen === 0; i += 1) {
-          const now = Number((await bar.getAttribute('aria-valuenow').catch(() => null)) ?? 0);
-          if (now > 0 && now < 100) seen = now;
-          else await page.waitForTimeout(25);
-        }
-        assert.ok(seen > 0 && seen < 100, `the bar showed the upload part way (${seen} %)`);
-        await expectNoAxeViolations(page, `unlock form uploading (${language}, ${viewport})`);
-        await page.getByRole('heading', { level: 1, name: words.sent }).waitFor({ timeout: 30_000 });
-        await cdp.send('Network.emulateNetworkConditions', {
-          offline: false,
-          latency: 0,
-          downloadThroughput: -1,
-          uploadThroughput: -1,
-        });
-        await page.getByText(words.attached).waitFor();
-        await expectNoAxeViolations(page, `unlock request sent with files (${language}, ${viewport})`);
-
-        // Until staff decide, the status page takes more files.
-        await tabTo(page, 'link', words.follow);
-        await page.keyboard.press('Enter');
-        await page.getByRole('heading', { level: 1, name: words.statusTitle }).waitFor();
-        await tabTo(page, 'button', words.choose);
-        const [more] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
-        const box = await makeImage('webp');
-        await more.setFiles([{ name: 'box.webp', mimeType: 'image/webp', buffer: box }]);
-        await page.getByRole('list', { name: words.chosen }).getByText('box.webp').waitFor();
-        await tabTo(page, 'button', words.sendFiles);
-        await page.keyboard.press('Enter');
-        await page.getByText(words.attachedOne).waitFor();
-        await expectNoAxeViolations(page, `unlock status with a file added (${language}, ${viewport})`);
-        await screenshot(page, 'unlock-status-files', language, viewport);
-
-        // The request exists with both files, typed by their bytes.
-        const staff = await staffIn(t, 'support');
-        const listed = (
-          await asStaff(t, staff)<Api<'UnlockRequestList'>>('GET', '/v1/admin/unlock-requests')
-        ).body.unlockRequests.find((r) => r.contact.email === buyerEmail);
-        assert.ok(listed);
-        assert.deepEqual(
-          listed.proof.files.map((f) => [f.contentType, f.size]),
-          [
-            ['image/jpeg', photo.length],
-            ['application/pdf', PDF.length],
-            ['image/webp', box.length],
-          ],
-        );
-        assert.deepEqual(problems, []);
-        await context.close();
+      // A slow uplink, so that the progress of the 3 MiB photo can be watched as it goes.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: 1024 * 1024,
       });
-
-      test(`${language}, ${viewport}: staff see the photo inline and the PDF drawn on a canvas; a lost device takes two staff members to approve`, async () => {
-        const words = text[language];
-        const t = portal.t;
-        const owner = await t.signUp();
-        const device = await lostModeDevice(t, owner);
-        const id = await requestWithFiles(t, device.serial);
-        const first = await staffIn(t, 'support');
-        const second = await staffIn(t, 'admin');
-
-        const one = await portal.context(language, viewport);
-        await signInToConsole(t, one.page, first, language, `/admin/unlock-requests/${id}`, words.one);
-        const image = one.page.getByRole('img', { name: words.file(1, 'PNG') });
-        await image.waitFor();
-        await one.page.waitForFunction(
-          (element) => (element as HTMLImageElement).complete && (element as HTMLImageElement).naturalWidth === 320,
-          await image.elementHandle(),
-        );
-        assert.equal(await one.page.locator('iframe').count(), 0, 'no frame: Chromium shows none in a sandbox');
-        const canvas = one.page.getByRole('img', { name: words.page(1, 2) });
-        await canvas.waitFor();
-        await one.page.locator('canvas[data-drawn="true"]').waitFor();
-        // The first page is drawn: white paper, dark text and a blue box, not a blank canvas.
-        const firstPage = await canvasPixels(canvas);
-        assert.ok(firstPage.white > firstPage.total / 2, `mostly paper: ${JSON.stringify(firstPage)}`);
-        assert.ok(firstPage.blue > firstPage.total / 20, `the blue box: ${JSON.stringify(firstPage)}`);
-        assert.ok(firstPage.dark > 50, `the text: ${JSON.stringify(firstPage)}`);
-        assert.equal(firstPage.red, 0, `not the second page: ${JSON.stringify(firstPage)}`);
-        assert.ok(await one.page.getByRole('button', { name: words.previousPage }).isDisabled());
-        // The keyboard turns the page.
-        await tabTo(one.page, 'button', words.nextPage);
-        await one.page.keyboard.press('Enter');
-        const secondCanvas = one.page.getByRole('img', { name: words.page(2, 2) });
-        await secondCanvas.waitFor();
-        await one.page.locator('canvas[data-drawn="true"]').waitFor();
-        const secondPage = await canvasPixels(secondCanvas);
-        assert.ok(secondPage.red > secondPage.total / 20, `the red box: ${JSON.stringify(secondPage)}`);
-        assert.equal(secondPage.blue, 0, `not the first page: ${JSON.stringify(secondPage)}`);
-        assert.ok(await one.page.getByRole('button', { name: words.nextPage }).isDisabled());
-        // The focus moved from the button now disabled to the other one.
-        assert.ok(
-          await one.page
-            .getByRole('button', { name: words.previousPage })
-            .evaluate((button) => button === document.activeElement),
-        );
-        await one.page.keyboard.press('Enter');
-        await one.page.getByRole('img', { name: words.page(1, 2) }).waitFor();
-        await one.page.locator('canvas[data-drawn="true"]').waitFor();
-        const download = one.page.locator('a[download$=".pdf"]');
-        assert.equal(await download.count(), 1);
-        const served = await one.page.request.get((await download.getAttribute('href'))!);
-        assert.equal(served.status(), 200);
-        assert.equal(served.headers()['content-type'], 'application/pdf');
-        assert.match(served.headers()['content-security-policy'] ?? '', /^sandbox;/);
-        assert.equal(served.headers()['x-content-type-options'], 'nosniff');
-        assert.equal(served.headers()['content-disposition'], 'inline');
-        assert.ok((await served.body()).equals(PDF));
-
-        await one.page.getByText(words.fourEyes).waitFor();
-        await expectNoAxeViolations(one.page, `unlock request with proof files (${language}, ${viewport})`);
-        await screenshot(one.page, 'console-unlock-proof', language, viewport);
-        await tabTo(one.page, 'button', words.first);
-        await one.page.keyboard.press('Enter');
-        await one.page.getByText(words.firstDone).waitFor();
-        await one.page.getByText(words.notYou).waitFor();
-        assert.equal(await one.page.getByRole('button', { name: words.confirm }).count(), 0, 'not for the same person');
-        await expectNoAxeViolations(one.page, `unlock request awaiting a second approval (${language}, ${viewport})`);
-
-        const two = await portal.context(language, viewport);
-        await signInToConsole(t, two.page, second, language, `/admin/unlock-requests/${id}`, words.one);
-        await two.page.getByText(first.email, { exact: false }).first().waitFor();
-        await two.page.getByText(words.awaiting, { exact: false }).waitFor();
-        await screenshot(two.page, 'console-unlock-four-eyes', language, viewport);
-        await tabTo(two.page, 'button', words.confirm);
-        await two.page.keyboard.press('Enter');
-        await two.page.getByText(words.approved).waitFor();
-        await two.page.getByText(words.waiting).first().waitFor();
-        await expectNoAxeViolations(two.page, `unlock request approved by two (${language}, ${viewport})`);
-        const view = await asStaff(t, second)<Api<'UnlockRequest'>>('GET', `/v1/admin/unlock-requests/${id}`);
-        assert.equal(view.body.status, 'waiting');
-
-        assert.deepEqual(one.problems, []);
-        assert.deepEqual(two.problems, []);
-        await one.context.close();
-        await two.context.close();
+      await tabTo(page, 'button', words.send);
+      await page.keyboard.press('Enter');
+      const bar = page.getByRole('progressbar', { name: words.uploading });
+      await bar.waitFor();
+      let seen = 0;
+      for (let i = 0; i < 200 && seen === 0; i += 1) {
+        const now = Number((await bar.getAttribute('aria-valuenow').catch(() => null)) ?? 0);
+        if (now > 0 && now < 100) seen = now;
+        else await page.waitForTimeout(25);
+      }
+      assert.ok(seen > 0 && seen < 100, `the bar showed the upload part way (${seen} %)`);
+      await expectNoAxeViolations(page, `unlock form uploading (${language}, ${viewport})`);
+      await page.getByRole('heading', { level: 1, name: words.sent }).waitFor({ timeout: 30_000 });
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
       });
-    }
+      await page.getByText(words.attached).waitFor();
+      await expectNoAxeViolations(page, `unlock request sent with files (${language}, ${viewport})`);
+
+      // Until staff decide, the status page takes more files.
+      await tabTo(page, 'link', words.follow);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: words.statusTitle }).waitFor();
+      await tabTo(page, 'button', words.choose);
+      const [more] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+      const box = await makeImage('webp');
+      await more.setFiles([{ name: 'box.webp', mimeType: 'image/webp', buffer: box }]);
+      await page.getByRole('list', { name: words.chosen }).getByText('box.webp').waitFor();
+      await tabTo(page, 'button', words.sendFiles);
+      await page.keyboard.press('Enter');
+      await page.getByText(words.attachedOne).waitFor();
+      await expectNoAxeViolations(page, `unlock status with a file added (${language}, ${viewport})`);
+      await screenshot(page, 'unlock-status-files', language, viewport);
+
+      // The request exists with both files, typed by their bytes.
+      const staff = await staffIn(t, 'support');
+      const listed = (
+        await asStaff(t, staff)<Api<'UnlockRequestList'>>('GET', '/v1/admin/unlock-requests')
+      ).body.unlockRequests.find((r) => r.contact.email === buyerEmail);
+      assert.ok(listed);
+      assert.deepEqual(
+        listed.proof.files.map((f) => [f.contentType, f.size]),
+        [
+          ['image/jpeg', photo.length],
+          ['application/pdf', PDF.length],
+          ['image/webp', box.length],
+        ],
+      );
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    test(`${language}, ${viewport}: staff see the photo inline and the PDF drawn on a canvas; a lost device takes two staff members to approve`, async () => {
+      const words = text[language];
+      const t = portal.t;
+      const owner = await t.signUp();
+      const device = await lostModeDevice(t, owner);
+      const id = await requestWithFiles(t, device.serial);
+      const first = await staffIn(t, 'support');
+      const second = await staffIn(t, 'admin');
+
+      const one = await portal.context(language, viewport);
+      await signInToConsole(t, one.page, first, language, `/admin/unlock-requests/${id}`, words.one);
+      const image = one.page.getByRole('img', { name: words.file(1, 'PNG') });
+      await image.waitFor();
+      await one.page.waitForFunction(
+        (element) => (element as HTMLImageElement).complete && (element as HTMLImageElement).naturalWidth === 320,
+        await image.elementHandle(),
+      );
+      assert.equal(await one.page.locator('iframe').count(), 0, 'no frame: Chromium shows none in a sandbox');
+      const canvas = one.page.getByRole('img', { name: words.page(1, 2) });
+      await canvas.waitFor();
+      await one.page.locator('canvas[data-drawn="true"]').waitFor();
+      // The first page is drawn: white paper, dark text and a blue box, not a blank canvas.
+      const firstPage = await canvasPixels(canvas);
+      assert.ok(firstPage.white > firstPage.total / 2, `mostly paper: ${JSON.stringify(firstPage)}`);
+      assert.ok(firstPage.blue > firstPage.total / 20, `the blue box: ${JSON.stringify(firstPage)}`);
+      assert.ok(firstPage.dark > 50, `the text: ${JSON.stringify(firstPage)}`);
+      assert.equal(firstPage.red, 0, `not the second page: ${JSON.stringify(firstPage)}`);
+      assert.ok(await one.page.getByRole('button', { name: words.previousPage }).isDisabled());
+      // The keyboard turns the page.
+      await tabTo(one.page, 'button', words.nextPage);
+      await one.page.keyboard.press('Enter');
+      const secondCanvas = one.page.getByRole('img', { name: words.page(2, 2) });
+      await secondCanvas.waitFor();
+      await one.page.locator('canvas[data-drawn="true"]').waitFor();
+      const secondPage = await canvasPixels(secondCanvas);
+      assert.ok(secondPage.red > secondPage.total / 20, `the red box: ${JSON.stringify(secondPage)}`);
+      assert.equal(secondPage.blue, 0, `not the first page: ${JSON.stringify(secondPage)}`);
+      assert.ok(await one.page.getByRole('button', { name: words.nextPage }).isDisabled());
+      // The focus moved from the button now disabled to the other one.
+      assert.ok(
+        await one.page
+          .getByRole('button', { name: words.previousPage })
+          .evaluate((button) => button === document.activeElement),
+      );
+      await one.page.keyboard.press('Enter');
+      await one.page.getByRole('img', { name: words.page(1, 2) }).waitFor();
+      await one.page.locator('canvas[data-drawn="true"]').waitFor();
+      const download = one.page.locator('a[download$=".pdf"]');
+      assert.equal(await download.count(), 1);
+      const served = await one.page.request.get((await download.getAttribute('href'))!);
+      assert.equal(served.status(), 200);
+      assert.equal(served.headers()['content-type'], 'application/pdf');
+      assert.match(served.headers()['content-security-policy'] ?? '', /^sandbox;/);
+      assert.equal(served.headers()['x-content-type-options'], 'nosniff');
+      assert.equal(served.headers()['content-disposition'], 'inline');
+      assert.ok((await served.body()).equals(PDF));
+
+      await one.page.getByText(words.fourEyes).waitFor();
+      await expectNoAxeViolations(one.page, `unlock request with proof files (${language}, ${viewport})`);
+      await screenshot(one.page, 'console-unlock-proof', language, viewport);
+      await tabTo(one.page, 'button', words.first);
+      await one.page.keyboard.press('Enter');
+      await one.page.getByText(words.firstDone).waitFor();
+      await one.page.getByText(words.notYou).waitFor();
+      assert.equal(await one.page.getByRole('button', { name: words.confirm }).count(), 0, 'not for the same person');
+      await expectNoAxeViolations(one.page, `unlock request awaiting a second approval (${language}, ${viewport})`);
+
+      const two = await portal.context(language, viewport);
+      await signInToConsole(t, two.page, second, language, `/admin/unlock-requests/${id}`, words.one);
+      await two.page.getByText(first.email, { exact: false }).first().waitFor();
+      await two.page.getByText(words.awaiting, { exact: false }).waitFor();
+      await screenshot(two.page, 'console-unlock-four-eyes', language, viewport);
+      await tabTo(two.page, 'button', words.confirm);
+      await two.page.keyboard.press('Enter');
+      await two.page.getByText(words.approved).waitFor();
+      await two.page.getByText(words.waiting).first().waitFor();
+      await expectNoAxeViolations(two.page, `unlock request approved by two (${language}, ${viewport})`);
+      const view = await asStaff(t, second)<Api<'UnlockRequest'>>('GET', `/v1/admin/unlock-requests/${id}`);
+      assert.equal(view.body.status, 'waiting');
+
+      assert.deepEqual(one.problems, []);
+      assert.deepEqual(two.problems, []);
+      await one.context.close();
+      await two.context.close();
+    });
   }
 });
