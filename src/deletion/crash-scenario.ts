@@ -107,17 +107,21 @@ export async function runCrashScenario(database: TestDatabase, killsWanted: numb
   const hashOf = (accountId: string) => hmac(deriveServerKeys(masterKey).lookup, 'tombstone', accountId);
   let server: RunningServer | undefined;
 
+  // One statement: on SQLite each read copies the database files.
+  const counts = OTHER_TABLES.map(
+    (table) =>
+      `(SELECT count(*) FROM ${table}, given WHERE ${table === 'accounts' ? 'id' : 'account_id'} = given.other) AS ${table}`,
+  ).join(', ');
   const readState = async (victimId: string, otherId: string): Promise<ErasureState> => {
-    const [row] = await read('SELECT status, steps, job_id FROM erasures WHERE account_hash = $1', [hashOf(victimId)]);
+    const [row] = await read(
+      `WITH given AS (SELECT CAST($1 AS TEXT) AS victim, CAST($2 AS TEXT) AS other)
+       SELECT erasures.status, erasures.steps, erasures.job_id, ${counts}
+       FROM erasures, given WHERE erasures.account_hash = given.victim`,
+      [hashOf(victimId), otherId],
+    );
     assert.ok(row, 'the erasure is recorded');
     const otherRows: Record<string, number> = {};
-    for (const table of OTHER_TABLES) {
-      const [count] = await read(
-        `SELECT count(*) AS n FROM ${table} WHERE ${table === 'accounts' ? 'id' : 'account_id'} = $1`,
-        [otherId],
-      );
-      otherRows[table] = Number(count!.n);
-    }
+    for (const table of OTHER_TABLES) otherRows[table] = Number(row[table]);
     return {
       steps: JSON.parse(String(row.steps)) as string[],
       finished: row.status === 'erased' && row.job_id === null,

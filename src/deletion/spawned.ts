@@ -90,19 +90,26 @@ export async function fillAccount(base: string, dataDir: string, items: number):
   }
   const marker = `CRASHMARK-${randomBytes(6).toString('hex')}`;
   const collections = ['contacts', 'notes', 'messages', 'app-data'];
-  let next = 0;
-  // A few writers at once: the account fills faster, and the server still commits one write at a time.
-  await Promise.all(
-    Array.from({ length: 6 }, async () => {
-      for (let i = next++; i < items; i = next++) {
-        const put = await call(base, 'PUT', `/v1/cloud/${collections[i % 4]}/item-${i}`, {
-          token: deviceTokens[i % 2]!,
-          body: { text: `${marker} ${i}`, from: name },
-        });
-        assert.equal(put.status, 200);
-      }
-    }),
-  );
+  // Written as a phone syncs them: batches per collection (the one-item route is tested elsewhere).
+  for (const [c, collection] of collections.entries()) {
+    const ids = Array.from({ length: items }, (_, i) => i).filter((i) => i % collections.length === c);
+    for (let start = 0; start < ids.length; start += 1000) {
+      const ops = ids.slice(start, start + 1000).map((i) => ({
+        op: 'put',
+        id: `item-${i}`,
+        data: { text: `${marker} ${i}`, from: name },
+      }));
+      const batch = await call(base, 'POST', `/v1/cloud/${collection}/batch`, {
+        token: deviceTokens[c % 2]!,
+        body: { ops },
+      });
+      assert.equal(batch.status, 200, JSON.stringify(batch.body));
+      assert.deepEqual(
+        (batch.body.results as Array<{ status: number }>).map((r) => r.status),
+        ops.map(() => 200),
+      );
+    }
+  }
   const photo = await makeLargeJpeg(40_000);
   for (const id of ['IMG_1', 'IMG_2'])
     assert.equal(
