@@ -62,9 +62,15 @@ const CONSOLE = [
 ];
 
 /** Opens a page and checks that it is a real page that fits the screen, axe-clean. */
-async function expectPageFits(page: Page, path: string, language: Language, viewport: Viewport): Promise<void> {
+async function expectPageFits(
+  page: Page,
+  path: string,
+  language: Language,
+  viewport: Viewport,
+  name?: string,
+): Promise<void> {
   await page.goto(path);
-  const heading = page.getByRole('heading', { level: 1 });
+  const heading = page.getByRole('heading', { level: 1, name });
   await heading.waitFor();
   // Lazy pages land after the shell: wait until the page's own content is there.
   await page.waitForLoadState('networkidle');
@@ -102,8 +108,10 @@ describePortal('portal and console: every page fits the screen in the pairs the 
       const { context, page, problems } = await portal.context(language, viewport);
       for (const path of SIGNED_OUT) await expectPageFits(page, path, language, viewport);
       await signInOnPage(page, account, words[language]);
-      for (const path of PERSON)
-        await expectPageFits(page, path.replace(':device', linked.body.id), language, viewport);
+      for (const path of PERSON.filter((path) => path !== '/devices/:device'))
+        await expectPageFits(page, path, language, viewport);
+      // The device's own page, headed by its name (an unknown id would get the page's "not found").
+      await expectPageFits(page, `/devices/${linked.body.device.id}`, language, viewport, 'Phone');
       await context.close();
 
       const admin = await staffIn(t, 'admin');
