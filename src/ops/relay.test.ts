@@ -26,6 +26,9 @@ async function crossesOnce(relays: [Relay, Relay]): Promise<void> {
     here.emit('account-1', device, { type: 'command', commandId: 'first' });
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  // Earlier "first" signals may still be on their way (each NOTIFY can leave on another pooled
+  // connection): let them land before listening for the real ones.
+  await new Promise((resolve) => setTimeout(resolve, 300));
   heard.length = 0;
   heardHere.length = 0;
   here.emit('account-1', device, { type: 'command', commandId: 'cmd-1' });
