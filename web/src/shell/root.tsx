@@ -4,7 +4,7 @@ import { createRootRouteWithContext, Link, Outlet } from '@tanstack/react-router
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '@shared/api/client';
-import { allWords, chooseLanguage, hasChosenLanguage, i18next, isLanguage } from '@shared/i18n';
+import { chooseLanguage, hasChosenLanguage, i18next, isLanguage } from '@shared/i18n';
 import { ReauthHost } from '@shared/reauth/ReauthHost';
 // Not @shared/ui: its React Aria components are the pages' to load, not every first page's.
 import { LanguageSelect, styles } from '@shared/ui/native';
@@ -93,6 +93,4 @@ function NotFound() {
 export const rootRoute = createRootRouteWithContext<RouterContext>()({
   component: Shell,
   notFoundComponent: NotFound,
-  // Every page waits for the whole catalogue (fetched once).
-  beforeLoad: () => allWords(),
 });

@@ -2,20 +2,18 @@ import i18next from 'i18next';
 import { initReactI18next, useTranslation } from 'react-i18next';
 import { initialLanguage, isLanguage, LANGUAGES, type Language, rememberLanguage } from './language';
 import { errorTextOf, fieldError, formatters } from './text';
-// Only the words of the shell, the sign-in page (and its second step) and the API's errors are in the first
-// page's JavaScript (Vite's JSON named exports, tree-shaken); `allWords()` fetches the rest (the sign-in
-// page's JavaScript budget is 100 KiB, and the whole English catalogue is about 10 KiB of it).
-import { checkDevice, errors, languages, nav, reauth, secondFactor, shell, signIn } from './en.json';
-
-const firstWords = { checkDevice, errors, languages, nav, reauth, secondFactor, shell, signIn };
+// The whole English catalogue is in the first page's JavaScript (about 10 KiB gzip), as JSON text parsed
+// here: every page needs it before its first render (English is also the fallback), and fetched on its own
+// it would only be asked for once this script runs, one more round trip before anything shows. (The
+// sign-in page, an entry of its own, imports only its parts of en.json, tree-shaken.)
+import english from './en.json?raw';
 
 export { hasChosenLanguage, isLanguage, type Language } from './language';
 
-// English's first words are in the first page's JavaScript (English is also the fallback); another
-// language's catalogue is a file of its own, fetched whole before the portal first renders in it or
-// switches to it (i18next's backend hook: changeLanguage waits for it).
-// As JSON text (`?raw`, parsed here): the sign-in page imports parts of the same file, and a module that is
-// also imported whole on demand would be put in the sign-in page's JavaScript whole.
+// Another language's catalogue is a file of its own, fetched whole before the portal first renders in it
+// or switches to it (i18next's backend hook: changeLanguage waits for it). As JSON text too (`?raw`): the
+// sign-in page imports parts of the same file, and a module also imported whole on demand would be put in
+// the sign-in page's JavaScript whole.
 const catalogues: Record<Exclude<Language, 'en'>, () => Promise<{ default: string }>> = {
   es: () => import('./es.json?raw'),
 };
@@ -40,7 +38,7 @@ export const i18nReady = i18next
     },
   })
   .init({
-    resources: { en: { translation: firstWords } },
+    resources: { en: { translation: JSON.parse(english) as Record<string, unknown> } },
     partialBundledLanguages: true,
     lng: initialLanguage(),
     fallbackLng: 'en',
@@ -48,20 +46,6 @@ export const i18nReady = i18next
     interpolation: { escapeValue: false },
     returnNull: false,
   });
-
-let allEnglish: Promise<void> | undefined;
-
-/**
- * Every word of the catalogues, for pages beyond the first (the root route waits for it before any page
- * but sign-in): English's whole catalogue is fetched once, as its JSON text (`?raw`, a module apart from
- * the first words, so that the bundler does not fold the two together).
- */
-export function allWords(): Promise<void> {
-  allEnglish ??= import('./en.json?raw').then(({ default: text }) => {
-    i18next.addResourceBundle('en', 'translation', JSON.parse(text) as Record<string, unknown>, true, false);
-  });
-  return allEnglish;
-}
 
 function applyDocumentLanguage(language: string) {
   document.documentElement.lang = language;
