@@ -85,17 +85,25 @@ export function ensureWebBuilt(say: (line: string) => void): void {
   const index = path.join(WEB, 'dist', 'index.html');
   const sources = Math.max(
     newestMtime(path.join(WEB, 'src')),
-    newestMtime(path.join(WEB, 'index.html')),
-    newestMtime(path.join(WEB, 'vite.config.ts')),
+    ...fs
+      .readdirSync(WEB)
+      .filter((name) => name.endsWith('.html') || name === 'vite.config.ts')
+      .map((name) => newestMtime(path.join(WEB, name))),
   );
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return;
   say('Building the portal (npm run build -w web)…');
   execFileSync('npm', ['run', '--silent', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'ignore' });
 }
 
-/** Every route's path as written in web/src (route.ts files), so that a page added later is weighed too. */
+/** Pages that are Vite entries of their own (web/sign-in.html) rather than routes of the portal's router. */
+const ENTRY_PAGES = ['/sign-in'];
+
+/**
+ * Every route's path as written in web/src (route.ts files), so that a page added later is weighed too,
+ * and the pages of their own entries.
+ */
 export function portalRoutes(): string[] {
-  const routes = new Set<string>();
+  const routes = new Set<string>(ENTRY_PAGES);
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);

@@ -7,16 +7,48 @@ import { defineConfig, type Plugin } from 'vite';
 // pages) to the server started with `npm start` (LANYARD_PORT, 8080 by default).
 const api = `http://127.0.0.1:${process.env.LANYARD_PORT ?? '8080'}`;
 
-/** In `npm run dev`, /admin and its client routes get the staff console's page, as the server does. */
-function staffConsoleInDev(): Plugin {
+/**
+ * In `npm run dev`, /admin and its client routes get the staff console's page, and /sign-in the sign-in
+ * page's, as the server does.
+ */
+function entryPagesInDev(): Plugin {
   return {
-    name: 'lanyard-staff-console-dev',
+    name: 'lanyard-entry-pages-dev',
     configureServer(server) {
       server.middlewares.use((request, _response, next) => {
         const url = request.url ?? '';
-        if ((url === '/admin' || url.startsWith('/admin/') || url.startsWith('/admin?')) && (request.headers.accept ?? '').includes('text/html')) request.url = '/admin.html';
+        const html = (request.headers.accept ?? '').includes('text/html');
+        if (html && (url === '/admin' || url.startsWith('/admin/') || url.startsWith('/admin?'))) request.url = '/admin.html';
+        else if (html && (url === '/sign-in' || url.startsWith('/sign-in?'))) request.url = '/sign-in.html';
         next();
       });
+    },
+  };
+}
+
+// The libraries the sign-in page must not load (its budget is 100 KiB of JavaScript, gzip; React and
+// ReactDOM alone are about 67): the router, the query cache, i18next and React Aria.
+const NOT_ON_SIGN_IN = /\/node_modules\/(@tanstack|i18next|react-i18next|react-aria|react-aria-components|@react-aria|@react-stately|@internationalized)\//;
+
+/** Fails the build when the sign-in page's entry, or a chunk it loads up front, holds one of them. */
+function leanSignInPage(): Plugin {
+  return {
+    name: 'lanyard-lean-sign-in',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const entry = Object.values(bundle).find((file) => file.type === 'chunk' && file.isEntry && file.name === 'sign-in');
+      if (!entry || entry.type !== 'chunk') return this.error('the sign-in entry is missing from the build');
+      const seen = new Set<string>();
+      const visit = (fileName: string) => {
+        const chunk = bundle[fileName];
+        if (seen.has(fileName) || chunk?.type !== 'chunk') return;
+        seen.add(fileName);
+        const heavy = chunk.moduleIds.filter((id) => NOT_ON_SIGN_IN.test(id));
+        if (heavy.length > 0)
+          this.error(`the sign-in page loads ${fileName}, which holds ${heavy.slice(0, 3).join(', ')}${heavy.length > 3 ? ', …' : ''}`);
+        for (const imported of chunk.imports) visit(imported);
+      };
+      visit(entry.fileName);
     },
   };
 }
@@ -24,7 +56,8 @@ function staffConsoleInDev(): Plugin {
 export default defineConfig({
   plugins: [
     react(),
-    staffConsoleInDev(),
+    entryPagesInDev(),
+    leanSignInPage(),
     // React Aria ships its own strings (close buttons, live announcements) in ~30 locales; the portal speaks
     // English and Spanish only (every regional variant of both kept).
     optimizeLocales.vite({ locales: ['en', 'es'] }),
@@ -36,10 +69,11 @@ export default defineConfig({
     emptyOutDir: true,
     // No inline assets: the CSP allows our own files only (img-src also allows data: for small SVGs).
     assetsInlineLimit: 0,
-    // Two entries of one build: the portal (index.html, served at /) and the staff console (admin.html,
-    // served at /admin). They share the client, the components and the catalogues as common chunks; the
-    // portal never loads the console's code.
-    rolldownOptions: { input: { index: 'index.html', admin: 'admin.html' } },
+    // Three entries of one build: the portal (index.html, served at /), its sign-in page (sign-in.html,
+    // served at /sign-in: React and the shared form only, see leanSignInPage) and the staff console
+    // (admin.html, served at /admin). They share the client, the components and the catalogues as common
+    // chunks; the portal never loads the console's code.
+    rolldownOptions: { input: { index: 'index.html', 'sign-in': 'sign-in.html', admin: 'admin.html' } },
   },
   server: {
     port: 5173,

@@ -45,9 +45,13 @@ function newestFile(folder: string): number {
 export function ensurePortalBuilt(): void {
   const index = path.join(PORTAL_DIST, 'index.html');
   const fresh = () => {
+    // The sources, the entries' pages (index.html, sign-in.html, admin.html) and the build's configuration.
     const sources = Math.max(
       newestFile(path.join(ROOT, 'web/src')),
-      fs.statSync(path.join(ROOT, 'web/index.html')).mtimeMs,
+      ...fs
+        .readdirSync(path.join(ROOT, 'web'))
+        .filter((name) => name.endsWith('.html') || name === 'vite.config.ts')
+        .map((name) => fs.statSync(path.join(ROOT, 'web', name)).mtimeMs),
     );
     return fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources;
   };

@@ -42,11 +42,15 @@ const CONSOLE_CSP = PORTAL_CSP.replace("img-src 'self' data:", "img-src 'self' d
 /** The staff console's page in the same build (a second Vite entry). */
 export const CONSOLE_PAGE = 'admin.html';
 
+/** The portal's sign-in page in the same build: an entry of its own, lighter than the portal's (web/sign-in.html). */
+export const SIGN_IN_PAGE = 'sign-in.html';
+
 /**
- * Serves the account portal at `/` and the staff console at `/admin`: hashed assets (`/assets/…`) cached for a year as immutable, the
- * HTML never cached, and index.html for the portal's client routes (any GET outside /v1 that accepts
- * HTML and matches no file), and the console's page for `/admin` and its client routes. Without a build (a server started from `src/` before `npm run build`),
- * `/` says how to build it instead.
+ * Serves the account portal at `/`, its sign-in page at `/sign-in` and the staff console at `/admin`:
+ * hashed assets (`/assets/…`) cached for a year as immutable, the HTML never cached, index.html for the
+ * portal's client routes (any GET outside /v1 that accepts HTML and matches no file), and the console's
+ * page for `/admin` and its client routes. Without a build (a server started from `src/` before
+ * `npm run build`), `/` says how to build it instead.
  */
 export function registerPortal(app: HttpServer, options: { dist?: string } = {}): void {
   const dist = options.dist ?? PORTAL_DIST;
@@ -89,6 +93,7 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
   };
   const sendIndex = (reply: FastifyReply) => sendPage(reply, indexFile);
   const consoleFile = path.join(dist, CONSOLE_PAGE);
+  const signInFile = path.join(dist, SIGN_IN_PAGE);
   const wantsHtml = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/html');
 
   // The staff console: its own page (its own scripts), the portal's headers, its CSP (CONSOLE_CSP).
@@ -108,6 +113,10 @@ export function registerPortal(app: HttpServer, options: { dist?: string } = {})
       throw new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]!}`);
     return sendPage(reply, consoleFile, CONSOLE_CSP);
   });
+
+  // The portal's sign-in page: its own page (React and the form alone), the portal's headers and CSP.
+  // One of the portal's pages like the client routes below, so not listed in the OpenAPI document either.
+  app.get('/sign-in', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, signInFile));
 
   app.get(
     '/',

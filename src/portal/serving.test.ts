@@ -3,6 +3,7 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { startPortal, type Portal } from './browser.js';
+import { PORTAL_CSP } from './register.js';
 
 // How the server serves the portal: the HTML never cached and under a CSP without inline scripts,
 // hashed assets cached for good, client routes answered with the page, the API's unknown paths still problem+json.
@@ -56,6 +57,24 @@ describe('portal: served by the server', () => {
     assert.match(raw.vary ?? '', /accept-encoding/i);
     assert.ok(raw.body.length < plain.length / 2, 'the Brotli copy is much smaller');
     assert.deepEqual(zlib.brotliDecompressSync(raw.body), plain);
+  });
+
+  test("GET /sign-in is a page of its own (its own script, not the portal's), under the portal's headers", async () => {
+    const entryOf = (html: string) => html.match(/<script[^>]*\bsrc="(\/assets\/[^"]+\.js)"/)?.[1];
+    const portalEntry = entryOf(await (await fetch(`${portal.baseUrl}/`, { headers: { accept: 'text/html' } })).text());
+    for (const url of ['/sign-in', '/sign-in?next=%2Fdevices', '/sign-in?signedOut=true']) {
+      const response = await fetch(`${portal.baseUrl}${url}`, { headers: { accept: 'text/html' } });
+      assert.equal(response.status, 200, url);
+      assert.match(response.headers.get('cache-control') ?? '', /no-store/);
+      assert.equal(response.headers.get('content-security-policy'), PORTAL_CSP);
+      const html = await response.text();
+      assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/);
+      assert.match(entryOf(html) ?? '', /^\/assets\/sign-in-/);
+      // Nor does it preload the portal's entry. What it may load at all is checked at build time:
+      // web/vite.config.ts (leanSignInPage) fails the build if the router, the query cache, i18next or
+      // React Aria is in a chunk the page loads up front.
+      assert.ok(portalEntry && !html.includes(portalEntry));
+    }
   });
 
   test('a client route opened directly gets the page; the API and missing assets still answer 404 problem+json', async () => {

@@ -6,6 +6,7 @@ import { createRoot } from 'react-dom/client';
 import { ApiError } from './shared/api/client';
 import { i18nReady } from './shared/i18n';
 import { routeTree } from './routes';
+import { meQuery } from './shell/session';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -29,6 +30,11 @@ declare module '@tanstack/react-router' {
     router: typeof router;
   }
 }
+
+// What the first page waits for, asked at once rather than one after the other: who is signed in (every
+// page's shell and guard ask), and the page's own code (the router would fetch it only after the guard).
+void queryClient.prefetchQuery(meQuery);
+for (const route of router.getMatchedRoutes(router.latestLocation.pathname)[0]) void router.loadRouteChunk(route);
 
 // Rendered once the reader's language is in (Spanish is fetched first; English is already here).
 const render = () =>

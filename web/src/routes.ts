@@ -1,5 +1,6 @@
 // The portal's pages. Each lives in its own folder (route.ts + lazily loaded page.tsx); adding one is an
-// import and an entry in this list.
+// import and an entry in this list. The sign-in page is not one of them: it is an entry of its own
+// (sign-in.html, account/sign-in/main.tsx), reached by a full page load.
 import { appsRoute } from './account/apps/route';
 import { cloudRoute } from './account/cloud/route';
 import { createAccountRoute } from './account/create-account/route';
@@ -14,7 +15,6 @@ import { profileRoute } from './account/profile/route';
 import { recoveryCancelRoute } from './account/recovery-cancel/route';
 import { securityRoute } from './account/security/route';
 import { sessionsRoute } from './account/sessions/route';
-import { signInRoute } from './account/sign-in/route';
 import { undoChangeRoute } from './account/undo-change/route';
 import { cancelDeletionRoute } from './public/cancel-deletion/route';
 import { checkDeviceRoute } from './public/check-device/route';
@@ -25,7 +25,6 @@ import { rootRoute } from './shell/root';
 
 export const routeTree = rootRoute.addChildren([
   overviewRoute,
-  signInRoute,
   createAccountRoute,
   forgotPasswordRoute,
   sessionsRoute,

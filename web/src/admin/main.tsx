@@ -5,7 +5,7 @@ import { createRouter, RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from '@shared/api/client';
-import { allWords } from '@shared/i18n';
+import { i18nReady } from '@shared/i18n';
 import { sessionChanged } from '../shell/session';
 import { adminRouteTree } from './routes';
 import { noteSessionEnded } from './shell/ended';
@@ -39,7 +39,7 @@ const router = createRouter({
   scrollRestoration: true,
 });
 
-// The console's pages use the whole catalogue (the portal's first page has only its first words).
+// Rendered once the reader's language is in (Spanish is fetched first; English is already here).
 const render = () =>
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
@@ -48,4 +48,4 @@ const render = () =>
       </QueryClientProvider>
     </StrictMode>,
   );
-void allWords().then(render, render);
+void i18nReady.then(render, render);

@@ -1,55 +1,33 @@
 import type { QueryClient } from '@tanstack/react-query';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createRootRouteWithContext, Link, Outlet, useNavigate } from '@tanstack/react-router';
+import { useQuery } from '@tanstack/react-query';
+import { createRootRouteWithContext, Link, Outlet } from '@tanstack/react-router';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '@shared/api/client';
-import { allWords, chooseLanguage, hasChosenLanguage, i18next, isLanguage, LANGUAGES } from '@shared/i18n';
+import { chooseLanguage, hasChosenLanguage, i18next, isLanguage } from '@shared/i18n';
 import { ReauthHost } from '@shared/reauth/ReauthHost';
 // Not @shared/ui: its React Aria components are the pages' to load, not every first page's.
-import styles from '@shared/ui/ui.module.css';
-import { meQuery, sessionChanged } from './session';
+import { LanguageSelect, styles } from '@shared/ui/native';
+import { meQuery, signInHref } from './session';
 
 export interface RouterContext {
   queryClient: QueryClient;
 }
 
-declare module '@tanstack/react-router' {
-  interface StaticDataRouteOption {
-    /** The page needs only the catalogue's first words (in the first page's JavaScript): sign-in. */
-    firstWordsOnly?: boolean;
-  }
-}
-
 function LanguageSwitch() {
   const { t, i18n } = useTranslation();
   return (
-    <div className={styles.languages}>
-      <label htmlFor="language" className={styles.description}>
-        {t('shell.language')}
-      </label>
-      <select
-        id="language"
-        className={styles.select}
-        value={i18n.language}
-        onChange={(event) => {
-          if (isLanguage(event.target.value)) void chooseLanguage(event.target.value);
-        }}
-      >
-        {LANGUAGES.map((language) => (
-          <option key={language} value={language} lang={language}>
-            {t(`languages.${language}`)}
-          </option>
-        ))}
-      </select>
-    </div>
+    <LanguageSelect
+      label={t('shell.language')}
+      value={i18n.language}
+      nameOf={(language) => t(`languages.${language}`)}
+      onChange={(language) => void chooseLanguage(language)}
+    />
   );
 }
 
 function Shell() {
   const { t } = useTranslation();
-  const queryClient = useQueryClient();
-  const navigate = useNavigate();
   const me = useQuery(meQuery).data;
 
   // The profile's language applies on a browser where the person has not picked one yet.
@@ -58,10 +36,10 @@ function Shell() {
       void i18next.changeLanguage(me.locale);
   }, [me]);
 
+  // The sign-in page is a page of its own: a full page load, which also drops everything cached.
   const signOut = async () => {
     await api.DELETE('/v1/sessions/current').catch(() => undefined);
-    await sessionChanged(queryClient);
-    await navigate({ to: '/sign-in', search: { signedOut: true } });
+    globalThis.location.assign(signInHref({ signedOut: true }));
   };
 
   return (
@@ -115,8 +93,4 @@ function NotFound() {
 export const rootRoute = createRootRouteWithContext<RouterContext>()({
   component: Shell,
   notFoundComponent: NotFound,
-  // Every page but sign-in waits for the whole catalogue (fetched once).
-  beforeLoad: async ({ matches }) => {
-    if (!matches.some((match) => match.staticData.firstWordsOnly)) await allWords();
-  },
 });

@@ -16,11 +16,19 @@ export const meQuery = queryOptions({
   staleTime: 30_000,
 });
 
-/** For a page's beforeLoad: the signed-in account, or off to sign-in (and back here afterwards). */
+/**
+ * For a page's beforeLoad: the signed-in account, or off to sign-in (and back here afterwards). Sign-in is
+ * a page of its own (sign-in.html), so the way there is a full page load.
+ */
 export async function requireAccount(queryClient: QueryClient, href: string) {
   const me = await queryClient.ensureQueryData(meQuery);
-  if (!me) throw redirect({ to: '/sign-in', search: { next: href } });
+  if (!me) throw redirect({ href: signInHref({ next: href }), reloadDocument: true, replace: true });
   return me;
+}
+
+/** The sign-in page's address: where to go back to afterwards, or that the person just signed out. */
+export function signInHref(options: { next: string } | { signedOut: true }): string {
+  return `/sign-in?${new URLSearchParams('next' in options ? { next: options.next } : { signedOut: 'true' })}`;
 }
 
 /** After signing in, up or out: the new session has its own CSRF token and everything cached is someone else's. */
@@ -30,9 +38,4 @@ export async function sessionChanged(queryClient: QueryClient): Promise<void> {
   queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== 'me' });
   await queryClient.resetQueries({ queryKey: meQuery.queryKey });
   await queryClient.fetchQuery(meQuery);
-}
-
-/** Only same-site paths are followed after sign-in, never another origin. */
-export function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { createLazyRoute, Link, useNavigate } from '@tanstack/react-router';
+import { createLazyRoute, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
@@ -150,7 +150,7 @@ function CreateAccountPage() {
         )}
       </div>
       <p>
-        {t('signUp.haveAccount')} <Link to="/sign-in">{t('signUp.signIn')}</Link>
+        {t('signUp.haveAccount')} <a href="/sign-in">{t('signUp.signIn')}</a>
       </p>
     </div>
   );

@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { createLazyRoute, Link } from '@tanstack/react-router';
+import { createLazyRoute } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Form } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
@@ -185,14 +185,14 @@ function ForgotPasswordPage() {
           <>
             <Alert tone="ok">{t('recovery.done')}</Alert>
             <p>
-              <Link to="/sign-in">{t('recovery.signIn')}</Link>
+              <a href="/sign-in">{t('recovery.signIn')}</a>
             </p>
           </>
         )}
       </div>
       {step.name !== 'done' && (
         <p>
-          <Link to="/sign-in">{t('recovery.back')}</Link>
+          <a href="/sign-in">{t('recovery.back')}</a>
         </p>
       )}
     </div>

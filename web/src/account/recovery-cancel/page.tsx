@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
+import { createLazyRoute, useSearch } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { api, ok } from '@shared/api/client';
 import { Alert } from '@shared/ui';
@@ -25,7 +25,7 @@ function RecoveryCancelPage() {
         <>
           <Alert tone="ok">{t('recoveryCancel.done')}</Alert>
           <p>
-            <Link to="/sign-in">{t('recoveryCancel.signIn')}</Link>
+            <a href="/sign-in">{t('recoveryCancel.signIn')}</a>
           </p>
         </>
       )}

@@ -10,12 +10,13 @@ import { forgetSessionEnded, sessionEndedReason } from './ended';
  * one is enrolled), with the cookie session; the page they asked for then shows in place.
  */
 export function SignIn({ signedOut }: { signedOut: boolean }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const queryClient = useQueryClient();
   const ended = sessionEndedReason();
 
   return (
     <SignInForm
+      words={{ t: (key) => t(key), exists: (key) => i18n.exists(key) }}
       title={t('admin.signIn.title')}
       onSignedIn={async () => {
         forgetSessionEnded();

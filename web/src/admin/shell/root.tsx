@@ -4,9 +4,10 @@ import { createRootRouteWithContext, Outlet } from '@tanstack/react-router';
 import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '@shared/api/client';
-import { chooseLanguage, isLanguage, LANGUAGES } from '@shared/i18n';
+import { chooseLanguage } from '@shared/i18n';
 import { ReauthDialog } from '@shared/reauth/ReauthDialog';
 import { Alert, Button, styles, usePageTitle } from '@shared/ui';
+import { LanguageSelect } from '@shared/ui/native';
 import { meQuery, sessionChanged } from '../../shell/session';
 import css from '../admin.module.css';
 import { forgetSessionEnded } from './ended';
@@ -28,25 +29,12 @@ export function useStaffRole(): StaffRole | undefined {
 function LanguageSwitch() {
   const { t, i18n } = useTranslation();
   return (
-    <div className={styles.languages}>
-      <label htmlFor="language" className={styles.description}>
-        {t('shell.language')}
-      </label>
-      <select
-        id="language"
-        className={styles.select}
-        value={i18n.language}
-        onChange={(event) => {
-          if (isLanguage(event.target.value)) void chooseLanguage(event.target.value);
-        }}
-      >
-        {LANGUAGES.map((language) => (
-          <option key={language} value={language} lang={language}>
-            {t(`languages.${language}`)}
-          </option>
-        ))}
-      </select>
-    </div>
+    <LanguageSelect
+      label={t('shell.language')}
+      value={i18n.language}
+      nameOf={(language) => t(`languages.${language}`)}
+      onChange={(language) => void chooseLanguage(language)}
+    />
   );
 }
 

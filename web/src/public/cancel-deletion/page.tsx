@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { createLazyRoute, Link, useLocation } from '@tanstack/react-router';
+import { createLazyRoute, useLocation } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, ok } from '@shared/api/client';
 import { useErrorText } from '@shared/i18n';
@@ -30,7 +30,7 @@ function CancelDeletionPage() {
         <>
           <Alert tone="ok">{t('cancelDeletion.done')}</Alert>
           <p>
-            <Link to="/sign-in">{t('cancelDeletion.signIn')}</Link>
+            <a href="/sign-in">{t('cancelDeletion.signIn')}</a>
           </p>
         </>
       ) : !token ? (

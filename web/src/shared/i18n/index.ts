@@ -1,37 +1,21 @@
 import i18next from 'i18next';
 import { initReactI18next, useTranslation } from 'react-i18next';
+import { initialLanguage, isLanguage, LANGUAGES, type Language, rememberLanguage } from './language';
 import { errorTextOf, fieldError, formatters } from './text';
-// Only the words of the shell, the sign-in page (and its second step) and the API's errors are in the first
-// page's JavaScript (Vite's JSON named exports, tree-shaken); `allWords()` fetches the rest (the sign-in
-// page's JavaScript budget is 100 KiB, and the whole English catalogue is about 10 KiB of it).
-import { checkDevice, errors, languages, nav, reauth, secondFactor, shell, signIn } from './en.json';
+// The whole English catalogue is in the first page's JavaScript (about 10 KiB gzip), as JSON text parsed
+// here: every page needs it before its first render (English is also the fallback), and fetched on its own
+// it would only be asked for once this script runs, one more round trip before anything shows. (The
+// sign-in page, an entry of its own, imports only its parts of en.json, tree-shaken.)
+import english from './en.json?raw';
 
-const firstWords = { checkDevice, errors, languages, nav, reauth, secondFactor, shell, signIn };
+export { hasChosenLanguage, isLanguage, type Language } from './language';
 
-export const LANGUAGES = ['en', 'es'] as const;
-export type Language = (typeof LANGUAGES)[number];
-const STORAGE_KEY = 'lanyard.language';
-
-export function isLanguage(value: unknown): value is Language {
-  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
-}
-
-/** The person's choice on this browser, else the browser's languages, else English. */
-export function initialLanguage(): Language {
-  const chosen = globalThis.localStorage?.getItem(STORAGE_KEY);
-  if (isLanguage(chosen)) return chosen;
-  for (const tag of globalThis.navigator?.languages ?? []) {
-    const base = tag.toLowerCase().split('-')[0];
-    if (isLanguage(base)) return base;
-  }
-  return 'en';
-}
-
-// English's first words are in the first page's JavaScript (English is also the fallback); another
-// language's catalogue is a file of its own, fetched whole before the portal first renders in it or
-// switches to it (i18next's backend hook: changeLanguage waits for it).
-const catalogues: Record<Exclude<Language, 'en'>, () => Promise<{ default: Record<string, unknown> }>> = {
-  es: () => import('./es.json'),
+// Another language's catalogue is a file of its own, fetched whole before the portal first renders in it
+// or switches to it (i18next's backend hook: changeLanguage waits for it). As JSON text too (`?raw`): the
+// sign-in page imports parts of the same file, and a module also imported whole on demand would be put in
+// the sign-in page's JavaScript whole.
+const catalogues: Record<Exclude<Language, 'en'>, () => Promise<{ default: string }>> = {
+  es: () => import('./es.json?raw'),
 };
 
 /** Resolves once the first language's catalogue is in: main.tsx renders after it. */
@@ -48,13 +32,13 @@ export const i18nReady = i18next
       const load = isLanguage(language) && language !== 'en' ? catalogues[language] : undefined;
       if (!load) return callback(null, false);
       load().then(
-        (catalogue) => callback(null, catalogue.default),
+        (catalogue) => callback(null, JSON.parse(catalogue.default) as Record<string, unknown>),
         (error: unknown) => callback(error, false),
       );
     },
   })
   .init({
-    resources: { en: { translation: firstWords } },
+    resources: { en: { translation: JSON.parse(english) as Record<string, unknown> } },
     partialBundledLanguages: true,
     lng: initialLanguage(),
     fallbackLng: 'en',
@@ -63,34 +47,16 @@ export const i18nReady = i18next
     returnNull: false,
   });
 
-let allEnglish: Promise<void> | undefined;
-
-/**
- * Every word of the catalogues, for pages beyond the first (the root route waits for it before any page
- * but sign-in): English's whole catalogue is fetched once, as its JSON text (`?raw`, a module apart from
- * the first words, so that the bundler does not fold the two together).
- */
-export function allWords(): Promise<void> {
-  allEnglish ??= import('./en.json?raw').then(({ default: text }) => {
-    i18next.addResourceBundle('en', 'translation', JSON.parse(text) as Record<string, unknown>, true, false);
-  });
-  return allEnglish;
-}
-
 function applyDocumentLanguage(language: string) {
   document.documentElement.lang = language;
 }
 applyDocumentLanguage(i18next.language);
 i18next.on('languageChanged', applyDocumentLanguage);
 
-/** Switches the language and remembers the choice on this browser (only a language, never a token). */
+/** Switches the language and remembers the choice on this browser. */
 export async function chooseLanguage(language: Language): Promise<void> {
-  globalThis.localStorage?.setItem(STORAGE_KEY, language);
+  rememberLanguage(language);
   await i18next.changeLanguage(language);
-}
-
-export function hasChosenLanguage(): boolean {
-  return isLanguage(globalThis.localStorage?.getItem(STORAGE_KEY));
 }
 
 /** An API error in the reader's language, by its code (never by the server's English text). */

@@ -1,15 +1,21 @@
-import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
-import { Form } from 'react-aria-components';
-import { useTranslation } from 'react-i18next';
 import { api, ApiError, ok } from '@shared/api/client';
-import { useErrorText } from '@shared/i18n';
+import { errorTextOf } from '@shared/i18n/text';
 import { browserSupportsWebAuthn, PasskeyRefused, signWithPasskey } from '@shared/passkeys';
 import { factorOf } from '@shared/second-factor';
-// Not @shared/ui: its choices (checkbox, radio group, meter) are not the sign-in page's to load.
-import { Alert, Button, styles, TextField, usePageTitle } from '@shared/ui/base';
+// Native controls, not React Aria, no i18next and no TanStack Query: the sign-in page is an entry of its
+// own with React alone (JavaScript budget 100 KiB); vite.config.ts fails the build if one of them creeps in.
+import { Alert, NativeButton as Button, NativeTextField as TextField, styles, usePageTitle } from '@shared/ui/native';
+import { useAction } from './action';
+
+/** The catalogue's words, as whoever renders the form has them (keys signIn.*, secondFactor.*, errors.*). */
+export interface SignInWords {
+  t: (key: string) => string;
+  exists: (key: string) => boolean;
+}
 
 export interface SignInFormProps {
+  words: SignInWords;
   /** The page's heading and title. */
   title: string;
   /** Shown above the form: notices (signed out, session ended) and an introduction. */
@@ -29,10 +35,18 @@ export interface SignInFormProps {
  * password (POST /v1/sessions, cookie session), then the second step when the account has one (a code
  * from the authenticator app or a recovery code, or a passkey).
  */
-export function SignInForm({ title, before, actions, after, passwordless = false, onSignedIn }: SignInFormProps) {
-  const { t } = useTranslation();
+export function SignInForm({
+  words,
+  title,
+  before,
+  actions,
+  after,
+  passwordless = false,
+  onSignedIn,
+}: SignInFormProps) {
+  const { t } = words;
   usePageTitle(title);
-  const errorText = useErrorText();
+  const errorText = (error: unknown) => errorTextOf(error, t, words.exists);
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
@@ -42,45 +56,48 @@ export function SignInForm({ title, before, actions, after, passwordless = false
   >(undefined);
   const passkeys = browserSupportsWebAuthn();
 
-  const signIn = useMutation({
-    mutationFn: async () =>
-      ok(await api.POST('/v1/sessions', { body: { login: login.trim(), password, kind: 'web' } })),
-    onSuccess: async (answer) => {
-      if ('secondFactor' in answer && answer.secondFactor) {
-        setChallenge(answer.secondFactor);
-        return;
-      }
-      await onSignedIn();
+  const signIn = useAction(
+    async () => ok(await api.POST('/v1/sessions', { body: { login: login.trim(), password, kind: 'web' } })),
+    {
+      onSuccess: async (answer) => {
+        if ('secondFactor' in answer && answer.secondFactor) {
+          setChallenge(answer.secondFactor);
+          return;
+        }
+        await onSignedIn();
+      },
     },
-  });
-  const secondStep = useMutation({
-    mutationFn: async () =>
+  );
+  const secondStep = useAction(
+    async () =>
       ok(
         await api.POST('/v1/sessions/second-factor', {
           body: { challengeId: challenge!.challengeId, ...factorOf(code) },
         }),
       ),
-    onSuccess: onSignedIn,
-    onError: (error) => {
-      // The step expired or had too many wrong codes: back to the password.
-      if (
-        error instanceof ApiError &&
-        (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts')
-      )
-        setChallenge(undefined);
+    {
+      onSuccess: onSignedIn,
+      onError: (error) => {
+        // The step expired or had too many wrong codes: back to the password.
+        if (
+          error instanceof ApiError &&
+          (error.code === 'two_step.challenge_invalid' || error.code === 'two_step.too_many_attempts')
+        )
+          setChallenge(undefined);
+      },
     },
-  });
+  );
 
   // Passwordless: a passkey verifies the person on its own (the server asks user verification for it).
-  const withPasskey = useMutation({
-    mutationFn: async () => {
+  const withPasskey = useAction(
+    async () => {
       const response = await signWithPasskey(ok(await api.POST('/v1/sessions/passkey/options')));
       return ok(await api.POST('/v1/sessions/passkey', { body: { response, kind: 'web' } }));
     },
-    onSuccess: onSignedIn,
-  });
-  const secondWithPasskey = useMutation({
-    mutationFn: async () => {
+    { onSuccess: onSignedIn },
+  );
+  const secondWithPasskey = useAction(
+    async () => {
       const response = await signWithPasskey(challenge!.passkeyOptions);
       return ok(
         await api.POST('/v1/sessions/second-factor', {
@@ -88,8 +105,8 @@ export function SignInForm({ title, before, actions, after, passwordless = false
         }),
       );
     },
-    onSuccess: onSignedIn,
-  });
+    { onSuccess: onSignedIn },
+  );
   const passkeyError = (error: unknown) =>
     error instanceof PasskeyRefused ? t('signIn.passkeyRefused') : errorText(error);
 
@@ -100,11 +117,11 @@ export function SignInForm({ title, before, actions, after, passwordless = false
       <div className={styles.narrow}>
         <h1>{t('secondFactor.title')}</h1>
         <div className={styles.card}>
-          <Form
+          <form
             className={styles.form}
             onSubmit={(event) => {
               event.preventDefault();
-              secondStep.mutate();
+              secondStep.start();
             }}
           >
             {secondStep.isError && <Alert>{errorText(secondStep.error)}</Alert>}
@@ -122,30 +139,30 @@ export function SignInForm({ title, before, actions, after, passwordless = false
                 description={t('secondFactor.codeHint')}
                 name="code"
                 autoComplete="one-time-code"
-                isRequired
+                required
                 autoFocus
                 value={code}
-                onChange={setCode}
+                onValueChange={setCode}
               />
             )}
             <div className={styles.actions}>
               {byCode && (
-                <Button type="submit" isDisabled={secondStep.isPending}>
+                <Button type="submit" disabled={secondStep.isPending}>
                   {t('secondFactor.submit')}
                 </Button>
               )}
               {byPasskey && (
                 <Button
                   variant={byCode ? 'secondary' : 'primary'}
-                  onPress={() => secondWithPasskey.mutate()}
-                  isDisabled={secondWithPasskey.isPending}
+                  onClick={() => secondWithPasskey.start()}
+                  disabled={secondWithPasskey.isPending}
                 >
                   {t('secondFactor.usePasskey')}
                 </Button>
               )}
               <Button
                 variant="secondary"
-                onPress={() => {
+                onClick={() => {
                   setChallenge(undefined);
                   setCode('');
                   secondStep.reset();
@@ -154,7 +171,7 @@ export function SignInForm({ title, before, actions, after, passwordless = false
                 {t('secondFactor.back')}
               </Button>
             </div>
-          </Form>
+          </form>
         </div>
       </div>
     );
@@ -165,11 +182,11 @@ export function SignInForm({ title, before, actions, after, passwordless = false
       <h1>{title}</h1>
       {before}
       <div className={styles.card}>
-        <Form
+        <form
           className={styles.form}
           onSubmit={(event) => {
             event.preventDefault();
-            signIn.mutate();
+            signIn.start();
           }}
         >
           {signIn.isError && <Alert>{errorText(signIn.error)}</Alert>}
@@ -178,33 +195,33 @@ export function SignInForm({ title, before, actions, after, passwordless = false
             label={t('signIn.login')}
             name="username"
             autoComplete="username"
-            isRequired
+            required
             value={login}
-            onChange={setLogin}
+            onValueChange={setLogin}
           />
           <TextField
             label={t('signIn.password')}
             name="password"
             type="password"
             autoComplete="current-password"
-            isRequired
+            required
             value={password}
-            onChange={setPassword}
+            onValueChange={setPassword}
           />
           <div className={styles.actions}>
-            <Button type="submit" isDisabled={signIn.isPending}>
+            <Button type="submit" disabled={signIn.isPending}>
               {t('signIn.submit')}
             </Button>
             {actions}
           </div>
           {passwordless && passkeys && (
             <div className={styles.actions}>
-              <Button variant="secondary" onPress={() => withPasskey.mutate()} isDisabled={withPasskey.isPending}>
+              <Button variant="secondary" onClick={() => withPasskey.start()} disabled={withPasskey.isPending}>
                 {t('signIn.withPasskey')}
               </Button>
             </div>
           )}
-        </Form>
+        </form>
       </div>
       {after}
     </div>

@@ -1,4 +1,3 @@
-import { useEffect } from 'react';
 import type { ReactNode } from 'react';
 import {
   Button as AriaButton,
@@ -10,9 +9,9 @@ import {
   type ButtonProps as AriaButtonProps,
   type TextFieldProps as AriaTextFieldProps,
 } from 'react-aria-components';
-import styles from './ui.module.css';
+import { styles } from './native';
 
-export { styles };
+export { Alert, styles, usePageTitle } from './native';
 
 export function Button({
   variant = 'primary',
@@ -44,16 +43,6 @@ export function TextField({ label, description, error, placeholder, ...props }: 
   );
 }
 
-/** A message the page shows after an action; errors are announced to screen readers. */
-export function Alert({ children, tone = 'error' }: { children: ReactNode; tone?: 'error' | 'ok' | 'warning' }) {
-  const className = tone === 'error' ? styles.alert : tone === 'ok' ? styles.notice : styles.warning;
-  return (
-    <div role={tone === 'error' ? 'alert' : 'status'} className={className}>
-      {children}
-    </div>
-  );
-}
-
 export function Card({
   children,
   title,
@@ -70,11 +59,4 @@ export function Card({
       {children}
     </section>
   );
-}
-
-/** The document's title: the page's name, then the product's. */
-export function usePageTitle(title: string) {
-  useEffect(() => {
-    document.title = `${title} · Lanyard`;
-  }, [title]);
 }
