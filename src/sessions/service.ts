@@ -13,7 +13,8 @@ import type { RequestOrigin, SecurityEventService } from '../events/service.js';
 import { FRESH_SESSION_MS, type AuthContext, type Authenticator } from '../http/auth.js';
 import { AppError, invalidField } from '../http/errors.js';
 import type { OriginSealer } from '../events/sealed-origin.js';
-import type { SessionRepository } from './repository.js';
+import type { SessionRepository, SessionWithAccount } from './repository.js';
+import type { SessionCache } from './session-cache.js';
 import type { IssuedSession, SessionIssuer, SessionKind } from './issuer.js';
 import {
   LOCK_LINK_DAYS,
@@ -73,6 +74,7 @@ export class SessionService implements Authenticator {
   private readonly captcha: CaptchaService;
   private readonly origins: OriginSealer;
   private readonly twoStep: TwoStepService;
+  private readonly cache: SessionCache | undefined;
 
   constructor(deps: {
     db: Db;
@@ -88,6 +90,8 @@ export class SessionService implements Authenticator {
     dialect: DialectName;
     origins: OriginSealer;
     twoStep: TwoStepService;
+    /** Session checks kept in memory (see SessionCache); without it every check reads the database. */
+    cache?: SessionCache;
   }) {
     this.db = deps.db;
     this.repository = deps.repository;
@@ -102,6 +106,7 @@ export class SessionService implements Authenticator {
     this.dialect = deps.dialect;
     this.origins = deps.origins;
     this.twoStep = deps.twoStep;
+    this.cache = deps.cache;
   }
 
   /**
@@ -222,16 +227,33 @@ export class SessionService implements Authenticator {
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  async authenticate(token: string): Promise<Omit<AuthContext, 'via'> | undefined> {
+  async authenticate(
+    token: string,
+    options: { uncached?: boolean } = {},
+  ): Promise<Omit<AuthContext, 'via'> | undefined> {
     const tokenHash = sha256(token);
-    const found = await this.repository.getByTokenHash(tokenHash);
-    if (!found || found.account.status !== 'active') return undefined;
-    const { session, account } = found;
     const now = this.clock.now();
+    const cache = options.uncached ? undefined : this.cache;
+    const ticket = cache?.begin();
+    let found: SessionWithAccount | undefined = ticket === undefined ? undefined : cache!.get(tokenHash);
+    if (found && this.expiryOf(found.session) <= now) {
+      // Idle by the uses this process knows of; another process may have used it since: ask the database.
+      cache!.forget(tokenHash);
+      found = undefined;
+    }
+    if (!found) {
+      found = await this.repository.getByTokenHash(tokenHash);
+      if (!found || found.account.status !== 'active') return undefined;
+      if (ticket !== undefined) cache!.set(tokenHash, found, ticket);
+    }
+    const { session, account } = found;
     const lastUsedAt = this.lastUseOf(session);
-    if (this.issuer.expiryOf({ kind: session.kind, expires_at: session.expires_at, last_used_at: lastUsedAt }) <= now)
-      return undefined;
-    if (now - lastUsedAt >= TOUCH_INTERVAL_MS) this.recordUse(session.account_id, session.id, now);
+    if (this.expiryOf(session) <= now) return undefined;
+    if (now - lastUsedAt >= TOUCH_INTERVAL_MS) {
+      this.recordUse(session.account_id, session.id, now);
+      // A kept check then knows of this use once it is written, and records the next one a minute later.
+      session.last_used_at = now;
+    }
     return {
       accountId: session.account_id,
       sessionId: session.id,
@@ -251,7 +273,7 @@ export class SessionService implements Authenticator {
   }
 
   /** The session's expiry, counting the uses this process has not written yet. */
-  private expiryOf(row: SessionRow): number {
+  private expiryOf(row: Pick<SessionRow, 'id' | 'kind' | 'expires_at' | 'last_used_at'>): number {
     return this.issuer.expiryOf({ kind: row.kind, expires_at: row.expires_at, last_used_at: this.lastUseOf(row) });
   }
 
@@ -436,6 +458,7 @@ export class SessionService implements Authenticator {
   async sweepExpired(): Promise<number> {
     // A session used in the last moments must not be swept as idle for a use not written yet.
     await this.flushUses();
+    await this.repository.pruneAuthChanges();
     return this.repository.deleteExpired(this.clock.now(), this.issuer.lifetimes.idleMs);
   }
 }
