@@ -64,6 +64,11 @@ export const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${
 export class FileKeyRing implements KeyRing {
   private readonly sqlite: SqliteDatabase.Database;
   private readonly cache: KeyCache;
+  // Prepared once: preparing the read on every call cost more than running it (issue 18: a third of a
+  // cold session check's key lookup under a profiler).
+  private readonly selectWrapped: SqliteDatabase.Statement<[string], { wrapped: Buffer }>;
+  private readonly insertWrapped: SqliteDatabase.Statement<[string, Buffer, number]>;
+  private readonly deleteWrapped: SqliteDatabase.Statement<[string]>;
 
   constructor(
     file: string,
@@ -88,18 +93,19 @@ export class FileKeyRing implements KeyRing {
     // 100,000 accounts (about 20 MB): past the cache, every session check reads the key ring and unwraps
     // again (+60-80 % per request, issue 18), and a phone maker's active accounts are far more than 1,000.
     this.cache = new KeyCache(options.cacheSize ?? 100_000);
+    this.selectWrapped = this.sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?');
+    // Another request or process may create it at the same moment: the first insert wins and both read it back.
+    this.insertWrapped = this.sqlite.prepare(
+      'INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING',
+    );
+    this.deleteWrapped = this.sqlite.prepare('DELETE FROM account_keys WHERE account_id = ?');
   }
 
   async getOrCreate(accountId: string): Promise<Buffer> {
     const known = await this.get(accountId);
     if (known) return known;
     const key = randomBytes(32);
-    // Another request or process may create it at the same moment: the first insert wins and both read it back.
-    this.sqlite
-      .prepare(
-        'INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING',
-      )
-      .run(accountId, seal(this.masterKey, key, wrappingContext(accountId)), Date.now());
+    this.insertWrapped.run(accountId, seal(this.masterKey, key, wrappingContext(accountId)), Date.now());
     key.fill(0);
     const created = await this.get(accountId);
     if (!created) throw new Error('the key ring lost a key it just wrote');
@@ -109,9 +115,7 @@ export class FileKeyRing implements KeyRing {
   async get(accountId: string): Promise<Buffer | undefined> {
     const cached = this.cache.get(accountId);
     if (cached) return cached;
-    const row = this.sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get(accountId) as
-      | { wrapped: Buffer }
-      | undefined;
+    const row = this.selectWrapped.get(accountId);
     if (!row) return undefined;
     const key = open(this.masterKey, row.wrapped, wrappingContext(accountId));
     this.cache.set(accountId, key);
@@ -120,7 +124,7 @@ export class FileKeyRing implements KeyRing {
 
   async destroy(accountId: string): Promise<void> {
     this.cache.drop(accountId);
-    this.sqlite.prepare('DELETE FROM account_keys WHERE account_id = ?').run(accountId);
+    this.deleteWrapped.run(accountId);
     // The WAL still holds the page as it was before the delete; fold it into the file (where secure_delete
     // zeroed the row) and empty the WAL, so that the wrapped key is gone from disk and not just unlinked.
     const [result] = this.sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
