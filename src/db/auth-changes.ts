@@ -1,10 +1,17 @@
 import type SqliteDatabase from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** The NOTIFY channel of the triggers of migration 2026-12-10-auth-changes: an account id, at commit. */
 const CHANNEL = 'lanyard_auth_changes';
 /** How long the PostgreSQL listener waits before connecting again after it lost the database. */
 const RECONNECT_MS = 1000;
+/** How often a PostgreSQL listener sends itself a notification, to know that it still hears them. */
+const HEARTBEAT_MS = 1000;
+/** Past this without hearing its own heartbeat, a process trusts nothing it keeps. */
+const DEAF_AFTER_MS = 3000;
+/** Heartbeats start with this, which no account id does; each process counts its own only. */
+const HEARTBEAT_PREFIX = '~';
 
 /**
  * Told that an account's sessions or account row changed in a way a session check reads (`accountId`), or
@@ -100,14 +107,23 @@ export class SqliteAuthChanges extends AuthChanges {
 
 /**
  * PostgreSQL: the triggers NOTIFY the account id, delivered when the transaction commits to every process
- * that LISTENs, on a connection of its own. While that connection is down nothing cached may be trusted
- * (notifications sent meanwhile are lost): the listeners are told that anything may have changed, when it
- * is lost and again once it is back.
+ * that LISTENs, on a connection of its own. Notifications sent while a process does not hear them are lost,
+ * so it trusts nothing it keeps unless it heard, within the last DEAF_AFTER_MS, the heartbeat it sends
+ * itself every HEARTBEAT_MS on that connection (PostgreSQL delivers notifications in commit order, so
+ * hearing it means every change committed before it was heard). A connection that ends is noticed at
+ * once; one that dies silently (a half-open TCP connection, an idle timeout in the network, a pooler in
+ * transaction mode that hands LISTEN to another client) within DEAF_AFTER_MS. Each time trust is lost or
+ * regained, the listeners are told that anything may have changed.
  */
 export class PostgresAuthChanges extends AuthChanges {
   private listener: pg.Client | undefined;
   private listening = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  private readonly heartbeat = `${HEARTBEAT_PREFIX}${process.pid}.${randomBytes(6).toString('hex')}`;
+  /** When this process last heard its own heartbeat (performance.now()). */
+  private heardAt = Number.NEGATIVE_INFINITY;
+  private trusted = false;
   private closed = false;
 
   private constructor(
@@ -115,6 +131,8 @@ export class PostgresAuthChanges extends AuthChanges {
     private readonly log: Log | undefined,
   ) {
     super();
+    this.heartbeatTimer = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
   }
 
   /** Starts listening; a failure to connect is retried in the background (caching waits for it). */
@@ -130,6 +148,7 @@ export class PostgresAuthChanges extends AuthChanges {
       if (this.listener !== client) return;
       this.listener = undefined;
       this.listening = false;
+      this.heardAt = Number.NEGATIVE_INFINITY;
       this.emit(undefined);
       if (this.closed) return;
       this.log?.warn(
@@ -144,7 +163,10 @@ export class PostgresAuthChanges extends AuthChanges {
     client.on('error', lost);
     client.on('end', () => lost());
     client.on('notification', (message) => {
-      if (message.channel === CHANNEL && message.payload) this.emit(message.payload);
+      const payload = message.payload;
+      if (message.channel !== CHANNEL || !payload) return;
+      if (!payload.startsWith(HEARTBEAT_PREFIX)) this.emit(payload);
+      else if (payload === this.heartbeat && this.listener === client) this.heardAt = performance.now();
     });
     try {
       await client.connect();
@@ -154,17 +176,30 @@ export class PostgresAuthChanges extends AuthChanges {
       throw error;
     }
     if (this.listener !== client) return;
-    // Changes committed before the LISTEN (or while it was down) were not heard.
-    this.emit(undefined);
     this.listening = true;
+    this.beat();
+  }
+
+  /** Sends the heartbeat on the listening connection itself, so that its echo crosses what changes cross. */
+  private beat(): void {
+    if (this.listening) this.listener?.query('SELECT pg_notify($1, $2)', [CHANNEL, this.heartbeat]).catch(() => {});
   }
 
   catchUp(): boolean {
-    return this.listening;
+    const heard = this.listening && performance.now() - this.heardAt < DEAF_AFTER_MS;
+    if (heard !== this.trusted) {
+      this.trusted = heard;
+      // Either way, changes may have gone unheard since the last heartbeat: nothing kept is trusted again.
+      this.emit(undefined);
+      if (!heard && this.listening)
+        this.log?.warn({}, 'no longer hears its own notifications; sessions are read until it does again');
+    }
+    return heard;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeatTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const listener = this.listener;
     this.listener = undefined;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { AuthChanges, SqliteAuthChanges } from '../db/auth-changes.js';
+import { AuthChanges, PostgresAuthChanges, SqliteAuthChanges } from '../db/auth-changes.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { SessionWithAccount } from './repository.js';
@@ -142,6 +142,37 @@ describe('SQLite changes read by another connection', () => {
   });
 });
 
+if (testDatabases().includes('postgres')) {
+  describe('PostgreSQL changes heard through LISTEN', () => {
+    test('a listener that stops hearing its own heartbeat trusts nothing until it hears it again', async () => {
+      const changes = await PostgresAuthChanges.open(TEST_POSTGRES_URL);
+      const told: Array<string | undefined> = [];
+      changes.onChange((accountId) => told.push(accountId));
+      const until = async (what: string, holds: () => boolean, ms = 5000) => {
+        const deadline = Date.now() + ms;
+        while (!holds()) {
+          assert.ok(Date.now() < deadline, what);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      try {
+        await until('it hears its first heartbeat', () => changes.catchUp());
+        told.length = 0;
+        // Connected but deaf, as behind a pooler that gave the LISTEN to another client, or a dead network path.
+        const listener = (changes as unknown as { listener: pg.Client }).listener;
+        await listener.query('UNLISTEN lanyard_auth_changes');
+        await until('it notices it no longer hears', () => !changes.catchUp());
+        assert.deepEqual(told, [undefined], 'everything kept is dropped');
+        await listener.query('LISTEN lanyard_auth_changes');
+        await until('it trusts again once it hears', () => changes.catchUp());
+        assert.deepEqual(told, [undefined, undefined]);
+      } finally {
+        await changes.close();
+      }
+    });
+  });
+}
+
 for (const database of testDatabases()) {
   describe(`cached session checks (${database})`, () => {
     let t: TestApp;
@@ -161,7 +192,7 @@ for (const database of testDatabases()) {
         const other = new SqliteDatabase(path.join(dir, 'lanyard.db'));
         other.pragma('busy_timeout = 5000');
         otherProcess = async (statement, params) => void other.prepare(statement).run(...params);
-        closeOther = async () => other.close();
+        closeOther = async () => void other.close();
       } else {
         const { schema } = (await sql<{ schema: string }>`select current_schema() as schema`.execute(t.app.database.db))
           .rows[0]!;
