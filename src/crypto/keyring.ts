@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { open, seal } from './sealing.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { vacuumSqlite } from '../db/database.js';
 
 /**
@@ -22,34 +23,14 @@ export interface KeyRing {
   close(): Promise<void>;
 }
 
-/** Unwrapped keys kept in memory, least recently used dropped first, so that hot accounts skip a read and an unwrap. */
-export class KeyCache {
-  private readonly entries = new Map<string, Buffer>();
-  constructor(private readonly capacity: number) {}
-  get(accountId: string): Buffer | undefined {
-    const key = this.entries.get(accountId);
-    if (key) {
-      this.entries.delete(accountId);
-      this.entries.set(accountId, key);
-    }
-    return key;
-  }
-  set(accountId: string, key: Buffer): void {
-    this.entries.delete(accountId);
-    this.entries.set(accountId, key);
-    if (this.entries.size > this.capacity) {
-      // Not zeroed: a request in flight (a photo streaming) may still be using the buffer.
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
-  }
+/**
+ * Unwrapped keys kept in memory, one not used lately dropped first (BoundedCache), so that hot accounts
+ * skip a read and an unwrap. Not zeroed when dropped: a request in flight (a photo streaming) may still be
+ * using the buffer.
+ */
+export class KeyCache extends BoundedCache<string, Buffer> {
   drop(accountId: string): void {
-    this.entries.delete(accountId);
-  }
-  clear(): void {
-    this.entries.clear();
-  }
-  get size(): number {
-    return this.entries.size;
+    this.delete(accountId);
   }
 }
 

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache.js';
 import type { AuthChanges } from '../db/auth-changes.js';
 import type { SessionWithAccount } from './repository.js';
 
@@ -27,11 +28,11 @@ interface Entry {
  * (PostgreSQL's listener down) nothing is used or stored; and an account this process is writing itself
  * is read through for HOLD_MS, so that its own ending of a session holds from the moment it commits.
  *
- * Bounded: at most `capacity` sessions, the least recently checked dropped first (about 0.7 KB each with
- * the strings it holds, measured: 70 MB at the default 100,000).
+ * Bounded: at most `capacity` sessions, one not checked lately dropped first (about 0.7 KB each with the
+ * strings it holds, measured: 70 MB at the default 100,000).
  */
 export class SessionCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedCache<string, Entry>;
   /** Accounts changed since the cache was last emptied, by generation; absent: generation 0. */
   private readonly generations = new Map<string, number>();
   /** Accounts this process is writing, until when they are read through (Date.now()). */
@@ -43,6 +44,7 @@ export class SessionCache {
     private readonly changes: AuthChanges,
     readonly capacity: number,
   ) {
+    this.entries = new BoundedCache(capacity);
     changes.onChange((accountId, local) => this.changed(accountId, local));
   }
 
@@ -63,9 +65,6 @@ export class SessionCache {
       this.entries.delete(tokenHash);
       return undefined;
     }
-    // Most recently used last: the first in the map is the next to go.
-    this.entries.delete(tokenHash);
-    this.entries.set(tokenHash, entry);
     return entry.found;
   }
 
@@ -73,9 +72,7 @@ export class SessionCache {
   set(tokenHash: string, found: SessionWithAccount, ticket: number): void {
     const accountId = found.session.account_id;
     if (ticket !== this.epoch || this.held(accountId)) return;
-    this.entries.delete(tokenHash);
     this.entries.set(tokenHash, { found, generation: this.generations.get(accountId) ?? 0 });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   /** Drops one session (found expired: another process may know a later use). */
