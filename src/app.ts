@@ -54,6 +54,7 @@ import { OriginSealer } from './events/sealed-origin.js';
 import { DeviceService, DeviceSignals } from './devices/service.js';
 import { warmUpPasswords } from './crypto/passwords.js';
 import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './db/database.js';
+import { PostgresAuthChanges, SqliteAuthChanges, type AuthChanges } from './db/auth-changes.js';
 import type { AccountRows } from './db/account-rows.js';
 import { RECOVERY_ACCOUNT_ROWS } from './recovery/repository.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -84,6 +85,7 @@ import { RecoveryService } from './recovery/service.js';
 import { SessionIssuer } from './sessions/issuer.js';
 import { SESSION_ACCOUNT_ROWS, SessionRepository } from './sessions/repository.js';
 import { SessionEnding } from './sessions/ending.js';
+import { SessionCache } from './sessions/session-cache.js';
 import { registerSessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import { VERIFICATION_ACCOUNT_ROWS, VerificationCodeRepository } from './verification/repository.js';
@@ -218,6 +220,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
   // Migrated once the key ring is open: a migration that moves personal fields seals them under it.
   await migrateToLatest(db, { keyRing });
+  // Changes to what a session check reads, from every process (the triggers of 2026-12-10-auth-changes).
+  const authChanges: AuthChanges =
+    database.dialect === 'sqlite'
+      ? new SqliteAuthChanges(database.sqliteReader!, database.sqlite!)
+      : await PostgresAuthChanges.open(databaseOptions.url!, log);
   const blobs = await openBlobStore({ dataDir: config.dataDir, s3Url: config.cloud.s3Url });
 
   // Outside world: message transports and the optional Redis for shared rate limits.
@@ -256,8 +263,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       : undefined;
 
   // Repositories.
-  const accountRepository = new AccountRepository(db, keyRing);
-  const sessionRepository = new SessionRepository(db, database.sqliteReader);
+  const accountRepository = new AccountRepository(db, keyRing, authChanges);
+  const sessionRepository = new SessionRepository(db, database.sqliteReader, authChanges);
   const verificationRepository = new VerificationCodeRepository(db);
   const eventRepository = new SecurityEventRepository(db);
   const jobRepository = new JobRepository(db, database.dialect);
@@ -351,6 +358,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     dialect: database.dialect,
     origins,
     twoStep,
+    ...(config.session.cacheSize > 0 ? { cache: new SessionCache(authChanges, config.session.cacheSize) } : {}),
   });
   const recovery = new RecoveryService({
     db,
@@ -707,6 +715,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await transport.close?.();
       await relay?.close();
       redis?.disconnect();
+      await authChanges.close();
       await database.close();
       await blobs.close();
       await keyRing.close();

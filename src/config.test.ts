@@ -193,7 +193,10 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({ LANYARD_SESSION_IDLE_S: '3600', LANYARD_SESSION_ABSOLUTE_S: '7200' }).session, {
       idleSeconds: 3600,
       absoluteSeconds: 7200,
+      cacheSize: 100_000,
     });
+    assert.equal(loadConfig({ LANYARD_SESSION_CACHE_SIZE: '0' }).session.cacheSize, 0);
+    assert.equal(problemsOf({ LANYARD_SESSION_CACHE_SIZE: '-1' }).length, 1);
     assert.match(
       problemsOf({ LANYARD_SESSION_IDLE_S: '30' })[0]!,
       /LANYARD_SESSION_IDLE_S must be a whole number from 60/,

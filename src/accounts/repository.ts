@@ -1,5 +1,6 @@
 import type { CompiledQuery } from 'kysely';
 import type { KeyRing } from '../crypto/keyring.js';
+import type { AuthChanges } from '../db/auth-changes.js';
 import type { AccountRow, AccountUpdate, Db, Executor, NewAccountRow, StoredAccountRow } from '../db/schema.js';
 import { ProfileSealer } from './sealed-profile.js';
 
@@ -19,6 +20,8 @@ export class AccountRepository {
   constructor(
     private readonly db: Db,
     keyRing: KeyRing,
+    /** Told of every write to an account row, so that this process's cache of session checks drops it at once. */
+    private readonly changes?: AuthChanges,
   ) {
     this.byId = db.selectFrom('accounts').selectAll().where('id', '=', '').compile();
     if (this.byId.parameters.length !== 1) throw new Error('the account lookup must have exactly one parameter');
@@ -72,6 +75,7 @@ export class AccountRepository {
   }
 
   async update(executor: Executor, id: string, patch: AccountUpdate): Promise<void> {
+    this.changes?.writing(id);
     await executor
       .updateTable('accounts')
       .set(await this.sealer.sealWrite(id, patch))
@@ -90,6 +94,7 @@ export class AccountRepository {
     to: 'active' | 'deletion_scheduled' | 'erasing',
     now: number,
   ): Promise<boolean> {
+    this.changes?.writing(id);
     const result = await executor
       .updateTable('accounts')
       .set({ status: to, updated_at: now, ...(to === 'erasing' ? { email_lookup: null, phone_lookup: null } : {}) })
@@ -101,6 +106,7 @@ export class AccountRepository {
 
   /** Deletes the accounts row itself (foreign keys cascade to anything still tied to it). */
   async delete(id: string): Promise<void> {
+    this.changes?.writing(id);
     await this.db.deleteFrom('accounts').where('id', '=', id).execute();
   }
 

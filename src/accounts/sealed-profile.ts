@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache.js';
 import type { AccountProfile, AccountUpdate, StoredAccountRow } from '../db/schema.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { openText, sealText } from '../crypto/sealing.js';
@@ -31,8 +32,10 @@ interface OpenedEntry {
  * the key ring's own cache of unwrapped keys, which open these values anyway.
  */
 class OpenedCache {
-  private readonly entries = new Map<string, OpenedEntry>();
-  constructor(private readonly capacity: number) {}
+  private readonly entries: BoundedCache<string, OpenedEntry>;
+  constructor(capacity: number) {
+    this.entries = new BoundedCache(capacity);
+  }
 
   get(row: SealedProfileRow, key: Buffer): AccountProfile | undefined {
     const entry = this.entries.get(row.id);
@@ -48,9 +51,7 @@ class OpenedCache {
   }
 
   set(row: SealedProfileRow, key: Buffer, opened: AccountProfile): void {
-    this.entries.delete(row.id);
     this.entries.set(row.id, { key, sealed: [row.email_sealed, row.phone_sealed, row.name_sealed], opened });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   drop(accountId: string): void {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { open, seal } from './sealing.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { vacuumSqlite } from '../db/database.js';
 
 /**
@@ -22,34 +23,14 @@ export interface KeyRing {
   close(): Promise<void>;
 }
 
-/** Unwrapped keys kept in memory, least recently used dropped first, so that hot accounts skip a read and an unwrap. */
-export class KeyCache {
-  private readonly entries = new Map<string, Buffer>();
-  constructor(private readonly capacity: number) {}
-  get(accountId: string): Buffer | undefined {
-    const key = this.entries.get(accountId);
-    if (key) {
-      this.entries.delete(accountId);
-      this.entries.set(accountId, key);
-    }
-    return key;
-  }
-  set(accountId: string, key: Buffer): void {
-    this.entries.delete(accountId);
-    this.entries.set(accountId, key);
-    if (this.entries.size > this.capacity) {
-      // Not zeroed: a request in flight (a photo streaming) may still be using the buffer.
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
-  }
+/**
+ * Unwrapped keys kept in memory, one not used lately dropped first (BoundedCache), so that hot accounts
+ * skip a read and an unwrap. Not zeroed when dropped: a request in flight (a photo streaming) may still be
+ * using the buffer.
+ */
+export class KeyCache extends BoundedCache<string, Buffer> {
   drop(accountId: string): void {
-    this.entries.delete(accountId);
-  }
-  clear(): void {
-    this.entries.clear();
-  }
-  get size(): number {
-    return this.entries.size;
+    this.delete(accountId);
   }
 }
 
@@ -64,6 +45,11 @@ export const wrappingContext = (accountId: string) => `lanyard/account-key/v1/${
 export class FileKeyRing implements KeyRing {
   private readonly sqlite: SqliteDatabase.Database;
   private readonly cache: KeyCache;
+  // Prepared once: preparing the read on every call cost more than running it (issue 18: a third of a
+  // cold session check's key lookup under a profiler).
+  private readonly selectWrapped: SqliteDatabase.Statement<[string], { wrapped: Buffer }>;
+  private readonly insertWrapped: SqliteDatabase.Statement<[string, Buffer, number]>;
+  private readonly deleteWrapped: SqliteDatabase.Statement<[string]>;
 
   constructor(
     file: string,
@@ -88,18 +74,19 @@ export class FileKeyRing implements KeyRing {
     // 100,000 accounts (about 20 MB): past the cache, every session check reads the key ring and unwraps
     // again (+60-80 % per request, issue 18), and a phone maker's active accounts are far more than 1,000.
     this.cache = new KeyCache(options.cacheSize ?? 100_000);
+    this.selectWrapped = this.sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?');
+    // Another request or process may create it at the same moment: the first insert wins and both read it back.
+    this.insertWrapped = this.sqlite.prepare(
+      'INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING',
+    );
+    this.deleteWrapped = this.sqlite.prepare('DELETE FROM account_keys WHERE account_id = ?');
   }
 
   async getOrCreate(accountId: string): Promise<Buffer> {
     const known = await this.get(accountId);
     if (known) return known;
     const key = randomBytes(32);
-    // Another request or process may create it at the same moment: the first insert wins and both read it back.
-    this.sqlite
-      .prepare(
-        'INSERT INTO account_keys (account_id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING',
-      )
-      .run(accountId, seal(this.masterKey, key, wrappingContext(accountId)), Date.now());
+    this.insertWrapped.run(accountId, seal(this.masterKey, key, wrappingContext(accountId)), Date.now());
     key.fill(0);
     const created = await this.get(accountId);
     if (!created) throw new Error('the key ring lost a key it just wrote');
@@ -109,9 +96,7 @@ export class FileKeyRing implements KeyRing {
   async get(accountId: string): Promise<Buffer | undefined> {
     const cached = this.cache.get(accountId);
     if (cached) return cached;
-    const row = this.sqlite.prepare('SELECT wrapped FROM account_keys WHERE account_id = ?').get(accountId) as
-      | { wrapped: Buffer }
-      | undefined;
+    const row = this.selectWrapped.get(accountId);
     if (!row) return undefined;
     const key = open(this.masterKey, row.wrapped, wrappingContext(accountId));
     this.cache.set(accountId, key);
@@ -120,7 +105,7 @@ export class FileKeyRing implements KeyRing {
 
   async destroy(accountId: string): Promise<void> {
     this.cache.drop(accountId);
-    this.sqlite.prepare('DELETE FROM account_keys WHERE account_id = ?').run(accountId);
+    this.deleteWrapped.run(accountId);
     // The WAL still holds the page as it was before the delete; fold it into the file (where secure_delete
     // zeroed the row) and empty the WAL, so that the wrapped key is gone from disk and not just unlinked.
     const [result] = this.sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;

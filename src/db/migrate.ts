@@ -21,6 +21,7 @@ import * as creditExpiryWebhookOverlap from './migrations/2026-12-08-credit-expi
 import { sealedOnly, type MigrationKeyRing } from './migrations/2026-12-08-sealed-only.js';
 import * as unlockProofs from './migrations/2026-12-08-unlock-proofs.js';
 import * as scaleIndexes from './migrations/2026-12-09-scale-indexes.js';
+import * as authChanges from './migrations/2026-12-10-auth-changes.js';
 
 // Listed explicitly (not read from the folder) so that the compiled build and tsx agree on the set.
 // Append new migrations at the end; names sort by date. One needs the key ring (it seals what it moves).
@@ -46,6 +47,7 @@ const migrations = (keyRing: MigrationKeyRing | undefined): Record<string, Migra
   '2026-12-08-sealed-only': sealedOnly(keyRing),
   '2026-12-08-unlock-proofs': unlockProofs,
   '2026-12-09-scale-indexes': scaleIndexes,
+  '2026-12-10-auth-changes': authChanges,
 });
 
 export interface MigrateOptions {

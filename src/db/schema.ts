@@ -441,9 +441,20 @@ export interface AccountSuspensionsTable {
   suspended_at: number;
 }
 
+/**
+ * On SQLite, a change to an account's sessions or account row that a session check reads, written by
+ * triggers in the transaction of the change (migration 2026-12-10-auth-changes; src/db/auth-changes.ts
+ * reads it). Empty on PostgreSQL, where the triggers NOTIFY instead.
+ */
+export interface AuthChangesTable {
+  seq: Generated<number>;
+  account_id: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
+  auth_changes: AuthChangesTable;
   verification_codes: VerificationCodesTable;
   security_events: SecurityEventsTable;
   known_clients: KnownClientsTable;

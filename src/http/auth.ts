@@ -50,7 +50,11 @@ export interface AuthContext {
 
 /** What the HTTP layer needs from the sessions feature to authenticate a request. */
 export interface Authenticator {
-  authenticate(token: string): Promise<Omit<AuthContext, 'via'> | undefined>;
+  /**
+   * The caller of a session or device token. `uncached`: read from the database, not from what this
+   * process keeps of earlier checks (staff routes, whose idle rule needs the last use as written).
+   */
+  authenticate(token: string, options?: { uncached?: boolean }): Promise<Omit<AuthContext, 'via'> | undefined>;
   csrfTokenFor(tokenHash: string): string;
   csrfTokenMatches(tokenHash: string, presented: string): boolean;
   isFresh(auth: AuthContext): boolean;
@@ -206,7 +210,7 @@ export function createGuards(
   const cookieName = sessionCookieName(options.secureCookies ?? false);
   const { appTokens } = options;
   /** Who calls: sets request.auth from the bearer token or the cookie (with its CSRF token), or refuses. */
-  const identify = async (request: FastifyRequest, reply: FastifyReply): Promise<AuthContext> => {
+  const identify = async (request: FastifyRequest, reply: FastifyReply, staff: boolean): Promise<AuthContext> => {
     // An app's access token reaches only the routes that declare one of its scopes, as a plain account.
     // A session or device token has no dot; only a JWT is worth the pattern.
     const authorization = request.headers.authorization;
@@ -225,7 +229,7 @@ export function createGuards(
     }
     const presented = tokenFrom(request, cookieName);
     if (!presented) throw new AppError('unauthenticated');
-    const found = await authenticator.authenticate(presented.token);
+    const found = await authenticator.authenticate(presented.token, staff ? { uncached: true } : undefined);
     if (!found) throw new AppError('unauthenticated', 'The session has ended or the token is not valid; sign in again');
     const auth: AuthContext = { ...found, via: presented.via };
     // Cookies ride along on cross-site requests; a state change by cookie must prove it came from our page.
@@ -239,11 +243,12 @@ export function createGuards(
     return auth;
   };
   const guardFor = (access: Exclude<Access, 'anonymous'>): Guard => {
+    const staff = access === 'support' || access === 'admin';
     const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      const auth = await identify(request, reply);
+      const auth = await identify(request, reply, staff);
       const held = credentialsOf(auth, authenticator.isFresh(auth));
       if (!allows(access, held)) throw refusal(access, held);
-      if (access === 'support' || access === 'admin') await authenticator.checkStaff(auth);
+      if (staff) await authenticator.checkStaff(auth);
     };
     return Object.assign(guard, { access });
   };

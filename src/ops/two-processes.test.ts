@@ -171,7 +171,22 @@ if (testDatabases().includes('postgres')) {
       assert.match(a.process.stdout, /key ring and tombstones: PostgreSQL at/);
     });
 
-    test('a session made on one works on the other, and signing out on the other ends it on the first', async () => {
+    /**
+     * How many checks the other process still answered with the ended token before it refused it (it keeps
+     * the checks it made in memory, and drops them when the change's notification arrives), and how long
+     * after the change that was; fails after two seconds.
+     */
+    const refusedAfter = async (url: string, path: string, token: string): Promise<string> => {
+      const started = performance.now();
+      for (let answered = 0; ; answered++) {
+        const status = (await call(url, 'GET', path, { token })).status;
+        if (status === 401) return `${answered} answered, refused ${(performance.now() - started).toFixed(1)} ms after`;
+        assert.equal(status, 200);
+        assert.ok(performance.now() - started < 2000, `${path} still answers the ended token`);
+      }
+    };
+
+    test('a session made on one works on the other, and signing out on the other ends it on the first', async (t) => {
       const email = uniqueEmail('two');
       assert.equal((await call(a.url, 'POST', '/v1/signup', { body: { email } })).status, 202);
       const done = await call(b.url, 'POST', '/v1/signup/complete', {
@@ -185,8 +200,54 @@ if (testDatabases().includes('postgres')) {
       const me = await call(b.url, 'GET', '/v1/me', { token: signedIn.body.token });
       assert.equal(me.status, 200);
       assert.equal(me.body.email, email, 'the email sealed by one process opens on the other (one key ring)');
+      // Checked on A first, so that A keeps the check in memory.
+      assert.equal((await call(a.url, 'GET', '/v1/me', { token: signedIn.body.token })).status, 200);
       assert.equal((await call(b.url, 'DELETE', '/v1/sessions/current', { token: signedIn.body.token })).status, 204);
-      assert.equal((await call(a.url, 'GET', '/v1/me', { token: signedIn.body.token })).status, 401);
+      assert.equal((await call(b.url, 'GET', '/v1/me', { token: signedIn.body.token })).status, 401, 'at once on B');
+      t.diagnostic(`A, the ended session: ${await refusedAfter(a.url, '/v1/me', signedIn.body.token)} B's answer`);
+    });
+
+    test('a device signed out through one, another session ended and a deleted account are refused by the other', async (t) => {
+      const email = uniqueEmail('two');
+      const password = 'two processes 2';
+      assert.equal((await call(a.url, 'POST', '/v1/signup', { body: { email } })).status, 202);
+      const done = await call(a.url, 'POST', '/v1/signup/complete', {
+        body: { email, code: await codeFor(email), password },
+      });
+      assert.equal(done.status, 201, JSON.stringify(done.body));
+      const token: string = done.body.token;
+      const second = await call(a.url, 'POST', '/v1/sessions', { body: { login: email, password } });
+      const linked = await call(a.url, 'POST', '/v1/devices', {
+        token,
+        body: { serial: uniqueSerial(), model: 'Phone', name: 'Phone', kind: 'phone' },
+      });
+      assert.equal(linked.status, 201);
+      const deviceToken: string = linked.body.deviceToken;
+      for (const [path, held] of [
+        ['/v1/me', token],
+        ['/v1/me', second.body.token],
+        ['/v1/device', deviceToken],
+      ] as const)
+        assert.equal((await call(a.url, 'GET', path, { token: held })).status, 200);
+
+      const signedOut = await call(b.url, 'POST', '/v1/device/sign-out', { token: deviceToken, body: { password } });
+      assert.equal(signedOut.status, 204, JSON.stringify(signedOut.body));
+      const device = await refusedAfter(a.url, '/v1/device', deviceToken);
+
+      const others = await call(b.url, 'DELETE', '/v1/sessions/others', { token });
+      assert.equal(others.status, 204);
+      const session = await refusedAfter(a.url, '/v1/me', second.body.token);
+      assert.equal(
+        (await call(a.url, 'GET', '/v1/me', { token })).status,
+        200,
+        'the session that ended the others stays',
+      );
+
+      await confirmDeletion({ email, token });
+      const deleted = await refusedAfter(a.url, '/v1/me', token);
+      t.diagnostic(
+        `A, after B's answers: the device ${device}; the session ${session}; the deleted account's ${deleted}`,
+      );
     });
 
     test('a rate limit spent through one is enforced by the other', async () => {

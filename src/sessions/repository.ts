@@ -1,11 +1,15 @@
 import type SqliteDatabase from 'better-sqlite3';
-import type { CompiledQuery } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import type { Db, Executor, SessionRow, StoredAccountRow } from '../db/schema.js';
 import type { AccountRows } from '../db/account-rows.js';
+import type { AuthChanges } from '../db/auth-changes.js';
 import type { AuthAccount } from '../http/auth.js';
 
 /** The tables of account rows this feature owns, emptied by an account's erasure in this order. */
-export const SESSION_ACCOUNT_ROWS: AccountRows = { feature: 'sessions', tables: ['sessions'] };
+export const SESSION_ACCOUNT_ROWS: AccountRows = { feature: 'sessions', tables: ['sessions', 'auth_changes'] };
+
+/** SQLite's auth_changes keeps this many of the newest changes; a process further behind starts its cache again. */
+const KEPT_AUTH_CHANGES = 10_000;
 
 /** A session and the account it belongs to, as one authentication reads them. */
 export interface SessionWithAccount {
@@ -59,6 +63,8 @@ export class SessionRepository {
   constructor(
     private readonly db: Db,
     sqliteReader?: SqliteDatabase.Database,
+    /** Told of every write that ends or changes a session, so that this process's cache of checks drops it at once. */
+    private readonly changes?: AuthChanges,
   ) {
     // The account comes with the session, so that a request that needs it (GET /v1/me, every guard that
     // checks the account's status and role) makes one round trip. Only the columns a request uses are
@@ -169,6 +175,7 @@ export class SessionRepository {
     id: string,
     patch: Partial<Pick<SessionRow, 'reauthenticated_at' | 'last_used_at'>>,
   ): Promise<void> {
+    this.changes?.writing(accountId);
     await executor
       .updateTable('sessions')
       .set(patch)
@@ -193,6 +200,7 @@ export class SessionRepository {
 
   /** Deletes one session; true when it existed. `replacedBy`: a new session takes its place (re-authentication). */
   async delete(executor: Executor, accountId: string, id: string, replacedBy?: string): Promise<boolean> {
+    this.changes?.writing(accountId);
     const result = await executor
       .deleteFrom('sessions')
       .where('account_id', '=', accountId)
@@ -210,6 +218,7 @@ export class SessionRepository {
     keepId: string | null,
     kinds?: SessionRow['kind'][],
   ): Promise<number> {
+    this.changes?.writing(accountId);
     let query = executor.deleteFrom('sessions').where('account_id', '=', accountId);
     if (keepId) query = query.where('id', '!=', keepId);
     if (kinds) query = query.where('kind', 'in', kinds);
@@ -224,9 +233,21 @@ export class SessionRepository {
    * erasure takes the apps' records with the account.
    */
   async deleteAll(executor: Executor, accountId: string): Promise<void> {
+    this.changes?.writing(accountId);
     await executor.deleteFrom('sessions').where('account_id', '=', accountId).execute();
   }
 
+  /**
+   * Keeps the newest SQLite auth_changes only (the hourly sweep): every process reads them within moments,
+   * and one that fell further behind empties its cache instead (src/db/auth-changes.ts).
+   */
+  async pruneAuthChanges(): Promise<void> {
+    await sql`DELETE FROM auth_changes WHERE seq <= (SELECT max(seq) FROM auth_changes) - ${KEPT_AUTH_CHANGES}`.execute(
+      this.db,
+    );
+  }
+
+  /** Deletes expired sessions; a cached check finds them expired by itself, so nothing else is told. */
   async deleteExpired(now: number, idleMs: number): Promise<number> {
     const result = await this.db
       .deleteFrom('sessions')
