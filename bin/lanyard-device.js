@@ -7,7 +7,6 @@ import module from 'node:module';
 // folder): a restart skips parsing and compiling them again, the larger part of the start-up time.
 module.enableCompileCache?.();
 
-
 const compiled = new URL('../dist/device-sdk/main.js', import.meta.url);
 if (existsSync(compiled)) {
   await import(compiled.href);
