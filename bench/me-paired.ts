@@ -1,8 +1,12 @@
-// `node --import tsx bench/me-paired.ts BASE [sqlite|postgres] [seconds] [repeats] [sessions]`: GET /v1/me of
+// `node --import tsx bench/me-paired.ts BASE [sqlite|postgres] [seconds] [repeats] [sessions] [warm]`: GET /v1/me of
 // another build of the server (BASE: a checkout with its own dist/ built, e.g. `git archive <commit>` and
 // `npx tsc -p tsconfig.build.json`, node_modules linked) against this one and the floor, side by side, each
 // with its server defaults, with one hot session and with `sessions` seeded sessions in rotation; the runs
 // alternate (base, new, floor; then new, base, floor) so that a machine whose load drifts weighs on both.
+// Each rotating run starts again at the first token, so a later repeat checks again the sessions an earlier
+// one checked and goes on to fresh ones: runs mix sessions a server has seen and sessions it has not.
+// `warm`: every server first checks every seeded session once (untimed), so that the timed runs measure
+// the rotation's steady state, every session seen before, as a server that has run for a while sees it.
 // Prints every run and the medians as JSON. For comparing two builds; the headline figures are npm run bench's.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,15 +20,16 @@ import { BENCH_USER_AGENT, checkMe, signIn, signUp } from './seed.js';
 import { ensureBuild, startServer, type ServerBuild } from './server.js';
 import { median } from './stats.js';
 
-const [base, kind, secondsArg, repeatsArg, sessionsArg] = process.argv.slice(2);
+const [base, kind, secondsArg, repeatsArg, sessionsArg, warmArg] = process.argv.slice(2);
 if (!base || !fs.existsSync(path.join(base, 'dist', 'cli', 'main.js')))
   throw new Error(
-    'usage: bench/me-paired.ts BASE [sqlite|postgres] [seconds] [repeats] [sessions]; BASE/dist must be built',
+    'usage: bench/me-paired.ts BASE [sqlite|postgres] [seconds] [repeats] [sessions] [warm]; BASE/dist must be built',
   );
 const database = kind === 'postgres' ? 'postgres' : 'sqlite';
 const seconds = Number(secondsArg ?? 8);
 const repeats = Number(repeatsArg ?? 3);
 const sessions = Number(sessionsArg ?? 100_000);
+const warm = warmArg === 'warm';
 const NAMES = ['base', 'new', 'floor'] as const;
 type Name = (typeof NAMES)[number];
 
@@ -123,6 +128,21 @@ try {
       headers: { authorization: `Bearer ${target.token}` },
     });
   }
+  if (warm) {
+    for (const name of NAMES) {
+      const target = targets[name];
+      const pass = await loadRotating({
+        origin: target.url,
+        connections: 50,
+        amount: target.tokens.length,
+        request: (n) => ({
+          path: '/v1/me',
+          headers: { authorization: `Bearer ${target.tokens[n % target.tokens.length]}` },
+        }),
+      });
+      process.stdout.write(`  warm-up pass ${name}: ${Math.round(pass.requestsPerSecond)} req/s\n`);
+    }
+  }
   for (let i = 0; i < repeats; i++) {
     process.stdout.write(`repeat ${i + 1}\n`);
     const order: Name[] = i % 2 ? ['new', 'base', 'floor'] : ['base', 'new', 'floor'];
@@ -134,6 +154,7 @@ try {
     seconds,
     repeats,
     sessions,
+    warm,
     base,
     date: new Date().toISOString(),
     loadAverageAtEnd: os.loadavg(),
