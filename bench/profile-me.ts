@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BulkSeeder } from './bulk-seed.js';
+import { openSeeder } from './fresh-server.js';
 import { loadInCli, loadInProcess } from './load.js';
 import { createBenchDatabase } from './postgres.js';
 import { loadRotating, shuffled } from './rotating-load.js';
@@ -46,7 +46,7 @@ try {
   await checkMe(server.url, token);
   let tokens: string[] = [];
   if (route === 'rotate') {
-    const seeder = await BulkSeeder.open({ database, dataDir, pgUrl: pg?.url, devicesPerAccount: 0 });
+    const seeder = await openSeeder({ dataDir, pg }, { devicesPerAccount: 0, contacts: 0 });
     try {
       await seeder.growTo(sessions);
       tokens = shuffled(Array.from({ length: sessions }, (_, i) => seeder.tokenOf(i)));

@@ -11,6 +11,7 @@ import { AuthChanges, PostgresAuthChanges, SqliteAuthChanges } from '../db/auth-
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { SessionWithAccount } from './repository.js';
+import type { Api, BearerSession } from '../testing/api-types.js';
 import { SessionCache } from './session-cache.js';
 import {
   createTestApp,
@@ -220,17 +221,21 @@ for (const database of testDatabases()) {
      * very next check (it reads the changes first); on PostgreSQL the notification sent at commit crosses
      * the database first, so the first check that sees it is awaited (at most two seconds).
      */
-    const meOnceHeard = async (token: string, expected: number, holds: (me: TestResponse) => boolean = () => true) => {
+    const meOnceHeard = async (
+      token: string,
+      expected: number,
+      holds: (me: TestResponse<Api<'Account'>>) => boolean = () => true,
+    ) => {
       const deadline = Date.now() + (database === 'sqlite' ? 0 : 2000);
       for (;;) {
-        const me = await t.request('GET', '/v1/me', { token });
+        const me = await t.request<Api<'Account'>>('GET', '/v1/me', { token });
         if ((me.status === expected && holds(me)) || Date.now() >= deadline) return me;
         // Injected requests answered from memory never let the event loop read its sockets: give it a turn.
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     };
     const sessionIdOf = async (token: string): Promise<string> =>
-      (await t.request('GET', '/v1/session', { token })).body.id;
+      (await t.request<Api<'Session'>>('GET', '/v1/session', { token })).body.id;
 
     test('a session ended by another process is refused', async () => {
       const account = await t.signUp();
@@ -242,13 +247,13 @@ for (const database of testDatabases()) {
       ]);
       const me = await meOnceHeard(account.token, 401);
       assert.equal(me.status, 401);
-      assert.equal(me.body.code, 'unauthenticated');
+      assert.equal((me.body as unknown as Api<'Problem'>).code, 'unauthenticated');
     });
 
     test("an account's status, role and profile changed by another process are what the next checks see", async () => {
       const account = await t.signUp({ name: 'Ana' });
       const other = await t.signUp();
-      assert.equal((await t.request('GET', '/v1/me', { token: account.token })).body.role, 'user');
+      assert.equal((await t.request<Api<'Account'>>('GET', '/v1/me', { token: account.token })).body.role, 'user');
       assert.equal((await t.request('GET', '/v1/me', { token: other.token })).status, 200);
       await otherProcess("UPDATE accounts SET role = 'support' WHERE id = ?", [account.id]);
       assert.equal((await meOnceHeard(account.token, 200, (me) => me.body.role === 'support')).body.role, 'support');
@@ -263,23 +268,23 @@ for (const database of testDatabases()) {
 
     test('what this process changes through the API holds from the next check: sign-out, device sign-out, name, password', async () => {
       const account = await t.signUp({ name: 'Before' });
-      const second = await t.request('POST', '/v1/sessions', {
+      const second = await t.request<BearerSession>('POST', '/v1/sessions', {
         body: { login: account.email, password: account.password },
       });
-      const linked = await t.request('POST', '/v1/devices', {
+      const linked = await t.request<Api<'LinkedDevice'>>('POST', '/v1/devices', {
         token: account.token,
         body: { serial: `SN-${randomBytes(5).toString('hex')}`, model: 'Redmi Note 13', name: 'Phone', kind: 'phone' },
       });
       assert.equal(linked.status, 201, linked.text);
-      const deviceToken: string = linked.body.deviceToken;
+      const deviceToken = linked.body.deviceToken;
       for (const token of [account.token, second.body.token])
         assert.equal((await t.request('GET', '/v1/me', { token })).status, 200);
       assert.equal((await t.request('GET', '/v1/device', { token: deviceToken })).status, 200);
 
       const renamed = await t.request('PATCH', '/v1/me', { token: account.token, body: { name: 'After' } });
       assert.equal(renamed.status, 200);
-      assert.equal((await t.request('GET', '/v1/me', { token: account.token })).body.name, 'After');
-      assert.equal((await t.request('GET', '/v1/me', { token: second.body.token })).body.name, 'After');
+      assert.equal((await t.request<Api<'Account'>>('GET', '/v1/me', { token: account.token })).body.name, 'After');
+      assert.equal((await t.request<Api<'Account'>>('GET', '/v1/me', { token: second.body.token })).body.name, 'After');
 
       const signedOut = await t.request('POST', '/v1/device/sign-out', {
         token: deviceToken,
