@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import type { SeedItem, SeedReport } from '../src/cli/seed.js';
 import { deriveServerKeys } from '../src/crypto/keys.js';
 import { hmac } from '../src/crypto/tokens.js';
@@ -23,6 +22,7 @@ import { BenchPhotos, uploadPhoto } from './photos.js';
 import { median, round } from './stats.js';
 import { BENCH_USER_AGENT, signIn, signUp, type BenchAccount } from './seed.js';
 import type { ServerBuild } from './server.js';
+import { ServerDatabase } from './server-database.js';
 
 export interface DeletionSettings {
   /** JSON items of each measured account, spread evenly over contacts, notes, messages and app-data. */
@@ -174,72 +174,6 @@ function itemData(collection: JsonCollection, n: number): unknown {
         key: `settings.${n}`,
         value: { theme: n % 2 ? 'dark' : 'light', volume: n % 100, lastOpened: at },
       };
-  }
-}
-
-/** Reads the database the server runs on: the erasure's progress and what is left of an account. */
-class Peek {
-  private constructor(
-    private readonly sqlite: SqliteDatabase.Database | undefined,
-    private readonly client: pg.Client | undefined,
-  ) {}
-
-  static async open(database: BenchDialect, dataDir: string, pgUrl: string | undefined): Promise<Peek> {
-    if (database === 'sqlite') {
-      // Read-only and idle between statements: it never holds the WAL against the erasure's checkpoint.
-      const sqlite = new SqliteDatabase(path.join(dataDir, 'lanyard.db'), { readonly: true, fileMustExist: true });
-      sqlite.pragma('busy_timeout = 5000');
-      return new Peek(sqlite, undefined);
-    }
-    const client = new pg.Client({ connectionString: pgUrl });
-    await client.connect();
-    return new Peek(undefined, client);
-  }
-
-  /** `?` placeholders on both databases. */
-  async all<T>(query: string, params: unknown[] = []): Promise<T[]> {
-    if (this.sqlite) return this.sqlite.prepare(query).all(...params) as T[];
-    let n = 0;
-    const result = await this.client!.query(
-      query.replace(/\?/g, () => `$${++n}`),
-      params,
-    );
-    return result.rows as T[];
-  }
-
-  /** Tables with an account_id column (and accounts itself, by id): wherever an account's rows can be. */
-  async accountTables(): Promise<Array<{ table: string; column: string }>> {
-    const tables = this.sqlite
-      ? (this.sqlite
-          .prepare(
-            `SELECT m.name AS t FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'account_id'`,
-          )
-          .all() as Array<{ t: string }>)
-      : await this.all<{ t: string }>(
-          `SELECT table_name AS t FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'account_id'`,
-        );
-    return [
-      { table: 'accounts', column: 'id' },
-      ...tables.map((r) => ({ table: r.t, column: 'account_id' })).sort((a, b) => a.table.localeCompare(b.table)),
-    ];
-  }
-
-  /** The account's rows per table, leaving out tables where it has none. */
-  async rowsOf(accountId: string): Promise<Record<string, number>> {
-    const counts: Record<string, number> = {};
-    for (const { table, column } of await this.accountTables()) {
-      const [row] = await this.all<{ n: number | string }>(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`, [
-        accountId,
-      ]);
-      const n = Number(row?.n ?? 0);
-      if (n > 0) counts[table] = n;
-    }
-    return counts;
-  }
-
-  async close(): Promise<void> {
-    this.sqlite?.close();
-    await this.client?.end();
   }
 }
 
@@ -420,7 +354,7 @@ export async function benchDeletion(
     await withSeededServer({ database, build, label: 'deletion', settings: seeding, say }, async (seeded) => {
       const { server, dataDir, pg: pgDb, seeder } = seeded;
       const lookupKey = deriveServerKeys(masterKeyOf(dataDir)).lookup;
-      const peek = await Peek.open(database, dataDir, pgDb?.url);
+      const peek = await ServerDatabase.open(database, dataDir, pgDb?.url);
       try {
         // People who sign in while a large account is erased, made through the API.
         const signers = await Promise.all(
@@ -699,7 +633,7 @@ async function uploadPhotos(
 }
 
 /** Waits until every thumbnail job has run, so that the erasures are timed on a quiet server. */
-async function waitForThumbnails(peek: Peek): Promise<void> {
+async function waitForThumbnails(peek: ServerDatabase): Promise<void> {
   const deadline = performance.now() + 600_000;
   while (performance.now() < deadline) {
     const [pending] = await peek.all<{ n: number | string }>(
@@ -721,7 +655,7 @@ interface DeleteOptions {
   baseUrl: string;
   dataDir: string;
   database: BenchDialect;
-  peek: Peek;
+  peek: ServerDatabase;
   lookupKey: Buffer;
   pgName: string | undefined;
   serverPid: number;
@@ -818,7 +752,7 @@ async function deleteAndCheck(options: DeleteOptions): Promise<Measured> {
 
 /** Polls the erasure until it is erased and its job chain has ended (on SQLite, after the WAL checkpoint). */
 async function waitForErasure(
-  peek: Peek,
+  peek: ServerDatabase,
   hash: string,
 ): Promise<{ at: number; deletedAt: number; completedAt: number }> {
   const deadline = performance.now() + 15 * 60_000;

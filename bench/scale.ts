@@ -2,12 +2,9 @@
 // device list, the activation check and the deletion of one account) measured at 10k, 100k and 1M seeded
 // accounts (three devices each, contacts for one in ten), on one server as its database grows. Every one
 // of them is an index lookup on the account's own rows, so each should stay within 20 % of its 10k figure.
-import SqliteDatabase from 'better-sqlite3';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { SEED_PASSWORD, type SeedReport } from '../src/cli/seed.js';
 import { deriveServerKeys } from '../src/crypto/keys.js';
 import { hmac } from '../src/crypto/tokens.js';
@@ -19,6 +16,7 @@ import { withServerCpu, type LoadRun } from './load.js';
 import { checkedRun, loadRotating, sampleIndexes, shuffled, type RotatingRequest } from './rotating-load.js';
 import { BENCH_USER_AGENT } from './seed.js';
 import type { ServerBuild } from './server.js';
+import { ServerDatabase } from './server-database.js';
 import { median, round } from './stats.js';
 
 export interface ScaleSettings {
@@ -133,7 +131,7 @@ export async function benchScale(
     await withSeededServer({ database, build, label: 'scale', settings: seeding, say }, async (seeded) => {
       const { server, dataDir, pg: pgDb, seeder, grow } = seeded;
       const lookupKey = deriveServerKeys(masterKeyOf(dataDir)).lookup;
-      const erasures = await ErasurePoll.open(database, dataDir, pgDb?.url);
+      const peek = await ServerDatabase.open(database, dataDir, pgDb?.url);
       // Deleted accounts are left out of later samples.
       const deleted = new Set<number>();
       try {
@@ -175,7 +173,7 @@ export async function benchScale(
           );
           // Statistics reach pg_stat_user_tables up to a second after a transaction ends.
           await sleep(1500);
-          const scansBefore = await erasures.seqScans();
+          const scansBefore = await peek.seqScans();
           // A short untimed run of each kind: the first step would otherwise time V8 compiling the routes.
           for (const kind of KINDS) {
             const connections = kind === 'signIn' ? settings.signInConnections : settings.connections;
@@ -212,11 +210,11 @@ export async function benchScale(
 
           const seconds: number[] = [];
           for (const victim of victims) {
-            seconds.push(await deleteSeeded(server.url, dataDir, seeder.emailOf(victim), lookupKey, erasures));
+            seconds.push(await deleteSeeded(server.url, dataDir, seeder.emailOf(victim), lookupKey, peek));
             deleted.add(victim);
           }
           await sleep(1500);
-          const scansAfter = await erasures.seqScans();
+          const scansAfter = await peek.seqScans();
           const seqScans =
             scansBefore && scansAfter
               ? Object.fromEntries(
@@ -260,7 +258,7 @@ export async function benchScale(
           `every timed run answered 2xx only (sign-in with the seeded password, the sessions of random seeded accounts, their serials locked); ${deleted.size} seeded accounts deleted through the API, each erased with its job chain ended`,
         );
       } finally {
-        await erasures.close();
+        await peek.close();
       }
     });
   } catch (error) {
@@ -268,56 +266,6 @@ export async function benchScale(
     say(`  ${database} scale failed: ${result.error}`);
   }
   return result;
-}
-
-/** The erasure's row in the server's database, polled until erased with its job chain ended. */
-class ErasurePoll {
-  private constructor(
-    private readonly sqlite: SqliteDatabase.Database | undefined,
-    private readonly client: pg.Client | undefined,
-  ) {}
-
-  static async open(database: BenchDialect, dataDir: string, pgUrl: string | undefined): Promise<ErasurePoll> {
-    if (database === 'sqlite') {
-      const sqlite = new SqliteDatabase(path.join(dataDir, 'lanyard.db'), { readonly: true, fileMustExist: true });
-      sqlite.pragma('busy_timeout = 5000');
-      return new ErasurePoll(sqlite, undefined);
-    }
-    const client = new pg.Client({ connectionString: pgUrl });
-    await client.connect();
-    return new ErasurePoll(undefined, client);
-  }
-
-  async erased(hash: string): Promise<boolean> {
-    const query = 'SELECT status, job_id FROM erasures WHERE account_hash = ';
-    const row = (
-      this.sqlite
-        ? this.sqlite.prepare(`${query}?`).get(hash)
-        : (await this.client!.query(`${query}$1`, [hash])).rows[0]
-    ) as { status: string; job_id: string | null } | undefined;
-    return row?.status === 'erased' && row.job_id === null;
-  }
-
-  /**
-   * PostgreSQL only: sequential scans per table so far, and the rows they read (pg_stat_user_tables). A
-   * step's difference shows any query that scans instead of using an index.
-   */
-  async seqScans(): Promise<Record<string, { scans: number; rows: number }> | undefined> {
-    if (!this.client) return undefined;
-    // The statistics of this backend's and others' finished transactions, not a snapshot from before them.
-    await this.client.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await this.client.query<{ relname: string; seq_scan: string; seq_tup_read: string }>(
-      'SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables',
-    );
-    return Object.fromEntries(
-      rows.map((row) => [row.relname, { scans: Number(row.seq_scan), rows: Number(row.seq_tup_read) }]),
-    );
-  }
-
-  async close(): Promise<void> {
-    this.sqlite?.close();
-    await this.client?.end();
-  }
 }
 
 /**
@@ -330,7 +278,7 @@ async function deleteSeeded(
   dataDir: string,
   email: string,
   lookupKey: Buffer,
-  erasures: ErasurePoll,
+  peek: ServerDatabase,
 ): Promise<number> {
   const { token } = await api<{ token: string }>(baseUrl, 'POST', '/v1/sessions', {
     body: { login: email, password: SEED_PASSWORD, kind: 'api' },
@@ -350,7 +298,7 @@ async function deleteSeeded(
   });
   if (confirmed.status !== 'deleted') throw new Error(`the confirmation answered ${JSON.stringify(confirmed)}`);
   const deadline = sent + 5 * 60_000;
-  while (!(await erasures.erased(hash))) {
+  while (!(await peek.erased(hash))) {
     if (performance.now() > deadline) throw new Error(`the erasure of ${id} did not end within 5 minutes`);
     await sleep(10);
   }
