@@ -6,6 +6,7 @@ import type { CloudResult } from './cloud.js';
 import type { ScaleResult } from './scale.js';
 import type { DeletionResult } from './deletion.js';
 import type { DevicesResult } from './devices.js';
+import { databaseTable, firstLine, fmt, mark, type Target } from './format.js';
 import type { HashRun, LoadRun } from './load.js';
 import { ROOT } from './server.js';
 import { median, round } from './stats.js';
@@ -43,12 +44,6 @@ export function summariseMe(runner: MeFigures['runner'], connections: number, ru
       : undefined,
     runs,
   };
-}
-
-export interface Target {
-  target: string;
-  value: number;
-  met: boolean;
 }
 
 export interface DatabaseResult {
@@ -178,23 +173,15 @@ export function saveResult(result: { date: string }): string {
   return dated;
 }
 
-const mark = (met: boolean | undefined) => (met === undefined ? '' : met ? ' ✓' : ' ✗');
-const fmt = (value: number | undefined, digits = 0) =>
-  value === undefined || Number.isNaN(value)
-    ? '-'
-    : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
 /** The readable summary: medians, with every run's figure after them. */
 export function summaryTable(results: DatabaseResult[]): string {
-  const rows: string[][] = [];
-  const column = (label: string, cell: (r: DatabaseResult) => string) => rows.push([label, ...results.map(cell)]);
+  const { column, render } = databaseTable(results);
   const all = (runs: number[] | undefined, digits = 0) =>
     runs ? `  [${runs.map((v) => fmt(v, digits)).join(', ')}]` : '';
 
-  column('', (r) => (r.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'));
   column('limit: argon2id hashes/s alone', (r) =>
     r.error
-      ? `failed: ${r.error.split('\n')[0]}`
+      ? `failed: ${firstLine(r.error)}`
       : `${fmt(r.hash?.hashesPerSecond, 1)}${all(
           r.hash?.runs.map((x) => x.hashesPerSecond),
           1,
@@ -264,13 +251,5 @@ export function summaryTable(results: DatabaseResult[]): string {
   column('other processes, CPU cores', (r) =>
     r.otherProcessesCores ? `median ${r.otherProcessesCores.median}, max ${r.otherProcessesCores.max}` : '-',
   );
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('   ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return render();
 }

@@ -1,6 +1,7 @@
 import type { CloudResult } from './cloud.js';
 import type { DeletionResult } from './deletion.js';
 import type { DevicesResult } from './devices.js';
+import { databaseTable, firstLine, fmt, mark, type Target } from './format.js';
 import type { LoadRun } from './load.js';
 
 interface PartsResult {
@@ -10,33 +11,24 @@ interface PartsResult {
   deletion?: DeletionResult;
 }
 
-const fmt = (value: number | undefined, digits = 0) =>
-  value === undefined || Number.isNaN(value)
-    ? '-'
-    : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+/** A count in thousands from 1,000 up: 100k. */
+const size = (n: number) => (n >= 1000 ? `${fmt(n / 1000)}k` : fmt(n));
 
 const load = (run: LoadRun) =>
   `${fmt(run.requestsPerSecond)} req/s, p99 ${run.latencyMs.p99} ms, ${fmt(run.serverMicrosPerRequest)} µs CPU/req`;
 
 /** The devices and cloud figures, one column per database, as summaryTable prints the others. */
 export function partsSummary(results: PartsResult[]): string {
-  const rows: string[][] = [];
-  const column = (label: string, cell: (r: PartsResult) => string) => rows.push([label, ...results.map(cell)]);
-  column('', (r) => (r.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'));
+  const { column, render } = databaseTable(results);
 
   if (results.some((r) => r.devices)) {
     const steps = results.find((r) => r.devices?.steps.length)?.devices?.steps.map((s) => s.accounts) ?? [];
     for (const [index, accounts] of steps.entries()) {
       const step = (r: PartsResult) => r.devices?.steps[index];
-      const size = `${accounts >= 1000 ? `${fmt(accounts / 1000)}k` : fmt(accounts)} accounts`;
-      column(`GET /v1/devices, ${size}`, (r) =>
-        r.devices?.error && !step(r)
-          ? `failed: ${r.devices.error.split('\n')[0]}`
-          : step(r)
-            ? load(step(r)!.list)
-            : '-',
+      column(`GET /v1/devices, ${size(accounts)} accounts`, (r) =>
+        r.devices?.error && !step(r) ? `failed: ${firstLine(r.devices.error)}` : step(r) ? load(step(r)!.list) : '-',
       );
-      column(`activation check, ${size}`, (r) => (step(r) ? load(step(r)!.activation) : '-'));
+      column(`activation check, ${size(accounts)} accounts`, (r) => (step(r) ? load(step(r)!.activation) : '-'));
     }
     const ratio =
       (pick: (r: DevicesResult) => NonNullable<DevicesResult['ratios']>['list'] | undefined) => (r: PartsResult) => {
@@ -56,7 +48,7 @@ export function partsSummary(results: PartsResult[]): string {
 
   if (results.some((r) => r.cloud)) {
     const cloud = (pick: (c: CloudResult) => string | undefined) => (r: PartsResult) =>
-      r.cloud ? (pick(r.cloud) ?? (r.cloud.error ? `failed: ${r.cloud.error.split('\n')[0]}` : '-')) : '-';
+      r.cloud ? (pick(r.cloud) ?? (r.cloud.error ? `failed: ${firstLine(r.cloud.error)}` : '-')) : '-';
     column(
       'contacts upload',
       cloud(
@@ -70,7 +62,7 @@ export function partsSummary(results: PartsResult[]): string {
       cloud(
         (c) =>
           c.contactsBatchUpload &&
-          `${c.contactsBatchUpload.items} in ${c.contactsBatchUpload.requests} requests, ${c.contactsBatchUpload.seconds} s: ${fmt(c.contactsBatchUpload.itemsPerSecond)} items/s${c.contactsBatchUpload.met ? ' ✓' : ' ✗'}`,
+          `${c.contactsBatchUpload.items} in ${c.contactsBatchUpload.requests} requests, ${c.contactsBatchUpload.seconds} s: ${fmt(c.contactsBatchUpload.itemsPerSecond)} items/s${mark(c.contactsBatchUpload.met)}`,
       ),
     );
     column(
@@ -110,14 +102,11 @@ export function partsSummary(results: PartsResult[]): string {
     );
     column(
       'server peak RSS',
-      cloud(
-        (c) => c.memory && `${c.memory.peakMiB} MiB${c.memory.met ? ' ✓' : ' ✗'} (after start ${c.memory.startMiB})`,
-      ),
+      cloud((c) => c.memory && `${c.memory.peakMiB} MiB${mark(c.memory.met)} (after start ${c.memory.startMiB})`),
     );
   }
 
   if (results.some((r) => r.deletion)) {
-    const size = (n: number) => (n >= 1000 ? `${fmt(n / 1000)}k` : fmt(n));
     const cases = (r: PartsResult) =>
       r.deletion?.cases.filter((c) => c.kind === 'measured' || c.kind === 'under sign-in load') ?? [];
     const shown = cases(results.find((r) => cases(r).length > 0) ?? results[0]!);
@@ -125,7 +114,7 @@ export function partsSummary(results: PartsResult[]): string {
       const label = `deletion, ${size(c.items)} items + ${fmt(c.photoMiB)} MiB, ${size(c.otherAccounts)} others${c.kind === 'under sign-in load' ? ', sign-in load' : ''}`;
       column(label, (r) => {
         const x = cases(r)[index];
-        if (!x) return r.deletion?.error && index === 0 ? `failed: ${r.deletion.error.split('\n')[0]}` : '-';
+        if (!x) return r.deletion?.error && index === 0 ? `failed: ${firstLine(r.deletion.error)}` : '-';
         return `no residue ${fmt(x.erasureSeconds, 2)} s after confirm (${fmt(x.confirmMs)} ms)${x.leftovers.length ? `, ${x.leftovers.length} stale copies of the id` : ''}`;
       });
     }
@@ -142,23 +131,15 @@ export function partsSummary(results: PartsResult[]): string {
         : '-';
     });
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('   ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return render();
 }
 
 /** Flat means within this factor from the smallest to the largest table, on both req/s and server CPU per request. */
 export const FLAT_WITHIN = 1.5;
 
 /** Targets of the devices and cloud parts, beside those of targetsFor (bench/report.ts). */
-export function partTargets(result: PartsResult): Record<string, { target: string; value: number; met: boolean }> {
-  const targets: Record<string, { target: string; value: number; met: boolean }> = {};
+export function partTargets(result: PartsResult): Record<string, Target> {
+  const targets: Record<string, Target> = {};
   for (const [name, label] of [
     ['list', 'GET /v1/devices'],
     ['activation', 'activation check'],

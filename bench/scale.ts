@@ -11,6 +11,7 @@ import { hmac } from '../src/crypto/tokens.js';
 import { CONFIRMATION_SENTENCE } from '../src/deletion/service.js';
 import { outboxFor } from '../src/testing/outbox.js';
 import { api } from './api.js';
+import { databaseName, firstLine, fmt, type Target } from './format.js';
 import { masterKeyOf, memoryOf, withSeededServer, type BenchDialect } from './fresh-server.js';
 import { withServerCpu, type LoadRun } from './load.js';
 import { checkedRun, loadRotating, sampleIndexes, shuffled, type RotatingRequest } from './rotating-load.js';
@@ -325,16 +326,12 @@ async function deletionCode(dataDir: string, email: string, seen: number): Promi
   }
 }
 
-const fmt = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 0 });
-
 /** One line per step and kind, then the ratios to the first step. */
-export function scaleSummary(results: Array<{ database: string; scale?: ScaleResult }>): string {
+export function scaleSummary(results: Array<{ database: 'sqlite' | 'postgres'; scale?: ScaleResult }>): string {
   const lines: string[] = [];
   for (const { database, scale } of results) {
     if (!scale) continue;
-    lines.push(
-      `${database === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, scale${scale.error ? ` (failed: ${scale.error.split('\n')[0]})` : ''}`,
-    );
+    lines.push(`${databaseName(database)}, scale${scale.error ? ` (failed: ${firstLine(scale.error)})` : ''}`);
     for (const step of scale.steps) {
       lines.push(
         `  ${fmt(step.accounts)} accounts (seeded in ${round(step.seed.seconds, 1)} s): ` +
@@ -359,10 +356,8 @@ export function scaleSummary(results: Array<{ database: string; scale?: ScaleRes
 }
 
 /** Each figure at the largest step within 20 % of the first (value: the worse of req/s and CPU/req factors). */
-export function scaleTargets(
-  scale: ScaleResult | undefined,
-): Record<string, { target: string; value: number; met: boolean }> {
-  const targets: Record<string, { target: string; value: number; met: boolean }> = {};
+export function scaleTargets(scale: ScaleResult | undefined): Record<string, Target> {
+  const targets: Record<string, Target> = {};
   const last = scale?.ratios[scale.ratios.length - 1];
   if (!scale || !last) return targets;
   const span = `from ${fmt(scale.steps[0]!.accounts)} to ${fmt(last.accounts)} accounts`;
