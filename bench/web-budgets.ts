@@ -10,6 +10,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { api, linkDevice } from './api.js';
+import { mark, type Target } from './format.js';
 import { round } from './stats.js';
 import { signUp } from './seed.js';
 import { benchGallery, GALLERY_TARGET_MS, type GalleryResult } from './web-gallery.js';
@@ -68,7 +69,7 @@ export interface WebResult {
   galleryError?: string;
   lighthouse?: LighthouseScore[];
   lighthouseError?: string;
-  targets: Record<string, { target: string; value: number; met: boolean }>;
+  targets: Record<string, Target>;
   error?: string;
 }
 
@@ -241,7 +242,7 @@ async function lighthouseScores(
         };
         scores.push(result);
         say(
-          `  lighthouse ${pagePath} (${formFactor}): performance ${result.performance}${result.met.performance ? ' ✓' : ' ✗'}, accessibility ${result.accessibility}${result.met.accessibility ? ' ✓' : ' ✗'}` +
+          `  lighthouse ${pagePath} (${formFactor}): performance ${result.performance}${mark(result.met.performance)}, accessibility ${result.accessibility}${mark(result.met.accessibility)}` +
             ` (LCP ${result.metrics.largestContentfulPaint} ms, TBT ${result.metrics.totalBlockingTime} ms; benchmark index ${result.benchmarkIndex}, load ${loadAverage})${result.accessibilityFailures.length ? `; failing: ${result.accessibilityFailures.join(', ')}` : ''}`,
         );
       }
@@ -305,7 +306,7 @@ export async function benchWeb(
           say(
             `  ${pagePath.padEnd(28)} ${round(jsGzipBytes / KIB, 1)
               .toFixed(1)
-              .padStart(6)} KiB gzip in ${scripts.length} files (budget ${budgetKiB} KiB)${weight.met ? ' ✓' : ' ✗'}`,
+              .padStart(6)} KiB gzip in ${scripts.length} files (budget ${budgetKiB} KiB)${mark(weight.met)}`,
           );
         } finally {
           await context.close();
@@ -401,11 +402,11 @@ export function webSummary(result: WebResult): string {
   const lines = ['Portal JavaScript per page (gzip) and Lighthouse:'];
   for (const p of result.pages)
     lines.push(
-      `  ${p.path.padEnd(28)} ${(p.jsGzipBytes / KIB).toFixed(1).padStart(6)} KiB / ${p.budgetKiB} KiB${p.met ? ' ✓' : ' ✗'}`,
+      `  ${p.path.padEnd(28)} ${(p.jsGzipBytes / KIB).toFixed(1).padStart(6)} KiB / ${p.budgetKiB} KiB${mark(p.met)}`,
     );
   if (result.gallery)
     lines.push(
-      `  gallery of ${result.gallery.photos} photos: first screen ${result.gallery.medianFirstScreenMs} ms, all listed with the newest on screen ${result.gallery.medianMs} ms (target ≤ ${GALLERY_TARGET_MS} ms)${result.gallery.met ? ' ✓' : ' ✗'}`,
+      `  gallery of ${result.gallery.photos} photos: first screen ${result.gallery.medianFirstScreenMs} ms, all listed with the newest on screen ${result.gallery.medianMs} ms (target ≤ ${GALLERY_TARGET_MS} ms)${mark(result.gallery.met)}`,
     );
   if (result.galleryError) lines.push(`  gallery failed: ${result.galleryError}`);
   for (const s of result.lighthouse ?? [])

@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { api, linkDevice } from './api.js';
 import { uploadPhoto } from './photos.js';
+import { mark } from './format.js';
 import { median, round } from './stats.js';
 import type { BenchAccount } from './seed.js';
 
@@ -178,7 +179,7 @@ export async function benchGallery(options: {
     met: medianMs <= GALLERY_TARGET_MS,
   };
   say(
-    `  gallery: a first screen of thumbnails in ${result.medianFirstScreenMs} ms (${firstScreenMs.join(', ')}); all ${options.photos} listed with the newest ${thumbnailsOnScreen} on screen in ${medianMs} ms (${completeMs.join(', ')}; target ≤ ${GALLERY_TARGET_MS} ms)${result.met ? ' ✓' : ' ✗'}`,
+    `  gallery: a first screen of thumbnails in ${result.medianFirstScreenMs} ms (${firstScreenMs.join(', ')}); all ${options.photos} listed with the newest ${thumbnailsOnScreen} on screen in ${medianMs} ms (${completeMs.join(', ')}; target ≤ ${GALLERY_TARGET_MS} ms)${mark(result.met)}`,
   );
   return result;
 }
