@@ -19,7 +19,7 @@ import {
   type LoadRun,
   type LoadSpec,
 } from './load.js';
-import { loadRotating, shuffled } from './rotating-load.js';
+import { checkedRun, loadRotating, shuffled } from './rotating-load.js';
 import { benchPostgresConnection, createBenchDatabase, type BenchDatabase } from './postgres.js';
 import {
   machineInfo,
@@ -183,7 +183,7 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       // autocannon reads an amount of 0 as no limit, so a warm-up of 0 sign-ins is skipped instead.
       const signInWarmUp =
         settings.signInWarmUpRequests > 0
-          ? checked(
+          ? checkedRun(
               await measured(() =>
                 loadInProcess({ ...signInSpec, seconds: 3600, amount: settings.signInWarmUpRequests }),
               ),
@@ -204,7 +204,7 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       const brackets: number[] = [];
       const ratios: number[] = [];
       for (let i = 0; i < settings.signInRepeats; i++) {
-        const run = checked(await measured(() => loadInProcess(signInSpec)), 'sign-in');
+        const run = checkedRun(await measured(() => loadInProcess(signInSpec)), 'sign-in');
         signInRuns.push(run);
         const hash = await measured(() => hashRate(settings.hashSeconds, settings.libuvThreadPoolSize));
         hashRuns.push(hash);
@@ -278,18 +278,21 @@ async function benchDatabase(database: 'sqlite' | 'postgres', build: ServerBuild
       try {
         await loadInProcess({ ...floorSpec, seconds: settings.warmUpSeconds });
         for (let i = 0; i < settings.repeats; i++) {
-          const a = checked(await measured(() => loadInProcess(meSpec)), 'GET /v1/me');
+          const a = checkedRun(await measured(() => loadInProcess(meSpec)), 'GET /v1/me');
           inProcessRuns.push(a);
-          const b = checked(await measured(() => loadInCli(meSpec)), 'GET /v1/me');
+          const b = checkedRun(await measured(() => loadInCli(meSpec)), 'GET /v1/me');
           cliRuns.push(b);
-          const f = checked(await measured(() => loadInCli(floorSpec), floor.pid), 'floor');
+          const f = checkedRun(await measured(() => loadInCli(floorSpec), floor.pid), 'floor');
           floorCliRuns.push(f);
-          const r = checked(
+          const r = checkedRun(
             await measured(rotating(server.url, seededTokens)),
             `GET /v1/me over ${settings.meSessions} sessions`,
           );
           rotatingRuns.push(r);
-          const fr = checked(await measured(rotating(floor.url, floorTokens), floor.pid), 'floor over many sessions');
+          const fr = checkedRun(
+            await measured(rotating(floor.url, floorTokens), floor.pid),
+            'floor over many sessions',
+          );
           floorRotatingRuns.push(fr);
           say(
             `  repeat ${i + 1}: GET /v1/me one session: in-process ${Math.round(a.requestsPerSecond)} req/s p99 ${a.latencyMs.p99} ms; ` +
@@ -348,16 +351,6 @@ const others = (run: HashRun | LoadRun) =>
     ? ` (cores: server ${run.cpu.serverCores} of which event loop ${run.cpu.serverMainThreadCores}, bench ${run.cpu.benchCores}` +
       `${run.cpu.databaseCores ? `, PostgreSQL ${run.cpu.databaseCores}` : ''}, other processes ${run.cpu.otherCores})`
     : '';
-
-/** A run with failed requests measures the wrong thing; it stops the bench instead of being reported. */
-function checked(run: LoadRun, what: string): LoadRun {
-  if (run.non2xx > 0 || run.errors > 0 || run.completed === 0) {
-    throw new Error(
-      `${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors out of ${run.completed + run.non2xx}`,
-    );
-  }
-  return run;
-}
 
 const started = Date.now();
 const build = ensureBuild();
