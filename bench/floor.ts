@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ROOT } from './server.js';
+import { ROOT, stopChild } from './server.js';
 
 /** The bearer token of the floor server's session `index`. */
 export function floorToken(index: number): string {
@@ -49,12 +49,7 @@ export async function startFloor(options: {
     url,
     pid: child.pid!,
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, exited, 5000);
       process.off('exit', orphanGuard);
     },
   };

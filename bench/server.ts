@@ -149,10 +149,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+/** SIGTERM, then SIGKILL if the child has not exited within `graceMs`. */
+export async function stopChild(child: ChildProcess, exited: Promise<number | null>, graceMs = 15_000): Promise<void> {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }
