@@ -2,11 +2,10 @@
 // a full sync (every contact page by page, every photo downloaded), then delta syncs after small
 // changes; the server's peak memory is watched throughout (it must stay under 300 MiB).
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { api, linkDevice } from './api.js';
 import { withCpuShare, type CpuShare } from './cpu.js';
-import { memoryOf, withFreshServer, type BenchDialect } from './fresh-server.js';
+import { memoryOf, withFreshServer, loadAverageNow, type BenchDialect, type PartOutcome } from './fresh-server.js';
 import { BenchPhotos, sha256Hex, uploadPhoto } from './photos.js';
 import { median, round } from './stats.js';
 import { checkedRun, loadRotating } from './rotating-load.js';
@@ -46,7 +45,7 @@ interface Throughput {
   cpu?: CpuShare | undefined;
 }
 
-export interface CloudResult {
+export interface CloudResult extends PartOutcome {
   settings: CloudSettings;
   contactsUpload?: Throughput & { p50Ms: number; p99Ms: number };
   /** The same number of contacts for another phone through POST /v1/cloud/contacts/batch, 1,000 a request, one request at a time. */
@@ -70,10 +69,6 @@ export interface CloudResult {
     targetMiB: number;
     met: boolean;
   };
-  checks: string[];
-  /** The 1-minute load average when this part began: other work on the machine moves every figure. */
-  loadAverageAtStart: number;
-  error?: string;
 }
 
 const MiB = 2 ** 20;
@@ -134,7 +129,7 @@ export async function benchCloud(
   settings: CloudSettings,
   say: (line: string) => void,
 ): Promise<CloudResult> {
-  const result: CloudResult = { settings, checks: [], loadAverageAtStart: round(os.loadavg()[0]!, 2) };
+  const result: CloudResult = { settings, checks: [], loadAverageAtStart: loadAverageNow() };
   const photos = await BenchPhotos.make(settings.photoBytes);
   try {
     await withFreshServer(database, build, 'cloud', async ({ server, dataDir, pg }) => {

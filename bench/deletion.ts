@@ -17,7 +17,7 @@ import { CONFIRMATION_SENTENCE } from '../src/deletion/service.js';
 import { nextCode, outboxFor } from '../src/testing/outbox.js';
 import { api, linkDevice } from './api.js';
 import { withCpuShare, type CpuShare } from './cpu.js';
-import { masterKeyOf, withSeededServer, type BenchDialect } from './fresh-server.js';
+import { masterKeyOf, withSeededServer, loadAverageNow, type BenchDialect, type PartOutcome } from './fresh-server.js';
 import { BenchPhotos, uploadPhoto } from './photos.js';
 import { median, round } from './stats.js';
 import { BENCH_USER_AGENT, signIn, signUp, type BenchAccount } from './seed.js';
@@ -107,7 +107,7 @@ export interface SignInWindow {
   cpu?: CpuShare | undefined;
 }
 
-export interface DeletionResult {
+export interface DeletionResult extends PartOutcome {
   settings: DeletionSettings;
   setups: AccountSetup[];
   seeds: SeedReport[];
@@ -123,10 +123,6 @@ export interface DeletionResult {
     duringOverBefore: number;
     duringOverAfter: number;
   };
-  checks: string[];
-  /** The 1-minute load average when this part began: other work on the machine moves every figure. */
-  loadAverageAtStart: number;
-  error?: string;
 }
 
 const MiB = 2 ** 20;
@@ -342,7 +338,7 @@ export async function benchDeletion(
     seeds: [],
     cases: [],
     checks: [],
-    loadAverageAtStart: round(os.loadavg()[0]!, 2),
+    loadAverageAtStart: loadAverageNow(),
   };
   const steps = [...settings.itemSteps].sort((a, b) => a - b);
   const photoCount = Math.max(1, Math.round((settings.photoMiB * MiB) / settings.photoBytes));

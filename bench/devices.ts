@@ -1,11 +1,10 @@
 // GET /v1/devices and GET /v1/activation/{serial} with 10,000 and then 100,000 accounts (3 devices each) in
 // the database: both are index lookups, so their figures should not move as the tables grow tenfold.
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { maskEmail } from '../src/accounts/addresses.js';
 import type { Seeder, SeedReport } from '../src/cli/seed.js';
 import { api, linkDevice } from './api.js';
-import { memoryOf, withSeededServer, type BenchDialect } from './fresh-server.js';
+import { memoryOf, withSeededServer, loadAverageNow, type BenchDialect, type PartOutcome } from './fresh-server.js';
 import { withServerCpu, type LoadRun } from './load.js';
 import { round } from './stats.js';
 import { checkedRun, loadRotating, sampleIndexes, shuffled } from './rotating-load.js';
@@ -54,15 +53,11 @@ export interface Ratio {
   serverMicrosPerRequest: number | undefined;
 }
 
-export interface DevicesResult {
+export interface DevicesResult extends PartOutcome {
   settings: DevicesSettings;
   steps: DevicesStep[];
   /** The largest step's figure over the smallest's (1.0 = flat). */
   ratios?: { list: Ratio; activation: Ratio };
-  checks: string[];
-  /** The 1-minute load average when this part began: other work on the machine moves every figure. */
-  loadAverageAtStart: number;
-  error?: string;
 }
 
 const ratioOf = (big: LoadRun, small: LoadRun): Ratio => ({
@@ -86,7 +81,7 @@ export async function benchDevices(
   settings: DevicesSettings,
   say: (line: string) => void,
 ): Promise<DevicesResult> {
-  const result: DevicesResult = { settings, steps: [], checks: [], loadAverageAtStart: round(os.loadavg()[0]!, 2) };
+  const result: DevicesResult = { settings, steps: [], checks: [], loadAverageAtStart: loadAverageNow() };
   try {
     // Seeded accounts have no cloud, as the real ones here have none.
     const seeding = { devicesPerAccount: settings.devicesPerAccount, contacts: 0 };

@@ -2,6 +2,8 @@
 // target and a failure read, and the table with one column per database. Apart from report.ts so that a
 // benchmark can use it without an import cycle.
 
+import type { BenchDialect } from './fresh-server.js';
+
 /** One entry of a result's targets: what is asked, the figure, and whether the figure meets it. */
 export interface Target {
   target: string;
@@ -18,7 +20,7 @@ export const fmt = (value: number | undefined, digits = 0) =>
 /** ' ✓' or ' ✗' after a figure with a target; nothing without one. */
 export const mark = (met: boolean | undefined) => (met === undefined ? '' : met ? ' ✓' : ' ✗');
 
-export const databaseName = (database: 'sqlite' | 'postgres') => (database === 'sqlite' ? 'SQLite' : 'PostgreSQL');
+export const databaseName = (database: BenchDialect) => (database === 'sqlite' ? 'SQLite' : 'PostgreSQL');
 
 /** A part's error in a summary: its first line (the result keeps the whole of it). */
 export const firstLine = (error: string) => error.split('\n')[0]!;
@@ -27,7 +29,7 @@ export const firstLine = (error: string) => error.split('\n')[0]!;
  * A table with a row per figure and a column per database, its cells padded to line up. `column` adds a
  * row: the label, then each result's cell.
  */
-export function databaseTable<R extends { database: 'sqlite' | 'postgres' }>(results: R[]) {
+export function databaseTable<R extends { database: BenchDialect }>(results: R[]) {
   const rows: string[][] = [['', ...results.map((r) => databaseName(r.database))]];
   return {
     column(label: string, cell: (r: R) => string): void {

@@ -10,6 +10,17 @@ import { round } from './stats.js';
 
 export type BenchDialect = 'sqlite' | 'postgres';
 
+/** What every part on a server of its own records beside its figures. */
+export interface PartOutcome {
+  checks: string[];
+  /** The 1-minute load average when this part began: other work on the machine moves every figure. */
+  loadAverageAtStart: number;
+  error?: string;
+}
+
+/** The 1-minute load average now, rounded as the results keep it. */
+export const loadAverageNow = () => round(os.loadavg()[0]!, 2);
+
 export interface FreshServer {
   database: BenchDialect;
   server: RunningServer;

@@ -8,7 +8,7 @@ import { benchCloud, DEFAULT_CLOUD_SETTINGS } from './cloud.js';
 import { benchDeletion, DEFAULT_DELETION_SETTINGS } from './deletion.js';
 import { benchScale, DEFAULT_SCALE_SETTINGS, scaleSummary, scaleTargets } from './scale.js';
 import { benchDevices, DEFAULT_DEVICES_SETTINGS } from './devices.js';
-import { openSeeder } from './fresh-server.js';
+import { loadAverageNow, openSeeder } from './fresh-server.js';
 import { floorToken, startFloor } from './floor.js';
 import {
   hashRate,
@@ -358,7 +358,7 @@ const machine = machineInfo();
 say(
   `Lanyard bench: node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), commit ${machine.git.commit.slice(0, 10)}${machine.git.dirty ? ' (uncommitted changes)' : ''}`,
 );
-const loadAtStart = round(os.loadavg()[0]!, 2);
+const loadAtStart = loadAverageNow();
 if (loadAtStart > 1)
   say(
     `The 1-minute load average is ${loadAtStart}: other processes are using the CPU, so the figures will be low and noisy.`,

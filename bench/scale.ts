@@ -2,7 +2,6 @@
 // device list, the activation check and the deletion of one account) measured at 10k, 100k and 1M seeded
 // accounts (three devices each, contacts for one in ten), on one server as its database grows. Every one
 // of them is an index lookup on the account's own rows, so each should stay within 20 % of its 10k figure.
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SEED_PASSWORD, type SeedReport } from '../src/cli/seed.js';
@@ -12,7 +11,14 @@ import { CONFIRMATION_SENTENCE } from '../src/deletion/service.js';
 import { outboxFor } from '../src/testing/outbox.js';
 import { api } from './api.js';
 import { databaseName, firstLine, fmt, type Target } from './format.js';
-import { masterKeyOf, memoryOf, withSeededServer, type BenchDialect } from './fresh-server.js';
+import {
+  loadAverageNow,
+  masterKeyOf,
+  memoryOf,
+  withSeededServer,
+  type BenchDialect,
+  type PartOutcome,
+} from './fresh-server.js';
 import { withServerCpu, type LoadRun } from './load.js';
 import { checkedRun, loadRotating, sampleIndexes, shuffled, type RotatingRequest } from './rotating-load.js';
 import { BENCH_USER_AGENT } from './seed.js';
@@ -87,14 +93,11 @@ export interface ScaleRatio {
   serverMicrosPerRequest: number | undefined;
 }
 
-export interface ScaleResult {
+export interface ScaleResult extends PartOutcome {
   settings: ScaleSettings;
   steps: ScaleStep[];
   /** Per step after the first: its figures over the first step's. */
   ratios: Array<{ accounts: number } & Record<Kind, ScaleRatio> & { deletionSeconds: number }>;
-  checks: string[];
-  loadAverageAtStart: number;
-  error?: string;
 }
 
 /** Another account's token, email or serial each time. */
@@ -125,7 +128,7 @@ export async function benchScale(
     steps: [],
     ratios: [],
     checks: [],
-    loadAverageAtStart: round(os.loadavg()[0]!, 2),
+    loadAverageAtStart: loadAverageNow(),
   };
   try {
     const seeding = { devicesPerAccount: settings.devicesPerAccount };

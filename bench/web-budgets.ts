@@ -14,6 +14,7 @@ import { mark, type Target } from './format.js';
 import { round } from './stats.js';
 import { signUp } from './seed.js';
 import { benchGallery, GALLERY_TARGET_MS, type GalleryResult } from './web-gallery.js';
+import { loadAverageNow } from './fresh-server.js';
 import { ensureBuild, ROOT, startServer, type ServerBuild } from './server.js';
 
 const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -198,7 +199,7 @@ async function lighthouseScores(
       });
     for (const pagePath of paths) {
       for (const formFactor of ['mobile', 'desktop'] as const) {
-        const loadAverage = round(os.loadavg()[0]!, 2);
+        const loadAverage = loadAverageNow();
         const flags = {
           port,
           output: 'json' as const,
