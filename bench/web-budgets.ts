@@ -16,16 +16,8 @@ import { signUp } from './seed.js';
 import { benchGallery, GALLERY_TARGET_MS, type GalleryResult } from './web-gallery.js';
 import { loadAverageNow } from './fresh-server.js';
 import { ensureBuild, ROOT, startServer, type ServerBuild } from './server.js';
+import { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../src/testing/chromium.js';
 
-const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const WEB = path.join(ROOT, 'web');
 const KIB = 1024;
 
@@ -270,7 +262,7 @@ export async function benchWeb(
     ensureWebBuilt(say);
     const server = await startServer({ build, dataDir });
     say(`\nweb: server pid ${server.pid} at ${server.url}`);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const account = await signUp(server.url, dataDir, 0);
       const deviceToken = await linkDevice(server.url, account.token, `BENCHWEB${Date.now()}`);

@@ -1,33 +1,21 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import * as openid from 'openid-client';
 import { createTestApp, testDatabases, type TestApp } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
+import { assertChromiumInstalled, launchChromium } from '../testing/chromium.js';
+import { freePort } from '../testing/free-port.js';
 import { relyingParty } from './test-relying-party.js';
 import type { Api } from '../testing/api-types.js';
 
 // The sign-in and consent pages in a real browser (Debian's Chromium): what a person sees when an app
 // sends them to "Sign in with Lanyard", the forms they fill in, and the way back to the app.
 
-const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const REDIRECT_URI = 'https://notes.example.com/callback';
-
-/** A port nobody listens on now, so that the server's public URL (the OpenID issuer) is known before it starts. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 for (const database of testDatabases()) {
   describe(`apps: sign-in and consent pages in Chromium (${database})`, () => {
@@ -43,15 +31,12 @@ for (const database of testDatabases()) {
     };
 
     before(async () => {
-      if (!fs.existsSync(CHROMIUM))
-        assert.fail(
-          `Chromium is needed for the browser tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`,
-        );
+      assertChromiumInstalled();
       const port = await freePort();
       baseUrl = `http://127.0.0.1:${port}`;
       t = await createTestApp({ database, env: { LANYARD_PORT: String(port), LANYARD_BASE_URL: baseUrl } });
       await t.app.http.listen({ port, host: '127.0.0.1' });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      browser = await launchChromium();
       staff = (await createStaffMember(t, 'admin')).token;
       client = (
         await t.request<Api<'AppCreated'>>('POST', '/v1/admin/apps', {

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import * as client from 'openid-client';
 import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
 import { createStaffMember } from '../testing/staff.js';
+import { freePort } from '../testing/free-port.js';
 
 // Shared by the apps' tests: a listening server (openid-client talks to it over HTTP, as a relying party
 // would), an admin who registers apps, and a browser without a screen (cookies, redirects, forms).
-
-/** A port nobody listens on now, so that the server's public URL (the OpenID issuer) is known before it starts. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ListeningApp {
   t: TestApp;

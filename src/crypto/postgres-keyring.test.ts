@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { PostgresTombstones, TombstoneLog } from '../deletion/tombstone-log.js';
 import { createKeyringDatabase, type KeyringDatabase } from '../testing/keyring-database.js';
 import { PostgresKeyRing } from './postgres-keyring.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { assertChromiumInstalled, launchChromium } from '../testing/chromium.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { DOCS_CSP } from './server.js';
 import type { Api } from '../testing/api-types.js';
@@ -10,28 +11,15 @@ import type { Api } from '../testing/api-types.js';
 // server's document, under a CSP that lets nothing come from another origin. Rendered in Chromium, so
 // that a script or style the CSP blocks (and a blank page) shows here rather than to a reader.
 
-const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 describe('GET /docs, the API reference', () => {
   let t: TestApp;
   let browser: Browser;
   let base: string;
   before(async () => {
-    if (!fs.existsSync(CHROMIUM))
-      assert.fail(
-        `Chromium is needed for the browser tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`,
-      );
+    assertChromiumInstalled();
     t = await createTestApp();
     base = await t.app.http.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

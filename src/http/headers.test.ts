@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
 import { makeImage } from '../cloud/test-images.js';
+import { launchChromium } from '../testing/chromium.js';
 import type { Api, BearerSession } from '../testing/api-types.js';
 import { createTestApp, testDatabases, uniqueEmail, type TestApp, type TestResponse } from '../testing/test-app.js';
 
 // Issue 13, item 5: the headers every answer carries, the policy of every HTML page, and protocol errors
 // answered as problem+json.
-
-const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
 /** The directives of a Content-Security-Policy header, by name. */
 function directives(response: TestResponse): Map<string, string> {
@@ -219,18 +217,7 @@ for (const database of testDatabases()) {
     });
 
     test('the deletion-cancel page works in Chromium under its CSP, with no policy violation', async () => {
-      if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium is needed for the browser tests; ${CHROMIUM} is missing`);
-      const browser: Browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         const violations: string[] = [];

@@ -4,24 +4,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestApp, type TestApp, type TestDatabase } from '../testing/test-app.js';
+import { assertChromiumInstalled, launchChromium } from '../testing/chromium.js';
+import { freePort } from '../testing/free-port.js';
 import { PORTAL_DIST } from './register.js';
 import type { BearerSession } from '../testing/api-types.js';
 
-const CHROMIUM = process.env.LANYARD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ROOT = path.resolve(PORTAL_DIST, '../..');
 export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
 
@@ -76,17 +68,6 @@ export function ensurePortalBuilt(): void {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 export interface Portal {
@@ -107,10 +88,7 @@ export async function startPortal(
   env: Record<string, string> = {},
   options: { hostname?: 'localhost' } = {},
 ): Promise<Portal> {
-  if (!fs.existsSync(CHROMIUM))
-    assert.fail(
-      `Chromium is needed for the portal tests: apt-get install -y chromium (or set LANYARD_TEST_CHROMIUM); ${CHROMIUM} is missing`,
-    );
+  assertChromiumInstalled();
   ensurePortalBuilt();
   const port = await freePort();
   const baseUrl = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
@@ -118,7 +96,7 @@ export async function startPortal(
   // The browser checks the captcha's expiry and the cookies' against its own clock: the server's starts at now.
   t.clock.set(Date.now());
   await t.app.http.listen({ port, host: '127.0.0.1' });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   return {
     t,
     baseUrl,
