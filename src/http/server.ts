@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import type { RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { Socket } from 'node:net';
+import { lazySchemaCompilers } from './lazy-schemas.js';
 import { requestId } from './request-id.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { AppError, errorRegistry, type ErrorCode, type FieldError } from './errors.js';
@@ -115,6 +116,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // A request Node's parser refuses (headers too large, broken framing, a bad Content-Length) never
     // reaches a route; it is still answered as problem+json, then the connection closes.
     clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => writeProtocolProblem(error, socket),
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     ajv: {
       customOptions: {
         // Unknown fields are refused, not silently dropped (API.md Conventions).
