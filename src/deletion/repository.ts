@@ -79,8 +79,16 @@ export class DeletionRepository {
   }
 
   /** Erasures that are not finished: what a start or the doctor looks at. */
+  /**
+   * Erasures not done yet: before their tombstone, or erased with their chain not ended (on SQLite the WAL
+   * checkpoint comes after the tombstone; a crash can also come between the tombstone and the chain's end).
+   */
   async listUnfinished(): Promise<ErasureRow[]> {
-    return this.db.selectFrom('erasures').selectAll().where('status', '!=', 'erased').execute();
+    return this.db
+      .selectFrom('erasures')
+      .selectAll()
+      .where((eb) => eb.or([eb('status', '!=', 'erased'), eb('job_id', 'is not', null)]))
+      .execute();
   }
 
   async listTombstoneHashes(): Promise<string[]> {

@@ -326,7 +326,8 @@ export class DeletionService {
   async reapplyTombstones(): Promise<string[]> {
     const { db, repository, clock } = this.deps;
     for (const row of await repository.listUnfinished()) {
-      if (row.account_id && row.job_id && (await this.deps.jobs.isPending(row.job_id))) continue;
+      // A link parked after crashing its process twice is no longer pending: the erasure gets a new one.
+      if (row.job_id && (await this.deps.jobs.isPending(row.job_id))) continue;
       const jobId = uuidv7();
       await db.transaction().execute(async (trx) => {
         await repository.saveErasure(trx, { ...row, job_id: jobId });
