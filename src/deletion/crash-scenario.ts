@@ -19,6 +19,8 @@ import { filesContaining } from './test-helpers.js';
 // to be interrupted many times: both are real settings of the server, not fakes.
 
 const MAX_ROUNDS = 20;
+/** Far more than an erasure needs (a large one takes its share of kills, then is let finish). */
+const MAX_RESTARTS_PER_ERASURE = 80;
 /** The last kills go to small accounts: see `sizeFor`. */
 const SMALL_KILLS = 6;
 
@@ -219,12 +221,17 @@ export async function runCrashScenario(database: TestDatabase, killsWanted: numb
       const victim = await fillAccount(server.url, dataDir, items);
       await confirmDeletion(server.url, dataDir, victim);
       let previous: string[] = [];
-      for (;;) {
+      // A small erasure ends within a few restarts; one that never does fails here, with where it stopped.
+      for (let restarts = 1; ; restarts++) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * (small ? smallWindow : 100)));
         server.process.signal('SIGKILL');
         await server.process.exit();
         server = undefined;
         const state = await readState(victim.id, other.id);
+        if (restarts > MAX_RESTARTS_PER_ERASURE)
+          assert.fail(
+            `an erasure did not end in ${MAX_RESTARTS_PER_ERASURE} restarts; done: ${state.steps.join(', ')}`,
+          );
         if (small)
           smallWindow = state.finished
             ? Math.max(20, smallWindow / 1.5)
