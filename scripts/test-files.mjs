@@ -1,8 +1,8 @@
 // `npm test`'s list of test files, the slowest first. The runner starts files in the order given, three at
 // a time: in name order the longest files (the crash tier, the browser flows under src/portal) started last
 // and the run ended with one of them alone on the machine. Started first, they end while the short files
-// keep the other slots busy. Seconds are what each file took in a CI run (2026-12-04, 2-core machine); a file missing here
-// runs after these, in name order, and a renamed one only loses its place.
+// keep the other slots busy. Seconds are what each file took in a CI run (2026-12-04, 2-core machine); a
+// file missing here runs after these, in name order, and a renamed one only loses its place.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
