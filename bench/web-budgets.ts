@@ -338,7 +338,7 @@ export async function benchWeb(
           });
           scored = galleryAccount;
           result.targets.galleryFirstScreenWithin1s = {
-            target: `≤ ${GALLERY_TARGET_MS} ms from navigation to the first screen of thumbnails, ${galleryPhotos} photos all listed (median of ${result.gallery.completeMs.length} loads)`,
+            target: `≤ ${GALLERY_TARGET_MS} ms from navigation to the first screen of thumbnails, with the count of ${galleryPhotos} photos shown (median of ${result.gallery.completeMs.length} loads)`,
             value: result.gallery.medianMs,
             met: result.gallery.met,
           };
@@ -399,7 +399,7 @@ export function webSummary(result: WebResult): string {
     );
   if (result.gallery)
     lines.push(
-      `  gallery of ${result.gallery.photos} photos: first screen ${result.gallery.medianFirstScreenMs} ms, all listed with the newest on screen ${result.gallery.medianMs} ms (target ≤ ${GALLERY_TARGET_MS} ms)${mark(result.gallery.met)}`,
+      `  gallery of ${result.gallery.photos} photos: first screen ${result.gallery.medianFirstScreenMs} ms, with the count shown ${result.gallery.medianMs} ms (target ≤ ${GALLERY_TARGET_MS} ms)${mark(result.gallery.met)}`,
     );
   if (result.galleryError) lines.push(`  gallery failed: ${result.galleryError}`);
   for (const s of result.lighthouse ?? [])

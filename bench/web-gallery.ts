@@ -24,7 +24,8 @@ export interface GalleryResult {
   /**
    * One figure per page load (a fresh browser context each, nothing cached), from the navigation's start:
    * to the first screen of thumbnails shown (the first page of the list), and to the first screen once
-   * all the photos are listed (the newest first: the screen that stays). The target applies to the latter.
+   * the page also says how many photos there are ("10,000 photos": the screen that stays; the older pages of
+   * the list are read only as the grid is scrolled to them). The target applies to the latter.
    */
   firstScreenMs: number[];
   completeMs: number[];
@@ -130,7 +131,7 @@ export async function benchGallery(options: {
       await page.goto(`${baseUrl}/cloud`, { waitUntil: 'commit' });
       // Polled every animation frame in the page, counted from the navigation's start: first, the moment
       // the grid shows with every thumbnail cell on the screen holding its decoded image; then the same
-      // once the whole library is listed (the page says "10,000 photos"), the newest photos first, which
+      // once the page says how many photos the library holds ("10,000 photos"), the newest photos first, which
       // is the first screen that stays.
       const shown = await page.waitForFunction(
         (countText) => {
@@ -146,8 +147,8 @@ export async function benchGallery(options: {
           const images = cells.map((cell) => cell.querySelector('img'));
           if (images.some((img) => !img?.complete || img.naturalWidth === 0)) return false;
           state.firstScreenAt ??= performance.now();
-          const listed = [...document.querySelectorAll('main p')].some((p) => p.textContent === countText);
-          if (!listed) return false;
+          const counted = [...document.querySelectorAll('main p')].some((p) => p.textContent === countText);
+          if (!counted) return false;
           return { first: state.firstScreenAt, complete: performance.now(), images: images.length };
         },
         `${options.photos.toLocaleString('en-US')} photos`,
@@ -179,7 +180,7 @@ export async function benchGallery(options: {
     met: medianMs <= GALLERY_TARGET_MS,
   };
   say(
-    `  gallery: a first screen of thumbnails in ${result.medianFirstScreenMs} ms (${firstScreenMs.join(', ')}); all ${options.photos} listed with the newest ${thumbnailsOnScreen} on screen in ${medianMs} ms (${completeMs.join(', ')}; target ≤ ${GALLERY_TARGET_MS} ms)${mark(result.met)}`,
+    `  gallery: a first screen of thumbnails in ${result.medianFirstScreenMs} ms (${firstScreenMs.join(', ')}); the newest ${thumbnailsOnScreen} on screen with the count of ${options.photos} in ${medianMs} ms (${completeMs.join(', ')}; target ≤ ${GALLERY_TARGET_MS} ms)${mark(result.met)}`,
   );
   return result;
 }

@@ -294,6 +294,63 @@ describePortal('portal: the cloud (photos gallery, contacts, notes, messages, ap
     await context.close();
   });
 
+  test('a library larger than one page: its count at once, the older photos read as the grid scrolls to them', async () => {
+    const { portal } = suite;
+    const t = portal.t;
+    const account = await accountIn(t, 'en');
+    const token = (
+      await t.request<BearerSession>('POST', '/v1/sessions', {
+        body: { login: account.email, password: account.password, kind: 'api' },
+      })
+    ).body.token;
+    const device = await linkDevice(t, { ...account, token });
+    const jpeg = await makeImage('jpeg', 8, 8);
+    const total = 200;
+    for (let n = 0; n < total; n += 1) {
+      t.clock.advance(1000);
+      const id = `IMG_${String(n).padStart(4, '0')}.jpg`;
+      const put = await t.request('PUT', `/v1/cloud/photos/${id}`, {
+        token: device.token,
+        payload: jpeg,
+        headers: { 'content-type': 'image/jpeg' },
+      });
+      assert.equal(put.status, 200, put.text);
+    }
+    const { context, page, problems } = await portal.context('en', 'desktop');
+    const listed: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/v1/cloud/photos') listed.push(request.url());
+    });
+    await signInOnPage(page, account, text.en);
+    await page.goto('/cloud');
+    // The whole library's count, from the first screen on, before the older pages are read.
+    await page.getByText('200 photos', { exact: true }).waitFor();
+    const grid = page.getByRole('grid', { name: text.en.photos });
+    await grid.getByRole('row', { name: /^Photo IMG_0199\.jpg/ }).waitFor();
+    assert.equal(listed.length, 1, 'one page read for the first screen');
+    assert.equal(await grid.getByRole('row', { name: /^Photo IMG_0000\.jpg/ }).count(), 0);
+    // The keyboard's End goes to the last photo read; the grid scrolls there, and the next pages come in.
+    await tabIntoGrid(page, text.en.photos);
+    const oldest = grid.getByRole('row', { name: /^Photo IMG_0000\.jpg/ });
+    for (let presses = 1; ; presses += 1) {
+      await page.keyboard.press('End');
+      const shown = await oldest.waitFor({ timeout: 3000 }).then(
+        () => true,
+        () => false,
+      );
+      if (shown) break;
+      assert.ok(presses < 5, 'the oldest photo never came into the grid');
+    }
+    assert.equal(await oldest.evaluate((row) => row.contains(document.activeElement)), true);
+    assert.ok(listed.length >= 2, 'the older photos read on demand');
+    // The oldest opens in the viewer, which counts the whole library.
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').getByText('Photo 200 of 200').waitFor();
+    await expectNoAxeViolations(page, 'cloud gallery read on demand');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   for (const [language, viewport] of [
     ['en', 'desktop'],
     ['es', 'phone'],

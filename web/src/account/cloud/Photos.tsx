@@ -1,27 +1,25 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import {
-  Dialog,
+  Collection,
   GridLayout,
   GridList,
   GridListItem,
-  Heading,
-  Modal,
-  ModalOverlay,
+  GridListLoadMoreItem,
   Size,
   Virtualizer,
 } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api } from '@shared/api/client';
 import { apiHref } from '@shared/api/href';
 import { useErrorText, useFormat } from '@shared/i18n';
-import { Alert, Button, styles } from '@shared/ui';
+import { Alert, styles } from '@shared/ui';
 import css from './cloud.module.css';
-import { type Item, useCollection } from './items';
+import { type Item, useCloudSummary, useCollection } from './items';
+
+const loadViewer = () => import('./Viewer');
+const Viewer = lazy(loadViewer);
 
 const thumbnailOf = (id: string) =>
   apiHref('/v1/cloud/{collection}/{itemId}/thumbnail', { collection: 'photos', itemId: id });
-const originalOf = (id: string) => apiHref('/v1/cloud/{collection}/{itemId}', { collection: 'photos', itemId: id });
 
 // Laid out by a virtualizer: only the rows on screen (and a few around) are in the document, so a library
 // of 10,000 photos scrolls like one of 10, and each thumbnail is asked for when its cell first shows.
@@ -30,6 +28,7 @@ const layoutOptions = {
   maxItemSize: new Size(180, 180),
   minSpace: new Size(8, 8),
   preserveAspectRatio: true,
+  loaderHeight: 48,
 };
 
 function Thumbnail({ item, label }: { item: Item; label: string }) {
@@ -52,40 +51,56 @@ function Thumbnail({ item, label }: { item: Item; label: string }) {
   );
 }
 
-/** The photos as a grid of thumbnails (arrow keys move, Enter opens), and the opened photo large. */
+/**
+ * The photos as a grid of thumbnails (arrow keys move, Enter opens), and the opened photo large. The list is
+ * read a page at a time, the next one when the grid is scrolled near its end: with 10,000 photos, the page
+ * neither waits for nor lays out what nobody has scrolled to yet. The count comes from the cloud's summary.
+ */
 export function Photos() {
   const { t } = useTranslation();
   const format = useFormat();
   const errorText = useErrorText();
-  const photos = useCollection('photos', { newest: true });
+  const photos = useCollection('photos', { newest: true, onDemand: true });
+  const summary = useCloudSummary();
   const [open, setOpen] = useState<number>();
   const items = photos.items;
+  const more = photos.hasNextPage;
+  const { isFetchingNextPage, fetchNextPage, isError } = photos;
+  const loadMore = useCallback(() => {
+    if (more && !isFetchingNextPage && !isError) void fetchNextPage();
+  }, [more, isFetchingNextPage, isError, fetchNextPage]);
+  // While pages remain unread, the server's count; once all are read, what is listed (unreadable ones apart).
+  const total = more ? Math.max(summary.data?.collections.photos?.count ?? 0, items.length) : items.length;
+  const countKnown = photos.data !== undefined && (!more || summary.data !== undefined);
   const label = (item: Item) => t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) });
+  // The viewer's code is fetched once the grid is there and the page is idle: opening a photo then waits for nothing.
+  const hasItems = items.length > 0;
+  useEffect(() => {
+    if (!hasItems) return;
+    const handle = requestIdleCallback(() => void loadViewer());
+    return () => cancelIdleCallback(handle);
+  }, [hasItems]);
 
   return (
     <>
       {photos.isError && <Alert>{errorText(photos.error)}</Alert>}
-      {photos.isPending && (
+      {/* While the first page loads, a frame of the gallery's size holds its place: the export card below it
+          stays where it is when the thumbnails come. */}
+      {(photos.isPending || (!countKnown && items.length > 0)) && (
         <p className={styles.muted} role="status">
           {t('shell.loading')}
         </p>
       )}
-      {photos.data && photos.loadingMore && (
-        <p className={styles.muted} role="status">
-          {t('cloud.loadingMore', { count: items.length })}
-        </p>
-      )}
-      {photos.data && !photos.loadingMore && (
-        <p className={styles.description}>
-          {t('cloud.photoCount', { count: items.length, n: format.number(items.length) })}
-        </p>
+      {photos.isPending && <div className={css.galleryPlaceholder} aria-hidden="true" />}
+      {countKnown && (
+        <p className={styles.description}>{t('cloud.photoCount', { count: total, n: format.number(total) })}</p>
       )}
       <Unreadable ids={photos.unreadable} />
-      {photos.data && items.length === 0 && photos.unreadable.length === 0 && !photos.loadingMore && (
+      {photos.data && items.length === 0 && photos.unreadable.length === 0 && !more && (
         <p className={styles.muted}>{t('cloud.empty.photos')}</p>
       )}
-      {/* Drawn from the first page: the library is listed newest first, so the first page is the top of the
-          grid and each later page only adds rows below it (nothing already drawn moves). */}
+      {/* The library is listed newest first, so the first page is the top of the grid and each later page
+          only adds rows below it (nothing already drawn moves). */}
       {items.length > 0 && (
         <>
           <p className={styles.description} id="gallery-help">
@@ -96,154 +111,49 @@ export function Photos() {
               aria-label={t('cloud.gallery')}
               aria-describedby="gallery-help"
               layout="grid"
-              items={items}
               className={css.gallery}
               onAction={(key) => setOpen(items.findIndex((item) => item.id === key))}
             >
-              {(item) => (
-                <GridListItem id={item.id} textValue={label(item)} className={css.cell}>
-                  <Thumbnail item={item} label={label(item)} />
-                </GridListItem>
-              )}
+              <Collection items={items}>
+                {(item) => (
+                  <GridListItem id={item.id} textValue={label(item)} className={css.cell}>
+                    <Thumbnail item={item} label={label(item)} />
+                  </GridListItem>
+                )}
+              </Collection>
+              <GridListLoadMoreItem
+                scrollOffset={0.5}
+                onLoadMore={loadMore}
+                isLoading={isFetchingNextPage}
+                className={css.loadMore}
+              >
+                <span className={styles.muted} role="status">
+                  {t('cloud.loadingMore', { count: items.length })}
+                </span>
+              </GridListLoadMoreItem>
             </GridList>
           </Virtualizer>
         </>
       )}
       {open !== undefined && items[open] && (
-        <Viewer items={items} index={open} onMove={setOpen} onClose={() => setOpen(undefined)} />
+        <Suspense
+          fallback={
+            <p className={styles.muted} role="status">
+              {t('shell.loading')}
+            </p>
+          }
+        >
+          <Viewer
+            items={items}
+            total={total}
+            index={open}
+            onMove={setOpen}
+            onNearEnd={loadMore}
+            onClose={() => setOpen(undefined)}
+          />
+        </Suspense>
       )}
     </>
-  );
-}
-
-function Viewer({
-  items,
-  index,
-  onMove,
-  onClose,
-}: {
-  items: Item[];
-  index: number;
-  onMove: (index: number) => void;
-  onClose: () => void;
-}) {
-  const { t } = useTranslation();
-  const format = useFormat();
-  const errorText = useErrorText();
-  const queryClient = useQueryClient();
-  const item = items[index]!;
-  const [confirming, setConfirming] = useState<string>();
-  const remove = useMutation({
-    mutationFn: async (id: string) => {
-      await api.DELETE('/v1/cloud/{collection}/{itemId}', { params: { path: { collection: 'photos', itemId: id } } });
-    },
-    onSuccess: async () => {
-      onClose();
-      // The summary and the gallery both change.
-      await queryClient.invalidateQueries({ queryKey: ['cloud'] });
-    },
-  });
-  const hasPrevious = index > 0;
-  const hasNext = index < items.length - 1;
-  // Which photo this browser could not draw (HEIC, say): the next one gets its own chance.
-  const [brokenId, setBrokenId] = useState<string>();
-  const broken = brokenId === item.id;
-  // Left and right arrows move through the photos while the viewer is open, as in any gallery (the
-  // dialog holds the focus, so the keys are heard where they arrive: the document).
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'ArrowLeft' && hasPrevious) onMove(index - 1);
-      else if (event.key === 'ArrowRight' && hasNext) onMove(index + 1);
-      else return;
-      event.preventDefault();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [index, hasPrevious, hasNext, onMove]);
-
-  return (
-    <ModalOverlay isOpen isDismissable onOpenChange={(isOpen) => !isOpen && onClose()} className={css.overlay}>
-      <Modal className={css.viewer}>
-        <Dialog className={css.dialog} aria-label={t('cloud.viewerTitle', { name: item.id })}>
-          <div className={styles.row}>
-            <Heading slot="title" level={2} className={css.viewerHeading}>
-              {item.id}
-            </Heading>
-            <Button variant="secondary" onPress={onClose}>
-              {t('cloud.close')}
-            </Button>
-          </div>
-          <figure className={css.figure}>
-            {broken ? (
-              <p className={styles.muted}>{t('cloud.cannotShow')}</p>
-            ) : (
-              <img
-                className={css.large}
-                src={originalOf(item.id)}
-                alt={t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) })}
-                onError={() => setBrokenId(item.id)}
-              />
-            )}
-            <figcaption>
-              <dl className={styles.dl}>
-                <dt>{t('cloud.details.updated')}</dt>
-                <dd>{format.date(item.updatedAt)}</dd>
-                <dt>{t('cloud.details.size')}</dt>
-                <dd>{format.bytes(item.size ?? 0)}</dd>
-                <dt>{t('cloud.details.type')}</dt>
-                <dd>{item.contentType ?? '—'}</dd>
-                <dt>{t('cloud.details.version')}</dt>
-                <dd>{format.number(item.version)}</dd>
-              </dl>
-            </figcaption>
-          </figure>
-          <p className={styles.description} aria-live="polite">
-            {t('cloud.position', { n: format.number(index + 1), count: format.number(items.length) })}
-          </p>
-          <div className={styles.actions}>
-            <Button variant="secondary" isDisabled={!hasPrevious} onPress={() => onMove(index - 1)}>
-              {t('cloud.previous')}
-            </Button>
-            <Button variant="secondary" isDisabled={!hasNext} onPress={() => onMove(index + 1)}>
-              {t('cloud.next')}
-            </Button>
-            <a className={css.download} href={originalOf(item.id)} download>
-              {t('cloud.download')}
-            </a>
-            {confirming !== item.id && (
-              <Button
-                variant="danger"
-                onPress={() => {
-                  remove.reset();
-                  setConfirming(item.id);
-                }}
-              >
-                {t('cloud.delete')}
-              </Button>
-            )}
-          </div>
-          {confirming === item.id && (
-            <div className={css.confirm}>
-              <p>{t('cloud.deleteConfirmText', { name: item.id })}</p>
-              {remove.isError && <Alert>{errorText(remove.error)}</Alert>}
-              {remove.isPending && (
-                <p className={styles.muted} role="status">
-                  {t('cloud.deleting')}
-                </p>
-              )}
-              <div className={styles.actions}>
-                <Button variant="danger" autoFocus isDisabled={remove.isPending} onPress={() => remove.mutate(item.id)}>
-                  {t('cloud.deleteConfirm', { name: item.id })}
-                </Button>
-                <Button variant="secondary" onPress={() => setConfirming(undefined)}>
-                  {t('apps.cancel')}
-                </Button>
-              </div>
-            </div>
-          )}
-        </Dialog>
-      </Modal>
-    </ModalOverlay>
   );
 }
 

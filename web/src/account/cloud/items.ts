@@ -1,4 +1,4 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
 import { api, ok } from '@shared/api/client';
 import type { components } from '@shared/api/schema';
@@ -6,18 +6,30 @@ import type { components } from '@shared/api/schema';
 export type Item = components['schemas']['Item'];
 export type ListedCollection = 'photos' | 'contacts' | 'notes' | 'messages' | 'app-data';
 
-// A small first page draws the first screen soon; the rest follows in the largest pages the server gives.
-const FIRST_PAGE = '120';
+// A small first page draws the first screen soon; the rest follows in the largest pages the server gives
+// (or, for a gallery read on demand, in pages of a few screens each).
+const FIRST_PAGE = '60';
 const NEXT_PAGES = '1000';
+const NEXT_PAGES_ON_DEMAND = '360';
+
+/** What the cloud holds per collection (counts and bytes): the storage card, and the gallery's count. */
+export function useCloudSummary() {
+  return useQuery({ queryKey: ['cloud'], queryFn: async () => ok(await api.GET('/v1/cloud')) });
+}
 
 /**
  * Every item of a collection, read from the start: the pages follow each other until there is no more,
+ * or, `onDemand`, each when the page asks for it (`fetchNextPage`, as the person scrolls to the end),
  * items deleted on the way are dropped, and the ids the server could not read are kept apart so that the
  * page can say so rather than hide them. By default through delta sync (oldest change first), sorted newest
  * first once read; with `newest`, the server lists the live items newest first, and they stay in its order,
  * so that the first page is the top of the list and every later page only adds to its end.
  */
-export function useCollection(collection: ListedCollection, { newest = false }: { newest?: boolean } = {}) {
+export function useCollection(
+  collection: ListedCollection,
+  { newest = false, onDemand = false }: { newest?: boolean; onDemand?: boolean } = {},
+) {
+  const next = onDemand ? NEXT_PAGES_ON_DEMAND : NEXT_PAGES;
   const order = newest ? ('newest' as const) : undefined;
   const query = useInfiniteQuery({
     queryKey: ['cloud', collection, ...(newest ? ['newest'] : [])],
@@ -28,7 +40,7 @@ export function useCollection(collection: ListedCollection, { newest = false }: 
           params: {
             path: { collection },
             query: pageParam
-              ? { limit: NEXT_PAGES, since: pageParam, ...(order ? { order } : {}) }
+              ? { limit: next, since: pageParam, ...(order ? { order } : {}) }
               : { limit: FIRST_PAGE, ...(order ? { order } : {}) },
           },
         }),
@@ -37,8 +49,8 @@ export function useCollection(collection: ListedCollection, { newest = false }: 
   });
   const { hasNextPage, isFetchingNextPage, fetchNextPage, isError } = query;
   useEffect(() => {
-    if (hasNextPage && !isFetchingNextPage && !isError) void fetchNextPage();
-  }, [hasNextPage, isFetchingNextPage, isError, fetchNextPage]);
+    if (!onDemand && hasNextPage && !isFetchingNextPage && !isError) void fetchNextPage();
+  }, [onDemand, hasNextPage, isFetchingNextPage, isError, fetchNextPage]);
 
   const { items, unreadable } = useMemo(() => {
     const byId = new Map<string, Item>();

@@ -1,12 +1,11 @@
-import { useQuery } from '@tanstack/react-query';
 import { createLazyRoute } from '@tanstack/react-router';
 import { Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
-import { api, ok } from '@shared/api/client';
 import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, Card, Meter, styles, usePageTitle } from '@shared/ui';
 import css from './cloud.module.css';
 import { Export } from './Export';
+import { useCloudSummary } from './items';
 import { AppData, Contacts, Messages, Notes } from './Lists';
 import { Photos } from './Photos';
 
@@ -18,41 +17,40 @@ function CloudPage() {
   usePageTitle(t('cloud.title'));
   const format = useFormat();
   const errorText = useErrorText();
-  const summary = useQuery({ queryKey: ['cloud'], queryFn: async () => ok(await api.GET('/v1/cloud')) });
+  const summary = useCloudSummary();
 
   return (
     <>
       <h1>{t('cloud.title')}</h1>
       <Card title={t('cloud.storage')}>
         {summary.isError && <Alert>{errorText(summary.error)}</Alert>}
-        {summary.isPending && (
-          <p className={styles.muted} role="status">
-            {t('shell.loading')}
-          </p>
-        )}
-        {summary.data && (
-          <>
-            <ul className={css.summary}>
-              {COLLECTIONS.map((name) => (
-                <li key={name}>
-                  <span className={styles.description}>{t(`collections.${name}`)}</span>
-                  <strong>{format.number(summary.data.collections[name]?.count ?? 0)}</strong>
-                  <span className={styles.description}>{format.bytes(summary.data.collections[name]?.bytes ?? 0)}</span>
-                </li>
-              ))}
-            </ul>
-            <Meter
-              label={t('cloud.used')}
-              value={summary.data.usedBytes}
-              maxValue={Math.max(summary.data.quotaBytes, 1)}
-              valueText={t('home.used', {
-                used: format.bytes(summary.data.usedBytes),
-                quota: format.bytes(summary.data.quotaBytes),
-              })}
-              level={summary.data.usedBytes > summary.data.quotaBytes * 0.9 ? 1 : 4}
-            />
-          </>
-        )}
+        {/* Drawn in full while the summary loads (dashes, an empty meter), so that nothing below it moves
+            when the figures arrive. */}
+        <ul className={css.summary} aria-busy={summary.isPending}>
+          {COLLECTIONS.map((name) => (
+            <li key={name}>
+              <span className={styles.description}>{t(`collections.${name}`)}</span>
+              <strong>{summary.data ? format.number(summary.data.collections[name]?.count ?? 0) : '–'}</strong>
+              <span className={styles.description}>
+                {summary.data ? format.bytes(summary.data.collections[name]?.bytes ?? 0) : '\u00a0'}
+              </span>
+            </li>
+          ))}
+        </ul>
+        <Meter
+          label={t('cloud.used')}
+          value={summary.data?.usedBytes ?? 0}
+          maxValue={Math.max(summary.data?.quotaBytes ?? 1, 1)}
+          valueText={
+            summary.data
+              ? t('home.used', {
+                  used: format.bytes(summary.data.usedBytes),
+                  quota: format.bytes(summary.data.quotaBytes),
+                })
+              : t('shell.loading')
+          }
+          level={summary.data && summary.data.usedBytes > summary.data.quotaBytes * 0.9 ? 1 : 4}
+        />
       </Card>
       <section className={styles.card}>
         <Tabs>
