@@ -72,6 +72,8 @@ export function Photos() {
   // While pages remain unread, the server's count; once all are read, what is listed (unreadable ones apart).
   const total = more ? Math.max(summary.data?.collections.photos?.count ?? 0, items.length) : items.length;
   const countKnown = photos.data !== undefined && (!more || summary.data !== undefined);
+  // Should the summary fail, its card says so, and the gallery goes without a count rather than loading for ever.
+  const countLoading = photos.isPending || (photos.data !== undefined && !countKnown && !summary.isError);
   const label = (item: Item) => t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) });
   // The viewer's code is fetched once the grid is there and the page is idle: opening a photo then waits for nothing.
   const hasItems = items.length > 0;
@@ -86,7 +88,7 @@ export function Photos() {
       {photos.isError && <Alert>{errorText(photos.error)}</Alert>}
       {/* While the first page loads, a frame of the gallery's size holds its place: the export card below it
           stays where it is when the thumbnails come. */}
-      {(photos.isPending || (!countKnown && items.length > 0)) && (
+      {countLoading && (
         <p className={styles.muted} role="status">
           {t('shell.loading')}
         </p>
