@@ -13,7 +13,7 @@ import { apiHref } from '@shared/api/href';
 import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, styles } from '@shared/ui';
 import css from './cloud.module.css';
-import { type Item, useCloudSummary, useCollection } from './items';
+import { type Item, useCloudSummary, useCollection, usePhotoTotal } from './items';
 
 const loadViewer = () => import('./Viewer');
 const Viewer = lazy(loadViewer);
@@ -52,6 +52,26 @@ function Thumbnail({ item, label }: { item: Item; label: string }) {
 }
 
 /**
+ * "10,000 photos", or that it is loading. Its own component: when the summary arrives, only this line is
+ * drawn again, not the grid. Should the summary fail, its card says so, and the gallery goes without a
+ * count rather than loading for ever.
+ */
+function PhotoCount({ read, more, listed }: { read: number; more: boolean; listed: boolean }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const summary = useCloudSummary();
+  const total = usePhotoTotal(read, more);
+  if (listed && total !== undefined)
+    return <p className={styles.description}>{t('cloud.photoCount', { count: total, n: format.number(total) })}</p>;
+  if (listed && summary.isError) return null;
+  return (
+    <p className={styles.muted} role="status">
+      {t('shell.loading')}
+    </p>
+  );
+}
+
+/**
  * The photos as a grid of thumbnails (arrow keys move, Enter opens), and the opened photo large. The list is
  * read a page at a time, the next one when the grid is scrolled near its end: with 10,000 photos, the page
  * neither waits for nor lays out what nobody has scrolled to yet. The count comes from the cloud's summary.
@@ -61,7 +81,6 @@ export function Photos() {
   const format = useFormat();
   const errorText = useErrorText();
   const photos = useCollection('photos', { newest: true, onDemand: true });
-  const summary = useCloudSummary();
   const [open, setOpen] = useState<number>();
   const items = photos.items;
   const more = photos.hasNextPage;
@@ -69,11 +88,6 @@ export function Photos() {
   const loadMore = useCallback(() => {
     if (more && !isFetchingNextPage && !isError) void fetchNextPage();
   }, [more, isFetchingNextPage, isError, fetchNextPage]);
-  // While pages remain unread, the server's count; once all are read, what is listed (unreadable ones apart).
-  const total = more ? Math.max(summary.data?.collections.photos?.count ?? 0, items.length) : items.length;
-  const countKnown = photos.data !== undefined && (!more || summary.data !== undefined);
-  // Should the summary fail, its card says so, and the gallery goes without a count rather than loading for ever.
-  const countLoading = photos.isPending || (photos.data !== undefined && !countKnown && !summary.isError);
   const label = (item: Item) => t('cloud.photoLabel', { name: item.id, date: format.date(item.updatedAt) });
   // The viewer's code is fetched once the grid is there and the page is idle: opening a photo then waits for nothing.
   const hasItems = items.length > 0;
@@ -86,17 +100,10 @@ export function Photos() {
   return (
     <>
       {photos.isError && <Alert>{errorText(photos.error)}</Alert>}
+      {!photos.isError && <PhotoCount read={items.length} more={more} listed={photos.data !== undefined} />}
       {/* While the first page loads, a frame of the gallery's size holds its place: the export card below it
           stays where it is when the thumbnails come. */}
-      {countLoading && (
-        <p className={styles.muted} role="status">
-          {t('shell.loading')}
-        </p>
-      )}
       {photos.isPending && <div className={css.galleryPlaceholder} aria-hidden="true" />}
-      {countKnown && (
-        <p className={styles.description}>{t('cloud.photoCount', { count: total, n: format.number(total) })}</p>
-      )}
       <Unreadable ids={photos.unreadable} />
       {photos.data && items.length === 0 && photos.unreadable.length === 0 && !more && (
         <p className={styles.muted}>{t('cloud.empty.photos')}</p>
@@ -147,7 +154,7 @@ export function Photos() {
         >
           <Viewer
             items={items}
-            total={total}
+            more={more}
             index={open}
             onMove={setOpen}
             onNearEnd={loadMore}

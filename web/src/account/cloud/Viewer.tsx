@@ -7,7 +7,7 @@ import { apiHref } from '@shared/api/href';
 import { useErrorText, useFormat } from '@shared/i18n';
 import { Alert, Button, styles } from '@shared/ui';
 import css from './cloud.module.css';
-import type { Item } from './items';
+import { type Item, usePhotoTotal } from './items';
 
 const originalOf = (id: string) => apiHref('/v1/cloud/{collection}/{itemId}', { collection: 'photos', itemId: id });
 
@@ -17,15 +17,15 @@ const originalOf = (id: string) => apiHref('/v1/cloud/{collection}/{itemId}', { 
  */
 export default function Viewer({
   items,
-  total,
+  more,
   index,
   onMove,
   onNearEnd,
   onClose,
 }: {
   items: Item[];
-  /** All the photos, read or not. */
-  total: number;
+  /** Whether pages of the list remain unread. */
+  more: boolean;
   index: number;
   onMove: (index: number) => void;
   /** Asks for the next page of the list, so that "next" never stops at the end of what was read. */
@@ -50,6 +50,7 @@ export default function Viewer({
   });
   const hasPrevious = index > 0;
   const hasNext = index < items.length - 1;
+  const total = usePhotoTotal(items.length, more);
   useEffect(() => {
     if (index >= items.length - 10) onNearEnd();
   }, [index, items.length, onNearEnd]);
@@ -106,7 +107,7 @@ export default function Viewer({
             </figcaption>
           </figure>
           <p className={styles.description} aria-live="polite">
-            {t('cloud.position', { n: format.number(index + 1), count: format.number(total) })}
+            {t('cloud.position', { n: format.number(index + 1), count: format.number(total ?? items.length) })}
           </p>
           <div className={styles.actions}>
             <Button variant="secondary" isDisabled={!hasPrevious} onPress={() => onMove(index - 1)}>

@@ -17,6 +17,13 @@ export function useCloudSummary() {
   return useQuery({ queryKey: ['cloud'], queryFn: async () => ok(await api.GET('/v1/cloud')) });
 }
 
+/** All the photos, read or not: the cloud summary's count while pages remain unread, else what was read. */
+export function usePhotoTotal(read: number, more: boolean): number | undefined {
+  const summary = useCloudSummary();
+  if (!more) return read;
+  return summary.data ? Math.max(summary.data.collections.photos?.count ?? 0, read) : undefined;
+}
+
 /**
  * Every item of a collection, read from the start: the pages follow each other until there is no more,
  * or, `onDemand`, each when the page asks for it (`fetchNextPage`, as the person scrolls to the end),
