@@ -71,10 +71,13 @@ export interface DatabaseResult {
   deletion?: DeletionResult;
   /** Session check, sign-in, device list, activation check and one deletion at 10k, 100k and 1M seeded accounts (bench/scale.ts). */
   scale?: ScaleResult;
-  /** GET /v1/me rotating through many distinct sessions (in-process autocannon). */
-  meRotating?: MeFigures & { sessions: number };
+  /**
+   * GET /v1/me rotating through many distinct sessions (in-process autocannon), once each session has been
+   * checked; `firstPass` is the pass before, in which each session is seen for the first time.
+   */
+  meRotating?: MeFigures & { sessions: number; firstPass?: MeFigures };
   /** The floor: a bare Fastify doing one indexed lookup on the same database, one session and many. */
-  floor?: { what: string; oneSession: MeFigures; rotating: MeFigures };
+  floor?: { what: string; oneSession: MeFigures; rotating: MeFigures; rotatingFirstPass?: MeFigures };
   /** The limit: argon2id alone on all the threads the server hashes on. */
   limit?: { what: string; hashesPerSecond: number; concurrency: number };
   ratios?: { meOneSessionToFloor: number; meRotatingToFloor: number; signInToLimit: number };
