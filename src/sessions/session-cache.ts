@@ -43,8 +43,10 @@ export class SessionCache {
   constructor(
     private readonly changes: AuthChanges,
     readonly capacity: number,
+    /** Where the cache picks the entries it may drop (BoundedCache): Math.random, or a fixed sequence in tests. */
+    random: () => number = Math.random,
   ) {
-    this.entries = new BoundedCache(capacity);
+    this.entries = new BoundedCache(capacity, random);
     changes.onChange((accountId, local) => this.changed(accountId, local));
   }
 
